@@ -1,0 +1,78 @@
+/**
+ * Typed errors with stable codes. Every error a user can cause is one of these;
+ * `docs/errors.md` lists every code and a test keeps the two in sync.
+ * A retired code is never reused.
+ */
+
+/** Stable error codes. Add new ones at the end of their group; never rename one. */
+export const ERROR_CODES = {
+  // authentication: one opaque code, no oracle detail
+  DECRYPT_FAILED: "the data could not be authenticated: it is corrupt, truncated, tampered with, or sealed under another key or context",
+  // sealed-file format
+  NOT_SEALED: "the input is not a pipeseal sealed file (bad magic)",
+  UNSUPPORTED_FORMAT: "the sealed file uses a format version or FLOE parameters this build does not support",
+  MALFORMED_HEADER: "the sealed-file header is malformed",
+  LIMIT_EXCEEDED: "a size or count limit of the format was exceeded",
+  RANGE_OUT_OF_BOUNDS: "the requested byte range lies outside the plaintext",
+  // keys
+  KEY_NOT_FOUND: "no key of that name exists in the keyring",
+  KEY_EXISTS: "a key of that name already exists",
+  KEY_VERSION_NOT_FOUND: "the key has no such version",
+  KEY_DISABLED: "the key version is disabled",
+  KEY_DESTROYED: "the key version was destroyed; data sealed under it can no longer be opened",
+  KEY_BELOW_MIN_VERSION: "the key version is below the key's minimum decryption version",
+  KEY_USAGE_LIMIT: "the key version reached its usage limit; rotate the key",
+  KEY_STATE_CONFLICT: "the requested key state change is not allowed",
+  KEYRING_MISMATCH: "the sealed file names a keyring that is not configured",
+  // keystore and master key
+  KEYSTORE_NOT_INITIALIZED: "no keystore was found; run `pipeseal init`",
+  KEYSTORE_EXISTS: "a keystore already exists here",
+  KEYSTORE_CORRUPT: "the keystore database is unreadable or inconsistent",
+  MASTER_KEY_INSECURE: "the master key file is readable by group or others",
+  MASTER_KEY_UNAVAILABLE: "the master key could not be loaded",
+  MASTER_KEY_WRONG: "the master key or passphrase does not match this keystore",
+  // audit
+  AUDIT_WRITE_FAILED: "the audit record could not be written, so the operation was refused (fail closed)",
+  AUDIT_CHAIN_BROKEN: "the audit chain does not verify",
+  // user input and I/O
+  INVALID_ARGUMENT: "an argument is missing or malformed",
+  IO_ERROR: "a file could not be read or written",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base of every pipeseal error. `code` is stable; `message` is for humans and never holds key material or plaintext. */
+export class PipesealError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code], options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Authentication failed. Deliberately opaque: one code, one message, whatever the cause. */
+export class DecryptError extends PipesealError {
+  constructor() {
+    super("DECRYPT_FAILED");
+  }
+}
+
+/** The sealed-file structure is wrong (before any cryptography is tried). */
+export class FormatError extends PipesealError {}
+
+/** A key, key version or keyring problem. */
+export class KeyError extends PipesealError {}
+
+/** The keystore or its master key. */
+export class KeystoreError extends PipesealError {}
+
+/** Audit could not be written or does not verify. */
+export class AuditError extends PipesealError {}
+
+/** A user-supplied argument or file is wrong. */
+export class UsageError extends PipesealError {}
+
+export function isPipesealError(e: unknown): e is PipesealError {
+  return e instanceof PipesealError;
+}

@@ -1,0 +1,43 @@
+/**
+ * The Keyring: the one seam between code that encrypts and wherever keys live
+ * (the local keystore, the key service, an HSM). Code above it never sees a KEK.
+ */
+
+/** Encryption context: key=value pairs bound as associated data everywhere. */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+/** A data key wrapped under one version of a named key. Stored in a sealed-file header. */
+export interface WrappedKey {
+  /** Which keyring wrapped it, e.g. "local". */
+  readonly keyring: string;
+  readonly keyName: string;
+  readonly keyVersion: number;
+  /** Opaque to callers; the keyring's own wrap format. */
+  readonly wrapped: Uint8Array;
+}
+
+/** What an unwrap is for, so the audit record can name it. */
+export interface AuditObject {
+  /** e.g. "decrypt", "range-read", "rewrap" */
+  readonly operation: string;
+  /** Path or other locator of the sealed object, if known. */
+  readonly path?: string;
+  /** Hex SHA-256 of the sealed header's bytes. */
+  readonly headerHash?: string;
+}
+
+/**
+ * Contract:
+ * - `wrap` uses the key's primary version; throws KeyError (KEY_NOT_FOUND, KEY_DISABLED, KEY_USAGE_LIMIT).
+ * - `unwrap` writes an audit record *before* returning key material; if the record cannot be
+ *   written it throws AuditError(AUDIT_WRITE_FAILED) and returns nothing (fail closed).
+ *   A wrong context or forged entry throws DecryptError; a disabled, destroyed or below-minimum
+ *   version throws KeyError with the matching code. The caller owns and must wipe the returned buffer.
+ * - `rewrap` moves a wrapped key to the primary version without returning the data key; audited.
+ */
+export interface Keyring {
+  readonly id: string;
+  wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
+  unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
+  rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
+}
