@@ -1,0 +1,42 @@
+/**
+ * The segment work of one batch: pure, synchronous, and the same on the main thread and
+ * in a worker. This is the reference path that the parallel path must agree with.
+ */
+import { SEGMENT_OVERHEAD, decryptSegment, encryptSegment, type FloeState } from "../crypto/floe.js";
+import { DecryptError } from "../errors.js";
+import type { Batch } from "./batches.js";
+
+/** Encrypts a batch of plaintext segments into FLOE segments. */
+export function encryptBatch(state: FloeState, batch: Batch): Buffer {
+  const plain = state.encSegLen - SEGMENT_OVERHEAD;
+  const out = Buffer.allocUnsafe(batch.data.length + batch.count * SEGMENT_OVERHEAD);
+  let o = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const isFinal = batch.final && i === batch.count - 1;
+    const pt = batch.data.subarray(i * plain, isFinal ? batch.data.length : (i + 1) * plain);
+    o += encryptSegment(state, pt, batch.first + i, isFinal).copy(out, o);
+  }
+  return out;
+}
+
+/**
+ * Decrypts a batch of FLOE segments. The batch is verified whole before any of it is
+ * returned, so a caller never sees plaintext from a batch that failed.
+ */
+export function decryptBatch(state: FloeState, batch: Batch): Buffer {
+  const seg = state.encSegLen;
+  if (batch.final && batch.data.length === 0) throw new DecryptError(); // no final segment: truncated
+  const out = Buffer.allocUnsafe(Math.max(0, batch.data.length - batch.count * SEGMENT_OVERHEAD));
+  let o = 0;
+  try {
+    for (let i = 0; i < batch.count; i++) {
+      const isFinal = batch.final && i === batch.count - 1;
+      const ct = batch.data.subarray(i * seg, isFinal ? batch.data.length : (i + 1) * seg);
+      o += decryptSegment(state, ct, batch.first + i, isFinal).copy(out, o);
+    }
+  } catch (e) {
+    out.fill(0);
+    throw e;
+  }
+  return out;
+}
