@@ -1,0 +1,25 @@
+/** The head anchor: last seq and MAC, kept in the `meta` table and updated with every append. */
+import type Database from "better-sqlite3";
+import { AUDIT_HEAD_META_KEY } from "./schema.js";
+import type { AuditHead } from "./types.js";
+
+/** Reads the head anchor; `null` when missing or malformed. An empty chain is `{ seq: 0, mac: "" }`. */
+export function readAuditHead(db: Database.Database): AuditHead | null {
+  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(AUDIT_HEAD_META_KEY) as { value: string } | undefined;
+  if (row === undefined) return null;
+  try {
+    const parsed = JSON.parse(row.value) as { seq?: unknown; mac?: unknown };
+    if (typeof parsed.seq !== "number" || !Number.isSafeInteger(parsed.seq) || parsed.seq < 0) return null;
+    if (typeof parsed.mac !== "string" || !/^([0-9a-f]{64})?$/.test(parsed.mac)) return null;
+    return { seq: parsed.seq, mac: parsed.mac };
+  } catch {
+    return null;
+  }
+}
+
+export function writeAuditHead(db: Database.Database, head: AuditHead): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+    AUDIT_HEAD_META_KEY,
+    JSON.stringify(head),
+  );
+}

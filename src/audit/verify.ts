@@ -1,0 +1,130 @@
+/**
+ * Verification of the audit chain (see chain.ts for the construction).
+ *
+ * Pass 1 checks every record against its stored predecessor's MAC and finds gaps.
+ * Pass 2 explains each record that fails: its content is authentic elsewhere in the
+ * chain (`reordered`), its MAC still chains to the next record so only its fields changed
+ * (`modified`), or it lies beyond the head anchor (`inserted`). The head anchor detects a
+ * deleted tail (`truncated`). Classification is a best explanation; detection is exact:
+ * `ok` is true only if every record authenticates, seqs are 1..n without gaps, and the
+ * last record matches the anchor.
+ */
+import type Database from "better-sqlite3";
+import { GENESIS_MAC, chainMac, macEquals } from "./chain.js";
+import { readAuditHead } from "./head.js";
+import type { AuditRow } from "./schema.js";
+import type { AuditProblem, AuditVerifyResult } from "./types.js";
+
+/** How far (in seqs) to look for the original place of a reordered record. */
+const REORDER_WINDOW = 256;
+/** Above this many failing records, skip the quadratic explanations. */
+const MAX_EXPLAINED = 64;
+
+/** Verifies the whole chain. Never throws on tampering: problems are returned. */
+export function verifyAuditChain(db: Database.Database, auditKey: Buffer): AuditVerifyResult {
+  const rows = db.prepare("SELECT * FROM audit ORDER BY seq ASC").all() as AuditRow[];
+  const head = readAuditHead(db);
+  const problems: AuditProblem[] = [];
+  const macOf = new Map<number, Buffer>(rows.map((r) => [r.seq, Buffer.from(r.mac)]));
+  const indexOf = new Map<number, number>(rows.map((r, i) => [r.seq, i]));
+  const valid: boolean[] = new Array<boolean>(rows.length).fill(true);
+  const failing: number[] = [];
+
+  // Pass 1: chain links and gaps.
+  let prevSeq = 0;
+  rows.forEach((row, i) => {
+    if (row.seq < 1) {
+      problems.push({ seq: row.seq, kind: "inserted", detail: `record has an invalid sequence number ${row.seq}` });
+      valid[i] = false;
+      return;
+    }
+    if (row.seq > prevSeq + 1) {
+      const range = row.seq - 1 === prevSeq + 1 ? `${prevSeq + 1}` : `${prevSeq + 1}..${row.seq - 1}`;
+      problems.push({
+        seq: prevSeq + 1,
+        kind: "deleted",
+        detail: `record(s) ${range} are missing; record ${row.seq} cannot be authenticated without its predecessor`,
+      });
+      prevSeq = row.seq;
+      return; // unverifiable, but its stored MAC anchors the rest of the chain
+    }
+    prevSeq = row.seq;
+    const prev = row.seq === 1 ? GENESIS_MAC : (macOf.get(row.seq - 1) as Buffer);
+    if (!macEquals(chainMac(auditKey, prev, row), Buffer.from(row.mac))) {
+      valid[i] = false;
+      failing.push(i);
+    }
+  });
+
+  // Pass 2: explain failures.
+  const failingMacs = failing.map((i) => Buffer.from((rows[i] as AuditRow).mac));
+  const explain = failing.length <= MAX_EXPLAINED;
+  for (const i of failing) {
+    const row = rows[i] as AuditRow;
+    const mac = Buffer.from(row.mac);
+    if (explain && failingMacs.some((p) => macEquals(chainMac(auditKey, p, row), mac))) continue; // displaced predecessor only
+    const origin = explain ? findOriginalSeq(auditKey, row, rows, macOf, failingMacs) : null;
+    const nextIndex = indexOf.get(row.seq + 1);
+    if (origin !== null) {
+      problems.push({ seq: row.seq, kind: "reordered", detail: `record ${row.seq} holds the content of record ${origin}` });
+    } else if (nextIndex !== undefined && valid[nextIndex] === true) {
+      problems.push({ seq: row.seq, kind: "modified", detail: `record ${row.seq} was edited: its fields no longer match its MAC` });
+    } else if (head !== null && row.seq > head.seq) {
+      problems.push({ seq: row.seq, kind: "inserted", detail: `record ${row.seq} is forged: it lies beyond the head anchor (${head.seq}) and does not authenticate` });
+    } else {
+      problems.push({ seq: row.seq, kind: "modified", detail: `record ${row.seq} does not authenticate (edited or forged)` });
+    }
+  }
+
+  checkHead(rows, head, valid, problems);
+  problems.sort((a, b) => a.seq - b.seq);
+  return { ok: problems.length === 0, records: rows.length, problems };
+}
+
+/** The seq whose place this record's content authenticates at, if any (content moved). */
+function findOriginalSeq(
+  key: Buffer,
+  row: AuditRow,
+  rows: AuditRow[],
+  macOf: Map<number, Buffer>,
+  failingMacs: Buffer[],
+): number | null {
+  const mac = Buffer.from(row.mac);
+  for (const other of rows) {
+    if (other.seq === row.seq || other.seq < 1 || Math.abs(other.seq - row.seq) > REORDER_WINDOW) continue;
+    const stored = Buffer.from(other.mac);
+    const prevs = [other.seq === 1 ? GENESIS_MAC : macOf.get(other.seq - 1), ...failingMacs];
+    const moved = { ...row, seq: other.seq };
+    for (const prev of prevs) {
+      if (prev === undefined) continue;
+      const candidate = chainMac(key, prev, moved);
+      // Content moved with its MAC, or content moved and the MAC stayed behind.
+      if (macEquals(candidate, mac) || macEquals(candidate, stored)) return other.seq;
+    }
+  }
+  return null;
+}
+
+function checkHead(rows: AuditRow[], head: ReturnType<typeof readAuditHead>, valid: boolean[], problems: AuditProblem[]): void {
+  const last = rows.length === 0 ? 0 : (rows[rows.length - 1] as AuditRow).seq;
+  if (head === null) {
+    problems.push({ seq: last + 1, kind: "truncated", detail: "the audit head anchor is missing or malformed" });
+    return;
+  }
+  if (head.seq > last) {
+    const range = head.seq === last + 1 ? `${head.seq}` : `${last + 1}..${head.seq}`;
+    problems.push({ seq: last + 1, kind: "truncated", detail: `record(s) ${range} were deleted from the end (head anchor is ${head.seq})` });
+    return;
+  }
+  const reported = new Set(problems.map((p) => p.seq));
+  rows.forEach((row, i) => {
+    if (row.seq > head.seq && valid[i] === true && !reported.has(row.seq)) {
+      problems.push({ seq: row.seq, kind: "inserted", detail: `record ${row.seq} lies beyond the head anchor (${head.seq})` });
+    }
+  });
+  if (head.seq === 0) return;
+  const anchored = rows.find((r) => r.seq === head.seq);
+  if (anchored !== undefined && !reported.has(head.seq) && !macEquals(Buffer.from(anchored.mac), Buffer.from(head.mac, "hex"))) {
+    problems.push({ seq: head.seq, kind: "modified", detail: `record ${head.seq} does not match the head anchor` });
+  }
+}

@@ -1,0 +1,46 @@
+/** `createKey`: a new named key with version 1 as primary. */
+import { KeyError, UsageError } from "../errors.js";
+import { runAdminOp } from "./admin-op.js";
+import { generateKek, sealKek } from "./kek.js";
+import { type KeyInfo, keyInfo } from "./key-info.js";
+import { auditableName, validateKeyName } from "./names.js";
+import { findKey } from "./rows.js";
+import type { StoreContext } from "./store-context.js";
+
+export interface CreateKeyOptions {
+  /** Rotation period; `showKey` reports `rotationDue` once the primary is older. */
+  readonly rotateEverySeconds?: number;
+}
+
+/**
+ * @throws UsageError(INVALID_ARGUMENT) on a bad name or period; KeyError(KEY_EXISTS).
+ */
+export function createKey(ctx: StoreContext, name: string, options: CreateKeyOptions = {}): KeyInfo {
+  const period = options.rotateEverySeconds;
+  return runAdminOp(ctx, "key.create", { keyName: auditableName(name), keyVersion: 1 }, () => {
+    validateKeyName(name);
+    if (period !== undefined && (!Number.isSafeInteger(period) || period < 1)) {
+      throw new UsageError("INVALID_ARGUMENT", "rotateEverySeconds must be a positive integer");
+    }
+    if (findKey(ctx.db, name) !== undefined) throw new KeyError("KEY_EXISTS", `a key named "${name}" already exists`);
+    const now = ctx.now();
+    ctx.db
+      .prepare("INSERT INTO keys (name, primary_version, min_decrypt_version, rotate_every_seconds, created_at) VALUES (?, 1, 1, ?, ?)")
+      .run(name, period ?? null, now);
+    insertVersion(ctx, name, 1, now);
+    return { result: keyInfo(ctx.db, name, now) };
+  });
+}
+
+/** Inserts a fresh enabled version with a new random KEK (encrypted at rest). */
+export function insertVersion(ctx: StoreContext, name: string, version: number, now: number): void {
+  const kek = generateKek();
+  try {
+    const blob = sealKek(ctx.master.kekEncryptionKey, name, version, kek);
+    ctx.db
+      .prepare("INSERT INTO key_versions (key_name, version, state, kek, created_at, wrap_count) VALUES (?, ?, 'enabled', ?, ?, 0)")
+      .run(name, version, blob, now);
+  } finally {
+    kek.fill(0);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The keystore database: one SQLite file, WAL, `synchronous=FULL` (a committed transaction
+ * is on disk), `secure_delete=ON` (freed content is zeroed, so a destroyed KEK does not
+ * linger in free pages), and versioned migrations recorded as `schema_version` in `meta`.
+ */
+import Database from "better-sqlite3";
+import { AUDIT_TABLE_SQL } from "../audit/schema.js";
+import { KeystoreError } from "../errors.js";
+
+export type Db = Database.Database;
+
+export const KEYSTORE_DB_FILE = "keystore.db";
+
+/** Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE keys (
+    name                 TEXT    PRIMARY KEY,
+    primary_version      INTEGER NOT NULL,
+    min_decrypt_version  INTEGER NOT NULL DEFAULT 1,
+    rotate_every_seconds INTEGER,
+    created_at           INTEGER NOT NULL
+  );
+  CREATE TABLE key_versions (
+    key_name     TEXT    NOT NULL REFERENCES keys(name),
+    version      INTEGER NOT NULL CHECK (version >= 1),
+    state        TEXT    NOT NULL CHECK (state IN ('enabled', 'disabled', 'destroyed')),
+    kek          BLOB,
+    created_at   INTEGER NOT NULL,
+    wrap_count   INTEGER NOT NULL DEFAULT 0,
+    destroyed_at INTEGER,
+    PRIMARY KEY (key_name, version),
+    CHECK ((state = 'destroyed') = (kek IS NULL))
+  );
+  ${AUDIT_TABLE_SQL}
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (or creates) the database file and sets the pragmas.
+ * @throws KeystoreError(KEYSTORE_CORRUPT) if the file is not a usable SQLite database.
+ */
+export function openDb(file: string, options: { create: boolean }): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { fileMustExist: !options.create });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("secure_delete = ON");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    return db;
+  } catch (e) {
+    db?.close();
+    throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore database ${file} could not be opened`, { cause: e });
+  }
+}
+
+/** Applies pending migrations in one transaction. */
+export function migrate(db: Db): void {
+  db.transaction(() => {
+    const current = schemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore has schema version ${current}; this build supports up to ${SCHEMA_VERSION}`);
+    }
+    for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v - 1] as string);
+      setMeta(db, "schema_version", String(v));
+    }
+  }).immediate();
+}
+
+function schemaVersion(db: Db): number {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (hasMeta === undefined) return 0;
+  const value = getMeta(db, "schema_version");
+  const v = Number(value);
+  if (value === null || !Number.isSafeInteger(v) || v < 1) throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore schema version is missing");
+  return v;
+}
+
+export function getMeta(db: Db, key: string): string | null {
+  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+}
+
+/** Meta keys for the master key. */
+export const META = {
+  masterSource: "master_source",
+  masterScrypt: "master_scrypt",
+  masterCheck: "master_check",
+} as const;

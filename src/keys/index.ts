@@ -1,0 +1,12 @@
+export type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
+export { CONTEXT_LIMITS, encodeContext, normalizeContext, parseContextArg } from "./context.js";
+export { LocalKeystore, initKeystore, openKeystore } from "./keystore.js";
+export type { InitKeystoreOptions, OpenKeystoreOptions } from "./keystore.js";
+export type { CreateKeyOptions } from "./create-key.js";
+export type { KeyInfo, KeyVersionInfo } from "./key-info.js";
+export { rotationStatus } from "./key-info.js";
+export type { KeyState } from "./rows.js";
+export { KEY_NAME_PATTERN } from "./names.js";
+export { MASTER_KEY_FILE, MASTER_KEY_BYTES, SCRYPT_DEFAULTS } from "./master-key.js";
+export { KEYSTORE_DB_FILE, SCHEMA_VERSION } from "./db.js";
+export { DATA_KEY_BYTES, MAX_WRAPS_PER_VERSION, WRAPPED_BYTES } from "./wrap-format.js";

@@ -1,0 +1,299 @@
+/**
+ * The local keystore: a SQLite file `keystore.db` in the keystore home, holding named,
+ * versioned KEKs (encrypted under the master key) and the audit chain.
+ *
+ * Admin methods are synchronous (SQLite is); the Keyring methods are async to match the
+ * interface other keyrings implement over the network.
+ *
+ * @example
+ * await initKeystore(home);
+ * const ks = await openKeystore(home);
+ * ks.createKey("datasets/pii", { rotateEverySeconds: 90 * 86400 });
+ * const entry = await ks.wrap("datasets/pii", dataKey, { dataset: "users" });
+ * const dk = await ks.unwrap(entry, { dataset: "users" }, { operation: "decrypt", path: "users.sealed" });
+ * dk.fill(0);
+ * ks.close();
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { listAuditRecords, type ListAuditOptions } from "../audit/list.js";
+import { readAuditHead, writeAuditHead } from "../audit/head.js";
+import { SqliteAuditSink } from "../audit/sqlite-sink.js";
+import type { AuditEvent, AuditHead, AuditRecord, AuditSink, AuditVerifyResult } from "../audit/types.js";
+import { verifyAuditChain } from "../audit/verify.js";
+import { KeystoreError, UsageError } from "../errors.js";
+import { type CreateKeyOptions, createKey } from "./create-key.js";
+import { KEYSTORE_DB_FILE, META, type Db, getMeta, migrate, openDb, setMeta } from "./db.js";
+import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
+import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
+import {
+  MASTER_KEY_FILE,
+  MasterKey,
+  type ScryptParams,
+  createMasterKeyFile,
+  deriveFromPassphrase,
+  fsyncDir,
+  loadMasterKeyFile,
+  newScryptParams,
+} from "./master-key.js";
+import { rotateKey } from "./rotate-key.js";
+import type { StoreContext } from "./store-context.js";
+import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
+import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
+import { MAX_WRAPS_PER_VERSION } from "./wrap-format.js";
+import { wrapDataKey } from "./wrap.js";
+
+export interface InitKeystoreOptions {
+  /** Protect the keystore with a passphrase (scrypt) instead of a master.key file. */
+  readonly passphrase?: string;
+  /** Principal recorded for the `init` audit record. */
+  readonly principal?: string;
+}
+
+export interface OpenKeystoreOptions {
+  /** Required when the keystore was initialised with a passphrase. */
+  readonly passphrase?: string;
+  /** Who is acting; recorded in every audit record. Default: PIPESEAL_PRINCIPAL or the OS user. */
+  readonly principal?: string;
+  /**
+   * An extra sink that receives a copy of every audit event after the keystore's own chain
+   * (e.g. forwarding to a SIEM). It must throw if it cannot record; the operation then fails closed.
+   */
+  readonly auditSink?: AuditSink;
+  /** Lower the per-version wrap limit (default and maximum: 2^32, NIST SP 800-38D §8.3). */
+  readonly maxWrapsPerVersion?: number;
+  /** Clock in epoch ms (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Creates a keystore in `home` (folder created with mode 0700): a master.key file (0600) or,
+ * with a passphrase, scrypt parameters in the database; then `keystore.db`, built under a
+ * temporary name and renamed into place so a crash never leaves a half-made keystore.
+ * @throws KeystoreError(KEYSTORE_EXISTS) if a keystore.db or master.key is already there.
+ */
+export async function initKeystore(home: string, options: InitKeystoreOptions = {}): Promise<void> {
+  const created = await fs.mkdir(home, { recursive: true, mode: 0o700 });
+  if (created !== undefined) await fs.chmod(home, 0o700);
+  const dbFile = path.join(home, KEYSTORE_DB_FILE);
+  if (existsSync(dbFile)) throw new KeystoreError("KEYSTORE_EXISTS", `a keystore already exists in ${home}`);
+  if (existsSync(path.join(home, MASTER_KEY_FILE))) {
+    throw new KeystoreError("KEYSTORE_EXISTS", `${path.join(home, MASTER_KEY_FILE)} exists without keystore.db (an interrupted init?); move it away to start over`);
+  }
+  const params = options.passphrase === undefined ? null : newScryptParams();
+  const root = params === null ? await createMasterKeyFile(home) : await deriveFromPassphrase(options.passphrase as string, params);
+  const master = MasterKey.fromRoot(root);
+  const tmp = path.join(home, `.${KEYSTORE_DB_FILE}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const db = openDb(tmp, { create: true });
+    try {
+      migrate(db);
+      db.transaction(() => {
+        setMeta(db, META.masterSource, params === null ? "file" : "passphrase");
+        if (params !== null) setMeta(db, META.masterScrypt, JSON.stringify(params));
+        setMeta(db, META.masterCheck, master.checkValue());
+        writeAuditHead(db, { seq: 0, mac: "" });
+        new SqliteAuditSink(db, master.auditKey).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
+      }).immediate();
+    } finally {
+      db.close(); // checkpoints and removes the WAL
+    }
+    await fs.chmod(tmp, 0o600);
+    const handle = await fs.open(tmp, "r");
+    await handle.sync();
+    await handle.close();
+    await fs.link(tmp, dbFile); // no-replace rename
+    await fs.unlink(tmp);
+    await fsyncDir(home);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeystoreError("KEYSTORE_EXISTS", `a keystore already exists in ${home}`);
+    throw e;
+  } finally {
+    master.close();
+  }
+}
+
+/**
+ * Opens the keystore in `home` and checks the master key or passphrase.
+ * @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_INSECURE | MASTER_KEY_UNAVAILABLE | MASTER_KEY_WRONG | KEYSTORE_CORRUPT)
+ */
+export async function openKeystore(home: string, options: OpenKeystoreOptions = {}): Promise<LocalKeystore> {
+  const dbFile = path.join(home, KEYSTORE_DB_FILE);
+  if (!existsSync(dbFile)) throw new KeystoreError("KEYSTORE_NOT_INITIALIZED", `no keystore in ${home}; run \`pipeseal init\``);
+  const limit = options.maxWrapsPerVersion ?? MAX_WRAPS_PER_VERSION;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_WRAPS_PER_VERSION) {
+    throw new UsageError("INVALID_ARGUMENT", `maxWrapsPerVersion must be an integer in 1..2^32`);
+  }
+  const db = openDb(dbFile, { create: false });
+  let master: MasterKey | undefined;
+  try {
+    migrate(db);
+    master = MasterKey.fromRoot(await loadRoot(db, home, options.passphrase));
+    const check = getMeta(db, META.masterCheck);
+    if (check === null) throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore has no master key check value");
+    if (!master.matches(check)) throw new KeystoreError("MASTER_KEY_WRONG");
+  } catch (e) {
+    master?.close();
+    db.close();
+    throw e;
+  }
+  const principal = defaultPrincipal(options.principal);
+  const now = options.now ?? Date.now;
+  const sink = new SqliteAuditSink(db, master.auditKey, { now });
+  const extra = options.auditSink;
+  const ctx: StoreContext = {
+    db,
+    master,
+    principal,
+    keyringId: "local",
+    maxWrapsPerVersion: limit,
+    now,
+    record(event: AuditEvent) {
+      const stamped = { ...event, timeMs: event.timeMs ?? now() };
+      sink.append(stamped);
+      extra?.append(stamped);
+    },
+  };
+  return new LocalKeystore(ctx);
+}
+
+async function loadRoot(db: Db, home: string, passphrase: string | undefined): Promise<Buffer> {
+  const source = getMeta(db, META.masterSource);
+  if (source === "file") {
+    if (passphrase !== undefined) throw new UsageError("INVALID_ARGUMENT", "this keystore uses a master.key file; do not pass a passphrase");
+    return loadMasterKeyFile(home);
+  }
+  if (source === "passphrase") {
+    if (passphrase === undefined) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "this keystore is protected by a passphrase; none was given");
+    let params: ScryptParams;
+    try {
+      params = JSON.parse(getMeta(db, META.masterScrypt) ?? "null") as ScryptParams;
+    } catch {
+      throw new KeystoreError("KEYSTORE_CORRUPT", "the stored scrypt parameters are unreadable");
+    }
+    if (params === null || typeof params !== "object") throw new KeystoreError("KEYSTORE_CORRUPT", "the stored scrypt parameters are missing");
+    return deriveFromPassphrase(passphrase, params);
+  }
+  throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore does not record its master key source");
+}
+
+function defaultPrincipal(given: string | undefined): string {
+  if (given !== undefined) return given;
+  const fromEnv = process.env.PIPESEAL_PRINCIPAL;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? "unknown"}`;
+  }
+}
+
+/**
+ * The local keyring. Every method throws UsageError(INVALID_ARGUMENT) after `close()`.
+ * See the operation files for each method's contract.
+ */
+export class LocalKeystore implements Keyring {
+  readonly id = "local";
+  #ctx: StoreContext | null;
+
+  /** Use {@link openKeystore}. */
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Who this handle acts as (recorded in audit). */
+  get principal(): string {
+    return this.#live().principal;
+  }
+
+  /** Creates a key; version 1 is primary. @throws KEY_EXISTS, INVALID_ARGUMENT */
+  createKey(name: string, options: CreateKeyOptions = {}): KeyInfo {
+    return createKey(this.#live(), name, options);
+  }
+
+  /** Adds a new primary version. @throws KEY_NOT_FOUND */
+  rotateKey(name: string): KeyInfo {
+    return rotateKey(this.#live(), name);
+  }
+
+  listKeys(): KeyInfo[] {
+    const ctx = this.#live();
+    return listKeyInfos(ctx.db, ctx.now());
+  }
+
+  /** @throws KEY_NOT_FOUND */
+  showKey(name: string): KeyInfo {
+    const ctx = this.#live();
+    return keyInfo(ctx.db, name, ctx.now());
+  }
+
+  /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
+  disableVersion(name: string, version: number): KeyInfo {
+    return disableVersion(this.#live(), name, version);
+  }
+
+  /** @throws KEY_STATE_CONFLICT for a destroyed version */
+  enableVersion(name: string, version: number): KeyInfo {
+    return enableVersion(this.#live(), name, version);
+  }
+
+  /** Crypto-shreds a non-primary version. @throws KEY_STATE_CONFLICT for the primary */
+  destroyVersion(name: string, version: number): { walTruncated: boolean } {
+    return destroyVersion(this.#live(), name, version);
+  }
+
+  /** @throws INVALID_ARGUMENT unless 1 <= version <= primary */
+  setMinDecryptVersion(name: string, version: number): KeyInfo {
+    return setMinDecryptVersion(this.#live(), name, version);
+  }
+
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    return wrapDataKey(this.#live(), keyName, dataKey, context);
+  }
+
+  async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+    return unwrapDataKey(this.#live(), entry, context, object);
+  }
+
+  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+    return rewrapDataKey(this.#live(), entry, context, object);
+  }
+
+  /** Audit records, oldest first (the most recent `limit` when given). */
+  listAudit(options: ListAuditOptions = {}): AuditRecord[] {
+    return listAuditRecords(this.#live().db, options);
+  }
+
+  /** Verifies the audit chain; problems name the seq they concern. */
+  verifyAudit(): AuditVerifyResult {
+    const ctx = this.#live();
+    return verifyAuditChain(ctx.db, ctx.master.auditKey);
+  }
+
+  /** The chain head; store it elsewhere to detect a rollback of the whole database. */
+  auditHead(): AuditHead | null {
+    return readAuditHead(this.#live().db);
+  }
+
+  /** Checkpoints and truncates the WAL, closes the database and wipes the sub-keys. Idempotent. */
+  close(): void {
+    const ctx = this.#ctx;
+    if (ctx === null) return;
+    this.#ctx = null;
+    try {
+      truncateWal(ctx);
+    } finally {
+      ctx.db.close();
+      ctx.master.close();
+    }
+  }
+
+  #live(): StoreContext {
+    if (this.#ctx === null) throw new UsageError("INVALID_ARGUMENT", "the keystore is closed");
+    return this.#ctx;
+  }
+}
+

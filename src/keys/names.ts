@@ -1,0 +1,31 @@
+import { UsageError } from "../errors.js";
+
+/** Key names: lowercase, digits and `._/-`, starting with a letter or digit, at most 128 characters. */
+export const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9._/-]{0,127}$/;
+
+/** @throws UsageError(INVALID_ARGUMENT) unless `name` matches {@link KEY_NAME_PATTERN}. */
+export function validateKeyName(name: unknown): string {
+  if (typeof name !== "string" || !KEY_NAME_PATTERN.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 40)) : typeof name;
+    throw new UsageError("INVALID_ARGUMENT", `invalid key name ${shown}: use 1-128 characters of a-z 0-9 . _ / -, starting with a letter or digit`);
+  }
+  return name;
+}
+
+/** @throws UsageError(INVALID_ARGUMENT) unless `v` is a positive safe integer. */
+export function validateVersion(v: unknown): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+    throw new UsageError("INVALID_ARGUMENT", "a key version must be a positive integer");
+  }
+  return v;
+}
+
+/** The name to put in an audit record: the name if valid, else null (never log junk input). */
+export function auditableName(name: unknown): string | null {
+  return typeof name === "string" && KEY_NAME_PATTERN.test(name) ? name : null;
+}
+
+/** The version to put in an audit record: the version if valid, else null. */
+export function auditableVersion(v: unknown): number | null {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 1 ? v : null;
+}

@@ -1,0 +1,18 @@
+/** What every keystore operation needs. Internal. */
+import type { AuditEvent } from "../audit/types.js";
+import type { Db } from "./db.js";
+import type { MasterKey } from "./master-key.js";
+
+export interface StoreContext {
+  readonly db: Db;
+  readonly master: MasterKey;
+  readonly principal: string;
+  readonly keyringId: "local";
+  readonly maxWrapsPerVersion: number;
+  now(): number;
+  /**
+   * Records an audit event durably (keystore chain, then the optional extra sink); throws
+   * whatever they throw. Inside a transaction, the record commits or rolls back with it.
+   */
+  record(event: AuditEvent): void;
+}

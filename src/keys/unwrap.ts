@@ -1,0 +1,122 @@
+/**
+ * `unwrap` and `rewrap`. Fail closed: the audit record of a successful unwrap is committed
+ * before the data key is returned; if it cannot be written, the key is wiped and
+ * AuditError(AUDIT_WRITE_FAILED) is thrown. Refused and failed unwraps are recorded too
+ * (best effort: if that record fails, the original error is still thrown).
+ */
+import type { AuditEvent } from "../audit/types.js";
+import { KeyError, UsageError, isPipesealError } from "../errors.js";
+import { normalizeContext } from "./context.js";
+import { openKek } from "./kek.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
+import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
+import { recordBestEffort, recordOrFail } from "./record.js";
+import { requireKey, requireVersion } from "./rows.js";
+import type { StoreContext } from "./store-context.js";
+import { wrapDataKey } from "./wrap.js";
+import { openDataKey, wrapAad } from "./wrap-format.js";
+
+/** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
+const OPERATION_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+const RESERVED = new Set(["init", "rewrap"]);
+
+/** Unwraps a data key; the caller owns and must wipe the result. */
+export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
+  const operation = object?.operation;
+  if (typeof operation !== "string" || !OPERATION_PATTERN.test(operation) || RESERVED.has(operation)) {
+    throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
+  }
+  const event = baseEvent(ctx, operation, entry, context, object);
+  const dataKey = openOrRecord(ctx, entry, context, event);
+  try {
+    recordOrFail(ctx, { ...event, outcome: "ok" });
+  } catch (e) {
+    dataKey.fill(0);
+    throw e;
+  }
+  return dataKey;
+}
+
+/**
+ * Re-encrypts a wrapped data key under the key's primary version without releasing it.
+ * Audited as "rewrap" (key version = the source version); the new entry is returned only
+ * once the record is committed.
+ */
+export function rewrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject): WrappedKey {
+  const event = baseEvent(ctx, "rewrap", entry, context, object);
+  const dataKey = openOrRecord(ctx, entry, context, event);
+  try {
+    let rewrapped: WrappedKey;
+    try {
+      rewrapped = wrapDataKey(ctx, entry.keyName, dataKey, context);
+    } catch (e) {
+      recordBestEffort(ctx, failure(event, e));
+      throw e;
+    }
+    recordOrFail(ctx, { ...event, outcome: "ok" });
+    return rewrapped;
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+function openOrRecord(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, event: AuditEvent): Buffer {
+  try {
+    return openEntry(ctx, entry, context);
+  } catch (e) {
+    recordBestEffort(ctx, failure(event, e));
+    throw e;
+  }
+}
+
+/** Checks the entry against the key's state and opens it. No audit here. */
+function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext): Buffer {
+  if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
+  if (entry.keyring !== ctx.keyringId) {
+    throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${ctx.keyringId}"`);
+  }
+  const name = validateKeyName(entry.keyName);
+  const version = validateVersion(entry.keyVersion);
+  if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
+  const aad = wrapAad(ctx.keyringId, name, version, context);
+  const key = requireKey(ctx.db, name);
+  const row = requireVersion(ctx.db, name, version);
+  if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${name} v${version} was destroyed`);
+  if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${name} v${version} is disabled`);
+  if (version < key.min_decrypt_version) {
+    throw new KeyError("KEY_BELOW_MIN_VERSION", `${name} v${version} is below the minimum decryption version ${key.min_decrypt_version}`);
+  }
+  const kek = openKek(ctx.master.kekEncryptionKey, name, version, row.kek);
+  try {
+    return openDataKey(kek, aad, entry.wrapped);
+  } finally {
+    kek.fill(0);
+  }
+}
+
+function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject): AuditEvent {
+  return {
+    operation,
+    principal: ctx.principal,
+    outcome: "ok",
+    keyName: auditableName(entry?.keyName),
+    keyVersion: auditableVersion(entry?.keyVersion),
+    objectPath: typeof object?.path === "string" ? object.path : null,
+    headerHash: typeof object?.headerHash === "string" && /^[0-9a-f]{64}$/i.test(object.headerHash) ? object.headerHash.toLowerCase() : null,
+    context: safeContext(context),
+  };
+}
+
+function failure(event: AuditEvent, e: unknown): AuditEvent {
+  const code = isPipesealError(e) ? e.code : "INTERNAL";
+  const denied = e instanceof KeyError || e instanceof UsageError;
+  return { ...event, outcome: denied ? "denied" : "error", errorCode: code };
+}
+
+function safeContext(context: EncryptionContext): Readonly<Record<string, string>> | null {
+  try {
+    return normalizeContext(context);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,49 @@
+/** `wrap`: encrypts a data key under the primary version of a named key. */
+import { KeyError, UsageError } from "../errors.js";
+import { encodeContext } from "./context.js";
+import { openKek } from "./kek.js";
+import type { EncryptionContext, WrappedKey } from "./keyring.js";
+import { validateKeyName } from "./names.js";
+import { type VersionRow, requireKey, requireVersion } from "./rows.js";
+import type { StoreContext } from "./store-context.js";
+import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
+
+/**
+ * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts).
+ * The use is counted against the version's GCM limit in its own committed transaction
+ * before any encryption happens, so a crash can only over-count, never under-count.
+ * @throws UsageError(INVALID_ARGUMENT) on a bad name, data key or context;
+ *   KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT).
+ */
+export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Array, context: EncryptionContext): WrappedKey {
+  validateKeyName(keyName);
+  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
+    throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
+  }
+  encodeContext(context); // validate before counting a use
+  const row = reserveWrap(ctx, keyName);
+  const kek = openKek(ctx.master.kekEncryptionKey, keyName, row.version, row.kek as Buffer);
+  try {
+    const wrapped = sealDataKey(kek, wrapAad(ctx.keyringId, keyName, row.version, context), dataKey);
+    return { keyring: ctx.keyringId, keyName, keyVersion: row.version, wrapped };
+  } finally {
+    kek.fill(0);
+  }
+}
+
+/** Counts one wrap against the primary version (NIST SP 800-38D §8.3) and returns the version row. */
+function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
+  return ctx.db
+    .transaction(() => {
+      const key = requireKey(ctx.db, keyName);
+      const row = requireVersion(ctx.db, keyName, key.primary_version);
+      if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
+      if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
+      if (row.wrap_count >= ctx.maxWrapsPerVersion) {
+        throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${ctx.maxWrapsPerVersion} wraps; rotate the key`);
+      }
+      ctx.db.prepare("UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = ? AND version = ?").run(keyName, row.version);
+      return row;
+    })
+    .immediate();
+}
