@@ -1,0 +1,38 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { parseContextArg } from "../../keys/context.js";
+import { DEFAULT_SEGMENT_SIZE, sealStream } from "../../envelope/seal.js";
+import { READ_CHUNK } from "../../envelope/files.js";
+import { writeAtomic } from "../../io/atomic.js";
+import { withProgress } from "../progress.js";
+import { emit, withKeystore } from "../session.js";
+import { defaultEngine } from "../../envelope/pool.js";
+import { refuseOverwrite, toStdout } from "../output.js";
+
+export function encryptCommand(): Command {
+  return new Command("encrypt")
+    .description("seal a file or stdin under a named key (writes <input>.pseal by default)")
+    .argument("<input>", "file to seal, or - for stdin")
+    .requiredOption("-k, --key <name>", "key name to wrap the data key under (repeat for several)", (v: string, all: string[] = []) => [...all, v])
+    .option("-c, --context <pairs>", "encryption context, e.g. stage=landing,dataset=customers", "")
+    .option("-o, --output <path>", "output file, or - for stdout (default: <input>.pseal; stdout for stdin)")
+    .option("--segment-size <bytes>", "plaintext bytes per segment", String(DEFAULT_SEGMENT_SIZE))
+    .option("-f, --force", "overwrite an existing output file")
+    .option("--json", "print the result as JSON")
+    .action(async (input: string, opts, cmd: Command) => {
+      const context = parseContextArg(opts.context);
+      const segmentSize = Number(opts.segmentSize);
+      if (!Number.isInteger(segmentSize)) throw new UsageError("INVALID_ARGUMENT", "--segment-size must be a whole number of bytes");
+      const output: string = opts.output ?? (input === "-" ? "-" : `${input}.pseal`);
+      if (output !== "-") await refuseOverwrite(output, opts.force);
+      const total = input === "-" ? undefined : (await stat(input)).size;
+      const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
+      await withKeystore(cmd, async (ks) => {
+        const sealed = sealStream(ks, withProgress(source, "encrypt", total), { keyName: opts.key, context, segmentSize, engine: defaultEngine() });
+        const written = output === "-" ? await toStdout(sealed) : await writeAtomic(output, sealed, 0o644);
+        if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${input} -> ${output} (${written} bytes) under ${opts.key.join(", ")}`);
+      });
+    });
+}

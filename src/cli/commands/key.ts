@@ -1,0 +1,99 @@
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import type { KeyInfo } from "../../keys/index.js";
+import { formatDuration, parseDuration } from "../duration.js";
+import { confirmOnTerminal } from "../passphrase.js";
+import { emit, withKeystore } from "../session.js";
+
+function version(text: string): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError("INVALID_ARGUMENT", `--version must be a positive whole number (got "${text}")`);
+  return v;
+}
+
+const show = (t: string | number | null | undefined) => (t == null ? "-" : new Date(t).toISOString());
+
+function describe(k: KeyInfo): string {
+  const lines = [
+    `${k.name}  primary v${k.primaryVersion}  min-decrypt v${k.minDecryptVersion}  rotate-every ${k.rotateEverySeconds ? formatDuration(k.rotateEverySeconds) : "-"}  ${k.rotationDue ? "ROTATION DUE" : `next rotation ${show(k.dueAt)}`}`,
+  ];
+  for (const v of k.versions) lines.push(`  v${v.version}  ${v.state.padEnd(9)}  created ${show(v.createdAt)}  wraps ${v.wrapCount}${v.version === k.primaryVersion ? "  (primary)" : ""}`);
+  return lines.join("\n");
+}
+
+export function keyCommand(): Command {
+  const key = new Command("key").description("create, rotate and manage named, versioned keys");
+  key
+    .command("create <name>")
+    .description("create a key with version 1 as primary")
+    .option("--rotate-every <duration>", "rotation period, e.g. 90d; `key list` shows when rotation is due")
+    .option("--json", "print as JSON")
+    .action(async (name: string, opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const info = ks.createKey(name, opts.rotateEvery ? { rotateEverySeconds: parseDuration(opts.rotateEvery) } : {});
+        emit(cmd, info, () => `created ${name} v1`);
+      }),
+    );
+  key
+    .command("rotate <name>")
+    .description("add a new primary version; older versions still decrypt")
+    .option("--json", "print as JSON")
+    .action(async (name: string, _o, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const info = ks.rotateKey(name);
+        emit(cmd, info, () => `rotated ${name}: primary is now v${info.primaryVersion}`);
+      }),
+    );
+  key
+    .command("list")
+    .description("keys with their versions, states and rotation status")
+    .option("--json", "print as JSON")
+    .action(async (_o, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const keys = ks.listKeys();
+        emit(cmd, keys, () => (keys.length ? keys.map(describe).join("\n") : "no keys yet: pipeseal key create <name>"));
+      }),
+    );
+  key
+    .command("show <name>")
+    .description("one key in detail")
+    .option("--json", "print as JSON")
+    .action(async (name: string, _o, cmd: Command) => withKeystore(cmd, async (ks) => emit(cmd, ks.showKey(name), () => describe(ks.showKey(name)))));
+
+  for (const [verb, what] of [
+    ["disable", "stop a version from wrapping or unwrapping (reversible)"],
+    ["enable", "re-enable a disabled version"],
+    ["destroy", "wipe a version's key material: data under it can never be opened again (crypto-shredding)"],
+  ] as const) {
+    key
+      .command(`${verb} <name>`)
+      .description(what)
+      .requiredOption("--version <n>", "key version")
+      .option("-y, --yes", "do not ask for confirmation (destroy)")
+      .option("--json", "print as JSON")
+      .action(async (name: string, opts, cmd: Command) => {
+        const v = version(opts.version);
+        if (verb === "destroy" && process.stdin.isTTY && !opts.yes) {
+          const ok = await confirmOnTerminal(`Destroy ${name} v${v}? Everything sealed under it becomes unreadable. Type the key name to confirm: `, name);
+          if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
+        }
+        await withKeystore(cmd, async (ks) => {
+          const info = verb === "disable" ? ks.disableVersion(name, v) : verb === "enable" ? ks.enableVersion(name, v) : ks.destroyVersion(name, v);
+          emit(cmd, info, () => `${verb}d ${name} v${v}`);
+        });
+      });
+  }
+  key
+    .command("set <name>")
+    .description("change a key's settings")
+    .option("--min-decrypt-version <n>", "refuse to unwrap under versions below n")
+    .option("--json", "print as JSON")
+    .action(async (name: string, opts, cmd: Command) => {
+      if (opts.minDecryptVersion === undefined) throw new UsageError("INVALID_ARGUMENT", "nothing to set: give --min-decrypt-version");
+      await withKeystore(cmd, async (ks) => {
+        const info = ks.setMinDecryptVersion(name, version(opts.minDecryptVersion));
+        emit(cmd, info, () => `${name}: minimum decryption version is now v${info.minDecryptVersion}`);
+      });
+    });
+  return key;
+}

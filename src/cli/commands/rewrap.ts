@@ -1,0 +1,19 @@
+import { Command } from "commander";
+import { rewrapFile, type RewrapResult } from "../../envelope/rewrap.js";
+import { emit, withKeystore } from "../session.js";
+
+export function rewrapCommand(): Command {
+  return new Command("rewrap")
+    .description("rewrap sealed files' data keys under each key's primary version (the body is not touched)")
+    .argument("<files...>", "sealed files")
+    .option("--json", "print as JSON")
+    .action(async (files: string[], _opts, cmd: Command) => {
+      await withKeystore(cmd, async (ks) => {
+        const results: RewrapResult[] = [];
+        for (const file of files) results.push(await rewrapFile(ks, file));
+        emit(cmd, results, () =>
+          results.map((r) => r.changes.map((c) => `${r.path}: ${c.keyName} v${c.from} -> v${c.to}`).join("\n")).join("\n"),
+        );
+      });
+    });
+}

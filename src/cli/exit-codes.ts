@@ -1,0 +1,13 @@
+import type { ErrorCode } from "../errors.js";
+
+/** Process exit codes by error family (docs/errors.md). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, key: 4, audit: 5, format: 6 } as const;
+
+export function exitCodeFor(code: ErrorCode): number {
+  if (code === "DECRYPT_FAILED") return EXIT.auth;
+  if (code === "INVALID_ARGUMENT" || code === "RANGE_OUT_OF_BOUNDS") return EXIT.usage;
+  if (code.startsWith("AUDIT_")) return EXIT.audit;
+  if (code.startsWith("KEY") || code.startsWith("MASTER_")) return EXIT.key;
+  if (["NOT_SEALED", "UNSUPPORTED_FORMAT", "MALFORMED_HEADER", "LIMIT_EXCEEDED"].includes(code)) return EXIT.format;
+  return EXIT.failure;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/** The `pipeseal` command: parses arguments, calls the library, prints. */
+import { Command, CommanderError } from "commander";
+import { isPipesealError } from "../errors.js";
+import { auditCommand } from "./commands/audit.js";
+import { decryptCommand } from "./commands/decrypt.js";
+import { encryptCommand } from "./commands/encrypt.js";
+import { initCommand } from "./commands/init.js";
+import { inspectCommand } from "./commands/inspect.js";
+import { keyCommand } from "./commands/key.js";
+import { rewrapCommand } from "./commands/rewrap.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+
+const program = new Command("pipeseal")
+  .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
+  .version("0.1.0")
+  .option("--home <dir>", "keystore folder (default: $PIPESEAL_HOME or ./.pipeseal)")
+  .exitOverride()
+  .showSuggestionAfterError();
+
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand]) {
+  program.addCommand(make());
+}
+program.commands.forEach(function override(c: Command) {
+  c.exitOverride();
+  c.commands.forEach(override);
+});
+
+/** One line, no stack, for anything a user can cause; a stack only with PIPESEAL_DEBUG=1. */
+function fail(e: unknown): never {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage); // commander printed it already
+  if (isPipesealError(e)) {
+    process.stderr.write(`pipeseal: ${e.message} [${e.code}]\n`);
+    process.exit(exitCodeFor(e.code));
+  }
+  const sys = e as NodeJS.ErrnoException;
+  if (sys?.code && typeof sys.path === "string") {
+    const what = sys.code === "ENOENT" ? "no such file" : sys.code === "EACCES" ? "permission denied" : sys.code === "EISDIR" ? "is a folder" : sys.code;
+    process.stderr.write(`pipeseal: ${what}: ${sys.path} [IO_ERROR]\n`);
+    process.exit(EXIT.failure);
+  }
+  if (sys?.code === "EPIPE") process.exit(EXIT.ok); // reader went away (e.g. `| head`)
+  process.stderr.write(`pipeseal: internal error: ${(e as Error)?.message ?? String(e)}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`);
+  process.exit(EXIT.failure);
+}
+
+process.stdout.on("error", (e) => fail(e));
+program.parseAsync(process.argv).then(
+  () => process.exit(EXIT.ok),
+  (e) => fail(e),
+);

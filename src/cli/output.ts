@@ -1,0 +1,18 @@
+import { stat } from "node:fs/promises";
+import { UsageError } from "../errors.js";
+
+/** Refuses to replace an existing file unless --force was given. */
+export async function refuseOverwrite(path: string, force: boolean | undefined): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isFile() && !force) throw new UsageError("INVALID_ARGUMENT", `${path} already exists; use --force to replace it`);
+}
+
+/** Writes a stream to stdout with backpressure; returns bytes written. */
+export async function toStdout(chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  let written = 0;
+  for await (const chunk of chunks) {
+    written += chunk.length;
+    if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+  }
+  return written;
+}

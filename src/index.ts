@@ -1,0 +1,27 @@
+/**
+ * pipeseal — end-to-end encryption for AI/ML pipelines.
+ * The public surface: named exports only; internals stay private.
+ */
+export { ERROR_CODES, PipesealError, DecryptError, FormatError, KeyError, KeystoreError, AuditError, UsageError, isPipesealError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
+
+export type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keys/keyring.js";
+export { encodeContext, normalizeContext, parseContextArg, CONTEXT_LIMITS } from "./keys/context.js";
+export { LocalKeystore, initKeystore, openKeystore, MASTER_KEY_FILE, KEY_NAME_PATTERN } from "./keys/index.js";
+export type { KeyInfo, KeyVersionInfo, KeyState, InitKeystoreOptions, OpenKeystoreOptions, CreateKeyOptions } from "./keys/index.js";
+
+export { DEFAULT_SEGMENT_SIZE, sealStream, startSeal } from "./envelope/seal.js";
+export type { SealOptions } from "./envelope/seal.js";
+export { openStream } from "./envelope/open.js";
+export type { OpenOptions } from "./envelope/open.js";
+export { sealBuffer, openBuffer } from "./envelope/buffer.js";
+export { encryptFile, decryptFile } from "./envelope/files.js";
+export { SealedFileReader, openSealedFile } from "./envelope/reader.js";
+export { rewrapFile } from "./envelope/rewrap.js";
+export type { RewrapResult } from "./envelope/rewrap.js";
+export { inspectFile } from "./envelope/inspect.js";
+export type { SealedInfo } from "./envelope/inspect.js";
+export { LIMITS, FORMAT_VERSION } from "./envelope/header.js";
+export { inlineEngine } from "./envelope/engine.js";
+export type { SegmentEngine } from "./envelope/engine.js";
+export { WorkerPool, defaultEngine } from "./envelope/pool.js";
