@@ -47,7 +47,9 @@ export async function loadLib(home) {
       m.encryptFile(keyring, inPath, outPath, {
         keyName: KEY_NAME,
         context: CONTEXT,
-        ...(segmentLength ? { segmentLength } : {}),
+        // src/envelope/seal.ts calls it `segmentSize`; the brief said `segmentLength`.
+        // Both are passed so the sweep works whichever name ships (unknown keys are ignored).
+        ...(segmentLength ? { segmentSize: segmentLength, segmentLength } : {}),
       }),
     decrypt: (inPath, outPath) => m.decryptFile(keyring, inPath, outPath),
     open: async (path) => {

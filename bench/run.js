@@ -450,6 +450,10 @@ if (SWEEP && tools.pipeseal) {
     results.sweep.push(row);
   }
   rmIfExists(P("sweep.pseal"));
+  const ovh = new Set(results.sweep.filter((s) => !s.error).map((s) => s.sealedOverheadPct.toFixed(6)));
+  if (results.sweep.filter((s) => !s.error).length > 1 && ovh.size === 1) {
+    notes.push("sweep: sealed size is identical for every segment length — the segment option seems ignored (check bench/pipeseal.js)");
+  }
 }
 
 // ---------------------------------------------------------------- targets
