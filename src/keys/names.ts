@@ -12,10 +12,13 @@ export function validateKeyName(name: unknown): string {
   return name;
 }
 
-/** @throws UsageError(INVALID_ARGUMENT) unless `v` is a positive safe integer. */
+/** Versions are u32 in the wrap format's AAD. */
+export const MAX_KEY_VERSION = 0xffffffff;
+
+/** @throws UsageError(INVALID_ARGUMENT) unless `v` is an integer in 1..2^32-1. */
 export function validateVersion(v: unknown): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
-    throw new UsageError("INVALID_ARGUMENT", "a key version must be a positive integer");
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1 || v > MAX_KEY_VERSION) {
+    throw new UsageError("INVALID_ARGUMENT", "a key version must be an integer in 1..4294967295");
   }
   return v;
 }
@@ -27,5 +30,5 @@ export function auditableName(name: unknown): string | null {
 
 /** The version to put in an audit record: the version if valid, else null. */
 export function auditableVersion(v: unknown): number | null {
-  return typeof v === "number" && Number.isSafeInteger(v) && v >= 1 ? v : null;
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 1 && v <= MAX_KEY_VERSION ? v : null;
 }

@@ -184,3 +184,25 @@ describe("rotation and version states", () => {
 });
 
 export type { WrappedKey };
+
+describe("wrap / unwrap property", () => {
+  it("round-trips random keys and contexts; any other context fails", async () => {
+    const { ks } = await freshStore();
+    const runs = Number(process.env.PIPESEAL_DEEP ?? 40);
+    const names = ["a", "b/c", "x.y-z_1"];
+    for (const n of names) ks.createKey(n);
+    const rand = (k: number) => Math.floor(Math.random() * k);
+    for (let i = 0; i < runs; i++) {
+      const name = names[rand(names.length)] as string;
+      if (rand(4) === 0) ks.rotateKey(name);
+      const context: Record<string, string> = {};
+      for (let j = rand(5); j > 0; j--) context[`k${rand(8)}`] = "v".repeat(rand(20));
+      const dk = dataKey();
+      const entry = await ks.wrap(name, dk, context);
+      expect((await ks.unwrap(entry, context, { operation: "unwrap" })).equals(dk)).toBe(true);
+      await expect(ks.unwrap(entry, { ...context, extra: "1" }, { operation: "unwrap" })).rejects.toBeInstanceOf(DecryptError);
+    }
+    await expectCode(() => ks.unwrap({ keyring: "local", keyName: "a", keyVersion: 2 ** 32, wrapped: new Uint8Array(60) }, {}, { operation: "unwrap" }), "INVALID_ARGUMENT");
+    expect(ks.verifyAudit().ok).toBe(true);
+  });
+});
