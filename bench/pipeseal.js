@@ -37,26 +37,38 @@ export async function probe() {
   }
 }
 
-/** In-process library surface, used by bench/workers/pipeseal.js. */
-export async function loadLib(home) {
+/**
+ * In-process library surface, used by bench/workers/pipeseal.js.
+ * engine "inline" (library default: the calling thread) or "pool" (defaultEngine(): one worker
+ * thread per core, what the CLI uses).
+ */
+export async function loadLib(home, engineName = "inline") {
   const m = await import(INDEX.href);
   const keyring = await m.openKeystore(home);
+  let engine;
+  if (engineName === "pool") {
+    if (typeof m.defaultEngine !== "function") throw new Error("dist/index.js has no defaultEngine (worker pool)");
+    engine = m.defaultEngine();
+  }
+  const eng = engine ? { engine } : {};
   return {
     keyring,
     encrypt: (inPath, outPath, segmentLength) =>
       m.encryptFile(keyring, inPath, outPath, {
         keyName: KEY_NAME,
         context: CONTEXT,
+        ...eng,
         // src/envelope/seal.ts calls it `segmentSize`; the brief said `segmentLength`.
         // Both are passed so the sweep works whichever name ships (unknown keys are ignored).
         ...(segmentLength ? { segmentSize: segmentLength, segmentLength } : {}),
       }),
-    decrypt: (inPath, outPath) => m.decryptFile(keyring, inPath, outPath),
+    decrypt: (inPath, outPath) => m.decryptFile(keyring, inPath, outPath, { ...eng }),
     open: async (path) => {
       const r = await m.openSealedFile(keyring, path);
       return { read: (off, len) => r.read(off, len), close: () => r.close() };
     },
     close: async () => {
+      if (engine && typeof engine.close === "function") await engine.close();
       if (keyring && typeof keyring.close === "function") await keyring.close();
     },
   };

@@ -217,7 +217,7 @@ const cliCase = (id, tool, op, path, cmd, args, { out, stdout } = {}) =>
       return { seconds: r.seconds, rssKiB: r.rssKiB };
     },
   });
-const workerCase = (id, tool, op, path, script, args, { out } = {}) =>
+const workerCase = (id, tool, op, path, script, args, { out, env = {} } = {}) =>
   cases.push({
     id,
     tool,
@@ -226,7 +226,7 @@ const workerCase = (id, tool, op, path, script, args, { out } = {}) =>
     kind: "lib",
     out,
     run: async () => {
-      const r = await runWorker(script, args, { env: { ...PS_ENV, BENCH_PLAIN_BYTES: String(SIZE) } });
+      const r = await runWorker(script, args, { env: { ...PS_ENV, BENCH_PLAIN_BYTES: String(SIZE), ...env } });
       return { seconds: r.seconds, rssKiB: r.maxRssKiB };
     },
   });
@@ -259,6 +259,9 @@ if (tools.pipeseal) {
   workerCase("ps-lib-enc-file", "pipeseal (lib)", "encrypt", FILE, PS_WORKER, ["enc", PS_HOME, PLAIN, P("lib.pseal")], {
     out: P("lib.pseal"),
   });
+  workerCase("ps-pool-enc-null", "pipeseal (lib, pool)", "encrypt", DEVNULL, PS_WORKER, ["enc", PS_HOME, PLAIN, "/dev/null"], {
+    env: { BENCH_ENGINE: "pool" },
+  });
 }
 if (tools.age) {
   cliCase("age-dec-null", "age (CLI)", "decrypt", DEVNULL, "age", ["-d", "-i", AGE_KEY, "-o", "/dev/null", P("age.age")]);
@@ -282,6 +285,9 @@ if (tools.pipeseal) {
   workerCase("ps-lib-dec-null", "pipeseal (lib)", "decrypt", DEVNULL, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), "/dev/null"]);
   workerCase("ps-lib-dec-file", "pipeseal (lib)", "decrypt", FILE, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), P("lib.dec")], {
     out: P("lib.dec"),
+  });
+  workerCase("ps-pool-dec-null", "pipeseal (lib, pool)", "decrypt", DEVNULL, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), "/dev/null"], {
+    env: { BENCH_ENGINE: "pool" },
   });
 }
 

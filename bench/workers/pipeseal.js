@@ -3,13 +3,14 @@
 //   node bench/workers/pipeseal.js enc <home> <in> <out> [segmentLength]
 //   node bench/workers/pipeseal.js dec <home> <in> <out>
 //   node bench/workers/pipeseal.js randread <home> <sealed> <plain> <count> <readLen> <seed>
+// Env BENCH_ENGINE=pool runs segments on the worker pool (defaultEngine) instead of inline.
 // Prints one JSON line on stdout. Keystore opening and module loading are not timed.
 import { open, stat } from "node:fs/promises";
 import { loadLib } from "../pipeseal.js";
 import { mulberry32 } from "../lib.js";
 
 const [mode, home, ...rest] = process.argv.slice(2);
-const lib = await loadLib(home);
+const lib = await loadLib(home, process.env.BENCH_ENGINE === "pool" ? "pool" : "inline");
 const now = () => process.hrtime.bigint();
 const secs = (a, b) => Number(b - a) / 1e9;
 
