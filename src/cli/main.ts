@@ -14,7 +14,8 @@ import { EXIT, exitCodeFor } from "./exit-codes.js";
 const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
   .version("0.1.0")
-  .option("--home <dir>", "keystore folder (default: $PIPESEAL_HOME or ./.pipeseal)")
+  .option("--home <dir>", "keystore folder, given before the command (default: $PIPESEAL_HOME or ./.pipeseal)")
+  .enablePositionalOptions() // so `key disable --version N` is the command's option, not the program's --version
   .exitOverride()
   .showSuggestionAfterError();
 
