@@ -7,7 +7,7 @@ import type { PoolRequest, PoolResponse } from "./pool.js";
 
 parentPort!.on("message", (req: PoolRequest) => {
   const state: FloeState = { ...req.state, messageKey: Buffer.from(req.state.messageKey) };
-  const batch = { data: Buffer.from(req.data), first: req.first, count: req.count, final: req.final };
+  const batch = { data: Buffer.from(req.data.buffer, req.data.byteOffset, req.data.byteLength), first: req.first, count: req.count, final: req.final };
   let res: PoolResponse;
   try {
     const out = req.mode === "encrypt" ? encryptBatch(state, batch) : decryptBatch(state, batch);
