@@ -204,7 +204,7 @@ if (tools.openssl) {
 // Each case returns { seconds, rssKiB }. CLI cases are timed wall-clock (process start included);
 // library cases are timed inside a fresh Node process (module load + keystore open excluded).
 const cases = [];
-const cliCase = (id, tool, op, path, cmd, args, { out, stdout } = {}) =>
+const cliCase = (id, tool, op, path, cmd, args, { out, stdout, env = {} } = {}) =>
   cases.push({
     id,
     tool,
@@ -213,7 +213,7 @@ const cliCase = (id, tool, op, path, cmd, args, { out, stdout } = {}) =>
     kind: "cli",
     out,
     run: async () => {
-      const r = await runProc(cmd, args, { env: PS_ENV, stdout });
+      const r = await runProc(cmd, args, { env: { ...PS_ENV, ...env }, stdout });
       return { seconds: r.seconds, rssKiB: r.rssKiB };
     },
   });
@@ -252,6 +252,10 @@ if (tools.aws) {
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-enc-null", "pipeseal (CLI)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")]);
+  // the CLI's worker pool off: shows what the pool costs in RSS and gains (or not) in speed
+  cliCase("ps-cli1-enc-null", "pipeseal (CLI, THREADS=1)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")], {
+    env: { PIPESEAL_THREADS: "1" },
+  });
   cliCase("ps-cli-enc-file", "pipeseal (CLI)", "encrypt", FILE, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, P("cli.pseal"))], {
     out: P("cli.pseal"),
   });
@@ -279,6 +283,9 @@ if (tools.aws) {
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-dec-null", "pipeseal (CLI)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")]);
+  cliCase("ps-cli1-dec-null", "pipeseal (CLI, THREADS=1)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")], {
+    env: { PIPESEAL_THREADS: "1" },
+  });
   cliCase("ps-cli-dec-file", "pipeseal (CLI)", "decrypt", FILE, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), P("cli.dec"))], {
     out: P("cli.dec"),
   });
