@@ -33,6 +33,8 @@ const NON_FINAL_MARKER = 0xffffffff;
 
 /** Bytes a segment adds to its plaintext: length field, AEAD IV, AEAD tag. */
 export const SEGMENT_OVERHEAD = 4 + AEAD_IV_LEN + AEAD_TAG_LEN;
+/** Length of a segment's random AEAD IV. */
+export const SEGMENT_IV_LEN = AEAD_IV_LEN;
 /** Length of the FLOE header: encoded parameters, IV, header tag. */
 export const FLOE_HEADER_LEN = PARAMS_LEN + FLOE_IV_LEN + HEADER_TAG_LEN;
 
@@ -149,23 +151,32 @@ function checkPosition(position: number): void {
 
 /** Spec encryptSegment. A non-final segment carries exactly plainSegLen bytes; a final one at most that. */
 export function encryptSegment(state: FloeState, plaintext: Uint8Array, position: number, isFinal: boolean): Buffer {
+  const out = Buffer.allocUnsafe(SEGMENT_OVERHEAD + plaintext.length);
+  encryptSegmentInto(state, plaintext, position, isFinal, out, 0, randomBytes(AEAD_IV_LEN));
+  return out;
+}
+
+/**
+ * encryptSegment writing into `out` at `offset` (SEGMENT_OVERHEAD + plaintext.length bytes),
+ * with a caller-drawn random AEAD IV (spec: aead_iv = RND(AEAD_IV_LEN)), so that a batch can
+ * draw all its IVs in one call and skip a copy per segment.
+ */
+export function encryptSegmentInto(state: FloeState, plaintext: Uint8Array, position: number, isFinal: boolean, out: Buffer, offset: number, iv: Uint8Array): number {
   checkPosition(position);
   const max = state.encSegLen - SEGMENT_OVERHEAD;
   if (isFinal ? plaintext.length > max : plaintext.length !== max) {
     throw new RangeError(isFinal ? "final segment too long" : "a non-final segment must be full");
   }
-  const iv = randomBytes(AEAD_IV_LEN);
+  if (iv.length !== AEAD_IV_LEN) throw new RangeError(`the AEAD IV is ${AEAD_IV_LEN} bytes`);
+  const total = SEGMENT_OVERHEAD + plaintext.length;
   const cipher = createCipheriv("aes-256-gcm", aeadKey(state, position), iv);
   cipher.setAAD(segmentAad(position, isFinal));
-  const body = cipher.update(plaintext);
+  out.writeUInt32BE(isFinal ? total : NON_FINAL_MARKER, offset);
+  out.set(iv, offset + 4);
+  out.set(cipher.update(plaintext), offset + 4 + AEAD_IV_LEN);
   cipher.final();
-  const total = SEGMENT_OVERHEAD + plaintext.length;
-  const out = Buffer.allocUnsafe(total);
-  out.writeUInt32BE(isFinal ? total : NON_FINAL_MARKER, 0);
-  iv.copy(out, 4);
-  body.copy(out, 4 + AEAD_IV_LEN);
-  cipher.getAuthTag().copy(out, total - AEAD_TAG_LEN);
-  return out;
+  out.set(cipher.getAuthTag(), offset + total - AEAD_TAG_LEN);
+  return total;
 }
 
 /**

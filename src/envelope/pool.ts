@@ -45,7 +45,7 @@ export class WorkerPool implements SegmentEngine {
       this.workers.push(w);
       this.busy.push(0);
     }
-    this.depth = size * 2;
+    this.depth = size * 4; // enough batches queued that no worker waits on the reader
   }
 
   encrypt(state: FloeState, batch: Batch): Promise<Buffer> {

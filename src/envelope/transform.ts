@@ -2,7 +2,8 @@
  * The segment work of one batch: pure, synchronous, and the same on the main thread and
  * in a worker. This is the reference path that the parallel path must agree with.
  */
-import { SEGMENT_OVERHEAD, decryptSegment, encryptSegment, type FloeState } from "../crypto/floe.js";
+import { randomBytes } from "node:crypto";
+import { SEGMENT_IV_LEN, SEGMENT_OVERHEAD, decryptSegment, encryptSegmentInto, type FloeState } from "../crypto/floe.js";
 import { DecryptError } from "../errors.js";
 import type { Batch } from "./batches.js";
 
@@ -10,11 +11,12 @@ import type { Batch } from "./batches.js";
 export function encryptBatch(state: FloeState, batch: Batch): Buffer {
   const plain = state.encSegLen - SEGMENT_OVERHEAD;
   const out = Buffer.allocUnsafe(batch.data.length + batch.count * SEGMENT_OVERHEAD);
+  const ivs = randomBytes(batch.count * SEGMENT_IV_LEN); // one draw for the batch's random segment IVs
   let o = 0;
   for (let i = 0; i < batch.count; i++) {
     const isFinal = batch.final && i === batch.count - 1;
     const pt = batch.data.subarray(i * plain, isFinal ? batch.data.length : (i + 1) * plain);
-    o += encryptSegment(state, pt, batch.first + i, isFinal).copy(out, o);
+    o += encryptSegmentInto(state, pt, batch.first + i, isFinal, out, o, ivs.subarray(i * SEGMENT_IV_LEN, (i + 1) * SEGMENT_IV_LEN));
   }
   return out;
 }
