@@ -9,7 +9,8 @@
  * exports before the production modules run, so the bytes come from the real seal path
  * (startSeal -> keyring.wrap -> startEncryption -> encryptSegment), not from the reference
  * reader in reference.ts. Draws are checked in order and size:
- *   data key (32), one wrap IV (12) per key name, FLOE IV (32), one AEAD IV (12) per segment.
+ *   data key (32), one wrap IV (12) per key name, FLOE IV (32), one AEAD IV (12) per segment
+ * (a draw may take several consecutive values, as segment IVs are drawn per batch).
  * Every input is derived as SHA-256("pipeseal-vector/<name>/<label>"), truncated.
  */
 import { createHash } from "node:crypto";
@@ -27,12 +28,19 @@ const outDir = path.join(root, "test", "vectors", "sealed");
 const require = createRequire(import.meta.url);
 const crypto = require("node:crypto");
 let queue = [];
+// One draw may take several whole values at once (segment IVs are drawn per batch), never part of one.
 crypto.randomBytes = (n, cb) => {
   if (cb) throw new Error("async randomBytes is not expected on the seal path");
-  const next = queue.shift();
-  if (!next) throw new Error(`unexpected randomBytes(${n}): queue empty`);
-  if (next.length !== n) throw new Error(`randomBytes(${n}) but the next fixed value (${next.label}) has ${next.length} bytes`);
-  return Buffer.from(next.bytes);
+  const parts = [];
+  let got = 0;
+  while (got < n) {
+    const next = queue.shift();
+    if (!next) throw new Error(`unexpected randomBytes(${n}): queue empty`);
+    if (got + next.length > n) throw new Error(`randomBytes(${n}) would split the fixed value ${next.label} (${next.length} bytes)`);
+    parts.push(next.bytes);
+    got += next.length;
+  }
+  return Buffer.concat(parts);
 };
 syncBuiltinESMExports();
 
