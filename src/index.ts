@@ -15,6 +15,7 @@ export type { SealOptions } from "./envelope/seal.js";
 export { openStream } from "./envelope/open.js";
 export type { OpenOptions } from "./envelope/open.js";
 export { sealBuffer, openBuffer } from "./envelope/buffer.js";
+export { sealTransform, openTransform } from "./envelope/transforms.js";
 export { encryptFile, decryptFile } from "./envelope/files.js";
 export { SealedFileReader, openSealedFile } from "./envelope/reader.js";
 export { rewrapFile } from "./envelope/rewrap.js";

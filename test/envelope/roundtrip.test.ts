@@ -77,3 +77,20 @@ describe("round trips", () => {
     expect((await openBuffer(multi.ks, sealed)).equals(pt)).toBe(true);
   });
 });
+
+describe("Node stream transforms", () => {
+  it("pipeline(read, sealTransform, openTransform) gives back the input", async () => {
+    const { pipeline } = await import("node:stream/promises");
+    const { Readable, Writable } = await import("node:stream");
+    const { sealTransform, openTransform } = await import("../../src/envelope/transforms.js");
+    const pt = randomBytes(700_000);
+    const out: Buffer[] = [];
+    await pipeline(
+      Readable.from(chunked(pt, 65_000)),
+      sealTransform(ks, { keyName: "k" }),
+      openTransform(ks),
+      new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }),
+    );
+    expect(Buffer.concat(out).equals(pt)).toBe(true);
+  });
+});

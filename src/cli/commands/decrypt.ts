@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import path from "node:path";
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
@@ -45,13 +46,13 @@ export function decryptCommand(): Command {
         let plaintext: AsyncIterable<Buffer>;
         let close = async () => undefined as void;
         if (range) {
-          const reader = await openSealedFile(ks, input);
+          const reader = await openSealedFile(ks, path.resolve(input));
           close = () => reader.close();
           plaintext = reader.readStream(range.offset, range.length);
         } else {
           const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
           const total = input === "-" ? undefined : (await stat(input)).size;
-          plaintext = openStream(ks, withProgress(source, "decrypt", total), { engine: defaultEngine(), ...(input === "-" ? {} : { path: input }) });
+          plaintext = openStream(ks, withProgress(source, "decrypt", total), { engine: defaultEngine(), ...(input === "-" ? {} : { path: path.resolve(input) }) });
         }
         try {
           const written = output === "-" ? await toStdout(plaintext) : await writeAtomic(output, plaintext, 0o600);

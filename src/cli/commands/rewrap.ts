@@ -1,3 +1,4 @@
+import path from "node:path";
 import { Command } from "commander";
 import { rewrapFile, type RewrapResult } from "../../envelope/rewrap.js";
 import { emit, withKeystore } from "../session.js";
@@ -10,7 +11,7 @@ export function rewrapCommand(): Command {
     .action(async (files: string[], _opts, cmd: Command) => {
       await withKeystore(cmd, async (ks) => {
         const results: RewrapResult[] = [];
-        for (const file of files) results.push(await rewrapFile(ks, file));
+        for (const file of files) results.push(await rewrapFile(ks, path.resolve(file)));
         emit(cmd, results, () =>
           results.map((r) => r.changes.map((c) => `${r.path}: ${c.keyName} v${c.from} -> v${c.to}`).join("\n")).join("\n"),
         );
