@@ -143,8 +143,9 @@ function segmentAad(position: number, isFinal: boolean): Buffer {
   return aad;
 }
 
-function checkPosition(position: number): void {
-  if (!Number.isInteger(position) || position < 0 || position >= AEAD_MAX_SEGMENTS - 1) {
+/** Spec encryptOnlineSegment: position AEAD_MAX_SEGMENTS - 1 is reserved for a final segment. */
+function checkPosition(position: number, isFinal: boolean): void {
+  if (!Number.isInteger(position) || position < 0 || position > AEAD_MAX_SEGMENTS - 1 || (!isFinal && position === AEAD_MAX_SEGMENTS - 1)) {
     throw new RangeError("segment position out of range");
   }
 }
@@ -162,7 +163,7 @@ export function encryptSegment(state: FloeState, plaintext: Uint8Array, position
  * draw all its IVs in one call and skip a copy per segment.
  */
 export function encryptSegmentInto(state: FloeState, plaintext: Uint8Array, position: number, isFinal: boolean, out: Buffer, offset: number, iv: Uint8Array): number {
-  checkPosition(position);
+  checkPosition(position, isFinal);
   const max = state.encSegLen - SEGMENT_OVERHEAD;
   if (isFinal ? plaintext.length > max : plaintext.length !== max) {
     throw new RangeError(isFinal ? "final segment too long" : "a non-final segment must be full");
@@ -184,7 +185,7 @@ export function encryptSegmentInto(state: FloeState, plaintext: Uint8Array, posi
  * @throws DecryptError for a wrong length field, wrong position, wrong finality or bad tag.
  */
 export function decryptSegment(state: FloeState, segment: Uint8Array, position: number, isFinal: boolean): Buffer {
-  checkPosition(position);
+  checkPosition(position, isFinal);
   const seg = Buffer.from(segment.buffer, segment.byteOffset, segment.byteLength);
   if (isFinal) {
     if (seg.length < SEGMENT_OVERHEAD || seg.length > state.encSegLen) throw new DecryptError();

@@ -49,7 +49,8 @@ export class ByteReader {
   utf8(n: number, max: number): string {
     const raw = this.bytes(n, max);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+      // ignoreBOM keeps a leading U+FEFF: the decoded text must re-encode to the same AAD bytes
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
     } catch {
       throw new FormatError("MALFORMED_HEADER", "a header text field is not valid UTF-8");
     }

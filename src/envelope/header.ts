@@ -11,7 +11,7 @@
  */
 import { FormatError } from "../errors.js";
 import { FLOE_HEADER_LEN, SEGMENT_OVERHEAD, encodeParams } from "../crypto/floe.js";
-import { encodeContext, normalizeContext } from "../keys/context.js";
+import { encodeContext, isValidContextKey, normalizeContext } from "../keys/context.js";
 import type { EncryptionContext, WrappedKey } from "../keys/keyring.js";
 import { ByteReader } from "./byte-reader.js";
 
@@ -30,7 +30,7 @@ export const LIMITS = {
   maxEncSegLen: 64 * 1024 * 1024,
 } as const;
 
-/** Smallest prefix that tells how long the whole header is: fixed-part length field plus key-block length field. */
+/** Bytes that tell how long the fixed part is: magic, version byte, fixed-part length. */
 export const PRELUDE_LEN = 10;
 
 export interface SealedHeader {
@@ -72,6 +72,7 @@ export function encodeKeyBlock(keys: readonly WrappedKey[]): Buffer {
     if (ring.length < 1 || ring.length > LIMITS.maxKeyringIdBytes) throw new FormatError("LIMIT_EXCEEDED", "keyring id too long");
     if (name.length < 1 || name.length > LIMITS.maxKeyNameBytes) throw new FormatError("LIMIT_EXCEEDED", "key name too long");
     if (k.wrapped.length < 1 || k.wrapped.length > LIMITS.maxWrappedBytes) throw new FormatError("LIMIT_EXCEEDED", "wrapped key too long");
+    if (!Number.isInteger(k.keyVersion) || k.keyVersion < 1 || k.keyVersion > 0xffffffff) throw new FormatError("LIMIT_EXCEEDED", "key version out of range");
     const fields = Buffer.alloc(1 + ring.length + 2 + name.length + 4 + 2);
     let o = fields.writeUInt8(ring.length, 0);
     o += ring.copy(fields, o);
@@ -143,6 +144,7 @@ export function decodeHeader(bytes: Buffer): SealedHeader {
     const keyring = block.utf8(block.u8(), LIMITS.maxKeyringIdBytes);
     const keyName = block.utf8(block.u16(), LIMITS.maxKeyNameBytes);
     const keyVersion = block.u32();
+    if (keyVersion === 0) throw new FormatError("MALFORMED_HEADER", "key versions start at 1");
     const wrapped = Buffer.from(block.bytes(block.u16(), LIMITS.maxWrappedBytes));
     if (!keyring || !keyName || wrapped.length === 0) throw new FormatError("MALFORMED_HEADER", "empty wrapped-key field");
     wrappedKeys.push({ keyring, keyName, keyVersion, wrapped });
@@ -173,6 +175,7 @@ function decodeContext(r: ByteReader): EncryptionContext {
     const value = r.utf8(r.u16(), 1024 * 64);
     // canonical form: keys strictly increasing, so one context has one encoding
     if (previous !== undefined && !(previous < key)) throw new FormatError("MALFORMED_HEADER", "context keys not in canonical order");
+    if (!isValidContextKey(key)) throw new FormatError("MALFORMED_HEADER", "context in header is not valid");
     previous = key;
     out[key] = value;
   }

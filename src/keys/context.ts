@@ -10,6 +10,11 @@ export const CONTEXT_LIMITS = {
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
+/** A context key pipeseal accepts: the charset, the length, and not `__proto__` (which a plain object would swallow). */
+export function isValidContextKey(key: string): boolean {
+  return KEY_PATTERN.test(key) && Buffer.byteLength(key) <= CONTEXT_LIMITS.maxKeyBytes && key !== "__proto__";
+}
+
 /**
  * Validates a context and returns it with keys sorted, so that every encoding of the
  * same pairs is byte-identical.
@@ -24,8 +29,8 @@ export function normalizeContext(context: EncryptionContext): EncryptionContext 
   for (const key of keys) {
     const value = context[key];
     if (typeof value !== "string") throw new UsageError("INVALID_ARGUMENT", `context value for "${key}" must be a string`);
-    if (!KEY_PATTERN.test(key) || Buffer.byteLength(key) > CONTEXT_LIMITS.maxKeyBytes) {
-      throw new UsageError("INVALID_ARGUMENT", `context key "${key.slice(0, 40)}" must be 1-${CONTEXT_LIMITS.maxKeyBytes} characters of A-Z a-z 0-9 _ . : -`);
+    if (!isValidContextKey(key)) {
+      throw new UsageError("INVALID_ARGUMENT", `context key "${key.slice(0, 40)}" must be 1-${CONTEXT_LIMITS.maxKeyBytes} characters of A-Z a-z 0-9 _ . : - (and not __proto__)`);
     }
     if (Buffer.byteLength(value) > CONTEXT_LIMITS.maxValueBytes) {
       throw new UsageError("INVALID_ARGUMENT", `context value for "${key}" is longer than ${CONTEXT_LIMITS.maxValueBytes} bytes`);
@@ -59,7 +64,8 @@ export function parseContextArg(text: string): EncryptionContext {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError("INVALID_ARGUMENT", `context pair "${pair}" is not key=value`);
     const key = pair.slice(0, eq).trim();
-    if (key in out) throw new UsageError("INVALID_ARGUMENT", `context key "${key}" is given twice`);
+    if (!isValidContextKey(key)) normalizeContext({ [key]: "" }); // throws the explanatory error
+    if (Object.hasOwn(out, key)) throw new UsageError("INVALID_ARGUMENT", `context key "${key}" is given twice`);
     out[key] = pair.slice(eq + 1);
   }
   return normalizeContext(out);
