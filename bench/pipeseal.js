@@ -39,16 +39,14 @@ export async function probe() {
 
 /**
  * In-process library surface, used by bench/workers/pipeseal.js.
- * engine "inline" (library default: the calling thread) or "pool" (defaultEngine(): one worker
- * thread per core, what the CLI uses).
+ * engine "inline" (the default: the calling thread) or "pool" (a WorkerPool of 2 threads).
  */
 export async function loadLib(home, engineName = "inline") {
   const m = await import(INDEX.href);
   const keyring = await m.openKeystore(home);
   let engine;
   if (engineName === "pool") {
-    if (typeof m.defaultEngine !== "function") throw new Error("dist/index.js has no defaultEngine (worker pool)");
-    engine = m.defaultEngine();
+    engine = new m.WorkerPool(2);
   }
   const eng = engine ? { engine } : {};
   return {
@@ -58,9 +56,7 @@ export async function loadLib(home, engineName = "inline") {
         keyName: KEY_NAME,
         context: CONTEXT,
         ...eng,
-        // src/envelope/seal.ts calls it `segmentSize`; the brief said `segmentLength`.
-        // Both are passed so the sweep works whichever name ships (unknown keys are ignored).
-        ...(segmentLength ? { segmentSize: segmentLength, segmentLength } : {}),
+        ...(segmentLength ? { segmentSize: segmentLength } : {}),
       }),
     decrypt: (inPath, outPath) => m.decryptFile(keyring, inPath, outPath, { ...eng }),
     open: async (path) => {

@@ -95,12 +95,14 @@ export class WorkerPool implements SegmentEngine {
 let shared: WorkerPool | undefined;
 
 /**
- * The engine for large work: a shared pool with one worker per core when there is more
- * than one core, else the inline engine. PIPESEAL_THREADS overrides the count (1 = inline).
+ * The engine the CLI uses: inline unless PIPESEAL_THREADS asks for N > 1 workers (at most
+ * the core count). Inline is the default because on the 2-core machines we measure on the
+ * pool does not pay: node:crypto's AES-GCM, not I/O, bounds each thread, and the pool's
+ * copies and messages cost what the second core gains (README, Performance).
  */
 export function defaultEngine(): SegmentEngine {
-  const wanted = Number(process.env.PIPESEAL_THREADS ?? availableParallelism());
+  const wanted = Math.min(Number(process.env.PIPESEAL_THREADS ?? 1), availableParallelism(), 8);
   if (!Number.isInteger(wanted) || wanted <= 1) return inlineEngine;
-  shared ??= new WorkerPool(Math.min(wanted, 8));
+  shared ??= new WorkerPool(wanted);
   return shared;
 }

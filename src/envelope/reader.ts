@@ -65,9 +65,10 @@ export class SealedFileReader {
     const last = Math.floor((offset + length - 1) / plain);
     const data = await this.segments(first, last);
     const start = offset - first * plain;
-    const out = Buffer.from(data.subarray(start, start + length));
-    data.fill(0);
-    return out;
+    // hand back a view rather than a copy; wipe the decrypted bytes outside the range
+    data.fill(0, 0, start);
+    data.fill(0, start + length);
+    return data.subarray(start, start + length);
   }
 
   /** The same range as a stream of at most 1 MiB pieces. */
@@ -92,7 +93,7 @@ export class SealedFileReader {
     const seg = this.header.encSegLen;
     const start = this.header.length + first * seg;
     const isFinal = last === this.segmentCount - 1;
-    const bytes = Buffer.alloc(isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg);
+    const bytes = Buffer.allocUnsafe(isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg);
     const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, start);
     if (bytesRead !== bytes.length) throw new DecryptError(); // the file shrank under us
     return decryptBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
