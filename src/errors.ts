@@ -34,6 +34,13 @@ export const ERROR_CODES = {
   // audit
   AUDIT_WRITE_FAILED: "the audit record could not be written, so the operation was refused (fail closed)",
   AUDIT_CHAIN_BROKEN: "the audit chain does not verify",
+  // PKI and transit
+  CA_NOT_INITIALIZED: "no certificate authority exists in this keystore; run `pipeseal ca init`",
+  CA_EXISTS: "a certificate authority already exists in this keystore",
+  CERT_NOT_FOUND: "no certificate with that serial or in that folder",
+  CERT_MALFORMED: "a certificate, key, CSR or PEM file is malformed",
+  CERT_REJECTED: "a peer certificate was rejected (expired, not yet valid, wrong CA, revoked, pinned key mismatch, or identity not allowed)",
+  TLS_CONNECT_FAILED: "a TLS connection could not be established",
   // user input and I/O
   INVALID_ARGUMENT: "an argument is missing or malformed",
   IO_ERROR: "a file could not be read or written",
