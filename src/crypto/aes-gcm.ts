@@ -26,12 +26,18 @@ export function gcmSeal(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array)
 export function gcmOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer {
   if (sealed.length < GCM_IV_LEN + GCM_TAG_LEN) throw new DecryptError();
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const iv = buf.subarray(0, GCM_IV_LEN);
-  const tag = buf.subarray(buf.length - GCM_TAG_LEN);
+  return gcmDecrypt(key, buf.subarray(0, GCM_IV_LEN), buf.subarray(GCM_IV_LEN, buf.length - GCM_TAG_LEN), buf.subarray(buf.length - GCM_TAG_LEN), aad);
+}
+
+/**
+ * AES-256-GCM decryption of separate parts. The plaintext is wiped and a DecryptError
+ * thrown unless the tag verifies (SP 800-38D §7.2: no output before verification).
+ */
+export function gcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array): Buffer {
   const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: GCM_TAG_LEN });
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
-  const out = decipher.update(buf.subarray(GCM_IV_LEN, buf.length - GCM_TAG_LEN));
+  const out = decipher.update(ciphertext);
   try {
     decipher.final();
   } catch {

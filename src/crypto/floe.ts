@@ -12,7 +12,8 @@
  * ciphertext to one key and one AAD. Random access: any segment decrypts on its own.
  * Never call encryptSegment twice for the same position of one header.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from "node:crypto";
+import { createCipheriv, randomBytes, timingSafeEqual } from "node:crypto";
+import { gcmDecrypt } from "./aes-gcm.js";
 import { DecryptError } from "../errors.js";
 import { hkdfExpand } from "./hkdf.js";
 
@@ -193,19 +194,9 @@ export function decryptSegment(state: FloeState, segment: Uint8Array, position: 
   } else if (seg.length !== state.encSegLen || seg.readUInt32BE(0) !== NON_FINAL_MARKER) {
     throw new DecryptError();
   }
-  const decipher = createDecipheriv("aes-256-gcm", aeadKey(state, position), seg.subarray(4, 4 + AEAD_IV_LEN), {
-    authTagLength: AEAD_TAG_LEN,
-  });
-  decipher.setAAD(segmentAad(position, isFinal));
-  decipher.setAuthTag(seg.subarray(seg.length - AEAD_TAG_LEN));
-  const out = decipher.update(seg.subarray(4 + AEAD_IV_LEN, seg.length - AEAD_TAG_LEN));
-  try {
-    decipher.final();
-  } catch {
-    out.fill(0);
-    throw new DecryptError();
-  }
-  return out;
+  const iv = seg.subarray(4, 4 + AEAD_IV_LEN);
+  const tag = seg.subarray(seg.length - AEAD_TAG_LEN);
+  return gcmDecrypt(aeadKey(state, position), iv, seg.subarray(4 + AEAD_IV_LEN, seg.length - AEAD_TAG_LEN), tag, segmentAad(position, isFinal));
 }
 
 /** True when the segment's length field marks it as the final one (spec decryptAnyOnlineSegment). */

@@ -6,7 +6,8 @@
  *   blob = iv(12) || ciphertext(32) || tag(16)
  *   AAD  = "pipeseal-kek-v1" || u16 BE len || keyName (UTF-8) || u32 BE version
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { gcmOpen, gcmSeal } from "../crypto/aes-gcm.js";
 import { KeystoreError } from "../errors.js";
 
 const LABEL = Buffer.from("pipeseal-kek-v1", "utf8");
@@ -28,11 +29,7 @@ function aad(keyName: string, version: number): Buffer {
 
 /** Encrypts a KEK for storage. */
 export function sealKek(encKey: Buffer, keyName: string, version: number, kek: Buffer): Buffer {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", encKey, iv);
-  cipher.setAAD(aad(keyName, version));
-  const ct = Buffer.concat([cipher.update(kek), cipher.final()]);
-  return Buffer.concat([iv, ct, cipher.getAuthTag()]);
+  return gcmSeal(encKey, kek, aad(keyName, version));
 }
 
 /**
@@ -42,17 +39,7 @@ export function sealKek(encKey: Buffer, keyName: string, version: number, kek: B
 export function openKek(encKey: Buffer, keyName: string, version: number, blob: Buffer): Buffer {
   if (blob.length !== KEK_BLOB_BYTES) throw corrupt(keyName, version);
   try {
-    const decipher = createDecipheriv("aes-256-gcm", encKey, blob.subarray(0, 12));
-    decipher.setAAD(aad(keyName, version));
-    decipher.setAuthTag(blob.subarray(12 + KEK_BYTES));
-    const plain = decipher.update(blob.subarray(12, 12 + KEK_BYTES));
-    try {
-      decipher.final();
-    } catch (e) {
-      plain.fill(0);
-      throw e;
-    }
-    return plain;
+    return gcmOpen(encKey, blob, aad(keyName, version));
   } catch {
     throw corrupt(keyName, version);
   }

@@ -21,7 +21,7 @@
  * Security guarantees: confidentiality and integrity of the DEK, bound to keyring, key
  * name, version and context. Authentication failures are opaque (DecryptError).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { gcmOpen, gcmSeal } from "../crypto/aes-gcm.js";
 import { DecryptError, UsageError } from "../errors.js";
 import { encodeContext } from "./context.js";
 import type { EncryptionContext } from "./keyring.js";
@@ -46,30 +46,11 @@ export function wrapAad(keyringId: string, keyName: string, version: number, con
 
 export function sealDataKey(kek: Buffer, aad: Buffer, dataKey: Uint8Array): Buffer {
   if (dataKey.length !== DATA_KEY_BYTES) throw new UsageError("INVALID_ARGUMENT", `a data key must be ${DATA_KEY_BYTES} bytes`);
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", kek, iv);
-  cipher.setAAD(aad);
-  const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return Buffer.concat([iv, ct, cipher.getAuthTag()]);
+  return gcmSeal(kek, dataKey, aad);
 }
 
 /** @throws DecryptError on any authentication failure or malformed input. */
 export function openDataKey(kek: Buffer, aad: Buffer, wrapped: Uint8Array): Buffer {
   if (wrapped.length !== WRAPPED_BYTES) throw new DecryptError();
-  const bytes = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", kek, bytes.subarray(0, 12));
-    decipher.setAAD(aad);
-    decipher.setAuthTag(bytes.subarray(12 + DATA_KEY_BYTES));
-    const plain = decipher.update(bytes.subarray(12, 12 + DATA_KEY_BYTES));
-    try {
-      decipher.final(); // GCM: nothing is released unless the tag verifies
-    } catch {
-      plain.fill(0);
-      throw new DecryptError();
-    }
-    return plain;
-  } catch {
-    throw new DecryptError();
-  }
+  return gcmOpen(kek, wrapped, aad);
 }
