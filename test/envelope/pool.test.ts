@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DecryptError, WorkerPool, initKeystore, inlineEngine, openKeystore, openStream, sealStream } from "../../dist/index.js";
 import { tempDir } from "../helpers/keystore.js";
+import { chunked as chunks, collect } from "../helpers/streams.js";
 
 const home = path.join(tempDir(), "ks");
 await initKeystore(home);
@@ -15,14 +16,6 @@ afterAll(async () => {
   ks.close();
 });
 
-async function* chunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let o = 0; o < data.length; o += size) yield data.subarray(o, o + size);
-}
-async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of it) parts.push(p);
-  return Buffer.concat(parts);
-}
 
 describe("worker-pool engine agrees with the inline reference", () => {
   for (const size of [0, 1, 65536, 5 * 1024 * 1024 + 17]) {

@@ -9,19 +9,11 @@ import { decodeHeader } from "../../src/envelope/header.js";
 import { openStream } from "../../src/envelope/open.js";
 import { sealStream } from "../../src/envelope/seal.js";
 import { freshKeystore, tempDir } from "../helpers/keystore.js";
+import { chunked, collect } from "../helpers/streams.js";
 
 const { ks } = await freshKeystore();
 const SEG = 256; // small segments so "many segments" stays fast
 
-async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let o = 0; o < data.length; o += size) yield data.subarray(o, o + size);
-}
-
-async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of it) parts.push(p);
-  return Buffer.concat(parts);
-}
 
 describe("round trips", () => {
   for (const size of [0, 1, SEG - 1, SEG, SEG + 1, 2 * SEG, 37 * SEG + 11]) {
