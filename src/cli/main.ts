@@ -3,14 +3,12 @@
 import { Command, CommanderError } from "commander";
 import { isPipesealError } from "../errors.js";
 import { auditCommand } from "./commands/audit.js";
-import { caCommand } from "./commands/ca.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
 import { rewrapCommand } from "./commands/rewrap.js";
-import { scanCommand } from "./commands/scan.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -22,7 +20,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
