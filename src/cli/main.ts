@@ -9,6 +9,7 @@ import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
 import { rewrapCommand } from "./commands/rewrap.js";
+import { scanCommand } from "./commands/scan.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -20,7 +21,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, scanCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

@@ -1,0 +1,96 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { writeAtomic } from "../../io/atomic.js";
+import { builtinDetectors } from "../../redact/index.js";
+import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanFinding, type ScanNote } from "../../scan/index.js";
+import { formatBytes } from "../progress.js";
+
+/** Exit code when the scan found something not in the baseline (a result, not an error: errors use 2+ or the IO code). */
+export const EXIT_NEW_FINDINGS = 1;
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+
+/** `5MiB`, `500kb`, `1048576`. */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(text.trim());
+  const n = m ? Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? "b").toLowerCase()]!) : NaN;
+  if (!(n > 0) || !Number.isSafeInteger(n)) throw new UsageError("INVALID_ARGUMENT", `"${text}" is not a size; use e.g. 5MiB, 500KiB, 1048576`);
+  return n;
+}
+
+function where(f: ScanFinding): string {
+  const nb = f.notebook;
+  if (!nb) return `${f.path}:${f.line}:${f.column}`;
+  const part = nb.output === undefined ? `cell ${nb.cell} (${nb.cellType})` : `cell ${nb.cell} output ${nb.output} (${nb.mime ?? nb.outputType})`;
+  return `${f.path}:${f.line}:${f.column} [${part} line ${nb.line}:${nb.column}]`;
+}
+
+function humanLine(f: ScanFinding): string {
+  return `${where(f)}  ${f.detector}  ${f.kind}  confidence ${f.confidence.toFixed(2)}  ${f.hint}${f.baselined ? "  (baselined)" : ""}\n`;
+}
+
+async function write(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+}
+
+/**
+ * main.ts ends every successful command with process.exit(0), which would override
+ * process.exitCode; an 'exit' listener can still raise the code, and does so only on success.
+ */
+function exitWithFindings(): void {
+  process.exitCode = EXIT_NEW_FINDINGS;
+  process.once("exit", (code) => {
+    if (code === 0) process.exitCode = EXIT_NEW_FINDINGS;
+  });
+}
+
+export function scanCommand(): Command {
+  return new Command("scan")
+    .description("find secrets and PII in files, folders, CI logs and Jupyter notebooks; exits 1 when there are findings not in the baseline")
+    .argument("<paths...>", "files and folders to scan")
+    .option("--json", "print findings, notes and counts as JSON")
+    .option("--sarif <file>", "also write a SARIF 2.1.0 log to <file>")
+    .option("--baseline <file>", "accepted fingerprints: findings listed there are reported as baselined and do not fail")
+    .option("--update-baseline", "write every current finding to the --baseline file (and exit 0)")
+    .option("--no-gitignore", "scan files that .gitignore excludes (.git/ is still skipped)")
+    .option("--max-file-size <size>", "skip larger files, with a note", "5MiB")
+    .action(async (paths: string[], opts: { json?: boolean; sarif?: string; baseline?: string; updateBaseline?: boolean; gitignore: boolean; maxFileSize: string }) => {
+      if (opts.updateBaseline && !opts.baseline) throw new UsageError("INVALID_ARGUMENT", "--update-baseline needs --baseline <file>");
+      const maxFileSize = parseSize(opts.maxFileSize);
+      for (const p of paths) {
+        if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
+      }
+      const baseline = opts.baseline ? await readBaseline(opts.baseline) : undefined;
+      const key = process.env.PIPESEAL_SCAN_KEY;
+      const detectors = builtinDetectors();
+      const stats = emptyStats();
+      const notes: ScanNote[] = [];
+      const findings: ScanFinding[] = [];
+      const onNote = (n: ScanNote) => {
+        notes.push(n);
+        if (!opts.json) process.stderr.write(`pipeseal scan: note: ${n.path}: ${n.message}\n`);
+      };
+      for await (const f of scanPaths(paths, { detectors, gitignore: opts.gitignore, maxFileSize, stats, onNote, ...(baseline ? { baseline } : {}), ...(key ? { fingerprintKey: key } : {}) })) {
+        findings.push(f);
+        if (!opts.json) await write(humanLine(f));
+      }
+      if (opts.sarif) {
+        const log = toSarif(findings, detectors, { toolVersion: "0.1.0", rootUri: pathToFileURL(path.resolve(".")).href });
+        const bytes = Buffer.from(JSON.stringify(log, null, 2) + "\n");
+        await writeAtomic(opts.sarif, (async function* () { yield bytes; })(), 0o644);
+      }
+      if (opts.updateBaseline && opts.baseline) await writeBaseline(opts.baseline, findings);
+      if (opts.json) await write(JSON.stringify({ findings, notes, stats }, null, 2) + "\n");
+      else {
+        const baselined = stats.findings - stats.newFindings;
+        process.stderr.write(
+          `pipeseal scan: ${stats.files} files (${formatBytes(stats.bytes)}), ${stats.notebooks} notebooks; skipped ${stats.skippedBinary} binary, ${stats.skippedLarge} too large, ${stats.skippedOther} other; ` +
+            `${stats.findings} findings: ${stats.newFindings} new, ${baselined} baselined${opts.updateBaseline ? `; baseline ${opts.baseline} updated` : ""}\n`,
+        );
+      }
+      if (stats.newFindings > 0 && !opts.updateBaseline) exitWithFindings();
+    });
+}
