@@ -10,6 +10,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPipesealError } from "../../src/errors.js";
+import { createMtlsServer } from "../../src/pki/mtls/index.js";
 import { probeTls, type ProbeReport } from "../../src/pki/probe/index.js";
 import { issueLeaf, makeCa, type TestCert } from "../helpers/certs.js";
 import { tempDir } from "../helpers/keystore.js";
@@ -54,6 +55,7 @@ beforeAll(async () => {
   server = await issueLeaf(ca, { dns: ["localhost"], ip: ["127.0.0.1"], spiffe: "spiffe://acme/prod/feature-store" });
   writeFileSync(file("ca.pem"), ca.certPem);
   writeCertDir("client", await issueLeaf(ca, { spiffe: "spiffe://acme/prod/trainer", client: true, server: false }));
+  writeCertDir("intruder", await issueLeaf(ca, { spiffe: "spiffe://acme/dev/intruder", client: true, server: false }));
   writeCertDir("stranger", await issueLeaf(await makeCa("another CA"), { spiffe: "spiffe://acme/prod/trainer", client: true }));
 });
 afterAll(() => servers.forEach((s) => s.close()));
@@ -141,6 +143,18 @@ describe("probeTls against real servers", () => {
     const withCert = await probeTls(`127.0.0.1:${port}`, { ca: file("ca.pem"), certDir: file("client") });
     expect(withCert.validation.trusted).toBe(true);
     expect(withCert.clientAuth.withCertificate).toMatchObject({ ok: true, protocol: "TLSv1.2" });
+  });
+
+  it("pipeseal's own createMtlsServer: required; an allowed identity succeeds; one off the allow-list is reported refused (403 CERT_REJECTED)", async () => {
+    const srv = createMtlsServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, allow: ["spiffe://acme/prod/trainer"] }, (_q, res) => res.end("ok"));
+    const { port } = await srv.listen(0, "127.0.0.1");
+    servers.push({ close: () => void srv.close() });
+    const ok = await probeTls(`127.0.0.1:${port}`, { ca: file("ca.pem"), certDir: file("client"), expectMtls: true });
+    expect(ok.clientAuth).toMatchObject({ required: true, withCertificate: { ok: true, protocol: "TLSv1.3" } });
+    expect(ok.protocols.map((p) => p.result)).toEqual(["refused", "refused", "refused", "accepted"]);
+    expect(ok.findings.filter((f) => f.severity !== "info")).toEqual([]);
+    const intruder = await probeTls(`127.0.0.1:${port}`, { ca: file("ca.pem"), certDir: file("intruder") });
+    expect(intruder.clientAuth.withCertificate).toMatchObject({ ok: false, error: expect.stringContaining("CERT_REJECTED") });
   });
 
   it("self-signed server certificate: a finding, and untrusted against the system store", async () => {

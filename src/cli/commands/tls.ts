@@ -34,7 +34,7 @@ function human(r: ProbeReport): string {
     `versions:     ${r.protocols.map((p) => `${p.version} ${p.result}`).join(", ")}`,
     `chain (as sent):`,
     ...r.chain.flatMap(certLines),
-    `trust:        ${r.validation.trusted === null ? "not determined" : r.validation.trusted ? "valid" : `NOT valid (${r.validation.error})`} against ${r.validation.trustStore}`,
+    `trust:        ${r.validation.trusted === null ? `not determined (${r.validation.error})` : r.validation.trusted ? "valid" : `NOT valid (${r.validation.error})`} against ${r.validation.trustStore}`,
     `name:         ${r.validation.name.checked} ${r.validation.name.matches ? "matches" : `does NOT match (${r.validation.name.error})`}`,
     `client cert:  ${auth.required === null ? "unknown" : auth.required ? "required" : "not required"} (${auth.evidence})`,
     ...(auth.withCertificate ? [`mTLS:         ${auth.withCertificate.ok ? `succeeded (${auth.withCertificate.protocol})` : `FAILED (${auth.withCertificate.error})`}`] : []),

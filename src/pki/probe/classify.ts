@@ -2,6 +2,7 @@
  * Reading handshake outcomes: did the server accept a protocol version, and does it require a
  * client certificate. Pure functions over what was observed, so every branch is testable.
  */
+import { REJECT_HEADER } from "../mtls/errors.js";
 import type { HandshakeOutcome } from "./handshake.js";
 import type { ClientAuthResult, VersionProbe, TlsVersion } from "./types.js";
 
@@ -32,6 +33,12 @@ export function classifyVersion(version: TlsVersion, o: HandshakeOutcome, cipher
   return { version, result: "not-testable", detail: `this client stopped the handshake: ${describe(o)}` };
 }
 
+/** A pipeseal mTLS server's answer to a client identity it does not allow: a fixed 403 with the reject header. */
+function isIdentityRefusal(head: string): boolean {
+  const [status, ...headers] = head.split("\r\n\r\n")[0]!.split("\r\n");
+  return /^HTTP\/1\.[01] 403\b/.test(status ?? "") && headers.some((h) => h.toLowerCase().replace(/\s+/g, "") === `${REJECT_HEADER.toLowerCase()}:cert_rejected`);
+}
+
 /**
  * Does the server require a client certificate? `bare` is a handshake without one followed by a
  * tiny request; `withCert` (optional) the same with the user's certificate.
@@ -42,8 +49,11 @@ export function inferClientAuth(bare: HandshakeOutcome, withCert?: HandshakeOutc
     // A Node server that rejects a client certificate under TLS 1.3 drops the connection after the
     // handshake without an alert, so only an answer (or silence) after the handshake counts as success.
     const dropped = withCert.secure && !withCert.error && withCert.reply === "closed";
-    const ok = withCert.secure && !withCert.error && !dropped;
-    const error = dropped ? "the server closed the connection right after the handshake, without an answer" : describe(withCert);
+    const refused = withCert.reply === "data" && isIdentityRefusal(withCert.head ?? "");
+    const ok = withCert.secure && !withCert.error && !dropped && !refused;
+    const error = refused
+      ? `the server refused our identity after the handshake (${withCert.firstLine}, ${REJECT_HEADER}: CERT_REJECTED)`
+      : dropped ? "the server closed the connection right after the handshake, without an answer" : describe(withCert);
     result.withCertificate = { ok, protocol: withCert.protocol, ...(ok ? {} : { error }) };
     if (result.required === true && ok) result.evidence += "; with the given certificate the handshake and a request succeeded";
   }

@@ -44,6 +44,8 @@ export interface HandshakeOutcome {
   /** What came back after the request: application bytes, an orderly close, or nothing in time. */
   reply?: "data" | "closed" | "silent";
   firstLine?: string;
+  /** The first bytes of the answer (up to 1 KiB), for reading a status line and headers. */
+  head?: string;
   error?: { code: string; reason: string; phase: Phase };
   timedOut: boolean;
 }
@@ -136,7 +138,8 @@ export function handshake(req: HandshakeRequest): Promise<HandshakeOutcome> {
       }, req.read.waitMs);
       socket.once("data", (d: Buffer) => {
         out.reply = "data";
-        const line = d.subarray(0, 200).toString("latin1").split("\r\n")[0]!;
+        out.head = d.subarray(0, 1024).toString("latin1");
+        const line = out.head.split("\r\n")[0]!;
         if (line.startsWith("HTTP/")) out.firstLine = line;
         finish();
       });
