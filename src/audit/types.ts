@@ -9,7 +9,9 @@ export type AuditOutcome = "ok" | "denied" | "error";
 /**
  * Operations recorded. Data-key access: `unwrap`, `decrypt`, `range-read`, `rewrap`.
  * Administration: `init`, `key.create`, `key.rotate`, `key.disable`, `key.enable`,
- * `key.destroy`, `key.set-min-version`. Other strings are accepted so that capabilities
+ * `key.destroy`, `key.set-min-version`. Internal CA (src/pki/ca): `ca.init`, `ca.issue`,
+ * `ca.renew`, `ca.revoke`, `ca.crl` (the serial and SPIFFE identity are in `objectPath` and
+ * `context`). Other strings are accepted so that capabilities
  * built later (signing, tokens) can record their own operations.
  */
 export type AuditOperation =
@@ -24,6 +26,11 @@ export type AuditOperation =
   | "key.enable"
   | "key.destroy"
   | "key.set-min-version"
+  | "ca.init"
+  | "ca.issue"
+  | "ca.renew"
+  | "ca.revoke"
+  | "ca.crl"
   | (string & {});
 
 /** What a caller hands to a sink. The sink assigns `seq`, `time` (unless given) and the MAC. */

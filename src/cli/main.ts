@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { isPipesealError } from "../errors.js";
 import { auditCommand } from "./commands/audit.js";
+import { caCommand } from "./commands/ca.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { initCommand } from "./commands/init.js";
@@ -21,7 +22,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, scanCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

@@ -35,6 +35,40 @@ const MIGRATIONS: readonly string[] = [
   );
   ${AUDIT_TABLE_SQL}
   `,
+  // 2: the internal CA (src/pki/ca). CA private keys are stored only sealed (sealBuffer under
+  // the keystore key named in key_name), so every use of one is an audited unwrap.
+  `
+  CREATE TABLE pki_ca (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    name            TEXT    NOT NULL,
+    trust_domain    TEXT    NOT NULL,
+    max_ttl_seconds INTEGER NOT NULL CHECK (max_ttl_seconds >= 1),
+    key_name        TEXT    NOT NULL,
+    root_cert       TEXT    NOT NULL,
+    root_key        BLOB    NOT NULL,
+    issuing_cert    TEXT    NOT NULL,
+    issuing_key     BLOB    NOT NULL,
+    crl_number      INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+  );
+  CREATE TABLE pki_certs (
+    serial            TEXT    PRIMARY KEY,
+    identity          TEXT    NOT NULL,
+    kind              TEXT    NOT NULL CHECK (kind IN ('server', 'client', 'server+client')),
+    dns               TEXT    NOT NULL,
+    ip                TEXT    NOT NULL,
+    ttl_seconds       INTEGER NOT NULL,
+    not_before        INTEGER NOT NULL,
+    not_after         INTEGER NOT NULL,
+    status            TEXT    NOT NULL CHECK (status IN ('active', 'superseded', 'revoked')),
+    revoked_at        INTEGER,
+    revocation_reason TEXT,
+    replaced_by       TEXT,
+    cert_pem          TEXT    NOT NULL,
+    issued_at         INTEGER NOT NULL
+  );
+  CREATE INDEX pki_certs_identity ON pki_certs (identity);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,7 +23,7 @@ import { readAuditHead, writeAuditHead } from "../audit/head.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import type { AuditEvent, AuditHead, AuditRecord, AuditSink, AuditVerifyResult } from "../audit/types.js";
 import { verifyAuditChain } from "../audit/verify.js";
-import { KeystoreError, UsageError } from "../errors.js";
+import { KeystoreError, UsageError, isPipesealError } from "../errors.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
 import { KEYSTORE_DB_FILE, META, type Db, getMeta, migrate, openDb, setMeta } from "./db.js";
 import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
@@ -38,6 +38,7 @@ import {
   loadMasterKeyFile,
   newScryptParams,
 } from "./master-key.js";
+import { recordBestEffort, recordOrFail } from "./record.js";
 import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
 import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
@@ -180,6 +181,23 @@ async function loadRoot(db: Db, home: string, passphrase: string | undefined): P
   throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore does not record its master key source");
 }
 
+/**
+ * The audit record of an administrative action by a capability that keeps its own tables in
+ * keystore.db (the internal CA). The principal and time are filled in by the keystore.
+ */
+export interface CapabilityAuditEvent {
+  /** A dotted capability operation such as `ca.issue`; `key.*` names are reserved for the keystore. */
+  readonly operation: string;
+  readonly keyName?: string | null;
+  readonly keyVersion?: number | null;
+  /** What the action concerns, e.g. a SPIFFE identity. */
+  readonly objectPath?: string | null;
+  /** Extra details (e.g. a certificate serial); never secrets. */
+  readonly context?: Readonly<Record<string, string>> | null;
+}
+
+const CAPABILITY_OPERATION = /^(?!key\.)[a-z]+\.[a-z-]{1,32}$/;
+
 function defaultPrincipal(given: string | undefined): string {
   if (given !== undefined) return given;
   const fromEnv = process.env.PIPESEAL_PRINCIPAL;
@@ -276,6 +294,56 @@ export class LocalKeystore implements Keyring {
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */
   auditHead(): AuditHead | null {
     return readAuditHead(this.#live().db);
+  }
+
+  /**
+   * For capabilities that keep their own tables in keystore.db (`src/pki/ca`): runs `change`
+   * and the audit record `event` in one IMMEDIATE transaction, so both commit or neither does
+   * (fail closed, like the keystore's own admin operations). A PipesealError thrown by
+   * `change` is recorded as `denied` (KeyError, UsageError) or `error`, best effort, and
+   * rethrown. `change` must be synchronous and must not touch the keystore's own tables.
+   * @internal Not exported from the package root; capability modules only.
+   * @throws UsageError(INVALID_ARGUMENT) for an operation name that is not a dotted capability
+   *   name; AuditError(AUDIT_WRITE_FAILED); whatever `change` throws.
+   */
+  auditedChange<T>(event: CapabilityAuditEvent, change: (db: Db) => T): T {
+    const ctx = this.#live();
+    if (typeof event?.operation !== "string" || !CAPABILITY_OPERATION.test(event.operation)) {
+      throw new UsageError("INVALID_ARGUMENT", "a capability audit operation must be a dotted name such as \"ca.issue\" (not key.*)");
+    }
+    const base = {
+      operation: event.operation,
+      principal: ctx.principal,
+      keyName: event.keyName ?? null,
+      keyVersion: event.keyVersion ?? null,
+      objectPath: event.objectPath ?? null,
+      context: event.context ?? null,
+    };
+    try {
+      return ctx.db
+        .transaction(() => {
+          const result = change(ctx.db);
+          recordOrFail(ctx, { ...base, outcome: "ok" });
+          return result;
+        })
+        .immediate();
+    } catch (e) {
+      if (isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN") {
+        const outcome = e.name === "KeyError" || e.name === "UsageError" ? "denied" : "error";
+        recordBestEffort(ctx, { ...base, outcome, errorCode: e.code });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Read access to keystore.db for capability tables, inside one (deferred) transaction so
+   * the reads see one snapshot. Not audited: `read` must only read.
+   * @internal Not exported from the package root; capability modules only.
+   */
+  readTables<T>(read: (db: Db) => T): T {
+    const ctx = this.#live();
+    return ctx.db.transaction(() => read(ctx.db)).deferred();
   }
 
   /** Checkpoints and truncates the WAL, closes the database and wipes the sub-keys. Idempotent. */

@@ -1,0 +1,175 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { writeAtomic } from "../../io/atomic.js";
+import {
+  CERT_FILE,
+  KEY_FILE,
+  type CertRecord,
+  caInfo,
+  createCrl,
+  exportCaPem,
+  initCa,
+  issueCertificate,
+  listCertificates,
+  parseReason,
+  renewCertificateDir,
+  revokeCertificate,
+  watchCertificateDir,
+  writeCertDir,
+} from "../../pki/ca/index.js";
+import { parseDuration } from "../duration.js";
+import { emit, withKeystore } from "../session.js";
+import { readFile } from "node:fs/promises";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
+
+async function* once(text: string): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(text, "utf8");
+}
+
+function row(c: CertRecord): string {
+  return `${c.serial}  ${c.status.padEnd(10)}  ${iso(c.notAfter)}  ${c.kind.padEnd(13)}  ${c.identity}`;
+}
+
+export function caCommand(): Command {
+  const ca = new Command("ca").description("the internal CA: short-lived service certificates with SPIFFE identities");
+  ca.command("init")
+    .description("create a root CA and an issuing CA; their private keys are sealed in the keystore")
+    .option("--name <name>", "CA name shown in its subjects", "pipeseal")
+    .option("--trust-domain <domain>", "SPIFFE trust domain of issued identities", "pipeseal.internal")
+    .option("--max-ttl <duration>", "longest certificate lifetime allowed", "720h")
+    .option("--json", "print as JSON")
+    .action(async (opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const info = await initCa(ks, { name: opts.name, trustDomain: opts.trustDomain, maxTtlSeconds: parseDuration(opts.maxTtl) });
+        const { rootPem: _r, issuingPem: _i, ...shown } = info;
+        emit(cmd, shown, () =>
+          [
+            `created CA "${info.name}" for spiffe://${info.trustDomain}`,
+            `  root     ${info.rootSerial}  until ${iso(info.rootNotAfter)}`,
+            `  issuing  ${info.issuingSerial}  until ${iso(info.issuingNotAfter)}`,
+            `  private keys sealed under keystore key ${info.keyName}; max TTL ${opts.maxTtl}`,
+            `export the trust anchor with: pipeseal ca export -o ca.pem`,
+          ].join("\n"),
+        );
+      }),
+    );
+  ca.command("export")
+    .description("write the CA certificates (root, then issuing) for trust stores")
+    .requiredOption("-o, --out <file>", "output file, e.g. ca.pem")
+    .option("--root-only", "the root alone")
+    .action(async (opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        await writeAtomic(opts.out, once(exportCaPem(ks, { rootOnly: Boolean(opts.rootOnly) })), 0o644);
+        process.stdout.write(`wrote ${opts.out}\n`);
+      }),
+    );
+  ca.command("issue <service>")
+    .description("issue a certificate for spiffe://<trust-domain>/<env>/<service>")
+    .requiredOption("--env <env>", "environment, e.g. prod")
+    .requiredOption("--out <dir>", "folder for cert.pem, key.pem, ca.pem")
+    .option("--dns <name>", "DNS SAN (repeatable)", collect)
+    .option("--ip <address>", "IP SAN (repeatable)", collect)
+    .option("--server", "serverAuth (the default unless --client)")
+    .option("--client", "clientAuth (with --server for both)")
+    .option("--ttl <duration>", "lifetime (default 24h for servers, 1h for clients)")
+    .option("--csr <file>", "certify the key of this PEM CSR instead of generating one")
+    .option("--force", "replace an existing cert.pem/key.pem in --out")
+    .option("--json", "print as JSON")
+    .action(async (service: string, opts, cmd: Command) => {
+      const out = path.resolve(opts.out);
+      if (!opts.force && (existsSync(path.join(out, CERT_FILE)) || existsSync(path.join(out, KEY_FILE)))) {
+        throw new UsageError("INVALID_ARGUMENT", `${out} already holds a certificate; use --force to replace it, or \`pipeseal ca renew\``);
+      }
+      const csrPem = opts.csr === undefined ? undefined : await readFile(opts.csr, "utf8");
+      await withKeystore(cmd, async (ks) => {
+        const issued = await issueCertificate(ks, {
+          service,
+          env: opts.env,
+          dns: opts.dns ?? [],
+          ip: opts.ip ?? [],
+          ...(opts.server ? { server: true } : {}),
+          ...(opts.client ? { client: true } : {}),
+          ...(opts.ttl ? { ttlSeconds: parseDuration(opts.ttl) } : {}),
+          ...(csrPem !== undefined ? { csrPem } : {}),
+        });
+        await writeCertDir(out, { certPem: issued.certPem, caPem: issued.caPem, keyPem: issued.keyPem });
+        const { keyPem: _k, certPem: _c, caPem: _a, ...shown } = issued;
+        emit(cmd, { ...shown, dir: out }, () => `issued ${issued.serial} ${issued.identity} (${issued.kind}) until ${iso(issued.notAfter)} → ${out}`);
+      });
+    });
+  ca.command("list")
+    .description("issued certificates: serial, status, not-after, kind, identity")
+    .option("--json", "print as JSON")
+    .action(async (_o, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const certs = listCertificates(ks);
+        emit(cmd, certs, () => (certs.length ? certs.map(row).join("\n") : "no certificates yet: pipeseal ca issue <service> --env <env> --out <dir>"));
+      }),
+    );
+  ca.command("revoke <serial>")
+    .description("revoke a certificate (publish with `pipeseal ca crl`)")
+    .option("--reason <reason>", "keyCompromise, superseded, affiliationChanged, cessationOfOperation, privilegeWithdrawn, unspecified", "unspecified")
+    .option("--json", "print as JSON")
+    .action(async (serial: string, opts, cmd: Command) => {
+      const reason = parseReason(opts.reason);
+      await withKeystore(cmd, async (ks) => {
+        const rec = revokeCertificate(ks, serial, { reason });
+        emit(cmd, rec, () => `revoked ${rec.serial} ${rec.identity} (${reason}); publish a new CRL: pipeseal ca crl -o crl.pem`);
+      });
+    });
+  ca.command("crl")
+    .description("write a CRL signed by the issuing CA")
+    .requiredOption("-o, --out <file>", "output file, e.g. crl.pem")
+    .option("--next-update <duration>", "when the next CRL is due", "24h")
+    .option("--json", "print as JSON")
+    .action(async (opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const crl = await createCrl(ks, { nextUpdateSeconds: parseDuration(opts.nextUpdate) });
+        await writeAtomic(opts.out, once(crl.pem), 0o644);
+        const { pem: _p, ...shown } = crl;
+        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}`);
+      }),
+    );
+  ca.command("renew <dir>")
+    .description("renew <dir>/cert.pem once 2/3 of its lifetime has passed (new key, same identity)")
+    .option("--force", "renew now even if not due")
+    .option("--watch", "keep running and renew at each 2/3 point; stops on SIGINT/SIGTERM")
+    .option("--json", "print as JSON")
+    .action(async (dir: string, opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        if (!opts.watch) {
+          const r = await renewCertificateDir(ks, dir, { force: Boolean(opts.force) });
+          emit(cmd, r, () =>
+            r.renewed
+              ? `renewed ${dir}: ${r.previousSerial} → ${r.serial} (${r.why}), until ${iso(r.notAfter)}, next due ${iso(r.dueAt)}`
+              : `not due: ${dir} (${r.serial}) is due for renewal at ${iso(r.dueAt)}; --force to renew now`,
+          );
+          return;
+        }
+        caInfo(ks); // fail now if there is no CA
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        try {
+          if (opts.force) await renewCertificateDir(ks, dir, { force: true }).then(log);
+          await watchCertificateDir(ks, dir, {
+            signal: stop.signal,
+            onRenew: log,
+            onError: (e, ms) => process.stderr.write(`pipeseal: renewal of ${dir} failed (${(e as Error)?.message ?? e}); retrying in ${Math.round(ms / 1000)}s\n`),
+          });
+        } finally {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        }
+        function log(r: Awaited<ReturnType<typeof renewCertificateDir>>) {
+          process.stdout.write(`${new Date().toISOString()} renewed ${dir}: ${r.previousSerial} → ${r.serial} until ${iso(r.notAfter)}, next due ${iso(r.dueAt)}\n`);
+        }
+      }),
+    );
+  return ca;
+}
