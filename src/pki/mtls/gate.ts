@@ -95,7 +95,7 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     if (options.crl !== undefined) {
       this.#crl = checkCrl(options.crl);
     }
-    this.#source = "certDir" in options ? { certDir: options.certDir } : { cert: options.cert, key: options.key, ca: options.ca };
+    this.#source = "certDir" in options && typeof options.certDir === "string" ? { certDir: options.certDir } : { cert: (options as { cert: string }).cert, key: (options as { key: string }).key, ca: (options as { ca: string }).ca };
     this.#material = loadMaterial(this.#source);
     this.#watchOptions = options.watch === false || !("certDir" in this.#source) ? undefined : options.watch === true || !options.watch ? {} : options.watch;
   }
