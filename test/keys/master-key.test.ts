@@ -2,7 +2,7 @@ import { chmodSync, existsSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { initKeystore, openKeystore } from "../../src/keys/index.js";
+import { SCHEMA_VERSION, initKeystore, openKeystore } from "../../src/keys/index.js";
 import { dataKey, expectCode, tempHome, track } from "./helpers.js";
 
 describe("master key", () => {
@@ -72,7 +72,7 @@ describe("master key", () => {
     ks.close();
     const db = new Database(path.join(home, "keystore.db"));
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value).toBe("1");
+    expect((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value).toBe(String(SCHEMA_VERSION));
     db.close();
     expect(statSync(path.join(home, "keystore.db")).mode & 0o777).toBe(0o600);
   });
