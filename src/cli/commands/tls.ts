@@ -14,7 +14,9 @@ function timeoutMs(text: string): number {
 }
 
 function certLines(c: CertificateInfo, i: number): string[] {
-  const left = c.secondsLeft < 0 ? `EXPIRED ${-c.daysLeft} day(s) ago` : c.daysLeft > 0 ? `${c.daysLeft} day(s) left` : `${Math.floor(c.secondsLeft / 60)} min left`;
+  const left = c.secondsLeft < 0 ? `EXPIRED ${-c.daysLeft} day(s) ago`
+    : c.daysLeft > 0 ? `${c.daysLeft} day(s) left`
+    : c.secondsLeft >= 3600 ? `${Math.floor(c.secondsLeft / 3600)} h left` : `${Math.floor(c.secondsLeft / 60)} min left`;
   return [
     `  [${i}] ${c.subject}${c.selfSigned ? "  (self-signed)" : ""}${c.isCa ? "  (CA)" : ""}`,
     `      issuer:    ${c.issuer}`,
@@ -30,7 +32,7 @@ function human(r: ProbeReport): string {
   const auth = r.clientAuth;
   return [
     `target:       ${r.target.host}:${r.target.port} (${r.target.address}${r.target.servername ? `, SNI ${r.target.servername}` : ""})`,
-    `handshake:    ${h.ok ? `${h.protocol} ${h.cipherStandardName ?? h.cipher}${h.ephemeralKey ? `, ${h.ephemeralKey}` : ""}${h.alpn ? `, ALPN ${h.alpn}` : ""}` : `failed (${h.error ?? "unknown"})`}`,
+    `handshake:    ${h.ok ? `${h.protocol} ${h.cipherStandardName ?? h.cipher}${h.ephemeralKey ? `, ${h.ephemeralKey}` : ""}${h.alpn ? `, ALPN ${h.alpn}` : ""}${h.error ? `; then ${h.error}` : ""}` : `failed (${h.error ?? "unknown"})`}`,
     `versions:     ${r.protocols.map((p) => `${p.version} ${p.result}`).join(", ")}`,
     `chain (as sent):`,
     ...r.chain.flatMap(certLines),

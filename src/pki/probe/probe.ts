@@ -97,7 +97,7 @@ export async function probeTls(target: string, options: ProbeOptions = {}): Prom
     target: t,
     probedAt: now.toISOString(),
     handshake: {
-      ok: bare.secure && !bare.error,
+      ok: bare.secure, // under TLS 1.3 a server may still refuse right after: see `error`
       protocol: bare.protocol,
       cipher: bare.cipher?.name ?? null,
       cipherStandardName: bare.cipher?.standardName ?? null,

@@ -63,6 +63,7 @@ export interface VersionProbe {
 }
 
 export interface HandshakeSummary {
+  /** The handshake completed from this client's side. */
   ok: boolean;
   protocol: string | null;
   cipher: string | null;
@@ -70,7 +71,7 @@ export interface HandshakeSummary {
   cipherStandardName: string | null;
   ephemeralKey: string | null;
   alpn: string | null;
-  /** Error code (alert) when the handshake or first read failed. */
+  /** Error code (alert) when the handshake, or the first read after it, failed. */
   error?: string;
 }
 
