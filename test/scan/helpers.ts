@@ -1,6 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
 import type { Detector, Finding } from "../../src/redact/types.js";
 
 /** A temp folder with the given files (relative path → content). */
@@ -49,4 +51,15 @@ export function notebook(cells: unknown[]): string {
 
 export function lines(text: string): string[] {
   return text.split(/(?<=\n)/);
+}
+
+/** The OASIS SARIF 2.1.0 schema (draft-04; see test/vectors/sarif/SOURCE.md for why dropping `id`/`$schema` is enough for Ajv 8). */
+export function sarifValidator() {
+  const schema = JSON.parse(readFileSync(new URL("../vectors/sarif/sarif-schema-2.1.0.json", import.meta.url), "utf8"));
+  delete schema.$schema;
+  delete schema.id;
+  // unicodeRegExp off: the schema's `language` pattern has a stray `]` that only the u flag rejects
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv.compile(schema);
 }
