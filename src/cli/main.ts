@@ -9,7 +9,7 @@ import { encryptCommand } from "./commands/encrypt.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
-import { logsCommand } from "./commands/logs.js";
+import { redactCommand } from "./commands/redact.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
 import { tlsCommand } from "./commands/tls.js";
@@ -23,7 +23,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, redactCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

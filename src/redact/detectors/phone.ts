@@ -16,7 +16,7 @@ function intl(): Detector {
     id: "phone",
     kind: "pii",
     label: "PHONE",
-    pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d){5,13}(?![\w+]|[.-]\d)/g,
+    pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:\d|[ .-]\d\d){4,14}(?![\w+]|[.-]\d)/g,
     hint: (t) => t.includes("+"),
     confidence: 0.9,
     explanation: "international (E.164) phone number",

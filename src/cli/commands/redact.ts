@@ -1,0 +1,84 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { writeAtomic } from "../../io/atomic.js";
+import type { LocalKeystore } from "../../keys/index.js";
+import { OPERATORS, type Operator } from "../../redact/operators.js";
+import { loadRedactPolicy, readKeyFile } from "../../redact/policy.js";
+import type { RedactOptions } from "../../redact/redactor.js";
+import { revealLine } from "../../redact/reveal.js";
+import { createRedactStream } from "../../redact/stream.js";
+import { refuseOverwrite, toStdout } from "../output.js";
+import { withKeystore } from "../session.js";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `ID=OP` pairs (`default=mask`, `email=hash`). */
+function parseOperators(pairs: readonly string[]): Record<string, Operator> {
+  const out: Record<string, Operator> = {};
+  for (const p of pairs) {
+    const m = /^([a-z0-9-]+)=([a-z]+)$/.exec(p);
+    if (!m || !OPERATORS.includes(m[2] as Operator)) throw new UsageError("INVALID_ARGUMENT", `--operator takes DETECTOR=OP with OP one of ${OPERATORS.join(", ")} (got "${p}")`);
+    out[m[1]!] = m[2] as Operator;
+  }
+  return out;
+}
+
+async function* reveal(ks: LocalKeystore, source: NodeJS.ReadableStream, where: string | undefined): AsyncGenerator<Buffer> {
+  const lines = createInterface({ input: source, crlfDelay: Infinity });
+  for await (const line of lines) yield Buffer.from((await revealLine(ks, line, where)) + "\n");
+}
+
+export function redactCommand(): Command {
+  return new Command("redact")
+    .description("redact PII and secrets from a log file or stdin, line by line (JSON lines field-aware); --reveal opens [ENC:…] values")
+    .argument("[input]", "file, or - for stdin", "-")
+    .option("-o, --output <path>", "output file, or - for stdout (default: stdout)", "-")
+    .option("-f, --force", "overwrite an existing output file")
+    .option("--policy <file.json>", "redaction policy (operators, custom detectors, allow-lists)")
+    .option("--operator <detector=op>", "operator per detector id or `default` (redact, mask, hash, encrypt); repeatable", collect, [])
+    .option("--hash-key-file <path>", "32-byte key for the hash operator (raw or hex)")
+    .option("--encrypt-key <name>", "keystore key for the encrypt operator")
+    .option("--min-confidence <n>", "drop findings below this confidence (default 0.5)")
+    .option("--reveal", "open [ENC:…] values through the keystore (audited) instead of redacting")
+    .option("--json-stats", "print counts per detector as JSON on stderr when done")
+    .action(async (input: string, opts, cmd: Command) => {
+      const output: string = opts.output;
+      if (output !== "-") await refuseOverwrite(output, opts.force);
+      const open = (): NodeJS.ReadableStream => (input === "-" ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 }));
+      const write = (chunks: AsyncIterable<Uint8Array>): Promise<number> => (output === "-" ? toStdout(chunks) : writeAtomic(output, chunks, 0o600));
+
+      if (opts.reveal) {
+        await withKeystore(cmd, async (ks) => {
+          await write(reveal(ks, open(), input === "-" ? undefined : path.resolve(input)));
+        });
+        return;
+      }
+
+      const fromPolicy = opts.policy ? loadRedactPolicy(opts.policy) : { options: {} as RedactOptions };
+      const operators = { ...(fromPolicy.options.operators ?? {}), ...parseOperators(opts.operator) };
+      const options: RedactOptions = {
+        ...fromPolicy.options,
+        operators,
+        ...(opts.hashKeyFile ? { hashKey: readKeyFile(opts.hashKeyFile) } : {}),
+        ...(opts.minConfidence !== undefined ? { minConfidence: Number(opts.minConfidence) } : {}),
+      };
+      const encryptKey: string | undefined = opts.encryptKey ?? fromPolicy.encryptKey;
+      const usesEncrypt = Object.values(operators).includes("encrypt");
+      if (usesEncrypt && !encryptKey) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs --encrypt-key NAME (or encryptKey in the policy)");
+
+      const run = async (ks?: LocalKeystore): Promise<void> => {
+        const stream = createRedactStream(ks && encryptKey ? { ...options, encrypt: { keyring: ks, keyName: encryptKey } } : options);
+        const piped = (open() as Readable).pipe(stream);
+        await write(piped);
+        if (opts.jsonStats) process.stderr.write(JSON.stringify(stream.redactor.stats) + "\n");
+      };
+      if (usesEncrypt) await withKeystore(cmd, (ks) => run(ks));
+      else await run();
+    });
+}

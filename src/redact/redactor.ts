@@ -1,0 +1,229 @@
+/**
+ * The Redactor: detection plus operators over lines of text.
+ *
+ * A line that is one valid JSON object/array is redacted field-aware: findings count only
+ * inside string values; keys, numbers, booleans and layout are kept byte for byte (a card
+ * number logged as a JSON number is left alone: only stringly-typed values are redacted).
+ * Detection runs over the whole line, so `"password":"…"` still lends its key as context.
+ * Any other line is plain text. A private-key block split over several lines (PEM in plain
+ * text logs) is redacted from its BEGIN line and the lines up to its END line are dropped.
+ */
+import { allowPredicate, type AllowList } from "./allow-list.js";
+import { customDetector, type CustomDetectorConfig } from "./custom.js";
+import { detectAll } from "./detect.js";
+import { builtinDetectors } from "./detectors/index.js";
+import { isJsonLine, jsonValueStringSpans } from "./json-spans.js";
+import { type EncryptTarget, type Operator, OPERATORS, checkHashKey, encryptOp, hashOp, maskOp, redactOp } from "./operators.js";
+import type { Detector, Finding } from "./types.js";
+import { UsageError } from "../errors.js";
+
+export interface RedactOptions {
+  /** Replaces the built-in list. */
+  readonly detectors?: readonly Detector[];
+  /** Added to the detectors. */
+  readonly customDetectors?: readonly CustomDetectorConfig[];
+  /** Detector ids to switch off. */
+  readonly disable?: readonly string[];
+  readonly minConfidence?: number;
+  /** See through JSON escapes, URL encoding, base64 (default true). */
+  readonly encodings?: boolean;
+  readonly allow?: AllowList | readonly AllowList[];
+  /** Operator per detector id, with `default` for the rest (default `redact`). */
+  readonly operators?: Readonly<Record<string, Operator>>;
+  /** Key for the hash operator (32+ bytes). */
+  readonly hashKey?: Uint8Array;
+  /** Hex characters of the pseudonym (default 8, 4..64). */
+  readonly hashLength?: number;
+  /** Key and keyring for the encrypt operator. */
+  readonly encrypt?: EncryptTarget;
+  /** Field-aware JSON lines (default true). */
+  readonly json?: boolean;
+}
+
+export interface RedactStats {
+  lines: number;
+  jsonLines: number;
+  redacted: number;
+  byDetector: Record<string, number>;
+}
+
+interface Planned {
+  readonly finding: Finding;
+  readonly json: boolean;
+}
+
+const BEGIN_LINE = /-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED |OPENSSH |PGP )?PRIVATE KEY(?: BLOCK)?)-----/;
+
+export class Redactor {
+  readonly stats: RedactStats = { lines: 0, jsonLines: 0, redacted: 0, byDetector: {} };
+  private readonly detectors: readonly Detector[];
+  private readonly allow: ((f: Finding, text: string) => boolean) | undefined;
+  private readonly ops: Readonly<Record<string, Operator>>;
+  private readonly fallback: Operator;
+  private readonly hashLength: number;
+  /** END marker of a private-key block still open from an earlier line. */
+  private openBlock: string | null = null;
+
+  constructor(private readonly options: RedactOptions = {}) {
+    const off = new Set(options.disable ?? []);
+    const custom = (options.customDetectors ?? []).map(customDetector);
+    this.detectors = [...(options.detectors ?? builtinDetectors()), ...custom].filter((d) => !off.has(d.id));
+    const lists = options.allow === undefined ? [] : Array.isArray(options.allow) ? (options.allow as AllowList[]) : [options.allow as AllowList];
+    const preds = lists.map(allowPredicate);
+    this.allow = preds.length > 0 ? (f, t) => preds.some((p) => p(f, t)) : undefined;
+    this.ops = options.operators ?? {};
+    for (const [id, op] of Object.entries(this.ops)) {
+      if (!OPERATORS.includes(op)) throw new UsageError("INVALID_ARGUMENT", `operator for ${id} must be one of ${OPERATORS.join(", ")} (got "${op}"); tokenize belongs to the fields capability`);
+    }
+    this.fallback = this.ops.default ?? "redact";
+    this.hashLength = options.hashLength ?? 8;
+    if (!Number.isInteger(this.hashLength) || this.hashLength < 4 || this.hashLength > 64) throw new RangeError("hashLength must be 4..64");
+    const used = new Set(Object.values(this.ops));
+    if (used.has("hash")) checkHashKey(options.hashKey);
+    if (used.has("encrypt") && !options.encrypt) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs a keyring and a key name");
+  }
+
+  /** True when some operator is `encrypt`: use the async methods. */
+  get isAsync(): boolean {
+    return Object.values(this.ops).includes("encrypt");
+  }
+
+  /** Findings in one line, as the redaction would treat them. */
+  findings(line: string): Finding[] {
+    return this.plan(line).map((p) => p.finding);
+  }
+
+  private operatorFor(f: Finding): Operator {
+    return this.ops[f.detector] ?? this.fallback;
+  }
+
+  private plan(line: string): Planned[] {
+    const found = detectAll(line, this.detectors, {
+      ...(this.options.minConfidence === undefined ? {} : { minConfidence: this.options.minConfidence }),
+      ...(this.options.encodings === undefined ? {} : { encodings: this.options.encodings }),
+      ...(this.allow ? { allow: this.allow } : {}),
+    });
+    if (found.length === 0 || this.options.json === false || !isJsonLine(line)) return found.map((finding) => ({ finding, json: false }));
+    this.stats.jsonLines++;
+    const spans = jsonValueStringSpans(line);
+    const out: Planned[] = [];
+    let s = 0;
+    for (const f of found) {
+      while (s < spans.length && spans[s]![1] < f.end) s++;
+      const span = spans[s];
+      if (span && span[0] <= f.start && f.end <= span[1]) out.push({ finding: f, json: true });
+    }
+    return out;
+  }
+
+  private value(line: string, p: Planned): string {
+    const raw = line.slice(p.finding.start, p.finding.end);
+    if (!p.json || !raw.includes("\\")) return raw;
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch {
+      return raw;
+    }
+  }
+
+  private replaceSync(line: string, p: Planned): string {
+    const f = p.finding;
+    const op = this.operatorFor(f);
+    const value = this.value(line, p);
+    let out: string;
+    if (op === "redact") out = redactOp(f);
+    else if (op === "mask") out = maskOp(f, value);
+    else if (op === "hash") out = hashOp(f, value, this.options.hashKey!, this.hashLength);
+    else throw new UsageError("INVALID_ARGUMENT", "the encrypt operator is asynchronous: use redactLineAsync or createRedactStream");
+    return p.json ? JSON.stringify(out).slice(1, -1) : out;
+  }
+
+  private async replaceAsync(line: string, p: Planned): Promise<string> {
+    if (this.operatorFor(p.finding) !== "encrypt") return this.replaceSync(line, p);
+    return encryptOp(p.finding, this.value(line, p), this.options.encrypt!); // base64url: JSON-safe as is
+  }
+
+  /** Handles a line inside an open private-key block: null = drop the line, else the rest to redact. */
+  private continueBlock(line: string): string | null {
+    if (this.openBlock === null) return line;
+    const at = line.indexOf(this.openBlock);
+    if (at < 0) return null;
+    const rest = line.slice(at + this.openBlock.length);
+    this.openBlock = null;
+    return rest;
+  }
+
+  private noteBlock(line: string, plan: readonly Planned[]): void {
+    const last = plan[plan.length - 1]?.finding;
+    if (last?.detector !== "private-key" || last.end !== line.length || line.includes("-----END ", last.start)) return;
+    const m = BEGIN_LINE.exec(line.slice(last.start));
+    if (m) this.openBlock = `-----END ${m[1]}-----`;
+  }
+
+  private count(plan: readonly Planned[]): void {
+    this.stats.lines++;
+    for (const p of plan) {
+      this.stats.redacted++;
+      this.stats.byDetector[p.finding.detector] = (this.stats.byDetector[p.finding.detector] ?? 0) + 1;
+    }
+  }
+
+  /**
+   * Redacts one line (no trailing newline). Returns null when the line is dropped (inside a
+   * multi-line private-key block).
+   * @throws UsageError if an operator is `encrypt` (use redactLineAsync).
+   */
+  redactLine(input: string): string | null {
+    const line = this.continueBlock(input);
+    if (line === null) return null;
+    const plan = this.plan(line);
+    this.count(plan);
+    if (plan.length === 0) return line;
+    let out = "";
+    let at = 0;
+    for (const p of plan) {
+      out += line.slice(at, p.finding.start) + this.replaceSync(line, p);
+      at = p.finding.end;
+    }
+    this.noteBlock(line, plan);
+    return out + line.slice(at);
+  }
+
+  /** redactLine with every operator, including `encrypt`. */
+  async redactLineAsync(input: string): Promise<string | null> {
+    const line = this.continueBlock(input);
+    if (line === null) return null;
+    const plan = this.plan(line);
+    this.count(plan);
+    if (plan.length === 0) return line;
+    let out = "";
+    let at = 0;
+    for (const p of plan) {
+      out += line.slice(at, p.finding.start) + (await this.replaceAsync(line, p));
+      at = p.finding.end;
+    }
+    this.noteBlock(line, plan);
+    return out + line.slice(at);
+  }
+
+  /**
+   * Redacts a whole text line by line (newlines kept).
+   * @example new Redactor().redactText("mail bob@example.org") // "mail [EMAIL]"
+   */
+  redactText(text: string): string {
+    return text
+      .split("\n")
+      .map((l) => this.redactLine(l))
+      .filter((l): l is string => l !== null)
+      .join("\n");
+  }
+
+  async redactTextAsync(text: string): Promise<string> {
+    const out: string[] = [];
+    for (const l of text.split("\n")) {
+      const r = await this.redactLineAsync(l);
+      if (r !== null) out.push(r);
+    }
+    return out.join("\n");
+  }
+}
