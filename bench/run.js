@@ -585,3 +585,4 @@ if (!KEEP) {
   log("removed bench/.work data files (BENCH_KEEP=1 keeps them)");
 }
 if (!existsSync("/dev/null")) process.exitCode = 1;
+await (await import("./scan.js")).benchScan(); // secret scan vs secretlint (bench/scan.js), own section and bench/scan-results.json

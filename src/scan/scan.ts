@@ -102,7 +102,7 @@ export async function* scanPaths(paths: readonly string[], options: ScanOptions 
     const ctx: FileContext = { rel: rel(entry.abs), detectors, key, minConfidence: options.minConfidence, baseline: options.baseline };
     let c;
     try {
-      c = await classify(entry.abs, entry.size, maxFileSize);
+      c = classify(entry.abs, entry.size, maxFileSize);
     } catch (e) {
       stats.skippedOther++;
       note(options.onNote, { path: ctx.rel, kind: "unreadable", message: `not readable (${(e as NodeJS.ErrnoException).code ?? "error"})` });

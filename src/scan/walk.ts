@@ -1,9 +1,11 @@
 /**
  * Walks the scan paths: folders depth-first in name order, `.gitignore` rules honoured at every
  * level (and those of the enclosing repository above the starting folder), `.git/` skipped,
- * symbolic links never followed. Yields files one at a time so memory stays flat.
+ * symbolic links never followed. Yields files one at a time so memory stays flat. Folder reads
+ * are synchronous for the same reason as file reads (classify.ts): no thread-pool round trips.
  */
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstatSync, readFileSync, readdirSync, type Dirent } from "node:fs";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import type { ScanNote } from "./types.js";
@@ -16,9 +18,14 @@ interface Rules {
   readonly ig: Ignore;
 }
 
-async function loadRules(dir: string): Promise<Rules | undefined> {
-  const text = await readFile(path.join(dir, ".gitignore"), "utf8").catch(() => undefined);
-  return text === undefined ? undefined : { dir, ig: ignore().add(text) };
+function loadRules(dir: string): Rules | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, ".gitignore"), "utf8");
+  } catch {
+    return undefined;
+  }
+  return { dir, ig: ignore().add(text) };
 }
 
 /**
@@ -46,16 +53,16 @@ async function enclosingRules(start: string): Promise<Rules[]> {
     if (await hasGit(dir)) break;
     if (path.dirname(dir) === dir) return []; // not inside a repository: outer .gitignores do not apply
   }
-  const rules = await Promise.all(chain.map(loadRules));
+  const rules = chain.map(loadRules);
   return rules.filter((r): r is Rules => r !== undefined);
 }
 
 async function* walkDir(dir: string, stack: Rules[], gitignore: boolean, rel: (abs: string) => string): AsyncGenerator<WalkEntry> {
-  const here = gitignore ? await loadRules(dir) : undefined;
+  const here = gitignore ? loadRules(dir) : undefined;
   const rules = here ? [...stack, here] : stack;
-  let entries;
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     yield { type: "note", note: { path: rel(dir), kind: "unreadable", message: `folder not readable (${(e as NodeJS.ErrnoException).code ?? "error"})` } };
     return;
@@ -73,8 +80,13 @@ async function* walkDir(dir: string, stack: Rules[], gitignore: boolean, rel: (a
       yield* walkDir(abs, rules, gitignore, rel);
     } else if (e.isFile()) {
       if (gitignore && isIgnored(abs, false, rules)) continue;
-      const st = await lstat(abs).catch(() => undefined);
-      if (st) yield { type: "file", abs, size: st.size };
+      let size: number;
+      try {
+        size = lstatSync(abs).size;
+      } catch {
+        continue; // vanished since the folder was read
+      }
+      yield { type: "file", abs, size };
     }
   }
 }

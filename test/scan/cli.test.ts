@@ -49,7 +49,7 @@ describe("pipeseal scan (built CLI)", () => {
       "repo/upload.py:9:17 github-token",
       "repo/upload.py:10:14 slack-token",
     ]);
-    expect(r.stderr).toMatch(/3 files .* 1 notebooks; .* 9 findings: 9 new, 0 baselined/);
+    expect(r.stderr).toMatch(/4 files .* 1 notebooks; .* 9 findings: 9 new, 0 baselined/);
     noValues(r.stdout + r.stderr);
   });
 
@@ -58,7 +58,7 @@ describe("pipeseal scan (built CLI)", () => {
     expect(r.status).toBe(1);
     const json = JSON.parse(r.stdout);
     expect(json.findings).toHaveLength(9);
-    expect(json.stats).toMatchObject({ files: 3, notebooks: 1, findings: 9, newFindings: 9 });
+    expect(json.stats).toMatchObject({ files: 4, notebooks: 1, findings: 9, newFindings: 9 });
     const sarifText = readFileSync(path.join(dir, "out.sarif"), "utf8");
     const validate = sarifValidator();
     expect(validate(JSON.parse(sarifText)), JSON.stringify(validate.errors)).toBe(true);
