@@ -585,4 +585,7 @@ if (!KEEP) {
   log("removed bench/.work data files (BENCH_KEEP=1 keeps them)");
 }
 if (!existsSync("/dev/null")) process.exitCode = 1;
+
+// transit benchmark (mTLS vs plain HTTPS), its own processes and report; see bench/transit.js
+spawnSync(process.execPath, [join(BENCH, "transit.js")], { stdio: "inherit" });
 await (await import("./scan.js")).benchScan(); // secret scan vs secretlint (bench/scan.js), own section and bench/scan-results.json

@@ -120,7 +120,8 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     const cached = (socket as { [PEER]?: PeerIdentity })[PEER];
     if (cached) return { ok: true, peer: cached };
     if (!socket.authorized) return { ok: false, reason: "no-certificate" };
-    const verdict = judgePeer(socket.getPeerCertificate(true), this.#allow, this.#pin);
+    // the detailed form walks the whole chain into JS objects; only a CA pin needs it
+    const verdict = judgePeer(socket.getPeerCertificate(!!this.#pin?.caSha256?.length), this.#allow, this.#pin);
     if (verdict.ok) Object.defineProperty(socket, PEER, { value: verdict.peer });
     return verdict;
   }
