@@ -216,6 +216,7 @@ function defaultPrincipal(given: string | undefined): string {
 export class LocalKeystore implements Keyring {
   readonly id = "local";
   #ctx: StoreContext | null;
+  readonly #closeHooks: (() => void)[] = [];
 
   /** Use {@link openKeystore}. */
   constructor(ctx: StoreContext) {
@@ -346,11 +347,42 @@ export class LocalKeystore implements Keyring {
     return ctx.db.transaction(() => read(ctx.db)).deferred();
   }
 
+  /**
+   * For capabilities that crypto-shred rows of their own tables (`src/fields/subjects`):
+   * checkpoints the WAL into the database and truncates it to zero bytes, so no copy of a
+   * just-NULLed secret stays in WAL frames (as `destroyVersion` does for KEKs). Call it
+   * after the shredding transaction has committed.
+   * @internal Not exported from the package root; capability modules only.
+   * @returns false if another connection blocked the truncation (it then happens at the
+   *   next checkpoint or close).
+   */
+  truncateWal(): boolean {
+    return truncateWal(this.#live());
+  }
+
+  /**
+   * For capabilities that cache key material derived through this handle (subject keys):
+   * `wipe` runs when the keystore closes, before the database closes. Best effort: a
+   * throwing hook does not stop the others or the close.
+   * @internal Not exported from the package root; capability modules only.
+   */
+  onClose(wipe: () => void): void {
+    this.#live();
+    this.#closeHooks.push(wipe);
+  }
+
   /** Checkpoints and truncates the WAL, closes the database and wipes the sub-keys. Idempotent. */
   close(): void {
     const ctx = this.#ctx;
     if (ctx === null) return;
     this.#ctx = null;
+    for (const wipe of this.#closeHooks.splice(0)) {
+      try {
+        wipe();
+      } catch {
+        // best effort: the close must go on
+      }
+    }
     try {
       truncateWal(ctx);
     } finally {
