@@ -69,6 +69,33 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pki_certs_identity ON pki_certs (identity);
   `,
+  // 3: per-subject keys (src/fields/subjects). A subject id is never stored: rows are keyed
+  // by a 16-byte HMAC-SHA-256 of it under the namespace's index key. A subject's secret is
+  // stored only sealed (AES-256-GCM under the namespace's wrapping key, itself derived from a
+  // root wrapped by the keystore key in key_name); erasure sets it NULL and keeps the row as
+  // a tombstone, so a later lookup reports "erased" instead of minting a fresh key.
+  `
+  CREATE TABLE subject_namespaces (
+    namespace    TEXT    PRIMARY KEY,
+    keyring      TEXT    NOT NULL,
+    key_name     TEXT    NOT NULL,
+    key_version  INTEGER NOT NULL,
+    wrapped_root BLOB    NOT NULL,
+    erase_gen    INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL
+  );
+  CREATE TABLE subject_keys (
+    namespace   TEXT    NOT NULL REFERENCES subject_namespaces(namespace),
+    subject_ref BLOB    NOT NULL CHECK (length(subject_ref) = 16),
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    state       TEXT    NOT NULL CHECK (state IN ('active', 'erased')),
+    secret      BLOB,
+    created_at  INTEGER NOT NULL,
+    erased_at   INTEGER,
+    PRIMARY KEY (namespace, subject_ref, version),
+    CHECK ((state = 'erased') = (secret IS NULL))
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
