@@ -34,10 +34,22 @@ export interface AuditObject {
  *   A wrong context or forged entry throws DecryptError; a disabled, destroyed or below-minimum
  *   version throws KeyError with the matching code. The caller owns and must wipe the returned buffer.
  * - `rewrap` moves a wrapped key to the primary version without returning the data key; audited.
+ * - `deriveFieldKey` returns a stable secret for field-level protection (src/fields): the same
+ *   (key, version, purpose, length) always gives the same bytes, so deterministic encryption and
+ *   tokens repeat across runs. It is audited like an unwrap (same state rules: KEY_DISABLED,
+ *   KEY_DESTROYED, KEY_BELOW_MIN_VERSION), but once per handle and (key, version, purpose), not
+ *   per value: the keyring caches derived keys for the life of the handle and wipes them on close.
+ *   The returned buffer is the caller's copy (wipe it when done).
  */
 export interface Keyring {
   readonly id: string;
   wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
   unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
   rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
+  /**
+   * @param version a version number, or "primary" (resolved now; the result names it).
+   * @param purpose `[a-z0-9][a-z0-9.:-]{0,63}`, e.g. "encrypt", "deterministic", "tokenize".
+   * @param length 32 (default) to 64 bytes.
+   */
+  deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
 }

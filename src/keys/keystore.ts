@@ -14,7 +14,7 @@
  * dk.fill(0);
  * ks.close();
  */
-import { randomBytes } from "node:crypto";
+import { hkdfSync, randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +23,7 @@ import { readAuditHead, writeAuditHead } from "../audit/head.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import type { AuditEvent, AuditHead, AuditRecord, AuditSink, AuditVerifyResult } from "../audit/types.js";
 import { verifyAuditChain } from "../audit/verify.js";
-import { KeystoreError, UsageError, isPipesealError } from "../errors.js";
+import { KeyError, KeystoreError, UsageError, isPipesealError } from "../errors.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
 import { KEYSTORE_DB_FILE, META, type Db, getMeta, migrate, openDb, setMeta } from "./db.js";
 import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
@@ -38,7 +38,10 @@ import {
   loadMasterKeyFile,
   newScryptParams,
 } from "./master-key.js";
+import { openKek } from "./kek.js";
+import { auditableName, validateKeyName } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
+import { requireKey, requireVersion } from "./rows.js";
 import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
 import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
@@ -217,6 +220,7 @@ export class LocalKeystore implements Keyring {
   readonly id = "local";
   #ctx: StoreContext | null;
   readonly #closeHooks: (() => void)[] = [];
+  readonly #fieldKeys = new Map<string, Buffer>();
 
   /** Use {@link openKeystore}. */
   constructor(ctx: StoreContext) {
@@ -251,6 +255,7 @@ export class LocalKeystore implements Keyring {
 
   /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
   disableVersion(name: string, version: number): KeyInfo {
+    this.#dropFieldKeys(name); // this handle's cached field keys must not outlive a state change
     return disableVersion(this.#live(), name, version);
   }
 
@@ -261,11 +266,13 @@ export class LocalKeystore implements Keyring {
 
   /** Crypto-shreds a non-primary version. @throws KEY_STATE_CONFLICT for the primary */
   destroyVersion(name: string, version: number): { walTruncated: boolean } {
+    this.#dropFieldKeys(name); // this handle's cached field keys must not outlive a state change
     return destroyVersion(this.#live(), name, version);
   }
 
   /** @throws INVALID_ARGUMENT unless 1 <= version <= primary */
   setMinDecryptVersion(name: string, version: number): KeyInfo {
+    this.#dropFieldKeys(name); // this handle's cached field keys must not outlive a state change
     return setMinDecryptVersion(this.#live(), name, version);
   }
 
@@ -279,6 +286,65 @@ export class LocalKeystore implements Keyring {
 
   async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
     return rewrapDataKey(this.#live(), entry, context, object);
+  }
+
+  /**
+   * Field keys (src/fields): HKDF-SHA-256 (RFC 5869) from the version's KEK, empty salt,
+   * info = "pipeseal-field-v1" || purpose. Audited as `object.operation` (e.g. "field-reveal")
+   * once per (key, version, purpose, length, operation) for this handle; cached and wiped on close.
+   * @throws UsageError(INVALID_ARGUMENT); KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED |
+   *   KEY_DESTROYED | KEY_BELOW_MIN_VERSION); AuditError(AUDIT_WRITE_FAILED) (fail closed).
+   */
+  async deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+    const ctx = this.#live();
+    validateKeyName(keyName);
+    const operation = object?.operation;
+    if (typeof operation !== "string" || !/^[a-z][a-z0-9-]{0,31}$/.test(operation) || operation === "init" || operation === "rewrap") {
+      throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"field-reveal\"");
+    }
+    if (typeof purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
+    if (!Number.isInteger(length) || length < 32 || length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
+    const event = { operation, principal: ctx.principal, keyName: auditableName(keyName), keyVersion: typeof version === "number" ? version : null, objectPath: typeof object.path === "string" ? object.path : null, context: { purpose } };
+    let v = 0;
+    let kek: Buffer;
+    try {
+      const key = requireKey(ctx.db, keyName);
+      v = version === "primary" ? key.primary_version : version;
+      const cached = this.#fieldKeys.get(`${keyName}\0${v}\0${purpose}\0${length}\0${operation}`);
+      if (cached) return { key: Buffer.from(cached), version: v };
+      const row = requireVersion(ctx.db, keyName, v);
+      // the same state rules as unwrap (unwrap.ts openEntry)
+      if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${v} was destroyed`);
+      if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${v} is disabled`);
+      if (v < key.min_decrypt_version) throw new KeyError("KEY_BELOW_MIN_VERSION", `${keyName} v${v} is below the minimum decryption version ${key.min_decrypt_version}`);
+      kek = openKek(ctx.master.kekEncryptionKey, keyName, v, row.kek);
+    } catch (e) {
+      recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: isPipesealError(e) && (e.name === "KeyError" || e.name === "UsageError") ? "denied" : "error", errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
+      throw e;
+    }
+    const derived = Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([Buffer.from("pipeseal-field-v1"), Buffer.from(purpose)]), length));
+    kek.fill(0);
+    try {
+      recordOrFail(ctx, { ...event, keyVersion: v, outcome: "ok" }); // fail closed: no record, no key
+    } catch (e) {
+      derived.fill(0);
+      throw e;
+    }
+    if (this.#fieldKeys.size === 0) this.#closeHooks.push(() => {
+      this.#fieldKeys.forEach((k) => k.fill(0));
+      this.#fieldKeys.clear();
+    });
+    this.#fieldKeys.set(`${keyName}\0${v}\0${purpose}\0${length}\0${operation}`, derived);
+    return { key: Buffer.from(derived), version: v };
+  }
+
+  #dropFieldKeys(name: string): void {
+    for (const [id, key] of this.#fieldKeys) {
+      if (id.startsWith(`${name}\0`)) {
+        key.fill(0);
+        this.#fieldKeys.delete(id);
+      }
+    }
   }
 
   /** Audit records, oldest first (the most recent `limit` when given). */
