@@ -9,6 +9,7 @@ import { encryptCommand } from "./commands/encrypt.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
+import { logsCommand } from "./commands/logs.js";
 import { redactCommand } from "./commands/redact.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
@@ -23,7 +24,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, redactCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
