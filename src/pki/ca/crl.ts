@@ -1,4 +1,6 @@
 /** `createCrl`: a CRL signed by the issuing CA listing revoked, unexpired certificates. */
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { CRLNumber, id_ce_cRLNumber } from "@peculiar/asn1-x509";
 import { UsageError } from "../../errors.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { x509 } from "../x509.js";
@@ -33,21 +35,6 @@ const REASON_CODE: Record<RevocationReason, x509.X509CrlReason> = {
   privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
 };
 
-/** RFC 5280 §5.2.3 cRLNumber. */
-const CRL_NUMBER_OID = "2.5.29.20";
-
-/**
- * DER INTEGER (X.690 §8.3) of a non-negative safe integer: minimal big-endian octets, with a
- * leading zero octet when the top bit is set. The only hand-encoded ASN.1 here: @peculiar/x509
- * has no CRL-number extension class.
- */
-export function derInteger(n: number): Buffer {
-  let hex = n.toString(16);
-  if (hex.length % 2) hex = "0" + hex;
-  let body = Buffer.from(hex, "hex");
-  if (body[0]! & 0x80) body = Buffer.concat([Buffer.of(0), body]);
-  return Buffer.concat([Buffer.of(0x02, body.length), body]);
-}
 
 /**
  * Signs a CRL (RFC 5280 §5) with the issuing CA key (an audited unwrap) listing every revoked
@@ -88,7 +75,7 @@ export async function createCrl(ks: LocalKeystore, options: CrlOptions = {}): Pr
       revocationDate: e.revokedAt,
       ...(e.reason === "unspecified" ? {} : { reason: REASON_CODE[e.reason] }),
     })),
-    extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuing), new x509.Extension(CRL_NUMBER_OID, false, new Uint8Array(derInteger(crlNumber)))],
+    extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuing), new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(crlNumber)))],
   });
   // RFC 7468 §5: the label is "X509 CRL" (the library writes "CRL", which OpenSSL refuses)
   return { pem: x509.PemConverter.encode(crl.rawData, "X509 CRL"), crlNumber, thisUpdate, nextUpdate, entries };
