@@ -70,7 +70,7 @@ export function decodeUrlEscapes(raw: string): Decoded {
 }
 
 /** Base64 / base64url runs of at least 20 characters (RFC 4648 §4, §5). */
-const B64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/=_-])/g;
+const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/=_-])/g;
 
 export interface Base64Run {
   readonly start: number;

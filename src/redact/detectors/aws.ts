@@ -1,7 +1,7 @@
 /**
  * AWS credentials. Access key ids: a four-letter type prefix (AKIA long-term, ASIA temporary,
  * …) and 16 base32 characters. Secret access keys: 40 base64 characters, reported only
- * near "aws" / "secret" context and with the entropy of random bytes (a 40-hex git SHA
+ * near "aws" / "secret access key" context and with the entropy of random bytes (a 40-hex git SHA
  * never matches). AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`, `…EXAMPLEKEY`)
  * score 0.2, below the default threshold.
  */
@@ -20,7 +20,7 @@ export function awsAccessKeyIdDetector(): Detector {
   });
 }
 
-const SECRET_CONTEXT = /aws|secret|amazon|s3|iam/i;
+const SECRET_CONTEXT = /aws|amazon|secret[_ -]?access[_ -]?key|secretaccesskey/i;
 
 export function awsSecretKeyDetector(): Detector {
   return patternDetector({

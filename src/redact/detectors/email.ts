@@ -21,7 +21,7 @@ export function emailDetector(): Detector {
       if (local === "git" && text.charCodeAt(end) === 58 /* : */) return null;
       if (local.includes("..") || local.endsWith(".")) return null;
       // `scheme://user:pass@host`: the password, not an address
-      if (/:\/\/[^\s/@]*:$/.test(text.slice(Math.max(0, start - 200), start))) return null;
+      if (/:\/\/[^\s/@]*:[^\s/@]*$/.test(text.slice(Math.max(0, start - 300), start))) return null;
       return { confidence: 0.95 };
     },
   });

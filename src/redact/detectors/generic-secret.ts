@@ -67,7 +67,7 @@ export function genericSecretDetector(): Detector {
         const end = valueEnd(text, start, opened);
         const value = text.slice(start, end);
         if (opened !== null && text[end] !== opened) continue;
-        if (opened === null && (text[end] === "(" || /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value))) continue;
+        if (opened === null && (text[end] === "(" || (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value) && !/\d/.test(value)))) continue;
         if (value.length < 8 || NOT_A_VALUE.test(value) || looksLikePlaceholder(value)) continue;
         if (/^(?:\$\{?|%\(|\{\{|process\.env|os\.environ|getenv|env\(|ENV\[|vault:|secret:|arn:|ref\+)/i.test(value)) continue;
         const key = m[0];

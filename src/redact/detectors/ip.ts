@@ -11,7 +11,7 @@ import { isIPv6 } from "node:net";
 import type { Detector, Finding } from "../types.js";
 import { contextBefore, patternDetector } from "./util.js";
 
-const VERSION = /(?:version|\bver|release|build|\btag|firmware|\bfw|\bsdk|\bapi[_-]?v)[A-Za-z_]{0,12}["']?(?:\s{0,3}[:=]{1,2}\s{0,3}|\s{1,3})["']?$|\bv$/i;
+const VERSION = /(?:version|\bver|release|build|\btag|firmware|\bfw|\bsdk|\bapi[_-]?v)[A-Za-z_]{0,12}\\?["']?(?:\s{0,3}[:=]{1,2}\s{0,3}|\s{1,3})\\?["']?$|\bv$/i;
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 
 function v4(): Detector {

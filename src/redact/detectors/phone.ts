@@ -11,15 +11,34 @@ const CONTEXT = /phone|\btel\b|mobile|\bcell|\bfax\b|whats ?app|\bsms\b|msisdn|\
 const NEAR_LABEL = /(?:phone|\btel\b|mobile|\bcell|\bfax\b|whats ?app|\bsms\b|msisdn)[^0-9\n]{0,16}$/i;
 const digits = (s: string): string => s.replace(/\D/g, "");
 
+/**
+ * The greedy pattern can run on into the next number ("+49 30 1234567 4242 4242"): keep whole
+ * digit groups while the total stays within E.164's 15 digits (11 for +1).
+ */
+function trimE164(value: string): number {
+  const max = /^\+1[ .(-]/.test(value) ? 11 : 15;
+  let n = 0;
+  let keep = 0;
+  const re = /\(?\d+\)?/g;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    const d = m[0].replace(/\D/g, "").length;
+    if (n + d > max) break;
+    n += d;
+    keep = m.index + m[0].length;
+  }
+  return n >= 8 ? keep : 0;
+}
+
 function intl(): Detector {
   return patternDetector({
     id: "phone",
     kind: "pii",
     label: "PHONE",
-    pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:\d|[ .-]\d\d){4,14}(?![\w+]|[.-]\d)/g,
+    pattern: /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]\d)?(?:\d|[ .-]\d\d){4,14}(?![\w+]|[.-]\d)/g,
     hint: (t) => t.includes("+"),
     confidence: 0.9,
     explanation: "international (E.164) phone number",
+    trim: trimE164,
     validate(value, text, start) {
       const n = digits(value).length;
       if (n < 8 || n > 15) return null;

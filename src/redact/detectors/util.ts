@@ -24,6 +24,8 @@ export interface PatternDetectorSpec {
   readonly explanation: string;
   /** Cheap pre-check on the whole text (e.g. a substring every match must contain). */
   readonly hint?: (text: string) => boolean;
+  /** Shortens a greedy match: returns the length to keep (0 drops it). Runs before `validate`. */
+  readonly trim?: (value: string) => number;
   /** Looks at the value (and its surroundings) and keeps, re-scores or drops it. */
   readonly validate?: (value: string, text: string, start: number, end: number) => Verdict;
 }
@@ -50,6 +52,11 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
           const span = m.indices?.[spec.group];
           if (!span) continue;
           [start, end] = span;
+        }
+        if (spec.trim) {
+          const keep = spec.trim(text.slice(start, end));
+          if (keep <= 0) continue;
+          end = start + keep;
         }
         const value = text.slice(start, end);
         let confidence = spec.confidence;
