@@ -4,13 +4,16 @@ import { Command, CommanderError } from "commander";
 import { isPipesealError } from "../errors.js";
 import { auditCommand } from "./commands/audit.js";
 import { caCommand } from "./commands/ca.js";
+import { checkpointCommand } from "./commands/checkpoint.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
 import { logsCommand } from "./commands/logs.js";
+import { modelCommand } from "./commands/model.js";
 import { redactCommand } from "./commands/redact.js";
+import { registryCommand } from "./commands/registry.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
 import { tlsCommand } from "./commands/tls.js";
@@ -24,7 +27,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

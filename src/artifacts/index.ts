@@ -1,0 +1,24 @@
+/** Model artifacts (C7): signed manifests (OpenSSF model-signing v1.0), an encrypted registry, verify-before-load. */
+export { ArtifactError, describeProblem } from "./errors.js";
+export type { Problem } from "./errors.js";
+export { PREDICATE_TYPE, STATEMENT_TYPE, DEFAULT_IGNORE, rootDigest, toStatement, fromStatement, compareResourceNames } from "./manifest.js";
+export type { ModelManifest, Resource, Serialization, FileStat } from "./manifest.js";
+export { BUNDLE_MEDIA_TYPE, PAYLOAD_TYPE, pae, keyHint, parseBundle, signEnvelope, verifyEnvelope } from "./dsse.js";
+export type { Bundle, SignatureAlgorithm } from "./dsse.js";
+export { createSigningKey, openSigner, signingKeyInfo } from "./signing-keys.js";
+export type { Signer, SigningKeyInfo } from "./signing-keys.js";
+export { HashPool, hashRange } from "./serialize/hash-pool.js";
+export { serializeModel } from "./serialize/serialize.js";
+export { signModel } from "./sign.js";
+export type { SignModelOptions, SignModelResult } from "./sign.js";
+export { loadTrustFile, trustFromKeys } from "./trust.js";
+export type { TrustPolicy, TrustedKey } from "./trust.js";
+export { verifyModel, verifySignature, compareManifests } from "./verify.js";
+export { FolderRegistry } from "./registry/folder-store.js";
+export type { RegistryStore, StagedVersion, VersionRef } from "./registry/store.js";
+export { parseRef } from "./registry/store.js";
+export { pushModel } from "./registry/push.js";
+export { pullModel, loadArtifact } from "./registry/pull.js";
+export { listRegistry } from "./registry/list.js";
+export type { RegistryEntry } from "./registry/list.js";
+export { saveCheckpoint, loadCheckpoint, pruneCheckpoints, planPrune, checkpointName } from "./checkpoint.js";

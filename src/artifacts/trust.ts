@@ -1,0 +1,77 @@
+/**
+ * Trust files: which signer public keys are accepted for which model name.
+ *
+ * ```yaml
+ * models:
+ *   churn:                 # the subject name in the signature (the registry name for pushes)
+ *     - keys/signing.pub.pem          # a PEM file, relative to the trust file
+ *   "*":                   # keys accepted for every model
+ *     - |
+ *       -----BEGIN PUBLIC KEY-----
+ *       …
+ * ```
+ */
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { keyHint } from "./dsse.js";
+import { ArtifactError } from "./errors.js";
+
+export interface TrustedKey {
+  readonly hint: string;
+  readonly key: KeyObject;
+  /** Where it came from (a file path or "inline"). */
+  readonly source: string;
+}
+
+export interface TrustPolicy {
+  /** Keys accepted for `modelName` (its own entries plus "*"). */
+  keysFor(modelName: string): TrustedKey[];
+}
+
+/** Builds a policy from model name → PEM strings (tests, libraries). */
+export function trustFromKeys(map: Readonly<Record<string, readonly string[]>>): TrustPolicy {
+  const parsed = new Map<string, TrustedKey[]>();
+  for (const [model, pems] of Object.entries(map)) parsed.set(model, pems.map((pem) => toTrusted(pem, "inline")));
+  return { keysFor: (name) => [...(parsed.get(name) ?? []), ...(name === "*" ? [] : (parsed.get("*") ?? []))] };
+}
+
+function toTrusted(pem: string, source: string): TrustedKey {
+  try {
+    const key = createPublicKey(pem);
+    return { hint: keyHint(key), key, source };
+  } catch {
+    throw new ArtifactError("INVALID_ARGUMENT", `trust file: ${source} is not a PEM public key`);
+  }
+}
+
+/**
+ * Reads a YAML trust file.
+ * @throws ArtifactError(INVALID_ARGUMENT) for a missing, malformed or unreadable file or key.
+ */
+export function loadTrustFile(file: string): TrustPolicy {
+  let doc: any;
+  try {
+    doc = parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ArtifactError("INVALID_ARGUMENT", `cannot read trust file ${file}: ${(e as Error).message}`);
+  }
+  const models = doc?.models;
+  if (!models || typeof models !== "object" || Array.isArray(models)) throw new ArtifactError("INVALID_ARGUMENT", `trust file ${file} needs a "models:" map of model name to public keys`);
+  const map: Record<string, string[]> = {};
+  const base = path.dirname(path.resolve(file));
+  for (const [model, entries] of Object.entries(models)) {
+    if (!Array.isArray(entries)) throw new ArtifactError("INVALID_ARGUMENT", `trust file: models.${model} must be a list of public keys`);
+    map[model] = entries.map((e) => {
+      if (typeof e !== "string") throw new ArtifactError("INVALID_ARGUMENT", `trust file: models.${model} holds a non-string entry`);
+      if (e.includes("-----BEGIN")) return e;
+      try {
+        return readFileSync(path.resolve(base, e), "utf8");
+      } catch {
+        throw new ArtifactError("INVALID_ARGUMENT", `trust file: cannot read key file ${e}`);
+      }
+    });
+  }
+  return trustFromKeys(map);
+}
