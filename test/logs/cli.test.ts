@@ -17,10 +17,10 @@ describe("pipeseal logs (built CLI)", () => {
     const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ class: i % 3 ? "payload" : "metadata", i }));
     const w = cli(["logs", "write", dir, "--key", "logs/app", "--max-bytes", "100", "--bucket", "1s", "--json"], env, lines.join("\n") + "\nnot json\n");
     expect(w.stderr).toBe("");
-    expect(w.status).toBe(0);
+    expect(w.status, w.stderr).toBe(0);
     expect(JSON.parse(w.stdout.toString()).records).toBe(31);
     const r = cli(["logs", "read", dir, "--stream", "payload"], env);
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const got = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
     expect(got).toEqual([...lines.map((l) => JSON.parse(l)).filter((x) => x.class === "payload"), { line: "not json" }]);
 
@@ -31,19 +31,19 @@ describe("pipeseal logs (built CLI)", () => {
     await sleep(2100); // every 1 s bucket has now been over for more than 1 s
     const before = segments(dir);
     const dry = cli(["logs", "prune", dir, "--older-than", "1s", "--dry-run", "--json"], env);
-    expect(dry.status).toBe(0);
+    expect(dry.status, dry.stderr).toBe(0);
     const plan = JSON.parse(dry.stdout.toString()).plan;
     expect(plan.delete.sort()).toEqual(before);
     expect(segments(dir)).toEqual(before);
     const p = cli(["logs", "prune", dir, "--older-than", "1s"], env);
-    expect(p.status).toBe(0);
+    expect(p.status, p.stderr).toBe(0);
     expect(p.stdout.toString()).toContain("did destroy logs/app/payload");
     expect(segments(dir)).toEqual([]);
     expect(JSON.parse(cli(["audit", "list", "--json"], env).stdout.toString()).some((a: { operation: string }) => a.operation === "logs.prune")).toBe(true);
 
     copyFileSync(path.join(backup, first), path.join(dir, first)); // restore from backup
     const s = cli(["logs", "read", dir, "--json"], env);
-    expect(s.status).toBe(0);
+    expect(s.status, s.stderr).toBe(0);
     expect(s.stdout.toString()).toBe("");
     expect(s.stderr).toContain(`${first}: shredded`);
     expect(JSON.parse(s.stderr.trim().split("\n").pop()!).shredded).toHaveLength(1);
@@ -72,7 +72,7 @@ describe("pipeseal logs (built CLI)", () => {
     expect(visible.length).toBeGreaterThanOrEqual(4);
     const r = cli(["logs", "read", dir], env);
     expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const seqs = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i)); // a prefix, in order
     expect(seqs.length).toBeLessThan(sent); // the open segment was lost, nothing else
