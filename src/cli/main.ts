@@ -7,6 +7,7 @@ import { caCommand } from "./commands/ca.js";
 import { checkpointCommand } from "./commands/checkpoint.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
+import { fieldsCommand } from "./commands/fields.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
@@ -27,7 +28,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, fieldsCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
