@@ -1,0 +1,338 @@
+/**
+ * Record-level field protection: apply, reveal and rewrap one record (a JSON object, or a flat
+ * CSV/Parquet row) under a policy. Pure over the record plus keys; formats live in formats/.
+ *
+ * Security guarantees:
+ * - encrypt: AES-256-GCM (NIST SP 800-38D), random 96-bit IV per value; AAD binds the format,
+ *   key, version, the concrete field path and the record id, so a value moved to another field
+ *   or record, or altered, does not reveal (DECRYPT_FAILED). Leaks the plaintext length.
+ * - deterministic: AES-SIV (RFC 5297), associated data = key/version header and the field's
+ *   schema path. Leaks equality of plaintexts within a field (and under one key version) and
+ *   the plaintext length.
+ * - tokenize: FF1; a keyed permutation of same-shaped strings; leaks the shape, kept characters
+ *   and equality; no integrity (an altered token reveals to a different plausible value).
+ * - pseudonymize: HMAC-SHA-256, irreversible; leaks equality.
+ * Never a silently unprotected value: a value an action cannot handle is a FieldError.
+ */
+import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
+import { isPipesealError } from "../errors.js";
+import type { AuditObject, Keyring } from "../keys/keyring.js";
+import { FieldError } from "./errors.js";
+import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
+import { type FieldMatch, findMatches, getPath } from "./path.js";
+import type { FieldPolicy, FieldRule } from "./policy.js";
+import { tokenValue } from "./tokenize.js";
+import { decodePlain, encodePlain, formatValue, parseValue } from "./value-format.js";
+
+export type FieldOperation = "apply" | "reveal" | "rewrap";
+export const ERASED_MARKER = "[ERASED]";
+
+export interface FieldStats {
+  rows: number;
+  skipped: number;
+  /** Values changed, per action (apply), revealed (reveal) or moved to a new version (rewrap). */
+  values: Record<string, number>;
+  /** Rule field → rows where the policy names it and the row lacks it. */
+  absent: Record<string, number>;
+  /** null and empty-string values left as they are. */
+  empty: number;
+  erased: number;
+  /** First errors of skipped rows (row and code only). */
+  errors: Array<{ row: number; code: string; message: string }>;
+}
+
+export function newStats(): FieldStats {
+  return { rows: 0, skipped: 0, values: {}, absent: {}, empty: 0, erased: 0, errors: [] };
+}
+
+const IV_POOL = 12 * 4096;
+
+interface Planned {
+  rule: FieldRule;
+  match: FieldMatch;
+}
+
+export class FieldProtector {
+  readonly policy: FieldPolicy;
+  readonly op: FieldOperation;
+  readonly flat: boolean;
+  readonly stats: FieldStats = newStats();
+  readonly #keys: FieldKeys;
+  #ivs = Buffer.alloc(0);
+  #ivOff = IV_POOL;
+
+  constructor(policy: FieldPolicy, keyring: Keyring, op: FieldOperation, options: { flat: boolean; object?: AuditObject }) {
+    this.policy = policy;
+    this.op = op;
+    this.flat = options.flat;
+    this.#keys = new FieldKeys(keyring, options.object ?? { operation: `field-${op}` });
+  }
+
+  /** Derives the keys every rule will need up front (fail fast on a missing or disabled key). */
+  async prepare(): Promise<void> {
+    for (const r of this.policy.rules) {
+      if (r.key === undefined || r.subject) continue;
+      if (this.op === "reveal" && (r.action === "encrypt" || r.action === "deterministic")) continue; // versions come from the values
+      if (this.op === "reveal" && r.action === "pseudonymize") continue;
+      await this.#keys.named(r.key, r.version ?? "primary", r.action);
+    }
+  }
+
+  #plan(record: Record<string, unknown>): Planned[] {
+    const seen = new Set<string>();
+    const out: Planned[] = [];
+    for (const rule of this.policy.rules) {
+      const matches = findMatches(rule.field, record, this.flat);
+      if (matches.length === 0) this.stats.absent[rule.field.source] = (this.stats.absent[rule.field.source] ?? 0) + 1;
+      for (const match of matches) {
+        if (seen.has(match.path)) continue; // the first rule naming a field wins
+        seen.add(match.path);
+        out.push({ rule, match });
+      }
+    }
+    return out;
+  }
+
+  /** Applies, reveals or rewraps one record in place. `row` is 1-based. @throws FieldError */
+  async process(record: Record<string, unknown>, row: number): Promise<Record<string, unknown>> {
+    if (typeof record !== "object" || record === null || Array.isArray(record)) throw new FieldError("INVALID_ARGUMENT", "a record must be an object", { row });
+    const plan = this.#plan(record);
+    if (this.op === "apply") await this.#apply(record, row, plan);
+    else await this.#reverse(record, row, plan, this.op === "rewrap");
+    this.stats.rows++;
+    return record;
+  }
+
+  /** A run's error handling: counts a skipped row. */
+  skip(row: number, e: unknown): void {
+    this.stats.skipped++;
+    if (this.stats.errors.length < 100) this.stats.errors.push({ row, code: isPipesealError(e) ? e.code : "INTERNAL", message: (e as Error).message });
+  }
+
+  #count(action: string): void {
+    this.stats.values[action] = (this.stats.values[action] ?? 0) + 1;
+  }
+
+  #anchor(path: FieldPolicy["recordId"], record: Record<string, unknown>, row: number, what: string): string {
+    const v = getPath(path!, record, this.flat);
+    if (typeof v === "string" && v !== "") return v;
+    if (typeof v === "number" || typeof v === "bigint") return String(v);
+    throw new FieldError("INVALID_ARGUMENT", `the ${what} field ${path!.source} is missing or not a string/number`, { row });
+  }
+
+  #recordId(record: Record<string, unknown>, row: number): string {
+    return this.policy.recordId ? this.#anchor(this.policy.recordId, record, row, "recordId") : `#${row}`;
+  }
+
+  async #apply(record: Record<string, unknown>, row: number, plan: Planned[]): Promise<void> {
+    // anchors are read before anything changes (plaintext record id and subject ids)
+    const recordId = plan.some((p) => p.rule.action === "encrypt") ? this.#recordId(record, row) : "";
+    const subjectIds = new Map<FieldRule, string>();
+    for (const { rule } of plan) if (rule.subject && !subjectIds.has(rule)) subjectIds.set(rule, this.#anchor(rule.subject, record, row, "subject"));
+    const drops: FieldMatch[] = [];
+    // compute every new value first, then write: a failing row leaves the record untouched
+    const writes: Array<[FieldMatch, unknown]> = [];
+    for (const { rule, match } of plan) {
+      const where = { row, field: match.path };
+      const value = (match.parent as Record<string | number, unknown>)[match.key];
+      if (rule.action === "keep") continue;
+      if (rule.action === "drop") {
+        drops.push(match);
+        this.#count("drop");
+        continue;
+      }
+      if (value === null || value === "") {
+        this.stats.empty++;
+        continue;
+      }
+      if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, where);
+      writes.push([match, await this.#applyValue(rule, match, value, recordId, subjectIds.get(rule), where)]);
+      this.#count(rule.action);
+    }
+    for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
+    for (const m of drops.reverse()) {
+      if (Array.isArray(m.parent)) m.parent[m.key as number] = null;
+      else delete m.parent[m.key as string];
+    }
+  }
+
+  async #applyValue(rule: FieldRule, match: FieldMatch, value: unknown, recordId: string, subjectId: string | undefined, where: { row: number; field: string }): Promise<unknown> {
+    switch (rule.action) {
+      case "encrypt": {
+        const key = await this.#keyFor(rule, "encrypt", subjectId);
+        if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
+        return this.#gcmSeal(key, encodePlain(value, where), match.path, recordId);
+      }
+      case "deterministic": {
+        const key = await this.#keyFor(rule, "deterministic", subjectId);
+        if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
+        return formatValue("d", key.keyRef, key.version, key.siv().seal(encodePlain(value, where), [key.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+      }
+      case "tokenize": {
+        const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
+        return this.#token(key, rule, match, value, true, where);
+      }
+      case "pseudonymize": {
+        if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot pseudonymize this value", where);
+        const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "pseudonymize");
+        return pseudonym(key, String(value), rule.length, rule.prefix);
+      }
+      case "mask":
+        return mask(value, rule, where);
+      default:
+        return value;
+    }
+  }
+
+  #token(key: FieldKey, rule: FieldRule, match: FieldMatch, value: unknown, enc: boolean, where: { row: number; field: string }): unknown {
+    const radix = rule.alphabet === "digits" || typeof value !== "string" ? 10 : rule.alphabet === "lower" ? 36 : 62;
+    return tokenValue(key.ff1(radix), rule, Buffer.from(match.schemaPath, "utf8"), value, enc, where);
+  }
+
+  #keyFor(rule: FieldRule, purpose: "encrypt" | "deterministic", subjectId: string | undefined): Promise<FieldKey | typeof ERASED> {
+    if (rule.subject) return this.#keys.subjectForApply(this.policy.namespace, subjectId!, purpose);
+    return this.#keys.named(rule.key!, "primary", purpose);
+  }
+
+  #gcmAad(key: FieldKey, path: string, recordId: string): Buffer {
+    const p = Buffer.from(path, "utf8");
+    const r = Buffer.from(recordId, "utf8");
+    const aad = Buffer.allocUnsafe(key.aadPrefix.length + 8 + p.length + r.length);
+    let o = key.aadPrefix.copy(aad, 0);
+    o = aad.writeUInt32BE(p.length, o);
+    o += p.copy(aad, o);
+    o = aad.writeUInt32BE(r.length, o);
+    r.copy(aad, o);
+    return aad;
+  }
+
+  #gcmSeal(key: FieldKey, plain: Buffer, path: string, recordId: string): string {
+    if (this.#ivOff >= IV_POOL) {
+      this.#ivs = randomFillSync(Buffer.allocUnsafe(IV_POOL));
+      this.#ivOff = 0;
+    }
+    const iv = this.#ivs.subarray(this.#ivOff, (this.#ivOff += 12));
+    const c = createCipheriv("aes-256-gcm", key.raw, iv);
+    c.setAAD(this.#gcmAad(key, path, recordId));
+    const out = Buffer.allocUnsafe(12 + plain.length + 16);
+    iv.copy(out, 0);
+    c.update(plain).copy(out, 12);
+    c.final();
+    c.getAuthTag().copy(out, 12 + plain.length);
+    return formatValue("e", key.keyRef, key.version, out);
+  }
+
+  #gcmOpen(key: FieldKey, payload: Buffer, path: string, recordId: string, where: { row: number; field: string }): Buffer {
+    if (payload.length < 28) throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated", where);
+    const d = createDecipheriv("aes-256-gcm", key.raw, payload.subarray(0, 12), { authTagLength: 16 });
+    d.setAAD(this.#gcmAad(key, path, recordId));
+    d.setAuthTag(payload.subarray(payload.length - 16));
+    const out = d.update(payload.subarray(12, payload.length - 16));
+    try {
+      d.final();
+    } catch {
+      out.fill(0);
+      throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated (altered, moved to another field or record, or another key)", where);
+    }
+    return out;
+  }
+
+  async #reverse(record: Record<string, unknown>, row: number, plan: Planned[], rewrap: boolean): Promise<void> {
+    // reveal anchors first (record id may itself be deterministic/tokenized)
+    const anchorPaths = new Set([this.policy.recordId?.source, ...this.policy.rules.map((r) => r.subject?.source)].filter((s): s is string => s !== undefined));
+    const ordered = [...plan.filter((p) => anchorPaths.has(p.match.path)), ...plan.filter((p) => !anchorPaths.has(p.match.path))];
+    const revealedAnchors = new Map<string, unknown>();
+    let recordId: string | undefined;
+    const writes: Array<[FieldMatch, unknown]> = [];
+    for (const { rule, match } of ordered) {
+      const where = { row, field: match.path };
+      const value = (match.parent as Record<string | number, unknown>)[match.key];
+      if (value === null || value === "" || value === undefined) continue;
+      let out: unknown = value;
+      let clearOf: unknown;
+      const isAnchor = anchorPaths.has(match.path);
+      if (rule.action === "encrypt" || rule.action === "deterministic") {
+        const parsed = parseValue(value);
+        if (parsed === null || parsed.action !== (rule.action === "encrypt" ? "e" : "d")) {
+          throw new FieldError("DECRYPT_FAILED", `the value is not a pipeseal ${rule.action} value (altered, or the field was never protected)`, where);
+        }
+        const purpose = rule.action;
+        const key = parsed.keyRef.startsWith("@") ? await this.#keys.subjectForReveal(parsed.keyRef, parsed.version, purpose) : await this.#keys.named(parsed.keyRef, parsed.version, purpose);
+        if (key === ERASED) {
+          this.stats.erased++;
+          writes.push([match, ERASED_MARKER]);
+          continue;
+        }
+        let plain: Buffer;
+        if (parsed.action === "e") {
+          recordId ??= this.#revealedId(record, row, revealedAnchors);
+          plain = this.#gcmOpen(key, parsed.payload, match.path, recordId, where);
+        } else {
+          try {
+            plain = key.siv().open(parsed.payload, [key.aadPrefix, Buffer.from(match.schemaPath, "utf8")]);
+          } catch {
+            throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated (altered, moved to another field, or another key)", where);
+          }
+        }
+        const clear = decodePlain(plain);
+        plain.fill(0);
+        if (isAnchor) revealedAnchors.set(match.path, clear);
+        if (rewrap) {
+          if (parsed.keyRef.startsWith("@")) continue; // subject keys rotate by their own rules
+          const primary = await this.#keys.named(parsed.keyRef, "primary", purpose);
+          if (primary.version === parsed.version) continue;
+          recordId ??= this.#revealedId(record, row, revealedAnchors);
+          out = parsed.action === "e" ? this.#gcmSeal(primary, encodePlain(clear, where), match.path, recordId) : formatValue("d", primary.keyRef, primary.version, primary.siv().seal(encodePlain(clear, where), [primary.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+        } else out = clear;
+      } else if (rule.action === "tokenize") {
+        if (rewrap) {
+          if (rule.previousVersion === undefined) {
+            if (isAnchor) revealedAnchors.set(match.path, this.#token(await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize"), rule, match, value, false, where));
+            continue;
+          }
+          const from = await this.#keys.named(rule.key!, rule.previousVersion, "tokenize");
+          const to = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
+          if (from.version === to.version) continue;
+          clearOf = this.#token(from, rule, match, value, false, where);
+          out = this.#token(to, rule, match, clearOf, true, where);
+        } else {
+          const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
+          out = clearOf = this.#token(key, rule, match, value, false, where);
+        }
+        if (isAnchor) revealedAnchors.set(match.path, clearOf);
+      } else continue; // irreversible or untouched
+      writes.push([match, out]);
+      this.#count(rewrap ? "rewrap" : rule.action);
+    }
+    for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
+  }
+
+  /** The plaintext record id during reveal/rewrap (the id field revealed if it is protected). */
+  #revealedId(record: Record<string, unknown>, row: number, revealed: Map<string, unknown>): string {
+    const p = this.policy.recordId;
+    if (!p) return `#${row}`;
+    const r = revealed.get(p.source);
+    if (typeof r === "string" || typeof r === "number" || typeof r === "bigint") return String(r);
+    return this.#anchor(p, record, row, "recordId");
+  }
+
+  close(): void {
+    this.#keys.close();
+  }
+}
+
+/** mask: letters and digits become `char`, except keepFirst/keepLast characters and an e-mail domain. */
+export function mask(value: unknown, rule: Pick<FieldRule, "keepFirst" | "keepLast" | "preserve" | "char">, where: { row?: number; field?: string }): string {
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot mask this value", where);
+  const chars = [...String(value)];
+  let end = chars.length;
+  if (rule.preserve === "email-domain") {
+    const at = chars.lastIndexOf("@");
+    if (at >= 0) end = at;
+  }
+  const idx: number[] = [];
+  for (let i = 0; i < end; i++) if (/[\p{L}\p{N}]/u.test(chars[i]!)) idx.push(i);
+  const masked = idx.slice(rule.keepFirst, Math.max(rule.keepFirst, idx.length - rule.keepLast));
+  for (const i of masked) chars[i] = rule.char;
+  return chars.join("");
+}

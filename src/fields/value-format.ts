@@ -1,0 +1,73 @@
+/**
+ * Self-describing protected values (docs/fields.md, "Value format"):
+ *
+ *   value   = "pse1:" action ":" keyref ":" version ":" payload
+ *   action  = "e" (randomized, AES-256-GCM) / "d" (deterministic, AES-SIV)
+ *   keyref  = key-name / "@" namespace "~" subject-ref   (a subject key: src/fields/subjects)
+ *   version = 1*10DIGIT
+ *   payload = base64url, no padding
+ *     e: iv(12) || ciphertext || tag(16)      d: siv(16) || ciphertext
+ *
+ * The plaintext inside is typed so a reveal restores the original JSON/Parquet type:
+ *   tag(1) || bytes, tag "s" UTF-8 string, "n" number (shortest round-trip text), "b" boolean, "i" bigint.
+ */
+import { FieldError } from "./errors.js";
+
+export const VALUE_RE = /^pse1:([ed]):(@[a-z0-9][a-z0-9_-]{0,63}~[A-Za-z0-9_-]{22}|[a-z0-9][a-z0-9._/-]{0,127}):([0-9]{1,10}):([A-Za-z0-9_-]+)$/;
+
+export interface ParsedValue {
+  readonly action: "e" | "d";
+  readonly keyRef: string;
+  readonly version: number;
+  readonly payload: Buffer;
+}
+
+export function formatValue(action: "e" | "d", keyRef: string, version: number, payload: Uint8Array): string {
+  return `pse1:${action}:${keyRef}:${version}:${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("base64url")}`;
+}
+
+/** Parses a protected value; null if `text` is not one (a plain value, or altered beyond the grammar). */
+export function parseValue(text: unknown): ParsedValue | null {
+  if (typeof text !== "string" || !text.startsWith("pse1:")) return null;
+  const m = VALUE_RE.exec(text);
+  if (!m) return null;
+  const version = Number(m[3]);
+  if (version < 1 || version > 0xffffffff) return null;
+  return { action: m[1] as "e" | "d", keyRef: m[2]!, version, payload: Buffer.from(m[4]!, "base64url") };
+}
+
+export type FieldValue = string | number | boolean | bigint;
+
+/** Typed plaintext encoding. @throws FieldError for values no action can hold (objects, NaN…). */
+export function encodePlain(v: unknown, where: { row?: number; field?: string }): Buffer {
+  switch (typeof v) {
+    case "string":
+      return Buffer.concat([Buffer.of(0x73), Buffer.from(v, "utf8")]);
+    case "number":
+      if (!Number.isFinite(v)) throw new FieldError("INVALID_ARGUMENT", "a non-finite number cannot be protected", where);
+      return Buffer.from("n" + String(v), "utf8");
+    case "boolean":
+      return Buffer.from(v ? "btrue" : "bfalse", "utf8");
+    case "bigint":
+      return Buffer.from("i" + v.toString(), "utf8");
+    default:
+      throw new FieldError("INVALID_ARGUMENT", `a ${v === null ? "null" : Array.isArray(v) ? "array" : typeof v} value cannot be protected by this action`, where);
+  }
+}
+
+/** Inverse of encodePlain. Only called on authenticated plaintext. */
+export function decodePlain(b: Buffer): FieldValue {
+  const body = b.subarray(1).toString("utf8");
+  switch (b[0]) {
+    case 0x73:
+      return body;
+    case 0x6e:
+      return Number(body);
+    case 0x62:
+      return body === "true";
+    case 0x69:
+      return BigInt(body);
+    default:
+      throw new FieldError("DECRYPT_FAILED", "the protected value has an unknown type tag");
+  }
+}
