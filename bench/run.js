@@ -589,3 +589,4 @@ if (!existsSync("/dev/null")) process.exitCode = 1;
 // transit benchmark (mTLS vs plain HTTPS), its own processes and report; see bench/transit.js
 spawnSync(process.execPath, [join(BENCH, "transit.js")], { stdio: "inherit" });
 await (await import("./scan.js")).benchScan(); // secret scan vs secretlint (bench/scan.js), own section and bench/scan-results.json
+await (await import("./artifacts.js")).benchArtifacts(); // model signing vs sha256sum, registry push/pull (bench/artifacts.js, bench/artifacts-results.json)
