@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { isPipesealError } from "../errors.js";
 import { auditCommand } from "./commands/audit.js";
 import { caCommand } from "./commands/ca.js";
+import { corpusCommand } from "./commands/corpus.js";
 import { checkpointCommand } from "./commands/checkpoint.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
@@ -17,6 +18,7 @@ import { redactCommand } from "./commands/redact.js";
 import { registryCommand } from "./commands/registry.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
+import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -28,7 +30,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, fieldsCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
@@ -56,6 +58,6 @@ function fail(e: unknown): never {
 
 process.stdout.on("error", (e) => fail(e));
 program.parseAsync(process.argv).then(
-  () => process.exit(EXIT.ok),
+  () => process.exit(process.exitCode ?? EXIT.ok), // a command may set a non-error status (scan: new findings)
   (e) => fail(e),
 );

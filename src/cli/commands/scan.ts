@@ -36,15 +36,9 @@ async function write(text: string): Promise<void> {
   if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
 }
 
-/**
- * main.ts ends every successful command with process.exit(0), which would override
- * process.exitCode; an 'exit' listener can still raise the code, and does so only on success.
- */
+/** New findings are a result, not an error: main.ts exits with this status after a successful run. */
 function exitWithFindings(): void {
   process.exitCode = EXIT_NEW_FINDINGS;
-  process.once("exit", (code) => {
-    if (code === 0) process.exitCode = EXIT_NEW_FINDINGS;
-  });
 }
 
 export function scanCommand(): Command {
