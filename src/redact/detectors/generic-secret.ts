@@ -18,13 +18,17 @@ const SEP = /^["'\]]?\s{0,3}(?::=|=>|==|=|:)\s{0,3}(?:["'`]|b["']|r["'])?/;
 const PASSWORD_KEY = /passw(?:or)?d|pwd|pass$/i;
 const NOT_A_VALUE = /^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|str|bytes|any|object|env|secret|token|password|\d+(?:\.\d+)?)$/i;
 
+/** Characters that end an unquoted value: whitespace , ; ) } ] " ' ` < > */
+const STOP = new Set([9, 10, 11, 12, 13, 32, 44, 59, 41, 125, 93, 34, 39, 96, 60, 62]);
+
 function valueEnd(text: string, from: number, quote: string | null): number {
   let i = from;
-  const max = Math.min(text.length, from + 512);
+  const max = Math.min(text.length, from + 256);
+  const q = quote === null ? -1 : quote.charCodeAt(0);
   while (i < max) {
-    const c = text[i]!;
-    if (quote !== null ? c === quote || c === "\n" : /[\s,;)}\]"'`<>]/.test(c)) break;
-    if (quote !== null && c === "\\") i++;
+    const c = text.charCodeAt(i);
+    if (q >= 0 ? c === q || c === 10 : STOP.has(c)) break;
+    if (q >= 0 && c === 92) i++;
     i++;
   }
   return Math.min(i, max);

@@ -76,18 +76,18 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
 
 /** True if `words` matches within `window` characters before `start` (same line). */
 export function contextBefore(text: string, start: number, words: RegExp, window = 48): boolean {
-  let from = Math.max(0, start - window);
-  const nl = text.lastIndexOf("\n", start - 1);
-  if (nl >= from) from = nl + 1;
-  return words.test(text.slice(from, start));
+  let before = text.slice(Math.max(0, start - window), start); // bounded: never scan the whole text
+  const nl = before.lastIndexOf("\n");
+  if (nl >= 0) before = before.slice(nl + 1);
+  return words.test(before);
 }
 
 /** True if `words` matches within `window` characters after `end` (same line). */
 export function contextAfter(text: string, end: number, words: RegExp, window = 32): boolean {
-  let to = Math.min(text.length, end + window);
-  const nl = text.indexOf("\n", end);
-  if (nl >= 0 && nl < to) to = nl;
-  return words.test(text.slice(end, to));
+  let after = text.slice(end, Math.min(text.length, end + window));
+  const nl = after.indexOf("\n");
+  if (nl >= 0) after = after.slice(0, nl);
+  return words.test(after);
 }
 
 /** Luhn (ISO/IEC 7812-1 Annex B) over a string of digits. */
