@@ -1,0 +1,96 @@
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { type EraseResult, type SubjectStatus, subjectKeys } from "../../fields/subjects/index.js";
+import { confirmOnTerminal } from "../passphrase.js";
+import { emit, withKeystore } from "../session.js";
+
+/**
+ * Subject ids are personal data: they may come from argv (visible in `ps` and shell
+ * history) or, better, one per line from --ids-file (use - for stdin). They are never printed;
+ * output names subjects by keyId (a keyed pseudonym).
+ */
+function subjectIds(id: string | undefined, idsFile: string | undefined): string[] {
+  if ((id === undefined) === (idsFile === undefined)) throw new UsageError("INVALID_ARGUMENT", "give a subject id or --ids-file (one id per line, - for stdin), not both");
+  if (id !== undefined) return [id];
+  const text = readFileSync(idsFile === "-" ? 0 : (idsFile as string), "utf8");
+  const ids = text.split(/\r?\n/).filter((l) => l !== "");
+  if (ids.length === 0) throw new UsageError("INVALID_ARGUMENT", "--ids-file holds no subject ids");
+  return ids;
+}
+
+export function subjectCommand(): Command {
+  const subject = new Command("subject").description("per-subject keys: erase a data subject by crypto-shredding its key (docs/rag.md)");
+  subject
+    .command("erase [id]")
+    .description("destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent)")
+    .option("--namespace <ns>", "subject namespace", "default")
+    .option("--ids-file <path>", "erase the subject ids listed one per line in this file (- for stdin) instead of [id]")
+    .option("-y, --yes", "do not ask for confirmation on a terminal")
+    .option("--json", "print the result as JSON")
+    .action(async (id: string | undefined, opts, cmd: Command) => {
+      const ids = subjectIds(id, opts.idsFile);
+      if (process.stdin.isTTY && !opts.yes && opts.idsFile !== "-") {
+        const ok = await confirmOnTerminal(`Erasing ${ids.length} subject(s) in "${opts.namespace}" cannot be undone. Type 'erase' to confirm: `, "erase");
+        if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was erased");
+      }
+      await withKeystore(cmd, async (ks) => {
+        const keys = subjectKeys(ks);
+        const results: EraseResult[] = [];
+        for (const one of ids) results.push(await keys.erase(opts.namespace, one));
+        emit(cmd, { namespace: opts.namespace, erased: results }, () =>
+          results.map((r) => `${r.alreadyErased ? "already erased" : "erased"} ${r.keyId}${r.walTruncated ? "" : " (WAL truncation deferred: another process holds the keystore)"}`).join("\n"),
+        );
+      });
+    });
+  subject
+    .command("status [id]")
+    .description("a subject's state: active, erased or unknown (by keyId; never prints the id)")
+    .option("--namespace <ns>", "subject namespace", "default")
+    .option("--ids-file <path>", "subject ids one per line (- for stdin) instead of [id]")
+    .option("--json", "print JSON")
+    .action(async (id: string | undefined, opts, cmd: Command) => {
+      const ids = subjectIds(id, opts.idsFile);
+      await withKeystore(cmd, async (ks) => {
+        const keys = subjectKeys(ks);
+        const out: SubjectStatus[] = [];
+        for (const one of ids) out.push(await keys.status(opts.namespace, one));
+        const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
+        emit(cmd, ids.length === 1 ? out[0] : out, () =>
+          out.map((s) => `${s.keyId ?? `${s.namespace}:?`}  ${s.state}${s.version === null ? "" : ` v${s.version}`}${s.createdAt ? `  created ${iso(s.createdAt)}` : ""}${s.erasedAt ? `  erased ${iso(s.erasedAt)}` : ""}`).join("\n"),
+        );
+      });
+    });
+  subject
+    .command("list")
+    .description("subject counts per namespace (hashed keyIds with --refs; never clear ids)")
+    .option("--namespace <ns>", "only this namespace")
+    .option("--refs", "also list every subject's keyId, version and state")
+    .option("--json", "print JSON")
+    .action(async (opts, cmd: Command) =>
+      withKeystore(cmd, async (ks) => {
+        const summary = subjectKeys(ks).summary(opts.namespace, { refs: Boolean(opts.refs) });
+        emit(cmd, summary, () =>
+          summary.length === 0
+            ? "no subject namespaces"
+            : summary
+                .map((n) => [`${n.namespace}  active ${n.active}  erased ${n.erased}  (key ${n.keyName})`, ...(n.subjects ?? []).map((s) => `  ${s.keyId}  v${s.version}  ${s.state}`)].join("\n"))
+                .join("\n"),
+        );
+      }),
+    );
+  subject
+    .command("recreate <id>")
+    .description("give an erased subject a new key (version + 1; audited subject.recreate). Data under the erased key stays unreadable")
+    .option("--namespace <ns>", "subject namespace", "default")
+    .option("-y, --yes", "confirm: this is a deliberate re-creation after erasure")
+    .option("--json", "print JSON")
+    .action(async (id: string, opts, cmd: Command) => {
+      if (!opts.yes) throw new UsageError("INVALID_ARGUMENT", "re-creating an erased subject must be deliberate: add --yes");
+      await withKeystore(cmd, async (ks) => {
+        const r = await subjectKeys(ks).recreate(opts.namespace, id);
+        emit(cmd, r, () => `recreated ${r.keyId} as v${r.version}`);
+      });
+    });
+  return subject;
+}
