@@ -42,6 +42,8 @@ export type FieldValue = string | number | boolean | bigint;
 export function encodePlain(v: unknown, where: { row?: number; field?: string }): Buffer {
   switch (typeof v) {
     case "string":
+      // UTF-8 cannot carry a lone surrogate: refuse rather than change the value silently
+      if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) throw new FieldError("INVALID_ARGUMENT", "the string has a lone UTF-16 surrogate (not valid Unicode)", where);
       return Buffer.concat([Buffer.of(0x73), Buffer.from(v, "utf8")]);
     case "number":
       if (!Number.isFinite(v)) throw new FieldError("INVALID_ARGUMENT", "a non-finite number cannot be protected", where);
