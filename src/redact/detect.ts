@@ -30,8 +30,24 @@ function runAll(text: string, detectors: readonly Detector[]): Finding[] {
   return out;
 }
 
-function mapBack(findings: readonly Finding[], decoded: Decoded, how: string): Finding[] {
-  return findings.map((f) => ({ ...f, start: decoded.map[f.start]!, end: decoded.map[f.end]!, explanation: `${f.explanation} (${how})` }));
+/** Runs `fn` once on each line of `text` where `re` (global) matches, with the line's offset. */
+function forEachLine(text: string, re: RegExp, fn: (line: string, at: number) => void): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const from = text.lastIndexOf("\n", m.index) + 1;
+    let to = text.indexOf("\n", m.index);
+    if (to < 0) to = text.length;
+    fn(text.slice(from, to), from);
+    re.lastIndex = to + 1;
+  }
+}
+
+const JSON_ESCAPE = /\\(?:u[0-9A-Fa-f]{4}|["/\\])/g;
+const URL_ESCAPE = /%[0-9A-Fa-f]{2}/g;
+
+/** Decoded-text findings mapped back to raw offsets (plus `at`, the line's offset). */
+function mapBack(findings: readonly Finding[], decoded: Decoded, at: number, how: string): Finding[] {
+  return findings.map((f) => ({ ...f, start: at + decoded.map[f.start]!, end: at + decoded.map[f.end]!, explanation: `${f.explanation} (${how})` }));
 }
 
 /**
@@ -43,14 +59,15 @@ export function detectAll(text: string, detectors?: readonly Detector[], options
   const min = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   const all = runAll(text, list);
   if (options.encodings !== false) {
-    if (hasJsonEscapes(text)) {
-      const d = decodeJsonEscapes(text);
-      all.push(...mapBack(runAll(d.text, list), d, "JSON-escaped"));
-    }
-    if (hasUrlEscapes(text)) {
-      const d = decodeUrlEscapes(text);
-      all.push(...mapBack(runAll(d.text, list), d, "URL-encoded"));
-    }
+    // per line, so one escaped line in a large text does not make the whole text run twice
+    if (hasJsonEscapes(text)) forEachLine(text, JSON_ESCAPE, (line, at) => {
+      const d = decodeJsonEscapes(line);
+      all.push(...mapBack(runAll(d.text, list), d, at, "JSON-escaped"));
+    });
+    if (hasUrlEscapes(text)) forEachLine(text, URL_ESCAPE, (line, at) => {
+      const d = decodeUrlEscapes(line);
+      all.push(...mapBack(runAll(d.text, list), d, at, "URL-encoded"));
+    });
     for (const run of decodedBase64Runs(text)) {
       const inner = resolveOverlaps(runAll(run.text, list)).filter((f) => f.confidence >= min);
       if (inner.length === 0) continue;

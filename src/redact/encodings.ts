@@ -95,7 +95,8 @@ export function decodedBase64Runs(raw: string, maxRunLength = 1 << 20): Base64Ru
   for (let m = re.exec(raw); m !== null; m = re.exec(raw)) {
     const run = m[0];
     if (run.length > maxRunLength) continue;
-    if (/^[0-9a-fA-F]+$/.test(run) || /^[A-Za-z_]+$/.test(run)) continue; // hashes, identifiers
+    // hashes, UUIDs, identifiers: base64 of text always holds an upper-case letter and a digit or +/
+    if (/^[0-9a-fA-F-]+$/.test(run) || !/[A-Z]/.test(run) || !/[0-9+/]/.test(run) || /^[A-Za-z_]+$/.test(run)) continue;
     if (/^\d+$/.test(run)) continue;
     const url = /[-_]/.test(run);
     if (url && /[+/]/.test(run)) continue;

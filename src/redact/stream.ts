@@ -29,29 +29,25 @@ export function createRedactStream(options: RedactStreamOptions = {}): RedactStr
   const decoder = new StringDecoder("utf8");
   let pending = "";
 
-  const one = async (line: string, out: string[]): Promise<void> => {
-    const cr = line.endsWith("\r");
-    const body = cr ? line.slice(0, -1) : line;
-    const r = redactor.isAsync ? await redactor.redactLineAsync(body) : redactor.redactLine(body);
-    if (r !== null) out.push(cr ? r + "\r\n" : r + "\n");
-  };
+  const run = async (text: string): Promise<string | null> => (redactor.isAsync ? redactor.redactChunkAsync(text) : redactor.redactChunk(text));
 
+  /** Redacts the complete lines in `text` in one pass; keeps the unfinished last line in `pending`. */
   const work = async (text: string, final: boolean): Promise<string> => {
     const out: string[] = [];
-    let from = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-      await one(text.slice(from, nl), out);
-      from = nl + 1;
+    const cut = text.lastIndexOf("\n");
+    if (cut >= 0) {
+      const r = await run(text.slice(0, cut));
+      if (r !== null) out.push(r + "\n");
     }
-    pending = text.slice(from);
+    pending = text.slice(cut + 1);
     while (pending.length > max) {
       const piece = pending.slice(0, max);
       pending = pending.slice(max);
-      const r = redactor.isAsync ? await redactor.redactLineAsync(piece) : redactor.redactLine(piece);
+      const r = await run(piece);
       if (r !== null) out.push(r);
     }
     if (final && pending.length > 0) {
-      const r = redactor.isAsync ? await redactor.redactLineAsync(pending) : redactor.redactLine(pending);
+      const r = await run(pending);
       if (r !== null) out.push(r);
       pending = "";
     }

@@ -81,9 +81,28 @@ describe("JSON lines are redacted field-aware", () => {
 });
 
 describe("multi-line private keys in plain text", () => {
-  test("BEGIN line redacted, body dropped, text after END kept", () => {
-    const text = ["before", "key: -----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA", "abcdef", "-----END RSA PRIVATE KEY----- after", "next bob@example.org"].join("\n");
-    expect(new Redactor().redactText(text)).toBe(["before", "key: [PRIVATE_KEY]", " after", "next [EMAIL]"].join("\n"));
+  const lines = ["before", "key: -----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA", "abcdef", "-----END RSA PRIVATE KEY----- after", "next bob@example.org"];
+
+  test("the whole block becomes one replacement; text after END kept", () => {
+    expect(new Redactor().redactText(lines.join("\n"))).toBe(["before", "key: [PRIVATE_KEY] after", "next [EMAIL]"].join("\n"));
+  });
+
+  test("line by line: BEGIN line redacted, body lines dropped, text after END kept", () => {
+    const r = new Redactor();
+    expect(lines.map((l) => r.redactLine(l))).toEqual(["before", "key: [PRIVATE_KEY]", null, null, " after", "next [EMAIL]"]);
+  });
+
+  test("a block split across stream chunks", async () => {
+    const text = lines.join("\n") + "\n";
+    for (const size of [5, 17, 40]) {
+      const parts: string[] = [];
+      for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size));
+      const out = await collect(parts);
+      expect(out).not.toContain("MIIEow");
+      expect(out).not.toContain("abcdef");
+      expect(out).toContain("[PRIVATE_KEY]");
+      expect(out).toContain(" after\nnext [EMAIL]\n");
+    }
   });
 });
 

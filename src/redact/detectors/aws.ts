@@ -28,6 +28,7 @@ export function awsSecretKeyDetector(): Detector {
     kind: "secret",
     label: "AWS_SECRET_KEY",
     pattern: /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g,
+    hint: (t) => SECRET_CONTEXT.test(t),
     confidence: 0.9,
     explanation: "40-character base64 value next to AWS secret-key context",
     validate(value, text, start) {

@@ -41,6 +41,8 @@ export function cardDetector(): Detector {
     confidence: 0.95,
     explanation: "payment card number: known issuer range, Luhn check passes",
     validate(value) {
+      const c0 = value.charCodeAt(0);
+      if (c0 < 50 || c0 > 54) return null; // every issuer range starts with 2..6
       const d = value.replace(/[ -]/g, "");
       if (d.length < 13 || d.length > 19) return null;
       if (/^(\d)\1+$/.test(d)) return null;

@@ -14,6 +14,8 @@ export const ENTROPY_THRESHOLD = 3.5;
 
 const KEY = /(?:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|bearer[_-]?token|token|passw(?:or)?d|pwd|pass|credentials?|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|session[_-]?key|webhook[_-]?secret)(?:[_-](?:id|value|key|secret|token))?(?![A-Za-z0-9])/gi;
 const BEARER = /(?<![A-Za-z0-9])bearer\s{1,3}([A-Za-z0-9._~+/-]{16,2048}=*)(?![A-Za-z0-9._~+/=-])/dgi;
+/** Every KEY alternative contains one of these roots; BEARER contains "bearer". */
+const ROOTS = /key|secret|token|pass|pwd|credential|bearer/i;
 const SEP = /^["'\]]?\s{0,3}(?::=|=>|==|=|:)\s{0,3}(?:["'`]|b["']|r["'])?/;
 const PASSWORD_KEY = /passw(?:or)?d|pwd|pass$/i;
 const NOT_A_VALUE = /^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|str|bytes|any|object|env|secret|token|password|\d+(?:\.\d+)?)$/i;
@@ -55,6 +57,7 @@ export function genericSecretDetector(): Detector {
     label: "SECRET",
     find(text: string): Finding[] {
       const out: Finding[] = [];
+      if (!ROOTS.test(text)) return out;
       const re = new RegExp(KEY.source, "gi");
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const prev = m.index > 0 ? text.charCodeAt(m.index - 1) : 32;

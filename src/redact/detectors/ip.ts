@@ -20,7 +20,7 @@ function v4(): Detector {
     kind: "pii",
     label: "IP_ADDRESS",
     pattern: new RegExp(`(?<![\\w.@-])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, "g"),
-    hint: (t) => t.includes("."),
+    hint: (t) => /\d\.\d{1,3}\.\d{1,3}\.\d/.test(t),
     confidence: 0.9,
     explanation: "IPv4 address",
     validate(value, text, start) {
@@ -39,7 +39,7 @@ function v6(): Detector {
     kind: "pii",
     label: "IP_ADDRESS",
     pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:]|\.\d)/g,
-    hint: (t) => t.includes(":"),
+    hint: (t) => /[0-9A-Fa-f:]:[0-9A-Fa-f]{0,4}:/.test(t),
     confidence: 0.9,
     explanation: "IPv6 address",
     validate(value) {

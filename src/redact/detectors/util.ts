@@ -33,6 +33,8 @@ export interface PatternDetectorSpec {
 /** A detector that runs one regular expression and an optional validator. */
 export function patternDetector(spec: PatternDetectorSpec): Detector {
   if (!spec.pattern.global) throw new TypeError(`detector ${spec.id}: pattern needs the g flag`);
+  // One RegExp per detector, reset per call: find() is synchronous and never re-entered.
+  const re = new RegExp(spec.pattern.source, spec.pattern.flags);
   return {
     id: spec.id,
     kind: spec.kind,
@@ -40,7 +42,7 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
     find(text: string): Finding[] {
       if (spec.hint && !spec.hint(text)) return [];
       const out: Finding[] = [];
-      const re = new RegExp(spec.pattern.source, spec.pattern.flags);
+      re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         if (m[0].length === 0) {
           re.lastIndex++;
