@@ -41,6 +41,13 @@ export const ERROR_CODES = {
   CERT_MALFORMED: "a certificate, key, CSR or PEM file is malformed",
   CERT_REJECTED: "a peer certificate was rejected (expired, not yet valid, wrong CA, revoked, pinned key mismatch, or identity not allowed)",
   TLS_CONNECT_FAILED: "a TLS connection could not be established",
+  // model artifacts
+  SIGNATURE_INVALID: "a signature does not verify",
+  SIGNER_UNTRUSTED: "the signer's key is not trusted for this model",
+  ARTIFACT_MISMATCH: "the files do not match their signed manifest (changed, added, removed or renamed)",
+  ARTIFACT_UNSIGNED: "the artifact has no signature",
+  ARTIFACT_NOT_FOUND: "no such model version in the registry",
+  ARTIFACT_EXISTS: "that model version already exists in the registry",
   // user input and I/O
   INVALID_ARGUMENT: "an argument is missing or malformed",
   IO_ERROR: "a file could not be read or written",

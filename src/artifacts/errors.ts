@@ -44,9 +44,10 @@ export function describeProblem(p: Problem): string {
   }
 }
 
-/** Throws the error a list of problems calls for (untrusted first, then authentication). */
+/** Throws the error a list of problems calls for: untrusted, then unsigned, then a bad signature, then differing files. */
 export function failWith(problems: readonly Problem[], what: string): never {
   const lines = problems.map(describeProblem);
-  const code: ErrorCode = problems.some((p) => p.kind === "untrusted") ? "CERT_REJECTED" : "DECRYPT_FAILED";
+  const has = (kind: Problem["kind"]) => problems.some((p) => p.kind === kind);
+  const code: ErrorCode = has("untrusted") ? "SIGNER_UNTRUSTED" : has("unsigned") ? "ARTIFACT_UNSIGNED" : has("signature") ? "SIGNATURE_INVALID" : "ARTIFACT_MISMATCH";
   throw new ArtifactError(code, `${what}: ${lines.join("; ")}`, problems);
 }

@@ -154,7 +154,7 @@ export function fromStatement(value: unknown): ModelManifest {
     return { name: r.name, algorithm: "sha256", digest: r.digest };
   });
   if (rootDigest(resources) !== subject.digest.sha256) {
-    throw new ArtifactError("DECRYPT_FAILED", "the manifest is inconsistent: its resources do not hash to the subject digest", [{ kind: "manifest", detail: "resources do not match the subject digest" }]);
+    throw new ArtifactError("ARTIFACT_MISMATCH", "the manifest is inconsistent: its resources do not hash to the subject digest", [{ kind: "manifest", detail: "resources do not match the subject digest" }]);
   }
   const files = Array.isArray(p.pipeseal_files) ? (p.pipeseal_files as FileStat[]) : undefined;
   return { modelName: subject.name, serialization, resources, ...(files ? { files } : {}) };

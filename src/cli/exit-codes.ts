@@ -7,6 +7,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === "DECRYPT_FAILED") return EXIT.auth;
   if (code === "INVALID_ARGUMENT" || code === "RANGE_OUT_OF_BOUNDS") return EXIT.usage;
   if (code.startsWith("AUDIT_")) return EXIT.audit;
+  if (code.startsWith("SIGN") || code.startsWith("ARTIFACT_")) return code === "ARTIFACT_NOT_FOUND" || code === "ARTIFACT_EXISTS" ? EXIT.usage : EXIT.auth;
   if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_")) return EXIT.key;
   if (["NOT_SEALED", "UNSUPPORTED_FORMAT", "MALFORMED_HEADER", "LIMIT_EXCEEDED"].includes(code)) return EXIT.format;
   return EXIT.failure;

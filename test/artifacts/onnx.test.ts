@@ -28,6 +28,6 @@ describe("loadArtifact + onnxruntime-node", () => {
     const out = await session.run({ A: a, B: b });
     expect(Array.from(out.Y!.data as Float32Array)).toEqual([11, 22, 33]);
     expect(existsSync(path.join(reg.location, "adder", "1", "objects", "0.pseal"))).toBe(true);
-    await expect(loadArtifact(env.ks, reg, "adder@1", "model.onnx", { trust: env.trust(["nobody"]) })).rejects.toMatchObject({ code: "CERT_REJECTED" });
+    await expect(loadArtifact(env.ks, reg, "adder@1", "model.onnx", { trust: env.trust(["nobody"]) })).rejects.toMatchObject({ code: "SIGNER_UNTRUSTED" });
   });
 });

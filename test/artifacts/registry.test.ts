@@ -38,7 +38,7 @@ describe("registry push/pull", () => {
     const obj = readFileSync(path.join(reg.location, "churn", "3", "objects", "0.pseal"));
     expect(obj.includes(Buffer.from("# churn"))).toBe(false);
     // the same version cannot be pushed twice
-    await expect(pushModel(env.ks, reg, dir, ref("churn", "3"), { keyName: "models/prod", signer: env.signer })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(pushModel(env.ks, reg, dir, ref("churn", "3"), { keyName: "models/prod", signer: env.signer })).rejects.toMatchObject({ code: "ARTIFACT_EXISTS" });
   });
 
   describe("pull refuses and writes nothing", () => {
@@ -59,10 +59,10 @@ describe("registry push/pull", () => {
       return err;
     };
     it("untrusted signer", async () => {
-      expect(await attempt(["someone-else"])).toMatchObject({ code: "CERT_REJECTED" });
+      expect(await attempt(["someone-else"])).toMatchObject({ code: "SIGNER_UNTRUSTED" });
     });
     it("unsigned version", async () => {
-      expect(await attempt(["churn"], (v) => rmSync(path.join(v, "signature.json")))).toMatchObject({ code: "DECRYPT_FAILED", problems: [expect.objectContaining({ kind: "unsigned" })] });
+      expect(await attempt(["churn"], (v) => rmSync(path.join(v, "signature.json")))).toMatchObject({ code: "ARTIFACT_UNSIGNED", problems: [expect.objectContaining({ kind: "unsigned" })] });
     });
     it("a tampered sealed object (last byte of the last file)", async () => {
       const e = await attempt(["churn"], (v) => {
@@ -79,7 +79,7 @@ describe("registry push/pull", () => {
         writeFileSync(path.join(v, "objects", "0.pseal"), readFileSync(path.join(v, "objects", "1.pseal")));
         writeFileSync(path.join(v, "objects", "1.pseal"), a);
       });
-      expect(e).toMatchObject({ code: "DECRYPT_FAILED", problems: [expect.objectContaining({ kind: "changed" })] });
+      expect(e).toMatchObject({ code: "ARTIFACT_MISMATCH", problems: [expect.objectContaining({ kind: "changed" })] });
     });
     it("a file added to meta.json", async () => {
       const e = await attempt(["churn"], (v) => {
@@ -87,7 +87,7 @@ describe("registry push/pull", () => {
         m.files.push({ path: "backdoor.py", object: "objects/9.pseal", size: 1 });
         writeFileSync(path.join(v, "meta.json"), JSON.stringify(m));
       });
-      expect(e).toMatchObject({ code: "DECRYPT_FAILED", problems: [{ kind: "added", path: "backdoor.py" }] });
+      expect(e).toMatchObject({ code: "ARTIFACT_MISMATCH", problems: [{ kind: "added", path: "backdoor.py" }] });
     });
     it("refusals are on record", async () => {
       const recs = env.ks.listAudit().filter((r) => r.operation === "registry.pull");
@@ -107,20 +107,34 @@ describe("registry push/pull", () => {
     const reg = path.join(root, "reg");
     const env_ = { PIPESEAL_HOME: home };
     let published = 0;
-    for (const ms of [150, 400, 800]) {
+    const staging = path.join(reg, ".staging");
+    let killedMidPush = 0;
+    for (const [i, extraMs] of [0, 150, 400].entries()) {
       await new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [CLI, "registry", "push", dir, reg, "--name", "big", "--version", String(ms), "--key", "models/prod", "--sign-key", "models/signing"], { env: { PATH: process.env.PATH ?? "", ...env_ }, stdio: "ignore" });
-        setTimeout(() => child.kill("SIGKILL"), ms);
-        child.on("exit", () => resolve());
+        const child = spawn(process.execPath, [CLI, "registry", "push", dir, reg, "--name", "big", "--version", `v${i}`, "--key", "models/prod", "--sign-key", "models/signing"], { env: { PATH: process.env.PATH ?? "", ...env_ }, stdio: "ignore" });
+        // kill once the push has started writing (a staging entry exists), plus a little more: mid-push by construction
+        const poll = setInterval(() => {
+          if (existsSync(staging) && readdirSync(staging).length > 0) {
+            clearInterval(poll);
+            setTimeout(() => {
+              if (child.exitCode === null) killedMidPush++;
+              child.kill("SIGKILL");
+            }, extraMs);
+          }
+        }, 10);
+        child.on("exit", () => {
+          clearInterval(poll);
+          resolve();
+        });
       });
       const versions = await new FolderRegistry(reg).listVersions();
       // either the whole version is there and pulls, or it is absent
-      if (versions.some((v) => v.version === String(ms))) published++;
+      if (versions.some((v) => v.version === `v${i}`)) published++;
     }
     const entries = await listRegistry(new FolderRegistry(reg));
     expect(entries.length).toBe(published);
-    expect(existsSync(path.join(reg, "big", "150"))).toBe(false);
-    expect(readdirSync(path.join(reg, ".staging")).length).toBeGreaterThan(0); // at least one kill landed mid-push
+    expect(killedMidPush).toBeGreaterThan(0);
+    expect(existsSync(path.join(reg, "big", "v0"))).toBe(false);
     // a complete push afterwards works
     const r = cli(["registry", "push", dir, reg, "--name", "big", "--version", "final", "--key", "models/prod", "--sign-key", "models/signing"], env_);
     expect(r.status, r.stderr).toBe(0);

@@ -79,7 +79,7 @@ describe("tampering is caught and named", () => {
       b[Math.floor(b.length / 2)]! ^= 1;
       writeFileSync(p, b);
       const r = await problemsOf(verifyModel(d, sig, { trust: env.trust(["churn"]) }));
-      expect(r.code).toBe("DECRYPT_FAILED");
+      expect(r.code).toBe("ARTIFACT_MISMATCH");
       expect(r.problems).toEqual([{ kind: "changed", path: f, detail: "digest differs" }]);
     }
   });
@@ -101,17 +101,17 @@ describe("tampering is caught and named", () => {
     st.subject[0].digest.sha256 = rootDigest(st.predicate.resources);
     b.dsseEnvelope.payload = Buffer.from(JSON.stringify(st)).toString("base64");
     const r = await problemsOf(verifyModel(dir, JSON.stringify(b), { trust: env.trust(["churn"]) }));
-    expect(r.code).toBe("DECRYPT_FAILED");
+    expect(r.code).toBe("SIGNATURE_INVALID");
     expect(r.problems[0]!.kind).toBe("signature");
   });
 
   it("a signature from an untrusted key", async () => {
     const r = await problemsOf(verifyModel(dir, sig, { trust: trustFromKeys({ churn: [env.other.info.publicKeyPem] }) }));
-    expect(r.code).toBe("CERT_REJECTED");
+    expect(r.code).toBe("SIGNER_UNTRUSTED");
     expect(r.problems[0]!.kind).toBe("untrusted");
     // trusted, but for another model name
     const r2 = await problemsOf(verifyModel(dir, sig, { trust: env.trust(["other-model"]) }));
-    expect(r2.code).toBe("CERT_REJECTED");
+    expect(r2.code).toBe("SIGNER_UNTRUSTED");
   });
 
   it("a trust file in YAML", async () => {
@@ -175,7 +175,7 @@ describe("hashing", () => {
     await verifyModel(dir, sigText(third.bundle), { trust: env.trust(["inc"]) });
     // a previous signature by another key is refused
     const foreign = await signModel(dir, { signer: env.other, shardSize: 1024 * 1024 });
-    await expect(signModel(dir, { signer: env.signer, incremental: sigText(foreign.bundle) })).rejects.toMatchObject({ code: "CERT_REJECTED" });
+    await expect(signModel(dir, { signer: env.signer, incremental: sigText(foreign.bundle) })).rejects.toMatchObject({ code: "SIGNER_UNTRUSTED" });
   });
 
   it("symlinks are refused", async () => {

@@ -80,7 +80,7 @@ export class FolderRegistry implements RegistryStore {
 
   async begin(ref: VersionRef): Promise<StagedVersion> {
     const target = this.dirOf(ref);
-    if (await stat(target).then(() => true, () => false)) throw new ArtifactError("INVALID_ARGUMENT", `${ref.name}@${ref.version} already exists in ${this.location}`);
+    if (await stat(target).then(() => true, () => false)) throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in ${this.location}`);
     const staging = path.join(this.location, ".staging", `${ref.name}@${ref.version}.${randomBytes(6).toString("hex")}`);
     await mkdir(path.join(staging, "objects"), { recursive: true, mode: 0o700 });
     let done = false;
@@ -105,7 +105,7 @@ export class FolderRegistry implements RegistryStore {
           await rename(staging, target); // the publication point
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (code === "ENOTEMPTY" || code === "EEXIST") throw new ArtifactError("INVALID_ARGUMENT", `${ref.name}@${ref.version} already exists in the registry`);
+          if (code === "ENOTEMPTY" || code === "EEXIST") throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in the registry`);
           throw e;
         }
         done = true;

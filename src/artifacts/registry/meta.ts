@@ -22,7 +22,7 @@ export interface VersionMeta {
 /** @throws ArtifactError(INVALID_ARGUMENT) when the version does not exist or meta.json is malformed. */
 export async function readMeta(store: RegistryStore, ref: VersionRef): Promise<VersionMeta> {
   const raw = await store.readSmall(ref, META_FILE);
-  if (raw === null) throw new ArtifactError("INVALID_ARGUMENT", `${ref.name}@${ref.version} is not in the registry ${store.location}`);
+  if (raw === null) throw new ArtifactError("ARTIFACT_NOT_FOUND", `${ref.name}@${ref.version} is not in the registry ${store.location}`);
   try {
     const m = JSON.parse(raw.toString("utf8")) as VersionMeta;
     if (m.format !== "pipeseal-registry/v1" || !Array.isArray(m.files)) throw new Error("format");

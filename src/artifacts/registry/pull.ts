@@ -91,7 +91,7 @@ async function audit(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, e
 
 /**
  * Pulls `ref` into `outDir` (which must not exist).
- * @throws ArtifactError (CERT_REJECTED untrusted, DECRYPT_FAILED changed/unsigned, INVALID_ARGUMENT missing); KeyError; AuditError.
+ * @throws ArtifactError (SIGNER_UNTRUSTED, ARTIFACT_UNSIGNED, SIGNATURE_INVALID, ARTIFACT_MISMATCH, ARTIFACT_NOT_FOUND); KeyError; AuditError.
  * @example await pullModel(ks, new FolderRegistry("registry"), { name: "churn", version: "3" }, "deploy/churn-v3", { trust: loadTrustFile("trust.yaml") });
  */
 export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, outDir: string, options: PullOptions): Promise<PullResult> {
@@ -148,7 +148,7 @@ export async function loadArtifact(ks: LocalKeystore, store: RegistryStore, refT
   try {
     const { meta, digests } = await checkVersion(store, ref, options.trust);
     const entry = meta.files.find((f) => f.path === file);
-    if (!entry || !digests.has(file)) throw new ArtifactError("INVALID_ARGUMENT", `${ref.name}@${ref.version} has no file ${file}`);
+    if (!entry || !digests.has(file)) throw new ArtifactError("ARTIFACT_NOT_FOUND", `${ref.name}@${ref.version} has no file ${file}`);
     await checkContext(store, ref, entry);
     const parts: Buffer[] = [];
     const hash = createHash("sha256");

@@ -78,7 +78,7 @@ export async function pushModel(ks: LocalKeystore, store: RegistryStore, dir: st
       await staged.write(`objects/${i}.pseal`, sealStream(keyring, hashed(), { keyName: options.keyName, context }));
       const after = await stat(f.absolute, { bigint: true });
       if (seen !== f.size || after.size !== BigInt(f.size) || after.mtimeNs !== f.mtimeNs) {
-        throw new ArtifactError("DECRYPT_FAILED", `${f.name} changed while it was being pushed; nothing was published`, [{ kind: "changed", path: f.name }]);
+        throw new ArtifactError("ARTIFACT_MISMATCH", `${f.name} changed while it was being pushed; nothing was published`, [{ kind: "changed", path: f.name }]);
       }
       return { name: f.name, algorithm: "sha256", digest: hash.digest("hex") };
     });

@@ -73,7 +73,7 @@ export class HashPool {
     this.pending.delete(r.id);
     if (p) {
       if (r.ok) p.resolve(r.digest!);
-      else p.reject(new ArtifactError(r.code === "ESHRANK" ? "DECRYPT_FAILED" : "INVALID_ARGUMENT", `hashing failed: ${r.message}`));
+      else p.reject(new ArtifactError(r.code === "ESHRANK" ? "ARTIFACT_MISMATCH" : "INVALID_ARGUMENT", `hashing failed: ${r.message}`));
     }
     this.pump();
   }
@@ -92,7 +92,7 @@ export async function hashRange(task: HashTask): Promise<string> {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let pos = task.start; pos < task.end; ) {
       const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, task.end - pos), pos);
-      if (bytesRead === 0) throw new ArtifactError("DECRYPT_FAILED", `hashing failed: file shrank while hashing: ${task.path}`);
+      if (bytesRead === 0) throw new ArtifactError("ARTIFACT_MISMATCH", `hashing failed: file shrank while hashing: ${task.path}`);
       h.update(buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
