@@ -70,7 +70,6 @@ export function decodeUrlEscapes(raw: string): Decoded {
 }
 
 /** Base64 / base64url runs of at least 20 characters (RFC 4648 §4, §5). */
-const B64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,2}(?![A-Za-z0-9+/=_-])/g;
 
 export interface Base64Run {
   readonly start: number;
@@ -88,23 +87,58 @@ function printable(s: string): boolean {
   return ok / s.length >= 0.95;
 }
 
-/** Base64 runs in `raw` that decode to printable text (binary blobs, images, hashes decode to junk and are skipped). */
+/** Character classes for the base64 scanner: 0 = not base64, 1 = lower a-f, 2 = other lower, 3 = upper, 4 = digit, 5 = + or /, 6 = - or _. */
+const B64_CLASS = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) B64_CLASS[c] = c <= 102 ? 1 : 2;
+for (let c = 65; c <= 90; c++) B64_CLASS[c] = 3;
+for (let c = 48; c <= 57; c++) B64_CLASS[c] = 4;
+B64_CLASS[43] = B64_CLASS[47] = 5;
+B64_CLASS[45] = B64_CLASS[95] = 6;
+
+/**
+ * Base64 runs in `raw` that decode to printable text (binary blobs, images, hashes decode to
+ * junk and are skipped). A hand-written scanner: one pass, no regex, and runs that cannot be
+ * base64 of text (no upper-case letter, no digit or +/, hex with dashes, mixed alphabets) are
+ * dropped before any decoding.
+ */
 export function decodedBase64Runs(raw: string, maxRunLength = 1 << 20): Base64Run[] {
   const out: Base64Run[] = [];
-  const re = new RegExp(B64_RUN.source, "g");
-  for (let m = re.exec(raw); m !== null; m = re.exec(raw)) {
-    const run = m[0];
-    if (run.length > maxRunLength) continue;
-    // hashes, UUIDs, identifiers: base64 of text always holds an upper-case letter and a digit or +/
-    if (/^[0-9a-fA-F-]+$/.test(run) || !/[A-Z]/.test(run) || !/[0-9+/]/.test(run) || /^[A-Za-z_]+$/.test(run)) continue;
-    if (/^\d+$/.test(run)) continue;
-    const url = /[-_]/.test(run);
-    if (url && /[+/]/.test(run)) continue;
-    const head = Buffer.from(run.slice(0, 88), url ? "base64url" : "base64").toString("utf8");
+  const n = raw.length;
+  let i = 0;
+  while (i < n) {
+    const c0 = raw.charCodeAt(i);
+    if (c0 >= 128 || B64_CLASS[c0] === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let upper = false;
+    let digitOrSym = false;
+    let nonHex = false;
+    let std = false;
+    let url = false;
+    for (; i < n; i++) {
+      const c = raw.charCodeAt(i);
+      const k = c < 128 ? B64_CLASS[c]! : 0;
+      if (k === 0) break;
+      if (k === 3) upper = true;
+      else if (k === 4) digitOrSym = true;
+      else if (k === 5) (digitOrSym = true), (std = true);
+      else if (k === 6) url = true;
+      if (k === 2 || (k === 3 && (c < 65 || c > 70))) nonHex = true;
+    }
+    let end = i;
+    while (end < n && end - i < 2 && raw.charCodeAt(end) === 61 /* = */) end++;
+    const len = i - start;
+    if (end < n && raw.charCodeAt(end) === 61) continue; // more padding than base64 allows
+    if (len < 20 || len > maxRunLength || !upper || !digitOrSym || !nonHex || (std && url)) continue;
+    const run = raw.slice(start, end);
+    const enc = url ? "base64url" : "base64";
+    const head = Buffer.from(run.slice(0, 88), enc).toString("utf8");
     if (!printable(head.slice(0, Math.max(1, head.length - 3)))) continue;
-    const text = Buffer.from(run, url ? "base64url" : "base64").toString("utf8");
+    const text = Buffer.from(run, enc).toString("utf8");
     if (!printable(text)) continue;
-    out.push({ start: m.index, end: m.index + run.length, text });
+    out.push({ start, end, text });
   }
   return out;
 }

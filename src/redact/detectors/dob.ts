@@ -8,7 +8,7 @@ import { contextBefore, patternDetector } from "./util.js";
 
 const LABEL = /(?:\bd\.?o\.?b\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?day|\bborn(?: on| in)?|geburtsdatum|date de naissance)["']?[^A-Za-z0-9\n]{0,6}$/i;
 /** Every LABEL alternative contains one of these (a cheap whole-text pre-check). */
-const HINT = /d\.?o\.?b|birth|born|geburt|naissance/i;
+const HINT = /d\.?o\.?b|birth|born|geburt|naissance/gi;
 const MONTHS = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\\.?";
 
 export function dobDetector(): Detector {
@@ -20,7 +20,7 @@ export function dobDetector(): Detector {
       `(?<![\\w/.-])(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2,4}|\\d{1,2}(?:st|nd|rd|th)? ${MONTHS},? \\d{4}|${MONTHS} \\d{1,2}(?:st|nd|rd|th)?,? \\d{4})(?![\\w]|[/.-]\\d)`,
       "gi",
     ),
-    hint: (t) => HINT.test(t),
+    anchor: { pattern: HINT, window: 48 },
     confidence: 0.9,
     explanation: "date next to a date-of-birth label",
     validate(value, text, start) {

@@ -39,7 +39,7 @@ function v6(): Detector {
     kind: "pii",
     label: "IP_ADDRESS",
     pattern: /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:]|\.\d)/g,
-    hint: (t) => /[0-9A-Fa-f:]:[0-9A-Fa-f]{0,4}:/.test(t),
+    hint: (t) => /:[0-9A-Fa-f]{0,4}:/.test(t), // starts with a literal: V8 scans for ':' quickly
     confidence: 0.9,
     explanation: "IPv6 address",
     validate(value) {

@@ -9,7 +9,7 @@ import { contextBefore, patternDetector } from "./util.js";
 const CONTEXT = /phone|\btel\b|mobile|\bcell|\bfax\b|whats ?app|\bsms\b|msisdn|\bcall (?:me|us)\b/i;
 /** For bare national numbers: the label right before, nothing numeric in between. */
 const NEAR_LABEL = /(?:phone|\btel\b|mobile|\bcell|\bfax\b|whats ?app|\bsms\b|msisdn)[^0-9\n]{0,16}$/i;
-const LABEL_HINT = /phone|tel|mobile|cell|fax|whats ?app|sms|msisdn/i;
+const LABEL_HINT = /phone|tel|mobile|cell|fax|whats ?app|sms|msisdn/gi;
 const digits = (s: string): string => s.replace(/\D/g, "");
 
 /**
@@ -77,7 +77,7 @@ function national(): Detector {
     pattern: /(?<![\w+.-])(?:0\d{1,4}|\(0\d{1,4}\)|\d{3})(?:[ -]?\d){6,10}(?![\w]|[.-]\d)/g,
     confidence: 0.9,
     explanation: "national phone number next to a phone label",
-    hint: (t) => LABEL_HINT.test(t),
+    anchor: { pattern: LABEL_HINT, window: 24 },
     validate(value, text, start) {
       const n = digits(value).length;
       if (n < 9 || n > 12) return null;

@@ -24,6 +24,11 @@ export interface PatternDetectorSpec {
   readonly explanation: string;
   /** Cheap pre-check on the whole text (e.g. a substring every match must contain). */
   readonly hint?: (text: string) => boolean;
+  /**
+   * For detectors that need a label before the match: the pattern runs only in the `window`
+   * characters after each anchor match, so a large text without labels costs one cheap scan.
+   */
+  readonly anchor?: { readonly pattern: RegExp; readonly window: number };
   /** Shortens a greedy match: returns the length to keep (0 drops it). Runs before `validate`. */
   readonly trim?: (value: string) => number;
   /** Looks at the value (and its surroundings) and keeps, re-scores or drops it. */
@@ -35,15 +40,11 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
   if (!spec.pattern.global) throw new TypeError(`detector ${spec.id}: pattern needs the g flag`);
   // One RegExp per detector, reset per call: find() is synchronous and never re-entered.
   const re = new RegExp(spec.pattern.source, spec.pattern.flags);
-  return {
-    id: spec.id,
-    kind: spec.kind,
-    label: spec.label,
-    find(text: string): Finding[] {
-      if (spec.hint && !spec.hint(text)) return [];
-      const out: Finding[] = [];
-      re.lastIndex = 0;
-      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+  /** Matches that start in [from, to) (the look-behind still sees the text before `from`). */
+  const scan = (text: string, from: number, to: number): Finding[] => {
+    const out: Finding[] = [];
+    re.lastIndex = from;
+    for (let m = re.exec(text); m !== null && m.index < to; m = re.exec(text)) {
         if (m[0].length === 0) {
           re.lastIndex++;
           continue;
@@ -70,6 +71,31 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
           if (v.explanation) explanation = v.explanation;
         }
         out.push({ detector: spec.id, kind: spec.kind, label: spec.label, start, end, confidence, explanation });
+      }
+    return out;
+  };
+  return {
+    id: spec.id,
+    kind: spec.kind,
+    label: spec.label,
+    find(text: string): Finding[] {
+      if (spec.hint && !spec.hint(text)) return [];
+      if (!spec.anchor) return scan(text, 0, text.length);
+      const out: Finding[] = [];
+      const anchor = new RegExp(spec.anchor.pattern.source, spec.anchor.pattern.flags.includes("g") ? spec.anchor.pattern.flags : spec.anchor.pattern.flags + "g");
+      let done = 0;
+      for (let a = anchor.exec(text); a !== null; a = anchor.exec(text)) {
+        const from = Math.max(done, a.index + a[0].length);
+        const to = Math.min(text.length, a.index + a[0].length + spec.anchor.window);
+        if (from >= to) continue;
+        // scan a bounded slice (64 characters of margin each side for look-arounds, context and
+        // the match itself), so a text with many labels stays linear
+        const base = Math.max(0, from - 64);
+        for (const f of scan(text.slice(base, to + 64), from - base, to - base)) {
+          out.push({ ...f, start: f.start + base, end: f.end + base });
+          done = Math.max(done, f.end + base);
+        }
+        if (a[0].length === 0) anchor.lastIndex++;
       }
       return out;
     },
