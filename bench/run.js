@@ -591,3 +591,4 @@ spawnSync(process.execPath, [join(BENCH, "transit.js")], { stdio: "inherit" });
 await (await import("./scan.js")).benchScan(); // secret scan vs secretlint (bench/scan.js), own section and bench/scan-results.json
 await (await import("./artifacts.js")).benchArtifacts(); // model signing vs sha256sum, registry push/pull (bench/artifacts.js, bench/artifacts-results.json)
 await (await import("./fields.js")).benchFields(); // field-level protection vs AWS SDK and raw GCM (bench/fields.js), own section and bench/fields-results.json
+spawnSync(process.execPath, [join(BENCH, "redact.js")], { stdio: "inherit" }); // redaction accuracy and throughput vs redact-pii (bench/redact.js)
