@@ -1,7 +1,7 @@
 /** `createKey`: a new named key with version 1 as primary. */
 import { KeyError, UsageError } from "../errors.js";
 import { runAdminOp } from "./admin-op.js";
-import { generateKek, sealKek } from "./kek.js";
+import { generateKek } from "./kek.js";
 import { type KeyInfo, keyInfo } from "./key-info.js";
 import { auditableName, validateKeyName } from "./names.js";
 import { findKey } from "./rows.js";
@@ -36,7 +36,7 @@ export function createKey(ctx: StoreContext, name: string, options: CreateKeyOpt
 export function insertVersion(ctx: StoreContext, name: string, version: number, now: number): void {
   const kek = generateKek();
   try {
-    const blob = sealKek(ctx.master.kekEncryptionKey, name, version, kek);
+    const blob = ctx.master.sealKek(name, version, kek);
     ctx.db
       .prepare("INSERT INTO key_versions (key_name, version, state, kek, created_at, wrap_count) VALUES (?, ?, 'enabled', ?, ?, 0)")
       .run(name, version, blob, now);

@@ -38,7 +38,6 @@ import {
   loadMasterKeyFile,
   newScryptParams,
 } from "./master-key.js";
-import { openKek } from "./kek.js";
 import { auditableName, validateKeyName } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
@@ -317,7 +316,7 @@ export class LocalKeystore implements Keyring {
       if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${v} was destroyed`);
       if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${v} is disabled`);
       if (v < key.min_decrypt_version) throw new KeyError("KEY_BELOW_MIN_VERSION", `${keyName} v${v} is below the minimum decryption version ${key.min_decrypt_version}`);
-      kek = openKek(ctx.master.kekEncryptionKey, keyName, v, row.kek);
+      kek = ctx.master.openKek(keyName, v, row.kek);
     } catch (e) {
       recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: isPipesealError(e) && (e.name === "KeyError" || e.name === "UsageError") ? "denied" : "error", errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
       throw e;

@@ -11,6 +11,8 @@
  * Security guarantees: the root key is wiped as soon as the sub-keys are derived; the
  * sub-keys are wiped by `close()`. A master.key readable by group or others is refused.
  */
+import { openKek, sealKek } from "./kek.js";
+import type { RootKey } from "./root-key.js";
 import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -39,7 +41,7 @@ export interface ScryptParams {
 }
 
 /** Sub-keys derived from the root key. Internal to the keystore: never exported from the package. */
-export class MasterKey {
+export class MasterKey implements RootKey {
   readonly #kek: Buffer;
   readonly #audit: Buffer;
   readonly #check: Buffer;
@@ -61,9 +63,13 @@ export class MasterKey {
     }
   }
 
-  /** AES-256-GCM key that encrypts KEKs at rest. */
-  get kekEncryptionKey(): Buffer {
-    return this.#live(this.#kek);
+  /** Encrypts a KEK at rest with AES-256-GCM under a key derived from the master key. */
+  sealKek(keyName: string, version: number, kek: Buffer): Buffer {
+    return sealKek(this.#live(this.#kek), keyName, version, kek);
+  }
+
+  openKek(keyName: string, version: number, blob: Buffer): Buffer {
+    return openKek(this.#live(this.#kek), keyName, version, blob);
   }
 
   /** HMAC-SHA256 key of the audit chain. */

@@ -1,11 +1,11 @@
 /** What every keystore operation needs. Internal. */
 import type { AuditEvent } from "../audit/types.js";
 import type { Db } from "./db.js";
-import type { MasterKey } from "./master-key.js";
+import type { RootKey } from "./root-key.js";
 
 export interface StoreContext {
   readonly db: Db;
-  readonly master: MasterKey;
+  readonly master: RootKey;
   readonly principal: string;
   readonly keyringId: "local";
   readonly maxWrapsPerVersion: number;

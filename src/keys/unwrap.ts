@@ -7,7 +7,6 @@
 import type { AuditEvent } from "../audit/types.js";
 import { KeyError, UsageError, isPipesealError } from "../errors.js";
 import { normalizeContext } from "./context.js";
-import { openKek } from "./kek.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
@@ -86,7 +85,7 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   if (version < key.min_decrypt_version) {
     throw new KeyError("KEY_BELOW_MIN_VERSION", `${name} v${version} is below the minimum decryption version ${key.min_decrypt_version}`);
   }
-  const kek = openKek(ctx.master.kekEncryptionKey, name, version, row.kek);
+  const kek = ctx.master.openKek(name, version, row.kek);
   try {
     return openDataKey(kek, aad, entry.wrapped);
   } finally {

@@ -1,7 +1,6 @@
 /** `wrap`: encrypts a data key under the primary version of a named key. */
 import { KeyError, UsageError } from "../errors.js";
 import { encodeContext } from "./context.js";
-import { openKek } from "./kek.js";
 import type { EncryptionContext, WrappedKey } from "./keyring.js";
 import { validateKeyName } from "./names.js";
 import { type VersionRow, requireKey, requireVersion } from "./rows.js";
@@ -22,7 +21,7 @@ export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Ar
   }
   encodeContext(context); // validate before counting a use
   const row = reserveWrap(ctx, keyName);
-  const kek = openKek(ctx.master.kekEncryptionKey, keyName, row.version, row.kek as Buffer);
+  const kek = ctx.master.openKek(keyName, row.version, row.kek as Buffer);
   try {
     const wrapped = sealDataKey(kek, wrapAad(ctx.keyringId, keyName, row.version, context), dataKey);
     return { keyring: ctx.keyringId, keyName, keyVersion: row.version, wrapped };
