@@ -1,0 +1,154 @@
+/**
+ * The key service's store: everything a `pipeseal serve` replica persists, behind one async
+ * interface with two implementations (SQLite: the local keystore behind an adapter;
+ * PostgreSQL: shared by many replicas). One shared test suite runs against both
+ * (test/server/store.suite.ts).
+ *
+ * The store does not authenticate or authorize: the server decides (src/server/policy) and
+ * passes the caller's principal to every call, and the store records it in the audit chain.
+ *
+ * Contract common to every method:
+ * - Every change and its audit record commit in ONE transaction (both or neither). A change
+ *   the store refuses (bad key state, bad argument) is recorded as `denied`, best effort.
+ * - Key material leaves only through `unwrap`, and only after its `ok` audit record has
+ *   committed; if it cannot be written, the key is wiped and AuditError(AUDIT_WRITE_FAILED)
+ *   is thrown (fail closed).
+ * - After `close()` every method throws UsageError(INVALID_ARGUMENT).
+ * - Bad arguments throw UsageError(INVALID_ARGUMENT) (names: KEY_NAME_PATTERN; versions
+ *   1..2^32-1; contexts: src/keys/context.ts limits). Storage failures (connection lost,
+ *   disk full) throw KeystoreError(KEYSTORE_CORRUPT | IO_ERROR) or the driver's error.
+ *
+ * @example
+ * const store = await openSqliteStore({ home });          // or openPostgresStore({ … })
+ * await store.createKey("admin@example", "datasets/pii");
+ * const entry = await store.wrap("svc/trainer", "datasets/pii", dataKey, { dataset: "users" });
+ * const dk = await store.unwrap("svc/trainer", entry, { dataset: "users" }, { operation: "decrypt" });
+ * dk.fill(0);
+ * await store.close();
+ */
+import type { ListAuditOptions } from "../../audit/list.js";
+import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import type { CreateKeyOptions } from "../../keys/create-key.js";
+import type { KeyInfo } from "../../keys/key-info.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+
+export type { AuditRecord, AuditVerifyResult, CreateKeyOptions, KeyInfo, ListAuditOptions };
+export type { AuditObject, EncryptionContext, WrappedKey };
+
+/** An authenticated identity, e.g. a SPIFFE URI from the client certificate's URI SAN. */
+export type Principal = string;
+
+/**
+ * A decision the server made about a request, allowed or denied, with the rule that
+ * decided it. Recorded by {@link KeyStore.appendAudit} as an audit record whose
+ * `operation` is `authz.<operation>` (so decision records are never counted as the
+ * operations themselves), outcome `ok` (allowed) or `denied`, and whose context holds the
+ * request's context plus `"@rule": rule` (`@` cannot occur in an encryption-context key,
+ * so the rule never collides with one).
+ */
+export interface DecisionEvent {
+  readonly principal: Principal;
+  /** The API operation decided on: "unwrap", "key.rotate", "policy.approve", … (`[a-z][a-z0-9.-]{0,47}`). */
+  readonly operation: string;
+  readonly allowed: boolean;
+  /** Id of the rule that decided: a policy rule, a built-in separation-of-duties rule, "default-deny" (1..128 chars). */
+  readonly rule: string;
+  readonly keyName?: string | null;
+  readonly keyVersion?: number | null;
+  readonly objectPath?: string | null;
+  /** The encryption context of the request, if any (validated like any context). */
+  readonly context?: EncryptionContext | null;
+  /** Stable error code sent to the caller when denied. */
+  readonly errorCode?: string | null;
+}
+
+/** A stored policy proposal or approved policy. Times are epoch milliseconds. */
+export interface PolicyRecord {
+  readonly id: string;
+  readonly yaml: string;
+  readonly proposer: Principal;
+  readonly proposedAt: number;
+  /** `proposed` until approved; `active` for the newest approved; `superseded` once another is approved. */
+  readonly state: "proposed" | "active" | "superseded";
+  readonly approver: Principal | null;
+  readonly approvedAt: number | null;
+}
+
+/** The most policy YAML the store accepts (bytes). */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+export interface KeyStore {
+  /** "sqlite" or "postgres" (logs, health). */
+  readonly kind: "sqlite" | "postgres";
+  /** The keyring id written into wrapped entries ("local" for both stores: entries move between them). */
+  readonly keyringId: string;
+
+  // ── key administration (audited as key.create, key.rotate, …) ──────────────────────────
+  /** Creates a key; version 1 is primary. @throws KeyError(KEY_EXISTS), UsageError(INVALID_ARGUMENT) */
+  createKey(principal: Principal, name: string, options?: CreateKeyOptions): Promise<KeyInfo>;
+  /**
+   * Adds a new primary version (max + 1). Safe under concurrency across replicas: versions
+   * are contiguous and exactly one is primary. @throws KeyError(KEY_NOT_FOUND)
+   */
+  rotateKey(principal: Principal, name: string): Promise<KeyInfo>;
+  /** All keys by name. Not audited (the server audits the decision). */
+  listKeys(): Promise<KeyInfo[]>;
+  /** @throws KeyError(KEY_NOT_FOUND). Not audited. */
+  showKey(name: string): Promise<KeyInfo>;
+  /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for the primary or a destroyed version) */
+  disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for a destroyed version) */
+  enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  /** Crypto-shreds a non-primary version (its stored KEK is erased). Idempotent. @throws KeyError(KEY_STATE_CONFLICT for the primary, KEY_NOT_FOUND, KEY_VERSION_NOT_FOUND) */
+  destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  /** @throws UsageError(INVALID_ARGUMENT) unless 1 <= version <= primary; KeyError(KEY_NOT_FOUND) */
+  setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+
+  // ── the Keyring operations (src/keys/keyring.ts), per principal ────────────────────────
+  /**
+   * Wraps a 32-byte data key under the primary version; the use is counted against the
+   * version's GCM limit. Not audited by the store (the server audits the decision).
+   * @throws KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT)
+   */
+  wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
+  /**
+   * Returns the data key (the caller wipes it) after its audit record committed.
+   * @throws DecryptError (wrong context, forged entry), KeyError(KEYRING_MISMATCH |
+   *   KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_BELOW_MIN_VERSION),
+   *   AuditError(AUDIT_WRITE_FAILED) (fail closed).
+   */
+  unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
+  /** Moves an entry to the primary version without releasing the data key; audited as "rewrap". Throws as unwrap and wrap. */
+  rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
+
+  // ── audit ───────────────────────────────────────────────────────────────────────────────
+  /**
+   * Records a server decision (see {@link DecisionEvent}); returns once it is durable.
+   * @throws AuditError(AUDIT_WRITE_FAILED): the server must then refuse the request (fail closed).
+   */
+  appendAudit(event: DecisionEvent): Promise<AuditRecord>;
+  /** Records oldest first (the most recent `limit` when given). */
+  listAudit(options?: ListAuditOptions): Promise<AuditRecord[]>;
+  /** Verifies the whole chain; never throws on tampering, problems are returned. */
+  verifyAudit(): Promise<AuditVerifyResult>;
+  /** Every record (or those since `sinceMs`) as JSON lines, oldest first, one `AuditRecord` + "\n" per string. */
+  exportAudit(options?: { sinceMs?: number }): AsyncIterable<string>;
+
+  // ── policies (the store persists; the policy engine validates YAML and decides who may approve) ──
+  /** Stores a proposal; returns its id. Audited as policy.propose. @throws UsageError(INVALID_ARGUMENT) for empty or > MAX_POLICY_BYTES YAML */
+  proposePolicy(yaml: string, proposer: Principal): Promise<string>;
+  /**
+   * Makes a proposal the active policy (the previous one becomes superseded). Audited as
+   * policy.approve (refusals as denied).
+   * @throws UsageError(INVALID_ARGUMENT) for an unknown id, a proposal that is not pending,
+   *   or an approver who is the proposer (separation of duties; until dedicated codes exist).
+   */
+  approvePolicy(id: string, approver: Principal): Promise<PolicyRecord>;
+  /** The active policy, or null if none was ever approved. */
+  activePolicy(): Promise<PolicyRecord | null>;
+  /** Every proposal and policy, newest first. */
+  listPolicies(): Promise<PolicyRecord[]>;
+
+  /** Releases connections and wipes the root key it holds. Idempotent. */
+  close(): Promise<void>;
+}
