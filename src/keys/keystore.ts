@@ -220,10 +220,37 @@ export class LocalKeystore implements Keyring {
   #ctx: StoreContext | null;
   readonly #closeHooks: (() => void)[] = [];
   readonly #fieldKeys = new Map<string, Buffer>();
+  /** Set on a view made by {@link actingAs}: the handle that owns the database and root key. */
+  readonly #owner: LocalKeystore | null;
 
   /** Use {@link openKeystore}. */
-  constructor(ctx: StoreContext) {
+  constructor(ctx: StoreContext, owner: LocalKeystore | null = null) {
     this.#ctx = ctx;
+    this.#owner = owner;
+  }
+
+  /**
+   * A view on the same database, root key and audit chain that records `principal` in its
+   * audit records: the key service (src/server/store) serves many principals through one
+   * open keystore. The view borrows the owner's resources: its `close()` only wipes its own
+   * cached field keys, and it throws like a closed handle once the owner is closed.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws UsageError(INVALID_ARGUMENT) for an empty principal.
+   */
+  actingAs(principal: string): LocalKeystore {
+    const ctx = this.#live();
+    if (typeof principal !== "string" || principal === "") throw new UsageError("INVALID_ARGUMENT", "a principal is required");
+    return new LocalKeystore({ ...ctx, principal }, this.#owner ?? this);
+  }
+
+  /**
+   * Appends `event` as is (its own principal and operation) to the audit chain, durably:
+   * the key service records its authorization decisions this way.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws AuditError(AUDIT_WRITE_FAILED) (the caller must refuse the request: fail closed).
+   */
+  appendAuditEvent(event: AuditEvent): void {
+    recordOrFail(this.#live(), event);
   }
 
   /** Who this handle acts as (recorded in audit). */
@@ -448,6 +475,7 @@ export class LocalKeystore implements Keyring {
         // best effort: the close must go on
       }
     }
+    if (this.#owner !== null) return; // a view: the owner closes the database and root key
     try {
       truncateWal(ctx);
     } finally {
@@ -457,7 +485,7 @@ export class LocalKeystore implements Keyring {
   }
 
   #live(): StoreContext {
-    if (this.#ctx === null) throw new UsageError("INVALID_ARGUMENT", "the keystore is closed");
+    if (this.#ctx === null || (this.#owner !== null && this.#owner.#ctx === null)) throw new UsageError("INVALID_ARGUMENT", "the keystore is closed");
     return this.#ctx;
   }
 }
