@@ -96,6 +96,22 @@ const MIGRATIONS: readonly string[] = [
     CHECK ((state = 'erased') = (secret IS NULL))
   ) WITHOUT ROWID;
   `,
+  // 4: key-service policies (src/server/store): proposals and the approved policy. At most one
+  // row is 'active'; approving a proposal supersedes the previous active one, in the same
+  // transaction as its audit record (policy.approve).
+  `
+  CREATE TABLE server_policies (
+    id          TEXT    PRIMARY KEY,
+    yaml        TEXT    NOT NULL,
+    proposer    TEXT    NOT NULL,
+    proposed_at INTEGER NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('proposed', 'active', 'superseded')),
+    approver    TEXT,
+    approved_at INTEGER,
+    CHECK ((state = 'proposed') = (approver IS NULL))
+  );
+  CREATE UNIQUE INDEX server_policies_one_active ON server_policies (state) WHERE state = 'active';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
