@@ -120,7 +120,7 @@ export function parsePolicy(text: string): Policy {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = e.linePos?.[0] ?? (Array.isArray(e.pos) ? lc.linePos(e.pos[0]) : { line: 1, col: 1 });
     throw new PolicyError(pos.line, pos.col, `YAML: ${e.message.split("\n")[0]}`);
   }
   const root = doc.contents;
