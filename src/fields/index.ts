@@ -17,3 +17,7 @@ export { checkFields } from "./check.js";
 export type { CheckResult, CheckFinding } from "./check.js";
 export { FORMATS, formatOf } from "./formats/index.js";
 export type { RecordFormat } from "./formats/index.js";
+
+// per-subject keys (crypto-shredding erasure) and encrypted RAG corpora
+export * from "./subjects/index.js";
+export * from "./corpus/index.js";
