@@ -45,8 +45,15 @@ export function canonicalRecord(row: ChainFields): Buffer {
   ]);
 }
 
+/**
+ * The audit-chain key: its bytes, or a function computing HMAC-SHA256(key, data) where the
+ * key cannot leave its holder (an HSM root key computes it inside the token).
+ */
+export type AuditKey = Buffer | ((data: Buffer) => Buffer);
+
 /** MAC of a record chained to its predecessor's MAC. */
-export function chainMac(auditKey: Buffer, prevMac: Buffer, row: ChainFields): Buffer {
+export function chainMac(auditKey: AuditKey, prevMac: Buffer, row: ChainFields): Buffer {
+  if (typeof auditKey === "function") return auditKey(Buffer.concat([prevMac, canonicalRecord(row)]));
   return createHmac("sha256", auditKey).update(prevMac).update(canonicalRecord(row)).digest();
 }
 

@@ -14,5 +14,5 @@ export { verifyAuditChain } from "./verify.js";
 export { listAuditRecords } from "./list.js";
 export type { ListAuditOptions } from "./list.js";
 export { readAuditHead } from "./head.js";
-export { canonicalRecord, chainMac, GENESIS_MAC } from "./chain.js";
+export { canonicalRecord, chainMac, GENESIS_MAC, type AuditKey } from "./chain.js";
 export { AUDIT_TABLE_SQL, AUDIT_HEAD_META_KEY } from "./schema.js";

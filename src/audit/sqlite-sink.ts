@@ -6,22 +6,23 @@
  */
 import type Database from "better-sqlite3";
 import { AuditError } from "../errors.js";
-import { GENESIS_MAC, chainMac } from "./chain.js";
+import { type AuditKey, GENESIS_MAC, chainMac } from "./chain.js";
 import { readAuditHead, writeAuditHead } from "./head.js";
 import type { AuditRow } from "./schema.js";
 import type { AuditEvent, AuditSink } from "./types.js";
 
 export class SqliteAuditSink implements AuditSink {
   readonly #db: Database.Database;
-  readonly #key: Buffer;
+  readonly #key: AuditKey;
   readonly #now: () => number;
   readonly #append: (event: AuditEvent) => void;
 
   /**
    * @param db a database holding the `meta` and `audit` tables.
-   * @param auditKey the 32-byte chain key; the sink keeps a reference (the owner wipes it).
+   * @param auditKey the 32-byte chain key, or a function computing its HMAC (an HSM root);
+   *   the sink keeps a reference (the owner wipes it).
    */
-  constructor(db: Database.Database, auditKey: Buffer, options: { now?: () => number } = {}) {
+  constructor(db: Database.Database, auditKey: AuditKey, options: { now?: () => number } = {}) {
     this.#db = db;
     this.#key = auditKey;
     this.#now = options.now ?? Date.now;

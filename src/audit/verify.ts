@@ -10,7 +10,7 @@
  * last record matches the anchor.
  */
 import type Database from "better-sqlite3";
-import { GENESIS_MAC, chainMac, macEquals } from "./chain.js";
+import { type AuditKey, GENESIS_MAC, chainMac, macEquals } from "./chain.js";
 import { readAuditHead } from "./head.js";
 import type { AuditRow } from "./schema.js";
 import type { AuditProblem, AuditVerifyResult } from "./types.js";
@@ -21,7 +21,7 @@ const REORDER_WINDOW = 256;
 const MAX_EXPLAINED = 64;
 
 /** Verifies the whole chain. Never throws on tampering: problems are returned. */
-export function verifyAuditChain(db: Database.Database, auditKey: Buffer): AuditVerifyResult {
+export function verifyAuditChain(db: Database.Database, auditKey: AuditKey): AuditVerifyResult {
   const rows = db.prepare("SELECT * FROM audit ORDER BY seq ASC").all() as AuditRow[];
   const head = readAuditHead(db);
   const problems: AuditProblem[] = [];
@@ -83,7 +83,7 @@ export function verifyAuditChain(db: Database.Database, auditKey: Buffer): Audit
 
 /** The seq whose place this record's content authenticates at, if any (content moved). */
 function findOriginalSeq(
-  key: Buffer,
+  key: AuditKey,
   row: AuditRow,
   rows: AuditRow[],
   macOf: Map<number, Buffer>,

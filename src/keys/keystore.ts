@@ -98,7 +98,7 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
         if (params !== null) setMeta(db, META.masterScrypt, JSON.stringify(params));
         setMeta(db, META.masterCheck, master.checkValue());
         writeAuditHead(db, { seq: 0, mac: "" });
-        new SqliteAuditSink(db, master.auditKey).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
+        new SqliteAuditSink(db, (data) => master.auditMac(data)).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
       }).immediate();
     } finally {
       db.close(); // checkpoints and removes the WAL
@@ -145,7 +145,7 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
   }
   const principal = defaultPrincipal(options.principal);
   const now = options.now ?? Date.now;
-  const sink = new SqliteAuditSink(db, master.auditKey, { now });
+  const sink = new SqliteAuditSink(db, (data) => master.auditMac(data), { now });
   const extra = options.auditSink;
   const ctx: StoreContext = {
     db,
@@ -381,7 +381,7 @@ export class LocalKeystore implements Keyring {
   /** Verifies the audit chain; problems name the seq they concern. */
   verifyAudit(): AuditVerifyResult {
     const ctx = this.#live();
-    return verifyAuditChain(ctx.db, ctx.master.auditKey);
+    return verifyAuditChain(ctx.db, (data) => ctx.master.auditMac(data));
   }
 
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */

@@ -72,9 +72,9 @@ export class MasterKey implements RootKey {
     return openKek(this.#live(this.#kek), keyName, version, blob);
   }
 
-  /** HMAC-SHA256 key of the audit chain. */
-  get auditKey(): Buffer {
-    return this.#live(this.#audit);
+  /** HMAC-SHA256 of `data` under the audit-chain sub-key. */
+  auditMac(data: Buffer): Buffer {
+    return createHmac("sha256", this.#live(this.#audit)).update(data).digest();
   }
 
   /** Hex check value stored in meta at init. */

@@ -12,8 +12,11 @@ export interface RootKey {
    * @throws KeystoreError(KEYSTORE_CORRUPT) if the blob does not authenticate.
    */
   openKek(keyName: string, version: number, blob: Buffer): Buffer;
-  /** HMAC-SHA-256 key of the audit chain. */
-  readonly auditKey: Buffer;
+  /**
+   * HMAC-SHA-256 of `data` under the audit-chain key. A function, not the key bytes, so an
+   * HSM root can keep the audit key inside the token (C_Sign with CKM_SHA256_HMAC).
+   */
+  auditMac(data: Buffer): Buffer;
   /** Hex check value stored at init, so a wrong root is refused with MASTER_KEY_WRONG. */
   checkValue(): string;
   /** Constant-time comparison with a stored check value. */
