@@ -39,6 +39,8 @@ import {
   newScryptParams,
 } from "./master-key.js";
 import { auditableName, validateKeyName } from "./names.js";
+import { PKCS11_META, type Pkcs11Login, type Pkcs11OpenOptions, Pkcs11RootKey, openPkcs11Root } from "./pkcs11/index.js";
+import type { RootKey } from "./root-key.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import { rotateKey } from "./rotate-key.js";
@@ -53,11 +55,18 @@ export interface InitKeystoreOptions {
   readonly passphrase?: string;
   /** Principal recorded for the `init` audit record. */
   readonly principal?: string;
+  /**
+   * Keep the root key in an HSM instead (docs/hsm.md): AES-256 and HMAC keys are generated
+   * inside the token and never leave it; meta records the module, token and key label, never the PIN.
+   */
+  readonly root?: { readonly pkcs11: Pkcs11Login };
 }
 
 export interface OpenKeystoreOptions {
   /** Required when the keystore was initialised with a passphrase. */
   readonly passphrase?: string;
+  /** Required when the root key is in an HSM: the user PIN (and optional location overrides). */
+  readonly pkcs11?: Pkcs11OpenOptions;
   /** Who is acting; recorded in every audit record. Default: PIPESEAL_PRINCIPAL or the OS user. */
   readonly principal?: string;
   /**
@@ -85,17 +94,22 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
   if (existsSync(path.join(home, MASTER_KEY_FILE))) {
     throw new KeystoreError("KEYSTORE_EXISTS", `${path.join(home, MASTER_KEY_FILE)} exists without keystore.db (an interrupted init?); move it away to start over`);
   }
-  const params = options.passphrase === undefined ? null : newScryptParams();
-  const root = params === null ? await createMasterKeyFile(home) : await deriveFromPassphrase(options.passphrase as string, params);
-  const master = MasterKey.fromRoot(root);
+  const hsm = options.root?.pkcs11;
+  if (hsm !== undefined && options.passphrase !== undefined) throw new UsageError("INVALID_ARGUMENT", "an HSM root and a passphrase are exclusive");
+  const params = options.passphrase === undefined || hsm !== undefined ? null : newScryptParams();
+  let master: RootKey;
+  if (hsm !== undefined) master = Pkcs11RootKey.generate(hsm);
+  else master = MasterKey.fromRoot(params === null ? await createMasterKeyFile(home) : await deriveFromPassphrase(options.passphrase as string, params));
+  let done = false;
   const tmp = path.join(home, `.${KEYSTORE_DB_FILE}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     const db = openDb(tmp, { create: true });
     try {
       migrate(db);
       db.transaction(() => {
-        setMeta(db, META.masterSource, params === null ? "file" : "passphrase");
+        setMeta(db, META.masterSource, master instanceof Pkcs11RootKey ? "pkcs11" : params === null ? "file" : "passphrase");
         if (params !== null) setMeta(db, META.masterScrypt, JSON.stringify(params));
+        if (master instanceof Pkcs11RootKey) setMeta(db, PKCS11_META, JSON.stringify(master.info));
         setMeta(db, META.masterCheck, master.checkValue());
         writeAuditHead(db, { seq: 0, mac: "" });
         new SqliteAuditSink(db, (data) => master.auditMac(data)).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
@@ -110,11 +124,14 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
     await fs.link(tmp, dbFile); // no-replace rename
     await fs.unlink(tmp);
     await fsyncDir(home);
+    done = true;
   } catch (e) {
     await fs.rm(tmp, { force: true });
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeystoreError("KEYSTORE_EXISTS", `a keystore already exists in ${home}`);
     throw e;
   } finally {
+    // an HSM root whose keystore was not made is deleted from the token, not left orphaned
+    if (!done && master instanceof Pkcs11RootKey) master.destroyInToken();
     master.close();
   }
 }
@@ -131,10 +148,16 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
     throw new UsageError("INVALID_ARGUMENT", `maxWrapsPerVersion must be an integer in 1..2^32`);
   }
   const db = openDb(dbFile, { create: false });
-  let master: MasterKey | undefined;
+  let master: RootKey | undefined;
   try {
     migrate(db);
-    master = MasterKey.fromRoot(await loadRoot(db, home, options.passphrase));
+    if (getMeta(db, META.masterSource) === "pkcs11") {
+      if (options.passphrase !== undefined) throw new UsageError("INVALID_ARGUMENT", "this keystore's root key is in an HSM; do not pass a passphrase");
+      master = openPkcs11Root(getMeta(db, PKCS11_META), options.pkcs11);
+    } else {
+      if (options.pkcs11 !== undefined) throw new UsageError("INVALID_ARGUMENT", "this keystore's root key is not in an HSM; do not pass pkcs11 options");
+      master = MasterKey.fromRoot(await loadRoot(db, home, options.passphrase));
+    }
     const check = getMeta(db, META.masterCheck);
     if (check === null) throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore has no master key check value");
     if (!master.matches(check)) throw new KeystoreError("MASTER_KEY_WRONG");
