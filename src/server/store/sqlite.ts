@@ -1,0 +1,175 @@
+/**
+ * The SQLite store: the local keystore (src/keys/keystore.ts) behind the KeyStore interface.
+ * One open keystore; each call runs through an `actingAs(principal)` view, so the keystore's
+ * own operations, state rules and audit chain apply unchanged and record the caller.
+ * Policies live in the keystore's `server_policies` table (migration 4), each change in one
+ * transaction with its audit record (`auditedChange`).
+ */
+import type { ListAuditOptions } from "../../audit/list.js";
+import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import { UsageError } from "../../errors.js";
+import type { CreateKeyOptions } from "../../keys/create-key.js";
+import type { KeyInfo } from "../../keys/key-info.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
+import { decisionToAuditEvent } from "./decision.js";
+import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
+import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
+
+export interface SqliteStoreOptions {
+  /** Keystore home (created by `pipeseal init`). */
+  readonly home: string;
+  /** For a passphrase-protected keystore. */
+  readonly passphrase?: string;
+  /** Principal of the service itself (audit of records it makes on its own). */
+  readonly servicePrincipal?: string;
+  readonly now?: () => number;
+}
+
+/** @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_* | KEYSTORE_CORRUPT) as openKeystore. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  const ks = await openKeystore(options.home, {
+    principal: options.servicePrincipal ?? "pipeseal-serve",
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return new SqliteStore(ks, options.now ?? Date.now);
+}
+
+export class SqliteStore implements KeyStore {
+  readonly kind = "sqlite" as const;
+  readonly keyringId = "local";
+  #ks: LocalKeystore | null;
+  readonly #now: () => number;
+
+  /** Use {@link openSqliteStore}. */
+  constructor(ks: LocalKeystore, now: () => number) {
+    this.#ks = ks;
+    this.#now = now;
+  }
+
+  async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => ks.createKey(name, options));
+  }
+  async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => ks.rotateKey(name));
+  }
+  async listKeys(): Promise<KeyInfo[]> {
+    return this.#live().listKeys();
+  }
+  async showKey(name: string): Promise<KeyInfo> {
+    return this.#live().showKey(name);
+  }
+  async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => ks.disableVersion(name, version));
+  }
+  async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => ks.enableVersion(name, version));
+  }
+  async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => {
+      ks.destroyVersion(name, version);
+      return ks.showKey(name);
+    });
+  }
+  async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version));
+  }
+
+  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    return this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context));
+  }
+  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+    return this.#asAsync(principal, (ks) => ks.unwrap(entry, context, object));
+  }
+  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+    return this.#asAsync(principal, (ks) => ks.rewrap(entry, context, object));
+  }
+  /** Field/derived keys (HKDF from the version's KEK, see LocalKeystore.deriveFieldKey); audited per call. */
+  async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+    return this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));
+  }
+
+  async appendAudit(event: DecisionEvent): Promise<AuditRecord> {
+    const ks = this.#live();
+    ks.appendAuditEvent(decisionToAuditEvent(event));
+    // better-sqlite3 is synchronous and this process is its only writer between the two calls
+    return ks.listAudit({ limit: 1 })[0] as AuditRecord;
+  }
+  async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
+    return this.#live().listAudit(options);
+  }
+  async verifyAudit(): Promise<AuditVerifyResult> {
+    return this.#live().verifyAudit();
+  }
+  async *exportAudit(options: { sinceMs?: number } = {}): AsyncIterable<string> {
+    const records = this.#live().listAudit(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs });
+    for (const r of records) yield auditLine(r);
+  }
+
+  async proposePolicy(yaml: string, proposer: Principal): Promise<string> {
+    checkProposal(yaml, proposer);
+    const id = newPolicyId();
+    const now = this.#now();
+    this.#as(proposer, (ks) =>
+      ks.auditedChange({ operation: "policy.propose", objectPath: id }, (db) => {
+        db.prepare("INSERT INTO server_policies (id, yaml, proposer, proposed_at, state) VALUES (?, ?, ?, ?, 'proposed')").run(id, yaml, proposer, now);
+      }),
+    );
+    return id;
+  }
+
+  async approvePolicy(id: string, approver: Principal): Promise<PolicyRecord> {
+    if (typeof approver !== "string" || approver === "") throw new UsageError("INVALID_ARGUMENT", "an approver is required");
+    const now = this.#now();
+    return this.#as(approver, (ks) =>
+      ks.auditedChange({ operation: "policy.approve", objectPath: typeof id === "string" ? id.slice(0, 64) : null }, (db) => {
+        const row = db.prepare("SELECT * FROM server_policies WHERE id = ?").get(id) as PolicyRow | undefined;
+        checkApproval(id, row === undefined ? undefined : toPolicyRecord(row), approver);
+        db.prepare("UPDATE server_policies SET state = 'superseded' WHERE state = 'active'").run();
+        db.prepare("UPDATE server_policies SET state = 'active', approver = ?, approved_at = ? WHERE id = ?").run(approver, now, id);
+        return toPolicyRecord(db.prepare("SELECT * FROM server_policies WHERE id = ?").get(id) as PolicyRow);
+      }),
+    );
+  }
+
+  async activePolicy(): Promise<PolicyRecord | null> {
+    const row = this.#live().readTables((db) => db.prepare("SELECT * FROM server_policies WHERE state = 'active'").get() as PolicyRow | undefined);
+    return row === undefined ? null : toPolicyRecord(row);
+  }
+
+  async listPolicies(): Promise<PolicyRecord[]> {
+    const rows = this.#live().readTables((db) => db.prepare("SELECT * FROM server_policies ORDER BY proposed_at DESC, id").all() as PolicyRow[]);
+    return rows.map(toPolicyRecord);
+  }
+
+  async close(): Promise<void> {
+    const ks = this.#ks;
+    this.#ks = null;
+    ks?.close();
+  }
+
+  #live(): LocalKeystore {
+    if (this.#ks === null) throw new UsageError("INVALID_ARGUMENT", "the store is closed");
+    return this.#ks;
+  }
+
+  /** Runs `op` through a view acting as `principal`, then wipes the view. */
+  #as<T>(principal: Principal, op: (ks: LocalKeystore) => T): T {
+    const view = this.#live().actingAs(principal);
+    try {
+      return op(view);
+    } finally {
+      view.close();
+    }
+  }
+
+  async #asAsync<T>(principal: Principal, op: (ks: LocalKeystore) => Promise<T>): Promise<T> {
+    const view = this.#live().actingAs(principal);
+    try {
+      return await op(view);
+    } finally {
+      view.close();
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The shared KeyStore suite against PostgreSQL (a throwaway cluster, test/helpers/postgres.ts),
+ * then what only a shared database has: two stores on two pools (two replicas) at once.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PostgresStore, openPostgresStore } from "../../src/server/store/postgres.js";
+import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
+import { storeSuite } from "./store.suite.js";
+
+const cluster: TestPostgres = await startPostgres();
+const homes = await fs.mkdtemp(path.join(os.tmpdir(), "pipeseal-store-pg-"));
+afterAll(async () => {
+  await cluster.stop();
+  await fs.rm(homes, { recursive: true, force: true });
+});
+let n = 0;
+let current = "";
+
+async function fresh(): Promise<{ db: string; home: string }> {
+  current = `store_${++n}`;
+  await cluster.createDatabase(current);
+  return { db: current, home: path.join(homes, current) };
+}
+
+async function sql(statement: string): Promise<void> {
+  const client = new pg.Client(cluster.poolConfig(current));
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+storeSuite("postgres", {
+  async open() {
+    const { db, home } = await fresh();
+    await fs.mkdir(home, { mode: 0o700 });
+    return openPostgresStore({ pool: cluster.poolConfig(db), root: { home }, create: true });
+  },
+  async breakAudit() {
+    await sql(`CREATE OR REPLACE FUNCTION audit_offline() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit offline'; END $$;
+               CREATE TRIGGER audit_offline BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_offline();`);
+  },
+  async repairAudit() {
+    if (current !== "") await sql("DROP TRIGGER IF EXISTS audit_offline ON audit");
+  },
+  async tamperAudit(seq) {
+    await sql(`UPDATE audit SET principal = 'mallory' WHERE seq = ${Number(seq)}`);
+  },
+});
+
+describe("PostgreSQL: two replicas on one database", () => {
+  let a: PostgresStore;
+  let b: PostgresStore;
+  let home = "";
+  beforeAll(async () => {
+    const f = await fresh();
+    home = f.home;
+    await fs.mkdir(home, { mode: 0o700 });
+    // both replicas start together on an empty database: migrations and init happen once
+    [a, b] = await Promise.all([
+      openPostgresStore({ pool: { ...cluster.poolConfig(f.db), max: 20 }, root: { home }, create: true }),
+      openPostgresStore({ pool: { ...cluster.poolConfig(f.db), max: 20 }, root: { home }, create: true }),
+    ]);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it("50 concurrent rotations split across replicas give versions 1..51 and one primary", async () => {
+    await a.createKey("admin", "k/rot");
+    await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).rotateKey(`admin${i % 2}`, "k/rot")));
+    const info = await b.showKey("k/rot");
+    expect(info.versions.map((v) => v.version)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    expect(info.primaryVersion).toBe(51);
+    expect(info.versions.every((v) => v.state === "enabled")).toBe(true);
+    const rotations = (await a.listAudit()).filter((r) => r.operation === "key.rotate" && r.keyName === "k/rot");
+    expect(rotations.map((r) => r.keyVersion).sort((x, y) => (x as number) - (y as number))).toEqual(Array.from({ length: 50 }, (_, i) => i + 2));
+    expect((await b.verifyAudit()).ok).toBe(true);
+  });
+
+  it("a rotation through A is visible to B at once", async () => {
+    await a.createKey("admin", "k/vis");
+    const dk = randomBytes(32);
+    const rotated = await a.rotateKey("admin", "k/vis");
+    expect((await b.showKey("k/vis")).primaryVersion).toBe(rotated.primaryVersion);
+    const entry = await b.wrap("w", "k/vis", dk, { t: "1" });
+    expect(entry.keyVersion).toBe(2);
+    expect((await a.unwrap("w", entry, { t: "1" }, { operation: "unwrap" })).equals(dk)).toBe(true);
+  });
+
+  it("interleaved unwraps and rotations on both replicas: the chain verifies and no record is lost", async () => {
+    await a.createKey("admin", "k/mix");
+    const dk = randomBytes(32);
+    const entry = await a.wrap("w", "k/mix", dk, { job: "mix" });
+    const before = await a.listAudit({ limit: 1 });
+    const ops: Promise<unknown>[] = [];
+    for (let i = 0; i < 120; i++) {
+      const s = i % 2 === 0 ? a : b;
+      if (i % 6 === 0) ops.push(s.rotateKey("admin", "k/mix"));
+      else if (i % 6 === 3) ops.push(s.appendAudit({ principal: `w${i}`, operation: "unwrap", allowed: true, rule: "r1", keyName: "k/mix" }));
+      else ops.push(s.unwrap(`w${i}`, entry, { job: "mix" }, { operation: "unwrap", path: `shard-${i}` }).then((k) => expect(k.equals(dk)).toBe(true)));
+    }
+    await Promise.all(ops);
+    const after = (await b.listAudit()).filter((r) => r.seq > (before[0]?.seq ?? 0));
+    expect(after).toHaveLength(120);
+    expect(after.map((r) => r.seq)).toEqual(Array.from({ length: 120 }, (_, i) => (before[0]?.seq ?? 0) + i + 1));
+    expect(after.filter((r) => r.operation === "unwrap").map((r) => r.objectPath).sort()).toHaveLength(80);
+    expect((await b.showKey("k/mix")).primaryVersion).toBe(21);
+    const verdict = await a.verifyAudit();
+    expect(verdict).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it("refuses a wrong root key and an uninitialised database", async () => {
+    const other = path.join(homes, "other-root");
+    await fs.mkdir(other, { mode: 0o700 });
+    await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other } })).rejects.toMatchObject({ code: "MASTER_KEY_UNAVAILABLE" });
+    await fs.writeFile(path.join(other, "master.key"), randomBytes(32), { mode: 0o600 });
+    await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other }, create: true })).rejects.toMatchObject({ code: "MASTER_KEY_WRONG" });
+    const f = await fresh();
+    await expect(openPostgresStore({ pool: cluster.poolConfig(f.db), root: { home } })).rejects.toMatchObject({ code: "KEYSTORE_NOT_INITIALIZED" });
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The one test suite every KeyStore implementation passes (src/server/store/types.ts).
+ * A harness opens a fresh store per test and can break/repair the audit table and tamper
+ * with a stored record, the way an attacker or a full disk would.
+ */
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { KeyStore } from "../../src/server/store/types.js";
+
+export interface StoreHarness {
+  /** A fresh, empty, initialised store. */
+  open(): Promise<KeyStore>;
+  /** Make every insert into the audit table fail (a trigger that raises). */
+  breakAudit(): Promise<void>;
+  repairAudit(): Promise<void>;
+  /** Edit the principal of the record `seq` behind the store's back. */
+  tamperAudit(seq: number): Promise<void>;
+}
+
+const ADMIN = "spiffe://test/admin/alice";
+const ADMIN2 = "spiffe://test/admin/bob";
+const WORKER = "spiffe://test/workload/trainer";
+const CTX = { dataset: "users", stage: "train" };
+const OBJ = { operation: "decrypt", path: "users.sealed" };
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return "no error";
+}
+
+export function storeSuite(name: string, harness: StoreHarness): void {
+  describe(`KeyStore contract: ${name}`, () => {
+    let store: KeyStore;
+    beforeEach(async () => {
+      store = await harness.open();
+    });
+    afterEach(async () => {
+      await harness.repairAudit();
+      await store.close();
+    });
+
+    it("creates, rotates, lists, shows; versions and primary", async () => {
+      const created = await store.createKey(ADMIN, "datasets/pii", { rotateEverySeconds: 3600 });
+      expect(created).toMatchObject({ name: "datasets/pii", primaryVersion: 1, minDecryptVersion: 1, rotateEverySeconds: 3600, rotationDue: false });
+      expect(await codeOf(store.createKey(ADMIN, "datasets/pii"))).toBe("KEY_EXISTS");
+      expect(await codeOf(store.createKey(ADMIN, "Bad Name"))).toBe("INVALID_ARGUMENT");
+      const rotated = await store.rotateKey(ADMIN, "datasets/pii");
+      expect(rotated.primaryVersion).toBe(2);
+      expect(rotated.versions.map((v) => [v.version, v.state])).toEqual([[1, "enabled"], [2, "enabled"]]);
+      await store.createKey(ADMIN, "a/first");
+      expect((await store.listKeys()).map((k) => k.name)).toEqual(["a/first", "datasets/pii"]);
+      expect((await store.showKey("datasets/pii")).primaryVersion).toBe(2);
+      expect(await codeOf(store.showKey("nope"))).toBe("KEY_NOT_FOUND");
+      expect(await codeOf(store.rotateKey(ADMIN, "nope"))).toBe("KEY_NOT_FOUND");
+    });
+
+    it("disable / enable / destroy / min version follow the state rules", async () => {
+      await store.createKey(ADMIN, "k");
+      await store.rotateKey(ADMIN, "k");
+      await store.rotateKey(ADMIN, "k");
+      expect(await codeOf(store.disableVersion(ADMIN, "k", 3))).toBe("KEY_STATE_CONFLICT"); // primary
+      expect(await codeOf(store.destroyVersion(ADMIN, "k", 3))).toBe("KEY_STATE_CONFLICT");
+      expect(await codeOf(store.disableVersion(ADMIN, "k", 9))).toBe("KEY_VERSION_NOT_FOUND");
+      expect((await store.disableVersion(ADMIN, "k", 1)).versions[0]?.state).toBe("disabled");
+      expect((await store.enableVersion(ADMIN, "k", 1)).versions[0]?.state).toBe("enabled");
+      const destroyed = await store.destroyVersion(ADMIN, "k", 2);
+      expect(destroyed.versions[1]).toMatchObject({ state: "destroyed" });
+      expect(destroyed.versions[1]?.destroyedAt).not.toBeNull();
+      expect(await codeOf(store.enableVersion(ADMIN, "k", 2))).toBe("KEY_STATE_CONFLICT");
+      expect(await codeOf(store.disableVersion(ADMIN, "k", 2))).toBe("KEY_STATE_CONFLICT");
+      expect(await codeOf(store.setMinDecryptVersion(ADMIN, "k", 4))).toBe("INVALID_ARGUMENT");
+      expect((await store.setMinDecryptVersion(ADMIN, "k", 2)).minDecryptVersion).toBe(2);
+    });
+
+    it("wrap / unwrap / rewrap with context binding and state rules", async () => {
+      await store.createKey(ADMIN, "k");
+      const dk = randomBytes(32);
+      const v1 = await store.wrap(WORKER, "k", dk, CTX);
+      expect(v1).toMatchObject({ keyring: store.keyringId, keyName: "k", keyVersion: 1 });
+      expect((await store.unwrap(WORKER, v1, CTX, OBJ)).equals(dk)).toBe(true);
+      expect(await codeOf(store.unwrap(WORKER, v1, { ...CTX, stage: "serve" }, OBJ))).toBe("DECRYPT_FAILED");
+      expect(await codeOf(store.unwrap(WORKER, { ...v1, keyVersion: 2 }, CTX, OBJ))).toBe("KEY_VERSION_NOT_FOUND");
+      expect(await codeOf(store.unwrap(WORKER, { ...v1, keyring: "other" }, CTX, OBJ))).toBe("KEYRING_MISMATCH");
+      expect(await codeOf(store.unwrap(WORKER, v1, CTX, { operation: "rewrap" }))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.wrap(WORKER, "nope", dk, CTX))).toBe("KEY_NOT_FOUND");
+      expect(await codeOf(store.wrap(WORKER, "k", dk.subarray(0, 16), CTX))).toBe("INVALID_ARGUMENT");
+
+      await store.rotateKey(ADMIN, "k");
+      const v2 = await store.rewrap(WORKER, v1, CTX, { operation: "rewrap", path: "users.sealed" });
+      expect(v2.keyVersion).toBe(2);
+      expect((await store.unwrap(WORKER, v2, CTX, OBJ)).equals(dk)).toBe(true);
+
+      await store.disableVersion(ADMIN, "k", 1);
+      expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEY_DISABLED");
+      await store.enableVersion(ADMIN, "k", 1);
+      await store.setMinDecryptVersion(ADMIN, "k", 2);
+      expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEY_BELOW_MIN_VERSION");
+      await store.destroyVersion(ADMIN, "k", 1);
+      expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEY_DESTROYED");
+      expect(await codeOf(store.rewrap(WORKER, v1, CTX, OBJ))).toBe("KEY_DESTROYED");
+    });
+
+    it("audits per principal, decisions with their rule; verifies and detects a modified row", async () => {
+      await store.createKey(ADMIN, "k");
+      const entry = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+      const allowed = await store.appendAudit({ principal: WORKER, operation: "unwrap", allowed: true, rule: "trainers-read-datasets", keyName: "k", keyVersion: 1, context: CTX });
+      (await store.unwrap(WORKER, entry, CTX, OBJ)).fill(0);
+      const denied = await store.appendAudit({ principal: ADMIN, operation: "unwrap", allowed: false, rule: "sod:admin-cannot-decrypt", keyName: "k", errorCode: "ACCESS_DENIED" });
+      expect(allowed).toMatchObject({ operation: "authz.unwrap", principal: WORKER, outcome: "ok" });
+      expect(JSON.parse(allowed.context ?? "{}")).toEqual({ ...CTX, "@rule": "trainers-read-datasets" });
+      expect(denied).toMatchObject({ operation: "authz.unwrap", outcome: "denied", errorCode: "ACCESS_DENIED", seq: allowed.seq + 2 });
+      expect(await codeOf(store.appendAudit({ principal: WORKER, operation: "unwrap", allowed: true, rule: "" }))).toBe("INVALID_ARGUMENT");
+
+      const records = await store.listAudit();
+      const unwrap = records.find((r) => r.operation === "decrypt");
+      expect(unwrap).toMatchObject({ principal: WORKER, keyName: "k", keyVersion: 1, outcome: "ok", objectPath: "users.sealed" });
+      expect(records.find((r) => r.operation === "key.create")?.principal).toBe(ADMIN);
+      expect((await store.listAudit({ limit: 2 })).map((r) => r.seq)).toEqual([denied.seq - 1, denied.seq]);
+
+      const lines: string[] = [];
+      for await (const line of store.exportAudit()) lines.push(line);
+      expect(lines).toHaveLength(records.length);
+      expect(lines.every((l) => l.endsWith("\n"))).toBe(true);
+      expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ seq: denied.seq, operation: "authz.unwrap" });
+
+      expect(await store.verifyAudit()).toMatchObject({ ok: true, records: records.length, problems: [] });
+      await harness.tamperAudit(unwrap?.seq as number);
+      const verdict = await store.verifyAudit();
+      expect(verdict.ok).toBe(false);
+      expect(verdict.problems).toContainEqual(expect.objectContaining({ seq: unwrap?.seq, kind: "modified" }));
+    });
+
+    it("policy proposals: a second, different administrator approves; the newest approval is active", async () => {
+      expect(await store.activePolicy()).toBeNull();
+      const id = await store.proposePolicy("version: 1\nrules: []\n", ADMIN);
+      expect(id).toMatch(/^pol_[0-9a-f]{20}$/);
+      expect(await codeOf(store.approvePolicy(id, ADMIN))).toBe("INVALID_ARGUMENT"); // self-approval
+      expect(await store.activePolicy()).toBeNull();
+      expect(await codeOf(store.approvePolicy("pol_00000000000000000000", ADMIN2))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.proposePolicy("  ", ADMIN))).toBe("INVALID_ARGUMENT");
+      const active = await store.approvePolicy(id, ADMIN2);
+      expect(active).toMatchObject({ id, state: "active", proposer: ADMIN, approver: ADMIN2 });
+      expect(await codeOf(store.approvePolicy(id, ADMIN2))).toBe("INVALID_ARGUMENT"); // already settled
+      const id2 = await store.proposePolicy("version: 1\nrules: [x]\n", ADMIN2);
+      await store.approvePolicy(id2, ADMIN);
+      expect((await store.activePolicy())?.id).toBe(id2);
+      expect((await store.listPolicies()).find((p) => p.id === id)?.state).toBe("superseded");
+      const ops = (await store.listAudit()).filter((r) => r.operation.startsWith("policy."));
+      expect(ops.map((r) => `${r.operation}:${r.outcome}:${r.principal}`)).toEqual([
+        `policy.propose:ok:${ADMIN}`,
+        `policy.approve:denied:${ADMIN}`,
+        `policy.approve:denied:${ADMIN2}`,
+        `policy.approve:ok:${ADMIN2}`,
+        `policy.approve:denied:${ADMIN2}`,
+        `policy.propose:ok:${ADMIN2}`,
+        `policy.approve:ok:${ADMIN}`,
+      ]);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
+    it("fails closed: with the audit table unwritable no unwrap, change or decision succeeds", async () => {
+      await store.createKey(ADMIN, "k");
+      const entry = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+      const before = (await store.listAudit()).length;
+      await harness.breakAudit();
+      expect(await codeOf(store.unwrap(WORKER, entry, CTX, OBJ))).toBe("AUDIT_WRITE_FAILED");
+      expect(await codeOf(store.rewrap(WORKER, entry, CTX, OBJ))).toBe("AUDIT_WRITE_FAILED");
+      expect(await codeOf(store.rotateKey(ADMIN, "k"))).toBe("AUDIT_WRITE_FAILED");
+      expect(await codeOf(store.appendAudit({ principal: WORKER, operation: "unwrap", allowed: true, rule: "r" }))).toBe("AUDIT_WRITE_FAILED");
+      expect(await codeOf(store.proposePolicy("version: 1\n", ADMIN))).toBe("AUDIT_WRITE_FAILED");
+      expect((await store.showKey("k")).primaryVersion).toBe(1); // the rotation rolled back with its record
+      await harness.repairAudit();
+      expect((await store.listAudit()).length).toBe(before);
+      expect((await store.listPolicies()).length).toBe(0);
+      expect((await store.unwrap(WORKER, entry, CTX, OBJ)).length).toBe(32);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
+    it("throws INVALID_ARGUMENT after close", async () => {
+      await store.close();
+      expect(await codeOf(store.listKeys())).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.createKey(ADMIN, "k"))).toBe("INVALID_ARGUMENT");
+    });
+  });
+}
