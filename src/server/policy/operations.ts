@@ -115,6 +115,5 @@ export const INVARIANTS = {
   proposalInvalid: "builtin:proposal-invalid",
   approverSameIdentity: "builtin:approver-same-identity",
   approverNotPolicyAdmin: "builtin:approver-not-policy-admin",
-  proposerNotAllowed: "builtin:proposer-not-allowed",
 } as const;
 export type InvariantId = (typeof INVARIANTS)[keyof typeof INVARIANTS];
