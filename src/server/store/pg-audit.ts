@@ -6,7 +6,7 @@
  */
 import Database from "better-sqlite3";
 import type { PoolClient } from "pg";
-import { GENESIS_MAC, canonicalRecord } from "../../audit/chain.js";
+import { type AuditKey, GENESIS_MAC, canonicalRecord } from "../../audit/chain.js";
 import { toRecord } from "../../audit/list.js";
 import { AUDIT_TABLE_SQL, type AuditRow } from "../../audit/schema.js";
 import { canonicalContextJson } from "../../audit/sqlite-sink.js";
@@ -69,7 +69,7 @@ export async function listAuditPg(c: PoolClient, options: { sinceMs?: number; li
  * rows and head are copied into an in-memory SQLite database of the same schema, so both
  * stores are checked by one implementation. Reads one snapshot (REPEATABLE READ).
  */
-export async function verifyAuditPg(c: PoolClient, auditKey: Parameters<typeof verifyAuditChain>[1]): Promise<AuditVerifyResult> {
+export async function verifyAuditPg(c: PoolClient, auditKey: AuditKey): Promise<AuditVerifyResult> {
   await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   let rows: AuditRow[];
   let head: { seq: number; mac: Buffer } | undefined;
