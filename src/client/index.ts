@@ -1,0 +1,8 @@
+/** The key-service client: the remote Keyring, its data-key cache, typed service errors. */
+export { RemoteKeyring } from "./remote-keyring.js";
+export type { RemoteKeyringOptions } from "./remote-keyring.js";
+export { DataKeyCache } from "./cache.js";
+export type { CacheDecision, CacheEvent, CacheLimits } from "./cache.js";
+export { KeyServiceClient } from "./http.js";
+export type { KeyServiceClientOptions, RetryOptions } from "./http.js";
+export { KeyServiceError } from "./errors.js";

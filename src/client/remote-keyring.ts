@@ -1,0 +1,144 @@
+/**
+ * `RemoteKeyring`: the Keyring over the key service (wrap / unwrap / rewrap through the API),
+ * plus the service's other operations. Its `id` (default `ks:<server host>`) is what sealed
+ * files record for entries it wraps, so `unlock` picks this keyring for them; on the wire the
+ * service gets only key name, version and wrapped bytes.
+ *
+ * @example
+ * const kr = new RemoteKeyring({ url: "https://keys.internal:8443", certDir: "certs/prod/trainer" });
+ * const sealed = sealStream(kr, source, { keyName: ["prod/datasets/raw"], context });
+ * await kr.close();
+ */
+import type { AuditRecord, AuditVerifyResult } from "../audit/types.js";
+import { UsageError } from "../errors.js";
+import type { KeyInfo } from "../keys/key-info.js";
+import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
+import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
+import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
+
+export interface RemoteKeyringOptions extends KeyServiceClientOptions {
+  /** Keyring id recorded in sealed-file headers (default `ks:<url host>`); use the same on every client of one service. */
+  readonly id?: string;
+  /** Cache unwrapped data keys within these limits. Off when absent. */
+  readonly cache?: CacheLimits;
+  /** The client's own log of cache decisions. */
+  readonly onCache?: (e: CacheEvent) => void;
+}
+
+type WireEntry = { keyName: string; keyVersion: number; wrapped: string };
+
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+
+export class RemoteKeyring implements Keyring {
+  readonly id: string;
+  readonly client: KeyServiceClient;
+  readonly #cache: DataKeyCache | undefined;
+
+  constructor(options: RemoteKeyringOptions) {
+    this.client = new KeyServiceClient(options);
+    this.id = options.id ?? `ks:${this.client.url.hostname}`;
+    if (!/^[A-Za-z0-9:._\-[\]]{1,128}$/.test(this.id) || this.id === "local") throw new UsageError("INVALID_ARGUMENT", `invalid keyring id ${JSON.stringify(this.id)}`);
+    this.#cache = options.cache ? new DataKeyCache(options.cache, options.onCache) : undefined;
+  }
+
+  #entry(w: WireEntry): WrappedKey {
+    return { keyring: this.id, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: Buffer.from(w.wrapped, "base64") };
+  }
+
+  #wire(entry: WrappedKey): WireEntry {
+    if (entry?.keyring !== this.id) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
+    return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped) };
+  }
+
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/wrap", { keyName, dataKey: b64(dataKey), context });
+    return this.#entry(r.wrappedKey);
+  }
+
+  async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject & { bytes?: number }): Promise<Buffer> {
+    const wire = this.#wire(entry);
+    const cacheId = this.#cache ? DataKeyCache.id(entry, context) : undefined;
+    if (this.#cache && cacheId) {
+      const hit = this.#cache.get(cacheId, entry.keyName, entry.keyVersion, object?.bytes ?? 0);
+      if (hit) return hit;
+    }
+    const r = await this.client.call<{ plaintext: string }>("POST", "/v1/unwrap", { wrappedKey: wire, context, object: auditObject(object) });
+    const key = Buffer.from(r.plaintext, "base64");
+    if (this.#cache && cacheId) this.#cache.put(cacheId, entry.keyName, entry.keyVersion, key, object?.bytes ?? 0);
+    return key;
+  }
+
+  async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject): Promise<WrappedKey> {
+    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context });
+    return this.#entry(r.wrappedKey);
+  }
+
+  /** Field keys are not served by the key service (they would release KEK-derived secrets); use the local keystore for `pipeseal fields`. */
+  async deriveFieldKey(): Promise<{ key: Buffer; version: number }> {
+    throw new UsageError("INVALID_ARGUMENT", "field keys are not available through the key service; run field protection against a local keystore");
+  }
+
+  // ── key administration ──
+  createKey(name: string, options: { rotateEverySeconds?: number } = {}): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/create", { name, ...options });
+  }
+  rotateKey(name: string): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/rotate", { name });
+  }
+  async listKeys(): Promise<KeyInfo[]> {
+    return (await this.client.call<{ keys: KeyInfo[] }>("GET", "/v1/keys")).keys;
+  }
+  showKey(name: string): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/show", { name });
+  }
+  disableVersion(name: string, version: number): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/disable", { name, version });
+  }
+  enableVersion(name: string, version: number): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/enable", { name, version });
+  }
+  destroyVersion(name: string, version: number): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/destroy", { name, version });
+  }
+  setMinDecryptVersion(name: string, version: number): Promise<KeyInfo> {
+    return this.client.call("POST", "/v1/keys/min-version", { name, version });
+  }
+
+  // ── audit ──
+  async listAudit(options: { sinceMs?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+    const q = new URLSearchParams();
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    if (options.sinceMs !== undefined) q.set("since", String(options.sinceMs));
+    return (await this.client.call<{ records: AuditRecord[] }>("GET", `/v1/audit${q.size ? `?${q}` : ""}`)).records;
+  }
+  verifyAudit(): Promise<AuditVerifyResult> {
+    return this.client.call("GET", "/v1/audit/verify");
+  }
+
+  // ── policy ──
+  proposePolicy(policy: string): Promise<{ id: string; state: string }> {
+    return this.client.call("POST", "/v1/policy/proposals", { policy });
+  }
+  approvePolicy(id: string): Promise<{ id: string; state: string; proposer: string; approver: string }> {
+    return this.client.call("POST", "/v1/policy/approve", { id });
+  }
+
+  /** A bearer token bound to this client's identity (≤ 15 min). */
+  mintToken(options: { ttlSeconds?: number; operations?: string[] } = {}): Promise<{ token: string; expiresAt: string; identity: string }> {
+    return this.client.call("POST", "/v1/tokens", options);
+  }
+
+  /** Wipes cached data keys and closes connections. */
+  async close(): Promise<void> {
+    this.#cache?.clear();
+    await this.client.close();
+  }
+}
+
+function auditObject(o: AuditObject | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof o?.operation === "string") out.operation = o.operation;
+  if (typeof o?.path === "string") out.path = o.path.slice(0, 1024);
+  if (typeof o?.headerHash === "string") out.headerHash = o.headerHash;
+  return out;
+}

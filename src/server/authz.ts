@@ -1,0 +1,117 @@
+/**
+ * Authorization: every request is decided by the policy engine (src/server/policy), the
+ * decision, allowed or denied, is recorded in the store's audit chain with the rule that
+ * decided it, and only then is the request carried out or refused. If the record cannot be
+ * written, the request fails with 503 AUDIT_WRITE_FAILED (fail closed).
+ *
+ * The active policy is the newest one approved through the API; until one is, the policy
+ * file of the configuration (bootstrap); with neither, everything is denied.
+ */
+import { decide, parsePolicy, type Decision, type Policy } from "./policy/index.js";
+
+import { ServiceError } from "./errors.js";
+import type { KeyStore } from "./store/types.js";
+import type { EncryptionContext } from "../keys/keyring.js";
+import { AuditError, isPipesealError } from "../errors.js";
+
+export interface AccessRequest {
+  readonly principal: string;
+  readonly operation: string;
+  readonly keyName?: string;
+  readonly keyVersion?: number;
+  readonly context?: EncryptionContext;
+  readonly objectPath?: string;
+  readonly auth: "mtls" | "token";
+  /** Operations a bearer token was limited to, if any. */
+  readonly tokenOps?: readonly string[];
+}
+
+export const NO_POLICY_RULE = "builtin:no-policy";
+export const TOKEN_SCOPE_RULE = "builtin:token-scope";
+
+export class Authorizer {
+  readonly #store: KeyStore;
+  #policy: Policy | null;
+  #activeId: string | null = null;
+  #loadedAt = 0;
+  readonly #refreshMs: number;
+  readonly #now: () => number;
+
+  constructor(store: KeyStore, bootstrap: Policy | null, options: { refreshMs?: number; now?: () => number } = {}) {
+    this.#store = store;
+    this.#policy = bootstrap;
+    this.#refreshMs = options.refreshMs ?? 2000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Picks up a policy approved on any replica (at most every `refreshMs`, or now with force). */
+  async refresh(force = false): Promise<void> {
+    const now = this.#now();
+    if (!force && now - this.#loadedAt < this.#refreshMs) return;
+    this.#loadedAt = now;
+    const active = await this.#store.activePolicy();
+    if (active && active.id !== this.#activeId) {
+      this.#policy = parsePolicy(active.yaml);
+      this.#activeId = active.id;
+    }
+  }
+
+  get policy(): Policy | null {
+    return this.#policy;
+  }
+
+  #decideWith(req: AccessRequest, decider?: (policy: Policy) => Decision): Decision {
+    if (!decider || this.#policy === null || (req.tokenOps && !req.tokenOps.includes(req.operation))) return this.decide(req);
+    try {
+      return decider(this.#policy);
+    } catch (e) {
+      if (isPipesealError(e)) throw e; // e.g. PolicyError: the request itself is malformed
+      return { allowed: false, rule: "builtin:invalid-request", reason: "the request could not be decided" };
+    }
+  }
+
+  /** Decides without recording (for tests and dry runs). */
+  decide(req: AccessRequest): Decision {
+    if (req.tokenOps && !req.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token does not cover ${req.operation}` };
+    if (this.#policy === null) return { allowed: false, rule: NO_POLICY_RULE, reason: "no policy is configured or approved" };
+    return decide(this.#policy, {
+      principal: req.principal,
+      operation: req.operation,
+      ...(req.keyName !== undefined ? { keyName: req.keyName } : {}),
+      ...(req.context !== undefined ? { context: req.context } : {}),
+      now: new Date(this.#now()),
+      auth: req.auth,
+    });
+  }
+
+  /**
+   * Decides, records the decision durably, and throws ServiceError(ACCESS_DENIED) when denied.
+   * @throws AuditError(AUDIT_WRITE_FAILED) when the decision cannot be recorded (fail closed).
+   */
+  async authorize(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
+    try {
+      await this.refresh();
+    } catch {
+      // keep the policy we have; the store's trouble shows in the audit write below
+    }
+    const d = this.#decideWith(req, decider);
+    try {
+      await this.#store.appendAudit({
+        principal: req.principal,
+        operation: req.operation,
+        allowed: d.allowed,
+        rule: d.rule,
+        keyName: req.keyName ?? null,
+        keyVersion: req.keyVersion ?? null,
+        objectPath: req.objectPath ?? null,
+        context: req.context ?? null,
+        errorCode: d.allowed ? null : "ACCESS_DENIED",
+      });
+    } catch (e) {
+      if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") throw e;
+      throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
+    }
+    if (!d.allowed) throw new ServiceError("ACCESS_DENIED", `${req.operation} denied (${d.rule}): ${d.reason}`);
+    return d;
+  }
+}

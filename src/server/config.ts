@@ -1,0 +1,105 @@
+/**
+ * `keyservice.yaml`: what `pipeseal serve` needs. Strict: unknown fields are refused.
+ *
+ * ```yaml
+ * listen: { host: 0.0.0.0, port: 8443 }
+ * certDir: certs/prod/keys          # cert.pem, key.pem, ca.pem from `pipeseal ca issue keys --dns …`
+ * allow: ["spiffe://acme.internal/*"]   # client identities let through the TLS gate; the policy decides the rest
+ * keyringId: ks:keys.internal       # recorded in sealed-file headers by clients (default ks:<first DNS name or host>)
+ * store: { kind: sqlite, home: .pipeseal }     # or { kind: postgres, url: postgres://…, home: <master.key folder>, create: true }
+ * policy: policy.yaml               # bootstrap policy until one is approved through the API
+ * tokenTtl: 15m                     # longest bearer-token lifetime (≤ 15m)
+ * ```
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { UsageError } from "../errors.js";
+import { MAX_TOKEN_TTL_SECONDS } from "./tokens.js";
+
+export interface KeyServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly certDir: string;
+  readonly allow: readonly string[];
+  readonly keyringId: string | undefined;
+  readonly store: { readonly kind: "sqlite"; readonly home: string } | { readonly kind: "postgres"; readonly url: string; readonly home?: string; readonly create?: boolean };
+  /** Policy YAML file (bootstrap), or undefined. */
+  readonly policyFile: string | undefined;
+  readonly tokenTtlSeconds: number;
+}
+
+const bad = (msg: string) => new UsageError("INVALID_ARGUMENT", `keyservice config: ${msg}`);
+const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl"];
+
+function only(obj: Record<string, unknown>, keys: string[], where: string): void {
+  for (const k of Object.keys(obj)) if (!keys.includes(k)) throw bad(`unknown field ${where}${k}`);
+}
+
+function duration(v: unknown): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  const m = typeof v === "string" ? /^(\d+)(s|m)$/.exec(v) : null;
+  if (!m) throw bad(`tokenTtl must be like 900s or 15m`);
+  return Number(m[1]) * (m[2] === "m" ? 60 : 1);
+}
+
+/** Parses config text; relative paths resolve against `baseDir` (the config file's folder). */
+export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text, { uniqueKeys: true });
+  } catch (e) {
+    throw bad(`not valid YAML (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw bad("expected a mapping");
+  const c = raw as Record<string, unknown>;
+  only(c, TOP, "");
+  const listen = (c.listen ?? {}) as Record<string, unknown>;
+  if (typeof listen !== "object" || Array.isArray(listen)) throw bad("listen must be { host, port }");
+  only(listen, ["host", "port"], "listen.");
+  const host = listen.host ?? "127.0.0.1";
+  const port = listen.port ?? 8443;
+  if (typeof host !== "string" || host === "") throw bad("listen.host must be a host name or address");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw bad("listen.port must be 0-65535");
+  if (typeof c.certDir !== "string" || c.certDir === "") throw bad("certDir is required");
+  if (!Array.isArray(c.allow) || c.allow.length === 0 || !c.allow.every((a) => typeof a === "string")) throw bad("allow must be a non-empty list of SPIFFE ID patterns");
+  if (c.keyringId !== undefined && (typeof c.keyringId !== "string" || !/^[A-Za-z0-9:._-]{1,128}$/.test(c.keyringId) || c.keyringId === "local")) {
+    throw bad(`keyringId must be 1-128 characters of A-Z a-z 0-9 : . _ - and not "local"`);
+  }
+  const st = (c.store ?? { kind: "sqlite" }) as Record<string, unknown>;
+  if (typeof st !== "object" || Array.isArray(st)) throw bad("store must be { kind: sqlite, home } or { kind: postgres, url }");
+  const abs = (p: string) => path.resolve(baseDir, p);
+  let store: KeyServiceConfig["store"];
+  if (st.kind === "sqlite" || st.kind === undefined) {
+    only(st, ["kind", "home"], "store.");
+    store = { kind: "sqlite", home: abs(typeof st.home === "string" ? st.home : ".pipeseal") };
+  } else if (st.kind === "postgres") {
+    only(st, ["kind", "url", "home", "create"], "store.");
+    if (st.create !== undefined && typeof st.create !== "boolean") throw bad("store.create must be true or false");
+    if (typeof st.url !== "string" || !/^postgres(ql)?:\/\//.test(st.url)) throw bad("store.url must be a postgres:// URL");
+    store = { kind: "postgres", url: st.url, ...(typeof st.home === "string" ? { home: abs(st.home) } : {}), ...(st.create === true ? { create: true } : {}) };
+  } else throw bad(`store.kind must be sqlite or postgres`);
+  if (c.policy !== undefined && typeof c.policy !== "string") throw bad("policy must be a file path");
+  const tokenTtlSeconds = c.tokenTtl === undefined ? MAX_TOKEN_TTL_SECONDS : duration(c.tokenTtl);
+  if (tokenTtlSeconds < 1 || tokenTtlSeconds > MAX_TOKEN_TTL_SECONDS) throw bad(`tokenTtl must be between 1s and ${MAX_TOKEN_TTL_SECONDS / 60}m`);
+  return {
+    host,
+    port,
+    certDir: abs(c.certDir),
+    allow: c.allow as string[],
+    keyringId: c.keyringId as string | undefined,
+    store,
+    policyFile: typeof c.policy === "string" ? abs(c.policy) : undefined,
+    tokenTtlSeconds,
+  };
+}
+
+export function loadConfig(file: string): KeyServiceConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError("IO_ERROR", `cannot read ${file}`);
+  }
+  return parseConfig(text, path.dirname(path.resolve(file)));
+}

@@ -1,0 +1,50 @@
+/** Tokens, policy proposals and approvals, audit reads, service info. */
+import type { FastifyInstance } from "fastify";
+import { canApprove, parsePolicy, validateProposal } from "../policy/index.js";
+import { ServiceError } from "../errors.js";
+import { type Service, allow } from "../service.js";
+import { mintToken } from "../tokens.js";
+import { route } from "./register.js";
+
+export function adminRoutes(app: FastifyInstance, svc: Service): void {
+  route(app, "info", async (req) => ({ keyringId: svc.keyringId, store: svc.store.kind, principal: req.principal, api: "v1" }));
+
+  route<{ ttlSeconds?: number; operations?: string[] }>(app, "mintToken", async (req) => {
+    await allow(svc, req, "token.mint");
+    const ttl = Math.min(req.body.ttlSeconds ?? svc.tokenTtlSeconds, svc.tokenTtlSeconds);
+    const { token, claims } = await mintToken(svc.tokens, req.principal, ttl, svc.now(), req.body.operations);
+    return { token, expiresAt: new Date(claims.exp).toISOString(), identity: claims.sub };
+  });
+
+  route<{ policy: string }>(app, "proposePolicy", async (req, reply) => {
+    parsePolicy(req.body.policy); // refuse what could never be activated (PolicyError: INVALID_ARGUMENT with line:col)
+    // the decision: may propose, and the proposal grants the proposer nothing new
+    await allow(svc, req, "policy.propose", {}, (active) => validateProposal(active, req.body.policy, req.principal, new Date(svc.now())));
+    const id = await svc.store.proposePolicy(req.body.policy, req.principal);
+    return reply.code(201).send({ id, state: "proposed" });
+  });
+  route<{ id: string }>(app, "approvePolicy", async (req) => {
+    const pending = (await svc.store.listPolicies()).find((p) => p.id === req.body.id);
+    if (!pending || pending.state !== "proposed") throw new ServiceError("NOT_FOUND", "no pending proposal with that id");
+    // a second, different policy administrator, who grants themselves nothing by approving
+    await allow(svc, req, "policy.approve", { objectPath: req.body.id }, (active) => canApprove({ proposer: pending.proposer, policyText: pending.yaml }, req.principal, active, new Date(svc.now())));
+    const record = await svc.store.approvePolicy(req.body.id, req.principal);
+    await svc.authz.refresh(true);
+    return { id: record.id, state: record.state, proposer: record.proposer, approver: record.approver };
+  });
+  route(app, "showPolicy", async (req) => {
+    await allow(svc, req, "policy.propose");
+    const all = await svc.store.listPolicies();
+    return { active: all.find((p) => p.state === "active") ?? null, proposals: all.filter((p) => p.state === "proposed").map(({ yaml: _y, ...rest }) => rest) };
+  });
+
+  route(app, "listAudit", async (req) => {
+    await allow(svc, req, "audit.read");
+    const q = req.query as { limit?: string; since?: string };
+    return { records: await svc.store.listAudit({ ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.since ? { sinceMs: Number(q.since) } : {}) }) };
+  });
+  route(app, "verifyAudit", async (req) => {
+    await allow(svc, req, "audit.read");
+    return svc.store.verifyAudit();
+  });
+}

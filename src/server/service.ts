@@ -1,0 +1,53 @@
+/** What route handlers share: the store, the authorizer, token keys, the clock and limits. */
+import type { FastifyRequest } from "fastify";
+import type { Decision, Policy } from "./policy/index.js";
+import type { Authorizer } from "./authz.js";
+import type { KeyStore } from "./store/types.js";
+import type { TokenKeys } from "./tokens.js";
+import type { AuditObject, EncryptionContext } from "../keys/keyring.js";
+
+export interface Service {
+  readonly store: KeyStore;
+  readonly authz: Authorizer;
+  readonly tokens: TokenKeys;
+  /** The keyring id clients should record in sealed-file headers (e.g. "ks:keys.internal"). */
+  readonly keyringId: string;
+  readonly now: () => number;
+  /** Longest token lifetime this service mints (seconds, ≤ 900). */
+  readonly tokenTtlSeconds: number;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The caller's SPIFFE ID (mTLS certificate; a bearer token must name the same one). */
+    principal: string;
+    auth: "mtls" | "token";
+    tokenOps: readonly string[] | undefined;
+  }
+}
+
+/** Authorizes `operation` for the request's caller (decision audited first). */
+export function allow(
+  svc: Service,
+  req: FastifyRequest,
+  operation: string,
+  target: { keyName?: string; keyVersion?: number; context?: EncryptionContext; objectPath?: string } = {},
+  decider?: (policy: Policy) => Decision,
+): Promise<Decision> {
+  return svc.authz.authorize({
+    principal: req.principal,
+    operation,
+    auth: req.auth,
+    ...(req.tokenOps ? { tokenOps: req.tokenOps } : {}),
+    ...target,
+  }, decider);
+}
+
+/** A store that can also derive stable per-(key, version, purpose) secrets (HMAC, signing seeds, token keys). */
+export interface DerivingStore extends KeyStore {
+  deriveKey(principal: string, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
+}
+
+export function canDerive(store: KeyStore): store is DerivingStore {
+  return typeof (store as Partial<DerivingStore>).deriveKey === "function";
+}
