@@ -3,6 +3,32 @@ import path from "node:path";
 import type { Command } from "commander";
 import { MASTER_KEY_FILE, openKeystore, type LocalKeystore } from "../keys/index.js";
 import { readPassphrase } from "./passphrase.js";
+import { RemoteKeyring } from "../client/remote-keyring.js";
+import { UsageError } from "../errors.js";
+
+/** The key service a command should use (--server URL --cert DIR, or PIPESEAL_SERVER / PIPESEAL_CERT), if any. */
+export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
+  const o = cmd.optsWithGlobals<{ server?: string; cert?: string }>();
+  const server = o.server ?? process.env.PIPESEAL_SERVER;
+  const cert = o.cert ?? process.env.PIPESEAL_CERT;
+  if (!server) {
+    if (o.cert) throw new UsageError("INVALID_ARGUMENT", "--cert is for --server");
+    return undefined;
+  }
+  if (!cert) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem)");
+  return new RemoteKeyring({ url: server, certDir: path.resolve(cert), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) });
+}
+
+/** For commands that work against the local keystore or the key service: the key service when --server is given. */
+export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | RemoteKeyring) => Promise<T>): Promise<T> {
+  const remote = remoteKeyring(cmd);
+  if (!remote) return withKeystore(cmd, run);
+  try {
+    return await run(remote);
+  } finally {
+    await remote.close();
+  }
+}
 
 /** The keystore folder: --home, else PIPESEAL_HOME, else ./.pipeseal. */
 export function keystoreHome(cmd: Command): string {
@@ -12,6 +38,7 @@ export function keystoreHome(cmd: Command): string {
 
 /** Opens the keystore for a command, asking for the passphrase when the store has no key file. */
 export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T>): Promise<T> {
+  if (cmd.optsWithGlobals<{ server?: string }>().server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
   const home = keystoreHome(cmd);
   const needsPassphrase = existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
   const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;

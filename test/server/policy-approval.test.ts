@@ -77,6 +77,10 @@ describe("validateProposal: no self-grant", () => {
     ];
     for (const text of cases) expect(propose(text)).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
   });
+  it("refuses dropping another environment (its keys would become shared); adding one is fine", () => {
+    expect(propose(edit(`version: 1\n`, `version: 1\nenvironments: [test, staging, prod]\n`))).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
+    expect(propose(edit(`version: 1\n`, `version: 1\nenvironments: [dev, test, staging, prod, qa]\n`))).toMatchObject({ allowed: true });
+  });
   it("accepts narrowing the proposer's own access", () => {
     expect(propose(edit(`keys: ["prod/public/*"]`, `keys: ["prod/public/a"]`))).toMatchObject({ allowed: true });
     expect(propose(edit(`notAfter: "2025-12-31T00:00:00Z"`, `notAfter: "2025-07-01T00:00:00Z", hours: { from: 9, to: 17 }`))).toMatchObject({ allowed: true });

@@ -134,6 +134,7 @@ rules:
     expect(d("prod/ctx", t, { dataset: "raw" })).toMatchObject({ allowed: false });
     expect(d("prod/ctx", t, { dataset: "RAW", tenant: "acme" })).toMatchObject({ allowed: false });
     expect(d("prod/ctx", t)).toMatchObject({ allowed: false });
+    expect(d("prod/ctx", t, Object.assign(Object.create({ dataset: "raw", tenant: "acme" }) as Record<string, string>))).toMatchObject({ allowed: false }); // inherited entries do not count
     expect(d("prod/ctx", t, { dataset: "labels", tenant: "acme" }).reason).not.toContain("labels"); // no context values in reasons
   });
   it("UTC hours [from, to) and days", () => {

@@ -81,7 +81,7 @@ function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest):
   if (when.env && !when.env.includes(who.env)) return `environment ${who.env} is not in when.env`;
   if (when.context) {
     for (const [k, values] of Object.entries(when.context)) {
-      const v = req.context?.[k];
+      const v = req.context !== undefined && Object.hasOwn(req.context, k) ? req.context[k] : undefined;
       if (typeof v !== "string") return `encryption context has no "${k}"`;
       if (!values.includes(v)) return `context.${k} is not one of the allowed values`;
     }

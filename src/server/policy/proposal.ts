@@ -42,6 +42,9 @@ function covers(a: Rule, p: Rule, op: Operation): boolean {
  * holds, and any rule that applies to it and is not covered by rules that already did.
  */
 export function selfGrant(active: Policy, proposed: Policy, who: Principal): string | undefined {
+  // an environment dropped from the list turns its keys into shared keys, usable from every environment
+  const dropped = active.environments.filter((e) => !proposed.environments.includes(e) && e !== who.env);
+  if (dropped.length > 0) return `it would make ${dropped.join(", ")} keys shared, usable by ${who.id} from ${who.env}`;
   const before = new Map(rolesOf(active, who).map((r) => [r.name, r]));
   const after = rolesOf(proposed, who);
   for (const r of after) {
