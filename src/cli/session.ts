@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { MASTER_KEY_FILE, openKeystore, type LocalKeystore } from "../keys/index.js";
+import { describeKeystoreRoot, pkcs11LocationFromEnv, readPkcs11Pin, type Pkcs11OpenOptions } from "../keys/pkcs11/index.js";
 import { readPassphrase } from "./passphrase.js";
 import { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
@@ -36,18 +37,28 @@ export function keystoreHome(cmd: Command): string {
   return path.resolve(opts.home ?? process.env.PIPESEAL_HOME ?? ".pipeseal");
 }
 
-/** Opens the keystore for a command, asking for the passphrase when the store has no key file. */
+/**
+ * Opens the keystore for a command, asking for the passphrase when the store has no key file.
+ * An HSM keystore takes its PIN from PIPESEAL_PKCS11_PIN_FILE (or the opted-in
+ * PIPESEAL_PKCS11_PIN) and optional location overrides from PIPESEAL_PKCS11_MODULE / _TOKEN / _SLOT.
+ */
 export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T>): Promise<T> {
   if (cmd.optsWithGlobals<{ server?: string }>().server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
   const home = keystoreHome(cmd);
-  const needsPassphrase = existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
+  const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
+  const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
   const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;
-  const ks = await openKeystore(home, passphrase === undefined ? {} : { passphrase });
+  const ks = await openKeystore(home, hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase });
   try {
     return await run(ks);
   } finally {
     ks.close();
   }
+}
+
+function hsmOpenOptions(): Pkcs11OpenOptions {
+  const { module, token, slot } = pkcs11LocationFromEnv();
+  return { pin: readPkcs11Pin(), ...(module !== undefined ? { module } : {}), ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) };
 }
 
 /** Prints a result: JSON when --json, else the human form. */
