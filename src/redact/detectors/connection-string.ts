@@ -28,14 +28,18 @@ function kvPassword(): Detector {
     id: "connection-string-password",
     kind: "secret",
     label: "PASSWORD",
-    pattern: /(?<![A-Za-z0-9_])(?:password|pwd)\s{0,2}=\s{0,2}([^;\s"'{}]{1,256})(?=;|\s*["']?\s*$|["'])/dgi,
+    pattern: /(?<![A-Za-z0-9_])(?:password|pwd)[^\S\n]{0,2}=[^\S\n]{0,2}([^;\s"'{}]{1,256})(?=;|[^\S\n]*["']?[^\S\n]*(?:\n|$)|["'])/dgi,
     group: 1,
-    hint: (t) => t.includes(";"),
     confidence: 0.9,
     explanation: "Password= in a key-value connection string",
     validate(v, text, start) {
       if (PLACEHOLDER.test(v)) return null;
-      const line = text.slice(Math.max(0, start - 200), Math.min(text.length, start + 300));
+      // same line only, within 200 characters before and 300 after
+      const from = text.lastIndexOf("\n", start - 1) + 1;
+      let to = text.indexOf("\n", start);
+      if (to < 0) to = text.length;
+      const line = text.slice(Math.max(from, start - 200), Math.min(to, start + 300));
+      if (!line.includes(";")) return null;
       if (!/(?:server|host|data source|uid|user id|username|user|database|initial catalog)\s{0,2}=/i.test(line)) return null;
       return { confidence: 0.9 };
     },

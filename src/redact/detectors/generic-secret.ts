@@ -13,10 +13,10 @@ import { charClasses, entropy, looksLikePlaceholder } from "./util.js";
 export const ENTROPY_THRESHOLD = 3.5;
 
 const KEY = /(?:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|bearer[_-]?token|token|passw(?:or)?d|pwd|pass|credentials?|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|session[_-]?key|webhook[_-]?secret)(?:[_-](?:id|value|key|secret|token))?(?![A-Za-z0-9])/gi;
-const BEARER = /(?<![A-Za-z0-9])bearer\s{1,3}([A-Za-z0-9._~+/-]{16,2048}=*)(?![A-Za-z0-9._~+/=-])/dgi;
+const BEARER = /(?<![A-Za-z0-9])bearer[^\S\n]{1,3}([A-Za-z0-9._~+/-]{16,2048}=*)(?![A-Za-z0-9._~+/=-])/dgi;
 /** Every KEY alternative contains one of these roots; BEARER contains "bearer". */
 const ROOTS = /key|secret|token|pass|pwd|credential|bearer/i;
-const SEP = /^["'\]]?\s{0,3}(?::=|=>|==|=|:)\s{0,3}(?:["'`]|b["']|r["'])?/;
+const SEP = /^["'\]]?[^\S\n]{0,3}(?::=|=>|==|=|:)[^\S\n]{0,3}(?:["'`]|b["']|r["'])?/;
 const PASSWORD_KEY = /passw(?:or)?d|pwd|pass$/i;
 const NOT_A_VALUE = /^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|str|bytes|any|object|env|secret|token|password|\d+(?:\.\d+)?)$/i;
 
@@ -37,9 +37,9 @@ function valueEnd(text: string, from: number, quote: string | null): number {
 }
 
 /** `Authorization: Bearer <token>` with a random-looking token. */
-function bearer(text: string, seen: readonly Finding[]): Finding[] {
+function bearer(text: string, seen: readonly Finding[], re: RegExp): Finding[] {
   const out: Finding[] = [];
-  const re = new RegExp(BEARER.source, "dgi");
+  re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const [start, end] = m.indices![1]!;
     const value = m[1]!;
@@ -51,6 +51,9 @@ function bearer(text: string, seen: readonly Finding[]): Finding[] {
 }
 
 export function genericSecretDetector(): Detector {
+  // compiled once per detector, reset per call: find() is synchronous and never re-entered
+  const re = new RegExp(KEY.source, "gi");
+  const bearerRe = new RegExp(BEARER.source, "dgi");
   return {
     id: "generic-secret",
     kind: "secret",
@@ -58,7 +61,7 @@ export function genericSecretDetector(): Detector {
     find(text: string): Finding[] {
       const out: Finding[] = [];
       if (!ROOTS.test(text)) return out;
-      const re = new RegExp(KEY.source, "gi");
+      re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const prev = m.index > 0 ? text.charCodeAt(m.index - 1) : 32;
         const first = m[0].charCodeAt(0);
@@ -95,7 +98,7 @@ export function genericSecretDetector(): Detector {
         });
         re.lastIndex = end;
       }
-      if (/bearer/i.test(text)) out.push(...bearer(text, out));
+      if (/bearer/i.test(text)) out.push(...bearer(text, out, bearerRe));
       return out.sort((a, b) => a.start - b.start);
     },
   };

@@ -16,13 +16,14 @@ const CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}/g;
 
 /** The candidate is trimmed to the country's length, so trailing words do not spoil a match. */
 export function ibanDetector(): Detector {
+  const re = new RegExp(CANDIDATE.source, "g");
   return {
     id: "iban",
     kind: "pii",
     label: "IBAN",
     find(text: string): Finding[] {
       const out: Finding[] = [];
-      const re = new RegExp(CANDIDATE.source, "g");
+      re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const want = IBAN_LENGTHS[m[0].slice(0, 2)];
         if (want === undefined) continue;

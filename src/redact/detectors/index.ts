@@ -1,4 +1,5 @@
 /** The built-in detectors, one family per file. */
+import { TRIGGER, withTrigger } from "../prefilter.js";
 import type { Detector } from "../types.js";
 import { awsAccessKeyIdDetector, awsSecretKeyDetector } from "./aws.js";
 import { cardDetector } from "./card.js";
@@ -33,12 +34,32 @@ export const BUILTIN_DETECTOR_IDS = [
 
 export type BuiltinDetectorId = (typeof BUILTIN_DETECTOR_IDS)[number];
 
+const T = TRIGGER;
+
 /** A fresh list of every built-in detector (detectors are stateless; the list is yours to filter). */
 export function builtinDetectors(): Detector[] {
   return [
-    emailDetector(), phoneDetector(), cardDetector(), ibanDetector(), ssnDetector(), ipDetector(), dobDetector(),
-    awsAccessKeyIdDetector(), awsSecretKeyDetector(), githubTokenDetector(), gitlabTokenDetector(), slackTokenDetector(),
-    slackWebhookDetector(), stripeKeyDetector(), googleApiKeyDetector(), openaiKeyDetector(), anthropicKeyDetector(),
-    huggingFaceTokenDetector(), jwtDetector(), privateKeyDetector(), connectionStringPasswordDetector(), genericSecretDetector(),
+    withTrigger(emailDetector(), T.EMAIL),
+    withTrigger(phoneDetector(), T.PHONE),
+    withTrigger(cardDetector(), T.CARD),
+    withTrigger(ibanDetector(), T.IBAN),
+    withTrigger(ssnDetector(), T.SSN),
+    withTrigger(ipDetector(), T.IP),
+    withTrigger(dobDetector(), T.DOB),
+    withTrigger(awsAccessKeyIdDetector(), T.AWS_ID),
+    withTrigger(awsSecretKeyDetector(), T.AWS_SECRET),
+    withTrigger(githubTokenDetector(), T.GITHUB),
+    withTrigger(gitlabTokenDetector(), T.GITLAB),
+    withTrigger(slackTokenDetector(), T.SLACK),
+    withTrigger(slackWebhookDetector(), T.SLACK_HOOK),
+    withTrigger(stripeKeyDetector(), T.STRIPE),
+    withTrigger(googleApiKeyDetector(), T.GOOGLE),
+    withTrigger(openaiKeyDetector(), T.OPENAI),
+    withTrigger(anthropicKeyDetector(), T.ANTHROPIC),
+    withTrigger(huggingFaceTokenDetector(), T.HUGGINGFACE),
+    withTrigger(jwtDetector(), T.JWT),
+    withTrigger(privateKeyDetector(), T.PRIVATE_KEY),
+    withTrigger(connectionStringPasswordDetector(), T.CONNECTION),
+    withTrigger(genericSecretDetector(), T.GENERIC),
   ];
 }

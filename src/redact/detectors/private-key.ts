@@ -9,6 +9,7 @@ import type { Detector, Finding } from "../types.js";
 const BEGIN = /-----BEGIN ((?:RSA |EC |DSA |ENCRYPTED |OPENSSH |PGP )?PRIVATE KEY(?: BLOCK)?)-----/g;
 
 export function privateKeyDetector(): Detector {
+  const re = new RegExp(BEGIN.source, "g");
   return {
     id: "private-key",
     kind: "secret",
@@ -17,7 +18,7 @@ export function privateKeyDetector(): Detector {
       if (!text.includes("-----BEGIN ")) return [];
       const out: Finding[] = [];
       const nextEnd = new Map<string, number>();
-      const re = new RegExp(BEGIN.source, "g");
+      re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const label = m[1]!;
         const endMarker = `-----END ${label}-----`;

@@ -74,19 +74,23 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
       }
     return out;
   };
+  const anchor = spec.anchor ? new RegExp(spec.anchor.pattern.source, spec.anchor.pattern.flags.includes("g") ? spec.anchor.pattern.flags : spec.anchor.pattern.flags + "g") : null;
   return {
     id: spec.id,
     kind: spec.kind,
     label: spec.label,
     find(text: string): Finding[] {
       if (spec.hint && !spec.hint(text)) return [];
-      if (!spec.anchor) return scan(text, 0, text.length);
+      if (!spec.anchor || !anchor) return scan(text, 0, text.length);
       const out: Finding[] = [];
-      const anchor = new RegExp(spec.anchor.pattern.source, spec.anchor.pattern.flags.includes("g") ? spec.anchor.pattern.flags : spec.anchor.pattern.flags + "g");
+      anchor.lastIndex = 0;
       let done = 0;
       for (let a = anchor.exec(text); a !== null; a = anchor.exec(text)) {
         const from = Math.max(done, a.index + a[0].length);
-        const to = Math.min(text.length, a.index + a[0].length + spec.anchor.window);
+        // the window ends at the anchor's line end: detection is line-local (see prefilter.ts)
+        let eol = text.indexOf("\n", a.index + a[0].length);
+        if (eol < 0) eol = text.length;
+        const to = Math.min(eol, a.index + a[0].length + spec.anchor.window);
         if (from >= to) continue;
         // scan a bounded slice (64 characters of margin each side for look-arounds, context and
         // the match itself), so a text with many labels stays linear
