@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { AuditError } from "../../errors.js";
 import { parseDuration } from "../duration.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, withKeyring } from "../session.js";
 
 export function auditCommand(): Command {
   const audit = new Command("audit").description("read and verify the tamper-evident audit log");
@@ -12,8 +12,8 @@ export function auditCommand(): Command {
     .option("--limit <n>", "at most n records (the newest)")
     .option("--json", "print as JSON")
     .action(async (opts, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
-        const records = ks.listAudit({
+      withKeyring(cmd, async (ks) => {
+        const records = await ks.listAudit({
           ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
           ...(opts.limit ? { limit: Number(opts.limit) } : {}),
         });
@@ -31,8 +31,8 @@ export function auditCommand(): Command {
     .description("check the hash chain; exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
     .option("--json", "print as JSON")
     .action(async (_o, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
-        const result = ks.verifyAudit();
+      withKeyring(cmd, async (ks) => {
+        const result = await ks.verifyAudit();
         emit(cmd, result, () =>
           result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
         );

@@ -9,7 +9,7 @@ import { READ_CHUNK } from "../../envelope/files.js";
 import { defaultEngine } from "../../envelope/pool.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, withKeyring } from "../session.js";
 import { refuseOverwrite, toStdout } from "../output.js";
 
 /** `OFFSET:LENGTH` in bytes. */
@@ -42,7 +42,7 @@ export function decryptCommand(): Command {
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const range = opts.range ? parseRange(opts.range) : undefined;
       if (range && input === "-") throw new UsageError("INVALID_ARGUMENT", "--range needs a file (random access), not stdin");
-      await withKeystore(cmd, async (ks) => {
+      await withKeyring(cmd, async (ks) => {
         let plaintext: AsyncIterable<Buffer>;
         let close = async () => undefined as void;
         if (range) {

@@ -7,7 +7,7 @@ import { DEFAULT_SEGMENT_SIZE, sealStream } from "../../envelope/seal.js";
 import { READ_CHUNK } from "../../envelope/files.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, withKeyring } from "../session.js";
 import { defaultEngine } from "../../envelope/pool.js";
 import { refuseOverwrite, toStdout } from "../output.js";
 
@@ -29,7 +29,7 @@ export function encryptCommand(): Command {
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const total = input === "-" ? undefined : (await stat(input)).size;
       const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
-      await withKeystore(cmd, async (ks) => {
+      await withKeyring(cmd, async (ks) => {
         const sealed = sealStream(ks, withProgress(source, "encrypt", total), { keyName: opts.key, context, segmentSize, engine: defaultEngine() });
         const written = output === "-" ? await toStdout(sealed) : await writeAtomic(output, sealed, 0o644);
         if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${input} -> ${output} (${written} bytes) under ${opts.key.join(", ")}`);

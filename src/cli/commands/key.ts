@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.js";
 import type { KeyInfo } from "../../keys/index.js";
 import { formatDuration, parseDuration } from "../duration.js";
 import { confirmOnTerminal } from "../passphrase.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, withKeyring } from "../session.js";
 
 function version(text: string): number {
   const v = Number(text);
@@ -29,8 +29,8 @@ export function keyCommand(): Command {
     .option("--rotate-every <duration>", "rotation period, e.g. 90d; `key list` shows when rotation is due")
     .option("--json", "print as JSON")
     .action(async (name: string, opts, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
-        const info = ks.createKey(name, opts.rotateEvery ? { rotateEverySeconds: parseDuration(opts.rotateEvery) } : {});
+      withKeyring(cmd, async (ks) => {
+        const info = await ks.createKey(name, opts.rotateEvery ? { rotateEverySeconds: parseDuration(opts.rotateEvery) } : {});
         emit(cmd, info, () => `created ${name} v1`);
       }),
     );
@@ -39,8 +39,8 @@ export function keyCommand(): Command {
     .description("add a new primary version; older versions still decrypt")
     .option("--json", "print as JSON")
     .action(async (name: string, _o, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
-        const info = ks.rotateKey(name);
+      withKeyring(cmd, async (ks) => {
+        const info = await ks.rotateKey(name);
         emit(cmd, info, () => `rotated ${name}: primary is now v${info.primaryVersion}`);
       }),
     );
@@ -49,8 +49,8 @@ export function keyCommand(): Command {
     .description("keys with their versions, states and rotation status")
     .option("--json", "print as JSON")
     .action(async (_o, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
-        const keys = ks.listKeys();
+      withKeyring(cmd, async (ks) => {
+        const keys = await ks.listKeys();
         emit(cmd, keys, () => (keys.length ? keys.map(describe).join("\n") : "no keys yet: pipeseal key create <name>"));
       }),
     );
@@ -58,7 +58,10 @@ export function keyCommand(): Command {
     .command("show <name>")
     .description("one key in detail")
     .option("--json", "print as JSON")
-    .action(async (name: string, _o, cmd: Command) => withKeystore(cmd, async (ks) => emit(cmd, ks.showKey(name), () => describe(ks.showKey(name)))));
+    .action(async (name: string, _o, cmd: Command) => withKeyring(cmd, async (ks) => {
+        const info = await ks.showKey(name);
+        emit(cmd, info, () => describe(info));
+      }));
 
   for (const [verb, what] of [
     ["disable", "stop a version from wrapping or unwrapping (reversible)"],
@@ -77,8 +80,8 @@ export function keyCommand(): Command {
           const ok = await confirmOnTerminal(`Destroy ${name} v${v}? Everything sealed under it becomes unreadable. Type the key name to confirm: `, name);
           if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
         }
-        await withKeystore(cmd, async (ks) => {
-          const info = verb === "disable" ? ks.disableVersion(name, v) : verb === "enable" ? ks.enableVersion(name, v) : ks.destroyVersion(name, v);
+        await withKeyring(cmd, async (ks) => {
+          const info = verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
           emit(cmd, info, () => `${verb}d ${name} v${v}`);
         });
       });
@@ -90,8 +93,8 @@ export function keyCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (name: string, opts, cmd: Command) => {
       if (opts.minDecryptVersion === undefined) throw new UsageError("INVALID_ARGUMENT", "nothing to set: give --min-decrypt-version");
-      await withKeystore(cmd, async (ks) => {
-        const info = ks.setMinDecryptVersion(name, version(opts.minDecryptVersion));
+      await withKeyring(cmd, async (ks) => {
+        const info = await ks.setMinDecryptVersion(name, version(opts.minDecryptVersion));
         emit(cmd, info, () => `${name}: minimum decryption version is now v${info.minDecryptVersion}`);
       });
     });

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { rewrapFile, type RewrapResult } from "../../envelope/rewrap.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, withKeyring } from "../session.js";
 
 export function rewrapCommand(): Command {
   return new Command("rewrap")
@@ -9,7 +9,7 @@ export function rewrapCommand(): Command {
     .argument("<files...>", "sealed files")
     .option("--json", "print as JSON")
     .action(async (files: string[], _opts, cmd: Command) => {
-      await withKeystore(cmd, async (ks) => {
+      await withKeyring(cmd, async (ks) => {
         const results: RewrapResult[] = [];
         for (const file of files) results.push(await rewrapFile(ks, path.resolve(file)));
         emit(cmd, results, () =>

@@ -1,0 +1,21 @@
+import { Command } from "commander";
+import { loadConfig } from "../../server/config.js";
+import { startKeyService } from "../../server/server.js";
+
+/** `pipeseal serve --config keyservice.yaml`: the key service over mTLS until SIGINT/SIGTERM. */
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run the key service (HTTPS with mTLS; docs/keyservice.md)")
+    .requiredOption("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl")
+    .action(async (opts) => {
+      const config = loadConfig(opts.config);
+      const svc = await startKeyService(config, { onInternalError: (e) => process.stderr.write(`pipeseal serve: internal error: ${(e as Error)?.message ?? String(e)}\n`) });
+      process.stderr.write(`pipeseal serve: listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await svc.close();
+    });
+}
