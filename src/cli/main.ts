@@ -18,6 +18,8 @@ import { redactCommand } from "./commands/redact.js";
 import { registryCommand } from "./commands/registry.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
+import { serveCommand } from "./commands/serve.js";
+import { policyCommand } from "./commands/policy.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -26,11 +28,13 @@ const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
   .version("0.1.0")
   .option("--home <dir>", "keystore folder, given before the command (default: $PIPESEAL_HOME or ./.pipeseal)")
+  .option("--server <url>", "use the key service at this https:// URL instead of the local keystore (default: $PIPESEAL_SERVER)")
+  .option("--cert <dir>", "client certificate folder for --server: cert.pem, key.pem, ca.pem (default: $PIPESEAL_CERT)")
   .enablePositionalOptions() // so `key disable --version N` is the command's option, not the program's --version
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

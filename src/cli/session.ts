@@ -7,9 +7,16 @@ import { readPassphrase } from "./passphrase.js";
 import { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
 
+/** The program-level options (given before the command): `ca issue --server` is that command's own flag, not this. */
+function programOptions(cmd: Command): { server?: string; cert?: string } {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root.opts<{ server?: string; cert?: string }>();
+}
+
 /** The key service a command should use (--server URL --cert DIR, or PIPESEAL_SERVER / PIPESEAL_CERT), if any. */
 export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
-  const o = cmd.optsWithGlobals<{ server?: string; cert?: string }>();
+  const o = programOptions(cmd);
   const server = o.server ?? process.env.PIPESEAL_SERVER;
   const cert = o.cert ?? process.env.PIPESEAL_CERT;
   if (!server) {
@@ -43,7 +50,7 @@ export function keystoreHome(cmd: Command): string {
  * PIPESEAL_PKCS11_PIN) and optional location overrides from PIPESEAL_PKCS11_MODULE / _TOKEN / _SLOT.
  */
 export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T>): Promise<T> {
-  if (cmd.optsWithGlobals<{ server?: string }>().server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
+  if (programOptions(cmd).server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
   const home = keystoreHome(cmd);
   const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
   const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
