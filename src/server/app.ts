@@ -38,6 +38,11 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
     keepAliveTimeout: 72_000,
     requestTimeout: 30_000,
     // refuse unknown fields and wrong types instead of dropping or coercing them
+    // errors fastify raises before routing (bad URL encoding, bad content type) get the same typed body
+    frameworkErrors: (err, _req, reply) => {
+      const w = toWireError(err);
+      void (reply as unknown as { code(n: number): { send(b: unknown): unknown } }).code(w.status).send(w.body);
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
   app.decorateRequest("principal", "");
