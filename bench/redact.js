@@ -31,9 +31,11 @@ async function worker(kind, file, limit) {
   let bytes = 0;
   let findings = 0;
   let t0;
+  let c0;
   if (kind === "pipeseal") {
     const { createRedactStream } = await import(join(ROOT, "dist/redact/index.js"));
     t0 = performance.now(); // module loading is not redaction; timed from here for both tools
+    c0 = process.cpuUsage();
     const stream = createRedactStream();
     const src = createReadStream(file, { highWaterMark: MiB, ...(limit ? { end: limit - 1 } : {}) });
     src.on("data", (c) => (bytes += c.length));
@@ -43,6 +45,7 @@ async function worker(kind, file, limit) {
     const { SyncRedactor } = createRequire(import.meta.url)("redact-pii");
     const redactor = new SyncRedactor();
     t0 = performance.now();
+    c0 = process.cpuUsage();
     const lines = createInterface({ input: createReadStream(file, { highWaterMark: MiB, ...(limit ? { end: limit - 1 } : {}) }), crlfDelay: Infinity });
     for await (const line of lines) {
       bytes += Buffer.byteLength(line) + 1;
@@ -50,7 +53,9 @@ async function worker(kind, file, limit) {
     }
   }
   const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ kind, bytes, ms, mbps: bytes / MB / (ms / 1000), maxRssMiB: process.resourceUsage().maxRSS / 1024, findings }) + "\n");
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(JSON.stringify({ kind, bytes, ms, mbps: bytes / MB / (ms / 1000), cpuMs, cpuMbps: bytes / MB / (cpuMs / 1000), maxRssMiB: process.resourceUsage().maxRSS / 1024, findings }) + "\n");
 }
 
 const argv = process.argv.slice(2);

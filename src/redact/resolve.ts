@@ -1,11 +1,52 @@
 /** Overlap resolution: when findings overlap, the longest wins; equal length, the most confident. */
 import type { Finding } from "./types.js";
 
-/** Non-overlapping findings in order of `start`. */
+/**
+ * Non-overlapping findings in order of `start`.
+ *
+ * Findings are ranked (longest, then most confident, then earliest, then first given) and kept
+ * greedily unless they overlap one already kept. Only findings that overlap, directly or through
+ * others, can affect each other, so the ranking runs per cluster of overlapping findings: most
+ * clusters hold one finding, and a chunk of many lines costs a sort by start and a linear walk.
+ */
 export function resolveOverlaps(findings: readonly Finding[]): Finding[] {
+  const n = findings.length;
+  if (n <= 1) return [...findings];
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => findings[a]!.start - findings[b]!.start || a - b);
+  const out: Finding[] = [];
+  let from = 0;
+  let end = findings[order[0]!]!.end;
+  for (let k = 1; k <= n; k++) {
+    const f = k < n ? findings[order[k]!]! : null;
+    if (f !== null && f.start < end) {
+      if (f.end > end) end = f.end;
+      continue;
+    }
+    if (k - from === 1) out.push(findings[order[from]!]!);
+    else {
+      const cluster = order.slice(from, k).sort((a, b) => rank(findings[a]!, findings[b]!) || a - b).map((i) => findings[i]!);
+      const kept = cluster.length > 64 ? resolveMany(cluster) : resolveFew(cluster);
+      for (const x of kept) out.push(x);
+    }
+    if (f !== null) {
+      from = k;
+      end = f.end;
+    }
+  }
+  return out;
+}
+
+const rank = (a: Finding, b: Finding): number => b.end - b.start - (a.end - a.start) || b.confidence - a.confidence || a.start - b.start;
+
+/** The simple reference: one global ranking, greedy (kept as the definition; see resolve tests). */
+export function resolveOverlapsReference(findings: readonly Finding[]): Finding[] {
   if (findings.length <= 1) return [...findings];
-  const ranked = [...findings].sort((a, b) => b.end - b.start - (a.end - a.start) || b.confidence - a.confidence || a.start - b.start);
-  if (ranked.length > 64) return resolveMany(ranked);
+  const ranked = [...findings].sort(rank);
+  return ranked.length > 64 ? resolveMany(ranked) : resolveFew(ranked);
+}
+
+/** Greedy over `ranked` with sorted inserts (few findings). */
+function resolveFew(ranked: readonly Finding[]): Finding[] {
   const kept: Finding[] = []; // sorted by start, pairwise disjoint
   for (const f of ranked) {
     let lo = 0;

@@ -14,6 +14,8 @@ import { detectAll, detectAllReference } from "../../src/redact/detect.js";
 import { builtinDetectors } from "../../src/redact/detectors/index.js";
 import { customDetector } from "../../src/redact/custom.js";
 import { TRIGGER, scanTriggers } from "../../src/redact/prefilter.js";
+import { resolveOverlaps, resolveOverlapsReference } from "../../src/redact/resolve.js";
+import type { Finding } from "../../src/redact/types.js";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -154,6 +156,20 @@ describe("prefilter: detectAll equals the reference path exactly", () => {
     const text = "user EMP-123456 bob@example.org\nnothing here\nEMP-654321 card 4539 1488 0343 6467";
     expect(detectAll(text, list)).toEqual(detectAllReference(text, list));
     expect(detectAll(text, list).map((f) => f.detector)).toEqual(["emp", "email", "emp", "credit-card"]);
+  });
+});
+
+describe("overlap resolution per cluster equals one global ranking", () => {
+  test("random findings, few and many, with ties", () => {
+    const r = rng(5);
+    for (let t = 0; t < 2000; t++) {
+      const n = t % 10 === 0 ? 100 + Math.floor(r() * 200) : Math.floor(r() * 12);
+      const fs: Finding[] = Array.from({ length: n }, (_, i) => {
+        const start = Math.floor(r() * 300);
+        return { detector: `d${i % 3}`, kind: "pii", label: "X", start, end: start + 1 + Math.floor(r() * 20), confidence: [0.5, 0.9, 0.9, 0.97][Math.floor(r() * 4)]!, explanation: String(i) };
+      });
+      expect(resolveOverlaps(fs)).toEqual(resolveOverlapsReference(fs));
+    }
   });
 });
 

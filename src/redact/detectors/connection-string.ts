@@ -5,7 +5,7 @@
  * `${DB_PASSWORD}`, `<password>`, `%s`) are skipped.
  */
 import type { Detector, Finding } from "../types.js";
-import { patternDetector } from "./util.js";
+import { merge, patternDetector } from "./util.js";
 
 const PLACEHOLDER = /^(?:\*+|x+|X+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_][A-Z0-9_]*|%s|%\(\w+\)s|:?password|pass|passwd|pwd|secret|changeme|redacted|\[redacted\]|\[[A-Z_]+\]|\.\.\.)$/i;
 
@@ -52,6 +52,6 @@ export function connectionStringPasswordDetector(): Detector {
     id: "connection-string-password",
     kind: "secret",
     label: "PASSWORD",
-    find: (text: string): Finding[] => parts.flatMap((p) => p.find(text)).sort((a, b) => a.start - b.start),
+    find: (text: string): Finding[] => merge(parts[0]!.find(text), parts[1]!.find(text)),
   };
 }

@@ -9,7 +9,7 @@
  */
 import { isIPv6 } from "node:net";
 import type { Detector, Finding } from "../types.js";
-import { contextBefore, patternDetector } from "./util.js";
+import { contextBefore, merge, patternDetector } from "./util.js";
 
 const VERSION = /(?:version|\bver|release|build|\btag|firmware|\bfw|\bsdk|\bapi[_-]?v)[A-Za-z_]{0,12}\\?["']?(?:\s{0,3}[:=]{1,2}\s{0,3}|\s{1,3})\\?["']?$|\bv$/i;
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
@@ -60,6 +60,6 @@ export function ipDetector(): Detector {
     id: "ip-address",
     kind: "pii",
     label: "IP_ADDRESS",
-    find: (text: string): Finding[] => parts.flatMap((p) => p.find(text)).sort((a, b) => a.start - b.start),
+    find: (text: string): Finding[] => merge(parts[0]!.find(text), parts[1]!.find(text)),
   };
 }

@@ -106,6 +106,13 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
   };
 }
 
+/** Two lists of findings, each in order of start, as one list in order of start (stable: `a` first on ties). */
+export function merge(a: Finding[], b: Finding[]): Finding[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return [...a, ...b].sort((x, y) => x.start - y.start);
+}
+
 /** True if `words` matches within `window` characters before `start` (same line). */
 export function contextBefore(text: string, start: number, words: RegExp, window = 48): boolean {
   let before = text.slice(Math.max(0, start - window), start); // bounded: never scan the whole text
