@@ -139,16 +139,36 @@ export class KeyServiceClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    const res = await request(new URL(path, this.url), {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      dispatcher: this.#dispatcher,
-      signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
-    }).catch((e: unknown) => {
+    const timeoutMs = this.#options.timeoutMs ?? 10_000;
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // the deadline covers connect + TLS handshake + response (undici's own connect timeout is longer)
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new Error(`no answer within ${timeoutMs} ms`);
+        e.name = "TimeoutError";
+        ac.abort(e);
+        reject(e);
+      }, timeoutMs);
+    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await Promise.race([
+        request(new URL(path, this.url), {
+          method,
+          headers,
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          dispatcher: this.#dispatcher,
+          signal: ac.signal,
+        }),
+        deadline,
+      ]);
+    } catch (e) {
       if (transientCode(e) !== undefined) throw e;
       throw toTransitError(e, ownCertOf(this.#dispatcher));
-    });
+    } finally {
+      clearTimeout(timer);
+    }
     const text = await res.body.text();
     if (res.statusCode === 403 && res.headers[REJECT_HEADER] === "CERT_REJECTED") {
       throw new TransitError("CERT_REJECTED", "identity-not-allowed", "remote", "the key service does not allow our identity");
