@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Key-service benchmark: unwrap ops/s and p50/p99 latency at 1, 16 and 64 concurrent mTLS
+// keep-alive clients against a no-op endpoint of the same server (same process, same mTLS
+// gate, same fastify stack, same run), every unwrap audited durably (decision record + unwrap
+// record, synchronous=FULL SQLite, or PostgreSQL with BENCH_KS_PG_URL); and the latency of a
+// cached unwrap with the client cache on. The server runs in its own process.
+//
+// Env: BENCH_KS_SECONDS (per mode per level, 5; 30 for the issue's full run)
+//      BENCH_KS_LEVELS ("1,16,64")   BENCH_KS_PG_URL (postgres://… to use the PostgreSQL store)
+// Roles (internal): --serve DIR
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmt, log, percentile, table } from "./lib.js";
+
+const HERE = fileURLToPath(import.meta.url);
+const BENCH = dirname(HERE);
+const DIST = join(dirname(BENCH), "dist");
+const SECONDS = Number(process.env.BENCH_KS_SECONDS ?? 5);
+const LEVELS = (process.env.BENCH_KS_LEVELS ?? "1,16,64").split(",").map(Number);
+const PG_URL = process.env.BENCH_KS_PG_URL;
+const TD = "spiffe://bench.internal";
+const imp = (p) => import(join(DIST, p));
+
+if (process.argv[2] === "--serve") await serve(process.argv[3]);
+else if (process.argv[1] === HERE) await benchKeyService();
+
+async function serve(dir) {
+  const { parseConfig } = await imp("server/config.js");
+  const { startKeyService } = await imp("server/server.js");
+  const { readFileSync } = await import("node:fs");
+  const cfg = parseConfig(readFileSync(join(dir, "keyservice.yaml"), "utf8"), dir);
+  const svc = await startKeyService(cfg, { noop: true });
+  process.stdout.write(JSON.stringify({ url: svc.url }) + "\n");
+  process.on("SIGTERM", async () => {
+    await svc.close();
+    process.exit(0);
+  });
+}
+
+async function setup(dir) {
+  const { initKeystore, openKeystore } = await imp("keys/index.js");
+  const { initCa, issueCertificate, writeCertDir } = await imp("pki/ca/index.js");
+  const home = join(dir, "ks");
+  await initKeystore(home);
+  const ks = await openKeystore(home, { principal: "bench" });
+  try {
+    await initCa(ks, { trustDomain: "bench.internal" });
+    await writeCertDir(join(dir, "server"), await issueCertificate(ks, { service: "keys", env: "prod", ip: ["127.0.0.1"] }));
+    await writeCertDir(join(dir, "trainer"), await issueCertificate(ks, { service: "trainer", env: "prod", client: true }));
+    if (!PG_URL) ks.createKey("prod/datasets/raw");
+  } finally {
+    ks.close();
+  }
+  writeFileSync(join(dir, "policy.yaml"), `version: 1\nbindings:\n  - { identity: "${TD}/prod/trainer", role: workload }\nrules:\n  - { id: train, identity: "${TD}/prod/trainer", operations: [unwrap, datakey.generate, key.list], keys: ["prod/**"] }\n`);
+  const store = PG_URL ? `{ kind: postgres, url: "${PG_URL}", home: ks, create: true }` : "{ kind: sqlite, home: ks }";
+  writeFileSync(join(dir, "keyservice.yaml"), `listen: { host: 127.0.0.1, port: 0 }\ncertDir: server\nallow: ["${TD}/*/*"]\nkeyringId: ks:bench\nstore: ${store}\npolicy: policy.yaml\n`);
+}
+
+async function run(dispatcher, request, url, body, concurrency, seconds) {
+  const lat = [];
+  const end = performance.now() + seconds * 1000;
+  let errors = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      const res = await request(url, body ? { method: "POST", body, headers: { "content-type": "application/json" }, dispatcher } : { method: "GET", dispatcher });
+      await res.body.text();
+      if (res.statusCode !== 200) errors++;
+      lat.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { ops: lat.length / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), n: lat.length, errors };
+}
+
+export async function benchKeyService() {
+  log(`key service: ${SECONDS}s per mode per level, levels ${LEVELS.join("/")}, store ${PG_URL ? "postgres" : "sqlite"}`);
+  const dir = mkdtempSync(join(tmpdir(), "pipeseal-bench-ks-"));
+  const results = { store: PG_URL ? "postgres" : "sqlite", seconds: SECONDS, levels: [], cachedUnwrapUs: null, targets: [] };
+  let child;
+  try {
+    await setup(dir);
+    child = spawn(process.execPath, [HERE, "--serve", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    const { url } = await new Promise((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
+      });
+      child.on("exit", (c) => reject(new Error(`server exited ${c}`)));
+    });
+    const { request } = await import("undici");
+    const { createMtlsDispatcher } = await imp("pki/mtls/dispatcher.js");
+    const { RemoteKeyring } = await imp("client/index.js");
+    const kr = new RemoteKeyring({ url, certDir: join(dir, "trainer"), id: "ks:bench" });
+    if (PG_URL) await kr.createKey("prod/datasets/raw").catch(() => undefined);
+    const ctx = { dataset: "raw" };
+    const entry = await kr.wrap("prod/datasets/raw", Buffer.alloc(32, 7), ctx);
+    const body = JSON.stringify({ wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") }, context: ctx, object: { operation: "decrypt" } });
+    for (const c of LEVELS) {
+      const dispatcher = createMtlsDispatcher({ certDir: join(dir, "trainer"), expect: [`${TD}/*/*`], agent: { connections: c, keepAliveTimeout: 60_000 } });
+      await run(dispatcher, request, `${url}/v1/noop`, null, c, 0.3); // warm connections
+      const noop = await run(dispatcher, request, `${url}/v1/noop`, null, c, SECONDS);
+      const unwrap = await run(dispatcher, request, `${url}/v1/unwrap`, body, c, SECONDS);
+      await dispatcher.close();
+      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
+      results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops });
+    }
+    await kr.close();
+    // cached unwrap: the client cache on
+    const cached = new RemoteKeyring({ url, certDir: join(dir, "trainer"), id: "ks:bench", cache: { maxAgeMs: 600_000 } });
+    (await cached.unwrap(entry, ctx, { operation: "decrypt" })).fill(0);
+    const n = 100_000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) (await cached.unwrap(entry, ctx, { operation: "decrypt" })).fill(0);
+    results.cachedUnwrapUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
+    await cached.close();
+  } finally {
+    child?.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const at16 = results.levels.find((l) => l.concurrency === 16);
+  const worst = results.levels.reduce((m, l) => Math.min(m, l.ratio), Infinity);
+  results.targets = [
+    { name: "unwrap ≥ 50% of no-op throughput (every level, every unwrap audited)", pass: worst >= 0.5, detail: results.levels.map((l) => `c=${l.concurrency} ${fmt(l.ratio * 100, 0)}%`).join(", ") },
+    { name: "unwrap p99 < 20 ms at 16 clients", pass: at16 ? at16.unwrap.p99 < 20 : null, detail: at16 ? `${fmt(at16.unwrap.p99, 2)} ms` : "not run" },
+    { name: "cached unwrap < 50 µs", pass: results.cachedUnwrapUs < 50, detail: `${fmt(results.cachedUnwrapUs, 2)} µs` },
+  ];
+  const out = ["", `Key service (${results.store} store, ${SECONDS}s per mode per level; server in its own process, mTLS keep-alive)`];
+  out.push(
+    table(
+      ["clients", "no-op ops/s", "no-op p50 ms", "no-op p99 ms", "unwrap ops/s", "unwrap p50 ms", "unwrap p99 ms", "unwrap/no-op"],
+      results.levels.map((l) => [String(l.concurrency), fmt(l.noop.ops, 0), fmt(l.noop.p50, 2), fmt(l.noop.p99, 2), fmt(l.unwrap.ops, 0), fmt(l.unwrap.p50, 2), fmt(l.unwrap.p99, 2), `${fmt(l.ratio * 100, 0)}%`]),
+    ),
+  );
+  out.push(`cached unwrap (client cache on): ${fmt(results.cachedUnwrapUs, 2)} µs`);
+  out.push("", "Targets");
+  for (const t of results.targets) out.push(`  ${t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);
+  process.stdout.write(out.join("\n") + "\n");
+  writeFileSync(join(BENCH, "keyservice-results.json"), JSON.stringify(results, null, 2) + "\n");
+  return results;
+}
