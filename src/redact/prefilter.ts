@@ -165,6 +165,37 @@ function wordBits(m: string): number {
   }
 }
 
+/**
+ * Literals and key words in one regex over the lower-cased text (one pass instead of two; the
+ * lower-cased prefixes `akia`, `aiza`, `eyj`, … are a superset of the case-sensitive ones, so
+ * the triggers stay necessary conditions). Grouped by first letter so that at any position at
+ * most one alternative can match ("sk-" stands for "sk-ant-" too).
+ */
+const LOWER_TOKENS = /s(?:ecret|ms|k-)|t(?:oken|el)|k(?:ey|_live_|_test_)|p(?:ass|wd|hone)|c(?:redential|ell)|b(?:earer|irth|orn)|a(?:ws|mazon|iza|pi_org_|kia|sia|bia|cca|ida|roa|ipa|npa|nva|gpa|pka)|d\.?o\.?b|g(?:eburt|h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas)-)|naissance|m(?:obile|sisdn)|fax|whats ?app|:\/\/|xox|h(?:ooks\.slack\.com|f_)|eyj|-----begin /g;
+const TOKEN_BITS = new Map<string, number>();
+{
+  const add = (bits: number, ...ws: string[]): void => ws.forEach((w) => TOKEN_BITS.set(w, bits));
+  add(T.GENERIC | T.AWS_SECRET, "secret");
+  add(T.GENERIC, "token", "key", "credential", "bearer");
+  add(T.GENERIC | T.CONNECTION, "pass", "pwd");
+  add(T.PHONE, "sms", "tel", "phone", "cell", "mobile", "msisdn", "fax", "whatsapp", "whats app");
+  add(T.OPENAI | T.ANTHROPIC, "sk-");
+  add(T.STRIPE, "k_live_", "k_test_");
+  add(T.AWS_SECRET, "aws", "amazon");
+  add(T.GOOGLE, "aiza");
+  add(T.HUGGINGFACE, "api_org_", "hf_");
+  add(T.AWS_ID, "akia", "asia", "abia", "acca", "aida", "aroa", "aipa", "anpa", "anva", "agpa", "apka");
+  add(T.DOB, "dob", "d.ob", "do.b", "d.o.b", "birth", "born", "geburt", "naissance");
+  add(T.GITHUB, "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_");
+  add(T.GITLAB, ...["pat", "dt", "rt", "ptt", "cbt", "ft", "imt", "agent", "oas"].map((p) => `gl${p}-`));
+  add(T.CONNECTION, "://");
+  add(T.SLACK, "xox");
+  add(T.SLACK_HOOK, "hooks.slack.com");
+  add(T.JWT, "eyj");
+  add(T.PRIVATE_KEY, "-----begin ");
+}
+const tokenBits = (m: string): number => TOKEN_BITS.get(m) ?? -1; // -1: every bit (never taken: the map covers every alternative)
+
 /** ORs `bits(match)` into the mask of the line holding each match of `re` (overlapping matches included). */
 function markMatches(text: string, re: RegExp, bits: (m: string) => number, starts: readonly number[], masks: number[]): void {
   let li = 0;
@@ -280,8 +311,13 @@ export function scanTriggers(text: string): LineTriggers {
     i++;
   }
   allMasks.push(mask);
-  markMatches(text, LITERALS, literalBits, allStarts, allMasks);
-  markMatches(text, WORDS, wordBits, allStarts, allMasks);
+  const lower = text.toLowerCase();
+  if (lower.length === text.length) markMatches(lower, LOWER_TOKENS, tokenBits, allStarts, allMasks);
+  else {
+    // a few non-ASCII characters change length when lower-cased: two case-aware passes instead
+    markMatches(text, LITERALS, literalBits, allStarts, allMasks);
+    markMatches(text, WORDS, wordBits, allStarts, allMasks);
+  }
   const starts: number[] = [];
   const ends: number[] = [];
   const masks: number[] = [];

@@ -96,7 +96,7 @@ describe("prefilter: detectAll equals the reference path exactly", () => {
       "0", "1", "2", "4", "5", "9", " ", "-", ".", ":", "@", "+", "(", ")", "/", "\\", "\\u0040", "\\\"", "%40", "%3A", "=", "\n",
       "a", "Z", "x", "AKIA", "ghp_", "glpat-", "xoxb-", "sk-", "sk-ant-", "hf_", "AIza", "eyJ", "://", "k_live_", "-----BEGIN PRIVATE KEY-----",
       "-----END PRIVATE KEY-----", "key", "secret", "password", "pwd", "token", "Bearer ", "aws", "phone", "tel", "dob", "born", "ssn",
-      "DE", "GB", "example.org", "version ", "Server=db;", "QUJD", "dXNlcjpwYXNzd29yZA", "\"", "'", ";", "_",
+      "DE", "GB", "example.org", "version ", "Server=db;", "QUJD", "dXNlcjpwYXNzd29yZA", "\"", "'", ";", "_", "İ", "é", "Ｋey", "\u212Aey",
     ];
     for (let t = 0; t < 1500; t++) {
       const n = 5 + Math.floor(r() * 60);
