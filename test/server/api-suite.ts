@@ -1,0 +1,135 @@
+/** The key service API over real mTLS: every operation round trips, with the policy's separation of duties. */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, WHO } from "./api-harness.js";
+
+/** The API suite; api.test.ts runs it on SQLite, api-postgres.test.ts on PostgreSQL. */
+export function apiSuite(store: "sqlite" | "postgres", start: () => Promise<Harness>): void {
+  let h: Harness;
+beforeAll(async () => {
+  h = await start();
+});
+afterAll(async () => h?.close());
+
+const ctx = { dataset: "raw", stage: "landing" };
+
+describe(`key service API (${store})`, () => {
+  it("serves health, readiness, info and an OpenAPI 3.1 document", async () => {
+    const kr = h.keyring("trainer");
+    expect(await kr.client.call("GET", "/healthz")).toEqual({ ok: true });
+    expect(await kr.client.call("GET", "/readyz")).toEqual({ ok: true });
+    expect(await kr.client.call("GET", "/v1/info")).toMatchObject({ keyringId: "ks:test", principal: WHO.trainer, store });
+    const doc = await kr.client.call<{ openapi: string; paths: Record<string, unknown> }>("GET", "/v1/openapi.json");
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/unwrap", "/v1/keys/create", "/v1/tokens", "/v1/encrypt/batch"]));
+  });
+
+  it("key administration round trips for a key admin", async () => {
+    const kr = h.keyring("admin");
+    expect((await kr.createKey("prod/models/a", { rotateEverySeconds: 3600 })).primaryVersion).toBe(1);
+    await expect(kr.createKey("prod/models/a")).rejects.toMatchObject({ code: "KEY_EXISTS", status: 409 });
+    expect((await kr.rotateKey("prod/models/a")).primaryVersion).toBe(2);
+    expect((await kr.listKeys()).map((k) => k.name)).toContain("prod/models/a");
+    expect((await kr.showKey("prod/models/a")).versions).toHaveLength(2);
+    expect((await kr.disableVersion("prod/models/a", 1)).versions[0]!.state).toBe("disabled");
+    expect((await kr.enableVersion("prod/models/a", 1)).versions[0]!.state).toBe("enabled");
+    expect((await kr.setMinDecryptVersion("prod/models/a", 2)).minDecryptVersion).toBe(2);
+    expect((await kr.destroyVersion("prod/models/a", 1)).versions[0]!.state).toBe("destroyed");
+    await expect(kr.showKey("prod/nope")).rejects.toMatchObject({ code: "KEY_NOT_FOUND", status: 404 });
+  });
+
+  it("wrap / unwrap / rewrap for a workload; the keyring id is the client's", async () => {
+    const kr = h.keyring("trainer");
+    const dk = randomBytes(32);
+    const e = await kr.wrap("prod/datasets/raw", dk, ctx);
+    expect(e.keyring).toBe("ks:test");
+    expect(await kr.unwrap(e, ctx, { operation: "decrypt", path: "x.pseal" })).toEqual(dk);
+    await expect(kr.unwrap(e, { ...ctx, stage: "other" }, { operation: "decrypt" })).rejects.toMatchObject({ code: "DECRYPT_FAILED", status: 400 });
+    const r = await kr.rewrap(e, ctx, { operation: "rewrap" });
+    expect(await kr.unwrap(r, ctx, { operation: "decrypt" })).toEqual(dk);
+  });
+
+  it("generate wrapped-only vs wrapped+plaintext", async () => {
+    const kr = h.keyring("trainer");
+    const only = await kr.client.call<{ wrappedKey: unknown; plaintext?: string }>("POST", "/v1/datakeys/generate-wrapped", { keyName: "prod/datasets/raw", context: ctx });
+    expect(only.plaintext).toBeUndefined();
+    const both = await kr.client.call<{ wrappedKey: { keyName: string; keyVersion: number; wrapped: string }; plaintext: string }>("POST", "/v1/datakeys/generate", { keyName: "prod/datasets/raw", context: ctx });
+    const back = await kr.client.call<{ plaintext: string }>("POST", "/v1/unwrap", { wrappedKey: both.wrappedKey, context: ctx });
+    expect(back.plaintext).toBe(both.plaintext);
+  });
+
+  it("batch unwrap reports each item", async () => {
+    const kr = h.keyring("trainer");
+    const dk = randomBytes(32);
+    const e = await kr.wrap("prod/datasets/raw", dk, ctx);
+    const wk = { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped).toString("base64") };
+    const r = await kr.client.call<{ results: ({ plaintext: string } | { error: { code: string } })[] }>("POST", "/v1/unwrap/batch", {
+      items: [{ wrappedKey: wk, context: ctx }, { wrappedKey: wk, context: {} }, { wrappedKey: { ...wk, keyName: "prod/missing" }, context: ctx }],
+    });
+    expect(r.results[0]).toEqual({ plaintext: dk.toString("base64") });
+    expect(r.results[1]).toMatchObject({ error: { code: "DECRYPT_FAILED" } });
+    expect(r.results[2]).toMatchObject({ error: { code: "KEY_NOT_FOUND" } });
+  });
+
+  it("encrypt / decrypt small payloads, single and batch, bound to the context", async () => {
+    const c = h.keyring("trainer").client;
+    const pt = Buffer.from("hello key service");
+    const { ciphertext } = await c.call<{ ciphertext: string }>("POST", "/v1/encrypt", { keyName: "prod/datasets/raw", plaintext: pt.toString("base64"), context: ctx });
+    expect((await c.call<{ plaintext: string }>("POST", "/v1/decrypt", { ciphertext, context: ctx })).plaintext).toBe(pt.toString("base64"));
+    await expect(c.call("POST", "/v1/decrypt", { ciphertext, context: {} })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+    const batch = await c.call<{ results: { ciphertext: string }[] }>("POST", "/v1/encrypt/batch", { items: [1, 2, 3].map((i) => ({ keyName: "prod/datasets/raw", plaintext: Buffer.from(`p${i}`).toString("base64") })) });
+    const back = await c.call<{ results: { plaintext: string }[] }>("POST", "/v1/decrypt/batch", { items: batch.results.map((r) => ({ ciphertext: r.ciphertext })) });
+    expect(back.results.map((r) => Buffer.from(r.plaintext, "base64").toString())).toEqual(["p1", "p2", "p3"]);
+    const big = Buffer.alloc(64 * 1024 + 1).toString("base64");
+    await expect(c.call("POST", "/v1/encrypt", { keyName: "prod/datasets/raw", plaintext: big })).rejects.toMatchObject({ status: 400, serviceCode: "LIMIT_EXCEEDED" });
+  });
+
+  it("HMAC, Ed25519 and ECDSA P-256 signatures under derived keys", async () => {
+    const c = h.keyring("trainer").client;
+    const data = Buffer.from("message").toString("base64");
+    const m = await c.call<{ mac: string; keyVersion: number }>("POST", "/v1/hmac", { keyName: "prod/datasets/raw", data });
+    expect(await c.call("POST", "/v1/hmac/verify", { keyName: "prod/datasets/raw", keyVersion: m.keyVersion, data, mac: m.mac })).toEqual({ valid: true });
+    expect(await c.call("POST", "/v1/hmac/verify", { keyName: "prod/datasets/raw", keyVersion: m.keyVersion, data: "AAAA", mac: m.mac })).toEqual({ valid: false });
+    for (const algorithm of ["ed25519", "ecdsa-p256"]) {
+      const s = await c.call<{ signature: string; keyVersion: number }>("POST", "/v1/sign", { keyName: "prod/datasets/raw", algorithm, message: data });
+      expect(await c.call("POST", "/v1/verify", { keyName: "prod/datasets/raw", keyVersion: s.keyVersion, algorithm, message: data, signature: s.signature })).toEqual({ valid: true });
+      expect(await c.call("POST", "/v1/verify", { keyName: "prod/datasets/raw", keyVersion: s.keyVersion, algorithm, message: "AAAA", signature: s.signature })).toEqual({ valid: false });
+      const { publicKey } = await c.call<{ publicKey: string }>("POST", "/v1/sign/public-key", { keyName: "prod/datasets/raw", keyVersion: s.keyVersion, algorithm });
+      const { verify } = await import("node:crypto");
+      expect(verify(algorithm === "ed25519" ? null : "sha256", Buffer.from("message"), publicKey, Buffer.from(s.signature, "base64"))).toBe(true);
+    }
+  });
+
+  it("separation of duties: admins never unwrap, workloads never administer, no cross-environment use", async () => {
+    const admin = h.keyring("admin");
+    const trainer = h.keyring("trainer");
+    const dev = h.keyring("devTrainer");
+    const e = await trainer.wrap("prod/datasets/raw", randomBytes(32), ctx);
+    await expect(admin.unwrap(e, ctx, { operation: "decrypt" })).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED", status: 403 });
+    await expect(trainer.rotateKey("prod/datasets/raw")).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+    await expect(dev.wrap("prod/datasets/raw", randomBytes(32), ctx)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+    await expect(h.keyring("stranger").listKeys()).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+  });
+
+  it("audits every decision, allowed and denied, with the deciding rule", async () => {
+    const auditor = h.keyring("auditor");
+    const records = await auditor.listAudit({ limit: 500 });
+    const authz = records.filter((r) => r.operation.startsWith("authz."));
+    expect(authz.some((r) => r.principal === WHO.trainer && r.outcome === "ok" && r.context?.includes('"@rule":"train"'))).toBe(true);
+    expect(authz.some((r) => r.principal === WHO.admin && r.outcome === "denied" && r.context?.includes("builtin:admin-no-plaintext"))).toBe(true);
+    expect(records.some((r) => r.operation === "decrypt" && r.principal === WHO.trainer)).toBe(true);
+    expect((await auditor.verifyAudit()).ok).toBe(true);
+  });
+
+  it("policy changes need a proposal and a second, different policy admin", async () => {
+    const pa1 = h.keyring("pa1");
+    const pa2 = h.keyring("pa2");
+    const next = (await import("./api-harness.js")).POLICY.replace("operations: [audit.read, key.list]", "operations: [audit.read, audit.export, key.list]");
+    const { id } = await pa1.proposePolicy(next);
+    await expect(pa1.approvePolicy(id)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+    await expect(h.keyring("admin").approvePolicy(id)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+    expect(await pa2.approvePolicy(id)).toMatchObject({ id, state: "active", proposer: WHO.pa1, approver: WHO.pa2 });
+    await expect(pa1.proposePolicy("version: 1\nrules: [")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+});
+}
