@@ -33,6 +33,7 @@ async function serve(dir) {
   const { readFileSync } = await import("node:fs");
   const cfg = parseConfig(readFileSync(join(dir, "keyservice.yaml"), "utf8"), dir);
   const svc = await startKeyService(cfg, { noop: true });
+  await svc.store.createKey("bench", "prod/datasets/raw").catch(() => undefined); // exists already on SQLite
   process.stdout.write(JSON.stringify({ url: svc.url }) + "\n");
   process.on("SIGTERM", async () => {
     await svc.close();
@@ -50,7 +51,6 @@ async function setup(dir) {
     await initCa(ks, { trustDomain: "bench.internal" });
     await writeCertDir(join(dir, "server"), await issueCertificate(ks, { service: "keys", env: "prod", ip: ["127.0.0.1"] }));
     await writeCertDir(join(dir, "trainer"), await issueCertificate(ks, { service: "trainer", env: "prod", client: true }));
-    if (!PG_URL) ks.createKey("prod/datasets/raw");
   } finally {
     ks.close();
   }
@@ -99,7 +99,6 @@ export async function benchKeyService() {
     const { createMtlsDispatcher } = await imp("pki/mtls/dispatcher.js");
     const { RemoteKeyring } = await imp("client/index.js");
     const kr = new RemoteKeyring({ url, certDir: join(dir, "trainer"), id: "ks:bench" });
-    if (PG_URL) await kr.createKey("prod/datasets/raw").catch(() => undefined);
     const ctx = { dataset: "raw" };
     const entry = await kr.wrap("prod/datasets/raw", Buffer.alloc(32, 7), ctx);
     const body = JSON.stringify({ wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") }, context: ctx, object: { operation: "decrypt" } });
