@@ -71,6 +71,25 @@ export function triggerOf(d: Detector): number | undefined {
   return TRIGGERS.get(d);
 }
 
+/**
+ * One byte per UTF-16 code unit of `text`: the unit itself when ASCII, 0x80 (no class) otherwise,
+ * plus 8 zero bytes so look-aheads past the end read "nothing". Reading a byte array is much
+ * cheaper than String#charCodeAt in the scanner's loop; the copy itself is a native latin1 write.
+ */
+function unitBytes(text: string): Uint8Array {
+  const n = text.length;
+  const b = Buffer.allocUnsafe(n + 8);
+  b.write(text, 0, n, "latin1");
+  b.fill(0, n);
+  if (Buffer.byteLength(text, "utf8") !== n) {
+    // latin1 keeps only the low byte of a unit, which could pose as ASCII: mark every non-ASCII unit
+    NON_ASCII.lastIndex = 0;
+    for (let m = NON_ASCII.exec(text); m !== null; m = NON_ASCII.exec(text)) b.fill(0x80, m.index, m.index + m[0].length);
+  }
+  return b;
+}
+const NON_ASCII = /[^\x00-\x7f]+/g;
+
 /** Lines of a text that have at least one trigger. */
 export interface LineTriggers {
   readonly starts: number[];
@@ -214,6 +233,7 @@ function markMatches(text: string, re: RegExp, bits: (m: string) => number, star
  */
 export function scanTriggers(text: string): LineTriggers {
   const n = text.length;
+  const b = unitBytes(text);
   const allStarts: number[] = [0];
   const allMasks: number[] = [];
   let mask = 0;
@@ -228,7 +248,7 @@ export function scanTriggers(text: string): LineTriggers {
   let b64Done = 0;
   let i = 0;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    const c = b[i];
     const k = c < 128 ? KIND[c]! : 0;
     if (k === 0) {
       i++;
@@ -238,9 +258,9 @@ export function scanTriggers(text: string): LineTriggers {
       // a whole digit run [s, i), classified at once
       const s = i;
       do i++;
-      while (i < n && isDigit(text.charCodeAt(i)));
+      while (i < n && isDigit(b[i]));
       const len = i - s;
-      const pc = s > 0 ? text.charCodeAt(s - 1) : 10;
+      const pc = s > 0 ? b[s - 1] : 10;
       const cont = s === prevRunEnd + 1;
       const boundary = !wordDotDash(pc);
       const first = c;
@@ -262,8 +282,8 @@ export function scanTriggers(text: string): LineTriggers {
     }
     if (k === K_UPPER) {
       // IBAN: (?<![A-Za-z0-9])[A-Z]{2}\d{2}
-      if (isUpper(text.charCodeAt(i + 1)) && isDigit(text.charCodeAt(i + 2)) && isDigit(text.charCodeAt(i + 3))) {
-        const pc = i > 0 ? text.charCodeAt(i - 1) : 10;
+      if (isUpper(b[i + 1]) && isDigit(b[i + 2]) && isDigit(b[i + 3])) {
+        const pc = i > 0 ? b[i - 1] : 10;
         if (pc === 95 || (ch(pc) & WORD) === 0) mask |= M_IBAN;
       }
       // base64: a run of ≥ 20 characters of the alphabet with a capital and a digit or +/
@@ -271,14 +291,14 @@ export function scanTriggers(text: string): LineTriggers {
         let from = i;
         let digSym = false;
         while (from > 0) {
-          const f = ch(text.charCodeAt(from - 1));
+          const f = ch(b[from - 1]);
           if ((f & B64) === 0) break;
           if ((f & B64_DIGSYM) !== 0) digSym = true;
           from--;
         }
         let to = i + 1;
         while (to < n) {
-          const f = ch(text.charCodeAt(to));
+          const f = ch(b[to]);
           if ((f & B64) === 0) break;
           if ((f & B64_DIGSYM) !== 0) digSym = true;
           to++;
@@ -297,16 +317,16 @@ export function scanTriggers(text: string): LineTriggers {
     else if (k === K_COLON) {
       // IPv6: :[0-9A-Fa-f]{0,4}:
       let j = i + 1;
-      while (j < n && j - i <= 4 && isHex(text.charCodeAt(j))) j++;
-      if (j < n && text.charCodeAt(j) === 58) mask |= M_IP;
+      while (j < n && j - i <= 4 && isHex(b[j])) j++;
+      if (j < n && b[j] === 58) mask |= M_IP;
     } else if (k === K_PLUS) {
-      const d = text.charCodeAt(i + 1);
+      const d = b[i + 1];
       if (d >= 49 && d <= 57) mask |= M_PHONE;
     } else if (k === K_BACKSLASH) {
-      const e = text.charCodeAt(i + 1);
-      if (isJsonEscapeChar(e) || (e === 117 && isHex(text.charCodeAt(i + 2)) && isHex(text.charCodeAt(i + 3)) && isHex(text.charCodeAt(i + 4)) && isHex(text.charCodeAt(i + 5)))) mask |= M_JSON_ESCAPE;
+      const e = b[i + 1];
+      if (isJsonEscapeChar(e) || (e === 117 && isHex(b[i + 2]) && isHex(b[i + 3]) && isHex(b[i + 4]) && isHex(b[i + 5]))) mask |= M_JSON_ESCAPE;
     } else if (k === K_PERCENT) {
-      if (isHex(text.charCodeAt(i + 1)) && isHex(text.charCodeAt(i + 2))) mask |= M_URL_ESCAPE;
+      if (isHex(b[i + 1]) && isHex(b[i + 2])) mask |= M_URL_ESCAPE;
     }
     i++;
   }

@@ -96,7 +96,7 @@ describe("prefilter: detectAll equals the reference path exactly", () => {
       "0", "1", "2", "4", "5", "9", " ", "-", ".", ":", "@", "+", "(", ")", "/", "\\", "\\u0040", "\\\"", "%40", "%3A", "=", "\n",
       "a", "Z", "x", "AKIA", "ghp_", "glpat-", "xoxb-", "sk-", "sk-ant-", "hf_", "AIza", "eyJ", "://", "k_live_", "-----BEGIN PRIVATE KEY-----",
       "-----END PRIVATE KEY-----", "key", "secret", "password", "pwd", "token", "Bearer ", "aws", "phone", "tel", "dob", "born", "ssn",
-      "DE", "GB", "example.org", "version ", "Server=db;", "QUJD", "dXNlcjpwYXNzd29yZA", "\"", "'", ";", "_", "İ", "é", "Ｋey", "\u212Aey",
+      "DE", "GB", "example.org", "version ", "Server=db;", "QUJD", "dXNlcjpwYXNzd29yZA", "\"", "'", ";", "_", "İ", "é", "Ｋey", "\u212Aey", "\u0131", "\u0140", "\u0134\u0135\u0133\u0139", "😀",
     ];
     for (let t = 0; t < 1500; t++) {
       const n = 5 + Math.floor(r() * 60);
@@ -196,6 +196,11 @@ describe("prefilter: triggers", () => {
     expect(bits('{"msg":"a \\"b\\""}') & TRIGGER.JSON_ESCAPE).not.toBe(0);
     expect(bits("q=a%40b") & TRIGGER.URL_ESCAPE).not.toBe(0);
     expect(bits("x dXNlcjpwYXNzd29yZEBob3N0Cg== y") & TRIGGER.BASE64).not.toBe(0);
+  });
+  test("non-ASCII units whose low byte looks like ASCII are not read as ASCII", () => {
+    expect(bits("bob\u0140example.org")).toBe(0); // U+0140 ends in 0x40 "@"
+    expect(bits("card \u0134\u0135\u0133\u0139 \u0131\u0134\u0138\u0138 \u0130\u0133\u0134\u0133 \u0136\u0134\u0136\u0137")).toBe(0);
+    same("card 4539 1488 0343 6467\u0131 and 4539 1488 0343 6467 \u0140");
   });
   test("masks are per line", () => {
     const r = scanTriggers("nothing\nbob@example.org\nnothing\r\n");
