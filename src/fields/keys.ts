@@ -19,6 +19,8 @@ export interface FieldKey {
   ff1(radix: number): Ff1;
   /** AAD prefix for randomized encryption, precomputed per key. */
   readonly aadPrefix: Buffer;
+  /** `pse1:<action>:<keyref>:<version>:`, the text before a value's payload. */
+  readonly valuePrefix: string;
 }
 
 export const ERASED = Symbol("erased");
@@ -34,6 +36,7 @@ function makeKey(keyRef: string, version: number, raw: Buffer, action: "e" | "d"
     version,
     raw,
     aadPrefix: Buffer.concat([head, v]),
+    valuePrefix: `pse1:${action}:${keyRef}:${version}:`,
     siv() {
       // AES-256-SIV needs 64 bytes: expanded from the 32-byte field key (RFC 5869)
       siv ??= new AesSiv(Buffer.from(hkdfSync("sha256", raw, Buffer.alloc(0), "pipeseal-field-v1:aes-siv", 64)));
@@ -53,6 +56,7 @@ export class FieldKeys {
   readonly #named = new Map<string, Promise<FieldKey>>();
   readonly #subject = new Map<string, Promise<FieldKey | typeof ERASED>>();
   readonly #raws: Buffer[] = [];
+  readonly #resolved = new Map<string, FieldKey>();
 
   constructor(keyring: Keyring, object: AuditObject) {
     this.#keyring = keyring;
@@ -66,12 +70,19 @@ export class FieldKeys {
     if (!p) {
       p = this.#keyring.deriveFieldKey(keyName, version, `field-${purpose}`, this.#object).then(({ key, version: v }) => {
         this.#raws.push(key);
-        return makeKey(keyName, v, key, purpose[0] as "e" | "d" | "t" | "p");
+        const made = makeKey(keyName, v, key, purpose[0] as "e" | "d" | "t" | "p");
+        this.#resolved.set(id, made);
+        return made;
       });
       p.catch(() => this.#named.delete(id));
       this.#named.set(id, p);
     }
     return p;
+  }
+
+  /** The key `named` resolved earlier in this run, without waiting (undefined if not derived yet). */
+  namedNow(keyName: string, version: number | "primary", purpose: string): FieldKey | undefined {
+    return this.#resolved.get(`${keyName}\0${version}\0${purpose}`);
   }
 
   #subjects() {
@@ -124,6 +135,7 @@ export class FieldKeys {
     for (const k of this.#raws) k.fill(0);
     this.#raws.length = 0;
     this.#named.clear();
+    this.#resolved.clear();
     this.#subject.clear();
   }
 }

@@ -19,10 +19,10 @@ import { isPipesealError } from "../errors.js";
 import type { AuditObject, Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
 import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
-import { type FieldMatch, findMatches, getPath } from "./path.js";
+import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
 import { tokenValue } from "./tokenize.js";
-import { decodePlain, encodePlain, formatValue, parseValue } from "./value-format.js";
+import { decodePlain, encodePlain, encodePlainInto, formatValue, parseValue } from "./value-format.js";
 
 export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
@@ -46,6 +46,13 @@ export function newStats(): FieldStats {
 }
 
 const IV_POOL = 12 * 4096;
+const LATER = Symbol("later");
+
+/** The field name of a one-segment path without wildcard or index (`ssn`), else undefined. */
+function directName(path: CompiledPath): string | undefined {
+  const [step, more] = path.steps;
+  return more === undefined && step?.kind === "key" && step.glob === null && !path.hasWildcard ? step.name : undefined;
+}
 
 interface Planned {
   rule: FieldRule;
@@ -60,12 +67,22 @@ export class FieldProtector {
   readonly #keys: FieldKeys;
   #ivs = Buffer.alloc(0);
   #ivOff = IV_POOL;
+  // reused per value on the hot path (setAAD and update consume them at once); wiped on close
+  #plainBuf = Buffer.alloc(256);
+  #aadBuf = Buffer.alloc(256);
+  #outBuf = Buffer.alloc(256);
+  /** Every rule names one plain top-level field (no wildcard, index or dot), all different: plan by direct lookup. */
+  readonly #direct: boolean;
+  /** Encrypt rule → its derived primary key (the same object FieldKeys caches for the run). */
+  readonly #ruleKeys = new Map<FieldRule, FieldKey>();
 
   constructor(policy: FieldPolicy, keyring: Keyring, op: FieldOperation, options: { flat: boolean; object?: AuditObject }) {
     this.policy = policy;
     this.op = op;
     this.flat = options.flat;
     this.#keys = new FieldKeys(keyring, options.object ?? { operation: `field-${op}` });
+    const names = policy.rules.map((r) => directName(r.field));
+    this.#direct = names.every((n) => n !== undefined) && new Set(names).size === names.length;
   }
 
   /** Derives the keys every rule will need up front (fail fast on a missing or disabled key). */
@@ -79,6 +96,16 @@ export class FieldProtector {
   }
 
   #plan(record: Record<string, unknown>): Planned[] {
+    if (this.#direct) {
+      // same result as findMatches for one-segment, wildcard-free paths (flat or not)
+      const out: Planned[] = [];
+      for (const rule of this.policy.rules) {
+        const name = rule.field.source;
+        if (Object.hasOwn(record, name)) out.push({ rule, match: { parent: record, key: name, path: name, schemaPath: name } });
+        else this.stats.absent[name] = (this.stats.absent[name] ?? 0) + 1;
+      }
+      return out;
+    }
     const seen = new Set<string>();
     const out: Planned[] = [];
     for (const rule of this.policy.rules) {
@@ -95,12 +122,23 @@ export class FieldProtector {
 
   /** Applies, reveals or rewraps one record in place. `row` is 1-based. @throws FieldError */
   async process(record: Record<string, unknown>, row: number): Promise<Record<string, unknown>> {
+    return this.processNow(record, row);
+  }
+
+  /**
+   * `process` that returns the record itself, not a promise, when nothing had to wait (apply
+   * with keys already derived: the hot path of a run); else a promise. Same result and stats.
+   * @throws FieldError
+   */
+  processNow(record: Record<string, unknown>, row: number): Record<string, unknown> | Promise<Record<string, unknown>> {
     if (typeof record !== "object" || record === null || Array.isArray(record)) throw new FieldError("INVALID_ARGUMENT", "a record must be an object", { row });
     const plan = this.#plan(record);
-    if (this.op === "apply") await this.#apply(record, row, plan);
-    else await this.#reverse(record, row, plan, this.op === "rewrap");
-    this.stats.rows++;
-    return record;
+    const pending = this.op === "apply" ? this.#apply(record, row, plan) : this.#reverse(record, row, plan, this.op === "rewrap");
+    const done = (): Record<string, unknown> => {
+      this.stats.rows++;
+      return record;
+    };
+    return pending ? pending.then(done) : done();
   }
 
   /** A run's error handling: counts a skipped row. */
@@ -114,7 +152,8 @@ export class FieldProtector {
   }
 
   #anchor(path: FieldPolicy["recordId"], record: Record<string, unknown>, row: number, what: string): string {
-    const v = getPath(path!, record, this.flat);
+    const name = directName(path!);
+    const v = name !== undefined ? (Object.hasOwn(record, name) ? record[name] : undefined) : getPath(path!, record, this.flat);
     if (typeof v === "string" && v !== "") return v;
     if (typeof v === "number" || typeof v === "bigint") return String(v);
     throw new FieldError("INVALID_ARGUMENT", `the ${what} field ${path!.source} is missing or not a string/number`, { row });
@@ -124,36 +163,67 @@ export class FieldProtector {
     return this.policy.recordId ? this.#anchor(this.policy.recordId, record, row, "recordId") : `#${row}`;
   }
 
-  async #apply(record: Record<string, unknown>, row: number, plan: Planned[]): Promise<void> {
+  /**
+   * Synchronous until a value needs a key that is not derived yet (then the rest continues
+   * after it, in the same order): the common case costs no promise per value.
+   */
+  #apply(record: Record<string, unknown>, row: number, plan: Planned[]): void | Promise<void> {
     // anchors are read before anything changes (plaintext record id and subject ids)
     const recordId = plan.some((p) => p.rule.action === "encrypt") ? this.#recordId(record, row) : "";
-    const subjectIds = new Map<FieldRule, string>();
-    for (const { rule } of plan) if (rule.subject && !subjectIds.has(rule)) subjectIds.set(rule, this.#anchor(rule.subject, record, row, "subject"));
+    let subjectIds: Map<FieldRule, string> | undefined;
+    for (const { rule } of plan) if (rule.subject && !subjectIds?.has(rule)) (subjectIds ??= new Map()).set(rule, this.#anchor(rule.subject, record, row, "subject"));
     const drops: FieldMatch[] = [];
     // compute every new value first, then write: a failing row leaves the record untouched
     const writes: Array<[FieldMatch, unknown]> = [];
-    for (const { rule, match } of plan) {
-      const where = { row, field: match.path };
-      const value = (match.parent as Record<string | number, unknown>)[match.key];
-      if (rule.action === "keep") continue;
-      if (rule.action === "drop") {
-        drops.push(match);
-        this.#count("drop");
-        continue;
+    let i = 0;
+    const run = (): void | Promise<void> => {
+      for (; i < plan.length; i++) {
+        const { rule, match } = plan[i]!;
+        const where = { row, field: match.path };
+        const value = (match.parent as Record<string | number, unknown>)[match.key];
+        if (rule.action === "keep") continue;
+        if (rule.action === "drop") {
+          drops.push(match);
+          this.#count("drop");
+          continue;
+        }
+        if (value === null || value === "") {
+          this.stats.empty++;
+          continue;
+        }
+        if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, where);
+        const now = this.#applyNow(rule, value, recordId, where);
+        if (now === LATER) {
+          return this.#applyValue(rule, match, value, recordId, subjectIds?.get(rule), where).then((v) => {
+            writes.push([match, v]);
+            this.#count(rule.action);
+            i++;
+            return run();
+          });
+        }
+        writes.push([match, now]);
+        this.#count(rule.action);
       }
-      if (value === null || value === "") {
-        this.stats.empty++;
-        continue;
+      for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
+      for (const m of drops.reverse()) {
+        if (Array.isArray(m.parent)) m.parent[m.key as number] = null;
+        else delete m.parent[m.key as string];
       }
-      if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, where);
-      writes.push([match, await this.#applyValue(rule, match, value, recordId, subjectIds.get(rule), where)]);
-      this.#count(rule.action);
+    };
+    return run();
+  }
+
+  /** Randomized encryption under a named key already derived: no await (the common case). LATER otherwise. */
+  #applyNow(rule: FieldRule, value: unknown, recordId: string, where: { row: number; field: string }): unknown {
+    if (rule.action !== "encrypt" || rule.subject) return LATER;
+    let key = this.#ruleKeys.get(rule);
+    if (!key) {
+      key = this.#keys.namedNow(rule.key!, "primary", "encrypt"); // the run's cached primary, as #keyFor
+      if (!key) return LATER;
+      this.#ruleKeys.set(rule, key);
     }
-    for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
-    for (const m of drops.reverse()) {
-      if (Array.isArray(m.parent)) m.parent[m.key as number] = null;
-      else delete m.parent[m.key as string];
-    }
+    const { buf, length } = encodePlainInto(value, this.#plainBuf, where);
+    return this.#gcmSeal(key, buf.subarray(0, length), where.field, recordId);
   }
 
   async #applyValue(rule: FieldRule, match: FieldMatch, value: unknown, recordId: string, subjectId: string | undefined, where: { row: number; field: string }): Promise<unknown> {
@@ -194,18 +264,24 @@ export class FieldProtector {
     return this.#keys.named(rule.key!, "primary", purpose);
   }
 
+  /**
+   * The AAD of randomized encryption (docs/fields.md): aadPrefix (`pse1:e:<keyref>:` ‖ u32
+   * version) ‖ u32 len ‖ concrete path ‖ u32 len ‖ record id, UTF-8, built in a reused buffer.
+   */
   #gcmAad(key: FieldKey, path: string, recordId: string): Buffer {
-    const p = Buffer.from(path, "utf8");
-    const r = Buffer.from(recordId, "utf8");
-    const aad = Buffer.allocUnsafe(key.aadPrefix.length + 8 + p.length + r.length);
+    const need = key.aadPrefix.length + 8 + 3 * (path.length + recordId.length);
+    if (need > this.#aadBuf.length) this.#aadBuf = Buffer.alloc(2 * need);
+    const aad = this.#aadBuf;
     let o = key.aadPrefix.copy(aad, 0);
-    o = aad.writeUInt32BE(p.length, o);
-    o += p.copy(aad, o);
-    o = aad.writeUInt32BE(r.length, o);
-    r.copy(aad, o);
-    return aad;
+    const p = aad.write(path, o + 4, "utf8");
+    aad.writeUInt32BE(p, o);
+    o += 4 + p;
+    const r = aad.write(recordId, o + 4, "utf8");
+    aad.writeUInt32BE(r, o);
+    return aad.subarray(0, o + 4 + r);
   }
 
+  /** `pse1:e:…` of iv(12) ‖ ciphertext ‖ tag(16), assembled in a reused buffer and base64url-encoded once. */
   #gcmSeal(key: FieldKey, plain: Buffer, path: string, recordId: string): string {
     if (this.#ivOff >= IV_POOL) {
       this.#ivs = randomFillSync(Buffer.allocUnsafe(IV_POOL));
@@ -214,12 +290,14 @@ export class FieldProtector {
     const iv = this.#ivs.subarray(this.#ivOff, (this.#ivOff += 12));
     const c = createCipheriv("aes-256-gcm", key.raw, iv);
     c.setAAD(this.#gcmAad(key, path, recordId));
-    const out = Buffer.allocUnsafe(12 + plain.length + 16);
+    const total = 12 + plain.length + 16;
+    if (total > this.#outBuf.length) this.#outBuf = Buffer.alloc(2 * total);
+    const out = this.#outBuf;
     iv.copy(out, 0);
     c.update(plain).copy(out, 12);
     c.final();
     c.getAuthTag().copy(out, 12 + plain.length);
-    return formatValue("e", key.keyRef, key.version, out);
+    return key.valuePrefix + out.toString("base64url", 0, total);
   }
 
   #gcmOpen(key: FieldKey, payload: Buffer, path: string, recordId: string, where: { row: number; field: string }): Buffer {
@@ -318,6 +396,10 @@ export class FieldProtector {
 
   close(): void {
     this.#keys.close();
+    this.#ruleKeys.clear();
+    this.#plainBuf.fill(0);
+    this.#aadBuf.fill(0);
+    this.#outBuf.fill(0);
   }
 }
 

@@ -10,7 +10,7 @@ import path from "node:path";
 import { writeAtomic } from "../io/atomic.js";
 import type { Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
-import { type RecordFormat, type Rec, type RowItem, formatOf, readCsv, readJsonArray, readJsonl, writeCsv, writeJsonArray, writeJsonl } from "./formats/index.js";
+import { type RecordFormat, type Rec, type RowItem, formatOf, lineBatches, parseRec, readCsv, readJsonArray, stringifyRecord, writeCsv, writeJsonArray } from "./formats/index.js";
 import { readAll, transformParquet } from "./formats/parquet.js";
 import type { FieldPolicy } from "./policy.js";
 import { type FieldOperation, type FieldStats, FieldProtector } from "./protector.js";
@@ -77,8 +77,45 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
       return p.stats;
     }
     const input = o.input === "-" ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
+    if (format === "jsonl") {
+      // the hot path: lines split per chunk, records processed without a promise unless a key
+      // must be derived, output batched; same rows, errors and bytes as readJsonl/writeJsonl
+      const transformed = async function* (): AsyncGenerator<Buffer> {
+        let row = 0;
+        let out = "";
+        for await (const lines of lineBatches(input as AsyncIterable<Buffer>)) {
+          for (const line of lines) {
+            row++;
+            if (line.trim() === "") continue;
+            const item = parseRec(line, row);
+            if (item.error) {
+              if (!skip) throw item.error;
+              p.skip(item.row, item.error);
+              continue;
+            }
+            let r: Rec;
+            try {
+              const x = p.processNow(item.record, row);
+              r = x instanceof Promise ? await x : x;
+            } catch (e) {
+              if (!skip || !(e instanceof FieldError)) throw e; // key, audit and I/O errors always stop the run
+              p.skip(row, e);
+              continue;
+            }
+            out += stringifyRecord(r) + "\n";
+            if (out.length > 1 << 16) {
+              yield Buffer.from(out);
+              out = "";
+            }
+          }
+        }
+        if (out) yield Buffer.from(out);
+      };
+      await sink(transformed());
+      return p.stats;
+    }
     const items: AsyncIterable<RowItem> =
-      format === "jsonl" ? readJsonl(input) : format === "json" ? readJsonArray(input) : readCsv(input, skip, (row, e) => p.skip(row, e));
+      format === "json" ? readJsonArray(input) : readCsv(input, skip, (row, e) => p.skip(row, e));
     async function* records(): AsyncGenerator<Rec> {
       for await (const item of items) {
         if (item.error) {
@@ -90,7 +127,7 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
         if (r) yield r;
       }
     }
-    await sink(format === "jsonl" ? writeJsonl(records()) : format === "json" ? writeJsonArray(records()) : writeCsv(records()));
+    await sink(format === "json" ? writeJsonArray(records()) : writeCsv(records()));
     return p.stats;
   } finally {
     p.close();

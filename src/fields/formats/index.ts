@@ -5,6 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { parse } from "csv-parse";
 import { stringify } from "csv-stringify";
 import { FieldError } from "../errors.js";
@@ -27,7 +28,7 @@ export function formatOf(file: string, given?: string): RecordFormat {
 
 const isRec = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function parseRec(text: string, row: number): RowItem {
+export function parseRec(text: string, row: number): RowItem {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -43,6 +44,39 @@ export async function* readJsonl(input: NodeJS.ReadableStream): AsyncGenerator<R
     row++;
     if (line.trim() === "") continue;
     yield parseRec(line, row);
+  }
+}
+
+const LINE_BREAK = /\r?\n|\r(?!\n)/;
+
+/**
+ * The lines of a byte stream, split as `readJsonl` splits them (readline with crlfDelay
+ * Infinity: "\r\n", "\n" or a lone "\r" ends a line; a last line without a break counts),
+ * but handed out as one array per input chunk, so a run pays no promise per line. A test
+ * checks it against readline on awkward inputs.
+ */
+export async function* lineBatches(input: AsyncIterable<Buffer | string>): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  for await (const chunk of input) {
+    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk));
+    // a trailing "\r" may be the first half of "\r\n": decided with the next chunk
+    const end = text.endsWith("\r") ? text.length - 1 : text.length;
+    const last = end === 0 ? -1 : Math.max(text.lastIndexOf("\n", end - 1), text.lastIndexOf("\r", end - 1));
+    if (last < 0) {
+      rest = text;
+      continue;
+    }
+    const lines = text.slice(0, last + 1).split(LINE_BREAK);
+    lines.pop(); // the empty string after the last break
+    rest = text.slice(last + 1);
+    yield lines;
+  }
+  const tail = rest + decoder.end();
+  if (tail.length > 0) {
+    const lines = tail.split(LINE_BREAK);
+    if (lines[lines.length - 1] === "") lines.pop();
+    yield lines;
   }
 }
 
@@ -73,10 +107,24 @@ export async function* readCsv(input: NodeJS.ReadableStream, skipBad: boolean, o
   }
 }
 
+/**
+ * JSON.stringify(r, bigintSafe) without calling the replacer for every key: records rarely hold
+ * a bigint (only Parquet INT64 and revealed "i" values), and stringify throws on one, so the
+ * plain call is tried first. Same text either way (the replacer changes nothing but bigints).
+ */
+export function stringifyRecord(r: Rec): string {
+  try {
+    return JSON.stringify(r);
+  } catch (e) {
+    if (e instanceof TypeError) return JSON.stringify(r, bigintSafe);
+    throw e;
+  }
+}
+
 export async function* writeJsonl(records: AsyncIterable<Rec>): AsyncGenerator<Buffer> {
   let batch = "";
   for await (const r of records) {
-    batch += JSON.stringify(r, bigintSafe) + "\n";
+    batch += stringifyRecord(r) + "\n";
     if (batch.length > 1 << 16) {
       yield Buffer.from(batch);
       batch = "";
@@ -89,7 +137,7 @@ export async function* writeJsonArray(records: AsyncIterable<Rec>): AsyncGenerat
   let batch = "[";
   let first = true;
   for await (const r of records) {
-    batch += (first ? "\n" : ",\n") + JSON.stringify(r, bigintSafe);
+    batch += (first ? "\n" : ",\n") + stringifyRecord(r);
     first = false;
     if (batch.length > 1 << 16) {
       yield Buffer.from(batch);
