@@ -179,7 +179,6 @@ export class FieldProtector {
     const run = (): void | Promise<void> => {
       for (; i < plan.length; i++) {
         const { rule, match } = plan[i]!;
-        const where = { row, field: match.path };
         const value = (match.parent as Record<string | number, unknown>)[match.key];
         if (rule.action === "keep") continue;
         if (rule.action === "drop") {
@@ -191,10 +190,10 @@ export class FieldProtector {
           this.stats.empty++;
           continue;
         }
-        if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, where);
-        const now = this.#applyNow(rule, value, recordId, where);
+        if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, { row, field: match.path });
+        const now = this.#applyNow(rule, value, recordId, row, match.path);
         if (now === LATER) {
-          return this.#applyValue(rule, match, value, recordId, subjectIds?.get(rule), where).then((v) => {
+          return this.#applyValue(rule, match, value, recordId, subjectIds?.get(rule), { row, field: match.path }).then((v) => {
             writes.push([match, v]);
             this.#count(rule.action);
             i++;
@@ -214,7 +213,7 @@ export class FieldProtector {
   }
 
   /** Randomized encryption under a named key already derived: no await (the common case). LATER otherwise. */
-  #applyNow(rule: FieldRule, value: unknown, recordId: string, where: { row: number; field: string }): unknown {
+  #applyNow(rule: FieldRule, value: unknown, recordId: string, row: number, path: string): unknown {
     if (rule.action !== "encrypt" || rule.subject) return LATER;
     let key = this.#ruleKeys.get(rule);
     if (!key) {
@@ -222,8 +221,8 @@ export class FieldProtector {
       if (!key) return LATER;
       this.#ruleKeys.set(rule, key);
     }
-    const { buf, length } = encodePlainInto(value, this.#plainBuf, where);
-    return this.#gcmSeal(key, buf.subarray(0, length), where.field, recordId);
+    const length = encodePlainInto(value, this.#plainBuf);
+    return this.#gcmSeal(key, length >= 0 ? this.#plainBuf.subarray(0, length) : encodePlain(value, { row, field: path }), path, recordId);
   }
 
   async #applyValue(rule: FieldRule, match: FieldMatch, value: unknown, recordId: string, subjectId: string | undefined, where: { row: number; field: string }): Promise<unknown> {

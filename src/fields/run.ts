@@ -103,7 +103,7 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
               continue;
             }
             out += stringifyRecord(r) + "\n";
-            if (out.length > 1 << 16) {
+            if (out.length > 1 << 20) {
               yield Buffer.from(out);
               out = "";
             }

@@ -58,19 +58,15 @@ export function encodePlain(v: unknown, where: { row?: number; field?: string })
 }
 
 /**
- * encodePlain written into `scratch` from offset 0 (the hot path of randomized encryption:
- * no allocation unless `scratch` is too small). Returns the buffer used (`scratch`, or a new
- * one when it did not fit) and the length. Same bytes as encodePlain (a test checks).
+ * encodePlain of a well-formed string written into `scratch` from offset 0 (the hot path of
+ * randomized encryption: no allocation). Returns the length, or -1 when `v` is not a string,
+ * is not well-formed or might not fit: then call encodePlain (which also throws the typed
+ * errors). Same bytes as encodePlain (a test checks).
  */
-export function encodePlainInto(v: unknown, scratch: Buffer, where: { row?: number; field?: string }): { buf: Buffer; length: number } {
-  if (typeof v === "string") {
-    if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) throw new FieldError("INVALID_ARGUMENT", "the string has a lone UTF-16 surrogate (not valid Unicode)", where);
-    const buf = v.length * 3 + 1 <= scratch.length ? scratch : Buffer.allocUnsafe(Buffer.byteLength(v, "utf8") + 1);
-    buf[0] = 0x73;
-    return { buf, length: 1 + buf.write(v, 1, "utf8") };
-  }
-  const b = encodePlain(v, where);
-  return { buf: b, length: b.length };
+export function encodePlainInto(v: unknown, scratch: Buffer): number {
+  if (typeof v !== "string" || v.length * 3 + 1 > scratch.length || !(v as string & { isWellFormed(): boolean }).isWellFormed()) return -1;
+  scratch[0] = 0x73;
+  return 1 + scratch.write(v, 1, "utf8");
 }
 
 /** Inverse of encodePlain. Only called on authenticated plaintext. */

@@ -60,14 +60,16 @@ describe("lineBatches splits lines exactly like readline (crlfDelay: Infinity)",
   }
 });
 
-describe("encodePlainInto writes the bytes encodePlain returns", () => {
-  it("strings (ASCII, multi-byte, longer than the scratch), numbers, booleans, bigints", () => {
-    const scratch = Buffer.alloc(16);
-    for (const v of ["", "x", "123456789", "é😀 ünïcödé", "a".repeat(1000), "😀".repeat(40), 0, -1.5, 1e21, true, false, 12345678901234567890n]) {
-      const { buf, length } = encodePlainInto(v, scratch, {});
-      expect(buf.subarray(0, length).equals(encodePlain(v, {}))).toBe(true);
+describe("encodePlainInto writes the bytes encodePlain returns, or declines", () => {
+  it("strings that fit (ASCII, multi-byte); declines what does not fit, non-strings and lone surrogates", () => {
+    const scratch = Buffer.alloc(64);
+    for (const v of ["", "x", "123456789", "é😀 ünïcödé", "a".repeat(21), "😀".repeat(10)]) {
+      const length = encodePlainInto(v, scratch);
+      expect(length).toBeGreaterThan(0);
+      expect(scratch.subarray(0, length).equals(encodePlain(v, {}))).toBe(true);
     }
-    expect(() => encodePlainInto("\ud800", scratch, { row: 3, field: "f" })).toThrow(/surrogate/);
+    for (const v of ["a".repeat(22), "😀".repeat(40), 0, -1.5, true, 12345678901234567890n, "\ud800", "a\udc00b"]) expect(encodePlainInto(v, scratch)).toBe(-1);
+    expect(() => encodePlain("\ud800", { row: 3, field: "f" })).toThrow(/surrogate/);
   });
 });
 
@@ -144,9 +146,10 @@ describe("randomized values from the hot path and from the general path", () => 
 
   it("row numbers of bad lines (CRLF, blank lines) and skip counts match the readline reader", async () => {
     const input = path.join(dir, "bad.jsonl");
-    writeFileSync(input, '{"id":"a","ssn":"1"}\r\n\r\nnot json\r\n{"id":"b","ssn":{"x":1}}\n[2]\n{"id":"c","ssn":"3"}');
+    writeFileSync(input, '{"id":"a","ssn":"1"}\r\n\r\nnot json\r\n{"id":"b","ssn":{"x":1}}\n[2]\n{"id":"c","ssn":"3"}\n{"id":"d","ssn":"\\ud800"}');
     const stats = await runFields("apply", { policy: parseFieldPolicy(yaml()), keyring: ks, input, output: path.join(dir, "bad.out.jsonl"), onError: "skip" });
-    expect(stats.errors.map((e) => e.row)).toEqual([3, 4, 5]);
+    expect(stats.errors.map((e) => e.row)).toEqual([3, 4, 5, 7]);
+    expect(stats.errors[3]!.message).toMatch(/surrogate/);
     expect(stats.rows).toBe(2);
     await expect(runFields("apply", { policy: parseFieldPolicy(yaml()), keyring: ks, input, output: path.join(dir, "bad2.jsonl") })).rejects.toMatchObject({ row: 3 });
   });
