@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cli } from "../cli/run-cli.js";
+import { CLI } from "../cli/run-cli.js";
 import { type Harness, POLICY, startHarness, WHO } from "./api-harness.js";
 
 let h: Harness;
@@ -71,7 +71,7 @@ describe("pipeseal --server … (built CLI)", () => {
     const cfg = path.join(h.dir, "serve2.yaml");
     writeFileSync(cfg, readFileSync(path.join(h.dir, "keyservice.yaml"), "utf8").replace("home: ks", "home: ks2"));
     // a second keystore so the two services do not share one SQLite file's writers
-    const init = cli(["--home", path.join(h.dir, "ks2"), "init"], { HOME: h.dir });
+    const init = await run(["--home", path.join(h.dir, "ks2"), "init"]);
     expect(init.status).toBe(0);
     const child = spawn(process.execPath, [CLI, "serve", "--config", cfg], { env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "ignore", "pipe"] });
     const url = await new Promise<string>((resolve, reject) => {
@@ -83,7 +83,7 @@ describe("pipeseal --server … (built CLI)", () => {
       });
       child.on("exit", () => reject(new Error(err)));
     });
-    const r = cli(["--server", url, "--cert", h.certs.trainer, "key", "list", "--json"], { HOME: h.dir });
+    const r = await run(["--server", url, "--cert", h.certs.trainer, "key", "list", "--json"]);
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout.toString()).map((k: { name: string }) => k.name)).toEqual(["pipeseal/service-tokens"]);
     child.kill("SIGTERM");
