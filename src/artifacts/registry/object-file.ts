@@ -63,9 +63,11 @@ export interface ObjectResult {
 /**
  * Decrypts the body of the sealed file open as `src` (its header is `headerLen` bytes and
  * `state` was unlocked from it) into `out`, hashing as it goes. Wipes `state` when done.
+ * `onWritten` is told the plaintext bytes written so far after each write (pullModel uses it to
+ * start flushing to disk while decryption goes on).
  * @throws DecryptError for any segment that does not authenticate, truncation, or trailing bytes.
  */
-export function decryptObjectToFd(state: FloeState, src: number, headerLen: number, out: number): ObjectResult {
+export function decryptObjectToFd(state: FloeState, src: number, headerLen: number, out: number, onWritten?: (bytes: number) => void): ObjectResult {
   try {
     const seg = state.encSegLen;
     const size = fstatSync(src).size;
@@ -90,6 +92,7 @@ export function decryptObjectToFd(state: FloeState, src: number, headerLen: numb
         parts.push(pt);
       }
       writeAllSync(out, parts);
+      onWritten?.(bytes);
       pos += want;
     }
     if (readSync(src, Buffer.alloc(1), 0, 1, pos) !== 0) throw new DecryptError(); // bytes after the final segment

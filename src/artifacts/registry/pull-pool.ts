@@ -18,7 +18,7 @@ const WORKER_URL = new URL("./pull-worker.js", import.meta.url);
 export class PullWorkers {
   readonly size: number;
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve(r: ObjectResult): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: ObjectResult): void; reject(e: Error): void; progress?: (bytes: number) => void }>();
   private nextId = 0;
 
   /** Whether the compiled worker exists (false when running from the TypeScript sources). */
@@ -41,11 +41,11 @@ export class PullWorkers {
    * Runs one object on worker `lane` (each lane runs one task at a time). The state's key is
    * copied to the worker and wiped here at once; the worker wipes its copy when done.
    */
-  run(lane: number, state: FloeState, src: number, headerLength: number, out: number): Promise<ObjectResult> {
+  run(lane: number, state: FloeState, src: number, headerLength: number, out: number, progress?: (bytes: number) => void): Promise<ObjectResult> {
     const id = this.nextId++;
     const task: PullTask = { id, state, src, headerLength, out };
     return new Promise<ObjectResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
       try {
         this.workers[lane % this.size]!.postMessage(task);
       } catch (e) {
@@ -64,6 +64,10 @@ export class PullWorkers {
   }
 
   private settle(r: PullReply): void {
+    if ("progress" in r) {
+      this.waiting.get(r.id)?.progress?.(r.progress);
+      return;
+    }
     const p = this.waiting.get(r.id);
     this.waiting.delete(r.id);
     if (!p) return;

@@ -150,6 +150,22 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
   const opened = new Set<FileHandle>();
   const auditPath = (f: { path: string }) => `${store.location}#${ref.name}@${ref.version}/${f.path}`;
   const mismatch = (f: { path: string }) => failWith([{ kind: "changed", path: f.path, detail: "digest differs" }], `${ref.name}@${ref.version} does not match its signature`);
+  // Early flushes: while a worker decrypts, the disk already writes what it wrote (else the
+  // kernel waits for its dirty threshold and the fsync at the end does all the writing). A
+  // failed early flush fails the pull: its error would not be reported again by the last fsync.
+  const flushing = new Map<FileHandle, Promise<void>>();
+  let flushError: unknown;
+  const flushSoon = (handle: FileHandle): void => {
+    if (flushing.has(handle)) return;
+    const p = handle.datasync().then(
+      () => void flushing.delete(handle),
+      (e: unknown) => {
+        flushError ??= e;
+        flushing.delete(handle);
+      },
+    );
+    flushing.set(handle, p);
+  };
   const finish = async (handle: FileHandle): Promise<void> => {
     unsynced.push(handle);
     while (unsynced.length > MAX_UNSYNCED) {
@@ -174,7 +190,7 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
           if (workers) {
             result = await withObject(store as FolderRegistry, ref, f, async (fd, header) => {
               const state = await unlock(ks, header, { operation: "decrypt", path: auditPath(f) });
-              return workers.run(laneNo, state, fd, header.length, handle.fd);
+              return workers.run(laneNo, state, fd, header.length, handle.fd, () => flushSoon(handle));
             });
           } else {
             const hash = createHash("sha256");
@@ -198,12 +214,15 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
     const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (rejected) throw rejected.reason;
     // durability before release: every file, then every folder, reaches the disk before the rename
+    await Promise.all(flushing.values());
+    if (flushError !== undefined) throw flushError;
     await Promise.all(unsynced.map((h) => h.sync()));
     const dirs = new Set([tempRoot]);
     for (const f of meta.files) for (let d = path.dirname(path.join(tempRoot, ...f.path.split("/"))); d.startsWith(tempRoot + path.sep); d = path.dirname(d)) dirs.add(d);
     await Promise.all([...dirs].map(syncDir));
     return sizes;
   } finally {
+    await Promise.all(flushing.values());
     await Promise.all([...opened].map((h) => h.close().catch(() => undefined)));
     await workers?.close();
   }
