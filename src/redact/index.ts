@@ -22,5 +22,7 @@ export type { RedactStream, RedactStreamOptions } from "./stream.js";
 export { pipesealPinoDestination, pipesealPinoHook } from "./pino.js";
 export type { PinoDestinationLike } from "./pino.js";
 export { revealLine } from "./reveal.js";
+export { revealToken, DETECTOR_ALIASES } from "./tokenize.js";
+export type { TokenizeTarget, RevealTokenRequest } from "./tokenize.js";
 export { loadRedactPolicy, policyToOptions, readKeyFile } from "./policy.js";
 export type { RedactPolicy } from "./policy.js";

@@ -10,7 +10,9 @@
  * - `encrypt` → `[ENC:…]`: the value sealed with `sealBuffer` under a named key, base64url.
  *               Reversible through the keyring (`pipeseal redact --reveal`), which audits every
  *               unwrap. Costs one key wrap per value.
- * `tokenize` (vault-backed tokens) belongs to the fields capability and is not offered here.
+ * - `tokenize` → `4716 0392 8841 4242`: a format-preserving FF1 token of the same shape under a
+ *               keystore key, deterministic (same value → same token); reversed explicitly with
+ *               `revealToken` / `pipeseal redact --reveal-token` (audited). See tokenize.ts.
  */
 import { createHmac } from "node:crypto";
 import { sealBuffer } from "../envelope/buffer.js";
@@ -18,8 +20,8 @@ import { UsageError } from "../errors.js";
 import type { EncryptionContext, Keyring } from "../keys/keyring.js";
 import type { Finding } from "./types.js";
 
-export type Operator = "redact" | "mask" | "hash" | "encrypt";
-export const OPERATORS: readonly Operator[] = ["redact", "mask", "hash", "encrypt"];
+export type Operator = "redact" | "mask" | "hash" | "encrypt" | "tokenize";
+export const OPERATORS: readonly Operator[] = ["redact", "mask", "hash", "encrypt", "tokenize"];
 
 export interface EncryptTarget {
   readonly keyring: Keyring;

@@ -19,7 +19,7 @@ export interface PinoDestinationLike {
 
 function syncRedactor(options: RedactOptions): Redactor {
   const r = new Redactor(options);
-  if (r.isAsync) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator is asynchronous; pipe pino through createRedactStream instead");
+  if (r.isAsync) throw new UsageError("INVALID_ARGUMENT", "the encrypt and tokenize operators are asynchronous; pipe pino through createRedactStream instead");
   return r;
 }
 

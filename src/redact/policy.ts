@@ -8,6 +8,7 @@
  *   "hashKeyFile": "redact-hash.key",        // 32+ random bytes, raw or hex; relative to the policy
  *   "hashLength": 8,
  *   "encryptKey": "logs/pii",                // keystore key for the encrypt operator
+ *   "tokenizeKey": "logs/tokens",            // keystore key for the tokenize operator
  *   "detectors": [{ "id": "employee-id", "label": "EMPLOYEE_ID", "pattern": "\\bEMP-\\d{6}\\b", "context": ["employee"] }],
  *   "allow": { "patterns": ["@example\\.com$"], "hashes": ["…"], "keyFile": "allow.key" }
  * }
@@ -34,11 +35,12 @@ export interface RedactPolicy {
   readonly hashKeyFile?: string;
   readonly hashLength?: number;
   readonly encryptKey?: string;
+  readonly tokenizeKey?: string;
   readonly detectors?: readonly CustomDetectorConfig[];
   readonly allow?: { readonly patterns?: readonly string[]; readonly hashes?: readonly string[]; readonly keyFile?: string; readonly detectors?: readonly string[] };
 }
 
-const KNOWN = new Set(["minConfidence", "disable", "encodings", "json", "operators", "hashKeyFile", "hashLength", "encryptKey", "detectors", "allow"]);
+const KNOWN = new Set(["minConfidence", "disable", "encodings", "json", "operators", "hashKeyFile", "hashLength", "encryptKey", "tokenizeKey", "detectors", "allow"]);
 
 /** Reads a key file: raw bytes, or hex text (whitespace ignored). At least 32 bytes. */
 export function readKeyFile(file: string): Uint8Array {
@@ -50,7 +52,7 @@ export function readKeyFile(file: string): Uint8Array {
 }
 
 /** Turns a parsed policy into redactor options; relative key files resolve against `baseDir`. */
-export function policyToOptions(policy: RedactPolicy, baseDir = "."): { options: RedactOptions; encryptKey?: string } {
+export function policyToOptions(policy: RedactPolicy, baseDir = "."): { options: RedactOptions; encryptKey?: string; tokenizeKey?: string } {
   if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new UsageError("INVALID_ARGUMENT", "a redaction policy is a JSON object");
   for (const k of Object.keys(policy)) if (!KNOWN.has(k)) throw new UsageError("INVALID_ARGUMENT", `unknown policy field "${k}"`);
   let allow: AllowList | undefined;
@@ -73,14 +75,14 @@ export function policyToOptions(policy: RedactPolicy, baseDir = "."): { options:
     ...(policy.detectors ? { customDetectors: policy.detectors } : {}),
     ...(allow ? { allow } : {}),
   };
-  return policy.encryptKey ? { options, encryptKey: policy.encryptKey } : { options };
+  return { options, ...(policy.encryptKey ? { encryptKey: policy.encryptKey } : {}), ...(policy.tokenizeKey ? { tokenizeKey: policy.tokenizeKey } : {}) };
 }
 
 /**
  * Loads a JSON policy file.
  * @throws UsageError(INVALID_ARGUMENT) for bad JSON or fields.
  */
-export function loadRedactPolicy(file: string): { options: RedactOptions; encryptKey?: string } {
+export function loadRedactPolicy(file: string): { options: RedactOptions; encryptKey?: string; tokenizeKey?: string } {
   let parsed: RedactPolicy;
   try {
     parsed = JSON.parse(readFileSync(file, "utf8")) as RedactPolicy;

@@ -14,8 +14,10 @@ import { detectAll } from "./detect.js";
 import { builtinDetectors } from "./detectors/index.js";
 import { isJsonLine, jsonValueStringSpans } from "./json-spans.js";
 import { type EncryptTarget, type Operator, OPERATORS, checkHashKey, encryptOp, hashOp, maskOp, redactOp } from "./operators.js";
+import { Tokenizer, canonicalDetector, tokenCore, type TokenizeTarget } from "./tokenize.js";
 import type { Detector, Finding } from "./types.js";
 import { UsageError } from "../errors.js";
+import { FieldError } from "../fields/errors.js";
 
 export interface RedactOptions {
   /** Replaces the built-in list. */
@@ -36,6 +38,8 @@ export interface RedactOptions {
   readonly hashLength?: number;
   /** Key and keyring for the encrypt operator. */
   readonly encrypt?: EncryptTarget;
+  /** Key and keyring for the tokenize operator (key version: the primary at first use). */
+  readonly tokenize?: TokenizeTarget;
   /** Field-aware JSON lines (default true). */
   readonly json?: boolean;
 }
@@ -45,6 +49,8 @@ export interface RedactStats {
   jsonLines: number;
   redacted: number;
   byDetector: Record<string, number>;
+  /** Present once the tokenize operator has run: tokens written, values masked instead (too short for FF1's 10^6 domain, or letters outside 0-9A-Za-z), and the key version used. */
+  tokenize?: { tokenized: number; maskedInstead: number; byDetectorMasked: Record<string, number>; keyVersion?: number };
 }
 
 interface Planned {
@@ -61,6 +67,7 @@ export class Redactor {
   private readonly ops: Readonly<Record<string, Operator>>;
   private readonly fallback: Operator;
   private readonly hashLength: number;
+  private readonly tokenizer: Tokenizer | undefined;
   /** END marker of a private-key block still open from an earlier line. */
   private openBlock: string | null = null;
 
@@ -71,21 +78,25 @@ export class Redactor {
     const lists = options.allow === undefined ? [] : Array.isArray(options.allow) ? (options.allow as AllowList[]) : [options.allow as AllowList];
     const preds = lists.map(allowPredicate);
     this.allow = preds.length > 0 ? (f, t) => preds.some((p) => p(f, t)) : undefined;
-    this.ops = options.operators ?? {};
-    for (const [id, op] of Object.entries(this.ops)) {
-      if (!OPERATORS.includes(op)) throw new UsageError("INVALID_ARGUMENT", `operator for ${id} must be one of ${OPERATORS.join(", ")} (got "${op}"); tokenize belongs to the fields capability`);
+    const ops: Record<string, Operator> = {};
+    for (const [id, op] of Object.entries(options.operators ?? {})) {
+      if (!OPERATORS.includes(op)) throw new UsageError("INVALID_ARGUMENT", `operator for ${id} must be one of ${OPERATORS.join(", ")} (got "${op}")`);
+      ops[canonicalDetector(id)] = op;
     }
+    this.ops = ops;
     this.fallback = this.ops.default ?? "redact";
     this.hashLength = options.hashLength ?? 8;
     if (!Number.isInteger(this.hashLength) || this.hashLength < 4 || this.hashLength > 64) throw new RangeError("hashLength must be 4..64");
     const used = new Set(Object.values(this.ops));
     if (used.has("hash")) checkHashKey(options.hashKey);
     if (used.has("encrypt") && !options.encrypt) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs a keyring and a key name");
+    if (used.has("tokenize") && !options.tokenize) throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs a keyring and a key name (--tokenize-key NAME or tokenizeKey in the policy)");
+    this.tokenizer = used.has("tokenize") && options.tokenize ? new Tokenizer(options.tokenize) : undefined;
   }
 
-  /** True when some operator is `encrypt`: use the async methods. */
+  /** True when some operator is `encrypt` or `tokenize` (keystore calls): use the async methods. */
   get isAsync(): boolean {
-    return Object.values(this.ops).includes("encrypt");
+    return Object.values(this.ops).some((op) => op === "encrypt" || op === "tokenize");
   }
 
   /** Findings in one line, as the redaction would treat them. */
@@ -152,13 +163,34 @@ export class Redactor {
     if (op === "redact") out = redactOp(f);
     else if (op === "mask") out = maskOp(f, value);
     else if (op === "hash") out = hashOp(f, value, this.options.hashKey!, this.hashLength);
-    else throw new UsageError("INVALID_ARGUMENT", "the encrypt operator is asynchronous: use redactLineAsync or createRedactStream");
+    else throw new UsageError("INVALID_ARGUMENT", `the ${op} operator is asynchronous: use redactLineAsync or createRedactStream`);
     return p.json ? JSON.stringify(out).slice(1, -1) : out;
   }
 
   private async replaceAsync(line: string, p: Planned): Promise<string> {
-    if (this.operatorFor(p.finding) !== "encrypt") return this.replaceSync(line, p);
+    const op = this.operatorFor(p.finding);
+    if (op === "tokenize") return this.tokenize(line, p);
+    if (op !== "encrypt") return this.replaceSync(line, p);
     return encryptOp(p.finding, this.value(line, p), this.options.encrypt!); // base64url: JSON-safe as is
+  }
+
+  private async tokenize(line: string, p: Planned): Promise<string> {
+    const f = p.finding;
+    const value = this.value(line, p);
+    const ff1s = await this.tokenizer!.ff1s(f.detector);
+    const st = (this.stats.tokenize ??= { tokenized: 0, maskedInstead: 0, byDetectorMasked: {} });
+    if (this.tokenizer!.version !== undefined) st.keyVersion = this.tokenizer!.version;
+    let out: string;
+    try {
+      out = tokenCore(ff1s, f.detector, value, true);
+      st.tokenized++;
+    } catch (e) {
+      if (!(e instanceof FieldError)) throw e;
+      out = maskOp(f, value); // too short for FF1's 10^6 domain, or letters outside 0-9A-Za-z
+      st.maskedInstead++;
+      st.byDetectorMasked[f.detector] = (st.byDetectorMasked[f.detector] ?? 0) + 1;
+    }
+    return p.json ? JSON.stringify(out).slice(1, -1) : out;
   }
 
   /** Inside a private-key block left open by an earlier chunk: null = all of `text` is in it, else what follows its END marker. */

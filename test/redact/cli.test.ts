@@ -62,8 +62,38 @@ describe("pipeseal redact (built CLI)", () => {
     expect(audit.stdout.toString()).toContain(path.resolve(file("sealed.log")));
   });
 
+  it("--operator card=tokenize writes same-shape tokens; --reveal-token reverses one, audited; --key-version after a rotation", () => {
+    expect(run(["key", "create", "logs/tok"]).status).toBe(0);
+    const args = ["redact", "--operator", "card=tokenize", "--operator", "email=tokenize", "--tokenize-key", "logs/tok", "--json-stats"];
+    const a = run(args, LOG);
+    expect(a.status).toBe(0);
+    expect(run(args, LOG).stdout.toString()).toBe(a.stdout.toString()); // deterministic
+    const line = JSON.parse(a.stdout.toString().split("\n")[0]!) as { msg: string; card: string; n: number };
+    expect(line.card).toMatch(/^\d{4} \d{4} \d{4} 6467$/);
+    expect(line.card).not.toBe("4539 1488 0343 6467");
+    expect(line.msg).toBe("login ***********.org from [IP_ADDRESS]"); // "bob" is too short for FF1: masked
+    const stats = JSON.parse(a.stderr.toString().trim()) as { tokenize: unknown };
+    expect(stats.tokenize).toMatchObject({ tokenized: 1, maskedInstead: 1, byDetectorMasked: { email: 1 }, keyVersion: 1 });
+
+    const rev = run(["redact", "--reveal-token", line.card, "--detector", "card", "--tokenize-key", "logs/tok"]);
+    expect(rev.status).toBe(0);
+    expect(rev.stdout.toString()).toBe("4539 1488 0343 6467\n");
+    const audit = JSON.stringify(JSON.parse(run(["audit", "list", "--json"]).stdout.toString()));
+    expect(audit).toContain("redact-reveal");
+    expect(audit).toContain("redact-tokenize");
+
+    expect(run(["key", "rotate", "logs/tok"]).status).toBe(0);
+    expect(run(["redact", "--reveal-token", line.card, "--detector", "card", "--tokenize-key", "logs/tok"]).stdout.toString()).not.toBe("4539 1488 0343 6467\n");
+    const old = run(["redact", "--reveal-token", line.card, "--detector", "credit-card", "--tokenize-key", "logs/tok", "--key-version", "1"]);
+    expect(old.stdout.toString()).toBe("4539 1488 0343 6467\n");
+    const bad = run(["redact", "--reveal-token", line.card, "--tokenize-key", "logs/tok"]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("--detector");
+  });
+
   it("usage errors are one clean line", () => {
     const r = run(["redact", "--operator", "email=tokenize"], "x");
+    expect(r.stderr).toContain("--tokenize-key");
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain("[INVALID_ARGUMENT]");

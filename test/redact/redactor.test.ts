@@ -40,7 +40,8 @@ describe("operators", () => {
     expect(() => new Redactor({ operators: { email: "hash" } })).toThrow(/hash key/);
     expect(() => new Redactor({ operators: { email: "hash" }, hashKey: Buffer.alloc(16) })).toThrow(/32 bytes/);
     expect(() => new Redactor({ operators: { email: "encrypt" } })).toThrow(/keyring/);
-    expect(() => new Redactor({ operators: { email: "tokenize" as never } })).toThrow(/tokenize belongs to the fields/);
+    expect(() => new Redactor({ operators: { email: "tokenize" } })).toThrow(/tokenize operator needs a keyring/);
+    expect(() => new Redactor({ operators: { email: "vault" as never } })).toThrow(/must be one of/);
   });
 });
 

@@ -11,6 +11,7 @@ import { loadRedactPolicy, readKeyFile } from "../../redact/policy.js";
 import type { RedactOptions } from "../../redact/redactor.js";
 import { revealLine } from "../../redact/reveal.js";
 import { createRedactStream } from "../../redact/stream.js";
+import { revealToken } from "../../redact/tokenize.js";
 import { refuseOverwrite, toStdout } from "../output.js";
 import { withKeystore } from "../session.js";
 
@@ -36,14 +37,18 @@ async function* reveal(ks: LocalKeystore, source: NodeJS.ReadableStream, where: 
 
 export function redactCommand(): Command {
   return new Command("redact")
-    .description("redact PII and secrets from a log file or stdin, line by line (JSON lines field-aware); --reveal opens [ENC:…] values")
+    .description("redact PII and secrets from a log file or stdin, line by line (JSON lines field-aware); --reveal opens [ENC:…] values, --reveal-token one tokenize token")
     .argument("[input]", "file, or - for stdin", "-")
     .option("-o, --output <path>", "output file, or - for stdout (default: stdout)", "-")
     .option("-f, --force", "overwrite an existing output file")
     .option("--policy <file.json>", "redaction policy (operators, custom detectors, allow-lists)")
-    .option("--operator <detector=op>", "operator per detector id or `default` (redact, mask, hash, encrypt); repeatable", collect, [])
+    .option("--operator <detector=op>", "operator per detector id or `default` (redact, mask, hash, encrypt, tokenize); repeatable", collect, [])
     .option("--hash-key-file <path>", "32-byte key for the hash operator (raw or hex)")
     .option("--encrypt-key <name>", "keystore key for the encrypt operator")
+    .option("--tokenize-key <name>", "keystore key for the tokenize operator (and for --reveal-token)")
+    .option("--reveal-token <token>", "reverse one token of the tokenize operator (audited); needs --detector and --tokenize-key")
+    .option("--detector <id>", "with --reveal-token: the detector the token was made for (e.g. credit-card or card, email)")
+    .option("--key-version <n>", "with --reveal-token: key version the token was made under (tokens carry none; default: the primary)")
     .option("--min-confidence <n>", "drop findings below this confidence (default 0.5)")
     .option("--reveal", "open [ENC:…] values through the keystore (audited) instead of redacting")
     .option("--json-stats", "print counts per detector as JSON on stderr when done")
@@ -52,6 +57,24 @@ export function redactCommand(): Command {
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const open = (): NodeJS.ReadableStream => (input === "-" ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 }));
       const write = (chunks: AsyncIterable<Uint8Array>): Promise<number> => (output === "-" ? toStdout(chunks) : writeAtomic(output, chunks, 0o600));
+
+      if (opts.revealToken !== undefined) {
+        const fromPolicy = opts.policy ? loadRedactPolicy(opts.policy) : undefined;
+        const keyName: string | undefined = opts.tokenizeKey ?? fromPolicy?.tokenizeKey;
+        if (!keyName || !opts.detector) throw new UsageError("INVALID_ARGUMENT", "--reveal-token needs --detector ID and --tokenize-key NAME");
+        let version: number | "primary" = "primary";
+        if (opts.keyVersion !== undefined) {
+          version = Number(opts.keyVersion);
+          if (!/^[1-9][0-9]{0,8}$/.test(String(opts.keyVersion))) throw new UsageError("INVALID_ARGUMENT", "--key-version must be a positive integer");
+        }
+        await withKeystore(cmd, async (ks) => {
+          const plain = await revealToken(ks, { keyName, version, detector: opts.detector, token: opts.revealToken, ...(input === "-" ? {} : { path: path.resolve(input) }) });
+          await write((async function* () {
+            yield Buffer.from(plain + "\n");
+          })());
+        });
+        return;
+      }
 
       if (opts.reveal) {
         await withKeystore(cmd, async (ks) => {
@@ -71,14 +94,22 @@ export function redactCommand(): Command {
       const encryptKey: string | undefined = opts.encryptKey ?? fromPolicy.encryptKey;
       const usesEncrypt = Object.values(operators).includes("encrypt");
       if (usesEncrypt && !encryptKey) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs --encrypt-key NAME (or encryptKey in the policy)");
+      const tokenizeKey: string | undefined = opts.tokenizeKey ?? fromPolicy.tokenizeKey;
+      const usesTokenize = Object.values(operators).includes("tokenize");
+      if (usesTokenize && !tokenizeKey) throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs --tokenize-key NAME (or tokenizeKey in the policy)");
+      const where = input === "-" ? {} : { path: path.resolve(input) };
 
       const run = async (ks?: LocalKeystore): Promise<void> => {
-        const stream = createRedactStream(ks && encryptKey ? { ...options, encrypt: { keyring: ks, keyName: encryptKey } } : options);
+        const stream = createRedactStream({
+          ...options,
+          ...(ks && usesEncrypt && encryptKey ? { encrypt: { keyring: ks, keyName: encryptKey } } : {}),
+          ...(ks && usesTokenize && tokenizeKey ? { tokenize: { keyring: ks, keyName: tokenizeKey, ...where } } : {}),
+        });
         const piped = (open() as Readable).pipe(stream);
         await write(piped);
         if (opts.jsonStats) process.stderr.write(JSON.stringify(stream.redactor.stats) + "\n");
       };
-      if (usesEncrypt) await withKeystore(cmd, (ks) => run(ks));
+      if (usesEncrypt || usesTokenize) await withKeystore(cmd, (ks) => run(ks));
       else await run();
     });
 }
