@@ -28,17 +28,7 @@ export function writePolicy(dir: string, yaml = POLICY_YAML): string {
   return p;
 }
 
-/** Small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../helpers/prng.js";
 
 export const sample = [
   { id: "a1", email: "ann@example.com", card: "4111-1111-1111-1234", ssn: "123-45-6789", addr: [{ street: "1 Main St" }, { street: "2 Élysée 😀" }], name: "Ann", phone: "+1 555 1234", secret: "s", n: 12345678, other: true },

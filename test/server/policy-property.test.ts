@@ -8,18 +8,9 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { identityAllowed } from "../../src/pki/identity.js";
+import { prng } from "../helpers/prng.js";
 import { BUILTIN_ROLE_OPERATIONS, BUILTIN_ROLES, type BuiltinRole, decide, OPERATIONS, type Operation, parsePolicy, type Policy, validateProposal } from "../../src/server/policy/index.js";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TD = "acme.ml";
 const ENVS = ["dev", "prod", "ops"];
@@ -126,7 +117,7 @@ const requests = function* () {
 
 describe("random policies (seeded)", () => {
   it("never let an admin see plaintext, a workload administer, or anyone cross environments", () => {
-    const rand = mulberry32(0x5eed_0004);
+    const rand = prng(0x5eed_0004);
     const gen = generator(rand);
     let parsed = 0;
     let allowedSeen = 0;
@@ -156,7 +147,7 @@ describe("random policies (seeded)", () => {
   });
 
   it("a proposal accepted for its proposer never widens what the proposer may do", () => {
-    const rand = mulberry32(0x5eed_0005);
+    const rand = prng(0x5eed_0005);
     const gen = generator(rand);
     let accepted = 0;
     let refused = 0;
