@@ -14,6 +14,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const main = path.join(root, "dist", "cli", "main.js");
 const PIN = "246810";
 
+it("has SoftHSM2 (run scripts/setup.sh)", () => expect(softhsmAvailable()).toBe(true));
+
 describe.skipIf(!softhsmAvailable())("pipeseal CLI with an HSM root (built, new processes)", () => {
   let hsm: SoftHsm;
   let dir: string;

@@ -29,6 +29,9 @@ async function code(f: () => unknown): Promise<string> {
   throw new Error("expected a throw");
 }
 
+// a missing SoftHSM2 fails the run (never a silent skip): scripts/setup.sh installs it
+it("has SoftHSM2 (run scripts/setup.sh)", () => expect(available).toBe(true));
+
 describe.skipIf(!available)("HSM root key (SoftHSM2)", () => {
   let hsm: SoftHsm;
   beforeAll(() => {
