@@ -43,19 +43,7 @@ export class SqliteAuditSink implements AuditSink {
     const head = readAuditHead(this.#db);
     if (head === null) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head anchor is missing or malformed");
     const prevMac = head.seq === 0 ? GENESIS_MAC : Buffer.from(head.mac, "hex");
-    const row: Omit<AuditRow, "mac"> = {
-      seq: head.seq + 1,
-      time: new Date(event.timeMs ?? this.#now()).toISOString(),
-      principal: event.principal,
-      operation: event.operation,
-      key_name: event.keyName ?? null,
-      key_version: event.keyVersion ?? null,
-      object_path: event.objectPath ?? null,
-      header_hash: event.headerHash ?? null,
-      context: event.context == null ? null : canonicalContextJson(event.context),
-      outcome: event.outcome,
-      error_code: event.errorCode ?? null,
-    };
+    const row = auditRowFor(head.seq + 1, event, this.#now());
     const mac = chainMac(this.#key, prevMac, row);
     this.#db
       .prepare(
@@ -68,6 +56,23 @@ export class SqliteAuditSink implements AuditSink {
 }
 
 /** JSON of a context with keys in sorted order, so equal contexts store equal text. */
+/** The stored row (before its MAC) of the event that becomes record `seq`: shared by every audit store. */
+export function auditRowFor(seq: number, event: AuditEvent, nowMs: number): Omit<AuditRow, "mac"> {
+  return {
+    seq,
+    time: new Date(event.timeMs ?? nowMs).toISOString(),
+    principal: event.principal,
+    operation: event.operation,
+    key_name: event.keyName ?? null,
+    key_version: event.keyVersion ?? null,
+    object_path: event.objectPath ?? null,
+    header_hash: event.headerHash ?? null,
+    context: event.context == null ? null : canonicalContextJson(event.context),
+    outcome: event.outcome,
+    error_code: event.errorCode ?? null,
+  };
+}
+
 export function canonicalContextJson(context: Readonly<Record<string, string>>): string {
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(context).sort()) sorted[key] = String(context[key]);

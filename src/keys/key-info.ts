@@ -1,6 +1,6 @@
 /** Read-only views of keys: KeyInfo and the rotation-due plan. */
 import type { Db } from "./db.js";
-import { type KeyRow, type KeyState, listVersions, requireKey } from "./rows.js";
+import { type KeyRow, type KeyState, type VersionRow, listVersions, requireKey } from "./rows.js";
 
 export interface KeyVersionInfo {
   readonly version: number;
@@ -44,7 +44,11 @@ export function listKeyInfos(db: Db, nowMs: number): KeyInfo[] {
 }
 
 function toInfo(db: Db, key: KeyRow, nowMs: number): KeyInfo {
-  const versions = listVersions(db, key.name);
+  return keyInfoFrom(key, listVersions(db, key.name), nowMs);
+}
+
+/** KeyInfo from a key row and its version rows (ordered by version): shared by every key store. */
+export function keyInfoFrom(key: KeyRow, versions: readonly VersionRow[], nowMs: number): KeyInfo {
   const primary = versions.find((v) => v.version === key.primary_version);
   const status = rotationStatus(primary?.created_at ?? key.created_at, key.rotate_every_seconds, nowMs);
   return {
@@ -55,13 +59,7 @@ function toInfo(db: Db, key: KeyRow, nowMs: number): KeyInfo {
     createdAt: key.created_at,
     rotationDue: status.due,
     dueAt: status.dueAtMs,
-    versions: versions.map((v) => ({
-      version: v.version,
-      state: v.state,
-      createdAt: v.created_at,
-      wrapCount: v.wrap_count,
-      destroyedAt: v.destroyed_at,
-    })),
+    versions: versions.map((v) => ({ version: v.version, state: v.state, createdAt: v.created_at, wrapCount: v.wrap_count, destroyedAt: v.destroyed_at })),
   };
 }
 

@@ -9,7 +9,7 @@ import type { PoolClient } from "pg";
 import { type AuditKey, GENESIS_MAC, canonicalRecord } from "../../audit/chain.js";
 import { toRecord } from "../../audit/list.js";
 import { AUDIT_TABLE_SQL, type AuditRow } from "../../audit/schema.js";
-import { canonicalContextJson } from "../../audit/sqlite-sink.js";
+import { auditRowFor } from "../../audit/sqlite-sink.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { verifyAuditChain } from "../../audit/verify.js";
 import { AuditError, isPipesealError } from "../../errors.js";
@@ -25,19 +25,7 @@ export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEv
   try {
     const head = (await c.query<{ seq: number; mac: Buffer }>("SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0];
     if (head === undefined) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head row is missing");
-    const row: Omit<AuditRow, "mac"> = {
-      seq: head.seq + 1,
-      time: new Date(event.timeMs ?? nowMs).toISOString(),
-      principal: event.principal,
-      operation: event.operation,
-      key_name: event.keyName ?? null,
-      key_version: event.keyVersion ?? null,
-      object_path: event.objectPath ?? null,
-      header_hash: event.headerHash ?? null,
-      context: event.context == null ? null : canonicalContextJson(event.context),
-      outcome: event.outcome,
-      error_code: event.errorCode ?? null,
-    };
+    const row = auditRowFor(head.seq + 1, event, nowMs);
     const prev = head.seq === 0 ? GENESIS_MAC : head.mac;
     const m = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
     await c.query(

@@ -6,7 +6,7 @@
  */
 import type { PoolClient } from "pg";
 import { KeyError } from "../../errors.js";
-import { type KeyInfo, rotationStatus } from "../../keys/key-info.js";
+import { type KeyInfo, keyInfoFrom } from "../../keys/key-info.js";
 import type { KeyRow, VersionRow } from "../../keys/rows.js";
 
 export async function findKeyPg(c: PoolClient, name: string, lock: "" | "FOR UPDATE" | "FOR SHARE" = ""): Promise<KeyRow | undefined> {
@@ -41,18 +41,7 @@ export async function listKeyInfosPg(c: PoolClient, nowMs: number): Promise<KeyI
 
 async function toInfo(c: PoolClient, key: KeyRow, nowMs: number): Promise<KeyInfo> {
   const versions = (await c.query<VersionRow>("SELECT key_name, version, state, created_at, wrap_count, destroyed_at FROM key_versions WHERE key_name = $1 ORDER BY version", [key.name])).rows;
-  const primary = versions.find((v) => v.version === key.primary_version);
-  const status = rotationStatus(primary?.created_at ?? key.created_at, key.rotate_every_seconds, nowMs);
-  return {
-    name: key.name,
-    primaryVersion: key.primary_version,
-    minDecryptVersion: key.min_decrypt_version,
-    rotateEverySeconds: key.rotate_every_seconds,
-    createdAt: key.created_at,
-    rotationDue: status.due,
-    dueAt: status.dueAtMs,
-    versions: versions.map((v) => ({ version: v.version, state: v.state, createdAt: v.created_at, wrapCount: v.wrap_count, destroyedAt: v.destroyed_at })),
-  };
+  return keyInfoFrom(key, versions as VersionRow[], nowMs);
 }
 
 /** The unwrap state rules (unwrap.ts openEntry). @throws KeyError */
