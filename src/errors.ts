@@ -51,6 +51,16 @@ export const ERROR_CODES = {
   // user input and I/O
   INVALID_ARGUMENT: "an argument is missing or malformed",
   IO_ERROR: "a file could not be read or written",
+  // key service
+  UNAUTHENTICATED: "the key service could not authenticate the caller (no or foreign client certificate, bad or expired token)",
+  ACCESS_DENIED: "the key service's policy denied the operation",
+  NOT_FOUND: "the key service has no such route, proposal or object",
+  PAYLOAD_TOO_LARGE: "the request body is larger than the key service accepts",
+  UNAVAILABLE: "the key service is down, unreachable or could not complete the request",
+  // field-level protection
+  FIELD_MALFORMED: "a protected field value is malformed (not a pipeseal field token, or damaged)",
+  // posture
+  MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

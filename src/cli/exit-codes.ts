@@ -1,14 +1,15 @@
 import type { ErrorCode } from "../errors.js";
 
 /** Process exit codes by error family (docs/errors.md). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, key: 4, audit: 5, format: 6 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, key: 4, audit: 5, format: 6, denied: 7, findings: 8 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
   if (code === "DECRYPT_FAILED") return EXIT.auth;
-  if (code === "INVALID_ARGUMENT" || code === "RANGE_OUT_OF_BOUNDS") return EXIT.usage;
+  if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID"].includes(code)) return EXIT.usage;
+  if (code === "UNAUTHENTICATED" || code === "ACCESS_DENIED") return EXIT.denied;
   if (code.startsWith("AUDIT_")) return EXIT.audit;
   if (code.startsWith("SIGN") || code.startsWith("ARTIFACT_")) return code === "ARTIFACT_NOT_FOUND" || code === "ARTIFACT_EXISTS" ? EXIT.usage : EXIT.auth;
   if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_")) return EXIT.key;
-  if (["NOT_SEALED", "UNSUPPORTED_FORMAT", "MALFORMED_HEADER", "LIMIT_EXCEEDED"].includes(code)) return EXIT.format;
+  if (["NOT_SEALED", "UNSUPPORTED_FORMAT", "MALFORMED_HEADER", "LIMIT_EXCEEDED", "FIELD_MALFORMED"].includes(code)) return EXIT.format;
   return EXIT.failure;
 }

@@ -1,25 +1,17 @@
 /**
- * Errors from the key service, as PipesealErrors. `serviceCode` is the exact wire code; `code`
- * is the same when it is a library code, else the nearest one (ACCESS_DENIED and
- * UNAUTHENTICATED → CERT_REJECTED, UNAVAILABLE → TLS_CONNECT_FAILED, NOT_FOUND and
- * PAYLOAD_TOO_LARGE → INVALID_ARGUMENT) until src/errors.ts has codes of its own for them.
+ * Errors from the key service, as PipesealErrors. Every wire code is a library `ErrorCode`;
+ * `serviceCode` keeps the exact string the service sent, and a code this build does not know
+ * (a newer service) becomes UNAVAILABLE for 5xx statuses and INVALID_ARGUMENT otherwise.
  */
 import { ERROR_CODES, type ErrorCode, PipesealError } from "../errors.js";
-
-const NEAREST: Record<string, ErrorCode> = {
-  ACCESS_DENIED: "CERT_REJECTED",
-  UNAUTHENTICATED: "CERT_REJECTED",
-  UNAVAILABLE: "TLS_CONNECT_FAILED",
-  NOT_FOUND: "INVALID_ARGUMENT",
-  PAYLOAD_TOO_LARGE: "INVALID_ARGUMENT",
-};
 
 export class KeyServiceError extends PipesealError {
   readonly serviceCode: string;
   readonly status: number;
   constructor(status: number, serviceCode: string, message: string) {
-    const code: ErrorCode = serviceCode in ERROR_CODES ? (serviceCode as ErrorCode) : (NEAREST[serviceCode] ?? (status >= 500 ? "TLS_CONNECT_FAILED" : "INVALID_ARGUMENT"));
-    super(code, `key service: ${message}${code !== serviceCode ? ` [${serviceCode}]` : ""}`);
+    const known = serviceCode in ERROR_CODES;
+    const code: ErrorCode = known ? (serviceCode as ErrorCode) : status >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT";
+    super(code, `key service: ${message}${known ? "" : ` [${serviceCode}]`}`);
     this.serviceCode = serviceCode;
     this.status = status;
   }

@@ -1,14 +1,11 @@
 /**
  * Key-service errors on the wire: every failure is `{ error: { code, message } }` with a
- * status fixed by the code. Codes are the library's stable `ErrorCode`s plus the few the
- * service needs before they exist in src/errors.ts (ACCESS_DENIED, UNAUTHENTICATED,
- * NOT_FOUND, UNAVAILABLE); a stack trace never leaves the server.
+ * status fixed by the code. Codes are the library's stable `ErrorCode`s (docs/errors.md); a
+ * stack trace never leaves the server.
  */
 import { type ErrorCode, isPipesealError } from "../errors.js";
 
-/** Codes only the service emits (candidates for src/errors.ts). */
-export type ServiceCode = "ACCESS_DENIED" | "UNAUTHENTICATED" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNAVAILABLE";
-export type WireCode = ErrorCode | ServiceCode;
+export type WireCode = ErrorCode;
 
 /** A refusal the service itself raises (policy, token, route). */
 export class ServiceError extends Error {

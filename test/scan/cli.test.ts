@@ -34,9 +34,9 @@ describe("pipeseal scan (built CLI)", () => {
     for (const v of values) expect(text, "a planted value leaked into the output").not.toContain(v);
   };
 
-  it("reports notebook, source and CI-log findings with cell and line, exits 1, prints no value", () => {
+  it("reports notebook, source and CI-log findings with cell and line, exits 8, prints no value", () => {
     const r = run(dir, ["repo"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(8);
     const lines = r.stdout.trim().split("\n");
     expect(lines.map((l) => l.split("  ").slice(0, 2).join(" "))).toEqual([
       "repo/ci.log:3:28 anthropic-key",
@@ -55,7 +55,7 @@ describe("pipeseal scan (built CLI)", () => {
 
   it("--json and --sarif: valid SARIF 2.1.0, no values anywhere", () => {
     const r = run(dir, ["repo", "--json", "--sarif", "out.sarif"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(8);
     const json = JSON.parse(r.stdout);
     expect(json.findings).toHaveLength(9);
     expect(json.stats).toMatchObject({ files: 4, notebooks: 1, findings: 9, newFindings: 9 });
@@ -65,7 +65,7 @@ describe("pipeseal scan (built CLI)", () => {
     noValues(r.stdout + r.stderr + sarifText);
   });
 
-  it("baseline: --update-baseline accepts everything (exit 0), a new secret fails again (exit 1)", () => {
+  it("baseline: --update-baseline accepts everything (exit 0), a new secret fails again (exit 8)", () => {
     const up = run(dir, ["repo", "--baseline", "baseline.json", "--update-baseline"]);
     expect(up.status).toBe(0);
     const baselineText = readFileSync(path.join(dir, "baseline.json"), "utf8");
@@ -83,7 +83,7 @@ describe("pipeseal scan (built CLI)", () => {
 
     writeFileSync(path.join(dir, "repo", "new.env"), "STRIPE_KEY=sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Zk3" + "\n");
     const fail = run(dir, ["repo", "--baseline", "baseline.json", "--json"]);
-    expect(fail.status).toBe(1);
+    expect(fail.status).toBe(8);
     expect(JSON.parse(fail.stdout).findings.filter((f: { baselined: boolean }) => !f.baselined).map((f: { path: string }) => f.path)).toEqual(["repo/new.env"]);
   });
 

@@ -5,6 +5,7 @@ import { FORMATS, type RecordFormat } from "../../fields/formats/index.js";
 import { loadFieldPolicy } from "../../fields/policy.js";
 import type { FieldOperation } from "../../fields/protector.js";
 import { runFields } from "../../fields/run.js";
+import { EXIT } from "../exit-codes.js";
 import { refuseOverwrite } from "../output.js";
 import { emit, withKeystore } from "../session.js";
 
@@ -61,7 +62,7 @@ export function fieldsCommand(): Command {
             ? `no uncovered PII-looking fields (${result.fieldsSeen} fields, ${result.rowsSampled} rows sampled)`
             : result.findings.map((f) => `${f.field}: ${f.reasons.join("; ")}`).join("\n") + `\n${result.findings.length} uncovered field(s) look like personal data`,
         );
-        if (result.findings.length > 0) process.exitCode = 1;
+        if (result.findings.length > 0) process.exitCode = EXIT.findings;
       }),
   );
   return cmd;

@@ -6,10 +6,9 @@ import { UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { builtinDetectors } from "../../redact/index.js";
 import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanFinding, type ScanNote } from "../../scan/index.js";
+import { EXIT } from "../exit-codes.js";
 import { formatBytes } from "../progress.js";
 
-/** Exit code when the scan found something not in the baseline (a result, not an error: errors use 2+ or the IO code). */
-export const EXIT_NEW_FINDINGS = 1;
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
 
@@ -38,7 +37,7 @@ async function write(text: string): Promise<void> {
 
 /** New findings are a result, not an error: main.ts exits with this status after a successful run. */
 function exitWithFindings(): void {
-  process.exitCode = EXIT_NEW_FINDINGS;
+  process.exitCode = EXIT.findings; // a result, not an error
 }
 
 export function scanCommand(): Command {
