@@ -325,16 +325,36 @@ export class LocalKeystore implements Keyring {
     return setMinDecryptVersion(this.#live(), name, version);
   }
 
+  /**
+   * Runs `work` in one IMMEDIATE transaction, so every audit record written inside commits
+   * together (one fsync at COMMIT) or not at all: the key service's group commit
+   * (src/server/store/sqlite.ts) puts a batch of concurrent unwraps in one of these.
+   * @internal Not exported from the package root; the key service store only.
+   */
+  transaction<T>(work: () => T): T {
+    return this.#live().db.transaction(work).immediate();
+  }
+
+  /** {@link unwrap}, synchronously (for use inside {@link transaction}). @internal */
+  unwrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
+    return unwrapDataKey(this.#live(), entry, context, object);
+  }
+
+  /** {@link rewrap}, synchronously (for use inside {@link transaction}). @internal */
+  rewrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): WrappedKey {
+    return rewrapDataKey(this.#live(), entry, context, object);
+  }
+
   async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
     return wrapDataKey(this.#live(), keyName, dataKey, context);
   }
 
   async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
-    return unwrapDataKey(this.#live(), entry, context, object);
+    return this.unwrapSync(entry, context, object);
   }
 
   async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
-    return rewrapDataKey(this.#live(), entry, context, object);
+    return this.rewrapSync(entry, context, object);
   }
 
   /**

@@ -2,7 +2,8 @@
  * The audit chain on PostgreSQL: the construction of src/audit/chain.ts, appended inside the
  * caller's transaction after locking the single-row `audit_head` FOR UPDATE. Every replica
  * takes that lock last (after any key row), so appends are serialized across replicas
- * without deadlocks, and a change and its record commit together or not at all.
+ * without deadlocks, and a change and its record commit together or not at all. A
+ * group-commit batch takes the lock once for all its records.
  */
 import Database from "better-sqlite3";
 import type { PoolClient } from "pg";
@@ -18,27 +19,44 @@ import { AuditError, isPipesealError } from "../../errors.js";
 export type AuditMac = (data: Buffer) => Buffer;
 
 /**
- * Appends one record in the caller's transaction.
+ * Appends `events` in order in the caller's transaction: the chain head is locked once
+ * (FOR UPDATE, so replicas take turns), the MACs are chained in memory, and the rows go in
+ * with one multi-row INSERT. A group-commit batch calls this once for all its records.
  * @throws AuditError(AUDIT_CHAIN_BROKEN) without a head row; AuditError(AUDIT_WRITE_FAILED) if the insert fails.
  */
-export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEvent, nowMs: number): Promise<AuditRecord> {
+export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
+  if (events.length === 0) return [];
   try {
     const head = (await c.query<{ seq: number; mac: Buffer }>("SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0];
     if (head === undefined) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head row is missing");
-    const row = auditRowFor(head.seq + 1, event, nowMs);
-    const prev = head.seq === 0 ? GENESIS_MAC : head.mac;
-    const m = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
+    let prev = head.seq === 0 ? GENESIS_MAC : head.mac;
+    const rows: AuditRow[] = events.map((event, i) => {
+      const row = auditRowFor(head.seq + 1 + i, event, nowMs);
+      prev = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
+      return { ...row, mac: prev };
+    });
+    const params: unknown[] = [];
+    const tuples = rows.map((r) => {
+      const base = params.length;
+      params.push(r.seq, r.time, r.principal, r.operation, r.key_name, r.key_version, r.object_path, r.header_hash, r.context, r.outcome, r.error_code, r.mac);
+      return `(${Array.from({ length: 12 }, (_, k) => `$${base + k + 1}`).join(", ")})`;
+    });
     await c.query(
-      `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [row.seq, row.time, row.principal, row.operation, row.key_name, row.key_version, row.object_path, row.header_hash, row.context, row.outcome, row.error_code, m],
+      `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac) VALUES ${tuples.join(", ")}`,
+      params,
     );
-    await c.query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1", [row.seq, m]);
-    return toRecord({ ...row, mac: m });
+    const last = rows[rows.length - 1] as AuditRow;
+    await c.query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1", [last.seq, last.mac]);
+    return rows.map(toRecord);
   } catch (e) {
     if (isPipesealError(e) && (e.code === "AUDIT_CHAIN_BROKEN" || e.code === "AUDIT_WRITE_FAILED")) throw e;
     throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
   }
+}
+
+/** Appends one record in the caller's transaction (see {@link appendAuditBatchTx}). */
+export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEvent, nowMs: number): Promise<AuditRecord> {
+  return (await appendAuditBatchTx(c, mac, [event], nowMs))[0] as AuditRecord;
 }
 
 /** Records oldest first; the most recent `limit` when given. */

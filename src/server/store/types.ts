@@ -13,6 +13,16 @@
  * - Key material leaves only through `unwrap`, and only after its `ok` audit record has
  *   committed; if it cannot be written, the key is wiped and AuditError(AUDIT_WRITE_FAILED)
  *   is thrown (fail closed).
+ * - Group commit: `unwrap`, `rewrap` and `appendAudit` calls that arrive while a commit is in
+ *   flight (or in the same turn of the event loop) are committed together in ONE transaction
+ *   (one fsync / one COMMIT), their records chained in arrival order inside it; each caller
+ *   is answered only after the transaction carrying its records committed. If that
+ *   transaction fails, every call in it rejects with AuditError(AUDIT_WRITE_FAILED) and no
+ *   key is released. A refusal (bad key state, forged entry) is recorded in the batch and
+ *   rejects only its own call. Batches are bounded (`maxBatch`, default 128 calls).
+ * - One transaction per request: calls made synchronously inside `together(fn)` are one group
+ *   that is never split across batches, so the server's allowed-decision record and the
+ *   unwrap record it authorizes commit together or not at all (src/server/authz.ts).
  * - After `close()` every method throws UsageError(INVALID_ARGUMENT).
  * - Bad arguments throw UsageError(INVALID_ARGUMENT) (names: KEY_NAME_PATTERN; versions
  *   1..2^32-1; contexts: src/keys/context.ts limits). Storage failures (connection lost,
@@ -26,13 +36,14 @@
  * dk.fill(0);
  * await store.close();
  */
+import type { CommitStats } from "../../audit/group-commit.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 
-export type { AuditRecord, AuditVerifyResult, CreateKeyOptions, KeyInfo, ListAuditOptions };
+export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
 
 /** An authenticated identity, e.g. a SPIFFE URI from the client certificate's URI SAN. */
@@ -99,7 +110,11 @@ export interface KeyStore {
   disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
   /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for a destroyed version) */
   enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
-  /** Crypto-shreds a non-primary version (its stored KEK is erased). Idempotent. @throws KeyError(KEY_STATE_CONFLICT for the primary, KEY_NOT_FOUND, KEY_VERSION_NOT_FOUND) */
+  /**
+   * Crypto-shreds a non-primary version (its stored KEK is erased; PostgreSQL then VACUUMs the
+   * key-versions table, best effort, so the dead row version holding it is pruned). Idempotent.
+   * @throws KeyError(KEY_STATE_CONFLICT for the primary, KEY_NOT_FOUND, KEY_VERSION_NOT_FOUND)
+   */
   destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
   /** @throws UsageError(INVALID_ARGUMENT) unless 1 <= version <= primary; KeyError(KEY_NOT_FOUND) */
   setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
@@ -118,15 +133,32 @@ export interface KeyStore {
    *   AuditError(AUDIT_WRITE_FAILED) (fail closed).
    */
   unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
-  /** Moves an entry to the primary version without releasing the data key; audited as "rewrap". Throws as unwrap and wrap. */
+  /**
+   * Moves an entry to the primary version without releasing the data key; audited as
+   * "rewrap". The new entry is returned only after the record committed. SQLite counts the
+   * wrap in the same transaction; PostgreSQL counts it in its own transaction after that
+   * commit (as `wrap`, so concurrent batches never lock key rows against each other).
+   * Throws as unwrap and wrap.
+   */
   rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────
   /**
-   * Records a server decision (see {@link DecisionEvent}); returns once it is durable.
+   * Records a server decision (see {@link DecisionEvent}); returns once it is durable (group
+   * committed with the calls around it; inside `together`, with the operation it allowed).
    * @throws AuditError(AUDIT_WRITE_FAILED): the server must then refuse the request (fail closed).
    */
   appendAudit(event: DecisionEvent): Promise<AuditRecord>;
+  /**
+   * Runs `submit` synchronously; the audited calls it makes without awaiting (`appendAudit`,
+   * `unwrap`, `rewrap`) commit in one transaction, in call order, all or none. Returns what
+   * `submit` returns (typically their promises).
+   * @example
+   * const [decided, dk] = store.together(() => [store.appendAudit(decision), store.unwrap(p, entry, ctx, obj)]);
+   */
+  together<T>(submit: () => T): T;
+  /** Group-commit counters (transactions, calls carried, largest batch). */
+  commitStats(): CommitStats;
   /** Records oldest first (the most recent `limit` when given). */
   listAudit(options?: ListAuditOptions): Promise<AuditRecord[]>;
   /** Verifies the whole chain; never throws on tampering, problems are returned. */

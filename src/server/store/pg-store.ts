@@ -1,0 +1,253 @@
+/**
+ * The PostgreSQL store (opened by postgres.ts): the KeyStore methods, each delegating to the
+ * file of its idea. Unwrap, rewrap and decision records go through a group committer
+ * (pg-batch.ts: one transaction, one head lock, one COMMIT per batch); key administration
+ * and policies commit with their record in their own transaction (pg-admin.ts,
+ * pg-policies.ts). Refusals are recorded (`denied`/`error`); failures of the record fail closed.
+ */
+import type pg from "pg";
+import type { PoolClient } from "pg";
+import { type CommitStats, GroupCommit, asAuditFailure, isRefusal } from "../../audit/group-commit.js";
+import { type ListAuditOptions, toRecord } from "../../audit/list.js";
+import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import { UsageError, isPipesealError } from "../../errors.js";
+import type { CreateKeyOptions } from "../../keys/create-key.js";
+import type { KeyInfo } from "../../keys/key-info.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { auditableName, auditableVersion, validateKeyName } from "../../keys/names.js";
+import type { RootKey } from "../../keys/root-key.js";
+import { decisionToAuditEvent } from "./decision.js";
+import * as admin from "./pg-admin.js";
+import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
+import { type PgJob, commitPgBatch } from "./pg-batch.js";
+import { deriveEvent, deriveTx } from "./pg-derive.js";
+import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
+import { approveTx, proposeTx } from "./pg-policies.js";
+import { vacuumKeyVersions } from "./pg-shred.js";
+import { inTx, withClient } from "./pg-tx.js";
+import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
+import { wrapPg } from "./pg-wrap.js";
+import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
+import { auditKeyOf } from "./root.js";
+import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
+
+export interface PostgresStoreTuning {
+  readonly maxWrapsPerVersion: number;
+  readonly now: () => number;
+  readonly maxBatch?: number;
+  /** Where best-effort failures are reported (VACUUM after a destroy). */
+  readonly warn: (message: string) => void;
+}
+
+export class PostgresStore implements KeyStore {
+  readonly kind = "postgres" as const;
+  readonly keyringId = "local";
+  readonly #pool: pg.Pool;
+  #root: RootKey | null;
+  readonly #mac: AuditMac;
+  readonly #verifyKey: ReturnType<typeof auditKeyOf>["verifyKey"];
+  readonly #t: PostgresStoreTuning;
+  readonly #batch: GroupCommit<PgJob, unknown>;
+
+  /** Use openPostgresStore (postgres.ts). */
+  constructor(pool: pg.Pool, root: RootKey, tuning: PostgresStoreTuning) {
+    this.#pool = pool;
+    this.#root = root;
+    ({ mac: this.#mac, verifyKey: this.#verifyKey } = auditKeyOf(root));
+    this.#t = tuning;
+    this.#batch = new GroupCommit((jobs) => commitPgBatch(pool, this.#mac, tuning.now, jobs), tuning.maxBatch === undefined ? {} : { maxBatch: tuning.maxBatch });
+  }
+
+  // ── key administration ──────────────────────────────────────────────────────────────────
+  async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
+    return this.#admin(principal, "key.create", name, 1, admin.createKeyChange(this.#live(), name, options?.rotateEverySeconds));
+  }
+  async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
+    return this.#admin(principal, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), name));
+  }
+  async listKeys(): Promise<KeyInfo[]> {
+    this.#live();
+    return withClient(this.#pool, (c) => listKeyInfosPg(c, this.#t.now()));
+  }
+  async showKey(name: string): Promise<KeyInfo> {
+    validateKeyName(name);
+    this.#live();
+    return withClient(this.#pool, (c) => keyInfoPg(c, name, this.#t.now()));
+  }
+  async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(principal, "key.disable", name, version, admin.disableChange(name, version));
+  }
+  async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(principal, "key.enable", name, version, admin.enableChange(name, version));
+  }
+  async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    const info = await this.#admin(principal, "key.destroy", name, version, admin.destroyChange(name, version));
+    await vacuumKeyVersions(this.#pool, this.#t.warn); // after COMMIT: VACUUM cannot run in a transaction
+    return info;
+  }
+  async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(principal, "key.set-min-version", name, version, admin.setMinVersionChange(name, version));
+  }
+
+  // ── Keyring operations ──────────────────────────────────────────────────────────────────
+  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    checkPrincipal(principal);
+    return wrapPg(this.#pool, this.#live(), this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context);
+  }
+
+  // no await before #batch.submit: a call inside together() must join its group synchronously
+  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+    checkPrincipal(principal);
+    const operation = object?.operation;
+    if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") {
+      throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
+    }
+    const job = unwrapJob(this.#live(), this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context);
+    return this.#batch.submit(job) as Promise<Buffer>;
+  }
+
+  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+    checkPrincipal(principal);
+    const event = dataEvent(principal, "rewrap", entry, context, object);
+    // the source is opened and its record committed in the batch; the new entry is made after
+    const dataKey = (await this.#batch.submit(unwrapJob(this.#live(), this.keyringId, event, entry, context))) as Buffer;
+    try {
+      return await this.wrap(principal, entry.keyName, dataKey, context);
+    } catch (e) {
+      await this.#recordBestEffort(failure(event, e));
+      throw e;
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Field/derived keys (pg-derive.ts); audited per call, fail closed. */
+  async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+    checkPrincipal(principal);
+    const request = { principal, keyName, version, purpose, object, length };
+    const event = deriveEvent(request);
+    const root = this.#live();
+    const state: { derived?: Buffer; version: number } = { version: 0 };
+    try {
+      await deriveTx(this.#pool, root, this.#mac, this.#t.now, request, event, state);
+    } catch (e) {
+      state.derived?.fill(0);
+      if (state.derived !== undefined) throw asAuditFailure(e);
+      await this.#recordBestEffort(failure({ ...event, keyVersion: state.version || event.keyVersion || null }, e));
+      throw e;
+    }
+    return { key: state.derived as Buffer, version: state.version };
+  }
+
+  // ── audit ───────────────────────────────────────────────────────────────────────────────
+  async appendAudit(event: DecisionEvent): Promise<AuditRecord> {
+    const e = decisionToAuditEvent(event);
+    this.#live();
+    return this.#batch.submit(recordJob(e)) as Promise<AuditRecord>;
+  }
+  together<T>(submit: () => T): T {
+    return this.#batch.together(submit);
+  }
+  commitStats(): CommitStats {
+    return this.#batch.stats;
+  }
+  async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
+    this.#live();
+    return withClient(this.#pool, (c) => listAuditPg(c, { ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }), ...(options.limit === undefined ? {} : { limit: options.limit }) }));
+  }
+  async verifyAudit(): Promise<AuditVerifyResult> {
+    this.#live();
+    return withClient(this.#pool, (c) => verifyAuditPg(c, this.#verifyKey));
+  }
+  /** Pages through the table by seq (1,000 records per query), so memory stays bounded. */
+  async *exportAudit(options: { sinceMs?: number } = {}): AsyncIterable<string> {
+    this.#live();
+    const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
+    for (let after = 0; ; ) {
+      const page = await withClient(this.#pool, (c) => c.query("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]));
+      if (page.rows.length === 0) return;
+      for (const row of page.rows) yield auditLine(toRecord(row));
+      after = Number(page.rows[page.rows.length - 1].seq);
+    }
+  }
+
+  // ── policies ────────────────────────────────────────────────────────────────────────────
+  async proposePolicy(yaml: string, proposer: Principal): Promise<string> {
+    checkProposal(yaml, proposer);
+    this.#live();
+    const id = newPolicyId();
+    try {
+      await inTx(this.#pool, (c) => proposeTx(c, this.#mac, id, yaml, proposer, this.#t.now()));
+    } catch (e) {
+      throw isPipesealError(e) ? e : asAuditFailure(e);
+    }
+    return id;
+  }
+  async approvePolicy(id: string, approver: Principal): Promise<PolicyRecord> {
+    checkPrincipal(approver);
+    this.#live();
+    try {
+      return await inTx(this.#pool, (c) => approveTx(c, this.#mac, id, approver, this.#t.now()));
+    } catch (e) {
+      if (!(isPipesealError(e) && e.name === "UsageError")) throw isPipesealError(e) ? e : asAuditFailure(e);
+      await this.#recordBestEffort({ operation: "policy.approve", principal: approver, outcome: "denied", objectPath: typeof id === "string" ? id.slice(0, 64) : null, errorCode: e.code });
+      throw e;
+    }
+  }
+  async activePolicy(): Promise<PolicyRecord | null> {
+    this.#live();
+    const row = await withClient(this.#pool, async (c) => (await c.query<PolicyRow>("SELECT * FROM policies WHERE state = 'active'")).rows[0]);
+    return row === undefined ? null : toPolicyRecord(row);
+  }
+  async listPolicies(): Promise<PolicyRecord[]> {
+    this.#live();
+    const rows = await withClient(this.#pool, async (c) => (await c.query<PolicyRow>("SELECT * FROM policies ORDER BY proposed_at DESC, id")).rows);
+    return rows.map(toPolicyRecord);
+  }
+
+  async close(): Promise<void> {
+    const root = this.#root;
+    if (root === null) return;
+    await this.#batch.idle(); // queued requests commit (or fail) before the pool ends
+    this.#root = null;
+    try {
+      await this.#pool.end();
+    } finally {
+      root.close();
+    }
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────
+  #live(): RootKey {
+    if (this.#root === null) throw new UsageError("INVALID_ARGUMENT", "the store is closed");
+    return this.#root;
+  }
+
+  /** A change and its audit record in one transaction; a refusal is recorded as denied/error (best effort). */
+  async #admin(principal: Principal, operation: string, name: unknown, version: unknown, change: admin.Change): Promise<KeyInfo> {
+    checkPrincipal(principal);
+    this.#live();
+    const target = { keyName: auditableName(name), keyVersion: auditableVersion(version) };
+    try {
+      return await inTx(this.#pool, async (c: PoolClient) => {
+        const now = this.#t.now();
+        const { result, keyVersion } = await change(c, now);
+        await appendAuditTx(c, this.#mac, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }, now);
+        return result;
+      });
+    } catch (e) {
+      if (!isRefusal(e)) throw asAuditFailure(e);
+      await this.#recordBestEffort(failure({ operation, principal, outcome: "ok", ...target }, e));
+      throw e;
+    }
+  }
+
+  /** Through the group committer; never throws (the caller is already failing). */
+  async #recordBestEffort(event: AuditEvent): Promise<void> {
+    await this.#batch.submit(recordJob(event)).catch(() => undefined);
+  }
+}
+
+function checkPrincipal(p: unknown): asserts p is Principal {
+  if (typeof p !== "string" || p === "" || p.length > 1024) throw new UsageError("INVALID_ARGUMENT", "a principal is required");
+}

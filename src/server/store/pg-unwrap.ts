@@ -1,0 +1,75 @@
+/**
+ * Unwrap on PostgreSQL as a group-commit job (pg-batch.ts): opens the entry with the batch's
+ * reads and returns the data key together with its `ok` record; a refused entry (wrong
+ * context, forged, bad key state) returns its `denied`/`error` record instead. The key
+ * reaches the caller only after the batch committed (fail closed).
+ */
+import { isRefusal } from "../../audit/group-commit.js";
+import type { AuditEvent } from "../../audit/types.js";
+import { KeyError, UsageError, isPipesealError } from "../../errors.js";
+import { normalizeContext } from "../../keys/context.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { auditableName, auditableVersion, validateKeyName, validateVersion } from "../../keys/names.js";
+import type { RootKey } from "../../keys/root-key.js";
+import { openDataKey, wrapAad } from "../../keys/wrap-format.js";
+import type { PgJob } from "./pg-batch.js";
+import { checkUnwrappable } from "./pg-keys.js";
+
+/** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
+export const DATA_OPERATION = /^[a-z][a-z0-9-]{0,31}$/;
+
+export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext): PgJob {
+  return async (tx) => {
+    try {
+      if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
+      if (entry.keyring !== keyringId) throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${keyringId}"`);
+      const name = validateKeyName(entry.keyName);
+      const version = validateVersion(entry.keyVersion);
+      if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
+      const aad = wrapAad(keyringId, name, version, context);
+      const key = await tx.key(name);
+      const row = await tx.version(name, version);
+      const kek = root.openKek(name, version, checkUnwrappable(name, key, row));
+      try {
+        return { events: [event], result: { ok: true, value: openDataKey(kek, aad, entry.wrapped) } };
+      } finally {
+        kek.fill(0);
+      }
+    } catch (e) {
+      if (!isRefusal(e)) throw e;
+      return { events: [failure(event, e)], result: { ok: false, error: e } };
+    }
+  };
+}
+
+/** A job that only appends `event`; its caller gets the record. */
+export function recordJob(event: AuditEvent): PgJob {
+  return async () => ({ events: [event], result: "record" });
+}
+
+/** The `ok` record of a data-access operation on `entry` (fields the caller cannot forge into a bad row). */
+export function dataEvent(principal: string, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject): AuditEvent {
+  let ctx: Readonly<Record<string, string>> | null = null;
+  try {
+    ctx = normalizeContext(context);
+  } catch {
+    ctx = null;
+  }
+  return {
+    operation,
+    principal,
+    outcome: "ok",
+    keyName: auditableName(entry?.keyName),
+    keyVersion: auditableVersion(entry?.keyVersion),
+    objectPath: typeof object?.path === "string" ? object.path : null,
+    headerHash: typeof object?.headerHash === "string" && /^[0-9a-f]{64}$/i.test(object.headerHash) ? object.headerHash.toLowerCase() : null,
+    context: ctx,
+  };
+}
+
+/** The record of a refused or failed operation: `denied` for key state and bad input, else `error`. */
+export function failure(event: AuditEvent, e: unknown): AuditEvent {
+  const code = isPipesealError(e) ? e.code : "INTERNAL";
+  const denied = e instanceof KeyError || e instanceof UsageError;
+  return { ...event, outcome: denied ? "denied" : "error", errorCode: code };
+}

@@ -1,0 +1,40 @@
+/**
+ * Wrap on PostgreSQL: the use is counted against the primary version (NIST SP 800-38D §8.3,
+ * at most 2^32 GCM encryptions per key) in its own committed transaction BEFORE any
+ * encryption, so a crash can only over-count, never under-count.
+ */
+import type pg from "pg";
+import { KeyError, UsageError } from "../../errors.js";
+import { encodeContext } from "../../keys/context.js";
+import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { validateKeyName } from "../../keys/names.js";
+import type { RootKey } from "../../keys/root-key.js";
+import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "../../keys/wrap-format.js";
+import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
+import { inTx } from "./pg-tx.js";
+
+/** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
+export async function wrapPg(pool: pg.Pool, root: RootKey, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+  validateKeyName(keyName);
+  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
+  encodeContext(context); // validate before counting a use
+  const { version, kek: blob } = await reserveWrap(pool, limit, keyName);
+  const kek = root.openKek(keyName, version, blob);
+  try {
+    return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context), dataKey) };
+  } finally {
+    kek.fill(0);
+  }
+}
+
+async function reserveWrap(pool: pg.Pool, limit: number, keyName: string): Promise<{ version: number; kek: Buffer }> {
+  return inTx(pool, async (c) => {
+    const key = await requireKeyPg(c, keyName, "FOR SHARE");
+    const row = await requireVersionPg(c, keyName, key.primary_version);
+    if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
+    if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
+    const { rowCount } = await c.query("UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = $1 AND version = $2 AND wrap_count < $3", [keyName, row.version, limit]);
+    if (rowCount === 0) throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${limit} wraps; rotate the key`);
+    return { version: row.version, kek: row.kek };
+  });
+}
