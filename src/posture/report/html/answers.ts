@@ -1,0 +1,105 @@
+/** The four review questions answered in plain words from `report.answers`, each row linking to the findings behind it. */
+import type { Answers, Finding, PostureReport, Question } from "../../types.js";
+import { severityClass } from "./findings.js";
+import { duration, esc, plural, stageTitle } from "./text.js";
+
+const MAX_ROWS = 50;
+const MAX_LINKS = 10;
+
+export const QUESTIONS: readonly { id: Question; title: string }[] = [
+  { id: "keys", title: "Which keys protect each dataset, feature store, model artifact and log index?" },
+  { id: "access", title: "Who can decrypt, and what is logged when they do?" },
+  { id: "plaintext", title: "Where does plaintext exist, and for how long?" },
+  { id: "retention", title: "What is retained, and for how long?" },
+];
+
+const PLAINTEXT_KIND: Readonly<Record<Answers["plaintext"][number]["kind"], string>> = {
+  "plaintext-file": "plaintext file",
+  "decrypted-output": "decrypted output left on disk",
+  "unencrypted-store": "store the map declares unencrypted",
+  "plaintext-connection": "connection carrying data in plaintext",
+  leak: "secret or personal data leaked into logs, notebooks or CI output",
+};
+
+interface Ctx {
+  readonly report: PostureReport;
+  readonly anchors: ReadonlyMap<Finding, string>;
+  readonly byQuestion: ReadonlyMap<Question, readonly Finding[]>;
+}
+
+function links(ctx: Ctx, q: Question, match: (f: Finding) => boolean): string {
+  const hits = (ctx.byQuestion.get(q) ?? []).filter(match);
+  if (hits.length === 0) return "";
+  const shown = hits.slice(0, MAX_LINKS).map((f) => `<a href="#${ctx.anchors.get(f)}" class="ev sev-${severityClass(f.severity)}">${esc(f.checkId)}</a>`);
+  return ` <span class="evlinks">Evidence: ${shown.join(", ")}${hits.length > MAX_LINKS ? ` and ${hits.length - MAX_LINKS} more` : ""}</span>`;
+}
+
+function list(rows: readonly string[], empty: string): string {
+  if (rows.length === 0) return `<p>${esc(empty)}</p>`;
+  const more = rows.length > MAX_ROWS ? `<li class="muted">and ${rows.length - MAX_ROWS} more (see the JSON report)</li>` : "";
+  return `<ul>${rows.slice(0, MAX_ROWS).map((r) => `<li>${r}</li>`).join("")}${more}</ul>`;
+}
+
+function keysAnswer(ctx: Ctx): string {
+  const rows = ctx.report.answers.keys.map((k) => {
+    const seen = k.keysSeen.map((s) => `${s.key} v${s.version} (${plural(s.files, "file")})`).join(", ");
+    const other = k.keysSeen.some((s) => s.key !== k.expectedKey);
+    const verdict = k.expectedKey === null ? "the map declares it unencrypted" : k.plaintextFiles === 0 && !other ? "protected as the map says" : "not protected as the map says";
+    const text = `<strong>${esc(k.store)}</strong> (${esc(stageTitle(k.stage))}): ${esc(verdict)}. ` +
+      `Expected key: ${k.expectedKey === null ? "none" : `<code>${esc(k.expectedKey)}</code>`}; ` +
+      `${esc(plural(k.sealedFiles, "sealed file"))}${seen ? ` under ${esc(seen)}` : ""}; ${esc(plural(k.plaintextFiles, "plaintext file"))}.`;
+    return text + links(ctx, "keys", (f) => f.subject === k.store);
+  });
+  return list(rows, "No stores were examined.");
+}
+
+function accessAnswer(ctx: Ctx): string {
+  const rows = ctx.report.answers.access.map((a) => {
+    const who = a.principals.length ? a.principals.map((p) => `<code>${esc(p)}</code>`).join(", ") : "nobody";
+    const source = a.source === "policy" ? "the key service's policy" : "the keystore";
+    const audit = a.auditVerified === true ? "the audit chain verifies" : a.auditVerified === false ? "the audit chain does NOT verify" : "the audit chain was not verified";
+    return `<strong>${esc(a.key)}</strong>: can be decrypted by ${who} (from ${esc(source)}). ` +
+      `${esc(plural(a.decrypts, "decrypt"))} and ${esc(plural(a.denied, "denied attempt"))} logged in the period; ${esc(audit)}.` +
+      links(ctx, "access", (f) => f.subject === a.key);
+  });
+  return list(rows, "No keys were examined.");
+}
+
+function plaintextAnswer(ctx: Ctx): string {
+  const rows = ctx.report.answers.plaintext.map((p) => {
+    const age = p.ageSeconds === null ? "for an unknown time" : `for ${duration(p.ageSeconds)}`;
+    return `<code class="location">${esc(p.location)}</code> (${esc(stageTitle(p.stage))}): ${esc(PLAINTEXT_KIND[p.kind] ?? p.kind)}, ${esc(age)}.` +
+      links(ctx, "plaintext", (f) => f.location === p.location);
+  });
+  return list(rows, "No plaintext was found where pipeseal can see it.");
+}
+
+function retentionAnswer(ctx: Ctx): string {
+  const rows = ctx.report.answers.retention.map((r) => {
+    const kept = r.retentionSeconds === null ? "kept indefinitely (the map sets no retention)" : `kept for ${duration(r.retentionSeconds)}`;
+    const oldest = r.oldestSeconds === null ? "age of the oldest data unknown" : `oldest data ${duration(r.oldestSeconds)} old`;
+    const expired = r.expiredFiles > 0 ? `${plural(r.expiredFiles, "file")} past retention` : "nothing past retention";
+    return `<strong>${esc(r.store)}</strong> (${esc(stageTitle(r.stage))}): ${esc(kept)}; ${esc(oldest)}; ${esc(expired)}.` +
+      links(ctx, "retention", (f) => f.subject === r.store);
+  });
+  return list(rows, "No retention was examined.");
+}
+
+const ANSWER: Readonly<Record<Question, (ctx: Ctx) => string>> = { keys: keysAnswer, access: accessAnswer, plaintext: plaintextAnswer, retention: retentionAnswer };
+
+export function renderAnswers(report: PostureReport, anchors: ReadonlyMap<Finding, string>): string {
+  const questionOf = new Map(report.checks.map((c) => [c.id, c.question]));
+  const byQuestion = new Map<Question, Finding[]>();
+  for (const f of report.findings) {
+    const q = questionOf.get(f.checkId);
+    if (q) byQuestion.set(q, [...(byQuestion.get(q) ?? []), f]);
+  }
+  const ctx: Ctx = { report, anchors, byQuestion };
+  const parts = QUESTIONS.map(({ id, title }, i) => {
+    const all = byQuestion.get(id) ?? [];
+    const summary = all.length === 0 ? "No findings bear on this question." : `${plural(all.length, "finding")} ${all.length === 1 ? "bears" : "bear"} on this question.`;
+    return `<section class="answer" id="q-${id}"><h3>${i + 1}. ${esc(title)}</h3>${ANSWER[id](ctx)}` +
+      `<p class="qsum">${esc(summary)}${links(ctx, id, () => true)}</p></section>`;
+  });
+  return `<section id="answers"><h2>The four questions</h2>${parts.join("")}</section>`;
+}
