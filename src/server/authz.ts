@@ -10,7 +10,7 @@
 import { decide, parsePolicy, type Decision, type Policy } from "./policy/index.js";
 
 import { ServiceError } from "./errors.js";
-import type { KeyStore } from "./store/types.js";
+import type { DecisionEvent, KeyStore } from "./store/types.js";
 import type { EncryptionContext } from "../keys/keyring.js";
 import { AuditError, isPipesealError } from "../errors.js";
 
@@ -89,29 +89,88 @@ export class Authorizer {
    * @throws AuditError(AUDIT_WRITE_FAILED) when the decision cannot be recorded (fail closed).
    */
   async authorize(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
+    const d = await this.#decideNow(req, decider);
+    await this.#record(req, d);
+    if (!d.allowed) throw denial(req, d);
+    return d;
+  }
+
+  /**
+   * Decides and, when allowed, runs `op` so that the decision record and the records `op`
+   * makes in the store commit in ONE transaction (store.together): the unwrap path pays one
+   * durable commit per request, and the decision and the unwrap are recorded both or neither.
+   * `op` must call the store synchronously (before its first await). A denial is recorded
+   * alone (one record) and thrown as ServiceError(ACCESS_DENIED). If the decision cannot be
+   * recorded, what `op` produced is handed to `discard` (wipe it) and AUDIT_WRITE_FAILED is
+   * thrown (fail closed).
+   */
+  async authorizeWith<T>(req: AccessRequest, op: () => Promise<T>, discard: (value: T) => void): Promise<T> {
+    const d = await this.#decideNow(req);
+    if (!d.allowed) {
+      await this.#record(req, d);
+      throw denial(req, d);
+    }
+    const [recorded, done] = this.#store.together(() => [
+      (async () => this.#store.appendAudit(decisionEvent(req, d)))(),
+      (async () => op())(),
+    ] as const);
+    const [r, o] = await Promise.allSettled([recorded, done]);
+    if (r.status === "rejected") {
+      if (o.status === "fulfilled") discard(o.value);
+      throw auditFailure(r.reason);
+    }
+    if (o.status === "rejected") throw o.reason;
+    return o.value;
+  }
+
+  async #record(req: AccessRequest, d: Decision): Promise<void> {
+    try {
+      await this.#store.appendAudit(decisionEvent(req, d));
+    } catch (e) {
+      throw auditFailure(e);
+    }
+  }
+
+  async #decideNow(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
     try {
       await this.refresh();
     } catch {
-      // keep the policy we have; the store's trouble shows in the audit write below
+      // keep the policy we have; the store's trouble shows in the audit write
     }
-    const d = this.#decideWith(req, decider);
-    try {
-      await this.#store.appendAudit({
-        principal: req.principal,
-        operation: req.operation,
-        allowed: d.allowed,
-        rule: d.rule,
-        keyName: req.keyName ?? null,
-        keyVersion: req.keyVersion ?? null,
-        objectPath: req.objectPath ?? null,
-        context: req.context ?? null,
-        errorCode: d.allowed ? null : "ACCESS_DENIED",
-      });
-    } catch (e) {
-      if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") throw e;
-      throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
-    }
-    if (!d.allowed) throw new ServiceError("ACCESS_DENIED", `${req.operation} denied (${d.rule}): ${d.reason}`);
-    return d;
+    return this.#decideWith(req, decider);
   }
+}
+
+/** The fields of a request that authorization looks at (a fastify request has them). */
+export interface Caller {
+  readonly principal: string;
+  readonly auth: "mtls" | "token";
+  readonly tokenOps?: readonly string[] | undefined;
+}
+
+export function accessRequest(caller: Caller, operation: string, target: Omit<AccessRequest, "principal" | "operation" | "auth" | "tokenOps"> = {}): AccessRequest {
+  return { principal: caller.principal, operation, auth: caller.auth, ...(caller.tokenOps ? { tokenOps: caller.tokenOps } : {}), ...target };
+}
+
+function decisionEvent(req: AccessRequest, d: Decision): DecisionEvent {
+  return {
+    principal: req.principal,
+    operation: req.operation,
+    allowed: d.allowed,
+    rule: d.rule,
+    keyName: req.keyName ?? null,
+    keyVersion: req.keyVersion ?? null,
+    objectPath: req.objectPath ?? null,
+    context: req.context ?? null,
+    errorCode: d.allowed ? null : "ACCESS_DENIED",
+  };
+}
+
+function denial(req: AccessRequest, d: Decision): ServiceError {
+  return new ServiceError("ACCESS_DENIED", `${req.operation} denied (${d.rule}): ${d.reason}`);
+}
+
+function auditFailure(e: unknown): AuditError {
+  if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") return e as AuditError;
+  return new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
 }

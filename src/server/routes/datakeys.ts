@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditObject, EncryptionContext } from "../../keys/keyring.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
+import { accessRequest } from "../authz.js";
 import { type Service, allow } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
 import { type WireWrappedKey, fromB64, fromWireEntry, toWireEntry } from "../wire.js";
@@ -52,8 +53,12 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   route<Ctx & { wrappedKey: WireWrappedKey }>(app, "rewrap", async (req) => {
     const context = req.body.context ?? {};
     const w = req.body.wrappedKey;
-    await allow(svc, req, "rewrap", { keyName: w.keyName, keyVersion: w.keyVersion, context });
-    const entry = await store.rewrap(req.principal, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" });
+    // the decision and the rewrap record commit in one transaction (Authorizer.authorizeWith)
+    const entry = await svc.authz.authorizeWith(
+      accessRequest(req, "rewrap", { keyName: w.keyName, keyVersion: w.keyVersion, context }),
+      () => store.rewrap(req.principal, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" }),
+      () => undefined, // a wrapped entry is not secret
+    );
     return { wrappedKey: toWireEntry(entry) };
   });
 }
@@ -62,8 +67,12 @@ async function unwrapOne(svc: Service, req: FastifyRequest, item: UnwrapItem): P
   const context = item.context ?? {};
   const w = item.wrappedKey;
   const object: AuditObject = { operation: item.object?.operation ?? "unwrap", ...(item.object?.path ? { path: item.object.path } : {}), ...(item.object?.headerHash ? { headerHash: item.object.headerHash } : {}) };
-  await allow(svc, req, "unwrap", { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) });
-  const dk = await svc.store.unwrap(req.principal, fromWireEntry(w, svc.store.keyringId), context, object);
+  // one durable transaction per request: the allowed decision commits with the unwrap record
+  const dk = await svc.authz.authorizeWith(
+    accessRequest(req, "unwrap", { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
+    () => svc.store.unwrap(req.principal, fromWireEntry(w, svc.store.keyringId), context, object),
+    (key) => key.fill(0),
+  );
   try {
     return dk.toString("base64");
   } finally {
