@@ -20,6 +20,7 @@ import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
 import { serveCommand } from "./commands/serve.js";
 import { policyCommand } from "./commands/policy.js";
+import { postureCommand } from "./commands/posture.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
@@ -34,7 +35,7 @@ const program = new Command("pipeseal")
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand, postureCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

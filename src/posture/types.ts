@@ -6,6 +6,8 @@
  * Nothing in a report may hold key material, plaintext or a secret value: evidence names
  * files, keys, versions, principals, counts and masked hints only.
  */
+import type { AuditRecord } from "../audit/types.js";
+import type { KeyInfo } from "../keys/key-info.js";
 
 /** The eight stages of an AI pipeline, in data-flow order (the diagram draws them in this order). */
 export const STAGES = ["ingestion", "landing", "processing", "features", "training", "registry", "inference", "monitoring"] as const;
@@ -126,6 +128,26 @@ export interface CheckContext {
   readonly now: Date;
   /** Called as work progresses (files examined), for progress output on long runs. */
   readonly progress?: (examined: number) => void;
+  /** The keys the map names, read-only (local keystore or key service); null when none could be opened. */
+  readonly keys?: KeySource | null;
+  /** One shared read per name per run (e.g. the file inventory several modules use). */
+  readonly memo?: <T>(name: string, make: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * What posture reads about keys. Read-only: nothing here creates, rotates or unwraps.
+ * The local keystore and the key service client both back it (src/posture/keys/source.ts).
+ */
+export interface KeySource {
+  readonly kind: "keystore" | "service";
+  /** The keystore folder or service URL, for evidence. */
+  readonly location: string;
+  listKeys(): Promise<readonly KeyInfo[]>;
+  /** Audit records at or after `sinceMs`, oldest first. */
+  listAudit(sinceMs?: number): Promise<readonly AuditRecord[]>;
+  verifyAudit(): Promise<{ readonly ok: boolean; readonly records: number; readonly problems: readonly { seq: number; kind: string; detail: string }[] }>;
+  /** The active key-service policy (YAML), or null (local keystore: no policy). */
+  activePolicy(): Promise<string | null>;
 }
 
 /** A group of related checks: their definitions and one run over the map. */

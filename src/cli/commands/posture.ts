@@ -1,0 +1,112 @@
+/** `pipeseal posture init | check | explain`: the pipeline map, its checks, the report. */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { writeAtomic } from "../../io/atomic.js";
+import { MASTER_KEY_FILE, openKeystore } from "../../keys/index.js";
+import { describeKeystoreRoot } from "../../keys/pkcs11/index.js";
+import { RemoteKeyring } from "../../client/remote-keyring.js";
+import { MAP_TEMPLATE, SEVERITIES, checkDefinitions, checkPosture, explainCheck, findingsAtOrAbove, formatDefinition, keystoreSource, loadMap, readPostureBaseline, renderTerminal, serviceSource, toPostureSarif, type KeySource, type PipelineMap, type Severity } from "../../posture/index.js";
+import { renderHtml } from "../../posture/report/html.js";
+import { EXIT } from "../exit-codes.js";
+import { readPassphrase } from "../passphrase.js";
+import { keystoreHome } from "../session.js";
+
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const bytes = Buffer.from(text);
+  await writeAtomic(file, (async function* () {
+    yield bytes;
+  })(), 0o644);
+}
+
+/** Opens what `keys:` names (or --home / PIPESEAL_HOME), read-only; null when there is no keystore. */
+async function openKeys(map: PipelineMap, cmd: Command): Promise<{ source: KeySource | null; close: () => Promise<void> }> {
+  if (map.keys.server) {
+    const remote = new RemoteKeyring({ url: map.keys.server, certDir: map.keys.certDir! });
+    return { source: serviceSource(remote, map.keys.server), close: () => remote.close() };
+  }
+  const home = map.keys.home ?? keystoreHome(cmd);
+  if (!existsSync(path.join(home, "keystore.db"))) return { source: null, close: async () => undefined };
+  if (describeKeystoreRoot(home)?.source === "pkcs11") throw new UsageError("INVALID_ARGUMENT", "posture check does not open HSM-rooted keystores yet; run it against the key service (keys.server)");
+  const passphrase = existsSync(path.join(home, MASTER_KEY_FILE)) ? undefined : await readPassphrase("Keystore passphrase: ");
+  const ks = await openKeystore(home, { principal: "pipeseal-posture", ...(passphrase === undefined ? {} : { passphrase }) });
+  return { source: keystoreSource(ks, home), close: async () => ks.close() };
+}
+
+function progressLine(): ((n: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (n) => {
+    if (Date.now() - last < 100) return;
+    last = Date.now();
+    process.stderr.write(`\rposture: ${n} examined\x1b[K`);
+  };
+}
+
+function severityArg(text: string): Severity {
+  if (!(SEVERITIES as readonly string[]).includes(text)) throw new UsageError("INVALID_ARGUMENT", `--fail-on takes one of ${SEVERITIES.join(", ")} (got "${text}")`);
+  return text as Severity;
+}
+
+interface CheckOpts {
+  json?: boolean;
+  sarif?: string;
+  html?: string;
+  baseline?: string;
+  failOn: string;
+}
+
+function checkCommand(): Command {
+  return new Command("check")
+    .description("verify the pipeline map against the real files, keys, audit log and endpoints; exits 8 when findings reach --fail-on")
+    .argument("<map>", "the pipeline map (pipeline.yaml)")
+    .option("--json", "print the report as JSON (the PostureReport)")
+    .option("--sarif <file>", "also write a SARIF 2.1.0 log")
+    .option("--html <file>", "also write a self-contained HTML report")
+    .option("--baseline <file>", "a previous --json report: show what was added and fixed since")
+    .option("--fail-on <severity>", `exit 8 when a finding is at or above this severity (${SEVERITIES.join(", ")})`, "low")
+    .action(async (mapFile: string, opts: CheckOpts, cmd: Command) => {
+      const failOn = severityArg(opts.failOn);
+      const map = await loadMap(mapFile);
+      const baseline = opts.baseline ? await readPostureBaseline(opts.baseline) : undefined;
+      const keys = await openKeys(map, cmd);
+      const progress = progressLine();
+      let report;
+      try {
+        report = await checkPosture(map, { keys: keys.source, mapPath: mapFile, ...(baseline ? { baseline } : {}), ...(progress ? { progress } : {}) });
+      } finally {
+        if (progress) process.stderr.write("\r\x1b[K");
+        await keys.close();
+      }
+      if (opts.sarif) await writeFileAtomic(opts.sarif, JSON.stringify(toPostureSarif(report, pathToFileURL(map.baseDir).href), null, 2) + "\n");
+      if (opts.html) await writeFileAtomic(opts.html, renderHtml(report));
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : renderTerminal(report));
+      if (findingsAtOrAbove(report, failOn).length > 0) process.exitCode = EXIT.findings; // a result, not an error
+    });
+}
+
+export function postureCommand(): Command {
+  const posture = new Command("posture").description("map the pipeline, verify it, and answer: which keys, who can decrypt, where plaintext is, what is retained");
+  posture.addCommand(
+    new Command("init").description("print a commented starting map with the eight stages (pipeseal posture init > pipeline.yaml)").action(() => {
+      process.stdout.write(MAP_TEMPLATE);
+    }),
+  );
+  posture.addCommand(checkCommand());
+  posture.addCommand(
+    new Command("explain")
+      .description("what a check verifies, its limits and how to fix its findings")
+      .argument("[check-id]", "e.g. REST-PLAINTEXT")
+      .option("--list", "list every check id")
+      .action((id: string | undefined, opts: { list?: boolean }) => {
+        if (opts.list || !id) {
+          process.stdout.write(checkDefinitions().map((d) => `${d.id.padEnd(28)} ${d.severity.padEnd(8)} ${d.title}`).join("\n") + "\n");
+          return;
+        }
+        process.stdout.write(formatDefinition(explainCheck(id)));
+      }),
+  );
+  return posture;
+}

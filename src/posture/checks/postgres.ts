@@ -1,0 +1,68 @@
+/**
+ * PostgreSQL table stores: sample rows and check that the named columns hold pipeseal field
+ * tokens (`pse1:…`, src/fields value format) under the store's key. Values are classified and
+ * counted; none is ever copied into a finding.
+ */
+import pg from "pg";
+import { parseValue } from "../../fields/value-format.js";
+import { SENSITIVE, finding } from "../finding.js";
+import type { CheckDefinition, CheckModule, Finding, StoreSpec } from "../types.js";
+
+/** Rows sampled per table. */
+export const PG_SAMPLE_ROWS = 500;
+
+const def = (d: CheckDefinition) => d;
+export const PG = {
+  plaintext: def({ id: "REST-PG-PLAINTEXT", title: "Table column holds values that are not field tokens", severity: "high", question: "plaintext", description: `Samples up to ${PG_SAMPLE_ROWS} rows of the store's table and checks every non-null value of each named column is a pipeseal field token (pse1:e|d:KEY:VERSION:…) under the store's key (or a per-subject key @ns~…). Counts of plaintext and other-key values are reported; no value is.`, fix: "Protect the column with `pipeseal fields` under the store's key (and re-run the load), or correct `columns:` in the map." }),
+  unverified: def({ id: "REST-PG-UNVERIFIED", title: "Table not verified", severity: "medium", question: "keys", description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.", fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns." }),
+};
+
+const ident = (name: string) => name.split(".").map((p) => `"${p}"`).join(".");
+
+export const postgresChecks: CheckModule = {
+  definitions: Object.values(PG),
+  async run(ctx) {
+    const findings: Finding[] = [];
+    const examined: string[] = [];
+    for (const stage of ctx.map.stages) {
+      for (const store of stage.stores.filter((s) => s.kind === "postgres")) {
+        examined.push(store.id);
+        findings.push(...(await checkTable(store, stage.id)));
+      }
+    }
+    return { findings, examined };
+  },
+};
+
+async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<Finding[]> {
+  const location = `${store.table}`;
+  const client = new pg.Client({ connectionString: store.url, connectionTimeoutMillis: 5000, statement_timeout: 15000 });
+  let rows: Record<string, unknown>[];
+  try {
+    await client.connect();
+    const cols = store.columns!.map(ident).join(", ");
+    rows = (await client.query(`SELECT ${cols} FROM ${ident(store.table!)} LIMIT ${PG_SAMPLE_ROWS}`)).rows;
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "error";
+    return [finding(PG.unverified, { stage, subject: store.id, location, message: `${store.id}: ${store.table} could not be read (${code})`, evidence: { code } })];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const out: Finding[] = [];
+  for (const col of store.columns!) {
+    let plain = 0;
+    let otherKey = 0;
+    let values = 0;
+    for (const row of rows) {
+      const v = row[col];
+      if (v === null || v === undefined) continue;
+      values++;
+      const t = parseValue(v);
+      if (!t) plain++;
+      else if (store.key && t.keyRef !== store.key && !t.keyRef.startsWith("@")) otherKey++;
+    }
+    if (plain + otherKey === 0) continue;
+    out.push(finding(PG.plaintext, { stage, subject: store.id, location: `${location}.${col}`, severity: plain > 0 && SENSITIVE.has(store.classification) ? "critical" : "high", message: `${store.table}.${col}: ${plain} plaintext and ${otherKey} other-key value(s) in ${values} sampled`, evidence: { sampledRows: rows.length, values, plaintext: plain, otherKey, expectedKey: store.key ?? null } }));
+  }
+  return out;
+}

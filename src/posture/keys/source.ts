@@ -1,0 +1,31 @@
+/**
+ * KeySource adapters: the local keystore and the key-service client seen through the same
+ * read-only interface. Nothing here creates, rotates, unwraps or writes.
+ */
+import type { RemoteKeyring } from "../../client/remote-keyring.js";
+import type { LocalKeystore } from "../../keys/keystore.js";
+import type { KeySource } from "../types.js";
+
+/** A KeySource over an open local keystore (the caller keeps ownership and closes it). */
+export function keystoreSource(ks: LocalKeystore, home: string): KeySource {
+  return {
+    kind: "keystore",
+    location: home,
+    listKeys: async () => ks.listKeys(),
+    listAudit: async (sinceMs) => ks.listAudit(sinceMs === undefined ? {} : { sinceMs }),
+    verifyAudit: async () => ks.verifyAudit(),
+    activePolicy: async () => null,
+  };
+}
+
+/** A KeySource over the key service (needs key.list, audit.read, audit.verify and policy.propose-or-show rights). */
+export function serviceSource(remote: RemoteKeyring, url: string): KeySource {
+  return {
+    kind: "service",
+    location: url,
+    listKeys: () => remote.listKeys(),
+    listAudit: (sinceMs) => remote.listAudit(sinceMs === undefined ? {} : { sinceMs }),
+    verifyAudit: () => remote.verifyAudit(),
+    activePolicy: async () => (await remote.client.call<{ active: { yaml?: string } | null }>("GET", "/v1/policy")).active?.yaml ?? null,
+  };
+}

@@ -1,0 +1,64 @@
+import { readFileSync, utimesSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkPosture, findingsAtOrAbove, keystoreSource, loadMap, type PostureReport } from "../../src/posture/index.js";
+import { buildPipeline, PLANTED } from "./pipeline.js";
+
+async function run(defects: boolean): Promise<{ report: PostureReport; root: string }> {
+  const p = await buildPipeline(defects);
+  const map = await loadMap(p.mapFile);
+  const report = await checkPosture(map, { keys: keystoreSource(p.ks, p.home), mapPath: p.mapFile });
+  return { report, root: p.root };
+}
+
+describe("posture check on a real pipeline", () => {
+  it("the clean pipeline passes clean: no finding at or above low", async () => {
+    const { report } = await run(false);
+    expect(findingsAtOrAbove(report, "low").map((f) => `${f.checkId} ${f.message}`)).toEqual([]);
+    expect(report.stages.every((s) => s.status === "pass")).toBe(true);
+    expect(report.stats.filesExamined).toBeGreaterThanOrEqual(5);
+    const landing = report.answers.keys.find((k) => k.store === "landing-raw")!;
+    expect(landing).toMatchObject({ expectedKey: "datasets/raw", sealedFiles: 2, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 1, files: 2 }] });
+    expect(report.answers.access.find((a) => a.key === "datasets/raw")).toMatchObject({ auditVerified: true, source: "keystore" });
+  });
+
+  it("finds every planted defect exactly once, with the right check id, and nothing else", async () => {
+    const { report } = await run(true);
+    const counted = new Map<string, number>();
+    for (const f of findingsAtOrAbove(report, "low")) counted.set(f.checkId, (counted.get(f.checkId) ?? 0) + 1);
+    const expected = new Map<string, number>(Object.values(PLANTED).map((id) => [id, 1]));
+    expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(expected));
+    const byId = (id: string) => report.findings.find((f) => f.checkId === id)!;
+    expect(byId("REST-PLAINTEXT")).toMatchObject({ stage: "landing", subject: "landing-raw", location: "data/landing/export.csv", severity: "critical" });
+    expect(byId("KEYS-ROTATION-DUE")).toMatchObject({ subject: "models/churn", stage: null });
+    expect(byId("LEAK-SECRET")).toMatchObject({ stage: "training", subject: "notebooks", location: "notebooks/train.ipynb" });
+    expect(byId("RETENTION-EXPIRED")).toMatchObject({ subject: "inference-logs", location: "logs/inference/payload-00000000.jsonl.pseal" });
+    expect(byId("REST-DESTROYED-VERSION")).toMatchObject({ subject: "archive", location: "data/archive/2023.csv.pseal", evidence: expect.objectContaining({ version: 1 }) });
+    expect(byId("PLAINTEXT-DECRYPTED-OUTPUT")).toMatchObject({ location: "data/landing/customers-2024.csv", severity: "high", evidence: expect.objectContaining({ decryptedBy: "tester" }) });
+    // worst first; stage status follows the worst finding
+    const ranks = report.findings.map((f) => ["critical", "high", "medium", "low", "info"].indexOf(f.severity));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    expect(report.stages.find((s) => s.id === "landing")!.status).toBe("fail");
+    expect(report.stages.find((s) => s.id === "monitoring")!.status).toBe("warn");
+    expect(report.stages.find((s) => s.id === "ingestion")!.status).toBe("pass");
+    expect(report.answers.plaintext.map((p) => p.kind).sort()).toEqual(["decrypted-output", "leak", "plaintext-file"]);
+    expect(report.answers.retention.find((r) => r.store === "inference-logs")).toMatchObject({ expiredFiles: 1, retentionSeconds: 7 * 86400 });
+  });
+
+  it("never puts the secret or plaintext in the report", async () => {
+    const { report, root } = await run(true);
+    const json = JSON.stringify(report);
+    expect(json).not.toContain("A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+    expect(json).not.toContain("7,c");
+    expect(readFileSync(path.join(root, "data/landing/export.csv"), "utf8")).toContain("7,c"); // the plant was there
+  });
+
+  it("a fresh decrypted output is listed as info, not failed; stale after plaintextMaxAge", async () => {
+    const p = await buildPipeline(true);
+    const out = path.join(p.root, "data/landing/customers-2024.csv");
+    const now = Date.now() / 1000;
+    utimesSync(out, now, now);
+    const report = await checkPosture(await loadMap(p.mapFile), { keys: keystoreSource(p.ks, p.home) });
+    expect(report.findings.find((f) => f.checkId === "PLAINTEXT-DECRYPTED-OUTPUT")!.severity).toBe("info");
+  });
+});
