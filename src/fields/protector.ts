@@ -22,7 +22,7 @@ import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
 import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
 import { tokenValue } from "./tokenize.js";
-import { decodePlain, encodePlain, encodePlainInto, formatValue, parseValue } from "./value-format.js";
+import { decodePlain, encodePlain, encodePlainInto, formatValue, readValue } from "./value-format.js";
 
 export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
@@ -300,7 +300,7 @@ export class FieldProtector {
   }
 
   #gcmOpen(key: FieldKey, payload: Buffer, path: string, recordId: string, where: { row: number; field: string }): Buffer {
-    if (payload.length < 28) throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated", where);
+    if (payload.length < 28) throw new FieldError("FIELD_MALFORMED", "the payload is too short (truncated)", where); // readValue checks it first
     const d = createDecipheriv("aes-256-gcm", key.raw, payload.subarray(0, 12), { authTagLength: 16 });
     d.setAAD(this.#gcmAad(key, path, recordId));
     d.setAuthTag(payload.subarray(payload.length - 16));
@@ -329,9 +329,11 @@ export class FieldProtector {
       let clearOf: unknown;
       const isAnchor = anchorPaths.has(match.path);
       if (rule.action === "encrypt" || rule.action === "deterministic") {
-        const parsed = parseValue(value);
-        if (parsed === null || parsed.action !== (rule.action === "encrypt" ? "e" : "d")) {
-          throw new FieldError("DECRYPT_FAILED", `the value is not a pipeseal ${rule.action} value (altered, or the field was never protected)`, where);
+        // a value that does not parse is FIELD_MALFORMED; a well-formed value of the other
+        // action was moved here from another field: an authentication failure like any move
+        const parsed = readValue(value, where);
+        if (parsed.action !== (rule.action === "encrypt" ? "e" : "d")) {
+          throw new FieldError("DECRYPT_FAILED", `the value is not a pipeseal ${rule.action} value (moved from another field, or altered)`, where);
         }
         const purpose = rule.action;
         const key = parsed.keyRef.startsWith("@") ? await this.#keys.subjectForReveal(parsed.keyRef, parsed.version, purpose) : await this.#keys.named(parsed.keyRef, parsed.version, purpose);
@@ -355,11 +357,16 @@ export class FieldProtector {
         plain.fill(0);
         if (isAnchor) revealedAnchors.set(match.path, clear);
         if (rewrap) {
-          if (parsed.keyRef.startsWith("@")) continue; // subject keys rotate by their own rules
-          const primary = await this.#keys.named(parsed.keyRef, "primary", purpose);
-          if (primary.version === parsed.version) continue;
+          const target = await this.#rewrapTarget(rule, parsed.keyRef, purpose, record, row, revealedAnchors);
+          if (target === ERASED) {
+            // the rule now names the subject's key and the subject was erased: its data goes too
+            this.stats.erased++;
+            writes.push([match, ERASED_MARKER]);
+            continue;
+          }
+          if (target.keyRef === parsed.keyRef && target.version === parsed.version) continue;
           recordId ??= this.#revealedId(record, row, revealedAnchors);
-          out = parsed.action === "e" ? this.#gcmSeal(primary, encodePlain(clear, where), match.path, recordId) : formatValue("d", primary.keyRef, primary.version, primary.siv().seal(encodePlain(clear, where), [primary.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+          out = parsed.action === "e" ? this.#gcmSeal(target, encodePlain(clear, where), match.path, recordId) : formatValue("d", target.keyRef, target.version, target.siv().seal(encodePlain(clear, where), [target.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
         } else out = clear;
       } else if (rule.action === "tokenize") {
         if (rewrap) {
@@ -387,10 +394,25 @@ export class FieldProtector {
   /** The plaintext record id during reveal/rewrap (the id field revealed if it is protected). */
   #revealedId(record: Record<string, unknown>, row: number, revealed: Map<string, unknown>): string {
     const p = this.policy.recordId;
-    if (!p) return `#${row}`;
-    const r = revealed.get(p.source);
+    return p ? this.#revealedAnchor(p, record, row, revealed, "recordId") : `#${row}`;
+  }
+
+  #revealedAnchor(path: CompiledPath, record: Record<string, unknown>, row: number, revealed: Map<string, unknown>, what: string): string {
+    const r = revealed.get(path.source);
     if (typeof r === "string" || typeof r === "number" || typeof r === "bigint") return String(r);
-    return this.#anchor(p, record, row, "recordId");
+    return this.#anchor(path, record, row, what);
+  }
+
+  /**
+   * Where rewrap moves a value: the key its rule names now, at its current version. A rule with
+   * `subject:` names the record's subject key (a subject's only live version is its current
+   * one; ERASED once erased), so values move between named and subject keys as the policy
+   * changes. Without `subject:`, a named-key value goes to its own key's primary and a subject
+   * value to the rule's key.
+   */
+  async #rewrapTarget(rule: FieldRule, from: string, purpose: "encrypt" | "deterministic", record: Record<string, unknown>, row: number, revealed: Map<string, unknown>): Promise<FieldKey | typeof ERASED> {
+    if (rule.subject) return this.#keys.subjectForApply(this.policy.namespace, this.#revealedAnchor(rule.subject, record, row, revealed, "subject"), purpose);
+    return this.#keys.named(from.startsWith("@") ? rule.key! : from, "primary", purpose);
   }
 
   close(): void {

@@ -26,14 +26,43 @@ export function formatValue(action: "e" | "d", keyRef: string, version: number, 
   return `pse1:${action}:${keyRef}:${version}:${Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("base64url")}`;
 }
 
-/** Parses a protected value; null if `text` is not one (a plain value, or altered beyond the grammar). */
-export function parseValue(text: unknown): ParsedValue | null {
-  if (typeof text !== "string" || !text.startsWith("pse1:")) return null;
+/** Smallest payloads: iv(12) + tag(16), or siv(16), around at least the one-byte type tag. */
+const MIN_PAYLOAD = { e: 12 + 16 + 1, d: 16 + 1 } as const;
+
+/**
+ * Why `text` is not a well-formed protected value, or the parsed value. Structure only: a
+ * well-formed value may still fail to authenticate. The payload must be canonical base64url
+ * (RFC 4648 §5, no padding, zero pad bits, §3.5), so one value has one spelling.
+ */
+function parse(text: unknown): ParsedValue | string {
+  if (typeof text !== "string") return `a ${text === null ? "null" : typeof text} is not a protected value`;
+  if (!text.startsWith("pse1:")) return /^pse[0-9]+:/.test(text) ? "unknown value format version" : "not a pipeseal field value (never protected, or altered)";
   const m = VALUE_RE.exec(text);
-  if (!m) return null;
+  if (!m) return "the value's action, key reference, version or payload characters are malformed";
   const version = Number(m[3]);
-  if (version < 1 || version > 0xffffffff) return null;
-  return { action: m[1] as "e" | "d", keyRef: m[2]!, version, payload: Buffer.from(m[4]!, "base64url") };
+  if (version < 1 || version > 0xffffffff) return "the key version is out of range";
+  const b64 = m[4]!;
+  const payload = Buffer.from(b64, "base64url");
+  if (b64.length % 4 === 1 || payload.toString("base64url") !== b64) return "the payload is not canonical base64url (truncated or altered)";
+  const action = m[1] as "e" | "d";
+  if (payload.length < MIN_PAYLOAD[action]) return "the payload is too short (truncated)";
+  return { action, keyRef: m[2]!, version, payload };
+}
+
+/** Parses a protected value; null if `text` is not one (a plain value, or malformed). */
+export function parseValue(text: unknown): ParsedValue | null {
+  const r = parse(text);
+  return typeof r === "string" ? null : r;
+}
+
+/**
+ * Parses a protected value for reveal or rewrap.
+ * @throws FieldError(FIELD_MALFORMED) naming what is wrong with its structure (never the value)
+ */
+export function readValue(text: unknown, where: { row?: number; field?: string }): ParsedValue {
+  const r = parse(text);
+  if (typeof r === "string") throw new FieldError("FIELD_MALFORMED", r, where);
+  return r;
 }
 
 export type FieldValue = string | number | boolean | bigint;

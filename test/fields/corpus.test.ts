@@ -95,6 +95,31 @@ describe("encrypted corpus", () => {
     corpus.close();
   });
 
+  it("a stored value that cannot be iv ‖ ciphertext ‖ tag, a bad subject reference or a ragged vector is FIELD_MALFORMED; a flip stays DECRYPT_FAILED", async () => {
+    const { file, corpus } = await setup();
+    await corpus.add([...docs.slice(0, 1), { id: "t1", text: "Alice's ticket", metadata: { tenant: "acme" }, vector: [1, 0, 0, 0.1], subject: "alice" }]);
+    const [a, t] = rows(file, "SELECT seq, text_ct, subject_key_id, vector FROM chunks ORDER BY seq") as { seq: number; text_ct: Buffer; subject_key_id: string; vector: Buffer }[];
+    const attempt = () => corpus.retrieve({ k: 2, vector: [1, 0, 0, 0] });
+    exec(file, "UPDATE chunks SET text_ct = ? WHERE seq = ?", a!.text_ct.subarray(0, 27), a!.seq);
+    await expect(attempt()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
+    exec(file, "UPDATE chunks SET text_ct = ? WHERE seq = ?", a!.text_ct.subarray(0, a!.text_ct.length - 1), a!.seq);
+    await expect(attempt()).rejects.toBeInstanceOf(DecryptError); // well-formed but truncated: the tag fails
+    exec(file, "UPDATE chunks SET text_ct = ? WHERE seq = ?", a!.text_ct, a!.seq);
+    exec(file, "UPDATE chunks SET vector = ? WHERE seq = ?", a!.vector.subarray(0, 15), a!.seq);
+    await expect(attempt()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
+    exec(file, "UPDATE chunks SET vector = ? WHERE seq = ?", a!.vector, a!.seq);
+    for (const bad of ["customers:short", "Customers" + t!.subject_key_id.slice(9), t!.subject_key_id.replace(":", "~")]) {
+      exec(file, "UPDATE chunks SET subject_key_id = ? WHERE seq = ?", bad, t!.seq);
+      await expect(attempt()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
+      await expect(corpus.purgeErased()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
+    }
+    exec(file, "UPDATE chunks SET subject_key_id = ?, subject_version = 0 WHERE seq = ?", t!.subject_key_id, t!.seq);
+    await expect(attempt()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
+    exec(file, "UPDATE chunks SET subject_version = 1 WHERE seq = ?", t!.seq);
+    expect((await attempt()).chunks.map((c) => c.id)).toEqual(["handbook#0", "t1"]);
+    corpus.close();
+  });
+
   it("a corpus renamed in the file does not open (the name is bound into the key wrap and every AAD)", async () => {
     const { ks, file, corpus } = await setup();
     await corpus.add(docs);

@@ -66,10 +66,13 @@ describe("fields: record round trips", () => {
     // deterministic value moved to another deterministic field: schema path bound
     const p2 = parseFieldPolicy(POLICY_YAML.replace("- { field: email, action: deterministic }", "- { field: email, action: deterministic }\n  - { field: email2, action: deterministic }"));
     await expect(new FieldProtector(p2, ks, "reveal", { flat: false }).process({ ...clone(r1), email2: r1.email }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED", field: "email2" });
-    // altered ciphertext / not a pipeseal value
+    // altered ciphertext (a payload byte flipped) / not a pipeseal value (test/fields/malformed.test.ts has the rest)
     const s = r1.ssn as string;
-    await expect(reveal().process({ ...clone(r1), ssn: s.slice(0, -2) + (s.endsWith("A") ? "BB" : "AA") }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
-    await expect(reveal().process({ ...clone(r1), ssn: "123-45-6789" }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED", row: 1 });
+    const head = s.slice(0, s.lastIndexOf(":") + 1);
+    const payload = Buffer.from(s.slice(head.length), "base64url");
+    payload[20]! ^= 1;
+    await expect(reveal().process({ ...clone(r1), ssn: head + payload.toString("base64url") }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+    await expect(reveal().process({ ...clone(r1), ssn: "123-45-6789" }, 1)).rejects.toMatchObject({ code: "FIELD_MALFORMED", row: 1 });
   });
 
   it("never silently leaves a named field unprotected", async () => {
@@ -254,10 +257,29 @@ describe("fields: the built CLI", () => {
     expect(rev.status, rev.stderr).toBe(0);
     expect(JSON.parse(rev.stdout.split("\n")[0]!).ssn).toBe("123-45-6789");
     const check = run("fields", "check", "--policy", pol, "--json", path.join(dir, "c.jsonl"));
+    expect(check.status, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout).findings).toEqual([]);
     writeFileSync(path.join(dir, "d.jsonl"), JSON.stringify({ id: "1", home_address: "1 Main St", contact: "bob@example.com", score: 3 }) + "\n");
-    const c2 = JSON.parse(run("fields", "check", "--policy", pol, "--json", path.join(dir, "d.jsonl")).stdout);
+    const found = run("fields", "check", "--policy", pol, "--json", path.join(dir, "d.jsonl"));
+    expect(found.status, found.stderr).toBe(8); // EXIT.findings: uncovered PII-looking fields
+    const c2 = JSON.parse(found.stdout);
     expect(c2.findings.map((f: { field: string }) => f.field).sort()).toEqual(["contact", "home_address"]);
+    const human = run("fields", "check", "--policy", pol, path.join(dir, "d.jsonl"));
+    expect(human.status).toBe(8);
+    expect(human.stdout).toMatch(/2 uncovered field\(s\) look like personal data/);
+    // a malformed protected value exits 6 (FIELD_MALFORMED), a flipped payload byte 3 (DECRYPT_FAILED)
+    const first = JSON.parse(a.stdout.split("\n")[0]!) as Record<string, string>;
+    const bad = path.join(dir, "bad.jsonl");
+    writeFileSync(bad, JSON.stringify({ ...first, ssn: first.ssn!.replace("pse1:", "pse9:") }) + "\n");
+    const malformed = run("fields", "reveal", "--policy", pol, bad);
+    expect([malformed.status, malformed.stderr]).toEqual([6, expect.stringMatching(/row 1, field ssn: .*\[FIELD_MALFORMED\]/)]);
+    const head = first.ssn!.slice(0, first.ssn!.lastIndexOf(":") + 1);
+    const payload = Buffer.from(first.ssn!.slice(head.length), "base64url");
+    payload[0]! ^= 0x80;
+    writeFileSync(bad, JSON.stringify({ ...first, ssn: head + payload.toString("base64url") }) + "\n");
+    const flipped = run("fields", "reveal", "--policy", pol, bad);
+    expect([flipped.status, flipped.stderr]).toEqual([3, expect.stringMatching(/DECRYPT_FAILED/)]);
+    expect(flipped.stderr + malformed.stderr).not.toContain("123-45-6789");
     const stdin = spawnSync(process.execPath, [CLI, "fields", "apply", "--policy", pol, "--format", "jsonl", "-"], { env, encoding: "utf8", input: JSON.stringify(sample[1]) + "\n" });
     expect(JSON.parse(stdin.stdout).email).toBe(rb.email);
     const audit = run("audit", "list", "--json");

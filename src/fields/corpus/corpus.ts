@@ -19,7 +19,7 @@
 import { KeyError, UsageError } from "../../errors.js";
 import { isErased, subjectKeys, type SubjectKeyring } from "../subjects/index.js";
 import { checkNamespace, checkSubjectId } from "../subjects/types.js";
-import { type CorpusKeys, blindIndex, corpusKeys, decodeVector, encodeVector, idRef, newRoot, openField, sealField, wipeKeys } from "./crypto.js";
+import { type CorpusKeys, blindIndex, checkSubjectRef, corpusKeys, encodeVector, idRef, newRoot, openField, sealField, storedVector, wipeKeys } from "./crypto.js";
 import { type ChunkRow, type CorpusDb, type CorpusRow, closeCorpusDb, openCorpusDb } from "./store.js";
 import {
   type ChunkInput,
@@ -310,6 +310,7 @@ export class Corpus {
       .all(this.name);
     const erased: typeof pairs = [];
     for (const p of pairs) {
+      checkSubjectRef(p.subject_key_id, p.subject_version);
       const r = await keys.keyByRef(p.subject_key_id, p.subject_version, this.subjectPurpose);
       if (isErased(r)) erased.push(p);
       else r.key.fill(0);
@@ -418,6 +419,7 @@ export class Corpus {
         if (r.subject_key_id === null) continue;
         const id = `${r.subject_key_id}#${r.subject_version}`;
         if (out.has(id)) continue;
+        checkSubjectRef(r.subject_key_id, r.subject_version);
         const sk = await keys.keyByRef(r.subject_key_id, r.subject_version as number, this.subjectPurpose);
         out.set(id, isErased(sk) ? null : sk.key);
       }
@@ -444,7 +446,7 @@ export class Corpus {
       if (q !== undefined) {
         if (row.vector === null) continue; // a chunk without a vector cannot rank
         const bytes = this.#row.vectors === "plain" ? row.vector : openField(key, this.name, row.id_ref.toString("hex"), "vector", row.vector);
-        score = cosine(q, decodeVector(bytes), qNorm);
+        score = cosine(q, storedVector(bytes), qNorm);
         if (bytes !== row.vector) bytes.fill(0);
       }
       live.push({ row, key, score, seq: row.seq });

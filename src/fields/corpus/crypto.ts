@@ -18,6 +18,8 @@
  */
 import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { gcmOpen, gcmSeal } from "../../crypto/aes-gcm.js";
+import { FieldError } from "../errors.js";
+import { parseKeyId } from "../subjects/derive.js";
 
 const EMPTY = Buffer.alloc(0);
 export const REF_BYTES = 16;
@@ -66,9 +68,26 @@ export function sealField(key: Buffer, name: string, locator: string, field: str
   return gcmSeal(key, plaintext, fieldAad(name, locator, field));
 }
 
-/** @throws DecryptError */
+/**
+ * @throws FieldError(FIELD_MALFORMED) for a stored value too short to be iv ‖ ciphertext ‖ tag;
+ *   DecryptError when it does not authenticate
+ */
 export function openField(key: Buffer, name: string, locator: string, field: string, sealed: Uint8Array): Buffer {
+  if (sealed.length < 12 + 16) throw new FieldError("FIELD_MALFORMED", `a stored chunk's sealed ${field} is malformed (shorter than iv and tag)`);
   return gcmOpen(key, sealed, fieldAad(name, locator, field));
+}
+
+/** A stored subject reference (`<namespace>:<ref>`, version ≥ 1). @throws FieldError(FIELD_MALFORMED) */
+export function checkSubjectRef(keyId: unknown, version: unknown): void {
+  if (typeof keyId !== "string" || parseKeyId(keyId) === null || !Number.isSafeInteger(version) || (version as number) < 1) {
+    throw new FieldError("FIELD_MALFORMED", "a stored chunk's subject key reference is malformed");
+  }
+}
+
+/** Float32 little-endian bytes of a stored vector. @throws FieldError(FIELD_MALFORMED) for a length that is not 4·n */
+export function storedVector(b: Buffer): Float32Array {
+  if (b.length % 4 !== 0) throw new FieldError("FIELD_MALFORMED", "a stored chunk's vector is malformed (not whole float32 values)");
+  return decodeVector(b);
 }
 
 /** Float32 little-endian: 4 bytes per dimension. */
