@@ -117,7 +117,8 @@ describe("renderHtml: the string", () => {
 
   it("answers the four questions, in plain words, linking to findings", () => {
     for (const q of ["keys", "access", "plaintext", "retention"]) expect(html).toContain(`id="q-${q}"`);
-    expect(html).toContain("not protected as the map says");
+    expect(html).toContain("not fully protected: plaintext files are present");
+    expect(html).toContain("<strong>feature-store</strong> (Features &amp; embeddings): protected as the map says");
     expect(html).toContain("the map declares it unencrypted");
     expect(html).toContain("1204 decrypts and 3 denied attempts");
     expect(html).toContain("decrypted output left on disk, for 2 days");

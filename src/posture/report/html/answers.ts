@@ -43,8 +43,13 @@ function list(rows: readonly string[], empty: string): string {
 function keysAnswer(ctx: Ctx): string {
   const rows = ctx.report.answers.keys.map((k) => {
     const seen = k.keysSeen.map((s) => `${s.key} v${s.version} (${plural(s.files, "file")})`).join(", ");
-    const other = k.keysSeen.some((s) => s.key !== k.expectedKey);
-    const verdict = k.expectedKey === null ? "the map declares it unencrypted" : k.plaintextFiles === 0 && !other ? "protected as the map says" : "not protected as the map says";
+    // a key named under the expected one (logs/inference/payload under logs/inference) is the map's key family
+    const expected = k.expectedKey;
+    const other = expected !== null && k.keysSeen.some((s) => s.key !== expected && !s.key.startsWith(`${expected}/`));
+    const verdict = expected === null ? "the map declares it unencrypted"
+      : k.plaintextFiles > 0 ? "not fully protected: plaintext files are present"
+      : other ? "sealed, but partly under keys the map does not name"
+      : "protected as the map says";
     const text = `<strong>${esc(k.store)}</strong> (${esc(stageTitle(k.stage))}): ${esc(verdict)}. ` +
       `Expected key: ${k.expectedKey === null ? "none" : `<code>${esc(k.expectedKey)}</code>`}; ` +
       `${esc(plural(k.sealedFiles, "sealed file"))}${seen ? ` under ${esc(seen)}` : ""}; ${esc(plural(k.plaintextFiles, "plaintext file"))}.`;
