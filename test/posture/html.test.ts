@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transitDefinitions } from "../../src/posture/checks/transit.js";
+import { fingerprintOf } from "../../src/posture/finding.js";
 import { renderHtml } from "../../src/posture/report/html.js";
 import type { CheckDefinition, Finding, PostureReport, Severity, StageId } from "../../src/posture/types.js";
 import { STAGES } from "../../src/posture/types.js";
@@ -27,7 +28,7 @@ const otherChecks: CheckDefinition[] = [
 const checks = [...transitDefinitions, ...otherChecks];
 
 function finding(checkId: string, severity: Severity, stage: StageId | null, subject: string, location: string, message: string, evidence: Finding["evidence"] = {}): Finding {
-  const fingerprint = createHash("sha256").update(`${checkId}\0${subject}\0${location}`).digest("hex");
+  const fingerprint = fingerprintOf(checkId, subject, location);
   return { checkId, severity, stage, subject, location, message, evidence, fingerprint };
 }
 

@@ -15,7 +15,7 @@ import { initKeystore, openKeystore } from "../../src/keys/index.js";
 import { initCa, issueCertificate, writeCertDir, type IssuedCertificate } from "../../src/pki/ca/index.js";
 import { x509 } from "../../src/pki/x509.js";
 import { createTransitChecks, transitChecks } from "../../src/posture/checks/transit.js";
-import { fingerprint } from "../../src/posture/checks/transit/finding.js";
+import { fingerprintOf } from "../../src/posture/finding.js";
 import type { ConnectionSpec, Finding, ModuleResult, PipelineMap } from "../../src/posture/types.js";
 import { tempDir } from "../helpers/keystore.js";
 
@@ -166,7 +166,7 @@ describe("transit checks against real endpoints", () => {
 
   it("every connection is examined; fingerprints are sha256(checkId, subject, location), unique and stable", async () => {
     expect(result.examined).toHaveLength(10);
-    for (const f of result.findings) expect(f.fingerprint).toBe(fingerprint(f.checkId, f.subject, f.location));
+    for (const f of result.findings) expect(f.fingerprint).toBe(fingerprintOf(f.checkId, f.subject, f.location));
     expect(new Set(result.findings.map((f) => f.fingerprint)).size).toBe(result.findings.length);
     const again = await checks.run({ map: mapOf([conn("no-client-cert", urls.noClientCert!)]), now: new Date() });
     expect(again.findings.map((f) => f.fingerprint)).toEqual(of(result, "no-client-cert").map((f) => f.fingerprint));

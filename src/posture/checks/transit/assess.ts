@@ -4,7 +4,8 @@
  * finding per check (the probe's reasons joined, the worst severity), so fingerprints stay unique.
  */
 import type { Finding as ProbeFinding, ProbeReport } from "../../../pki/probe/index.js";
-import type { Classification, ConnectionSpec, Finding, Severity } from "../../types.js";
+import { SENSITIVE } from "../../finding.js";
+import type { ConnectionSpec, Finding, Severity } from "../../types.js";
 import * as ID from "./definitions.js";
 import { connectionFinding, worst, type Evidence } from "./finding.js";
 import type { Observation } from "./observe.js";
@@ -30,7 +31,6 @@ const PROBE_TO_CHECK: Readonly<Record<string, string>> = {
 
 /** Broken or export-grade suites by OpenSSL name (RFC 7465 RC4, RFC 8996 era 3DES/DES, NULL, anonymous). */
 const BROKEN_CIPHER = /RC4|(^|-)(DES|3DES)(-|$)|DES-CBC3|NULL|EXP|ADH|AECDH|anon|MD5/i;
-const SENSITIVE: ReadonlySet<Classification> = new Set(["pii", "phi", "financial", "secret"]);
 
 function plaintextSeverity(conn: ConnectionSpec): Severity {
   return SENSITIVE.has(conn.classification) ? "critical" : "high";

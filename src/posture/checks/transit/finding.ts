@@ -1,14 +1,9 @@
-/** Building transit findings: stable fingerprints, the connection's stage, one finding per check and connection. */
-import { createHash } from "node:crypto";
+/** Transit findings: one per check and connection, its stage where the data goes, fingerprinted like every other finding. */
+import { fingerprintOf } from "../../finding.js";
 import type { ConnectionSpec, Finding, Severity } from "../../types.js";
 import { SEVERITIES } from "../../types.js";
 
 export type Evidence = Finding["evidence"];
-
-/** sha256 hex of check id, subject and location (NUL-separated so the parts cannot run together). */
-export function fingerprint(checkId: string, subject: string, location: string): string {
-  return createHash("sha256").update(`${checkId}\0${subject}\0${location}`).digest("hex");
-}
 
 export function worst(severities: readonly Severity[]): Severity {
   return SEVERITIES.find((s) => severities.includes(s)) ?? "info";
@@ -24,6 +19,6 @@ export function connectionFinding(conn: ConnectionSpec, checkId: string, severit
     location: conn.url,
     message,
     evidence,
-    fingerprint: fingerprint(checkId, conn.id, conn.url),
+    fingerprint: fingerprintOf(checkId, conn.id, conn.url),
   };
 }

@@ -2,7 +2,8 @@
 import type { CheckDefinition, Finding, PostureReport, Severity, StageId } from "../../types.js";
 import { SEVERITIES, STAGES } from "../../types.js";
 import { stageStatus, STATUS_WORD } from "./diagram.js";
-import { esc, findingAnchor, plural, stageTitle, worstFirst } from "./text.js";
+import { compareFindings } from "../../finding.js";
+import { esc, findingAnchor, plural, stageTitle } from "./text.js";
 
 /** Severities go into class names: an unknown one (hand-edited JSON) is shown as info. */
 export const severityClass = (s: Severity): Severity => (SEVERITIES.includes(s) ? s : "info");
@@ -44,7 +45,7 @@ export function anchorsOf(report: PostureReport): Map<Finding, string> {
 export function renderFindings(report: PostureReport, anchors: ReadonlyMap<Finding, string>): string {
   const checks = new Map(report.checks.map((c) => [c.id, c]));
   const groups: (StageId | null)[] = [...STAGES, null];
-  const sorted = [...report.findings].sort(worstFirst);
+  const sorted = [...report.findings].sort(compareFindings);
   const sections = groups.map((stage) => {
     const items = sorted.filter((f) => (stage === null ? !STAGES.includes(f.stage as StageId) : f.stage === stage)).map((f) => ({ f, anchor: anchors.get(f)! }));
     // a stage with nothing mapped and nothing found, and an empty map-wide group, are left out

@@ -1,6 +1,5 @@
 /** Text helpers for the HTML report: escaping (everything from a report is untrusted) and plain-word numbers. */
-import type { Finding, Severity, StageId } from "../../types.js";
-import { SEVERITIES } from "../../types.js";
+import type { Finding, StageId } from "../../types.js";
 
 const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -29,16 +28,6 @@ export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
 };
 
 export const stageTitle = (s: StageId | null): string => (s ? STAGE_TITLES[s] ?? s : "Map-wide");
-
-export const severityRank = (s: Severity): number => {
-  const i = SEVERITIES.indexOf(s);
-  return i < 0 ? SEVERITIES.length : i;
-};
-
-/** Worst first: severity, then check id, then location (the report's own order, re-applied per group). */
-export function worstFirst(a: Finding, b: Finding): number {
-  return severityRank(a.severity) - severityRank(b.severity) || a.checkId.localeCompare(b.checkId) || a.location.localeCompare(b.location);
-}
 
 /** "45 s", "12 min", "5 h", "30 days". */
 export function duration(seconds: number | null): string {
