@@ -8,10 +8,10 @@ import { ERROR_CODES, type ErrorCode, PipesealError } from "../errors.js";
 export class KeyServiceError extends PipesealError {
   readonly serviceCode: string;
   readonly status: number;
-  constructor(status: number, serviceCode: string, message: string) {
+  constructor(status: number, serviceCode: string, message: string, options?: { cause?: unknown }) {
     const known = serviceCode in ERROR_CODES;
     const code: ErrorCode = known ? (serviceCode as ErrorCode) : status >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT";
-    super(code, `key service: ${message}${known ? "" : ` [${serviceCode}]`}`);
+    super(code, `key service: ${message}${known ? "" : ` [${serviceCode}]`}`, options);
     this.serviceCode = serviceCode;
     this.status = status;
   }

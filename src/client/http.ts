@@ -108,13 +108,34 @@ export class KeyServiceClient {
    * when the service cannot be reached within the attempts.
    */
   async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    return this.#retrying(async () => {
+      const res = await this.#send(method, path, body, "application/json");
+      return (await readJson(res)) as T;
+    });
+  }
+
+  /**
+   * A GET whose answer is streamed (e.g. /v1/audit/export): retried like `call` until the
+   * status line arrives, never after (a half-read stream is not replayed). The body is the
+   * caller's to consume; a server failure mid-stream surfaces as an error while reading it.
+   * @throws as `call`.
+   */
+  async stream(path: string, accept: string): Promise<Dispatcher.ResponseData["body"]> {
+    return this.#retrying(async () => {
+      const res = await this.#send("GET", path, undefined, accept);
+      if (res.statusCode >= 400) await readJson(res); // throws the typed error
+      return res.body;
+    });
+  }
+
+  async #retrying<T>(once: () => Promise<T>): Promise<T> {
     const attempts = Math.max(1, this.#options.retry?.attempts ?? 4);
     const base = this.#options.retry?.baseMs ?? 50;
     const max = this.#options.retry?.maxMs ?? 2000;
     let last: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#once<T>(method, path, body);
+        return await once();
       } catch (e) {
         last = e;
         const reason = e instanceof KeyServiceError ? (e.status === 503 ? `503 ${e.serviceCode}` : undefined) : transientCode(e);
@@ -135,14 +156,15 @@ export class KeyServiceClient {
     throw last instanceof PipesealError ? last : toTransitError(last, ownCertOf(this.#dispatcher));
   }
 
-  async #once<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  /** Sends one request and waits for the status line and headers (the deadline covers connect + TLS handshake + response head). */
+  async #send(method: "GET" | "POST", path: string, body: unknown, accept: string): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     const timeoutMs = this.#options.timeoutMs ?? 10_000;
     const ac = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    // the deadline covers connect + TLS handshake + response (undici's own connect timeout is longer)
+    // undici's own connect timeout is longer than ours
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const e = new Error(`no answer within ${timeoutMs} ms`);
@@ -169,24 +191,30 @@ export class KeyServiceClient {
     } finally {
       clearTimeout(timer);
     }
-    const text = await res.body.text();
     if (res.statusCode === 403 && res.headers[REJECT_HEADER] === "CERT_REJECTED") {
+      await res.body.dump();
       throw new TransitError("CERT_REJECTED", "identity-not-allowed", "remote", "the key service does not allow our identity");
     }
-    let json: unknown;
-    try {
-      json = text === "" ? {} : JSON.parse(text);
-    } catch {
-      throw new KeyServiceError(res.statusCode, res.statusCode >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT", `unreadable response (HTTP ${res.statusCode})`);
-    }
-    if (res.statusCode >= 400) {
-      const err = (json as { error?: { code?: unknown; message?: unknown } }).error;
-      throw new KeyServiceError(res.statusCode, typeof err?.code === "string" ? err.code : "UNAVAILABLE", typeof err?.message === "string" ? err.message : `HTTP ${res.statusCode}`);
-    }
-    return json as T;
+    return res;
   }
 
   async close(): Promise<void> {
     if (this.#own) await this.#dispatcher.close();
   }
+}
+
+/** The JSON body of a response; a typed KeyServiceError for an error status. */
+async function readJson(res: Dispatcher.ResponseData): Promise<unknown> {
+  const text = await res.body.text();
+  let json: unknown;
+  try {
+    json = text === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new KeyServiceError(res.statusCode, res.statusCode >= 500 ? "UNAVAILABLE" : "INVALID_ARGUMENT", `unreadable response (HTTP ${res.statusCode})`);
+  }
+  if (res.statusCode >= 400) {
+    const err = (json as { error?: { code?: unknown; message?: unknown } }).error;
+    throw new KeyServiceError(res.statusCode, typeof err?.code === "string" ? err.code : "UNAVAILABLE", typeof err?.message === "string" ? err.message : `HTTP ${res.statusCode}`);
+  }
+  return json;
 }

@@ -14,6 +14,7 @@ import { UsageError } from "../errors.js";
 import type { KeyInfo } from "../keys/key-info.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
 import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
+import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
 
 export interface RemoteKeyringOptions extends KeyServiceClientOptions {
@@ -114,6 +115,16 @@ export class RemoteKeyring implements Keyring {
   verifyAudit(): Promise<AuditVerifyResult> {
     return this.client.call("GET", "/v1/audit/verify");
   }
+  /**
+   * The audit log as export lines (src/audit/export.ts schema, each with its "\n"), oldest
+   * first, streamed. Needs `audit.export`; the export is itself audited by the service.
+   * @throws KeyServiceError(ACCESS_DENIED …) before any line; KeyServiceError(UNAVAILABLE) if
+   *   the stream is cut short (a partial export is never returned as if whole).
+   */
+  exportAudit(options: { sinceMs?: number } = {}): AsyncGenerator<string> {
+    const q = options.sinceMs === undefined ? "" : `?since=${Math.max(0, Math.floor(options.sinceMs))}`;
+    return exportLines(this.client, `/v1/audit/export${q}`);
+  }
 
   // ── policy ──
   proposePolicy(policy: string): Promise<{ id: string; state: string }> {
@@ -133,6 +144,26 @@ export class RemoteKeyring implements Keyring {
     this.#cache?.clear();
     await this.client.close();
   }
+}
+
+async function* exportLines(client: KeyServiceClient, path: string): AsyncGenerator<string> {
+  const body = await client.stream(path, "application/x-ndjson");
+  let rest = "";
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      rest += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        yield rest.slice(0, nl + 1);
+        rest = rest.slice(nl + 1);
+      }
+    }
+  } catch (e) {
+    throw new KeyServiceError(503, "UNAVAILABLE", "the audit export was cut short; run it again", { cause: e });
+  } finally {
+    body.destroy();
+  }
+  if (rest !== "") throw new KeyServiceError(503, "UNAVAILABLE", "the audit export ended inside a record; run it again");
 }
 
 function auditObject(o: AuditObject | undefined): Record<string, string> {

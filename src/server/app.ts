@@ -9,6 +9,7 @@ import { peerOf } from "../pki/mtls/gate.js";
 import { ServiceError, toWireError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
 import { adminRoutes } from "./routes/admin.js";
+import { auditExportRoutes } from "./routes/audit-export.js";
 import { dataKeyRoutes } from "./routes/datakeys.js";
 import { keyRoutes } from "./routes/keys.js";
 import { payloadRoutes } from "./routes/payloads.js";
@@ -88,5 +89,6 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   payloadRoutes(app, svc);
   signRoutes(app, svc);
   adminRoutes(app, svc);
+  auditExportRoutes(app, svc);
   return app;
 }

@@ -1,33 +1,83 @@
 /** The OpenAPI 3.1 document served at /v1/openapi.json, built from the same schemas fastify validates with. */
+import { AUDIT_EXPORT_SCHEMA } from "../audit/export.js";
 import { ROUTES, S } from "./schemas.js";
 import { statusFor, type WireCode } from "./errors.js";
+import { AUDIT_EXPORT_ROUTE } from "./routes/audit-export.js";
 
 const COMMON: WireCode[] = ["INVALID_ARGUMENT", "UNAUTHENTICATED", "ACCESS_DENIED", "PAYLOAD_TOO_LARGE", "AUDIT_WRITE_FAILED"];
 
+/**
+ * The policy operation each route is really authorized as, where the route table's `op`
+ * label differs (src/server/schemas.ts is not ours to change): the document must name an
+ * operation a policy can grant. test/server/api-openapi.test.ts checks every one exists.
+ */
+const PERMISSION: Readonly<Record<string, string>> = {
+  wrap: "datakey.generate",
+  generateWrapped: "datakey.generate",
+  generate: "datakey.generate-plaintext",
+  showPolicy: "policy.propose",
+  listAudit: "audit.read",
+  verifyAudit: "audit.read",
+};
+
+type RouteSpec = { method: string; path: string; op: string | null; summary: string; body?: unknown; query?: unknown };
+
+/** One line of GET /v1/audit/export (src/audit/export.ts); documented here so a SIEM can validate what it ingests. */
+const AUDIT_EXPORT_RECORD = {
+  type: "object",
+  additionalProperties: false,
+  required: ["schema", "seq", "time", "principal", "operation", "key", "version", "outcome", "errorCode", "rule", "object", "headerHash", "context", "chainHash"],
+  properties: {
+    schema: { const: AUDIT_EXPORT_SCHEMA },
+    seq: { type: "integer", minimum: 1, description: "position in the hash chain" },
+    time: { type: "string", format: "date-time" },
+    principal: { type: "string" },
+    operation: { type: "string", description: "e.g. unwrap, key.rotate; authz.<operation> for a decision" },
+    key: { type: ["string", "null"] },
+    version: { type: ["integer", "null"] },
+    outcome: { enum: ["ok", "denied", "error"] },
+    errorCode: { type: ["string", "null"], description: "stable code (docs/errors.md) when outcome is not ok" },
+    rule: { type: ["string", "null"], description: "the policy rule or builtin:<invariant> that decided (decisions only)" },
+    object: { type: ["string", "null"] },
+    headerHash: { type: ["string", "null"] },
+    context: { type: ["object", "null"], additionalProperties: { type: "string" } },
+    chainHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "HMAC-SHA-256 chaining this record to the previous one" },
+  },
+} as const;
+
+function errorResponses(): Record<string, unknown> {
+  return Object.fromEntries([...new Set(COMMON.map(statusFor))].map((s) => [String(s), { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/error" } } } }]));
+}
+
+function operation(name: string, r: RouteSpec, ok: Record<string, unknown>): Record<string, unknown> {
+  return {
+    operationId: name,
+    summary: r.summary,
+    ...(r.op ? { "x-pipeseal-permission": PERMISSION[name] ?? r.op } : {}),
+    ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } } : {}),
+    ...(r.query ? { parameters: Object.entries((r.query as { properties: Record<string, unknown> }).properties).map(([n, schema]) => ({ name: n, in: "query", required: false, schema })) } : {}),
+    responses: { "200": ok, ...errorResponses() },
+    security: [{ mtls: [] }, { mtls: [], bearer: [] }],
+  };
+}
+
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const [name, r] of Object.entries(ROUTES) as [string, { method: string; path: string; op: string | null; summary: string; body?: unknown; query?: unknown }][]) {
-    const errors = Object.fromEntries([...new Set(COMMON.map(statusFor))].map((s) => [String(s), { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/error" } } } }]));
-    paths[r.path] = {
-      ...paths[r.path],
-      [r.method.toLowerCase()]: {
-        operationId: name,
-        summary: r.summary,
-        ...(r.op ? { "x-pipeseal-permission": r.op } : {}),
-        ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } } : {}),
-        ...(r.query ? { parameters: Object.entries((r.query as { properties: Record<string, unknown> }).properties).map(([n, schema]) => ({ name: n, in: "query", required: false, schema })) } : {}),
-        responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object" } } } }, ...errors },
-        security: [{ mtls: [] }, { mtls: [], bearer: [] }],
-      },
-    };
-  }
+  const add = (name: string, r: RouteSpec, ok: Record<string, unknown>) => {
+    paths[r.path] = { ...paths[r.path], [r.method.toLowerCase()]: operation(name, r, ok) };
+  };
+  for (const [name, r] of Object.entries(ROUTES) as [string, RouteSpec][]) add(name, r, { description: "ok", content: { "application/json": { schema: { type: "object" } } } });
+  add("exportAudit", AUDIT_EXPORT_ROUTE, {
+    description: "one auditExportRecord per line; a stream cut short by a server failure ends without its final chunk (a transport error, not a short export)",
+    content: { "application/x-ndjson": { schema: { $ref: "#/components/schemas/auditExportRecord" }, itemSchema: { $ref: "#/components/schemas/auditExportRecord" } } },
+  });
   paths["/healthz"] = { get: { operationId: "healthz", summary: "liveness", responses: { "200": { description: "alive" } } } };
   paths["/readyz"] = { get: { operationId: "readyz", summary: "readiness (store reachable)", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } };
   return {
     openapi: "3.1.0",
     info: { title: "pipeseal key service", version: "1.0.0", description: "Key operations over mTLS. Every decision is audited before the response; errors are { error: { code, message } }." },
     components: {
-      schemas: S,
+      schemas: { ...S, auditExportRecord: AUDIT_EXPORT_RECORD },
       securitySchemes: {
         mtls: { type: "mutualTLS", description: "client certificate from the pipeseal CA; identity = the SPIFFE URI SAN" },
         bearer: { type: "http", scheme: "bearer", description: "POST /v1/tokens; ≤ 15 min, valid only with the identity that minted it" },

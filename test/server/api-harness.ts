@@ -2,6 +2,7 @@
  * A real key service for tests: a keystore with a CA (src/pki/ca), certificates for the
  * server and for callers of each role, a policy, and `startKeyService` on 127.0.0.1 over mTLS.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { initCa, issueCertificate, writeCertDir } from "../../src/pki/ca/index.j
 import { RemoteKeyring, type RemoteKeyringOptions } from "../../src/client/index.js";
 import { parseConfig } from "../../src/server/config.js";
 import { type RunningKeyService, type StartOptions, startKeyService } from "../../src/server/server.js";
+import { CLI } from "../cli/run-cli.js";
 
 export const TD = "spiffe://acme.internal";
 export const WHO = {
@@ -41,6 +43,21 @@ rules:
   - { id: train-unkeyed, group: workloads, operations: [key.list, token.mint] }
   - { id: audit, identity: "${WHO.auditor}", operations: [audit.read, key.list] }
 `;
+
+/** POLICY with `audit.export` for the auditor (the built-in auditor role is the only one that may ever hold it). */
+export const POLICY_EXPORT = POLICY.replace("operations: [audit.read, key.list]", "operations: [audit.read, audit.export, key.list, token.mint]");
+
+/** The built CLI as a child process, asynchronously: a service under test in this process must keep answering (no spawnSync). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => (err += d));
+    child.on("exit", (status) => resolve({ status, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
 
 export interface Harness {
   readonly dir: string;

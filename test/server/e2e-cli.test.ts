@@ -1,10 +1,10 @@
 /** The built CLI against a real key service: every existing command through --server/--cert, `serve` and `policy`. */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../cli/run-cli.js";
-import { type Harness, POLICY, startHarness, WHO } from "./api-harness.js";
+import { type Harness, POLICY, runCli, startHarness, WHO } from "./api-harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -12,17 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** The CLI as a child process, asynchronously: the service under test runs in this process and must keep answering. */
-function run(args: string[]): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", HOME: h.dir }, stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => (err += d));
-    child.on("exit", (status) => resolve({ status, stdout: Buffer.concat(out), stderr: err }));
-  });
-}
+const run = (args: string[]) => runCli(args, { HOME: h.dir });
 const as = (who: keyof typeof WHO, ...args: string[]) => run(["--server", h.svc.url, "--cert", h.certs[who], ...args]);
 
 describe("pipeseal --server … (built CLI)", () => {
@@ -65,6 +55,30 @@ describe("pipeseal --server … (built CLI)", () => {
     const { id } = JSON.parse(p.stdout.toString());
     expect((await as("pa1", "policy", "approve", id)).stderr).toMatch(/ACCESS_DENIED/);
     expect((await as("pa2", "policy", "approve", id)).stdout.toString()).toMatch(/approved/);
+  });
+
+  it("audit export through the service once the approved policy grants it; a refusal exits 7, a service that is down exits 1", async () => {
+    // the test above approved a policy that gives the auditor audit.export
+    const out = path.join(h.dir, "audit.jsonl");
+    const ok = await as("auditor", "audit", "export", "--since", "1h", "-o", out);
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const lines = readFileSync(out, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ schema: "pipeseal.audit.v1", operation: "authz.audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" });
+    const toStdout = await as("auditor", "audit", "export");
+    expect(toStdout.stdout.toString().split("\n").length).toBeGreaterThan(lines.length);
+    for (const [who, args] of [["trainer", ["audit", "export"]], ["trainer", ["key", "rotate", "prod/datasets/raw"]], ["admin", ["audit", "export", "-o", path.join(h.dir, "nope.jsonl")]]] as const) {
+      const denied = await as(who, ...args);
+      expect(denied.status).toBe(7);
+      expect(denied.stderr).toMatch(/^pipeseal: key service: .* denied .*\[ACCESS_DENIED\]\n$/);
+      expect(denied.stdout.length).toBe(0);
+    }
+    expect(existsSync(path.join(h.dir, "nope.jsonl"))).toBe(false);
+    // nothing listens on port 1: a clear one-line error after bounded retries, not a hang
+    const down = await run(["--server", "https://127.0.0.1:1", "--cert", h.certs.auditor, "audit", "export"]);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/^pipeseal: TLS connection failed .*: the key service at https:\/\/127\.0\.0\.1:1 did not answer after \d+ attempt\(s\) \(ECONNREFUSED\) \[TLS_CONNECT_FAILED\]\n$/);
   });
 
   it("`pipeseal serve --config` starts, serves, and stops on SIGTERM", async () => {

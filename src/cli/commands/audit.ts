@@ -1,5 +1,10 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import path from "node:path";
 import { Command } from "commander";
+import { exportLocalAudit } from "../../audit/export-local.js";
 import { AuditError } from "../../errors.js";
+import { writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../duration.js";
 import { emit, withKeyring } from "../session.js";
 
@@ -37,6 +42,23 @@ export function auditCommand(): Command {
           result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+      }),
+    );
+  audit
+    .command("export")
+    .description("the audit log as JSON lines for a SIEM (schema pipeseal.audit.v1, docs/keyservice.md); the export is itself audited")
+    .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
+    .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
+    .action(async (opts, cmd: Command) =>
+      withKeyring(cmd, async (ks) => {
+        const sinceMs = opts.since ? Date.now() - parseDuration(opts.since) * 1000 : undefined;
+        const lines = "exportAudit" in ks ? ks.exportAudit(sinceMs === undefined ? {} : { sinceMs }) : exportLocalAudit(ks, sinceMs === undefined ? {} : { sinceMs });
+        const bytes = (async function* () {
+          for await (const line of lines) yield Buffer.from(line, "utf8");
+        })();
+        // a failed or cut-short export leaves no file (and the old one, if any, untouched)
+        if (opts.output) await writeAtomic(path.resolve(opts.output), bytes);
+        else await pipeline(Readable.from(bytes), process.stdout, { end: false });
       }),
     );
   return audit;

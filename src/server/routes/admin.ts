@@ -24,11 +24,19 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     return reply.code(201).send({ id, state: "proposed" });
   });
   route<{ id: string }>(app, "approvePolicy", async (req) => {
-    const pending = (await svc.store.listPolicies()).find((p) => p.id === req.body.id);
-    if (!pending || pending.state !== "proposed") throw new ServiceError("NOT_FOUND", "no pending proposal with that id");
+    const pending = (await svc.store.listPolicies()).find((p) => p.id === req.body.id && p.state === "proposed");
+    if (!pending) {
+      // only someone who may approve at all learns that the id names nothing (the refusal is audited either way)
+      await allow(svc, req, "policy.approve", { objectPath: req.body.id });
+      throw new ServiceError("NOT_FOUND", "no pending proposal with that id");
+    }
     // a second, different policy administrator, who grants themselves nothing by approving
     await allow(svc, req, "policy.approve", { objectPath: req.body.id }, (active) => canApprove({ proposer: pending.proposer, policyText: pending.yaml }, req.principal, active, new Date(svc.now())));
-    const record = await svc.store.approvePolicy(req.body.id, req.principal);
+    const record = await svc.store.approvePolicy(req.body.id, req.principal).catch(async (e: unknown) => {
+      // another replica approved it between our read and our write: the store says INVALID_ARGUMENT, the honest answer is NOT_FOUND
+      const still = (await svc.store.listPolicies()).some((p) => p.id === req.body.id && p.state === "proposed");
+      throw still ? e : new ServiceError("NOT_FOUND", "no pending proposal with that id (approved or superseded meanwhile)");
+    });
     await svc.authz.refresh(true);
     return { id: record.id, state: record.state, proposer: record.proposer, approver: record.approver };
   });
