@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { detectAll } from "../redact/index.js";
 import { type RecordFormat, type Rec, formatOf, readCsv, readJsonArray, readJsonl } from "./formats/index.js";
-import { readAll, transformParquet } from "./formats/parquet.js";
+import { openParquet, readAll } from "./formats/parquet.js";
 import { leafPaths } from "./path.js";
 import type { FieldPolicy } from "./policy.js";
 
@@ -51,12 +51,10 @@ export async function checkFields(policy: FieldPolicy, input: string, options: {
   };
   if (format === "parquet") {
     const src = input === "-" ? await readAll(process.stdin) : input;
-    await transformParquet(src, null, async (rs) => {
-      for (const r of rs) if (rows < limit) take(r);
-      return [];
-    }, () => undefined).catch((e) => {
-      if (rows === 0) throw e;
-    });
+    for await (const { rows: group } of (await openParquet(src)).groups()) {
+      for (const r of group) if (rows < limit) take(r);
+      if (rows >= limit) break;
+    }
   } else {
     const stream = input === "-" ? process.stdin : createReadStream(input);
     const items = format === "jsonl" ? readJsonl(stream) : format === "json" ? readJsonArray(stream) : readCsv(stream, true, () => undefined);

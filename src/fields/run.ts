@@ -66,14 +66,8 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
         }
         return kept;
       };
-      if (out === "-") {
-        const bytes = await transformParquet(src, null, transform, typeFor as never);
-        await sink((async function* () { yield bytes!; })());
-      } else {
-        // written beside the target then renamed (atomic), like the streamed formats
-        const bytes = await transformParquet(src, null, transform, typeFor as never);
-        await writeAtomic(out, (async function* () { yield bytes!; })(), 0o600);
-      }
+      // row group in, row group out: written (atomically for files) as each one is encoded
+      await sink(transformParquet(src, transform, typeFor as never));
       return p.stats;
     }
     const input = o.input === "-" ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });

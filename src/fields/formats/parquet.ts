@@ -1,15 +1,14 @@
 /**
- * Parquet through hyparquet (read) and hyparquet-writer (write), one row group at a time.
+ * Parquet through hyparquet (read) and hyparquet-writer (write), streamed one row group at a time.
  * Flat schemas only. Column types are kept where the action allows: keep, tokenize (an integer
  * column stays integer) and reveal restore the original type; encrypt, deterministic,
  * pseudonymize and mask make a STRING column. The original types are recorded in the file's
  * key-value metadata (`pipeseal.fields.types`) so reveal can restore them.
  */
 import { readFile } from "node:fs/promises";
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type SchemaElement } from "hyparquet";
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type SchemaElement } from "hyparquet";
 import { asyncBufferFromFile } from "hyparquet/src/node.js";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
-import { fileWriter } from "hyparquet-writer/src/node.js";
 import { FieldError } from "../errors.js";
 import type { Rec } from "./index.js";
 
@@ -31,18 +30,13 @@ async function bufferOf(input: string | Buffer): Promise<AsyncBuffer> {
 }
 
 /**
- * Streams a Parquet file through `transform` row group by row group into `output`
- * (a path, or null to return the bytes).
- * `typeFor(column, original, op)` gives the output type of a column (undefined = unchanged).
+ * Opens a flat Parquet file: its columns, their original types (as recorded by an earlier
+ * apply, else from the schema) and its rows one row group at a time (row numbers 1-based).
+ * @throws FieldError(INVALID_ARGUMENT) for an unreadable file or a nested schema
  */
-export async function transformParquet(
-  input: string | Buffer,
-  output: string | null,
-  transform: (rows: Rec[], firstRow: number) => Promise<Rec[]>,
-  typeFor: (column: string, original: BasicType | undefined) => BasicType | undefined,
-): Promise<Buffer | null> {
+export async function openParquet(input: string | Buffer) {
   const file = await bufferOf(input);
-  let metadata;
+  let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file);
   } catch (e) {
@@ -55,11 +49,43 @@ export async function transformParquet(
   }
   const recorded = JSON.parse(metadata.key_value_metadata?.find((kv) => kv.key === TYPES_KEY)?.value ?? "{}") as Record<string, BasicType>;
   const original = new Map(top.map((e) => [e.name, recorded[e.name] ?? basicType(e)]));
-  const bw = output === null ? new ByteWriter() : fileWriter(output);
+  async function* groups(): AsyncGenerator<{ rows: Rec[]; firstRow: number }> {
+    let row = 0;
+    for (const g of metadata.row_groups) {
+      const n = Number(g.num_rows);
+      const rows = (await parquetReadObjects({ file, metadata, rowStart: row, rowEnd: row + n })) as Rec[];
+      yield { rows, firstRow: row + 1 };
+      row += n;
+    }
+  }
+  return { top, original, groups };
+}
+
+/**
+ * Streams a Parquet file through `transform` row group by row group: each input row group is
+ * read, transformed and encoded as one output row group, whose bytes are handed out before the
+ * next group is read. Memory is one row group (input rows, output rows, encoded bytes) plus the
+ * footer's page indexes, whatever the file size. The input needs random access (the footer
+ * comes first), so stdin is read whole by the caller.
+ * `typeFor(column, original)` gives the output type of a column (undefined = unchanged).
+ * @throws FieldError(INVALID_ARGUMENT) for an unreadable file or a nested schema
+ */
+export async function* transformParquet(
+  input: string | Buffer,
+  transform: (rows: Rec[], firstRow: number) => Promise<Rec[]>,
+  typeFor: (column: string, original: BasicType | undefined) => BasicType | undefined,
+): AsyncGenerator<Uint8Array> {
+  const { top, original, groups } = await openParquet(input);
+  // ByteWriter keeps `offset` (file position, used for column chunk offsets) apart from
+  // `index` (position in its buffer), so the buffer can be drained between row groups
+  const bw = new ByteWriter();
+  const drain = (): Uint8Array => {
+    const bytes = new Uint8Array(bw.buffer, 0, bw.index).slice();
+    bw.index = 0;
+    return bytes;
+  };
   let writer: ParquetWriter | null = null;
   let columns: string[] = [];
-  let row = 0;
-  const groups = metadata.row_groups.length === 0 ? [] : metadata.row_groups;
   const emit = (rows: Rec[]) => {
     if (writer === null) {
       columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0]!, n));
@@ -70,15 +96,13 @@ export async function transformParquet(
     if (rows.length === 0) return;
     writer.write({ columnData: columns.map((c) => ({ name: c, data: rows.map((r) => (r[c] === undefined ? null : r[c])) as unknown[] as never })), rowGroupSize: rows.length });
   };
-  for (const g of groups) {
-    const n = Number(g.num_rows);
-    const rows = (await parquetReadObjects({ file, metadata, rowStart: row, rowEnd: row + n })) as Rec[];
-    emit(await transform(rows, row + 1));
-    row += n;
+  for await (const { rows, firstRow } of groups()) {
+    emit(await transform(rows, firstRow));
+    yield drain();
   }
   if (writer === null) emit([]);
   await (writer as unknown as ParquetWriter).finish();
-  return output === null ? Buffer.from((bw as ByteWriter).getBuffer()) : null;
+  yield drain();
 }
 
 function schemaFor(columns: string[], type: (c: string) => BasicType | undefined): SchemaElement[] {
