@@ -9,7 +9,17 @@
  * store: { kind: sqlite, home: .pipeseal }     # or { kind: postgres, url: postgres://…, home: <master.key folder>, create: true }
  * policy: policy.yaml               # bootstrap policy until one is approved through the API
  * tokenTtl: 15m                     # longest bearer-token lifetime (≤ 15m)
+ * root:                             # optional: the root key in an HSM (docs/hsm.md)
+ *   pkcs11:
+ *     module: /usr/lib/softhsm/libsofthsm2.so
+ *     token: pipeseal                 # or slot: 0
+ *     keyLabel: pipeseal-root         # postgres only (a keystore home records its own)
+ *     pinFile: /etc/pipeseal/pin      # mode 0600; or pinEnv: NAME (the variable holding the PIN)
+ *     create: true                    # postgres only: generate the keys in the token on first start
  * ```
+ *
+ * The PIN is never read from the YAML unless `allowInlinePin: true` says so (tests, demos):
+ * config files travel (repositories, ConfigMaps, backups) where a PIN must not.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -27,10 +37,24 @@ export interface KeyServiceConfig {
   /** Policy YAML file (bootstrap), or undefined. */
   readonly policyFile: string | undefined;
   readonly tokenTtlSeconds: number;
+  /** The root key in a PKCS#11 token, or undefined (master.key / passphrase). */
+  readonly pkcs11: Pkcs11RootConfig | undefined;
+}
+
+/** `root.pkcs11`: where the root key is and where its PIN comes from (never the PIN itself, unless inline was allowed). */
+export interface Pkcs11RootConfig {
+  readonly module?: string;
+  readonly token?: string;
+  readonly slot?: number;
+  readonly keyLabel?: string;
+  readonly pin: { readonly file: string } | { readonly env: string } | { readonly inline: string } | { readonly default: true };
+  /** Generate the root keys in the token when it holds none with this label (PostgreSQL store only). */
+  readonly create: boolean;
 }
 
 const bad = (msg: string) => new UsageError("INVALID_ARGUMENT", `keyservice config: ${msg}`);
-const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl"];
+const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "root"];
+const PKCS11 = ["module", "token", "slot", "keyLabel", "pinFile", "pinEnv", "pin", "allowInlinePin", "create"];
 
 function only(obj: Record<string, unknown>, keys: string[], where: string): void {
   for (const k of Object.keys(obj)) if (!keys.includes(k)) throw bad(`unknown field ${where}${k}`);
@@ -82,6 +106,7 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
   if (c.policy !== undefined && typeof c.policy !== "string") throw bad("policy must be a file path");
   const tokenTtlSeconds = c.tokenTtl === undefined ? MAX_TOKEN_TTL_SECONDS : duration(c.tokenTtl);
   if (tokenTtlSeconds < 1 || tokenTtlSeconds > MAX_TOKEN_TTL_SECONDS) throw bad(`tokenTtl must be between 1s and ${MAX_TOKEN_TTL_SECONDS / 60}m`);
+  const pkcs11 = parseRoot(c.root, store, abs);
   return {
     host,
     port,
@@ -91,6 +116,47 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
     store,
     policyFile: typeof c.policy === "string" ? abs(c.policy) : undefined,
     tokenTtlSeconds,
+    pkcs11,
+  };
+}
+
+function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string) => string): Pkcs11RootConfig | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad("root must be { pkcs11: { … } }");
+  only(v as Record<string, unknown>, ["pkcs11"], "root.");
+  const p = (v as { pkcs11?: unknown }).pkcs11;
+  if (p === null || typeof p !== "object" || Array.isArray(p)) throw bad("root.pkcs11 must be a mapping (module, token or slot, pinFile or pinEnv)");
+  const o = p as Record<string, unknown>;
+  only(o, PKCS11, "root.pkcs11.");
+  const str = (k: string) => {
+    if (o[k] !== undefined && (typeof o[k] !== "string" || o[k] === "")) throw bad(`root.pkcs11.${k} must be a non-empty string`);
+    return o[k] as string | undefined;
+  };
+  const [module, token, keyLabel, pinFile, pinEnv] = [str("module"), str("token"), str("keyLabel"), str("pinFile"), str("pinEnv")];
+  if (o.slot !== undefined && (typeof o.slot !== "number" || !Number.isSafeInteger(o.slot) || o.slot < 0)) throw bad("root.pkcs11.slot must be a slot ID (integer ≥ 0)");
+  if (o.create !== undefined && typeof o.create !== "boolean") throw bad("root.pkcs11.create must be true or false");
+  if (o.allowInlinePin !== undefined && typeof o.allowInlinePin !== "boolean") throw bad("root.pkcs11.allowInlinePin must be true or false");
+  if (o.pin !== undefined && (typeof o.pin !== "string" || o.pin === "")) throw bad("root.pkcs11.pin must be a string");
+  if (o.pin !== undefined && o.allowInlinePin !== true) throw bad("root.pkcs11.pin: a PIN in the config file is refused (it travels with the file); use pinFile (mode 0600) or pinEnv, or set allowInlinePin: true for a throwaway token");
+  if ([pinFile, pinEnv, o.pin].filter((x) => x !== undefined).length > 1) throw bad("root.pkcs11: give one of pinFile, pinEnv, pin");
+  if (pinEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(pinEnv)) throw bad("root.pkcs11.pinEnv must be an environment variable name");
+  const create = o.create === true;
+  if (store.kind === "sqlite") {
+    // the keystore recorded its token key (label and id) at `pipeseal init --hsm`; only the location may be overridden
+    if (keyLabel !== undefined) throw bad("root.pkcs11.keyLabel is recorded in the sqlite keystore (pipeseal init --hsm --key-label); remove it here");
+    if (create) throw bad("root.pkcs11.create is for a postgres store; a sqlite keystore gets its HSM root from `pipeseal init --hsm`");
+  } else {
+    if (module === undefined) throw bad("root.pkcs11.module is required with a postgres store");
+    if (token === undefined && o.slot === undefined) throw bad("root.pkcs11 needs token (label) or slot with a postgres store");
+    if (store.home !== undefined) throw bad("store.home and root.pkcs11 both name a root key; keep one");
+  }
+  return {
+    ...(module !== undefined ? { module } : {}), // as given: a bare library name is for the loader's search path
+    ...(token !== undefined ? { token } : {}),
+    ...(o.slot !== undefined ? { slot: o.slot as number } : {}),
+    ...(keyLabel !== undefined ? { keyLabel } : {}),
+    pin: pinFile !== undefined ? { file: abs(pinFile) } : pinEnv !== undefined ? { env: pinEnv } : o.pin !== undefined ? { inline: o.pin as string } : { default: true },
+    create,
   };
 }
 

@@ -10,17 +10,22 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
-import { UsageError } from "../errors.js";
+import { KeystoreError, UsageError } from "../errors.js";
+import { openKeystore } from "../keys/keystore.js";
+import { Pkcs11RootKey, describeKeystoreRoot, readPkcs11Pin } from "../keys/pkcs11/index.js";
 import { mtlsServerOptions } from "../pki/mtls/server-options.js";
 import { buildApp } from "./app.js";
 import { Authorizer } from "./authz.js";
-import type { KeyServiceConfig } from "./config.js";
+import type { KeyServiceConfig, Pkcs11RootConfig } from "./config.js";
 import { parsePolicy, type Policy } from "./policy/index.js";
 import type { Service } from "./service.js";
 import { openPostgresStore } from "./store/postgres.js";
-import { openSqliteStore } from "./store/sqlite.js";
+import { SqliteStore, openSqliteStore } from "./store/sqlite.js";
 import type { KeyStore } from "./store/types.js";
 import { tokenKeysFor } from "./token-keys.js";
+
+/** Who the service is in its own audit records (as openSqliteStore). */
+const SERVICE_PRINCIPAL = "pipeseal-serve";
 
 export interface RunningKeyService {
   /** https://host:port */
@@ -44,12 +49,65 @@ export interface StartOptions {
   readonly passphrase?: string;
 }
 
+/**
+ * Opens the configured store, with its root key in an HSM when `root.pkcs11` says so (or,
+ * for a sqlite keystore made with `pipeseal init --hsm`, with the CLI's PIN variables).
+ * @throws KeystoreError(MASTER_KEY_UNAVAILABLE) for a wrong or missing PIN, a missing token or key — at start-up, before listening.
+ */
 export async function openConfiguredStore(config: KeyServiceConfig, passphrase?: string): Promise<KeyStore> {
-  if (config.store.kind === "sqlite") return openSqliteStore({ home: config.store.home, ...(passphrase !== undefined ? { passphrase } : {}) });
+  if (config.store.kind === "sqlite") return openSqlite(config.store.home, config.pkcs11, passphrase);
   const st = config.store;
+  const pool = { connectionString: st.url, max: 32 };
+  if (config.pkcs11) {
+    const rootKey = openPostgresHsmRoot(config.pkcs11);
+    try {
+      return await openPostgresStore({ pool, root: { rootKey }, ...(st.create ? { create: true } : {}) });
+    } catch (e) {
+      rootKey.close();
+      throw e;
+    }
+  }
   const root = st.home !== undefined ? { home: st.home } : passphrase !== undefined ? { passphrase } : null;
-  if (root === null) throw new UsageError("INVALID_ARGUMENT", "keyservice config: a postgres store needs store.home (the folder of master.key) or a passphrase");
-  return openPostgresStore({ pool: { connectionString: st.url, max: 32 }, root, ...(st.create ? { create: true } : {}) });
+  if (root === null) throw new UsageError("INVALID_ARGUMENT", "keyservice config: a postgres store needs store.home (the folder of master.key), root.pkcs11, or a passphrase");
+  return openPostgresStore({ pool, root, ...(st.create ? { create: true } : {}) });
+}
+
+async function openSqlite(home: string, pkcs11: Pkcs11RootConfig | undefined, passphrase: string | undefined): Promise<KeyStore> {
+  const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
+  if (!hsm) {
+    if (pkcs11) throw new UsageError("INVALID_ARGUMENT", `keyservice config: root.pkcs11 is given, but the keystore in ${home} does not keep its root in an HSM (made without pipeseal init --hsm)`);
+    return openSqliteStore({ home, ...(passphrase !== undefined ? { passphrase } : {}) });
+  }
+  const given = pkcs11 ?? { pin: { default: true } as const, create: false };
+  const ks = await openKeystore(home, {
+    principal: SERVICE_PRINCIPAL,
+    pkcs11: { pin: pinOf(given), ...(given.module !== undefined ? { module: given.module } : {}), ...(given.token !== undefined ? { token: given.token } : {}), ...(given.slot !== undefined ? { slot: given.slot } : {}) },
+  });
+  return new SqliteStore(ks, Date.now);
+}
+
+/** The PostgreSQL store's root in the token; with `create`, generated there on first start (an existing key is opened, never replaced). */
+function openPostgresHsmRoot(c: Pkcs11RootConfig): Pkcs11RootKey {
+  const login = { module: c.module!, pin: pinOf(c), ...(c.token !== undefined ? { token: c.token } : {}), ...(c.slot !== undefined ? { slot: c.slot } : {}), ...(c.keyLabel !== undefined ? { keyLabel: c.keyLabel } : {}) };
+  if (!c.create) return Pkcs11RootKey.open(login);
+  try {
+    return Pkcs11RootKey.generate(login);
+  } catch (e) {
+    // the label is taken: a later start of the same service (the store's check value still refuses another key)
+    if (e instanceof KeystoreError && e.code === "KEYSTORE_EXISTS") return Pkcs11RootKey.open(login);
+    throw e;
+  }
+}
+
+/** The PIN, from where the config says; the default is the CLI's rules (PIPESEAL_PKCS11_PIN_FILE, …). */
+function pinOf(c: Pkcs11RootConfig): string {
+  const pin = c.pin;
+  if ("file" in pin) return readPkcs11Pin(pin.file);
+  if ("inline" in pin) return pin.inline;
+  if ("default" in pin) return readPkcs11Pin();
+  const v = process.env[pin.env];
+  if (v === undefined || v === "") throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `root.pkcs11.pinEnv names ${pin.env}, which is not set in the service's environment`);
+  return v;
 }
 
 export async function startKeyService(config: KeyServiceConfig, options: StartOptions = {}): Promise<RunningKeyService> {
