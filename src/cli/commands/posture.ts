@@ -35,6 +35,11 @@ async function openKeys(map: PipelineMap, cmd: Command): Promise<{ source: KeySo
   return { source: keystoreSource(ks, home), close: async () => ks.close() };
 }
 
+/** Resolves once the text is handed to the OS: main.ts exits right after, and a large report to a pipe would be cut short. */
+function print(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+}
+
 function progressLine(): ((n: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
@@ -82,7 +87,7 @@ function checkCommand(): Command {
       }
       if (opts.sarif) await writeFileAtomic(opts.sarif, JSON.stringify(toPostureSarif(report, pathToFileURL(map.baseDir).href), null, 2) + "\n");
       if (opts.html) await writeFileAtomic(opts.html, renderHtml(report));
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : renderTerminal(report));
+      await print(opts.json ? JSON.stringify(report, null, 2) + "\n" : renderTerminal(report));
       if (findingsAtOrAbove(report, failOn).length > 0) process.exitCode = EXIT.findings; // a result, not an error
     });
 }
