@@ -6,7 +6,7 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
 import { ROUTES } from "../../src/server/schemas.js";
-import { type Harness, startHarness, TD, WHO } from "./api-harness.js";
+import { type Harness, POLICY, startHarness, TD, WHO } from "./api-harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -158,4 +158,22 @@ describe("1,000 random malformed requests", () => {
     expect([...codes.keys()].length).toBeGreaterThan(4);
     expect(await h.keyring("trainer").client.call("GET", "/healthz")).toEqual({ ok: true });
   }, 180_000);
+});
+
+describe("policy approval refusals carry the honest code", () => {
+  it("an unknown proposal: NOT_FOUND for a policy admin, ACCESS_DENIED for anyone else (no oracle), each decision recorded", async () => {
+    await expect(h.keyring("pa2").approvePolicy("no-such-proposal")).rejects.toMatchObject({ code: "NOT_FOUND", status: 404 });
+    for (const who of ["stranger", "trainer", "admin"] as const) {
+      await expect(h.keyring(who).approvePolicy("no-such-proposal")).rejects.toMatchObject({ code: "ACCESS_DENIED", status: 403 });
+    }
+    const decisions = (await h.keyring("auditor").listAudit({ limit: 200 })).filter((r) => r.operation === "authz.policy.approve" && r.objectPath === "no-such-proposal");
+    expect(decisions.map((r) => [r.principal, r.outcome])).toEqual([[WHO.pa2, "ok"], [WHO.stranger, "denied"], [WHO.trainer, "denied"], [WHO.admin, "denied"]]);
+  });
+
+  it("the proposer approving their own proposal: ACCESS_DENIED with the separation-of-duties rule; approving twice: NOT_FOUND", async () => {
+    const { id } = await h.keyring("pa1").proposePolicy(POLICY);
+    await expect(h.keyring("pa1").approvePolicy(id)).rejects.toMatchObject({ code: "ACCESS_DENIED", message: expect.stringMatching(/builtin:approver-same-identity/) });
+    expect(await h.keyring("pa2").approvePolicy(id)).toMatchObject({ id, state: "active" });
+    await expect(h.keyring("pa2").approvePolicy(id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
 });
