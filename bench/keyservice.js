@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Key-service benchmark: unwrap ops/s and p50/p99 latency at 1, 16 and 64 concurrent mTLS
 // keep-alive clients against a no-op endpoint of the same server (same process, same mTLS
-// gate, same fastify stack, same run), every unwrap audited durably (decision record + unwrap
-// record, synchronous=FULL SQLite, or PostgreSQL with BENCH_KS_PG_URL); and the latency of a
-// cached unwrap with the client cache on. The server runs in its own process.
+// gate, same fastify stack, same run); and the latency of a cached unwrap with the client
+// cache on. The server runs in its own process.
+//
+// Every unwrap is durably audited as the service does it since group commit: the allowed
+// decision (authz.unwrap with its rule) and the unwrap record commit in ONE transaction, and
+// the requests that arrive while a commit is in flight share the next one (one fsync for
+// SQLite synchronous=FULL, one COMMIT for PostgreSQL with BENCH_KS_PG_URL). "req/commit" is
+// the mean number of unwrap requests per transaction during the unwrap run (the store's
+// commit counters, read from the server process with SIGUSR2).
 //
 // Env: BENCH_KS_SECONDS (per mode per level, 5; 30 for the issue's full run)
-//      BENCH_KS_LEVELS ("1,16,64")   BENCH_KS_PG_URL (postgres://… to use the PostgreSQL store)
+//      BENCH_KS_LEVELS ("1,16,64")   BENCH_KS_PG_URL (postgres://… to use the PostgreSQL store;
+//      an empty database, or one initialised with this run's key: setup makes a new master key)
 // Roles (internal): --serve DIR
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +42,8 @@ async function serve(dir) {
   const svc = await startKeyService(cfg, { noop: true });
   await svc.store.createKey("bench", "prod/datasets/raw").catch(() => undefined); // exists already on SQLite
   process.stdout.write(JSON.stringify({ url: svc.url }) + "\n");
+  // the parent asks for the group-commit counters after each level (transactions vs requests)
+  process.on("SIGUSR2", () => process.stdout.write(JSON.stringify({ stats: svc.store.commitStats() }) + "\n"));
   process.on("SIGTERM", async () => {
     await svc.close();
     process.exit(0);
@@ -57,6 +66,25 @@ async function setup(dir) {
   writeFileSync(join(dir, "policy.yaml"), `version: 1\nbindings:\n  - { identity: "${TD}/prod/trainer", role: workload }\nrules:\n  - { id: train, identity: "${TD}/prod/trainer", operations: [unwrap, datakey.generate, key.list], keys: ["prod/**"] }\n`);
   const store = PG_URL ? `{ kind: postgres, url: "${PG_URL}", home: ks, create: true }` : "{ kind: sqlite, home: ks }";
   writeFileSync(join(dir, "keyservice.yaml"), `listen: { host: 127.0.0.1, port: 0 }\ncertDir: server\nallow: ["${TD}/*/*"]\nkeyringId: ks:bench\nstore: ${store}\npolicy: policy.yaml\n`);
+}
+
+/** JSON lines from the server process, one per next() (its URL first, then answers to SIGUSR2). */
+function childLines(child) {
+  const waiting = [];
+  const ready = [];
+  let buf = "";
+  child.stdout.on("data", (d) => {
+    buf += d;
+    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+      const line = JSON.parse(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w.resolve(line);
+      else ready.push(line);
+    }
+  });
+  child.on("exit", (c) => waiting.splice(0).forEach((w) => w.reject(new Error(`server exited ${c}`))));
+  return { next: () => (ready.length > 0 ? Promise.resolve(ready.shift()) : new Promise((resolve, reject) => waiting.push({ resolve, reject }))) };
 }
 
 async function run(dispatcher, request, url, body, concurrency, seconds) {
@@ -87,14 +115,9 @@ export async function benchKeyService() {
   try {
     await setup(dir);
     child = spawn(process.execPath, [HERE, "--serve", dir], { stdio: ["ignore", "pipe", "inherit"] });
-    const { url } = await new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]));
-      });
-      child.on("exit", (c) => reject(new Error(`server exited ${c}`)));
-    });
+    const lines = childLines(child);
+    const { url } = await lines.next();
+    const commits = async () => (child.kill("SIGUSR2"), (await lines.next()).stats);
     const { request } = await import("undici");
     const { createMtlsDispatcher } = await imp("pki/mtls/dispatcher.js");
     const { RemoteKeyring } = await imp("client/index.js");
@@ -106,10 +129,14 @@ export async function benchKeyService() {
       const dispatcher = createMtlsDispatcher({ certDir: join(dir, "trainer"), expect: [`${TD}/*/*`], agent: { connections: c, keepAliveTimeout: 60_000 } });
       await run(dispatcher, request, `${url}/v1/noop`, null, c, 0.3); // warm connections
       const noop = await run(dispatcher, request, `${url}/v1/noop`, null, c, SECONDS);
+      const before = await commits();
       const unwrap = await run(dispatcher, request, `${url}/v1/unwrap`, body, c, SECONDS);
+      const after = await commits();
       await dispatcher.close();
-      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
-      results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops });
+      // each unwrap request is two records (decision + unwrap) in one group: requests per commit
+      const perCommit = (after.jobs - before.jobs) / 2 / Math.max(1, after.batches - before.batches);
+      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms, ${fmt(perCommit, 1)} requests/commit${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
+      results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops, requestsPerCommit: perCommit });
     }
     await kr.close();
     // cached unwrap: the client cache on
@@ -134,8 +161,8 @@ export async function benchKeyService() {
   const out = ["", `Key service (${results.store} store, ${SECONDS}s per mode per level; server in its own process, mTLS keep-alive)`];
   out.push(
     table(
-      ["clients", "no-op ops/s", "no-op p50 ms", "no-op p99 ms", "unwrap ops/s", "unwrap p50 ms", "unwrap p99 ms", "unwrap/no-op"],
-      results.levels.map((l) => [String(l.concurrency), fmt(l.noop.ops, 0), fmt(l.noop.p50, 2), fmt(l.noop.p99, 2), fmt(l.unwrap.ops, 0), fmt(l.unwrap.p50, 2), fmt(l.unwrap.p99, 2), `${fmt(l.ratio * 100, 0)}%`]),
+      ["clients", "no-op ops/s", "no-op p50 ms", "no-op p99 ms", "unwrap ops/s", "unwrap p50 ms", "unwrap p99 ms", "unwrap/no-op", "req/commit"],
+      results.levels.map((l) => [String(l.concurrency), fmt(l.noop.ops, 0), fmt(l.noop.p50, 2), fmt(l.noop.p99, 2), fmt(l.unwrap.ops, 0), fmt(l.unwrap.p50, 2), fmt(l.unwrap.p99, 2), `${fmt(l.ratio * 100, 0)}%`, fmt(l.requestsPerCommit, 1)]),
     ),
   );
   out.push(`cached unwrap (client cache on): ${fmt(results.cachedUnwrapUs, 2)} µs`);

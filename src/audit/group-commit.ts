@@ -109,7 +109,12 @@ export class GroupCommit<J, R> {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) await this.#runBatch(this.#take());
+      while (this.#queue.length > 0) {
+        await this.#runBatch(this.#take());
+        // let the callers just answered submit again, and read requests that arrived during
+        // the commit, before taking the next batch; else batches alternate full and nearly empty
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     } finally {
       this.#busy = false;
       for (const wake of this.#idle.splice(0)) wake();

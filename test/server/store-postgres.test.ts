@@ -28,10 +28,15 @@ async function fresh(): Promise<{ db: string; home: string }> {
 }
 
 async function sql(statement: string): Promise<void> {
+  await query(statement);
+}
+
+/** As the cluster's superuser, on the current database. */
+async function query<R extends pg.QueryResultRow>(statement: string): Promise<pg.QueryResult<R>> {
   const client = new pg.Client(cluster.poolConfig(current));
   await client.connect();
   try {
-    await client.query(statement);
+    return await client.query<R>(statement);
   } finally {
     await client.end();
   }
@@ -116,6 +121,62 @@ describe("PostgreSQL: two replicas on one database", () => {
     expect((await b.showKey("k/mix")).primaryVersion).toBe(21);
     const verdict = await a.verifyAudit();
     expect(verdict).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it("group commit across replicas: 240 concurrent unwraps and decisions on both, the chain verifies, each recorded once", async () => {
+    await a.createKey("admin", "k/gc");
+    const dk = randomBytes(32);
+    const entry = await a.wrap("w", "k/gc", dk, { job: "gc" });
+    const head = (await a.listAudit({ limit: 1 }))[0]?.seq as number;
+    const calls = Array.from({ length: 240 }, (_, i) => {
+      const s = i % 2 === 0 ? a : b;
+      return s.together(() => [
+        s.appendAudit({ principal: `w${i}`, operation: "unwrap", allowed: true, rule: "r1", keyName: "k/gc" }),
+        s.unwrap(`w${i}`, entry, { job: "gc" }, { operation: "decrypt", path: `shard-${i}` }).then((k) => expect(k.equals(dk)).toBe(true)),
+      ]);
+    });
+    await Promise.all(calls.flat());
+    const added = (await b.listAudit()).filter((r) => r.seq > head);
+    expect(added.map((r) => r.seq)).toEqual(Array.from({ length: 480 }, (_, i) => head + 1 + i));
+    expect(added.filter((r) => r.operation === "decrypt").map((r) => r.objectPath).sort()).toEqual(Array.from({ length: 240 }, (_, i) => `shard-${i}`).sort());
+    for (let i = 0; i < added.length; i += 2) expect([added[i]?.operation, added[i + 1]?.principal]).toEqual(["authz.unwrap", added[i]?.principal]);
+    expect(a.commitStats().batches + b.commitStats().batches).toBeLessThan(240);
+    expect(await a.verifyAudit()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it("a batch whose COMMIT fails (deferred trigger): every request rejects with AUDIT_WRITE_FAILED, no key, no record", async () => {
+    await a.createKey("admin", "k/commit");
+    const entry = await a.wrap("w", "k/commit", randomBytes(32), {});
+    const count = (await a.listAudit()).length;
+    // raises only at COMMIT: the batch's keys were already opened and must be wiped, not released
+    await sql(`CREATE OR REPLACE FUNCTION audit_commit_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'commit refused'; END $$;
+               CREATE CONSTRAINT TRIGGER audit_commit_fails AFTER INSERT ON audit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_commit_fails();`);
+    try {
+      const settled = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => a.unwrap(`w${i}`, entry, {}, { operation: "decrypt" })));
+      expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { code?: string }).code : "released"))).toEqual(Array(40).fill("AUDIT_WRITE_FAILED"));
+    } finally {
+      await sql("DROP TRIGGER audit_commit_fails ON audit");
+    }
+    expect((await a.listAudit()).length).toBe(count);
+    expect((await a.unwrap("w", entry, {}, { operation: "decrypt" })).length).toBe(32);
+    expect((await a.verifyAudit()).ok).toBe(true);
+  });
+
+  it("crypto-shredding: after destroyVersion the old wrapped KEK is not in the key_versions heap file (VACUUM FULL)", async () => {
+    await a.createKey("admin", "k/shred");
+    await a.rotateKey("admin", "k/shred");
+    const heap = async () => {
+      await sql("CHECKPOINT"); // dirty pages to the data file, which is what a disk thief reads
+      const { rows } = await query<{ bytes: Buffer }>("SELECT pg_read_binary_file(pg_relation_filepath('key_versions')) AS bytes");
+      return rows[0]?.bytes as Buffer;
+    };
+    const { rows } = await query<{ kek: Buffer }>("SELECT kek FROM key_versions WHERE key_name = 'k/shred' AND version = 1");
+    const kek = rows[0]?.kek as Buffer;
+    expect(kek.length).toBeGreaterThan(32);
+    expect((await heap()).includes(kek)).toBe(true); // the probe can see it while it is live
+    await b.destroyVersion("admin", "k/shred", 1);
+    expect((await heap()).includes(kek)).toBe(false);
+    expect((await a.showKey("k/shred")).versions[0]?.state).toBe("destroyed");
   });
 
   it("refuses a wrong root key and an uninitialised database", async () => {

@@ -180,6 +180,71 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect((await store.verifyAudit()).ok).toBe(true);
     });
 
+    it("group commit: 240 concurrent unwraps are each audited exactly once, contiguously, in bounded batches; the chain verifies", async () => {
+      await store.createKey(ADMIN, "k");
+      const dk = randomBytes(32);
+      const entry = await store.wrap(WORKER, "k", dk, CTX);
+      const head = (await store.listAudit({ limit: 1 }))[0]?.seq as number;
+      const before = store.commitStats();
+      const n = 240;
+      const keys = await Promise.all(Array.from({ length: n }, (_, i) => store.unwrap(`${WORKER}/${i}`, entry, CTX, { operation: "decrypt", path: `shard-${i}` })));
+      expect(keys.every((k) => k.equals(dk))).toBe(true);
+      const stats = store.commitStats();
+      expect(stats.jobs - before.jobs).toBe(n);
+      expect(stats.batches - before.batches).toBeLessThanOrEqual(n / 4); // they shared transactions
+      expect(stats.largest).toBeLessThanOrEqual(128); // and the batches are bounded
+      const added = (await store.listAudit()).filter((r) => r.seq > head);
+      expect(added.map((r) => r.seq)).toEqual(Array.from({ length: n }, (_, i) => head + 1 + i));
+      expect(added.every((r) => r.operation === "decrypt" && r.outcome === "ok" && r.keyName === "k")).toBe(true);
+      expect(added.map((r) => r.objectPath).sort()).toEqual(Array.from({ length: n }, (_, i) => `shard-${i}`).sort());
+      expect(new Set(added.map((r) => r.principal)).size).toBe(n);
+      expect(await store.verifyAudit()).toMatchObject({ ok: true, problems: [] });
+    });
+
+    it("a failed batch: every request in it rejects with AUDIT_WRITE_FAILED, none gets a key, nothing is recorded", async () => {
+      await store.createKey(ADMIN, "k");
+      const entry = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+      const count = (await store.listAudit()).length;
+      await harness.breakAudit();
+      const calls: Promise<unknown>[] = [
+        ...Array.from({ length: 60 }, (_, i) => store.unwrap(WORKER, entry, CTX, { operation: "decrypt", path: `p${i}` })),
+        store.unwrap(WORKER, entry, { ...CTX, stage: "serve" }, OBJ), // a refusal in the same batch
+        store.appendAudit({ principal: WORKER, operation: "unwrap", allowed: true, rule: "r" }),
+        store.rewrap(WORKER, entry, CTX, { operation: "rewrap" }),
+      ];
+      const settled = await Promise.allSettled(calls);
+      expect(settled.filter((r) => r.status === "fulfilled")).toHaveLength(0);
+      expect(new Set(settled.map((r) => (r as PromiseRejectedResult).reason?.code))).toEqual(new Set(["AUDIT_WRITE_FAILED"]));
+      await harness.repairAudit();
+      expect((await store.listAudit()).length).toBe(count);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
+    it("together(): an allowed decision and its unwrap are recorded both (adjacent) or neither", async () => {
+      await store.createKey(ADMIN, "k");
+      const dk = randomBytes(32);
+      const entry = await store.wrap(WORKER, "k", dk, CTX);
+      const pair = (who: string) =>
+        store.together(() => [store.appendAudit({ principal: who, operation: "unwrap", allowed: true, rule: "r1", keyName: "k", context: CTX }), store.unwrap(who, entry, CTX, OBJ)] as const);
+      const pairs = Array.from({ length: 100 }, (_, i) => pair(`${WORKER}/${i}`));
+      const done = await Promise.all(pairs.map(async ([decided, key]) => ({ decided: await decided, key: await key })));
+      expect(done.every((d) => d.key.equals(dk))).toBe(true);
+      const records = await store.listAudit();
+      for (const { decided } of done) {
+        const next = records.find((r) => r.seq === decided.seq + 1);
+        expect(decided.operation).toBe("authz.unwrap");
+        expect(next).toMatchObject({ operation: "decrypt", principal: decided.principal, outcome: "ok" });
+      }
+      const count = records.length;
+      await harness.breakAudit();
+      const [decided, key] = pair(WORKER);
+      const outcome = await Promise.allSettled([decided, key]);
+      expect(outcome.map((r) => (r as PromiseRejectedResult).reason?.code)).toEqual(["AUDIT_WRITE_FAILED", "AUDIT_WRITE_FAILED"]);
+      await harness.repairAudit();
+      expect((await store.listAudit()).length).toBe(count);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
     it("throws INVALID_ARGUMENT after close", async () => {
       await store.close();
       expect(await codeOf(store.listKeys())).toBe("INVALID_ARGUMENT");

@@ -13,45 +13,74 @@ import { AUDIT_TABLE_SQL, type AuditRow } from "../../audit/schema.js";
 import { auditRowFor } from "../../audit/sqlite-sink.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { verifyAuditChain } from "../../audit/verify.js";
-import { AuditError, isPipesealError } from "../../errors.js";
+import { AuditError } from "../../errors.js";
 
 /** HMAC-SHA256 under the audit-chain key. */
 export type AuditMac = (data: Buffer) => Buffer;
 
+/** The chain head as locked by a transaction. */
+export interface LockedHead {
+  readonly seq: number;
+  readonly mac: Buffer;
+}
+
+const HEAD_FOR_UPDATE = "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE";
+
 /**
- * Appends `events` in order in the caller's transaction: the chain head is locked once
- * (FOR UPDATE, so replicas take turns), the MACs are chained in memory, and the rows go in
- * with one multi-row INSERT. A group-commit batch calls this once for all its records.
- * @throws AuditError(AUDIT_CHAIN_BROKEN) without a head row; AuditError(AUDIT_WRITE_FAILED) if the insert fails.
+ * Locks the chain head (FOR UPDATE: replicas take turns). With `begin`, BEGIN is sent in the
+ * same round trip, for a transaction that takes no other lock (a group-commit batch).
+ * @throws AuditError(AUDIT_CHAIN_BROKEN) without a head row; AuditError(AUDIT_WRITE_FAILED) on a database error.
  */
-export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
-  if (events.length === 0) return [];
+export async function lockAuditHead(c: PoolClient, options: { begin?: boolean } = {}): Promise<LockedHead> {
+  let head: LockedHead | undefined;
   try {
-    const head = (await c.query<{ seq: number; mac: Buffer }>("SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE")).rows[0];
-    if (head === undefined) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head row is missing");
-    let prev = head.seq === 0 ? GENESIS_MAC : head.mac;
-    const rows: AuditRow[] = events.map((event, i) => {
-      const row = auditRowFor(head.seq + 1 + i, event, nowMs);
-      prev = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
-      return { ...row, mac: prev };
-    });
-    const params: unknown[] = [];
-    const tuples = rows.map((r) => {
-      const base = params.length;
-      params.push(r.seq, r.time, r.principal, r.operation, r.key_name, r.key_version, r.object_path, r.header_hash, r.context, r.outcome, r.error_code, r.mac);
-      return `(${Array.from({ length: 12 }, (_, k) => `$${base + k + 1}`).join(", ")})`;
-    });
-    await c.query(
-      `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac) VALUES ${tuples.join(", ")}`,
-      params,
-    );
-    const last = rows[rows.length - 1] as AuditRow;
-    await c.query("UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1", [last.seq, last.mac]);
-    return rows.map(toRecord);
+    if (options.begin === true) {
+      const results = (await c.query(`BEGIN; ${HEAD_FOR_UPDATE}`)) as unknown as { rows: LockedHead[] }[];
+      head = results[1]?.rows[0];
+    } else head = (await c.query<LockedHead>(HEAD_FOR_UPDATE)).rows[0];
   } catch (e) {
-    if (isPipesealError(e) && (e.code === "AUDIT_CHAIN_BROKEN" || e.code === "AUDIT_WRITE_FAILED")) throw e;
     throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
   }
+  if (head === undefined) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head row is missing");
+  return head;
+}
+
+/**
+ * Chains `events` after the locked `head` in order and writes them and the new head in ONE
+ * statement (one round trip, however many records).
+ * @throws AuditError(AUDIT_WRITE_FAILED) if the insert fails.
+ */
+export async function appendChained(c: PoolClient, mac: AuditMac, head: LockedHead, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
+  if (events.length === 0) return [];
+  let prev = head.seq === 0 ? GENESIS_MAC : head.mac;
+  const rows: AuditRow[] = events.map((event, i) => {
+    const row = auditRowFor(head.seq + 1 + i, event, nowMs);
+    prev = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
+    return { ...row, mac: prev };
+  });
+  const last = rows[rows.length - 1] as AuditRow;
+  const params: unknown[] = [last.seq, last.mac];
+  const tuples = rows.map((r) => {
+    const base = params.length;
+    params.push(r.seq, r.time, r.principal, r.operation, r.key_name, r.key_version, r.object_path, r.header_hash, r.context, r.outcome, r.error_code, r.mac);
+    return `(${Array.from({ length: 12 }, (_, k) => `$${base + k + 1}`).join(", ")})`;
+  });
+  try {
+    await c.query(
+      // a data-modifying WITH always runs to completion: rows and head change in one statement
+      `WITH added AS (INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac) VALUES ${tuples.join(", ")} RETURNING seq)
+       UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1`,
+      params,
+    );
+  } catch (e) {
+    throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
+  }
+  return rows.map(toRecord);
+}
+
+/** Appends `events` in order in the caller's transaction, locking the head last (after the caller's row locks). */
+export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
+  return appendChained(c, mac, await lockAuditHead(c), events, nowMs);
 }
 
 /** Appends one record in the caller's transaction (see {@link appendAuditBatchTx}). */

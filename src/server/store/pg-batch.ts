@@ -1,29 +1,30 @@
 /**
  * Group commit on PostgreSQL: one transaction per batch of queued calls (src/audit/group-commit.ts).
  *
- * Order inside the transaction: every job does its reads (key and version rows, cached for
- * the batch, so N unwraps of one key cost two SELECTs) and its crypto, and hands back the
- * audit events it wants recorded; then the chain head is locked ONCE, all events are chained
- * in queue order and inserted with one INSERT, and the batch COMMITs: one WAL flush for N
- * requests. Jobs take no row locks, and the head is locked last, after any row lock a
- * concurrent admin change holds (the lock order of the whole store), so replicas never
- * deadlock and their batches take turns on the head: the chain stays linear.
+ * Round trips per batch, whatever its size: BEGIN with the chain head locked ONCE (FOR
+ * UPDATE); one SELECT per distinct key version (cached for the batch, so N unwraps of one key
+ * cost one); one statement that inserts every record, chained in queue order, and moves the
+ * head; COMMIT: one WAL flush for N requests. Under CPU contention each round trip waits for
+ * the database backend to be scheduled, so their number, not their size, sets the latency.
+ *
+ * Locks: the head is the only lock a batch takes, and its reads never block (MVCC), so a
+ * batch never waits while holding anything but the head; an admin change locks its key row
+ * and then the head. No cycle, so replicas never deadlock, and their batches take turns on
+ * the head: the chain stays linear.
  */
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { type Settled, wipeResults } from "../../audit/group-commit.js";
 import type { AuditEvent, AuditRecord } from "../../audit/types.js";
 import type { KeyRow, VersionRow } from "../../keys/rows.js";
-import { type AuditMac, appendAuditBatchTx } from "./pg-audit.js";
-import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
+import { type AuditMac, appendChained, lockAuditHead } from "./pg-audit.js";
+import { requireKeyVersionPg } from "./pg-keys.js";
 
 /** What a job sees: the batch's client and cached reads (no locks). */
 export interface BatchTx {
   readonly c: PoolClient;
-  /** @throws KeyError(KEY_NOT_FOUND) */
-  key(name: string): Promise<KeyRow>;
-  /** @throws KeyError(KEY_VERSION_NOT_FOUND) */
-  version(name: string, version: number): Promise<VersionRow>;
+  /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND) */
+  keyVersion(name: string, version: number): Promise<{ key: KeyRow; row: VersionRow }>;
 }
 
 /**
@@ -44,10 +45,10 @@ export async function commitPgBatch(pool: pg.Pool, mac: AuditMac, nowMs: () => n
   const outs: JobOutput[] = [];
   let broken = false;
   try {
-    await c.query("BEGIN");
+    const head = await lockAuditHead(c, { begin: true });
     const tx = batchTx(c);
     for (const job of jobs) outs.push(await job(tx));
-    const records = await appendAuditBatchTx(c, mac, outs.flatMap((o) => o.events), nowMs());
+    const records = await appendChained(c, mac, head, outs.flatMap((o) => o.events), nowMs());
     await c.query("COMMIT");
     return settle(outs, records);
   } catch (e) {
@@ -71,19 +72,13 @@ function settle(outs: readonly JobOutput[], records: readonly AuditRecord[]): Se
 }
 
 function batchTx(c: PoolClient): BatchTx {
-  const keys = new Map<string, Promise<KeyRow>>();
-  const versions = new Map<string, Promise<VersionRow>>();
+  const reads = new Map<string, Promise<{ key: KeyRow; row: VersionRow }>>();
   return {
     c,
-    key(name) {
-      let p = keys.get(name);
-      if (p === undefined) keys.set(name, (p = requireKeyPg(c, name)));
-      return p;
-    },
-    version(name, version) {
+    keyVersion(name, version) {
       const id = `${name}\0${version}`;
-      let p = versions.get(id);
-      if (p === undefined) versions.set(id, (p = requireVersionPg(c, name, version)));
+      let p = reads.get(id);
+      if (p === undefined) reads.set(id, (p = requireKeyVersionPg(c, name, version)));
       return p;
     },
   };

@@ -27,6 +27,21 @@ export async function requireVersionPg(c: PoolClient, name: string, version: num
   return row;
 }
 
+/** A key row and one of its versions in one round trip. @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND) */
+export async function requireKeyVersionPg(c: PoolClient, name: string, version: number): Promise<{ key: KeyRow; row: VersionRow }> {
+  const r = (
+    await c.query<KeyRow & { v_version: number | null; state: VersionRow["state"]; kek: Buffer | null; v_created_at: number; wrap_count: number; destroyed_at: number | null }>(
+      `SELECT k.*, v.version AS v_version, v.state, v.kek, v.created_at AS v_created_at, v.wrap_count, v.destroyed_at
+       FROM keys k LEFT JOIN key_versions v ON v.key_name = k.name AND v.version = $2 WHERE k.name = $1`,
+      [name, version],
+    )
+  ).rows[0];
+  if (r === undefined) throw new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
+  if (r.v_version === null) throw new KeyError("KEY_VERSION_NOT_FOUND", `key "${name}" has no version ${version}`);
+  const key: KeyRow = { name: r.name, primary_version: r.primary_version, min_decrypt_version: r.min_decrypt_version, rotate_every_seconds: r.rotate_every_seconds, created_at: r.created_at };
+  return { key, row: { key_name: name, version: r.v_version, state: r.state, kek: r.kek, created_at: r.v_created_at, wrap_count: r.wrap_count, destroyed_at: r.destroyed_at } };
+}
+
 /** @throws KeyError(KEY_NOT_FOUND) */
 export async function keyInfoPg(c: PoolClient, name: string, nowMs: number): Promise<KeyInfo> {
   return toInfo(c, await requireKeyPg(c, name), nowMs);

@@ -27,8 +27,7 @@ export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, e
       const version = validateVersion(entry.keyVersion);
       if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
       const aad = wrapAad(keyringId, name, version, context);
-      const key = await tx.key(name);
-      const row = await tx.version(name, version);
+      const { key, row } = await tx.keyVersion(name, version);
       const kek = root.openKek(name, version, checkUnwrappable(name, key, row));
       try {
         return { events: [event], result: { ok: true, value: openDataKey(kek, aad, entry.wrapped) } };

@@ -111,8 +111,9 @@ export interface KeyStore {
   /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for a destroyed version) */
   enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
   /**
-   * Crypto-shreds a non-primary version (its stored KEK is erased; PostgreSQL then VACUUMs the
-   * key-versions table, best effort, so the dead row version holding it is pruned). Idempotent.
+   * Crypto-shreds a non-primary version (its stored KEK is erased; PostgreSQL then rewrites the
+   * key-versions table with VACUUM FULL, best effort, so no dead row version in the table's
+   * file still holds it; see pg-shred.ts for what remains in WAL). Idempotent.
    * @throws KeyError(KEY_STATE_CONFLICT for the primary, KEY_NOT_FOUND, KEY_VERSION_NOT_FOUND)
    */
   destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
