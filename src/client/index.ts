@@ -6,3 +6,6 @@ export type { CacheDecision, CacheEvent, CacheLimits } from "./cache.js";
 export { KeyServiceClient } from "./http.js";
 export type { KeyServiceClientOptions, RetryOptions } from "./http.js";
 export { KeyServiceError } from "./errors.js";
+/** The record of each `exportAudit()` line (JSON.parse it). */
+export type { AuditExportRecord } from "../audit/export.js";
+export { AUDIT_EXPORT_SCHEMA } from "../audit/export.js";

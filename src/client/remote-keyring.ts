@@ -16,6 +16,7 @@ import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../key
 import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
+import { splitLines } from "./lines.js";
 
 export interface RemoteKeyringOptions extends KeyServiceClientOptions {
   /** Keyring id recorded in sealed-file headers (default `ks:<url host>`); use the same on every client of one service. */
@@ -148,22 +149,13 @@ export class RemoteKeyring implements Keyring {
 
 async function* exportLines(client: KeyServiceClient, path: string): AsyncGenerator<string> {
   const body = await client.stream(path, "application/x-ndjson");
-  let rest = "";
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      rest += chunk.toString("utf8");
-      let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        yield rest.slice(0, nl + 1);
-        rest = rest.slice(nl + 1);
-      }
-    }
+    yield* splitLines(body as AsyncIterable<Uint8Array>);
   } catch (e) {
-    throw new KeyServiceError(503, "UNAVAILABLE", "the audit export was cut short; run it again", { cause: e });
+    throw new KeyServiceError(503, "UNAVAILABLE", "the audit export was cut short or garbled; run it again", { cause: e });
   } finally {
     body.destroy();
   }
-  if (rest !== "") throw new KeyServiceError(503, "UNAVAILABLE", "the audit export ended inside a record; run it again");
 }
 
 function auditObject(o: AuditObject | undefined): Record<string, string> {

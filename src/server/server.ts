@@ -83,7 +83,12 @@ async function openSqlite(home: string, pkcs11: Pkcs11RootConfig | undefined, pa
     principal: SERVICE_PRINCIPAL,
     pkcs11: { pin: pinOf(given), ...(given.module !== undefined ? { module: given.module } : {}), ...(given.token !== undefined ? { token: given.token } : {}), ...(given.slot !== undefined ? { slot: given.slot } : {}) },
   });
-  return new SqliteStore(ks, Date.now);
+  try {
+    return new SqliteStore(ks, Date.now);
+  } catch (e) {
+    ks.close();
+    throw e;
+  }
 }
 
 /** The PostgreSQL store's root in the token; with `create`, generated there on first start (an existing key is opened, never replaced). */

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { exportLocalAudit } from "../../audit/export-local.js";
+import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../duration.js";
@@ -52,7 +53,7 @@ export function auditCommand(): Command {
     .action(async (opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const sinceMs = opts.since ? Date.now() - parseDuration(opts.since) * 1000 : undefined;
-        const lines = "exportAudit" in ks ? ks.exportAudit(sinceMs === undefined ? {} : { sinceMs }) : exportLocalAudit(ks, sinceMs === undefined ? {} : { sinceMs });
+        const lines = ks instanceof RemoteKeyring ? ks.exportAudit(sinceMs === undefined ? {} : { sinceMs }) : exportLocalAudit(ks, sinceMs === undefined ? {} : { sinceMs });
         const bytes = (async function* () {
           for await (const line of lines) yield Buffer.from(line, "utf8");
         })();

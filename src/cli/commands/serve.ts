@@ -6,7 +6,7 @@ import { startKeyService } from "../../server/server.js";
 export function serveCommand(): Command {
   return new Command("serve")
     .description("run the key service (HTTPS with mTLS; docs/keyservice.md)")
-    .requiredOption("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl")
+    .requiredOption("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl, root (HSM)")
     .action(async (opts) => {
       const config = loadConfig(opts.config);
       const svc = await startKeyService(config, { onInternalError: (e) => process.stderr.write(`pipeseal serve: internal error: ${(e as Error)?.message ?? String(e)}\n`) });
