@@ -14,7 +14,6 @@
  * - pseudonymize: HMAC-SHA-256, irreversible; leaks equality.
  * Never a silently unprotected value: a value an action cannot handle is a FieldError.
  */
-import { createCipheriv, createDecipheriv, randomFillSync } from "node:crypto";
 import { isPipesealError } from "../errors.js";
 import type { AuditObject, Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
@@ -22,7 +21,9 @@ import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
 import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
 import { tokenValue } from "./tokenize.js";
-import { decodePlain, encodePlain, encodePlainInto, formatValue, readValue } from "./value-format.js";
+import { FieldGcm } from "./gcm.js";
+import { JsonlSplice, directName } from "./jsonl-splice.js";
+import { decodePlain, encodePlain, formatValue, readValue } from "./value-format.js";
 
 export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
@@ -45,14 +46,7 @@ export function newStats(): FieldStats {
   return { rows: 0, skipped: 0, values: {}, absent: {}, empty: 0, erased: 0, errors: [] };
 }
 
-const IV_POOL = 12 * 4096;
 const LATER = Symbol("later");
-
-/** The field name of a one-segment path without wildcard or index (`ssn`), else undefined. */
-function directName(path: CompiledPath): string | undefined {
-  const [step, more] = path.steps;
-  return more === undefined && step?.kind === "key" && step.glob === null && !path.hasWildcard ? step.name : undefined;
-}
 
 interface Planned {
   rule: FieldRule;
@@ -65,12 +59,8 @@ export class FieldProtector {
   readonly flat: boolean;
   readonly stats: FieldStats = newStats();
   readonly #keys: FieldKeys;
-  #ivs = Buffer.alloc(0);
-  #ivOff = IV_POOL;
-  // reused per value on the hot path (setAAD and update consume them at once); wiped on close
-  #plainBuf = Buffer.alloc(256);
-  #aadBuf = Buffer.alloc(256);
-  #outBuf = Buffer.alloc(256);
+  readonly #gcm = new FieldGcm();
+  readonly #splice: JsonlSplice | null;
   /** Every rule names one plain top-level field (no wildcard, index or dot), all different: plan by direct lookup. */
   readonly #direct: boolean;
   /** Encrypt rule → its derived primary key (the same object FieldKeys caches for the run). */
@@ -83,6 +73,16 @@ export class FieldProtector {
     this.#keys = new FieldKeys(keyring, options.object ?? { operation: `field-${op}` });
     const names = policy.rules.map((r) => directName(r.field));
     this.#direct = names.every((n) => n !== undefined) && new Set(names).size === names.length;
+    this.#splice = op === "apply" && !this.flat ? JsonlSplice.for(policy, this.#gcm, (rule) => this.#encryptKey(rule), this.stats) : null;
+  }
+
+  /**
+   * The JSONL hot path: `line` with its encrypted values replaced in place (jsonl-splice.ts),
+   * or undefined when the line or the policy needs the general path — then parse the line and
+   * call `processNow`. Same output (but for the random IVs) and stats on the lines it takes.
+   */
+  applyJsonLine(line: string, row: number): string | undefined {
+    return this.#splice?.apply(line, row);
   }
 
   /** Derives the keys every rule will need up front (fail fast on a missing or disabled key). */
@@ -215,14 +215,19 @@ export class FieldProtector {
   /** Randomized encryption under a named key already derived: no await (the common case). LATER otherwise. */
   #applyNow(rule: FieldRule, value: unknown, recordId: string, row: number, path: string): unknown {
     if (rule.action !== "encrypt" || rule.subject) return LATER;
+    const key = this.#encryptKey(rule);
+    if (!key) return LATER;
+    return this.#gcm.sealValue(key, value, path, recordId, { row, field: path });
+  }
+
+  /** A named encrypt rule's primary key if this run derived it already (the same object as #keyFor's). */
+  #encryptKey(rule: FieldRule): FieldKey | undefined {
     let key = this.#ruleKeys.get(rule);
     if (!key) {
-      key = this.#keys.namedNow(rule.key!, "primary", "encrypt"); // the run's cached primary, as #keyFor
-      if (!key) return LATER;
-      this.#ruleKeys.set(rule, key);
+      key = this.#keys.namedNow(rule.key!, "primary", "encrypt");
+      if (key) this.#ruleKeys.set(rule, key);
     }
-    const length = encodePlainInto(value, this.#plainBuf);
-    return this.#gcmSeal(key, length >= 0 ? this.#plainBuf.subarray(0, length) : encodePlain(value, { row, field: path }), path, recordId);
+    return key;
   }
 
   async #applyValue(rule: FieldRule, match: FieldMatch, value: unknown, recordId: string, subjectId: string | undefined, where: { row: number; field: string }): Promise<unknown> {
@@ -230,7 +235,7 @@ export class FieldProtector {
       case "encrypt": {
         const key = await this.#keyFor(rule, "encrypt", subjectId);
         if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
-        return this.#gcmSeal(key, encodePlain(value, where), match.path, recordId);
+        return this.#gcm.seal(key, encodePlain(value, where), match.path, recordId);
       }
       case "deterministic": {
         const key = await this.#keyFor(rule, "deterministic", subjectId);
@@ -261,57 +266,6 @@ export class FieldProtector {
   #keyFor(rule: FieldRule, purpose: "encrypt" | "deterministic", subjectId: string | undefined): Promise<FieldKey | typeof ERASED> {
     if (rule.subject) return this.#keys.subjectForApply(this.policy.namespace, subjectId!, purpose);
     return this.#keys.named(rule.key!, "primary", purpose);
-  }
-
-  /**
-   * The AAD of randomized encryption (docs/fields.md): aadPrefix (`pse1:e:<keyref>:` ‖ u32
-   * version) ‖ u32 len ‖ concrete path ‖ u32 len ‖ record id, UTF-8, built in a reused buffer.
-   */
-  #gcmAad(key: FieldKey, path: string, recordId: string): Buffer {
-    const need = key.aadPrefix.length + 8 + 3 * (path.length + recordId.length);
-    if (need > this.#aadBuf.length) this.#aadBuf = Buffer.alloc(2 * need);
-    const aad = this.#aadBuf;
-    let o = key.aadPrefix.copy(aad, 0);
-    const p = aad.write(path, o + 4, "utf8");
-    aad.writeUInt32BE(p, o);
-    o += 4 + p;
-    const r = aad.write(recordId, o + 4, "utf8");
-    aad.writeUInt32BE(r, o);
-    return aad.subarray(0, o + 4 + r);
-  }
-
-  /** `pse1:e:…` of iv(12) ‖ ciphertext ‖ tag(16), assembled in a reused buffer and base64url-encoded once. */
-  #gcmSeal(key: FieldKey, plain: Buffer, path: string, recordId: string): string {
-    if (this.#ivOff >= IV_POOL) {
-      this.#ivs = randomFillSync(Buffer.allocUnsafe(IV_POOL));
-      this.#ivOff = 0;
-    }
-    const iv = this.#ivs.subarray(this.#ivOff, (this.#ivOff += 12));
-    const c = createCipheriv("aes-256-gcm", key.raw, iv);
-    c.setAAD(this.#gcmAad(key, path, recordId));
-    const total = 12 + plain.length + 16;
-    if (total > this.#outBuf.length) this.#outBuf = Buffer.alloc(2 * total);
-    const out = this.#outBuf;
-    iv.copy(out, 0);
-    c.update(plain).copy(out, 12);
-    c.final();
-    c.getAuthTag().copy(out, 12 + plain.length);
-    return key.valuePrefix + out.toString("base64url", 0, total);
-  }
-
-  #gcmOpen(key: FieldKey, payload: Buffer, path: string, recordId: string, where: { row: number; field: string }): Buffer {
-    if (payload.length < 28) throw new FieldError("FIELD_MALFORMED", "the payload is too short (truncated)", where); // readValue checks it first
-    const d = createDecipheriv("aes-256-gcm", key.raw, payload.subarray(0, 12), { authTagLength: 16 });
-    d.setAAD(this.#gcmAad(key, path, recordId));
-    d.setAuthTag(payload.subarray(payload.length - 16));
-    const out = d.update(payload.subarray(12, payload.length - 16));
-    try {
-      d.final();
-    } catch {
-      out.fill(0);
-      throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated (altered, moved to another field or record, or another key)", where);
-    }
-    return out;
   }
 
   async #reverse(record: Record<string, unknown>, row: number, plan: Planned[], rewrap: boolean): Promise<void> {
@@ -345,7 +299,7 @@ export class FieldProtector {
         let plain: Buffer;
         if (parsed.action === "e") {
           recordId ??= this.#revealedId(record, row, revealedAnchors);
-          plain = this.#gcmOpen(key, parsed.payload, match.path, recordId, where);
+          plain = this.#gcm.open(key, parsed.payload, match.path, recordId, where);
         } else {
           try {
             plain = key.siv().open(parsed.payload, [key.aadPrefix, Buffer.from(match.schemaPath, "utf8")]);
@@ -366,7 +320,7 @@ export class FieldProtector {
           }
           if (target.keyRef === parsed.keyRef && target.version === parsed.version) continue;
           recordId ??= this.#revealedId(record, row, revealedAnchors);
-          out = parsed.action === "e" ? this.#gcmSeal(target, encodePlain(clear, where), match.path, recordId) : formatValue("d", target.keyRef, target.version, target.siv().seal(encodePlain(clear, where), [target.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+          out = parsed.action === "e" ? this.#gcm.seal(target, encodePlain(clear, where), match.path, recordId) : formatValue("d", target.keyRef, target.version, target.siv().seal(encodePlain(clear, where), [target.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
         } else out = clear;
       } else if (rule.action === "tokenize") {
         if (rewrap) {
@@ -418,9 +372,7 @@ export class FieldProtector {
   close(): void {
     this.#keys.close();
     this.#ruleKeys.clear();
-    this.#plainBuf.fill(0);
-    this.#aadBuf.fill(0);
-    this.#outBuf.fill(0);
+    this.#gcm.wipe();
   }
 }
 

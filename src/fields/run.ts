@@ -72,38 +72,50 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
     }
     const input = o.input === "-" ? process.stdin : createReadStream(o.input, { highWaterMark: 1 << 20 });
     if (format === "jsonl") {
-      // the hot path: lines split per chunk, records processed without a promise unless a key
-      // must be derived, output batched; same rows, errors and bytes as readJsonl/writeJsonl
+      // the hot path: lines split per chunk; a line the policy can splice (top-level encrypt
+      // rules) is changed in its text; others are parsed, processed without a promise unless a
+      // key must be derived, and stringified; output batched. Same rows, errors and bytes as
+      // readJsonl/writeJsonl. `general` gives undefined for a blank or skipped line.
+      const failed = (row: number, e: unknown): undefined => {
+        if (!skip || !(e instanceof FieldError)) throw e; // key, audit and I/O errors always stop the run
+        p.skip(row, e);
+        return undefined;
+      };
+      const general = (line: string, row: number): string | undefined | Promise<string | undefined> => {
+        if (line.trim() === "") return undefined;
+        const item = parseRec(line, row);
+        if (item.error) return failed(item.row, item.error);
+        try {
+          const x = p.processNow(item.record, row);
+          return x instanceof Promise ? x.then(stringifyRecord, (e: unknown) => failed(row, e)) : stringifyRecord(x);
+        } catch (e) {
+          return failed(row, e);
+        }
+      };
+      // each output line is UTF-8-encoded straight into a 256 KiB batch (cheaper than one long
+      // string encoded at the end); a new batch per flush, as stdout may still hold the last one
+      const BATCH = 1 << 18;
       const transformed = async function* (): AsyncGenerator<Buffer> {
         let row = 0;
-        let out = "";
+        let out = Buffer.allocUnsafe(BATCH);
+        let off = 0;
         for await (const lines of lineBatches(input as AsyncIterable<Buffer>)) {
           for (const line of lines) {
             row++;
-            if (line.trim() === "") continue;
-            const item = parseRec(line, row);
-            if (item.error) {
-              if (!skip) throw item.error;
-              p.skip(item.row, item.error);
-              continue;
+            let text = p.applyJsonLine(line, row) ?? general(line, row);
+            if (text instanceof Promise) text = await text;
+            if (text === undefined) continue;
+            const most = 3 * text.length + 1; // UTF-8 bytes per UTF-16 unit ≤ 3
+            if (off + most > out.length) {
+              if (off > 0) yield out.subarray(0, off);
+              out = Buffer.allocUnsafe(Math.max(BATCH, most));
+              off = 0;
             }
-            let r: Rec;
-            try {
-              const x = p.processNow(item.record, row);
-              r = x instanceof Promise ? await x : x;
-            } catch (e) {
-              if (!skip || !(e instanceof FieldError)) throw e; // key, audit and I/O errors always stop the run
-              p.skip(row, e);
-              continue;
-            }
-            out += stringifyRecord(r) + "\n";
-            if (out.length > 1 << 20) {
-              yield Buffer.from(out);
-              out = "";
-            }
+            off += out.write(text, off, "utf8");
+            out[off++] = 0x0a;
           }
         }
-        if (out) yield Buffer.from(out);
+        if (off > 0) yield out.subarray(0, off);
       };
       await sink(transformed());
       return p.stats;
