@@ -17,7 +17,8 @@ export const PG = {
   unverified: def({ id: "REST-PG-UNVERIFIED", title: "Table not verified", severity: "medium", question: "keys", description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.", fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns." }),
 };
 
-const ident = (name: string) => name.split(".").map((p) => `"${p}"`).join(".");
+/** A quoted identifier (`schema.table`): embedded quotes doubled, so a name from the map cannot close the quote. */
+const ident = (name: string) => name.split(".").map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
 
 export const postgresChecks: CheckModule = {
   definitions: Object.values(PG),
