@@ -51,16 +51,20 @@ export function keystoreHome(cmd: Command): string {
  */
 export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T>): Promise<T> {
   if (programOptions(cmd).server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
-  const home = keystoreHome(cmd);
-  const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
-  const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
-  const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;
-  const ks = await openKeystore(home, hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase });
+  const ks = await openLocalKeystore(keystoreHome(cmd));
   try {
     return await run(ks);
   } finally {
     ks.close();
   }
+}
+
+/** Opens the keystore in `home` with whatever its root needs: the key file, a passphrase (asked), or the HSM (PIN per withKeystore). */
+export async function openLocalKeystore(home: string, options: { principal?: string } = {}): Promise<LocalKeystore> {
+  const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
+  const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
+  const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;
+  return openKeystore(home, { ...options, ...(hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase }) });
 }
 
 function hsmOpenOptions(): Pkcs11OpenOptions {

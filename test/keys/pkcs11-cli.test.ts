@@ -3,7 +3,7 @@
  * every command in a new process opens the keystore through PIPESEAL_PKCS11_PIN_FILE.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +62,16 @@ describe.skipIf(!softhsmAvailable())("pipeseal CLI with an HSM root (built, new 
     const verify = cli(["audit", "verify", "--json"], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+
+    // posture opens the HSM-rooted keystore the same way: the sealed file is verified under its key
+    const sealedDir = path.join(dir, "landing");
+    mkdirSync(sealedDir);
+    renameSync(`${plain}.pseal`, path.join(sealedDir, "data.csv.pseal"));
+    writeFileSync(path.join(dir, "pipeline.yaml"), `version: 1\nname: hsm\nkeys: { home: ./home }\nstages:\n  landing:\n    stores:\n      - { id: raw, kind: folder, path: ./landing, classification: pii, key: datasets/raw, context: { stage: landing }, retention: 30d }\n`);
+    const posture = cli(["posture", "check", "pipeline.yaml", "--json", "--fail-on", "high"], env);
+    expect(posture.stderr).toBe("");
+    expect(posture.status).toBe(0);
+    expect(JSON.parse(posture.stdout).answers.keys).toEqual([expect.objectContaining({ store: "raw", sealedFiles: 1, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 2, files: 1 }] })]);
   });
 
   it("without the PIN, with a wrong PIN, or with the PIN on argv: a typed error and exit 4 (or usage 2)", () => {

@@ -5,14 +5,11 @@ import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
-import { MASTER_KEY_FILE, openKeystore } from "../../keys/index.js";
-import { describeKeystoreRoot } from "../../keys/pkcs11/index.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { MAP_TEMPLATE, SEVERITIES, checkDefinitions, checkPosture, explainCheck, findingsAtOrAbove, formatDefinition, keystoreSource, loadMap, readPostureBaseline, renderTerminal, serviceSource, toPostureSarif, type KeySource, type PipelineMap, type Severity } from "../../posture/index.js";
 import { renderHtml } from "../../posture/report/html.js";
 import { EXIT } from "../exit-codes.js";
-import { readPassphrase } from "../passphrase.js";
-import { keystoreHome } from "../session.js";
+import { keystoreHome, openLocalKeystore } from "../session.js";
 
 async function writeFileAtomic(file: string, text: string): Promise<void> {
   const bytes = Buffer.from(text);
@@ -29,9 +26,7 @@ async function openKeys(map: PipelineMap, cmd: Command): Promise<{ source: KeySo
   }
   const home = map.keys.home ?? keystoreHome(cmd);
   if (!existsSync(path.join(home, "keystore.db"))) return { source: null, close: async () => undefined };
-  if (describeKeystoreRoot(home)?.source === "pkcs11") throw new UsageError("INVALID_ARGUMENT", "posture check does not open HSM-rooted keystores yet; run it against the key service (keys.server)");
-  const passphrase = existsSync(path.join(home, MASTER_KEY_FILE)) ? undefined : await readPassphrase("Keystore passphrase: ");
-  const ks = await openKeystore(home, { principal: "pipeseal-posture", ...(passphrase === undefined ? {} : { passphrase }) });
+  const ks = await openLocalKeystore(home, { principal: "pipeseal-posture" });
   return { source: keystoreSource(ks, home), close: async () => ks.close() };
 }
 
