@@ -21,7 +21,7 @@ import { encodePlain, encodePlainInto } from "./value-format.js";
 const IV_POOL = 12 * 4096;
 
 export class FieldGcm {
-  #ivs = Buffer.alloc(0);
+  readonly #ivs = Buffer.alloc(IV_POOL);
   #ivOff = IV_POOL;
   #plainBuf = Buffer.alloc(256);
   #aadBuf = Buffer.alloc(256);
@@ -64,7 +64,8 @@ export class FieldGcm {
   /** `pse1:e:…` of typed plaintext bytes. */
   seal(key: FieldKey, plain: Buffer, path: string, recordId: string): string {
     if (this.#ivOff >= IV_POOL) {
-      this.#ivs = randomFillSync(Buffer.allocUnsafe(IV_POOL));
+      // refilled in place: createCipheriv copies its IV, and `out` has its own copy
+      randomFillSync(this.#ivs);
       this.#ivOff = 0;
     }
     const iv = this.#ivs.subarray(this.#ivOff, (this.#ivOff += 12));

@@ -92,12 +92,14 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
           return failed(row, e);
         }
       };
-      // each output line is UTF-8-encoded straight into a 256 KiB batch (cheaper than one long
-      // string encoded at the end); a new batch per flush, as stdout may still hold the last one
-      const BATCH = 1 << 18;
+      // each output line is UTF-8-encoded straight into a 1 MiB batch (cheaper than one long
+      // string encoded at the end); a file sink has written a batch before it asks for the
+      // next, so the buffer is reused; stdout may still hold it, so it gets a new one
+      const BATCH = 1 << 20;
+      const reuse = out !== "-";
       const transformed = async function* (): AsyncGenerator<Buffer> {
         let row = 0;
-        let out = Buffer.allocUnsafe(BATCH);
+        let buf = Buffer.allocUnsafe(BATCH);
         let off = 0;
         for await (const lines of lineBatches(input as AsyncIterable<Buffer>)) {
           for (const line of lines) {
@@ -106,16 +108,16 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
             if (text instanceof Promise) text = await text;
             if (text === undefined) continue;
             const most = 3 * text.length + 1; // UTF-8 bytes per UTF-16 unit ≤ 3
-            if (off + most > out.length) {
-              if (off > 0) yield out.subarray(0, off);
-              out = Buffer.allocUnsafe(Math.max(BATCH, most));
+            if (off + most > buf.length) {
+              if (off > 0) yield buf.subarray(0, off);
+              if (!reuse || most > buf.length) buf = Buffer.allocUnsafe(Math.max(BATCH, most));
               off = 0;
             }
-            off += out.write(text, off, "utf8");
-            out[off++] = 0x0a;
+            off += buf.write(text, off, "utf8");
+            buf[off++] = 0x0a;
           }
         }
-        if (off > 0) yield out.subarray(0, off);
+        if (off > 0) yield buf.subarray(0, off);
       };
       await sink(transformed());
       return p.stats;

@@ -4,6 +4,7 @@
 // (random IVs aside), stats and errors.
 import { writeFileSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { FieldProtector, parseFieldPolicy, runFields } from "../../src/fields/index.js";
 import { parseRec, stringifyRecord } from "../../src/fields/formats/index.js";
@@ -117,6 +118,37 @@ describe("the splice agrees with parse → processNow → stringify", () => {
     expect(spliced).toBeGreaterThan(N / 50);
     expect(splice.stats).toEqual(general.stats);
     for (const p of [splice, general, reveal]) p.close();
+  });
+
+  it("several output batches (over 1 MiB): a file (reused batch buffer) and stdout (a new one per batch) get the same lines, which reveal", async () => {
+    const { ks } = await freshKeystore(["pii"]);
+    const dir = tempDir();
+    const policy = parseFieldPolicy(yaml);
+    const lines = Array.from({ length: 12000 }, (_, i) => JSON.stringify({ id: `r${i}`, ssn: `${i}-${"x".repeat(i % 40)}`, card: "é".repeat(i % 7 + 1), pad: "p".repeat(60) }));
+    const input = path.join(dir, "big.jsonl");
+    writeFileSync(input, lines.join("\n") + "\n");
+    const file = path.join(dir, "big.out.jsonl");
+    await runFields("apply", { policy, keyring: ks, input, output: file });
+    const chunks: Buffer[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk); // kept by reference: a reused buffer would show up as repeated lines
+        setImmediate(done);
+      },
+    });
+    await runFields("apply", { policy, keyring: ks, input, output: "-", stdout });
+    const fromFile = readFileSync(file, "utf8");
+    const fromStdout = Buffer.concat(chunks).toString("utf8");
+    expect(fromFile.length).toBeGreaterThan(2 << 20);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(fromStdout.split("\n").map(mask)).toEqual(fromFile.split("\n").map(mask));
+    const back = path.join(dir, "big.back.jsonl");
+    await runFields("reveal", { policy, keyring: ks, input: file, output: back });
+    expect(readFileSync(back, "utf8")).toBe(lines.join("\n") + "\n");
+    const stdin = path.join(dir, "stdout.jsonl");
+    writeFileSync(stdin, fromStdout);
+    await runFields("reveal", { policy, keyring: ks, input: stdin, output: back });
+    expect(readFileSync(back, "utf8")).toBe(lines.join("\n") + "\n");
   });
 
   it("runFields: spliced and general lines mixed give the reference file and stats", async () => {
