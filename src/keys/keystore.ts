@@ -335,6 +335,23 @@ export class LocalKeystore implements Keyring {
     return this.#live().db.transaction(work).immediate();
   }
 
+  /**
+   * Takes the fsync of commits off the event loop, for the key service's group commit: sets
+   * this connection to `synchronous=NORMAL` (in WAL mode SQLite then appends a commit to the
+   * WAL without syncing it; checkpoints still sync the WAL first and the database after) and
+   * returns the WAL file's path. From then on the CALLER must fdatasync that file after every
+   * commit and before acting on it (releasing a key, answering); a commit is then as durable
+   * as under synchronous=FULL, and other requests run while the disk syncs.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws UsageError(INVALID_ARGUMENT) on a view (only the owner of the connection may).
+   */
+  deferCommitSync(): string {
+    const ctx = this.#live();
+    if (this.#owner !== null) throw new UsageError("INVALID_ARGUMENT", "only the keystore's owner handle can change its durability mode");
+    ctx.db.pragma("synchronous = NORMAL");
+    return `${ctx.db.name}-wal`;
+  }
+
   /** {@link unwrap}, synchronously (for use inside {@link transaction}). @internal */
   unwrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
     return unwrapDataKey(this.#live(), entry, context, object);

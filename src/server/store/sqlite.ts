@@ -7,12 +7,19 @@
  *
  * Group commit: unwrap, rewrap and decision records go through a {@link GroupCommit}; the
  * calls that arrive in one turn of the event loop run in ONE IMMEDIATE transaction
- * (`LocalKeystore.transaction`), so with `synchronous=FULL` a batch of N requests costs one
- * fsync, not N. better-sqlite3 blocks the loop while it commits, so the requests that arrive
- * meanwhile form the next batch. Keys are released only after their batch committed.
+ * (`LocalKeystore.transaction`), and the batch costs one fsync, not N.
+ *
+ * Durability off the event loop: better-sqlite3 is synchronous, so under synchronous=FULL
+ * every commit's fsync would stop the whole server. The store's connection runs with
+ * synchronous=NORMAL instead (`deferCommitSync`) and, after EVERY commit it makes (a batch,
+ * a key change, a wrap's use count, a policy), fdatasyncs the WAL file through the libuv
+ * thread pool before it answers or releases a key. The WAL holds the committed frames, so
+ * once that sync returns the commit survives a power loss exactly as under FULL; meanwhile
+ * the loop serves other requests, which queue for the next batch. If the sync fails, the
+ * batch fails closed (AUDIT_WRITE_FAILED, keys wiped).
  */
 import type { ListAuditOptions } from "../../audit/list.js";
-import { type CommitStats, GroupCommit, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
+import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
@@ -22,6 +29,7 @@ import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
+import { WalSync } from "./wal-sync.js";
 
 export interface SqliteStoreOptions {
   /** Keystore home (created by `pipeseal init`). */
@@ -42,29 +50,36 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  return new SqliteStore(ks, options.now ?? Date.now, options.maxBatch);
+  try {
+    return new SqliteStore(ks, options.now ?? Date.now, options.maxBatch);
+  } catch (e) {
+    ks.close();
+    throw e;
+  }
 }
 
 export class SqliteStore implements KeyStore {
   readonly kind = "sqlite" as const;
   readonly keyringId = "local";
   #ks: LocalKeystore | null;
+  readonly #wal: WalSync;
   readonly #now: () => number;
   /** A job runs inside the batch transaction; it throws a refusal, or anything to abort the batch. */
   readonly #batch: GroupCommit<() => unknown, unknown>;
 
   /** Use {@link openSqliteStore}. */
   constructor(ks: LocalKeystore, now: () => number, maxBatch?: number) {
+    this.#wal = new WalSync(ks.deferCommitSync());
     this.#ks = ks;
     this.#now = now;
     this.#batch = new GroupCommit((jobs) => this.#commit(jobs), maxBatch === undefined ? {} : { maxBatch });
   }
 
   async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => ks.createKey(name, options));
+    return this.#durable(this.#as(principal, (ks) => ks.createKey(name, options)));
   }
   async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => ks.rotateKey(name));
+    return this.#durable(this.#as(principal, (ks) => ks.rotateKey(name)));
   }
   async listKeys(): Promise<KeyInfo[]> {
     return this.#live().listKeys();
@@ -73,23 +88,26 @@ export class SqliteStore implements KeyStore {
     return this.#live().showKey(name);
   }
   async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => ks.disableVersion(name, version));
+    return this.#durable(this.#as(principal, (ks) => ks.disableVersion(name, version)));
   }
   async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => ks.enableVersion(name, version));
+    return this.#durable(this.#as(principal, (ks) => ks.enableVersion(name, version)));
   }
   async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => {
-      ks.destroyVersion(name, version);
-      return ks.showKey(name);
-    });
+    return this.#durable(
+      this.#as(principal, (ks) => {
+        ks.destroyVersion(name, version);
+        return ks.showKey(name);
+      }),
+    );
   }
   async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version));
+    return this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version)));
   }
 
   async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
-    return this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context));
+    // the use count is durable before the entry leaves (a lost count could only be of an entry never released)
+    return this.#durable(await this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context)));
   }
   async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
     return this.#batched(principal, (ks) => ks.unwrapSync(entry, context, object)) as Promise<Buffer>;
@@ -99,7 +117,13 @@ export class SqliteStore implements KeyStore {
   }
   /** Field/derived keys (HKDF from the version's KEK, see LocalKeystore.deriveFieldKey); audited per call. */
   async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
-    return this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));
+    const derived = await this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));
+    try {
+      return await this.#durable(derived);
+    } catch (e) {
+      derived.key.fill(0);
+      throw e;
+    }
   }
 
   async appendAudit(event: DecisionEvent): Promise<AuditRecord> {
@@ -137,13 +161,13 @@ export class SqliteStore implements KeyStore {
         db.prepare("INSERT INTO server_policies (id, yaml, proposer, proposed_at, state) VALUES (?, ?, ?, ?, 'proposed')").run(id, yaml, proposer, now);
       }),
     );
-    return id;
+    return this.#durable(id);
   }
 
   async approvePolicy(id: string, approver: Principal): Promise<PolicyRecord> {
     if (typeof approver !== "string" || approver === "") throw new UsageError("INVALID_ARGUMENT", "an approver is required");
     const now = this.#now();
-    return this.#as(approver, (ks) =>
+    const approved = this.#as(approver, (ks) =>
       ks.auditedChange({ operation: "policy.approve", objectPath: typeof id === "string" ? id.slice(0, 64) : null }, (db) => {
         const row = db.prepare("SELECT * FROM server_policies WHERE id = ?").get(id) as PolicyRow | undefined;
         checkApproval(id, row === undefined ? undefined : toPolicyRecord(row), approver);
@@ -152,6 +176,7 @@ export class SqliteStore implements KeyStore {
         return toPolicyRecord(db.prepare("SELECT * FROM server_policies WHERE id = ?").get(id) as PolicyRow);
       }),
     );
+    return this.#durable(approved);
   }
 
   async activePolicy(): Promise<PolicyRecord | null> {
@@ -167,13 +192,31 @@ export class SqliteStore implements KeyStore {
   async close(): Promise<void> {
     await this.#batch.idle(); // queued requests commit (or fail) before the database closes
     const ks = this.#ks;
+    if (ks === null) return;
     this.#ks = null;
-    ks?.close();
+    try {
+      ks.close(); // checkpoints (syncing the WAL, then the database) and closes
+    } finally {
+      this.#wal.close();
+    }
   }
 
   #live(): LocalKeystore {
     if (this.#ks === null) throw new UsageError("INVALID_ARGUMENT", "the store is closed");
     return this.#ks;
+  }
+
+  /**
+   * After a commit made outside a batch: its WAL frames reach the disk (off the event loop)
+   * before the caller gets `result`. @throws AuditError(AUDIT_WRITE_FAILED) if the sync fails.
+   */
+  async #durable<T>(result: T): Promise<T> {
+    try {
+      await this.#wal.sync();
+    } catch (e) {
+      throw asAuditFailure(e);
+    }
+    return result;
   }
 
   /** Queues `op` (run as `principal`) for the next group-commit transaction. */
@@ -182,13 +225,14 @@ export class SqliteStore implements KeyStore {
     return this.#batch.submit(() => this.#as(principal, op));
   }
 
-  /** One IMMEDIATE transaction for the whole batch; on failure nothing it produced is released. */
+  /** One IMMEDIATE transaction for the whole batch, then its WAL sync; on failure nothing it produced is released. */
   async #commit(jobs: readonly (() => unknown)[]): Promise<Settled<unknown>[]> {
     const results: Settled<unknown>[] = [];
     try {
       this.#live().transaction(() => {
         for (const job of jobs) results.push(settleJob(job));
       });
+      await this.#wal.sync();
     } catch (e) {
       wipeResults(results);
       throw e;
