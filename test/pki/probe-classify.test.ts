@@ -66,7 +66,7 @@ describe("inferClientAuth", () => {
   it("counts a connection dropped right after an mTLS handshake as a failed mTLS attempt", () => {
     const bare = outcome({ secure: true, protocol: "TLSv1.3", error: err("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "read") });
     expect(inferClientAuth(bare, outcome({ secure: true, protocol: "TLSv1.3", reply: "closed" })).withCertificate).toMatchObject({ ok: false });
-    expect(inferClientAuth(bare, outcome({ secure: true, protocol: "TLSv1.3", reply: "data" })).withCertificate).toEqual({ ok: true, protocol: "TLSv1.3" });
+    expect(inferClientAuth(bare, outcome({ secure: true, protocol: "TLSv1.3", reply: "data" })).withCertificate).toEqual({ ok: true, protocol: "TLSv1.3", cipher: null });
   });
 });
 

@@ -79,7 +79,9 @@ beforeAll(async () => {
     urls.noClientCert = `https://127.0.0.1:${await tlsServer(good)}`;
     urls.expired = `https://127.0.0.1:${await tlsServer(expired, mtls)}`;
     urls.wrongName = `tls://127.0.0.1:${await tlsServer(wrongName, mtls)}`;
-    urls.noFs = `https://127.0.0.1:${await tlsServer(await rsaCert(ks), { maxVersion: "TLSv1.2", ciphers: "AES128-GCM-SHA256" })}`;
+    const rsa = await rsaCert(ks);
+    urls.noFs = `https://127.0.0.1:${await tlsServer(rsa, { maxVersion: "TLSv1.2", ciphers: "AES128-GCM-SHA256" })}`;
+    urls.noFsMtls = `https://127.0.0.1:${await tlsServer(rsa, { maxVersion: "TLSv1.2", ciphers: "AES128-GCM-SHA256", ...mtls })}`;
     const plainPort = await listen(http.createServer((_q, res) => res.end("plaintext")));
     urls.plainHttp = `http://127.0.0.1:${plainPort}/ingest`;
     urls.plainBehindHttps = `https://127.0.0.1:${plainPort}`;
@@ -98,8 +100,9 @@ beforeAll(async () => {
       conn("no-client-cert-not-expected", urls.noClientCert!, { mtls: false }),
       conn("expired", urls.expired!),
       conn("wrong-name", urls.wrongName!),
-      // the probe reads the cipher of the handshake without a client certificate, so this server does not require one
       conn("no-fs", urls.noFs!, { mtls: false }),
+      // requires a client certificate: only the handshake with the map's certDir completes
+      conn("no-fs-mtls", urls.noFsMtls!),
       conn("plain-http", urls.plainHttp!, { from: "ingestion", to: "landing", mtls: false, classification: "internal", ca: undefined, certDir: undefined }),
       conn("plain-behind-https", urls.plainBehindHttps!),
       conn("closed", urls.closed!),
@@ -142,6 +145,9 @@ describe("transit checks against real endpoints", () => {
     const fs = of(result, "no-fs");
     expect(ids(fs)).toEqual(["TRANSIT-CIPHER"]);
     expect(fs[0]).toMatchObject({ severity: "medium", evidence: { cipher: "AES128-GCM-SHA256", protocol: "TLSv1.2" } });
+    const behindMtls = of(result, "no-fs-mtls");
+    expect(ids(behindMtls)).toEqual(["TRANSIT-CIPHER"]);
+    expect(behindMtls[0]).toMatchObject({ evidence: { cipher: "AES128-GCM-SHA256", protocol: "TLSv1.2", clientCertRequired: true } });
   });
 
   it("plaintext http://: TRANSIT-PLAINTEXT (high for internal data), stage is the connection's `to`, and a plaintext fact", () => {
@@ -165,7 +171,7 @@ describe("transit checks against real endpoints", () => {
   });
 
   it("every connection is examined; fingerprints are sha256(checkId, subject, location), unique and stable", async () => {
-    expect(result.examined).toHaveLength(10);
+    expect(result.examined).toHaveLength(11);
     for (const f of result.findings) expect(f.fingerprint).toBe(fingerprintOf(f.checkId, f.subject, f.location));
     expect(new Set(result.findings.map((f) => f.fingerprint)).size).toBe(result.findings.length);
     const again = await checks.run({ map: mapOf([conn("no-client-cert", urls.noClientCert!)]), now: new Date() });

@@ -54,7 +54,7 @@ export function inferClientAuth(bare: HandshakeOutcome, withCert?: HandshakeOutc
     const error = refused
       ? `the server refused our identity after the handshake (${withCert.firstLine}, ${REJECT_HEADER}: CERT_REJECTED)`
       : dropped ? "the server closed the connection right after the handshake, without an answer" : describe(withCert);
-    result.withCertificate = { ok, protocol: withCert.protocol, ...(ok ? {} : { error }) };
+    result.withCertificate = { ok, protocol: withCert.protocol, cipher: withCert.cipher?.name ?? null, ...(ok ? {} : { error }) };
     if (result.required === true && ok) result.evidence += "; with the given certificate the handshake and a request succeeded";
   }
   return result;

@@ -39,8 +39,10 @@ export function assessFindings(r: Observations, expectMtls = false): Finding[] {
     if (p.result === "not-testable" || p.result === "no-answer") out.push({ id: "tls-version-untested", severity: "info", message: `${p.version} could not be tested from this client: ${p.detail ?? p.result}` });
   }
   if (r.protocols.find((p) => p.version === "TLSv1.3")?.result === "refused") out.push({ id: "tls13-not-supported", severity: "low", message: "the server does not accept TLS 1.3" });
-  if (r.handshake.ok && r.handshake.protocol !== "TLSv1.3" && r.handshake.cipher && !/^(ECDHE|DHE)-/.test(r.handshake.cipher)) {
-    out.push({ id: "tls-no-forward-secrecy", severity: "medium", message: `the default handshake chose ${r.handshake.cipher}, without forward secrecy` });
+  // A server that requires client certificates completes only the handshake made with one.
+  const completed = r.handshake.ok ? { ...r.handshake, which: "default" } : r.clientAuth.withCertificate?.ok ? { ...r.clientAuth.withCertificate, which: "client-certificate" } : null;
+  if (completed && completed.protocol !== "TLSv1.3" && completed.cipher && !/^(ECDHE|DHE)-/.test(completed.cipher)) {
+    out.push({ id: "tls-no-forward-secrecy", severity: "medium", message: `the ${completed.which} handshake chose ${completed.cipher}, without forward secrecy` });
   }
   const leaf = r.chain[0];
   if (leaf) out.push(...leafFindings(leaf, Date.parse(r.probedAt)));

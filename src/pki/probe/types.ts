@@ -80,7 +80,7 @@ export interface ClientAuthResult {
   required: boolean | null;
   evidence: string;
   /** Present when a client certificate was given. */
-  withCertificate?: { ok: boolean; protocol: string | null; error?: string };
+  withCertificate?: { ok: boolean; protocol: string | null; cipher: string | null; error?: string };
 }
 
 export interface ValidationResult {

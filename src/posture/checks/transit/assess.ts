@@ -40,8 +40,8 @@ function tlsEvidence(r: ProbeReport): Record<string, string | number | boolean |
   const leaf = r.chain[0];
   return {
     address: `${r.target.address}:${r.target.port}`,
-    protocol: r.handshake.protocol,
-    cipher: r.handshake.cipher,
+    protocol: r.handshake.protocol ?? r.clientAuth.withCertificate?.protocol ?? null,
+    cipher: r.handshake.cipher ?? r.clientAuth.withCertificate?.cipher ?? null,
     versionsAccepted: r.protocols.filter((p) => p.result === "accepted").map((p) => p.version).join(", ") || null,
     clientCertRequired: r.clientAuth.required,
     ...(leaf ? { certSubject: leaf.subject, certIssuer: leaf.issuer, notAfter: leaf.notAfter, daysLeft: leaf.daysLeft, lifetimeDays: Math.round(leaf.lifetimeHours / 24 * 10) / 10 } : {}),
@@ -56,6 +56,7 @@ function tlsEvidence(r: ProbeReport): Record<string, string | number | boolean |
 function brokenCiphers(r: ProbeReport): ProbeFinding[] {
   const seen = [
     ...(r.handshake.cipher ? [{ version: r.handshake.protocol ?? "default", cipher: r.handshake.cipher }] : []),
+    ...(r.clientAuth.withCertificate?.cipher ? [{ version: r.clientAuth.withCertificate.protocol ?? "default", cipher: r.clientAuth.withCertificate.cipher }] : []),
     ...r.protocols.flatMap((p) => (p.result === "accepted" && p.cipher ? [{ version: p.version, cipher: p.cipher }] : [])),
   ];
   return seen
