@@ -6,19 +6,6 @@ import { AUDIT_EXPORT_ROUTE } from "./routes/audit-export.js";
 
 const COMMON: WireCode[] = ["INVALID_ARGUMENT", "UNAUTHENTICATED", "ACCESS_DENIED", "PAYLOAD_TOO_LARGE", "AUDIT_WRITE_FAILED"];
 
-/**
- * The policy operation each route is really authorized as, where the route table's `op`
- * label differs (src/server/schemas.ts is not ours to change): the document must name an
- * operation a policy can grant. test/server/api-openapi.test.ts checks every one exists.
- */
-const PERMISSION: Readonly<Record<string, string>> = {
-  wrap: "datakey.generate",
-  generateWrapped: "datakey.generate",
-  generate: "datakey.generate-plaintext",
-  showPolicy: "policy.propose",
-  listAudit: "audit.read",
-  verifyAudit: "audit.read",
-};
 
 type RouteSpec = { method: string; path: string; op: string | null; summary: string; body?: unknown; query?: unknown };
 
@@ -53,7 +40,7 @@ function operation(name: string, r: RouteSpec, ok: Record<string, unknown>): Rec
   return {
     operationId: name,
     summary: r.summary,
-    ...(r.op ? { "x-pipeseal-permission": PERMISSION[name] ?? r.op } : {}),
+    ...(r.op ? { "x-pipeseal-permission": r.op } : {}),
     ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } } : {}),
     ...(r.query ? { parameters: Object.entries((r.query as { properties: Record<string, unknown> }).properties).map(([n, schema]) => ({ name: n, in: "query", required: false, schema })) } : {}),
     responses: { "200": ok, ...errorResponses() },

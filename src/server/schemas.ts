@@ -77,7 +77,7 @@ const signAlg = { type: "string", enum: ["ed25519", "ecdsa-p256"] };
 export interface Route {
   readonly method: "GET" | "POST";
   readonly path: string;
-  /** Policy operation name; null for routes that need no permission beyond mTLS. */
+  /** The policy operation the route is authorized as (a grantable name, checked against the decision record by test/server/api-openapi.test.ts); null for routes that need no permission beyond mTLS. */
   readonly op: string | null;
   readonly summary: string;
   readonly body?: unknown;
@@ -94,9 +94,9 @@ export const ROUTES = {
   enableVersion: { method: "POST", path: "/v1/keys/enable", op: "key.enable", summary: "re-enable a version", body: nameVersion },
   destroyVersion: { method: "POST", path: "/v1/keys/destroy", op: "key.destroy", summary: "crypto-shred a non-primary version", body: nameVersion },
   setMinVersion: { method: "POST", path: "/v1/keys/min-version", op: "key.set-min-version", summary: "set the minimum decryption version", body: nameVersion },
-  wrap: { method: "POST", path: "/v1/wrap", op: "wrap", summary: "wrap a caller-made data key under the primary version", body: body(["keyName", "dataKey"], { keyName: ref("keyName"), dataKey: b64(32, "32-byte data key"), context: ref("context") }) },
-  generateWrapped: { method: "POST", path: "/v1/datakeys/generate-wrapped", op: "generate-wrapped", summary: "a fresh data key, wrapped only (no plaintext)", body: body(["keyName"], { keyName: ref("keyName"), context: ref("context") }) },
-  generate: { method: "POST", path: "/v1/datakeys/generate", op: "generate", summary: "a fresh data key, wrapped and in plaintext", body: body(["keyName"], { keyName: ref("keyName"), context: ref("context") }) },
+  wrap: { method: "POST", path: "/v1/wrap", op: "datakey.generate", summary: "wrap a caller-made data key under the primary version", body: body(["keyName", "dataKey"], { keyName: ref("keyName"), dataKey: b64(32, "32-byte data key"), context: ref("context") }) },
+  generateWrapped: { method: "POST", path: "/v1/datakeys/generate-wrapped", op: "datakey.generate", summary: "a fresh data key, wrapped only (no plaintext)", body: body(["keyName"], { keyName: ref("keyName"), context: ref("context") }) },
+  generate: { method: "POST", path: "/v1/datakeys/generate", op: "datakey.generate-plaintext", summary: "a fresh data key, wrapped and in plaintext", body: body(["keyName"], { keyName: ref("keyName"), context: ref("context") }) },
   unwrap: { method: "POST", path: "/v1/unwrap", op: "unwrap", summary: "unwrap a data key (audited before it is returned)", body: unwrapItem },
   unwrapBatch: { method: "POST", path: "/v1/unwrap/batch", op: "unwrap", summary: "unwrap several data keys", body: body(["items"], { items: { type: "array", minItems: 1, maxItems: MAX_BATCH, items: unwrapItem } }) },
   rewrap: { method: "POST", path: "/v1/rewrap", op: "rewrap", summary: "move a wrapped key to the primary version; never returns plaintext", body: body(["wrappedKey"], { wrappedKey: ref("wrappedKey"), context: ref("context") }) },
@@ -112,9 +112,9 @@ export const ROUTES = {
   mintToken: { method: "POST", path: "/v1/tokens", op: "token.mint", summary: "a short-lived bearer token bound to the caller's identity", body: body([], { ttlSeconds: { type: "integer", minimum: 1, maximum: 900 }, operations: { type: "array", maxItems: 32, items: { type: "string", pattern: "^[a-z][a-z.-]{0,31}$" } } }) },
   proposePolicy: { method: "POST", path: "/v1/policy/proposals", op: "policy.propose", summary: "propose a policy (YAML); takes effect once a second admin approves", body: body(["policy"], { policy: { type: "string", minLength: 1, maxLength: 256 * 1024 } }) },
   approvePolicy: { method: "POST", path: "/v1/policy/approve", op: "policy.approve", summary: "approve a proposal (a different admin than the proposer)", body: body(["id"], { id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } }) },
-  showPolicy: { method: "GET", path: "/v1/policy", op: "policy.show", summary: "the active policy and open proposals" },
-  listAudit: { method: "GET", path: "/v1/audit", op: "audit.list", summary: "audit records, oldest first", query: { type: "object", additionalProperties: false, properties: { limit: { type: "string", pattern: "^[0-9]{1,6}$" }, since: { type: "string", pattern: "^[0-9]{1,15}$" } } } },
-  verifyAudit: { method: "GET", path: "/v1/audit/verify", op: "audit.verify", summary: "verify the audit hash chain" },
+  showPolicy: { method: "GET", path: "/v1/policy", op: "policy.propose", summary: "the active policy and open proposals" },
+  listAudit: { method: "GET", path: "/v1/audit", op: "audit.read", summary: "audit records, oldest first", query: { type: "object", additionalProperties: false, properties: { limit: { type: "string", pattern: "^[0-9]{1,6}$" }, since: { type: "string", pattern: "^[0-9]{1,15}$" } } } },
+  verifyAudit: { method: "GET", path: "/v1/audit/verify", op: "audit.read", summary: "verify the audit hash chain" },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;
