@@ -13,6 +13,14 @@
  *
  * Calls made synchronously inside {@link GroupCommit.together} form one group that is never
  * split across batches, so their records commit in one transaction or not at all.
+ *
+ * Gathering (PostgreSQL's commit_delay, adaptive): N clients each with one request in flight
+ * otherwise settle into two cohorts of N/2 (one commits while the other, just answered, is
+ * still sending), so every commit carries half of them. Before a batch starts, the committer
+ * waits until as many jobs are queued as were known to be active when the previous batch
+ * committed (its own plus those queued meanwhile), but at most `gatherMs` and at most half
+ * the previous commit's duration. A lone client never waits (its previous
+ * batch had one job); when the load drops, one short wait resets the expectation.
  */
 import { AuditError, isPipesealError } from "../errors.js";
 
@@ -21,6 +29,8 @@ export type Settled<R> = { readonly ok: true; readonly value: R } | { readonly o
 export interface GroupCommitOptions {
   /** Most jobs per transaction (a `together` group larger than this runs alone). Default 128. */
   readonly maxBatch?: number;
+  /** Longest wait for the expected jobs before a batch starts (ms). Default 5; 0 disables. */
+  readonly gatherMs?: number;
   /** Observability: called after each committed batch with its size. */
   readonly onCommit?: (jobs: number) => void;
 }
@@ -52,6 +62,12 @@ export class GroupCommit<J, R> {
   #open: Pending<J, R>[] | null = null;
   #busy = false;
   #idle: (() => void)[] = [];
+  readonly #gatherMs: number;
+  /** Jobs known active when the previous batch committed, and how long its commit took (ms). */
+  #expected = 1;
+  #lastCommitMs = 0;
+  /** Set while gathering: re-checks the queue on each arrival. */
+  #onArrival: (() => void) | null = null;
   #stats = { batches: 0, jobs: 0, largest: 0 };
 
   constructor(commit: (jobs: readonly J[]) => Promise<Settled<R>[]>, options: GroupCommitOptions = {}) {
@@ -60,6 +76,7 @@ export class GroupCommit<J, R> {
     this.#commit = commit;
     this.#max = max;
     this.#onCommit = options.onCommit;
+    this.#gatherMs = options.gatherMs ?? 5;
   }
 
   /** Queues `job`; resolves with its result once the transaction that carried it committed. */
@@ -99,26 +116,58 @@ export class GroupCommit<J, R> {
 
   #enqueue(group: Pending<J, R>[]): void {
     this.#queue.push(group);
+    this.#onArrival?.();
     if (this.#busy) return; // the running drain picks it up when its commit is done
     this.#busy = true;
-    // setImmediate, not a microtask: a synchronous store (better-sqlite3) blocks the loop while
-    // it commits, so the requests read in the same I/O phase join this batch instead of each
-    // paying its own fsync; a lone request waits only for the rest of this loop turn
-    setImmediate(() => void this.#drain());
+    void this.#drain();
   }
 
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        await this.#runBatch(this.#take());
-        // let the callers just answered submit again, and read requests that arrived during
-        // the commit, before taking the next batch; else batches alternate full and nearly empty
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.#gather();
+        const batch = this.#take();
+        const t0 = performance.now();
+        await this.#runBatch(batch);
+        this.#lastCommitMs = performance.now() - t0;
+        // the callers known to be active: those just answered (they come back) and those that
+        // queued during the commit; counting only the former would keep two cohorts apart
+        this.#expected = batch.length + this.#queued();
       }
     } finally {
       this.#busy = false;
       for (const wake of this.#idle.splice(0)) wake();
     }
+  }
+
+  /**
+   * Always the rest of this loop turn (setImmediate, not a microtask: the requests read in
+   * the same I/O phase, and the callers just answered, join this batch); then, if fewer jobs
+   * are queued than the previous batch carried, up to min(gatherMs, last commit / 2) more.
+   */
+  #gather(): Promise<void> {
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        const enough = () => this.#queued() >= Math.min(this.#expected, this.#max);
+        const wait = Math.min(this.#gatherMs, this.#lastCommitMs / 2);
+        if (enough() || wait <= 0) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          this.#onArrival = null;
+          resolve();
+        };
+        const timer = setTimeout(done, wait);
+        this.#onArrival = () => {
+          if (enough()) done();
+        };
+      });
+    });
+  }
+
+  #queued(): number {
+    let n = 0;
+    for (const g of this.#queue) n += g.length;
+    return n;
   }
 
   /** Whole groups, oldest first, up to maxBatch jobs (at least one group). */

@@ -80,6 +80,38 @@ describe("GroupCommit", () => {
     expect(await outcomes(gc, [3, 7])).toEqual(["ok:03030303", "err:KEY_DISABLED"]);
   });
 
+  it("gathers: 16 clients with a network round trip share one commit instead of splitting into two cohorts", async () => {
+    const sizes = async (gatherMs: number) => {
+      const seen: number[] = [];
+      const gc = new GroupCommit<number, number>(async (jobs) => {
+        seen.push(jobs.length);
+        await new Promise((r) => setTimeout(r, 6)); // the fsync
+        return jobs.map((n) => ({ ok: true, value: n }));
+      }, { gatherMs });
+      const end = performance.now() + 300;
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          await new Promise((r) => setTimeout(r, i % 2 === 0 ? 0 : 3)); // they start in two cohorts
+          while (performance.now() < end) {
+            await gc.submit(i);
+            await new Promise((r) => setTimeout(r, 1)); // the answer travels, the next request comes back
+          }
+        }),
+      );
+      const steady = seen.slice(4);
+      return steady.reduce((a, b) => a + b, 0) / steady.length;
+    };
+    expect(await sizes(0)).toBeLessThan(12); // cohorts of about 8
+    expect(await sizes(4)).toBeGreaterThan(13); // nearly everyone in each commit
+  });
+
+  it("a lone caller never waits for company", async () => {
+    const gc = new GroupCommit<number, number>(async (jobs) => jobs.map((n) => ({ ok: true, value: n })), { gatherMs: 50 });
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) await gc.submit(i);
+    expect(performance.now() - t0).toBeLessThan(50 * 2);
+  });
+
   it("idle() waits for queued work", async () => {
     const { gc } = committer();
     let done = false;
