@@ -143,7 +143,7 @@ export class GroupCommit<J, R> {
   /**
    * Always the rest of this loop turn (setImmediate, not a microtask: the requests read in
    * the same I/O phase, and the callers just answered, join this batch); then, if fewer jobs
-   * are queued than the previous batch carried, up to min(gatherMs, last commit / 2) more.
+   * are queued than were active at the last commit, up to min(gatherMs, last commit / 2) more.
    */
   #gather(): Promise<void> {
     return new Promise((resolve) => {
