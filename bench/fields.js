@@ -8,7 +8,8 @@
 // flipped each round) between `runFields("apply")` over a BENCH_FIELDS_RATIO_N-record file
 // (default 20000) → /dev/null and a bare node:crypto AES-256-GCM loop over exactly the same
 // fields: the same typed plaintexts ("s" + value) and AADs of the same bytes the encrypt path
-// binds, a random 32-byte key, IVs from a randomFillSync pool as in the encrypt path. The
+// binds, a random 32-byte key, IVs from a randomFillSync pool refilled in place as in the
+// encrypt path (src/fields/gcm.ts); plaintexts and AADs are prepared before timing. The
 // target uses the median of the per-round ratios (BENCH_FIELDS_ROUNDS, default 11); the ratio
 // of process CPU time is printed beside it as a check that is less sensitive to other load.
 // Env: BENCH_FIELDS_N (default 1000000)  BENCH_FIELDS_SAMPLE (actions other than encrypt run on
