@@ -2,20 +2,27 @@ import { readFileSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkPosture, findingsAtOrAbove, keystoreSource, loadMap, type PostureReport } from "../../src/posture/index.js";
-import { buildPipeline, PLANTED } from "./pipeline.js";
+import { buildPipeline, PLANTED, PLANTED_TRANSIT, withEndpoints } from "./pipeline.js";
 
-async function run(defects: boolean): Promise<{ report: PostureReport; root: string }> {
+/** The pipeline's folders and keystore, plus real TLS endpoints for its connections when `endpoints`. */
+async function run(defects: boolean, endpoints = false): Promise<{ report: PostureReport; root: string }> {
   const p = await buildPipeline(defects);
-  const map = await loadMap(p.mapFile);
-  const report = await checkPosture(map, { keys: keystoreSource(p.ks, p.home), mapPath: p.mapFile });
-  return { report, root: p.root };
+  const loaded = await loadMap(p.mapFile);
+  const tls = endpoints ? await withEndpoints(p, loaded, defects) : null;
+  try {
+    const report = await checkPosture(tls?.map ?? loaded, { keys: keystoreSource(p.ks, p.home), mapPath: p.mapFile });
+    return { report, root: p.root };
+  } finally {
+    tls?.close();
+  }
 }
 
 describe("posture check on a real pipeline", () => {
   it("the clean pipeline passes clean: no finding at or above low", async () => {
-    const { report } = await run(false);
+    const { report } = await run(false, true);
     expect(findingsAtOrAbove(report, "low").map((f) => `${f.checkId} ${f.message}`)).toEqual([]);
     expect(report.stages.every((s) => s.status === "pass")).toBe(true);
+    expect(report.connections.map((c) => [c.id, c.status])).toEqual([["features-to-training", "pass"], ["ingest", "pass"]]);
     expect(report.stats.filesExamined).toBeGreaterThanOrEqual(5);
     const landing = report.answers.keys.find((k) => k.store === "landing-raw")!;
     expect(landing).toMatchObject({ expectedKey: "datasets/raw", sealedFiles: 2, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 1, files: 2 }] });
@@ -23,12 +30,14 @@ describe("posture check on a real pipeline", () => {
   });
 
   it("finds every planted defect exactly once, with the right check id, and nothing else", async () => {
-    const { report } = await run(true);
+    const { report } = await run(true, true);
     const counted = new Map<string, number>();
     for (const f of findingsAtOrAbove(report, "low")) counted.set(f.checkId, (counted.get(f.checkId) ?? 0) + 1);
-    const expected = new Map<string, number>(Object.values(PLANTED).map((id) => [id, 1]));
+    const expected = new Map<string, number>([...Object.values(PLANTED), ...Object.values(PLANTED_TRANSIT)].map((id) => [id, 1]));
     expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(expected));
     const byId = (id: string) => report.findings.find((f) => f.checkId === id)!;
+    expect(byId("TRANSIT-MTLS")).toMatchObject({ stage: "landing", subject: "ingest", evidence: expect.objectContaining({ clientCertRequired: false }) });
+    expect(report.connections.map((c) => [c.id, c.status])).toEqual([["features-to-training", "pass"], ["ingest", "fail"]]);
     expect(byId("REST-PLAINTEXT")).toMatchObject({ stage: "landing", subject: "landing-raw", location: "data/landing/export.csv", severity: "critical" });
     expect(byId("KEYS-ROTATION-DUE")).toMatchObject({ subject: "models/churn", stage: null });
     expect(byId("LEAK-SECRET")).toMatchObject({ stage: "training", subject: "notebooks", location: "notebooks/train.ipynb" });

@@ -3,9 +3,13 @@
  * Each defect is meant to be found exactly once, by one check id (PLANTED).
  */
 import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { decryptFile, encryptFile } from "../../src/envelope/files.js";
 import { initKeystore, openKeystore, type LocalKeystore } from "../../src/keys/index.js";
+import { initCa, issueCertificate, writeCertDir } from "../../src/pki/ca/index.js";
+import type { ConnectionSpec, PipelineMap } from "../../src/posture/types.js";
 import { tempDir } from "../helpers/keystore.js";
 
 const DAY = 86400;
@@ -19,6 +23,9 @@ export const PLANTED = {
   destroyedVersion: "REST-DESTROYED-VERSION",
   decryptedOutput: "PLAINTEXT-DECRYPTED-OUTPUT",
 } as const;
+
+/** The defect withEndpoints plants: an endpoint that does not require the client certificate the map asks for. */
+export const PLANTED_TRANSIT = { endpointWithoutMtls: "TRANSIT-MTLS" } as const;
 
 export interface TestPipeline {
   readonly root: string;
@@ -118,6 +125,30 @@ export async function buildPipeline(defects: boolean): Promise<TestPipeline> {
   }
   write(path.join(root, "pipeline.yaml"), MAP_YAML);
   return { root, mapFile: path.join(root, "pipeline.yaml"), home, ks };
+}
+
+/**
+ * Real TLS endpoints on loopback for the map's connections, with certificates from a pipeseal CA
+ * in the pipeline's keystore: `features → training` requires client certificates; `ingestion →
+ * landing` does too, unless `defects`, when it accepts anyone. Call close() when done (the
+ * servers live in this process, so the checks must run in it too, not in a spawned CLI).
+ */
+export async function withEndpoints(p: TestPipeline, map: PipelineMap, defects: boolean): Promise<{ map: PipelineMap; close: () => void }> {
+  await initCa(p.ks, { trustDomain: "acme.internal" });
+  const cert = await issueCertificate(p.ks, { service: "gateway", env: "prod", ip: ["127.0.0.1"], server: true });
+  writeFileSync(path.join(p.root, "ca.pem"), cert.caPem);
+  await writeCertDir(path.join(p.root, "client"), await issueCertificate(p.ks, { service: "posture", env: "prod", client: true, ttlSeconds: 3600 }));
+  const servers: https.Server[] = [];
+  const start = async (requireClientCert: boolean) => {
+    const s = https.createServer({ cert: cert.certPem, key: cert.keyPem!, ...(requireClientCert ? { requestCert: true, rejectUnauthorized: true, ca: cert.caPem } : {}) }, (_q, res) => res.end("ok"));
+    s.on("tlsClientError", () => {});
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    servers.push(s);
+    return `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  };
+  const conn = (id: string, from: ConnectionSpec["from"], to: ConnectionSpec["to"], url: string): ConnectionSpec => ({ id, from, to, url, mtls: true, classification: "pii", ca: path.join(p.root, "ca.pem"), certDir: path.join(p.root, "client") });
+  const connections = [conn("features-to-training", "features", "training", await start(true)), conn("ingest", "ingestion", "landing", await start(!defects))];
+  return { map: { ...map, connections }, close: () => servers.forEach((s) => (s.closeAllConnections(), s.close())) };
 }
 
 function notebook(cells: string[]): string {
