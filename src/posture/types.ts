@@ -170,7 +170,7 @@ export interface Answers {
   /** Which keys protect each store: what the map expects and what the files show. */
   readonly keys: readonly { store: string; stage: StageId; expectedKey: string | null; keysSeen: readonly { key: string; version: number; files: number }[]; plaintextFiles: number; sealedFiles: number }[];
   /** Who can decrypt each key, and what is logged. */
-  readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; auditVerified: boolean | null }[];
+  readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null }[];
   /** Where plaintext exists and for how long. */
   readonly plaintext: readonly { stage: StageId | null; location: string; kind: "plaintext-file" | "decrypted-output" | "unencrypted-store" | "plaintext-connection" | "leak"; ageSeconds: number | null }[];
   /** What is retained, and for how long. */

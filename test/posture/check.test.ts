@@ -52,6 +52,7 @@ describe("posture check on a real pipeline", () => {
     expect(report.stages.find((s) => s.id === "ingestion")!.status).toBe("pass");
     expect(report.answers.plaintext.map((p) => p.kind).sort()).toEqual(["decrypted-output", "leak", "plaintext-file"]);
     expect(report.answers.retention.find((r) => r.store === "inference-logs")).toMatchObject({ expiredFiles: 1, retentionSeconds: 7 * 86400 });
+    expect(report.answers.access.find((a) => a.key === "datasets/raw")).toMatchObject({ decrypts: 1, decryptsByPrincipal: { tester: 1 }, principals: ["tester"] });
   });
 
   it("never puts the secret or plaintext in the report", async () => {

@@ -75,8 +75,8 @@ const report: PostureReport = {
       { store: "public-docs", stage: "ingestion", expectedKey: null, keysSeen: [], plaintextFiles: 12, sealedFiles: 0 },
     ],
     access: [
-      { key: "prod/datasets/raw", principals: ["spiffe://acme/prod/trainer", "spiffe://acme/prod/etl"], source: "policy", decrypts: 1204, denied: 3, auditVerified: true },
-      { key: "prod/models", principals: ["spiffe://acme/prod/serving"], source: "keystore", decrypts: 88, denied: 0, auditVerified: null },
+      { key: "prod/datasets/raw", principals: ["spiffe://acme/prod/trainer", "spiffe://acme/prod/etl"], source: "policy", decrypts: 1204, denied: 3, decryptsByPrincipal: { "spiffe://acme/prod/trainer": 1200, "spiffe://acme/prod/etl": 4 }, auditVerified: true },
+      { key: "prod/models", principals: ["spiffe://acme/prod/serving"], source: "keystore", decrypts: 88, denied: 0, decryptsByPrincipal: { "spiffe://acme/prod/serving": 88 }, auditVerified: null },
     ],
     plaintext: [
       { stage: "landing", location: "landing/raw/customers.csv", kind: "plaintext-file", ageSeconds: 3 * 86_400 },
@@ -121,7 +121,7 @@ describe("renderHtml: the string", () => {
     expect(html).toContain("not fully protected: plaintext files are present");
     expect(html).toContain("<strong>feature-store</strong> (Features &amp; embeddings): protected as the map says");
     expect(html).toContain("the map declares it unencrypted");
-    expect(html).toContain("1204 decrypts and 3 denied attempts");
+    expect(html).toContain("1204 decrypts (<code>spiffe://acme/prod/trainer</code> 1200, <code>spiffe://acme/prod/etl</code> 4) and 3 denied attempts");
     expect(html).toContain("decrypted output left on disk, for 2 days");
     expect(html).toContain("plaintext file, for 2 h");
     expect(html).toContain("1 finding bears on this question");

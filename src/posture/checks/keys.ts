@@ -82,9 +82,16 @@ export const keysChecks: CheckModule = {
         source: policy ? "policy" : "keystore",
         decrypts: recent.filter((r) => r.outcome === "ok").length,
         denied: recent.filter((r) => r.outcome === "denied").length,
+        decryptsByPrincipal: countBy(recent.filter((r) => r.outcome === "ok"), (r) => r.principal),
         auditVerified: verify.ok,
       };
     });
     return { findings, examined: [...used.keys(), "audit"], facts: { access } };
   },
 };
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
+}
