@@ -105,22 +105,37 @@ export class Authorizer {
    * thrown (fail closed).
    */
   async authorizeWith<T>(req: AccessRequest, op: () => Promise<T>, discard: (value: T) => void): Promise<T> {
-    const d = await this.#decideNow(req);
-    if (!d.allowed) {
-      await this.#record(req, d);
-      throw denial(req, d);
+    const [one] = await this.authorizeEach([{ req, op }], discard);
+    if (one?.status !== "fulfilled") throw (one as PromiseRejectedResult).reason;
+    return one.value;
+  }
+
+  /**
+   * {@link authorizeWith} for the items of a batch request, as ONE group (store.together):
+   * every item is decided first, then every decision record and every allowed item's `op`
+   * are submitted together, in item order, so the whole batch commits in one transaction or
+   * not at all. Resolves with one result per item, in order: a denied item is recorded and
+   * settles as ServiceError(ACCESS_DENIED), a refusal of its `op` (forged entry, bad key state)
+   * settles as that error. If any decision record fails (the transaction failed), every value
+   * the batch produced goes to `discard` and AUDIT_WRITE_FAILED is thrown: nothing is released.
+   */
+  async authorizeEach<T>(items: readonly AuthorizedOp<T>[], discard: (value: T) => void): Promise<PromiseSettledResult<T>[]> {
+    await this.#refreshQuietly();
+    const decisions = items.map((item) => this.#decideWith(item.req));
+    const submitted = this.#store.together(() =>
+      items.map(({ req, op }, i) => {
+        const d = decisions[i] as Decision;
+        const recorded = (async () => this.#store.appendAudit(decisionEvent(req, d)))();
+        return { recorded, done: d.allowed ? (async () => op())() : null };
+      }),
+    );
+    const settled = await Promise.all(submitted.map(async (s) => ({ recorded: await settledOf(s.recorded), done: s.done === null ? null : await settledOf(s.done) })));
+    const unrecorded = settled.find((s) => s.recorded.status === "rejected");
+    if (unrecorded !== undefined) {
+      for (const s of settled) if (s.done?.status === "fulfilled") discard(s.done.value);
+      throw auditFailure((unrecorded.recorded as PromiseRejectedResult).reason);
     }
-    const [recorded, done] = this.#store.together(() => [
-      (async () => this.#store.appendAudit(decisionEvent(req, d)))(),
-      (async () => op())(),
-    ] as const);
-    const [r, o] = await Promise.allSettled([recorded, done]);
-    if (r.status === "rejected") {
-      if (o.status === "fulfilled") discard(o.value);
-      throw auditFailure(r.reason);
-    }
-    if (o.status === "rejected") throw o.reason;
-    return o.value;
+    return settled.map((s, i) => s.done ?? { status: "rejected", reason: denial((items[i] as AuthorizedOp<T>).req, decisions[i] as Decision) });
   }
 
   async #record(req: AccessRequest, d: Decision): Promise<void> {
@@ -132,12 +147,16 @@ export class Authorizer {
   }
 
   async #decideNow(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
+    await this.#refreshQuietly();
+    return this.#decideWith(req, decider);
+  }
+
+  async #refreshQuietly(): Promise<void> {
     try {
       await this.refresh();
     } catch {
       // keep the policy we have; the store's trouble shows in the audit write
     }
-    return this.#decideWith(req, decider);
   }
 }
 
@@ -148,7 +167,17 @@ export interface Caller {
   readonly tokenOps?: readonly string[] | undefined;
 }
 
-export function accessRequest(caller: Caller, operation: string, target: Omit<AccessRequest, "principal" | "operation" | "auth" | "tokenOps"> = {}): AccessRequest {
+/** What a request is about: the key, version, context and object it names. */
+export type AccessTarget = Omit<AccessRequest, "principal" | "operation" | "auth" | "tokenOps">;
+
+/** One item of {@link Authorizer.authorizeEach}: the request, and the store call it allows. */
+export interface AuthorizedOp<T> {
+  readonly req: AccessRequest;
+  /** Calls the store synchronously (before its first await), so its records join the group. */
+  readonly op: () => Promise<T>;
+}
+
+export function accessRequest(caller: Caller, operation: string, target: AccessTarget = {}): AccessRequest {
   return { principal: caller.principal, operation, auth: caller.auth, ...(caller.tokenOps ? { tokenOps: caller.tokenOps } : {}), ...target };
 }
 
@@ -168,6 +197,13 @@ function decisionEvent(req: AccessRequest, d: Decision): DecisionEvent {
 
 function denial(req: AccessRequest, d: Decision): ServiceError {
   return new ServiceError("ACCESS_DENIED", `${req.operation} denied (${d.rule}): ${d.reason}`);
+}
+
+function settledOf<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: "fulfilled", value }),
+    (reason: unknown) => ({ status: "rejected", reason }),
+  );
 }
 
 function auditFailure(e: unknown): AuditError {

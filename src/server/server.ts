@@ -11,7 +11,6 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import { KeystoreError, UsageError } from "../errors.js";
-import { openKeystore } from "../keys/keystore.js";
 import { Pkcs11RootKey, describeKeystoreRoot, readPkcs11Pin } from "../keys/pkcs11/index.js";
 import { mtlsServerOptions } from "../pki/mtls/server-options.js";
 import { buildApp } from "./app.js";
@@ -20,12 +19,9 @@ import type { KeyServiceConfig, Pkcs11RootConfig } from "./config.js";
 import { parsePolicy, type Policy } from "./policy/index.js";
 import type { Service } from "./service.js";
 import { openPostgresStore } from "./store/postgres.js";
-import { SqliteStore, openSqliteStore } from "./store/sqlite.js";
+import { openSqliteStore } from "./store/sqlite.js";
 import type { KeyStore } from "./store/types.js";
 import { tokenKeysFor } from "./token-keys.js";
-
-/** Who the service is in its own audit records (as openSqliteStore). */
-const SERVICE_PRINCIPAL = "pipeseal-serve";
 
 export interface RunningKeyService {
   /** https://host:port */
@@ -79,16 +75,10 @@ async function openSqlite(home: string, pkcs11: Pkcs11RootConfig | undefined, pa
     return openSqliteStore({ home, ...(passphrase !== undefined ? { passphrase } : {}) });
   }
   const given = pkcs11 ?? { pin: { default: true } as const, create: false };
-  const ks = await openKeystore(home, {
-    principal: SERVICE_PRINCIPAL,
+  return openSqliteStore({
+    home,
     pkcs11: { pin: pinOf(given), ...(given.module !== undefined ? { module: given.module } : {}), ...(given.token !== undefined ? { token: given.token } : {}), ...(given.slot !== undefined ? { slot: given.slot } : {}) },
   });
-  try {
-    return new SqliteStore(ks, Date.now);
-  } catch (e) {
-    ks.close();
-    throw e;
-  }
 }
 
 /** The PostgreSQL store's root in the token; with `create`, generated there on first start (an existing key is opened, never replaced). */

@@ -1,10 +1,10 @@
 /** What route handlers share: the store, the authorizer, token keys, the clock and limits. */
 import type { FastifyRequest } from "fastify";
 import type { Decision, Policy } from "./policy/index.js";
-import type { Authorizer } from "./authz.js";
+import { type AccessTarget, type Authorizer, accessRequest } from "./authz.js";
 import type { KeyStore } from "./store/types.js";
 import type { TokenKeys } from "./tokens.js";
-import type { AuditObject, EncryptionContext } from "../keys/keyring.js";
+import type { AuditObject } from "../keys/keyring.js";
 
 export interface Service {
   readonly store: KeyStore;
@@ -27,20 +27,8 @@ declare module "fastify" {
 }
 
 /** Authorizes `operation` for the request's caller (decision audited first). */
-export function allow(
-  svc: Service,
-  req: FastifyRequest,
-  operation: string,
-  target: { keyName?: string; keyVersion?: number; context?: EncryptionContext; objectPath?: string } = {},
-  decider?: (policy: Policy) => Decision,
-): Promise<Decision> {
-  return svc.authz.authorize({
-    principal: req.principal,
-    operation,
-    auth: req.auth,
-    ...(req.tokenOps ? { tokenOps: req.tokenOps } : {}),
-    ...target,
-  }, decider);
+export function allow(svc: Service, req: FastifyRequest, operation: string, target: AccessTarget = {}, decider?: (policy: Policy) => Decision): Promise<Decision> {
+  return svc.authz.authorize(accessRequest(req, operation, target), decider);
 }
 
 /** A store that can also derive stable per-(key, version, purpose) secrets (HMAC, signing seeds, token keys). */

@@ -1,10 +1,18 @@
 /** The key service API over real mTLS: every operation round trips, with the policy's separation of duties. */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditRecord } from "../../src/audit/types.js";
+import type { WrappedKey } from "../../src/keys/keyring.js";
 import { type Harness, WHO } from "./api-harness.js";
 
+/** Makes every insert into the service's audit table fail (a trigger that raises), and undoes it, as store.suite.ts does. */
+export interface AuditFaults {
+  breakAudit(h: Harness): Promise<void>;
+  repairAudit(h: Harness): Promise<void>;
+}
+
 /** The API suite; api.test.ts runs it on SQLite, api-postgres.test.ts on PostgreSQL. */
-export function apiSuite(store: "sqlite" | "postgres", start: () => Promise<Harness>): void {
+export function apiSuite(store: "sqlite" | "postgres", start: () => Promise<Harness>, faults: AuditFaults): void {
   let h: Harness;
 beforeAll(async () => {
   h = await start();
@@ -12,6 +20,16 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const ctx = { dataset: "raw", stage: "landing" };
+const KEY = "prod/datasets/raw";
+
+/** The records the service added after `seq`. */
+const since = async (seq: number): Promise<AuditRecord[]> => (await h.svc.store.listAudit()).filter((r) => r.seq > seq);
+const headSeq = async (): Promise<number> => (await h.svc.store.listAudit({ limit: 1 }))[0]?.seq ?? 0;
+const toWire = (e: WrappedKey, forge = false) => {
+  const wrapped = Buffer.from(e.wrapped);
+  if (forge) wrapped[wrapped.length - 1]! ^= 1; // the GCM tag no longer matches
+  return { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: wrapped.toString("base64") };
+};
 
 describe(`key service API (${store})`, () => {
   it("serves health, readiness, info and an OpenAPI 3.1 document", async () => {
@@ -82,6 +100,63 @@ describe(`key service API (${store})`, () => {
     expect(back.results.map((r) => Buffer.from(r.plaintext, "base64").toString())).toEqual(["p1", "p2", "p3"]);
     const big = Buffer.alloc(64 * 1024 + 1).toString("base64");
     await expect(c.call("POST", "/v1/encrypt", { keyName: "prod/datasets/raw", plaintext: big })).rejects.toMatchObject({ status: 400, serviceCode: "LIMIT_EXCEEDED" });
+  });
+
+  it("a decrypt is one commit: its allowed decision and its unwrap record, adjacent, and nothing else", async () => {
+    const c = h.keyring("trainer").client;
+    const { ciphertext } = await c.call<{ ciphertext: string }>("POST", "/v1/encrypt", { keyName: KEY, plaintext: Buffer.from("one commit").toString("base64"), context: ctx });
+    const head = await headSeq();
+    const before = h.svc.store.commitStats();
+    await c.call("POST", "/v1/decrypt", { ciphertext, context: ctx });
+    expect(h.svc.store.commitStats().batches - before.batches).toBe(1);
+    const added = await since(head);
+    expect(added.map((r) => [r.seq - head, r.operation, r.outcome, r.principal, r.keyName])).toEqual([
+      [1, "authz.decrypt", "ok", WHO.trainer, KEY],
+      [2, "decrypt", "ok", WHO.trainer, KEY],
+    ]);
+  });
+
+  it("batch unwrap is one commit: every item audited (decision, then unwrap) in item order; a forged entry fails alone", async () => {
+    const kr = h.keyring("trainer");
+    const n = 12;
+    const forged = 5;
+    const dks = Array.from({ length: n }, () => randomBytes(32));
+    const entries = await Promise.all(dks.map((dk) => kr.wrap(KEY, dk, ctx)));
+    const items = entries.map((e, i) => ({ wrappedKey: toWire(e, i === forged), context: ctx, object: { operation: "decrypt", path: `shard-${i}` } }));
+    const head = await headSeq();
+    const before = h.svc.store.commitStats();
+    const r = await kr.client.call<{ results: ({ plaintext: string } | { error: { code: string } })[] }>("POST", "/v1/unwrap/batch", { items });
+    const after = h.svc.store.commitStats();
+    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, 2 * n]);
+    expect(r.results).toHaveLength(n);
+    r.results.forEach((res, i) => expect(res).toEqual(i === forged ? { error: expect.objectContaining({ code: "DECRYPT_FAILED" }) } : { plaintext: dks[i]!.toString("base64") }));
+    const added = await since(head);
+    expect(added.map((x) => [x.operation, x.outcome, x.objectPath])).toEqual(
+      items.flatMap((_, i) => [
+        ["authz.unwrap", "ok", `shard-${i}`],
+        ["decrypt", i === forged ? "error" : "ok", `shard-${i}`], // a forged entry is recorded as an error
+      ]),
+    );
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
+  });
+
+  it("batch unwrap fails closed: when its one commit fails, 503 and no item's key; nothing is recorded", async () => {
+    const kr = h.keyring("trainer", { retry: { attempts: 1 } });
+    const dks = Array.from({ length: 4 }, () => randomBytes(32));
+    const items = await Promise.all(dks.map(async (dk) => ({ wrappedKey: toWire(await kr.wrap(KEY, dk, ctx)), context: ctx })));
+    const count = (await h.svc.store.listAudit()).length;
+    await faults.breakAudit(h);
+    let raw: unknown;
+    try {
+      raw = await kr.client.call("POST", "/v1/unwrap/batch", { items }).catch((x: unknown) => x);
+    } finally {
+      await faults.repairAudit(h);
+    }
+    expect(raw).toMatchObject({ code: "AUDIT_WRITE_FAILED", status: 503 });
+    for (const dk of dks) expect(JSON.stringify(raw)).not.toContain(dk.toString("base64"));
+    expect((await h.svc.store.listAudit()).length).toBe(count);
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
+    expect((await kr.client.call<{ results: unknown[] }>("POST", "/v1/unwrap/batch", { items })).results).toEqual(dks.map((dk) => ({ plaintext: dk.toString("base64") })));
   });
 
   it("HMAC, Ed25519 and ECDSA P-256 signatures under derived keys", async () => {

@@ -1,9 +1,9 @@
 /** Data keys: wrap, generate (wrapped only / with plaintext), unwrap (single and batch), rewrap. */
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { AuditObject, EncryptionContext } from "../../keys/keyring.js";
+import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
-import { accessRequest } from "../authz.js";
+import { type AuthorizedOp, accessRequest } from "../authz.js";
 import { type Service, allow } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
 import { type WireWrappedKey, fromB64, fromWireEntry, toWireEntry } from "../wire.js";
@@ -46,10 +46,21 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
       dk.fill(0);
     }
   });
-  route<UnwrapItem>(app, "unwrap", async (req) => ({ plaintext: await unwrapOne(svc, req, req.body) }));
-  route<{ items: UnwrapItem[] }>(app, "unwrapBatch", async (req) => ({
-    results: await settle(req.body.items.map((item) => () => unwrapOne(svc, req, item).then((plaintext) => ({ plaintext })))),
-  }));
+  route<UnwrapItem>(app, "unwrap", async (req) => {
+    // one durable transaction per request: the allowed decision commits with the unwrap record
+    const { req: access, op } = unwrapItem(svc, req, req.body);
+    const dk = await svc.authz.authorizeWith(access, op, wipe);
+    try {
+      return { plaintext: dk.toString("base64") };
+    } finally {
+      dk.fill(0);
+    }
+  });
+  route<{ items: UnwrapItem[] }>(app, "unwrapBatch", async (req) => {
+    // one transaction for the whole batch: every item's decision and unwrap record, or none
+    const keys = await svc.authz.authorizeEach(req.body.items.map((item) => unwrapItem(svc, req, item)), wipe);
+    return { results: reportEach(keys, (dk) => ({ plaintext: dk.toString("base64") }), wipe) };
+  });
   route<Ctx & { wrappedKey: WireWrappedKey }>(app, "rewrap", async (req) => {
     const context = req.body.context ?? {};
     const w = req.body.wrappedKey;
@@ -63,25 +74,46 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   });
 }
 
-async function unwrapOne(svc: Service, req: FastifyRequest, item: UnwrapItem): Promise<string> {
-  const context = item.context ?? {};
-  const w = item.wrappedKey;
+function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem): AuthorizedOp<Buffer> {
   const object: AuditObject = { operation: item.object?.operation ?? "unwrap", ...(item.object?.path ? { path: item.object.path } : {}), ...(item.object?.headerHash ? { headerHash: item.object.headerHash } : {}) };
-  // one durable transaction per request: the allowed decision commits with the unwrap record
-  const dk = await svc.authz.authorizeWith(
-    accessRequest(req, "unwrap", { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
-    () => svc.store.unwrap(req.principal, fromWireEntry(w, svc.store.keyringId), context, object),
-    (key) => key.fill(0),
-  );
+  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, object);
+}
+
+/**
+ * The unwrap of `entry`, authorized as `operation` for the request's caller: the access
+ * request and the store call it allows, for Authorizer.authorizeWith / authorizeEach. A wire
+ * entry is decoded inside the store call, so a malformed one is refused after its decision
+ * is recorded, and only its own item fails.
+ */
+export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject): AuthorizedOp<Buffer> {
+  return {
+    req: accessRequest(req, operation, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
+    op: () => svc.store.unwrap(req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object),
+  };
+}
+
+/** Wipes a data key the service will not send. */
+export function wipe(key: Uint8Array): void {
+  key.fill(0);
+}
+
+/**
+ * The answer of a batch that ran as one group (Authorizer.authorizeEach): each item's result
+ * or typed error, in order. A server-side failure (5xx) of any item fails the whole request
+ * (fail closed); either way every value is handed to `release` (wiped) before this returns.
+ */
+export function reportEach<T, A>(results: readonly PromiseSettledResult<T>[], answer: (value: T) => A, release: (value: T) => void): (A | WireError["body"])[] {
   try {
-    return dk.toString("base64");
+    const failed = results.find((r) => r.status === "rejected" && toWireError(r.reason).status >= 500);
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    return results.map((r) => (r.status === "fulfilled" ? answer(r.value) : toWireError(r.reason).body));
   } finally {
-    dk.fill(0);
+    for (const r of results) if (r.status === "fulfilled") release(r.value);
   }
 }
 
 /**
- * Runs batch items one after another (each decision and audit record in order) and reports
+ * Runs batch items one after another (each item its own decision and commit) and reports
  * each item's result or typed error; an audit failure stops the batch (fail closed).
  */
 export async function settle<T>(items: (() => Promise<T>)[]): Promise<(T | WireError["body"])[]> {

@@ -8,7 +8,7 @@ import { ServiceError } from "../errors.js";
 import { openPayload, parsePayload, sealPayload } from "../payload.js";
 import { type Service, allow } from "../service.js";
 import { fromB64 } from "../wire.js";
-import { settle } from "./datakeys.js";
+import { settle, unwrapOp, wipe } from "./datakeys.js";
 import { route } from "./register.js";
 import { MAX_PAYLOAD_BYTES } from "../schemas.js";
 
@@ -40,8 +40,10 @@ async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Pro
   const context = item.context ?? {};
   const parts = parsePayload(fromB64(item.ciphertext, "ciphertext"));
   if (!KEY_NAME_PATTERN.test(parts.keyName) || parts.keyVersion < 1) throw new ServiceError("INVALID_ARGUMENT", "not a /v1/encrypt ciphertext");
-  await allow(svc, req, "decrypt", { keyName: parts.keyName, keyVersion: parts.keyVersion, context });
-  const dk = await svc.store.unwrap(req.principal, { keyring: svc.store.keyringId, keyName: parts.keyName, keyVersion: parts.keyVersion, wrapped: parts.wrapped }, context, { operation: "decrypt" });
+  // one durable transaction per request: the allowed decision commits with the unwrap record
+  const entry = { keyring: svc.store.keyringId, keyName: parts.keyName, keyVersion: parts.keyVersion, wrapped: parts.wrapped };
+  const { req: access, op } = unwrapOp(svc, req, "decrypt", entry, context, { operation: "decrypt" });
+  const dk = await svc.authz.authorizeWith(access, op, wipe);
   try {
     const pt = openPayload(dk, parts, context);
     const out = pt.toString("base64");

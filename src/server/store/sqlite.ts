@@ -26,6 +26,7 @@ import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
+import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
@@ -41,14 +42,17 @@ export interface SqliteStoreOptions {
   readonly now?: () => number;
   /** Most requests per group-commit transaction (default 128). */
   readonly maxBatch?: number;
+  /** For a keystore made with `pipeseal init --hsm`: how to log in to the token that holds its root key. */
+  readonly pkcs11?: Pkcs11OpenOptions;
 }
 
-/** @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_* | KEYSTORE_CORRUPT) as openKeystore. */
+/** @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_* | KEYSTORE_CORRUPT) as openKeystore (MASTER_KEY_UNAVAILABLE for a wrong PIN or a missing token key). */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
   const ks = await openKeystore(options.home, {
     principal: options.servicePrincipal ?? "pipeseal-serve",
     ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.pkcs11 === undefined ? {} : { pkcs11: options.pkcs11 }),
   });
   try {
     return new SqliteStore(ks, options.now ?? Date.now, options.maxBatch);

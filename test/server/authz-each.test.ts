@@ -1,0 +1,89 @@
+/**
+ * Authorizer.authorizeEach, the batch form of authorizeWith, on a real SQLite store: one
+ * transaction for every item's decision and unwrap, results in item order, refusals per item,
+ * and nothing released (every key wiped) when a decision cannot be recorded.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeEach, expect, it } from "vitest";
+import { initKeystore } from "../../src/keys/keystore.js";
+import type { WrappedKey } from "../../src/keys/keyring.js";
+import { type AuthorizedOp, Authorizer, accessRequest } from "../../src/server/authz.js";
+import { parsePolicy } from "../../src/server/policy/index.js";
+import { type SqliteStore, openSqliteStore } from "../../src/server/store/sqlite.js";
+
+const TRAINER = "spiffe://acme.internal/prod/trainer";
+const POLICY = `version: 1
+groups:
+  workloads: ["${TRAINER}"]
+bindings:
+  - { group: workloads, role: workload }
+rules:
+  - { id: train, group: workloads, operations: [unwrap], keys: ["prod/**"] }
+`;
+const CTX = { dataset: "raw" };
+
+const root = await fs.mkdtemp(path.join(os.tmpdir(), "pipeseal-authz-each-"));
+afterAll(() => fs.rm(root, { recursive: true, force: true }));
+let n = 0;
+let store: SqliteStore;
+let authz: Authorizer;
+beforeEach(async () => {
+  const home = path.join(root, `ks${++n}`);
+  await initKeystore(home, { principal: "test-init" });
+  store = await openSqliteStore({ home });
+  await store.createKey("setup", "prod/k");
+  authz = new Authorizer(store, parsePolicy(POLICY));
+});
+afterEach(() => store.close());
+
+const caller = { principal: TRAINER, auth: "mtls" as const };
+function unwrapOf(entry: WrappedKey, path: string): AuthorizedOp<Buffer> {
+  return {
+    req: accessRequest(caller, "unwrap", { keyName: entry.keyName, keyVersion: entry.keyVersion, context: CTX, objectPath: path }),
+    op: () => store.unwrap(TRAINER, entry, CTX, { operation: "decrypt", path }),
+  };
+}
+
+it("decides every item, commits every record in ONE transaction, and settles each item in order", async () => {
+  const dks = [randomBytes(32), randomBytes(32)];
+  const [a, b] = await Promise.all(dks.map((dk) => store.wrap(TRAINER, "prod/k", dk, CTX)));
+  const forged = { ...a!, wrapped: Buffer.from(a!.wrapped) };
+  forged.wrapped[forged.wrapped.length - 1]! ^= 1; // the GCM tag no longer matches
+  const outside = { ...a!, keyName: "other/k" }; // no rule covers it: denied, never unwrapped
+  const head = (await store.listAudit({ limit: 1 }))[0]!.seq;
+  const before = store.commitStats();
+  const wiped: Buffer[] = [];
+  const results = await authz.authorizeEach([unwrapOf(a!, "a"), unwrapOf(outside, "x"), unwrapOf(forged, "f"), unwrapOf(b!, "b")], (k) => wiped.push(k));
+  expect(store.commitStats().batches - before.batches).toBe(1);
+  expect(wiped).toHaveLength(0);
+  expect(results.map((r) => (r.status === "fulfilled" ? r.value.toString("hex") : (r.reason as { code: string }).code))).toEqual([
+    dks[0]!.toString("hex"),
+    "ACCESS_DENIED",
+    "DECRYPT_FAILED",
+    dks[1]!.toString("hex"),
+  ]);
+  const added = (await store.listAudit()).filter((r) => r.seq > head);
+  expect(added.map((r) => `${r.operation}:${r.outcome}:${r.objectPath}`)).toEqual([
+    "authz.unwrap:ok:a",
+    "decrypt:ok:a",
+    "authz.unwrap:denied:x",
+    "authz.unwrap:ok:f",
+    "decrypt:error:f",
+    "authz.unwrap:ok:b",
+    "decrypt:ok:b",
+  ]);
+});
+
+it("fails closed when a decision cannot be recorded: AUDIT_WRITE_FAILED, and every key the batch produced is wiped", async () => {
+  const entries = await Promise.all([0, 1, 2].map(() => store.wrap(TRAINER, "prod/k", randomBytes(32), CTX)));
+  store.appendAudit = async () => {
+    throw new Error("disk full");
+  };
+  const wiped: Buffer[] = [];
+  await expect(authz.authorizeEach(entries.map((e, i) => unwrapOf(e, `p${i}`)), (k) => wiped.push(k))).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+  // the unwraps themselves committed (their group had no decision in it): each key went to discard
+  expect(wiped.map((k) => k.length)).toEqual([32, 32, 32]);
+});
