@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/types.js";
 import type { WrappedKey } from "../../src/keys/keyring.js";
+import { MAX_BATCH } from "../../src/server/schemas.js";
 import { type Harness, WHO } from "./api-harness.js";
 
 /** Makes every insert into the service's audit table fail (a trigger that raises), and undoes it, as store.suite.ts does. */
@@ -118,7 +119,7 @@ describe(`key service API (${store})`, () => {
 
   it("batch unwrap is one commit: every item audited (decision, then unwrap) in item order; a forged entry fails alone", async () => {
     const kr = h.keyring("trainer");
-    const n = 12;
+    const n = MAX_BATCH; // 2n records: a group larger than the store's maxBatch still commits alone, whole
     const forged = 5;
     const dks = Array.from({ length: n }, () => randomBytes(32));
     const entries = await Promise.all(dks.map((dk) => kr.wrap(KEY, dk, ctx)));
