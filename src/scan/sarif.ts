@@ -19,8 +19,20 @@ export function levelOf(kind: string, confidence: number): Level {
   return "warning";
 }
 
-function uri(rel: string): string {
+/** A `/`-separated relative path as a SARIF artifact URI. */
+export function sarifUri(rel: string): string {
   return rel.split("/").map(encodeURIComponent).join("/");
+}
+
+/** A folder URI as a SARIF `originalUriBaseIds` entry (a base must end in "/"). */
+export function sarifBase(folderUri: string): { uri: string } {
+  return { uri: folderUri.endsWith("/") ? folderUri : folderUri + "/" };
+}
+
+/** A SARIF 2.1.0 log with one run of pipeseal: its rules and the rest of the run (results, bases, …). */
+export function sarifLog(toolVersion: string, rules: readonly object[], run: Record<string, unknown>, informationUri?: string): object {
+  const driver = { name: "pipeseal", semanticVersion: toolVersion, ...(informationUri ? { informationUri } : {}), rules };
+  return { $schema: SARIF_SCHEMA_URI, version: "2.1.0", runs: [{ tool: { driver }, ...run }] };
 }
 
 export interface SarifOptions {
@@ -35,56 +47,44 @@ export function toSarif(findings: readonly ScanFinding[], detectors: readonly Pi
   for (const d of detectors) if (!rules.has(d.id)) rules.set(d.id, { id: d.id, kind: d.kind, label: d.label });
   for (const f of findings) if (!rules.has(f.detector)) rules.set(f.detector, { id: f.detector, kind: f.kind, label: f.label });
   const index = new Map([...rules.keys()].map((id, i) => [id, i]));
-  return {
-    $schema: SARIF_SCHEMA_URI,
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "pipeseal",
-            semanticVersion: options.toolVersion,
-            rules: [...rules.values()].map((r) => ({
-              id: r.id,
-              name: r.label,
-              shortDescription: { text: `${r.kind === "secret" ? "Secret" : "Personal data"}: ${r.label.toLowerCase().replace(/_/g, " ")} (${r.id})` },
-              defaultConfiguration: { level: r.kind === "secret" ? "error" : "warning" },
-              properties: { tags: ["security", r.kind] },
-            })),
+  const sarifRules = [...rules.values()].map((r) => ({
+    id: r.id,
+    name: r.label,
+    shortDescription: { text: `${r.kind === "secret" ? "Secret" : "Personal data"}: ${r.label.toLowerCase().replace(/_/g, " ")} (${r.id})` },
+    defaultConfiguration: { level: r.kind === "secret" ? "error" : "warning" },
+    properties: { tags: ["security", r.kind] },
+  }));
+  return sarifLog(options.toolVersion, sarifRules, {
+    ...(options.rootUri ? { originalUriBaseIds: { SRCROOT: sarifBase(options.rootUri) } } : {}),
+    columnKind: "utf16CodeUnits",
+    results: findings.map((f) => ({
+      ruleId: f.detector,
+      ruleIndex: index.get(f.detector),
+      level: levelOf(f.kind, f.confidence),
+      message: { text: `${f.label} (${f.detector}, confidence ${f.confidence.toFixed(2)}): ${f.explanation}; value ${f.hint}` },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: sarifUri(f.path), ...(options.rootUri ? { uriBaseId: "SRCROOT" } : {}) },
+            region: { startLine: f.line, startColumn: f.column },
           },
+          ...(f.notebook
+            ? {
+                logicalLocations: [
+                  {
+                    name: f.notebook.output === undefined ? `cell ${f.notebook.cell}` : `cell ${f.notebook.cell} output ${f.notebook.output}`,
+                    fullyQualifiedName: `cells[${f.notebook.cell}]${f.notebook.output === undefined ? ".source" : `.outputs[${f.notebook.output}]`}:${f.notebook.line}:${f.notebook.column}`,
+                    kind: "element",
+                  },
+                ],
+              }
+            : {}),
         },
-        ...(options.rootUri ? { originalUriBaseIds: { SRCROOT: { uri: options.rootUri.endsWith("/") ? options.rootUri : options.rootUri + "/" } } } : {}),
-        columnKind: "utf16CodeUnits",
-        results: findings.map((f) => ({
-          ruleId: f.detector,
-          ruleIndex: index.get(f.detector),
-          level: levelOf(f.kind, f.confidence),
-          message: { text: `${f.label} (${f.detector}, confidence ${f.confidence.toFixed(2)}): ${f.explanation}; value ${f.hint}` },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: uri(f.path), ...(options.rootUri ? { uriBaseId: "SRCROOT" } : {}) },
-                region: { startLine: f.line, startColumn: f.column },
-              },
-              ...(f.notebook
-                ? {
-                    logicalLocations: [
-                      {
-                        name: f.notebook.output === undefined ? `cell ${f.notebook.cell}` : `cell ${f.notebook.cell} output ${f.notebook.output}`,
-                        fullyQualifiedName: `cells[${f.notebook.cell}]${f.notebook.output === undefined ? ".source" : `.outputs[${f.notebook.output}]`}:${f.notebook.line}:${f.notebook.column}`,
-                        kind: "element",
-                      },
-                    ],
-                  }
-                : {}),
-            },
-          ],
-          partialFingerprints: { [FINGERPRINT_NAME]: f.fingerprint },
-          baselineState: f.baselined ? "unchanged" : "new",
-          ...(f.baselined ? { suppressions: [{ kind: "external", status: "accepted", justification: "listed in the pipeseal scan baseline" }] } : {}),
-          properties: { confidence: f.confidence, kind: f.kind, ...(f.notebook ? { notebook: f.notebook } : {}) },
-        })),
-      },
-    ],
-  };
+      ],
+      partialFingerprints: { [FINGERPRINT_NAME]: f.fingerprint },
+      baselineState: f.baselined ? "unchanged" : "new",
+      ...(f.baselined ? { suppressions: [{ kind: "external", status: "accepted", justification: "listed in the pipeseal scan baseline" }] } : {}),
+      properties: { confidence: f.confidence, kind: f.kind, ...(f.notebook ? { notebook: f.notebook } : {}) },
+    })),
+  });
 }
