@@ -7,13 +7,14 @@
 // Every unwrap is durably audited as the service does it since group commit: the allowed
 // decision (authz.unwrap with its rule) and the unwrap record commit in ONE transaction, and
 // the requests that arrive while a commit is in flight share the next one (one fsync for
-// SQLite synchronous=FULL, one COMMIT for PostgreSQL with BENCH_KS_PG_URL). "req/commit" is
+// the SQLite store's WAL, one COMMIT for PostgreSQL). "req/commit" is
 // the mean number of unwrap requests per transaction during the unwrap run (the store's
 // commit counters, read from the server process with SIGUSR2).
 //
 // Env: BENCH_KS_SECONDS (per mode per level, 5; 30 for the full run)
-//      BENCH_KS_LEVELS ("1,16,64")   BENCH_KS_PG_URL (postgres://… to use the PostgreSQL store;
-//      an empty database, or one initialised with this run's key: setup makes a new master key)
+//      BENCH_KS_LEVELS ("1,16,64")   BENCH_KS_PG_URL (postgres://… of an empty database; default:
+//      a throwaway cluster from the system's PostgreSQL binaries, bench/postgres.js)
+//      BENCH_KS_STORE=sqlite (measure the SQLite store instead)
 // Roles (internal): --serve DIR
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,13 +22,17 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmt, log, percentile, table } from "./lib.js";
+import { startBenchPostgres } from "./postgres.js";
 
 const HERE = fileURLToPath(import.meta.url);
 const BENCH = dirname(HERE);
 const DIST = join(dirname(BENCH), "dist");
 const SECONDS = Number(process.env.BENCH_KS_SECONDS ?? 5);
 const LEVELS = (process.env.BENCH_KS_LEVELS ?? "1,16,64").split(",").map(Number);
-const PG_URL = process.env.BENCH_KS_PG_URL;
+// PostgreSQL is the store the target names: a throwaway cluster when none is given and
+// the binaries exist (BENCH_KS_STORE=sqlite measures the SQLite store instead).
+const ownPg = process.argv[2] !== "--serve" && !process.env.BENCH_KS_PG_URL && process.env.BENCH_KS_STORE !== "sqlite" ? startBenchPostgres() : null;
+const PG_URL = process.env.BENCH_KS_PG_URL ?? ownPg?.url;
 const TD = "spiffe://bench.internal";
 const imp = (p) => import(join(DIST, p));
 
@@ -149,6 +154,8 @@ export async function benchKeyService() {
     await cached.close();
   } finally {
     child?.kill("SIGTERM");
+    await new Promise((r) => (child && child.exitCode === null ? child.once("exit", r) : r()));
+    ownPg?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   const at16 = results.levels.find((l) => l.concurrency === 16);
