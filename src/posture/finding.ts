@@ -13,6 +13,14 @@ export function fingerprintOf(checkId: string, subject: string, location: string
   return h.digest("hex");
 }
 
+/**
+ * Declares a check: returns its definition unchanged, so a check module's table of
+ * definitions is typed as CheckDefinition while keeping its literal keys.
+ * @example
+ * export const KEYS = { missing: defineCheck({ id: "KEYS-MISSING", title: "…", severity: "high", question: "keys", description: "…", fix: "…" }) };
+ */
+export const defineCheck = (d: CheckDefinition): CheckDefinition => d;
+
 export interface FindingInput {
   readonly stage: StageId | null;
   readonly subject: string;

@@ -4,22 +4,21 @@
  * chain verifies; decrypt volumes per key and principal over the last 30 days.
  */
 import type { KeyInfo } from "../../keys/key-info.js";
-import { finding } from "../finding.js";
+import { defineCheck, finding } from "../finding.js";
 import { auditOf, keyInfosOf, PLAINTEXT_OPERATIONS } from "../keys/read.js";
 import { dutyConflicts, parsePolicy, whoCanDecrypt } from "../keys/policy.js";
-import type { Answers, CheckDefinition, CheckModule, Finding, PipelineMap } from "../types.js";
+import type { Answers, CheckModule, Finding, PipelineMap } from "../types.js";
 
 /** The period decrypt volumes are counted over. */
 export const ACCESS_PERIOD_SECONDS = 30 * 86400;
 
-const def = (d: CheckDefinition) => d;
 export const KEYS = {
-  missing: def({ id: "KEYS-MISSING", title: "A key the map names does not exist", severity: "high", question: "keys", description: "The map says a store is protected by a key that the keystore (or key service) does not have: nothing can be sealed or opened under it there.", fix: "Create the key (`pipeseal key create NAME --rotate-every 90d`) or correct `key:` in the map." }),
-  rotationDue: def({ id: "KEYS-ROTATION-DUE", title: "Key past its rotation period", severity: "medium", question: "keys", description: "The key's primary version is older than its rotation period (`rotationStatus` from the keystore): new data keeps being wrapped under an overdue version.", fix: "`pipeseal key rotate NAME`, then `pipeseal rewrap` the files under older versions." }),
-  noRotation: def({ id: "KEYS-NO-ROTATION", title: "Key without a rotation period", severity: "low", question: "keys", description: "A key the map uses has no rotation period, so nothing says when it is due.", fix: "Recreate or configure the key with a rotation period (`--rotate-every 90d`) and rotate it on schedule." }),
-  audit: def({ id: "KEYS-AUDIT-BROKEN", title: "The audit chain does not verify", severity: "critical", question: "access", description: "The keyed hash chain over the audit records (verifyAudit) found records modified, deleted, inserted, reordered or truncated: the record of who decrypted what cannot be trusted.", fix: "Investigate as an incident: compare with an anchored audit head and any forwarded copy (SIEM); do not repair the chain in place." }),
-  sod: def({ id: "KEYS-SOD", title: "Separation of duties broken in the policy", severity: "high", question: "access", description: "In the key service's active policy, one subject (group or identity pattern) is bound to roles that manage keys or policy and to roles that use keys (or manages both keys and policy). The service's built-in invariants still refuse plaintext to a key admin per request, but one compromised identity then holds both duties.", fix: "Split the duties across different identities: bind key-admin, policy-admin and workload roles to disjoint groups." }),
-  unverified: def({ id: "KEYS-UNVERIFIED", title: "Keys not verified", severity: "info", question: "keys", description: "No keystore or key service could be opened for the map, so key existence, rotation, versions, access and the audit chain were not checked.", fix: "Set `keys.home` (a local keystore) or `keys.server` and `keys.certDir` in the map, or pass `--home`." }),
+  missing: defineCheck({ id: "KEYS-MISSING", title: "A key the map names does not exist", severity: "high", question: "keys", description: "The map says a store is protected by a key that the keystore (or key service) does not have: nothing can be sealed or opened under it there.", fix: "Create the key (`pipeseal key create NAME --rotate-every 90d`) or correct `key:` in the map." }),
+  rotationDue: defineCheck({ id: "KEYS-ROTATION-DUE", title: "Key past its rotation period", severity: "medium", question: "keys", description: "The key's primary version is older than its rotation period (`rotationStatus` from the keystore): new data keeps being wrapped under an overdue version.", fix: "`pipeseal key rotate NAME`, then `pipeseal rewrap` the files under older versions." }),
+  noRotation: defineCheck({ id: "KEYS-NO-ROTATION", title: "Key without a rotation period", severity: "low", question: "keys", description: "A key the map uses has no rotation period, so nothing says when it is due.", fix: "Recreate or configure the key with a rotation period (`--rotate-every 90d`) and rotate it on schedule." }),
+  audit: defineCheck({ id: "KEYS-AUDIT-BROKEN", title: "The audit chain does not verify", severity: "critical", question: "access", description: "The keyed hash chain over the audit records (verifyAudit) found records modified, deleted, inserted, reordered or truncated: the record of who decrypted what cannot be trusted.", fix: "Investigate as an incident: compare with an anchored audit head and any forwarded copy (SIEM); do not repair the chain in place." }),
+  sod: defineCheck({ id: "KEYS-SOD", title: "Separation of duties broken in the policy", severity: "high", question: "access", description: "In the key service's active policy, one subject (group or identity pattern) is bound to roles that manage keys or policy and to roles that use keys (or manages both keys and policy). The service's built-in invariants still refuse plaintext to a key admin per request, but one compromised identity then holds both duties.", fix: "Split the duties across different identities: bind key-admin, policy-admin and workload roles to disjoint groups." }),
+  unverified: defineCheck({ id: "KEYS-UNVERIFIED", title: "Keys not verified", severity: "info", question: "keys", description: "No keystore or key service could be opened for the map, so key existence, rotation, versions, access and the audit chain were not checked.", fix: "Set `keys.home` (a local keystore) or `keys.server` and `keys.certDir` in the map, or pass `--home`." }),
 };
 
 /** Key name → the store ids that name it (log stores: their class keys when present). */

@@ -7,16 +7,15 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { scanPaths } from "../../scan/index.js";
-import { finding } from "../finding.js";
+import { defineCheck, finding } from "../finding.js";
 import { inventoryOf, readHead, relToMap, walkDir } from "../inventory.js";
 import { exists, mappedRoots } from "../roots.js";
-import type { Answers, CheckDefinition, CheckModule, Finding, StageId } from "../types.js";
+import type { Answers, CheckModule, Finding, StageId } from "../types.js";
 
-const def = (d: CheckDefinition) => d;
 export const LEAK = {
-  secret: def({ id: "LEAK-SECRET", title: "Secret in logs, notebooks or CI output", severity: "high", question: "plaintext", description: "The scanner (pipeseal scan's detectors, notebooks parsed as notebooks, ANSI stripped) found a credential or key in a file under a compute path or a log store. Findings show a masked hint, never the value; the fingerprint includes the scanner's keyed fingerprint so two secrets in one file stay two findings.", fix: "Revoke and rotate the secret, remove it from the file (and from notebook outputs: clear outputs before saving), and log through `pipeseal redact` or the pino redactor." }),
-  pii: def({ id: "LEAK-PII", title: "Personal data in logs, notebooks or CI output", severity: "medium", question: "plaintext", description: "The scanner found personal data (email, phone, card, national id…) in a file under a compute path or a log store.", fix: "Remove or redact it (`pipeseal redact`), and keep personal data out of logs and notebook outputs." }),
-  copy: def({ id: "LEAK-COPY", title: "Unencrypted copy of sensitive plaintext", severity: "high", question: "plaintext", description: "A plaintext file under the mapped roots has the same SHA-256 as known sensitive plaintext: a plaintext file in a store declared encrypted, or a decrypt output. Sealed headers carry no plaintext hash, so a copy of data that exists only sealed cannot be recognised; only copies of plaintext posture can see are.", fix: "Delete the copy; if a job needs the data, have it decrypt on demand (stream) instead of keeping a file." }),
+  secret: defineCheck({ id: "LEAK-SECRET", title: "Secret in logs, notebooks or CI output", severity: "high", question: "plaintext", description: "The scanner (pipeseal scan's detectors, notebooks parsed as notebooks, ANSI stripped) found a credential or key in a file under a compute path or a log store. Findings show a masked hint, never the value; the fingerprint includes the scanner's keyed fingerprint so two secrets in one file stay two findings.", fix: "Revoke and rotate the secret, remove it from the file (and from notebook outputs: clear outputs before saving), and log through `pipeseal redact` or the pino redactor." }),
+  pii: defineCheck({ id: "LEAK-PII", title: "Personal data in logs, notebooks or CI output", severity: "medium", question: "plaintext", description: "The scanner found personal data (email, phone, card, national id…) in a file under a compute path or a log store.", fix: "Remove or redact it (`pipeseal redact`), and keep personal data out of logs and notebook outputs." }),
+  copy: defineCheck({ id: "LEAK-COPY", title: "Unencrypted copy of sensitive plaintext", severity: "high", question: "plaintext", description: "A plaintext file under the mapped roots has the same SHA-256 as known sensitive plaintext: a plaintext file in a store declared encrypted, or a decrypt output. Sealed headers carry no plaintext hash, so a copy of data that exists only sealed cannot be recognised; only copies of plaintext posture can see are.", fix: "Delete the copy; if a job needs the data, have it decrypt on demand (stream) instead of keeping a file." }),
 };
 
 const MAX_HASH_BYTES = 256 * 1024 * 1024;

@@ -5,16 +5,15 @@
  */
 import pg from "pg";
 import { parseValue } from "../../fields/value-format.js";
-import { SENSITIVE, finding } from "../finding.js";
-import type { CheckDefinition, CheckModule, Finding, StoreSpec } from "../types.js";
+import { SENSITIVE, defineCheck, finding } from "../finding.js";
+import type { CheckModule, Finding, StoreSpec } from "../types.js";
 
 /** Rows sampled per table. */
 export const PG_SAMPLE_ROWS = 500;
 
-const def = (d: CheckDefinition) => d;
 export const PG = {
-  plaintext: def({ id: "REST-PG-PLAINTEXT", title: "Table column holds values that are not field tokens", severity: "high", question: "plaintext", description: `Samples up to ${PG_SAMPLE_ROWS} rows of the store's table and checks every non-null value of each named column is a pipeseal field token (pse1:e|d:KEY:VERSION:…) under the store's key (or a per-subject key @ns~…). Counts of plaintext and other-key values are reported; no value is.`, fix: "Protect the column with `pipeseal fields` under the store's key (and re-run the load), or correct `columns:` in the map." }),
-  unverified: def({ id: "REST-PG-UNVERIFIED", title: "Table not verified", severity: "medium", question: "keys", description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.", fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns." }),
+  plaintext: defineCheck({ id: "REST-PG-PLAINTEXT", title: "Table column holds values that are not field tokens", severity: "high", question: "plaintext", description: `Samples up to ${PG_SAMPLE_ROWS} rows of the store's table and checks every non-null value of each named column is a pipeseal field token (pse1:e|d:KEY:VERSION:…) under the store's key (or a per-subject key @ns~…). Counts of plaintext and other-key values are reported; no value is.`, fix: "Protect the column with `pipeseal fields` under the store's key (and re-run the load), or correct `columns:` in the map." }),
+  unverified: defineCheck({ id: "REST-PG-UNVERIFIED", title: "Table not verified", severity: "medium", question: "keys", description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.", fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns." }),
 };
 
 /** A quoted identifier (`schema.table`): embedded quotes doubled, so a name from the map cannot close the quote. */

@@ -2,14 +2,13 @@
  * Retention: data files and log segments older than their store's retention, by modification
  * time (the time the bytes were last written: for sealed files, when they were sealed or rewrapped).
  */
-import { SENSITIVE, finding } from "../finding.js";
+import { SENSITIVE, defineCheck, finding } from "../finding.js";
 import { inventoryOf } from "../inventory.js";
-import type { Answers, CheckDefinition, CheckModule, Finding } from "../types.js";
+import type { Answers, CheckModule, Finding } from "../types.js";
 
-const def = (d: CheckDefinition) => d;
 export const RETENTION = {
-  expired: def({ id: "RETENTION-EXPIRED", title: "Data kept past its retention", severity: "medium", question: "retention", description: "A file or log segment under a store is older (modification time) than the store's `retention:`. One finding per file, with its age.", fix: "Delete expired files (for log folders: `pipeseal logs prune`), or schedule the deletion; if the data must be kept, change the map's retention and record why." }),
-  unset: def({ id: "RETENTION-UNSET", title: "Sensitive store without a retention", severity: "low", question: "retention", description: "A store classified pii, phi, financial or secret has no `retention:` in the map, so nothing says when its data must go.", fix: "Set `retention:` on the store (e.g. 90d) and enforce it." }),
+  expired: defineCheck({ id: "RETENTION-EXPIRED", title: "Data kept past its retention", severity: "medium", question: "retention", description: "A file or log segment under a store is older (modification time) than the store's `retention:`. One finding per file, with its age.", fix: "Delete expired files (for log folders: `pipeseal logs prune`), or schedule the deletion; if the data must be kept, change the map's retention and record why." }),
+  unset: defineCheck({ id: "RETENTION-UNSET", title: "Sensitive store without a retention", severity: "low", question: "retention", description: "A store classified pii, phi, financial or secret has no `retention:` in the map, so nothing says when its data must go.", fix: "Set `retention:` on the store (e.g. 90d) and enforce it." }),
 };
 
 export const retentionChecks: CheckModule = {
