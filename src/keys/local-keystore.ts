@@ -1,0 +1,265 @@
+/**
+ * The `LocalKeystore` handle: what an open keystore does, each method delegating to its
+ * operation file. Opening and creating a keystore live in open-keystore.ts and
+ * init-keystore.ts; keystore.ts re-exports all three as the module's public face.
+ */
+import { listAuditRecords, type ListAuditOptions } from "../audit/list.js";
+import { readAuditHead } from "../audit/head.js";
+import type { AuditEvent, AuditHead, AuditRecord, AuditVerifyResult } from "../audit/types.js";
+import { verifyAuditChain } from "../audit/verify.js";
+import { UsageError } from "../errors.js";
+import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
+import { type CreateKeyOptions, createKey } from "./create-key.js";
+import type { Db } from "./db.js";
+import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
+import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
+import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
+import { recordOrFail } from "./record.js";
+import { rotateKey } from "./rotate-key.js";
+import type { StoreContext } from "./store-context.js";
+import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
+import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
+import { wrapDataKey } from "./wrap.js";
+
+/**
+ * The local keyring. Every method throws UsageError(INVALID_ARGUMENT) after `close()`.
+ * See the operation files for each method's contract.
+ */
+export class LocalKeystore implements Keyring {
+  readonly id = "local";
+  #ctx: StoreContext | null;
+  readonly #closeHooks: (() => void)[] = [];
+  /** This handle's field keys; wiped at close (the wipe is a close hook) and on a key's state change. */
+  readonly #fieldKeys = new FieldKeyCache((wipe) => this.#closeHooks.push(wipe));
+  /** Set on a view made by {@link actingAs}: the handle that owns the database and root key. */
+  readonly #owner: LocalKeystore | null;
+
+  /** Use `openKeystore` (open-keystore.ts). */
+  constructor(ctx: StoreContext, owner: LocalKeystore | null = null) {
+    this.#ctx = ctx;
+    this.#owner = owner;
+  }
+
+  /**
+   * A view on the same database, root key and audit chain that records `principal` in its
+   * audit records: the key service (src/server/store) serves many principals through one
+   * open keystore. The view borrows the owner's resources: its `close()` only wipes its own
+   * cached field keys, and it throws like a closed handle once the owner is closed.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws UsageError(INVALID_ARGUMENT) for an empty principal.
+   */
+  actingAs(principal: string): LocalKeystore {
+    const ctx = this.#live();
+    if (typeof principal !== "string" || principal === "") throw new UsageError("INVALID_ARGUMENT", "a principal is required");
+    return new LocalKeystore({ ...ctx, principal }, this.#owner ?? this);
+  }
+
+  /**
+   * Appends `event` as is (its own principal and operation) to the audit chain, durably:
+   * the key service records its authorization decisions this way.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws AuditError(AUDIT_WRITE_FAILED) (the caller must refuse the request: fail closed).
+   */
+  appendAuditEvent(event: AuditEvent): void {
+    recordOrFail(this.#live(), event);
+  }
+
+  /** Who this handle acts as (recorded in audit). */
+  get principal(): string {
+    return this.#live().principal;
+  }
+
+  /** Creates a key; version 1 is primary. @throws KEY_EXISTS, INVALID_ARGUMENT */
+  createKey(name: string, options: CreateKeyOptions = {}): KeyInfo {
+    return createKey(this.#live(), name, options);
+  }
+
+  /** Adds a new primary version. @throws KEY_NOT_FOUND */
+  rotateKey(name: string): KeyInfo {
+    return rotateKey(this.#live(), name);
+  }
+
+  listKeys(): KeyInfo[] {
+    const ctx = this.#live();
+    return listKeyInfos(ctx.db, ctx.now());
+  }
+
+  /** @throws KEY_NOT_FOUND */
+  showKey(name: string): KeyInfo {
+    const ctx = this.#live();
+    return keyInfo(ctx.db, name, ctx.now());
+  }
+
+  /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
+  disableVersion(name: string, version: number): KeyInfo {
+    this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
+    return disableVersion(this.#live(), name, version);
+  }
+
+  /** @throws KEY_STATE_CONFLICT for a destroyed version */
+  enableVersion(name: string, version: number): KeyInfo {
+    return enableVersion(this.#live(), name, version);
+  }
+
+  /** Crypto-shreds a non-primary version. @throws KEY_STATE_CONFLICT for the primary */
+  destroyVersion(name: string, version: number): { walTruncated: boolean } {
+    this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
+    return destroyVersion(this.#live(), name, version);
+  }
+
+  /** @throws INVALID_ARGUMENT unless 1 <= version <= primary */
+  setMinDecryptVersion(name: string, version: number): KeyInfo {
+    this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
+    return setMinDecryptVersion(this.#live(), name, version);
+  }
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction, so every audit record written inside commits
+   * together (one fsync at COMMIT) or not at all: the key service's group commit
+   * (src/server/store/sqlite.ts) puts a batch of concurrent unwraps in one of these.
+   * @internal Not exported from the package root; the key service store only.
+   */
+  transaction<T>(work: () => T): T {
+    return this.#live().db.transaction(work).immediate();
+  }
+
+  /**
+   * Takes the fsync of commits off the event loop, for the key service's group commit: sets
+   * this connection to `synchronous=NORMAL` (in WAL mode SQLite then appends a commit to the
+   * WAL without syncing it; checkpoints still sync the WAL first and the database after) and
+   * returns the WAL file's path. From then on the CALLER must fdatasync that file after every
+   * commit and before acting on it (releasing a key, answering); a commit is then as durable
+   * as under synchronous=FULL, and other requests run while the disk syncs.
+   * @internal Not exported from the package root; the key service store only.
+   * @throws UsageError(INVALID_ARGUMENT) on a view (only the owner of the connection may).
+   */
+  deferCommitSync(): string {
+    const ctx = this.#live();
+    if (this.#owner !== null) throw new UsageError("INVALID_ARGUMENT", "only the keystore's owner handle can change its durability mode");
+    ctx.db.pragma("synchronous = NORMAL");
+    return `${ctx.db.name}-wal`;
+  }
+
+  /** {@link unwrap}, synchronously (for use inside {@link transaction}). @internal */
+  unwrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
+    return unwrapDataKey(this.#live(), entry, context, object);
+  }
+
+  /** {@link rewrap}, synchronously (for use inside {@link transaction}). @internal */
+  rewrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): WrappedKey {
+    return rewrapDataKey(this.#live(), entry, context, object);
+  }
+
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    return wrapDataKey(this.#live(), keyName, dataKey, context);
+  }
+
+  async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+    return this.unwrapSync(entry, context, object);
+  }
+
+  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+    return this.rewrapSync(entry, context, object);
+  }
+
+  /**
+   * Field keys (src/fields): HKDF-SHA-256 (RFC 5869) from the version's KEK, empty salt,
+   * info = "pipeseal-field-v1" || purpose. Audited as `object.operation` (e.g. "field-reveal")
+   * once per (key, version, purpose, length, operation) for this handle; cached and wiped on close.
+   * @throws UsageError(INVALID_ARGUMENT); KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED |
+   *   KEY_DESTROYED | KEY_BELOW_MIN_VERSION); AuditError(AUDIT_WRITE_FAILED) (fail closed).
+   */
+  async deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+    return deriveFieldKey(this.#live(), this.#fieldKeys, keyName, version, purpose, object, length);
+  }
+
+  /** Audit records, oldest first (the most recent `limit` when given). */
+  listAudit(options: ListAuditOptions = {}): AuditRecord[] {
+    return listAuditRecords(this.#live().db, options);
+  }
+
+  /** Verifies the audit chain; problems name the seq they concern. */
+  verifyAudit(): AuditVerifyResult {
+    const ctx = this.#live();
+    return verifyAuditChain(ctx.db, (data) => ctx.master.auditMac(data));
+  }
+
+  /** The chain head; store it elsewhere to detect a rollback of the whole database. */
+  auditHead(): AuditHead | null {
+    return readAuditHead(this.#live().db);
+  }
+
+  /**
+   * For capabilities that keep their own tables in keystore.db (`src/pki/ca`): runs `change`
+   * and the audit record `event` in one IMMEDIATE transaction, so both commit or neither does
+   * (fail closed, like the keystore's own admin operations). A PipesealError thrown by
+   * `change` is recorded as `denied` (KeyError, UsageError) or `error`, best effort, and
+   * rethrown. `change` must be synchronous and must not touch the keystore's own tables.
+   * @internal Not exported from the package root; capability modules only.
+   * @throws UsageError(INVALID_ARGUMENT) for an operation name that is not a dotted capability
+   *   name; AuditError(AUDIT_WRITE_FAILED); whatever `change` throws.
+   */
+  auditedChange<T>(event: CapabilityAuditEvent, change: (db: Db) => T): T {
+    return auditedChange(this.#live(), event, change);
+  }
+
+  /**
+   * Read access to keystore.db for capability tables, inside one (deferred) transaction so
+   * the reads see one snapshot. Not audited: `read` must only read.
+   * @internal Not exported from the package root; capability modules only.
+   */
+  readTables<T>(read: (db: Db) => T): T {
+    const ctx = this.#live();
+    return ctx.db.transaction(() => read(ctx.db)).deferred();
+  }
+
+  /**
+   * For capabilities that crypto-shred rows of their own tables (`src/fields/subjects`):
+   * checkpoints the WAL into the database and truncates it to zero bytes, so no copy of a
+   * just-NULLed secret stays in WAL frames (as `destroyVersion` does for KEKs). Call it
+   * after the shredding transaction has committed.
+   * @internal Not exported from the package root; capability modules only.
+   * @returns false if another connection blocked the truncation (it then happens at the
+   *   next checkpoint or close).
+   */
+  truncateWal(): boolean {
+    return truncateWal(this.#live());
+  }
+
+  /**
+   * For capabilities that cache key material derived through this handle (subject keys):
+   * `wipe` runs when the keystore closes, before the database closes. Best effort: a
+   * throwing hook does not stop the others or the close.
+   * @internal Not exported from the package root; capability modules only.
+   */
+  onClose(wipe: () => void): void {
+    this.#live();
+    this.#closeHooks.push(wipe);
+  }
+
+  /** Checkpoints and truncates the WAL, closes the database and wipes the sub-keys. Idempotent. */
+  close(): void {
+    const ctx = this.#ctx;
+    if (ctx === null) return;
+    this.#ctx = null;
+    for (const wipe of this.#closeHooks.splice(0)) {
+      try {
+        wipe();
+      } catch {
+        // best effort: the close must go on
+      }
+    }
+    if (this.#owner !== null) return; // a view: the owner closes the database and root key
+    try {
+      truncateWal(ctx);
+    } finally {
+      ctx.db.close();
+      ctx.master.close();
+    }
+  }
+
+  #live(): StoreContext {
+    if (this.#ctx === null || (this.#owner !== null && this.#owner.#ctx === null)) throw new UsageError("INVALID_ARGUMENT", "the keystore is closed");
+    return this.#ctx;
+  }
+}
