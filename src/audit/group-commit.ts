@@ -181,7 +181,10 @@ export class GroupCommit<J, R> {
     let results: Settled<R>[];
     try {
       results = await this.#commit(batch.map((p) => p.job));
-      if (results.length !== batch.length) throw new Error("group commit: one result per job expected");
+      if (results.length !== batch.length) {
+        wipeResults(results); // a broken store: release nothing it produced
+        throw new Error("group commit: one result per job expected");
+      }
     } catch (e) {
       this.#count(batch.length);
       const failure = asAuditFailure(e);

@@ -112,6 +112,19 @@ describe("GroupCommit", () => {
     expect(performance.now() - t0).toBeLessThan(50 * 2);
   });
 
+  it("a store that returns the wrong number of results releases nothing: keys wiped, every caller AUDIT_WRITE_FAILED", async () => {
+    const produced: Buffer[] = [];
+    const gc = new GroupCommit<number, Buffer>(async (jobs) => jobs.slice(1).map(() => {
+      const key = Buffer.alloc(32, 0xaa);
+      produced.push(key);
+      return { ok: true, value: key };
+    }));
+    const settled = await Promise.allSettled([1, 2, 3].map((n) => gc.submit(n)));
+    expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { code?: string }).code : "released"))).toEqual(["AUDIT_WRITE_FAILED", "AUDIT_WRITE_FAILED", "AUDIT_WRITE_FAILED"]);
+    expect(produced.length).toBeGreaterThan(0);
+    for (const key of produced) expect(key.every((b) => b === 0)).toBe(true);
+  });
+
   it("idle() waits for queued work", async () => {
     const { gc } = committer();
     let done = false;
