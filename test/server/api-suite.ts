@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/audit/types.js";
+import type { KeyServiceClient } from "../../src/client/index.js";
 import type { WrappedKey } from "../../src/keys/keyring.js";
 import { MAX_BATCH } from "../../src/server/schemas.js";
 import { type Harness, WHO } from "./api-harness.js";
@@ -31,6 +32,17 @@ const toWire = (e: WrappedKey, forge = false) => {
   if (forge) wrapped[wrapped.length - 1]! ^= 1; // the GCM tag no longer matches
   return { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: wrapped.toString("base64") };
 };
+
+type Results = { results: ({ plaintext: string } | { error: { code: string } })[] };
+/** Encrypts one payload per context (each item's context names it: `item`), as /v1/encrypt/batch does. */
+const sealEach = async (c: KeyServiceClient, contexts: Record<string, string>[]) => {
+  const plaintexts = contexts.map((context) => Buffer.from(`payload ${context.item}`).toString("base64"));
+  const r = await c.call<{ results: { ciphertext: string }[] }>("POST", "/v1/encrypt/batch", { items: plaintexts.map((plaintext, i) => ({ keyName: KEY, plaintext, context: contexts[i] })) });
+  return { plaintexts, items: r.results.map((x, i) => ({ ciphertext: x.ciphertext, context: contexts[i] })) };
+};
+const itemCtx = (n: number) => Array.from({ length: n }, (_, i) => ({ ...ctx, item: `${i}` }));
+/** The `item` of a record's context (decision records carry `@rule` beside it). */
+const itemOf = (r: AuditRecord) => (JSON.parse(r.context ?? "{}") as { item?: string }).item;
 
 describe(`key service API (${store})`, () => {
   it("serves health, readiness, info and an OpenAPI 3.1 document", async () => {
@@ -158,6 +170,67 @@ describe(`key service API (${store})`, () => {
     expect((await h.svc.store.listAudit()).length).toBe(count);
     expect((await h.svc.store.verifyAudit()).ok).toBe(true);
     expect((await kr.client.call<{ results: unknown[] }>("POST", "/v1/unwrap/batch", { items })).results).toEqual(dks.map((dk) => ({ plaintext: dk.toString("base64") })));
+  });
+
+  it("batch decrypt is one commit: every item's decision, then its unwrap, in item order", async () => {
+    const c = h.keyring("trainer").client;
+    const n = MAX_BATCH; // 2n records: a group larger than the store's maxBatch still commits alone, whole
+    const { plaintexts, items } = await sealEach(c, itemCtx(n));
+    const head = await headSeq();
+    const before = h.svc.store.commitStats();
+    const r = await c.call<Results>("POST", "/v1/decrypt/batch", { items });
+    const after = h.svc.store.commitStats();
+    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, 2 * n]);
+    expect(r.results).toEqual(plaintexts.map((plaintext) => ({ plaintext })));
+    const added = await since(head);
+    expect(added.map((x) => [x.operation, x.outcome, x.keyName, itemOf(x)])).toEqual(
+      items.flatMap((_, i) => [
+        ["authz.decrypt", "ok", KEY, `${i}`],
+        ["decrypt", "ok", KEY, `${i}`],
+      ]),
+    );
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
+  });
+
+  it("batch decrypt: a malformed ciphertext and a tampered payload fail alone, with their typed errors", async () => {
+    const c = h.keyring("trainer").client;
+    const { plaintexts, items } = await sealEach(c, itemCtx(5));
+    const malformed = 1;
+    const tampered = 3;
+    items[malformed] = { ...items[malformed]!, ciphertext: Buffer.from("not a PSE1 payload").toString("base64") };
+    const sealed = Buffer.from(items[tampered]!.ciphertext, "base64");
+    sealed[sealed.length - 1]! ^= 1; // the payload's GCM tag no longer matches (its data key still unwraps)
+    items[tampered] = { ...items[tampered]!, ciphertext: sealed.toString("base64") };
+    const head = await headSeq();
+    const before = h.svc.store.commitStats();
+    const r = await c.call<Results>("POST", "/v1/decrypt/batch", { items });
+    expect(h.svc.store.commitStats().batches - before.batches).toBe(1);
+    expect(r.results).toEqual(
+      plaintexts.map((plaintext, i) =>
+        i === malformed ? { error: expect.objectContaining({ code: "INVALID_ARGUMENT" }) } : i === tampered ? { error: expect.objectContaining({ code: "DECRYPT_FAILED" }) } : { plaintext },
+      ),
+    );
+    // a malformed item is refused before any decision; the tampered one was authorized and its key unwrapped
+    const added = await since(head);
+    expect(added.map((x) => `${x.operation}:${x.outcome}:${itemOf(x)}`)).toEqual(["0", "2", "3", "4"].flatMap((i) => [`authz.decrypt:ok:${i}`, `decrypt:ok:${i}`]));
+  });
+
+  it("batch decrypt fails closed: when its one commit fails, 503 and no plaintext; nothing is recorded", async () => {
+    const c = h.keyring("trainer", { retry: { attempts: 1 } }).client;
+    const { plaintexts, items } = await sealEach(c, itemCtx(4));
+    const count = (await h.svc.store.listAudit()).length;
+    await faults.breakAudit(h);
+    let raw: unknown;
+    try {
+      raw = await c.call("POST", "/v1/decrypt/batch", { items }).catch((x: unknown) => x);
+    } finally {
+      await faults.repairAudit(h);
+    }
+    expect(raw).toMatchObject({ code: "AUDIT_WRITE_FAILED", status: 503 });
+    for (const pt of plaintexts) expect(JSON.stringify(raw)).not.toContain(pt);
+    expect((await h.svc.store.listAudit()).length).toBe(count);
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
+    expect((await c.call<Results>("POST", "/v1/decrypt/batch", { items })).results).toEqual(plaintexts.map((plaintext) => ({ plaintext })));
   });
 
   it("HMAC, Ed25519 and ECDSA P-256 signatures under derived keys", async () => {

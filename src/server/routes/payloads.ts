@@ -1,25 +1,28 @@
 /** Small payloads: encrypt / decrypt (single and batch) under fresh data keys. */
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { EncryptionContext } from "../../keys/keyring.js";
+import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { KEY_NAME_PATTERN } from "../../keys/names.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
-import { ServiceError } from "../errors.js";
-import { openPayload, parsePayload, sealPayload } from "../payload.js";
+import type { AuthorizedOp } from "../authz.js";
+import { ServiceError, type WireError } from "../errors.js";
+import { type PayloadParts, openPayload, parsePayload, sealPayload } from "../payload.js";
 import { type Service, allow } from "../service.js";
 import { fromB64 } from "../wire.js";
-import { settle, unwrapOp, wipe } from "./datakeys.js";
+import { reportEach, settle, unwrapOp, wipe } from "./datakeys.js";
 import { route } from "./register.js";
 import { MAX_PAYLOAD_BYTES } from "../schemas.js";
 
 type EncItem = { keyName: string; plaintext: string; context?: EncryptionContext };
 type DecItem = { ciphertext: string; context?: EncryptionContext };
+/** A well-formed decrypt item: its payload's parts, the wrapped data key they name, its context. */
+type Parsed = { parts: PayloadParts; entry: WrappedKey; context: EncryptionContext };
 
 export function payloadRoutes(app: FastifyInstance, svc: Service): void {
   route<EncItem>(app, "encrypt", async (req) => ({ ciphertext: await encryptOne(svc, req, req.body) }));
   route<DecItem>(app, "decrypt", async (req) => ({ plaintext: await decryptOne(svc, req, req.body) }));
   route<{ items: EncItem[] }>(app, "encryptBatch", async (req) => ({ results: await settle(req.body.items.map((i) => () => encryptOne(svc, req, i).then((ciphertext) => ({ ciphertext })))) }));
-  route<{ items: DecItem[] }>(app, "decryptBatch", async (req) => ({ results: await settle(req.body.items.map((i) => () => decryptOne(svc, req, i).then((plaintext) => ({ plaintext })))) }));
+  route<{ items: DecItem[] }>(app, "decryptBatch", async (req) => ({ results: await decryptEach(svc, req, req.body.items) }));
 }
 
 async function encryptOne(svc: Service, req: FastifyRequest, item: EncItem): Promise<string> {
@@ -37,19 +40,65 @@ async function encryptOne(svc: Service, req: FastifyRequest, item: EncItem): Pro
 }
 
 async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Promise<string> {
-  const context = item.context ?? {};
+  const p = parseItem(svc, item);
+  // one durable transaction per request: the allowed decision commits with the unwrap record
+  const { req: access, op } = decryptOp(svc, req, p);
+  const pt = openWiping(await svc.authz.authorizeWith(access, op, wipe), p);
+  try {
+    return pt.toString("base64");
+  } finally {
+    pt.fill(0);
+  }
+}
+
+/**
+ * The decrypt batch as ONE transaction (Authorizer.authorizeEach): every item is parsed first
+ * (a malformed one fails alone, unaudited, as a single decrypt would), then every well-formed
+ * item's decision and unwrap record commit together in item order, or none do and the request
+ * fails with 503 and every data key already wiped. Each payload is then opened with its key;
+ * one that does not authenticate fails alone. Keys and plaintexts are wiped before returning.
+ */
+async function decryptEach(svc: Service, req: FastifyRequest, items: readonly DecItem[]): Promise<({ plaintext: string } | WireError["body"])[]> {
+  const parsed = items.map((item) => settledSync(() => parseItem(svc, item)));
+  const wellFormed = parsed.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
+  const keys = await svc.authz.authorizeEach(wellFormed.map((p) => decryptOp(svc, req, p)), wipe);
+  let k = 0;
+  const opened = parsed.map((p) => {
+    if (p.status === "rejected") return p;
+    const key = keys[k++] as PromiseSettledResult<Buffer>;
+    return key.status === "fulfilled" ? settledSync(() => openWiping(key.value, p.value)) : key;
+  });
+  return reportEach(opened, (pt) => ({ plaintext: pt.toString("base64") }), wipe);
+}
+
+/** @throws ServiceError(INVALID_ARGUMENT) when the ciphertext is not a /v1/encrypt ciphertext. */
+function parseItem(svc: Service, item: DecItem): Parsed {
   const parts = parsePayload(fromB64(item.ciphertext, "ciphertext"));
   if (!KEY_NAME_PATTERN.test(parts.keyName) || parts.keyVersion < 1) throw new ServiceError("INVALID_ARGUMENT", "not a /v1/encrypt ciphertext");
-  // one durable transaction per request: the allowed decision commits with the unwrap record
   const entry = { keyring: svc.store.keyringId, keyName: parts.keyName, keyVersion: parts.keyVersion, wrapped: parts.wrapped };
-  const { req: access, op } = unwrapOp(svc, req, "decrypt", entry, context, { operation: "decrypt" });
-  const dk = await svc.authz.authorizeWith(access, op, wipe);
+  return { parts, entry, context: item.context ?? {} };
+}
+
+function decryptOp(svc: Service, req: FastifyRequest, p: Parsed): AuthorizedOp<Buffer> {
+  return unwrapOp(svc, req, "decrypt", p.entry, p.context, { operation: "decrypt" });
+}
+
+/**
+ * Opens the payload with its unwrapped data key, and wipes the key either way.
+ * @throws DecryptError(DECRYPT_FAILED) when the payload does not authenticate.
+ */
+function openWiping(dk: Buffer, p: Parsed): Buffer {
   try {
-    const pt = openPayload(dk, parts, context);
-    const out = pt.toString("base64");
-    pt.fill(0);
-    return out;
+    return openPayload(dk, p.parts, p.context);
   } finally {
     dk.fill(0);
+  }
+}
+
+function settledSync<T>(run: () => T): PromiseSettledResult<T> {
+  try {
+    return { status: "fulfilled", value: run() };
+  } catch (reason) {
+    return { status: "rejected", reason };
   }
 }
