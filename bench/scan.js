@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MB, fmt, log, runProc, table } from "./lib.js";
+import { MB, fmt, log, mulberry32, runProc, table } from "./lib.js";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -20,23 +20,13 @@ const CLI = join(ROOT, "dist", "cli", "main.js");
 const SECRETLINT = join(ROOT, "node_modules", "secretlint", "bin", "secretlint.js");
 
 // ---------------------------------------------------------------- deterministic generator
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const HEX = "0123456789abcdef";
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const B64 = ALNUM + "+/";
 
 function makeGen(seed) {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const int = (n) => Math.floor(rnd() * n);
   const pick = (xs) => xs[int(xs.length)];
   const str = (n, alpha = ALNUM) => {

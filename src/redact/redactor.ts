@@ -227,34 +227,36 @@ export class Redactor {
    * @throws UsageError if an operator is `encrypt` (use redactChunkAsync).
    */
   redactChunk(input: string): string | null {
-    const text = this.continueBlock(input);
-    if (text === null) return (this.count(input, []), null);
-    const plan = this.plan(text);
-    this.count(text, plan);
-    if (plan.length === 0) return text;
-    let out = "";
-    let at = 0;
-    for (const p of plan) {
-      out += text.slice(at, p.finding.start) + this.replaceSync(text, p);
-      at = p.finding.end;
-    }
-    this.noteBlock(text, plan);
-    return out + text.slice(at);
+    const step = this.begin(input);
+    return "done" in step ? step.done : this.splice(step.text, step.plan, step.plan.map((p) => this.replaceSync(step.text, p)));
   }
 
   /** redactChunk with every operator, including `encrypt`. */
   async redactChunkAsync(input: string): Promise<string | null> {
+    const step = this.begin(input);
+    if ("done" in step) return step.done;
+    const replacements: string[] = [];
+    for (const p of step.plan) replacements.push(await this.replaceAsync(step.text, p));
+    return this.splice(step.text, step.plan, replacements);
+  }
+
+  /** The shared first half of redactChunk(Async): the chunk's findings, or its final answer when nothing is to replace. */
+  private begin(input: string): { done: string | null } | { text: string; plan: Planned[] } {
     const text = this.continueBlock(input);
-    if (text === null) return (this.count(input, []), null);
+    if (text === null) return (this.count(input, []), { done: null });
     const plan = this.plan(text);
     this.count(text, plan);
-    if (plan.length === 0) return text;
+    return plan.length === 0 ? { done: text } : { text, plan };
+  }
+
+  /** Puts each planned finding's replacement in its place. */
+  private splice(text: string, plan: readonly Planned[], replacements: readonly string[]): string {
     let out = "";
     let at = 0;
-    for (const p of plan) {
-      out += text.slice(at, p.finding.start) + (await this.replaceAsync(text, p));
+    plan.forEach((p, i) => {
+      out += text.slice(at, p.finding.start) + replacements[i];
       at = p.finding.end;
-    }
+    });
     this.noteBlock(text, plan);
     return out + text.slice(at);
   }

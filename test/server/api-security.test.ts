@@ -6,6 +6,7 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
 import { ROUTES } from "../../src/server/schemas.js";
+import { prng } from "../helpers/prng.js";
 import { type Harness, POLICY, startHarness, TD, WHO } from "./api-harness.js";
 
 let h: Harness;
@@ -91,16 +92,6 @@ describe("fail closed", () => {
     expect(await trainer.unwrap(e, ctx, { operation: "decrypt" })).toEqual(dk);
   });
 });
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("1,000 random malformed requests", () => {
   it("each gets a 4xx with a typed code; never a 500, never a crash", async () => {
