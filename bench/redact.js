@@ -19,6 +19,7 @@ import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "./lib.js";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -66,17 +67,8 @@ if (argv[0] === "--worker") {
 }
 
 // ---------------------------------------------------------------- JSON-lines log generator
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function generateLog(file, size) {
-  const r = rng(42);
+  const r = mulberry32(42);
   const int = (n) => Math.floor(r() * n);
   const hex = (n) => Array.from({ length: n }, () => "0123456789abcdef"[int(16)]).join("");
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;

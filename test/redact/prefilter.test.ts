@@ -16,16 +16,7 @@ import { customDetector } from "../../src/redact/custom.js";
 import { TRIGGER, scanTriggers } from "../../src/redact/prefilter.js";
 import { resolveOverlaps, resolveOverlapsReference } from "../../src/redact/resolve.js";
 import type { Finding } from "../../src/redact/types.js";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from "../helpers/prng.js";
 
 function files(dir: string): string[] {
   const out: string[] = [];

@@ -178,6 +178,16 @@ export class SubjectKeys {
     return this.#result(entry, ns.ns, purpose);
   }
 
+  /** A subject's namespace (created if new), index reference and key id, after the arguments are checked. */
+  async #subject(namespace: string, subjectId: string): Promise<{ ns: NsCache; ref: Buffer; keyId: string }> {
+    this.#live();
+    checkNamespace(namespace);
+    checkSubjectId(subjectId);
+    const ns = (await this.#namespace(namespace, true)) as NsCache;
+    const ref = subjectRef(ns.indexKey, subjectId);
+    return { ns, ref, keyId: keyIdOf(namespace, ref) };
+  }
+
   /**
    * Erases a subject: NULLs its secret (every version), keeps a tombstone, truncates the
    * WAL, and records `subject.erase` (object `subject:<keyId>`) in the same transaction.
@@ -185,12 +195,7 @@ export class SubjectKeys {
    * reports erased. Other processes see it within their `recheckAfterMs`.
    */
   async erase(namespace: string, subjectId: string): Promise<EraseResult> {
-    this.#live();
-    checkNamespace(namespace);
-    checkSubjectId(subjectId);
-    const ns = (await this.#namespace(namespace, true)) as NsCache;
-    const ref = subjectRef(ns.indexKey, subjectId);
-    const keyId = keyIdOf(namespace, ref);
+    const { ns, ref, keyId } = await this.#subject(namespace, subjectId);
     const event = { operation: "subject.erase", keyName: ns.keyName, objectPath: `subject:${keyId}`, context: { namespace } };
     const done = this.#ks.auditedChange(event, (db) => {
       const st = statements(db);
@@ -214,12 +219,7 @@ export class SubjectKeys {
    * @throws KeyError(KEY_NOT_FOUND) if the subject has no key or tombstone; KeyError(KEY_STATE_CONFLICT) unless it is erased.
    */
   async recreate(namespace: string, subjectId: string): Promise<{ keyId: string; version: number }> {
-    this.#live();
-    checkNamespace(namespace);
-    checkSubjectId(subjectId);
-    const ns = (await this.#namespace(namespace, true)) as NsCache;
-    const ref = subjectRef(ns.indexKey, subjectId);
-    const keyId = keyIdOf(namespace, ref);
+    const { ns, ref, keyId } = await this.#subject(namespace, subjectId);
     const version = this.#ks.auditedChange({ operation: "subject.recreate", keyName: ns.keyName, objectPath: `subject:${keyId}`, context: { namespace } }, (db) => {
       const st = statements(db);
       const current = st.current.get(namespace, ref);
