@@ -11,7 +11,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { openBuffer, sealBuffer } from "../envelope/buffer.js";
 import { isPipesealError } from "../errors.js";
-import { writeAtomic } from "../io/atomic.js";
+import { once, writeAtomic } from "../io/atomic.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import { validateKeyName } from "../keys/names.js";
 import { keyHint, signEnvelope, type Bundle, type SignatureAlgorithm } from "./dsse.js";
@@ -31,11 +31,6 @@ export interface SigningKeyInfo {
 interface Record_ extends SigningKeyInfo {
   readonly format: "pipeseal-signing-key/v1";
   readonly sealedPrivateKey: string;
-}
-
-/** One buffer as an async stream (writeAtomic takes streams). */
-export async function* once(b: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield b;
 }
 
 const recordPath = (home: string, name: string) => path.join(home, SIGNING_KEYS_DIR, `${name}.json`);

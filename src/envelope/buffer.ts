@@ -1,3 +1,4 @@
+import { once } from "../io/atomic.js";
 import type { Keyring } from "../keys/keyring.js";
 import { openStream, type OpenOptions } from "./open.js";
 import { sealStream, type SealOptions } from "./seal.js";
@@ -6,10 +7,6 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of chunks) parts.push(c);
   return Buffer.concat(parts);
-}
-
-async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }
 
 /**

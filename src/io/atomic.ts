@@ -6,6 +6,11 @@ import path from "node:path";
 /** Temp files start with this so a crash's leftovers are recognisable (and ignorable). */
 export const TEMP_PREFIX = ".pseal-tmp-";
 
+/** One buffer or text (UTF-8) as the chunk stream writeAtomic and the sealers take. */
+export async function* once(data: Uint8Array | string): AsyncGenerator<Uint8Array> {
+  yield typeof data === "string" ? Buffer.from(data, "utf8") : data;
+}
+
 /**
  * Writes a stream to `target` atomically: a temp file beside it (created exclusively,
  * mode `mode`), fsync, rename, fsync of the folder. A failure or a crash leaves either

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { UsageError, isPipesealError } from "../errors.js";
 import { inspectFile } from "../envelope/inspect.js";
-import { TEMP_PREFIX, writeAtomic } from "../io/atomic.js";
+import { once, TEMP_PREFIX, writeAtomic } from "../io/atomic.js";
 import { validateKeyName } from "../keys/names.js";
 import { type LogClass, LOG_CLASSES, DEFAULT_BUCKET_MS, DEFAULT_RETENTION_MS, classKeyName, isLogClass } from "./types.js";
 
@@ -96,9 +96,7 @@ export async function ensureManifest(dir: string, wanted: Omit<LogManifest, "for
     retentionMs: { ...DEFAULT_RETENTION_MS, ...existing?.retentionMs, ...wanted.retentionMs },
   };
   if (JSON.stringify(manifest) !== JSON.stringify(existing)) {
-    await writeAtomic(path.join(dir, MANIFEST_FILE), (async function* () {
-      yield Buffer.from(JSON.stringify(manifest, null, 2) + "\n");
-    })(), 0o644);
+    await writeAtomic(path.join(dir, MANIFEST_FILE), once(Buffer.from(JSON.stringify(manifest, null, 2) + "\n")), 0o644);
   }
   return manifest;
 }

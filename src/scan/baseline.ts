@@ -9,7 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { UsageError } from "../errors.js";
-import { writeAtomic } from "../io/atomic.js";
+import { once, writeAtomic } from "../io/atomic.js";
 import type { ScanFinding } from "./types.js";
 
 export interface BaselineEntry {
@@ -59,6 +59,6 @@ export async function readBaseline(file: string): Promise<ReadonlySet<string>> {
 export async function writeBaseline(file: string, findings: readonly ScanFinding[]): Promise<Baseline> {
   const b = baselineOf(findings);
   const bytes = Buffer.from(JSON.stringify(b, null, 2) + "\n");
-  await writeAtomic(file, (async function* () { yield bytes; })(), 0o644); // meant to be committed: not secret
+  await writeAtomic(file, once(bytes), 0o644); // meant to be committed: not secret
   return b;
 }

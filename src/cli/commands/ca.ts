@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import {
   CERT_FILE,
   KEY_FILE,
@@ -25,10 +25,6 @@ import { readFile } from "node:fs/promises";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
-
-async function* once(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text, "utf8");
-}
 
 function row(c: CertRecord): string {
   return `${c.serial}  ${c.status.padEnd(10)}  ${iso(c.notAfter)}  ${c.kind.padEnd(13)}  ${c.identity}`;

@@ -7,7 +7,7 @@ import { createSigningKey, openSigner, signingKeyInfo } from "../../artifacts/si
 import { signModel } from "../../artifacts/sign.js";
 import { loadTrustFile } from "../../artifacts/trust.js";
 import { verifyModel } from "../../artifacts/verify.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import { refuseOverwrite } from "../output.js";
 import { emit, keystoreHome, withKeystore } from "../session.js";
 
@@ -76,9 +76,7 @@ export function modelCommand(): Command {
           ignore: [...opts.ignore, ...insideModel(dir, opts.output)],
           ...(previous !== undefined ? { incremental: previous } : {}),
         });
-        await writeAtomic(opts.output, (async function* () {
-          yield Buffer.from(JSON.stringify(r.bundle) + "\n");
-        })(), 0o644);
+        await writeAtomic(opts.output, once(Buffer.from(JSON.stringify(r.bundle) + "\n")), 0o644);
         const summary = { output: opts.output, model: r.manifest.modelName, resources: r.manifest.resources.length, rootDigest: r.rootDigest, bytesHashed: r.bytesHashed, filesHashed: r.filesHashed, filesReused: r.filesReused, signerHint: signer.info.hint };
         emit(cmd, summary, () => `signed ${r.manifest.modelName}: ${r.manifest.resources.length} ${r.manifest.serialization.method}, root sha256 ${r.rootDigest}${previous !== undefined ? ` (re-hashed ${r.filesHashed} files, reused ${r.filesReused})` : ""} -> ${opts.output}`);
       });

@@ -4,19 +4,12 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { MAP_TEMPLATE, SEVERITIES, checkDefinitions, checkPosture, explainCheck, findingsAtOrAbove, formatDefinition, keystoreSource, loadMap, readPostureBaseline, renderTerminal, serviceSource, toPostureSarif, type KeySource, type PipelineMap, type Severity } from "../../posture/index.js";
 import { renderHtml } from "../../posture/report/html.js";
 import { EXIT } from "../exit-codes.js";
 import { keystoreHome, openLocalKeystore } from "../session.js";
-
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const bytes = Buffer.from(text);
-  await writeAtomic(file, (async function* () {
-    yield bytes;
-  })(), 0o644);
-}
 
 /** Opens what `keys:` names (or --home / PIPESEAL_HOME), read-only; null when there is no keystore. */
 async function openKeys(map: PipelineMap, cmd: Command): Promise<{ source: KeySource | null; close: () => Promise<void> }> {
@@ -80,8 +73,8 @@ function checkCommand(): Command {
         if (progress) process.stderr.write("\r\x1b[K");
         await keys.close();
       }
-      if (opts.sarif) await writeFileAtomic(opts.sarif, JSON.stringify(toPostureSarif(report, pathToFileURL(map.baseDir).href), null, 2) + "\n");
-      if (opts.html) await writeFileAtomic(opts.html, renderHtml(report));
+      if (opts.sarif) await writeAtomic(opts.sarif, once(JSON.stringify(toPostureSarif(report, pathToFileURL(map.baseDir).href), null, 2) + "\n"), 0o644);
+      if (opts.html) await writeAtomic(opts.html, once(renderHtml(report)), 0o644);
       await print(opts.json ? JSON.stringify(report, null, 2) + "\n" : renderTerminal(report));
       if (findingsAtOrAbove(report, failOn).length > 0) process.exitCode = EXIT.findings; // a result, not an error
     });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import { builtinDetectors } from "../../redact/index.js";
 import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanFinding, type ScanNote } from "../../scan/index.js";
 import { EXIT } from "../exit-codes.js";
@@ -73,7 +73,7 @@ export function scanCommand(): Command {
       if (opts.sarif) {
         const log = toSarif(findings, detectors, { toolVersion: "0.1.0", rootUri: pathToFileURL(path.resolve(".")).href });
         const bytes = Buffer.from(JSON.stringify(log, null, 2) + "\n");
-        await writeAtomic(opts.sarif, (async function* () { yield bytes; })(), 0o644);
+        await writeAtomic(opts.sarif, once(bytes), 0o644);
       }
       if (opts.updateBaseline && opts.baseline) await writeBaseline(opts.baseline, findings);
       if (opts.json) await write(JSON.stringify({ findings, notes, stats }, null, 2) + "\n");

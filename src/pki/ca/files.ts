@@ -15,7 +15,7 @@
 import { mkdir, mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
-import { TEMP_PREFIX, writeAtomic } from "../../io/atomic.js";
+import { once, TEMP_PREFIX, writeAtomic } from "../../io/atomic.js";
 
 export const CERT_FILE = "cert.pem";
 export const KEY_FILE = "key.pem";
@@ -26,10 +26,6 @@ export interface CertFiles {
   readonly caPem: string;
   /** Absent when the key pair belongs to the requester (CSR). */
   readonly keyPem: string | null;
-}
-
-async function* once(text: string): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(text, "utf8");
 }
 
 /**
