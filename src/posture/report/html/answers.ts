@@ -63,7 +63,7 @@ function accessAnswer(ctx: Ctx): string {
     const who = a.principals.length ? a.principals.map((p) => `<code>${esc(p)}</code>`).join(", ") : "nobody";
     const source = a.source === "policy" ? "the key service's policy" : "the keystore";
     const audit = a.auditVerified === true ? "the audit chain verifies" : a.auditVerified === false ? "the audit chain does NOT verify" : "the audit chain was not verified";
-    const volumes = Object.entries(a.decryptsByPrincipal ?? {}).sort((x, y) => y[1] - x[1]).map(([p, n]) => `<code>${esc(p)}</code> ${n}`).join(", ");
+    const volumes = Object.entries(a.decryptsByPrincipal).sort((x, y) => y[1] - x[1]).map(([p, n]) => `<code>${esc(p)}</code> ${n}`).join(", ");
     return `<strong>${esc(a.key)}</strong>: can be decrypted by ${who} (from ${esc(source)}). ` +
       `${esc(plural(a.decrypts, "decrypt"))}${volumes ? ` (${volumes})` : ""} and ${esc(plural(a.denied, "denied attempt"))} logged in the period; ${esc(audit)}.` +
       links(ctx, "access", (f) => f.subject === a.key);
