@@ -48,7 +48,7 @@ async function serve(dir) {
   await svc.store.createKey("bench", "prod/datasets/raw").catch(() => undefined); // exists already on SQLite
   process.stdout.write(JSON.stringify({ url: svc.url }) + "\n");
   // the parent asks for the group-commit counters after each level (transactions vs requests)
-  process.on("SIGUSR2", () => process.stdout.write(JSON.stringify({ stats: svc.store.commitStats() }) + "\n"));
+  process.on("SIGUSR2", () => process.stdout.write(JSON.stringify({ stats: svc.store.commitStats(), cpu: process.cpuUsage() }) + "\n"));
   process.on("SIGTERM", async () => {
     await svc.close();
     process.exit(0);
@@ -119,10 +119,23 @@ export async function benchKeyService() {
   let child;
   try {
     await setup(dir);
-    child = spawn(process.execPath, [HERE, "--serve", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    child = spawn(process.execPath, [...(process.env.BENCH_KS_SERVER_FLAGS ?? "").split(" ").filter(Boolean), HERE, "--serve", dir], { stdio: ["ignore", "pipe", "inherit"] });
     const lines = childLines(child);
     const { url } = await lines.next();
-    const commits = async () => (child.kill("SIGUSR2"), (await lines.next()).stats);
+    // counters of the server (commits, its CPU), of PostgreSQL (CPU) and of this load generator (CPU)
+    const probe = async () => {
+      child.kill("SIGUSR2");
+      const { stats, cpu } = await lines.next();
+      const own = process.cpuUsage();
+      return { stats, serverMs: (cpu.user + cpu.system) / 1000, dbMs: ownPg?.cpuMs() ?? 0, clientMs: (own.user + own.system) / 1000 };
+    };
+    const measure = async (...args) => {
+      const before = await probe();
+      const r = await run(...args);
+      const after = await probe();
+      const cpuMs = { server: after.serverMs - before.serverMs, db: after.dbMs - before.dbMs, client: after.clientMs - before.clientMs };
+      return { ...r, cpuUsPerOp: (1000 * (cpuMs.server + cpuMs.db + cpuMs.client)) / r.n, cpuMs, batches: after.stats.batches - before.stats.batches, jobs: after.stats.jobs - before.stats.jobs };
+    };
     const { request } = await import("undici");
     const { createMtlsDispatcher } = await imp("pki/mtls/dispatcher.js");
     const { RemoteKeyring } = await imp("client/index.js");
@@ -133,15 +146,16 @@ export async function benchKeyService() {
     for (const c of LEVELS) {
       const dispatcher = createMtlsDispatcher({ certDir: join(dir, "trainer"), expect: [`${TD}/*/*`], agent: { connections: c, keepAliveTimeout: 60_000 } });
       await run(dispatcher, request, `${url}/v1/noop`, null, c, 0.3); // warm connections
-      const noop = await run(dispatcher, request, `${url}/v1/noop`, null, c, SECONDS);
-      const before = await commits();
-      const unwrap = await run(dispatcher, request, `${url}/v1/unwrap`, body, c, SECONDS);
-      const after = await commits();
+      const noop = await measure(dispatcher, request, `${url}/v1/noop`, null, c, SECONDS);
+      const unwrap = await measure(dispatcher, request, `${url}/v1/unwrap`, body, c, SECONDS);
       await dispatcher.close();
       // each unwrap request is two records (decision + unwrap) in one group: requests per commit
-      const perCommit = (after.jobs - before.jobs) / 2 / Math.max(1, after.batches - before.batches);
-      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms, ${fmt(perCommit, 1)} requests/commit${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
-      results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops, requestsPerCommit: perCommit });
+      const perCommit = unwrap.jobs / 2 / Math.max(1, unwrap.batches);
+      // what the ratio would be if both runs were limited only by this machine's CPU (all three
+      // processes share its cores): no-op CPU per request ÷ unwrap CPU per request
+      const cpuBound = ownPg || !PG_URL ? noop.cpuUsPerOp / unwrap.cpuUsPerOp : null; // an outside database's CPU is not seen
+      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms, ${fmt(perCommit, 1)} requests/commit, CPU/request ${fmt(noop.cpuUsPerOp, 0)} vs ${fmt(unwrap.cpuUsPerOp, 0)} µs${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
+      results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops, requestsPerCommit: perCommit, cpuBoundRatio: cpuBound });
     }
     await kr.close();
     // cached unwrap: the client cache on
@@ -168,10 +182,14 @@ export async function benchKeyService() {
   const out = ["", `Key service (${results.store} store, ${SECONDS}s per mode per level; server in its own process, mTLS keep-alive)`];
   out.push(
     table(
-      ["clients", "no-op ops/s", "no-op p50 ms", "no-op p99 ms", "unwrap ops/s", "unwrap p50 ms", "unwrap p99 ms", "unwrap/no-op", "req/commit"],
-      results.levels.map((l) => [String(l.concurrency), fmt(l.noop.ops, 0), fmt(l.noop.p50, 2), fmt(l.noop.p99, 2), fmt(l.unwrap.ops, 0), fmt(l.unwrap.p50, 2), fmt(l.unwrap.p99, 2), `${fmt(l.ratio * 100, 0)}%`, fmt(l.requestsPerCommit, 1)]),
+      ["clients", "no-op ops/s", "no-op p50 ms", "no-op p99 ms", "unwrap ops/s", "unwrap p50 ms", "unwrap p99 ms", "unwrap/no-op", "req/commit", "CPU µs/req no-op", "unwrap", "CPU-bound ratio"],
+      results.levels.map((l) => [
+        String(l.concurrency), fmt(l.noop.ops, 0), fmt(l.noop.p50, 2), fmt(l.noop.p99, 2), fmt(l.unwrap.ops, 0), fmt(l.unwrap.p50, 2), fmt(l.unwrap.p99, 2),
+        `${fmt(l.ratio * 100, 0)}%`, fmt(l.requestsPerCommit, 1), fmt(l.noop.cpuUsPerOp, 0), fmt(l.unwrap.cpuUsPerOp, 0), l.cpuBoundRatio === null ? "n/a" : `${fmt(l.cpuBoundRatio * 100, 0)}%`,
+      ]),
     ),
   );
+  out.push("CPU µs/req: load generator + server + PostgreSQL, per request. CPU-bound ratio: the unwrap/no-op ratio if both were limited only by this machine's CPU.");
   out.push(`cached unwrap (client cache on): ${fmt(results.cachedUnwrapUs, 2)} µs`);
   out.push("", "Targets");
   for (const t of results.targets) out.push(`  ${t.pass === null ? "N/A " : t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);

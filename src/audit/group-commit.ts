@@ -43,6 +43,8 @@ export interface CommitStats {
   readonly jobs: number;
   /** The largest batch so far. */
   readonly largest: number;
+  /** Batches written in one round trip from the store's snapshot (PostgreSQL; see pg-batch.ts). */
+  readonly oneRoundTrip?: number;
 }
 
 interface Pending<J, R> {

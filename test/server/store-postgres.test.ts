@@ -2,12 +2,13 @@
  * The shared KeyStore suite against PostgreSQL (a throwaway cluster, test/helpers/postgres.ts),
  * then what only a shared database has: two stores on two pools (two replicas) at once.
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LockedHead, chainedRows, insertIfHeadAt } from "../../src/server/store/pg-audit.js";
 import { type PostgresStore, openPostgresStore } from "../../src/server/store/postgres.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { storeSuite } from "./store.suite.js";
@@ -162,6 +163,40 @@ describe("PostgreSQL: two replicas on one database", () => {
     expect((await a.verifyAudit()).ok).toBe(true);
   });
 
+  it("sequential unwraps on one replica are written in one round trip each, from its snapshot", async () => {
+    await a.createKey("admin", "k/fast");
+    const dk = randomBytes(32);
+    const entry = await a.wrap("w", "k/fast", dk, { job: "fast" });
+    await a.unwrap("w", entry, { job: "fast" }, { operation: "unwrap" }); // reads the version under the lock
+    const before = a.commitStats();
+    for (let i = 0; i < 20; i++) expect((await a.unwrap("w", entry, { job: "fast" }, { operation: "unwrap" })).equals(dk)).toBe(true);
+    const after = a.commitStats();
+    expect(after.batches - before.batches).toBe(20);
+    expect((after.oneRoundTrip ?? 0) - (before.oneRoundTrip ?? 0)).toBe(20);
+    expect((await a.verifyAudit()).ok).toBe(true);
+  });
+
+  it("a key change through one replica is honoured by the other's next unwrap, though its snapshot still holds the old state", async () => {
+    await a.createKey("admin", "k/snap");
+    const dk = randomBytes(32);
+    const v1 = await a.wrap("w", "k/snap", dk, { job: "snap" });
+    await a.rotateKey("admin", "k/snap");
+    const unwrapB = () => b.unwrap("w", v1, { job: "snap" }, { operation: "unwrap" });
+    const refusal = () => unwrapB().then(() => "released", (e: { code?: string }) => e.code);
+    for (let i = 0; i < 3; i++) expect((await unwrapB()).equals(dk)).toBe(true); // B's snapshot now holds v1 as enabled
+    await a.disableVersion("admin", "k/snap", 1);
+    expect(await refusal()).toBe("KEY_DISABLED");
+    await a.enableVersion("admin", "k/snap", 1);
+    expect((await unwrapB()).equals(dk)).toBe(true);
+    await a.setMinDecryptVersion("admin", "k/snap", 2);
+    expect(await refusal()).toBe("KEY_BELOW_MIN_VERSION");
+    await a.destroyVersion("admin", "k/snap", 1);
+    expect(await refusal()).toBe("KEY_DESTROYED");
+    const last = (await b.listAudit({ limit: 1 }))[0];
+    expect(last).toMatchObject({ operation: "unwrap", outcome: "denied", errorCode: "KEY_DESTROYED", keyName: "k/snap", keyVersion: 1 });
+    expect(await b.verifyAudit()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it("crypto-shredding: after destroyVersion the old wrapped KEK is not in the key_versions heap file (VACUUM FULL)", async () => {
     await a.createKey("admin", "k/shred");
     await a.rotateKey("admin", "k/shred");
@@ -187,5 +222,35 @@ describe("PostgreSQL: two replicas on one database", () => {
     await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other }, create: true })).rejects.toMatchObject({ code: "MASTER_KEY_WRONG" });
     const f = await fresh();
     await expect(openPostgresStore({ pool: cluster.poolConfig(f.db), root: { home } })).rejects.toMatchObject({ code: "KEYSTORE_NOT_INITIALIZED" });
+  });
+});
+
+describe("PostgreSQL: the guarded one-round-trip append", () => {
+  it("the one-round-trip append writes nothing unless the head is exactly the one its records follow (seq and MAC)", async () => {
+    const { db, home } = await fresh();
+    await fs.mkdir(home, { mode: 0o700 });
+    await (await openPostgresStore({ pool: cluster.poolConfig(db), root: { home }, create: true })).close();
+    const client = new pg.Client({ ...cluster.poolConfig(db), types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as "text")) } as never });
+    await client.connect();
+    try {
+      const count = async () => Number((await client.query("SELECT count(*) AS n FROM audit")).rows[0].n);
+      const head = (await client.query<LockedHead>("SELECT seq, mac FROM audit_head WHERE id = 1")).rows[0] as LockedHead;
+      const mac = (d: Buffer) => createHmac("sha256", Buffer.alloc(32, 7)).update(d).digest();
+      const event = { operation: "unwrap", principal: "w", outcome: "ok" as const };
+      const n = await count();
+      const stale = { seq: head.seq - 1, mac: head.mac };
+      const forged = { seq: head.seq, mac: Buffer.alloc(32, 1) };
+      for (const wrong of [stale, forged]) {
+        expect(await insertIfHeadAt(client as unknown as pg.PoolClient, wrong, chainedRows(mac, wrong, [event, event], Date.now()))).toBe(false);
+      }
+      expect(await count()).toBe(n);
+      expect(await insertIfHeadAt(client as unknown as pg.PoolClient, head, chainedRows(mac, head, [event, event], Date.now()))).toBe(true);
+      expect(await count()).toBe(n + 2);
+      expect(await insertIfHeadAt(client as unknown as pg.PoolClient, head, chainedRows(mac, head, [event], Date.now()))).toBe(false); // replayed
+      expect(await count()).toBe(n + 2);
+      expect((await client.query("SELECT seq FROM audit_head")).rows[0].seq).toBe(head.seq + 2);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -3,7 +3,8 @@
  * caller's transaction after locking the single-row `audit_head` FOR UPDATE. Every replica
  * takes that lock last (after any key row), so appends are serialized across replicas
  * without deadlocks, and a change and its record commit together or not at all. A
- * group-commit batch takes the lock once for all its records.
+ * group-commit batch takes the lock once for all its records, or takes none and appends only
+ * if the head is still the one its records chain after (insertIfHeadAt).
  */
 import Database from "better-sqlite3";
 import type { PoolClient } from "pg";
@@ -45,36 +46,87 @@ export async function lockAuditHead(c: PoolClient, options: { begin?: boolean } 
   return head;
 }
 
-/**
- * Chains `events` after the locked `head` in order and writes them and the new head in ONE
- * statement (one round trip, however many records).
- * @throws AuditError(AUDIT_WRITE_FAILED) if the insert fails.
- */
-export async function appendChained(c: PoolClient, mac: AuditMac, head: LockedHead, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
-  if (events.length === 0) return [];
+/** The rows that chain `events` after `head`, in order (their MACs as chainMac in chain.ts computes them). */
+export function chainedRows(mac: AuditMac, head: LockedHead, events: readonly AuditEvent[], nowMs: number): AuditRow[] {
   let prev = head.seq === 0 ? GENESIS_MAC : head.mac;
-  const rows: AuditRow[] = events.map((event, i) => {
+  return events.map((event, i) => {
     const row = auditRowFor(head.seq + 1 + i, event, nowMs);
-    prev = mac(Buffer.concat([prev, canonicalRecord(row)])); // = chainMac (chain.ts)
+    prev = mac(Buffer.concat([prev, canonicalRecord(row)]));
     return { ...row, mac: prev };
   });
+}
+
+/** The head after `rows` are appended. */
+export function headAfter(rows: readonly AuditRow[]): LockedHead {
   const last = rows[rows.length - 1] as AuditRow;
-  const params: unknown[] = [last.seq, last.mac];
-  const tuples = rows.map((r) => {
-    const base = params.length;
-    params.push(r.seq, r.time, r.principal, r.operation, r.key_name, r.key_version, r.object_path, r.header_hash, r.context, r.outcome, r.error_code, r.mac);
-    return `(${Array.from({ length: 12 }, (_, k) => `$${base + k + 1}`).join(", ")})`;
-  });
+  return { seq: last.seq, mac: last.mac };
+}
+
+// Both appends are one statement whatever the number of records: the rows travel as one array
+// per column ($3..$14), so the text never changes and each connection parses and plans it once
+// (a named statement). A data-modifying WITH always runs to completion: rows and head change
+// together.
+const COLUMNS = "seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac";
+const ROWS = "SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])";
+const APPEND_LOCKED = {
+  name: "pipeseal-audit-append",
+  text: `WITH added AS (INSERT INTO audit (${COLUMNS}) ${ROWS} RETURNING seq) UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1`,
+};
+// Moves the head only if it is still the record ($15, $16) (re-checked after waiting for a lock
+// holder), and inserts the rows only if it moved: nothing is written when another transaction
+// appended first. The MAC matters too: an expected head that never committed (a batch chained
+// after one that failed) may share its seq with a record another replica appended.
+const APPEND_IF_HEAD = {
+  name: "pipeseal-audit-append-if-head",
+  text: `WITH moved AS (UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1 AND seq = $15 AND mac = $16 RETURNING 1)
+         INSERT INTO audit (${COLUMNS}) ${ROWS} WHERE EXISTS (SELECT 1 FROM moved)`,
+};
+
+function appendValues(rows: readonly AuditRow[]): unknown[] {
+  const { seq, mac } = headAfter(rows);
+  const column = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
+  return [
+    seq, mac,
+    column("seq"), column("time"), column("principal"), column("operation"), column("key_name"), column("key_version"),
+    column("object_path"), column("header_hash"), column("context"), column("outcome"), column("error_code"), column("mac"),
+  ];
+}
+
+/**
+ * Writes `rows` (from {@link chainedRows} after the head the caller locked) and the new head.
+ * @throws AuditError(AUDIT_WRITE_FAILED) if the insert fails.
+ */
+export async function insertChained(c: PoolClient, rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
   try {
-    await c.query(
-      // a data-modifying WITH always runs to completion: rows and head change in one statement
-      `WITH added AS (INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac) VALUES ${tuples.join(", ")} RETURNING seq)
-       UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1`,
-      params,
-    );
+    await c.query({ ...APPEND_LOCKED, values: appendValues(rows) });
   } catch (e) {
     throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
   }
+}
+
+/**
+ * In autocommit and holding no lock: writes `rows` (chained after `expected`) and the new
+ * head, durably, in one round trip, but only if the head is still `expected`.
+ * @returns false when another transaction appended first (nothing was written)
+ * @throws AuditError(AUDIT_WRITE_FAILED) if the statement fails (its outcome is then unknown).
+ */
+export async function insertIfHeadAt(c: PoolClient, expected: LockedHead, rows: readonly AuditRow[]): Promise<boolean> {
+  try {
+    const { rowCount } = await c.query({ ...APPEND_IF_HEAD, values: [...appendValues(rows), expected.seq, expected.mac] });
+    return rowCount === rows.length;
+  } catch (e) {
+    if ((e as { code?: unknown }).code === SERIALIZATION_FAILURE) return false; // a database whose default isolation is stricter
+    throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
+  }
+}
+
+const SERIALIZATION_FAILURE = "40001";
+
+/** Chains `events` after the locked `head` and writes them (one round trip). @throws AuditError(AUDIT_WRITE_FAILED) */
+export async function appendChained(c: PoolClient, mac: AuditMac, head: LockedHead, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
+  const rows = chainedRows(mac, head, events, nowMs);
+  await insertChained(c, rows);
   return rows.map(toRecord);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL store (opened by postgres.ts): the KeyStore methods, each delegating to the
  * file of its idea. Unwrap, rewrap and decision records go through a group committer
- * (pg-batch.ts: one transaction, one head lock, one COMMIT per batch); key administration
+ * (pg-batch.ts: one durable write per batch, usually one round trip); key administration
  * and policies commit with their record in their own transaction (pg-admin.ts,
  * pg-policies.ts). Refusals are recorded (`denied`/`error`); failures of the record fail closed.
  */
@@ -19,7 +19,7 @@ import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
 import * as admin from "./pg-admin.js";
 import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
-import { type PgJob, commitPgBatch } from "./pg-batch.js";
+import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveEvent, deriveTx } from "./pg-derive.js";
 import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
@@ -48,6 +48,7 @@ export class PostgresStore implements KeyStore {
   readonly #verifyKey: ReturnType<typeof auditKeyOf>["verifyKey"];
   readonly #t: PostgresStoreTuning;
   readonly #batch: GroupCommit<PgJob, unknown>;
+  readonly #committer: PgBatchCommitter;
 
   /** Use openPostgresStore (postgres.ts). */
   constructor(pool: pg.Pool, root: RootKey, tuning: PostgresStoreTuning) {
@@ -55,7 +56,8 @@ export class PostgresStore implements KeyStore {
     this.#root = root;
     ({ mac: this.#mac, verifyKey: this.#verifyKey } = auditKeyOf(root));
     this.#t = tuning;
-    this.#batch = new GroupCommit((jobs) => commitPgBatch(pool, this.#mac, tuning.now, jobs), tuning.maxBatch === undefined ? {} : { maxBatch: tuning.maxBatch });
+    this.#committer = new PgBatchCommitter(pool, this.#mac, tuning.now);
+    this.#batch = new GroupCommit((jobs) => this.#committer.commit(jobs), tuning.maxBatch === undefined ? {} : { maxBatch: tuning.maxBatch });
   }
 
   // ── key administration ──────────────────────────────────────────────────────────────────
@@ -149,7 +151,7 @@ export class PostgresStore implements KeyStore {
     return this.#batch.together(submit);
   }
   commitStats(): CommitStats {
-    return this.#batch.stats;
+    return { ...this.#batch.stats, oneRoundTrip: this.#committer.oneRoundTrip };
   }
   async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
     this.#live();
@@ -209,6 +211,7 @@ export class PostgresStore implements KeyStore {
     const root = this.#root;
     if (root === null) return;
     await this.#batch.idle(); // queued requests commit (or fail) before the pool ends
+    this.#committer.forget();
     this.#root = null;
     try {
       await this.#pool.end();
@@ -239,6 +242,8 @@ export class PostgresStore implements KeyStore {
       if (!isRefusal(e)) throw asAuditFailure(e);
       await this.#recordBestEffort(failure({ operation, principal, outcome: "ok", ...target }, e));
       throw e;
+    } finally {
+      this.#committer.forget(); // no sealed KEK of a destroyed version stays cached
     }
   }
 
