@@ -141,8 +141,8 @@ export class LocalKeystore implements Keyring {
   }
 
   /** {@link unwrap}, synchronously (for use inside {@link transaction}). @internal */
-  unwrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
-    return unwrapDataKey(this.#live(), entry, context, object);
+  unwrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: (dataKey: Buffer) => Buffer): Buffer {
+    return unwrapDataKey(this.#live(), entry, context, object, open);
   }
 
   /** {@link rewrap}, synchronously (for use inside {@link transaction}). @internal */

@@ -19,8 +19,11 @@ import { openDataKey, wrapAad } from "./wrap-format.js";
 const OPERATION_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 const RESERVED = new Set(["init", "rewrap"]);
 
-/** Unwraps a data key; the caller owns and must wipe the result. */
-export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Buffer {
+/**
+ * Unwraps a data key; the caller owns and must wipe the result. With `open`, returns
+ * `open(dataKey)` instead, records that operation's outcome, and wipes the key.
+ */
+export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: (dataKey: Buffer) => Buffer): Buffer {
   const operation = object?.operation;
   if (typeof operation !== "string" || !OPERATION_PATTERN.test(operation) || RESERVED.has(operation)) {
     throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
@@ -28,12 +31,26 @@ export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: Enc
   const event = baseEvent(ctx, operation, entry, context, object);
   const dataKey = openOrRecord(ctx, entry, context, event);
   try {
-    recordOrFail(ctx, { ...event, outcome: "ok" });
+    const result = open === undefined ? dataKey : useOrRecord(ctx, dataKey, open, event);
+    try {
+      recordOrFail(ctx, { ...event, outcome: "ok" });
+    } catch (e) {
+      result.fill(0);
+      throw e;
+    }
+    return result;
+  } finally {
+    if (open !== undefined) dataKey.fill(0);
+  }
+}
+
+function useOrRecord(ctx: StoreContext, dataKey: Buffer, open: (dataKey: Buffer) => Buffer, event: AuditEvent): Buffer {
+  try {
+    return open(dataKey);
   } catch (e) {
-    dataKey.fill(0);
+    recordBestEffort(ctx, failure(event, e));
     throw e;
   }
-  return dataKey;
 }
 
 /**

@@ -210,9 +210,24 @@ describe(`key service API (${store})`, () => {
         i === malformed ? { error: expect.objectContaining({ code: "INVALID_ARGUMENT" }) } : i === tampered ? { error: expect.objectContaining({ code: "DECRYPT_FAILED" }) } : { plaintext },
       ),
     );
-    // a malformed item is refused before any decision; the tampered one was authorized and its key unwrapped
+    // a malformed item is refused before any decision; the tampered one was authorized, and its
+    // decrypt is recorded as failed (its data key unwrapped, but no plaintext was released)
     const added = await since(head);
-    expect(added.map((x) => `${x.operation}:${x.outcome}:${itemOf(x)}`)).toEqual(["0", "2", "3", "4"].flatMap((i) => [`authz.decrypt:ok:${i}`, `decrypt:ok:${i}`]));
+    expect(added.map((x) => `${x.operation}:${x.outcome}:${itemOf(x)}`)).toEqual(
+      ["0", "2", "3", "4"].flatMap((i) => [`authz.decrypt:ok:${i}`, `decrypt:${i === "3" ? "error" : "ok"}:${i}`]),
+    );
+    expect(added.find((x) => x.operation === "decrypt" && x.outcome === "error")?.errorCode).toBe("DECRYPT_FAILED");
+  });
+
+  it("decrypt of a tampered payload: DECRYPT_FAILED, and the decrypt is recorded as failed, not ok", async () => {
+    const c = h.keyring("trainer").client;
+    const { items } = await sealEach(c, itemCtx(1));
+    const sealed = Buffer.from(items[0]!.ciphertext, "base64");
+    sealed[sealed.length - 1]! ^= 1;
+    const head = await headSeq();
+    await expect(c.call("POST", "/v1/decrypt", { ...items[0], ciphertext: sealed.toString("base64") })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+    expect((await since(head)).map((x) => `${x.operation}:${x.outcome}:${x.errorCode ?? ""}`)).toEqual(["authz.decrypt:ok:", "decrypt:error:DECRYPT_FAILED"]);
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 
   it("batch decrypt fails closed: when its one commit fails, 503 and no plaintext; nothing is recorded", async () => {

@@ -8,6 +8,7 @@ import { type Service, allow } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
 import { type WireWrappedKey, fromB64, fromWireEntry, toWireEntry } from "../wire.js";
 import { route } from "./register.js";
+import type { OpenWithKey } from "../store/types.js";
 
 type Ctx = { context?: EncryptionContext };
 type UnwrapItem = Ctx & { wrappedKey: WireWrappedKey; object?: Partial<AuditObject> };
@@ -85,10 +86,11 @@ function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem): Author
  * entry is decoded inside the store call, so a malformed one is refused after its decision
  * is recorded, and only its own item fails.
  */
-export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject): AuthorizedOp<Buffer> {
+/** The decision and the unwrap it allows; with `open`, the key is used inside the unwrap (KeyStore.unwrap). */
+export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): AuthorizedOp<Buffer> {
   return {
     req: accessRequest(req, operation, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
-    op: () => svc.store.unwrap(req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object),
+    op: () => svc.store.unwrap(req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open),
   };
 }
 

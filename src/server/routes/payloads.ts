@@ -41,9 +41,9 @@ async function encryptOne(svc: Service, req: FastifyRequest, item: EncItem): Pro
 
 async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Promise<string> {
   const p = parseItem(svc, item);
-  // one durable transaction per request: the allowed decision commits with the unwrap record
+  // one durable transaction per request: the allowed decision commits with the decrypt record
   const { req: access, op } = decryptOp(svc, req, p);
-  const pt = openWiping(await svc.authz.authorizeWith(access, op, wipe), p);
+  const pt = await svc.authz.authorizeWith(access, op, wipe);
   try {
     return pt.toString("base64");
   } finally {
@@ -54,20 +54,16 @@ async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Pro
 /**
  * The decrypt batch as ONE transaction (Authorizer.authorizeEach): every item is parsed first
  * (a malformed one fails alone, unaudited, as a single decrypt would), then every well-formed
- * item's decision and unwrap record commit together in item order, or none do and the request
- * fails with 503 and every data key already wiped. Each payload is then opened with its key;
- * one that does not authenticate fails alone. Keys and plaintexts are wiped before returning.
+ * item's decision and decrypt record commit together in item order, or none do and the
+ * request fails with 503 and nothing is released. A payload that does not authenticate fails
+ * alone, recorded as a failed decrypt. Plaintexts are wiped before returning.
  */
 async function decryptEach(svc: Service, req: FastifyRequest, items: readonly DecItem[]): Promise<({ plaintext: string } | WireError["body"])[]> {
   const parsed = items.map((item) => settledSync(() => parseItem(svc, item)));
   const wellFormed = parsed.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
-  const keys = await svc.authz.authorizeEach(wellFormed.map((p) => decryptOp(svc, req, p)), wipe);
+  const plaintexts = await svc.authz.authorizeEach(wellFormed.map((p) => decryptOp(svc, req, p)), wipe);
   let k = 0;
-  const opened = parsed.map((p) => {
-    if (p.status === "rejected") return p;
-    const key = keys[k++] as PromiseSettledResult<Buffer>;
-    return key.status === "fulfilled" ? settledSync(() => openWiping(key.value, p.value)) : key;
-  });
+  const opened = parsed.map((p) => (p.status === "rejected" ? p : (plaintexts[k++] as PromiseSettledResult<Buffer>)));
   return reportEach(opened, (pt) => ({ plaintext: pt.toString("base64") }), wipe);
 }
 
@@ -79,20 +75,9 @@ function parseItem(svc: Service, item: DecItem): Parsed {
   return { parts, entry, context: item.context ?? {} };
 }
 
+/** Its plaintext, opened inside the audited unwrap (a payload that does not authenticate: DecryptError(DECRYPT_FAILED)). */
 function decryptOp(svc: Service, req: FastifyRequest, p: Parsed): AuthorizedOp<Buffer> {
-  return unwrapOp(svc, req, "decrypt", p.entry, p.context, { operation: "decrypt" });
-}
-
-/**
- * Opens the payload with its unwrapped data key, and wipes the key either way.
- * @throws DecryptError(DECRYPT_FAILED) when the payload does not authenticate.
- */
-function openWiping(dk: Buffer, p: Parsed): Buffer {
-  try {
-    return openPayload(dk, p.parts, p.context);
-  } finally {
-    dk.fill(0);
-  }
+  return unwrapOp(svc, req, "decrypt", p.entry, p.context, { operation: "decrypt" }, (dk) => openPayload(dk, p.parts, p.context));
 }
 
 function settledSync<T>(run: () => T): PromiseSettledResult<T> {

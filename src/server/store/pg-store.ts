@@ -29,7 +29,7 @@ import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-u
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
-import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
 
 export interface PostgresStoreTuning {
   readonly maxWrapsPerVersion: number;
@@ -98,13 +98,13 @@ export class PostgresStore implements KeyStore {
   }
 
   // no await before #batch.submit: a call inside together() must join its group synchronously
-  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
     checkPrincipal(principal);
     const operation = object?.operation;
     if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") {
       throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
     }
-    const job = unwrapJob(this.#live(), this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context);
+    const job = unwrapJob(this.#live(), this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context, open);
     return this.#batch.submit(job) as Promise<Buffer>;
   }
 

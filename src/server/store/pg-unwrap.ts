@@ -13,12 +13,14 @@ import { auditableName, auditableVersion, validateKeyName, validateVersion } fro
 import type { RootKey } from "../../keys/root-key.js";
 import { openDataKey, wrapAad } from "../../keys/wrap-format.js";
 import type { PgJob } from "./pg-batch.js";
+import type { OpenWithKey } from "./types.js";
 import { checkUnwrappable } from "./pg-keys.js";
 
 /** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
 export const DATA_OPERATION = /^[a-z][a-z0-9-]{0,31}$/;
 
-export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext): PgJob {
+/** With `open`, the job's result is `open(dataKey)` and its record that operation's outcome (KeyStore.unwrap). */
+export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext, open?: OpenWithKey): PgJob {
   return async (tx) => {
     try {
       if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
@@ -29,10 +31,17 @@ export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, e
       const aad = wrapAad(keyringId, name, version, context);
       const { key, row } = await tx.keyVersion(name, version);
       const kek = root.openKek(name, version, checkUnwrappable(name, key, row));
+      let dataKey: Buffer;
       try {
-        return { events: [event], result: { ok: true, value: openDataKey(kek, aad, entry.wrapped) } };
+        dataKey = openDataKey(kek, aad, entry.wrapped);
       } finally {
         kek.fill(0);
+      }
+      if (open === undefined) return { events: [event], result: { ok: true, value: dataKey } };
+      try {
+        return { events: [event], result: { ok: true, value: open(dataKey) } };
+      } finally {
+        dataKey.fill(0);
       }
     } catch (e) {
       if (!isRefusal(e)) throw e;

@@ -29,7 +29,7 @@ import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
 import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
-import type { DecisionEvent, KeyStore, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
 import { WalSync } from "./wal-sync.js";
 
 export interface SqliteStoreOptions {
@@ -113,8 +113,8 @@ export class SqliteStore implements KeyStore {
     // the use count is durable before the entry leaves (a lost count could only be of an entry never released)
     return this.#durable(await this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context)));
   }
-  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
-    return this.#batched(principal, (ks) => ks.unwrapSync(entry, context, object)) as Promise<Buffer>;
+  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
+    return this.#batched(principal, (ks) => ks.unwrapSync(entry, context, object, open)) as Promise<Buffer>;
   }
   async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
     return this.#batched(principal, (ks) => ks.rewrapSync(entry, context, object)) as Promise<WrappedKey>;

@@ -46,6 +46,9 @@ import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyr
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
 
+/** Uses an unwrapped data key inside the audited unwrap (KeyStore.unwrap); the key is wiped after. */
+export type OpenWithKey = (dataKey: Buffer) => Buffer;
+
 /** An authenticated identity, e.g. a SPIFFE URI from the client certificate's URI SAN. */
 export type Principal = string;
 
@@ -129,11 +132,17 @@ export interface KeyStore {
   wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
   /**
    * Returns the data key (the caller wipes it) after its audit record committed.
-   * @throws DecryptError (wrong context, forged entry), KeyError(KEYRING_MISMATCH |
+   *
+   * With `open`, the key never leaves: `open(dataKey)` runs inside the audited operation, its
+   * result is returned instead, and the record's outcome is the whole operation's, so a
+   * payload that does not authenticate is recorded as a failed decrypt (`error`,
+   * DECRYPT_FAILED), not as an `ok` one. The key is wiped either way. `open` must only
+   * compute (the PostgreSQL store may run it twice, see pg-batch.ts).
+   * @throws DecryptError (wrong context, forged entry, or what `open` throws), KeyError(KEYRING_MISMATCH |
    *   KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_BELOW_MIN_VERSION),
    *   AuditError(AUDIT_WRITE_FAILED) (fail closed).
    */
-  unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
+  unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer>;
   /**
    * Moves an entry to the primary version without releasing the data key; audited as
    * "rewrap". The new entry is returned only after the record committed. SQLite counts the
