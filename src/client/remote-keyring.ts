@@ -122,9 +122,11 @@ export class RemoteKeyring implements Keyring {
    * @throws KeyServiceError(ACCESS_DENIED …) before any line; KeyServiceError(UNAVAILABLE) if
    *   the stream is cut short (a partial export is never returned as if whole).
    */
-  exportAudit(options: { sinceMs?: number } = {}): AsyncGenerator<string> {
-    const q = options.sinceMs === undefined ? "" : `?since=${Math.max(0, Math.floor(options.sinceMs))}`;
-    return exportLines(this.client, `/v1/audit/export${q}`);
+  exportAudit(options: { sinceMs?: number; afterSeq?: number } = {}): AsyncGenerator<string> {
+    const q = new URLSearchParams();
+    if (options.sinceMs !== undefined) q.set("since", String(Math.max(0, Math.floor(options.sinceMs))));
+    if (options.afterSeq !== undefined) q.set("afterSeq", String(Math.max(0, Math.floor(options.afterSeq))));
+    return exportLines(this.client, `/v1/audit/export${q.size > 0 ? `?${q}` : ""}`);
   }
 
   // ── policy ──

@@ -42,7 +42,7 @@ describe("export record schema", () => {
 });
 
 describe("local keystore export", () => {
-  it("pages through more than 1,000 records, matches audit list, and records itself first", async () => {
+  it("pages through more than 1,000 records, matches audit list, and records itself first; afterSeq resumes across a page boundary", async () => {
     const { ks } = await freshKeystore(["datasets/raw"]);
     const ctx = { dataset: "raw" };
     const e = await ks.wrap("datasets/raw", randomBytes(32), ctx);
@@ -53,6 +53,9 @@ describe("local keystore export", () => {
     expect(lines).toEqual(listed.map(auditExportLine));
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ operation: "audit.export", principal: "tester", outcome: "ok" });
     expect(lines.length).toBeGreaterThan(1100);
+    const resumed: string[] = [];
+    for await (const l of exportLocalAudit(ks, { afterSeq: 999 })) resumed.push(l);
+    expect(resumed.slice(0, -1)).toEqual(lines.slice(999)); // the last line is this export's own record
     expect(ks.verifyAudit().ok).toBe(true);
   });
 });
@@ -76,6 +79,15 @@ describe("pipeseal audit export (built CLI, local keystore)", () => {
     expect(stdout.status).toBe(0);
     expect(stdout.stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l).seq)).toEqual([1, 2, 3, 4]);
     expect(cli(["audit", "export", "--since", "soon"], env)).toMatchObject({ status: 2 });
+    // a SIEM resumes after the last seq it stored: only newer records, and the export says so
+    const resumed = cli(["audit", "export", "--after-seq", "3"], env).stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(resumed.map((x) => x.seq)).toEqual([4, 5]);
+    expect(resumed.at(-1)).toMatchObject({ operation: "audit.export", context: { afterSeq: "3" } });
+    for (const bad of ["-1", "2.5", "x"]) {
+      const refused = cli(["audit", "export", "--after-seq", bad], env);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr.toString()).toContain("INVALID_ARGUMENT");
+    }
     expect(cli(["audit", "verify"], env).status).toBe(0);
   });
 });

@@ -26,9 +26,9 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function exportAll(kr: RemoteKeyring, sinceMs?: number): Promise<AuditExportRecord[]> {
+async function exportAll(kr: RemoteKeyring, options: { sinceMs?: number; afterSeq?: number } = {}): Promise<AuditExportRecord[]> {
   const out: AuditExportRecord[] = [];
-  for await (const line of kr.exportAudit(sinceMs === undefined ? {} : { sinceMs })) {
+  for await (const line of kr.exportAudit(options)) {
     expect(line.endsWith("\n") && !line.slice(0, -1).includes("\n")).toBe(true);
     out.push(JSON.parse(line) as AuditExportRecord);
   }
@@ -65,12 +65,24 @@ describe("audit export (API)", () => {
     const auditor = h.keyring("auditor");
     const all = await exportAll(auditor);
     const cut = Date.parse(all[Math.floor(all.length / 2)]!.time);
-    const since = await exportAll(auditor, cut);
+    const since = await exportAll(auditor, { sinceMs: cut });
     expect(since.length).toBeGreaterThan(1);
     expect(since.every((l) => Date.parse(l.time) >= cut)).toBe(true);
     const listed = (await auditor.listAudit({ sinceMs: cut })).filter((r) => r.seq <= since.at(-1)!.seq);
     expect(since).toEqual(listed.map(expected));
     expect(since.at(-1)!.context).toEqual({ since: new Date(cut).toISOString() });
+  });
+
+  it("afterSeq resumes after the last seq a SIEM stored: exactly the newer records, and the export records the cursor", async () => {
+    const auditor = h.keyring("auditor");
+    const all = await exportAll(auditor);
+    const cursor = all[all.length - 3]!.seq;
+    const resumed = await exportAll(auditor, { afterSeq: cursor });
+    expect(resumed.slice(0, 2)).toEqual(all.slice(-2)); // the two after the cursor, unchanged
+    expect(resumed.every((l) => l.seq > cursor)).toBe(true);
+    expect(resumed.at(-1)).toMatchObject({ operation: "authz.audit.export", context: { afterSeq: String(cursor) } });
+    const bad = await h.keyring("auditor").client.call("GET", "/v1/audit/export?afterSeq=-1").catch((e: unknown) => e);
+    expect(bad).toMatchObject({ status: 400 });
   });
 
   it("only an auditor may export: workloads, key and policy admins and strangers get ACCESS_DENIED, and each refusal is recorded", async () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { exportLocalAudit } from "../../audit/export-local.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
-import { AuditError } from "../../errors.js";
+import { AuditError, UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../duration.js";
 import { emit, withKeyring } from "../session.js";
@@ -49,11 +49,15 @@ export function auditCommand(): Command {
     .command("export")
     .description("the audit log as JSON lines for a SIEM (schema pipeseal.audit.v1, docs/keyservice.md); the export is itself audited")
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
+    .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
     .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
     .action(async (opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
-        const sinceMs = opts.since ? Date.now() - parseDuration(opts.since) * 1000 : undefined;
-        const lines = ks instanceof RemoteKeyring ? ks.exportAudit(sinceMs === undefined ? {} : { sinceMs }) : exportLocalAudit(ks, sinceMs === undefined ? {} : { sinceMs });
+        const options = {
+          ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
+          ...(opts.afterSeq === undefined ? {} : { afterSeq: parseSeq(opts.afterSeq) }),
+        };
+        const lines = ks instanceof RemoteKeyring ? ks.exportAudit(options) : exportLocalAudit(ks, options);
         const bytes = (async function* () {
           for await (const line of lines) yield Buffer.from(line, "utf8");
         })();
@@ -63,4 +67,10 @@ export function auditCommand(): Command {
       }),
     );
   return audit;
+}
+
+/** @throws UsageError(INVALID_ARGUMENT) unless a non-negative integer */
+function parseSeq(text: string): number {
+  if (!/^[0-9]{1,15}$/.test(text)) throw new UsageError("INVALID_ARGUMENT", `--after-seq must be a non-negative integer, not "${text.slice(0, 20)}"`);
+  return Number(text);
 }

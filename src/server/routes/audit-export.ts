@@ -13,6 +13,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { auditExportLine } from "../../audit/export.js";
+import { exportContext } from "../../audit/export-local.js";
 import type { AuditRecord } from "../../audit/types.js";
 import { type Service, allow } from "../service.js";
 
@@ -21,7 +22,14 @@ export const AUDIT_EXPORT_ROUTE = {
   path: "/v1/audit/export",
   op: "audit.export",
   summary: "the audit log as JSON lines (application/x-ndjson), oldest first, streamed",
-  query: { type: "object", additionalProperties: false, properties: { since: { type: "string", pattern: "^[0-9]{1,15}$", description: "epoch milliseconds: only records at or after this time" } } },
+  query: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      since: { type: "string", pattern: "^[0-9]{1,15}$", description: "epoch milliseconds: only records at or after this time" },
+      afterSeq: { type: "string", pattern: "^[0-9]{1,15}$", description: "only records after this seq (resume from the last seq received)" },
+    },
+  },
 } as const;
 
 export function auditExportRoutes(app: FastifyInstance, svc: Service): void {
@@ -30,9 +38,11 @@ export function auditExportRoutes(app: FastifyInstance, svc: Service): void {
     url: AUDIT_EXPORT_ROUTE.path,
     schema: { querystring: AUDIT_EXPORT_ROUTE.query },
     handler: async (req, reply) => {
-      const since = (req.query as { since?: string }).since;
-      await allow(svc, req, "audit.export", since === undefined ? {} : { context: { since: new Date(Number(since)).toISOString() } });
-      const lines = svc.store.exportAudit(since === undefined ? {} : { sinceMs: Number(since) })[Symbol.asyncIterator]();
+      const { since, afterSeq } = req.query as { since?: string; afterSeq?: string };
+      const options = { ...(since === undefined ? {} : { sinceMs: Number(since) }), ...(afterSeq === undefined ? {} : { afterSeq: Number(afterSeq) }) };
+      const context = exportContext(options);
+      await allow(svc, req, "audit.export", Object.keys(context).length === 0 ? {} : { context });
+      const lines = svc.store.exportAudit(options)[Symbol.asyncIterator]();
       const first = await lines.next();
       return reply
         .type("application/x-ndjson; charset=utf-8")

@@ -8,6 +8,7 @@
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { type CommitStats, GroupCommit, asAuditFailure, isRefusal } from "../../audit/group-commit.js";
+import type { ExportAuditOptions } from "../../audit/export-local.js";
 import { type ListAuditOptions, toRecord } from "../../audit/list.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError, isPipesealError } from "../../errors.js";
@@ -162,10 +163,10 @@ export class PostgresStore implements KeyStore {
     return withClient(this.#pool, (c) => verifyAuditPg(c, this.#verifyKey));
   }
   /** Pages through the table by seq (1,000 records per query), so memory stays bounded. */
-  async *exportAudit(options: { sinceMs?: number } = {}): AsyncIterable<string> {
+  async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {
     this.#live();
     const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
-    for (let after = 0; ; ) {
+    for (let after = options.afterSeq ?? 0; ; ) {
       const page = await withClient(this.#pool, (c) => c.query("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]));
       if (page.rows.length === 0) return;
       for (const row of page.rows) yield auditLine(toRecord(row));

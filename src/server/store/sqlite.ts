@@ -21,6 +21,7 @@
 import type { ListAuditOptions } from "../../audit/list.js";
 import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import { type ExportAuditOptions, auditRecordsPaged } from "../../audit/export-local.js";
 import { UsageError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
@@ -151,9 +152,8 @@ export class SqliteStore implements KeyStore {
   async verifyAudit(): Promise<AuditVerifyResult> {
     return this.#live().verifyAudit();
   }
-  async *exportAudit(options: { sinceMs?: number } = {}): AsyncIterable<string> {
-    const records = this.#live().listAudit(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs });
-    for (const r of records) yield auditLine(r);
+  async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {
+    for await (const r of auditRecordsPaged(this.#live(), options)) yield auditLine(r);
   }
 
   async proposePolicy(yaml: string, proposer: Principal): Promise<string> {

@@ -37,6 +37,7 @@
  * await store.close();
  */
 import type { CommitStats } from "../../audit/group-commit.js";
+import type { ExportAuditOptions } from "../../audit/export-local.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
@@ -174,7 +175,7 @@ export interface KeyStore {
   /** Verifies the whole chain; never throws on tampering, problems are returned. */
   verifyAudit(): Promise<AuditVerifyResult>;
   /** Every record (or those since `sinceMs`) as JSON lines, oldest first, one `AuditRecord` + "\n" per string. */
-  exportAudit(options?: { sinceMs?: number }): AsyncIterable<string>;
+  exportAudit(options?: ExportAuditOptions): AsyncIterable<string>;
 
   // ── policies (the store persists; the policy engine validates YAML and decides who may approve) ──
   /** Stores a proposal; returns its id. Audited as policy.propose. @throws UsageError(INVALID_ARGUMENT) for empty or > MAX_POLICY_BYTES YAML */
