@@ -2,10 +2,11 @@
 import type Database from "better-sqlite3";
 import { AUDIT_HEAD_META_KEY } from "./schema.js";
 import type { AuditHead } from "./types.js";
+import { cached } from "../io/statement.js";
 
 /** Reads the head anchor; `null` when missing or malformed. An empty chain is `{ seq: 0, mac: "" }`. */
 export function readAuditHead(db: Database.Database): AuditHead | null {
-  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(AUDIT_HEAD_META_KEY) as { value: string } | undefined;
+  const row = cached(db, "SELECT value FROM meta WHERE key = ?").get(AUDIT_HEAD_META_KEY) as { value: string } | undefined;
   if (row === undefined) return null;
   try {
     const parsed = JSON.parse(row.value) as { seq?: unknown; mac?: unknown };
@@ -18,7 +19,7 @@ export function readAuditHead(db: Database.Database): AuditHead | null {
 }
 
 export function writeAuditHead(db: Database.Database, head: AuditHead): void {
-  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+  cached(db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
     AUDIT_HEAD_META_KEY,
     JSON.stringify(head),
   );

@@ -2,6 +2,7 @@
 import type Database from "better-sqlite3";
 import type { AuditRow } from "./schema.js";
 import type { AuditOutcome, AuditRecord } from "./types.js";
+import { cached } from "../io/statement.js";
 
 export interface ListAuditOptions {
   /** Only records at or after this epoch-millisecond time. */
@@ -14,9 +15,7 @@ export interface ListAuditOptions {
 export function listAuditRecords(db: Database.Database, options: ListAuditOptions = {}): AuditRecord[] {
   const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
   const limit = options.limit ?? -1;
-  const rows = db
-    .prepare("SELECT * FROM (SELECT * FROM audit WHERE time >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC")
-    .all(since, limit) as AuditRow[];
+  const rows = cached(db, "SELECT * FROM (SELECT * FROM audit WHERE time >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC").all(since, limit) as AuditRow[];
   return rows.map(toRecord);
 }
 

@@ -10,6 +10,10 @@ import { type AuditKey, GENESIS_MAC, chainMac } from "./chain.js";
 import { readAuditHead, writeAuditHead } from "./head.js";
 import type { AuditRow } from "./schema.js";
 import type { AuditEvent, AuditSink } from "./types.js";
+import { cached } from "../io/statement.js";
+
+const INSERT_RECORD = `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac)
+  VALUES (@seq, @time, @principal, @operation, @key_name, @key_version, @object_path, @header_hash, @context, @outcome, @error_code, @mac)`;
 
 export class SqliteAuditSink implements AuditSink {
   readonly #db: Database.Database;
@@ -45,17 +49,11 @@ export class SqliteAuditSink implements AuditSink {
     const prevMac = head.seq === 0 ? GENESIS_MAC : Buffer.from(head.mac, "hex");
     const row = auditRowFor(head.seq + 1, event, this.#now());
     const mac = chainMac(this.#key, prevMac, row);
-    this.#db
-      .prepare(
-        `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac)
-         VALUES (@seq, @time, @principal, @operation, @key_name, @key_version, @object_path, @header_hash, @context, @outcome, @error_code, @mac)`,
-      )
-      .run({ ...row, mac });
+    cached(this.#db, INSERT_RECORD).run({ ...row, mac });
     writeAuditHead(this.#db, { seq: row.seq, mac: mac.toString("hex") });
   }
 }
 
-/** JSON of a context with keys in sorted order, so equal contexts store equal text. */
 /** The stored row (before its MAC) of the event that becomes record `seq`: shared by every audit store. */
 export function auditRowFor(seq: number, event: AuditEvent, nowMs: number): Omit<AuditRow, "mac"> {
   return {
@@ -73,6 +71,7 @@ export function auditRowFor(seq: number, event: AuditEvent, nowMs: number): Omit
   };
 }
 
+/** JSON of a context with keys in sorted order, so equal contexts store equal text. */
 export function canonicalContextJson(context: Readonly<Record<string, string>>): string {
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(context).sort()) sorted[key] = String(context[key]);

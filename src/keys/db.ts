@@ -6,6 +6,7 @@
 import Database from "better-sqlite3";
 import { AUDIT_TABLE_SQL } from "../audit/schema.js";
 import { KeystoreError } from "../errors.js";
+import { cached } from "../io/statement.js";
 
 export type Db = Database.Database;
 
@@ -151,7 +152,7 @@ export function migrate(db: Db): void {
 }
 
 function schemaVersion(db: Db): number {
-  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  const hasMeta = cached(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
   if (hasMeta === undefined) return 0;
   const value = getMeta(db, "schema_version");
   const v = Number(value);
@@ -160,12 +161,12 @@ function schemaVersion(db: Db): number {
 }
 
 export function getMeta(db: Db, key: string): string | null {
-  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+  const row = cached(db, "SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
   return row?.value ?? null;
 }
 
 export function setMeta(db: Db, key: string, value: string): void {
-  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
+  cached(db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(key, value);
 }
 
 /** Meta keys for the master key. */

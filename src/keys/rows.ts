@@ -1,6 +1,7 @@
 /** Row access for keys and key versions. Internal. */
 import { KeyError } from "../errors.js";
 import type { Db } from "./db.js";
+import { cached } from "../io/statement.js";
 
 export type KeyState = "enabled" | "disabled" | "destroyed";
 
@@ -23,7 +24,7 @@ export interface VersionRow {
 }
 
 export function findKey(db: Db, name: string): KeyRow | undefined {
-  return db.prepare("SELECT * FROM keys WHERE name = ?").get(name) as KeyRow | undefined;
+  return cached(db, "SELECT * FROM keys WHERE name = ?").get(name) as KeyRow | undefined;
 }
 
 /** @throws KeyError(KEY_NOT_FOUND) */
@@ -34,7 +35,7 @@ export function requireKey(db: Db, name: string): KeyRow {
 }
 
 export function findVersion(db: Db, name: string, version: number): VersionRow | undefined {
-  return db.prepare("SELECT * FROM key_versions WHERE key_name = ? AND version = ?").get(name, version) as VersionRow | undefined;
+  return cached(db, "SELECT * FROM key_versions WHERE key_name = ? AND version = ?").get(name, version) as VersionRow | undefined;
 }
 
 /** @throws KeyError(KEY_VERSION_NOT_FOUND) */
@@ -45,5 +46,5 @@ export function requireVersion(db: Db, name: string, version: number): VersionRo
 }
 
 export function listVersions(db: Db, name: string): VersionRow[] {
-  return db.prepare("SELECT * FROM key_versions WHERE key_name = ? ORDER BY version").all(name) as VersionRow[];
+  return cached(db, "SELECT * FROM key_versions WHERE key_name = ? ORDER BY version").all(name) as VersionRow[];
 }

@@ -6,6 +6,7 @@ import { validateKeyName } from "./names.js";
 import { type VersionRow, requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
+import { cached } from "../io/statement.js";
 
 /**
  * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts).
@@ -41,7 +42,7 @@ function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
       if (row.wrap_count >= ctx.maxWrapsPerVersion) {
         throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${ctx.maxWrapsPerVersion} wraps; rotate the key`);
       }
-      ctx.db.prepare("UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = ? AND version = ?").run(keyName, row.version);
+      cached(ctx.db, "UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = ? AND version = ?").run(keyName, row.version);
       return row;
     })
     .immediate();
