@@ -9,7 +9,8 @@ import { AuditError } from "../errors.js";
 import { type AuditKey, GENESIS_MAC, chainMac } from "./chain.js";
 import { readAuditHead, writeAuditHead } from "./head.js";
 import type { AuditRow } from "./schema.js";
-import type { AuditEvent, AuditSink } from "./types.js";
+import { toRecord } from "./list.js";
+import type { AuditEvent, AuditRecord, AuditSink } from "./types.js";
 import { cached } from "../io/statement.js";
 
 const INSERT_RECORD = `INSERT INTO audit (seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac)
@@ -19,7 +20,7 @@ export class SqliteAuditSink implements AuditSink {
   readonly #db: Database.Database;
   readonly #key: AuditKey;
   readonly #now: () => number;
-  readonly #append: (event: AuditEvent) => void;
+  readonly #append: (event: AuditEvent) => AuditRecord;
 
   /**
    * @param db a database holding the `meta` and `audit` tables.
@@ -35,15 +36,15 @@ export class SqliteAuditSink implements AuditSink {
   }
 
   /**
-   * Appends one record and advances the head anchor.
+   * Appends one record and advances the head anchor; returns the record.
    * @throws AuditError(AUDIT_CHAIN_BROKEN) if the head anchor is missing or malformed;
    *   any SQLite error (disk full, I/O) propagates unchanged.
    */
-  append(event: AuditEvent): void {
-    this.#append(event);
+  append(event: AuditEvent): AuditRecord {
+    return this.#append(event);
   }
 
-  #write(event: AuditEvent): void {
+  #write(event: AuditEvent): AuditRecord {
     const head = readAuditHead(this.#db);
     if (head === null) throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head anchor is missing or malformed");
     const prevMac = head.seq === 0 ? GENESIS_MAC : Buffer.from(head.mac, "hex");
@@ -51,6 +52,7 @@ export class SqliteAuditSink implements AuditSink {
     const mac = chainMac(this.#key, prevMac, row);
     cached(this.#db, INSERT_RECORD).run({ ...row, mac });
     writeAuditHead(this.#db, { seq: row.seq, mac: mac.toString("hex") });
+    return toRecord({ ...row, mac });
   }
 }
 

@@ -56,12 +56,12 @@ export class LocalKeystore implements Keyring {
 
   /**
    * Appends `event` as is (its own principal and operation) to the audit chain, durably:
-   * the key service records its authorization decisions this way.
+   * the key service records its authorization decisions this way. Returns the record.
    * @internal Not exported from the package root; the key service store only.
    * @throws AuditError(AUDIT_WRITE_FAILED) (the caller must refuse the request: fail closed).
    */
-  appendAuditEvent(event: AuditEvent): void {
-    recordOrFail(this.#live(), event);
+  appendAuditEvent(event: AuditEvent): AuditRecord {
+    return recordOrFail(this.#live(), event);
   }
 
   /** Who this handle acts as (recorded in audit). */

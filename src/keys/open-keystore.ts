@@ -78,8 +78,9 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
     now,
     record(event: AuditEvent) {
       const stamped = { ...event, timeMs: event.timeMs ?? now() };
-      sink.append(stamped);
+      const appended = sink.append(stamped);
       extra?.append(stamped);
+      return appended;
     },
   };
   return new LocalKeystore(ctx);

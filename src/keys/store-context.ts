@@ -1,5 +1,5 @@
 /** What every keystore operation needs. Internal. */
-import type { AuditEvent } from "../audit/types.js";
+import type { AuditEvent, AuditRecord } from "../audit/types.js";
 import type { Db } from "./db.js";
 import type { RootKey } from "./root-key.js";
 
@@ -11,8 +11,9 @@ export interface StoreContext {
   readonly maxWrapsPerVersion: number;
   now(): number;
   /**
-   * Records an audit event durably (keystore chain, then the optional extra sink); throws
-   * whatever they throw. Inside a transaction, the record commits or rolls back with it.
+   * Records an audit event durably (keystore chain, then the optional extra sink) and returns
+   * the keystore chain's record; throws whatever they throw. Inside a transaction, the record
+   * commits or rolls back with it.
    */
-  record(event: AuditEvent): void;
+  record(event: AuditEvent): AuditRecord;
 }

@@ -134,11 +134,7 @@ export class SqliteStore implements KeyStore {
   async appendAudit(event: DecisionEvent): Promise<AuditRecord> {
     const e = decisionToAuditEvent(event);
     const ks = this.#live();
-    return this.#batch.submit(() => {
-      ks.appendAuditEvent(e);
-      // inside the batch transaction, so the newest record is the one just appended
-      return ks.listAudit({ limit: 1 })[0];
-    }) as Promise<AuditRecord>;
+    return this.#batch.submit(() => ks.appendAuditEvent(e)) as Promise<AuditRecord>;
   }
   together<T>(submit: () => T): T {
     return this.#batch.together(submit);
