@@ -134,7 +134,10 @@ export async function benchKeyService() {
       const r = await run(...args);
       const after = await probe();
       const cpuMs = { server: after.serverMs - before.serverMs, db: after.dbMs - before.dbMs, client: after.clientMs - before.clientMs };
-      return { ...r, cpuUsPerOp: (1000 * (cpuMs.server + cpuMs.db + cpuMs.client)) / r.n, cpuMs, batches: after.stats.batches - before.stats.batches, jobs: after.stats.jobs - before.stats.jobs };
+      const batches = after.stats.batches - before.stats.batches;
+      // PostgreSQL: the share of batches written in one round trip (pg-batch.ts fast path)
+      const oneRoundTrip = after.stats.oneRoundTrip === undefined ? null : (after.stats.oneRoundTrip - before.stats.oneRoundTrip) / Math.max(1, batches);
+      return { ...r, cpuUsPerOp: (1000 * (cpuMs.server + cpuMs.db + cpuMs.client)) / r.n, cpuMs, batches, jobs: after.stats.jobs - before.stats.jobs, oneRoundTrip };
     };
     const { request } = await import("undici");
     const { createMtlsDispatcher } = await imp("pki/mtls/dispatcher.js");
@@ -154,7 +157,7 @@ export async function benchKeyService() {
       // what the ratio would be if both runs were limited only by this machine's CPU (all three
       // processes share its cores): no-op CPU per request ÷ unwrap CPU per request
       const cpuBound = ownPg || !PG_URL ? noop.cpuUsPerOp / unwrap.cpuUsPerOp : null; // an outside database's CPU is not seen
-      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms, ${fmt(perCommit, 1)} requests/commit, CPU/request ${fmt(noop.cpuUsPerOp, 0)} vs ${fmt(unwrap.cpuUsPerOp, 0)} µs${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
+      log(`  c=${c}: noop ${fmt(noop.ops, 0)}/s, unwrap ${fmt(unwrap.ops, 0)}/s p99 ${fmt(unwrap.p99, 2)} ms, ${fmt(perCommit, 1)} requests/commit${unwrap.oneRoundTrip === null ? "" : ` (${fmt(unwrap.oneRoundTrip * 100, 0)}% in one round trip)`}, CPU/request ${fmt(noop.cpuUsPerOp, 0)} vs ${fmt(unwrap.cpuUsPerOp, 0)} µs${unwrap.errors ? ` (${unwrap.errors} errors)` : ""}`);
       results.levels.push({ concurrency: c, noop, unwrap, ratio: unwrap.ops / noop.ops, requestsPerCommit: perCommit, cpuBoundRatio: cpuBound });
     }
     await kr.close();
