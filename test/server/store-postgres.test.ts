@@ -197,6 +197,36 @@ describe("PostgreSQL: two replicas on one database", () => {
     expect(await b.verifyAudit()).toMatchObject({ ok: true, problems: [] });
   });
 
+  it("a one-round-trip write that fails (at insert or at its implicit commit) rejects every caller with AUDIT_WRITE_FAILED: no key, no record", async () => {
+    await a.createKey("admin", "k/fastfail");
+    const entry = await a.wrap("w", "k/fastfail", randomBytes(32), {});
+    const unwrap = () => a.unwrap("w", entry, {}, { operation: "decrypt" });
+    for (let i = 0; i < 2; i++) await unwrap();
+    const warm = a.commitStats().oneRoundTrip ?? 0;
+    await unwrap();
+    expect(a.commitStats().oneRoundTrip).toBe(warm + 1); // the snapshot holds the version: batches take the fast path
+    const triggers = [
+      "CREATE TRIGGER fast_fails BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION fast_fails()",
+      "CREATE CONSTRAINT TRIGGER fast_fails AFTER INSERT ON audit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fast_fails()",
+    ];
+    for (const trigger of triggers) {
+      const count = (await a.listAudit()).length;
+      const fast = a.commitStats().oneRoundTrip ?? 0;
+      await sql(`CREATE OR REPLACE FUNCTION fast_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$; ${trigger};`);
+      try {
+        const settled = await Promise.allSettled(Array.from({ length: 20 }, unwrap));
+        expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { code?: string }).code : "released"))).toEqual(Array(20).fill("AUDIT_WRITE_FAILED"));
+      } finally {
+        await sql("DROP TRIGGER fast_fails ON audit");
+      }
+      expect((await a.listAudit()).length).toBe(count);
+      expect((await unwrap()).length).toBe(32); // after an unknown outcome the snapshot is dropped: the lock path, then fast again
+      expect((await unwrap()).length).toBe(32);
+      expect(a.commitStats().oneRoundTrip ?? 0).toBeGreaterThan(fast);
+    }
+    expect(await a.verifyAudit()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it("crypto-shredding: after destroyVersion the old wrapped KEK is not in the key_versions heap file (VACUUM FULL)", async () => {
     await a.createKey("admin", "k/shred");
     await a.rotateKey("admin", "k/shred");

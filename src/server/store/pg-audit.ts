@@ -74,8 +74,8 @@ const APPEND_LOCKED = {
 };
 // Moves the head only if it is still the record ($15, $16) (re-checked after waiting for a lock
 // holder), and inserts the rows only if it moved: nothing is written when another transaction
-// appended first. The MAC matters too: an expected head that never committed (a batch chained
-// after one that failed) may share its seq with a record another replica appended.
+// appended first. The seq alone would do while the expected head is one that committed (the
+// only kind pg-batch.ts expects); the MAC makes sure of it: the rows' chain starts there.
 const APPEND_IF_HEAD = {
   name: "pipeseal-audit-append-if-head",
   text: `WITH moved AS (UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1 AND seq = $15 AND mac = $16 RETURNING 1)
