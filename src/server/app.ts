@@ -1,10 +1,11 @@
 /**
  * The key service's fastify app: mTLS identity on every request (the mTLS gate has already
  * refused unknown peers before fastify sees a byte), optional bearer tokens bound to that
- * identity, JSON-schema validation with unknown fields refused, typed errors with fixed
+ * identity (or, where configured, a bearer token alone for a caller without a certificate), JSON-schema validation with unknown fields refused, typed errors with fixed
  * statuses, and the routes.
  */
-import Fastify, { type FastifyInstance, type FastifyServerFactory } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerFactory } from "fastify";
+import { identityAllowed } from "../pki/identity.js";
 import { peerOf } from "../pki/mtls/gate.js";
 import { ServiceError, toWireError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
@@ -52,14 +53,13 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
 
   app.addHook("onRequest", async (req) => {
     const peer = peerOf(req.raw);
-    if (!peer) throw new ServiceError("UNAUTHENTICATED", "a client certificate is required");
+    if (!peer) return authenticateWithoutCertificate(svc, req);
     req.principal = peer.spiffeId;
     req.auth = "mtls";
     if (OPEN.has(req.url)) return;
     const header = req.headers.authorization;
     if (header === undefined) return;
-    if (!/^Bearer [A-Za-z0-9._-]{1,4096}$/.test(header)) throw new ServiceError("UNAUTHENTICATED", "bearer token refused: malformed");
-    const claims = await verifyToken(svc.tokens, header.slice(7), peer.spiffeId, svc.now());
+    const claims = await verifyToken(svc.tokens, bearer(header), peer.spiffeId, svc.now());
     req.auth = "token";
     req.tokenOps = claims.ops;
   });
@@ -91,4 +91,28 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   adminRoutes(app, svc);
   auditExportRoutes(app, svc);
   return app;
+}
+
+/**
+ * A connection without a client certificate (only a gate with `clientCertOptional` lets one
+ * in): the health and OpenAPI routes, or a bearer token whose identity the allow-list admits.
+ * @throws ServiceError(UNAUTHENTICATED)
+ */
+async function authenticateWithoutCertificate(svc: Service, req: FastifyRequest): Promise<void> {
+  const open = svc.tokensWithoutCertificate;
+  if (open === null) throw new ServiceError("UNAUTHENTICATED", "a client certificate is required");
+  if (OPEN.has(req.url)) return;
+  const header = req.headers.authorization;
+  if (header === undefined) throw new ServiceError("UNAUTHENTICATED", "a client certificate or a bearer token is required");
+  const claims = await verifyToken(svc.tokens, bearer(header), null, svc.now());
+  if (!identityAllowed(claims.sub, open.allow)) throw new ServiceError("UNAUTHENTICATED", "bearer token refused: its identity is not allowed in");
+  req.principal = claims.sub;
+  req.auth = "token";
+  req.tokenOps = claims.ops;
+}
+
+/** The token of an `Authorization: Bearer …` header. @throws ServiceError(UNAUTHENTICATED) */
+function bearer(header: string): string {
+  if (!/^Bearer [A-Za-z0-9._-]{1,4096}$/.test(header)) throw new ServiceError("UNAUTHENTICATED", "bearer token refused: malformed");
+  return header.slice(7);
 }

@@ -9,6 +9,7 @@
  * store: { kind: sqlite, home: .pipeseal }     # or { kind: postgres, url: postgres://…, home: <master.key folder>, create: true }
  * policy: policy.yaml               # bootstrap policy until one is approved through the API
  * tokenTtl: 15m                     # longest bearer-token lifetime (≤ 15m)
+ * tokensWithoutCertificate: false   # true: a caller with no client certificate may use a bearer token alone
  * root:                             # optional: the root key in an HSM (docs/hsm.md)
  *   pkcs11:
  *     module: /usr/lib/softhsm/libsofthsm2.so
@@ -37,6 +38,12 @@ export interface KeyServiceConfig {
   /** Policy YAML file (bootstrap), or undefined. */
   readonly policyFile: string | undefined;
   readonly tokenTtlSeconds: number;
+  /**
+   * Let callers that cannot hold a certificate in with a bearer token alone (minted over mTLS
+   * by the identity it names, which the allow-list must still admit). Default false: every
+   * connection presents a client certificate.
+   */
+  readonly tokensWithoutCertificate: boolean;
   /** The root key in a PKCS#11 token, or undefined (master.key / passphrase). */
   readonly pkcs11: Pkcs11RootConfig | undefined;
 }
@@ -53,7 +60,7 @@ export interface Pkcs11RootConfig {
 }
 
 const bad = (msg: string) => new UsageError("INVALID_ARGUMENT", `keyservice config: ${msg}`);
-const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "root"];
+const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "tokensWithoutCertificate", "root"];
 const PKCS11 = ["module", "token", "slot", "keyLabel", "pinFile", "pinEnv", "pin", "allowInlinePin", "create"];
 
 function only(obj: Record<string, unknown>, keys: string[], where: string): void {
@@ -106,6 +113,7 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
   if (c.policy !== undefined && typeof c.policy !== "string") throw bad("policy must be a file path");
   const tokenTtlSeconds = c.tokenTtl === undefined ? MAX_TOKEN_TTL_SECONDS : duration(c.tokenTtl);
   if (tokenTtlSeconds < 1 || tokenTtlSeconds > MAX_TOKEN_TTL_SECONDS) throw bad(`tokenTtl must be between 1s and ${MAX_TOKEN_TTL_SECONDS / 60}m`);
+  if (c.tokensWithoutCertificate !== undefined && typeof c.tokensWithoutCertificate !== "boolean") throw bad("tokensWithoutCertificate must be true or false");
   const pkcs11 = parseRoot(c.root, store, abs);
   return {
     host,
@@ -116,6 +124,7 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
     store,
     policyFile: typeof c.policy === "string" ? abs(c.policy) : undefined,
     tokenTtlSeconds,
+    tokensWithoutCertificate: c.tokensWithoutCertificate === true,
     pkcs11,
   };
 }

@@ -44,7 +44,7 @@ function operation(name: string, r: RouteSpec, ok: Record<string, unknown>): Rec
     ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } } : {}),
     ...(r.query ? { parameters: Object.entries((r.query as { properties: Record<string, unknown> }).properties).map(([n, schema]) => ({ name: n, in: "query", required: false, schema })) } : {}),
     responses: { "200": ok, ...errorResponses() },
-    security: [{ mtls: [] }, { mtls: [], bearer: [] }],
+    security: [{ mtls: [] }, { mtls: [], bearer: [] }, { bearer: [] }],
   };
 }
 
@@ -67,7 +67,7 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: { ...S, auditExportRecord: AUDIT_EXPORT_RECORD },
       securitySchemes: {
         mtls: { type: "mutualTLS", description: "client certificate from the pipeseal CA; identity = the SPIFFE URI SAN" },
-        bearer: { type: "http", scheme: "bearer", description: "POST /v1/tokens; ≤ 15 min, valid only with the identity that minted it" },
+        bearer: { type: "http", scheme: "bearer", description: "POST /v1/tokens; ≤ 15 min, valid only with the identity that minted it, or with no client certificate at all where the service sets tokensWithoutCertificate" },
       },
     },
     paths,

@@ -107,14 +107,22 @@ function pinOf(c: Pkcs11RootConfig): string {
 
 export async function startKeyService(config: KeyServiceConfig, options: StartOptions = {}): Promise<RunningKeyService> {
   const bootstrap: Policy | null = config.policyFile ? parsePolicy(readFileSync(config.policyFile, "utf8")) : null;
-  const mtls = mtlsServerOptions({ certDir: config.certDir, allow: config.allow });
+  const mtls = mtlsServerOptions({ certDir: config.certDir, allow: config.allow, clientCertOptional: config.tokensWithoutCertificate });
   const store = options.store ?? (await openConfiguredStore(config, options.passphrase));
   try {
     const now = options.now ?? Date.now;
     const authz = new Authorizer(store, bootstrap, { now });
     await authz.refresh(true);
     const keyringId = config.keyringId ?? `ks:${config.host === "0.0.0.0" || config.host === "::" ? os.hostname() : config.host}`;
-    const svc: Service = { store, authz, tokens: await tokenKeysFor(store), keyringId, now, tokenTtlSeconds: config.tokenTtlSeconds };
+    const svc: Service = {
+      store,
+      authz,
+      tokens: await tokenKeysFor(store),
+      keyringId,
+      now,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      tokensWithoutCertificate: config.tokensWithoutCertificate ? { allow: config.allow } : null,
+    };
     const app = buildApp(svc, {
       serverFactory: mtls.serverFactory as never,
       ...(options.noop ? { noop: true } : {}),

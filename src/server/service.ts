@@ -15,11 +15,16 @@ export interface Service {
   readonly now: () => number;
   /** Longest token lifetime this service mints (seconds, ≤ 900). */
   readonly tokenTtlSeconds: number;
+  /**
+   * Set when callers without a client certificate may authenticate with a bearer token alone
+   * (config `tokensWithoutCertificate`): the allow-list its `sub` must still match.
+   */
+  readonly tokensWithoutCertificate: { readonly allow: readonly string[] } | null;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** The caller's SPIFFE ID (mTLS certificate; a bearer token must name the same one). */
+    /** The caller's SPIFFE ID (mTLS certificate, and a bearer token must name the same one; or, without a certificate, the token's). */
     principal: string;
     auth: "mtls" | "token";
     tokenOps: readonly string[] | undefined;

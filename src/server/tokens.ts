@@ -11,7 +11,9 @@
  * Security guarantees: integrity and authenticity of the payload (HMAC, RFC 2104, compared in
  * constant time); a token is refused after `exp`, and refused when presented with an mTLS
  * identity other than `sub`. Tokens narrow (never widen) what the identity may do: `ops`,
- * when present, limits the operations; the policy still decides each request.
+ * when present, limits the operations; the policy still decides each request. Presented
+ * without any client certificate (a service that allows it: `tokensWithoutCertificate`),
+ * a token is a bearer credential for `sub` until `exp`: keep lifetimes short.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { ServiceError } from "./errors.js";
@@ -48,10 +50,11 @@ export async function mintToken(keys: TokenKeys, sub: string, ttlSeconds: number
 }
 
 /**
- * Verifies a token presented by `identity` (the mTLS peer of the request).
+ * Verifies a token presented by `identity` (the mTLS peer of the request), or by a caller
+ * without a client certificate (`null`).
  * @throws ServiceError(UNAUTHENTICATED) for any malformed, forged, expired or foreign token (one message per case, no key detail).
  */
-export async function verifyToken(keys: TokenKeys, token: string, identity: string, nowMs: number): Promise<TokenClaims> {
+export async function verifyToken(keys: TokenKeys, token: string, identity: string | null, nowMs: number): Promise<TokenClaims> {
   const bad = (why: string) => new ServiceError("UNAUTHENTICATED", `bearer token refused: ${why}`);
   if (typeof token !== "string" || token.length > 4096 || !token.startsWith(PREFIX)) throw bad("malformed");
   const dot = token.lastIndexOf(".");
@@ -73,7 +76,7 @@ export async function verifyToken(keys: TokenKeys, token: string, identity: stri
   const want = mac(key, payload);
   if (sig.length !== want.length || !timingSafeEqual(sig, want)) throw bad("signature does not verify");
   if (claims.exp <= nowMs) throw bad("expired");
-  if (claims.sub !== identity) throw bad("minted for another identity");
+  if (identity !== null && claims.sub !== identity) throw bad("minted for another identity");
   if (claims.ops !== undefined && !(Array.isArray(claims.ops) && claims.ops.every((o) => typeof o === "string"))) throw bad("malformed");
   return claims;
 }

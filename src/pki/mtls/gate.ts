@@ -23,6 +23,14 @@ export type MtlsServerOptions = CertSource & {
   readonly pin?: PinOptions;
   /** Reload `certDir` when renewed (default true with certDir; ignored for inline PEM). */
   readonly watch?: boolean | WatchOptions;
+  /**
+   * Also let in connections that present no client certificate at all (default false). Their
+   * requests have no {@link peerOf} identity: the application must authenticate each one
+   * some other way (the key service: a bearer token) or refuse it. A certificate that IS
+   * presented must still pass every check (CA, validity, CRL, allow-list, pins): a bad
+   * certificate is never downgraded to "none".
+   */
+  readonly clientCertOptional?: boolean;
 };
 
 /** One refused peer, emitted as `peerRejected`. */
@@ -85,9 +93,11 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
   #servers = new Set<TlsServer>();
   #watcher: FileWatcher | undefined;
   readonly #watchOptions: WatchOptions | undefined;
+  readonly #certOptional: boolean;
 
   constructor(options: MtlsServerOptions) {
     super();
+    this.#certOptional = options.clientCertOptional === true;
     this.#minVersion = checkMinVersion(options.minVersion);
     this.#allow = checkAllowList(options.allow, "allow");
     checkPins(options.pin);
@@ -111,7 +121,9 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
       minVersion: this.#minVersion,
       maxVersion: "TLSv1.3",
       requestCert: true,
-      rejectUnauthorized: true,
+      // with an optional client certificate OpenSSL still verifies one that is presented;
+      // verify() then refuses it on the verification result, after the handshake
+      rejectUnauthorized: !this.#certOptional,
     };
   }
 
@@ -119,7 +131,7 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
   verify(socket: TLSSocket): PeerVerdict {
     const cached = (socket as { [PEER]?: PeerIdentity })[PEER];
     if (cached) return { ok: true, peer: cached };
-    if (!socket.authorized) return { ok: false, reason: "no-certificate" };
+    if (!socket.authorized) return { ok: false, reason: HANDSHAKE[String(socket.authorizationError)] ?? "no-certificate" };
     // the detailed form walks the whole chain into JS objects; only a CA pin needs it
     const verdict = judgePeer(socket.getPeerCertificate(!!this.#pin?.caSha256?.length), this.#allow, this.#pin);
     if (verdict.ok) Object.defineProperty(socket, PEER, { value: verdict.peer });
@@ -134,6 +146,10 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     const inner = server.listeners("secureConnection") as ((s: TLSSocket) => void)[];
     server.removeAllListeners("secureConnection");
     server.on("secureConnection", (socket: TLSSocket) => {
+      if (this.#certOptional && !presentsCertificate(socket)) {
+        for (const l of inner) l.call(server, socket); // no identity: the application authenticates each request
+        return;
+      }
       const verdict = this.verify(socket);
       if (verdict.ok) {
         for (const l of inner) l.call(server, socket);
@@ -195,6 +211,11 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     this.#watcher?.close();
     this.#watcher = undefined;
   }
+}
+
+function presentsCertificate(socket: TLSSocket): boolean {
+  const cert = socket.getPeerCertificate();
+  return cert !== null && typeof cert === "object" && Object.keys(cert).length > 0;
 }
 
 function addr(socket: TLSSocket | undefined): { remoteAddress?: string } {

@@ -1,0 +1,103 @@
+/**
+ * `tokensWithoutCertificate: true`: a caller that cannot hold a client certificate uses a
+ * bearer token minted over mTLS, over real TLS on loopback. Without a token it gets nothing but
+ * the open routes; a bad certificate is still refused at the gate (never treated as "none").
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Agent, request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
+import { parseConfig } from "../../src/server/config.js";
+import { type Harness, startHarness, TD, WHO } from "./api-harness.js";
+
+let h: Harness;
+let bare: Agent;
+beforeAll(async () => {
+  h = await startHarness({
+    config: `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`,
+  });
+  // trusts the service's CA, presents no certificate
+  bare = new Agent({ connect: { ca: readFileSync(path.join(h.certs.trainer, "ca.pem")), rejectUnauthorized: true } });
+});
+afterAll(async () => {
+  await bare?.close();
+  await h?.close();
+});
+
+const ctx = { dataset: "raw" };
+
+async function call(method: "GET" | "POST", route: string, options: { token?: string; body?: unknown; dispatcher?: Agent } = {}) {
+  const res = await request(`${h.svc.url}${route}`, {
+    method,
+    dispatcher: options.dispatcher ?? bare,
+    headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.body ? { "content-type": "application/json" } : {}) },
+    ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+  });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
+}
+
+describe("bearer tokens without a client certificate", () => {
+  it("without a token: the open routes answer, everything else is 401 UNAUTHENTICATED", async () => {
+    expect(await call("GET", "/healthz")).toEqual({ status: 200, body: { ok: true } });
+    expect(await call("GET", "/v1/keys")).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/certificate or a bearer token/) } } });
+    expect(await call("GET", "/v1/keys", { token: "pst1.not-a-token" })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED" } } });
+  });
+
+  it("a token minted over mTLS unwraps as its identity, is audited as that identity, cannot mint, and expires", async () => {
+    const trainer = h.keyring("trainer");
+    const dk = randomBytes(32);
+    const entry = await trainer.wrap("prod/datasets/raw", dk, ctx);
+    const { token } = await trainer.mintToken({ ttlSeconds: 2 });
+    const wrappedKey = { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") };
+    const r = await call("POST", "/v1/unwrap", { token, body: { wrappedKey, context: ctx, object: { operation: "decrypt", path: "no-cert.pseal" } } });
+    expect(r.status).toBe(200);
+    expect(Buffer.from(r.body.plaintext, "base64").equals(dk)).toBe(true);
+    const last = (await h.svc.store.listAudit({ limit: 2 })).map((x) => [x.operation, x.principal, x.outcome, x.objectPath]);
+    expect(last).toEqual([
+      ["authz.unwrap", WHO.trainer, "ok", "no-cert.pseal"],
+      ["decrypt", WHO.trainer, "ok", "no-cert.pseal"],
+    ]);
+    // a token cannot mint tokens, with or without a certificate
+    expect(await call("POST", "/v1/tokens", { token, body: {} })).toMatchObject({ status: 403, body: { error: { code: "ACCESS_DENIED" } } });
+    const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+    expect(await call("GET", "/v1/keys", { token: forged })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED" } } });
+    await new Promise((done) => setTimeout(done, 2100));
+    expect(await call("GET", "/v1/keys", { token })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/expired/) } } });
+  });
+
+  it("the policy still decides: a token of an identity with no rule for the key is denied", async () => {
+    const { token } = await h.keyring("pa1").mintToken({ ttlSeconds: 60 });
+    const entry = await h.keyring("trainer").wrap("prod/datasets/raw", randomBytes(32), ctx);
+    const wrappedKey = { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") };
+    expect(await call("POST", "/v1/unwrap", { token, body: { wrappedKey, context: ctx, object: { operation: "decrypt" } } })).toMatchObject({ status: 403, body: { error: { code: "ACCESS_DENIED" } } });
+  });
+
+  it("a certificate that is presented must still pass: another CA's, or an identity outside the allow-list, gets no answer even with a valid token", async () => {
+    const { token } = await h.keyring("trainer").mintToken({ ttlSeconds: 60 });
+    const ca = readFileSync(path.join(h.certs.trainer, "ca.pem"));
+    const foreign = createMtlsDispatcher({ cert: readFileSync(path.join(h.certs.foreign, "cert.pem")), key: readFileSync(path.join(h.certs.foreign, "key.pem")), ca, expect: [`${TD}/*/*`] });
+    const outside = createMtlsDispatcher({ certDir: h.certs.devTrainer, expect: [`${TD}/*/*`] }); // dev/* is not in allow
+    try {
+      for (const dispatcher of [foreign, outside]) {
+        const answer = await call("GET", "/v1/keys", { token, dispatcher: dispatcher as unknown as Agent }).catch((e: unknown) => e);
+        expect(answer).not.toMatchObject({ status: 200 });
+        if (!(answer instanceof Error)) expect((answer as { status: number }).status).toBe(403); // refused by the gate before HTTP
+      }
+    } finally {
+      await foreign.close();
+      await outside.close();
+    }
+  });
+});
+
+describe("the tokensWithoutCertificate setting", () => {
+  const base = `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs\nallow: ["${TD}/*/*"]\nstore: { kind: sqlite, home: ks }\n`;
+  it("is off unless set to true, and anything but a boolean is refused", () => {
+    expect(parseConfig(base, "/srv").tokensWithoutCertificate).toBe(false);
+    expect(parseConfig(`${base}tokensWithoutCertificate: true\n`, "/srv").tokensWithoutCertificate).toBe(true);
+    expect(() => parseConfig(`${base}tokensWithoutCertificate: "yes"\n`, "/srv")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/tokensWithoutCertificate must be true or false/) }));
+  });
+});
+
