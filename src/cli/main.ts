@@ -20,6 +20,7 @@ import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
 import { serveCommand } from "./commands/serve.js";
 import { policyCommand } from "./commands/policy.js";
+import { tokenCommand } from "./commands/token.js";
 import { postureCommand } from "./commands/posture.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
@@ -31,11 +32,12 @@ const program = new Command("pipeseal")
   .option("--home <dir>", "keystore folder, given before the command (default: $PIPESEAL_HOME or ./.pipeseal)")
   .option("--server <url>", "use the key service at this https:// URL instead of the local keystore (default: $PIPESEAL_SERVER)")
   .option("--cert <dir>", "client certificate folder for --server: cert.pem, key.pem, ca.pem (default: $PIPESEAL_CERT)")
+  .option("--ca <file>", "without a certificate: the key service's CA (ca.pem), with a bearer token in $PIPESEAL_TOKEN (default: $PIPESEAL_CA)")
   .enablePositionalOptions() // so `key disable --version N` is the command's option, not the program's --version
   .exitOverride()
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand, postureCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand, tokenCommand, postureCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

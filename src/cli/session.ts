@@ -8,23 +8,43 @@ import { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
 
 /** The program-level options (given before the command): `ca issue --server` is that command's own flag, not this. */
-function programOptions(cmd: Command): { server?: string; cert?: string } {
+function programOptions(cmd: Command): { server?: string; cert?: string; ca?: string } {
   let root = cmd;
   while (root.parent) root = root.parent;
-  return root.opts<{ server?: string; cert?: string }>();
+  return root.opts<{ server?: string; cert?: string; ca?: string }>();
 }
 
-/** The key service a command should use (--server URL --cert DIR, or PIPESEAL_SERVER / PIPESEAL_CERT), if any. */
+/**
+ * The key service a command should use, if any: --server URL (PIPESEAL_SERVER) with --cert DIR
+ * (PIPESEAL_CERT), or, without a certificate, --ca FILE (PIPESEAL_CA) and a bearer token in
+ * PIPESEAL_TOKEN (an environment variable only: a flag would show in the process list).
+ */
 export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
   const o = programOptions(cmd);
   const server = o.server ?? process.env.PIPESEAL_SERVER;
   const cert = o.cert ?? process.env.PIPESEAL_CERT;
+  const ca = o.ca ?? process.env.PIPESEAL_CA;
+  const token = process.env.PIPESEAL_TOKEN || undefined;
   if (!server) {
-    if (o.cert) throw new UsageError("INVALID_ARGUMENT", "--cert is for --server");
+    if (o.cert || o.ca) throw new UsageError("INVALID_ARGUMENT", `${o.cert ? "--cert" : "--ca"} is for --server`);
     return undefined;
   }
-  if (!cert) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem)");
-  return new RemoteKeyring({ url: server, certDir: path.resolve(cert), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) });
+  const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
+  if (cert) return new RemoteKeyring({ ...common, certDir: path.resolve(cert) });
+  if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
+  if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one over mTLS: POST /v1/tokens)");
+  return new RemoteKeyring({ ...common, caFile: path.resolve(ca) });
+}
+
+/** For commands that only talk to the key service (`what`: their name, for the error). */
+export async function withService<T>(cmd: Command, what: string, run: (kr: RemoteKeyring) => Promise<T>): Promise<T> {
+  const kr = remoteKeyring(cmd);
+  if (!kr) throw new UsageError("INVALID_ARGUMENT", `${what} commands talk to the key service: give --server URL --cert DIR before the command`);
+  try {
+    return await run(kr);
+  } finally {
+    await kr.close();
+  }
 }
 
 /** For commands that work against the local keystore or the key service: the key service when --server is given. */

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Dispatcher, request } from "undici";
 import { PipesealError, UsageError } from "../errors.js";
 import { createReloadingMtlsDispatcher } from "../pki/mtls/reloading-dispatcher.js";
-import { ownCertOf } from "../pki/mtls/dispatcher.js";
+import { createServerAuthDispatcher, ownCertOf } from "../pki/mtls/dispatcher.js";
 import { REJECT_HEADER, TransitError, toTransitError } from "../pki/mtls/errors.js";
 import { KeyServiceError } from "./errors.js";
 
@@ -28,8 +28,13 @@ export interface KeyServiceClientOptions {
   /** https://host:port */
   readonly url: string;
   /** Folder with this client's cert.pem, key.pem, ca.pem. */
-  readonly certDir: string;
-  /** SPIFFE ID patterns the server may present (default: any identity of the CA: spiffe://*). */
+  readonly certDir?: string;
+  /**
+   * Without a certificate: the service CA's ca.pem. Needs `token`, and a service configured
+   * with `tokensWithoutCertificate`; the server is checked as with mTLS.
+   */
+  readonly caFile?: string;
+  /** SPIFFE ID patterns the server may present (default: any identity of our trust domain, from cert.pem or the token). */
   readonly expect?: readonly string[];
   /** Bearer token (from POST /v1/tokens) to send with every request. */
   readonly token?: string;
@@ -70,6 +75,36 @@ function sameTrustDomain(certDir: string): string {
   return `spiffe://${m[1]}/*/*`;
 }
 
+/** From the token's `sub`: only picks which server identities to expect (the CA check still applies). */
+function tokenTrustDomain(token: string): string {
+  let sub: unknown;
+  try {
+    sub = (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown }).sub;
+  } catch {
+    sub = undefined;
+  }
+  const m = typeof sub === "string" ? /^spiffe:\/\/([^/]+)\//.exec(sub) : null;
+  if (!m) throw new UsageError("INVALID_ARGUMENT", "the bearer token is malformed (no SPIFFE identity); pass `expect` or a token from POST /v1/tokens");
+  return `spiffe://${m[1]}/*/*`;
+}
+
+function dispatcherFor(options: KeyServiceClientOptions): Dispatcher {
+  const agent = { connections: options.connections ?? 16, keepAliveTimeout: 60_000, pipelining: 1 };
+  if (options.certDir !== undefined) {
+    if (options.caFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "give certDir (mTLS) or caFile (a bearer token without a certificate), not both");
+    return createReloadingMtlsDispatcher({ certDir: options.certDir, expect: options.expect ?? [sameTrustDomain(options.certDir)], agent });
+  }
+  if (options.caFile === undefined) throw new UsageError("INVALID_ARGUMENT", "the key service client needs certDir (a folder with cert.pem, key.pem, ca.pem), or caFile and a token");
+  if (options.token === undefined) throw new UsageError("INVALID_ARGUMENT", "without a client certificate, a bearer token is required (mint one over mTLS: POST /v1/tokens)");
+  let ca: Buffer;
+  try {
+    ca = readFileSync(options.caFile);
+  } catch {
+    throw new PipesealError("CERT_NOT_FOUND", `cannot read the CA file ${options.caFile}`);
+  }
+  return createServerAuthDispatcher({ ca, expect: options.expect ?? [tokenTrustDomain(options.token)], agent });
+}
+
 export class KeyServiceClient {
   readonly url: URL;
   readonly #dispatcher: Dispatcher;
@@ -89,13 +124,7 @@ export class KeyServiceClient {
     this.#options = options;
     this.#token = options.token;
     this.#own = options.dispatcher === undefined;
-    this.#dispatcher =
-      options.dispatcher ??
-      createReloadingMtlsDispatcher({
-        certDir: options.certDir,
-        expect: options.expect ?? [sameTrustDomain(options.certDir)],
-        agent: { connections: options.connections ?? 16, keepAliveTimeout: 60_000, pipelining: 1 },
-      });
+    this.#dispatcher = options.dispatcher ?? dispatcherFor(options);
   }
 
   set token(t: string | undefined) {

@@ -1,18 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { emit, remoteKeyring } from "../session.js";
-import type { RemoteKeyring } from "../../client/remote-keyring.js";
-
-async function withService<T>(cmd: Command, run: (kr: RemoteKeyring) => Promise<T>): Promise<T> {
-  const kr = remoteKeyring(cmd);
-  if (!kr) throw new UsageError("INVALID_ARGUMENT", "policy commands talk to the key service: give --server URL --cert DIR before the command");
-  try {
-    return await run(kr);
-  } finally {
-    await kr.close();
-  }
-}
+import { emit, withService } from "../session.js";
 
 /** `pipeseal policy propose|approve` through the key service (two distinct policy admins). */
 export function policyCommand(): Command {
@@ -28,7 +17,7 @@ export function policyCommand(): Command {
       } catch {
         throw new UsageError("IO_ERROR", `cannot read ${file}`);
       }
-      await withService(cmd, async (kr) => {
+      await withService(cmd, "policy", async (kr) => {
         const r = await kr.proposePolicy(text);
         emit(cmd, r, () => `proposed ${r.id}; another policy admin runs: pipeseal policy approve ${r.id}`);
       });
@@ -38,7 +27,7 @@ export function policyCommand(): Command {
     .description("approve a proposal; it becomes the active policy")
     .option("--json", "print as JSON")
     .action(async (id: string, _o, cmd: Command) =>
-      withService(cmd, async (kr) => {
+      withService(cmd, "policy", async (kr) => {
         const r = await kr.approvePolicy(id);
         emit(cmd, r, () => `approved ${r.id} (proposed by ${r.proposer}); it is now the active policy`);
       }),

@@ -59,21 +59,42 @@ export function agentFor(plan: ClientPlan, m: CertMaterial): Agent {
       ...(plan.crl ? { crl: plan.crl } : {}),
       ...(options.servername ? { servername: options.servername } : {}),
       ...(options.maxCachedSessions !== undefined ? { maxCachedSessions: options.maxCachedSessions } : {}),
-      // runs after OpenSSL verified chain, validity and (if configured) revocation; an Error
-      // returned here aborts the handshake and reaches the caller as the request's error
-      checkServerIdentity(hostname: string, cert: PeerCertificate): Error | undefined {
-        const nameErr = checkServerIdentity(hostname, cert);
-        if (nameErr) return new TransitError("CERT_REJECTED", "hostname-mismatch", "local", nameErr.message, { cause: nameErr });
-        const v = judgePeer(cert, expect, pin);
-        if (v.ok) return undefined;
-        const who = v.identity ? `server identity ${v.identity}` : "server certificate";
-        const why = v.reason === "identity-not-allowed" ? "is not expected" : v.reason === "pin-mismatch" ? "does not match the pins" : "carries no single SPIFFE ID";
-        return new TransitError("CERT_REJECTED", v.reason, "local", `${who} ${why}`);
-      },
+      checkServerIdentity: serverCheck(expect, pin),
     },
   });
   OWN.set(agent, new X509Certificate(m.cert));
   return agent;
+}
+
+/**
+ * Runs after OpenSSL verified chain, validity and (if configured) revocation: the host name
+ * and the server's SPIFFE ID. An Error returned aborts the handshake and reaches the caller
+ * as the request's error.
+ */
+function serverCheck(expect: readonly string[], pin: PinOptions | undefined): (hostname: string, cert: PeerCertificate) => Error | undefined {
+  return (hostname, cert) => {
+    const nameErr = checkServerIdentity(hostname, cert);
+    if (nameErr) return new TransitError("CERT_REJECTED", "hostname-mismatch", "local", nameErr.message, { cause: nameErr });
+    const v = judgePeer(cert, expect, pin);
+    if (v.ok) return undefined;
+    const who = v.identity ? `server identity ${v.identity}` : "server certificate";
+    const why = v.reason === "identity-not-allowed" ? "is not expected" : v.reason === "pin-mismatch" ? "does not match the pins" : "carries no single SPIFFE ID";
+    return new TransitError("CERT_REJECTED", v.reason, "local", `${who} ${why}`);
+  };
+}
+
+/**
+ * An undici Agent that checks the server exactly as {@link createMtlsDispatcher} does (CA,
+ * validity, host name, SPIFFE ID in `expect`, TLS 1.3) but presents no client certificate:
+ * for a caller that authenticates with a bearer token to a service that allows it.
+ * @throws UsageError(INVALID_ARGUMENT) for a bad `expect`; PipesealError(CERT_NOT_FOUND / CERT_MALFORMED) for an unusable CA file.
+ */
+export function createServerAuthDispatcher(options: { readonly ca: string | Buffer; readonly expect: readonly string[]; readonly agent?: Omit<Agent.Options, "connect"> }): Agent {
+  const expect = checkAllowList(options.expect, "expect");
+  return new Agent({
+    ...options.agent,
+    connect: { ca: options.ca, minVersion: "TLSv1.3", maxVersion: "TLSv1.3", rejectUnauthorized: true, checkServerIdentity: serverCheck(expect, undefined) },
+  });
 }
 
 /**
