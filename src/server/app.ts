@@ -1,8 +1,9 @@
 /**
  * The key service's fastify app: mTLS identity on every request (the mTLS gate has already
  * refused unknown peers before fastify sees a byte), optional bearer tokens bound to that
- * identity (or, where configured, a bearer token alone for a caller without a certificate), JSON-schema validation with unknown fields refused, typed errors with fixed
- * statuses, and the routes.
+ * identity (or, where configured, a bearer token alone for a caller without a certificate),
+ * JSON-schema validation with unknown fields refused, typed errors with fixed statuses, and
+ * the routes.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerFactory } from "fastify";
 import { identityAllowed } from "../pki/identity.js";
