@@ -4,13 +4,14 @@
  * the open routes; a bad certificate is still refused at the gate (never treated as "none").
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
 import { RemoteKeyring } from "../../src/client/index.js";
 import { parseConfig } from "../../src/server/config.js";
+import { startKeyService } from "../../src/server/server.js";
 import { type Harness, runCli, startHarness, TD, WHO } from "./api-harness.js";
 
 let h: Harness;
@@ -131,6 +132,31 @@ describe("the client without a certificate: RemoteKeyring({ caFile, token }) and
     const noToken = await runCli(["--server", h.svc.url, "--ca", caFile, "key", "list"]);
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toMatch(/PIPESEAL_TOKEN/);
+  });
+});
+
+describe("the allow-list still governs a token's identity", () => {
+  it("a token of an identity the service no longer lets in is refused without a certificate (restart with a narrower allow)", async () => {
+    const wide = await startHarness(); // allow: every env
+    try {
+      const { token } = await wide.keyring("devTrainer").mintToken({ ttlSeconds: 120 });
+      await wide.svc.close();
+      const narrow = await startKeyService(
+        parseConfig(`listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`, wide.dir),
+      );
+      const agent = new Agent({ connect: { ca: readFileSync(path.join(wide.certs.trainer, "ca.pem")), rejectUnauthorized: true } });
+      try {
+        const res = await request(`${narrow.url}/v1/keys`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode).toBe(401);
+        expect(await res.body.json()).toMatchObject({ error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/not allowed in/) } });
+      } finally {
+        await agent.close();
+        await narrow.close();
+      }
+    } finally {
+      await wide.close().catch(() => undefined); // its service is already closed
+      rmSync(wide.dir, { recursive: true, force: true });
+    }
   });
 });
 
