@@ -7,6 +7,7 @@ import { parseDuration } from "../duration.js";
 import { toStdout } from "../output.js";
 import { confirmOnTerminal } from "../passphrase.js";
 import { emit, withKeystore } from "../session.js";
+import { parseSize } from "../size.js";
 
 const ms = (text: string) => parseDuration(text) * 1000;
 
@@ -14,14 +15,6 @@ function logClass(text: string | undefined, flag: string): LogClass | undefined 
   if (text === undefined) return undefined;
   if (text !== "payload" && text !== "metadata") throw new UsageError("INVALID_ARGUMENT", `${flag} takes payload or metadata (got "${text}")`);
   return text;
-}
-
-/** `8m`, `512k`, `1g` or plain bytes. */
-function parseSize(text: string): number {
-  const m = /^(\d+)([kmg]?)$/i.exec(text.trim());
-  const n = m ? Number(m[1]) * 1024 ** " kmg".indexOf((m[2] || " ").toLowerCase()) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError("INVALID_ARGUMENT", `"${text}" is not a size; use bytes or 512k, 8m, 1g`);
-  return n;
 }
 
 function describePlan(plan: PrunePlan, dryRun: boolean): string {

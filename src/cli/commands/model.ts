@@ -1,7 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import { ArtifactError, describeProblem } from "../../artifacts/errors.js";
 import { createSigningKey, openSigner, signingKeyInfo } from "../../artifacts/signing-keys.js";
 import { signModel } from "../../artifacts/sign.js";
@@ -10,15 +9,7 @@ import { verifyModel } from "../../artifacts/verify.js";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { refuseOverwrite } from "../output.js";
 import { emit, keystoreHome, withKeystore } from "../session.js";
-
-/** Sizes such as 1GiB, 512MiB, 1e9, 4096. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i.exec(text.trim());
-  const mult: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-  const n = m ? Math.round(Number(m[1]) * mult[(m[2] ?? "b").toLowerCase()]!) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError("INVALID_ARGUMENT", `bad size "${text}" (e.g. 1GiB, 512MiB, 1000000000)`);
-  return n;
-}
+import { parseSize } from "../size.js";
 
 const collectList = (v: string, acc: string[]) => [...acc, v];
 

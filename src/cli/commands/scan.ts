@@ -8,17 +8,8 @@ import { builtinDetectors } from "../../redact/index.js";
 import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanFinding, type ScanNote } from "../../scan/index.js";
 import { EXIT } from "../exit-codes.js";
 import { formatBytes } from "../progress.js";
+import { parseSize } from "../size.js";
 
-
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
-
-/** `5MiB`, `500kb`, `1048576`. */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(text.trim());
-  const n = m ? Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? "b").toLowerCase()]!) : NaN;
-  if (!(n > 0) || !Number.isSafeInteger(n)) throw new UsageError("INVALID_ARGUMENT", `"${text}" is not a size; use e.g. 5MiB, 500KiB, 1048576`);
-  return n;
-}
 
 function where(f: ScanFinding): string {
   const nb = f.notebook;
