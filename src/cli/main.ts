@@ -25,6 +25,7 @@ import { postureCommand } from "./commands/posture.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { checkRequiredAfterUnknown, usageOutput } from "./usage-errors.js";
 
 const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
@@ -35,15 +36,17 @@ const program = new Command("pipeseal")
   .option("--ca <file>", "without a certificate: the key service's CA (ca.pem), with a bearer token in $PIPESEAL_TOKEN (default: $PIPESEAL_CA)")
   .enablePositionalOptions() // so `key disable --version N` is the command's option, not the program's --version
   .exitOverride()
+  .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
 for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, policyCommand, tokenCommand, postureCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
-  c.exitOverride();
+  c.exitOverride().configureOutput(usageOutput);
   c.commands.forEach(override);
 });
+checkRequiredAfterUnknown(program);
 
 /** One line, no stack, for anything a user can cause; a stack only with PIPESEAL_DEBUG=1. */
 function fail(e: unknown): never {

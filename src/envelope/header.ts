@@ -93,8 +93,9 @@ export function encodeKeyBlock(keys: readonly WrappedKey[]): Buffer {
  * Lets a streaming reader know how many bytes to wait for without trusting them blindly.
  */
 export function fixedPartLength(prelude: Buffer): number {
+  if (prelude.length === 0) throw new FormatError("NOT_SEALED", "the input is empty: not a pipeseal sealed file");
   if (prelude.length < PRELUDE_LEN || !prelude.subarray(0, 5).equals(MAGIC)) {
-    throw new FormatError("NOT_SEALED", "not a pipeseal sealed file (bad magic)");
+    throw new FormatError("NOT_SEALED", prelude.length < PRELUDE_LEN ? `not a pipeseal sealed file (only ${prelude.length} bytes)` : "not a pipeseal sealed file (bad magic)");
   }
   const version = prelude.readUInt8(5);
   if (version !== FORMAT_VERSION) throw new FormatError("UNSUPPORTED_FORMAT", `sealed-file format version ${version} is not supported (this build reads ${FORMAT_VERSION})`);

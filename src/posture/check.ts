@@ -88,7 +88,11 @@ function compareBaseline(baseline: NonNullable<CheckPostureOptions["baseline"]>,
   return { path: baseline.path, added: [...now].filter((f) => !before.has(f)), fixed: [...before].filter((f) => !now.has(f)) };
 }
 
-/** Findings at or above `threshold` (the CLI's --fail-on). */
+/**
+ * Findings at or above `threshold` (the CLI's --fail-on). With a baseline only the new ones
+ * count: a known finding the baseline accepted is not a regression (as `scan --baseline`).
+ */
 export function findingsAtOrAbove(report: PostureReport, threshold: Severity): Finding[] {
-  return report.findings.filter((f) => severityRank(f.severity) <= severityRank(threshold));
+  const added = report.baseline ? new Set(report.baseline.added) : undefined;
+  return report.findings.filter((f) => severityRank(f.severity) <= severityRank(threshold) && (!added || added.has(f.fingerprint)));
 }

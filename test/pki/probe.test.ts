@@ -247,7 +247,7 @@ describe("pipeseal tls probe (built CLI)", () => {
       child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
 
-  it("prints the report as JSON and exits 0 whatever the findings", async () => {
+  it("prints the report as JSON; exits 8 when a finding reaches --fail-on (default high), else 0", async () => {
     const port = await serve({ ca: ca.certPem, requestCert: true, rejectUnauthorized: true });
     const r = await run([`https://127.0.0.1:${port}`, "--ca", file("ca.pem"), "--cert", file("client"), "--timeout", "5s", "--json"]);
     expect(r.stderr).toBe("");
@@ -258,9 +258,11 @@ describe("pipeseal tls probe (built CLI)", () => {
     expect(report.chain[0]!.spiffeIds).toEqual(["spiffe://acme/prod/feature-store"]);
 
     const expired = await issueLeaf(ca, { ip: ["127.0.0.1"], notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - 1 * DAY) });
-    const e = await run([`127.0.0.1:${await serve({}, expired)}`, "--json"]);
-    expect(e.status).toBe(0);
+    const expiredPort = await serve({}, expired);
+    const e = await run([`127.0.0.1:${expiredPort}`, "--json"]);
+    expect(e.status).toBe(8);
     expect((JSON.parse(e.stdout) as ProbeReport).findings).toContainEqual(expect.objectContaining({ id: "cert-expired", severity: "high" }));
+    expect((await run([`127.0.0.1:${expiredPort}`, "--json", "--fail-on", "nonsense"])).status).toBe(2);
   });
 
   it("prints a readable report", async () => {

@@ -31,9 +31,14 @@ describe("pipeseal posture (built CLI)", () => {
     expect(report.tool.name).toBe("pipeseal");
     expect(JSON.parse(readFileSync(sarif, "utf8")).runs[0].results).toHaveLength(report.findings.length);
     const human = cli(["posture", "check", p.mapFile, "--baseline", json, "--fail-on", "critical"], {});
-    expect(human.status).toBe(8); // REST-PLAINTEXT of PII is critical
+    expect(human.status).toBe(0); // the critical REST-PLAINTEXT is in the baseline: no regression
     expect(human.stdout.toString()).toMatch(/FAIL {2}landing/);
     expect(human.stdout.toString()).toMatch(/since .*prev\.json: 0 new, 0 fixed/);
+    const empty = path.join(dir, "empty.json");
+    writeFileSync(empty, JSON.stringify({ ...report, findings: [] }));
+    const regressed = cli(["posture", "check", p.mapFile, "--baseline", empty, "--fail-on", "critical"], {});
+    expect(regressed.status).toBe(8); // every finding is new against an empty baseline, REST-PLAINTEXT of PII is critical
+    expect(regressed.stdout.toString()).toMatch(new RegExp(`${report.findings.length} new, 0 fixed`));
     const html = path.join(dir, "report.html");
     const lenient = cli(["posture", "check", p.mapFile, "--fail-on", "info", "--html", html], {});
     expect(lenient.status).toBe(8);

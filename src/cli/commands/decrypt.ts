@@ -11,6 +11,7 @@ import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
 import { refuseOverwrite, toStdout } from "../output.js";
+import { requireFile } from "../input.js";
 
 /** `OFFSET:LENGTH` in bytes. */
 function parseRange(text: string): { offset: number; length: number } {
@@ -38,6 +39,7 @@ export function decryptCommand(): Command {
     .option("-f, --force", "overwrite an existing output file")
     .option("--json", "print the result as JSON")
     .action(async (input: string, opts, cmd: Command) => {
+      await requireFile(input);
       const output: string = opts.output ?? defaultOutput(input);
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const range = opts.range ? parseRange(opts.range) : undefined;

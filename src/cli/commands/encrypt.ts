@@ -10,6 +10,7 @@ import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
 import { defaultEngine } from "../../envelope/pool.js";
 import { refuseOverwrite, toStdout } from "../output.js";
+import { refuseBinaryToTerminal, requireFile } from "../input.js";
 
 export function encryptCommand(): Command {
   return new Command("encrypt")
@@ -19,14 +20,16 @@ export function encryptCommand(): Command {
     .option("-c, --context <pairs>", "encryption context, e.g. stage=landing,dataset=customers", "")
     .option("-o, --output <path>", "output file, or - for stdout (default: <input>.pseal; stdout for stdin)")
     .option("--segment-size <bytes>", "plaintext bytes per segment", String(DEFAULT_SEGMENT_SIZE))
-    .option("-f, --force", "overwrite an existing output file")
+    .option("-f, --force", "overwrite an existing output file (or write ciphertext to a terminal)")
     .option("--json", "print the result as JSON")
     .action(async (input: string, opts, cmd: Command) => {
       const context = parseContextArg(opts.context);
       const segmentSize = Number(opts.segmentSize);
       if (!Number.isInteger(segmentSize)) throw new UsageError("INVALID_ARGUMENT", "--segment-size must be a whole number of bytes");
       const output: string = opts.output ?? (input === "-" ? "-" : `${input}.pseal`);
+      await requireFile(input);
       if (output !== "-") await refuseOverwrite(output, opts.force);
+      else refuseBinaryToTerminal(opts.force);
       const total = input === "-" ? undefined : (await stat(input)).size;
       const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
       await withKeyring(cmd, async (ks) => {

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { inspectFile } from "../../envelope/inspect.js";
 import { formatBytes } from "../progress.js";
 import { emit } from "../session.js";
+import { requireFile } from "../input.js";
 
 export function inspectCommand(): Command {
   return new Command("inspect")
@@ -9,6 +10,7 @@ export function inspectCommand(): Command {
     .argument("<file>", "sealed file")
     .option("--json", "print as JSON")
     .action(async (file: string, _opts, cmd: Command) => {
+      await requireFile(file);
       const info = await inspectFile(file);
       emit(cmd, info, () =>
         [

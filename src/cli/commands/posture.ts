@@ -3,12 +3,12 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { MAP_TEMPLATE, SEVERITIES, checkDefinitions, checkPosture, explainCheck, findingsAtOrAbove, formatDefinition, keystoreSource, loadMap, readPostureBaseline, renderTerminal, serviceSource, toPostureSarif, type KeySource, type PipelineMap, type Severity } from "../../posture/index.js";
 import { renderHtml } from "../../posture/report/html.js";
 import { EXIT } from "../exit-codes.js";
+import { failOnArg } from "../severity.js";
 import { keystoreHome, openLocalKeystore } from "../session.js";
 
 /** Opens what `keys:` names (or --home / PIPESEAL_HOME), read-only; null when there is no keystore. */
@@ -38,11 +38,6 @@ function progressLine(): ((n: number) => void) | undefined {
   };
 }
 
-function severityArg(text: string): Severity {
-  if (!(SEVERITIES as readonly string[]).includes(text)) throw new UsageError("INVALID_ARGUMENT", `--fail-on takes one of ${SEVERITIES.join(", ")} (got "${text}")`);
-  return text as Severity;
-}
-
 interface CheckOpts {
   json?: boolean;
   sarif?: string;
@@ -58,10 +53,11 @@ function checkCommand(): Command {
     .option("--json", "print the report as JSON (the PostureReport)")
     .option("--sarif <file>", "also write a SARIF 2.1.0 log")
     .option("--html <file>", "also write a self-contained HTML report")
-    .option("--baseline <file>", "a previous --json report: show what was added and fixed since")
+    .option("--baseline <file>", "a previous --json report: show what was added and fixed since; --fail-on then counts only new findings")
     .option("--fail-on <severity>", `exit 8 when a finding is at or above this severity (${SEVERITIES.join(", ")})`, "low")
     .action(async (mapFile: string, opts: CheckOpts, cmd: Command) => {
-      const failOn = severityArg(opts.failOn);
+      failOnArg(opts.failOn, SEVERITIES); // a bad --fail-on fails before any check runs
+      const failOn = opts.failOn as Severity;
       const map = await loadMap(mapFile);
       const baseline = opts.baseline ? await readPostureBaseline(opts.baseline) : undefined;
       const keys = await openKeys(map, cmd);

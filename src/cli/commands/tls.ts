@@ -3,6 +3,8 @@ import { UsageError } from "../../errors.js";
 import { probeTls, type CertificateInfo, type ProbeReport } from "../../pki/probe/index.js";
 import { parseDuration } from "../duration.js";
 import { emit } from "../session.js";
+import { EXIT } from "../exit-codes.js";
+import { failOnArg } from "../severity.js";
 
 /** `5s`, `1m`, or `500ms` into milliseconds. */
 function timeoutMs(text: string): number {
@@ -50,7 +52,7 @@ export function tlsCommand(): Command {
   const tls = new Command("tls").description("inspect TLS endpoints");
   tls
     .command("probe")
-    .description("connect to a TLS endpoint and report protocols, cipher, chain, client-certificate policy and findings (exit 0 whenever the probe ran)")
+    .description("connect to a TLS endpoint and report protocols, cipher, chain, client-certificate policy and findings (exit 8 when a finding reaches --fail-on)")
     .argument("<target>", "https://host:port or host:port")
     .option("--ca <file>", "PEM CA certificates to validate against (default: Node's root store)")
     .option("--cert <dir>", "folder with cert.pem and key.pem: also try mTLS with this client certificate")
@@ -58,8 +60,10 @@ export function tlsCommand(): Command {
     .option("--timeout <duration>", "per-connection timeout, e.g. 5s or 500ms (at most 60s)", "5s")
     .option("--expect-mtls", "the service should require client certificates (raises that finding to medium)")
     .option("--no-plaintext-check", "do not send a plaintext HTTP request to the port")
+    .option("--fail-on <severity>", "exit 8 when a finding is at or above this severity (high, medium, low, info)", "high")
     .option("--json", "print the report as JSON")
-    .action(async (target: string, opts: { ca?: string; cert?: string; servername?: string; timeout: string; expectMtls?: boolean; plaintextCheck: boolean }, cmd: Command) => {
+    .action(async (target: string, opts: { ca?: string; cert?: string; servername?: string; timeout: string; expectMtls?: boolean; plaintextCheck: boolean; failOn: string }, cmd: Command) => {
+      const fails = failOnArg(opts.failOn, ["high", "medium", "low", "info"] as const);
       const report = await probeTls(target, {
         ...(opts.ca ? { ca: opts.ca } : {}),
         ...(opts.cert ? { certDir: opts.cert } : {}),
@@ -69,6 +73,7 @@ export function tlsCommand(): Command {
         plaintextCheck: opts.plaintextCheck,
       });
       emit(cmd, report, () => human(report));
+      if (report.findings.some((f) => fails(f.severity))) process.exitCode = EXIT.findings; // a result, not an error
     });
   return tls;
 }
