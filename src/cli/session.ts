@@ -32,7 +32,7 @@ export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
   const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
   if (cert) return new RemoteKeyring({ ...common, certDir: path.resolve(cert) });
   if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
-  if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one over mTLS: POST /v1/tokens)");
+  if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one with `pipeseal --server URL --cert DIR token mint`)");
   return new RemoteKeyring({ ...common, caFile: path.resolve(ca) });
 }
 

@@ -84,7 +84,7 @@ function tokenTrustDomain(token: string): string {
     sub = undefined;
   }
   const m = typeof sub === "string" ? /^spiffe:\/\/([^/]+)\//.exec(sub) : null;
-  if (!m) throw new UsageError("INVALID_ARGUMENT", "the bearer token is malformed (no SPIFFE identity); pass `expect` or a token from POST /v1/tokens");
+  if (!m) throw new UsageError("INVALID_ARGUMENT", "the bearer token is malformed (no SPIFFE identity); mint one with `pipeseal token mint` over mTLS");
   return `spiffe://${m[1]}/*/*`;
 }
 
@@ -95,7 +95,7 @@ function dispatcherFor(options: KeyServiceClientOptions): Dispatcher {
     return createReloadingMtlsDispatcher({ certDir: options.certDir, expect: options.expect ?? [sameTrustDomain(options.certDir)], agent });
   }
   if (options.caFile === undefined) throw new UsageError("INVALID_ARGUMENT", "the key service client needs certDir (a folder with cert.pem, key.pem, ca.pem), or caFile and a token");
-  if (options.token === undefined) throw new UsageError("INVALID_ARGUMENT", "without a client certificate, a bearer token is required (mint one over mTLS: POST /v1/tokens)");
+  if (options.token === undefined) throw new UsageError("INVALID_ARGUMENT", "without a client certificate, a bearer token is required (mint one with `pipeseal token mint` over mTLS)");
   let ca: Buffer;
   try {
     ca = readFileSync(options.caFile);

@@ -36,7 +36,7 @@ const NAME_HINTS: Array<[RegExp, string]> = [
 
 /** Samples up to `sample` rows (default 1,000) and up to 20 values per field. */
 export async function checkFields(policy: FieldPolicy, input: string, options: { format?: RecordFormat; sample?: number } = {}): Promise<CheckResult> {
-  const format = formatOf(input === "-" ? `stdin.${options.format ?? ""}` : input, options.format);
+  const format = formatOf(input, options.format);
   const flat = format === "csv" || format === "parquet";
   const limit = options.sample ?? 1000;
   const values = new Map<string, string[]>();

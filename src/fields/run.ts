@@ -32,7 +32,7 @@ export interface RunFieldsOptions {
 
 /** @throws FieldError (row-numbered), KeyError, AuditError. Output is left untouched on failure. */
 export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promise<FieldStats> {
-  const format = formatOf(o.input === "-" ? `stdin.${o.format ?? ""}` : o.input, o.format);
+  const format = formatOf(o.input, o.format);
   const flat = format === "csv" || format === "parquet";
   const objectPath = o.input === "-" ? undefined : path.resolve(o.input);
   const p = new FieldProtector(o.policy, o.keyring, op, { flat, object: { operation: `field-${op}`, ...(objectPath ? { path: objectPath } : {}) } });

@@ -71,6 +71,9 @@ describe("pipeseal audit export (built CLI, local keystore)", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+    const again = cli(["audit", "export", "-o", out], env); // one rule with encrypt/decrypt: no silent overwrite
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already exists; use --force.*\[INVALID_ARGUMENT\]/);
     const fromFile = readFileSync(out, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(fromFile.map((x) => x.operation)).toEqual(["init", "key.create", "audit.export"]);
     const listed = JSON.parse(cli(["audit", "list", "--json"], env).stdout.toString()) as AuditRecord[];

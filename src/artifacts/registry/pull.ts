@@ -19,6 +19,7 @@ import { readHeader, openStream } from "../../envelope/open.js";
 import type { SealedHeader } from "../../envelope/header.js";
 import { Pull } from "../../envelope/pull.js";
 import { unlock } from "../../envelope/unlock.js";
+import { isPipesealError } from "../../errors.js";
 import { writeAll } from "../../io/atomic.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { ArtifactError, failWith, type Problem } from "../errors.js";
@@ -85,8 +86,12 @@ async function checkContext(store: RegistryStore, ref: VersionRef, file: { path:
   contextProblem(ref, file, header.context);
 }
 
+const REFUSALS = /^(SIGN|ARTIFACT_(UNSIGNED|MISMATCH)|DECRYPT_FAILED|KEY)/;
+
 async function audit(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, error: unknown, extra: Record<string, string>): Promise<void> {
-  const outcome = error === undefined ? "ok" : "refused";
+  // "refused": the artifact failed a check (signature, trust, digest, key); "failed": the pull
+  // could not run (a bad argument, an I/O error), which says nothing about the artifact
+  const outcome = error === undefined ? "ok" : isPipesealError(error) && REFUSALS.test(error.code) ? "refused" : "failed";
   await store
     .appendLog({ time: new Date().toISOString(), principal: ks.principal, name: ref.name, version: ref.version, outcome, ...extra, ...(error instanceof Error ? { reason: error.message.slice(0, 300) } : {}) })
     .catch(() => undefined); // the keystore audit below is the record of truth; a read-only registry still serves pulls
@@ -242,6 +247,7 @@ export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: Ve
     if (store instanceof FolderRegistry) {
       for (const f of meta.files) await withObject(store, ref, f, async () => undefined); // every header checked before anything is decrypted
     } else for (const f of meta.files) await checkContext(store, ref, f);
+    await mkdir(path.dirname(out), { recursive: true }); // as `decrypt -o` users expect: parents are created
     temp = path.join(path.dirname(out), `.pseal-tmp-${path.basename(out)}.${randomBytes(6).toString("hex")}`);
     await mkdir(temp, { mode: 0o700 });
     const sizes = await decryptAll(ks, store, ref, meta, digests, temp, options);

@@ -45,6 +45,7 @@ export const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 /** Parses `name@version`. @throws ArtifactError(INVALID_ARGUMENT) */
 export function parseRef(text: string): VersionRef {
   const at = text.lastIndexOf("@");
+  if (at < 0) throw new ArtifactError("INVALID_ARGUMENT", `${JSON.stringify(text.slice(0, 80))} names no version: use name@version, e.g. ${text.slice(0, 80)}@3 (\`pipeseal registry list\` shows the versions)`);
   const ref = { name: text.slice(0, at), version: text.slice(at + 1) };
   checkRef(ref);
   return ref;

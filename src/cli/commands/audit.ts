@@ -6,8 +6,9 @@ import { exportLocalAudit } from "../../audit/export-local.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError, UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { emit, withKeyring } from "../session.js";
+import { refuseOverwrite } from "../output.js";
 
 export function auditCommand(): Command {
   const audit = new Command("audit").description("read and verify the tamper-evident audit log");
@@ -51,8 +52,10 @@ export function auditCommand(): Command {
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
     .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
     .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
+    .option("-f, --force", "replace an existing --output file")
     .action(async (opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
+        if (opts.output) await refuseOverwrite(opts.output, opts.force);
         const options = {
           ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
           ...(opts.afterSeq === undefined ? {} : { afterSeq: parseSeq(opts.afterSeq) }),
@@ -62,7 +65,10 @@ export function auditCommand(): Command {
           for await (const line of lines) yield Buffer.from(line, "utf8");
         })();
         // a failed or cut-short export leaves no file (and the old one, if any, untouched)
-        if (opts.output) await writeAtomic(path.resolve(opts.output), bytes);
+        if (opts.output) {
+          const written = await writeAtomic(path.resolve(opts.output), bytes);
+          if (process.stderr.isTTY) process.stderr.write(`wrote ${written} bytes of audit records to ${opts.output}\n`);
+        }
         else await pipeline(Readable.from(bytes), process.stdout, { end: false });
       }),
     );

@@ -19,7 +19,7 @@ import {
   watchCertificateDir,
   writeCertDir,
 } from "../../pki/ca/index.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { emit, withKeystore } from "../session.js";
 import { readFile } from "node:fs/promises";
 
@@ -55,11 +55,13 @@ export function caCommand(): Command {
     );
   ca.command("export")
     .description("write the CA certificates (root, then issuing) for trust stores")
-    .requiredOption("-o, --out <file>", "output file, e.g. ca.pem")
+    .requiredOption("-o, --out <file>", "output file, e.g. ca.pem, or - for stdout")
     .option("--root-only", "the root alone")
     .action(async (opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
-        await writeAtomic(opts.out, once(exportCaPem(ks, { rootOnly: Boolean(opts.rootOnly) })), 0o644);
+        const pem = exportCaPem(ks, { rootOnly: Boolean(opts.rootOnly) });
+        if (opts.out === "-") return void process.stdout.write(pem);
+        await writeAtomic(opts.out, once(pem), 0o644);
         process.stdout.write(`wrote ${opts.out}\n`);
       }),
     );

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import type { KeyInfo } from "../../keys/index.js";
-import { formatDuration, parseDuration } from "../duration.js";
+import { formatDuration, parseDuration } from "../../io/duration.js";
 import { confirmOnTerminal } from "../passphrase.js";
 import { emit, withKeyring } from "../session.js";
 

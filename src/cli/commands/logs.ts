@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { createLogSink, pruneLogs, readLogs, type LogClass, type LogReadEvent, type PrunePlan } from "../../logs/index.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { toStdout } from "../output.js";
 import { confirmOnTerminal } from "../passphrase.js";
 import { emit, withKeystore } from "../session.js";

@@ -40,8 +40,10 @@ export function modelCommand(): Command {
     .option("-o, --output <file>", "output file (default stdout)")
     .action(async (name: string, opts, cmd: Command) => {
       const info = await signingKeyInfo(keystoreHome(cmd), name);
-      if (opts.output) await writeFile(opts.output, info.publicKeyPem, { mode: 0o644 });
-      else process.stdout.write(info.publicKeyPem);
+      if (opts.output && opts.output !== "-") {
+        await writeFile(opts.output, info.publicKeyPem, { mode: 0o644 });
+        emit(cmd, { output: opts.output, hint: info.hint }, () => `wrote the public key of ${name} (hint ${info.hint}) to ${opts.output}; list it under models: in a trust file`);
+      } else process.stdout.write(info.publicKeyPem);
     });
 
   model
@@ -69,7 +71,7 @@ export function modelCommand(): Command {
         });
         await writeAtomic(opts.output, once(Buffer.from(JSON.stringify(r.bundle) + "\n")), 0o644);
         const summary = { output: opts.output, model: r.manifest.modelName, resources: r.manifest.resources.length, rootDigest: r.rootDigest, bytesHashed: r.bytesHashed, filesHashed: r.filesHashed, filesReused: r.filesReused, signerHint: signer.info.hint };
-        emit(cmd, summary, () => `signed ${r.manifest.modelName}: ${r.manifest.resources.length} ${r.manifest.serialization.method}, root sha256 ${r.rootDigest}${previous !== undefined ? ` (re-hashed ${r.filesHashed} files, reused ${r.filesReused})` : ""} -> ${opts.output}`);
+        emit(cmd, summary, () => `signed model "${r.manifest.modelName}"${opts.name ? "" : " (named after its folder; --name sets it)"}: ${r.manifest.resources.length} ${r.manifest.serialization.method}, root sha256 ${r.rootDigest}${previous !== undefined ? ` (re-hashed ${r.filesHashed} files, reused ${r.filesReused})` : ""} -> ${opts.output}`);
       });
     });
 

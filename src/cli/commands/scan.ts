@@ -33,7 +33,7 @@ function exitWithFindings(): void {
 
 export function scanCommand(): Command {
   return new Command("scan")
-    .description("find secrets and PII in files, folders, CI logs and Jupyter notebooks; exits 1 when there are findings not in the baseline")
+    .description("find secrets and PII in files, folders, CI logs and Jupyter notebooks; exits 8 when there are findings not in the baseline, 2 on errors")
     .argument("<paths...>", "files and folders to scan")
     .option("--json", "print findings, notes and counts as JSON")
     .option("--sarif <file>", "also write a SARIF 2.1.0 log to <file>")

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { probeTls, type CertificateInfo, type ProbeReport } from "../../pki/probe/index.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { emit } from "../session.js";
 import { EXIT } from "../exit-codes.js";
 import { failOnArg } from "../severity.js";

@@ -6,7 +6,7 @@
  */
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { emit, withService } from "../session.js";
 
 export function tokenCommand(): Command {

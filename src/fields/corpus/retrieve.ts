@@ -15,7 +15,7 @@ export async function retrieveChunks(s: CorpusState, keys: CorpusKeys, query: Re
   if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) throw new UsageError("INVALID_ARGUMENT", `k must be an integer in 1..${MAX_K}`);
   const filter = Object.entries(query.filter ?? {}).map(([field, value]) => {
     if (!s.filterFields.includes(field)) {
-      throw new UsageError("INVALID_ARGUMENT", `"${field.slice(0, 64)}" is not a filter field of corpus "${name}" (filter fields: ${s.filterFields.join(", ") || "none"})`);
+      throw new UsageError("INVALID_ARGUMENT", `"${field.slice(0, 64)}" is not a filter field of corpus "${name}" (filter fields: ${s.filterFields.join(", ") || "none"}); filter fields get blind indexes, so they are chosen when the corpus is created: \`corpus add ${name} FILE --filter-fields ${field.slice(0, 64)}\` on a new corpus`);
     }
     return [field, blindIndex(keys.tagKey, field, checkFilterValue(field, value))] as const;
   });

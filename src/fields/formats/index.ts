@@ -20,6 +20,7 @@ export type RowItem = { row: number; record: Rec; error?: undefined } | { row: n
 
 /** The format from `--format` or the file extension. @throws FieldError(INVALID_ARGUMENT) */
 export function formatOf(file: string, given?: string): RecordFormat {
+  if (file === "-") file = "stdin";
   const f = given ?? /\.(jsonl|ndjson|json|csv|parquet)$/i.exec(file)?.[1]?.toLowerCase().replace("ndjson", "jsonl");
   if (f === undefined) throw new FieldError("INVALID_ARGUMENT", `cannot tell the format of ${file}; pass --format ${FORMATS.join("|")}`);
   if (!(FORMATS as readonly string[]).includes(f)) throw new FieldError("INVALID_ARGUMENT", `unknown format "${f}" (one of ${FORMATS.join(", ")})`);

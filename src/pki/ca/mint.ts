@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { UsageError } from "../../errors.js";
+import { formatDuration } from "../../io/duration.js";
 import type { Db } from "../../keys/db.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { spiffeId } from "../identity.js";
@@ -61,7 +62,7 @@ export function defaultTtl(kind: CertKind): number {
 export function checkTtl(ca: CaRow, ttl: number, nowMs: number): void {
   if (!Number.isSafeInteger(ttl) || ttl < 1) throw new UsageError("INVALID_ARGUMENT", "the TTL must be a whole number of seconds ≥ 1");
   if (ttl > ca.max_ttl_seconds) {
-    throw new UsageError("INVALID_ARGUMENT", `a TTL of ${ttl} s exceeds this CA's maximum of ${ca.max_ttl_seconds} s`);
+    throw new UsageError("INVALID_ARGUMENT", `a TTL of ${formatDuration(ttl)} exceeds this CA's maximum of ${formatDuration(ca.max_ttl_seconds)}; ask for at most ${formatDuration(ca.max_ttl_seconds)}`);
   }
   const issuingNotAfter = new x509.X509Certificate(ca.issuing_cert).notAfter.getTime();
   if (nowMs + ttl * 1000 > issuingNotAfter) {

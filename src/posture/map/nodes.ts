@@ -4,7 +4,7 @@
  */
 import { type LineCounter, type Node, type YAMLMap, isMap, isScalar, isSeq } from "yaml";
 import { PipesealError } from "../../errors.js";
-import { parseDuration } from "../../cli/duration.js";
+import { parseDuration } from "../../io/duration.js";
 
 export class MapReader {
   constructor(

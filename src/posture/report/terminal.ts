@@ -1,5 +1,5 @@
 /** The terminal summary: the four answers in brief, stages with pass/fail counts, findings worst first. */
-import { formatDuration } from "../../cli/duration.js";
+import { humanizeDuration } from "../../io/duration.js";
 import type { Finding, PostureReport, Status } from "../types.js";
 
 const MARK: Record<Status, string> = { pass: "PASS", warn: "WARN", fail: "FAIL" };
@@ -23,7 +23,7 @@ export function renderTerminal(report: PostureReport, options: { maxFindings?: n
   out.push(`checks: ${report.checks.length - failedChecks} passed, ${failedChecks} failed`);
   if (report.baseline) out.push(`since ${report.baseline.path}: ${report.baseline.added.length} new, ${report.baseline.fixed.length} fixed`);
   const oldest = report.answers.retention.reduce<number | null>((m, r) => (r.oldestSeconds === null ? m : Math.max(m ?? 0, r.oldestSeconds)), null);
-  out.push(`plaintext: ${report.answers.plaintext.length} place(s); oldest retained data: ${oldest === null ? "n/a" : formatDuration(Math.max(60, Math.round(oldest / 60) * 60))}`);
+  out.push(`plaintext: ${report.answers.plaintext.length} place(s); oldest retained data: ${oldest === null ? "n/a" : humanizeDuration(oldest)}`);
   if (report.findings.length) {
     out.push("");
     out.push("findings (worst first)");
