@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   // user input and I/O
   INVALID_ARGUMENT: "an argument is missing or malformed",
   IO_ERROR: "a file could not be read or written",
+  LISTEN_FAILED: "a server could not listen on its address (in use by another process, not allowed, or not an address of this machine)",
   // key service
   UNAUTHENTICATED: "the key service could not authenticate the caller (no or foreign client certificate, bad or expired token)",
   ACCESS_DENIED: "the key service's policy denied the operation",
@@ -59,6 +60,7 @@ export const ERROR_CODES = {
   UNAVAILABLE: "the key service is down, unreachable or could not complete the request",
   // field-level protection
   FIELD_MALFORMED: "a protected field value is malformed (not a pipeseal field token, or damaged)",
+  SUBJECT_NOT_FOUND: "no such data subject (or subject namespace) in this keystore, so nothing was erased",
   // posture
   MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
 } as const;

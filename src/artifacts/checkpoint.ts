@@ -9,6 +9,7 @@
  * (backups, snapshots, a disk's free blocks) can then never be decrypted.
  */
 import { isPipesealError } from "../errors.js";
+import { ArtifactError } from "./errors.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import { readMeta } from "./registry/meta.js";
 import { pullModel, type PullResult } from "./registry/pull.js";
@@ -85,6 +86,9 @@ export async function saveCheckpoint(ks: LocalKeystore, store: RegistryStore, di
 export async function loadCheckpoint(ks: LocalKeystore, store: RegistryStore, run: string, outDir: string, options: { trust: TrustPolicy; step?: number }): Promise<PullResult> {
   const all = await steps(store, run);
   const ref = options.step === undefined ? all.at(-1) : all.find((r) => Number(r.version) === options.step);
-  if (!ref) throw new RangeError(`no checkpoint ${options.step ?? "(any)"} for run ${run}`);
+  if (!ref) {
+    const kept = all.map((r) => r.version).join(", ") || "none";
+    throw new ArtifactError("ARTIFACT_NOT_FOUND", `${options.step === undefined ? "no checkpoint" : `no checkpoint at step ${options.step}`} for run ${run} (kept steps: ${kept}; pruned steps are crypto-shredded)`);
+  }
   return pullModel(ks, store, ref, outDir, { trust: options.trust });
 }

@@ -7,6 +7,7 @@
  * console.log(svc.url);
  * await svc.close();
  */
+import { listenError } from "../io/listen-error.js";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import type { FastifyInstance } from "fastify";
@@ -128,7 +129,10 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       ...(options.noop ? { noop: true } : {}),
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
+      await app.close().catch(() => undefined);
+      throw listenError(e, config.host, config.port);
+    });
     const addr = app.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;

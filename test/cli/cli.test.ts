@@ -83,7 +83,16 @@ describe("the pipeseal CLI", () => {
     expectCleanFailure(run(["decrypt", file("old.bin.pseal"), "-o", "-"]), "KEY_DISABLED", 4);
     expect(run(["key", "enable", "datasets/raw", "--version", "2"]).status).toBe(0);
     expect(run(["decrypt", file("old.bin.pseal"), "-o", "-"]).stdout.toString()).toBe("sealed under v2");
-    expect(run(["key", "destroy", "datasets/raw", "--version", "2"]).status).toBe(0);
+    const unasked = run(["key", "destroy", "datasets/raw", "--version", "2"]); // no terminal to ask: --yes is required
+    expect(unasked.status).toBe(2);
+    expect(unasked.stderr).toMatch(/no terminal to ask; add --yes .*nothing was destroyed.*\[INVALID_ARGUMENT\]/);
+    expect(run(["decrypt", file("old.bin.pseal"), "-o", "-"]).stdout.toString()).toBe("sealed under v2");
+    const destroyed = run(["key", "destroy", "datasets/raw", "--version", "2", "--yes"]);
+    expect(destroyed.status).toBe(0);
+    expect(destroyed.stdout.toString()).toBe("destroyed datasets/raw v2\n");
+    const again = run(["key", "destroy", "datasets/raw", "--version", "2"]); // already destroyed: nothing to confirm
+    expect(again.status).toBe(0);
+    expect(again.stdout.toString()).toMatch(/already destroyed/);
     expectCleanFailure(run(["decrypt", file("old.bin.pseal"), "-o", "-"]), "KEY_DESTROYED", 4);
   });
 

@@ -35,7 +35,7 @@ describe("pipeseal corpus (built CLI)", () => {
     const bytes = readFileSync(path.join(root, ".pipeseal", "corpus.db"));
     for (const s of ["Dana Mbeki", "4111", "Invoices", "dana@corp.example", "kb#1", "globex"]) expect(bytes.includes(Buffer.from(s)), s).toBe(false);
 
-    const erased = cli(["subject", "erase", "dana@corp.example", "--namespace", "customers"], env);
+    const erased = cli(["subject", "erase", "dana@corp.example", "--namespace", "customers", "--yes"], env);
     expect(erased.status, erased.stderr).toBe(0);
     const afterErase = JSON.parse(cli(["corpus", "query", "support", "--vector-file", qv, "--k", "2", "--json"], env).stdout.toString());
     expect(afterErase.chunks.map((c: { id: string }) => c.id)).toEqual(["kb#2", "kb#1"]);

@@ -50,11 +50,21 @@ describe("subject keys across processes and the built CLI", () => {
       ks.close();
     }
 
-    const erase = cli(["subject", "erase", "ben@example.com", "--namespace", "customers", "--json"], env);
+    for (const [ns, why] of [["nosuchns", /namespace "nosuchns" does not exist/], ["customers", /unknown in namespace "customers"/]] as const) {
+      const miss = cli(["subject", "erase", ns === "customers" ? "never-seen@example.com" : "ben@example.com", "--namespace", ns, "--yes"], env);
+      expect(miss.status).toBe(2); // a silent miss is the worst answer to an erasure request
+      expect(miss.stderr).toMatch(why);
+      expect(miss.stderr).toMatch(/nothing was erased.*\[SUBJECT_NOT_FOUND\]/);
+      expect(miss.stdout.toString()).toBe("");
+    }
+    const unasked = cli(["subject", "erase", "ben@example.com", "--namespace", "customers"], env);
+    expect(unasked.status).toBe(2);
+    expect(unasked.stderr).toMatch(/add --yes/);
+    const erase = cli(["subject", "erase", "ben@example.com", "--namespace", "customers", "--json", "--yes"], env);
     expect(erase.status, erase.stderr).toBe(0);
     expect(JSON.parse(erase.stdout.toString()).erased[0]).toMatchObject({ keyId: first[1]?.keyId, alreadyErased: false, walTruncated: true });
     expect(erase.stdout.toString()).not.toContain("ben@");
-    const again = cli(["subject", "erase", "ben@example.com", "--namespace", "customers"], env);
+    const again = cli(["subject", "erase", "ben@example.com", "--namespace", "customers", "--yes"], env);
     expect(again.stdout.toString()).toContain(`already erased ${first[1]?.keyId}`);
     const after = keysInChild(home, "customers", ids, "fields/email");
     expect(after[0]).toEqual(first[0]);
@@ -69,7 +79,7 @@ describe("subject keys across processes and the built CLI", () => {
     expect(summary[0]).toMatchObject({ namespace: "customers", active: 2, erased: 1, keyName: "subjects/customers" });
     expect(list.stdout.toString()).not.toMatch(/@example\.com/);
     // bulk erase from stdin keeps ids out of argv
-    const bulk = cli(["subject", "erase", "--ids-file", "-", "--namespace", "customers"], env, "cat@example.com\n");
+    const bulk = cli(["subject", "erase", "--ids-file", "-", "--namespace", "customers", "--yes"], env, "cat@example.com\n");
     expect(bulk.status, bulk.stderr).toBe(0);
     expect(keysInChild(home, "customers", ["cat@example.com"], "x")[0]?.erased).toBe(true);
     // recreation is deliberate

@@ -35,7 +35,11 @@ describe("pipeseal logs (built CLI)", () => {
     const plan = JSON.parse(dry.stdout.toString()).plan;
     expect(plan.delete.sort()).toEqual(before);
     expect(segments(dir)).toEqual(before);
-    const p = cli(["logs", "prune", dir, "--older-than", "1s"], env);
+    const unasked = cli(["logs", "prune", dir, "--older-than", "1s"], env); // no terminal: --yes is required
+    expect(unasked.status).toBe(2);
+    expect(unasked.stderr).toMatch(/add --yes/);
+    expect(segments(dir)).toEqual(before);
+    const p = cli(["logs", "prune", dir, "--older-than", "1s", "--yes"], env);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout.toString()).toContain("did destroy logs/app/payload");
     expect(segments(dir)).toEqual([]);

@@ -2,8 +2,10 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import type { KeyInfo } from "../../keys/index.js";
 import { formatDuration, parseDuration } from "../../io/duration.js";
-import { confirmOnTerminal } from "../passphrase.js";
+import { confirmDestructive } from "../confirm.js";
 import { emit, withKeyring } from "../session.js";
+
+const PAST = { disable: "disabled", enable: "enabled", destroy: "destroyed" } as const;
 
 function version(text: string): number {
   const v = Number(text);
@@ -76,13 +78,17 @@ export function keyCommand(): Command {
       .option("--json", "print as JSON")
       .action(async (name: string, opts, cmd: Command) => {
         const v = version(opts.version);
-        if (verb === "destroy" && process.stdin.isTTY && !opts.yes) {
-          const ok = await confirmOnTerminal(`Destroy ${name} v${v}? Everything sealed under it becomes unreadable. Type the key name to confirm: `, name);
-          if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
-        }
         await withKeyring(cmd, async (ks) => {
+          if (verb === "destroy") {
+            const state = (await ks.showKey(name)).versions.find((x) => x.version === v)?.state;
+            if (state === "destroyed") return emit(cmd, { name, version: v, state, alreadyDestroyed: true }, () => `${name} v${v} was already destroyed; nothing to do`);
+            if (state !== undefined) { // an unknown version is refused by destroyVersion itself
+              const question = `Destroy ${name} v${v}? Everything sealed under it becomes unreadable. Type the key name to confirm: `;
+              await confirmDestructive({ yes: opts.yes, question, expected: name, nothing: "nothing was destroyed" });
+            }
+          }
           const info = verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
-          emit(cmd, info, () => `${verb}d ${name} v${v}`);
+          emit(cmd, info, () => `${PAST[verb]} ${name} v${v}`);
         });
       });
   }

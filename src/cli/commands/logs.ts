@@ -5,7 +5,7 @@ import { writeAtomic } from "../../io/atomic.js";
 import { createLogSink, pruneLogs, readLogs, type LogClass, type LogReadEvent, type PrunePlan } from "../../logs/index.js";
 import { parseDuration } from "../../io/duration.js";
 import { toStdout } from "../output.js";
-import { confirmOnTerminal } from "../passphrase.js";
+import { confirmDestructive } from "../confirm.js";
 import { emit, withKeystore } from "../session.js";
 import { parseSize } from "../size.js";
 
@@ -119,10 +119,10 @@ export function logsCommand(): Command {
       await withKeystore(cmd, async (ks) => {
         const base = { ...(opts.olderThan ? { olderThanMs: ms(opts.olderThan) } : {}), ...(cls ? { classes: [cls] } : {}) };
         const preview = await pruneLogs(ks, dir, { ...base, dryRun: true });
-        if (!opts.dryRun && preview.plan.destroy.length > 0 && process.stdin.isTTY && !opts.yes) {
-          process.stderr.write(describePlan(preview.plan, true) + "\n");
-          const ok = await confirmOnTerminal("Destroying these key versions makes every copy of those segments unreadable. Type 'shred' to confirm: ", "shred");
-          if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was pruned");
+        if (!opts.dryRun && preview.plan.destroy.length > 0 && !opts.yes) {
+          if (process.stderr.isTTY) process.stderr.write(describePlan(preview.plan, true) + "\n");
+          const question = "Destroying these key versions makes every copy of those segments unreadable. Type 'shred' to confirm: ";
+          await confirmDestructive({ yes: opts.yes, question, expected: "shred", nothing: "nothing was pruned (--dry-run shows the plan)" });
         }
         const result = opts.dryRun
           ? preview

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { UsageError } from "../../errors.js";
+import { PipesealError, UsageError } from "../../errors.js";
 import { type EraseResult, type SubjectStatus, subjectKeys } from "../../fields/subjects/index.js";
-import { confirmOnTerminal } from "../passphrase.js";
+import { confirmDestructive } from "../confirm.js";
 import { emit, withKeystore } from "../session.js";
 
 /**
@@ -26,16 +26,25 @@ export function subjectCommand(): Command {
     .description("destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent)")
     .option("--namespace <ns>", "subject namespace", "default")
     .option("--ids-file <path>", "erase the subject ids listed one per line in this file (- for stdin) instead of [id]")
-    .option("-y, --yes", "do not ask for confirmation on a terminal")
+    .option("--in-advance", "also erase subjects never seen (a tombstone: their first use reports erased)")
+    .option("-y, --yes", "confirm (needed when there is no terminal to ask)")
     .option("--json", "print the result as JSON")
     .action(async (id: string | undefined, opts, cmd: Command) => {
       const ids = subjectIds(id, opts.idsFile);
-      if (process.stdin.isTTY && !opts.yes && opts.idsFile !== "-") {
-        const ok = await confirmOnTerminal(`Erasing ${ids.length} subject(s) in "${opts.namespace}" cannot be undone. Type 'erase' to confirm: `, "erase");
-        if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was erased");
-      }
+      // A silent miss is the worst answer to an erasure request: an unknown namespace or a subject
+      // this keystore never saw is an error (nothing is erased), unless --in-advance says it is meant.
       await withKeystore(cmd, async (ks) => {
         const keys = subjectKeys(ks);
+        const unknown: number[] = [];
+        for (const [i, one] of ids.entries()) if ((await keys.status(opts.namespace, one)).state === "unknown") unknown.push(i + 1);
+        if (unknown.length > 0 && !opts.inAdvance) {
+          const known = keys.summary().map((s) => s.namespace);
+          const where = known.includes(opts.namespace) ? `in namespace "${opts.namespace}"` : `because namespace "${opts.namespace}" does not exist (namespaces: ${known.join(", ") || "none"})`;
+          const which = ids.length === 1 ? "the subject is" : `subject(s) #${unknown.slice(0, 10).join(", #")} of ${ids.length} are`;
+          throw new PipesealError("SUBJECT_NOT_FOUND", `nothing was erased: ${which} unknown ${where}; check the id and --namespace, or add --in-advance to erase before first use`);
+        }
+        const question = `Erasing ${ids.length} subject(s) in "${opts.namespace}" cannot be undone. Type 'erase' to confirm: `;
+        await confirmDestructive({ yes: opts.yes, question, expected: "erase", nothing: "nothing was erased" });
         const results: EraseResult[] = [];
         for (const one of ids) results.push(await keys.erase(opts.namespace, one));
         emit(cmd, { namespace: opts.namespace, erased: results }, () =>
