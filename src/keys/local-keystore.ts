@@ -120,7 +120,7 @@ export class LocalKeystore implements Keyring {
    * @internal Not exported from the package root; the key service store only.
    */
   transaction<T>(work: () => T): T {
-    return this.#live().db.transaction(work).immediate();
+    return this.#live().batch(work);
   }
 
   /**
@@ -186,7 +186,8 @@ export class LocalKeystore implements Keyring {
 
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */
   auditHead(): AuditHead | null {
-    return readAuditHead(this.#live().db);
+    const head = readAuditHead(this.#live().db);
+    return head === null ? null : { seq: head.seq, mac: head.mac };
   }
 
   /**
