@@ -6,10 +6,10 @@
  * - a chain holding a head marker (`init` of a new store, or an earlier `audit.upgrade`) must
  *   have a tagged head: a missing tag was stripped, and nothing is sealed;
  * - otherwise the store is from before head MACs. It is sealed (an `audit.upgrade` record is
- *   appended and the new head tagged) only if its chain verifies and begins with its `init`
- *   record; a store that fails that stays unsealed: it keeps working, and `audit verify`
- *   keeps reporting it. (A log wiped and refilled starts with another operation, so a wipe
- *   is never sealed.)
+ *   appended and the new head tagged) only if its chain begins with its `init` record and
+ *   verifies. One whose chain does not verify stays unsealed: it keeps working, and `audit
+ *   verify` keeps reporting it. A log that is empty or does not begin with `init` was wiped
+ *   (and maybe refilled): it is never sealed, and appends to it are refused.
  *
  * What this cannot do: a tail deleted from an old store BEFORE it was first opened by this
  * version, or deleted back to the record before its `audit.upgrade` by someone who also
@@ -20,7 +20,7 @@ import { HEAD_MARKER_CONTEXT, UPGRADE_OPERATION } from "./head-mac.js";
 import type { AuditEvent, AuditHead } from "./types.js";
 
 export type HeadSealState =
-  /** Tagged (or must be): every append checks the tag. */
+  /** Tagged, or must be: every append checks the tag (and refuses an untagged head). */
   | "sealed"
   /** From before head MACs and not sealable: appends go on untagged; verify reports it. */
   | "unsealed";
@@ -40,7 +40,9 @@ export interface LegacyChainView {
  */
 export function sealDecision(view: LegacyChainView): HeadSealState | "verify" {
   if (view.head === null || view.head.tag !== undefined || view.hasMarker) return "sealed";
-  if (view.first === null || view.first.seq !== 1 || view.first.operation !== "init") return "unsealed";
+  // every store's log starts with its init: an empty one, or one starting otherwise, was wiped (and
+  // maybe refilled); it must have a tagged head, so it is refused, never sealed nor extended
+  if (view.first === null || view.first.seq !== 1 || view.first.operation !== "init") return "sealed";
   return "verify";
 }
 
