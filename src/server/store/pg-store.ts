@@ -8,7 +8,10 @@
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { type CommitStats, GroupCommit, asAuditFailure, isRefusal } from "../../audit/group-commit.js";
+import type { AnchorEnvelope } from "../../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
+import { auditAnchorPg, verifyAuditAnchoredPg } from "./pg-anchor.js";
 import { type ListAuditOptions, toRecord } from "../../audit/list.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError, isPipesealError } from "../../errors.js";
@@ -164,6 +167,14 @@ export class PostgresStore implements KeyStore {
   async verifyAudit(): Promise<AuditVerifyResult> {
     this.#live();
     return withClient(this.#pool, (c) => verifyAuditPg(c, this.#verifyKey));
+  }
+  async auditAnchor(): Promise<{ anchor: AnchorEnvelope; publicKey: string }> {
+    this.#live();
+    return auditAnchorPg(this.#pool, this.#mac, this.#t.now());
+  }
+  async verifyAuditAnchored(anchors: readonly unknown[]): Promise<AnchoredVerifyResult> {
+    this.#live();
+    return verifyAuditAnchoredPg(this.#pool, this.#mac, anchors);
   }
   /** Pages through the table by seq (1,000 records per query), so memory stays bounded. */
   async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {
