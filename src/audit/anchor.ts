@@ -17,10 +17,10 @@
  * anchor key is derived from it); the verifier takes the public key from the keystore's own
  * key, never from the anchor or the database. An anchor says nothing about records after it.
  */
-import { sign, verify } from "node:crypto";
+import { type KeyObject, createPublicKey, sign, verify } from "node:crypto";
 import { AuditError } from "../errors.js";
 import { pae } from "../crypto/pae.js";
-import type { AnchorKey } from "./anchor-key.js";
+import { type AnchorKey, anchorKeyId } from "./anchor-key.js";
 import type { AuditHead } from "./types.js";
 
 export const ANCHOR_PAYLOAD_TYPE = "application/vnd.pipeseal.audit-anchor+json";
@@ -86,7 +86,7 @@ export function asEnvelope(v: unknown): AnchorEnvelope {
  * Checks the signature under `key` and returns what the anchor states.
  * @throws AuditError(AUDIT_ANCHOR_INVALID) if it was signed by another key, was altered, or is malformed.
  */
-export function openAnchor(envelope: AnchorEnvelope, key: AnchorKey): AuditAnchor {
+export function openAnchor(envelope: AnchorEnvelope, key: Pick<AnchorKey, "publicKey" | "keyId">): AuditAnchor {
   const payload = Buffer.from(envelope.payload, "base64");
   const sig = Buffer.from((envelope.signatures[0] as { sig: string }).sig, "base64");
   let ok = false;
@@ -107,6 +107,24 @@ export function openAnchor(envelope: AnchorEnvelope, key: AnchorKey): AuditAncho
     throw invalid("its payload is not a pipeseal.audit-anchor.v1 statement for this keystore");
   }
   return a as AuditAnchor;
+}
+
+/**
+ * Checks an anchor file's text with the public key alone (the SPKI PEM `audit anchor
+ * --export-key` writes), e.g. on a machine without the keystore.
+ * @example
+ * const { seq, mac, time } = openAnchorWithPublicKey(readFileSync("a.json", "utf8"), readFileSync("anchor-key.pem", "utf8"));
+ * @throws AuditError(AUDIT_ANCHOR_INVALID)
+ */
+export function openAnchorWithPublicKey(text: string, publicKeyPem: string): AuditAnchor {
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(publicKeyPem);
+  } catch {
+    throw invalid("the public key is not a PEM public key");
+  }
+  if (publicKey.asymmetricKeyType !== "ed25519") throw invalid("the public key is not an Ed25519 key");
+  return openAnchor(parseAnchorEnvelope(text), { publicKey, keyId: anchorKeyId(publicKey) });
 }
 
 function invalid(why: string): AuditError {

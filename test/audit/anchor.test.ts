@@ -140,3 +140,20 @@ jq -r '"\\(.seq) \\(.mac)"' "$1.payload"`, "recipe", anchor, ks.file("anchor-key
     expect(p.keyId).toBe(execFileSync("sha256sum", { input: der }).toString().split(" ")[0]);
   });
 });
+
+describe("openAnchorWithPublicKey (the public key alone, no keystore)", () => {
+  it("returns what a genuine anchor states and refuses an altered one or another key", async () => {
+    const { openAnchorWithPublicKey } = await import("../../src/index.js");
+    const ks = keystore();
+    expect(ks.run(["audit", "anchor", "-o", ks.file("a.json"), "--export-key", ks.file("k.pem")]).status).toBe(0);
+    const text = readFileSync(ks.file("a.json"), "utf8");
+    const pem = readFileSync(ks.file("k.pem"), "utf8");
+    expect(openAnchorWithPublicKey(text, pem)).toMatchObject({ schema: "pipeseal.audit-anchor.v1", store: "local", seq: 2 });
+    const env = JSON.parse(text);
+    const altered = JSON.stringify({ ...env, payload: Buffer.from(Buffer.from(env.payload, "base64").toString().replace('"seq":2', '"seq":3')).toString("base64") });
+    expect(() => openAnchorWithPublicKey(altered, pem)).toThrow(expect.objectContaining({ code: "AUDIT_ANCHOR_INVALID" }));
+    const other = keystore();
+    expect(other.run(["audit", "anchor", "--export-key", other.file("k.pem")]).status).toBe(0);
+    expect(() => openAnchorWithPublicKey(text, readFileSync(other.file("k.pem"), "utf8"))).toThrow(expect.objectContaining({ code: "AUDIT_ANCHOR_INVALID" }));
+  });
+});
