@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # System packages pipeseal's tests use, installed only when missing (Debian/Ubuntu, as root or via sudo):
 # SoftHSM2 (a real PKCS#11 token for the HSM root key), PostgreSQL 15 (the key service's
-# shared store), openssl (cross-checks of certificates and CRLs), Chromium (renders the posture
+# shared store), openssl and jq (cross-checks of certificates, CRLs and audit anchors), Chromium (renders the posture
 # HTML report in a real browser). Then the npm packages.
 set -euo pipefail
 need=()
 command -v softhsm2-util >/dev/null || need+=(softhsm2)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v openssl >/dev/null || need+=(openssl)
+command -v jq >/dev/null || need+=(jq) # the OpenSSL recipe for audit anchors (docs/audit.md) is run by a test
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   // audit
   AUDIT_WRITE_FAILED: "the audit record could not be written, so the operation was refused (fail closed)",
   AUDIT_CHAIN_BROKEN: "the audit chain does not verify",
+  AUDIT_ANCHOR_INVALID: "an audit anchor is malformed, altered, or signed by another keystore's anchor key",
+  AUDIT_ROLLBACK: "the audit chain does not extend a signed anchor: the store was rolled back to an older copy, or its history was forked",
   // PKI and transit
   CA_NOT_INITIALIZED: "no certificate authority exists in this keystore; run `pipeseal ca init`",
   CA_EXISTS: "a certificate authority already exists in this keystore",

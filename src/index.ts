@@ -9,6 +9,8 @@ export type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keys
 export { encodeContext, normalizeContext, parseContextArg, CONTEXT_LIMITS } from "./keys/context.js";
 export { LocalKeystore, initKeystore, openKeystore, MASTER_KEY_FILE, KEY_NAME_PATTERN } from "./keys/index.js";
 export type { KeyInfo, KeyVersionInfo, KeyState, InitKeystoreOptions, OpenKeystoreOptions, CreateKeyOptions } from "./keys/index.js";
+export { openAnchorWithPublicKey, anchoredFailure } from "./audit/index.js";
+export type { AnchorEnvelope, AuditAnchor, AnchorCheck, AnchoredVerifyResult } from "./audit/index.js";
 
 export { DEFAULT_SEGMENT_SIZE, sealStream, startSeal } from "./envelope/seal.js";
 export type { SealOptions } from "./envelope/seal.js";

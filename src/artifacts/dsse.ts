@@ -5,6 +5,7 @@
  * entries, one signature over PAE(payloadType, payload).
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
+import { pae } from "../crypto/pae.js";
 import { ArtifactError } from "./errors.js";
 
 export const BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -18,11 +19,7 @@ export interface Bundle {
 
 export type SignatureAlgorithm = "ed25519" | "p256";
 
-/** DSSE v1.0.0 protocol.md: PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in ASCII decimal bytes. */
-export function pae(payloadType: string, payload: Uint8Array): Buffer {
-  const type = Buffer.from(payloadType, "utf8");
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
-}
+export { pae }; // one encoding for every DSSE signature (also audit anchors)
 
 /** The hint model-signing records: hex SHA-256 of the SubjectPublicKeyInfo PEM (64-column lines, trailing newline). */
 export function keyHint(publicKey: KeyObject): string {

@@ -13,8 +13,9 @@
  *
  * Security guarantees: editing, deleting, inserting or reordering records without the
  * audit key is detected by `verifyAudit`, and deleting the tail is detected against the
- * head anchor kept in `meta`. Rolling back the whole database (records and anchor) to an
- * earlier valid state is not detectable from inside it: anchor `auditHead()` externally.
+ * head kept in `meta`, which carries its own MAC (head-mac.ts). Rolling back the whole
+ * database (records and head) to an earlier valid state is not detectable from inside it:
+ * signed anchors kept elsewhere detect it (anchor.ts, docs/audit.md).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { AuditRow } from "./schema.js";

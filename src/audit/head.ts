@@ -1,4 +1,8 @@
-/** The head anchor: last seq and MAC, kept in the `meta` table and updated with every append. */
+/**
+ * The head anchor: last seq, MAC and the head's own MAC (head-mac.ts), kept in the `meta`
+ * table and updated with every append. JSON `{ "seq": n, "mac": hex, "tag": hex }`; a store
+ * made before head MACs has no `tag` until it is sealed (seal-head.ts).
+ */
 import type Database from "better-sqlite3";
 import { AUDIT_HEAD_META_KEY } from "./schema.js";
 import type { AuditHead } from "./types.js";
@@ -9,9 +13,11 @@ export function readAuditHead(db: Database.Database): AuditHead | null {
   const row = cached(db, "SELECT value FROM meta WHERE key = ?").get(AUDIT_HEAD_META_KEY) as { value: string } | undefined;
   if (row === undefined) return null;
   try {
-    const parsed = JSON.parse(row.value) as { seq?: unknown; mac?: unknown };
+    const parsed = JSON.parse(row.value) as { seq?: unknown; mac?: unknown; tag?: unknown };
     if (typeof parsed.seq !== "number" || !Number.isSafeInteger(parsed.seq) || parsed.seq < 0) return null;
     if (typeof parsed.mac !== "string" || !/^([0-9a-f]{64})?$/.test(parsed.mac)) return null;
+    // a malformed tag reads as a wrong one (the head is then not authentic), not as no head
+    if (parsed.tag !== undefined) return { seq: parsed.seq, mac: parsed.mac, tag: String(parsed.tag) };
     return { seq: parsed.seq, mac: parsed.mac };
   } catch {
     return null;
@@ -21,6 +27,6 @@ export function readAuditHead(db: Database.Database): AuditHead | null {
 export function writeAuditHead(db: Database.Database, head: AuditHead): void {
   cached(db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
     AUDIT_HEAD_META_KEY,
-    JSON.stringify(head),
+    JSON.stringify(head.tag === undefined ? { seq: head.seq, mac: head.mac } : { seq: head.seq, mac: head.mac, tag: head.tag }),
   );
 }

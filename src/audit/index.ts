@@ -16,3 +16,5 @@ export type { ListAuditOptions } from "./list.js";
 export { readAuditHead } from "./head.js";
 export { canonicalRecord, chainMac, GENESIS_MAC, type AuditKey } from "./chain.js";
 export { AUDIT_TABLE_SQL, AUDIT_HEAD_META_KEY } from "./schema.js";
+export { openAnchorWithPublicKey, ANCHOR_PAYLOAD_TYPE, ANCHOR_SCHEMA, type AnchorEnvelope, type AuditAnchor } from "./anchor.js";
+export { anchoredFailure, type AnchorCheck, type AnchoredVerifyResult } from "./anchor-check.js";

@@ -99,8 +99,10 @@ export interface AuditVerifyResult {
   readonly problems: AuditProblem[];
 }
 
-/** The chain head: sequence number and MAC of the last record. Anchor it outside the DB to detect rollback. */
+/** The chain head: sequence number and MAC of the last record. Anchor it outside the DB to detect rollback (`pipeseal audit anchor`). */
 export interface AuditHead {
   readonly seq: number;
   readonly mac: string;
+  /** Hex HMAC of the head under the audit key (head-mac.ts); absent in a store not yet sealed. Internal to the stores. */
+  readonly tag?: string;
 }

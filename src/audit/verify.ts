@@ -5,13 +5,16 @@
  * Pass 2 explains each record that fails: its content is authentic elsewhere in the
  * chain (`reordered`), its MAC still chains to the next record so only its fields changed
  * (`modified`), or it lies beyond the head anchor (`inserted`). The head anchor detects a
- * deleted tail (`truncated`). Classification is a best explanation; detection is exact:
- * `ok` is true only if every record authenticates, seqs are 1..n without gaps, and the
- * last record matches the anchor.
+ * deleted tail (`truncated`); it carries its own MAC (head-mac.ts), so pointing it at an
+ * earlier record, or at seq 0 after wiping the log, is `truncated` too. Classification is a
+ * best explanation; detection is exact: `ok` is true only if the chain is not empty (every
+ * store records its `init`), every record authenticates, seqs are 1..n without gaps, the
+ * last record matches the anchor, and the anchor's own MAC verifies.
  */
 import type Database from "better-sqlite3";
 import { type AuditKey, GENESIS_MAC, chainMac, macEquals } from "./chain.js";
 import { readAuditHead } from "./head.js";
+import { headIsAuthentic } from "./head-mac.js";
 import type { AuditRow } from "./schema.js";
 import type { AuditProblem, AuditVerifyResult } from "./types.js";
 
@@ -20,8 +23,13 @@ const REORDER_WINDOW = 256;
 /** Above this many failing records, skip the quadratic explanations. */
 const MAX_EXPLAINED = 64;
 
+export interface VerifyAuditOptions {
+  /** Judge the records and head of a store from before head MACs, ignoring the head's tag (seal-head.ts only). */
+  readonly ignoreHeadTag?: boolean;
+}
+
 /** Verifies the whole chain. Never throws on tampering: problems are returned. */
-export function verifyAuditChain(db: Database.Database, auditKey: AuditKey): AuditVerifyResult {
+export function verifyAuditChain(db: Database.Database, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
   const rows = db.prepare("SELECT * FROM audit ORDER BY seq ASC").all() as AuditRow[];
   const head = readAuditHead(db);
   const problems: AuditProblem[] = [];
@@ -77,6 +85,7 @@ export function verifyAuditChain(db: Database.Database, auditKey: AuditKey): Aud
   }
 
   checkHead(rows, head, valid, problems);
+  if (options.ignoreHeadTag !== true) checkHeadTag(auditKey, rows, head, problems);
   problems.sort((a, b) => a.seq - b.seq);
   return { ok: problems.length === 0, records: rows.length, problems };
 }
@@ -126,5 +135,18 @@ function checkHead(rows: AuditRow[], head: ReturnType<typeof readAuditHead>, val
   const anchored = rows.find((r) => r.seq === head.seq);
   if (anchored !== undefined && !reported.has(head.seq) && !macEquals(Buffer.from(anchored.mac), Buffer.from(head.mac, "hex"))) {
     problems.push({ seq: head.seq, kind: "modified", detail: `record ${head.seq} does not match the head anchor` });
+  }
+}
+
+/** The head's own MAC, and the rule that a chain is never empty. */
+function checkHeadTag(key: AuditKey, rows: AuditRow[], head: ReturnType<typeof readAuditHead>, problems: AuditProblem[]): void {
+  if (rows.length === 0) {
+    problems.push({ seq: 1, kind: "truncated", detail: "the audit log is empty, but every store records its init: its records were deleted" });
+  }
+  if (head === null || problems.some((p) => p.seq === head.seq || (p.kind === "truncated" && p.seq === head.seq + 1))) return; // already reported there
+  if (head.tag === undefined) {
+    problems.push({ seq: head.seq, kind: "truncated", detail: "the audit head has no MAC of its own: it may have been pointed at an earlier record (records deleted from the end)" });
+  } else if (!headIsAuthentic(key, head)) {
+    problems.push({ seq: head.seq, kind: "truncated", detail: "the audit head's MAC does not verify: the head was edited (records deleted from the end, or the log wiped)" });
   }
 }

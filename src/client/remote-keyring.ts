@@ -10,6 +10,8 @@
  * await kr.close();
  */
 import type { AuditRecord, AuditVerifyResult } from "../audit/types.js";
+import type { AnchorEnvelope } from "../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
 import type { KeyInfo } from "../keys/key-info.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
@@ -115,6 +117,14 @@ export class RemoteKeyring implements Keyring {
   }
   verifyAudit(): Promise<AuditVerifyResult> {
     return this.client.call("GET", "/v1/audit/verify");
+  }
+  /** A signed anchor of the service's chain head and its public key (docs/audit.md). Needs `audit.read`. */
+  auditAnchor(): Promise<{ anchor: AnchorEnvelope; publicKey: string }> {
+    return this.client.call("GET", "/v1/audit/anchor");
+  }
+  /** The service verifies its chain and whether it extends each anchor (anchor file texts). Needs `audit.read`. */
+  verifyAuditAnchored(anchors: readonly string[]): Promise<AnchoredVerifyResult> {
+    return this.client.call("POST", "/v1/audit/verify-anchors", { anchors });
   }
   /**
    * The audit log as export lines (src/audit/export.ts schema, each with its "\n"), oldest

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { writeAuditHead } from "../audit/head.js";
+import { HEAD_MARKER_CONTEXT } from "../audit/head-mac.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import { KeystoreError, UsageError } from "../errors.js";
 import { KEYSTORE_DB_FILE, META, migrate, openDb, setMeta } from "./db.js";
@@ -59,7 +60,13 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
         if (master instanceof Pkcs11RootKey) setMeta(db, PKCS11_META, JSON.stringify(master.info));
         setMeta(db, META.masterCheck, master.checkValue());
         writeAuditHead(db, { seq: 0, mac: "" });
-        new SqliteAuditSink(db, (data) => master.auditMac(data)).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
+        // the init record marks the chain as one whose head is authenticated (head-mac.ts)
+        new SqliteAuditSink(db, (data) => master.auditMac(data), { genesis: true }).append({
+          operation: "init",
+          principal: defaultPrincipal(options.principal),
+          outcome: "ok",
+          context: HEAD_MARKER_CONTEXT,
+        });
       }).immediate();
     } finally {
       db.close(); // checkpoints and removes the WAL

@@ -7,7 +7,10 @@ import { listAuditRecords, type ListAuditOptions } from "../audit/list.js";
 import { readAuditHead } from "../audit/head.js";
 import type { AuditEvent, AuditHead, AuditRecord, AuditVerifyResult } from "../audit/types.js";
 import { verifyAuditChain } from "../audit/verify.js";
+import type { AnchorEnvelope } from "../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
+import { auditAnchorPublicKey, takeAuditAnchor, verifyAuditAnchored } from "./audit-anchor.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
 import type { Db } from "./db.js";
@@ -120,7 +123,7 @@ export class LocalKeystore implements Keyring {
    * @internal Not exported from the package root; the key service store only.
    */
   transaction<T>(work: () => T): T {
-    return this.#live().db.transaction(work).immediate();
+    return this.#live().batch(work);
   }
 
   /**
@@ -186,7 +189,30 @@ export class LocalKeystore implements Keyring {
 
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */
   auditHead(): AuditHead | null {
-    return readAuditHead(this.#live().db);
+    const head = readAuditHead(this.#live().db);
+    return head === null ? null : { seq: head.seq, mac: head.mac };
+  }
+
+  /**
+   * A signed checkpoint of the audit head (src/audit/anchor.ts) to keep outside the keystore;
+   * `verifyAuditAnchored` later proves the chain still extends it (no rollback, no fork).
+   * @throws AuditError(AUDIT_CHAIN_BROKEN) if the head does not authenticate.
+   */
+  auditAnchor(): AnchorEnvelope {
+    return takeAuditAnchor(this.#live());
+  }
+
+  /** The public key (SPKI PEM) anchors are signed with: derived from the root, so a restored database cannot change it. */
+  auditAnchorPublicKey(): string {
+    return auditAnchorPublicKey(this.#live());
+  }
+
+  /**
+   * Verifies the chain, and that it extends each anchor (an envelope object or its JSON parsed).
+   * Never throws on a bad anchor: each gets its own result (use anchoredFailure for the error).
+   */
+  verifyAuditAnchored(anchors: readonly unknown[]): Promise<AnchoredVerifyResult> {
+    return verifyAuditAnchored(this.#live(), anchors);
   }
 
   /**

@@ -5,6 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { HeadSealState } from "../audit/seal-head.js";
+import { sealSqliteHead } from "../audit/seal-sqlite.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import type { AuditEvent, AuditSink } from "../audit/types.js";
 import { KeystoreError, UsageError } from "../errors.js";
@@ -67,7 +69,16 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
   }
   const principal = defaultPrincipal(options.principal);
   const now = options.now ?? Date.now;
-  const sink = new SqliteAuditSink(db, (data) => master.auditMac(data), { now });
+  const auditKey = (data: Buffer) => (master as RootKey).auditMac(data);
+  let headState: HeadSealState;
+  try {
+    headState = sealSqliteHead(db, auditKey, principal, now); // a keystore from before head MACs, once
+  } catch (e) {
+    master.close();
+    db.close();
+    throw e;
+  }
+  const sink = new SqliteAuditSink(db, auditKey, { now, unsealed: headState === "unsealed" });
   const extra = options.auditSink;
   const ctx: StoreContext = {
     db,
@@ -82,6 +93,7 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
       extra?.append(stamped);
       return appended;
     },
+    batch: (work) => sink.batch(work),
   };
   return new LocalKeystore(ctx);
 }

@@ -11,7 +11,8 @@ export function recordOrFail(ctx: StoreContext, event: AuditEvent): AuditRecord 
   try {
     return ctx.record(event);
   } catch (e) {
-    if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") throw e;
+    // a head that does not authenticate stays what it is (the chain is broken), not a write failure
+    if (isPipesealError(e) && (e.code === "AUDIT_WRITE_FAILED" || e.code === "AUDIT_CHAIN_BROKEN")) throw e;
     throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
   }
 }

@@ -16,4 +16,6 @@ export interface StoreContext {
    * commits or rolls back with it.
    */
   record(event: AuditEvent): AuditRecord;
+  /** Runs `work` in one IMMEDIATE transaction whose records commit together; the audit head is MACed once, at its end. */
+  batch<T>(work: () => T): T;
 }

@@ -115,6 +115,8 @@ export const ROUTES = {
   showPolicy: { method: "GET", path: "/v1/policy", op: "policy.propose", summary: "the active policy and open proposals" },
   listAudit: { method: "GET", path: "/v1/audit", op: "audit.read", summary: "audit records, oldest first", query: { type: "object", additionalProperties: false, properties: { limit: { type: "string", pattern: "^[0-9]{1,6}$" }, since: { type: "string", pattern: "^[0-9]{1,15}$" } } } },
   verifyAudit: { method: "GET", path: "/v1/audit/verify", op: "audit.read", summary: "verify the audit hash chain" },
+  auditAnchor: { method: "GET", path: "/v1/audit/anchor", op: "audit.read", summary: "a signed anchor of the audit chain head (docs/audit.md), and the anchor public key" },
+  verifyAuditAnchors: { method: "POST", path: "/v1/audit/verify-anchors", op: "audit.read", summary: "verify the audit chain and that it extends each anchor given (no rollback, no fork)", body: body(["anchors"], { anchors: { type: "array", minItems: 1, maxItems: 64, items: { type: "string", minLength: 1, maxLength: 16384 } } }) },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,11 +1,14 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
+import { anchoredFailure } from "../../audit/anchor-check.js";
 import { exportLocalAudit } from "../../audit/export-local.js";
+import type { LocalKeystore } from "../../keys/keystore.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError, UsageError } from "../../errors.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../../io/duration.js";
 import { emit, withKeyring } from "../session.js";
 import { refuseOverwrite } from "../output.js";
@@ -36,14 +39,33 @@ export function auditCommand(): Command {
   audit
     .command("verify")
     .description("check the hash chain; exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
+    .option("--anchor <file...>", "also prove the chain extends each signed anchor (from `audit anchor`): a rolled-back or forked chain fails")
     .option("--json", "print as JSON")
-    .action(async (_o, cmd: Command) =>
+    .action(async (opts: { anchor?: string[] }, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
+        if (opts.anchor !== undefined) return verifyAnchored(cmd, ks, opts.anchor);
         const result = await ks.verifyAudit();
         emit(cmd, result, () =>
           result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+      }),
+    );
+  audit
+    .command("anchor")
+    .description("a signed checkpoint of the chain head (seq, MAC, time) to keep OUTSIDE the keystore; `audit verify --anchor` later detects a rollback or fork (docs/audit.md)")
+    .option("-o, --output <file>", "write the anchor here (atomically, 0644) instead of stdout")
+    .option("--export-key <file>", "also write the anchor public key (SPKI PEM) here, for checking anchors without pipeseal")
+    .action(async (opts: { output?: string; exportKey?: string }, cmd: Command) =>
+      withKeyring(cmd, async (ks) => {
+        const { anchor, publicKey } = ks instanceof RemoteKeyring ? await ks.auditAnchor() : { anchor: ks.auditAnchor(), publicKey: ks.auditAnchorPublicKey() };
+        const text = `${JSON.stringify(anchor)}\n`;
+        if (opts.exportKey) await writePublic(opts.exportKey, publicKey);
+        if (opts.output) {
+          await writePublic(opts.output, text);
+          const { seq, time } = JSON.parse(Buffer.from(anchor.payload, "base64").toString("utf8")) as { seq: number; time: string };
+          process.stderr.write(`anchored record ${seq} at ${time} in ${opts.output}\n`);
+        } else process.stdout.write(text);
       }),
     );
   audit
@@ -73,6 +95,43 @@ export function auditCommand(): Command {
       }),
     );
   return audit;
+}
+
+/** `audit verify --anchor`: the chain and each anchor; the error is the strongest finding (anchoredFailure). */
+async function verifyAnchored(cmd: Command, ks: LocalKeystore | RemoteKeyring, files: readonly string[]): Promise<void> {
+  const texts = await Promise.all(files.map(readAnchorFile));
+  const result = await ks.verifyAuditAnchored(texts);
+  emit(cmd, result, () =>
+    [
+      result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+      ...result.anchors.map((a, i) => `anchor ${files[i]}: ${a.ok ? "ok, " : ""}${a.detail}`),
+    ].join("\n"),
+  );
+  const failure = anchoredFailure(result);
+  if (failure) throw failure;
+}
+
+/** @throws UsageError(INVALID_ARGUMENT) for a missing file; AuditError(AUDIT_ANCHOR_INVALID) for one too large to be an anchor */
+async function readAnchorFile(file: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path.resolve(file), "r");
+  } catch {
+    throw new UsageError("INVALID_ARGUMENT", `cannot read the anchor file ${file}`);
+  }
+  try {
+    const buf = Buffer.alloc(16 * 1024 + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > 16 * 1024) throw new AuditError("AUDIT_ANCHOR_INVALID", `the audit anchor is not valid: ${file} is too large to be an anchor`);
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Anchors and the public key are public: written atomically, readable by others (0644). */
+async function writePublic(file: string, text: string): Promise<void> {
+  await writeAtomic(path.resolve(file), once(text), 0o644);
 }
 
 /** @throws UsageError(INVALID_ARGUMENT) unless a non-negative integer */

@@ -55,4 +55,12 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     await allow(svc, req, "audit.read");
     return svc.store.verifyAudit();
   });
+  route(app, "auditAnchor", async (req) => {
+    await allow(svc, req, "audit.read");
+    return svc.store.auditAnchor();
+  });
+  route<{ anchors: string[] }>(app, "verifyAuditAnchors", async (req) => {
+    await allow(svc, req, "audit.read");
+    return svc.store.verifyAuditAnchored(req.body.anchors);
+  });
 }

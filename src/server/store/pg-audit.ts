@@ -5,6 +5,11 @@
  * without deadlocks, and a change and its record commit together or not at all. A
  * group-commit batch takes the lock once for all its records, or takes none and appends only
  * if the head is still the one its records chain after (insertIfHeadAt).
+ *
+ * The head row carries its own MAC (`tag`, src/audit/head-mac.ts), written with every append
+ * (one HMAC per append statement, whatever the number of records), and checked before a
+ * transaction extends a head it did not write itself (requireExtendable): a head pointed at an
+ * earlier record, or at seq 0, is refused rather than extended and re-tagged.
  */
 import Database from "better-sqlite3";
 import type { PoolClient } from "pg";
@@ -13,8 +18,9 @@ import { toRecord } from "../../audit/list.js";
 import { AUDIT_TABLE_SQL, type AuditRow } from "../../audit/schema.js";
 import { auditRowFor } from "../../audit/sqlite-sink.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
-import { verifyAuditChain } from "../../audit/verify.js";
+import { type VerifyAuditOptions, verifyAuditChain } from "../../audit/verify.js";
 import { AuditError } from "../../errors.js";
+import { headIsAuthentic, headTag } from "../../audit/head-mac.js";
 
 /** HMAC-SHA256 under the audit-chain key. */
 export type AuditMac = (data: Buffer) => Buffer;
@@ -23,9 +29,11 @@ export type AuditMac = (data: Buffer) => Buffer;
 export interface LockedHead {
   readonly seq: number;
   readonly mac: Buffer;
+  /** The head's own MAC; null in a database from before head MACs (migration 2) until it is sealed. */
+  readonly tag?: Buffer | null;
 }
 
-const HEAD_FOR_UPDATE = "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE";
+const HEAD_FOR_UPDATE = "SELECT seq, mac, tag FROM audit_head WHERE id = 1 FOR UPDATE";
 
 /**
  * Locks the chain head (FOR UPDATE: replicas take turns). With `begin`, BEGIN is sent in the
@@ -56,10 +64,42 @@ export function chainedRows(mac: AuditMac, head: LockedHead, events: readonly Au
   });
 }
 
-/** The head after `rows` are appended. */
-export function headAfter(rows: readonly AuditRow[]): LockedHead {
+/**
+ * The MAC functions of stores opened on a database from before head MACs whose chain did not
+ * verify (pg-seal.ts): they keep appending after the untagged head and tag nothing, so the
+ * store keeps working and `audit verify` keeps reporting it (as src/audit/sqlite-sink.ts).
+ */
+const UNSEALED = new WeakSet<AuditMac>();
+export function markUnsealed(mac: AuditMac): void {
+  UNSEALED.add(mac);
+}
+
+/** The head after `rows` are appended, with its tag when `mac` is given (one HMAC). */
+export function headAfter(rows: readonly AuditRow[], mac?: AuditMac): LockedHead {
   const last = rows[rows.length - 1] as AuditRow;
-  return { seq: last.seq, mac: last.mac };
+  const tagged = mac !== undefined && !UNSEALED.has(mac);
+  return { seq: last.seq, mac: last.mac, tag: tagged ? headTag(mac, last.seq, last.mac) : null };
+}
+
+/**
+ * Refuses to extend a head that does not authenticate (unless it is `trusted`: one this
+ * process wrote, compared in full). `genesis`: creating the store, the untagged empty head.
+ * @throws AuditError(AUDIT_CHAIN_BROKEN)
+ */
+export function requireExtendable(mac: AuditMac, head: LockedHead, options: { trusted?: LockedHead | null; genesis?: boolean } = {}): void {
+  const t = options.trusted;
+  if (t != null && sameHeadWithTag(t, head)) return;
+  const untagged = head.tag == null || head.tag.length === 0;
+  if (options.genesis === true && head.seq === 0 && untagged) return;
+  if (UNSEALED.has(mac) && untagged) return;
+  const view = { seq: head.seq, mac: head.mac.toString("hex"), ...(untagged ? {} : { tag: (head.tag as Buffer).toString("hex") }) };
+  if (headIsAuthentic(mac, view)) return;
+  throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head does not authenticate (edited, or records deleted from the end); run `pipeseal audit verify`");
+}
+
+/** Same seq, MAC and tag. */
+export function sameHeadWithTag(a: LockedHead, b: LockedHead): boolean {
+  return a.seq === b.seq && a.mac.equals(b.mac) && a.tag != null && b.tag != null && a.tag.equals(b.tag);
 }
 
 // Both appends are one statement whatever the number of records: the rows travel as one array
@@ -69,16 +109,16 @@ export function headAfter(rows: readonly AuditRow[]): LockedHead {
 const COLUMNS = "seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac";
 const ROWS = "SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])";
 const APPEND_LOCKED = {
-  name: "pipeseal-audit-append",
-  text: `WITH added AS (INSERT INTO audit (${COLUMNS}) ${ROWS} RETURNING seq) UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1`,
+  name: "pipeseal-audit-append-v2",
+  text: `WITH added AS (INSERT INTO audit (${COLUMNS}) ${ROWS} RETURNING seq) UPDATE audit_head SET seq = $1, mac = $2, tag = $15 WHERE id = 1`,
 };
 // Moves the head only if it is still the record ($15, $16) (re-checked after waiting for a lock
 // holder), and inserts the rows only if it moved: nothing is written when another transaction
 // appended first. The seq alone would do while the expected head is one that committed (the
 // only kind pg-batch.ts expects); the MAC makes sure of it: the rows' chain starts there.
 const APPEND_IF_HEAD = {
-  name: "pipeseal-audit-append-if-head",
-  text: `WITH moved AS (UPDATE audit_head SET seq = $1, mac = $2 WHERE id = 1 AND seq = $15 AND mac = $16 RETURNING 1)
+  name: "pipeseal-audit-append-if-head-v2",
+  text: `WITH moved AS (UPDATE audit_head SET seq = $1, mac = $2, tag = $17 WHERE id = 1 AND seq = $15 AND mac = $16 RETURNING 1)
          INSERT INTO audit (${COLUMNS}) ${ROWS} WHERE EXISTS (SELECT 1 FROM moved)`,
 };
 
@@ -93,13 +133,14 @@ function appendValues(rows: readonly AuditRow[]): unknown[] {
 }
 
 /**
- * Writes `rows` (from {@link chainedRows} after the head the caller locked) and the new head.
+ * Writes `rows` (from {@link chainedRows} after the head the caller locked) and the new head
+ * with its `tag` (headAfter(rows, mac).tag).
  * @throws AuditError(AUDIT_WRITE_FAILED) if the insert fails.
  */
-export async function insertChained(c: PoolClient, rows: readonly AuditRow[]): Promise<void> {
+export async function insertChained(c: PoolClient, rows: readonly AuditRow[], tag: Buffer | null): Promise<void> {
   if (rows.length === 0) return;
   try {
-    await c.query({ ...APPEND_LOCKED, values: appendValues(rows) });
+    await c.query({ ...APPEND_LOCKED, values: [...appendValues(rows), tag ?? null] });
   } catch (e) {
     throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
   }
@@ -111,9 +152,9 @@ export async function insertChained(c: PoolClient, rows: readonly AuditRow[]): P
  * @returns false when another transaction appended first (nothing was written)
  * @throws AuditError(AUDIT_WRITE_FAILED) if the statement fails (its outcome is then unknown).
  */
-export async function insertIfHeadAt(c: PoolClient, expected: LockedHead, rows: readonly AuditRow[]): Promise<boolean> {
+export async function insertIfHeadAt(c: PoolClient, expected: LockedHead, rows: readonly AuditRow[], tag?: Buffer | null): Promise<boolean> {
   try {
-    const { rowCount } = await c.query({ ...APPEND_IF_HEAD, values: [...appendValues(rows), expected.seq, expected.mac] });
+    const { rowCount } = await c.query({ ...APPEND_IF_HEAD, values: [...appendValues(rows), expected.seq, expected.mac, tag ?? null] });
     return rowCount === rows.length;
   } catch (e) {
     if ((e as { code?: unknown }).code === SERIALIZATION_FAILURE) return false; // a database whose default isolation is stricter
@@ -123,21 +164,35 @@ export async function insertIfHeadAt(c: PoolClient, expected: LockedHead, rows: 
 
 const SERIALIZATION_FAILURE = "40001";
 
-/** Chains `events` after the locked `head` and writes them (one round trip). @throws AuditError(AUDIT_WRITE_FAILED) */
+/** Chains `events` after the locked `head` and writes them with the new head's tag (one round trip). @throws AuditError(AUDIT_WRITE_FAILED) */
 export async function appendChained(c: PoolClient, mac: AuditMac, head: LockedHead, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
   const rows = chainedRows(mac, head, events, nowMs);
-  await insertChained(c, rows);
+  if (rows.length > 0) await insertChained(c, rows, headAfter(rows, mac).tag ?? null);
   return rows.map(toRecord);
 }
 
-/** Appends `events` in order in the caller's transaction, locking the head last (after the caller's row locks). */
-export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number): Promise<AuditRecord[]> {
-  return appendChained(c, mac, await lockAuditHead(c), events, nowMs);
+/** How an append may treat the head it finds (see requireExtendable). */
+export interface AppendHeadOptions {
+  /** Creating the store: the first record follows the untagged empty head. */
+  readonly genesis?: boolean;
+  /** Sealing a database from before head MACs whose chain the caller has just verified. */
+  readonly sealing?: boolean;
+}
+
+/**
+ * Appends `events` in order in the caller's transaction, locking the head last (after the
+ * caller's row locks) and checking it authenticates (two HMACs: the old head's, the new one).
+ * @throws AuditError(AUDIT_CHAIN_BROKEN | AUDIT_WRITE_FAILED)
+ */
+export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number, options: AppendHeadOptions = {}): Promise<AuditRecord[]> {
+  const head = await lockAuditHead(c);
+  if (options.sealing !== true) requireExtendable(mac, head, { genesis: options.genesis === true });
+  return appendChained(c, mac, head, events, nowMs);
 }
 
 /** Appends one record in the caller's transaction (see {@link appendAuditBatchTx}). */
-export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEvent, nowMs: number): Promise<AuditRecord> {
-  return (await appendAuditBatchTx(c, mac, [event], nowMs))[0] as AuditRecord;
+export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEvent, nowMs: number, options: AppendHeadOptions = {}): Promise<AuditRecord> {
+  return (await appendAuditBatchTx(c, mac, [event], nowMs, options))[0] as AuditRecord;
 }
 
 /** Records oldest first; the most recent `limit` when given. */
@@ -159,13 +214,24 @@ export async function listAuditPg(c: PoolClient, options: { sinceMs?: number; li
 export async function verifyAuditPg(c: PoolClient, auditKey: AuditKey): Promise<AuditVerifyResult> {
   await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   let rows: AuditRow[];
-  let head: { seq: number; mac: Buffer } | undefined;
+  let head: LockedHead | undefined;
   try {
-    rows = (await c.query<AuditRow>("SELECT * FROM audit ORDER BY seq")).rows;
-    head = (await c.query<{ seq: number; mac: Buffer }>("SELECT seq, mac FROM audit_head WHERE id = 1")).rows[0];
+    ({ rows, head } = await readChainPg(c));
   } finally {
     await c.query("COMMIT");
   }
+  return verifyRows(rows, head, auditKey);
+}
+
+/** Every record and the head, in the caller's transaction. */
+export async function readChainPg(c: PoolClient): Promise<{ rows: AuditRow[]; head: LockedHead | undefined }> {
+  const rows = (await c.query<AuditRow>("SELECT * FROM audit ORDER BY seq")).rows;
+  const head = (await c.query<LockedHead>("SELECT seq, mac, tag FROM audit_head WHERE id = 1")).rows[0];
+  return { rows, head };
+}
+
+/** src/audit/verify.ts over rows read from PostgreSQL (see verifyAuditPg). */
+export function verifyRows(rows: readonly AuditRow[], head: LockedHead | undefined, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
   const db = new Database(":memory:");
   try {
     db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); ${AUDIT_TABLE_SQL}`);
@@ -175,10 +241,11 @@ export async function verifyAuditPg(c: PoolClient, auditKey: AuditKey): Promise<
     db.transaction(() => {
       for (const r of rows) insert.run(r);
       if (head !== undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?)").run(JSON.stringify({ seq: head.seq, mac: head.seq === 0 ? "" : head.mac.toString("hex") }));
+        const tag = head.tag == null || head.tag.length === 0 ? {} : { tag: head.tag.toString("hex") };
+        db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?)").run(JSON.stringify({ seq: head.seq, mac: head.seq === 0 ? "" : head.mac.toString("hex"), ...tag }));
       }
     })();
-    return verifyAuditChain(db, auditKey);
+    return verifyAuditChain(db, auditKey, options);
   } finally {
     db.close();
   }

@@ -18,6 +18,11 @@
  * Locks: the head is the only lock a batch takes, and its reads never block (MVCC); an admin
  * change locks its key row and then the head. No cycle, so replicas never deadlock, and the
  * chain stays linear: every append either holds the head lock or checks the head it follows.
+ *
+ * Head MAC (src/audit/head-mac.ts): a batch writes the new head's tag with its records, one
+ * HMAC per batch. The fast path needs no check of the old head: it writes only if the head is
+ * still the one this process wrote. The locked path checks the locked head's tag (a second
+ * HMAC) unless it is exactly the snapshot's head, i.e. one this process wrote.
  */
 import type pg from "pg";
 import { type Settled, wipeResults } from "../../audit/group-commit.js";
@@ -25,7 +30,7 @@ import { toRecord } from "../../audit/list.js";
 import type { AuditRow } from "../../audit/schema.js";
 import type { AuditEvent } from "../../audit/types.js";
 import type { KeyRow, VersionRow } from "../../keys/rows.js";
-import { type AuditMac, type LockedHead, chainedRows, headAfter, insertChained, insertIfHeadAt, lockAuditHead } from "./pg-audit.js";
+import { type AuditMac, type LockedHead, chainedRows, headAfter, insertChained, insertIfHeadAt, lockAuditHead, requireExtendable } from "./pg-audit.js";
 import { requireKeyVersionPg } from "./pg-keys.js";
 import { withClient } from "./pg-tx.js";
 
@@ -88,7 +93,7 @@ export class PgBatchCommitter {
     if (fast !== null) {
       let written: boolean;
       try {
-        written = await withClient(this.#pool, (c) => insertIfHeadAt(c, fast.snapshot.head, fast.rows));
+        written = await withClient(this.#pool, (c) => insertIfHeadAt(c, fast.snapshot.head, fast.rows, fast.next.tag ?? null));
       } catch (e) {
         wipe(fast.outs);
         this.forget(); // the write's outcome is unknown
@@ -96,7 +101,7 @@ export class PgBatchCommitter {
       }
       if (written) {
         this.#oneRoundTrip++;
-        fast.snapshot.head = headAfter(fast.rows); // a no-op if the snapshot was dropped meanwhile
+        fast.snapshot.head = fast.next; // a no-op if the snapshot was dropped meanwhile
         return settle(fast.outs, fast.rows);
       }
       wipe(fast.outs);
@@ -117,7 +122,7 @@ export class PgBatchCommitter {
   }
 
   /** Runs the jobs on the snapshot and chains their records after its head. null: the snapshot cannot serve this batch. */
-  async #prepareFast(jobs: readonly PgJob[]): Promise<{ snapshot: Snapshot; rows: AuditRow[]; outs: JobOutput[] } | null> {
+  async #prepareFast(jobs: readonly PgJob[]): Promise<{ snapshot: Snapshot; rows: AuditRow[]; next: LockedHead; outs: JobOutput[] } | null> {
     const snapshot = this.#snapshot;
     if (snapshot === null || this.#contended) return null;
     const outs: JobOutput[] = [];
@@ -134,7 +139,9 @@ export class PgBatchCommitter {
       if (e === MISS) return null;
       throw e;
     }
-    return { snapshot, rows: chainedRows(this.#mac, snapshot.head, outs.flatMap((o) => o.events), this.#now()), outs };
+    const rows = chainedRows(this.#mac, snapshot.head, outs.flatMap((o) => o.events), this.#now());
+    if (rows.length === 0) return null; // nothing to write: the locked path commits an empty batch
+    return { snapshot, rows, next: headAfter(rows, this.#mac), outs };
   }
 
   async #locked(jobs: readonly PgJob[]): Promise<Settled<unknown>[]> {
@@ -143,13 +150,15 @@ export class PgBatchCommitter {
     let broken = false;
     try {
       const head = await lockAuditHead(c, { begin: true });
+      requireExtendable(this.#mac, head, { trusted: this.#snapshot?.head ?? null });
       const read = new Map<string, KeyVersion>();
       const tx = lockedTx(c, read);
       for (const job of jobs) outs.push(await job(tx));
       const rows = chainedRows(this.#mac, head, outs.flatMap((o) => o.events), this.#now());
-      await insertChained(c, rows);
+      const next = rows.length === 0 ? head : headAfter(rows, this.#mac);
+      await insertChained(c, rows, next.tag ?? null);
       await c.query("COMMIT");
-      this.#renew(head, read, rows);
+      this.#renew(head, read, next);
       return settle(outs, rows);
     } catch (e) {
       wipe(outs);
@@ -164,14 +173,14 @@ export class PgBatchCommitter {
   }
 
   /** After a locked batch: what it read under the lock is current as of `head`. */
-  #renew(head: LockedHead, read: Map<string, KeyVersion>, rows: readonly AuditRow[]): void {
+  #renew(head: LockedHead, read: Map<string, KeyVersion>, next: LockedHead): void {
     const previous = this.#snapshot;
     // versions kept from before are current only if nobody else appended since our last batch
     const unmoved = previous !== null && sameHead(previous.head, head);
     this.#contended = previous !== null && !unmoved;
     const versions = unmoved ? previous.versions : new Map<string, KeyVersion>();
     for (const [id, kv] of read) versions.set(id, kv);
-    this.#snapshot = { head: rows.length === 0 ? head : headAfter(rows), versions };
+    this.#snapshot = { head: next, versions };
     this.#expiry ??= setTimeout(() => this.forget(), SNAPSHOT_TTL_MS).unref();
   }
 }

@@ -8,6 +8,7 @@ import type pg from "pg";
 import { isPipesealError, KeystoreError } from "../../errors.js";
 import { MasterKey, type ScryptParams, createMasterKeyFile, deriveFromPassphrase, loadMasterKeyFile, newScryptParams } from "../../keys/master-key.js";
 import type { RootKey } from "../../keys/root-key.js";
+import { HEAD_MARKER_CONTEXT } from "../../audit/head-mac.js";
 import { appendAuditTx } from "./pg-audit.js";
 import { LOCK } from "./pg-schema.js";
 import { inTx } from "./pg-tx.js";
@@ -43,7 +44,9 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
         [root, source] = [MasterKey.fromRoot(bytes), "file"];
       }
       await c.query("INSERT INTO meta (key, value) VALUES ('master_source', $1), ('master_check', $2)", [source, root.checkValue()]);
-      await appendAuditTx(c, auditKeyOf(root).mac, { operation: "init", principal: options.servicePrincipal ?? "pipeseal-serve", outcome: "ok" }, now());
+      // the init record marks the chain as one whose head is authenticated (src/audit/head-mac.ts)
+      const init = { operation: "init", principal: options.servicePrincipal ?? "pipeseal-serve", outcome: "ok" as const, context: HEAD_MARKER_CONTEXT };
+      await appendAuditTx(c, auditKeyOf(root).mac, init, now(), { genesis: true });
       return root;
     }
     let root: RootKey;

@@ -63,6 +63,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX policies_one_active ON policies (state) WHERE state = 'active';
   `,
+  // 2: the chain head's own MAC (src/audit/head-mac.ts). NULL in a database from before it,
+  // until a replica opening it with the root seals it (pg-seal.ts).
+  `
+  ALTER TABLE audit_head ADD COLUMN tag BYTEA;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

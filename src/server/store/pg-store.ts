@@ -8,7 +8,10 @@
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { type CommitStats, GroupCommit, asAuditFailure, isRefusal } from "../../audit/group-commit.js";
+import type { AnchorEnvelope } from "../../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
+import { auditAnchorPg, verifyAuditAnchoredPg } from "./pg-anchor.js";
 import { type ListAuditOptions, toRecord } from "../../audit/list.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError, isPipesealError } from "../../errors.js";
@@ -19,7 +22,7 @@ import { auditableName, auditableVersion, validateKeyName } from "../../keys/nam
 import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
 import * as admin from "./pg-admin.js";
-import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
+import { type AuditMac, appendAuditTx, listAuditPg, markUnsealed, verifyAuditPg } from "./pg-audit.js";
 import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveEvent, deriveTx } from "./pg-derive.js";
 import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
@@ -38,6 +41,8 @@ export interface PostgresStoreTuning {
   readonly maxBatch?: number;
   /** Where best-effort failures are reported (VACUUM after a destroy). */
   readonly warn: (message: string) => void;
+  /** A database from before head MACs whose chain did not verify on open: append untagged (pg-seal.ts). */
+  readonly unsealed?: boolean;
 }
 
 export class PostgresStore implements KeyStore {
@@ -56,6 +61,7 @@ export class PostgresStore implements KeyStore {
     this.#pool = pool;
     this.#root = root;
     ({ mac: this.#mac, verifyKey: this.#verifyKey } = auditKeyOf(root));
+    if (tuning.unsealed === true) markUnsealed(this.#mac);
     this.#t = tuning;
     this.#committer = new PgBatchCommitter(pool, this.#mac, tuning.now);
     this.#batch = new GroupCommit((jobs) => this.#committer.commit(jobs), tuning.maxBatch === undefined ? {} : { maxBatch: tuning.maxBatch });
@@ -161,6 +167,14 @@ export class PostgresStore implements KeyStore {
   async verifyAudit(): Promise<AuditVerifyResult> {
     this.#live();
     return withClient(this.#pool, (c) => verifyAuditPg(c, this.#verifyKey));
+  }
+  async auditAnchor(): Promise<{ anchor: AnchorEnvelope; publicKey: string }> {
+    this.#live();
+    return auditAnchorPg(this.#pool, this.#mac, this.#t.now());
+  }
+  async verifyAuditAnchored(anchors: readonly unknown[]): Promise<AnchoredVerifyResult> {
+    this.#live();
+    return verifyAuditAnchoredPg(this.#pool, this.#mac, anchors);
   }
   /** Pages through the table by seq (1,000 records per query), so memory stays bounded. */
   async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {

@@ -20,6 +20,8 @@ import { UsageError } from "../../errors.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { MAX_WRAPS_PER_VERSION } from "../../keys/wrap-format.js";
 import { initOrCheck } from "./pg-init.js";
+import { sealPgHead } from "./pg-seal.js";
+import { auditKeyOf } from "./root.js";
 import { migrate } from "./pg-schema.js";
 import { PostgresStore } from "./pg-store.js";
 import type { RootSource } from "./root.js";
@@ -63,7 +65,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     await migrate(pool);
     root = await initOrCheck(pool, options, now);
+    const head = await sealPgHead(pool, auditKeyOf(root).mac, options.servicePrincipal ?? "pipeseal-serve", now); // a database from before head MACs, once
     return new PostgresStore(pool, root, {
+      unsealed: head === "unsealed",
       maxWrapsPerVersion: limit,
       now,
       ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),

@@ -18,6 +18,8 @@
  * the loop serves other requests, which queue for the next batch. If the sync fails, the
  * batch fails closed (AUDIT_WRITE_FAILED, keys wiped).
  */
+import type { AnchorEnvelope } from "../../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
@@ -147,6 +149,13 @@ export class SqliteStore implements KeyStore {
   }
   async verifyAudit(): Promise<AuditVerifyResult> {
     return this.#live().verifyAudit();
+  }
+  async auditAnchor(): Promise<{ anchor: AnchorEnvelope; publicKey: string }> {
+    const ks = this.#live();
+    return { anchor: ks.auditAnchor(), publicKey: ks.auditAnchorPublicKey() };
+  }
+  async verifyAuditAnchored(anchors: readonly unknown[]): Promise<AnchoredVerifyResult> {
+    return this.#live().verifyAuditAnchored(anchors);
   }
   async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {
     for await (const r of auditRecordsPaged(this.#live(), options)) yield auditLine(r);

@@ -36,6 +36,8 @@
  * dk.fill(0);
  * await store.close();
  */
+import type { AnchorEnvelope } from "../../audit/anchor.js";
+import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { CommitStats } from "../../audit/group-commit.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
 import type { ListAuditOptions } from "../../audit/list.js";
@@ -176,6 +178,13 @@ export interface KeyStore {
   verifyAudit(): Promise<AuditVerifyResult>;
   /** Every record (or those since `sinceMs`) as JSON lines, oldest first, one `AuditRecord` + "\n" per string. */
   exportAudit(options?: ExportAuditOptions): AsyncIterable<string>;
+  /**
+   * A signed anchor of the chain head (src/audit/anchor.ts) and the anchor public key (SPKI PEM).
+   * @throws AuditError(AUDIT_CHAIN_BROKEN) if the head does not authenticate.
+   */
+  auditAnchor(): Promise<{ anchor: AnchorEnvelope; publicKey: string }>;
+  /** Verifies the chain and whether it extends each anchor (anchor file texts or envelopes); never throws on a bad anchor. */
+  verifyAuditAnchored(anchors: readonly unknown[]): Promise<AnchoredVerifyResult>;
 
   // ── policies (the store persists; the policy engine validates YAML and decides who may approve) ──
   /** Stores a proposal; returns its id. Audited as policy.propose. @throws UsageError(INVALID_ARGUMENT) for empty or > MAX_POLICY_BYTES YAML */
