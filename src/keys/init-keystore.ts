@@ -14,6 +14,7 @@ import { MASTER_KEY_FILE, MasterKey, createMasterKeyFile, deriveFromPassphrase, 
 import { PKCS11_META, type Pkcs11Login, Pkcs11RootKey } from "./pkcs11/index.js";
 import { defaultPrincipal } from "./principal.js";
 import type { RootKey } from "./root-key.js";
+import { KEY_STATE_META, SEALED_AT_INIT, StateSeal } from "./key-state.js";
 
 export interface InitKeystoreOptions {
   /** Protect the keystore with a passphrase (scrypt) instead of a master.key file. */
@@ -58,8 +59,11 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
         if (params !== null) setMeta(db, META.masterScrypt, JSON.stringify(params));
         if (master instanceof Pkcs11RootKey) setMeta(db, PKCS11_META, JSON.stringify(master.info));
         setMeta(db, META.masterCheck, master.checkValue());
+        const seal = StateSeal.fromRoot(master);
+        setMeta(db, KEY_STATE_META, seal.marker()); // born sealed: every key row will carry a state MAC
+        seal.close();
         writeAuditHead(db, { seq: 0, mac: "" });
-        new SqliteAuditSink(db, (data) => master.auditMac(data)).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok" });
+        new SqliteAuditSink(db, (data) => master.auditMac(data)).append({ operation: "init", principal: defaultPrincipal(options.principal), outcome: "ok", context: SEALED_AT_INIT });
       }).immediate();
     } finally {
       db.close(); // checkpoints and removes the WAL

@@ -81,13 +81,13 @@ export class LocalKeystore implements Keyring {
 
   listKeys(): KeyInfo[] {
     const ctx = this.#live();
-    return listKeyInfos(ctx.db, ctx.now());
+    return listKeyInfos(ctx, ctx.now());
   }
 
   /** @throws KEY_NOT_FOUND */
   showKey(name: string): KeyInfo {
     const ctx = this.#live();
-    return keyInfo(ctx.db, name, ctx.now());
+    return keyInfo(ctx, name, ctx.now());
   }
 
   /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
@@ -254,6 +254,7 @@ export class LocalKeystore implements Keyring {
       truncateWal(ctx);
     } finally {
       ctx.db.close();
+      ctx.seal.close();
       ctx.master.close();
     }
   }
