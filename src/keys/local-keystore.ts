@@ -19,6 +19,7 @@ import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
 import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
 import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
+import { type KeyStateVerifyResult, verifyKeyState } from "./verify-state.js";
 import { wrapDataKey } from "./wrap.js";
 
 /**
@@ -182,6 +183,11 @@ export class LocalKeystore implements Keyring {
   verifyAudit(): AuditVerifyResult {
     const ctx = this.#live();
     return verifyAuditChain(ctx.db, (data) => ctx.master.auditMac(data));
+  }
+
+  /** Checks the state MAC of every key and version row (key-state.ts); tampered rows are listed, not thrown. */
+  verifyKeyState(): KeyStateVerifyResult {
+    return verifyKeyState(this.#live());
   }
 
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */

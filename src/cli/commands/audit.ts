@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { exportLocalAudit } from "../../audit/export-local.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
-import { AuditError, UsageError } from "../../errors.js";
+import { AuditError, KeystoreError, UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../duration.js";
 import { emit, withKeyring } from "../session.js";
@@ -34,15 +34,25 @@ export function auditCommand(): Command {
     );
   audit
     .command("verify")
-    .description("check the hash chain; exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
+    .description("check the hash chain (and, locally, every key's authenticated state); exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
     .option("--json", "print as JSON")
     .action(async (_o, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const result = await ks.verifyAudit();
-        emit(cmd, result, () =>
-          result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+        // an intact chain over key rows edited in SQL is not a sound keystore (src/keys/key-state.ts)
+        const keyState = ks instanceof RemoteKeyring ? null : ks.verifyKeyState();
+        const ok = result.ok && (keyState?.ok ?? true);
+        emit(cmd, keyState === null ? result : { ...result, ok, keyState }, () =>
+          [
+            result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+            ...(keyState === null ? [] : keyState.ok ? [`key state ok: ${keyState.keys} keys`] : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
+          ].join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+        if (keyState !== null && !keyState.ok) {
+          const first = keyState.problems[0] as { keyName: string; version: number | null };
+          throw new KeystoreError("KEYSTORE_CORRUPT", `key state does not authenticate: ${keyState.problems.length} row(s), first ${first.keyName}${first.version === null ? "" : ` v${first.version}`}`);
+        }
       }),
     );
   audit
