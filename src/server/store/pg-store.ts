@@ -19,6 +19,7 @@ import { auditableName, auditableVersion, validateKeyName } from "../../keys/nam
 import { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
+import { KeyChangeListeners } from "./key-changes.js";
 import * as admin from "./pg-admin.js";
 import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
 import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
@@ -53,6 +54,7 @@ export class PostgresStore implements KeyStore {
   readonly #t: PostgresStoreTuning;
   readonly #batch: GroupCommit<PgJob, unknown>;
   readonly #committer: PgBatchCommitter;
+  readonly #changes = new KeyChangeListeners();
 
   /** Use openPostgresStore (postgres.ts). */
   constructor(pool: pg.Pool, root: RootKey, tuning: PostgresStoreTuning) {
@@ -212,6 +214,10 @@ export class PostgresStore implements KeyStore {
     return rows.map(toPolicyRecord);
   }
 
+  onKeyChange(listener: (keyName: string) => void): void {
+    this.#changes.add(listener);
+  }
+
   async close(): Promise<void> {
     const root = this.#root;
     if (root === null) return;
@@ -242,6 +248,9 @@ export class PostgresStore implements KeyStore {
         const now = this.#t.now();
         const { result, keyVersion } = await change(c, now);
         await appendAuditTx(c, this.#mac, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }, now);
+        return result;
+      }).then((result) => {
+        this.#changes.emit(result.name); // committed: this process's caches of the key drop now
         return result;
       });
     } catch (e) {
