@@ -593,5 +593,6 @@ await (await import("./artifacts.js")).benchArtifacts(); // model signing vs sha
 await (await import("./fields.js")).benchFields(); // field-level protection vs AWS SDK and raw GCM (bench/fields.js), own section and bench/fields-results.json
 spawnSync(process.execPath, [join(BENCH, "redact.js")], { stdio: "inherit" }); // redaction accuracy and throughput vs redact-pii (bench/redact.js)
 await (await import("./audit-head.js")).benchAuditHead(); // audit append with vs without the head MAC, per commit and per 128-record batch (bench/audit-head.js)
+await (await import("./keystate.js")).benchKeyState(); // the key-state check on every unwrap, vs BENCH_KEYSTATE_BASELINE (bench/keystate.js, bench/keystate-results.json)
 await (await import("./keyservice.js")).benchKeyService(); // key service unwrap vs no-op over mTLS, cached unwrap (bench/keyservice.js, bench/keyservice-results.json)
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)

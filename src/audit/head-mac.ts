@@ -24,7 +24,13 @@ const HEAD_LABEL = Buffer.from("pipeseal-audit-head-v1", "utf8");
 
 /** Context (canonical JSON) of the record from which on the head is authenticated. */
 export const HEAD_MARKER_CONTEXT = { auditHead: "hmac-sha256-v1" } as const;
-const MARKER_JSON = JSON.stringify(HEAD_MARKER_CONTEXT);
+/**
+ * Context of a new store's `init` record: every protection the store is born with — the head
+ * MAC (this file) and sealed key state (keys/key-state.ts reads its "key-state" field).
+ */
+export const INIT_CONTEXT = { ...HEAD_MARKER_CONTEXT, "key-state": "mac-v1" } as const;
+/** The contexts that make a record a head marker: an upgrade's, or a new store's init. */
+export const MARKER_CONTEXT_JSONS = [JSON.stringify(HEAD_MARKER_CONTEXT), JSON.stringify(INIT_CONTEXT)] as const;
 /** Operation of the marker record that seals a store created before head MACs. */
 export const UPGRADE_OPERATION = "audit.upgrade";
 
@@ -45,6 +51,6 @@ export function headIsAuthentic(auditKey: AuditKey, head: AuditHead): boolean {
 
 /** True for a record that says "from here on the head is authenticated" (only the keystore writes these operations). */
 export function isHeadMarker(row: { operation: string; context: string | null }): boolean {
-  return (row.operation === "init" || row.operation === UPGRADE_OPERATION) && row.context === MARKER_JSON;
+  return (row.operation === "init" || row.operation === UPGRADE_OPERATION) && row.context !== null && (MARKER_CONTEXT_JSONS as readonly string[]).includes(row.context);
 }
 

@@ -53,5 +53,5 @@ export function upgradeEvent(principal: string): AuditEvent {
 
 /** SQL for the marker scan: any record whose operation and context make it a marker. */
 export const HAS_MARKER_SQL = (p: (i: number) => string) =>
-  `SELECT 1 FROM audit WHERE operation IN ('init', '${UPGRADE_OPERATION}') AND context = ${p(1)} LIMIT 1`;
-export const MARKER_CONTEXT_JSON = JSON.stringify(HEAD_MARKER_CONTEXT);
+  `SELECT 1 FROM audit WHERE operation IN ('init', '${UPGRADE_OPERATION}') AND context IN (${p(1)}, ${p(2)}) LIMIT 1`;
+export { MARKER_CONTEXT_JSONS } from "./head-mac.js";

@@ -2,7 +2,7 @@
 import type Database from "better-sqlite3";
 import type { AuditKey } from "./chain.js";
 import { readAuditHead } from "./head.js";
-import { HAS_MARKER_SQL, MARKER_CONTEXT_JSON, type HeadSealState, sealDecision, upgradeEvent } from "./seal-head.js";
+import { HAS_MARKER_SQL, MARKER_CONTEXT_JSONS, type HeadSealState, sealDecision, upgradeEvent } from "./seal-head.js";
 import { SqliteAuditSink } from "./sqlite-sink.js";
 import { verifyAuditChain } from "./verify.js";
 import { cached } from "../io/statement.js";
@@ -14,7 +14,7 @@ export function sealSqliteHead(db: Database.Database, auditKey: AuditKey, princi
   return db
     .transaction((): HeadSealState => {
       const first = cached(db, "SELECT seq, operation FROM audit ORDER BY seq LIMIT 1").get() as { seq: number; operation: string } | undefined;
-      const hasMarker = cached(db, HAS_MARKER_SQL(() => "?")).get(MARKER_CONTEXT_JSON) !== undefined;
+      const hasMarker = cached(db, HAS_MARKER_SQL(() => "?")).get(...MARKER_CONTEXT_JSONS) !== undefined;
       const decision = sealDecision({ head: readAuditHead(db), hasMarker, first: first ?? null });
       if (decision !== "verify") return decision;
       if (!verifyAuditChain(db, auditKey, { ignoreHeadTag: true }).ok) return "unsealed";

@@ -5,6 +5,7 @@ import { generateKek } from "./kek.js";
 import { type KeyInfo, keyInfo } from "./key-info.js";
 import { auditableName, validateKeyName } from "./names.js";
 import { findKey } from "./rows.js";
+import { resealKey } from "./state-change.js";
 import type { StoreContext } from "./store-context.js";
 
 export interface CreateKeyOptions {
@@ -22,17 +23,18 @@ export function createKey(ctx: StoreContext, name: string, options: CreateKeyOpt
     if (period !== undefined && (!Number.isSafeInteger(period) || period < 1)) {
       throw new UsageError("INVALID_ARGUMENT", "rotateEverySeconds must be a positive integer");
     }
-    if (findKey(ctx.db, name) !== undefined) throw new KeyError("KEY_EXISTS", `a key named "${name}" already exists`);
+    if (findKey(ctx, name) !== undefined) throw new KeyError("KEY_EXISTS", `a key named "${name}" already exists`);
     const now = ctx.now();
     ctx.db
       .prepare("INSERT INTO keys (name, primary_version, min_decrypt_version, rotate_every_seconds, created_at) VALUES (?, 1, 1, ?, ?)")
       .run(name, period ?? null, now);
     insertVersion(ctx, name, 1, now);
-    return { result: keyInfo(ctx.db, name, now) };
+    resealKey(ctx, name);
+    return { result: keyInfo(ctx, name, now) };
   });
 }
 
-/** Inserts a fresh enabled version with a new random KEK (encrypted at rest). */
+/** Inserts a fresh enabled version with a new random KEK (encrypted at rest); the caller reseals the key. */
 export function insertVersion(ctx: StoreContext, name: string, version: number, now: number): void {
   const kek = generateKek();
   try {

@@ -113,6 +113,14 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX server_policies_one_active ON server_policies (state) WHERE state = 'active';
   `,
+  // 5: key-state MACs (src/keys/key-state.ts). Rows of an older keystore have none until it is
+  // first opened with its root key, which seals them (open-keystore.ts, seal-legacy.ts).
+  `
+  ALTER TABLE keys ADD COLUMN state_gen INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE keys ADD COLUMN state_mac BLOB;
+  ALTER TABLE key_versions ADD COLUMN state_gen INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE key_versions ADD COLUMN state_mac BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

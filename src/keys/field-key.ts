@@ -60,11 +60,11 @@ export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName:
   let v = 0;
   let kek: Buffer;
   try {
-    const key = requireKey(ctx.db, keyName);
+    const key = requireKey(ctx, keyName);
     v = version === "primary" ? key.primary_version : version;
     const cached = cache.get(`${keyName}\0${v}\0${purpose}\0${length}\0${operation}`);
     if (cached) return { key: Buffer.from(cached), version: v };
-    const row = requireVersion(ctx.db, keyName, v);
+    const row = requireVersion(ctx, key, v);
     // the same state rules as unwrap (unwrap.ts openEntry)
     if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${v} was destroyed`);
     if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${v} is disabled`);

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { writeAuditHead } from "../audit/head.js";
-import { HEAD_MARKER_CONTEXT } from "../audit/head-mac.js";
+import { INIT_CONTEXT } from "../audit/head-mac.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import { KeystoreError, UsageError } from "../errors.js";
 import { KEYSTORE_DB_FILE, META, migrate, openDb, setMeta } from "./db.js";
@@ -15,6 +15,7 @@ import { MASTER_KEY_FILE, MasterKey, createMasterKeyFile, deriveFromPassphrase, 
 import { PKCS11_META, type Pkcs11Login, Pkcs11RootKey } from "./pkcs11/index.js";
 import { defaultPrincipal } from "./principal.js";
 import type { RootKey } from "./root-key.js";
+import { KEY_STATE_META, StateSeal } from "./key-state.js";
 
 export interface InitKeystoreOptions {
   /** Protect the keystore with a passphrase (scrypt) instead of a master.key file. */
@@ -59,13 +60,16 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
         if (params !== null) setMeta(db, META.masterScrypt, JSON.stringify(params));
         if (master instanceof Pkcs11RootKey) setMeta(db, PKCS11_META, JSON.stringify(master.info));
         setMeta(db, META.masterCheck, master.checkValue());
+        const seal = StateSeal.fromRoot(master);
+        setMeta(db, KEY_STATE_META, seal.marker()); // born sealed: every key row will carry a state MAC
+        seal.close();
         writeAuditHead(db, { seq: 0, mac: "" });
-        // the init record marks the chain as one whose head is authenticated (head-mac.ts)
+        // the init record marks what the store is born with: an authenticated head (head-mac.ts), sealed key state (key-state.ts)
         new SqliteAuditSink(db, (data) => master.auditMac(data), { genesis: true }).append({
           operation: "init",
           principal: defaultPrincipal(options.principal),
           outcome: "ok",
-          context: HEAD_MARKER_CONTEXT,
+          context: INIT_CONTEXT,
         });
       }).immediate();
     } finally {

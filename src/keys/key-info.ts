@@ -1,6 +1,5 @@
 /** Read-only views of keys: KeyInfo and the rotation-due plan. */
-import type { Db } from "./db.js";
-import { type KeyRow, type KeyState, type VersionRow, listVersions, requireKey } from "./rows.js";
+import { type KeyRow, type KeyState, type Rows, type VersionRow, listVersions, requireKey } from "./rows.js";
 
 export interface KeyVersionInfo {
   readonly version: number;
@@ -34,20 +33,22 @@ export function rotationStatus(primaryCreatedAtMs: number, rotateEverySeconds: n
   return { due: nowMs >= dueAtMs, dueAtMs };
 }
 
-export function keyInfo(db: Db, name: string, nowMs: number): KeyInfo {
-  return toInfo(db, requireKey(db, name), nowMs);
+/** @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) for a row edited outside pipeseal */
+export function keyInfo(r: Rows, name: string, nowMs: number): KeyInfo {
+  return toInfo(r, requireKey(r, name), nowMs);
 }
 
-export function listKeyInfos(db: Db, nowMs: number): KeyInfo[] {
-  const keys = db.prepare("SELECT * FROM keys ORDER BY name").all() as KeyRow[];
-  return keys.map((k) => toInfo(db, k, nowMs));
+/** @throws KeystoreError(KEYSTORE_CORRUPT) if any key's rows do not authenticate */
+export function listKeyInfos(r: Rows, nowMs: number): KeyInfo[] {
+  const keys = r.db.prepare("SELECT * FROM keys ORDER BY name").all() as KeyRow[];
+  return keys.map((k) => toInfo(r, r.seal.checkKey(k), nowMs));
 }
 
-function toInfo(db: Db, key: KeyRow, nowMs: number): KeyInfo {
-  return keyInfoFrom(key, listVersions(db, key.name), nowMs);
+function toInfo(r: Rows, key: KeyRow, nowMs: number): KeyInfo {
+  return keyInfoFrom(key, listVersions(r, key), nowMs);
 }
 
-/** KeyInfo from a key row and its version rows (ordered by version): shared by every key store. */
+/** KeyInfo from a key row and its version rows (ordered by version, already checked): shared by every key store. */
 export function keyInfoFrom(key: KeyRow, versions: readonly VersionRow[], nowMs: number): KeyInfo {
   const primary = versions.find((v) => v.version === key.primary_version);
   const status = rotationStatus(primary?.created_at ?? key.created_at, key.rotate_every_seconds, nowMs);

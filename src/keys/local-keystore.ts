@@ -22,6 +22,7 @@ import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
 import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
 import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
+import { type KeyStateVerifyResult, verifyKeyState } from "./verify-state.js";
 import { wrapDataKey } from "./wrap.js";
 
 /**
@@ -84,13 +85,13 @@ export class LocalKeystore implements Keyring {
 
   listKeys(): KeyInfo[] {
     const ctx = this.#live();
-    return listKeyInfos(ctx.db, ctx.now());
+    return listKeyInfos(ctx, ctx.now());
   }
 
   /** @throws KEY_NOT_FOUND */
   showKey(name: string): KeyInfo {
     const ctx = this.#live();
-    return keyInfo(ctx.db, name, ctx.now());
+    return keyInfo(ctx, name, ctx.now());
   }
 
   /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
@@ -187,6 +188,11 @@ export class LocalKeystore implements Keyring {
     return verifyAuditChain(ctx.db, (data) => ctx.master.auditMac(data));
   }
 
+  /** Checks the state MAC of every key and version row (key-state.ts); tampered rows are listed, not thrown. */
+  verifyKeyState(): KeyStateVerifyResult {
+    return verifyKeyState(this.#live());
+  }
+
   /** The chain head; store it elsewhere to detect a rollback of the whole database. */
   auditHead(): AuditHead | null {
     const head = readAuditHead(this.#live().db);
@@ -280,6 +286,7 @@ export class LocalKeystore implements Keyring {
       truncateWal(ctx);
     } finally {
       ctx.db.close();
+      ctx.seal.close();
       ctx.master.close();
     }
   }

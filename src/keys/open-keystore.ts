@@ -17,6 +17,8 @@ import { PKCS11_META, type Pkcs11OpenOptions, openPkcs11Root } from "./pkcs11/in
 import { defaultPrincipal } from "./principal.js";
 import type { RootKey } from "./root-key.js";
 import type { StoreContext } from "./store-context.js";
+import { StateSeal } from "./key-state.js";
+import { ensureKeyStateSealed } from "./seal-legacy.js";
 import { MAX_WRAPS_PER_VERSION } from "./wrap-format.js";
 
 export interface OpenKeystoreOptions {
@@ -39,6 +41,7 @@ export interface OpenKeystoreOptions {
 
 /**
  * Opens the keystore in `home` and checks the master key or passphrase.
+ * A keystore made before key-state MACs has its key rows sealed on this first open (seal-legacy.ts).
  * @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_INSECURE | MASTER_KEY_UNAVAILABLE | MASTER_KEY_WRONG | KEYSTORE_CORRUPT)
  */
 export async function openKeystore(home: string, options: OpenKeystoreOptions = {}): Promise<LocalKeystore> {
@@ -80,9 +83,11 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
   }
   const sink = new SqliteAuditSink(db, auditKey, { now, unsealed: headState === "unsealed" });
   const extra = options.auditSink;
+  const seal = StateSeal.fromRoot(master);
   const ctx: StoreContext = {
     db,
     master,
+    seal,
     principal,
     keyringId: "local",
     maxWrapsPerVersion: limit,
@@ -95,6 +100,14 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
     },
     batch: (work) => sink.batch(work),
   };
+  try {
+    ensureKeyStateSealed(ctx);
+  } catch (e) {
+    db.close();
+    seal.close();
+    master.close();
+    throw e;
+  }
   return new LocalKeystore(ctx);
 }
 

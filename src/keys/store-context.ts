@@ -1,11 +1,14 @@
 /** What every keystore operation needs. Internal. */
 import type { AuditEvent, AuditRecord } from "../audit/types.js";
 import type { Db } from "./db.js";
+import type { StateSeal } from "./key-state.js";
 import type { RootKey } from "./root-key.js";
 
 export interface StoreContext {
   readonly db: Db;
   readonly master: RootKey;
+  /** The key-state MAC key (key-state.ts), derived from the root at open; wiped at close. */
+  readonly seal: StateSeal;
   readonly principal: string;
   readonly keyringId: "local";
   readonly maxWrapsPerVersion: number;

@@ -95,8 +95,8 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   const version = validateVersion(entry.keyVersion);
   if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
   const aad = wrapAad(ctx.keyringId, name, version, context);
-  const key = requireKey(ctx.db, name);
-  const row = requireVersion(ctx.db, name, version);
+  const key = requireKey(ctx, name);
+  const row = requireVersion(ctx, key, version);
   if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${name} v${version} was destroyed`);
   if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${name} v${version} is disabled`);
   if (version < key.min_decrypt_version) {

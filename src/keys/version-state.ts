@@ -9,16 +9,18 @@ import { KeyError, UsageError } from "../errors.js";
 import { runAdminOp } from "./admin-op.js";
 import { type KeyInfo, keyInfo } from "./key-info.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
-import { requireKey, requireVersion } from "./rows.js";
+import { type VersionRow, requireVersion } from "./rows.js";
+import { changeKeyState } from "./state-change.js";
 import type { StoreContext } from "./store-context.js";
 
 /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT) */
 export function disableVersion(ctx: StoreContext, name: string, version: number): KeyInfo {
   return runAdminOp(ctx, "key.disable", target(name, version), () => {
-    const row = loadNonPrimary(ctx, name, version, "disabled");
-    if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed`);
-    ctx.db.prepare("UPDATE key_versions SET state = 'disabled' WHERE key_name = ? AND version = ?").run(name, version);
-    return { result: keyInfo(ctx.db, name, ctx.now()) };
+    changeNonPrimary(ctx, name, version, "disabled", (row) => {
+      if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed`);
+      ctx.db.prepare("UPDATE key_versions SET state = 'disabled' WHERE key_name = ? AND version = ?").run(name, version);
+    });
+    return { result: keyInfo(ctx, name, ctx.now()) };
   });
 }
 
@@ -27,11 +29,12 @@ export function enableVersion(ctx: StoreContext, name: string, version: number):
   return runAdminOp(ctx, "key.enable", target(name, version), () => {
     validateKeyName(name);
     validateVersion(version);
-    requireKey(ctx.db, name);
-    const row = requireVersion(ctx.db, name, version);
-    if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
-    ctx.db.prepare("UPDATE key_versions SET state = 'enabled' WHERE key_name = ? AND version = ?").run(name, version);
-    return { result: keyInfo(ctx.db, name, ctx.now()) };
+    changeKeyState(ctx, name, (key) => {
+      const row = requireVersion(ctx, key, version);
+      if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
+      ctx.db.prepare("UPDATE key_versions SET state = 'enabled' WHERE key_name = ? AND version = ?").run(name, version);
+    });
+    return { result: keyInfo(ctx, name, ctx.now()) };
   });
 }
 
@@ -45,10 +48,11 @@ export function enableVersion(ctx: StoreContext, name: string, version: number):
  */
 export function destroyVersion(ctx: StoreContext, name: string, version: number): { walTruncated: boolean } {
   runAdminOp(ctx, "key.destroy", target(name, version), () => {
-    loadNonPrimary(ctx, name, version, "destroyed");
-    ctx.db
-      .prepare("UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE key_name = ? AND version = ?")
-      .run(ctx.now(), name, version);
+    changeNonPrimary(ctx, name, version, "destroyed", () => {
+      ctx.db
+        .prepare("UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE key_name = ? AND version = ?")
+        .run(ctx.now(), name, version);
+    });
     return { result: undefined };
   });
   return { walTruncated: truncateWal(ctx) };
@@ -62,12 +66,13 @@ export function setMinDecryptVersion(ctx: StoreContext, name: string, version: n
   return runAdminOp(ctx, "key.set-min-version", target(name, version), () => {
     validateKeyName(name);
     validateVersion(version);
-    const key = requireKey(ctx.db, name);
-    if (version > key.primary_version) {
-      throw new UsageError("INVALID_ARGUMENT", `the minimum decryption version must be at most the primary version ${key.primary_version}`);
-    }
-    ctx.db.prepare("UPDATE keys SET min_decrypt_version = ? WHERE name = ?").run(version, name);
-    return { result: keyInfo(ctx.db, name, ctx.now()) };
+    changeKeyState(ctx, name, (key) => {
+      if (version > key.primary_version) {
+        throw new UsageError("INVALID_ARGUMENT", `the minimum decryption version must be at most the primary version ${key.primary_version}`);
+      }
+      ctx.db.prepare("UPDATE keys SET min_decrypt_version = ? WHERE name = ?").run(version, name);
+    });
+    return { result: keyInfo(ctx, name, ctx.now()) };
   });
 }
 
@@ -75,15 +80,17 @@ function target(name: string, version: number): { keyName: string | null; keyVer
   return { keyName: auditableName(name), keyVersion: auditableVersion(version) };
 }
 
-function loadNonPrimary(ctx: StoreContext, name: string, version: number, verb: string) {
+/** Runs `change` on a checked non-primary version, then reseals the key (state-change.ts). */
+function changeNonPrimary(ctx: StoreContext, name: string, version: number, verb: string, change: (row: VersionRow) => void): void {
   validateKeyName(name);
   validateVersion(version);
-  const key = requireKey(ctx.db, name);
-  const row = requireVersion(ctx.db, name, version);
-  if (key.primary_version === version) {
-    throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be ${verb}; rotate first`);
-  }
-  return row;
+  changeKeyState(ctx, name, (key) => {
+    const row = requireVersion(ctx, key, version);
+    if (key.primary_version === version) {
+      throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be ${verb}; rotate first`);
+    }
+    change(row);
+  });
 }
 
 /** wal_checkpoint(TRUNCATE): copies the WAL into the DB and truncates it to zero bytes. */

@@ -35,14 +35,16 @@ export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Ar
 function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
   return ctx.db
     .transaction(() => {
-      const key = requireKey(ctx.db, keyName);
-      const row = requireVersion(ctx.db, keyName, key.primary_version);
+      const key = requireKey(ctx, keyName);
+      const row = requireVersion(ctx, key, key.primary_version);
       if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
       if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
       if (row.wrap_count >= ctx.maxWrapsPerVersion) {
         throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${ctx.maxWrapsPerVersion} wraps; rotate the key`);
       }
-      cached(ctx.db, "UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = ? AND version = ?").run(keyName, row.version);
+      // the new count and its MAC in one statement (key-state.ts: the count is bound exactly)
+      const count = row.wrap_count + 1;
+      cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(count, ctx.seal.versionMac({ ...row, wrap_count: count }), keyName, row.version);
       return row;
     })
     .immediate();

@@ -118,7 +118,7 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
     const svc: Service = {
       store,
       authz,
-      tokens: await tokenKeysFor(store),
+      tokens: await tokenKeysFor(store, { now }),
       keyringId,
       now,
       tokenTtlSeconds: config.tokenTtlSeconds,

@@ -37,10 +37,30 @@ describe.skipIf(!available)("HSM root key (SoftHSM2)", () => {
   beforeAll(() => {
     hsm = createSoftHsm();
     // every token up front: SoftHSM2 reads its config when the module is initialised
-    for (const label of ["ks-main", "ks-raw", "ks-files", "ks-errors", "ks-other"]) hsm.initToken(label, PIN);
+    for (const label of ["ks-main", "ks-raw", "ks-files", "ks-errors", "ks-other", "ks-state"]) hsm.initToken(label, PIN);
   });
   afterAll(() => hsm?.cleanup());
   const login = (token: string, extra: object = {}) => ({ module: hsm.module, token, pin: PIN, ...extra });
+
+  it("write access to keystore.db does not re-enable a version: the key state is MAC'd under a key derived in the token", async () => {
+    const home = path.join(tempDir(), "ks");
+    await initKeystore(home, { root: { pkcs11: login("ks-state") }, principal: "admin" });
+    const ks = await openKeystore(home, { pkcs11: { pin: PIN }, principal: "tester" });
+    try {
+      ks.createKey("k");
+      const e1 = await ks.wrap("k", Buffer.alloc(32, 1), ctx);
+      ks.rotateKey("k");
+      ks.disableVersion("k", 1);
+      const db = new Database(path.join(home, "keystore.db"));
+      db.prepare("UPDATE key_versions SET state = 'enabled' WHERE version = 1").run();
+      db.close();
+      expect(await code(() => ks.unwrap(e1, ctx, obj))).toBe("KEYSTORE_CORRUPT");
+      expect(await code(() => ks.showKey("k"))).toBe("KEYSTORE_CORRUPT");
+      expect(ks.verifyKeyState()).toMatchObject({ ok: false, problems: [{ keyName: "k", version: 1 }] });
+    } finally {
+      ks.close();
+    }
+  });
 
   it("round trip: create, wrap, unwrap, rotate, rewrap, audit verify, reopen", async () => {
     const home = path.join(tempDir(), "ks");

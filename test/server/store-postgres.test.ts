@@ -59,6 +59,7 @@ storeSuite("postgres", {
   async tamperAudit(seq) {
     await sql(`UPDATE audit SET principal = 'mallory' WHERE seq = ${Number(seq)}`);
   },
+  sql,
 });
 
 describe("PostgreSQL: two replicas on one database", () => {

@@ -38,4 +38,7 @@ storeSuite("sqlite", {
   async tamperAudit(seq) {
     sql(`UPDATE audit SET principal = 'mallory' WHERE seq = ${Number(seq)}`);
   },
+  async sql(statement) {
+    sql(statement);
+  },
 });

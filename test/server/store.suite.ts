@@ -15,6 +15,8 @@ export interface StoreHarness {
   repairAudit(): Promise<void>;
   /** Edit the principal of the record `seq` behind the store's back. */
   tamperAudit(seq: number): Promise<void>;
+  /** Run SQL on the store's database behind its back (a separate connection), as an attacker with write access would. */
+  sql(statement: string): Promise<void>;
 }
 
 const ADMIN = "spiffe://test/admin/alice";
@@ -243,6 +245,73 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       await harness.repairAudit();
       expect((await store.listAudit()).length).toBe(count);
       expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
+    describe("key state edited behind the store's back is KEYSTORE_CORRUPT, never a silent success", () => {
+      // each attack follows a change made through the store, so no cached read hides it
+      it("a disabled version re-enabled in SQL: unwrap, rewrap, show and list refuse", async () => {
+        await store.createKey(ADMIN, "k");
+        const dk = randomBytes(32);
+        const v1 = await store.wrap(WORKER, "k", dk, CTX);
+        await store.rotateKey(ADMIN, "k");
+        await store.disableVersion(ADMIN, "k", 1);
+        await harness.sql("UPDATE key_versions SET state = 'enabled' WHERE key_name = 'k' AND version = 1");
+        expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEYSTORE_CORRUPT");
+        expect(await codeOf(store.rewrap(WORKER, v1, CTX, { operation: "rewrap" }))).toBe("KEYSTORE_CORRUPT");
+        expect(await codeOf(store.showKey("k"))).toBe("KEYSTORE_CORRUPT");
+        expect(await codeOf(store.listKeys())).toBe("KEYSTORE_CORRUPT");
+        // an admin change does not launder the tampered row into a valid one
+        expect(await codeOf(store.rotateKey(ADMIN, "k"))).toBe("KEYSTORE_CORRUPT");
+        expect(await codeOf(store.enableVersion(ADMIN, "k", 1))).toBe("KEYSTORE_CORRUPT");
+        const refused = (await store.listAudit()).filter((r) => r.operation === "decrypt" && r.errorCode === "KEYSTORE_CORRUPT");
+        expect(refused).toHaveLength(1);
+      });
+
+      it("a minimum decryption version lowered in SQL, or the primary moved back: refused", async () => {
+        await store.createKey(ADMIN, "k");
+        const v1 = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+        await store.rotateKey(ADMIN, "k");
+        await store.setMinDecryptVersion(ADMIN, "k", 2);
+        await harness.sql("UPDATE keys SET min_decrypt_version = 1 WHERE name = 'k'");
+        expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEYSTORE_CORRUPT");
+        await harness.sql("UPDATE keys SET min_decrypt_version = 2, primary_version = 1 WHERE name = 'k'");
+        expect(await codeOf(store.wrap(WORKER, "k", randomBytes(32), CTX))).toBe("KEYSTORE_CORRUPT");
+        await harness.sql("UPDATE keys SET primary_version = 2 WHERE name = 'k'");
+        expect((await store.showKey("k")).minDecryptVersion).toBe(2); // restored exactly: authentic again
+      });
+
+      it("a wrap count reset in SQL: the next wrap and show refuse", async () => {
+        await store.createKey(ADMIN, "k");
+        for (let i = 0; i < 3; i++) await store.wrap(WORKER, "k", randomBytes(32), CTX);
+        expect((await store.showKey("k")).versions[0]?.wrapCount).toBe(3);
+        await harness.sql("UPDATE key_versions SET wrap_count = 0 WHERE key_name = 'k'");
+        expect(await codeOf(store.wrap(WORKER, "k", randomBytes(32), CTX))).toBe("KEYSTORE_CORRUPT");
+        expect(await codeOf(store.showKey("k"))).toBe("KEYSTORE_CORRUPT");
+      });
+
+      it("a state MAC swapped in from another version or key, or a saved row written back after a disable: refused", async () => {
+        await store.createKey(ADMIN, "k");
+        await store.createKey(ADMIN, "other");
+        const v1 = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+        await store.rotateKey(ADMIN, "k");
+        await store.disableVersion(ADMIN, "k", 1);
+        // v2 is enabled with the same generation: its (authentic) MAC does not name v1
+        await harness.sql(`UPDATE key_versions SET state = 'enabled', wrap_count = (SELECT wrap_count FROM key_versions WHERE key_name = 'k' AND version = 2),
+                           state_mac = (SELECT state_mac FROM key_versions WHERE key_name = 'k' AND version = 2) WHERE key_name = 'k' AND version = 1`);
+        expect(await codeOf(store.unwrap(WORKER, v1, CTX, OBJ))).toBe("KEYSTORE_CORRUPT");
+        await harness.sql("UPDATE keys SET state_mac = (SELECT state_mac FROM keys WHERE name = 'other') WHERE name = 'k'");
+        expect(await codeOf(store.showKey("k"))).toBe("KEYSTORE_CORRUPT");
+
+        // a row saved while v1 was enabled, written back (authentic MAC, older generation) after a disable
+        await store.createKey(ADMIN, "r");
+        const r1 = await store.wrap(WORKER, "r", randomBytes(32), CTX);
+        await store.rotateKey(ADMIN, "r");
+        await harness.sql("CREATE TABLE saved_row AS SELECT * FROM key_versions WHERE key_name = 'r' AND version = 1");
+        await store.disableVersion(ADMIN, "r", 1);
+        await harness.sql(`UPDATE key_versions SET state = s.state, state_gen = s.state_gen, state_mac = s.state_mac FROM saved_row s
+                           WHERE key_versions.key_name = 'r' AND key_versions.version = 1`);
+        expect(await codeOf(store.unwrap(WORKER, r1, CTX, OBJ))).toBe("KEYSTORE_CORRUPT");
+      });
     });
 
     it("throws INVALID_ARGUMENT after close", async () => {

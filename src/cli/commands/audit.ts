@@ -7,7 +7,7 @@ import { anchoredFailure } from "../../audit/anchor-check.js";
 import { exportLocalAudit } from "../../audit/export-local.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
-import { AuditError, UsageError } from "../../errors.js";
+import { AuditError, KeystoreError, UsageError } from "../../errors.js";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../../io/duration.js";
 import { emit, withKeyring } from "../session.js";
@@ -38,17 +38,27 @@ export function auditCommand(): Command {
     );
   audit
     .command("verify")
-    .description("check the hash chain; exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
+    .description("check the hash chain (and, locally, every key's authenticated state); exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
     .option("--anchor <file...>", "also prove the chain extends each signed anchor (from `audit anchor`): a rolled-back or forked chain fails")
     .option("--json", "print as JSON")
     .action(async (opts: { anchor?: string[] }, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         if (opts.anchor !== undefined) return verifyAnchored(cmd, ks, opts.anchor);
         const result = await ks.verifyAudit();
-        emit(cmd, result, () =>
-          result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+        // an intact chain over key rows edited in SQL is not a sound keystore (src/keys/key-state.ts)
+        const keyState = ks instanceof RemoteKeyring ? null : ks.verifyKeyState();
+        const ok = result.ok && (keyState?.ok ?? true);
+        emit(cmd, keyState === null ? result : { ...result, ok, keyState }, () =>
+          [
+            result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+            ...(keyState === null ? [] : keyState.ok ? [`key state ok: ${keyState.keys} keys`] : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
+          ].join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+        if (keyState !== null && !keyState.ok) {
+          const first = keyState.problems[0] as { keyName: string; version: number | null };
+          throw new KeystoreError("KEYSTORE_CORRUPT", `key state does not authenticate: ${keyState.problems.length} row(s), first ${first.keyName}${first.version === null ? "" : ` v${first.version}`}`);
+        }
       }),
     );
   audit

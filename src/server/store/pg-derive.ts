@@ -9,6 +9,7 @@ import type { AuditEvent } from "../../audit/types.js";
 import { UsageError } from "../../errors.js";
 import type { AuditObject } from "../../keys/keyring.js";
 import { validateKeyName, validateVersion } from "../../keys/names.js";
+import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { type AuditMac, appendAuditTx } from "./pg-audit.js";
 import { checkUnwrappable, requireKeyPg, requireVersionPg } from "./pg-keys.js";
@@ -39,12 +40,12 @@ export function deriveEvent(r: DeriveRequest): AuditEvent {
  * Derives and records in one transaction. On a throw, `state.derived` (if set) must be wiped
  * and `state.version` is the version reached (for the failure record).
  */
-export async function deriveTx(pool: pg.Pool, root: RootKey, mac: AuditMac, nowMs: () => number, r: DeriveRequest, event: AuditEvent, state: { derived?: Buffer; version: number }): Promise<void> {
+export async function deriveTx(pool: pg.Pool, root: RootKey, seal: StateSeal, mac: AuditMac, nowMs: () => number, r: DeriveRequest, event: AuditEvent, state: { derived?: Buffer; version: number }): Promise<void> {
   await inTx(pool, async (c) => {
-    const key = await requireKeyPg(c, r.keyName);
+    const key = await requireKeyPg(c, seal, r.keyName);
     state.version = r.version === "primary" ? key.primary_version : r.version;
-    const row = await requireVersionPg(c, r.keyName, state.version);
-    const kek = root.openKek(r.keyName, state.version, checkUnwrappable(r.keyName, key, row));
+    const row = await requireVersionPg(c, seal, key, state.version);
+    const kek = root.openKek(r.keyName, state.version, checkUnwrappable(seal, r.keyName, key, row));
     try {
       state.derived = Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([Buffer.from("pipeseal-field-v1"), Buffer.from(r.purpose)]), r.length));
     } finally {

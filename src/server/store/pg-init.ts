@@ -7,8 +7,12 @@
 import type pg from "pg";
 import { isPipesealError, KeystoreError } from "../../errors.js";
 import { MasterKey, type ScryptParams, createMasterKeyFile, deriveFromPassphrase, loadMasterKeyFile, newScryptParams } from "../../keys/master-key.js";
+import { KEY_STATE_META, SEAL_OPERATION, StateSeal, markerStripped, sealedBefore } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
-import { HEAD_MARKER_CONTEXT } from "../../audit/head-mac.js";
+import { INIT_CONTEXT } from "../../audit/head-mac.js";
+import type { AuditRow } from "../../audit/schema.js";
+import type { PoolClient } from "pg";
+import { resealKeyPg } from "./pg-keys.js";
 import { appendAuditTx } from "./pg-audit.js";
 import { LOCK } from "./pg-schema.js";
 import { inTx } from "./pg-tx.js";
@@ -43,9 +47,11 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
         });
         [root, source] = [MasterKey.fromRoot(bytes), "file"];
       }
-      await c.query("INSERT INTO meta (key, value) VALUES ('master_source', $1), ('master_check', $2)", [source, root.checkValue()]);
-      // the init record marks the chain as one whose head is authenticated (src/audit/head-mac.ts)
-      const init = { operation: "init", principal: options.servicePrincipal ?? "pipeseal-serve", outcome: "ok" as const, context: HEAD_MARKER_CONTEXT };
+      const seal = StateSeal.fromRoot(root);
+      await c.query("INSERT INTO meta (key, value) VALUES ('master_source', $1), ('master_check', $2), ($3, $4)", [source, root.checkValue(), KEY_STATE_META, seal.marker()]);
+      seal.close();
+      // the init record marks what the store is born with: an authenticated head (src/audit/head-mac.ts), sealed key state
+      const init = { operation: "init", principal: options.servicePrincipal ?? "pipeseal-serve", outcome: "ok" as const, context: INIT_CONTEXT };
       await appendAuditTx(c, auditKeyOf(root).mac, init, now(), { genesis: true });
       return root;
     }
@@ -65,6 +71,34 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
       root.close();
       throw new KeystoreError("MASTER_KEY_WRONG");
     }
+    try {
+      await ensureKeyStateSealedPg(c, root, meta.get(KEY_STATE_META) ?? null, options.servicePrincipal ?? "pipeseal-serve", now());
+    } catch (e) {
+      root.close();
+      throw e;
+    }
     return root;
   });
+}
+
+/**
+ * A database made before key-state MACs has its key rows sealed here, once, with the marker
+ * and a `key.seal-state` record, as the local keystore does (src/keys/seal-legacy.ts); a
+ * missing marker on a database that was sealed before is KEYSTORE_CORRUPT. Runs under the
+ * init advisory lock, so replicas starting together seal it once.
+ */
+async function ensureKeyStateSealedPg(c: PoolClient, root: RootKey, marker: string | null, principal: string, nowMs: number): Promise<void> {
+  const seal = StateSeal.fromRoot(root);
+  try {
+    if (seal.markerMatches(marker)) return;
+    const init = (await c.query<AuditRow>("SELECT * FROM audit WHERE seq = 1")).rows[0];
+    const sealRecord = (await c.query("SELECT 1 FROM audit WHERE operation = $1 LIMIT 1", [SEAL_OPERATION])).rows.length > 0;
+    if (marker !== null || sealedBefore(init, (d) => root.auditMac(d), sealRecord)) throw markerStripped();
+    const names = (await c.query<{ name: string }>("SELECT name FROM keys ORDER BY name")).rows.map((r) => r.name);
+    for (const name of names) await resealKeyPg(c, seal, name);
+    await c.query("INSERT INTO meta (key, value) VALUES ($1, $2)", [KEY_STATE_META, seal.marker()]);
+    await appendAuditTx(c, auditKeyOf(root).mac, { operation: SEAL_OPERATION, principal, outcome: "ok", context: { keys: String(names.length) } }, nowMs);
+  } finally {
+    seal.close();
+  }
 }

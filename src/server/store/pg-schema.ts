@@ -68,6 +68,14 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE audit_head ADD COLUMN tag BYTEA;
   `,
+  // 3: key-state MACs (src/keys/key-state.ts); rows of an older database are sealed on the
+  // first open with the root key (pg-init.ts).
+  `
+  ALTER TABLE keys ADD COLUMN state_gen BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE keys ADD COLUMN state_mac BYTEA;
+  ALTER TABLE key_versions ADD COLUMN state_gen BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE key_versions ADD COLUMN state_mac BYTEA;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -19,8 +19,10 @@ import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { auditableName, auditableVersion, validateKeyName } from "../../keys/names.js";
+import { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
+import { KeyChangeListeners } from "./key-changes.js";
 import * as admin from "./pg-admin.js";
 import { type AuditMac, appendAuditTx, listAuditPg, markUnsealed, verifyAuditPg } from "./pg-audit.js";
 import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
@@ -50,16 +52,20 @@ export class PostgresStore implements KeyStore {
   readonly keyringId = "local";
   readonly #pool: pg.Pool;
   #root: RootKey | null;
+  /** The key-state MAC key (src/keys/key-state.ts), derived from the root; wiped at close. */
+  readonly #seal: StateSeal;
   readonly #mac: AuditMac;
   readonly #verifyKey: ReturnType<typeof auditKeyOf>["verifyKey"];
   readonly #t: PostgresStoreTuning;
   readonly #batch: GroupCommit<PgJob, unknown>;
   readonly #committer: PgBatchCommitter;
+  readonly #changes = new KeyChangeListeners();
 
   /** Use openPostgresStore (postgres.ts). */
   constructor(pool: pg.Pool, root: RootKey, tuning: PostgresStoreTuning) {
     this.#pool = pool;
     this.#root = root;
+    this.#seal = StateSeal.fromRoot(root);
     ({ mac: this.#mac, verifyKey: this.#verifyKey } = auditKeyOf(root));
     if (tuning.unsealed === true) markUnsealed(this.#mac);
     this.#t = tuning;
@@ -69,39 +75,39 @@ export class PostgresStore implements KeyStore {
 
   // ── key administration ──────────────────────────────────────────────────────────────────
   async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
-    return this.#admin(principal, "key.create", name, 1, admin.createKeyChange(this.#live(), name, options?.rotateEverySeconds));
+    return this.#admin(principal, "key.create", name, 1, admin.createKeyChange(this.#live(), this.#seal, name, options?.rotateEverySeconds));
   }
   async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
-    return this.#admin(principal, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), name));
+    return this.#admin(principal, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), this.#seal, name));
   }
   async listKeys(): Promise<KeyInfo[]> {
     this.#live();
-    return withClient(this.#pool, (c) => listKeyInfosPg(c, this.#t.now()));
+    return withClient(this.#pool, (c) => listKeyInfosPg(c, this.#seal, this.#t.now()));
   }
   async showKey(name: string): Promise<KeyInfo> {
     validateKeyName(name);
     this.#live();
-    return withClient(this.#pool, (c) => keyInfoPg(c, name, this.#t.now()));
+    return withClient(this.#pool, (c) => keyInfoPg(c, this.#seal, name, this.#t.now()));
   }
   async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.disable", name, version, admin.disableChange(name, version));
+    return this.#admin(principal, "key.disable", name, version, admin.disableChange(this.#seal, name, version));
   }
   async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.enable", name, version, admin.enableChange(name, version));
+    return this.#admin(principal, "key.enable", name, version, admin.enableChange(this.#seal, name, version));
   }
   async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    const info = await this.#admin(principal, "key.destroy", name, version, admin.destroyChange(name, version));
+    const info = await this.#admin(principal, "key.destroy", name, version, admin.destroyChange(this.#seal, name, version));
     await vacuumKeyVersions(this.#pool, this.#t.warn); // after COMMIT: VACUUM cannot run in a transaction
     return info;
   }
   async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.set-min-version", name, version, admin.setMinVersionChange(name, version));
+    return this.#admin(principal, "key.set-min-version", name, version, admin.setMinVersionChange(this.#seal, name, version));
   }
 
   // ── Keyring operations ──────────────────────────────────────────────────────────────────
   async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
     checkPrincipal(principal);
-    return wrapPg(this.#pool, this.#live(), this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context);
+    return wrapPg(this.#pool, this.#live(), this.#seal, this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context);
   }
 
   // no await before #batch.submit: a call inside together() must join its group synchronously
@@ -111,7 +117,7 @@ export class PostgresStore implements KeyStore {
     if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") {
       throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
     }
-    const job = unwrapJob(this.#live(), this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context, open);
+    const job = unwrapJob(this.#live(), this.#seal, this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context, open);
     return this.#batch.submit(job) as Promise<Buffer>;
   }
 
@@ -119,7 +125,7 @@ export class PostgresStore implements KeyStore {
     checkPrincipal(principal);
     const event = dataEvent(principal, "rewrap", entry, context, object);
     // the source is opened and its record committed in the batch; the new entry is made after
-    const dataKey = (await this.#batch.submit(unwrapJob(this.#live(), this.keyringId, event, entry, context))) as Buffer;
+    const dataKey = (await this.#batch.submit(unwrapJob(this.#live(), this.#seal, this.keyringId, event, entry, context))) as Buffer;
     try {
       return await this.wrap(principal, entry.keyName, dataKey, context);
     } catch (e) {
@@ -138,7 +144,7 @@ export class PostgresStore implements KeyStore {
     const root = this.#live();
     const state: { derived?: Buffer; version: number } = { version: 0 };
     try {
-      await deriveTx(this.#pool, root, this.#mac, this.#t.now, request, event, state);
+      await deriveTx(this.#pool, root, this.#seal, this.#mac, this.#t.now, request, event, state);
     } catch (e) {
       state.derived?.fill(0);
       if (state.derived !== undefined) throw asAuditFailure(e);
@@ -222,6 +228,10 @@ export class PostgresStore implements KeyStore {
     return rows.map(toPolicyRecord);
   }
 
+  onKeyChange(listener: (keyName: string) => void): void {
+    this.#changes.add(listener);
+  }
+
   async close(): Promise<void> {
     const root = this.#root;
     if (root === null) return;
@@ -231,6 +241,7 @@ export class PostgresStore implements KeyStore {
     try {
       await this.#pool.end();
     } finally {
+      this.#seal.close();
       root.close();
     }
   }
@@ -251,6 +262,9 @@ export class PostgresStore implements KeyStore {
         const now = this.#t.now();
         const { result, keyVersion } = await change(c, now);
         await appendAuditTx(c, this.#mac, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }, now);
+        return result;
+      }).then((result) => {
+        this.#changes.emit(result.name); // committed: this process's caches of the key drop now
         return result;
       });
     } catch (e) {

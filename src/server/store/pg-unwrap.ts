@@ -1,7 +1,8 @@
 /**
  * Unwrap on PostgreSQL as a group-commit job (pg-batch.ts): opens the entry with the batch's
  * reads and returns the data key together with its `ok` record; a refused entry (wrong
- * context, forged, bad key state) returns its `denied`/`error` record instead. The key
+ * context, forged, bad key state) returns its `denied`/`error` record instead. The rows'
+ * state MACs are checked on every use, snapshot hits included (checkUnwrappable). The key
  * reaches the caller only after the batch committed (fail closed).
  */
 import { isRefusal } from "../../audit/group-commit.js";
@@ -10,6 +11,7 @@ import { KeyError, UsageError, isPipesealError } from "../../errors.js";
 import { normalizeContext } from "../../keys/context.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "../../keys/names.js";
+import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { openDataKey, wrapAad } from "../../keys/wrap-format.js";
 import type { PgJob } from "./pg-batch.js";
@@ -20,7 +22,7 @@ import { checkUnwrappable } from "./pg-keys.js";
 export const DATA_OPERATION = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** With `open`, the job's result is `open(dataKey)` and its record that operation's outcome (KeyStore.unwrap). */
-export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext, open?: OpenWithKey): PgJob {
+export function unwrapJob(root: RootKey, seal: StateSeal, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext, open?: OpenWithKey): PgJob {
   return async (tx) => {
     try {
       if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
@@ -30,7 +32,7 @@ export function unwrapJob(root: RootKey, keyringId: string, event: AuditEvent, e
       if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
       const aad = wrapAad(keyringId, name, version, context);
       const { key, row } = await tx.keyVersion(name, version);
-      const kek = root.openKek(name, version, checkUnwrappable(name, key, row));
+      const kek = root.openKek(name, version, checkUnwrappable(seal, name, key, row));
       let dataKey: Buffer;
       try {
         dataKey = openDataKey(kek, aad, entry.wrapped);

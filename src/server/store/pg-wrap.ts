@@ -8,17 +8,18 @@ import { KeyError, UsageError } from "../../errors.js";
 import { encodeContext } from "../../keys/context.js";
 import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { validateKeyName } from "../../keys/names.js";
+import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "../../keys/wrap-format.js";
 import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
 
 /** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
-export async function wrapPg(pool: pg.Pool, root: RootKey, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+export async function wrapPg(pool: pg.Pool, root: RootKey, seal: StateSeal, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
   validateKeyName(keyName);
   if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
   encodeContext(context); // validate before counting a use
-  const { version, kek: blob } = await reserveWrap(pool, limit, keyName);
+  const { version, kek: blob } = await reserveWrap(pool, seal, limit, keyName);
   const kek = root.openKek(keyName, version, blob);
   try {
     return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context), dataKey) };
@@ -27,14 +28,20 @@ export async function wrapPg(pool: pg.Pool, root: RootKey, keyringId: string, li
   }
 }
 
-async function reserveWrap(pool: pg.Pool, limit: number, keyName: string): Promise<{ version: number; kek: Buffer }> {
+/**
+ * The version row is locked FOR UPDATE (concurrent wraps through any replica serialize on it,
+ * as the UPDATE alone did), checked, and its new count written with its MAC in one statement
+ * (src/keys/key-state.ts: the count is bound exactly, a lowered one is corruption).
+ */
+async function reserveWrap(pool: pg.Pool, seal: StateSeal, limit: number, keyName: string): Promise<{ version: number; kek: Buffer }> {
   return inTx(pool, async (c) => {
-    const key = await requireKeyPg(c, keyName, "FOR SHARE");
-    const row = await requireVersionPg(c, keyName, key.primary_version);
+    const key = await requireKeyPg(c, seal, keyName, "FOR SHARE");
+    const row = await requireVersionPg(c, seal, key, key.primary_version, "FOR UPDATE");
     if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
     if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
-    const { rowCount } = await c.query("UPDATE key_versions SET wrap_count = wrap_count + 1 WHERE key_name = $1 AND version = $2 AND wrap_count < $3", [keyName, row.version, limit]);
-    if (rowCount === 0) throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${limit} wraps; rotate the key`);
+    if (row.wrap_count >= limit) throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${limit} wraps; rotate the key`);
+    const count = row.wrap_count + 1;
+    await c.query("UPDATE key_versions SET wrap_count = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [count, seal.versionMac({ ...row, wrap_count: count }), keyName, row.version]);
     return { version: row.version, kek: row.kek };
   });
 }

@@ -31,6 +31,7 @@ import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyr
 import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
 import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
+import { KeyChangeListeners } from "./key-changes.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
 import { WalSync } from "./wal-sync.js";
@@ -73,6 +74,7 @@ export class SqliteStore implements KeyStore {
   readonly #now: () => number;
   /** A job runs inside the batch transaction; it throws a refusal, or anything to abort the batch. */
   readonly #batch: GroupCommit<() => unknown, unknown>;
+  readonly #changes = new KeyChangeListeners();
 
   /** Use {@link openSqliteStore}. */
   constructor(ks: LocalKeystore, now: () => number, maxBatch?: number) {
@@ -83,10 +85,10 @@ export class SqliteStore implements KeyStore {
   }
 
   async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
-    return this.#durable(this.#as(principal, (ks) => ks.createKey(name, options)));
+    return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.createKey(name, options))));
   }
   async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
-    return this.#durable(this.#as(principal, (ks) => ks.rotateKey(name)));
+    return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.rotateKey(name))));
   }
   async listKeys(): Promise<KeyInfo[]> {
     return this.#live().listKeys();
@@ -95,21 +97,21 @@ export class SqliteStore implements KeyStore {
     return this.#live().showKey(name);
   }
   async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#durable(this.#as(principal, (ks) => ks.disableVersion(name, version)));
+    return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.disableVersion(name, version))));
   }
   async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#durable(this.#as(principal, (ks) => ks.enableVersion(name, version)));
+    return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.enableVersion(name, version))));
   }
   async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#durable(
+    return this.#changes.after(name, this.#durable(
       this.#as(principal, (ks) => {
         ks.destroyVersion(name, version);
         return ks.showKey(name);
       }),
-    );
+    ));
   }
   async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version)));
+    return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version))));
   }
 
   async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
@@ -196,6 +198,10 @@ export class SqliteStore implements KeyStore {
   async listPolicies(): Promise<PolicyRecord[]> {
     const rows = this.#live().readTables((db) => db.prepare("SELECT * FROM server_policies ORDER BY proposed_at DESC, id").all() as PolicyRow[]);
     return rows.map(toPolicyRecord);
+  }
+
+  onKeyChange(listener: (keyName: string) => void): void {
+    this.#changes.add(listener);
   }
 
   async close(): Promise<void> {

@@ -201,6 +201,15 @@ export interface KeyStore {
   /** Every proposal and policy, newest first. */
   listPolicies(): Promise<PolicyRecord[]>;
 
+  /**
+   * Calls `listener(keyName)` after every key change made through this store (create, rotate,
+   * disable, enable, destroy, minimum version) has committed, so caches of key state in this
+   * process (token keys, src/server/token-keys.ts) drop at once. Changes made elsewhere (another
+   * replica, the CLI) are not seen: such caches must also bound their age. A throwing listener
+   * is ignored.
+   */
+  onKeyChange(listener: (keyName: string) => void): void;
+
   /** Releases connections and wipes the root key it holds. Idempotent. */
   close(): Promise<void>;
 }
