@@ -25,6 +25,8 @@ import { postureCommand } from "./commands/posture.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { installStopSignals } from "../io/signals.js";
+import { onStaleTempRemoved } from "../io/temp-files.js";
 
 const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
@@ -63,6 +65,12 @@ function fail(e: unknown): never {
   process.exit(EXIT.failure);
 }
 
+// Ctrl-C, SIGTERM, SIGHUP: live temp files (a decrypt's plaintext) are removed before exit (128 + signal)
+installStopSignals({
+  onInterrupt: (signal, removed) =>
+    process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}pipeseal: interrupted by ${signal}${removed.length ? `; removed ${removed.length} unfinished temp file(s)` : ""}\n`),
+});
+onStaleTempRemoved((file, pid) => process.stderr.write(`pipeseal: removed ${file}, a temp file left by an interrupted pipeseal (pid ${pid}, no longer running)\n`));
 process.stdout.on("error", (e) => fail(e));
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? EXIT.ok), // a command may set a non-error status (scan: new findings)

@@ -9,6 +9,7 @@ import path from "node:path";
 import { writeAuditHead } from "../audit/head.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import { KeystoreError, UsageError } from "../errors.js";
+import { trackTemp } from "../io/temp-files.js";
 import { KEYSTORE_DB_FILE, META, migrate, openDb, setMeta } from "./db.js";
 import { MASTER_KEY_FILE, MasterKey, createMasterKeyFile, deriveFromPassphrase, fsyncDir, newScryptParams } from "./master-key.js";
 import { PKCS11_META, type Pkcs11Login, Pkcs11RootKey } from "./pkcs11/index.js";
@@ -49,6 +50,7 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
   else master = MasterKey.fromRoot(params === null ? await createMasterKeyFile(home) : await deriveFromPassphrase(options.passphrase as string, params));
   let done = false;
   const tmp = path.join(home, `.${KEYSTORE_DB_FILE}.${randomBytes(6).toString("hex")}.tmp`);
+  const untrack = [tmp, `${tmp}-wal`, `${tmp}-shm`].map((f) => trackTemp(f)); // removed on a stop signal
   try {
     const db = openDb(tmp, { create: true });
     try {
@@ -80,5 +82,6 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
     // an HSM root whose keystore was not made is deleted from the token, not left orphaned
     if (!done && master instanceof Pkcs11RootKey) master.destroyInToken();
     master.close();
+    for (const u of untrack) u();
   }
 }

@@ -17,6 +17,7 @@ import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from "node
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { KeystoreError, UsageError } from "../errors.js";
+import { trackTemp } from "../io/temp-files.js";
 
 export const MASTER_KEY_FILE = "master.key";
 export const MASTER_KEY_BYTES = 32;
@@ -115,6 +116,7 @@ export async function createMasterKeyFile(home: string): Promise<Buffer> {
   const target = path.join(home, MASTER_KEY_FILE);
   const tmp = path.join(home, `.${MASTER_KEY_FILE}.${randomBytes(6).toString("hex")}.tmp`);
   const root = randomBytes(MASTER_KEY_BYTES);
+  const untrack = trackTemp(tmp); // the root key: never left behind by a stop signal
   try {
     const handle = await fs.open(tmp, "wx", 0o600);
     try {
@@ -132,6 +134,8 @@ export async function createMasterKeyFile(home: string): Promise<Buffer> {
     await fs.rm(tmp, { force: true });
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeystoreError("KEYSTORE_EXISTS", `${target} already exists`);
     throw new KeystoreError("IO_ERROR", `could not write ${target}`, { cause: e });
+  } finally {
+    untrack();
   }
 }
 
