@@ -18,6 +18,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { KeystoreError, UsageError } from "../errors.js";
 import { trackTemp } from "../io/temp-files.js";
+import { checkKeystoreFolder } from "./permissions.js";
 
 export const MASTER_KEY_FILE = "master.key";
 export const MASTER_KEY_BYTES = 32;
@@ -141,10 +142,12 @@ export async function createMasterKeyFile(home: string): Promise<Buffer> {
 
 /**
  * Loads `master.key`.
- * @throws KeystoreError(MASTER_KEY_INSECURE) if group or others can read or write it;
+ * @throws KeystoreError(KEYSTORE_INSECURE) if its folder is writable by group or others;
+ *   KeystoreError(MASTER_KEY_INSECURE) if group or others can read or write it;
  *   KeystoreError(MASTER_KEY_UNAVAILABLE) if it is missing, not a regular file, or not 32 bytes.
  */
 export async function loadMasterKeyFile(home: string): Promise<Buffer> {
+  checkKeystoreFolder(home); // whoever can write the folder can swap the key file
   const file = path.join(home, MASTER_KEY_FILE);
   let stat;
   try {
