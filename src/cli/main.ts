@@ -26,6 +26,7 @@ import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { installStopSignals } from "../io/signals.js";
+import { busyToTyped } from "../keys/db.js";
 import { onStaleTempRemoved } from "../io/temp-files.js";
 
 const program = new Command("pipeseal")
@@ -48,7 +49,8 @@ program.commands.forEach(function override(c: Command) {
 });
 
 /** One line, no stack, for anything a user can cause; a stack only with PIPESEAL_DEBUG=1. */
-function fail(e: unknown): never {
+function fail(thrown: unknown): never {
+  const e = busyToTyped(thrown); // a locked keystore.db reached from anywhere: KEYSTORE_BUSY, not an internal error
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage); // commander printed it already
   if (isPipesealError(e)) {
     process.stderr.write(`pipeseal: ${e.message} [${e.code}]\n`);

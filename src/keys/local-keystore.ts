@@ -10,7 +10,7 @@ import { verifyAuditChain } from "../audit/verify.js";
 import { UsageError } from "../errors.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
-import type { Db } from "./db.js";
+import { type Db, immediate } from "./db.js";
 import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
 import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
@@ -120,7 +120,7 @@ export class LocalKeystore implements Keyring {
    * @internal Not exported from the package root; the key service store only.
    */
   transaction<T>(work: () => T): T {
-    return this.#live().db.transaction(work).immediate();
+    return immediate(this.#live().db, work);
   }
 
   /**

@@ -63,10 +63,11 @@ export function keyCommand(): Command {
         emit(cmd, info, () => describe(info));
       }));
 
-  for (const [verb, what] of [
-    ["disable", "stop a version from wrapping or unwrapping (reversible)"],
-    ["enable", "re-enable a disabled version"],
-    ["destroy", "wipe a version's key material: data under it can never be opened again (crypto-shredding)"],
+  // each verb with its own past tense ("destroyed", not verb + "d")
+  for (const [verb, done, what] of [
+    ["disable", "disabled", "stop a version from wrapping or unwrapping (reversible)"],
+    ["enable", "enabled", "re-enable a disabled version"],
+    ["destroy", "destroyed", "wipe a version's key material: data under it can never be opened again (crypto-shredding)"],
   ] as const) {
     key
       .command(`${verb} <name>`)
@@ -82,7 +83,7 @@ export function keyCommand(): Command {
         }
         await withKeyring(cmd, async (ks) => {
           const info = verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
-          emit(cmd, info, () => `${verb}d ${name} v${v}`);
+          emit(cmd, info, () => `${done} ${name} v${v}`);
         });
       });
   }
