@@ -251,6 +251,10 @@ export class LocalKeystore implements Keyring {
     }
     if (this.#owner !== null) return; // a view: the owner closes the database and root key
     try {
+      // opportunistic: a writer elsewhere (another process) keeps its WAL and checkpoints it
+      // later; a closing reader must not wait the busy timeout for it. (destroyVersion
+      // truncates with the full timeout and reports whether it could.)
+      ctx.db.pragma("busy_timeout = 0");
       truncateWal(ctx);
     } finally {
       ctx.db.close();
