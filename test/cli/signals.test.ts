@@ -22,7 +22,7 @@ const sparse = path.join(dir, "big.bin");
 const sealed = path.join(dir, "big.bin.pseal");
 const SIGNO = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
-const temps = (folder: string) => readdirSync(folder).filter((f) => f.startsWith(".pseal-tmp-"));
+const temps = (folder: string) => (existsSync(folder) ? readdirSync(folder) : []).filter((f) => f.startsWith(".pseal-tmp-"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (bounded) until a temp file in `folder` holds at least `bytes`; returns its name. */
@@ -133,6 +133,26 @@ describe("interrupted with Ctrl-C on a real terminal", () => {
     expect(readdirSync(out)).toEqual([]);
     expect(output).toMatch(/pipeseal: interrupted by SIGINT; removed 1 unfinished temp file\(s\)/);
   }, 120_000);
+});
+
+describe("commands whose normal end is a stop signal close gracefully", () => {
+  it("logs write, SIGHUP: the open segment is closed (readable), nothing left as a temp, exit 0", async () => {
+    const logs = path.join(dir, "logs");
+    const child = spawn(process.execPath, [CLI, "logs", "write", logs, "--key", "logs/app", "--class", "metadata"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    for (let i = 0; i < 5; i++) child.stdin.write(JSON.stringify({ seq: i }) + "\n");
+    const deadline = Date.now() + 30_000;
+    while (temps(logs).length === 0 && Date.now() < deadline) await sleep(50); // the segment is open
+    await sleep(300);
+    child.kill("SIGHUP");
+    expect(await exited).toBe(0);
+    expect(stderr).toBe("");
+    expect(temps(logs)).toEqual([]);
+    const r = cli(["logs", "read", logs], env);
+    expect(r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).seq)).toEqual([0, 1, 2, 3, 4]);
+  }, 60_000);
 });
 
 describe("SIGKILL: the one signal that can leave a temp file", () => {
