@@ -29,12 +29,18 @@ export interface StopSignalOptions {
 let installed: StopSignalOptions | undefined;
 let stopping = false;
 
-/** 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. */
+/**
+ * 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+ * @example exitCodeForSignal("SIGINT") // 130
+ */
 export function exitCodeForSignal(signal: StopSignal): number {
   return 128 + constants.signals[signal];
 }
 
-/** Installs the handlers for SIGINT, SIGTERM and SIGHUP (once; later calls change nothing). */
+/**
+ * Installs the handlers for SIGINT, SIGTERM and SIGHUP (once; later calls change nothing).
+ * @example installStopSignals({ onInterrupt: (sig, removed) => log.warn({ sig, removed }, "interrupted") });
+ */
 export function installStopSignals(options: StopSignalOptions = {}): void {
   if (installed) return;
   installed = options;
@@ -44,6 +50,7 @@ export function installStopSignals(options: StopSignalOptions = {}): void {
 /**
  * While registered, a stop signal calls `handler` (close the server, flush the sink) instead
  * of exiting: the command then returns normally. Returns the function that unregisters it.
+ * @example const release = onStopSignal(() => void server.close()); // … release() once closed
  */
 export function onStopSignal(handler: StopHandler): () => void {
   handlers.add(handler);

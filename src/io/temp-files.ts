@@ -60,7 +60,8 @@ export function liveTemps(): string[] {
  * Deletes every registered temp path, synchronously (a signal handler must not wait on the
  * event loop that is being torn down). Unlinking an open file is fine on POSIX: its blocks
  * are freed when the process exits. Removing a path already renamed away is a no-op, so
- * this never touches a finished target.
+ * this never touches a finished target. Returns the paths removed.
+ * @example process.on("SIGTERM", () => { removeLiveTempsSync(); process.exit(143); });
  */
 export function removeLiveTempsSync(): string[] {
   const removed: string[] = [];
@@ -120,7 +121,10 @@ type StaleListener = (file: string, pid: number) => void;
 const staleListeners = new Set<StaleListener>();
 const swept = new Set<string>();
 
-/** Called for each stale temp file removed (the CLI says so on stderr). Returns the unsubscribe. */
+/**
+ * Called for each stale temp file removed (the CLI says so on stderr). Returns the unsubscribe.
+ * @example onStaleTempRemoved((file, pid) => log.info({ file, pid }, "removed a dead writer's temp file"));
+ */
 export function onStaleTempRemoved(listener: StaleListener): () => void {
   staleListeners.add(listener);
   return () => void staleListeners.delete(listener);
