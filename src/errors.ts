@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   MASTER_KEY_INSECURE: "the master key file is readable by group or others",
   MASTER_KEY_UNAVAILABLE: "the master key could not be loaded",
   MASTER_KEY_WRONG: "the master key or passphrase does not match this keystore",
+  KEYSTORE_INSECURE: "the keystore folder or database can be written by group or others (or belongs to another user)",
+  KEYSTORE_BUSY: "the keystore database is locked by another process",
+  PASSPHRASE_WEAK: "the passphrase is too weak for a new keystore",
   // audit
   AUDIT_WRITE_FAILED: "the audit record could not be written, so the operation was refused (fail closed)",
   AUDIT_CHAIN_BROKEN: "the audit chain does not verify",

@@ -19,6 +19,9 @@ export type { OpenOptions } from "./envelope/open.js";
 export { sealBuffer, openBuffer } from "./envelope/buffer.js";
 export { sealTransform, openTransform } from "./envelope/transforms.js";
 export { encryptFile, decryptFile } from "./envelope/files.js";
+// stop signals: a service embedding pipeseal calls installStopSignals (or removeLiveTempsSync from its own handlers) so an interrupted decryptFile leaves no plaintext temp
+export { installStopSignals, onStopSignal, exitCodeForSignal } from "./io/signals.js";
+export { removeLiveTempsSync, onStaleTempRemoved } from "./io/temp-files.js";
 export { SealedFileReader, openSealedFile } from "./envelope/reader.js";
 export { rewrapFile } from "./envelope/rewrap.js";
 export type { RewrapResult } from "./envelope/rewrap.js";

@@ -26,6 +26,9 @@ import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { checkRequiredAfterUnknown, usageOutput } from "./usage-errors.js";
+import { installStopSignals } from "../io/signals.js";
+import { busyToTyped } from "../keys/db.js";
+import { onStaleTempRemoved } from "../io/temp-files.js";
 
 const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
@@ -49,7 +52,8 @@ program.commands.forEach(function override(c: Command) {
 checkRequiredAfterUnknown(program);
 
 /** One line, no stack, for anything a user can cause; a stack only with PIPESEAL_DEBUG=1. */
-function fail(e: unknown): never {
+function fail(thrown: unknown): never {
+  const e = busyToTyped(thrown); // a locked keystore.db reached from anywhere: KEYSTORE_BUSY, not an internal error
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage); // commander printed it already
   if (isPipesealError(e)) {
     process.stderr.write(`pipeseal: ${e.message} [${e.code}]\n`);
@@ -66,6 +70,12 @@ function fail(e: unknown): never {
   process.exit(EXIT.failure);
 }
 
+// Ctrl-C, SIGTERM, SIGHUP: live temp files (a decrypt's plaintext) are removed before exit (128 + signal)
+installStopSignals({
+  onInterrupt: (signal, removed) =>
+    process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}pipeseal: interrupted by ${signal}${removed.length ? `; removed ${removed.length} unfinished temp file(s)` : ""}\n`),
+});
+onStaleTempRemoved((file, pid) => process.stderr.write(`pipeseal: removed ${file}, a temp file left by an interrupted pipeseal (pid ${pid}, no longer running)\n`));
 process.stdout.on("error", (e) => fail(e));
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? EXIT.ok), // a command may set a non-error status (scan: new findings)

@@ -1,16 +1,17 @@
-import { readFileSync } from "node:fs";
+import { readSecretFile } from "../io/secret-file.js";
 import { createInterface } from "node:readline";
 import { KeystoreError } from "../errors.js";
 
 /**
- * Where a passphrase may come from, in order: a file named by PIPESEAL_PASSPHRASE_FILE;
+ * Where a passphrase may come from, in order: a file named by PIPESEAL_PASSPHRASE_FILE (mode
+ * 0600: readable by group or others is refused);
  * the PIPESEAL_PASSPHRASE variable, only if PIPESEAL_ALLOW_ENV_PASSPHRASE=1 (environments
  * leak through /proc and crash dumps, so it takes an explicit opt-in); a terminal prompt.
  * Never from argv.
  */
 export async function readPassphrase(prompt: string, confirm = false): Promise<string> {
   const file = process.env.PIPESEAL_PASSPHRASE_FILE;
-  if (file) return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  if (file) return readSecretFile(file, "passphrase file"); // refused if group or others can read it, as master.key is
   if (process.env.PIPESEAL_PASSPHRASE !== undefined) {
     if (process.env.PIPESEAL_ALLOW_ENV_PASSPHRASE === "1") return process.env.PIPESEAL_PASSPHRASE;
     throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "PIPESEAL_PASSPHRASE is set but ignored; set PIPESEAL_ALLOW_ENV_PASSPHRASE=1 to opt in, or use PIPESEAL_PASSPHRASE_FILE");

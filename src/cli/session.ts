@@ -84,7 +84,8 @@ export async function openLocalKeystore(home: string, options: { principal?: str
   const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
   const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
   const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;
-  return openKeystore(home, { ...options, ...(hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase }) });
+  const onWarning = (message: string) => void process.stderr.write(`pipeseal: warning: ${message}\n`);
+  return openKeystore(home, { ...options, onWarning, ...(hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase }) });
 }
 
 function hsmOpenOptions(): Pkcs11OpenOptions {

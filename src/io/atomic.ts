@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { removeStaleTemps, tempPathFor, trackTemp } from "./temp-files.js";
 
-/** Temp files start with this so a crash's leftovers are recognisable (and ignorable). */
-export const TEMP_PREFIX = ".pseal-tmp-";
+export { TEMP_PREFIX } from "./temp-files.js";
 
 /** One buffer or text (UTF-8) as the chunk stream writeAtomic and the sealers take. */
 export async function* once(data: Uint8Array | string): AsyncGenerator<Uint8Array> {
@@ -16,13 +15,25 @@ export async function* once(data: Uint8Array | string): AsyncGenerator<Uint8Arra
  * mode `mode`), fsync, rename, fsync of the folder. A failure or a crash leaves either
  * the old file or the new one, never a half-written target. Special files such as
  * /dev/null are written directly (there is nothing to replace).
+ *
+ * The temp file is registered (io/temp-files.ts) for as long as it exists, so a stop signal
+ * or process exit removes it; its name carries this process's pid, so a SIGKILLed run's
+ * leftover is removed by the next write into the same folder (removeStaleTemps).
  */
 export async function writeAtomic(target: string, chunks: AsyncIterable<Uint8Array>, mode = 0o600): Promise<number> {
   const existing = await stat(target).catch(() => undefined);
   if (existing && !existing.isFile()) return writeDirect(target, chunks);
   const dir = path.dirname(target);
-  const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(target)}.${randomBytes(6).toString("hex")}`);
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  await removeStaleTemps(dir);
+  const temp = tempPathFor(target);
+  const untrack = trackTemp(temp);
+  let handle: FileHandle;
+  try {
+    handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  } catch (e) {
+    untrack();
+    throw e;
+  }
   let written = 0;
   try {
     for await (const chunk of chunks) written += await writeAll(handle, chunk);
@@ -33,6 +44,8 @@ export async function writeAtomic(target: string, chunks: AsyncIterable<Uint8Arr
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw e;
+  } finally {
+    untrack();
   }
   await syncDir(dir);
   return written;

@@ -5,6 +5,7 @@
 import type { AuditOperation } from "../audit/types.js";
 import { isPipesealError } from "../errors.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
+import { immediate } from "./db.js";
 import type { StoreContext } from "./store-context.js";
 
 export interface AdminTarget {
@@ -19,21 +20,19 @@ export function runAdminOp<T>(
   change: () => { result: T; keyVersion?: number | null },
 ): T {
   try {
-    return ctx.db
-      .transaction(() => {
-        const { result, keyVersion } = change();
-        recordOrFail(ctx, {
-          operation,
-          principal: ctx.principal,
-          outcome: "ok",
-          keyName: target.keyName,
-          keyVersion: keyVersion ?? target.keyVersion ?? null,
-        });
-        return result;
-      })
-      .immediate();
+    return immediate(ctx.db, () => {
+      const { result, keyVersion } = change();
+      recordOrFail(ctx, {
+        operation,
+        principal: ctx.principal,
+        outcome: "ok",
+        keyName: target.keyName,
+        keyVersion: keyVersion ?? target.keyVersion ?? null,
+      });
+      return result;
+    });
   } catch (e) {
-    const refused = isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN";
+    const refused = isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY";
     if (refused) {
       const outcome = e.name === "KeyError" || e.name === "UsageError" ? "denied" : "error";
       recordBestEffort(ctx, { operation, principal: ctx.principal, outcome, keyName: target.keyName, keyVersion: target.keyVersion ?? null, errorCode: e.code });

@@ -4,7 +4,7 @@
  * their own operation names and rules, apart from the keystore's `key.*` operations.
  */
 import { UsageError, isPipesealError } from "../errors.js";
-import type { Db } from "./db.js";
+import { type Db, immediate } from "./db.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import type { StoreContext } from "./store-context.js";
 
@@ -39,15 +39,13 @@ export function auditedChange<T>(ctx: StoreContext, event: CapabilityAuditEvent,
     context: event.context ?? null,
   };
   try {
-    return ctx.db
-      .transaction(() => {
-        const result = change(ctx.db);
-        recordOrFail(ctx, { ...base, outcome: "ok" });
-        return result;
-      })
-      .immediate();
+    return immediate(ctx.db, () => {
+      const result = change(ctx.db);
+      recordOrFail(ctx, { ...base, outcome: "ok" });
+      return result;
+    });
   } catch (e) {
-    if (isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN") {
+    if (isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY") {
       const outcome = e.name === "KeyError" || e.name === "UsageError" ? "denied" : "error";
       recordBestEffort(ctx, { ...base, outcome, errorCode: e.code });
     }

@@ -12,6 +12,33 @@ export type Db = Database.Database;
 
 export const KEYSTORE_DB_FILE = "keystore.db";
 
+/** How long a statement waits for another connection's lock before KEYSTORE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * SQLite's "database is locked" (SQLITE_BUSY, SQLITE_LOCKED and their extended codes), raised
+ * once the busy timeout has passed, as a typed KEYSTORE_BUSY; any other error is returned as is.
+ */
+export function busyToTyped(e: unknown, file?: string): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !/^SQLITE_(BUSY|LOCKED)/.test(code)) return e;
+  const where = file ? ` ${file}` : "";
+  return new KeystoreError("KEYSTORE_BUSY", `the keystore database${where} is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s); retry, or find what holds it${file ? ` (fuser ${file})` : ""}`, { cause: e });
+}
+
+/**
+ * Runs `work` in one IMMEDIATE transaction (the write lock taken up front, so a concurrent
+ * writer waits for the busy timeout instead of failing mid-transaction).
+ * @throws KeystoreError(KEYSTORE_BUSY) if the lock stays held past the busy timeout.
+ */
+export function immediate<T>(db: Db, work: () => T): T {
+  try {
+    return db.transaction(work).immediate();
+  } catch (e) {
+    throw busyToTyped(e, db.name);
+  }
+}
+
 /** Migration N (1-based) brings the schema from version N-1 to N. Append only; never edit one. */
 const MIGRATIONS: readonly string[] = [
   `
@@ -132,22 +159,26 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function openDb(file: string, options: { create: boolean }): Db {
   let db: Db | undefined;
   try {
-    db = new Database(file, { fileMustExist: !options.create });
+    db = new Database(file, { fileMustExist: !options.create, timeout: BUSY_TIMEOUT_MS });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("secure_delete = ON");
     db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
     return db;
   } catch (e) {
     db?.close();
+    const busy = busyToTyped(e, file);
+    if (busy !== e) throw busy;
     throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore database ${file} could not be opened`, { cause: e });
   }
 }
 
 /** Applies pending migrations in one transaction. */
 export function migrate(db: Db): void {
-  db.transaction(() => {
+  // up to date (every open but the first after an upgrade): no write lock, so a reader such as
+  // `key list` does not wait for a long writer
+  if (schemaVersion(db) === SCHEMA_VERSION) return;
+  immediate(db, () => {
     const current = schemaVersion(db);
     if (current > SCHEMA_VERSION) {
       throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore has schema version ${current}; this build supports up to ${SCHEMA_VERSION}`);
@@ -156,7 +187,7 @@ export function migrate(db: Db): void {
       db.exec(MIGRATIONS[v - 1] as string);
       setMeta(db, "schema_version", String(v));
     }
-  }).immediate();
+  });
 }
 
 function schemaVersion(db: Db): number {

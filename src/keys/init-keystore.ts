@@ -10,9 +10,12 @@ import { writeAuditHead } from "../audit/head.js";
 import { INIT_CONTEXT } from "../audit/head-mac.js";
 import { SqliteAuditSink } from "../audit/sqlite-sink.js";
 import { KeystoreError, UsageError } from "../errors.js";
+import { trackTemp } from "../io/temp-files.js";
 import { KEYSTORE_DB_FILE, META, migrate, openDb, setMeta } from "./db.js";
 import { MASTER_KEY_FILE, MasterKey, createMasterKeyFile, deriveFromPassphrase, fsyncDir, newScryptParams } from "./master-key.js";
 import { PKCS11_META, type Pkcs11Login, Pkcs11RootKey } from "./pkcs11/index.js";
+import { checkNewPassphrase } from "./passphrase-strength.js";
+import { checkKeystoreFolder } from "./permissions.js";
 import { defaultPrincipal } from "./principal.js";
 import type { RootKey } from "./root-key.js";
 import { KEY_STATE_META, StateSeal } from "./key-state.js";
@@ -33,11 +36,14 @@ export interface InitKeystoreOptions {
  * Creates a keystore in `home` (folder created with mode 0700): a master.key file (0600) or,
  * with a passphrase, scrypt parameters in the database; then `keystore.db`, built under a
  * temporary name and renamed into place so a crash never leaves a half-made keystore.
- * @throws KeystoreError(KEYSTORE_EXISTS) if a keystore.db or master.key is already there.
+ * @throws KeystoreError(KEYSTORE_EXISTS) if a keystore.db or master.key is already there;
+ *   KeystoreError(KEYSTORE_INSECURE) if an existing `home` is writable by group or others;
+ *   KeystoreError(PASSPHRASE_WEAK) for a passphrase under 12 characters or ~50 bits (passphrase-strength.ts).
  */
 export async function initKeystore(home: string, options: InitKeystoreOptions = {}): Promise<void> {
   const created = await fs.mkdir(home, { recursive: true, mode: 0o700 });
   if (created !== undefined) await fs.chmod(home, 0o700);
+  else checkKeystoreFolder(home); // an existing folder others can write is no place for a root key
   const dbFile = path.join(home, KEYSTORE_DB_FILE);
   if (existsSync(dbFile)) throw new KeystoreError("KEYSTORE_EXISTS", `a keystore already exists in ${home}`);
   if (existsSync(path.join(home, MASTER_KEY_FILE))) {
@@ -45,12 +51,14 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
   }
   const hsm = options.root?.pkcs11;
   if (hsm !== undefined && options.passphrase !== undefined) throw new UsageError("INVALID_ARGUMENT", "an HSM root and a passphrase are exclusive");
+  if (options.passphrase !== undefined) checkNewPassphrase(options.passphrase); // offline guessing against keystore.db
   const params = options.passphrase === undefined || hsm !== undefined ? null : newScryptParams();
   let master: RootKey;
   if (hsm !== undefined) master = Pkcs11RootKey.generate(hsm);
   else master = MasterKey.fromRoot(params === null ? await createMasterKeyFile(home) : await deriveFromPassphrase(options.passphrase as string, params));
   let done = false;
   const tmp = path.join(home, `.${KEYSTORE_DB_FILE}.${randomBytes(6).toString("hex")}.tmp`);
+  const untrack = [tmp, `${tmp}-wal`, `${tmp}-shm`].map((f) => trackTemp(f)); // removed on a stop signal
   try {
     const db = openDb(tmp, { create: true });
     try {
@@ -91,5 +99,6 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
     // an HSM root whose keystore was not made is deleted from the token, not left orphaned
     if (!done && master instanceof Pkcs11RootKey) master.destroyInToken();
     master.close();
+    for (const u of untrack) u();
   }
 }

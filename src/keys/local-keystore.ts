@@ -13,7 +13,7 @@ import { UsageError } from "../errors.js";
 import { auditAnchorPublicKey, takeAuditAnchor, verifyAuditAnchored } from "./audit-anchor.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
-import type { Db } from "./db.js";
+import { type Db, busyToTyped } from "./db.js";
 import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
 import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
@@ -124,7 +124,12 @@ export class LocalKeystore implements Keyring {
    * @internal Not exported from the package root; the key service store only.
    */
   transaction<T>(work: () => T): T {
-    return this.#live().batch(work);
+    const live = this.#live();
+    try {
+      return live.batch(work);
+    } catch (e) {
+      throw busyToTyped(e, live.db.name);
+    }
   }
 
   /**
@@ -283,6 +288,10 @@ export class LocalKeystore implements Keyring {
     }
     if (this.#owner !== null) return; // a view: the owner closes the database and root key
     try {
+      // opportunistic: a writer elsewhere (another process) keeps its WAL and checkpoints it
+      // later; a closing reader must not wait the busy timeout for it. (destroyVersion
+      // truncates with the full timeout and reports whether it could.)
+      ctx.db.pragma("busy_timeout = 0");
       truncateWal(ctx);
     } finally {
       ctx.db.close();

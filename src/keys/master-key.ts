@@ -17,6 +17,8 @@ import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from "node
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { KeystoreError, UsageError } from "../errors.js";
+import { trackTemp } from "../io/temp-files.js";
+import { checkKeystoreFolder } from "./permissions.js";
 
 export const MASTER_KEY_FILE = "master.key";
 export const MASTER_KEY_BYTES = 32;
@@ -115,6 +117,7 @@ export async function createMasterKeyFile(home: string): Promise<Buffer> {
   const target = path.join(home, MASTER_KEY_FILE);
   const tmp = path.join(home, `.${MASTER_KEY_FILE}.${randomBytes(6).toString("hex")}.tmp`);
   const root = randomBytes(MASTER_KEY_BYTES);
+  const untrack = trackTemp(tmp); // the root key: never left behind by a stop signal
   try {
     const handle = await fs.open(tmp, "wx", 0o600);
     try {
@@ -132,15 +135,19 @@ export async function createMasterKeyFile(home: string): Promise<Buffer> {
     await fs.rm(tmp, { force: true });
     if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new KeystoreError("KEYSTORE_EXISTS", `${target} already exists`);
     throw new KeystoreError("IO_ERROR", `could not write ${target}`, { cause: e });
+  } finally {
+    untrack();
   }
 }
 
 /**
  * Loads `master.key`.
- * @throws KeystoreError(MASTER_KEY_INSECURE) if group or others can read or write it;
+ * @throws KeystoreError(KEYSTORE_INSECURE) if its folder is writable by group or others;
+ *   KeystoreError(MASTER_KEY_INSECURE) if group or others can read or write it;
  *   KeystoreError(MASTER_KEY_UNAVAILABLE) if it is missing, not a regular file, or not 32 bytes.
  */
 export async function loadMasterKeyFile(home: string): Promise<Buffer> {
+  checkKeystoreFolder(home); // whoever can write the folder can swap the key file
   const file = path.join(home, MASTER_KEY_FILE);
   let stat;
   try {

@@ -13,6 +13,7 @@ import { KeystoreError, UsageError } from "../errors.js";
 import { KEYSTORE_DB_FILE, META, type Db, getMeta, migrate, openDb } from "./db.js";
 import { LocalKeystore } from "./local-keystore.js";
 import { MasterKey, type ScryptParams, deriveFromPassphrase, loadMasterKeyFile } from "./master-key.js";
+import { checkKeystoreDbFile, checkKeystoreFolder } from "./permissions.js";
 import { PKCS11_META, type Pkcs11OpenOptions, openPkcs11Root } from "./pkcs11/index.js";
 import { defaultPrincipal } from "./principal.js";
 import type { RootKey } from "./root-key.js";
@@ -37,16 +38,20 @@ export interface OpenKeystoreOptions {
   readonly maxWrapsPerVersion?: number;
   /** Clock in epoch ms (tests). */
   readonly now?: () => number;
+  /** Told about a weakness that is not refused (a keystore.db others can read); default: process.emitWarning. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
  * Opens the keystore in `home` and checks the master key or passphrase.
  * A keystore made before key-state MACs has its key rows sealed on this first open (seal-legacy.ts).
- * @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | MASTER_KEY_INSECURE | MASTER_KEY_UNAVAILABLE | MASTER_KEY_WRONG | KEYSTORE_CORRUPT)
+ * @throws KeystoreError(KEYSTORE_NOT_INITIALIZED | KEYSTORE_INSECURE | MASTER_KEY_INSECURE | MASTER_KEY_UNAVAILABLE | MASTER_KEY_WRONG | KEYSTORE_CORRUPT)
  */
 export async function openKeystore(home: string, options: OpenKeystoreOptions = {}): Promise<LocalKeystore> {
   const dbFile = path.join(home, KEYSTORE_DB_FILE);
   if (!existsSync(dbFile)) throw new KeystoreError("KEYSTORE_NOT_INITIALIZED", `no keystore in ${home}; run \`pipeseal init\``);
+  checkKeystoreFolder(home);
+  checkKeystoreDbFile(dbFile, options.onWarning ?? ((m) => process.emitWarning(m, "PipesealWarning")));
   const limit = options.maxWrapsPerVersion ?? MAX_WRAPS_PER_VERSION;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_WRAPS_PER_VERSION) {
     throw new UsageError("INVALID_ARGUMENT", `maxWrapsPerVersion must be an integer in 1..2^32`);

@@ -7,6 +7,7 @@ import { type VersionRow, requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
 import { cached } from "../io/statement.js";
+import { immediate } from "./db.js";
 
 /**
  * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts).
@@ -33,8 +34,7 @@ export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Ar
 
 /** Counts one wrap against the primary version (NIST SP 800-38D §8.3) and returns the version row. */
 function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
-  return ctx.db
-    .transaction(() => {
+  return immediate(ctx.db, () => {
       const key = requireKey(ctx, keyName);
       const row = requireVersion(ctx, key, key.primary_version);
       if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
@@ -46,6 +46,5 @@ function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
       const count = row.wrap_count + 1;
       cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(count, ctx.seal.versionMac({ ...row, wrap_count: count }), keyName, row.version);
       return row;
-    })
-    .immediate();
+    });
 }

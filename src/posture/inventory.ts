@@ -36,8 +36,23 @@ export interface FileEntry {
   readonly decryptedOutputName: boolean;
 }
 
+/** A pipeseal temp file (or a file inside a temp folder) under a store: an unfinished or interrupted write. */
+export interface TempEntry {
+  /** The temp file, or the temp folder holding the file. */
+  readonly abs: string;
+  readonly rel: string;
+  readonly store: StoreSpec;
+  readonly stage: StageId;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Whether its first bytes are a sealed header (an encrypt's temp) or anything else (a decrypt's: plaintext). */
+  readonly sealed: boolean;
+}
+
 export interface Inventory {
   readonly files: readonly FileEntry[];
+  /** Temp files and folders (`.pseal-tmp-*`), kept out of `files`. */
+  readonly temps: readonly TempEntry[];
   readonly byStore: ReadonlyMap<string, readonly FileEntry[]>;
   /** Store ids whose folder (or glob base) does not exist. */
   readonly missing: readonly string[];
@@ -61,6 +76,7 @@ export function relToMap(map: PipelineMap, abs: string): string {
 
 export function buildInventory(map: PipelineMap, progress?: (n: number) => void): Inventory {
   const files: FileEntry[] = [];
+  const temps = new Map<string, TempEntry>();
   const byStore = new Map<string, FileEntry[]>();
   const missing: string[] = [];
   const skipDirs = new Set([map.keys.home].filter((h): h is string => !!h));
@@ -79,7 +95,23 @@ export function buildInventory(map: PipelineMap, progress?: (n: number) => void)
       }
       walkDir(base, "", skipDirs, (abs, relInStore, names, st) => {
         const name = path.basename(abs);
-        if (name.startsWith(TEMP_PREFIX)) return; // an atomic write (or open log segment) in progress
+        const inTemp = tempComponent(base, relInStore);
+        if (inTemp) {
+          // an atomic write (or open log segment) in progress, or one a SIGKILL interrupted
+          const known = temps.get(inTemp);
+          const head = known ? undefined : readHead(abs, buf);
+          bytesRead += head?.bytes ?? 0;
+          temps.set(inTemp, {
+            abs: inTemp,
+            rel: relToMap(map, inTemp),
+            store,
+            stage: stage.id,
+            size: (known?.size ?? 0) + st.size,
+            mtimeMs: Math.max(known?.mtimeMs ?? 0, st.mtimeMs),
+            sealed: known ? known.sealed : head?.kind === "sealed",
+          });
+          return;
+        }
         if (store.kind === "logs" && (name === MANIFEST_FILE || name === ".lock")) return;
         if (glob && !glob.match(relInStore)) return;
         const head = readHead(abs, buf);
@@ -103,7 +135,14 @@ export function buildInventory(map: PipelineMap, progress?: (n: number) => void)
     }
   }
   progress?.(files.length);
-  return { files, byStore, missing, bytesRead };
+  return { files, temps: [...temps.values()], byStore, missing, bytesRead };
+}
+
+/** The outermost `.pseal-tmp-*` component of a path under `base` (a temp file, or the temp folder it is in), or null. */
+function tempComponent(base: string, relInStore: string): string | null {
+  const parts = relInStore.split("/");
+  const i = parts.findIndex((p) => p.startsWith(TEMP_PREFIX));
+  return i < 0 ? null : path.join(base, ...parts.slice(0, i + 1));
 }
 
 function isDir(p: string): boolean {

@@ -172,7 +172,7 @@ export interface Answers {
   /** Who can decrypt each key, and what is logged. */
   readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null }[];
   /** Where plaintext exists and for how long. */
-  readonly plaintext: readonly { stage: StageId | null; location: string; kind: "plaintext-file" | "decrypted-output" | "unencrypted-store" | "plaintext-connection" | "leak"; ageSeconds: number | null }[];
+  readonly plaintext: readonly { stage: StageId | null; location: string; kind: "plaintext-file" | "decrypted-output" | "temp-file" | "unencrypted-store" | "plaintext-connection" | "leak"; ageSeconds: number | null }[];
   /** What is retained, and for how long. */
   readonly retention: readonly { store: string; stage: StageId; retentionSeconds: number | null; oldestSeconds: number | null; expiredFiles: number }[];
 }

@@ -142,13 +142,13 @@ describe("the pipeseal CLI", () => {
 describe("a passphrase keystore", () => {
   const home = path.join(dir, ".pp");
   const passFile = file("pass.txt");
-  writeFileSync(passFile, "correct horse battery staple\n");
+  writeFileSync(passFile, "correct horse battery staple\n", { mode: 0o600 }); // 0644 would be refused, as for master.key
 
   it("initialises from PIPESEAL_PASSPHRASE_FILE and refuses a wrong passphrase", () => {
     expect(cli(["init", "--passphrase"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE_FILE: passFile }).status).toBe(0);
     expect(existsSync(path.join(home, "master.key"))).toBe(false);
     expect(cli(["key", "create", "k"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE_FILE: passFile }).status).toBe(0);
-    writeFileSync(file("wrong.txt"), "wrong");
+    writeFileSync(file("wrong.txt"), "wrong", { mode: 0o600 });
     expectCleanFailure(cli(["key", "list"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE_FILE: file("wrong.txt") }), "MASTER_KEY_WRONG", 4);
   });
 

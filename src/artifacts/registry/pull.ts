@@ -10,7 +10,7 @@
  * output path is never created. Every pull, refused or not, is audited (`registry.pull`)
  * and logged in the registry (`.log/pulls.jsonl`).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -21,6 +21,7 @@ import { Pull } from "../../envelope/pull.js";
 import { unlock } from "../../envelope/unlock.js";
 import { isPipesealError } from "../../errors.js";
 import { writeAll } from "../../io/atomic.js";
+import { removeStaleTemps, tempPathFor, trackTemp } from "../../io/temp-files.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { ArtifactError, failWith, type Problem } from "../errors.js";
 import type { Resource } from "../manifest.js";
@@ -241,6 +242,7 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
 export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, outDir: string, options: PullOptions): Promise<PullResult> {
   const out = path.resolve(outDir);
   let temp: string | undefined;
+  let untrack = () => undefined as void;
   try {
     if (await stat(out).then(() => true, () => false)) throw new ArtifactError("INVALID_ARGUMENT", `${outDir} already exists; pull into a new folder`);
     const { meta, verified, digests } = await checkVersion(store, ref, options.trust);
@@ -248,7 +250,9 @@ export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: Ve
       for (const f of meta.files) await withObject(store, ref, f, async () => undefined); // every header checked before anything is decrypted
     } else for (const f of meta.files) await checkContext(store, ref, f);
     await mkdir(path.dirname(out), { recursive: true }); // as `decrypt -o` users expect: parents are created
-    temp = path.join(path.dirname(out), `.pseal-tmp-${path.basename(out)}.${randomBytes(6).toString("hex")}`);
+    await removeStaleTemps(path.dirname(out));
+    temp = tempPathFor(out);
+    untrack = trackTemp(temp, "dir"); // plaintext: removed on a stop signal too
     await mkdir(temp, { mode: 0o700 });
     const sizes = await decryptAll(ks, store, ref, meta, digests, temp, options);
     const bytes = sizes.reduce((a, b) => a + b, 0);
@@ -256,9 +260,11 @@ export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: Ve
     await audit(ks, store, ref, undefined, { files: String(meta.files.length), bytes: String(bytes), signer: verified.signer.hint });
     await rename(temp, out); // the release point: out appears only now, complete
     temp = undefined;
+    untrack();
     return { ref, files: meta.files.length, bytes, signerHint: verified.signer.hint };
   } catch (e) {
     if (temp) await rm(temp, { recursive: true, force: true });
+    untrack();
     await audit(ks, store, ref, e, {});
     throw e;
   }

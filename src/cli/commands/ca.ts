@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { once, writeAtomic } from "../../io/atomic.js";
+import { onStopSignal } from "../../io/signals.js";
 import {
   CERT_FILE,
   KEY_FILE,
@@ -135,7 +136,7 @@ export function caCommand(): Command {
   ca.command("renew <dir>")
     .description("renew <dir>/cert.pem once 2/3 of its lifetime has passed (new key, same identity)")
     .option("--force", "renew now even if not due")
-    .option("--watch", "keep running and renew at each 2/3 point; stops on SIGINT/SIGTERM")
+    .option("--watch", "keep running and renew at each 2/3 point; stops on SIGINT, SIGTERM or SIGHUP")
     .option("--json", "print as JSON")
     .action(async (dir: string, opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
@@ -150,9 +151,7 @@ export function caCommand(): Command {
         }
         caInfo(ks); // fail now if there is no CA
         const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        process.once("SIGINT", onSignal);
-        process.once("SIGTERM", onSignal);
+        const release = onStopSignal(() => stop.abort());
         try {
           if (opts.force) await renewCertificateDir(ks, dir, { force: true }).then(log);
           await watchCertificateDir(ks, dir, {
@@ -161,8 +160,7 @@ export function caCommand(): Command {
             onError: (e, ms) => process.stderr.write(`pipeseal: renewal of ${dir} failed (${(e as Error)?.message ?? e}); retrying in ${Math.round(ms / 1000)}s\n`),
           });
         } finally {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
+          release();
         }
         function log(r: Awaited<ReturnType<typeof renewCertificateDir>>) {
           process.stdout.write(`${new Date().toISOString()} renewed ${dir}: ${r.previousSerial} → ${r.serial} until ${iso(r.notAfter)}, next due ${iso(r.dueAt)}\n`);

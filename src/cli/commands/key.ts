@@ -5,8 +5,6 @@ import { formatDuration, parseDuration } from "../../io/duration.js";
 import { confirmDestructive } from "../confirm.js";
 import { emit, withKeyring } from "../session.js";
 
-const PAST = { disable: "disabled", enable: "enabled", destroy: "destroyed" } as const;
-
 function version(text: string): number {
   const v = Number(text);
   if (!Number.isInteger(v) || v < 1) throw new UsageError("INVALID_ARGUMENT", `--version must be a positive whole number (got "${text}")`);
@@ -65,10 +63,11 @@ export function keyCommand(): Command {
         emit(cmd, info, () => describe(info));
       }));
 
-  for (const [verb, what] of [
-    ["disable", "stop a version from wrapping or unwrapping (reversible)"],
-    ["enable", "re-enable a disabled version"],
-    ["destroy", "wipe a version's key material: data under it can never be opened again (crypto-shredding)"],
+  // each verb with its own past tense ("destroyed", not verb + "d")
+  for (const [verb, done, what] of [
+    ["disable", "disabled", "stop a version from wrapping or unwrapping (reversible)"],
+    ["enable", "enabled", "re-enable a disabled version"],
+    ["destroy", "destroyed", "wipe a version's key material: data under it can never be opened again (crypto-shredding)"],
   ] as const) {
     key
       .command(`${verb} <name>`)
@@ -88,7 +87,7 @@ export function keyCommand(): Command {
             }
           }
           const info = verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
-          emit(cmd, info, () => `${PAST[verb]} ${name} v${v}`);
+          emit(cmd, info, () => `${done} ${name} v${v}`);
         });
       });
   }

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
+import { onStopSignal } from "../../io/signals.js";
 import { createLogSink, pruneLogs, readLogs, type LogClass, type LogReadEvent, type PrunePlan } from "../../logs/index.js";
 import { parseDuration } from "../../io/duration.js";
 import { toStdout } from "../output.js";
@@ -72,10 +73,8 @@ export function logsCommand(): Command {
           ...(opts.bucket ? { bucketMs: ms(opts.bucket) } : {}),
           classification: cls ?? { field: opts.routeField },
         });
-        // SIGTERM/SIGINT: close the open segments so nothing written so far is lost
-        const stop = () => void sink.close().then(() => process.exit(0), () => process.exit(1));
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
+        // a stop signal: close the open segments so nothing written so far is lost
+        onStopSignal(() => void sink.close().then(() => process.exit(0), () => process.exit(1)));
         let records = 0;
         try {
           for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {

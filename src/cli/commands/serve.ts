@@ -1,8 +1,9 @@
 import { Command } from "commander";
 import { loadConfig } from "../../server/config.js";
 import { startKeyService } from "../../server/server.js";
+import { onStopSignal } from "../../io/signals.js";
 
-/** `pipeseal serve --config keyservice.yaml`: the key service over mTLS until SIGINT/SIGTERM. */
+/** `pipeseal serve --config keyservice.yaml`: the key service over mTLS until SIGINT, SIGTERM or SIGHUP (then a graceful close). */
 export function serveCommand(): Command {
   return new Command("serve")
     .description("run the key service (HTTPS with mTLS; docs/keyservice.md)")
@@ -11,11 +12,12 @@ export function serveCommand(): Command {
       const config = loadConfig(opts.config);
       const svc = await startKeyService(config, { onInternalError: (e) => process.stderr.write(`pipeseal serve: internal error: ${(e as Error)?.message ?? String(e)}\n`) });
       process.stderr.write(`pipeseal serve: listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
-      await svc.close();
+      let release = () => undefined as void;
+      await new Promise<void>((resolve) => (release = onStopSignal(() => resolve())));
+      try {
+        await svc.close(); // in-flight requests finish; a second signal exits at once
+      } finally {
+        release();
+      }
     });
 }

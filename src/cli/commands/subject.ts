@@ -6,16 +6,27 @@ import { confirmDestructive } from "../confirm.js";
 import { emit, withKeystore } from "../session.js";
 
 /**
- * Subject ids are personal data: they may come from argv (visible in `ps` and shell
- * history) or, better, one per line from --ids-file (use - for stdin). They are never printed;
+ * Subject ids are personal data (a customer number, an e-mail address). On the command line
+ * they are visible to every user of the machine (`ps`, /proc/<pid>/cmdline) and stay in shell
+ * history, so every subject command also takes them from stdin (`-` in place of the id) or a
+ * file (`--from-file`, one per line; `--ids-file` is the older name). They are never printed;
  * output names subjects by keyId (a keyed pseudonym).
  */
-function subjectIds(id: string | undefined, idsFile: string | undefined): string[] {
-  if ((id === undefined) === (idsFile === undefined)) throw new UsageError("INVALID_ARGUMENT", "give a subject id or --ids-file (one id per line, - for stdin), not both");
-  if (id !== undefined) return [id];
-  const text = readFileSync(idsFile === "-" ? 0 : (idsFile as string), "utf8");
+const WHY = `
+Subject ids are personal data: given as [id] on the command line they are visible to other users
+(ps, /proc) and kept in shell history. Prefer stdin or a file, one id per line:
+  printf '%s\\n' "$ID" | pipeseal subject erase - --namespace customers
+  pipeseal subject erase --from-file ids.txt --namespace customers`;
+
+function subjectIds(id: string | undefined, opts: { fromFile?: string; idsFile?: string }): string[] {
+  const file = opts.fromFile ?? opts.idsFile;
+  if (opts.fromFile !== undefined && opts.idsFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "--from-file and --ids-file are the same option; give one");
+  if ((id === undefined) === (file === undefined)) throw new UsageError("INVALID_ARGUMENT", "give a subject id, - to read ids from stdin, or --from-file FILE (one id per line), not several");
+  const source = id === "-" || file === "-" ? 0 : file;
+  if (source === undefined) return [id as string];
+  const text = readFileSync(source, "utf8");
   const ids = text.split(/\r?\n/).filter((l) => l !== "");
-  if (ids.length === 0) throw new UsageError("INVALID_ARGUMENT", "--ids-file holds no subject ids");
+  if (ids.length === 0) throw new UsageError("INVALID_ARGUMENT", `${source === 0 ? "stdin" : file} holds no subject ids`);
   return ids;
 }
 
@@ -23,14 +34,16 @@ export function subjectCommand(): Command {
   const subject = new Command("subject").description("per-subject keys: erase a data subject by crypto-shredding its key (docs/rag.md)");
   subject
     .command("erase [id]")
-    .description("destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent)")
+    .description("destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent). [id] - reads ids from stdin")
     .option("--namespace <ns>", "subject namespace", "default")
-    .option("--ids-file <path>", "erase the subject ids listed one per line in this file (- for stdin) instead of [id]")
+    .option("--from-file <path>", "erase the subject ids listed one per line in this file (- for stdin) instead of [id]")
+    .option("--ids-file <path>", "the same as --from-file (older name)")
     .option("--in-advance", "also erase subjects never seen (a tombstone: their first use reports erased)")
     .option("-y, --yes", "confirm (needed when there is no terminal to ask)")
     .option("--json", "print the result as JSON")
+    .addHelpText("after", WHY)
     .action(async (id: string | undefined, opts, cmd: Command) => {
-      const ids = subjectIds(id, opts.idsFile);
+      const ids = subjectIds(id, opts);
       // A silent miss is the worst answer to an erasure request: an unknown namespace or a subject
       // this keystore never saw is an error (nothing is erased), unless --in-advance says it is meant.
       await withKeystore(cmd, async (ks) => {
@@ -54,12 +67,14 @@ export function subjectCommand(): Command {
     });
   subject
     .command("status [id]")
-    .description("a subject's state: active, erased or unknown (by keyId; never prints the id)")
+    .description("a subject's state: active, erased or unknown (by keyId; never prints the id). [id] - reads ids from stdin")
     .option("--namespace <ns>", "subject namespace", "default")
-    .option("--ids-file <path>", "subject ids one per line (- for stdin) instead of [id]")
+    .option("--from-file <path>", "subject ids one per line (- for stdin) instead of [id]")
+    .option("--ids-file <path>", "the same as --from-file (older name)")
     .option("--json", "print JSON")
+    .addHelpText("after", WHY.replaceAll("subject erase", "subject status"))
     .action(async (id: string | undefined, opts, cmd: Command) => {
-      const ids = subjectIds(id, opts.idsFile);
+      const ids = subjectIds(id, opts);
       await withKeystore(cmd, async (ks) => {
         const keys = subjectKeys(ks);
         const out: SubjectStatus[] = [];
@@ -89,15 +104,19 @@ export function subjectCommand(): Command {
       }),
     );
   subject
-    .command("recreate <id>")
-    .description("give an erased subject a new key (version + 1; audited subject.recreate). Data under the erased key stays unreadable")
+    .command("recreate [id]")
+    .description("give an erased subject a new key (version + 1; audited subject.recreate). Data under the erased key stays unreadable. [id] - reads the id from stdin")
     .option("--namespace <ns>", "subject namespace", "default")
+    .option("--from-file <path>", "read the subject id from this file (- for stdin) instead of [id]")
     .option("-y, --yes", "confirm: this is a deliberate re-creation after erasure")
     .option("--json", "print JSON")
-    .action(async (id: string, opts, cmd: Command) => {
+    .addHelpText("after", WHY.replaceAll("subject erase", "subject recreate --yes"))
+    .action(async (id: string | undefined, opts, cmd: Command) => {
       if (!opts.yes) throw new UsageError("INVALID_ARGUMENT", "re-creating an erased subject must be deliberate: add --yes");
+      const ids = subjectIds(id, opts);
+      if (ids.length !== 1) throw new UsageError("INVALID_ARGUMENT", `recreate takes one subject id (got ${ids.length})`);
       await withKeystore(cmd, async (ks) => {
-        const r = await subjectKeys(ks).recreate(opts.namespace, id);
+        const r = await subjectKeys(ks).recreate(opts.namespace, ids[0]!);
         emit(cmd, r, () => `recreated ${r.keyId} as v${r.version}`);
       });
     });

@@ -3,9 +3,9 @@
  * (`master_source = pkcs11`, `master_pkcs11` = JSON of {@link Pkcs11RootInfo}), the PIN from
  * a file or an opted-in variable (never argv, never stored), and PIPESEAL_PKCS11_* overrides.
  */
-import { readFileSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { KeystoreError, UsageError } from "../../errors.js";
+import { readSecretFile } from "../../io/secret-file.js";
 import { type Pkcs11Location, type Pkcs11Login, type Pkcs11RootInfo, Pkcs11RootKey } from "./root-key.js";
 
 /** Meta key holding the JSON {@link Pkcs11RootInfo}. */
@@ -86,18 +86,7 @@ export function describeKeystoreRoot(home: string): { source: string; pkcs11?: P
  */
 export function readPkcs11Pin(pinFile?: string, env: NodeJS.ProcessEnv = process.env): string {
   const file = pinFile ?? (env.PIPESEAL_PKCS11_PIN_FILE || undefined);
-  if (file !== undefined) {
-    let mode: number;
-    try {
-      mode = statSync(file).mode;
-    } catch (e) {
-      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the PIN file ${file} could not be read`, { cause: e });
-    }
-    if ((mode & 0o077) !== 0) throw new KeystoreError("MASTER_KEY_INSECURE", `the PIN file ${file} is accessible by group or others; run: chmod 600 ${file}`);
-    const pin = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-    if (pin === "") throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the PIN file ${file} is empty`);
-    return pin;
-  }
+  if (file !== undefined) return readSecretFile(file, "PIN file");
   if (env.PIPESEAL_PKCS11_PIN !== undefined) {
     if (env.PIPESEAL_ALLOW_ENV_PIN === "1") return env.PIPESEAL_PKCS11_PIN;
     throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "PIPESEAL_PKCS11_PIN is set but ignored; set PIPESEAL_ALLOW_ENV_PIN=1 to opt in, or use PIPESEAL_PKCS11_PIN_FILE");

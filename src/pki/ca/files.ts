@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../../errors.js";
 import { once, TEMP_PREFIX, writeAtomic } from "../../io/atomic.js";
+import { trackTemp } from "../../io/temp-files.js";
 
 export const CERT_FILE = "cert.pem";
 export const KEY_FILE = "key.pem";
@@ -35,6 +36,7 @@ export interface CertFiles {
 export async function writeCertDir(dir: string, files: CertFiles): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const staging = await mkdtemp(path.join(dir, `${TEMP_PREFIX}certs-`));
+  const untrack = trackTemp(staging, "dir"); // holds the private key until renamed into place
   try {
     const order: [string, string, number][] = [[CA_FILE, files.caPem, 0o644]];
     if (files.keyPem !== null) order.push([KEY_FILE, files.keyPem, 0o600]);
@@ -44,6 +46,7 @@ export async function writeCertDir(dir: string, files: CertFiles): Promise<void>
     await syncDir(dir);
   } finally {
     await rm(staging, { recursive: true, force: true });
+    untrack();
   }
 }
 

@@ -6,6 +6,7 @@ import { leakChecks } from "./leaks.js";
 import { plaintextChecks } from "./plaintext.js";
 import { postgresChecks } from "./postgres.js";
 import { retentionChecks } from "./retention.js";
+import { tempFileChecks } from "./temp-files.js";
 import { transitChecks } from "./transit.js";
 
-export const CHECK_MODULES: readonly CheckModule[] = [atRestChecks, postgresChecks, transitChecks, keysChecks, plaintextChecks, leakChecks, retentionChecks];
+export const CHECK_MODULES: readonly CheckModule[] = [atRestChecks, postgresChecks, transitChecks, keysChecks, plaintextChecks, tempFileChecks, leakChecks, retentionChecks];

@@ -16,6 +16,7 @@ export const QUESTIONS: readonly { id: Question; title: string }[] = [
 const PLAINTEXT_KIND: Readonly<Record<Answers["plaintext"][number]["kind"], string>> = {
   "plaintext-file": "plaintext file",
   "decrypted-output": "decrypted output left on disk",
+  "temp-file": "temp file left by an interrupted write",
   "unencrypted-store": "store the map declares unencrypted",
   "plaintext-connection": "connection carrying data in plaintext",
   leak: "secret or personal data leaked into logs, notebooks or CI output",
