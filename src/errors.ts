@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   CERT_MALFORMED: "a certificate, key, CSR or PEM file is malformed",
   CERT_REJECTED: "a peer certificate was rejected (expired, not yet valid, wrong CA, revoked, pinned key mismatch, or identity not allowed)",
   TLS_CONNECT_FAILED: "a TLS connection could not be established",
+  CRL_INVALID: "a certificate revocation list cannot be used: not signed by a trusted CA, older than the one in use, or past its nextUpdate",
   // model artifacts
   SIGNATURE_INVALID: "a signature does not verify",
   SIGNER_UNTRUSTED: "the signer's key is not trusted for this model",

@@ -9,7 +9,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === "UNAUTHENTICATED" || code === "ACCESS_DENIED") return EXIT.denied;
   if (code.startsWith("AUDIT_")) return EXIT.audit;
   if (code.startsWith("SIGN") || code.startsWith("ARTIFACT_")) return code === "ARTIFACT_NOT_FOUND" || code === "ARTIFACT_EXISTS" ? EXIT.usage : EXIT.auth;
-  if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_")) return EXIT.key;
+  if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_") || code.startsWith("CRL_")) return EXIT.key;
   if (["NOT_SEALED", "UNSUPPORTED_FORMAT", "MALFORMED_HEADER", "LIMIT_EXCEEDED", "FIELD_MALFORMED"].includes(code)) return EXIT.format;
   return EXIT.failure;
 }

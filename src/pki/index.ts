@@ -3,6 +3,7 @@ export { identityAllowed, parseSpiffeId, spiffeId } from "./identity.js";
 export type { ServiceIdentity } from "./identity.js";
 export * from "./ca/index.js";
 export * from "./probe/index.js";
+export * from "./crl/index.js";
 export {
   createMtlsServer, mtlsServerOptions, peerOf, createMtlsDispatcher, createReloadingMtlsDispatcher, ReloadingMtlsDispatcher,
   mtlsFetch, TransitError, toTransitError, REJECT_HEADER, spkiPin,

@@ -10,11 +10,13 @@ import { identityAllowed } from "../pki/identity.js";
 import { peerOf } from "../pki/mtls/gate.js";
 import { ServiceError, toWireError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
+import { accessRequest } from "./authz.js";
 import { adminRoutes } from "./routes/admin.js";
 import { auditExportRoutes } from "./routes/audit-export.js";
 import { dataKeyRoutes } from "./routes/datakeys.js";
 import { keyRoutes } from "./routes/keys.js";
 import { payloadRoutes } from "./routes/payloads.js";
+import type { RouteGate } from "./routes/register.js";
 import { signRoutes } from "./routes/sign.js";
 import { BODY_LIMIT } from "./schemas.js";
 import type { Service } from "./service.js";
@@ -65,6 +67,11 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
     req.tokenOps = claims.ops;
   });
 
+  app.addHook("preParsing", async (req, _reply, payload) => {
+    await gateBeforeParsing(svc, req);
+    return payload;
+  });
+
   app.setErrorHandler((err, _req, reply) => {
     const w = toWireError(err);
     if (w.body.error.code === "UNAVAILABLE") options.onInternalError?.(err);
@@ -92,6 +99,19 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   adminRoutes(app, svc);
   auditExportRoutes(app, svc);
   return app;
+}
+
+/**
+ * Decide, then parse: before fastify reads a request's body or validates its query, the
+ * route's operation is decided for the caller alone (Authorizer.gate). A caller who may never
+ * do it — a key administrator on /v1/decrypt, a workload on /v1/policy/proposals — is refused
+ * with 403 and an audited denial, and its input is never parsed, so no parser error (a
+ * policy's line:column, "not a /v1/encrypt ciphertext") tells it anything. The handler then
+ * makes the full decision on the key name and context, before it parses anything else.
+ */
+async function gateBeforeParsing(svc: Service, req: FastifyRequest): Promise<void> {
+  const op = (req.routeOptions.config as Partial<RouteGate> | undefined)?.op;
+  if (typeof op === "string") await svc.authz.gate(accessRequest(req, op));
 }
 
 /**

@@ -7,7 +7,7 @@
  * The active policy is the newest one approved through the API; until one is, the policy
  * file of the configuration (bootstrap); with neither, everything is denied.
  */
-import { decide, parsePolicy, type Decision, type Policy } from "./policy/index.js";
+import { decide, decideOperation, parsePolicy, type Decision, type Policy } from "./policy/index.js";
 
 import { ServiceError } from "./errors.js";
 import type { DecisionEvent, KeyStore } from "./store/types.js";
@@ -28,6 +28,7 @@ export interface AccessRequest {
 
 export const NO_POLICY_RULE = "builtin:no-policy";
 export const TOKEN_SCOPE_RULE = "builtin:token-scope";
+const NO_POLICY: Decision = Object.freeze({ allowed: false, rule: NO_POLICY_RULE, reason: "no policy is configured or approved" });
 
 export class Authorizer {
   readonly #store: KeyStore;
@@ -72,8 +73,8 @@ export class Authorizer {
 
   /** Decides without recording (for tests and dry runs). */
   decide(req: AccessRequest): Decision {
-    if (req.tokenOps && !req.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token does not cover ${req.operation}` };
-    if (this.#policy === null) return { allowed: false, rule: NO_POLICY_RULE, reason: "no policy is configured or approved" };
+    const before = this.#beforePolicy(req);
+    if (before !== undefined || this.#policy === null) return before ?? NO_POLICY;
     return decide(this.#policy, {
       principal: req.principal,
       operation: req.operation,
@@ -82,6 +83,36 @@ export class Authorizer {
       now: new Date(this.#now()),
       auth: req.auth,
     });
+  }
+
+  /**
+   * The decision before a request's body is read (see docs/keyservice.md "Decide, then
+   * parse"): may this caller do `req.operation` at all, on any key, with any context? A
+   * denial is recorded (with `req`'s operation and no key) and thrown as
+   * ServiceError(ACCESS_DENIED); a pass records nothing, because the full decision on the
+   * parsed request follows and is recorded then (one record per request either way).
+   * @throws ServiceError(ACCESS_DENIED); AuditError(AUDIT_WRITE_FAILED) when a denial cannot be recorded.
+   */
+  async gate(req: AccessRequest): Promise<void> {
+    await this.#refreshQuietly();
+    const d = this.decideOperation(req);
+    if (d.allowed) return;
+    await this.#record(req, d);
+    throw denial(req, d);
+  }
+
+  /** {@link gate}'s decision, without recording. */
+  decideOperation(req: AccessRequest): Decision {
+    const before = this.#beforePolicy(req);
+    if (before !== undefined || this.#policy === null) return before ?? NO_POLICY;
+    return decideOperation(this.#policy, { principal: req.principal, operation: req.operation, now: new Date(this.#now()), auth: req.auth });
+  }
+
+  /** The refusals that come before any policy: a token's scope, no policy at all. */
+  #beforePolicy(req: AccessRequest): Decision | undefined {
+    if (req.tokenOps && !req.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token does not cover ${req.operation}` };
+    if (this.#policy === null) return NO_POLICY;
+    return undefined;
   }
 
   /**

@@ -10,6 +10,9 @@
  * policy: policy.yaml               # bootstrap policy until one is approved through the API
  * tokenTtl: 15m                     # longest bearer-token lifetime (≤ 15m)
  * tokensWithoutCertificate: false   # true: a caller with no client certificate may use a bearer token alone
+ * tls:
+ *   crl: crl.pem                    # `pipeseal ca crl -o crl.pem`: revoked client certificates get no answer; watched, reloaded within 10 s
+ *   crlExpired: refuse              # past its nextUpdate: refuse every client of that CA (default), or warn and keep using it
  * root:                             # optional: the root key in an HSM (docs/hsm.md)
  *   pkcs11:
  *     module: /usr/lib/softhsm/libsofthsm2.so
@@ -46,6 +49,10 @@ export interface KeyServiceConfig {
   readonly tokensWithoutCertificate: boolean;
   /** The root key in a PKCS#11 token, or undefined (master.key / passphrase). */
   readonly pkcs11: Pkcs11RootConfig | undefined;
+  /** `tls.crl`: the CRL file every client certificate is checked against, or undefined (no revocation check). */
+  readonly crlFile: string | undefined;
+  /** `tls.crlExpired`: what a CRL past its nextUpdate does (default refuse). */
+  readonly crlExpired: "refuse" | "warn";
 }
 
 /** `root.pkcs11`: where the root key is and where its PIN comes from (never the PIN itself, unless inline was allowed). */
@@ -60,7 +67,7 @@ export interface Pkcs11RootConfig {
 }
 
 const bad = (msg: string) => new UsageError("INVALID_ARGUMENT", `keyservice config: ${msg}`);
-const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "tokensWithoutCertificate", "root"];
+const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "tokensWithoutCertificate", "root", "tls"];
 const PKCS11 = ["module", "token", "slot", "keyLabel", "pinFile", "pinEnv", "pin", "allowInlinePin", "create"];
 
 function only(obj: Record<string, unknown>, keys: string[], where: string): void {
@@ -115,6 +122,7 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
   if (tokenTtlSeconds < 1 || tokenTtlSeconds > MAX_TOKEN_TTL_SECONDS) throw bad(`tokenTtl must be between 1s and ${MAX_TOKEN_TTL_SECONDS / 60}m`);
   if (c.tokensWithoutCertificate !== undefined && typeof c.tokensWithoutCertificate !== "boolean") throw bad("tokensWithoutCertificate must be true or false");
   const pkcs11 = parseRoot(c.root, store, abs);
+  const tls = parseTls(c.tls, abs);
   return {
     host,
     port,
@@ -126,7 +134,20 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
     tokenTtlSeconds,
     tokensWithoutCertificate: c.tokensWithoutCertificate === true,
     pkcs11,
+    ...tls,
   };
+}
+
+/** `tls: { crl, crlExpired }`. */
+function parseTls(v: unknown, abs: (p: string) => string): Pick<KeyServiceConfig, "crlFile" | "crlExpired"> {
+  if (v === undefined) return { crlFile: undefined, crlExpired: "refuse" };
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad("tls must be a mapping ({ crl: <file>, crlExpired: refuse | warn })");
+  const t = v as Record<string, unknown>;
+  only(t, ["crl", "crlExpired"], "tls.");
+  if (t.crl !== undefined && (typeof t.crl !== "string" || t.crl === "")) throw bad("tls.crl must be a file path (written by `pipeseal ca crl -o <file>`)");
+  if (t.crlExpired !== undefined && t.crlExpired !== "refuse" && t.crlExpired !== "warn") throw bad("tls.crlExpired must be refuse or warn");
+  if (t.crlExpired !== undefined && t.crl === undefined) throw bad("tls.crlExpired needs tls.crl");
+  return { crlFile: typeof t.crl === "string" ? abs(t.crl) : undefined, crlExpired: (t.crlExpired as "refuse" | "warn" | undefined) ?? "refuse" };
 }
 
 function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string) => string): Pkcs11RootConfig | undefined {

@@ -13,7 +13,9 @@ import os from "node:os";
 import type { FastifyInstance } from "fastify";
 import { KeystoreError, UsageError } from "../errors.js";
 import { Pkcs11RootKey, describeKeystoreRoot, readPkcs11Pin } from "../keys/pkcs11/index.js";
+import type { Server as HttpsServer } from "node:https";
 import { mtlsServerOptions } from "../pki/mtls/server-options.js";
+import type { MtlsServer } from "../pki/mtls/server.js";
 import { buildApp } from "./app.js";
 import { Authorizer } from "./authz.js";
 import type { KeyServiceConfig, Pkcs11RootConfig } from "./config.js";
@@ -22,6 +24,7 @@ import type { Service } from "./service.js";
 import { openPostgresStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { KeyStore } from "./store/types.js";
+import { logTlsEvents } from "./tls-log.js";
 import { tokenKeysFor } from "./token-keys.js";
 
 export interface RunningKeyService {
@@ -32,6 +35,8 @@ export interface RunningKeyService {
   readonly app: FastifyInstance;
   readonly store: KeyStore;
   readonly authz: Authorizer;
+  /** The mTLS gate (events: peerRejected, crlReloaded, crlExpired, reloadError; reload, setCrl). */
+  readonly mtls: MtlsServer<HttpsServer>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,8 @@ export interface StartOptions {
   readonly onInternalError?: (e: unknown) => void;
   /** Passphrase of a passphrase-protected keystore. */
   readonly passphrase?: string;
+  /** The service log: refused peers with their reason, CRL and certificate reloads (tls-log.ts). */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -108,7 +115,13 @@ function pinOf(c: Pkcs11RootConfig): string {
 
 export async function startKeyService(config: KeyServiceConfig, options: StartOptions = {}): Promise<RunningKeyService> {
   const bootstrap: Policy | null = config.policyFile ? parsePolicy(readFileSync(config.policyFile, "utf8")) : null;
-  const mtls = mtlsServerOptions({ certDir: config.certDir, allow: config.allow, clientCertOptional: config.tokensWithoutCertificate });
+  const mtls = mtlsServerOptions({
+    certDir: config.certDir,
+    allow: config.allow,
+    clientCertOptional: config.tokensWithoutCertificate,
+    ...(config.crlFile !== undefined ? { crlFile: config.crlFile, crlExpired: config.crlExpired } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const store = options.store ?? (await openConfiguredStore(config, options.passphrase));
   try {
     const now = options.now ?? Date.now;
@@ -129,6 +142,11 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       ...(options.noop ? { noop: true } : {}),
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
+    await app.ready();
+    const gate = mtls.mtls();
+    // unreachable: fastify made its server with our serverFactory
+    if (!gate) throw new UsageError("INVALID_ARGUMENT", "the key service's server was not made by the mTLS gate");
+    if (options.log) logTlsEvents(gate, options.log);
     await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
       await app.close().catch(() => undefined);
       throw listenError(e, config.host, config.port);
@@ -143,6 +161,7 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       app,
       store,
       authz,
+      mtls: gate,
       async close() {
         await app.close();
         await store.close();

@@ -69,7 +69,9 @@ export interface Harness {
 }
 
 /** A CA-less foreign client certificate folder (another CA) is made too, under certs.foreign. */
-export async function startHarness(options: StartOptions & { keys?: string[]; policy?: string; config?: string; postgresUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: StartOptions & { keys?: string[]; policy?: string; config?: string; postgresUrl?: string; beforeStart?: (dir: string, certs: Record<Who | "server" | "foreign", string>) => Promise<void> } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "pipeseal-ks-"));
   const home = path.join(dir, "ks");
   await initKeystore(home);
@@ -105,6 +107,7 @@ export async function startHarness(options: StartOptions & { keys?: string[]; po
   const store = options.postgresUrl ? `{ kind: postgres, url: "${options.postgresUrl}", home: ks, create: true }` : "{ kind: sqlite, home: ks }";
   const config = options.config ?? `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/*/*"]\nkeyringId: ks:test\nstore: ${store}\npolicy: policy.yaml\ntokenTtl: 15m\n`;
   writeFileSync(path.join(dir, "keyservice.yaml"), config);
+  await options.beforeStart?.(dir, certs);
   const svc = await startKeyService(parseConfig(config, dir), options);
   if (options.postgresUrl) for (const k of options.keys ?? ["prod/datasets/raw", "dev/datasets/raw", "shared/small"]) await svc.store.createKey("setup", k);
   const open: RemoteKeyring[] = [];

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { identityAllowed } from "../../src/pki/identity.js";
 import { prng } from "../helpers/prng.js";
-import { BUILTIN_ROLE_OPERATIONS, BUILTIN_ROLES, type BuiltinRole, decide, OPERATIONS, type Operation, parsePolicy, type Policy, validateProposal } from "../../src/server/policy/index.js";
+import { BUILTIN_ROLE_OPERATIONS, BUILTIN_ROLES, type BuiltinRole, decide, decideOperation, OPERATIONS, type Operation, parsePolicy, type Policy, validateProposal } from "../../src/server/policy/index.js";
 
 
 const TD = "acme.ml";
@@ -144,6 +144,40 @@ describe("random policies (seeded)", () => {
     }
     expect(parsed).toBe(400);
     expect(allowedSeen).toBeGreaterThan(1000); // the generator does produce permissive policies
+  });
+
+  it("decideOperation (the decision before the body is read) never denies what decide would allow for some key and context", () => {
+    const rand = prng(0x5eed_0006);
+    const gen = generator(rand);
+    let gated = 0;
+    let passed = 0;
+    for (let iter = 0; iter < 20; iter++) {
+      const policy = parsePolicy(stringify(gen.policy()));
+      for (const principal of PRINCIPALS) {
+        for (const operation of OPERATIONS) {
+          for (const now of TIMES) {
+            {
+              const auth = gen.pick(["mtls", "token"] as const);
+              const gate = decideOperation(policy, { principal, operation, now, auth });
+              if (gate.allowed) {
+                passed++;
+                continue;
+              }
+              gated++;
+              for (const keyName of [...KEYS, undefined]) {
+                for (const context of CONTEXTS) {
+                  const d = decide(policy, { principal, operation, now, auth, ...(keyName ? { keyName } : {}), ...(context ? { context } : {}) });
+                  expect(d.allowed, `iter ${iter}: ${principal} ${operation} ${keyName} ${now.toISOString()} ${auth}: gate ${gate.rule}, decide ${d.rule}`).toBe(false);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    // both outcomes are exercised
+    expect(gated).toBeGreaterThan(2000);
+    expect(passed).toBeGreaterThan(100);
   });
 
   it("a proposal accepted for its proposer never widens what the proposer may do", () => {

@@ -20,6 +20,7 @@ import {
   watchCertificateDir,
   writeCertDir,
 } from "../../pki/ca/index.js";
+import { CRL_POLL_MS } from "../../pki/crl/source.js";
 import { parseDuration } from "../../io/duration.js";
 import { emit, withKeystore } from "../session.js";
 import { readFile } from "node:fs/promises";
@@ -117,9 +118,19 @@ export function caCommand(): Command {
       const reason = parseReason(opts.reason);
       await withKeystore(cmd, async (ks) => {
         const rec = revokeCertificate(ks, serial, { reason });
-        emit(cmd, rec, () => `revoked ${rec.serial} ${rec.identity} (${reason}); publish a new CRL: pipeseal ca crl -o crl.pem`);
+        emit(cmd, rec, () => revokedMessage(rec.serial, rec.identity, reason));
       });
     });
+  /** What a revocation does not do by itself: it reaches services only through a new CRL file. */
+  function revokedMessage(serial: string, identity: string, reason: string): string {
+    return [
+      `revoked ${serial} ${identity} (${reason}) in the CA registry`,
+      "it is NOT refused anywhere yet: publish a new CRL with",
+      "  pipeseal ca crl -o <file>",
+      `key services (pipeseal serve) whose keyservice.yaml has tls.crl pointing at <file> reload it within ${CRL_POLL_MS / 1000} s and then close the`,
+      "certificate's open connections; servers given a CRL inline must be given the new one (setCrl) or restarted. See docs/transit.md \"Revocation\".",
+    ].join("\n");
+  }
   ca.command("crl")
     .description("write a CRL signed by the issuing CA")
     .requiredOption("-o, --out <file>", "output file, e.g. crl.pem")
@@ -130,7 +141,7 @@ export function caCommand(): Command {
         const crl = await createCrl(ks, { nextUpdateSeconds: parseDuration(opts.nextUpdate) });
         await writeAtomic(opts.out, once(crl.pem), 0o644);
         const { pem: _p, ...shown } = crl;
-        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}`);
+        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}; services with tls.crl pointing at it reload it within ${CRL_POLL_MS / 1000} s (write a new one before then)`);
       }),
     );
   ca.command("renew <dir>")

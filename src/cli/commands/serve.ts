@@ -7,11 +7,12 @@ import { onStopSignal } from "../../io/signals.js";
 export function serveCommand(): Command {
   return new Command("serve")
     .description("run the key service (HTTPS with mTLS; docs/keyservice.md)")
-    .requiredOption("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl, root (HSM)")
+    .requiredOption("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl, root (HSM), tls.crl")
     .action(async (opts) => {
       const config = loadConfig(opts.config);
-      const svc = await startKeyService(config, { onInternalError: (e) => process.stderr.write(`pipeseal serve: internal error: ${(e as Error)?.message ?? String(e)}\n`) });
-      process.stderr.write(`pipeseal serve: listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId})\n`);
+      const log = (line: string) => process.stderr.write(`pipeseal serve: ${line}\n`);
+      const svc = await startKeyService(config, { log, onInternalError: (e) => log(`internal error: ${(e as Error)?.message ?? String(e)}`) });
+      log(`listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId}${config.crlFile ? `, CRL ${config.crlFile}` : ""})`);
       let release = () => undefined as void;
       await new Promise<void>((resolve) => (release = onStopSignal(() => resolve())));
       try {

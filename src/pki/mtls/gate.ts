@@ -5,9 +5,11 @@
  */
 import { EventEmitter } from "node:events";
 import type { Server as TlsServer, TLSSocket, TlsOptions } from "node:tls";
-import { PipesealError, isPipesealError } from "../../errors.js";
-import { type CertMaterial, type CertSource, certPaths, checkCrl, checkMaterial, loadMaterial } from "./material.js";
-import { type PeerIdentity, type PeerVerdict, type PinOptions, type RejectReason, checkAllowList, checkPins, judgePeer } from "./peer.js";
+import { PipesealError, UsageError, isPipesealError } from "../../errors.js";
+import { type CrlExpiredPolicy, type RevocationList, trustedCrlIssuers } from "../crl/check.js";
+import { CrlSource } from "../crl/source.js";
+import { type CertMaterial, type CertSource, certPaths, checkMaterial, loadMaterial } from "./material.js";
+import { type PeerIdentity, type PeerVerdict, type PinOptions, type RejectReason, checkAllowList, checkPins, judgePeer, spiffeIdsOf } from "./peer.js";
 import { REJECT_HEADER } from "./errors.js";
 import { type MinTlsVersion, checkMinVersion } from "./tls-version.js";
 import { type FileWatcher, type WatchOptions, watchFiles } from "./watch.js";
@@ -18,8 +20,20 @@ export type MtlsServerOptions = CertSource & {
   readonly allow: readonly string[];
   /** Protocol floor: "TLSv1.3" (default) or "TLSv1.2"; anything lower is refused. */
   readonly minVersion?: MinTlsVersion;
-  /** PEM CRL(s); clients whose certificate is listed are refused in the handshake. */
+  /**
+   * PEM CRL(s) given inline (replace with `setCrl`); or use `crlFile`. Each CRL must be signed
+   * by a CA this server trusts (`ca.pem`, or the issuing CA in its own `cert.pem`), else
+   * CRL_INVALID. With a CRL, every client certificate is checked against the CRL of the CA
+   * that issued it (serial and issuer) and a revoked one is refused right after the
+   * handshake, before any of its bytes are read (the connection is closed; no answer).
+   */
   readonly crl?: string | Buffer;
+  /** A CRL file (`pipeseal ca crl -o FILE`), watched and reloaded like the certificates (within 10 s of a change). */
+  readonly crlFile?: string;
+  /** A CRL past its nextUpdate: `refuse` every certificate of its CA (default), or `warn` (event `crlExpired`) and keep using it. */
+  readonly crlExpired?: CrlExpiredPolicy;
+  /** Clock in epoch ms for CRL validity (tests). */
+  readonly now?: () => number;
   readonly pin?: PinOptions;
   /** Reload `certDir` when renewed (default true with certDir; ignored for inline PEM). */
   readonly watch?: boolean | WatchOptions;
@@ -41,14 +55,22 @@ export interface PeerRejectedEvent {
   readonly remoteAddress?: string;
   /** Node/OpenSSL error code for handshake failures. */
   readonly code?: string;
+  /** The refused certificate's serial (lowercase hex), for revocation refusals. */
+  readonly serialNumber?: string;
+  /** More about the refusal (revocation time and reason, the stale CRL's nextUpdate), never secret. */
+  readonly detail?: string;
 }
 
 export interface MtlsServerEvents {
   peerRejected: [PeerRejectedEvent];
   /** New connections now get this certificate. */
   certReloaded: [{ serialNumber: string }];
-  /** A renewal could not be loaded; the previous certificate stays in use. */
+  /** A renewal (or a new CRL) could not be loaded; the previous certificate (or CRL) stays in use. */
   reloadError: [PipesealError];
+  /** New connections are now checked against this CRL (open connections of newly revoked peers were closed). */
+  crlReloaded: [{ file?: string; revoked: number; nextUpdate: Date; crlNumbers: (number | undefined)[] }];
+  /** The CRL in use is past its nextUpdate (once per CRL): `refusing` all its CA's clients, or (crlExpired: warn) still using it. */
+  crlExpired: [{ file?: string; issuer: string; nextUpdate: Date; refusing: boolean }];
 }
 
 const PEER = Symbol("pipeseal.peer");
@@ -88,7 +110,12 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
   readonly #allow: readonly string[];
   readonly #pin: PinOptions | undefined;
   readonly #minVersion: MinTlsVersion;
-  #crl: string | undefined;
+  readonly #crl: CrlSource | undefined;
+  #crlWatcher: FileWatcher | undefined;
+  readonly #crlWatch: WatchOptions | undefined;
+  readonly #staleReported = new WeakSet<RevocationList>();
+  /** Open connections that presented a certificate, re-checked when the CRL changes. */
+  readonly #open = new Set<TLSSocket>();
   #material: CertMaterial;
   #servers = new Set<TlsServer>();
   #watcher: FileWatcher | undefined;
@@ -102,11 +129,19 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     this.#allow = checkAllowList(options.allow, "allow");
     checkPins(options.pin);
     this.#pin = options.pin;
-    if (options.crl !== undefined) {
-      this.#crl = checkCrl(options.crl);
-    }
     this.#source = "certDir" in options && typeof options.certDir === "string" ? { certDir: options.certDir } : { cert: (options as { cert: string }).cert, key: (options as { key: string }).key, ca: (options as { ca: string }).ca };
     this.#material = loadMaterial(this.#source);
+    this.#crlWatch = options.watch === false ? undefined : typeof options.watch === "object" ? options.watch : {};
+    if (options.crl !== undefined && options.crlFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "give crl or crlFile, not both");
+    if (options.crl !== undefined || options.crlFile !== undefined || options.crlExpired !== undefined) {
+      if (options.crl === undefined && options.crlFile === undefined) throw new UsageError("INVALID_ARGUMENT", "crlExpired needs crl or crlFile");
+      this.#crl = new CrlSource({
+        ...(options.crlFile !== undefined ? { file: options.crlFile } : { pem: options.crl! }),
+        trusted: () => trustedCrlIssuers(this.#material.ca, this.#material.cert),
+        ...(options.crlExpired !== undefined ? { onExpired: options.crlExpired } : {}),
+        ...(options.now ? { now: options.now } : {}),
+      });
+    }
     this.#watchOptions = options.watch === false || !("certDir" in this.#source) ? undefined : options.watch === true || !options.watch ? {} : options.watch;
   }
 
@@ -117,7 +152,8 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
       cert: m.cert,
       key: m.key,
       ca: m.ca,
-      ...(this.#crl ? { crl: this.#crl } : {}),
+      // no OpenSSL `crl`: node would set CRL_CHECK_ALL, demanding a CRL for every CA of the
+      // chain (the root never issues one for the issuing CA); verify() checks the leaf instead
       minVersion: this.#minVersion,
       maxVersion: "TLSv1.3",
       requestCert: true,
@@ -132,6 +168,8 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     const cached = (socket as { [PEER]?: PeerIdentity })[PEER];
     if (cached) return { ok: true, peer: cached };
     if (!socket.authorized) return { ok: false, reason: HANDSHAKE[String(socket.authorizationError)] ?? "no-certificate" };
+    const revoked = this.#revocation(socket);
+    if (revoked) return revoked;
     // the detailed form walks the whole chain into JS objects; only a CA pin needs it
     const verdict = judgePeer(socket.getPeerCertificate(!!this.#pin?.caSha256?.length), this.#allow, this.#pin);
     if (verdict.ok) Object.defineProperty(socket, PEER, { value: verdict.peer });
@@ -152,11 +190,14 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
       }
       const verdict = this.verify(socket);
       if (verdict.ok) {
+        if (this.#crl) {
+          this.#open.add(socket);
+          socket.once("close", () => this.#open.delete(socket));
+        }
         for (const l of inner) l.call(server, socket);
         return;
       }
-      this.emit("peerRejected", { reason: verdict.reason, ...(verdict.identity ? { identity: verdict.identity } : {}), ...addr(socket) });
-      refuse(socket);
+      this.#reject(socket, verdict);
     });
     server.on("tlsClientError", (err: Error & { code?: string }, socket: TLSSocket) => {
       // node destroys a socket whose certificate failed verification without a TLS alert
@@ -173,6 +214,51 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     if (this.#watchOptions && !this.#watcher && "certDir" in this.#source) {
       const p = certPaths(this.#source.certDir);
       this.#watcher = watchFiles(this.#source.certDir, [p.cert, p.key, p.ca], () => this.reload(), this.#watchOptions);
+    }
+    if (this.#crl?.file !== undefined && !this.#crlWatcher && this.#crlWatch !== undefined) {
+      const debounce = this.#crlWatch.debounceMs;
+      this.#crlWatcher = this.#crl.watch((list) => this.#crlChanged(list), (e) => this.emit("reloadError", e), debounce !== undefined ? { debounceMs: debounce } : {});
+    }
+  }
+
+  /** The revocation refusal of a chain-verified peer, or undefined when it may go on. */
+  #revocation(socket: TLSSocket): PeerVerdict | undefined {
+    if (!this.#crl) return undefined;
+    const cert = socket.getPeerX509Certificate();
+    if (!cert) return { ok: false, reason: "no-certificate" };
+    const list = this.#crl.list;
+    const v = list.check(cert, this.#crl.now(), this.#crl.onExpired);
+    const stale = v.ok ? v.expired : v.reason === "crl-expired" ? list.crls.find((c) => c.issuerName === v.issuer) : undefined;
+    if (stale && !this.#staleReported.has(list)) {
+      this.#staleReported.add(list);
+      this.emit("crlExpired", { ...(this.#crl.file ? { file: this.#crl.file } : {}), issuer: stale.issuerName, nextUpdate: stale.nextUpdate, refusing: !v.ok });
+    }
+    if (v.ok) return undefined;
+    const ids = spiffeIdsOf(socket.getPeerCertificate());
+    const detail =
+      v.reason === "revoked"
+        ? `serial ${v.serial} revoked at ${v.revokedAt.toISOString()} (${v.revocationReason}) by "${v.issuer}"`
+        : v.reason === "crl-expired"
+          ? `the CRL of "${v.issuer}" expired at ${v.nextUpdate.toISOString()}`
+          : `no CRL of the CA that issued it ("${v.issuer}")`;
+    return { ok: false, reason: v.reason, serialNumber: v.serial, detail, ...(ids.length === 1 ? { identity: ids[0]! } : {}) };
+  }
+
+  #reject(socket: TLSSocket, verdict: PeerVerdict & { ok: false }): void {
+    const { reason, identity, serialNumber, detail } = verdict;
+    this.emit("peerRejected", { reason, ...(identity ? { identity } : {}), ...(serialNumber ? { serialNumber } : {}), ...(detail ? { detail } : {}), ...addr(socket) });
+    if (REVOCATION.has(reason)) socket.destroy(); // a revoked certificate gets no answer at all
+    else refuse(socket);
+  }
+
+  /** A new CRL is in force: open connections of peers it revokes are closed now, not at their next reconnect. */
+  #crlChanged(list: RevocationList): void {
+    this.emit("crlReloaded", { ...(this.#crl?.file ? { file: this.#crl.file } : {}), revoked: list.size, nextUpdate: list.nextUpdate, crlNumbers: list.crls.map((c) => c.crlNumber) });
+    for (const socket of [...this.#open]) {
+      const v = this.#revocation(socket);
+      if (!v || v.ok) continue;
+      this.#open.delete(socket);
+      this.#reject(socket, v);
     }
   }
 
@@ -200,18 +286,25 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     }
   }
 
-  /** Replaces the CRL for new connections. @throws PipesealError(CERT_MALFORMED) */
+  /**
+   * Replaces the CRL (for a server made with `crl` or `crlFile`); open connections of peers
+   * it revokes are closed. @throws PipesealError(CERT_MALFORMED | CRL_INVALID), UsageError when no CRL was configured.
+   */
   setCrl(crl: string | Buffer): void {
-    this.#crl = checkCrl(crl);
-    for (const s of this.#servers) s.setSecureContext(this.tlsOptions());
+    if (!this.#crl) throw new UsageError("INVALID_ARGUMENT", "this server was made without crl or crlFile; revocation cannot be switched on later");
+    this.#crlChanged(this.#crl.set(crl));
   }
 
   /** Stops watching the cert dir. */
   stop(): void {
     this.#watcher?.close();
     this.#watcher = undefined;
+    this.#crlWatcher?.close();
+    this.#crlWatcher = undefined;
   }
 }
+
+const REVOCATION: ReadonlySet<RejectReason> = new Set<RejectReason>(["revoked", "crl-expired", "crl-missing"]);
 
 function presentsCertificate(socket: TLSSocket): boolean {
   const cert = socket.getPeerCertificate();

@@ -37,6 +37,8 @@ export type RejectReason =
   | "not-yet-valid"
   | "unknown-ca"
   | "revoked"
+  | "crl-expired"
+  | "crl-missing"
   | "bad-certificate"
   | "no-identity"
   | "identity-not-allowed"
@@ -46,7 +48,7 @@ export type RejectReason =
   | "handshake-failed"
   | "closed-by-peer";
 
-export type PeerVerdict = { ok: true; peer: PeerIdentity } | { ok: false; reason: RejectReason; identity?: string };
+export type PeerVerdict = { ok: true; peer: PeerIdentity } | { ok: false; reason: RejectReason; identity?: string; serialNumber?: string; detail?: string };
 
 const normHex = (s: string): string => s.replace(/:/g, "").toUpperCase();
 const normSpki = (s: string): string => s.replace(/^sha256\/\//, "");

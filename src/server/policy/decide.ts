@@ -4,6 +4,7 @@
  *
  * Order: request validity, then the built-in separation-of-duties invariants (whatever the
  * policy says), then the policy's rules in file order (first match allows), else deny.
+ * `decideOperation` is the same evaluation before the key and the context are known.
  */
 import { ADMIN_OPERATIONS, type BuiltinRole, INVARIANTS, isOperation, type Operation, PLAINTEXT_OPERATIONS, UNKEYED_OPERATIONS } from "./operations.js";
 import type { Conditions, Policy, RoleDef, Rule } from "./parse.js";
@@ -77,9 +78,13 @@ export function keyEnvironment(policy: Policy, keyName: string | undefined, keyE
   return keyEnv ?? named;
 }
 
-function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest): string | undefined {
+/**
+ * Why the conditions fail for this request, or undefined. With `anyContext` (the decision
+ * before the body is read) the context conditions count as met: some context satisfies them.
+ */
+function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest, anyContext = false): string | undefined {
   if (when.env && !when.env.includes(who.env)) return `environment ${who.env} is not in when.env`;
-  if (when.context) {
+  if (when.context && !anyContext) {
     for (const [k, values] of Object.entries(when.context)) {
       const v = req.context !== undefined && Object.hasOwn(req.context, k) ? req.context[k] : undefined;
       if (typeof v !== "string") return `encryption context has no "${k}"`;
@@ -101,6 +106,30 @@ function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest):
 
 /** Decides one request. Never throws for any input; an invalid request is denied. */
 export function decide(policy: Policy, request: PolicyRequest): Decision {
+  return evaluate(policy, request, false);
+}
+
+/** What {@link decideOperation} is given: who, what operation, when, how authenticated; no key, no context. */
+export type OperationRequest = Omit<PolicyRequest, "keyName" | "context" | "keyEnv">;
+
+/**
+ * The decision that needs only the caller and the operation: could any request for
+ * `operation` by this principal, now, be allowed (on some key, with some context)? The key
+ * service makes it before it reads a request's body, so a caller who may never do an
+ * operation is refused (and audited) without its input being parsed.
+ *
+ * Sound: when this denies, {@link decide} denies every request for that operation by that
+ * principal at that time, whatever the key name, key environment and context (a property
+ * test holds the two together). When it allows, the full decision is still made on the
+ * parsed request. The rules are the same code as `decide`'s, with the key and the context
+ * taken as "any".
+ */
+export function decideOperation(policy: Policy, request: OperationRequest): Decision {
+  const { keyName: _k, context: _c, keyEnv: _e, ...rest } = (request ?? {}) as PolicyRequest;
+  return evaluate(policy, rest as PolicyRequest, true);
+}
+
+function evaluate(policy: Policy, request: PolicyRequest, anyKey: boolean): Decision {
   const req = request as Partial<PolicyRequest> | undefined;
   const who = toPrincipal(req?.principal);
   if (!who) return deny(INVARIANTS.invalidRequest, "the principal is not a spiffe://<trust-domain>/<env>/<service> identity");
@@ -108,8 +137,10 @@ export function decide(policy: Policy, request: PolicyRequest): Decision {
   if (!isOperation(op)) return deny(INVARIANTS.invalidRequest, `unknown operation "${String(op).slice(0, 40)}"`);
   if (!(req!.now instanceof Date) || !Number.isFinite(req!.now.getTime())) return deny(INVARIANTS.invalidRequest, "the request has no valid time");
   const keyName = req!.keyName;
+  // a keyed operation decided for "any key" still needs rules with `keys` below
+  const keyed = !UNKEYED_OPERATIONS.has(op) && (anyKey || keyName !== undefined);
   if (keyName !== undefined && (typeof keyName !== "string" || !KEY_NAME_PATTERN.test(keyName))) return deny(INVARIANTS.invalidRequest, "invalid key name");
-  if (keyName === undefined && !UNKEYED_OPERATIONS.has(op)) return deny(INVARIANTS.invalidRequest, `${op} needs a key name`);
+  if (keyName === undefined && !anyKey && !UNKEYED_OPERATIONS.has(op)) return deny(INVARIANTS.invalidRequest, `${op} needs a key name`);
   if (req!.keyEnv !== undefined && (typeof req!.keyEnv !== "string" || req!.keyEnv === "")) return deny(INVARIANTS.invalidRequest, "invalid key environment");
   if (req!.context !== undefined && (typeof req!.context !== "object" || req!.context === null)) return deny(INVARIANTS.invalidRequest, "invalid encryption context");
   const r = req as PolicyRequest;
@@ -128,24 +159,25 @@ export function decide(policy: Policy, request: PolicyRequest): Decision {
 
   // the policy's rules: the subject must match, and a role the principal holds must include the operation
   const granting = roles.filter((x) => x.operations.has(op));
+  const on = keyName !== undefined ? ` on ${keyName}` : anyKey && keyed ? " on any key" : "";
   let nearMiss: string | undefined;
   for (const rule of policy.rules) {
     if (!rule.operations.has(op)) continue;
     if (!ruleAppliesTo(policy, rule, who, roles)) continue;
     if (keyName !== undefined && rule.keys !== undefined && !rule.keys.some((k) => keyMatches(k, keyName))) continue;
-    if (keyName !== undefined && rule.keys === undefined && !UNKEYED_OPERATIONS.has(op)) continue;
+    if (keyed && rule.keys === undefined) continue;
     // a role's rule grants within that role; a group's or identity's rule within any role the principal holds
     const within = rule.role !== undefined ? granting.filter((g) => g.name === rule.role) : granting;
     if (within.length === 0) {
       nearMiss ??= `rule ${rule.id} matches, but no role of ${who.id} includes ${op}`;
       continue;
     }
-    const failed = conditionFailure(rule.when, who, r);
+    const failed = conditionFailure(rule.when, who, r, anyKey);
     if (failed !== undefined) {
       nearMiss ??= `rule ${rule.id} matches, but ${failed}`;
       continue;
     }
-    return allow(rule.id, `rule ${rule.id} allows ${op}${keyName !== undefined ? ` on ${keyName}` : ""} (role ${within.map((g) => g.name).join(", ")})`);
+    return allow(rule.id, `rule ${rule.id} allows ${op}${on} (role ${within.map((g) => g.name).join(", ")})`);
   }
-  return deny(INVARIANTS.defaultDeny, nearMiss ?? `no rule allows ${op}${keyName !== undefined ? ` on ${keyName}` : ""} for ${who.id}`);
+  return deny(INVARIANTS.defaultDeny, nearMiss ?? `no rule allows ${op}${on} for ${who.id}`);
 }

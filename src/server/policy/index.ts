@@ -33,5 +33,5 @@ export {
   type Conditions,
   type Weekday,
 } from "./parse.js";
-export { decide, keyEnvironment, rolesOf, type Decision, type PolicyRequest } from "./decide.js";
+export { decide, decideOperation, keyEnvironment, rolesOf, type Decision, type OperationRequest, type PolicyRequest } from "./decide.js";
 export { validateProposal, canApprove, type Proposal } from "./proposal.js";

@@ -1,6 +1,6 @@
 /** Tokens, policy proposals and approvals, audit reads, service info. */
 import type { FastifyInstance } from "fastify";
-import { canApprove, parsePolicy, validateProposal } from "../policy/index.js";
+import { canApprove, validateProposal } from "../policy/index.js";
 import { ServiceError } from "../errors.js";
 import { type Service, allow } from "../service.js";
 import { mintToken } from "../tokens.js";
@@ -17,8 +17,9 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
   });
 
   route<{ policy: string }>(app, "proposePolicy", async (req, reply) => {
-    parsePolicy(req.body.policy); // refuse what could never be activated (PolicyError: INVALID_ARGUMENT with line:col)
-    // the decision: may propose, and the proposal grants the proposer nothing new
+    // the decision: may propose (the gate already refused whoever never may, unparsed), then
+    // the text is parsed inside it: a policy admin's malformed proposal is a PolicyError
+    // (INVALID_ARGUMENT with line:col); a parsed one must grant the proposer nothing new
     await allow(svc, req, "policy.propose", {}, (active) => validateProposal(active, req.body.policy, req.principal, new Date(svc.now())));
     const id = await svc.store.proposePolicy(req.body.policy, req.principal);
     return reply.code(201).send({ id, state: "proposed" });

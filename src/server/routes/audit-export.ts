@@ -16,6 +16,7 @@ import { auditExportLine } from "../../audit/export.js";
 import { exportContext } from "../../audit/export-local.js";
 import type { AuditRecord } from "../../audit/types.js";
 import { type Service, allow } from "../service.js";
+import type { RouteGate } from "./register.js";
 
 export const AUDIT_EXPORT_ROUTE = {
   method: "GET",
@@ -37,6 +38,7 @@ export function auditExportRoutes(app: FastifyInstance, svc: Service): void {
     method: AUDIT_EXPORT_ROUTE.method,
     url: AUDIT_EXPORT_ROUTE.path,
     schema: { querystring: AUDIT_EXPORT_ROUTE.query },
+    config: { op: AUDIT_EXPORT_ROUTE.op } satisfies RouteGate,
     handler: async (req, reply) => {
       const { since, afterSeq } = req.query as { since?: string; afterSeq?: string };
       const options = { ...(since === undefined ? {} : { sinceMs: Number(since) }), ...(afterSeq === undefined ? {} : { afterSeq: Number(afterSeq) }) };

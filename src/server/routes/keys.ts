@@ -1,5 +1,7 @@
 /** Key administration: create, rotate, list, show, disable, enable, destroy, min-version. */
 import type { FastifyInstance } from "fastify";
+import type { FastifyRequest } from "fastify";
+import { accessRequest } from "../authz.js";
 import { type Service, allow } from "../service.js";
 import { route } from "./register.js";
 
@@ -19,7 +21,7 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
   });
   route(app, "listKeys", async (req) => {
     await allow(svc, req, "key.list");
-    return { keys: await store.listKeys() };
+    return { keys: (await store.listKeys()).filter((k) => visible(svc, req, k.name)) };
   });
   route<Name>(app, "showKey", async (req) => {
     await allow(svc, req, "key.show", { keyName: req.body.name });
@@ -37,4 +39,17 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
       return run(req.principal, req.body.name, req.body.version);
     });
   }
+}
+
+/**
+ * Is `keyName` in this caller's key list? The listing shows what `key.show` shows (versions,
+ * states, wrap counts), so a key is listed only when the same policy decision allows both
+ * `key.list` on it (rules with `keys` and environment isolation apply) and `key.show` of it.
+ * key.show is asked for the principal, not within a bearer token's operations: a token
+ * narrowed to key.list still lists, but never more than the principal could show. The
+ * per-key decisions are not recorded; the request's key.list decision is.
+ */
+function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
+  const caller = { principal: req.principal, auth: req.auth };
+  return svc.authz.decide(accessRequest(req, "key.list", { keyName })).allowed && svc.authz.decide(accessRequest(caller, "key.show", { keyName })).allowed;
 }

@@ -40,6 +40,8 @@ async function encryptOne(svc: Service, req: FastifyRequest, item: EncItem): Pro
 }
 
 async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Promise<string> {
+  // the key name the decision needs is inside the ciphertext, so its header is read first; the
+  // gate (app.ts) has already refused, unparsed, every caller who may never decrypt
   const p = parseItem(svc, item);
   // one durable transaction per request: the allowed decision commits with the decrypt record
   const { req: access, op } = decryptOp(svc, req, p);

@@ -1,15 +1,25 @@
-/** Registers one API route from its entry in ROUTES (path, method, validation schema). */
+/**
+ * Registers one API route from its entry in ROUTES (path, method, validation schema). The
+ * route's policy operation goes into its fastify config, where the app's preParsing hook
+ * finds it and decides before the body is read (app.ts, `gateBeforeParsing`).
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ROUTES, type RouteName, inline } from "../schemas.js";
+
+/** A route's fastify config: the operation decided before its body is parsed (null: mTLS only). */
+export interface RouteGate {
+  readonly op: string | null;
+}
 
 export type Handler<B> = (req: FastifyRequest & { body: B }, reply: FastifyReply) => Promise<unknown>;
 
 export function route<B = Record<string, never>>(app: FastifyInstance, name: RouteName, handler: Handler<B>): void {
-  const r = ROUTES[name] as { method: "GET" | "POST"; path: string; body?: unknown; query?: unknown };
+  const r = ROUTES[name] as { method: "GET" | "POST"; path: string; op: string | null; body?: unknown; query?: unknown };
   app.route({
     method: r.method,
     url: r.path,
     schema: { ...(r.body ? { body: inline(r.body) } : {}), ...(r.query ? { querystring: inline(r.query) } : {}) },
+    config: { op: r.op } satisfies RouteGate,
     handler: handler as never,
   });
 }
