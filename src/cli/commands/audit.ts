@@ -7,6 +7,7 @@ import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError, UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../duration.js";
+import { printable } from "../output.js";
 import { emit, withKeyring } from "../session.js";
 
 export function auditCommand(): Command {
@@ -26,7 +27,8 @@ export function auditCommand(): Command {
         emit(cmd, records, () =>
           records
             .map((r) =>
-              [r.seq, r.time, r.principal, r.operation, r.keyName ? `${r.keyName}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-", r.outcome + (r.errorCode ? `(${r.errorCode})` : ""), r.objectPath ?? ""].join("  "),
+              // every field but seq may come from a client (the service records the object path it is given)
+              [r.seq, printable(r.time), printable(r.principal), printable(r.operation), r.keyName ? `${printable(r.keyName)}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-", printable(r.outcome) + (r.errorCode ? `(${printable(r.errorCode)})` : ""), r.objectPath === null ? "" : printable(r.objectPath)].join("  "),
             )
             .join("\n") || "no audit records",
         );
@@ -40,7 +42,7 @@ export function auditCommand(): Command {
       withKeyring(cmd, async (ks) => {
         const result = await ks.verifyAudit();
         emit(cmd, result, () =>
-          result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+          result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + printable(p.detail) + ")" : ""}`).join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
       }),

@@ -10,7 +10,7 @@ import { defaultEngine } from "../../envelope/pool.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
-import { refuseOverwrite, toStdout } from "../output.js";
+import { printable, refuseOverwrite, toStdout } from "../output.js";
 
 /** `OFFSET:LENGTH` in bytes. */
 function parseRange(text: string): { offset: number; length: number } {
@@ -56,7 +56,7 @@ export function decryptCommand(): Command {
         }
         try {
           const written = output === "-" ? await toStdout(plaintext) : await writeAtomic(output, plaintext, 0o600);
-          if (output !== "-") emit(cmd, { output, bytes: written }, () => `opened ${input} -> ${output} (${written} bytes)`);
+          if (output !== "-") emit(cmd, { output, bytes: written }, () => `opened ${printable(input)} -> ${printable(output)} (${written} bytes)`);
         } finally {
           await close();
         }

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { rewrapFile, type RewrapResult } from "../../envelope/rewrap.js";
+import { printable } from "../output.js";
 import { emit, withKeyring } from "../session.js";
 
 export function rewrapCommand(): Command {
@@ -13,7 +14,7 @@ export function rewrapCommand(): Command {
         const results: RewrapResult[] = [];
         for (const file of files) results.push(await rewrapFile(ks, path.resolve(file)));
         emit(cmd, results, () =>
-          results.map((r) => r.changes.map((c) => `${r.path}: ${c.keyName} v${c.from} -> v${c.to}`).join("\n")).join("\n"),
+          results.map((r) => r.changes.map((c) => `${printable(r.path)}: ${printable(c.keyName)} v${c.from} -> v${c.to}`).join("\n")).join("\n"),
         );
       });
     });
