@@ -17,7 +17,7 @@ export type { OpenOptions } from "./envelope/open.js";
 export { sealBuffer, openBuffer } from "./envelope/buffer.js";
 export { sealTransform, openTransform } from "./envelope/transforms.js";
 export { encryptFile, decryptFile } from "./envelope/files.js";
-export { SealedFileReader, openSealedFile } from "./envelope/reader.js";
+export { SealedFileReader, openSealedFile, type OpenSealedFileOptions } from "./envelope/reader.js";
 export { rewrapFile } from "./envelope/rewrap.js";
 export type { RewrapResult } from "./envelope/rewrap.js";
 export { inspectFile } from "./envelope/inspect.js";

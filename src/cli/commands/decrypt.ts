@@ -46,7 +46,7 @@ export function decryptCommand(): Command {
         let plaintext: AsyncIterable<Buffer>;
         let close = async () => undefined as void;
         if (range) {
-          const reader = await openSealedFile(ks, path.resolve(input));
+          const reader = await openSealedFile(ks, path.resolve(input), { range }); // an out-of-range request unwraps nothing
           close = () => reader.close();
           plaintext = reader.readStream(range.offset, range.length);
         } else {
