@@ -18,7 +18,7 @@ const STREAM_STEP = 1024 * 1024;
  * range given to `open` is checked against the plaintext length first, so an out-of-range
  * request unwraps nothing; a read that then fails (out of range, a segment that does not
  * authenticate, a final segment that does not) writes a second `range-read` record, outcome
- * "error" with the code (docs/format.md, "Audit records of a decrypt").
+ * "error" with the code (docs/keyservice.md, "What an outcome means").
  */
 export interface OpenSealedFileOptions {
   /** The range the caller will read: refused (RANGE_OUT_OF_BOUNDS) before any key is unwrapped. */

@@ -18,7 +18,7 @@ export interface Unlocked {
   /**
    * Records, best effort, that the operation the data key was released for failed after all
    * (authentication, truncation, a range outside the plaintext): the second audit record of
-   * docs/format.md "Audit records of a decrypt". Never throws; call it once per failure, then
+   * docs/keyservice.md "What an outcome means". Never throws; call it once per failure, then
    * rethrow the failure.
    */
   failed(error: unknown): Promise<void>;
