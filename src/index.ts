@@ -22,7 +22,7 @@ export { encryptFile, decryptFile } from "./envelope/files.js";
 // stop signals: a service embedding pipeseal calls installStopSignals (or removeLiveTempsSync from its own handlers) so an interrupted decryptFile leaves no plaintext temp
 export { installStopSignals, onStopSignal, exitCodeForSignal } from "./io/signals.js";
 export { removeLiveTempsSync, onStaleTempRemoved } from "./io/temp-files.js";
-export { SealedFileReader, openSealedFile } from "./envelope/reader.js";
+export { SealedFileReader, openSealedFile, type OpenSealedFileOptions } from "./envelope/reader.js";
 export { rewrapFile } from "./envelope/rewrap.js";
 export type { RewrapResult } from "./envelope/rewrap.js";
 export { inspectFile } from "./envelope/inspect.js";

@@ -29,6 +29,7 @@ import { checkRequiredAfterUnknown, usageOutput } from "./usage-errors.js";
 import { installStopSignals } from "../io/signals.js";
 import { busyToTyped } from "../keys/db.js";
 import { onStaleTempRemoved } from "../io/temp-files.js";
+import { printable } from "../io/printable.js";
 
 const program = new Command("pipeseal")
   .description("end-to-end encryption for AI/ML pipelines: sealed files, versioned keys, audited decrypts")
@@ -56,17 +57,17 @@ function fail(thrown: unknown): never {
   const e = busyToTyped(thrown); // a locked keystore.db reached from anywhere: KEYSTORE_BUSY, not an internal error
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage); // commander printed it already
   if (isPipesealError(e)) {
-    process.stderr.write(`pipeseal: ${e.message} [${e.code}]\n`);
+    process.stderr.write(`pipeseal: ${printable(e.message)} [${e.code}]\n`); // a message may quote a file name: one line, no escapes
     process.exit(exitCodeFor(e.code));
   }
   const sys = e as NodeJS.ErrnoException;
   if (sys?.code && typeof sys.path === "string") {
     const what = sys.code === "ENOENT" ? "no such file" : sys.code === "EACCES" ? "permission denied" : sys.code === "EISDIR" ? "is a folder" : sys.code;
-    process.stderr.write(`pipeseal: ${what}: ${sys.path} [IO_ERROR]\n`);
+    process.stderr.write(`pipeseal: ${what}: ${printable(sys.path)} [IO_ERROR]\n`);
     process.exit(EXIT.failure);
   }
   if (sys?.code === "EPIPE") process.exit(EXIT.ok); // reader went away (e.g. `| head`)
-  process.stderr.write(`pipeseal: internal error: ${(e as Error)?.message ?? String(e)}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`);
+  process.stderr.write(`pipeseal: internal error: ${printable((e as Error)?.message ?? String(e))}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`);
   process.exit(EXIT.failure);
 }
 

@@ -1,6 +1,9 @@
 import { stat } from "node:fs/promises";
 import { UsageError } from "../errors.js";
 
+/** Human-readable output escapes user-controlled strings with these (src/io/printable.ts); JSON output stays JSON. */
+export { printable, printableLines } from "../io/printable.js";
+
 /** Refuses to replace an existing file unless --force was given. */
 export async function refuseOverwrite(path: string, force: boolean | undefined): Promise<void> {
   const existing = await stat(path).catch(() => undefined);

@@ -6,6 +6,7 @@ import { describeKeystoreRoot, pkcs11LocationFromEnv, readPkcs11Pin, type Pkcs11
 import { readPassphrase } from "./passphrase.js";
 import { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
+import { printableLines } from "../io/printable.js";
 
 /** The program-level options (given before the command): `ca issue --server` is that command's own flag, not this. */
 function programOptions(cmd: Command): { server?: string; cert?: string; ca?: string } {
@@ -93,11 +94,15 @@ function hsmOpenOptions(): Pkcs11OpenOptions {
   return { pin: readPkcs11Pin(), ...(module !== undefined ? { module } : {}), ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) };
 }
 
-/** Prints a result: JSON when --json, else the human form. */
+/**
+ * Prints a result: JSON when --json, else the human form. The human form must pass each
+ * user-controlled string through `printable` (cli/output.ts); whatever control or bidi
+ * character is left (but newlines and tabs) is escaped here as a last line of defence.
+ */
 export function emit(cmd: Command, value: unknown, human: () => string): void {
   if (cmd.optsWithGlobals<{ json?: boolean }>().json) process.stdout.write(JSON.stringify(value, null, 2) + "\n");
   else {
-    const text = human();
+    const text = printableLines(human());
     if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
   }
 }

@@ -4,7 +4,7 @@ import { batches } from "./batches.js";
 import { inlineEngine, ordered, type SegmentEngine } from "./engine.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
 import { Pull } from "./pull.js";
-import { unlock, wipeState } from "./unlock.js";
+import { unlockForUse, wipeState } from "./unlock.js";
 
 export interface OpenOptions {
   /** Names the object in the audit record (a path, a URL). */
@@ -27,7 +27,9 @@ export async function readHeader(pull: Pull): Promise<SealedHeader> {
 
 /**
  * Opens a sealed stream: parses the header, unwraps the data key (audited before any
- * key is released), and yields plaintext batch by batch. Each batch is released only
+ * key is released), and yields plaintext batch by batch. If the stream then fails (a
+ * truncated, altered or extended body, a read error), the failure is recorded as a second
+ * audit record with its code (Keyring.reportFailure). Each batch is released only
  * after every segment in it authenticates; a stream that ends without its final
  * segment, or has bytes after it, fails with DecryptError.
  * Callers writing to a file must discard what they wrote if this throws (decryptFile does).
@@ -36,11 +38,16 @@ export async function readHeader(pull: Pull): Promise<SealedHeader> {
 export async function* openStream(keyring: Keyring, source: AsyncIterable<Uint8Array>, options: OpenOptions = {}): AsyncGenerator<Buffer> {
   const pull = new Pull(source);
   const header = await readHeader(pull);
-  const state: FloeState = await unlock(keyring, header, { operation: "decrypt", ...(options.path ? { path: options.path } : {}) });
+  const unlocked = await unlockForUse(keyring, header, { operation: "decrypt", ...(options.path ? { path: options.path } : {}) });
+  const state: FloeState = unlocked.state;
   const engine = options.engine ?? inlineEngine;
   const perBatch = Math.max(1, Math.floor(BATCH_BYTES / (header.encSegLen - SEGMENT_OVERHEAD)));
   try {
     yield* ordered(batches(pull.rest(), header.encSegLen, perBatch), (b) => engine.decrypt(state, b), engine.depth);
+  } catch (e) {
+    // the key was released (an "ok" record); the decrypt did not complete: a second record says so
+    await unlocked.failed(e);
+    throw e;
   } finally {
     wipeState(state);
   }

@@ -4,7 +4,7 @@ import { DecryptError, FormatError, UsageError } from "../errors.js";
 import type { Keyring } from "../keys/keyring.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
 import { decryptBatch } from "./transform.js";
-import { unlock, wipeState } from "./unlock.js";
+import { type Unlocked, unlockForUse, wipeState } from "./unlock.js";
 
 /** Largest slice one `readStream` step decrypts, so long ranges stream in bounded memory. */
 const STREAM_STEP = 1024 * 1024;
@@ -13,10 +13,22 @@ const STREAM_STEP = 1024 * 1024;
  * Random access to a sealed file: reads decrypt only the segments they touch.
  * Opening authenticates the final segment, so `plaintextLength` is proven, and a file
  * truncated at a segment boundary fails to open rather than looking shorter.
+ *
+ * Audit: opening is one `range-read` unwrap (its "ok" record says the key was released). A
+ * range given to `open` is checked against the plaintext length first, so an out-of-range
+ * request unwraps nothing; a read that then fails (out of range, a segment that does not
+ * authenticate, a final segment that does not) writes a second `range-read` record, outcome
+ * "error" with the code (docs/keyservice.md, "What an outcome means").
  */
+export interface OpenSealedFileOptions {
+  /** The range the caller will read: refused (RANGE_OUT_OF_BOUNDS) before any key is unwrapped. */
+  readonly range?: { readonly offset: number; readonly length: number };
+}
+
 export class SealedFileReader {
   private constructor(
     private readonly handle: FileHandle,
+    private readonly unlocked: Unlocked,
     private state: FloeState | undefined,
     readonly header: SealedHeader,
     readonly segmentCount: number,
@@ -29,7 +41,7 @@ export class SealedFileReader {
    * const r = await SealedFileReader.open(keystore, "data.csv.pseal");
    * const slice = await r.read(1 << 20, 65536); await r.close();
    */
-  static async open(keyring: Keyring, path: string): Promise<SealedFileReader> {
+  static async open(keyring: Keyring, path: string, options: OpenSealedFileOptions = {}): Promise<SealedFileReader> {
     const handle = await open(path, "r");
     try {
       const size = (await handle.stat()).size;
@@ -39,11 +51,13 @@ export class SealedFileReader {
       const finalLength = body - (segmentCount - 1) * header.encSegLen;
       if (finalLength < SEGMENT_OVERHEAD) throw new DecryptError(); // truncated or empty body
       const plaintextLength = (segmentCount - 1) * (header.encSegLen - SEGMENT_OVERHEAD) + finalLength - SEGMENT_OVERHEAD;
-      const state = await unlock(keyring, header, { operation: "range-read", path });
-      const reader = new SealedFileReader(handle, state, header, segmentCount, plaintextLength);
+      if (options.range) checkRange(options.range.offset, options.range.length, plaintextLength); // no key for a range that cannot be served
+      const unlocked = await unlockForUse(keyring, header, { operation: "range-read", path });
+      const reader = new SealedFileReader(handle, unlocked, unlocked.state, header, segmentCount, plaintextLength);
       try {
         (await reader.segments(segmentCount - 1, segmentCount - 1)).fill(0);
       } catch (e) {
+        await unlocked.failed(e);
         await reader.close();
         throw e;
       }
@@ -56,9 +70,17 @@ export class SealedFileReader {
 
   /** Plaintext bytes [offset, offset + length). @throws UsageError(RANGE_OUT_OF_BOUNDS), DecryptError. */
   async read(offset: number, length: number): Promise<Buffer> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.plaintextLength) {
-      throw new UsageError("RANGE_OUT_OF_BOUNDS", `range ${offset}:${length} lies outside the plaintext (${this.plaintextLength} bytes)`);
+    if (!this.state) throw new UsageError("INVALID_ARGUMENT", "the reader is closed");
+    try {
+      return await this.readRange(offset, length);
+    } catch (e) {
+      await this.unlocked.failed(e);
+      throw e;
     }
+  }
+
+  private async readRange(offset: number, length: number): Promise<Buffer> {
+    checkRange(offset, length, this.plaintextLength);
     if (length === 0) return Buffer.alloc(0);
     const plain = this.header.encSegLen - SEGMENT_OVERHEAD;
     const first = Math.floor(offset / plain);
@@ -73,7 +95,7 @@ export class SealedFileReader {
 
   /** The same range as a stream of at most 1 MiB pieces. */
   async *readStream(offset: number, length: number): AsyncGenerator<Buffer> {
-    if (offset < 0 || length < 0 || offset + length > this.plaintextLength) await this.read(offset, length); // throws the typed error
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.plaintextLength) await this.read(offset, length); // throws (and records) the typed error
     for (let done = 0; done < length; ) {
       const step = Math.min(STREAM_STEP, length - done);
       yield await this.read(offset + done, step);
@@ -105,6 +127,13 @@ export class SealedFileReader {
   }
 }
 
+/** @throws UsageError(RANGE_OUT_OF_BOUNDS) unless [offset, offset + length) lies inside the plaintext. */
+function checkRange(offset: number, length: number, plaintextLength: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > plaintextLength) {
+    throw new UsageError("RANGE_OUT_OF_BOUNDS", `range ${offset}:${length} lies outside the plaintext (${plaintextLength} bytes)`);
+  }
+}
+
 /** Reads just enough of the file to hold the whole header, checking lengths before trusting them. */
 async function readHeaderBytes(handle: FileHandle, size: number): Promise<Buffer> {
   const readAt = async (n: number): Promise<Buffer> => {
@@ -118,4 +147,4 @@ async function readHeaderBytes(handle: FileHandle, size: number): Promise<Buffer
 }
 
 /** Opens a sealed file for random-access reads (see SealedFileReader). */
-export const openSealedFile = (keyring: Keyring, path: string): Promise<SealedFileReader> => SealedFileReader.open(keyring, path);
+export const openSealedFile = (keyring: Keyring, path: string, options: OpenSealedFileOptions = {}): Promise<SealedFileReader> => SealedFileReader.open(keyring, path, options);

@@ -112,6 +112,12 @@ export class FieldKeys {
     });
   }
 
+  /** The key reference (`@ns~ref`) values sealed for `subjectId` in `namespace` carry; null if the namespace does not exist. */
+  async subjectRef(namespace: string, subjectId: string): Promise<string | null> {
+    const keyId = await this.#subjects().keyIdOf(namespace, subjectId);
+    return keyId === null ? null : "@" + keyId.replace(":", "~");
+  }
+
   #subjectKey(keyId: string, version: number, key: Buffer, purpose: string): FieldKey {
     const raw = Buffer.from(key);
     key.fill(0);

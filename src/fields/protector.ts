@@ -290,6 +290,7 @@ export class FieldProtector {
           throw new FieldError("DECRYPT_FAILED", `the value is not a pipeseal ${rule.action} value (moved from another field, or altered)`, where);
         }
         const purpose = rule.action;
+        if (rule.subject && parsed.keyRef.startsWith("@")) await this.#checkSubject(rule.subject, parsed.keyRef, record, row, revealedAnchors, where);
         const key = parsed.keyRef.startsWith("@") ? await this.#keys.subjectForReveal(parsed.keyRef, parsed.version, purpose) : await this.#keys.named(parsed.keyRef, parsed.version, purpose);
         if (key === ERASED) {
           this.stats.erased++;
@@ -343,6 +344,22 @@ export class FieldProtector {
       this.#count(rewrap ? "rewrap" : rule.action);
     }
     for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
+  }
+
+  /**
+   * A subject-keyed value must sit in its subject's record. The value's key reference
+   * (`@ns~ref`, bound into its AAD and naming the subject key that seals it) is compared with
+   * the ref of the record's clear subject: a value moved to another subject's record, or a
+   * record whose subject field was changed, would otherwise reveal one subject's data as
+   * another's, and rewrap would re-seal it under the other subject's key, out of reach of the
+   * first subject's erasure. Checked before any key is looked up; never revealed or rewrapped.
+   * @throws FieldError(FIELD_MALFORMED)
+   */
+  async #checkSubject(subject: CompiledPath, keyRef: string, record: Record<string, unknown>, row: number, revealed: Map<string, unknown>, where: { row: number; field: string }): Promise<void> {
+    const expected = await this.#keys.subjectRef(this.policy.namespace, this.#revealedAnchor(subject, record, row, revealed, "subject"));
+    if (expected !== keyRef) {
+      throw new FieldError("FIELD_MALFORMED", "the value is sealed for another data subject than this record's (moved from another record, or the record's subject field was changed); it is neither revealed nor rewrapped", where);
+    }
   }
 
   /** The plaintext record id during reveal/rewrap (the id field revealed if it is protected). */

@@ -40,6 +40,12 @@ export interface AuditObject {
  *   KEY_DESTROYED, KEY_BELOW_MIN_VERSION), but once per handle and (key, version, purpose), not
  *   per value: the keyring caches derived keys for the life of the handle and wipes them on close.
  *   The returned buffer is the caller's copy (wipe it when done).
+ * - `reportFailure` (optional) records that an operation for which `unwrap` released a data key
+ *   then failed (DecryptError on a truncated or altered body, a range outside the plaintext, a
+ *   released key that does not open the file): a second record, outcome "error" with
+ *   `errorCode`, for the same key version, object and header hash. A success needs none, so
+ *   an "ok" unwrap record means "the key was released", and "ok" without a following "error"
+ *   means the operation completed. Callers treat it as best effort (the operation is failing).
  */
 export interface Keyring {
   readonly id: string;
@@ -52,4 +58,6 @@ export interface Keyring {
    * @param length 32 (default) to 64 bytes.
    */
   deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
+  /** @param errorCode the failure's stable code (docs/errors.md), e.g. "DECRYPT_FAILED". */
+  reportFailure?(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
 }

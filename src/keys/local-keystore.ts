@@ -20,7 +20,7 @@ import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyr
 import { recordOrFail } from "./record.js";
 import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
-import { rewrapDataKey, unwrapDataKey } from "./unwrap.js";
+import { recordFailedUse, rewrapDataKey, unwrapDataKey } from "./unwrap.js";
 import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
 import { type KeyStateVerifyResult, verifyKeyState } from "./verify-state.js";
 import { wrapDataKey } from "./wrap.js";
@@ -169,6 +169,14 @@ export class LocalKeystore implements Keyring {
 
   async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
     return this.rewrapSync(entry, context, object);
+  }
+
+  /**
+   * Records that the operation an unwrap released `entry`'s key for then failed (Keyring contract).
+   * @throws UsageError(INVALID_ARGUMENT), AuditError(AUDIT_WRITE_FAILED)
+   */
+  async reportFailure(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    recordFailedUse(this.#live(), entry, context, object, errorCode);
   }
 
   /**

@@ -19,15 +19,35 @@ import { openDataKey, wrapAad } from "./wrap-format.js";
 const OPERATION_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 const RESERVED = new Set(["init", "rewrap"]);
 
+function checkOperation(object: AuditObject, allowRewrap = false): string {
+  const operation = object?.operation;
+  if (typeof operation !== "string" || !OPERATION_PATTERN.test(operation) || (RESERVED.has(operation) && !(allowRewrap && operation === "rewrap"))) {
+    throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
+  }
+  return operation;
+}
+
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * The second record of an operation whose data key was released (an "ok" unwrap record), or
+ * of a rewrap whose new entry was made (an "ok" rewrap record), and which then failed: same operation, key version, object, header hash and context, outcome
+ * "error" with `errorCode`. Written before the caller rethrows; fails closed like any record
+ * (the caller treats it as best effort: its operation is failing already).
+ * @throws UsageError(INVALID_ARGUMENT) for a bad operation or code; AuditError(AUDIT_WRITE_FAILED)
+ */
+export function recordFailedUse(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): void {
+  const operation = checkOperation(object, true); // a rewrap whose new entry never reached the file, too
+  if (typeof errorCode !== "string" || !ERROR_CODE.test(errorCode)) throw new UsageError("INVALID_ARGUMENT", "errorCode must be a stable error code such as DECRYPT_FAILED");
+  recordOrFail(ctx, { ...baseEvent(ctx, operation, entry, context, object), outcome: "error", errorCode });
+}
+
 /**
  * Unwraps a data key; the caller owns and must wipe the result. With `open`, returns
  * `open(dataKey)` instead, records that operation's outcome, and wipes the key.
  */
 export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: (dataKey: Buffer) => Buffer): Buffer {
-  const operation = object?.operation;
-  if (typeof operation !== "string" || !OPERATION_PATTERN.test(operation) || RESERVED.has(operation)) {
-    throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
-  }
+  const operation = checkOperation(object);
   const event = baseEvent(ctx, operation, entry, context, object);
   const dataKey = openOrRecord(ctx, entry, context, event);
   try {

@@ -18,7 +18,7 @@ import path from "node:path";
 import { readHeader, openStream } from "../../envelope/open.js";
 import type { SealedHeader } from "../../envelope/header.js";
 import { Pull } from "../../envelope/pull.js";
-import { unlock } from "../../envelope/unlock.js";
+import { unlockForUse } from "../../envelope/unlock.js";
 import { isPipesealError } from "../../errors.js";
 import { writeAll } from "../../io/atomic.js";
 import { removeStaleTemps, tempPathFor, trackTemp } from "../../io/temp-files.js";
@@ -195,8 +195,13 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
           let result: ObjectResult;
           if (workers) {
             result = await withObject(store as FolderRegistry, ref, f, async (fd, header) => {
-              const state = await unlock(ks, header, { operation: "decrypt", path: auditPath(f) });
-              return workers.run(laneNo, state, fd, header.length, handle.fd, () => flushSoon(handle));
+              const unlocked = await unlockForUse(ks, header, { operation: "decrypt", path: auditPath(f) });
+              try {
+                return await workers.run(laneNo, unlocked.state, fd, header.length, handle.fd, () => flushSoon(handle));
+              } catch (e) {
+                await unlocked.failed(e); // the key was released; the decrypt did not complete
+                throw e;
+              }
             });
           } else {
             const hash = createHash("sha256");

@@ -10,6 +10,7 @@ import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError, KeystoreError, UsageError } from "../../errors.js";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { parseDuration } from "../../io/duration.js";
+import { printable } from "../output.js";
 import { emit, withKeyring } from "../session.js";
 import { refuseOverwrite } from "../output.js";
 
@@ -30,7 +31,8 @@ export function auditCommand(): Command {
         emit(cmd, records, () =>
           records
             .map((r) =>
-              [r.seq, r.time, r.principal, r.operation, r.keyName ? `${r.keyName}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-", r.outcome + (r.errorCode ? `(${r.errorCode})` : ""), r.objectPath ?? ""].join("  "),
+              // every field but seq may come from a client (the service records the object path it is given)
+              [r.seq, printable(r.time), printable(r.principal), printable(r.operation), r.keyName ? `${printable(r.keyName)}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-", printable(r.outcome) + (r.errorCode ? `(${printable(r.errorCode)})` : ""), r.objectPath === null ? "" : printable(r.objectPath)].join("  "),
             )
             .join("\n") || "no audit records",
         );
@@ -50,7 +52,7 @@ export function auditCommand(): Command {
         const ok = result.ok && (keyState?.ok ?? true);
         emit(cmd, keyState === null ? result : { ...result, ok, keyState }, () =>
           [
-            result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+            result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + printable(p.detail) + ")" : ""}`).join("\n"),
             ...(keyState === null ? [] : keyState.ok ? [`key state ok: ${keyState.keys} keys`] : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
           ].join("\n"),
         );

@@ -24,12 +24,13 @@ import { CRL_POLL_MS } from "../../pki/crl/source.js";
 import { parseDuration } from "../../io/duration.js";
 import { emit, withKeystore } from "../session.js";
 import { readFile } from "node:fs/promises";
+import { printable } from "../output.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
 
 function row(c: CertRecord): string {
-  return `${c.serial}  ${c.status.padEnd(10)}  ${iso(c.notAfter)}  ${c.kind.padEnd(13)}  ${c.identity}`;
+  return `${printable(c.serial)}  ${printable(c.status).padEnd(10)}  ${iso(c.notAfter)}  ${printable(c.kind).padEnd(13)}  ${printable(c.identity)}`;
 }
 
 export function caCommand(): Command {

@@ -10,7 +10,7 @@ import { defaultEngine } from "../../envelope/pool.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
-import { refuseOverwrite, toStdout } from "../output.js";
+import { printable, refuseOverwrite, toStdout } from "../output.js";
 import { requireFile } from "../input.js";
 
 /** `OFFSET:LENGTH` in bytes. */
@@ -48,7 +48,7 @@ export function decryptCommand(): Command {
         let plaintext: AsyncIterable<Buffer>;
         let close = async () => undefined as void;
         if (range) {
-          const reader = await openSealedFile(ks, path.resolve(input));
+          const reader = await openSealedFile(ks, path.resolve(input), { range }); // an out-of-range request unwraps nothing
           close = () => reader.close();
           plaintext = reader.readStream(range.offset, range.length);
         } else {
@@ -58,7 +58,7 @@ export function decryptCommand(): Command {
         }
         try {
           const written = output === "-" ? await toStdout(plaintext) : await writeAtomic(output, plaintext, 0o600);
-          if (output !== "-") emit(cmd, { output, bytes: written }, () => `opened ${input} -> ${output} (${written} bytes)`);
+          if (output !== "-") emit(cmd, { output, bytes: written }, () => `opened ${printable(input)} -> ${printable(output)} (${written} bytes)`);
         } finally {
           await close();
         }

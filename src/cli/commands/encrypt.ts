@@ -9,7 +9,7 @@ import { writeAtomic } from "../../io/atomic.js";
 import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
 import { defaultEngine } from "../../envelope/pool.js";
-import { refuseOverwrite, toStdout } from "../output.js";
+import { printable, refuseOverwrite, toStdout } from "../output.js";
 import { refuseBinaryToTerminal, requireFile } from "../input.js";
 
 export function encryptCommand(): Command {
@@ -35,7 +35,7 @@ export function encryptCommand(): Command {
       await withKeyring(cmd, async (ks) => {
         const sealed = sealStream(ks, withProgress(source, "encrypt", total), { keyName: opts.key, context, segmentSize, engine: defaultEngine() });
         const written = output === "-" ? await toStdout(sealed) : await writeAtomic(output, sealed, 0o644);
-        if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${input} -> ${output} (${written} bytes) under ${opts.key.join(", ")}`);
+        if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${printable(input)} -> ${printable(output)} (${written} bytes) under ${opts.key.map(printable).join(", ")}`);
       });
     });
 }

@@ -6,7 +6,7 @@ import { loadFieldPolicy } from "../../fields/policy.js";
 import type { FieldOperation } from "../../fields/protector.js";
 import { runFields } from "../../fields/run.js";
 import { EXIT } from "../exit-codes.js";
-import { refuseOverwrite } from "../output.js";
+import { printable, refuseOverwrite } from "../output.js";
 import { emit, withKeystore } from "../session.js";
 
 function format(v: string | undefined): RecordFormat | undefined {
@@ -30,12 +30,12 @@ function runner(op: FieldOperation, description: string): Command {
       if (opts.output !== "-") await refuseOverwrite(opts.output, opts.force);
       const policy = loadFieldPolicy(opts.policy);
       const stats = await withKeystore(cmd, (ks) => runFields(op, { policy, keyring: ks, input, output: opts.output, ...(format(opts.format) ? { format: format(opts.format)! } : {}), onError: opts.onError }));
-      const absent = Object.entries(stats.absent).map(([f, n]) => `${f}: ${n}`).join(", ");
+      const absent = Object.entries(stats.absent).map(([f, n]) => `${printable(f)}: ${n}`).join(", ");
       process.stderr.write(
         opts.json
           ? JSON.stringify(stats) + "\n"
           : `fields ${op}: ${stats.rows} rows, ${Object.entries(stats.values).map(([a, n]) => `${n} ${a}`).join(", ") || "no values changed"}` +
-              (stats.skipped ? `, ${stats.skipped} skipped (first: row ${stats.errors[0]?.row}: ${stats.errors[0]?.message})` : "") +
+              (stats.skipped ? `, ${stats.skipped} skipped (first: row ${stats.errors[0]?.row}: ${printable(stats.errors[0]?.message)})` : "") +
               (stats.erased ? `, ${stats.erased} erased` : "") +
               (absent ? `; absent — ${absent}` : "") + "\n",
       );
@@ -60,7 +60,7 @@ export function fieldsCommand(): Command {
         emit(c, result, () =>
           result.findings.length === 0
             ? `no uncovered PII-looking fields (${result.fieldsSeen} fields, ${result.rowsSampled} rows sampled)`
-            : result.findings.map((f) => `${f.field}: ${f.reasons.join("; ")}`).join("\n") + `\n${result.findings.length} uncovered field(s) look like personal data`,
+            : result.findings.map((f) => `${printable(f.field)}: ${f.reasons.map(printable).join("; ")}`).join("\n") + `\n${result.findings.length} uncovered field(s) look like personal data`,
         );
         if (result.findings.length > 0) process.exitCode = EXIT.findings;
       }),

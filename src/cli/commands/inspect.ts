@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { inspectFile } from "../../envelope/inspect.js";
 import { formatBytes } from "../progress.js";
+import { printable } from "../output.js";
 import { emit } from "../session.js";
 import { requireFile } from "../input.js";
 
@@ -14,10 +15,10 @@ export function inspectCommand(): Command {
       const info = await inspectFile(file);
       emit(cmd, info, () =>
         [
-          `file:          ${file}`,
+          `file:          ${printable(file)}`,
           `format:        pipeseal v${info.formatVersion}, FLOE AES-256-GCM / HKDF-SHA-384`,
-          ...info.keys.map((k) => `wrapped by:    ${k.keyName} v${k.keyVersion} (keyring ${k.keyring})`),
-          `context:       ${Object.entries(info.context).map(([k, v]) => `${k}=${v}`).join(", ") || "(none)"}`,
+          ...info.keys.map((k) => `wrapped by:    ${printable(k.keyName)} v${k.keyVersion} (keyring ${printable(k.keyring)})`),
+          `context:       ${Object.entries(info.context).map(([k, v]) => `${printable(k)}=${printable(v)}`).join(", ") || "(none)"}`,
           `segments:      ${info.segmentCount} x ${formatBytes(info.segmentSize)} plaintext`,
           `plaintext:     ${info.plaintextLength} bytes (${formatBytes(info.plaintextLength)}; from file size, authenticated on open)`,
           `file size:     ${info.fileSize} bytes (header ${info.headerLength})`,

@@ -3,6 +3,7 @@ import { UsageError } from "../../errors.js";
 import type { KeyInfo } from "../../keys/index.js";
 import { formatDuration, parseDuration } from "../../io/duration.js";
 import { confirmDestructive } from "../confirm.js";
+import { printable } from "../output.js";
 import { emit, withKeyring } from "../session.js";
 
 function version(text: string): number {
@@ -15,9 +16,9 @@ const show = (t: string | number | null | undefined) => (t == null ? "-" : new D
 
 function describe(k: KeyInfo): string {
   const lines = [
-    `${k.name}  primary v${k.primaryVersion}  min-decrypt v${k.minDecryptVersion}  rotate-every ${k.rotateEverySeconds ? formatDuration(k.rotateEverySeconds) : "-"}  ${k.rotationDue ? "ROTATION DUE" : `next rotation ${show(k.dueAt)}`}`,
+    `${printable(k.name)}  primary v${k.primaryVersion}  min-decrypt v${k.minDecryptVersion}  rotate-every ${k.rotateEverySeconds ? formatDuration(k.rotateEverySeconds) : "-"}  ${k.rotationDue ? "ROTATION DUE" : `next rotation ${show(k.dueAt)}`}`,
   ];
-  for (const v of k.versions) lines.push(`  v${v.version}  ${v.state.padEnd(9)}  created ${show(v.createdAt)}  wraps ${v.wrapCount}${v.version === k.primaryVersion ? "  (primary)" : ""}`);
+  for (const v of k.versions) lines.push(`  v${v.version}  ${printable(v.state).padEnd(9)}  created ${show(v.createdAt)}  wraps ${v.wrapCount}${v.version === k.primaryVersion ? "  (primary)" : ""}`);
   return lines.join("\n");
 }
 
@@ -31,7 +32,7 @@ export function keyCommand(): Command {
     .action(async (name: string, opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const info = await ks.createKey(name, opts.rotateEvery ? { rotateEverySeconds: parseDuration(opts.rotateEvery) } : {});
-        emit(cmd, info, () => `created ${name} v1`);
+        emit(cmd, info, () => `created ${printable(name)} v1`);
       }),
     );
   key
@@ -41,7 +42,7 @@ export function keyCommand(): Command {
     .action(async (name: string, _o, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const info = await ks.rotateKey(name);
-        emit(cmd, info, () => `rotated ${name}: primary is now v${info.primaryVersion}`);
+        emit(cmd, info, () => `rotated ${printable(name)}: primary is now v${info.primaryVersion}`);
       }),
     );
   key
@@ -100,7 +101,7 @@ export function keyCommand(): Command {
       if (opts.minDecryptVersion === undefined) throw new UsageError("INVALID_ARGUMENT", "nothing to set: give --min-decrypt-version");
       await withKeyring(cmd, async (ks) => {
         const info = await ks.setMinDecryptVersion(name, version(opts.minDecryptVersion));
-        emit(cmd, info, () => `${name}: minimum decryption version is now v${info.minDecryptVersion}`);
+        emit(cmd, info, () => `${printable(name)}: minimum decryption version is now v${info.minDecryptVersion}`);
       });
     });
   return key;

@@ -8,6 +8,7 @@ import { parseRef } from "../../artifacts/registry/store.js";
 import { openSigner } from "../../artifacts/signing-keys.js";
 import { loadTrustFile } from "../../artifacts/trust.js";
 import { emit, keystoreHome, withKeystore } from "../session.js";
+import { printable } from "../output.js";
 
 const mb = (bytes: number, ms: number) => `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${(bytes / 1e6 / (ms / 1000 || 1e-9)).toFixed(0)} MB/s)`;
 
@@ -59,9 +60,10 @@ export function registryCommand(): Command {
           : entries
               .map((e) =>
                 [
-                  `${e.name}@${e.version}  root ${e.rootDigest.slice(0, 16)}…  ${e.signed ? `signed by ${e.signerKey} (${e.signerHint?.slice(0, 16)}…)` : "UNSIGNED"}  key ${e.encryptionKey} v${e.encryptionKeyVersions.join(",")}  pushed by ${e.pushedBy} ${e.pushedAt}`,
-                  ...e.files.map((f) => `  ${f.digest ?? "?".repeat(64)}  ${f.size}  ${f.path}`),
-                  ...(e.pulls.length ? e.pulls.map((p) => `  pulled ${p.time} by ${p.principal} (${p.outcome})`) : ["  never pulled"]),
+                  // the registry's files are not trusted: every field is escaped
+                  `${printable(e.name)}@${printable(e.version)}  root ${printable(e.rootDigest.slice(0, 16))}…  ${e.signed ? `signed by ${printable(e.signerKey)} (${printable(e.signerHint?.slice(0, 16))}…)` : "UNSIGNED"}  key ${printable(e.encryptionKey)} v${printable(e.encryptionKeyVersions.join(","))}  pushed by ${printable(e.pushedBy)} ${printable(e.pushedAt)}`,
+                  ...e.files.map((f) => `  ${printable(f.digest ?? "?".repeat(64))}  ${printable(f.size)}  ${printable(f.path)}`),
+                  ...(e.pulls.length ? e.pulls.map((p) => `  pulled ${printable(p.time)} by ${printable(p.principal)} (${printable(p.outcome)})`) : ["  never pulled"]),
                 ].join("\n"),
               )
               .join("\n"),

@@ -7,19 +7,20 @@ import { once, writeAtomic } from "../../io/atomic.js";
 import { builtinDetectors } from "../../redact/index.js";
 import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanFinding, type ScanNote } from "../../scan/index.js";
 import { EXIT } from "../exit-codes.js";
+import { printable } from "../output.js";
 import { formatBytes } from "../progress.js";
 import { parseSize } from "../size.js";
 
 
 function where(f: ScanFinding): string {
   const nb = f.notebook;
-  if (!nb) return `${f.path}:${f.line}:${f.column}`;
-  const part = nb.output === undefined ? `cell ${nb.cell} (${nb.cellType})` : `cell ${nb.cell} output ${nb.output} (${nb.mime ?? nb.outputType})`;
-  return `${f.path}:${f.line}:${f.column} [${part} line ${nb.line}:${nb.column}]`;
+  if (!nb) return `${printable(f.path)}:${f.line}:${f.column}`;
+  const part = nb.output === undefined ? `cell ${nb.cell} (${nb.cellType})` : `cell ${nb.cell} output ${nb.output} (${printable(nb.mime ?? nb.outputType)})`;
+  return `${printable(f.path)}:${f.line}:${f.column} [${part} line ${nb.line}:${nb.column}]`;
 }
 
 function humanLine(f: ScanFinding): string {
-  return `${where(f)}  ${f.detector}  ${f.kind}  confidence ${f.confidence.toFixed(2)}  ${f.hint}${f.baselined ? "  (baselined)" : ""}\n`;
+  return `${where(f)}  ${printable(f.detector)}  ${printable(f.kind)}  confidence ${f.confidence.toFixed(2)}  ${printable(f.hint)}${f.baselined ? "  (baselined)" : ""}\n`;
 }
 
 async function write(text: string): Promise<void> {
@@ -55,7 +56,7 @@ export function scanCommand(): Command {
       const findings: ScanFinding[] = [];
       const onNote = (n: ScanNote) => {
         notes.push(n);
-        if (!opts.json) process.stderr.write(`pipeseal scan: note: ${n.path}: ${n.message}\n`);
+        if (!opts.json) process.stderr.write(`pipeseal scan: note: ${printable(n.path)}: ${printable(n.message)}\n`);
       };
       for await (const f of scanPaths(paths, { detectors, gitignore: opts.gitignore, maxFileSize, stats, onNote, ...(baseline ? { baseline } : {}), ...(key ? { fingerprintKey: key } : {}) })) {
         findings.push(f);
@@ -72,7 +73,7 @@ export function scanCommand(): Command {
         const baselined = stats.findings - stats.newFindings;
         process.stderr.write(
           `pipeseal scan: ${stats.files} files (${formatBytes(stats.bytes)}), ${stats.notebooks} notebooks; skipped ${stats.skippedBinary} binary, ${stats.skippedLarge} too large, ${stats.skippedOther} other; ` +
-            `${stats.findings} findings: ${stats.newFindings} new, ${baselined} baselined${opts.updateBaseline ? `; baseline ${opts.baseline} updated` : ""}\n`,
+            `${stats.findings} findings: ${stats.newFindings} new, ${baselined} baselined${opts.updateBaseline ? `; baseline ${printable(opts.baseline)} updated` : ""}\n`,
         );
       }
       if (stats.newFindings > 0 && !opts.updateBaseline) exitWithFindings();

@@ -178,6 +178,23 @@ export class SubjectKeys {
     return this.#result(entry, ns.ns, purpose);
   }
 
+  /**
+   * The key id (`<namespace>:<ref>`) `subjectId` has, or would have, in `namespace`, without
+   * creating, unwrapping a subject secret or auditing anything beyond opening the namespace:
+   * reveal and rewrap use it to check that a value sealed for a subject sits in that subject's
+   * record (docs/fields.md, "Per-subject keys"). Null when the namespace does not exist.
+   * @throws UsageError(INVALID_ARGUMENT) for a malformed namespace or subject id
+   */
+  async keyIdOf(namespace: string, subjectId: string): Promise<string | null> {
+    this.#live();
+    checkNamespace(namespace);
+    checkSubjectId(subjectId);
+    const ns = await this.#namespace(namespace, false);
+    if (ns === null) return null;
+    const cached = ns.byId.get(subjectId);
+    return cached !== undefined ? `${namespace}:${cached}` : keyIdOf(namespace, subjectRef(ns.indexKey, subjectId));
+  }
+
   /** A subject's namespace (created if new), index reference and key id, after the arguments are checked. */
   async #subject(namespace: string, subjectId: string): Promise<{ ns: NsCache; ref: Buffer; keyId: string }> {
     this.#live();
