@@ -79,7 +79,12 @@ export interface Reply {
 export function request(gw: Gateway, urlPath: string, o: { certDir?: string | null; method?: string; headers?: Record<string, string>; ca?: string } = {}): Promise<Reply> {
   const ca = o.ca ?? (o.certDir ? readFileSync(path.join(o.certDir, "ca.pem"), "utf8") : undefined);
   return new Promise((resolve, reject) => {
-    const req = https.request(`${gw.url}${urlPath}`, {
+    // a raw path, not a URL: the client must not normalise `..` away before the server sees it
+    const req = https.request({
+      host: "127.0.0.1",
+      port: gw.address.port,
+      path: urlPath,
+      servername: "localhost",
       method: o.method ?? "GET",
       headers: o.headers ?? {},
       ca,
