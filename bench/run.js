@@ -596,3 +596,4 @@ await (await import("./audit-head.js")).benchAuditHead(); // audit append with v
 await (await import("./keystate.js")).benchKeyState(); // the key-state check on every unwrap, vs BENCH_KEYSTATE_BASELINE (bench/keystate.js, bench/keystate-results.json)
 await (await import("./keyservice.js")).benchKeyService(); // key service unwrap vs no-op over mTLS, cached unwrap (bench/keyservice.js, bench/keyservice-results.json)
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)
+await (await import("./gateway.js")).benchGateway(); // data gateway: curl vs decrypt vs static https, 64 KiB ranges (bench/gateway.js)

@@ -2,7 +2,8 @@
 # System packages pipeseal's tests use, installed only when missing (Debian/Ubuntu, as root or via sudo):
 # SoftHSM2 (a real PKCS#11 token for the HSM root key), PostgreSQL 15 (the key service's
 # shared store), openssl and jq (cross-checks of certificates, CRLs and audit anchors), Chromium (renders the posture
-# HTML report in a real browser), tmux (Ctrl-C on a real terminal in the signal tests). Then the
+# HTML report in a real browser), tmux (Ctrl-C on a real terminal in the signal tests), curl and
+# Python's fsspec, aiohttp and PyTorch (real loaders reading through the data gateway). Then the
 # npm packages.
 set -euo pipefail
 need=()
@@ -12,6 +13,10 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v jq >/dev/null || need+=(jq) # the OpenSSL recipe for audit anchors (docs/audit.md) is run by a test
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v tmux >/dev/null || need+=(tmux)
+command -v curl >/dev/null || need+=(curl)
+dpkg -s python3-fsspec >/dev/null 2>&1 || need+=(python3-fsspec)
+dpkg -s python3-aiohttp >/dev/null 2>&1 || need+=(python3-aiohttp)
+dpkg -s python3-torch >/dev/null 2>&1 || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"

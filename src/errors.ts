@@ -61,7 +61,7 @@ export const ERROR_CODES = {
   // key service
   UNAUTHENTICATED: "the key service could not authenticate the caller (no or foreign client certificate, bad or expired token)",
   ACCESS_DENIED: "the key service's policy denied the operation",
-  NOT_FOUND: "the key service has no such route, proposal or object",
+  NOT_FOUND: "the key service or data gateway has no such route, proposal or object",
   PAYLOAD_TOO_LARGE: "the request body is larger than the key service accepts",
   UNAVAILABLE: "the key service is down, unreachable or could not complete the request",
   // field-level protection
@@ -69,6 +69,8 @@ export const ERROR_CODES = {
   SUBJECT_NOT_FOUND: "no such data subject (or subject namespace) in this keystore, so nothing was erased",
   // posture
   MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
+  // data gateway
+  GATEWAY_DENIED: "the data gateway's policy does not let this identity read this object",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Data gateway benchmark (docs/gateway.md): curl through the gateway vs `pipeseal decrypt` to
+// /dev/null vs a plain Node https static server on the plaintext; 64 KiB random ranges (4
+// concurrent clients) vs the static server. Env: BENCH_GATEWAY_MIB (default 1024), BENCH_GATEWAY_READS (1000).
+import { execFile } from "node:child_process";
+import { randomFillSync } from "node:crypto";
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import https from "node:https";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmt, log, median, percentile } from "./lib.js";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const DIST = join(ROOT, "dist");
+const MIB = Number(process.env.BENCH_GATEWAY_MIB ?? 1024);
+const READS = Number(process.env.BENCH_GATEWAY_READS ?? 1000);
+const SIZE = MIB * 1024 * 1024;
+const run = (cmd, args) => new Promise((res, rej) => { const t = process.hrtime.bigint(); execFile(cmd, args, { maxBuffer: 1 << 20 }, (e) => (e ? rej(e) : res(Number(process.hrtime.bigint() - t) / 1e9))); });
+
+export async function benchGateway() {
+  const { initKeystore, openKeystore, encryptFile } = await import(join(DIST, "index.js"));
+  const { initCa, issueCertificate, writeCertDir } = await import(join(DIST, "pki", "ca", "index.js"));
+  const { startGateway } = await import(join(DIST, "gateway", "index.js"));
+  const dir = mkdtempSync(join(tmpdir(), "pipeseal-bench-gw-"));
+  try {
+    const home = join(dir, "ks");
+    await initKeystore(home);
+    const ks = await openKeystore(home, { principal: "bench" });
+    ks.createKey("bench");
+    await initCa(ks, { trustDomain: "bench" });
+    await writeCertDir(join(dir, "gw"), await issueCertificate(ks, { service: "gateway", env: "prod", ip: ["127.0.0.1"] }));
+    await writeCertDir(join(dir, "cl"), await issueCertificate(ks, { service: "trainer", env: "prod", client: true }));
+    log(`gateway bench: sealing ${MIB} MiB`);
+    const plain = join(dir, "plain.bin");
+    const fd = openSync(plain, "w");
+    const buf = Buffer.allocUnsafe(8 << 20);
+    for (let left = SIZE; left > 0; left -= buf.length) writeSync(fd, randomFillSync(buf), 0, Math.min(left, buf.length));
+    closeSync(fd);
+    const rootDir = join(dir, "root");
+    (await import("node:fs")).mkdirSync(rootDir);
+    await encryptFile(ks, plain, join(rootDir, "big.bin.pseal"), { keyName: "bench" });
+    const gw = await startGateway({ root: rootDir, keys: ks, tls: { certDir: join(dir, "gw"), watch: false }, allow: ["spiffe://bench/prod/trainer"] });
+    const r = (f) => readFileSync(join(dir, "gw", f));
+    const stat = https.createServer({ cert: r("cert.pem"), key: r("key.pem"), minVersion: "TLSv1.3" }, (req, res) => {
+      const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "");
+      if (m) { res.writeHead(206, { "content-length": Number(m[2]) - Number(m[1]) + 1 }); createReadStream(plain, { start: Number(m[1]), end: Number(m[2]) }).pipe(res); }
+      else { res.writeHead(200, { "content-length": statSync(plain).size }); createReadStream(plain, { highWaterMark: 1 << 20 }).pipe(res); }
+    });
+    await new Promise((res) => stat.listen(0, "127.0.0.1", res));
+    const staticUrl = `https://127.0.0.1:${stat.address().port}`;
+    const c = join(dir, "cl");
+    const curlArgs = ["-sS", "-o", "/dev/null", "--cacert", join(c, "ca.pem"), "--cert", join(c, "cert.pem"), "--key", join(c, "key.pem")];
+    log("gateway bench: sequential reads");
+    const tGw = await run("curl", [...curlArgs, `${gw.url}/big.bin`]);
+    const tStatic = await run("curl", [...curlArgs, `${staticUrl}/big.bin`]);
+    const q = (x) => `'${x.replace(/'/g, "'\\''")}'`;
+    const tDec = await run("sh", ["-c", `${q(process.execPath)} ${q(join(DIST, "cli", "main.js"))} --home ${q(home)} decrypt ${q(join(rootDir, "big.bin.pseal"))} -o - > /dev/null`]).catch(() => NaN);
+    const mbs = (t) => SIZE / 1e6 / t;
+    const agentOpts = { ca: readFileSync(join(c, "ca.pem")), cert: readFileSync(join(c, "cert.pem")), key: readFileSync(join(c, "key.pem")), keepAlive: true, maxSockets: 4 };
+    async function ranges(base) {
+      const agent = new https.Agent(agentOpts);
+      const lat = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < READS) {
+          next++;
+          const off = Math.floor(Math.random() * (SIZE - 65536));
+          const t = process.hrtime.bigint();
+          await new Promise((res, rej) => https.get(`${base}/big.bin`, { agent, headers: { range: `bytes=${off}-${off + 65535}` } }, (resp) => { resp.on("data", () => {}); resp.on("end", res); }).on("error", rej));
+          lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      agent.destroy();
+      return { p50: median(lat), p99: percentile(lat, 99) };
+    }
+    log("gateway bench: random 64 KiB ranges");
+    const rg = await ranges(gw.url);
+    const rs = await ranges(staticUrl);
+    const out = [
+      "",
+      `Data gateway — ${MIB} MiB sealed file, loopback TLS 1.3, one run (same process serves gateway and static peer)`,
+      `  curl via gateway ${fmt(mbs(tGw), 0)} MB/s; pipeseal decrypt -o - > /dev/null (process start included) ${fmt(mbs(tDec), 0)} MB/s → ${fmt((mbs(tGw) / mbs(tDec)) * 100, 0)}% (target ≥ 80%)`,
+      `  plain Node https static server ${fmt(mbs(tStatic), 0)} MB/s → gateway at ${fmt((mbs(tGw) / mbs(tStatic)) * 100, 0)}%`,
+      `  64 KiB ranges, 4 clients, ${READS} reads: gateway p50 ${fmt(rg.p50, 2)} ms p99 ${fmt(rg.p99, 2)} ms; static p50 ${fmt(rs.p50, 2)} ms p99 ${fmt(rs.p99, 2)} ms → ${fmt(rg.p50 / rs.p50, 2)}× (target ≤ 2×)`,
+      "  peak RSS with 8 concurrent streams: not measured yet (see docs/gateway.md)",
+    ];
+    process.stdout.write(out.join("\n") + "\n");
+    await gw.close();
+    stat.close();
+    ks.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await benchGateway();

@@ -1,0 +1,42 @@
+/**
+ * What the gateway needs from the key side: a keyring whose unwraps are audited as done by
+ * the peer (not by the gateway), and a durable audit sink for the gateway's own records
+ * (denials, what was served). The local keystore provides both.
+ */
+import type { AuditEvent } from "../audit/types.js";
+import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
+import type { LocalKeystore } from "../keys/local-keystore.js";
+
+/** The operation name of a gateway unwrap in the audit chain. */
+export const GATEWAY_READ = "gateway-read";
+
+export interface GatewayBackend {
+  /** A keyring whose unwraps the audit chain records with `principal` as the one who acted. */
+  keyringFor(principal: string): Keyring;
+  /** Appends a record durably; throws when it cannot (the caller then refuses: fail closed). */
+  record(event: AuditEvent): void;
+}
+
+/**
+ * The local keystore as a gateway backend: unwraps go through a view acting as the peer
+ * (`LocalKeystore.actingAs`, as the key service does for its callers), recorded as
+ * `gateway-read` so the chain shows the read came through the gateway.
+ */
+export function localBackend(ks: LocalKeystore): GatewayBackend {
+  return {
+    keyringFor: (principal) => asGatewayRead(ks.actingAs(principal)),
+    record: (event) => void ks.appendAuditEvent(event),
+  };
+}
+
+/** Wraps a keyring so its unwraps are recorded as `gateway-read` (the object and context are kept). */
+export function asGatewayRead(inner: Keyring): Keyring {
+  const relabel = (object: AuditObject): AuditObject => ({ ...object, operation: GATEWAY_READ });
+  return {
+    id: inner.id,
+    wrap: (name: string, key: Uint8Array, context: EncryptionContext) => inner.wrap(name, key, context),
+    unwrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject) => inner.unwrap(entry, context, relabel(object)),
+    rewrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject) => inner.rewrap(entry, context, relabel(object)),
+    deriveFieldKey: (name, version, purpose, object, length) => inner.deriveFieldKey(name, version, purpose, relabel(object), length),
+  };
+}
