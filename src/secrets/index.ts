@@ -7,3 +7,6 @@ export { SecretStore, readPurpose, type ReadOptions, type SecretSource, type Sec
 export type { SecretInfo, SecretVersionInfo } from "./info.js";
 export type { SecretState } from "./rows.js";
 export { MAX_SECRET_BYTES, SECRET_NAME_PATTERN, secretKeyName, validateSecretName } from "./names.js";
+export { runWithSecrets, parseBinding, type RunOptions, type RunResult, type SecretBinding } from "./run.js";
+export { StreamMasker, maskPatterns, type MaskPattern } from "./mask.js";
+export { DEFAULT_ENV_ALLOW, looksSecret } from "./env.js";
