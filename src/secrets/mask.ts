@@ -52,9 +52,11 @@ export function maskPatterns(name: string, value: Buffer): MaskPattern[] {
     forms.add(uri.replace(/%20/g, "+"));
     forms.add(JSON.stringify(text).slice(1, -1));
     forms.add(JSON.stringify(text).slice(1, -1).replace(/\//g, "\\/"));
+    // Python's json.dumps (ensure_ascii) writes non-ASCII as \uXXXX
+    forms.add(JSON.stringify(text).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
   }
   const patterns: MaskPattern[] = [{ bytes: Buffer.from(value), replacement }];
-  for (const f of forms) if (f.length >= 8 && f !== text) patterns.push({ bytes: Buffer.from(f, "latin1"), replacement });
+  for (const f of forms) if (f.length >= 8 && f !== text) patterns.push({ bytes: Buffer.from(f, "utf8"), replacement });
   return patterns;
 }
 
