@@ -4,7 +4,8 @@
  * as a secret (a stray `OPENAI_API_KEY` in the shell should not ride along to every child),
  * minus pipeseal's own credentials. What is dropped is reported by name, never by value.
  */
-import { builtinDetectors, detectAll } from "../redact/index.js";
+import { detectAll } from "../redact/detect.js";
+import { builtinDetectors } from "../redact/detectors/index.js";
 import type { Detector } from "../redact/types.js";
 
 /** pipeseal's own credentials: never passed to a child. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -158,5 +158,18 @@ describe("pipeseal secret", () => {
     const r = cli(["secret", "get", "ci/old", "--version", "1", "--reveal", "--to-stdout"], env);
     expect([r.status, r.stderr]).toEqual([7, expect.stringContaining("[SECRET_DESTROYED]")]);
     expect(statSync(path.join(env.PIPESEAL_HOME!, "keystore.db")).size).toBeGreaterThan(0);
+  });
+});
+
+describe("the pipeseal executable (dist/cli/bin.js)", () => {
+  const BIN = CLI.replace(/main\.js$/, "bin.js");
+  const bin = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
+    return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  it("dispatches run (also after program options) to the small entry, and everything else to the full CLI", () => {
+    expect(bin(["--home", env.PIPESEAL_HOME!, "run", "--secret", "K=llm/openai", "--", "sh", "-c", 'echo "$K"'])).toMatchObject({ status: 0, stdout: "[SECRET:llm/openai]\n" });
+    expect(bin(["run", "--secret", "K=llm/nope", "--", "true"])).toMatchObject({ status: 2, stderr: "pipeseal: no secret llm/nope [SECRET_NOT_FOUND]\n" });
+    expect(JSON.parse(bin(["secret", "list", "--json"]).stdout)).toHaveLength(3);
   });
 });
