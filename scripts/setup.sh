@@ -2,13 +2,15 @@
 # System packages pipeseal's tests use, installed only when missing (Debian/Ubuntu, as root or via sudo):
 # SoftHSM2 (a real PKCS#11 token for the HSM root key), PostgreSQL 15 (the key service's
 # shared store), openssl (cross-checks of certificates and CRLs), Chromium (renders the posture
-# HTML report in a real browser). Then the npm packages.
+# HTML report in a real browser), python3-nbformat (validates notebooks that `scan --fix`
+# rewrites). Then the npm packages.
 set -euo pipefail
 need=()
 command -v softhsm2-util >/dev/null || need+=(softhsm2)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v openssl >/dev/null || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+/usr/bin/python3 -c "import nbformat" 2>/dev/null || need+=(python3-nbformat) # validates notebooks rewritten by scan --fix
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
