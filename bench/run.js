@@ -594,3 +594,4 @@ await (await import("./fields.js")).benchFields(); // field-level protection vs 
 spawnSync(process.execPath, [join(BENCH, "redact.js")], { stdio: "inherit" }); // redaction accuracy and throughput vs redact-pii (bench/redact.js)
 await (await import("./keyservice.js")).benchKeyService(); // key service unwrap vs no-op over mTLS, cached unwrap (bench/keyservice.js, bench/keyservice-results.json)
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)
+await (await import("./secrets.js")).benchSecrets(); // pipeseal run start-up overhead vs `true`, masking throughput (bench/secrets.js, bench/secrets-results.json)

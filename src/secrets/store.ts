@@ -123,16 +123,30 @@ export class SecretStore implements SecretSource {
     const purpose = readPurpose(options.for);
     let version = options.version ?? 0;
     const keyName = secretKeyName(name);
-    const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose } }, (db) => {
-      const secret = requireSecret(db, name);
-      version ||= secret.primary_version;
-      const v = readableVersion(db, name, version);
-      db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(this.#now(), this.#ks.principal, purpose, version, name);
-      return v;
+    // One IMMEDIATE transaction, so a read costs one commit (one fsync) for both records: the
+    // `secret.read` record (reader, purpose; a refusal is recorded as denied) and the keystore's
+    // unwrap record. A refusal or failed unwrap is caught inside, so its `denied`/`error` record
+    // commits too (the failed step's own changes were rolled back by its savepoint), then rethrown.
+    let failure: { error: unknown } | undefined;
+    const value = this.#ks.transaction(() => {
+      try {
+        const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose } }, (db) => {
+          const secret = requireSecret(db, name);
+          version ||= secret.primary_version;
+          const v = readableVersion(db, name, version);
+          db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(this.#now(), this.#ks.principal, purpose, version, name);
+          return v;
+        });
+        const context = secretContext(name, version);
+        const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek as Buffer };
+        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed as Buffer, context));
+      } catch (e) {
+        if (isPipesealError(e) && (e.code === "AUDIT_WRITE_FAILED" || e.code === "AUDIT_CHAIN_BROKEN")) throw e; // no record: roll everything back
+        failure = { error: e };
+        return undefined;
+      }
     });
-    const context = secretContext(name, version);
-    const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek as Buffer };
-    const value = this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed as Buffer, context));
+    if (value === undefined) throw failure?.error;
     return { value, name, version };
   }
 

@@ -111,6 +111,17 @@ describe("secret store", () => {
     ks2.close();
   });
 
+  it("a read refused by the keystore key's state is audited (secret.read, then the denied unwrap) and returns nothing", async () => {
+    const { ks, store } = await fresh();
+    await store.set("llm/k", Buffer.from("value-four-444444"));
+    ks.rotateKey("secrets/llm");
+    ks.disableVersion("secrets/llm", 1);
+    await expect(store.read("llm/k", { for: "t" })).rejects.toMatchObject({ code: "KEY_DISABLED" });
+    const last = ks.listAudit().slice(-2).map((r) => [r.operation, r.outcome, r.errorCode]);
+    expect(last).toEqual([["secret.read", "ok", null], ["secret-read", "denied", "KEY_DISABLED"]]);
+    ks.close();
+  });
+
   it("a read whose audit record cannot be written returns nothing (fail closed)", async () => {
     const home = path.join(tempDir(), "ks");
     await initKeystore(home);
