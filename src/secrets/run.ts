@@ -124,8 +124,10 @@ export async function runWithSecrets(source: SecretSource, options: RunOptions):
         files ??= createSecretFiles(options.shm);
         env[b.variable] = files.add(b.variable.toLowerCase(), value);
       } else {
-        if (value.includes(0)) throw new UsageError("INVALID_ARGUMENT", `${b.ref} holds a NUL byte and cannot be an environment variable; use --secret-file`);
-        env[b.variable] = value.toString("utf8");
+        const text = value.toString("utf8");
+        // an environment string cannot hold NUL, and bytes that are not UTF-8 would reach the child altered
+        if (value.includes(0) || !Buffer.from(text, "utf8").equals(value)) throw new UsageError("INVALID_ARGUMENT", `${b.ref} is binary (a NUL byte or not UTF-8) and cannot be an environment variable; use --secret-file`);
+        env[b.variable] = text;
       }
       if (options.mask !== false) patterns.push(...maskPatterns(b.ref, value));
     });

@@ -130,7 +130,7 @@ export class SecretStore implements SecretSource {
     let failure: { error: unknown } | undefined;
     const value = this.#ks.transaction(() => {
       try {
-        const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose } }, (db) => {
+        const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) } }, (db) => {
           const secret = requireSecret(db, name);
           version ||= secret.primary_version;
           const v = readableVersion(db, name, version);
