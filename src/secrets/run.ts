@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { PipesealError, UsageError } from "../errors.js";
-import { DEFAULT_ENV_ALLOW, baseEnv } from "./env.js";
+import { DEFAULT_ENV_ALLOW, baseEnv, looksSecret } from "./env.js";
 import { type SecretFiles, createSecretFiles } from "./files.js";
 import { type MaskPattern, StreamMasker, maskPatterns } from "./mask.js";
 import { validateSecretName, validateSecretVersion } from "./names.js";
@@ -90,6 +90,23 @@ export interface RunResult {
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
+ * What a run's secret reads are recorded as being for: the program and its leading plain
+ * arguments (`run: python3 train.py`). An argument is kept only while it is short, holds no
+ * whitespace or `=`, and does not look like a secret, so a token passed on the child's command
+ * line (or inside a `-c` script) never reaches the audit chain.
+ */
+export function describeCommand(command: string, args: readonly string[]): string {
+  const plain = (a: string) => a.length <= 100 && !/[\s=]/.test(a) && !looksSecret("ARG", a);
+  const kept: string[] = [];
+  for (const a of args) {
+    if (kept.length >= 3 || !plain(a)) break;
+    kept.push(a);
+  }
+  const more = args.length - kept.length;
+  return [`run: ${plain(command) ? command : "(command)"}`, ...kept, ...(more > 0 ? [`(+${more} more args)`] : [])].join(" ");
+}
+
+/**
  * @example
  * const r = await runWithSecrets(new SecretStore(ks), { secrets: [parseBinding("OPENAI_API_KEY=llm/openai", "env")], command: "python3", args: ["train.py"] });
  * process.exitCode = r.exitCode;
@@ -107,7 +124,7 @@ export async function runWithSecrets(source: SecretSource, options: RunOptions):
     seen.add(b.variable);
   }
   const warn = options.onWarning ?? (() => undefined);
-  const purpose = `run: ${[options.command, ...args].join(" ")}`;
+  const purpose = describeCommand(options.command, args);
   const values: Buffer[] = [];
   let files: SecretFiles | undefined;
   const patterns: MaskPattern[] = [];

@@ -95,6 +95,23 @@ describe("pipeseal run", () => {
     expect([r.code, r.stdout.trim()]).toEqual([7, "got 15"]);
   });
 
+  it("a child ended by a forwarded signal still has its secret file removed, and 128+signal is returned", async () => {
+    const ready = path.join(dir, "ready3");
+    const script = `import os,time\nopen(${JSON.stringify(ready)},"w").write(os.environ["F"]+"\\n")\ntime.sleep(10)\n`;
+    const { child, out } = start(["run", "--secret-file", "F=gcp/sa", "--", PY, "-c", script]);
+    const file = (await waitFor(ready)).trim();
+    expect(readFileSync(file, "utf8")).toBe(SECRET2);
+    child.kill("SIGHUP");
+    expect((await out).code).toBe(129);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("no audit record, warning or error message holds a value", () => {
+    const audit = cli(["audit", "list", "--json"], env).stdout.toString();
+    expect(audit).toContain("secret.read");
+    for (const v of [SECRET, SECRET2, "new-value-bbbbbbbbbbbb"]) expect(audit.includes(v)).toBe(false);
+  });
+
   it("a missing or disabled secret starts nothing (typed error, exit 2 or 7)", () => {
     const marker = path.join(dir, "started");
     const missing = cli(["run", "--secret", "A=llm/openai", "--secret", "B=llm/missing", "--", "touch", marker], env);
