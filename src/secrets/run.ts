@@ -6,8 +6,9 @@
  * Security guarantees: every secret is resolved (and its read audited) before anything starts,
  * so a missing or refused secret starts nothing; a value is placed only in the environment
  * object handed to spawn (never in this process's `process.env` or argv); no shell runs unless
- * `shell` is set; value buffers are wiped once the child has been spawned, the masker's
- * copies when it exits, and secret files are zeroed and removed when it exits. Not covered:
+ * `shell` is set; the buffers read from the store are wiped as soon as they are copied into
+ * the child's environment object, file and masker (before the spawn), the masker's copies when
+ * the child exits, and secret files are zeroed and removed when it exits. Not covered:
  * JavaScript strings cannot be wiped (the env object's strings live until garbage
  * collection), a child may copy its secrets anywhere, masking sees only the forms listed in
  * mask.ts, and a SIGKILLed pipeseal cannot remove its secret files (they are on tmpfs, in a
