@@ -597,3 +597,4 @@ await (await import("./keystate.js")).benchKeyState(); // the key-state check on
 await (await import("./keyservice.js")).benchKeyService(); // key service unwrap vs no-op over mTLS, cached unwrap (bench/keyservice.js, bench/keyservice-results.json)
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)
 await (await import("./gateway.js")).benchGateway(); // data gateway: curl vs decrypt vs static https, 64 KiB ranges (bench/gateway.js)
+await (await import("./secrets.js")).benchSecrets(); // pipeseal run start-up overhead vs `true`, masking throughput (bench/secrets.js, bench/secrets-results.json)

@@ -3,8 +3,8 @@
 # SoftHSM2 (a real PKCS#11 token for the HSM root key), PostgreSQL 15 (the key service's
 # shared store), openssl and jq (cross-checks of certificates, CRLs and audit anchors), Chromium (renders the posture
 # HTML report in a real browser), tmux (Ctrl-C on a real terminal in the signal tests), curl and
-# Python's fsspec, aiohttp and PyTorch (real loaders reading through the data gateway). Then the
-# npm packages.
+# Python's fsspec, aiohttp and PyTorch (real loaders reading through the data gateway),
+# python3-nbformat (validates notebooks that `scan --fix` rewrites). Then the npm packages.
 set -euo pipefail
 need=()
 command -v softhsm2-util >/dev/null || need+=(softhsm2)
@@ -17,6 +17,7 @@ command -v curl >/dev/null || need+=(curl)
 dpkg -s python3-fsspec >/dev/null 2>&1 || need+=(python3-fsspec)
 dpkg -s python3-aiohttp >/dev/null 2>&1 || need+=(python3-aiohttp)
 dpkg -s python3-torch >/dev/null 2>&1 || need+=(python3-torch)
+/usr/bin/python3 -c "import nbformat" 2>/dev/null || need+=(python3-nbformat) # validates notebooks rewritten by scan --fix
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"

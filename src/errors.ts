@@ -71,6 +71,12 @@ export const ERROR_CODES = {
   MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
   // data gateway
   GATEWAY_DENIED: "the data gateway's policy does not let this identity read this object",
+  // secrets (src/secrets)
+  SECRET_NOT_FOUND: "no secret of that name (or no such version) in the store",
+  SECRET_DISABLED: "the secret version is disabled",
+  SECRET_DESTROYED: "the secret version was destroyed; its value is gone",
+  SECRET_STATE_CONFLICT: "the requested secret state change is not allowed",
+  CHILD_FAILED: "the command given to `pipeseal run` could not be started",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,6 +7,8 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === "DECRYPT_FAILED") return EXIT.auth;
   if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID", "SUBJECT_NOT_FOUND", "PASSPHRASE_WEAK"].includes(code)) return EXIT.usage;
   if (code === "UNAUTHENTICATED" || code === "ACCESS_DENIED" || code === "GATEWAY_DENIED") return EXIT.denied;
+  if (code === "SECRET_NOT_FOUND" || code === "SECRET_STATE_CONFLICT") return EXIT.usage;
+  if (code === "SECRET_DISABLED" || code === "SECRET_DESTROYED") return EXIT.denied; // the secret exists but may not be read
   if (code.startsWith("AUDIT_")) return EXIT.audit;
   if (code.startsWith("SIGN") || code.startsWith("ARTIFACT_")) return code === "ARTIFACT_NOT_FOUND" || code === "ARTIFACT_EXISTS" ? EXIT.usage : EXIT.auth;
   if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_") || code.startsWith("CRL_")) return EXIT.key;

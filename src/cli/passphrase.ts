@@ -26,7 +26,7 @@ export async function readPassphrase(prompt: string, confirm = false): Promise<s
   return first;
 }
 
-function promptHidden(prompt: string): Promise<string> {
+export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
     process.stderr.write(prompt);

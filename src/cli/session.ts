@@ -1,12 +1,12 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { MASTER_KEY_FILE, openKeystore, type LocalKeystore } from "../keys/index.js";
-import { describeKeystoreRoot, pkcs11LocationFromEnv, readPkcs11Pin, type Pkcs11OpenOptions } from "../keys/pkcs11/index.js";
-import { readPassphrase } from "./passphrase.js";
+import type { LocalKeystore } from "../keys/index.js";
+import { keystoreHome, openLocalKeystore } from "./local-keystore.js";
 import { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
 import { printableLines } from "../io/printable.js";
+
+export { keystoreHome, openLocalKeystore } from "./local-keystore.js";
 
 /** The program-level options (given before the command): `ca issue --server` is that command's own flag, not this. */
 function programOptions(cmd: Command): { server?: string; cert?: string; ca?: string } {
@@ -59,12 +59,6 @@ export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | Rem
   }
 }
 
-/** The keystore folder: --home, else PIPESEAL_HOME, else ./.pipeseal. */
-export function keystoreHome(cmd: Command): string {
-  const opts = cmd.optsWithGlobals<{ home?: string }>();
-  return path.resolve(opts.home ?? process.env.PIPESEAL_HOME ?? ".pipeseal");
-}
-
 /**
  * Opens the keystore for a command, asking for the passphrase when the store has no key file.
  * An HSM keystore takes its PIN from PIPESEAL_PKCS11_PIN_FILE (or the opted-in
@@ -78,20 +72,6 @@ export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => 
   } finally {
     ks.close();
   }
-}
-
-/** Opens the keystore in `home` with whatever its root needs: the key file, a passphrase (asked), or the HSM (PIN per withKeystore). */
-export async function openLocalKeystore(home: string, options: { principal?: string } = {}): Promise<LocalKeystore> {
-  const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
-  const needsPassphrase = !hsm && existsSync(path.join(home, "keystore.db")) && !existsSync(path.join(home, MASTER_KEY_FILE));
-  const passphrase = needsPassphrase ? await readPassphrase("Keystore passphrase: ") : undefined;
-  const onWarning = (message: string) => void process.stderr.write(`pipeseal: warning: ${message}\n`);
-  return openKeystore(home, { ...options, onWarning, ...(hsm ? { pkcs11: hsmOpenOptions() } : passphrase === undefined ? {} : { passphrase }) });
-}
-
-function hsmOpenOptions(): Pkcs11OpenOptions {
-  const { module, token, slot } = pkcs11LocationFromEnv();
-  return { pin: readPkcs11Pin(), ...(module !== undefined ? { module } : {}), ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) };
 }
 
 /**

@@ -12,6 +12,7 @@ import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
 import { auditAnchorPublicKey, takeAuditAnchor, verifyAuditAnchored } from "./audit-anchor.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
+import { ensureCapabilitySchema } from "./capability-schema.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
 import { type Db, busyToTyped } from "./db.js";
 import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
@@ -246,6 +247,16 @@ export class LocalKeystore implements Keyring {
    */
   auditedChange<T>(event: CapabilityAuditEvent, change: (db: Db) => T): T {
     return auditedChange(this.#live(), event, change);
+  }
+
+  /**
+   * For capabilities that keep their own tables in keystore.db (`src/secrets`): applies their
+   * pending migrations, versioned apart from the keystore's own (capability-schema.ts).
+   * @internal Not exported from the package root; capability modules only.
+   * @throws UsageError(INVALID_ARGUMENT); KeystoreError(KEYSTORE_CORRUPT) for a newer schema.
+   */
+  ensureTables(capability: string, migrations: readonly string[]): void {
+    ensureCapabilitySchema(this.#live().db, capability, migrations);
   }
 
   /**

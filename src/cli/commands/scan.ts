@@ -10,6 +10,7 @@ import { EXIT } from "../exit-codes.js";
 import { printable } from "../output.js";
 import { formatBytes } from "../progress.js";
 import { parseSize } from "../size.js";
+import { scanFix } from "./scan-fix.js";
 
 
 function where(f: ScanFinding): string {
@@ -42,9 +43,15 @@ export function scanCommand(): Command {
     .option("--update-baseline", "write every current finding to the --baseline file (and exit 0)")
     .option("--no-gitignore", "scan files that .gitignore excludes (.git/ is still skipped)")
     .option("--max-file-size <size>", "skip larger files, with a note", "5MiB")
-    .action(async (paths: string[], opts: { json?: boolean; sarif?: string; baseline?: string; updateBaseline?: boolean; gitignore: boolean; maxFileSize: string }) => {
+    .option("--fix <mode>", "move found secrets into the secret store and make the code read them: patch (print a diff, change nothing) or apply")
+    .option("--fix-prefix <prefix>", "with --fix: store names are <prefix>/<variable> (default: the current folder's name)")
+    .action(async (paths: string[], opts: { json?: boolean; sarif?: string; baseline?: string; updateBaseline?: boolean; gitignore: boolean; maxFileSize: string; fix?: string; fixPrefix?: string }, cmd: Command) => {
       if (opts.updateBaseline && !opts.baseline) throw new UsageError("INVALID_ARGUMENT", "--update-baseline needs --baseline <file>");
       const maxFileSize = parseSize(opts.maxFileSize);
+      if (opts.fix !== undefined) {
+        for (const p of paths) if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
+        return scanFix(cmd, paths, { fix: opts.fix, gitignore: opts.gitignore, maxFileSize, ...(opts.fixPrefix ? { fixPrefix: opts.fixPrefix } : {}) });
+      }
       for (const p of paths) {
         if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
       }

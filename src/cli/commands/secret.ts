@@ -1,0 +1,150 @@
+/**
+ * `pipeseal secret …`: the sealed secret store (src/secrets). Values come from stdin, a file
+ * or a hidden terminal prompt, never from argv (the process list and shell history would
+ * keep them); `get` prints a value only to a terminal unless `--to-stdout` says otherwise.
+ */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { UsageError } from "../../errors.js";
+import { MAX_SECRET_BYTES, SecretStore, type SecretInfo } from "../../secrets/index.js";
+import { confirmOnTerminal, promptHidden } from "../passphrase.js";
+import { emit, withKeystore } from "../session.js";
+
+function version(text: string): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError("INVALID_ARGUMENT", `--version must be a positive whole number (got "${text}")`);
+  return v;
+}
+
+/** Reads the value: --from-file, else stdin (a hidden prompt on a terminal). One trailing newline is dropped unless --keep-newline. */
+async function readValue(opts: { fromFile?: string; keepNewline?: boolean }): Promise<Buffer> {
+  let value: Buffer;
+  if (opts.fromFile !== undefined) value = readFileSync(opts.fromFile);
+  else if (process.stdin.isTTY) value = Buffer.from(await promptHidden("Secret value: "), "utf8");
+  else {
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size > MAX_SECRET_BYTES + 2) break; // the store refuses it; do not read on
+    }
+    value = Buffer.concat(parts);
+    parts.forEach((p) => p.fill(0));
+  }
+  if (!opts.keepNewline) {
+    const cut = value.at(-1) === 0x0a ? (value.at(-2) === 0x0d ? 2 : 1) : 0;
+    if (cut > 0) {
+      const trimmed = Buffer.from(value.subarray(0, value.length - cut));
+      value.fill(0);
+      value = trimmed;
+    }
+  }
+  return value;
+}
+
+const when = (t: string | null | undefined) => t ?? "-";
+
+function describe(s: SecretInfo): string {
+  const read = s.lastRead ? `last read ${s.lastRead.at} by ${s.lastRead.by} for "${s.lastRead.for}" (v${s.lastRead.version})` : "never read";
+  const lines = [`${s.name}  primary v${s.primaryVersion}  key ${s.keyName}  created ${s.createdAt} by ${s.createdBy}  ${read}`];
+  for (const v of s.versions) lines.push(`  v${v.version}  ${v.state.padEnd(9)}  created ${v.createdAt} by ${v.createdBy}${v.destroyedAt ? `  destroyed ${when(v.destroyedAt)}` : ""}${v.primary ? "  (primary)" : ""}`);
+  return lines.join("\n");
+}
+
+function withStore<T>(cmd: Command, run: (store: SecretStore) => Promise<T>): Promise<T> {
+  return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
+}
+
+export function secretCommand(): Command {
+  const secret = new Command("secret").description("a sealed, versioned secret store: set, list, show, get, rotate, disable, enable, destroy");
+  for (const [verb, what] of [
+    ["set", "store a value read from stdin or --from-file (never from argv) as a new primary version"],
+    ["rotate", "store a new primary version of an existing secret (stdin or --from-file)"],
+  ] as const) {
+    secret
+      .command(`${verb} <name>`)
+      .description(what)
+      .argument("[value...]", "refused: a value on the command line leaks into the process list and shell history")
+      .option("--from-file <file>", "read the value from this file")
+      .option("--keep-newline", "keep a trailing newline (dropped by default)")
+      .option("--json", "print as JSON")
+      .action(async (name: string, extra: string[], opts, cmd: Command) => {
+        if (extra.length > 0) throw new UsageError("INVALID_ARGUMENT", `a secret value is never taken from the command line; pipe it in (pipeseal secret ${verb} ${name} < file) or use --from-file`);
+        await withStore(cmd, async (store) => {
+          const value = await readValue(opts);
+          try {
+            const info = await store.set(name, value, verb);
+            emit(cmd, info, () => `${verb === "set" ? "stored" : "rotated"} ${name}: primary is now v${info.primaryVersion}`);
+          } finally {
+            value.fill(0);
+          }
+        });
+      });
+  }
+  secret
+    .command("list")
+    .description("secrets with their versions and last read (never values)")
+    .option("--json", "print as JSON")
+    .action(async (_o, cmd: Command) =>
+      withStore(cmd, async (store) => {
+        const all = store.list();
+        emit(cmd, all, () => (all.length ? all.map(describe).join("\n") : "no secrets yet: pipeseal secret set <namespace/name> < file"));
+      }),
+    );
+  secret
+    .command("show <name>")
+    .description("one secret's metadata: versions, states, created, last read and by whom")
+    .option("--json", "print as JSON")
+    .action(async (name: string, _o, cmd: Command) =>
+      withStore(cmd, async (store) => {
+        const info = store.show(name);
+        emit(cmd, info, () => describe(info));
+      }),
+    );
+  secret
+    .command("get <name>")
+    .description("print a value to the terminal (audited); prefer `pipeseal run`, which never shows it")
+    .option("--reveal", "required: say that you mean to display the secret")
+    .option("--to-stdout", "allow writing the value to a pipe or file instead of a terminal")
+    .option("--version <n>", "a version other than the primary")
+    .action(async (name: string, opts, cmd: Command) => {
+      if (!opts.reveal) throw new UsageError("INVALID_ARGUMENT", "`secret get` prints the value: add --reveal to confirm (or use `pipeseal run --secret VAR=" + name + " -- cmd`)");
+      const tty = process.stdout.isTTY === true;
+      if (!tty && !opts.toStdout) throw new UsageError("INVALID_ARGUMENT", "stdout is not a terminal: refusing to write a secret into a pipe or file; add --to-stdout if that is intended");
+      await withStore(cmd, async (store) => {
+        const { value } = await store.read(name, { ...(opts.version ? { version: version(opts.version) } : {}), for: `secret get --reveal${tty ? "" : " --to-stdout"}` });
+        try {
+          await new Promise<void>((resolve, reject) => process.stdout.write(tty ? Buffer.concat([value, Buffer.from("\n")]) : value, (e) => (e ? reject(e) : resolve())));
+        } finally {
+          value.fill(0);
+        }
+      });
+    });
+  for (const [verb, what] of [
+    ["disable", "stop a version from being read (reversible)"],
+    ["enable", "re-enable a disabled version"],
+    ["destroy", "delete a version's sealed value and data key for good (crypto-shredding); --all for every version"],
+  ] as const) {
+    const c = secret
+      .command(`${verb} <name>`)
+      .description(what)
+      .option("--version <n>", "secret version")
+      .option("--json", "print as JSON");
+    if (verb === "destroy") c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation");
+    c.action(async (name: string, opts, cmd: Command) => {
+      const all = verb === "destroy" && opts.all === true;
+      if (all === (opts.version !== undefined)) throw new UsageError("INVALID_ARGUMENT", verb === "destroy" ? "give --version N or --all" : "give --version N");
+      const v = all ? "all" : version(opts.version);
+      if (verb === "destroy" && process.stdin.isTTY && !opts.yes) {
+        const ok = await confirmOnTerminal(`Destroy ${name} ${all ? "(every version)" : `v${v}`}? The value is gone for good. Type the secret name to confirm: `, name);
+        if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
+      }
+      await withStore(cmd, async (store) => {
+        const result = verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
+        emit(cmd, result, () => `${verb}d ${name} ${all ? "(every version)" : `v${v}`}`);
+      });
+    });
+  }
+  return secret;
+}

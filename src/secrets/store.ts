@@ -1,0 +1,237 @@
+/**
+ * The local secret store: small values sealed in keystore.db, versioned like keys (Tink's key
+ * model: enabled / disabled / destroyed, one primary that is always enabled).
+ *
+ * Security guarantees: a value is never stored in the clear (seal.ts: its own data key,
+ * wrapped by the keystore key `secrets/<namespace>`, name and version bound as associated
+ * data); every read is audited before the value is returned (`secret.read`, naming the
+ * principal and what the read was for, then the keystore's own `secret-read` unwrap record),
+ * and fails closed if either record cannot be written; destroying a version deletes its
+ * wrapped data key and sealed value (secure_delete zeroes the freed bytes) and truncates the
+ * WAL, so no copy stays in keystore.db or keystore.db-wal. Not covered: values already handed
+ * to a process, and copies of keystore.db made before the destroy.
+ *
+ * @example
+ * const store = new SecretStore(ks);
+ * await store.set("llm/openai", Buffer.from(token));
+ * const { value } = await store.read("llm/openai", { for: "run: python3 train.py" });
+ * use(value); value.fill(0);
+ */
+import { KeyError, isPipesealError } from "../errors.js";
+import type { Db } from "../keys/db.js";
+import type { LocalKeystore } from "../keys/local-keystore.js";
+import { type SecretInfo, listSecretInfos, secretInfo } from "./info.js";
+import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "./names.js";
+import { type SecretRow, type SecretVersionRow, maxVersion, secretRow, versionRow } from "./rows.js";
+import { SECRETS_MIGRATIONS } from "./schema.js";
+import { newDataKey, openValue, sealValue, secretContext } from "./seal.js";
+
+export interface ReadOptions {
+  /** Default: the primary version. */
+  readonly version?: number;
+  /** What the read is for, recorded in the audit record (e.g. `run: python3 train.py`); at most 200 characters are kept. */
+  readonly for: string;
+}
+
+export interface SecretValue {
+  /** The caller owns it: wipe it (`fill(0)`) when done. */
+  readonly value: Buffer;
+  readonly name: string;
+  readonly version: number;
+}
+
+/** Where `pipeseal run` reads secrets from: the local store, or the key service (client side). */
+export interface SecretSource {
+  read(name: string, options: ReadOptions): Promise<SecretValue>;
+}
+
+/** Printable ASCII only, so an audit record cannot be made to hold control characters. */
+export function readPurpose(text: unknown): string {
+  const s = typeof text === "string" ? text.replace(/[^\x20-\x7e]/g, "?").slice(0, 200) : "";
+  return s === "" ? "unspecified" : s;
+}
+
+export class SecretStore implements SecretSource {
+  readonly #ks: LocalKeystore;
+  readonly #now: () => number;
+
+  /** Creates the store's tables on first use. @param options.now clock in epoch ms (tests). */
+  constructor(ks: LocalKeystore, options: { now?: () => number } = {}) {
+    ks.ensureTables("secrets", SECRETS_MIGRATIONS);
+    this.#ks = ks;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Stores `value` as a new version of `name` (version 1 if new), which becomes the primary.
+   * The caller keeps `value` and should wipe it.
+   * @param mode "set" creates or adds a version; "rotate" requires the secret to exist.
+   * @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND) for rotate of a missing
+   *   secret; KeyError from the keystore key; AuditError(AUDIT_WRITE_FAILED).
+   */
+  async set(name: string, value: Uint8Array, mode: "set" | "rotate" = "set"): Promise<SecretInfo> {
+    validateSecretName(name);
+    validateSecretValue(value);
+    const keyName = secretKeyName(name);
+    this.#ensureKey(keyName);
+    for (let attempt = 0; ; attempt++) {
+      const version = this.#ks.readTables((db) => maxVersion(db, name)) + 1;
+      if (mode === "rotate" && version === 1) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}; create it with \`pipeseal secret set ${name}\``);
+      const context = secretContext(name, version);
+      const dek = newDataKey();
+      let entry, sealed;
+      try {
+        entry = await this.#ks.wrap(keyName, dek, context);
+        sealed = sealValue(dek, value, context);
+      } finally {
+        dek.fill(0);
+      }
+      const raced = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
+        if (maxVersion(db, name) + 1 !== version) return true; // another process added a version meanwhile
+        const now = this.#now();
+        if (version === 1) db.prepare("INSERT INTO secrets (name, primary_version, created_at, created_by) VALUES (?, 1, ?, ?)").run(name, now, this.#ks.principal);
+        else db.prepare("UPDATE secrets SET primary_version = ? WHERE name = ?").run(version, name);
+        db.prepare("INSERT INTO secret_versions (name, version, state, keyring, key_name, key_version, wrapped_dek, sealed, created_at, created_by) VALUES (?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)").run(
+          name, version, entry.keyring, entry.keyName, entry.keyVersion, Buffer.from(entry.wrapped), sealed, now, this.#ks.principal,
+        );
+        return false;
+      });
+      if (!raced) return this.show(name);
+      if (attempt >= 4) throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another process; retry`);
+    }
+  }
+
+  list(): SecretInfo[] {
+    return this.#ks.readTables((db) => listSecretInfos(db));
+  }
+
+  /** Metadata only. @throws KeyError(SECRET_NOT_FOUND) */
+  show(name: string): SecretInfo {
+    validateSecretName(name);
+    return this.#ks.readTables((db) => secretInfo(db, requireSecret(db, name)));
+  }
+
+  /**
+   * Reads a value, audited before it is returned (fail closed). A refused read (missing,
+   * disabled, destroyed) is recorded as `denied`.
+   * @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND | SECRET_DISABLED | SECRET_DESTROYED);
+   *   KeyError from the keystore key (e.g. KEY_DISABLED); DecryptError; AuditError(AUDIT_WRITE_FAILED).
+   */
+  async read(name: string, options: ReadOptions): Promise<SecretValue> {
+    validateSecretName(name);
+    if (options.version !== undefined) validateSecretVersion(options.version);
+    const purpose = readPurpose(options.for);
+    let version = options.version ?? 0;
+    const keyName = secretKeyName(name);
+    // One IMMEDIATE transaction, so a read costs one commit (one fsync) for both records: the
+    // `secret.read` record (reader, purpose; a refusal is recorded as denied) and the keystore's
+    // unwrap record. A refusal or failed unwrap is caught inside, so its `denied`/`error` record
+    // commits too (the failed step's own changes were rolled back by its savepoint), then rethrown.
+    let failure: { error: unknown } | undefined;
+    const value = this.#ks.transaction(() => {
+      try {
+        const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) } }, (db) => {
+          const secret = requireSecret(db, name);
+          version ||= secret.primary_version;
+          const v = readableVersion(db, name, version);
+          db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(this.#now(), this.#ks.principal, purpose, version, name);
+          return v;
+        });
+        const context = secretContext(name, version);
+        const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek as Buffer };
+        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed as Buffer, context));
+      } catch (e) {
+        if (isPipesealError(e) && (e.code === "AUDIT_WRITE_FAILED" || e.code === "AUDIT_CHAIN_BROKEN")) throw e; // no record: roll everything back
+        failure = { error: e };
+        return undefined;
+      }
+    });
+    if (value === undefined) throw failure?.error;
+    return { value, name, version };
+  }
+
+  /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary or a destroyed version) */
+  disable(name: string, version: number): SecretInfo {
+    this.#changeState(name, version, "disable", (db, v, secret) => {
+      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed`);
+      if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
+      db.prepare("UPDATE secret_versions SET state = 'disabled' WHERE name = ? AND version = ?").run(name, version);
+    });
+    return this.show(name);
+  }
+
+  /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for a destroyed version) */
+  enable(name: string, version: number): SecretInfo {
+    this.#changeState(name, version, "enable", (db, v) => {
+      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
+      db.prepare("UPDATE secret_versions SET state = 'enabled' WHERE name = ? AND version = ?").run(name, version);
+    });
+    return this.show(name);
+  }
+
+  /**
+   * Crypto-shreds one version (`"all"`: every version, primary included, leaving the secret
+   * unreadable): its wrapped data key and sealed value are deleted and the WAL truncated.
+   * Idempotent.
+   * @returns whether the WAL truncation succeeded (false if another connection blocked it).
+   * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary version)
+   */
+  destroy(name: string, version: number | "all"): { walTruncated: boolean } {
+    const shred = (db: Db, v: number) =>
+      db.prepare("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?").run(this.#now(), name, v);
+    if (version === "all") {
+      validateSecretName(name);
+      this.#ks.auditedChange({ operation: "secret.destroy", keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: "all" } }, (db) => {
+        requireSecret(db, name);
+        for (let v = maxVersion(db, name); v >= 1; v--) shred(db, v);
+      });
+    } else {
+      this.#changeState(name, version, "destroy", (db, _v, secret) => {
+        if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
+        shred(db, version);
+      });
+    }
+    return { walTruncated: this.#ks.truncateWal() };
+  }
+
+  #changeState(name: string, version: number, verb: string, change: (db: Db, v: SecretVersionRow, secret: SecretRow) => void): void {
+    validateSecretName(name);
+    validateSecretVersion(version);
+    this.#ks.auditedChange({ operation: `secret.${verb}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
+      const secret = requireSecret(db, name);
+      const v = versionRow(db, name, version);
+      if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
+      change(db, v, secret);
+    });
+  }
+
+  /** Creates `secrets/<namespace>` on first use (looked up first, so a set does not audit a refused key.create). */
+  #ensureKey(keyName: string): void {
+    try {
+      this.#ks.showKey(keyName);
+      return;
+    } catch (e) {
+      if (!(isPipesealError(e) && e.code === "KEY_NOT_FOUND")) throw e;
+    }
+    try {
+      this.#ks.createKey(keyName);
+    } catch (e) {
+      if (!(isPipesealError(e) && e.code === "KEY_EXISTS")) throw e; // another process made it meanwhile
+    }
+  }
+}
+
+function requireSecret(db: Db, name: string): SecretRow {
+  const row = secretRow(db, name);
+  if (row === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
+  return row;
+}
+
+/** The state rules of a read, in one place. */
+function readableVersion(db: Db, name: string, version: number): SecretVersionRow {
+  const v = versionRow(db, name, version);
+  if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
+  if (v.state === "destroyed" || v.sealed === null || v.wrapped_dek === null) throw new KeyError("SECRET_DESTROYED", `${name} v${version} was destroyed`);
+  if (v.state === "disabled") throw new KeyError("SECRET_DISABLED", `${name} v${version} is disabled`);
+  return v;
+}
