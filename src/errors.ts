@@ -61,6 +61,11 @@ export const ERROR_CODES = {
   FIELD_MALFORMED: "a protected field value is malformed (not a pipeseal field token, or damaged)",
   // posture
   MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
+  // monitor
+  MONITOR_INPUT_INVALID: "an audit line given to the monitor is not a pipeseal.audit.v1 record",
+  MONITOR_CONFIG_INVALID: "the monitor configuration (monitor.yaml) is invalid",
+  MONITOR_QUEUE_FULL: "an alert sink is down and its on-disk queue is full; alerts are no longer delivered",
+  MONITOR_STATE_INVALID: "the monitor state file does not belong to this configuration or is damaged",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

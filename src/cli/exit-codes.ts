@@ -5,8 +5,9 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, key: 4, audit: 5, fo
 
 export function exitCodeFor(code: ErrorCode): number {
   if (code === "DECRYPT_FAILED") return EXIT.auth;
-  if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID"].includes(code)) return EXIT.usage;
+  if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID", "MONITOR_INPUT_INVALID", "MONITOR_CONFIG_INVALID"].includes(code)) return EXIT.usage;
   if (code === "UNAUTHENTICATED" || code === "ACCESS_DENIED") return EXIT.denied;
+  if (code === "MONITOR_QUEUE_FULL") return EXIT.findings; // alerts exist that no sink took
   if (code.startsWith("AUDIT_")) return EXIT.audit;
   if (code.startsWith("SIGN") || code.startsWith("ARTIFACT_")) return code === "ARTIFACT_NOT_FOUND" || code === "ARTIFACT_EXISTS" ? EXIT.usage : EXIT.auth;
   if (code.startsWith("KEY") || code.startsWith("MASTER_") || code.startsWith("CA_") || code.startsWith("CERT_")) return EXIT.key;
