@@ -77,6 +77,9 @@ export const ERROR_CODES = {
   SECRET_DESTROYED: "the secret version was destroyed; its value is gone",
   SECRET_STATE_CONFLICT: "the requested secret state change is not allowed",
   CHILD_FAILED: "the command given to `pipeseal run` could not be started",
+  // monitor
+  MONITOR_INPUT_INVALID: "an audit line given to the monitor is not a pipeseal.audit.v1 record",
+  MONITOR_CONFIG_INVALID: "the monitor configuration (monitor.yaml) is invalid",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,6 +15,7 @@ import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
 import { logsCommand } from "./commands/logs.js";
 import { modelCommand } from "./commands/model.js";
+import { monitorCommand } from "./commands/monitor.js";
 import { redactCommand } from "./commands/redact.js";
 import { registryCommand } from "./commands/registry.js";
 import { rewrapCommand } from "./commands/rewrap.js";
@@ -46,7 +47,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
