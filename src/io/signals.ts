@@ -57,7 +57,24 @@ export function onStopSignal(handler: StopHandler): () => void {
   return () => void handlers.delete(handler);
 }
 
+let yielded = 0;
+
+/**
+ * While a child process owns the stop signals (`pipeseal run` forwards them and returns the
+ * child's status), the process neither exits nor calls stop handlers on one. Returns the
+ * function that gives them back.
+ */
+export function yieldStopSignals(): () => void {
+  yielded++;
+  let done = false;
+  return () => {
+    if (!done) yielded--;
+    done = true;
+  };
+}
+
 function onSignal(signal: StopSignal): void {
+  if (yielded > 0) return;
   if (stopping || handlers.size === 0) exitNow(signal);
   stopping = true;
   setTimeout(() => exitNow(signal), installed?.graceMs ?? 10_000).unref();

@@ -17,6 +17,7 @@
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { PipesealError, UsageError } from "../errors.js";
+import { yieldStopSignals } from "../io/signals.js";
 import { DEFAULT_ENV_ALLOW, baseEnv, looksSecret } from "./env.js";
 import { type SecretFiles, createSecretFiles } from "./files.js";
 import { type MaskPattern, StreamMasker, maskPatterns } from "./mask.js";
@@ -172,12 +173,14 @@ function spawnMasked(options: RunOptions, args: readonly string[], env: Record<s
     const child = spawn(file, argv, { env, stdio: ["inherit", mask ? "pipe" : "inherit", mask ? "pipe" : "inherit"], shell: false });
     const forward = FORWARDED.map((sig) => [sig, () => child.kill(sig)] as const);
     forward.forEach(([sig, fn]) => process.on(sig, fn));
+    const giveBack = yieldStopSignals(); // the CLI's stop handler must not exit while the child decides
     const maskers: StreamMasker[] = [];
     let pending = 0;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const finish = () => {
       if (exit === undefined || pending > 0) return;
       forward.forEach(([sig, fn]) => process.off(sig, fn));
+      giveBack();
       const masked = maskers.reduce((n, m) => n + m.masked, 0);
       maskers.forEach((m) => m.wipe());
       const signo = exit.signal ? (os.constants.signals[exit.signal] ?? 0) : 0;
@@ -185,6 +188,7 @@ function spawnMasked(options: RunOptions, args: readonly string[], env: Record<s
     };
     child.once("error", (e: NodeJS.ErrnoException) => {
       forward.forEach(([sig, fn]) => process.off(sig, fn));
+      giveBack();
       const why = e.code === "ENOENT" ? "not found" : e.code === "EACCES" ? "permission denied" : (e.code ?? "error");
       reject(new PipesealError("CHILD_FAILED", `cannot run ${JSON.stringify(options.command.slice(0, 80))}: ${why}`));
     });

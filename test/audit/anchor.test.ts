@@ -46,7 +46,7 @@ describe("pipeseal audit anchor / audit verify --anchor", () => {
     expect(ks.run(["key", "rotate", "k"]).status).toBe(0);
     expect(ks.run(["audit", "anchor", "-o", ks.file("a1.json")]).status).toBe(0);
     ks.backup(ks.file("old.db"));
-    expect(ks.run(["key", "destroy", "k", "--version", "1"]).status).toBe(0);
+    expect(ks.run(["key", "destroy", "k", "--version", "1", "--yes"]).status).toBe(0);
     const stdout = ks.run(["audit", "anchor"]);
     expect(stdout.status).toBe(0);
     writeFileSync(ks.file("a2.json"), stdout.stdout); // stdout, as for a ticket or a SIEM

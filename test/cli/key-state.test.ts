@@ -136,6 +136,7 @@ describe("key state is authenticated (built CLI, SQL edits on the real keystore.
     mkdirSync(env.PIPESEAL_HOME, { mode: 0o700 });
     for (const f of ["keystore.db", "master.key"]) copyFileSync(path.join(FIXTURE, f), path.join(env.PIPESEAL_HOME, f));
     chmodSync(path.join(env.PIPESEAL_HOME, "master.key"), 0o600);
+    chmodSync(path.join(env.PIPESEAL_HOME, "keystore.db"), 0o600); // a readable database would add a warning line
     const [v1, v2] = ["v1.txt.pseal", "v2.txt.pseal"].map((f) => {
       copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
       return path.join(dir, f);

@@ -77,7 +77,7 @@ describe("subject binding of field values (built CLI)", () => {
     expect(JSON.parse(skipped.stderr)).toMatchObject({ rows: 1, skipped: 1, errors: [{ row: 2, code: "FIELD_MALFORMED" }] });
     expect(lines("rewrapped-3.jsonl").map((r) => r.id)).toEqual(["r1"]); // B's record, holding A's value, is not written
 
-    expect(run(["subject", "erase", "A", "--namespace", "customers"]).status).toBe(0);
+    expect(run(["subject", "erase", "A", "--namespace", "customers", "--yes"]).status).toBe(0);
     for (const file of ["sealed.jsonl", "rewrapped-ok.jsonl", "relabelled.jsonl", "moved.jsonl", "rewrapped-3.jsonl"]) {
       const r = run(["fields", "reveal", "--policy", policy, f(file), "-o", "-", "--on-error", "skip"]);
       expect(r.status, r.stderr).toBe(0);
