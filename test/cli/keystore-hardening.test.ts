@@ -190,7 +190,7 @@ describe("wording and subject ids", () => {
     writeFileSync(idsFile, `${id}\nfinn@example.com\n`, { mode: 0o600 });
     const status = cli(["subject", "status", "--from-file", idsFile, "--namespace", "customers", "--json"], ks.env);
     expect((JSON.parse(status.stdout.toString()) as { state: string }[]).map((s) => s.state)).toEqual(["erased", "active"]);
-    expect(cli(["subject", "erase", "--from-file", idsFile, "--namespace", "customers"], ks.env).status).toBe(0);
+    expect(cli(["subject", "erase", "--from-file", idsFile, "--namespace", "customers", "--yes"], ks.env).status).toBe(0);
     expect(cli(["subject", "status", "-", "--namespace", "customers", "--json"], ks.env, "finn@example.com\n").stdout.toString()).toContain('"erased"');
     expectRefused(cli(["subject", "erase", id, "--from-file", idsFile], ks.env), "INVALID_ARGUMENT", 2);
     const help = spawnSync(process.execPath, [CLI, "subject", "erase", "--help"]).stdout.toString();
