@@ -160,7 +160,11 @@ export class Authorizer {
         return { recorded, done: d.allowed ? (async () => op())() : null };
       }),
     );
-    const settled = await Promise.all(submitted.map(async (s) => ({ recorded: await settledOf(s.recorded), done: s.done === null ? null : await settledOf(s.done) })));
+    // both outcomes get their handlers now: an op that fails while its record is still being
+    // committed must not be an unhandled rejection (that would end the process)
+    const settled = await Promise.all(
+      submitted.map((s) => Promise.all([settledOf(s.recorded), s.done === null ? null : settledOf(s.done)]).then(([recorded, done]) => ({ recorded, done }))),
+    );
     const unrecorded = settled.find((s) => s.recorded.status === "rejected");
     if (unrecorded !== undefined) {
       for (const s of settled) if (s.done?.status === "fulfilled") discard(s.done.value);

@@ -87,3 +87,30 @@ it("fails closed when a decision cannot be recorded: AUDIT_WRITE_FAILED, and eve
   // the unwraps themselves committed (their group had no decision in it): each key went to discard
   expect(wiped.map((k) => k.length)).toEqual([32, 32, 32]);
 });
+
+it("an item whose op throws at once, while the decision records are still committing, settles alone: no unhandled rejection", async () => {
+  const [a] = await Promise.all([store.wrap(TRAINER, "prod/k", randomBytes(32), CTX)]);
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  const append = store.appendAudit.bind(store);
+  // the decision records take a few macrotasks to commit, as under load: the failed op must be handled meanwhile
+  store.appendAudit = async (event) => {
+    await new Promise((r) => setTimeout(r, 20));
+    return append(event);
+  };
+  try {
+    const bad: AuthorizedOp<Buffer> = {
+      req: accessRequest(caller, "unwrap", { keyName: a!.keyName, keyVersion: a!.keyVersion, context: CTX, objectPath: "bad" }),
+      op: () => {
+        throw new Error("not canonical base64"); // as fromWireEntry does for a malformed wire entry
+      },
+    };
+    const results = await authz.authorizeEach([bad, unwrapOf(a!, "good")], () => undefined);
+    await new Promise((r) => setTimeout(r, 50)); // let Node report any rejection that had no handler
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
