@@ -4,6 +4,7 @@
  * over sealed files under one root. It decrypts only the segments a request touches, in
  * memory, for an authenticated and authorized peer, and audits every object a peer opens.
  */
+import { listenError } from "../io/listen-error.js";
 import { realpathSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server as HttpsServer } from "node:https";
@@ -96,7 +97,11 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
   server.timeout = options.idleTimeoutMs ?? 30_000; // idle socket (a reader that stopped reading): destroyed
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  const address = await mtls.listen(listen.port ?? 0, listen.host ?? "127.0.0.1");
+  const [bindHost, bindPort] = [listen.host ?? "127.0.0.1", listen.port ?? 0];
+  const address = await mtls.listen(bindPort, bindHost).catch(async (e: unknown) => {
+    await mtls.close().catch(() => undefined);
+    throw listenError(e, bindHost, bindPort); // a busy port is LISTEN_FAILED, as for `serve`
+  });
   const timer = setInterval(() => objects.sweep(), 1000);
   timer.unref();
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

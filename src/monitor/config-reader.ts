@@ -4,7 +4,7 @@
  * Internal.
  */
 import { type LineCounter, type Node, type YAMLMap, isMap, isScalar, isSeq } from "yaml";
-import { parseDuration } from "../cli/duration.js";
+import { parseDuration } from "../io/duration.js";
 import { MonitorError } from "./errors.js";
 
 export class ConfigReader {

@@ -19,7 +19,8 @@ export interface SealedFacts {
   readonly context: Readonly<Record<string, string>>;
 }
 
-export interface FileEntry {
+/** Where a file found under a store sits, and its size and age. */
+interface Located {
   readonly abs: string;
   /** Relative to the map's folder, `/`-separated (absolute if outside it). */
   readonly rel: string;
@@ -27,6 +28,9 @@ export interface FileEntry {
   readonly stage: StageId;
   readonly size: number;
   readonly mtimeMs: number;
+}
+
+export interface FileEntry extends Located {
   /** sealed: the header parsed; malformed: PSEAL magic but the header does not parse; plaintext: anything else. */
   readonly kind: "sealed" | "malformed" | "plaintext" | "unreadable";
   readonly sealed?: SealedFacts;
@@ -37,14 +41,9 @@ export interface FileEntry {
 }
 
 /** A pipeseal temp file (or a file inside a temp folder) under a store: an unfinished or interrupted write. */
-export interface TempEntry {
+export interface TempEntry extends Located {
   /** The temp file, or the temp folder holding the file. */
   readonly abs: string;
-  readonly rel: string;
-  readonly store: StoreSpec;
-  readonly stage: StageId;
-  readonly size: number;
-  readonly mtimeMs: number;
   /** Whether its first bytes are a sealed header (an encrypt's temp) or anything else (a decrypt's: plaintext). */
   readonly sealed: boolean;
 }

@@ -270,3 +270,14 @@ describe("refused peers and failures", () => {
     expect(readFileSync(path.join(w.root, "swap/s.bin.pseal")).includes(b.subarray(0, 64))).toBe(false);
   });
 });
+
+describe("listening", () => {
+  it("a port already in use is LISTEN_FAILED with the fix, not an internal error", async () => {
+    const { startGateway } = await import("../../src/gateway/index.js");
+    const port = Number(new URL(gw.url).port);
+    await expect(startGateway({ root: w.root, keys: w.ks, tls: { certDir: w.certs("gateway"), watch: false }, allow: [`spiffe://${TD}/prod/trainer*`] }, { port })).rejects.toMatchObject({
+      code: "LISTEN_FAILED",
+      message: expect.stringMatching(/already in use/),
+    });
+  });
+});

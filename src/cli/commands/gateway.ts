@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { loadGatewayPolicy } from "../../gateway/policy.js";
 import { startGateway } from "../../gateway/server.js";
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../../io/duration.js";
 import { withKeystore } from "../session.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];

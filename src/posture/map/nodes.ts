@@ -62,7 +62,7 @@ export class MapReader {
     return v;
   }
 
-  /** `90d`, `24h`… (cli/duration) in seconds. */
+  /** `90d`, `24h`… (io/duration) in seconds. */
   duration(node: Node | undefined, what: string): number | undefined {
     if (node === undefined) return undefined;
     const v = isScalar(node) ? node.value : undefined;
