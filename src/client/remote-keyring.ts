@@ -72,6 +72,12 @@ export class RemoteKeyring implements Keyring {
     return key;
   }
 
+  /** Keyring contract: the service records, under this client's identity, that the operation it released the key for failed. */
+  async reportFailure(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    const path = object?.operation === "rewrap" ? "/v1/rewrap/failed" : "/v1/unwrap/failed";
+    await this.client.call("POST", path, { wrappedKey: this.#wire(entry), context, object: auditObject(object), errorCode });
+  }
+
   async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject): Promise<WrappedKey> {
     const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context });
     return this.#entry(r.wrappedKey);

@@ -177,6 +177,11 @@ export class LocalKeystore implements Keyring {
    * @throws UsageError(INVALID_ARGUMENT), AuditError(AUDIT_WRITE_FAILED)
    */
   async reportFailure(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    this.reportFailureSync(entry, context, object, errorCode);
+  }
+
+  /** {@link reportFailure}, synchronously (for the key service's group commit). */
+  reportFailureSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): void {
     recordFailedUse(this.#live(), entry, context, object, errorCode);
   }
 

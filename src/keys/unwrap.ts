@@ -37,9 +37,19 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
  * @throws UsageError(INVALID_ARGUMENT) for a bad operation or code; AuditError(AUDIT_WRITE_FAILED)
  */
 export function recordFailedUse(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): void {
-  const operation = checkOperation(object, true); // a rewrap whose new entry never reached the file, too
-  if (typeof errorCode !== "string" || !ERROR_CODE.test(errorCode)) throw new UsageError("INVALID_ARGUMENT", "errorCode must be a stable error code such as DECRYPT_FAILED");
+  const operation = checkFailedUse(object, errorCode);
   recordOrFail(ctx, { ...baseEvent(ctx, operation, entry, context, object), outcome: "error", errorCode });
+}
+
+/**
+ * The operation a failed-use record may name (a data-access one, or a rewrap whose new entry
+ * never reached the file), with its stable error code checked; every store applies this rule.
+ * @throws UsageError(INVALID_ARGUMENT)
+ */
+export function checkFailedUse(object: AuditObject, errorCode: string): string {
+  const operation = checkOperation(object, true);
+  if (typeof errorCode !== "string" || !ERROR_CODE.test(errorCode)) throw new UsageError("INVALID_ARGUMENT", "errorCode must be a stable error code such as DECRYPT_FAILED");
+  return operation;
 }
 
 /**

@@ -71,6 +71,7 @@ const nameVersion = body(["name", "version"], { name: ref("keyName"), version: r
 const unwrapItem = body(["wrappedKey"], { wrappedKey: ref("wrappedKey"), context: ref("context"), object: ref("object") });
 const encryptItem = body(["keyName", "plaintext"], { keyName: ref("keyName"), plaintext: b64(MAX_PAYLOAD_BYTES, "payload"), context: ref("context") });
 const decryptItem = body(["ciphertext"], { ciphertext: b64(MAX_PAYLOAD_BYTES + 512, "ciphertext from /v1/encrypt"), context: ref("context") });
+const failedUse = body(["wrappedKey", "object", "errorCode"], { wrappedKey: ref("wrappedKey"), context: ref("context"), object: ref("object"), errorCode: { type: "string", pattern: "^[A-Z][A-Z0-9_]{0,63}$" } });
 const signAlg = { type: "string", enum: ["ed25519", "ecdsa-p256"] };
 
 /** One API operation: method, path, the permission the policy checks, schemas and a summary. */
@@ -99,6 +100,8 @@ export const ROUTES = {
   generate: { method: "POST", path: "/v1/datakeys/generate", op: "datakey.generate-plaintext", summary: "a fresh data key, wrapped and in plaintext", body: body(["keyName"], { keyName: ref("keyName"), context: ref("context") }) },
   unwrap: { method: "POST", path: "/v1/unwrap", op: "unwrap", summary: "unwrap a data key (audited before it is returned)", body: unwrapItem },
   unwrapBatch: { method: "POST", path: "/v1/unwrap/batch", op: "unwrap", summary: "unwrap several data keys", body: body(["items"], { items: { type: "array", minItems: 1, maxItems: MAX_BATCH, items: unwrapItem } }) },
+  unwrapFailed: { method: "POST", path: "/v1/unwrap/failed", op: "unwrap", summary: "record that the operation an unwrap released a key for then failed on the client (with its error code), as the caller's own record", body: failedUse },
+  rewrapFailed: { method: "POST", path: "/v1/rewrap/failed", op: "rewrap", summary: "record that a rewrapped entry never reached its file (with the error code), as the caller's own record", body: failedUse },
   rewrap: { method: "POST", path: "/v1/rewrap", op: "rewrap", summary: "move a wrapped key to the primary version; never returns plaintext", body: body(["wrappedKey"], { wrappedKey: ref("wrappedKey"), context: ref("context") }) },
   encrypt: { method: "POST", path: "/v1/encrypt", op: "encrypt", summary: "AES-256-GCM under a fresh data key wrapped by the named key", body: encryptItem },
   decrypt: { method: "POST", path: "/v1/decrypt", op: "decrypt", summary: "open a /v1/encrypt ciphertext", body: decryptItem },

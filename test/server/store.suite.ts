@@ -78,6 +78,23 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect((await store.setMinDecryptVersion(ADMIN, "k", 2)).minDecryptVersion).toBe(2);
     });
 
+    it("a failed use after a release is recorded as the caller's error record; bad operations and codes are refused", async () => {
+      await store.createKey(ADMIN, "k");
+      const v1 = await store.wrap(WORKER, "k", randomBytes(32), CTX);
+      (await store.unwrap(WORKER, v1, CTX, OBJ)).fill(0);
+      await store.recordFailedUse(WORKER, v1, CTX, OBJ, "DECRYPT_FAILED");
+      await store.recordFailedUse(WORKER, v1, CTX, { operation: "rewrap" }, "IO_ERROR");
+      expect(await codeOf(store.recordFailedUse(WORKER, v1, CTX, { operation: "init" }, "IO_ERROR"))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.recordFailedUse(WORKER, v1, CTX, OBJ, "not a code"))).toBe("INVALID_ARGUMENT");
+      const recs = (await store.listAudit()).filter((r) => r.keyName === "k" && r.operation !== "key.create");
+      expect(recs.map((r) => [r.operation, r.outcome, r.errorCode, r.principal, r.objectPath])).toEqual([
+        ["decrypt", "ok", null, WORKER, "users.sealed"],
+        ["decrypt", "error", "DECRYPT_FAILED", WORKER, "users.sealed"],
+        ["rewrap", "error", "IO_ERROR", WORKER, null],
+      ]);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
     it("wrap / unwrap / rewrap with context binding and state rules", async () => {
       await store.createKey(ADMIN, "k");
       const dk = randomBytes(32);

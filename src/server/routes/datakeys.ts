@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { UsageError } from "../../errors.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
 import { type AuthorizedOp, accessRequest } from "../authz.js";
 import { type Service, allow } from "../service.js";
@@ -12,6 +13,7 @@ import type { OpenWithKey } from "../store/types.js";
 
 type Ctx = { context?: EncryptionContext };
 type UnwrapItem = Ctx & { wrappedKey: WireWrappedKey; object?: Partial<AuditObject> };
+type FailedUse = UnwrapItem & { errorCode: string };
 
 export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   const { store } = svc;
@@ -62,6 +64,23 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
     const keys = await svc.authz.authorizeEach(req.body.items.map((item) => unwrapItem(svc, req, item)), wipe);
     return { results: reportEach(keys, (dk) => ({ plaintext: dk.toString("base64") }), wipe) };
   });
+  // a client's report that what an unwrap (or rewrap) was for then failed: decided as the
+  // operation it follows; the record is the caller's own, so a client can add evidence
+  // against itself, never remove any
+  const failed = (operation: "unwrap" | "rewrap") => async (req: FastifyRequest & { body: FailedUse }) => {
+    const { wrappedKey: w, errorCode } = req.body;
+    const context = req.body.context ?? {};
+    const object = operation === "rewrap" ? { operation } : auditObject(req.body.object);
+    if (operation === "unwrap" && object.operation === "rewrap") throw new UsageError("INVALID_ARGUMENT", "a rewrap's failure is reported at /v1/rewrap/failed");
+    await svc.authz.authorizeWith(
+      accessRequest(req, operation, { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
+      () => store.recordFailedUse(req.principal, fromWireEntry(w, store.keyringId), context, object, errorCode),
+      () => undefined,
+    );
+    return { recorded: true };
+  };
+  route<FailedUse>(app, "unwrapFailed", failed("unwrap"));
+  route<FailedUse>(app, "rewrapFailed", failed("rewrap"));
   route<Ctx & { wrappedKey: WireWrappedKey }>(app, "rewrap", async (req) => {
     const context = req.body.context ?? {};
     const w = req.body.wrappedKey;
@@ -76,8 +95,12 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
 }
 
 function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem): AuthorizedOp<Buffer> {
-  const object: AuditObject = { operation: item.object?.operation ?? "unwrap", ...(item.object?.path ? { path: item.object.path } : {}), ...(item.object?.headerHash ? { headerHash: item.object.headerHash } : {}) };
-  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, object);
+  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, auditObject(item.object));
+}
+
+/** The audit object a client names (operation "unwrap" when it names none). */
+function auditObject(o: Partial<AuditObject> | undefined): AuditObject {
+  return { operation: o?.operation ?? "unwrap", ...(o?.path ? { path: o.path } : {}), ...(o?.headerHash ? { headerHash: o.headerHash } : {}) };
 }
 
 /**

@@ -31,6 +31,7 @@ import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
 import { vacuumKeyVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
+import { checkFailedUse } from "../../keys/unwrap.js";
 import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
@@ -119,6 +120,13 @@ export class PostgresStore implements KeyStore {
     }
     const job = unwrapJob(this.#live(), this.#seal, this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context, open);
     return this.#batch.submit(job) as Promise<Buffer>;
+  }
+
+  async recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    checkPrincipal(principal);
+    const operation = checkFailedUse(object, errorCode);
+    this.#live();
+    await this.#batch.submit(recordJob({ ...dataEvent(principal, operation, entry, context, object), outcome: "error", errorCode }));
   }
 
   async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {

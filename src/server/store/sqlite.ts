@@ -124,6 +124,9 @@ export class SqliteStore implements KeyStore {
   async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
     return this.#batched(principal, (ks) => ks.rewrapSync(entry, context, object)) as Promise<WrappedKey>;
   }
+  async recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    await this.#batched(principal, (ks) => ks.reportFailureSync(entry, context, object, errorCode));
+  }
   /** Field/derived keys (HKDF from the version's KEK, see LocalKeystore.deriveFieldKey); audited per call. */
   async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
     const derived = await this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));

@@ -155,6 +155,14 @@ export interface KeyStore {
    */
   rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
 
+  /**
+   * Records that the operation an unwrap released `entry`'s key for then failed on the
+   * client (authentication, range, truncation): outcome "error" with `errorCode`, under the
+   * caller's own principal (a report can only be evidence against its reporter).
+   * @throws UsageError(INVALID_ARGUMENT) for a bad operation or code; AuditError(AUDIT_WRITE_FAILED)
+   */
+  recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
+
   // ── audit ───────────────────────────────────────────────────────────────────────────────
   /**
    * Records a server decision (see {@link DecisionEvent}); returns once it is durable (group
