@@ -10,6 +10,9 @@
  * policy: policy.yaml               # bootstrap policy until one is approved through the API
  * tokenTtl: 15m                     # longest bearer-token lifetime (≤ 15m)
  * tokensWithoutCertificate: false   # true: a caller with no client certificate may use a bearer token alone
+ * audit:
+ *   anchorEvery: 1h                 # a signed anchor of the audit head on this schedule (and at start and shutdown)
+ *   anchorDir: /var/lib/pipeseal/anchors   # one file per anchor, best on other storage than the database; also one log line each
  * tls:
  *   crl: crl.pem                    # `pipeseal ca crl -o crl.pem`: revoked client certificates get no answer; watched, reloaded within 10 s
  *   crlExpired: refuse              # past its nextUpdate: refuse every client of that CA (default), or warn and keep using it
@@ -29,6 +32,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { UsageError } from "../errors.js";
+import { parseDuration } from "../io/duration.js";
 import { MAX_TOKEN_TTL_SECONDS } from "./tokens.js";
 
 export interface KeyServiceConfig {
@@ -53,6 +57,8 @@ export interface KeyServiceConfig {
   readonly crlFile: string | undefined;
   /** `tls.crlExpired`: what a CRL past its nextUpdate does (default refuse). */
   readonly crlExpired: "refuse" | "warn";
+  /** `audit.anchorEvery` / `audit.anchorDir`: anchors of the audit head on a schedule (anchor-schedule.ts), or undefined. */
+  readonly anchors: { readonly dir: string; readonly everySeconds: number } | undefined;
 }
 
 /** `root.pkcs11`: where the root key is and where its PIN comes from (never the PIN itself, unless inline was allowed). */
@@ -67,7 +73,7 @@ export interface Pkcs11RootConfig {
 }
 
 const bad = (msg: string) => new UsageError("INVALID_ARGUMENT", `keyservice config: ${msg}`);
-const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "tokensWithoutCertificate", "root", "tls"];
+const TOP = ["listen", "certDir", "allow", "keyringId", "store", "policy", "tokenTtl", "tokensWithoutCertificate", "root", "tls", "audit"];
 const PKCS11 = ["module", "token", "slot", "keyLabel", "pinFile", "pinEnv", "pin", "allowInlinePin", "create"];
 
 function only(obj: Record<string, unknown>, keys: string[], where: string): void {
@@ -123,6 +129,7 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
   if (c.tokensWithoutCertificate !== undefined && typeof c.tokensWithoutCertificate !== "boolean") throw bad("tokensWithoutCertificate must be true or false");
   const pkcs11 = parseRoot(c.root, store, abs);
   const tls = parseTls(c.tls, abs);
+  const anchors = parseAudit(c.audit, abs);
   return {
     host,
     port,
@@ -135,7 +142,25 @@ export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
     tokensWithoutCertificate: c.tokensWithoutCertificate === true,
     pkcs11,
     ...tls,
+    anchors,
   };
+}
+
+/** `audit: { anchorEvery, anchorDir }`: both or neither. */
+function parseAudit(v: unknown, abs: (p: string) => string): KeyServiceConfig["anchors"] {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad("audit must be a mapping ({ anchorEvery: 1h, anchorDir: <folder> })");
+  const a = v as Record<string, unknown>;
+  only(a, ["anchorEvery", "anchorDir"], "audit.");
+  if (typeof a.anchorDir !== "string" || a.anchorDir === "") throw bad("audit.anchorDir must be a folder path (where the signed anchors are written)");
+  if (typeof a.anchorEvery !== "string") throw bad("audit.anchorEvery must be a duration such as 15m or 1h");
+  let everySeconds: number;
+  try {
+    everySeconds = parseDuration(a.anchorEvery);
+  } catch {
+    throw bad(`audit.anchorEvery must be a duration such as 15m or 1h, not ${JSON.stringify(a.anchorEvery.slice(0, 20))}`);
+  }
+  return { dir: abs(a.anchorDir), everySeconds };
 }
 
 /** `tls: { crl, crlExpired }`. */

@@ -24,6 +24,7 @@ import type { Service } from "./service.js";
 import { openPostgresStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { KeyStore } from "./store/types.js";
+import { type AnchorSchedule, scheduleAnchors } from "./anchor-schedule.js";
 import { logTlsEvents } from "./tls-log.js";
 import { tokenKeysFor } from "./token-keys.js";
 
@@ -37,6 +38,8 @@ export interface RunningKeyService {
   readonly authz: Authorizer;
   /** The mTLS gate (events: peerRejected, crlReloaded, crlExpired, reloadError; reload, setCrl). */
   readonly mtls: MtlsServer<HttpsServer>;
+  /** Anchors on a schedule, when `audit.anchorEvery` is configured. */
+  readonly anchors?: AnchorSchedule;
   close(): Promise<void>;
 }
 
@@ -147,7 +150,10 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
     // unreachable: fastify made its server with our serverFactory
     if (!gate) throw new UsageError("INVALID_ARGUMENT", "the key service's server was not made by the mTLS gate");
     if (options.log) logTlsEvents(gate, options.log);
+    // the first anchor before the first request: a folder that cannot be written fails the start
+    const anchors = config.anchors ? await scheduleAnchors(store, { ...config.anchors, ...(options.log ? { log: options.log } : {}) }) : undefined;
     await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
+      await anchors?.stop();
       await app.close().catch(() => undefined);
       throw listenError(e, config.host, config.port);
     });
@@ -162,8 +168,10 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       store,
       authz,
       mtls: gate,
+      ...(anchors ? { anchors } : {}),
       async close() {
         await app.close();
+        await anchors?.stop();
         await store.close();
       },
     };
