@@ -59,7 +59,8 @@ export async function readManifest(dir: string): Promise<LogManifest> {
   try {
     raw = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8"));
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    const code = (e as NodeJS.ErrnoException).code;
+    const missing = code === "ENOENT" || code === "ENOTDIR"; // no folder, or a file named as one
     throw new UsageError("INVALID_ARGUMENT", missing ? `${dir} is not a log folder (no ${MANIFEST_FILE})` : `${path.join(dir, MANIFEST_FILE)} is not valid JSON`);
   }
   const m = raw as Partial<LogManifest>;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/keystore.js";
@@ -19,7 +19,7 @@ describe("pipeseal logs (built CLI)", () => {
     expect(w.stderr).toBe("");
     expect(w.status, w.stderr).toBe(0);
     expect(JSON.parse(w.stdout.toString()).records).toBe(31);
-    const r = cli(["logs", "read", dir, "--stream", "payload"], env);
+    const r = cli(["logs", "read", dir, "--class", "payload"], env);
     expect(r.status, r.stderr).toBe(0);
     const got = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
     expect(got).toEqual([...lines.map((l) => JSON.parse(l)).filter((x) => x.class === "payload"), { line: "not json" }]);
@@ -86,4 +86,20 @@ describe("pipeseal logs (built CLI)", () => {
     const again = cli(["logs", "read", dir], env).stdout.toString().trim().split("\n");
     expect(JSON.parse(again.pop()!)).toEqual({ seq: "after" });
   }, 60_000);
+
+  it("a file or a folder that is not a log folder says so; --stream on read/prune points to --class", () => {
+    const file = path.join(root, "customers.csv");
+    writeFileSync(file, "a,b\n");
+    for (const target of [file, root]) {
+      const r = cli(["logs", "read", target], env);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/is not a log folder \(no log\.json\) \[INVALID_ARGUMENT\]/);
+    }
+    for (const sub of ["read", "prune"]) {
+      const r = cli(["logs", sub, path.join(root, "app"), "--stream", "payload"], env);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("use --class payload|metadata");
+    }
+    expect(cli(["logs", "read", path.join(root, "app"), "--class", "secret"], env).stderr).toContain('--class takes payload or metadata (got "secret")');
+  });
 });

@@ -86,7 +86,7 @@ describe("logs prune", () => {
     expect(new Set(scan.segments.filter((s) => s.cls === "payload").map((s) => s.keyVersion))).toEqual(new Set([2]));
   });
 
-  it("--older-than overrides the stored retention; --stream limits the classes", async () => {
+  it("--older-than overrides the stored retention; --class (classes) limits the classes", async () => {
     const { ks, clock, now, root } = await clockedKeystore();
     const dir = path.join(root, "logs");
     await writeDays(ks, clock, now, dir, [0, 3]);

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { UsageError } from "../../errors.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { onStopSignal } from "../../io/signals.js";
@@ -12,11 +12,20 @@ import { parseSize } from "../size.js";
 
 const ms = (text: string) => parseDuration(text) * 1000;
 
-function logClass(text: string | undefined, flag: string): LogClass | undefined {
+function logClass(text: string | undefined): LogClass | undefined {
   if (text === undefined) return undefined;
-  if (text !== "payload" && text !== "metadata") throw new UsageError("INVALID_ARGUMENT", `${flag} takes payload or metadata (got "${text}")`);
+  if (text !== "payload" && text !== "metadata") throw new UsageError("INVALID_ARGUMENT", `--class takes payload or metadata (got "${text}")`);
   return text;
 }
+
+/** `--class` of read and prune; `--stream` there once meant a class and now only names a log (`logs write`). */
+function selectedClass(opts: { class?: string; stream?: string }): LogClass | undefined {
+  if (opts.stream !== undefined) throw new UsageError("INVALID_ARGUMENT", "--stream names a log in `logs write`; to select records by class use --class payload|metadata");
+  return logClass(opts.class);
+}
+
+/** The old spelling, refused with a pointer to `--class` (hidden from help). */
+const oldStreamOption = () => new Option("--stream <class>").hideHelp();
 
 function describePlan(plan: PrunePlan, dryRun: boolean): string {
   const verb = dryRun ? "would" : "did";
@@ -59,7 +68,7 @@ export function logsCommand(): Command {
     .option("--json", "print a summary as JSON")
     .action(async (dir: string, opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
-        const cls = logClass(opts.class, "--class");
+        const cls = logClass(opts.class);
         const retention = {
           ...(opts.payloadRetention ? { payload: ms(opts.payloadRetention) } : {}),
           ...(opts.metadataRetention ? { metadata: ms(opts.metadataRetention) } : {}),
@@ -92,12 +101,13 @@ export function logsCommand(): Command {
     .command("read <dir>")
     .description("decrypt a log folder's segments in order (each open is an audited unwrap) and print JSON lines")
     .option("--since <duration>", "only records from the last DURATION, e.g. 1h (segments by bucket, records by their `time`)")
-    .option("--stream <class>", "only payload or metadata")
+    .option("--class <class>", "only payload or metadata records")
+    .addOption(oldStreamOption())
     .option("-o, --output <path>", "output file (written atomically, mode 0600), or - for stdout", "-")
     .option("--json", "print a summary as JSON on stderr (stdout carries the records)")
     .action(async (dir: string, opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
-        const cls = logClass(opts.stream, "--stream");
+        const cls = selectedClass(opts);
         const summary = { records: 0, segments: new Set<string>(), shredded: [] as { file: string; keyName: string; keyVersion: number }[] };
         const events = readLogs(ks, dir, { ...(opts.since ? { since: Date.now() - ms(opts.since) } : {}), ...(cls ? { classes: [cls] } : {}) });
         if (opts.output === "-") await toStdout(jsonLines(events, summary));
@@ -109,12 +119,13 @@ export function logsCommand(): Command {
     .command("prune <dir>")
     .description("crypto-shred expired segments: destroy their key versions (every copy becomes unreadable), then delete the files")
     .option("--older-than <duration>", "retention for the selected classes, e.g. 7d (default: each class's retention in log.json)")
-    .option("--stream <class>", "only payload or metadata")
+    .option("--class <class>", "only payload or metadata segments")
+    .addOption(oldStreamOption())
     .option("--dry-run", "print the plan and change nothing")
     .option("-y, --yes", "do not ask for confirmation on a terminal")
     .option("--json", "print the plan as JSON")
     .action(async (dir: string, opts, cmd: Command) => {
-      const cls = logClass(opts.stream, "--stream");
+      const cls = selectedClass(opts);
       await withKeystore(cmd, async (ks) => {
         const base = { ...(opts.olderThan ? { olderThanMs: ms(opts.olderThan) } : {}), ...(cls ? { classes: [cls] } : {}) };
         const preview = await pruneLogs(ks, dir, { ...base, dryRun: true });
