@@ -6,6 +6,7 @@ import { auditCommand } from "./commands/audit.js";
 import { caCommand } from "./commands/ca.js";
 import { corpusCommand } from "./commands/corpus.js";
 import { checkpointCommand } from "./commands/checkpoint.js";
+import { completionCommand } from "./commands/completion.js";
 import { decryptCommand } from "./commands/decrypt.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { fieldsCommand } from "./commands/fields.js";
@@ -47,7 +48,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, completionCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
