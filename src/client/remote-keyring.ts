@@ -153,6 +153,11 @@ export class RemoteKeyring implements Keyring {
     return this.client.call("POST", "/v1/policy/approve", { id });
   }
 
+  /** The active policy (with its YAML) and the open proposals (without); policy administrators only. */
+  showPolicy(): Promise<{ active: PolicySummary & { yaml: string } | null; proposals: PolicySummary[] }> {
+    return this.client.call("GET", "/v1/policy");
+  }
+
   /** A bearer token bound to this client's identity (≤ 15 min). */
   mintToken(options: { ttlSeconds?: number; operations?: string[] } = {}): Promise<{ token: string; expiresAt: string; identity: string }> {
     return this.client.call("POST", "/v1/tokens", options);
@@ -182,4 +187,14 @@ function auditObject(o: AuditObject | undefined): Record<string, string> {
   if (typeof o?.path === "string") out.path = o.path.slice(0, 1024);
   if (typeof o?.headerHash === "string") out.headerHash = o.headerHash;
   return out;
+}
+
+/** A policy as `/v1/policy` lists it (times in ms since the epoch). */
+export interface PolicySummary {
+  readonly id: string;
+  readonly state: "proposed" | "active" | "superseded";
+  readonly proposer: string;
+  readonly proposedAt: number;
+  readonly approver: string | null;
+  readonly approvedAt: number | null;
 }

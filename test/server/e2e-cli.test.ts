@@ -54,7 +54,24 @@ describe("pipeseal --server … (built CLI)", () => {
     expect(p.stderr).toBe("");
     const { id } = JSON.parse(p.stdout.toString());
     expect((await as("pa1", "policy", "approve", id)).stderr).toMatch(/ACCESS_DENIED/);
+    // an open proposal is listed; the active policy is still the bootstrap file
+    const pending = await as("pa1", "policy", "list", "--json");
+    expect(pending.status, pending.stderr).toBe(0);
+    expect(JSON.parse(pending.stdout.toString())).toEqual([expect.objectContaining({ id, state: "proposed", proposer: WHO.pa1 })]);
+    const none = await as("pa1", "policy", "show");
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/no policy has been approved .*\[NOT_FOUND\]/);
     expect((await as("pa2", "policy", "approve", id)).stdout.toString()).toMatch(/approved/);
+    const shown = await as("pa1", "policy", "show");
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout.toString()).toBe(readFileSync(file, "utf8"));
+    expect(shown.stderr).toContain(`approved by ${WHO.pa2}`);
+    const list = await as("pa2", "policy", "list");
+    expect(list.stdout.toString()).toMatch(new RegExp(`^${id}  active .*approved by ${WHO.pa2.replace(/[/.]/g, "\\$&")}`, "m"));
+    // who may not propose cannot read the policy either (its text names every identity and grant)
+    const denied = await as("trainer", "policy", "show");
+    expect(denied.status).toBe(7);
+    expect(denied.stderr).toMatch(/ACCESS_DENIED/);
   });
 
   it("audit export through the service once the approved policy grants it; a refusal exits 7, a service that is down exits 1", async () => {
