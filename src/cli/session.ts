@@ -20,7 +20,7 @@ function programOptions(cmd: Command): { server?: string; cert?: string; ca?: st
  * (PIPESEAL_CERT), or, without a certificate, --ca FILE (PIPESEAL_CA) and a bearer token in
  * PIPESEAL_TOKEN (an environment variable only: a flag would show in the process list).
  */
-export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
+export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undefined> {
   const o = programOptions(cmd);
   const server = o.server ?? process.env.PIPESEAL_SERVER;
   const cert = o.cert ?? process.env.PIPESEAL_CERT;
@@ -31,15 +31,15 @@ export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
     return undefined;
   }
   const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
-  if (cert) return new RemoteKeyring({ ...common, certDir: path.resolve(cert) });
+  if (cert) return RemoteKeyring.connect({ ...common, certDir: path.resolve(cert) });
   if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
   if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one with `pipeseal --server URL --cert DIR token mint`)");
-  return new RemoteKeyring({ ...common, caFile: path.resolve(ca) });
+  return RemoteKeyring.connect({ ...common, caFile: path.resolve(ca) });
 }
 
 /** For commands that only talk to the key service (`what`: their name, for the error). */
 export async function withService<T>(cmd: Command, what: string, run: (kr: RemoteKeyring) => Promise<T>): Promise<T> {
-  const kr = remoteKeyring(cmd);
+  const kr = await remoteKeyring(cmd);
   if (!kr) throw new UsageError("INVALID_ARGUMENT", `${what} commands talk to the key service: give --server URL --cert DIR before the command`);
   try {
     return await run(kr);
@@ -50,7 +50,7 @@ export async function withService<T>(cmd: Command, what: string, run: (kr: Remot
 
 /** For commands that work against the local keystore or the key service: the key service when --server is given. */
 export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | RemoteKeyring) => Promise<T>): Promise<T> {
-  const remote = remoteKeyring(cmd);
+  const remote = await remoteKeyring(cmd);
   if (!remote) return withKeystore(cmd, run);
   try {
     return await run(remote);

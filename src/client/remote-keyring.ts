@@ -1,11 +1,14 @@
 /**
  * `RemoteKeyring`: the Keyring over the key service (wrap / unwrap / rewrap through the API),
- * plus the service's other operations. Its `id` (default `ks:<server host>`) is what sealed
- * files record for entries it wraps, so `unlock` picks this keyring for them; on the wire the
- * service gets only key name, version and wrapped bytes.
+ * plus the service's other operations. Its `id` is what sealed files record for entries it
+ * wraps, so `unlock` picks this keyring for them; on the wire the service gets only key name,
+ * version and wrapped bytes. `RemoteKeyring.connect` takes the id from the service itself
+ * (its configured `keyringId`, GET /v1/info), so every URL that reaches one service (a DNS
+ * name, 127.0.0.1, localhost) records and opens the same id; entries that older clients
+ * recorded under the URL host (`ks:<host>`) still open (an alias).
  *
  * @example
- * const kr = new RemoteKeyring({ url: "https://keys.internal:8443", certDir: "certs/prod/trainer" });
+ * const kr = await RemoteKeyring.connect({ url: "https://keys.internal:8443", certDir: "certs/prod/trainer" });
  * const sealed = sealStream(kr, source, { keyName: ["prod/datasets/raw"], context });
  * await kr.close();
  */
@@ -14,14 +17,17 @@ import type { AnchorEnvelope } from "../audit/anchor.js";
 import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
 import type { KeyInfo } from "../keys/key-info.js";
-import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
+import { type AuditObject, type EncryptionContext, type Keyring, type WrappedKey, servesEntry } from "../keys/keyring.js";
 import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
 import { splitLines } from "./lines.js";
 
 export interface RemoteKeyringOptions extends KeyServiceClientOptions {
-  /** Keyring id recorded in sealed-file headers (default `ks:<url host>`); use the same on every client of one service. */
+  /**
+   * Keyring id recorded in sealed-file headers. Default: the service's own id with
+   * `RemoteKeyring.connect`, `ks:<url host>` with the constructor alone (older behaviour).
+   */
   readonly id?: string;
   /** Cache unwrapped data keys within these limits. Off when absent. */
   readonly cache?: CacheLimits;
@@ -29,19 +35,50 @@ export interface RemoteKeyringOptions extends KeyServiceClientOptions {
   readonly onCache?: (e: CacheEvent) => void;
 }
 
+const ID = /^[A-Za-z0-9:._\-[\]]{1,128}$/;
+
 type WireEntry = { keyName: string; keyVersion: number; wrapped: string };
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 
 export class RemoteKeyring implements Keyring {
-  readonly id: string;
+  #id: string;
+  #aliases: readonly string[] = [];
   readonly client: KeyServiceClient;
   readonly #cache: DataKeyCache | undefined;
 
+  /**
+   * A keyring whose id is the service's own (GET /v1/info) unless `options.id` fixes it; the
+   * URL-host id older clients recorded stays an alias, so their files keep opening.
+   * @throws KeyServiceError when the service cannot be reached
+   */
+  static async connect(options: RemoteKeyringOptions): Promise<RemoteKeyring> {
+    const kr = new RemoteKeyring(options);
+    if (options.id !== undefined) return kr;
+    try {
+      const info = await kr.client.call<{ keyringId: string }>("GET", "/v1/info");
+      if (info.keyringId !== kr.#id && ID.test(info.keyringId) && info.keyringId !== "local") {
+        kr.#aliases = [kr.#id];
+        kr.#id = info.keyringId;
+      }
+      return kr;
+    } catch (e) {
+      await kr.close();
+      throw e;
+    }
+  }
+
+  get id(): string {
+    return this.#id;
+  }
+  get aliases(): readonly string[] {
+    return this.#aliases;
+  }
+
   constructor(options: RemoteKeyringOptions) {
     this.client = new KeyServiceClient(options);
-    this.id = options.id ?? `ks:${this.client.url.hostname}`;
-    if (!/^[A-Za-z0-9:._\-[\]]{1,128}$/.test(this.id) || this.id === "local") throw new UsageError("INVALID_ARGUMENT", `invalid keyring id ${JSON.stringify(this.id)}`);
+    this.#id = options.id ?? `ks:${this.client.url.hostname}`;
+    if (!ID.test(this.#id) || this.#id === "local") throw new UsageError("INVALID_ARGUMENT", `invalid keyring id ${JSON.stringify(this.#id)}`);
     this.#cache = options.cache ? new DataKeyCache(options.cache, options.onCache) : undefined;
   }
 
@@ -50,7 +87,7 @@ export class RemoteKeyring implements Keyring {
   }
 
   #wire(entry: WrappedKey): WireEntry {
-    if (entry?.keyring !== this.id) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
+    if (!servesEntry(this, entry?.keyring)) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
     return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped) };
   }
 

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { KeyError, PipesealError } from "../errors.js";
-import type { AuditObject, Keyring, WrappedKey } from "../keys/keyring.js";
+import { type AuditObject, type Keyring, type WrappedKey, mismatchMessage, servesEntry } from "../keys/keyring.js";
 import { writeAtomic } from "../io/atomic.js";
 import { FLOE_HEADER_LEN } from "../crypto/floe.js";
 import { encodeKeyBlock, LIMITS, type SealedHeader } from "./header.js";
@@ -39,7 +39,7 @@ interface RewrapPlan {
 async function planRewrap(keyring: Keyring, header: SealedHeader, object: AuditObject): Promise<RewrapPlan> {
   const plan: RewrapPlan = { entries: [], changes: [], kept: [] };
   for (const entry of header.wrappedKeys) {
-    if (entry.keyring !== keyring.id) {
+    if (!servesEntry(keyring, entry.keyring)) {
       plan.entries.push(entry);
       continue;
     }
@@ -88,9 +88,7 @@ export async function rewrapFile(keyring: Keyring, path: string): Promise<Rewrap
   const maxHeader = LIMITS.maxFixedPart + LIMITS.maxKeyBlock + FLOE_HEADER_LEN;
   const header = await readHeader(new Pull(createReadStream(path, { end: maxHeader - 1 })));
   const object = { operation: "rewrap", path, headerHash: headerHash(header) };
-  if (!header.wrappedKeys.some((k) => k.keyring === keyring.id)) {
-    throw new KeyError("KEYRING_MISMATCH", `the file's data key is not wrapped by keyring "${keyring.id}"`);
-  }
+  if (!header.wrappedKeys.some((k) => servesEntry(keyring, k.keyring))) throw new KeyError("KEYRING_MISMATCH", mismatchMessage(keyring, header.wrappedKeys.map((k) => k.keyring)));
   const plan = await planRewrap(keyring, header, object);
   const changes = plan.changes.map(({ keyName, from, to }) => ({ keyName, from, to }));
   if (changes.length === 0) return { path, changes, kept: plan.kept, written: false };

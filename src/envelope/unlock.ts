@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { startDecryption, wipeState, type FloeState } from "../crypto/floe.js";
 import { KeyError, PipesealError, isPipesealError } from "../errors.js";
-import type { AuditObject, Keyring, WrappedKey } from "../keys/keyring.js";
+import { type AuditObject, type Keyring, type WrappedKey, mismatchMessage, servesEntry } from "../keys/keyring.js";
 import type { SealedHeader } from "./header.js";
 
 /**
@@ -47,11 +47,8 @@ async function report(keyring: Keyring, entry: WrappedKey, header: SealedHeader,
  * @throws KeyError (KEYRING_MISMATCH, KEY_*), AuditError, DecryptError.
  */
 export async function unlockForUse(keyring: Keyring, header: SealedHeader, object: Omit<AuditObject, "headerHash">): Promise<Unlocked> {
-  const candidates = header.wrappedKeys.filter((k) => k.keyring === keyring.id);
-  if (candidates.length === 0) {
-    const named = [...new Set(header.wrappedKeys.map((k) => k.keyring))].join(", ");
-    throw new KeyError("KEYRING_MISMATCH", `the file's data key is wrapped by keyring(s) ${named}, not "${keyring.id}"`);
-  }
+  const candidates = header.wrappedKeys.filter((k) => servesEntry(keyring, k.keyring));
+  if (candidates.length === 0) throw new KeyError("KEYRING_MISMATCH", mismatchMessage(keyring, header.wrappedKeys.map((k) => k.keyring)));
   const audited: AuditObject = { ...object, headerHash: headerHash(header) };
   let lastError: unknown;
   for (const entry of candidates) {

@@ -49,6 +49,12 @@ export interface AuditObject {
  */
 export interface Keyring {
   readonly id: string;
+  /**
+   * Other ids this keyring also opens entries of (optional): a key service's client also
+   * serves the entries that older clients recorded under a URL-host id (`ks:127.0.0.1`).
+   * New entries always record `id`.
+   */
+  readonly aliases?: readonly string[];
   wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
   unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
   rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
@@ -60,4 +66,16 @@ export interface Keyring {
   deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
   /** @param errorCode the failure's stable code (docs/errors.md), e.g. "DECRYPT_FAILED". */
   reportFailure?(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
+}
+
+/** Whether `keyring` can serve an entry recorded under keyring id `id` (its own, or an alias). */
+export function servesEntry(keyring: Pick<Keyring, "id" | "aliases">, id: string): boolean {
+  return id === keyring.id || (keyring.aliases?.includes(id) ?? false);
+}
+
+/** A KEYRING_MISMATCH message: which keyrings wrapped the entries, and, locally, how to reach a key service's. */
+export function mismatchMessage(keyring: Pick<Keyring, "id">, recorded: readonly string[]): string {
+  const named = [...new Set(recorded)].join(", ");
+  const viaService = keyring.id === "local" && recorded.some((k) => k.startsWith("ks:"));
+  return `the file's data key is wrapped by keyring(s) ${named}, not "${keyring.id}"${viaService ? "; it was sealed through a key service: give --server URL --cert DIR before the command" : ""}`;
 }
