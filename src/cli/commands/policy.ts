@@ -3,6 +3,8 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import type { PolicySummary } from "../../client/remote-keyring.js";
 import { printable } from "../output.js";
+import { policyTemplate } from "../../server/templates.js";
+import { checkTemplateOptions, templateOptions } from "./serve.js";
 import { emit, withService } from "../session.js";
 
 /** `pipeseal policy propose|approve` through the key service (two distinct policy admins). */
@@ -63,6 +65,13 @@ export function policyCommand(): Command {
         );
       }),
     );
+  policy.addCommand(
+    templateOptions(new Command("init"))
+      .description("print a starting policy: the four built-in roles bound with separation of duties (pipeseal policy init > policy.yaml)")
+      .action((opts: { trustDomain: string; env: string }) => {
+        process.stdout.write(policyTemplate(checkTemplateOptions(opts)));
+      }),
+  );
   return policy;
 }
 
