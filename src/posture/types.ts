@@ -168,11 +168,28 @@ export interface ModuleResult {
 /** The four answers, as data (the renderers put them in plain words). */
 export interface Answers {
   /** Which keys protect each store: what the map expects and what the files show. */
-  readonly keys: readonly { store: string; stage: StageId; expectedKey: string | null; keysSeen: readonly { key: string; version: number; files: number }[]; plaintextFiles: number; sealedFiles: number }[];
+  readonly keys: readonly {
+    store: string;
+    stage: StageId;
+    expectedKey: string | null;
+    /** `files` counts files for folder stores, values for sampled table columns. */
+    keysSeen: readonly { key: string; version: number; files: number }[];
+    plaintextFiles: number;
+    sealedFiles: number;
+    /** How the row was established: files read (the default), sampled table values, or not verified at all (S3). */
+    verification?: "files" | "sampled-values" | "unverified";
+  }[];
   /** Who can decrypt each key, and what is logged. */
   readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null }[];
   /** Where plaintext exists and for how long. */
-  readonly plaintext: readonly { stage: StageId | null; location: string; kind: "plaintext-file" | "decrypted-output" | "temp-file" | "unencrypted-store" | "plaintext-connection" | "leak"; ageSeconds: number | null }[];
+  readonly plaintext: readonly {
+    stage: StageId | null;
+    location: string;
+    kind: "plaintext-file" | "decrypted-output" | "temp-file" | "unencrypted-store" | "plaintext-connection" | "leak";
+    ageSeconds: number | null;
+    /** For a leak: what was found, in plain words, worded by where (one row per file however many findings). */
+    detail?: string;
+  }[];
   /** What is retained, and for how long. */
   readonly retention: readonly { store: string; stage: StageId; retentionSeconds: number | null; oldestSeconds: number | null; expiredFiles: number }[];
 }

@@ -151,6 +151,6 @@ export async function withEndpoints(p: TestPipeline, map: PipelineMap, defects: 
   return { map: { ...map, connections }, close: () => servers.forEach((s) => (s.closeAllConnections(), s.close())) };
 }
 
-function notebook(cells: string[]): string {
+export function notebook(cells: string[]): string {
   return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: cells.map((c) => ({ cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: [c] })) }, null, 1);
 }

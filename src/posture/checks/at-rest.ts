@@ -43,6 +43,7 @@ export const atRestChecks: CheckModule = {
         const base = { stage: stage.id, subject: store.id };
         if (store.kind === "s3") {
           findings.push(finding(REST.s3, { ...base, location: store.url!, message: `${store.id}: ${store.url} is not verified (posture does not list S3 prefixes)`, evidence: { expectedKey: store.key ?? null } }));
+          keysAnswer.push({ store: store.id, stage: stage.id, expectedKey: store.key ?? null, keysSeen: [], plaintextFiles: 0, sealedFiles: 0, verification: "unverified" });
           continue;
         }
         if (store.kind === "postgres") continue; // checks/postgres.ts

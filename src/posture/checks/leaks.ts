@@ -24,24 +24,45 @@ export const leakChecks: CheckModule = {
   definitions: Object.values(LEAK),
   async run(ctx) {
     const findings: Finding[] = [];
-    const plaintext: Answers["plaintext"][number][] = [];
+    const perFile = new Map<string, { stage: StageId; inLogStore: boolean; secrets: number; pii: number }>();
     const scanned = new Set<string>();
     for (const stage of ctx.map.stages) {
-      const targets = [...stage.compute.filter((c) => c.path).map((c) => ({ id: c.id, path: c.path! })), ...stage.stores.filter((s) => s.kind === "logs" && s.path).map((s) => ({ id: s.id, path: s.path! }))];
+      const targets = [...stage.compute.filter((c) => c.path).map((c) => ({ id: c.id, path: c.path!, logs: false })), ...stage.stores.filter((s) => s.kind === "logs" && s.path).map((s) => ({ id: s.id, path: s.path!, logs: true }))];
       for (const t of targets) {
         if (!exists(t.path)) continue;
         scanned.add(t.id);
         for await (const f of scanPaths([t.path], { root: ctx.map.baseDir, gitignore: false })) {
           const d = f.kind === "secret" ? LEAK.secret : LEAK.pii;
-          plaintext.push({ stage: stage.id, location: f.path, kind: "leak", ageSeconds: null });
+          const row = perFile.get(f.path) ?? { stage: stage.id, inLogStore: t.logs, secrets: 0, pii: 0 };
+          if (f.kind === "secret") row.secrets++;
+          else row.pii++;
+          perFile.set(f.path, row);
           findings.push(finding(d, { stage: stage.id, subject: t.id, location: f.path, discriminator: f.fingerprint, message: `${f.path}:${f.line}: ${f.label} (${f.detector}) ${f.hint}`, evidence: { line: f.line, column: f.column, detector: f.detector, hint: f.hint, confidence: f.confidence, ...(f.notebook ? { cell: f.notebook.cell } : {}) } }));
         }
       }
     }
     findings.push(...(await copies(ctx)));
+    // one row per file, however many findings it holds, worded by what the file is
+    const plaintext: Answers["plaintext"][number][] = [...perFile].map(([location, r]) => ({ stage: r.stage, location, kind: "leak", ageSeconds: null, detail: leakDetail(location, r) }));
     return { findings, examined: [...scanned], facts: { plaintext } };
   },
 };
+
+/** "2 secrets and 1 personal-data value in a notebook (cells or outputs)". */
+function leakDetail(location: string, r: { inLogStore: boolean; secrets: number; pii: number }): string {
+  const what = [r.secrets ? `${r.secrets} secret${r.secrets === 1 ? "" : "s"}` : "", r.pii ? `${r.pii} personal-data value${r.pii === 1 ? "" : "s"}` : ""].filter(Boolean).join(" and ");
+  return `${what} in ${whereFound(location, r.inLogStore)}`;
+}
+
+function whereFound(location: string, inLogStore: boolean): string {
+  const name = location.toLowerCase();
+  if (name.endsWith(".ipynb")) return "a notebook (cells or outputs)";
+  if (inLogStore || /\.log(\.\d+)?$/.test(name) || name.endsWith(".jsonl")) return "a log file";
+  if (/(^|\/)(ci|\.github|\.gitlab|build|jobs?)\//.test(name) || /\b(ci|build|job)[-_.]?(output|log)/.test(name)) return "CI or job output";
+  if (/\.(py|ts|js|mjs|sh|r|scala|java|go|rb|sql)$/.test(name)) return "a source file";
+  if (/\.(ya?ml|json|toml|ini|cfg|conf|env)$/.test(name) || name.endsWith("/.env")) return "a configuration file";
+  return "a file";
+}
 
 interface Plain {
   readonly abs: string;

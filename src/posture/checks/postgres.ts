@@ -6,7 +6,7 @@
 import pg from "pg";
 import { parseValue } from "../../fields/value-format.js";
 import { SENSITIVE, defineCheck, finding } from "../finding.js";
-import type { CheckModule, Finding, StoreSpec } from "../types.js";
+import type { Answers, CheckModule, Finding, StoreSpec } from "../types.js";
 
 /** Rows sampled per table. */
 export const PG_SAMPLE_ROWS = 500;
@@ -24,17 +24,23 @@ export const postgresChecks: CheckModule = {
   async run(ctx) {
     const findings: Finding[] = [];
     const examined: string[] = [];
+    const keys: Answers["keys"][number][] = [];
     for (const stage of ctx.map.stages) {
       for (const store of stage.stores.filter((s) => s.kind === "postgres")) {
         examined.push(store.id);
-        findings.push(...(await checkTable(store, stage.id)));
+        const table = await checkTable(store, stage.id);
+        findings.push(...table.findings);
+        keys.push({ store: store.id, stage: stage.id, expectedKey: store.key ?? null, ...table.seen });
       }
     }
-    return { findings, examined };
+    return { findings, examined, facts: { keys } };
   },
 };
 
-async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<Finding[]> {
+type TableSeen = Pick<Answers["keys"][number], "keysSeen" | "plaintextFiles" | "sealedFiles" | "verification">;
+
+/** The table's findings and, for the "which keys" answer, the keys its sampled values are under (counts are values). */
+async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<{ findings: Finding[]; seen: TableSeen }> {
   const location = `${store.table}`;
   const client = new pg.Client({ connectionString: store.url, connectionTimeoutMillis: 5000, statement_timeout: 15000 });
   let rows: Record<string, unknown>[];
@@ -44,11 +50,17 @@ async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<Fi
     rows = (await client.query(`SELECT ${cols} FROM ${ident(store.table!)} LIMIT ${PG_SAMPLE_ROWS}`)).rows;
   } catch (e) {
     const code = (e as { code?: string }).code ?? "error";
-    return [finding(PG.unverified, { stage, subject: store.id, location, message: `${store.id}: ${store.table} could not be read (${code})`, evidence: { code } })];
+    return {
+      findings: [finding(PG.unverified, { stage, subject: store.id, location, message: `${store.id}: ${store.table} could not be read (${code})`, evidence: { code } })],
+      seen: { keysSeen: [], plaintextFiles: 0, sealedFiles: 0, verification: "unverified" },
+    };
   } finally {
     await client.end().catch(() => undefined);
   }
   const out: Finding[] = [];
+  const seen = new Map<string, { key: string; version: number; files: number }>();
+  let plainValues = 0;
+  let tokenValues = 0;
   for (const col of store.columns!) {
     let plain = 0;
     let otherKey = 0;
@@ -58,11 +70,19 @@ async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<Fi
       if (v === null || v === undefined) continue;
       values++;
       const t = parseValue(v);
+      if (t) {
+        tokenValues++;
+        const id = `${t.keyRef}@${t.version}`;
+        const s = seen.get(id) ?? { key: t.keyRef, version: t.version, files: 0 };
+        s.files++;
+        seen.set(id, s);
+      }
       if (!t) plain++;
       else if (store.key && t.keyRef !== store.key && !t.keyRef.startsWith("@")) otherKey++;
     }
+    plainValues += plain;
     if (plain + otherKey === 0) continue;
     out.push(finding(PG.plaintext, { stage, subject: store.id, location: `${location}.${col}`, severity: plain > 0 && SENSITIVE.has(store.classification) ? "critical" : "high", message: `${store.table}.${col}: ${plain} plaintext and ${otherKey} other-key value(s) in ${values} sampled`, evidence: { sampledRows: rows.length, values, plaintext: plain, otherKey, expectedKey: store.key ?? null } }));
   }
-  return out;
+  return { findings: out, seen: { keysSeen: [...seen.values()], plaintextFiles: plainValues, sealedFiles: tokenValues, verification: "sampled-values" } };
 }

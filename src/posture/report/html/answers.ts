@@ -19,7 +19,7 @@ const PLAINTEXT_KIND: Readonly<Record<Answers["plaintext"][number]["kind"], stri
   "temp-file": "temp file left by an interrupted write",
   "unencrypted-store": "store the map declares unencrypted",
   "plaintext-connection": "connection carrying data in plaintext",
-  leak: "secret or personal data leaked into logs, notebooks or CI output",
+  leak: "secret or personal data found in the file",
 };
 
 interface Ctx {
@@ -43,17 +43,24 @@ function list(rows: readonly string[], empty: string): string {
 
 function keysAnswer(ctx: Ctx): string {
   const rows = ctx.report.answers.keys.map((k) => {
-    const seen = k.keysSeen.map((s) => `${s.key} v${s.version} (${plural(s.files, "file")})`).join(", ");
+    const seen = k.keysSeen.map((s) => `${s.key} v${s.version} (${plural(s.files, k.verification === "sampled-values" ? "value" : "file")})`).join(", ");
     // a key named under the expected one (logs/inference/payload under logs/inference) is the map's key family
     const expected = k.expectedKey;
     const other = expected !== null && k.keysSeen.some((s) => s.key !== expected && !s.key.startsWith(`${expected}/`));
+    const unit = k.verification === "sampled-values" ? "value" : "file";
+    if (k.verification === "unverified") {
+      const claim = expected === null ? "the map declares it unencrypted" : `the map says it is sealed under <code>${esc(expected)}</code>`;
+      return `<strong>${esc(k.store)}</strong> (${esc(stageTitle(k.stage))}): ${claim}; <em>not verified</em> (posture could not list or read it).` + links(ctx, "keys", (f) => f.subject === k.store);
+    }
     const verdict = expected === null ? "the map declares it unencrypted"
-      : k.plaintextFiles > 0 ? "not fully protected: plaintext files are present"
+      : k.plaintextFiles > 0 ? `not fully protected: plaintext ${unit}s are present`
       : other ? "sealed, but partly under keys the map does not name"
       : "protected as the map says";
     const text = `<strong>${esc(k.store)}</strong> (${esc(stageTitle(k.stage))}): ${esc(verdict)}. ` +
       `Expected key: ${k.expectedKey === null ? "none" : `<code>${esc(k.expectedKey)}</code>`}; ` +
-      `${esc(plural(k.sealedFiles, "sealed file"))}${seen ? ` under ${esc(seen)}` : ""}; ${esc(plural(k.plaintextFiles, "plaintext file"))}.`;
+      (k.verification === "sampled-values"
+        ? `${esc(plural(k.sealedFiles, "field token"))} in the sampled rows${seen ? ` under ${esc(seen)}` : ""}; ${esc(plural(k.plaintextFiles, "plaintext value"))}.`
+        : `${esc(plural(k.sealedFiles, "sealed file"))}${seen ? ` under ${esc(seen)}` : ""}; ${esc(plural(k.plaintextFiles, "plaintext file"))}.`);
     return text + links(ctx, "keys", (f) => f.subject === k.store);
   });
   return list(rows, "No stores were examined.");
@@ -61,12 +68,16 @@ function keysAnswer(ctx: Ctx): string {
 
 function accessAnswer(ctx: Ctx): string {
   const rows = ctx.report.answers.access.map((a) => {
-    const who = a.principals.length ? a.principals.map((p) => `<code>${esc(p)}</code>`).join(", ") : "nobody";
-    const source = a.source === "policy" ? "the key service's policy" : "the keystore";
+    const observed = a.principals.map((p) => `<code>${esc(p)}</code>`).join(", ");
+    // a local keystore has no access policy: whoever holds its root and its database can decrypt
+    const who = a.source === "keystore"
+      ? "can be decrypted by anyone who holds the local keystore's root key (master.key, its passphrase, or the HSM key and PIN) together with its database; there is no access policy"
+      : `can be decrypted by ${observed || "nobody"} (from the key service's policy)`;
     const audit = a.auditVerified === true ? "the audit chain verifies" : a.auditVerified === false ? "the audit chain does NOT verify" : "the audit chain was not verified";
     const volumes = Object.entries(a.decryptsByPrincipal).sort((x, y) => y[1] - x[1]).map(([p, n]) => `<code>${esc(p)}</code> ${n}`).join(", ");
-    return `<strong>${esc(a.key)}</strong>: can be decrypted by ${who} (from ${esc(source)}). ` +
-      `${esc(plural(a.decrypts, "decrypt"))}${volumes ? ` (${volumes})` : ""} and ${esc(plural(a.denied, "denied attempt"))} logged in the period; ${esc(audit)}.` +
+    const asserted = a.source === "keystore" && volumes ? "; local principal names are asserted (OS user or PIPESEAL_PRINCIPAL), not authenticated" : "";
+    return `<strong>${esc(a.key)}</strong>: ${who}. ` +
+      `${esc(plural(a.decrypts, "decrypt"))}${volumes ? ` (${volumes})` : ""} and ${esc(plural(a.denied, "denied attempt"))} logged in the period${asserted}; ${esc(audit)}.` +
       links(ctx, "access", (f) => f.subject === a.key);
   });
   return list(rows, "No keys were examined.");
@@ -75,7 +86,8 @@ function accessAnswer(ctx: Ctx): string {
 function plaintextAnswer(ctx: Ctx): string {
   const rows = ctx.report.answers.plaintext.map((p) => {
     const age = p.ageSeconds === null ? "for an unknown time" : `for ${duration(p.ageSeconds)}`;
-    return `<code class="location">${esc(p.location)}</code> (${esc(stageTitle(p.stage))}): ${esc(PLAINTEXT_KIND[p.kind] ?? p.kind)}, ${esc(age)}.` +
+    const what = p.detail ?? PLAINTEXT_KIND[p.kind] ?? p.kind;
+    return `<code class="location">${esc(p.location)}</code> (${esc(stageTitle(p.stage))}): ${esc(what)}${p.kind === "leak" ? "" : `, ${esc(age)}`}.` +
       links(ctx, "plaintext", (f) => f.location === p.location);
   });
   return list(rows, "No plaintext was found where pipeseal can see it.");

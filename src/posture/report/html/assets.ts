@@ -41,7 +41,7 @@ details.finding>summary{cursor:pointer;padding:8px 12px;list-style-position:insi
 details.finding[open]>summary{border-bottom:1px solid var(--line)}
 details.finding:target{outline:3px solid #0969da}
 .finding .body{padding:8px 16px 12px}
-.sev{display:inline-block;min-width:72px;text-align:center;font-size:12px;font-weight:700;border-radius:4px;padding:0 6px;color:#fff}
+.sev{display:inline-block;min-width:7em;box-sizing:border-box;white-space:nowrap;text-align:center;font-size:12px;line-height:18px;font-weight:700;border-radius:4px;padding:1px 8px;color:#fff;vertical-align:middle}
 .sev-critical{border-left-color:#82071e}.sev-critical .sev{background:#82071e}
 .sev-high{border-left-color:var(--fail)}.sev-high .sev{background:var(--fail)}
 .sev-medium{border-left-color:#bc4c00}.sev-medium .sev{background:#bc4c00}

@@ -3,7 +3,7 @@ import type { CheckDefinition, Finding, PostureReport, Severity, StageId } from 
 import { SEVERITIES, STAGES } from "../../types.js";
 import { stageStatus, STATUS_WORD } from "./diagram.js";
 import { compareFindings } from "../../finding.js";
-import { esc, findingAnchor, plural, stageTitle } from "./text.js";
+import { duration, esc, escWithCode, findingAnchor, plural, stageTitle } from "./text.js";
 
 /** Severities go into class names: an unknown one (hand-edited JSON) is shown as info. */
 export const severityClass = (s: Severity): Severity => (SEVERITIES.includes(s) ? s : "info");
@@ -11,8 +11,13 @@ export const severityClass = (s: Severity): Severity => (SEVERITIES.includes(s) 
 function evidenceTable(evidence: Finding["evidence"]): string {
   const rows = Object.entries(evidence ?? {});
   if (rows.length === 0) return `<p class="muted">No evidence recorded.</p>`;
-  const cell = (v: unknown) => (v === null || v === undefined ? `<span class="muted">—</span>` : esc(typeof v === "boolean" ? (v ? "yes" : "no") : v));
-  return `<table class="evidence"><caption>Evidence</caption><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td>${cell(v)}</td></tr>`).join("")}</tbody></table>`;
+  const cell = (k: string, v: unknown) => {
+    if (v === null || v === undefined) return `<span class="muted">—</span>`;
+    // ages and periods read as durations; the exact seconds stay in the JSON report (and the tooltip)
+    if (/Seconds$/.test(k) && typeof v === "number") return `<span title="${esc(v)} s">${esc(duration(v))}</span>`;
+    return esc(typeof v === "boolean" ? (v ? "yes" : "no") : v);
+  };
+  return `<table class="evidence"><caption>Evidence</caption><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${esc(k.replace(/Seconds$/, ""))}</th><td>${cell(k, v)}</td></tr>`).join("")}</tbody></table>`;
 }
 
 function findingDetails(f: Finding, anchor: string, check: CheckDefinition | undefined): string {
@@ -23,8 +28,8 @@ function findingDetails(f: Finding, anchor: string, check: CheckDefinition | und
     `<dl><dt>Check</dt><dd>${esc(check?.title ?? f.checkId)}</dd><dt>Subject</dt><dd><code>${esc(f.subject)}</code></dd>` +
     `<dt>Location</dt><dd><code class="location">${esc(f.location)}</code></dd></dl>` +
     evidenceTable(f.evidence) +
-    `<div class="fix"><strong>Fix:</strong> ${esc(check?.fix ?? "No fix recorded for this check.")}</div>` +
-    (check?.description ? `<p class="about"><strong>About this check:</strong> ${esc(check.description)}</p>` : "") +
+    `<div class="fix"><strong>Fix:</strong> ${escWithCode(check?.fix ?? "No fix recorded for this check.")}</div>` +
+    (check?.description ? `<p class="about"><strong>About this check:</strong> ${escWithCode(check.description)}</p>` : "") +
     `<p class="muted fp">Fingerprint <code>${esc(f.fingerprint)}</code></p>` +
     `</div></details>`;
 }

@@ -40,3 +40,8 @@ export function duration(seconds: number | null): string {
 }
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Escaped text whose `code spans` (as check fixes and descriptions write commands) become <code>. */
+export function escWithCode(value: unknown): string {
+  return esc(value).replace(/`([^`]+)`/g, "<code>$1</code>");
+}
