@@ -14,7 +14,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
+import { parseYaml } from "../io/yaml.js";
 import { keyHint } from "./dsse.js";
 import { ArtifactError } from "./errors.js";
 
@@ -51,11 +51,17 @@ function toTrusted(pem: string, source: string): TrustedKey {
  * @throws ArtifactError(INVALID_ARGUMENT) for a missing, malformed or unreadable file or key.
  */
 export function loadTrustFile(file: string): TrustPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ArtifactError("INVALID_ARGUMENT", `cannot read trust file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
   let doc: any;
   try {
-    doc = parse(readFileSync(file, "utf8"));
+    doc = parseYaml(text, file);
   } catch (e) {
-    throw new ArtifactError("INVALID_ARGUMENT", `cannot read trust file ${file}: ${(e as Error).message}`);
+    throw new ArtifactError("INVALID_ARGUMENT", `trust file ${(e as Error).message}`);
   }
   const models = doc?.models;
   if (!models || typeof models !== "object" || Array.isArray(models)) throw new ArtifactError("INVALID_ARGUMENT", `trust file ${file} needs a "models:" map of model name to public keys`);

@@ -30,7 +30,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
+import { parseYaml } from "../io/yaml.js";
 import { UsageError } from "../errors.js";
 import { parseDuration } from "../io/duration.js";
 import { MAX_TOKEN_TTL_SECONDS } from "./tokens.js";
@@ -87,13 +87,13 @@ function duration(v: unknown): number {
   return Number(m[1]) * (m[2] === "m" ? 60 : 1);
 }
 
-/** Parses config text; relative paths resolve against `baseDir` (the config file's folder). */
-export function parseConfig(text: string, baseDir: string): KeyServiceConfig {
+/** Parses config text; relative paths resolve against `baseDir` (the config file's folder); `file` names it in errors. */
+export function parseConfig(text: string, baseDir: string, file = "keyservice.yaml"): KeyServiceConfig {
   let raw: unknown;
   try {
-    raw = parse(text, { uniqueKeys: true });
+    raw = parseYaml(text, file);
   } catch (e) {
-    throw bad(`not valid YAML (${(e as Error).message.split("\n")[0]})`);
+    throw bad((e as Error).message);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw bad("expected a mapping");
   const c = raw as Record<string, unknown>;
@@ -222,5 +222,5 @@ export function loadConfig(file: string): KeyServiceConfig {
   } catch {
     throw new UsageError("IO_ERROR", `cannot read ${file}`);
   }
-  return parseConfig(text, path.dirname(path.resolve(file)));
+  return parseConfig(text, path.dirname(path.resolve(file)), file);
 }

@@ -1,0 +1,19 @@
+/**
+ * YAML text to plain data with one-line errors: `file:LINE:COL: YAML: <first line of the
+ * parser's message>`. The yaml package's own messages span several lines with a source
+ * excerpt, which would break the CLI's one-line error rule (and could echo a secret).
+ */
+import { LineCounter, parseDocument } from "yaml";
+import { type ErrorCode, PipesealError } from "../errors.js";
+
+/** @throws PipesealError(`code`) naming the file, line and column of the first syntax error. */
+export function parseYaml(text: string, file: string, code: ErrorCode = "INVALID_ARGUMENT"): unknown {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const e = doc.errors[0];
+  if (e !== undefined) {
+    const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+    throw new PipesealError(code, `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split("\n")[0]}`);
+  }
+  return doc.toJS();
+}

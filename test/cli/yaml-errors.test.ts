@@ -1,0 +1,44 @@
+/**
+ * Issue 23: a broken YAML file (trust file, keyservice.yaml, pipeline map) is one error line
+ * naming the file, line and column of the problem, never the parser's multi-line excerpt.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseYaml } from "../../src/io/yaml.js";
+import { tempDir } from "../helpers/keystore.js";
+import { cli } from "./run-cli.js";
+
+const dir = tempDir("pipeseal-yaml-");
+const env = { PIPESEAL_HOME: path.join(dir, ".pipeseal"), PIPESEAL_PRINCIPAL: "alice" };
+const oneLine = (stderr: string | Buffer) => {
+  const text = stderr.toString();
+  expect(text.endsWith("\n")).toBe(true);
+  expect(text.trimEnd().split("\n")).toHaveLength(1);
+  expect(text).not.toContain("\\n");
+  return text;
+};
+
+describe("YAML errors are one line with file:line:col", () => {
+  it("the reader: the line and column of a flow map left open on line 3, and of a duplicate key", () => {
+    expect(() => parseYaml("a: 1\nb: 2\nc: {d: [1,\n", "f.yaml")).toThrow(/^f\.yaml:\d+:\d+: YAML: /);
+    expect(() => parseYaml("a: 1\nb: 2\nc: {d: 1\ne: 2\n", "f.yaml")).toThrow(/^f\.yaml:(3|4|5):\d+: YAML: /); // not line 1
+    expect(() => parseYaml("a: 1\na: 2\n", "dup.yaml")).toThrow(/^dup\.yaml:2:1: YAML: Map keys must be unique/);
+    expect(parseYaml("models: { churn: [a.pem] }\n", "ok.yaml")).toEqual({ models: { churn: ["a.pem"] } });
+  });
+
+  it("model verify --trust with a broken trust file; serve --config with a broken keyservice.yaml", () => {
+    expect(cli(["init"], env).status).toBe(0);
+    const trust = path.join(dir, "trust.yaml");
+    writeFileSync(trust, "models:\n  churn: [\n");
+    writeFileSync(path.join(dir, "sig.json"), "{}");
+    const r = cli(["model", "verify", dir, "--sig", path.join(dir, "sig.json"), "--trust", trust], env);
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^pipeseal: trust file .*trust\.yaml:3:1: YAML: .* \[INVALID_ARGUMENT\]\n$/);
+    const config = path.join(dir, "keyservice.yaml");
+    writeFileSync(config, "listen: { host: 127.0.0.1\ncertDir: certs\n");
+    const s = cli(["serve", "--config", config], env);
+    expect(s.status).toBe(2);
+    expect(oneLine(s.stderr)).toMatch(/^pipeseal: keyservice config: .*keyservice\.yaml:\d+:\d+: YAML: .* \[INVALID_ARGUMENT\]\n$/);
+  });
+});
