@@ -165,7 +165,10 @@ export function caCommand(): Command {
         const stop = new AbortController();
         const release = onStopSignal(() => stop.abort());
         try {
-          if (opts.force) await renewCertificateDir(ks, dir, { force: true }).then(log);
+          // renew now if due (or forced), then say what is being watched and when it renews next
+          const first = await renewCertificateDir(ks, dir, { force: Boolean(opts.force) });
+          if (first.renewed) log(first);
+          process.stderr.write(`pipeseal: watching ${printable(dir)}: certificate ${first.serial} valid until ${iso(first.notAfter)}; next renewal at ${iso(first.dueAt)} (stop with Ctrl-C or SIGTERM)\n`);
           await watchCertificateDir(ks, dir, {
             signal: stop.signal,
             onRenew: log,
