@@ -172,7 +172,7 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
     const day = Math.floor((t0 - start) / (24 * H));
     const out: Ev[] = [];
     const at = () => t0 + Math.floor(rand() * H);
-    const growth = 1 + 0.01 * day; // traffic grows about 1% a day
+    const growth = 1 + 0.01 * Math.min(day, 30); // traffic grows about 1% a day for a month, then holds
     for (const w of workloads) {
       const cycle = (1 + 0.6 * Math.sin(((hod - 8) / 24) * 2 * Math.PI)) / 1.6;
       const n = poisson(wRate * cycle * growth * (weekend ? 0.7 : 1));
