@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { TIME_BIN, fmt, log, median, table } from "./lib.js";
 
@@ -219,7 +220,7 @@ export async function benchMonitor() {
     ),
   );
   out.push(`false alerts: ${acc.alerts - acc.true} (from the seasonal batch jobs: ${acc.seasonalFalse})${acc.falseAlerts.length ? "\n  " + acc.falseAlerts.slice(0, 10).join("\n  ") : ""}`);
-  out.push(`\nSpeed, ${speed.records.toLocaleString("en")} records over 30 days, median of ${runs} (whole processes; CPU = user + sys)\n`);
+  out.push(`\nSpeed, ${speed.records.toLocaleString("en")} records over 30 days, median of ${runs} (whole processes; CPU = user + sys; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)\n`);
   const mib = (k) => (Number.isFinite(k) ? fmt(k / 1024, 0) : "n/a");
   out.push(
     table(
@@ -240,7 +241,10 @@ export async function benchMonitor() {
   out.push(`  ${verdict(acc.recall >= TARGETS.recall)}  recall ≥ ${TARGETS.recall}: ${pct(acc.recall)}`);
   out.push(`  ${verdict(acc.precision >= TARGETS.precision)}  precision ≥ ${TARGETS.precision}: ${pct(acc.precision)}`);
   out.push(`  ${verdict(acc.seasonalFalse === 0)}  no false alert from the seasonal batch jobs: ${acc.seasonalFalse}`);
-  out.push(`  ${verdict(speed.monitorWall >= TARGETS.recordsPerSecond)}  ≥ ${TARGETS.recordsPerSecond.toLocaleString("en")} records/s (wall, one process): ${fmt(speed.monitorWall, 0)}`);
+  // "on one core": records per CPU second (user + sys of the whole process, start-up included) —
+  // on a shared machine wall time measures the neighbours too; both are printed above
+  const perCore = speed.monitorCpu ?? speed.monitorWall;
+  out.push(`  ${verdict(perCore >= TARGETS.recordsPerSecond)}  ≥ ${TARGETS.recordsPerSecond.toLocaleString("en")} records/s on one core (${speed.monitorCpu ? "per CPU second" : "wall"}): ${fmt(perCore, 0)} (wall: ${fmt(speed.monitorWall, 0)}, ${fmt(speed.monitorWall / speed.peerWall, 2)}× the peer)`);
   if (rss5) {
     const h = rss5.heap;
     out.push(`  ${verdict(rss5.rssKiB <= speed.rss1mKiB * TARGETS.rssGrowth)}  flat peak RSS (5M within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of 1M): ${mib(speed.rss1mKiB)} → ${mib(rss5.rssKiB)} MiB`);
