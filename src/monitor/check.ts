@@ -8,8 +8,8 @@
  */
 import type { EngineOptions } from "./engine.js";
 import { MonitorEngine } from "./engine.js";
-import { readAuditRecords } from "./parse.js";
-import type { Alert } from "./types.js";
+import { AuditLineReader } from "./parse.js";
+import type { Alert, MonitorRecord } from "./types.js";
 
 export interface CheckResult {
   readonly alerts: Alert[];
@@ -31,10 +31,15 @@ export async function checkAudit(source: AsyncIterable<Buffer | string>, options
       else if (e.type === "suppressed") suppressed.push({ alert: e.alert, reason: e.suppression.reason });
     }
   };
-  for await (const r of readAuditRecords(source)) {
+  // a chunk's records in one synchronous loop: no promise and no array per record
+  const reader = new AuditLineReader();
+  const each = (r: MonitorRecord) => {
     records++;
-    take(engine.push(r));
-  }
+    const events = engine.push(r);
+    if (events.length > 0) take(events);
+  };
+  for await (const chunk of source) reader.push(chunk, each);
+  reader.end(each);
   take(engine.finish());
   alerts.sort((a, b) => (a.seqs[0] ?? 0) - (b.seqs[0] ?? 0));
   return { alerts, records, suppressed, learnUntilMs: engine.learnUntilMs };

@@ -60,6 +60,8 @@ export interface PrincipalState {
 
 /** @internal */
 export interface PkState {
+  readonly principal: string;
+  readonly key: string;
   readonly firstMs: number;
   learned: boolean;
   readonly profile: HourProfile;
@@ -101,7 +103,8 @@ export class MonitorEngine {
   #honeytoken: ReturnType<typeof honeytokenMatcher>;
   readonly #suppressed: ReturnType<typeof suppressionCheck>;
   readonly #principals = new Map<string, PrincipalState>();
-  readonly #pks = new Map<string, PkState>();
+  /** principal → key → baseline: two lookups by strings whose hashes V8 caches, not a joined string per record. */
+  readonly #pks = new Map<string, Map<string, PkState>>();
   readonly #open = new Map<string, Incident>();
 
   constructor(options: EngineOptions, state?: EngineState) {
@@ -114,7 +117,7 @@ export class MonitorEngine {
       this.#cutoffMs = s.cutoffMs;
       this.#lastSeq = s.lastSeq;
       for (const [k, v] of s.principals) this.#principals.set(k, v);
-      for (const [k, v] of s.pks) this.#pks.set(k, v);
+      for (const pk of s.pks) this.#pkMap(pk.principal).set(pk.key, pk);
       for (const inc of s.incidents) this.#open.set(incidentKey(inc.detection, inc.principal, inc.key), inc);
     }
   }
@@ -197,7 +200,7 @@ export class MonitorEngine {
 
   /** A JSON-able snapshot (for the sealed state file). */
   toState(): EngineState {
-    return toEngineState(this.#cutoffMs, this.#lastSeq, this.#principals, this.#pks, [...this.#open.values()]);
+    return toEngineState(this.#cutoffMs, this.#lastSeq, this.#principals, [...this.#pks.values()].flatMap((m) => [...m.values()]), [...this.#open.values()]);
   }
 
   // ── per record ──
@@ -247,13 +250,19 @@ export class MonitorEngine {
     else if (p.denials.length >= count) this.#raise(events, "denial-burst", r.principal, null, r, p.denials.map((d) => d.seq), evidence);
   }
 
+  #pkMap(principal: string): Map<string, PkState> {
+    let m = this.#pks.get(principal);
+    if (!m) this.#pks.set(principal, (m = new Map()));
+    return m;
+  }
+
   #access(events: Pending[], p: PrincipalState, r: MonitorRecord, learning: boolean): void {
     const key = r.key!;
-    const id = `${r.principal}\0${key}`;
-    let pk = this.#pks.get(id);
+    const keys = this.#pkMap(r.principal);
+    let pk = keys.get(key);
     if (!pk) {
-      pk = { firstMs: r.timeMs, learned: false, profile: new HourProfile(), bucket: newBucket(), contexts: new Map(), win: -1, objects: new Set(), winSeqs: [], prevCount: 0, prevSeqs: [], prevAlerted: false, winAlerted: false, peak: 0, pending: 0 };
-      this.#pks.set(id, pk);
+      pk = { principal: r.principal, key, firstMs: r.timeMs, learned: false, profile: new HourProfile(), bucket: newBucket(), contexts: new Map(), win: -1, objects: new Set(), winSeqs: [], prevCount: 0, prevSeqs: [], prevAlerted: false, winAlerted: false, peak: 0, pending: 0 };
+      keys.set(key, pk);
     }
     if (learning && !pk.learned) {
       pk.learned = true;
@@ -287,27 +296,32 @@ export class MonitorEngine {
     pk.bucket.alerted = true;
   }
 
+  /** Context values (and the object's folder, as `@dir`): learned, or judged against what was learned. */
   #contexts(events: Pending[], pk: PkState, r: MonitorRecord, judge: boolean): void {
+    const ctx = r.context;
+    const obj = r.object;
+    const slash = obj === null ? -1 : obj.lastIndexOf("/");
+    if (ctx === null && slash <= 0) return;
+    const dir = slash > 0 ? obj!.slice(0, slash) : null;
     const { maxValues, ignore } = this.config.newContext;
-    const pairs: [string, string][] = r.context ? Object.entries(r.context) : [];
-    if (r.object !== null) {
-      const slash = r.object.lastIndexOf("/");
-      if (slash > 0) pairs.push(["@dir", r.object.slice(0, slash)]);
-    }
-    if (pairs.length === 0) return;
+    const skip = (k: string) => ignore.length > 0 && ignore.includes(k);
+    // for…in, not Object.entries: this runs on every record, and allocates nothing when nothing is new
     if (!judge || !this.config.enabled["new-context"]) {
-      for (const [k, v] of pairs) if (!ignore.includes(k)) addValue(pk.contexts, k, v, maxValues, MAX_CONTEXT_KEYS);
+      if (ctx !== null) for (const k in ctx) if (!skip(k)) addValue(pk.contexts, k, ctx[k]!, maxValues, MAX_CONTEXT_KEYS);
+      if (dir !== null && !skip("@dir")) addValue(pk.contexts, "@dir", dir, maxValues, MAX_CONTEXT_KEYS);
       return;
     }
-    const fresh: string[] = [];
-    for (const [k, v] of pairs) {
-      if (ignore.includes(k)) continue;
+    let fresh: string[] | null = null;
+    const judgeOne = (k: string, v: string) => {
+      if (skip(k)) return;
       const set = pk.contexts.get(k);
-      if (set === undefined ? pk.contexts.size < MAX_CONTEXT_KEYS : set !== "open" && !set.has(v)) fresh.push(`${k}=${v}`);
-    }
-    if (fresh.length === 0) return;
+      if (set === undefined ? pk.contexts.size < MAX_CONTEXT_KEYS : set !== "open" && !set.has(v)) (fresh ??= []).push(`${k}=${v}`);
+    };
+    if (ctx !== null) for (const k in ctx) judgeOne(k, ctx[k]!);
+    if (dir !== null) judgeOne("@dir", dir);
+    if (fresh === null) return;
     const inc = this.#raise(events, "new-context", r.principal, r.key, r, [r.seq], {});
-    for (const v of fresh) if (!inc.newValues.includes(v) && inc.newValues.length < MAX_NEW_VALUES) inc.newValues.push(v);
+    for (const v of fresh as string[]) if (!inc.newValues.includes(v) && inc.newValues.length < MAX_NEW_VALUES) inc.newValues.push(v);
     inc.evidence.newValues = inc.newValues.slice(0, 8).join(", ") + (inc.newValues.length > 8 ? ` (+${inc.newValues.length - 8} more)` : "");
     inc.evidence.newValueCount = inc.newValues.length;
   }
@@ -398,13 +412,13 @@ export class MonitorEngine {
     if (inc.detection === "new-principal") {
       const p = this.#principals.get(inc.principal);
       if (p) p.learned = true;
-      const pk = inc.key === null ? undefined : this.#pks.get(`${inc.principal}\0${inc.key}`);
+      const pk = inc.key === null ? undefined : this.#pks.get(inc.principal)?.get(inc.key);
       if (pk && !pk.learned) {
         pk.learned = true;
         if (p) p.keys++;
       }
     } else if (inc.detection === "new-context" && inc.key !== null) {
-      const pk = this.#pks.get(`${inc.principal}\0${inc.key}`);
+      const pk = this.#pks.get(inc.principal)?.get(inc.key);
       for (const nv of inc.newValues) {
         const eq = nv.indexOf("=");
         if (pk) addValue(pk.contexts, nv.slice(0, eq), nv.slice(eq + 1), this.config.newContext.maxValues, MAX_CONTEXT_KEYS);

@@ -30,8 +30,10 @@ export function honeytokenMatcher(config: MonitorConfig["honeytokens"], decoys: 
       if (hit === undefined) keyCache.set(r.key, (hit = keyMatch(r.key)));
       if (hit) return { by: "key", what: r.key };
     }
-    const decoy = (r.headerHash !== null ? byHash.get(r.headerHash) : undefined) ?? (r.object !== null ? byPath.get(r.object) : undefined);
-    if (decoy) return { by: "decoy", what: decoy.id };
+    if (decoys.length > 0) {
+      const decoy = (r.headerHash !== null ? byHash.get(r.headerHash) : undefined) ?? (r.object !== null ? byPath.get(r.object) : undefined);
+      if (decoy) return { by: "decoy", what: decoy.id };
+    }
     if (r.object !== null && objectMatch(r.object)) return { by: "object", what: r.object };
     if (r.context !== null) {
       for (const [k, vs] of contexts) {

@@ -3,10 +3,13 @@
  * writes them) for the monitor's tests and its accuracy benchmark (bench/monitor.js bundles
  * this file). Seeded: the same options give the same stream.
  *
- * Normal use: 24/7 workloads with daily and weekly cycles, people with working hours and days
- * off, a nightly ETL at 02:00 and a weekly Sunday 03:00 retrain (the seasonal traps), key
- * rotations, a daily audit export, rare single denials. After the learning days, incidents of
- * every detection kind are injected; each is labelled with the seqs it made.
+ * Normal use: 24/7 workloads with daily and weekly cycles and a slow growth in traffic, people
+ * with working hours that vary by day, days off, a week of holiday and some late evenings; the
+ * seasonal traps — a nightly ETL at 02:00, a nightly 01:00 backup that reads a whole dataset, an
+ * hourly compaction at :15, a weekly Sunday 03:00 retrain and a Saturday 22:00 report; key
+ * rotations, a daily audit export, rare single denials (now and then two in a row). After the
+ * learning days, incidents of every detection kind are injected, in several variants each
+ * (people and workloads, weekdays and weekends); each is labelled with the seqs it made.
  *
  * What it cannot show: real people are less regular (overtime, travel, new hires, role
  * changes), real workloads change with deployments, and real attackers imitate normal use.
@@ -47,7 +50,13 @@ const H = 3_600_000;
 const M = 60_000;
 
 /** Batch principals: the seasonal traps (tests check none of their normal runs alerts). */
-export const BATCH_PRINCIPALS = ["spiffe://prod.internal/ns/etl/sa/nightly", "spiffe://prod.internal/ns/train/sa/weekly-retrain"];
+export const BATCH_PRINCIPALS = [
+  "spiffe://prod.internal/ns/etl/sa/nightly",
+  "spiffe://prod.internal/ns/train/sa/weekly-retrain",
+  "spiffe://prod.internal/ns/ops/sa/nightly-backup",
+  "spiffe://prod.internal/ns/ops/sa/hourly-compactor",
+  "spiffe://prod.internal/ns/bi/sa/weekly-report",
+];
 
 /** The monitor.yaml honeytokens the stream's honeytoken incidents hit. */
 export const SYNTHETIC_HONEYTOKENS = { keys: ["prod/canary/*"], objects: ["*/decoy-*"], contexts: { dataset: ["payroll-archive"] } };
@@ -104,7 +113,7 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
     tenants: ["acme", "globex", "initech", "umbrella"].slice(0, 1 + (i % 4)),
     pool: int(200, 800),
   }));
-  const people: (Actor & { start: number; end: number })[] = Array.from({ length: nP }, (_, i) => ({
+  const people: (Actor & { start: number; end: number; holiday: number })[] = Array.from({ length: nP }, (_, i) => ({
     principal: `${["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"][i % 10]}${i >= 10 ? i : ""}@corp.example`,
     key: `prod/datasets/${datasets[(i * 3) % datasets.length]}`,
     dataset: datasets[(i * 3) % datasets.length]!,
@@ -113,9 +122,14 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
     pool: int(50, 150),
     start: 8 + rand() * 1.5,
     end: 16.5 + rand() * 2,
+    holiday: int(0, days - 5), // first day of five in a row off
   }));
   const etl = { principal: BATCH_PRINCIPALS[0]!, key: "prod/datasets/raw-events", dataset: "raw-events" };
   const retrain = { principal: BATCH_PRINCIPALS[1]!, key: "prod/datasets/features", dataset: "features" };
+  const backup = { principal: BATCH_PRINCIPALS[2]!, key: "prod/datasets/customers", dataset: "customers" };
+  const compactor = { principal: BATCH_PRINCIPALS[3]!, key: "prod/datasets/clickstream", dataset: "clickstream" };
+  const report = { principal: BATCH_PRINCIPALS[4]!, key: "prod/datasets/transactions", dataset: "transactions" };
+  const batch = (t: number, a: { principal: string; key: string; dataset: string }, object: number, stage: string): Ev => ({ t, principal: a.principal, operation: "decrypt", key: a.key, object: objectOf(a.dataset, object), context: { dataset: a.dataset, stage }, outcome: "ok", errorCode: null });
 
   // incidents: one list, each at a chosen hour after learning, built when that hour is generated
   const incidents: LabelledIncident[] = [];
@@ -126,7 +140,9 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
       const day = learnDays + 1 + Math.floor(((n + rand() * 0.8) / perKind) * (days - learnDays - 2));
       const weekday = ((new Date(start + day * 24 * H).getUTCDay() + 6) % 7) < 5;
       // off-hours at night; the rest in working hours on weekdays (so people are around) or any hour
-      const hour = kind === "off-hours" ? int(0, 4) : weekday ? int(10, 15) : int(10, 15);
+      // off-hours in the night or late in the evening, past any late day; the rest from 10:00 to 15:00
+      const hour = kind === "off-hours" ? (n % 2 === 0 ? int(0, 4) : int(22, 23)) : int(10, 15);
+      void weekday;
       const at = Math.floor((start + day * 24 * H + hour * H) / H);
       const list = planned.get(at) ?? [];
       list.push({ kind, n: counter++ });
@@ -156,17 +172,20 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
     const day = Math.floor((t0 - start) / (24 * H));
     const out: Ev[] = [];
     const at = () => t0 + Math.floor(rand() * H);
+    const growth = 1 + 0.01 * Math.min(day, 30); // traffic grows about 1% a day for a month, then holds
     for (const w of workloads) {
       const cycle = (1 + 0.6 * Math.sin(((hod - 8) / 24) * 2 * Math.PI)) / 1.6;
-      const n = poisson(wRate * cycle * (weekend ? 0.7 : 1));
+      const n = poisson(wRate * cycle * growth * (weekend ? 0.7 : 1));
       for (let i = 0; i < n; i++) out.push(access(at(), w));
     }
     for (const p of people) {
       if (weekend) continue;
       const r = prng(o.seed * 7919 + day * 131 + people.indexOf(p))(); // a day off is a property of the day, not of the hour
-      if (r < 0.08) continue;
+      if (r < 0.08 || (day >= p.holiday && day < p.holiday + 5)) continue;
       const s = p.start + (prng(o.seed + day * 17 + people.indexOf(p))() - 0.5);
-      const e = p.end + (prng(o.seed + day * 23 + people.indexOf(p))() - 0.5);
+      // one day in ten a late evening, up to an hour past the usual end
+      const late = prng(o.seed + day * 29 + people.indexOf(p))();
+      const e = p.end + (prng(o.seed + day * 23 + people.indexOf(p))() - 0.5) + (late < 0.1 ? late * 10 : 0);
       const from = Math.max(hod, s);
       const to = Math.min(hod + 1, e);
       if (to <= from) continue;
@@ -189,12 +208,32 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
         out.push({ t: begin + Math.floor((i / n) * 40 * M), principal: retrain.principal, operation: "unwrap", key: retrain.key, object: objectOf(retrain.dataset, i), context: { dataset: retrain.dataset, stage: "training" }, outcome: "ok", errorCode: null });
       }
     }
+    // nightly backup at 01:00: every object of a dataset, all distinct, in ~30 minutes
+    if (hod === 1) {
+      const begin = t0 + int(0, 5) * M;
+      for (let i = 0; i < 3000; i++) out.push(batch(begin + Math.floor((i / 3000) * 30 * M), backup, i, "backup"));
+    }
+    // hourly compaction at :15, around the clock: 30–60 objects in a few minutes
+    {
+      const begin = t0 + 15 * M + int(-2, 2) * M;
+      const n = int(30, 60);
+      for (let i = 0; i < n; i++) out.push(batch(begin + i * 3000, compactor, (h * 60 + i) % 5000, "processing"));
+    }
+    // weekly report, Saturday 22:00: 800–1,200 objects over ~20 minutes
+    if (dow === 6 && hod === 22) {
+      const begin = t0 + int(0, 10) * M;
+      const n = int(800, 1200);
+      for (let i = 0; i < n; i++) out.push(batch(begin + Math.floor((i / n) * 20 * M), report, i, "reporting"));
+    }
     // daily audit export at 06:00; key rotations on some weekday mornings; rare single denials
     if (hod === 6) out.push({ t: t0 + int(0, 5) * M, principal: "auditor@corp.example", operation: "audit.export", key: null, object: null, context: null, outcome: "ok", errorCode: null });
     if (!weekend && hod === 10 && (dow === 1 || rand() < 0.15)) out.push({ t: at(), principal: "keyadmin@corp.example", operation: "key.rotate", key: pick(workloads).key, object: null, context: null, outcome: "ok", errorCode: null });
     if (rand() < 0.05) {
       const a = pick(workloads);
-      out.push(access(at(), a, { outcome: "denied", errorCode: pick(["KEY_BELOW_MIN_VERSION", "ACCESS_DENIED", "KEY_DISABLED"]) }));
+      const when = at();
+      const denial = { outcome: "denied" as const, errorCode: pick(["KEY_BELOW_MIN_VERSION", "ACCESS_DENIED", "KEY_DISABLED"]) };
+      out.push(access(when, a, denial));
+      if (rand() < 0.3) out.push(access(when + int(1, 60) * 1000, a, denial)); // a retry
     }
     for (const inc of planned.get(h) ?? []) out.push(...inject(inc.kind, inc.n, t0 + int(5, 40) * M));
     return out.sort((a, b) => a.t - b.t);
@@ -222,10 +261,11 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
         break;
       }
       case "volume-spike": {
-        // a workload hammering its own key: far above its hour's baseline, over the same few objects (no enumeration)
-        set(w.principal, w.key);
-        const extra = Math.round(wRate * 8) + 300;
-        for (let i = 0; i < extra; i++) evs.push(access(t + Math.floor((i / extra) * 15 * M), { ...w, pool: 20 }));
+        // a workload (or a person's script) hammering its own key: far above its hour's baseline, over the same few objects (no enumeration)
+        const a = n % 2 === 0 ? w : p;
+        set(a.principal, a.key);
+        const extra = a === w ? Math.round(wRate * 8) + 300 : int(300, 500);
+        for (let i = 0; i < extra; i++) evs.push(access(t + Math.floor((i / extra) * 15 * M), { ...a, pool: 20 }));
         break;
       }
       case "off-hours": {
@@ -234,20 +274,30 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
         break;
       }
       case "new-context": {
-        set(p.principal, p.key);
-        for (let i = 0; i < int(1, 4); i++) evs.push(access(t + i * 45_000, p, { context: { dataset: "hr-salaries", stage: pick(p.stages), tenant: "acme" } }));
+        // a person reading a dataset they never read, or a workload serving a tenant it never served
+        if (n % 2 === 0) {
+          set(p.principal, p.key);
+          for (let i = 0; i < int(1, 4); i++) evs.push(access(t + i * 45_000, p, { context: { dataset: "hr-salaries", stage: pick(p.stages), tenant: "acme" } }));
+        } else {
+          set(w.principal, w.key);
+          for (let i = 0; i < int(2, 6); i++) evs.push(access(t + i * 30_000, w, { context: { dataset: w.dataset, stage: "serving", tenant: "hooli" } }));
+        }
         break;
       }
       case "bulk-read": {
-        set(p.principal, p.key);
-        const count = int(300, 600);
-        for (let i = 0; i < count; i++) evs.push(access(t + Math.floor((i / count) * 8 * M), p, { object: objectOf(p.dataset, 50_000 + n * 1000 + i) }));
+        // a person exporting a few hundred objects, or a workload enumerating thousands
+        const a = n % 2 === 0 ? p : w;
+        set(a.principal, a.key);
+        const count = a === p ? int(300, 600) : int(1500, 2500);
+        for (let i = 0; i < count; i++) evs.push(access(t + Math.floor((i / count) * 8 * M), a, { object: objectOf(a.dataset, 50_000 + n * 3000 + i) }));
         break;
       }
       case "denial-burst": {
-        set(w.principal, null);
-        const count = int(20, 40);
-        for (let i = 0; i < count; i++) evs.push(access(t + Math.floor((i / count) * 3 * M), w, { outcome: "denied", errorCode: "ACCESS_DENIED" }));
+        // a workload with a revoked grant retrying, or a person probing keys they may not use
+        const a = n % 2 === 0 ? w : p;
+        set(a.principal, null);
+        const count = a === w ? int(20, 40) : int(12, 20);
+        for (let i = 0; i < count; i++) evs.push(access(t + Math.floor((i / count) * 4 * M), a, { outcome: "denied", errorCode: "ACCESS_DENIED" }));
         break;
       }
       case "honeytoken": {
