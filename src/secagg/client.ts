@@ -81,7 +81,7 @@ export class SecaggClient {
   /** Takes part in `round` with `vector` (length = the round's dim). @throws SecaggError, TransitError */
   async submit(round: string, vector: ArrayLike<number>): Promise<SubmitReport> {
     const s = this.session(round);
-    await s.advertise();
+    await s.advertise(vector.length);
     await s.shareKeys();
     await s.sendMasked(vector);
     await s.unmask();
@@ -160,10 +160,11 @@ export class SecaggSession {
     this.bytesSent += r.sent;
   }
 
-  /** Round 0: fetch the round's parameters, advertise our keys. */
-  async advertise(): Promise<RoundConfig> {
+  /** Round 0: fetch the round's parameters, advertise our keys. With `dim`, a round of another dimension is refused before joining. */
+  async advertise(dim?: number): Promise<RoundConfig> {
     const cfg = parseConfig((await this.#c.call(`${this.round}/config`)).body);
     if (cfg.round !== this.round) throw new SecaggError("SECAGG_PROTOCOL", "the aggregator sent the parameters of another round");
+    if (dim !== undefined && dim !== cfg.dim) throw new SecaggError("SECAGG_PROTOCOL", `the input has ${dim} values; the round's dimension is ${cfg.dim}`);
     this.config = cfg;
     await this.#post("advertise", { json: this.party.advertise(cfg) });
     return cfg;
