@@ -51,8 +51,8 @@ export function verifyChain(certPem: string, caPem: string, nowMs: number): { sp
   let chain: X509Certificate[];
   let roots: X509Certificate[];
   try {
+    roots = rootsOf(caPem);
     chain = parseCertBundle(certPem, "party certificate");
-    roots = parseCertBundle(caPem, "CA bundle").filter((r) => r.ca);
   } catch (e) {
     throw new SecaggError("SECAGG_PROTOCOL", "a party certificate is not valid PEM X.509", { cause: e });
   }
@@ -75,6 +75,18 @@ export function verifyChain(certPem: string, caPem: string, nowMs: number): { sp
     current = up;
   }
   throw new SecaggError("SECAGG_PROTOCOL", "a party certificate does not chain to the trusted CA");
+}
+
+// a roster verifies every party's chain against the same roots: parse them once
+const ROOTS = new Map<string, X509Certificate[]>();
+function rootsOf(caPem: string): X509Certificate[] {
+  let roots = ROOTS.get(caPem);
+  if (!roots) {
+    roots = parseCertBundle(caPem, "CA bundle").filter((r) => r.ca);
+    if (ROOTS.size >= 8) ROOTS.delete(ROOTS.keys().next().value!);
+    ROOTS.set(caPem, roots);
+  }
+  return roots;
 }
 
 /** Verifies a DSSE-PAE signature. @throws SecaggError(SECAGG_PROTOCOL) */
