@@ -51,6 +51,23 @@ export interface RoundResultView {
   readonly errorBound: number;
 }
 
+/**
+ * A party's client.
+ *
+ * Security guarantees: talks only TLS 1.3 to an aggregator whose certificate chains to our CA
+ * and matches `expect`; checks every roster, inbox and unmasking request as `Party` does
+ * (signed advertisements of this round only, never both shares of a peer, one unmasking per
+ * round, at least t survivors) before sending anything back; the input leaves only masked.
+ *
+ * @example
+ * ```ts
+ * const c = new SecaggClient({ server: "https://agg.internal:9555", tls: { certDir: "certs/hospital-3" } });
+ * await c.submit("r42", update);            // Float32Array of the round's dim
+ * const { sum } = await c.result("r42");
+ * await c.close();
+ * ```
+ * @throws SecaggError (SECAGG_ABORTED | SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_PENDING), TransitError (CERT_REJECTED | TLS_CONNECT_FAILED)
+ */
 export class SecaggClient {
   readonly identity: PartyIdentity;
   readonly #o: SecaggClientOptions;

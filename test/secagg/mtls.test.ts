@@ -175,6 +175,31 @@ describe("secagg over mTLS", () => {
     }
   }, 60_000);
 
+  it("SecAgg+ over mTLS (k = 4, t = 3): each party masks with 4 neighbours; the sum is exact with 2 dropouts", async () => {
+    const plus = await startAggregator({
+      tls: { certDir: w.certs("aggregator"), watch: false },
+      parties: [`spiffe://${TD}/*/hospital-*`],
+      round: { dim: DIM, threshold: 3, minParties: 8, maxParties: 20, graph: "plus", neighbours: 4, quantization: DEFAULT_QUANTIZATION },
+      audit: (e) => void w.ks.appendAuditEvent(e),
+      timing: { joinWindowMs: 1000, stepTimeoutMs: 5000 },
+      pollMs: 2000,
+    });
+    const cs = clients.map((_, i) => new SecaggClient({ server: plus.url, tls: { certDir: w.certs(partyName(i)) }, waitMs: 30_000 }));
+    try {
+      const inputs = vectors(N, DIM, 99);
+      const sessions = cs.map((c) => c.session("r-plus"));
+      await Promise.all(sessions.map((s, i) => runParty(s, inputs[i]!, i === 2 || i === 7 ? "mask" : undefined)));
+      const round = plus.round("r-plus")!;
+      const res = await cs[0]!.result("r-plus");
+      const included = inputs.filter((_, i) => i !== 2 && i !== 7);
+      expectClose(res.sum, plainSum(included), res.errorBound);
+      expect(round.summary().graph).toBe("plus");
+    } finally {
+      for (const c of cs) await c.close();
+      await plus.close();
+    }
+  }, 60_000);
+
   it("the aggregator writes no party's vector anywhere", () => {
     // every file under the test world (keystore, audit, certificates) is free of any 16-byte run of a masked vector
     const files: string[] = [];
