@@ -88,6 +88,7 @@ describe("pipeseal secagg (built CLI)", () => {
     expect(short.stderr).toMatch(/^pipeseal: .*dimension is 32 \[SECAGG_PROTOCOL\]\n$/);
     const none = await runAsync(["secagg", "result", "--server", url, "--cert", certs("hospital-1"), "--round", "nope", "-o", path.join(dir, "x.f32")]);
     expect(none.stderr).toMatch(/^pipeseal: .*no round nope \[NOT_FOUND\]\n$/);
+    for (const sub of ["serve", "submit", "result"]) expect(run("secagg", sub, "--help").stdout.toString()).toContain(`Usage: pipeseal secagg ${sub}`);
     const bad = run("secagg", "serve", "--cert", certs("aggregator"), "--parties", "spiffe://acme.ml/*/hospital-*", "--threshold", "3", "--max-parties", "9", "--dim", "4");
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^pipeseal: round configuration: full graph: the threshold must exceed half of the parties.* \[SECAGG_PROTOCOL\]\n$/);
