@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Aggregator, SecaggClient, type SecaggSession, startAggregator } from "../../src/secagg/index.js";
 import { DEFAULT_QUANTIZATION } from "../../src/secagg/quantize.js";
 import { Party } from "../../src/secagg/party.js";
+import { AggregatorRound } from "../../src/secagg/round.js";
 import { parseConfig } from "../../src/secagg/config.js";
 import { type World, TD, makeWorld, partyName, plainSum, vectors } from "./harness.js";
 
@@ -173,6 +174,26 @@ describe("secagg over mTLS", () => {
       for (const c of cs) await c.close();
       await big.close();
     }
+  }, 60_000);
+
+  it("a compromised aggregator that asks survivors for both shares of a peer gets nothing over the wire", async () => {
+    const round = "r-evil";
+    const inputs = vectors(N, DIM, 5);
+    // the aggregator's code is tampered with for this round: every party is told the victim both survived and dropped
+    const honest = AggregatorRound.prototype.unmaskRequest;
+    const victim = clients[4]!.identity.spiffeId;
+    AggregatorRound.prototype.unmaskRequest = function (this: AggregatorRound, peer: string) {
+      const req = honest.call(this, peer);
+      return this.config.round === round ? { ...req, dropped: [...req.dropped, victim] } : req;
+    };
+    try {
+      const outcomes = await Promise.allSettled(clients.map((c, i) => runParty(c.session(round), inputs[i]!)));
+      for (const o of outcomes) expect(o).toMatchObject({ status: "rejected", reason: { code: "SECAGG_UNSAFE_REQUEST" } });
+    } finally {
+      AggregatorRound.prototype.unmaskRequest = honest;
+    }
+    expect(agg.round(round)!.summary().unmasked).toEqual([]); // not one share was revealed
+    await expect(clients[0]!.result(round)).rejects.toMatchObject({ code: "SECAGG_ABORTED" });
   }, 60_000);
 
   it("SecAgg+ over mTLS (k = 4, t = 3): each party masks with 4 neighbours; the sum is exact with 2 dropouts", async () => {
