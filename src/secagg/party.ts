@@ -171,7 +171,9 @@ export class Party {
       this.#held.set(this.id, this.#own!);
       this.#u2 = u2;
       const y = quantize(input, config.quantization);
-      addMask(y, selfMaskKey(this.#seed!, r.digest));
+      const selfKey = selfMaskKey(this.#seed!, r.digest);
+      addMask(y, selfKey);
+      selfKey.fill(0);
       for (const v of r.graph.neighbours[this.#me]!) {
         const peer = r.parties[v]!;
         if (!u2.has(peer.party)) continue; // dropped before sharing: never masked with

@@ -43,6 +43,3 @@ export function openRoster(config: RoundConfig, ads: readonly Advertisement[], c
   }
   return rosterOf(config, verified);
 }
-
-/** Names of roster indices. */
-export const namesOf = (r: OpenRoster, idx: readonly number[]): string[] => idx.map((i) => r.parties[i]!.party);

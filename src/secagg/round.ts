@@ -275,7 +275,9 @@ export class AggregatorRound {
     for (const u of this.#u3) {
       const b = reconstruct(u, "seeds");
       if (!seedCommitment(c.round, u, b).equals(r.parties[r.index.get(u)!]!.seedCommit)) this.#fail(`the shares of ${u}'s seed do not match its commitment (a holder sent a wrong share)`);
-      subMask(sum, selfMaskKey(b, r.digest));
+      const selfKey = selfMaskKey(b, r.digest);
+      subMask(sum, selfKey);
+      selfKey.fill(0);
       b.fill(0);
     }
     const real = dequantizeSum(sum, this.#u3.length, c.quantization);
