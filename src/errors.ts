@@ -81,6 +81,11 @@ export const ERROR_CODES = {
   MONITOR_INPUT_INVALID: "an audit line given to the monitor is not a pipeseal.audit.v1 record",
   MONITOR_CONFIG_INVALID: "the monitor configuration (monitor.yaml) is invalid",
   MONITOR_STATE_INVALID: "the monitor state file does not belong to this configuration or is damaged",
+  // secure aggregation (src/secagg)
+  SECAGG_ABORTED: "the secure-aggregation round was aborted: fewer than the threshold of parties remained",
+  SECAGG_PROTOCOL: "a secure-aggregation message broke the protocol (bad signature, another round's message, unknown party, wrong step, malformed)",
+  SECAGG_UNSAFE_REQUEST: "the aggregator asked a party for shares that would reveal a peer's input, and the party refused",
+  SECAGG_PENDING: "the secure-aggregation round has not finished yet",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,6 +22,7 @@ import { registryCommand } from "./commands/registry.js";
 import { rewrapCommand } from "./commands/rewrap.js";
 import { scanCommand } from "./commands/scan.js";
 import { secretCommand } from "./commands/secret.js";
+import { secaggCommand } from "./commands/secagg.js";
 import { runCommand } from "./commands/run.js";
 import { serveCommand } from "./commands/serve.js";
 import { policyCommand } from "./commands/policy.js";
@@ -48,7 +49,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, completionCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, secaggCommand, completionCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {
