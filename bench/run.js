@@ -598,3 +598,4 @@ await (await import("./keyservice.js")).benchKeyService(); // key service unwrap
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)
 await (await import("./gateway.js")).benchGateway(); // data gateway: curl vs decrypt vs static https, 64 KiB ranges (bench/gateway.js)
 await (await import("./secrets.js")).benchSecrets(); // pipeseal run start-up overhead vs `true`, masking throughput (bench/secrets.js, bench/secrets-results.json)
+await (await import("./privacy.js")).benchPrivacy(); // DP samplers/s, DP count/sum/histogram vs no noise over a sealed CSV, deep goodness of fit (bench/privacy.js, bench/privacy-results.json)

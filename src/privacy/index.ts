@@ -23,3 +23,4 @@ export { verifyPrivacyLedger, type LedgerProblem, type LedgerVerifyResult } from
 export { runPrivateQuery, type RunQueryOptions, type QueryResult } from "./run.js";
 export { PrivacyError } from "./errors.js";
 export type { Filter } from "./values.js";
+export { laplaceCdf as discreteLaplaceCdf, gaussianCdf as discreteGaussianCdf, chiSquare, chiSquareCritical, equalMassBins, integerBins } from "./fit.js";
