@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { encryptFile } from "../../src/envelope/files.js";
+import { openKeystore } from "../../src/keys/index.js";
 import { type DpQuery, PrivacyLedger, collect, planQuery, release, runPrivateQuery, seededRandomSource } from "../../src/privacy/index.js";
 import { freshKeystore, tempDir } from "../helpers/keystore.js";
 
@@ -129,6 +130,23 @@ describe("runPrivateQuery on files", () => {
     // the spend is recorded before the decrypt (and so before any release)
     const ops = after.map((a) => a.operation);
     expect(ops.indexOf("dp.spend")).toBeLessThan(ops.indexOf("decrypt"));
+  });
+
+  it("fails closed: when the spend's audit record cannot be written, nothing is spent, read or released", async () => {
+    const { ks: setup, home } = await freshKeystore(["datasets/raw"]);
+    const dir = tempDir();
+    const plain = path.join(dir, "c.csv");
+    writeFileSync(plain, "id\n1\n2\n");
+    await encryptFile(setup, plain, `${plain}.pseal`, { keyName: "datasets/raw" });
+    new PrivacyLedger(setup).setBudget("b", { epsilon: "1" });
+    const ks = await openKeystore(home, { auditSink: { append: (e) => { if (e.operation === "dp.spend") throw new Error("SIEM down"); } } });
+    try {
+      await expect(runPrivateQuery(ks, { kind: "count", epsilon: "0.5" }, { budget: "b", input: `${plain}.pseal` })).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+      expect(new PrivacyLedger(ks).show("b").spends).toHaveLength(0);
+      expect(ks.listAudit().filter((a) => a.operation === "decrypt" || a.operation === "dp.spend")).toHaveLength(0);
+    } finally {
+      ks.close();
+    }
   });
 
   it("reads JSONL and Parquet like CSV", async () => {
