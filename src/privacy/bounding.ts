@@ -4,7 +4,7 @@
  * sampling with the crypto source, so which rows are kept does not depend on their order).
  * That is what makes the sensitivity true: removing a unit changes a count by at most k and a
  * clamped sum by at most k·max(|lo|, |hi|), however many rows it had. Without a privacy unit,
- * each row is its own unit.
+ * each row is its own unit and nothing needs holding (collect.ts streams it).
  */
 import type { RandomSource } from "./sampling/random.js";
 
@@ -12,21 +12,14 @@ export class ContributionBounder<T> {
   readonly #k: number;
   readonly #rng: RandomSource;
   readonly #units = new Map<string, { seen: number; kept: T[] }>();
-  readonly #own: T[] = [];
-  readonly #perUnit: boolean;
 
-  constructor(options: { maxContributions: number; perUnit: boolean; rng: RandomSource }) {
+  constructor(options: { maxContributions: number; rng: RandomSource }) {
     this.#k = options.maxContributions;
-    this.#perUnit = options.perUnit;
     this.#rng = options.rng;
   }
 
-  /** Offers one row's contribution for `unit` (ignored without per-unit bounding). */
+  /** Offers one row's contribution for `unit`. */
   add(unit: string, item: T): void {
-    if (!this.#perUnit) {
-      this.#own.push(item);
-      return;
-    }
     let u = this.#units.get(unit);
     if (u === undefined) this.#units.set(unit, (u = { seen: 0, kept: [] }));
     u.seen++;
@@ -39,16 +32,11 @@ export class ContributionBounder<T> {
 
   /** Every kept contribution. */
   *kept(): Generator<T> {
-    if (!this.#perUnit) {
-      yield* this.#own;
-      return;
-    }
     for (const u of this.#units.values()) yield* u.kept;
   }
 
   /** The number of kept contributions (Σ min(rows of unit, k)). */
   get size(): number {
-    if (!this.#perUnit) return this.#own.length;
     let n = 0;
     for (const u of this.#units.values()) n += u.kept.length;
     return n;

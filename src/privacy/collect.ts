@@ -38,52 +38,69 @@ export async function collect(query: DpQuery, rows: Rows, rng: RandomSource): Pr
     if (seen.size === needed.length) return;
     for (const c of needed) if (Object.hasOwn(rec, c)) seen.add(c);
   };
-  const unitOf = (rec: Rec, row: number): string => (perUnit ? (cellText(rec[unitCol]) ?? "") : String(row)); // a missing unit is one shared unit: bounded like any other
+  // a missing unit is one shared unit, bounded like any other; without per-unit bounding the key is unused
+  const unitOf = (rec: Rec): string => (perUnit ? (cellText(rec[unitCol]) ?? "") : "");
 
   if (query.kind === "count") {
     const counter = new BoundedCounter({ maxContributions: k, perUnit });
-    for await (const { row, record } of rows) {
+    for await (const { record } of rows) {
       notice(record);
-      if (matches(record, where)) counter.add(unitOf(record, row));
+      if (matches(record, where)) counter.add(unitOf(record));
     }
     requireSeen(needed, seen);
     return { kind: "count", count: BigInt(counter.count) };
   }
 
   const column = query.column as string;
-  const bounder = new ContributionBounder<number>({ maxContributions: k, perUnit, rng });
+  const acc = accumulator(query);
+  // per-unit bounding holds values until the end (a unit's kept rows are only known then);
+  // without it every row is its own unit and goes straight into the aggregate
+  const bounder = perUnit ? new ContributionBounder<number>({ maxContributions: k, rng }) : null;
   for await (const { row, record } of rows) {
     notice(record);
     if (!matches(record, where)) continue;
     const v = numericValue(record, column, row);
-    if (v !== undefined) bounder.add(unitOf(record, row), v);
+    if (v === undefined) continue;
+    if (bounder === null) acc.add(v);
+    else bounder.add(unitOf(record), v);
   }
   requireSeen(needed, seen);
+  if (bounder !== null) for (const v of bounder.kept()) acc.add(v);
+  return acc.result();
+}
 
+interface Accumulator {
+  add(v: number): void;
+  result(): ExactAggregate;
+}
+
+/** The exact aggregate of one valued query kind, one contribution at a time. */
+function accumulator(query: DpQuery): Accumulator {
   if (query.kind === "histogram") {
     const bins = query.bins as readonly number[];
-    const counts = new Array<bigint>(bins.length - 1).fill(0n);
     const n = new Float64Array(bins.length - 1);
-    for (const v of bounder.kept()) {
-      const i = binOf(bins, v);
-      if (i >= 0) n[i]!++;
-    }
-    for (let i = 0; i < n.length; i++) counts[i] = BigInt(n[i]!);
-    return { kind: "histogram", counts };
+    return {
+      add: (v) => {
+        const i = binOf(bins, v);
+        if (i >= 0) n[i]!++;
+      },
+      result: () => ({ kind: "histogram", counts: Array.from(n, (c) => BigInt(c)) }),
+    };
   }
   const [lo, hi] = query.bounds as readonly [number, number];
   if (query.kind === "quantile") {
     const leaves = new Float64Array(QUANTILE_LEAVES);
-    for (const v of bounder.kept()) leaves[leafOf(clamp(v, lo, hi), lo, hi)]!++;
-    return { kind: "quantile", leaves };
+    return { add: (v) => void leaves[leafOf(clamp(v, lo, hi), lo, hi)]!++, result: () => ({ kind: "quantile", leaves }) };
   }
   if (query.kind === "sum") {
     const g = granularityFor(Math.max(Math.abs(lo), Math.abs(hi)));
     const uLo = toUnits(lo, g);
     const uHi = toUnits(hi, g);
     const sum = new ExactSum();
-    for (const v of bounder.kept()) sum.add(clamp(toUnits(clamp(v, lo, hi), g), uLo, uHi));
-    return { kind: "sum", units: sum.value, g, maxUnits: BigInt(Math.max(Math.abs(uLo), Math.abs(uHi), 1)) };
+    return {
+      add: (v) => sum.add(clamp(toUnits(clamp(v, lo, hi), g), uLo, uHi)),
+      result: () => ({ kind: "sum", units: sum.value, g, maxUnits: BigInt(Math.max(Math.abs(uLo), Math.abs(uHi), 1)) }),
+    };
   }
   // mean: a noisy count and a noisy sum of values centred on the midpoint (sensitivity k·(hi-lo)/2, not k·max|bound|)
   const mid = lo / 2 + hi / 2;
@@ -92,11 +109,13 @@ export async function collect(query: DpQuery, rows: Rows, rng: RandomSource): Pr
   const h = toUnits(half, g);
   const sum = new ExactSum();
   let count = 0;
-  for (const v of bounder.kept()) {
-    sum.add(clamp(toUnits(clamp(v, lo, hi) - mid, g), -h, h));
-    count++;
-  }
-  return { kind: "mean", count: BigInt(count), centeredUnits: sum.value, g, halfUnits: BigInt(Math.max(h, 1)), mid };
+  return {
+    add: (v) => {
+      sum.add(clamp(toUnits(clamp(v, lo, hi) - mid, g), -h, h));
+      count++;
+    },
+    result: () => ({ kind: "mean", count: BigInt(count), centeredUnits: sum.value, g, halfUnits: BigInt(Math.max(h, 1)), mid }),
+  };
 }
 
 /** The bin of v: [b(i), b(i+1)) with the last bin closed; -1 outside every bin. */
