@@ -24,8 +24,6 @@ export function matches(rec: Rec, filters: readonly Filter[]): boolean {
   return true;
 }
 
-const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
-
 /**
  * A record's numeric value: a finite number, a bigint, or a numeric string. Missing (absent,
  * null, empty string) is undefined: the row is left out of a valued aggregate.
@@ -36,9 +34,14 @@ export function numericValue(rec: Rec, column: string, row: number): number | un
   if (v === undefined || v === null || v === "") return undefined;
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (typeof v === "bigint") return Number(v);
-  if (typeof v === "string" && NUMERIC.test(v)) {
+  if (typeof v === "string") {
+    // Number() parses decimal text as wanted; it also takes "0x1f", "0b1", "0o7" and blank text, refused here
     const n = Number(v);
-    if (Number.isFinite(n)) return n;
+    if (Number.isFinite(n)) {
+      const t = v.trimStart();
+      const radix = t.length > 1 && t.charCodeAt(0) === 48 && /[xXbBoO]/.test(t[1] as string);
+      if (t !== "" && !radix) return n;
+    }
   }
   throw new PrivacyError("INVALID_ARGUMENT", "the value is not a finite number", { row, column });
 }

@@ -105,6 +105,11 @@ describe("typed errors", () => {
     const e = exact({ kind: "sum", column: "x", bounds: [0, 1], epsilon: 1 }, [{ x: 1 }, { x: "secret-ssn-123" }]);
     await expect(e).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("row 2, column x") });
     await expect(e).rejects.not.toMatchObject({ message: expect.stringContaining("secret") });
+    for (const v of ["0x10", "0b1", "  ", "Infinity", "1e400", "12abc", true, { n: 1 }]) {
+      await expect(exact({ kind: "sum", column: "x", bounds: [0, 1], epsilon: 1 }, [{ x: v }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    const ok = await exact({ kind: "sum", column: "x", bounds: [-10, 10], epsilon: 1 }, [{ x: " 1.5 " }, { x: "-2e0" }, { x: ".5" }, { x: 3n }]);
+    expect(ok.kind === "sum" && Number(ok.units) * ok.g).toBe(3);
   });
 });
 
