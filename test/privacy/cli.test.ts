@@ -33,9 +33,10 @@ beforeAll(() => {
   writeFileSync(path.join(dir, "customers.csv"), rows.join("\n") + "\n");
   ok(["encrypt", "--key", "datasets/raw", path.join(dir, "customers.csv")]);
   sealed = path.join(dir, "customers.csv.pseal");
-});
+}, 120_000);
 
 describe("pipeseal dp (the built CLI)", () => {
+  // each CLI call starts a process (1.5–5 s on a loaded 2-core machine): generous timeouts
   it("runs the README recipes: budget set, count/sum/mean/histogram/quantile on a sealed CSV, budget show", () => {
     const b = json(["dp", "budget", "set", "datasets/customers", "--epsilon", "30", "--delta", "1e-6"]);
     expect(b).toMatchObject({ name: "datasets/customers", kind: "approx-dp", epsilon: 30, delta: 1e-6 });
@@ -69,7 +70,7 @@ describe("pipeseal dp (the built CLI)", () => {
     const audit = JSON.parse(ok(["audit", "list", "--json"])) as { operation: string; outcome: string }[];
     expect(audit.filter((r) => r.operation === "dp.spend" && r.outcome === "ok")).toHaveLength(8);
     expect(ok(["audit", "verify"])).toContain("privacy ledger ok: 1 budgets, 8 spends");
-  });
+  }, 180_000);
 
   it("refuses an overspend in one line, exit 7, reading nothing", () => {
     ok(["dp", "budget", "set", "tiny", "--epsilon", "1"]);
@@ -80,7 +81,7 @@ describe("pipeseal dp (the built CLI)", () => {
     expect(r.status).toBe(7);
     expect(r.stderr).toMatch(/^pipeseal: the privacy budget tiny has 0\.4 ε left of 1; this query needs more \(nothing was read\) \[PRIVACY_BUDGET_EXHAUSTED\]\n$/);
     expect(decrypts()).toBe(before);
-  });
+  }, 180_000);
 
   it("typed one-line errors for bad arguments and data", () => {
     ok(["dp", "budget", "set", "errs", "--epsilon", "100"]);
@@ -99,7 +100,7 @@ describe("pipeseal dp (the built CLI)", () => {
       expect(r.stderr.split("\n")).toHaveLength(2);
       expect(r.stderr).not.toMatch(/\bDE\b|\bFR\b/); // no value from the data
     }
-  });
+  }, 180_000);
 
   it("audit verify fails (KEYSTORE_CORRUPT, exit 4) when a ledger row was edited in SQL", () => {
     const home = path.join(dir, "ks2");
@@ -115,7 +116,7 @@ describe("pipeseal dp (the built CLI)", () => {
     expect(r.status).toBe(4); // …and verify catches it
     expect(r.stdout.toString()).toMatch(/privacy budget b entry [0-9a-f-]+: edited/);
     expect(r.stderr).toMatch(/the privacy ledger does not match the audit chain: 1 problem\(s\), first edited in budget b \[KEYSTORE_CORRUPT\]/);
-  });
+  }, 180_000);
 });
 
 function run(args: string[], e: Record<string, string>): Promise<number | null> {
@@ -134,7 +135,7 @@ describe("budgets across processes", () => {
       expect(codes.sort()).toEqual([0, 7]);
       expect(json(["dp", "budget", "show", name]).spends).toHaveLength(1);
     }
-  });
+  }, 180_000);
 
   it("the ledger and its audit records survive kill -9 mid-spend", async () => {
     const home = path.join(dir, "ks-crash");
@@ -174,5 +175,5 @@ describe("budgets across processes", () => {
       }
     }
     expect(cli(["audit", "verify"], e3).status).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });
