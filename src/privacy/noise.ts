@@ -58,6 +58,7 @@ function laplaceTail(b: number, m: number): number {
 
 function laplaceHalfWidth(b: number, alpha: number): number {
   let m = Math.max(0, Math.ceil(b * Math.log(2 / (alpha * (1 + Math.exp(-1 / b))))) - 1);
+  if (m > 2 ** 50) return m + Math.ceil(m * 2 ** -40); // beyond, m + 1 may equal m: the closed form, rounded out
   while (laplaceTail(b, m) > alpha) m++;
   while (m > 0 && laplaceTail(b, m - 1) <= alpha) m--;
   return m;

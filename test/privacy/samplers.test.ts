@@ -85,3 +85,24 @@ describe("discrete Gaussian against its exact PMF (seeded)", () => {
     });
   }
 });
+
+describe("95% half-widths from the noise distribution", () => {
+  it("are the least m with P(|Z| <= m) >= 0.95, and stay finite for extreme scales", async () => {
+    const { laplaceNoise, gaussianNoise, exactRational: ex } = await import("../../src/privacy/index.js");
+    for (const b of [0.5, 2, 3.7, 100, 12345.5]) {
+      const m = laplaceNoise(1n, ex(1 / b)).halfWidth();
+      const inside = (k: number) => laplaceCdf(b, k) - laplaceCdf(b, -k - 1);
+      expect(inside(m)).toBeGreaterThanOrEqual(0.95);
+      if (m > 0) expect(inside(m - 1)).toBeLessThan(0.95);
+    }
+    expect(laplaceNoise(2n, { num: 1n, den: 1n }).halfWidth()).toBe(6); // scale 2
+    for (const sigma2 of [0.5, 1, 10, 2000]) {
+      const noise = gaussianNoise(1n, { num: 1n, den: BigInt(2 * sigma2) }); // σ² = 1/(2ρ), ρ = 1/(2σ²)
+      const s = Math.sqrt(sigma2);
+      const inside = (k: number) => gaussianCdf(s, k) - gaussianCdf(s, -k - 1);
+      expect(inside(noise.halfWidth())).toBeGreaterThanOrEqual(0.95 - 1e-6);
+    }
+    const huge = laplaceNoise(1n, ex(1e-300)).halfWidth();
+    expect(Number.isFinite(huge) && huge > 1e300).toBe(true);
+  });
+});

@@ -93,7 +93,8 @@ export function toNumber(r: Rational): number {
   const n = Number(r.num);
   const d = Number(r.den);
   if (Number.isFinite(n) && Number.isFinite(d)) return n / d;
-  const shift = BigInt(Math.max(0, r.den.toString(2).length - 900));
+  // too large for a double on one side: drop the same low bits from both (the ratio keeps its precision)
+  const shift = BigInt(Math.max(0, Math.max(r.num.toString(2).length, r.den.toString(2).length) - 1000));
   return Number(r.num >> shift) / Number(r.den >> shift);
 }
 
