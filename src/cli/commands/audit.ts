@@ -5,7 +5,6 @@ import path from "node:path";
 import { Command } from "commander";
 import { anchoredFailure } from "../../audit/anchor-check.js";
 import { exportLocalAudit } from "../../audit/export-local.js";
-import { verifyPrivacyLedger } from "../../privacy/ledger/verify.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { AuditError, KeystoreError, UsageError } from "../../errors.js";
@@ -51,7 +50,7 @@ export function auditCommand(): Command {
         // an intact chain over key rows edited in SQL is not a sound keystore (src/keys/key-state.ts)
         const keyState = ks instanceof RemoteKeyring ? null : ks.verifyKeyState();
         // the privacy ledger's rows against their dp.* audit records (src/privacy/ledger/verify.ts)
-        const privacyLedger = ks instanceof RemoteKeyring ? null : verifyPrivacyLedger(ks);
+        const privacyLedger = ks instanceof RemoteKeyring ? null : (await import("../../privacy/ledger/verify.js")).verifyPrivacyLedger(ks);
         const ok = result.ok && (keyState?.ok ?? true) && (privacyLedger?.ok ?? true);
         emit(cmd, keyState === null ? result : { ...result, ok, keyState, privacyLedger }, () =>
           [

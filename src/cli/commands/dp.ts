@@ -4,13 +4,17 @@
  * over a CSV, JSONL, JSON or Parquet file (sealed ones are decrypted in memory, audited), spend
  * from `--budget` before reading anything, and print the released value (`--json`: the
  * mechanism, its parameters, the noise scale and a 95% interval from the mechanism).
+ * The privacy library (and its record readers) is loaded only when a dp command runs, so other
+ * commands start no slower.
  */
 import { Command, Option } from "commander";
 import { UsageError } from "../../errors.js";
 import type { RecordFormat } from "../../fields/formats/index.js";
-import { type BudgetInfo, type DpQuery, type Filter, type QueryKind, type QueryResult, PrivacyLedger, runPrivateQuery } from "../../privacy/index.js";
+import type { BudgetInfo, DpQuery, Filter, QueryKind, QueryResult } from "../../privacy/index.js";
 import { printable } from "../output.js";
 import { emit, withKeystore } from "../session.js";
+
+const privacy = () => import("../../privacy/index.js");
 
 const num = (text: string, what: string): number => {
   const v = Number(text);
@@ -106,6 +110,7 @@ function queryCommand(kind: QueryKind, what: string, extra: (c: Command) => Comm
     .option("--json", "print the release with its mechanism, parameters, noise scale and 95% interval as JSON")
     .action(async (input: string, opts: QueryOpts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
+        const { runPrivateQuery } = await privacy();
         const result = await runPrivateQuery(ks, queryOf(kind, opts), { budget: opts.budget, input, ...(opts.format ? { format: opts.format } : {}) });
         emit(cmd, result, () => describeResult(result));
       }),
@@ -125,6 +130,7 @@ export function dpCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (name: string, opts: { epsilon?: string; delta?: string; rho?: string }, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
+        const { PrivacyLedger } = await privacy();
         const info = new PrivacyLedger(ks).setBudget(name, {
           ...(opts.epsilon !== undefined ? { epsilon: opts.epsilon } : {}),
           ...(opts.delta !== undefined ? { delta: num(opts.delta, "--delta") } : {}),
@@ -139,6 +145,7 @@ export function dpCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (name: string | undefined, _opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
+        const { PrivacyLedger } = await privacy();
         const ledger = new PrivacyLedger(ks);
         if (name !== undefined) {
           const info = ledger.show(name);
