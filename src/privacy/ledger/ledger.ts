@@ -18,6 +18,7 @@
  * const spend = ledger.spend("datasets/customers", plan.cost, { mechanism: "laplace", query: "count", input: "customers.csv" });
  */
 import { randomUUID } from "node:crypto";
+import { KeystoreError } from "../../errors.js";
 import type { LocalKeystore } from "../../keys/local-keystore.js";
 import type { Db } from "../../keys/db.js";
 import { type BudgetLimits, type Cost, type Spent, fits, spentOf } from "../accounting.js";
@@ -74,13 +75,13 @@ export function limitsOf(row: BudgetRow): BudgetLimits {
   const eps = row.epsilon === null ? undefined : parseRationalText(row.epsilon);
   const rho = row.rho === null ? undefined : parseRationalText(row.rho);
   const delta = Number(row.delta);
-  if (eps === null || rho === null || !(delta >= 0 && delta < 1)) throw new PrivacyError("KEYSTORE_CORRUPT", `the privacy budget ${row.name} is unreadable`);
+  if (eps === null || rho === null || !(delta >= 0 && delta < 1)) throw new KeystoreError("KEYSTORE_CORRUPT", `the privacy budget ${row.name} is unreadable`);
   return { delta, ...(eps ? { epsilon: eps } : {}), ...(rho ? { rho } : {}) };
 }
 
 export function costOf(row: SpendRow): Cost {
   const r = parseRationalText((row.epsilon ?? row.rho) as string);
-  if (r === null) throw new PrivacyError("KEYSTORE_CORRUPT", `the privacy ledger entry ${row.id} is unreadable`);
+  if (r === null) throw new KeystoreError("KEYSTORE_CORRUPT", `the privacy ledger entry ${row.id} is unreadable`);
   return row.epsilon !== null ? { epsilon: r } : { rho: r };
 }
 
