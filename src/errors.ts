@@ -69,6 +69,9 @@ export const ERROR_CODES = {
   SUBJECT_NOT_FOUND: "no such data subject (or subject namespace) in this keystore, so nothing was erased",
   // posture
   MAP_INVALID: "the pipeline map (pipeline.yaml) is invalid",
+  // differential privacy (src/privacy)
+  PRIVACY_BUDGET_EXHAUSTED: "the query would spend more privacy budget than is left, so it was refused before any data was read",
+  PRIVACY_BUDGET_NOT_FOUND: "no privacy budget of that name in this keystore",
   // data gateway
   GATEWAY_DENIED: "the data gateway's policy does not let this identity read this object",
   // secrets (src/secrets)

@@ -8,6 +8,7 @@ import { corpusCommand } from "./commands/corpus.js";
 import { checkpointCommand } from "./commands/checkpoint.js";
 import { completionCommand } from "./commands/completion.js";
 import { decryptCommand } from "./commands/decrypt.js";
+import { dpCommand } from "./commands/dp.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { fieldsCommand } from "./commands/fields.js";
 import { gatewayCommand } from "./commands/gateway.js";
@@ -49,7 +50,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, secaggCommand, completionCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, secaggCommand, dpCommand, completionCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

@@ -4,7 +4,7 @@
  * transient failures (connection refused or reset, timeouts, 503). Never hangs: every attempt
  * has a deadline and the number of attempts is bounded.
  */
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -170,7 +170,7 @@ export class KeyServiceClient {
         const reason = e instanceof KeyServiceError ? (e.status === 503 ? `503 ${e.serviceCode}` : undefined) : transientCode(e);
         if (reason === undefined || attempt >= attempts) break;
         // full jitter: uniform in [0, min(max, base·2^(attempt−1))]
-        const delayMs = Math.floor(Math.random() * Math.min(max, base * 2 ** (attempt - 1)));
+        const delayMs = randomInt(Math.floor(Math.min(max, base * 2 ** (attempt - 1))) + 1); // randomness from node:crypto only
         this.#options.onRetry?.({ attempt, delayMs, reason });
         await sleep(delayMs);
       }

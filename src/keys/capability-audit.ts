@@ -46,7 +46,8 @@ export function auditedChange<T>(ctx: StoreContext, event: CapabilityAuditEvent,
     });
   } catch (e) {
     if (isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY") {
-      const outcome = e.name === "KeyError" || e.name === "UsageError" ? "denied" : "error";
+      // a refusal (key state, bad input, a privacy budget that would be overspent) is denied, anything else an error
+      const outcome = e.name === "KeyError" || e.name === "UsageError" || e.name === "PrivacyError" ? "denied" : "error";
       recordBestEffort(ctx, { ...base, outcome, errorCode: e.code });
     }
     throw e;

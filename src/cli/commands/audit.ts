@@ -49,14 +49,21 @@ export function auditCommand(): Command {
         const result = await ks.verifyAudit();
         // an intact chain over key rows edited in SQL is not a sound keystore (src/keys/key-state.ts)
         const keyState = ks instanceof RemoteKeyring ? null : ks.verifyKeyState();
-        const ok = result.ok && (keyState?.ok ?? true);
-        emit(cmd, keyState === null ? result : { ...result, ok, keyState }, () =>
+        // the privacy ledger's rows against their dp.* audit records (src/privacy/ledger/verify.ts)
+        const privacyLedger = ks instanceof RemoteKeyring ? null : (await import("../../privacy/ledger/verify.js")).verifyPrivacyLedger(ks);
+        const ok = result.ok && (keyState?.ok ?? true) && (privacyLedger?.ok ?? true);
+        emit(cmd, keyState === null ? result : { ...result, ok, keyState, privacyLedger }, () =>
           [
             result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + printable(p.detail) + ")" : ""}`).join("\n"),
             ...(keyState === null ? [] : keyState.ok ? [`key state ok: ${keyState.keys} keys`] : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
+            ...(privacyLedger === null || (privacyLedger.ok && privacyLedger.budgets === 0) ? [] : privacyLedger.ok ? [`privacy ledger ok: ${privacyLedger.budgets} budgets, ${privacyLedger.spends} spends`] : privacyLedger.problems.map((p) => `privacy budget ${printable(p.budget)}${p.entry === null ? "" : ` entry ${printable(p.entry)}`}: ${p.kind} (does not match its audit record)`)),
           ].join("\n"),
         );
         if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+        if (privacyLedger !== null && !privacyLedger.ok) {
+          const first = privacyLedger.problems[0] as { budget: string; entry: string | null; kind: string };
+          throw new KeystoreError("KEYSTORE_CORRUPT", `the privacy ledger does not match the audit chain: ${privacyLedger.problems.length} problem(s), first ${first.kind} in budget ${first.budget}`);
+        }
         if (keyState !== null && !keyState.ok) {
           const first = keyState.problems[0] as { keyName: string; version: number | null };
           throw new KeystoreError("KEYSTORE_CORRUPT", `key state does not authenticate: ${keyState.problems.length} row(s), first ${first.keyName}${first.version === null ? "" : ` v${first.version}`}`);
