@@ -228,7 +228,7 @@ for (const { version, vectors } of VECTOR_SETS) describe(`sealed-file vectors, f
         }
       });
 
-      it("size rule (§7): segment count and plaintext length from the file size; random reads agree", async () => {
+      it("size rule (§8): segment count and plaintext length from the file size; random reads agree", async () => {
         const E = v.expected.encSegLen;
         const B = file.length - v.expected.headerLength;
         const n = Math.ceil(B / E);
@@ -268,7 +268,7 @@ for (const { version, vectors } of VECTOR_SETS) describe(`sealed-file vectors, f
             bad[pos]! ^= mask;
             for (const [i, key] of keys.entries()) {
               // bytes of an entry other than the one this key opens: the key block is not
-              // authenticated as a whole (docs/format.md §12), so the file may still open
+              // authenticated as a whole in v1 (docs/format.md Appendix A), so the file may still open
               const inOther = version === 1 && entries.some((e, j) => j !== i && pos >= e.start && pos < e.end);
               const lib = await libraryOpens(new VectorKeyring([key]), bad);
               const ref = referenceOpens(bad, key.kek);
@@ -359,7 +359,7 @@ describe("library seals, reference opens", () => {
     expect(referenceOpen(file, inputs.keys[0]!.kek).equals(plaintext)).toBe(true);
   });
 
-  it("rewrap --upgrade turns the v1 vector into a v2 file: only byte 5 and the key block change (§10)", async () => {
+  it("rewrap --upgrade turns the v1 vector into a v2 file: only byte 5 and the key block change (§9)", async () => {
     const v = v1Vectors.find((x) => x.name === "utf8-context-two-keys")!;
     const file = hex(v.expected.file);
     const p = path.join(tmp, "upgrade.pseal");
@@ -402,7 +402,7 @@ describe("library seals, reference opens", () => {
   });
 });
 
-describe("known deviations of src/ from docs/format.md (§15): these fail until fixed", () => {
+describe("known deviations of src/ from docs/format.md (§17): these fail until fixed", () => {
   const key: HeldKey = { keyName: "k", keyVersion: 1, kek: Buffer.alloc(32, 0x33) };
   const keyring = new VectorKeyring([key]);
 
