@@ -41,7 +41,7 @@ export function keyBlockAttacks(victim: Buffer, other: Buffer, retarget: { keyNa
     c[at] = c[at]! ^ 0x01;
     return c;
   };
-  return [
+  const attacks: Attack[] = [
     { name: "another file's key block (same keys, same context)", file: withEntries(victim, o) },
     { name: "another file's entry in place of the first", file: withEntries(victim, [o[0]!, v[1]!]) },
     { name: "another file's entry, with the victim's tags", file: withEntries(victim, [{ ...o[0]!, tag: v[0]!.tag }, { ...o[1]!, tag: v[1]!.tag }]) },
@@ -60,6 +60,9 @@ export function keyBlockAttacks(victim: Buffer, other: Buffer, retarget: { keyNa
     { name: "the used entry's tag corrupted", file: withEntries(victim, [{ ...v[0]!, tag: flip(v[0]!.tag, 31) }, v[1]!]), code: "KEY_BLOCK_INVALID" },
     { name: "the version byte downgraded to v1 (tags dropped)", file: downgraded(victim) },
   ];
+  // an attack that changes nothing would pass vacuously
+  for (const a of attacks) if (a.file.equals(victim)) throw new Error(`attack "${a.name}" leaves the file as it was (pick another retarget)`);
+  return attacks;
 }
 
 /** The v2 file relabelled v1: version byte 01 and a v1 key block of the same wraps. */

@@ -18,7 +18,7 @@ import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../../
 import { keyBlockAttacks } from "../helpers/key-block-attacks.js";
 import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { sealV1 } from "../helpers/seal-v1.js";
-import { type Harness, startHarness } from "./api-harness.js";
+import { type Harness, runCli, startHarness } from "./api-harness.js";
 
 const context = { dataset: "customers", stage: "landing" };
 const KEYS = ["prod/datasets/raw", "shared/small"];
@@ -39,7 +39,8 @@ function counting(inner: RemoteKeyring): Keyring & { released: number } {
   return spy;
 }
 
-function suite(name: string, start: () => Promise<Harness>): void {
+/** `cli`: also drive the built CLI with --server (once is enough: the CLI is the same client over either store). */
+function suite(name: string, start: () => Promise<Harness>, cli = false): void {
   describe(`sealed file v2 through the key service (${name})`, () => {
     let h: Harness;
     let kr: Keyring & { released: number };
@@ -121,6 +122,33 @@ function suite(name: string, start: () => Promise<Harness>): void {
       expect((await keyRecords(before)).filter((x) => x.outcome === "ok")).toEqual([]);
     });
 
+    if (cli) it("the built CLI with --server: attacked files fail to decrypt with their code, no ok unwrap at the service", async () => {
+      const as = (...args: string[]) => runCli(["--server", h.svc.url, "--cert", h.certs.trainer, ...args], { HOME: h.dir });
+      writeFileSync(path.join(h.dir, "plain.bin"), data);
+      for (const out of ["cli-victim.pseal", "cli-other.pseal"]) {
+        const r = await as("encrypt", "--key", KEYS[0]!, "--key", KEYS[1]!, "--context", "dataset=customers", "-o", path.join(h.dir, out), path.join(h.dir, "plain.bin"));
+        expect(r.status, r.stderr).toBe(0);
+      }
+      const ok = await as("decrypt", path.join(h.dir, "cli-victim.pseal"), "-o", "-");
+      expect(ok.stdout.equals(data)).toBe(true);
+      // both keys are at v2 by now (rotated above): point the used entry back at v1
+      const attacks = keyBlockAttacks(readFileSync(path.join(h.dir, "cli-victim.pseal")), readFileSync(path.join(h.dir, "cli-other.pseal")), { keyName: "dev/datasets/raw", keyVersion: 1 });
+      const chosen = ["another file's key block (same keys, same context)", "the entries reordered", "second entry removed", "the unused entry's wrapped bytes corrupted", "the used entry's version changed"];
+      const before = await last();
+      for (const attack of attacks.filter((a) => chosen.includes(a.name))) {
+        const file = path.join(h.dir, "cli-attacked.pseal");
+        writeFileSync(file, attack.file);
+        const r = await as("decrypt", file, "-o", "-");
+        expect(r.status, attack.name).not.toBe(0);
+        expect(r.stdout.length, attack.name).toBe(0);
+        expect(r.stderr, attack.name).toMatch(/^pipeseal: .* \[[A-Z_]+\]\n$/);
+        if (attack.code) expect(r.stderr, attack.name).toContain(`[${attack.code}]`);
+      }
+      const records = await keyRecords(before);
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.filter((r) => r.outcome === "ok")).toEqual([]);
+    }, 120_000);
+
     it("rewrap --upgrade through the service: a v1 file becomes v2 with the same FLOE header, body and plaintext", async () => {
       const plain = randomBytes(2500);
       const v1 = await sealV1(kr, plain, { keyNames: KEYS, context, segmentSize: 1000 });
@@ -145,7 +173,7 @@ function suite(name: string, start: () => Promise<Harness>): void {
   });
 }
 
-suite("sqlite", () => startHarness());
+suite("sqlite", () => startHarness(), true);
 
 const pgAvailable = postgresBinDir() !== null;
 let pg: TestPostgres | undefined;
