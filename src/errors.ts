@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   MALFORMED_HEADER: "the sealed-file header is malformed",
   LIMIT_EXCEEDED: "a size or count limit of the format was exceeded",
   RANGE_OUT_OF_BOUNDS: "the requested byte range lies outside the plaintext",
+  KEY_BLOCK_INVALID: "the sealed file's key block does not authenticate: a wrapped-key entry was added, removed, duplicated, reordered, altered or corrupted",
   // keys
   KEY_NOT_FOUND: "no key of that name exists in the keyring",
   KEY_EXISTS: "a key of that name already exists",

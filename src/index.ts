@@ -5,7 +5,7 @@
 export { ERROR_CODES, PipesealError, DecryptError, FormatError, KeyError, KeystoreError, AuditError, UsageError, isPipesealError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 
-export type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keys/keyring.js";
+export type { AuditObject, EncryptionContext, EntryBinding, EntryTarget, Keyring, WrappedKey } from "./keys/keyring.js";
 export { encodeContext, normalizeContext, parseContextArg, CONTEXT_LIMITS } from "./keys/context.js";
 export { LocalKeystore, initKeystore, openKeystore, MASTER_KEY_FILE, KEY_NAME_PATTERN } from "./keys/index.js";
 export type { KeyInfo, KeyVersionInfo, KeyState, InitKeystoreOptions, OpenKeystoreOptions, CreateKeyOptions } from "./keys/index.js";
@@ -24,10 +24,10 @@ export { installStopSignals, onStopSignal, exitCodeForSignal } from "./io/signal
 export { removeLiveTempsSync, onStaleTempRemoved } from "./io/temp-files.js";
 export { SealedFileReader, openSealedFile, type OpenSealedFileOptions } from "./envelope/reader.js";
 export { rewrapFile } from "./envelope/rewrap.js";
-export type { RewrapResult } from "./envelope/rewrap.js";
+export type { RewrapOptions, RewrapResult } from "./envelope/rewrap.js";
 export { inspectFile } from "./envelope/inspect.js";
 export type { SealedInfo } from "./envelope/inspect.js";
-export { LIMITS, FORMAT_VERSION } from "./envelope/header.js";
+export { LIMITS, FORMAT_VERSION, READABLE_VERSIONS } from "./envelope/header.js";
 export { inlineEngine } from "./envelope/engine.js";
 export type { SegmentEngine } from "./envelope/engine.js";
 export { WorkerPool, defaultEngine } from "./envelope/pool.js";

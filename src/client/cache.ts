@@ -61,8 +61,8 @@ export class DataKeyCache {
     this.#now = now;
   }
 
-  static id(entry: WrappedKey, context: EncryptionContext): string {
-    return createHash("sha256").update(`${entry.keyName}\0${entry.keyVersion}\0`).update(entry.wrapped).update(encodeContext(context)).digest("base64");
+  static id(entry: WrappedKey, context: EncryptionContext, binding = ""): string {
+    return createHash("sha256").update(`${entry.keyName}\0${entry.keyVersion}\0`).update(entry.wrapped).update(encodeContext(context)).update(`\0${binding}`).digest("base64");
   }
 
   /** A copy of the cached key (the caller wipes it), or undefined. `bytes`: plaintext bytes the caller is about to process under it. */

@@ -17,7 +17,9 @@ import type { AnchorEnvelope } from "../audit/anchor.js";
 import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
 import type { KeyInfo } from "../keys/key-info.js";
-import { type AuditObject, type EncryptionContext, type Keyring, type WrappedKey, servesEntry } from "../keys/keyring.js";
+import { type AuditObject, type EncryptionContext, type EntryTarget, type Keyring, type WrappedKey, servesEntry } from "../keys/keyring.js";
+import { checkBindingShape } from "../keys/key-block.js";
+import { type WireBinding, toWireBinding, toWireTarget } from "../keys/key-block-json.js";
 import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
@@ -37,7 +39,7 @@ export interface RemoteKeyringOptions extends KeyServiceClientOptions {
 
 const ID = /^[A-Za-z0-9:._\-[\]]{1,128}$/;
 
-type WireEntry = { keyName: string; keyVersion: number; wrapped: string };
+type WireEntry = { keyName: string; keyVersion: number; wrapped: string; tag?: string; binding?: WireBinding };
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 
@@ -83,22 +85,26 @@ export class RemoteKeyring implements Keyring {
   }
 
   #entry(w: WireEntry): WrappedKey {
-    return { keyring: this.id, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: Buffer.from(w.wrapped, "base64") };
+    return { keyring: this.id, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: Buffer.from(w.wrapped, "base64"), ...(w.tag ? { tag: Buffer.from(w.tag, "hex") } : {}) };
   }
 
+  /** The entry for the service; a v2 entry's binding names this keyring's id as the file does (the service knows itself by its own id). */
   #wire(entry: WrappedKey): WireEntry {
     if (!servesEntry(this, entry?.keyring)) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
-    return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped) };
+    const binding = entry.binding ? toWireBinding({ ...checkBindingShape(entry.binding), keyringLabel: entry.keyring }) : undefined;
+    return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped), ...(binding ? { binding } : {}) };
   }
 
-  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
-    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/wrap", { keyName, dataKey: b64(dataKey), context });
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
+    const extra = objectId === undefined ? {} : { objectId: Buffer.from(objectId).toString("hex") };
+    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/wrap", { keyName, dataKey: b64(dataKey), context, ...extra });
     return this.#entry(r.wrappedKey);
   }
 
   async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject & { bytes?: number }): Promise<Buffer> {
     const wire = this.#wire(entry);
-    const cacheId = this.#cache ? DataKeyCache.id(entry, context) : undefined;
+    // the cache id covers a v2 entry's whole binding: a hit is only the same entry in the same key block
+    const cacheId = this.#cache ? DataKeyCache.id(entry, context, wire.binding ? JSON.stringify(wire.binding) : "") : undefined;
     if (this.#cache && cacheId) {
       const hit = this.#cache.get(cacheId, entry.keyName, entry.keyVersion, object?.bytes ?? 0);
       if (hit) return hit;
@@ -115,8 +121,9 @@ export class RemoteKeyring implements Keyring {
     await this.client.call("POST", path, { wrappedKey: this.#wire(entry), context, object: auditObject(object), errorCode });
   }
 
-  async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject): Promise<WrappedKey> {
-    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context });
+  async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+    const extra = upgrade === undefined ? {} : { upgrade: toWireTarget({ ...upgrade, keyringLabel: this.id }) };
+    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context, ...extra });
     return this.#entry(r.wrappedKey);
   }
 

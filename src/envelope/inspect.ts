@@ -14,7 +14,7 @@ export interface SealedInfo {
   readonly segmentSize: number;
   readonly encryptedSegmentSize: number;
   readonly headerLength: number;
-  /** SHA-256 of the fixed part and FLOE header: the object id used in audit records. */
+  /** The object id used in audit records: SHA-256 of the FLOE AAD and FLOE header (docs/format.md §9). */
   readonly headerHash: string;
   readonly fileSize: number;
   readonly segmentCount: number;

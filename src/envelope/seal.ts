@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { startEncryption, wipeState, type FloeState } from "../crypto/floe.js";
 import { SEGMENT_OVERHEAD } from "../crypto/floe.js";
-import { UsageError } from "../errors.js";
+import { FormatError, UsageError } from "../errors.js";
+import { entryDigest, tagEntries } from "../keys/key-block.js";
 import { normalizeContext } from "../keys/context.js";
 import type { EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
 import { batches } from "./batches.js";
 import { inlineEngine, ordered, type SegmentEngine } from "./engine.js";
-import { LIMITS, encodeFixedPart, encodeKeyBlock } from "./header.js";
+import { LIMITS, encodeFixedPart, encodeKeyBlock, floeAadOf, objectIdOf } from "./header.js";
 
 /** Default plaintext bytes per segment, chosen by `npm run bench -- --sweep` (see README). */
 export const DEFAULT_SEGMENT_SIZE = 64 * 1024;
@@ -25,8 +26,9 @@ export interface SealOptions {
 }
 
 /**
- * Makes a fresh data key, wraps it under each named key, and builds the header.
- * The data key is wiped once the FLOE state has been derived from it.
+ * Makes a fresh data key, starts FLOE (so the object id is known), wraps the key under each
+ * named key bound to that object id, tags every entry (the v2 key block, docs/format.md §6)
+ * and builds the header. The data key is wiped once the FLOE state and tags are derived.
  */
 export async function startSeal(keyring: Keyring, options: SealOptions): Promise<{ header: Buffer; state: FloeState }> {
   const names = typeof options.keyName === "string" ? [options.keyName] : [...options.keyName];
@@ -37,15 +39,25 @@ export async function startSeal(keyring: Keyring, options: SealOptions): Promise
     throw new UsageError("INVALID_ARGUMENT", `segment size must be ${LIMITS.minEncSegLen - SEGMENT_OVERHEAD}..${LIMITS.maxEncSegLen - SEGMENT_OVERHEAD} bytes`);
   }
   const context = normalizeContext(options.context ?? {});
+  if (names.length > LIMITS.maxWrappedKeys) throw new FormatError("LIMIT_EXCEEDED", `a sealed file holds 1 to ${LIMITS.maxWrappedKeys} wrapped keys`);
   const fixedPart = encodeFixedPart(encSegLen, context);
   const dataKey = randomBytes(32);
+  let state: FloeState | undefined;
   try {
+    const started = startEncryption(dataKey, floeAadOf(fixedPart), { encSegLen });
+    state = started.state;
+    const objectId = objectIdOf(fixedPart, started.header);
     const wrapped: WrappedKey[] = [];
-    for (const name of names) wrapped.push(await keyring.wrap(name, dataKey, context));
-    const { state, header: floeHeader } = startEncryption(dataKey, fixedPart, { encSegLen });
-    return { header: Buffer.concat([fixedPart, encodeKeyBlock(wrapped), floeHeader]), state };
+    for (const name of names) wrapped.push(await keyring.wrap(name, dataKey, context, objectId));
+    const tags = tagEntries(dataKey, objectId, wrapped.map((w) => entryDigest(w.keyring, w.keyName, w.keyVersion, w.wrapped)));
+    const entries = wrapped.map((w, i) => ({ keyring: w.keyring, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: w.wrapped, tag: tags[i]! }));
+    const header = Buffer.concat([fixedPart, encodeKeyBlock(entries), started.header]);
+    const result = { header, state };
+    state = undefined;
+    return result;
   } finally {
     dataKey.fill(0);
+    if (state !== undefined) wipeState(state);
   }
 }
 

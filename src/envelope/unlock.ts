@@ -1,15 +1,16 @@
-import { createHash } from "node:crypto";
 import { startDecryption, wipeState, type FloeState } from "../crypto/floe.js";
 import { KeyError, PipesealError, isPipesealError } from "../errors.js";
 import { type AuditObject, type Keyring, type WrappedKey, mismatchMessage, servesEntry } from "../keys/keyring.js";
 import type { SealedHeader } from "./header.js";
 
 /**
- * A sealed object's stable id for audit records: SHA-256 of the fixed part and FLOE
- * header. It survives rewrap (the key block is left out) and names one exact file.
+ * A sealed object's stable id for audit records: SHA-256 of the FLOE AAD and FLOE header
+ * (docs/format.md §9). It survives rewrap and rewrap --upgrade (the key block and the
+ * version byte are left out) and names one exact body. In v2 every wrap binds it, so an
+ * `ok` unwrap record's header hash is proven by the unwrap itself.
  */
 export function headerHash(header: SealedHeader): string {
-  return createHash("sha256").update(header.fixedPart).update(header.floeHeader).digest("hex");
+  return header.objectId.toString("hex");
 }
 
 /** A started decryption and a way to record that the operation it serves then failed. */
@@ -56,12 +57,13 @@ export async function unlockForUse(keyring: Keyring, header: SealedHeader, objec
     try {
       dataKey = await keyring.unwrap(entry, header.context, audited);
     } catch (e) {
-      if (!(e instanceof PipesealError) || e.code === "AUDIT_WRITE_FAILED") throw e;
+      // a key block that does not authenticate fails the same way through every entry: stop
+      if (!(e instanceof PipesealError) || e.code === "AUDIT_WRITE_FAILED" || e.code === "KEY_BLOCK_INVALID") throw e;
       lastError = e; // refused or failed before release: the keyring recorded it
       continue;
     }
     try {
-      const state = startDecryption(dataKey, header.fixedPart, { encSegLen: header.encSegLen }, header.floeHeader);
+      const state = startDecryption(dataKey, header.floeAad, { encSegLen: header.encSegLen }, header.floeHeader);
       return { state, failed: (error) => report(keyring, entry, header, audited, error) };
     } catch (e) {
       await report(keyring, entry, header, audited, e);

@@ -4,7 +4,7 @@
  * (denials, what was served). The local keystore provides both.
  */
 import type { AuditEvent } from "../audit/types.js";
-import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
+import type { AuditObject, EncryptionContext, EntryTarget, Keyring, WrappedKey } from "../keys/keyring.js";
 import type { LocalKeystore } from "../keys/local-keystore.js";
 
 /** The operation name of a gateway unwrap in the audit chain. */
@@ -34,9 +34,9 @@ export function asGatewayRead(inner: Keyring): Keyring {
   const relabel = (object: AuditObject): AuditObject => ({ ...object, operation: GATEWAY_READ });
   return {
     id: inner.id,
-    wrap: (name: string, key: Uint8Array, context: EncryptionContext) => inner.wrap(name, key, context),
+    wrap: (name: string, key: Uint8Array, context: EncryptionContext, objectId?: Uint8Array) => inner.wrap(name, key, context, objectId),
     unwrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject) => inner.unwrap(entry, context, relabel(object)),
-    rewrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject) => inner.rewrap(entry, context, relabel(object)),
+    rewrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget) => inner.rewrap(entry, context, relabel(object), upgrade),
     deriveFieldKey: (name, version, purpose, object, length) => inner.deriveFieldKey(name, version, purpose, relabel(object), length),
   };
 }

@@ -3,6 +3,10 @@
  * (the local keystore, the key service, an HSM). Code above it never sees a KEK.
  */
 
+import type { EntryBinding, EntryTarget } from "./key-block.js";
+
+export type { EntryBinding, EntryTarget } from "./key-block.js";
+
 /** Encryption context: key=value pairs bound as associated data everywhere. */
 export type EncryptionContext = Readonly<Record<string, string>>;
 
@@ -14,6 +18,14 @@ export interface WrappedKey {
   readonly keyVersion: number;
   /** Opaque to callers; the keyring's own wrap format. */
   readonly wrapped: Uint8Array;
+  /** Sealed file v2: the entry's key-block tag (docs/format.md §6), made by whoever held the data key. */
+  readonly tag?: Uint8Array;
+  /**
+   * Sealed file v2: where the entry sits (its file and key block), as the reader found it.
+   * Present, the keyring opens the entry with the v2 wrap AAD and checks every entry's tag
+   * before it releases or rewraps the key; absent, the entry is a v1 wrap.
+   */
+  readonly binding?: EntryBinding;
 }
 
 /** What an unwrap is for, so the audit record can name it. */
@@ -29,11 +41,18 @@ export interface AuditObject {
 /**
  * Contract:
  * - `wrap` uses the key's primary version; throws KeyError (KEY_NOT_FOUND, KEY_DISABLED, KEY_USAGE_LIMIT).
+ *   With `objectId` it makes a v2 wrap bound to that file (docs/format.md §5).
+ * - An entry with a `binding` (sealed file v2) is opened with the v2 AAD (its object id), and the
+ *   whole key block is checked (key-block.ts) before anything is released or rewrapped: a
+ *   tampered block throws PipesealError(KEY_BLOCK_INVALID), recorded as an `error`, never `ok`.
+ *   The audit record's header hash is then the binding's object id, which the unwrap proves.
  * - `unwrap` writes an audit record *before* returning key material; if the record cannot be
  *   written it throws AuditError(AUDIT_WRITE_FAILED) and returns nothing (fail closed).
  *   A wrong context or forged entry throws DecryptError; a disabled, destroyed or below-minimum
  *   version throws KeyError with the matching code. The caller owns and must wipe the returned buffer.
  * - `rewrap` moves a wrapped key to the primary version without returning the data key; audited.
+ *   A v2 entry comes back with its new tag (same object id, position and count). With `upgrade`
+ *   a v1 entry (no binding) becomes a v2 entry for that file and position (`rewrap --upgrade`).
  * - `deriveFieldKey` returns a stable secret for field-level protection (src/fields): the same
  *   (key, version, purpose, length) always gives the same bytes, so deterministic encryption and
  *   tokens repeat across runs. It is audited like an unwrap (same state rules: KEY_DISABLED,
@@ -55,9 +74,9 @@ export interface Keyring {
    * New entries always record `id`.
    */
   readonly aliases?: readonly string[];
-  wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
+  wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey>;
   unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer>;
-  rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
+  rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey>;
   /**
    * @param version a version number, or "primary" (resolved now; the result names it).
    * @param purpose `[a-z0-9][a-z0-9.:-]{0,63}`, e.g. "encrypt", "deterministic", "tokenize".

@@ -17,7 +17,7 @@ import { type CreateKeyOptions, createKey } from "./create-key.js";
 import { type Db, busyToTyped } from "./db.js";
 import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
 import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
-import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyring.js";
+import type { AuditObject, EncryptionContext, EntryTarget, Keyring, WrappedKey } from "./keyring.js";
 import { recordOrFail } from "./record.js";
 import { rotateKey } from "./rotate-key.js";
 import type { StoreContext } from "./store-context.js";
@@ -156,20 +156,20 @@ export class LocalKeystore implements Keyring {
   }
 
   /** {@link rewrap}, synchronously (for use inside {@link transaction}). @internal */
-  rewrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject): WrappedKey {
-    return rewrapDataKey(this.#live(), entry, context, object);
+  rewrapSync(entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): WrappedKey {
+    return rewrapDataKey(this.#live(), entry, context, object, upgrade);
   }
 
-  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
-    return wrapDataKey(this.#live(), keyName, dataKey, context);
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
+    return wrapDataKey(this.#live(), keyName, dataKey, context, objectId);
   }
 
   async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
     return this.unwrapSync(entry, context, object);
   }
 
-  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
-    return this.rewrapSync(entry, context, object);
+  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+    return this.rewrapSync(entry, context, object, upgrade);
   }
 
   /**

@@ -6,14 +6,15 @@
  */
 import type { AuditEvent } from "../audit/types.js";
 import { KeyError, UsageError, isPipesealError } from "../errors.js";
-import { normalizeContext } from "./context.js";
+import { encodeContext, normalizeContext } from "./context.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { wrapDataKey } from "./wrap.js";
-import { openDataKey, wrapAad } from "./wrap-format.js";
+import { bindingOf, boundHeaderHash, openWrapped, rewrapTarget, withTag } from "./bound-wrap.js";
+import type { EntryTarget } from "./key-block.js";
 
 /** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
 const OPERATION_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -86,15 +87,23 @@ function useOrRecord(ctx: StoreContext, dataKey: Buffer, open: (dataKey: Buffer)
 /**
  * Re-encrypts a wrapped data key under the key's primary version without releasing it.
  * Audited as "rewrap" (key version = the source version); the new entry is returned only
- * once the record is committed.
+ * once the record is committed. A v2 entry's key block is checked first and the new entry
+ * comes back with its tag; with `upgrade`, a v1 entry becomes a v2 entry for that place.
  */
-export function rewrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject): WrappedKey {
-  const event = baseEvent(ctx, "rewrap", entry, context, object);
+export function rewrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): WrappedKey {
+  const event = baseEvent(ctx, "rewrap", entry, context, object, upgrade);
+  let target: EntryTarget | undefined;
+  try {
+    target = rewrapTarget(entry, upgrade);
+  } catch (e) {
+    recordBestEffort(ctx, failure(event, e));
+    throw e;
+  }
   const dataKey = openOrRecord(ctx, entry, context, event);
   try {
     let rewrapped: WrappedKey;
     try {
-      rewrapped = wrapDataKey(ctx, entry.keyName, dataKey, context);
+      rewrapped = withTag(wrapDataKey(ctx, entry.keyName, dataKey, context, target?.objectId), dataKey, target);
     } catch (e) {
       recordBestEffort(ctx, failure(event, e));
       throw e;
@@ -124,7 +133,8 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   const name = validateKeyName(entry.keyName);
   const version = validateVersion(entry.keyVersion);
   if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
-  const aad = wrapAad(ctx.keyringId, name, version, context);
+  encodeContext(context); // a bad context or binding is bad input, before any key state is read
+  bindingOf(entry);
   const key = requireKey(ctx, name);
   const row = requireVersion(ctx, key, version);
   if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${name} v${version} was destroyed`);
@@ -134,13 +144,13 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   }
   const kek = ctx.master.openKek(name, version, row.kek);
   try {
-    return openDataKey(kek, aad, entry.wrapped);
+    return openWrapped(kek, ctx.keyringId, name, version, context, entry);
   } finally {
     kek.fill(0);
   }
 }
 
-function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject): AuditEvent {
+function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): AuditEvent {
   return {
     operation,
     principal: ctx.principal,
@@ -148,7 +158,7 @@ function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, cont
     keyName: auditableName(entry?.keyName),
     keyVersion: auditableVersion(entry?.keyVersion),
     objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash: typeof object?.headerHash === "string" && /^[0-9a-f]{64}$/i.test(object.headerHash) ? object.headerHash.toLowerCase() : null,
+    headerHash: upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32 ? Buffer.from(upgrade.objectId).toString("hex") : boundHeaderHash(entry, object?.headerHash),
     context: safeContext(context),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Wrap format of the local keyring (docs/format.md §"Local key wrap", version 1).
+ * Wrap format of the local keyring (docs/format.md §5 "Local key wrap"; v1 and v2 differ
+ * only in the AAD's label and the object id that v2 appends).
  *
  * A 32-byte data key (DEK) is encrypted under one version of a named KEK with
  * AES-256-GCM (NIST SP 800-38D), a random 96-bit IV and a 128-bit tag:
@@ -27,13 +28,20 @@ import { encodeContext } from "./context.js";
 import type { EncryptionContext } from "./keyring.js";
 
 const LABEL = Buffer.from("pipeseal-wrap-v1", "utf8");
+const LABEL_V2 = Buffer.from("pipeseal-wrap-v2", "utf8");
 export const DATA_KEY_BYTES = 32;
 export const WRAPPED_BYTES = 12 + DATA_KEY_BYTES + 16;
 /** NIST SP 800-38D §8.3: at most 2^32 GCM invocations with random IVs per key. */
 export const MAX_WRAPS_PER_VERSION = 2 ** 32;
 
-/** The AAD above. Throws UsageError(INVALID_ARGUMENT) on an invalid context. */
-export function wrapAad(keyringId: string, keyName: string, version: number, context: EncryptionContext): Buffer {
+/**
+ * The AAD above; with `objectId` (a sealed file v2 entry, docs/format.md §5) the v2 AAD:
+ * label "pipeseal-wrap-v2", the same fields, then the file's 32-byte object id, so the wrap
+ * opens only for the one file it was made for.
+ * Throws UsageError(INVALID_ARGUMENT) on an invalid context or object id.
+ */
+export function wrapAad(keyringId: string, keyName: string, version: number, context: EncryptionContext, objectId?: Uint8Array): Buffer {
+  if (objectId !== undefined && !(objectId instanceof Uint8Array && objectId.length === 32)) throw new UsageError("INVALID_ARGUMENT", "an object id is 32 bytes");
   const id = Buffer.from(keyringId, "utf8");
   const name = Buffer.from(keyName, "utf8");
   if (id.length > 255 || name.length > 65535) throw new UsageError("INVALID_ARGUMENT", "keyring id or key name too long");
@@ -41,7 +49,8 @@ export function wrapAad(keyringId: string, keyName: string, version: number, con
   nameLen.writeUInt16BE(name.length);
   const ver = Buffer.alloc(4);
   ver.writeUInt32BE(version);
-  return Buffer.concat([LABEL, Buffer.of(id.length), id, nameLen, name, ver, encodeContext(context)]);
+  const fields = [Buffer.of(id.length), id, nameLen, name, ver, encodeContext(context)];
+  return objectId === undefined ? Buffer.concat([LABEL, ...fields]) : Buffer.concat([LABEL_V2, ...fields, objectId]);
 }
 
 export function sealDataKey(kek: Buffer, aad: Buffer, dataKey: Uint8Array): Buffer {

@@ -10,22 +10,24 @@ import { cached } from "../io/statement.js";
 import { immediate } from "./db.js";
 
 /**
- * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts).
+ * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts);
+ * with `objectId`, a v2 wrap bound to that sealed file.
  * The use is counted against the version's GCM limit in its own committed transaction
  * before any encryption happens, so a crash can only over-count, never under-count.
  * @throws UsageError(INVALID_ARGUMENT) on a bad name, data key or context;
  *   KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT).
  */
-export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Array, context: EncryptionContext): WrappedKey {
+export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): WrappedKey {
   validateKeyName(keyName);
   if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
     throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
   }
   encodeContext(context); // validate before counting a use
+  wrapAad(ctx.keyringId, keyName, 1, context, objectId); // and the object id
   const row = reserveWrap(ctx, keyName);
   const kek = ctx.master.openKek(keyName, row.version, row.kek as Buffer);
   try {
-    const wrapped = sealDataKey(kek, wrapAad(ctx.keyringId, keyName, row.version, context), dataKey);
+    const wrapped = sealDataKey(kek, wrapAad(ctx.keyringId, keyName, row.version, context, objectId), dataKey);
     return { keyring: ctx.keyringId, keyName, keyVersion: row.version, wrapped };
   } finally {
     kek.fill(0);

@@ -63,7 +63,9 @@ describe("rewrap with an entry that cannot be rewrapped (built CLI)", () => {
     expect(JSON.parse(json.stdout.toString())).toMatchObject([{ changes: [{ keyName: "keys/a", from: 2, to: 2 }], kept: [{ keyName: "keys/b", version: 1, code: "KEY_DESTROYED" }], written: true }]);
   });
 
-  it("a corrupted entry is kept (DECRYPT_FAILED) and the other entry is rewrapped", () => {
+  // format v2 (issue 19): a corrupted entry no longer rides along — the key block does not
+  // authenticate, so the rewrap stops before anything is made or written (KEY_BLOCK_INVALID)
+  it("a corrupted entry stops the rewrap (KEY_BLOCK_INVALID): nothing is rewrapped or written", () => {
     const bytes = Buffer.from(readFileSync(f("corrupt.pseal")));
     const c = decodeHeader(bytes).wrappedKeys.find((k) => k.keyName === "keys/c")!;
     const at = bytes.indexOf(Buffer.from(c.wrapped));
@@ -73,12 +75,10 @@ describe("rewrap with an entry that cannot be rewrapped (built CLI)", () => {
     const before = last();
     const r = run(["rewrap", f("corrupt.pseal")]);
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain("[DECRYPT_FAILED]");
-    expect(versions("corrupt.pseal")).toEqual(["keys/a v2", "keys/c v1"]);
-    expect(rewraps(before)).toEqual([
-      ["keys/a", 1, "ok", null],
-      ["keys/c", 1, "error", "DECRYPT_FAILED"],
-    ]);
+    expect(r.stderr).toContain("[KEY_BLOCK_INVALID]");
+    expect(readFileSync(f("corrupt.pseal")).equals(bytes)).toBe(true);
+    expect(versions("corrupt.pseal")).toEqual(["keys/a v1", "keys/c v1"]);
+    expect(rewraps(before)).toEqual([["keys/a", 1, "error", "KEY_BLOCK_INVALID"]]);
   });
 
   it("no entry can be rewrapped: nothing is written and no ok record is left", () => {

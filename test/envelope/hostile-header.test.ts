@@ -6,7 +6,12 @@ import { FormatError, PipesealError } from "../../src/errors.js";
 const floeHeader = Buffer.concat([Buffer.from("00000000004000000020", "hex"), randomBytes(64)]);
 const good = Buffer.concat([
   encodeFixedPart(64, { a: "b" }),
-  encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60) }]),
+  encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60), tag: randomBytes(32) }]),
+  floeHeader,
+]);
+const goodV1 = Buffer.concat([
+  encodeFixedPart(64, { a: "b" }, 1),
+  encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60) }], 1),
   floeHeader,
 ]);
 
@@ -16,6 +21,25 @@ describe("hostile headers", () => {
     expect(h.context).toEqual({ a: "b" });
     expect(h.wrappedKeys[0]).toMatchObject({ keyring: "local", keyName: "k", keyVersion: 1 });
     expect(h.length).toBe(good.length);
+    expect(h.formatVersion).toBe(2);
+    expect(h.wrappedKeys[0]!.binding).toMatchObject({ index: 0 });
+  });
+
+  it("parses a v1 header (read compatibility) and refuses a v1 key block read as v2, or a v2 one read as v1", () => {
+    const h = decodeHeader(goodV1);
+    expect(h.formatVersion).toBe(1);
+    expect(h.wrappedKeys[0]!.binding).toBeUndefined();
+    expect(h.objectId.equals(decodeHeader(good).objectId)).toBe(true); // the version byte is outside the object id (stable across --upgrade)
+    const asV2 = Buffer.from(goodV1);
+    asV2[5] = 2; // no tags where v2 expects them
+    expect(() => decodeHeader(asV2)).toThrow(expect.objectContaining({ code: "MALFORMED_HEADER" }));
+    const asV1 = Buffer.from(good);
+    asV1[5] = 1; // 32 bytes left over
+    expect(() => decodeHeader(asV1)).toThrow(expect.objectContaining({ code: "MALFORMED_HEADER" }));
+  });
+
+  it("a v2 key block refuses an entry without its tag", () => {
+    expect(() => encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60) }])).toThrow(expect.objectContaining({ code: "MALFORMED_HEADER" }));
   });
 
   it("refuses a bad magic, an unknown version and huge length fields before allocating", () => {
@@ -25,7 +49,8 @@ describe("hostile headers", () => {
       expect(() => decodeHeader(b)).toThrow(expect.objectContaining({ code }));
     };
     bad((b) => b.write("XSEAL", 0, "latin1"), "NOT_SEALED");
-    bad((b) => b.writeUInt8(2, 5), "UNSUPPORTED_FORMAT");
+    bad((b) => b.writeUInt8(3, 5), "UNSUPPORTED_FORMAT");
+    bad((b) => b.writeUInt8(0, 5), "UNSUPPORTED_FORMAT");
     bad((b) => b.writeUInt32BE(0xffffffff, 6), "MALFORMED_HEADER");
     bad((b) => b.writeUInt32BE(LIMITS.maxFixedPart + 1, 6), "MALFORMED_HEADER");
     const fixedLen = good.readUInt32BE(6);

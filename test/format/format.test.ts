@@ -1,10 +1,12 @@
 /**
- * docs/format.md, proven three ways on test/vectors/sealed/*.json:
+ * docs/format.md, proven three ways on test/vectors/sealed-v2/*.json (format v2) and
+ * test/vectors/sealed/*.json (format v1, Appendix A, read forever):
  *  - the independent reference (reference.ts, written from the document) reproduces every
  *    vector byte for byte and opens it;
  *  - the library opens every vector and decodes its header;
  *  - the reference opens what the library seals;
- *  - any single flipped byte makes both readers fail.
+ *  - any single flipped byte makes both readers fail (in v2 every header byte counts, the
+ *    key block included; in v1 an unused entry's bytes did not).
  */
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +20,10 @@ import { rewrapFile } from "../../src/envelope/rewrap.js";
 import { headerHash } from "../../src/envelope/unlock.js";
 import { KeyError } from "../../src/errors.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../../src/keys/keyring.js";
-import { openDataKey, sealDataKey, wrapAad } from "../../src/keys/wrap-format.js";
+import { sealDataKey, wrapAad } from "../../src/keys/wrap-format.js";
+import { openWrapped, rewrapTarget, withTag } from "../../src/keys/bound-wrap.js";
+import type { EntryTarget } from "../../src/keys/key-block.js";
+import { blockKey, entryDigest } from "../../src/keys/key-block.js";
 import { VECTORS } from "../helpers/vectors.js";
 import { referenceHeader, referenceObjectId, referenceOpen, referenceRead, referenceSeal, type ReferenceInputs } from "./reference.js";
 
@@ -50,6 +55,11 @@ interface Vector {
     context: string;
     wrapAad: string[];
     wrapped: string[];
+    /** v2 only */
+    floeAad?: string;
+    entryDigests?: string[];
+    blockKey?: string;
+    tags?: string[];
     keyBlock: string;
     floeHeader: string;
     headerLength: number;
@@ -62,11 +72,17 @@ interface Vector {
 }
 
 const hex = (s: string) => Buffer.from(s, "hex");
-const dir = path.join(VECTORS, "sealed");
-const vectors: Vector[] = readdirSync(dir)
-  .filter((f) => f.endsWith(".json"))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(dir, f), "utf8")) as Vector);
+const load = (folder: string): Vector[] =>
+  readdirSync(path.join(VECTORS, folder))
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(VECTORS, folder, f), "utf8")) as Vector);
+const VECTOR_SETS: { version: 1 | 2; vectors: Vector[] }[] = [
+  { version: 2, vectors: load("sealed-v2") },
+  { version: 1, vectors: load("sealed") },
+];
+const vectors = VECTOR_SETS[0]!.vectors;
+const v1Vectors = VECTOR_SETS[1]!.vectors;
 
 function inputsOf(v: Vector): ReferenceInputs {
   const i = v.inputs;
@@ -91,8 +107,8 @@ interface HeldKey {
 
 /**
  * Minimal Keyring (src/keys/keyring.ts) holding fixed KEKs: wrap/unwrap use the production
- * wrapAad, sealDataKey and openDataKey (src/keys/wrap-format.ts). The primary version of a
- * name is its highest held version. No audit.
+ * wrapAad and sealDataKey (src/keys/wrap-format.ts) and the v1/v2 rules of src/keys/bound-wrap.ts.
+ * The primary version of a name is its highest held version. No audit.
  */
 class VectorKeyring implements Keyring {
   readonly id = "local";
@@ -104,22 +120,23 @@ class VectorKeyring implements Keyring {
     return held;
   }
 
-  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+  async wrap(keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
     const k = this.primary(keyName);
-    const wrapped = sealDataKey(k.kek, wrapAad(this.id, keyName, k.keyVersion, context), dataKey);
+    const wrapped = sealDataKey(k.kek, wrapAad(this.id, keyName, k.keyVersion, context, objectId), dataKey);
     return { keyring: this.id, keyName, keyVersion: k.keyVersion, wrapped };
   }
 
   async unwrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject): Promise<Buffer> {
     const k = this.keys.find((x) => x.keyName === entry.keyName && x.keyVersion === entry.keyVersion);
     if (!k) throw new KeyError("KEY_VERSION_NOT_FOUND", `${entry.keyName} v${entry.keyVersion}`);
-    return openDataKey(k.kek, wrapAad(this.id, entry.keyName, entry.keyVersion, context), entry.wrapped);
+    return openWrapped(k.kek, this.id, entry.keyName, entry.keyVersion, context, entry);
   }
 
-  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+  async rewrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+    const target = rewrapTarget(entry, upgrade);
     const dataKey = await this.unwrap(entry, context, object);
     try {
-      return await this.wrap(entry.keyName, dataKey, context);
+      return withTag(await this.wrap(entry.keyName, dataKey, context, target?.objectId), dataKey, target);
     } finally {
       dataKey.fill(0);
     }
@@ -149,7 +166,7 @@ function referenceOpens(file: Buffer, kek: Buffer): Buffer | Error {
 
 // --- tests --------------------------------------------------------------------------------------
 
-describe("sealed-file vectors", () => {
+for (const { version, vectors } of VECTOR_SETS) describe(`sealed-file vectors, format v${version}`, () => {
   it("has the five documented vectors", () => {
     expect(vectors.map((v) => v.name)).toEqual(["aligned-final-full", "empty", "multi-segment-short-final", "one-segment", "utf8-context-two-keys"]);
   });
@@ -160,7 +177,7 @@ describe("sealed-file vectors", () => {
       const plaintext = hex(v.inputs.plaintext);
 
       it("the reference seals the inputs to exactly the expected file", () => {
-        const sealed = referenceSeal(inputsOf(v));
+        const sealed = referenceSeal(inputsOf(v), { version });
         // piecewise first, for a readable failure
         const F = v.expected.fixedPart.length / 2;
         expect(sealed.subarray(0, F).toString("hex")).toBe(v.expected.fixedPart);
@@ -188,7 +205,7 @@ describe("sealed-file vectors", () => {
 
       it("the library decodes the header to the vector's values", () => {
         const h = decodeHeader(file);
-        expect(h.formatVersion).toBe(1);
+        expect(h.formatVersion).toBe(version);
         expect(h.encSegLen).toBe(v.expected.encSegLen);
         expect(h.encSegLen - SEGMENT_OVERHEAD).toBe(v.inputs.segmentSize);
         expect(h.context).toEqual(v.inputs.context);
@@ -201,11 +218,17 @@ describe("sealed-file vectors", () => {
         expect(h.length).toBe(v.expected.headerLength);
         expect(headerHash(h)).toBe(v.expected.objectId);
         for (const [i, k] of v.inputs.keys.entries()) {
-          expect(wrapAad(k.keyring, k.keyName, k.keyVersion, h.context).toString("hex")).toBe(v.expected.wrapAad[i]);
+          expect(wrapAad(k.keyring, k.keyName, k.keyVersion, h.context, version === 2 ? h.objectId : undefined).toString("hex")).toBe(v.expected.wrapAad[i]);
+        }
+        if (version === 2) {
+          expect(h.floeAad.toString("hex")).toBe(v.expected.floeAad);
+          expect(h.wrappedKeys.map((k) => entryDigest(k.keyring, k.keyName, k.keyVersion, k.wrapped).toString("hex"))).toEqual(v.expected.entryDigests);
+          expect(h.wrappedKeys.map((k) => Buffer.from(k.tag!).toString("hex"))).toEqual(v.expected.tags);
+          expect(blockKey(hex(v.inputs.dataKey), h.objectId).toString("hex")).toBe(v.expected.blockKey);
         }
       });
 
-      it("size rule (§7): segment count and plaintext length from the file size; random reads agree", async () => {
+      it("size rule (§8): segment count and plaintext length from the file size; random reads agree", async () => {
         const E = v.expected.encSegLen;
         const B = file.length - v.expected.headerLength;
         const n = Math.ceil(B / E);
@@ -234,7 +257,7 @@ describe("sealed-file vectors", () => {
         }
       });
 
-      it("any single flipped byte makes both readers fail (except inside another, unused entry)", async () => {
+      it(version === 2 ? "any single flipped byte makes both readers fail, in every entry" : "any single flipped byte makes both readers fail (except inside another, unused entry: v1)", async () => {
         const entries = referenceHeader(file).entries;
         const keys = heldKeys(v);
         let checked = 0;
@@ -245,8 +268,8 @@ describe("sealed-file vectors", () => {
             bad[pos]! ^= mask;
             for (const [i, key] of keys.entries()) {
               // bytes of an entry other than the one this key opens: the key block is not
-              // authenticated as a whole (docs/format.md §12), so the file may still open
-              const inOther = entries.some((e, j) => j !== i && pos >= e.start && pos < e.end);
+              // authenticated as a whole in v1 (docs/format.md Appendix A), so the file may still open
+              const inOther = version === 1 && entries.some((e, j) => j !== i && pos >= e.start && pos < e.end);
               const lib = await libraryOpens(new VectorKeyring([key]), bad);
               const ref = referenceOpens(bad, key.kek);
               for (const r of [lib, ref]) {
@@ -262,24 +285,42 @@ describe("sealed-file vectors", () => {
           }
         }
         expect(checked).toBe(file.length * 2 * keys.length);
-        if (keys.length === 1) expect(tolerated).toBe(0);
+        if (keys.length === 1 || version === 2) expect(tolerated).toBe(0);
         else expect(tolerated).toBeGreaterThan(0);
       });
     });
   }
 
-  it("an unused entry's wrapped key can be corrupted without the file failing to open (§12)", async () => {
+  it(version === 2 ? "a corrupted unused entry fails the open (KEY_BLOCK_INVALID, §6)" : "v1: an unused entry's wrapped key can be corrupted without the file failing to open (Appendix A)", async () => {
     const v = vectors.find((x) => x.name === "utf8-context-two-keys")!;
     const file = hex(v.expected.file);
     const second = referenceHeader(file).entries[1]!;
     const bad = Buffer.from(file);
     bad[second.end - 1]! ^= 0xff; // last byte of entry 2's GCM tag
     const [k1, k2] = heldKeys(v);
-    expect((await openBuffer(new VectorKeyring([k1!]), bad)).equals(hex(v.inputs.plaintext))).toBe(true);
-    expect(referenceOpen(bad, k1!.kek).equals(hex(v.inputs.plaintext))).toBe(true);
+    if (version === 2) {
+      await expect(openBuffer(new VectorKeyring([k1!]), bad)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
+      expect(() => referenceOpen(bad, k1!.kek)).toThrow("the key block does not authenticate");
+    } else {
+      expect((await openBuffer(new VectorKeyring([k1!]), bad)).equals(hex(v.inputs.plaintext))).toBe(true);
+      expect(referenceOpen(bad, k1!.kek).equals(hex(v.inputs.plaintext))).toBe(true);
+    }
     await expect(openBuffer(new VectorKeyring([k2!]), bad)).rejects.toThrow();
     expect(() => referenceOpen(bad, k2!.kek)).toThrow();
   });
+});
+
+describe("v1 and v2 vectors of the same inputs share the body (why --upgrade needs no re-encryption)", () => {
+  for (const v2 of vectors) {
+    it(v2.name, () => {
+      const v1 = v1Vectors.find((x) => x.name === v2.name)!;
+      expect(v2.expected.floeHeader).toBe(v1.expected.floeHeader);
+      expect(v2.expected.body).toBe(v1.expected.body);
+      expect(v2.expected.objectId).toBe(v1.expected.objectId);
+      expect(v2.expected.fixedPart.slice(12)).toBe(v1.expected.fixedPart.slice(12)); // all but the version byte
+      expect(v2.expected.floeAad).toBe(v1.expected.fixedPart);
+    });
+  }
 });
 
 describe("library seals, reference opens", () => {
@@ -318,6 +359,25 @@ describe("library seals, reference opens", () => {
     expect(referenceOpen(file, inputs.keys[0]!.kek).equals(plaintext)).toBe(true);
   });
 
+  it("rewrap --upgrade turns the v1 vector into a v2 file: only byte 5 and the key block change (§9)", async () => {
+    const v = v1Vectors.find((x) => x.name === "utf8-context-two-keys")!;
+    const file = hex(v.expected.file);
+    const p = path.join(tmp, "upgrade.pseal");
+    writeFileSync(p, file);
+    const result = await rewrapFile(new VectorKeyring(heldKeys(v)), p, { upgrade: true });
+    expect(result).toMatchObject({ upgraded: true, formatVersion: 2 });
+    const after = readFileSync(p);
+    const before = referenceHeader(file);
+    const h = referenceHeader(after);
+    expect(h.version).toBe(2);
+    expect(after[5]).toBe(2);
+    expect(h.fixedPart.subarray(6).equals(before.fixedPart.subarray(6))).toBe(true);
+    expect(h.floeHeader.equals(before.floeHeader)).toBe(true);
+    expect(after.subarray(h.headerLength).equals(file.subarray(before.headerLength))).toBe(true);
+    expect(referenceObjectId(after)).toBe(v.expected.objectId);
+    for (const k of heldKeys(v)) expect(referenceOpen(after, k.kek).equals(hex(v.inputs.plaintext))).toBe(true);
+  });
+
   it("rewrap changes only the key block (§9)", async () => {
     const v = vectors.find((x) => x.name === "multi-segment-short-final")!;
     const file = hex(v.expected.file);
@@ -342,7 +402,7 @@ describe("library seals, reference opens", () => {
   });
 });
 
-describe("known deviations of src/ from docs/format.md (§15): these fail until fixed", () => {
+describe("known deviations of src/ from docs/format.md (§17): these fail until fixed", () => {
   const key: HeldKey = { keyName: "k", keyVersion: 1, kek: Buffer.alloc(32, 0x33) };
   const keyring = new VectorKeyring([key]);
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
- * Regenerates test/vectors/sealed/*.json from pipeseal's *production* code (built JS),
- * with every random value fixed. Not run by the test suite; the JSON files are checked in.
+ * Regenerates test/vectors/sealed-v2/*.json (format v2, docs/format.md) from pipeseal's
+ * *production* code (built JS), with every random value fixed. Not run by the test suite; the
+ * JSON files are checked in. The v1 vectors in test/vectors/sealed/ were made by this script's
+ * v1 predecessor (git history) and are frozen: v1 is read forever, never written.
  *
  *   npm run build && node test/format/make-vectors.mjs [distDir]     (distDir defaults to dist/)
  *
  * Randomness is fixed by replacing node:crypto.randomBytes and syncing the built-in ESM
  * exports before the production modules run, so the bytes come from the real seal path
- * (startSeal -> keyring.wrap -> startEncryption -> encryptSegment), not from the reference
- * reader in reference.ts. Draws are checked in order and size:
- *   data key (32), one wrap IV (12) per key name, FLOE IV (32), one AEAD IV (12) per segment
+ * (startSeal -> startEncryption -> keyring.wrap -> tags -> encryptSegment), not from the
+ * reference reader in reference.ts. Draws are checked in order and size:
+ *   data key (32), FLOE IV (32), one wrap IV (12) per key name, one AEAD IV (12) per segment
  * (a draw may take several consecutive values, as segment IVs are drawn per batch).
  * Every input is derived as SHA-256("pipeseal-vector/<name>/<label>"), truncated.
  */
@@ -22,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
 const dist = path.resolve(process.argv[2] ?? path.join(root, "dist"));
-const outDir = path.join(root, "test", "vectors", "sealed");
+const outDir = path.join(root, "test", "vectors", "sealed-v2");
 
 // --- fixed randomness -------------------------------------------------------------------
 const require = createRequire(import.meta.url);
@@ -49,6 +51,7 @@ const { sealBuffer } = await imp("envelope/buffer.js");
 const { decodeHeader } = await imp("envelope/header.js");
 const { headerHash } = await imp("envelope/unlock.js");
 const { sealDataKey, wrapAad } = await imp("keys/wrap-format.js");
+const { blockKey, entryDigest } = await imp("keys/key-block.js");
 const { SEGMENT_OVERHEAD } = await imp("crypto/floe.js");
 
 const derive = (name, label, n) => createHash("sha256").update(`pipeseal-vector/${name}/${label}`).digest().subarray(0, n);
@@ -123,9 +126,10 @@ async function generate(v) {
   const wrapAads = [];
   const keyring = {
     id: keyringId,
-    async wrap(keyName, dataKey, context) {
+    async wrap(keyName, dataKey, context, objectId) {
+      if (!objectId) throw new Error("a v2 seal wraps with the object id");
       const k = keys.find((x) => x.keyName === keyName);
-      const aad = wrapAad(keyringId, keyName, k.keyVersion, context);
+      const aad = wrapAad(keyringId, keyName, k.keyVersion, context, objectId);
       wrapAads.push(aad);
       return { keyring: keyringId, keyName, keyVersion: k.keyVersion, wrapped: sealDataKey(k.kek, aad, dataKey) };
     },
@@ -138,8 +142,8 @@ async function generate(v) {
   };
   queue = [
     fixed("data key", v.dataKey),
-    ...keys.map((k, i) => fixed(`wrap IV ${i}`, k.wrapIv)),
     fixed("FLOE IV", v.floeIv),
+    ...keys.map((k, i) => fixed(`wrap IV ${i}`, k.wrapIv)),
     ...v.segmentIvs.map((iv, i) => fixed(`segment IV ${i}`, iv)),
   ];
   const file = await sealBuffer(keyring, spec.plaintext, { keyName: keys.map((k) => k.keyName), context: spec.context, segmentSize: spec.segmentSize });
@@ -164,15 +168,19 @@ async function generate(v) {
     expected: {
       encSegLen,
       fixedPart: header.fixedPart.toString("hex"),
+      floeAad: header.floeAad.toString("hex"),
       context: header.fixedPart.subarray(20).toString("hex"),
+      objectId: headerHash(header),
       wrapAad: wrapAads.map((b) => b.toString("hex")),
       wrapped: header.wrappedKeys.map((k) => Buffer.from(k.wrapped).toString("hex")),
+      entryDigests: header.wrappedKeys.map((k) => entryDigest(k.keyring, k.keyName, k.keyVersion, k.wrapped).toString("hex")),
+      blockKey: blockKey(v.dataKey, header.objectId).toString("hex"),
+      tags: header.wrappedKeys.map((k) => Buffer.from(k.tag).toString("hex")),
       keyBlock: keyBlock.toString("hex"),
       floeHeader: header.floeHeader.toString("hex"),
       headerLength: header.length,
       segmentCount: v.segmentIvs.length,
       plaintextLength: spec.plaintext.length,
-      objectId: headerHash(header),
       body: body.toString("hex"),
       file: file.toString("hex"),
     },

@@ -1,5 +1,6 @@
 /**
- * Independent reference reader/writer for the pipeseal sealed-file format v1, written from
+ * Independent reference reader/writer for the pipeseal sealed-file format (v2, and v1 of
+ * Appendix A), written from
  * docs/format.md alone. It deliberately imports nothing from src/ — only node:crypto — and
  * shares no code with the library, so agreement between the two is evidence that the
  * document is complete. Section numbers (§) refer to docs/format.md.
@@ -29,10 +30,14 @@ export interface ReferenceInputs {
 }
 
 export interface ReferenceHeader {
+  version: 1 | 2;
   encSegLen: number;
   context: [string, string][];
-  entries: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer; start: number; end: number }[];
+  /** `tag` in v2 only; `start`..`end` covers the entry's bytes before its tag. */
+  entries: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer; tag?: Buffer; start: number; end: number }[];
   fixedPart: Buffer;
+  /** §4: the fixed part with byte 5 = 01. */
+  floeAad: Buffer;
   floeHeader: Buffer;
   headerLength: number;
 }
@@ -71,6 +76,18 @@ function hkdfExpandSha384(prk: Uint8Array, info: Uint8Array, len: number): Buffe
   let t = Buffer.alloc(0);
   for (let i = 1; blocks.length * 48 < len; i++) {
     t = createHmac("sha384", prk).update(Buffer.concat([t, info, u8(i)])).digest();
+    blocks.push(t);
+  }
+  return Buffer.concat(blocks).subarray(0, len);
+}
+
+/** RFC 5869 HKDF-SHA-256 with its Extract step (§2.2) then Expand (§2.3), for §6. */
+function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: number): Buffer {
+  const prk = createHmac("sha256", salt).update(ikm).digest();
+  const blocks: Buffer[] = [];
+  let t = Buffer.alloc(0);
+  for (let i = 1; blocks.length * 32 < len; i++) {
+    t = createHmac("sha256", prk).update(Buffer.concat([t, info, u8(i)])).digest();
     blocks.push(t);
   }
   return Buffer.concat(blocks).subarray(0, len);
@@ -153,27 +170,49 @@ function paramEncode(encSegLen: number): Buffer {
   return Buffer.concat([u8(0), u8(0), u32(encSegLen), u32(32)]);
 }
 
-function fixedPart(encSegLen: number, contextBytes: Buffer): Buffer {
+function fixedPart(version: 1 | 2, encSegLen: number, contextBytes: Buffer): Buffer {
   const f = 20 + contextBytes.length;
   if (f > 65536) fail("fixed part too long");
-  return Buffer.concat([MAGIC, u8(1), u32(f), paramEncode(encSegLen), contextBytes]);
+  return Buffer.concat([MAGIC, u8(version), u32(f), paramEncode(encSegLen), contextBytes]);
 }
 
-function wrapAad(keyring: string, keyName: string, keyVersion: number, contextBytes: Buffer): Buffer {
+/** §4: the FLOE AAD is the fixed part with its version byte read as 01. */
+function floeAadOf(fixed: Buffer): Buffer {
+  const aad = Buffer.from(fixed);
+  aad[5] = 1;
+  return aad;
+}
+
+/** §5 (v2, with the object id) and Appendix A (v1, without). */
+function wrapAad(keyring: string, keyName: string, keyVersion: number, contextBytes: Buffer, objectId?: Buffer): Buffer {
   const id = Buffer.from(keyring, "utf8");
   const name = Buffer.from(keyName, "utf8");
-  return Buffer.concat([ascii("pipeseal-wrap-v1"), u8(id.length), id, u16(name.length), name, u32(keyVersion), contextBytes]);
+  const fields = [u8(id.length), id, u16(name.length), name, u32(keyVersion), contextBytes];
+  return objectId ? Buffer.concat([ascii("pipeseal-wrap-v2"), ...fields, objectId]) : Buffer.concat([ascii("pipeseal-wrap-v1"), ...fields]);
 }
 
-function keyBlock(entries: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer }[]): Buffer {
+/** §3.3: one entry without its tag. */
+function entryBytes(e: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer }): Buffer {
+  const id = Buffer.from(e.keyring, "utf8");
+  const name = Buffer.from(e.keyName, "utf8");
+  if (id.length < 1 || id.length > 64 || name.length < 1 || name.length > 255 || e.wrapped.length < 1 || e.wrapped.length > 1024) fail("entry field length");
+  return Buffer.concat([u8(id.length), id, u16(name.length), name, u32(e.keyVersion), u16(e.wrapped.length), e.wrapped]);
+}
+
+/** §6: the tags of a key block, from the data key and the object id. */
+function entryTags(dek: Uint8Array, objectId: Buffer, entries: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer }[]): Buffer[] {
+  const key = hkdfSha256(dek, objectId, ascii("pipeseal-key-block-v2"), 32);
+  const n = entries.length;
+  return entries.map((e, j) => {
+    const digest = createHash("sha256").update(entryBytes(e)).digest();
+    return createHmac("sha256", key).update(Buffer.concat([ascii("pipeseal-entry-tag-v2"), u8(n), u8(j), digest])).digest();
+  });
+}
+
+function keyBlock(entries: { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer; tag?: Buffer }[]): Buffer {
   if (entries.length < 1 || entries.length > 8) fail("1..8 entries");
   const parts: Buffer[] = [u8(entries.length)];
-  for (const e of entries) {
-    const id = Buffer.from(e.keyring, "utf8");
-    const name = Buffer.from(e.keyName, "utf8");
-    if (id.length < 1 || id.length > 64 || name.length < 1 || name.length > 255 || e.wrapped.length < 1 || e.wrapped.length > 1024) fail("entry field length");
-    parts.push(u8(id.length), id, u16(name.length), name, u32(e.keyVersion), u16(e.wrapped.length), e.wrapped);
-  }
+  for (const e of entries) parts.push(entryBytes(e), ...(e.tag ? [e.tag] : []));
   const body = Buffer.concat(parts);
   if (4 + body.length > 16384) fail("key block too long");
   return Buffer.concat([u32(4 + body.length), body]);
@@ -223,20 +262,25 @@ function decryptSegment(f: Floe, seg: Buffer, position: number, final: boolean):
  * multiple of P: full non-final segments and then an empty final one (one more segment IV).
  * pipeseal never writes it, but §7 requires readers to accept it.
  */
-export function referenceSeal(inputs: ReferenceInputs, options: { trailingEmptyFinal?: boolean } = {}): Buffer {
+export function referenceSeal(inputs: ReferenceInputs, options: { trailingEmptyFinal?: boolean; version?: 1 | 2 } = {}): Buffer {
+  const version = options.version ?? 2;
   const P = inputs.segmentSize;
   const E = P + 32;
   if (E < 64 || E > 64 * 1024 * 1024) fail("segment size out of range");
   const ctx = encodeContext(inputs.context);
-  const fixed = fixedPart(E, ctx);
-  const entries = inputs.keys.map((k) => {
-    const aad = wrapAad(k.keyring, k.keyName, k.keyVersion, ctx);
+  const fixed = fixedPart(version, E, ctx);
+  // §7: FLOE first (its header does not depend on the key block), then the object id, wraps, tags
+  const base = { params: paramEncode(E), iv: Buffer.from(inputs.floeIv), aad: floeAadOf(fixed) };
+  const floe: Floe = { ...base, encSegLen: E, messageKey: floeKdf(base, inputs.dataKey, ascii("MESSAGE_KEY:"), 48) };
+  const floeHeader = Buffer.concat([base.params, base.iv, floeKdf(base, inputs.dataKey, ascii("HEADER_TAG:"), 32)]);
+  const objectId = createHash("sha256").update(base.aad).update(floeHeader).digest();
+  const wrapped = inputs.keys.map((k) => {
+    const aad = wrapAad(k.keyring, k.keyName, k.keyVersion, ctx, version === 2 ? objectId : undefined);
     const { ct, tag } = gcmEncrypt(k.kek, k.wrapIv, inputs.dataKey, aad);
     return { keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion, wrapped: Buffer.concat([k.wrapIv, ct, tag]) };
   });
-  const base = { params: paramEncode(E), iv: Buffer.from(inputs.floeIv), aad: fixed };
-  const floe: Floe = { ...base, encSegLen: E, messageKey: floeKdf(base, inputs.dataKey, ascii("MESSAGE_KEY:"), 48) };
-  const floeHeader = Buffer.concat([base.params, base.iv, floeKdf(base, inputs.dataKey, ascii("HEADER_TAG:"), 32)]);
+  const tags = version === 2 ? entryTags(inputs.dataKey, objectId, wrapped) : [];
+  const entries = wrapped.map((e, j) => (version === 2 ? { ...e, tag: tags[j]! } : e));
   const pt = Buffer.from(inputs.plaintext);
   let n = Math.max(1, Math.ceil(pt.length / P));
   if (options.trailingEmptyFinal) {
@@ -254,7 +298,8 @@ export function referenceSeal(inputs: ReferenceInputs, options: { trailingEmptyF
 export function referenceHeader(file: Uint8Array): ReferenceHeader {
   const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   if (b.length < 10 || !b.subarray(0, 5).equals(MAGIC)) fail("bad magic");
-  if (b[5] !== 1) fail("unsupported version");
+  if (b[5] !== 1 && b[5] !== 2) fail("unsupported version");
+  const version = b[5] as 1 | 2;
   const F = b.readUInt32BE(6);
   if (F < 22 || F > 65536 || b.length < F + 4) fail("bad fixed-part length");
   if (b[10] !== 0 || b[11] !== 0 || b.readUInt32BE(16) !== 32) fail("unsupported FLOE parameters");
@@ -287,19 +332,21 @@ export function referenceHeader(file: Uint8Array): ReferenceHeader {
     const W = take(2).readUInt16BE(0);
     if (W < 1 || W > 1024) fail("bad wrapped length");
     const wrapped = Buffer.from(take(W));
-    entries.push({ keyring, keyName, keyVersion, wrapped, start, end: F + o });
+    const end = F + o;
+    entries.push(version === 2 ? { keyring, keyName, keyVersion, wrapped, tag: Buffer.from(take(32)), start, end } : { keyring, keyName, keyVersion, wrapped, start, end });
   }
   if (o !== K) fail("bytes left over in the key block");
 
   const floeHeader = Buffer.from(b.subarray(F + K, F + K + 74));
   if (!floeHeader.subarray(0, 10).equals(b.subarray(10, 20))) fail("FLOE parameters differ");
-  return { encSegLen: E, context, entries, fixedPart: Buffer.from(b.subarray(0, F)), floeHeader, headerLength: F + K + 74 };
+  const fixed = Buffer.from(b.subarray(0, F));
+  return { version, encSegLen: E, context, entries, fixedPart: fixed, floeAad: floeAadOf(fixed), floeHeader, headerLength: F + K + 74 };
 }
 
-/** SHA-256(fixed part || FLOE header), hex (§9). */
+/** SHA-256(FLOE AAD || FLOE header), hex (§9). */
 export function referenceObjectId(file: Uint8Array): string {
   const h = referenceHeader(file);
-  return createHash("sha256").update(h.fixedPart).update(h.floeHeader).digest("hex");
+  return createHash("sha256").update(h.floeAad).update(h.floeHeader).digest("hex");
 }
 
 interface Unlocked {
@@ -320,15 +367,21 @@ function unlock(file: Uint8Array, kek: Uint8Array, keyring: string): Unlocked {
   const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   const h = referenceHeader(b);
   const ctx = h.fixedPart.subarray(20);
-  const base = { params: h.fixedPart.subarray(10, 20), iv: h.floeHeader.subarray(10, 42), aad: h.fixedPart };
+  const base = { params: h.fixedPart.subarray(10, 20), iv: h.floeHeader.subarray(10, 42), aad: h.floeAad };
+  const objectId = createHash("sha256").update(h.floeAad).update(h.floeHeader).digest();
   let floe: Floe | undefined;
   for (const e of h.entries.filter((x) => x.keyring === keyring)) {
     if (e.wrapped.length !== 60) continue;
     let dek: Buffer;
     try {
-      dek = gcmDecrypt(kek, e.wrapped.subarray(0, 12), e.wrapped.subarray(12, 44), wrapAad(e.keyring, e.keyName, e.keyVersion, ctx), e.wrapped.subarray(44));
+      dek = gcmDecrypt(kek, e.wrapped.subarray(0, 12), e.wrapped.subarray(12, 44), wrapAad(e.keyring, e.keyName, e.keyVersion, ctx, h.version === 2 ? objectId : undefined), e.wrapped.subarray(44));
     } catch {
       continue;
+    }
+    if (h.version === 2) {
+      // §6: every entry's tag, before the data key is used for anything
+      const tags = entryTags(dek, objectId, h.entries);
+      if (!tags.every((t, j) => timingSafeEqual(t, h.entries[j]!.tag!))) fail("the key block does not authenticate");
     }
     const tag = floeKdf(base, dek, ascii("HEADER_TAG:"), 32);
     if (timingSafeEqual(tag, h.floeHeader.subarray(42, 74))) {

@@ -39,8 +39,9 @@ function recording(ks: LocalKeystore, versions: Set<number>): Keyring {
   return new Proxy(ks, {
     get(target, prop) {
       if (prop === "wrap") {
-        return async (name: string, dk: Uint8Array, ctx: EncryptionContext): Promise<WrappedKey> => {
-          const w = await target.wrap(name, dk, ctx);
+        // every argument passes through: a sealed file v2 wrap carries the file's object id
+        return async (name: string, dk: Uint8Array, ctx: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> => {
+          const w = await target.wrap(name, dk, ctx, objectId);
           versions.add(w.keyVersion);
           return w;
         };

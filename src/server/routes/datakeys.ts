@@ -7,7 +7,7 @@ import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
 import { type AuthorizedOp, accessRequest } from "../authz.js";
 import { type Service, allow } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
-import { type WireWrappedKey, fromB64, fromWireEntry, toWireEntry } from "../wire.js";
+import { type WireTarget, type WireWrappedKey, fromB64, fromWireEntry, fromWireTarget, toWireEntry } from "../wire.js";
 import { route } from "./register.js";
 import type { OpenWithKey } from "../store/types.js";
 
@@ -17,13 +17,14 @@ type FailedUse = UnwrapItem & { errorCode: string };
 
 export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   const { store } = svc;
-  route<Ctx & { keyName: string; dataKey: string }>(app, "wrap", async (req) => {
+  route<Ctx & { keyName: string; dataKey: string; objectId?: string }>(app, "wrap", async (req) => {
     const context = req.body.context ?? {};
     // wrapping a caller's key releases nothing: the same permission as a wrapped-only data key
     await allow(svc, req, "datakey.generate", { keyName: req.body.keyName, context });
     const dk = fromB64(req.body.dataKey, "dataKey");
     try {
-      return { wrappedKey: toWireEntry(await store.wrap(req.principal, req.body.keyName, dk, context)) };
+      const objectId = req.body.objectId === undefined ? undefined : Buffer.from(req.body.objectId, "hex");
+      return { wrappedKey: toWireEntry(await store.wrap(req.principal, req.body.keyName, dk, context, objectId)) };
     } finally {
       dk.fill(0);
     }
@@ -81,13 +82,13 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   };
   route<FailedUse>(app, "unwrapFailed", failed("unwrap"));
   route<FailedUse>(app, "rewrapFailed", failed("rewrap"));
-  route<Ctx & { wrappedKey: WireWrappedKey }>(app, "rewrap", async (req) => {
+  route<Ctx & { wrappedKey: WireWrappedKey; upgrade?: WireTarget }>(app, "rewrap", async (req) => {
     const context = req.body.context ?? {};
     const w = req.body.wrappedKey;
     // the decision and the rewrap record commit in one transaction (Authorizer.authorizeWith)
     const entry = await svc.authz.authorizeWith(
       accessRequest(req, "rewrap", { keyName: w.keyName, keyVersion: w.keyVersion, context }),
-      () => store.rewrap(req.principal, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" }),
+      () => store.rewrap(req.principal, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" }, req.body.upgrade ? fromWireTarget(req.body.upgrade) : undefined),
       () => undefined, // a wrapped entry is not secret
     );
     return { wrappedKey: toWireEntry(entry) };

@@ -33,6 +33,8 @@ import { vacuumKeyVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
 import { checkFailedUse } from "../../keys/unwrap.js";
 import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
+import { rewrapTarget, withTag } from "../../keys/bound-wrap.js";
+import type { EntryTarget } from "../../keys/key-block.js";
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
@@ -106,9 +108,9 @@ export class PostgresStore implements KeyStore {
   }
 
   // ── Keyring operations ──────────────────────────────────────────────────────────────────
-  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
     checkPrincipal(principal);
-    return wrapPg(this.#pool, this.#live(), this.#seal, this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context);
+    return wrapPg(this.#pool, this.#live(), this.#seal, this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context, objectId);
   }
 
   // no await before #batch.submit: a call inside together() must join its group synchronously
@@ -129,13 +131,20 @@ export class PostgresStore implements KeyStore {
     await this.#batch.submit(recordJob({ ...dataEvent(principal, operation, entry, context, object), outcome: "error", errorCode }));
   }
 
-  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
+  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
     checkPrincipal(principal);
-    const event = dataEvent(principal, "rewrap", entry, context, object);
+    const event = dataEvent(principal, "rewrap", entry, context, object, upgrade);
+    let target: EntryTarget | undefined;
+    try {
+      target = rewrapTarget(entry, upgrade);
+    } catch (e) {
+      await this.#recordBestEffort(failure(event, e));
+      throw e;
+    }
     // the source is opened and its record committed in the batch; the new entry is made after
     const dataKey = (await this.#batch.submit(unwrapJob(this.#live(), this.#seal, this.keyringId, event, entry, context))) as Buffer;
     try {
-      return await this.wrap(principal, entry.keyName, dataKey, context);
+      return withTag(await this.wrap(principal, entry.keyName, dataKey, context, target?.objectId), dataKey, target);
     } catch (e) {
       await this.#recordBestEffort(failure(event, e));
       throw e;

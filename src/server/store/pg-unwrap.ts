@@ -9,11 +9,12 @@ import { isRefusal } from "../../audit/group-commit.js";
 import type { AuditEvent } from "../../audit/types.js";
 import { KeyError, UsageError, isPipesealError } from "../../errors.js";
 import { normalizeContext } from "../../keys/context.js";
-import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
-import { openDataKey, wrapAad } from "../../keys/wrap-format.js";
+import { bindingOf, boundHeaderHash, openWrapped } from "../../keys/bound-wrap.js";
+import { encodeContext } from "../../keys/context.js";
 import type { PgJob } from "./pg-batch.js";
 import type { OpenWithKey } from "./types.js";
 import { checkUnwrappable } from "./pg-keys.js";
@@ -30,12 +31,13 @@ export function unwrapJob(root: RootKey, seal: StateSeal, keyringId: string, eve
       const name = validateKeyName(entry.keyName);
       const version = validateVersion(entry.keyVersion);
       if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
-      const aad = wrapAad(keyringId, name, version, context);
+      encodeContext(context); // bad input is refused before any key state is read
+      bindingOf(entry);
       const { key, row } = await tx.keyVersion(name, version);
       const kek = root.openKek(name, version, checkUnwrappable(seal, name, key, row));
       let dataKey: Buffer;
       try {
-        dataKey = openDataKey(kek, aad, entry.wrapped);
+        dataKey = openWrapped(kek, keyringId, name, version, context, entry);
       } finally {
         kek.fill(0);
       }
@@ -58,7 +60,7 @@ export function recordJob(event: AuditEvent): PgJob {
 }
 
 /** The `ok` record of a data-access operation on `entry` (fields the caller cannot forge into a bad row). */
-export function dataEvent(principal: string, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject): AuditEvent {
+export function dataEvent(principal: string, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): AuditEvent {
   let ctx: Readonly<Record<string, string>> | null = null;
   try {
     ctx = normalizeContext(context);
@@ -72,7 +74,7 @@ export function dataEvent(principal: string, operation: string, entry: WrappedKe
     keyName: auditableName(entry?.keyName),
     keyVersion: auditableVersion(entry?.keyVersion),
     objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash: typeof object?.headerHash === "string" && /^[0-9a-f]{64}$/i.test(object.headerHash) ? object.headerHash.toLowerCase() : null,
+    headerHash: upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32 ? Buffer.from(upgrade.objectId).toString("hex") : boundHeaderHash(entry, object?.headerHash),
     context: ctx,
   };
 }

@@ -15,14 +15,15 @@ import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
 
 /** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
-export async function wrapPg(pool: pg.Pool, root: RootKey, seal: StateSeal, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+export async function wrapPg(pool: pg.Pool, root: RootKey, seal: StateSeal, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
   validateKeyName(keyName);
   if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
   encodeContext(context); // validate before counting a use
+  wrapAad(keyringId, keyName, 1, context, objectId); // and the object id
   const { version, kek: blob } = await reserveWrap(pool, seal, limit, keyName);
   const kek = root.openKek(keyName, version, blob);
   try {
-    return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context), dataKey) };
+    return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context, objectId), dataKey) };
   } finally {
     kek.fill(0);
   }

@@ -27,7 +27,7 @@ import { type ExportAuditOptions, auditRecordsPaged } from "../../audit/export-l
 import { UsageError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
-import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";
 import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
@@ -114,15 +114,15 @@ export class SqliteStore implements KeyStore {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version))));
   }
 
-  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
     // the use count is durable before the entry leaves (a lost count could only be of an entry never released)
-    return this.#durable(await this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context)));
+    return this.#durable(await this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context, objectId)));
   }
   async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
     return this.#batched(principal, (ks) => ks.unwrapSync(entry, context, object, open)) as Promise<Buffer>;
   }
-  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey> {
-    return this.#batched(principal, (ks) => ks.rewrapSync(entry, context, object)) as Promise<WrappedKey>;
+  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+    return this.#batched(principal, (ks) => ks.rewrapSync(entry, context, object, upgrade)) as Promise<WrappedKey>;
   }
   async recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
     await this.#batched(principal, (ks) => ks.reportFailureSync(entry, context, object, errorCode));

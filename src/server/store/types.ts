@@ -44,7 +44,7 @@ import type { ListAuditOptions } from "../../audit/list.js";
 import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
-import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
@@ -132,7 +132,7 @@ export interface KeyStore {
    * version's GCM limit. Not audited by the store (the server audits the decision).
    * @throws KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT)
    */
-  wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext): Promise<WrappedKey>;
+  wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey>;
   /**
    * Returns the data key (the caller wipes it) after its audit record committed.
    *
@@ -151,9 +151,10 @@ export interface KeyStore {
    * "rewrap". The new entry is returned only after the record committed. SQLite counts the
    * wrap in the same transaction; PostgreSQL counts it in its own transaction after that
    * commit (as `wrap`, so concurrent batches never lock key rows against each other).
-   * Throws as unwrap and wrap.
+   * A v2 entry (with a binding) is checked and comes back with its tag; `upgrade` makes a v1
+   * entry a v2 one for that file and place (src/keys/bound-wrap.ts). Throws as unwrap and wrap.
    */
-  rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<WrappedKey>;
+  rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey>;
 
   /**
    * Records that the operation an unwrap released `entry`'s key for then failed on the
