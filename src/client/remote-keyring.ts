@@ -124,7 +124,10 @@ export class RemoteKeyring implements Keyring {
   async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
     const extra = upgrade === undefined ? {} : { upgrade: toWireTarget({ ...upgrade, keyringLabel: this.id }) };
     const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context, ...extra });
-    return this.#entry(r.wrappedKey);
+    const next = this.#entry(r.wrappedKey);
+    // a v2 entry's wrap and tag bind the keyring id it records: a rewrap keeps that id (an
+    // alias stays an alias); a v1 entry binds none, so it moves to this keyring's own id
+    return entry.binding !== undefined && upgrade === undefined ? { ...next, keyring: entry.keyring } : next;
   }
 
   /** Field keys are not served by the key service (they would release KEK-derived secrets); use the local keystore for `pipeseal fields`. */
