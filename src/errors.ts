@@ -81,6 +81,9 @@ export const ERROR_CODES = {
   MONITOR_INPUT_INVALID: "an audit line given to the monitor is not a pipeseal.audit.v1 record",
   MONITOR_CONFIG_INVALID: "the monitor configuration (monitor.yaml) is invalid",
   MONITOR_STATE_INVALID: "the monitor state file does not belong to this configuration or is damaged",
+  MONITOR_QUEUE_FULL: "a monitor sink is not taking alerts and its queue is full; the monitor raised this as an alert and stopped",
+  MONITOR_ALERT_NOT_FOUND: "no alert with that id in this keystore",
+  MONITOR_LOCKED: "another monitor is running on the same state file",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,105 @@
+/**
+ * One sink's delivery: what it still owes (the newest form of each alert, in order of first
+ * offer), a rate limit, and retries. Nothing is dropped: an alert held back by the rate limit
+ * or by a sink that is down stays pending until the sink takes it, and the monitor's delivered
+ * watermark (lowestPending) never passes it, so a restart delivers it too.
+ *
+ * Rate limit: a token bucket of `perMinute` sends, refilled continuously. Critical alerts
+ * (honeytokens, the monitor's own health) skip it: they are immediate.
+ */
+import { isPipesealError } from "../../errors.js";
+import type { Alert } from "../types.js";
+import type { AlertSink } from "./sink.js";
+
+/** A change of the ledger to deliver: an alert in its newest form, and its change number. */
+export interface Delivery {
+  readonly alert: Alert;
+  readonly changeNo: number;
+}
+
+export interface ChannelOptions {
+  /** Sends per minute (not counting critical alerts); default 60. */
+  readonly perMinute?: number;
+  readonly now?: () => number;
+  /** Retry backoff bounds after a failed send (ms); default 250 … 30,000. */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** Told about a failed send (the reason, no alert content) and about alerts held by the rate limit. */
+  readonly onNotice?: (message: string) => void;
+}
+
+export class SinkChannel {
+  readonly #pending = new Map<string, Delivery>();
+  readonly #now: () => number;
+  readonly #perMinute: number;
+  readonly #base: number;
+  readonly #max: number;
+  #tokens: number;
+  #refilledAt: number;
+  #retryAt = 0;
+  #delay: number;
+  #heldNoticeAt = 0;
+
+  constructor(
+    readonly sink: AlertSink,
+    private readonly options: ChannelOptions = {},
+  ) {
+    this.#now = options.now ?? Date.now;
+    this.#perMinute = options.perMinute ?? 60;
+    this.#tokens = this.#perMinute;
+    this.#refilledAt = this.#now();
+    this.#base = options.backoff?.baseMs ?? 250;
+    this.#max = options.backoff?.maxMs ?? 30_000;
+    this.#delay = this.#base;
+  }
+
+  /** Owes `d` to the sink (a newer form of a pending alert replaces it, keeping its place). */
+  offer(d: Delivery): void {
+    this.#pending.set(d.alert.id, d);
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** The lowest change number not yet taken (undefined when nothing is owed). */
+  lowestPending(): number | undefined {
+    let low: number | undefined;
+    for (const d of this.#pending.values()) if (low === undefined || d.changeNo < low) low = d.changeNo;
+    return low;
+  }
+
+  /**
+   * Sends what the rate limit and backoff allow now.
+   * @throws MonitorError(MONITOR_QUEUE_FULL) from a sink whose queue is full (the alert stays pending).
+   */
+  async pump(): Promise<void> {
+    const now = this.#now();
+    if (this.#pending.size === 0 || now < this.#retryAt) return;
+    this.#tokens = Math.min(this.#perMinute, this.#tokens + ((now - this.#refilledAt) * this.#perMinute) / 60_000);
+    this.#refilledAt = now;
+    let held = 0;
+    for (const [id, d] of [...this.#pending]) {
+      const critical = d.alert.severity === "critical";
+      if (!critical && this.#tokens < 1) {
+        held++;
+        continue;
+      }
+      try {
+        await this.sink.send(d.alert);
+      } catch (e) {
+        if (isPipesealError(e) && e.code === "MONITOR_QUEUE_FULL") throw e;
+        this.#retryAt = this.#now() + this.#delay;
+        this.#delay = Math.min(this.#max, this.#delay * 2);
+        this.options.onNotice?.(`${this.sink.name}: send failed (${(e as Error).message}); ${this.#pending.size} alert(s) pending, retrying`);
+        return;
+      }
+      this.#delay = this.#base;
+      if (!critical) this.#tokens -= 1;
+      if (this.#pending.get(id) === d) this.#pending.delete(id);
+    }
+    if (held > 0 && now - this.#heldNoticeAt >= 60_000) {
+      this.#heldNoticeAt = now;
+      this.options.onNotice?.(`${this.sink.name}: rate limit (${this.#perMinute}/min) reached; ${held} alert(s) held back, sent as the limit allows`);
+    }
+  }
+}
