@@ -53,6 +53,9 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
   let closing = false;
   let wake: (() => void) | null = null;
   let idle: (() => void)[] = [];
+  /** Told after each delivery attempt (taken or failed): a sender waiting for room looks again. */
+  let attempted: (() => void)[] = [];
+  let failing = queue.length > 0; // unknown until the first attempt: a queue left on disk counts as not yet taken
   let signalClose = () => undefined as void;
   const closed = new Promise<void>((r) => (signalClose = r));
 
@@ -76,7 +79,11 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
         await post(JSON.stringify(head));
         await queue.shift(head);
         delay = base;
+        failing = false;
+        for (const f of attempted.splice(0)) f();
       } catch (e) {
+        failing = true;
+        for (const f of attempted.splice(0)) f();
         o.onRetry?.((e as Error).message, queue.length);
         if (closing) break;
         // jitter: many monitors that lost the same sink do not retry in step
@@ -98,6 +105,14 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
     queued: () => queue.length,
     drained: () => (queue.length === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r))),
     async send(a) {
+      // full, but the sink may be draining it right now (a restart with a backlog): wait for
+      // the attempts under way before calling it full, as long as they succeed
+      for (let i = 0; queue.length >= o.queueMax && i < o.queueMax + 1 && !closing; i++) {
+        const next = new Promise<void>((r) => attempted.push(r));
+        kick();
+        await Promise.race([next, sleep(10_000)]);
+        if (failing) break;
+      }
       await queue.put(a, name);
       kick();
     },
@@ -107,6 +122,7 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
       kick();
       await Promise.race([loop, sleep(o.closeGraceMs ?? 3000)]);
       idle = [];
+      for (const f of attempted.splice(0)) f();
       if (!o.dispatcher) await dispatcher.close().catch(() => undefined);
     },
   };
