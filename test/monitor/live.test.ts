@@ -5,7 +5,7 @@
  * deletions made with a real SQLite connection are alerts); the sealed state cannot be
  * swapped or altered; anchors on a schedule verify; bad config is one typed line.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
@@ -206,6 +206,26 @@ describe("monitor run (local keystore, built CLI)", () => {
     const verify = home.run(["audit", "verify", "--anchor", path.join(anchors, files[0]!)]);
     expect(verify.status).toBe(0);
     expect(verify.stdout.toString()).toContain("ok");
+  });
+
+  test("posture lists the open (unacknowledged) alerts per key, and stops once they are acked", () => {
+    const home = keystoreHome(["prod/canary/a", "prod/datasets/b"]);
+    const cfg = yaml(home.dir);
+    useKey(home, "prod/canary/a", "mallory");
+    useKey(home, "prod/datasets/b", "etl");
+    expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
+    const map = path.join(home.dir, "pipeline.yaml");
+    mkdirSync(path.join(home.dir, "data"), { recursive: true });
+    writeFileSync(map, `version: 1\nname: t\nkeys:\n  home: ${home.env.PIPESEAL_HOME}\nstages:\n  landing:\n    stores:\n      - { id: canary, kind: folder, path: ./data, classification: pii, key: prod/canary/a }\n      - { id: b, kind: folder, path: ./data, classification: pii, key: prod/datasets/b }\n`);
+    const report = () => JSON.parse(home.run(["posture", "check", map, "--json"]).stdout.toString());
+    const access = report().answers.access as { key: string; openAlerts: { id: string; detection: string; severity: string; principal: string }[] }[];
+    const canary = access.find((a) => a.key === "prod/canary/a")!;
+    expect(canary.openAlerts).toMatchObject([{ detection: "honeytoken", severity: "critical", principal: "mallory" }]);
+    expect(access.find((a) => a.key === "prod/datasets/b")!.openAlerts).toEqual([]);
+    const text = home.run(["posture", "check", map]).stdout.toString();
+    expect(text).toContain(`open monitor alerts on prod/canary/a: critical honeytoken (mallory, ${canary.openAlerts[0]!.id})`);
+    expect(home.run(["monitor", "ack", canary.openAlerts[0]!.id, "--note", "red-team exercise"]).status).toBe(0);
+    expect(report().answers.access.find((a: { key: string }) => a.key === "prod/canary/a").openAlerts).toEqual([]);
   });
 
   test("malformed monitor.yaml is one typed line naming the line, and a webhook password is never echoed", () => {

@@ -37,7 +37,7 @@ export class SinkChannel {
   #refilledAt: number;
   #retryAt = 0;
   #delay: number;
-  #heldNoticeAt = 0;
+  #heldNoticeAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly sink: AlertSink,

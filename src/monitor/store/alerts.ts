@@ -115,9 +115,11 @@ export function listAlerts(ks: LocalKeystore, o: ListAlertsOptions = {}): Stored
   );
 }
 
-/** Unacknowledged alerts per key (alerts about no key under null), for posture. */
+/** Unacknowledged alerts per key (alerts about no key under null), for posture. Only reads: a keystore without monitor tables has none. */
 export function openAlertsByKey(ks: LocalKeystore): Map<string | null, Alert[]> {
   const out = new Map<string | null, Alert[]>();
+  const exists = ks.readTables((db) => cached(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'monitor_alerts'").get());
+  if (!exists) return out;
   for (const s of listAlerts(ks, { unacked: true })) out.set(s.alert.key, [...(out.get(s.alert.key) ?? []), s.alert]);
   return out;
 }
