@@ -17,7 +17,7 @@ const yaml = (dir: string, extra = "") => {
   return file;
 };
 
-describe("monitor run (local keystore, built CLI)", () => {
+describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => {
   test("a decoy planted with the CLI and opened with decrypt raises a critical honeytoken alert within seconds; no plaintext or key material in it", async () => {
     const home = keystoreHome(["prod/datasets/customers"]);
     const cfg = yaml(home.dir);

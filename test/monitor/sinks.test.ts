@@ -84,7 +84,7 @@ const webhookYaml = (home: string, port: number, maxAlerts = 100) => {
   return file;
 };
 
-describe("webhook sink over real mTLS", () => {
+describe("webhook sink over real mTLS", { timeout: 240_000 }, () => {
   test("delivers; while the receiver is down alerts wait in the sealed queue, across a monitor restart, and arrive once it is back", async () => {
     const home = keystoreHome(["prod/canary/a"]);
     let rx = await receiver(serverCerts);
@@ -153,7 +153,7 @@ describe("webhook sink over real mTLS", () => {
   });
 });
 
-describe("syslog sink (RFC 5424)", () => {
+describe("syslog sink (RFC 5424)", { timeout: 120_000 }, () => {
   test("over a real UDP socket and a real TCP socket (octet counting); structured data escaped", async () => {
     const udp = createSocket("udp4");
     const datagrams: string[] = [];

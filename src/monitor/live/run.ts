@@ -21,7 +21,7 @@ import { listDecoys } from "../honeytoken/registry.js";
 import type { IncidentEvent } from "../incidents.js";
 import { SinkChannel } from "../sinks/channel.js";
 import type { AlertSink } from "../sinks/sink.js";
-import { changesAfter, ensureMonitorTables, noteAlert } from "../store/alerts.js";
+import { changesAfter, ensureMonitorTables, noteAlerts } from "../store/alerts.js";
 import type { Alert } from "../types.js";
 import { anchorWriter } from "./anchors.js";
 import { type ChainPosition, type IntegrityProblem, readAfter } from "./follow.js";
@@ -87,11 +87,15 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
       highest = Math.max(highest, c.changeNo);
       for (const ch of channels) ch.offer(c);
     };
-    const note = (a: Alert) => {
-      const c = noteAlert(ks, a);
-      if (c === null) return;
-      changes++;
-      offer(c);
+    // alerts are recorded together, once per poll (one commit), before any sink sees them
+    const noted: Alert[] = [];
+    const note = (a: Alert) => void noted.push(a);
+    const record = () => {
+      for (const c of noteAlerts(ks, noted.splice(0))) {
+        if (c === null) continue;
+        changes++;
+        offer(c);
+      }
     };
     const handle = (events: readonly IncidentEvent[]) => {
       for (const e of events) {
@@ -121,7 +125,9 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         } catch (e) {
           if (!isPipesealError(e) || e.code !== "MONITOR_QUEUE_FULL") throw e;
           // a full queue is itself an alert (on the other sinks), then a stop with a non-zero status
+          record();
           note(healthAlert("sink-queue-full", { principal: ch.sink.name, seqs: [], anchorSeq: pos.seq, timeMs: now(), summary: `The ${ch.sink.name} has not taken alerts for a while and its queue is full; the monitor stopped so that no alert is dropped.`, evidence: { sink: ch.sink.name, pending: ch.pending } }));
+          record();
           for (const other of channels) if (other !== ch) await other.pump().catch(() => undefined);
           stopError = e;
           return;
@@ -155,6 +161,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         for (const a of engine.updates()) note(a);
         lastUpdates = now();
       }
+      record();
       const before = watermark();
       await pumpAll();
       if (watermark() !== before || watermark() !== delivered) dirty = true;

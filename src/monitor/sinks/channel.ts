@@ -78,6 +78,12 @@ export class SinkChannel {
     this.#tokens = Math.min(this.#perMinute, this.#tokens + ((now - this.#refilledAt) * this.#perMinute) / 60_000);
     this.#refilledAt = now;
     let held = 0;
+    const sent: [string, Delivery][] = [];
+    const failed = (e: unknown) => {
+      this.#retryAt = this.#now() + this.#delay;
+      this.#delay = Math.min(this.#max, this.#delay * 2);
+      this.options.onNotice?.(`${this.sink.name}: send failed (${(e as Error).message}); ${this.#pending.size} alert(s) pending, retrying`);
+    };
     for (const [id, d] of [...this.#pending]) {
       const critical = d.alert.severity === "critical";
       if (!critical && this.#tokens < 1) {
@@ -88,15 +94,23 @@ export class SinkChannel {
         await this.sink.send(d.alert);
       } catch (e) {
         if (isPipesealError(e) && e.code === "MONITOR_QUEUE_FULL") throw e;
-        this.#retryAt = this.#now() + this.#delay;
-        this.#delay = Math.min(this.#max, this.#delay * 2);
-        this.options.onNotice?.(`${this.sink.name}: send failed (${(e as Error).message}); ${this.#pending.size} alert(s) pending, retrying`);
+        failed(e);
+        break;
+      }
+      if (!critical) this.#tokens -= 1;
+      sent.push([id, d]);
+    }
+    if (sent.length > 0) {
+      try {
+        await this.sink.flush?.();
+      } catch (e) {
+        failed(e); // not durable: everything stays owed
         return;
       }
-      this.#delay = this.#base;
-      if (!critical) this.#tokens -= 1;
-      if (this.#pending.get(id) === d) this.#pending.delete(id);
+      // taken: no longer owed, unless a newer form arrived meanwhile
+      for (const [id, d] of sent) if (this.#pending.get(id) === d) this.#pending.delete(id);
     }
+    if (this.#retryAt <= now) this.#delay = this.#base;
     if (held > 0 && now - this.#heldNoticeAt >= 60_000) {
       this.#heldNoticeAt = now;
       this.options.onNotice?.(`${this.sink.name}: rate limit (${this.#perMinute}/min) reached; ${held} alert(s) held back, sent as the limit allows`);

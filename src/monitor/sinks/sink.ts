@@ -12,6 +12,8 @@ import type { Alert } from "../types.js";
 export interface AlertSink {
   readonly name: string;
   send(alert: Alert): Promise<void>;
+  /** Makes what `send` took durable (the file sink's fsync, once per batch); an alert counts as delivered only after it. */
+  flush?(): Promise<void>;
   /** Delivers what is queued as far as the far end allows within a short grace, keeps the rest; resolves when done trying. */
   close(): Promise<void>;
 }

@@ -85,6 +85,16 @@ export function noteAlert(ks: LocalKeystore, alert: Alert): StoredAlert | null {
   });
 }
 
+/**
+ * {@link noteAlert} for several alerts in one transaction (one commit, one fsync: the live
+ * monitor records a poll's alerts together, which keeps commit-to-sink latency flat under bursts).
+ */
+export function noteAlerts(ks: LocalKeystore, alerts: readonly Alert[]): (StoredAlert | null)[] {
+  if (alerts.length === 0) return [];
+  if (alerts.length === 1) return [noteAlert(ks, alerts[0]!)];
+  return ks.transaction(() => alerts.map((a) => noteAlert(ks, a)));
+}
+
 /** An alert says more than the ledger when it closed, or grew. An alert never reopens. */
 function isNews(known: { state: string; records: number }, a: Alert): boolean {
   if (known.state === "closed") return false;
