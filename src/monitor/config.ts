@@ -237,7 +237,7 @@ function readSink(r: ConfigReader, n: Node, resolve: (p: string) => string): Sin
   // no user:password@ in the URL: it would travel in alerts about the sink and in notices
   const url = r.str(m, "url", "webhook url") ?? r.fail(m, "a webhook sink needs an https:// url");
   // the URL is not echoed: it may hold a password, which must reach neither this message nor alerts
-  if (!/^https:\/\/[^/@\s]+(\/\S*)?$/.test(url)) r.fail(r.get(m, "url"), "a webhook url is https://host[:port]/path, without user:password@ (the client certificate authenticates)");
+  if (!/^https:\/\/[^/@\s]+(\/\S*)?$/.test(url)) r.fail(r.get(m, "url"), "webhook url must be https://host[:port]/path, without user:password@ (the client certificate authenticates)");
   const certDir = r.str(m, "certDir", "webhook certDir") ?? r.fail(m, "a webhook sink needs certDir (cert.pem, key.pem, ca.pem: it speaks mTLS)");
   const q = r.map(r.get(m, "queue"), "webhook queue", ["file", "maxAlerts"]);
   const expect = r.strList(m, "expect", "webhook expect");

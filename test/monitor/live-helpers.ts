@@ -60,7 +60,7 @@ export function startMonitor(home: Home, args: string[]): MonitorProcess {
   };
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();
   for (;;) {
     const v = probe();
