@@ -5,7 +5,7 @@
  * deletions made with a real SQLite connection are alerts); the sealed state cannot be
  * swapped or altered; anchors on a schedule verify; bad config is one typed line.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
@@ -135,6 +135,40 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     const rolled = alertLines(sink).filter((a) => a.detection === "audit-integrity" && a.evidence.problem === "rolled-back");
     expect(rolled).toHaveLength(1);
     expect(rolled[0]!.summary).toContain("restored from an older copy");
+  });
+
+  test("a decoy whose registry row is deleted in SQL is still watched (and the deletion is an alert); a symlinked file sink is refused and owed, not lost", async () => {
+    const home = keystoreHome(["prod/datasets/customers"]);
+    const cfg = yaml(home.dir);
+    const sink = path.join(home.dir, "alerts.jsonl");
+    const decoy = path.join(home.dir, "customers", "part-0003.jsonl.pseal");
+    expect(home.run(["honeytoken", "plant", "--key", "prod/datasets/customers", "--out", decoy, "--rows", "20"]).status).toBe(0);
+    expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0); // the monitor sees the decoy once
+    const db = new Database(path.join(home.env.PIPESEAL_HOME!, "keystore.db"));
+    db.prepare("DELETE FROM monitor_honeytokens").run(); // write access to keystore.db, not the root key
+    db.close();
+    expect(JSON.parse(home.run(["honeytoken", "list", "--json"]).stdout.toString())).toEqual([]);
+    const opened = home.run(["decrypt", decoy, "-o", "-"], "mallory");
+    expect(JSON.parse(opened.stdout.toString().split("\n")[0]!)).toHaveProperty("email");
+    expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
+    const alerts = alertLines(sink);
+    expect(alerts.find((a) => a.detection === "honeytoken")).toMatchObject({ principal: "mallory", severity: "critical" });
+    expect(alerts.find((a) => a.detection === "audit-integrity")).toMatchObject({ key: "prod/datasets/customers", evidence: { problem: "decoy-removed" } });
+
+    // the file sink path becomes a symlink to a file the attacker wants written: refused, the alert stays owed
+    rmSync(sink);
+    const target = path.join(home.dir, "elsewhere.txt");
+    writeFileSync(target, "");
+    symlinkSync(target, sink);
+    useKey(home, "prod/datasets/customers", "mallory", "again");
+    writeFileSync(cfg, readFileSync(cfg, "utf8").replace('keys: ["prod/canary/*"]', 'objects: ["*again*"]'));
+    const stuck = home.run(["monitor", "run", "--config", cfg, "--once"]);
+    expect(stuck.status).toBe(1);
+    expect(stuck.stderr).toMatch(/pipeseal: file .*alerts\.jsonl did not take 1 alert\(s\) after 4 attempts; they stay owed and are sent by the next run \[MONITOR_SINK_FAILED\]\n$/);
+    expect(readFileSync(target, "utf8")).toBe("");
+    rmSync(sink);
+    expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
+    expect(alertLines(sink).map((a) => a.detection)).toEqual(["honeytoken"]);
   });
 
   test("the sealed state: altered or another keystore's is MONITOR_STATE_INVALID (one line); a second monitor on it is MONITOR_LOCKED", async () => {

@@ -15,6 +15,7 @@
  */
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { isPipesealError } from "../../errors.js";
+import { MonitorError } from "../errors.js";
 import type { MonitorConfig } from "../config.js";
 import { MonitorEngine } from "../engine.js";
 import { listDecoys } from "../honeytoken/registry.js";
@@ -24,6 +25,7 @@ import type { AlertSink } from "../sinks/sink.js";
 import { changesAfter, ensureMonitorTables, noteAlerts } from "../store/alerts.js";
 import type { Alert } from "../types.js";
 import { anchorWriter } from "./anchors.js";
+import { DecoyWatch } from "./decoys.js";
 import { type ChainPosition, type IntegrityProblem, readAfter } from "./follow.js";
 import { healthAlert } from "./health.js";
 import { lockState } from "./lock.js";
@@ -33,6 +35,8 @@ import { ensureStateKey, loadState, saveState } from "./state-file.js";
 const PAGE = 1000;
 /** The state file is written at most this often while running (and always at a clean stop). */
 const SAVE_EVERY_MS = 1000;
+/** `--once` gives up on a sink after this many failed attempts in a row (a daemon retries for ever). */
+const ONCE_MAX_FAILURES = 4;
 
 export interface RunMonitorOptions {
   readonly ks: LocalKeystore;
@@ -61,7 +65,8 @@ export interface RunSummary {
 
 /**
  * @throws MonitorError(MONITOR_QUEUE_FULL) after raising it as an alert on the other sinks and
- *   saving the state; MonitorError(MONITOR_STATE_INVALID | MONITOR_LOCKED); AuditError (an alert
+ *   saving the state; MonitorError(MONITOR_SINK_FAILED) when `once` ends with a sink that keeps
+ *   failing; MonitorError(MONITOR_STATE_INVALID | MONITOR_LOCKED); AuditError (an alert
  *   that cannot be recorded stops the monitor: it never delivers what it could not record).
  */
 export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
@@ -73,8 +78,10 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
   const release = lockState(config.state.file);
   try {
     const saved = await loadState(ks, config.state.file);
-    const engineOptions = { config, decoys: listDecoys(ks), ...(o.learnUntilMs === undefined ? {} : { learnUntilMs: o.learnUntilMs }) };
-    let engine = new MonitorEngine(engineOptions, saved?.engine);
+    const decoys = new DecoyWatch(saved?.decoys);
+    const removedAtStart = decoys.refresh(listDecoys(ks));
+    const engineOptions = () => ({ config, decoys: decoys.all, ...(o.learnUntilMs === undefined ? {} : { learnUntilMs: o.learnUntilMs }) });
+    let engine = new MonitorEngine(engineOptions(), saved?.engine);
     let pos: ChainPosition = saved?.chain ?? { seq: 0, mac: null };
     const channels = o.sinks.map((s) => new SinkChannel(s.sink, { perMinute: s.perMinute, now, onNotice: notice }));
     let delivered = saved?.delivered ?? 0;
@@ -97,8 +104,11 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         offer(c);
       }
     };
+    // a growing alert is sent again at most once per updateEvery (critical ones at once); `all` at a stop
+    const lastGrowth = new Map<string, number>();
     const handle = (events: readonly IncidentEvent[]) => {
       for (const e of events) {
+        if (e.type === "open") lastGrowth.set(e.alert.id, now());
         if (e.type !== "suppressed") note(e.alert);
         else {
           const s = e.suppression;
@@ -107,13 +117,33 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
       }
     };
     const integrity = (p: IntegrityProblem) =>
-      note(healthAlert("audit-integrity", { principal: p.principal, key: p.key, seqs: p.seqs, anchorSeq: p.seq, timeMs: now(), summary: `The audit chain did not verify as the monitor followed it: ${p.detail}.`, evidence: { problem: p.kind, seq: p.seq } }));
+      note(healthAlert("audit-integrity", { principal: p.principal, key: p.key, seqs: p.seqs, anchorSeq: p.seq, subject: p.kind, timeMs: now(), summary: `The audit chain did not verify as the monitor followed it: ${p.detail}.`, evidence: { problem: p.kind, seq: p.seq } }));
+
+    const refreshDecoys = (gone = decoys.refresh(listDecoys(ks))) => {
+      for (const d of gone) {
+        note(healthAlert("audit-integrity", { principal: "unknown", key: d.key, seqs: [], anchorSeq: 0, subject: d.id, timeMs: now(), summary: `The decoy ${d.id} was removed from the honeytoken registry in keystore.db without the keystore (no audited change); the monitor keeps watching it.`, evidence: { problem: "decoy-removed", decoy: d.id } }));
+      }
+      engine.setDecoys(decoys.all);
+    };
+    refreshDecoys(removedAtStart);
 
     for (const c of changesAfter(ks, delivered)) offer(c); // what the sinks may not have taken before a stop or crash
 
     const anchors = o.anchors ? anchorWriter(ks, o.anchors.dir) : null;
     let nextAnchor = now();
     let lastUpdates = now();
+    const deferred = new Map<string, Alert>();
+    const growth = (all: boolean) => {
+      for (const a of engine.updates()) deferred.set(a.id, a);
+      const t = now();
+      for (const [id, a] of deferred) {
+        if (!all && a.severity !== "critical" && t - (lastGrowth.get(id) ?? 0) < config.updateEverySeconds * 1000) continue;
+        deferred.delete(id);
+        lastGrowth.set(id, t);
+        note(a);
+      }
+      for (const id of lastGrowth.keys()) if (t - lastGrowth.get(id)! > config.updateEverySeconds * 1000) lastGrowth.delete(id);
+    };
     let lastSave = 0;
     let dirty = saved === null;
     let stopError: unknown = null;
@@ -140,7 +170,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     };
     const save = async () => {
       delivered = watermark();
-      await saveState(ks, config.state.file, config.state.key, { version: 1, engine: engine.toState(), chain: pos, delivered });
+      await saveState(ks, config.state.file, config.state.key, { version: 1, engine: engine.toState(), chain: pos, delivered, decoys: decoys.toJSON() });
       lastSave = now();
       dirty = false;
     };
@@ -149,16 +179,17 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
       const page = readAfter(ks, pos, PAGE);
       for (const p of page.problems) integrity(p);
       for (const r of page.records) {
-        if (r.operation === "honeytoken.plant" && r.outcome === "ok") engine.setDecoys(listDecoys(ks)); // a decoy planted while running is watched from its plant on
+        if (r.operation === "honeytoken.plant" && r.outcome === "ok") refreshDecoys(); // a decoy planted while running is watched from its plant on
         handle(engine.push(toMonitorRecord(r)));
       }
-      if (page.problems.some((p) => p.kind === "rolled-back")) engine = new MonitorEngine(engineOptions, { ...engine.toState(), lastSeq: page.pos.seq }); // follow the chain from where it now ends
+      if (page.problems.some((p) => p.kind === "rolled-back")) engine = new MonitorEngine(engineOptions(), { ...engine.toState(), lastSeq: page.pos.seq }); // follow the chain from where it now ends
       if (page.pos.seq !== pos.seq || page.problems.length > 0) dirty = true;
       pos = page.pos;
       records += page.records.length;
       if (page.records.length === 0) handle(engine.flush(now()));
+      growth(false);
       if (now() - lastUpdates >= config.updateEverySeconds * 1000) {
-        for (const a of engine.updates()) note(a);
+        refreshDecoys();
         lastUpdates = now();
       }
       record();
@@ -175,10 +206,21 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
       }
       if (dirty && now() - lastSave >= SAVE_EVERY_MS) await save();
       if (page.records.length === PAGE) continue; // catching up: no pause
-      if (o.once && page.records.length === 0 && channels.every((c) => c.pending === 0)) break;
+      if (o.once && page.records.length === 0) {
+        if (channels.every((c) => c.pending === 0)) break;
+        const stuck = channels.filter((c) => c.pending > 0);
+        if (stuck.every((c) => c.failures >= ONCE_MAX_FAILURES)) {
+          stopError = new MonitorError("MONITOR_SINK_FAILED", `${stuck.map((c) => c.sink.name).join(", ")} did not take ${Math.max(...stuck.map((c) => c.pending))} alert(s) after ${ONCE_MAX_FAILURES} attempts; they stay owed and are sent by the next run`);
+          break;
+        }
+      }
       await pause(config.pollMs, o.signal);
     }
-    if (stopError === null) await pumpAll();
+    if (stopError === null) {
+      growth(true);
+      record();
+      await pumpAll();
+    }
     await Promise.all(channels.map((c) => c.sink.close().catch((e: Error) => notice(`${c.sink.name}: close failed (${e.message})`))));
     await save();
     if (stopError !== null) throw stopError;

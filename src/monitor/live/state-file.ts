@@ -14,6 +14,7 @@ import type { LocalKeystore } from "../../keys/keystore.js";
 import { MonitorError } from "../errors.js";
 import { sealedContext } from "../sinks/sealed-context.js";
 import type { EngineState } from "../state.js";
+import type { DecoyMemory } from "./decoys.js";
 import type { ChainPosition } from "./follow.js";
 
 export const STATE_PURPOSE = "monitor-state";
@@ -25,6 +26,8 @@ export interface RunnerState {
   readonly chain: ChainPosition;
   /** Every ledger change up to this one has been taken by every sink. */
   readonly delivered: number;
+  /** Every decoy the monitor has seen in the registry (kept even if a row disappears). */
+  readonly decoys?: DecoyMemory;
 }
 
 /** Creates the state key if the keystore has none of that name (an audited key.create). */

@@ -38,6 +38,7 @@ export class SinkChannel {
   #retryAt = 0;
   #delay: number;
   #heldNoticeAt = Number.NEGATIVE_INFINITY;
+  #failures = 0;
 
   constructor(
     readonly sink: AlertSink,
@@ -61,11 +62,23 @@ export class SinkChannel {
     return this.#pending.size;
   }
 
+  /** Failed attempts in a row (0 after a send the sink took). */
+  get failures(): number {
+    return this.#failures;
+  }
+
   /** The lowest change number not yet taken (undefined when nothing is owed). */
   lowestPending(): number | undefined {
     let low: number | undefined;
     for (const d of this.#pending.values()) if (low === undefined || d.changeNo < low) low = d.changeNo;
     return low;
+  }
+
+  /** Makes `sent` durable at the sink, then no longer owed (unless a newer form arrived meanwhile). */
+  async #taken(sent: readonly [string, Delivery][]): Promise<void> {
+    if (sent.length === 0) return;
+    await this.sink.flush?.();
+    for (const [id, d] of sent) if (this.#pending.get(id) === d) this.#pending.delete(id);
   }
 
   /**
@@ -80,6 +93,7 @@ export class SinkChannel {
     let held = 0;
     const sent: [string, Delivery][] = [];
     const failed = (e: unknown) => {
+      this.#failures++;
       this.#retryAt = this.#now() + this.#delay;
       this.#delay = Math.min(this.#max, this.#delay * 2);
       this.options.onNotice?.(`${this.sink.name}: send failed (${(e as Error).message}); ${this.#pending.size} alert(s) pending, retrying`);
@@ -93,24 +107,26 @@ export class SinkChannel {
       try {
         await this.sink.send(d.alert);
       } catch (e) {
-        if (isPipesealError(e) && e.code === "MONITOR_QUEUE_FULL") throw e;
+        if (isPipesealError(e) && e.code === "MONITOR_QUEUE_FULL") {
+          await this.#taken(sent).catch(() => undefined); // what it took before it filled up is not owed again
+          throw e;
+        }
         failed(e);
         break;
       }
       if (!critical) this.#tokens -= 1;
       sent.push([id, d]);
     }
-    if (sent.length > 0) {
-      try {
-        await this.sink.flush?.();
-      } catch (e) {
-        failed(e); // not durable: everything stays owed
-        return;
-      }
-      // taken: no longer owed, unless a newer form arrived meanwhile
-      for (const [id, d] of sent) if (this.#pending.get(id) === d) this.#pending.delete(id);
+    try {
+      await this.#taken(sent);
+    } catch (e) {
+      failed(e); // not durable: everything stays owed
+      return;
     }
-    if (this.#retryAt <= now) this.#delay = this.#base;
+    if (this.#retryAt <= now) {
+      this.#delay = this.#base;
+      this.#failures = 0;
+    }
     if (held > 0 && now - this.#heldNoticeAt >= 60_000) {
       this.#heldNoticeAt = now;
       this.options.onNotice?.(`${this.sink.name}: rate limit (${this.#perMinute}/min) reached; ${held} alert(s) held back, sent as the limit allows`);

@@ -52,6 +52,7 @@ export class SealedQueue {
   /** Queues `a` (replacing an older form of it). @throws MonitorError(MONITOR_QUEUE_FULL) when full: nothing is queued then. */
   async put(a: Alert, what: string): Promise<void> {
     const at = this.#items.findIndex((q) => q.id === a.id);
+    if (at >= 0 && JSON.stringify(this.#items[at]) === JSON.stringify(a)) return; // already queued as is (a restart offering it again)
     if (at >= 0) this.#items[at] = a;
     else {
       if (this.#items.length >= this.max) throw new MonitorError("MONITOR_QUEUE_FULL", `the ${what} is not taking alerts and its queue holds ${this.#items.length} (queue.maxAlerts); alert ${a.id} was not queued`);
