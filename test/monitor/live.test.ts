@@ -235,11 +235,20 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     expect(unknown.stderr).toBe("pipeseal: no alert al_000000000000000000000000 in this keystore [MONITOR_ALERT_NOT_FOUND]\n");
     expect(home.run(["monitor", "ack", a.id, "--note", "  "]).stderr).toMatch(/\[MONITOR_INPUT_INVALID\]\n$/);
 
-    const files = readdirSync(anchors);
-    expect(files).toHaveLength(1);
-    const verify = home.run(["audit", "verify", "--anchor", path.join(anchors, files[0]!)]);
+    // one at start, one at the stop (the monitor's own alert record moved the head), and the public key once
+    const files = readdirSync(anchors).sort();
+    expect(files).toHaveLength(3);
+    expect(files[2]).toBe("anchor-key.pem");
+    expect(files.slice(0, 2).every((f) => /^anchor-\d{12}-\d{4}-\d\d-\d\dT\d{9}Z\.json$/.test(f))).toBe(true);
+    const verify = home.run(["audit", "verify", "--anchor", ...files.slice(0, 2).map((f) => path.join(anchors, f))]);
     expect(verify.status).toBe(0);
     expect(verify.stdout.toString()).toContain("ok");
+    // a keystore restored to before the second anchor fails verify against it
+    const anchored = JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(anchors, files[1]!), "utf8")).payload, "base64").toString()).seq as number;
+    const db = new Database(path.join(home.env.PIPESEAL_HOME!, "keystore.db"));
+    db.prepare("DELETE FROM audit WHERE seq >= ?").run(anchored);
+    db.close();
+    expect(home.run(["audit", "verify", "--anchor", path.join(anchors, files[1]!)]).status).toBe(5);
   });
 
   test("posture lists the open (unacknowledged) alerts per key, and stops once they are acked", () => {

@@ -130,7 +130,14 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     for (const c of changesAfter(ks, delivered)) offer(c); // what the sinks may not have taken before a stop or crash
 
     const anchors = o.anchors ? anchorWriter(ks, o.anchors.dir) : null;
-    let nextAnchor = now();
+    const anchor = async () => {
+      const file = await anchors!.write();
+      if (file === null) return;
+      anchorsWritten++;
+      notice(`wrote audit anchor ${file}`);
+    };
+    if (anchors) await anchor(); // at start; a folder that cannot be written fails the start
+    let nextAnchor = anchors ? now() + o.anchors!.everyMs : Number.POSITIVE_INFINITY;
     let lastUpdates = now();
     const deferred = new Map<string, Alert>();
     const growth = (all: boolean) => {
@@ -196,12 +203,8 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
       const before = watermark();
       await pumpAll();
       if (watermark() !== before || watermark() !== delivered) dirty = true;
-      if (anchors && now() >= nextAnchor) {
-        const file = await anchors.write();
-        if (file) {
-          anchorsWritten++;
-          notice(`wrote audit anchor ${file}`);
-        }
+      if (now() >= nextAnchor) {
+        await anchor().catch((e: Error) => notice(`audit anchor not written (retrying in ${o.anchors!.everyMs / 1000} s): ${e.message}`));
         nextAnchor = now() + o.anchors!.everyMs;
       }
       if (dirty && now() - lastSave >= SAVE_EVERY_MS) await save();
@@ -223,6 +226,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     }
     await Promise.all(channels.map((c) => c.sink.close().catch((e: Error) => notice(`${c.sink.name}: close failed (${e.message})`))));
     await save();
+    if (anchors) await anchor().catch((e: Error) => notice(`audit anchor not written at stop: ${e.message}`)); // the head as the monitor leaves it
     if (stopError !== null) throw stopError;
     return { records, changes, anchors: anchorsWritten, position: pos };
   } finally {
