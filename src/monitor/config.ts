@@ -181,6 +181,9 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
   const stateFile = r.str(state, "file", "state.file");
   const sinksNode = r.get(root, "sinks");
   const sinks = sinksNode === undefined ? d.sinks : r.seq(sinksNode, "sinks").map((n): SinkConfig => readSink(r, n, resolve));
+  const queues = sinks.flatMap((k) => (k.kind === "webhook" ? [k.queueFile] : []));
+  const shared = queues.find((q, i) => queues.indexOf(q) !== i);
+  if (shared !== undefined) r.fail(sinksNode, `two webhook sinks share the queue file ${path.basename(shared)}: give each its own queue.file`);
   const poll = r.map(r.get(root, "poll"), "poll", ["intervalMs", "updateEvery"]);
   const anchorsNode = r.map(r.get(root, "anchors"), "anchors", ["every", "dir"]);
   const anchorEvery = r.duration(anchorsNode, "every", "anchors.every");
