@@ -93,3 +93,17 @@ test("a failing sink backs off exponentially and keeps everything pending", asyn
   expect(sink.got).toHaveLength(1);
   expect(ch.lowestPending()).toBeUndefined();
 });
+
+test("the watermark: what the sink took, resumed per sink (a change at or below it is not owed again)", async () => {
+  const sink = recorder();
+  const ch = new SinkChannel(sink, { now: () => 0 }, 4);
+  expect(ch.watermark()).toBe(4);
+  ch.offer({ alert: alert(1), changeNo: 3 }); // taken before the restart
+  expect(ch.pending).toBe(0);
+  ch.offer({ alert: alert(2), changeNo: 6 });
+  ch.offer({ alert: alert(3), changeNo: 7 });
+  expect(ch.watermark()).toBe(5);
+  await ch.pump();
+  expect(sink.got.map((a) => a.principal)).toEqual(["p2", "p3"]);
+  expect(ch.watermark()).toBe(7);
+});

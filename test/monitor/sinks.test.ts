@@ -147,6 +147,8 @@ describe("webhook sink over real mTLS", { timeout: 240_000 }, () => {
     const second = startMonitor(home, ["--config", cfg, "--once"]);
     expect(await second.exited).toBe(0);
     expect(second.stderr()).not.toContain("retrying");
+    // the file sink had taken everything: the restart owes it nothing (per-sink watermarks)
+    expect(alertLines(path.join(home.dir, "alerts.jsonl"))).toHaveLength(file.length);
     await waitFor("everything at the real webhook", () => rx.got.length >= 3);
     expect(rx.got.map((g) => `${g.alert.detection}:${g.alert.principal}`).sort()).toEqual(["honeytoken:alice", "honeytoken:bob", `sink-queue-full:webhook https://127.0.0.1:${port}/alerts`]);
     await rx.down();

@@ -22,7 +22,7 @@ import { listDecoys } from "../honeytoken/registry.js";
 import type { IncidentEvent } from "../incidents.js";
 import { SinkChannel } from "../sinks/channel.js";
 import type { AlertSink } from "../sinks/sink.js";
-import { changesAfter, ensureMonitorTables, noteAlerts } from "../store/alerts.js";
+import { changesAfter, ensureMonitorTables, lastChangeNo, noteAlerts } from "../store/alerts.js";
 import type { Alert } from "../types.js";
 import { anchorWriter } from "./anchors.js";
 import { DecoyWatch } from "./decoys.js";
@@ -83,15 +83,14 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     const engineOptions = () => ({ config, decoys: decoys.all, ...(o.learnUntilMs === undefined ? {} : { learnUntilMs: o.learnUntilMs }) });
     let engine = new MonitorEngine(engineOptions(), saved?.engine);
     let pos: ChainPosition = saved?.chain ?? { seq: 0, mac: null };
-    const channels = o.sinks.map((s) => new SinkChannel(s.sink, { perMinute: s.perMinute, now, onNotice: notice }));
     let delivered = saved?.delivered ?? 0;
-    let highest = delivered;
+    // each sink resumes from its own watermark, so one that took more than another is not sent it again
+    const channels = o.sinks.map((s) => new SinkChannel(s.sink, { perMinute: s.perMinute, now, onNotice: notice }, Math.max(delivered, saved?.sinks?.[s.sink.name] ?? 0)));
     let records = 0;
     let changes = 0;
     let anchorsWritten = 0;
 
     const offer = (c: { alert: Alert; changeNo: number }) => {
-      highest = Math.max(highest, c.changeNo);
       for (const ch of channels) ch.offer(c);
     };
     // alerts are recorded together, once per poll (one commit), before any sink sees them
@@ -171,13 +170,10 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         }
       }
     };
-    const watermark = () => {
-      const low = channels.map((c) => c.lowestPending()).filter((n): n is number => n !== undefined);
-      return low.length > 0 ? Math.min(...low) - 1 : highest;
-    };
+    const watermark = () => (channels.length === 0 ? lastChangeNo(ks) : Math.min(...channels.map((c) => c.watermark())));
     const save = async () => {
       delivered = watermark();
-      await saveState(ks, config.state.file, config.state.key, { version: 1, engine: engine.toState(), chain: pos, delivered, decoys: decoys.toJSON() });
+      await saveState(ks, config.state.file, config.state.key, { version: 1, engine: engine.toState(), chain: pos, delivered, sinks: Object.fromEntries(channels.map((c) => [c.sink.name, c.watermark()])), decoys: decoys.toJSON() });
       lastSave = now();
       dirty = false;
     };

@@ -26,6 +26,8 @@ export interface RunnerState {
   readonly chain: ChainPosition;
   /** Every ledger change up to this one has been taken by every sink. */
   readonly delivered: number;
+  /** Per sink (by name): every change up to this one was taken by that sink. */
+  readonly sinks?: Readonly<Record<string, number>>;
   /** Every decoy the monitor has seen in the registry (kept even if a row disappears). */
   readonly decoys?: DecoyMemory;
 }

@@ -39,11 +39,16 @@ export class SinkChannel {
   #delay: number;
   #heldNoticeAt = Number.NEGATIVE_INFINITY;
   #failures = 0;
+  #offered = 0;
+  readonly #resumedAt: number;
 
   constructor(
     readonly sink: AlertSink,
     private readonly options: ChannelOptions = {},
+    /** The sink's watermark from the saved state. */
+    taken = 0,
   ) {
+    this.#resumedAt = taken;
     this.#now = options.now ?? Date.now;
     this.#perMinute = options.perMinute ?? 60;
     this.#tokens = this.#perMinute;
@@ -53,9 +58,17 @@ export class SinkChannel {
     this.#delay = this.#base;
   }
 
-  /** Owes `d` to the sink (a newer form of a pending alert replaces it, keeping its place). */
+  /** Owes `d` to the sink (a newer form of a pending alert replaces it, keeping its place); a change at or below the watermark is already taken. */
   offer(d: Delivery): void {
+    if (d.changeNo <= this.#resumedAt) return;
+    this.#offered = Math.max(this.#offered, d.changeNo);
     this.#pending.set(d.alert.id, d);
+  }
+
+  /** Every change up to this one has been taken by the sink (restored from the state at start). */
+  watermark(): number {
+    const low = this.lowestPending();
+    return low === undefined ? Math.max(this.#resumedAt, this.#offered) : low - 1;
   }
 
   get pending(): number {
