@@ -107,3 +107,14 @@ test("the watermark: what the sink took, resumed per sink (a change at or below 
   expect(sink.got.map((a) => a.principal)).toEqual(["p2", "p3"]);
   expect(ch.watermark()).toBe(7);
 });
+
+test("rewind: after the ledger was rolled back, reused change numbers are owed again", async () => {
+  const sink = recorder();
+  const ch = new SinkChannel(sink, { now: () => 0 }, 9);
+  ch.offer({ alert: alert(1), changeNo: 4 });
+  expect(ch.pending).toBe(0); // looks taken
+  ch.rewind(3);
+  ch.offer({ alert: alert(1), changeNo: 4 });
+  await ch.pump();
+  expect(sink.got.map((a) => a.principal)).toEqual(["p1"]);
+});

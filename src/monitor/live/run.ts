@@ -126,6 +126,14 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     };
     refreshDecoys(removedAtStart);
 
+    // a ledger that ends before what the sinks took was rolled back with keystore.db: its numbers will be reused
+    const rewind = () => {
+      const top = lastChangeNo(ks);
+      if (top >= Math.max(delivered, ...channels.map((c) => c.watermark()))) return;
+      for (const ch of channels) ch.rewind(top);
+      delivered = Math.min(delivered, top);
+    };
+    rewind();
     for (const c of changesAfter(ks, delivered)) offer(c); // what the sinks may not have taken before a stop or crash
 
     const anchors = o.anchors ? anchorWriter(ks, o.anchors.dir) : null;
@@ -185,6 +193,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         if (r.operation === "honeytoken.plant" && r.outcome === "ok") refreshDecoys(); // a decoy planted while running is watched from its plant on
         handle(engine.push(toMonitorRecord(r)));
       }
+      if (page.problems.some((p) => p.kind === "rolled-back")) rewind();
       if (page.problems.some((p) => p.kind === "rolled-back")) engine = new MonitorEngine(engineOptions(), { ...engine.toState(), lastSeq: page.pos.seq }); // follow the chain from where it now ends
       if (page.pos.seq !== pos.seq || page.problems.length > 0) dirty = true;
       pos = page.pos;

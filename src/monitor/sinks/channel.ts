@@ -40,7 +40,7 @@ export class SinkChannel {
   #heldNoticeAt = Number.NEGATIVE_INFINITY;
   #failures = 0;
   #offered = 0;
-  readonly #resumedAt: number;
+  #resumedAt: number;
 
   constructor(
     readonly sink: AlertSink,
@@ -63,6 +63,12 @@ export class SinkChannel {
     if (d.changeNo <= this.#resumedAt) return;
     this.#offered = Math.max(this.#offered, d.changeNo);
     this.#pending.set(d.alert.id, d);
+  }
+
+  /** The ledger now ends at `n` (keystore.db restored from an older copy): change numbers above it will be reused, so they are owed again. */
+  rewind(n: number): void {
+    this.#resumedAt = Math.min(this.#resumedAt, n);
+    this.#offered = Math.min(this.#offered, n);
   }
 
   /** Every change up to this one has been taken by the sink (restored from the state at start). */
