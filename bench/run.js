@@ -601,3 +601,4 @@ await (await import("./secrets.js")).benchSecrets(); // pipeseal run start-up ov
 await (await import("./monitor.js")).benchMonitor(); // monitor check: accuracy on held-out seeds, records/s vs readline+JSON.parse, peak RSS at 1M and 5M (bench/monitor.js, bench/monitor-results.json)
 await (await import("./secagg.js")).benchSecagg(); // secure aggregation: 100 parties × 100,000 dims, full graph vs SecAgg+, bytes per party vs the plain vector (bench/secagg.js, bench/secagg-results.json)
 await (await import("./privacy.js")).benchPrivacy(); // DP samplers/s, DP count/sum/histogram vs no noise over a sealed CSV, deep goodness of fit (bench/privacy.js, bench/privacy-results.json)
+await (await import("./monitor-live.js")).benchMonitorLive(); // monitor run commit-to-sink p99 vs an audit export loop, local keystore, < 2 s (bench/monitor-live.js, bench/monitor-live-results.json)

@@ -90,6 +90,10 @@ export const ERROR_CODES = {
   SECAGG_PROTOCOL: "a secure-aggregation message broke the protocol (bad signature, another round's message, unknown party, wrong step, malformed)",
   SECAGG_UNSAFE_REQUEST: "the aggregator asked a party for shares that would reveal a peer's input, and the party refused",
   SECAGG_PENDING: "the secure-aggregation round has not finished yet",
+  MONITOR_QUEUE_FULL: "a monitor sink is not taking alerts and its queue is full; the monitor raised this as an alert and stopped",
+  MONITOR_ALERT_NOT_FOUND: "no alert with that id in this keystore",
+  MONITOR_LOCKED: "another monitor is running on the same state file",
+  MONITOR_SINK_FAILED: "a monitor sink kept failing, so `monitor run --once` ended with alerts still owed to it",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

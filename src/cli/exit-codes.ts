@@ -5,7 +5,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, key: 4, audit: 5, fo
 
 export function exitCodeFor(code: ErrorCode): number {
   if (code === "DECRYPT_FAILED" || code === "KEY_BLOCK_INVALID") return EXIT.auth;
-  if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID", "SUBJECT_NOT_FOUND", "PASSPHRASE_WEAK", "MONITOR_INPUT_INVALID", "MONITOR_CONFIG_INVALID"].includes(code)) return EXIT.usage;
+  if (["INVALID_ARGUMENT", "RANGE_OUT_OF_BOUNDS", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "MAP_INVALID", "SUBJECT_NOT_FOUND", "PASSPHRASE_WEAK", "MONITOR_INPUT_INVALID", "MONITOR_CONFIG_INVALID", "MONITOR_ALERT_NOT_FOUND"].includes(code)) return EXIT.usage;
   if (code === "UNAUTHENTICATED" || code === "ACCESS_DENIED" || code === "GATEWAY_DENIED" || code === "PRIVACY_BUDGET_EXHAUSTED") return EXIT.denied;
   if (code === "PRIVACY_BUDGET_NOT_FOUND") return EXIT.usage;
   if (code === "SECRET_NOT_FOUND" || code === "SECRET_STATE_CONFLICT") return EXIT.usage;

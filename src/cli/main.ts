@@ -12,6 +12,7 @@ import { dpCommand } from "./commands/dp.js";
 import { encryptCommand } from "./commands/encrypt.js";
 import { fieldsCommand } from "./commands/fields.js";
 import { gatewayCommand } from "./commands/gateway.js";
+import { honeytokenCommand } from "./commands/honeytoken.js";
 import { initCommand } from "./commands/init.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { keyCommand } from "./commands/key.js";
@@ -50,7 +51,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, secaggCommand, dpCommand, completionCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, honeytokenCommand, secaggCommand, dpCommand, completionCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

@@ -11,6 +11,7 @@ import type { AnchorEnvelope } from "../audit/anchor.js";
 import type { AnchoredVerifyResult } from "../audit/anchor-check.js";
 import { UsageError } from "../errors.js";
 import { auditAnchorPublicKey, takeAuditAnchor, verifyAuditAnchored } from "./audit-anchor.js";
+import { auditRecordLinks } from "./audit-link.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
 import { ensureCapabilitySchema } from "./capability-schema.js";
 import { type CreateKeyOptions, createKey } from "./create-key.js";
@@ -205,6 +206,14 @@ export class LocalKeystore implements Keyring {
   verifyAudit(): AuditVerifyResult {
     const ctx = this.#live();
     return verifyAuditChain(ctx.db, (data) => ctx.master.auditMac(data));
+  }
+
+  /**
+   * Whether `record` chains to its predecessor's MAC (hex; null for seq 1) under this keystore's
+   * audit key: one link of `verifyAudit`, for a reader following the chain as it grows (`monitor run`).
+   */
+  auditRecordLinks(prevMac: string | null, record: AuditRecord): boolean {
+    return auditRecordLinks(this.#live(), prevMac, record);
   }
 
   /** Checks the state MAC of every key and version row (key-state.ts); tampered rows are listed, not thrown. */

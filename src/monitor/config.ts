@@ -25,11 +25,13 @@ export interface Suppression {
   readonly index: number;
 }
 
-export type SinkConfig =
+/** Every sink has a rate limit (`perMinute` sends, default 60; critical alerts skip it). */
+export type SinkConfig = { readonly perMinute: number } & (
   | { readonly kind: "stdout" }
   | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "webhook"; readonly url: string; readonly certDir: string; readonly queueFile: string; readonly queueMax: number; readonly expect?: readonly string[] }
-  | { readonly kind: "syslog"; readonly host: string; readonly port: number; readonly protocol: "udp" | "tcp"; readonly appName: string };
+  | { readonly kind: "webhook"; readonly url: string; readonly certDir: string; readonly queueFile: string; readonly queueMax: number; readonly expect: readonly string[] }
+  | { readonly kind: "syslog"; readonly host: string; readonly port: number; readonly protocol: "udp" | "tcp"; readonly appName: string }
+);
 
 export interface MonitorConfig {
   readonly learnDays: number;
@@ -47,6 +49,8 @@ export interface MonitorConfig {
   readonly maxSeqs: number;
   readonly state: { readonly file: string; readonly key: string };
   readonly sinks: readonly SinkConfig[];
+  /** `monitor run` writes a signed audit anchor this often (s) into `dir`; null: no anchors. */
+  readonly anchors: { readonly everySeconds: number; readonly dir: string } | null;
   readonly pollMs: number;
   /** Per sink and alert: updates of a growing alert are sent at most this often (s). */
   readonly updateEverySeconds: number;
@@ -78,13 +82,15 @@ export function defaultMonitorConfig(baseDir = process.cwd()): MonitorConfig {
     suppressions: [],
     maxSeqs: 100_000,
     state: { file: path.resolve(baseDir, "monitor.state.pseal"), key: "monitor/state" },
-    sinks: [{ kind: "stdout" }],
+    sinks: [{ kind: "stdout", perMinute: DEFAULT_PER_MINUTE }],
+    anchors: null,
     pollMs: 250,
     updateEverySeconds: 60,
   };
 }
 
-const TOP = ["version", "learn", "dedupe", "detections", "honeytokens", "suppressions", "limits", "state", "sinks", "poll"];
+const TOP = ["version", "learn", "dedupe", "detections", "honeytokens", "suppressions", "limits", "state", "sinks", "anchors", "poll"];
+const DEFAULT_PER_MINUTE = 60;
 const CONTEXT_KEY = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 /**
@@ -175,7 +181,14 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
   const stateFile = r.str(state, "file", "state.file");
   const sinksNode = r.get(root, "sinks");
   const sinks = sinksNode === undefined ? d.sinks : r.seq(sinksNode, "sinks").map((n): SinkConfig => readSink(r, n, resolve));
+  const queues = sinks.flatMap((k) => (k.kind === "webhook" ? [k.queueFile] : []));
+  const shared = queues.find((q, i) => queues.indexOf(q) !== i);
+  if (shared !== undefined) r.fail(sinksNode, `two webhook sinks share the queue file ${path.basename(shared)}: give each its own queue.file`);
   const poll = r.map(r.get(root, "poll"), "poll", ["intervalMs", "updateEvery"]);
+  const anchorsNode = r.map(r.get(root, "anchors"), "anchors", ["every", "dir"]);
+  const anchorEvery = r.duration(anchorsNode, "every", "anchors.every");
+  const anchorDir = r.str(anchorsNode, "dir", "anchors.dir");
+  if (anchorsNode !== undefined && (anchorEvery === undefined || anchorDir === undefined)) r.fail(anchorsNode, "anchors needs every (e.g. 1h) and dir (a folder outside the keystore)");
   return {
     learnDays: r.num(learn, "days", "learn.days", 1, 366, true) ?? d.learnDays,
     dedupeSeconds: r.duration(root, "dedupe", "dedupe") ?? d.dedupeSeconds,
@@ -198,6 +211,7 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
     maxSeqs: r.num(limits, "maxSeqs", "limits.maxSeqs", 10, 10_000_000, true) ?? d.maxSeqs,
     state: { file: stateFile ? resolve(stateFile) : d.state.file, key: r.str(state, "key", "state.key", KEY_NAME_PATTERN) ?? d.state.key },
     sinks,
+    anchors: anchorEvery !== undefined && anchorDir !== undefined ? { everySeconds: anchorEvery, dir: resolve(anchorDir) } : null,
     pollMs: r.num(poll, "intervalMs", "poll.intervalMs", 20, 60_000, true) ?? d.pollMs,
     updateEverySeconds: r.duration(poll, "updateEvery", "poll.updateEvery") ?? d.updateEverySeconds,
   };
@@ -208,29 +222,36 @@ function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
 }
 
 function readSink(r: ConfigReader, n: Node, resolve: (p: string) => string): SinkConfig {
-  const m = r.map(n, "sink", ["kind", "path", "url", "certDir", "expect", "queue", "host", "port", "protocol", "appName"])!;
+  const m = r.map(n, "sink", ["kind", "path", "url", "certDir", "expect", "queue", "host", "port", "protocol", "appName", "perMinute"])!;
   const kind = r.oneOf(m, "kind", "sink kind", ["stdout", "file", "webhook", "syslog"] as const) ?? r.fail(m, "a sink needs a kind: stdout, file, webhook or syslog");
-  if (kind === "stdout") return { kind };
-  if (kind === "file") return { kind, path: resolve(r.str(m, "path", "file sink path") ?? r.fail(m, "a file sink needs a path")) };
+  const perMinute = r.num(m, "perMinute", "sink perMinute", 1, 100_000, true) ?? DEFAULT_PER_MINUTE;
+  if (kind === "stdout") return { kind, perMinute };
+  if (kind === "file") return { kind, perMinute, path: resolve(r.str(m, "path", "file sink path") ?? r.fail(m, "a file sink needs a path")) };
   if (kind === "syslog") {
     return {
       kind,
+      perMinute,
       host: r.str(m, "host", "syslog host") ?? "127.0.0.1",
       port: r.num(m, "port", "syslog port", 1, 65535, true) ?? 514,
       protocol: r.oneOf(m, "protocol", "syslog protocol", ["udp", "tcp"] as const) ?? "udp",
       appName: r.str(m, "appName", "syslog appName", /^[!-~]{1,48}$/) ?? "pipeseal",
     };
   }
-  const url = r.str(m, "url", "webhook url", /^https:\/\/\S+$/) ?? r.fail(m, "a webhook sink needs an https:// url");
+  // no user:password@ in the URL: it would travel in alerts about the sink and in notices
+  const url = r.str(m, "url", "webhook url") ?? r.fail(m, "a webhook sink needs an https:// url");
+  // the URL is not echoed: it may hold a password, which must reach neither this message nor alerts
+  if (!/^https:\/\/[^/@\s]+(\/\S*)?$/.test(url)) r.fail(r.get(m, "url"), "webhook url must be https://host[:port]/path, without user:password@ (the client certificate authenticates)");
   const certDir = r.str(m, "certDir", "webhook certDir") ?? r.fail(m, "a webhook sink needs certDir (cert.pem, key.pem, ca.pem: it speaks mTLS)");
   const q = r.map(r.get(m, "queue"), "webhook queue", ["file", "maxAlerts"]);
   const expect = r.strList(m, "expect", "webhook expect");
+  if (expect.length === 0) r.fail(m, "a webhook sink needs expect: [spiffe://<trust-domain>/<env>/<service>] (the identity its server certificate must carry)");
   return {
     kind,
+    perMinute,
     url,
     certDir: resolve(certDir),
     queueFile: resolve(r.str(q, "file", "webhook queue file") ?? "monitor.webhook-queue.pseal"),
     queueMax: r.num(q, "maxAlerts", "webhook queue maxAlerts", 1, 1_000_000, true) ?? 10_000,
-    ...(expect.length > 0 ? { expect } : {}),
+    expect,
   };
 }

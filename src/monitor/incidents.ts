@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Suppression } from "./config.js";
 import { summarize } from "./summary.js";
-import { ALERT_SCHEMA, type Alert, type DetectionId, type EvidenceValue, type Severity } from "./types.js";
+import { ALERT_SCHEMA, type Alert, type DetectionId, type EvidenceValue, type HealthDetectionId, type Severity } from "./types.js";
 
 export interface Incident {
   readonly id: string;
@@ -33,7 +33,7 @@ export type IncidentEvent =
   | { readonly type: "suppressed"; readonly alert: Alert; readonly suppression: Suppression };
 
 /** Stable: the same incident seen by `monitor check` and by a restarted `monitor run` has one id. */
-export function alertId(detection: DetectionId, principal: string, key: string | null, firstSeq: number): string {
+export function alertId(detection: DetectionId | HealthDetectionId, principal: string, key: string | null, firstSeq: number): string {
   return "al_" + createHash("sha256").update(`${detection}\0${principal}\0${key ?? ""}\0${firstSeq}`).digest("hex").slice(0, 24);
 }
 

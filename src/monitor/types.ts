@@ -8,6 +8,14 @@
 export const DETECTIONS = ["new-principal", "volume-spike", "off-hours", "new-context", "bulk-read", "denial-burst", "honeytoken"] as const;
 export type DetectionId = (typeof DETECTIONS)[number];
 
+/**
+ * Alerts about the monitor's own inputs and outputs, raised by `monitor run` (never learned,
+ * never suppressed, always critical): the audit chain did not verify as it was followed
+ * (a record edited, missing, or the log rolled back), or a sink's queue is full.
+ */
+export const HEALTH_DETECTIONS = ["audit-integrity", "sink-queue-full"] as const;
+export type HealthDetectionId = (typeof HEALTH_DETECTIONS)[number];
+
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -35,7 +43,7 @@ export interface Alert {
   readonly schema: typeof ALERT_SCHEMA;
   /** Stable: derived from detection, principal, key and the first seq, so a restarted monitor names it alike. */
   readonly id: string;
-  readonly detection: DetectionId;
+  readonly detection: DetectionId | HealthDetectionId;
   readonly severity: Severity;
   readonly principal: string;
   readonly key: string | null;

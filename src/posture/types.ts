@@ -148,6 +148,8 @@ export interface KeySource {
   verifyAudit(): Promise<{ readonly ok: boolean; readonly records: number; readonly problems: readonly { seq: number; kind: string; detail: string }[] }>;
   /** The active key-service policy (YAML), or null (local keystore: no policy). */
   activePolicy(): Promise<string | null>;
+  /** The monitor's unacknowledged alerts per key (the local keystore's alert ledger); absent where the source has none. */
+  openAlerts?(): Promise<ReadonlyMap<string, readonly OpenAlert[]>>;
 }
 
 /** A group of related checks: their definitions and one run over the map. */
@@ -165,6 +167,15 @@ export interface ModuleResult {
   readonly stats?: { readonly filesExamined?: number; readonly bytesRead?: number };
 }
 
+/** A monitor alert on a key that nobody acknowledged yet (`pipeseal monitor alerts --open`). */
+export interface OpenAlert {
+  readonly id: string;
+  readonly detection: string;
+  readonly severity: string;
+  readonly principal: string;
+  readonly time: string;
+}
+
 /** The four answers, as data (the renderers put them in plain words). */
 export interface Answers {
   /** Which keys protect each store: what the map expects and what the files show. */
@@ -180,7 +191,7 @@ export interface Answers {
     verification?: "files" | "sampled-values" | "unverified";
   }[];
   /** Who can decrypt each key, and what is logged. */
-  readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null }[];
+  readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null; openAlerts?: readonly OpenAlert[] }[];
   /** Where plaintext exists and for how long. */
   readonly plaintext: readonly {
     stage: StageId | null;

@@ -72,6 +72,7 @@ export const keysChecks: CheckModule = {
       findings.push(finding(KEYS.sod, { stage: null, subject: c.subject, location: `policy:${c.duties.join("+")}`, message: `${c.subject} holds ${c.duties[0]} and ${c.duties[1]} duties (roles ${c.roles.join(", ")}; binding on policy line ${c.line})`, evidence: { roles: c.roles.join(", "), line: c.line } }));
     }
     const since = nowMs - ACCESS_PERIOD_SECONDS * 1000;
+    const alerts = source.openAlerts ? await source.openAlerts() : null;
     const access: Answers["access"][number][] = [...used.keys()].sort().map((key) => {
       const recent = records.filter((r) => r.keyName === key && PLAINTEXT_OPERATIONS.has(r.operation) && Date.parse(r.time) >= since);
       const observed = [...new Set(recent.filter((r) => r.outcome === "ok").map((r) => r.principal))].sort();
@@ -83,6 +84,7 @@ export const keysChecks: CheckModule = {
         denied: recent.filter((r) => r.outcome === "denied").length,
         decryptsByPrincipal: countBy(recent.filter((r) => r.outcome === "ok"), (r) => r.principal),
         auditVerified: verify.ok,
+        ...(alerts ? { openAlerts: alerts.get(key) ?? [] } : {}),
       };
     });
     return { findings, examined: [...used.keys(), "audit"], facts: { access } };

@@ -4,6 +4,7 @@
  */
 import type { RemoteKeyring } from "../../client/remote-keyring.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
+import { openAlertsByKey } from "../../monitor/store/alerts.js";
 import type { KeySource } from "../types.js";
 
 /** A KeySource over an open local keystore (the caller keeps ownership and closes it). */
@@ -15,6 +16,11 @@ export function keystoreSource(ks: LocalKeystore, home: string): KeySource {
     listAudit: async (sinceMs) => ks.listAudit(sinceMs === undefined ? {} : { sinceMs }),
     verifyAudit: async () => ks.verifyAudit(),
     activePolicy: async () => null,
+    openAlerts: async () => {
+      const out = new Map<string, { id: string; detection: string; severity: string; principal: string; time: string }[]>();
+      for (const [key, alerts] of openAlertsByKey(ks)) if (key !== null) out.set(key, alerts.map((a) => ({ id: a.id, detection: a.detection, severity: a.severity, principal: a.principal, time: a.time })));
+      return out;
+    },
   };
 }
 

@@ -25,6 +25,7 @@ export function renderTerminal(report: PostureReport, options: { maxFindings?: n
   if (report.baseline) out.push(`since ${printable(report.baseline.path)}: ${report.baseline.added.length} new, ${report.baseline.fixed.length} fixed`);
   const oldest = report.answers.retention.reduce<number | null>((m, r) => (r.oldestSeconds === null ? m : Math.max(m ?? 0, r.oldestSeconds)), null);
   out.push(`plaintext: ${report.answers.plaintext.length} place(s); oldest retained data: ${oldest === null ? "n/a" : humanizeDuration(oldest)}`);
+  for (const a of report.answers.access) if (a.openAlerts?.length) out.push(`open monitor alerts on ${printable(a.key)}: ${a.openAlerts.map((o) => `${o.severity} ${o.detection} (${printable(o.principal)}, ${o.id})`).join(", ")}`);
   if (report.findings.length) {
     out.push("");
     out.push("findings (worst first)");

@@ -78,6 +78,7 @@ function accessAnswer(ctx: Ctx): string {
     const asserted = a.source === "keystore" && volumes ? "; local principal names are asserted (OS user or PIPESEAL_PRINCIPAL), not authenticated" : "";
     return `<strong>${esc(a.key)}</strong>: ${who}. ` +
       `${esc(plural(a.decrypts, "decrypt"))}${volumes ? ` (${volumes})` : ""} and ${esc(plural(a.denied, "denied attempt"))} logged in the period${asserted}; ${esc(audit)}.` +
+      (a.openAlerts && a.openAlerts.length ? ` Open monitor alerts: ${a.openAlerts.map((o) => `<code>${esc(o.id)}</code> ${esc(o.severity)} ${esc(o.detection)} by <code>${esc(o.principal)}</code>`).join(", ")}.` : "") +
       links(ctx, "access", (f) => f.subject === a.key);
   });
   return list(rows, "No keys were examined.");
