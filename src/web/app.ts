@@ -9,7 +9,7 @@ import { CSP as POSTURE_CSP } from "../posture/report/html/assets.js";
 import { isPipesealError } from "../errors.js";
 import { errorStatus } from "./status.js";
 import { applyAction, parseAction } from "./actions.js";
-import { SITE_CSS, clientScript } from "./assets.js";
+import { ICON_SVG, SITE_CSS, clientScript } from "./assets.js";
 import { type Dashboard, type PageRequest, read } from "./context.js";
 import { exportFiltered } from "./export.js";
 import { filterFromQuery, type Query } from "./filter-params.js";
@@ -136,6 +136,7 @@ export function dashboardApp(d: Dashboard, gate: SessionGate, o: DashboardAppOpt
     return reply.header("content-security-policy", reportCsp(POSTURE_CSP)).header("x-frame-options", "SAMEORIGIN").type("text/html; charset=utf-8").send(report);
   });
   get("assets/site.css", (_req, reply) => reply.type("text/css; charset=utf-8").send(SITE_CSS));
+  get("assets/icon.svg", (_req, reply) => reply.type("image/svg+xml").send(ICON_SVG));
   get("assets/app.js", (_req, reply) => reply.type("text/javascript; charset=utf-8").send(script));
 
   app.post(`${b}audit/verify`, guarded((req, reply, s) => {

@@ -51,6 +51,9 @@ iframe.report{width:100%;height:80vh;border:1px solid var(--line);border-radius:
 footer{padding:16px 20px;color:var(--muted);font-size:13px}
 `;
 
+/** The tab icon (a browser asks for one; without it every page logs a 404). */
+export const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0550ae"/><path d="M5 7V5a3 3 0 0 1 6 0v2h1v6H4V7zm2 0h2V5a1 1 0 0 0-2 0z" fill="#fff"/></svg>`;
+
 /** The compiled client script (src/web/client/app.ts → dist/web/client/app.js), read once. */
 export function clientScript(): string {
   const file = fileURLToPath(new URL("./client/app.js", import.meta.url));

@@ -17,7 +17,7 @@ export const SITE_CSP = [
 
 export const COMMON_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+  "referrer-policy": "same-origin", // not no-referrer: then a form post carries "Origin: null", and the Origin check could not tell the site from a sandboxed attacker
   "cache-control": "no-store",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",

@@ -28,8 +28,9 @@ export function page(frame: Frame, active: PageId | null, title: string, body: R
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · pipeseal</title>
+<link rel="icon" href="${b}assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${b}assets/site.css">
 <script type="module" src="${b}assets/app.js"></script>
 </head>
