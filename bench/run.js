@@ -598,3 +598,4 @@ await (await import("./keyservice.js")).benchKeyService(); // key service unwrap
 await (await import("./posture.js")).benchPosture(); // posture check of a 100,000-file map, headers only, < 60 s (bench/posture.js, bench/posture-results.json)
 await (await import("./gateway.js")).benchGateway(); // data gateway: curl vs decrypt vs static https, 64 KiB ranges (bench/gateway.js)
 await (await import("./secrets.js")).benchSecrets(); // pipeseal run start-up overhead vs `true`, masking throughput (bench/secrets.js, bench/secrets-results.json)
+await (await import("./ui.js")).benchUi(); // dashboard: audit page, filtered page, overview p95 with 1,000,000 audit records; transfer size (bench/ui.js, bench/ui-results.json)

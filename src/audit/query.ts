@@ -12,6 +12,7 @@
 import type Database from "better-sqlite3";
 import { type AuditFilter, auditWhere } from "./filter.js";
 import { toRecord } from "./list.js";
+import { countsPerRange } from "./usage.js";
 import type { AuditRow } from "./schema.js";
 import type { AuditRecord } from "./types.js";
 import { UsageError } from "../errors.js";
@@ -92,12 +93,12 @@ const GRAINS = [
   { name: "minute", prefix: 16, ms: 60_000 },
   { name: "hour", prefix: 13, ms: 3_600_000 },
   { name: "day", prefix: 10, ms: 86_400_000 },
-  { name: "month", prefix: 7, ms: 31 * 86_400_000 },
+  { name: "week", prefix: 10, ms: 7 * 86_400_000 },
 ] as const;
 
 export interface AuditTimeline {
-  readonly grain: "minute" | "hour" | "day" | "month";
-  /** Buckets in time order, only those with records: `start` is the ISO prefix ("2026-03-01T09"). */
+  readonly grain: "minute" | "hour" | "day" | "week";
+  /** Every bucket of the span in time order (empty ones too): `start` is the ISO prefix ("2026-03-01T09"). */
   readonly buckets: readonly { readonly start: string; readonly count: number }[];
   /** Records matched in all. */
   readonly total: number;
@@ -105,15 +106,21 @@ export interface AuditTimeline {
 
 /**
  * Counts of the filtered records per time bucket, the grain chosen so that the span fits in
- * about `maxBuckets` buckets (or fixed by `grain`). Two queries: the span, then the counts.
+ * at most `maxBuckets` buckets (or fixed by `grain`): the span first, then one COUNT per
+ * bucket (countsPerRange), so no query sorts the matching rows.
  */
 export function auditTimeline(db: Database.Database, filter: AuditFilter, options: { maxBuckets?: number; grain?: AuditTimeline["grain"] } = {}): AuditTimeline {
   const where = auditWhere(filter);
   const span = db.prepare(`SELECT min(time) AS lo, max(time) AS hi FROM audit WHERE ${where.sql}`).get(...where.params) as { lo: string | null; hi: string | null };
   if (span.lo === null || span.hi === null) return { grain: options.grain ?? "day", buckets: [], total: 0 };
-  const width = Date.parse(span.hi) - Date.parse(span.lo);
+  const lo = Date.parse(span.lo);
+  const hi = Date.parse(span.hi);
   const max = options.maxBuckets ?? 120;
-  const grain = GRAINS.find((g) => g.name === options.grain) ?? GRAINS.find((g) => width / g.ms <= max) ?? GRAINS[GRAINS.length - 1]!;
-  const buckets = db.prepare(`SELECT substr(time, 1, ${grain.prefix}) AS start, count(*) AS count FROM audit WHERE ${where.sql} GROUP BY 1 ORDER BY 1`).all(...where.params) as { start: string; count: number }[];
-  return { grain: grain.name, buckets, total: buckets.reduce((n, b) => n + b.count, 0) };
+  const grain = GRAINS.find((g) => g.name === options.grain) ?? GRAINS.find((g) => (hi - lo) / g.ms < max) ?? GRAINS[GRAINS.length - 1]!;
+  const edges: number[] = [];
+  for (let t = Math.floor(lo / grain.ms) * grain.ms; t <= hi; t += grain.ms) edges.push(t);
+  edges.push(edges[edges.length - 1]! + grain.ms);
+  const counts = countsPerRange(db, filter, [], edges);
+  const buckets = counts.map((count, i) => ({ start: new Date(edges[i]!).toISOString().slice(0, grain.prefix), count }));
+  return { grain: grain.name, buckets, total: counts.reduce((n, c) => n + c, 0) };
 }

@@ -35,7 +35,7 @@ export function usageByPrincipal(db: Database.Database, filter: AuditFilter, ope
 
 /** The objects used most under each version (at most `perVersion` each). */
 export function objectsByVersion(db: Database.Database, filter: AuditFilter, operations: readonly string[], perVersion = 10): { version: number | null; object: string; count: number; last: string }[] {
-  const w = opsWhere({ ...filter }, operations);
+  const w = opsWhere(filter, operations);
   return db
     .prepare(`SELECT version, object, count, last FROM (
         SELECT key_version AS version, object_path AS object, count(*) AS count, max(time) AS last,
@@ -51,8 +51,15 @@ export function dailyUseByVersion(db: Database.Database, filter: AuditFilter, op
   return db.prepare(`SELECT substr(time, 1, 10) AS day, key_version AS version, count(*) AS count FROM audit WHERE ${w.sql} GROUP BY 1, 2 ORDER BY 1, 2`).all(...w.params) as { day: string; version: number | null; count: number }[];
 }
 
-/** Uses per bucket of `prefix` characters of the ISO time (13: hour, 10: day), time order. */
-export function useCounts(db: Database.Database, filter: AuditFilter, operations: readonly string[], prefix: 10 | 13): { start: string; count: number }[] {
+/**
+ * Counts of the filtered uses in each time range [edges[i], edges[i+1]) (epoch ms, ascending):
+ * one COUNT per range, which an index on (time, operation) answers from the index alone,
+ * instead of a GROUP BY that sorts every matching row.
+ */
+export function countsPerRange(db: Database.Database, filter: AuditFilter, operations: readonly string[], edges: readonly number[]): number[] {
   const w = opsWhere(filter, operations);
-  return db.prepare(`SELECT substr(time, 1, ${prefix}) AS start, count(*) AS count FROM audit WHERE ${w.sql} GROUP BY 1 ORDER BY 1`).all(...w.params) as { start: string; count: number }[];
+  const st = db.prepare(`SELECT count(*) AS n FROM audit WHERE time >= ? AND time < ? AND (${w.sql})`);
+  const out: number[] = [];
+  for (let i = 0; i + 1 < edges.length; i++) out.push((st.get(new Date(edges[i]!).toISOString(), new Date(edges[i + 1]!).toISOString(), ...w.params) as { n: number }).n);
+  return out;
 }

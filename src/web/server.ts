@@ -10,6 +10,7 @@
  * await ui.close();
  */
 import type { AddressInfo } from "node:net";
+import { AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS } from "../audit/query-indexes.js";
 import { UsageError } from "../errors.js";
 import { listenError } from "../io/listen-error.js";
 import type { LocalKeystore } from "../keys/keystore.js";
@@ -54,6 +55,7 @@ export function parseLoopbackListen(text: string): { host: string; port: number 
 
 export async function startDashboard(options: StartDashboardOptions): Promise<RunningDashboard> {
   const { host, port } = parseLoopbackListen(options.listen ?? "127.0.0.1:0");
+  options.ks.ensureTables(AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS); // the indexes the pages' queries need, once per keystore
   const gate = new SessionGate(options.now ? { now: options.now } : {});
   const d: Dashboard = {
     ks: options.ks,

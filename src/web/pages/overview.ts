@@ -1,6 +1,6 @@
 /** Overview: keys by state, rotation due, decrypts over 24 h and 30 d, open alerts, the chain's status, posture, certificates expiring soon. */
 import { readAuditHead } from "../../audit/head.js";
-import { useCounts } from "../../audit/usage.js";
+import { countsPerRange } from "../../audit/usage.js";
 import { isPipesealError } from "../../errors.js";
 import { listCertificates } from "../../pki/ca/list.js";
 import { type Dashboard, type PageRequest, USE_OPERATIONS, read } from "../context.js";
@@ -12,16 +12,12 @@ import { postureVerdict } from "./posture.js";
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** Every bucket of the range, zero-filled, labelled by ISO prefix. */
-export function filledBuckets(counts: readonly { start: string; count: number }[], fromMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
-  const by = new Map(counts.map((c) => [c.start, c.count]));
-  const out: { label: string; count: number }[] = [];
-  const start = Math.floor(fromMs / stepMs) * stepMs;
-  for (let i = 1; i <= n; i++) {
-    const label = new Date(start + i * stepMs).toISOString().slice(0, prefix);
-    out.push({ label, count: by.get(label) ?? 0 });
-  }
-  return out;
+/** The last `n` whole steps up to now (plus the current partial one), labelled by ISO prefix, with their counts. */
+export function recentBuckets(count: (edges: number[]) => number[], nowMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
+  const edges: number[] = [];
+  const start = (Math.floor(nowMs / stepMs) - n + 1) * stepMs;
+  for (let i = 0; i <= n; i++) edges.push(start + i * stepMs);
+  return count(edges).map((c, i) => ({ label: new Date(edges[i]!).toISOString().slice(0, prefix), count: c }));
 }
 
 export function overviewPage(d: Dashboard, r: PageRequest): Raw {
@@ -31,13 +27,10 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   for (const k of keys) for (const v of k.versions) states[v.state as keyof typeof states]++;
   const due = keys.filter((k) => k.rotationDue);
   const soon = keys.filter((k) => !k.rotationDue && k.dueAt !== null && k.dueAt - now < 7 * DAY);
-  const { day, hour, head } = read(d, (db) => ({
-    day: useCounts(db, { sinceMs: now - 30 * DAY }, USE_OPERATIONS, 10),
-    hour: useCounts(db, { sinceMs: now - 24 * HOUR }, USE_OPERATIONS, 13),
-    head: readAuditHead(db),
-  }));
-  const hours = filledBuckets(hour, now - 24 * HOUR, 24, HOUR, 13);
-  const days = filledBuckets(day, now - 30 * DAY, 30, DAY, 10);
+  const { days, hours, head } = read(d, (db) => {
+    const count = (edges: number[]) => countsPerRange(db, {}, USE_OPERATIONS, edges);
+    return { days: recentBuckets(count, now, 30, DAY, 10), hours: recentBuckets(count, now, 24, HOUR, 13), head: readAuditHead(db) };
+  });
   const total24 = hours.reduce((n, b) => n + b.count, 0);
   const total30 = days.reduce((n, b) => n + b.count, 0);
   const alerts = d.alerts?.list() ?? null;
@@ -57,7 +50,7 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
 <p>${plural(states.enabled, "version")} enabled, ${num(states.disabled)} disabled, ${num(states.destroyed)} destroyed.</p></section>
 <section class="card" aria-labelledby="c-rot"><h2 id="c-rot">Rotation</h2><div class="big ${due.length ? "bad" : "ok"}">${num(due.length)} overdue</div>
 <p>${num(soon.length)} due within 7 days.</p>${due.length ? html`<ul>${due.map((k) => html`<li><a href="${link(`${d.frame.base}key`, { name: k.name })}">${k.name}</a></li>`)}</ul>` : ""}</section>
-<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 h; ${num(total30)} in 30 days.</p></section>
+<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 hours; ${num(total30)} in 30 days.</p></section>
 <section class="card" aria-labelledby="c-al"><h2 id="c-al">Open alerts</h2>${alerts === null ? html`<p class="muted">No monitor data.</p>` : html`<div class="big ${openAlerts.length ? "bad" : "ok"}">${num(openAlerts.length)}</div><p><a href="${d.frame.base}alerts">All alerts</a></p>`}</section>
 </div>
 <h2>Decrypts, last 24 hours</h2>

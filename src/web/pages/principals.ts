@@ -3,7 +3,6 @@ import { dailyUseByVersion, usageByPrincipal, type UsageRow } from "../../audit/
 import { type Dashboard, USE_OPERATIONS, read } from "../context.js";
 import { type Raw, html, link, num, time } from "../html.js";
 import { legend, stackedChart } from "../svg.js";
-import { useCounts } from "../../audit/usage.js";
 
 const DAY = 86_400_000;
 
@@ -46,7 +45,7 @@ ${people.map((p) => html`<tr><td><a href="${link(`${b}principal`, { name: p.prin
 export function principalPage(d: Dashboard, name: string): { title: string; body: Raw } {
   const b = d.frame.base;
   const since = d.now() - 30 * DAY;
-  const { rows, days } = read(d, (db) => ({ rows: usageByPrincipal(db, { principal: name }, USE_OPERATIONS, 1000), days: useCounts(db, { principal: name, sinceMs: since }, USE_OPERATIONS, 10) }));
+  const rows = read(d, (db) => usageByPrincipal(db, { principal: name }, USE_OPERATIONS, 1000));
   const [p] = summarise(rows);
   const labels: string[] = [];
   for (let t = Math.floor(since / DAY) * DAY + DAY; t <= d.now(); t += DAY) labels.push(new Date(t).toISOString().slice(0, 10));
@@ -57,7 +56,7 @@ export function principalPage(d: Dashboard, name: string): { title: string; body
     ? html`<p>No data-key use by this principal. <a href="${link(`${b}audit`, { principal: name })}">Its audit records</a>.</p>`
     : html`<p>${num(p.count)} data-key uses (${num(p.denied)} refused) · first seen ${time(p.first)} · last seen ${time(p.last)} · <a href="${link(`${b}audit`, { principal: name })}">audit records</a></p>
 <h2>Volume per key, last 30 days</h2>
-${stackedChart(labels, series, `Uses by ${name} per day over 30 days, by key: ${num(days.reduce((n, x) => n + x.count, 0))} in all`)}
+${stackedChart(labels, series, `Uses by ${name} per day over 30 days, by key: ${num(series.reduce((n, x) => n + x.counts.reduce((a, c) => a + c, 0), 0))} in all`)}
 ${legend(series.map((s) => s.name))}
 <h2>Keys and versions used</h2>
 <table><thead><tr><th scope="col">Key</th><th scope="col">Version</th><th class="num" scope="col">Uses</th><th class="num" scope="col">Refused</th><th scope="col">First</th><th scope="col">Last</th></tr></thead><tbody>
