@@ -37,7 +37,8 @@ button:disabled{opacity:.5;cursor:not-allowed}
 .pager{display:flex;gap:12px;margin:10px 0}
 .chart{width:100%;max-width:760px;height:auto;display:block}
 .chart .bar{fill:#0969da}.chart .grid{stroke:#eaeef2}.chart .axis{font-size:10px;fill:#57606a}
-.s0{fill:#0969da;background:#0969da}.s1{fill:#bf8700;background:#bf8700}.s2{fill:#1a7f37;background:#1a7f37}.s3{fill:#8250df;background:#8250df}.s4{fill:#cf222e;background:#cf222e}.s5{fill:#57606a;background:#57606a}
+.chart .bar.s0,.swatch.s0{fill:#0969da;background:#0969da}.chart .bar.s1,.swatch.s1{fill:#bf8700;background:#bf8700}.chart .bar.s2,.swatch.s2{fill:#1a7f37;background:#1a7f37}.chart .bar.s3,.swatch.s3{fill:#8250df;background:#8250df}.chart .bar.s4,.swatch.s4{fill:#cf222e;background:#cf222e}.chart .bar.s5,.swatch.s5{fill:#57606a;background:#57606a}
+ul.compact{margin:0;padding-left:16px}
 .legend{display:flex;gap:12px;list-style:none;padding:0;font-size:13px}.swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
 .pill{display:inline-block;padding:0 8px;border-radius:10px;border:1px solid var(--line);font-size:12px}
 .pill.enabled,.pill.valid,.pill.ok,.pill.open{border-color:var(--ok);color:var(--ok)}

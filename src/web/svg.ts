@@ -5,6 +5,9 @@
  */
 import { type Raw, html, num, raw } from "./html.js";
 
+/** Series colours, as presentation attributes too: a chart served as an image (the audit timeline) gets no stylesheet. */
+const PALETTE = ["#0969da", "#bf8700", "#1a7f37", "#8250df", "#cf222e", "#57606a"];
+const AXIS = `font-size="10" font-family="system-ui, sans-serif" fill="#57606a"`;
 const W = 720;
 const H = 160;
 const PAD = { left: 48, right: 8, top: 8, bottom: 22 };
@@ -26,11 +29,11 @@ function frame(title: string, max: number, labels: readonly string[], body: stri
   const plotH = H - PAD.top - PAD.bottom;
   const ticks = [0, max / 2, max].map((v) => {
     const y = PAD.top + plotH - (v / max) * plotH;
-    return `<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text class="axis" x="${PAD.left - 4}" y="${y + 4}" text-anchor="end">${num(Math.round(v))}</text>`;
+    return `<line class="grid" stroke="#eaeef2" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text class="axis" ${AXIS} x="${PAD.left - 4}" y="${y + 4}" text-anchor="end">${num(Math.round(v))}</text>`;
   });
   const first = labels[0] ?? "";
   const last = labels[labels.length - 1] ?? "";
-  return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg"><title>${title}</title>${raw(ticks.join(""))}${raw(body)}<text class="axis" x="${PAD.left}" y="${H - 6}">${first}</text><text class="axis" x="${W - PAD.right}" y="${H - 6}" text-anchor="end">${last === first ? "" : last}</text></svg>`;
+  return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${title}" xmlns="http://www.w3.org/2000/svg"><title>${title}</title>${raw(ticks.join(""))}${raw(body)}<text class="axis" ${raw(AXIS)} x="${PAD.left}" y="${H - 6}">${first}</text><text class="axis" ${raw(AXIS)} x="${W - PAD.right}" y="${H - 6}" text-anchor="end">${last === first ? "" : last}</text></svg>`;
 }
 
 /** A bar per bucket; `title` summarises it in words. */
@@ -43,7 +46,7 @@ export function barChart(bars: readonly Bar[], title: string): Raw {
     .map((b, i) => {
       const h = (b.count / max) * plotH;
       const x = PAD.left + i * step + step * 0.1;
-      return `<rect class="bar" x="${x.toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(b.label)}: ${num(b.count)}</title></rect>`;
+      return `<rect class="bar" fill="${PALETTE[0]}" x="${x.toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(b.label)}: ${num(b.count)}</title></rect>`;
     })
     .join("");
   return frame(title, max, bars.map((b) => b.label), body);
@@ -64,7 +67,7 @@ export function stackedChart(labels: readonly string[], series: readonly { name:
       if (c === 0) return;
       const h = (c / max) * plotH;
       y -= h;
-      parts.push(`<rect class="bar s${k % 6}" x="${(PAD.left + i * step + step * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(label)} ${escText(s.name)}: ${num(c)}</title></rect>`);
+      parts.push(`<rect class="bar s${k % 6}" fill="${PALETTE[k % 6]}" x="${(PAD.left + i * step + step * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(label)} ${escText(s.name)}: ${num(c)}</title></rect>`);
     });
   });
   return frame(title, max, labels, parts.join(""));

@@ -231,6 +231,10 @@ describe("pipeseal ui: the pages", () => {
     await visit(p, "/audit?principal=nobody");
     expect(await p.locator("#no-records").count()).toBe(1);
     expect(await visit(p, "/audit?version=x")).toBe(400);
+    expect(await p.locator("#error").innerText()).toBe("version must be a positive whole number [INVALID_ARGUMENT]");
+    const expectedError = problems.findIndex((x) => x.includes("status of 400"));
+    expect(expectedError).toBeGreaterThanOrEqual(0); // the browser logs the 400 it was sent on purpose
+    problems.splice(expectedError, 1);
     await p.close();
   });
 

@@ -17,7 +17,7 @@ export function keyPage(d: Dashboard, r: PageRequest, name: string): { title: st
   const since = d.now() - 60 * DAY;
   const { users, objects, daily } = read(d, (db) => ({
     users: usageByPrincipal(db, { key: name }, USE_OPERATIONS, 200),
-    objects: objectsByVersion(db, { key: name }, USE_OPERATIONS, 10),
+    objects: objectsByVersion(db, { key: name }, USE_OPERATIONS, 5),
     daily: dailyUseByVersion(db, { key: name, sinceMs: since }, USE_OPERATIONS),
   }));
   const days: string[] = [];
@@ -33,8 +33,8 @@ ${[...k.versions].reverse().map((v) => {
   const uses = mine.reduce((n, u) => n + u.count, 0);
   return html`<tr><td>v${v.version}${v.version === k.primaryVersion ? html` <span class="pill">primary</span>` : ""}</td><td><span class="pill ${v.state}">${v.state}</span>${v.destroyedAt ? html` ${time(v.destroyedAt)}` : ""}</td><td>${time(v.createdAt)}</td><td class="num">${num(v.wrapCount)}</td>
 <td class="num"><a href="${link(`${b}audit`, { key: name, version: v.version })}">${num(uses)}</a></td>
-<td>${mine.length === 0 ? html`<span class="muted">none</span>` : html`<ul>${mine.slice(0, 10).map((u) => html`<li><a href="${link(`${b}principal`, { name: u.principal })}">${u.principal}</a> ${num(u.count)}× last ${time(u.last)}</li>`)}</ul>`}</td>
-<td>${html`<ul>${objects.filter((o) => o.version === v.version).map((o) => html`<li><code>${o.object}</code> ${num(o.count)}×</li>`)}</ul>`}</td></tr>`;
+<td>${mine.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="compact">${mine.slice(0, 8).map((u) => html`<li><a href="${link(`${b}principal`, { name: u.principal })}">${u.principal}</a> ${num(u.count)}× last ${time(u.last)}</li>`)}</ul>`}</td>
+<td>${html`<ul class="compact">${objects.filter((o) => o.version === v.version).map((o) => html`<li><code>${o.object}</code> ${num(o.count)}×</li>`)}</ul>`}</td></tr>`;
 })}
 </tbody></table>
 <h2>Uses per day by version (60 days)</h2>
