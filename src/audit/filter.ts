@@ -27,6 +27,8 @@ export interface AuditFilter {
   readonly sinceMs?: number;
   /** Records strictly before this epoch-millisecond time. */
   readonly untilMs?: number;
+  /** Records up to this seq (a snapshot of the log as of one head). */
+  readonly throughSeq?: number;
 }
 
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ["ok", "denied", "error"];
@@ -64,6 +66,7 @@ export function auditWhere(filter: AuditFilter): { sql: string; params: unknown[
   }
   if (filter.sinceMs !== undefined) add("time >= ?", iso(filter.sinceMs));
   if (filter.untilMs !== undefined) add("time < ?", iso(filter.untilMs));
+  if (filter.throughSeq !== undefined) add("seq <= ?", filter.throughSeq);
   return { sql: parts.length === 0 ? "1" : parts.join(" AND "), params };
 }
 

@@ -7,6 +7,7 @@ import type { AlertSource } from "./alerts.js";
 import type { Frame } from "./layout.js";
 import type { PostureSource } from "./posture-source.js";
 import type { Query } from "./filter-params.js";
+import type { UseCounter } from "./use-counter.js";
 
 export interface Dashboard {
   readonly ks: LocalKeystore;
@@ -18,6 +19,8 @@ export interface Dashboard {
   readonly readOnly: boolean;
   /** The last "verify chain" result of this server (a full verification reads every record, so it is not run per page). */
   lastVerify: { readonly at: number; readonly result: AuditVerifyResult } | null;
+  /** The overview's uses per hour and per day, kept incrementally (use-counter.ts). */
+  readonly useCounters: { readonly hour: UseCounter; readonly day: UseCounter };
 }
 
 /** Operations that hand a data key (hence plaintext) to the caller: what "decrypts" and "uses" count (the posture report's list). */

@@ -16,7 +16,8 @@ import { listenError } from "../io/listen-error.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import type { AlertSource } from "./alerts.js";
 import { dashboardApp } from "./app.js";
-import type { Dashboard } from "./context.js";
+import { type Dashboard, USE_OPERATIONS } from "./context.js";
+import { UseCounter } from "./use-counter.js";
 import type { PostureSource } from "./posture-source.js";
 import { SessionGate } from "./session.js";
 
@@ -65,6 +66,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     frame: { base: "/", label: options.label ?? "local keystore", identity: options.ks.principal },
     readOnly: options.readOnly === true,
     lastVerify: null,
+    useCounters: { hour: new UseCounter(USE_OPERATIONS, 3_600_000), day: new UseCounter(USE_OPERATIONS, 86_400_000) },
   };
   let hosts = new Set<string>();
   let origins = new Set<string>();

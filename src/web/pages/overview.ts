@@ -1,9 +1,8 @@
 /** Overview: keys by state, rotation due, decrypts over 24 h and 30 d, open alerts, the chain's status, posture, certificates expiring soon. */
 import { readAuditHead } from "../../audit/head.js";
-import { countsPerRange } from "../../audit/usage.js";
 import { isPipesealError } from "../../errors.js";
 import { listCertificates } from "../../pki/ca/list.js";
-import { type Dashboard, type PageRequest, USE_OPERATIONS, read } from "../context.js";
+import { type Dashboard, type PageRequest, read } from "../context.js";
 import { type Raw, html, link, num, plural, time } from "../html.js";
 import { barChart } from "../svg.js";
 import { chainStatus } from "./chain-status.js";
@@ -12,12 +11,11 @@ import { postureVerdict } from "./posture.js";
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** The last `n` whole steps up to now (plus the current partial one), labelled by ISO prefix, with their counts. */
-export function recentBuckets(count: (edges: number[]) => number[], nowMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
-  const edges: number[] = [];
-  const start = (Math.floor(nowMs / stepMs) - n + 1) * stepMs;
-  for (let i = 0; i <= n; i++) edges.push(start + i * stepMs);
-  return count(edges).map((c, i) => ({ label: new Date(edges[i]!).toISOString().slice(0, prefix), count: c }));
+/** The last `n` buckets up to now (the current one partial), labelled by ISO prefix, with their counts. */
+export function recentBuckets(count: (starts: number[]) => number[], nowMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
+  const first = Math.floor(nowMs / stepMs) - n + 1;
+  const starts = Array.from({ length: n }, (_, i) => (first + i) * stepMs);
+  return count(starts).map((c, i) => ({ label: new Date(starts[i]!).toISOString().slice(0, prefix), count: c }));
 }
 
 export function overviewPage(d: Dashboard, r: PageRequest): Raw {
@@ -28,8 +26,9 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   const due = keys.filter((k) => k.rotationDue);
   const soon = keys.filter((k) => !k.rotationDue && k.dueAt !== null && k.dueAt - now < 7 * DAY);
   const { days, hours, head } = read(d, (db) => {
-    const count = (edges: number[]) => countsPerRange(db, {}, USE_OPERATIONS, edges);
-    return { days: recentBuckets(count, now, 30, DAY, 10), hours: recentBuckets(count, now, 24, HOUR, 13), head: readAuditHead(db) };
+    const days = recentBuckets((s) => d.useCounters.day.counts(db, s), now, 30, DAY, 10);
+    const hours = recentBuckets((s) => d.useCounters.hour.counts(db, s), now, 24, HOUR, 13);
+    return { days, hours, head: readAuditHead(db) };
   });
   const total24 = hours.reduce((n, b) => n + b.count, 0);
   const total30 = days.reduce((n, b) => n + b.count, 0);
