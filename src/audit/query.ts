@@ -120,7 +120,22 @@ export function auditTimeline(db: Database.Database, filter: AuditFilter, option
   const edges: number[] = [];
   for (let t = Math.floor(lo / grain.ms) * grain.ms; t <= hi; t += grain.ms) edges.push(t);
   edges.push(edges[edges.length - 1]! + grain.ms);
-  const counts = countsPerRange(db, filter, [], edges);
+  const onlyTime = Object.keys(filter).every((k) => k === "sinceMs" || k === "untilMs" || k === "throughSeq");
+  // only a time range: one COUNT per bucket from the time index; any other filter: one pass over its matches
+  const counts = onlyTime ? countsPerRange(db, filter, [], edges) : groupedCounts(db, where, grain.prefix, edges);
   const buckets = counts.map((count, i) => ({ start: new Date(edges[i]!).toISOString().slice(0, grain.prefix), count }));
   return { grain: grain.name, buckets, total: counts.reduce((n, c) => n + c, 0) };
+}
+
+/** Counts per bucket in one GROUP BY over the matching rows (ISO prefixes sort like times), placed into `edges`' buckets. */
+function groupedCounts(db: Database.Database, where: { sql: string; params: unknown[] }, prefix: number, edges: readonly number[]): number[] {
+  const rows = db.prepare(`SELECT substr(time, 1, ${prefix}) AS start, count(*) AS n FROM audit WHERE ${where.sql} GROUP BY 1`).all(...where.params) as { start: string; n: number }[];
+  const out = new Array<number>(edges.length - 1).fill(0);
+  for (const r of rows) {
+    const t = Date.parse(r.start.length === 13 ? `${r.start}:00:00Z` : r.start.length === 16 ? `${r.start}:00Z` : `${r.start}T00:00:00Z`);
+    let i = 0;
+    while (i + 1 < edges.length - 1 && edges[i + 1]! <= t) i++;
+    out[i]! += r.n;
+  }
+  return out;
 }
