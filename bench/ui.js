@@ -60,9 +60,12 @@ export async function benchUi() {
         if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
         return body.length;
       };
+      const cold = {};
       const time = async (path) => {
         process.stderr.write(`ui bench: timing /${path}\n`);
-        await get(path); // warm: the first request compiles statements and fills SQLite's page cache
+        const t1 = process.hrtime.bigint();
+        await get(path); // the first request compiles statements, fills SQLite's page cache (and the overview's counter): reported apart
+        cold[path] = ms(t1);
         const xs = [];
         for (let i = 0; i < RUNS; i++) {
           const t = process.hrtime.bigint();
@@ -88,16 +91,16 @@ export async function benchUi() {
         peer.push(ms(t));
       }
       db.close();
-      const results = { records: N, runs: RUNS, fillSeconds: fillS, firstStartSeconds: indexS, p95Ms: { audit, filtered, overview, timelineFiltered: timeline, peerSqlNewest50: p95(peer) }, transferKB, sizes, pass: audit < 300 && filtered < 300 && overview < 500 && transferKB < 300 };
+      const results = { records: N, runs: RUNS, fillSeconds: fillS, firstStartSeconds: indexS, p95Ms: { audit, filtered, overview, timelineFiltered: timeline, peerSqlNewest50: p95(peer) }, firstRequestMs: cold, transferKB, sizes, pass: audit < 300 && filtered < 300 && overview < 500 && transferKB < 300 };
       writeFileSync(join(BENCH, "ui-results.json"), JSON.stringify(results, null, 2) + "\n");
       const f = (x) => x.toFixed(1);
       process.stdout.write(
         [
           "",
           `Dashboard: ${N.toLocaleString()} audit records, p95 of ${RUNS} requests over loopback (filled in ${f(fillS)} s; first start with index build ${f(indexS)} s)`,
-          `  audit page, first render        ${f(audit)} ms   (target < 300)`,
+          `  audit page, first render        ${f(audit)} ms   (target < 300; the very first request: ${f(cold.audit)} ms)`,
           `  audit page, filtered            ${f(filtered)} ms   (target < 300; principal + outcome)`,
-          `  overview                        ${f(overview)} ms   (target < 500)`,
+          `  overview                        ${f(overview)} ms   (target < 500; the first one, which counts the 30-day window: ${f(cold[""])} ms)`,
           `  timeline image, filtered        ${f(timeline)} ms   (loaded beside the page)`,
           `  peer: newest 50 rows in SQLite  ${f(p95(peer))} ms`,
           `  audit page transfer             ${f(transferKB)} KB (target < 300; page ${sizes.page} B, css ${sizes.css} B, js ${sizes.js} B, timeline ${sizes.timeline} B)`,
