@@ -7,20 +7,22 @@
  * @example
  * for await (const line of exportLocalAudit(ks, { sinceMs: Date.now() - 86_400_000 })) out.write(line);
  */
-import type { AuditRow } from "./schema.js";
 import type { AuditRecord } from "./types.js";
 import { auditExportLine } from "./export.js";
-import { toRecord } from "./list.js";
+import { type AuditFilter, filterContext } from "./filter.js";
+import { filteredAuditRecords } from "./query.js";
 import type { LocalKeystore } from "../keys/keystore.js";
-import { cached } from "../io/statement.js";
-
-const PAGE = 1000;
+import type { Db } from "../keys/db.js";
 
 export interface ExportAuditOptions {
   /** Only records at or after this epoch-millisecond time. */
   readonly sinceMs?: number;
   /** Only records after this seq: a SIEM resumes from the last seq it stored. */
   readonly afterSeq?: number;
+  /** Only the records this filter matches (src/audit/filter.ts: the dashboard's filters). */
+  readonly filter?: AuditFilter;
+  /** Only records up to this seq: the dashboard exports what the page showed, not the export's own record. */
+  readonly throughSeq?: number;
 }
 
 /** The audit-record context of an export (what it asked for). */
@@ -28,17 +30,18 @@ export function exportContext(options: ExportAuditOptions): Record<string, strin
   return {
     ...(options.sinceMs === undefined ? {} : { since: new Date(options.sinceMs).toISOString() }),
     ...(options.afterSeq === undefined ? {} : { afterSeq: String(options.afterSeq) }),
+    ...(options.throughSeq === undefined ? {} : { throughSeq: String(options.throughSeq) }),
+    ...(options.filter === undefined ? {} : filterContext(options.filter)),
   };
 }
 
 /** Records oldest first, read 1,000 per query by seq (memory stays flat however long the log is). */
 export async function* auditRecordsPaged(ks: LocalKeystore, options: ExportAuditOptions = {}): AsyncGenerator<AuditRecord> {
-  const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
-  for (let after = options.afterSeq ?? 0; ; ) {
-    const rows = ks.readTables((db) => cached(db, "SELECT * FROM audit WHERE time >= ? AND seq > ? ORDER BY seq LIMIT ?").all(since, after, PAGE) as AuditRow[]);
-    if (rows.length === 0) return;
-    for (const row of rows) yield toRecord(row);
-    after = rows[rows.length - 1]!.seq;
+  const filter: AuditFilter = { ...options.filter, ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }) };
+  const read = <T>(q: (db: Db) => T): T => ks.readTables(q);
+  for (const record of filteredAuditRecords(read, filter, { afterSeq: options.afterSeq ?? 0 })) {
+    if (options.throughSeq !== undefined && record.seq > options.throughSeq) return;
+    yield record;
   }
 }
 

@@ -32,6 +32,7 @@ import { tokenCommand } from "./commands/token.js";
 import { postureCommand } from "./commands/posture.js";
 import { subjectCommand } from "./commands/subject.js";
 import { tlsCommand } from "./commands/tls.js";
+import { uiCommand } from "./commands/ui.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { checkRequiredAfterUnknown, usageOutput } from "./usage-errors.js";
 import { installStopSignals } from "../io/signals.js";
@@ -51,7 +52,7 @@ const program = new Command("pipeseal")
   .configureOutput(usageOutput)
   .showSuggestionAfterError();
 
-for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, honeytokenCommand, secaggCommand, dpCommand, completionCommand]) {
+for (const make of [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, honeytokenCommand, secaggCommand, dpCommand, uiCommand, completionCommand]) {
   program.addCommand(make());
 }
 program.commands.forEach(function override(c: Command) {

@@ -13,21 +13,53 @@ import { parseDuration } from "../../io/duration.js";
 import { printable } from "../output.js";
 import { emit, withKeyring } from "../session.js";
 import { refuseOverwrite } from "../output.js";
+import type { AuditFilter } from "../../audit/filter.js";
+import { filteredAuditRecords, queryAuditPage } from "../../audit/query.js";
+
+/** The record filters `audit list` and `audit export` share with the dashboard (src/audit/filter.ts). */
+function withFilterOptions(c: Command): Command {
+  return c
+    .option("--principal <id>", "only this principal's records (local keystore)")
+    .option("--key <name>", "only records of this key (local keystore)")
+    .option("--operation <op>", "only this operation, e.g. unwrap, key.rotate (local keystore)")
+    .option("--outcome <outcome>", "only ok, denied or error (local keystore)");
+}
+
+function filterOf(opts: { principal?: string; key?: string; operation?: string; outcome?: string }): AuditFilter | undefined {
+  const f = {
+    ...(opts.principal ? { principal: opts.principal } : {}),
+    ...(opts.key ? { key: opts.key } : {}),
+    ...(opts.operation ? { operation: opts.operation } : {}),
+    ...(opts.outcome ? { outcome: opts.outcome as AuditFilter["outcome"] } : {}),
+  };
+  return Object.keys(f).length === 0 ? undefined : f;
+}
+
+/** @throws UsageError(INVALID_ARGUMENT): the key service's audit API takes no filters */
+function localOnly(ks: LocalKeystore | RemoteKeyring, filter: AuditFilter | undefined): void {
+  if (filter !== undefined && ks instanceof RemoteKeyring) throw new UsageError("INVALID_ARGUMENT", "--principal, --key, --operation and --outcome filter the local keystore's audit; the key service's export takes --since and --after-seq");
+}
 
 export function auditCommand(): Command {
   const audit = new Command("audit").description("read and verify the tamper-evident audit log");
-  audit
+  withFilterOptions(audit
     .command("list")
-    .description("audit records, oldest first")
+    .description("audit records, oldest first"))
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
     .option("--limit <n>", "at most n records (the newest)")
     .option("--json", "print as JSON")
     .action(async (opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
-        const records = await ks.listAudit({
-          ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
-          ...(opts.limit ? { limit: Number(opts.limit) } : {}),
-        });
+        const filter = filterOf(opts);
+        localOnly(ks, filter);
+        const sinceMs = opts.since ? Date.now() - parseDuration(opts.since) * 1000 : undefined;
+        const local = filter !== undefined && !(ks instanceof RemoteKeyring) ? ks : null;
+        const f = { ...filter, ...(sinceMs === undefined ? {} : { sinceMs }) };
+        const records = local !== null
+          ? opts.limit
+            ? local.readTables((db) => queryAuditPage(db, f, { limit: Number(opts.limit) })).records.reverse() // the newest n (1..1000)
+            : [...filteredAuditRecords((q) => local.readTables(q), f)]
+          : await ks.listAudit({ ...(sinceMs === undefined ? {} : { sinceMs }), ...(opts.limit ? { limit: Number(opts.limit) } : {}) });
         emit(cmd, records, () =>
           records
             .map((r) =>
@@ -87,19 +119,22 @@ export function auditCommand(): Command {
         } else process.stdout.write(text);
       }),
     );
-  audit
+  withFilterOptions(audit
     .command("export")
     .description("the audit log as JSON lines for a SIEM (schema pipeseal.audit.v1, docs/keyservice.md); the export is itself audited")
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
     .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
     .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
-    .option("-f, --force", "replace an existing --output file")
+    .option("-f, --force", "replace an existing --output file"))
     .action(async (opts, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         if (opts.output) await refuseOverwrite(opts.output, opts.force);
+        const filter = filterOf(opts);
+        localOnly(ks, filter);
         const options = {
           ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
           ...(opts.afterSeq === undefined ? {} : { afterSeq: parseSeq(opts.afterSeq) }),
+          ...(filter === undefined ? {} : { filter }),
         };
         const lines = ks instanceof RemoteKeyring ? ks.exportAudit(options) : exportLocalAudit(ks, options);
         const bytes = (async function* () {
