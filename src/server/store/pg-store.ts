@@ -160,6 +160,10 @@ export class PostgresStore implements KeyStore {
     this.#live();
     return this.#batch.submit(recordJob(e)) as Promise<AuditRecord>;
   }
+  async appendEvent(event: AuditEvent): Promise<AuditRecord> {
+    this.#live();
+    return this.#batch.submit(recordJob(event)) as Promise<AuditRecord>;
+  }
   together<T>(submit: () => T): T {
     return this.#batch.together(submit);
   }

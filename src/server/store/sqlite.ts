@@ -22,7 +22,7 @@ import type { AnchorEnvelope } from "../../audit/anchor.js";
 import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
-import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { type ExportAuditOptions, auditRecordsPaged } from "../../audit/export-local.js";
 import { UsageError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
@@ -139,6 +139,10 @@ export class SqliteStore implements KeyStore {
     const e = decisionToAuditEvent(event);
     const ks = this.#live();
     return this.#batch.submit(() => ks.appendAuditEvent(e)) as Promise<AuditRecord>;
+  }
+  async appendEvent(event: AuditEvent): Promise<AuditRecord> {
+    const ks = this.#live();
+    return this.#batch.submit(() => ks.appendAuditEvent(event)) as Promise<AuditRecord>;
   }
   together<T>(submit: () => T): T {
     return this.#batch.together(submit);

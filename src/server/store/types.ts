@@ -41,7 +41,7 @@ import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { CommitStats } from "../../audit/group-commit.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
 import type { ListAuditOptions } from "../../audit/list.js";
-import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
@@ -77,6 +77,10 @@ export interface DecisionEvent {
   readonly context?: EncryptionContext | null;
   /** Stable error code sent to the caller when denied. */
   readonly errorCode?: string | null;
+  /** A delegate's request: the identity it acted for (recorded under `@on-behalf-of`; `principal` is the delegate). */
+  readonly onBehalfOf?: string | null;
+  /** The `delegates` entry that let the delegate ask (recorded under `@delegation`). */
+  readonly delegation?: string | null;
 }
 
 /** A stored policy proposal or approved policy. Times are epoch milliseconds. */
@@ -162,6 +166,12 @@ export interface KeyStore {
    * @throws AuditError(AUDIT_WRITE_FAILED): the server must then refuse the request (fail closed).
    */
   appendAudit(event: DecisionEvent): Promise<AuditRecord>;
+  /**
+   * Records an event the server built itself (a delegate's report, decision.ts
+   * `delegateRecordEvent`), group committed like {@link appendAudit}.
+   * @throws AuditError(AUDIT_WRITE_FAILED)
+   */
+  appendEvent(event: AuditEvent): Promise<AuditRecord>;
   /**
    * Runs `submit` synchronously; the audited calls it makes without awaiting (`appendAudit`,
    * `unwrap`, `rewrap`) commit in one transaction, in call order, all or none. Returns what
