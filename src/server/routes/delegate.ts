@@ -4,7 +4,6 @@
  * chain what it refused or served for its peers (docs/keyservice.md "Delegates").
  */
 import type { FastifyInstance } from "fastify";
-import { accessRequest } from "../authz.js";
 import { ServiceError } from "../errors.js";
 import { type DelegateRecord, delegateRecordEvent } from "../store/decision.js";
 import { type Service, allow } from "../service.js";
@@ -24,11 +23,9 @@ export function delegateRoutes(app: FastifyInstance, svc: Service): void {
 
   route<{ records: DelegateRecord[] }>(app, "appendRecords", async (req) => {
     requireCertificate(req);
-    // every identity the records are about must be one this delegate may act for (a denial is recorded)
-    for (const identity of new Set(req.body.records.map((r) => r.onBehalfOf))) {
-      const access = accessRequest(req, "audit.append", identity === undefined ? {} : { onBehalfOf: { identity, auth: "mtls" } });
-      if (!svc.authz.decide(access).allowed) await allow(svc, req, "audit.append", identity === undefined ? {} : { onBehalfOf: { identity, auth: "mtls" } });
-    }
+    // the gate decided (and a refusal was recorded): the caller is a delegate. Its records may be
+    // about any peer (a denial is often of a peer it does not serve), and every one is recorded
+    // with the delegate as its principal: a delegate reports, it never writes as someone else
     const events = req.body.records.map((r) => delegateRecordEvent(req.principal, r));
     const records = await svc.store.together(() => events.map((e) => svc.store.appendEvent(e)));
     const settled = await Promise.allSettled(records);
