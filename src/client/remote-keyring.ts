@@ -19,6 +19,7 @@ import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
 import { splitLines } from "./lines.js";
+import { RemoteSecrets } from "./secrets.js";
 import { type VerifiedToken, appendRecords, delegatedKeyring, verifyPeerToken } from "./delegate.js";
 import type { DelegateRecord } from "../server/store/decision.js";
 
@@ -152,6 +153,11 @@ export class RemoteKeyring implements Keyring {
   /** A bearer token bound to this client's identity (≤ 15 min). */
   mintToken(options: { ttlSeconds?: number; operations?: string[] } = {}): Promise<{ token: string; expiresAt: string; identity: string }> {
     return this.client.call("POST", "/v1/tokens", options);
+  }
+
+  /** The key service's secret store (docs/secrets.md). */
+  get secrets(): RemoteSecrets {
+    return new RemoteSecrets(this.client);
   }
 
   // ── delegation (this client is a delegate, e.g. the data gateway) ──

@@ -22,7 +22,7 @@ import type { Db } from "../keys/db.js";
 import type { LocalKeystore } from "../keys/local-keystore.js";
 import { type SecretInfo, listSecretInfos, secretInfo } from "./info.js";
 import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "./names.js";
-import { type SecretRow, type SecretVersionRow, maxVersion, secretRow, versionRow } from "./rows.js";
+import { type SecretRow, type SecretVersionRow, insertSecretVersion, markRead, maxVersion, readableVersion, secretRow, versionRow } from "./rows.js";
 import { SECRETS_MIGRATIONS } from "./schema.js";
 import { newDataKey, openValue, sealValue, secretContext } from "./seal.js";
 
@@ -86,17 +86,11 @@ export class SecretStore implements SecretSource {
       } finally {
         dek.fill(0);
       }
-      const raced = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
-        if (maxVersion(db, name) + 1 !== version) return true; // another process added a version meanwhile
-        const now = this.#now();
-        if (version === 1) db.prepare("INSERT INTO secrets (name, primary_version, created_at, created_by) VALUES (?, 1, ?, ?)").run(name, now, this.#ks.principal);
-        else db.prepare("UPDATE secrets SET primary_version = ? WHERE name = ?").run(version, name);
-        db.prepare("INSERT INTO secret_versions (name, version, state, keyring, key_name, key_version, wrapped_dek, sealed, created_at, created_by) VALUES (?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)").run(
-          name, version, entry.keyring, entry.keyName, entry.keyVersion, Buffer.from(entry.wrapped), sealed, now, this.#ks.principal,
-        );
-        return false;
-      });
-      if (!raced) return this.show(name);
+      const added = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
+        // false: another process added a version meanwhile
+        insertSecretVersion(db, { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: this.#now(), by: this.#ks.principal }),
+      );
+      if (added) return this.show(name);
       if (attempt >= 4) throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another process; retry`);
     }
   }
@@ -133,8 +127,8 @@ export class SecretStore implements SecretSource {
         const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) } }, (db) => {
           const secret = requireSecret(db, name);
           version ||= secret.primary_version;
-          const v = readableVersion(db, name, version);
-          db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(this.#now(), this.#ks.principal, purpose, version, name);
+          const v = readableVersion(name, version, versionRow(db, name, version));
+          markRead(db, name, version, this.#ks.principal, purpose, this.#now());
           return v;
         });
         const context = secretContext(name, version);
@@ -227,11 +221,3 @@ function requireSecret(db: Db, name: string): SecretRow {
   return row;
 }
 
-/** The state rules of a read, in one place. */
-function readableVersion(db: Db, name: string, version: number): SecretVersionRow {
-  const v = versionRow(db, name, version);
-  if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
-  if (v.state === "destroyed" || v.sealed === null || v.wrapped_dek === null) throw new KeyError("SECRET_DESTROYED", `${name} v${version} was destroyed`);
-  if (v.state === "disabled") throw new KeyError("SECRET_DISABLED", `${name} v${version} is disabled`);
-  return v;
-}

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { MAX_SECRET_BYTES, SecretStore, type SecretInfo } from "../../secrets/index.js";
 import { confirmOnTerminal, promptHidden } from "../passphrase.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, remoteKeyring, withKeystore } from "../session.js";
 
 function version(text: string): number {
   const v = Number(text);
@@ -52,7 +52,28 @@ function describe(s: SecretInfo): string {
   return lines.join("\n");
 }
 
-function withStore<T>(cmd: Command, run: (store: SecretStore) => Promise<T>): Promise<T> {
+/** What every store offers `secret` commands: the local SecretStore, or the key service's (--server). */
+interface Store {
+  set(name: string, value: Uint8Array, mode: "set" | "rotate"): Promise<SecretInfo>;
+  list(): SecretInfo[] | Promise<SecretInfo[]>;
+  show(name: string): SecretInfo | Promise<SecretInfo>;
+  read: SecretStore["read"];
+}
+
+/** The local store, or with --server the key service's. */
+async function withStore<T>(cmd: Command, run: (store: Store) => Promise<T>): Promise<T> {
+  const remote = remoteKeyring(cmd);
+  if (!remote) return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
+  try {
+    return await run(remote.secrets);
+  } finally {
+    await remote.close();
+  }
+}
+
+/** disable, enable, destroy: the local store only, for now. */
+function withLocalStore<T>(cmd: Command, run: (store: SecretStore) => Promise<T>): Promise<T> {
+  if (remoteKeyring(cmd)) throw new UsageError("INVALID_ARGUMENT", `\`secret ${cmd.name()}\` works on the local store only; through --server, secrets are set, rotated, listed, shown and read`);
   return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
 }
 
@@ -88,7 +109,7 @@ export function secretCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (_o, cmd: Command) =>
       withStore(cmd, async (store) => {
-        const all = store.list();
+        const all = await store.list();
         emit(cmd, all, () => (all.length ? all.map(describe).join("\n") : "no secrets yet: pipeseal secret set <namespace/name> < file"));
       }),
     );
@@ -98,7 +119,7 @@ export function secretCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (name: string, _o, cmd: Command) =>
       withStore(cmd, async (store) => {
-        const info = store.show(name);
+        const info = await store.show(name);
         emit(cmd, info, () => describe(info));
       }),
     );
@@ -140,7 +161,7 @@ export function secretCommand(): Command {
         const ok = await confirmOnTerminal(`Destroy ${name} ${all ? "(every version)" : `v${v}`}? The value is gone for good. Type the secret name to confirm: `, name);
         if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
       }
-      await withStore(cmd, async (store) => {
+      await withLocalStore(cmd, async (store) => {
         const result = verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
         emit(cmd, result, () => `${verb}d ${name} ${all ? "(every version)" : `v${v}`}`);
       });

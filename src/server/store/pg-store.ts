@@ -35,7 +35,8 @@ import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-u
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
-import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
+import { markSecretReadTx, putSecretVersionTx, secretRowsPg } from "./pg-secrets.js";
 
 export interface PostgresStoreTuning {
   readonly maxWrapsPerVersion: number;
@@ -230,6 +231,36 @@ export class PostgresStore implements KeyStore {
     this.#live();
     const rows = await withClient(this.#pool, async (c) => (await c.query<PolicyRow>("SELECT * FROM policies ORDER BY proposed_at DESC, id")).rows);
     return rows.map(toPolicyRecord);
+  }
+
+  // ── secrets ─────────────────────────────────────────────────────────────────────────────
+  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      return await inTx(this.#pool, (c) => putSecretVersionTx(c, this.#mac, principal, v, event, this.#t.now()));
+    } catch (e) {
+      // a unique violation: another replica took this version (the caller retries)
+      if ((e as { code?: unknown }).code === "23505") return false;
+      throw isPipesealError(e) ? e : asAuditFailure(e);
+    }
+  }
+  async secretRows(name: string): Promise<SecretRows | undefined> {
+    this.#live();
+    return (await withClient(this.#pool, (c) => secretRowsPg(c, name)))[0];
+  }
+  async listSecretRows(): Promise<SecretRows[]> {
+    this.#live();
+    return withClient(this.#pool, (c) => secretRowsPg(c));
+  }
+  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      await inTx(this.#pool, (c) => markSecretReadTx(c, this.#mac, principal, name, version, purpose, event, this.#t.now()));
+    } catch (e) {
+      throw isPipesealError(e) ? e : asAuditFailure(e);
+    }
   }
 
   onKeyChange(listener: (keyName: string) => void): void {

@@ -33,7 +33,9 @@ import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
-import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
+import { allSecretRows, insertSecretVersion, markRead, secretRow, versionRows } from "../../secrets/rows.js";
+import { SECRETS_MIGRATIONS } from "../../secrets/schema.js";
 import { WalSync } from "./wal-sync.js";
 
 export interface SqliteStoreOptions {
@@ -79,6 +81,7 @@ export class SqliteStore implements KeyStore {
   /** Use {@link openSqliteStore}. */
   constructor(ks: LocalKeystore, now: () => number, maxBatch?: number) {
     this.#wal = new WalSync(ks.deferCommitSync());
+    ks.ensureTables("secrets", SECRETS_MIGRATIONS); // the same tables as the local secret store (src/secrets)
     this.#ks = ks;
     this.#now = now;
     this.#batch = new GroupCommit((jobs) => this.#commit(jobs), maxBatch === undefined ? {} : { maxBatch });
@@ -202,6 +205,23 @@ export class SqliteStore implements KeyStore {
   async listPolicies(): Promise<PolicyRecord[]> {
     const rows = this.#live().readTables((db) => db.prepare("SELECT * FROM server_policies ORDER BY proposed_at DESC, id").all() as PolicyRow[]);
     return rows.map(toPolicyRecord);
+  }
+
+  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+    return this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => insertSecretVersion(db, v))));
+  }
+  async secretRows(name: string): Promise<SecretRows | undefined> {
+    return this.#live().readTables((db) => {
+      const secret = secretRow(db, name);
+      return secret === undefined ? undefined : { secret, versions: versionRows(db, name) };
+    });
+  }
+  async listSecretRows(): Promise<SecretRows[]> {
+    return this.#live().readTables((db) => allSecretRows(db).map((secret) => ({ secret, versions: versionRows(db, secret.name) })));
+  }
+  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+    const now = this.#now();
+    await this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => markRead(db, name, version, principal, purpose, now))));
   }
 
   onKeyChange(listener: (keyName: string) => void): void {

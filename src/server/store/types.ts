@@ -45,9 +45,11 @@ import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/typ
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import type { NewSecretVersion, SecretRow, SecretVersionRow } from "../../secrets/rows.js";
 
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
+export type { NewSecretVersion, SecretRow, SecretVersionRow };
 
 /** Uses an unwrapped data key inside the audited unwrap (KeyStore.unwrap); the key is wiped after. */
 export type OpenWithKey = (dataKey: Buffer) => Buffer;
@@ -82,6 +84,15 @@ export interface DecisionEvent {
   /** The `delegates` entry that let the delegate ask (recorded under `@delegation`). */
   readonly delegation?: string | null;
 }
+
+/** One secret and its versions, as stored (src/secrets/rows.ts shapes). */
+export interface SecretRows {
+  readonly secret: SecretRow;
+  readonly versions: readonly SecretVersionRow[];
+}
+
+/** The audit record of a secret change or read (operation `secret.set`, `secret.rotate`, `secret.read`). */
+export type SecretEvent = Pick<AuditEvent, "operation" | "keyName" | "keyVersion" | "objectPath" | "context">;
 
 /** A stored policy proposal or approved policy. Times are epoch milliseconds. */
 export interface PolicyRecord {
@@ -210,6 +221,21 @@ export interface KeyStore {
   activePolicy(): Promise<PolicyRecord | null>;
   /** Every proposal and policy, newest first. */
   listPolicies(): Promise<PolicyRecord[]>;
+
+  // ── secrets (the rules are in src/server/secrets.ts; the store keeps the rows) ───────────
+  /**
+   * Adds `v` as the secret's new primary version (the secret itself at version 1), with its
+   * audit record (`event`, recorded as `principal`), in one transaction. Returns false,
+   * changing nothing, when `v.version` is not the next version (another writer: retry).
+   * The value is already sealed (src/secrets/seal.ts) and its data key wrapped by `wrap`.
+   */
+  putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean>;
+  /** A secret's rows, or undefined when there is none. Not audited. */
+  secretRows(name: string): Promise<SecretRows | undefined>;
+  /** Every secret's rows, by name. Not audited. */
+  listSecretRows(): Promise<SecretRows[]>;
+  /** Notes a successful read (who, for what: `secret show`'s last read) with its audit record `event` (`secret.read`), in one transaction. */
+  markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void>;
 
   /**
    * Calls `listener(keyName)` after every key change made through this store (create, rotate,
