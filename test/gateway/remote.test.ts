@@ -3,6 +3,7 @@
  * behalf of each peer, the service's policy decides for the gateway (a delegate) and for the
  * peer, and the audit names both. Forbidden delegations are attacked directly on the API.
  */
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -14,6 +15,7 @@ import { openKeystore } from "../../src/keys/index.js";
 import { issueCertificate, writeCertDir } from "../../src/pki/ca/index.js";
 import { type Harness, POLICY, TD, WHO, startHarness } from "../server/api-harness.js";
 import { request } from "./harness.js";
+import { CLI } from "../cli/run-cli.js";
 
 const GW = `${TD}/prod/gateway`;
 const GW2 = `${TD}/prod/gateway-b`;
@@ -234,5 +236,49 @@ describe("bearer tokens for peers without a certificate", () => {
 
   it("a gateway without --tokens still demands a certificate (the TLS handshake refuses)", async () => {
     await expect(request(gwB, "/train/shard.bin", { certDir: null, ca: readCa() })).rejects.toThrow();
+  });
+});
+
+describe("pipeseal gateway --server --tokens (the built CLI; curl as the loader)", () => {
+  const curl = (args: string[]) =>
+    new Promise<{ status: number; stdout: Buffer; http: string }>((resolve) =>
+      execFile("curl", ["-sS", "--cacert", path.join(h.certs.trainer, "ca.pem"), "-w", "\n%{http_code}", ...args], { encoding: "buffer", maxBuffer: 1 << 24 }, (e, out) => {
+        const text = out.toString("latin1");
+        const cut = text.lastIndexOf("\n");
+        resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout: out.subarray(0, cut), http: text.slice(cut + 1) });
+      }),
+    );
+
+  it("a curl with a bearer token and no client certificate reads a range; without one it gets 401", async () => {
+    const child = spawn(process.execPath, [CLI, "gateway", "--root", root, "--listen", "127.0.0.1:0", "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--server", h.svc.url, "--tokens"], {
+      env: { PATH: process.env.PATH ?? "", PIPESEAL_KEYRING_ID: "ks:test" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = "";
+        child.stderr!.on("data", (d: Buffer) => {
+          err += d;
+          const m = /serving .* on (https:\/\/\S+)/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", () => reject(new Error(err)));
+      });
+      const { token } = await kr.mintToken({ ttlSeconds: 120, operations: ["unwrap"] });
+      const r = await curl(["-H", `Authorization: Bearer ${token}`, "-r", "10000-20000", `${url}/train/shard.bin`]);
+      expect(r.http).toBe("206");
+      expect(r.stdout.equals(plain.subarray(10000, 20001))).toBe(true);
+      expect((await curl([`${url}/train/shard.bin`])).http).toBe("401");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+  }, 30_000);
+
+  it("--tokens without --server is refused with one line", async () => {
+    const out = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [CLI, "gateway", "--root", root, "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--tokens"], (_e, _o, err) => resolve(String(err))),
+    );
+    expect(out).toMatch(/^pipeseal: --tokens needs --server.*\[INVALID_ARGUMENT\]\n$/);
   });
 });
