@@ -135,7 +135,7 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(JSON.parse(read.context!).for).toMatch(/^run: \/usr\/bin\/python3/);
       // a key administrator's run starts nothing
       const denied = await runCli(["--server", h.svc.url, "--cert", h.certs.admin, "run", "--secret", "HF_TOKEN=llm/hf", "--", "/usr/bin/touch", path.join(dir, "started")], env);
-      expect(denied.status).not.toBe(0);
+      expect(denied.status).toBe(7);
       expect(denied.stderr).toMatch(/^pipeseal: .*\[ACCESS_DENIED\]\n$/);
       expect(readdirSync(dir)).not.toContain("started");
       // local-only operations say so
