@@ -228,6 +228,16 @@ describe("bearer tokens for peers without a certificate", () => {
     expect((await noCert({ authorization: `Bearer ${token}`, range: "bytes=0-9" })).status).toBe(401);
   });
 
+  it("a valid token of an identity the gateway may not act for: 403, and the key service never says whose it is", async () => {
+    const { token } = await h.keyring("devTrainer").mintToken({ ttlSeconds: 120, operations: ["unwrap"] });
+    const r = await noCert({ authorization: `Bearer ${token}` });
+    expect(r.status).toBe(403);
+    expect(r.headers["x-pipeseal-error"]).toBe("GATEWAY_DENIED");
+    const d = (await records()).filter((x) => x.operation === "authz.token.verify").at(-1)!;
+    expect(d).toMatchObject({ principal: GW, outcome: "denied" });
+    expect(JSON.parse(d.context!)["@on-behalf-of"]).toBe(WHO.devTrainer);
+  });
+
   it("a token narrowed away from unwrap gets no plaintext", async () => {
     const { token } = await kr.mintToken({ ttlSeconds: 120, operations: ["key.list"] });
     const r = await noCert({ authorization: `Bearer ${token}` });

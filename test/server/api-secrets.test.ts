@@ -79,6 +79,10 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(await code(trainer.secrets.read("ops/db", { for: "t" }))).toBe("ACCESS_DENIED");
       expect(await code(h.keyring("stranger").secrets.read("llm/openai", { for: "t" }))).toBe("ACCESS_DENIED");
       expect(await code(h.keyring("auditor").secrets.list())).toBe("ACCESS_DENIED");
+      // allowed secret.list, but nothing on the ops namespace: its secrets are neither listed nor shown
+      await admin.secrets.set("ops/db", Buffer.from("db-password-1"));
+      expect((await trainer.secrets.list()).map((s) => s.name)).not.toContain("ops/db");
+      expect(await code(trainer.secrets.show("ops/db"))).toBe("ACCESS_DENIED");
       expect(await code(trainer.secrets.read("llm/nothing", { for: "t" }))).toBe("SECRET_NOT_FOUND");
       expect(await code(trainer.secrets.set("llm/nothing", Buffer.from("abcdefgh"), "rotate"))).toBe("SECRET_NOT_FOUND");
       expect(await code(trainer.secrets.read("Bad Name", { for: "t" }))).toBe("INVALID_ARGUMENT");

@@ -3,10 +3,9 @@
  * (`secret.write`), read (`secret.read`: a plaintext operation, so a key administrator never
  * holds it, whatever the policy says). Every request is decided and recorded first; keyed
  * operations are decided on the namespace's key, `secrets/<namespace>`, so `keys:` patterns
- * and environment isolation govern secrets as they govern keys.
+ * govern secrets as they govern keys (such a key is shared: no environment in its name).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { SecretInfo } from "../../secrets/info.js";
 import { secretKeyName, validateSecretName } from "../../secrets/names.js";
 import { readPurpose } from "../../secrets/store.js";
 import { accessRequest } from "../authz.js";
@@ -20,11 +19,16 @@ type Name = { name: string };
 export function secretRoutes(app: FastifyInstance, svc: Service): void {
   route(app, "listSecrets", async (req) => {
     await allow(svc, req, "secret.list");
-    return { secrets: (await listSecrets(svc.store)).filter((s) => visible(svc, req, s)) };
+    return { secrets: (await listSecrets(svc.store)).filter((s) => visible(svc, req, s.keyName)) };
   });
   route<Name>(app, "showSecret", async (req) => {
     const keyName = secretKeyName(validateSecretName(req.body.name));
-    await allow(svc, req, "secret.list", { keyName, objectPath: `secret:${req.body.name}` });
+    // what the listing would show: secret.list, and read or write on the namespace (one recorded decision)
+    await allow(svc, req, "secret.list", { keyName, objectPath: `secret:${req.body.name}` }, () => {
+      const d = svc.authz.decide(accessRequest(req, "secret.list", { keyName }));
+      if (!d.allowed || visible(svc, req, keyName)) return d;
+      return { allowed: false, rule: "builtin:default-deny", reason: `secret.list of a secret needs secret.read or secret.write on ${keyName}` };
+    });
     return showSecret(svc.store, req.body.name);
   });
   route<Name & { value: string; mode?: "set" | "rotate" }>(app, "setSecret", async (req, reply) => {
@@ -56,7 +60,7 @@ export function secretRoutes(app: FastifyInstance, svc: Service): void {
  * (decided, not recorded: the request's secret.list decision is), so a listing never names
  * secrets of namespaces the caller has nothing to do with.
  */
-function visible(svc: Service, req: FastifyRequest, s: SecretInfo): boolean {
+function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
   const caller = { principal: req.principal, auth: req.auth };
-  return ["secret.read", "secret.write"].some((op) => svc.authz.decide(accessRequest(caller, op, { keyName: s.keyName })).allowed);
+  return ["secret.read", "secret.write"].some((op) => svc.authz.decide(accessRequest(caller, op, { keyName })).allowed);
 }
