@@ -18,6 +18,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   KEY_VERSION_NOT_FOUND: 404,
   AUDIT_WRITE_FAILED: 503, // fail closed: no audit record, no plaintext
   UNAVAILABLE: 503,
+  // the key service (--server) cannot be reached or refused the gateway's own certificate: not the peer's fault
+  TLS_CONNECT_FAILED: 503,
+  CERT_REJECTED: 503,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -154,8 +154,14 @@ async function identify(deps: { backend: GatewayBackend; log: (e: GatewayLog) =>
     try {
       return { principal: await tokens.identify(m[1]!), token: m[1]! };
     } catch (e) {
-      refusal = codeOf(e) as ErrorCode;
-      if (refusal !== "UNAUTHENTICATED" && refusal !== "GATEWAY_DENIED") throw e;
+      const code = codeOf(e);
+      if (code !== "UNAUTHENTICATED" && code !== "GATEWAY_DENIED") {
+        // the key service could not be asked: no verdict on the token (503), nothing to audit as a refusal
+        deps.log({ level: "error", msg: "could not check a bearer token", code });
+        sendError(res, code === "INTERNAL" ? "UNAVAILABLE" : code);
+        return undefined;
+      }
+      refusal = code;
     }
   }
   const reason = !m ? "no-credentials" : refusal === "GATEWAY_DENIED" ? "token-identity-not-served" : "bad-token";

@@ -244,6 +244,29 @@ describe("bearer tokens for peers without a certificate", () => {
     expect(r.status).toBe(403);
   });
 
+  it("another CA's certificate is refused even with a valid token beside it (never downgraded to a token peer)", async () => {
+    const { token } = await kr.mintToken({ ttlSeconds: 60, operations: ["unwrap"] });
+    const r = await request(gw, "/train/shard.bin", { certDir: h.certs.foreign, ca: readCa(), headers: { authorization: `Bearer ${token}` } }).catch((e: Error) => ({ status: 0, error: e, body: Buffer.alloc(0), headers: {} }));
+    expect(r.status === 0 || r.status === 403).toBe(true);
+    expect(r.body.includes(plain.subarray(0, 64))).toBe(false);
+  });
+
+  it("the key service unreachable: 503 for a token peer and a certificate peer, never a read", async () => {
+    const k = new RemoteKeyring({ url: "https://127.0.0.1:1", certDir: gwCerts[GW]!, id: "ks:test", retry: { attempts: 1 }, timeoutMs: 2000 });
+    const down = await startGateway({ root, keys: remoteBackend(k, () => undefined), tls: { certDir: gwCerts[GW]!, watch: false }, allow: [`${TD}/prod/*`], tokens: true });
+    try {
+      const { token } = await kr.mintToken({ ttlSeconds: 60 });
+      const viaToken = await request(down, "/train/shard.bin", { certDir: null, ca: readCa(), headers: { authorization: `Bearer ${token}` } });
+      expect(viaToken.status).toBe(503);
+      const viaCert = await request(down, "/train/shard.bin", { certDir: h.certs.trainer });
+      expect(viaCert.status).toBe(503);
+      expect(viaCert.body.includes(plain.subarray(0, 64))).toBe(false);
+    } finally {
+      await down.close();
+      await k.close();
+    }
+  });
+
   it("a gateway without --tokens still demands a certificate (the TLS handshake refuses)", async () => {
     await expect(request(gwB, "/train/shard.bin", { certDir: null, ca: readCa() })).rejects.toThrow();
   });
