@@ -95,3 +95,33 @@ export function readableVersion(name: string, version: number, v: SecretVersionR
   if (v.state === "disabled") throw new KeyError("SECRET_DISABLED", `${name} v${version} is disabled`);
   return v as SecretVersionRow & { wrapped_dek: Buffer; sealed: Buffer };
 }
+
+export type SecretStateChange = "disable" | "enable" | "destroy";
+
+/**
+ * The state rules of a change to one version, in one place (the local store and both key
+ * service stores call it): the version exists; a destroyed one stays destroyed; the primary
+ * is never disabled or destroyed alone (rotate first, or destroy every version).
+ * @returns the new state. @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT)
+ */
+export function plannedState(change: SecretStateChange, secret: SecretRow, version: number, v: SecretVersionRow | undefined, all = false): SecretState {
+  const name = secret.name;
+  if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
+  if (change === "destroy") {
+    if (!all && Number(secret.primary_version) === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
+    return "destroyed";
+  }
+  if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", change === "enable" ? `${name} v${version} is destroyed and cannot be enabled` : `${name} v${version} is destroyed`);
+  if (change === "disable" && Number(secret.primary_version) === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
+  return change === "disable" ? "disabled" : "enabled";
+}
+
+/** Applies {@link plannedState} to rows of the SQLite tables (the local store and the key service's SQLite store). */
+export function applyStateChange(db: Db, change: SecretStateChange, secret: SecretRow, version: number | "all", at: number): void {
+  const versions = version === "all" ? versionRows(db, secret.name).map((v) => v.version) : [version];
+  for (const n of versions) {
+    const state = plannedState(change, secret, n, versionRow(db, secret.name, n), version === "all");
+    if (state === "destroyed") db.prepare("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?").run(at, secret.name, n);
+    else db.prepare("UPDATE secret_versions SET state = ? WHERE name = ? AND version = ?").run(state, secret.name, n);
+  }
+}

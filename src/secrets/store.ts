@@ -22,7 +22,7 @@ import type { Db } from "../keys/db.js";
 import type { LocalKeystore } from "../keys/local-keystore.js";
 import { type SecretInfo, listSecretInfos, secretInfo } from "./info.js";
 import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "./names.js";
-import { type SecretRow, type SecretVersionRow, insertSecretVersion, markRead, maxVersion, readableVersion, secretRow, versionRow } from "./rows.js";
+import { type SecretRow, type SecretStateChange, applyStateChange, insertSecretVersion, markRead, maxVersion, readableVersion, secretRow, versionRow } from "./rows.js";
 import { SECRETS_MIGRATIONS } from "./schema.js";
 import { newDataKey, openValue, sealValue, secretContext } from "./seal.js";
 
@@ -146,20 +146,13 @@ export class SecretStore implements SecretSource {
 
   /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary or a destroyed version) */
   disable(name: string, version: number): SecretInfo {
-    this.#changeState(name, version, "disable", (db, v, secret) => {
-      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed`);
-      if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
-      db.prepare("UPDATE secret_versions SET state = 'disabled' WHERE name = ? AND version = ?").run(name, version);
-    });
+    this.#change(name, version, "disable");
     return this.show(name);
   }
 
   /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for a destroyed version) */
   enable(name: string, version: number): SecretInfo {
-    this.#changeState(name, version, "enable", (db, v) => {
-      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
-      db.prepare("UPDATE secret_versions SET state = 'enabled' WHERE name = ? AND version = ?").run(name, version);
-    });
+    this.#change(name, version, "enable");
     return this.show(name);
   }
 
@@ -171,32 +164,17 @@ export class SecretStore implements SecretSource {
    * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary version)
    */
   destroy(name: string, version: number | "all"): { walTruncated: boolean } {
-    const shred = (db: Db, v: number) =>
-      db.prepare("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?").run(this.#now(), name, v);
-    if (version === "all") {
-      validateSecretName(name);
-      this.#ks.auditedChange({ operation: "secret.destroy", keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: "all" } }, (db) => {
-        requireSecret(db, name);
-        for (let v = maxVersion(db, name); v >= 1; v--) shred(db, v);
-      });
-    } else {
-      this.#changeState(name, version, "destroy", (db, _v, secret) => {
-        if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
-        shred(db, version);
-      });
-    }
+    this.#change(name, version, "destroy");
     return { walTruncated: this.#ks.truncateWal() };
   }
 
-  #changeState(name: string, version: number, verb: string, change: (db: Db, v: SecretVersionRow, secret: SecretRow) => void): void {
+  /** One state change and its record in one transaction; the rules are rows.ts `plannedState`. */
+  #change(name: string, version: number | "all", change: SecretStateChange): void {
     validateSecretName(name);
-    validateSecretVersion(version);
-    this.#ks.auditedChange({ operation: `secret.${verb}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
-      const secret = requireSecret(db, name);
-      const v = versionRow(db, name, version);
-      if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
-      change(db, v, secret);
-    });
+    if (version !== "all") validateSecretVersion(version);
+    this.#ks.auditedChange({ operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
+      applyStateChange(db, change, requireSecret(db, name), version, this.#now()),
+    );
   }
 
   /** Creates `secrets/<namespace>` on first use (looked up first, so a set does not audit a refused key.create). */
