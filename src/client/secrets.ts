@@ -29,6 +29,11 @@ export class RemoteSecrets implements SecretSource {
     return (await this.client.call<{ secrets: SecretInfo[] }>("GET", "/v1/secrets")).secrets;
   }
 
+  /** Disables, enables or destroys (crypto-shreds) a version; `"all"` destroys every version. Needs `secret.write`. */
+  change(name: string, change: "disable" | "enable" | "destroy", version: number | "all"): Promise<SecretInfo> {
+    return this.client.call("POST", "/v1/secrets/state", { name, change, ...(version === "all" ? { all: true } : { version }) });
+  }
+
   show(name: string): Promise<SecretInfo> {
     return this.client.call("POST", "/v1/secrets/show", { name });
   }

@@ -142,6 +142,13 @@ export const ROUTES = {
     summary: "a secret's value (audited with what the read is for); never allowed to a key administrator",
     body: body(["name", "for"], { name: secretName, version: ref("version"), for: { type: "string", minLength: 1, maxLength: 200, description: "what the read is for, e.g. `run: python3 train.py` (recorded)" } }),
   },
+  changeSecret: {
+    method: "POST",
+    path: "/v1/secrets/state",
+    op: "secret.write",
+    summary: "disable, enable or destroy (crypto-shred) a version; destroy with all: every version",
+    body: body(["name", "change"], { name: secretName, change: { type: "string", enum: ["disable", "enable", "destroy"] }, version: ref("version"), all: { type: "boolean" } }),
+  },
   verifyToken: { method: "POST", path: "/v1/tokens/verify", op: "token.verify", summary: "a delegate checks a bearer token one of its peers presented (the identity, expiry and operations)", body: body(["token"], { token: bearerToken }) },
   appendRecords: {
     method: "POST",

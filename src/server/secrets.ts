@@ -12,10 +12,10 @@
  * - the state rules of a read are src/secrets/rows.ts `readableVersion`, shared with the
  *   local store.
  */
-import { KeyError, isPipesealError } from "../errors.js";
+import { KeyError, UsageError, isPipesealError } from "../errors.js";
 import { type SecretInfo, toSecretInfo } from "../secrets/info.js";
 import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "../secrets/names.js";
-import { readableVersion } from "../secrets/rows.js";
+import { type SecretStateChange, readableVersion } from "../secrets/rows.js";
 import { newDataKey, openValue, sealValue, secretContext } from "../secrets/seal.js";
 import { readPurpose } from "../secrets/store.js";
 import type { KeyStore, Principal } from "./store/types.js";
@@ -87,6 +87,18 @@ export async function readSecret(store: KeyStore, principal: Principal, name: st
     throw e;
   }
   return { value, version };
+}
+
+/**
+ * Disables, enables or destroys a version (destroy `"all"`: every version). Idempotent for
+ * destroy. @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT); AuditError.
+ */
+export async function changeSecret(store: KeyStore, principal: Principal, name: string, version: number | "all", change: SecretStateChange): Promise<SecretInfo> {
+  validateSecretName(name);
+  if (version !== "all") validateSecretVersion(version);
+  if (version === "all" && change !== "destroy") throw new UsageError("INVALID_ARGUMENT", `${change} needs a version`);
+  await store.changeSecretState(principal, name, version, change, { operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } });
+  return showSecret(store, name);
 }
 
 /** Creates `secrets/<namespace>` on first use, as the service (looked up first, so a set does not record a refused create). */

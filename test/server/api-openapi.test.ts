@@ -31,6 +31,7 @@ const BODIES: Record<string, unknown> = {
   showSecret: { name: "llm/openai" },
   setSecret: { name: "llm/openai", value: "AAAA" },
   readSecret: { name: "llm/openai", for: "test" },
+  changeSecret: { name: "llm/openai", change: "disable", version: 1 },
   verifyToken: { token: "pst1.x.y" },
   appendRecords: { records: [{ operation: "gateway.serve", outcome: "ok" }] },
 };
@@ -44,7 +45,7 @@ describe("OpenAPI document", () => {
 
   it("documents the permission the service really checks (the decision record says which)", async () => {
     const stranger = h.keyring("stranger");
-    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "verifyToken", "appendRecords"];
+    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "changeSecret", "verifyToken", "appendRecords"];
     for (const id of checked) {
       const o = ops().find((x) => x.op.operationId === id)!;
       const done = o.method === "GET" ? stranger.client.stream(o.path, "*/*").then((b) => b.dump()) : stranger.client.call("POST", o.path, BODIES[id] ?? {});

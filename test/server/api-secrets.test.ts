@@ -74,6 +74,21 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect((await trainer.secrets.read("llm/openai", { version: 1, for: "t" })).value.equals(value)).toBe(true);
     });
 
+    it("disable, enable and destroy a version: reads follow the state; the primary is never destroyed alone", async () => {
+      expect(await code(trainer.secrets.change("llm/openai", "destroy", 2))).toBe("SECRET_STATE_CONFLICT"); // v2 is the primary
+      await trainer.secrets.change("llm/openai", "disable", 1);
+      expect(await code(trainer.secrets.read("llm/openai", { version: 1, for: "t" }))).toBe("SECRET_DISABLED");
+      await trainer.secrets.change("llm/openai", "enable", 1);
+      expect((await trainer.secrets.read("llm/openai", { version: 1, for: "t" })).value.equals(value)).toBe(true);
+      const info = await admin.secrets.change("llm/openai", "destroy", 1); // a key administrator may shred what it cannot read
+      expect(info.versions.find((v) => v.version === 1)).toMatchObject({ state: "destroyed" });
+      expect(await code(trainer.secrets.read("llm/openai", { version: 1, for: "t" }))).toBe("SECRET_DESTROYED");
+      expect(await code(trainer.secrets.change("llm/openai", "enable", 1))).toBe("SECRET_STATE_CONFLICT");
+      expect(await code(h.keyring("stranger").secrets.change("llm/openai", "destroy", "all"))).toBe("ACCESS_DENIED");
+      const last = (await h.svc.store.listAudit()).filter((r) => r.operation === "secret.destroy").at(-1)!;
+      expect(last).toMatchObject({ principal: WHO.admin, outcome: "ok", objectPath: "secret:llm/openai" });
+    });
+
     it("refuses another namespace, an unbound identity, a missing secret and a rotate of a missing secret", async () => {
       expect(await code(trainer.secrets.set("ops/db", Buffer.from("x".repeat(12))))).toBe("ACCESS_DENIED");
       expect(await code(trainer.secrets.read("ops/db", { for: "t" }))).toBe("ACCESS_DENIED");
@@ -142,9 +157,12 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(denied.status).toBe(7);
       expect(denied.stderr).toMatch(/^pipeseal: .*\[ACCESS_DENIED\]\n$/);
       expect(readdirSync(dir)).not.toContain("started");
-      // local-only operations say so
-      const destroy = await runCli([...remote, "secret", "destroy", "llm/hf", "--version", "1", "--yes"], env);
-      expect(destroy.stderr).toMatch(/local store only.*\[INVALID_ARGUMENT\]/);
+      // crypto-shredding through the service: afterwards the value is gone for every reader
+      const destroy = await runCli([...remote, "secret", "destroy", "llm/hf", "--all", "--yes"], env);
+      expect(destroy.stderr).toBe("");
+      const gone = await runCli([...remote, "secret", "get", "llm/hf", "--reveal", "--to-stdout"], env);
+      expect(gone.stdout.length).toBe(0);
+      expect(gone.stderr).toMatch(/\[SECRET_DESTROYED\]\n$/);
     }, 60_000);
   });
 }
@@ -175,7 +193,7 @@ if (pgAvailable) {
       try {
         const rows = (await client.query<{ sealed: Buffer; wrapped_dek: Buffer }>("SELECT sealed, wrapped_dek FROM secret_versions")).rows;
         const audit = (await client.query<{ t: string }>("SELECT string_agg(coalesce(context, ''), ' ') AS t FROM audit")).rows[0]!.t;
-        return [...rows.flatMap((r) => [r.sealed, r.wrapped_dek]), Buffer.from(audit)];
+        return [...rows.flatMap((r) => [r.sealed, r.wrapped_dek]).filter((b): b is Buffer => b !== null), Buffer.from(audit)];
       } finally {
         await client.end();
       }

@@ -9,6 +9,7 @@ import { UsageError } from "../../errors.js";
 import { MAX_SECRET_BYTES, SecretStore, type SecretInfo } from "../../secrets/index.js";
 import { confirmOnTerminal, promptHidden } from "../passphrase.js";
 import { emit, remoteKeyring, withKeystore } from "../session.js";
+import type { RemoteSecrets } from "../../client/secrets.js";
 
 function version(text: string): number {
   const v = Number(text);
@@ -71,10 +72,10 @@ async function withStore<T>(cmd: Command, run: (store: Store) => Promise<T>): Pr
   }
 }
 
-/** disable, enable, destroy: the local store only, for now. */
-function withLocalStore<T>(cmd: Command, run: (store: SecretStore) => Promise<T>): Promise<T> {
-  if (remoteKeyring(cmd)) throw new UsageError("INVALID_ARGUMENT", `\`secret ${cmd.name()}\` works on the local store only; through --server, secrets are set, rotated, listed, shown and read`);
-  return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
+/** disable, enable, destroy on either store. */
+async function changeState(store: Store | SecretStore, name: string, verb: "disable" | "enable" | "destroy", v: number | "all"): Promise<unknown> {
+  if (!(store instanceof SecretStore)) return (store as RemoteSecrets).change(name, verb, v);
+  return verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
 }
 
 export function secretCommand(): Command {
@@ -161,8 +162,8 @@ export function secretCommand(): Command {
         const ok = await confirmOnTerminal(`Destroy ${name} ${all ? "(every version)" : `v${v}`}? The value is gone for good. Type the secret name to confirm: `, name);
         if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
       }
-      await withLocalStore(cmd, async (store) => {
-        const result = verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
+      await withStore(cmd, async (store) => {
+        const result = await changeState(store, name, verb, v);
         emit(cmd, result, () => `${verb}d ${name} ${all ? "(every version)" : `v${v}`}`);
       });
     });

@@ -1,6 +1,6 @@
 /**
- * Secrets over the API: list and show (metadata only, `secret.list`), set and rotate
- * (`secret.write`), read (`secret.read`: a plaintext operation, so a key administrator never
+ * Secrets over the API: list and show (metadata only, `secret.list`), set, rotate, disable,
+ * enable and destroy (`secret.write`), read (`secret.read`: a plaintext operation, so a key administrator never
  * holds it, whatever the policy says). Every request is decided and recorded first; keyed
  * operations are decided on the namespace's key, `secrets/<namespace>`, so `keys:` patterns
  * govern secrets as they govern keys (such a key is shared: no environment in its name).
@@ -9,7 +9,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { secretKeyName, validateSecretName } from "../../secrets/names.js";
 import { readPurpose } from "../../secrets/store.js";
 import { accessRequest } from "../authz.js";
-import { listSecrets, readSecret, setSecret, showSecret } from "../secrets.js";
+import { changeSecret, listSecrets, readSecret, setSecret, showSecret } from "../secrets.js";
+import { ServiceError } from "../errors.js";
+import type { SecretStateChange } from "../../secrets/rows.js";
 import { type Service, allow } from "../service.js";
 import { fromB64 } from "../wire.js";
 import { route } from "./register.js";
@@ -41,6 +43,13 @@ export function secretRoutes(app: FastifyInstance, svc: Service): void {
     } finally {
       value.fill(0);
     }
+  });
+  route<Name & { change: SecretStateChange; version?: number; all?: boolean }>(app, "changeSecret", async (req) => {
+    const name = validateSecretName(req.body.name);
+    const version = req.body.all === true ? "all" : req.body.version;
+    if (version === undefined || (req.body.all === true && req.body.version !== undefined)) throw new ServiceError("INVALID_ARGUMENT", "give version or all: true");
+    await allow(svc, req, "secret.write", { keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, change: req.body.change, version: String(version) } });
+    return changeSecret(svc.store, req.principal, name, version, req.body.change);
   });
   route<Name & { version?: number; for: string }>(app, "readSecret", async (req) => {
     const name = validateSecretName(req.body.name);

@@ -4,7 +4,8 @@
  * so two replicas adding a version at once cannot both take the same number.
  */
 import type { PoolClient } from "pg";
-import type { NewSecretVersion, SecretRow, SecretVersionRow } from "../../secrets/rows.js";
+import { KeyError } from "../../errors.js";
+import { type NewSecretVersion, type SecretRow, type SecretStateChange, type SecretVersionRow, plannedState } from "../../secrets/rows.js";
 import { type AuditMac, appendAuditTx } from "./pg-audit.js";
 import type { Principal, SecretEvent, SecretRows } from "./types.js";
 
@@ -44,5 +45,18 @@ export async function secretRowsPg(c: PoolClient, name?: string): Promise<Secret
 
 export async function markSecretReadTx(c: PoolClient, mac: AuditMac, principal: Principal, name: string, version: number, purpose: string, event: SecretEvent, now: number): Promise<void> {
   await c.query("UPDATE secrets SET last_read_at = $1, last_read_by = $2, last_read_for = $3, last_read_version = $4 WHERE name = $5", [now, principal, purpose, version, name]);
+  await appendAuditTx(c, mac, { ...event, principal, outcome: "ok" }, now);
+}
+
+/** One state change (rows.ts `plannedState` decides each version) and its record; the secret row is locked. */
+export async function changeSecretStateTx(c: PoolClient, mac: AuditMac, principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent, now: number): Promise<void> {
+  const secret = (await c.query<SecretRow>("SELECT * FROM secrets WHERE name = $1 FOR UPDATE", [name])).rows.map(secretOf)[0];
+  if (secret === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
+  const versions = (await c.query<SecretVersionRow>("SELECT * FROM secret_versions WHERE name = $1 ORDER BY version", [name])).rows.map(versionOf);
+  for (const n of version === "all" ? versions.map((v) => v.version) : [version]) {
+    const state = plannedState(change, secret, n, versions.find((v) => v.version === n), version === "all");
+    if (state === "destroyed") await c.query("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, $1) WHERE name = $2 AND version = $3", [now, name, n]);
+    else await c.query("UPDATE secret_versions SET state = $1 WHERE name = $2 AND version = $3", [state, name, n]);
+  }
   await appendAuditTx(c, mac, { ...event, principal, outcome: "ok" }, now);
 }

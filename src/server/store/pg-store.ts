@@ -29,14 +29,15 @@ import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveEvent, deriveTx } from "./pg-derive.js";
 import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
-import { vacuumKeyVersions } from "./pg-shred.js";
+import { vacuumKeyVersions, vacuumSecretVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
 import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
 import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
-import { markSecretReadTx, putSecretVersionTx, secretRowsPg } from "./pg-secrets.js";
+import { changeSecretStateTx, markSecretReadTx, putSecretVersionTx, secretRowsPg } from "./pg-secrets.js";
+import type { SecretStateChange } from "../../secrets/rows.js";
 
 export interface PostgresStoreTuning {
   readonly maxWrapsPerVersion: number;
@@ -252,6 +253,18 @@ export class PostgresStore implements KeyStore {
   async listSecretRows(): Promise<SecretRows[]> {
     this.#live();
     return withClient(this.#pool, (c) => secretRowsPg(c));
+  }
+  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      await inTx(this.#pool, (c) => changeSecretStateTx(c, this.#mac, principal, name, version, change, event, this.#t.now()));
+    } catch (e) {
+      if (!isRefusal(e)) throw asAuditFailure(e);
+      await this.#recordBestEffort({ ...event, principal, outcome: "denied", errorCode: (e as { code: string }).code });
+      throw e;
+    }
+    if (change === "destroy") await vacuumSecretVersions(this.#pool, this.#t.warn); // after COMMIT, as for KEKs
   }
   async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
     checkPrincipal(principal);

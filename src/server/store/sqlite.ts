@@ -34,7 +34,8 @@ import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
-import { allSecretRows, insertSecretVersion, markRead, secretRow, versionRows } from "../../secrets/rows.js";
+import { type SecretStateChange, allSecretRows, applyStateChange, insertSecretVersion, markRead, secretRow, versionRows } from "../../secrets/rows.js";
+import { KeyError } from "../../errors.js";
 import { SECRETS_MIGRATIONS } from "../../secrets/schema.js";
 import { WalSync } from "./wal-sync.js";
 
@@ -218,6 +219,19 @@ export class SqliteStore implements KeyStore {
   }
   async listSecretRows(): Promise<SecretRows[]> {
     return this.#live().readTables((db) => allSecretRows(db).map((secret) => ({ secret, versions: versionRows(db, secret.name) })));
+  }
+  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+    const now = this.#now();
+    await this.#durable(
+      this.#as(principal, (ks) =>
+        ks.auditedChange(event, (db) => {
+          const secret = secretRow(db, name);
+          if (secret === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
+          applyStateChange(db, change, secret, version, now);
+        }),
+      ),
+    );
+    if (change === "destroy") this.#live().truncateWal(); // no copy of the shredded value stays in WAL frames
   }
   async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
     const now = this.#now();

@@ -45,7 +45,7 @@ import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/typ
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
-import type { NewSecretVersion, SecretRow, SecretVersionRow } from "../../secrets/rows.js";
+import type { NewSecretVersion, SecretRow, SecretStateChange, SecretVersionRow } from "../../secrets/rows.js";
 
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
@@ -234,6 +234,14 @@ export interface KeyStore {
   secretRows(name: string): Promise<SecretRows | undefined>;
   /** Every secret's rows, by name. Not audited. */
   listSecretRows(): Promise<SecretRows[]>;
+  /**
+   * Disables, enables or destroys (crypto-shreds: wrapped data key and sealed value deleted)
+   * one version or, for destroy, `"all"`, with its audit record `event`, in one transaction;
+   * the rules are src/secrets/rows.ts `plannedState`. After a destroy, SQLite truncates its WAL
+   * and PostgreSQL rewrites secret_versions (VACUUM FULL, best effort, as for KEKs).
+   * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT)
+   */
+  changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void>;
   /** Notes a successful read (who, for what: `secret show`'s last read) with its audit record `event` (`secret.read`), in one transaction. */
   markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void>;
 
