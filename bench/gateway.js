@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Data gateway benchmark (docs/gateway.md): curl through the gateway vs `pipeseal decrypt` to
 // /dev/null vs a plain Node https static server on the plaintext; 64 KiB random ranges (4
-// concurrent clients) vs the static server. Env: BENCH_GATEWAY_MIB (default 1024), BENCH_GATEWAY_READS (1000).
-import { execFile } from "node:child_process";
+// concurrent clients) vs the static server; peak RSS (VmHWM) of the gateway process (the built
+// CLI) serving 8 concurrent whole-file curl streams, vs a Node https static server process
+// serving the plaintext to the same 8 streams. Env: BENCH_GATEWAY_MIB (default 1024),
+// BENCH_GATEWAY_READS (1000), BENCH_GATEWAY_STREAMS (8).
+import { execFile, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +19,45 @@ const DIST = join(ROOT, "dist");
 const MIB = Number(process.env.BENCH_GATEWAY_MIB ?? 1024);
 const READS = Number(process.env.BENCH_GATEWAY_READS ?? 1000);
 const SIZE = MIB * 1024 * 1024;
+const STREAMS = Number(process.env.BENCH_GATEWAY_STREAMS ?? 8);
+
+/** A static https server serving one file, as its own process (so its RSS is its own). */
+const STATIC_SERVER = `
+import https from "node:https"; import { createReadStream, readFileSync, statSync } from "node:fs";
+const [cert, key, file] = process.argv.slice(2);
+const srv = https.createServer({ cert: readFileSync(cert), key: readFileSync(key), minVersion: "TLSv1.3" }, (req, res) => {
+  res.writeHead(200, { "content-length": statSync(file).size }); createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
+});
+srv.listen(0, "127.0.0.1", () => process.stderr.write("serving " + file + " on https://127.0.0.1:" + srv.address().port + "\\n"));
+process.on("SIGTERM", () => process.exit(0));
+`;
+
+/**
+ * Starts a server process (it prints "serving … on https://…" on stderr), runs STREAMS
+ * concurrent whole-file curls against it, and returns its peak RSS (VmHWM, MiB) and the time.
+ */
+async function peakRss(args, curlArgs, path) {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let err = "";
+      child.stderr.on("data", (d) => {
+        err += d;
+        const m = /serving .* on (https:\/\/\S+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on("exit", () => reject(new Error(`server exited: ${err.slice(0, 300)}`)));
+    });
+    const t = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: STREAMS }, () => run("curl", [...curlArgs, `${url}${path}`])));
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+    return { mib: hwm ? Number(hwm[1]) / 1024 : NaN, seconds };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+  }
+}
 const run = (cmd, args) => new Promise((res, rej) => { const t = process.hrtime.bigint(); execFile(cmd, args, { maxBuffer: 1 << 20 }, (e) => (e ? rej(e) : res(Number(process.hrtime.bigint() - t) / 1e9))); });
 
 export async function benchGateway() {
@@ -84,12 +126,21 @@ export async function benchGateway() {
       `  curl via gateway ${fmt(mbs(tGw), 0)} MB/s; pipeseal decrypt -o - > /dev/null (process start included) ${fmt(mbs(tDec), 0)} MB/s → ${fmt((mbs(tGw) / mbs(tDec)) * 100, 0)}% (target ≥ 80%)`,
       `  plain Node https static server ${fmt(mbs(tStatic), 0)} MB/s → gateway at ${fmt((mbs(tGw) / mbs(tStatic)) * 100, 0)}%`,
       `  64 KiB ranges, 4 clients, ${READS} reads: gateway p50 ${fmt(rg.p50, 2)} ms p99 ${fmt(rg.p99, 2)} ms; static p50 ${fmt(rs.p50, 2)} ms p99 ${fmt(rs.p99, 2)} ms → ${fmt(rg.p50 / rs.p50, 2)}× (target ≤ 2×)`,
-      "  peak RSS with 8 concurrent streams: not measured yet (see docs/gateway.md)",
     ];
-    process.stdout.write(out.join("\n") + "\n");
     await gw.close();
     stat.close();
     ks.close();
+    log(`gateway bench: peak RSS, ${STREAMS} concurrent whole-file streams`);
+    const gwArgs = [join(DIST, "cli", "main.js"), "--home", home, "gateway", "--root", rootDir, "--listen", "127.0.0.1:0", "--cert", join(dir, "gw"), "--allow", "spiffe://bench/prod/trainer"];
+    const rssGw = await peakRss(gwArgs, curlArgs, "/big.bin");
+    const script = join(dir, "static.mjs");
+    writeFileSync(script, STATIC_SERVER);
+    const rssStatic = await peakRss([script, join(dir, "gw", "cert.pem"), join(dir, "gw", "key.pem"), plain], curlArgs, "/big.bin");
+    const agg = (x) => fmt((STREAMS * SIZE) / 1e6 / x.seconds, 0);
+    out.push(
+      `  peak RSS, ${STREAMS} concurrent ${MIB} MiB streams (curl, whole file; server processes measured by VmHWM): gateway (pipeseal gateway) ${fmt(rssGw.mib, 0)} MiB at ${agg(rssGw)} MB/s aggregate (target < 300 MiB); static Node https server ${fmt(rssStatic.mib, 0)} MiB at ${agg(rssStatic)} MB/s`,
+    );
+    process.stdout.write(out.join("\n") + "\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,3 +9,5 @@ export { KeyServiceError } from "./errors.js";
 /** The record of each `exportAudit()` line (JSON.parse it). */
 export type { AuditExportRecord } from "../audit/export.js";
 export { AUDIT_EXPORT_SCHEMA } from "../audit/export.js";
+export { RemoteSecrets } from "./secrets.js";
+export type { VerifiedToken } from "./delegate.js";

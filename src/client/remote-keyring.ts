@@ -24,6 +24,9 @@ import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
 import { splitLines } from "./lines.js";
+import { RemoteSecrets } from "./secrets.js";
+import { type VerifiedToken, appendRecords, delegatedKeyring, verifyPeerToken } from "./delegate.js";
+import type { DelegateRecord } from "../server/store/decision.js";
 
 export interface RemoteKeyringOptions extends KeyServiceClientOptions {
   /**
@@ -208,6 +211,25 @@ export class RemoteKeyring implements Keyring {
   /** A bearer token bound to this client's identity (≤ 15 min). */
   mintToken(options: { ttlSeconds?: number; operations?: string[] } = {}): Promise<{ token: string; expiresAt: string; identity: string }> {
     return this.client.call("POST", "/v1/tokens", options);
+  }
+
+  /** The key service's secret store (docs/secrets.md). */
+  get secrets(): RemoteSecrets {
+    return new RemoteSecrets(this.client);
+  }
+
+  // ── delegation (this client is a delegate, e.g. the data gateway) ──
+  /** A keyring whose unwraps are asked on behalf of `identity` (with the bearer token it showed, if any). */
+  actingFor(identity: string, token?: string): Keyring {
+    return delegatedKeyring(this.client, this.id, identity, token);
+  }
+  /** Whether a peer's bearer token is valid, and for which identity. Needs a `delegates` entry for that identity. */
+  verifyPeerToken(token: string): Promise<VerifiedToken> {
+    return verifyPeerToken(this.client, token);
+  }
+  /** Records this delegate's own events (gateway.deny, gateway.serve, gateway.reject) in the service's chain. */
+  appendRecords(records: readonly DelegateRecord[]): Promise<void> {
+    return appendRecords(this.client, records);
   }
 
   /** Wipes cached data keys and closes connections. */

@@ -11,10 +11,21 @@ import type { LocalKeystore } from "../keys/local-keystore.js";
 export const GATEWAY_READ = "gateway-read";
 
 export interface GatewayBackend {
-  /** A keyring whose unwraps the audit chain records with `principal` as the one who acted. */
-  keyringFor(principal: string): Keyring;
-  /** Appends a record durably; throws when it cannot (the caller then refuses: fail closed). */
+  /**
+   * A keyring whose unwraps the audit chain records with `principal` as the one who acted
+   * (`token`: the bearer token that peer authenticated with, passed on to the key service).
+   */
+  keyringFor(principal: string, token?: string): Keyring;
+  /** Appends a record (durably for the local keystore; throws when it cannot). */
   record(event: AuditEvent): void;
+  /**
+   * Checks a bearer token a peer without a client certificate presented: its identity and
+   * expiry. Absent: the gateway takes client certificates only.
+   * @throws PipesealError(UNAUTHENTICATED) for a token that does not verify.
+   */
+  verifyToken?(token: string): Promise<{ identity: string; expiresAtMs: number }>;
+  /** Waits for records still being sent (a remote backend); called when the gateway closes. */
+  flush?(): Promise<void>;
 }
 
 /**

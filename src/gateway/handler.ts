@@ -40,7 +40,14 @@ export interface HandlerDeps {
   readonly log: (e: GatewayLog) => void;
 }
 
-export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
+/** Who asks: a certificate's SPIFFE ID, or a verified bearer token's identity (with the token, passed on to the key service). */
+export interface Peer {
+  readonly principal: string;
+  readonly token?: string;
+}
+
+export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, peer: Peer): Promise<void> {
+  const principal = peer.principal;
   res.setHeader("x-content-type-options", "nosniff");
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("allow", "GET, HEAD");
@@ -57,7 +64,7 @@ export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res
     return sendError(res, target.status === 400 ? "INVALID_ARGUMENT" : "NOT_FOUND", target.status === 400 ? "the path is not allowed" : "no sealed object or folder at this path");
   }
   if (target.kind === "dir") return list(deps, req, res, principal, target, urlPath, query.get("format") === "json");
-  return serveObject(deps, req, res, principal, target);
+  return serveObject(deps, req, res, peer, target);
 }
 
 async function list(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, principal: string, target: Extract<Target, { kind: "dir" }>, urlPath: string, json: boolean): Promise<void> {
@@ -71,7 +78,8 @@ async function list(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-async function serveObject(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, principal: string, target: Extract<Target, { kind: "file" }>): Promise<void> {
+async function serveObject(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, peer: Peer, target: Extract<Target, { kind: "file" }>): Promise<void> {
+  const principal = peer.principal;
   if (deps.policy) {
     // the context comes from the header alone: the decision is made before any unwrap
     let context: EncryptionContext;
@@ -85,7 +93,7 @@ async function serveObject(deps: HandlerDeps, req: IncomingMessage, res: ServerR
   }
   let entry: OpenObject;
   try {
-    entry = await deps.objects.acquire(principal, target.file, target.stats);
+    entry = await deps.objects.acquire(principal, target.file, target.stats, peer.token);
   } catch (e) {
     return failOpen(deps, res, principal, target, e);
   }

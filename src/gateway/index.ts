@@ -9,6 +9,7 @@ export type { GatewayLog } from "./handler.js";
 export { GATEWAY_DENY } from "./handler.js";
 export { GATEWAY_SERVED } from "./objects.js";
 export { GATEWAY_READ, localBackend } from "./backend.js";
+export { remoteBackend } from "./remote-backend.js";
 export type { GatewayBackend } from "./backend.js";
 export { loadGatewayPolicy, parseGatewayPolicy, decide } from "./policy.js";
 export type { GatewayPolicy, GatewayRule, PolicyDecision } from "./policy.js";

@@ -5,6 +5,7 @@
  * request may use it, and it is closed (FLOE keys wiped) as soon as the responses already
  * using it end. Closing records what was served (requests, ranges, bytes) in the audit chain.
  */
+import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import type { AuditEvent } from "../audit/types.js";
 import { type SealedFileReader, openSealedFile } from "../envelope/reader.js";
@@ -40,11 +41,16 @@ export class OpenObjects {
     private readonly onError: (e: unknown) => void,
   ) {}
 
-  /** The principal's open entry for this exact file version, opening it if needed; `release` it when done. */
-  async acquire(principal: string, file: string, stats: Stats): Promise<OpenObject> {
+  /**
+   * The principal's open entry for this exact file version, opening it if needed; `release`
+   * it when done. With `token` (a peer that authenticated with a bearer token), the entry is
+   * that token's: another token of the same identity, perhaps narrower, opens its own.
+   */
+  async acquire(principal: string, file: string, stats: Stats, token?: string): Promise<OpenObject> {
     this.sweep();
     // the file's identity and version are part of the key: a replaced or rewritten file is a new object
-    const key = JSON.stringify([principal, file, stats.dev, stats.ino, stats.size, stats.mtimeMs]);
+    const tokenId = token === undefined ? null : createHash("sha256").update(token).digest("hex");
+    const key = JSON.stringify([principal, tokenId, file, stats.dev, stats.ino, stats.size, stats.mtimeMs]);
     const hit = this.#open.get(key);
     if (hit && !hit.expired) {
       hit.users++;
@@ -52,7 +58,7 @@ export class OpenObjects {
     }
     let pending = this.#opening.get(key);
     if (!pending) {
-      pending = this.#openEntry(principal, file, stats).finally(() => this.#opening.delete(key));
+      pending = this.#openEntry(principal, file, stats, token).finally(() => this.#opening.delete(key));
       this.#opening.set(key, pending);
       const entry = await pending;
       this.#open.set(key, entry);
@@ -101,8 +107,8 @@ export class OpenObjects {
     }
   }
 
-  async #openEntry(principal: string, file: string, stats: Stats): Promise<OpenObject> {
-    const reader = await openSealedFile(this.backend.keyringFor(principal), file);
+  async #openEntry(principal: string, file: string, stats: Stats, token: string | undefined): Promise<OpenObject> {
+    const reader = await openSealedFile(this.backend.keyringFor(principal, token), file);
     const openedAt = this.now();
     return { principal, file, reader, headerHash: headerHash(reader.header), mtimeMs: stats.mtimeMs, openedAt, expiresAt: openedAt + this.ttlMs, users: 0, expired: false, requests: 0, ranges: 0, bytes: 0 };
   }

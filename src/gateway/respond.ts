@@ -9,6 +9,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   NOT_SEALED: 404, // a `.pseal` name over something that is not sealed: never served
   GATEWAY_DENIED: 403,
+  UNAUTHENTICATED: 401, // no certificate and no valid bearer token
+  ACCESS_DENIED: 403, // the key service refused the unwrap (its policy, or no delegation for this peer)
   KEY_DISABLED: 403,
   KEY_BELOW_MIN_VERSION: 403,
   KEY_DESTROYED: 410, // crypto-shredded: gone for good
@@ -16,6 +18,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   KEY_VERSION_NOT_FOUND: 404,
   AUDIT_WRITE_FAILED: 503, // fail closed: no audit record, no plaintext
   UNAVAILABLE: 503,
+  // the key service (--server) cannot be reached or refused the gateway's own certificate: not the peer's fault
+  TLS_CONNECT_FAILED: 503,
+  CERT_REJECTED: 503,
 };
 
 export function statusOf(code: ErrorCode): number {

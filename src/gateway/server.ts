@@ -8,13 +8,15 @@ import { listenError } from "../io/listen-error.js";
 import { realpathSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Server as HttpsServer } from "node:https";
-import { UsageError } from "../errors.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type ErrorCode, UsageError } from "../errors.js";
 import { LocalKeystore } from "../keys/local-keystore.js";
 import { type MtlsServer, createMtlsServer } from "../pki/mtls/server.js";
 import type { CertSource } from "../pki/mtls/material.js";
-import type { MtlsServerOptions } from "../pki/mtls/gate.js";
+import { type MtlsServerOptions, peerOf } from "../pki/mtls/gate.js";
 import { type GatewayBackend, localBackend } from "./backend.js";
-import { type GatewayLog, handleRequest } from "./handler.js";
+import { type GatewayLog, type Peer, handleRequest } from "./handler.js";
+import { PeerTokens } from "./peer-tokens.js";
 import { compileIdentityPattern } from "./identity-pattern.js";
 import { OpenObjects } from "./objects.js";
 import type { GatewayPolicy } from "./policy.js";
@@ -42,6 +44,14 @@ export interface GatewayOptions {
   readonly maxConnections?: number;
   /** Clock in epoch ms (tests move it to expire entries). */
   readonly now?: () => number;
+  /**
+   * Also let in peers without a client certificate that send `Authorization: Bearer <token>`
+   * (a token from the key service, `pipeseal token mint`); needs a backend that checks tokens
+   * (the key service: `--server`). A certificate that is presented must still pass every check.
+   */
+  readonly tokens?: boolean;
+  /** Longest a checked token's answer is reused before the key service is asked again; default 10 s. */
+  readonly tokenRecheckMs?: number;
   /** Log lines (JSON-able); default: none. */
   readonly log?: (e: GatewayLog) => void;
 }
@@ -76,11 +86,16 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
   const now = options.now ?? Date.now;
   const objects = new OpenObjects(backend, options.keyTtlMs ?? 60_000, now, (e) => log({ level: "error", msg: "closing an object failed", code: codeOf(e) }));
   const deps = { rootReal, allow, policy: options.policy, backend, objects, log };
-  const mtls = createMtlsServer({ ...options.tls, allow: gatePatterns } as MtlsServerOptions, (req, res, peer) => {
-    handleRequest(deps, req, res, peer.spiffeId).catch((e: unknown) => {
-      log({ level: "error", msg: "request failed", principal: peer.spiffeId, code: codeOf(e) });
-      sendError(res, "INTERNAL");
-    });
+  if (options.tokens && !backend.verifyToken) throw new UsageError("INVALID_ARGUMENT", "bearer tokens for gateway clients come from the key service: give --server");
+  const tokens = options.tokens && backend.verifyToken ? new PeerTokens((t) => backend.verifyToken!(t), now, options.tokenRecheckMs ?? 10_000) : undefined;
+  const mtls = createMtlsServer({ ...options.tls, allow: gatePatterns, ...(tokens ? { clientCertOptional: true } : {}) } as MtlsServerOptions);
+  mtls.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    identify(deps, req, res, tokens)
+      .then((peer) => (peer === undefined ? undefined : handleRequest(deps, req, res, peer)))
+      .catch((e: unknown) => {
+        log({ level: "error", msg: "request failed", code: codeOf(e) });
+        sendError(res, "INTERNAL");
+      });
   });
   mtls.on("peerRejected", (e) => {
     try {
@@ -119,8 +134,46 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
       server.closeIdleConnections();
       await closing;
       objects.closeAll();
+      await backend.flush?.();
     },
   };
+}
+
+/**
+ * The peer of a request: its certificate's identity (the TLS gate has checked it), or, on a
+ * gateway that takes tokens, the identity of a valid bearer token. Anything else is refused
+ * with 401 (audited as a refused peer) and yields undefined.
+ */
+async function identify(deps: { backend: GatewayBackend; log: (e: GatewayLog) => void }, req: IncomingMessage, res: ServerResponse, tokens: PeerTokens | undefined): Promise<Peer | undefined> {
+  const peer = peerOf(req);
+  if (peer) return { principal: peer.spiffeId };
+  const header = req.headers.authorization;
+  const m = typeof header === "string" ? /^Bearer ([A-Za-z0-9._-]{1,4096})$/.exec(header) : null;
+  let refusal: ErrorCode = "UNAUTHENTICATED";
+  if (tokens && m) {
+    try {
+      return { principal: await tokens.identify(m[1]!), token: m[1]! };
+    } catch (e) {
+      const code = codeOf(e);
+      if (code !== "UNAUTHENTICATED" && code !== "GATEWAY_DENIED") {
+        // the key service could not be asked: no verdict on the token (503), nothing to audit as a refusal
+        deps.log({ level: "error", msg: "could not check a bearer token", code });
+        sendError(res, code === "INTERNAL" ? "UNAVAILABLE" : code);
+        return undefined;
+      }
+      refusal = code;
+    }
+  }
+  const reason = !m ? "no-credentials" : refusal === "GATEWAY_DENIED" ? "token-identity-not-served" : "bad-token";
+  try {
+    deps.backend.record({ operation: GATEWAY_REJECT, principal: "unauthenticated", outcome: "denied", errorCode: refusal, context: { reason, ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}) } });
+  } catch (e) {
+    deps.log({ level: "error", msg: "could not audit a refused peer", code: codeOf(e) });
+  }
+  deps.log({ level: "warn", msg: `peer refused: ${reason}` });
+  if (refusal === "UNAUTHENTICATED") res.setHeader("www-authenticate", 'Bearer realm="pipeseal-gateway"');
+  sendError(res, refusal, refusal === "UNAUTHENTICATED" ? "a client certificate or a valid bearer token is required" : undefined);
+  return undefined;
 }
 
 function checkRoot(root: string): string {

@@ -1,7 +1,7 @@
 /** What `secret list` and `secret show` print: metadata only, never a value. */
 import type { Db } from "../keys/db.js";
 import { secretKeyName, secretNamespace } from "./names.js";
-import { type SecretRow, type SecretState, allSecretRows, versionRows } from "./rows.js";
+import { type SecretRow, type SecretState, type SecretVersionRow, allSecretRows, versionRows } from "./rows.js";
 
 export interface SecretVersionInfo {
   readonly version: number;
@@ -29,21 +29,27 @@ export interface SecretInfo {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function secretInfo(db: Db, row: SecretRow): SecretInfo {
+  return toSecretInfo(row, versionRows(db, row.name));
+}
+
+/** The metadata of a secret from its rows (any store's). */
+export function toSecretInfo(row: SecretRow, versions: readonly SecretVersionRow[]): SecretInfo {
+  const n = (x: number | string) => Number(x); // PostgreSQL BIGINTs come back as strings
   return {
     name: row.name,
     namespace: secretNamespace(row.name),
     keyName: secretKeyName(row.name),
-    primaryVersion: row.primary_version,
-    createdAt: iso(row.created_at),
+    primaryVersion: n(row.primary_version),
+    createdAt: iso(n(row.created_at)),
     createdBy: row.created_by,
-    lastRead: row.last_read_at === null ? null : { at: iso(row.last_read_at), by: row.last_read_by ?? "", for: row.last_read_for ?? "", version: row.last_read_version ?? 0 },
-    versions: versionRows(db, row.name).map((v) => ({
-      version: v.version,
+    lastRead: row.last_read_at === null ? null : { at: iso(n(row.last_read_at)), by: row.last_read_by ?? "", for: row.last_read_for ?? "", version: n(row.last_read_version ?? 0) },
+    versions: versions.map((v) => ({
+      version: n(v.version),
       state: v.state,
-      primary: v.version === row.primary_version,
-      createdAt: iso(v.created_at),
+      primary: n(v.version) === n(row.primary_version),
+      createdAt: iso(n(v.created_at)),
       createdBy: v.created_by,
-      destroyedAt: v.destroyed_at === null ? null : iso(v.destroyed_at),
+      destroyedAt: v.destroyed_at === null ? null : iso(n(v.destroyed_at)),
     })),
   };
 }

@@ -22,7 +22,7 @@ import type { Db } from "../keys/db.js";
 import type { LocalKeystore } from "../keys/local-keystore.js";
 import { type SecretInfo, listSecretInfos, secretInfo } from "./info.js";
 import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "./names.js";
-import { type SecretRow, type SecretVersionRow, maxVersion, secretRow, versionRow } from "./rows.js";
+import { type SecretRow, type SecretStateChange, applyStateChange, insertSecretVersion, markRead, maxVersion, readableVersion, secretRow, versionRow } from "./rows.js";
 import { SECRETS_MIGRATIONS } from "./schema.js";
 import { newDataKey, openValue, sealValue, secretContext } from "./seal.js";
 
@@ -86,17 +86,11 @@ export class SecretStore implements SecretSource {
       } finally {
         dek.fill(0);
       }
-      const raced = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
-        if (maxVersion(db, name) + 1 !== version) return true; // another process added a version meanwhile
-        const now = this.#now();
-        if (version === 1) db.prepare("INSERT INTO secrets (name, primary_version, created_at, created_by) VALUES (?, 1, ?, ?)").run(name, now, this.#ks.principal);
-        else db.prepare("UPDATE secrets SET primary_version = ? WHERE name = ?").run(version, name);
-        db.prepare("INSERT INTO secret_versions (name, version, state, keyring, key_name, key_version, wrapped_dek, sealed, created_at, created_by) VALUES (?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)").run(
-          name, version, entry.keyring, entry.keyName, entry.keyVersion, Buffer.from(entry.wrapped), sealed, now, this.#ks.principal,
-        );
-        return false;
-      });
-      if (!raced) return this.show(name);
+      const added = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
+        // false: another process added a version meanwhile
+        insertSecretVersion(db, { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: this.#now(), by: this.#ks.principal }),
+      );
+      if (added) return this.show(name);
       if (attempt >= 4) throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another process; retry`);
     }
   }
@@ -133,8 +127,8 @@ export class SecretStore implements SecretSource {
         const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) } }, (db) => {
           const secret = requireSecret(db, name);
           version ||= secret.primary_version;
-          const v = readableVersion(db, name, version);
-          db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(this.#now(), this.#ks.principal, purpose, version, name);
+          const v = readableVersion(name, version, versionRow(db, name, version));
+          markRead(db, name, version, this.#ks.principal, purpose, this.#now());
           return v;
         });
         const context = secretContext(name, version);
@@ -152,20 +146,13 @@ export class SecretStore implements SecretSource {
 
   /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary or a destroyed version) */
   disable(name: string, version: number): SecretInfo {
-    this.#changeState(name, version, "disable", (db, v, secret) => {
-      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed`);
-      if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
-      db.prepare("UPDATE secret_versions SET state = 'disabled' WHERE name = ? AND version = ?").run(name, version);
-    });
+    this.#change(name, version, "disable");
     return this.show(name);
   }
 
   /** @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for a destroyed version) */
   enable(name: string, version: number): SecretInfo {
-    this.#changeState(name, version, "enable", (db, v) => {
-      if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
-      db.prepare("UPDATE secret_versions SET state = 'enabled' WHERE name = ? AND version = ?").run(name, version);
-    });
+    this.#change(name, version, "enable");
     return this.show(name);
   }
 
@@ -177,32 +164,17 @@ export class SecretStore implements SecretSource {
    * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT for the primary version)
    */
   destroy(name: string, version: number | "all"): { walTruncated: boolean } {
-    const shred = (db: Db, v: number) =>
-      db.prepare("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?").run(this.#now(), name, v);
-    if (version === "all") {
-      validateSecretName(name);
-      this.#ks.auditedChange({ operation: "secret.destroy", keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: "all" } }, (db) => {
-        requireSecret(db, name);
-        for (let v = maxVersion(db, name); v >= 1; v--) shred(db, v);
-      });
-    } else {
-      this.#changeState(name, version, "destroy", (db, _v, secret) => {
-        if (secret.primary_version === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
-        shred(db, version);
-      });
-    }
+    this.#change(name, version, "destroy");
     return { walTruncated: this.#ks.truncateWal() };
   }
 
-  #changeState(name: string, version: number, verb: string, change: (db: Db, v: SecretVersionRow, secret: SecretRow) => void): void {
+  /** One state change and its record in one transaction; the rules are rows.ts `plannedState`. */
+  #change(name: string, version: number | "all", change: SecretStateChange): void {
     validateSecretName(name);
-    validateSecretVersion(version);
-    this.#ks.auditedChange({ operation: `secret.${verb}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) => {
-      const secret = requireSecret(db, name);
-      const v = versionRow(db, name, version);
-      if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
-      change(db, v, secret);
-    });
+    if (version !== "all") validateSecretVersion(version);
+    this.#ks.auditedChange({ operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
+      applyStateChange(db, change, requireSecret(db, name), version, this.#now()),
+    );
   }
 
   /** Creates `secrets/<namespace>` on first use (looked up first, so a set does not audit a refused key.create). */
@@ -227,11 +199,3 @@ function requireSecret(db: Db, name: string): SecretRow {
   return row;
 }
 
-/** The state rules of a read, in one place. */
-function readableVersion(db: Db, name: string, version: number): SecretVersionRow {
-  const v = versionRow(db, name, version);
-  if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
-  if (v.state === "destroyed" || v.sealed === null || v.wrapped_dek === null) throw new KeyError("SECRET_DESTROYED", `${name} v${version} was destroyed`);
-  if (v.state === "disabled") throw new KeyError("SECRET_DISABLED", `${name} v${version} is disabled`);
-  return v;
-}

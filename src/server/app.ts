@@ -14,6 +14,8 @@ import { accessRequest } from "./authz.js";
 import { adminRoutes } from "./routes/admin.js";
 import { auditExportRoutes } from "./routes/audit-export.js";
 import { dataKeyRoutes } from "./routes/datakeys.js";
+import { secretRoutes } from "./routes/secrets.js";
+import { delegateRoutes } from "./routes/delegate.js";
 import { keyRoutes } from "./routes/keys.js";
 import { payloadRoutes } from "./routes/payloads.js";
 import type { RouteGate } from "./routes/register.js";
@@ -98,6 +100,8 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   signRoutes(app, svc);
   adminRoutes(app, svc);
   auditExportRoutes(app, svc);
+  delegateRoutes(app, svc);
+  secretRoutes(app, svc);
   return app;
 }
 

@@ -7,7 +7,19 @@
  * The active policy is the newest one approved through the API; until one is, the policy
  * file of the configuration (bootstrap); with neither, everything is denied.
  */
-import { decide, decideOperation, parsePolicy, type Decision, type Policy } from "./policy/index.js";
+import {
+  DELEGABLE_OPERATIONS,
+  DELEGATE_ONLY_OPERATIONS,
+  decide,
+  decideDelegateOnly,
+  decideDelegateOperation,
+  decideDelegated,
+  decideOperation,
+  parsePolicy,
+  type Decision,
+  type DelegatedDecision,
+  type Policy,
+} from "./policy/index.js";
 
 import { ServiceError } from "./errors.js";
 import type { DecisionEvent, KeyStore } from "./store/types.js";
@@ -23,6 +35,20 @@ export interface AccessRequest {
   readonly objectPath?: string;
   readonly auth: "mtls" | "token";
   /** Operations a bearer token was limited to, if any. */
+  readonly tokenOps?: readonly string[];
+  /**
+   * A delegate's request (the data gateway): the identity it acts for. The decision is then
+   * {@link decideDelegated}'s: a `delegates` entry must let `principal` act for it, and it
+   * must itself be allowed the request. Both are recorded.
+   */
+  readonly onBehalfOf?: OnBehalfOf;
+}
+
+/** The identity a delegate acts for, and how that identity proved itself to the delegate. */
+export interface OnBehalfOf {
+  readonly identity: string;
+  /** "token": the peer's bearer token came with the request and verified (its `ops` narrow it). */
+  readonly auth: "mtls" | "token";
   readonly tokenOps?: readonly string[];
 }
 
@@ -72,9 +98,23 @@ export class Authorizer {
   }
 
   /** Decides without recording (for tests and dry runs). */
-  decide(req: AccessRequest): Decision {
+  decide(req: AccessRequest): DelegatedDecision {
     const before = this.#beforePolicy(req);
     if (before !== undefined || this.#policy === null) return before ?? NO_POLICY;
+    if (DELEGATE_ONLY_OPERATIONS.has(req.operation as never)) return decideDelegateOnly(this.#policy, req.principal, req.operation, req.onBehalfOf?.identity);
+    const on = req.onBehalfOf;
+    if (on !== undefined) {
+      if (on.tokenOps && !on.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token of ${on.identity} does not cover ${req.operation}` };
+      return decideDelegated(this.#policy, {
+        delegate: req.principal,
+        principal: on.identity,
+        operation: req.operation,
+        ...(req.keyName !== undefined ? { keyName: req.keyName } : {}),
+        ...(req.context !== undefined ? { context: req.context } : {}),
+        now: new Date(this.#now()),
+        auth: on.auth,
+      });
+    }
     return decide(this.#policy, {
       principal: req.principal,
       operation: req.operation,
@@ -101,11 +141,19 @@ export class Authorizer {
     throw denial(req, d);
   }
 
-  /** {@link gate}'s decision, without recording. */
+  /**
+   * {@link gate}'s decision, without recording. A caller a `delegates` entry names passes the
+   * gate of a delegable operation even without the permission itself: whether it may act for
+   * the identity its request names is decided on the parsed request.
+   */
   decideOperation(req: AccessRequest): Decision {
     const before = this.#beforePolicy(req);
     if (before !== undefined || this.#policy === null) return before ?? NO_POLICY;
-    return decideOperation(this.#policy, { principal: req.principal, operation: req.operation, now: new Date(this.#now()), auth: req.auth });
+    if (DELEGATE_ONLY_OPERATIONS.has(req.operation as never)) return decideDelegateOperation(this.#policy, req.principal, req.operation);
+    const own = decideOperation(this.#policy, { principal: req.principal, operation: req.operation, now: new Date(this.#now()), auth: req.auth });
+    if (own.allowed || !DELEGABLE_OPERATIONS.has(req.operation as never)) return own;
+    const asDelegate = decideDelegateOperation(this.#policy, req.principal, req.operation);
+    return asDelegate.allowed ? asDelegate : own;
   }
 
   /** The refusals that come before any policy: a token's scope, no policy at all. */
@@ -216,8 +264,10 @@ export function accessRequest(caller: Caller, operation: string, target: AccessT
   return { principal: caller.principal, operation, auth: caller.auth, ...(caller.tokenOps ? { tokenOps: caller.tokenOps } : {}), ...target };
 }
 
-function decisionEvent(req: AccessRequest, d: Decision): DecisionEvent {
+function decisionEvent(req: AccessRequest, d: DelegatedDecision): DecisionEvent {
   return {
+    ...(req.onBehalfOf ? { onBehalfOf: req.onBehalfOf.identity } : {}),
+    ...(d.delegation ? { delegation: d.delegation } : {}),
     principal: req.principal,
     operation: req.operation,
     allowed: d.allowed,
@@ -231,7 +281,7 @@ function decisionEvent(req: AccessRequest, d: Decision): DecisionEvent {
 }
 
 function denial(req: AccessRequest, d: Decision): ServiceError {
-  return new ServiceError("ACCESS_DENIED", `${req.operation} denied (${d.rule}): ${d.reason}`);
+  return new ServiceError("ACCESS_DENIED", `${req.operation}${req.onBehalfOf ? ` on behalf of ${req.onBehalfOf.identity}` : ""} denied (${d.rule}): ${d.reason}`);
 }
 
 function settledOf<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {

@@ -97,7 +97,16 @@ const ref = (name: keyof typeof S) => ({ $ref: `#/components/schemas/${name}` })
 const body = (required: string[], properties: Record<string, unknown>) => ({ type: "object", additionalProperties: false, required, properties });
 const nameOnly = body(["name"], { name: ref("keyName") });
 const nameVersion = body(["name", "version"], { name: ref("keyName"), version: ref("version") });
-const unwrapItem = body(["wrappedKey"], { wrappedKey: ref("wrappedKey"), context: ref("context"), object: ref("object") });
+const secretName = { type: "string", pattern: "^[a-z0-9][a-z0-9._-]{0,63}(/[a-z0-9][a-z0-9._-]{0,63}){0,3}$", maxLength: 128, description: "secret name: namespace/name" };
+const spiffeId = { type: "string", pattern: "^spiffe://[^/]+/[^/]+/[^/]+$", maxLength: 1024, description: "SPIFFE ID" };
+const bearerToken = { type: "string", pattern: "^[A-Za-z0-9._-]{1,4096}$", description: "a bearer token from POST /v1/tokens" };
+const unwrapItem = body(["wrappedKey"], {
+  wrappedKey: ref("wrappedKey"),
+  context: ref("context"),
+  object: ref("object"),
+  onBehalfOf: { ...spiffeId, description: "a delegate's request (the data gateway): the identity it acts for; the policy's delegates must allow it (docs/keyservice.md)" },
+  onBehalfToken: { ...bearerToken, description: "the bearer token that identity presented to the delegate; verified, and its operations narrow the request" },
+});
 const encryptItem = body(["keyName", "plaintext"], { keyName: ref("keyName"), plaintext: b64(MAX_PAYLOAD_BYTES, "payload"), context: ref("context") });
 const decryptItem = body(["ciphertext"], { ciphertext: b64(MAX_PAYLOAD_BYTES + 512, "ciphertext from /v1/encrypt"), context: ref("context") });
 const failedUse = body(["wrappedKey", "object", "errorCode"], { wrappedKey: ref("wrappedKey"), context: ref("context"), object: ref("object"), errorCode: { type: "string", pattern: "^[A-Z][A-Z0-9_]{0,63}$" } });
@@ -149,6 +158,54 @@ export const ROUTES = {
   verifyAudit: { method: "GET", path: "/v1/audit/verify", op: "audit.read", summary: "verify the audit hash chain" },
   auditAnchor: { method: "GET", path: "/v1/audit/anchor", op: "audit.read", summary: "a signed anchor of the audit chain head (docs/audit.md), and the anchor public key" },
   verifyAuditAnchors: { method: "POST", path: "/v1/audit/verify-anchors", op: "audit.read", summary: "verify the audit chain and that it extends each anchor given (no rollback, no fork)", body: body(["anchors"], { anchors: { type: "array", minItems: 1, maxItems: 64, items: { type: "string", minLength: 1, maxLength: 16384 } } }) },
+  listSecrets: { method: "GET", path: "/v1/secrets", op: "secret.list", summary: "secrets of the namespaces the caller may read or write: versions, states, last read (never values)" },
+  showSecret: { method: "POST", path: "/v1/secrets/show", op: "secret.list", summary: "one secret's metadata", body: body(["name"], { name: secretName }) },
+  setSecret: {
+    method: "POST",
+    path: "/v1/secrets/set",
+    op: "secret.write",
+    summary: "store a value as a new primary version (mode rotate: only of an existing secret)",
+    body: body(["name", "value"], { name: secretName, value: b64(64 * 1024, "the secret value"), mode: { type: "string", enum: ["set", "rotate"] } }),
+  },
+  readSecret: {
+    method: "POST",
+    path: "/v1/secrets/read",
+    op: "secret.read",
+    summary: "a secret's value (audited with what the read is for); never allowed to a key administrator",
+    body: body(["name", "for"], { name: secretName, version: ref("version"), for: { type: "string", minLength: 1, maxLength: 200, description: "what the read is for, e.g. `run: python3 train.py` (recorded)" } }),
+  },
+  changeSecret: {
+    method: "POST",
+    path: "/v1/secrets/state",
+    op: "secret.write",
+    summary: "disable, enable or destroy (crypto-shred) a version; destroy with all: every version",
+    body: body(["name", "change"], { name: secretName, change: { type: "string", enum: ["disable", "enable", "destroy"] }, version: ref("version"), all: { type: "boolean" } }),
+  },
+  verifyToken: { method: "POST", path: "/v1/tokens/verify", op: "token.verify", summary: "a delegate checks a bearer token one of its peers presented (the identity, expiry and operations)", body: body(["token"], { token: bearerToken }) },
+  appendRecords: {
+    method: "POST",
+    path: "/v1/audit/records",
+    op: "audit.append",
+    summary: "a delegate records what it refused or served for its peers",
+    body: body(["records"], {
+      records: {
+        type: "array",
+        minItems: 1,
+        maxItems: MAX_BATCH,
+        items: body(["operation", "outcome"], {
+          operation: { type: "string", enum: ["gateway.deny", "gateway.serve", "gateway.reject"] },
+          outcome: { type: "string", enum: ["ok", "denied", "error"] },
+          onBehalfOf: spiffeId,
+          errorCode: { type: "string", pattern: "^[A-Z][A-Z0-9_]{0,63}$" },
+          keyName: ref("keyName"),
+          keyVersion: ref("version"),
+          objectPath: { type: "string", maxLength: 4096 },
+          headerHash: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          context: ref("context"),
+        }),
+      },
+    }),
+  },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;

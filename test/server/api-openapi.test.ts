@@ -28,6 +28,12 @@ const BODIES: Record<string, unknown> = {
   generate: { keyName: "prod/datasets/raw" },
   rotateKey: { name: "prod/datasets/raw" },
   unwrap: { wrappedKey: { keyName: "prod/datasets/raw", keyVersion: 1, wrapped: "AAAA" } },
+  showSecret: { name: "llm/openai" },
+  setSecret: { name: "llm/openai", value: "AAAA" },
+  readSecret: { name: "llm/openai", for: "test" },
+  changeSecret: { name: "llm/openai", change: "disable", version: 1 },
+  verifyToken: { token: "pst1.x.y" },
+  appendRecords: { records: [{ operation: "gateway.serve", outcome: "ok" }] },
 };
 
 describe("OpenAPI document", () => {
@@ -39,7 +45,7 @@ describe("OpenAPI document", () => {
 
   it("documents the permission the service really checks (the decision record says which)", async () => {
     const stranger = h.keyring("stranger");
-    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "rotateKey", "unwrap", "listKeys"];
+    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "changeSecret", "verifyToken", "appendRecords"];
     for (const id of checked) {
       const o = ops().find((x) => x.op.operationId === id)!;
       const done = o.method === "GET" ? stranger.client.stream(o.path, "*/*").then((b) => b.dump()) : stranger.client.call("POST", o.path, BODIES[id] ?? {});

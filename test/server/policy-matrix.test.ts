@@ -3,7 +3,7 @@
  * OPERATIONS so that a new operation without an expected decision here fails the test.
  */
 import { describe, expect, it } from "vitest";
-import { BUILTIN_ROLES, type BuiltinRole, decide, OPERATIONS, type Operation, parsePolicy, UNKEYED_OPERATIONS } from "../../src/server/policy/index.js";
+import { BUILTIN_ROLES, type BuiltinRole, decide, DELEGATE_ONLY_OPERATIONS, OPERATIONS, type Operation, parsePolicy, UNKEYED_OPERATIONS } from "../../src/server/policy/index.js";
 
 const TD = "spiffe://acme.ml";
 const now = new Date("2025-06-02T10:00:00Z");
@@ -32,11 +32,17 @@ const EXPECTED: Record<Operation, readonly BuiltinRole[]> = {
   "audit.read": ["auditor"],
   "audit.export": ["auditor"],
   "token.mint": ["key-admin", "policy-admin", "workload", "auditor"],
+  "secret.read": ["workload"],
+  "secret.write": ["key-admin", "workload"],
+  "secret.list": ["key-admin", "workload"],
+  // delegate-only: granted by `delegates` entries, never by a role (test/server/policy-delegates.test.ts)
+  "token.verify": [],
+  "audit.append": [],
 };
 
 /** Operations forbidden by a built-in invariant (not just absent from the role), and its rule id. */
 const INVARIANT_DENIALS: Partial<Record<BuiltinRole, Partial<Record<Operation, string>>>> = {
-  "key-admin": { unwrap: "builtin:admin-no-plaintext", decrypt: "builtin:admin-no-plaintext", "datakey.generate-plaintext": "builtin:admin-no-plaintext" },
+  "key-admin": { unwrap: "builtin:admin-no-plaintext", decrypt: "builtin:admin-no-plaintext", "datakey.generate-plaintext": "builtin:admin-no-plaintext", "secret.read": "builtin:admin-no-plaintext" },
   workload: Object.fromEntries(
     (["key.create", "key.rotate", "key.destroy", "key.disable", "key.enable", "key.set-min-version", "policy.propose", "policy.approve"] as const).map((o) => [o, "builtin:workload-no-admin"]),
   ),
@@ -86,6 +92,7 @@ describe("separation-of-duties matrix", () => {
       const d = decide(p, request(`${TD}/prod/god`, op));
       const forbidden = INVARIANT_DENIALS["key-admin"]![op] ?? INVARIANT_DENIALS.workload![op];
       if (forbidden) expect([op, d.rule]).toEqual([op, forbidden]);
+      else if (DELEGATE_ONLY_OPERATIONS.has(op)) expect([op, d.allowed]).toEqual([op, false]); // only a `delegates` entry grants these
       else expect([op, d.allowed]).toEqual([op, true]);
     }
   });

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { SecretStore, parseBinding, runWithSecrets, type SecretBinding } from "../../secrets/index.js";
 import { keystoreHome, openLocalKeystore } from "../local-keystore.js";
+import { remoteKeyring } from "../session.js";
 
 const collect = (as: "env" | "file") => (text: string, all: SecretBinding[]) => [...all, parseBinding(text, as)];
 
@@ -26,13 +27,13 @@ export function runCommand(): Command {
       const secrets = [...(opts.secret as SecretBinding[]), ...(opts.secretFile as SecretBinding[])];
       if (opts.envAllow !== undefined && !opts.pristine) throw new UsageError("INVALID_ARGUMENT", "--env-allow is for --pristine");
       const envAllow = opts.envAllow === undefined ? undefined : String(opts.envAllow).split(",").map((s) => s.trim()).filter(Boolean);
-      if (cmd.optsWithGlobals<{ server?: string }>().server ?? process.env.PIPESEAL_SERVER) {
-        throw new UsageError("INVALID_ARGUMENT", "`pipeseal run` reads secrets from the local keystore; secrets through --server are not supported yet");
-      }
-      // without secrets nothing is read: the keystore is not opened (run then only filters the environment)
-      const ks = secrets.length > 0 ? await openLocalKeystore(keystoreHome(cmd)) : undefined;
+      // with --server the key service's store; without secrets nothing is read: no store is opened (run then only filters the environment)
+      const remote = await remoteKeyring(cmd);
+      const ks = secrets.length > 0 && !remote ? await openLocalKeystore(keystoreHome(cmd)) : undefined;
+      let closing: Promise<void> | undefined;
+      const closeRemote = () => (closing ??= remote?.close() ?? Promise.resolve());
       try {
-        const source = ks ? new SecretStore(ks) : { read: () => Promise.reject(new UsageError("INVALID_ARGUMENT", "no secrets were asked for")) };
+        const source = remote ? remote.secrets : ks ? new SecretStore(ks) : { read: () => Promise.reject(new UsageError("INVALID_ARGUMENT", "no secrets were asked for")) };
         const result = await runWithSecrets(source, {
           secrets,
           command,
@@ -42,11 +43,15 @@ export function runCommand(): Command {
           ...(envAllow ? { envAllow } : {}),
           mask: opts.mask !== false,
           onWarning: (m) => process.stderr.write(`pipeseal run: warning: ${m}\n`),
-          afterResolve: () => ks?.close(), // the child never shares pipeseal's open keystore
+          afterResolve: () => {
+            ks?.close(); // the child never shares pipeseal's open keystore
+            void closeRemote(); // nor its connections to the key service
+          },
         });
         process.exitCode = result.exitCode;
       } finally {
         ks?.close();
+        await closeRemote();
       }
     });
 }

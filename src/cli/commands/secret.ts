@@ -8,7 +8,8 @@ import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { MAX_SECRET_BYTES, SecretStore, type SecretInfo } from "../../secrets/index.js";
 import { confirmOnTerminal, promptHidden } from "../passphrase.js";
-import { emit, withKeystore } from "../session.js";
+import { emit, remoteKeyring, withKeystore } from "../session.js";
+import type { RemoteSecrets } from "../../client/secrets.js";
 
 function version(text: string): number {
   const v = Number(text);
@@ -52,8 +53,29 @@ function describe(s: SecretInfo): string {
   return lines.join("\n");
 }
 
-function withStore<T>(cmd: Command, run: (store: SecretStore) => Promise<T>): Promise<T> {
-  return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
+/** What every store offers `secret` commands: the local SecretStore, or the key service's (--server). */
+interface Store {
+  set(name: string, value: Uint8Array, mode: "set" | "rotate"): Promise<SecretInfo>;
+  list(): SecretInfo[] | Promise<SecretInfo[]>;
+  show(name: string): SecretInfo | Promise<SecretInfo>;
+  read: SecretStore["read"];
+}
+
+/** The local store, or with --server the key service's. */
+async function withStore<T>(cmd: Command, run: (store: Store) => Promise<T>): Promise<T> {
+  const remote = await remoteKeyring(cmd);
+  if (!remote) return withKeystore(cmd, (ks) => run(new SecretStore(ks)));
+  try {
+    return await run(remote.secrets);
+  } finally {
+    await remote.close();
+  }
+}
+
+/** disable, enable, destroy on either store. */
+async function changeState(store: Store | SecretStore, name: string, verb: "disable" | "enable" | "destroy", v: number | "all"): Promise<unknown> {
+  if (!(store instanceof SecretStore)) return (store as RemoteSecrets).change(name, verb, v);
+  return verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
 }
 
 export function secretCommand(): Command {
@@ -88,7 +110,7 @@ export function secretCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (_o, cmd: Command) =>
       withStore(cmd, async (store) => {
-        const all = store.list();
+        const all = await store.list();
         emit(cmd, all, () => (all.length ? all.map(describe).join("\n") : "no secrets yet: pipeseal secret set <namespace/name> < file"));
       }),
     );
@@ -98,7 +120,7 @@ export function secretCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (name: string, _o, cmd: Command) =>
       withStore(cmd, async (store) => {
-        const info = store.show(name);
+        const info = await store.show(name);
         emit(cmd, info, () => describe(info));
       }),
     );
@@ -141,7 +163,7 @@ export function secretCommand(): Command {
         if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
       }
       await withStore(cmd, async (store) => {
-        const result = verb === "disable" ? store.disable(name, v as number) : verb === "enable" ? store.enable(name, v as number) : store.destroy(name, v);
+        const result = await changeState(store, name, verb, v);
         emit(cmd, result, () => `${verb}d ${name} ${all ? "(every version)" : `v${v}`}`);
       });
     });

@@ -21,6 +21,8 @@ export {
   ADMIN_OPERATIONS,
   INVARIANTS,
   type InvariantId,
+  DELEGABLE_OPERATIONS,
+  DELEGATE_ONLY_OPERATIONS,
 } from "./operations.js";
 export {
   parsePolicy,
@@ -32,6 +34,8 @@ export {
   type Rule,
   type Conditions,
   type Weekday,
+  type Delegation,
 } from "./parse.js";
 export { decide, decideOperation, keyEnvironment, rolesOf, type Decision, type OperationRequest, type PolicyRequest } from "./decide.js";
+export { decideDelegated, decideDelegateOperation, decideDelegateOnly, type DelegatedDecision, type DelegatedRequest } from "./delegate.js";
 export { validateProposal, canApprove, type Proposal } from "./proposal.js";

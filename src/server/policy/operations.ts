@@ -27,6 +27,11 @@ export const OPERATIONS = [
   "audit.read",
   "audit.export",
   "token.mint",
+  "secret.read",
+  "secret.write",
+  "secret.list",
+  "token.verify",
+  "audit.append",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -46,7 +51,20 @@ export const UNKEYED_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
   "audit.read",
   "audit.export",
   "token.mint",
+  "secret.list",
+  "token.verify",
+  "audit.append",
 ]);
+
+/**
+ * Operations only a delegate does (a gateway acting for its peers), granted by the policy's
+ * `delegates` entries, never by a role or a rule: check a peer's bearer token (token.verify),
+ * record what the delegate served or refused in the service's audit chain (audit.append).
+ */
+export const DELEGATE_ONLY_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(["token.verify", "audit.append"]);
+
+/** Operations a delegate may do on behalf of another identity (`delegates[].operations`). */
+export const DELEGABLE_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(["unwrap"]);
 
 export const BUILTIN_ROLES = ["key-admin", "policy-admin", "workload", "auditor"] as const;
 export type BuiltinRole = (typeof BUILTIN_ROLES)[number];
@@ -66,6 +84,8 @@ export const BUILTIN_ROLE_OPERATIONS: Readonly<Record<BuiltinRole, readonly Oper
     "key.destroy",
     "key.set-min-version",
     "token.mint",
+    "secret.write",
+    "secret.list",
   ]),
   "policy-admin": Object.freeze<Operation[]>(["policy.propose", "policy.approve", "key.list", "key.show", "token.mint"]),
   workload: Object.freeze<Operation[]>([
@@ -81,12 +101,15 @@ export const BUILTIN_ROLE_OPERATIONS: Readonly<Record<BuiltinRole, readonly Oper
     "verify",
     "hmac",
     "token.mint",
+    "secret.read",
+    "secret.write",
+    "secret.list",
   ]),
   auditor: Object.freeze<Operation[]>(["audit.read", "audit.export", "key.list", "key.show", "token.mint"]),
 });
 
 /** Operations that return or expose plaintext key material or data: never for a key administrator. */
-export const PLAINTEXT_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(["unwrap", "decrypt", "datakey.generate-plaintext"]);
+export const PLAINTEXT_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>(["unwrap", "decrypt", "datakey.generate-plaintext", "secret.read"]);
 
 /** Key lifecycle and policy changes: never for a workload identity. */
 export const ADMIN_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
@@ -115,5 +138,7 @@ export const INVARIANTS = {
   proposalInvalid: "builtin:proposal-invalid",
   approverSameIdentity: "builtin:approver-same-identity",
   approverNotPolicyAdmin: "builtin:approver-not-policy-admin",
+  noDelegation: "builtin:no-delegation",
+  delegateOnly: "builtin:delegate-only",
 } as const;
 export type InvariantId = (typeof INVARIANTS)[keyof typeof INVARIANTS];

@@ -8,6 +8,7 @@ import { UsageError } from "../../errors.js";
 import {
   BUILTIN_ROLE_OPERATIONS,
   type BuiltinRole,
+  DELEGABLE_OPERATIONS,
   isBuiltinRole,
   isOperation,
   type Operation,
@@ -80,6 +81,20 @@ export interface Rule {
   readonly line: number;
 }
 
+/**
+ * `delegates`: a service (the data gateway) that may act for other identities. The delegate
+ * may do `operations` (unwrap only) on behalf of the identities `for` matches, on `keys` when
+ * given; the identity it acts for must itself be allowed the request by the rules.
+ */
+export interface Delegation {
+  readonly id: string;
+  readonly delegate: readonly IdentityPattern[];
+  readonly for: readonly IdentityPattern[];
+  readonly operations: ReadonlySet<Operation>;
+  readonly keys?: readonly KeyPattern[];
+  readonly line: number;
+}
+
 export interface Policy {
   readonly version: 1;
   /** Names that, as the first segment of a key name, make it that environment's key. */
@@ -89,13 +104,16 @@ export interface Policy {
   readonly roles: ReadonlyMap<string, RoleDef>;
   readonly bindings: readonly Binding[];
   readonly rules: readonly Rule[];
+  /** Who may act for whom (empty: nobody). */
+  readonly delegates: readonly Delegation[];
   /** The YAML it was parsed from (to store, to show, to propose). */
   readonly text: string;
 }
 
 export const DEFAULT_ENVIRONMENTS: readonly string[] = Object.freeze(["dev", "test", "staging", "prod"]);
 
-const TOP = ["version", "environments", "groups", "roles", "bindings", "rules"];
+const TOP = ["version", "environments", "groups", "roles", "bindings", "rules", "delegates"];
+const DELEGATE_KEYS = ["id", "delegate", "for", "operations", "keys", "description"];
 const ROLE_KEYS = ["base", "operations", "description"];
 const BINDING_KEYS = ["group", "identity", "role"];
 const RULE_KEYS = ["id", "role", "group", "identity", "operations", "keys", "when", "description"];
@@ -348,6 +366,52 @@ export function parsePolicy(text: string): Policy {
     }
   }
 
+  // delegates
+  const delegates: Delegation[] = [];
+  const delegatesNode = get(root, "delegates");
+  if (delegatesNode !== undefined) {
+    if (!isSeq(delegatesNode)) fail(delegatesNode, "`delegates` is a list of { id, delegate, for, operations, keys }");
+    const patterns = (n: Node | undefined, owner: Node, what: string): IdentityPattern[] => {
+      if (n === undefined) return fail(owner, `${what} is required`);
+      // a group name, or identity patterns
+      if (isScalar(n) && typeof n.value === "string" && !n.value.startsWith("spiffe://")) return [...(groups.get(groupRef(n)) ?? [])];
+      return strList(n, what, (item) => identityRef(item).source).map(compileIdentityPattern);
+    };
+    for (const d of (delegatesNode as { items: unknown[] }).items) {
+      if (!isMap(d)) fail(d, "a delegation is a mapping { id, delegate, for, operations, keys }");
+      const m = d as YAMLMap;
+      keysOf(m, DELEGATE_KEYS, "delegation");
+      const idNode = get(m, "id");
+      const id = str(idNode ?? m, "delegation id", NAME);
+      if (ids.has(id)) fail(idNode, `duplicate id "${id}" (rules and delegations share ids)`);
+      ids.add(id);
+      const opsNode = get(m, "operations");
+      const operations = opsNode === undefined ? ["unwrap" as Operation] : opList(opsNode, `delegation ${id} operations`);
+      const bad = operations.filter((o) => !DELEGABLE_OPERATIONS.has(o));
+      if (bad.length > 0) fail(opsNode, `delegation ${id}: ${bad.join(", ")} cannot be delegated (only ${[...DELEGABLE_OPERATIONS].join(", ")})`);
+      const keysNode = get(m, "keys");
+      const keys =
+        keysNode === undefined
+          ? undefined
+          : strList(keysNode, `delegation ${id} keys`, (n) => {
+              const v = isScalar(n) ? n.value : undefined;
+              const err = keyPatternError(v);
+              if (err) fail(n, err);
+              return v as string;
+            }).map(compileKeyPattern);
+      delegates.push(
+        Object.freeze({
+          id,
+          delegate: Object.freeze(patterns(get(m, "delegate"), m, `delegation ${id} delegate`)),
+          for: Object.freeze(patterns(get(m, "for"), m, `delegation ${id} for`)),
+          operations: new Set(operations),
+          ...(keys ? { keys: Object.freeze(keys) } : {}),
+          line: posOf(m).line,
+        }),
+      );
+    }
+  }
+
   return Object.freeze({
     version: 1 as const,
     environments: Object.freeze([...environments]),
@@ -355,6 +419,7 @@ export function parsePolicy(text: string): Policy {
     roles,
     bindings: Object.freeze(bindings),
     rules: Object.freeze(rules),
+    delegates: Object.freeze(delegates),
     text,
   });
 }

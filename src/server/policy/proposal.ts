@@ -5,8 +5,8 @@
  */
 import { decide, type Decision, rolesOf, ruleAppliesTo } from "./decide.js";
 import { INVARIANTS, type Operation } from "./operations.js";
-import { type Conditions, type Policy, parsePolicy, PolicyError, type Rule } from "./parse.js";
-import { keyPatternCovers, type Principal, toPrincipal } from "./patterns.js";
+import { type Conditions, type Delegation, type Policy, parsePolicy, PolicyError, type Rule } from "./parse.js";
+import { type IdentityPattern, identityMatches, keyPatternCovers, type Principal, toPrincipal } from "./patterns.js";
 
 const deny = (rule: string, reason: string): Decision => Object.freeze({ allowed: false, rule, reason });
 const allow = (rule: string, reason: string): Decision => Object.freeze({ allowed: true, rule, reason });
@@ -54,12 +54,39 @@ export function selfGrant(active: Policy, proposed: Policy, who: Principal): str
     const added = [...r.operations].filter((o) => !old.operations.has(o));
     if (added.length > 0) return `it would give ${who.id}'s own role ${r.name} new operations: ${added.join(", ")}`;
   }
+  const delegation = delegationSelfGrant(active, proposed, who);
+  if (delegation) return delegation;
   const oldRules = active.rules.filter((r) => ruleAppliesTo(active, r, who));
   for (const p of proposed.rules) {
     if (!ruleAppliesTo(proposed, p, who, after)) continue;
     for (const op of p.operations) {
       if (!oldRules.some((a) => covers(a, p, op))) return `rule ${p.id} would newly allow ${who.id} ${op} (or on more keys or under looser conditions)`;
     }
+  }
+  return undefined;
+}
+
+/** Does identity pattern `wide` match every identity `narrow` matches? */
+function identityCovers(wide: IdentityPattern, narrow: IdentityPattern): boolean {
+  return wide.trustDomain === narrow.trustDomain && (wide.env === "*" || wide.env === narrow.env) && (wide.service === "*" || wide.service === narrow.service);
+}
+
+/**
+ * A delegation naming `who` as the delegate lets it act for others (and read what they may
+ * read): proposing one, or widening one (more operations, more identities, more keys) is a
+ * self-grant, unless an active delegation already covers it.
+ */
+function delegationSelfGrant(active: Policy, proposed: Policy, who: Principal): string | undefined {
+  const names = (d: Delegation) => d.delegate.some((p) => identityMatches(p, who));
+  const before = active.delegates.filter(names);
+  for (const d of proposed.delegates.filter(names)) {
+    const covered = before.some(
+      (a) =>
+        [...d.operations].every((o) => a.operations.has(o)) &&
+        d.for.every((n) => a.for.some((w) => identityCovers(w, n))) &&
+        (a.keys === undefined || (d.keys !== undefined && d.keys.every((pk) => a.keys!.some((ak) => keyPatternCovers(ak, pk))))),
+    );
+    if (!covered) return `delegation ${d.id} would let ${who.id} act for other identities (or for more of them)`;
   }
   return undefined;
 }

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { UsageError } from "../../errors.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
-import { type AuthorizedOp, accessRequest } from "../authz.js";
+import { type AuthorizedOp, type OnBehalfOf, accessRequest } from "../authz.js";
+import { onBehalfOf } from "../delegation.js";
 import { type Service, allow } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
 import { type WireTarget, type WireWrappedKey, fromB64, fromWireEntry, fromWireTarget, toWireEntry } from "../wire.js";
@@ -12,7 +13,7 @@ import { route } from "./register.js";
 import type { OpenWithKey } from "../store/types.js";
 
 type Ctx = { context?: EncryptionContext };
-type UnwrapItem = Ctx & { wrappedKey: WireWrappedKey; object?: Partial<AuditObject> };
+type UnwrapItem = Ctx & { wrappedKey: WireWrappedKey; object?: Partial<AuditObject>; onBehalfOf?: string; onBehalfToken?: string };
 type FailedUse = UnwrapItem & { errorCode: string };
 
 export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
@@ -52,7 +53,7 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   });
   route<UnwrapItem>(app, "unwrap", async (req) => {
     // one durable transaction per request: the allowed decision commits with the unwrap record
-    const { req: access, op } = unwrapItem(svc, req, req.body);
+    const { req: access, op } = unwrapItem(svc, req, req.body, await onBehalfOf(svc, req, req.body));
     const dk = await svc.authz.authorizeWith(access, op, wipe);
     try {
       return { plaintext: dk.toString("base64") };
@@ -62,7 +63,8 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   });
   route<{ items: UnwrapItem[] }>(app, "unwrapBatch", async (req) => {
     // one transaction for the whole batch: every item's decision and unwrap record, or none
-    const keys = await svc.authz.authorizeEach(req.body.items.map((item) => unwrapItem(svc, req, item)), wipe);
+    const delegated = await Promise.all(req.body.items.map((item) => onBehalfOf(svc, req, item)));
+    const keys = await svc.authz.authorizeEach(req.body.items.map((item, i) => unwrapItem(svc, req, item, delegated[i])), wipe);
     return { results: reportEach(keys, (dk) => ({ plaintext: dk.toString("base64") }), wipe) };
   });
   // a client's report that what an unwrap (or rewrap) was for then failed: decided as the
@@ -95,8 +97,8 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   });
 }
 
-function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem): AuthorizedOp<Buffer> {
-  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, auditObject(item.object));
+function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem, on: OnBehalfOf | undefined): AuthorizedOp<Buffer> {
+  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, auditObject(item.object), undefined, on);
 }
 
 /** The audit object a client names (operation "unwrap" when it names none). */
@@ -111,10 +113,11 @@ function auditObject(o: Partial<AuditObject> | undefined): AuditObject {
  * is recorded, and only its own item fails.
  */
 /** The decision and the unwrap it allows; with `open`, the key is used inside the unwrap (KeyStore.unwrap). */
-export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): AuthorizedOp<Buffer> {
+export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey, on?: OnBehalfOf): AuthorizedOp<Buffer> {
   return {
-    req: accessRequest(req, operation, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
-    op: () => svc.store.unwrap(req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open),
+    req: accessRequest(req, operation, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}), ...(on ? { onBehalfOf: on } : {}) }),
+    // a delegated unwrap's record names the identity it was for (the decision record, committed with it, names the delegate too)
+    op: () => svc.store.unwrap(on?.identity ?? req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open),
   };
 }
 

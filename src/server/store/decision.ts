@@ -12,6 +12,9 @@ import type { DecisionEvent } from "./types.js";
 
 const OPERATION = /^[a-z][a-z0-9.-]{0,47}$/;
 export const RULE_CONTEXT_KEY = "@rule";
+/** The identity a delegate acted for, and the delegation that let it (same `@` reasoning). */
+export const ON_BEHALF_CONTEXT_KEY = "@on-behalf-of";
+export const DELEGATION_CONTEXT_KEY = "@delegation";
 
 /** @throws UsageError(INVALID_ARGUMENT) on a malformed event (nothing is recorded). */
 export function decisionToAuditEvent(event: DecisionEvent): AuditEvent {
@@ -30,7 +33,49 @@ export function decisionToAuditEvent(event: DecisionEvent): AuditEvent {
     keyName: auditableName(event.keyName),
     keyVersion: auditableVersion(event.keyVersion),
     objectPath: typeof event.objectPath === "string" ? event.objectPath.slice(0, 4096) : null,
-    context: { ...context, [RULE_CONTEXT_KEY]: rule },
+    context: {
+      ...context,
+      [RULE_CONTEXT_KEY]: rule,
+      ...(typeof event.onBehalfOf === "string" && event.onBehalfOf !== "" ? { [ON_BEHALF_CONTEXT_KEY]: event.onBehalfOf.slice(0, 1024) } : {}),
+      ...(typeof event.delegation === "string" && event.delegation !== "" ? { [DELEGATION_CONTEXT_KEY]: event.delegation.slice(0, 128) } : {}),
+    },
     errorCode: typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : null,
+  };
+}
+
+/** The records a delegate may append: the gateway's own (src/gateway: deny, serve, TLS reject). */
+export const DELEGATE_RECORD_OPERATIONS = ["gateway.deny", "gateway.serve", "gateway.reject"] as const;
+
+/** One record a delegate reports (POST /v1/audit/records). */
+export interface DelegateRecord {
+  readonly operation: (typeof DELEGATE_RECORD_OPERATIONS)[number];
+  readonly outcome: "ok" | "denied" | "error";
+  /** The peer the record is about (absent: a peer that never authenticated). */
+  readonly onBehalfOf?: string;
+  readonly errorCode?: string;
+  readonly keyName?: string;
+  readonly keyVersion?: number;
+  readonly objectPath?: string;
+  readonly headerHash?: string;
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A delegate's record as an audit event: `principal` is the delegate (who reported it), the
+ * peer goes under `@on-behalf-of`. @throws UsageError(INVALID_ARGUMENT) on a malformed record.
+ */
+export function delegateRecordEvent(delegate: string, r: DelegateRecord): AuditEvent {
+  if (!(DELEGATE_RECORD_OPERATIONS as readonly string[]).includes(r.operation)) throw new UsageError("INVALID_ARGUMENT", "a delegate records gateway.deny, gateway.serve or gateway.reject only");
+  const context = r.context == null ? {} : normalizeContext(r.context);
+  return {
+    operation: r.operation,
+    principal: delegate,
+    outcome: r.outcome,
+    keyName: auditableName(r.keyName),
+    keyVersion: auditableVersion(r.keyVersion),
+    objectPath: typeof r.objectPath === "string" ? r.objectPath.slice(0, 4096) : null,
+    headerHash: typeof r.headerHash === "string" && /^[0-9a-f]{64}$/.test(r.headerHash) ? r.headerHash : null,
+    context: { ...context, ...(typeof r.onBehalfOf === "string" && r.onBehalfOf !== "" ? { [ON_BEHALF_CONTEXT_KEY]: r.onBehalfOf.slice(0, 1024) } : {}) },
+    errorCode: typeof r.errorCode === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(r.errorCode) ? r.errorCode : null,
   };
 }

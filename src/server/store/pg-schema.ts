@@ -76,6 +76,36 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE key_versions ADD COLUMN state_gen BIGINT NOT NULL DEFAULT 0;
   ALTER TABLE key_versions ADD COLUMN state_mac BYTEA;
   `,
+  // 4: the secret store (src/server/secrets.ts), the same logical tables as src/secrets/schema.ts.
+  // A value is stored only sealed under its own data key, wrapped by the key secrets/<namespace>.
+  `
+  CREATE TABLE secrets (
+    name              TEXT    PRIMARY KEY,
+    primary_version   BIGINT  NOT NULL CHECK (primary_version >= 1),
+    created_at        BIGINT  NOT NULL,
+    created_by        TEXT    NOT NULL,
+    last_read_at      BIGINT,
+    last_read_by      TEXT,
+    last_read_for     TEXT,
+    last_read_version BIGINT
+  );
+  CREATE TABLE secret_versions (
+    name         TEXT    NOT NULL REFERENCES secrets(name),
+    version      BIGINT  NOT NULL CHECK (version >= 1),
+    state        TEXT    NOT NULL CHECK (state IN ('enabled', 'disabled', 'destroyed')),
+    keyring      TEXT    NOT NULL,
+    key_name     TEXT    NOT NULL,
+    key_version  BIGINT  NOT NULL,
+    wrapped_dek  BYTEA,
+    sealed       BYTEA,
+    created_at   BIGINT  NOT NULL,
+    created_by   TEXT    NOT NULL,
+    destroyed_at BIGINT,
+    PRIMARY KEY (name, version),
+    CHECK ((state = 'destroyed') = (sealed IS NULL)),
+    CHECK ((state = 'destroyed') = (wrapped_dek IS NULL))
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,12 +21,21 @@ import { withClient } from "./pg-tx.js";
  * @returns true if the VACUUM ran; on failure `warn` gets a message (no secret in it).
  */
 export async function vacuumKeyVersions(pool: pg.Pool, warn: (message: string) => void): Promise<boolean> {
+  return vacuumFull(pool, "key_versions", "the destroyed KEK", warn);
+}
+
+/** The same for secret_versions after a secret version is destroyed (its wrapped data key and sealed value). */
+export async function vacuumSecretVersions(pool: pg.Pool, warn: (message: string) => void): Promise<boolean> {
+  return vacuumFull(pool, "secret_versions", "the destroyed secret", warn);
+}
+
+async function vacuumFull(pool: pg.Pool, table: "key_versions" | "secret_versions", what: string, warn: (message: string) => void): Promise<boolean> {
   try {
     await withClient(pool, async (c) => {
-      await c.query("VACUUM FULL key_versions");
+      await c.query(`VACUUM FULL ${table}`);
     });
   } catch (e) {
-    warn(`pipeseal: VACUUM FULL key_versions after a destroy failed (${(e as { code?: string }).code ?? "error"}); the destroyed KEK may remain in a dead row version until the next VACUUM`);
+    warn(`pipeseal: VACUUM FULL ${table} after a destroy failed (${(e as { code?: string }).code ?? "error"}); ${what} may remain in a dead row version until the next VACUUM`);
     return false;
   }
   return true;

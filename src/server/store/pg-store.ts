@@ -29,7 +29,7 @@ import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveEvent, deriveTx } from "./pg-derive.js";
 import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
-import { vacuumKeyVersions } from "./pg-shred.js";
+import { vacuumKeyVersions, vacuumSecretVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
 import { checkFailedUse } from "../../keys/unwrap.js";
 import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
@@ -38,7 +38,9 @@ import type { EntryTarget } from "../../keys/key-block.js";
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
-import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
+import { changeSecretStateTx, markSecretReadTx, putSecretVersionTx, secretRowsPg } from "./pg-secrets.js";
+import type { SecretStateChange } from "../../secrets/rows.js";
 
 export interface PostgresStoreTuning {
   readonly maxWrapsPerVersion: number;
@@ -177,6 +179,10 @@ export class PostgresStore implements KeyStore {
     this.#live();
     return this.#batch.submit(recordJob(e)) as Promise<AuditRecord>;
   }
+  async appendEvent(event: AuditEvent): Promise<AuditRecord> {
+    this.#live();
+    return this.#batch.submit(recordJob(event)) as Promise<AuditRecord>;
+  }
   together<T>(submit: () => T): T {
     return this.#batch.together(submit);
   }
@@ -243,6 +249,48 @@ export class PostgresStore implements KeyStore {
     this.#live();
     const rows = await withClient(this.#pool, async (c) => (await c.query<PolicyRow>("SELECT * FROM policies ORDER BY proposed_at DESC, id")).rows);
     return rows.map(toPolicyRecord);
+  }
+
+  // ── secrets ─────────────────────────────────────────────────────────────────────────────
+  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      return await inTx(this.#pool, (c) => putSecretVersionTx(c, this.#mac, principal, v, event, this.#t.now()));
+    } catch (e) {
+      // a unique violation: another replica took this version (the caller retries)
+      if ((e as { code?: unknown }).code === "23505") return false;
+      throw isPipesealError(e) ? e : asAuditFailure(e);
+    }
+  }
+  async secretRows(name: string): Promise<SecretRows | undefined> {
+    this.#live();
+    return (await withClient(this.#pool, (c) => secretRowsPg(c, name)))[0];
+  }
+  async listSecretRows(): Promise<SecretRows[]> {
+    this.#live();
+    return withClient(this.#pool, (c) => secretRowsPg(c));
+  }
+  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      await inTx(this.#pool, (c) => changeSecretStateTx(c, this.#mac, principal, name, version, change, event, this.#t.now()));
+    } catch (e) {
+      if (!isRefusal(e)) throw asAuditFailure(e);
+      await this.#recordBestEffort({ ...event, principal, outcome: "denied", errorCode: (e as { code: string }).code });
+      throw e;
+    }
+    if (change === "destroy") await vacuumSecretVersions(this.#pool, this.#t.warn); // after COMMIT, as for KEKs
+  }
+  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+    checkPrincipal(principal);
+    this.#live();
+    try {
+      await inTx(this.#pool, (c) => markSecretReadTx(c, this.#mac, principal, name, version, purpose, event, this.#t.now()));
+    } catch (e) {
+      throw isPipesealError(e) ? e : asAuditFailure(e);
+    }
   }
 
   onKeyChange(listener: (keyName: string) => void): void {

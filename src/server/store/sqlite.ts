@@ -22,7 +22,7 @@ import type { AnchorEnvelope } from "../../audit/anchor.js";
 import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, type Settled } from "../../audit/group-commit.js";
-import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { type ExportAuditOptions, auditRecordsPaged } from "../../audit/export-local.js";
 import { UsageError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
@@ -33,7 +33,10 @@ import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
-import type { DecisionEvent, KeyStore, OpenWithKey, PolicyRecord, Principal } from "./types.js";
+import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
+import { type SecretStateChange, allSecretRows, applyStateChange, insertSecretVersion, markRead, secretRow, versionRows } from "../../secrets/rows.js";
+import { KeyError } from "../../errors.js";
+import { SECRETS_MIGRATIONS } from "../../secrets/schema.js";
 import { WalSync } from "./wal-sync.js";
 
 export interface SqliteStoreOptions {
@@ -79,6 +82,7 @@ export class SqliteStore implements KeyStore {
   /** Use {@link openSqliteStore}. */
   constructor(ks: LocalKeystore, now: () => number, maxBatch?: number) {
     this.#wal = new WalSync(ks.deferCommitSync());
+    ks.ensureTables("secrets", SECRETS_MIGRATIONS); // the same tables as the local secret store (src/secrets)
     this.#ks = ks;
     this.#now = now;
     this.#batch = new GroupCommit((jobs) => this.#commit(jobs), maxBatch === undefined ? {} : { maxBatch });
@@ -143,6 +147,10 @@ export class SqliteStore implements KeyStore {
     const ks = this.#live();
     return this.#batch.submit(() => ks.appendAuditEvent(e)) as Promise<AuditRecord>;
   }
+  async appendEvent(event: AuditEvent): Promise<AuditRecord> {
+    const ks = this.#live();
+    return this.#batch.submit(() => ks.appendAuditEvent(event)) as Promise<AuditRecord>;
+  }
   together<T>(submit: () => T): T {
     return this.#batch.together(submit);
   }
@@ -201,6 +209,36 @@ export class SqliteStore implements KeyStore {
   async listPolicies(): Promise<PolicyRecord[]> {
     const rows = this.#live().readTables((db) => db.prepare("SELECT * FROM server_policies ORDER BY proposed_at DESC, id").all() as PolicyRow[]);
     return rows.map(toPolicyRecord);
+  }
+
+  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+    return this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => insertSecretVersion(db, v))));
+  }
+  async secretRows(name: string): Promise<SecretRows | undefined> {
+    return this.#live().readTables((db) => {
+      const secret = secretRow(db, name);
+      return secret === undefined ? undefined : { secret, versions: versionRows(db, name) };
+    });
+  }
+  async listSecretRows(): Promise<SecretRows[]> {
+    return this.#live().readTables((db) => allSecretRows(db).map((secret) => ({ secret, versions: versionRows(db, secret.name) })));
+  }
+  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+    const now = this.#now();
+    await this.#durable(
+      this.#as(principal, (ks) =>
+        ks.auditedChange(event, (db) => {
+          const secret = secretRow(db, name);
+          if (secret === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
+          applyStateChange(db, change, secret, version, now);
+        }),
+      ),
+    );
+    if (change === "destroy") this.#live().truncateWal(); // no copy of the shredded value stays in WAL frames
+  }
+  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+    const now = this.#now();
+    await this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => markRead(db, name, version, principal, purpose, now))));
   }
 
   onKeyChange(listener: (keyName: string) => void): void {

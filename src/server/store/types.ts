@@ -41,13 +41,15 @@ import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { CommitStats } from "../../audit/group-commit.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
 import type { ListAuditOptions } from "../../audit/list.js";
-import type { AuditRecord, AuditVerifyResult } from "../../audit/types.js";
+import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
+import type { NewSecretVersion, SecretRow, SecretStateChange, SecretVersionRow } from "../../secrets/rows.js";
 
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
+export type { NewSecretVersion, SecretRow, SecretVersionRow };
 
 /** Uses an unwrapped data key inside the audited unwrap (KeyStore.unwrap); the key is wiped after. */
 export type OpenWithKey = (dataKey: Buffer) => Buffer;
@@ -77,7 +79,20 @@ export interface DecisionEvent {
   readonly context?: EncryptionContext | null;
   /** Stable error code sent to the caller when denied. */
   readonly errorCode?: string | null;
+  /** A delegate's request: the identity it acted for (recorded under `@on-behalf-of`; `principal` is the delegate). */
+  readonly onBehalfOf?: string | null;
+  /** The `delegates` entry that let the delegate ask (recorded under `@delegation`). */
+  readonly delegation?: string | null;
 }
+
+/** One secret and its versions, as stored (src/secrets/rows.ts shapes). */
+export interface SecretRows {
+  readonly secret: SecretRow;
+  readonly versions: readonly SecretVersionRow[];
+}
+
+/** The audit record of a secret change or read (operation `secret.set`, `secret.rotate`, `secret.read`). */
+export type SecretEvent = Pick<AuditEvent, "operation" | "keyName" | "keyVersion" | "objectPath" | "context">;
 
 /** A stored policy proposal or approved policy. Times are epoch milliseconds. */
 export interface PolicyRecord {
@@ -172,6 +187,12 @@ export interface KeyStore {
    */
   appendAudit(event: DecisionEvent): Promise<AuditRecord>;
   /**
+   * Records an event the server built itself (a delegate's report, decision.ts
+   * `delegateRecordEvent`), group committed like {@link appendAudit}.
+   * @throws AuditError(AUDIT_WRITE_FAILED)
+   */
+  appendEvent(event: AuditEvent): Promise<AuditRecord>;
+  /**
    * Runs `submit` synchronously; the audited calls it makes without awaiting (`appendAudit`,
    * `unwrap`, `rewrap`) commit in one transaction, in call order, all or none. Returns what
    * `submit` returns (typically their promises).
@@ -209,6 +230,29 @@ export interface KeyStore {
   activePolicy(): Promise<PolicyRecord | null>;
   /** Every proposal and policy, newest first. */
   listPolicies(): Promise<PolicyRecord[]>;
+
+  // ── secrets (the rules are in src/server/secrets.ts; the store keeps the rows) ───────────
+  /**
+   * Adds `v` as the secret's new primary version (the secret itself at version 1), with its
+   * audit record (`event`, recorded as `principal`), in one transaction. Returns false,
+   * changing nothing, when `v.version` is not the next version (another writer: retry).
+   * The value is already sealed (src/secrets/seal.ts) and its data key wrapped by `wrap`.
+   */
+  putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean>;
+  /** A secret's rows, or undefined when there is none. Not audited. */
+  secretRows(name: string): Promise<SecretRows | undefined>;
+  /** Every secret's rows, by name. Not audited. */
+  listSecretRows(): Promise<SecretRows[]>;
+  /**
+   * Disables, enables or destroys (crypto-shreds: wrapped data key and sealed value deleted)
+   * one version or, for destroy, `"all"`, with its audit record `event`, in one transaction;
+   * the rules are src/secrets/rows.ts `plannedState`. After a destroy, SQLite truncates its WAL
+   * and PostgreSQL rewrites secret_versions (VACUUM FULL, best effort, as for KEKs).
+   * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT)
+   */
+  changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void>;
+  /** Notes a successful read (who, for what: `secret show`'s last read) with its audit record `event` (`secret.read`), in one transaction. */
+  markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void>;
 
   /**
    * Calls `listener(keyName)` after every key change made through this store (create, rotate,

@@ -1,0 +1,55 @@
+/**
+ * The client side of delegation (docs/keyservice.md "Delegates"): a service the policy names
+ * as a delegate (the data gateway) unwraps through the key service on behalf of the peer it
+ * serves. The view's unwraps carry `onBehalfOf` (and the peer's bearer token, when the peer
+ * authenticated with one); the key service decides for both the delegate and the peer and
+ * records both. Nothing is cached here: the gateway holds what it opened, for its own window.
+ */
+import { UsageError } from "../errors.js";
+import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
+import type { DelegateRecord } from "../server/store/decision.js";
+import type { KeyServiceClient } from "./http.js";
+
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+
+/** What the key service says about a peer's bearer token (POST /v1/tokens/verify). */
+export interface VerifiedToken {
+  readonly identity: string;
+  /** ISO 8601. */
+  readonly expiresAt: string;
+  readonly operations?: readonly string[];
+}
+
+/** A keyring that unwraps on behalf of `identity`; it never wraps or rewraps (those are not delegated). */
+export function delegatedKeyring(client: KeyServiceClient, keyringId: string, identity: string, token?: string): Keyring {
+  const refuse = (): never => {
+    throw new UsageError("INVALID_ARGUMENT", "only unwrap is done on behalf of another identity");
+  };
+  return {
+    id: keyringId,
+    wrap: async () => refuse(),
+    rewrap: async () => refuse(),
+    deriveFieldKey: async () => refuse(),
+    async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
+      if (entry?.keyring !== keyringId) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${keyringId}"`);
+      const r = await client.call<{ plaintext: string }>("POST", "/v1/unwrap", {
+        wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped) },
+        context,
+        object: { operation: object.operation, ...(object.path ? { path: object.path.slice(0, 1024) } : {}), ...(object.headerHash ? { headerHash: object.headerHash } : {}) },
+        onBehalfOf: identity,
+        ...(token !== undefined ? { onBehalfToken: token } : {}),
+      });
+      return Buffer.from(r.plaintext, "base64");
+    },
+  };
+}
+
+/** Asks the key service whether a peer's bearer token is valid, and for whom. @throws KeyServiceError(UNAUTHENTICATED | ACCESS_DENIED …) */
+export function verifyPeerToken(client: KeyServiceClient, token: string): Promise<VerifiedToken> {
+  return client.call("POST", "/v1/tokens/verify", { token });
+}
+
+/** Records a delegate's own events in the service's audit chain. */
+export async function appendRecords(client: KeyServiceClient, records: readonly DelegateRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 100) await client.call("POST", "/v1/audit/records", { records: records.slice(i, i + 100) });
+}
