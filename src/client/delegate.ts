@@ -9,8 +9,8 @@ import { UsageError } from "../errors.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
 import type { DelegateRecord } from "../server/store/decision.js";
 import type { KeyServiceClient } from "./http.js";
+import type { RemoteKeyring } from "./remote-keyring.js";
 
-const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 
 /** What the key service says about a peer's bearer token (POST /v1/tokens/verify). */
 export interface VerifiedToken {
@@ -21,19 +21,20 @@ export interface VerifiedToken {
 }
 
 /** A keyring that unwraps on behalf of `identity`; it never wraps or rewraps (those are not delegated). */
-export function delegatedKeyring(client: KeyServiceClient, keyringId: string, identity: string, token?: string): Keyring {
+export function delegatedKeyring(kr: Pick<RemoteKeyring, "client" | "id" | "aliases" | "wireEntry">, identity: string, token?: string): Keyring {
   const refuse = (): never => {
     throw new UsageError("INVALID_ARGUMENT", "only unwrap is done on behalf of another identity");
   };
   return {
-    id: keyringId,
+    id: kr.id,
+    aliases: kr.aliases,
     wrap: async () => refuse(),
     rewrap: async () => refuse(),
     deriveFieldKey: async () => refuse(),
     async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject): Promise<Buffer> {
-      if (entry?.keyring !== keyringId) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${keyringId}"`);
-      const r = await client.call<{ plaintext: string }>("POST", "/v1/unwrap", {
-        wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped) },
+      // the same wire form as the delegate's own unwraps (a v2 entry carries its binding)
+      const r = await kr.client.call<{ plaintext: string }>("POST", "/v1/unwrap", {
+        wrappedKey: kr.wireEntry(entry),
         context,
         object: { operation: object.operation, ...(object.path ? { path: object.path.slice(0, 1024) } : {}), ...(object.headerHash ? { headerHash: object.headerHash } : {}) },
         onBehalfOf: identity,

@@ -92,7 +92,12 @@ export class RemoteKeyring implements Keyring {
   }
 
   /** The entry for the service; a v2 entry's binding names this keyring's id as the file does (the service knows itself by its own id). */
-  #wire(entry: WrappedKey): WireEntry {
+  /**
+   * An entry as the service's routes take it: name, version, wrapped bytes and, for a v2
+   * entry, its binding under the keyring id it records.
+   * @throws UsageError(INVALID_ARGUMENT) for an entry of another keyring
+   */
+  wireEntry(entry: WrappedKey): WireEntry {
     if (!servesEntry(this, entry?.keyring)) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
     const binding = entry.binding ? toWireBinding({ ...checkBindingShape(entry.binding), keyringLabel: entry.keyring }) : undefined;
     return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped), ...(binding ? { binding } : {}) };
@@ -105,7 +110,7 @@ export class RemoteKeyring implements Keyring {
   }
 
   async unwrap(entry: WrappedKey, context: EncryptionContext, object: AuditObject & { bytes?: number }): Promise<Buffer> {
-    const wire = this.#wire(entry);
+    const wire = this.wireEntry(entry);
     // the cache id covers a v2 entry's whole binding: a hit is only the same entry in the same key block
     const cacheId = this.#cache ? DataKeyCache.id(entry, context, wire.binding ? JSON.stringify(wire.binding) : "") : undefined;
     if (this.#cache && cacheId) {
@@ -121,12 +126,12 @@ export class RemoteKeyring implements Keyring {
   /** Keyring contract: the service records, under this client's identity, that the operation it released the key for failed. */
   async reportFailure(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
     const path = object?.operation === "rewrap" ? "/v1/rewrap/failed" : "/v1/unwrap/failed";
-    await this.client.call("POST", path, { wrappedKey: this.#wire(entry), context, object: auditObject(object), errorCode });
+    await this.client.call("POST", path, { wrappedKey: this.wireEntry(entry), context, object: auditObject(object), errorCode });
   }
 
   async rewrap(entry: WrappedKey, context: EncryptionContext, _object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
     const extra = upgrade === undefined ? {} : { upgrade: toWireTarget({ ...upgrade, keyringLabel: this.id }) };
-    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.#wire(entry), context, ...extra });
+    const r = await this.client.call<{ wrappedKey: WireEntry }>("POST", "/v1/rewrap", { wrappedKey: this.wireEntry(entry), context, ...extra });
     const next = this.#entry(r.wrappedKey);
     // a v2 entry's wrap and tag bind the keyring id it records: a rewrap keeps that id (an
     // alias stays an alias); a v1 entry binds none, so it moves to this keyring's own id
@@ -221,7 +226,7 @@ export class RemoteKeyring implements Keyring {
   // ── delegation (this client is a delegate, e.g. the data gateway) ──
   /** A keyring whose unwraps are asked on behalf of `identity` (with the bearer token it showed, if any). */
   actingFor(identity: string, token?: string): Keyring {
-    return delegatedKeyring(this.client, this.id, identity, token);
+    return delegatedKeyring(this, identity, token);
   }
   /** Whether a peer's bearer token is valid, and for which identity. Needs a `delegates` entry for that identity. */
   verifyPeerToken(token: string): Promise<VerifiedToken> {
