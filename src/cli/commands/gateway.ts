@@ -35,7 +35,8 @@ const log = (e: object) => process.stderr.write(`${JSON.stringify({ time: new Da
 /** The local keystore, or with --server the key service (the gateway's own certificate, or --server-cert). */
 async function withKeys<T>(cmd: Command, opts: GatewayOpts, run: (keys: LocalKeystore | GatewayBackend) => Promise<T>): Promise<T> {
   if (!opts.server) return withKeystore(cmd, run);
-  const kr = new RemoteKeyring({ url: opts.server, certDir: path.resolve(opts.serverCert ?? opts.cert), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) });
+  // the service's own keyring id (GET /v1/info): files sealed through any of its URLs open here
+  const kr = await RemoteKeyring.connect({ url: opts.server, certDir: path.resolve(opts.serverCert ?? opts.cert), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) });
   try {
     return await run(remoteBackend(kr, (e) => log({ level: "error", msg: "could not record in the key service's audit", code: isPipesealError(e) ? e.code : "INTERNAL" })));
   } finally {
