@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   MONITOR_INPUT_INVALID: "an audit line given to the monitor is not a pipeseal.audit.v1 record",
   MONITOR_CONFIG_INVALID: "the monitor configuration (monitor.yaml) is invalid",
   MONITOR_STATE_INVALID: "the monitor state file does not belong to this configuration or is damaged",
+  // crypto engine (src/engine)
+  ENGINE_FAILED: "the native crypto engine (the system's OpenSSL) refused an operation or ran out of memory",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

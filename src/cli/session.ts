@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import type { LocalKeystore } from "../keys/index.js";
 import { keystoreHome, openLocalKeystore } from "./local-keystore.js";
-import { RemoteKeyring } from "../client/remote-keyring.js";
+import type { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
 import { printableLines } from "../io/printable.js";
 
@@ -20,7 +20,7 @@ function programOptions(cmd: Command): { server?: string; cert?: string; ca?: st
  * (PIPESEAL_CERT), or, without a certificate, --ca FILE (PIPESEAL_CA) and a bearer token in
  * PIPESEAL_TOKEN (an environment variable only: a flag would show in the process list).
  */
-export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
+export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undefined> {
   const o = programOptions(cmd);
   const server = o.server ?? process.env.PIPESEAL_SERVER;
   const cert = o.cert ?? process.env.PIPESEAL_CERT;
@@ -30,6 +30,7 @@ export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
     if (o.cert || o.ca) throw new UsageError("INVALID_ARGUMENT", `${o.cert ? "--cert" : "--ca"} is for --server`);
     return undefined;
   }
+  const { RemoteKeyring } = await import("../client/remote-keyring.js"); // loaded only for --server: undici is a large part of start-up
   const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
   if (cert) return new RemoteKeyring({ ...common, certDir: path.resolve(cert) });
   if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
@@ -39,7 +40,7 @@ export function remoteKeyring(cmd: Command): RemoteKeyring | undefined {
 
 /** For commands that only talk to the key service (`what`: their name, for the error). */
 export async function withService<T>(cmd: Command, what: string, run: (kr: RemoteKeyring) => Promise<T>): Promise<T> {
-  const kr = remoteKeyring(cmd);
+  const kr = await remoteKeyring(cmd);
   if (!kr) throw new UsageError("INVALID_ARGUMENT", `${what} commands talk to the key service: give --server URL --cert DIR before the command`);
   try {
     return await run(kr);
@@ -50,7 +51,7 @@ export async function withService<T>(cmd: Command, what: string, run: (kr: Remot
 
 /** For commands that work against the local keystore or the key service: the key service when --server is given. */
 export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | RemoteKeyring) => Promise<T>): Promise<T> {
-  const remote = remoteKeyring(cmd);
+  const remote = await remoteKeyring(cmd);
   if (!remote) return withKeystore(cmd, run);
   try {
     return await run(remote);

@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FloeState } from "../crypto/floe.js";
 import { DecryptError, PipesealError, type ErrorCode } from "../errors.js";
-import type { Batch } from "./batches.js";
+import type { Batch } from "../engine/types.js";
 import { inlineEngine, type SegmentEngine } from "./engine.js";
 
 export interface PoolRequest {

@@ -3,7 +3,7 @@ import { SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
 import { DecryptError, FormatError, UsageError } from "../errors.js";
 import type { Keyring } from "../keys/keyring.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
-import { decryptBatch } from "./transform.js";
+import { decryptBatch } from "../engine/reference.js";
 import { type Unlocked, unlockForUse, wipeState } from "./unlock.js";
 
 /** Largest slice one `readStream` step decrypts, so long ranges stream in bounded memory. */

@@ -1,17 +1,22 @@
 /**
- * The segment work of one batch: pure, synchronous, and the same on the main thread and
- * in a worker. This is the reference path that the parallel path must agree with.
+ * The reference engine's segment work for one batch, over node:crypto: pure, synchronous,
+ * and the same on the main thread and in a worker. Every faster path (the worker pool, the
+ * native addon) must give the same bytes (test/engine/agreement.test.ts).
  */
 import { randomBytes } from "node:crypto";
 import { SEGMENT_IV_LEN, SEGMENT_OVERHEAD, decryptSegment, encryptSegmentInto, type FloeState } from "../crypto/floe.js";
 import { DecryptError } from "../errors.js";
-import type { Batch } from "./batches.js";
+import type { Batch } from "./types.js";
 
-/** Encrypts a batch of plaintext segments into FLOE segments. */
-export function encryptBatch(state: FloeState, batch: Batch): Buffer {
+/**
+ * Encrypts a batch of plaintext segments into FLOE segments. `ivs` (count × 12 bytes, the
+ * segments' random AEAD IVs, spec: aead_iv = RND(AEAD_IV_LEN)) is drawn here in one call
+ * unless given; only the agreement tests give it, to compare engines byte for byte.
+ */
+export function encryptBatch(state: FloeState, batch: Batch, ivs: Uint8Array = randomBytes(batch.count * SEGMENT_IV_LEN)): Buffer {
   const plain = state.encSegLen - SEGMENT_OVERHEAD;
   const out = Buffer.allocUnsafe(batch.data.length + batch.count * SEGMENT_OVERHEAD);
-  const ivs = randomBytes(batch.count * SEGMENT_IV_LEN); // one draw for the batch's random segment IVs
+  if (ivs.length < batch.count * SEGMENT_IV_LEN) throw new RangeError("one 12-byte IV per segment is needed");
   let o = 0;
   for (let i = 0; i < batch.count; i++) {
     const isFinal = batch.final && i === batch.count - 1;
