@@ -47,9 +47,11 @@ function load(): LoadStatus {
   if (wanted !== undefined && wanted !== "" && wanted !== "native" && wanted !== "auto") {
     return { addon: undefined, reason: `PIPESEAL_ENGINE=${wanted} is not one of native, reference, auto`, forced: false };
   }
-  if (!existsSync(ADDON_PATH)) return { addon: undefined, reason: "the native addon was not built (npm run build:native)", forced: false };
+  // PIPESEAL_ADDON points elsewhere (packagers; tests of a machine where the addon is missing)
+  const file = process.env.PIPESEAL_ADDON || ADDON_PATH;
+  if (!existsSync(file)) return { addon: undefined, reason: "the native addon is not built (npm run build:native)", forced: false };
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
     return { addon, reason: undefined, forced: false };
   } catch (e) {
     return { addon: undefined, reason: `the native addon did not load: ${(e as Error).message.split("\n")[0]}`, forced: false };

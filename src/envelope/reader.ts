@@ -3,7 +3,7 @@ import { SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
 import { DecryptError, FormatError, UsageError } from "../errors.js";
 import type { Keyring } from "../keys/keyring.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
-import { decryptBatch } from "../engine/reference.js";
+import { openBatch } from "../engine/index.js";
 import { type Unlocked, unlockForUse, wipeState } from "./unlock.js";
 
 /** Largest slice one `readStream` step decrypts, so long ranges stream in bounded memory. */
@@ -118,7 +118,8 @@ export class SealedFileReader {
     const bytes = Buffer.allocUnsafe(isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg);
     const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, start);
     if (bytesRead !== bytes.length) throw new DecryptError(); // the file shrank under us
-    return decryptBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
+    // the engine in use (native or reference); small reads run on this thread, large ones on the pool
+    return openBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
   }
 
   private finalSegmentLength(): number {
