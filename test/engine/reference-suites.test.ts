@@ -1,0 +1,27 @@
+/**
+ * A machine without the addon: the suites that seal and open (envelope, the format's
+ * independent reader, the CLI pipeline, registry pull, the gateway's HTTP reads, the engine's
+ * CLI tests) run again here with PIPESEAL_ENGINE=reference, in a vitest of their own, so the
+ * reference path is held to the same tests as the native one on every run.
+ */
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+const SUITES = ["test/envelope", "test/format", "test/engine/cli.test.ts", "test/engine/agreement.test.ts", "test/artifacts/pull-direct.test.ts", "test/gateway/http.test.ts", "test/cli/cli.test.ts"];
+
+it("the sealing and opening suites pass on the reference engine", () => {
+  const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
+  const r = spawnSync(process.execPath, [vitest, "run", ...SUITES], {
+    cwd: root,
+    env: { ...process.env, PIPESEAL_ENGINE: "reference", CI: "true" },
+    encoding: "utf8",
+    timeout: 540_000,
+  });
+  const summary = (r.stdout + r.stderr).split("\n").filter((l) => /Test Files|Tests |FAIL/.test(l));
+  expect(summary.join("\n")).toMatch(/Test Files\s+\d+ passed/);
+  expect(r.status, summary.join("\n")).toBe(0);
+}, 600_000);
