@@ -26,6 +26,7 @@ export interface OpenSealedFileOptions {
 }
 
 export class SealedFileReader {
+  private scratch: Buffer | undefined;
   private constructor(
     private readonly handle: FileHandle,
     private readonly unlocked: Unlocked,
@@ -115,11 +116,19 @@ export class SealedFileReader {
     const seg = this.header.encSegLen;
     const start = this.header.length + first * seg;
     const isFinal = last === this.segmentCount - 1;
-    const bytes = Buffer.allocUnsafe(isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg);
-    const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, start);
-    if (bytesRead !== bytes.length) throw new DecryptError(); // the file shrank under us
-    // the engine in use (native or reference); small reads run on this thread, large ones on the pool
-    return openBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
+    const length = isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg;
+    // ciphertext only, so one scratch buffer is reused while no other read holds it (fresh memory costs page faults)
+    const scratch = this.scratch && this.scratch.length >= length ? this.scratch : Buffer.allocUnsafeSlow(Math.max(length, 2 * seg));
+    this.scratch = undefined;
+    try {
+      const bytes = scratch.subarray(0, length);
+      const { bytesRead } = await this.handle.read(bytes, 0, length, start);
+      if (bytesRead !== length) throw new DecryptError(); // the file shrank under us
+      // the engine in use (native or reference); small reads run on this thread, large ones on the pool
+      return await openBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
+    } finally {
+      this.scratch = scratch;
+    }
   }
 
   private finalSegmentLength(): number {
