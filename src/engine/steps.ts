@@ -31,7 +31,7 @@ export function sealStep(state: FloeState, perBatch = segmentsPerBatch(state.enc
     outBytes: perBatch * state.encSegLen,
     async run(input, index, final, out) {
       const batch = { data: input, first: index * perBatch, count: count(input.length, plain, final, perBatch), final };
-      if (!addon) return encryptBatch(state, batch);
+      if (!addon) return encryptBatch(state, batch, undefined, out);
       const ivs = randomBytes(batch.count * SEGMENT_IV_LEN); // node:crypto draws every random IV
       try {
         const n = await addon.seal(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, final, input, out, ivs);
@@ -51,7 +51,7 @@ export function openStep(state: FloeState, perBatch = segmentsPerBatch(state.enc
     outBytes: perBatch * plain,
     async run(input, index, final, out) {
       const batch = { data: input, first: index * perBatch, count: count(input.length, state.encSegLen, final, perBatch), final };
-      if (!addon) return decryptBatch(state, batch);
+      if (!addon) return decryptBatch(state, batch, out);
       try {
         const n = await addon.open(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, final, input, out);
         return out.subarray(0, n);

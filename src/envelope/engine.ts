@@ -1,15 +1,10 @@
 import type { Batch, SegmentEngine } from "../engine/types.js";
-import { decryptBatch, encryptBatch } from "../engine/reference.js";
+import { referenceEngine } from "../engine/index.js";
 
 export type { SegmentEngine };
 
-/** Runs on the calling thread; the reference path (node:crypto). */
-export const inlineEngine: SegmentEngine = {
-  encrypt: async (state, batch) => encryptBatch(state, batch),
-  decrypt: async (state, batch) => decryptBatch(state, batch),
-  depth: 1,
-  name: "reference",
-};
+/** Runs on the calling thread; the reference path (node:crypto). One definition: src/engine/index.ts. */
+export const inlineEngine: SegmentEngine = referenceEngine;
 
 /**
  * Runs up to `depth` batches at once and yields their results in order. Stops at the
