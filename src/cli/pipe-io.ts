@@ -8,7 +8,6 @@
 import { open } from "node:fs/promises";
 import { fdSink, fdSource, nativeIo, streamSource, type ByteSink, type ByteSource } from "../engine/io.js";
 import { engineNotice } from "../engine/index.js";
-import { toStdout } from "./output.js";
 import { progressMeter } from "./progress.js";
 
 export interface OpenedInput {
@@ -45,10 +44,13 @@ export async function openInput(input: string, label: string, total: number | un
   };
 }
 
-/** Writes chunks to stdout (each handed over before the next is asked for); returns bytes written. */
+/**
+ * Writes chunks to stdout, each one completely written before the next is asked for (the pump
+ * recycles a chunk's buffer as soon as the next is asked for); returns bytes written.
+ */
 export async function writeStdout(chunks: AsyncIterable<Buffer>): Promise<number> {
-  if (!nativeIo()) return toStdout(chunks);
-  const sink: ByteSink = fdSink(1);
+  // Node's stdout may still hold a chunk queued after write() returned true: wait for its callback
+  const sink: ByteSink = nativeIo() ? fdSink(1) : { write: (buf) => new Promise<void>((resolve, reject) => process.stdout.write(buf, (e) => (e ? reject(e) : resolve()))) };
   let written = 0;
   for await (const chunk of chunks) {
     await sink.write(chunk);
