@@ -17,11 +17,12 @@ it("the sealing and opening suites pass on the reference engine", () => {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
   const r = spawnSync(process.execPath, [vitest, "run", ...SUITES], {
     cwd: root,
-    env: { ...process.env, PIPESEAL_ENGINE: "reference", CI: "true" },
+    env: { ...process.env, PIPESEAL_ENGINE: "reference", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
     encoding: "utf8",
     timeout: 540_000,
   });
-  const summary = (r.stdout + r.stderr).split("\n").filter((l) => /Test Files|Tests |FAIL/.test(l));
+  const plain = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, ""); // colours, should a terminal setting force them
+  const summary = plain.split("\n").filter((l) => /Test Files|Tests |FAIL/.test(l));
   expect(summary.join("\n")).toMatch(/Test Files\s+\d+ passed/);
   expect(r.status, summary.join("\n")).toBe(0);
 }, 600_000);
