@@ -24,5 +24,10 @@ it("the sealing and opening suites pass on the reference engine", () => {
   const plain = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, ""); // colours, should a terminal setting force them
   const summary = plain.split("\n").filter((l) => /Test Files|Tests |FAIL/.test(l));
   expect(summary.join("\n")).toMatch(/Test Files\s+\d+ passed/);
-  expect(r.status, summary.join("\n")).toBe(0);
+  expect(summary.join("\n")).not.toMatch(/failed/);
+  // on a loaded machine vitest itself may report its worker's RPC timing out (exit 1 with every test
+  // passed); any other error is a failure
+  const errors = plain.split("\n").filter((l) => /^\s*\w*Error\b/.test(l) && !/\[vitest-worker\]: Timeout calling/.test(l));
+  expect(errors, errors.join("\n")).toEqual([]);
+  if (r.status !== 0) expect(plain).toMatch(/\[vitest-worker\]: Timeout calling/);
 }, 600_000);
