@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+// bin.js is the executable users run (it starts encrypt/decrypt without loading every command)
+export const CLI = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
 const INDEX = new URL("../dist/index.js", import.meta.url);
 
 export const KEY_NAME = "bench/k";
@@ -67,5 +68,25 @@ export async function loadLib(home, engineName = "inline") {
       if (engine && typeof engine.close === "function") await engine.close();
       if (keyring && typeof keyring.close === "function") await keyring.close();
     },
+  };
+}
+
+/**
+ * The segment engines, for the in-process seal/open figures (bench/workers/engine.js):
+ * `native` is the addon over the system's OpenSSL (undefined when not built), `reference`
+ * node:crypto. Batches are { data, first, count, final } of whole FLOE segments.
+ */
+export async function loadEngines() {
+  const floe = await import(new URL("../dist/crypto/floe.js", import.meta.url).href);
+  const native = await import(new URL("../dist/engine/native.js", import.meta.url).href);
+  const reference = await import(new URL("../dist/engine/reference.js", import.meta.url).href);
+  const index = await import(new URL("../dist/engine/index.js", import.meta.url).href);
+  return {
+    SEGMENT_OVERHEAD: floe.SEGMENT_OVERHEAD,
+    startEncryption: floe.startEncryption,
+    addon: native.nativeAddon(),
+    description: index.engineDescription(),
+    referenceSeal: reference.encryptBatch,
+    referenceOpen: reference.decryptBatch,
   };
 }

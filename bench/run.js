@@ -233,12 +233,14 @@ const workerCase = (id, tool, op, path, script, args, { out, env = {} } = {}) =>
 
 const DEVNULL = "file→/dev/null";
 const FILE = "file→file";
+const PIPE = "cat | stdin→/dev/null";
 // encrypt cases first: their file→file outputs are the inputs of the decrypt cases
 if (tools.age) {
   cliCase("age-enc-null", "age (CLI)", "encrypt", DEVNULL, "age", ["-r", ageRecipient, "-o", "/dev/null", PLAIN]);
   cliCase("age-enc-file", "age (CLI)", "encrypt", FILE, "age", ["-r", ageRecipient, "-o", P("age.age"), PLAIN], {
     out: P("age.age"),
   });
+  cliCase("age-pipe-enc-null", "age (CLI)", "encrypt", PIPE, "sh", ["-c", 'cat "$1" | age -r "$2" > /dev/null', "sh", PLAIN, ageRecipient]);
 }
 if (tools.aws) {
   const fr = AWS_FRAME ? [String(AWS_FRAME)] : [];
@@ -252,10 +254,12 @@ if (tools.aws) {
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-enc-null", "pipeseal (CLI)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")]);
-  // the CLI's opt-in worker pool: shows what it costs in RSS and gains (or not) in speed
-  cliCase("ps-cli2-enc-null", "pipeseal (CLI, THREADS=2)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")], {
-    env: { PIPESEAL_THREADS: "2" },
+  // the reference engine (node:crypto), what a machine without the native addon runs
+  cliCase("ps-ref-enc-null", "pipeseal (CLI, reference)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")], {
+    env: { PIPESEAL_ENGINE: "reference" },
   });
+  // stdin from a pipe, stdout to /dev/null: must be as fast as the file path
+  cliCase("ps-pipe-enc-null", "pipeseal (CLI)", "encrypt", PIPE, "sh", ["-c", `cat "$1" | node "$2" ${ps.cli.encrypt("-", "-").join(" ")}`, "sh", PLAIN, ps.CLI]);
   cliCase("ps-cli-enc-file", "pipeseal (CLI)", "encrypt", FILE, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, P("cli.pseal"))], {
     out: P("cli.pseal"),
   });
@@ -263,8 +267,8 @@ if (tools.pipeseal) {
   workerCase("ps-lib-enc-file", "pipeseal (lib)", "encrypt", FILE, PS_WORKER, ["enc", PS_HOME, PLAIN, P("lib.pseal")], {
     out: P("lib.pseal"),
   });
-  workerCase("ps-pool-enc-null", "pipeseal (lib, pool)", "encrypt", DEVNULL, PS_WORKER, ["enc", PS_HOME, PLAIN, "/dev/null"], {
-    env: { BENCH_ENGINE: "pool" },
+  workerCase("ps-libref-enc-null", "pipeseal (lib, reference)", "encrypt", DEVNULL, PS_WORKER, ["enc", PS_HOME, PLAIN, "/dev/null"], {
+    env: { PIPESEAL_ENGINE: "reference" },
   });
 }
 if (tools.age) {
@@ -272,6 +276,7 @@ if (tools.age) {
   cliCase("age-dec-file", "age (CLI)", "decrypt", FILE, "age", ["-d", "-i", AGE_KEY, "-o", P("age.dec"), P("age.age")], {
     out: P("age.dec"),
   });
+  cliCase("age-pipe-dec-null", "age (CLI)", "decrypt", PIPE, "sh", ["-c", 'cat "$1" | age -d -i "$2" > /dev/null', "sh", P("age.age"), AGE_KEY]);
 }
 if (tools.aws) {
   workerCase("aws-dec-null", "AWS Encryption SDK (lib)", "decrypt", DEVNULL, AWS_WORKER, [
@@ -283,9 +288,10 @@ if (tools.aws) {
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-dec-null", "pipeseal (CLI)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")]);
-  cliCase("ps-cli2-dec-null", "pipeseal (CLI, THREADS=2)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")], {
-    env: { PIPESEAL_THREADS: "2" },
+  cliCase("ps-ref-dec-null", "pipeseal (CLI, reference)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")], {
+    env: { PIPESEAL_ENGINE: "reference" },
   });
+  cliCase("ps-pipe-dec-null", "pipeseal (CLI)", "decrypt", PIPE, "sh", ["-c", `cat "$1" | node "$2" ${ps.cli.decrypt("-", "-").join(" ")}`, "sh", P("cli.pseal"), ps.CLI]);
   cliCase("ps-cli-dec-file", "pipeseal (CLI)", "decrypt", FILE, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), P("cli.dec"))], {
     out: P("cli.dec"),
   });
@@ -293,8 +299,8 @@ if (tools.pipeseal) {
   workerCase("ps-lib-dec-file", "pipeseal (lib)", "decrypt", FILE, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), P("lib.dec")], {
     out: P("lib.dec"),
   });
-  workerCase("ps-pool-dec-null", "pipeseal (lib, pool)", "decrypt", DEVNULL, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), "/dev/null"], {
-    env: { BENCH_ENGINE: "pool" },
+  workerCase("ps-libref-dec-null", "pipeseal (lib, reference)", "decrypt", DEVNULL, PS_WORKER, ["dec", PS_HOME, P("lib.pseal"), "/dev/null"], {
+    env: { PIPESEAL_ENGINE: "reference" },
   });
 }
 
@@ -390,6 +396,35 @@ function summarizeReads(r) {
   };
 }
 
+// ---------------------------------------------------------------- in-process engines vs openssl speed
+// The segment engine alone, in memory (bench/workers/engine.js): native on 1 core (its synchronous
+// call) and on 2 (the thread pool), the reference (node:crypto) on 1; % of `openssl speed` per core used.
+if (tools.pipeseal) {
+  const ENGINE_WORKER = join(BENCH, "workers", "engine.js");
+  const work = String(Math.min(SIZE_MIB, 1024));
+  const configs = [["native", 1], ["native", 2], ["reference", 1]];
+  const runs = new Map();
+  try {
+    for (let round = 1; round <= RUNS; round++) {
+      for (const op of ["seal", "open"]) {
+        for (const [engine, cores] of configs) {
+          log(`round ${round}/${RUNS}: engine ${engine} ${op}, ${cores} core(s), ${work} MiB in memory`);
+          const r = await runWorker(ENGINE_WORKER, [op, engine, String(cores), work]);
+          const key = `${op}/${engine}/${cores}`;
+          if (!runs.has(key)) runs.set(key, { op, engine, cores, mbps: [], cpuMbps: [], description: r.engineDescription });
+          runs.get(key).mbps.push(r.bytes / MB / r.seconds);
+          runs.get(key).cpuMbps.push(r.bytes / MB / r.cpuSeconds);
+        }
+      }
+    }
+    // per core used: bytes per user-CPU second (openssl speed's own divisor), so a loaded machine does not hide the engine's speed
+    results.engine = [...runs.values()].map((x) => ({ ...x, medianMBs: median(x.mbps), cpuMBs: median(x.cpuMbps), perCoreOfOpenssl: opensslMBs ? median(x.cpuMbps) / opensslMBs : null, wallPerCoreOfOpenssl: opensslMBs ? median(x.mbps) / x.cores / opensslMBs : null }));
+  } catch (e) {
+    notes.push(`in-process engine figures failed: ${e.message}`);
+    log(`  FAILED: ${e.message}`);
+  }
+}
+
 // CLI --range (process start included) vs dd of the plaintext
 if (tools.pipeseal && T("ps-cli-enc-file")?.mbps) {
   log(`CLI range read: ${RANGE_RUNS} × (pipeseal decrypt --range, dd, node -e 0)`);
@@ -478,19 +513,25 @@ if (tools.pipeseal) {
     target(`CLI ${op === "enc" ? "encrypt" : "decrypt"} → /dev/null ≥ 2× age`, r, 2, r !== null ? r >= 2 : null, r !== null ? `${fmt(r, 2)}× age` : "age or pipeseal figure missing");
   }
   for (const op of ["enc", "dec"]) {
-    const x = T(`ps-lib-${op}-null`);
-    const r = x?.mbps && opensslMBs ? x.mbps / opensslMBs : null;
-    target(`in-process ${op === "enc" ? "encrypt" : "decrypt"} ≥ 60% openssl 1-core`, r, 0.6, r !== null ? r >= 0.6 : null, r !== null ? `${fmt(r * 100, 0)}% of ${fmt(opensslMBs, 0)} MB/s` : "figure missing");
+    const r = ratio(T(`ps-pipe-${op}-null`), T(`ps-cli-${op}-null`));
+    target(`CLI ${op === "enc" ? "encrypt" : "decrypt"} from a pipe ≥ 0.9× from a file`, r, 0.9, r !== null ? r >= 0.9 : null, r !== null ? `${fmt(r, 2)}× (vs age from a pipe: ${fmt(ratio(T(`ps-pipe-${op}-null`), T(`age-pipe-${op}-null`)) ?? NaN, 2)}×)` : "figure missing");
+  }
+  for (const op of ["seal", "open"]) {
+    for (const cores of [1, 2]) {
+      const x = results.engine?.find((e) => e.op === op && e.engine === "native" && e.cores === cores);
+      const r = x?.perCoreOfOpenssl ?? null;
+      target(`in-process native ${op}, ${cores} core(s) ≥ 60% of openssl 1-core per core`, r, 0.6, r !== null ? r >= 0.6 : null, r !== null ? `${fmt(r * 100, 0)}% per core used (${fmt(x.cpuMBs, 0)} MB per CPU-second, ${fmt(x.medianMBs, 0)} MB/s wall; openssl ${fmt(opensslMBs, 0)} MB/s)` : "figure missing");
+    }
   }
   const rr = results.randomRead;
   target("64 KiB random read < 3× plaintext (median)", rr?.ratioMedian ?? null, 3, rr ? rr.ratioMedian < 3 : null, rr ? `${fmt(rr.ratioMedian, 2)}× (p95 ${fmt(rr.ratioP95, 2)}×)` : "figure missing");
-  const rss = Math.max(T("ps-cli-enc-null")?.peakRssMiB ?? 0, T("ps-cli-enc-file")?.peakRssMiB ?? 0) || null;
-  target(`CLI encrypt ${SIZE_MIB} MiB peak RSS < 200 MiB`, rss, 200, rss !== null ? rss < 200 : null, rss !== null ? `${fmt(rss, 0)} MiB` : "figure missing");
+  const rss = Math.max(...["ps-cli-enc-null", "ps-cli-enc-file", "ps-cli-dec-null", "ps-cli-dec-file", "ps-pipe-enc-null", "ps-pipe-dec-null"].map((id) => T(id)?.peakRssMiB ?? 0)) || null;
+  target(`CLI encrypt/decrypt ${SIZE_MIB} MiB peak RSS < 200 MiB`, rss, 200, rss !== null ? rss < 200 : null, rss !== null ? `${fmt(rss, 0)} MiB` : "figure missing");
 }
 
 // ---------------------------------------------------------------- report
 const out = [];
-const age = (op, path) => T(`age-${op === "encrypt" ? "enc" : "dec"}-${path === FILE ? "file" : "null"}`);
+const age = (op, path) => T(`age-${path === PIPE ? "pipe-" : ""}${op === "encrypt" ? "enc" : "dec"}-${path === FILE ? "file" : "null"}`);
 const aws = (op) => T(`aws-${op === "encrypt" ? "enc" : "dec"}-null`);
 out.push(
   `pipeseal benchmark — ${SIZE_MIB} MiB random file, median of ${RUNS} run(s), ${meta.cores} cores (${meta.cpu}), node ${meta.node}`,
@@ -522,6 +563,18 @@ for (const r of bad) out.push(`  ! ${r.id}: ${r.error}`);
 const ver = Object.entries(verified);
 if (ver.length) out.push(`round-trip check (cmp plaintext vs file→file decrypt output): ${ver.map(([k, v]) => `${k} ${v ? "ok" : "MISMATCH"}`).join(", ")}`);
 
+if (results.engine?.length) {
+  out.push("");
+  out.push(`In-process seal/open, the engine alone in memory (4 MiB batches of 64 KiB segments), median of ${RUNS}, vs openssl speed one core in the same run`);
+  out.push(
+    table(
+      ["engine", "op", "cores", "MB/s (wall)", "MB per CPU-second", "per core used % openssl", "wall ÷ cores % openssl"],
+      results.engine.map((e) => [e.engine, e.op, String(e.cores), fmt(e.medianMBs, 0), fmt(e.cpuMBs, 0), e.perCoreOfOpenssl ? `${fmt(e.perCoreOfOpenssl * 100, 0)}%` : "-", e.wallPerCoreOfOpenssl ? `${fmt(e.wallPerCoreOfOpenssl * 100, 0)}%` : "-"]),
+    ),
+  );
+  const d = results.engine.find((e) => e.engine === "native")?.description;
+  if (d) out.push(`engine: ${d}`);
+}
 if (results.randomRead) {
   const r = results.randomRead;
   out.push("");

@@ -94,6 +94,8 @@ export const ERROR_CODES = {
   MONITOR_ALERT_NOT_FOUND: "no alert with that id in this keystore",
   MONITOR_LOCKED: "another monitor is running on the same state file",
   MONITOR_SINK_FAILED: "a monitor sink kept failing, so `monitor run --once` ended with alerts still owed to it",
+  // crypto engine (src/engine)
+  ENGINE_FAILED: "the native crypto engine (the system's OpenSSL) refused an operation or ran out of memory",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -31,3 +31,5 @@ export { LIMITS, FORMAT_VERSION, READABLE_VERSIONS } from "./envelope/header.js"
 export { inlineEngine } from "./envelope/engine.js";
 export type { SegmentEngine } from "./envelope/engine.js";
 export { WorkerPool, defaultEngine } from "./envelope/pool.js";
+// the crypto engine in use (native over the system's OpenSSL, or node:crypto), as `pipeseal --version` names it (docs/engine.md)
+export { engineDescription, segmentEngine, referenceEngine } from "./engine/index.js";

@@ -17,5 +17,7 @@ export async function toStdout(chunks: AsyncIterable<Uint8Array>): Promise<numbe
     written += chunk.length;
     if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
   }
+  // a pipe's last chunk may still be queued in Node: the command exits right after, so wait until it is out
+  await new Promise<void>((resolve, reject) => process.stdout.write("", (e) => (e ? reject(e) : resolve())));
   return written;
 }

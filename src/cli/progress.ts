@@ -3,32 +3,48 @@
  * stderr is a terminal: piped or logged output never gets control characters.
  */
 export function withProgress<T extends Uint8Array>(source: AsyncIterable<T>, label: string, total?: number): AsyncIterable<T> {
-  if (!process.stderr.isTTY) return source;
+  const meter = progressMeter(label, total);
+  if (!meter) return source;
   return (async function* () {
-    const start = Date.now();
-    let done = 0;
-    let last = 0;
-    const draw = (final: boolean) => {
-      const seconds = Math.max((Date.now() - start) / 1000, 0.001);
-      const rate = done / seconds;
-      const pct = total ? ` ${((100 * done) / total).toFixed(0).padStart(3)}%` : "";
-      const eta = total && rate > 0 && !final ? `  ETA ${formatSeconds((total - done) / rate)}` : "";
-      process.stderr.write(`\r${label}${pct}  ${formatBytes(done)}${total ? " / " + formatBytes(total) : ""}  ${formatBytes(rate)}/s${eta}\x1b[K`);
-      if (final) process.stderr.write("\n");
-    };
     try {
       for await (const chunk of source) {
-        done += chunk.length;
-        if (Date.now() - last > 100) {
-          last = Date.now();
-          draw(false);
-        }
+        meter.add(chunk.length);
         yield chunk;
       }
     } finally {
-      draw(true);
+      meter.end();
     }
   })();
+}
+
+/** The same bar for a source the caller reads itself: `add` per read, `end` once. Undefined when stderr is not a terminal. */
+export function progressMeter(label: string, total?: number): { add(n: number): void; end(): void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const start = Date.now();
+  let done = 0;
+  let last = 0;
+  let ended = false;
+  const draw = (final: boolean) => {
+    const seconds = Math.max((Date.now() - start) / 1000, 0.001);
+    const rate = done / seconds;
+    const pct = total ? ` ${((100 * Math.min(done, total)) / total).toFixed(0).padStart(3)}%` : "";
+    const eta = total && rate > 0 && !final ? `  ETA ${formatSeconds(Math.max(0, total - done) / rate)}` : "";
+    process.stderr.write(`\r${label}${pct}  ${formatBytes(done)}${total ? " / " + formatBytes(total) : ""}  ${formatBytes(rate)}/s${eta}\x1b[K`);
+    if (final) process.stderr.write("\n");
+  };
+  return {
+    add(n) {
+      done += n;
+      if (Date.now() - last > 100) {
+        last = Date.now();
+        draw(false);
+      }
+    },
+    end() {
+      if (!ended) draw(true);
+      ended = true;
+    },
+  };
 }
 
 export function formatBytes(n: number): string {

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import type { LocalKeystore } from "../keys/index.js";
 import { keystoreHome, openLocalKeystore } from "./local-keystore.js";
-import { RemoteKeyring } from "../client/remote-keyring.js";
+import type { RemoteKeyring } from "../client/remote-keyring.js";
 import { UsageError } from "../errors.js";
 import { printableLines } from "../io/printable.js";
 
@@ -30,6 +30,7 @@ export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undef
     if (o.cert || o.ca) throw new UsageError("INVALID_ARGUMENT", `${o.cert ? "--cert" : "--ca"} is for --server`);
     return undefined;
   }
+  const { RemoteKeyring } = await import("../client/remote-keyring.js"); // loaded only for --server: undici is a large part of start-up
   const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
   if (cert) return RemoteKeyring.connect({ ...common, certDir: path.resolve(cert) });
   if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");

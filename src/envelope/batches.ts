@@ -3,15 +3,9 @@
  * batch with the stream's last segment is known to be final. Batching amortises the
  * per-call cost of the cipher and lets batches run on worker threads.
  */
-export interface Batch {
-  /** Concatenated segments: `count - 1` full ones and, if `final`, a last one of any allowed length. */
-  readonly data: Buffer;
-  /** Position of the first segment in the message. */
-  readonly first: number;
-  readonly count: number;
-  /** True for the batch holding the message's last segment. */
-  readonly final: boolean;
-}
+import type { Batch } from "../engine/types.js";
+
+export type { Batch };
 
 export async function* batches(source: AsyncIterable<Uint8Array>, segmentSize: number, segmentsPerBatch: number): AsyncGenerator<Batch> {
   const batchBytes = segmentSize * segmentsPerBatch;

@@ -1,21 +1,10 @@
-import type { FloeState } from "../crypto/floe.js";
-import type { Batch } from "./batches.js";
-import { decryptBatch, encryptBatch } from "./transform.js";
+import type { Batch, SegmentEngine } from "../engine/types.js";
+import { referenceEngine } from "../engine/index.js";
 
-/** Where batch work runs: on this thread, or on a pool of worker threads. */
-export interface SegmentEngine {
-  encrypt(state: FloeState, batch: Batch): Promise<Buffer>;
-  decrypt(state: FloeState, batch: Batch): Promise<Buffer>;
-  /** How many batches may be in flight at once. */
-  readonly depth: number;
-}
+export type { SegmentEngine };
 
-/** Runs on the calling thread; the reference path. */
-export const inlineEngine: SegmentEngine = {
-  encrypt: async (state, batch) => encryptBatch(state, batch),
-  decrypt: async (state, batch) => decryptBatch(state, batch),
-  depth: 1,
-};
+/** Runs on the calling thread; the reference path (node:crypto). One definition: src/engine/index.ts. */
+export const inlineEngine: SegmentEngine = referenceEngine;
 
 /**
  * Runs up to `depth` batches at once and yields their results in order. Stops at the

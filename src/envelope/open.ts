@@ -1,7 +1,8 @@
 import { SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
 import type { Keyring } from "../keys/keyring.js";
 import { batches } from "./batches.js";
-import { inlineEngine, ordered, type SegmentEngine } from "./engine.js";
+import { ordered, type SegmentEngine } from "./engine.js";
+import { segmentEngine } from "../engine/index.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
 import { Pull } from "./pull.js";
 import { unlockForUse, wipeState } from "./unlock.js";
@@ -9,6 +10,7 @@ import { unlockForUse, wipeState } from "./unlock.js";
 export interface OpenOptions {
   /** Names the object in the audit record (a path, a URL). */
   readonly path?: string;
+  /** Where segment work runs; defaults to the engine in use (native when the addon loads, else node:crypto). */
   readonly engine?: SegmentEngine;
 }
 
@@ -40,8 +42,8 @@ export async function* openStream(keyring: Keyring, source: AsyncIterable<Uint8A
   const header = await readHeader(pull);
   const unlocked = await unlockForUse(keyring, header, { operation: "decrypt", ...(options.path ? { path: options.path } : {}) });
   const state: FloeState = unlocked.state;
-  const engine = options.engine ?? inlineEngine;
-  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / (header.encSegLen - SEGMENT_OVERHEAD)));
+  const engine = options.engine ?? segmentEngine();
+  const perBatch = Math.max(1, Math.floor((engine.batchBytes ?? BATCH_BYTES) / (header.encSegLen - SEGMENT_OVERHEAD)));
   try {
     yield* ordered(batches(pull.rest(), header.encSegLen, perBatch), (b) => engine.decrypt(state, b), engine.depth);
   } catch (e) {

@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import type { FloeState } from "../crypto/floe.js";
 import { PipesealError } from "../errors.js";
-import { decryptBatch, encryptBatch } from "./transform.js";
+import { decryptBatch, encryptBatch } from "../engine/reference.js";
 import type { PoolRequest, PoolResponse } from "./pool.js";
 
 parentPort!.on("message", (req: PoolRequest) => {

@@ -8,8 +8,9 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FloeState } from "../crypto/floe.js";
 import { DecryptError, PipesealError, type ErrorCode } from "../errors.js";
-import type { Batch } from "./batches.js";
+import type { Batch } from "../engine/types.js";
 import { inlineEngine, type SegmentEngine } from "./engine.js";
+import { segmentEngine } from "../engine/index.js";
 
 export interface PoolRequest {
   id: number;
@@ -95,12 +96,14 @@ export class WorkerPool implements SegmentEngine {
 let shared: WorkerPool | undefined;
 
 /**
- * The engine the CLI uses: inline unless PIPESEAL_THREADS asks for N > 1 workers (at most
- * the core count). Inline is the default because on the 2-core machines we measure on the
- * pool does not pay: node:crypto's AES-GCM, not I/O, bounds each thread, and the pool's
- * copies and messages cost what the second core gains (README, Performance).
+ * The engine for streams: the native engine when the addon loads (it already runs on every
+ * core through the thread pool); else inline unless PIPESEAL_THREADS asks for N > 1 workers
+ * (at most the core count). Inline is the reference default because on the 2-core machines
+ * we measure on the pool does not pay: node:crypto's AES-GCM, not I/O, bounds each thread,
+ * and the pool's copies and messages cost what the second core gains (README, Performance).
  */
 export function defaultEngine(): SegmentEngine {
+  if (segmentEngine().name === "native") return segmentEngine();
   const wanted = Math.min(Number(process.env.PIPESEAL_THREADS ?? 1), availableParallelism(), 8);
   if (!Number.isInteger(wanted) || wanted <= 1) return inlineEngine;
   shared ??= new WorkerPool(wanted);

@@ -3,7 +3,7 @@ import { SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
 import { DecryptError, FormatError, UsageError } from "../errors.js";
 import type { Keyring } from "../keys/keyring.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
-import { decryptBatch } from "./transform.js";
+import { openBatch } from "../engine/index.js";
 import { type Unlocked, unlockForUse, wipeState } from "./unlock.js";
 
 /** Largest slice one `readStream` step decrypts, so long ranges stream in bounded memory. */
@@ -26,6 +26,7 @@ export interface OpenSealedFileOptions {
 }
 
 export class SealedFileReader {
+  private scratch: Buffer | undefined;
   private constructor(
     private readonly handle: FileHandle,
     private readonly unlocked: Unlocked,
@@ -115,10 +116,19 @@ export class SealedFileReader {
     const seg = this.header.encSegLen;
     const start = this.header.length + first * seg;
     const isFinal = last === this.segmentCount - 1;
-    const bytes = Buffer.allocUnsafe(isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg);
-    const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, start);
-    if (bytesRead !== bytes.length) throw new DecryptError(); // the file shrank under us
-    return decryptBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
+    const length = isFinal ? (last - first) * seg + this.finalSegmentLength() : (last - first + 1) * seg;
+    // ciphertext only, so one scratch buffer is reused while no other read holds it (fresh memory costs page faults)
+    const scratch = this.scratch && this.scratch.length >= length ? this.scratch : Buffer.allocUnsafeSlow(Math.max(length, 2 * seg));
+    this.scratch = undefined;
+    try {
+      const bytes = scratch.subarray(0, length);
+      const { bytesRead } = await this.handle.read(bytes, 0, length, start);
+      if (bytesRead !== length) throw new DecryptError(); // the file shrank under us
+      // the engine in use (native or reference); small reads run on this thread, large ones on the pool
+      return await openBatch(this.state, { data: bytes, first, count: last - first + 1, final: isFinal });
+    } finally {
+      this.scratch = scratch;
+    }
   }
 
   private finalSegmentLength(): number {

@@ -6,7 +6,8 @@ import { entryDigest, tagEntries } from "../keys/key-block.js";
 import { normalizeContext } from "../keys/context.js";
 import type { EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
 import { batches } from "./batches.js";
-import { inlineEngine, ordered, type SegmentEngine } from "./engine.js";
+import { ordered, type SegmentEngine } from "./engine.js";
+import { segmentEngine } from "../engine/index.js";
 import { LIMITS, encodeFixedPart, encodeKeyBlock, floeAadOf, objectIdOf } from "./header.js";
 
 /** Default plaintext bytes per segment, chosen by `npm run bench -- --sweep` (see README). */
@@ -21,7 +22,7 @@ export interface SealOptions {
   readonly context?: EncryptionContext;
   /** Plaintext bytes per segment (default DEFAULT_SEGMENT_SIZE). */
   readonly segmentSize?: number;
-  /** Where segment work runs; defaults to the calling thread. */
+  /** Where segment work runs; defaults to the engine in use (native when the addon loads, else node:crypto). */
   readonly engine?: SegmentEngine;
 }
 
@@ -70,9 +71,9 @@ export async function startSeal(keyring: Keyring, options: SealOptions): Promise
  */
 export async function* sealStream(keyring: Keyring, source: AsyncIterable<Uint8Array>, options: SealOptions): AsyncGenerator<Buffer> {
   const { header, state } = await startSeal(keyring, options);
-  const engine = options.engine ?? inlineEngine;
+  const engine = options.engine ?? segmentEngine();
   const segmentSize = state.encSegLen - SEGMENT_OVERHEAD;
-  const perBatch = Math.max(1, Math.floor(BATCH_BYTES / segmentSize));
+  const perBatch = Math.max(1, Math.floor((engine.batchBytes ?? BATCH_BYTES) / segmentSize));
   try {
     yield header;
     yield* ordered(batches(source, segmentSize, perBatch), (b) => engine.encrypt(state, b), engine.depth);

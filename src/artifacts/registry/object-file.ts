@@ -14,7 +14,8 @@
  */
 import { createHash } from "node:crypto";
 import { fstatSync, readSync, writevSync } from "node:fs";
-import { SEGMENT_OVERHEAD, decryptSegment, wipeState, type FloeState } from "../../crypto/floe.js";
+import { SEGMENT_OVERHEAD, wipeState, type FloeState } from "../../crypto/floe.js";
+import { openBatchSync } from "../../engine/index.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "../../envelope/header.js";
 import { DecryptError, FormatError } from "../../errors.js";
 
@@ -83,15 +84,13 @@ export function decryptObjectToFd(state: FloeState, src: number, headerLen: numb
       const n = Math.min(perRead, count - i);
       const want = Math.min(n * seg, size - pos);
       readExactly(src, buf, want, pos);
-      const parts: Buffer[] = [];
-      for (let j = 0; j < n; j++, i++) {
-        const isFinal = i === count - 1;
-        const pt = decryptSegment(state, buf.subarray(j * seg, isFinal ? want : (j + 1) * seg), i, isFinal);
-        hash.update(pt);
-        bytes += pt.length;
-        parts.push(pt);
-      }
-      writeAllSync(out, parts);
+      // the engine in use (native or reference): the whole read authenticates before any of it is hashed or written
+      const pt = openBatchSync(state, { data: buf.subarray(0, want), first: i, count: n, final: i + n === count });
+      i += n;
+      hash.update(pt);
+      bytes += pt.length;
+      writeAllSync(out, [pt]);
+      pt.fill(0);
       onWritten?.(bytes);
       pos += want;
     }

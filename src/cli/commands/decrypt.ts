@@ -1,16 +1,13 @@
-import { createReadStream } from "node:fs";
 import path from "node:path";
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { openStream } from "../../envelope/open.js";
+import { openPiped } from "../../envelope/piped.js";
 import { openSealedFile } from "../../envelope/reader.js";
-import { READ_CHUNK } from "../../envelope/files.js";
-import { defaultEngine } from "../../envelope/pool.js";
 import { writeAtomic } from "../../io/atomic.js";
-import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
-import { printable, refuseOverwrite, toStdout } from "../output.js";
+import { printable, refuseOverwrite } from "../output.js";
+import { openInput, writeStdout } from "../pipe-io.js";
 import { requireFile } from "../input.js";
 
 /** `OFFSET:LENGTH` in bytes. */
@@ -52,12 +49,13 @@ export function decryptCommand(): Command {
           close = () => reader.close();
           plaintext = reader.readStream(range.offset, range.length);
         } else {
-          const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
           const total = input === "-" ? undefined : (await stat(input)).size;
-          plaintext = openStream(ks, withProgress(source, "decrypt", total), { engine: defaultEngine(), ...(input === "-" ? {} : { path: path.resolve(input) }) });
+          const opened = await openInput(input, "decrypt", total);
+          close = () => opened.close();
+          plaintext = openPiped(ks, opened.source, input === "-" ? {} : { path: path.resolve(input) });
         }
         try {
-          const written = output === "-" ? await toStdout(plaintext) : await writeAtomic(output, plaintext, 0o600);
+          const written = output === "-" ? await writeStdout(plaintext) : await writeAtomic(output, plaintext, 0o600);
           if (output !== "-") emit(cmd, { output, bytes: written }, () => `opened ${printable(input)} -> ${printable(output)} (${written} bytes)`);
         } finally {
           await close();

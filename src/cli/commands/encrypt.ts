@@ -1,15 +1,13 @@
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { parseContextArg } from "../../keys/context.js";
-import { DEFAULT_SEGMENT_SIZE, sealStream } from "../../envelope/seal.js";
-import { READ_CHUNK } from "../../envelope/files.js";
+import { DEFAULT_SEGMENT_SIZE } from "../../envelope/seal.js";
+import { sealPiped } from "../../envelope/piped.js";
 import { writeAtomic } from "../../io/atomic.js";
-import { withProgress } from "../progress.js";
 import { emit, withKeyring } from "../session.js";
-import { defaultEngine } from "../../envelope/pool.js";
-import { printable, refuseOverwrite, toStdout } from "../output.js";
+import { printable, refuseOverwrite } from "../output.js";
+import { openInput, writeStdout } from "../pipe-io.js";
 import { refuseBinaryToTerminal, requireFile } from "../input.js";
 
 export function encryptCommand(): Command {
@@ -31,11 +29,15 @@ export function encryptCommand(): Command {
       if (output !== "-") await refuseOverwrite(output, opts.force);
       else refuseBinaryToTerminal(opts.force);
       const total = input === "-" ? undefined : (await stat(input)).size;
-      const source = input === "-" ? process.stdin : createReadStream(input, { highWaterMark: READ_CHUNK });
-      await withKeyring(cmd, async (ks) => {
-        const sealed = sealStream(ks, withProgress(source, "encrypt", total), { keyName: opts.key, context, segmentSize, engine: defaultEngine() });
-        const written = output === "-" ? await toStdout(sealed) : await writeAtomic(output, sealed, 0o644);
-        if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${printable(input)} -> ${printable(output)} (${written} bytes) under ${opts.key.map(printable).join(", ")}`);
-      });
+      const { source, close } = await openInput(input, "encrypt", total);
+      try {
+        await withKeyring(cmd, async (ks) => {
+          const sealed = sealPiped(ks, source, { keyName: opts.key, context, segmentSize });
+          const written = output === "-" ? await writeStdout(sealed) : await writeAtomic(output, sealed, 0o644);
+          if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${printable(input)} -> ${printable(output)} (${written} bytes) under ${opts.key.map(printable).join(", ")}`);
+        });
+      } finally {
+        await close();
+      }
     });
 }

@@ -1,0 +1,103 @@
+/**
+ * The overlapped pump with a synthetic step: order kept whatever order batches finish in,
+ * finality found by the read after a batch (exact batch boundaries, empty input), nothing
+ * yielded after a failed batch, memory bounded by recycling, and every buffer wiped at the end.
+ */
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { ByteSource } from "../../src/engine/io.js";
+import { pump, type PumpStep } from "../../src/engine/pump.js";
+import { prng } from "../helpers/prng.js";
+
+/** A whole-buffer source over `data` (fills each buffer unless the data runs out). */
+function source(data: Buffer): ByteSource {
+  let off = 0;
+  return {
+    read: async (buf) => {
+      const n = Math.min(buf.length, data.length - off);
+      data.copy(buf, 0, off, off + n);
+      off += n;
+      return n;
+    },
+  };
+}
+
+/** Copies the input into `out` after a random delay; records what it saw. */
+function step(inBytes: number, seen: { index: number; final: boolean; length: number }[], fail?: number, outs?: Set<ArrayBufferLike>): PumpStep {
+  const rnd = prng(5);
+  return {
+    inBytes,
+    outBytes: inBytes,
+    async run(input, index, final, out) {
+      seen.push({ index, final, length: input.length });
+      outs?.add(out.buffer);
+      await new Promise((r) => setTimeout(r, Math.floor(rnd() * 4)));
+      if (index === fail) throw new Error(`batch ${index} failed`);
+      input.copy(out);
+      return out.subarray(0, input.length);
+    },
+  };
+}
+
+async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of it) parts.push(Buffer.from(b)); // copy: a yielded buffer is valid until the next one
+  return Buffer.concat(parts);
+}
+
+describe("pump", () => {
+  for (const size of [0, 1, 100, 1000, 1001, 5000, 9999]) {
+    it(`${size} bytes in 1000-byte batches: same bytes, in order, exactly the last batch final`, async () => {
+      const data = randomBytes(size);
+      const seen: { index: number; final: boolean; length: number }[] = [];
+      expect((await collect(pump(source(data), step(1000, seen), 3))).equals(data)).toBe(true);
+      expect(seen.map((s) => s.index)).toEqual(seen.map((_, i) => i));
+      expect(seen.filter((s) => s.final).length).toBe(1);
+      expect(seen.at(-1)!.final).toBe(true);
+      expect(seen.length).toBe(Math.max(1, Math.ceil(size / 1000)));
+    });
+  }
+
+  it("a prefix (bytes read past a header) starts the first batch", async () => {
+    const data = randomBytes(2500);
+    const out = await collect(pump(source(data.subarray(300)), step(1000, []), 2, data.subarray(0, 300)));
+    expect(out.equals(data)).toBe(true);
+  });
+
+  it("nothing after a failed batch is yielded, and the failure is what the consumer sees", async () => {
+    const data = randomBytes(10_000);
+    const got: Buffer[] = [];
+    await expect(
+      (async () => {
+        for await (const b of pump(source(data), step(1000, [], 4), 3)) got.push(Buffer.from(b));
+      })(),
+    ).rejects.toThrow("batch 4 failed");
+    expect(got.length).toBe(4);
+    expect(Buffer.concat(got).equals(data.subarray(0, 4000))).toBe(true);
+  });
+
+  it("recycles: a 200-batch input uses at most depth + 1 output buffers, all wiped at the end", async () => {
+    const data = randomBytes(200 * 1000);
+    const outs = new Set<ArrayBufferLike>();
+    let last: Buffer | undefined;
+    for await (const b of pump(source(data), step(1000, [], undefined, outs), 3)) last = b;
+    expect(outs.size).toBeLessThanOrEqual(4);
+    expect(last!.equals(Buffer.alloc(last!.length))).toBe(true); // the plaintext left in it was wiped
+  });
+
+  it("a consumer that stops early stops the reads", async () => {
+    let reads = 0;
+    const src: ByteSource = {
+      read: async (buf) => {
+        reads++;
+        buf.fill(1);
+        return buf.length; // endless input
+      },
+    };
+    for await (const b of pump(src, step(1000, []), 2)) {
+      expect(b.length).toBe(1000);
+      break;
+    }
+    expect(reads).toBeLessThan(10);
+  });
+});
