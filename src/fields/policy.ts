@@ -11,6 +11,7 @@
  *   - { field: card, action: tokenize, keepLast: 4, version: 1 }
  *   - { field: "addresses[*].street", action: encrypt }
  */
+import { yamlMessage } from "../io/yaml.js";
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
@@ -80,7 +81,7 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new FieldError("INVALID_ARGUMENT", `${source}:${e.linePos?.[0]?.line ?? 1}: YAML: ${e.message.split("\n")[0]}`);
+    throw new FieldError("INVALID_ARGUMENT", `${source}:${e.linePos?.[0]?.line ?? 1}: YAML: ${yamlMessage(e)}`);
   }
   const root = doc.contents;
   if (!isMap(root)) return fail(root, "a policy is a mapping with `version` and `rules`");

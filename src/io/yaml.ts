@@ -13,7 +13,16 @@ export function parseYaml(text: string, file: string, code: ErrorCode = "INVALID
   const e = doc.errors[0];
   if (e !== undefined) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-    throw new PipesealError(code, `${file}:${pos.line}:${pos.col}: YAML: ${e.message.split("\n")[0]}`);
+    throw new PipesealError(code, `${file}:${pos.line}:${pos.col}: YAML: ${yamlMessage(e)}`);
   }
   return doc.toJS();
+}
+
+/**
+ * The first line of a yaml parser message, without the source text it may quote
+ * (`Unexpected scalar token in YAML stream: "…"`): a wrong file given as a policy could be
+ * a secrets file, and its content must not reach a terminal or a log.
+ */
+export function yamlMessage(e: { message: string }): string {
+  return e.message.split("\n")[0]!.replace(/:\s*".*$/, "").replace(/[.:]?\s*$/, "");
 }

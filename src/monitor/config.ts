@@ -5,6 +5,7 @@
  *
  * @example const config = parseMonitorConfig(readFileSync("monitor.yaml", "utf8"), "monitor.yaml", process.cwd());
  */
+import { yamlMessage } from "../io/yaml.js";
 import path from "node:path";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
@@ -103,7 +104,7 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? 1;
-    throw new MonitorError("MONITOR_CONFIG_INVALID", `${file}:${line}: YAML: ${e.message.split("\n")[0]}`);
+    throw new MonitorError("MONITOR_CONFIG_INVALID", `${file}:${line}: YAML: ${yamlMessage(e)}`);
   }
   const d = defaultMonitorConfig(baseDir);
   const r = new ConfigReader(file, lc);

@@ -25,6 +25,17 @@ describe("YAML errors are one line with file:line:col", () => {
     expect(() => parseYaml("a: 1\nb: 2\nc: {d: 1\ne: 2\n", "f.yaml")).toThrow(/^f\.yaml:(3|4|5):\d+: YAML: /); // not line 1
     expect(() => parseYaml("a: 1\na: 2\n", "dup.yaml")).toThrow(/^dup\.yaml:2:1: YAML: Map keys must be unique/);
     expect(parseYaml("models: { churn: [a.pem] }\n", "ok.yaml")).toEqual({ models: { churn: ["a.pem"] } });
+    // a wrong file given as a policy (here, secrets): its content never reaches the message
+    expect(() => parseYaml("# env\nAPI_KEY=sk-live-123456\n\"x\": [\n", "prod.env")).toThrow(/^prod\.env:\d+:\d+: YAML: /);
+    expect(() => parseYaml("# env\nAPI_KEY=sk-live-123456\n\"x\": [\n", "prod.env")).not.toThrow(/sk-live/);
+  });
+
+  it("a secrets file given as a fields policy: the error names the line, never the content", () => {
+    const secrets = path.join(dir, "prod.env");
+    writeFileSync(secrets, "OPENAI_API_KEY=sk-live-0123456789abcdef\nmore text here\n");
+    const r = cli(["fields", "apply", "--policy", secrets, "-", "--format", "jsonl"], env, "{}\n");
+    expect(r.status).toBe(2);
+    expect(oneLine(r.stderr)).not.toContain("sk-live");
   });
 
   it("model verify --trust with a broken trust file; serve --config with a broken keyservice.yaml", () => {

@@ -35,7 +35,7 @@ describe("printable: terminal-safe user-controlled strings", () => {
       checks: [],
       stats: { filesExamined: 1 },
       durationMs: 1,
-      answers: { plaintext: [], retention: [] },
+      answers: { plaintext: [], retention: [], access: [] },
     } as unknown as Parameters<typeof renderTerminal>[0];
     const text = renderTerminal(report);
     expect(text).not.toMatch(/\x1b|\x07|\u202e/);

@@ -2,6 +2,7 @@
  * `pipeline.yaml` → PipelineMap. Hand-checked over the YAML node tree (as the policy parser
  * does) so every error names the line of the node at fault; docs/posture.md is the schema.
  */
+import { yamlMessage } from "../../io/yaml.js";
 import path from "node:path";
 import { LineCounter, type Node, type YAMLMap, parseDocument } from "yaml";
 import { PipesealError } from "../../errors.js";
@@ -31,7 +32,7 @@ export function parseMap(text: string, baseDir: string, file = "pipeline.yaml"):
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? (Array.isArray(e.pos) ? lc.linePos(e.pos[0]).line : 1);
-    throw new PipesealError("MAP_INVALID", `${file}:${line}: YAML: ${e.message.split("\n")[0]}`);
+    throw new PipesealError("MAP_INVALID", `${file}:${line}: YAML: ${yamlMessage(e)}`);
   }
   const r = new MapReader(file, lc);
   const root = r.map(doc.contents, "top-level", TOP);
