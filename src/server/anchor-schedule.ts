@@ -7,9 +7,7 @@
  * or a forked one, fails (docs/audit.md). A failed write is logged and retried next period;
  * it never stops the service.
  */
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { once, writeAtomic } from "../io/atomic.js";
+import { anchoredHead, writeAnchorFile } from "../audit/anchor-file.js";
 import type { KeyStore } from "./store/types.js";
 
 export interface AnchorSchedule {
@@ -26,20 +24,16 @@ export interface AnchorScheduleOptions {
 }
 
 export async function scheduleAnchors(store: KeyStore, options: AnchorScheduleOptions): Promise<AnchorSchedule> {
-  await mkdir(options.dir, { recursive: true, mode: 0o755 });
   const log = options.log ?? (() => undefined);
   let lastSeq = -1;
   let running: Promise<string | null> = Promise.resolve(null);
   const write = async (): Promise<string | null> => {
     const { anchor, publicKey } = await store.auditAnchor();
-    const { seq, time } = JSON.parse(Buffer.from(anchor.payload, "base64").toString("utf8")) as { seq: number; time: string };
+    const { seq } = anchoredHead(anchor);
     if (seq === lastSeq) return null; // the last anchor still says everything: the chain did not grow
-    if (lastSeq === -1) await writeAtomic(path.join(options.dir, "anchor-key.pem"), once(publicKey), 0o644);
-    const file = path.join(options.dir, `anchor-${String(seq).padStart(12, "0")}-${time.replace(/[:.]/g, "")}.json`);
-    const text = JSON.stringify(anchor);
-    await writeAtomic(file, once(`${text}\n`), 0o644);
+    const file = await writeAnchorFile(options.dir, anchor, lastSeq === -1 ? publicKey : undefined);
     lastSeq = seq;
-    log(`audit anchor seq ${seq} written to ${file}: ${text}`);
+    log(`audit anchor seq ${seq} written to ${file}: ${JSON.stringify(anchor)}`);
     return file;
   };
   const logged = (): Promise<string | null> =>

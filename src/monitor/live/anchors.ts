@@ -7,10 +7,8 @@
  * grew, and one at a clean stop. The first write failing fails the start; a later one is a
  * notice and is tried again next period.
  */
-import path from "node:path";
-import { mkdir } from "node:fs/promises";
+import { writeAnchorFile } from "../../audit/anchor-file.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
-import { once, writeAtomic } from "../../io/atomic.js";
 
 export interface AnchorWriter {
   /** Writes an anchor of the current head if it moved since the last one; returns the file written, or null. */
@@ -23,15 +21,8 @@ export function anchorWriter(ks: LocalKeystore, dir: string): AnchorWriter {
     async write() {
       const head = ks.auditHead();
       if (head === null || head.seq === lastSeq) return null; // the last anchor still says everything
-      const envelope = ks.auditAnchor();
-      const { seq, time } = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as { seq: number; time: string };
-      if (lastSeq === -1) {
-        await mkdir(dir, { recursive: true, mode: 0o755 });
-        await writeAtomic(path.join(dir, "anchor-key.pem"), once(ks.auditAnchorPublicKey()), 0o644);
-      }
-      const file = path.join(dir, `anchor-${String(seq).padStart(12, "0")}-${time.replace(/[:.]/g, "")}.json`);
-      await writeAtomic(file, once(`${JSON.stringify(envelope)}\n`), 0o644);
-      lastSeq = seq;
+      const file = await writeAnchorFile(dir, ks.auditAnchor(), lastSeq === -1 ? ks.auditAnchorPublicKey() : undefined);
+      lastSeq = head.seq;
       return file;
     },
   };
