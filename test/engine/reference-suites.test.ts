@@ -4,21 +4,20 @@
  * CLI tests) run again here with PIPESEAL_ENGINE=reference, in a vitest of their own, so the
  * reference path is held to the same tests as the native one on every run.
  */
-import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { runAsync } from "../helpers/run-async.js";
 
 const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
 const SUITES = ["test/envelope", "test/format", "test/engine/cli.test.ts", "test/engine/agreement.test.ts", "test/engine/steps.test.ts", "test/engine/pump.test.ts", "test/artifacts/pull-direct.test.ts", "test/gateway/http.test.ts", "test/cli/cli.test.ts"];
 
-it("the sealing and opening suites pass on the reference engine", () => {
+it("the sealing and opening suites pass on the reference engine", async () => {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
-  const r = spawnSync(process.execPath, [vitest, "run", ...SUITES], {
+  const r = await runAsync(process.execPath, [vitest, "run", ...SUITES], {
     cwd: root,
     env: { ...process.env, PIPESEAL_ENGINE: "reference", CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" },
-    encoding: "utf8",
     timeout: 540_000,
   });
   const plain = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, ""); // colours, should a terminal setting force them

@@ -4,12 +4,12 @@
  * (the built CLI). A block that fails fails the test with its output. Nothing is substituted:
  * a recipe that needs a file makes it, a recipe that needs a server starts (and stops) it.
  */
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/keystore.js";
 import { CLI } from "../cli/run-cli.js";
+import { runAsync } from "../helpers/run-async.js";
 
 const README = readFileSync(path.join(import.meta.dirname, "..", "..", "README.md"), "utf8");
 
@@ -43,8 +43,8 @@ describe("README recipes, run as written (built CLI)", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(8);
   });
   for (const [i, b] of blocks.entries()) {
-    it(`block ${i + 1} (${b.heading.replace(/\s*\(\[docs.*$/, "")})`, () => {
-      const r = spawnSync("bash", ["--noprofile", "--norc", "-euo", "pipefail", "-c", b.code], { cwd: work, env, encoding: "utf8", timeout: 180_000 });
+    it(`block ${i + 1} (${b.heading.replace(/\s*\(\[docs.*$/, "")})`, async () => {
+      const r = await runAsync("bash", ["--noprofile", "--norc", "-euo", "pipefail", "-c", b.code], { cwd: work, env, timeout: 180_000 });
       expect(r.status, `block ${i + 1} failed (status ${r.status}, signal ${r.signal}):\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`).toBe(0);
     }, 200_000);
   }

@@ -1,0 +1,27 @@
+/**
+ * A child process run to completion without blocking this worker. vitest's worker answers its
+ * RPC on the event loop; a synchronous spawn longer than its 60 s RPC timeout makes vitest report
+ * an unhandled error for the whole run (even with every test passing), so long children go here.
+ */
+import { execFile, type ExecFileOptions } from "node:child_process";
+
+export interface RunResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runAsync(file: string, args: string[], options: ExecFileOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, { maxBuffer: 64 * 1024 * 1024, ...options, encoding: "utf8" }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      resolve({
+        status: e ? (typeof e.code === "number" ? e.code : null) : 0,
+        signal: e?.signal ?? null,
+        stdout: String(stdout),
+        stderr: String(stderr),
+      });
+    });
+  });
+}
