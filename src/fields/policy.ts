@@ -11,9 +11,9 @@
  *   - { field: card, action: tokenize, keepLast: 4, version: 1 }
  *   - { field: "addresses[*].street", action: encrypt }
  */
-import { yamlMessage } from "../io/yaml.js";
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
+import { yamlMessage } from "../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
 import { FieldError } from "./errors.js";
 import { type CompiledPath, compilePath } from "./path.js";

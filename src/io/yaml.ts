@@ -3,7 +3,7 @@
  * parser's message>`. The yaml package's own messages span several lines with a source
  * excerpt, which would break the CLI's one-line error rule (and could echo a secret).
  */
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, type YAMLError, parseDocument } from "yaml";
 import { type ErrorCode, PipesealError } from "../errors.js";
 
 /** @throws PipesealError(`code`) naming the file, line and column of the first syntax error. */
@@ -12,10 +12,15 @@ export function parseYaml(text: string, file: string, code: ErrorCode = "INVALID
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const e = doc.errors[0];
   if (e !== undefined) {
-    const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+    const pos = yamlErrorPosition(e, lc);
     throw new PipesealError(code, `${file}:${pos.line}:${pos.col}: YAML: ${yamlMessage(e)}`);
   }
   return doc.toJS();
+}
+
+/** Where a parser error is: its own position when it has one, else from the line counter. */
+export function yamlErrorPosition(e: YAMLError, lc: LineCounter): { line: number; col: number } {
+  return e.linePos?.[0] ?? lc.linePos(e.pos[0]);
 }
 
 /**

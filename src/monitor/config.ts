@@ -5,9 +5,9 @@
  *
  * @example const config = parseMonitorConfig(readFileSync("monitor.yaml", "utf8"), "monitor.yaml", process.cwd());
  */
-import { yamlMessage } from "../io/yaml.js";
 import path from "node:path";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
+import { yamlMessage } from "../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
 import { ConfigReader } from "./config-reader.js";
 import { MonitorError } from "./errors.js";

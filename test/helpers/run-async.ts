@@ -15,10 +15,11 @@ export interface RunResult {
 export function runAsync(file: string, args: string[], options: ExecFileOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(file, args, { maxBuffer: 64 * 1024 * 1024, ...options, encoding: "utf8" }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      // a failed child: `code` is its exit status, or null when a signal (the timeout) ended it
+      const failed = err as { code?: unknown; signal?: NodeJS.Signals } | null;
       resolve({
-        status: e ? (typeof e.code === "number" ? e.code : null) : 0,
-        signal: e?.signal ?? null,
+        status: failed === null ? 0 : typeof failed.code === "number" ? failed.code : null,
+        signal: failed?.signal ?? null,
         stdout: String(stdout),
         stderr: String(stderr),
       });

@@ -2,10 +2,10 @@
  * `pipeline.yaml` → PipelineMap. Hand-checked over the YAML node tree (as the policy parser
  * does) so every error names the line of the node at fault; docs/posture.md is the schema.
  */
-import { yamlMessage } from "../../io/yaml.js";
 import path from "node:path";
 import { LineCounter, type Node, type YAMLMap, parseDocument } from "yaml";
 import { PipesealError } from "../../errors.js";
+import { yamlErrorPosition, yamlMessage } from "../../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../../keys/names.js";
 import { CLASSIFICATIONS, STAGES, type ComputeSpec, type ConnectionSpec, type PipelineMap, type StageId, type StageSpec, type StoreKind, type StoreSpec } from "../types.js";
 import { MapReader } from "./nodes.js";
@@ -31,7 +31,7 @@ export function parseMap(text: string, baseDir: string, file = "pipeline.yaml"):
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? (Array.isArray(e.pos) ? lc.linePos(e.pos[0]).line : 1);
+    const { line } = yamlErrorPosition(e, lc);
     throw new PipesealError("MAP_INVALID", `${file}:${line}: YAML: ${yamlMessage(e)}`);
   }
   const r = new MapReader(file, lc);

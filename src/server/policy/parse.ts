@@ -3,9 +3,9 @@
  * groups or operations, custom roles wider than their base role, and malformed patterns
  * are refused with a {@link PolicyError} naming the line and column (docs/policy.md).
  */
-import { yamlMessage } from "../../io/yaml.js";
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap } from "yaml";
 import { UsageError } from "../../errors.js";
+import { yamlErrorPosition, yamlMessage } from "../../io/yaml.js";
 import {
   BUILTIN_ROLE_OPERATIONS,
   type BuiltinRole,
@@ -139,7 +139,7 @@ export function parsePolicy(text: string): Policy {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0] ?? (Array.isArray(e.pos) ? lc.linePos(e.pos[0]) : { line: 1, col: 1 });
+    const pos = yamlErrorPosition(e, lc);
     throw new PolicyError(pos.line, pos.col, `YAML: ${yamlMessage(e)}`);
   }
   const root = doc.contents;
