@@ -36,7 +36,7 @@ export function exportContext(options: ExportAuditOptions): Record<string, strin
 }
 
 /** Records oldest first, read 1,000 per query by seq (memory stays flat however long the log is). */
-export async function* auditRecordsPaged(ks: LocalKeystore, options: ExportAuditOptions = {}): AsyncGenerator<AuditRecord> {
+export async function* auditRecordsPaged(ks: Pick<LocalKeystore, "readTables">, options: ExportAuditOptions = {}): AsyncGenerator<AuditRecord> {
   const filter: AuditFilter = { ...options.filter, ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }) };
   const read = <T>(q: (db: Db) => T): T => ks.readTables(q);
   for (const record of filteredAuditRecords(read, filter, { afterSeq: options.afterSeq ?? 0 })) {
@@ -51,7 +51,11 @@ export async function* auditRecordsPaged(ks: LocalKeystore, options: ExportAudit
  * @throws AuditError(AUDIT_WRITE_FAILED) before any line if the export cannot be recorded (fail closed).
  */
 export async function* exportLocalAudit(ks: LocalKeystore, options: ExportAuditOptions = {}): AsyncGenerator<string> {
-  const context = exportContext(options);
-  ks.appendAuditEvent({ operation: "audit.export", principal: ks.principal, outcome: "ok", ...(Object.keys(context).length > 0 ? { context } : {}) });
+  recordLocalExport(ks, exportContext(options));
   for await (const record of auditRecordsPaged(ks, options)) yield auditExportLine(record);
+}
+
+/** The local keystore's `audit.export` record of an export asking for `context` (its options, exportContext). @throws AuditError(AUDIT_WRITE_FAILED) */
+export function recordLocalExport(ks: LocalKeystore, context: Record<string, string>): void {
+  ks.appendAuditEvent({ operation: "audit.export", principal: ks.principal, outcome: "ok", ...(Object.keys(context).length > 0 ? { context } : {}) });
 }

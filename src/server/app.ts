@@ -30,6 +30,8 @@ export interface AppOptions {
   readonly noop?: boolean;
   /** Called with unexpected errors (the client sees an opaque 503). */
   readonly onInternalError?: (e: unknown) => void;
+  /** Adds routes behind the service's authentication (the dashboard at /ui/: src/web/service-ui.ts, mounted by `pipeseal serve`). */
+  readonly extend?: (app: FastifyInstance, svc: Service) => void;
 }
 
 const OPEN = new Set(["/healthz", "/readyz", "/v1/openapi.json"]);
@@ -102,6 +104,7 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   auditExportRoutes(app, svc);
   delegateRoutes(app, svc);
   secretRoutes(app, svc);
+  options.extend?.(app, svc);
   return app;
 }
 

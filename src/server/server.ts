@@ -16,7 +16,7 @@ import { Pkcs11RootKey, describeKeystoreRoot, readPkcs11Pin } from "../keys/pkcs
 import type { Server as HttpsServer } from "node:https";
 import { mtlsServerOptions } from "../pki/mtls/server-options.js";
 import type { MtlsServer } from "../pki/mtls/server.js";
-import { buildApp } from "./app.js";
+import { type AppOptions, buildApp } from "./app.js";
 import { Authorizer } from "./authz.js";
 import type { KeyServiceConfig, Pkcs11RootConfig } from "./config.js";
 import { parsePolicy, type Policy } from "./policy/index.js";
@@ -54,6 +54,8 @@ export interface StartOptions {
   readonly passphrase?: string;
   /** The service log: refused peers with their reason, CRL and certificate reloads (tls-log.ts). */
   readonly log?: (line: string) => void;
+  /** More routes behind the service's authentication (AppOptions.extend: the dashboard at /ui/). */
+  readonly extend?: AppOptions["extend"];
 }
 
 /**
@@ -144,6 +146,7 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       serverFactory: mtls.serverFactory as never,
       ...(options.noop ? { noop: true } : {}),
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+      ...(options.extend ? { extend: options.extend } : {}),
     });
     await app.ready();
     const gate = mtls.mtls();

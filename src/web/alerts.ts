@@ -1,7 +1,7 @@
 /**
- * The seam to the monitor's alerts. The dashboard only reads them through {@link AlertSource};
- * when the monitor keeps its own alert store, an adapter over it replaces the file source
- * here and nothing else changes. Without a source the Alerts page says "no monitor data".
+ * The seam to the monitor's alerts. The dashboard reads them through {@link AlertSource}: the
+ * keystore's alert ledger (alert-ledger.ts, what `monitor run` keeps; it can also acknowledge),
+ * or a file of `monitor check --json` lines. Without a source the Alerts page says "no monitor data".
  */
 import { readFileSync } from "node:fs";
 import { ALERT_SCHEMA, type Alert } from "../monitor/types.js";
@@ -18,6 +18,12 @@ export interface AlertSource {
   readonly description: string;
   /** Every alert, newest first; read on each call so a running monitor's new alerts show. */
   list(): AlertView[];
+  /**
+   * Acknowledges alert `id` with `note`, audited (the ledger's `monitor.ack` record carries the
+   * note). Absent where alerts cannot be acknowledged (a file).
+   * @throws MonitorError(MONITOR_ALERT_NOT_FOUND | MONITOR_INPUT_INVALID)
+   */
+  ack?(id: string, note: string): void;
 }
 
 /**

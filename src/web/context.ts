@@ -1,4 +1,8 @@
-/** What every dashboard page reads from: the keystore, the optional alert and posture sources, the clock. */
+/**
+ * What every dashboard page reads from: a keystore's tables (the local keystore, or the key
+ * service's SQLite store through its read view), the optional alert and posture sources, the
+ * clock. Pages only read here; rights and changes come from the request's Visit (access.ts).
+ */
 import type Database from "better-sqlite3";
 import type { AuditVerifyResult } from "../audit/types.js";
 import type { LocalKeystore } from "../keys/keystore.js";
@@ -8,9 +12,13 @@ import type { Frame } from "./layout.js";
 import type { PostureSource } from "./posture-source.js";
 import type { Query } from "./filter-params.js";
 import type { UseCounter } from "./use-counter.js";
+import type { Viewer } from "./access.js";
+
+/** The reads the pages make: the same library calls the CLI makes over keystore.db. */
+export type DashboardKeystore = Pick<LocalKeystore, "readTables" | "listKeys" | "showKey">;
 
 export interface Dashboard {
-  readonly ks: LocalKeystore;
+  readonly ks: DashboardKeystore;
   readonly now: () => number;
   readonly alerts: AlertSource | null;
   readonly posture: PostureSource | null;
@@ -31,8 +39,9 @@ export function read<T>(d: Dashboard, query: (db: Database.Database) => T): T {
   return d.ks.readTables(query);
 }
 
-/** One request as a page sees it: its query, the session's CSRF token for forms, an optional notice (an action's result). */
+/** One request as a page sees it: its query, the session's CSRF token for forms, who is looking. */
 export interface PageRequest {
   readonly query: Query;
   readonly csrf: string;
+  readonly viewer: Viewer;
 }

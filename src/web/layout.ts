@@ -1,4 +1,5 @@
 /** The page frame every dashboard page shares: navigation, skip link, the site's CSS and script (files, never inline). */
+import type { Viewer } from "./access.js";
 import { type Raw, html } from "./html.js";
 
 export const NAV = [
@@ -19,6 +20,13 @@ export interface Frame {
   /** Whose keystore or service this is (shown in the header). */
   readonly label: string;
   readonly identity: string;
+  /** The pages the navigation offers (default: all); a page the viewer may not see is not linked. */
+  readonly pages?: ReadonlySet<PageId>;
+}
+
+/** The pages a viewer may open: the audit's and the principals' need audit.read, the keys' key.list. */
+export function visiblePages(v: Viewer): ReadonlySet<PageId> {
+  return new Set(NAV.map(([id]) => id).filter((id) => (id === "audit" || id === "principals" ? v.can("audit.read") : id === "keys" ? v.can("key.list") : true)));
 }
 
 export function page(frame: Frame, active: PageId | null, title: string, body: Raw): string {
@@ -38,7 +46,7 @@ export function page(frame: Frame, active: PageId | null, title: string, body: R
 <a class="skip" href="#main">Skip to content</a>
 <header class="site">
 <span class="brand">pipeseal</span>
-<nav aria-label="Dashboard"><ul>${NAV.map(([id, name, path]) => html`<li><a href="${b}${path}"${id === active ? html` aria-current="page"` : ""}>${name}</a></li>`)}</ul></nav>
+<nav aria-label="Dashboard"><ul>${NAV.filter(([id]) => frame.pages?.has(id) ?? true).map(([id, name, path]) => html`<li><a href="${b}${path}"${id === active ? html` aria-current="page"` : ""}>${name}</a></li>`)}</ul></nav>
 <span class="muted">${frame.label} · acting as <code>${frame.identity}</code></span>
 </header>
 <main id="main" tabindex="-1">

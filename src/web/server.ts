@@ -16,6 +16,8 @@ import { listenError } from "../io/listen-error.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import type { AlertSource } from "./alerts.js";
 import { dashboardApp } from "./app.js";
+import { ledgerAlertSource } from "./alert-ledger.js";
+import { localAccess } from "./local-access.js";
 import { type Dashboard, USE_OPERATIONS } from "./context.js";
 import { UseCounter } from "./use-counter.js";
 import type { PostureSource } from "./posture-source.js";
@@ -25,6 +27,7 @@ export interface StartDashboardOptions {
   readonly ks: LocalKeystore;
   /** host:port on a loopback address (default 127.0.0.1:0, any free port). */
   readonly listen?: string;
+  /** The monitor's alerts (default: the keystore's alert ledger, which `monitor run` fills; null: none). */
   readonly alerts?: AlertSource | null;
   readonly posture?: PostureSource | null;
   readonly readOnly?: boolean;
@@ -58,10 +61,11 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   const { host, port } = parseLoopbackListen(options.listen ?? "127.0.0.1:0");
   options.ks.ensureTables(AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS); // the indexes the pages' queries need, once per keystore
   const gate = new SessionGate(options.now ? { now: options.now } : {});
+  const alerts = options.alerts === undefined ? ledgerAlertSource(options.ks, options.now) : options.alerts;
   const d: Dashboard = {
     ks: options.ks,
     now: options.now ?? Date.now,
-    alerts: options.alerts ?? null,
+    alerts,
     posture: options.posture ?? null,
     frame: { base: "/", label: options.label ?? "local keystore", identity: options.ks.principal },
     readOnly: options.readOnly === true,
@@ -70,7 +74,8 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
   };
   let hosts = new Set<string>();
   let origins = new Set<string>();
-  const app = dashboardApp(d, gate, { allowedHosts: () => hosts, origins: () => origins, secure: false });
+  const readOnly = options.readOnly === true;
+  const app = dashboardApp(d, localAccess({ ks: options.ks, gate, base: "/", allowedHosts: () => hosts, origins: () => origins, readOnly, alerts }));
   try {
     await app.listen({ host, port });
   } catch (e) {

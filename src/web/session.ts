@@ -14,6 +14,8 @@ export const SESSION_COOKIE = "pipeseal_ui";
 
 export interface Session {
   readonly csrf: string;
+  /** The identity a key-service session belongs to (null for the local login token's session). */
+  readonly owner: string | null;
   readonly createdAt: number;
   lastSeen: number;
   /** The result of the last action, shown once on the next page (post/redirect/get). */
@@ -59,8 +61,29 @@ export class SessionGate {
     if (expiry === undefined || this.#now() >= expiry) return null;
     const id = secret();
     const now = this.#now();
-    this.#sessions.set(digest(id), { csrf: secret(), createdAt: now, lastSeen: now, flash: null });
+    this.#sessions.set(digest(id), { csrf: secret(), owner: null, createdAt: now, lastSeen: now, flash: null });
     return id;
+  }
+
+  /**
+   * A new session for an identity the key service has already authenticated (mTLS or bearer
+   * token): the cookie only carries the CSRF token and the flash, never the right to enter.
+   * Returns the cookie value and the session.
+   */
+  start(owner: string): { id: string; session: Session } {
+    const id = secret();
+    const now = this.#now();
+    const session: Session = { csrf: secret(), owner, createdAt: now, lastSeen: now, flash: null };
+    this.#sessions.set(digest(id), session);
+    this.#sweep(now);
+    return { id, session };
+  }
+
+  /** Drops idle sessions and expired tokens (a service sees many identities over its life). */
+  #sweep(now: number): void {
+    if (this.#sessions.size < 1024) return;
+    for (const [k, s] of this.#sessions) if (now - s.lastSeen >= this.#idleMs) this.#sessions.delete(k);
+    for (const [k, expiry] of this.#tokens) if (now >= expiry) this.#tokens.delete(k);
   }
 
   /** The live session for a cookie value, or null. */

@@ -7,7 +7,7 @@ import type { CaInfo, CertRecord } from "./types.js";
  * The CA's public description.
  * @throws KeyError(CA_NOT_INITIALIZED)
  */
-export function caInfo(ks: LocalKeystore): CaInfo {
+export function caInfo(ks: Pick<LocalKeystore, "readTables">): CaInfo {
   return toCaInfo(requireCa(ks));
 }
 
@@ -17,7 +17,7 @@ export function caInfo(ks: LocalKeystore): CaInfo {
  * @example for (const c of listCertificates(ks)) console.log(c.serial, c.identity, c.status);
  * @throws KeyError(CA_NOT_INITIALIZED)
  */
-export function listCertificates(ks: LocalKeystore, options: { now?: number } = {}): CertRecord[] {
+export function listCertificates(ks: Pick<LocalKeystore, "readTables">, options: { now?: number } = {}): CertRecord[] {
   requireCa(ks);
   const nowMs = options.now ?? Date.now();
   return ks.readTables(listCertRows).map((row) => toRecord(row, nowMs));

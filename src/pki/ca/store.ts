@@ -54,7 +54,7 @@ export function readCa(db: Db): CaRow | null {
 }
 
 /** @throws KeyError(CA_NOT_INITIALIZED) */
-export function requireCa(ks: LocalKeystore): CaRow {
+export function requireCa(ks: Pick<LocalKeystore, "readTables">): CaRow {
   const row = ks.readTables(readCa);
   if (row === null) throw new KeyError("CA_NOT_INITIALIZED");
   return row;

@@ -51,7 +51,7 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
  * per-key decisions are not recorded; the request's key.list decision is. pipeseal's own keys
  * (the token key, the CA's) are listed only to who may also rotate them.
  */
-function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
+export function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
   const caller = { principal: req.principal, auth: req.auth };
   const may = (operation: string) => svc.authz.decide(accessRequest(caller, operation, { keyName })).allowed;
   // pipeseal's own keys only to who administers them (keys/internal-keys.ts)

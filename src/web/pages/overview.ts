@@ -20,9 +20,11 @@ export function recentBuckets(count: (starts: number[]) => number[], nowMs: numb
 
 export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   const now = d.now();
-  const keys = d.ks.listKeys();
+  const v = r.viewer;
+  const keys = v.can("key.list") ? d.ks.listKeys().filter((k) => v.sees(k.name)) : [];
+  const audit = v.can("audit.read"); // decrypt counts, the chain and alerts come from the audit
   const states = { enabled: 0, disabled: 0, destroyed: 0 };
-  for (const k of keys) for (const v of k.versions) states[v.state as keyof typeof states]++;
+  for (const k of keys) for (const x of k.versions) states[x.state as keyof typeof states]++;
   const due = keys.filter((k) => k.rotationDue);
   const soon = keys.filter((k) => !k.rotationDue && k.dueAt !== null && k.dueAt - now < 7 * DAY);
   const { days, hours, head } = read(d, (db) => {
@@ -32,7 +34,7 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   });
   const total24 = hours.reduce((n, b) => n + b.count, 0);
   const total30 = days.reduce((n, b) => n + b.count, 0);
-  const alerts = d.alerts?.list() ?? null;
+  const alerts = audit ? (d.alerts?.list() ?? null) : null;
   const openAlerts = alerts?.filter((a) => a.alert.state === "open" && a.ack === null) ?? [];
   let certs: Raw;
   try {
@@ -49,15 +51,15 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
 <p>${plural(states.enabled, "version")} enabled, ${num(states.disabled)} disabled, ${num(states.destroyed)} destroyed.</p></section>
 <section class="card" aria-labelledby="c-rot"><h2 id="c-rot">Rotation</h2><div class="big ${due.length ? "bad" : "ok"}">${num(due.length)} overdue</div>
 <p>${num(soon.length)} due within 7 days.</p>${due.length ? html`<ul>${due.map((k) => html`<li><a href="${link(`${d.frame.base}key`, { name: k.name })}">${k.name}</a></li>`)}</ul>` : ""}</section>
-<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 hours; ${num(total30)} in 30 days.</p></section>
-<section class="card" aria-labelledby="c-al"><h2 id="c-al">Open alerts</h2>${alerts === null ? html`<p class="muted">No monitor data.</p>` : html`<div class="big ${openAlerts.length ? "bad" : "ok"}">${num(openAlerts.length)}</div><p><a href="${d.frame.base}alerts">All alerts</a></p>`}</section>
+${audit ? html`<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 hours; ${num(total30)} in 30 days.</p></section>
+<section class="card" aria-labelledby="c-al"><h2 id="c-al">Open alerts</h2>${alerts === null ? html`<p class="muted">No monitor data.</p>` : html`<div class="big ${openAlerts.length ? "bad" : "ok"}">${num(openAlerts.length)}</div><p><a href="${d.frame.base}alerts">All alerts</a></p>`}</section>` : ""}
 </div>
-<h2>Decrypts, last 24 hours</h2>
+${audit ? html`<h2>Decrypts, last 24 hours</h2>
 ${barChart(hours, `Data-key uses per hour over the last 24 hours: ${num(total24)} in all`)}
 <h2>Decrypts, last 30 days</h2>
 ${barChart(days, `Data-key uses per day over the last 30 days: ${num(total30)} in all`)}
 <h2>Audit chain</h2>
-${chainStatus(d, head?.seq ?? 0, r.csrf)}
+${chainStatus(d, head?.seq ?? 0, r.csrf)}` : html`<p class="muted" id="no-audit">The audit (decrypts, the chain, alerts) is shown to identities the policy allows audit.read.</p>`}
 <h2>Posture</h2>
 ${latest === null ? html`<p class="muted">No posture report (start with <code>--posture DIR</code>, a folder of <code>pipeseal posture check --json</code> reports).</p>` : html`${postureVerdict(latest.report)} <p><a href="${d.frame.base}posture">The report</a>, generated ${time(latest.report.generatedAt)}.</p>`}
 <h2>Certificates expiring within 7 days</h2>
