@@ -57,7 +57,10 @@ export const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16
 
 /** The compiled client script (src/web/client/app.ts → dist/web/client/app.js), read once. */
 export function clientScript(): string {
-  const file = fileURLToPath(new URL("./client/app.js", import.meta.url));
-  if (!existsSync(file)) return ""; // running from the TypeScript sources (tests): the pages work without it
-  return readFileSync(file, "utf8");
+  // from the TypeScript sources (in-process tests), the build's copy when there is one; without either the pages still work
+  for (const rel of ["./client/app.js", "../../dist/web/client/app.js"]) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(file)) return readFileSync(file, "utf8");
+  }
+  return "";
 }

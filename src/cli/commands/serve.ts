@@ -4,18 +4,20 @@ import { keyServiceTemplate } from "../../server/templates.js";
 import { loadConfig } from "../../server/config.js";
 import { startKeyService } from "../../server/server.js";
 import { onStopSignal } from "../../io/signals.js";
+import { serviceDashboard } from "../../web/service-ui.js";
 
 /** `pipeseal serve --config keyservice.yaml`: the key service over mTLS until SIGINT, SIGTERM or SIGHUP (then a graceful close). */
 export function serveCommand(): Command {
   const serve = new Command("serve")
     .description("run the key service (HTTPS with mTLS; docs/keyservice.md); `serve init` prints a starting keyservice.yaml")
     .option("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl, root (HSM), tls.crl, audit anchors")
-    .action(async (opts) => {
+    .option("--no-ui", "do not serve the dashboard at /ui/ (docs/ui.md)")
+    .action(async (opts: { config?: string; ui: boolean }) => {
       if (!opts.config) throw new UsageError("INVALID_ARGUMENT", "serve needs --config keyservice.yaml (`pipeseal serve init > keyservice.yaml` prints a commented one)");
       const config = loadConfig(opts.config);
       const log = (line: string) => process.stderr.write(`pipeseal serve: ${line}\n`);
-      const svc = await startKeyService(config, { log, onInternalError: (e) => log(`internal error: ${(e as Error)?.message ?? String(e)}`) });
-      log(`listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId}${config.crlFile ? `, CRL ${config.crlFile}` : ""})`);
+      const svc = await startKeyService(config, { log, onInternalError: (e) => log(`internal error: ${(e as Error)?.message ?? String(e)}`), ...(opts.ui ? { extend: serviceDashboard() } : {}) });
+      log(`listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId}${config.crlFile ? `, CRL ${config.crlFile}` : ""}${opts.ui ? `, dashboard at ${svc.url}/ui/` : ""})`);
       let release = () => undefined as void;
       await new Promise<void>((resolve) => (release = onStopSignal(() => resolve())));
       try {

@@ -69,6 +69,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   }
 }
 
+/** Read access to the keystore behind a SQLite store (SqliteStore.dashboardView). */
+export type SqliteReadView = Pick<LocalKeystore, "readTables" | "listKeys" | "showKey" | "ensureTables">;
+
 export class SqliteStore implements KeyStore {
   readonly kind = "sqlite" as const;
   readonly keyringId = "local";
@@ -96,6 +99,19 @@ export class SqliteStore implements KeyStore {
   }
   async listKeys(): Promise<KeyInfo[]> {
     return this.#live().listKeys();
+  }
+  /**
+   * The reads the dashboard's pages make (keys, the audit tables, the CA's certificates), on
+   * the keystore behind this store: only reads, never a change, so every change the dashboard
+   * asks for still goes through the server's authorization and this store's audited methods.
+   */
+  dashboardView(): SqliteReadView {
+    return {
+      readTables: (read) => this.#live().readTables(read),
+      listKeys: () => this.#live().listKeys(),
+      showKey: (name) => this.#live().showKey(name),
+      ensureTables: (capability, migrations) => this.#live().ensureTables(capability, migrations),
+    };
   }
   async showKey(name: string): Promise<KeyInfo> {
     return this.#live().showKey(name);
