@@ -4,5 +4,5 @@ import { statusFor } from "../server/errors.js";
 
 export function errorStatus(e: unknown): number {
   if (!isPipesealError(e)) return 500;
-  return e.code === "CA_NOT_INITIALIZED" ? 404 : statusFor(e.code);
+  return e.code === "CA_NOT_INITIALIZED" || e.code === "MONITOR_ALERT_NOT_FOUND" ? 404 : statusFor(e.code); // the service's table has no monitor codes
 }

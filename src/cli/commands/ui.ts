@@ -16,7 +16,7 @@ export function uiCommand(): Command {
     .description("the dashboard over the local keystore, on 127.0.0.1 only; prints the login URL (single-use token) on its first line (docs/ui.md)")
     .option("--listen <host:port>", "loopback address to listen on", "127.0.0.1:0")
     .option("--open", "also open the dashboard in the browser (xdg-open), with its own single-use token")
-    .option("--alerts <file>", "the monitor's alerts: JSON lines of `pipeseal monitor check --json`")
+    .option("--alerts <file>", "the monitor's alerts from JSON lines of `pipeseal monitor check --json` (default: the keystore's alert ledger, `monitor run`)")
     .option("--posture <path>", "posture reports: a `posture check --json` report, or a folder of them (the history)")
     .option("--read-only", "show no admin actions and refuse them")
     .action(async (opts: { listen: string; open?: boolean; alerts?: string; posture?: string; readOnly?: boolean }, cmd: Command) =>
@@ -24,7 +24,7 @@ export function uiCommand(): Command {
         const ui = await startDashboard({
           ks,
           listen: opts.listen,
-          alerts: opts.alerts ? alertFileSource(path.resolve(opts.alerts)) : null,
+          ...(opts.alerts ? { alerts: alertFileSource(path.resolve(opts.alerts)) } : {}), // default: the keystore's alert ledger, acknowledgeable
           posture: opts.posture ? postureSource(path.resolve(opts.posture)) : null,
           readOnly: opts.readOnly === true,
           label: keystoreHome(cmd),
