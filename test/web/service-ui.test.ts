@@ -15,6 +15,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLAINTEXT_OPERATIONS } from "../../src/server/policy/operations.js";
 import { serviceDashboard } from "../../src/web/service-ui.js";
+import { reachable, seriousViolations, tabWalk } from "./a11y.js";
 import { POLICY_EXPORT, WHO, type Harness, type Who, startHarness } from "../server/api-harness.js";
 
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -178,6 +179,28 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
     expect(denied.length).toBeGreaterThanOrEqual(9);
     for (const d of denied) expect(d).toMatchObject({ principal: WHO.stranger, outcome: "denied" });
     expect((await h.svc.store.showKey("shared/small")).primaryVersion).toBe(2);
+  });
+
+  it("each identity's pages pass axe (no serious or critical violation) and Tab reaches every control with the focus visible", async () => {
+    const sessions: [Who, string[]][] = [
+      ["admin", ["/", "/keys", "/key?name=prod%2Fdatasets%2Fraw", "/certificates", "/alerts", "/posture"]],
+      ["auditor", ["/", "/keys", "/audit", "/audit?operation=authz.key.rotate", "/audit/record?seq=1", "/principals", `/principal?name=${encodeURIComponent(WHO.admin)}`, "/alerts"]],
+    ];
+    for (const [who, pages] of sessions) {
+      const p = await page(await as(who));
+      for (const rel of pages) {
+        expect(await visit(p, rel), `${who} ${rel}`).toBe(200);
+        expect(await seriousViolations(p), `${who} ${rel}`).toEqual([]);
+        const stops = await tabWalk(p);
+        expect(stops.length, `${who} ${rel}: stops vs. focusable elements`).toBe(await reachable(p));
+        expect(new Set(stops.map((s) => s.index)).size, `${who} ${rel}`).toBe(stops.length);
+        expect(stops.filter((s) => !s.visible).map((s) => s.what), `${who} ${rel}: focus not visible`).toEqual([]);
+        if (rel === "/audit") expect(stops.filter((s) => s.inside.some((i) => i.startsWith("form"))).length, "auditor: the filters").toBeGreaterThan(4);
+        if (rel.startsWith("/key?")) expect(stops.filter((s) => s.tag === "summary").map((s) => s.what.split(" ").slice(1).join(" ")).sort(), "admin: the key actions").toEqual(expect.arrayContaining(["Rotate"]));
+      }
+      await p.close();
+    }
+    expect(problems).toEqual([]);
   });
 
   it("a certificate of another CA, or none, gets no answer at all", async () => {

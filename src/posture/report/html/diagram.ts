@@ -35,7 +35,7 @@ function stageBox(report: PostureReport, id: StageId, i: number, top: number): s
   const status = stageStatus(report, id);
   const detail = s ? `${plural(s.findings, "finding")} · ${plural(s.stores, "store")}` : "";
   const label = `${stageTitle(id)}: ${STATUS_WORD[status]}${detail ? `, ${detail}` : ""}`;
-  return `<a href="#stage-${id}" class="stage st-${status}" data-stage="${id}" data-status="${status}" aria-label="${esc(label)}">` +
+  return `<a href="#stage-${id}" class="stage st-${status}" data-stage="${id}" data-status="${status}">` + // named by its <title>: an aria-label would hide the box's visible words from speech input
     `<title>${esc(label)}</title>` +
     `<rect x="${x(i)}" y="${top}" width="${BOX_W}" height="${BOX_H}" rx="8"/>` +
     `<text x="${x(i) + BOX_W / 2}" y="${top + 24}" class="name">${esc(SHORT[id] ?? stageTitle(id))}</text>` +
@@ -97,7 +97,7 @@ export function renderDiagram(report: PostureReport): string {
   const top = Math.max(above, MARGIN);
   const height = top + BOX_H + below;
   const desc = STAGES.map((id) => `${stageTitle(id)} ${STATUS_WORD[stageStatus(report, id)]}`).join("; ");
-  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">` +
+  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc">` + // a group, not an img: its stage boxes are links
     `<title id="diagram-title">Pipeline stages and connections by status</title><desc id="diagram-desc">${esc(desc)}</desc>` +
     `<defs>${markers()}</defs>` +
     STAGES.map((id, i) => stageBox(report, id, i, top)).join("") +
