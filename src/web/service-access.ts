@@ -49,14 +49,24 @@ export function serviceKeyAdmin(svc: Service, req: FastifyRequest): KeyAdmin {
   };
 }
 
+/**
+ * The caller's viewer, once the service's policy gives it some dashboard right (key.list or
+ * audit.read); otherwise a recorded audit.read denial, thrown as 403 ACCESS_DENIED, so an
+ * identity with no right learns nothing of the site (not even which store it runs on).
+ * @throws ServiceError(ACCESS_DENIED)
+ */
+export async function admitViewer(svc: Service, req: FastifyRequest): Promise<Viewer> {
+  await svc.authz.refresh().catch(() => undefined); // a policy approved on another replica shows here too
+  const viewer = serviceViewer(svc, req);
+  if (!viewer.can("key.list") && !viewer.can("audit.read")) await allow(svc, req, "audit.read");
+  return viewer;
+}
+
 export function serviceAccess(svc: Service, gate: SessionGate, base: string): Access {
   return {
     secure: true,
     async enter(req: FastifyRequest, reply: FastifyReply) {
-      await svc.authz.refresh().catch(() => undefined); // a policy approved on another replica shows here too
-      const viewer = serviceViewer(svc, req);
-      // nothing for an identity with no dashboard right: a recorded denial, thrown as 403 ACCESS_DENIED
-      if (!viewer.can("key.list") && !viewer.can("audit.read")) await allow(svc, req, "audit.read");
+      const viewer = await admitViewer(svc, req);
       let session = gate.session(readCookie(req.headers.cookie));
       if (session === null || session.owner !== req.principal) {
         const started = gate.start(req.principal);

@@ -6,20 +6,21 @@
  *
  * The pages read keystore.db tables, so the dashboard is served over a SQLite store; over a
  * PostgreSQL store /ui/ answers 501 with a page saying so (docs/ui.md) — after the same
- * authentication, so nothing is served to a caller the service does not admit.
+ * authentication and admission, so nothing is served to a caller the service or its policy
+ * does not admit.
  *
  * @example
  * const svc = await startKeyService(config, { extend: serviceDashboard() });
  * // https://host:port/ui/ with a client certificate the allow-list and the policy admit
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS } from "../audit/query-indexes.js";
 import type { Service } from "../server/service.js";
 import type { SqliteReadView } from "../server/store/sqlite.js";
 import type { KeyStore } from "../server/store/types.js";
 import { registerDashboard } from "./app.js";
 import { type Dashboard, USE_OPERATIONS } from "./context.js";
-import { serviceAccess } from "./service-access.js";
+import { admitViewer, serviceAccess } from "./service-access.js";
 import { SessionGate } from "./session.js";
 import { UseCounter } from "./use-counter.js";
 
@@ -40,8 +41,10 @@ export function serviceDashboard(options: ServiceDashboardOptions = {}): (app: F
     const view = readView(svc.store);
     if (view === null) {
       void app.register(async (scope) => {
-        const notHere = async (_req: unknown, reply: import("fastify").FastifyReply) =>
-          reply.code(501).type("text/html; charset=utf-8").header("content-security-policy", "default-src 'none'").send(`<!DOCTYPE html><html lang="en"><title>501 · pipeseal</title><p>The dashboard is served over a SQLite store; this key service keeps its keys in ${svc.store.kind}. Use the /v1 API (pipeseal audit export --server …).</p></html>`);
+        const notHere = async (req: FastifyRequest, reply: FastifyReply) => {
+          await admitViewer(svc, req); // the same admission as the pages: 403 for an identity with no dashboard right
+          return reply.code(501).type("text/html; charset=utf-8").header("content-security-policy", "default-src 'none'").send(`<!DOCTYPE html><html lang="en"><title>501 · pipeseal</title><p>The dashboard is served over a SQLite store; this key service keeps its keys in ${svc.store.kind}. Use the /v1 API (pipeseal audit export --server …).</p></html>`);
+        };
         scope.get("/", notHere);
         scope.get("/*", notHere);
       }, { prefix: SERVICE_UI_BASE.slice(0, -1) });
