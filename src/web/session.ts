@@ -22,6 +22,13 @@ export interface Session {
   flash: { readonly ok: boolean; readonly text: string } | null;
 }
 
+/**
+ * The key service's sessions one identity may hold at once. A caller that never sends the
+ * cookie back starts a session on every request; without a bound, an admitted workload could
+ * grow the service's memory without end. Past the bound its oldest session ends (only its own).
+ */
+export const SESSIONS_PER_OWNER = 16;
+
 const digest = (secret: string): string => createHash("sha256").update(secret, "utf8").digest("hex");
 const secret = (): string => randomBytes(32).toString("base64url");
 
@@ -36,6 +43,7 @@ export interface SessionGateOptions {
 export class SessionGate {
   readonly #tokens = new Map<string, number>(); // digest → expiry
   readonly #sessions = new Map<string, Session>(); // digest → session
+  readonly #byOwner = new Map<string, string[]>(); // owner → digests of its sessions, oldest first
   readonly #now: () => number;
   readonly #idleMs: number;
   readonly #tokenTtlMs: number;
@@ -74,7 +82,12 @@ export class SessionGate {
     const id = secret();
     const now = this.#now();
     const session: Session = { csrf: secret(), owner, createdAt: now, lastSeen: now, flash: null };
-    this.#sessions.set(digest(id), session);
+    const key = digest(id);
+    this.#sessions.set(key, session);
+    const mine = (this.#byOwner.get(owner) ?? []).filter((k) => this.#sessions.has(k)); // ended ones drop out
+    mine.push(key);
+    while (mine.length > SESSIONS_PER_OWNER) this.#sessions.delete(mine.shift()!);
+    this.#byOwner.set(owner, mine);
     this.#sweep(now);
     return { id, session };
   }
@@ -84,6 +97,16 @@ export class SessionGate {
     if (this.#sessions.size < 1024) return;
     for (const [k, s] of this.#sessions) if (now - s.lastSeen >= this.#idleMs) this.#sessions.delete(k);
     for (const [k, expiry] of this.#tokens) if (now >= expiry) this.#tokens.delete(k);
+    for (const [owner, keys] of this.#byOwner) {
+      const live = keys.filter((k) => this.#sessions.has(k));
+      if (live.length === 0) this.#byOwner.delete(owner);
+      else this.#byOwner.set(owner, live);
+    }
+  }
+
+  /** How many sessions the gate holds (idle ones included until swept). */
+  get size(): number {
+    return this.#sessions.size;
   }
 
   /** The live session for a cookie value, or null. */

@@ -1,6 +1,6 @@
 /** The dashboard's session gate and export cells, attacked directly (no browser): token reuse, expiry, forged cookies, CSRF, CSV formulas, loopback. */
 import { describe, expect, it } from "vitest";
-import { SessionGate, csrfMatches, readCookie, sessionCookie } from "../../src/web/session.js";
+import { SESSIONS_PER_OWNER, SessionGate, csrfMatches, readCookie, sessionCookie } from "../../src/web/session.js";
 import { csvCell } from "../../src/web/export.js";
 import { parseLoopbackListen } from "../../src/web/server.js";
 import { esc, html, raw } from "../../src/web/html.js";
@@ -21,6 +21,16 @@ describe("SessionGate", () => {
     expect(gate.redeem(late)).toBeNull(); // expired (and spent)
     expect(gate.session(token)).toBeNull(); // a token is not a session id
     expect(gate.session(undefined)).toBeNull();
+  });
+
+  it("a key-service identity that never returns the cookie holds at most SESSIONS_PER_OWNER sessions; others' stay", () => {
+    const gate = new SessionGate();
+    const other = gate.start("spiffe://acme/prod/auditor").id;
+    const ids = Array.from({ length: 5000 }, () => gate.start("spiffe://acme/prod/trainer").id);
+    const live = ids.filter((id) => gate.session(id) !== null);
+    expect(live).toEqual(ids.slice(-SESSIONS_PER_OWNER)); // the newest ones; the oldest ended
+    expect(gate.session(other)?.owner).toBe("spiffe://acme/prod/auditor");
+    expect(gate.size).toBe(SESSIONS_PER_OWNER + 1);
   });
 
   it("an idle session ends; using it keeps it alive", () => {
