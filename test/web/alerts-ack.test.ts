@@ -119,6 +119,31 @@ describe("Alerts: open and acknowledged, acknowledge with a note from the page",
     await p.close();
   });
 
+  it("a --read-only dashboard shows the alerts without the form and refuses the ack", async () => {
+    const ro = spawn(process.execPath, [BIN, "--home", filled.home, "ui", "--read-only"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PIPESEAL_HOME: "" } });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: ro.stdout! }).once("line", resolve);
+        ro.once("exit", (code) => reject(new Error(`pipeseal ui --read-only exited ${code}`)));
+      });
+      const roOrigin = url.slice(0, url.indexOf("?"));
+      const c = await browser.newContext();
+      const p = await c.newPage();
+      await p.goto(url);
+      await p.goto(roOrigin + "alerts");
+      expect(await p.locator(`tr[data-alert='${SPIKE}']`).innerText()).toContain(MARKUP_SUMMARY);
+      expect(await p.locator("form.ack-form").count()).toBe(0);
+      const csrf = await p.evaluate(async () => (await (await fetch("/audit")).text()).match(/name="csrf" value="([^"]+)"/)?.[1] ?? "");
+      expect(csrf).not.toBe("");
+      const r = await p.request.post(roOrigin + "alerts/ack", { form: { csrf, id: SPIKE, note: "read-only" }, headers: { origin: roOrigin.slice(0, -1) } });
+      expect(r.status()).toBe(403);
+      expect(await ackRecords()).toEqual([]);
+      await c.close();
+    } finally {
+      ro.kill("SIGTERM");
+    }
+  });
+
   it("an ack from the page moves the alert to acknowledged with who and the note, in the ledger and one audited monitor.ack", async () => {
     const p = await newPage();
     await p.goto(origin + "alerts");
