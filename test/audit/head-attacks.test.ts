@@ -47,7 +47,8 @@ function expectBroken(r: ReturnType<typeof cli>, text?: RegExp): void {
   if (text) expect(r.stdout.toString()).toMatch(text);
 }
 
-describe("audit head: tail truncation and wipe (local keystore, built CLI)", () => {
+// Each case runs the built CLI a dozen times or more: slow on a loaded machine, not a hang.
+describe("audit head: tail truncation and wipe (local keystore, built CLI)", { timeout: 180_000 }, () => {
   it("deleting the last records and pointing the head at the record before fails verify (head written the old way, or with its old tag kept)", () => {
     for (const keepTag of [false, true]) {
       const { db, run } = keystoreWithHistory();
