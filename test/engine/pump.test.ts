@@ -101,3 +101,104 @@ describe("pump", () => {
     expect(reads).toBeLessThan(10);
   });
 });
+
+/** A regular file's source over `data`: sequential reads and reads at any offset; `size` as fstat said at open. */
+function fileLike(data: () => Buffer, size: number, reads?: number[], afterRead?: (at: number) => void): ByteSource {
+  let offset = 0;
+  const readAt = async (buf: Buffer, at: number) => {
+    reads?.push(at);
+    await new Promise((r) => setTimeout(r, 0));
+    const d = data();
+    const n = Math.max(0, Math.min(buf.length, d.length - at));
+    d.copy(buf, 0, at, at + n);
+    afterRead?.(at);
+    return n;
+  };
+  return {
+    read: async (buf) => {
+      const n = await readAt(buf, offset);
+      offset += n;
+      return n;
+    },
+    positional: { readAt, offset: () => offset, size },
+  };
+}
+
+describe("pump over a regular file (positional reads)", () => {
+  for (const size of [0, 1, 999, 1000, 1001, 3000, 9999]) {
+    it(`${size} bytes: same bytes and batches as the sequential reader, exactly the last batch final`, async () => {
+      const data = randomBytes(size);
+      const seen: { index: number; final: boolean; length: number }[] = [];
+      const seqSeen: { index: number; final: boolean; length: number }[] = [];
+      expect((await collect(pump(fileLike(() => data, size), step(1000, seen), 3))).equals(data)).toBe(true);
+      await collect(pump(source(data), step(1000, seqSeen), 3));
+      expect(seen.sort((a, b) => a.index - b.index)).toEqual(seqSeen);
+    });
+  }
+
+  it("reads several batches at once (more than one read in flight)", async () => {
+    const data = randomBytes(8000);
+    const reads: number[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const src = fileLike(() => data, data.length, reads);
+    const inner = src.positional!;
+    const counted: ByteSource = {
+      read: src.read,
+      positional: {
+        ...inner,
+        offset: inner.offset,
+        readAt: async (buf, at) => {
+          most = Math.max(most, ++inFlight);
+          try {
+            return await inner.readAt(buf, at);
+          } finally {
+            inFlight--;
+          }
+        },
+      },
+    };
+    expect((await collect(pump(counted, step(1000, []), 4))).equals(data)).toBe(true);
+    expect(most).toBeGreaterThan(1);
+  });
+
+  it("a file that grew after it was opened is read to its end, as a pipe would be", async () => {
+    const data = randomBytes(5500);
+    expect((await collect(pump(fileLike(() => data, 1200), step(1000, []), 3))).equals(data)).toBe(true);
+  });
+
+  it("a header read first: the body starts where the sequential read stopped, with its leftover as prefix", async () => {
+    const data = randomBytes(4321);
+    const src = fileLike(() => data, data.length);
+    const head = Buffer.alloc(700);
+    await src.read(head); // the header reader read 700 bytes, of which the last 200 are body
+    const out = await collect(pump(src, step(1000, []), 3, head.subarray(500)));
+    expect(out.equals(data.subarray(500))).toBe(true);
+  });
+
+  it("a file that got shorter while read, exactly at a batch boundary: IO_ERROR, not a silently short output", async () => {
+    let data = randomBytes(10_000);
+    // batch 2 is read whole (with the byte after it, so not final), then the file is cut at its end
+    const src = fileLike(() => data, data.length, undefined, (at) => {
+      if (at === 2000) data = data.subarray(0, 3000);
+    });
+    const got: Buffer[] = [];
+    const run = (async () => {
+      for await (const b of pump(src, step(1000, []), 2)) got.push(Buffer.from(b));
+    })();
+    await expect(run).rejects.toMatchObject({ code: "IO_ERROR" });
+    expect(got.length).toBeLessThanOrEqual(3);
+  });
+
+  it("a file that got shorter mid-batch ends there: the batch that finds the end is final", async () => {
+    let data = randomBytes(10_000);
+    const whole = data;
+    const src = fileLike(() => data, data.length, undefined, (at) => {
+      if (at === 0) data = data.subarray(0, 2500);
+    });
+    const seen: { index: number; final: boolean; length: number }[] = [];
+    const out = await collect(pump(src, step(1000, seen), 1));
+    expect(out.equals(whole.subarray(0, 2500))).toBe(true);
+    expect(seen.filter((x) => x.final).map((x) => x.index)).toEqual([2]);
+  });
+});
