@@ -46,8 +46,18 @@ class BufferPool {
   put(b: Buffer): void {
     this.free.push(b);
   }
+  private readonly written = new Map<Buffer, number>();
+  /** Records that bytes [0, n) of `b` may hold data, so the final wipe covers them. */
+  dirty(b: Buffer, n: number): void {
+    this.written.set(b, Math.max(n, this.written.get(b) ?? 0));
+  }
+  /**
+   * Zeroes what each buffer may hold: its written prefix, or all of it when nothing was
+   * recorded. Only that prefix: filling a 4 MiB buffer of which a small input used a few
+   * bytes faults in and zeroes pages that never held anything, 8 MiB per small file.
+   */
   wipe(): void {
-    for (const b of this.all) b.fill(0);
+    for (const b of this.all) b.fill(0, 0, Math.min(b.length, this.written.get(b) ?? b.length));
   }
 }
 
@@ -90,17 +100,33 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
   let readerDone = false;
   let readerError: unknown;
 
-  const fill = async (buf: Buffer, from: number): Promise<number> => from + (from < buf.length ? await source.read(from ? buf.subarray(from) : buf) : 0);
+  /** Runs a read into `buf` from `from`, recording what it may have written (all of `buf` if it failed). */
+  const readInto = async (buf: Buffer, from: number, read: () => Promise<number>): Promise<number> => {
+    try {
+      const n = await read();
+      inPool.dirty(buf, from + n);
+      return n;
+    } catch (e) {
+      inPool.dirty(buf, buf.length);
+      throw e;
+    }
+  };
+
+  const fill = async (buf: Buffer, from: number): Promise<number> =>
+    from + (from < buf.length ? await readInto(buf, from, () => source.read(from ? buf.subarray(from) : buf)) : 0);
 
   /** Runs batch `index` on the thread pool once its input is in; the consumer awaits it in order. */
   const submit = (input: Buffer, n: number, index: number, final: boolean, out: Buffer): Promise<Done> =>
     step.run(input.subarray(0, n), index, final, out).then(
       (result) => {
         inPool.put(input);
+        // a result of its own (the reference engine) says nothing of what `out` holds
+        outPool.dirty(out, result.buffer === out.buffer ? result.byteOffset - out.byteOffset + result.length : out.length);
         return { result, out, final };
       },
       (e: unknown) => {
         inPool.put(input);
+        outPool.dirty(out, out.length);
         outPool.put(out);
         throw e;
       },
@@ -121,7 +147,8 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
       let m = 0;
       if (!final) {
         next = inPool.take();
-        m = await source.read(next);
+        const buf = next;
+        m = await readInto(buf, 0, () => source.read(buf));
         if (m === 0) {
           final = true; // the input ended exactly at a batch boundary
           inPool.put(next);
@@ -156,9 +183,10 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
       if (index > end) return;
       const input = inPool.take();
       const read = (async () => {
-        if (index > 0) return at.readAt(input, fileAt(from));
+        if (index > 0) return readInto(input, 0, () => at.readAt(input, fileAt(from)));
         const p = prefix.copy(input);
-        return p + (await at.readAt(input.subarray(p), fileAt(p)));
+        inPool.dirty(input, p);
+        return p + (await readInto(input, p, () => at.readAt(input.subarray(p), fileAt(p))));
       })();
       previous = read;
       const job = read.then(

@@ -202,3 +202,55 @@ describe("pump over a regular file (positional reads)", () => {
     expect(seen.filter((x) => x.final).map((x) => x.index)).toEqual([2]);
   });
 });
+
+describe("the final wipe", () => {
+  /** What a batch wrote: a whole buffer and how far into it (fresh buffers beyond that are uninitialised memory, not ours). */
+  interface Written {
+    readonly buf: Buffer;
+    readonly extent: number;
+  }
+  /** A step that remembers every buffer it was handed and how much of it held data; batch `fail` writes all of `out` and then fails. */
+  function recording(inBytes: number, written: Written[], opts: { fail?: number; ownResult?: boolean } = {}): PumpStep {
+    return {
+      inBytes,
+      outBytes: 2 * inBytes, // room past every result, so a wipe of the result alone would show
+      async run(input, index, final, out) {
+        const whole = Buffer.from(input.buffer);
+        written.push({ buf: whole, extent: Math.min(whole.length, input.byteOffset + input.length + 1) }); // + the positional reader's look-ahead byte
+        await new Promise((r) => setTimeout(r, 1));
+        if (index === opts.fail) {
+          out.fill(7); // plaintext of a batch that then failed, past any result length
+          written.push({ buf: out, extent: out.length });
+          throw new Error("failed");
+        }
+        if (opts.ownResult) {
+          out.fill(9); // written into, but the result is a buffer of its own
+          written.push({ buf: out, extent: out.length });
+          return Buffer.from(input);
+        }
+        input.copy(out);
+        written.push({ buf: out, extent: input.length });
+        return out.subarray(0, input.length);
+      },
+    };
+  }
+  const dirty = (all: Written[]) => all.filter(({ buf, extent }) => buf.subarray(0, extent).some((x) => x !== 0)).length;
+
+  for (const [name, src] of [
+    ["sequential", (d: Buffer) => source(d)],
+    ["positional", (d: Buffer) => fileLike(() => d, d.length)],
+  ] as const) {
+    it(`${name}: every byte a read or a batch wrote is zero afterwards, on success, after a failed batch, and with results of their own`, async () => {
+      // depth 1 recycles every buffer, so the failing batch writes into one an earlier batch used less of
+      for (const depth of [1, 3]) {
+        for (const opts of [{}, { fail: 3 }, { ownResult: true }]) {
+          const written: Written[] = [];
+          const data = Buffer.alloc(5500, 0xaa);
+          await collect(pump(src(data), recording(1000, written, opts), depth, Buffer.alloc(10, 0xbb))).catch(() => undefined);
+          expect(written.length).toBeGreaterThan(0);
+          expect({ depth, opts, dirty: dirty(written) }).toEqual({ depth, opts, dirty: 0 });
+        }
+      }
+    });
+  }
+});
