@@ -4,8 +4,12 @@
  * yielded after a failed batch, memory bounded by recycling, and every buffer wiped at the end.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ByteSource } from "../../src/engine/io.js";
+import { fileSource, type ByteSource } from "../../src/engine/io.js";
 import { pump, type PumpStep } from "../../src/engine/pump.js";
 import { prng } from "../helpers/prng.js";
 
@@ -253,4 +257,31 @@ describe("the final wipe", () => {
       }
     });
   }
+});
+
+describe("fileSource over a real file", () => {
+  it("a header read sequentially, then the body through positional reads: the file's bytes exactly, in order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pump-file-"));
+    try {
+      for (const size of [0, 700, 4000, 4001, 12_345]) {
+        const data = randomBytes(size);
+        const file = join(dir, `f${size}`);
+        writeFileSync(file, data);
+        const handle = await open(file, "r");
+        try {
+          const src = fileSource(handle.fd, size);
+          expect(src.positional).toBeDefined();
+          const head = Buffer.alloc(Math.min(300, size));
+          expect(await src.read(head)).toBe(head.length);
+          const prefix = head.subarray(Math.min(100, head.length)); // read past the "header"
+          const out = await collect(pump(src, step(1000, []), 3, prefix));
+          expect(out.equals(data.subarray(Math.min(100, size)))).toBe(true);
+        } finally {
+          await handle.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
