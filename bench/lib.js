@@ -57,7 +57,7 @@ export function runProc(cmd, args, opts = {}) {
     if (rss && TIME_BIN) {
       timeFile = join(tmpdir(), `pipeseal-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
       argv0 = TIME_BIN;
-      argv = ["-f", "%M", "-o", timeFile, cmd, ...args];
+      argv = ["-f", "%M %U %S", "-o", timeFile, cmd, ...args]; // peak RSS, user and system CPU seconds
     }
     let outFd = null;
     let stdoutSpec = stdout;
@@ -98,11 +98,13 @@ export function runProc(cmd, args, opts = {}) {
       if (poll) clearInterval(poll);
       if (outFd !== null) closeSync(outFd);
       let rssKiB = rss ? hwm || null : null;
+      let cpuSeconds = null;
       if (timeFile) {
         try {
           const lines = readFileSync(timeFile, "utf8").trim().split("\n");
-          const v = Number(lines[lines.length - 1]);
+          const [v, user, sys] = lines[lines.length - 1].split(" ").map(Number);
           if (Number.isFinite(v)) rssKiB = v;
+          if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user + sys;
           unlinkSync(timeFile);
         } catch {
           /* ignore */
@@ -113,6 +115,7 @@ export function runProc(cmd, args, opts = {}) {
         signal,
         seconds,
         rssKiB,
+        cpuSeconds,
         stdout: Buffer.concat(out),
         stderr: Buffer.concat(err).toString("utf8"),
       };

@@ -5,7 +5,8 @@
 // Env: BENCH_SIZE_MIB (default 1024)  BENCH_RUNS (default 3)  BENCH_READS (default 200)
 //      BENCH_RANGE_RUNS (default 11)  BENCH_KEEP=1 (keep bench/.work data)  BENCH_SWEEP=1
 //      BENCH_AWS_FRAME (AWS frameLength, default: SDK default 4096)
-// Flags: --sweep  --runs N  --size MIB
+//      BENCH_CRYPT_ONLY=1 (stop after the encrypt/decrypt report)
+// Flags: --sweep  --runs N  --size MIB  --crypt-only
 import { spawnSync } from "node:child_process";
 import { randomFillSync, randomBytes } from "node:crypto";
 import {
@@ -56,8 +57,8 @@ const opt = (name) => {
 };
 if (flag("--help") || flag("-h")) {
   process.stdout.write(
-    "usage: node bench/run.js [--sweep] [--runs N] [--size MIB]\n" +
-      "env: BENCH_SIZE_MIB BENCH_RUNS BENCH_READS BENCH_RANGE_RUNS BENCH_SWEEP=1 BENCH_KEEP=1 BENCH_AWS_FRAME\n",
+    "usage: node bench/run.js [--sweep] [--runs N] [--size MIB] [--crypt-only]\n" +
+      "env: BENCH_SIZE_MIB BENCH_RUNS BENCH_READS BENCH_RANGE_RUNS BENCH_SWEEP=1 BENCH_KEEP=1 BENCH_AWS_FRAME BENCH_CRYPT_ONLY=1\n",
   );
   process.exit(0);
 }
@@ -67,6 +68,7 @@ const READS = Number(process.env.BENCH_READS ?? 200);
 const RANGE_RUNS = Number(process.env.BENCH_RANGE_RUNS ?? 11);
 const SWEEP = flag("--sweep") || process.env.BENCH_SWEEP === "1";
 const KEEP = process.env.BENCH_KEEP === "1";
+const CRYPT_ONLY = flag("--crypt-only") || process.env.BENCH_CRYPT_ONLY === "1";
 const AWS_FRAME = process.env.BENCH_AWS_FRAME ? Number(process.env.BENCH_AWS_FRAME) : undefined;
 const READ_LEN = 64 * 1024;
 const SEGMENTS = [16, 64, 256, 1024, 4096].map((k) => k * 1024);
@@ -214,7 +216,7 @@ const cliCase = (id, tool, op, path, cmd, args, { out, stdout, env = {} } = {}) 
     out,
     run: async () => {
       const r = await runProc(cmd, args, { env: { ...PS_ENV, ...env }, stdout });
-      return { seconds: r.seconds, rssKiB: r.rssKiB };
+      return { seconds: r.seconds, rssKiB: r.rssKiB, cpuSeconds: r.cpuSeconds };
     },
   });
 const workerCase = (id, tool, op, path, script, args, { out, env = {} } = {}) =>
@@ -316,7 +318,7 @@ if (tools.aws) {
   }
 }
 
-const samples = new Map(cases.map((c) => [c.id, { s: [], rss: [], error: null }]));
+const samples = new Map(cases.map((c) => [c.id, { s: [], rss: [], cpu: [], error: null }]));
 // Round-robin: every tool gets one sample per round, so slow drifts in machine load hit all alike.
 for (let round = 1; round <= RUNS; round++) {
   for (const c of cases) {
@@ -329,6 +331,7 @@ for (let round = 1; round <= RUNS; round++) {
       const r = await c.run();
       st.s.push(r.seconds);
       if (r.rssKiB) st.rss.push(r.rssKiB);
+      if (r.cpuSeconds != null) st.cpu.push(r.cpuSeconds);
     } catch (e) {
       st.error = e.message;
       log(`  FAILED: ${e.message}`);
@@ -364,6 +367,8 @@ for (const c of cases) {
     medianSeconds: med,
     mbps: st.s.length ? SIZE / MB / med : null,
     peakRssMiB: st.rss.length ? Math.max(...st.rss) / 1024 : null,
+    // user + system CPU of the whole process (all threads): what a tool costs, whoever else runs
+    medianCpuSeconds: st.cpu.length ? median(st.cpu) : null,
     verified: verified[c.id],
     error: st.error,
   });
@@ -540,7 +545,7 @@ out.push(`peers: ${meta.age ? `age ${meta.age}` : "age n/a"}; ${meta.awsSdk ? `@
 out.push("MB/s = 10^6 plaintext bytes per second. CLI rows include process start; lib rows time the call inside a fresh process.");
 out.push("");
 const rows = results.throughput.map((r) => {
-  if (r.id === "openssl") return [r.tool, r.op, r.path, "-", fmt(r.mbps, 0), "-", "-", "100%", "-", "-"];
+  if (r.id === "openssl") return [r.tool, r.op, r.path, "-", "-", fmt(r.mbps, 0), "-", "-", "-", "-", "100%", "-"];
   const a = age(r.op, r.path);
   const w = aws(r.op);
   const spread = r.samplesSeconds?.length > 1 ? ((Math.max(...r.samplesSeconds) - Math.min(...r.samplesSeconds)) / r.medianSeconds) * 100 : null;
@@ -549,15 +554,18 @@ const rows = results.throughput.map((r) => {
     r.op,
     r.path,
     r.error ? "FAILED" : fmt(r.medianSeconds, 2),
+    r.medianCpuSeconds == null ? "-" : fmt(r.medianCpuSeconds, 2),
     fmt(r.mbps, 0),
     spread === null ? "-" : `${fmt(spread, 0)}%`,
     r.id.startsWith("age") ? "1.00×" : ratio(r, a) ? `${fmt(ratio(r, a), 2)}×` : "-",
+    r.id.startsWith("age") ? "1.00×" : a?.medianCpuSeconds && r.medianCpuSeconds ? `${fmt(a.medianCpuSeconds / r.medianCpuSeconds, 2)}×` : "-",
     ratio(r, w) && r.path === DEVNULL ? `${fmt(ratio(r, w), 2)}×` : "-",
     opensslMBs && r.mbps ? `${fmt((r.mbps / opensslMBs) * 100, 0)}%` : "-",
     r.peakRssMiB ? fmt(r.peakRssMiB, 0) : "-",
   ];
 });
-out.push(table(["tool", "op", "path", "median s", "MB/s", "spread", "vs age", "vs AWS", "% openssl", "RSS MiB"], rows, 3));
+out.push(table(["tool", "op", "path", "median s", "CPU s", "MB/s", "spread", "vs age", "CPU vs age", "vs AWS", "% openssl", "RSS MiB"], rows, 3));
+out.push("CPU s = user + system seconds of the whole process (CLI rows; /usr/bin/time): unlike wall time, other tenants of a loaded machine do not move it.");
 const bad = results.throughput.filter((r) => r.error);
 for (const r of bad) out.push(`  ! ${r.id}: ${r.error}`);
 const ver = Object.entries(verified);
@@ -638,6 +646,7 @@ if (!KEEP) {
   log("removed bench/.work data files (BENCH_KEEP=1 keeps them)");
 }
 if (!existsSync("/dev/null")) process.exitCode = 1;
+if (CRYPT_ONLY) process.exit(); // --crypt-only: the sections below have their own reports
 
 // transit benchmark (mTLS vs plain HTTPS), its own processes and report; see bench/transit.js
 spawnSync(process.execPath, [join(BENCH, "transit.js")], { stdio: "inherit" });

@@ -6,7 +6,7 @@
  * a file alike); without it, files use fs reads and stdin/stdout go through Node's streams.
  */
 import { open } from "node:fs/promises";
-import { fdSink, fdSource, nativeIo, streamSource, type ByteSink, type ByteSource } from "../engine/io.js";
+import { fdSink, fdSource, fileSource, nativeIo, streamSource, type ByteSink, type ByteSource } from "../engine/io.js";
 import { engineNotice } from "../engine/index.js";
 import { progressMeter } from "./progress.js";
 
@@ -24,18 +24,23 @@ export async function openInput(input: string, label: string, total: number | un
   if (input === "-") source = nativeIo() ? fdSource(0) : streamSource(process.stdin);
   else {
     const handle = await open(input, "r");
-    source = fdSource(handle.fd);
+    const info = await handle.stat();
+    // a regular file is read at several offsets at once (src/engine/pump.ts); a FIFO or device in order
+    source = info.isFile() ? fileSource(handle.fd, info.size) : fdSource(handle.fd);
     close = () => handle.close();
   }
   const meter = progressMeter(label, total);
   if (!meter) return { source, close };
+  const counted = <A extends unknown[]>(read: (...a: A) => Promise<number>) => async (...a: A) => {
+    const n = await read(...a);
+    meter.add(n);
+    return n;
+  };
+  const { positional } = source;
   return {
     source: {
-      read: async (buf) => {
-        const n = await source.read(buf);
-        meter.add(n);
-        return n;
-      },
+      read: counted((buf: Buffer) => source.read(buf)),
+      ...(positional ? { positional: { readAt: counted((buf: Buffer, at: number) => positional.readAt(buf, at)), offset: () => positional.offset(), size: positional.size } } : {}),
     },
     close: async () => {
       meter.end();

@@ -16,6 +16,18 @@ const fsWrite = promisify(write);
 export interface ByteSource {
   /** Fills `buf` from the input; returns the bytes read, fewer than its length only at the end. */
   read(buf: Buffer): Promise<number>;
+  /** Present for a regular file: reads at any offset, so the pump can read several batches at once. */
+  readonly positional?: PositionalSource;
+}
+
+/** Random access to a regular file beside its sequential `read`. */
+export interface PositionalSource {
+  /** Fills `buf` from file offset `position`; fewer bytes only where the file ends. */
+  readAt(buf: Buffer, position: number): Promise<number>;
+  /** The file offset the sequential `read` has reached (where a header read stopped). */
+  offset(): number;
+  /** The file's size when it was opened: how far reads may run ahead, never where the input ends. */
+  readonly size: number;
 }
 
 export interface ByteSink {
@@ -44,6 +56,38 @@ export function fdSource(fd: number): ByteSource {
       }
       return got;
     },
+  };
+}
+
+/**
+ * Reads a regular file opened by the caller from offset 0: sequentially (`read`, for a
+ * header) and at any offset (`positional`, for the pump's batches). Both are positional reads
+ * underneath, so neither moves the other's offset.
+ */
+export function fileSource(fd: number, size: number): ByteSource {
+  const addon = nativeAddon();
+  const readAt = addon
+    ? (buf: Buffer, position: number) =>
+        addon.readFull(fd, buf, position).catch((e: unknown) => {
+          throw typedError(e, "read");
+        })
+    : async (buf: Buffer, position: number) => {
+        let got = 0;
+        while (got < buf.length) {
+          const { bytesRead } = await fsRead(fd, buf, got, buf.length - got, position + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got;
+      };
+  let offset = 0;
+  return {
+    async read(buf) {
+      const n = await readAt(buf, offset);
+      offset += n;
+      return n;
+    },
+    positional: { readAt, offset: () => offset, size },
   };
 }
 
