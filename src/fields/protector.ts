@@ -20,7 +20,7 @@ import { FieldError } from "./errors.js";
 import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
 import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
-import { tokenValue } from "./tokenize.js";
+import { tokenValue } from "../crypto/ff1-tokens.js";
 import { FieldGcm } from "./gcm.js";
 import { JsonlSplice, directName } from "./jsonl-splice.js";
 import { decodePlain, encodePlain, formatValue, readValue } from "./value-format.js";
