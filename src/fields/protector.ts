@@ -23,28 +23,11 @@ import type { FieldPolicy, FieldRule } from "./policy.js";
 import { tokenValue } from "../crypto/ff1-tokens.js";
 import { FieldGcm } from "./gcm.js";
 import { JsonlSplice, directName } from "./jsonl-splice.js";
+import { type FieldStats, newStats } from "./stats.js";
 import { decodePlain, encodePlain, formatValue, readValue } from "./value-format.js";
 
 export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
-
-export interface FieldStats {
-  rows: number;
-  skipped: number;
-  /** Values changed, per action (apply), revealed (reveal) or moved to a new version (rewrap). */
-  values: Record<string, number>;
-  /** Rule field → rows where the policy names it and the row lacks it. */
-  absent: Record<string, number>;
-  /** null and empty-string values left as they are. */
-  empty: number;
-  erased: number;
-  /** First errors of skipped rows (row and code only). */
-  errors: Array<{ row: number; code: string; message: string }>;
-}
-
-export function newStats(): FieldStats {
-  return { rows: 0, skipped: 0, values: {}, absent: {}, empty: 0, erased: 0, errors: [] };
-}
 
 const LATER = Symbol("later");
 
