@@ -2,7 +2,7 @@
  * pipeseal — end-to-end encryption for AI/ML pipelines.
  * The public surface: named exports only; internals stay private.
  */
-export { ERROR_CODES, PipesealError, DecryptError, FormatError, KeyError, KeystoreError, AuditError, UsageError, isPipesealError } from "./errors.js";
+export { ERROR_CODES, ERROR_REGISTRY, PipesealError, DecryptError, FormatError, KeyError, KeystoreError, AuditError, UsageError, EnvironmentError, createError, isPipesealError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 
 export type { AuditObject, EncryptionContext, EntryBinding, EntryTarget, Keyring, WrappedKey } from "./keys/keyring.js";
@@ -17,7 +17,7 @@ export type { SealOptions } from "./envelope/seal.js";
 export { openStream } from "./envelope/open.js";
 export type { OpenOptions } from "./envelope/open.js";
 export { sealBuffer, openBuffer } from "./envelope/buffer.js";
-export { sealTransform, openTransform } from "./envelope/transforms.js";
+export { sealTransform, openTransform } from "./envelope/duplex-streams.js";
 export { encryptFile, decryptFile } from "./envelope/files.js";
 // stop signals: a service embedding pipeseal calls installStopSignals (or removeLiveTempsSync from its own handlers) so an interrupted decryptFile leaves no plaintext temp
 export { installStopSignals, onStopSignal, exitCodeForSignal } from "./io/signals.js";

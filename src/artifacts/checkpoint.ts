@@ -12,7 +12,7 @@ import { isPipesealError } from "../errors.js";
 import { ArtifactError } from "./errors.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import { readMeta } from "./registry/meta.js";
-import { pullModel, type PullResult } from "./registry/pull.js";
+import { pullModel, type PullResult } from "./registry/pull-model.js";
 import { pushModel, type PushResult } from "./registry/push.js";
 import { checkRef, type RegistryStore, type VersionRef } from "./registry/store.js";
 import type { Signer } from "./signing-keys.js";

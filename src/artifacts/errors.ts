@@ -1,32 +1,13 @@
 /**
- * Artifact errors. The codes are the closest existing ones until dedicated codes land
- * (proposed: SIGNATURE_INVALID, SIGNER_UNTRUSTED, ARTIFACT_MISMATCH, ARTIFACT_NOT_FOUND,
- * ARTIFACT_EXISTS; see docs/artifacts.md §Errors):
- * - a signature or manifest that does not verify, or model files that differ: DECRYPT_FAILED
- *   (the authentication code; unlike a ciphertext, a model check has no oracle to protect,
- *   so the message and `problems` name every differing file);
- * - a signer key not in the trust file: CERT_REJECTED ("pinned key mismatch, or identity not allowed");
- * - malformed signature, trust file or registry entries, unknown versions: INVALID_ARGUMENT.
+ * Artifact errors: SIGNATURE_INVALID, SIGNER_UNTRUSTED, ARTIFACT_MISMATCH, ARTIFACT_UNSIGNED,
+ * ARTIFACT_NOT_FOUND, ARTIFACT_EXISTS (rows of src/error-registry.ts), and INVALID_ARGUMENT for a
+ * malformed signature, trust file or registry entry. Unlike a ciphertext, a model check has no
+ * oracle to protect, so the message and `problems` name every differing file.
  */
-import { PipesealError, type ErrorCode } from "../errors.js";
+import { ArtifactError, type ErrorCode, type Problem } from "../errors.js";
 
-/** One finding of a verification, named so a user can act on it. */
-export interface Problem {
-  readonly kind: "changed" | "added" | "removed" | "renamed" | "manifest" | "signature" | "untrusted" | "unsigned";
-  /** The model path concerned (for renamed: the old path). */
-  readonly path?: string;
-  /** For renamed: the new path. */
-  readonly to?: string;
-  readonly detail?: string;
-}
-
-export class ArtifactError extends PipesealError {
-  readonly problems: readonly Problem[];
-  constructor(code: ErrorCode, message: string, problems: readonly Problem[] = []) {
-    super(code, message);
-    this.problems = problems;
-  }
-}
+// the class and its Problem live with every error class in src/errors.ts (one registry row per code)
+export { ArtifactError, type Problem } from "../errors.js";
 
 /** A one-line description of a problem, as the CLI prints it. */
 export function describeProblem(p: Problem): string {

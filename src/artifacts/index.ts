@@ -18,7 +18,7 @@ export { FolderRegistry } from "./registry/folder-store.js";
 export type { RegistryStore, StagedVersion, VersionRef } from "./registry/store.js";
 export { parseRef } from "./registry/store.js";
 export { pushModel } from "./registry/push.js";
-export { pullModel, loadArtifact } from "./registry/pull.js";
+export { pullModel, loadArtifact } from "./registry/pull-model.js";
 export { listRegistry } from "./registry/list.js";
 export type { RegistryEntry } from "./registry/list.js";
 export { saveCheckpoint, loadCheckpoint, pruneCheckpoints, planPrune, checkpointName } from "./checkpoint.js";

@@ -7,12 +7,22 @@
  * @example
  * for await (const line of exportLocalAudit(ks, { sinceMs: Date.now() - 86_400_000 })) out.write(line);
  */
-import type { AuditRecord } from "./types.js";
 import { auditExportLine } from "./export.js";
 import { type AuditFilter, filterContext } from "./filter.js";
 import { filteredAuditRecords } from "./query.js";
-import type { LocalKeystore } from "../keys/keystore.js";
-import type { Db } from "../keys/db.js";
+import type Database from "better-sqlite3";
+import type { AuditEvent, AuditRecord } from "./types.js";
+
+/**
+ * What an export needs of a local keystore: its principal, a read of its tables and an audit
+ * append. Declared here, below keys/, so audit/ takes no type from the keystore
+ * (a LocalKeystore is one).
+ */
+export interface LocalAuditSource {
+  readonly principal: string;
+  readTables<T>(query: (db: Database.Database) => T): T;
+  appendAuditEvent(event: AuditEvent): unknown;
+}
 
 export interface ExportAuditOptions {
   /** Only records at or after this epoch-millisecond time. */
@@ -36,9 +46,9 @@ export function exportContext(options: ExportAuditOptions): Record<string, strin
 }
 
 /** Records oldest first, read 1,000 per query by seq (memory stays flat however long the log is). */
-export async function* auditRecordsPaged(ks: Pick<LocalKeystore, "readTables">, options: ExportAuditOptions = {}): AsyncGenerator<AuditRecord> {
+export async function* auditRecordsPaged(ks: Pick<LocalAuditSource, "readTables">, options: ExportAuditOptions = {}): AsyncGenerator<AuditRecord> {
   const filter: AuditFilter = { ...options.filter, ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }) };
-  const read = <T>(q: (db: Db) => T): T => ks.readTables(q);
+  const read = <T>(q: (db: Database.Database) => T): T => ks.readTables(q);
   for (const record of filteredAuditRecords(read, filter, { afterSeq: options.afterSeq ?? 0 })) {
     if (options.throughSeq !== undefined && record.seq > options.throughSeq) return;
     yield record;
@@ -50,12 +60,12 @@ export async function* auditRecordsPaged(ks: Pick<LocalKeystore, "readTables">, 
  * record is the last line when nothing else writes meanwhile).
  * @throws AuditError(AUDIT_WRITE_FAILED) before any line if the export cannot be recorded (fail closed).
  */
-export async function* exportLocalAudit(ks: LocalKeystore, options: ExportAuditOptions = {}): AsyncGenerator<string> {
+export async function* exportLocalAudit(ks: LocalAuditSource, options: ExportAuditOptions = {}): AsyncGenerator<string> {
   recordLocalExport(ks, exportContext(options));
   for await (const record of auditRecordsPaged(ks, options)) yield auditExportLine(record);
 }
 
 /** The local keystore's `audit.export` record of an export asking for `context` (its options, exportContext). @throws AuditError(AUDIT_WRITE_FAILED) */
-export function recordLocalExport(ks: LocalKeystore, context: Record<string, string>): void {
+export function recordLocalExport(ks: Omit<LocalAuditSource, "readTables">, context: Record<string, string>): void {
   ks.appendAuditEvent({ operation: "audit.export", principal: ks.principal, outcome: "ok", ...(Object.keys(context).length > 0 ? { context } : {}) });
 }

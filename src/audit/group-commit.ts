@@ -219,7 +219,7 @@ export function asAuditFailure(e: unknown): AuditError {
 
 /** Errors a job settles with (a refusal); anything else aborts the whole batch. */
 export function isRefusal(e: unknown): boolean {
-  return isPipesealError(e) && e.name !== "AuditError";
+  return isPipesealError(e) && !(e instanceof AuditError);
 }
 
 /** Runs one job inside a batch: a refusal settles it; any other error aborts the batch. */

@@ -9,8 +9,18 @@ import { UsageError } from "../errors.js";
 import type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "../keys/keyring.js";
 import type { DelegateRecord } from "../server/store/decision.js";
 import type { KeyServiceClient } from "./http.js";
-import type { RemoteKeyring } from "./remote-keyring.js";
 
+/**
+ * What a delegated view needs of the delegate's own keyring (a RemoteKeyring is one): declared
+ * here so that remote-keyring.ts, which builds views with this module, is not imported back.
+ */
+export interface DelegateKeyring {
+  readonly client: KeyServiceClient;
+  readonly id: string;
+  readonly aliases: readonly string[];
+  /** The entry in the key service's wire form (a v2 entry with its binding). */
+  wireEntry(entry: WrappedKey): unknown;
+}
 
 /** What the key service says about a peer's bearer token (POST /v1/tokens/verify). */
 export interface VerifiedToken {
@@ -21,7 +31,7 @@ export interface VerifiedToken {
 }
 
 /** A keyring that unwraps on behalf of `identity`; it never wraps or rewraps (those are not delegated). */
-export function delegatedKeyring(kr: Pick<RemoteKeyring, "client" | "id" | "aliases" | "wireEntry">, identity: string, token?: string): Keyring {
+export function delegatedKeyring(kr: DelegateKeyring, identity: string, token?: string): Keyring {
   const refuse = (): never => {
     throw new UsageError("INVALID_ARGUMENT", "only unwrap is done on behalf of another identity");
   };

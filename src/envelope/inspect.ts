@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { FLOE_HEADER_LEN, SEGMENT_OVERHEAD } from "../crypto/floe.js";
 import type { EncryptionContext } from "../keys/keyring.js";
 import { LIMITS } from "./header.js";
-import { Pull } from "./pull.js";
+import { Pull } from "./stream-head.js";
 import { readHeader } from "./open.js";
 import { headerHash } from "./unlock.js";
 

@@ -4,7 +4,7 @@ import { batches } from "./batches.js";
 import { ordered, type SegmentEngine } from "./engine.js";
 import { segmentEngine } from "../engine/index.js";
 import { PRELUDE_LEN, decodeHeader, fixedPartLength, headerLength, type SealedHeader } from "./header.js";
-import { Pull } from "./pull.js";
+import { Pull } from "./stream-head.js";
 import { unlockForUse, wipeState } from "./unlock.js";
 
 export interface OpenOptions {

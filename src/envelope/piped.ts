@@ -11,7 +11,7 @@ import { pump } from "../engine/pump.js";
 import { openStep, sealStep } from "../engine/steps.js";
 import type { Keyring } from "../keys/keyring.js";
 import { readHeader } from "./open.js";
-import { Pull } from "./pull.js";
+import { Pull } from "./stream-head.js";
 import { startSeal, type SealOptions } from "./seal.js";
 import { unlockForUse } from "./unlock.js";
 

@@ -6,7 +6,7 @@ import { writeAtomic } from "../io/atomic.js";
 import { FLOE_HEADER_LEN } from "../crypto/floe.js";
 import { encodeKeyBlock, LIMITS, type SealedHeader } from "./header.js";
 import { readHeader } from "./open.js";
-import { Pull } from "./pull.js";
+import { Pull } from "./stream-head.js";
 import { failureCode, headerHash } from "./unlock.js";
 
 export interface RewrapResult {

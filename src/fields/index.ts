@@ -8,7 +8,8 @@ export type { FieldPolicy, FieldRule, FieldAction, AlphabetName } from "./policy
 export { compilePath, findMatches } from "./path.js";
 export type { CompiledPath, FieldMatch } from "./path.js";
 export { FieldProtector, ERASED_MARKER, mask } from "./protector.js";
-export type { FieldOperation, FieldStats } from "./protector.js";
+export type { FieldOperation } from "./protector.js";
+export type { FieldStats } from "./stats.js";
 export { parseValue, formatValue, VALUE_RE } from "./value-format.js";
 export type { ParsedValue } from "./value-format.js";
 export { runFields } from "./run.js";

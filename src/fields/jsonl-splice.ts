@@ -14,7 +14,7 @@ import type { FieldGcm } from "./gcm.js";
 import type { FieldKey } from "./keys.js";
 import { type CompiledPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
-import type { FieldStats } from "./protector.js";
+import type { FieldStats } from "./stats.js";
 import { LineScan, NULL, STRING, scanCanonical } from "./formats/jsonl-scan.js";
 
 /** A one-segment path without wildcard or index (`ssn`): its name, else undefined. */

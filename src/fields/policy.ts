@@ -15,13 +15,14 @@ import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
 import { yamlMessage } from "../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
+import { ALPHABETS, type AlphabetName } from "../crypto/ff1-tokens.js";
 import { FieldError } from "./errors.js";
 import { type CompiledPath, compilePath } from "./path.js";
 
+export { ALPHABETS, type AlphabetName } from "../crypto/ff1-tokens.js";
+
 export const ACTIONS = ["encrypt", "deterministic", "tokenize", "pseudonymize", "mask", "drop", "keep"] as const;
 export type FieldAction = (typeof ACTIONS)[number];
-export const ALPHABETS = { digits: "0123456789", lower: "0123456789abcdefghijklmnopqrstuvwxyz", alnum: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } as const;
-export type AlphabetName = keyof typeof ALPHABETS;
 
 export interface FieldRule {
   readonly field: CompiledPath;

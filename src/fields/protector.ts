@@ -13,38 +13,28 @@
  *   and equality; no integrity (an altered token reveals to a different plausible value).
  * - pseudonymize: HMAC-SHA-256, irreversible; leaks equality.
  * Never a silently unprotected value: a value an action cannot handle is a FieldError.
+ * Each action's apply/reveal/rewrap is its own module (actions/); this class plans a record
+ * (which rule takes which field), reads its anchors (record id, subject ids) and keys, and
+ * writes every new value only once the whole record succeeded.
  */
 import { isPipesealError } from "../errors.js";
 import type { AuditObject, Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
-import { ERASED, type FieldKey, FieldKeys, pseudonym } from "./keys.js";
+import { ERASED, type FieldKey, FieldKeys } from "./keys.js";
 import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
 import type { FieldPolicy, FieldRule } from "./policy.js";
-import { tokenValue } from "./tokenize.js";
 import { FieldGcm } from "./gcm.js";
 import { JsonlSplice, directName } from "./jsonl-splice.js";
-import { decodePlain, encodePlain, formatValue, readValue } from "./value-format.js";
+import { type FieldStats, newStats } from "./stats.js";
+import { type FieldValue, readValue } from "./value-format.js";
+import * as deterministic from "./actions/deterministic.js";
+import * as encrypt from "./actions/encrypt.js";
+import * as maskAction from "./actions/mask.js";
+import * as pseudonymize from "./actions/pseudonymize.js";
+import * as tokenize from "./actions/tokenize.js";
 
 export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
-
-export interface FieldStats {
-  rows: number;
-  skipped: number;
-  /** Values changed, per action (apply), revealed (reveal) or moved to a new version (rewrap). */
-  values: Record<string, number>;
-  /** Rule field → rows where the policy names it and the row lacks it. */
-  absent: Record<string, number>;
-  /** null and empty-string values left as they are. */
-  empty: number;
-  erased: number;
-  /** First errors of skipped rows (row and code only). */
-  errors: Array<{ row: number; code: string; message: string }>;
-}
-
-export function newStats(): FieldStats {
-  return { rows: 0, skipped: 0, values: {}, absent: {}, empty: 0, erased: 0, errors: [] };
-}
 
 const LATER = Symbol("later");
 
@@ -217,7 +207,7 @@ export class FieldProtector {
     if (rule.action !== "encrypt" || rule.subject) return LATER;
     const key = this.#encryptKey(rule);
     if (!key) return LATER;
-    return this.#gcm.sealValue(key, value, path, recordId, { row, field: path });
+    return encrypt.apply(this.#gcm, key, value, path, recordId, { row, field: path });
   }
 
   /** A named encrypt rule's primary key if this run derived it already (the same object as #keyFor's). */
@@ -235,32 +225,27 @@ export class FieldProtector {
       case "encrypt": {
         const key = await this.#keyFor(rule, "encrypt", subjectId);
         if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
-        return this.#gcm.seal(key, encodePlain(value, where), match.path, recordId);
+        return encrypt.apply(this.#gcm, key, value, match.path, recordId, where);
       }
       case "deterministic": {
         const key = await this.#keyFor(rule, "deterministic", subjectId);
         if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
-        return formatValue("d", key.keyRef, key.version, key.siv().seal(encodePlain(value, where), [key.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+        return deterministic.apply(key, value, match.schemaPath, where);
       }
       case "tokenize": {
         const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
-        return this.#token(key, rule, match, value, true, where);
+        return tokenize.apply(key, rule, match.schemaPath, value, where);
       }
       case "pseudonymize": {
         if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot pseudonymize this value", where);
         const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "pseudonymize");
-        return pseudonym(key, String(value), rule.length, rule.prefix);
+        return pseudonymize.apply(key, rule, value, where);
       }
       case "mask":
-        return mask(value, rule, where);
+        return maskAction.apply(value, rule, where);
       default:
         return value;
     }
-  }
-
-  #token(key: FieldKey, rule: FieldRule, match: FieldMatch, value: unknown, enc: boolean, where: { row: number; field: string }): unknown {
-    const radix = rule.alphabet === "digits" || typeof value !== "string" ? 10 : rule.alphabet === "lower" ? 36 : 62;
-    return tokenValue(key.ff1(radix), rule, Buffer.from(match.schemaPath, "utf8"), value, enc, where);
   }
 
   #keyFor(rule: FieldRule, purpose: "encrypt" | "deterministic", subjectId: string | undefined): Promise<FieldKey | typeof ERASED> {
@@ -297,19 +282,11 @@ export class FieldProtector {
           writes.push([match, ERASED_MARKER]);
           continue;
         }
-        let plain: Buffer;
+        let clear: FieldValue;
         if (parsed.action === "e") {
           recordId ??= this.#revealedId(record, row, revealedAnchors);
-          plain = this.#gcm.open(key, parsed.payload, match.path, recordId, where);
-        } else {
-          try {
-            plain = key.siv().open(parsed.payload, [key.aadPrefix, Buffer.from(match.schemaPath, "utf8")]);
-          } catch {
-            throw new FieldError("DECRYPT_FAILED", "the value could not be authenticated (altered, moved to another field, or another key)", where);
-          }
-        }
-        const clear = decodePlain(plain);
-        plain.fill(0);
+          clear = encrypt.reveal(this.#gcm, key, parsed.payload, match.path, recordId, where);
+        } else clear = deterministic.reveal(key, parsed.payload, match.schemaPath, where);
         if (isAnchor) revealedAnchors.set(match.path, clear);
         if (rewrap) {
           const target = await this.#rewrapTarget(rule, parsed.keyRef, purpose, record, row, revealedAnchors);
@@ -321,22 +298,21 @@ export class FieldProtector {
           }
           if (target.keyRef === parsed.keyRef && target.version === parsed.version) continue;
           recordId ??= this.#revealedId(record, row, revealedAnchors);
-          out = parsed.action === "e" ? this.#gcm.seal(target, encodePlain(clear, where), match.path, recordId) : formatValue("d", target.keyRef, target.version, target.siv().seal(encodePlain(clear, where), [target.aadPrefix, Buffer.from(match.schemaPath, "utf8")]));
+          out = parsed.action === "e" ? encrypt.rewrap(this.#gcm, target, clear, match.path, recordId, where) : deterministic.rewrap(target, clear, match.schemaPath, where);
         } else out = clear;
       } else if (rule.action === "tokenize") {
         if (rewrap) {
           if (rule.previousVersion === undefined) {
-            if (isAnchor) revealedAnchors.set(match.path, this.#token(await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize"), rule, match, value, false, where));
+            if (isAnchor) revealedAnchors.set(match.path, tokenize.reveal(await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize"), rule, match.schemaPath, value, where));
             continue;
           }
           const from = await this.#keys.named(rule.key!, rule.previousVersion, "tokenize");
           const to = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
           if (from.version === to.version) continue;
-          clearOf = this.#token(from, rule, match, value, false, where);
-          out = this.#token(to, rule, match, clearOf, true, where);
+          ({ clear: clearOf, token: out } = tokenize.rewrap(from, to, rule, match.schemaPath, value, where));
         } else {
           const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
-          out = clearOf = this.#token(key, rule, match, value, false, where);
+          out = clearOf = tokenize.reveal(key, rule, match.schemaPath, value, where);
         }
         if (isAnchor) revealedAnchors.set(match.path, clearOf);
       } else continue; // irreversible or untouched
@@ -393,18 +369,5 @@ export class FieldProtector {
   }
 }
 
-/** mask: letters and digits become `char`, except keepFirst/keepLast characters and an e-mail domain. */
-export function mask(value: unknown, rule: Pick<FieldRule, "keepFirst" | "keepLast" | "preserve" | "char">, where: { row?: number; field?: string }): string {
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot mask this value", where);
-  const chars = [...String(value)];
-  let end = chars.length;
-  if (rule.preserve === "email-domain") {
-    const at = chars.lastIndexOf("@");
-    if (at >= 0) end = at;
-  }
-  const idx: number[] = [];
-  for (let i = 0; i < end; i++) if (/[\p{L}\p{N}]/u.test(chars[i]!)) idx.push(i);
-  const masked = idx.slice(rule.keepFirst, Math.max(rule.keepFirst, idx.length - rule.keepLast));
-  for (const i of masked) chars[i] = rule.char;
-  return chars.join("");
-}
+/** mask: letters and digits become `char`, except keepFirst/keepLast characters and an e-mail domain (actions/mask.ts). */
+export const mask = maskAction.apply;

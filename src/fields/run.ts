@@ -13,7 +13,8 @@ import { FieldError } from "./errors.js";
 import { type RecordFormat, type Rec, type RowItem, formatOf, lineBatches, parseRec, readCsv, readJsonArray, stringifyRecord, writeCsv, writeJsonArray } from "./formats/index.js";
 import { readAll, transformParquet } from "./formats/parquet.js";
 import type { FieldPolicy } from "./policy.js";
-import { type FieldOperation, type FieldStats, FieldProtector } from "./protector.js";
+import { type FieldOperation, FieldProtector } from "./protector.js";
+import type { FieldStats } from "./stats.js";
 
 export interface RunFieldsOptions {
   readonly policy: FieldPolicy;

@@ -3,7 +3,7 @@
  * neither does. A refused change is recorded as `denied` (or `error`) on a best-effort basis.
  */
 import type { AuditOperation } from "../audit/types.js";
-import { isPipesealError } from "../errors.js";
+import { auditOutcomeOf, isPipesealError } from "../errors.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { immediate } from "./db.js";
 import type { StoreContext } from "./store-context.js";
@@ -34,8 +34,7 @@ export function runAdminOp<T>(
   } catch (e) {
     const refused = isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY";
     if (refused) {
-      const outcome = e.name === "KeyError" || e.name === "UsageError" ? "denied" : "error";
-      recordBestEffort(ctx, { operation, principal: ctx.principal, outcome, keyName: target.keyName, keyVersion: target.keyVersion ?? null, errorCode: e.code });
+      recordBestEffort(ctx, { operation, principal: ctx.principal, outcome: auditOutcomeOf(e), keyName: target.keyName, keyVersion: target.keyVersion ?? null, errorCode: e.code });
     }
     throw e;
   }

@@ -3,7 +3,7 @@
  * audit record commit together or not at all. Split from keystore.ts: capabilities have
  * their own operation names and rules, apart from the keystore's `key.*` operations.
  */
-import { UsageError, isPipesealError } from "../errors.js";
+import { UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import { type Db, immediate } from "./db.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import type { StoreContext } from "./store-context.js";
@@ -47,8 +47,7 @@ export function auditedChange<T>(ctx: StoreContext, event: CapabilityAuditEvent,
   } catch (e) {
     if (isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY") {
       // a refusal (key state, bad input, a privacy budget that would be overspent) is denied, anything else an error
-      const outcome = e.name === "KeyError" || e.name === "UsageError" || e.name === "PrivacyError" ? "denied" : "error";
-      recordBestEffort(ctx, { ...base, outcome, errorCode: e.code });
+      recordBestEffort(ctx, { ...base, outcome: auditOutcomeOf(e), errorCode: e.code });
     }
     throw e;
   }

@@ -4,7 +4,7 @@
  * its cache are one idea, apart from the handle's lifecycle.
  */
 import { hkdfSync } from "node:crypto";
-import { KeyError, UsageError, isPipesealError } from "../errors.js";
+import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import type { AuditObject } from "./keyring.js";
 import { auditableName, validateKeyName } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
@@ -71,7 +71,7 @@ export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName:
     if (v < key.min_decrypt_version) throw new KeyError("KEY_BELOW_MIN_VERSION", `${keyName} v${v} is below the minimum decryption version ${key.min_decrypt_version}`);
     kek = ctx.master.openKek(keyName, v, row.kek);
   } catch (e) {
-    recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: isPipesealError(e) && (e.name === "KeyError" || e.name === "UsageError") ? "denied" : "error", errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
+    recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: auditOutcomeOf(e), errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
     throw e;
   }
   const derived = Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([Buffer.from("pipeseal-field-v1"), Buffer.from(purpose)]), length));

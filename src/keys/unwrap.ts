@@ -5,7 +5,7 @@
  * (best effort: if that record fails, the original error is still thrown).
  */
 import type { AuditEvent } from "../audit/types.js";
-import { KeyError, UsageError, isPipesealError } from "../errors.js";
+import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import { encodeContext, normalizeContext } from "./context.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
@@ -165,8 +165,7 @@ function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, cont
 
 function failure(event: AuditEvent, e: unknown): AuditEvent {
   const code = isPipesealError(e) ? e.code : "INTERNAL";
-  const denied = e instanceof KeyError || e instanceof UsageError;
-  return { ...event, outcome: denied ? "denied" : "error", errorCode: code };
+  return { ...event, outcome: auditOutcomeOf(e), errorCode: code };
 }
 
 function safeContext(context: EncryptionContext): Readonly<Record<string, string>> | null {

@@ -17,11 +17,12 @@
 import type { MonitorConfig } from "./config.js";
 import { honeytokenMatcher, type PlantedDecoy } from "./honeytoken-match.js";
 import { type Incident, type IncidentEvent, addSeqs, alertId, incidentKey, mergeEvidence, toAlert } from "./incidents.js";
-import { HourProfile, type ValueSet, addValue } from "./profile.js";
+import { HourProfile, addValue } from "./profile.js";
 import { suppressionCheck } from "./suppress.js";
 import { HOUR_MS, dayIndex, hourIndex, slotName, slotOfHour } from "./time.js";
 import type { Alert, DetectionId, EvidenceValue, MonitorRecord } from "./types.js";
 import { fromEngineState, toEngineState, type EngineState } from "./state.js";
+import type { Bucket, PkState, PrincipalState } from "./engine-types.js";
 
 /** volume-spike needs a week of a principal × key's history: its baseline is per hour of the week. */
 const MIN_VOLUME_HISTORY_MS = 7 * 24 * HOUR_MS;
@@ -37,46 +38,6 @@ export interface EngineOptions {
   readonly learnUntilMs?: number;
   /** Decoys recorded by `honeytoken plant`. */
   readonly decoys?: readonly PlantedDecoy[];
-}
-
-/** @internal exported for the state codec */
-export interface Bucket {
-  hour: number;
-  count: number;
-  seqs: number[];
-  alerted: boolean;
-}
-
-/** @internal */
-export interface PrincipalState {
-  learned: boolean;
-  days: number;
-  lastDay: number;
-  keys: number;
-  readonly profile: HourProfile;
-  bucket: Bucket;
-  denials: { t: number; seq: number }[];
-}
-
-/** @internal */
-export interface PkState {
-  readonly principal: string;
-  readonly key: string;
-  readonly firstMs: number;
-  learned: boolean;
-  readonly profile: HourProfile;
-  bucket: Bucket;
-  readonly contexts: Map<string, ValueSet>;
-  win: number;
-  objects: Set<string>;
-  winSeqs: number[];
-  prevCount: number;
-  prevSeqs: number[];
-  prevAlerted: boolean;
-  winAlerted: boolean;
-  peak: number;
-  /** The last closed pair's distinct count, learned into `peak` when the next window closes quietly. */
-  pending: number;
 }
 
 /** An event whose alert is built once the push that made it ends. */

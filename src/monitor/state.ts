@@ -6,7 +6,7 @@
 import { MonitorError } from "./errors.js";
 import type { Incident } from "./incidents.js";
 import { HourProfile, type ValueSet } from "./profile.js";
-import type { Bucket, PkState, PrincipalState } from "./engine.js";
+import type { Bucket, PkState, PrincipalState } from "./engine-types.js";
 
 export const ENGINE_STATE_VERSION = 1;
 

@@ -17,7 +17,7 @@ import { type EncryptTarget, type Operator, OPERATORS, checkHashKey, encryptOp, 
 import { Tokenizer, canonicalDetector, tokenCore, type TokenizeTarget } from "./tokenize.js";
 import type { Detector, Finding } from "./types.js";
 import { UsageError } from "../errors.js";
-import { FieldError } from "../fields/errors.js";
+import { FieldError } from "../errors.js";
 
 export interface RedactOptions {
   /** Replaces the built-in list. */

@@ -1,7 +1,8 @@
 /**
  * The `tokenize` redaction operator: a finding becomes a format-preserving FF1 token of the
- * same shape (NIST SP 800-38G Rev. 1, through `src/fields/tokenize.ts`), deterministic per key,
- * so the same value gives the same token and joins on redacted logs still work.
+ * same shape (NIST SP 800-38G Rev. 1, through `src/crypto/ff1-tokens.ts`, the construction
+ * field policies' `tokenize` uses too), deterministic per key, so the same value gives the
+ * same token and joins on redacted logs still work.
  *
  * - digits stay digits and every other character (separators, `+`, letters of an IBAN's
  *   country/bank code) stays where it is: cards keep their last 4 digits; phone numbers,
@@ -23,7 +24,7 @@
  */
 import { Ff1 } from "../crypto/ff1.js";
 import { UsageError } from "../errors.js";
-import { tokenValue, type TokenSpec } from "../fields/tokenize.js";
+import { tokenValue, type TokenSpec } from "../crypto/ff1-tokens.js";
 import type { Keyring } from "../keys/keyring.js";
 
 export interface TokenizeTarget {

@@ -138,7 +138,7 @@ export class SecaggClient {
       const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       const code = err?.code && err.code in ERROR_CODES ? (err.code as ErrorCode) : "UNAVAILABLE";
       const message = `the aggregator refused: ${String(err?.message ?? res.status).slice(0, 300)}`;
-      throw code.startsWith("SECAGG_") ? new SecaggError(code, message) : new PipesealError(code, message);
+      throw new PipesealError(code, message); // the registry picks the class (a SecaggError for SECAGG_*)
     }
     return { status: res.status, body: parsed, sent: body?.length ?? 0 };
   }

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { AuditEvent } from "../audit/types.js";
-import { UsageError, isPipesealError } from "../errors.js";
+import { UsageError, httpStatusOf, isErrorCode, isPipesealError } from "../errors.js";
 import { compileIdentityPattern, identityMatches, type IdentityPattern } from "../gateway/identity-pattern.js";
 import { listenError } from "../io/listen-error.js";
 import { REJECT_HEADER } from "../pki/mtls/errors.js";
@@ -64,7 +64,9 @@ export const SECAGG_REFUSE = "secagg.refuse";
 export const SECAGG_RESULT_READ = "secagg.result-read";
 
 const JSON_LIMIT = 8 * 1024 * 1024;
-const STATUS: Record<string, number> = { SECAGG_PROTOCOL: 400, INVALID_ARGUMENT: 400, SECAGG_ABORTED: 409, SECAGG_PENDING: 409, NOT_FOUND: 404, PAYLOAD_TOO_LARGE: 413, ACCESS_DENIED: 403 };
+/** The codes the aggregator answers with, at the registry's status (src/error-registry.ts); anything else is a 500. */
+const ANSWERED = new Set<string>(["SECAGG_PROTOCOL", "INVALID_ARGUMENT", "SECAGG_ABORTED", "SECAGG_PENDING", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "ACCESS_DENIED"]);
+const statusOf = (code: string): number => (ANSWERED.has(code) && isErrorCode(code) ? httpStatusOf(code) : 500);
 
 class HttpError extends SecaggError {}
 
@@ -202,7 +204,7 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
       }
       log({ level: code === "INTERNAL" ? "error" : "warn", msg: isPipesealError(e) ? e.message : "request failed", principal: peer.spiffeId, code });
       if (res.headersSent) return void res.destroy();
-      sendJson(res, { error: { code: code === "INTERNAL" ? "UNAVAILABLE" : code, message: isPipesealError(e) ? e.message : "internal error" } }, STATUS[code] ?? 500);
+      sendJson(res, { error: { code: code === "INTERNAL" ? "UNAVAILABLE" : code, message: isPipesealError(e) ? e.message : "internal error" } }, statusOf(code));
     });
   });
   mtls.on("peerRejected", (e) => {

@@ -74,7 +74,7 @@ describe("Node stream transforms", () => {
   it("pipeline(read, sealTransform, openTransform) gives back the input", async () => {
     const { pipeline } = await import("node:stream/promises");
     const { Readable, Writable } = await import("node:stream");
-    const { sealTransform, openTransform } = await import("../../src/envelope/transforms.js");
+    const { sealTransform, openTransform } = await import("../../src/envelope/duplex-streams.js");
     const pt = randomBytes(700_000);
     const out: Buffer[] = [];
     await pipeline(

@@ -8,7 +8,7 @@ import { parseDuration } from "../../io/duration.js";
 import { toStdout } from "../output.js";
 import { confirmDestructive } from "../confirm.js";
 import { emit, withKeystore } from "../session.js";
-import { parseSize } from "../size.js";
+import { parseSize } from "../../io/size.js";
 
 const ms = (text: string) => parseDuration(text) * 1000;
 

@@ -9,7 +9,7 @@ import { verifyModel } from "../../artifacts/verify.js";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { refuseOverwrite } from "../output.js";
 import { emit, keystoreHome, withKeystore } from "../session.js";
-import { parseSize } from "../size.js";
+import { parseSize } from "../../io/size.js";
 
 const collectList = (v: string, acc: string[]) => [...acc, v];
 

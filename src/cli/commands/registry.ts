@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { ArtifactError, describeProblem } from "../../artifacts/errors.js";
 import { FolderRegistry } from "../../artifacts/registry/folder-store.js";
 import { listRegistry } from "../../artifacts/registry/list.js";
-import { pullModel } from "../../artifacts/registry/pull.js";
+import { pullModel } from "../../artifacts/registry/pull-model.js";
 import { pushModel } from "../../artifacts/registry/push.js";
 import { parseRef } from "../../artifacts/registry/store.js";
 import { openSigner } from "../../artifacts/signing-keys.js";

@@ -9,7 +9,7 @@ import { readBaseline, scanPaths, toSarif, writeBaseline, emptyStats, type ScanF
 import { EXIT } from "../exit-codes.js";
 import { printable } from "../output.js";
 import { formatBytes } from "../progress.js";
-import { parseSize } from "../size.js";
+import { parseSize } from "../../io/size.js";
 import { scanFix } from "./scan-fix.js";
 
 

@@ -12,7 +12,8 @@
  * in any process, reports `{ erased: true }` instead of minting a fresh key: a new key after
  * erasure takes the explicit, audited {@link SubjectKeys.recreate}. Not covered: copies of
  * keystore.db made before the erasure (backups must expire), and keys already handed to a
- * running process (its cache notices the erasure within `recheckAfterMs`).
+ * running process (its cache notices the erasure within `recheckAfterMs`). This file holds the
+ * operations; the cache of opened secrets and the erasure re-check are subject-cache.ts.
  *
  * @example
  * const keys = subjectKeys(ks);
@@ -20,9 +21,9 @@
  * if (!isErased(r)) { use(r.key, r.keyId, r.version); r.key.fill(0); }
  */
 import { KeyError, UsageError } from "../../errors.js";
-import { deriveSubjectKey, keyIdOf, newSecret, openSecret, parseKeyId, sealSecret, subjectRef } from "./derive.js";
-import { type OpenNamespace, openNamespace, wipeNamespace } from "./namespace.js";
+import { keyIdOf, newSecret, parseKeyId, sealSecret, subjectRef } from "./derive.js";
 import { type SubjectRow, statements } from "./rows.js";
+import { type Entry, type NsCache, SubjectCache } from "./subject-cache.js";
 import {
   type NamespaceSummary,
   type SubjectKeyResult,
@@ -50,23 +51,6 @@ export interface EraseResult {
   readonly walTruncated: boolean;
 }
 
-interface Entry {
-  readonly ref: Buffer;
-  readonly keyId: string;
-  readonly version: number;
-  /** null once erased. */
-  secret: Buffer | null;
-  id: string | null;
-  readonly derived: Map<string, Buffer>;
-}
-
-interface NsCache extends OpenNamespace {
-  /** base64url ref -> entry, oldest first (eviction order). */
-  readonly byRef: Map<string, Entry>;
-  /** subject id -> base64url ref, so a cached subject costs no HMAC. */
-  readonly byId: Map<string, string>;
-}
-
 interface Pending {
   ns: string;
   id: string;
@@ -77,11 +61,8 @@ interface Pending {
 
 export class SubjectKeys {
   readonly #ks: SubjectKeyring;
-  readonly #max: number;
-  readonly #recheckMs: number;
   readonly #now: () => number;
-  readonly #ready = new Map<string, NsCache>();
-  readonly #opening = new Map<string, Promise<NsCache | null>>();
+  readonly #cache: SubjectCache;
   #queue: Pending[] = [];
   #closed = false;
 
@@ -92,9 +73,8 @@ export class SubjectKeys {
     if (!Number.isSafeInteger(max) || max < 1) throw new UsageError("INVALID_ARGUMENT", "maxCachedSubjects must be a positive integer");
     if (!Number.isFinite(recheck) || recheck < 0) throw new UsageError("INVALID_ARGUMENT", "recheckAfterMs must be >= 0");
     this.#ks = ks;
-    this.#max = max;
-    this.#recheckMs = recheck;
     this.#now = options.now ?? Date.now;
+    this.#cache = new SubjectCache(ks, max, recheck, this.#now);
     ks.onClose(() => this.close());
   }
 
@@ -114,12 +94,8 @@ export class SubjectKeys {
     } catch (e) {
       return Promise.reject(e);
     }
-    const ns = this.#ready.get(namespace);
-    if (ns !== undefined && this.#now() - ns.checkedAt < this.#recheckMs) {
-      const ref = ns.byId.get(subjectId);
-      const entry = ref === undefined ? undefined : ns.byRef.get(ref);
-      if (entry !== undefined) return Promise.resolve(this.#result(entry, namespace, purpose));
-    }
+    const entry = this.#cache.fresh(namespace, subjectId);
+    if (entry !== undefined) return Promise.resolve(this.#cache.result(entry, namespace, purpose));
     return new Promise((resolve, reject) => {
       if (this.#queue.length === 0) setImmediate(() => void this.#drain());
       this.#queue.push({ ns: namespace, id: subjectId, purpose, resolve, reject });
@@ -138,15 +114,15 @@ export class SubjectKeys {
     checkPurpose(purpose);
     if (!Array.isArray(subjectIds)) throw new UsageError("INVALID_ARGUMENT", "subjectIds must be an array of strings");
     subjectIds.forEach(checkSubjectId);
-    const ns = (await this.#namespace(namespace, true)) as NsCache;
-    this.#recheck(ns, false);
+    const ns = (await this.#cache.namespace(namespace, true)) as NsCache;
+    this.#cache.recheck(ns, false);
     const misses = [...new Set(subjectIds.filter((id) => !ns.byId.has(id)))];
     if (misses.length > 0) this.#load(ns, misses);
     const out = new Map<string, SubjectKeyResult>();
     for (const id of subjectIds) {
       if (out.has(id)) continue;
       const entry = ns.byRef.get(ns.byId.get(id) as string) as Entry;
-      out.set(id, this.#result(entry, namespace, purpose));
+      out.set(id, this.#cache.result(entry, namespace, purpose));
     }
     return out;
   }
@@ -163,19 +139,19 @@ export class SubjectKeys {
     const parsed = parseKeyId(keyId);
     if (parsed === null) throw new UsageError("INVALID_ARGUMENT", "a subject keyId is <namespace>:<22 base64url characters>");
     if (!Number.isSafeInteger(version) || version < 1) throw new UsageError("INVALID_ARGUMENT", "a subject key version is a positive integer");
-    const ns = await this.#namespace(parsed.ns, false);
+    const ns = await this.#cache.namespace(parsed.ns, false);
     if (ns === null) throw new KeyError("KEY_NOT_FOUND", `no subject namespace "${parsed.ns}"`);
-    this.#recheck(ns, false);
+    this.#cache.recheck(ns, false);
     const b64 = parsed.ref.toString("base64url");
     let entry = ns.byRef.get(b64);
     if (entry === undefined || entry.version < version) {
       const row = this.#ks.readTables((db) => statements(db).current.get(ns.ns, parsed.ref));
       if (row === undefined) throw new KeyError("KEY_NOT_FOUND", `no subject ${keyId}`);
-      entry = this.#remember(ns, row, null);
+      entry = this.#cache.remember(ns, row, null);
     }
     if (version > entry.version) throw new KeyError("KEY_VERSION_NOT_FOUND", `subject ${keyId} has no version ${version}`);
     if (version < entry.version) return { erased: true, keyId }; // older versions exist only erased
-    return this.#result(entry, ns.ns, purpose);
+    return this.#cache.result(entry, ns.ns, purpose);
   }
 
   /**
@@ -189,7 +165,7 @@ export class SubjectKeys {
     this.#live();
     checkNamespace(namespace);
     checkSubjectId(subjectId);
-    const ns = await this.#namespace(namespace, false);
+    const ns = await this.#cache.namespace(namespace, false);
     if (ns === null) return null;
     const cached = ns.byId.get(subjectId);
     return cached !== undefined ? `${namespace}:${cached}` : keyIdOf(namespace, subjectRef(ns.indexKey, subjectId));
@@ -200,7 +176,7 @@ export class SubjectKeys {
     this.#live();
     checkNamespace(namespace);
     checkSubjectId(subjectId);
-    const ns = (await this.#namespace(namespace, true)) as NsCache;
+    const ns = (await this.#cache.namespace(namespace, true)) as NsCache;
     const ref = subjectRef(ns.indexKey, subjectId);
     return { ns, ref, keyId: keyIdOf(namespace, ref) };
   }
@@ -225,8 +201,8 @@ export class SubjectKeys {
       if (changed > 0) st.bumpGen.run(namespace);
       return { alreadyErased: changed === 0, before, after: changed > 0 ? before + 1 : before };
     });
-    this.#forget(ns, ref.toString("base64url"));
-    if (done.before === ns.gen) ns.gen = done.after; // our own erasure: no need to drop the rest of the cache
+    this.#cache.forget(ns, ref.toString("base64url"));
+    this.#cache.ownErasure(ns, done.before, done.after); // our own erasure: no need to drop the rest of the cache
     return { keyId, alreadyErased: done.alreadyErased, walTruncated: this.#ks.truncateWal() };
   }
 
@@ -251,7 +227,7 @@ export class SubjectKeys {
       }
       return v;
     });
-    this.#forget(ns, ref.toString("base64url"));
+    this.#cache.forget(ns, ref.toString("base64url"));
     return { keyId, version };
   }
 
@@ -260,7 +236,7 @@ export class SubjectKeys {
     this.#live();
     checkNamespace(namespace);
     checkSubjectId(subjectId);
-    const ns = await this.#namespace(namespace, false);
+    const ns = await this.#cache.namespace(namespace, false);
     if (ns === null) return { namespace, keyId: null, state: "unknown", version: null, createdAt: null, erasedAt: null };
     const ref = subjectRef(ns.indexKey, subjectId);
     const row = this.#ks.readTables((db) => statements(db).current.get(namespace, ref));
@@ -294,21 +270,14 @@ export class SubjectKeys {
 
   /** Forces the next lookups of `namespace` to re-read its erasure counter (e.g. before each retrieval). */
   refresh(namespace: string): void {
-    const ns = this.#ready.get(namespace);
-    if (ns !== undefined) this.#recheck(ns, true);
+    this.#cache.refresh(namespace);
   }
 
   /** Wipes every cached secret and derived key. Idempotent; run by the keystore's close. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const ns of this.#ready.values()) {
-      for (const entry of ns.byRef.values()) wipeEntry(entry);
-      ns.byRef.clear();
-      ns.byId.clear();
-      wipeNamespace(ns);
-    }
-    this.#ready.clear();
+    this.#cache.close();
     const pending = this.#queue.splice(0);
     for (const p of pending) p.reject(new UsageError("INVALID_ARGUMENT", "the subject key store is closed"));
   }
@@ -350,7 +319,7 @@ export class SubjectKeys {
         return row;
       });
     });
-    found.forEach((row, i) => row !== undefined && this.#remember(ns, row, ids[i] as string));
+    found.forEach((row, i) => row !== undefined && this.#cache.remember(ns, row, ids[i] as string));
     if (missing.length === 0) return;
     const event = { operation: "subject.create", keyName: ns.keyName, context: { namespace: ns.ns, subjects: String(missing.length) } };
     const made = this.#ks.auditedChange(event, (db) => {
@@ -370,99 +339,12 @@ export class SubjectKeys {
         }
       });
     });
-    made.forEach((row, j) => this.#remember(ns, row, ids[missing[j] as number] as string));
-  }
-
-  /** Caches a row (opening its sealed secret) under its ref and, when known, the subject id. */
-  #remember(ns: NsCache, row: SubjectRow, id: string | null): Entry {
-    const b64 = row.subject_ref.toString("base64url");
-    const old = ns.byRef.get(b64);
-    if (old !== undefined && old.version === row.version && (old.secret === null) === (row.secret === null)) {
-      if (id !== null) {
-        old.id = id;
-        ns.byId.set(id, b64);
-      }
-      return old;
-    }
-    if (old !== undefined) this.#forget(ns, b64);
-    const secret = row.secret === null ? null : openSecret(ns.wrapKey, ns.ns, row.subject_ref, row.version, row.secret);
-    const entry: Entry = { ref: Buffer.from(row.subject_ref), keyId: keyIdOf(ns.ns, row.subject_ref), version: row.version, secret, id, derived: new Map() };
-    ns.byRef.set(b64, entry);
-    if (id !== null) ns.byId.set(id, b64);
-    if (ns.byRef.size > this.#max) {
-      const oldest = ns.byRef.keys().next().value as string;
-      this.#forget(ns, oldest);
-    }
-    return entry;
-  }
-
-  #forget(ns: NsCache, b64: string): void {
-    const entry = ns.byRef.get(b64);
-    if (entry === undefined) return;
-    ns.byRef.delete(b64);
-    if (entry.id !== null) ns.byId.delete(entry.id);
-    wipeEntry(entry);
-  }
-
-  #result(entry: Entry, namespace: string, purpose: string): SubjectKeyResult {
-    if (entry.secret === null) return { erased: true, keyId: entry.keyId };
-    let key = entry.derived.get(purpose);
-    if (key === undefined) {
-      key = deriveSubjectKey(entry.secret, namespace, purpose);
-      entry.derived.set(purpose, key);
-    }
-    return { key: Buffer.from(key), version: entry.version, keyId: entry.keyId };
-  }
-
-  /** Drops the whole namespace cache if another handle erased a subject since the last check. */
-  #recheck(ns: NsCache, force: boolean): void {
-    const now = this.#now();
-    if (!force && now - ns.checkedAt < this.#recheckMs) return;
-    const gen = this.#ks.readTables((db) => statements(db).eraseGen.get(ns.ns));
-    if (gen !== ns.gen) {
-      for (const entry of ns.byRef.values()) wipeEntry(entry);
-      ns.byRef.clear();
-      ns.byId.clear();
-      ns.gen = gen as number;
-    }
-    ns.checkedAt = now;
-  }
-
-  async #namespace(namespace: string, create: boolean): Promise<NsCache | null> {
-    const ready = this.#ready.get(namespace);
-    if (ready !== undefined) return ready;
-    const k = `${create}:${namespace}`;
-    let opening = this.#opening.get(k);
-    if (opening === undefined) {
-      opening = openNamespace(this.#ks, namespace, create, this.#now).then((open) => {
-        if (open === null) return null;
-        const already = this.#ready.get(namespace);
-        if (already !== undefined || this.#closed) {
-          wipeNamespace(open);
-          return already ?? null;
-        }
-        const ns: NsCache = { ...open, byRef: new Map(), byId: new Map() };
-        this.#ready.set(namespace, ns);
-        return ns;
-      });
-      this.#opening.set(k, opening);
-      void opening.finally(() => this.#opening.delete(k)).catch(() => undefined);
-    }
-    const ns = await opening;
-    this.#live();
-    return ns;
+    made.forEach((row, j) => this.#cache.remember(ns, row, ids[missing[j] as number] as string));
   }
 
   #live(): void {
     if (this.#closed) throw new UsageError("INVALID_ARGUMENT", "the subject key store is closed (its keystore was closed)");
   }
-}
-
-function wipeEntry(entry: Entry): void {
-  entry.secret?.fill(0);
-  entry.secret = null;
-  for (const k of entry.derived.values()) k.fill(0);
-  entry.derived.clear();
 }
 
 const shared = new WeakMap<object, SubjectKeys>();

@@ -6,7 +6,8 @@
 import Database from "better-sqlite3";
 import { KeystoreError, UsageError } from "../../errors.js";
 import { readSecretFile } from "../../io/secret-file.js";
-import { type Pkcs11Location, type Pkcs11Login, type Pkcs11RootInfo, Pkcs11RootKey } from "./root-key.js";
+import { type Pkcs11RootInfo, Pkcs11RootKey } from "./root-key.js";
+import type { Pkcs11Location, Pkcs11Login } from "./session.js";
 
 /** Meta key holding the JSON {@link Pkcs11RootInfo}. */
 export const PKCS11_META = "master_pkcs11";

@@ -1,5 +1,6 @@
 /** The HSM (PKCS#11) root key of a keystore. See docs/hsm.md. */
-export { DEFAULT_KEY_LABEL, Pkcs11RootKey, type Pkcs11Location, type Pkcs11Login, type Pkcs11RootInfo } from "./root-key.js";
+export { Pkcs11RootKey, type Pkcs11RootInfo } from "./root-key.js";
+export { DEFAULT_KEY_LABEL, type Pkcs11Location, type Pkcs11Login } from "./session.js";
 export {
   PKCS11_META,
   type Pkcs11OpenOptions,

@@ -22,32 +22,15 @@
  * C_Login once per open and not kept by this object (a JS string cannot be wiped, so the
  * caller should drop its reference). One session and one login per open handle; close()
  * logs out (when no other handle of this process uses the token) and closes the session.
+ * Finding the token, the session and login, and the object lookups live in session.ts.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KeystoreError, UsageError } from "../../errors.js";
 import { KEK_BLOB_BYTES, KEK_BYTES } from "../kek.js";
 import type { RootKey } from "../root-key.js";
-import { type Handle, type Pkcs11, acquireLogin, acquireModule, ckrName, pkcs11js, releaseLogin, releaseModule } from "./module.js";
+import { type Handle, type Pkcs11, ckrName, pkcs11js, releaseLogin, releaseModule } from "./module.js";
+import { AUDIT_SUFFIX, type OpenSession, type Pkcs11Login, destroyQuietly, findKeys, idOf, keyLabelOf, one, protectedInToken, withSession } from "./session.js";
 
-/** Where the root key lives. Never holds the PIN: see {@link Pkcs11Login}. */
-export interface Pkcs11Location {
-  /** Path of the PKCS#11 module (shared library), e.g. /usr/lib/softhsm/libsofthsm2.so. */
-  readonly module: string;
-  /** Label of the token. One of `token` or `slot` is required. */
-  readonly token?: string;
-  /** Slot ID (CK_SLOT_ID) of the token, when labels are not unique. */
-  readonly slot?: number;
-  /** Label of the AES root key (the HMAC key is `<label>.audit`). Default "pipeseal-root". */
-  readonly keyLabel?: string;
-}
-
-export interface Pkcs11Login extends Pkcs11Location {
-  /** The token's user PIN. Read it from a file or an opted-in variable, never from argv. */
-  readonly pin: string;
-}
-
-export const DEFAULT_KEY_LABEL = "pipeseal-root";
-const AUDIT_SUFFIX = ".audit";
 const IV_BYTES = 12;
 const TAG_BITS = 128;
 const KEK_LABEL = Buffer.from("pipeseal-kek-v1", "utf8");
@@ -139,7 +122,7 @@ export class Pkcs11RootKey implements RootKey {
           { type: P.CKA_VERIFY, value: true },
           { type: P.CKA_ALLOWED_MECHANISMS, value: mechanisms(P.CKM_SHA256_HMAC) },
         ]);
-        return [aes, hmac, id.toString("hex")] as const;
+        return Pkcs11RootKey.#make(s, login, aes, hmac, id.toString("hex"));
       } catch (e) {
         if (aes !== undefined) destroyQuietly(s.p11, s.session, aes);
         throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" could not generate the root keys (${ckrName(e) ?? "error"}); it must support CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN, CKM_AES_GCM and CKM_SHA256_HMAC`, { cause: e });
@@ -164,7 +147,7 @@ export class Pkcs11RootKey implements RootKey {
           throw new KeystoreError("MASTER_KEY_INSECURE", `the key "${l}" on token "${s.tokenLabel}" is extractable or not sensitive; generate a new root (pipeseal init --hsm) instead of using it`);
         }
       }
-      return [aes, hmac, keyId ?? idOf(s.p11, s.session, aes)] as const;
+      return Pkcs11RootKey.#make(s, login, aes, hmac, keyId ?? idOf(s.p11, s.session, aes));
     });
   }
 
@@ -299,9 +282,10 @@ export class Pkcs11RootKey implements RootKey {
     if (this.#closed) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "the keystore is closed");
   }
 
-  /** @internal for withSession */
-  static _make(p11: Pkcs11, moduleKey: string, slot: Handle, session: Handle, aes: Handle, hmac: Handle, info: Pkcs11RootInfo): Pkcs11RootKey {
-    return new Pkcs11RootKey(p11, moduleKey, slot, session, aes, hmac, info);
+  /** The root key over a session withSession opened, which it then owns (close() ends it). */
+  static #make(s: OpenSession, login: Pkcs11Login, aes: Handle, hmac: Handle, keyId: string): Pkcs11RootKey {
+    const info: Pkcs11RootInfo = { module: login.module, token: s.tokenLabel, slot: login.slot ?? null, keyLabel: keyLabelOf(login), keyId };
+    return new Pkcs11RootKey(s.p11, s.moduleKey, s.slot, s.session, aes, hmac, info);
   }
 }
 
@@ -325,156 +309,4 @@ function mechanisms(...types: number[]): Buffer {
   const out = Buffer.alloc(8 * types.length);
   types.forEach((t, i) => (process.arch === "s390x" || process.arch === "ppc64" ? out.writeBigUInt64BE(BigInt(t), i * 8) : out.writeBigUInt64LE(BigInt(t), i * 8)));
   return out;
-}
-
-function keyLabelOf(loc: Pkcs11Location): string {
-  const label = loc.keyLabel ?? DEFAULT_KEY_LABEL;
-  if (typeof label !== "string" || !/^[\x21-\x7e]{1,64}$/.test(label) || label.endsWith(AUDIT_SUFFIX)) {
-    throw new UsageError("INVALID_ARGUMENT", `the PKCS#11 key label must be 1 to 64 printable ASCII characters without spaces, not ending in "${AUDIT_SUFFIX}"`);
-  }
-  return label;
-}
-
-interface OpenSession {
-  readonly p11: Pkcs11;
-  readonly session: Handle;
-  readonly tokenLabel: string;
-}
-
-/**
- * Loads the module, finds the token, opens an R/W session and logs in, then runs `find`; on
- * success the session stays open in the returned root key, on failure everything is released.
- */
-function withSession(login: Pkcs11Login, find: (s: OpenSession) => readonly [Handle, Handle, string]): Pkcs11RootKey {
-  if (login === null || typeof login !== "object" || typeof login.module !== "string" || login.module === "") {
-    throw new UsageError("INVALID_ARGUMENT", "the PKCS#11 module path is required");
-  }
-  if (typeof login.pin !== "string" || login.pin === "") {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "the HSM user PIN is required (PIPESEAL_PKCS11_PIN_FILE)");
-  }
-  if ((login.token === undefined || login.token === "") && login.slot === undefined) {
-    throw new UsageError("INVALID_ARGUMENT", "a PKCS#11 token label or slot is required");
-  }
-  const P = pkcs11js();
-  const { key, p11 } = acquireModule(login.module);
-  let session: Handle | undefined;
-  let loggedIn = false;
-  let slot: Handle | undefined;
-  try {
-    let tokenLabel: string;
-    [slot, tokenLabel] = findSlot(p11, login);
-    try {
-      session = p11.C_OpenSession(slot, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION);
-    } catch (e) {
-      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `could not open a session on token "${tokenLabel}" (${ckrName(e) ?? "error"})`, { cause: e });
-    }
-    try {
-      acquireLogin(key, slot, session, login.pin);
-      loggedIn = true;
-    } catch (e) {
-      const code = ckrName(e);
-      const why =
-        code === "CKR_PIN_INCORRECT" ? "the user PIN is wrong" :
-        code === "CKR_PIN_LOCKED" ? "the user PIN is locked (too many wrong PINs); the security officer must reset it" :
-        code === "CKR_USER_PIN_NOT_INITIALIZED" ? "the token has no user PIN yet (initialise it)" :
-        `login failed (${code ?? "error"})`;
-      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `HSM token "${tokenLabel}": ${why}; check PIPESEAL_PKCS11_PIN_FILE (pipeseal never retries a PIN)`, { cause: e });
-    }
-    const [aes, hmac, keyId] = find({ p11, session, tokenLabel });
-    const info: Pkcs11RootInfo = { module: login.module, token: tokenLabel, slot: login.slot ?? null, keyLabel: keyLabelOf(login), keyId };
-    return Pkcs11RootKey._make(p11, key, slot, session, aes, hmac, info);
-  } catch (e) {
-    if (loggedIn) releaseLogin(key, slot as Handle, session as Handle);
-    if (session !== undefined) {
-      try {
-        p11.C_CloseSession(session);
-      } catch {
-        // ignore
-      }
-    }
-    releaseModule(key);
-    throw e;
-  }
-}
-
-function findSlot(p11: Pkcs11, loc: Pkcs11Location): [Handle, string] {
-  let slots: Handle[];
-  try {
-    slots = p11.C_GetSlotList(true);
-  } catch (e) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the PKCS#11 module ${loc.module} could not list its slots (${ckrName(e) ?? "error"})`, { cause: e });
-  }
-  const found: [Handle, string][] = [];
-  const labels: string[] = [];
-  for (const slot of slots) {
-    let label: string;
-    try {
-      label = p11.C_GetTokenInfo(slot).label.replace(/[ \0]+$/, "");
-    } catch {
-      continue;
-    }
-    labels.push(label);
-    const slotMatches = loc.slot === undefined || slotId(slot) === BigInt(loc.slot);
-    const labelMatches = loc.token === undefined || loc.token === "" || label === loc.token;
-    if (slotMatches && labelMatches) found.push([slot, label]);
-  }
-  const wanted = loc.token !== undefined && loc.token !== "" ? `labelled "${loc.token}"` : `in slot ${loc.slot}`;
-  if (found.length === 0) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `no token ${wanted} in ${loc.module} (tokens present: ${labels.length === 0 ? "none" : labels.map((l) => `"${l}"`).join(", ")}); check the token label, the module, and for SoftHSM2 SOFTHSM2_CONF`);
-  }
-  if (found.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `more than one token ${wanted}; give the slot ID as well`);
-  return found[0] as [Handle, string];
-}
-
-function slotId(handle: Handle): bigint {
-  let v = 0n;
-  for (let i = handle.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(handle[i] as number);
-  return v;
-}
-
-function findKeys(s: OpenSession, label: string, id: Buffer | null): Handle[] {
-  const P = pkcs11js();
-  const template = [
-    { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
-    { type: P.CKA_LABEL, value: label },
-    ...(id === null ? [] : [{ type: P.CKA_ID, value: id }]),
-  ];
-  s.p11.C_FindObjectsInit(s.session, template);
-  try {
-    return s.p11.C_FindObjects(s.session, 8);
-  } finally {
-    s.p11.C_FindObjectsFinal(s.session);
-  }
-}
-
-function one(s: OpenSession, handles: Handle[], label: string): Handle {
-  if (handles.length === 0) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds no key labelled "${label}" with the id this keystore recorded; is this the right token, or was the key deleted?`);
-  }
-  if (handles.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds several keys labelled "${label}"`);
-  return handles[0] as Handle;
-}
-
-function protectedInToken(p11: Pkcs11, session: Handle, key: Handle): boolean {
-  const P = pkcs11js();
-  const attrs = p11.C_GetAttributeValue(session, key, [{ type: P.CKA_SENSITIVE }, { type: P.CKA_EXTRACTABLE }]);
-  const flag = (t: number) => {
-    const v = attrs.find((a) => a.type === t)?.value;
-    return Buffer.isBuffer(v) ? v[0] === 1 : v === true;
-  };
-  return flag(P.CKA_SENSITIVE) && !flag(P.CKA_EXTRACTABLE);
-}
-
-function idOf(p11: Pkcs11, session: Handle, key: Handle): string {
-  const P = pkcs11js();
-  const v = p11.C_GetAttributeValue(session, key, [{ type: P.CKA_ID }])[0]?.value;
-  return Buffer.isBuffer(v) ? v.toString("hex") : "";
-}
-
-function destroyQuietly(p11: Pkcs11, session: Handle, key: Handle): void {
-  try {
-    p11.C_DestroyObject(session, key);
-  } catch {
-    // best effort
-  }
 }

@@ -1,6 +1,6 @@
 /** The encryption context of a sealed buffer, from its header (before opening it). */
 import { readHeader } from "../../envelope/open.js";
-import { Pull } from "../../envelope/pull.js";
+import { Pull } from "../../envelope/stream-head.js";
 import { once } from "../../io/atomic.js";
 import type { EncryptionContext } from "../../keys/keyring.js";
 

@@ -1,5 +1,5 @@
 /** `watchCertificateDir`: keeps a certificate folder renewed until aborted. */
-import { isPipesealError } from "../../errors.js";
+import { KeyError, UsageError } from "../../errors.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { type RenewResult, renewCertificateDir } from "./renew.js";
 
@@ -34,7 +34,7 @@ export async function watchCertificateDir(ks: LocalKeystore, dir: string, option
       waitMs = Math.max(0, result.dueAt.getTime() - Date.now()) + WAKE_SLACK_MS;
       backoff = 1000;
     } catch (e) {
-      if (isPipesealError(e) && (e.name === "UsageError" || e.name === "KeyError")) throw e;
+      if (e instanceof UsageError || e instanceof KeyError) throw e;
       waitMs = backoff;
       backoff = Math.min(backoff * 2, 60_000);
       options.onError?.(e, waitMs);

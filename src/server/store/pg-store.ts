@@ -14,7 +14,7 @@ import type { ExportAuditOptions } from "../../audit/export-local.js";
 import { auditAnchorPg, verifyAuditAnchoredPg } from "./pg-anchor.js";
 import { type ListAuditOptions, toRecord } from "../../audit/list.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
-import { UsageError, isPipesealError } from "../../errors.js";
+import { UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
@@ -235,7 +235,7 @@ export class PostgresStore implements KeyStore {
     try {
       return await inTx(this.#pool, (c) => approveTx(c, this.#mac, id, approver, this.#t.now()));
     } catch (e) {
-      if (!(isPipesealError(e) && e.name === "UsageError")) throw isPipesealError(e) ? e : asAuditFailure(e);
+      if (!(isPipesealError(e) && auditOutcomeOf(e) === "denied")) throw isPipesealError(e) ? e : asAuditFailure(e);
       await this.#recordBestEffort({ operation: "policy.approve", principal: approver, outcome: "denied", objectPath: typeof id === "string" ? id.slice(0, 64) : null, errorCode: e.code });
       throw e;
     }

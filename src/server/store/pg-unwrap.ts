@@ -7,7 +7,7 @@
  */
 import { isRefusal } from "../../audit/group-commit.js";
 import type { AuditEvent } from "../../audit/types.js";
-import { KeyError, UsageError, isPipesealError } from "../../errors.js";
+import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
 import { normalizeContext } from "../../keys/context.js";
 import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "../../keys/names.js";
@@ -82,6 +82,5 @@ export function dataEvent(principal: string, operation: string, entry: WrappedKe
 /** The record of a refused or failed operation: `denied` for key state and bad input, else `error`. */
 export function failure(event: AuditEvent, e: unknown): AuditEvent {
   const code = isPipesealError(e) ? e.code : "INTERNAL";
-  const denied = e instanceof KeyError || e instanceof UsageError;
-  return { ...event, outcome: denied ? "denied" : "error", errorCode: code };
+  return { ...event, outcome: auditOutcomeOf(e), errorCode: code };
 }

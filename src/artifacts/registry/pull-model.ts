@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { readHeader, openStream } from "../../envelope/open.js";
 import type { SealedHeader } from "../../envelope/header.js";
-import { Pull } from "../../envelope/pull.js";
+import { Pull } from "../../envelope/stream-head.js";
 import { unlockForUse } from "../../envelope/unlock.js";
 import { isPipesealError } from "../../errors.js";
 import { writeAll } from "../../io/atomic.js";

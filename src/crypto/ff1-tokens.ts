@@ -7,9 +7,16 @@
  * of the same length and sign (cycle walking, SP 800-38G §4 footnote / Black–Rogaway, keeps the
  * first digit non-zero and the value inside the type's range).
  */
-import type { Ff1 } from "../crypto/ff1.js";
-import { FieldError } from "./errors.js";
-import { ALPHABETS, type AlphabetName } from "./policy.js";
+import type { Ff1 } from "./ff1.js";
+import { FieldError } from "../errors.js";
+
+/**
+ * The alphabets a token may be drawn from. Here, below fields/ and redact/, because both
+ * tokenize with the same construction: a field policy's `tokenize` rule and the redactor's
+ * `tokenize` operator (fields/policy.ts re-exports them).
+ */
+export const ALPHABETS = { digits: "0123456789", lower: "0123456789abcdefghijklmnopqrstuvwxyz", alnum: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } as const;
+export type AlphabetName = keyof typeof ALPHABETS;
 
 export interface TokenSpec {
   readonly alphabet: AlphabetName;
