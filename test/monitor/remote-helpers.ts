@@ -74,7 +74,7 @@ export function monitorHost(h: Harness, name: string, extra = ""): MonitorHost {
   const home = path.join(dir, ".pipeseal");
   expect(cli(["--home", home, "init"], { PIPESEAL_PRINCIPAL: "monitor-host" }).status).toBe(0);
   const config = path.join(dir, "monitor.yaml");
-  writeFileSync(config, `version: 1\nhoneytokens:\n  keys: ["prod/canary/*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`);
+  writeFileSync(config, `version: 1\nhoneytokens:\n  objects: ["*/decoy-*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`);
   return { dir, home, config, sink: path.join(dir, "alerts.jsonl"), args: (url, cert, rest) => ["--server", url, "--cert", cert, "--home", home, ...rest] };
 }
 

@@ -67,9 +67,19 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
   }
 }
 
-/** `monitor alerts`/`ack` read this host's ledger, where `monitor run --server` records its alerts too. */
-function refuseServer(cmd: Command): void {
-  if (serverGiven(cmd)) throw new UsageError("INVALID_ARGUMENT", `\`monitor ${cmd.name()}\` reads the alert ledger of this host's keystore (--home), where \`monitor run --server\` records its alerts too; the key service keeps no alerts: run it without --server`);
+/**
+ * `monitor alerts`/`ack` work on this host's alert ledger (--home), with or without --server:
+ * `monitor run --server` keeps its ledger there too (the key service keeps no alerts), so the
+ * same `--server URL --cert DIR` prefix works for the whole monitor. Nothing is sent to the service.
+ */
+async function withLedger<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T> | T): Promise<T> {
+  if (!serverGiven(cmd)) return withKeystore(cmd, async (ks) => run(ks));
+  const ks = await openLocalKeystore(keystoreHome(cmd));
+  try {
+    return await run(ks);
+  } finally {
+    ks.close();
+  }
 }
 
 export function monitorCommand(): Command {
@@ -121,28 +131,26 @@ export function monitorCommand(): Command {
     .option("--since <duration>", "only alerts active within this period, e.g. 24h, 7d")
     .option("--open", "only alerts nobody acknowledged yet")
     .option("--json", "one alert per line (pipeseal.alert.v1, plus revision and ack)")
-    .action(async (opts, cmd: Command) => {
-      refuseServer(cmd);
-      return withKeystore(cmd, async (ks) => {
+    .action(async (opts, cmd: Command) =>
+      withLedger(cmd, (ks) => {
         ensureMonitorTables(ks);
         const items = listAlerts(ks, { ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}), unacked: opts.open === true });
         if (opts.json) process.stdout.write(items.map((s) => JSON.stringify({ ...s.alert, revision: s.revision, ack: s.ack }) + "\n").join(""));
         else process.stdout.write(printableLines(formatStoredAlerts(items)) + "\n");
-      });
-    });
+      }),
+    );
   monitor
     .command("ack")
     .description("acknowledge an alert with a note (audited as monitor.ack); posture stops counting it as open")
     .argument("<alert-id>", "al_… from `pipeseal monitor alerts`")
     .requiredOption("--note <text>", "why it is fine or what was done, e.g. \"expected backfill\"")
     .option("--json", "print the acknowledged alert as JSON")
-    .action(async (id: string, opts, cmd: Command) => {
-      refuseServer(cmd);
-      return withKeystore(cmd, async (ks) => {
+    .action(async (id: string, opts, cmd: Command) =>
+      withLedger(cmd, (ks) => {
         ensureMonitorTables(ks);
         const s = ackAlert(ks, id, opts.note);
         emit(cmd, { ...s.alert, revision: s.revision, ack: s.ack }, () => `acknowledged ${s.alert.id} (${s.alert.detection}, ${printable(s.alert.principal)}${s.alert.key ? " on " + printable(s.alert.key) : ""})`);
-      });
-    });
+      }),
+    );
   return monitor;
 }

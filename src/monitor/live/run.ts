@@ -82,8 +82,8 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
   const release = lockState(config.state.file);
   try {
     const saved = await loadState(ks, config.state.file);
-    if ((saved?.source ?? "local") !== source.id) {
-      throw new MonitorError("MONITOR_STATE_INVALID", `the monitor state ${config.state.file} follows another audit (${saved?.source ?? "local"}, not ${source.id}); give this monitor its own state.file`);
+    if (saved !== null && (saved.source ?? "local") !== source.id) {
+      throw new MonitorError("MONITOR_STATE_INVALID", `the monitor state ${config.state.file} follows another audit (${saved.source ?? "local"}, not ${source.id}); give this monitor its own state.file`);
     }
     const decoys = new DecoyWatch(saved?.decoys);
     const removedAtStart = decoys.refresh(listDecoys(ks));
