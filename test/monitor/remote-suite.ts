@@ -17,7 +17,7 @@ import { alertLines, waitFor } from "./live-helpers.js";
 import { type Relay, monitorHost, startRelay, startRemoteMonitor } from "./remote-helpers.js";
 
 /** A key per test, so each test's honeytoken alert is its own (an alert grows per principal × key × detection). */
-export const REMOTE_KEYS = ["prod/datasets/live", "prod/datasets/drop", "prod/datasets/restart", "prod/datasets/restart-b", "prod/datasets/gap"];
+export const REMOTE_KEYS = ["prod/datasets/live", "prod/datasets/drop", "prod/datasets/restart", "prod/datasets/restart-b", "prod/datasets/gap", "prod/datasets/rollback"];
 
 export interface RemoteStore {
   /** A harness with POLICY_EXPORT and REMOTE_KEYS. */
@@ -198,6 +198,25 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
       // the records on either side of the gap were still read: the honeytoken alert has a and c, not b
       const honey = alertLines(host.sink).filter((x) => x.detection === "honeytoken" && x.key === "prod/datasets/gap").at(-1)!;
       expect(honey.seqs).toEqual([...a, ...c]);
+    });
+
+    // last: the service's audit ends before what was read, which the service itself then refuses to extend
+    test("an audit that now ends before what the monitor read (the last records deleted) is a rolled-back integrity alert, seen by a running monitor through the heartbeats", async () => {
+      const host = monitorHost(h, "rollback");
+      const mon = startRemoteMonitor(host.args(h.svc.url, h.certs.auditor, ["monitor", "run", "--config", host.config]));
+      try {
+        const a = await unwrap("trainer", "rollback/decoy-a.csv.pseal");
+        await waitFor("the alert", () => alertLines(host.sink).some((x) => x.seqs.includes(a.at(-1))), 20_000);
+        const head = (await audit()).at(-1)!.seq;
+        await store.deleteRecords(h, [head - 1, head]);
+        // (this monitor read from the start, so it also saw the earlier test's gap: a `missing` alert of its own)
+        const rolled = await waitFor("the rolled-back alert", () => alertLines(host.sink).find((x) => x.detection === "audit-integrity" && x.evidence.problem === "rolled-back"), 30_000);
+        expect(rolled).toMatchObject({ severity: "critical", evidence: { problem: "rolled-back", seq: head - 2 } });
+        expect(rolled.summary).toContain(`${head}`);
+        expect(await mon.stop("SIGTERM")).toBe(0);
+      } finally {
+        mon.child.kill("SIGKILL");
+      }
     });
   });
 }

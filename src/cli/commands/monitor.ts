@@ -46,6 +46,8 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
   if (opts.anchorDir !== undefined && everySeconds === undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-dir goes with --anchor-every (or anchors.every in monitor.yaml)");
   if (everySeconds !== undefined && dir === undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-every needs --anchor-dir DIR (or anchors.dir in monitor.yaml): a folder outside the keystore");
   const notice = (m: string) => void process.stderr.write(`pipeseal: monitor: ${printable(m)}\n`);
+  // said, not silently dropped: the audit followed is the service's, and only the service can sign its head
+  if (kr && config.anchors) notice("anchors: in monitor.yaml is for the local keystore's audit; with --server the key service anchors its own (`anchors:` in its keyservice.yaml)");
   const sinks = await buildSinks(config.sinks, ks, config.state.key, notice);
   const ac = new AbortController();
   const release = onStopSignal(() => ac.abort());
