@@ -70,7 +70,7 @@ describe("audit follow (API)", () => {
   it("a follow again from the last seq taken gives exactly the newer records", async () => {
     const auditor = h.keyring("auditor");
     const first = await take(auditor, 0, (s) => s.some((x) => x.type === "heartbeat"));
-    const lastSeq = first.filter((x) => x.type === "record").at(-1)!.seq;
+    const lastSeq = (first.filter((x) => x.type === "record").at(-1) as { seq: number }).seq;
     const again = await take(auditor, lastSeq, (s) => s.some((x) => x.type === "heartbeat"));
     const seqs = again.filter((x) => x.type === "record").map((x) => (x as { seq: number }).seq);
     expect(seqs[0]).toBe(lastSeq + 1); // the first follow's own record, then the second's
