@@ -664,4 +664,5 @@ await (await import("./monitor.js")).benchMonitor(); // monitor check: accuracy 
 await (await import("./secagg.js")).benchSecagg(); // secure aggregation: 100 parties × 100,000 dims, full graph vs SecAgg+, bytes per party vs the plain vector (bench/secagg.js, bench/secagg-results.json)
 await (await import("./privacy.js")).benchPrivacy(); // DP samplers/s, DP count/sum/histogram vs no noise over a sealed CSV, deep goodness of fit (bench/privacy.js, bench/privacy-results.json)
 await (await import("./monitor-live.js")).benchMonitorLive(); // monitor run commit-to-sink p99 vs an audit export loop, local keystore, < 2 s (bench/monitor-live.js, bench/monitor-live-results.json)
+await (await import("./monitor-remote.js")).benchMonitorRemote(); // monitor run --server commit-to-sink p99 vs an audit export --server loop, and the audit records each causes (bench/monitor-remote.js, bench/monitor-remote-results.json)
 await (await import("./ui.js")).benchUi(); // dashboard: audit page, filtered page, overview p95 with 1,000,000 audit records; transfer size (bench/ui.js, bench/ui-results.json)

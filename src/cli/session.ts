@@ -15,6 +15,11 @@ function programOptions(cmd: Command): { server?: string; cert?: string; ca?: st
   return root.opts<{ server?: string; cert?: string; ca?: string }>();
 }
 
+/** Whether --server was given before the command (as withKeystore refuses it; PIPESEAL_SERVER alone is not). */
+export function serverGiven(cmd: Command): boolean {
+  return !!programOptions(cmd).server;
+}
+
 /**
  * The key service a command should use, if any: --server URL (PIPESEAL_SERVER) with --cert DIR
  * (PIPESEAL_CERT), or, without a certificate, --ca FILE (PIPESEAL_CA) and a bearer token in

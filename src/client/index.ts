@@ -11,3 +11,5 @@ export type { AuditExportRecord } from "../audit/export.js";
 export { AUDIT_EXPORT_SCHEMA } from "../audit/export.js";
 export { RemoteSecrets } from "./secrets.js";
 export type { VerifiedToken } from "./delegate.js";
+/** The events of `followAudit()` (GET /v1/audit/follow). */
+export type { FollowEvent, FollowOptions } from "./follow.js";

@@ -24,6 +24,7 @@ import { type CacheEvent, type CacheLimits, DataKeyCache } from "./cache.js";
 import { KeyServiceError } from "./errors.js";
 import { KeyServiceClient, type KeyServiceClientOptions } from "./http.js";
 import { splitLines } from "./lines.js";
+import { type FollowEvent, type FollowOptions, followAudit } from "./follow.js";
 import { RemoteSecrets } from "./secrets.js";
 import { type VerifiedToken, appendRecords, delegatedKeyring, verifyPeerToken } from "./delegate.js";
 import type { DelegateRecord } from "../server/store/decision.js";
@@ -198,6 +199,16 @@ export class RemoteKeyring implements Keyring {
     if (options.sinceMs !== undefined) q.set("since", String(Math.max(0, Math.floor(options.sinceMs))));
     if (options.afterSeq !== undefined) q.set("afterSeq", String(Math.max(0, Math.floor(options.afterSeq))));
     return exportLines(this.client, `/v1/audit/export${q.size > 0 ? `?${q}` : ""}`);
+  }
+
+  /**
+   * The audit as it commits: the records after `afterSeq`, then each new one, and heartbeats
+   * (GET /v1/audit/follow). One connection, authorized once (one audit record); follow again
+   * from the last seq taken when it ends or drops. Needs `audit.export`.
+   * @throws KeyServiceError(ACCESS_DENIED …) before any event; KeyServiceError(UNAVAILABLE) on a drop.
+   */
+  followAudit(options: FollowOptions = {}): AsyncGenerator<FollowEvent> {
+    return followAudit(this.client, options);
   }
 
   // ── policy ──

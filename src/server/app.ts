@@ -13,6 +13,7 @@ import { openApiDocument } from "./openapi.js";
 import { accessRequest } from "./authz.js";
 import { adminRoutes } from "./routes/admin.js";
 import { auditExportRoutes } from "./routes/audit-export.js";
+import { auditFollowRoutes } from "./routes/audit-follow.js";
 import { dataKeyRoutes } from "./routes/datakeys.js";
 import { secretRoutes } from "./routes/secrets.js";
 import { delegateRoutes } from "./routes/delegate.js";
@@ -102,6 +103,7 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
   signRoutes(app, svc);
   adminRoutes(app, svc);
   auditExportRoutes(app, svc);
+  auditFollowRoutes(app, svc);
   delegateRoutes(app, svc);
   secretRoutes(app, svc);
   options.extend?.(app, svc);

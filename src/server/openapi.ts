@@ -3,6 +3,8 @@ import { AUDIT_EXPORT_SCHEMA } from "../audit/export.js";
 import { ROUTES, S } from "./schemas.js";
 import { statusFor, type WireCode } from "./errors.js";
 import { AUDIT_EXPORT_ROUTE } from "./routes/audit-export.js";
+import { AUDIT_FOLLOW_ROUTE } from "./routes/audit-follow.js";
+import { AUDIT_FOLLOW_SCHEMA } from "../audit/follow.js";
 
 const COMMON: WireCode[] = ["INVALID_ARGUMENT", "UNAUTHENTICATED", "ACCESS_DENIED", "PAYLOAD_TOO_LARGE", "AUDIT_WRITE_FAILED"];
 
@@ -32,6 +34,19 @@ const AUDIT_EXPORT_RECORD = {
   },
 } as const;
 
+/** The heartbeat line of GET /v1/audit/follow (src/audit/follow.ts), between the records. */
+const AUDIT_HEARTBEAT = {
+  type: "object",
+  additionalProperties: false,
+  required: ["schema", "type", "head", "time"],
+  properties: {
+    schema: { const: AUDIT_FOLLOW_SCHEMA },
+    type: { const: "heartbeat" },
+    head: { type: "integer", minimum: 0, description: "the store's highest seq when written: below the follower's last seq means records were removed at the end" },
+    time: { type: "string", format: "date-time" },
+  },
+} as const;
+
 function errorResponses(): Record<string, unknown> {
   return Object.fromEntries([...new Set(COMMON.map(statusFor))].map((s) => [String(s), { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/error" } } } }]));
 }
@@ -58,13 +73,17 @@ export function openApiDocument(): Record<string, unknown> {
     description: "one auditExportRecord per line; a stream cut short by a server failure ends without its final chunk (a transport error, not a short export)",
     content: { "application/x-ndjson": { schema: { $ref: "#/components/schemas/auditExportRecord" }, itemSchema: { $ref: "#/components/schemas/auditExportRecord" } } },
   });
+  add("followAudit", AUDIT_FOLLOW_ROUTE, {
+    description: "auditExportRecord lines as they commit, with an auditHeartbeat line every `heartbeat` seconds; ends cleanly after the token lifetime (follow again from the last seq)",
+    content: { "application/x-ndjson": { schema: { $ref: "#/components/schemas/auditFollowLine" }, itemSchema: { $ref: "#/components/schemas/auditFollowLine" } } },
+  });
   paths["/healthz"] = { get: { operationId: "healthz", summary: "liveness", responses: { "200": { description: "alive" } } } };
   paths["/readyz"] = { get: { operationId: "readyz", summary: "readiness (store reachable)", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } };
   return {
     openapi: "3.1.0",
     info: { title: "pipeseal key service", version: "1.0.0", description: "Key operations over mTLS. Every decision is audited before the response; errors are { error: { code, message } }." },
     components: {
-      schemas: { ...S, auditExportRecord: AUDIT_EXPORT_RECORD },
+      schemas: { ...S, auditExportRecord: AUDIT_EXPORT_RECORD, auditHeartbeat: AUDIT_HEARTBEAT, auditFollowLine: { oneOf: [{ $ref: "#/components/schemas/auditExportRecord" }, { $ref: "#/components/schemas/auditHeartbeat" }] } },
       securitySchemes: {
         mtls: { type: "mutualTLS", description: "client certificate from the pipeseal CA; identity = the SPIFFE URI SAN" },
         bearer: { type: "http", scheme: "bearer", description: "POST /v1/tokens; ≤ 15 min, valid only with the identity that minted it, or with no client certificate at all where the service sets tokensWithoutCertificate" },

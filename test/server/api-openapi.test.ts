@@ -45,7 +45,7 @@ describe("OpenAPI document", () => {
 
   it("documents the permission the service really checks (the decision record says which)", async () => {
     const stranger = h.keyring("stranger");
-    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "changeSecret", "verifyToken", "appendRecords"];
+    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "followAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "changeSecret", "verifyToken", "appendRecords"];
     for (const id of checked) {
       const o = ops().find((x) => x.op.operationId === id)!;
       const done = o.method === "GET" ? stranger.client.stream(o.path, "*/*").then((b) => b.dump()) : stranger.client.call("POST", o.path, BODIES[id] ?? {});

@@ -26,10 +26,10 @@ import { changesAfter, ensureMonitorTables, lastChangeNo, noteAlerts } from "../
 import type { Alert } from "../types.js";
 import { anchorWriter } from "./anchors.js";
 import { DecoyWatch } from "./decoys.js";
-import { type ChainPosition, type IntegrityProblem, readAfter } from "./follow.js";
+import type { ChainPosition, IntegrityProblem } from "./follow.js";
 import { healthAlert } from "./health.js";
 import { lockState } from "./lock.js";
-import { toMonitorRecord } from "./records.js";
+import { type AuditSource, localSource } from "./source.js";
 import { ensureStateKey, loadState, saveState } from "./state-file.js";
 
 const PAGE = 1000;
@@ -39,8 +39,11 @@ const SAVE_EVERY_MS = 1000;
 const ONCE_MAX_FAILURES = 4;
 
 export interface RunMonitorOptions {
+  /** Holds the state key, the alert ledger and the sinks' sealed queues (and, by default, the audit followed). */
   readonly ks: LocalKeystore;
   readonly config: MonitorConfig;
+  /** The audit followed (default: the keystore's own, `localSource(ks)`; the key service's: `remoteSource(kr)`). */
+  readonly source?: AuditSource;
   /** The sinks, each with its rate limit (sends per minute). */
   readonly sinks: readonly { readonly sink: AlertSink; readonly perMinute: number }[];
   readonly signal: AbortSignal;
@@ -75,9 +78,13 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
   const notice = o.onNotice ?? (() => undefined);
   ensureMonitorTables(ks);
   ensureStateKey(ks, config.state.key);
+  const source = o.source ?? localSource(ks);
   const release = lockState(config.state.file);
   try {
     const saved = await loadState(ks, config.state.file);
+    if (saved !== null && (saved.source ?? "local") !== source.id) {
+      throw new MonitorError("MONITOR_STATE_INVALID", `the monitor state ${config.state.file} follows another audit (${saved.source ?? "local"}, not ${source.id}); give this monitor its own state.file`);
+    }
     const decoys = new DecoyWatch(saved?.decoys);
     const removedAtStart = decoys.refresh(listDecoys(ks));
     const engineOptions = () => ({ config, decoys: decoys.all, ...(o.learnUntilMs === undefined ? {} : { learnUntilMs: o.learnUntilMs }) });
@@ -181,17 +188,18 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     const watermark = () => (channels.length === 0 ? lastChangeNo(ks) : Math.min(...channels.map((c) => c.watermark())));
     const save = async () => {
       delivered = watermark();
-      await saveState(ks, config.state.file, config.state.key, { version: 1, engine: engine.toState(), chain: pos, delivered, sinks: Object.fromEntries(channels.map((c) => [c.sink.name, c.watermark()])), decoys: decoys.toJSON() });
+      await saveState(ks, config.state.file, config.state.key, { version: 1, source: source.id, engine: engine.toState(), chain: pos, delivered, sinks: Object.fromEntries(channels.map((c) => [c.sink.name, c.watermark()])), decoys: decoys.toJSON() });
       lastSave = now();
       dirty = false;
     };
 
+    await source.start(pos);
     while (!o.signal.aborted && stopError === null) {
-      const page = readAfter(ks, pos, PAGE);
+      const page = await source.read(pos, PAGE);
       for (const p of page.problems) integrity(p);
       for (const r of page.records) {
         if (r.operation === "honeytoken.plant" && r.outcome === "ok") refreshDecoys(); // a decoy planted while running is watched from its plant on
-        handle(engine.push(toMonitorRecord(r)));
+        handle(engine.push(r));
       }
       if (page.problems.some((p) => p.kind === "rolled-back")) rewind();
       if (page.problems.some((p) => p.kind === "rolled-back")) engine = new MonitorEngine(engineOptions(), { ...engine.toState(), lastSeq: page.pos.seq }); // follow the chain from where it now ends
@@ -213,8 +221,8 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         nextAnchor = now() + o.anchors!.everyMs;
       }
       if (dirty && now() - lastSave >= SAVE_EVERY_MS) await save();
-      if (page.records.length === PAGE) continue; // catching up: no pause
-      if (o.once && page.records.length === 0) {
+      if (!page.caughtUp) continue; // catching up: no pause
+      if (o.once && page.records.length === 0 && page.atEnd) {
         if (channels.every((c) => c.pending === 0)) break;
         const stuck = channels.filter((c) => c.pending > 0);
         if (stuck.every((c) => c.failures >= ONCE_MAX_FAILURES)) {
@@ -222,7 +230,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
           break;
         }
       }
-      await pause(config.pollMs, o.signal);
+      await source.wait(config.pollMs, o.signal);
     }
     if (stopError === null) {
       growth(true);
@@ -235,18 +243,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     if (stopError !== null) throw stopError;
     return { records, changes, anchors: anchorsWritten, position: pos };
   } finally {
+    await source.close();
     release();
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -22,6 +22,8 @@ const VERSION = 1;
 
 export interface RunnerState {
   readonly version: typeof VERSION;
+  /** The audit followed (source.ts `AuditSource.id`); absent in states written before there was a choice: "local". */
+  readonly source?: string;
   readonly engine: EngineState;
   readonly chain: ChainPosition;
   /** Every ledger change up to this one has been taken by every sink. */
