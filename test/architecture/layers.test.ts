@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 /**
  * Lowest first. A file may import from its own folder and from any lower row; folders sharing
  * a row are peers and import nothing from each other. Top-level files are their own rows.
+ * monitor/ sits above client/ because `monitor run --server` follows the key service's audit;
  * keys/ sits below envelope/ because the sealed-file container asks a Keyring (keys/keyring.ts)
  * for its data key; posture/ reads the key service (server/, client/) it checks; the gateway
  * reuses posture's probes, and secagg/ the gateway's identity patterns.
@@ -26,10 +27,11 @@ const LAYERS: readonly (readonly string[])[] = [
   ["envelope"],
   ["pki"],
   ["redact"],
-  ["fields", "secrets", "scan", "logs", "artifacts", "monitor"],
+  ["fields", "secrets", "scan", "logs", "artifacts"],
   ["privacy"],
   ["server"],
   ["client"],
+  ["monitor"],
   ["posture"],
   ["gateway"],
   ["secagg"],
