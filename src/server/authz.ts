@@ -26,7 +26,7 @@ import {
   type Policy,
 } from "./policy/index.js";
 
-import { ServiceError } from "./errors.js";
+import { ServiceError, toWireError } from "./errors.js";
 import type { DecisionEvent, KeyStore } from "./store/types.js";
 import { Attributed } from "./store/actor.js";
 import { operationToAuditEvent } from "./store/decision.js";
@@ -330,9 +330,9 @@ function isAuditFailure(e: unknown): boolean {
   return isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED";
 }
 
-/** The code an operation that failed before it started is recorded with (an untyped failure is the service's). */
+/** The code an operation that failed before it started is recorded with: the one its caller is sent (errors.ts). */
 function errorCodeOf(e: unknown): string {
-  return isPipesealError(e) ? e.code : "UNAVAILABLE";
+  return toWireError(e).body.error.code;
 }
 
 function auditFailure(e: unknown): AuditError {
