@@ -4,8 +4,8 @@
 // gate, same fastify stack, same run); and the latency of a cached unwrap with the client
 // cache on. The server runs in its own process.
 //
-// Every unwrap is durably audited as the service does it since group commit: the allowed
-// decision (authz.unwrap with its rule) and the unwrap record commit in ONE transaction, and
+// Every unwrap is durably audited as the service does it: ONE record per allowed unwrap (the
+// unwrap's own, carrying the rule that allowed it; no separate authz.unwrap record), and
 // the requests that arrive while a commit is in flight share the next one (one fsync for
 // the SQLite store's WAL, one COMMIT for PostgreSQL). "req/commit" is
 // the mean number of unwrap requests per transaction during the unwrap run (the store's

@@ -255,6 +255,15 @@ describe(`key service API (${store})`, () => {
       const { verify } = await import("node:crypto");
       expect(verify(algorithm === "ed25519" ? null : "sha256", Buffer.from("message"), publicKey, Buffer.from(s.signature, "base64"))).toBe(true);
     }
+    // each is one record, the derivation's own, with the rule that allowed it
+    const head = await headSeq();
+    await c.call("POST", "/v1/hmac", { keyName: "prod/datasets/raw", data });
+    expect((await since(head)).map((r) => [r.operation, r.outcome, ruleOf(r)])).toEqual([["hmac", "ok", "train"]]);
+    // input is parsed after the decision and before any key is derived: a malformed message is
+    // a sign that failed before it started (the decision with its error), never an ok record
+    const head2 = await headSeq(); // "AB==" is in the alphabet (the schema passes it), but not canonical base64
+    await expect(c.call("POST", "/v1/sign", { keyName: "prod/datasets/raw", algorithm: "ed25519", message: "AB==" })).rejects.toMatchObject({ status: 400 });
+    expect((await since(head2)).map((r) => [r.operation, r.outcome, r.errorCode, ruleOf(r)])).toEqual([["authz.sign", "error", "INVALID_ARGUMENT", "train"]]);
   });
 
   it("separation of duties: admins never unwrap, workloads never administer, no cross-environment use", async () => {

@@ -4,7 +4,7 @@ import type { FastifyRequest } from "fastify";
 import { accessRequest } from "../authz.js";
 import { type Service, permit } from "../service.js";
 import { isInternalKey } from "../../keys/internal-keys.js";
-import { route } from "./register.js";
+import { route, routeOperation } from "./register.js";
 import type { Actor } from "../store/actor.js";
 
 type Name = { name: string };
@@ -42,13 +42,13 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
  * `key.list` on it (rules with `keys` and environment isolation apply) and `key.show` of it.
  * key.show is asked for the principal, not within a bearer token's operations: a token
  * narrowed to key.list still lists, but never more than the principal could show. The
- * per-key decisions are not recorded; the request's key.list decision is. pipeseal's own keys
+ * per-key decisions are not recorded; the request's key.list record (with its rule) is. pipeseal's own keys
  * (the token key, the CA's) are listed only to who may also rotate them.
  */
 function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
   const caller = { principal: req.principal, auth: req.auth };
   const may = (operation: string) => svc.authz.decide(accessRequest(caller, operation, { keyName })).allowed;
   // pipeseal's own keys only to who administers them (keys/internal-keys.ts)
-  const listed = svc.authz.decide(accessRequest(req, "key.list", { keyName })).allowed;
+  const listed = svc.authz.decide(accessRequest(req, routeOperation(req), { keyName })).allowed; // the route's own operation, key.list
   return listed && may("key.show") && (!isInternalKey(keyName) || may("key.rotate"));
 }
