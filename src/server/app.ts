@@ -18,7 +18,7 @@ import { secretRoutes } from "./routes/secrets.js";
 import { delegateRoutes } from "./routes/delegate.js";
 import { keyRoutes } from "./routes/keys.js";
 import { payloadRoutes } from "./routes/payloads.js";
-import { type RouteGate } from "./routes/register.js";
+import type { RouteGate } from "./routes/register.js";
 import { signRoutes } from "./routes/sign.js";
 import { BODY_LIMIT } from "./schemas.js";
 import type { Service } from "./service.js";
