@@ -3,9 +3,12 @@
  * line, oldest first. The same schema from the local keystore and from the key service
  * (docs/keyservice.md, "Audit export").
  *
- * The record is a flat, stable view of an {@link AuditRecord}: the key service's decision
- * records keep their rule in the context under `@rule` (src/server/store/decision.ts); here
- * it is its own field, and the context is an object, not canonical JSON text. `chainHash` is
+ * The record is a flat, stable view of an {@link AuditRecord}: the key service's records keep
+ * the rule that decided them in the context under `@rule` — an allowed operation's own record
+ * (one record per allowed operation, src/server/store/actor.ts) and an `authz.<operation>`
+ * record where no operation followed (a denial, or an allowed operation that failed before it
+ * started; src/server/store/decision.ts); here it is its own field, and the context is an
+ * object, not canonical JSON text. `chainHash` is
  * the record's chain MAC: a SIEM cannot recompute it (the key is the keystore's), but it can
  * check continuity against `audit verify` and the head of a later export.
  *
@@ -31,14 +34,14 @@ export interface AuditExportRecord {
   readonly time: string;
   /** Who acted: a SPIFFE ID for the key service, a user name for the local keystore. */
   readonly principal: string;
-  /** e.g. `unwrap`, `key.rotate`, or `authz.<operation>` for a key-service decision. */
+  /** e.g. `unwrap`, `key.rotate`, or `authz.<operation>` for a key-service decision no operation followed (a denial, or an allowed operation that failed before it started). */
   readonly operation: string;
   readonly key: string | null;
   readonly version: number | null;
   readonly outcome: AuditOutcome;
   /** The stable error code (docs/errors.md) when outcome is not "ok". */
   readonly errorCode: string | null;
-  /** The policy rule (or `builtin:<invariant>`) that decided, for key-service decisions; else null. */
+  /** The policy rule (or `builtin:<invariant>`) that decided: on a key-service record of an allowed operation and on every `authz.*` record; else null. */
   readonly rule: string | null;
   readonly object: string | null;
   readonly headerHash: string | null;

@@ -51,13 +51,16 @@ export class LocalKeystore implements Keyring {
    * audit records: the key service (src/server/store) serves many principals through one
    * open keystore. The view borrows the owner's resources: its `close()` only wipes its own
    * cached field keys, and it throws like a closed handle once the owner is closed.
+   * With `annotate`, every record the view writes passes through it first: the key service
+   * adds the decision that allowed the call, so the operation's record is also the decision's.
    * @internal Not exported from the package root; the key service store only.
    * @throws UsageError(INVALID_ARGUMENT) for an empty principal.
    */
-  actingAs(principal: string): LocalKeystore {
+  actingAs(principal: string, annotate?: (event: AuditEvent) => AuditEvent): LocalKeystore {
     const ctx = this.#live();
     if (typeof principal !== "string" || principal === "") throw new UsageError("INVALID_ARGUMENT", "a principal is required");
-    return new LocalKeystore({ ...ctx, principal }, this.#owner ?? this);
+    const record = annotate === undefined ? ctx.record : (event: AuditEvent) => ctx.record(annotate(event));
+    return new LocalKeystore({ ...ctx, principal, record }, this.#owner ?? this);
   }
 
   /**

@@ -266,9 +266,12 @@ export class MonitorEngine {
     const dir = slash > 0 ? obj!.slice(0, slash) : null;
     const { maxValues, ignore } = this.config.newContext;
     const skip = (k: string) => ignore.length > 0 && ignore.includes(k);
+    // `@…` keys of a record's context are the key service's notes (who asked for whom: `@delegate`,
+    // `@delegation`, `@on-behalf-of`), never an encryption context's key: not context values
+    const note = (k: string) => k.charCodeAt(0) === 64;
     // for…in, not Object.entries: this runs on every record, and allocates nothing when nothing is new
     if (!judge || !this.config.enabled["new-context"]) {
-      if (ctx !== null) for (const k in ctx) if (!skip(k)) addValue(pk.contexts, k, ctx[k]!, maxValues, MAX_CONTEXT_KEYS);
+      if (ctx !== null) for (const k in ctx) if (!note(k) && !skip(k)) addValue(pk.contexts, k, ctx[k]!, maxValues, MAX_CONTEXT_KEYS);
       if (dir !== null && !skip("@dir")) addValue(pk.contexts, "@dir", dir, maxValues, MAX_CONTEXT_KEYS);
       return;
     }
@@ -278,7 +281,7 @@ export class MonitorEngine {
       const set = pk.contexts.get(k);
       if (set === undefined ? pk.contexts.size < MAX_CONTEXT_KEYS : set !== "open" && !set.has(v)) (fresh ??= []).push(`${k}=${v}`);
     };
-    if (ctx !== null) for (const k in ctx) judgeOne(k, ctx[k]!);
+    if (ctx !== null) for (const k in ctx) if (!note(k)) judgeOne(k, ctx[k]!);
     if (dir !== null) judgeOne("@dir", dir);
     if (fresh === null) return;
     const inc = this.#raise(events, "new-context", r.principal, r.key, r, [r.seq], {});
@@ -401,7 +404,8 @@ function roll(b: Bucket, profile: HourProfile, hour: number): void {
 
 /**
  * Data access: an operation without a dot (`unwrap`, `decrypt`, `range-read`, `field-reveal`…),
- * or the key service's decision about one (`authz.unwrap`). Dotted names are administration
+ * or the key service's decision about one (`authz.unwrap`: a denial, or an unwrap that failed
+ * before it started; an allowed one is the operation's own record). Dotted names are administration
  * (`key.rotate`, `ca.issue`, `audit.export`): activity, not use of a key's data.
  */
 function isDataOperation(op: string): boolean {

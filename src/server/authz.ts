@@ -1,8 +1,13 @@
 /**
- * Authorization: every request is decided by the policy engine (src/server/policy), the
- * decision, allowed or denied, is recorded in the store's audit chain with the rule that
- * decided it, and only then is the request carried out or refused. If the record cannot be
- * written, the request fails with 503 AUDIT_WRITE_FAILED (fail closed).
+ * Authorization: every request is decided by the policy engine (src/server/policy) and
+ * recorded in the store's audit chain with the rule that decided it. An allowed operation is
+ * ONE record, the operation's own, carrying its rule: the store call runs as an
+ * {@link Attributed} caller whose records carry the decision (store/actor.ts), and an
+ * operation the store does not audit (a listing, a wrap, a token) gets its record here, with
+ * its rule, before its result leaves. A decision is recorded on its own (`authz.<operation>`)
+ * only where no operation follows: a denial, or an allowed operation that failed before it
+ * started (with its error). If a record cannot be written, the request fails with 503
+ * AUDIT_WRITE_FAILED and nothing it produced is released (fail closed).
  *
  * The active policy is the newest one approved through the API; until one is, the policy
  * file of the configuration (bootstrap); with neither, everything is denied.
@@ -21,8 +26,10 @@ import {
   type Policy,
 } from "./policy/index.js";
 
-import { ServiceError } from "./errors.js";
+import { ServiceError, toWireError } from "./errors.js";
 import type { DecisionEvent, KeyStore } from "./store/types.js";
+import { Attributed } from "./store/actor.js";
+import { operationToAuditEvent } from "./store/decision.js";
 import type { EncryptionContext } from "../keys/keyring.js";
 import { AuditError, isPipesealError } from "../errors.js";
 
@@ -164,61 +171,64 @@ export class Authorizer {
   }
 
   /**
-   * Decides, records the decision durably, and throws ServiceError(ACCESS_DENIED) when denied.
-   * @throws AuditError(AUDIT_WRITE_FAILED) when the decision cannot be recorded (fail closed).
-   */
-  async authorize(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
-    const d = await this.#decideNow(req, decider);
-    await this.#record(req, d);
-    if (!d.allowed) throw denial(req, d);
-    return d;
-  }
-
-  /**
-   * Decides and, when allowed, runs `op` so that the decision record and the records `op`
-   * makes in the store commit in ONE transaction (store.together): the unwrap path pays one
-   * durable commit per request, and the decision and the unwrap are recorded both or neither.
-   * `op` must call the store synchronously (before its first await). A denial is recorded
-   * alone (one record) and thrown as ServiceError(ACCESS_DENIED). If the decision cannot be
-   * recorded, what `op` produced is handed to `discard` (wipe it) and AUDIT_WRITE_FAILED is
+   * Decides and, when allowed, runs `op` as the caller with the decision attached (an
+   * {@link Attributed}): the records `op` makes in the store carry the rule, so the decision
+   * and the operation are ONE record, and the unwrap path pays one durable commit per request.
+   * `op` must call the store synchronously (before its first await). If the store records
+   * nothing for `op` (an operation it does not audit), its record, with the rule, is written
+   * here after `op` and before its value is returned. A denial is recorded alone (one record)
+   * and thrown as ServiceError(ACCESS_DENIED); an `op` that fails before the store recorded it
+   * is recorded as the decision with its error, and its error is thrown. If a record cannot be
+   * written, what `op` produced is handed to `discard` (wipe it) and AUDIT_WRITE_FAILED is
    * thrown (fail closed).
    */
-  async authorizeWith<T>(req: AccessRequest, op: () => Promise<T>, discard: (value: T) => void): Promise<T> {
-    const [one] = await this.authorizeEach([{ req, op }], discard);
+  async authorizeWith<T>(req: AccessRequest, op: (who: Attributed) => Promise<T>, discard: (value: T) => void = () => undefined, decider?: (policy: Policy) => Decision): Promise<T> {
+    const [one] = await this.authorizeEach([{ req, op, ...(decider ? { decider } : {}) }], discard);
     if (one?.status !== "fulfilled") throw (one as PromiseRejectedResult).reason;
     return one.value;
   }
 
   /**
    * {@link authorizeWith} for the items of a batch request, as ONE group (store.together):
-   * every item is decided first, then every decision record and every allowed item's `op`
+   * every item is decided first, then every denied item's record and every allowed item's `op`
    * are submitted together, in item order, so the whole batch commits in one transaction or
    * not at all. Resolves with one result per item, in order: a denied item is recorded and
    * settles as ServiceError(ACCESS_DENIED), a refusal of its `op` (forged entry, bad key state)
-   * settles as that error. If any decision record fails (the transaction failed), every value
-   * the batch produced goes to `discard` and AUDIT_WRITE_FAILED is thrown: nothing is released.
+   * settles as that error, recorded by the store with the rule. If any record fails (the
+   * transaction failed), every value the batch produced goes to `discard` and
+   * AUDIT_WRITE_FAILED is thrown: nothing is released.
    */
   async authorizeEach<T>(items: readonly AuthorizedOp<T>[], discard: (value: T) => void): Promise<PromiseSettledResult<T>[]> {
     await this.#refreshQuietly();
-    const decisions = items.map((item) => this.#decideWith(item.req));
+    const decisions = items.map((item) => this.#decideWith(item.req, item.decider));
+    const callers = items.map((item, i) => attributed(item.req, decisions[i] as DelegatedDecision));
     const submitted = this.#store.together(() =>
       items.map(({ req, op }, i) => {
-        const d = decisions[i] as Decision;
-        const recorded = (async () => this.#store.appendAudit(decisionEvent(req, d)))();
-        return { recorded, done: d.allowed ? (async () => op())() : null };
+        const who = callers[i];
+        if (who === null) return (async () => this.#store.appendAudit(decisionEvent(req, decisions[i] as Decision)))();
+        return (async () => op(who))();
       }),
     );
-    // both outcomes get their handlers now: an op that fails while its record is still being
+    // every outcome gets its handler now: an op that fails while the batch is still being
     // committed must not be an unhandled rejection (that would end the process)
-    const settled = await Promise.all(
-      submitted.map((s) => Promise.all([settledOf(s.recorded), s.done === null ? null : settledOf(s.done)]).then(([recorded, done]) => ({ recorded, done }))),
-    );
-    const unrecorded = settled.find((s) => s.recorded.status === "rejected");
-    if (unrecorded !== undefined) {
-      for (const s of settled) if (s.done?.status === "fulfilled") discard(s.done.value);
-      throw auditFailure((unrecorded.recorded as PromiseRejectedResult).reason);
+    const settled: PromiseSettledResult<unknown>[] = await Promise.all(submitted.map((p) => settledOf<unknown>(p)));
+    const release = () => {
+      for (const [i, s] of settled.entries()) if (callers[i] !== null && s.status === "fulfilled") discard(s.value as T);
+    };
+    // a denial that could not be recorded, or a store call whose records did not commit
+    const failed = settled.find((s, i) => s.status === "rejected" && (callers[i] === null || isAuditFailure(s.reason)));
+    if (failed !== undefined) {
+      release();
+      throw auditFailure((failed as PromiseRejectedResult).reason);
     }
-    return settled.map((s, i) => s.done ?? { status: "rejected", reason: denial((items[i] as AuthorizedOp<T>).req, decisions[i] as Decision) });
+    await this.#recordUnrecorded(items, decisions, callers, settled).catch((e: unknown) => {
+      release();
+      throw auditFailure(e);
+    });
+    return settled.map((s, i) => {
+      if (callers[i] !== null) return s as PromiseSettledResult<T>;
+      return { status: "rejected", reason: denial((items[i] as AuthorizedOp<T>).req, decisions[i] as Decision) };
+    });
   }
 
   async #record(req: AccessRequest, d: Decision): Promise<void> {
@@ -229,9 +239,22 @@ export class Authorizer {
     }
   }
 
-  async #decideNow(req: AccessRequest, decider?: (policy: Policy) => Decision): Promise<Decision> {
-    await this.#refreshQuietly();
-    return this.#decideWith(req, decider);
+  /**
+   * The records the store did not write, as one group: an allowed operation it does not audit
+   * gets its own record (`operationToAuditEvent`), one that failed before the store recorded it
+   * gets the decision with its error. @throws what the store throws
+   */
+  async #recordUnrecorded(items: readonly AuthorizedOp<unknown>[], decisions: readonly Decision[], callers: readonly (Attributed | null)[], settled: readonly PromiseSettledResult<unknown>[]): Promise<void> {
+    const pending = this.#store.together(() =>
+      settled.flatMap((s, i) => {
+        const who = callers[i];
+        if (who === null || who.recorded) return [];
+        const event = decisionEvent((items[i] as AuthorizedOp<unknown>).req, decisions[i] as Decision);
+        if (s.status === "fulfilled") return [this.#store.appendEvent(operationToAuditEvent(event))];
+        return [this.#store.appendAudit({ ...event, errorCode: errorCodeOf(s.reason) })];
+      }),
+    );
+    await Promise.all(pending);
   }
 
   async #refreshQuietly(): Promise<void> {
@@ -256,12 +279,24 @@ export type AccessTarget = Omit<AccessRequest, "principal" | "operation" | "auth
 /** One item of {@link Authorizer.authorizeEach}: the request, and the store call it allows. */
 export interface AuthorizedOp<T> {
   readonly req: AccessRequest;
-  /** Calls the store synchronously (before its first await), so its records join the group. */
-  readonly op: () => Promise<T>;
+  /** Calls the store synchronously (before its first await) as `who`, so its records join the group and carry the decision. */
+  readonly op: (who: Attributed) => Promise<T>;
+  /** Decides on the parsed request instead of the policy's plain rules (a proposal's, an approval's). */
+  readonly decider?: (policy: Policy) => Decision;
 }
 
 export function accessRequest(caller: Caller, operation: string, target: AccessTarget = {}): AccessRequest {
   return { principal: caller.principal, operation, auth: caller.auth, ...(caller.tokenOps ? { tokenOps: caller.tokenOps } : {}), ...target };
+}
+
+/**
+ * The caller an allowed request's store calls act as: the identity a delegate acted for (the
+ * record is about its access), with the delegate and the delegation in the decision. null when denied.
+ */
+function attributed(req: AccessRequest, d: DelegatedDecision): Attributed | null {
+  if (!d.allowed) return null;
+  const on = req.onBehalfOf;
+  return new Attributed(on?.identity ?? req.principal, { rule: d.rule, ...(on ? { delegate: req.principal } : {}), ...(d.delegation ? { delegation: d.delegation } : {}) });
 }
 
 function decisionEvent(req: AccessRequest, d: DelegatedDecision): DecisionEvent {
@@ -289,6 +324,15 @@ function settledOf<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
     (value) => ({ status: "fulfilled", value }),
     (reason: unknown) => ({ status: "rejected", reason }),
   );
+}
+
+function isAuditFailure(e: unknown): boolean {
+  return isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED";
+}
+
+/** The code an operation that failed before it started is recorded with: the one its caller is sent (errors.ts). */
+function errorCodeOf(e: unknown): string {
+  return toWireError(e).body.error.code;
 }
 
 function auditFailure(e: unknown): AuditError {

@@ -21,12 +21,12 @@ const AUDIT_EXPORT_RECORD = {
     seq: { type: "integer", minimum: 1, description: "position in the hash chain" },
     time: { type: "string", format: "date-time" },
     principal: { type: "string" },
-    operation: { type: "string", description: "e.g. unwrap, key.rotate; authz.<operation> for a decision" },
+    operation: { type: "string", description: "e.g. unwrap, key.rotate; authz.<operation> for a decision no operation followed (a denial, or an allowed operation that failed before it started)" },
     key: { type: ["string", "null"] },
     version: { type: ["integer", "null"] },
     outcome: { enum: ["ok", "denied", "error"] },
     errorCode: { type: ["string", "null"], description: "stable code (docs/errors.md) when outcome is not ok" },
-    rule: { type: ["string", "null"], description: "the policy rule or builtin:<invariant> that decided (decisions only)" },
+    rule: { type: ["string", "null"], description: "the policy rule or builtin:<invariant> that decided: on an allowed operation's own record and on every authz.* record; null where no decision was made (local records, the service's own)" },
     object: { type: ["string", "null"] },
     headerHash: { type: ["string", "null"] },
     context: { type: ["object", "null"], additionalProperties: { type: "string" } },
@@ -81,7 +81,7 @@ export function openApiDocument(): Record<string, unknown> {
   paths["/readyz"] = { get: { operationId: "readyz", summary: "readiness (store reachable)", responses: { "200": { description: "ready" }, "503": { description: "not ready" } } } };
   return {
     openapi: "3.1.0",
-    info: { title: "pipeseal key service", version: "1.0.0", description: "Key operations over mTLS. Every decision is audited before the response; errors are { error: { code, message } }." },
+    info: { title: "pipeseal key service", version: "1.0.0", description: "Key operations over mTLS. Every decision is audited before the response: an allowed operation is one record carrying the rule that allowed it, a denial one authz.<operation> record with its rule. x-pipeseal-permission is the route's operation, declared once in the route table. Errors are { error: { code, message } }." },
     components: {
       schemas: { ...S, auditExportRecord: AUDIT_EXPORT_RECORD, auditHeartbeat: AUDIT_HEARTBEAT, auditFollowLine: { oneOf: [{ $ref: "#/components/schemas/auditExportRecord" }, { $ref: "#/components/schemas/auditHeartbeat" }] } },
       securitySchemes: {

@@ -18,7 +18,8 @@ import { secretKeyName, validateSecretName, validateSecretValue, validateSecretV
 import { type SecretStateChange, readableVersion } from "../secrets/rows.js";
 import { newDataKey, openValue, sealValue, secretContext } from "../secrets/seal.js";
 import { readPurpose } from "../secrets/store.js";
-import type { KeyStore, Principal } from "./store/types.js";
+import type { KeyStore } from "./store/types.js";
+import { type Actor, principalOf } from "./store/actor.js";
 
 /** Who creates a namespace's key on its first secret (the service itself, as for its token key). */
 const SERVICE = "pipeseal-serve";
@@ -39,7 +40,7 @@ export async function listSecrets(store: KeyStore): Promise<SecretInfo[]> {
  * secret to exist). The caller keeps `value` and wipes it.
  * @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT); KeyError from the namespace key; AuditError(AUDIT_WRITE_FAILED).
  */
-export async function setSecret(store: KeyStore, principal: Principal, name: string, value: Uint8Array, mode: "set" | "rotate", now: () => number): Promise<SecretInfo> {
+export async function setSecret(store: KeyStore, principal: Actor, name: string, value: Uint8Array, mode: "set" | "rotate", now: () => number): Promise<SecretInfo> {
   validateSecretName(name);
   validateSecretValue(value);
   const keyName = secretKeyName(name);
@@ -58,18 +59,20 @@ export async function setSecret(store: KeyStore, principal: Principal, name: str
       dek.fill(0);
     }
     const event = { operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } };
-    const put = { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: now(), by: principal };
+    const put = { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: now(), by: principalOf(principal) };
     if (await store.putSecretVersion(principal, put, event)) return showSecret(store, name);
   }
   throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another writer; retry`);
 }
 
 /**
- * Reads a value (the primary unless `version`); the caller owns it and wipes it.
+ * Reads a value (the primary unless `version`); the caller owns it and wipes it. As an
+ * Attributed caller, both of its records (the unwrap, `secret-read`, and the read mark,
+ * `secret.read`) carry the decision.
  * @throws KeyError(SECRET_NOT_FOUND | SECRET_DISABLED | SECRET_DESTROYED); KeyError from the
  *   namespace key (KEY_DISABLED …); DecryptError; AuditError(AUDIT_WRITE_FAILED).
  */
-export async function readSecret(store: KeyStore, principal: Principal, name: string, options: { version?: number; for: string }): Promise<{ value: Buffer; version: number }> {
+export async function readSecret(store: KeyStore, principal: Actor, name: string, options: { version?: number; for: string }): Promise<{ value: Buffer; version: number }> {
   validateSecretName(name);
   if (options.version !== undefined) validateSecretVersion(options.version);
   const purpose = readPurpose(options.for);
@@ -93,7 +96,7 @@ export async function readSecret(store: KeyStore, principal: Principal, name: st
  * Disables, enables or destroys a version (destroy `"all"`: every version). Idempotent for
  * destroy. @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT); AuditError.
  */
-export async function changeSecret(store: KeyStore, principal: Principal, name: string, version: number | "all", change: SecretStateChange): Promise<SecretInfo> {
+export async function changeSecret(store: KeyStore, principal: Actor, name: string, version: number | "all", change: SecretStateChange): Promise<SecretInfo> {
   validateSecretName(name);
   if (version !== "all") validateSecretVersion(version);
   if (version === "all" && change !== "destroy") throw new UsageError("INVALID_ARGUMENT", `${change} needs a version`);

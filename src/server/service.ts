@@ -1,7 +1,9 @@
 /** What route handlers share: the store, the authorizer, token keys, the clock and limits. */
 import type { FastifyRequest } from "fastify";
 import type { Decision, Policy } from "./policy/index.js";
-import { type AccessTarget, type Authorizer, accessRequest } from "./authz.js";
+import { type AccessTarget, type AuthorizedOp, type Authorizer, accessRequest } from "./authz.js";
+import { routeOperation } from "./routes/register.js";
+import type { Actor, Attributed } from "./store/actor.js";
 import type { KeyStore } from "./store/types.js";
 import type { TokenKeys } from "./tokens.js";
 import type { AuditObject } from "../keys/keyring.js";
@@ -31,14 +33,40 @@ declare module "fastify" {
   }
 }
 
-/** Authorizes `operation` for the request's caller (decision audited first). */
-export function allow(svc: Service, req: FastifyRequest, operation: string, target: AccessTarget = {}, decider?: (policy: Policy) => Decision): Promise<Decision> {
-  return svc.authz.authorize(accessRequest(req, operation, target), decider);
+/** How {@link permit} runs: what to do with a value it will not release, and a decider on the parsed request. */
+export interface PermitOptions<T> {
+  /** Wipes a value the request will not return (a record failed): data keys, plaintexts. */
+  readonly discard?: (value: T) => void;
+  readonly decider?: (policy: Policy) => Decision;
+}
+
+/**
+ * Authorizes the request's route operation (declared once, in the route table: ROUTES' `op`,
+ * read through routeOperation) for its caller on `target`, and runs `op` as the caller with
+ * the decision attached: ONE audit record for the operation, carrying the rule (Authorizer.authorizeWith).
+ * `op` calls the store synchronously, passing `who` as the principal.
+ * @throws ServiceError(ACCESS_DENIED) (recorded); what `op` throws; AuditError(AUDIT_WRITE_FAILED)
+ */
+export function permit<T>(svc: Service, req: FastifyRequest, target: AccessTarget, op: (who: Attributed) => Promise<T>, options: PermitOptions<T> = {}): Promise<T> {
+  return permitAs(svc, req, routeOperation(req), target, op, options);
+}
+
+/**
+ * {@link permit} for a request outside the route table (the dashboard's pages and actions at
+ * /ui/), which names its operation here: the same one record for the operation, with its rule.
+ */
+export function permitAs<T>(svc: Service, req: FastifyRequest, operation: string, target: AccessTarget, op: (who: Attributed) => Promise<T>, options: PermitOptions<T> = {}): Promise<T> {
+  return svc.authz.authorizeWith(accessRequest(req, operation, target), op, options.discard, options.decider);
+}
+
+/** One item of a batch request, authorized as the route's operation (Authorizer.authorizeEach). */
+export function permitItem<T>(req: FastifyRequest, target: AccessTarget, op: (who: Attributed) => Promise<T>, on?: AccessTarget["onBehalfOf"]): AuthorizedOp<T> {
+  return { req: accessRequest(req, routeOperation(req), { ...target, ...(on ? { onBehalfOf: on } : {}) }), op };
 }
 
 /** A store that can also derive stable per-(key, version, purpose) secrets (HMAC, signing seeds, token keys). */
 export interface DerivingStore extends KeyStore {
-  deriveKey(principal: string, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
+  deriveKey(principal: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
 }
 
 export function canDerive(store: KeyStore): store is DerivingStore {

@@ -4,9 +4,9 @@
  * service's policy decides what that identity sees and does (decisions asked without
  * recording, as the key list's per-key filter does). An identity that may neither list keys
  * nor read the audit gets nothing: its request is refused as an audited audit.read denial
- * (403). Every admin action goes through `allow()` (one recorded decision with its rule)
- * and then the store's own audited method, exactly as the /v1 routes do; an export is an
- * authorized `audit.export` with its filter as context.
+ * (403). Every admin action goes through `permitAs()`, which runs the store's own audited
+ * method as the caller with the decision attached (one record carrying the rule), exactly as
+ * the /v1 routes do; an export is an authorized `audit.export` with its filter as context.
  *
  * CSRF: a browser sends a client certificate with every request to the service, as it would a
  * cookie, so state-changing requests need three things: the SameSite=Strict session cookie
@@ -14,8 +14,8 @@
  * service itself (Origin is required here, not only checked when present).
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Service } from "../server/service.js";
-import { allow } from "../server/service.js";
+import { type Service, permitAs } from "../server/service.js";
+import type { Attributed } from "../server/store/actor.js";
 import { accessRequest } from "../server/authz.js";
 import { visible } from "../server/routes/keys.js";
 import type { Access, KeyAdmin, Viewer } from "./access.js";
@@ -25,22 +25,17 @@ export function serviceViewer(svc: Service, req: FastifyRequest): Viewer {
   return {
     identity: req.principal,
     can: (operation, keyName) => svc.authz.decide(accessRequest(req, operation, keyName === undefined ? {} : { keyName })).allowed,
-    sees: (keyName) => visible(svc, req, keyName),
+    sees: (keyName) => visible(svc, req, keyName, "key.list"),
   };
 }
 
 /** The service's store as the viewer's KeyAdmin: the /v1 key routes' authorization and calls, in the same order. */
 export function serviceKeyAdmin(svc: Service, req: FastifyRequest): KeyAdmin {
   const { store } = svc;
-  const versioned = (op: string, run: (p: string, n: string, v: number) => Promise<unknown>) => async (name: string, version: number) => {
-    await allow(svc, req, op, { keyName: name, keyVersion: version });
-    return run(req.principal, name, version);
-  };
+  const versioned = (op: string, run: (who: Attributed, n: string, v: number) => Promise<unknown>) => (name: string, version: number) =>
+    permitAs(svc, req, op, { keyName: name, keyVersion: version }, (who) => run(who, name, version));
   return {
-    rotate: async (name) => {
-      await allow(svc, req, "key.rotate", { keyName: name });
-      return store.rotateKey(req.principal, name);
-    },
+    rotate: (name) => permitAs(svc, req, "key.rotate", { keyName: name }, (who) => store.rotateKey(who, name)),
     disable: versioned("key.disable", (p, n, v) => store.disableVersion(p, n, v)) as KeyAdmin["disable"],
     enable: versioned("key.enable", (p, n, v) => store.enableVersion(p, n, v)) as KeyAdmin["enable"],
     setMinVersion: versioned("key.set-min-version", (p, n, v) => store.setMinDecryptVersion(p, n, v)) as KeyAdmin["setMinVersion"],
@@ -58,7 +53,7 @@ export function serviceKeyAdmin(svc: Service, req: FastifyRequest): KeyAdmin {
 export async function admitViewer(svc: Service, req: FastifyRequest): Promise<Viewer> {
   await svc.authz.refresh().catch(() => undefined); // a policy approved on another replica shows here too
   const viewer = serviceViewer(svc, req);
-  if (!viewer.can("key.list") && !viewer.can("audit.read")) await allow(svc, req, "audit.read");
+  if (!viewer.can("key.list") && !viewer.can("audit.read")) await permitAs(svc, req, "audit.read", {}, async () => undefined);
   return viewer;
 }
 
@@ -77,7 +72,7 @@ export function serviceAccess(svc: Service, gate: SessionGate, base: string): Ac
         session,
         viewer,
         admin: serviceKeyAdmin(svc, req),
-        recordExport: async (context) => void (await allow(svc, req, "audit.export", Object.keys(context).length === 0 ? {} : { context })),
+        recordExport: (context) => permitAs(svc, req, "audit.export", Object.keys(context).length === 0 ? {} : { context }, async () => undefined),
         verifyAudit: () => svc.store.verifyAudit(),
         ackAlert: null, // the monitor's ledger is not in the service's store (docs/ui.md)
       };

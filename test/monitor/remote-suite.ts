@@ -52,7 +52,7 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
       return mine.map((x) => x.seq);
     };
     const audit = (): Promise<AuditRecord[]> => h.svc.store.listAudit({ limit: 100_000 });
-    const follows = async (who: string, outcome = "ok") => (await audit()).filter((r) => r.operation === "authz.audit.export" && r.principal === who && r.outcome === outcome);
+    const follows = async (who: string, outcome = "ok") => (await audit()).filter((r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome);
     const stopped = (stderr: string) => {
       const m = /monitor stopped at the key service's audit record (\d+): (\d+) record\(s\) read/.exec(stderr);
       expect(m, stderr).not.toBeNull();

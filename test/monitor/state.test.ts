@@ -30,3 +30,14 @@ test("a restored engine keeps each principal × key baseline, from this state fo
     expect(r.toState().pks.map(([id]) => id)).toEqual(["svc/a\0prod/k"]);
   }
 });
+
+// a key-service record of a delegate's request carries who asked in its context (`@delegate`, `@delegation`): not context values
+test("the key service's `@` notes in a record's context are not learned or judged as context values", () => {
+  const config = defaultMonitorConfig();
+  const e = new MonitorEngine({ config, learnUntilMs: Date.parse("2026-10-01T00:00:00Z") });
+  e.push(line(1, "2026-09-20T10:00:00.000Z"));
+  const noted = { dataset: "d", "@delegate": "spiffe://acme.internal/prod/gateway", "@delegation": "gw-trainers" };
+  expect(e.push(line(2, "2026-10-05T10:00:00.000Z", { context: noted }))).toEqual([]);
+  // control: a new value of a real context key is still new-context
+  expect(e.push(line(3, "2026-10-05T10:01:00.000Z", { context: { ...noted, dataset: "hr" } })).map((x) => x.alert.detection)).toEqual(["new-context"]);
+});

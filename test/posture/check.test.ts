@@ -72,3 +72,27 @@ describe("posture check on a real pipeline", () => {
     expect(report.findings.find((f) => f.checkId === "PLAINTEXT-DECRYPTED-OUTPUT")!.severity).toBe("info");
   });
 });
+
+describe("posture access answers from a key service's audit", () => {
+  it("counts the service's denials (authz.<plaintext op>, denied) and releases once: one record per allowed operation", async () => {
+    const p = await buildPipeline(false);
+    const loaded = await loadMap(p.mapFile);
+    const base = keystoreSource(p.ks, p.home);
+    const now = new Date().toISOString();
+    const rec = (seq: number, operation: string, outcome: "ok" | "denied", principal: string) =>
+      ({ seq, time: now, principal, operation, keyName: "datasets/raw", keyVersion: 1, objectPath: null, headerHash: null, context: null, outcome, errorCode: outcome === "denied" ? "ACCESS_DENIED" : null, mac: "00" }) as const;
+    const service = [
+      rec(100_001, "decrypt", "ok", "spiffe://acme/prod/trainer"), // an allowed decrypt: its own record, with its rule
+      rec(100_002, "authz.unwrap", "denied", "spiffe://acme/prod/key-admin"),
+      rec(100_003, "authz.decrypt", "denied", "spiffe://acme/prod/key-admin"),
+      rec(100_004, "authz.key.rotate", "denied", "spiffe://acme/prod/trainer"), // not a plaintext operation
+    ];
+    const source = { ...base, listAudit: async (sinceMs?: number) => [...(await base.listAudit(sinceMs)), ...service] };
+    const report = await checkPosture(loaded, { keys: source, mapPath: p.mapFile });
+    const before = (await checkPosture(loaded, { keys: base, mapPath: p.mapFile })).answers.access.find((a) => a.key === "datasets/raw")!;
+    const access = report.answers.access.find((a) => a.key === "datasets/raw")!;
+    expect(access.decrypts - before.decrypts).toBe(1);
+    expect(access.denied - before.denied).toBe(2);
+    expect(access.decryptsByPrincipal["spiffe://acme/prod/trainer"]).toBe(1);
+  });
+});

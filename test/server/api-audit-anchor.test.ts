@@ -52,7 +52,9 @@ describe("audit anchors through the key service (PostgreSQL, mTLS)", () => {
     expect((await runCli([...auditor, "audit", "anchor", "-o", a1, "--export-key", key])).status).toBe(0);
     expect(readFileSync(key, "utf8")).toMatch(/BEGIN PUBLIC KEY/);
     await backup();
-    (await trainer.unwrap(entry, { dataset: "raw" }, { operation: "decrypt" })).fill(0);
+    // enough records after the backup (one per operation) that the restored chain, with the records
+    // of the reads made to check it, stays short of a2's head: a rollback, not a fork
+    for (let i = 0; i < 4; i++) (await trainer.unwrap(entry, { dataset: "raw" }, { operation: "decrypt" })).fill(0);
     await h.keyring("admin").rotateKey("prod/datasets/raw");
     const a2 = path.join(h.dir, "a2.json");
     const out = await runCli([...auditor, "audit", "anchor"]);

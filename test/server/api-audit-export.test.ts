@@ -52,7 +52,11 @@ describe("audit export (API)", () => {
     const listed = (await auditor.listAudit({ limit: 100_000 })).filter((r) => r.seq <= lines.at(-1)!.seq);
     expect(lines).toEqual(listed.map(expected));
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
-    expect(lines.at(-1)).toMatchObject({ operation: "authz.audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" });
+    // the export is one record, its own, carrying the rule that allowed it
+    expect(lines.at(-1)).toMatchObject({ operation: "audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" });
+    // every allowed operation is one record with its rule; authz.* records only where no operation followed
+    expect(lines.filter((l) => l.operation.startsWith("authz.") && l.outcome === "ok")).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ operation: "decrypt", principal: WHO.trainer, outcome: "ok", rule: "train" }));
     // the facts a SIEM looks for are fields, not text to parse
     expect(lines).toContainEqual(expect.objectContaining({ operation: "decrypt", principal: WHO.trainer, key: "prod/datasets/raw", version: 1, object: "a.pseal", context: { dataset: "raw" } }));
     expect(lines).toContainEqual(expect.objectContaining({ operation: "authz.unwrap", principal: WHO.admin, outcome: "denied", errorCode: "ACCESS_DENIED", rule: "builtin:admin-no-plaintext" }));
@@ -80,7 +84,7 @@ describe("audit export (API)", () => {
     const resumed = await exportAll(auditor, { afterSeq: cursor });
     expect(resumed.slice(0, 2)).toEqual(all.slice(-2)); // the two after the cursor, unchanged
     expect(resumed.every((l) => l.seq > cursor)).toBe(true);
-    expect(resumed.at(-1)).toMatchObject({ operation: "authz.audit.export", context: { afterSeq: String(cursor) } });
+    expect(resumed.at(-1)).toMatchObject({ operation: "audit.export", rule: "audit", context: { afterSeq: String(cursor) } });
     const bad = await h.keyring("auditor").client.call("GET", "/v1/audit/export?afterSeq=-1").catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 400 });
   });

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const follows = async (who: string, outcome: string) => (await h.svc.store.listAudit({ limit: 100_000 })).filter((r) => r.operation === "authz.audit.export" && r.principal === who && r.outcome === outcome);
+const follows = async (who: string, outcome: string) => (await h.svc.store.listAudit({ limit: 100_000 })).filter((r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome);
 
 /** Events of one follow until `until` says stop (then the follow is ended with its signal). */
 async function take(kr: RemoteKeyring, afterSeq: number, until: (seen: FollowEvent[]) => boolean, heartbeatSeconds = 1): Promise<FollowEvent[]> {

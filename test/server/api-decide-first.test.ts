@@ -128,12 +128,13 @@ describe("key list shows only what key show would", () => {
     for (const k of await names("trainer")) expect((await trainer.showKey(k)).name).toBe(k);
   });
 
-  it("a key administrator in prod lists prod and shared keys, not dev ones; the listing is one audited key.list decision", async () => {
+  it("a key administrator in prod lists prod and shared keys, not dev ones; the listing is ONE record, key.list's own, carrying its rule", async () => {
     const seq = await head();
     const listed = await names("admin");
     expect(listed).toEqual(expect.arrayContaining(["misc/unlisted", "prod/datasets/raw", "prod/models/m", "shared/small"]));
     expect(listed.filter((k) => k.startsWith("dev/"))).toEqual([]);
-    expect((await recordsOf(WHO.admin, seq)).map((x) => [x.operation, x.outcome])).toEqual([["authz.key.list", "ok"]]);
+    const added = await recordsOf(WHO.admin, seq);
+    expect(added.map((x) => [x.operation, x.outcome, (JSON.parse(x.context ?? "{}") as Record<string, string>)["@rule"]])).toEqual([["key.list", "ok", "ops"]]);
   });
 
   it("a principal with key.list but no key.show on any key lists nothing", async () => {

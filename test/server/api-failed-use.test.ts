@@ -21,6 +21,8 @@ const context = { dataset: "raw" };
 /** A service refusal carries the service's code; a local failure its own. */
 const errorCodeOf = (e: unknown) => (e as { serviceCode?: string; code?: string })?.serviceCode ?? (e as { code?: string })?.code;
 const recordsAfter = async (seq: number) => (await h.svc.store.listAudit()).filter((r) => r.seq > seq);
+/** The rule a record carries (the `rule` field of pipeseal.audit.v1). */
+const ruleOf = (r: { context: string | null }) => (JSON.parse(r.context ?? "{}") as Record<string, string>)["@rule"];
 const lastSeq = async () => (await h.svc.store.listAudit()).at(-1)?.seq ?? 0;
 
 describe("failed uses reported to the key service (SQLite, mTLS)", () => {
@@ -30,10 +32,11 @@ describe("failed uses reported to the key service (SQLite, mTLS)", () => {
     const before = await lastSeq();
     const error = await openBuffer(trainer, sealed.subarray(0, sealed.length - 70_000)).catch((e: unknown) => e);
     expect(errorCodeOf(error)).toBe("DECRYPT_FAILED");
-    const data = (await recordsAfter(before)).filter((r) => !r.operation.startsWith("authz."));
-    expect(data.map((r) => [r.operation, r.outcome, r.errorCode, r.principal])).toEqual([
-      ["decrypt", "ok", null, WHO.trainer],
-      ["decrypt", "error", "DECRYPT_FAILED", WHO.trainer],
+    // one record per allowed operation: the release and the report, each carrying the rule that allowed it
+    const data = await recordsAfter(before);
+    expect(data.map((r) => [r.operation, r.outcome, r.errorCode, r.principal, ruleOf(r)])).toEqual([
+      ["decrypt", "ok", null, WHO.trainer, "train"],
+      ["decrypt", "error", "DECRYPT_FAILED", WHO.trainer, "train"],
     ]);
     expect(data[1]).toMatchObject({ keyName: "prod/datasets/raw", keyVersion: 1, headerHash: data[0]!.headerHash });
   });
@@ -46,7 +49,7 @@ describe("failed uses reported to the key service (SQLite, mTLS)", () => {
     const error = await stranger.reportFailure(entry, context, { operation: "decrypt" }, "DECRYPT_FAILED").catch((e: unknown) => e);
     expect(errorCodeOf(error)).toBe("ACCESS_DENIED");
     const recs = await recordsAfter(before);
-    expect(recs.map((r) => [r.operation, r.outcome])).toEqual([["authz.unwrap", "denied"]]);
+    expect(recs.map((r) => [r.operation, r.outcome, r.errorCode])).toEqual([["authz.unwrap", "denied", "ACCESS_DENIED"]]);
   });
 
   it("a malformed report records nothing of the operation: a code that is not a stable code, a rewrap named on the unwrap route", async () => {
@@ -59,6 +62,7 @@ describe("failed uses reported to the key service (SQLite, mTLS)", () => {
     expect(errorCodeOf(await client.call("POST", "/v1/unwrap/failed", { wrappedKey: wire, context, object: { operation: "rewrap" }, errorCode: "IO_ERROR" }).catch((e: unknown) => e))).toBe("INVALID_ARGUMENT");
     const recs = await recordsAfter(before);
     expect(recs.filter((r) => r.outcome === "error" && !r.operation.startsWith("authz."))).toEqual([]);
+    expect(recs).toEqual([]); // refused as malformed before any decision: no record at all
   });
 
   it("a rewrap whose new entry never reached its file: the rewrap's failure record, decided as a rewrap", async () => {
@@ -67,9 +71,6 @@ describe("failed uses reported to the key service (SQLite, mTLS)", () => {
     const before = await lastSeq();
     await trainer.reportFailure(entry, context, { operation: "rewrap" }, "IO_ERROR");
     const recs = await recordsAfter(before);
-    expect(recs.map((r) => [r.operation, r.outcome, r.errorCode])).toEqual([
-      ["authz.rewrap", "ok", null],
-      ["rewrap", "error", "IO_ERROR"],
-    ]);
+    expect(recs.map((r) => [r.operation, r.outcome, r.errorCode, ruleOf(r)])).toEqual([["rewrap", "error", "IO_ERROR", "train"]]);
   });
 });

@@ -1,4 +1,5 @@
 /** Tokens, client certificates, fail-closed audit and 1,000 random malformed requests against the real service. */
+import Database from "better-sqlite3";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -72,26 +73,39 @@ describe("client certificates", () => {
 });
 
 describe("fail closed", () => {
-  it("no unwrap succeeds (503, no plaintext) while decisions cannot be audited", async () => {
+  it("no unwrap succeeds (503, no plaintext) while its record cannot be written", async () => {
     const trainer = h.keyring("trainer", { retry: { attempts: 1 } });
     const dk = randomBytes(32);
     const e = await trainer.wrap("prod/datasets/raw", dk, ctx);
-    const store = h.svc.store;
-    const orig = store.appendAudit.bind(store);
-    store.appendAudit = async () => {
-      throw new Error("disk full");
-    };
+    // the audit table refuses every insert, beside the running service (the unwrap's own record is
+    // the decision's: there is no separate decision record whose failure would stop it)
+    auditSql("CREATE TRIGGER audit_offline BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit offline'); END;");
     try {
       await expect(trainer.unwrap(e, ctx, { operation: "decrypt" })).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED", status: 503 });
       const raw = await trainer.client.call("POST", "/v1/unwrap", { wrappedKey: { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped).toString("base64") }, context: ctx }).catch((x: unknown) => x);
+      expect(raw).toMatchObject({ status: 503 });
       expect(JSON.stringify(raw)).not.toContain(dk.toString("base64"));
+      // nor a fresh data key: its record (datakey.generate-plaintext, with the rule) commits before the key leaves
+      await expect(trainer.client.call("POST", "/v1/datakeys/generate", { keyName: "prod/datasets/raw", context: ctx })).rejects.toMatchObject({ status: 503 });
       await expect(trainer.client.call("POST", "/v1/decrypt", { ciphertext: "UFNFMQ==" })).rejects.toMatchObject({ status: 400 });
     } finally {
-      store.appendAudit = orig;
+      auditSql("DROP TRIGGER IF EXISTS audit_offline;");
     }
     expect(await trainer.unwrap(e, ctx, { operation: "decrypt" })).toEqual(dk);
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 });
+
+/** A statement on the service's SQLite database, beside the running service (as api.test.ts does). */
+function auditSql(statement: string): void {
+  const db = new Database(path.join(h.home, "keystore.db"));
+  try {
+    db.pragma("busy_timeout = 5000");
+    db.exec(statement);
+  } finally {
+    db.close();
+  }
+}
 
 describe("1,000 random malformed requests", () => {
   it("each gets a 4xx with a typed code; never a 500, never a crash", async () => {
@@ -159,8 +173,14 @@ describe("policy approval refusals carry the honest code", () => {
     for (const who of ["stranger", "trainer", "admin"] as const) {
       await expect(h.keyring(who).approvePolicy("no-such-proposal")).rejects.toMatchObject({ code: "ACCESS_DENIED", status: 403 });
     }
+    // the policy admin was allowed, and its approval failed before it started: the decision with its error
     const decisions = (await h.svc.store.listAudit()).filter((r) => r.seq > before && r.operation === "authz.policy.approve");
-    expect(decisions.map((r) => [r.principal, r.outcome])).toEqual([[WHO.pa2, "ok"], [WHO.stranger, "denied"], [WHO.trainer, "denied"], [WHO.admin, "denied"]]);
+    expect(decisions.map((r) => [r.principal, r.outcome, r.errorCode])).toEqual([
+      [WHO.pa2, "error", "NOT_FOUND"],
+      [WHO.stranger, "denied", "ACCESS_DENIED"],
+      [WHO.trainer, "denied", "ACCESS_DENIED"],
+      [WHO.admin, "denied", "ACCESS_DENIED"],
+    ]);
     // the others were refused before their body (the id) was read: their records name no object
     expect(decisions.map((r) => r.objectPath)).toEqual(["no-such-proposal", null, null, null]);
   });

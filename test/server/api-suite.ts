@@ -41,8 +41,10 @@ const sealEach = async (c: KeyServiceClient, contexts: Record<string, string>[])
   return { plaintexts, items: r.results.map((x, i) => ({ ciphertext: x.ciphertext, context: contexts[i] })) };
 };
 const itemCtx = (n: number) => Array.from({ length: n }, (_, i) => ({ ...ctx, item: `${i}` }));
-/** The `item` of a record's context (decision records carry `@rule` beside it). */
+/** The `item` of a record's context (an allowed operation's record carries `@rule` beside it). */
 const itemOf = (r: AuditRecord) => (JSON.parse(r.context ?? "{}") as { item?: string }).item;
+/** The rule a record carries (the `rule` field of pipeseal.audit.v1), or undefined. */
+const ruleOf = (r: AuditRecord) => (JSON.parse(r.context ?? "{}") as { "@rule"?: string })["@rule"];
 
 describe(`key service API (${store})`, () => {
   it("serves health, readiness, info and an OpenAPI 3.1 document", async () => {
@@ -115,7 +117,7 @@ describe(`key service API (${store})`, () => {
     await expect(c.call("POST", "/v1/encrypt", { keyName: "prod/datasets/raw", plaintext: big })).rejects.toMatchObject({ status: 400, serviceCode: "LIMIT_EXCEEDED" });
   });
 
-  it("a decrypt is one commit: its allowed decision and its unwrap record, adjacent, and nothing else", async () => {
+  it("a decrypt is one commit and ONE record: the decrypt's own, carrying the rule that allowed it", async () => {
     const c = h.keyring("trainer").client;
     const { ciphertext } = await c.call<{ ciphertext: string }>("POST", "/v1/encrypt", { keyName: KEY, plaintext: Buffer.from("one commit").toString("base64"), context: ctx });
     const head = await headSeq();
@@ -123,15 +125,14 @@ describe(`key service API (${store})`, () => {
     await c.call("POST", "/v1/decrypt", { ciphertext, context: ctx });
     expect(h.svc.store.commitStats().batches - before.batches).toBe(1);
     const added = await since(head);
-    expect(added.map((r) => [r.seq - head, r.operation, r.outcome, r.principal, r.keyName])).toEqual([
-      [1, "authz.decrypt", "ok", WHO.trainer, KEY],
-      [2, "decrypt", "ok", WHO.trainer, KEY],
-    ]);
+    expect(added.map((r) => [r.seq - head, r.operation, r.outcome, r.principal, r.keyName, ruleOf(r)])).toEqual([[1, "decrypt", "ok", WHO.trainer, KEY, "train"]]);
+    expect(JSON.parse(added[0]!.context!)).toEqual({ ...ctx, "@rule": "train" }); // the context, and the rule beside it
+    expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 
-  it("batch unwrap is one commit: every item audited (decision, then unwrap) in item order; a forged entry fails alone", async () => {
+  it("batch unwrap is one commit: one record per item (its unwrap, with the rule) in item order; a forged entry fails alone", async () => {
     const kr = h.keyring("trainer");
-    const n = MAX_BATCH; // 2n records: a group larger than the store's maxBatch still commits alone, whole
+    const n = MAX_BATCH; // n records, one per item: the whole group commits alone, in one transaction
     const forged = 5;
     const dks = Array.from({ length: n }, () => randomBytes(32));
     const entries = await Promise.all(dks.map((dk) => kr.wrap(KEY, dk, ctx)));
@@ -140,16 +141,15 @@ describe(`key service API (${store})`, () => {
     const before = h.svc.store.commitStats();
     const r = await kr.client.call<{ results: ({ plaintext: string } | { error: { code: string } })[] }>("POST", "/v1/unwrap/batch", { items });
     const after = h.svc.store.commitStats();
-    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, 2 * n]);
+    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, n]);
     expect(r.results).toHaveLength(n);
     r.results.forEach((res, i) => expect(res).toEqual(i === forged ? { error: expect.objectContaining({ code: "DECRYPT_FAILED" }) } : { plaintext: dks[i]!.toString("base64") }));
     const added = await since(head);
-    expect(added.map((x) => [x.operation, x.outcome, x.objectPath])).toEqual(
-      items.flatMap((_, i) => [
-        ["authz.unwrap", "ok", `shard-${i}`],
-        ["decrypt", i === forged ? "error" : "ok", `shard-${i}`], // a forged entry is recorded as an error
-      ]),
+    expect(added.map((x) => [x.operation, x.outcome, x.objectPath, ruleOf(x)])).toEqual(
+      // a forged entry is recorded as an error of the operation, still with the rule that allowed it
+      items.map((_, i) => ["decrypt", i === forged ? "error" : "ok", `shard-${i}`, "train"]),
     );
+    expect(added.some((x) => x.operation.startsWith("authz."))).toBe(false);
     expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 
@@ -172,23 +172,18 @@ describe(`key service API (${store})`, () => {
     expect((await kr.client.call<{ results: unknown[] }>("POST", "/v1/unwrap/batch", { items })).results).toEqual(dks.map((dk) => ({ plaintext: dk.toString("base64") })));
   });
 
-  it("batch decrypt is one commit: every item's decision, then its unwrap, in item order", async () => {
+  it("batch decrypt is one commit: one record per item (its decrypt, with the rule), in item order", async () => {
     const c = h.keyring("trainer").client;
-    const n = MAX_BATCH; // 2n records: a group larger than the store's maxBatch still commits alone, whole
+    const n = MAX_BATCH; // n records, one per item: the whole group commits alone, in one transaction
     const { plaintexts, items } = await sealEach(c, itemCtx(n));
     const head = await headSeq();
     const before = h.svc.store.commitStats();
     const r = await c.call<Results>("POST", "/v1/decrypt/batch", { items });
     const after = h.svc.store.commitStats();
-    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, 2 * n]);
+    expect([after.batches - before.batches, after.jobs - before.jobs]).toEqual([1, n]);
     expect(r.results).toEqual(plaintexts.map((plaintext) => ({ plaintext })));
     const added = await since(head);
-    expect(added.map((x) => [x.operation, x.outcome, x.keyName, itemOf(x)])).toEqual(
-      items.flatMap((_, i) => [
-        ["authz.decrypt", "ok", KEY, `${i}`],
-        ["decrypt", "ok", KEY, `${i}`],
-      ]),
-    );
+    expect(added.map((x) => [x.operation, x.outcome, x.keyName, itemOf(x), ruleOf(x)])).toEqual(items.map((_, i) => ["decrypt", "ok", KEY, `${i}`, "train"]));
     expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 
@@ -213,9 +208,7 @@ describe(`key service API (${store})`, () => {
     // a malformed item is refused before any decision; the tampered one was authorized, and its
     // decrypt is recorded as failed (its data key unwrapped, but no plaintext was released)
     const added = await since(head);
-    expect(added.map((x) => `${x.operation}:${x.outcome}:${itemOf(x)}`)).toEqual(
-      ["0", "2", "3", "4"].flatMap((i) => [`authz.decrypt:ok:${i}`, `decrypt:${i === "3" ? "error" : "ok"}:${i}`]),
-    );
+    expect(added.map((x) => `${x.operation}:${x.outcome}:${itemOf(x)}:${ruleOf(x)}`)).toEqual(["0", "2", "3", "4"].map((i) => `decrypt:${i === "3" ? "error" : "ok"}:${i}:train`));
     expect(added.find((x) => x.operation === "decrypt" && x.outcome === "error")?.errorCode).toBe("DECRYPT_FAILED");
   });
 
@@ -226,7 +219,7 @@ describe(`key service API (${store})`, () => {
     sealed[sealed.length - 1]! ^= 1;
     const head = await headSeq();
     await expect(c.call("POST", "/v1/decrypt", { ...items[0], ciphertext: sealed.toString("base64") })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
-    expect((await since(head)).map((x) => `${x.operation}:${x.outcome}:${x.errorCode ?? ""}`)).toEqual(["authz.decrypt:ok:", "decrypt:error:DECRYPT_FAILED"]);
+    expect((await since(head)).map((x) => `${x.operation}:${x.outcome}:${x.errorCode ?? ""}:${ruleOf(x)}`)).toEqual(["decrypt:error:DECRYPT_FAILED:train"]);
     expect((await h.svc.store.verifyAudit()).ok).toBe(true);
   });
 
@@ -262,6 +255,15 @@ describe(`key service API (${store})`, () => {
       const { verify } = await import("node:crypto");
       expect(verify(algorithm === "ed25519" ? null : "sha256", Buffer.from("message"), publicKey, Buffer.from(s.signature, "base64"))).toBe(true);
     }
+    // each is one record, the derivation's own, with the rule that allowed it
+    const head = await headSeq();
+    await c.call("POST", "/v1/hmac", { keyName: "prod/datasets/raw", data });
+    expect((await since(head)).map((r) => [r.operation, r.outcome, ruleOf(r)])).toEqual([["hmac", "ok", "train"]]);
+    // input is parsed after the decision and before any key is derived: a malformed message is
+    // a sign that failed before it started (the decision with its error), never an ok record
+    const head2 = await headSeq(); // "AB==" is in the alphabet (the schema passes it), but not canonical base64
+    await expect(c.call("POST", "/v1/sign", { keyName: "prod/datasets/raw", algorithm: "ed25519", message: "AB==" })).rejects.toMatchObject({ status: 400 });
+    expect((await since(head2)).map((r) => [r.operation, r.outcome, r.errorCode, ruleOf(r)])).toEqual([["authz.sign", "error", "INVALID_ARGUMENT", "train"]]);
   });
 
   it("separation of duties: admins never unwrap, workloads never administer, no cross-environment use", async () => {
@@ -275,13 +277,17 @@ describe(`key service API (${store})`, () => {
     await expect(h.keyring("stranger").listKeys()).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
   });
 
-  it("audits every decision, allowed and denied, with the deciding rule", async () => {
+  it("audits every decision, allowed and denied, with the deciding rule: allowed ones in the operation's own record", async () => {
     const auditor = h.keyring("auditor");
     const records = await auditor.listAudit({ limit: 500 });
     const authz = records.filter((r) => r.operation.startsWith("authz."));
-    expect(authz.some((r) => r.principal === WHO.trainer && r.outcome === "ok" && r.context?.includes('"@rule":"train"'))).toBe(true);
-    expect(authz.some((r) => r.principal === WHO.admin && r.outcome === "denied" && r.context?.includes("builtin:admin-no-plaintext"))).toBe(true);
-    expect(records.some((r) => r.operation === "decrypt" && r.principal === WHO.trainer)).toBe(true);
+    // a decision is recorded on its own only when no operation followed: denials, and allowed operations that failed before they started
+    expect(authz.every((r) => r.outcome === "denied" || (r.outcome === "error" && r.errorCode !== null))).toBe(true);
+    expect(authz.some((r) => r.principal === WHO.admin && r.outcome === "denied" && ruleOf(r) === "builtin:admin-no-plaintext")).toBe(true);
+    expect(records.some((r) => r.operation === "decrypt" && r.principal === WHO.trainer && r.outcome === "ok" && ruleOf(r) === "train")).toBe(true);
+    // the wrap, the listing and the rotation each are one record, with their rules
+    expect(records.some((r) => r.operation === "datakey.generate" && r.principal === WHO.trainer && ruleOf(r) === "train")).toBe(true);
+    expect(records.some((r) => r.operation === "key.rotate" && r.principal === WHO.admin && typeof ruleOf(r) === "string")).toBe(true);
     expect((await auditor.verifyAudit()).ok).toBe(true);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Authorizer.authorizeEach, the batch form of authorizeWith, on a real SQLite store: one
- * transaction for every item's decision and unwrap, results in item order, refusals per item,
- * and nothing released (every key wiped) when a decision cannot be recorded.
+ * transaction for the whole batch, ONE record per item (an allowed item's unwrap record carries
+ * the rule that allowed it; a denied item is its denial), results in item order, refusals per
+ * item, and nothing released (every key wiped) when a record cannot be written.
  */
 import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -39,15 +40,18 @@ beforeEach(async () => {
 });
 afterEach(() => store.close());
 
+/** `operation:outcome:path:rule` of each record after `head`. */
+const recordsAfter = async (head: number) =>
+  (await store.listAudit()).filter((r) => r.seq > head).map((r) => `${r.operation}:${r.outcome}:${r.objectPath}:${(JSON.parse(r.context ?? "{}") as Record<string, string>)["@rule"]}`);
 const caller = { principal: TRAINER, auth: "mtls" as const };
 function unwrapOf(entry: WrappedKey, path: string): AuthorizedOp<Buffer> {
   return {
     req: accessRequest(caller, "unwrap", { keyName: entry.keyName, keyVersion: entry.keyVersion, context: CTX, objectPath: path }),
-    op: () => store.unwrap(TRAINER, entry, CTX, { operation: "decrypt", path }),
+    op: (who) => store.unwrap(who, entry, CTX, { operation: "decrypt", path }),
   };
 }
 
-it("decides every item, commits every record in ONE transaction, and settles each item in order", async () => {
+it("decides every item, commits ONE record per item in ONE transaction, and settles each item in order", async () => {
   const dks = [randomBytes(32), randomBytes(32)];
   const [a, b] = await Promise.all(dks.map((dk) => store.wrap(TRAINER, "prod/k", dk, CTX)));
   const forged = { ...a!, wrapped: Buffer.from(a!.wrapped) };
@@ -65,27 +69,52 @@ it("decides every item, commits every record in ONE transaction, and settles eac
     "DECRYPT_FAILED",
     dks[1]!.toString("hex"),
   ]);
-  const added = (await store.listAudit()).filter((r) => r.seq > head);
-  expect(added.map((r) => `${r.operation}:${r.outcome}:${r.objectPath}`)).toEqual([
-    "authz.unwrap:ok:a",
-    "decrypt:ok:a",
-    "authz.unwrap:denied:x",
-    "authz.unwrap:ok:f",
-    "decrypt:error:f",
-    "authz.unwrap:ok:b",
-    "decrypt:ok:b",
+  expect(await recordsAfter(head)).toEqual([
+    "decrypt:ok:a:train", // the unwrap's own record is the decision's: no authz.unwrap beside it
+    "authz.unwrap:denied:x:builtin:default-deny",
+    "decrypt:error:f:train", // allowed, then refused by the store: the operation's record, with the rule
+    "decrypt:ok:b:train",
   ]);
+  expect((await store.verifyAudit()).ok).toBe(true);
 });
 
-it("fails closed when a decision cannot be recorded: AUDIT_WRITE_FAILED, and every key the batch produced is wiped", async () => {
+it("an allowed op the store does not audit gets its own record, with the rule, before its value is returned; one that fails first is the decision with its error", async () => {
+  const head = (await store.listAudit({ limit: 1 }))[0]!.seq;
+  const req = (path: string) => accessRequest(caller, "unwrap", { keyName: "prod/k", context: CTX, objectPath: path });
+  const results = await authz.authorizeEach<string>(
+    [
+      { req: req("listed"), op: async () => "done" },
+      { req: req("broken"), op: async () => Promise.reject(new Error("boom")) },
+    ],
+    () => undefined,
+  );
+  expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
+  expect(await recordsAfter(head)).toEqual(["unwrap:ok:listed:train", "authz.unwrap:error:broken:train"]);
+  const failed = (await store.listAudit()).at(-1)!;
+  expect(failed.errorCode).toBe("UNAVAILABLE"); // an untyped failure is recorded as the service's, never its message
+});
+
+it("fails closed when a denial in the batch cannot be recorded: AUDIT_WRITE_FAILED, and every key the batch produced is wiped", async () => {
   const entries = await Promise.all([0, 1, 2].map(() => store.wrap(TRAINER, "prod/k", randomBytes(32), CTX)));
   store.appendAudit = async () => {
     throw new Error("disk full");
   };
   const wiped: Buffer[] = [];
-  await expect(authz.authorizeEach(entries.map((e, i) => unwrapOf(e, `p${i}`)), (k) => wiped.push(k))).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
-  // the unwraps themselves committed (their group had no decision in it): each key went to discard
+  const outside = { ...entries[0]!, keyName: "other/k" }; // denied: its record is the one that fails
+  await expect(authz.authorizeEach([...entries.map((e, i) => unwrapOf(e, `p${i}`)), unwrapOf(outside, "x")], (k) => wiped.push(k))).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+  // the unwraps themselves committed (their records carry their rule): each key went to discard
   expect(wiped.map((k) => k.length)).toEqual([32, 32, 32]);
+});
+
+it("fails closed when an allowed op's own record cannot be written: nothing it produced is returned", async () => {
+  store.appendEvent = async () => {
+    throw new Error("disk full");
+  };
+  const secret = Buffer.from("a value the op produced");
+  const wiped: Buffer[] = [];
+  const req = accessRequest(caller, "unwrap", { keyName: "prod/k", context: CTX, objectPath: "p" });
+  await expect(authz.authorizeEach([{ req, op: async () => secret }], (v) => wiped.push(v))).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+  expect(wiped).toEqual([secret]);
 });
 
 it("an item whose op throws at once, while the decision records are still committing, settles alone: no unhandled rejection", async () => {

@@ -19,6 +19,7 @@ describe("pipeseal --server … (built CLI)", () => {
   it("encrypt / decrypt a file through the service; key list; audit", async () => {
     const input = path.join(h.dir, "data.csv");
     writeFileSync(input, "id,name\n1,alice\n".repeat(5000));
+    const head = (await h.svc.store.listAudit()).at(-1)?.seq ?? 0;
     const enc = await as("trainer", "encrypt", "--key", "prod/datasets/raw", "-c", "dataset=raw", input, "--json");
     expect(enc.stderr).toBe("");
     expect(enc.status).toBe(0);
@@ -33,6 +34,17 @@ describe("pipeseal --server … (built CLI)", () => {
     const denied = await as("admin", "decrypt", `${input}.pseal`, "-o", path.join(h.dir, "nope"));
     expect(denied.status).not.toBe(0);
     expect(denied.stderr).toMatch(/ACCESS_DENIED/);
+    // and a rewrap, which releases no key: one record too
+    const rewrap = await as("trainer", "rewrap", `${input}.pseal`);
+    expect(rewrap.stderr).toBe("");
+    // one record per allowed operation, carrying its rule; the refusal is one authz record with its rule
+    const added = (await h.svc.store.listAudit()).filter((r) => r.seq > head && r.operation !== "key.list");
+    expect(added.map((r) => [r.operation, r.principal, r.outcome, (JSON.parse(r.context ?? "{}") as Record<string, string>)["@rule"]])).toEqual([
+      ["datakey.generate", WHO.trainer, "ok", "train"], // the CLI's own data key, wrapped by the service
+      ["decrypt", WHO.trainer, "ok", "train"],
+      ["authz.unwrap", WHO.admin, "denied", "builtin:admin-no-plaintext"],
+      ["rewrap", WHO.trainer, "ok", "train"],
+    ]);
     const audit = await as("auditor", "audit", "list", "--limit", "50", "--json");
     expect(audit.status).toBe(0);
     expect(JSON.parse(audit.stdout.toString()).some((r: { operation: string; principal: string }) => r.operation === "decrypt" && r.principal === WHO.trainer)).toBe(true);
@@ -82,7 +94,7 @@ describe("pipeseal --server … (built CLI)", () => {
     expect(ok.status).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const lines = readFileSync(out, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.at(-1)).toMatchObject({ schema: "pipeseal.audit.v1", operation: "authz.audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" });
+    expect(lines.at(-1)).toMatchObject({ schema: "pipeseal.audit.v1", operation: "audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" }); // the export is one record, its own, with its rule
     const toStdout = await as("auditor", "audit", "export");
     expect(toStdout.stdout.toString().split("\n").length).toBeGreaterThan(lines.length);
     for (const [who, args] of [["trainer", ["audit", "export"]], ["trainer", ["key", "rotate", "prod/datasets/raw"]], ["admin", ["audit", "export", "-o", path.join(h.dir, "nope.jsonl")]]] as const) {

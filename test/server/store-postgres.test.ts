@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Attributed } from "../../src/server/store/actor.js";
 import { type LockedHead, chainedRows, insertIfHeadAt } from "../../src/server/store/pg-audit.js";
 import { type PostgresStore, openPostgresStore } from "../../src/server/store/postgres.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
@@ -133,15 +134,19 @@ describe("PostgreSQL: two replicas on one database", () => {
     const calls = Array.from({ length: 240 }, (_, i) => {
       const s = i % 2 === 0 ? a : b;
       return s.together(() => [
-        s.appendAudit({ principal: `w${i}`, operation: "unwrap", allowed: true, rule: "r1", keyName: "k/gc" }),
-        s.unwrap(`w${i}`, entry, { job: "gc" }, { operation: "decrypt", path: `shard-${i}` }).then((k) => expect(k.equals(dk)).toBe(true)),
+        s.appendAudit({ principal: `w${i}`, operation: "unwrap", allowed: false, rule: "builtin:default-deny", keyName: "k/gc", errorCode: "ACCESS_DENIED" }),
+        s.unwrap(new Attributed(`w${i}`, { rule: "r1" }), entry, { job: "gc" }, { operation: "decrypt", path: `shard-${i}` }).then((k) => expect(k.equals(dk)).toBe(true)),
       ]);
     });
     await Promise.all(calls.flat());
     const added = (await b.listAudit()).filter((r) => r.seq > head);
     expect(added.map((r) => r.seq)).toEqual(Array.from({ length: 480 }, (_, i) => head + 1 + i));
     expect(added.filter((r) => r.operation === "decrypt").map((r) => r.objectPath).sort()).toEqual(Array.from({ length: 240 }, (_, i) => `shard-${i}`).sort());
-    for (let i = 0; i < added.length; i += 2) expect([added[i]?.operation, added[i + 1]?.principal]).toEqual(["authz.unwrap", added[i]?.principal]);
+    // each group: its denial, then the authorized unwrap's one record carrying its rule, adjacent
+    for (let i = 0; i < added.length; i += 2) {
+      expect([added[i]?.operation, added[i]?.outcome, added[i + 1]?.operation, added[i + 1]?.principal]).toEqual(["authz.unwrap", "denied", "decrypt", added[i]?.principal]);
+      expect(JSON.parse(added[i + 1]!.context!)["@rule"]).toBe("r1");
+    }
     expect(a.commitStats().batches + b.commitStats().batches).toBeLessThan(240);
     expect(await a.verifyAudit()).toMatchObject({ ok: true, problems: [] });
   });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Attributed } from "../../src/server/store/actor.js";
 import type { KeyStore } from "../../src/server/store/types.js";
 
 export interface StoreHarness {
@@ -239,20 +240,59 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect((await store.verifyAudit()).ok).toBe(true);
     });
 
-    it("together(): an allowed decision and its unwrap are recorded both (adjacent) or neither", async () => {
+    it("an Attributed caller: each allowed operation is ONE record, its own, carrying the decision (rule, delegate, delegation)", async () => {
+      const as = (rule: string, extra: { delegate?: string; delegation?: string } = {}) => new Attributed(WORKER, { rule, ...extra });
+      const ruleOf = (r: { context: string | null }) => JSON.parse(r.context ?? "{}") as Record<string, string>;
+      const admin = new Attributed(ADMIN, { rule: "ops" });
+      await store.createKey(admin, "k");
+      expect(admin.recorded).toBe(true);
+      const head = (await store.listAudit({ limit: 1 }))[0]!.seq;
+      const dk = randomBytes(32);
+      const wrapper = as("train");
+      const entry = await store.wrap(wrapper, "k", dk, CTX);
+      expect(wrapper.recorded).toBe(false); // the store does not audit a wrap: the server records it (authz.ts)
+      const reader = as("train", { delegate: "spiffe://test/gateway", delegation: "gw" });
+      expect((await store.unwrap(reader, entry, CTX, OBJ)).equals(dk)).toBe(true);
+      expect(reader.recorded).toBe(true);
+      await store.rotateKey(admin, "k");
+      await store.rewrap(as("train"), entry, CTX, { operation: "rewrap", path: "users.sealed" });
+      await store.recordFailedUse(as("train"), entry, CTX, OBJ, "DECRYPT_FAILED");
+      const forged = { ...entry, wrapped: Buffer.from(entry.wrapped) };
+      forged.wrapped[forged.wrapped.length - 1]! ^= 1;
+      const refused = as("train");
+      expect(await codeOf(store.unwrap(refused, forged, CTX, OBJ))).toBe("DECRYPT_FAILED");
+      expect(refused.recorded).toBe(true); // the refusal is the operation's record, with the rule
+      const added = (await store.listAudit()).filter((r) => r.seq > head);
+      expect(added.map((r) => [r.operation, r.principal, r.outcome, r.errorCode, ruleOf(r)["@rule"]])).toEqual([
+        ["decrypt", WORKER, "ok", null, "train"],
+        ["key.rotate", ADMIN, "ok", null, "ops"],
+        ["rewrap", WORKER, "ok", null, "train"],
+        ["decrypt", WORKER, "error", "DECRYPT_FAILED", "train"],
+        ["decrypt", WORKER, "error", "DECRYPT_FAILED", "train"],
+      ]);
+      // the request's context is kept beside the decision; the delegate that asked is named
+      expect(ruleOf(added[0]!)).toEqual({ ...CTX, "@rule": "train", "@delegate": "spiffe://test/gateway", "@delegation": "gw" });
+      expect(await store.verifyAudit()).toMatchObject({ ok: true, problems: [] });
+    });
+
+    it("together(): a denial and an authorized unwrap (one record each) are recorded both or neither", async () => {
       await store.createKey(ADMIN, "k");
       const dk = randomBytes(32);
       const entry = await store.wrap(WORKER, "k", dk, CTX);
       const pair = (who: string) =>
-        store.together(() => [store.appendAudit({ principal: who, operation: "unwrap", allowed: true, rule: "r1", keyName: "k", context: CTX }), store.unwrap(who, entry, CTX, OBJ)] as const);
+        store.together(() => [
+          store.appendAudit({ principal: `${who}/denied`, operation: "unwrap", allowed: false, rule: "builtin:default-deny", keyName: "k", errorCode: "ACCESS_DENIED" }),
+          store.unwrap(new Attributed(who, { rule: "r1" }), entry, CTX, OBJ),
+        ] as const);
       const pairs = Array.from({ length: 100 }, (_, i) => pair(`${WORKER}/${i}`));
       const done = await Promise.all(pairs.map(async ([decided, key]) => ({ decided: await decided, key: await key })));
       expect(done.every((d) => d.key.equals(dk))).toBe(true);
       const records = await store.listAudit();
       for (const { decided } of done) {
         const next = records.find((r) => r.seq === decided.seq + 1);
-        expect(decided.operation).toBe("authz.unwrap");
-        expect(next).toMatchObject({ operation: "decrypt", principal: decided.principal, outcome: "ok" });
+        expect(decided).toMatchObject({ operation: "authz.unwrap", outcome: "denied" });
+        expect(next).toMatchObject({ operation: "decrypt", principal: decided.principal.replace(/\/denied$/, ""), outcome: "ok" });
+        expect(JSON.parse(next!.context!)["@rule"]).toBe("r1");
       }
       const count = records.length;
       await harness.breakAudit();

@@ -5,7 +5,7 @@
  */
 import type { KeyInfo } from "../../keys/key-info.js";
 import { defineCheck, finding } from "../finding.js";
-import { auditOf, keyInfosOf, PLAINTEXT_OPERATIONS } from "../keys/read.js";
+import { auditOf, isDeniedPlaintextAttempt, keyInfosOf, PLAINTEXT_OPERATIONS } from "../keys/read.js";
 import { dutyConflicts, parsePolicy, whoCanDecrypt } from "../keys/policy.js";
 import type { Answers, CheckModule, Finding, PipelineMap } from "../types.js";
 
@@ -74,14 +74,16 @@ export const keysChecks: CheckModule = {
     const since = nowMs - ACCESS_PERIOD_SECONDS * 1000;
     const alerts = source.openAlerts ? await source.openAlerts() : null;
     const access: Answers["access"][number][] = [...used.keys()].sort().map((key) => {
-      const recent = records.filter((r) => r.keyName === key && PLAINTEXT_OPERATIONS.has(r.operation) && Date.parse(r.time) >= since);
+      const inPeriod = records.filter((r) => r.keyName === key && Date.parse(r.time) >= since);
+      // releases are the operations' own `ok` records (an old service's `authz.* ok` decision is never counted twice)
+      const recent = inPeriod.filter((r) => PLAINTEXT_OPERATIONS.has(r.operation));
       const observed = [...new Set(recent.filter((r) => r.outcome === "ok").map((r) => r.principal))].sort();
       return {
         key,
         principals: policy ? whoCanDecrypt(policy, key) : observed,
         source: policy ? "policy" : "keystore",
         decrypts: recent.filter((r) => r.outcome === "ok").length,
-        denied: recent.filter((r) => r.outcome === "denied").length,
+        denied: inPeriod.filter(isDeniedPlaintextAttempt).length,
         decryptsByPrincipal: countBy(recent.filter((r) => r.outcome === "ok"), (r) => r.principal),
         auditVerified: verify.ok,
         ...(alerts ? { openAlerts: alerts.get(key) ?? [] } : {}),

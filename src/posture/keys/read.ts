@@ -18,6 +18,16 @@ export function auditOf(ctx: CheckContext): Promise<readonly AuditRecord[] | nul
 /** Operations that hand a data key (hence plaintext) to the caller. */
 export const PLAINTEXT_OPERATIONS = new Set(["unwrap", "decrypt", "range-read", "datakey.generate-plaintext", "generate"]);
 
+/**
+ * A refused attempt at a plaintext operation: the operation's own `denied` record, or the key
+ * service's `authz.<operation>` denial (the service records an allowed operation as the
+ * operation's own record, and a decision on its own only where no operation followed).
+ */
+export function isDeniedPlaintextAttempt(r: { readonly operation: string; readonly outcome: string }): boolean {
+  if (r.outcome !== "denied") return false;
+  return PLAINTEXT_OPERATIONS.has(r.operation) || (r.operation.startsWith("authz.") && PLAINTEXT_OPERATIONS.has(r.operation.slice("authz.".length)));
+}
+
 /** The decrypt output pipeseal writes by default for a sealed path (`x.pseal` → `x`), or null. */
 export function defaultOutputOf(objectPath: string | null): string | null {
   return objectPath && objectPath.endsWith(".pseal") ? objectPath.slice(0, -".pseal".length) : null;

@@ -1,8 +1,8 @@
 /** Tokens, policy proposals and approvals, audit reads, service info. */
-import type { FastifyInstance } from "fastify";
-import { canApprove, validateProposal } from "../policy/index.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { type Policy, canApprove, validateProposal } from "../policy/index.js";
 import { ServiceError } from "../errors.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit } from "../service.js";
 import { mintToken } from "../tokens.js";
 import { route } from "./register.js";
 
@@ -10,9 +10,9 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
   route(app, "info", async (req) => ({ keyringId: svc.keyringId, store: svc.store.kind, principal: req.principal, api: "v1" }));
 
   route<{ ttlSeconds?: number; operations?: string[] }>(app, "mintToken", async (req) => {
-    await allow(svc, req, "token.mint");
     const ttl = Math.min(req.body.ttlSeconds ?? svc.tokenTtlSeconds, svc.tokenTtlSeconds);
-    const { token, claims } = await mintToken(svc.tokens, req.principal, ttl, svc.now(), req.body.operations);
+    // the token leaves only after its record (token.mint, with the rule) committed
+    const { token, claims } = await permit(svc, req, {}, () => mintToken(svc.tokens, req.principal, ttl, svc.now(), req.body.operations));
     return { token, expiresAt: new Date(claims.exp).toISOString(), identity: claims.sub };
   });
 
@@ -20,21 +20,23 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     // the decision: may propose (the gate already refused whoever never may, unparsed), then
     // the text is parsed inside it: a policy admin's malformed proposal is a PolicyError
     // (INVALID_ARGUMENT with line:col); a parsed one must grant the proposer nothing new
-    await allow(svc, req, "policy.propose", {}, (active) => validateProposal(active, req.body.policy, req.principal, new Date(svc.now())));
-    const id = await svc.store.proposePolicy(req.body.policy, req.principal);
+    const decider = (active: Policy) => validateProposal(active, req.body.policy, req.principal, new Date(svc.now()));
+    const id = await permit(svc, req, {}, (who) => svc.store.proposePolicy(req.body.policy, who), { decider });
     return reply.code(201).send({ id, state: "proposed" });
   });
   route<{ id: string }>(app, "approvePolicy", async (req) => {
     const pending = (await svc.store.listPolicies()).find((p) => p.id === req.body.id && p.state === "proposed");
     if (!pending) {
-      // only someone who may approve at all learns that the id names nothing (the refusal is audited either way)
-      await allow(svc, req, "policy.approve", { objectPath: req.body.id });
-      throw new ServiceError("NOT_FOUND", "no pending proposal with that id");
+      // only someone who may approve at all learns that the id names nothing (recorded either way:
+      // a denial, or the allowed decision with NOT_FOUND, as an approval that never started)
+      await permit(svc, req, { objectPath: req.body.id }, () => Promise.reject(new ServiceError("NOT_FOUND", "no pending proposal with that id")));
     }
+    const proposal = pending as NonNullable<typeof pending>;
     // a second, different policy administrator, who grants themselves nothing by approving
-    await allow(svc, req, "policy.approve", { objectPath: req.body.id }, (active) => canApprove({ proposer: pending.proposer, policyText: pending.yaml }, req.principal, active, new Date(svc.now())));
-    const record = await svc.store.approvePolicy(req.body.id, req.principal).catch(async (e: unknown) => {
+    const decider = (active: Policy) => canApprove({ proposer: proposal.proposer, policyText: proposal.yaml }, req.principal, active, new Date(svc.now()));
+    const record = await permit(svc, req, { objectPath: req.body.id }, (who) => svc.store.approvePolicy(req.body.id, who), { decider }).catch(async (e: unknown) => {
       // another replica approved it between our read and our write: the store says INVALID_ARGUMENT, the honest answer is NOT_FOUND
+      if (!(e instanceof Error) || (e as { code?: unknown }).code !== "INVALID_ARGUMENT") throw e;
       const still = (await svc.store.listPolicies()).some((p) => p.id === req.body.id && p.state === "proposed");
       throw still ? e : new ServiceError("NOT_FOUND", "no pending proposal with that id (approved or superseded meanwhile)");
     });
@@ -42,26 +44,27 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     return { id: record.id, state: record.state, proposer: record.proposer, approver: record.approver };
   });
   route(app, "showPolicy", async (req) => {
-    await allow(svc, req, "policy.propose");
-    const all = await svc.store.listPolicies();
+    const all = await permit(svc, req, {}, () => svc.store.listPolicies());
     return { active: all.find((p) => p.state === "active") ?? null, proposals: all.filter((p) => p.state === "proposed").map(({ yaml: _y, ...rest }) => rest) };
   });
 
+  // a read of the audit log is recorded before it reads, so it shows up in what it reads
+  const recordRead = (req: FastifyRequest) => permit(svc, req, {}, async () => undefined);
   route(app, "listAudit", async (req) => {
-    await allow(svc, req, "audit.read");
+    await recordRead(req);
     const q = req.query as { limit?: string; since?: string };
     return { records: await svc.store.listAudit({ ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.since ? { sinceMs: Number(q.since) } : {}) }) };
   });
   route(app, "verifyAudit", async (req) => {
-    await allow(svc, req, "audit.read");
+    await recordRead(req);
     return svc.store.verifyAudit();
   });
   route(app, "auditAnchor", async (req) => {
-    await allow(svc, req, "audit.read");
+    await recordRead(req);
     return svc.store.auditAnchor();
   });
   route<{ anchors: string[] }>(app, "verifyAuditAnchors", async (req) => {
-    await allow(svc, req, "audit.read");
+    await recordRead(req);
     return svc.store.verifyAuditAnchored(req.body.anchors);
   });
 }

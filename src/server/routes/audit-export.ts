@@ -3,8 +3,9 @@
  * streamed from the store page by page, so a long log never sits in memory.
  *
  * Authorized as its own operation, `audit.export` (only the built-in auditor role can ever
- * hold it: a workload reading every principal's contexts would be a leak). The decision is
- * recorded before the first record is read, so the export shows up in the log it exports.
+ * hold it: a workload reading every principal's contexts would be a leak). Its one record
+ * (`audit.export`, with the rule) is written before the first record is read, so the export
+ * shows up in the log it exports.
  *
  * Failure handling: the first line is read before the status line is sent, so a store that
  * is down is an ordinary typed 503. A failure after that aborts the chunked response without
@@ -15,7 +16,7 @@ import type { FastifyInstance } from "fastify";
 import { auditExportLine } from "../../audit/export.js";
 import { exportContext } from "../../audit/export-local.js";
 import type { AuditRecord } from "../../audit/types.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit } from "../service.js";
 import type { RouteGate } from "./register.js";
 
 export const AUDIT_EXPORT_ROUTE = {
@@ -43,7 +44,7 @@ export function auditExportRoutes(app: FastifyInstance, svc: Service): void {
       const { since, afterSeq } = req.query as { since?: string; afterSeq?: string };
       const options = { ...(since === undefined ? {} : { sinceMs: Number(since) }), ...(afterSeq === undefined ? {} : { afterSeq: Number(afterSeq) }) };
       const context = exportContext(options);
-      await allow(svc, req, "audit.export", Object.keys(context).length === 0 ? {} : { context });
+      await permit(svc, req, Object.keys(context).length === 0 ? {} : { context }, async () => undefined);
       const lines = svc.store.exportAudit(options)[Symbol.asyncIterator]();
       const first = await lines.next();
       return reply

@@ -4,9 +4,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { UsageError } from "../../errors.js";
 import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
-import { type AuthorizedOp, type OnBehalfOf, accessRequest } from "../authz.js";
+import type { AuthorizedOp, OnBehalfOf } from "../authz.js";
 import { onBehalfOf } from "../delegation.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit, permitItem } from "../service.js";
 import { type WireError, toWireError } from "../errors.js";
 import { type WireTarget, type WireWrappedKey, fromB64, fromWireEntry, fromWireTarget, toWireEntry } from "../wire.js";
 import { route } from "./register.js";
@@ -18,41 +18,58 @@ type FailedUse = UnwrapItem & { errorCode: string };
 
 export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   const { store } = svc;
+  // wrapping a caller's key releases nothing: the same permission as a wrapped-only data key (the route table's op)
   route<Ctx & { keyName: string; dataKey: string; objectId?: string }>(app, "wrap", async (req) => {
     const context = req.body.context ?? {};
-    // wrapping a caller's key releases nothing: the same permission as a wrapped-only data key
-    await allow(svc, req, "datakey.generate", { keyName: req.body.keyName, context });
-    const dk = fromB64(req.body.dataKey, "dataKey");
-    try {
-      const objectId = req.body.objectId === undefined ? undefined : Buffer.from(req.body.objectId, "hex");
-      return { wrappedKey: toWireEntry(await store.wrap(req.principal, req.body.keyName, dk, context, objectId)) };
-    } finally {
-      dk.fill(0);
-    }
+    const entry = await permit(svc, req, { keyName: req.body.keyName, context }, async (who) => {
+      const dk = fromB64(req.body.dataKey, "dataKey");
+      try {
+        const objectId = req.body.objectId === undefined ? undefined : Buffer.from(req.body.objectId, "hex");
+        return await store.wrap(who, req.body.keyName, dk, context, objectId);
+      } finally {
+        dk.fill(0);
+      }
+    });
+    return { wrappedKey: toWireEntry(entry) };
   });
   route<Ctx & { keyName: string }>(app, "generateWrapped", async (req) => {
     const context = req.body.context ?? {};
-    await allow(svc, req, "datakey.generate", { keyName: req.body.keyName, context });
-    const dk = randomBytes(DATA_KEY_BYTES);
-    try {
-      return { wrappedKey: toWireEntry(await store.wrap(req.principal, req.body.keyName, dk, context)) };
-    } finally {
-      dk.fill(0);
-    }
+    const entry = await permit(svc, req, { keyName: req.body.keyName, context }, async (who) => {
+      const dk = randomBytes(DATA_KEY_BYTES);
+      try {
+        return await store.wrap(who, req.body.keyName, dk, context);
+      } finally {
+        dk.fill(0);
+      }
+    });
+    return { wrappedKey: toWireEntry(entry) };
   });
   route<Ctx & { keyName: string }>(app, "generate", async (req) => {
     const context = req.body.context ?? {};
-    await allow(svc, req, "datakey.generate-plaintext", { keyName: req.body.keyName, context });
-    const dk = randomBytes(DATA_KEY_BYTES);
+    // the plaintext leaves only after the operation's record (with its rule) committed
+    const made = await permit(
+      svc,
+      req,
+      { keyName: req.body.keyName, context },
+      async (who) => {
+        const dk = randomBytes(DATA_KEY_BYTES);
+        try {
+          return { entry: await store.wrap(who, req.body.keyName, dk, context), dk };
+        } catch (e) {
+          dk.fill(0);
+          throw e;
+        }
+      },
+      { discard: (m) => m.dk.fill(0) },
+    );
     try {
-      const entry = await store.wrap(req.principal, req.body.keyName, dk, context);
-      return { wrappedKey: toWireEntry(entry), plaintext: dk.toString("base64") };
+      return { wrappedKey: toWireEntry(made.entry), plaintext: made.dk.toString("base64") };
     } finally {
-      dk.fill(0);
+      made.dk.fill(0);
     }
   });
   route<UnwrapItem>(app, "unwrap", async (req) => {
-    // one durable transaction per request: the allowed decision commits with the unwrap record
+    // one durable transaction and ONE record per request: the unwrap's own, carrying the rule
     const { req: access, op } = unwrapItem(svc, req, req.body, await onBehalfOf(svc, req, req.body));
     const dk = await svc.authz.authorizeWith(access, op, wipe);
     try {
@@ -62,23 +79,21 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
     }
   });
   route<{ items: UnwrapItem[] }>(app, "unwrapBatch", async (req) => {
-    // one transaction for the whole batch: every item's decision and unwrap record, or none
+    // one transaction for the whole batch: every item's record (its unwrap with the rule, or its denial), or none
     const delegated = await Promise.all(req.body.items.map((item) => onBehalfOf(svc, req, item)));
     const keys = await svc.authz.authorizeEach(req.body.items.map((item, i) => unwrapItem(svc, req, item, delegated[i])), wipe);
     return { results: reportEach(keys, (dk) => ({ plaintext: dk.toString("base64") }), wipe) };
   });
   // a client's report that what an unwrap (or rewrap) was for then failed: decided as the
-  // operation it follows; the record is the caller's own, so a client can add evidence
-  // against itself, never remove any
-  const failed = (operation: "unwrap" | "rewrap") => async (req: FastifyRequest & { body: FailedUse }) => {
+  // operation it follows (the route table's op); the record is the caller's own, so a client
+  // can add evidence against itself, never remove any
+  const failed = (kind: "unwrap" | "rewrap") => async (req: FastifyRequest & { body: FailedUse }) => {
     const { wrappedKey: w, errorCode } = req.body;
     const context = req.body.context ?? {};
-    const object = operation === "rewrap" ? { operation } : auditObject(req.body.object);
-    if (operation === "unwrap" && object.operation === "rewrap") throw new UsageError("INVALID_ARGUMENT", "a rewrap's failure is reported at /v1/rewrap/failed");
-    await svc.authz.authorizeWith(
-      accessRequest(req, operation, { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }),
-      () => store.recordFailedUse(req.principal, fromWireEntry(w, store.keyringId), context, object, errorCode),
-      () => undefined,
+    const object = kind === "rewrap" ? { operation: kind } : auditObject(req.body.object);
+    if (kind === "unwrap" && object.operation === "rewrap") throw new UsageError("INVALID_ARGUMENT", "a rewrap's failure is reported at /v1/rewrap/failed");
+    await permit(svc, req, { keyName: w.keyName, keyVersion: w.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }, (who) =>
+      store.recordFailedUse(who, fromWireEntry(w, store.keyringId), context, object, errorCode),
     );
     return { recorded: true };
   };
@@ -87,18 +102,16 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   route<Ctx & { wrappedKey: WireWrappedKey; upgrade?: WireTarget }>(app, "rewrap", async (req) => {
     const context = req.body.context ?? {};
     const w = req.body.wrappedKey;
-    // the decision and the rewrap record commit in one transaction (Authorizer.authorizeWith)
-    const entry = await svc.authz.authorizeWith(
-      accessRequest(req, "rewrap", { keyName: w.keyName, keyVersion: w.keyVersion, context }),
-      () => store.rewrap(req.principal, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" }, req.body.upgrade ? fromWireTarget(req.body.upgrade) : undefined),
-      () => undefined, // a wrapped entry is not secret
+    // one record: the rewrap's, carrying the rule (a wrapped entry is not secret: nothing to discard)
+    const entry = await permit(svc, req, { keyName: w.keyName, keyVersion: w.keyVersion, context }, (who) =>
+      store.rewrap(who, fromWireEntry(w, store.keyringId), context, { operation: "rewrap" }, req.body.upgrade ? fromWireTarget(req.body.upgrade) : undefined),
     );
     return { wrappedKey: toWireEntry(entry) };
   });
 }
 
 function unwrapItem(svc: Service, req: FastifyRequest, item: UnwrapItem, on: OnBehalfOf | undefined): AuthorizedOp<Buffer> {
-  return unwrapOp(svc, req, "unwrap", item.wrappedKey, item.context ?? {}, auditObject(item.object), undefined, on);
+  return unwrapOp(svc, req, item.wrappedKey, item.context ?? {}, auditObject(item.object), undefined, on);
 }
 
 /** The audit object a client names (operation "unwrap" when it names none). */
@@ -107,18 +120,16 @@ function auditObject(o: Partial<AuditObject> | undefined): AuditObject {
 }
 
 /**
- * The unwrap of `entry`, authorized as `operation` for the request's caller: the access
- * request and the store call it allows, for Authorizer.authorizeWith / authorizeEach. A wire
- * entry is decoded inside the store call, so a malformed one is refused after its decision
- * is recorded, and only its own item fails.
+ * The unwrap of `entry`, authorized as the route's operation for the request's caller: the
+ * access request and the store call it allows, for Authorizer.authorizeWith / authorizeEach.
+ * A wire entry is decoded inside the store call, so a malformed one fails only its own item,
+ * recorded as the decision with its error (it failed before the unwrap started). With `open`,
+ * the key is used inside the unwrap (KeyStore.unwrap).
  */
-/** The decision and the unwrap it allows; with `open`, the key is used inside the unwrap (KeyStore.unwrap). */
-export function unwrapOp(svc: Service, req: FastifyRequest, operation: string, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey, on?: OnBehalfOf): AuthorizedOp<Buffer> {
-  return {
-    req: accessRequest(req, operation, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}), ...(on ? { onBehalfOf: on } : {}) }),
-    // a delegated unwrap's record names the identity it was for (the decision record, committed with it, names the delegate too)
-    op: () => svc.store.unwrap(on?.identity ?? req.principal, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open),
-  };
+export function unwrapOp(svc: Service, req: FastifyRequest, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey, on?: OnBehalfOf): AuthorizedOp<Buffer> {
+  // a delegated unwrap's record names the identity it was for, and carries the delegate and the delegation (authz.ts `attributed`)
+  return permitItem(req, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }, (who) =>
+    svc.store.unwrap(who, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open), on);
 }
 
 /** Wipes a data key the service will not send. */

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { ServiceError } from "../errors.js";
 import { type DelegateRecord, delegateRecordEvent } from "../store/decision.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit } from "../service.js";
 import { verifyToken } from "../tokens.js";
 import { requireCertificate } from "../delegation.js";
 import { route } from "./register.js";
@@ -16,8 +16,9 @@ export function delegateRoutes(app: FastifyInstance, svc: Service): void {
   route<{ token: string }>(app, "verifyToken", async (req) => {
     requireCertificate(req);
     const claims = await verifyToken(svc.tokens, req.body.token, null, svc.now());
-    // the decision (recorded) names the token's subject: a delegate learns only about identities it may act for
-    await allow(svc, req, "token.verify", { onBehalfOf: { identity: claims.sub, auth: "token" } });
+    // the record (token.verify for the subject, the delegate under @delegate) is written before
+    // the answer: a delegate learns only about identities it may act for
+    await permit(svc, req, { onBehalfOf: { identity: claims.sub, auth: "token" } }, async () => undefined);
     return { identity: claims.sub, expiresAt: new Date(claims.exp).toISOString(), ...(claims.ops ? { operations: claims.ops } : {}) };
   });
 

@@ -2,9 +2,10 @@
 import type { FastifyInstance } from "fastify";
 import type { FastifyRequest } from "fastify";
 import { accessRequest } from "../authz.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit } from "../service.js";
 import { isInternalKey } from "../../keys/internal-keys.js";
-import { route } from "./register.js";
+import { route, routeOperation } from "./register.js";
+import type { Actor } from "../store/actor.js";
 
 type Name = { name: string };
 type NameVersion = { name: string; version: number };
@@ -12,33 +13,26 @@ type NameVersion = { name: string; version: number };
 export function keyRoutes(app: FastifyInstance, svc: Service): void {
   const { store } = svc;
   route<Name & { rotateEverySeconds?: number }>(app, "createKey", async (req, reply) => {
-    await allow(svc, req, "key.create", { keyName: req.body.name });
-    const info = await store.createKey(req.principal, req.body.name, req.body.rotateEverySeconds ? { rotateEverySeconds: req.body.rotateEverySeconds } : {});
+    const info = await permit(svc, req, { keyName: req.body.name }, (who) => store.createKey(who, req.body.name, req.body.rotateEverySeconds ? { rotateEverySeconds: req.body.rotateEverySeconds } : {}));
     return reply.code(201).send(info);
   });
   route<Name>(app, "rotateKey", async (req) => {
-    await allow(svc, req, "key.rotate", { keyName: req.body.name });
-    return store.rotateKey(req.principal, req.body.name);
+    return permit(svc, req, { keyName: req.body.name }, (who) => store.rotateKey(who, req.body.name));
   });
   route(app, "listKeys", async (req) => {
-    await allow(svc, req, "key.list");
-    return { keys: (await store.listKeys()).filter((k) => visible(svc, req, k.name)) };
+    return { keys: (await permit(svc, req, {}, () => store.listKeys())).filter((k) => visible(svc, req, k.name)) };
   });
   route<Name>(app, "showKey", async (req) => {
-    await allow(svc, req, "key.show", { keyName: req.body.name });
-    return store.showKey(req.body.name);
+    return permit(svc, req, { keyName: req.body.name }, () => store.showKey(req.body.name));
   });
   const versioned = [
-    ["disableVersion", "key.disable", (p: string, n: string, v: number) => store.disableVersion(p, n, v)],
-    ["enableVersion", "key.enable", (p: string, n: string, v: number) => store.enableVersion(p, n, v)],
-    ["destroyVersion", "key.destroy", (p: string, n: string, v: number) => store.destroyVersion(p, n, v)],
-    ["setMinVersion", "key.set-min-version", (p: string, n: string, v: number) => store.setMinDecryptVersion(p, n, v)],
+    ["disableVersion", (p: Actor, n: string, v: number) => store.disableVersion(p, n, v)],
+    ["enableVersion", (p: Actor, n: string, v: number) => store.enableVersion(p, n, v)],
+    ["destroyVersion", (p: Actor, n: string, v: number) => store.destroyVersion(p, n, v)],
+    ["setMinVersion", (p: Actor, n: string, v: number) => store.setMinDecryptVersion(p, n, v)],
   ] as const;
-  for (const [name, op, run] of versioned) {
-    route<NameVersion>(app, name, async (req) => {
-      await allow(svc, req, op, { keyName: req.body.name, keyVersion: req.body.version });
-      return run(req.principal, req.body.name, req.body.version);
-    });
+  for (const [name, run] of versioned) {
+    route<NameVersion>(app, name, async (req) => permit(svc, req, { keyName: req.body.name, keyVersion: req.body.version }, (who) => run(who, req.body.name, req.body.version)));
   }
 }
 
@@ -48,13 +42,14 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
  * `key.list` on it (rules with `keys` and environment isolation apply) and `key.show` of it.
  * key.show is asked for the principal, not within a bearer token's operations: a token
  * narrowed to key.list still lists, but never more than the principal could show. The
- * per-key decisions are not recorded; the request's key.list decision is. pipeseal's own keys
+ * per-key decisions are not recorded; the request's key.list record (with its rule) is. A caller
+ * outside the route table (the dashboard) names the listing operation. pipeseal's own keys
  * (the token key, the CA's) are listed only to who may also rotate them.
  */
-export function visible(svc: Service, req: FastifyRequest, keyName: string): boolean {
+export function visible(svc: Service, req: FastifyRequest, keyName: string, listOperation: string = routeOperation(req)): boolean {
   const caller = { principal: req.principal, auth: req.auth };
   const may = (operation: string) => svc.authz.decide(accessRequest(caller, operation, { keyName })).allowed;
   // pipeseal's own keys only to who administers them (keys/internal-keys.ts)
-  const listed = svc.authz.decide(accessRequest(req, "key.list", { keyName })).allowed;
+  const listed = svc.authz.decide(accessRequest(req, listOperation, { keyName })).allowed; // the route's own operation, key.list
   return listed && may("key.show") && (!isInternalKey(keyName) || may("key.rotate"));
 }

@@ -7,7 +7,7 @@ import { DATA_KEY_BYTES } from "../../keys/wrap-format.js";
 import type { AuthorizedOp } from "../authz.js";
 import { ServiceError, type WireError } from "../errors.js";
 import { type PayloadParts, openPayload, parsePayload, sealPayload } from "../payload.js";
-import { type Service, allow } from "../service.js";
+import { type Service, permit } from "../service.js";
 import { fromB64 } from "../wire.js";
 import { reportEach, settle, unwrapOp, wipe } from "./datakeys.js";
 import { route } from "./register.js";
@@ -25,25 +25,27 @@ export function payloadRoutes(app: FastifyInstance, svc: Service): void {
   route<{ items: DecItem[] }>(app, "decryptBatch", async (req) => ({ results: await decryptEach(svc, req, req.body.items) }));
 }
 
+/** One record per payload: `encrypt` with its rule (the store does not audit a wrap), written before the ciphertext leaves. */
 async function encryptOne(svc: Service, req: FastifyRequest, item: EncItem): Promise<string> {
   const context = item.context ?? {};
-  await allow(svc, req, "encrypt", { keyName: item.keyName, context });
-  const pt = fromB64(item.plaintext, "plaintext");
-  if (pt.length > MAX_PAYLOAD_BYTES) throw new ServiceError("LIMIT_EXCEEDED", `a payload is at most ${MAX_PAYLOAD_BYTES} bytes; seal larger data as a file`);
-  const dk = randomBytes(DATA_KEY_BYTES);
-  try {
-    const entry = await svc.store.wrap(req.principal, item.keyName, dk, context);
-    return sealPayload(dk, entry.keyName, entry.keyVersion, entry.wrapped, pt, context).toString("base64");
-  } finally {
-    dk.fill(0);
-  }
+  return permit(svc, req, { keyName: item.keyName, context }, async (who) => {
+    const pt = fromB64(item.plaintext, "plaintext");
+    if (pt.length > MAX_PAYLOAD_BYTES) throw new ServiceError("LIMIT_EXCEEDED", `a payload is at most ${MAX_PAYLOAD_BYTES} bytes; seal larger data as a file`);
+    const dk = randomBytes(DATA_KEY_BYTES);
+    try {
+      const entry = await svc.store.wrap(who, item.keyName, dk, context);
+      return sealPayload(dk, entry.keyName, entry.keyVersion, entry.wrapped, pt, context).toString("base64");
+    } finally {
+      dk.fill(0);
+    }
+  });
 }
 
 async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Promise<string> {
   // the key name the decision needs is inside the ciphertext, so its header is read first; the
   // gate (app.ts) has already refused, unparsed, every caller who may never decrypt
   const p = parseItem(svc, item);
-  // one durable transaction per request: the allowed decision commits with the decrypt record
+  // one durable transaction and ONE record per request: the decrypt's own, carrying the rule
   const { req: access, op } = decryptOp(svc, req, p);
   const pt = await svc.authz.authorizeWith(access, op, wipe);
   try {
@@ -56,7 +58,7 @@ async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Pro
 /**
  * The decrypt batch as ONE transaction (Authorizer.authorizeEach): every item is parsed first
  * (a malformed one fails alone, unaudited, as a single decrypt would), then every well-formed
- * item's decision and decrypt record commit together in item order, or none do and the
+ * item's record (its decrypt with the rule, or its denial) commits together in item order, or none do and the
  * request fails with 503 and nothing is released. A payload that does not authenticate fails
  * alone, recorded as a failed decrypt. Plaintexts are wiped before returning.
  */
@@ -79,7 +81,7 @@ function parseItem(svc: Service, item: DecItem): Parsed {
 
 /** Its plaintext, opened inside the audited unwrap (a payload that does not authenticate: DecryptError(DECRYPT_FAILED)). */
 function decryptOp(svc: Service, req: FastifyRequest, p: Parsed): AuthorizedOp<Buffer> {
-  return unwrapOp(svc, req, "decrypt", p.entry, p.context, { operation: "decrypt" }, (dk) => openPayload(dk, p.parts, p.context));
+  return unwrapOp(svc, req, p.entry, p.context, { operation: "decrypt" }, (dk) => openPayload(dk, p.parts, p.context));
 }
 
 function settledSync<T>(run: () => T): PromiseSettledResult<T> {

@@ -1,22 +1,29 @@
 /**
- * Shared by both stores: a server decision (allowed or denied, with its rule) as an audit
- * event. Pure. The stored operation is `authz.<operation>` so a decision is never counted as
- * the operation itself; the rule goes into the context under `@rule`, a key no encryption
- * context can hold (context keys are `[A-Za-z0-9_.:-]+`).
+ * Shared by both stores: a server decision as an audit event. Pure. An allowed operation is
+ * ONE record, the operation's own, carrying its rule (actor.ts); a decision is recorded on its
+ * own only where no operation follows: a denial, or an allowed operation that failed before
+ * it started (outcome `error` with its code). That record's operation is `authz.<operation>`,
+ * so it is never counted as the operation itself; the rule goes into the context under
+ * `@rule`, a key no encryption context can hold (context keys are `[A-Za-z0-9_.:-]+`).
  */
 import type { AuditEvent } from "../../audit/types.js";
 import { UsageError } from "../../errors.js";
 import { normalizeContext } from "../../keys/context.js";
 import { auditableName, auditableVersion } from "../../keys/names.js";
 import type { DecisionEvent } from "./types.js";
+import { RULE_CONTEXT_KEY, noteContext } from "./actor.js";
 
 const OPERATION = /^[a-z][a-z0-9.-]{0,47}$/;
-export const RULE_CONTEXT_KEY = "@rule";
+export { RULE_CONTEXT_KEY };
 /** The identity a delegate acted for, and the delegation that let it (same `@` reasoning). */
 export const ON_BEHALF_CONTEXT_KEY = "@on-behalf-of";
 export const DELEGATION_CONTEXT_KEY = "@delegation";
 
-/** @throws UsageError(INVALID_ARGUMENT) on a malformed event (nothing is recorded). */
+/**
+ * A decision recorded alone: outcome `denied` when refused, `error` (with its code) when
+ * allowed but the operation failed before it started.
+ * @throws UsageError(INVALID_ARGUMENT) on a malformed event (nothing is recorded).
+ */
 export function decisionToAuditEvent(event: DecisionEvent): AuditEvent {
   if (event === null || typeof event !== "object") throw new UsageError("INVALID_ARGUMENT", "a decision event is required");
   const { principal, operation, allowed, rule } = event;
@@ -25,11 +32,11 @@ export function decisionToAuditEvent(event: DecisionEvent): AuditEvent {
   if (typeof allowed !== "boolean") throw new UsageError("INVALID_ARGUMENT", "a decision is allowed or not");
   if (typeof rule !== "string" || rule === "" || rule.length > 128) throw new UsageError("INVALID_ARGUMENT", "a decision names the rule that decided it");
   const context = event.context == null ? {} : normalizeContext(event.context);
-  const code = event.errorCode;
+  const code = typeof event.errorCode === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(event.errorCode) ? event.errorCode : null;
   return {
     operation: `authz.${operation}`,
     principal,
-    outcome: allowed ? "ok" : "denied",
+    outcome: !allowed ? "denied" : code === null ? "ok" : "error",
     keyName: auditableName(event.keyName),
     keyVersion: auditableVersion(event.keyVersion),
     objectPath: typeof event.objectPath === "string" ? event.objectPath.slice(0, 4096) : null,
@@ -39,8 +46,23 @@ export function decisionToAuditEvent(event: DecisionEvent): AuditEvent {
       ...(typeof event.onBehalfOf === "string" && event.onBehalfOf !== "" ? { [ON_BEHALF_CONTEXT_KEY]: event.onBehalfOf.slice(0, 1024) } : {}),
       ...(typeof event.delegation === "string" && event.delegation !== "" ? { [DELEGATION_CONTEXT_KEY]: event.delegation.slice(0, 128) } : {}),
     },
-    errorCode: typeof code === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(code) ? code : null,
+    errorCode: code,
   };
+}
+
+/**
+ * The record of an allowed operation the store does not audit itself (a listing, a wrap,
+ * a token): the operation's own name, outcome `ok`, and the decision in its context as the
+ * store's records carry it (actor.ts). For a delegate's request, `principal` is the identity it
+ * acted for and the delegate is under `@delegate`.
+ * @throws UsageError(INVALID_ARGUMENT) on a malformed event (nothing is recorded).
+ */
+export function operationToAuditEvent(event: DecisionEvent): AuditEvent {
+  const base = decisionToAuditEvent({ ...event, errorCode: null });
+  const { [RULE_CONTEXT_KEY]: _r, [ON_BEHALF_CONTEXT_KEY]: _o, [DELEGATION_CONTEXT_KEY]: _d, ...context } = base.context ?? {};
+  const on = typeof event.onBehalfOf === "string" && event.onBehalfOf !== "" ? event.onBehalfOf.slice(0, 1024) : null;
+  const note = { rule: event.rule, ...(on !== null ? { delegate: event.principal } : {}), ...(typeof event.delegation === "string" ? { delegation: event.delegation } : {}) };
+  return { ...base, operation: event.operation, principal: on ?? event.principal, outcome: "ok", context: { ...context, ...noteContext(note) } };
 }
 
 /** The records a delegate may append: the gateway's own (src/gateway: deny, serve, TLS reject). */

@@ -38,6 +38,7 @@ import type { EntryTarget } from "../../keys/key-block.js";
 import { wrapPg } from "./pg-wrap.js";
 import { type PolicyRow, auditLine, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
 import { auditKeyOf } from "./root.js";
+import { type Actor, annotate, principalOf } from "./actor.js";
 import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
 import { changeSecretStateTx, markSecretReadTx, putSecretVersionTx, secretRowsPg } from "./pg-secrets.js";
 import type { SecretStateChange } from "../../secrets/rows.js";
@@ -79,11 +80,11 @@ export class PostgresStore implements KeyStore {
   }
 
   // ── key administration ──────────────────────────────────────────────────────────────────
-  async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
-    return this.#admin(principal, "key.create", name, 1, admin.createKeyChange(this.#live(), this.#seal, name, options?.rotateEverySeconds));
+  async createKey(who: Actor, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
+    return this.#admin(who, "key.create", name, 1, admin.createKeyChange(this.#live(), this.#seal, name, options?.rotateEverySeconds));
   }
-  async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
-    return this.#admin(principal, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), this.#seal, name));
+  async rotateKey(who: Actor, name: string): Promise<KeyInfo> {
+    return this.#admin(who, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), this.#seal, name));
   }
   async listKeys(): Promise<KeyInfo[]> {
     this.#live();
@@ -94,48 +95,51 @@ export class PostgresStore implements KeyStore {
     this.#live();
     return withClient(this.#pool, (c) => keyInfoPg(c, this.#seal, name, this.#t.now()));
   }
-  async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.disable", name, version, admin.disableChange(this.#seal, name, version));
+  async disableVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(who, "key.disable", name, version, admin.disableChange(this.#seal, name, version));
   }
-  async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.enable", name, version, admin.enableChange(this.#seal, name, version));
+  async enableVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(who, "key.enable", name, version, admin.enableChange(this.#seal, name, version));
   }
-  async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    const info = await this.#admin(principal, "key.destroy", name, version, admin.destroyChange(this.#seal, name, version));
+  async destroyVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
+    const info = await this.#admin(who, "key.destroy", name, version, admin.destroyChange(this.#seal, name, version));
     await vacuumKeyVersions(this.#pool, this.#t.warn); // after COMMIT: VACUUM cannot run in a transaction
     return info;
   }
-  async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(principal, "key.set-min-version", name, version, admin.setMinVersionChange(this.#seal, name, version));
+  async setMinDecryptVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
+    return this.#admin(who, "key.set-min-version", name, version, admin.setMinVersionChange(this.#seal, name, version));
   }
 
   // ── Keyring operations ──────────────────────────────────────────────────────────────────
-  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
-    checkPrincipal(principal);
+  async wrap(who: Actor, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
+    checkPrincipal(principalOf(who));
     return wrapPg(this.#pool, this.#live(), this.#seal, this.keyringId, this.#t.maxWrapsPerVersion, keyName, dataKey, context, objectId);
   }
 
   // no await before #batch.submit: a call inside together() must join its group synchronously
-  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
+  async unwrap(who: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
+    const principal = principalOf(who);
     checkPrincipal(principal);
     const operation = object?.operation;
     if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") {
       throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
     }
-    const job = unwrapJob(this.#live(), this.#seal, this.keyringId, dataEvent(principal, operation, entry, context, object), entry, context, open);
+    const job = unwrapJob(this.#live(), this.#seal, this.keyringId, annotate(who, dataEvent(principal, operation, entry, context, object)), entry, context, open);
     return this.#batch.submit(job) as Promise<Buffer>;
   }
 
-  async recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+  async recordFailedUse(who: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+    const principal = principalOf(who);
     checkPrincipal(principal);
     const operation = checkFailedUse(object, errorCode);
     this.#live();
-    await this.#batch.submit(recordJob({ ...dataEvent(principal, operation, entry, context, object), outcome: "error", errorCode }));
+    await this.#batch.submit(recordJob(annotate(who, { ...dataEvent(principal, operation, entry, context, object), outcome: "error", errorCode })));
   }
 
-  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+  async rewrap(who: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+    const principal = principalOf(who);
     checkPrincipal(principal);
-    const event = dataEvent(principal, "rewrap", entry, context, object, upgrade);
+    const event = annotate(who, dataEvent(principal, "rewrap", entry, context, object, upgrade));
     let target: EntryTarget | undefined;
     try {
       target = rewrapTarget(entry, upgrade);
@@ -146,7 +150,7 @@ export class PostgresStore implements KeyStore {
     // the source is opened and its record committed in the batch; the new entry is made after
     const dataKey = (await this.#batch.submit(unwrapJob(this.#live(), this.#seal, this.keyringId, event, entry, context))) as Buffer;
     try {
-      return withTag(await this.wrap(principal, entry.keyName, dataKey, context, target?.objectId), dataKey, target);
+      return withTag(await this.wrap(who, entry.keyName, dataKey, context, target?.objectId), dataKey, target);
     } catch (e) {
       await this.#recordBestEffort(failure(event, e));
       throw e;
@@ -156,10 +160,11 @@ export class PostgresStore implements KeyStore {
   }
 
   /** Field/derived keys (pg-derive.ts); audited per call, fail closed. */
-  async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+  async deriveKey(who: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+    const principal = principalOf(who);
     checkPrincipal(principal);
     const request = { principal, keyName, version, purpose, object, length };
-    const event = deriveEvent(request);
+    const event = annotate(who, deriveEvent(request));
     const root = this.#live();
     const state: { derived?: Buffer; version: number } = { version: 0 };
     try {
@@ -218,25 +223,27 @@ export class PostgresStore implements KeyStore {
   }
 
   // ── policies ────────────────────────────────────────────────────────────────────────────
-  async proposePolicy(yaml: string, proposer: Principal): Promise<string> {
+  async proposePolicy(yaml: string, who: Actor): Promise<string> {
+    const proposer = principalOf(who);
     checkProposal(yaml, proposer);
     this.#live();
     const id = newPolicyId();
     try {
-      await inTx(this.#pool, (c) => proposeTx(c, this.#mac, id, yaml, proposer, this.#t.now()));
+      await inTx(this.#pool, (c) => proposeTx(c, this.#mac, id, yaml, who, this.#t.now()));
     } catch (e) {
       throw isPipesealError(e) ? e : asAuditFailure(e);
     }
     return id;
   }
-  async approvePolicy(id: string, approver: Principal): Promise<PolicyRecord> {
+  async approvePolicy(id: string, who: Actor): Promise<PolicyRecord> {
+    const approver = principalOf(who);
     checkPrincipal(approver);
     this.#live();
     try {
-      return await inTx(this.#pool, (c) => approveTx(c, this.#mac, id, approver, this.#t.now()));
+      return await inTx(this.#pool, (c) => approveTx(c, this.#mac, id, who, this.#t.now()));
     } catch (e) {
       if (!(isPipesealError(e) && auditOutcomeOf(e) === "denied")) throw isPipesealError(e) ? e : asAuditFailure(e);
-      await this.#recordBestEffort({ operation: "policy.approve", principal: approver, outcome: "denied", objectPath: typeof id === "string" ? id.slice(0, 64) : null, errorCode: e.code });
+      await this.#recordBestEffort(annotate(who, { operation: "policy.approve", principal: approver, outcome: "denied", objectPath: typeof id === "string" ? id.slice(0, 64) : null, errorCode: e.code }));
       throw e;
     }
   }
@@ -252,7 +259,9 @@ export class PostgresStore implements KeyStore {
   }
 
   // ── secrets ─────────────────────────────────────────────────────────────────────────────
-  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+  async putSecretVersion(who: Actor, v: NewSecretVersion, plain: SecretEvent): Promise<boolean> {
+    const principal = principalOf(who);
+    const event = annotate(who, plain);
     checkPrincipal(principal);
     this.#live();
     try {
@@ -271,7 +280,9 @@ export class PostgresStore implements KeyStore {
     this.#live();
     return withClient(this.#pool, (c) => secretRowsPg(c));
   }
-  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+  async changeSecretState(who: Actor, name: string, version: number | "all", change: SecretStateChange, plain: SecretEvent): Promise<void> {
+    const principal = principalOf(who);
+    const event = annotate(who, plain);
     checkPrincipal(principal);
     this.#live();
     try {
@@ -283,7 +294,9 @@ export class PostgresStore implements KeyStore {
     }
     if (change === "destroy") await vacuumSecretVersions(this.#pool, this.#t.warn); // after COMMIT, as for KEKs
   }
-  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+  async markSecretRead(who: Actor, name: string, version: number, purpose: string, plain: SecretEvent): Promise<void> {
+    const principal = principalOf(who);
+    const event = annotate(who, plain);
     checkPrincipal(principal);
     this.#live();
     try {
@@ -318,7 +331,8 @@ export class PostgresStore implements KeyStore {
   }
 
   /** A change and its audit record in one transaction; a refusal is recorded as denied/error (best effort). */
-  async #admin(principal: Principal, operation: string, name: unknown, version: unknown, change: admin.Change): Promise<KeyInfo> {
+  async #admin(who: Actor, operation: string, name: unknown, version: unknown, change: admin.Change): Promise<KeyInfo> {
+    const principal = principalOf(who);
     checkPrincipal(principal);
     this.#live();
     const target = { keyName: auditableName(name), keyVersion: auditableVersion(version) };
@@ -326,7 +340,7 @@ export class PostgresStore implements KeyStore {
       return await inTx(this.#pool, async (c: PoolClient) => {
         const now = this.#t.now();
         const { result, keyVersion } = await change(c, now);
-        await appendAuditTx(c, this.#mac, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }, now);
+        await appendAuditTx(c, this.#mac, annotate(who, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }), now);
         return result;
       }).then((result) => {
         this.#changes.emit(result.name); // committed: this process's caches of the key drop now
@@ -334,7 +348,7 @@ export class PostgresStore implements KeyStore {
       });
     } catch (e) {
       if (!isRefusal(e)) throw asAuditFailure(e);
-      await this.#recordBestEffort(failure({ operation, principal, outcome: "ok", ...target }, e));
+      await this.#recordBestEffort(failure(annotate(who, { operation, principal, outcome: "ok", ...target }), e));
       throw e;
     } finally {
       this.#committer.forget(); // no sealed KEK of a destroyed version stays cached

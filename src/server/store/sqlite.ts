@@ -33,7 +33,8 @@ import type { Pkcs11OpenOptions } from "../../keys/pkcs11/index.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
 import { type PolicyRow, auditLine, checkApproval, checkProposal, newPolicyId, toPolicyRecord } from "./policies.js";
-import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, Principal, SecretEvent, SecretRows } from "./types.js";
+import { type Actor, principalOf } from "./actor.js";
+import type { DecisionEvent, KeyStore, NewSecretVersion, OpenWithKey, PolicyRecord, SecretEvent, SecretRows } from "./types.js";
 import { type SecretStateChange, allSecretRows, applyStateChange, insertSecretVersion, markRead, secretRow, versionRows } from "../../secrets/rows.js";
 import { KeyError } from "../../errors.js";
 import { SECRETS_MIGRATIONS } from "../../secrets/schema.js";
@@ -91,10 +92,10 @@ export class SqliteStore implements KeyStore {
     this.#batch = new GroupCommit((jobs) => this.#commit(jobs), maxBatch === undefined ? {} : { maxBatch });
   }
 
-  async createKey(principal: Principal, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
+  async createKey(principal: Actor, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.createKey(name, options))));
   }
-  async rotateKey(principal: Principal, name: string): Promise<KeyInfo> {
+  async rotateKey(principal: Actor, name: string): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.rotateKey(name))));
   }
   async listKeys(): Promise<KeyInfo[]> {
@@ -116,13 +117,13 @@ export class SqliteStore implements KeyStore {
   async showKey(name: string): Promise<KeyInfo> {
     return this.#live().showKey(name);
   }
-  async disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+  async disableVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.disableVersion(name, version))));
   }
-  async enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+  async enableVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.enableVersion(name, version))));
   }
-  async destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+  async destroyVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(
       this.#as(principal, (ks) => {
         ks.destroyVersion(name, version);
@@ -130,25 +131,25 @@ export class SqliteStore implements KeyStore {
       }),
     ));
   }
-  async setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo> {
+  async setMinDecryptVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version))));
   }
 
-  async wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
+  async wrap(principal: Actor, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
     // the use count is durable before the entry leaves (a lost count could only be of an entry never released)
     return this.#durable(await this.#asAsync(principal, (ks) => ks.wrap(keyName, dataKey, context, objectId)));
   }
-  async unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
+  async unwrap(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
     return this.#batched(principal, (ks) => ks.unwrapSync(entry, context, object, open)) as Promise<Buffer>;
   }
-  async rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
+  async rewrap(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey> {
     return this.#batched(principal, (ks) => ks.rewrapSync(entry, context, object, upgrade)) as Promise<WrappedKey>;
   }
-  async recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
+  async recordFailedUse(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void> {
     await this.#batched(principal, (ks) => ks.reportFailureSync(entry, context, object, errorCode));
   }
   /** Field/derived keys (HKDF from the version's KEK, see LocalKeystore.deriveFieldKey); audited per call. */
-  async deriveKey(principal: Principal, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+  async deriveKey(principal: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
     const derived = await this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));
     try {
       return await this.#durable(derived);
@@ -190,11 +191,12 @@ export class SqliteStore implements KeyStore {
     for await (const r of auditRecordsPaged(this.#live(), options)) yield auditLine(r);
   }
 
-  async proposePolicy(yaml: string, proposer: Principal): Promise<string> {
+  async proposePolicy(yaml: string, who: Actor): Promise<string> {
+    const proposer = principalOf(who);
     checkProposal(yaml, proposer);
     const id = newPolicyId();
     const now = this.#now();
-    this.#as(proposer, (ks) =>
+    this.#as(who, (ks) =>
       ks.auditedChange({ operation: "policy.propose", objectPath: id }, (db) => {
         db.prepare("INSERT INTO server_policies (id, yaml, proposer, proposed_at, state) VALUES (?, ?, ?, ?, 'proposed')").run(id, yaml, proposer, now);
       }),
@@ -202,10 +204,11 @@ export class SqliteStore implements KeyStore {
     return this.#durable(id);
   }
 
-  async approvePolicy(id: string, approver: Principal): Promise<PolicyRecord> {
+  async approvePolicy(id: string, who: Actor): Promise<PolicyRecord> {
+    const approver = principalOf(who);
     if (typeof approver !== "string" || approver === "") throw new UsageError("INVALID_ARGUMENT", "an approver is required");
     const now = this.#now();
-    const approved = this.#as(approver, (ks) =>
+    const approved = this.#as(who, (ks) =>
       ks.auditedChange({ operation: "policy.approve", objectPath: typeof id === "string" ? id.slice(0, 64) : null }, (db) => {
         const row = db.prepare("SELECT * FROM server_policies WHERE id = ?").get(id) as PolicyRow | undefined;
         checkApproval(id, row === undefined ? undefined : toPolicyRecord(row), approver);
@@ -227,7 +230,7 @@ export class SqliteStore implements KeyStore {
     return rows.map(toPolicyRecord);
   }
 
-  async putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
+  async putSecretVersion(principal: Actor, v: NewSecretVersion, event: SecretEvent): Promise<boolean> {
     return this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => insertSecretVersion(db, v))));
   }
   async secretRows(name: string): Promise<SecretRows | undefined> {
@@ -239,7 +242,7 @@ export class SqliteStore implements KeyStore {
   async listSecretRows(): Promise<SecretRows[]> {
     return this.#live().readTables((db) => allSecretRows(db).map((secret) => ({ secret, versions: versionRows(db, secret.name) })));
   }
-  async changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
+  async changeSecretState(principal: Actor, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void> {
     const now = this.#now();
     await this.#durable(
       this.#as(principal, (ks) =>
@@ -252,9 +255,9 @@ export class SqliteStore implements KeyStore {
     );
     if (change === "destroy") this.#live().truncateWal(); // no copy of the shredded value stays in WAL frames
   }
-  async markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
+  async markSecretRead(principal: Actor, name: string, version: number, purpose: string, event: SecretEvent): Promise<void> {
     const now = this.#now();
-    await this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => markRead(db, name, version, principal, purpose, now))));
+    await this.#durable(this.#as(principal, (ks) => ks.auditedChange(event, (db) => markRead(db, name, version, principalOf(principal), purpose, now))));
   }
 
   onKeyChange(listener: (keyName: string) => void): void {
@@ -292,7 +295,7 @@ export class SqliteStore implements KeyStore {
   }
 
   /** Queues `op` (run as `principal`) for the next group-commit transaction. */
-  #batched(principal: Principal, op: (ks: LocalKeystore) => unknown): Promise<unknown> {
+  #batched(principal: Actor, op: (ks: LocalKeystore) => unknown): Promise<unknown> {
     this.#live();
     return this.#batch.submit(() => this.#as(principal, op));
   }
@@ -312,9 +315,9 @@ export class SqliteStore implements KeyStore {
     return results;
   }
 
-  /** Runs `op` through a view acting as `principal`, then wipes the view. */
-  #as<T>(principal: Principal, op: (ks: LocalKeystore) => T): T {
-    const view = this.#live().actingAs(principal);
+  /** Runs `op` through a view acting as `who` (its records carry who's decision, actor.ts), then wipes the view. */
+  #as<T>(who: Actor, op: (ks: LocalKeystore) => T): T {
+    const view = actingAs(this.#live(), who);
     try {
       return op(view);
     } finally {
@@ -322,12 +325,16 @@ export class SqliteStore implements KeyStore {
     }
   }
 
-  async #asAsync<T>(principal: Principal, op: (ks: LocalKeystore) => Promise<T>): Promise<T> {
-    const view = this.#live().actingAs(principal);
+  async #asAsync<T>(who: Actor, op: (ks: LocalKeystore) => Promise<T>): Promise<T> {
+    const view = actingAs(this.#live(), who);
     try {
       return await op(view);
     } finally {
       view.close();
     }
   }
+}
+
+function actingAs(ks: LocalKeystore, who: Actor): LocalKeystore {
+  return typeof who === "string" ? ks.actingAs(who) : ks.actingAs(principalOf(who), (e) => who.annotate(e));
 }

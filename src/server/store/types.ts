@@ -21,8 +21,11 @@
  *   key is released. A refusal (bad key state, forged entry) is recorded in the batch and
  *   rejects only its own call. Batches are bounded (`maxBatch`, default 128 calls).
  * - One transaction per request: calls made synchronously inside `together(fn)` are one group
- *   that is never split across batches, so the server's allowed-decision record and the
- *   unwrap record it authorizes commit together or not at all (src/server/authz.ts).
+ *   that is never split across batches, so a batch request's records commit together or not
+ *   at all (src/server/authz.ts).
+ * - One record per allowed operation: a call made as an `Attributed` caller (actor.ts)
+ *   writes its records with the server's decision in their context (`@rule`, `@delegate`,
+ *   `@delegation`) and marks the decision recorded; the server then writes no record of its own.
  * - After `close()` every method throws UsageError(INVALID_ARGUMENT).
  * - Bad arguments throw UsageError(INVALID_ARGUMENT) (names: KEY_NAME_PATTERN; versions
  *   1..2^32-1; contexts: src/keys/context.ts limits). Storage failures (connection lost,
@@ -46,10 +49,12 @@ import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import type { NewSecretVersion, SecretRow, SecretStateChange, SecretVersionRow } from "../../secrets/rows.js";
+import type { Actor } from "./actor.js";
 
 export type { AuditRecord, AuditVerifyResult, CommitStats, CreateKeyOptions, KeyInfo, ListAuditOptions };
 export type { AuditObject, EncryptionContext, WrappedKey };
 export type { NewSecretVersion, SecretRow, SecretVersionRow };
+export type { Actor, Attributed, DecisionNote } from "./actor.js";
 
 /** Uses an unwrapped data key inside the audited unwrap (KeyStore.unwrap); the key is wiped after. */
 export type OpenWithKey = (dataKey: Buffer) => Buffer;
@@ -58,12 +63,14 @@ export type OpenWithKey = (dataKey: Buffer) => Buffer;
 export type Principal = string;
 
 /**
- * A decision the server made about a request, allowed or denied, with the rule that
- * decided it. Recorded by {@link KeyStore.appendAudit} as an audit record whose
+ * A decision the server made about a request, with the rule that decided it, recorded on its
+ * own only where no operation follows (an allowed operation's record carries its decision
+ * instead, actor.ts). Recorded by {@link KeyStore.appendAudit} as an audit record whose
  * `operation` is `authz.<operation>` (so decision records are never counted as the
- * operations themselves), outcome `ok` (allowed) or `denied`, and whose context holds the
- * request's context plus `"@rule": rule` (`@` cannot occur in an encryption-context key,
- * so the rule never collides with one).
+ * operations themselves), outcome `denied` (refused) or `error` (allowed, but the operation
+ * failed before it started: `errorCode` says why), and whose context holds the request's
+ * context plus `"@rule": rule` (`@` cannot occur in an encryption-context key, so the rule
+ * never collides with one).
  */
 export interface DecisionEvent {
   readonly principal: Principal;
@@ -77,7 +84,7 @@ export interface DecisionEvent {
   readonly objectPath?: string | null;
   /** The encryption context of the request, if any (validated like any context). */
   readonly context?: EncryptionContext | null;
-  /** Stable error code sent to the caller when denied. */
+  /** Stable error code sent to the caller (ACCESS_DENIED when denied; why the operation failed when allowed). */
   readonly errorCode?: string | null;
   /** A delegate's request: the identity it acted for (recorded under `@on-behalf-of`; `principal` is the delegate). */
   readonly onBehalfOf?: string | null;
@@ -117,29 +124,29 @@ export interface KeyStore {
 
   // ── key administration (audited as key.create, key.rotate, …) ──────────────────────────
   /** Creates a key; version 1 is primary. @throws KeyError(KEY_EXISTS), UsageError(INVALID_ARGUMENT) */
-  createKey(principal: Principal, name: string, options?: CreateKeyOptions): Promise<KeyInfo>;
+  createKey(principal: Actor, name: string, options?: CreateKeyOptions): Promise<KeyInfo>;
   /**
    * Adds a new primary version (max + 1). Safe under concurrency across replicas: versions
    * are contiguous and exactly one is primary. @throws KeyError(KEY_NOT_FOUND)
    */
-  rotateKey(principal: Principal, name: string): Promise<KeyInfo>;
+  rotateKey(principal: Actor, name: string): Promise<KeyInfo>;
   /** All keys by name. Not audited (the server audits the decision). */
   listKeys(): Promise<KeyInfo[]>;
   /** @throws KeyError(KEY_NOT_FOUND). Not audited. */
   showKey(name: string): Promise<KeyInfo>;
   /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for the primary or a destroyed version) */
-  disableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  disableVersion(principal: Actor, name: string, version: number): Promise<KeyInfo>;
   /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT for a destroyed version) */
-  enableVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  enableVersion(principal: Actor, name: string, version: number): Promise<KeyInfo>;
   /**
    * Crypto-shreds a non-primary version (its stored KEK is erased; PostgreSQL then rewrites the
    * key-versions table with VACUUM FULL, best effort, so no dead row version in the table's
    * file still holds it; see pg-shred.ts for what remains in WAL). Idempotent.
    * @throws KeyError(KEY_STATE_CONFLICT for the primary, KEY_NOT_FOUND, KEY_VERSION_NOT_FOUND)
    */
-  destroyVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  destroyVersion(principal: Actor, name: string, version: number): Promise<KeyInfo>;
   /** @throws UsageError(INVALID_ARGUMENT) unless 1 <= version <= primary; KeyError(KEY_NOT_FOUND) */
-  setMinDecryptVersion(principal: Principal, name: string, version: number): Promise<KeyInfo>;
+  setMinDecryptVersion(principal: Actor, name: string, version: number): Promise<KeyInfo>;
 
   // ── the Keyring operations (src/keys/keyring.ts), per principal ────────────────────────
   /**
@@ -147,7 +154,7 @@ export interface KeyStore {
    * version's GCM limit. Not audited by the store (the server audits the decision).
    * @throws KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT)
    */
-  wrap(principal: Principal, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey>;
+  wrap(principal: Actor, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey>;
   /**
    * Returns the data key (the caller wipes it) after its audit record committed.
    *
@@ -160,7 +167,7 @@ export interface KeyStore {
    *   KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_BELOW_MIN_VERSION),
    *   AuditError(AUDIT_WRITE_FAILED) (fail closed).
    */
-  unwrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer>;
+  unwrap(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer>;
   /**
    * Moves an entry to the primary version without releasing the data key; audited as
    * "rewrap". The new entry is returned only after the record committed. SQLite counts the
@@ -169,7 +176,7 @@ export interface KeyStore {
    * A v2 entry (with a binding) is checked and comes back with its tag; `upgrade` makes a v1
    * entry a v2 one for that file and place (src/keys/bound-wrap.ts). Throws as unwrap and wrap.
    */
-  rewrap(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey>;
+  rewrap(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): Promise<WrappedKey>;
 
   /**
    * Records that the operation an unwrap released `entry`'s key for then failed on the
@@ -177,7 +184,7 @@ export interface KeyStore {
    * caller's own principal (a report can only be evidence against its reporter).
    * @throws UsageError(INVALID_ARGUMENT) for a bad operation or code; AuditError(AUDIT_WRITE_FAILED)
    */
-  recordFailedUse(principal: Principal, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
+  recordFailedUse(principal: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────
   /**
@@ -218,14 +225,14 @@ export interface KeyStore {
 
   // ── policies (the store persists; the policy engine validates YAML and decides who may approve) ──
   /** Stores a proposal; returns its id. Audited as policy.propose. @throws UsageError(INVALID_ARGUMENT) for empty or > MAX_POLICY_BYTES YAML */
-  proposePolicy(yaml: string, proposer: Principal): Promise<string>;
+  proposePolicy(yaml: string, proposer: Actor): Promise<string>;
   /**
    * Makes a proposal the active policy (the previous one becomes superseded). Audited as
    * policy.approve (refusals as denied).
    * @throws UsageError(INVALID_ARGUMENT) for an unknown id, a proposal that is not pending,
    *   or an approver who is the proposer (separation of duties; until dedicated codes exist).
    */
-  approvePolicy(id: string, approver: Principal): Promise<PolicyRecord>;
+  approvePolicy(id: string, approver: Actor): Promise<PolicyRecord>;
   /** The active policy, or null if none was ever approved. */
   activePolicy(): Promise<PolicyRecord | null>;
   /** Every proposal and policy, newest first. */
@@ -238,7 +245,7 @@ export interface KeyStore {
    * changing nothing, when `v.version` is not the next version (another writer: retry).
    * The value is already sealed (src/secrets/seal.ts) and its data key wrapped by `wrap`.
    */
-  putSecretVersion(principal: Principal, v: NewSecretVersion, event: SecretEvent): Promise<boolean>;
+  putSecretVersion(principal: Actor, v: NewSecretVersion, event: SecretEvent): Promise<boolean>;
   /** A secret's rows, or undefined when there is none. Not audited. */
   secretRows(name: string): Promise<SecretRows | undefined>;
   /** Every secret's rows, by name. Not audited. */
@@ -250,9 +257,9 @@ export interface KeyStore {
    * and PostgreSQL rewrites secret_versions (VACUUM FULL, best effort, as for KEKs).
    * @throws KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT)
    */
-  changeSecretState(principal: Principal, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void>;
+  changeSecretState(principal: Actor, name: string, version: number | "all", change: SecretStateChange, event: SecretEvent): Promise<void>;
   /** Notes a successful read (who, for what: `secret show`'s last read) with its audit record `event` (`secret.read`), in one transaction. */
-  markSecretRead(principal: Principal, name: string, version: number, purpose: string, event: SecretEvent): Promise<void>;
+  markSecretRead(principal: Actor, name: string, version: number, purpose: string, event: SecretEvent): Promise<void>;
 
   /**
    * Calls `listener(keyName)` after every key change made through this store (create, rotate,
