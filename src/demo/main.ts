@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: a small but real AI pipeline, every stage protected, ending with the four
+ * answers (docs/demo.md). Options: --dir DIR (default .demo/, emptied first), --keep (leave the
+ * servers running until Ctrl-C), --ui (also start the dashboard), --json (the result as JSON
+ * on stdout, no narration).
+ */
+import { rmSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { layout } from "./context.js";
+import { type Stage, runStages } from "./runner.js";
+import { STAGES } from "./stages.js";
+import { printSummary } from "./summary.js";
+
+const USAGE = "usage: npm run demo -- [--dir DIR] [--keep] [--ui] [--json]";
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { dir: { type: "string", default: ".demo" }, keep: { type: "boolean" }, ui: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
+  } catch (e) {
+    process.stderr.write(`pipeseal demo: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const dir = layout(values.dir);
+  rmSync(dir.root, { recursive: true, force: true });
+  const json = values.json === true;
+  const out = json ? () => undefined : (line: string) => void process.stdout.write(`${line}\n`);
+  const stages: Stage[] = STAGES({ ui: values.ui === true });
+  out(`pipeseal demo: a small AI pipeline in ${dir.root}, every stage protected`);
+  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, out, tty: !json && process.stdout.isTTY === true });
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else printSummary(result, dir, out);
+  return result.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`pipeseal demo: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

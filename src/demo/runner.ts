@@ -1,0 +1,112 @@
+/**
+ * Runs the demo's stages in order: narrates each, times it, stops every server and process
+ * the stages started (also on SIGINT/SIGTERM), and prints the summary table. A failed check
+ * stops the run with a non-zero exit: the demo is also the project's end-to-end test.
+ */
+import { mkdirSync } from "node:fs";
+import { openKeystore } from "../keys/index.js";
+import { initKeystore } from "../keys/index.js";
+import { type Demo, type Layout, type Stoppable, type SummaryRow } from "./context.js";
+
+export interface Stage {
+  readonly title: string;
+  run(d: Demo): Promise<void>;
+}
+
+export interface StepTime {
+  readonly title: string;
+  readonly ms: number;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly steps: readonly StepTime[];
+  readonly rows: readonly SummaryRow[];
+  readonly facts: Record<string, unknown>;
+  /** URLs of the servers the run started (all stopped when it returns, unless kept). */
+  readonly servers: readonly string[];
+  readonly error?: string;
+  readonly totalMs: number;
+}
+
+export interface RunOptions {
+  readonly dir: Layout;
+  readonly stages: readonly Stage[];
+  readonly trustDomain: string;
+  /** Leave the servers running until SIGINT (`--keep`). */
+  readonly keep: boolean;
+  /** Narration (stdout by default; nothing with --json). */
+  readonly out: (line: string) => void;
+  readonly tty: boolean;
+}
+
+export async function runStages(o: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  mkdirSync(o.dir.root, { recursive: true });
+  await initKeystore(o.dir.home);
+  const ks = await openKeystore(o.dir.home, { principal: "demo-operator" });
+  const running: Stoppable[] = [];
+  const rows: SummaryRow[] = [];
+  const steps: StepTime[] = [];
+  const facts: Record<string, unknown> = {};
+  const servers: string[] = [];
+  let progressShown = false;
+  const d: Demo = {
+    dir: o.dir,
+    ks,
+    trustDomain: o.trustDomain,
+    say: (line) => {
+      if (progressShown && o.tty) process.stdout.write("\r\x1b[K");
+      progressShown = false;
+      o.out(`   ${line}`);
+    },
+    progress: (done, total, what) => {
+      if (!o.tty) return;
+      const width = 24;
+      const filled = Math.round((done / Math.max(total, 1)) * width);
+      process.stdout.write(`\r   [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${what}`);
+      progressShown = true;
+    },
+    started: (s) => {
+      running.push(s);
+      if (s.url) servers.push(s.url);
+    },
+    row: (r) => void rows.push(r),
+    facts,
+  };
+  const stopAll = async () => {
+    for (const s of running.splice(0).reverse()) await s.stop().catch(() => undefined);
+  };
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    void stopAll().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let error: string | undefined;
+  try {
+    for (const [i, stage] of o.stages.entries()) {
+      o.out(`\n${i + 1}. ${stage.title}`);
+      const t0 = performance.now();
+      await stage.run(d);
+      if (progressShown && o.tty) process.stdout.write("\r\x1b[K");
+      progressShown = false;
+      const ms = Math.round(performance.now() - t0);
+      steps.push({ title: stage.title, ms });
+      o.out(`   (${(ms / 1000).toFixed(1)} s)`);
+    }
+    if (o.keep && !interrupted) {
+      o.out(`\n--keep: servers running (${servers.join(", ")}); Ctrl-C stops them`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await stopAll();
+    ks.close();
+  }
+  return { ok: error === undefined, steps, rows, facts, servers, ...(error === undefined ? {} : { error }), totalMs: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,11 @@
+/** The pipeline's stages, in the order the demo runs them. */
+import { ingestStage } from "./ingest.js";
+import { keysStage } from "./keys.js";
+import type { Stage } from "./runner.js";
+
+export function STAGES(_o: { ui: boolean }): Stage[] {
+  return [
+    { title: "Keys and identities", run: keysStage },
+    { title: "Ingestion over mTLS into the sealed landing zone", run: ingestStage },
+  ];
+}
