@@ -7,12 +7,11 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import Fastify from "fastify";
-import { sealBuffer } from "../envelope/buffer.js";
-import { once, writeAtomic } from "../io/atomic.js";
 import { createMtlsDispatcher, mtlsFetch, mtlsServerOptions, peerOf } from "../pki/index.js";
 import { type Demo, check, spiffe } from "./context.js";
 import { customerEvents } from "./data.js";
 import { KEYS } from "./keys.js";
+import { sealTo } from "./seal-to.js";
 
 export const EVENTS = 240;
 const BATCH = 60;
@@ -27,9 +26,8 @@ export async function ingestStage(d: Demo): Promise<void> {
     const source = peerOf(req.raw)?.identity.service ?? "unknown";
     const body = req.body as Buffer;
     const n = ++batch;
-    const sealed = await sealBuffer(d.ks, body, { keyName: KEYS.landing, context: { stage: "landing", source, batch: String(n) } });
+    await sealTo(d.ks, path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), body, KEYS.landing, { stage: "landing", source, batch: String(n) });
     body.fill(0);
-    await writeAtomic(path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), once(sealed), 0o600);
     return reply.code(202).send({ batch: n });
   });
   await app.listen({ port: 0, host: "127.0.0.1" });
