@@ -48,7 +48,7 @@ export async function ingestStage(d: Demo): Promise<void> {
       d.progress(Math.min(i + BATCH, events.length), events.length, "events sent");
     }
     // an identity not on the list is refused before fastify sees a byte
-    const rogue = createMtlsDispatcher({ certDir: d.dir.certs("rogue"), expect: [spiffe(d, "ingest")], servername: "localhost" });
+    const rogue = createMtlsDispatcher({ certDir: d.dir.certs("trainer-rogue"), expect: [spiffe(d, "ingest")], servername: "localhost" });
     const refused = await mtlsFetch(rogue, `${url}/v1/events`, { method: "POST", body: "{}\n" }).then(() => false, (e: { code?: string }) => e.code === "CERT_REJECTED");
     await rogue.close();
     check(refused, "ingest: an identity outside the allow-list must be refused");

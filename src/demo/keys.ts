@@ -27,7 +27,7 @@ export const KEYS = {
 
 /** Services with a certificate: servers get localhost/127.0.0.1 names, clients a client EKU. */
 export const SERVERS = ["ingest", "gateway", "inference"] as const;
-export const CLIENTS = ["producer", "trainer", "scorer", "posture", "rogue"] as const;
+export const CLIENTS = ["producer", "trainer", "scorer", "posture", "trainer-rogue"] as const;
 
 export function demoPolicy(d: Demo): string {
   return `# The key-service policy of the demo pipeline (docs/policy.md): separation of duties.

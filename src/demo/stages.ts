@@ -2,6 +2,7 @@
 import { featuresStage } from "./features.js";
 import { ingestStage } from "./ingest.js";
 import { processStage } from "./process.js";
+import { trainStage } from "./train.js";
 import { keysStage } from "./keys.js";
 import type { Stage } from "./runner.js";
 
@@ -11,5 +12,6 @@ export function STAGES(_o: { ui: boolean }): Stage[] {
     { title: "Ingestion over mTLS into the sealed landing zone", run: ingestStage },
     { title: "Processing: field-level protection", run: processStage },
     { title: "Feature store and RAG corpus", run: featuresStage },
+    { title: "Training: PyTorch through the gateway", run: trainStage },
   ];
 }
