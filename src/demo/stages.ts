@@ -3,6 +3,8 @@ import { featuresStage } from "./features.js";
 import { ingestStage } from "./ingest.js";
 import { processStage } from "./process.js";
 import { trainStage } from "./train.js";
+import { registryStage } from "./registry.js";
+import { inferenceStage } from "./inference.js";
 import { keysStage } from "./keys.js";
 import type { Stage } from "./runner.js";
 
@@ -13,5 +15,7 @@ export function STAGES(_o: { ui: boolean }): Stage[] {
     { title: "Processing: field-level protection", run: processStage },
     { title: "Feature store and RAG corpus", run: featuresStage },
     { title: "Training: PyTorch through the gateway", run: trainStage },
+    { title: "Registry: signed, encrypted model", run: registryStage },
+    { title: "Inference over mTLS", run: inferenceStage },
   ];
 }
