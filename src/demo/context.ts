@@ -31,7 +31,8 @@ export function layout(root: string): Layout {
     landing: path.join(r, "stores", "landing"),
     features: path.join(r, "stores", "features"),
     training: path.join(r, "stores", "training"),
-    corpus: path.join(r, "stores", "corpus"),
+    // a SQLite file of field-encrypted rows, not sealed files: outside stores/, where every file is sealed
+    corpus: path.join(r, "rag"),
     registry: path.join(r, "stores", "registry"),
     checkpoints: path.join(r, "stores", "checkpoints"),
     logs: (stream) => path.join(r, "logs", stream),

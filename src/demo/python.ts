@@ -6,7 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { check } from "./context.js";
 
-export const PYTHON = "/usr/bin/python3";
+/** Debian's Python; PIPESEAL_DEMO_PYTHON names another (the tests use it to play a machine without torch). */
+export const PYTHON = process.env.PIPESEAL_DEMO_PYTHON ?? "/usr/bin/python3";
 
 export function checkPython(): void {
   const r = spawnSync(PYTHON, ["-c", "import torch, fsspec, aiohttp"], { encoding: "utf8", timeout: 60_000 });

@@ -9,11 +9,14 @@ import { initKeystore } from "../keys/index.js";
 import { type Demo, type Layout, type Stoppable, type SummaryRow } from "./context.js";
 
 export interface Stage {
+  /** One word, for the times line and the bench. */
+  readonly name: string;
   readonly title: string;
   run(d: Demo): Promise<void>;
 }
 
 export interface StepTime {
+  readonly name: string;
   readonly title: string;
   readonly ms: number;
 }
@@ -93,7 +96,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       if (progressShown && o.tty) process.stdout.write("\r\x1b[K");
       progressShown = false;
       const ms = Math.round(performance.now() - t0);
-      steps.push({ title: stage.title, ms });
+      steps.push({ name: stage.name, title: stage.title, ms });
       o.out(`   (${(ms / 1000).toFixed(1)} s)`);
     }
     if (o.keep && !interrupted) {
@@ -108,5 +111,11 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     await stopAll();
     ks.close();
   }
-  return { ok: error === undefined, steps, rows, facts, servers, ...(error === undefined ? {} : { error }), totalMs: Math.round(performance.now() - started) };
+  return { ok: error === undefined, steps, rows, facts: shareable(facts), servers, ...(error === undefined ? {} : { error }), totalMs: Math.round(performance.now() - started) };
+}
+
+/** The facts fit to print (--json): names, URLs, counts; never the processed records or internals. */
+function shareable(facts: Record<string, unknown>): Record<string, unknown> {
+  const plain = (v: unknown) => ["string", "number", "boolean"].includes(typeof v);
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => plain(v) || (Array.isArray(v) && v.every(plain))));
 }

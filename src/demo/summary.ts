@@ -17,7 +17,7 @@ export function printSummary(r: RunResult, dir: Layout, out: (line: string) => v
   out("Summary: every data state at every stage");
   for (const l of table(["stage", "at rest", "in transit", "in use"], r.rows.map((x) => [x.stage, x.atRest, x.inTransit, x.inUse]))) out(l);
   if (typeof r.facts.alert === "string") out(`\nAlert: ${r.facts.alert}`);
-  out(`\nTimes: ${r.steps.map((s) => `${s.title.split(" ")[0]} ${(s.ms / 1000).toFixed(1)} s`).join(", ")}; total ${(r.totalMs / 1000).toFixed(1)} s`);
+  out(`\nTimes: ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(", ")}; total ${(r.totalMs / 1000).toFixed(1)} s`);
   const rel = shown(dir.root);
   out("\nWhere to look next:");
   if (typeof r.facts.report === "string") out(`  ${shown(r.facts.report)}   the posture report (the four answers)`);
