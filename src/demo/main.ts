@@ -5,12 +5,16 @@
  * servers running until Ctrl-C), --ui (also start the dashboard), --json (the result as JSON
  * on stdout, no narration).
  */
-import { rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { layout } from "./context.js";
 import { type Stage, runStages } from "./runner.js";
 import { STAGES } from "./stages.js";
 import { printSummary } from "./summary.js";
+
+/** The file that marks a folder as the demo's own (so a rerun may empty it). */
+const DEMO_MARK = ".pipeseal-demo";
 
 const USAGE = "usage: npm run demo -- [--dir DIR] [--keep] [--ui] [--json]";
 
@@ -27,7 +31,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const dir = layout(values.dir);
+  // only a previous demo's folder (or an empty one) is emptied: `--dir ~` must not wipe a home
+  if (existsSync(dir.root) && readdirSync(dir.root).length > 0 && !existsSync(path.join(dir.root, DEMO_MARK))) {
+    process.stderr.write(`pipeseal demo: ${dir.root} is not empty and is not a previous demo's folder (no ${DEMO_MARK}); give an empty or new --dir\n`);
+    return 2;
+  }
   rmSync(dir.root, { recursive: true, force: true });
+  mkdirSync(dir.root, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(dir.root, DEMO_MARK), "a pipeseal demo folder: `npm run demo` empties it before each run\n");
   const json = values.json === true;
   const out = json ? () => undefined : (line: string) => void process.stdout.write(`${line}\n`);
   const stages: Stage[] = STAGES({ ui: values.ui === true });
