@@ -656,3 +656,4 @@ await (await import("./secagg.js")).benchSecagg(); // secure aggregation: 100 pa
 await (await import("./privacy.js")).benchPrivacy(); // DP samplers/s, DP count/sum/histogram vs no noise over a sealed CSV, deep goodness of fit (bench/privacy.js, bench/privacy-results.json)
 await (await import("./monitor-live.js")).benchMonitorLive(); // monitor run commit-to-sink p99 vs an audit export loop, local keystore, < 2 s (bench/monitor-live.js, bench/monitor-live-results.json)
 await (await import("./ui.js")).benchUi(); // dashboard: audit page, filtered page, overview p95 with 1,000,000 audit records; transfer size (bench/ui.js, bench/ui-results.json)
+await (await import("./demo.js")).benchDemo(); // npm run demo: each step's time and the wall time vs 3 min, peer: the bare torch import (bench/demo.js, bench/demo-results.json)
