@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { layout } from "./context.js";
-import { type Stage, runStages } from "./runner.js";
+import { type RunResult, type Stage, runStages } from "./runner.js";
 import { STAGES } from "./stages.js";
 import { printSummary } from "./summary.js";
 
@@ -43,9 +43,8 @@ async function main(): Promise<number> {
   const out = json ? () => undefined : (line: string) => void process.stdout.write(`${line}\n`);
   const stages: Stage[] = STAGES({ ui: values.ui === true });
   out(`pipeseal demo: a small AI pipeline in ${dir.root}, every stage protected`);
-  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, out, tty: !json && process.stdout.isTTY === true });
-  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else printSummary(result, dir, out);
+  const report = (r: RunResult) => (json ? void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`) : printSummary(r, dir, out));
+  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, report, out, tty: !json && process.stdout.isTTY === true });
   return result.ok ? 0 : 1;
 }
 

@@ -36,8 +36,10 @@ export interface RunOptions {
   readonly dir: Layout;
   readonly stages: readonly Stage[];
   readonly trustDomain: string;
-  /** Leave the servers running until SIGINT (`--keep`). */
+  /** Leave the servers running until SIGINT/SIGTERM (`--keep`), after showing the result (`report`). */
   readonly keep: boolean;
+  /** Shows the result: before the wait with --keep, else once everything is stopped. */
+  readonly report: (r: RunResult) => void;
   /** Narration (stdout by default; nothing with --json). */
   readonly out: (line: string) => void;
   readonly tty: boolean;
@@ -88,6 +90,8 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let error: string | undefined;
+  let reported = false;
+  const result = (err: string | undefined): RunResult => ({ ok: err === undefined, steps, rows, facts: shareable(facts), servers, ...(err === undefined ? {} : { error: err }), totalMs: Math.round(performance.now() - started) });
   try {
     for (const [i, stage] of o.stages.entries()) {
       o.out(`\n${i + 1}. ${stage.title}`);
@@ -100,8 +104,16 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       o.out(`   (${(ms / 1000).toFixed(1)} s)`);
     }
     if (o.keep && !interrupted) {
+      o.report(result(undefined));
+      reported = true;
       o.out(`\n--keep: servers running (${servers.join(", ")}); Ctrl-C stops them`);
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      // the wait replaces the interrupt handler: Ctrl-C now means "done exploring", a clean stop
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
     }
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
@@ -111,7 +123,9 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     await stopAll();
     ks.close();
   }
-  return { ok: error === undefined, steps, rows, facts: shareable(facts), servers, ...(error === undefined ? {} : { error }), totalMs: Math.round(performance.now() - started) };
+  const r = result(error);
+  if (!reported) o.report(r);
+  return r;
 }
 
 /** The facts fit to print (--json): names, URLs, counts; never the processed records or internals. */

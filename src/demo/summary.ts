@@ -19,10 +19,12 @@ export function printSummary(r: RunResult, dir: Layout, out: (line: string) => v
   if (typeof r.facts.alert === "string") out(`\nAlert: ${r.facts.alert}`);
   out(`\nTimes: ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(", ")}; total ${(r.totalMs / 1000).toFixed(1)} s`);
   const rel = shown(dir.root);
+  const next: [string, string][] = [];
+  if (typeof r.facts.report === "string") next.push([shown(r.facts.report), "the posture report (the four answers)"]);
+  next.push([`npx pipeseal --home ${rel}/.pipeseal audit list`, "every unwrap, sign and admin action"]);
+  next.push([`npx pipeseal --home ${rel}/.pipeseal monitor alerts`, "the alert ledger"]);
+  next.push(typeof r.facts.uiUrl === "string" ? [r.facts.uiUrl, "the dashboard (single-use login link)"] : [`npx pipeseal --home ${rel}/.pipeseal ui`, "the dashboard"]);
+  const w = Math.max(...next.map(([c]) => c.length));
   out("\nWhere to look next:");
-  if (typeof r.facts.report === "string") out(`  ${shown(r.facts.report)}   the posture report (the four answers)`);
-  out(`  npx pipeseal --home ${rel}/.pipeseal audit list     every unwrap, sign and admin action`);
-  out(`  npx pipeseal --home ${rel}/.pipeseal monitor alerts the alert ledger`);
-  if (typeof r.facts.uiUrl === "string") out(`  ${r.facts.uiUrl}   the dashboard`);
-  else out(`  npx pipeseal --home ${rel}/.pipeseal ui            the dashboard`);
+  for (const [c, what] of next) out(`  ${c.padEnd(w)}   ${what}`);
 }
