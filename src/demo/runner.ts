@@ -56,6 +56,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const facts: Record<string, unknown> = {};
   const servers: string[] = [];
   let progressShown = false;
+  let interrupted = false;
   const d: Demo = {
     dir: o.dir,
     ks,
@@ -73,6 +74,8 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       progressShown = true;
     },
     started: (s) => {
+      // started after an interrupt (the stage was mid-way): stopped at once, never left behind
+      if (interrupted) return void s.stop().catch(() => undefined);
       running.push(s);
       if (s.url) servers.push(s.url);
     },
@@ -82,7 +85,6 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const stopAll = async () => {
     for (const s of running.splice(0).reverse()) await s.stop().catch(() => undefined);
   };
-  let interrupted = false;
   const onSignal = () => {
     interrupted = true;
     void stopAll().finally(() => process.exit(130));
