@@ -69,6 +69,8 @@ export interface Demo {
   started(s: Stoppable): void;
   /** Adds the stage's row to the summary table. */
   row(r: SummaryRow): void;
+  /** The keystore opened as a service's identity (spiffe://…/prod/<service>): its unwraps are audited as that identity. */
+  as(service: string): Promise<LocalKeystore>;
   /** Facts later stages and the evidence need (URLs, counts, the alert). */
   readonly facts: Record<string, unknown>;
 }

@@ -52,13 +52,14 @@ function shard(rows: readonly ProtectedEvent[]): Buffer {
 
 export async function featuresStage(d: Demo): Promise<void> {
   const rows = d.facts.processed as ProtectedEvent[];
+  const etl = await d.as("etl");
   mkdirSync(d.dir.features, { recursive: true, mode: 0o700 });
   const table = parquet(rows);
   const featureFile = path.join(d.dir.features, "customers.parquet.pseal");
-  await sealTo(d.ks, featureFile, table, KEYS.features, { stage: "features", table: "customers" });
+  await sealTo(etl, featureFile, table, KEYS.features, { stage: "features", table: "customers" });
   table.fill(0);
   // read back as a consumer would: decrypted in memory, parsed as Parquet
-  const back = await openBuffer(d.ks, readFileSync(featureFile), { path: featureFile });
+  const back = await openBuffer(etl, readFileSync(featureFile), { path: featureFile });
   const ab = new Uint8Array(back).buffer;
   const parsed = (await parquetReadObjects({ file: ab })) as Record<string, unknown>[];
   back.fill(0);
@@ -69,13 +70,13 @@ export async function featuresStage(d: Demo): Promise<void> {
   const per = Math.ceil(rows.length / SHARDS);
   for (let s = 0; s < SHARDS; s++) {
     const data = shard(rows.slice(s * per, (s + 1) * per));
-    await sealTo(d.ks, path.join(d.dir.training, "train", `shard-${s}.f32.pseal`), data, KEYS.training, { stage: "training", dataset: "churn-features", shard: String(s) }, 4096);
+    await sealTo(etl, path.join(d.dir.training, "train", `shard-${s}.f32.pseal`), data, KEYS.training, { stage: "training", dataset: "churn-features", shard: String(s) }, 4096);
   }
   d.facts.shards = Array.from({ length: SHARDS }, (_, s) => `/train/shard-${s}.f32`);
   d.say(`${SHARDS} training shards (float32 records) sealed under ${KEYS.training} for the gateway`);
 
   mkdirSync(d.dir.corpus, { recursive: true, mode: 0o700 });
-  const corpus = await openCorpus(d.ks, { file: path.join(d.dir.corpus, "corpus.db"), name: "support", create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] } });
+  const corpus = await openCorpus(etl, { file: path.join(d.dir.corpus, "corpus.db"), name: "support", create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] } });
   try {
     await corpus.add(rows.map((r) => ({ id: r.id, text: r.text, metadata: { country: r.country }, vector: embed(r.text) })));
     const question = "I cannot log in to my account";

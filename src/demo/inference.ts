@@ -19,7 +19,8 @@ interface Weights {
 
 export async function inferenceStage(d: Demo): Promise<void> {
   const trust = trustFromKeys({ [MODEL]: [d.facts.trustPem as string] });
-  const bytes = await loadArtifact(d.ks, new FolderRegistry(d.dir.registry), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust });
+  const me = await d.as("inference"); // the service's own identity loads (and is audited loading) the model
+  const bytes = await loadArtifact(me, new FolderRegistry(d.dir.registry), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust });
   const model = JSON.parse(bytes.toString("utf8")) as Weights;
   bytes.fill(0);
   const sink = await createLogSink(d.ks, { dir: d.dir.logs("inference"), keyName: `${KEYS.logs}/inference`, retention: { payload: 86400_000, metadata: 7 * 86400_000 }, timer: false });

@@ -18,6 +18,7 @@ const BATCH = 60;
 
 export async function ingestStage(d: Demo): Promise<void> {
   mkdirSync(d.dir.landing, { recursive: true, mode: 0o700 });
+  const me = await d.as("ingest"); // the service seals as itself
   const mtls = mtlsServerOptions({ certDir: d.dir.certs("ingest"), allow: [spiffe(d, "producer")], watch: false });
   const app = Fastify({ serverFactory: mtls.serverFactory, bodyLimit: 1 << 20 });
   app.addContentTypeParser("application/x-ndjson", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -26,7 +27,7 @@ export async function ingestStage(d: Demo): Promise<void> {
     const source = peerOf(req.raw)?.identity.service ?? "unknown";
     const body = req.body as Buffer;
     const n = ++batch;
-    await sealTo(d.ks, path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), body, KEYS.landing, { stage: "landing", source, batch: String(n) });
+    await sealTo(me, path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), body, KEYS.landing, { stage: "landing", source, batch: String(n) });
     body.fill(0);
     return reply.code(202).send({ batch: n });
   });

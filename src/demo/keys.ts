@@ -34,7 +34,7 @@ export function demoPolicy(d: Demo): string {
 version: 1
 environments: [prod]
 groups:
-  workloads: ["${spiffe(d, "ingest")}", "${spiffe(d, "trainer")}", "${spiffe(d, "gateway")}", "${spiffe(d, "inference")}"]
+  workloads: ["${spiffe(d, "ingest")}", "${spiffe(d, "etl")}", "${spiffe(d, "trainer")}", "${spiffe(d, "gateway")}", "${spiffe(d, "inference")}"]
   key-admins: ["${spiffe(d, "ops-alice")}"]
 bindings:
   - { group: workloads, role: workload }

@@ -29,14 +29,15 @@ export type ProtectedEvent = Omit<CustomerEvent, "email" | "card"> & { readonly 
 
 export async function processStage(d: Demo): Promise<void> {
   const policy = parseFieldPolicy(FIELDS_POLICY, "fields.yaml");
-  const protector = new FieldProtector(policy, d.ks, "apply", { flat: false, object: { operation: "field-apply", path: "demo/processing" } });
+  const etl = await d.as("etl"); // the processing job's identity: its unwraps are audited as its own
+  const protector = new FieldProtector(policy, etl, "apply", { flat: false, object: { operation: "field-apply", path: "demo/processing" } });
   await protector.prepare();
   const redactor = new Redactor();
   const files = readdirSync(d.dir.landing).filter((f) => f.endsWith(".pseal")).sort();
   const out: ProtectedEvent[] = [];
   for (const [i, f] of files.entries()) {
     const file = path.join(d.dir.landing, f);
-    const plain = await openBuffer(d.ks, readFileSync(file), { path: file });
+    const plain = await openBuffer(etl, readFileSync(file), { path: file });
     const lines = plain.toString("utf8").split("\n").filter((l) => l !== "");
     plain.fill(0);
     for (const line of lines) {
@@ -55,7 +56,7 @@ export async function processStage(d: Demo): Promise<void> {
 
   const intermediate = path.join(d.dir.features, "events.protected.jsonl.pseal");
   const body = Buffer.from(out.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  await sealTo(d.ks, intermediate, body, KEYS.features, { stage: "processing", dataset: "events-protected" });
+  await sealTo(etl, intermediate, body, KEYS.features, { stage: "processing", dataset: "events-protected" });
   body.fill(0);
   d.facts.processed = out;
   const s = protector.stats;

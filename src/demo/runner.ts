@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { openKeystore } from "../keys/index.js";
 import { initKeystore } from "../keys/index.js";
+import type { LocalKeystore } from "../keys/keystore.js";
 import { type Demo, type Layout, type Stoppable, type SummaryRow } from "./context.js";
 
 export interface Stage {
@@ -55,6 +56,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const steps: StepTime[] = [];
   const facts: Record<string, unknown> = {};
   const servers: string[] = [];
+  const handles: LocalKeystore[] = [];
   let progressShown = false;
   let interrupted = false;
   const d: Demo = {
@@ -80,6 +82,11 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       if (s.url) servers.push(s.url);
     },
     row: (r) => void rows.push(r),
+    as: async (service) => {
+      const h = await openKeystore(o.dir.home, { principal: `spiffe://${o.trustDomain}/prod/${service}` });
+      handles.push(h);
+      return h;
+    },
     facts,
   };
   const stopAll = async () => {
@@ -123,6 +130,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await stopAll();
+    for (const h of handles) h.close();
     ks.close();
   }
   const r = result(error);

@@ -169,6 +169,16 @@ describe("npm run demo, end to end", () => {
     await expect(loadCheckpoint(ks, new FolderRegistry(copy), "churn", path.join(root, "t-out"), { trust, step: 3 })).rejects.toHaveProperty("code");
   });
 
+  it("audits each stage's key use as that stage's own identity", () => {
+    const id = (s: string) => `spiffe://demo.pipeseal/prod/${s}`;
+    const who = (op: RegExp, key: string) => new Set(ks.listAudit({}).filter((r) => op.test(r.operation) && r.keyName === key && r.outcome === "ok").map((r) => r.principal));
+    expect(who(/^decrypt$/, "prod/landing/events")).toEqual(new Set([id("etl")]));
+    expect(who(/^gateway-read$/, "prod/datasets/training")).toEqual(new Set([id("trainer")]));
+    expect(who(/^secret/, "secrets/tracking").has(id("trainer"))).toBe(true);
+    expect(who(/^decrypt$/, "prod/models/churn").has(id("inference"))).toBe(true);
+    expect(ks.verifyAudit()).toMatchObject({ ok: true });
+  });
+
   it("raised the honeytoken alert naming the rogue identity", () => {
     const alerts = listAlerts(ks).map((s) => s.alert);
     const hit = alerts.find((a) => a.detection === "honeytoken");
