@@ -16,6 +16,11 @@ import { printSummary } from "./summary.js";
 /** The file that marks a folder as the demo's own (so a rerun may empty it). */
 const DEMO_MARK = ".pipeseal-demo";
 
+/** A folder this demo (it has the mark) or the one before it (scripts/demo.sh's keystore and sealed sample) left. */
+function previousDemo(root: string): boolean {
+  return existsSync(path.join(root, DEMO_MARK)) || (existsSync(path.join(root, ".pipeseal", "keystore.db")) && existsSync(path.join(root, "customers.csv.pseal")));
+}
+
 const USAGE = "usage: npm run demo -- [--dir DIR] [--keep] [--ui] [--json]";
 
 async function main(): Promise<number> {
@@ -32,7 +37,7 @@ async function main(): Promise<number> {
   }
   const dir = layout(values.dir);
   // only a previous demo's folder (or an empty one) is emptied: `--dir ~` must not wipe a home
-  if (existsSync(dir.root) && readdirSync(dir.root).length > 0 && !existsSync(path.join(dir.root, DEMO_MARK))) {
+  if (existsSync(dir.root) && readdirSync(dir.root).length > 0 && !previousDemo(dir.root)) {
     process.stderr.write(`pipeseal demo: ${dir.root} is not empty and is not a previous demo's folder (no ${DEMO_MARK}); give an empty or new --dir\n`);
     return 2;
   }

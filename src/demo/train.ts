@@ -21,7 +21,7 @@ import { Redactor } from "../redact/index.js";
 import { SecretStore } from "../secrets/index.js";
 import { type Demo, check, spiffe } from "./context.js";
 import { KEYS } from "./keys.js";
-import { PYTHON, checkPython } from "./python.js";
+import { PYTHON, SETUP_HINT, checkPython } from "./python.js";
 
 export const EPOCHS = 3;
 export const KEEP_CHECKPOINTS = 2;
@@ -91,7 +91,7 @@ export async function trainStage(d: Demo): Promise<void> {
       }
     }
     const code = await exited;
-    check(code === 0, `training: the job exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
+    check(code === 0, `training: the job exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}${/ImportError|ModuleNotFoundError/.test(stderr) ? ` (${SETUP_HINT})` : ""}`);
     check(!tokenSeen, "training: the tracking token must be masked in the job's output");
     check(epochs === EPOCHS, `training: expected ${EPOCHS} epochs, got ${epochs}`);
     d.say(`PyTorch (${PYTHON}) under \`pipeseal run --secret TRACKING_TOKEN=${TRACKING_SECRET}\`: ${EPOCHS} epochs over the shards read through the gateway (fsspec, mTLS), accuracy ${String(d.facts.accuracy)}`);
