@@ -12,6 +12,8 @@ import { featureVector } from "./features.js";
 import { KEYS } from "./keys.js";
 import { MODEL, MODEL_VERSION } from "./registry.js";
 
+const MAX_REQUEST = 16 * 1024;
+
 interface Weights {
   readonly weights: number[];
   readonly bias: number;
@@ -27,15 +29,23 @@ export async function inferenceStage(d: Demo): Promise<void> {
   const redactor = new Redactor();
   const score = (x: number[]) => 1 / (1 + Math.exp(-(x.reduce((s, v, i) => s + v * model.weights[i]!, model.bias))));
   const srv = createMtlsServer({ certDir: d.dir.certs("inference"), allow: [spiffe(d, "scorer")], watch: false }, (req, res) => {
+    const t0 = performance.now();
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST) return void req.destroy(); // a scoring request is a few numbers
+      chunks.push(c);
+    });
     req.on("end", () => {
       void (async () => {
         const raw = Buffer.concat(chunks).toString("utf8");
         const body = JSON.parse(raw) as { visits: number; spend: number; tickets: number; note?: string };
-        const p = score(featureVector(body));
+        const x = featureVector(body);
+        if (!x.every(Number.isFinite)) return void res.writeHead(400).end();
+        const p = score(x);
         await sink.write({ class: "payload", event: "request", request: redactor.redactText(raw) });
-        await sink.write({ class: "metadata", event: "scored", ms: 1 });
+        await sink.write({ class: "metadata", event: "scored", ms: Number((performance.now() - t0).toFixed(2)) });
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ churn: Number(p.toFixed(4)) }));
       })().catch(() => res.writeHead(400).end());
     });
