@@ -666,3 +666,4 @@ await (await import("./privacy.js")).benchPrivacy(); // DP samplers/s, DP count/
 await (await import("./monitor-live.js")).benchMonitorLive(); // monitor run commit-to-sink p99 vs an audit export loop, local keystore, < 2 s (bench/monitor-live.js, bench/monitor-live-results.json)
 await (await import("./monitor-remote.js")).benchMonitorRemote(); // monitor run --server commit-to-sink p99 vs an audit export --server loop, and the audit records each causes (bench/monitor-remote.js, bench/monitor-remote-results.json)
 await (await import("./ui.js")).benchUi(); // dashboard: audit page, filtered page, overview p95 with 1,000,000 audit records; transfer size (bench/ui.js, bench/ui-results.json)
+await (await import("./demo.js")).benchDemo(); // npm run demo: each step's time and the wall time vs 3 min, peer: the bare torch import (bench/demo.js, bench/demo-results.json)
