@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 /**
  * Lowest first. A file may import from its own folder and from any lower row; folders sharing
  * a row are peers and import nothing from each other. Top-level files are their own rows.
+ * demo/ (`npm run demo`) is a program over the library beside cli/, never imported by it;
  * monitor/ sits above client/ because `monitor run --server` follows the key service's audit;
  * keys/ sits below envelope/ because the sealed-file container asks a Keyring (keys/keyring.ts)
  * for its data key; posture/ reads the key service (server/, client/) it checks; the gateway
@@ -36,7 +37,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["gateway"],
   ["secagg"],
   ["web"],
-  ["cli"],
+  ["cli", "demo"],
   ["index.ts"],
 ];
 

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CacheEvent, DataKeyCache, RemoteKeyring } from "../../src/client/index.js";
+import { AuditError } from "../../src/errors.js";
 import { type Harness, startHarness, WHO } from "../server/api-harness.js";
 
 let h: Harness;
@@ -78,16 +79,17 @@ describe("retries and a down service", () => {
     const dk = randomBytes(32);
     const e = await kr.wrap("prod/datasets/raw", dk, ctx);
     const store = h.svc.store;
-    const orig = store.appendAudit.bind(store);
+    // the unwrap's own audit record (it carries the decision) fails to commit once
+    const orig = store.unwrap.bind(store);
     let fail = 1;
-    store.appendAudit = async (ev) => {
-      if (fail-- > 0) throw new Error("transient");
-      return orig(ev);
+    store.unwrap = async (...args) => {
+      if (fail-- > 0) throw new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: new Error("transient") });
+      return orig(...args);
     };
     try {
       expect(await kr.unwrap(e, ctx, { operation: "decrypt" })).toEqual(dk);
     } finally {
-      store.appendAudit = orig;
+      store.unwrap = orig;
     }
     expect(retries).toEqual(["503 AUDIT_WRITE_FAILED"]);
   });
