@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { exitCodeForSignal } from "../io/signals.js";
 import { layout } from "./context.js";
 import { type RunResult, type Stage, runStages } from "./runner.js";
 import { STAGES } from "./stages.js";
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
   out(`pipeseal demo: a small AI pipeline in ${dir.root}, every stage protected`);
   const report = (r: RunResult) => (json ? void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`) : printSummary(r, dir, out));
   const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, report, out, tty: !json && process.stdout.isTTY === true });
-  return result.ok ? 0 : 1;
+  return result.stoppedBy ? exitCodeForSignal(result.stoppedBy) : result.ok ? 0 : 1;
 }
 
 main().then(

@@ -4,8 +4,8 @@
  * stops the run with a non-zero exit: the demo is also the project's end-to-end test.
  */
 import { mkdirSync } from "node:fs";
-import { openKeystore } from "../keys/index.js";
-import { initKeystore } from "../keys/index.js";
+import { exitCodeForSignal } from "../io/signals.js";
+import { initKeystore, openKeystore } from "../keys/index.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 import { type Demo, type Layout, type Stoppable, type SummaryRow } from "./context.js";
 
@@ -30,6 +30,8 @@ export interface RunResult {
   /** URLs of the servers the run started (all stopped when it returns, unless kept). */
   readonly servers: readonly string[];
   readonly error?: string;
+  /** The stop signal that ended the run early (the exit status is then 128 + its number, whatever failed after). */
+  readonly stoppedBy?: "SIGINT" | "SIGTERM";
   readonly totalMs: number;
 }
 
@@ -58,6 +60,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const servers: string[] = [];
   const handles: LocalKeystore[] = [];
   let progressShown = false;
+  let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
   let interrupted = false;
   const d: Demo = {
     dir: o.dir,
@@ -92,15 +95,16 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const stopAll = async () => {
     for (const s of running.splice(0).reverse()) await s.stop().catch(() => undefined);
   };
-  const onSignal = () => {
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     interrupted = true;
-    void stopAll().finally(() => process.exit(130));
+    stoppedBy = signal;
+    void stopAll().finally(() => process.exit(exitCodeForSignal(signal)));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let error: string | undefined;
   let reported = false;
-  const result = (err: string | undefined): RunResult => ({ ok: err === undefined, steps, rows, facts: shareable(facts), servers, ...(err === undefined ? {} : { error: err }), totalMs: Math.round(performance.now() - started) });
+  const result = (err: string | undefined): RunResult => ({ ok: err === undefined, steps, rows, facts: shareable(facts), servers, ...(err === undefined ? {} : { error: err }), ...(stoppedBy ? { stoppedBy } : {}), totalMs: Math.round(performance.now() - started) });
   try {
     for (const [i, stage] of o.stages.entries()) {
       o.out(`\n${i + 1}. ${stage.title}`);
@@ -125,7 +129,8 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       });
     }
   } catch (e) {
-    error = e instanceof Error ? e.message : String(e);
+    // a stage that fails because the signal stopped its server or job failed for that reason
+    error = interrupted ? "interrupted" : e instanceof Error ? e.message : String(e);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -10,6 +10,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 export function printSummary(r: RunResult, dir: Layout, out: (line: string) => void): void {
   out("");
+  if (r.stoppedBy) {
+    out(`demo interrupted (${r.stoppedBy}): its servers and jobs are stopped`);
+    return;
+  }
   if (!r.ok) {
     out(`DEMO FAILED: ${r.error}`);
     return;

@@ -38,7 +38,7 @@ function processesNaming(needle: string): string[] {
 }
 
 /** Runs the demo, sends SIGINT once `when` matches its output; resolves with its exit and output. */
-function interruptWhen(args: string[], when: RegExp, afterMs: number): Promise<{ code: number | null; out: string }> {
+function interruptWhen(args: string[], when: RegExp, afterMs: number, signal: NodeJS.Signals = "SIGINT"): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [DEMO, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -47,7 +47,7 @@ function interruptWhen(args: string[], when: RegExp, afterMs: number): Promise<{
       out += c.toString();
       if (!sent && when.test(out)) {
         sent = true;
-        setTimeout(() => child.kill("SIGINT"), afterMs);
+        setTimeout(() => child.kill(signal), afterMs);
       }
     };
     child.stdout.on("data", on);
@@ -67,6 +67,16 @@ it("stops the servers, the training job and its Python when interrupted mid-trai
   expect(seen.length).toBeGreaterThanOrEqual(2); // ingestion and gateway
   await new Promise((res) => setTimeout(res, 500));
   for (const u of seen) expect(await refused(u), u).toBe(true);
+  expect(processesNaming(dir)).toEqual([]);
+}, 120_000);
+
+// the stopped job fails its stage before the signal handler's own exit: the status is still the signal's
+it("SIGTERM later in training is exit 143 and says it was interrupted, not that the demo failed", async () => {
+  const dir = path.join(root, "term");
+  const r = await interruptWhen(["--dir", dir], /data gateway on https:\/\/127\.0\.0\.1:\d+.*\n/, 3000, "SIGTERM");
+  expect(r.code).toBe(143);
+  expect(r.out).not.toContain("DEMO FAILED");
+  for (const u of urls(r.out)) expect(await refused(u), u).toBe(true);
   expect(processesNaming(dir)).toEqual([]);
 }, 120_000);
 
