@@ -71,9 +71,9 @@ it("stops the servers, the training job and its Python when interrupted mid-trai
 }, 120_000);
 
 // the stopped job fails its stage before the signal handler's own exit: the status is still the signal's
-it("SIGTERM later in training is exit 143 and says it was interrupted, not that the demo failed", async () => {
+it("SIGTERM while the job starts is exit 143 and says it was interrupted, not that the demo failed", async () => {
   const dir = path.join(root, "term");
-  const r = await interruptWhen(["--dir", dir], /data gateway on https:\/\/127\.0\.0\.1:\d+.*\n/, 3000, "SIGTERM");
+  const r = await interruptWhen(["--dir", dir], /data gateway on https:\/\/127\.0\.0\.1:\d+.*\n/, 1000, "SIGTERM");
   expect(r.code).toBe(143);
   expect(r.out).not.toContain("DEMO FAILED");
   for (const u of urls(r.out)) expect(await refused(u), u).toBe(true);
