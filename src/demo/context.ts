@@ -4,12 +4,16 @@
  * stages leave for the last one and for the tests.
  */
 import path from "node:path";
+import type { RemoteKeyring } from "../client/remote-keyring.js";
+import type { Keyring } from "../keys/keyring.js";
 import type { LocalKeystore } from "../keys/keystore.js";
 
 /** The demo's folder layout, all under one root (`--dir`, default `.demo/`). */
 export interface Layout {
   readonly root: string;
   readonly home: string;
+  /** The key service's store (`--service`). */
+  readonly keyservice: string;
   readonly certs: (service: string) => string;
   readonly landing: string;
   readonly features: string;
@@ -27,6 +31,7 @@ export function layout(root: string): Layout {
   return {
     root: r,
     home: path.join(r, ".pipeseal"),
+    keyservice: path.join(r, "keyservice"),
     certs: (service) => path.join(r, "certs", service),
     landing: path.join(r, "stores", "landing"),
     features: path.join(r, "stores", "features"),
@@ -57,9 +62,21 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
+/** The key service the data keys live in (`--service`), reached as each demo service's identity. */
+export interface KeyServiceLink {
+  readonly url: string;
+  /** The service as `service`'s identity (its client certificate under certs/). */
+  as(service: string): Promise<RemoteKeyring>;
+}
+
 export interface Demo {
   readonly dir: Layout;
+  /** The operator's keystore: the CA, the field and corpus keys, models, checkpoints, logs, the monitor's ledger; without --service, every key. */
   readonly ks: LocalKeystore;
+  /** With --service, the key service (started by the keys stage); else null. */
+  service: KeyServiceLink | null;
+  /** `--service` was given: the keys stage starts the service. */
+  readonly withService: boolean;
   readonly trustDomain: string;
   /** Narrates one line under the current step. */
   say(line: string): void;
@@ -71,6 +88,8 @@ export interface Demo {
   row(r: SummaryRow): void;
   /** The keystore opened as a service's identity (spiffe://…/prod/<service>): its unwraps are audited as that identity. */
   as(service: string): Promise<LocalKeystore>;
+  /** The keyring a service seals and opens pipeline data with: the key service as that identity with --service, else the keystore as it. */
+  data(service: string): Promise<Keyring>;
   /** Facts later stages and the evidence need (URLs, counts, the alert). */
   readonly facts: Record<string, unknown>;
 }

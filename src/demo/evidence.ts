@@ -7,12 +7,14 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { checkPosture, findingsAtOrAbove, keystoreSource, loadMap, type PostureReport } from "../posture/index.js";
+import type { AuditRecord } from "../audit/types.js";
+import { checkPosture, findingsAtOrAbove, loadMap, type PostureReport } from "../posture/index.js";
 import { renderHtml } from "../posture/report/html.js";
 import { alertFileSource } from "../web/alerts.js";
 import { postureSource } from "../web/posture-source.js";
 import { startDashboard } from "../web/server.js";
 import { type Demo, check, shown } from "./context.js";
+import { demoKeySource } from "./key-sources.js";
 import { KEYS } from "./keys.js";
 import { RUN } from "./train.js";
 
@@ -52,12 +54,12 @@ connections:
 }
 
 /** The four answers in a few lines each. */
-function answers(report: PostureReport, d: Demo): string[] {
+function answers(report: PostureReport, d: Demo, audit: readonly AuditRecord[]): string[] {
   const a = report.answers;
   const keys = a.keys.map((k) => `${k.store} → ${k.keysSeen.map((s) => `${s.key} v${s.version} (${s.files})`).join(", ") || "no files"}${k.plaintextFiles ? `, ${k.plaintextFiles} plaintext` : ""}`);
   // posture counts the keystore's decrypts; the gateway's reads are audited as gateway-read, counted here
   const served = new Map<string, Map<string, number>>();
-  for (const r of d.ks.listAudit({})) {
+  for (const r of audit) {
     if (r.operation !== "gateway-read" || r.outcome !== "ok" || r.keyName === null) continue;
     const m = served.get(r.keyName) ?? new Map<string, number>();
     served.set(r.keyName, m.set(r.principal, (m.get(r.principal) ?? 0) + 1));
@@ -84,7 +86,8 @@ function answers(report: PostureReport, d: Demo): string[] {
 export async function evidenceStage(d: Demo, o: { ui: boolean }): Promise<void> {
   const mapFile = path.join(d.dir.root, "pipeline.yaml");
   writeFileSync(mapFile, pipelineMap(d));
-  const report = await checkPosture(await loadMap(mapFile), { keys: keystoreSource(d.ks, d.dir.home), mapPath: mapFile });
+  const keys = await demoKeySource(d);
+  const report = await checkPosture(await loadMap(mapFile), { keys, mapPath: mapFile });
   mkdirSync(d.dir.evidence, { recursive: true, mode: 0o700 });
   const json = path.join(d.dir.evidence, "posture.json");
   const html = path.join(d.dir.evidence, "posture.html");
@@ -95,7 +98,7 @@ export async function evidenceStage(d: Demo, o: { ui: boolean }): Promise<void> 
   const serious = findingsAtOrAbove(report, "medium");
   d.say(`posture check ${shown(mapFile)}: ${report.stats.filesExamined} files' headers read, ${report.connections.length} endpoints probed, ${report.findings.length} findings (${serious.length} at medium or above)`);
   check(serious.length === 0, `evidence: posture found ${serious.map((f) => `${f.severity} ${f.checkId} ${f.location}`).join("; ")}`);
-  for (const line of answers(report, d)) d.say(line);
+  for (const line of answers(report, d, await keys.listAudit())) d.say(line);
   d.say(`report: ${shown(html)} (and ${shown(json)})`);
 
   if (o.ui) {

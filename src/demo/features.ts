@@ -52,7 +52,7 @@ function shard(rows: readonly ProtectedEvent[]): Buffer {
 
 export async function featuresStage(d: Demo): Promise<void> {
   const rows = d.facts.processed as ProtectedEvent[];
-  const etl = await d.as("etl");
+  const etl = await d.data("etl");
   mkdirSync(d.dir.features, { recursive: true, mode: 0o700 });
   const table = parquet(rows);
   const featureFile = path.join(d.dir.features, "customers.parquet.pseal");
@@ -76,7 +76,8 @@ export async function featuresStage(d: Demo): Promise<void> {
   d.say(`${SHARDS} training shards (float32 records) sealed under ${KEYS.training} for the gateway`);
 
   mkdirSync(d.dir.corpus, { recursive: true, mode: 0o700 });
-  const corpus = await openCorpus(etl, { file: path.join(d.dir.corpus, "corpus.db"), name: "support", create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] } });
+  // the corpus keeps its subject keys in the keystore's own tables, so it opens the keystore even with --service
+  const corpus = await openCorpus(await d.as("etl"), { file: path.join(d.dir.corpus, "corpus.db"), name: "support", create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] } });
   try {
     await corpus.add(rows.map((r) => ({ id: r.id, text: r.text, metadata: { country: r.country }, vector: embed(r.text) })));
     const question = "I cannot log in to my account";

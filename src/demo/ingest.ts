@@ -18,7 +18,7 @@ const BATCH = 60;
 
 export async function ingestStage(d: Demo): Promise<void> {
   mkdirSync(d.dir.landing, { recursive: true, mode: 0o700 });
-  const me = await d.as("ingest"); // the service seals as itself
+  const me = await d.data("ingest"); // the service seals as itself
   const mtls = mtlsServerOptions({ certDir: d.dir.certs("ingest"), allow: [spiffe(d, "producer")], watch: false });
   const app = Fastify({ serverFactory: mtls.serverFactory, bodyLimit: 1 << 20 });
   app.addContentTypeParser("application/x-ndjson", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -2,8 +2,8 @@
 /**
  * `npm run demo`: a small but real AI pipeline, every stage protected, ending with the four
  * answers (docs/demo.md). Options: --dir DIR (default .demo/, emptied first), --keep (leave the
- * servers running until Ctrl-C), --ui (also start the dashboard), --json (the result as JSON
- * on stdout, no narration).
+ * servers running until Ctrl-C), --ui (also start the dashboard), --service (the data keys in a
+ * key service on 127.0.0.1, SQLite store), --json (the result as JSON on stdout, no narration).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,12 +22,12 @@ function previousDemo(root: string): boolean {
   return existsSync(path.join(root, DEMO_MARK)) || (existsSync(path.join(root, ".pipeseal", "keystore.db")) && existsSync(path.join(root, "customers.csv.pseal")));
 }
 
-const USAGE = "usage: npm run demo -- [--dir DIR] [--keep] [--ui] [--json]";
+const USAGE = "usage: npm run demo -- [--dir DIR] [--service] [--keep] [--ui] [--json]";
 
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { dir: { type: "string", default: ".demo" }, keep: { type: "boolean" }, ui: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
+    ({ values } = parseArgs({ options: { dir: { type: "string", default: ".demo" }, keep: { type: "boolean" }, ui: { type: "boolean" }, service: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
   } catch (e) {
     process.stderr.write(`pipeseal demo: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   const stages: Stage[] = STAGES({ ui: values.ui === true });
   out(`pipeseal demo: a small AI pipeline in ${dir.root}, every stage protected`);
   const report = (r: RunResult) => (json ? void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`) : printSummary(r, dir, out));
-  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, report, out, tty: !json && process.stdout.isTTY === true });
+  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, service: values.service === true, report, out, tty: !json && process.stdout.isTTY === true });
   return result.stoppedBy ? exitCodeForSignal(result.stoppedBy) : result.ok ? 0 : 1;
 }
 

@@ -13,6 +13,7 @@ import { defaultMonitorConfig, type MonitorConfig } from "../monitor/index.js";
 import { plantDecoy } from "../monitor/honeytoken/plant.js";
 import { fileSink } from "../monitor/sinks/lines.js";
 import { listAlerts } from "../monitor/store/alerts.js";
+import { remoteSource } from "../monitor/live/remote-source.js";
 import { runMonitor } from "../monitor/live/run.js";
 import { type Demo, check, shown, spiffe } from "./context.js";
 import { KEYS } from "./keys.js";
@@ -40,12 +41,15 @@ export async function startMonitor(d: Demo): Promise<void> {
   const config = monitorConfig(d);
   const ac = new AbortController();
   const notices: string[] = [];
+  // with --service the monitor follows the key service's audit as the auditor; only the service anchors its own head
+  const remote = d.service ? remoteSource(await d.service.as("auditor")) : null;
   const running = runMonitor({
     ks: d.ks,
+    ...(remote ? { source: remote } : {}),
     config,
     sinks: [{ sink: fileSink(path.join(d.dir.monitor, "alerts.jsonl")), perMinute: 600 }],
     signal: ac.signal,
-    anchors: { everyMs: 3600_000, dir: path.join(d.dir.monitor, "anchors") },
+    anchors: remote ? null : { everyMs: 3600_000, dir: path.join(d.dir.monitor, "anchors") },
     onNotice: (m) => void notices.push(m),
   });
   let failure: unknown = null;
@@ -58,14 +62,15 @@ export async function startMonitor(d: Demo): Promise<void> {
       await running.catch(() => undefined);
     },
   });
-  d.say(`decrypt monitor following the audit (learning baselines; honeytokens checked from the first record), alerts → ${shown(path.join(d.dir.monitor, "alerts.jsonl"))} and the ledger`);
+  d.say(`decrypt monitor following ${remote ? `the key service's audit (GET /v1/audit/follow as ${spiffe(d, "auditor")})` : "the audit"} (learning baselines; honeytokens checked from the first record), alerts → ${shown(path.join(d.dir.monitor, "alerts.jsonl"))} and the ledger`);
 }
 
 export async function monitorStage(d: Demo): Promise<void> {
   const failure = (d.facts.monitorFailure as (() => unknown) | undefined)?.();
   check(failure === null, `monitor: it stopped during the run (${failure instanceof Error ? failure.message : String(failure)})`);
   const file = path.join(d.dir.training, DECOY + ".pseal");
-  const decoy = await plantDecoy(d.ks, { key: KEYS.decoy, out: file, rows: 200, context: { stage: "training", dataset: "customers-archive" } });
+  // sealed where the real archive's key lives (the key service with --service), recorded in the keystore's decoy registry
+  const decoy = await plantDecoy(d.ks, { key: KEYS.decoy, out: file, rows: 200, context: { stage: "training", dataset: "customers-archive" } }, await d.data("etl"));
   d.say(`honeytoken planted: stores/training/${DECOY}.pseal, 200 fake rows sealed under ${KEYS.decoy}; only keystore.db knows it is a decoy`);
 
   const rogue = spiffe(d, ROGUE);

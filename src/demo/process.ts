@@ -29,8 +29,9 @@ export type ProtectedEvent = Omit<CustomerEvent, "email" | "card"> & { readonly 
 
 export async function processStage(d: Demo): Promise<void> {
   const policy = parseFieldPolicy(FIELDS_POLICY, "fields.yaml");
-  const etl = await d.as("etl"); // the processing job's identity: its unwraps are audited as its own
-  const protector = new FieldProtector(policy, etl, "apply", { flat: false, object: { operation: "field-apply", path: "demo/processing" } });
+  const etl = await d.data("etl"); // the processing job's identity: its unwraps are audited as its own
+  // field keys come from the keystore even with --service: the key service never releases KEK-derived keys
+  const protector = new FieldProtector(policy, await d.as("etl"), "apply", { flat: false, object: { operation: "field-apply", path: "demo/processing" } });
   await protector.prepare();
   const redactor = new Redactor();
   const files = readdirSync(d.dir.landing).filter((f) => f.endsWith(".pseal")).sort();

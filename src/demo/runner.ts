@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly trustDomain: string;
   /** Leave the servers running until SIGINT/SIGTERM (`--keep`), after showing the result (`report`). */
   readonly keep: boolean;
+  /** Keep the data keys in a key service on 127.0.0.1 (`--service`). */
+  readonly service: boolean;
   /** Shows the result: before the wait with --keep, else once everything is stopped. */
   readonly report: (r: RunResult) => void;
   /** Narration (stdout by default; nothing with --json). */
@@ -65,6 +67,8 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const d: Demo = {
     dir: o.dir,
     ks,
+    service: null,
+    withService: o.service,
     trustDomain: o.trustDomain,
     say: (line) => {
       if (progressShown && o.tty) process.stdout.write("\r\x1b[K");
@@ -90,6 +94,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       handles.push(h);
       return h;
     },
+    data: (service) => (d.service ? d.service.as(service) : d.as(service)),
     facts,
   };
   const stopAll = async () => {

@@ -25,6 +25,7 @@ export function printSummary(r: RunResult, dir: Layout, out: (line: string) => v
   const rel = shown(dir.root);
   const next: [string, string][] = [];
   if (typeof r.facts.report === "string") next.push([shown(r.facts.report), "the posture report (the four answers)"]);
+  if (typeof r.facts.keyServiceUrl === "string") next.push([`npx pipeseal --home ${rel}/keyservice audit list`, "the key service's audit: every use of the data keys, by identity and rule"]);
   next.push([`npx pipeseal --home ${rel}/.pipeseal audit list`, "every unwrap, sign and admin action"]);
   next.push([`npx pipeseal --home ${rel}/.pipeseal monitor alerts`, "the alert ledger"]);
   next.push(typeof r.facts.uiUrl === "string" ? [r.facts.uiUrl, "the dashboard (single-use login link)"] : [`npx pipeseal --home ${rel}/.pipeseal ui`, "the dashboard"]);

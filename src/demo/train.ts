@@ -16,6 +16,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createSigningKey, FolderRegistry, checkpointName, openSigner, saveCheckpoint } from "../artifacts/index.js";
 import { startGateway } from "../gateway/index.js";
+import { remoteBackend } from "../gateway/remote-backend.js";
 import { createLogSink } from "../logs/index.js";
 import { Redactor } from "../redact/index.js";
 import { SecretStore } from "../secrets/index.js";
@@ -42,14 +43,17 @@ export function ramFolder(prefix: string): string {
 
 export async function trainStage(d: Demo): Promise<void> {
   checkPython();
-  const secrets = new SecretStore(d.ks);
+  // with --service the key admin writes the secret into the service (it can write secrets, never read one)
+  const secrets = d.service ? (await d.service.as("ops-alice")).secrets : new SecretStore(d.ks);
   const token = Buffer.from(`trk_${randomBytes(20).toString("hex")}`);
   await secrets.set(TRACKING_SECRET, token);
   const tokenText = token.toString(); // kept only to check the job's output masks it
   token.fill(0);
-  d.say(`secret store: ${TRACKING_SECRET} sealed (versioned, every read audited)`);
+  d.say(`secret store${d.service ? " (key service)" : ""}: ${TRACKING_SECRET} sealed (versioned, every read audited)`);
 
-  const gw = await startGateway({ root: d.dir.training, keys: d.ks, tls: { certDir: d.dir.certs("gateway"), watch: false }, allow: [`spiffe://${d.trustDomain}/prod/trainer*`] }, { port: 0, host: "127.0.0.1" });
+  // with --service the gateway unwraps in the key service on behalf of each trainer (the policy's delegates)
+  const keys = d.service ? remoteBackend(await d.service.as("gateway"), (e) => d.say(`gateway: a record did not reach the key service (${(e as { code?: string }).code ?? "error"})`)) : d.ks;
+  const gw = await startGateway({ root: d.dir.training, keys, tls: { certDir: d.dir.certs("gateway"), watch: false }, allow: [`spiffe://${d.trustDomain}/prod/trainer*`] }, { port: 0, host: "127.0.0.1" });
   d.started({ name: "data gateway", url: gw.url, stop: () => gw.close() });
   d.facts.gatewayUrl = gw.url;
   d.say(`data gateway on ${gw.url} (mTLS; admits spiffe://${d.trustDomain}/prod/trainer*; decrypts only the ranges read, in memory)`);
@@ -65,7 +69,8 @@ export async function trainStage(d: Demo): Promise<void> {
   let tokenSeen = false;
   try {
     const shards = d.facts.shards as string[];
-    const child = spawn(process.execPath, [CLI, "--home", d.dir.home, "run", "--secret", `TRACKING_TOKEN=${TRACKING_SECRET}`, "--", PYTHON, SCRIPT, gw.url, d.dir.certs("trainer"), out, String(EPOCHS), ...shards], {
+    const where = d.service ? ["--server", d.service.url, "--cert", d.dir.certs("trainer")] : ["--home", d.dir.home];
+    const child = spawn(process.execPath, [CLI, ...where, "run", "--secret", `TRACKING_TOKEN=${TRACKING_SECRET}`, "--", PYTHON, SCRIPT, gw.url, d.dir.certs("trainer"), out, String(EPOCHS), ...shards], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, PIPESEAL_PRINCIPAL: spiffe(d, "trainer") },
     });

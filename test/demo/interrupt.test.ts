@@ -4,38 +4,16 @@
  * is a clean stop. The ports it printed refuse connections afterwards and no process is left.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
+import { processesNaming, refused } from "./evidence.js";
 
 const DEMO = fileURLToPath(new URL("../../dist/demo/main.js", import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), "pipeseal-demo-int-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function refused(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: hostname, port: Number(port) });
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
-
-function processesNaming(needle: string): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (cmd.includes(needle)) out.push(`${pid}: ${cmd.slice(0, 200)}`);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
 
 /** Runs the demo, sends SIGINT once `when` matches its output; resolves with its exit and output. */
 function interruptWhen(args: string[], when: RegExp, afterMs: number, signal: NodeJS.Signals = "SIGINT"): Promise<{ code: number | null; out: string }> {

@@ -3,25 +3,16 @@
  * (`bash scripts/setup.sh`), never skip training; and still stop the servers it started.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { runAsync } from "../helpers/run-async.js";
+import { refused } from "./evidence.js";
 
 const DEMO = fileURLToPath(new URL("../../dist/demo/main.js", import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), "pipeseal-demo-notorch-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function refused(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect({ host: hostname, port: Number(port) });
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
 
 it("fails with what to run when the training Python lacks torch, and stops its servers", async () => {
   const dir = path.join(root, "demo");

@@ -13,7 +13,7 @@ import path from "node:path";
 import { inspectFile } from "../../envelope/inspect.js";
 import { sealStream } from "../../envelope/seal.js";
 import { UsageError } from "../../errors.js";
-import type { EncryptionContext } from "../../keys/keyring.js";
+import type { EncryptionContext, Keyring } from "../../keys/keyring.js";
 import type { LocalKeystore } from "../../keys/keystore.js";
 import { writeAtomic } from "../../io/atomic.js";
 import { fakeRows } from "./fake-rows.js";
@@ -31,16 +31,18 @@ export interface PlantOptions {
 }
 
 /**
+ * `sealer` seals the decoy (default the keystore; a key service's RemoteKeyring when the real
+ * data's key lives there); the record of it stays in `ks`, where the monitor looks.
  * @throws UsageError(INVALID_ARGUMENT) for a bad row count or format; KeyError for an unknown or
  *   disabled key; AuditError(AUDIT_WRITE_FAILED) if the plant cannot be recorded (the file is then removed).
  */
-export async function plantDecoy(ks: LocalKeystore, o: PlantOptions): Promise<DecoyRecord> {
+export async function plantDecoy(ks: LocalKeystore, o: PlantOptions, sealer: Keyring = ks): Promise<DecoyRecord> {
   if (!Number.isSafeInteger(o.rows) || o.rows < 1 || o.rows > MAX_DECOY_ROWS) throw new UsageError("INVALID_ARGUMENT", `--rows must be a whole number in 1..${MAX_DECOY_ROWS}`);
   const format = o.format ?? (/\.jsonl?(\.pseal)?$/i.test(o.out) ? "jsonl" : "csv");
   if (format !== "csv" && format !== "jsonl") throw new UsageError("INVALID_ARGUMENT", "--format is csv or jsonl");
   const out = path.resolve(o.out);
   await mkdir(path.dirname(out), { recursive: true });
-  await writeAtomic(out, sealStream(ks, fakeRows(o.rows, format), { keyName: o.key, ...(o.context ? { context: o.context } : {}) }), 0o644);
+  await writeAtomic(out, sealStream(sealer, fakeRows(o.rows, format), { keyName: o.key, ...(o.context ? { context: o.context } : {}) }), 0o644);
   try {
     const { headerHash } = await inspectFile(out);
     return recordDecoy(ks, { id: "ht_" + randomBytes(8).toString("hex"), key: o.key, headerHash, path: out, format, rows: o.rows });
