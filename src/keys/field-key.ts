@@ -4,12 +4,25 @@
  * its cache are one idea, apart from the handle's lifecycle.
  */
 import { hkdfSync } from "node:crypto";
-import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
+import { UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import type { AuditObject } from "./keyring.js";
-import { auditableName, validateKeyName } from "./names.js";
+import { auditableName, dataOperation, validateKeyName } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
+import { kekForDecrypt } from "./version-rules.js";
+
+const FIELD_KEY_INFO = Buffer.from("pipeseal-field-v1");
+/** Named in the error for a bad `object.operation` of a derivation. */
+export const FIELD_OPERATIONS = '"field-reveal"';
+
+/**
+ * The field key of one KEK and purpose, for every store: HKDF-SHA-256 (RFC 5869), empty salt,
+ * info = "pipeseal-field-v1" || purpose. Pinned by a known-answer test (test/keys/field-key-kat.test.ts).
+ */
+export function fieldKeyFromKek(kek: Uint8Array, purpose: string, length: number): Buffer {
+  return Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([FIELD_KEY_INFO, Buffer.from(purpose)]), length));
+}
 
 /**
  * One handle's derived field keys, by (key, version, purpose, length, operation). Each time it
@@ -50,10 +63,7 @@ export class FieldKeyCache {
 /** The body of `LocalKeystore.deriveFieldKey`, whose TSDoc is the contract. */
 export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length: number): { key: Buffer; version: number } {
   validateKeyName(keyName);
-  const operation = object?.operation;
-  if (typeof operation !== "string" || !/^[a-z][a-z0-9-]{0,31}$/.test(operation) || operation === "init" || operation === "rewrap") {
-    throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"field-reveal\"");
-  }
+  const operation = dataOperation(object, FIELD_OPERATIONS);
   if (typeof purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
   if (!Number.isInteger(length) || length < 32 || length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
   const event = { operation, principal: ctx.principal, keyName: auditableName(keyName), keyVersion: typeof version === "number" ? version : null, objectPath: typeof object.path === "string" ? object.path : null, context: { purpose } };
@@ -65,16 +75,13 @@ export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName:
     const cached = cache.get(`${keyName}\0${v}\0${purpose}\0${length}\0${operation}`);
     if (cached) return { key: Buffer.from(cached), version: v };
     const row = requireVersion(ctx, key, v);
-    // the same state rules as unwrap (unwrap.ts openEntry)
-    if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${v} was destroyed`);
-    if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${v} is disabled`);
-    if (v < key.min_decrypt_version) throw new KeyError("KEY_BELOW_MIN_VERSION", `${keyName} v${v} is below the minimum decryption version ${key.min_decrypt_version}`);
-    kek = ctx.master.openKek(keyName, v, row.kek);
+    kek = ctx.master.openKek(keyName, v, kekForDecrypt(keyName, key, row)); // the same state rules as unwrap
+
   } catch (e) {
     recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: auditOutcomeOf(e), errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
     throw e;
   }
-  const derived = Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([Buffer.from("pipeseal-field-v1"), Buffer.from(purpose)]), length));
+  const derived = fieldKeyFromKek(kek, purpose, length);
   kek.fill(0);
   try {
     recordOrFail(ctx, { ...event, keyVersion: v, outcome: "ok" }); // fail closed: no record, no key

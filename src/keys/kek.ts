@@ -18,7 +18,8 @@ export function generateKek(): Buffer {
   return randomBytes(KEK_BYTES);
 }
 
-function aad(keyName: string, version: number): Buffer {
+/** The AAD of a sealed KEK (also of one sealed by an HSM root key, keys/pkcs11/root-key.ts). Pinned by test/keys/kek-aad-kat.test.ts. */
+export function kekAad(keyName: string, version: number): Buffer {
   const name = Buffer.from(keyName, "utf8");
   const len = Buffer.alloc(2);
   len.writeUInt16BE(name.length);
@@ -29,7 +30,7 @@ function aad(keyName: string, version: number): Buffer {
 
 /** Encrypts a KEK for storage. */
 export function sealKek(encKey: Buffer, keyName: string, version: number, kek: Buffer): Buffer {
-  return gcmSeal(encKey, kek, aad(keyName, version));
+  return gcmSeal(encKey, kek, kekAad(keyName, version));
 }
 
 /**
@@ -39,7 +40,7 @@ export function sealKek(encKey: Buffer, keyName: string, version: number, kek: B
 export function openKek(encKey: Buffer, keyName: string, version: number, blob: Buffer): Buffer {
   if (blob.length !== KEK_BLOB_BYTES) throw corrupt(keyName, version);
   try {
-    return gcmOpen(encKey, blob, aad(keyName, version));
+    return gcmOpen(encKey, blob, kekAad(keyName, version));
   } catch {
     throw corrupt(keyName, version);
   }

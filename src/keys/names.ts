@@ -32,3 +32,20 @@ export function auditableName(name: unknown): string | null {
 export function auditableVersion(v: unknown): number | null {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 1 && v <= MAX_KEY_VERSION ? v : null;
 }
+
+/** Data-access operations a caller may record on an unwrap or a derivation; "init" and "rewrap" are the stores' own. */
+const DATA_OPERATION = /^[a-z][a-z0-9-]{0,31}$/;
+const RESERVED_OPERATIONS = new Set(["init", "rewrap"]);
+
+/**
+ * The caller's `object.operation`, checked (every store takes the same names).
+ * @param example named in the error, e.g. "unwrap", "decrypt" or "range-read"
+ * @throws UsageError(INVALID_ARGUMENT)
+ */
+export function dataOperation(object: { readonly operation?: unknown } | undefined, example: string, allowRewrap = false): string {
+  const operation = object?.operation;
+  if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || (RESERVED_OPERATIONS.has(operation) && !(allowRewrap && operation === "rewrap"))) {
+    throw new UsageError("INVALID_ARGUMENT", `object.operation must be a data-access operation such as ${example}`);
+  }
+  return operation;
+}

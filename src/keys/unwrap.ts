@@ -8,25 +8,18 @@ import type { AuditEvent } from "../audit/types.js";
 import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import { encodeContext, normalizeContext } from "./context.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
-import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
+import { auditableName, auditableVersion, dataOperation, validateKeyName, validateVersion } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { wrapDataKey } from "./wrap.js";
 import { bindingOf, boundHeaderHash, openWrapped, rewrapTarget, withTag } from "./bound-wrap.js";
 import type { EntryTarget } from "./key-block.js";
+import { kekForDecrypt } from "./version-rules.js";
 
-/** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
-const OPERATION_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-const RESERVED = new Set(["init", "rewrap"]);
+export const UNWRAP_OPERATIONS = '"unwrap", "decrypt" or "range-read"';
 
-function checkOperation(object: AuditObject, allowRewrap = false): string {
-  const operation = object?.operation;
-  if (typeof operation !== "string" || !OPERATION_PATTERN.test(operation) || (RESERVED.has(operation) && !(allowRewrap && operation === "rewrap"))) {
-    throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
-  }
-  return operation;
-}
+const checkOperation = (object: AuditObject, allowRewrap = false): string => dataOperation(object, UNWRAP_OPERATIONS, allowRewrap);
 
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
@@ -137,12 +130,7 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   bindingOf(entry);
   const key = requireKey(ctx, name);
   const row = requireVersion(ctx, key, version);
-  if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${name} v${version} was destroyed`);
-  if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${name} v${version} is disabled`);
-  if (version < key.min_decrypt_version) {
-    throw new KeyError("KEY_BELOW_MIN_VERSION", `${name} v${version} is below the minimum decryption version ${key.min_decrypt_version}`);
-  }
-  const kek = ctx.master.openKek(name, version, row.kek);
+  const kek = ctx.master.openKek(name, version, kekForDecrypt(name, key, row));
   try {
     return openWrapped(kek, ctx.keyringId, name, version, context, entry);
   } finally {

@@ -1,5 +1,5 @@
 /** `wrap`: encrypts a data key under the primary version of a named key. */
-import { KeyError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { encodeContext } from "./context.js";
 import type { EncryptionContext, WrappedKey } from "./keyring.js";
 import { validateKeyName } from "./names.js";
@@ -8,6 +8,7 @@ import type { StoreContext } from "./store-context.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
 import { cached } from "../io/statement.js";
 import { immediate } from "./db.js";
+import { kekForWrap } from "./version-rules.js";
 
 /**
  * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts);
@@ -39,11 +40,7 @@ function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
   return immediate(ctx.db, () => {
       const key = requireKey(ctx, keyName);
       const row = requireVersion(ctx, key, key.primary_version);
-      if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
-      if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
-      if (row.wrap_count >= ctx.maxWrapsPerVersion) {
-        throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${ctx.maxWrapsPerVersion} wraps; rotate the key`);
-      }
+      kekForWrap(keyName, row, ctx.maxWrapsPerVersion);
       // the new count and its MAC in one statement (key-state.ts: the count is bound exactly)
       const count = row.wrap_count + 1;
       cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(count, ctx.seal.versionMac({ ...row, wrap_count: count }), keyName, row.version);

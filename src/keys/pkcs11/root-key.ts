@@ -26,14 +26,13 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KeystoreError, UsageError } from "../../errors.js";
-import { KEK_BLOB_BYTES, KEK_BYTES } from "../kek.js";
+import { KEK_BLOB_BYTES, KEK_BYTES, kekAad } from "../kek.js";
 import type { RootKey } from "../root-key.js";
 import { type Handle, type Pkcs11, ckrName, pkcs11js, releaseLogin, releaseModule } from "./module.js";
 import { AUDIT_SUFFIX, type OpenSession, type Pkcs11Login, destroyQuietly, findKeys, idOf, keyLabelOf, one, protectedInToken, withSession } from "./session.js";
 
 const IV_BYTES = 12;
 const TAG_BITS = 128;
-const KEK_LABEL = Buffer.from("pipeseal-kek-v1", "utf8");
 const CHECK_LABEL = Buffer.from("pipeseal-hsm-check-v1", "utf8");
 const CHECK_BYTES = IV_BYTES + 32 + 16 + 32;
 /** PKCS#11 return values that mean the token or session is gone, not that the data is bad. */
@@ -289,15 +288,6 @@ export class Pkcs11RootKey implements RootKey {
   }
 }
 
-/** AAD of src/keys/kek.ts: "pipeseal-kek-v1" || u16 BE len || keyName (UTF-8) || u32 BE version. */
-export function kekAad(keyName: string, version: number): Buffer {
-  const name = Buffer.from(keyName, "utf8");
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(name.length);
-  const ver = Buffer.alloc(4);
-  ver.writeUInt32BE(version);
-  return Buffer.concat([KEK_LABEL, len, name, ver]);
-}
 
 function gcm(iv: Buffer, aad: Buffer) {
   const P = pkcs11js();

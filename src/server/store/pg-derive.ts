@@ -3,18 +3,17 @@
  * from the version's KEK, empty salt, info = "pipeseal-field-v1" || purpose. The key is
  * derived and its record appended in one transaction; it is returned only after COMMIT.
  */
-import { hkdfSync } from "node:crypto";
 import type pg from "pg";
 import type { AuditEvent } from "../../audit/types.js";
 import { UsageError } from "../../errors.js";
 import type { AuditObject } from "../../keys/keyring.js";
-import { validateKeyName, validateVersion } from "../../keys/names.js";
+import { dataOperation, validateKeyName, validateVersion } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { type AuditMac, appendAuditTx } from "./pg-audit.js";
 import { checkUnwrappable, requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
-import { DATA_OPERATION } from "./pg-unwrap.js";
+import { FIELD_OPERATIONS, fieldKeyFromKek } from "../../keys/field-key.js";
 
 export interface DeriveRequest {
   readonly principal: string;
@@ -28,8 +27,7 @@ export interface DeriveRequest {
 /** The `ok` event of a derivation, after validating the request. @throws UsageError(INVALID_ARGUMENT) */
 export function deriveEvent(r: DeriveRequest): AuditEvent {
   validateKeyName(r.keyName);
-  const operation = r.object?.operation;
-  if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"field-reveal\"");
+  const operation = dataOperation(r.object, FIELD_OPERATIONS);
   if (typeof r.purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(r.purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
   if (!Number.isInteger(r.length) || r.length < 32 || r.length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
   if (r.version !== "primary") validateVersion(r.version);
@@ -47,7 +45,7 @@ export async function deriveTx(pool: pg.Pool, root: RootKey, seal: StateSeal, ma
     const row = await requireVersionPg(c, seal, key, state.version);
     const kek = root.openKek(r.keyName, state.version, checkUnwrappable(seal, r.keyName, key, row));
     try {
-      state.derived = Buffer.from(hkdfSync("sha256", kek, Buffer.alloc(0), Buffer.concat([Buffer.from("pipeseal-field-v1"), Buffer.from(r.purpose)]), r.length));
+      state.derived = fieldKeyFromKek(kek, r.purpose, r.length);
     } finally {
       kek.fill(0);
     }

@@ -11,6 +11,7 @@ import { KeyError, KeystoreError } from "../../errors.js";
 import { type KeyInfo, keyInfoFrom } from "../../keys/key-info.js";
 import { type StateSeal, sealKeySet } from "../../keys/key-state.js";
 import type { KeyRow, VersionRow } from "../../keys/rows.js";
+import { kekForDecrypt } from "../../keys/version-rules.js";
 
 type Lock = "" | "FOR UPDATE" | "FOR SHARE";
 
@@ -77,13 +78,7 @@ async function toInfo(c: PoolClient, seal: StateSeal, key: KeyRow, nowMs: number
  */
 export function checkUnwrappable(seal: StateSeal, name: string, key: KeyRow, row: VersionRow): Buffer {
   seal.checkVersion(seal.checkKey(key), row);
-  const version = row.version;
-  if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${name} v${version} was destroyed`);
-  if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${name} v${version} is disabled`);
-  if (version < key.min_decrypt_version) {
-    throw new KeyError("KEY_BELOW_MIN_VERSION", `${name} v${version} is below the minimum decryption version ${key.min_decrypt_version}`);
-  }
-  return row.kek;
+  return kekForDecrypt(name, key, row);
 }
 
 /**

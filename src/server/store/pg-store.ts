@@ -18,7 +18,7 @@ import { UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
-import { auditableName, auditableVersion, validateKeyName } from "../../keys/names.js";
+import { auditableName, auditableVersion, dataOperation, validateKeyName } from "../../keys/names.js";
 import { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
@@ -31,8 +31,8 @@ import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
 import { vacuumKeyVersions, vacuumSecretVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
-import { checkFailedUse } from "../../keys/unwrap.js";
-import { DATA_OPERATION, dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
+import { UNWRAP_OPERATIONS, checkFailedUse } from "../../keys/unwrap.js";
+import { dataEvent, failure, recordJob, unwrapJob } from "./pg-unwrap.js";
 import { rewrapTarget, withTag } from "../../keys/bound-wrap.js";
 import type { EntryTarget } from "../../keys/key-block.js";
 import { wrapPg } from "./pg-wrap.js";
@@ -120,10 +120,7 @@ export class PostgresStore implements KeyStore {
   async unwrap(who: Actor, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey): Promise<Buffer> {
     const principal = principalOf(who);
     checkPrincipal(principal);
-    const operation = object?.operation;
-    if (typeof operation !== "string" || !DATA_OPERATION.test(operation) || operation === "init" || operation === "rewrap") {
-      throw new UsageError("INVALID_ARGUMENT", "object.operation must be a data-access operation such as \"unwrap\", \"decrypt\" or \"range-read\"");
-    }
+    const operation = dataOperation(object, UNWRAP_OPERATIONS);
     const job = unwrapJob(this.#live(), this.#seal, this.keyringId, annotate(who, dataEvent(principal, operation, entry, context, object)), entry, context, open);
     return this.#batch.submit(job) as Promise<Buffer>;
   }

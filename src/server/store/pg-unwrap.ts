@@ -19,9 +19,6 @@ import type { PgJob } from "./pg-batch.js";
 import type { OpenWithKey } from "./types.js";
 import { checkUnwrappable } from "./pg-keys.js";
 
-/** Data-access operation names a caller may record (admin names and "rewrap" are reserved). */
-export const DATA_OPERATION = /^[a-z][a-z0-9-]{0,31}$/;
-
 /** With `open`, the job's result is `open(dataKey)` and its record that operation's outcome (KeyStore.unwrap). */
 export function unwrapJob(root: RootKey, seal: StateSeal, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext, open?: OpenWithKey): PgJob {
   return async (tx) => {

@@ -4,7 +4,7 @@
  * encryption, so a crash can only over-count, never under-count.
  */
 import type pg from "pg";
-import { KeyError, UsageError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
 import { encodeContext } from "../../keys/context.js";
 import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
 import { validateKeyName } from "../../keys/names.js";
@@ -13,6 +13,7 @@ import type { RootKey } from "../../keys/root-key.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "../../keys/wrap-format.js";
 import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
+import { kekForWrap } from "../../keys/version-rules.js";
 
 /** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
 export async function wrapPg(pool: pg.Pool, root: RootKey, seal: StateSeal, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
@@ -38,11 +39,9 @@ async function reserveWrap(pool: pg.Pool, seal: StateSeal, limit: number, keyNam
   return inTx(pool, async (c) => {
     const key = await requireKeyPg(c, seal, keyName, "FOR SHARE");
     const row = await requireVersionPg(c, seal, key, key.primary_version, "FOR UPDATE");
-    if (row.state === "destroyed" || row.kek === null) throw new KeyError("KEY_DESTROYED", `${keyName} v${row.version} is destroyed`);
-    if (row.state === "disabled") throw new KeyError("KEY_DISABLED", `${keyName} v${row.version} is disabled`);
-    if (row.wrap_count >= limit) throw new KeyError("KEY_USAGE_LIMIT", `${keyName} v${row.version} reached its limit of ${limit} wraps; rotate the key`);
+    const kek = kekForWrap(keyName, row, limit);
     const count = row.wrap_count + 1;
     await c.query("UPDATE key_versions SET wrap_count = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [count, seal.versionMac({ ...row, wrap_count: count }), keyName, row.version]);
-    return { version: row.version, kek: row.kek };
+    return { version: row.version, kek };
   });
 }
