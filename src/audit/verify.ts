@@ -16,7 +16,7 @@ import { type AuditKey, GENESIS_MAC, chainMac, macEquals } from "./chain.js";
 import { readAuditHead } from "./head.js";
 import { headIsAuthentic } from "./head-mac.js";
 import type { AuditRow } from "./schema.js";
-import type { AuditProblem, AuditVerifyResult } from "./types.js";
+import type { AuditHead, AuditProblem, AuditVerifyResult } from "./types.js";
 
 /** How far (in seqs) to look for the original place of a reordered record. */
 const REORDER_WINDOW = 256;
@@ -28,10 +28,16 @@ export interface VerifyAuditOptions {
   readonly ignoreHeadTag?: boolean;
 }
 
-/** Verifies the whole chain. Never throws on tampering: problems are returned. */
+/** Verifies the whole chain of a SQLite store. Never throws on tampering: problems are returned. */
 export function verifyAuditChain(db: Database.Database, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
-  const rows = db.prepare("SELECT * FROM audit ORDER BY seq ASC").all() as AuditRow[];
-  const head = readAuditHead(db);
+  return verifyChainRows(db.prepare("SELECT * FROM audit ORDER BY seq ASC").all() as AuditRow[], readAuditHead(db), auditKey, options);
+}
+
+/**
+ * Verifies a chain given as its rows (in seq order) and its head anchor (null: missing or
+ * malformed), whichever store they were read from. Never throws on tampering.
+ */
+export function verifyChainRows(rows: readonly AuditRow[], head: AuditHead | null, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
   const problems: AuditProblem[] = [];
   const macOf = new Map<number, Buffer>(rows.map((r) => [r.seq, Buffer.from(r.mac)]));
   const indexOf = new Map<number, number>(rows.map((r, i) => [r.seq, i]));
@@ -94,7 +100,7 @@ export function verifyAuditChain(db: Database.Database, auditKey: AuditKey, opti
 function findOriginalSeq(
   key: AuditKey,
   row: AuditRow,
-  rows: AuditRow[],
+  rows: readonly AuditRow[],
   macOf: Map<number, Buffer>,
   failingMacs: Buffer[],
 ): number | null {
@@ -114,7 +120,7 @@ function findOriginalSeq(
   return null;
 }
 
-function checkHead(rows: AuditRow[], head: ReturnType<typeof readAuditHead>, valid: boolean[], problems: AuditProblem[]): void {
+function checkHead(rows: readonly AuditRow[], head: ReturnType<typeof readAuditHead>, valid: boolean[], problems: AuditProblem[]): void {
   const last = rows.length === 0 ? 0 : (rows[rows.length - 1] as AuditRow).seq;
   if (head === null) {
     problems.push({ seq: last + 1, kind: "truncated", detail: "the audit head anchor is missing or malformed" });
@@ -139,7 +145,7 @@ function checkHead(rows: AuditRow[], head: ReturnType<typeof readAuditHead>, val
 }
 
 /** The head's own MAC, and the rule that a chain is never empty. */
-function checkHeadTag(key: AuditKey, rows: AuditRow[], head: ReturnType<typeof readAuditHead>, problems: AuditProblem[]): void {
+function checkHeadTag(key: AuditKey, rows: readonly AuditRow[], head: ReturnType<typeof readAuditHead>, problems: AuditProblem[]): void {
   if (rows.length === 0) {
     problems.push({ seq: 1, kind: "truncated", detail: "the audit log is empty, but every store records its init: its records were deleted" });
   }

@@ -11,14 +11,13 @@
  * transaction extends a head it did not write itself (requireExtendable): a head pointed at an
  * earlier record, or at seq 0, is refused rather than extended and re-tagged.
  */
-import Database from "better-sqlite3";
 import type { PoolClient } from "pg";
 import { type AuditKey, GENESIS_MAC, canonicalRecord } from "../../audit/chain.js";
 import { toRecord } from "../../audit/list.js";
-import { AUDIT_TABLE_SQL, type AuditRow } from "../../audit/schema.js";
+import type { AuditRow } from "../../audit/schema.js";
 import { auditRowFor } from "../../audit/sqlite-sink.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
-import { type VerifyAuditOptions, verifyAuditChain } from "../../audit/verify.js";
+import { type VerifyAuditOptions, verifyChainRows } from "../../audit/verify.js";
 import { AuditError } from "../../errors.js";
 import { headIsAuthentic, headTag } from "../../audit/head-mac.js";
 
@@ -232,21 +231,7 @@ export async function readChainPg(c: PoolClient): Promise<{ rows: AuditRow[]; he
 
 /** src/audit/verify.ts over rows read from PostgreSQL (see verifyAuditPg). */
 export function verifyRows(rows: readonly AuditRow[], head: LockedHead | undefined, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
-  const db = new Database(":memory:");
-  try {
-    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); ${AUDIT_TABLE_SQL}`);
-    const insert = db.prepare(
-      `INSERT INTO audit VALUES (@seq, @time, @principal, @operation, @key_name, @key_version, @object_path, @header_hash, @context, @outcome, @error_code, @mac)`,
-    );
-    db.transaction(() => {
-      for (const r of rows) insert.run(r);
-      if (head !== undefined) {
-        const tag = head.tag == null || head.tag.length === 0 ? {} : { tag: head.tag.toString("hex") };
-        db.prepare("INSERT INTO meta (key, value) VALUES ('audit_head', ?)").run(JSON.stringify({ seq: head.seq, mac: head.seq === 0 ? "" : head.mac.toString("hex"), ...tag }));
-      }
-    })();
-    return verifyAuditChain(db, auditKey, options);
-  } finally {
-    db.close();
-  }
+  // the head as the SQLite store keeps it (hex, an empty chain's MAC empty, no tag before migration 2)
+  const anchor = head === undefined ? null : { seq: head.seq, mac: head.seq === 0 ? "" : head.mac.toString("hex"), ...(head.tag == null || head.tag.length === 0 ? {} : { tag: head.tag.toString("hex") }) };
+  return verifyChainRows(rows, anchor, auditKey, options);
 }
