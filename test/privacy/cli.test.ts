@@ -92,6 +92,9 @@ describe("pipeseal dp (the built CLI)", () => {
       [["dp", "count", sealed, "--epsilon", "1", "--budget", "missing"], /no privacy budget missing.*\[PRIVACY_BUDGET_NOT_FOUND\]/],
       [["dp", "count", sealed, "--mechanism", "gaussian", "--epsilon", "1", "--budget", "errs"], /Gaussian mechanism needs --delta .*\[INVALID_ARGUMENT\]/],
       [["dp", "count", path.join(dir, "none.csv"), "--epsilon", "1", "--budget", "errs"], /no such file.*\[INVALID_ARGUMENT\]/],
+      // the example omits --bounds: the one line says why DP quantiles need them
+      [["dp", "quantile", sealed, "--column", "spend", "--q", "0.5,0.9", "--epsilon", "1", "--budget", "errs"], /^pipeseal: DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them \(the data's own min and max are not private\) \[INVALID_ARGUMENT\]\n$/],
+      [["dp", "sum", sealed, "--column", "spend", "--epsilon", "1", "--budget", "errs"], /^pipeseal: a DP sum needs public --bounds lo:hi.*\[INVALID_ARGUMENT\]\n$/],
     ];
     for (const [args, message] of cases) {
       const r = cli(args, env);
