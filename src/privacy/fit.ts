@@ -14,9 +14,10 @@ export function laplacePmf(b: number, x: number): number {
 /** P[X ≤ x] of the discrete Laplace with scale b. */
 export function laplaceCdf(b: number, x: number): number {
   const r = Math.exp(-1 / b);
-  // P[X ≥ k] = r^k/(1+r) for k ≥ 1; symmetric
-  if (x < 0) return Math.exp(Math.log(r) * -x) / (1 + r);
-  return 1 - Math.exp(Math.log(r) * (x + 1)) / (1 + r);
+  // P[X ≥ k] = r^k/(1+r) for k ≥ 1; symmetric. r^k as e^{-k/b}, not e^{k·ln r}: for a large b
+  // (a sum's scale in grid units, ~1e10) r rounds to within 1e-16 of 1, so ln r keeps only ~6 digits
+  if (x < 0) return Math.exp(x / b) / (1 + r);
+  return 1 - Math.exp(-(x + 1) / b) / (1 + r);
 }
 
 function erfc(x: number): number {

@@ -64,7 +64,7 @@ export function planQuery(query: DpQuery, budgetDelta = 0): QueryPlan {
   const kind = query.kind;
   if (!["count", "sum", "mean", "histogram", "quantile"].includes(kind)) throw bad(`unknown query ${String(kind)}`);
   if (kind !== "count" && !query.column) throw bad(`${kind} needs a column`);
-  if (kind === "sum" || kind === "mean" || kind === "quantile") checkBounds(query.bounds);
+  if (kind === "sum" || kind === "mean" || kind === "quantile") checkBounds(kind, query.bounds);
   if (kind === "histogram") checkBins(query.bins);
   if (kind === "quantile") {
     const qs = query.quantiles ?? [];
@@ -95,8 +95,24 @@ export function planQuery(query: DpQuery, budgetDelta = 0): QueryPlan {
   return { query, mechanism, cost: { rho: r }, share: halve(r), maxContributions: k, delta };
 }
 
-function checkBounds(bounds: readonly [number, number] | undefined): void {
-  if (!bounds || bounds.length !== 2) throw bad("give --bounds lo:hi");
+/**
+ * Why bounds are required, said where they are missing: they are a public input of the
+ * mechanism. A sum's or mean's noise is scaled to them (they cap one unit's contribution);
+ * a quantile is searched for in the tree over [lo, hi]. Taking them from the data (its own
+ * minimum and maximum) would release those values without noise.
+ */
+const CLAMPED = "values are clamped into them and the noise is scaled to them";
+const WHY_BOUNDS: Record<"sum" | "mean" | "quantile", [string, string]> = {
+  sum: ["a DP sum needs", CLAMPED],
+  mean: ["a DP mean needs", CLAMPED],
+  quantile: ["DP quantiles need", "the quantiles are searched for within them"],
+};
+
+function checkBounds(kind: "sum" | "mean" | "quantile", bounds: readonly [number, number] | undefined): void {
+  if (!bounds || bounds.length !== 2) {
+    const [what, why] = WHY_BOUNDS[kind];
+    throw bad(`${what} public --bounds lo:hi, chosen without looking at the data: ${why} (the data's own min and max are not private)`);
+  }
   const [lo, hi] = bounds;
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) throw bad("bounds must be finite numbers with lo < hi");
   if (Math.max(Math.abs(lo), Math.abs(hi)) > 2 ** 900) throw bad("bounds are too large");

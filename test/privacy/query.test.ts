@@ -99,6 +99,12 @@ describe("typed errors", () => {
       expect(bad(q)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
   });
+  it("missing bounds say why they are needed: public, and what they do for the query", () => {
+    const why = { sum: /^a DP sum needs public --bounds lo:hi, chosen without looking at the data: values are clamped into them and the noise is scaled to them/, mean: /^a DP mean needs public --bounds lo:hi.*the noise is scaled to them/, quantile: /^DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them/ };
+    for (const [kind, message] of Object.entries(why)) {
+      expect(bad({ kind: kind as DpQuery["kind"], bounds: undefined, quantiles: [0.5] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(message) }));
+    }
+  });
   it("unknown columns and non-numeric values (the row and column, never the value)", async () => {
     await expect(exact({ kind: "sum", column: "nope", bounds: [0, 1], epsilon: 1 }, [{ x: 1 }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("unknown column") });
     await expect(exact({ kind: "count", where: [{ column: "cty", value: "DE" }], epsilon: 1 }, [{ x: 1 }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });

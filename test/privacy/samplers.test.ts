@@ -95,6 +95,12 @@ describe("95% half-widths from the noise distribution", () => {
       expect(inside(m)).toBeGreaterThanOrEqual(0.95);
       if (m > 0) expect(inside(m - 1)).toBeLessThan(0.95);
     }
+    // a sum's scale in grid units (bounds 0:500 at ε 1: b = 500·2^23): m is still the least, to the unit
+    const bGrid = 500 * 2 ** 23;
+    const mGrid = laplaceNoise(BigInt(bGrid), { num: 1n, den: 1n }).halfWidth();
+    const insideGrid = (k: number) => laplaceCdf(bGrid, k) - laplaceCdf(bGrid, -k - 1);
+    expect(insideGrid(mGrid)).toBeGreaterThanOrEqual(0.95);
+    expect(insideGrid(mGrid - 1)).toBeLessThan(0.95);
     expect(laplaceNoise(2n, { num: 1n, den: 1n }).halfWidth()).toBe(6); // scale 2
     for (const sigma2 of [0.5, 1, 10, 2000]) {
       const noise = gaussianNoise(1n, { num: 1n, den: BigInt(2 * sigma2) }); // σ² = 1/(2ρ), ρ = 1/(2σ²)

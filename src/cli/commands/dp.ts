@@ -95,6 +95,11 @@ function queryOf(kind: QueryKind, o: QueryOpts): DpQuery {
   };
 }
 
+// --bounds is required, but checked by planQuery rather than commander: its message says why
+// (the bounds are public parameters of the mechanism), where commander's would only say "required"
+const PUBLIC_BOUNDS = "required: clamp values into [lo, hi], a public range chosen without looking at the data (the noise is scaled to it)";
+const QUANTILE_BOUNDS = "required: the public range [lo, hi] the quantiles are searched in, chosen without looking at the data";
+
 function queryCommand(kind: QueryKind, what: string, extra: (c: Command) => Command): Command {
   const c = new Command(kind).description(what).argument("<input>", "a .csv, .jsonl, .json or .parquet file, plain or sealed (.pseal)");
   extra(c);
@@ -158,9 +163,9 @@ export function dpCommand(): Command {
     );
   dp.addCommand(budget);
   dp.addCommand(queryCommand("count", "a noisy count of rows (optionally --where), each privacy unit counted at most --max-contributions times", (c) => c));
-  dp.addCommand(queryCommand("sum", "a noisy sum of a column, values clamped to --bounds", (c) => c.requiredOption("--column <name>", "the numeric column").requiredOption("--bounds <lo:hi>", "clamp values into [lo, hi]")));
-  dp.addCommand(queryCommand("mean", "a noisy mean of a column, values clamped to --bounds (half the budget for the count, half for the sum)", (c) => c.requiredOption("--column <name>", "the numeric column").requiredOption("--bounds <lo:hi>", "clamp values into [lo, hi]")));
+  dp.addCommand(queryCommand("sum", "a noisy sum of a column, values clamped to --bounds", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS)));
+  dp.addCommand(queryCommand("mean", "a noisy mean of a column, values clamped to --bounds (half the budget for the count, half for the sum)", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS)));
   dp.addCommand(queryCommand("histogram", "noisy counts per bin of a column: [b0, b1) … [bn-1, bn]", (c) => c.requiredOption("--column <name>", "the numeric column").requiredOption("--bins <edges>", "increasing bin edges, e.g. 0,18,30,45,65,120")));
-  dp.addCommand(queryCommand("quantile", "noisy quantiles of a column in --bounds (a quantile tree; any number of --q for one cost)", (c) => c.requiredOption("--column <name>", "the numeric column").requiredOption("--bounds <lo:hi>", "the range of the values").requiredOption("--q <list>", "quantiles in [0, 1], e.g. 0.5,0.9")));
+  dp.addCommand(queryCommand("quantile", "noisy quantiles of a column in --bounds (a quantile tree; any number of --q for one cost)", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", QUANTILE_BOUNDS).requiredOption("--q <list>", "quantiles in [0, 1], e.g. 0.5,0.9")));
   return dp;
 }
