@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
-import { yamlMessage } from "../io/yaml.js";
+import { yamlSyntaxError } from "../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
 import { ALPHABETS, type AlphabetName } from "../crypto/ff1-tokens.js";
 import { FieldError } from "./errors.js";
@@ -58,7 +58,7 @@ const TOP = new Set(["version", "namespace", "recordId", "key", "rules"]);
 const RULE = new Set(["field", "fields", "action", "key", "version", "previousVersion", "subject", "alphabet", "keepFirst", "keepLast", "preserve", "length", "prefix", "char"]);
 const CRYPTO: ReadonlySet<FieldAction> = new Set(["encrypt", "deterministic", "tokenize", "pseudonymize"]);
 
-/** Loads and validates a policy file. @throws FieldError(INVALID_ARGUMENT) naming file:line. */
+/** Loads and validates a policy file. @throws FieldError(INVALID_ARGUMENT) naming file:line (file:line:col for a YAML syntax error). */
 export function loadFieldPolicy(file: string): FieldPolicy {
   let text: string;
   try {
@@ -80,10 +80,7 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
   const fail = (node: unknown, msg: string): never => {
     throw new FieldError("INVALID_ARGUMENT", `${source}:${lineOf(node)}: ${msg}`);
   };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new FieldError("INVALID_ARGUMENT", `${source}:${e.linePos?.[0]?.line ?? 1}: YAML: ${yamlMessage(e)}`);
-  }
+  if (doc.errors.length > 0) throw new FieldError("INVALID_ARGUMENT", yamlSyntaxError(doc.errors[0]!, lc, source));
   const root = doc.contents;
   if (!isMap(root)) return fail(root, "a policy is a mapping with `version` and `rules`");
   for (const item of root.items) {

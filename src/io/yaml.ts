@@ -11,11 +11,17 @@ export function parseYaml(text: string, file: string, code: ErrorCode = "INVALID
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const e = doc.errors[0];
-  if (e !== undefined) {
-    const pos = yamlErrorPosition(e, lc);
-    throw new PipesealError(code, `${file}:${pos.line}:${pos.col}: YAML: ${yamlMessage(e)}`);
-  }
+  if (e !== undefined) throw new PipesealError(code, yamlSyntaxError(e, lc, file));
   return doc.toJS();
+}
+
+/**
+ * The one-line text of a syntax error, `file:LINE:COL: YAML: <message>`, for readers that keep
+ * the document's nodes (a fields policy, monitor.yaml) and so parse it themselves.
+ */
+export function yamlSyntaxError(e: YAMLError, lc: LineCounter, file: string): string {
+  const pos = yamlErrorPosition(e, lc);
+  return `${file}:${pos.line}:${pos.col}: YAML: ${yamlMessage(e)}`;
 }
 
 /** Where a parser error is: its own position when it has one, else from the line counter. */

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
-import { yamlMessage } from "../io/yaml.js";
+import { yamlSyntaxError } from "../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../keys/names.js";
 import { ConfigReader } from "./config-reader.js";
 import { MonitorError } from "./errors.js";
@@ -96,16 +96,12 @@ const CONTEXT_KEY = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 /**
  * @param baseDir relative paths (state file, file sinks, queues, cert folders) resolve against it.
- * @throws MonitorError(MONITOR_CONFIG_INVALID) "FILE:LINE: …" for the first problem.
+ * @throws MonitorError(MONITOR_CONFIG_INVALID) "FILE:LINE: …" for the first problem ("FILE:LINE:COL: YAML: …" for a syntax error).
  */
 export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir = process.cwd()): MonitorConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? 1;
-    throw new MonitorError("MONITOR_CONFIG_INVALID", `${file}:${line}: YAML: ${yamlMessage(e)}`);
-  }
+  if (doc.errors.length > 0) throw new MonitorError("MONITOR_CONFIG_INVALID", yamlSyntaxError(doc.errors[0]!, lc, file));
   const d = defaultMonitorConfig(baseDir);
   const r = new ConfigReader(file, lc);
   const resolve = (p: string) => path.resolve(baseDir, p);

@@ -38,6 +38,35 @@ describe("YAML errors are one line with file:line:col", () => {
     expect(oneLine(r.stderr)).not.toContain("sk-live");
   });
 
+  it("a fields policy and a monitor.yaml with a flow map left open on line 5: the parser's line:col, as parseYaml gives it, never line 1 or the text", () => {
+    // the parser notices the open map where the next line starts (line 6) or at the end of line 5
+    const where = (text: string, name: string) => {
+      try {
+        parseYaml(text, name);
+      } catch (e) {
+        return /^[^:]+:(\d+):(\d+): /.exec((e as Error).message)!.slice(1).join(":");
+      }
+      throw new Error("parseYaml accepted broken YAML");
+    };
+    const policy = path.join(dir, "open-map.policy.yaml");
+    const policyText = "version: 1\nnamespace: customers\nkey: fields/pii\nrules:\n  - { field: email, action: deterministic\n  - { field: card, action: mask }\n";
+    writeFileSync(policy, policyText);
+    const pos = where(policyText, "p");
+    expect(pos).toMatch(/^[56]:\d+$/);
+    const f = cli(["fields", "apply", "--policy", policy, "-", "--format", "jsonl"], env, "{}\n");
+    expect(f.status).toBe(2);
+    expect(oneLine(f.stderr)).toBe(`pipeseal: ${policy}:${pos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [INVALID_ARGUMENT]\n`);
+    const monitor = path.join(dir, "monitor.yaml");
+    const monitorText = "version: 1\nlearn:\n  days: 14\ndedupe: 1h\nstate: { file: monitor.state.pseal, key: SECRET-TEXT-x9\nsinks:\n  - kind: stdout\n";
+    writeFileSync(monitor, monitorText);
+    const mpos = where(monitorText, "m");
+    expect(mpos).toMatch(/^[56]:\d+$/);
+    const m = cli(["monitor", "check", "--config", monitor, "--audit", "-"], env, "");
+    expect(m.status).toBe(2);
+    expect(oneLine(m.stderr)).toBe(`pipeseal: monitor.yaml:${mpos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [MONITOR_CONFIG_INVALID]\n`);
+    expect(m.stderr).not.toContain("SECRET-TEXT");
+  });
+
   it("model verify --trust with a broken trust file; serve --config with a broken keyservice.yaml", () => {
     expect(cli(["init"], env).status).toBe(0);
     const trust = path.join(dir, "trust.yaml");

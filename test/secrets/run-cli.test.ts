@@ -170,8 +170,17 @@ describe("pipeseal secret", () => {
     expect(list.map((s) => s.name)).toEqual(["ci/old", "gcp/sa", "llm/openai"]);
   });
 
-  it("destroy makes a version unreadable", () => {
-    expect(cli(["secret", "destroy", "ci/old", "--version", "1"], env).status).toBe(0);
+  it("destroy without a terminal needs --yes (nothing is destroyed without it); with --yes it says \"destroyed\"", () => {
+    const stateOf = (v: number) => (JSON.parse(cli(["secret", "show", "ci/old", "--json"], env).stdout.toString()) as { versions: { version: number; state: string }[] }).versions.find((x) => x.version === v)?.state;
+    const refused = cli(["secret", "destroy", "ci/old", "--version", "1"], env);
+    expect([refused.status, refused.stderr]).toEqual([2, "pipeseal: this cannot be undone and there is no terminal to ask; add --yes to confirm (nothing was destroyed) [INVALID_ARGUMENT]\n"]);
+    expect(stateOf(1)).toBe("disabled");
+    const done = cli(["secret", "destroy", "ci/old", "--version", "1", "--yes"], env);
+    expect([done.status, done.stdout.toString()]).toEqual([0, "destroyed ci/old v1\n"]);
+    expect(stateOf(1)).toBe("destroyed");
+  });
+
+  it("a destroyed version is unreadable", () => {
     const r = cli(["secret", "get", "ci/old", "--version", "1", "--reveal", "--to-stdout"], env);
     expect([r.status, r.stderr]).toEqual([7, expect.stringContaining("[SECRET_DESTROYED]")]);
     expect(statSync(path.join(env.PIPESEAL_HOME!, "keystore.db")).size).toBeGreaterThan(0);

@@ -107,8 +107,11 @@ export function auditCommand(): Command {
     .description("a signed checkpoint of the chain head (seq, MAC, time) to keep OUTSIDE the keystore; `audit verify --anchor` later detects a rollback or fork (docs/audit.md)")
     .option("-o, --output <file>", "write the anchor here (atomically, 0644) instead of stdout")
     .option("--export-key <file>", "also write the anchor public key (SPKI PEM) here, for checking anchors without pipeseal")
-    .action(async (opts: { output?: string; exportKey?: string }, cmd: Command) =>
+    .option("-f, --force", "replace an existing --output or --export-key file")
+    .action(async (opts: { output?: string; exportKey?: string; force?: boolean }, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
+        // both checked before anything is written: a refused command leaves neither file
+        for (const file of [opts.exportKey, opts.output]) if (file) await refuseOverwrite(file, opts.force);
         const { anchor, publicKey } = ks instanceof RemoteKeyring ? await ks.auditAnchor() : { anchor: ks.auditAnchor(), publicKey: ks.auditAnchorPublicKey() };
         const text = `${JSON.stringify(anchor)}\n`;
         if (opts.exportKey) await writePublic(opts.exportKey, publicKey);

@@ -24,7 +24,7 @@ import { CRL_POLL_MS } from "../../pki/crl/source.js";
 import { parseDuration } from "../../io/duration.js";
 import { emit, withKeystore } from "../session.js";
 import { readFile } from "node:fs/promises";
-import { printable } from "../output.js";
+import { printable, refuseOverwrite } from "../output.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
@@ -60,8 +60,10 @@ export function caCommand(): Command {
     .description("write the CA certificates (root, then issuing) for trust stores")
     .requiredOption("-o, --out <file>", "output file, e.g. ca.pem, or - for stdout")
     .option("--root-only", "the root alone")
+    .option("-f, --force", "replace an existing --out file")
     .action(async (opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
+        if (opts.out !== "-") await refuseOverwrite(opts.out, opts.force);
         const pem = exportCaPem(ks, { rootOnly: Boolean(opts.rootOnly) });
         if (opts.out === "-") return void process.stdout.write(pem);
         await writeAtomic(opts.out, once(pem), 0o644);

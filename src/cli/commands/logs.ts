@@ -5,7 +5,7 @@ import { writeAtomic } from "../../io/atomic.js";
 import { onStopSignal } from "../../io/signals.js";
 import { createLogSink, pruneLogs, readLogs, type LogClass, type LogReadEvent, type PrunePlan } from "../../logs/index.js";
 import { parseDuration } from "../../io/duration.js";
-import { toStdout } from "../output.js";
+import { refuseOverwrite, toStdout } from "../output.js";
 import { confirmDestructive } from "../confirm.js";
 import { emit, withKeystore } from "../session.js";
 import { parseSize } from "../../io/size.js";
@@ -104,9 +104,11 @@ export function logsCommand(): Command {
     .option("--class <class>", "only payload or metadata records")
     .addOption(oldStreamOption())
     .option("-o, --output <path>", "output file (written atomically, mode 0600), or - for stdout", "-")
+    .option("-f, --force", "replace an existing --output file")
     .option("--json", "print a summary as JSON on stderr (stdout carries the records)")
     .action(async (dir: string, opts, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
+        if (opts.output !== "-") await refuseOverwrite(opts.output, opts.force);
         const cls = selectedClass(opts);
         const summary = { records: 0, segments: new Set<string>(), shredded: [] as { file: string; keyName: string; keyVersion: number }[] };
         const events = readLogs(ks, dir, { ...(opts.since ? { since: Date.now() - ms(opts.since) } : {}), ...(cls ? { classes: [cls] } : {}) });

@@ -38,9 +38,11 @@ export function modelCommand(): Command {
     .command("export <name>")
     .description("write the public key (PEM) for trust files and other verifiers")
     .option("-o, --output <file>", "output file (default stdout)")
+    .option("-f, --force", "replace an existing --output file")
     .action(async (name: string, opts, cmd: Command) => {
       const info = await signingKeyInfo(keystoreHome(cmd), name);
       if (opts.output && opts.output !== "-") {
+        await refuseOverwrite(opts.output, opts.force);
         await writeFile(opts.output, info.publicKeyPem, { mode: 0o644 });
         emit(cmd, { output: opts.output, hint: info.hint }, () => `wrote the public key of ${name} (hint ${info.hint}) to ${opts.output}; list it under models: in a trust file`);
       } else process.stdout.write(info.publicKeyPem);

@@ -33,6 +33,9 @@ interface RunFlags {
   once?: boolean;
 }
 
+/** Where the key service's own anchors are set: its keyservice.yaml (src/server/config.ts `audit`). */
+const SERVICE_ANCHORS = "with --server the key service anchors its own audit (`audit: { anchorEvery: 1h, anchorDir: <folder> }` in its keyservice.yaml)";
+
 /**
  * `monitor run`: over the local keystore's audit, or (kr) the key service's follow stream.
  * Either way `ks` (this host's keystore, --home) holds the state key, the alert ledger and the
@@ -47,7 +50,7 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
   if (everySeconds !== undefined && dir === undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-every needs --anchor-dir DIR (or anchors.dir in monitor.yaml): a folder outside the keystore");
   const notice = (m: string) => void process.stderr.write(`pipeseal: monitor: ${printable(m)}\n`);
   // said, not silently dropped: the audit followed is the service's, and only the service can sign its head
-  if (kr && config.anchors) notice("anchors: in monitor.yaml is for the local keystore's audit; with --server the key service anchors its own (`anchors:` in its keyservice.yaml)");
+  if (kr && config.anchors) notice(`anchors: in monitor.yaml is for the local keystore's audit; ${SERVICE_ANCHORS}`);
   const sinks = await buildSinks(config.sinks, ks, config.state.key, notice);
   const ac = new AbortController();
   const release = onStopSignal(() => ac.abort());
@@ -115,8 +118,8 @@ export function monitorCommand(): Command {
       const kr = await remoteKeyring(cmd);
       if (!kr) return withKeystore(cmd, (ks) => runLive(ks, opts));
       try {
-        // the key service writes its own anchors (keyservice.yaml `anchors:`); this host's keystore holds only the monitor's state
-        if (opts.anchorEvery !== undefined || opts.anchorDir !== undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-every is for the local keystore's audit: with --server, the key service anchors its own audit (`anchors:` in its keyservice.yaml)");
+        // the key service writes its own anchors (keyservice.yaml `audit:`); this host's keystore holds only the monitor's state
+        if (opts.anchorEvery !== undefined || opts.anchorDir !== undefined) throw new UsageError("INVALID_ARGUMENT", `--anchor-every and --anchor-dir are for the local keystore's audit; ${SERVICE_ANCHORS}`);
         const ks = await openLocalKeystore(keystoreHome(cmd));
         try {
           await runLive(ks, opts, kr);

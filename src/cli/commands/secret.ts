@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { MAX_SECRET_BYTES, SecretStore, type SecretInfo } from "../../secrets/index.js";
-import { confirmOnTerminal, promptHidden } from "../passphrase.js";
+import { confirmDestructive } from "../confirm.js";
+import { promptHidden } from "../passphrase.js";
 import { emit, remoteKeyring, withKeystore } from "../session.js";
 import type { RemoteSecrets } from "../../client/secrets.js";
 
@@ -143,28 +144,31 @@ export function secretCommand(): Command {
         }
       });
     });
-  for (const [verb, what] of [
-    ["disable", "stop a version from being read (reversible)"],
-    ["enable", "re-enable a disabled version"],
-    ["destroy", "delete a version's sealed value and data key for good (crypto-shredding); --all for every version"],
+  // each verb with its own past tense ("destroyed", not verb + "d"), as `key` has
+  for (const [verb, done, what] of [
+    ["disable", "disabled", "stop a version from being read (reversible)"],
+    ["enable", "enabled", "re-enable a disabled version"],
+    ["destroy", "destroyed", "delete a version's sealed value and data key for good (crypto-shredding); --all for every version; without a terminal it needs --yes"],
   ] as const) {
     const c = secret
       .command(`${verb} <name>`)
       .description(what)
       .option("--version <n>", "secret version")
       .option("--json", "print as JSON");
-    if (verb === "destroy") c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation");
+    if (verb === "destroy") c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation (required when there is no terminal to ask)");
     c.action(async (name: string, opts, cmd: Command) => {
       const all = verb === "destroy" && opts.all === true;
       if (all === (opts.version !== undefined)) throw new UsageError("INVALID_ARGUMENT", verb === "destroy" ? "give --version N or --all" : "give --version N");
       const v = all ? "all" : version(opts.version);
-      if (verb === "destroy" && process.stdin.isTTY && !opts.yes) {
-        const ok = await confirmOnTerminal(`Destroy ${name} ${all ? "(every version)" : `v${v}`}? The value is gone for good. Type the secret name to confirm: `, name);
-        if (!ok) throw new UsageError("INVALID_ARGUMENT", "not confirmed; nothing was destroyed");
+      const which = all ? "(every version)" : `v${v}`;
+      if (verb === "destroy") {
+        // the guard `key destroy` uses: without a terminal to ask, only --yes destroys
+        const question = `Destroy ${name} ${which}? The value is gone for good. Type the secret name to confirm: `;
+        await confirmDestructive({ yes: opts.yes, question, expected: name, nothing: "nothing was destroyed" });
       }
       await withStore(cmd, async (store) => {
         const result = await changeState(store, name, verb, v);
-        emit(cmd, result, () => `${verb}d ${name} ${all ? "(every version)" : `v${v}`}`);
+        emit(cmd, result, () => `${done} ${name} ${which}`);
       });
     });
   }
