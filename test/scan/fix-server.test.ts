@@ -4,13 +4,11 @@
  * and the printed `pipeseal run` line carries the same --server and --cert, so running it
  * gives the fixed program the original value.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "../cli/run-cli.js";
-import { type Harness, POLICY, WHO, startHarness } from "../server/api-harness.js";
+import { type Harness, POLICY, WHO, runCli, startHarness } from "../server/api-harness.js";
 
 const OPENAI = "sk-proj-Zq8wX2vB7nM4kL9pR3tY6uI1oE5aS0dFgH";
 const HF = "hf_Xy7Qk2LmN9pR4sT6vW8zA1bC3dE5fG7hJ";
@@ -26,15 +24,9 @@ let repo: string;
 let env: NodeJS.ProcessEnv;
 
 /** The built CLI in `cwd`, asynchronously (the key service under test runs in this process). */
-function pipeseal(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+async function pipeseal(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await runCli(args, env, { cwd });
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 beforeAll(async () => {
