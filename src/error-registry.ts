@@ -121,6 +121,7 @@ export const ERROR_REGISTRY = {
   PRIVACY_BUDGET_NOT_FOUND: row("no privacy budget of that name in this keystore", "PrivacyError", 400, EXIT.usage, "denied"),
   // data gateway
   GATEWAY_DENIED: row("the data gateway's policy does not let this identity read this object", "ServiceError", 400, EXIT.denied, "denied"),
+  GATEWAY_OBJECT_CHANGED: row("the sealed file changed on disk while the data gateway was serving it, so the response was cut rather than continued from another object", "ServiceError", 409, EXIT.failure, "error"),
   // secrets (src/secrets)
   SECRET_NOT_FOUND: row("no secret of that name (or no such version) in the store", "KeyError", 404, EXIT.usage, "denied"),
   SECRET_DISABLED: row("the secret version is disabled", "KeyError", 409, EXIT.denied, "denied"),

@@ -27,9 +27,7 @@ export function serverGiven(cmd: Command): boolean {
  */
 export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undefined> {
   const o = programOptions(cmd);
-  const server = o.server ?? process.env.PIPESEAL_SERVER;
-  const cert = o.cert ?? process.env.PIPESEAL_CERT;
-  const ca = o.ca ?? process.env.PIPESEAL_CA;
+  const { server, cert, ca } = serviceOptions(cmd);
   const token = process.env.PIPESEAL_TOKEN || undefined;
   if (!server) {
     if (o.cert || o.ca) throw new UsageError("INVALID_ARGUMENT", `${o.cert ? "--cert" : "--ca"} is for --server`);
@@ -41,6 +39,26 @@ export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undef
   if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
   if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one with `pipeseal --server URL --cert DIR token mint`)");
   return RemoteKeyring.connect({ ...common, caFile: path.resolve(ca) });
+}
+
+/** --server, --cert and --ca as the command got them, each flag before its environment variable. */
+function serviceOptions(cmd: Command): { server?: string; cert?: string; ca?: string } {
+  const o = programOptions(cmd);
+  const server = o.server ?? process.env.PIPESEAL_SERVER;
+  const cert = o.cert ?? process.env.PIPESEAL_CERT;
+  const ca = o.ca ?? process.env.PIPESEAL_CA;
+  return { ...(server ? { server } : {}), ...(cert ? { cert } : {}), ...(ca ? { ca } : {}) };
+}
+
+/**
+ * The program options that reach the same key service as this command, for a command line it
+ * prints (`scan --fix`'s `pipeseal run` lines): `--server URL` with `--cert DIR`, or `--ca FILE`
+ * (the bearer token stays in PIPESEAL_TOKEN, never on a printed line). Empty without a server.
+ */
+export function serviceFlags(cmd: Command): string[] {
+  const { server, cert, ca } = serviceOptions(cmd);
+  if (!server) return [];
+  return ["--server", server, ...(cert ? ["--cert", cert] : ca ? ["--ca", ca] : [])];
 }
 
 /** For commands that only talk to the key service (`what`: their name, for the error). */

@@ -18,9 +18,9 @@ export class RemoteSecrets implements SecretSource {
     return this.client.call("POST", "/v1/secrets/set", { name, value: b64(value), mode });
   }
 
-  /** Needs `secret.read` (never held by a key administrator); audited with `options.for`. */
+  /** Needs `secret.read` (never held by a key administrator); audited with `options.for` and this process's pid, as a local read is. */
   async read(name: string, options: ReadOptions): Promise<SecretValue> {
-    const r = await this.client.call<{ name: string; version: number; value: string }>("POST", "/v1/secrets/read", { name, ...(options.version !== undefined ? { version: options.version } : {}), for: options.for.slice(0, 200) || "unspecified" });
+    const r = await this.client.call<{ name: string; version: number; value: string }>("POST", "/v1/secrets/read", { name, ...(options.version !== undefined ? { version: options.version } : {}), for: options.for.slice(0, 200) || "unspecified", pid: process.pid });
     return { name: r.name, version: r.version, value: Buffer.from(r.value, "base64") };
   }
 

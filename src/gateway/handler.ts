@@ -16,6 +16,7 @@ import { parseRange } from "./range.js";
 import { type Target, resolveTarget } from "./resolve.js";
 import { codeOf, sendError } from "./respond.js";
 import { firstStep, sendBody } from "./send.js";
+import { ObjectLease, type Piece } from "./lease.js";
 import { contentTypeFor, notModified, rangeStillValid, validators } from "./validators.js";
 
 /** The audit operation of a refused request. */
@@ -97,11 +98,7 @@ async function serveObject(deps: HandlerDeps, req: IncomingMessage, res: ServerR
   } catch (e) {
     return failOpen(deps, res, principal, target, e);
   }
-  try {
-    await respondWithObject(deps, req, res, entry, target.rel);
-  } finally {
-    deps.objects.release(entry);
-  }
+  await respondWithObject(deps, req, res, entry, target.rel);
 }
 
 async function respondWithObject(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, entry: OpenObject, rel: string): Promise<void> {
@@ -134,24 +131,32 @@ async function respondWithObject(deps: HandlerDeps, req: IncomingMessage, res: S
     res.writeHead(status);
     return void res.end();
   }
-  let first: Buffer;
+  // a response longer than the window continues under a renewed one (lease.ts), counted there too
+  const lease = new ObjectLease(deps.objects, entry, (renewed) => {
+    renewed.requests++;
+    if (range.kind === "range") renewed.ranges++;
+  });
+  let first: Piece;
   try {
-    first = await firstStep(entry.reader, start, length);
+    first = await firstStep(lease, start, length);
   } catch (e) {
-    segmentFailed(deps, entry, rel, e, 0);
+    segmentFailed(deps, lease.entry, rel, e, 0);
     for (const h of ["content-range", "content-type", "content-length", "etag", "last-modified", "accept-ranges"]) res.removeHeader(h);
     return sendError(res, codeOf(e) === "INTERNAL" ? "INTERNAL" : (codeOf(e) as never));
   }
   res.writeHead(status);
-  const sent = await sendBody(res, entry.reader, start, length, first);
-  entry.bytes += sent.bytes;
-  if (sent.error !== undefined) segmentFailed(deps, entry, rel, sent.error, sent.bytes);
+  const sent = await sendBody(res, lease, start, length, first);
+  if (sent.error !== undefined) segmentFailed(deps, lease.entry, rel, sent.error, sent.bytes);
 }
 
-/** A segment did not authenticate (or could not be read): audited, logged, and the object is dropped from memory. */
+/**
+ * A segment did not authenticate (or could not be read), or the window could not be renewed
+ * past the TTL (the key was destroyed meanwhile, the file replaced): audited, logged, and the
+ * object is dropped from memory.
+ */
 function segmentFailed(deps: HandlerDeps, entry: OpenObject, rel: string, e: unknown, bytes: number): void {
   const code = codeOf(e);
-  deps.log({ level: "error", msg: "segment failed while serving; response aborted", principal: entry.principal, path: `/${rel}`, code, bytes });
+  deps.log({ level: "error", msg: "reading failed while serving; response aborted", principal: entry.principal, path: `/${rel}`, code, bytes });
   try {
     const key = entry.reader.header.wrappedKeys[0];
     deps.backend.record({ operation: GATEWAY_SERVED, principal: entry.principal, outcome: "error", errorCode: code, keyName: key?.keyName ?? null, keyVersion: key?.keyVersion ?? null, objectPath: entry.file, headerHash: entry.headerHash, context: { bytes: String(bytes) } });

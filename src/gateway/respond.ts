@@ -9,6 +9,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   NOT_SEALED: 404, // a `.pseal` name over something that is not sealed: never served
   GATEWAY_DENIED: 403,
+  GATEWAY_OBJECT_CHANGED: 409, // replaced while served; a retry reads the new file
   UNAUTHENTICATED: 401, // no certificate and no valid bearer token
   ACCESS_DENIED: 403, // the key service refused the unwrap (its policy, or no delegation for this peer)
   KEY_DISABLED: 403,

@@ -172,7 +172,12 @@ export const ROUTES = {
     path: "/v1/secrets/read",
     op: "secret.read",
     summary: "a secret's value (audited with what the read is for); never allowed to a key administrator",
-    body: body(["name", "for"], { name: secretName, version: ref("version"), for: { type: "string", minLength: 1, maxLength: 200, description: "what the read is for, e.g. `run: python3 train.py` (recorded)" } }),
+    body: body(["name", "for"], {
+      name: secretName,
+      version: ref("version"),
+      for: { type: "string", minLength: 1, maxLength: 200, description: "what the read is for, e.g. `run: python3 train.py` (recorded)" },
+      pid: { type: "integer", minimum: 1, maximum: 4194304, description: "the reading process's id on the caller's host, recorded as a local read records it (the caller's word: the service cannot check it)" },
+    }),
   },
   changeSecret: {
     method: "POST",

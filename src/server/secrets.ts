@@ -66,13 +66,14 @@ export async function setSecret(store: KeyStore, principal: Actor, name: string,
 }
 
 /**
- * Reads a value (the primary unless `version`); the caller owns it and wipes it. As an
+ * Reads a value (the primary unless `version`); the caller owns it and wipes it. `pid`: the
+ * reading process on the caller's host, recorded in `secret.read` as a local read records it. As an
  * Attributed caller, both of its records (the unwrap, `secret-read`, and the read mark,
  * `secret.read`) carry the decision.
  * @throws KeyError(SECRET_NOT_FOUND | SECRET_DISABLED | SECRET_DESTROYED); KeyError from the
  *   namespace key (KEY_DISABLED …); DecryptError; AuditError(AUDIT_WRITE_FAILED).
  */
-export async function readSecret(store: KeyStore, principal: Actor, name: string, options: { version?: number; for: string }): Promise<{ value: Buffer; version: number }> {
+export async function readSecret(store: KeyStore, principal: Actor, name: string, options: { version?: number; for: string; pid?: number }): Promise<{ value: Buffer; version: number }> {
   validateSecretName(name);
   if (options.version !== undefined) validateSecretVersion(options.version);
   const purpose = readPurpose(options.for);
@@ -84,7 +85,7 @@ export async function readSecret(store: KeyStore, principal: Actor, name: string
   const entry = { keyring: v.keyring, keyName: v.key_name, keyVersion: Number(v.key_version), wrapped: v.wrapped_dek };
   const value = await store.unwrap(principal, entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, v.sealed, context));
   try {
-    await store.markSecretRead(principal, name, version, purpose, { operation: "secret.read", keyName: v.key_name, keyVersion: Number(v.key_version), objectPath: `secret:${name}`, context: { secret: name, version: String(version), for: purpose } });
+    await store.markSecretRead(principal, name, version, purpose, { operation: "secret.read", keyName: v.key_name, keyVersion: Number(v.key_version), objectPath: `secret:${name}`, context: { secret: name, version: String(version), for: purpose, ...(options.pid !== undefined ? { pid: String(options.pid) } : {}) } });
   } catch (e) {
     value.fill(0); // no read record, no value
     throw e;

@@ -21,6 +21,21 @@ function curl(args: string[]): Promise<{ status: number; stdout: Buffer }> {
   });
 }
 
+/** `pipeseal gateway` over the test's keystore, once it says where it serves. */
+async function startGatewayCli(): Promise<{ child: ChildProcess; url: string }> {
+  const c = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "gateway", "--root", path.join(dir, "datasets"), "--listen", "127.0.0.1:0", "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/trainer*"], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
+  const served = await new Promise<string>((resolve, reject) => {
+    let err = "";
+    c.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = /serving .* on (https:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    c.once("exit", () => reject(new Error(err)));
+  });
+  return { child: c, url: served };
+}
+
 beforeAll(async () => {
   dir = tempDir("pipeseal-gw-cli-");
   expect(run("init").status).toBe(0);
@@ -31,16 +46,7 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, "datasets", "train"), { recursive: true });
   writeFileSync(path.join(dir, "shard.jsonl"), plain);
   expect(run("encrypt", "--key", "datasets/raw", "--context", "stage=training", path.join(dir, "shard.jsonl"), "-o", path.join(dir, "datasets", "train", "shard-00001.jsonl.pseal")).status).toBe(0);
-  child = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "gateway", "--root", path.join(dir, "datasets"), "--listen", "127.0.0.1:0", "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/trainer*"], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
-  url = await new Promise<string>((resolve, reject) => {
-    let err = "";
-    child!.stderr!.on("data", (c: Buffer) => {
-      err += c.toString();
-      const m = /serving .* on (https:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child!.once("exit", () => reject(new Error(err)));
-  });
+  ({ child, url } = await startGatewayCli());
 }, 60_000);
 afterAll(() => {
   child?.kill("SIGTERM");
@@ -55,6 +61,19 @@ describe("pipeseal gateway (built CLI)", () => {
     const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as { operation: string; principal: string }[];
     expect(audit.filter((a) => a.operation === "gateway-read").map((a) => a.principal)).toEqual(["spiffe://acme.ml/prod/trainer-a"]);
   });
+
+  it("SIGTERM closes it gracefully: exit 0, and the open window's `gateway.serve` summary is in the audit", async () => {
+    const own = await startGatewayCli();
+    const r = await curl(["-r", "0-999", `${own.url}/train/shard-00001.jsonl`]);
+    expect(r.stdout.equals(plain.subarray(0, 1000))).toBe(true);
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => own.child.once("exit", (code, signal) => resolve([code, signal])));
+    own.child.kill("SIGTERM"); // well inside the 60 s key TTL: only a graceful close writes the summary
+    const status = await exited;
+    const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as { operation: string; principal: string; context: string | null }[];
+    // this gateway's window alone served exactly one 1000-byte range (the other one served more)
+    const summaries = audit.filter((a) => a.operation === "gateway.serve").map((a) => [a.principal, JSON.parse(a.context ?? "{}") as Record<string, string>] as const);
+    expect({ status, summaries: summaries.filter(([, c]) => c.bytes === "1000") }).toEqual({ status: [0, null], summaries: [["spiffe://acme.ml/prod/trainer-a", { requests: "1", ranges: "1", bytes: "1000" }]] });
+  }, 30_000);
 
   it("one-line typed errors for bad arguments", () => {
     const noAllow = run("gateway", "--root", path.join(dir, "datasets"), "--cert", path.join(dir, "certs", "gateway"));

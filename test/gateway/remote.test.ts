@@ -304,9 +304,15 @@ describe("pipeseal gateway --server --tokens (the built CLI; curl as the loader)
       expect(r.http).toBe("206");
       expect(r.stdout.equals(plain.subarray(10000, 20001))).toBe(true);
       expect((await curl([`${url}/train/shard.bin`])).http).toBe("401");
+      // SIGTERM closes it gracefully: the open window's summary is sent to the key service before the exit
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      const served = (await records()).filter((x) => x.operation === "gateway.serve" && x.principal === GW).map((x) => JSON.parse(x.context!) as Record<string, string>);
+      expect(served).toContainEqual(expect.objectContaining({ requests: "1", ranges: "1", bytes: "10001" }));
     } finally {
       child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
     }
   }, 30_000);
 

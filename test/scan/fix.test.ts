@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { replaceWithEnvRead } from "../../src/scan/fix/literal.js";
 import { ensurePythonOsImport } from "../../src/scan/fix/code.js";
 import { unifiedDiff } from "../../src/scan/fix/index.js";
+import { pipesealRun } from "../../src/scan/fix/run-line.js";
 import { cli } from "../cli/run-cli.js";
 import { tempDir } from "../helpers/keystore.js";
 
@@ -155,5 +156,12 @@ describe("literal rewriting", () => {
     writeFileSync(path.join(dir, "f.txt"), a);
     execFileSync("patch", ["-p1", "-s"], { cwd: dir, input: unifiedDiff("f.txt", a, b) });
     expect(readFileSync(path.join(dir, "f.txt"), "utf8")).toBe(b);
+  });
+});
+
+describe("run lines", () => {
+  it("start with the program options that reach the store, quoted for the shell where needed", () => {
+    expect(pipesealRun()).toBe("pipeseal run");
+    expect(pipesealRun(["--server", "https://keys.internal:8443", "--cert", "certs/my trainer's/"])).toBe("pipeseal --server https://keys.internal:8443 --cert 'certs/my trainer'\\''s/' run");
   });
 });

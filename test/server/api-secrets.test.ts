@@ -57,7 +57,8 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(JSON.parse(unwrap.context!)).toMatchObject({ "@rule": "secrets-llm" });
       const read = records.filter((r) => r.operation === "secret.read").at(-1)!;
       expect(read).toMatchObject({ principal: WHO.trainer, outcome: "ok", keyName: "secrets/llm", objectPath: "secret:llm/openai" });
-      expect(JSON.parse(read.context!)).toMatchObject({ secret: "llm/openai", for: "run: python3 train.py", "@rule": "secrets-llm" });
+      // the reading process's pid, as a local read records it
+      expect(JSON.parse(read.context!)).toMatchObject({ secret: "llm/openai", for: "run: python3 train.py", pid: String(process.pid), "@rule": "secrets-llm" });
       expect((await h.svc.store.verifyAudit()).ok).toBe(true);
       const shown = await trainer.secrets.show("llm/openai");
       expect(shown.lastRead).toMatchObject({ by: WHO.trainer, for: "run: python3 train.py", version: 1 });
@@ -152,7 +153,8 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(run.stderr).toBe("");
       expect(run.stdout.toString().trim()).toBe(createHash("sha256").update(token).digest("hex"));
       const read = (await h.svc.store.listAudit()).filter((r) => r.operation === "secret.read").at(-1)!;
-      expect(JSON.parse(read.context!).for).toMatch(/^run: \/usr\/bin\/python3/);
+      expect(JSON.parse(read.context!)).toMatchObject({ for: expect.stringMatching(/^run: \/usr\/bin\/python3/), pid: expect.stringMatching(/^[1-9]\d*$/) });
+      expect(JSON.parse(read.context!).pid).not.toBe(String(process.pid)); // the CLI's own process, not this test's
       // a key administrator's run starts nothing
       const denied = await runCli(["--server", h.svc.url, "--cert", h.certs.admin, "run", "--secret", "HF_TOKEN=llm/hf", "--", "/usr/bin/touch", path.join(dir, "started")], env);
       expect(denied.status).toBe(7);

@@ -1,6 +1,6 @@
 /**
  * `pipeseal gateway`: serves the sealed files under --root over HTTPS with mutual TLS until
- * SIGINT/SIGTERM (docs/gateway.md). Unwraps go through the local keystore (--home), each
+ * SIGINT, SIGTERM or SIGHUP, then closes gracefully (docs/gateway.md). Unwraps go through the local keystore (--home), each
  * recorded as the peer that asked, or, with --server, through the key service on behalf of
  * the peer (the service's policy must name the gateway as a delegate). Log lines (JSON, one
  * per event) go to stderr.
@@ -11,6 +11,7 @@ import { UsageError } from "../../errors.js";
 import { loadGatewayPolicy } from "../../gateway/policy.js";
 import { startGateway } from "../../gateway/server.js";
 import { parseDuration } from "../../io/duration.js";
+import { onStopSignal } from "../../io/signals.js";
 import { withKeystore } from "../session.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
 import { isPipesealError } from "../../errors.js";
@@ -82,11 +83,15 @@ export function gatewayCommand(): Command {
           listen,
         );
         process.stderr.write(`pipeseal gateway: serving ${path.resolve(opts.root)} on ${gw.url}\n`);
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", resolve);
-          process.once("SIGTERM", resolve);
-        });
-        await gw.close();
+        // through the CLI's stop signals (as `serve` and `ui`): a bare process.once would not stop
+        // installStopSignals from exiting at once, and close() writes the open windows' summaries
+        let release = () => undefined as void;
+        await new Promise<void>((resolve) => (release = onStopSignal(() => resolve())));
+        try {
+          await gw.close(); // in-flight responses finish, summaries recorded, --server records flushed; a second signal exits at once
+        } finally {
+          release();
+        }
       });
     });
 }

@@ -2,6 +2,7 @@
 import type { Finding } from "../../redact/types.js";
 import { type FixLanguage, assignedName, replaceWithEnvRead } from "./literal.js";
 import type { Naming } from "./naming.js";
+import { pipesealRun } from "./run-line.js";
 
 export interface Moved {
   readonly value: string;
@@ -90,10 +91,10 @@ function dotenvValue(rhs: string): string {
 
 /**
  * A .env file: each line holding a secret is replaced by a comment naming the secret and the
- * `pipeseal run` binding; the whole right-hand side is what moves (a connection string moves
+ * `pipeseal run` binding (`run`: its start, run-line.ts); the whole right-hand side is what moves (a connection string moves
  * whole, not just its password).
  */
-export function rewriteDotenv(text: string, findings: readonly Finding[], naming: Naming, file: string): Rewritten {
+export function rewriteDotenv(text: string, findings: readonly Finding[], naming: Naming, file: string, run = pipesealRun()): Rewritten {
   const lines = text.split("\n");
   const starts: number[] = [];
   for (let i = 0, off = 0; i < lines.length; off += lines[i]!.length + 1, i++) starts.push(off);
@@ -116,7 +117,7 @@ export function rewriteDotenv(text: string, findings: readonly Finding[], naming
     done.add(n);
     const value = dotenvValue(m[4]!);
     const { variable, secret } = naming.assign(value, m[3]!, file);
-    lines[n] = `${m[1]}# ${m[3]} moved to the pipeseal secret store as ${secret}; run with: pipeseal run --secret ${variable}=${secret} -- <command>`;
+    lines[n] = `${m[1]}# ${m[3]} moved to the pipeseal secret store as ${secret}; run with: ${run} --secret ${variable}=${secret} -- <command>`;
     moved.push({ value, variable, secret });
   }
   return { text: lines.join("\n"), moved, skipped };

@@ -18,6 +18,7 @@ import { type Moved, rewriteCode, rewriteDotenv } from "./code.js";
 import type { FixLanguage } from "./literal.js";
 import { createNaming, secretPrefix } from "./naming.js";
 import { rewriteNotebook } from "./notebook-fix.js";
+import { pipesealRun } from "./run-line.js";
 
 export interface FixOptions {
   /** Paths in the plan are relative to this folder (default: the current folder). */
@@ -30,6 +31,11 @@ export interface FixOptions {
   readonly minConfidence?: number;
   readonly gitignore?: boolean;
   readonly maxFileSize?: number;
+  /**
+   * Program options the printed `pipeseal run` lines start with, so they read the secrets from
+   * the store they were moved to (`--server URL --cert DIR` when that is the key service's).
+   */
+  readonly runFlags?: readonly string[];
 }
 
 export interface FileFix {
@@ -124,7 +130,7 @@ export async function planFixes(paths: readonly string[], options: FixOptions = 
       for (const f of found) skip(file, c.text, f.start, f.detector, "not a file type scan --fix rewrites (Python, JS/TS, shell, .env, notebooks)");
       continue;
     }
-    const r = kind === "dotenv" ? rewriteDotenv(c.text, found, naming, file) : rewriteCode(c.text, found, kind, naming, file);
+    const r = kind === "dotenv" ? rewriteDotenv(c.text, found, naming, file, pipesealRun(options.runFlags)) : rewriteCode(c.text, found, kind, naming, file);
     for (const s of r.skipped) skip(file, c.text, s.offset, s.detector, s.reason);
     if (r.moved.length === 0) continue;
     record(file, r.moved);
@@ -140,17 +146,18 @@ export async function planFixes(paths: readonly string[], options: FixOptions = 
     files.push({ path: nb.rel, abs: nb.abs, kind: "notebook", before: nb.text, after: r.text, mode: nb.mode, variables: [...new Set(r.moved.map((m) => m.variable))] });
   }
   const planned = [...secrets.values()].map((s) => ({ name: s.name, variable: s.variable, value: s.value, files: [...s.files] }));
-  return { files, secrets: planned, unfixed, runLines: runLines(files, planned) };
+  return { files, secrets: planned, unfixed, runLines: runLines(files, planned, options.runFlags ?? []) };
 }
 
-function runLines(files: readonly FileFix[], secrets: readonly PlannedSecret[]): string[] {
+function runLines(files: readonly FileFix[], secrets: readonly PlannedSecret[], flags: readonly string[]): string[] {
+  const pipeseal = pipesealRun(flags);
   const byVariable = new Map(secrets.map((s) => [s.variable, s.name]));
   const fromDotenv = files.filter((f) => f.kind === "dotenv").flatMap((f) => f.variables);
   const bind = (vars: readonly string[]) => [...new Set(vars)].map((v) => `--secret ${v}=${byVariable.get(v)}`).join(" ");
   const lines = files.flatMap((f) => {
     const run = runner(f);
-    return run === undefined ? [] : [`pipeseal run ${bind([...f.variables, ...fromDotenv])} -- ${run}`];
+    return run === undefined ? [] : [`${pipeseal} ${bind([...f.variables, ...fromDotenv])} -- ${run}`];
   });
-  if (lines.length === 0 && fromDotenv.length > 0) lines.push(`pipeseal run ${bind(fromDotenv)} -- <command>`);
+  if (lines.length === 0 && fromDotenv.length > 0) lines.push(`${pipeseal} ${bind(fromDotenv)} -- <command>`);
   return lines;
 }

@@ -54,11 +54,11 @@ export function secretRoutes(app: FastifyInstance, svc: Service): void {
       changeSecret(svc.store, who, name, version, req.body.change),
     );
   });
-  route<Name & { version?: number; for: string }>(app, "readSecret", async (req) => {
+  route<Name & { version?: number; for: string; pid?: number }>(app, "readSecret", async (req) => {
     const name = validateSecretName(req.body.name);
     const purpose = readPurpose(req.body.for);
     const target = { keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(req.body.version ?? "primary"), for: purpose } };
-    const { value, version } = await permit(svc, req, target, (who) => readSecret(svc.store, who, name, { ...(req.body.version !== undefined ? { version: req.body.version } : {}), for: purpose }), { discard: (r) => r.value.fill(0) });
+    const { value, version } = await permit(svc, req, target, (who) => readSecret(svc.store, who, name, { ...(req.body.version !== undefined ? { version: req.body.version } : {}), for: purpose, ...(req.body.pid !== undefined ? { pid: req.body.pid } : {}) }), { discard: (r) => r.value.fill(0) });
     try {
       return { name, version, value: value.toString("base64") };
     } finally {
