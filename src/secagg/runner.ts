@@ -14,7 +14,7 @@ export interface Timing {
   readonly stepTimeoutMs: number;
 }
 
-const ORDER: readonly RoundStep[] = ["advertise", "share", "mask", "unmask", "done"];
+const ORDER: readonly RoundStep[] = ["advertise", "share", "mask", "consistency", "unmask", "done"];
 
 export class RoundRunner {
   readonly round: AggregatorRound;
