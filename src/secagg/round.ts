@@ -296,7 +296,12 @@ export class AggregatorRound {
       if (shares.length < c.threshold) this.#fail(`only ${shares.length} holders revealed their share of ${of}'s ${kind === "seeds" ? "seed" : "key"}; the threshold is ${c.threshold}`);
       const xsKey = shares.map((s) => s.x).join(",");
       if (!coeffs.has(xsKey)) coeffs.set(xsKey, lagrangeAtZero(shares.map((s) => s.x)));
-      return combine(shares, c.threshold, 32, coeffs.get(xsKey));
+      try {
+        return combine(shares, c.threshold, 32, coeffs.get(xsKey));
+      } catch (e) {
+        // a wrong share (a replay, a lying holder) can combine to an element too large for a secret: abort, never leave a half-unmasked sum
+        return this.#fail(`the shares of ${of}'s ${kind === "seeds" ? "seed" : "key"} do not reconstruct (a holder sent a wrong share): ${(e as Error).message}`);
+      }
     };
     for (const v of this.#u2.filter((p) => !this.#masked.has(p))) {
       const vi = r.index.get(v)!;
