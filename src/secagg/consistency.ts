@@ -56,6 +56,30 @@ export function lackingQuorum(r: OpenRoster, of: Iterable<string>, signers: Read
 }
 
 /**
+ * The signatures the aggregator forwards to one party: a subset of `signers` (U4, in order)
+ * that meets the quorum rule for `of` (the parties whose shares that party holds), reusing
+ * signers greedily — t in the full graph, at most t per held peer in SecAgg+ — so a party
+ * verifies about t signatures, not |U4|. Any such subset is as good as all of U4: each
+ * signature must be over the U3 the party signed.
+ */
+export function quorumFor(r: OpenRoster, of: Iterable<string>, signers: readonly string[]): string[] {
+  const signing = new Set(signers);
+  const chosen = new Set<string>();
+  for (const p of of) {
+    const holders = r.graph.holders[r.index.get(p)!]!.map((h) => r.parties[h]!.party).filter((h) => signing.has(h));
+    let have = holders.filter((h) => chosen.has(h)).length;
+    for (const h of holders) {
+      if (have >= r.config.threshold) break;
+      if (!chosen.has(h)) {
+        chosen.add(h);
+        have++;
+      }
+    }
+  }
+  return signers.filter((s) => chosen.has(s));
+}
+
+/**
  * The party's check before Round 4 (Figure 4, Round 4, user side: "U4 ⊆ U3, |U4| ≥ t, and
  * SIG.ver(d_v^PK, U3, σ'_v) succeeds for all v ∈ U4"): each signer is a distinct member of
  * `u3`, each signature verifies over this party's `payload` under the signer's roster

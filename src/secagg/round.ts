@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import type { VerifiedAdvertisement } from "./advertise.js";
 import { verifyAdvertisement } from "./advertise.js";
 import { type RoundConfig, checkConfig } from "./config.js";
-import { consistencyDigest, consistencyPayload, lackingQuorum, verifyConsistency } from "./consistency.js";
+import { consistencyDigest, consistencyPayload, lackingQuorum, quorumFor, verifyConsistency } from "./consistency.js";
 import { SecaggError } from "./errors.js";
 import { ELEMENT_BYTES } from "./field.js";
 import { INFO, agree, publicOf, seedCommitment, selfMaskKey } from "./keys.js";
@@ -198,15 +198,22 @@ export class AggregatorRound {
     this.#signatures.set(peer, msg.sig);
   }
 
-  /** Round 4 request: U3, U2 \ U3 and the signatures of U4 over U3, for every member of U4. */
+  /** Round 4 request, for every member of U4: U3, U2 \ U3 and enough of U4's signatures over U3 for its quorum check. */
   unmaskRequest(peer: string): UnmaskRequest {
     if (!this.#u4.includes(peer)) bad(`${peer} is not in U4 (the signers of U3) of round ${this.config.round}`);
     return {
       round: this.config.round,
       survivors: this.#u3,
       dropped: this.#u2.filter((u) => !this.#masked.has(u)),
-      signatures: this.#u4.map((from) => ({ from, sig: this.#signatures.get(from)! })),
+      signatures: this.#quorumFor(peer).map((from) => ({ from, sig: this.#signatures.get(from)! })),
     };
+  }
+
+  /** The signers to forward to `peer`: t of the holders of every U2 member whose share it holds (consistency.ts). */
+  #quorumFor(peer: string): string[] {
+    const r = this.#roster!;
+    const me = r.index.get(peer)!;
+    return quorumFor(r, this.#u2.filter((v) => r.graph.holders[r.index.get(v)!]!.includes(me)), this.#u4);
   }
 
   /** Round 4 input: shares of survivors' seeds and dropped parties' keys this peer holds. */

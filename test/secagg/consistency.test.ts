@@ -75,7 +75,7 @@ describe("ConsistencyCheck: the forwarded signatures", () => {
   it("a forged signature (another signer's, a flipped bit, another round's) is refused; the genuine set is answered", () => {
     const { round, parties } = upTo(config("forged"), "unmask");
     const honest = round.unmaskRequest(parties[0]!.id);
-    expect(honest.signatures).toHaveLength(N);
+    expect(honest.signatures).toHaveLength(T); // the aggregator forwards a quorum, not all of U4
     const replace = (i: number, sig: string): UnmaskRequest => ({ ...honest, signatures: honest.signatures.map((s, j) => (j === i ? { ...s, sig } : s)) });
     const flipped = Buffer.from(honest.signatures[3]!.sig, "base64");
     flipped[flipped.length - 1]! ^= 1;
@@ -95,7 +95,7 @@ describe("ConsistencyCheck: the forwarded signatures", () => {
     const sigs = honest.signatures;
     expect(() => parties[0]!.unmask({ ...honest, signatures: sigs.slice(0, T - 1) })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining(`${T - 1} parties signed`) }));
     expect(() => parties[1]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), sigs[0]!] })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("twice") }));
-    expect(() => parties[2]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), { from: "spiffe://acme.ml/prod/stranger", sig: sigs[9]!.sig }] })).toThrow(INCONSISTENT);
+    expect(() => parties[2]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), { from: "spiffe://acme.ml/prod/stranger", sig: sigs[T - 1]!.sig }] })).toThrow(INCONSISTENT);
     expect(() => parties[3]!.unmask({ ...honest, signatures: [] })).toThrow(INCONSISTENT);
     expect(parties[4]!.unmask({ ...honest, signatures: sigs.slice(0, T) }).seeds).toHaveLength(N);
   });
@@ -107,7 +107,10 @@ describe("ConsistencyCheck: the forwarded signatures", () => {
     const me = r.index.get(parties[0]!.id)!;
     const neighbours = new Set(r.graph.neighbours[me]!.map((h) => r.parties[h]!.party));
     const honest = round.unmaskRequest(parties[0]!.id);
-    const far = honest.signatures.filter((s) => !neighbours.has(s.from)); // 6 signers: ≥ t overall, but of party 0's holders only itself
+    // every party's genuine signature over U3 (each signed exactly this payload in Round 3; ECDSA is randomized, so re-made with its key)
+    const payload = consistencyPayload(cfg.round, r.digest, honest.survivors);
+    const every = parties.map((p, i) => ({ from: p.id, sig: signConsistency(w.identity(partyName(i)).key, payload) }));
+    const far = every.filter((s) => !neighbours.has(s.from)); // 6 signers: ≥ t overall, but of party 0's holders only itself
     expect(far.length).toBeGreaterThanOrEqual(cfg.threshold);
     expect(() => parties[0]!.unmask({ ...honest, signatures: far })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("holders") }));
     expect(parties[1]!.unmask(round.unmaskRequest(parties[1]!.id)).seeds.length).toBe(cfg.neighbours + 1);
