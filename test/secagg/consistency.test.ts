@@ -10,7 +10,7 @@ import type { RoundConfig } from "../../src/secagg/config.js";
 import { consistencyPayload, signConsistency } from "../../src/secagg/consistency.js";
 import { openRoster } from "../../src/secagg/roster.js";
 import type { ConsistencyMessage, UnmaskRequest } from "../../src/secagg/wire.js";
-import { type Step, type World, config, drive, inProcess, makeWorld, partyName, vectors } from "./harness.js";
+import { type Step, type World, config, makeWorld, partyName, upTo as roundUpTo } from "./harness.js";
 
 let w: World;
 const N = 10;
@@ -23,13 +23,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => w.ks.close());
 
-/** A real round driven up to (not including) `to`. */
-function upTo(cfg: RoundConfig, to: Step) {
-  const { round, parties } = inProcess(w, cfg, N);
-  const inputs = vectors(N, cfg.dim, 4);
-  drive(round, parties, inputs, { to });
-  return { round, parties, inputs };
-}
+const upTo = (cfg: RoundConfig, to: Step) => roundUpTo(w, cfg, N, to, 4);
 
 const without = (list: readonly string[], p: string) => list.filter((x) => x !== p);
 

@@ -101,3 +101,11 @@ export function drive(round: AggregatorRound, parties: readonly Party[], inputs:
     round.close();
   }
 }
+
+/** A fresh in-process round of `n` parties, driven up to (not including) step `to`, with its inputs. */
+export function upTo(w: World, cfg: RoundConfig, n: number, to: Step, seed = 4): { round: AggregatorRound; parties: Party[]; inputs: Float32Array[] } {
+  const { round, parties } = inProcess(w, cfg, n);
+  const inputs = vectors(n, cfg.dim, seed);
+  drive(round, parties, inputs, { to });
+  return { round, parties, inputs };
+}

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoundConfig } from "../../src/secagg/config.js";
-import { type Step, type World, config, drive, inProcess, makeWorld, partyName, vectors } from "./harness.js";
+import { type Step, type World, config, drive, makeWorld, partyName, upTo as roundUpTo } from "./harness.js";
 
 let w: World;
 const N = 10;
@@ -20,12 +20,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => w.ks.close());
 
-function upTo(cfg: RoundConfig, to: Step) {
-  const { round, parties } = inProcess(w, cfg, N);
-  const inputs = vectors(N, cfg.dim, 8);
-  drive(round, parties, inputs, { to });
-  return { round, parties, inputs };
-}
+const upTo = (cfg: RoundConfig, to: Step) => roundUpTo(w, cfg, N, to, 8);
 
 describe("secagg: a message from another round is refused", () => {
   it("ShareKeys: round A's shares message at round B's aggregator, and round A's ciphertext in round B's inbox", () => {
