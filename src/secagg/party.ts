@@ -202,13 +202,6 @@ export class Party {
   }
 
   /**
-   * Round 4: reveal, for each peer whose shares we hold, the b share if it survived or the
-   * s^SK share if it dropped — never both, only once per round, and only after the
-   * consistency check passed.
-   * @throws SecaggError(SECAGG_UNSAFE_REQUEST) for a request that would reveal a peer's input;
-   *   SecaggError(SECAGG_INCONSISTENT) when the signatures do not vouch for the U3 this party signed
-   */
-  /**
    * Round 3 (ConsistencyCheck): sign the survivor set U3 the aggregator shows us, once per
    * round: a second signature could vouch for a second view of U3.
    * @throws SecaggError(SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_INCONSISTENT)
@@ -229,6 +222,13 @@ export class Party {
     });
   }
 
+  /**
+   * Round 4: reveal, for each peer whose shares we hold, the b share if it survived or the
+   * s^SK share if it dropped — never both, only once per round, and only after the
+   * consistency check passed.
+   * @throws SecaggError(SECAGG_UNSAFE_REQUEST) for a request that would reveal a peer's input;
+   *   SecaggError(SECAGG_INCONSISTENT) when the signatures do not vouch for the U3 this party signed
+   */
   unmask(req: UnmaskRequest): UnmaskResponse {
     if (this.#step === "unmasked") throw new SecaggError("SECAGG_UNSAFE_REQUEST", "this party already answered an unmasking request in this round; a second one could ask for the other share of a peer");
     if (this.#step === "masked") this.#refuse("SECAGG_INCONSISTENT", "the aggregator asked for the unmasking before the consistency check (this party has signed no survivor set)", true);
