@@ -2,7 +2,7 @@
 // Secure aggregation benchmark (bench/README.md): one round of BENCH_SECAGG_PARTIES parties
 // (default 100) × a BENCH_SECAGG_DIM vector (default 100,000) in one process, through the
 // protocol core the aggregator and the client run (no network), for the full graph
-// (Bonawitz et al. 2017) and SecAgg+ (k neighbours, Bell et al. 2020), without dropouts and
+// (Bonawitz et al. 2017, with the Round 3 consistency check) and SecAgg+ (k neighbours, Bell et al. 2020), without dropouts and
 // with BENCH_SECAGG_DROP (default 5%) of the parties vanishing after sharing their keys (the
 // aggregator's worst step: it reconstructs their keys and removes their pairwise masks).
 // Reported: time per round at the aggregator, per party (median and max), and the bytes each
@@ -136,6 +136,14 @@ function oneRound(sa, wordsToBytes, cfg, ids, inputs, drop) {
     const y = party(i, () => wordsToBytes(p.maskInput(inbox, inputs[i])));
     bytes[i] += y.length;
     agg(() => round.masked(p.id, y));
+  });
+  agg(() => round.close());
+  parties.forEach((p, i) => {
+    if (dropped.has(i)) return;
+    const req = agg(() => round.consistencyRequest(p.id));
+    const msg = party(i, () => p.signSurvivors(req));
+    bytes[i] += JSON.stringify(msg).length;
+    agg(() => round.consistency(p.id, msg));
   });
   agg(() => round.close());
   parties.forEach((p, i) => {

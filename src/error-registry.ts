@@ -137,6 +137,7 @@ export const ERROR_REGISTRY = {
   SECAGG_PROTOCOL: row("a secure-aggregation message broke the protocol (bad signature, another round's message, unknown party, wrong step, malformed)", "SecaggError", 400, EXIT.failure, "error"),
   SECAGG_UNSAFE_REQUEST: row("the aggregator asked a party for shares that would reveal a peer's input, and the party refused", "SecaggError", 400, EXIT.failure, "error"),
   SECAGG_PENDING: row("the secure-aggregation round has not finished yet", "SecaggError", 409, EXIT.failure, "error"),
+  SECAGG_INCONSISTENT: row("the survivor set a party signed in the consistency check is not the one at least t parties signed (a split view, a forged or missing signature), so the party revealed nothing", "SecaggError", 400, EXIT.failure, "error"),
   MONITOR_QUEUE_FULL: row("a monitor sink is not taking alerts and its queue is full; the monitor raised this as an alert and stopped", "MonitorError", 400, EXIT.failure, "error"),
   MONITOR_ALERT_NOT_FOUND: row("no alert with that id in this keystore", "MonitorError", 400, EXIT.usage, "error"),
   MONITOR_LOCKED: row("another monitor is running on the same state file", "MonitorError", 400, EXIT.failure, "error"),

@@ -126,7 +126,8 @@ export class MonitorError extends PipesealError {}
  * - `SECAGG_ABORTED`: fewer than the threshold of parties remained at some step (or the aggregator aborted the round);
  * - `SECAGG_PROTOCOL`: a message broke the protocol (bad signature, another round's message, unknown party, wrong step, malformed);
  * - `SECAGG_UNSAFE_REQUEST`: the aggregator asked a party for what would reveal a peer's input (both shares of one peer, a second unmasking, too few survivors);
- * - `SECAGG_PENDING`: the round has not finished yet.
+ * - `SECAGG_PENDING`: the round has not finished yet;
+ * - `SECAGG_INCONSISTENT`: the consistency check failed — the survivor set U3 this party signed is not the one the forwarded signatures vouch for (split view, forged or missing signatures, fewer than t).
  */
 export class SecaggError extends PipesealError {}
 

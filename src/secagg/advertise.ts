@@ -3,6 +3,7 @@
  * actively secure variant, §6.2): a party's public keys, signed with its certificate's key and
  * bound to the round and its configuration; and the check every receiver runs on them.
  */
+import type { KeyObject } from "node:crypto";
 import { canonicalConfig, type RoundConfig } from "./config.js";
 import { SecaggError } from "./errors.js";
 import { type PartyIdentity, signPayload, verifyChain, verifyPayload } from "./identity.js";
@@ -14,6 +15,8 @@ export interface VerifiedAdvertisement {
   readonly cPk: Buffer;
   readonly sPk: Buffer;
   readonly seedCommit: Buffer;
+  /** The certificate's public key: the party's identity key, which also signs its Round 3 consistency signature. */
+  readonly publicKey: KeyObject;
   readonly ad: Advertisement;
 }
 
@@ -52,6 +55,7 @@ export function verifyAdvertisement(ad: Advertisement, config: RoundConfig, caPe
     cPk: unb64(p.cPk, "cPk", 32),
     sPk: unb64(p.sPk, "sPk", 32),
     seedCommit: unb64(p.seedCommit, "seed commitment", 32),
+    publicKey,
     ad,
   };
 }

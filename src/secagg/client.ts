@@ -16,7 +16,7 @@ import { SecaggError } from "./errors.js";
 import { type PartyIdentity, loadIdentity } from "./identity.js";
 import { Party } from "./party.js";
 import { wordsToBytes } from "./prg.js";
-import { parseAdvertisement, parseInbox, parseUnmaskRequest, obj, list, unb64, type Roster } from "./wire.js";
+import { parseAdvertisement, parseConsistencyRequest, parseInbox, parseUnmaskRequest, obj, list, unb64, type Roster } from "./wire.js";
 
 export interface SecaggClientOptions {
   /** `https://host:port` of the aggregator. */
@@ -39,7 +39,7 @@ export interface SubmitReport {
   readonly round: string;
   readonly party: string;
   readonly parties: number;
-  /** Bytes of request bodies this party sent (advertisement, shares, masked vector, unmasking). */
+  /** Bytes of request bodies this party sent (advertisement, shares, masked vector, consistency signature, unmasking). */
   readonly bytesSent: number;
 }
 
@@ -57,7 +57,8 @@ export interface RoundResultView {
  * Security guarantees: talks only TLS 1.3 to an aggregator whose certificate chains to our CA
  * and matches `expect`; checks every roster, inbox and unmasking request as `Party` does
  * (signed advertisements of this round only, never both shares of a peer, one unmasking per
- * round, at least t survivors) before sending anything back; the input leaves only masked.
+ * round, at least t survivors, at least t signatures over the one survivor set it signed)
+ * before sending anything back; the input leaves only masked.
  *
  * @example
  * ```ts
@@ -66,7 +67,7 @@ export interface RoundResultView {
  * const { sum } = await c.result("r42");
  * await c.close();
  * ```
- * @throws SecaggError (SECAGG_ABORTED | SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_PENDING), TransitError (CERT_REJECTED | TLS_CONNECT_FAILED)
+ * @throws SecaggError (SECAGG_ABORTED | SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_INCONSISTENT | SECAGG_PENDING), TransitError (CERT_REJECTED | TLS_CONNECT_FAILED)
  */
 export class SecaggClient {
   readonly identity: PartyIdentity;
@@ -101,6 +102,7 @@ export class SecaggClient {
     await s.advertise(vector.length);
     await s.shareKeys();
     await s.sendMasked(vector);
+    await s.signSurvivors();
     await s.unmask();
     return { round, party: this.identity.spiffeId, parties: s.parties, bytesSent: s.bytesSent };
   }
@@ -203,7 +205,13 @@ export class SecaggSession {
     return y;
   }
 
-  /** Round 4: wait for the unmasking request, check it, reveal our shares. */
+  /** Round 3 (ConsistencyCheck): wait for the survivor set U3, check it, sign it. */
+  async signSurvivors(): Promise<void> {
+    const req = parseConsistencyRequest(await this.#c.poll(`${this.round}/consistency`));
+    await this.#post("consistency", { json: this.party.signSurvivors(req) });
+  }
+
+  /** Round 4: wait for the unmasking request, check it and the signatures over U3, reveal our shares. */
   async unmask(): Promise<void> {
     const req = parseUnmaskRequest(await this.#c.poll(`${this.round}/unmask`));
     await this.#post("unmask", { json: this.party.unmask(req) });

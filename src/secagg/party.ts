@@ -6,14 +6,18 @@
  *   configuration (no substituted keys, no replay from another round), our own is there
  *   unchanged, and the parties match `peers`;
  * - Round 2: U2 lists us and the shares we hold come exactly from U2's members that chose us;
+ * - Round 3: U3 is within U2, lists us and has at least t members; we sign it once per round;
  * - Round 4: the request lists each peer as survivor or dropped, never both, covers exactly
- *   U2, names at least t survivors including us, and is the only one answered this round —
- *   so no peer's self-mask seed and mask key ever both leave this party.
+ *   U2, names at least t survivors including us, names exactly the U3 we signed, carries at
+ *   least t valid signatures over that U3 (ConsistencyCheck, consistency.ts) and is the only
+ *   one answered this round — so no peer's self-mask seed and mask key ever both leave this
+ *   party, and honest parties cannot be shown different survivor sets.
  */
 import { canonicalConfig, checkConfig, type RoundConfig } from "./config.js";
 import { gcmOpen, gcmSeal } from "../crypto/aes-gcm.js";
 import { isPipesealError } from "../errors.js";
 import { makeAdvertisement } from "./advertise.js";
+import { checkSignatures, consistencyPayload, signConsistency } from "./consistency.js";
 import { SecaggError } from "./errors.js";
 import type { PartyIdentity } from "./identity.js";
 import { INFO, agree, generateX25519, randomSeed, seedCommitment, selfMaskKey, type X25519Pair } from "./keys.js";
@@ -21,7 +25,7 @@ import { addMask, subMask } from "./prg.js";
 import { quantize } from "./quantize.js";
 import { type OpenRoster, openRoster } from "./roster.js";
 import { split } from "./shamir.js";
-import { type Advertisement, type EncryptedShare, type Inbox, type Roster, type SharesMessage, type UnmaskRequest, type UnmaskResponse, b64, shareAad, unb64 } from "./wire.js";
+import { type Advertisement, type ConsistencyMessage, type ConsistencyRequest, type EncryptedShare, type Inbox, type Roster, type SharesMessage, type UnmaskRequest, type UnmaskResponse, b64, shareAad, unb64 } from "./wire.js";
 import { ELEMENT_BYTES } from "./field.js";
 
 export interface PartyOptions {
@@ -36,7 +40,7 @@ export interface PartyOptions {
   readonly now?: () => number;
 }
 
-type Step = "new" | "advertised" | "shared" | "masked" | "unmasked" | "failed";
+type Step = "new" | "advertised" | "shared" | "masked" | "signed" | "unmasked" | "failed";
 
 interface Held {
   readonly s: Uint8Array;
@@ -57,6 +61,8 @@ export class Party {
   /** Shares of peers' secrets we hold, by peer. */
   readonly #held = new Map<string, Held>();
   #u2: Set<string> | undefined;
+  /** The U3 we signed in Round 3, and the exact bytes signed. */
+  #u3: { readonly set: ReadonlySet<string>; readonly payload: Buffer } | undefined;
 
   constructor(options: PartyOptions) {
     this.#o = options;
@@ -72,7 +78,7 @@ export class Party {
 
   /** Runs one step: a failure wipes every secret and the party is out of the round. */
   #run<T>(from: Step, to: Step, work: () => T): T {
-    if (this.#step !== from) throw new SecaggError(this.#step === "unmasked" ? "SECAGG_UNSAFE_REQUEST" : "SECAGG_PROTOCOL", `a ${to} step was asked of a party that is ${this.#step}`);
+    if (this.#step !== from) this.#refuse(this.#step === "unmasked" ? "SECAGG_UNSAFE_REQUEST" : "SECAGG_PROTOCOL", `a ${to} step was asked of a party that is ${this.#step}`, false);
     try {
       const out = work();
       this.#step = to;
@@ -82,6 +88,15 @@ export class Party {
       this.#step = "failed";
       throw isPipesealError(e) ? e : new SecaggError("SECAGG_PROTOCOL", (e as Error).message, { cause: e });
     }
+  }
+
+  /** Refuses a request out of order; `wipe` when answering it could have helped an attack (the party is then out of the round). */
+  #refuse(code: "SECAGG_PROTOCOL" | "SECAGG_UNSAFE_REQUEST" | "SECAGG_INCONSISTENT", message: string, wipe: boolean): never {
+    if (wipe) {
+      this.wipe();
+      this.#step = "failed";
+    }
+    throw new SecaggError(code, message);
   }
 
   /** Round 0: fresh keys and seed; the signed advertisement to post. @throws SecaggError(SECAGG_PROTOCOL) for a config we refuse */
@@ -187,13 +202,37 @@ export class Party {
   }
 
   /**
+   * Round 3 (ConsistencyCheck): sign the survivor set U3 the aggregator shows us, once per
+   * round: a second signature could vouch for a second view of U3.
+   * @throws SecaggError(SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_INCONSISTENT)
+   */
+  signSurvivors(req: ConsistencyRequest): ConsistencyMessage {
+    if (this.#step === "signed" || this.#step === "unmasked") this.#refuse("SECAGG_INCONSISTENT", "this party already signed a survivor set U3 in this round; a second signature could vouch for another view of U3", true);
+    return this.#run("masked", "signed", () => {
+      const r = this.#roster!;
+      const config = r.config;
+      if (req.round !== config.round) throw new SecaggError("SECAGG_PROTOCOL", "the consistency request belongs to another round (a replay)");
+      const u3 = new Set(req.u3);
+      for (const p of u3) if (!this.#u2!.has(p)) throw new SecaggError("SECAGG_PROTOCOL", `U3 lists ${p}, who is not in U2`);
+      if (!u3.has(this.id)) throw new SecaggError("SECAGG_PROTOCOL", "U3 does not list this party, but it sent its masked input");
+      if (u3.size < config.threshold) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `U3 names ${u3.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`);
+      const payload = consistencyPayload(config.round, r.digest, u3);
+      this.#u3 = { set: u3, payload };
+      return { round: config.round, from: this.id, sig: signConsistency(this.#o.identity.key, payload) };
+    });
+  }
+
+  /**
    * Round 4: reveal, for each peer whose shares we hold, the b share if it survived or the
-   * s^SK share if it dropped — never both, and only once per round.
-   * @throws SecaggError(SECAGG_UNSAFE_REQUEST) for a request that would reveal a peer's input
+   * s^SK share if it dropped — never both, only once per round, and only after the
+   * consistency check passed.
+   * @throws SecaggError(SECAGG_UNSAFE_REQUEST) for a request that would reveal a peer's input;
+   *   SecaggError(SECAGG_INCONSISTENT) when the signatures do not vouch for the U3 this party signed
    */
   unmask(req: UnmaskRequest): UnmaskResponse {
     if (this.#step === "unmasked") throw new SecaggError("SECAGG_UNSAFE_REQUEST", "this party already answered an unmasking request in this round; a second one could ask for the other share of a peer");
-    return this.#run("masked", "unmasked", () => {
+    if (this.#step === "masked") this.#refuse("SECAGG_INCONSISTENT", "the aggregator asked for the unmasking before the consistency check (this party has signed no survivor set)", true);
+    return this.#run("signed", "unmasked", () => {
       const r = this.#roster!;
       const config = r.config;
       if (req.round !== config.round) throw new SecaggError("SECAGG_PROTOCOL", "the unmasking request belongs to another round (a replay)");
@@ -204,6 +243,10 @@ export class Party {
       if (survivors.size + dropped.size !== u2.size || ![...survivors, ...dropped].every((p) => u2.has(p))) throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request does not partition U2 into survivors and dropped parties");
       if (!survivors.has(this.id)) throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request lists this party as dropped, but it sent its masked input");
       if (survivors.size < config.threshold) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `the unmasking request names ${survivors.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`);
+      // ConsistencyCheck (Figure 4, Round 4 user side): the U3 we signed, vouched for by ≥ t signers
+      const signed = this.#u3!;
+      if (survivors.size !== signed.set.size || ![...survivors].every((p) => signed.set.has(p))) throw new SecaggError("SECAGG_INCONSISTENT", "consistency check failed: the unmasking request names other survivors than the U3 this party signed; nothing was revealed");
+      checkSignatures(r, signed.set, signed.payload, req.signatures, this.#held.keys());
       const seeds = [];
       const keys = [];
       for (const [peer, held] of this.#held) {

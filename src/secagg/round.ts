@@ -1,5 +1,5 @@
 /**
- * One round at the aggregator (Bonawitz et al. CCS 2017 §5 Figure 4, server side), free of
+ * One round at the aggregator (Bonawitz et al. CCS 2017 §5 Figure 4, server side, Rounds 0–4), free of
  * transport and timers: messages go in as they arrive, `close()` ends the current step
  * (the server calls it when every expected party has answered or the step's time is up),
  * and each close checks that at least t parties remain or aborts the round.
@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { VerifiedAdvertisement } from "./advertise.js";
 import { verifyAdvertisement } from "./advertise.js";
 import { type RoundConfig, checkConfig } from "./config.js";
+import { consistencyDigest, consistencyPayload, lackingQuorum, quorumFor, verifyConsistency } from "./consistency.js";
 import { SecaggError } from "./errors.js";
 import { ELEMENT_BYTES } from "./field.js";
 import { INFO, agree, publicOf, seedCommitment, selfMaskKey } from "./keys.js";
@@ -19,10 +20,10 @@ import { addInto, addMask, bytesToWords, subMask } from "./prg.js";
 import { dequantizeSum } from "./quantize.js";
 import { type OpenRoster, rosterOf } from "./roster.js";
 import { type Share, combine, lagrangeAtZero } from "./shamir.js";
-import type { Advertisement, EncryptedShare, Inbox, Roster, SharesMessage, UnmaskRequest, UnmaskResponse } from "./wire.js";
+import type { Advertisement, ConsistencyMessage, ConsistencyRequest, EncryptedShare, Inbox, Roster, SharesMessage, UnmaskRequest, UnmaskResponse } from "./wire.js";
 import { unb64 } from "./wire.js";
 
-export type RoundStep = "advertise" | "share" | "mask" | "unmask" | "done" | "aborted";
+export type RoundStep = "advertise" | "share" | "mask" | "consistency" | "unmask" | "done" | "aborted";
 
 export interface RoundResult {
   readonly round: string;
@@ -41,11 +42,14 @@ export interface RoundSummary {
   readonly graph: RoundConfig["graph"];
   readonly threshold: number;
   readonly dim: number;
-  /** U1 … U4 of the paper: advertised, shared, sent a masked vector, answered the unmasking. */
+  /** U1 … U5 of the paper: advertised, shared, sent a masked vector, signed U3, answered the unmasking. */
   readonly advertised: readonly string[];
   readonly shared: readonly string[];
   readonly masked: readonly string[];
+  readonly signed: readonly string[];
   readonly unmasked: readonly string[];
+  /** SHA-256 (hex) of the Round 3 payload every signer signed (round, roster digest, U3). */
+  readonly consistencyDigest?: string;
   readonly resultDigest?: string;
   readonly abort?: { readonly step: RoundStep; readonly message: string };
 }
@@ -74,6 +78,9 @@ export class AggregatorRound {
   readonly #masked = new Set<string>();
   #sum: Uint32Array | undefined;
   #u3: string[] = [];
+  #u3Payload: Buffer | undefined;
+  readonly #signatures = new Map<string, string>();
+  #u4: string[] = [];
   readonly #answers = new Map<string, UnmaskResponse>();
   #result: RoundResult | undefined;
   #abort: { step: RoundStep; message: string } | undefined;
@@ -116,8 +123,10 @@ export class AggregatorRound {
         return this.#roster!.parties.length - this.#shares.size;
       case "mask":
         return this.#u2.length - this.#masked.size;
+      case "consistency":
+        return this.#u3.length - this.#signatures.size;
       case "unmask":
-        return this.#u3.length - this.#answers.size;
+        return this.#u4.length - this.#answers.size;
       default:
         return 0;
     }
@@ -173,16 +182,45 @@ export class AggregatorRound {
     this.#masked.add(peer);
   }
 
-  unmaskRequest(peer: string): UnmaskRequest {
+  /** Round 3 request: the survivor set U3, the same for every member of U3. */
+  consistencyRequest(peer: string): ConsistencyRequest {
     if (!this.#u3.includes(peer)) bad(`${peer} is not in U3 of round ${this.config.round}`);
-    return { round: this.config.round, survivors: this.#u3, dropped: this.#u2.filter((u) => !this.#masked.has(u)) };
+    return { round: this.config.round, u3: this.#u3 };
+  }
+
+  /** Round 3 input: the peer's signature over U3, checked under its roster certificate before it is kept. */
+  consistency(peer: string, msg: ConsistencyMessage): void {
+    this.#expect("consistency");
+    if (!this.#u3.includes(peer)) bad(`${peer} is not in U3 of round ${this.config.round}`);
+    if (msg.round !== this.config.round) bad("the consistency signature belongs to another round (a replay)");
+    if (msg.from !== peer || this.#signatures.has(peer)) bad(`${peer} signed twice or in another's name`);
+    verifyConsistency(this.#roster!, peer, this.#u3Payload!, msg.sig);
+    this.#signatures.set(peer, msg.sig);
+  }
+
+  /** Round 4 request, for every member of U4: U3, U2 \ U3 and enough of U4's signatures over U3 for its quorum check. */
+  unmaskRequest(peer: string): UnmaskRequest {
+    if (!this.#u4.includes(peer)) bad(`${peer} is not in U4 (the signers of U3) of round ${this.config.round}`);
+    return {
+      round: this.config.round,
+      survivors: this.#u3,
+      dropped: this.#u2.filter((u) => !this.#masked.has(u)),
+      signatures: this.#quorumFor(peer).map((from) => ({ from, sig: this.#signatures.get(from)! })),
+    };
+  }
+
+  /** The signers to forward to `peer`: t of the holders of every U2 member whose share it holds (consistency.ts). */
+  #quorumFor(peer: string): string[] {
+    const r = this.#roster!;
+    const me = r.index.get(peer)!;
+    return quorumFor(r, this.#u2.filter((v) => r.graph.holders[r.index.get(v)!]!.includes(me)), this.#u4);
   }
 
   /** Round 4 input: shares of survivors' seeds and dropped parties' keys this peer holds. */
   unmask(peer: string, msg: UnmaskResponse): void {
     this.#expect("unmask");
     const r = this.#roster!;
-    if (!this.#u3.includes(peer)) bad(`${peer} is not in U3 of round ${this.config.round}`);
+    if (!this.#u4.includes(peer)) bad(`${peer} is not in U4 (the signers of U3) of round ${this.config.round}`);
     if (msg.round !== this.config.round) bad("the unmasking answer belongs to another round (a replay)");
     if (msg.from !== peer || this.#answers.has(peer)) bad(`${peer} answered twice or in another's name`);
     const me = r.index.get(peer)!;
@@ -227,6 +265,16 @@ export class AggregatorRound {
       case "mask": {
         this.#u3 = this.#u2.filter((p) => this.#masked.has(p));
         if (this.#u3.length < c.threshold) this.#fail(`${this.#u3.length} parties sent masked vectors; the threshold is ${c.threshold}`);
+        this.#u3Payload = consistencyPayload(c.round, this.#roster!.digest, this.#u3);
+        this.#step = "consistency";
+        return;
+      }
+      case "consistency": {
+        this.#u4 = this.#u3.filter((p) => this.#signatures.has(p));
+        if (this.#u4.length < c.threshold) this.#fail(`${this.#u4.length} parties signed the survivor set; the threshold is ${c.threshold}`);
+        // every party checks this quorum before it reveals anything: abort here rather than be refused
+        const short = lackingQuorum(this.#roster!, this.#u2, new Set(this.#u4));
+        if (short) this.#fail(`only ${short.signed} holders of ${short.party}'s shares signed the survivor set; the threshold is ${c.threshold}`);
         this.#step = "unmask";
         return;
       }
@@ -255,7 +303,12 @@ export class AggregatorRound {
       if (shares.length < c.threshold) this.#fail(`only ${shares.length} holders revealed their share of ${of}'s ${kind === "seeds" ? "seed" : "key"}; the threshold is ${c.threshold}`);
       const xsKey = shares.map((s) => s.x).join(",");
       if (!coeffs.has(xsKey)) coeffs.set(xsKey, lagrangeAtZero(shares.map((s) => s.x)));
-      return combine(shares, c.threshold, 32, coeffs.get(xsKey));
+      try {
+        return combine(shares, c.threshold, 32, coeffs.get(xsKey));
+      } catch (e) {
+        // a wrong share (a replay, a lying holder) can combine to an element too large for a secret: abort, never leave a half-unmasked sum
+        return this.#fail(`the shares of ${of}'s ${kind === "seeds" ? "seed" : "key"} do not reconstruct (a holder sent a wrong share): ${(e as Error).message}`);
+      }
     };
     for (const v of this.#u2.filter((p) => !this.#masked.has(p))) {
       const vi = r.index.get(v)!;
@@ -298,7 +351,9 @@ export class AggregatorRound {
       advertised: [...this.#ads.keys()].sort(),
       shared: [...this.#shares.keys()].sort(),
       masked: [...this.#masked].sort(),
+      signed: [...this.#signatures.keys()].sort(),
       unmasked: [...this.#answers.keys()].sort(),
+      ...(this.#u3Payload ? { consistencyDigest: consistencyDigest(this.#u3Payload) } : {}),
       ...(this.#result ? { resultDigest: this.#result.digest } : {}),
       ...(this.#abort ? { abort: this.#abort } : {}),
     };

@@ -14,7 +14,7 @@ export interface Timing {
   readonly stepTimeoutMs: number;
 }
 
-const ORDER: readonly RoundStep[] = ["advertise", "share", "mask", "unmask", "done"];
+const ORDER: readonly RoundStep[] = ["advertise", "share", "mask", "consistency", "unmask", "done"];
 
 export class RoundRunner {
   readonly round: AggregatorRound;
@@ -91,7 +91,8 @@ export class RoundRunner {
     try {
       this.round.close();
     } catch (e) {
-      if (!isPipesealError(e)) this.abort(`internal error: ${(e as Error).message}`);
+      // a close that threw without aborting would leave the round stuck at its step: abort it
+      if (this.round.step !== "aborted") this.abort(isPipesealError(e) ? e.message : `internal error: ${(e as Error).message}`);
     }
     const now = this.round.step;
     if (now !== "done" && now !== "aborted") this.#arm(now, this.#timing.stepTimeoutMs);

@@ -23,7 +23,7 @@ import { SecaggError } from "./errors.js";
 import { loadIdentity } from "./identity.js";
 import type { AggregatorRound, RoundSummary } from "./round.js";
 import { RoundRunner, type Timing } from "./runner.js";
-import { b64, parseAdvertisement, parseShares, parseUnmaskResponse } from "./wire.js";
+import { b64, parseAdvertisement, parseConsistency, parseShares, parseUnmaskResponse } from "./wire.js";
 
 /** The parameters every round of this aggregator uses (the round id comes from the parties). */
 export type RoundTemplate = Omit<RoundConfig, "v" | "round">;
@@ -102,17 +102,17 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
   const onEnd = (r: AggregatorRound) => {
     const s = r.summary();
     for (const p of s.advertised) {
-      const reached = s.unmasked.includes(p) ? "unmask" : s.masked.includes(p) ? "mask" : s.shared.includes(p) ? "share" : "advertise";
+      const reached = s.unmasked.includes(p) ? "unmask" : s.signed.includes(p) ? "consistency" : s.masked.includes(p) ? "mask" : s.shared.includes(p) ? "share" : "advertise";
       const included = s.step === "done" && r.result!.included.includes(p);
       audit({ operation: SECAGG_MEMBER, principal: p, outcome: "ok", objectPath: `secagg/${s.round}`, context: { round: s.round, lastStep: reached, input: included ? "included" : "not-included" } });
     }
-    const counts = { advertised: String(s.advertised.length), shared: String(s.shared.length), masked: String(s.masked.length), unmasked: String(s.unmasked.length) };
+    const counts = { advertised: String(s.advertised.length), shared: String(s.shared.length), masked: String(s.masked.length), signed: String(s.signed.length), unmasked: String(s.unmasked.length) };
     audit({
       operation: SECAGG_ROUND,
       outcome: s.step === "done" ? "ok" : "error",
       objectPath: `secagg/${s.round}`,
       ...(s.abort ? { errorCode: "SECAGG_ABORTED" } : {}),
-      context: { round: s.round, graph: s.graph, threshold: String(s.threshold), dim: String(s.dim), ...counts, ...(s.resultDigest ? { resultSha256: s.resultDigest } : {}), ...(s.abort ? { abortedAt: s.abort.step, reason: s.abort.message.slice(0, 200) } : {}) },
+      context: { round: s.round, graph: s.graph, threshold: String(s.threshold), dim: String(s.dim), ...counts, ...(s.consistencyDigest ? { consistencySha256: s.consistencyDigest } : {}), ...(s.resultDigest ? { resultSha256: s.resultDigest } : {}), ...(s.abort ? { abortedAt: s.abort.step, reason: s.abort.message.slice(0, 200) } : {}) },
     });
     log({ level: s.step === "done" ? "info" : "warn", msg: s.step === "done" ? `round ${s.round} done: ${s.masked.length} inputs summed` : `round ${s.round} aborted: ${s.abort?.message}`, round: s.round });
   };
@@ -174,6 +174,12 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
       } finally {
         body.fill(0); // the vector lives on only inside the running sum
       }
+      return send(res, 202);
+    }
+    if (what === "consistency" && get) return poll(r, "consistency", res, () => round.consistencyRequest(peer));
+    if (what === "consistency" && post) {
+      const body = parseConsistency(await readJson(req));
+      r.accept(() => round.consistency(peer, body));
       return send(res, 202);
     }
     if (what === "unmask" && get) return poll(r, "unmask", res, () => round.unmaskRequest(peer));

@@ -11,6 +11,7 @@ import type { RoundConfig } from "./config.js";
 /** DSSE payload types: a signature over one can never verify as another. */
 export const TYPES = {
   advertise: "application/vnd.pipeseal.secagg.advertise.v1+json",
+  consistency: "application/vnd.pipeseal.secagg.consistency.v1+json",
 } as const;
 
 /** Round 0 (AdvertiseKeys): a party's two public keys and seed commitment, signed with its certificate's key. */
@@ -64,11 +65,34 @@ export interface Inbox {
   readonly shares: readonly EncryptedShare[];
 }
 
-/** Round 4 request (Unmasking): who sent a masked vector (U3) and who did not (U2 \ U3). */
+/** Round 3 request (ConsistencyCheck): the survivor set U3 (who sent a masked vector), for every member of U3 to sign. */
+export interface ConsistencyRequest {
+  readonly round: string;
+  readonly u3: readonly string[];
+}
+
+/** A party's signature over consistencyPayload(round, roster digest, U3), with its certificate's key. */
+export interface ConsistencySignature {
+  readonly from: string;
+  /** base64 signature over PAE(TYPES.consistency, payload). */
+  readonly sig: string;
+}
+
+/** Round 3 answer: the party's signature over the U3 it was shown. */
+export interface ConsistencyMessage extends ConsistencySignature {
+  readonly round: string;
+}
+
+/**
+ * Round 4 request (Unmasking): who sent a masked vector (U3) and who did not (U2 \ U3), with
+ * the Round 3 signatures over U3 of at least t members of U3 (U4), which every party checks
+ * before it reveals a share.
+ */
 export interface UnmaskRequest {
   readonly round: string;
   readonly survivors: readonly string[];
   readonly dropped: readonly string[];
+  readonly signatures: readonly ConsistencySignature[];
 }
 
 export interface RevealedShare {
@@ -137,9 +161,24 @@ export function parseInbox(v: unknown): Inbox {
   return { round: str(o.round, "round"), u2: stringList(o.u2, "U2"), shares: list(o.shares, "shares").map(parseEncryptedShare) };
 }
 
+export function parseConsistencyRequest(v: unknown): ConsistencyRequest {
+  const o = obj(v, "consistency request");
+  return { round: str(o.round, "round"), u3: stringList(o.u3, "U3") };
+}
+
+function parseSignature(v: unknown): ConsistencySignature {
+  const o = obj(v, "consistency signature");
+  return { from: str(o.from, "signature from"), sig: str(o.sig, "consistency signature", 1024) };
+}
+
+export function parseConsistency(v: unknown): ConsistencyMessage {
+  const o = obj(v, "consistency message");
+  return { round: str(o.round, "round"), ...parseSignature(o) };
+}
+
 export function parseUnmaskRequest(v: unknown): UnmaskRequest {
   const o = obj(v, "unmask request");
-  return { round: str(o.round, "round"), survivors: stringList(o.survivors, "survivors"), dropped: stringList(o.dropped, "dropped") };
+  return { round: str(o.round, "round"), survivors: stringList(o.survivors, "survivors"), dropped: stringList(o.dropped, "dropped"), signatures: list(o.signatures, "signatures").map(parseSignature) };
 }
 
 function parseRevealed(v: unknown): RevealedShare {

@@ -81,6 +81,7 @@ const BEFORE: Record<ErrorCode, readonly [number, number]> = {
   SECAGG_PROTOCOL: [400, 1],
   SECAGG_UNSAFE_REQUEST: [400, 1],
   SECAGG_PENDING: [409, 1],
+  SECAGG_INCONSISTENT: [400, 1], // new with the consistency check (Bonawitz et al. 2017 Round 3); never sent by the key service
   MONITOR_QUEUE_FULL: [400, 1],
   MONITOR_ALERT_NOT_FOUND: [400, 2],
   MONITOR_LOCKED: [400, 1],

@@ -7,7 +7,7 @@ import { DEFAULT_QUANTIZATION } from "../../src/secagg/quantize.js";
 import { Party } from "../../src/secagg/party.js";
 import { AggregatorRound } from "../../src/secagg/round.js";
 import { parseConfig } from "../../src/secagg/config.js";
-import { type World, TD, makeWorld, partyName, plainSum, vectors } from "./harness.js";
+import { type Step, type World, STEPS, TD, makeWorld, partyName, plainSum, vectors } from "./harness.js";
 
 let w: World;
 let agg: Aggregator;
@@ -37,9 +37,6 @@ afterAll(async () => {
   w?.ks.close();
 });
 
-type Step = "advertise" | "share" | "mask" | "unmask";
-const STEPS: Step[] = ["advertise", "share", "mask", "unmask"];
-
 /** Runs one party; it vanishes (stops answering) before step `stop`, if given. */
 async function runParty(s: SecaggSession, v: Float32Array, stop?: Step): Promise<void> {
   if (stop === "advertise") return;
@@ -48,6 +45,8 @@ async function runParty(s: SecaggSession, v: Float32Array, stop?: Step): Promise
   await s.shareKeys();
   if (stop === "mask") return;
   await s.sendMasked(v);
+  if (stop === "consistency") return;
+  await s.signSurvivors();
   if (stop === "unmask") return;
   await s.unmask();
 }
@@ -73,7 +72,8 @@ describe("secagg over mTLS", () => {
     const records = auditOf("r-all");
     const round = records.find((r) => r.operation === "secagg.round")!;
     expect(round.outcome).toBe("ok");
-    expect(JSON.parse(round.context!)).toMatchObject({ advertised: "10", shared: "10", masked: "10", unmasked: "10", resultSha256: res.digest, threshold: "6" });
+    expect(JSON.parse(round.context!)).toMatchObject({ advertised: "10", shared: "10", masked: "10", signed: "10", unmasked: "10", resultSha256: res.digest, threshold: "6", consistencySha256: agg.round("r-all")!.summary().consistencyDigest });
+    expect(JSON.parse(round.context!).consistencySha256).toMatch(/^[0-9a-f]{64}$/);
     expect(records.filter((r) => r.operation === "secagg.member")).toHaveLength(N);
     expect(records.some((r) => r.operation === "secagg.result-read" && r.principal === clients[0]!.identity.spiffeId)).toBe(true);
     // what each party sent: its vector (4·dim) plus a few kB of keys and shares
@@ -89,7 +89,8 @@ describe("secagg over mTLS", () => {
       await Promise.all(sessions.map((s, i) => runParty(s, inputs[i]!, dropped.has(i) ? step : undefined)));
       const res = await clients[0]!.result(round);
       // parties that sent their masked vector are in the sum, even if they vanished afterwards
-      const included = inputs.filter((_, i) => step === "unmask" || !dropped.has(i));
+      const after = STEPS.indexOf(step) > STEPS.indexOf("mask");
+      const included = inputs.filter((_, i) => after || !dropped.has(i));
       expect(res.included).toHaveLength(included.length);
       expectClose(res.sum, plainSum(included), res.errorBound);
       const records = auditOf(round);
@@ -98,6 +99,7 @@ describe("secagg over mTLS", () => {
       const members = records.filter((r) => r.operation === "secagg.member");
       expect(members).toHaveLength(step === "advertise" ? 7 : 10);
       expect(members.filter((r) => JSON.parse(r.context!).input === "included")).toHaveLength(included.length);
+      expect(Number(ctx.signed)).toBe(step === "unmask" ? 10 : 7);
     }, 60_000);
   }
 
@@ -159,6 +161,7 @@ describe("secagg over mTLS", () => {
           await s.advertise();
           await s.shareKeys();
           sent.push(await s.sendMasked(zero));
+          await s.signSurvivors();
           await s.unmask();
         }),
       );
@@ -193,6 +196,49 @@ describe("secagg over mTLS", () => {
       AggregatorRound.prototype.unmaskRequest = honest;
     }
     expect(agg.round(round)!.summary().unmasked).toEqual([]); // not one share was revealed
+    await expect(clients[0]!.result(round)).rejects.toMatchObject({ code: "SECAGG_ABORTED" });
+  }, 60_000);
+
+  it("a compromised aggregator that shows half the parties another survivor set: the other half's signatures do not verify, the round aborts at the check, nothing is revealed", async () => {
+    const round = "r-split";
+    const inputs = vectors(N, DIM, 6);
+    const honest = AggregatorRound.prototype.consistencyRequest;
+    const victim = clients[0]!.identity.spiffeId;
+    const groupB = new Set(clients.slice(5).map((c) => c.identity.spiffeId));
+    AggregatorRound.prototype.consistencyRequest = function (this: AggregatorRound, peer: string) {
+      const req = honest.call(this, peer);
+      return this.config.round === round && groupB.has(peer) ? { ...req, u3: req.u3.filter((p) => p !== victim) } : req;
+    };
+    let outcomes: PromiseSettledResult<void>[];
+    try {
+      outcomes = await Promise.allSettled(clients.map((c, i) => runParty(c.session(round), inputs[i]!)));
+    } finally {
+      AggregatorRound.prototype.consistencyRequest = honest;
+    }
+    outcomes.forEach((o, i) => expect(o).toMatchObject({ status: "rejected", reason: { code: i < 5 ? "SECAGG_ABORTED" : "SECAGG_PROTOCOL" } }));
+    const s = agg.round(round)!.summary();
+    expect(s).toMatchObject({ step: "aborted", abort: { step: "consistency" }, unmasked: [] });
+    expect(s.signed).toHaveLength(5);
+    const rec = auditOf(round).find((r) => r.operation === "secagg.round")!;
+    expect(JSON.parse(rec.context!)).toMatchObject({ abortedAt: "consistency", signed: "5", unmasked: "0" });
+    expect(w.ks.listAudit({}).filter((r) => r.operation === "secagg.refuse" && r.objectPath === `/v1/secagg/rounds/${round}/consistency`)).toHaveLength(5);
+  }, 60_000);
+
+  it("a compromised aggregator that forwards t − 1 of the signatures over U3: every party refuses over the wire (SECAGG_INCONSISTENT), nothing is revealed", async () => {
+    const round = "r-few-sigs";
+    const inputs = vectors(N, DIM, 8);
+    const honest = AggregatorRound.prototype.unmaskRequest;
+    AggregatorRound.prototype.unmaskRequest = function (this: AggregatorRound, peer: string) {
+      const req = honest.call(this, peer);
+      return this.config.round === round ? { ...req, signatures: req.signatures.slice(0, this.config.threshold - 1) } : req;
+    };
+    try {
+      const outcomes = await Promise.allSettled(clients.map((c, i) => runParty(c.session(round), inputs[i]!)));
+      for (const o of outcomes) expect(o).toMatchObject({ status: "rejected", reason: { code: "SECAGG_INCONSISTENT" } });
+    } finally {
+      AggregatorRound.prototype.unmaskRequest = honest;
+    }
+    expect(agg.round(round)!.summary()).toMatchObject({ unmasked: [] });
     await expect(clients[0]!.result(round)).rejects.toMatchObject({ code: "SECAGG_ABORTED" });
   }, 60_000);
 
