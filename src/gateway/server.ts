@@ -31,7 +31,7 @@ export interface GatewayOptions {
   /** The local keystore (unwraps recorded as the peer), or any backend. */
   readonly keys: LocalKeystore | GatewayBackend;
   /** The gateway's certificate (a `pipeseal ca issue` folder) and TLS settings; `allow` comes from below. */
-  readonly tls: CertSource & Pick<MtlsServerOptions, "minVersion" | "crl" | "pin" | "watch">;
+  readonly tls: CertSource & Pick<MtlsServerOptions, "minVersion" | "crl" | "crlFile" | "crlExpired" | "pin" | "watch">;
   /** SPIFFE patterns of the peers let in (`*` may stand inside the env or service part). */
   readonly allow?: readonly string[];
   /** gateway.yaml rules (deny by default); with `allow`, a request must pass both. */

@@ -1,5 +1,5 @@
 /** `pipeseal gateway` as users run it: the built CLI, certificates from `pipeseal ca issue`, curl as the client. */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -14,16 +14,16 @@ const env = () => ({ PIPESEAL_PRINCIPAL: "ops" });
 const run = (...args: string[]) => cli(["--home", path.join(dir, "ks"), ...args], env());
 const plain = randomBytes(200_000);
 
-function curl(args: string[]): Promise<{ status: number; stdout: Buffer }> {
-  const c = path.join(dir, "certs", "trainer-a");
+function curl(args: string[], peer = "trainer-a"): Promise<{ status: number; stdout: Buffer }> {
+  const c = path.join(dir, "certs", peer);
   return new Promise((resolve) => {
     execFile("curl", ["-sS", "--cacert", `${c}/ca.pem`, "--cert", `${c}/cert.pem`, "--key", `${c}/key.pem`, ...args], { encoding: "buffer", maxBuffer: 1 << 24 }, (e, stdout) => resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout }));
   });
 }
 
 /** `pipeseal gateway` over the test's keystore, once it says where it serves. */
-async function startGatewayCli(): Promise<{ child: ChildProcess; url: string }> {
-  const c = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "gateway", "--root", path.join(dir, "datasets"), "--listen", "127.0.0.1:0", "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/trainer*"], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
+async function startGatewayCli(...extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const c = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "gateway", "--root", path.join(dir, "datasets"), "--listen", "127.0.0.1:0", "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/trainer*", ...extra], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
   const served = await new Promise<string>((resolve, reject) => {
     let err = "";
     c.stderr!.on("data", (d: Buffer) => {
@@ -73,6 +73,27 @@ describe("pipeseal gateway (built CLI)", () => {
     // this gateway's window alone served exactly one 1000-byte range (the other one served more)
     const summaries = audit.filter((a) => a.operation === "gateway.serve").map((a) => [a.principal, JSON.parse(a.context ?? "{}") as Record<string, string>] as const);
     expect({ status, summaries: summaries.filter(([, c]) => c.bytes === "1000") }).toEqual({ status: [0, null], summaries: [["spiffe://acme.ml/prod/trainer-a", { requests: "1", ranges: "1", bytes: "1000" }]] });
+  }, 30_000);
+
+  it("--crl: a revoked trainer's certificate gets no answer, another trainer still reads", async () => {
+    expect(run("ca", "issue", "trainer-b", "--env", "prod", "--client", "--out", path.join(dir, "certs", "trainer-b")).status).toBe(0);
+    const serial = execFileSync("openssl", ["x509", "-noout", "-serial", "-in", path.join(dir, "certs", "trainer-b", "cert.pem")], { encoding: "utf8" }).trim().replace(/^serial=/, "").toLowerCase();
+    expect(run("ca", "revoke", serial, "--reason", "keyCompromise").status).toBe(0);
+    const crl = path.join(dir, "crl.pem");
+    expect(run("ca", "crl", "-o", crl).status).toBe(0);
+    const own = await startGatewayCli("--crl", crl);
+    try {
+      const revoked = await curl(["-r", "0-99", `${own.url}/train/shard-00001.jsonl`], "trainer-b");
+      expect(revoked.status).not.toBe(0);
+      expect(revoked.stdout.length).toBe(0);
+      const other = await curl(["-r", "0-99", `${own.url}/train/shard-00001.jsonl`]);
+      expect([other.status, other.stdout.equals(plain.subarray(0, 100))]).toEqual([0, true]);
+    } finally {
+      own.child.kill("SIGTERM");
+    }
+    // the gateway recorded the refusal with its reason
+    const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as { operation: string; context: string | null }[];
+    expect(audit.some((a) => a.operation === "gateway.reject" && /revoked/.test(a.context ?? ""))).toBe(true);
   }, 30_000);
 
   it("one-line typed errors for bad arguments", () => {

@@ -130,7 +130,7 @@ export function caCommand(): Command {
       `revoked ${serial} ${identity} (${reason}) in the CA registry`,
       "it is NOT refused anywhere yet: publish a new CRL with",
       "  pipeseal ca crl -o <file>",
-      `key services (pipeseal serve) whose keyservice.yaml has tls.crl pointing at <file> reload it within ${CRL_POLL_MS / 1000} s and then close the`,
+      `key services (pipeseal serve) whose keyservice.yaml has tls.crl pointing at <file>, and gateways started with --crl <file>, reload it within ${CRL_POLL_MS / 1000} s and then close the`,
       "certificate's open connections; servers given a CRL inline must be given the new one (setCrl) or restarted. See docs/transit.md \"Revocation\".",
     ].join("\n");
   }
@@ -144,7 +144,7 @@ export function caCommand(): Command {
         const crl = await createCrl(ks, { nextUpdateSeconds: parseDuration(opts.nextUpdate) });
         await writeAtomic(opts.out, once(crl.pem), 0o644);
         const { pem: _p, ...shown } = crl;
-        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}; services with tls.crl pointing at it reload it within ${CRL_POLL_MS / 1000} s (write a new one before then)`);
+        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}; key services with tls.crl and gateways with --crl pointing at it reload it within ${CRL_POLL_MS / 1000} s (write a new one before then)`);
       }),
     );
   ca.command("renew <dir>")

@@ -29,7 +29,7 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] || m[2] || "127.0.0.1", port };
 }
 
-type GatewayOpts = { root: string; cert: string; listen: string; allow: string[]; policy?: string; keyTtl: string; idleTimeout: string; maxConnections: string; server?: string; serverCert?: string; tokens?: boolean };
+type GatewayOpts = { root: string; cert: string; listen: string; allow: string[]; policy?: string; crl?: string; keyTtl: string; idleTimeout: string; maxConnections: string; server?: string; serverCert?: string; tokens?: boolean };
 
 const log = (e: object) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
 
@@ -58,6 +58,7 @@ export function gatewayCommand(): Command {
     .option("--max-connections <n>", "connections open at once", "256")
     .option("--server <url>", "unwrap through the key service at this https:// URL, on behalf of each peer (its policy must name the gateway in `delegates`)")
     .option("--server-cert <dir>", "client certificate folder for --server (default: --cert, issued with `ca issue gateway --server --client`)")
+    .option("--crl <file>", "refuse peers whose certificate this CRL revokes (pipeseal ca crl -o FILE); the file is watched and reloaded")
     .option("--tokens", "also take peers without a client certificate that send a bearer token from the key service (needs --server)")
     .action(async (opts: GatewayOpts, cmd: Command) => {
       const listen = parseListen(opts.listen);
@@ -72,7 +73,7 @@ export function gatewayCommand(): Command {
             root: opts.root,
             keys,
             ...(opts.tokens ? { tokens: true } : {}),
-            tls: { certDir: path.resolve(opts.cert) },
+            tls: { certDir: path.resolve(opts.cert), ...(opts.crl ? { crlFile: path.resolve(opts.crl) } : {}) },
             ...(opts.allow.length ? { allow: opts.allow } : {}),
             ...(policy ? { policy } : {}),
             keyTtlMs: parseDuration(opts.keyTtl) * 1000,
