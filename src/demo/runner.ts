@@ -63,7 +63,6 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   const handles: LocalKeystore[] = [];
   let progressShown = false;
   let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
-  let interrupted = false;
   const d: Demo = {
     dir: o.dir,
     ks,
@@ -84,7 +83,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     },
     started: (s) => {
       // started after an interrupt (the stage was mid-way): stopped at once, never left behind
-      if (interrupted) return void s.stop().catch(() => undefined);
+      if (stoppedBy) return void s.stop().catch(() => undefined);
       running.push(s);
       if (s.url) servers.push(s.url);
     },
@@ -101,7 +100,6 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     for (const s of running.splice(0).reverse()) await s.stop().catch(() => undefined);
   };
   const onSignal = (signal: "SIGINT" | "SIGTERM") => {
-    interrupted = true;
     stoppedBy = signal;
     void stopAll().finally(() => process.exit(exitCodeForSignal(signal)));
   };
@@ -121,7 +119,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
       steps.push({ name: stage.name, title: stage.title, ms });
       o.out(`   (${(ms / 1000).toFixed(1)} s)`);
     }
-    if (o.keep && !interrupted) {
+    if (o.keep && !stoppedBy) {
       o.report(result(undefined));
       reported = true;
       o.out(`\n--keep: servers running (${servers.join(", ")}); Ctrl-C stops them`);
@@ -135,7 +133,7 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
     }
   } catch (e) {
     // a stage that fails because the signal stopped its server or job failed for that reason
-    error = interrupted ? "interrupted" : e instanceof Error ? e.message : String(e);
+    error = stoppedBy ? "interrupted" : e instanceof Error ? e.message : String(e);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
