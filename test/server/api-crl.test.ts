@@ -95,7 +95,7 @@ describe("tls.crl on the key service", () => {
     const reloads = log.filter((l) => l.startsWith("CRL reloaded")).length;
     const crl = await runCli([...home, "ca", "crl", "-o", path.join(h.dir, "crl.pem")], { PIPESEAL_PRINCIPAL: "ops" });
     expect(crl.status).toBe(0);
-    expect(crl.stdout.toString()).toMatch(/tls\.crl pointing at it reload it within 10 s/);
+    expect(crl.stdout.toString()).toMatch(/key services with tls\.crl and gateways with --crl pointing at it reload it within 10 s/);
     await until("the CRL reload", () => log.filter((l) => l.startsWith("CRL reloaded")).length > reloads);
     await expect(dev.listKeys()).rejects.toMatchObject({ code: expect.stringMatching(/TLS_CONNECT_FAILED|UNAVAILABLE/) });
     await expect(h.keyring("devTrainer", { retry: { attempts: 1 } }).listKeys()).rejects.toMatchObject(NO_ANSWER);
