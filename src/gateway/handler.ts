@@ -103,7 +103,7 @@ async function serveObject(deps: HandlerDeps, req: IncomingMessage, res: ServerR
 
 async function respondWithObject(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, entry: OpenObject, rel: string): Promise<void> {
   const size = entry.reader.plaintextLength;
-  const v = validators(entry.headerHash, entry.mtimeMs);
+  const v = validators(entry.headerHash, entry.stats.mtimeMs);
   entry.requests++;
   res.setHeader("etag", v.etag);
   res.setHeader("last-modified", v.lastModified);

@@ -22,7 +22,6 @@ export interface OpenObject {
   readonly reader: SealedFileReader;
   readonly headerHash: string;
   readonly stats: Stats;
-  readonly mtimeMs: number;
   readonly openedAt: number;
   readonly expiresAt: number;
   /** Reads running through the keys now: an expired entry closes when this reaches 0. */
@@ -63,7 +62,7 @@ export class OpenObjects {
     this.sweep();
     // the file's identity and version are part of the key: a replaced or rewritten file is a new object
     const tokenId = token === undefined ? null : createHash("sha256").update(token).digest("hex");
-    const key = JSON.stringify([principal, tokenId, file, stats.dev, stats.ino, stats.size, stats.mtimeMs]);
+    const key = JSON.stringify([principal, tokenId, file, ...versionOf(stats)]);
     const hit = this.#open.get(key);
     if (hit && this.isLive(hit)) return hit;
     let pending = this.#opening.get(key);
@@ -153,7 +152,7 @@ export class OpenObjects {
   async #openEntry(principal: string, file: string, stats: Stats, token: string | undefined): Promise<OpenObject> {
     const reader = await openSealedFile(this.backend.keyringFor(principal, token), file);
     const openedAt = this.now();
-    const entry: OpenObject = { principal, file, reader, headerHash: headerHash(reader.header), stats, mtimeMs: stats.mtimeMs, openedAt, expiresAt: openedAt + this.ttlMs, reading: 0, expired: false, closed: false, requests: 0, ranges: 0, bytes: 0 };
+    const entry: OpenObject = { principal, file, reader, headerHash: headerHash(reader.header), stats, openedAt, expiresAt: openedAt + this.ttlMs, reading: 0, expired: false, closed: false, requests: 0, ranges: 0, bytes: 0 };
     if (token !== undefined) this.#tokens.set(entry, token);
     this.#live.add(entry);
     return entry;
@@ -172,9 +171,11 @@ export class OpenObjects {
   }
 }
 
-/** The same file version: what the open-entry key is made of. */
+/** What tells one version of a file from the next (replaced, rewritten): part of the open-entry key. */
+const versionOf = (s: Stats): number[] => [s.dev, s.ino, s.size, s.mtimeMs];
+
 function sameVersion(a: Stats, b: Stats): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+  return versionOf(a).every((v, i) => v === versionOf(b)[i]);
 }
 
 /** The audit summary of one entry's window. */
