@@ -24,9 +24,7 @@ it("the sealing and opening suites pass on the reference engine", async () => {
   const summary = plain.split("\n").filter((l) => /Test Files|Tests |FAIL/.test(l));
   expect(summary.join("\n")).toMatch(/Test Files\s+\d+ passed/);
   expect(summary.join("\n")).not.toMatch(/failed/);
-  // on a loaded machine vitest itself may report its worker's RPC timing out (exit 1 with every test
-  // passed); any other error is a failure
-  const errors = plain.split("\n").filter((l) => /^\s*\w*Error\b/.test(l) && !/\[vitest-worker\]: Timeout calling/.test(l));
+  const errors = plain.split("\n").filter((l) => /^\s*\w*Error\b/.test(l));
   expect(errors, errors.join("\n")).toEqual([]);
-  if (r.status !== 0) expect(plain).toMatch(/\[vitest-worker\]: Timeout calling/);
+  expect(r.status).toBe(0);
 }, 600_000);
