@@ -7,12 +7,14 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
 import { ROUTES } from "../../src/server/schemas.js";
+import { manualClock } from "../helpers/clock.js";
 import { prng } from "../helpers/prng.js";
 import { type Harness, POLICY, startHarness, TD, WHO } from "./api-harness.js";
 
 let h: Harness;
+const clock = manualClock(); // the service's clock: token expiry is reached by moving it, not by waiting
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ now: clock.now });
 });
 afterAll(async () => h?.close());
 
@@ -23,7 +25,7 @@ describe("bearer tokens", () => {
     const trainer = h.keyring("trainer");
     const { token, identity, expiresAt } = await trainer.mintToken({ ttlSeconds: 2 });
     expect(identity).toBe(WHO.trainer);
-    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(2000);
+    expect(Date.parse(expiresAt)).toBe(clock.now() + 2000);
     const withToken = h.keyring("trainer", { token });
     const e = await withToken.wrap("prod/datasets/raw", randomBytes(32), ctx);
     expect(await withToken.unwrap(e, ctx, { operation: "decrypt" })).toHaveLength(32);
@@ -35,7 +37,10 @@ describe("bearer tokens", () => {
     // tampered
     const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
     await expect(h.keyring("trainer", { token: forged }).listKeys()).rejects.toMatchObject({ serviceCode: "UNAUTHENTICATED" });
-    await new Promise((r) => setTimeout(r, 2100));
+    // valid up to its last millisecond, refused from its expiry on
+    clock.advance(1999);
+    expect((await withToken.listKeys()).length).toBeGreaterThan(0);
+    clock.advance(1);
     await expect(withToken.listKeys()).rejects.toMatchObject({ serviceCode: "UNAUTHENTICATED", message: expect.stringMatching(/expired/) });
   });
 

@@ -12,12 +12,15 @@ import { createMtlsDispatcher } from "../../src/pki/mtls/dispatcher.js";
 import { RemoteKeyring } from "../../src/client/index.js";
 import { parseConfig } from "../../src/server/config.js";
 import { startKeyService } from "../../src/server/server.js";
+import { manualClock } from "../helpers/clock.js";
 import { type Harness, runCli, startHarness, TD, WHO } from "./api-harness.js";
 
 let h: Harness;
 let bare: Agent;
+const clock = manualClock(); // the service's clock: token expiry is reached by moving it, not by waiting
 beforeAll(async () => {
   h = await startHarness({
+    now: clock.now,
     config: `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`,
   });
   // trusts the service's CA, presents no certificate
@@ -63,7 +66,10 @@ describe("bearer tokens without a client certificate", () => {
     expect(await call("POST", "/v1/tokens", { token, body: {} })).toMatchObject({ status: 403, body: { error: { code: "ACCESS_DENIED" } } });
     const forged = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
     expect(await call("GET", "/v1/keys", { token: forged })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED" } } });
-    await new Promise((done) => setTimeout(done, 2100));
+    // valid up to its last millisecond, refused from its expiry on
+    clock.advance(1999);
+    expect(await call("GET", "/v1/keys", { token })).toMatchObject({ status: 200 });
+    clock.advance(1);
     expect(await call("GET", "/v1/keys", { token })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/expired/) } } });
   });
 
