@@ -10,6 +10,11 @@ export interface WatchOptions {
   readonly onRenew?: (result: RenewResult) => void;
   /** Called when a renewal attempt fails with a transient error; it is retried after `retryInMs`. */
   readonly onError?: (error: unknown, retryInMs: number) => void;
+  /**
+   * The time (epoch ms) and the wait between checks, which must end early when `signal`
+   * aborts (tests move a clock instead of sleeping). Default: Date.now and a timer.
+   */
+  readonly clock?: { now(): number; sleep(ms: number, signal: AbortSignal): Promise<void> };
 }
 
 /** Longest single sleep, so clock jumps and suspends are noticed within the hour. */
@@ -25,13 +30,14 @@ const WAKE_SLACK_MS = 50;
  * @throws the first non-transient error.
  */
 export async function watchCertificateDir(ks: LocalKeystore, dir: string, options: WatchOptions): Promise<void> {
+  const clock = options.clock ?? { now: Date.now, sleep };
   let backoff = 1000;
   while (!options.signal.aborted) {
     let waitMs: number;
     try {
-      const result = await renewCertificateDir(ks, dir);
+      const result = await renewCertificateDir(ks, dir, { now: clock.now() });
       if (result.renewed) options.onRenew?.(result);
-      waitMs = Math.max(0, result.dueAt.getTime() - Date.now()) + WAKE_SLACK_MS;
+      waitMs = Math.max(0, result.dueAt.getTime() - clock.now()) + WAKE_SLACK_MS;
       backoff = 1000;
     } catch (e) {
       if (e instanceof UsageError || e instanceof KeyError) throw e;
@@ -39,7 +45,7 @@ export async function watchCertificateDir(ks: LocalKeystore, dir: string, option
       backoff = Math.min(backoff * 2, 60_000);
       options.onError?.(e, waitMs);
     }
-    await sleep(Math.min(waitMs, MAX_SLEEP_MS), options.signal);
+    await clock.sleep(Math.min(waitMs, MAX_SLEEP_MS), options.signal);
   }
 }
 
