@@ -1,7 +1,7 @@
 /** `createKey`: a new named key with version 1 as primary. */
-import { KeyError, UsageError } from "../errors.js";
 import { runAdminOp } from "./admin-op.js";
 import { generateKek } from "./kek.js";
+import { checkRotationPeriod, keyExists } from "./key-lifecycle.js";
 import { type KeyInfo, keyInfo } from "./key-info.js";
 import { auditableName, validateKeyName } from "./names.js";
 import { findKey } from "./rows.js";
@@ -20,10 +20,8 @@ export function createKey(ctx: StoreContext, name: string, options: CreateKeyOpt
   const period = options.rotateEverySeconds;
   return runAdminOp(ctx, "key.create", { keyName: auditableName(name), keyVersion: 1 }, () => {
     validateKeyName(name);
-    if (period !== undefined && (!Number.isSafeInteger(period) || period < 1)) {
-      throw new UsageError("INVALID_ARGUMENT", "rotateEverySeconds must be a positive integer");
-    }
-    if (findKey(ctx, name) !== undefined) throw new KeyError("KEY_EXISTS", `a key named "${name}" already exists`);
+    checkRotationPeriod(period);
+    if (findKey(ctx, name) !== undefined) throw keyExists(name);
     const now = ctx.now();
     ctx.db
       .prepare("INSERT INTO keys (name, primary_version, min_decrypt_version, rotate_every_seconds, created_at) VALUES (?, 1, 1, ?, ?)")

@@ -1,25 +1,19 @@
 /**
- * Version state changes: disable, enable, destroy, and the minimum decryption version.
- *
- * Rules (Tink's key model): the primary version is always enabled, so it cannot be
- * disabled or destroyed: rotate first (KEY_STATE_CONFLICT). A destroyed version is final.
- * Disabling or enabling a version already in that state is a no-op (still audited).
+ * Version state changes on the local keystore: disable, enable, destroy, and the minimum
+ * decryption version. The rules are key-lifecycle.ts's; this file applies them.
  */
-import { KeyError, UsageError } from "../errors.js";
 import { runAdminOp } from "./admin-op.js";
 import { type KeyInfo, keyInfo } from "./key-info.js";
 import { auditableName, auditableVersion, validateKeyName, validateVersion } from "./names.js";
-import { type VersionRow, requireVersion } from "./rows.js";
+import { requireVersion } from "./rows.js";
 import { changeKeyState } from "./state-change.js";
 import type { StoreContext } from "./store-context.js";
+import { type VersionChange, checkMinDecryptVersion, nextVersionState } from "./key-lifecycle.js";
 
 /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT) */
 export function disableVersion(ctx: StoreContext, name: string, version: number): KeyInfo {
   return runAdminOp(ctx, "key.disable", target(name, version), () => {
-    changeNonPrimary(ctx, name, version, "disabled", (row) => {
-      if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed`);
-      ctx.db.prepare("UPDATE key_versions SET state = 'disabled' WHERE key_name = ? AND version = ?").run(name, version);
-    });
+    changeVersion(ctx, "disable", name, version);
     return { result: keyInfo(ctx, name, ctx.now()) };
   });
 }
@@ -27,13 +21,7 @@ export function disableVersion(ctx: StoreContext, name: string, version: number)
 /** @throws KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_STATE_CONFLICT if destroyed) */
 export function enableVersion(ctx: StoreContext, name: string, version: number): KeyInfo {
   return runAdminOp(ctx, "key.enable", target(name, version), () => {
-    validateKeyName(name);
-    validateVersion(version);
-    changeKeyState(ctx, name, (key) => {
-      const row = requireVersion(ctx, key, version);
-      if (row.state === "destroyed") throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is destroyed and cannot be enabled`);
-      ctx.db.prepare("UPDATE key_versions SET state = 'enabled' WHERE key_name = ? AND version = ?").run(name, version);
-    });
+    changeVersion(ctx, "enable", name, version);
     return { result: keyInfo(ctx, name, ctx.now()) };
   });
 }
@@ -48,11 +36,7 @@ export function enableVersion(ctx: StoreContext, name: string, version: number):
  */
 export function destroyVersion(ctx: StoreContext, name: string, version: number): { walTruncated: boolean } {
   runAdminOp(ctx, "key.destroy", target(name, version), () => {
-    changeNonPrimary(ctx, name, version, "destroyed", () => {
-      ctx.db
-        .prepare("UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE key_name = ? AND version = ?")
-        .run(ctx.now(), name, version);
-    });
+    changeVersion(ctx, "destroy", name, version);
     return { result: undefined };
   });
   return { walTruncated: truncateWal(ctx) };
@@ -67,9 +51,7 @@ export function setMinDecryptVersion(ctx: StoreContext, name: string, version: n
     validateKeyName(name);
     validateVersion(version);
     changeKeyState(ctx, name, (key) => {
-      if (version > key.primary_version) {
-        throw new UsageError("INVALID_ARGUMENT", `the minimum decryption version must be at most the primary version ${key.primary_version}`);
-      }
+      checkMinDecryptVersion(key, version);
       ctx.db.prepare("UPDATE keys SET min_decrypt_version = ? WHERE name = ?").run(version, name);
     });
     return { result: keyInfo(ctx, name, ctx.now()) };
@@ -80,16 +62,19 @@ function target(name: string, version: number): { keyName: string | null; keyVer
   return { keyName: auditableName(name), keyVersion: auditableVersion(version) };
 }
 
-/** Runs `change` on a checked non-primary version, then reseals the key (state-change.ts). */
-function changeNonPrimary(ctx: StoreContext, name: string, version: number, verb: string, change: (row: VersionRow) => void): void {
+/** Applies `change` to a checked version as key-lifecycle.ts decides, then reseals the key (state-change.ts). */
+function changeVersion(ctx: StoreContext, change: VersionChange, name: string, version: number): void {
   validateKeyName(name);
   validateVersion(version);
   changeKeyState(ctx, name, (key) => {
-    const row = requireVersion(ctx, key, version);
-    if (key.primary_version === version) {
-      throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be ${verb}; rotate first`);
+    const state = nextVersionState(change, name, key, requireVersion(ctx, key, version));
+    if (state === "destroyed") {
+      ctx.db
+        .prepare("UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE key_name = ? AND version = ?")
+        .run(ctx.now(), name, version);
+    } else {
+      ctx.db.prepare("UPDATE key_versions SET state = ? WHERE key_name = ? AND version = ?").run(state, name, version);
     }
-    change(row);
   });
 }
 
