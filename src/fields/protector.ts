@@ -242,9 +242,13 @@ export class FieldProtector {
   }
 
   async #reverse(record: Record<string, unknown>, row: number, plan: Planned[], rewrap: boolean): Promise<void> {
-    // reveal anchors first (record id may itself be deterministic/tokenized)
+    // reveal anchors first (record id may itself be deterministic/tokenized), and the record
+    // id before the other anchors: a rewrap fixes the record id it seals under at its first
+    // use, which must see the id's plaintext whatever order the policy lists the rules in
     const anchors = this.#anchorPaths;
-    const ordered = [...plan.filter((p) => anchors.has(p.match.path)), ...plan.filter((p) => !anchors.has(p.match.path))];
+    const idPath = this.policy.recordId?.source;
+    const rank = (p: Planned) => (p.match.path === idPath ? 0 : anchors.has(p.match.path) ? 1 : 2);
+    const ordered = [...plan].sort((a, b) => rank(a) - rank(b));
     const revealedAnchors = new Map<string, unknown>();
     let recordId: string | undefined;
     const scope: ReverseScope = {

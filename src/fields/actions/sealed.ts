@@ -79,9 +79,8 @@ export async function reverseSealed(cipher: SealedCipher, scope: ReverseScope, r
   // the rule now names the subject's key and the subject was erased: its data goes too
   if (target === ERASED) return "erased";
   if (target.keyRef === parsed.keyRef && target.version === parsed.version) return "unchanged";
-  // The record id is fixed at the first rewrap of either action, as the protector has always
-  // done (a split changes no behaviour); a deterministic anchor rewrapped before the record id
-  // is revealed fixes it too early, which is reported as its own issue.
+  // the record id is fixed at the first rewrap of either action; the protector reveals the
+  // record id's own field before any other, so this reads its plaintext
   scope.recordId();
   return { write: cipher.rewrap(scope, target, clear, match, where) };
 }
