@@ -14,19 +14,19 @@
  * - pseudonymize: HMAC-SHA-256, irreversible; leaks equality.
  * Never a silently unprotected value: a value an action cannot handle is a FieldError.
  * Each action's apply/reveal/rewrap is its own module (actions/); this class plans a record
- * (which rule takes which field), reads its anchors (record id, subject ids) and keys, and
- * writes every new value only once the whole record succeeded.
+ * (which rule takes which field), reads its anchors (record id, subject ids), dispatches each
+ * value to its action, and writes every new value only once the whole record succeeded.
  */
 import { isPipesealError } from "../errors.js";
 import type { AuditObject, Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
-import { ERASED, type FieldKey, FieldKeys } from "./keys.js";
+import { type FieldKey, FieldKeys } from "./keys.js";
 import { type CompiledPath, type FieldMatch, findMatches, getPath } from "./path.js";
-import type { FieldPolicy, FieldRule } from "./policy.js";
+import type { FieldAction, FieldPolicy, FieldRule } from "./policy.js";
 import { FieldGcm } from "./gcm.js";
 import { JsonlSplice, directName } from "./jsonl-splice.js";
 import { type FieldStats, newStats } from "./stats.js";
-import { type FieldValue, readValue } from "./value-format.js";
+import type { ActionModule, ApplyScope, ReverseScope, Where } from "./actions/action.js";
 import * as deterministic from "./actions/deterministic.js";
 import * as encrypt from "./actions/encrypt.js";
 import * as maskAction from "./actions/mask.js";
@@ -37,6 +37,13 @@ export type FieldOperation = "apply" | "reveal" | "rewrap";
 export const ERASED_MARKER = "[ERASED]";
 
 const LATER = Symbol("later");
+
+const ACTIONS: Readonly<Record<Exclude<FieldAction, "keep" | "drop">, ActionModule>> = { encrypt, deterministic, tokenize, pseudonymize, mask: maskAction };
+
+/** The module of an action that changes a value; undefined for keep and drop, which the protector does itself. */
+function moduleOf(action: FieldAction): ActionModule | undefined {
+  return action === "keep" || action === "drop" ? undefined : ACTIONS[action];
+}
 
 interface Planned {
   rule: FieldRule;
@@ -55,6 +62,8 @@ export class FieldProtector {
   readonly #direct: boolean;
   /** Encrypt rule → its derived primary key (the same object FieldKeys caches for the run). */
   readonly #ruleKeys = new Map<FieldRule, FieldKey>();
+  /** The record id and subject fields: read (revealed first, on reveal and rewrap) to bind or key the others. */
+  readonly #anchorPaths: ReadonlySet<string>;
 
   constructor(policy: FieldPolicy, keyring: Keyring, op: FieldOperation, options: { flat: boolean; object?: AuditObject }) {
     this.policy = policy;
@@ -63,6 +72,7 @@ export class FieldProtector {
     this.#keys = new FieldKeys(keyring, options.object ?? { operation: `field-${op}` });
     const names = policy.rules.map((r) => directName(r.field));
     this.#direct = names.every((n) => n !== undefined) && new Set(names).size === names.length;
+    this.#anchorPaths = new Set([policy.recordId?.source, ...policy.rules.map((r) => r.subject?.source)].filter((s): s is string => s !== undefined));
     this.#splice = op === "apply" && !this.flat ? JsonlSplice.for(policy, this.#gcm, (rule) => this.#encryptKey(rule), this.stats) : null;
   }
 
@@ -162,6 +172,7 @@ export class FieldProtector {
     const recordId = plan.some((p) => p.rule.action === "encrypt") ? this.#recordId(record, row) : "";
     let subjectIds: Map<FieldRule, string> | undefined;
     for (const { rule } of plan) if (rule.subject && !subjectIds?.has(rule)) (subjectIds ??= new Map()).set(rule, this.#anchor(rule.subject, record, row, "subject"));
+    let scope: ApplyScope | undefined; // only once a value has to wait: the hot path allocates none
     const drops: FieldMatch[] = [];
     // compute every new value first, then write: a failing row leaves the record untouched
     const writes: Array<[FieldMatch, unknown]> = [];
@@ -183,7 +194,7 @@ export class FieldProtector {
         if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, { row, field: match.path });
         const now = this.#applyNow(rule, value, recordId, row, match.path);
         if (now === LATER) {
-          return this.#applyValue(rule, match, value, recordId, subjectIds?.get(rule), { row, field: match.path }).then((v) => {
+          return this.#applyLater((scope ??= this.#applyScope(recordId, subjectIds)), rule, match, value, { row, field: match.path }).then((v) => {
             writes.push([match, v]);
             this.#count(rule.action);
             i++;
@@ -207,10 +218,10 @@ export class FieldProtector {
     if (rule.action !== "encrypt" || rule.subject) return LATER;
     const key = this.#encryptKey(rule);
     if (!key) return LATER;
-    return encrypt.apply(this.#gcm, key, value, path, recordId, { row, field: path });
+    return encrypt.seal(this.#gcm, key, value, path, recordId, { row, field: path });
   }
 
-  /** A named encrypt rule's primary key if this run derived it already (the same object as #keyFor's). */
+  /** A named encrypt rule's primary key if this run derived it already (the same object FieldKeys hands the encrypt action). */
   #encryptKey(rule: FieldRule): FieldKey | undefined {
     let key = this.#ruleKeys.get(rule);
     if (!key) {
@@ -220,122 +231,55 @@ export class FieldProtector {
     return key;
   }
 
-  async #applyValue(rule: FieldRule, match: FieldMatch, value: unknown, recordId: string, subjectId: string | undefined, where: { row: number; field: string }): Promise<unknown> {
-    switch (rule.action) {
-      case "encrypt": {
-        const key = await this.#keyFor(rule, "encrypt", subjectId);
-        if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
-        return encrypt.apply(this.#gcm, key, value, match.path, recordId, where);
-      }
-      case "deterministic": {
-        const key = await this.#keyFor(rule, "deterministic", subjectId);
-        if (key === ERASED) throw new FieldError("KEY_DESTROYED", "the record's subject was erased; new data for it is refused", where);
-        return deterministic.apply(key, value, match.schemaPath, where);
-      }
-      case "tokenize": {
-        const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
-        return tokenize.apply(key, rule, match.schemaPath, value, where);
-      }
-      case "pseudonymize": {
-        if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot pseudonymize this value", where);
-        const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "pseudonymize");
-        return pseudonymize.apply(key, rule, value, where);
-      }
-      case "mask":
-        return maskAction.apply(value, rule, where);
-      default:
-        return value;
-    }
+  /** The record's anchors as apply read them, before anything changed. */
+  #applyScope(recordId: string, subjectIds: Map<FieldRule, string> | undefined): ApplyScope {
+    return { keys: this.#keys, gcm: this.#gcm, namespace: this.policy.namespace, recordId: () => recordId, subjectId: (rule) => subjectIds!.get(rule)! };
   }
 
-  #keyFor(rule: FieldRule, purpose: "encrypt" | "deterministic", subjectId: string | undefined): Promise<FieldKey | typeof ERASED> {
-    if (rule.subject) return this.#keys.subjectForApply(this.policy.namespace, subjectId!, purpose);
-    return this.#keys.named(rule.key!, "primary", purpose);
+  /** An action that had to wait for a key (or runs after one that did); a promise even when the action throws. */
+  async #applyLater(scope: ApplyScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where): Promise<unknown> {
+    return moduleOf(rule.action)!.apply(scope, rule, match, value, where);
   }
 
   async #reverse(record: Record<string, unknown>, row: number, plan: Planned[], rewrap: boolean): Promise<void> {
-    // reveal anchors first (record id may itself be deterministic/tokenized)
-    const anchorPaths = new Set([this.policy.recordId?.source, ...this.policy.rules.map((r) => r.subject?.source)].filter((s): s is string => s !== undefined));
-    const ordered = [...plan.filter((p) => anchorPaths.has(p.match.path)), ...plan.filter((p) => !anchorPaths.has(p.match.path))];
+    // reveal anchors first (record id may itself be deterministic/tokenized), and the record
+    // id before the other anchors: a rewrap fixes the record id it seals under at its first
+    // use, which must see the id's plaintext whatever order the policy lists the rules in
+    const anchors = this.#anchorPaths;
+    const idPath = this.policy.recordId?.source;
+    const rank = (p: Planned) => (p.match.path === idPath ? 0 : anchors.has(p.match.path) ? 1 : 2);
+    const ordered = [...plan].sort((a, b) => rank(a) - rank(b));
     const revealedAnchors = new Map<string, unknown>();
     let recordId: string | undefined;
+    const scope: ReverseScope = {
+      keys: this.#keys,
+      gcm: this.#gcm,
+      namespace: this.policy.namespace,
+      rewrap,
+      recordId: () => (recordId ??= this.#revealedId(record, row, revealedAnchors)),
+      subjectId: (rule) => this.#revealedAnchor(rule.subject!, record, row, revealedAnchors, "subject"),
+      isAnchor: (path) => anchors.has(path),
+      revealed: (path, clear) => {
+        if (anchors.has(path)) revealedAnchors.set(path, clear);
+      },
+    };
     const writes: Array<[FieldMatch, unknown]> = [];
     for (const { rule, match } of ordered) {
-      const where = { row, field: match.path };
       const value = (match.parent as Record<string | number, unknown>)[match.key];
       if (value === null || value === "" || value === undefined) continue;
-      let out: unknown = value;
-      let clearOf: unknown;
-      const isAnchor = anchorPaths.has(match.path);
-      if (rule.action === "encrypt" || rule.action === "deterministic") {
-        // a value that does not parse is FIELD_MALFORMED; a well-formed value of the other
-        // action was moved here from another field: an authentication failure like any move
-        const parsed = readValue(value, where);
-        if (parsed.action !== (rule.action === "encrypt" ? "e" : "d")) {
-          throw new FieldError("DECRYPT_FAILED", `the value is not a pipeseal ${rule.action} value (moved from another field, or altered)`, where);
-        }
-        const purpose = rule.action;
-        if (rule.subject && parsed.keyRef.startsWith("@")) await this.#checkSubject(rule.subject, parsed.keyRef, record, row, revealedAnchors, where);
-        const key = parsed.keyRef.startsWith("@") ? await this.#keys.subjectForReveal(parsed.keyRef, parsed.version, purpose) : await this.#keys.named(parsed.keyRef, parsed.version, purpose);
-        if (key === ERASED) {
-          this.stats.erased++;
-          writes.push([match, ERASED_MARKER]);
-          continue;
-        }
-        let clear: FieldValue;
-        if (parsed.action === "e") {
-          recordId ??= this.#revealedId(record, row, revealedAnchors);
-          clear = encrypt.reveal(this.#gcm, key, parsed.payload, match.path, recordId, where);
-        } else clear = deterministic.reveal(key, parsed.payload, match.schemaPath, where);
-        if (isAnchor) revealedAnchors.set(match.path, clear);
-        if (rewrap) {
-          const target = await this.#rewrapTarget(rule, parsed.keyRef, purpose, record, row, revealedAnchors);
-          if (target === ERASED) {
-            // the rule now names the subject's key and the subject was erased: its data goes too
-            this.stats.erased++;
-            writes.push([match, ERASED_MARKER]);
-            continue;
-          }
-          if (target.keyRef === parsed.keyRef && target.version === parsed.version) continue;
-          recordId ??= this.#revealedId(record, row, revealedAnchors);
-          out = parsed.action === "e" ? encrypt.rewrap(this.#gcm, target, clear, match.path, recordId, where) : deterministic.rewrap(target, clear, match.schemaPath, where);
-        } else out = clear;
-      } else if (rule.action === "tokenize") {
-        if (rewrap) {
-          if (rule.previousVersion === undefined) {
-            if (isAnchor) revealedAnchors.set(match.path, tokenize.reveal(await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize"), rule, match.schemaPath, value, where));
-            continue;
-          }
-          const from = await this.#keys.named(rule.key!, rule.previousVersion, "tokenize");
-          const to = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
-          if (from.version === to.version) continue;
-          ({ clear: clearOf, token: out } = tokenize.rewrap(from, to, rule, match.schemaPath, value, where));
-        } else {
-          const key = await this.#keys.named(rule.key!, rule.version ?? "primary", "tokenize");
-          out = clearOf = tokenize.reveal(key, rule, match.schemaPath, value, where);
-        }
-        if (isAnchor) revealedAnchors.set(match.path, clearOf);
-      } else continue; // irreversible or untouched
-      writes.push([match, out]);
+      const reverse = moduleOf(rule.action)?.reverse;
+      if (reverse === undefined) continue; // irreversible or untouched
+      const out = await reverse(scope, rule, match, value, { row, field: match.path });
+      if (out === "unchanged") continue;
+      if (out === "erased") {
+        this.stats.erased++;
+        writes.push([match, ERASED_MARKER]);
+        continue;
+      }
+      writes.push([match, out.write]);
       this.#count(rewrap ? "rewrap" : rule.action);
     }
     for (const [m, v] of writes) (m.parent as Record<string | number, unknown>)[m.key] = v;
-  }
-
-  /**
-   * A subject-keyed value must sit in its subject's record. The value's key reference
-   * (`@ns~ref`, bound into its AAD and naming the subject key that seals it) is compared with
-   * the ref of the record's clear subject: a value moved to another subject's record, or a
-   * record whose subject field was changed, would otherwise reveal one subject's data as
-   * another's, and rewrap would re-seal it under the other subject's key, out of reach of the
-   * first subject's erasure. Checked before any key is looked up; never revealed or rewrapped.
-   * @throws FieldError(FIELD_MALFORMED)
-   */
-  async #checkSubject(subject: CompiledPath, keyRef: string, record: Record<string, unknown>, row: number, revealed: Map<string, unknown>, where: { row: number; field: string }): Promise<void> {
-    const expected = await this.#keys.subjectRef(this.policy.namespace, this.#revealedAnchor(subject, record, row, revealed, "subject"));
-    if (expected !== keyRef) {
-      throw new FieldError("FIELD_MALFORMED", "the value is sealed for another data subject than this record's (moved from another record, or the record's subject field was changed); it is neither revealed nor rewrapped", where);
-    }
   }
 
   /** The plaintext record id during reveal/rewrap (the id field revealed if it is protected). */
@@ -350,18 +294,6 @@ export class FieldProtector {
     return this.#anchor(path, record, row, what);
   }
 
-  /**
-   * Where rewrap moves a value: the key its rule names now, at its current version. A rule with
-   * `subject:` names the record's subject key (a subject's only live version is its current
-   * one; ERASED once erased), so values move between named and subject keys as the policy
-   * changes. Without `subject:`, a named-key value goes to its own key's primary and a subject
-   * value to the rule's key.
-   */
-  async #rewrapTarget(rule: FieldRule, from: string, purpose: "encrypt" | "deterministic", record: Record<string, unknown>, row: number, revealed: Map<string, unknown>): Promise<FieldKey | typeof ERASED> {
-    if (rule.subject) return this.#keys.subjectForApply(this.policy.namespace, this.#revealedAnchor(rule.subject, record, row, revealed, "subject"), purpose);
-    return this.#keys.named(from.startsWith("@") ? rule.key! : from, "primary", purpose);
-  }
-
   close(): void {
     this.#keys.close();
     this.#ruleKeys.clear();
@@ -370,4 +302,4 @@ export class FieldProtector {
 }
 
 /** mask: letters and digits become `char`, except keepFirst/keepLast characters and an e-mail domain (actions/mask.ts). */
-export const mask = maskAction.apply;
+export const mask = maskAction.mask;

@@ -156,3 +156,31 @@ describe("fields rewrap: subject-keyed values", () => {
     expect(rw.stats.erased).toBe(2);
   });
 });
+
+describe("fields rewrap: protected anchors in any order", () => {
+  // the record id and a subject id are both sealed deterministically; rewrap must read the
+  // record id's plaintext whichever of the two rules the policy lists first
+  const yaml = (first: "cid" | "id") => {
+    const rules = { cid: "  - { field: cid, action: deterministic }", id: "  - { field: id, action: deterministic }" };
+    const second = first === "cid" ? "id" : "cid";
+    return `version: 1\nnamespace: customers\nkey: pii\nrecordId: id\nrules:\n${rules[first]}\n${rules[second]}\n  - { field: ssn, action: encrypt, subject: cid }\n  - { field: note, action: encrypt }\n`;
+  };
+  const row = { id: "r1", cid: "alice", ssn: "111-11-1111", note: "hello" };
+
+  for (const first of ["cid", "id"] as const) {
+    it(`rotate, rewrap, reveal with ${first} listed first`, async () => {
+      const { ks } = await freshKeystore(["pii"]);
+      const p = (op: "apply" | "reveal" | "rewrap") => new FieldProtector(parseFieldPolicy(yaml(first)), ks, op, { flat: false });
+      const sealed = await p("apply").process(clone(row), 1);
+      expect(sealed.id).not.toBe("r1");
+      ks.rotateKey("pii");
+      const moved = await p("rewrap").process(clone(sealed), 1);
+      expect(parseValue(moved.note)!.version).toBe(2);
+      expect(parseValue(moved.id)!.version).toBe(2);
+      expect(await p("reveal").process(clone(moved), 1)).toEqual(row);
+      // and a value moved to another record (another id) still fails: the id is bound
+      const other = await p("apply").process({ ...clone(row), id: "r2" }, 2);
+      await expect(p("reveal").process({ ...clone(moved), note: other.note }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+    });
+  }
+});

@@ -51,8 +51,18 @@ export class SubjectCache {
   fresh(namespace: string, subjectId: string): Entry | undefined {
     const ns = this.#ready.get(namespace);
     if (ns === undefined || this.#now() - ns.checkedAt >= this.#recheckMs) return undefined;
+    return this.entryById(ns, subjectId);
+  }
+
+  /** A subject's entry if cached, found by its clear id (so a cached subject costs no HMAC). */
+  entryById(ns: NsCache, subjectId: string): Entry | undefined {
     const ref = ns.byId.get(subjectId);
     return ref === undefined ? undefined : ns.byRef.get(ref);
+  }
+
+  /** A subject's entry if cached, found by its base64url ref (reveal knows only the ref). */
+  entryByRef(ns: NsCache, b64: string): Entry | undefined {
+    return ns.byRef.get(b64);
   }
 
   /** The namespace's cache, opening (and with `create`, creating) it once however many ask at a time; null if it does not exist. */

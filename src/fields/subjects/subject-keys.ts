@@ -116,12 +116,12 @@ export class SubjectKeys {
     subjectIds.forEach(checkSubjectId);
     const ns = (await this.#cache.namespace(namespace, true)) as NsCache;
     this.#cache.recheck(ns, false);
-    const misses = [...new Set(subjectIds.filter((id) => !ns.byId.has(id)))];
+    const misses = [...new Set(subjectIds.filter((id) => this.#cache.entryById(ns, id) === undefined))];
     if (misses.length > 0) this.#load(ns, misses);
     const out = new Map<string, SubjectKeyResult>();
     for (const id of subjectIds) {
       if (out.has(id)) continue;
-      const entry = ns.byRef.get(ns.byId.get(id) as string) as Entry;
+      const entry = this.#cache.entryById(ns, id) as Entry;
       out.set(id, this.#cache.result(entry, namespace, purpose));
     }
     return out;
@@ -143,7 +143,7 @@ export class SubjectKeys {
     if (ns === null) throw new KeyError("KEY_NOT_FOUND", `no subject namespace "${parsed.ns}"`);
     this.#cache.recheck(ns, false);
     const b64 = parsed.ref.toString("base64url");
-    let entry = ns.byRef.get(b64);
+    let entry = this.#cache.entryByRef(ns, b64);
     if (entry === undefined || entry.version < version) {
       const row = this.#ks.readTables((db) => statements(db).current.get(ns.ns, parsed.ref));
       if (row === undefined) throw new KeyError("KEY_NOT_FOUND", `no subject ${keyId}`);
@@ -167,8 +167,7 @@ export class SubjectKeys {
     checkSubjectId(subjectId);
     const ns = await this.#cache.namespace(namespace, false);
     if (ns === null) return null;
-    const cached = ns.byId.get(subjectId);
-    return cached !== undefined ? `${namespace}:${cached}` : keyIdOf(namespace, subjectRef(ns.indexKey, subjectId));
+    return this.#cache.entryById(ns, subjectId)?.keyId ?? keyIdOf(namespace, subjectRef(ns.indexKey, subjectId));
   }
 
   /** A subject's namespace (created if new), index reference and key id, after the arguments are checked. */
