@@ -56,7 +56,7 @@ export interface ModelManifest {
 export function parseShardName(name: string): { path: string; start: number; end: number } {
   const m = /^(.*):(\d+):(\d+)$/.exec(name);
   if (!m) throw new ArtifactError("INVALID_ARGUMENT", `bad shard resource name ${JSON.stringify(name.slice(0, 80))}`);
-  return { path: m[1]!, start: Number(m[2]), end: Number(m[3]) };
+  return { path: m[1], start: Number(m[2]), end: Number(m[3]) };
 }
 
 /** Code-point order, as Python compares str (JS `<` compares UTF-16 units). */
@@ -64,7 +64,7 @@ function comparePoints(a: string, b: string): number {
   const x = Array.from(a);
   const y = Array.from(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
     if (d !== 0) return d;
   }
   return x.length - y.length;
@@ -75,7 +75,7 @@ function comparePaths(a: string, b: string): number {
   const x = a.split("/");
   const y = b.split("/");
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = comparePoints(x[i]!, y[i]!);
+    const d = comparePoints(x[i], y[i]);
     if (d !== 0) return d;
   }
   return x.length - y.length;

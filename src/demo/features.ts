@@ -83,9 +83,9 @@ export async function featuresStage(d: Demo): Promise<void> {
     const question = "I cannot log in to my account";
     const hits = await corpus.retrieve({ vector: embed(question), filter: { country: "DE" }, k: 3, onBehalfOf: "support-agent" });
     check(hits.chunks.length === 3 && hits.chunks.every((c) => c.metadata.country === "DE"), "RAG: the retrieval must return 3 chunks from the filter");
-    check(hits.chunks[0]!.text.includes("log in"), "RAG: the best chunk must be about logging in");
+    check(hits.chunks[0].text.includes("log in"), "RAG: the best chunk must be about logging in");
     d.say(`RAG corpus: ${rows.length} redacted support texts, text and ${EMBEDDING_DIM}-dim vectors encrypted (${KEYS.corpus}), country as a blind index`);
-    d.say(`query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0]!.score?.toFixed(2)}; the retrieval is an audit record`);
+    d.say(`query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0].score?.toFixed(2)}; the retrieval is an audit record`);
   } finally {
     corpus.close();
   }

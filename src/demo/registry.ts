@@ -34,7 +34,7 @@ export async function registryStage(d: Demo): Promise<void> {
   const objects = (dir: string): string[] => readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && e.name.endsWith(".pseal")).map((e) => path.join(e.parentPath, e.name));
   for (const victim of objects(tampered)) {
     const bytes = readFileSync(victim);
-    bytes[bytes.length - 20]! ^= 1; // one bit in the last segment's ciphertext
+    bytes[bytes.length - 20] ^= 1; // one bit in the last segment's ciphertext
     writeFileSync(victim, bytes);
   }
   const refused = async (root: string) => loadArtifact(d.ks, new FolderRegistry(root), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust }).then((b) => (b.fill(0), null), (e: { code?: string }) => e.code ?? "error");

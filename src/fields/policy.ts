@@ -80,7 +80,7 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
   const fail = (node: unknown, msg: string): never => {
     throw new FieldError("INVALID_ARGUMENT", `${source}:${lineOf(node)}: ${msg}`);
   };
-  if (doc.errors.length > 0) throw new FieldError("INVALID_ARGUMENT", yamlSyntaxError(doc.errors[0]!, lc, source));
+  if (doc.errors.length > 0) throw new FieldError("INVALID_ARGUMENT", yamlSyntaxError(doc.errors[0], lc, source));
   const root = doc.contents;
   if (!isMap(root)) return fail(root, "a policy is a mapping with `version` and `rules`");
   for (const item of root.items) {

@@ -9,7 +9,7 @@ const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", 
 
 /** Escapes text for HTML content and quoted attribute values. */
 export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 /** Markup that is already safe (built by `html` or by a renderer here). */

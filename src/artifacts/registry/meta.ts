@@ -47,7 +47,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
     while (!failed && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i]!, i);
+        out[i] = await fn(items[i], i);
       } catch (e) {
         failed = true;
         throw e;

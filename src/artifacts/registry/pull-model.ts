@@ -188,7 +188,7 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
     const lane = async (laneNo: number): Promise<void> => {
       while (!failed && next < meta.files.length) {
         const i = next++;
-        const f = meta.files[i]!;
+        const f = meta.files[i];
         try {
           const handle = await createTarget(tempRoot, f.path);
           opened.add(handle);

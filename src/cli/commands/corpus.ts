@@ -19,13 +19,13 @@ function parseFilters(list: string[]): Record<string, FilterValue> {
     if (json !== null) {
       let v: unknown;
       try {
-        v = JSON.parse(json[2] as string);
+        v = JSON.parse(json[2]);
       } catch {
         throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number or boolean`);
       }
       if (typeof v !== "number" && typeof v !== "boolean" && typeof v !== "string") throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number, boolean or string`);
-      out[json[1] as string] = v;
-    } else if (plain !== null) out[plain[1] as string] = plain[2] as string;
+      out[json[1]] = v;
+    } else if (plain !== null) out[plain[1]] = plain[2];
     else throw new UsageError("INVALID_ARGUMENT", `--filter takes field=value or field:=json (got "${item.slice(0, 40)}")`);
   }
   return out;

@@ -59,7 +59,7 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
       ks,
       config,
       ...(kr ? { source: remoteSource(kr, { onNotice: notice }) } : {}),
-      sinks: sinks.map((sink, i) => ({ sink, perMinute: config.sinks[i]!.perMinute })),
+      sinks: sinks.map((sink, i) => ({ sink, perMinute: config.sinks[i].perMinute })),
       signal: ac.signal,
       anchors: everySeconds !== undefined && dir !== undefined ? { everyMs: everySeconds * 1000, dir } : null,
       ...(learnUntilMs === undefined ? {} : { learnUntilMs }),

@@ -25,7 +25,7 @@ function parseOperators(pairs: readonly string[]): Record<string, Operator> {
   for (const p of pairs) {
     const m = /^([a-z0-9-]+)=([a-z]+)$/.exec(p);
     if (!m || !OPERATORS.includes(m[2] as Operator)) throw new UsageError("INVALID_ARGUMENT", `--operator takes DETECTOR=OP with OP one of ${OPERATORS.join(", ")} (got "${p}")`);
-    out[m[1]!] = m[2] as Operator;
+    out[m[1]] = m[2] as Operator;
   }
   return out;
 }

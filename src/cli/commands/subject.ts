@@ -116,7 +116,7 @@ export function subjectCommand(): Command {
       const ids = subjectIds(id, opts);
       if (ids.length !== 1) throw new UsageError("INVALID_ARGUMENT", `recreate takes one subject id (got ${ids.length})`);
       await withKeystore(cmd, async (ks) => {
-        const r = await subjectKeys(ks).recreate(opts.namespace, ids[0]!);
+        const r = await subjectKeys(ks).recreate(opts.namespace, ids[0]);
         emit(cmd, r, () => `recreated ${r.keyId} as v${r.version}`);
       });
     });

@@ -97,8 +97,8 @@ function plainKey(line: string, s: number, e: number): boolean {
 function duplicate(line: string, scan: LineScan, s: number, e: number): boolean {
   const len = e - s;
   for (let k = 0; k < scan.count; k++) {
-    const ks = scan.keyStart[k]!;
-    if (scan.keyEnd[k]! - ks !== len) continue;
+    const ks = scan.keyStart[k];
+    if (scan.keyEnd[k] - ks !== len) continue;
     let j = 0;
     while (j < len && line.charCodeAt(ks + j) === line.charCodeAt(s + j)) j++;
     if (j === len) return true;

@@ -42,7 +42,7 @@ export async function openParquet(input: string | Buffer) {
   } catch (e) {
     throw new FieldError("INVALID_ARGUMENT", `not a readable Parquet file: ${(e as Error).message}`);
   }
-  const root = metadata.schema[0]!;
+  const root = metadata.schema[0];
   const top = metadata.schema.slice(1);
   if (top.length !== (root.num_children ?? 0) || top.some((e) => (e.num_children ?? 0) > 0)) {
     throw new FieldError("INVALID_ARGUMENT", "nested Parquet schemas are not supported (flatten the columns first)");
@@ -88,7 +88,7 @@ export async function* transformParquet(
   let columns: string[] = [];
   const emit = (rows: Rec[]) => {
     if (writer === null) {
-      columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0]!, n));
+      columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0], n));
       const types: Record<string, string> = {};
       for (const c of columns) if (original.get(c)) types[c] = original.get(c)!;
       writer = new ParquetWriter({ writer: bw, schema: schemaFor(columns, (c) => typeFor(c, original.get(c)) ?? original.get(c)) as never, kvMetadata: [{ key: TYPES_KEY, value: JSON.stringify(types) }] });

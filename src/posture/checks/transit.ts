@@ -25,7 +25,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item:
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await work(items[i]!);
+      results[i] = await work(items[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

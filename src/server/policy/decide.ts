@@ -100,7 +100,7 @@ function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest, 
     const inside = from < to ? h >= from && h < to : h >= from || h < to;
     if (!inside) return `UTC hour ${h} is outside ${from}-${to}`;
   }
-  if (when.days && !when.days.includes(WEEKDAYS[req.now.getUTCDay()]!)) return `UTC day ${WEEKDAYS[req.now.getUTCDay()]} is not in when.days`;
+  if (when.days && !when.days.includes(WEEKDAYS[req.now.getUTCDay()])) return `UTC day ${WEEKDAYS[req.now.getUTCDay()]} is not in when.days`;
   return undefined;
 }
 
@@ -126,7 +126,7 @@ export type OperationRequest = Omit<PolicyRequest, "keyName" | "context" | "keyE
  */
 export function decideOperation(policy: Policy, request: OperationRequest): Decision {
   const { keyName: _k, context: _c, keyEnv: _e, ...rest } = (request ?? {}) as PolicyRequest;
-  return evaluate(policy, rest as PolicyRequest, true);
+  return evaluate(policy, rest, true);
 }
 
 function evaluate(policy: Policy, request: PolicyRequest, anyKey: boolean): Decision {

@@ -138,7 +138,7 @@ export function parsePolicy(text: string): Policy {
     throw new PolicyError(line, col, msg);
   };
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
+    const e = doc.errors[0];
     const pos = yamlErrorPosition(e, lc);
     throw new PolicyError(pos.line, pos.col, `YAML: ${yamlMessage(e)}`);
   }
@@ -360,7 +360,7 @@ export function parsePolicy(text: string): Policy {
           ...subject,
           operations,
           ...(keys ? { keys: Object.freeze(keys) } : {}),
-          when: Object.freeze(when) as Conditions,
+          when: Object.freeze(when),
           line: posOf(m).line,
         }),
       );

@@ -31,7 +31,7 @@ export function delegateRoutes(app: FastifyInstance, svc: Service): void {
     const records = await svc.store.together(() => events.map((e) => svc.store.appendEvent(e)));
     const settled = await Promise.allSettled(records);
     const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) throw (failed).reason;
     if (settled.length !== events.length) throw new ServiceError("UNAVAILABLE", "not every record was written");
     return { recorded: events.length };
   });

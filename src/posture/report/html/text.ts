@@ -8,7 +8,7 @@ const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", 
  * evidence come from scanned systems and are attacker-controlled: every one goes through here.
  */
 export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 /** An anchor id for a finding: its fingerprint when it looks like one, else its position (never raw report text). */
