@@ -34,7 +34,7 @@ export class NoisyQuantileTree {
 
   constructor(leaves: Float64Array, noise: Noise, rng: RandomSource) {
     // levels[l] holds 16^l exact counts (l = 1 … HEIGHT), built up from the leaves
-    const levels: Float64Array[] = new Array(HEIGHT + 1);
+    const levels = new Array<Float64Array>(HEIGHT + 1);
     levels[HEIGHT] = leaves;
     for (let l = HEIGHT - 1; l >= 1; l--) {
       const below = levels[l + 1];

@@ -123,7 +123,10 @@ export function decodedBase64Runs(raw: string, maxRunLength = 1 << 20): Base64Ru
       if (k === 0) break;
       if (k === 3) upper = true;
       else if (k === 4) digitOrSym = true;
-      else if (k === 5) (digitOrSym = true), (std = true);
+      else if (k === 5) {
+        digitOrSym = true;
+        std = true;
+      }
       else if (k === 6) url = true;
       if (k === 2 || (k === 3 && (c < 65 || c > 70))) nonHex = true;
     }

@@ -88,7 +88,7 @@ function unitBytes(text: string): Uint8Array {
   }
   return b;
 }
-const NON_ASCII = /[^\x00-\x7f]+/g;
+const NON_ASCII = /[\x80-\uffff]+/g; // UTF-16 code units above ASCII (no `u` flag: a surrogate pair is two units)
 
 /** Lines of a text that have at least one trigger. */
 export interface LineTriggers {

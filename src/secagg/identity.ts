@@ -91,7 +91,7 @@ function rootsOf(caPem: string): X509Certificate[] {
 
 /** Verifies a DSSE-PAE signature. @throws SecaggError(SECAGG_PROTOCOL) */
 export function verifyPayload(publicKey: KeyObject, type: string, payload: Uint8Array, signature: Uint8Array, what: string): void {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(digestFor(publicKey), pae(type, payload), publicKey, signature);
   } catch {

@@ -50,7 +50,7 @@ export class PullWorkers {
         this.workers[lane % this.size].postMessage(task);
       } catch (e) {
         this.waiting.delete(id);
-        reject(e);
+        reject(e); // postMessage throws a DOMException (DataCloneError), an Error
       } finally {
         wipeState(state); // the worker has its own copy (structured clone)
       }

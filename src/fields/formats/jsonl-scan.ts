@@ -46,7 +46,7 @@ export function scanCanonical(line: string, scan: LineScan): number {
     if (!plainKey(line, ks, ke) || duplicate(line, scan, ks, ke)) return -1;
     i = ke + 1;
     if (line.charCodeAt(i) !== 0x3a) return -1;
-    const vs = ++i;
+    const vs = i + 1;
     const c = line.charCodeAt(vs);
     let kind = OTHER;
     if (c === 0x22) {

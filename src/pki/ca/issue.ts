@@ -115,7 +115,7 @@ export async function csrPublicKey(csrPem: string): Promise<x509.PublicKey> {
     (key.asymmetricKeyType === "rsa" && (details.modulusLength ?? 0) >= 2048) ||
     key.asymmetricKeyType === "ed25519";
   if (!ok) throw new UsageError("INVALID_ARGUMENT", "the CSR's key must be ECDSA P-256/P-384, RSA of at least 2048 bits, or Ed25519");
-  let verified = false;
+  let verified: boolean;
   try {
     verified = await csr.verify();
   } catch {
