@@ -25,7 +25,7 @@ export function featureVector(e: Pick<ProtectedEvent, "visits" | "spend" | "tick
   return [e.visits / 30, e.spend / 500, e.tickets / 5];
 }
 
-function parquet(rows: readonly ProtectedEvent[]): Buffer {
+async function parquet(rows: readonly ProtectedEvent[]): Promise<Buffer> {
   const columns: [string, "BYTE_ARRAY" | "DOUBLE" | "INT32", (r: ProtectedEvent) => unknown][] = [
     ["id", "BYTE_ARRAY", (r) => r.id],
     ["email", "BYTE_ARRAY", (r) => r.email],
@@ -39,8 +39,8 @@ function parquet(rows: readonly ProtectedEvent[]): Buffer {
   const bw = new ByteWriter();
   const schema = [{ name: "root", num_children: columns.length }, ...columns.map(([name, type]) => ({ name, repetition_type: "REQUIRED", type, ...(type === "BYTE_ARRAY" ? { converted_type: "UTF8" } : {}) }))];
   const w = new ParquetWriter({ writer: bw, schema: schema as never });
-  w.write({ columnData: columns.map(([name, , get]) => ({ name, data: rows.map(get) as never })), rowGroupSize: rows.length });
-  w.finish();
+  await w.write({ columnData: columns.map(([name, , get]) => ({ name, data: rows.map(get) as never })), rowGroupSize: rows.length });
+  await w.finish();
   return Buffer.from(new Uint8Array(bw.buffer, 0, bw.index));
 }
 
@@ -54,7 +54,7 @@ export async function featuresStage(d: Demo): Promise<void> {
   const rows = d.facts.processed as ProtectedEvent[];
   const etl = await d.data("etl");
   mkdirSync(d.dir.features, { recursive: true, mode: 0o700 });
-  const table = parquet(rows);
+  const table = await parquet(rows);
   const featureFile = path.join(d.dir.features, "customers.parquet.pseal");
   await sealTo(etl, featureFile, table, KEYS.features, { stage: "features", table: "customers" });
   table.fill(0);

@@ -213,7 +213,7 @@ export class MonitorEngine {
 
   #pkMap(principal: string): Map<string, PkState> {
     let m = this.#pks.get(principal);
-    if (!m) this.#pks.set(principal, (m = new Map()));
+    if (!m) this.#pks.set(principal, (m = new Map<string, PkState>()));
     return m;
   }
 

@@ -310,7 +310,7 @@ export function parsePolicy(text: string): Policy {
         const c = get(w, "context");
         if (c !== undefined) {
           if (!isMap(c) || c.items.length === 0) fail(c, "when.context maps context keys to lists of allowed values");
-          const ctx: Record<string, readonly string[]> = Object.create(null);
+          const ctx = Object.create(null) as Record<string, readonly string[]>;
           for (const item of (c as YAMLMap).items) {
             const k = str(item.key as Node, "a context key", CONTEXT_KEY);
             ctx[k] = Object.freeze(
