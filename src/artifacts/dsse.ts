@@ -6,6 +6,7 @@
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { pae } from "../crypto/pae.js";
+import { asObject } from "../io/json-value.js";
 import { ArtifactError } from "./errors.js";
 
 export const BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -66,22 +67,27 @@ export function verifyEnvelope(bundle: Bundle, publicKey: KeyObject): boolean {
  * @throws ArtifactError(INVALID_ARGUMENT) when it is not a key-signed DSSE bundle.
  */
 export function parseBundle(text: string): Bundle {
-  let v: any;
+  let parsed: unknown;
   try {
-    v = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     throw new ArtifactError("INVALID_ARGUMENT", "the signature file is not JSON");
   }
-  const env = v?.dsseEnvelope;
+  const v = asObject(parsed);
+  const env = asObject(v?.dsseEnvelope);
   if (v?.mediaType !== BUNDLE_MEDIA_TYPE) throw new ArtifactError("INVALID_ARGUMENT", `unsupported bundle media type ${JSON.stringify(v?.mediaType)} (want ${BUNDLE_MEDIA_TYPE})`);
-  if (!env || typeof env.payload !== "string" || !Array.isArray(env.signatures) || env.signatures.length === 0) {
+  const payload = env?.payload;
+  const signatures = env?.signatures;
+  if (!env || typeof payload !== "string" || !Array.isArray(signatures) || signatures.length === 0) {
     throw new ArtifactError("INVALID_ARGUMENT", "the bundle has no DSSE envelope with a signature");
   }
   if (env.payloadType !== PAYLOAD_TYPE) throw new ArtifactError("INVALID_ARGUMENT", `DSSE payloadType is ${JSON.stringify(env.payloadType)}, want ${PAYLOAD_TYPE}`);
-  const hint = typeof v.verificationMaterial?.publicKey?.hint === "string" ? v.verificationMaterial.publicKey.hint : "";
+  const given = asObject(asObject(v.verificationMaterial)?.publicKey)?.hint;
+  const hint = typeof given === "string" ? given : "";
+  const str = (x: unknown): string => (typeof x === "string" ? x : ""); // anything else cannot verify
   return {
-    mediaType: v.mediaType,
+    mediaType: BUNDLE_MEDIA_TYPE,
     verificationMaterial: { publicKey: { hint }, tlogEntries: [] },
-    dsseEnvelope: { payload: env.payload, payloadType: env.payloadType, signatures: env.signatures.map((s: any) => ({ sig: String(s?.sig ?? ""), keyid: String(s?.keyid ?? "") })) },
+    dsseEnvelope: { payload, payloadType: PAYLOAD_TYPE, signatures: signatures.map((item: unknown) => ({ sig: str(asObject(item)?.sig), keyid: str(asObject(item)?.keyid) })) },
   };
 }

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { ArtifactError } from "./errors.js";
+import { asObject } from "../io/json-value.js";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const PREDICATE_TYPE = "https://model_signing/signature/v1.0";
@@ -56,7 +57,7 @@ export interface ModelManifest {
 export function parseShardName(name: string): { path: string; start: number; end: number } {
   const m = /^(.*):(\d+):(\d+)$/.exec(name);
   if (!m) throw new ArtifactError("INVALID_ARGUMENT", `bad shard resource name ${JSON.stringify(name.slice(0, 80))}`);
-  return { path: m[1]!, start: Number(m[2]), end: Number(m[3]) };
+  return { path: m[1], start: Number(m[2]), end: Number(m[3]) };
 }
 
 /** Code-point order, as Python compares str (JS `<` compares UTF-16 units). */
@@ -64,7 +65,7 @@ function comparePoints(a: string, b: string): number {
   const x = Array.from(a);
   const y = Array.from(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    const d = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
     if (d !== 0) return d;
   }
   return x.length - y.length;
@@ -75,7 +76,7 @@ function comparePaths(a: string, b: string): number {
   const x = a.split("/");
   const y = b.split("/");
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = comparePoints(x[i]!, y[i]!);
+    const d = comparePoints(x[i], y[i]);
     if (d !== 0) return d;
   }
   return x.length - y.length;
@@ -128,34 +129,41 @@ export function fromStatement(value: unknown): ModelManifest {
   const bad = (why: string): never => {
     throw new ArtifactError("INVALID_ARGUMENT", `not a model-signing v1.0 statement: ${why}`);
   };
-  const s = value as Record<string, any>;
-  if (!s || typeof s !== "object") bad("not an object");
+  const s = asObject(value) ?? bad("not an object");
   if (s._type !== STATEMENT_TYPE) bad(`_type is ${JSON.stringify(s._type)}`);
   if (s.predicateType !== PREDICATE_TYPE) bad(`predicateType is ${JSON.stringify(s.predicateType)}`);
   if (!Array.isArray(s.subject) || s.subject.length !== 1) bad("expected exactly one subject");
-  const subject = s.subject[0];
-  if (typeof subject?.name !== "string" || typeof subject?.digest?.sha256 !== "string") bad("subject needs a name and a sha256 digest");
-  const p = s.predicate;
-  const ser = p?.serialization;
-  if (!ser || (ser.method !== "files" && ser.method !== "shards")) bad(`unknown serialization method ${JSON.stringify(ser?.method)}`);
+  const subject = asObject((s.subject as unknown[])[0]);
+  const subjectName = subject?.name;
+  const subjectDigest = asObject(subject?.digest)?.sha256;
+  if (typeof subjectName !== "string" || typeof subjectDigest !== "string") return bad("subject needs a name and a sha256 digest");
+  const p = asObject(s.predicate);
+  const ser = asObject(p?.serialization);
+  if (!ser || (ser.method !== "files" && ser.method !== "shards")) return bad(`unknown serialization method ${JSON.stringify(ser?.method)}`);
   if (ser.hash_type !== "sha256") bad(`hash_type ${JSON.stringify(ser.hash_type)} is not supported (sha256 only)`);
   if (ser.allow_symlinks === true) bad("allow_symlinks: true is not supported");
-  if (ser.method === "shards" && !(Number.isSafeInteger(ser.shard_size) && ser.shard_size > 0)) bad("bad shard_size");
+  const shardSize = ser.shard_size;
+  if (ser.method === "shards" && !(typeof shardSize === "number" && Number.isSafeInteger(shardSize) && shardSize > 0)) bad("bad shard_size");
   const ignore = ser.ignore_paths ?? [];
-  if (!Array.isArray(ignore) || ignore.some((x: unknown) => typeof x !== "string")) bad("ignore_paths must be a list of strings");
+  if (!Array.isArray(ignore) || ignore.some((x: unknown) => typeof x !== "string")) return bad("ignore_paths must be a list of strings");
+  const ignorePaths = ignore as string[];
   const serialization: Serialization =
     ser.method === "files"
-      ? { method: "files", hash_type: "sha256", allow_symlinks: false, ignore_paths: ignore }
-      : { method: "shards", hash_type: "sha256", shard_size: ser.shard_size, allow_symlinks: false, ignore_paths: ignore };
-  if (!Array.isArray(p.resources)) bad("predicate.resources must be a list");
-  const resources: Resource[] = p.resources.map((r: any) => {
-    if (typeof r?.name !== "string" || r.algorithm !== "sha256" || typeof r.digest !== "string" || !HEX64.test(r.digest)) bad("a resource needs name, algorithm sha256 and a hex digest");
-    if (serialization.method === "shards") parseShardName(r.name);
-    return { name: r.name, algorithm: "sha256", digest: r.digest };
+      ? { method: "files", hash_type: "sha256", allow_symlinks: false, ignore_paths: ignorePaths }
+      : { method: "shards", hash_type: "sha256", shard_size: shardSize as number, allow_symlinks: false, ignore_paths: ignorePaths };
+  const listed = p?.resources;
+  if (!Array.isArray(listed)) return bad("predicate.resources must be a list");
+  const resources: Resource[] = listed.map((item: unknown) => {
+    const r = asObject(item);
+    const name = r?.name;
+    const digest = r?.digest;
+    if (typeof name !== "string" || r?.algorithm !== "sha256" || typeof digest !== "string" || !HEX64.test(digest)) return bad("a resource needs name, algorithm sha256 and a hex digest");
+    if (serialization.method === "shards") parseShardName(name);
+    return { name, algorithm: "sha256", digest };
   });
-  if (rootDigest(resources) !== subject.digest.sha256) {
+  if (rootDigest(resources) !== subjectDigest) {
     throw new ArtifactError("ARTIFACT_MISMATCH", "the manifest is inconsistent: its resources do not hash to the subject digest", [{ kind: "manifest", detail: "resources do not match the subject digest" }]);
   }
-  const files = Array.isArray(p.pipeseal_files) ? (p.pipeseal_files as FileStat[]) : undefined;
-  return { modelName: subject.name, serialization, resources, ...(files ? { files } : {}) };
+  const files = Array.isArray(p?.pipeseal_files) ? (p.pipeseal_files as FileStat[]) : undefined;
+  return { modelName: subjectName, serialization, resources, ...(files ? { files } : {}) };
 }

@@ -11,6 +11,7 @@
  *       …
  * ```
  */
+import { asObject } from "../io/json-value.js";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -57,14 +58,14 @@ export function loadTrustFile(file: string): TrustPolicy {
   } catch (e) {
     throw new ArtifactError("INVALID_ARGUMENT", `cannot read trust file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  let doc: any;
+  let doc: unknown;
   try {
     doc = parseYaml(text, file);
   } catch (e) {
     throw new ArtifactError("INVALID_ARGUMENT", `trust file ${(e as Error).message}`);
   }
-  const models = doc?.models;
-  if (!models || typeof models !== "object" || Array.isArray(models)) throw new ArtifactError("INVALID_ARGUMENT", `trust file ${file} needs a "models:" map of model name to public keys`);
+  const models = asObject(asObject(doc)?.models);
+  if (!models) throw new ArtifactError("INVALID_ARGUMENT", `trust file ${file} needs a "models:" map of model name to public keys`);
   const map: Record<string, string[]> = {};
   const base = path.dirname(path.resolve(file));
   for (const [model, entries] of Object.entries(models)) {

@@ -3,6 +3,7 @@
  * folder re-hashed with the serialization the signature records, then a comparison that
  * names every changed, added, removed or renamed file.
  */
+import { asObject } from "../io/json-value.js";
 import path from "node:path";
 import { parseBundle, verifyEnvelope } from "./dsse.js";
 import { ArtifactError, failWith, type Problem } from "./errors.js";
@@ -31,7 +32,8 @@ export function verifySignature(text: string, trust: TrustPolicy, expectedName?:
   } catch {
     statement = undefined;
   }
-  const claimed = (statement as any)?.subject?.[0]?.name;
+  const subjects = asObject(statement)?.subject;
+  const claimed = Array.isArray(subjects) ? asObject(subjects[0])?.name : undefined;
   const name = expectedName ?? (typeof claimed === "string" ? claimed : "");
   const keys = trust.keysFor(name);
   const hint = bundle.verificationMaterial.publicKey.hint;

@@ -68,9 +68,9 @@ async function checkOne(anchor: AuditAnchor, chain: AnchorChainView): Promise<An
 export function anchoredFailure(result: AnchoredVerifyResult): AuditError | null {
   const bad = (code: AnchorCheck["code"]) => result.anchors.filter((a) => a.code === code);
   const rolled = bad("AUDIT_ROLLBACK");
-  if (rolled.length > 0) return new AuditError("AUDIT_ROLLBACK", `the audit chain does not extend ${rolled.length} anchor(s): ${(rolled[0] as AnchorCheck).detail}`);
+  if (rolled.length > 0) return new AuditError("AUDIT_ROLLBACK", `the audit chain does not extend ${rolled.length} anchor(s): ${(rolled[0]).detail}`);
   const invalid = bad("AUDIT_ANCHOR_INVALID");
-  if (invalid.length > 0) return new AuditError("AUDIT_ANCHOR_INVALID", (invalid[0] as AnchorCheck).detail);
+  if (invalid.length > 0) return new AuditError("AUDIT_ANCHOR_INVALID", (invalid[0]).detail);
   if (!result.ok) return new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
   return null;
 }

@@ -89,7 +89,7 @@ export function asEnvelope(v: unknown): AnchorEnvelope {
 export function openAnchor(envelope: AnchorEnvelope, key: Pick<AnchorKey, "publicKey" | "keyId">): AuditAnchor {
   const payload = Buffer.from(envelope.payload, "base64");
   const sig = Buffer.from((envelope.signatures[0] as { sig: string }).sig, "base64");
-  let ok = false;
+  let ok: boolean;
   try {
     ok = sig.length === 64 && verify(null, pae(envelope.payloadType, payload), key.publicKey, sig);
   } catch {

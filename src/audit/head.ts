@@ -17,7 +17,7 @@ export function readAuditHead(db: Database.Database): AuditHead | null {
     if (typeof parsed.seq !== "number" || !Number.isSafeInteger(parsed.seq) || parsed.seq < 0) return null;
     if (typeof parsed.mac !== "string" || !/^([0-9a-f]{64})?$/.test(parsed.mac)) return null;
     // a malformed tag reads as a wrong one (the head is then not authentic), not as no head
-    if (parsed.tag !== undefined) return { seq: parsed.seq, mac: parsed.mac, tag: String(parsed.tag) };
+    if (parsed.tag !== undefined) return { seq: parsed.seq, mac: parsed.mac, tag: typeof parsed.tag === "string" ? parsed.tag : JSON.stringify(parsed.tag) };
     return { seq: parsed.seq, mac: parsed.mac };
   } catch {
     return null;

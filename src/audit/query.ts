@@ -84,7 +84,7 @@ export function* filteredAuditRecords(read: <T>(q: (db: Database.Database) => T)
     const rows = read((db) => db.prepare(`SELECT * FROM audit WHERE seq > ? AND (${where.sql}) ORDER BY seq LIMIT ?`).all(after, ...where.params, size) as AuditRow[]);
     if (rows.length === 0) return;
     for (const row of rows) yield toRecord(row);
-    after = rows[rows.length - 1]!.seq;
+    after = rows[rows.length - 1].seq;
   }
 }
 
@@ -116,14 +116,14 @@ export function auditTimeline(db: Database.Database, filter: AuditFilter, option
   const lo = Date.parse(span.lo);
   const hi = Date.parse(span.hi);
   const max = options.maxBuckets ?? 120;
-  const grain = GRAINS.find((g) => g.name === options.grain) ?? GRAINS.find((g) => (hi - lo) / g.ms < max) ?? GRAINS[GRAINS.length - 1]!;
+  const grain = GRAINS.find((g) => g.name === options.grain) ?? GRAINS.find((g) => (hi - lo) / g.ms < max) ?? GRAINS[GRAINS.length - 1];
   const edges: number[] = [];
   for (let t = Math.floor(lo / grain.ms) * grain.ms; t <= hi; t += grain.ms) edges.push(t);
-  edges.push(edges[edges.length - 1]! + grain.ms);
+  edges.push(edges[edges.length - 1] + grain.ms);
   const onlyTime = Object.keys(filter).every((k) => k === "sinceMs" || k === "untilMs" || k === "throughSeq");
   // only a time range: one COUNT per bucket from the time index; any other filter: one pass over its matches
   const counts = onlyTime ? countsPerRange(db, filter, [], edges) : groupedCounts(db, where, grain.prefix, edges);
-  const buckets = counts.map((count, i) => ({ start: new Date(edges[i]!).toISOString().slice(0, grain.prefix), count }));
+  const buckets = counts.map((count, i) => ({ start: new Date(edges[i]).toISOString().slice(0, grain.prefix), count }));
   return { grain: grain.name, buckets, total: counts.reduce((n, c) => n + c, 0) };
 }
 
@@ -134,8 +134,8 @@ function groupedCounts(db: Database.Database, where: { sql: string; params: unkn
   for (const r of rows) {
     const t = Date.parse(r.start.length === 13 ? `${r.start}:00:00Z` : r.start.length === 16 ? `${r.start}:00Z` : `${r.start}T00:00:00Z`);
     let i = 0;
-    while (i + 1 < edges.length - 1 && edges[i + 1]! <= t) i++;
-    out[i]! += r.n;
+    while (i + 1 < edges.length - 1 && edges[i + 1] <= t) i++;
+    out[i] += r.n;
   }
   return out;
 }

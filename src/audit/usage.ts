@@ -60,6 +60,6 @@ export function countsPerRange(db: Database.Database, filter: AuditFilter, opera
   const w = opsWhere(filter, operations);
   const st = db.prepare(`SELECT count(*) AS n FROM audit WHERE time >= ? AND time < ? AND (${w.sql})`);
   const out: number[] = [];
-  for (let i = 0; i + 1 < edges.length; i++) out.push((st.get(new Date(edges[i]!).toISOString(), new Date(edges[i + 1]!).toISOString(), ...w.params) as { n: number }).n);
+  for (let i = 0; i + 1 < edges.length; i++) out.push((st.get(new Date(edges[i]).toISOString(), new Date(edges[i + 1]).toISOString(), ...w.params) as { n: number }).n);
   return out;
 }

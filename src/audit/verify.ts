@@ -71,10 +71,10 @@ export function verifyChainRows(rows: readonly AuditRow[], head: AuditHead | nul
   });
 
   // Pass 2: explain failures.
-  const failingMacs = failing.map((i) => Buffer.from((rows[i] as AuditRow).mac));
+  const failingMacs = failing.map((i) => Buffer.from((rows[i]).mac));
   const explain = failing.length <= MAX_EXPLAINED;
   for (const i of failing) {
-    const row = rows[i] as AuditRow;
+    const row = rows[i];
     const mac = Buffer.from(row.mac);
     if (explain && failingMacs.some((p) => macEquals(chainMac(auditKey, p, row), mac))) continue; // displaced predecessor only
     const origin = explain ? findOriginalSeq(auditKey, row, rows, macOf, failingMacs) : null;
@@ -121,7 +121,7 @@ function findOriginalSeq(
 }
 
 function checkHead(rows: readonly AuditRow[], head: ReturnType<typeof readAuditHead>, valid: boolean[], problems: AuditProblem[]): void {
-  const last = rows.length === 0 ? 0 : (rows[rows.length - 1] as AuditRow).seq;
+  const last = rows.length === 0 ? 0 : (rows[rows.length - 1]).seq;
   if (head === null) {
     problems.push({ seq: last + 1, kind: "truncated", detail: "the audit head anchor is missing or malformed" });
     return;

@@ -13,7 +13,7 @@ const WITH_VALUE = new Set(["--home", "--server", "--cert", "--ca"]);
 
 function commandName(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (WITH_VALUE.has(a)) i++;
     else if (!a.startsWith("-")) return a;
   }

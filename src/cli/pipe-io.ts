@@ -12,7 +12,7 @@ import { progressMeter } from "./progress.js";
 
 export interface OpenedInput {
   readonly source: ByteSource;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** Opens `input` ("-" for stdin) as a source, with a progress bar on a terminal. */

@@ -62,7 +62,7 @@ export function serviceFlags(cmd: Command): string[] {
 }
 
 /** For commands that only talk to the key service (`what`: their name, for the error). */
-export async function withService<T>(cmd: Command, what: string, run: (kr: RemoteKeyring) => Promise<T>): Promise<T> {
+export async function withService<T>(cmd: Command, what: string, run: (kr: RemoteKeyring) => T | Promise<T>): Promise<T> {
   const kr = await remoteKeyring(cmd);
   if (!kr) throw new UsageError("INVALID_ARGUMENT", `${what} commands talk to the key service: give --server URL --cert DIR before the command`);
   try {
@@ -73,7 +73,7 @@ export async function withService<T>(cmd: Command, what: string, run: (kr: Remot
 }
 
 /** For commands that work against the local keystore or the key service: the key service when --server is given. */
-export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | RemoteKeyring) => Promise<T>): Promise<T> {
+export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | RemoteKeyring) => T | Promise<T>): Promise<T> {
   const remote = await remoteKeyring(cmd);
   if (!remote) return withKeystore(cmd, run);
   try {
@@ -88,7 +88,7 @@ export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | Rem
  * An HSM keystore takes its PIN from PIPESEAL_PKCS11_PIN_FILE (or the opted-in
  * PIPESEAL_PKCS11_PIN) and optional location overrides from PIPESEAL_PKCS11_MODULE / _TOKEN / _SLOT.
  */
-export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => Promise<T>): Promise<T> {
+export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => T | Promise<T>): Promise<T> {
   if (programOptions(cmd).server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
   const ks = await openLocalKeystore(keystoreHome(cmd));
   try {

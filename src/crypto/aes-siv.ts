@@ -37,17 +37,17 @@ export class AesSiv {
     for (const s of ad) {
       const m = this.#cmac.mac(s);
       d = dbl(d);
-      for (let i = 0; i < BLOCK; i++) d[i]! ^= m[i]!;
+      for (let i = 0; i < BLOCK; i++) d[i] ^= m[i];
     }
     let t: Buffer;
     if (plaintext.length >= BLOCK) {
       t = Buffer.from(plaintext); // T = Sn xorend D
       const off = t.length - BLOCK;
-      for (let i = 0; i < BLOCK; i++) t[off + i]! ^= d[i]!;
+      for (let i = 0; i < BLOCK; i++) t[off + i] ^= d[i];
     } else {
       t = dbl(d); // T = dbl(D) xor pad(Sn)
-      for (let i = 0; i < plaintext.length; i++) t[i]! ^= plaintext[i]!;
-      t[plaintext.length]! ^= 0x80;
+      for (let i = 0; i < plaintext.length; i++) t[i] ^= plaintext[i];
+      t[plaintext.length] ^= 0x80;
     }
     const v = this.#cmac.mac(t);
     t.fill(0);
@@ -57,8 +57,8 @@ export class AesSiv {
   #ctrXor(v: Uint8Array, data: Uint8Array): Buffer {
     // RFC 5297 §2.6: Q = V bitand (1^64 || 0^1 || 1^31 || 0^1 || 1^31)
     const q = Buffer.from(v);
-    q[8]! &= 0x7f;
-    q[12]! &= 0x7f;
+    q[8] &= 0x7f;
+    q[12] &= 0x7f;
     const c = createCipheriv(this.#ctr, this.#k2, q);
     return Buffer.concat([c.update(data), c.final()]);
   }

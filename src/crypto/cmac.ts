@@ -24,11 +24,11 @@ export function dbl(s: Uint8Array): Buffer {
   const out = Buffer.alloc(BLOCK);
   let carry = 0;
   for (let i = BLOCK - 1; i >= 0; i--) {
-    const b = s[i]!;
+    const b = s[i];
     out[i] = ((b << 1) | carry) & 0xff;
     carry = b >>> 7;
   }
-  if (carry) out[BLOCK - 1]! ^= 0x87; // R_128 = 0^120 || 10000111
+  if (carry) out[BLOCK - 1] ^= 0x87; // R_128 = 0^120 || 10000111
   return out;
 }
 
@@ -58,7 +58,7 @@ export class Cmac {
     const last = (n - 1) * BLOCK;
     if (!complete) buf[message.length] = 0x80; // padding 10^i (§2.4 step 4)
     const sub = complete ? this.#k1 : this.#k2;
-    for (let i = 0; i < BLOCK; i++) buf[last + i]! ^= sub[i]!;
+    for (let i = 0; i < BLOCK; i++) buf[last + i] ^= sub[i];
     // CBC-MAC with a zero IV: the last ciphertext block is the tag (§2.4 steps 5-6)
     const c = createCipheriv(this.#cbc, this.#key, Buffer.alloc(BLOCK));
     c.setAutoPadding(false);

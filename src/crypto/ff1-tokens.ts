@@ -39,7 +39,7 @@ export function tokenValue(ff1: Ff1, spec: TokenSpec, tweak: Buffer, value: unkn
     const digits = (neg ? -BigInt(value) : BigInt(value)).toString();
     const max = typeof value === "number" ? MAX_SAFE : MAX_I64;
     const ok = (s: string) => (s.length === 1 || s[0] !== "0") && BigInt(s) <= max;
-    const out = tokenString(ff1, { ...spec, alphabet: "digits", preserve: undefined as never }, tweak, digits, enc, where, ok);
+    const out = tokenString(ff1, { ...spec, alphabet: "digits", preserve: undefined }, tweak, digits, enc, where, ok);
     const n = BigInt(out) * (neg ? -1n : 1n);
     return typeof value === "number" ? Number(n) : n;
   }
@@ -57,7 +57,7 @@ function tokenString(ff1: Ff1, spec: TokenSpec, tweak: Buffer, value: string, en
   }
   const positions: number[] = [];
   for (let i = 0; i < end; i++) {
-    const c = chars[i]!;
+    const c = chars[i];
     if (alphabet.includes(c)) positions.push(i);
     else if (/[\p{L}\p{N}]/u.test(c)) throw new FieldError("INVALID_ARGUMENT", `contains a letter or digit outside the ${spec.alphabet} alphabet (choose alphabet: alnum, or mask/encrypt this field)`, where);
   }
@@ -66,10 +66,10 @@ function tokenString(ff1: Ff1, spec: TokenSpec, tweak: Buffer, value: string, en
     throw new FieldError("INVALID_ARGUMENT", `too short to tokenize: needs at least ${ff1.minLength()} ${spec.alphabet} characters beyond those kept (a domain of ≥ 10^6 values, NIST SP 800-38G Rev. 1)`, where);
   }
   const radixIndex = (c: string) => alphabet.indexOf(c);
-  let x = middle.map((i) => radixIndex(chars[i]!));
+  let x = middle.map((i) => radixIndex(chars[i]));
   const assemble = (digits: number[]) => {
     const out = [...chars];
-    middle.forEach((pos, j) => (out[pos] = alphabet[digits[j]!]!));
+    middle.forEach((pos, j) => (out[pos] = alphabet[digits[j]]!));
     return out.join("");
   };
   for (let n = 0; n < CYCLE_LIMIT; n++) {

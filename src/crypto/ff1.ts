@@ -98,7 +98,7 @@ export class Ff1 {
     let r = this.#ecb.update(p);
     for (let off = 0; off < q.length; off += 16) {
       const blk = Buffer.allocUnsafe(16);
-      for (let j = 0; j < 16; j++) blk[j] = r[j]! ^ q[off + j]!;
+      for (let j = 0; j < 16; j++) blk[j] = r[j] ^ q[off + j];
       r = this.#ecb.update(blk);
     }
     const blocks = [r];

@@ -45,7 +45,7 @@ function card(next: () => number): string {
   const digits = [4, ...Array.from({ length: 14 }, () => Math.floor(next() * 10))];
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
-    let d = digits[digits.length - 1 - i]!;
+    let d = digits[digits.length - 1 - i];
     if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
     sum += d;
   }
@@ -60,7 +60,7 @@ export function customerEvents(count: number, seed = 21): CustomerEvent[] {
     const visits = Math.floor(next() * 30);
     const tickets = Math.floor(next() * 6);
     const spend = Math.round(next() * 50000) / 100;
-    const topic = TOPICS[Math.floor(next() * TOPICS.length)]!;
+    const topic = TOPICS[Math.floor(next() * TOPICS.length)];
     // churn is more likely with few visits and many tickets: a signal a small model can learn
     const risk = 1.5 - visits / 10 + tickets * 0.6 - spend / 400 + (next() - 0.5);
     const marked = i === 7;
@@ -69,7 +69,7 @@ export function customerEvents(count: number, seed = 21): CustomerEvent[] {
       id: `c${String(i).padStart(5, "0")}`,
       email,
       card: marked ? MARKERS.card : card(next),
-      country: COUNTRIES[i % COUNTRIES.length]!,
+      country: COUNTRIES[i % COUNTRIES.length],
       visits,
       spend,
       tickets,

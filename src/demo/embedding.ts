@@ -14,7 +14,7 @@ export function embed(text: string): number[] {
   for (const g of grams) {
     const h = createHash("sha256").update(g).digest();
     // one bucket and one sign per gram (Weinberger et al. 2009, signed hashing)
-    v[h.readUInt16BE(0) % EMBEDDING_DIM]! += h[2]! & 1 ? 1 : -1;
+    v[h.readUInt16BE(0) % EMBEDDING_DIM] += h[2] & 1 ? 1 : -1;
   }
   const norm = Math.hypot(...v) || 1;
   return v.map((x) => x / norm);

@@ -20,7 +20,7 @@ import { RUN } from "./train.js";
 
 /** The map of the demo's pipeline, relative to the demo folder. */
 export function pipelineMap(d: Demo): string {
-  const url = (fact: string) => JSON.stringify(d.facts[fact] as string);
+  const url = (fact: string) => JSON.stringify(d.facts[fact]);
   return `# The demo pipeline's map (docs/posture.md): \`pipeseal posture check pipeline.yaml\`.
 version: 1
 name: pipeseal-demo

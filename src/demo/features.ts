@@ -25,7 +25,7 @@ export function featureVector(e: Pick<ProtectedEvent, "visits" | "spend" | "tick
   return [e.visits / 30, e.spend / 500, e.tickets / 5];
 }
 
-function parquet(rows: readonly ProtectedEvent[]): Buffer {
+async function parquet(rows: readonly ProtectedEvent[]): Promise<Buffer> {
   const columns: [string, "BYTE_ARRAY" | "DOUBLE" | "INT32", (r: ProtectedEvent) => unknown][] = [
     ["id", "BYTE_ARRAY", (r) => r.id],
     ["email", "BYTE_ARRAY", (r) => r.email],
@@ -39,8 +39,8 @@ function parquet(rows: readonly ProtectedEvent[]): Buffer {
   const bw = new ByteWriter();
   const schema = [{ name: "root", num_children: columns.length }, ...columns.map(([name, type]) => ({ name, repetition_type: "REQUIRED", type, ...(type === "BYTE_ARRAY" ? { converted_type: "UTF8" } : {}) }))];
   const w = new ParquetWriter({ writer: bw, schema: schema as never });
-  w.write({ columnData: columns.map(([name, , get]) => ({ name, data: rows.map(get) as never })), rowGroupSize: rows.length });
-  w.finish();
+  await w.write({ columnData: columns.map(([name, , get]) => ({ name, data: rows.map(get) as never })), rowGroupSize: rows.length });
+  await w.finish();
   return Buffer.from(new Uint8Array(bw.buffer, 0, bw.index));
 }
 
@@ -54,7 +54,7 @@ export async function featuresStage(d: Demo): Promise<void> {
   const rows = d.facts.processed as ProtectedEvent[];
   const etl = await d.data("etl");
   mkdirSync(d.dir.features, { recursive: true, mode: 0o700 });
-  const table = parquet(rows);
+  const table = await parquet(rows);
   const featureFile = path.join(d.dir.features, "customers.parquet.pseal");
   await sealTo(etl, featureFile, table, KEYS.features, { stage: "features", table: "customers" });
   table.fill(0);
@@ -83,9 +83,9 @@ export async function featuresStage(d: Demo): Promise<void> {
     const question = "I cannot log in to my account";
     const hits = await corpus.retrieve({ vector: embed(question), filter: { country: "DE" }, k: 3, onBehalfOf: "support-agent" });
     check(hits.chunks.length === 3 && hits.chunks.every((c) => c.metadata.country === "DE"), "RAG: the retrieval must return 3 chunks from the filter");
-    check(hits.chunks[0]!.text.includes("log in"), "RAG: the best chunk must be about logging in");
+    check(hits.chunks[0].text.includes("log in"), "RAG: the best chunk must be about logging in");
     d.say(`RAG corpus: ${rows.length} redacted support texts, text and ${EMBEDDING_DIM}-dim vectors encrypted (${KEYS.corpus}), country as a blind index`);
-    d.say(`query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0]!.score?.toFixed(2)}; the retrieval is an audit record`);
+    d.say(`query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0].score?.toFixed(2)}; the retrieval is an audit record`);
   } finally {
     corpus.close();
   }

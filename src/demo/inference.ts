@@ -27,7 +27,7 @@ export async function inferenceStage(d: Demo): Promise<void> {
   bytes.fill(0);
   const sink = await createLogSink(d.ks, { dir: d.dir.logs("inference"), keyName: `${KEYS.logs}/inference`, retention: { payload: 86400_000, metadata: 7 * 86400_000 }, timer: false });
   const redactor = new Redactor();
-  const score = (x: number[]) => 1 / (1 + Math.exp(-(x.reduce((s, v, i) => s + v * model.weights[i]!, model.bias))));
+  const score = (x: number[]) => 1 / (1 + Math.exp(-(x.reduce((s, v, i) => s + v * model.weights[i], model.bias))));
   const srv = createMtlsServer({ certDir: d.dir.certs("inference"), allow: [spiffe(d, "scorer")], watch: false }, (req, res) => {
     const t0 = performance.now();
     const chunks: Buffer[] = [];
@@ -67,7 +67,7 @@ export async function inferenceStage(d: Demo): Promise<void> {
     await client.close();
     await sink.close();
   }
-  check(answers[0]! > answers[1]!, "inference: a customer with few visits and many tickets must score higher than a loyal one");
+  check(answers[0] > answers[1], "inference: a customer with few visits and many tickets must score higher than a loyal one");
   d.say(`3 requests scored (churn ${answers.join(", ")}); payloads redacted into logs/inference (payload kept 1 day, metadata 7 days)`);
   d.row({ stage: "inference", atRest: "sealed request logs, 1-day retention", inTransit: "mTLS, scorer only", inUse: "model in memory only, verified first" });
 }

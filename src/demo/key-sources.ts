@@ -14,6 +14,7 @@ export async function demoKeySource(d: Demo): Promise<KeySource> {
   const local = keystoreSource(d.ks, d.dir.home);
   if (!d.service) return local;
   const remote = serviceSource(await d.service.as("auditor"), d.service.url);
+  const openAlerts = local.openAlerts?.bind(local);
   const policy = readFileSync(path.join(d.dir.root, "policy.yaml"), "utf8");
   return {
     kind: "service",
@@ -25,6 +26,6 @@ export async function demoKeySource(d: Demo): Promise<KeySource> {
       return { ok: r.ok && l.ok, records: r.records + l.records, problems: [...r.problems, ...l.problems] };
     },
     activePolicy: async () => policy,
-    ...(local.openAlerts ? { openAlerts: local.openAlerts } : {}),
+    ...(openAlerts ? { openAlerts } : {}),
   };
 }

@@ -20,12 +20,13 @@ export async function registryStage(d: Demo): Promise<void> {
   const pushed = await pushModel(d.ks, store, modelDir, { name: MODEL, version: MODEL_VERSION }, { keyName: KEYS.models, signer });
   rmSync(modelDir, { recursive: true, force: true });
   rmSync(d.facts.ramFolder as string, { recursive: true, force: true });
-  d.facts.plaintextMs = Date.now() - (d.facts.plaintextSince as number);
+  const plaintextMs = Date.now() - (d.facts.plaintextSince as number);
+  d.facts.plaintextMs = plaintextMs;
   const pub = (await signingKeyInfo(d.dir.home, SIGNING_KEY)).publicKeyPem;
   writeFileSync(path.join(d.dir.root, "trust.pem"), pub);
   const trust = trustFromKeys({ [MODEL]: [pub] });
   d.facts.trustPem = pub;
-  d.say(`${MODEL}@${MODEL_VERSION}: ${pushed.files} files sealed under ${KEYS.models}, manifest signed (OpenSSF bundle, ${SIGNING_KEY}); the tmpfs outputs existed ${d.facts.plaintextMs} ms`);
+  d.say(`${MODEL}@${MODEL_VERSION}: ${pushed.files} files sealed under ${KEYS.models}, manifest signed (OpenSSF bundle, ${SIGNING_KEY}); the tmpfs outputs existed ${plaintextMs} ms`);
 
   // attacks: a tampered copy and an unsigned copy of the registry
   const attack = path.join(d.dir.root, "attacks");
@@ -34,7 +35,7 @@ export async function registryStage(d: Demo): Promise<void> {
   const objects = (dir: string): string[] => readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && e.name.endsWith(".pseal")).map((e) => path.join(e.parentPath, e.name));
   for (const victim of objects(tampered)) {
     const bytes = readFileSync(victim);
-    bytes[bytes.length - 20]! ^= 1; // one bit in the last segment's ciphertext
+    bytes[bytes.length - 20] ^= 1; // one bit in the last segment's ciphertext
     writeFileSync(victim, bytes);
   }
   const refused = async (root: string) => loadArtifact(d.ks, new FolderRegistry(root), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust }).then((b) => (b.fill(0), null), (e: { code?: string }) => e.code ?? "error");

@@ -98,7 +98,7 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
   const room = new Signal();
   let stopped = false;
   let readerDone = false;
-  let readerError: unknown;
+  let readerFailed: { error: unknown } | undefined; // boxed: a rejection with any value, even undefined, stops the pump
 
   /** Runs a read into `buf` from `from`, recording what it may have written (all of `buf` if it failed). */
   const readInto = async (buf: Buffer, from: number, read: () => Promise<number>): Promise<number> => {
@@ -213,7 +213,7 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
   const task = reader().then(
     () => undefined,
     (e: unknown) => {
-      readerError = e;
+      readerFailed = { error: e };
     },
   ).finally(() => {
     readerDone = true;
@@ -223,11 +223,10 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
   try {
     for (;;) {
       while (queue.length === 0 && !readerDone) await pushed.wait();
-      if (readerError !== undefined) throw readerError;
-      const head = queue[0];
-      if (!head) break;
-      const done = await head;
-      queue.shift();
+      if (readerFailed !== undefined) throw readerFailed.error;
+      if (queue.length === 0) break;
+      const done = await queue[0];
+      void queue.shift(); // the promise just awaited
       room.signal();
       // the batch before was read full and not final, then the file ended before this one: it got shorter while read
       if (done === PAST_END) throw new PipesealError("IO_ERROR", "the input file got shorter while it was being read");

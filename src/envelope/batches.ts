@@ -44,7 +44,7 @@ class ChunkQueue {
     } else {
       out = Buffer.allocUnsafe(n);
       for (let o = 0; o < n; ) {
-        const c = this.chunks[0]!;
+        const c = this.chunks[0];
         const used = c.copy(out, o, 0, Math.min(c.length, n - o));
         o += used;
         if (used === c.length) this.chunks.shift();

@@ -69,8 +69,8 @@ export class WorkerPool implements SegmentEngine {
     const req: PoolRequest = { id, mode, state: { ...state, messageKey: Buffer.from(state.messageKey) }, data, first: batch.first, count: batch.count, final: batch.final };
     return new Promise<Buffer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.busy[index]!++;
-      const w = this.workers[index]!;
+      this.busy[index]++;
+      const w = this.workers[index];
       w.ref(); // work in flight keeps the process alive until it is answered
       w.postMessage(req, [data.buffer]);
     });
@@ -79,7 +79,7 @@ export class WorkerPool implements SegmentEngine {
   private settle(index: number, res: PoolResponse): void {
     const p = this.pending.get(res.id);
     this.pending.delete(res.id);
-    if (--this.busy[index]! === 0) this.workers[index]!.unref();
+    if (--this.busy[index] === 0) this.workers[index].unref();
     if (!p) return;
     if (res.ok) p.resolve(Buffer.from(res.data.buffer, res.data.byteOffset, res.data.byteLength));
     else if (res.code === "DECRYPT_FAILED") p.reject(new DecryptError());

@@ -66,10 +66,10 @@ export class JsonlSplice {
     const names = this.#names;
     let idAt = -1;
     for (let k = 0; k < count; k++) {
-      const ks = scan.keyStart[k]!;
-      const len = scan.keyEnd[k]! - ks;
+      const ks = scan.keyStart[k];
+      const len = scan.keyEnd[k] - ks;
       for (let r = 0; r < names.length; r++) {
-        if (names[r]!.length === len && line.startsWith(names[r]!, ks)) {
+        if (names[r].length === len && line.startsWith(names[r], ks)) {
           member[r] = k;
           break;
         }
@@ -79,12 +79,12 @@ export class JsonlSplice {
     // check everything before anything is counted or encrypted (a decline leaves no trace)
     let needsId = false;
     for (let r = 0; r < names.length; r++) {
-      const k = member[r]!;
+      const k = member[r];
       if (k < 0 || !this.#encrypt[r]) continue;
       needsId = true;
       const kind = scan.kind[k];
-      if (kind === STRING && scan.valueEnd[k]! - scan.valueStart[k]! > 2) {
-        const key = this.#keyFor(this.#rules[r]!);
+      if (kind === STRING && scan.valueEnd[k] - scan.valueStart[k] > 2) {
+        const key = this.#keyFor(this.#rules[r]);
         if (key === undefined) return undefined;
         this.#keys[r] = key;
       } else if (kind !== NULL && kind !== STRING) return undefined; // numbers, booleans, lists: general path
@@ -92,8 +92,8 @@ export class JsonlSplice {
     let recordId = `#${row}`;
     if (needsId && this.#idName !== undefined) {
       if (idAt < 0) return undefined;
-      const vs = scan.valueStart[idAt]!;
-      const ve = scan.valueEnd[idAt]!;
+      const vs = scan.valueStart[idAt];
+      const ve = scan.valueEnd[idAt];
       const c = line.charCodeAt(vs);
       if (scan.kind[idAt] === STRING && ve - vs > 2) recordId = line.slice(vs + 1, ve - 1);
       else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) recordId = line.slice(vs, ve); // canonical: String(Number(text)) === text
@@ -102,19 +102,19 @@ export class JsonlSplice {
     const sealed = this.#sealed;
     let changed = 0;
     for (let r = 0; r < names.length; r++) {
-      const k = member[r]!;
+      const k = member[r];
       if (k < 0) {
-        this.#stats.absent[names[r]!] = (this.#stats.absent[names[r]!] ?? 0) + 1;
+        this.#stats.absent[names[r]] = (this.#stats.absent[names[r]] ?? 0) + 1;
         continue;
       }
       if (!this.#encrypt[r]) continue;
-      const vs = scan.valueStart[k]!;
-      const ve = scan.valueEnd[k]!;
+      const vs = scan.valueStart[k];
+      const ve = scan.valueEnd[k];
       if (scan.kind[k] === NULL || ve - vs === 2) {
         this.#stats.empty++;
         continue;
       }
-      sealed[k] = this.#gcm.sealValue(this.#keys[r]!, line.slice(vs + 1, ve - 1), names[r]!, recordId, { row, field: names[r]! });
+      sealed[k] = this.#gcm.sealValue(this.#keys[r]!, line.slice(vs + 1, ve - 1), names[r], recordId, { row, field: names[r] });
       changed++;
     }
     this.#stats.rows++;

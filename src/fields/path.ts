@@ -39,9 +39,9 @@ export function compilePath(source: string): CompiledPath {
   for (const seg of source.split(".")) {
     const m = /^([^.[\]]+)((?:\[(?:\*|\d+)\])*)$/.exec(seg);
     if (!m) throw bad(`segment ${JSON.stringify(seg)} is not name[index]…`);
-    const name = m[1]!;
+    const name = m[1];
     steps.push({ kind: "key", name, glob: name.includes("*") ? globToRegExp(name) : null });
-    for (const ix of m[2]!.match(/\[(\*|\d+)\]/g) ?? []) {
+    for (const ix of m[2].match(/\[(\*|\d+)\]/g) ?? []) {
       const inner = ix.slice(1, -1);
       steps.push({ kind: "index", index: inner === "*" ? "*" : Number(inner) });
     }
@@ -65,7 +65,7 @@ export function findMatches(path: CompiledPath, record: Record<string, unknown>,
       if (parent !== null) out.push({ parent, key, path: p, schemaPath: sp });
       return;
     }
-    const step = path.steps[i]!;
+    const step = path.steps[i];
     if (step.kind === "key") {
       if (!isObject(node)) return;
       const join = (k: string) => (p === "" ? k : `${p}.${k}`);
@@ -88,7 +88,7 @@ export function findMatches(path: CompiledPath, record: Record<string, unknown>,
 /** The value at a concrete, wildcard-free path, or undefined. */
 export function getPath(path: CompiledPath, record: Record<string, unknown>, flat: boolean): unknown {
   const m = findMatches(path, record, flat);
-  return m.length === 0 ? undefined : (m[0]!.parent as Record<string | number, unknown>)[m[0]!.key];
+  return m.length === 0 ? undefined : (m[0].parent as Record<string | number, unknown>)[m[0].key];
 }
 
 /** Every leaf (non-object, non-array value) of a record with its schema path, for `check`. */

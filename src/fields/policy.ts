@@ -77,10 +77,11 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
     const r = (node as Node | undefined)?.range;
     return r ? lc.linePos(r[0]).line : 1;
   };
-  const fail = (node: unknown, msg: string): never => {
+  // a declaration, not an arrow: a call to a declared `never` function narrows what follows it
+  function fail(node: unknown, msg: string): never {
     throw new FieldError("INVALID_ARGUMENT", `${source}:${lineOf(node)}: ${msg}`);
-  };
-  if (doc.errors.length > 0) throw new FieldError("INVALID_ARGUMENT", yamlSyntaxError(doc.errors[0]!, lc, source));
+  }
+  if (doc.errors.length > 0) throw new FieldError("INVALID_ARGUMENT", yamlSyntaxError(doc.errors[0], lc, source));
   const root = doc.contents;
   if (!isMap(root)) return fail(root, "a policy is a mapping with `version` and `rules`");
   for (const item of root.items) {
@@ -169,8 +170,8 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
         keepLast: int("keepLast", 0, 64, 0)!,
         ...(preserve ? { preserve: "email-domain" as const } : {}),
         length: int("length", 8, 43, 22)!,
-        prefix: prefix as string,
-        char: char as string,
+        prefix,
+        char,
         line: lineOf(fn),
       });
     }
@@ -185,5 +186,5 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
     }
     if (rule?.subject) throw new FieldError("INVALID_ARGUMENT", `${source}:${rule.line}: the ${a.what} field ${a.p.source} cannot itself use a subject key`);
   }
-  return { version: 1, namespace: namespace as string, ...(recordId ? { recordId } : {}), rules, source };
+  return { version: 1, namespace, ...(recordId ? { recordId } : {}), rules, source };
 }

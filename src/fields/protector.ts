@@ -179,7 +179,7 @@ export class FieldProtector {
     let i = 0;
     const run = (): void | Promise<void> => {
       for (; i < plan.length; i++) {
-        const { rule, match } = plan[i]!;
+        const { rule, match } = plan[i];
         const value = (match.parent as Record<string | number, unknown>)[match.key];
         if (rule.action === "keep") continue;
         if (rule.action === "drop") {

@@ -62,7 +62,7 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
       const transform = async (rows: Rec[], first: number) => {
         const kept: Rec[] = [];
         for (let i = 0; i < rows.length; i++) {
-          const r = await one(rows[i]!, first + i);
+          const r = await one(rows[i], first + i);
           if (r) kept.push(r);
         }
         return kept;

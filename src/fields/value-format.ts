@@ -41,12 +41,12 @@ function parse(text: unknown): ParsedValue | string {
   if (!m) return "the value's action, key reference, version or payload characters are malformed";
   const version = Number(m[3]);
   if (version < 1 || version > 0xffffffff) return "the key version is out of range";
-  const b64 = m[4]!;
+  const b64 = m[4];
   const payload = Buffer.from(b64, "base64url");
   if (b64.length % 4 === 1 || payload.toString("base64url") !== b64) return "the payload is not canonical base64url (truncated or altered)";
   const action = m[1] as "e" | "d";
   if (payload.length < MIN_PAYLOAD[action]) return "the payload is too short (truncated)";
-  return { action, keyRef: m[2]!, version, payload };
+  return { action, keyRef: m[2], version, payload };
 }
 
 /** Parses a protected value; null if `text` is not one (a plain value, or malformed). */

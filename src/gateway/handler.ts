@@ -142,7 +142,7 @@ async function respondWithObject(deps: HandlerDeps, req: IncomingMessage, res: S
   } catch (e) {
     segmentFailed(deps, lease.entry, rel, e, 0);
     for (const h of ["content-range", "content-type", "content-length", "etag", "last-modified", "accept-ranges"]) res.removeHeader(h);
-    return sendError(res, codeOf(e) === "INTERNAL" ? "INTERNAL" : (codeOf(e) as never));
+    return sendError(res, codeOf(e) === "INTERNAL" ? "INTERNAL" : (codeOf(e)));
   }
   res.writeHead(status);
   const sent = await sendBody(res, lease, start, length, first);

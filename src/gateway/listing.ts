@@ -58,7 +58,7 @@ export async function listFolder(rootReal: string, dirReal: string, urlPath: str
     const rel = relDir ? `${relDir}/${name}` : name;
     if (!visible(rel, info.context)) continue;
     const v = validators(info.headerHash, st.mtimeMs);
-    const k = info.keys[0]!;
+    const k = info.keys[0];
     entries.push({ name, type: "file", size: info.plaintextLength, etag: v.etag, lastModified: v.lastModified, key: k.keyName, version: k.keyVersion, context: info.context });
   }
   return { path: urlPath.endsWith("/") ? urlPath : `${urlPath}/`, entries, truncated };

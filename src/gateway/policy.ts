@@ -38,7 +38,7 @@ export function decide(policy: GatewayPolicy, identity: string, rel: string, con
   for (const [i, r] of policy.rules.entries()) {
     if (!r.identities.some((p) => identityMatches(p, identity)) || !r.paths.some((g) => g.matches(rel))) continue;
     pathMatched = true;
-    if (Object.entries(r.context).every(([k, vs]) => context[k] !== undefined && vs.includes(context[k]!))) return { allow: true, rule: i };
+    if (Object.entries(r.context).every(([k, vs]) => context[k] !== undefined && vs.includes(context[k]))) return { allow: true, rule: i };
   }
   return { allow: false, reason: pathMatched ? "context-mismatch" : "no-rule" };
 }
@@ -68,7 +68,7 @@ export function parseGatewayPolicy(text: string, name = "gateway.yaml"): Gateway
     throw new UsageError("INVALID_ARGUMENT", `${name}:${pos.line}:${pos.col}: ${msg}`);
   };
   if (doc.errors.length) {
-    const e = doc.errors[0]!;
+    const e = doc.errors[0];
     const pos = lines.linePos(e.pos[0]);
     throw new UsageError("INVALID_ARGUMENT", `${name}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`);
   }
@@ -77,7 +77,7 @@ export function parseGatewayPolicy(text: string, name = "gateway.yaml"): Gateway
   let rulesNode: Node | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
-    if (key !== "rules") fail(pair.key as Node, `unknown key "${key}" (expected rules)`);
+    if (key !== "rules") fail(pair.key, `unknown key "${key}" (expected rules)`);
     rulesNode = pair.value as Node;
   }
   if (!isSeq(rulesNode)) return fail(rulesNode ?? root, "`rules` must be a list");

@@ -152,7 +152,7 @@ async function identify(deps: { backend: GatewayBackend; log: (e: GatewayLog) =>
   let refusal: ErrorCode = "UNAUTHENTICATED";
   if (tokens && m) {
     try {
-      return { principal: await tokens.identify(m[1]!), token: m[1]! };
+      return { principal: await tokens.identify(m[1]), token: m[1] };
     } catch (e) {
       const code = codeOf(e);
       if (code !== "UNAUTHENTICATED" && code !== "GATEWAY_DENIED") {

@@ -6,7 +6,7 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 60480
 export function parseDuration(text: string): number {
   const m = /^(\d+)([smhdw])$/.exec(text.trim());
   if (!m) throw new UsageError("INVALID_ARGUMENT", `"${text}" is not a duration; use a number and a unit, e.g. 90d, 12h, 30m`);
-  const seconds = Number(m[1]) * UNITS[m[2]!]!;
+  const seconds = Number(m[1]) * UNITS[m[2]];
   if (seconds <= 0 || !Number.isSafeInteger(seconds)) throw new UsageError("INVALID_ARGUMENT", `duration "${text}" is out of range`);
   return seconds;
 }
@@ -14,7 +14,7 @@ export function parseDuration(text: string): number {
 /** Formats seconds back into the largest whole unit, e.g. 7776000 → "90d". */
 export function formatDuration(seconds: number): string {
   for (const unit of ["w", "d", "h", "m"] as const) {
-    if (seconds % UNITS[unit]! === 0) return `${seconds / UNITS[unit]!}${unit}`;
+    if (seconds % UNITS[unit] === 0) return `${seconds / UNITS[unit]}${unit}`;
   }
   return `${seconds}s`;
 }

@@ -14,7 +14,6 @@
  * JSON.stringify escapes C0 controls, and a JSON reader is not a terminal.
  */
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
 
 const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
@@ -34,13 +33,13 @@ function escapeOne(c: string): string {
  */
 export function printable(text: unknown): string {
   if (text === null || text === undefined) return "-";
-  const s = typeof text === "string" ? text : String(text);
+  // callers pass primitives (sizes, versions); anything else prints as its JSON, never as "[object Object]"
+  const s = typeof text === "string" ? text : typeof text === "number" || typeof text === "boolean" || typeof text === "bigint" ? String(text) : (JSON.stringify(text) ?? "-");
   UNSAFE.lastIndex = 0;
   return UNSAFE.test(s) ? s.replace(UNSAFE, escapeOne) : s;
 }
 
 // the same set but for newline, tab and the backslash: the output's own layout and escapes
-// eslint-disable-next-line no-control-regex
 const UNSAFE_IN_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

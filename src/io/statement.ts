@@ -12,7 +12,7 @@ const byConnection = new WeakMap<Database.Database, Map<string, Database.Stateme
 /** `db.prepare(sql)`, from this connection's cache after the first call. */
 export function cached(db: Database.Database, sql: string): Database.Statement {
   let statements = byConnection.get(db);
-  if (statements === undefined) byConnection.set(db, (statements = new Map()));
+  if (statements === undefined) byConnection.set(db, (statements = new Map<string, Database.Statement>()));
   let statement = statements.get(sql);
   if (statement === undefined) statements.set(sql, (statement = db.prepare(sql)));
   return statement;

@@ -84,7 +84,7 @@ export function removeLiveTempsSync(): string[] {
 export function parseTempName(name: string): { host: string; pid: number; thisHost: boolean } | null {
   const m = TEMP_NAME.exec(name);
   if (!m) return null;
-  return { host: m[1]!, pid: Number(m[2]), thisHost: m[1] === HOST_TAG };
+  return { host: m[1], pid: Number(m[2]), thisHost: m[1] === HOST_TAG };
 }
 
 /** Whether a process with this pid exists on this machine (EPERM: it exists, another user's). */

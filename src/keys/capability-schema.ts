@@ -32,7 +32,7 @@ export function ensureCapabilitySchema(db: Db, capability: string, migrations: r
       throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore's ${capability} tables have schema version ${current}; this build supports up to ${migrations.length}`);
     }
     for (let v = current + 1; v <= migrations.length; v++) {
-      db.exec(migrations[v - 1] as string);
+      db.exec(migrations[v - 1]);
       setMeta(db, key, String(v));
     }
   }).immediate();

@@ -184,7 +184,7 @@ export function migrate(db: Db): void {
       throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore has schema version ${current}; this build supports up to ${SCHEMA_VERSION}`);
     }
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
-      db.exec(MIGRATIONS[v - 1] as string);
+      db.exec(MIGRATIONS[v - 1]);
       setMeta(db, "schema_version", String(v));
     }
   });

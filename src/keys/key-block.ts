@@ -129,9 +129,9 @@ export function verifyKeyBlock(dataKey: Uint8Array, entry: { keyring: string; ke
   const own = entryDigest(binding.keyringLabel ?? entry.keyring, entry.keyName, entry.keyVersion, entry.wrapped);
   const key = blockKey(dataKey, binding.objectId);
   try {
-    let ok = timingSafeEqual(own, binding.digests[binding.index]!);
+    let ok = timingSafeEqual(own, binding.digests[binding.index]);
     const n = binding.digests.length;
-    for (let j = 0; j < n; j++) ok = timingSafeEqual(entryTag(key, n, j, binding.digests[j]!), binding.tags[j]!) && ok;
+    for (let j = 0; j < n; j++) ok = timingSafeEqual(entryTag(key, n, j, binding.digests[j]), binding.tags[j]) && ok;
     if (!ok) throw new PipesealError("KEY_BLOCK_INVALID");
   } finally {
     key.fill(0);

@@ -59,7 +59,7 @@ export class LocalKeystore implements Keyring {
   actingAs(principal: string, annotate?: (event: AuditEvent) => AuditEvent): LocalKeystore {
     const ctx = this.#live();
     if (typeof principal !== "string" || principal === "") throw new UsageError("INVALID_ARGUMENT", "a principal is required");
-    const record = annotate === undefined ? ctx.record : (event: AuditEvent) => ctx.record(annotate(event));
+    const record = (event: AuditEvent) => ctx.record(annotate === undefined ? event : annotate(event));
     return new LocalKeystore({ ...ctx, principal, record }, this.#owner ?? this);
   }
 

@@ -35,9 +35,9 @@ export function estimatePassphraseBits(passphrase: string): number {
   }
   const rest = [...text];
   for (let i = 0; i < rest.length; i++) {
-    const c = rest[i]!;
+    const c = rest[i];
     if (c === "\u0000") continue;
-    const prev = i > 0 ? rest[i - 1]! : undefined;
+    const prev = i > 0 ? rest[i - 1] : undefined;
     const step = prev === undefined || prev === "\u0000" ? NaN : c.codePointAt(0)! - prev.codePointAt(0)!;
     bits += step === 0 || step === 1 || step === -1 ? 1 : perChar;
   }

@@ -135,10 +135,10 @@ async function describeSegment(p: string, file: string, cls: LogClass, seq: numb
   const key = h.keys.find((k) => k.keyName === classKeyName(manifest.keyName, cls));
   const [start, end] = (c.bucket ?? "").split("/").map((t) => Date.parse(t));
   const opened = Date.parse(c.opened ?? "");
-  if (c.kind !== "log" || c.class !== cls || c.stream !== manifest.stream || c.segment !== String(seq) || !key || !isLogClass(c.class) || !(start! < end!) || Number.isNaN(opened)) {
+  if (c.kind !== "log" || c.class !== cls || c.stream !== manifest.stream || c.segment !== String(seq) || !key || !isLogClass(c.class) || !(start < end) || Number.isNaN(opened)) {
     throw new UsageError("INVALID_ARGUMENT", `${file} is not a segment of this log`);
   }
-  return { file, path: p, cls, seq, keyName: key.keyName, keyVersion: key.keyVersion, opened, bucketStart: start!, bucketEnd: end!, temp };
+  return { file, path: p, cls, seq, keyName: key.keyName, keyVersion: key.keyVersion, opened, bucketStart: start, bucketEnd: end, temp };
 }
 
 function isPositive(v: unknown): v is number {

@@ -58,7 +58,7 @@ export class SegmentWriter {
     async function* tapped(): AsyncGenerator<Buffer> {
       let first = true;
       for await (const chunk of sealStream(keyring, feed, { keyName, context, ...(segmentSize ? { segmentSize } : {}) })) {
-        if (first) sawHeader(decodeHeader(chunk).wrappedKeys[0]!.keyVersion);
+        if (first) sawHeader(decodeHeader(chunk).wrappedKeys[0].keyVersion);
         first = false;
         yield chunk;
       }

@@ -56,7 +56,7 @@ export class LogSink {
   #nextSeq: Record<LogClass, number>;
   #versionBucket: Record<LogClass, Map<number, number>>;
   #chain: Promise<unknown> = Promise.resolve();
-  #failed: unknown;
+  #failed: { error: unknown } | undefined; // boxed: whatever was thrown, even undefined, stops the sink
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   readonly closedSegments: string[] = [];
@@ -192,11 +192,11 @@ export class LogSink {
   #run(op: () => Promise<void>): Promise<void> {
     if (this.#closed) return Promise.reject(new UsageError("INVALID_ARGUMENT", "the log sink is closed"));
     const next = this.#chain.then(async () => {
-      if (this.#failed !== undefined) throw this.#failed;
+      if (this.#failed) throw this.#failed.error;
       try {
         await op();
       } catch (e) {
-        this.#failed = e; // a lost segment must not be followed silently by later records
+        this.#failed = { error: e }; // a lost segment must not be followed silently by later records
         throw e;
       }
     });

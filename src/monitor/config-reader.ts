@@ -30,7 +30,7 @@ export class ConfigReader {
   }
 
   get(map: YAMLMap | undefined, key: string): Node | undefined {
-    return map?.get(key, true) as Node | undefined;
+    return map?.get(key, true);
   }
 
   str(map: YAMLMap | undefined, key: string, what: string, re?: RegExp): string | undefined {

@@ -101,7 +101,7 @@ const CONTEXT_KEY = /^[A-Za-z0-9_.:@-]{1,128}$/;
 export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir = process.cwd()): MonitorConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new MonitorError("MONITOR_CONFIG_INVALID", yamlSyntaxError(doc.errors[0]!, lc, file));
+  if (doc.errors.length > 0) throw new MonitorError("MONITOR_CONFIG_INVALID", yamlSyntaxError(doc.errors[0], lc, file));
   const d = defaultMonitorConfig(baseDir);
   const r = new ConfigReader(file, lc);
   const resolve = (p: string) => path.resolve(baseDir, p);

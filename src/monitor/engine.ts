@@ -204,7 +204,7 @@ export class MonitorEngine {
     const { windowSeconds, count } = this.config.denialBurst;
     const windowMs = windowSeconds * 1000;
     p.denials.push({ t: r.timeMs, seq: r.seq });
-    while (p.denials.length > count || (p.denials.length > 0 && p.denials[0]!.t < r.timeMs - windowMs)) p.denials.shift();
+    while (p.denials.length > count || (p.denials.length > 0 && p.denials[0].t < r.timeMs - windowMs)) p.denials.shift();
     const open = this.#open.get(incidentKey("denial-burst", r.principal, null));
     const evidence = { denials: p.denials.length, windowSeconds, threshold: count, errorCode: r.errorCode };
     if (open && r.timeMs - open.lastMs <= windowMs) this.#raise(events, "denial-burst", r.principal, null, r, [r.seq], evidence);
@@ -213,7 +213,7 @@ export class MonitorEngine {
 
   #pkMap(principal: string): Map<string, PkState> {
     let m = this.#pks.get(principal);
-    if (!m) this.#pks.set(principal, (m = new Map()));
+    if (!m) this.#pks.set(principal, (m = new Map<string, PkState>()));
     return m;
   }
 
@@ -271,7 +271,7 @@ export class MonitorEngine {
     const note = (k: string) => k.charCodeAt(0) === 64;
     // for…in, not Object.entries: this runs on every record, and allocates nothing when nothing is new
     if (!judge || !this.config.enabled["new-context"]) {
-      if (ctx !== null) for (const k in ctx) if (!note(k) && !skip(k)) addValue(pk.contexts, k, ctx[k]!, maxValues, MAX_CONTEXT_KEYS);
+      if (ctx !== null) for (const k in ctx) if (!note(k) && !skip(k)) addValue(pk.contexts, k, ctx[k], maxValues, MAX_CONTEXT_KEYS);
       if (dir !== null && !skip("@dir")) addValue(pk.contexts, "@dir", dir, maxValues, MAX_CONTEXT_KEYS);
       return;
     }
@@ -281,7 +281,7 @@ export class MonitorEngine {
       const set = pk.contexts.get(k);
       if (set === undefined ? pk.contexts.size < MAX_CONTEXT_KEYS : set !== "open" && !set.has(v)) (fresh ??= []).push(`${k}=${v}`);
     };
-    if (ctx !== null) for (const k in ctx) if (!note(k)) judgeOne(k, ctx[k]!);
+    if (ctx !== null) for (const k in ctx) if (!note(k)) judgeOne(k, ctx[k]);
     if (dir !== null) judgeOne("@dir", dir);
     if (fresh === null) return;
     const inc = this.#raise(events, "new-context", r.principal, r.key, r, [r.seq], {});

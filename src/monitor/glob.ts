@@ -17,8 +17,8 @@ export function globToRegExp(glob: string): RegExp {
 function partsMatcher(glob: string): (s: string) => boolean {
   const parts = glob.split("*");
   if (parts.length === 1) return (s) => s === glob;
-  const first = parts[0]!;
-  const last = parts[parts.length - 1]!;
+  const first = parts[0];
+  const last = parts[parts.length - 1];
   const middle = parts.slice(1, -1).filter((p) => p !== "");
   return (s) => {
     if (!s.startsWith(first)) return false;

@@ -32,22 +32,22 @@ export class HourProfile {
   observe(hour: number, count: number): void {
     const s = slotOfHour(hour);
     const w = weekOfHour(hour);
-    const last = this.week[s]!;
+    const last = this.week[s];
     if (last < 0) {
       this.mean[s] = count;
       this.active++;
     }
     else if (w > last) this.mean[s] = this.decayed(s, w) * (1 - ALPHA) + count * ALPHA;
-    else this.mean[s] = Math.max(this.mean[s]!, count); // the same week again (a replay): keep the larger
+    else this.mean[s] = Math.max(this.mean[s], count); // the same week again (a replay): keep the larger
     this.week[s] = Math.max(w, last);
   }
 
   /** The slot's mean as of week `w`, counting silent weeks in between as zeros. */
   decayed(s: number, w: number): number {
-    const last = this.week[s]!;
+    const last = this.week[s];
     if (last < 0) return 0;
     const gaps = w - last - 1;
-    return gaps > 0 ? this.mean[s]! * Math.pow(1 - ALPHA, gaps) : this.mean[s]!;
+    return gaps > 0 ? this.mean[s] * Math.pow(1 - ALPHA, gaps) : this.mean[s];
   }
 
   /** The most expected in the slot of `hour` and its two neighbours (a job that starts a few minutes early or late is still itself). */
@@ -69,7 +69,7 @@ export class HourProfile {
     const days = day === 0 || day === 6 ? WEEKEND : WEEKDAYS;
     for (const d of days) {
       for (const dh of [h - 1, h, h + 1]) {
-        if (this.week[(d * 24 + dh + SLOTS) % SLOTS]! >= 0) return true;
+        if (this.week[(d * 24 + dh + SLOTS) % SLOTS] >= 0) return true;
       }
     }
     return false;

@@ -35,7 +35,7 @@ export function spiffeId(id: ServiceIdentity): string {
 export function parseSpiffeId(uri: string): ServiceIdentity {
   const m = /^spiffe:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(uri);
   if (!m) throw new UsageError("INVALID_ARGUMENT", `"${uri.slice(0, 100)}" is not a spiffe://<trust-domain>/<env>/<service> identity`);
-  const id = { trustDomain: m[1]!, env: m[2]!, service: m[3]! };
+  const id = { trustDomain: m[1], env: m[2], service: m[3] };
   spiffeId(id); // validates every part
   return id;
 }

@@ -15,7 +15,7 @@ export function explainCheck(id: string, modules: readonly CheckModule[] = CHECK
   const hit = all.find((d) => d.id === wanted);
   if (hit) return hit;
   const near = all
-    .map((d) => ({ id: d.id, score: distance(wanted, d.id) - (d.id.includes(wanted) || wanted.includes(d.id.split("-")[0]!) ? 3 : 0) }))
+    .map((d) => ({ id: d.id, score: distance(wanted, d.id) - (d.id.includes(wanted) || wanted.includes(d.id.split("-")[0]) ? 3 : 0) }))
     .sort((a, b) => a.score - b.score)
     .slice(0, 4)
     .map((d) => d.id);
@@ -29,13 +29,13 @@ export function formatDefinition(d: CheckDefinition): string {
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
+    let prev = row[0];
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = cur;
     }
   }
-  return row[b.length]!;
+  return row[b.length];
 }

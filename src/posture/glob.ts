@@ -13,7 +13,7 @@ export function compileGlob(pattern: string): { base: string; match: (rel: strin
 function toRegex(glob: string): string {
   let out = "";
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = glob[i];
     if (c === "*" && glob[i + 1] === "*") {
       const slash = glob[i + 2] === "/";
       out += slash ? "(?:[^/]*/)*" : ".*";

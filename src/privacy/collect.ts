@@ -82,7 +82,7 @@ function accumulator(query: DpQuery): Accumulator {
     return {
       add: (v) => {
         const i = binOf(bins, v);
-        if (i >= 0) n[i]!++;
+        if (i >= 0) n[i]++;
       },
       result: () => ({ kind: "histogram", counts: Array.from(n, (c) => BigInt(c)) }),
     };
@@ -90,7 +90,7 @@ function accumulator(query: DpQuery): Accumulator {
   const [lo, hi] = query.bounds as readonly [number, number];
   if (query.kind === "quantile") {
     const leaves = new Float64Array(QUANTILE_LEAVES);
-    return { add: (v) => void leaves[leafOf(clamp(v, lo, hi), lo, hi)]!++, result: () => ({ kind: "quantile", leaves }) };
+    return { add: (v) => void leaves[leafOf(clamp(v, lo, hi), lo, hi)]++, result: () => ({ kind: "quantile", leaves }) };
   }
   if (query.kind === "sum") {
     const g = granularityFor(Math.max(Math.abs(lo), Math.abs(hi)));
@@ -121,13 +121,13 @@ function accumulator(query: DpQuery): Accumulator {
 /** The bin of v: [b(i), b(i+1)) with the last bin closed; -1 outside every bin. */
 export function binOf(bins: readonly number[], v: number): number {
   const last = bins.length - 1;
-  if (!(v >= bins[0]!) || v > bins[last]!) return -1;
+  if (!(v >= bins[0]) || v > bins[last]) return -1;
   if (v === bins[last]) return last - 1;
   let a = 0;
   let b = last;
   while (b - a > 1) {
     const m = (a + b) >> 1;
-    if (v >= bins[m]!) a = m;
+    if (v >= bins[m]) a = m;
     else b = m;
   }
   return a;

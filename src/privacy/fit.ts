@@ -48,8 +48,8 @@ export function gaussianCdf(sigma: number, x: number): number {
 /** Integer bin edges e_0 < … so each bin [e_i, e_{i+1}) holds about 1/bins of the mass (merged where the distribution is too coarse). */
 export function equalMassBins(cdf: (x: number) => number, bins: number, spread: number): number[] {
   const edges: number[] = [];
-  let lo = -Math.ceil(spread);
-  let hi = Math.ceil(spread);
+  const lo = -Math.ceil(spread);
+  const hi = Math.ceil(spread);
   for (let i = 1; i < bins; i++) {
     const target = i / bins;
     let a = lo;
@@ -59,7 +59,7 @@ export function equalMassBins(cdf: (x: number) => number, bins: number, spread: 
       if (cdf(m) < target) a = m;
       else b = m;
     }
-    if (edges.length === 0 || b > edges[edges.length - 1]!) edges.push(b);
+    if (edges.length === 0 || b > edges[edges.length - 1]) edges.push(b);
   }
   return edges; // bins: (-inf, e0), [e0, e1), …, [e_last, inf)
 }
@@ -70,21 +70,21 @@ export function chiSquare(samples: readonly number[], cdf: (x: number) => number
   const observed = new Array<number>(k).fill(0);
   for (const s of samples) {
     let i = 0;
-    while (i < edges.length && s >= edges[i]!) i++;
-    observed[i]!++;
+    while (i < edges.length && s >= edges[i]) i++;
+    observed[i]++;
   }
   const p: number[] = [];
   let prev = 0;
   for (let i = 0; i < edges.length; i++) {
-    const c = cdf(edges[i]! - 1);
+    const c = cdf(edges[i] - 1);
     p.push(c - prev);
     prev = c;
   }
   p.push(1 - prev);
   let stat = 0;
   for (let i = 0; i < k; i++) {
-    const e = p[i]! * samples.length;
-    stat += (observed[i]! - e) ** 2 / e;
+    const e = p[i] * samples.length;
+    stat += (observed[i] - e) ** 2 / e;
   }
   return { stat, df: k - 1 };
 }

@@ -62,7 +62,7 @@ export async function* readInput(file: string, options: InputOptions = {}): Rows
       for (const p of parts) p.fill(0);
     }
     const { groups } = await openParquet(source);
-    for await (const { rows, firstRow } of groups()) for (let i = 0; i < rows.length; i++) yield { row: firstRow + i, record: rows[i]! };
+    for await (const { rows, firstRow } of groups()) for (let i = 0; i < rows.length; i++) yield { row: firstRow + i, record: rows[i] };
     if (Buffer.isBuffer(source)) source.fill(0);
     return;
   }

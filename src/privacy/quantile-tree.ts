@@ -34,12 +34,12 @@ export class NoisyQuantileTree {
 
   constructor(leaves: Float64Array, noise: Noise, rng: RandomSource) {
     // levels[l] holds 16^l exact counts (l = 1 … HEIGHT), built up from the leaves
-    const levels: Float64Array[] = new Array(HEIGHT + 1);
+    const levels = new Array<Float64Array>(HEIGHT + 1);
     levels[HEIGHT] = leaves;
     for (let l = HEIGHT - 1; l >= 1; l--) {
-      const below = levels[l + 1]!;
+      const below = levels[l + 1];
       const here = new Float64Array(BRANCHING ** l);
-      for (let i = 0; i < below.length; i++) here[Math.floor(i / BRANCHING)]! += below[i]!;
+      for (let i = 0; i < below.length; i++) here[Math.floor(i / BRANCHING)] += below[i];
       levels[l] = here;
     }
     this.#levels = levels;
@@ -52,7 +52,7 @@ export class NoisyQuantileTree {
     const id = BRANCHING ** level + index; // unique per node across levels
     let c = this.#noisy.get(id);
     if (c === undefined) {
-      c = Math.max(0, this.#levels[level]![index]! + Number(this.#noise.sample(this.#rng)));
+      c = Math.max(0, this.#levels[level][index] + Number(this.#noise.sample(this.#rng)));
       this.#noisy.set(id, c);
     }
     return c;
@@ -81,8 +81,8 @@ export class NoisyQuantileTree {
       const target = rank * total;
       let cum = 0;
       let j = 0;
-      while (j < BRANCHING - 1 && cum + counts[j]! < target) cum += counts[j++]!;
-      rank = counts[j]! > 0 ? Math.min(1, Math.max(0, (target - cum) / counts[j]!)) : 0.5;
+      while (j < BRANCHING - 1 && cum + counts[j] < target) cum += counts[j++];
+      rank = counts[j] > 0 ? Math.min(1, Math.max(0, (target - cum) / counts[j])) : 0.5;
       index = first + j;
     }
     const width = (hi - lo) / QUANTILE_LEAVES;

@@ -121,8 +121,8 @@ function checkBounds(kind: "sum" | "mean" | "quantile", bounds: readonly [number
 function checkBins(bins: readonly number[] | undefined): void {
   if (!bins || bins.length < 2 || bins.length > 10_001) throw bad("give --bins as 2 to 10001 increasing edges, e.g. 0,18,30,45,65,120");
   for (let i = 0; i < bins.length; i++) {
-    if (!Number.isFinite(bins[i]!)) throw bad("bin edges must be finite numbers");
-    if (i > 0 && !(bins[i]! > bins[i - 1]!)) throw bad("bin edges must be strictly increasing");
+    if (!Number.isFinite(bins[i])) throw bad("bin edges must be finite numbers");
+    if (i > 0 && !(bins[i] > bins[i - 1])) throw bad("bin edges must be strictly increasing");
   }
 }
 

@@ -76,7 +76,7 @@ export function release(plan: QueryPlan, exact: ExactAggregate, rng: RandomSourc
       const edges = q.bins as readonly number[];
       const bins = exact.counts.map((c, i) => {
         const noisy = c + noise.sample(rng);
-        return { lo: edges[i]!, hi: edges[i + 1]!, count: Number(noisy), ci95: interval(noisy, m, 1) };
+        return { lo: edges[i], hi: edges[i + 1], count: Number(noisy), ci95: interval(noisy, m, 1) };
       });
       return { ...base, parts: [part("bin count", noise, Number(k), 1)], bins };
     }

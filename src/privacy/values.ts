@@ -39,7 +39,7 @@ export function numericValue(rec: Rec, column: string, row: number): number | un
     const n = Number(v);
     if (Number.isFinite(n)) {
       const t = v.trimStart();
-      const radix = t.length > 1 && t.charCodeAt(0) === 48 && /[xXbBoO]/.test(t[1] as string);
+      const radix = t.length > 1 && t.charCodeAt(0) === 48 && /[xXbBoO]/.test(t[1]);
       if (t !== "" && !radix) return n;
     }
   }

@@ -26,7 +26,7 @@ function runAll(text: string, detectors: readonly Detector[]): Finding[] {
   const out: Finding[] = [];
   for (const d of detectors) {
     const found = d.find(text);
-    for (let i = 0; i < found.length; i++) out.push(found[i]!);
+    for (let i = 0; i < found.length; i++) out.push(found[i]);
   }
   return out;
 }
@@ -48,7 +48,7 @@ const URL_ESCAPE = /%[0-9A-Fa-f]{2}/g;
 
 /** Decoded-text findings mapped back to raw offsets (plus `at`, the line's offset). */
 function mapBack(findings: readonly Finding[], decoded: Decoded, at: number, how: string): Finding[] {
-  return findings.map((f) => ({ ...f, start: at + decoded.map[f.start]!, end: at + decoded.map[f.end]!, explanation: `${f.explanation} (${how})` }));
+  return findings.map((f) => ({ ...f, start: at + decoded.map[f.start], end: at + decoded.map[f.end], explanation: `${f.explanation} (${how})` }));
 }
 
 /**
@@ -69,22 +69,22 @@ export function detectAll(text: string, detectors?: readonly Detector[], options
     const { starts, ends, masks } = lines;
     // same order as the reference: JSON-escaped lines, URL-encoded lines, then base64 runs
     for (let k = 0; k < masks.length; k++) {
-      if ((masks[k]! & TRIGGER.JSON_ESCAPE) === 0) continue;
-      const d = decodeJsonEscapes(text.slice(starts[k]!, ends[k]!));
-      pushAll(all, mapBack(runTriggered(d.text, list, scanTriggers(d.text)), d, starts[k]!, "JSON-escaped"));
+      if ((masks[k] & TRIGGER.JSON_ESCAPE) === 0) continue;
+      const d = decodeJsonEscapes(text.slice(starts[k], ends[k]));
+      pushAll(all, mapBack(runTriggered(d.text, list, scanTriggers(d.text)), d, starts[k], "JSON-escaped"));
     }
     for (let k = 0; k < masks.length; k++) {
-      if ((masks[k]! & TRIGGER.URL_ESCAPE) === 0) continue;
-      const d = decodeUrlEscapes(text.slice(starts[k]!, ends[k]!));
-      pushAll(all, mapBack(runTriggered(d.text, list, scanTriggers(d.text)), d, starts[k]!, "URL-encoded"));
+      if ((masks[k] & TRIGGER.URL_ESCAPE) === 0) continue;
+      const d = decodeUrlEscapes(text.slice(starts[k], ends[k]));
+      pushAll(all, mapBack(runTriggered(d.text, list, scanTriggers(d.text)), d, starts[k], "URL-encoded"));
     }
     for (let k = 0; k < masks.length; k++) {
-      if ((masks[k]! & TRIGGER.BASE64) === 0) continue;
-      for (const run of decodedBase64Runs(text.slice(starts[k]!, ends[k]!))) {
+      if ((masks[k] & TRIGGER.BASE64) === 0) continue;
+      for (const run of decodedBase64Runs(text.slice(starts[k], ends[k]))) {
         const inner = resolveOverlaps(runTriggered(run.text, list, scanTriggers(run.text))).filter((f) => f.confidence >= min);
         if (inner.length === 0) continue;
         const best = inner.reduce((a, b) => (b.confidence > a.confidence ? b : a));
-        all.push({ ...best, start: starts[k]! + run.start, end: starts[k]! + run.end, confidence: best.confidence * 0.95, explanation: `base64 of: ${best.explanation}` });
+        all.push({ ...best, start: starts[k] + run.start, end: starts[k] + run.end, confidence: best.confidence * 0.95, explanation: `base64 of: ${best.explanation}` });
       }
     }
   }
@@ -93,7 +93,7 @@ export function detectAll(text: string, detectors?: readonly Detector[], options
 }
 
 function pushAll(to: Finding[], from: readonly Finding[]): void {
-  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+  for (let i = 0; i < from.length; i++) to.push(from[i]);
 }
 
 /**
@@ -112,17 +112,17 @@ function runTriggered(text: string, detectors: readonly Detector[], lines: LineT
     }
     if ((lines.any & bit) === 0) continue;
     for (let k = 0; k < masks.length; k++) {
-      if ((masks[k]! & bit) === 0) continue;
-      const from = starts[k]!;
+      if ((masks[k] & bit) === 0) continue;
+      const from = starts[k];
       if (from === 0 && ends[k] === text.length) {
         pushAll(out, d.find(text));
         continue;
       }
       slices ??= new Array<string | undefined>(masks.length);
-      const line = (slices[k] ??= text.slice(from, ends[k]!));
+      const line = (slices[k] ??= text.slice(from, ends[k]));
       const found = d.find(line);
       for (let i = 0; i < found.length; i++) {
-        const f = found[i]!;
+        const f = found[i];
         out.push({ ...f, start: f.start + from, end: f.end + from });
       }
     }

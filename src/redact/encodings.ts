@@ -22,12 +22,12 @@ export function decodeJsonEscapes(raw: string): Decoded {
   const map = new Int32Array(raw.length + 1);
   let n = 0;
   for (let i = 0; i < raw.length; ) {
-    const c = raw[i]!;
+    const c = raw[i];
     if (c === "\\" && i + 1 < raw.length) {
-      const e = raw[i + 1]!;
+      const e = raw[i + 1];
       if (e in JSON_SIMPLE) {
         map[n++] = i;
-        out.push(JSON_SIMPLE[e]!);
+        out.push(JSON_SIMPLE[e]);
         i += 2;
         continue;
       }
@@ -62,7 +62,7 @@ export function decodeUrlEscapes(raw: string): Decoded {
       continue;
     }
     map[n++] = i;
-    out.push(raw[i]!);
+    out.push(raw[i]);
     i++;
   }
   map[n] = raw.length;
@@ -119,11 +119,14 @@ export function decodedBase64Runs(raw: string, maxRunLength = 1 << 20): Base64Ru
     let url = false;
     for (; i < n; i++) {
       const c = raw.charCodeAt(i);
-      const k = c < 128 ? B64_CLASS[c]! : 0;
+      const k = c < 128 ? B64_CLASS[c] : 0;
       if (k === 0) break;
       if (k === 3) upper = true;
       else if (k === 4) digitOrSym = true;
-      else if (k === 5) (digitOrSym = true), (std = true);
+      else if (k === 5) {
+        digitOrSym = true;
+        std = true;
+      }
       else if (k === 6) url = true;
       if (k === 2 || (k === 3 && (c < 65 || c > 70))) nonHex = true;
     }

@@ -28,7 +28,7 @@ function redactChunk(r: Redactor, chunk: string): string {
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (i === lines.length - 1 && lines[i] === "") break;
-    const red = r.redactLine(lines[i]!);
+    const red = r.redactLine(lines[i]);
     if (red !== null) out.push(red);
   }
   return out.length === 0 ? "" : out.join("\n") + (chunk.endsWith("\n") ? "\n" : "");

@@ -88,7 +88,7 @@ function unitBytes(text: string): Uint8Array {
   }
   return b;
 }
-const NON_ASCII = /[^\x00-\x7f]+/g;
+const NON_ASCII = /[\x80-\uffff]+/g; // UTF-16 code units above ASCII (no `u` flag: a surrogate pair is two units)
 
 /** Lines of a text that have at least one trigger. */
 export interface LineTriggers {
@@ -134,7 +134,7 @@ CH[43] = B64 | B64_DIGSYM; // +
 CH[47] = B64 | B64_DIGSYM; // /
 
 /** Flags of a char code; 0 for non-ASCII and for NaN (a read past the end). */
-const ch = (c: number): number => (c < 128 ? CH[c]! : 0);
+const ch = (c: number): number => (c < 128 ? CH[c] : 0);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isHex = (c: number): boolean => (ch(c) & HEXD) !== 0;
@@ -221,8 +221,8 @@ function markMatches(text: string, re: RegExp, bits: (m: string) => number, star
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const at = m.index;
-    while (li + 1 < starts.length && starts[li + 1]! <= at) li++;
-    masks[li]! |= bits(m[0]);
+    while (li + 1 < starts.length && starts[li + 1] <= at) li++;
+    masks[li] |= bits(m[0]);
     re.lastIndex = at + 1;
   }
 }
@@ -249,7 +249,7 @@ export function scanTriggers(text: string): LineTriggers {
   let i = 0;
   while (i < n) {
     const c = b[i];
-    const k = c < 128 ? KIND[c]! : 0;
+    const k = c < 128 ? KIND[c] : 0;
     if (k === 0) {
       i++;
       continue;
@@ -343,11 +343,11 @@ export function scanTriggers(text: string): LineTriggers {
   const masks: number[] = [];
   let any = 0;
   for (let li = 0; li < allStarts.length; li++) {
-    const m = allMasks[li]!;
+    const m = allMasks[li];
     if (m === 0) continue;
     any |= m;
-    starts.push(allStarts[li]!);
-    ends.push(li + 1 < allStarts.length ? allStarts[li + 1]! - 1 : n);
+    starts.push(allStarts[li]);
+    ends.push(li + 1 < allStarts.length ? allStarts[li + 1] - 1 : n);
     masks.push(m);
   }
   return { starts, ends, masks, any };

@@ -138,7 +138,7 @@ export class Redactor {
         out.push({ finding: f, json: false });
         continue;
       }
-      while (s < spans.length && spans[s]![1] < f.end) s++;
+      while (s < spans.length && spans[s][1] < f.end) s++;
       const span = spans[s];
       if (span && span[0] <= f.start && f.end <= span[1]) out.push({ finding: f, json: true });
     }

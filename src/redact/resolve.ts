@@ -12,19 +12,19 @@ import type { Finding } from "./types.js";
 export function resolveOverlaps(findings: readonly Finding[]): Finding[] {
   const n = findings.length;
   if (n <= 1) return [...findings];
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => findings[a]!.start - findings[b]!.start || a - b);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => findings[a].start - findings[b].start || a - b);
   const out: Finding[] = [];
   let from = 0;
-  let end = findings[order[0]!]!.end;
+  let end = findings[order[0]].end;
   for (let k = 1; k <= n; k++) {
-    const f = k < n ? findings[order[k]!]! : null;
+    const f = k < n ? findings[order[k]] : null;
     if (f !== null && f.start < end) {
       if (f.end > end) end = f.end;
       continue;
     }
-    if (k - from === 1) out.push(findings[order[from]!]!);
+    if (k - from === 1) out.push(findings[order[from]]);
     else {
-      const cluster = order.slice(from, k).sort((a, b) => rank(findings[a]!, findings[b]!) || a - b).map((i) => findings[i]!);
+      const cluster = order.slice(from, k).sort((a, b) => rank(findings[a], findings[b]) || a - b).map((i) => findings[i]);
       const kept = cluster.length > 64 ? resolveMany(cluster) : resolveFew(cluster);
       for (const x of kept) out.push(x);
     }
@@ -53,7 +53,7 @@ function resolveFew(ranked: readonly Finding[]): Finding[] {
     let hi = kept.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (kept[mid]!.start < f.start) lo = mid + 1;
+      if (kept[mid].start < f.start) lo = mid + 1;
       else hi = mid;
     }
     const before = kept[lo - 1];

@@ -18,7 +18,7 @@ export async function revealLine(keyring: Keyring, line: string, path?: string):
   let out = "";
   let at = 0;
   for (let m = re.exec(line); m !== null; m = re.exec(line)) {
-    const plain = (await openBuffer(keyring, Buffer.from(m[1]!, "base64url"), path === undefined ? {} : { path })).toString("utf8");
+    const plain = (await openBuffer(keyring, Buffer.from(m[1], "base64url"), path === undefined ? {} : { path })).toString("utf8");
     out += line.slice(at, m.index) + (json ? JSON.stringify(plain).slice(1, -1) : plain);
     at = m.index + m[0].length;
   }

@@ -69,7 +69,7 @@ export function tokenCore(ff1s: { digits: Ff1; alnum: Ff1 }, detector: string, v
       const c = value.charCodeAt(i);
       if (c >= 48 && c <= 57) positions.push(i);
     }
-    const digits = positions.map((i) => value[i]!).join("");
+    const digits = positions.map((i) => value[i]).join("");
     const spec: TokenSpec = { alphabet: "digits", keepFirst: 0, keepLast: mode.keepLast };
     const out = tokenValue(ff1s.digits, spec, tweak, digits, enc, where) as string;
     const chars = [...value];

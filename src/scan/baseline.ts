@@ -10,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { UsageError } from "../errors.js";
 import { once, writeAtomic } from "../io/atomic.js";
+import { asObject, isList } from "../io/json-value.js";
 import type { ScanFinding } from "./types.js";
 
 export interface BaselineEntry {
@@ -40,11 +41,13 @@ export function parseBaseline(text: string, source = "baseline"): ReadonlySet<st
   } catch {
     throw new UsageError("INVALID_ARGUMENT", `${source} is not JSON`);
   }
-  const d = doc as Partial<Baseline> | null;
-  if (d?.version !== 1 || !Array.isArray(d.findings) || !d.findings.every((e) => typeof e?.fingerprint === "string" && /^[0-9a-f]{64}$/.test(e.fingerprint))) {
+  const d = asObject(doc);
+  const listed = d?.version === 1 && isList(d.findings) ? d.findings : undefined;
+  const fingerprints = listed?.map((e) => asObject(e)?.fingerprint) ?? [];
+  if (listed === undefined || !fingerprints.every((fp): fp is string => typeof fp === "string" && /^[0-9a-f]{64}$/.test(fp))) {
     throw new UsageError("INVALID_ARGUMENT", `${source} is not a pipeseal scan baseline (version 1)`);
   }
-  return new Set(d.findings.map((e) => e.fingerprint));
+  return new Set(fingerprints);
 }
 
 /** Reads a baseline; a missing file is an empty baseline (so `--update-baseline` can create it). */

@@ -79,7 +79,7 @@ export class SecaggClient {
     this.#o = options;
     this.identity = loadIdentity(options.tls);
     const td = parseSpiffeId(this.identity.spiffeId).trustDomain;
-    this.#dispatcher = createMtlsDispatcher({ ...options.tls, expect: options.expect ?? [`spiffe://${td}/*/*`], ...(options.servername ? { servername: options.servername } : {}) } as never);
+    this.#dispatcher = createMtlsDispatcher({ ...options.tls, expect: options.expect ?? [`spiffe://${td}/*/*`], ...(options.servername ? { servername: options.servername } : {}) });
     this.#base = options.server.replace(/\/+$/, "");
   }
 

@@ -36,7 +36,7 @@ export function signConsistency(key: KeyObject, payload: Uint8Array): string {
 export function verifyConsistency(r: OpenRoster, signer: string, payload: Uint8Array, sig: string): void {
   const i = r.index.get(signer);
   if (i === undefined) throw new SecaggError("SECAGG_PROTOCOL", `${signer} is not in the roster`);
-  verifyPayload(r.parties[i]!.publicKey, TYPES.consistency, payload, unb64(sig, "consistency signature"), `the consistency signature of ${signer}`);
+  verifyPayload(r.parties[i].publicKey, TYPES.consistency, payload, unb64(sig, "consistency signature"), `the consistency signature of ${signer}`);
 }
 
 /**
@@ -49,7 +49,7 @@ export function verifyConsistency(r: OpenRoster, signer: string, payload: Uint8A
  */
 export function lackingQuorum(r: OpenRoster, of: Iterable<string>, signers: ReadonlySet<string>): { party: string; signed: number } | undefined {
   for (const p of of) {
-    const signed = r.graph.holders[r.index.get(p)!]!.filter((h) => signers.has(r.parties[h]!.party)).length;
+    const signed = r.graph.holders[r.index.get(p)!].filter((h) => signers.has(r.parties[h].party)).length;
     if (signed < r.config.threshold) return { party: p, signed };
   }
   return undefined;
@@ -66,7 +66,7 @@ export function quorumFor(r: OpenRoster, of: Iterable<string>, signers: readonly
   const signing = new Set(signers);
   const chosen = new Set<string>();
   for (const p of of) {
-    const holders = r.graph.holders[r.index.get(p)!]!.map((h) => r.parties[h]!.party).filter((h) => signing.has(h));
+    const holders = r.graph.holders[r.index.get(p)!].map((h) => r.parties[h].party).filter((h) => signing.has(h));
     let have = holders.filter((h) => chosen.has(h)).length;
     for (const h of holders) {
       if (have >= r.config.threshold) break;

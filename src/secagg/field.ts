@@ -36,7 +36,7 @@ export function inv(a: bigint): bigint {
 export function randomElement(): bigint {
   for (;;) {
     const b = randomBytes(ELEMENT_BYTES);
-    b[0]! &= 0x01; // 66 bytes = 528 bits; keep the low 521
+    b[0] &= 0x01; // 66 bytes = 528 bits; keep the low 521
     const x = BigInt(`0x${b.toString("hex")}`);
     if (x < P) return x;
   }

@@ -26,8 +26,8 @@ function permutation(n: number, seed: Uint8Array): number[] {
   const words = prg(createHash("sha256").update("pipeseal/secagg/v1 graph\0").update(seed).digest(), Math.max(n, 1));
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    const j = words[i]! % (i + 1);
-    [p[i], p[j]] = [p[j]!, p[i]!];
+    const j = words[i] % (i + 1);
+    [p[i], p[j]] = [p[j], p[i]];
   }
   return p;
 }
@@ -44,8 +44,8 @@ export function buildGraph(config: RoundConfig, n: number, rosterDigest: Uint8Ar
   const neighbours = all.map((i) => {
     const set = new Set<number>();
     for (let d = 1; d <= half; d++) {
-      set.add(order[(pos[i]! + d) % n]!);
-      set.add(order[(pos[i]! - d + n) % n]!);
+      set.add(order[(pos[i] + d) % n]);
+      set.add(order[(pos[i] - d + n) % n]);
     }
     set.delete(i);
     return [...set].sort((a, b) => a - b);

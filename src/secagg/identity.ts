@@ -27,7 +27,7 @@ export function loadIdentity(source: CertSource): PartyIdentity {
   const leaf = checkMaterial(m);
   const ids = spiffeIdsOf({ subjectaltname: leaf.subjectAltName ?? "" } as never);
   if (ids.length !== 1) throw new SecaggError("SECAGG_PROTOCOL", "the party's certificate must carry exactly one SPIFFE ID");
-  return { spiffeId: ids[0]!, certPem: m.cert, caPem: m.ca, key: createPrivateKey(m.key) };
+  return { spiffeId: ids[0], certPem: m.cert, caPem: m.ca, key: createPrivateKey(m.key) };
 }
 
 const digestFor = (k: KeyObject): string | null => (k.asymmetricKeyType === "ed25519" || k.asymmetricKeyType === "ed448" ? null : "sha256");
@@ -56,7 +56,7 @@ export function verifyChain(certPem: string, caPem: string, nowMs: number): { sp
   } catch (e) {
     throw new SecaggError("SECAGG_PROTOCOL", "a party certificate is not valid PEM X.509", { cause: e });
   }
-  const leaf = chain[0]!;
+  const leaf = chain[0];
   if (leaf.ca) throw new SecaggError("SECAGG_PROTOCOL", "a party certificate is a CA certificate");
   let current = leaf;
   const seen = new Set<string>();
@@ -67,7 +67,7 @@ export function verifyChain(certPem: string, caPem: string, nowMs: number): { sp
       if (!validAt(root, nowMs)) throw new SecaggError("SECAGG_PROTOCOL", "the CA root is expired or not yet valid");
       const ids = spiffeIdsOf({ subjectaltname: leaf.subjectAltName ?? "" } as never);
       if (ids.length !== 1) throw new SecaggError("SECAGG_PROTOCOL", "a party certificate must carry exactly one SPIFFE ID");
-      return { spiffeId: ids[0]!, publicKey: leaf.publicKey };
+      return { spiffeId: ids[0], publicKey: leaf.publicKey };
     }
     seen.add(current.fingerprint256);
     const up = chain.find((c) => c.ca && !seen.has(c.fingerprint256) && current.checkIssued(c) && current.verify(c.publicKey));
@@ -91,7 +91,7 @@ function rootsOf(caPem: string): X509Certificate[] {
 
 /** Verifies a DSSE-PAE signature. @throws SecaggError(SECAGG_PROTOCOL) */
 export function verifyPayload(publicKey: KeyObject, type: string, payload: Uint8Array, signature: Uint8Array, what: string): void {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = verify(digestFor(publicKey), pae(type, payload), publicKey, signature);
   } catch {

@@ -122,24 +122,24 @@ export class Party {
       const r = openRoster(config, roster.advertisements, this.#o.identity.caPem, (this.#o.now ?? Date.now)());
       const me = r.index.get(this.id);
       if (me === undefined) throw new SecaggError("SECAGG_PROTOCOL", "the roster does not list this party");
-      const mine = r.parties[me]!.ad;
+      const mine = r.parties[me].ad;
       if (mine.payload !== this.#ad!.payload || mine.sig !== this.#ad!.sig) throw new SecaggError("SECAGG_PROTOCOL", "the roster carries a changed advertisement of this party");
       const peers = this.#o.peers;
       for (const p of r.parties) if (peers && p.party !== this.id && !peers(p.party)) throw new SecaggError("SECAGG_PROTOCOL", `the roster lists ${p.party}, which this party does not accept as a peer`);
       this.#roster = r;
       this.#me = me;
-      const holders = r.graph.holders[me]!;
+      const holders = r.graph.holders[me];
       const xs = holders.map((h) => h + 1);
       const sShares = split(this.#s!.privateKey, xs, config.threshold);
       const bShares = split(this.#seed!, xs, config.threshold);
       const shares: EncryptedShare[] = [];
       holders.forEach((h, i) => {
-        const plain = Buffer.concat([sShares[i]!.y, bShares[i]!.y]);
+        const plain = Buffer.concat([sShares[i].y, bShares[i].y]);
         if (h === me) {
-          this.#own = { s: sShares[i]!.y, b: bShares[i]!.y };
+          this.#own = { s: sShares[i].y, b: bShares[i].y };
           return;
         }
-        const to = r.parties[h]!;
+        const to = r.parties[h];
         const key = agree(this.#c!.privateKey, to.cPk, r.digest, INFO.shareKey);
         shares.push({ from: this.id, to: to.party, ct: b64(gcmSeal(key, plain, shareAad(config.round, this.id, to.party, r.digest))) });
         key.fill(0);
@@ -163,14 +163,14 @@ export class Party {
       const u2 = new Set(inbox.u2);
       for (const p of u2) if (!r.index.has(p)) throw new SecaggError("SECAGG_PROTOCOL", `U2 lists ${p}, who did not advertise`);
       if (!u2.has(this.id)) throw new SecaggError("SECAGG_PROTOCOL", "U2 does not list this party");
-      const myHolders = r.graph.holders[this.#me]!.filter((h) => u2.has(r.parties[h]!.party));
+      const myHolders = r.graph.holders[this.#me].filter((h) => u2.has(r.parties[h].party));
       if (u2.size < config.threshold || myHolders.length < config.threshold) throw new SecaggError("SECAGG_ABORTED", `only ${myHolders.length} holders of this party's shares remain; ${config.threshold} needed`);
       // we hold a share of every U2 member whose holders include us, and of nobody else
-      const expected = new Set(r.graph.holders.flatMap((hs, u) => (u !== this.#me && hs.includes(this.#me) && u2.has(r.parties[u]!.party) ? [r.parties[u]!.party] : [])));
+      const expected = new Set(r.graph.holders.flatMap((hs, u) => (u !== this.#me && hs.includes(this.#me) && u2.has(r.parties[u].party) ? [r.parties[u].party] : [])));
       if (inbox.shares.length !== expected.size) throw new SecaggError("SECAGG_PROTOCOL", "the inbox does not hold exactly one share from each U2 peer");
       for (const e of inbox.shares) {
         if (e.to !== this.id || !expected.has(e.from) || this.#held.has(e.from)) throw new SecaggError("SECAGG_PROTOCOL", "the inbox holds a share from an unexpected sender or for another party");
-        const from = r.parties[r.index.get(e.from)!]!;
+        const from = r.parties[r.index.get(e.from)!];
         const key = agree(this.#c!.privateKey, from.cPk, r.digest, INFO.shareKey);
         let plain: Buffer;
         try {
@@ -189,8 +189,8 @@ export class Party {
       const selfKey = selfMaskKey(this.#seed!, r.digest);
       addMask(y, selfKey);
       selfKey.fill(0);
-      for (const v of r.graph.neighbours[this.#me]!) {
-        const peer = r.parties[v]!;
+      for (const v of r.graph.neighbours[this.#me]) {
+        const peer = r.parties[v];
         if (!u2.has(peer.party)) continue; // dropped before sharing: never masked with
         const k = agree(this.#s!.privateKey, peer.sPk, r.digest, INFO.pairwise);
         if (this.#me < v) addMask(y, k);

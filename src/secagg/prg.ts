@@ -24,25 +24,25 @@ export function prg(key: Uint8Array, dim: number): Uint32Array {
 /** acc += PRG(key) mod 2^32 (a Uint32Array store wraps modulo 2^32). */
 export function addMask(acc: Uint32Array, key: Uint8Array): void {
   const m = prg(key, acc.length);
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + m[i]!;
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i] + m[i];
 }
 
 /** acc −= PRG(key) mod 2^32. */
 export function subMask(acc: Uint32Array, key: Uint8Array): void {
   const m = prg(key, acc.length);
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! - m[i]!;
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i] - m[i];
 }
 
 /** acc += v mod 2^32. */
 export function addInto(acc: Uint32Array, v: Uint32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + v[i]!;
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i] + v[i];
 }
 
 /** Little-endian bytes of a word vector (the wire form of a masked vector). */
 export function wordsToBytes(v: Uint32Array): Buffer {
   if (LITTLE) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   const b = Buffer.alloc(v.length * 4);
-  for (let i = 0; i < v.length; i++) b.writeUInt32LE(v[i]!, i * 4);
+  for (let i = 0; i < v.length; i++) b.writeUInt32LE(v[i], i * 4);
   return b;
 }
 

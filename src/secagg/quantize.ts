@@ -41,7 +41,7 @@ export function quantize(x: ArrayLike<number>, q: Quantization): Uint32Array {
   const scale = (q.levels - 1) / (2 * q.clip);
   const out = new Uint32Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
+    const v = x[i];
     if (Number.isNaN(v)) throw new RangeError(`coordinate ${i} is NaN`);
     const c = v < -q.clip ? -q.clip : v > q.clip ? q.clip : v;
     out[i] = Math.round((c + q.clip) * scale);
@@ -53,6 +53,6 @@ export function quantize(x: ArrayLike<number>, q: Quantization): Uint32Array {
 export function dequantizeSum(sum: Uint32Array, n: number, q: Quantization): Float64Array {
   const step = (2 * q.clip) / (q.levels - 1);
   const out = new Float64Array(sum.length);
-  for (let i = 0; i < sum.length; i++) out[i] = sum[i]! * step - n * q.clip;
+  for (let i = 0; i < sum.length; i++) out[i] = sum[i] * step - n * q.clip;
   return out;
 }

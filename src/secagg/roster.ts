@@ -21,7 +21,7 @@ export interface OpenRoster {
 export function rosterOf(config: RoundConfig, verified: readonly VerifiedAdvertisement[]): OpenRoster {
   const parties = [...verified].sort((a, b) => (a.party < b.party ? -1 : a.party > b.party ? 1 : 0));
   for (let i = 1; i < parties.length; i++) {
-    if (parties[i - 1]!.party === parties[i]!.party) throw new SecaggError("SECAGG_PROTOCOL", `${parties[i]!.party} is in the roster twice`);
+    if (parties[i - 1].party === parties[i].party) throw new SecaggError("SECAGG_PROTOCOL", `${parties[i].party} is in the roster twice`);
   }
   const digest = rosterDigest(canonicalConfig(config), parties.map((p) => p.ad));
   return { config, parties, index: new Map(parties.map((p, i) => [p.party, i])), digest, graph: buildGraph(config, parties.length, digest) };
@@ -36,7 +36,7 @@ export function rosterOf(config: RoundConfig, verified: readonly VerifiedAdverti
 export function openRoster(config: RoundConfig, ads: readonly Advertisement[], caPem: string, nowMs: number): OpenRoster {
   const verified = ads.map((ad) => verifyAdvertisement(ad, config, caPem, nowMs));
   for (let i = 1; i < verified.length; i++) {
-    if (!(verified[i - 1]!.party < verified[i]!.party)) throw new SecaggError("SECAGG_PROTOCOL", "the roster is not in canonical order (or lists a party twice)");
+    if (!(verified[i - 1].party < verified[i].party)) throw new SecaggError("SECAGG_PROTOCOL", "the roster is not in canonical order (or lists a party twice)");
   }
   if (verified.length < config.minParties || verified.length > config.maxParties) {
     throw new SecaggError("SECAGG_PROTOCOL", `the roster has ${verified.length} parties, outside ${config.minParties}..${config.maxParties}`);

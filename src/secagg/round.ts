@@ -155,7 +155,7 @@ export class AggregatorRound {
     if (me === undefined) bad(`${peer} is not in round ${this.config.round}`);
     if (msg.round !== this.config.round) bad("the shares belong to another round (a replay)");
     if (msg.from !== peer || this.#shares.has(peer)) bad(`${peer} posted shares twice or in another's name`);
-    const want = new Set(r.graph.holders[me!]!.filter((h) => h !== me).map((h) => r.parties[h]!.party));
+    const want = new Set(r.graph.holders[me!].filter((h) => h !== me).map((h) => r.parties[h].party));
     if (msg.shares.length !== want.size) bad(`${peer} must send exactly one share to each of its ${want.size} holders`);
     const seen = new Set<string>();
     for (const s of msg.shares) {
@@ -213,7 +213,7 @@ export class AggregatorRound {
   #quorumFor(peer: string): string[] {
     const r = this.#roster!;
     const me = r.index.get(peer)!;
-    return quorumFor(r, this.#u2.filter((v) => r.graph.holders[r.index.get(v)!]!.includes(me)), this.#u4);
+    return quorumFor(r, this.#u2.filter((v) => r.graph.holders[r.index.get(v)!].includes(me)), this.#u4);
   }
 
   /** Round 4 input: shares of survivors' seeds and dropped parties' keys this peer holds. */
@@ -224,7 +224,7 @@ export class AggregatorRound {
     if (msg.round !== this.config.round) bad("the unmasking answer belongs to another round (a replay)");
     if (msg.from !== peer || this.#answers.has(peer)) bad(`${peer} answered twice or in another's name`);
     const me = r.index.get(peer)!;
-    const holds = (of: string) => r.index.has(of) && r.graph.holders[r.index.get(of)!]!.includes(me);
+    const holds = (of: string) => r.index.has(of) && r.graph.holders[r.index.get(of)!].includes(me);
     const seen = new Set<string>();
     for (const s of msg.seeds) if (!this.#masked.has(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of)) bad(`${peer} revealed a seed share it should not hold`);
     for (const s of msg.keys) if (this.#masked.has(s.of) || !this.#u2.includes(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of)) bad(`${peer} revealed a key share it should not hold`);
@@ -313,9 +313,9 @@ export class AggregatorRound {
     for (const v of this.#u2.filter((p) => !this.#masked.has(p))) {
       const vi = r.index.get(v)!;
       const sk = reconstruct(v, "keys");
-      if (!publicOf(sk).equals(r.parties[vi]!.sPk)) this.#fail(`the shares of ${v}'s key do not reconstruct its advertised key (a holder sent a wrong share)`);
-      for (const ui of r.graph.neighbours[vi]!) {
-        const u = r.parties[ui]!;
+      if (!publicOf(sk).equals(r.parties[vi].sPk)) this.#fail(`the shares of ${v}'s key do not reconstruct its advertised key (a holder sent a wrong share)`);
+      for (const ui of r.graph.neighbours[vi]) {
+        const u = r.parties[ui];
         if (!this.#masked.has(u.party)) continue;
         const k = agree(sk, u.sPk, r.digest, INFO.pairwise);
         // u added +PRG(s_uv) if it precedes v, −PRG otherwise: take it out
@@ -327,7 +327,7 @@ export class AggregatorRound {
     }
     for (const u of this.#u3) {
       const b = reconstruct(u, "seeds");
-      if (!seedCommitment(c.round, u, b).equals(r.parties[r.index.get(u)!]!.seedCommit)) this.#fail(`the shares of ${u}'s seed do not match its commitment (a holder sent a wrong share)`);
+      if (!seedCommitment(c.round, u, b).equals(r.parties[r.index.get(u)!].seedCommit)) this.#fail(`the shares of ${u}'s seed do not match its commitment (a holder sent a wrong share)`);
       const selfKey = selfMaskKey(b, r.digest);
       subMask(sum, selfKey);
       selfKey.fill(0);

@@ -38,7 +38,7 @@ export function split(secret: Uint8Array, xs: readonly number[], t: number): Sha
   const shares = xs.map((x) => {
     const bx = BigInt(x);
     let y = 0n;
-    for (let i = coeffs.length - 1; i >= 0; i--) y = add(mul(y, bx), coeffs[i]!); // Horner
+    for (let i = coeffs.length - 1; i >= 0; i--) y = add(mul(y, bx), coeffs[i]); // Horner
     return { x, y: toBytes(y) };
   });
   coeffs.fill(0n);
@@ -59,8 +59,8 @@ export function lagrangeAtZero(xs: readonly number[]): bigint[] {
     let den = 1n;
     for (let j = 0; j < bx.length; j++) {
       if (j === i) continue;
-      num = mul(num, bx[j]!);
-      den = mul(den, sub(bx[j]!, bx[i]!));
+      num = mul(num, bx[j]);
+      den = mul(den, sub(bx[j], bx[i]));
     }
     nums.push(num);
     dens.push(den);
@@ -74,8 +74,8 @@ export function lagrangeAtZero(xs: readonly number[]): bigint[] {
   let invAcc = inv(acc);
   const out = new Array<bigint>(dens.length);
   for (let i = dens.length - 1; i >= 0; i--) {
-    out[i] = mul(nums[i]!, mul(invAcc, prefix[i]!)); // invAcc·prefix_i = 1/d_i
-    invAcc = mul(invAcc, dens[i]!);
+    out[i] = mul(nums[i], mul(invAcc, prefix[i])); // invAcc·prefix_i = 1/d_i
+    invAcc = mul(invAcc, dens[i]);
   }
   return out;
 }
@@ -98,9 +98,9 @@ export function combine(shares: readonly Share[], t: number, length: number, coe
   const lambda = coefficients ?? lagrangeAtZero(use.map((s) => s.x));
   let secret = 0n;
   for (let i = 0; i < use.length; i++) {
-    const y = fromBytes(use[i]!.y);
+    const y = fromBytes(use[i].y);
     if (y >= P) throw new SecaggError("SECAGG_PROTOCOL", "a share is not a field element");
-    secret = add(secret, mul(lambda[i]!, y));
+    secret = add(secret, mul(lambda[i], y));
   }
   if (secret >> BigInt(8 * length) !== 0n) throw new SecaggError("SECAGG_PROTOCOL", "the shares do not reconstruct a secret of the expected size");
   return toBytes(secret, length);

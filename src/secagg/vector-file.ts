@@ -34,7 +34,7 @@ function fromJson(data: Buffer, path: string): Float64Array {
     throw new UsageError("INVALID_ARGUMENT", `${path}: not JSON`);
   }
   if (!Array.isArray(v) || !v.every((x) => typeof x === "number")) throw new UsageError("INVALID_ARGUMENT", `${path}: expected a JSON array of numbers`);
-  return checkFinite(Float64Array.from(v as number[]), path);
+  return checkFinite(Float64Array.from(v), path);
 }
 
 function fromNpy(data: Buffer, path: string): Float64Array {
@@ -42,9 +42,9 @@ function fromNpy(data: Buffer, path: string): Float64Array {
     throw new UsageError("INVALID_ARGUMENT", `${path}: ${m}`);
   };
   if (data.length < 10 || !data.subarray(0, 6).equals(NPY_MAGIC)) bad("not a .npy file");
-  const major = data[6]!;
+  const major = data[6];
   const headerLen = major === 1 ? data.readUInt16LE(8) : major === 2 || major === 3 ? data.readUInt32LE(8) : bad("unsupported .npy version");
-  const start = (major === 1 ? 10 : 12) + (headerLen as number);
+  const start = (major === 1 ? 10 : 12) + (headerLen);
   if (start > data.length) bad("truncated header");
   const header = data.subarray(major === 1 ? 10 : 12, start).toString("latin1");
   const descr = /'descr':\s*'([<>|=]?[a-z]\d+)'/.exec(header)?.[1];
@@ -53,7 +53,7 @@ function fromNpy(data: Buffer, path: string): Float64Array {
   if (!descr || !fortran || shape === undefined) bad("malformed header");
   const dims = shape!.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
   if (dims.length !== 1 || !Number.isInteger(dims[0])) bad("expected a one-dimensional array");
-  const n = dims[0]!;
+  const n = dims[0];
   const width = descr === "<f4" ? 4 : descr === "<f8" ? 8 : bad(`dtype ${descr} is not supported (use float32 or float64, little-endian)`);
   if (data.length - start !== n * (width as number)) bad("the data size does not match the shape");
   const out = new Float64Array(n);
@@ -76,7 +76,7 @@ export async function writeVector(path: string, v: Float64Array): Promise<void> 
     body = Buffer.concat([head, Buffer.from(header, "latin1"), Buffer.from(v.buffer, v.byteOffset, v.byteLength)]);
   } else {
     body = Buffer.alloc(v.length * 4);
-    for (let i = 0; i < v.length; i++) body.writeFloatLE(v[i]!, i * 4);
+    for (let i = 0; i < v.length; i++) body.writeFloatLE(v[i], i * 4);
   }
   await writeAtomic(path, once(body));
 }

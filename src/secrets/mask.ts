@@ -130,7 +130,7 @@ export class StreamMasker {
   #partialStart(buf: Buffer, from: number): number {
     let best = buf.length;
     for (const p of this.#patterns) {
-      const first = p.bytes[0]!;
+      const first = p.bytes[0];
       for (let at = buf.indexOf(first, Math.max(from, buf.length - p.bytes.length + 1)); at !== -1 && at < best; at = buf.indexOf(first, at + 1)) {
         const n = buf.length - at;
         if (n < p.bytes.length && buf.compare(p.bytes, 0, n, at, buf.length) === 0) {

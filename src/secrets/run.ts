@@ -138,7 +138,7 @@ export async function runWithSecrets(source: SecretSource, options: RunOptions):
     if (base.dropped.length > 0) warn(`not passing ${base.dropped.join(", ")} to the child: ${base.dropped.length === 1 ? "its value looks" : "their values look"} like a secret (use --secret, or --pristine --env-allow)`);
     env = base.env;
     options.secrets.forEach((b, i) => {
-      const value = values[i]!;
+      const value = values[i];
       if (b.as === "file") {
         files ??= createSecretFiles(options.shm);
         env[b.variable] = files.add(b.variable.toLowerCase(), value);

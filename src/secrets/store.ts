@@ -132,8 +132,8 @@ export class SecretStore implements SecretSource {
           return v;
         });
         const context = secretContext(name, version);
-        const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek as Buffer };
-        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed as Buffer, context));
+        const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek };
+        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed, context));
       } catch (e) {
         if (isPipesealError(e) && (e.code === "AUDIT_WRITE_FAILED" || e.code === "AUDIT_CHAIN_BROKEN")) throw e; // no record: roll everything back
         failure = { error: e };

@@ -184,7 +184,7 @@ export class Authorizer {
    */
   async authorizeWith<T>(req: AccessRequest, op: (who: Attributed) => Promise<T>, discard: (value: T) => void = () => undefined, decider?: (policy: Policy) => Decision): Promise<T> {
     const [one] = await this.authorizeEach([{ req, op, ...(decider ? { decider } : {}) }], discard);
-    if (one?.status !== "fulfilled") throw (one as PromiseRejectedResult).reason;
+    if (one?.status !== "fulfilled") throw (one).reason;
     return one.value;
   }
 
@@ -205,7 +205,7 @@ export class Authorizer {
     const submitted = this.#store.together(() =>
       items.map(({ req, op }, i) => {
         const who = callers[i];
-        if (who === null) return (async () => this.#store.appendAudit(decisionEvent(req, decisions[i] as Decision)))();
+        if (who === null) return (async () => this.#store.appendAudit(decisionEvent(req, decisions[i])))();
         return (async () => op(who))();
       }),
     );
@@ -227,7 +227,7 @@ export class Authorizer {
     });
     return settled.map((s, i) => {
       if (callers[i] !== null) return s as PromiseSettledResult<T>;
-      return { status: "rejected", reason: denial((items[i] as AuthorizedOp<T>).req, decisions[i] as Decision) };
+      return { status: "rejected", reason: denial((items[i]).req, decisions[i]) };
     });
   }
 
@@ -249,7 +249,7 @@ export class Authorizer {
       settled.flatMap((s, i) => {
         const who = callers[i];
         if (who === null || who.recorded) return [];
-        const event = decisionEvent((items[i] as AuthorizedOp<unknown>).req, decisions[i] as Decision);
+        const event = decisionEvent((items[i]).req, decisions[i]);
         if (s.status === "fulfilled") return [this.#store.appendEvent(operationToAuditEvent(event))];
         return [this.#store.appendAudit({ ...event, errorCode: errorCodeOf(s.reason) })];
       }),
@@ -336,6 +336,6 @@ function errorCodeOf(e: unknown): string {
 }
 
 function auditFailure(e: unknown): AuditError {
-  if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") return e as AuditError;
+  if (isPipesealError(e) && e.code === "AUDIT_WRITE_FAILED") return e;
   return new AuditError("AUDIT_WRITE_FAILED", undefined, { cause: e });
 }

@@ -134,8 +134,8 @@ export function parseConfig(text: string, baseDir: string, file = "keyservice.ya
     host,
     port,
     certDir: abs(c.certDir),
-    allow: c.allow as string[],
-    keyringId: c.keyringId as string | undefined,
+    allow: c.allow,
+    keyringId: c.keyringId,
     store,
     policyFile: typeof c.policy === "string" ? abs(c.policy) : undefined,
     tokenTtlSeconds,
@@ -172,7 +172,7 @@ function parseTls(v: unknown, abs: (p: string) => string): Pick<KeyServiceConfig
   if (t.crl !== undefined && (typeof t.crl !== "string" || t.crl === "")) throw bad("tls.crl must be a file path (written by `pipeseal ca crl -o <file>`)");
   if (t.crlExpired !== undefined && t.crlExpired !== "refuse" && t.crlExpired !== "warn") throw bad("tls.crlExpired must be refuse or warn");
   if (t.crlExpired !== undefined && t.crl === undefined) throw bad("tls.crlExpired needs tls.crl");
-  return { crlFile: typeof t.crl === "string" ? abs(t.crl) : undefined, crlExpired: (t.crlExpired as "refuse" | "warn" | undefined) ?? "refuse" };
+  return { crlFile: typeof t.crl === "string" ? abs(t.crl) : undefined, crlExpired: (t.crlExpired) ?? "refuse" };
 }
 
 function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string) => string): Pkcs11RootConfig | undefined {
@@ -185,7 +185,7 @@ function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string
   only(o, PKCS11, "root.pkcs11.");
   const str = (k: string) => {
     if (o[k] !== undefined && (typeof o[k] !== "string" || o[k] === "")) throw bad(`root.pkcs11.${k} must be a non-empty string`);
-    return o[k] as string | undefined;
+    return o[k];
   };
   const [module, token, keyLabel, pinFile, pinEnv] = [str("module"), str("token"), str("keyLabel"), str("pinFile"), str("pinEnv")];
   if (o.slot !== undefined && (typeof o.slot !== "number" || !Number.isSafeInteger(o.slot) || o.slot < 0)) throw bad("root.pkcs11.slot must be a slot ID (integer ≥ 0)");
@@ -208,9 +208,9 @@ function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string
   return {
     ...(module !== undefined ? { module } : {}), // as given: a bare library name is for the loader's search path
     ...(token !== undefined ? { token } : {}),
-    ...(o.slot !== undefined ? { slot: o.slot as number } : {}),
+    ...(o.slot !== undefined ? { slot: o.slot } : {}),
     ...(keyLabel !== undefined ? { keyLabel } : {}),
-    pin: pinFile !== undefined ? { file: abs(pinFile) } : pinEnv !== undefined ? { env: pinEnv } : o.pin !== undefined ? { inline: o.pin as string } : { default: true },
+    pin: pinFile !== undefined ? { file: abs(pinFile) } : pinEnv !== undefined ? { env: pinEnv } : o.pin !== undefined ? { inline: o.pin } : { default: true },
     create,
   };
 }

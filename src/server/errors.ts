@@ -27,7 +27,7 @@ export interface WireError {
  */
 export function toWireError(e: unknown): WireError {
   if (isPipesealError(e)) {
-    const code = e.code as WireCode;
+    const code = e.code;
     // DECRYPT_FAILED stays opaque: one message whatever the cause
     return wire(code, code === "DECRYPT_FAILED" ? "decryption failed" : e.message);
   }

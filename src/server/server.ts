@@ -143,7 +143,7 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       tokensWithoutCertificate: config.tokensWithoutCertificate ? { allow: config.allow } : null,
     };
     const app = buildApp(svc, {
-      serverFactory: mtls.serverFactory as never,
+      serverFactory: mtls.serverFactory,
       ...(options.noop ? { noop: true } : {}),
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
       ...(options.extend ? { extend: options.extend } : {}),

@@ -33,7 +33,8 @@ import { certificatesPage } from "./pages/certificates.js";
 import { postureReportHtml, posturePage } from "./pages/posture.js";
 import { num } from "./html.js";
 
-type Handler = (req: FastifyRequest, reply: FastifyReply, v: Visit) => Promise<unknown> | unknown;
+/** Sync or async (a promise is awaited): what it returns is fastify's reply. */
+type Handler = (req: FastifyRequest, reply: FastifyReply, v: Visit) => unknown;
 
 const sendHtml = (reply: FastifyReply, status: number, body: string) => reply.code(status).type("text/html; charset=utf-8").send(body);
 

@@ -5,11 +5,13 @@
  * only by the `html` tag, which escapes each interpolated value unless it is {@link Raw}
  * markup this module produced — so forgetting to escape takes an explicit `raw()`.
  */
+import { isList } from "../io/json-value.js";
+
 const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escapes text for HTML content and quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+export function esc(value: string | number | bigint | boolean | null | undefined): string {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 /** Markup that is already safe (built by `html` or by a renderer here). */
@@ -27,7 +29,7 @@ type Part = Raw | string | number | boolean | null | undefined | readonly Part[]
 function render(part: Part): string {
   if (part === null || part === undefined || part === false) return "";
   if (part instanceof Raw) return part.markup;
-  if (Array.isArray(part)) return part.map(render).join("");
+  if (isList(part)) return part.map(render).join("");
   return esc(part);
 }
 

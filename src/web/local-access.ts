@@ -32,7 +32,7 @@ const html = (reply: FastifyReply, status: number, body: string) => reply.code(s
 export function localAccess(o: LocalAccessOptions): Access {
   const viewer = ownerViewer(o.ks.principal, o.readOnly);
   const admin = localKeyAdmin(o.ks);
-  const ack = o.alerts?.ack;
+  const ack = o.alerts?.ack?.bind(o.alerts);
   return {
     secure: false,
     async enter(req: FastifyRequest, reply: FastifyReply) {
@@ -58,7 +58,7 @@ export function localAccess(o: LocalAccessOptions): Access {
         admin,
         recordExport: async (context) => recordLocalExport(o.ks, context),
         verifyAudit: async () => o.ks.verifyAudit(),
-        ackAlert: ack && !o.readOnly ? async (id, note) => void ack.call(o.alerts, id, note) : null,
+        ackAlert: ack && !o.readOnly ? async (id, note) => ack(id, note) : null,
       };
     },
     originAllowed(req) {

@@ -42,7 +42,7 @@ export class UseCounter {
     if (missing.length > 0) {
       const fresh = countsPerRange(db, { throughSeq: head }, this.#ops, contiguousEdges(missing, this.#stepMs));
       rangesOf(missing, this.#stepMs).forEach((s, i) => {
-        if (missing.includes(s)) this.#counts.set(s, fresh[i]!);
+        if (missing.includes(s)) this.#counts.set(s, fresh[i]);
       });
     }
     for (const k of this.#counts.keys()) if (k < (starts[0] ?? 0) - this.#stepMs) this.#counts.delete(k); // only the window is kept
@@ -53,11 +53,11 @@ export class UseCounter {
 /** The buckets from the first missing to the last, contiguous (one COUNT each). */
 function rangesOf(missing: readonly number[], step: number): number[] {
   const out: number[] = [];
-  for (let t = missing[0]!; t <= missing[missing.length - 1]!; t += step) out.push(t);
+  for (let t = missing[0]; t <= missing[missing.length - 1]; t += step) out.push(t);
   return out;
 }
 
 function contiguousEdges(missing: readonly number[], step: number): number[] {
   const r = rangesOf(missing, step);
-  return [...r, r[r.length - 1]! + step];
+  return [...r, r[r.length - 1] + step];
 }

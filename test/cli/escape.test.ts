@@ -33,7 +33,7 @@ describe("user-controlled strings in human-readable output (built CLI)", () => {
     expect(list).toContain("\\x1b[31m\\u202etxt.bin.pseal");
     // one line per record: the forged record is not a line of its own
     const lines = list.trim().split("\n");
-    expect(lines.every((l) => /^\d+  /.test(l))).toBe(true);
+    expect(lines.every((l) => /^\d+ {2}/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith("99  "))).toBe(false);
     const json = JSON.parse(run(["audit", "list", "--json"]).stdout.toString()) as { objectPath: string | null }[];
     expect(json.map((r) => r.objectPath)).toContain(`${file}.pseal`);

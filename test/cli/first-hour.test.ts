@@ -9,7 +9,7 @@ import { CLI, cli } from "./run-cli.js";
 const oneLine = (stderr: string, code: string) => {
   expect(stderr.trim().split("\n")).toHaveLength(1);
   expect(stderr).toMatch(new RegExp(`^pipeseal: .*\\[${code}\\]\\n$`));
-  expect(stderr).not.toMatch(/internal error|    at /);
+  expect(stderr).not.toMatch(/internal error| {4}at /);
 };
 
 describe("a newcomer's first hour (built CLI)", () => {

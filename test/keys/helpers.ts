@@ -44,7 +44,7 @@ export async function expectCode(fn: () => unknown, code: string): Promise<Error
     await fn();
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (err.code !== code) throw new Error(`expected ${code}, got ${err.code ?? err.name}: ${err.message}`);
+    if (err.code !== code) throw new Error(`expected ${code}, got ${err.code ?? err.name}: ${err.message}`, { cause: e });
     return err;
   }
   throw new Error(`expected ${code}, but nothing was thrown`);

@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { AuditRecord } from "../../src/audit/types.js";
 import type { WrappedKey } from "../../src/keys/index.js";
-import { type Harness, POLICY_EXPORT, runCli, startHarness, WHO } from "../server/api-harness.js";
+import { type Harness, POLICY_EXPORT, runCli, WHO } from "../server/api-harness.js";
 import { alertLines, waitFor } from "./live-helpers.js";
 import { type Relay, monitorHost, startRelay, startRemoteMonitor } from "./remote-helpers.js";
 

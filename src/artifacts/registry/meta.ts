@@ -40,14 +40,14 @@ export async function readSignature(store: RegistryStore, ref: VersionRef): Prom
 
 /** Runs `fn` over `items`, at most `limit` at a time; stops starting new ones after a failure. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   let failed = false;
   const run = async (): Promise<void> => {
     while (!failed && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i]!, i);
+        out[i] = await fn(items[i], i);
       } catch (e) {
         failed = true;
         throw e;

@@ -49,8 +49,8 @@ function writeAllSync(fd: number, parts: Buffer[]): void {
   let i = 0;
   while (i < parts.length) {
     let n = writevSync(fd, i === 0 ? parts : parts.slice(i));
-    while (i < parts.length && n >= parts[i]!.length) n -= parts[i++]!.length;
-    if (n > 0) parts[i] = parts[i]!.subarray(n);
+    while (i < parts.length && n >= parts[i].length) n -= parts[i++].length;
+    if (n > 0) parts[i] = parts[i].subarray(n);
   }
 }
 

@@ -99,9 +99,10 @@ async function audit(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, e
   const event = { operation: "registry.pull", objectPath: `${ref.name}@${ref.version}`, context: { registry: store.location, ...extra } };
   if (error === undefined) ks.auditedChange(event, () => undefined);
   else {
+    const failure: unknown = error; // rethrown as caught: the keystore records its code
     try {
       ks.auditedChange(event, () => {
-        throw error;
+        throw failure;
       });
     } catch {
       /* recorded as denied/error; the caller rethrows the original */
@@ -160,12 +161,12 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
   // kernel waits for its dirty threshold and the fsync at the end does all the writing). A
   // failed early flush fails the pull: its error would not be reported again by the last fsync.
   const flushing = new Map<FileHandle, Promise<void>>();
-  let flushError: unknown;
+  let flushError: NodeJS.ErrnoException | undefined;
   const flushSoon = (handle: FileHandle): void => {
     if (flushing.has(handle)) return;
     const p = handle.datasync().then(
       () => void flushing.delete(handle),
-      (e: unknown) => {
+      (e: NodeJS.ErrnoException) => {
         flushError ??= e;
         flushing.delete(handle);
       },
@@ -184,11 +185,11 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
   try {
     let next = 0;
     let failed = false;
-    const sizes: number[] = new Array(meta.files.length);
+    const sizes = new Array<number>(meta.files.length);
     const lane = async (laneNo: number): Promise<void> => {
       while (!failed && next < meta.files.length) {
         const i = next++;
-        const f = meta.files[i]!;
+        const f = meta.files[i];
         try {
           const handle = await createTarget(tempRoot, f.path);
           opened.add(handle);
@@ -223,7 +224,7 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
     };
     const outcomes = await Promise.allSettled(Array.from({ length: lanes }, (_, l) => lane(l)));
     const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-    if (rejected) throw rejected.reason;
+    if (rejected) throw rejected.reason as Error; // a lane rejects only with what its reads and writes threw
     // durability before release: every file, then every folder, reaches the disk before the rename
     await Promise.all(flushing.values());
     if (flushError !== undefined) throw flushError;

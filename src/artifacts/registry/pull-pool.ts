@@ -47,10 +47,10 @@ export class PullWorkers {
     return new Promise<ObjectResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
       try {
-        this.workers[lane % this.size]!.postMessage(task);
+        this.workers[lane % this.size].postMessage(task);
       } catch (e) {
         this.waiting.delete(id);
-        reject(e as Error);
+        reject(e); // postMessage throws a DOMException (DataCloneError), an Error
       } finally {
         wipeState(state); // the worker has its own copy (structured clone)
       }

@@ -25,7 +25,25 @@ function withFilterOptions(c: Command): Command {
     .option("--outcome <outcome>", "only ok, denied or error (local keystore)");
 }
 
-function filterOf(opts: { principal?: string; key?: string; operation?: string; outcome?: string }): AuditFilter | undefined {
+interface FilterOptions {
+  principal?: string;
+  key?: string;
+  operation?: string;
+  outcome?: string;
+}
+interface ListOptions extends FilterOptions {
+  since?: string;
+  limit?: string;
+  json?: boolean;
+}
+interface ExportOptions extends FilterOptions {
+  since?: string;
+  afterSeq?: string;
+  output?: string;
+  force?: boolean;
+}
+
+function filterOf(opts: FilterOptions): AuditFilter | undefined {
   const f = {
     ...(opts.principal ? { principal: opts.principal } : {}),
     ...(opts.key ? { key: opts.key } : {}),
@@ -48,7 +66,7 @@ export function auditCommand(): Command {
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
     .option("--limit <n>", "at most n records (the newest)")
     .option("--json", "print as JSON")
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: ListOptions, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const filter = filterOf(opts);
         localOnly(ks, filter);
@@ -129,7 +147,7 @@ export function auditCommand(): Command {
     .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
     .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
     .option("-f, --force", "replace an existing --output file"))
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: ExportOptions, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         if (opts.output) await refuseOverwrite(opts.output, opts.force);
         const filter = filterOf(opts);

@@ -29,6 +29,44 @@ import { printable, refuseOverwrite } from "../output.js";
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, "Z");
 
+interface InitOptions {
+  name: string;
+  trustDomain: string;
+  maxTtl: string;
+  json?: boolean;
+}
+interface ExportOptions {
+  out: string;
+  rootOnly?: boolean;
+  force?: boolean;
+}
+interface IssueOptions {
+  env: string;
+  out: string;
+  dns?: string[];
+  ip?: string[];
+  server?: boolean;
+  client?: boolean;
+  ttl?: string;
+  csr?: string;
+  force?: boolean;
+  json?: boolean;
+}
+interface RevokeOptions {
+  reason: string;
+  json?: boolean;
+}
+interface CrlOptions {
+  out: string;
+  nextUpdate: string;
+  json?: boolean;
+}
+interface RenewOptions {
+  force?: boolean;
+  watch?: boolean;
+  json?: boolean;
+}
+
 function row(c: CertRecord): string {
   return `${printable(c.serial)}  ${printable(c.status).padEnd(10)}  ${iso(c.notAfter)}  ${printable(c.kind).padEnd(13)}  ${printable(c.identity)}`;
 }
@@ -41,7 +79,7 @@ export function caCommand(): Command {
     .option("--trust-domain <domain>", "SPIFFE trust domain of issued identities", "pipeseal.internal")
     .option("--max-ttl <duration>", "longest certificate lifetime allowed", "720h")
     .option("--json", "print as JSON")
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: InitOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const info = await initCa(ks, { name: opts.name, trustDomain: opts.trustDomain, maxTtlSeconds: parseDuration(opts.maxTtl) });
         const { rootPem: _r, issuingPem: _i, ...shown } = info;
@@ -61,7 +99,7 @@ export function caCommand(): Command {
     .requiredOption("-o, --out <file>", "output file, e.g. ca.pem, or - for stdout")
     .option("--root-only", "the root alone")
     .option("-f, --force", "replace an existing --out file")
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: ExportOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         if (opts.out !== "-") await refuseOverwrite(opts.out, opts.force);
         const pem = exportCaPem(ks, { rootOnly: Boolean(opts.rootOnly) });
@@ -82,7 +120,7 @@ export function caCommand(): Command {
     .option("--csr <file>", "certify the key of this PEM CSR instead of generating one")
     .option("--force", "replace an existing cert.pem/key.pem in --out")
     .option("--json", "print as JSON")
-    .action(async (service: string, opts, cmd: Command) => {
+    .action(async (service: string, opts: IssueOptions, cmd: Command) => {
       const out = path.resolve(opts.out);
       if (!opts.force && (existsSync(path.join(out, CERT_FILE)) || existsSync(path.join(out, KEY_FILE)))) {
         throw new UsageError("INVALID_ARGUMENT", `${out} already holds a certificate; use --force to replace it, or \`pipeseal ca renew\``);
@@ -107,8 +145,8 @@ export function caCommand(): Command {
   ca.command("list")
     .description("issued certificates: serial, status, not-after, kind, identity")
     .option("--json", "print as JSON")
-    .action(async (_o, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
+    .action((_o: unknown, cmd: Command) =>
+      withKeystore(cmd, (ks) => {
         const certs = listCertificates(ks);
         emit(cmd, certs, () => (certs.length ? certs.map(row).join("\n") : "no certificates yet: pipeseal ca issue <service> --env <env> --out <dir>"));
       }),
@@ -117,9 +155,9 @@ export function caCommand(): Command {
     .description("revoke a certificate (publish with `pipeseal ca crl`)")
     .option("--reason <reason>", "keyCompromise, superseded, affiliationChanged, cessationOfOperation, privilegeWithdrawn, unspecified", "unspecified")
     .option("--json", "print as JSON")
-    .action(async (serial: string, opts, cmd: Command) => {
+    .action(async (serial: string, opts: RevokeOptions, cmd: Command) => {
       const reason = parseReason(opts.reason);
-      await withKeystore(cmd, async (ks) => {
+      await withKeystore(cmd, (ks) => {
         const rec = revokeCertificate(ks, serial, { reason });
         emit(cmd, rec, () => revokedMessage(rec.serial, rec.identity, reason));
       });
@@ -139,7 +177,7 @@ export function caCommand(): Command {
     .requiredOption("-o, --out <file>", "output file, e.g. crl.pem")
     .option("--next-update <duration>", "when the next CRL is due", "24h")
     .option("--json", "print as JSON")
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: CrlOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const crl = await createCrl(ks, { nextUpdateSeconds: parseDuration(opts.nextUpdate) });
         await writeAtomic(opts.out, once(crl.pem), 0o644);
@@ -152,7 +190,7 @@ export function caCommand(): Command {
     .option("--force", "renew now even if not due")
     .option("--watch", "keep running and renew at each 2/3 point; stops on SIGINT, SIGTERM or SIGHUP")
     .option("--json", "print as JSON")
-    .action(async (dir: string, opts, cmd: Command) =>
+    .action(async (dir: string, opts: RenewOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         if (!opts.watch) {
           const r = await renewCertificateDir(ks, dir, { force: Boolean(opts.force) });

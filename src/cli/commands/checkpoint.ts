@@ -12,6 +12,22 @@ const int = (flag: string, text: string, min: number): number => {
   return n;
 };
 
+interface SaveOptions {
+  run: string;
+  step: string;
+  signKey: string;
+  key?: string;
+  keep?: string;
+  json?: boolean;
+}
+interface LoadOptions {
+  run: string;
+  step?: string;
+  output: string;
+  trust: string;
+  json?: boolean;
+}
+
 export function checkpointCommand(): Command {
   const ck = new Command("checkpoint").description("signed, encrypted training checkpoints with retention");
   ck.command("save <dir> <registry>")
@@ -22,7 +38,7 @@ export function checkpointCommand(): Command {
     .option("--key <name>", "checkpoint key (default checkpoints/<run>; dedicated: it is rotated per save)")
     .option("--keep <n>", "keep the last N checkpoints of the run")
     .option("--json", "print as JSON")
-    .action(async (dir: string, registry: string, opts, cmd: Command) =>
+    .action(async (dir: string, registry: string, opts: SaveOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const signer = await openSigner(ks, keystoreHome(cmd), opts.signKey);
         const r = await saveCheckpoint(ks, new FolderRegistry(registry), dir, {
@@ -44,7 +60,7 @@ export function checkpointCommand(): Command {
     .requiredOption("-o, --output <dir>", "output folder (must not exist)")
     .requiredOption("--trust <file>", "trust file (YAML); the model name is ckpt.<run>")
     .option("--json", "print as JSON")
-    .action(async (registry: string, opts, cmd: Command) =>
+    .action(async (registry: string, opts: LoadOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const r = await loadCheckpoint(ks, new FolderRegistry(registry), opts.run, opts.output, { trust: loadTrustFile(opts.trust), ...(opts.step ? { step: int("--step", opts.step, 0) } : {}) });
         emit(cmd, r, () => `loaded ${r.ref.name}@${r.ref.version}: ${r.files} files -> ${opts.output}`);

@@ -19,13 +19,13 @@ function parseFilters(list: string[]): Record<string, FilterValue> {
     if (json !== null) {
       let v: unknown;
       try {
-        v = JSON.parse(json[2] as string);
+        v = JSON.parse(json[2]);
       } catch {
         throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number or boolean`);
       }
       if (typeof v !== "number" && typeof v !== "boolean" && typeof v !== "string") throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number, boolean or string`);
-      out[json[1] as string] = v;
-    } else if (plain !== null) out[plain[1] as string] = plain[2] as string;
+      out[json[1]] = v;
+    } else if (plain !== null) out[plain[1]] = plain[2];
     else throw new UsageError("INVALID_ARGUMENT", `--filter takes field=value or field:=json (got "${item.slice(0, 40)}")`);
   }
   return out;
@@ -51,6 +51,28 @@ function human(r: RetrieveResult): string {
   return lines.join("\n");
 }
 
+interface AddOptions {
+  file?: string;
+  vectors?: string;
+  filterFields?: string;
+  subjectNamespace?: string;
+  key?: string;
+  batch: string;
+  json?: boolean;
+}
+interface QueryOptions {
+  file?: string;
+  filter: string[];
+  k: string;
+  vectorFile?: string;
+  onBehalfOf?: string;
+  json?: boolean;
+}
+interface FileOptions {
+  file?: string;
+  json?: boolean;
+}
+
 export function corpusCommand(): Command {
   const corpus = new Command("corpus").description("encrypted RAG corpora: add chunks, query with audited decrypt-at-retrieval (docs/rag.md)");
   const fileOption = "--file <path>";
@@ -65,7 +87,7 @@ export function corpusCommand(): Command {
     .option("--key <name>", "when creating: keystore key wrapping the corpus key (default corpus/<corpus>)")
     .option("--batch <n>", "chunks per transaction (one audit record each)", "1000")
     .option("--json", "print a summary as JSON")
-    .action(async (name: string, chunks: string, opts, cmd: Command) => {
+    .action(async (name: string, chunks: string, opts: AddOptions, cmd: Command) => {
       const batch = Number(opts.batch);
       if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError("INVALID_ARGUMENT", "--batch must be a positive integer");
       await withKeystore(cmd, async (ks) => {
@@ -73,8 +95,8 @@ export function corpusCommand(): Command {
           file: corpusFile(cmd, opts.file),
           name,
           create: {
-            ...(opts.vectors ? { vectors: opts.vectors } : {}),
-            ...(opts.filterFields !== undefined ? { filterFields: String(opts.filterFields).split(",").map((f) => f.trim()).filter(Boolean) } : {}),
+            ...(opts.vectors ? { vectors: opts.vectors as "plain" | "encrypted" } : {}), // openCorpus refuses any other mode
+            ...(opts.filterFields !== undefined ? { filterFields: opts.filterFields.split(",").map((f) => f.trim()).filter(Boolean) } : {}),
             ...(opts.subjectNamespace ? { subjectNamespace: opts.subjectNamespace } : {}),
             ...(opts.key ? { keyName: opts.key } : {}),
           },
@@ -110,7 +132,7 @@ export function corpusCommand(): Command {
     .option("--vector-file <path>", "a JSON array (or {\"vector\": [...]}) to rank by cosine similarity")
     .option("--on-behalf-of <user>", "end user recorded in the audit record")
     .option("--json", "print JSON")
-    .action(async (name: string, opts, cmd: Command) => {
+    .action(async (name: string, opts: QueryOptions, cmd: Command) => {
       let vector: number[] | undefined;
       if (opts.vectorFile) {
         const parsed = JSON.parse(readFileSync(opts.vectorFile, "utf8")) as unknown;
@@ -133,7 +155,7 @@ export function corpusCommand(): Command {
     .description("chunk counts, dimensions and options per corpus (decrypts nothing, needs no keys)")
     .option(fileOption, fileHelp)
     .option("--json", "print JSON")
-    .action(async (name: string | undefined, opts, cmd: Command) => {
+    .action((name: string | undefined, opts: FileOptions, cmd: Command) => {
       const all = corpusStats(corpusFile(cmd, opts.file)).filter((s) => name === undefined || s.name === name);
       if (name !== undefined && all.length === 0) throw new UsageError("INVALID_ARGUMENT", `no corpus named "${name}"`);
       emit(cmd, all, () =>
@@ -147,7 +169,7 @@ export function corpusCommand(): Command {
     .description("delete the rows of erased subjects' chunks (also their plain vectors and blind indexes); audited corpus.purge")
     .option(fileOption, fileHelp)
     .option("--json", "print JSON")
-    .action(async (name: string, opts, cmd: Command) =>
+    .action(async (name: string, opts: FileOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const c = await openCorpus(ks, { file: corpusFile(cmd, opts.file), name });
         try {

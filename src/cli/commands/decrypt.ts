@@ -27,6 +27,13 @@ function defaultOutput(input: string): string {
   return input.slice(0, -".pseal".length);
 }
 
+interface DecryptOptions {
+  output?: string;
+  range?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
 export function decryptCommand(): Command {
   return new Command("decrypt")
     .description("open a sealed file or stdin; plaintext is released only once authenticated")
@@ -35,15 +42,15 @@ export function decryptCommand(): Command {
     .option("-r, --range <offset:length>", "decrypt only bytes [offset, offset+length), touching only the segments they lie in")
     .option("-f, --force", "overwrite an existing output file")
     .option("--json", "print the result as JSON")
-    .action(async (input: string, opts, cmd: Command) => {
+    .action(async (input: string, opts: DecryptOptions, cmd: Command) => {
       await requireFile(input);
-      const output: string = opts.output ?? defaultOutput(input);
+      const output = opts.output ?? defaultOutput(input);
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const range = opts.range ? parseRange(opts.range) : undefined;
       if (range && input === "-") throw new UsageError("INVALID_ARGUMENT", "--range needs a file (random access), not stdin");
       await withKeyring(cmd, async (ks) => {
         let plaintext: AsyncIterable<Buffer>;
-        let close = async () => undefined as void;
+        let close: () => Promise<void>;
         if (range) {
           const reader = await openSealedFile(ks, path.resolve(input), { range }); // an out-of-range request unwraps nothing
           close = () => reader.close();

@@ -29,7 +29,7 @@ function list(text: string, what: string): number[] {
 function bounds(text: string): [number, number] {
   const m = /^(.+?):(.+)$/.exec(text);
   if (m === null) throw new UsageError("INVALID_ARGUMENT", `--bounds is lo:hi, e.g. 0:500 (got "${text}")`);
-  return [num(m[1]!, "--bounds lo"), num(m[2]!, "--bounds hi")];
+  return [num(m[1], "--bounds lo"), num(m[2], "--bounds hi")];
 }
 
 function filters(values: string[] | undefined): Filter[] {

@@ -10,6 +10,15 @@ import { printable, refuseOverwrite } from "../output.js";
 import { openInput, writeStdout } from "../pipe-io.js";
 import { refuseBinaryToTerminal, requireFile } from "../input.js";
 
+interface EncryptOptions {
+  key: string[];
+  context: string;
+  output?: string;
+  segmentSize: string;
+  force?: boolean;
+  json?: boolean;
+}
+
 export function encryptCommand(): Command {
   return new Command("encrypt")
     .description("seal a file or stdin under a named key (writes <input>.pseal by default)")
@@ -20,11 +29,11 @@ export function encryptCommand(): Command {
     .option("--segment-size <bytes>", "plaintext bytes per segment", String(DEFAULT_SEGMENT_SIZE))
     .option("-f, --force", "overwrite an existing output file (or write ciphertext to a terminal)")
     .option("--json", "print the result as JSON")
-    .action(async (input: string, opts, cmd: Command) => {
+    .action(async (input: string, opts: EncryptOptions, cmd: Command) => {
       const context = parseContextArg(opts.context);
       const segmentSize = Number(opts.segmentSize);
       if (!Number.isInteger(segmentSize)) throw new UsageError("INVALID_ARGUMENT", "--segment-size must be a whole number of bytes");
-      const output: string = opts.output ?? (input === "-" ? "-" : `${input}.pseal`);
+      const output = opts.output ?? (input === "-" ? "-" : `${input}.pseal`);
       await requireFile(input);
       if (output !== "-") await refuseOverwrite(output, opts.force);
       else refuseBinaryToTerminal(opts.force);

@@ -15,6 +15,21 @@ function format(v: string | undefined): RecordFormat | undefined {
   return v as RecordFormat;
 }
 
+interface RunOptions {
+  policy: string;
+  output: string;
+  format?: string;
+  onError: string;
+  force?: boolean;
+  json?: boolean;
+}
+interface CheckOptions {
+  policy: string;
+  format?: string;
+  sample: string;
+  json?: boolean;
+}
+
 function runner(op: FieldOperation, description: string): Command {
   return new Command(op)
     .description(description)
@@ -25,11 +40,12 @@ function runner(op: FieldOperation, description: string): Command {
     .option("--on-error <mode>", "fail (default) or skip malformed rows (counted)", "fail")
     .option("-f, --force", "overwrite an existing output file")
     .option("--json", "print the run's counts as JSON on stderr")
-    .action(async (input: string, opts, cmd: Command) => {
-      if (opts.onError !== "fail" && opts.onError !== "skip") throw new FieldError("INVALID_ARGUMENT", "--on-error takes fail or skip");
+    .action(async (input: string, opts: RunOptions, cmd: Command) => {
+      const onError = opts.onError;
+      if (onError !== "fail" && onError !== "skip") throw new FieldError("INVALID_ARGUMENT", "--on-error takes fail or skip");
       if (opts.output !== "-") await refuseOverwrite(opts.output, opts.force);
       const policy = loadFieldPolicy(opts.policy);
-      const stats = await withKeystore(cmd, (ks) => runFields(op, { policy, keyring: ks, input, output: opts.output, ...(format(opts.format) ? { format: format(opts.format)! } : {}), onError: opts.onError }));
+      const stats = await withKeystore(cmd, (ks) => runFields(op, { policy, keyring: ks, input, output: opts.output, ...(format(opts.format) ? { format: format(opts.format)! } : {}), onError }));
       const absent = Object.entries(stats.absent).map(([f, n]) => `${printable(f)}: ${n}`).join(", ");
       process.stderr.write(
         opts.json
@@ -55,7 +71,7 @@ export function fieldsCommand(): Command {
       .option("--format <fmt>", `record format (${FORMATS.join("|")})`)
       .option("--sample <n>", "rows to sample", "1000")
       .option("--json", "JSON output")
-      .action(async (input: string, opts, c: Command) => {
+      .action(async (input: string, opts: CheckOptions, c: Command) => {
         const result = await checkFields(loadFieldPolicy(opts.policy), input, { ...(format(opts.format) ? { format: format(opts.format)! } : {}), sample: Number(opts.sample) });
         emit(c, result, () =>
           result.findings.length === 0

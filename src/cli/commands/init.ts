@@ -5,6 +5,17 @@ import { DEFAULT_KEY_LABEL, parseSlot, pkcs11LocationFromEnv, readPkcs11Pin } fr
 import { readPassphrase } from "../passphrase.js";
 import { emit, keystoreHome } from "../session.js";
 
+interface InitOptions {
+  passphrase?: boolean;
+  hsm?: boolean;
+  pkcs11Module?: string;
+  token?: string;
+  slot?: string;
+  keyLabel?: string;
+  pinFile?: string;
+  json?: boolean;
+}
+
 export function initCommand(): Command {
   return new Command("init")
     .description("create a keystore: a master key file (mode 0600), with --passphrase a passphrase-derived master key (scrypt), or with --hsm a root key generated inside an HSM (PKCS#11)")
@@ -16,18 +27,18 @@ export function initCommand(): Command {
     .option("--key-label <label>", `label of the root key in the token (default: $PIPESEAL_PKCS11_KEY_LABEL or ${DEFAULT_KEY_LABEL})`)
     .option("--pin-file <file>", "file (mode 0600) holding the token's user PIN for --hsm (default: $PIPESEAL_PKCS11_PIN_FILE); never on the command line")
     .option("--json", "print as JSON")
-    .action(async (opts, cmd: Command) => {
+    .action(async (opts: InitOptions, cmd: Command) => {
       const home = keystoreHome(cmd);
       if (opts.hsm) {
         if (opts.passphrase) throw new UsageError("INVALID_ARGUMENT", "--hsm and --passphrase are exclusive");
         const env = pkcs11LocationFromEnv();
-        const module = (opts.pkcs11Module as string | undefined) ?? env.module;
+        const module = opts.pkcs11Module ?? env.module;
         if (module === undefined) throw new UsageError("INVALID_ARGUMENT", "--hsm needs --pkcs11-module (or PIPESEAL_PKCS11_MODULE)");
-        const slot = parseSlot(opts.slot as string | undefined) ?? env.slot;
-        const token = (opts.token as string | undefined) ?? env.token;
+        const slot = parseSlot(opts.slot) ?? env.slot;
+        const token = opts.token ?? env.token;
         if (token === undefined && slot === undefined) throw new UsageError("INVALID_ARGUMENT", "--hsm needs --token (or PIPESEAL_PKCS11_TOKEN) or --slot");
-        const keyLabel = (opts.keyLabel as string | undefined) ?? env.keyLabel ?? DEFAULT_KEY_LABEL;
-        const pin = readPkcs11Pin(opts.pinFile as string | undefined);
+        const keyLabel = opts.keyLabel ?? env.keyLabel ?? DEFAULT_KEY_LABEL;
+        const pin = readPkcs11Pin(opts.pinFile);
         await initKeystore(home, { root: { pkcs11: { module, keyLabel, pin, ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) } } });
         emit(cmd, { home, masterKey: "hsm", pkcs11: { module, token: token ?? null, slot: slot ?? null, keyLabel } }, () =>
           `keystore created in ${home} (root key: HSM token ${token !== undefined ? `"${token}"` : `slot ${slot}`}, key "${keyLabel}")` +

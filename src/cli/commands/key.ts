@@ -22,6 +22,20 @@ function describe(k: KeyInfo): string {
   return lines.join("\n");
 }
 
+interface CreateOptions {
+  rotateEvery?: string;
+  json?: boolean;
+}
+interface VersionOptions {
+  version: string;
+  yes?: boolean;
+  json?: boolean;
+}
+interface SetOptions {
+  minDecryptVersion?: string;
+  json?: boolean;
+}
+
 export function keyCommand(): Command {
   const key = new Command("key").description("create, rotate and manage named, versioned keys");
   key
@@ -29,7 +43,7 @@ export function keyCommand(): Command {
     .description("create a key with version 1 as primary")
     .option("--rotate-every <duration>", "rotation period, e.g. 90d; `key list` shows when rotation is due")
     .option("--json", "print as JSON")
-    .action(async (name: string, opts, cmd: Command) =>
+    .action(async (name: string, opts: CreateOptions, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const info = await ks.createKey(name, opts.rotateEvery ? { rotateEverySeconds: parseDuration(opts.rotateEvery) } : {});
         emit(cmd, info, () => `created ${printable(name)} v1`);
@@ -39,7 +53,7 @@ export function keyCommand(): Command {
     .command("rotate <name>")
     .description("add a new primary version; older versions still decrypt")
     .option("--json", "print as JSON")
-    .action(async (name: string, _o, cmd: Command) =>
+    .action(async (name: string, _o: unknown, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const info = await ks.rotateKey(name);
         emit(cmd, info, () => `rotated ${printable(name)}: primary is now v${info.primaryVersion}`);
@@ -49,7 +63,7 @@ export function keyCommand(): Command {
     .command("list")
     .description("keys with their versions, states and rotation status")
     .option("--json", "print as JSON")
-    .action(async (_o, cmd: Command) =>
+    .action(async (_o: unknown, cmd: Command) =>
       withKeyring(cmd, async (ks) => {
         const keys = await ks.listKeys();
         emit(cmd, keys, () => (keys.length ? keys.map(describe).join("\n") : "no keys yet: pipeseal key create <name>"));
@@ -59,7 +73,7 @@ export function keyCommand(): Command {
     .command("show <name>")
     .description("one key in detail")
     .option("--json", "print as JSON")
-    .action(async (name: string, _o, cmd: Command) => withKeyring(cmd, async (ks) => {
+    .action(async (name: string, _o: unknown, cmd: Command) => withKeyring(cmd, async (ks) => {
         const info = await ks.showKey(name);
         emit(cmd, info, () => describe(info));
       }));
@@ -76,7 +90,7 @@ export function keyCommand(): Command {
       .requiredOption("--version <n>", "key version")
       .option("-y, --yes", "do not ask for confirmation (destroy)")
       .option("--json", "print as JSON")
-      .action(async (name: string, opts, cmd: Command) => {
+      .action(async (name: string, opts: VersionOptions, cmd: Command) => {
         const v = version(opts.version);
         await withKeyring(cmd, async (ks) => {
           if (verb === "destroy") {
@@ -97,10 +111,11 @@ export function keyCommand(): Command {
     .description("change a key's settings")
     .option("--min-decrypt-version <n>", "refuse to unwrap under versions below n")
     .option("--json", "print as JSON")
-    .action(async (name: string, opts, cmd: Command) => {
-      if (opts.minDecryptVersion === undefined) throw new UsageError("INVALID_ARGUMENT", "nothing to set: give --min-decrypt-version");
+    .action(async (name: string, opts: SetOptions, cmd: Command) => {
+      const min = opts.minDecryptVersion;
+      if (min === undefined) throw new UsageError("INVALID_ARGUMENT", "nothing to set: give --min-decrypt-version");
       await withKeyring(cmd, async (ks) => {
-        const info = await ks.setMinDecryptVersion(name, version(opts.minDecryptVersion));
+        const info = await ks.setMinDecryptVersion(name, version(min));
         emit(cmd, info, () => `${printable(name)}: minimum decryption version is now v${info.minDecryptVersion}`);
       });
     });

@@ -51,6 +51,35 @@ async function* jsonLines(events: AsyncIterable<LogReadEvent>, summary: { record
   }
 }
 
+interface WriteOptions {
+  key: string;
+  stream?: string;
+  class?: string;
+  routeField: string;
+  maxBytes?: string;
+  maxAge?: string;
+  bucket?: string;
+  payloadRetention?: string;
+  metadataRetention?: string;
+  json?: boolean;
+}
+interface ReadOptions {
+  since?: string;
+  class?: string;
+  stream?: string;
+  output: string;
+  force?: boolean;
+  json?: boolean;
+}
+interface PruneOptions {
+  olderThan?: string;
+  class?: string;
+  stream?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
+
 export function logsCommand(): Command {
   const logs = new Command("logs").description("encrypted log sinks: write, read and crypto-shredding prune (docs/logs.md)");
   logs
@@ -66,7 +95,7 @@ export function logsCommand(): Command {
     .option("--payload-retention <duration>", "retention for payload (default 7d)")
     .option("--metadata-retention <duration>", "retention for metadata (default 90d)")
     .option("--json", "print a summary as JSON")
-    .action(async (dir: string, opts, cmd: Command) =>
+    .action(async (dir: string, opts: WriteOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const cls = logClass(opts.class);
         const retention = {
@@ -106,7 +135,7 @@ export function logsCommand(): Command {
     .option("-o, --output <path>", "output file (written atomically, mode 0600), or - for stdout", "-")
     .option("-f, --force", "replace an existing --output file")
     .option("--json", "print a summary as JSON on stderr (stdout carries the records)")
-    .action(async (dir: string, opts, cmd: Command) =>
+    .action(async (dir: string, opts: ReadOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         if (opts.output !== "-") await refuseOverwrite(opts.output, opts.force);
         const cls = selectedClass(opts);
@@ -126,7 +155,7 @@ export function logsCommand(): Command {
     .option("--dry-run", "print the plan and change nothing")
     .option("-y, --yes", "do not ask for confirmation on a terminal")
     .option("--json", "print the plan as JSON")
-    .action(async (dir: string, opts, cmd: Command) => {
+    .action(async (dir: string, opts: PruneOptions, cmd: Command) => {
       const cls = selectedClass(opts);
       await withKeystore(cmd, async (ks) => {
         const base = { ...(opts.olderThan ? { olderThanMs: ms(opts.olderThan) } : {}), ...(cls ? { classes: [cls] } : {}) };

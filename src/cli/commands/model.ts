@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { ArtifactError, describeProblem } from "../../artifacts/errors.js";
+import type { SignatureAlgorithm } from "../../artifacts/dsse.js";
 import { createSigningKey, openSigner, signingKeyInfo } from "../../artifacts/signing-keys.js";
 import { signModel } from "../../artifacts/sign.js";
 import { loadTrustFile } from "../../artifacts/trust.js";
@@ -12,6 +13,31 @@ import { emit, keystoreHome, withKeystore } from "../session.js";
 import { parseSize } from "../../io/size.js";
 
 const collectList = (v: string, acc: string[]) => [...acc, v];
+
+interface KeyCreateOptions {
+  alg: string;
+  json?: boolean;
+}
+interface KeyExportOptions {
+  output?: string;
+  force?: boolean;
+}
+interface SignOptions {
+  key: string;
+  output: string;
+  name?: string;
+  shardSize?: string;
+  ignore: string[];
+  incremental?: string;
+  force?: boolean;
+  json?: boolean;
+}
+interface VerifyOptions {
+  sig: string;
+  trust: string;
+  name?: string;
+  json?: boolean;
+}
 
 /** Paths of the signature output inside the model folder, so it is never hashed. */
 function insideModel(dir: string, file: string | undefined): string[] {
@@ -28,9 +54,9 @@ export function modelCommand(): Command {
     .description("create an Ed25519 or ECDSA P-256 signing key sealed under the keystore key <name>")
     .option("--alg <alg>", "ed25519 | p256 (p256 also verifies with model-signing's `verify key`)", "p256")
     .option("--json", "print as JSON")
-    .action(async (name: string, opts, cmd: Command) =>
+    .action(async (name: string, opts: KeyCreateOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
-        const info = await createSigningKey(ks, keystoreHome(cmd), name, opts.alg);
+        const info = await createSigningKey(ks, keystoreHome(cmd), name, opts.alg as SignatureAlgorithm); // it refuses any other --alg
         emit(cmd, info, () => `created signing key ${name} (${info.alg}), key hint ${info.hint}`);
       }),
     );
@@ -39,7 +65,7 @@ export function modelCommand(): Command {
     .description("write the public key (PEM) for trust files and other verifiers")
     .option("-o, --output <file>", "output file (default stdout)")
     .option("-f, --force", "replace an existing --output file")
-    .action(async (name: string, opts, cmd: Command) => {
+    .action(async (name: string, opts: KeyExportOptions, cmd: Command) => {
       const info = await signingKeyInfo(keystoreHome(cmd), name);
       if (opts.output && opts.output !== "-") {
         await refuseOverwrite(opts.output, opts.force);
@@ -59,7 +85,7 @@ export function modelCommand(): Command {
     .option("--incremental <sig>", "re-hash only files whose size or mtime changed since this earlier signature (same key)")
     .option("--force", "replace an existing output file")
     .option("--json", "print as JSON")
-    .action(async (dir: string, opts, cmd: Command) => {
+    .action(async (dir: string, opts: SignOptions, cmd: Command) => {
       await refuseOverwrite(opts.output, opts.force);
       const previous = opts.incremental ? await readFile(opts.incremental, "utf8") : undefined;
       await withKeystore(cmd, async (ks) => {
@@ -84,7 +110,7 @@ export function modelCommand(): Command {
     .requiredOption("--trust <file>", "trust file (YAML): accepted signer keys per model name")
     .option("--name <model>", "the model name the signature must be for (default: the name it claims)")
     .option("--json", "print as JSON")
-    .action(async (dir: string, opts, cmd: Command) => {
+    .action(async (dir: string, opts: VerifyOptions, cmd: Command) => {
       const text = await readFile(opts.sig, "utf8");
       try {
         const v = await verifyModel(dir, text, { trust: loadTrustFile(opts.trust), ignore: insideModel(dir, opts.sig), ...(opts.name ? { modelName: opts.name } : {}) });

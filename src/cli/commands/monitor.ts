@@ -25,6 +25,21 @@ function parseIso(text: string | undefined, flag: string): number | undefined {
   return ms;
 }
 
+interface CheckFlags {
+  audit: string;
+  config?: string;
+  learnUntil?: string;
+  json?: boolean;
+}
+interface AlertsFlags {
+  since?: string;
+  open?: boolean;
+  json?: boolean;
+}
+interface AckFlags {
+  note: string;
+  json?: boolean;
+}
 interface RunFlags {
   config?: string;
   anchorEvery?: string;
@@ -59,7 +74,7 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
       ks,
       config,
       ...(kr ? { source: remoteSource(kr, { onNotice: notice }) } : {}),
-      sinks: sinks.map((sink, i) => ({ sink, perMinute: config.sinks[i]!.perMinute })),
+      sinks: sinks.map((sink, i) => ({ sink, perMinute: config.sinks[i].perMinute })),
       signal: ac.signal,
       anchors: everySeconds !== undefined && dir !== undefined ? { everyMs: everySeconds * 1000, dir } : null,
       ...(learnUntilMs === undefined ? {} : { learnUntilMs }),
@@ -96,7 +111,7 @@ export function monitorCommand(): Command {
     .option("--config <file>", "monitor.yaml (default: every default)")
     .option("--learn-until <iso>", "learn from records before this time (default: the first learn.days)")
     .option("--json", "one alert per line (pipeseal.alert.v1)")
-    .action(async (opts) => {
+    .action(async (opts: CheckFlags) => {
       const config = loadMonitorConfig(opts.config);
       const learnUntilMs = parseIso(opts.learnUntil, "--learn-until");
       const source = opts.audit === "-" ? process.stdin : createReadStream(opts.audit, { highWaterMark: 1 << 20 });
@@ -136,7 +151,7 @@ export function monitorCommand(): Command {
     .option("--since <duration>", "only alerts active within this period, e.g. 24h, 7d")
     .option("--open", "only alerts nobody acknowledged yet")
     .option("--json", "one alert per line (pipeseal.alert.v1, plus revision and ack)")
-    .action(async (opts, cmd: Command) =>
+    .action(async (opts: AlertsFlags, cmd: Command) =>
       withLedger(cmd, (ks) => {
         ensureMonitorTables(ks);
         const items = listAlerts(ks, { ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}), unacked: opts.open === true });
@@ -150,7 +165,7 @@ export function monitorCommand(): Command {
     .argument("<alert-id>", "al_… from `pipeseal monitor alerts`")
     .requiredOption("--note <text>", "why it is fine or what was done, e.g. \"expected backfill\"")
     .option("--json", "print the acknowledged alert as JSON")
-    .action(async (id: string, opts, cmd: Command) =>
+    .action(async (id: string, opts: AckFlags, cmd: Command) =>
       withLedger(cmd, (ks) => {
         ensureMonitorTables(ks);
         const s = ackAlert(ks, id, opts.note);

@@ -14,7 +14,7 @@ export function policyCommand(): Command {
     .command("propose <file>")
     .description("propose a policy (YAML); prints the proposal id")
     .option("--json", "print as JSON")
-    .action(async (file: string, _o, cmd: Command) => {
+    .action(async (file: string, _o: unknown, cmd: Command) => {
       let text: string;
       try {
         text = readFileSync(file, "utf8");
@@ -30,7 +30,7 @@ export function policyCommand(): Command {
     .command("approve <id>")
     .description("approve a proposal; it becomes the active policy")
     .option("--json", "print as JSON")
-    .action(async (id: string, _o, cmd: Command) =>
+    .action(async (id: string, _o: unknown, cmd: Command) =>
       withService(cmd, "policy", async (kr) => {
         const r = await kr.approvePolicy(id);
         emit(cmd, r, () => `approved ${r.id} (proposed by ${r.proposer}); it is now the active policy`);
@@ -40,7 +40,7 @@ export function policyCommand(): Command {
     .command("show")
     .description("print the active policy's YAML (to edit and propose again); policy administrators only")
     .option("--json", "the active policy's record, YAML included, as JSON")
-    .action(async (_o, cmd: Command) =>
+    .action(async (_o: unknown, cmd: Command) =>
       withService(cmd, "policy", async (kr) => {
         const { active } = await kr.showPolicy();
         if (cmd.opts().json) return emit(cmd, active, () => "");
@@ -54,7 +54,7 @@ export function policyCommand(): Command {
     .command("list")
     .description("the active policy and the open proposals (id, proposer, when); policy administrators only")
     .option("--json", "print as JSON")
-    .action(async (_o, cmd: Command) =>
+    .action(async (_o: unknown, cmd: Command) =>
       withService(cmd, "policy", async (kr) => {
         const { active, proposals } = await kr.showPolicy();
         const rows: PolicySummary[] = [...(active ? [withoutYaml(active)] : []), ...proposals];
@@ -75,7 +75,8 @@ export function policyCommand(): Command {
   return policy;
 }
 
-function withoutYaml({ yaml: _yaml, ...summary }: PolicySummary & { yaml: string }): PolicySummary {
+function withoutYaml(record: PolicySummary & { yaml: string }): PolicySummary {
+  const { yaml: _yaml, ...summary } = record;
   return summary;
 }
 

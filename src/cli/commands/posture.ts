@@ -18,9 +18,9 @@ async function openKeys(map: PipelineMap, cmd: Command): Promise<{ source: KeySo
     return { source: serviceSource(remote, map.keys.server), close: () => remote.close() };
   }
   const home = map.keys.home ?? keystoreHome(cmd);
-  if (!existsSync(path.join(home, "keystore.db"))) return { source: null, close: async () => undefined };
+  if (!existsSync(path.join(home, "keystore.db"))) return { source: null, close: () => Promise.resolve() };
   const ks = await openLocalKeystore(home, { principal: "pipeseal-posture" });
-  return { source: keystoreSource(ks, home), close: async () => ks.close() };
+  return { source: keystoreSource(ks, home), close: () => Promise.resolve(ks.close()) };
 }
 
 /** Resolves once the text is handed to the OS: main.ts exits right after, and a large report to a pipe would be cut short. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { writeAtomic } from "../../io/atomic.js";
+import { once, writeAtomic } from "../../io/atomic.js";
 import type { LocalKeystore } from "../../keys/index.js";
 import { OPERATORS, type Operator } from "../../redact/operators.js";
 import { loadRedactPolicy, readKeyFile } from "../../redact/policy.js";
@@ -25,7 +25,7 @@ function parseOperators(pairs: readonly string[]): Record<string, Operator> {
   for (const p of pairs) {
     const m = /^([a-z0-9-]+)=([a-z]+)$/.exec(p);
     if (!m || !OPERATORS.includes(m[2] as Operator)) throw new UsageError("INVALID_ARGUMENT", `--operator takes DETECTOR=OP with OP one of ${OPERATORS.join(", ")} (got "${p}")`);
-    out[m[1]!] = m[2] as Operator;
+    out[m[1]] = m[2] as Operator;
   }
   return out;
 }
@@ -33,6 +33,22 @@ function parseOperators(pairs: readonly string[]): Record<string, Operator> {
 async function* reveal(ks: LocalKeystore, source: NodeJS.ReadableStream, where: string | undefined): AsyncGenerator<Buffer> {
   const lines = createInterface({ input: source, crlfDelay: Infinity });
   for await (const line of lines) yield Buffer.from((await revealLine(ks, line, where)) + "\n");
+}
+
+interface RedactCommandOptions {
+  output: string;
+  force?: boolean;
+  policy?: string;
+  operator: string[];
+  hashKeyFile?: string;
+  encryptKey?: string;
+  tokenizeKey?: string;
+  revealToken?: string;
+  detector?: string;
+  keyVersion?: string;
+  minConfidence?: string;
+  reveal?: boolean;
+  jsonStats?: boolean;
 }
 
 export function redactCommand(): Command {
@@ -52,26 +68,26 @@ export function redactCommand(): Command {
     .option("--min-confidence <n>", "drop findings below this confidence (default 0.5)")
     .option("--reveal", "open [ENC:…] values through the keystore (audited) instead of redacting")
     .option("--json-stats", "print counts per detector as JSON on stderr when done")
-    .action(async (input: string, opts, cmd: Command) => {
-      const output: string = opts.output;
+    .action(async (input: string, opts: RedactCommandOptions, cmd: Command) => {
+      const output = opts.output;
       if (output !== "-") await refuseOverwrite(output, opts.force);
       const open = (): NodeJS.ReadableStream => (input === "-" ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 }));
       const write = (chunks: AsyncIterable<Uint8Array>): Promise<number> => (output === "-" ? toStdout(chunks) : writeAtomic(output, chunks, 0o600));
 
-      if (opts.revealToken !== undefined) {
+      const token = opts.revealToken;
+      if (token !== undefined) {
         const fromPolicy = opts.policy ? loadRedactPolicy(opts.policy) : undefined;
         const keyName: string | undefined = opts.tokenizeKey ?? fromPolicy?.tokenizeKey;
-        if (!keyName || !opts.detector) throw new UsageError("INVALID_ARGUMENT", "--reveal-token needs --detector ID and --tokenize-key NAME");
+        const detector = opts.detector;
+        if (!keyName || !detector) throw new UsageError("INVALID_ARGUMENT", "--reveal-token needs --detector ID and --tokenize-key NAME");
         let version: number | "primary" = "primary";
         if (opts.keyVersion !== undefined) {
           version = Number(opts.keyVersion);
           if (!/^[1-9][0-9]{0,8}$/.test(String(opts.keyVersion))) throw new UsageError("INVALID_ARGUMENT", "--key-version must be a positive integer");
         }
         await withKeystore(cmd, async (ks) => {
-          const plain = await revealToken(ks, { keyName, version, detector: opts.detector, token: opts.revealToken, ...(input === "-" ? {} : { path: path.resolve(input) }) });
-          await write((async function* () {
-            yield Buffer.from(plain + "\n");
-          })());
+          const plain = await revealToken(ks, { keyName, version, detector, token, ...(input === "-" ? {} : { path: path.resolve(input) }) });
+          await write(once(plain + "\n"));
         });
         return;
       }

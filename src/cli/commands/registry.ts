@@ -12,6 +12,19 @@ import { printable } from "../output.js";
 
 const mb = (bytes: number, ms: number) => `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${(bytes / 1e6 / (ms / 1000 || 1e-9)).toFixed(0)} MB/s)`;
 
+interface PushOptions {
+  name: string;
+  version: string;
+  key: string;
+  signKey: string;
+  json?: boolean;
+}
+interface PullOptions {
+  output: string;
+  trust: string;
+  json?: boolean;
+}
+
 export function registryCommand(): Command {
   const reg = new Command("registry").description("an encrypted, signed model registry in a folder");
   reg
@@ -22,7 +35,7 @@ export function registryCommand(): Command {
     .requiredOption("--key <name>", "keystore key the files are sealed under (e.g. models/prod)")
     .requiredOption("--sign-key <name>", "signing key (pipeseal model key create)")
     .option("--json", "print as JSON")
-    .action(async (dir: string, registry: string, opts, cmd: Command) =>
+    .action(async (dir: string, registry: string, opts: PushOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const t = Date.now();
         const signer = await openSigner(ks, keystoreHome(cmd), opts.signKey);
@@ -36,7 +49,7 @@ export function registryCommand(): Command {
     .requiredOption("-o, --output <dir>", "output folder (must not exist)")
     .requiredOption("--trust <file>", "trust file (YAML)")
     .option("--json", "print as JSON")
-    .action(async (registry: string, ref: string, opts, cmd: Command) =>
+    .action(async (registry: string, ref: string, opts: PullOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const t = Date.now();
         try {
@@ -52,7 +65,7 @@ export function registryCommand(): Command {
     .command("list <registry>")
     .description("versions with digests, signer, encryption key, and who pulled them when")
     .option("--json", "print as JSON")
-    .action(async (registry: string, _o, cmd: Command) => {
+    .action(async (registry: string, _o: unknown, cmd: Command) => {
       const entries = await listRegistry(new FolderRegistry(registry));
       emit(cmd, entries, () =>
         entries.length === 0

@@ -30,7 +30,7 @@ export function rewrapCommand(): Command {
         }
         const kept = results.flatMap((r) => r.kept.map((k) => ({ ...k, path: r.path })));
         if (kept.length > 0) {
-          const first = kept[0]!;
+          const first = kept[0];
           throw new PipesealError(first.code as ErrorCode, `${kept.length} entr${kept.length === 1 ? "y" : "ies"} could not be rewrapped and ${kept.length === 1 ? "was" : "were"} kept as ${kept.length === 1 ? "it was" : "they were"} (first: ${first.path}: ${first.keyName} v${first.version})`);
         }
       });

@@ -11,6 +11,16 @@ import { remoteKeyring } from "../session.js";
 
 const collect = (as: "env" | "file") => (text: string, all: SecretBinding[]) => [...all, parseBinding(text, as)];
 
+interface RunOptions {
+  secret: SecretBinding[];
+  secretFile: SecretBinding[];
+  pristine?: boolean;
+  envAllow?: string;
+  /** false with --no-mask */
+  mask: boolean;
+  shell?: boolean;
+}
+
 export function runCommand(): Command {
   return new Command("run")
     .description("run a command with secrets from the store: as its environment variables or private files, masked in its output")
@@ -23,10 +33,10 @@ export function runCommand(): Command {
     .option("--no-mask", "do not mask secret values in the child's stdout and stderr")
     .option("--shell", "run <command> as a /bin/sh -c string (the remaining args are $1…)")
     .passThroughOptions()
-    .action(async (command: string, args: string[], opts, cmd: Command) => {
-      const secrets = [...(opts.secret as SecretBinding[]), ...(opts.secretFile as SecretBinding[])];
+    .action(async (command: string, args: string[], opts: RunOptions, cmd: Command) => {
+      const secrets = [...opts.secret, ...opts.secretFile];
       if (opts.envAllow !== undefined && !opts.pristine) throw new UsageError("INVALID_ARGUMENT", "--env-allow is for --pristine");
-      const envAllow = opts.envAllow === undefined ? undefined : String(opts.envAllow).split(",").map((s) => s.trim()).filter(Boolean);
+      const envAllow = opts.envAllow === undefined ? undefined : opts.envAllow.split(",").map((s) => s.trim()).filter(Boolean);
       // with --server the key service's store; without secrets nothing is read: no store is opened (run then only filters the environment)
       const remote = await remoteKeyring(cmd);
       const ks = secrets.length > 0 && !remote ? await openLocalKeystore(keystoreHome(cmd)) : undefined;

@@ -18,8 +18,25 @@ function version(text: string): number {
   return v;
 }
 
+interface ValueOptions {
+  fromFile?: string;
+  keepNewline?: boolean;
+  json?: boolean;
+}
+interface GetOptions {
+  reveal?: boolean;
+  toStdout?: boolean;
+  version?: string;
+}
+interface StateOptions {
+  version?: string;
+  all?: boolean;
+  yes?: boolean;
+  json?: boolean;
+}
+
 /** Reads the value: --from-file, else stdin (a hidden prompt on a terminal). One trailing newline is dropped unless --keep-newline. */
-async function readValue(opts: { fromFile?: string; keepNewline?: boolean }): Promise<Buffer> {
+async function readValue(opts: ValueOptions): Promise<Buffer> {
   let value: Buffer;
   if (opts.fromFile !== undefined) value = readFileSync(opts.fromFile);
   else if (process.stdin.isTTY) value = Buffer.from(await promptHidden("Secret value: "), "utf8");
@@ -92,7 +109,7 @@ export function secretCommand(): Command {
       .option("--from-file <file>", "read the value from this file")
       .option("--keep-newline", "keep a trailing newline (dropped by default)")
       .option("--json", "print as JSON")
-      .action(async (name: string, extra: string[], opts, cmd: Command) => {
+      .action(async (name: string, extra: string[], opts: ValueOptions, cmd: Command) => {
         if (extra.length > 0) throw new UsageError("INVALID_ARGUMENT", `a secret value is never taken from the command line; pipe it in (pipeseal secret ${verb} ${name} < file) or use --from-file`);
         await withStore(cmd, async (store) => {
           const value = await readValue(opts);
@@ -109,7 +126,7 @@ export function secretCommand(): Command {
     .command("list")
     .description("secrets with their versions and last read (never values)")
     .option("--json", "print as JSON")
-    .action(async (_o, cmd: Command) =>
+    .action(async (_o: unknown, cmd: Command) =>
       withStore(cmd, async (store) => {
         const all = await store.list();
         emit(cmd, all, () => (all.length ? all.map(describe).join("\n") : "no secrets yet: pipeseal secret set <namespace/name> < file"));
@@ -119,7 +136,7 @@ export function secretCommand(): Command {
     .command("show <name>")
     .description("one secret's metadata: versions, states, created, last read and by whom")
     .option("--json", "print as JSON")
-    .action(async (name: string, _o, cmd: Command) =>
+    .action(async (name: string, _o: unknown, cmd: Command) =>
       withStore(cmd, async (store) => {
         const info = await store.show(name);
         emit(cmd, info, () => describe(info));
@@ -131,7 +148,7 @@ export function secretCommand(): Command {
     .option("--reveal", "required: say that you mean to display the secret")
     .option("--to-stdout", "allow writing the value to a pipe or file instead of a terminal")
     .option("--version <n>", "a version other than the primary")
-    .action(async (name: string, opts, cmd: Command) => {
+    .action(async (name: string, opts: GetOptions, cmd: Command) => {
       if (!opts.reveal) throw new UsageError("INVALID_ARGUMENT", "`secret get` prints the value: add --reveal to confirm (or use `pipeseal run --secret VAR=" + name + " -- cmd`)");
       const tty = process.stdout.isTTY === true;
       if (!tty && !opts.toStdout) throw new UsageError("INVALID_ARGUMENT", "stdout is not a terminal: refusing to write a secret into a pipe or file; add --to-stdout if that is intended");
@@ -156,10 +173,11 @@ export function secretCommand(): Command {
       .option("--version <n>", "secret version")
       .option("--json", "print as JSON");
     if (verb === "destroy") c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation (required when there is no terminal to ask)");
-    c.action(async (name: string, opts, cmd: Command) => {
+    c.action(async (name: string, opts: StateOptions, cmd: Command) => {
       const all = verb === "destroy" && opts.all === true;
-      if (all === (opts.version !== undefined)) throw new UsageError("INVALID_ARGUMENT", verb === "destroy" ? "give --version N or --all" : "give --version N");
-      const v = all ? "all" : version(opts.version);
+      const given = opts.version;
+      if (all === (given !== undefined)) throw new UsageError("INVALID_ARGUMENT", verb === "destroy" ? "give --version N or --all" : "give --version N");
+      const v = given === undefined ? "all" : version(given);
       const which = all ? "(every version)" : `v${v}`;
       if (verb === "destroy") {
         // the guard `key destroy` uses: without a terminal to ask, only --yes destroys

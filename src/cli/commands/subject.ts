@@ -18,7 +18,26 @@ Subject ids are personal data: given as [id] on the command line they are visibl
   printf '%s\\n' "$ID" | pipeseal subject erase - --namespace customers
   pipeseal subject erase --from-file ids.txt --namespace customers`;
 
-function subjectIds(id: string | undefined, opts: { fromFile?: string; idsFile?: string }): string[] {
+interface IdSourceOptions {
+  namespace: string;
+  fromFile?: string;
+  idsFile?: string;
+  json?: boolean;
+}
+interface EraseOptions extends IdSourceOptions {
+  inAdvance?: boolean;
+  yes?: boolean;
+}
+interface RecreateOptions extends IdSourceOptions {
+  yes?: boolean;
+}
+interface ListOptions {
+  namespace?: string;
+  refs?: boolean;
+  json?: boolean;
+}
+
+function subjectIds(id: string | undefined, opts: IdSourceOptions): string[] {
   const file = opts.fromFile ?? opts.idsFile;
   if (opts.fromFile !== undefined && opts.idsFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "--from-file and --ids-file are the same option; give one");
   if ((id === undefined) === (file === undefined)) throw new UsageError("INVALID_ARGUMENT", "give a subject id, - to read ids from stdin, or --from-file FILE (one id per line), not several");
@@ -42,7 +61,7 @@ export function subjectCommand(): Command {
     .option("-y, --yes", "confirm (needed when there is no terminal to ask)")
     .option("--json", "print the result as JSON")
     .addHelpText("after", WHY)
-    .action(async (id: string | undefined, opts, cmd: Command) => {
+    .action(async (id: string | undefined, opts: EraseOptions, cmd: Command) => {
       const ids = subjectIds(id, opts);
       // A silent miss is the worst answer to an erasure request: an unknown namespace or a subject
       // this keystore never saw is an error (nothing is erased), unless --in-advance says it is meant.
@@ -73,7 +92,7 @@ export function subjectCommand(): Command {
     .option("--ids-file <path>", "the same as --from-file (older name)")
     .option("--json", "print JSON")
     .addHelpText("after", WHY.replaceAll("subject erase", "subject status"))
-    .action(async (id: string | undefined, opts, cmd: Command) => {
+    .action(async (id: string | undefined, opts: IdSourceOptions, cmd: Command) => {
       const ids = subjectIds(id, opts);
       await withKeystore(cmd, async (ks) => {
         const keys = subjectKeys(ks);
@@ -91,8 +110,8 @@ export function subjectCommand(): Command {
     .option("--namespace <ns>", "only this namespace")
     .option("--refs", "also list every subject's keyId, version and state")
     .option("--json", "print JSON")
-    .action(async (opts, cmd: Command) =>
-      withKeystore(cmd, async (ks) => {
+    .action((opts: ListOptions, cmd: Command) =>
+      withKeystore(cmd, (ks) => {
         const summary = subjectKeys(ks).summary(opts.namespace, { refs: Boolean(opts.refs) });
         emit(cmd, summary, () =>
           summary.length === 0
@@ -111,12 +130,12 @@ export function subjectCommand(): Command {
     .option("-y, --yes", "confirm: this is a deliberate re-creation after erasure")
     .option("--json", "print JSON")
     .addHelpText("after", WHY.replaceAll("subject erase", "subject recreate --yes"))
-    .action(async (id: string | undefined, opts, cmd: Command) => {
+    .action(async (id: string | undefined, opts: RecreateOptions, cmd: Command) => {
       if (!opts.yes) throw new UsageError("INVALID_ARGUMENT", "re-creating an erased subject must be deliberate: add --yes");
       const ids = subjectIds(id, opts);
       if (ids.length !== 1) throw new UsageError("INVALID_ARGUMENT", `recreate takes one subject id (got ${ids.length})`);
       await withKeystore(cmd, async (ks) => {
-        const r = await subjectKeys(ks).recreate(opts.namespace, ids[0]!);
+        const r = await subjectKeys(ks).recreate(opts.namespace, ids[0]);
         emit(cmd, r, () => `recreated ${r.keyId} as v${r.version}`);
       });
     });

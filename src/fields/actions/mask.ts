@@ -18,7 +18,7 @@ export function mask(value: unknown, rule: Pick<FieldRule, "keepFirst" | "keepLa
     if (at >= 0) end = at;
   }
   const idx: number[] = [];
-  for (let i = 0; i < end; i++) if (/[\p{L}\p{N}]/u.test(chars[i]!)) idx.push(i);
+  for (let i = 0; i < end; i++) if (/[\p{L}\p{N}]/u.test(chars[i])) idx.push(i);
   const masked = idx.slice(rule.keepFirst, Math.max(rule.keepFirst, idx.length - rule.keepLast));
   for (const i of masked) chars[i] = rule.char;
   return chars.join("");

@@ -1,6 +1,7 @@
 /** Adding chunks: check them all, seal them, write them in one transaction with one `corpus.add` record. Internal. */
 import { KeyError, UsageError } from "../../errors.js";
-import { isErased, subjectKeys } from "../subjects/index.js";
+import { isList } from "../../io/json-value.js";
+import { type SubjectKeyResult, isErased, subjectKeys } from "../subjects/index.js";
 import { checkSubjectId } from "../subjects/types.js";
 import type { CorpusKeys } from "./crypto.js";
 import { type Sealed, sealChunk } from "./seal.js";
@@ -11,13 +12,13 @@ import { type ChunkInput, MAX_CHUNK_ID_BYTES, checkFilterValue, checkVector } fr
 const MAX_SEALS = 2 ** 32;
 
 export async function addChunks(s: CorpusState, keys: CorpusKeys, chunks: readonly ChunkInput[]): Promise<{ added: number; replaced: number }> {
-  if (!Array.isArray(chunks)) throw new UsageError("INVALID_ARGUMENT", "chunks must be an array");
+  if (!isList(chunks)) throw new UsageError("INVALID_ARGUMENT", "chunks must be an array");
   let dims = currentDimensions(s);
   chunks.forEach((c, i) => {
     dims = checkChunk(s, c, i, dims);
   });
   const subjects = [...new Set(chunks.flatMap((c) => (c.subject === undefined ? [] : [c.subject])))];
-  const subjectKeyMap = subjects.length === 0 ? new Map() : await subjectKeys(s.ks).keys(s.row.subject_namespace, subjects, subjectPurposeOf(s.row.name));
+  const subjectKeyMap = subjects.length === 0 ? new Map<string, SubjectKeyResult>() : await subjectKeys(s.ks).keys(s.row.subject_namespace, subjects, subjectPurposeOf(s.row.name));
   let sealed: Sealed[];
   try {
     sealed = chunks.map((c, i) => {

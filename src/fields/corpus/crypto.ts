@@ -93,7 +93,7 @@ export function storedVector(b: Buffer): Float32Array {
 /** Float32 little-endian: 4 bytes per dimension. */
 export function encodeVector(v: readonly number[]): Buffer {
   const out = Buffer.alloc(v.length * 4);
-  for (let i = 0; i < v.length; i++) out.writeFloatLE(v[i] as number, i * 4);
+  for (let i = 0; i < v.length; i++) out.writeFloatLE(v[i], i * 4);
   return out;
 }
 

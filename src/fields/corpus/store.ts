@@ -97,7 +97,7 @@ export function openCorpusDb(file: string, create: boolean): CorpusDb {
     db.transaction(() => {
       const current = db!.pragma("user_version", { simple: true }) as number;
       if (current > target) throw new KeystoreError("KEYSTORE_CORRUPT", `corpus store ${file} has schema ${current}; this build supports up to ${target}`);
-      for (let v = current + 1; v <= target; v++) db!.exec(MIGRATIONS[v - 1] as string);
+      for (let v = current + 1; v <= target; v++) db!.exec(MIGRATIONS[v - 1]);
       if (current < target) db!.pragma(`user_version = ${target}`);
     }).immediate();
     return db;

@@ -46,7 +46,7 @@ export function scanCanonical(line: string, scan: LineScan): number {
     if (!plainKey(line, ks, ke) || duplicate(line, scan, ks, ke)) return -1;
     i = ke + 1;
     if (line.charCodeAt(i) !== 0x3a) return -1;
-    const vs = ++i;
+    const vs = i + 1;
     const c = line.charCodeAt(vs);
     let kind = OTHER;
     if (c === 0x22) {
@@ -97,8 +97,8 @@ function plainKey(line: string, s: number, e: number): boolean {
 function duplicate(line: string, scan: LineScan, s: number, e: number): boolean {
   const len = e - s;
   for (let k = 0; k < scan.count; k++) {
-    const ks = scan.keyStart[k]!;
-    if (scan.keyEnd[k]! - ks !== len) continue;
+    const ks = scan.keyStart[k];
+    if (scan.keyEnd[k] - ks !== len) continue;
     let j = 0;
     while (j < len && line.charCodeAt(ks + j) === line.charCodeAt(s + j)) j++;
     if (j === len) return true;

@@ -42,7 +42,7 @@ export async function openParquet(input: string | Buffer) {
   } catch (e) {
     throw new FieldError("INVALID_ARGUMENT", `not a readable Parquet file: ${(e as Error).message}`);
   }
-  const root = metadata.schema[0]!;
+  const root = metadata.schema[0];
   const top = metadata.schema.slice(1);
   if (top.length !== (root.num_children ?? 0) || top.some((e) => (e.num_children ?? 0) > 0)) {
     throw new FieldError("INVALID_ARGUMENT", "nested Parquet schemas are not supported (flatten the columns first)");
@@ -86,21 +86,22 @@ export async function* transformParquet(
   };
   let writer: ParquetWriter | null = null;
   let columns: string[] = [];
-  const emit = (rows: Rec[]) => {
+  // write() returns a promise when the byte writer flushes asynchronously: awaited, so its failure fails the transform
+  const emit = (rows: Rec[]): void | Promise<void> => {
     if (writer === null) {
-      columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0]!, n));
+      columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0], n));
       const types: Record<string, string> = {};
       for (const c of columns) if (original.get(c)) types[c] = original.get(c)!;
       writer = new ParquetWriter({ writer: bw, schema: schemaFor(columns, (c) => typeFor(c, original.get(c)) ?? original.get(c)) as never, kvMetadata: [{ key: TYPES_KEY, value: JSON.stringify(types) }] });
     }
     if (rows.length === 0) return;
-    writer.write({ columnData: columns.map((c) => ({ name: c, data: rows.map((r) => (r[c] === undefined ? null : r[c])) as unknown[] as never })), rowGroupSize: rows.length });
+    return writer.write({ columnData: columns.map((c) => ({ name: c, data: rows.map((r) => (r[c] === undefined ? null : r[c])) as unknown[] as never })), rowGroupSize: rows.length });
   };
   for await (const { rows, firstRow } of groups()) {
-    emit(await transform(rows, firstRow));
+    await emit(await transform(rows, firstRow));
     yield drain();
   }
-  if (writer === null) emit([]);
+  if (writer === null) await emit([]);
   await (writer as unknown as ParquetWriter).finish();
   yield drain();
 }

@@ -86,6 +86,6 @@ export function keyIdOf(ns: string, ref: Buffer): string {
 export function parseKeyId(keyId: string): { ns: string; ref: Buffer } | null {
   const m = /^([a-z0-9][a-z0-9_-]{0,63}):([A-Za-z0-9_-]{22})$/.exec(typeof keyId === "string" ? keyId : "");
   if (m === null) return null;
-  const ref = Buffer.from(m[2] as string, "base64url");
-  return ref.length === REF_BYTES ? { ns: m[1] as string, ref } : null;
+  const ref = Buffer.from(m[2], "base64url");
+  return ref.length === REF_BYTES ? { ns: m[1], ref } : null;
 }

@@ -296,7 +296,7 @@ export class SubjectKeys {
       else g.push(p);
     }
     for (const group of groups.values()) {
-      const first = group[0] as Pending;
+      const first = group[0];
       try {
         const results = await this.keys(first.ns, group.map((p) => p.id), first.purpose);
         for (const p of group) p.resolve(results.get(p.id) as SubjectKeyResult);
@@ -318,14 +318,14 @@ export class SubjectKeys {
         return row;
       });
     });
-    found.forEach((row, i) => row !== undefined && this.#cache.remember(ns, row, ids[i] as string));
+    found.forEach((row, i) => row !== undefined && this.#cache.remember(ns, row, ids[i]));
     if (missing.length === 0) return;
     const event = { operation: "subject.create", keyName: ns.keyName, context: { namespace: ns.ns, subjects: String(missing.length) } };
     const made = this.#ks.auditedChange(event, (db) => {
       const st = statements(db);
       const now = this.#now();
       return missing.map((i) => {
-        const ref = refs[i] as Buffer;
+        const ref = refs[i];
         const raced = st.current.get(ns.ns, ref); // another process may have made it meanwhile
         if (raced !== undefined) return raced;
         const secret = newSecret();
@@ -338,7 +338,7 @@ export class SubjectKeys {
         }
       });
     });
-    made.forEach((row, j) => this.#cache.remember(ns, row, ids[missing[j] as number] as string));
+    made.forEach((row, j) => this.#cache.remember(ns, row, ids[missing[j]]));
   }
 
   #live(): void {

@@ -43,7 +43,7 @@ const modules = new Map<string, LoadedModule>();
 /** Name of a PKCS#11 return value (e.g. CKR_PIN_INCORRECT), or null for another error. */
 export function ckrName(e: unknown): string | null {
   const m = e instanceof Error ? /^(CKR_[A-Z0-9_]+)/.exec(e.message) : null;
-  return m ? (m[1] as string) : null;
+  return m ? (m[1]) : null;
 }
 
 /**

@@ -127,12 +127,12 @@ function findSlot(p11: Pkcs11, loc: Pkcs11Location): [Handle, string] {
     throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `no token ${wanted} in ${loc.module} (tokens present: ${labels.length === 0 ? "none" : labels.map((l) => `"${l}"`).join(", ")}); check the token label, the module, and for SoftHSM2 SOFTHSM2_CONF`);
   }
   if (found.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `more than one token ${wanted}; give the slot ID as well`);
-  return found[0] as [Handle, string];
+  return found[0];
 }
 
 function slotId(handle: Handle): bigint {
   let v = 0n;
-  for (let i = handle.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(handle[i] as number);
+  for (let i = handle.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(handle[i]);
   return v;
 }
 
@@ -156,7 +156,7 @@ export function one(s: OpenSession, handles: Handle[], label: string): Handle {
     throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds no key labelled "${label}" with the id this keystore recorded; is this the right token, or was the key deleted?`);
   }
   if (handles.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds several keys labelled "${label}"`);
-  return handles[0] as Handle;
+  return handles[0];
 }
 
 export function protectedInToken(p11: Pkcs11, session: Handle, key: Handle): boolean {

@@ -10,7 +10,7 @@ const COUNTRIES = ["US", "DE", "FR", "GB", "ES", "IT", "JP", "IN", "BR", "NL", "
 const DOMAINS = ["example.com", "mail.example", "corp.example", "example.org"];
 const COLUMNS = ["customer_id", "first_name", "last_name", "email", "country", "signup_date", "lifetime_value"] as const;
 
-const pick = <T>(xs: readonly T[]): T => xs[randomInt(xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[randomInt(xs.length)];
 
 function row(i: number): (string | number)[] {
   const first = pick(FIRST);

@@ -49,7 +49,7 @@ export function remoteSource(kr: RemoteKeyring, o: RemoteSourceOptions = {}): Au
   const stop = new AbortController();
   let received = 0; // the last seq received: a new follow starts after it
   let head: number | null = null; // the last heartbeat's head
-  let failed: unknown = null;
+  let failed: { error: unknown } | null = null; // boxed: whatever a follow threw, rethrown as it was
   let wake: (() => void) | null = null;
   let resume: (() => void) | null = null; // the follow waits here while the buffer is full
   let current: AbortController | null = null;
@@ -89,7 +89,7 @@ export function remoteSource(kr: RemoteKeyring, o: RemoteSourceOptions = {}): Au
           return;
         }
         if (permanent(e)) {
-          failed = e;
+          failed = { error: e };
           poke();
           return;
         }
@@ -113,7 +113,7 @@ export function remoteSource(kr: RemoteKeyring, o: RemoteSourceOptions = {}): Au
       });
     },
     async read(from, limit): Promise<SourcePage> {
-      if (failed !== null && buffered.length === 0) throw failed;
+      if (failed !== null && buffered.length === 0) throw failed.error;
       const records: MonitorRecord[] = [];
       const problems: IntegrityProblem[] = [];
       let pos: ChainPosition = from;

@@ -14,7 +14,7 @@
  * await runMonitor({ ks, config, sinks: [{ sink: stdoutSink(), perMinute: 60 }], signal: ac.signal });
  */
 import type { LocalKeystore } from "../../keys/keystore.js";
-import { isPipesealError } from "../../errors.js";
+import { isPipesealError, type PipesealError } from "../../errors.js";
 import { MonitorError } from "../errors.js";
 import type { MonitorConfig } from "../config.js";
 import { MonitorEngine } from "../engine.js";
@@ -167,7 +167,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     };
     let lastSave = 0;
     let dirty = saved === null;
-    let stopError: unknown = null;
+    let stopError: PipesealError | null = null;
 
     const pumpAll = async (): Promise<void> => {
       for (const ch of channels) {

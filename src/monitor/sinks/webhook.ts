@@ -54,7 +54,7 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
   let wake: (() => void) | null = null;
   let idle: (() => void)[] = [];
   /** Told after each delivery attempt (taken or failed): a sender waiting for room looks again. */
-  let attempted: (() => void)[] = [];
+  const attempted: (() => void)[] = [];
   let failing = queue.length > 0; // unknown until the first attempt: a queue left on disk counts as not yet taken
   let signalClose = () => undefined as void;
   const closed = new Promise<void>((r) => (signalClose = r));

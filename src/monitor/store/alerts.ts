@@ -91,7 +91,7 @@ export function noteAlert(ks: LocalKeystore, alert: Alert): StoredAlert | null {
  */
 export function noteAlerts(ks: LocalKeystore, alerts: readonly Alert[]): (StoredAlert | null)[] {
   if (alerts.length === 0) return [];
-  if (alerts.length === 1) return [noteAlert(ks, alerts[0]!)];
+  if (alerts.length === 1) return [noteAlert(ks, alerts[0])];
   return ks.transaction(() => alerts.map((a) => noteAlert(ks, a)));
 }
 

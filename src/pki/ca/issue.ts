@@ -98,7 +98,7 @@ export async function csrPublicKey(csrPem: string): Promise<x509.PublicKey> {
   try {
     const blocks = x509.PemConverter.decodeWithHeaders(String(csrPem)).filter((b) => b.type === "CERTIFICATE REQUEST" || b.type === "NEW CERTIFICATE REQUEST");
     if (blocks.length !== 1) throw new Error(`expected one CERTIFICATE REQUEST block, found ${blocks.length}`);
-    csr = new x509.Pkcs10CertificateRequest(blocks[0]!.rawData);
+    csr = new x509.Pkcs10CertificateRequest(blocks[0].rawData);
     void csr.publicKey.rawData; // parse the key now so a broken one is reported as malformed
   } catch (e) {
     throw new UsageError("CERT_MALFORMED", "the CSR is not a valid PEM certificate request", { cause: e });
@@ -115,7 +115,7 @@ export async function csrPublicKey(csrPem: string): Promise<x509.PublicKey> {
     (key.asymmetricKeyType === "rsa" && (details.modulusLength ?? 0) >= 2048) ||
     key.asymmetricKeyType === "ed25519";
   if (!ok) throw new UsageError("INVALID_ARGUMENT", "the CSR's key must be ECDSA P-256/P-384, RSA of at least 2048 bits, or Ed25519");
-  let verified = false;
+  let verified: boolean;
   try {
     verified = await csr.verify();
   } catch {

@@ -49,7 +49,7 @@ export function renewalDueAt(notBefore: Date, notAfter: Date): Date {
 export async function renewCertificateDir(ks: LocalKeystore, dir: string, options: RenewOptions = {}): Promise<RenewResult> {
   const ca = requireCa(ks);
   const { certPem, keyPem } = await readCertDir(dir);
-  const leaf = parseCertificates(certPem, `${dir}/cert.pem`)[0]!;
+  const leaf = parseCertificates(certPem, `${dir}/cert.pem`)[0];
   const serial = serialOf(leaf);
   const row = ks.readTables((db) => findCert(db, serial));
   if (row === null || !Buffer.from(new x509.X509Certificate(row.cert_pem).rawData).equals(Buffer.from(leaf.rawData))) {

@@ -21,7 +21,7 @@ export const MAX_BACKDATE_SECONDS = 300;
  */
 export function newSerial(): string {
   const b = randomBytes(16);
-  b[0] = 0x10 + (b[0]! % 0x70);
+  b[0] = 0x10 + (b[0] % 0x70);
   return b.toString("hex");
 }
 
@@ -38,12 +38,12 @@ export function normalizeSerial(input: string): string {
 }
 
 export async function generateEcKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"]));
 }
 
 /** PKCS#8 DER of a private key; the caller wipes it. */
 export async function exportPkcs8(key: CryptoKey): Promise<Buffer> {
-  return Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key as webcrypto.CryptoKey));
+  return Buffer.from(await webcrypto.subtle.exportKey("pkcs8", key));
 }
 
 export function pkcs8Pem(der: Uint8Array): string {

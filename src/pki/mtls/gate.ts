@@ -241,7 +241,7 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
         : v.reason === "crl-expired"
           ? `the CRL of "${v.issuer}" expired at ${v.nextUpdate.toISOString()}`
           : `no CRL of the CA that issued it ("${v.issuer}")`;
-    return { ok: false, reason: v.reason, serialNumber: v.serial, detail, ...(ids.length === 1 ? { identity: ids[0]! } : {}) };
+    return { ok: false, reason: v.reason, serialNumber: v.serial, detail, ...(ids.length === 1 ? { identity: ids[0] } : {}) };
   }
 
   #reject(socket: TLSSocket, verdict: PeerVerdict & { ok: false }): void {

@@ -54,7 +54,7 @@ export function checkMaterial(m: CertMaterial): X509Certificate {
   } catch (e) {
     throw new PipesealError("CERT_MALFORMED", "private key: not a valid PEM private key", { cause: e });
   }
-  if (!leaf!.checkPrivateKey(key)) throw new PipesealError("CERT_MALFORMED", "private key does not belong to the certificate");
+  if (!leaf.checkPrivateKey(key)) throw new PipesealError("CERT_MALFORMED", "private key does not belong to the certificate");
   try {
     // what OpenSSL will be given: catches PEM framing node's parser forgives (e.g. two
     // blocks without a newline between them)
@@ -62,7 +62,7 @@ export function checkMaterial(m: CertMaterial): X509Certificate {
   } catch (e) {
     throw new PipesealError("CERT_MALFORMED", `certificate material rejected by OpenSSL: ${(e as Error).message}`, { cause: e });
   }
-  return leaf!;
+  return leaf;
 }
 
 /**

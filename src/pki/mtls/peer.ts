@@ -99,7 +99,7 @@ export function judgePeer(cert: DetailedPeerCertificate | PeerCertificate | unde
   const ids = spiffeIdsOf(cert);
   // X509-SVID §2: exactly one URI SAN carries the SPIFFE ID
   if (ids.length !== 1) return { ok: false, reason: "no-identity" };
-  const spiffeId = ids[0]!;
+  const spiffeId = ids[0];
   if (!identityAllowed(spiffeId, allow)) return { ok: false, reason: "identity-not-allowed", identity: spiffeId };
   if (pin?.spkiSha256?.length) {
     const got = createHash("sha256").update(new X509Certificate(cert.raw).publicKey.export({ type: "spki", format: "der" })).digest("base64");

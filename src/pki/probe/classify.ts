@@ -35,7 +35,7 @@ export function classifyVersion(version: TlsVersion, o: HandshakeOutcome, cipher
 
 /** A pipeseal mTLS server's answer to a client identity it does not allow: a fixed 403 with the reject header. */
 function isIdentityRefusal(head: string): boolean {
-  const [status, ...headers] = head.split("\r\n\r\n")[0]!.split("\r\n");
+  const [status, ...headers] = head.split("\r\n\r\n")[0].split("\r\n");
   return /^HTTP\/1\.[01] 403\b/.test(status ?? "") && headers.some((h) => h.toLowerCase().replace(/\s+/g, "") === `${REJECT_HEADER.toLowerCase()}:cert_rejected`);
 }
 

@@ -139,7 +139,7 @@ export function handshake(req: HandshakeRequest): Promise<HandshakeOutcome> {
       socket.once("data", (d: Buffer) => {
         out.reply = "data";
         out.head = d.subarray(0, 1024).toString("latin1");
-        const line = out.head.split("\r\n")[0]!;
+        const line = out.head.split("\r\n")[0];
         if (line.startsWith("HTTP/")) out.firstLine = line;
         finish();
       });

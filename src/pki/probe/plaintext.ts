@@ -10,7 +10,7 @@ export function checkPlaintextHttp(address: string, port: number, host: string, 
     const finish = () => {
       clearTimeout(timer);
       socket.destroy();
-      const line = data.subarray(0, 200).toString("latin1").split("\r\n")[0]!;
+      const line = data.subarray(0, 200).toString("latin1").split("\r\n")[0];
       resolve({ tested: true, httpStatusLine: /^HTTP\/\d/.test(line) ? line : null });
     };
     const timer = setTimeout(finish, waitMs);

@@ -47,7 +47,7 @@ async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<{ 
   try {
     await client.connect();
     const cols = store.columns!.map(ident).join(", ");
-    rows = (await client.query(`SELECT ${cols} FROM ${ident(store.table!)} LIMIT ${PG_SAMPLE_ROWS}`)).rows;
+    rows = (await client.query<Record<string, unknown>>(`SELECT ${cols} FROM ${ident(store.table!)} LIMIT ${PG_SAMPLE_ROWS}`)).rows;
   } catch (e) {
     const code = (e as { code?: string }).code ?? "error";
     return {

@@ -37,7 +37,7 @@ export const tempFileChecks: CheckModule = {
           subject: t.store.id,
           location: t.rel,
           severity: running ? "info" : t.sealed ? "low" : "high",
-          message: `${t.rel}: ${t.sealed ? "sealed" : "plaintext"} temp file (${t.size} bytes), ${running ? `still being written by pid ${writer!.pid}` : "left by an interrupted write"}`,
+          message: `${t.rel}: ${t.sealed ? "sealed" : "plaintext"} temp file (${t.size} bytes), ${running ? `still being written by pid ${writer.pid}` : "left by an interrupted write"}`,
           evidence: { bytes: t.size, ageSeconds: age, content: t.sealed ? "sealed" : "plaintext", writerPid: writer?.pid ?? null, writerOnThisHost: writer?.thisHost ?? null, writerRunning: running },
         }),
       );

@@ -34,7 +34,7 @@ export class MapReader {
   }
 
   get(map: YAMLMap, key: string): Node | undefined {
-    return map.get(key, true) as Node | undefined;
+    return map.get(key, true);
   }
 
   str(node: Node | undefined, what: string, re?: RegExp, hint?: string): string {

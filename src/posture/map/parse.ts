@@ -30,7 +30,7 @@ export function parseMap(text: string, baseDir: string, file = "pipeline.yaml"):
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
+    const e = doc.errors[0];
     const { line } = yamlErrorPosition(e, lc);
     throw new PipesealError("MAP_INVALID", `${file}:${line}: YAML: ${yamlMessage(e)}`);
   }

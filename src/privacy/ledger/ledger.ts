@@ -150,7 +150,7 @@ export class PrivacyLedger {
     const id = randomUUID();
     const query = printableAscii(what.query, 200);
     const input = printableAscii(what.input, 300);
-    const amount = rationalText((cost.epsilon ?? cost.rho) as Rational);
+    const amount = rationalText((cost.epsilon ?? cost.rho));
     const context: Record<string, string> = { budget: name, entry: id, mechanism: what.mechanism, query, input, ...(cost.epsilon !== undefined ? { epsilon: amount } : { rho: amount }) };
     return this.#ks.auditedChange({ operation: "dp.spend", objectPath: `dp-budget:${name}`, context }, (db) => {
       const row = requireBudget(db, name);

@@ -28,7 +28,7 @@ class WordSource implements RandomSource {
       this.#fill(this.#words);
       this.#next = 0;
     }
-    return this.#words[this.#next++]!;
+    return this.#words[this.#next++];
   }
 
   below(n: bigint): bigint {

@@ -80,7 +80,7 @@ export function parseDecimal(text: string): Rational | null {
   if (m === null) return null;
   const frac = m[2] ?? "";
   const exp = Number(m[3] ?? 0) - frac.length;
-  let num = BigInt(m[1]! + frac);
+  let num = BigInt(m[1] + frac);
   let den = 1n;
   if (exp >= 0) num *= 10n ** BigInt(exp);
   else den = 10n ** BigInt(-exp);
@@ -109,7 +109,7 @@ export function parseRationalText(text: string): Rational | null {
   const m = /^(\d{1,400})(?:\/(\d{1,400}))?$/.exec(text);
   if (m === null) return null;
   const den = BigInt(m[2] ?? "1");
-  return den === 0n ? null : { num: BigInt(m[1]!), den };
+  return den === 0n ? null : { num: BigInt(m[1]), den };
 }
 
 /** a·b, exactly. */

@@ -52,6 +52,6 @@ export function connectionStringPasswordDetector(): Detector {
     id: "connection-string-password",
     kind: "secret",
     label: "PASSWORD",
-    find: (text: string): Finding[] => merge(parts[0]!.find(text), parts[1]!.find(text)),
+    find: (text: string): Finding[] => merge(parts[0].find(text), parts[1].find(text)),
   };
 }

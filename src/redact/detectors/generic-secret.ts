@@ -41,8 +41,8 @@ function bearer(text: string, seen: readonly Finding[], re: RegExp): Finding[] {
   const out: Finding[] = [];
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const [start, end] = m.indices![1]!;
-    const value = m[1]!;
+    const [start, end] = m.indices![1];
+    const value = m[1];
     if (seen.some((f) => f.start < end && start < f.end)) continue;
     if (looksLikePlaceholder(value) || charClasses(value) < 2 || entropy(value) < ENTROPY_THRESHOLD) continue;
     out.push({ detector: "generic-secret", kind: "secret", label: "SECRET", start, end, confidence: 0.85, explanation: "bearer token in an Authorization value" });

@@ -60,6 +60,6 @@ export function ipDetector(): Detector {
     id: "ip-address",
     kind: "pii",
     label: "IP_ADDRESS",
-    find: (text: string): Finding[] => merge(parts[0]!.find(text), parts[1]!.find(text)),
+    find: (text: string): Finding[] => merge(parts[0].find(text), parts[1].find(text)),
   };
 }

@@ -20,7 +20,7 @@ export function privateKeyDetector(): Detector {
       const nextEnd = new Map<string, number>();
       re.lastIndex = 0;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        const label = m[1]!;
+        const label = m[1];
         const endMarker = `-----END ${label}-----`;
         let at = nextEnd.get(label);
         if (at === undefined || (at >= 0 && at < m.index)) {

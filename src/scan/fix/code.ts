@@ -27,18 +27,18 @@ export function ensurePythonOsImport(text: string): string {
   if (/^\s*(?:import\s+(?:[\w.]+\s*,\s*)*os\b|from\s+os\s+import\b)/m.test(text)) return text;
   const lines = text.split("\n");
   let at = 0;
-  while (at < lines.length && /^#/.test(lines[at]!)) at++; // shebang, coding, comments
+  while (at < lines.length && /^#/.test(lines[at])) at++; // shebang, coding, comments
   const doc = /^[rRuU]?("""|''')/.exec(lines[at] ?? "");
   if (doc) {
-    const q = doc[1]!;
-    const first = lines[at]!.slice(doc[0].length);
+    const q = doc[1];
+    const first = lines[at].slice(doc[0].length);
     if (!first.includes(q)) {
       at++;
-      while (at < lines.length && !lines[at]!.includes(q)) at++;
+      while (at < lines.length && !lines[at].includes(q)) at++;
     }
     at++;
   }
-  while (at < lines.length && /^from\s+__future__\s+import\b/.test(lines[at]!)) at++;
+  while (at < lines.length && /^from\s+__future__\s+import\b/.test(lines[at])) at++;
   lines.splice(at, 0, "import os");
   return lines.join("\n");
 }
@@ -51,7 +51,7 @@ const GENERIC = /^(?:api_?key|key|token|secret|password|passwd|auth|access_?toke
 function variableFor(text: string, f: Finding): string {
   const name = assignedName(text, f.start);
   if (name === undefined) return fallbackName(f.detector);
-  const vendor = f.detector.split("-")[0]!;
+  const vendor = f.detector.split("-")[0];
   if (GENERIC.test(name) && !["generic", "connection", "private", "jwt"].includes(vendor)) return `${vendor}_${name}`;
   return name;
 }
@@ -64,14 +64,14 @@ export function rewriteCode(text: string, findings: readonly Finding[], lang: Fi
   const moved: Moved[] = [];
   const skipped: Skipped[] = [];
   for (let i = forward.length - 1; i >= 0; i--) {
-    const f = forward[i]!;
-    const next = replaceWithEnvRead(out, f.start, f.end, names[i]!.variable, lang);
+    const f = forward[i];
+    const next = replaceWithEnvRead(out, f.start, f.end, names[i].variable, lang);
     if (next === undefined) {
       skipped.push({ offset: f.start, detector: f.detector, reason: "not inside a one-line string literal; move it by hand" });
       continue;
     }
     out = next;
-    moved.push({ value: text.slice(f.start, f.end), variable: names[i]!.variable, secret: names[i]!.secret });
+    moved.push({ value: text.slice(f.start, f.end), variable: names[i].variable, secret: names[i].secret });
   }
   if (lang === "python" && moved.length > 0) out = ensurePythonOsImport(out);
   return { text: out, moved: moved.reverse(), skipped };
@@ -97,10 +97,10 @@ function dotenvValue(rhs: string): string {
 export function rewriteDotenv(text: string, findings: readonly Finding[], naming: Naming, file: string, run = pipesealRun()): Rewritten {
   const lines = text.split("\n");
   const starts: number[] = [];
-  for (let i = 0, off = 0; i < lines.length; off += lines[i]!.length + 1, i++) starts.push(off);
+  for (let i = 0, off = 0; i < lines.length; off += lines[i].length + 1, i++) starts.push(off);
   const lineOf = (offset: number) => {
     let lo = 0;
-    while (lo + 1 < starts.length && starts[lo + 1]! <= offset) lo++;
+    while (lo + 1 < starts.length && starts[lo + 1] <= offset) lo++;
     return lo;
   };
   const moved: Moved[] = [];
@@ -109,14 +109,14 @@ export function rewriteDotenv(text: string, findings: readonly Finding[], naming
   for (const f of [...findings].sort((a, b) => a.start - b.start)) {
     const n = lineOf(f.start);
     if (done.has(n)) continue;
-    const m = ENV_LINE.exec(lines[n]!);
+    const m = ENV_LINE.exec(lines[n]);
     if (!m) {
       skipped.push({ offset: f.start, detector: f.detector, reason: "not a KEY=value line" });
       continue;
     }
     done.add(n);
-    const value = dotenvValue(m[4]!);
-    const { variable, secret } = naming.assign(value, m[3]!, file);
+    const value = dotenvValue(m[4]);
+    const { variable, secret } = naming.assign(value, m[3], file);
     lines[n] = `${m[1]}# ${m[3]} moved to the pipeseal secret store as ${secret}; run with: ${run} --secret ${variable}=${secret} -- <command>`;
     moved.push({ value, variable, secret });
   }

@@ -29,15 +29,18 @@ function myers(a: readonly string[], b: readonly string[]): Op[] {
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d]!;
+    const vd = trace[d];
     const k = x - y;
     const prevK = k === -d || (k !== d && (vd.get(k - 1) ?? -1) < (vd.get(k + 1) ?? -1)) ? k + 1 : k - 1;
     const prevX = vd.get(prevK) ?? 0;
     const prevY = prevX - prevK;
-    while (x > prevX && y > prevY) ops.push({ kind: " ", line: a[--x]! }), y--;
+    while (x > prevX && y > prevY) {
+      ops.push({ kind: " ", line: a[--x] });
+      y--;
+    }
     if (d > 0) {
-      if (x === prevX) ops.push({ kind: "+", line: b[--y]! });
-      else ops.push({ kind: "-", line: a[--x]! });
+      if (x === prevX) ops.push({ kind: "+", line: b[--y] });
+      else ops.push({ kind: "-", line: a[--x] });
     }
   }
   return ops.reverse();
@@ -64,7 +67,7 @@ export function unifiedDiff(path: string, before: string, after: string, context
   let aLine = 1;
   let bLine = 1;
   while (i < ops.length) {
-    if (ops[i]!.kind === " ") {
+    if (ops[i].kind === " ") {
       i++;
       aLine++;
       bLine++;
@@ -80,7 +83,7 @@ export function unifiedDiff(path: string, before: string, after: string, context
     let bCount = 0;
     let quiet = 0;
     for (; j < ops.length; j++) {
-      const op = ops[j]!;
+      const op = ops[j];
       if (op.kind === " ") {
         quiet++;
         if (quiet > 2 * context) break;
@@ -91,14 +94,14 @@ export function unifiedDiff(path: string, before: string, after: string, context
     }
     // drop trailing context beyond `context`
     let trailing = 0;
-    for (let t = lines.length - 1; t >= 0 && lines[t]!.startsWith(" "); t--) trailing++;
+    for (let t = lines.length - 1; t >= 0 && lines[t].startsWith(" "); t--) trailing++;
     const drop = Math.max(0, trailing - context);
     lines.splice(lines.length - drop, drop);
     aCount -= drop;
     bCount -= drop;
     out.push(`@@ -${aCount === 0 ? aStart - 1 : aStart},${aCount} +${bCount === 0 ? bStart - 1 : bStart},${bCount} @@`, ...lines);
     for (let t = i - back; t < j - drop; t++) {
-      const k = ops[t]!.kind;
+      const k = ops[t].kind;
       if (k !== "+") aStart++;
       if (k !== "-") bStart++;
     }

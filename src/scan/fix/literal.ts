@@ -30,9 +30,9 @@ function literalAround(text: string, start: number, end: number, lang: FixLangua
   let open = -1;
   let quote = "";
   for (let i = lineStart; i < lineEnd; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (open === -1) {
-      if (lang !== "js" && c === "#" && (lang === "python" || i === lineStart || /\s/.test(text[i - 1]!))) return undefined; // a comment: nothing to rewrite
+      if (lang !== "js" && c === "#" && (lang === "python" || i === lineStart || /\s/.test(text[i - 1]))) return undefined; // a comment: nothing to rewrite
       if (quotes.includes(c)) {
         if (lang === "python" && text.startsWith(c.repeat(3), i)) return undefined; // triple-quoted strings can span lines: leave them to a human
         open = i;
@@ -42,7 +42,7 @@ function literalAround(text: string, start: number, end: number, lang: FixLangua
     else if (c === quote) {
       if (open < start && i >= end) {
         let p = open;
-        while (lang === "python" && p > lineStart && /[rbfuRBFU]/.test(text[p - 1]!)) p--;
+        while (lang === "python" && p > lineStart && /[rbfuRBFU]/.test(text[p - 1])) p--;
         return { start: p, end: i + 1, quote, prefix: text.slice(p, open).toLowerCase() };
       }
       open = -1;

@@ -66,7 +66,7 @@ export function rewriteNotebook(raw: string, detectors: readonly Detector[], min
     if (values.some((v) => shown.includes(v) || shown.includes(JSON.stringify(v).slice(1, -1)))) clear.add(i);
   });
   for (const i of clear) {
-    const cell = nb.cells[i]!;
+    const cell = nb.cells[i];
     if (cell.cell_type !== "code") continue;
     cell.outputs = [];
     if ("execution_count" in cell) cell.execution_count = null;

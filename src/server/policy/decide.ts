@@ -6,7 +6,7 @@
  * policy says), then the policy's rules in file order (first match allows), else deny.
  * `decideOperation` is the same evaluation before the key and the context are known.
  */
-import { ADMIN_OPERATIONS, type BuiltinRole, INVARIANTS, isOperation, type Operation, PLAINTEXT_OPERATIONS, UNKEYED_OPERATIONS } from "./operations.js";
+import { ADMIN_OPERATIONS, type BuiltinRole, INVARIANTS, isOperation, PLAINTEXT_OPERATIONS, UNKEYED_OPERATIONS } from "./operations.js";
 import type { Conditions, Policy, RoleDef, Rule } from "./parse.js";
 import { WEEKDAYS } from "./parse.js";
 import { identityMatches, keyMatches, type Principal, toPrincipal } from "./patterns.js";
@@ -15,7 +15,8 @@ import { KEY_NAME_PATTERN } from "../../keys/names.js";
 export interface PolicyRequest {
   /** The caller's SPIFFE ID (from the mTLS certificate, or the identity a token is bound to). */
   readonly principal: string;
-  readonly operation: Operation | string;
+  /** An operation of OPERATIONS (operations.ts); any other string is an unknown operation, denied as an invalid request. */
+  readonly operation: string;
   /** Required for every operation except the unkeyed ones (key.list, policy.*, audit.*, token.mint). */
   readonly keyName?: string;
   /** Encryption context of the request (string values). */
@@ -100,7 +101,7 @@ function conditionFailure(when: Conditions, who: Principal, req: PolicyRequest, 
     const inside = from < to ? h >= from && h < to : h >= from || h < to;
     if (!inside) return `UTC hour ${h} is outside ${from}-${to}`;
   }
-  if (when.days && !when.days.includes(WEEKDAYS[req.now.getUTCDay()]!)) return `UTC day ${WEEKDAYS[req.now.getUTCDay()]} is not in when.days`;
+  if (when.days && !when.days.includes(WEEKDAYS[req.now.getUTCDay()])) return `UTC day ${WEEKDAYS[req.now.getUTCDay()]} is not in when.days`;
   return undefined;
 }
 
@@ -126,7 +127,7 @@ export type OperationRequest = Omit<PolicyRequest, "keyName" | "context" | "keyE
  */
 export function decideOperation(policy: Policy, request: OperationRequest): Decision {
   const { keyName: _k, context: _c, keyEnv: _e, ...rest } = (request ?? {}) as PolicyRequest;
-  return evaluate(policy, rest as PolicyRequest, true);
+  return evaluate(policy, rest, true);
 }
 
 function evaluate(policy: Policy, request: PolicyRequest, anyKey: boolean): Decision {

@@ -138,7 +138,7 @@ export function parsePolicy(text: string): Policy {
     throw new PolicyError(line, col, msg);
   };
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
+    const e = doc.errors[0];
     const pos = yamlErrorPosition(e, lc);
     throw new PolicyError(pos.line, pos.col, `YAML: ${yamlMessage(e)}`);
   }
@@ -310,7 +310,7 @@ export function parsePolicy(text: string): Policy {
         const c = get(w, "context");
         if (c !== undefined) {
           if (!isMap(c) || c.items.length === 0) fail(c, "when.context maps context keys to lists of allowed values");
-          const ctx: Record<string, readonly string[]> = Object.create(null);
+          const ctx = Object.create(null) as Record<string, readonly string[]>;
           for (const item of (c as YAMLMap).items) {
             const k = str(item.key as Node, "a context key", CONTEXT_KEY);
             ctx[k] = Object.freeze(
@@ -360,7 +360,7 @@ export function parsePolicy(text: string): Policy {
           ...subject,
           operations,
           ...(keys ? { keys: Object.freeze(keys) } : {}),
-          when: Object.freeze(when) as Conditions,
+          when: Object.freeze(when),
           line: posOf(m).line,
         }),
       );

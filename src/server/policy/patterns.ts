@@ -40,7 +40,7 @@ export function keyPatternCovers(wide: KeyPattern, narrow: KeyPattern): boolean 
     if (ns === "**") return false; // only ** covers **
     if (ws === ns || ws === "*") return true;
     if (ns.includes("*")) return false; // a partial wildcard against another pattern: don't guess
-    const seg = compileKeyPattern(ws).segments[0]!;
+    const seg = compileKeyPattern(ws).segments[0];
     return seg !== "**" && seg.test(ns);
   };
   // reach[j]: wide's prefix so far covers narrow[0..j)
@@ -51,15 +51,15 @@ export function keyPatternCovers(wide: KeyPattern, narrow: KeyPattern): boolean 
     if (ws === "**") {
       let any = false;
       for (let j = 0; j <= n.length; j++) {
-        any = any || reach[j]!;
+        any = any || reach[j];
         next[j] = any;
       }
     } else {
-      for (let j = 0; j < n.length; j++) if (reach[j] && segCovers(ws, n[j]!)) next[j + 1] = true;
+      for (let j = 0; j < n.length; j++) if (reach[j] && segCovers(ws, n[j])) next[j + 1] = true;
     }
     reach = next;
   }
-  return reach[n.length]!;
+  return reach[n.length];
 }
 
 /** `*` = any characters within one segment, `**` = zero or more whole segments. */
@@ -74,15 +74,15 @@ export function keyMatches(pattern: KeyPattern, keyName: string): boolean {
     if (seg === "**") {
       let any = false;
       for (let j = 0; j <= key.length; j++) {
-        any = any || reach[j]!;
+        any = any || reach[j];
         next[j] = any;
       }
     } else {
-      for (let j = 0; j < key.length; j++) if (reach[j] && seg.test(key[j]!)) next[j + 1] = true;
+      for (let j = 0; j < key.length; j++) if (reach[j] && seg.test(key[j])) next[j + 1] = true;
     }
     reach = next;
   }
-  return reach[key.length]!;
+  return reach[key.length];
 }
 
 export interface IdentityPattern {
@@ -107,7 +107,7 @@ export function identityPatternError(p: unknown): string | undefined {
 
 export function compileIdentityPattern(p: string): IdentityPattern {
   const m = /^spiffe:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(p)!;
-  return Object.freeze({ source: p, trustDomain: m[1]!, env: m[2]!, service: m[3]! });
+  return Object.freeze({ source: p, trustDomain: m[1], env: m[2], service: m[3] });
 }
 
 export interface Principal {

@@ -28,10 +28,10 @@ export function delegateRoutes(app: FastifyInstance, svc: Service): void {
     // about any peer (a denial is often of a peer it does not serve), and every one is recorded
     // with the delegate as its principal: a delegate reports, it never writes as someone else
     const events = req.body.records.map((r) => delegateRecordEvent(req.principal, r));
-    const records = await svc.store.together(() => events.map((e) => svc.store.appendEvent(e)));
+    const records = svc.store.together(() => events.map((e) => svc.store.appendEvent(e)));
     const settled = await Promise.allSettled(records);
     const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) throw (failed).reason;
     if (settled.length !== events.length) throw new ServiceError("UNAVAILABLE", "not every record was written");
     return { recorded: events.length };
   });

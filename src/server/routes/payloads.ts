@@ -67,7 +67,7 @@ async function decryptEach(svc: Service, req: FastifyRequest, items: readonly De
   const wellFormed = parsed.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
   const plaintexts = await svc.authz.authorizeEach(wellFormed.map((p) => decryptOp(svc, req, p)), wipe);
   let k = 0;
-  const opened = parsed.map((p) => (p.status === "rejected" ? p : (plaintexts[k++] as PromiseSettledResult<Buffer>)));
+  const opened = parsed.map((p) => (p.status === "rejected" ? p : (plaintexts[k++])));
   return reportEach(opened, (pt) => ({ plaintext: pt.toString("base64") }), wipe);
 }
 

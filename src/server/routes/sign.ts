@@ -55,7 +55,7 @@ export function signRoutes(app: FastifyInstance, svc: Service): void {
     const { key: seed, data: [message, signature] } = await permit(svc, req, { keyName, keyVersion }, (who) => after(() => [fromB64(req.body.message, "message"), fromB64(req.body.signature, "signature")] as const, () => derive(req, who, keyName, keyVersion, PURPOSE[algorithm], SEED_BYTES[algorithm])), { discard: wipe });
     const priv = signingKey(algorithm, seed);
     seed.fill(0);
-    let valid = false;
+    let valid: boolean;
     try {
       valid = verify(algorithm === "ed25519" ? null : "sha256", message, priv, signature);
     } catch {

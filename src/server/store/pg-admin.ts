@@ -36,7 +36,7 @@ export function rotateKeyChange(root: RootKey, seal: StateSeal, name: string): C
     validateKeyName(name);
     // the key row is locked FOR UPDATE first: serializes rotations of this key across replicas
     const version = await changeKeyStatePg(c, seal, name, async () => {
-      const { max } = (await c.query<{ max: number }>("SELECT MAX(version) AS max FROM key_versions WHERE key_name = $1", [name])).rows[0] as { max: number };
+      const { max } = (await c.query<{ max: number }>("SELECT MAX(version) AS max FROM key_versions WHERE key_name = $1", [name])).rows[0];
       await insertVersion(c, root, name, max + 1, now);
       await c.query("UPDATE keys SET primary_version = $1 WHERE name = $2", [max + 1, name]);
       return max + 1;

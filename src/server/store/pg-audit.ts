@@ -75,7 +75,7 @@ export function markUnsealed(mac: AuditMac): void {
 
 /** The head after `rows` are appended, with its tag when `mac` is given (one HMAC). */
 export function headAfter(rows: readonly AuditRow[], mac?: AuditMac): LockedHead {
-  const last = rows[rows.length - 1] as AuditRow;
+  const last = rows[rows.length - 1];
   const tagged = mac !== undefined && !UNSEALED.has(mac);
   return { seq: last.seq, mac: last.mac, tag: tagged ? headTag(mac, last.seq, last.mac) : null };
 }
@@ -91,7 +91,7 @@ export function requireExtendable(mac: AuditMac, head: LockedHead, options: { tr
   const untagged = head.tag == null || head.tag.length === 0;
   if (options.genesis === true && head.seq === 0 && untagged) return;
   if (UNSEALED.has(mac) && untagged) return;
-  const view = { seq: head.seq, mac: head.mac.toString("hex"), ...(untagged ? {} : { tag: (head.tag as Buffer).toString("hex") }) };
+  const view = { seq: head.seq, mac: head.mac.toString("hex"), ...(untagged ? {} : { tag: (head.tag).toString("hex") }) };
   if (headIsAuthentic(mac, view)) return;
   throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head does not authenticate (edited, or records deleted from the end); run `pipeseal audit verify`");
 }
@@ -191,7 +191,7 @@ export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: r
 
 /** Appends one record in the caller's transaction (see {@link appendAuditBatchTx}). */
 export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEvent, nowMs: number, options: AppendHeadOptions = {}): Promise<AuditRecord> {
-  return (await appendAuditBatchTx(c, mac, [event], nowMs, options))[0] as AuditRecord;
+  return (await appendAuditBatchTx(c, mac, [event], nowMs, options))[0];
 }
 
 /** Records oldest first; the most recent `limit` when given. */

@@ -219,6 +219,6 @@ function settle(outs: readonly JobOutput[], rows: readonly AuditRow[]): Settled<
   return outs.map((o) => {
     const first = rows[next];
     next += o.events.length;
-    return o.result === "record" ? { ok: true, value: toRecord(first as AuditRow) } : o.result;
+    return o.result === "record" ? { ok: true, value: toRecord(first) } : o.result;
   });
 }

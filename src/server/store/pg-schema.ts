@@ -125,7 +125,7 @@ export async function migrate(pool: Pool): Promise<void> {
       throw new KeystoreError("KEYSTORE_CORRUPT", `the database has schema version ${current}; this build supports up to ${PG_SCHEMA_VERSION}`);
     }
     for (let v = current + 1; v <= PG_SCHEMA_VERSION; v++) {
-      await c.query(MIGRATIONS[v - 1] as string);
+      await c.query(MIGRATIONS[v - 1]);
       await c.query("INSERT INTO schema_migrations (version) VALUES ($1)", [v]);
     }
     await c.query("COMMIT");

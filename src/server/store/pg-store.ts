@@ -13,6 +13,7 @@ import type { AnchoredVerifyResult } from "../../audit/anchor-check.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
 import { auditAnchorPg, verifyAuditAnchoredPg } from "./pg-anchor.js";
 import { type ListAuditOptions, toRecord } from "../../audit/list.js";
+import type { AuditRow } from "../../audit/schema.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
 import type { CreateKeyOptions } from "../../keys/create-key.js";
@@ -212,7 +213,7 @@ export class PostgresStore implements KeyStore {
     this.#live();
     const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
     for (let after = options.afterSeq ?? 0; ; ) {
-      const page = await withClient(this.#pool, (c) => c.query("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]));
+      const page = await withClient(this.#pool, (c) => c.query<AuditRow>("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]));
       if (page.rows.length === 0) return;
       for (const row of page.rows) yield auditLine(toRecord(row));
       after = Number(page.rows[page.rows.length - 1].seq);

@@ -58,7 +58,7 @@ export function recordJob(event: AuditEvent): PgJob {
 
 /** The `ok` record of a data-access operation on `entry` (fields the caller cannot forge into a bad row). */
 export function dataEvent(principal: string, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): AuditEvent {
-  let ctx: Readonly<Record<string, string>> | null = null;
+  let ctx: Readonly<Record<string, string>> | null;
   try {
     ctx = normalizeContext(context);
   } catch {

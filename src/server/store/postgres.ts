@@ -57,7 +57,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_WRAPS_PER_VERSION) throw new UsageError("INVALID_ARGUMENT", "maxWrapsPerVersion must be an integer in 1..2^32");
   const pool = new pg.Pool({
     ...options.pool,
-    types: { getTypeParser: ((oid: number, format?: string) => (oid === INT8 ? NUMERIC_INT8 : pg.types.getTypeParser(oid, format as "text"))) as never },
+    types: { getTypeParser: (oid: number, format?: string): unknown => (oid === INT8 ? NUMERIC_INT8 : pg.types.getTypeParser(oid, format as "text")) },
   });
   pool.on("error", () => undefined); // an idle client's error must not crash the process; the next query reports it
   const now = options.now ?? Date.now;

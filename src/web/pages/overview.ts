@@ -15,7 +15,7 @@ const DAY = 86_400_000;
 export function recentBuckets(count: (starts: number[]) => number[], nowMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
   const first = Math.floor(nowMs / stepMs) - n + 1;
   const starts = Array.from({ length: n }, (_, i) => (first + i) * stepMs);
-  return count(starts).map((c, i) => ({ label: new Date(starts[i]!).toISOString().slice(0, prefix), count: c }));
+  return count(starts).map((c, i) => ({ label: new Date(starts[i]).toISOString().slice(0, prefix), count: c }));
 }
 
 export function overviewPage(d: Dashboard, r: PageRequest): Raw {
@@ -24,7 +24,7 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   const keys = v.can("key.list") ? d.ks.listKeys().filter((k) => v.sees(k.name)) : [];
   const audit = v.can("audit.read"); // decrypt counts, the chain and alerts come from the audit
   const states = { enabled: 0, disabled: 0, destroyed: 0 };
-  for (const k of keys) for (const x of k.versions) states[x.state as keyof typeof states]++;
+  for (const k of keys) for (const x of k.versions) states[x.state]++;
   const due = keys.filter((k) => k.rotationDue);
   const soon = keys.filter((k) => !k.rotationDue && k.dueAt !== null && k.dueAt - now < 7 * DAY);
   const { days, hours, head } = read(d, (db) => {

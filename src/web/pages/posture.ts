@@ -19,7 +19,7 @@ export function posturePage(d: Dashboard, id: string | undefined): Raw {
   if (d.posture === null) return html`<p class="muted">No posture reports: start <code>pipeseal ui --posture DIR</code> with a folder of <code>pipeseal posture check --json</code> reports.</p>`;
   const all = d.posture.list();
   if (all.length === 0) return html`<p class="muted">No posture report in ${d.posture.description}.</p>`;
-  const shown = all.find((e) => e.id === id) ?? all[0]!;
+  const shown = all.find((e) => e.id === id) ?? all[0];
   const src = link(`${d.frame.base}posture/report`, { id: shown.id });
   return html`${postureVerdict(shown.report)}
 <p>Report <code>${shown.id}</code>, generated ${time(shown.report.generatedAt)} · ${num(shown.report.findings.length)} finding(s). <a href="${src}">Open the report on its own</a>.</p>

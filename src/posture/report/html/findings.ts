@@ -11,7 +11,7 @@ export const severityClass = (s: Severity): Severity => (SEVERITIES.includes(s) 
 function evidenceTable(evidence: Finding["evidence"]): string {
   const rows = Object.entries(evidence ?? {});
   if (rows.length === 0) return `<p class="muted">No evidence recorded.</p>`;
-  const cell = (k: string, v: unknown) => {
+  const cell = (k: string, v: Finding["evidence"][string]) => {
     if (v === null || v === undefined) return `<span class="muted">—</span>`;
     // ages and periods read as durations; the exact seconds stay in the JSON report (and the tooltip)
     if (/Seconds$/.test(k) && typeof v === "number") return `<span title="${esc(v)} s">${esc(duration(v))}</span>`;

@@ -7,8 +7,8 @@ const ENTITIES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", 
  * Escapes text for HTML content and quoted attribute values. File names, messages, URLs and
  * evidence come from scanned systems and are attacker-controlled: every one goes through here.
  */
-export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+export function esc(value: string | number | bigint | boolean | null | undefined): string {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
 /** An anchor id for a finding: its fingerprint when it looks like one, else its position (never raw report text). */
@@ -42,6 +42,6 @@ export function duration(seconds: number | null): string {
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** Escaped text whose `code spans` (as check fixes and descriptions write commands) become <code>. */
-export function escWithCode(value: unknown): string {
+export function escWithCode(value: string): string {
   return esc(value).replace(/`([^`]+)`/g, "<code>$1</code>");
 }
