@@ -49,9 +49,4 @@ export default tseslint.config(
       "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingUnknown: true }],
     },
   },
-  // TEMPORARY, one rule per file: these two files are being split on another branch, which fixes
-  // its findings on merge (protector.ts: `out`'s first value is never read; subject-keys.ts:
-  // Array.isArray narrows readonly string[] to any[], io/json-value.ts isList instead). Delete this block then.
-  { files: ["src/fields/protector.ts"], rules: { "no-useless-assignment": "off" } },
-  { files: ["src/fields/subjects/subject-keys.ts"], rules: { "@typescript-eslint/no-unsafe-argument": "off" } },
 );

@@ -36,9 +36,10 @@ export interface ReverseScope extends ApplyScope {
 /** What reveal or rewrap does with one value: write a new one, erase it (its subject was erased), or leave it. */
 export type Reversed = { readonly write: unknown } | "erased" | "unchanged";
 
+/** An action's operations, plain functions (no `this`), so the protector may take one off its module. */
 export interface ActionModule {
   /** The protected form of a clear, non-empty scalar. @throws FieldError */
-  apply(scope: ApplyScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where): unknown;
+  readonly apply: (scope: ApplyScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where) => unknown;
   /** Reveal or rewrap of a protected value; absent for an irreversible action. @throws FieldError */
-  reverse?(scope: ReverseScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where): Promise<Reversed>;
+  readonly reverse?: (scope: ReverseScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where) => Promise<Reversed>;
 }

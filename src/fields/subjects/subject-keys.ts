@@ -24,6 +24,7 @@ import { KeyError, UsageError } from "../../errors.js";
 import { keyIdOf, newSecret, parseKeyId, sealSecret, subjectRef } from "./derive.js";
 import { type SubjectRow, statements } from "./rows.js";
 import { type Entry, type NsCache, SubjectCache } from "./subject-cache.js";
+import { isList } from "../../io/json-value.js"; // Array.isArray would widen readonly string[] to any[]
 import {
   type NamespaceSummary,
   type SubjectKeyResult,
@@ -112,7 +113,7 @@ export class SubjectKeys {
     this.#live();
     checkNamespace(namespace);
     checkPurpose(purpose);
-    if (!Array.isArray(subjectIds)) throw new UsageError("INVALID_ARGUMENT", "subjectIds must be an array of strings");
+    if (!isList(subjectIds)) throw new UsageError("INVALID_ARGUMENT", "subjectIds must be an array of strings");
     subjectIds.forEach(checkSubjectId);
     const ns = (await this.#cache.namespace(namespace, true)) as NsCache;
     this.#cache.recheck(ns, false);
