@@ -8,7 +8,30 @@ import tseslint from "typescript-eslint";
 const UNUSED = { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true };
 
 const NODE_GLOBALS = Object.fromEntries(
-  ["process", "Buffer", "console", "URL", "URLSearchParams", "TextEncoder", "TextDecoder", "AbortController", "AbortSignal", "fetch", "performance", "structuredClone", "queueMicrotask", "setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "crypto", "WebAssembly", "globalThis"].map((g) => [g, "readonly"]),
+  [
+    "process",
+    "Buffer",
+    "console",
+    "URL",
+    "URLSearchParams",
+    "TextEncoder",
+    "TextDecoder",
+    "AbortController",
+    "AbortSignal",
+    "fetch",
+    "performance",
+    "structuredClone",
+    "queueMicrotask",
+    "setTimeout",
+    "clearTimeout",
+    "setInterval",
+    "clearInterval",
+    "setImmediate",
+    "clearImmediate",
+    "crypto",
+    "WebAssembly",
+    "globalThis",
+  ].map((g) => [g, "readonly"]),
 );
 
 export default tseslint.config(

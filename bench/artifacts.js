@@ -56,19 +56,21 @@ async function pullToNull(lib, ks, reg, ref, trust) {
   const nul = openSync("/dev/null", "w");
   let next = 0;
   try {
-    await Promise.all(Array.from({ length: lanes }, async (_, lane) => {
-      while (next < meta.files.length) {
-        const f = meta.files[next++];
-        const fd = openSync(join(vdir, f.object), "r");
-        try {
-          const header = readHeaderFd(fd);
-          const r = await workers.run(lane, await unlock(ks, header, { operation: "decrypt", path: f.path }), fd, header.length, nul);
-          if (r.digest !== digests.get(f.path)) throw new Error(`digest of ${f.path} differs`);
-        } finally {
-          closeSync(fd);
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        while (next < meta.files.length) {
+          const f = meta.files[next++];
+          const fd = openSync(join(vdir, f.object), "r");
+          try {
+            const header = readHeaderFd(fd);
+            const r = await workers.run(lane, await unlock(ks, header, { operation: "decrypt", path: f.path }), fd, header.length, nul);
+            if (r.digest !== digests.get(f.path)) throw new Error(`digest of ${f.path} differs`);
+          } finally {
+            closeSync(fd);
+          }
         }
-      }
-    }));
+      }),
+    );
   } finally {
     closeSync(nul);
     await workers.close();
@@ -143,9 +145,13 @@ export async function benchArtifacts() {
     samples.pullNullCpu.push(t.cpu);
     await run("sync", []);
     mkdirSync(out);
-    samples.ddFsync.push(await time(() => Promise.all(files.map((f, k) => run("dd", [`if=${f}`, `of=${join(out, String(k))}`, "bs=4M", "conv=fsync", "status=none"])))));
+    samples.ddFsync.push(
+      await time(() => Promise.all(files.map((f, k) => run("dd", [`if=${f}`, `of=${join(out, String(k))}`, "bs=4M", "conv=fsync", "status=none"])))),
+    );
     rmSync(out, { recursive: true, force: true });
-    log(`round ${i + 1}/${runs}: pull ${(total / MB / samples.pull[i]).toFixed(0)} MB/s, streamed ${(total / MB / samples.pullStreamed[i]).toFixed(0)}, -> /dev/null ${(total / MB / samples.pullNull[i]).toFixed(0)}, dd fsync ${(total / MB / samples.ddFsync[i]).toFixed(0)}`);
+    log(
+      `round ${i + 1}/${runs}: pull ${(total / MB / samples.pull[i]).toFixed(0)} MB/s, streamed ${(total / MB / samples.pullStreamed[i]).toFixed(0)}, -> /dev/null ${(total / MB / samples.pullNull[i]).toFixed(0)}, dd fsync ${(total / MB / samples.ddFsync[i]).toFixed(0)}`,
+    );
   }
   for (const [k, v] of Object.entries(samples)) r[k] = median(v);
   ks.close();
@@ -170,7 +176,14 @@ export async function benchArtifacts() {
     `  ${pullPass ? "PASS" : "FAIL"} pull >= 500 MB/s (${pullRate.toFixed(0)} MB/s)${pullPass ? "" : total / MB / r.ddFsync < 500 ? ` — dd with fsync writes only ${mbps(r.ddFsync)} MB/s here in the same run` : ""}`,
   ];
   process.stdout.write(lines.join("\n") + "\n");
-  writeFileSync(join(BENCH, "artifacts-results.json"), JSON.stringify({ bytes: total, files: nFiles, seconds: r, samples, signPass, pullPass, pullMBps: pullRate, loadavg: (await import("node:os")).loadavg() }, null, 2) + "\n");
+  writeFileSync(
+    join(BENCH, "artifacts-results.json"),
+    JSON.stringify(
+      { bytes: total, files: nFiles, seconds: r, samples, signPass, pullPass, pullMBps: pullRate, loadavg: (await import("node:os")).loadavg() },
+      null,
+      2,
+    ) + "\n",
+  );
   if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
   return { signPass, pullPass };
 }

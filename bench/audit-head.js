@@ -27,7 +27,15 @@ export async function benchAuditHead() {
   const key = randomBytes(32);
   const mac = (d) => createHmac("sha256", key).update(d).digest();
   const dir = mkdtempSync(join(tmpdir(), "pipeseal-bench-audit-"));
-  const event = { operation: "unwrap", principal: "spiffe://acme.internal/prod/trainer", outcome: "ok", keyName: "prod/datasets/raw", keyVersion: 3, objectPath: "s3://bucket/shard-00042.pseal", context: { dataset: "raw", stage: "train" } };
+  const event = {
+    operation: "unwrap",
+    principal: "spiffe://acme.internal/prod/trainer",
+    outcome: "ok",
+    keyName: "prod/datasets/raw",
+    keyVersion: 3,
+    objectPath: "s3://bucket/shard-00042.pseal",
+    context: { dataset: "raw", stage: "train" },
+  };
   const open = (name, sealed) => {
     const db = new Database(join(dir, name));
     db.pragma("journal_mode = WAL");
@@ -39,7 +47,11 @@ export async function benchAuditHead() {
   const time = (sink, batch) => {
     const t0 = process.hrtime.bigint();
     if (batch === 1) for (let i = 0; i < N; i++) sink.append(event);
-    else for (let i = 0; i < N; i += batch) sink.batch(() => { for (let j = 0; j < batch && i + j < N; j++) sink.append(event); });
+    else
+      for (let i = 0; i < N; i += batch)
+        sink.batch(() => {
+          for (let j = 0; j < batch && i + j < N; j++) sink.append(event);
+        });
     return Number(process.hrtime.bigint() - t0) / 1e9;
   };
   const rows = [];
@@ -59,8 +71,11 @@ export async function benchAuditHead() {
   for (let i = 0; i < 200_000; i++) mac(input);
   const hmacUs = Number(process.hrtime.bigint() - t0) / 1e3 / 200_000;
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write("\n## Audit append with the authenticated head (bench/audit-head.js)\n\n| records per commit | before (records/s) | with head MAC (records/s) | ratio |\n|---|---|---|---|\n");
-  for (const r of rows) process.stdout.write(`| ${r.recordsPerCommit} | ${Math.round(r.beforeRps)} | ${Math.round(r.authenticatedRps)} | ${r.ratio.toFixed(3)} |\n`);
+  process.stdout.write(
+    "\n## Audit append with the authenticated head (bench/audit-head.js)\n\n| records per commit | before (records/s) | with head MAC (records/s) | ratio |\n|---|---|---|---|\n",
+  );
+  for (const r of rows)
+    process.stdout.write(`| ${r.recordsPerCommit} | ${Math.round(r.beforeRps)} | ${Math.round(r.authenticatedRps)} | ${r.ratio.toFixed(3)} |\n`);
   process.stdout.write(`\none head HMAC: ${hmacUs.toFixed(2)} µs (${N} records per round, median of ${ROUNDS} interleaved rounds)\n`);
   writeFileSync(join(BENCH, "audit-head-results.json"), JSON.stringify({ records: N, rounds: ROUNDS, rows, hmacUs }, null, 2));
 }

@@ -50,7 +50,9 @@ export async function benchDemo() {
     rows.push(["total (wall, node start to exit)", fmt(keystore.medianWallSeconds, 1), fmt(service.medianWallSeconds, 1)]);
     rows.push(["peer: python3 -c 'import torch, fsspec, aiohttp'", fmt(torch.seconds, 2), ""]);
     process.stdout.write(table(["step", "keystore s", "--service s"], rows) + "\n");
-    process.stdout.write(`  ${summary.pass ? "PASS" : "FAIL"}  demo wall time ${fmt(keystore.medianWallSeconds, 1)} s, ${fmt(service.medianWallSeconds, 1)} s with --service (target < ${TARGET_SECONDS} s)\n`);
+    process.stdout.write(
+      `  ${summary.pass ? "PASS" : "FAIL"}  demo wall time ${fmt(keystore.medianWallSeconds, 1)} s, ${fmt(service.medianWallSeconds, 1)} s with --service (target < ${TARGET_SECONDS} s)\n`,
+    );
     return summary;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -35,16 +35,19 @@ const median = (xs) => {
 };
 const lib = (p) => import(join(ROOT, "dist", p));
 
-const policyFor = (action) => `version: 1\nkey: bench/fields\nrecordId: id\nrules:\n` + ["ssn", "card", "phone"].map((f) => `  - { field: ${f}, action: ${action}${action === "tokenize" ? ", version: 1" : ""} }\n`).join("");
+const policyFor = (action) =>
+  `version: 1\nkey: bench/fields\nrecordId: id\nrules:\n` +
+  ["ssn", "card", "phone"].map((f) => `  - { field: ${f}, action: ${action}${action === "tokenize" ? ", version: 1" : ""} }\n`).join("");
 
 async function makeData(file, n) {
   if (existsSync(file)) return;
   const out = createWriteStream(file);
   let seed = 42;
-  const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const r = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const digits = (k) => Array.from({ length: k }, () => Math.floor(r() * 10)).join("");
   for (let i = 0; i < n; i++) {
-    const line = JSON.stringify({ id: `c${i}`, email: `u${i}@example.com`, ssn: digits(9), card: digits(16), phone: digits(10), age: Math.floor(r() * 90) }) + "\n";
+    const line =
+      JSON.stringify({ id: `c${i}`, email: `u${i}@example.com`, ssn: digits(9), card: digits(16), phone: digits(10), age: Math.floor(r() * 90) }) + "\n";
     if (!out.write(line)) await new Promise((res) => out.once("drain", res));
   }
   await new Promise((res) => out.end(res));
@@ -164,7 +167,12 @@ async function awsSdk(fields) {
   }
   const { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier } = sdk;
   const { encrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-  const keyring = new RawAesKeyringNode({ keyNamespace: "bench", keyName: "fields", unencryptedMasterKey: new Uint8Array(randomBytes(32)), wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING });
+  const keyring = new RawAesKeyringNode({
+    keyNamespace: "bench",
+    keyName: "fields",
+    unencryptedMasterKey: new Uint8Array(randomBytes(32)),
+    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+  });
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < fields; i++) await encrypt(keyring, "123456789012345", { encryptionContext: { field: "ssn", record: `c${i}` } });
   return fields / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -199,7 +207,16 @@ export async function benchFields() {
   const ratioCpu = median(rs.map((p) => p.raw.cpu / p.enc.cpu));
   const aws = await awsSdk(AWS_N);
   const encFieldsPerS = rows[0].rps * 3;
-  const results = { n: N, sample: SAMPLE, rows, rawGcmFieldsPerS: raw, interleaved: { records: RATIO_N, fields: ratioRun.fields, rounds: rs, encFieldsPerS: encInterleaved, ratioWall, ratioCpu }, awsFieldsPerS: aws, awsSampleFields: AWS_N, rssKiB: { at100k: rss100k, at1M: enc.maxRssKiB } };
+  const results = {
+    n: N,
+    sample: SAMPLE,
+    rows,
+    rawGcmFieldsPerS: raw,
+    interleaved: { records: RATIO_N, fields: ratioRun.fields, rounds: rs, encFieldsPerS: encInterleaved, ratioWall, ratioCpu },
+    awsFieldsPerS: aws,
+    awsSampleFields: AWS_N,
+    rssKiB: { at100k: rss100k, at1M: enc.maxRssKiB },
+  };
   const targets = [
     ["randomized vs AWS Encryption SDK (per field)", aws ? encFieldsPerS / aws : null, 20, "×"],
     ["randomized vs raw node:crypto AES-256-GCM (per field; same process, interleaved, median of per-round ratios)", ratioWall, 0.6, "of raw"],
@@ -210,13 +227,27 @@ export async function benchFields() {
   const out = [];
   out.push(`\n## Field-level protection (${N.toLocaleString()} JSONL records, 3 protected fields each)\n`);
   out.push("| action | records | s | records/s | fields/s |", "|---|---:|---:|---:|---:|");
-  for (const r of rows) out.push(`| ${r.action} | ${r.records.toLocaleString()} | ${r.seconds.toFixed(1)} | ${Math.round(r.rps).toLocaleString()} | ${Math.round(r.rps * 3).toLocaleString()} |`);
-  out.push(`| encrypt, interleaved rounds (${RATIO_N.toLocaleString()} records, median of ${ROUNDS}) | ${RATIO_N.toLocaleString()} | — | ${Math.round(encInterleaved / 3).toLocaleString()} | ${Math.round(encInterleaved).toLocaleString()} |`);
+  for (const r of rows)
+    out.push(
+      `| ${r.action} | ${r.records.toLocaleString()} | ${r.seconds.toFixed(1)} | ${Math.round(r.rps).toLocaleString()} | ${Math.round(r.rps * 3).toLocaleString()} |`,
+    );
+  out.push(
+    `| encrypt, interleaved rounds (${RATIO_N.toLocaleString()} records, median of ${ROUNDS}) | ${RATIO_N.toLocaleString()} | — | ${Math.round(encInterleaved / 3).toLocaleString()} | ${Math.round(encInterleaved).toLocaleString()} |`,
+  );
   out.push(`| raw node:crypto AES-256-GCM, same fields, interleaved (no I/O, no JSON) | — | — | — | ${Math.round(raw).toLocaleString()} |`);
-  out.push(`| AWS Encryption SDK, one message per field (timed on ${AWS_N.toLocaleString()} fields, extrapolated) | — | ${aws ? ((3 * N) / aws).toFixed(0) + " (extrapolated)" : "n/a"} | — | ${aws ? Math.round(aws).toLocaleString() : "not installed"} |`);
-  out.push(`\nencrypt / raw GCM per round (wall): ${rs.map((p) => (p.raw.wall / p.enc.wall).toFixed(2)).join(" ")}; median ${ratioWall.toFixed(2)}; by process CPU time: median ${ratioCpu.toFixed(2)}.`);
-  out.push(`\nActions other than encrypt ran on the first ${SAMPLE.toLocaleString()} records (BENCH_FIELDS_SAMPLE). Peak RSS: ${(rss100k / 1024).toFixed(0)} MiB at 100k, ${(enc.maxRssKiB / 1024).toFixed(0)} MiB at ${N.toLocaleString()}.\n`);
-  for (const t of targets) out.push(`- ${t.pass === null ? "SKIP" : t.pass ? "PASS" : "FAIL"}: ${t.name}: ${t.value === null ? "n/a" : t.value.toFixed(2)} (target ${t.name.startsWith("memory") ? "≤" : "≥"} ${t.limit})`);
+  out.push(
+    `| AWS Encryption SDK, one message per field (timed on ${AWS_N.toLocaleString()} fields, extrapolated) | — | ${aws ? ((3 * N) / aws).toFixed(0) + " (extrapolated)" : "n/a"} | — | ${aws ? Math.round(aws).toLocaleString() : "not installed"} |`,
+  );
+  out.push(
+    `\nencrypt / raw GCM per round (wall): ${rs.map((p) => (p.raw.wall / p.enc.wall).toFixed(2)).join(" ")}; median ${ratioWall.toFixed(2)}; by process CPU time: median ${ratioCpu.toFixed(2)}.`,
+  );
+  out.push(
+    `\nActions other than encrypt ran on the first ${SAMPLE.toLocaleString()} records (BENCH_FIELDS_SAMPLE). Peak RSS: ${(rss100k / 1024).toFixed(0)} MiB at 100k, ${(enc.maxRssKiB / 1024).toFixed(0)} MiB at ${N.toLocaleString()}.\n`,
+  );
+  for (const t of targets)
+    out.push(
+      `- ${t.pass === null ? "SKIP" : t.pass ? "PASS" : "FAIL"}: ${t.name}: ${t.value === null ? "n/a" : t.value.toFixed(2)} (target ${t.name.startsWith("memory") ? "≤" : "≥"} ${t.limit})`,
+    );
   process.stdout.write(out.join("\n") + "\n");
   if (process.env.BENCH_KEEP !== "1") rmSync(WORK, { recursive: true, force: true });
   return results;

@@ -58,7 +58,11 @@ async function peakRss(args, curlArgs, path) {
     await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
   }
 }
-const run = (cmd, args) => new Promise((res, rej) => { const t = process.hrtime.bigint(); execFile(cmd, args, { maxBuffer: 1 << 20 }, (e) => (e ? rej(e) : res(Number(process.hrtime.bigint() - t) / 1e9))); });
+const run = (cmd, args) =>
+  new Promise((res, rej) => {
+    const t = process.hrtime.bigint();
+    execFile(cmd, args, { maxBuffer: 1 << 20 }, (e) => (e ? rej(e) : res(Number(process.hrtime.bigint() - t) / 1e9)));
+  });
 
 export async function benchGateway() {
   const { initKeystore, openKeystore, encryptFile } = await import(join(DIST, "index.js"));
@@ -86,8 +90,13 @@ export async function benchGateway() {
     const r = (f) => readFileSync(join(dir, "gw", f));
     const stat = https.createServer({ cert: r("cert.pem"), key: r("key.pem"), minVersion: "TLSv1.3" }, (req, res) => {
       const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? "");
-      if (m) { res.writeHead(206, { "content-length": Number(m[2]) - Number(m[1]) + 1 }); createReadStream(plain, { start: Number(m[1]), end: Number(m[2]) }).pipe(res); }
-      else { res.writeHead(200, { "content-length": statSync(plain).size }); createReadStream(plain, { highWaterMark: 1 << 20 }).pipe(res); }
+      if (m) {
+        res.writeHead(206, { "content-length": Number(m[2]) - Number(m[1]) + 1 });
+        createReadStream(plain, { start: Number(m[1]), end: Number(m[2]) }).pipe(res);
+      } else {
+        res.writeHead(200, { "content-length": statSync(plain).size });
+        createReadStream(plain, { highWaterMark: 1 << 20 }).pipe(res);
+      }
     });
     await new Promise((res) => stat.listen(0, "127.0.0.1", res));
     const staticUrl = `https://127.0.0.1:${stat.address().port}`;
@@ -97,9 +106,18 @@ export async function benchGateway() {
     const tGw = await run("curl", [...curlArgs, `${gw.url}/big.bin`]);
     const tStatic = await run("curl", [...curlArgs, `${staticUrl}/big.bin`]);
     const q = (x) => `'${x.replace(/'/g, "'\\''")}'`;
-    const tDec = await run("sh", ["-c", `${q(process.execPath)} ${q(join(DIST, "cli", "main.js"))} --home ${q(home)} decrypt ${q(join(rootDir, "big.bin.pseal"))} -o - > /dev/null`]).catch(() => NaN);
+    const tDec = await run("sh", [
+      "-c",
+      `${q(process.execPath)} ${q(join(DIST, "cli", "main.js"))} --home ${q(home)} decrypt ${q(join(rootDir, "big.bin.pseal"))} -o - > /dev/null`,
+    ]).catch(() => NaN);
     const mbs = (t) => SIZE / 1e6 / t;
-    const agentOpts = { ca: readFileSync(join(c, "ca.pem")), cert: readFileSync(join(c, "cert.pem")), key: readFileSync(join(c, "key.pem")), keepAlive: true, maxSockets: 4 };
+    const agentOpts = {
+      ca: readFileSync(join(c, "ca.pem")),
+      cert: readFileSync(join(c, "cert.pem")),
+      key: readFileSync(join(c, "key.pem")),
+      keepAlive: true,
+      maxSockets: 4,
+    };
     async function ranges(base) {
       const agent = new https.Agent(agentOpts);
       const lat = [];
@@ -109,7 +127,14 @@ export async function benchGateway() {
           next++;
           const off = Math.floor(Math.random() * (SIZE - 65536));
           const t = process.hrtime.bigint();
-          await new Promise((res, rej) => https.get(`${base}/big.bin`, { agent, headers: { range: `bytes=${off}-${off + 65535}` } }, (resp) => { resp.on("data", () => {}); resp.on("end", res); }).on("error", rej));
+          await new Promise((res, rej) =>
+            https
+              .get(`${base}/big.bin`, { agent, headers: { range: `bytes=${off}-${off + 65535}` } }, (resp) => {
+                resp.on("data", () => {});
+                resp.on("end", res);
+              })
+              .on("error", rej),
+          );
           lat.push(Number(process.hrtime.bigint() - t) / 1e6);
         }
       };
@@ -131,7 +156,20 @@ export async function benchGateway() {
     stat.close();
     ks.close();
     log(`gateway bench: peak RSS, ${STREAMS} concurrent whole-file streams`);
-    const gwArgs = [join(DIST, "cli", "main.js"), "--home", home, "gateway", "--root", rootDir, "--listen", "127.0.0.1:0", "--cert", join(dir, "gw"), "--allow", "spiffe://bench/prod/trainer"];
+    const gwArgs = [
+      join(DIST, "cli", "main.js"),
+      "--home",
+      home,
+      "gateway",
+      "--root",
+      rootDir,
+      "--listen",
+      "127.0.0.1:0",
+      "--cert",
+      join(dir, "gw"),
+      "--allow",
+      "spiffe://bench/prod/trainer",
+    ];
     const rssGw = await peakRss(gwArgs, curlArgs, "/big.bin");
     const script = join(dir, "static.mjs");
     writeFileSync(script, STATIC_SERVER);

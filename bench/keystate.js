@@ -36,9 +36,10 @@ async function unwrapsPerSecond(dist) {
       const samples = [];
       for (let r = 0; r < RUNS; r++) {
         const t0 = process.hrtime.bigint();
-        for (let done = 0; done < N; done += 1000) ks.transaction(() => {
-          for (let i = 0; i < 1000; i++) ks.unwrapSync(entry, CTX, OBJ).fill(0);
-        });
+        for (let done = 0; done < N; done += 1000)
+          ks.transaction(() => {
+            for (let i = 0; i < 1000; i++) ks.unwrapSync(entry, CTX, OBJ).fill(0);
+          });
         samples.push(N / (Number(process.hrtime.bigint() - t0) / 1e9));
       }
       return median(samples);
@@ -72,7 +73,9 @@ export async function benchKeyState() {
   const rows = [["this build (state checked)", fmt(results.current, 0), fmt(1e6 / results.current, 1)]];
   if (results.baseline !== null) rows.unshift(["baseline (no state check)", fmt(results.baseline, 0), fmt(1e6 / results.baseline, 1)]);
   process.stdout.write(`\n## key-state check on every unwrap\n\n${table(["build", "unwraps/s", "µs/unwrap"], rows)}\n\n`);
-  process.stdout.write(`state check alone (2 × HMAC-SHA-256): ${fmt(results.checkUs, 2)} µs per unwrap${results.baseline === null ? "" : `; measured difference ${fmt(1e6 / results.current - 1e6 / results.baseline, 1)} µs`}\n`);
+  process.stdout.write(
+    `state check alone (2 × HMAC-SHA-256): ${fmt(results.checkUs, 2)} µs per unwrap${results.baseline === null ? "" : `; measured difference ${fmt(1e6 / results.current - 1e6 / results.baseline, 1)} µs`}\n`,
+  );
   writeFileSync(join(BENCH, "keystate-results.json"), JSON.stringify(results, null, 2) + "\n");
 }
 

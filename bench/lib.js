@@ -120,9 +120,7 @@ export function runProc(cmd, args, opts = {}) {
         stderr: Buffer.concat(err).toString("utf8"),
       };
       if (code !== 0) {
-        const e = new Error(
-          `${cmd} ${args.join(" ")} exited ${code ?? signal}: ${res.stderr.trim().split("\n").slice(-5).join(" | ")}`,
-        );
+        const e = new Error(`${cmd} ${args.join(" ")} exited ${code ?? signal}: ${res.stderr.trim().split("\n").slice(-5).join(" | ")}`);
         e.result = res;
         reject(e);
       } else resolve(res);
@@ -162,10 +160,7 @@ export function fmt(n, digits = 1) {
 export function table(header, rows, rightAlignFrom = 1) {
   const all = [header, ...rows];
   const w = header.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? "").length)));
-  const line = (r) =>
-    r
-      .map((c, i) => (i >= rightAlignFrom ? String(c ?? "").padStart(w[i]) : String(c ?? "").padEnd(w[i])))
-      .join("  ");
+  const line = (r) => r.map((c, i) => (i >= rightAlignFrom ? String(c ?? "").padStart(w[i]) : String(c ?? "").padEnd(w[i]))).join("  ");
   return [line(header), w.map((x) => "-".repeat(x)).join("  "), ...rows.map(line)].join("\n");
 }
 

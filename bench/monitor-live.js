@@ -39,7 +39,10 @@ export async function benchMonitorLive() {
     const ctx = { dataset: "bench" };
     const entry = await ks.wrap("prod/canary/k", randomBytes(32), ctx);
     const cfg = join(dir, "monitor.yaml");
-    writeFileSync(cfg, `version: 1\nhoneytokens:\n  keys: ["prod/canary/*"]\nstate:\n  file: state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n    perMinute: 100000\n`);
+    writeFileSync(
+      cfg,
+      `version: 1\nhoneytokens:\n  keys: ["prod/canary/*"]\nstate:\n  file: state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n    perMinute: 100000\n`,
+    );
 
     // the monitor, and the peer forwarder (export --after-seq in a loop)
     const mon = spawn(process.execPath, [BIN, "monitor", "run", "--config", cfg], { env, stdio: ["ignore", "ignore", "pipe"] });
@@ -54,7 +57,10 @@ export async function benchMonitorLive() {
       while (!stopExport && process.env.BENCH_MONITOR_NO_PEER !== "1") {
         const started = Date.now();
         const out = await new Promise((resolve) => {
-          const p = spawn(process.execPath, [BIN, "audit", "export", "--after-seq", String(afterSeq)], { env: { ...env, PIPESEAL_PRINCIPAL: "forwarder" }, stdio: ["ignore", "pipe", "ignore"] });
+          const p = spawn(process.execPath, [BIN, "audit", "export", "--after-seq", String(afterSeq)], {
+            env: { ...env, PIPESEAL_PRINCIPAL: "forwarder" },
+            stdio: ["ignore", "pipe", "ignore"],
+          });
           let s = "";
           p.stdout.on("data", (d) => (s += d));
           p.on("exit", () => resolve(s));
@@ -125,7 +131,12 @@ export async function benchMonitorLive() {
     };
     writeFileSync(join(BENCH, "monitor-live-results.json"), JSON.stringify(results, null, 2) + "\n");
     process.stdout.write("\n## Live monitor: commit → sink (local keystore)\n\n");
-    process.stdout.write(table(["path", "delivered", "p50 ms", "p99 ms", "max ms"], [row("monitor run → file sink (poll 250 ms)", monLat), row("peer: audit export --after-seq loop", expLat)]) + "\n");
+    process.stdout.write(
+      table(
+        ["path", "delivered", "p50 ms", "p99 ms", "max ms"],
+        [row("monitor run → file sink (poll 250 ms)", monLat), row("peer: audit export --after-seq loop", expLat)],
+      ) + "\n",
+    );
     process.stdout.write(`target: p99 < 2000 ms — ${results.monitor.p99 < 2000 && monLat.length === N ? "met" : "NOT met"}\n`);
     if (monLat.length < N) process.stdout.write(`monitor stderr: ${monErr.slice(0, 500)}\n`);
   } finally {

@@ -45,7 +45,10 @@ async function setup(dir) {
   } finally {
     ks.close();
   }
-  writeFileSync(join(dir, "policy.yaml"), `version: 1\nbindings:\n  - { identity: "${TD}/prod/trainer", role: workload }\n  - { identity: "${AUDITOR}", role: auditor }\nrules:\n  - { id: train, identity: "${TD}/prod/trainer", operations: [unwrap, datakey.generate, key.list], keys: ["prod/**"] }\n  - { id: audit, identity: "${AUDITOR}", operations: [audit.read, audit.export, key.list] }\n`);
+  writeFileSync(
+    join(dir, "policy.yaml"),
+    `version: 1\nbindings:\n  - { identity: "${TD}/prod/trainer", role: workload }\n  - { identity: "${AUDITOR}", role: auditor }\nrules:\n  - { id: train, identity: "${TD}/prod/trainer", operations: [unwrap, datakey.generate, key.list], keys: ["prod/**"] }\n  - { id: audit, identity: "${AUDITOR}", operations: [audit.read, audit.export, key.list] }\n`,
+  );
   const cfg = `listen: { host: 127.0.0.1, port: 0 }\ncertDir: server\nallow: ["${TD}/*/*"]\nkeyringId: ks:bench\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n`;
   writeFileSync(join(dir, "keyservice.yaml"), cfg);
   return cfg;
@@ -69,13 +72,20 @@ export async function benchMonitorRemote() {
     const init = spawn(process.execPath, [BIN, "--home", join(host, ".pipeseal"), "init"], { env, stdio: "ignore" });
     await new Promise((r) => init.on("exit", r));
     const cfg = join(host, "monitor.yaml");
-    writeFileSync(cfg, `version: 1\nhoneytokens:\n  objects: ["*/decoy-*"]\nstate:\n  file: state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n    perMinute: 100000\n`);
+    writeFileSync(
+      cfg,
+      `version: 1\nhoneytokens:\n  objects: ["*/decoy-*"]\nstate:\n  file: state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n    perMinute: 100000\n`,
+    );
     const sink = join(host, "alerts.jsonl");
     const remote = ["--server", svc.url, "--cert", join(dir, "auditor")];
-    const exportsBefore = async () => (await svc.store.listAudit({ limit: 1_000_000 })).filter((r) => r.operation === "authz.audit.export" && r.principal === AUDITOR);
+    const exportsBefore = async () =>
+      (await svc.store.listAudit({ limit: 1_000_000 })).filter((r) => r.operation === "authz.audit.export" && r.principal === AUDITOR);
 
     const before = (await exportsBefore()).length;
-    const mon = spawn(process.execPath, [BIN, ...remote, "--home", join(host, ".pipeseal"), "monitor", "run", "--config", cfg], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const mon = spawn(process.execPath, [BIN, ...remote, "--home", join(host, ".pipeseal"), "monitor", "run", "--config", cfg], {
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     procs.push(mon);
     let monErr = "";
     mon.stderr.on("data", (d) => (monErr += d));
@@ -147,17 +157,39 @@ export async function benchMonitorRemote() {
     const lat = (seen) => [...committed].filter(([s]) => seen.has(s)).map(([s, t]) => seen.get(s) - t);
     const monLat = lat(arrived);
     const expLat = lat(seenByExport);
-    const row = (name, xs, records) => [name, `${xs.length}/${committed.size}`, fmt(median(xs), 0), fmt(percentile(xs, 99), 0), fmt(Math.max(...xs), 0), String(records)];
+    const row = (name, xs, records) => [
+      name,
+      `${xs.length}/${committed.size}`,
+      fmt(median(xs), 0),
+      fmt(percentile(xs, 99), 0),
+      fmt(Math.max(...xs), 0),
+      String(records),
+    ];
     const results = {
       events: N,
       gapMs: GAP,
       monitor: { delivered: monLat.length, p50: median(monLat), p99: percentile(monLat, 99), max: Math.max(...monLat), auditRecords: followRecords },
-      exportLoop: { seen: expLat.length, p50: median(expLat), p99: percentile(expLat, 99), max: Math.max(...expLat), polls, auditRecords: written.length - followRecords },
+      exportLoop: {
+        seen: expLat.length,
+        p50: median(expLat),
+        p99: percentile(expLat, 99),
+        max: Math.max(...expLat),
+        polls,
+        auditRecords: written.length - followRecords,
+      },
       targetP99Ms: 2000,
     };
     writeFileSync(join(BENCH, "monitor-remote-results.json"), JSON.stringify(results, null, 2) + "\n");
     process.stdout.write("\n## Live monitor: commit → sink (key service, SQLite store, mTLS on loopback)\n\n");
-    process.stdout.write(table(["path", "delivered", "p50 ms", "p99 ms", "max ms", "audit records it caused"], [row("monitor run --server → file sink (follow)", monLat, followRecords), row(`peer: audit export --after-seq loop (${polls} polls)`, expLat, written.length - followRecords)]) + "\n");
+    process.stdout.write(
+      table(
+        ["path", "delivered", "p50 ms", "p99 ms", "max ms", "audit records it caused"],
+        [
+          row("monitor run --server → file sink (follow)", monLat, followRecords),
+          row(`peer: audit export --after-seq loop (${polls} polls)`, expLat, written.length - followRecords),
+        ],
+      ) + "\n",
+    );
     process.stdout.write(`target: p99 < 2000 ms — ${results.monitor.p99 < 2000 && monLat.length === N ? "met" : "NOT met"}\n`);
     if (monLat.length < N) process.stdout.write(`monitor stderr: ${monErr.slice(0, 500)}\n`);
   } finally {

@@ -90,7 +90,11 @@ function timed(args) {
 }
 
 const check = (file, learnUntil) => [CLI, "monitor", "check", "--audit", file, "--config", join(WORK, "monitor.yaml"), "--learn-until", learnUntil, "--json"];
-const parseAlerts = (stdout) => stdout.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
+const parseAlerts = (stdout) =>
+  stdout
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l));
 
 /**
  * Scores alerts against labels. An incident is found when an alert of its own kind covers one of
@@ -108,7 +112,16 @@ export function score(incidents, alerts, kinds, batchPrincipals) {
     const repeated = mine.filter((i) => own(i) > 1).length;
     const fired = alerts.filter((a) => a.detection === kind);
     const truePos = fired.filter(covered).length;
-    return { kind, incidents: mine.length, found, repeated, alerts: fired.length, true: truePos, recall: mine.length ? found / mine.length : null, precision: fired.length ? truePos / fired.length : null };
+    return {
+      kind,
+      incidents: mine.length,
+      found,
+      repeated,
+      alerts: fired.length,
+      true: truePos,
+      recall: mine.length ? found / mine.length : null,
+      precision: fired.length ? truePos / fired.length : null,
+    };
   });
   const found = rows.reduce((n, r) => n + r.found, 0);
   const truePos = alerts.filter(covered).length;
@@ -130,10 +143,29 @@ function merge(scores, kinds) {
   const rows = kinds.map((kind, i) => {
     const rs = scores.map((s) => s.rows[i]);
     const sum = (f) => rs.reduce((n, r) => n + r[f], 0);
-    return { kind, incidents: sum("incidents"), found: sum("found"), repeated: sum("repeated"), alerts: sum("alerts"), true: sum("true"), recall: sum("incidents") ? sum("found") / sum("incidents") : null, precision: sum("alerts") ? sum("true") / sum("alerts") : null };
+    return {
+      kind,
+      incidents: sum("incidents"),
+      found: sum("found"),
+      repeated: sum("repeated"),
+      alerts: sum("alerts"),
+      true: sum("true"),
+      recall: sum("incidents") ? sum("found") / sum("incidents") : null,
+      precision: sum("alerts") ? sum("true") / sum("alerts") : null,
+    };
   });
   const sum = (f) => scores.reduce((n, s) => n + s[f], 0);
-  return { rows, incidents: sum("incidents"), found: sum("found"), alerts: sum("alerts"), true: sum("true"), recall: sum("found") / sum("incidents"), precision: sum("alerts") ? sum("true") / sum("alerts") : 1, seasonalFalse: sum("seasonalFalse"), falseAlerts: scores.flatMap((s) => s.falseAlerts) };
+  return {
+    rows,
+    incidents: sum("incidents"),
+    found: sum("found"),
+    alerts: sum("alerts"),
+    true: sum("true"),
+    recall: sum("found") / sum("incidents"),
+    precision: sum("alerts") ? sum("true") / sum("alerts") : 1,
+    seasonalFalse: sum("seasonalFalse"),
+    falseAlerts: scores.flatMap((s) => s.falseAlerts),
+  };
 }
 
 const pct = (x) => (x === null ? "-" : x.toFixed(3));
@@ -150,7 +182,9 @@ export async function benchMonitor() {
   try {
     gen = await loadGenerator();
   } catch (e) {
-    process.stdout.write(`\n## Decrypt monitoring\n\nSKIPPED: cannot bundle test/monitor/synthetic.ts (${e.message.split("\n")[0]}); esbuild comes with the dev dependencies (npm ci)\n`);
+    process.stdout.write(
+      `\n## Decrypt monitoring\n\nSKIPPED: cannot bundle test/monitor/synthetic.ts (${e.message.split("\n")[0]}); esbuild comes with the dev dependencies (npm ci)\n`,
+    );
     return null;
   }
 
@@ -162,7 +196,9 @@ export async function benchMonitor() {
     const res = await timed(check(file, s.learnUntil));
     const sc = score(s.incidents, parseAlerts(res.stdout), gen.INCIDENT_KINDS, gen.BATCH_PRINCIPALS);
     scores.push({ seed, records: s.records, ...sc });
-    log(`monitor: seed ${seed}: ${s.records} records, ${sc.incidents} incidents, ${sc.alerts} alerts, recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`);
+    log(
+      `monitor: seed ${seed}: ${s.records} records, ${sc.incidents} incidents, ${sc.alerts} alerts, recall ${pct(sc.recall)}, precision ${pct(sc.precision)}`,
+    );
     rmSync(file, { force: true });
   }
   const acc = merge(scores, gen.INCIDENT_KINDS);
@@ -204,7 +240,13 @@ export async function benchMonitor() {
     const xs = [];
     for (let r = 0; r < runs; r++) xs.push(await timed(check(fiveM, s5.learnUntil)));
     const heap = JSON.parse((await timed(["--expose-gc", HEAP, fiveM, join(WORK, "monitor.yaml"), s5.learnUntil, "1000000"])).stdout);
-    rss5 = { records: s5.records, rssKiB: median(xs.map((x) => x.rssKiB ?? NaN)), recordsPerSecond: median(xs.map((x) => s5.records / x.wall)), recordsPerCpuSecond: TIME_BIN ? median(xs.map((x) => s5.records / x.cpu)) : null, heap: heap.samples };
+    rss5 = {
+      records: s5.records,
+      rssKiB: median(xs.map((x) => x.rssKiB ?? NaN)),
+      recordsPerSecond: median(xs.map((x) => s5.records / x.wall)),
+      recordsPerCpuSecond: TIME_BIN ? median(xs.map((x) => s5.records / x.cpu)) : null,
+      heap: heap.samples,
+    };
     rmSync(fiveM, { force: true });
   }
 
@@ -216,25 +258,43 @@ export async function benchMonitor() {
   out.push(
     table(
       ["detection", "incidents", "found", "repeated", "alerts", "true", "recall", "precision"],
-      [...acc.rows.map((r) => [r.kind, r.incidents, r.found, r.repeated, r.alerts, r.true, pct(r.recall), pct(r.precision)]), ["overall", acc.incidents, acc.found, "", acc.alerts, acc.true, pct(acc.recall), pct(acc.precision)]].map((r) => r.map(String)),
+      [
+        ...acc.rows.map((r) => [r.kind, r.incidents, r.found, r.repeated, r.alerts, r.true, pct(r.recall), pct(r.precision)]),
+        ["overall", acc.incidents, acc.found, "", acc.alerts, acc.true, pct(acc.recall), pct(acc.precision)],
+      ].map((r) => r.map(String)),
     ),
   );
-  out.push(`false alerts: ${acc.alerts - acc.true} (from the seasonal batch jobs: ${acc.seasonalFalse})${acc.falseAlerts.length ? "\n  " + acc.falseAlerts.slice(0, 10).join("\n  ") : ""}`);
-  out.push(`\nSpeed, ${speed.records.toLocaleString("en")} records over 30 days, median of ${runs} (whole processes; CPU = user + sys; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)\n`);
+  out.push(
+    `false alerts: ${acc.alerts - acc.true} (from the seasonal batch jobs: ${acc.seasonalFalse})${acc.falseAlerts.length ? "\n  " + acc.falseAlerts.slice(0, 10).join("\n  ") : ""}`,
+  );
+  out.push(
+    `\nSpeed, ${speed.records.toLocaleString("en")} records over 30 days, median of ${runs} (whole processes; CPU = user + sys; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)\n`,
+  );
   const mib = (k) => (Number.isFinite(k) ? fmt(k / 1024, 0) : "n/a");
   out.push(
     table(
       ["", "records/s (wall)", "records/s (CPU)", "vs peer (wall)", "vs peer (CPU)", "peak RSS MiB"],
       [
-        ["monitor check", fmt(speed.monitorWall, 0), fmt(speed.monitorCpu, 0), fmt(speed.monitorWall / speed.peerWall, 2), speed.monitorCpu ? fmt(speed.monitorCpu / speed.peerCpu, 2) : "-", mib(speed.rss1mKiB)],
+        [
+          "monitor check",
+          fmt(speed.monitorWall, 0),
+          fmt(speed.monitorCpu, 0),
+          fmt(speed.monitorWall / speed.peerWall, 2),
+          speed.monitorCpu ? fmt(speed.monitorCpu / speed.peerCpu, 2) : "-",
+          mib(speed.rss1mKiB),
+        ],
         ["peer: readline + JSON.parse", fmt(speed.peerWall, 0), fmt(speed.peerCpu, 0), "1.00", "1.00", mib(speed.peerRssKiB)],
       ],
     ),
   );
   out.push(`(the CLI's own start-up, \`pipeseal --version\`: ${fmt(speed.startupSeconds, 2)} s, included in the monitor's figures)`);
   if (rss5) {
-    out.push(`\nMemory: peak RSS ${mib(speed.rss1mKiB)} MiB at ${speed.records.toLocaleString("en")} records (30 days), ${mib(rss5.rssKiB)} MiB at ${rss5.records.toLocaleString("en")} (120 days of the same principals, keys and traffic; ${fmt(rss5.recordsPerSecond, 0)} records/s wall, ${fmt(rss5.recordsPerCpuSecond, 0)} CPU)`);
-    out.push(`live heap after a full GC / engine state, every 1M records: ${rss5.heap.map((h) => `${fmt(h.heapMiB, 1)}/${fmt(h.stateMiB, 2)}`).join(", ")} MiB`);
+    out.push(
+      `\nMemory: peak RSS ${mib(speed.rss1mKiB)} MiB at ${speed.records.toLocaleString("en")} records (30 days), ${mib(rss5.rssKiB)} MiB at ${rss5.records.toLocaleString("en")} (120 days of the same principals, keys and traffic; ${fmt(rss5.recordsPerSecond, 0)} records/s wall, ${fmt(rss5.recordsPerCpuSecond, 0)} CPU)`,
+    );
+    out.push(
+      `live heap after a full GC / engine state, every 1M records: ${rss5.heap.map((h) => `${fmt(h.heapMiB, 1)}/${fmt(h.stateMiB, 2)}`).join(", ")} MiB`,
+    );
   }
   const verdict = (ok) => (ok ? "PASS" : "FAIL");
   out.push("\nTargets");
@@ -244,11 +304,17 @@ export async function benchMonitor() {
   // "on one core": records per CPU second (user + sys of the whole process, start-up included) —
   // on a shared machine wall time measures the neighbours too; both are printed above
   const perCore = speed.monitorCpu ?? speed.monitorWall;
-  out.push(`  ${verdict(perCore >= TARGETS.recordsPerSecond)}  ≥ ${TARGETS.recordsPerSecond.toLocaleString("en")} records/s on one core (${speed.monitorCpu ? "per CPU second" : "wall"}): ${fmt(perCore, 0)} (wall: ${fmt(speed.monitorWall, 0)}, ${fmt(speed.monitorWall / speed.peerWall, 2)}× the peer)`);
+  out.push(
+    `  ${verdict(perCore >= TARGETS.recordsPerSecond)}  ≥ ${TARGETS.recordsPerSecond.toLocaleString("en")} records/s on one core (${speed.monitorCpu ? "per CPU second" : "wall"}): ${fmt(perCore, 0)} (wall: ${fmt(speed.monitorWall, 0)}, ${fmt(speed.monitorWall / speed.peerWall, 2)}× the peer)`,
+  );
   if (rss5) {
     const h = rss5.heap;
-    out.push(`  ${verdict(rss5.rssKiB <= speed.rss1mKiB * TARGETS.rssGrowth)}  flat peak RSS (5M within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of 1M): ${mib(speed.rss1mKiB)} → ${mib(rss5.rssKiB)} MiB`);
-    out.push(`  ${verdict(h.at(-1).heapMiB <= h[0].heapMiB * TARGETS.rssGrowth)}  flat live heap (last sample within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of the first): ${fmt(h[0].heapMiB, 1)} → ${fmt(h.at(-1).heapMiB, 1)} MiB`);
+    out.push(
+      `  ${verdict(rss5.rssKiB <= speed.rss1mKiB * TARGETS.rssGrowth)}  flat peak RSS (5M within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of 1M): ${mib(speed.rss1mKiB)} → ${mib(rss5.rssKiB)} MiB`,
+    );
+    out.push(
+      `  ${verdict(h.at(-1).heapMiB <= h[0].heapMiB * TARGETS.rssGrowth)}  flat live heap (last sample within ${Math.round((TARGETS.rssGrowth - 1) * 100)} % of the first): ${fmt(h[0].heapMiB, 1)} → ${fmt(h.at(-1).heapMiB, 1)} MiB`,
+    );
   }
   process.stdout.write(out.join("\n") + "\n");
   if (!process.env.BENCH_KEEP) rmSync(WORK, { recursive: true, force: true });

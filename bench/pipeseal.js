@@ -28,9 +28,7 @@ export async function probe() {
   }
   try {
     const m = await import(INDEX.href);
-    const missing = ["openKeystore", "encryptFile", "decryptFile", "openSealedFile"].filter(
-      (n) => typeof m[n] !== "function",
-    );
+    const missing = ["openKeystore", "encryptFile", "decryptFile", "openSealedFile"].filter((n) => typeof m[n] !== "function");
     if (missing.length) return { ok: false, reason: `dist/index.js lacks ${missing.join(", ")}` };
     return { ok: true };
   } catch (e) {

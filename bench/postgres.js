@@ -14,11 +14,23 @@ export function startBenchPostgres(port = 55000 + Math.floor(Math.random() * 500
   if (!BIN) return null;
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), "pipeseal-bench-pg-"));
-  const run = (file, args) => (asRoot ? execFileSync("runuser", ["-u", "postgres", "--", join(BIN, file), ...args], { stdio: "ignore" }) : execFileSync(join(BIN, file), args, { stdio: "ignore" }));
+  const run = (file, args) =>
+    asRoot
+      ? execFileSync("runuser", ["-u", "postgres", "--", join(BIN, file), ...args], { stdio: "ignore" })
+      : execFileSync(join(BIN, file), args, { stdio: "ignore" });
   if (asRoot) execFileSync("chown", ["postgres:", dir]);
   chmodSync(dir, 0o700);
   run("initdb", ["-D", join(dir, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]);
-  run("pg_ctl", ["-D", join(dir, "data"), "-o", `-p ${port} -k ${dir} -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c max_connections=200`, "-l", join(dir, "log"), "-w", "start"]);
+  run("pg_ctl", [
+    "-D",
+    join(dir, "data"),
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c max_connections=200`,
+    "-l",
+    join(dir, "log"),
+    "-w",
+    "start",
+  ]);
   const postmaster = Number(readFileSync(join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
   return {
     url: `postgresql://postgres@localhost:${port}/postgres?host=${encodeURIComponent(dir)}`,

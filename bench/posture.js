@@ -54,7 +54,11 @@ function build(total) {
   const sample = join(WORK, "sample.jsonl");
   writeFileSync(sample, '{"id":1,"score":0.5}\n'.repeat(20));
   const sealed = {};
-  for (const [name, key, ctx] of [["landing", "bench/landing", "stage=landing"], ["training", "bench/training", null], ["logs", "bench/logs/payload", null]]) {
+  for (const [name, key, ctx] of [
+    ["landing", "bench/landing", "stage=landing"],
+    ["training", "bench/training", null],
+    ["logs", "bench/logs/payload", null],
+  ]) {
     const out = join(WORK, `${name}.pseal`);
     cli(["encrypt", sample, "-k", key, "-o", out, ...(ctx ? ["--context", ctx] : [])], env);
     sealed[name] = readFileSync(out);
@@ -63,7 +67,12 @@ function build(total) {
   const scratch = Buffer.from('{"tmp":true}\n'); // not a copy of the planted plaintext (that would be LEAK-COPY)
   // 40% landing, 40% training, 10% logs, 10% unencrypted scratch; 1% of landing planted plaintext
   const plan = [
-    ["landing", Math.round(total * 0.4), (i) => `landing/d${Math.floor(i / 1000)}/f${i}.jsonl${i % 100 === 0 ? "" : ".pseal"}`, (i) => (i % 100 === 0 ? plain : sealed.landing)],
+    [
+      "landing",
+      Math.round(total * 0.4),
+      (i) => `landing/d${Math.floor(i / 1000)}/f${i}.jsonl${i % 100 === 0 ? "" : ".pseal"}`,
+      (i) => (i % 100 === 0 ? plain : sealed.landing),
+    ],
     ["training", Math.round(total * 0.4), (i) => `training/p${Math.floor(i / 1000)}/part-${i}.pseal`, () => sealed.training],
     ["logs", Math.round(total * 0.1), (i) => `logs/payload-${String(i).padStart(8, "0")}.jsonl.pseal`, () => sealed.logs],
     ["scratch", 0, (i) => `scratch/s${Math.floor(i / 1000)}/tmp-${i}.json`, () => scratch],
@@ -75,7 +84,7 @@ function build(total) {
     for (let i = 0; i < count; i++) {
       const rel = name(i);
       const dir = join(WORK, dirname(rel));
-      if (dir !== lastDir) mkdirSync(dir, { recursive: true }), (lastDir = dir);
+      if (dir !== lastDir) (mkdirSync(dir, { recursive: true }), (lastDir = dir));
       writeFileSync(join(WORK, rel), bytes(i));
       if (++made % 20000 === 0) log(`posture: ${made} / ${total} files written`);
     }
@@ -91,21 +100,50 @@ export async function benchPosture() {
   const { env, planted } = build(total);
   const results = [];
   for (let r = 0; r < runs; r++) {
-    const res = await runProc(process.execPath, [CLI, "posture", "check", join(WORK, "pipeline.yaml"), "--json", "--fail-on", "critical"], { env: { ...process.env, ...env }, stdout: "pipe" });
+    const res = await runProc(process.execPath, [CLI, "posture", "check", join(WORK, "pipeline.yaml"), "--json", "--fail-on", "critical"], {
+      env: { ...process.env, ...env },
+      stdout: "pipe",
+    });
     const report = JSON.parse(res.stdout.toString("utf8"));
     const plaintext = report.findings.filter((f) => f.checkId === "REST-PLAINTEXT").length;
-    if (report.stats.filesExamined !== total || plaintext !== planted) throw new Error(`posture bench: examined ${report.stats.filesExamined}/${total}, found ${plaintext}/${planted} planted`);
-    results.push({ seconds: res.seconds, files: report.stats.filesExamined, bytesRead: report.stats.bytesRead, findings: report.findings.length, rssKiB: res.rssKiB });
+    if (report.stats.filesExamined !== total || plaintext !== planted)
+      throw new Error(`posture bench: examined ${report.stats.filesExamined}/${total}, found ${plaintext}/${planted} planted`);
+    results.push({
+      seconds: res.seconds,
+      files: report.stats.filesExamined,
+      bytesRead: report.stats.bytesRead,
+      findings: report.findings.length,
+      rssKiB: res.rssKiB,
+    });
     log(`posture: run ${r + 1}: ${fmt(res.seconds, 2)} s, ${report.findings.length} findings`);
   }
   const secs = median(results.map((x) => x.seconds));
-  const summary = { files: total, runs, medianSeconds: secs, filesPerSecond: total / secs, bytesReadPerFile: results[0].bytesRead / total, targetSeconds: TARGET_SECONDS, pass: secs < TARGET_SECONDS, results };
+  const summary = {
+    files: total,
+    runs,
+    medianSeconds: secs,
+    filesPerSecond: total / secs,
+    bytesReadPerFile: results[0].bytesRead / total,
+    targetSeconds: TARGET_SECONDS,
+    pass: secs < TARGET_SECONDS,
+    results,
+  };
   writeFileSync(join(BENCH, "posture-results.json"), JSON.stringify(summary, null, 2) + "\n");
   process.stdout.write(`\n## Posture check (${total.toLocaleString("en")} files, median of ${runs}, warm cache)\n\n`);
   process.stdout.write(
     table(
       ["files", "total s", "files/s", "bytes read/file", "findings", "peak RSS MiB", `< ${TARGET_SECONDS} s`],
-      [[String(total), fmt(secs, 2), fmt(total / secs, 0), fmt(results[0].bytesRead / total, 0), String(results[0].findings), results[0].rssKiB ? fmt(results[0].rssKiB / 1024, 0) : "n/a", summary.pass ? "PASS" : "FAIL"]],
+      [
+        [
+          String(total),
+          fmt(secs, 2),
+          fmt(total / secs, 0),
+          fmt(results[0].bytesRead / total, 0),
+          String(results[0].findings),
+          results[0].rssKiB ? fmt(results[0].rssKiB / 1024, 0) : "n/a",
+          summary.pass ? "PASS" : "FAIL",
+        ],
+      ],
     ) + "\n",
   );
   if (!process.env.BENCH_KEEP) rmSync(WORK, { recursive: true, force: true });

@@ -89,7 +89,11 @@ async function aggregates(dp) {
           const h = new Array(bins.length - 1).fill(0);
           for await (const { record } of dp.readInput(input, { keyring: ks })) {
             const v = Number(record.age);
-            for (let i = 0; i < h.length; i++) if (v >= bins[i] && (v < bins[i + 1] || (i === h.length - 1 && v === bins[i + 1]))) { h[i]++; break; }
+            for (let i = 0; i < h.length; i++)
+              if (v >= bins[i] && (v < bins[i + 1] || (i === h.length - 1 && v === bins[i + 1]))) {
+                h[i]++;
+                break;
+              }
           }
           return h;
         },
@@ -148,14 +152,23 @@ export async function benchPrivacy() {
   const dp = await imp("privacy/index.js");
   log(`privacy: ${SAMPLES} samples per sampler and scale`);
   const s = await samplers(dp);
-  process.stdout.write(`\n## differential privacy: exact samplers (one core; targets Laplace >= 200,000/s, Gaussian >= 50,000/s)\n\n${table(["scale / sigma", "discrete Laplace /s", "discrete Gaussian /s"], s.rows)}\n`);
+  process.stdout.write(
+    `\n## differential privacy: exact samplers (one core; targets Laplace >= 200,000/s, Gaussian >= 50,000/s)\n\n${table(["scale / sigma", "discrete Laplace /s", "discrete Gaussian /s"], s.rows)}\n`,
+  );
   log(`privacy: DP aggregates vs no noise over ${ROWS} sealed rows, ${RUNS} runs each`);
   const a = await aggregates(dp);
-  process.stdout.write(`\n### DP aggregate vs the same aggregate without noise, ${ROWS.toLocaleString("en")}-row sealed CSV (median of ${RUNS}; target <= 1.3x)\n\n${table(["query", "no noise ms", "DP ms", "ratio", "<= 1.3x"], a.rows)}\n`);
+  process.stdout.write(
+    `\n### DP aggregate vs the same aggregate without noise, ${ROWS.toLocaleString("en")}-row sealed CSV (median of ${RUNS}; target <= 1.3x)\n\n${table(["query", "no noise ms", "DP ms", "ratio", "<= 1.3x"], a.rows)}\n`,
+  );
   log(`privacy: deep goodness of fit, ${FIT} samples per sampler and scale`);
   const f = await deepFit(dp);
-  process.stdout.write(`\n### deep goodness of fit (chi-square at p = 0.001)\n\n${table(["sampler", "scale", "samples", "df", "chi-square", "critical", ""], f.rows, 1)}\n\n`);
-  writeFileSync(join(BENCH, "privacy-results.json"), JSON.stringify({ rows: ROWS, runs: RUNS, samplers: s.out, aggregates: a.out, fit: f.out }, null, 2) + "\n");
+  process.stdout.write(
+    `\n### deep goodness of fit (chi-square at p = 0.001)\n\n${table(["sampler", "scale", "samples", "df", "chi-square", "critical", ""], f.rows, 1)}\n\n`,
+  );
+  writeFileSync(
+    join(BENCH, "privacy-results.json"),
+    JSON.stringify({ rows: ROWS, runs: RUNS, samplers: s.out, aggregates: a.out, fit: f.out }, null, 2) + "\n",
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await benchPrivacy();

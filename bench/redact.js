@@ -57,7 +57,18 @@ async function worker(kind, file, limit) {
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  process.stdout.write(JSON.stringify({ kind, bytes, ms, mbps: bytes / MB / (ms / 1000), cpuMs, cpuMbps: bytes / MB / (cpuMs / 1000), maxRssMiB: process.resourceUsage().maxRSS / 1024, findings }) + "\n");
+  process.stdout.write(
+    JSON.stringify({
+      kind,
+      bytes,
+      ms,
+      mbps: bytes / MB / (ms / 1000),
+      cpuMs,
+      cpuMbps: bytes / MB / (cpuMs / 1000),
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      findings,
+    }) + "\n",
+  );
 }
 
 const argv = process.argv.slice(2);
@@ -96,7 +107,8 @@ function generateLog(file, size) {
     let batch = 0;
     while (batch < MiB) {
       const msg = r() < 0.08 ? pii[int(pii.length)]() : plain[int(plain.length)]();
-      const line = JSON.stringify({ level: 30, time: (t += int(50)), pid: 4242, hostname: "node-7", svc: svc[int(5)], req_id: uuid(), msg, latency_ms: int(2000) }) + "\n";
+      const line =
+        JSON.stringify({ level: 30, time: (t += int(50)), pid: 4242, hostname: "node-7", svc: svc[int(5)], req_id: uuid(), msg, latency_ms: int(2000) }) + "\n";
       parts.push(line);
       batch += line.length;
     }
@@ -109,7 +121,10 @@ function generateLog(file, size) {
 }
 
 function runWorker(kind, file, limit) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--worker", kind, file, String(limit ?? 0)], { encoding: "utf8", maxBuffer: 16 * MiB });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--worker", kind, file, String(limit ?? 0)], {
+    encoding: "utf8",
+    maxBuffer: 16 * MiB,
+  });
   if (r.status !== 0) throw new Error(`${kind} worker failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
@@ -131,12 +146,24 @@ out.push("", "Redaction accuracy (test/corpus/redact, labelled spans; held-out =
 out.push(`  ${"detector".padEnd(28)} ${"labels".padStart(6)} ${"prec".padStart(6)} ${"recall".padStart(6)}   held-out prec/recall`);
 for (const [id, row] of Object.entries(acc.perDetector).sort()) {
   const h = held.perDetector[id] ?? { precision: NaN, recall: NaN };
-  out.push(`  ${id.padEnd(28)} ${String(row.tp + row.fn).padStart(6)} ${pct(row.precision).padStart(6)} ${pct(row.recall).padStart(6)}   ${pct(h.precision)}/${pct(h.recall)}`);
+  out.push(
+    `  ${id.padEnd(28)} ${String(row.tp + row.fn).padStart(6)} ${pct(row.precision).padStart(6)} ${pct(row.recall).padStart(6)}   ${pct(h.precision)}/${pct(h.recall)}`,
+  );
 }
-out.push(`  ${"overall".padEnd(28)} ${String(acc.overall.tp + acc.overall.fn).padStart(6)} ${pct(acc.overall.precision).padStart(6)} ${pct(acc.overall.recall).padStart(6)}   ${pct(held.overall.precision)}/${pct(held.overall.recall)}`);
+out.push(
+  `  ${"overall".padEnd(28)} ${String(acc.overall.tp + acc.overall.fn).padStart(6)} ${pct(acc.overall.precision).padStart(6)} ${pct(acc.overall.recall).padStart(6)}   ${pct(held.overall.precision)}/${pct(held.overall.recall)}`,
+);
 const worst = Math.min(...Object.values(acc.perDetector).flatMap((r) => [r.precision, r.recall]));
-targets.push({ name: "redaction recall ≥ 0.98 overall", pass: acc.overall.recall >= TARGETS.recall && held.overall.recall >= TARGETS.recall, detail: `${pct(acc.overall.recall)} (held-out ${pct(held.overall.recall)})` });
-targets.push({ name: "redaction precision ≥ 0.95 overall", pass: acc.overall.precision >= TARGETS.precision && held.overall.precision >= TARGETS.precision, detail: `${pct(acc.overall.precision)} (held-out ${pct(held.overall.precision)})` });
+targets.push({
+  name: "redaction recall ≥ 0.98 overall",
+  pass: acc.overall.recall >= TARGETS.recall && held.overall.recall >= TARGETS.recall,
+  detail: `${pct(acc.overall.recall)} (held-out ${pct(held.overall.recall)})`,
+});
+targets.push({
+  name: "redaction precision ≥ 0.95 overall",
+  pass: acc.overall.precision >= TARGETS.precision && held.overall.precision >= TARGETS.precision,
+  detail: `${pct(acc.overall.precision)} (held-out ${pct(held.overall.precision)})`,
+});
 targets.push({ name: "no detector under 0.90", pass: acc.pass && held.pass, detail: `worst ${pct(worst)}` });
 
 // throughput
@@ -162,22 +189,40 @@ const median = (xs) => [...xs].sort((a, b) => a.mbps - b.mbps)[(xs.length - 1) >
 const full = median(runs.full);
 const slice = median(runs.slice);
 const pii = median(runs.pii);
-out.push("", `Redaction throughput (JSON-lines log, ${SIZE_MIB} MiB; redact-pii timed on the first ${SLICE_MIB} MiB, see note; median of ${RUNS} interleaved runs)`);
+out.push(
+  "",
+  `Redaction throughput (JSON-lines log, ${SIZE_MIB} MiB; redact-pii timed on the first ${SLICE_MIB} MiB, see note; median of ${RUNS} interleaved runs)`,
+);
 out.push(`  ${"tool".padEnd(34)} ${"MiB".padStart(6)} ${"MB/s".padStart(8)} ${"peak RSS MiB".padStart(13)} ${"lines changed".padStart(14)}`);
-const row = (name, r) => out.push(`  ${name.padEnd(34)} ${(r.bytes / MiB).toFixed(0).padStart(6)} ${r.mbps.toFixed(2).padStart(8)} ${r.maxRssMiB.toFixed(0).padStart(13)} ${String(r.findings).padStart(14)}`);
+const row = (name, r) =>
+  out.push(
+    `  ${name.padEnd(34)} ${(r.bytes / MiB).toFixed(0).padStart(6)} ${r.mbps.toFixed(2).padStart(8)} ${r.maxRssMiB.toFixed(0).padStart(13)} ${String(r.findings).padStart(14)}`,
+  );
 row("pipeseal createRedactStream", full);
 row("pipeseal createRedactStream (slice)", slice);
 row("redact-pii SyncRedactor (slice)", pii);
 const ratio = full.mbps / pii.mbps;
 const ratioSlice = slice.mbps / pii.mbps;
 out.push(`  speed-up: ${ratio.toFixed(1)}× (whole file vs redact-pii slice), ${ratioSlice.toFixed(1)}× (same slice)`);
-out.push(`  per run (whole / slice vs redact-pii): ${runs.full.map((f, i) => `${(f.mbps / runs.pii[i].mbps).toFixed(1)}×/${(runs.slice[i].mbps / runs.pii[i].mbps).toFixed(1)}×`).join(", ")}`);
-out.push(`  CPU time (all threads): pipeseal ${full.cpuMbps.toFixed(1)} MB/s whole, ${slice.cpuMbps.toFixed(1)} MB/s slice; redact-pii ${pii.cpuMbps.toFixed(1)} MB/s`);
+out.push(
+  `  per run (whole / slice vs redact-pii): ${runs.full.map((f, i) => `${(f.mbps / runs.pii[i].mbps).toFixed(1)}×/${(runs.slice[i].mbps / runs.pii[i].mbps).toFixed(1)}×`).join(", ")}`,
+);
+out.push(
+  `  CPU time (all threads): pipeseal ${full.cpuMbps.toFixed(1)} MB/s whole, ${slice.cpuMbps.toFixed(1)} MB/s slice; redact-pii ${pii.cpuMbps.toFixed(1)} MB/s`,
+);
 // The target is throughput on a large log: pipeseal's steady rate over the whole file against
 // redact-pii's rate (a regex engine, steady from its first MiB, so its slice rate is its rate).
 // The same-slice figure is printed too; it mostly measures pipeseal's JIT warm-up.
-targets.push({ name: "redaction ≥ 10× redact-pii (whole-file throughput)", pass: ratio >= 10, detail: `${ratio.toFixed(1)}× (same 8 MiB slice, warm-up included: ${ratioSlice.toFixed(1)}×)` });
-targets.push({ name: "redaction memory flat", pass: full.maxRssMiB < slice.maxRssMiB * 1.5 + 64, detail: `peak RSS ${full.maxRssMiB.toFixed(0)} MiB on ${SIZE_MIB} MiB vs ${slice.maxRssMiB.toFixed(0)} MiB on ${SLICE_MIB} MiB` });
+targets.push({
+  name: "redaction ≥ 10× redact-pii (whole-file throughput)",
+  pass: ratio >= 10,
+  detail: `${ratio.toFixed(1)}× (same 8 MiB slice, warm-up included: ${ratioSlice.toFixed(1)}×)`,
+});
+targets.push({
+  name: "redaction memory flat",
+  pass: full.maxRssMiB < slice.maxRssMiB * 1.5 + 64,
+  detail: `peak RSS ${full.maxRssMiB.toFixed(0)} MiB on ${SIZE_MIB} MiB vs ${slice.maxRssMiB.toFixed(0)} MiB on ${SLICE_MIB} MiB`,
+});
 
 out.push("", "Redaction targets");
 for (const t of targets) out.push(`  ${t.pass ? "PASS" : "FAIL"}  ${t.name}: ${t.detail}`);

@@ -9,37 +9,11 @@
 // Flags: --sweep  --runs N  --size MIB  --crypt-only
 import { spawnSync } from "node:child_process";
 import { randomFillSync, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  MB,
-  MiB,
-  TIME_BIN,
-  assertDevNull,
-  fmt,
-  log,
-  median,
-  percentile,
-  rmIfExists,
-  runProc,
-  runWorker,
-  sync,
-  table,
-  which,
-} from "./lib.js";
+import { MB, MiB, TIME_BIN, assertDevNull, fmt, log, median, percentile, rmIfExists, runProc, runWorker, sync, table, which } from "./lib.js";
 import * as ps from "./pipeseal.js";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -141,7 +115,7 @@ log(`generating ${SIZE_MIB} MiB of random plaintext in ${PLAIN}`);
 {
   const fd = openSync(PLAIN, "w");
   const buf = Buffer.allocUnsafe(8 * MiB);
-  for (let left = SIZE; left > 0; ) {
+  for (let left = SIZE; left > 0;) {
     const n = Math.min(left, buf.length);
     randomFillSync(buf, 0, n);
     writeSync(fd, buf, 0, n);
@@ -157,9 +131,7 @@ const AGE_KEY = P("age-key.txt");
 if (tools.age) {
   rmIfExists(AGE_KEY);
   await runProc("age-keygen", ["-o", AGE_KEY], { rss: false });
-  ageRecipient = (await runProc("age-keygen", ["-y", AGE_KEY], { stdout: "pipe", rss: false })).stdout
-    .toString()
-    .trim();
+  ageRecipient = (await runProc("age-keygen", ["-y", AGE_KEY], { stdout: "pipe", rss: false })).stdout.toString().trim();
 }
 const AWS_KEY = P("aws-wrapping.key");
 if (tools.aws) writeFileSync(AWS_KEY, randomBytes(32));
@@ -183,11 +155,7 @@ if (tools.openssl) {
   const samples = [];
   for (let i = 0; i < RUNS; i++) {
     log(`openssl speed -evp aes-256-gcm -bytes 1048576 -seconds 3 (run ${i + 1}/${RUNS})`);
-    const r = await runProc(
-      "openssl",
-      ["speed", "-mr", "-evp", "aes-256-gcm", "-bytes", "1048576", "-seconds", "3"],
-      { stdout: "pipe", rss: false },
-    );
+    const r = await runProc("openssl", ["speed", "-mr", "-evp", "aes-256-gcm", "-bytes", "1048576", "-seconds", "3"], { stdout: "pipe", rss: false });
     const m = /\+F:\d+:[^:]+:([\d.]+)/.exec(r.stdout.toString());
     if (m) samples.push(Number(m[1]) / MB);
   }
@@ -246,13 +214,7 @@ if (tools.age) {
 }
 if (tools.aws) {
   const fr = AWS_FRAME ? [String(AWS_FRAME)] : [];
-  workerCase("aws-enc-null", "AWS Encryption SDK (lib)", "encrypt", DEVNULL, AWS_WORKER, [
-    "enc",
-    AWS_KEY,
-    PLAIN,
-    "/dev/null",
-    ...fr,
-  ]);
+  workerCase("aws-enc-null", "AWS Encryption SDK (lib)", "encrypt", DEVNULL, AWS_WORKER, ["enc", AWS_KEY, PLAIN, "/dev/null", ...fr]);
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-enc-null", "pipeseal (CLI)", "encrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, "-")]);
@@ -261,7 +223,13 @@ if (tools.pipeseal) {
     env: { PIPESEAL_ENGINE: "reference" },
   });
   // stdin from a pipe, stdout to /dev/null: must be as fast as the file path
-  cliCase("ps-pipe-enc-null", "pipeseal (CLI)", "encrypt", PIPE, "sh", ["-c", `cat "$1" | node "$2" ${ps.cli.encrypt("-", "-").join(" ")}`, "sh", PLAIN, ps.CLI]);
+  cliCase("ps-pipe-enc-null", "pipeseal (CLI)", "encrypt", PIPE, "sh", [
+    "-c",
+    `cat "$1" | node "$2" ${ps.cli.encrypt("-", "-").join(" ")}`,
+    "sh",
+    PLAIN,
+    ps.CLI,
+  ]);
   cliCase("ps-cli-enc-file", "pipeseal (CLI)", "encrypt", FILE, "node", [ps.CLI, ...ps.cli.encrypt(PLAIN, P("cli.pseal"))], {
     out: P("cli.pseal"),
   });
@@ -281,19 +249,20 @@ if (tools.age) {
   cliCase("age-pipe-dec-null", "age (CLI)", "decrypt", PIPE, "sh", ["-c", 'cat "$1" | age -d -i "$2" > /dev/null', "sh", P("age.age"), AGE_KEY]);
 }
 if (tools.aws) {
-  workerCase("aws-dec-null", "AWS Encryption SDK (lib)", "decrypt", DEVNULL, AWS_WORKER, [
-    "dec",
-    AWS_KEY,
-    P("aws.enc"),
-    "/dev/null",
-  ]);
+  workerCase("aws-dec-null", "AWS Encryption SDK (lib)", "decrypt", DEVNULL, AWS_WORKER, ["dec", AWS_KEY, P("aws.enc"), "/dev/null"]);
 }
 if (tools.pipeseal) {
   cliCase("ps-cli-dec-null", "pipeseal (CLI)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")]);
   cliCase("ps-ref-dec-null", "pipeseal (CLI, reference)", "decrypt", DEVNULL, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), "-")], {
     env: { PIPESEAL_ENGINE: "reference" },
   });
-  cliCase("ps-pipe-dec-null", "pipeseal (CLI)", "decrypt", PIPE, "sh", ["-c", `cat "$1" | node "$2" ${ps.cli.decrypt("-", "-").join(" ")}`, "sh", P("cli.pseal"), ps.CLI]);
+  cliCase("ps-pipe-dec-null", "pipeseal (CLI)", "decrypt", PIPE, "sh", [
+    "-c",
+    `cat "$1" | node "$2" ${ps.cli.decrypt("-", "-").join(" ")}`,
+    "sh",
+    P("cli.pseal"),
+    ps.CLI,
+  ]);
   cliCase("ps-cli-dec-file", "pipeseal (CLI)", "decrypt", FILE, "node", [ps.CLI, ...ps.cli.decrypt(P("cli.pseal"), P("cli.dec"))], {
     out: P("cli.dec"),
   });
@@ -407,7 +376,11 @@ function summarizeReads(r) {
 if (tools.pipeseal) {
   const ENGINE_WORKER = join(BENCH, "workers", "engine.js");
   const work = String(Math.min(SIZE_MIB, 1024));
-  const configs = [["native", 1], ["native", 2], ["reference", 1]];
+  const configs = [
+    ["native", 1],
+    ["native", 2],
+    ["reference", 1],
+  ];
   const runs = new Map();
   try {
     for (let round = 1; round <= RUNS; round++) {
@@ -423,7 +396,13 @@ if (tools.pipeseal) {
       }
     }
     // per core used: bytes per user-CPU second (openssl speed's own divisor), so a loaded machine does not hide the engine's speed
-    results.engine = [...runs.values()].map((x) => ({ ...x, medianMBs: median(x.mbps), cpuMBs: median(x.cpuMbps), perCoreOfOpenssl: opensslMBs ? median(x.cpuMbps) / opensslMBs : null, wallPerCoreOfOpenssl: opensslMBs ? median(x.mbps) / x.cores / opensslMBs : null }));
+    results.engine = [...runs.values()].map((x) => ({
+      ...x,
+      medianMBs: median(x.mbps),
+      cpuMBs: median(x.cpuMbps),
+      perCoreOfOpenssl: opensslMBs ? median(x.cpuMbps) / opensslMBs : null,
+      wallPerCoreOfOpenssl: opensslMBs ? median(x.mbps) / x.cores / opensslMBs : null,
+    }));
   } catch (e) {
     notes.push(`in-process engine figures failed: ${e.message}`);
     log(`  FAILED: ${e.message}`);
@@ -437,11 +416,13 @@ if (tools.pipeseal && T("ps-cli-enc-file")?.mbps) {
   try {
     // correctness once
     const off0 = Math.floor(Math.random() * (SIZE - READ_LEN));
-    const got = (await runProc("node", [ps.CLI, ...ps.cli.range(P("cli.pseal"), off0, READ_LEN)], {
-      env: PS_ENV,
-      stdout: "pipe",
-      rss: false,
-    })).stdout;
+    const got = (
+      await runProc("node", [ps.CLI, ...ps.cli.range(P("cli.pseal"), off0, READ_LEN)], {
+        env: PS_ENV,
+        stdout: "pipe",
+        rss: false,
+      })
+    ).stdout;
     const want = Buffer.alloc(READ_LEN);
     readSync(fd, want, 0, READ_LEN, off0);
     const ok = got.equals(want);
@@ -451,9 +432,11 @@ if (tools.pipeseal && T("ps-cli-enc-file")?.mbps) {
       const off = Math.floor(Math.random() * (SIZE - READ_LEN));
       t.pipeseal.push((await runProc("node", [ps.CLI, ...ps.cli.range(P("cli.pseal"), off, READ_LEN)], { env: PS_ENV, rss: false })).seconds);
       t.dd.push(
-        (await runProc("dd", [`if=${PLAIN}`, "of=/dev/null", `bs=${READ_LEN}`, "count=1", `skip=${off}`, "iflag=skip_bytes,count_bytes"], {
-          rss: false,
-        })).seconds,
+        (
+          await runProc("dd", [`if=${PLAIN}`, "of=/dev/null", `bs=${READ_LEN}`, "count=1", `skip=${off}`, "iflag=skip_bytes,count_bytes"], {
+            rss: false,
+          })
+        ).seconds,
       );
       t.node.push((await runProc("node", ["-e", "0"], { rss: false })).seconds);
     }
@@ -515,33 +498,70 @@ const ratio = (a, b) => (a?.mbps && b?.mbps ? a.mbps / b.mbps : null);
 if (tools.pipeseal) {
   for (const op of ["enc", "dec"]) {
     const r = ratio(T(`ps-cli-${op}-null`), T(`age-${op}-null`));
-    target(`CLI ${op === "enc" ? "encrypt" : "decrypt"} → /dev/null ≥ 2× age`, r, 2, r !== null ? r >= 2 : null, r !== null ? `${fmt(r, 2)}× age` : "age or pipeseal figure missing");
+    target(
+      `CLI ${op === "enc" ? "encrypt" : "decrypt"} → /dev/null ≥ 2× age`,
+      r,
+      2,
+      r !== null ? r >= 2 : null,
+      r !== null ? `${fmt(r, 2)}× age` : "age or pipeseal figure missing",
+    );
   }
   for (const op of ["enc", "dec"]) {
     const r = ratio(T(`ps-pipe-${op}-null`), T(`ps-cli-${op}-null`));
-    target(`CLI ${op === "enc" ? "encrypt" : "decrypt"} from a pipe ≥ 0.9× from a file`, r, 0.9, r !== null ? r >= 0.9 : null, r !== null ? `${fmt(r, 2)}× (vs age from a pipe: ${fmt(ratio(T(`ps-pipe-${op}-null`), T(`age-pipe-${op}-null`)) ?? NaN, 2)}×)` : "figure missing");
+    target(
+      `CLI ${op === "enc" ? "encrypt" : "decrypt"} from a pipe ≥ 0.9× from a file`,
+      r,
+      0.9,
+      r !== null ? r >= 0.9 : null,
+      r !== null ? `${fmt(r, 2)}× (vs age from a pipe: ${fmt(ratio(T(`ps-pipe-${op}-null`), T(`age-pipe-${op}-null`)) ?? NaN, 2)}×)` : "figure missing",
+    );
   }
   for (const op of ["seal", "open"]) {
     for (const cores of [1, 2]) {
       const x = results.engine?.find((e) => e.op === op && e.engine === "native" && e.cores === cores);
       const r = x?.perCoreOfOpenssl ?? null;
-      target(`in-process native ${op}, ${cores} core(s) ≥ 60% of openssl 1-core per core`, r, 0.6, r !== null ? r >= 0.6 : null, r !== null ? `${fmt(r * 100, 0)}% per core used (${fmt(x.cpuMBs, 0)} MB per CPU-second, ${fmt(x.medianMBs, 0)} MB/s wall; openssl ${fmt(opensslMBs, 0)} MB/s)` : "figure missing");
+      target(
+        `in-process native ${op}, ${cores} core(s) ≥ 60% of openssl 1-core per core`,
+        r,
+        0.6,
+        r !== null ? r >= 0.6 : null,
+        r !== null
+          ? `${fmt(r * 100, 0)}% per core used (${fmt(x.cpuMBs, 0)} MB per CPU-second, ${fmt(x.medianMBs, 0)} MB/s wall; openssl ${fmt(opensslMBs, 0)} MB/s)`
+          : "figure missing",
+      );
     }
   }
   const rr = results.randomRead;
-  target("64 KiB random read < 3× plaintext (median)", rr?.ratioMedian ?? null, 3, rr ? rr.ratioMedian < 3 : null, rr ? `${fmt(rr.ratioMedian, 2)}× (p95 ${fmt(rr.ratioP95, 2)}×)` : "figure missing");
-  const rss = Math.max(...["ps-cli-enc-null", "ps-cli-enc-file", "ps-cli-dec-null", "ps-cli-dec-file", "ps-pipe-enc-null", "ps-pipe-dec-null"].map((id) => T(id)?.peakRssMiB ?? 0)) || null;
-  target(`CLI encrypt/decrypt ${SIZE_MIB} MiB peak RSS < 200 MiB`, rss, 200, rss !== null ? rss < 200 : null, rss !== null ? `${fmt(rss, 0)} MiB` : "figure missing");
+  target(
+    "64 KiB random read < 3× plaintext (median)",
+    rr?.ratioMedian ?? null,
+    3,
+    rr ? rr.ratioMedian < 3 : null,
+    rr ? `${fmt(rr.ratioMedian, 2)}× (p95 ${fmt(rr.ratioP95, 2)}×)` : "figure missing",
+  );
+  const rss =
+    Math.max(
+      ...["ps-cli-enc-null", "ps-cli-enc-file", "ps-cli-dec-null", "ps-cli-dec-file", "ps-pipe-enc-null", "ps-pipe-dec-null"].map(
+        (id) => T(id)?.peakRssMiB ?? 0,
+      ),
+    ) || null;
+  target(
+    `CLI encrypt/decrypt ${SIZE_MIB} MiB peak RSS < 200 MiB`,
+    rss,
+    200,
+    rss !== null ? rss < 200 : null,
+    rss !== null ? `${fmt(rss, 0)} MiB` : "figure missing",
+  );
 }
 
 // ---------------------------------------------------------------- report
 const out = [];
 const age = (op, path) => T(`age-${path === PIPE ? "pipe-" : ""}${op === "encrypt" ? "enc" : "dec"}-${path === FILE ? "file" : "null"}`);
 const aws = (op) => T(`aws-${op === "encrypt" ? "enc" : "dec"}-null`);
+out.push(`pipeseal benchmark — ${SIZE_MIB} MiB random file, median of ${RUNS} run(s), ${meta.cores} cores (${meta.cpu}), node ${meta.node}`);
 out.push(
-  `pipeseal benchmark — ${SIZE_MIB} MiB random file, median of ${RUNS} run(s), ${meta.cores} cores (${meta.cpu}), node ${meta.node}`,
+  `peers: ${meta.age ? `age ${meta.age}` : "age n/a"}; ${meta.awsSdk ? `@aws-crypto/client-node ${meta.awsSdk} (frame ${meta.awsFrameLength} B)` : "AWS SDK n/a"}; ${meta.openssl ?? "openssl n/a"}; pipeseal @ ${meta.pipesealCommit}`,
 );
-out.push(`peers: ${meta.age ? `age ${meta.age}` : "age n/a"}; ${meta.awsSdk ? `@aws-crypto/client-node ${meta.awsSdk} (frame ${meta.awsFrameLength} B)` : "AWS SDK n/a"}; ${meta.openssl ?? "openssl n/a"}; pipeseal @ ${meta.pipesealCommit}`);
 out.push("MB/s = 10^6 plaintext bytes per second. CLI rows include process start; lib rows time the call inside a fresh process.");
 out.push("");
 const rows = results.throughput.map((r) => {
@@ -577,7 +597,15 @@ if (results.engine?.length) {
   out.push(
     table(
       ["engine", "op", "cores", "MB/s (wall)", "MB per CPU-second", "per core used % openssl", "wall ÷ cores % openssl"],
-      results.engine.map((e) => [e.engine, e.op, String(e.cores), fmt(e.medianMBs, 0), fmt(e.cpuMBs, 0), e.perCoreOfOpenssl ? `${fmt(e.perCoreOfOpenssl * 100, 0)}%` : "-", e.wallPerCoreOfOpenssl ? `${fmt(e.wallPerCoreOfOpenssl * 100, 0)}%` : "-"]),
+      results.engine.map((e) => [
+        e.engine,
+        e.op,
+        String(e.cores),
+        fmt(e.medianMBs, 0),
+        fmt(e.cpuMBs, 0),
+        e.perCoreOfOpenssl ? `${fmt(e.perCoreOfOpenssl * 100, 0)}%` : "-",
+        e.wallPerCoreOfOpenssl ? `${fmt(e.wallPerCoreOfOpenssl * 100, 0)}%` : "-",
+      ]),
     ),
   );
   const d = results.engine.find((e) => e.engine === "native")?.description;

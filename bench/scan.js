@@ -62,7 +62,11 @@ function families(g) {
     { id: "huggingface-token", inScope: true, line: () => `HF_TOKEN = "hf_${str(34)}"` },
     { id: "stripe-key", inScope: true, line: () => `stripe.api_key = "sk_live_${str(24)}"` },
     { id: "google-api-key", inScope: true, line: () => `GOOGLE_API_KEY = "AIza${str(35, ALNUM + "_-")}"` },
-    { id: "jwt", inScope: true, line: () => `Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${str(40 + int(40), ALNUM + "_-")}.${str(43, ALNUM + "_-")}` },
+    {
+      id: "jwt",
+      inScope: true,
+      line: () => `Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${str(40 + int(40), ALNUM + "_-")}.${str(43, ALNUM + "_-")}`,
+    },
     { id: "generic-secret", inScope: true, line: () => `${pick(["api_key", "client_secret", "auth_token"])} = "${str(32)}"` },
     // secretlint extras, outside the issue's detector list
     { id: "npm-token", inScope: false, line: () => `//registry.npmjs.org/:_authToken=npm_${str(36)}` },
@@ -76,7 +80,8 @@ function families(g) {
 function filler(g, lang) {
   const { str, int, pick } = g;
   const uuid = () => `${str(8, HEX)}-${str(4, HEX)}-4${str(3, HEX)}-${pick(["8", "9", "a", "b"])}${str(3, HEX)}-${str(12, HEX)}`;
-  const word = () => pick(["model", "batch", "loss", "epoch", "tokenizer", "dataset", "feature", "weights", "config", "step", "metric", "shard", "vocab", "layer"]);
+  const word = () =>
+    pick(["model", "batch", "loss", "epoch", "tokenizer", "dataset", "feature", "weights", "config", "step", "metric", "shard", "vocab", "layer"]);
   const lines = {
     py: [
       () => `    ${word()}_${int(99)} = ${word()}.${word()}(${int(1000)}, lr=${(g.rnd() / 100).toFixed(5)})`,
@@ -168,9 +173,21 @@ export function generateTree(dir, { files, targetBytes, seed = 6 }) {
       const lineOf = new Map();
       for (let c = 0; c * 12 < lines.length; c++) {
         const src = lines.slice(c * 12, c * 12 + 12).map((l, j, a) => (j < a.length - 1 ? l + "\n" : l));
-        cells.push({ cell_type: "code", execution_count: c + 1, id: `c${c}`, metadata: {}, outputs: c % 3 === 0 ? [{ name: "stdout", output_type: "stream", text: ["done\n"] }] : [], source: src });
+        cells.push({
+          cell_type: "code",
+          execution_count: c + 1,
+          id: `c${c}`,
+          metadata: {},
+          outputs: c % 3 === 0 ? [{ name: "stdout", output_type: "stream", text: ["done\n"] }] : [],
+          source: src,
+        });
       }
-      content = JSON.stringify({ cells, metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } }, nbformat: 4, nbformat_minor: 5 }, null, 1) + "\n";
+      content =
+        JSON.stringify(
+          { cells, metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } }, nbformat: 4, nbformat_minor: 5 },
+          null,
+          1,
+        ) + "\n";
       // ground truth line = the raw JSON line of the planted source line
       const raw = content.split("\n");
       for (const p of planted.filter((p) => p.file === rel)) {
@@ -210,7 +227,8 @@ async function runSecretlint() {
   const findings = [];
   for (const file of doc) {
     const rel = file.filePath.startsWith(TREE) ? file.filePath.slice(TREE.length + 1) : file.filePath;
-    for (const m of file.messages) findings.push({ file: rel, line: m.loc?.start?.line ?? m.range?.[0], rule: m.messageId ? `${m.ruleId}/${m.messageId}` : m.ruleId });
+    for (const m of file.messages)
+      findings.push({ file: rel, line: m.loc?.start?.line ?? m.range?.[0], rule: m.messageId ? `${m.ruleId}/${m.messageId}` : m.ruleId });
   }
   return { seconds: r.seconds, rssKiB: r.rssKiB, findings };
 }
@@ -245,13 +263,31 @@ export async function benchScan() {
     const ps_ = tree.planted.filter((p) => !inScopeOnly || p.inScope);
     return ps_.filter((p) => keys.has(key(p))).length / ps_.length;
   };
-  const byRule = (xs) => Object.entries(xs.reduce((m, f) => ((m[f.rule] = (m[f.rule] ?? 0) + 1), m), {})).map(([r, n]) => `${r} ×${n}`).join(", ");
+  const byRule = (xs) =>
+    Object.entries(xs.reduce((m, f) => ((m[f.rule] = (m[f.rule] ?? 0) + 1), m), {}))
+      .map(([r, n]) => `${r} ×${n}`)
+      .join(", ");
   const mbs = (s) => tree.bytes / MB / s;
 
   const result = {
     tree: { files: tree.files, bytes: tree.bytes, planted: tree.planted.length, plantedInScope: tree.planted.filter((p) => p.inScope).length },
-    pipeseal: { seconds: ps.seconds, MBs: mbs(ps.seconds), rssKiB: ps.rssKiB, findings: ps.findings.length, plantedRecall: recall(psKeys, false), plantedRecallInScope: recall(psKeys, true), stats: ps.stats },
-    secretlint: { seconds: sl.seconds, MBs: mbs(sl.seconds), rssKiB: sl.rssKiB, findings: sl.findings.length, plantedRecall: recall(slKeys, false), plantedRecallInScope: recall(slKeys, true) },
+    pipeseal: {
+      seconds: ps.seconds,
+      MBs: mbs(ps.seconds),
+      rssKiB: ps.rssKiB,
+      findings: ps.findings.length,
+      plantedRecall: recall(psKeys, false),
+      plantedRecallInScope: recall(psKeys, true),
+      stats: ps.stats,
+    },
+    secretlint: {
+      seconds: sl.seconds,
+      MBs: mbs(sl.seconds),
+      rssKiB: sl.rssKiB,
+      findings: sl.findings.length,
+      plantedRecall: recall(slKeys, false),
+      plantedRecallInScope: recall(slKeys, true),
+    },
     missedBySecretlintFound: missed.length,
     missedInScope: missedInScope.map((f) => ({ ...f })),
     missedOutOfScope: missedOut.length,
@@ -264,19 +300,43 @@ export async function benchScan() {
 
   const out = [];
   out.push("");
-  out.push(`Secret scan (same tree, same run): ${tree.files} files, ${fmt(tree.bytes / MB, 1)} MB, ${tree.planted.length} planted credentials (${result.tree.plantedInScope} of families in pipeseal's scope)`);
+  out.push(
+    `Secret scan (same tree, same run): ${tree.files} files, ${fmt(tree.bytes / MB, 1)} MB, ${tree.planted.length} planted credentials (${result.tree.plantedInScope} of families in pipeseal's scope)`,
+  );
   out.push(
     table(
       ["tool", "wall s", "MB/s", "peak RSS MiB", "findings", "planted found", "planted found (in scope)"],
       [
-        ["pipeseal scan", fmt(ps.seconds, 2), fmt(result.pipeseal.MBs, 1), ps.rssKiB ? fmt(ps.rssKiB / 1024, 0) : "-", String(ps.findings.length), fmt(result.pipeseal.plantedRecall, 3), fmt(result.pipeseal.plantedRecallInScope, 3)],
-        ["secretlint recommend", fmt(sl.seconds, 2), fmt(result.secretlint.MBs, 1), sl.rssKiB ? fmt(sl.rssKiB / 1024, 0) : "-", String(sl.findings.length), fmt(result.secretlint.plantedRecall, 3), fmt(result.secretlint.plantedRecallInScope, 3)],
+        [
+          "pipeseal scan",
+          fmt(ps.seconds, 2),
+          fmt(result.pipeseal.MBs, 1),
+          ps.rssKiB ? fmt(ps.rssKiB / 1024, 0) : "-",
+          String(ps.findings.length),
+          fmt(result.pipeseal.plantedRecall, 3),
+          fmt(result.pipeseal.plantedRecallInScope, 3),
+        ],
+        [
+          "secretlint recommend",
+          fmt(sl.seconds, 2),
+          fmt(result.secretlint.MBs, 1),
+          sl.rssKiB ? fmt(sl.rssKiB / 1024, 0) : "-",
+          String(sl.findings.length),
+          fmt(result.secretlint.plantedRecall, 3),
+          fmt(result.secretlint.plantedRecallInScope, 3),
+        ],
       ],
     ),
   );
-  out.push(`secretlint findings (file+line) pipeseal did not report: ${missed.length} — in scope ${missedInScope.length}${missedInScope.length ? ` (${byRule(missedInScope)})` : ""}; secretlint-only families (npm, SendGrid, Linear, Shopify) ${missedOut.length}${missedOut.length ? ` (${result.missedOutOfScopeRules})` : ""}`);
-  out.push(`pipeseal findings secretlint did not report: ${result.pipesealOnly} (PII, notebooks behind escaped quotes, families secretlint lacks, and any false positives)`);
-  out.push(`${result.pass ? "PASS" : "FAIL"}  scan: faster than secretlint (${fmt(sl.seconds / ps.seconds, 2)}×) ${faster ? "yes" : "NO"}; finds everything secretlint finds in pipeseal's detector families: ${superset ? "yes" : `NO (${missedInScope.length} missed)`}`);
+  out.push(
+    `secretlint findings (file+line) pipeseal did not report: ${missed.length} — in scope ${missedInScope.length}${missedInScope.length ? ` (${byRule(missedInScope)})` : ""}; secretlint-only families (npm, SendGrid, Linear, Shopify) ${missedOut.length}${missedOut.length ? ` (${result.missedOutOfScopeRules})` : ""}`,
+  );
+  out.push(
+    `pipeseal findings secretlint did not report: ${result.pipesealOnly} (PII, notebooks behind escaped quotes, families secretlint lacks, and any false positives)`,
+  );
+  out.push(
+    `${result.pass ? "PASS" : "FAIL"}  scan: faster than secretlint (${fmt(sl.seconds / ps.seconds, 2)}×) ${faster ? "yes" : "NO"}; finds everything secretlint finds in pipeseal's detector families: ${superset ? "yes" : `NO (${missedInScope.length} missed)`}`,
+  );
   process.stdout.write(out.join("\n") + "\n");
   writeFileSync(join(BENCH, "scan-results.json"), JSON.stringify(result, null, 2) + "\n");
   if (process.env.BENCH_KEEP !== "1") rmSync(TREE, { recursive: true, force: true });

@@ -66,7 +66,17 @@ export async function benchSecagg() {
     const raw = [];
     for (const m of modes) {
       for (const drop of [0, Math.round(n * dropFraction)]) {
-        const cfg = { v: 1, round: `bench-${m.graph}-${drop}`, dim, threshold: m.threshold, minParties: n - drop > m.threshold ? m.threshold : 2, maxParties: m.graph === "full" ? 2 * m.threshold - 1 : n, graph: m.graph, neighbours: m.neighbours, quantization: sa.DEFAULT_QUANTIZATION };
+        const cfg = {
+          v: 1,
+          round: `bench-${m.graph}-${drop}`,
+          dim,
+          threshold: m.threshold,
+          minParties: n - drop > m.threshold ? m.threshold : 2,
+          maxParties: m.graph === "full" ? 2 * m.threshold - 1 : n,
+          graph: m.graph,
+          neighbours: m.neighbours,
+          quantization: sa.DEFAULT_QUANTIZATION,
+        };
         if (m.graph === "full" && cfg.maxParties < n) cfg.maxParties = n; // 2t − 1 ≥ n by the choice of t
         log(`${m.name}, ${drop} dropouts: one round of ${n} × ${dim}`);
         const r = oneRound(sa, wordsToBytes, cfg, ids, inputs, drop);
@@ -76,12 +86,51 @@ export async function benchSecagg() {
         for (let j = 0; j < dim; j++) maxErr = Math.max(maxErr, Math.abs(r.sum[j] - want[j]));
         if (maxErr > r.errorBound + 1e-6) throw new Error(`wrong sum: error ${maxErr} > bound ${r.errorBound}`);
         const bytes = median(r.bytes);
-        rows.push([m.name, `t=${m.threshold}`, String(drop), `${fmt(r.aggCpu / 1000, 2)} (${fmt(r.aggMs / 1000, 2)})`, `${fmt(median(r.partyCpu), 0)} (${fmt(median(r.partyMs), 0)})`, fmt(Math.max(...r.partyCpu), 0), fmt(bytes / 1024, 1), `${fmt(bytes / (4 * dim), 3)}×`, `${fmt(plainCpu, 1)} (${fmt(plainMs, 1)})`]);
-        raw.push({ mode: m.name, threshold: m.threshold, dropouts: drop, aggregatorMs: r.aggMs, aggregatorCpuMs: r.aggCpu, partyMs: r.partyMs, partyCpuMs: r.partyCpu, plainSumCpuMs: plainCpu, bytesPerParty: r.bytes, plainVectorBytes: 4 * dim, plainSumMs: plainMs, maxError: maxErr, errorBound: r.errorBound });
+        rows.push([
+          m.name,
+          `t=${m.threshold}`,
+          String(drop),
+          `${fmt(r.aggCpu / 1000, 2)} (${fmt(r.aggMs / 1000, 2)})`,
+          `${fmt(median(r.partyCpu), 0)} (${fmt(median(r.partyMs), 0)})`,
+          fmt(Math.max(...r.partyCpu), 0),
+          fmt(bytes / 1024, 1),
+          `${fmt(bytes / (4 * dim), 3)}×`,
+          `${fmt(plainCpu, 1)} (${fmt(plainMs, 1)})`,
+        ]);
+        raw.push({
+          mode: m.name,
+          threshold: m.threshold,
+          dropouts: drop,
+          aggregatorMs: r.aggMs,
+          aggregatorCpuMs: r.aggCpu,
+          partyMs: r.partyMs,
+          partyCpuMs: r.partyCpu,
+          plainSumCpuMs: plainCpu,
+          bytesPerParty: r.bytes,
+          plainVectorBytes: 4 * dim,
+          plainSumMs: plainMs,
+          maxError: maxErr,
+          errorBound: r.errorBound,
+        });
       }
     }
     process.stdout.write(`\n## Secure aggregation: ${n} parties × ${dim} dims, one process (no network)\n\n`);
-    process.stdout.write(table(["mode", "threshold", "dropouts", "aggregator CPU s/round (wall)", "party CPU ms, median (wall)", "party CPU ms, max", "KiB sent/party", "× plain vector", "plain sum CPU ms (wall), peer"], rows) + "\n\n");
+    process.stdout.write(
+      table(
+        [
+          "mode",
+          "threshold",
+          "dropouts",
+          "aggregator CPU s/round (wall)",
+          "party CPU ms, median (wall)",
+          "party CPU ms, max",
+          "KiB sent/party",
+          "× plain vector",
+          "plain sum CPU ms (wall), peer",
+        ],
+        rows,
+      ) + "\n\n",
+    );
     writeFileSync(join(BENCH, "secagg-results.json"), JSON.stringify({ parties: n, dim, runs: raw }, null, 2) + "\n");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -156,7 +205,16 @@ function oneRound(sa, wordsToBytes, cfg, ids, inputs, drop) {
   agg(() => round.close());
   const live = [...Array(n).keys()].filter((i) => !dropped.has(i));
   const res = round.result;
-  return { aggMs, aggCpu, partyMs: live.map((i) => partyMs[i]), partyCpu: live.map((i) => partyCpu[i]), bytes: live.map((i) => bytes[i]), sum: res.sum, errorBound: res.errorBound, included: live };
+  return {
+    aggMs,
+    aggCpu,
+    partyMs: live.map((i) => partyMs[i]),
+    partyCpu: live.map((i) => partyCpu[i]),
+    bytes: live.map((i) => bytes[i]),
+    sum: res.sum,
+    errorBound: res.errorBound,
+    included: live,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await benchSecagg();

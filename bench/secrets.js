@@ -81,8 +81,23 @@ export async function benchSecrets() {
     const results = {
       runs,
       mib,
-      overhead: { trueMedianMs: median(direct), nodeEmptyMedianMs: median(node), runMedianMs: median(run), runNoSecretMedianMs: median(runNoSecret), addedMs: added, targetMs: 150, pass: added < 150 },
-      masking: { maskedMBs: mbs(masked), noMaskMBs: mbs(unmasked), pipeCatMBs: mbs(piped), maskerInProcessMBs: inBytes / 1e6 / (inMs / 1000), targetMBs: 200, pass: mbs(masked) >= 200 },
+      overhead: {
+        trueMedianMs: median(direct),
+        nodeEmptyMedianMs: median(node),
+        runMedianMs: median(run),
+        runNoSecretMedianMs: median(runNoSecret),
+        addedMs: added,
+        targetMs: 150,
+        pass: added < 150,
+      },
+      masking: {
+        maskedMBs: mbs(masked),
+        noMaskMBs: mbs(unmasked),
+        pipeCatMBs: mbs(piped),
+        maskerInProcessMBs: inBytes / 1e6 / (inMs / 1000),
+        targetMBs: 200,
+        pass: mbs(masked) >= 200,
+      },
     };
     writeFileSync(join(BENCH, "secrets-results.json"), JSON.stringify(results, null, 2) + "\n");
     const o = results.overhead;
@@ -91,21 +106,27 @@ export async function benchSecrets() {
       [
         "",
         `Secrets: pipeseal run (median of ${runs}; local keystore)`,
-        table(["variant", "median ms"], [
-          ["true (direct)", fmt(o.trueMedianMs, 1)],
-          ['node -e "" (Node start-up alone)', fmt(o.nodeEmptyMedianMs, 1)],
-          ["pipeseal run -- true", fmt(o.runNoSecretMedianMs, 1)],
-          ["pipeseal run --secret K=… -- true", fmt(o.runMedianMs, 1)],
-        ]),
+        table(
+          ["variant", "median ms"],
+          [
+            ["true (direct)", fmt(o.trueMedianMs, 1)],
+            ['node -e "" (Node start-up alone)', fmt(o.nodeEmptyMedianMs, 1)],
+            ["pipeseal run -- true", fmt(o.runNoSecretMedianMs, 1)],
+            ["pipeseal run --secret K=… -- true", fmt(o.runMedianMs, 1)],
+          ],
+        ),
         `  ${o.pass ? "PASS" : "FAIL"}  time added by pipeseal run with one secret: ${fmt(o.addedMs, 1)} ms (target < 150 ms)`,
         "",
         `Secrets: masking a child's ${mib} MiB of stdout`,
-        table(["variant", "MB/s"], [
-          ["pipeseal run (masking)", fmt(k.maskedMBs, 0)],
-          ["pipeseal run --no-mask", fmt(k.noMaskMBs, 0)],
-          ["child | cat", fmt(k.pipeCatMBs, 0)],
-          ["StreamMasker in-process", fmt(k.maskerInProcessMBs, 0)],
-        ]),
+        table(
+          ["variant", "MB/s"],
+          [
+            ["pipeseal run (masking)", fmt(k.maskedMBs, 0)],
+            ["pipeseal run --no-mask", fmt(k.noMaskMBs, 0)],
+            ["child | cat", fmt(k.pipeCatMBs, 0)],
+            ["StreamMasker in-process", fmt(k.maskerInProcessMBs, 0)],
+          ],
+        ),
         `  ${k.pass ? "PASS" : "FAIL"}  masking throughput ${fmt(k.maskedMBs, 0)} MB/s (target >= 200 MB/s)`,
         "",
       ].join("\n"),

@@ -39,15 +39,28 @@ async function makeCerts(dir) {
   const now = Date.now();
   const caKeys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(), name: "CN=bench CA", keys: caKeys, signingAlgorithm: ALG,
-    notBefore: new Date(now - 3600e3), notAfter: new Date(now + 86400e3),
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    serialNumber: serial(),
+    name: "CN=bench CA",
+    keys: caKeys,
+    signingAlgorithm: ALG,
+    notBefore: new Date(now - 3600e3),
+    notAfter: new Date(now + 86400e3),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const leaf = async (id, eku, names) => {
     const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]);
     const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(), subject: "CN=bench", issuer: ca.subject, publicKey: keys.publicKey, signingKey: caKeys.privateKey, signingAlgorithm: ALG,
-      notBefore: new Date(now - 3600e3), notAfter: new Date(now + 3600e3),
+      serialNumber: serial(),
+      subject: "CN=bench",
+      issuer: ca.subject,
+      publicKey: keys.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: ALG,
+      notBefore: new Date(now - 3600e3),
+      notAfter: new Date(now + 3600e3),
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -60,7 +73,10 @@ async function makeCerts(dir) {
   const server = await leaf(SERVER_ID, x509.ExtendedKeyUsage.serverAuth, [{ type: "ip", value: "127.0.0.1" }]);
   const client = await leaf(CLIENT_ID, x509.ExtendedKeyUsage.clientAuth, []);
   const caPem = ca.toString("pem") + "\n";
-  for (const [name, m] of [["server", server], ["client", client]]) {
+  for (const [name, m] of [
+    ["server", server],
+    ["client", client],
+  ]) {
     const d = join(dir, name);
     spawnSync("mkdir", ["-p", d]);
     writeFileSync(join(d, "cert.pem"), m.cert);
@@ -98,7 +114,10 @@ async function load({ dir, ports, mode, seconds, concurrency, max }) {
   const agentOpts = { connections: handshake ? null : concurrency, keepAliveTimeout: 30_000 };
   const dispatchers = {
     mtls: createMtlsDispatcher({ certDir: join(dir, "client"), expect: [SERVER_ID], maxCachedSessions: sessions, agent: agentOpts }),
-    https: new Agent({ ...agentOpts, connect: { ca: readFileSync(join(dir, "client", "ca.pem"), "utf8"), minVersion: "TLSv1.3", maxCachedSessions: sessions } }),
+    https: new Agent({
+      ...agentOpts,
+      connect: { ca: readFileSync(join(dir, "client", "ca.pem"), "utf8"), minVersion: "TLSv1.3", maxCachedSessions: sessions },
+    }),
   };
   const phase = async (auth, ms, cap) => {
     const dispatcher = dispatchers[auth];
@@ -161,9 +180,17 @@ async function main() {
     });
     server.on("exit", (code) => reject(new Error(`server exited ${code}`)));
   });
-  log(`transit: one server process (mTLS :${ports.mtls}, plain HTTPS :${ports.https}), ${RUNS} run(s) × ${SECONDS}s per flavour and mode, concurrency ${CONCURRENCY}`);
+  log(
+    `transit: one server process (mTLS :${ports.mtls}, plain HTTPS :${ports.https}), ${RUNS} run(s) × ${SECONDS}s per flavour and mode, concurrency ${CONCURRENCY}`,
+  );
   const modes = ["handshake", "keepalive"];
-  const samples = Object.fromEntries(modes.flatMap((m) => [[`mtls-${m}`, []], [`https-${m}`, []], [`ratio-${m}`, []]]));
+  const samples = Object.fromEntries(
+    modes.flatMap((m) => [
+      [`mtls-${m}`, []],
+      [`https-${m}`, []],
+      [`ratio-${m}`, []],
+    ]),
+  );
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const mode of modes) {
@@ -184,17 +211,26 @@ async function main() {
   const kaRatio = med("ratio-keepalive");
   const out = [];
   out.push("");
-  out.push(`Transit (TLS 1.3, ECDSA P-256, loopback; loader = separate node process with undici, ${CONCURRENCY} concurrent; median of ${RUNS} runs, each ${SECONDS} s per flavour in alternating slices; ${cpus().length} cores)`);
+  out.push(
+    `Transit (TLS 1.3, ECDSA P-256, loopback; loader = separate node process with undici, ${CONCURRENCY} concurrent; median of ${RUNS} runs, each ${SECONDS} s per flavour in alternating slices; ${cpus().length} cores)`,
+  );
   out.push(
     table(
       ["row", "mTLS ops/s", "HTTPS ops/s", "mTLS / HTTPS (paired)"],
       [
-        ["full handshakes (new connection per request, no resumption)", fmt(med("mtls-handshake"), 0), fmt(med("https-handshake"), 0), `${fmt(hsRatio * 100, 0)}%`],
+        [
+          "full handshakes (new connection per request, no resumption)",
+          fmt(med("mtls-handshake"), 0),
+          fmt(med("https-handshake"), 0),
+          `${fmt(hsRatio * 100, 0)}%`,
+        ],
         ["requests over keep-alive", fmt(med("mtls-keepalive"), 0), fmt(med("https-keepalive"), 0), `${fmt(kaRatio * 100, 0)}%`],
       ],
     ),
   );
   out.push(`  ${kaRatio >= 0.9 ? "PASS" : "FAIL"}  keep-alive mTLS requests/s ≥ 90% of plain HTTPS: ${fmt(kaRatio * 100, 1)}%`);
-  out.push(`  samples: ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => (k.startsWith("ratio") ? Math.round(x * 1000) / 1000 : Math.round(x)))])))}`);
+  out.push(
+    `  samples: ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.map((x) => (k.startsWith("ratio") ? Math.round(x * 1000) / 1000 : Math.round(x)))])))}`,
+  );
   process.stdout.write(out.join("\n") + "\n");
 }

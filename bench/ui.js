@@ -43,7 +43,17 @@ export async function benchUi() {
       ks.transaction(() => {
         for (let i = done; i < Math.min(N, done + batch); i++) {
           const denied = i % 211 === 0;
-          ks.appendAuditEvent({ operation: i % 50 === 0 ? "rewrap" : "unwrap", principal: PRINCIPALS[i % PRINCIPALS.length], outcome: denied ? "denied" : "ok", ...(denied ? { errorCode: "ACCESS_DENIED" } : {}), keyName: ["prod/datasets/raw", "prod/features", "prod/models", "dev/scratch"][i % 4], keyVersion: 1 + (i % 2), objectPath: `s3://lake/shard-${i % 5000}.pseal`, context: { dataset: `d${i % 30}`, stage: "train" }, timeMs: now - 60 * 86400_000 + Math.floor((i / N) * 60 * 86400_000) });
+          ks.appendAuditEvent({
+            operation: i % 50 === 0 ? "rewrap" : "unwrap",
+            principal: PRINCIPALS[i % PRINCIPALS.length],
+            outcome: denied ? "denied" : "ok",
+            ...(denied ? { errorCode: "ACCESS_DENIED" } : {}),
+            keyName: ["prod/datasets/raw", "prod/features", "prod/models", "dev/scratch"][i % 4],
+            keyVersion: 1 + (i % 2),
+            objectPath: `s3://lake/shard-${i % 5000}.pseal`,
+            context: { dataset: `d${i % 30}`, stage: "train" },
+            timeMs: now - 60 * 86400_000 + Math.floor((i / N) * 60 * 86400_000),
+          });
         }
       });
       if ((done / batch) % 10 === 0) process.stderr.write(`ui bench: ${Math.min(N, done + batch).toLocaleString()} records\n`);
@@ -94,7 +104,17 @@ export async function benchUi() {
         peer.push(ms(t));
       }
       db.close();
-      const results = { records: N, runs: RUNS, fillSeconds: fillS, firstStartSeconds: indexS, p95Ms: { audit, filtered, overview, timelineFiltered: timeline, peerSqlNewest50: p95(peer) }, firstRequestMs: cold, transferKB, sizes, pass: audit < 300 && filtered < 300 && overview < 500 && transferKB < 300 };
+      const results = {
+        records: N,
+        runs: RUNS,
+        fillSeconds: fillS,
+        firstStartSeconds: indexS,
+        p95Ms: { audit, filtered, overview, timelineFiltered: timeline, peerSqlNewest50: p95(peer) },
+        firstRequestMs: cold,
+        transferKB,
+        sizes,
+        pass: audit < 300 && filtered < 300 && overview < 500 && transferKB < 300,
+      };
       writeFileSync(join(BENCH, "ui-results.json"), JSON.stringify(results, null, 2) + "\n");
       const f = (x) => x.toFixed(1);
       process.stdout.write(
@@ -157,7 +177,10 @@ async function benchServiceUi(home, dir, runs) {
     ks.close();
   }
   const auditor = "spiffe://acme.internal/prod/auditor";
-  writeFileSync(join(dir, "policy.yaml"), `version: 1\nbindings:\n  - { identity: "${auditor}", role: auditor }\nrules:\n  - { id: audit, identity: "${auditor}", operations: [audit.read, key.list] }\n`);
+  writeFileSync(
+    join(dir, "policy.yaml"),
+    `version: 1\nbindings:\n  - { identity: "${auditor}", role: auditor }\nrules:\n  - { id: audit, identity: "${auditor}", operations: [audit.read, key.list] }\n`,
+  );
   const config = `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["spiffe://acme.internal/prod/*"]\nkeyringId: ks:bench\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n`;
   const svc = await startKeyService(parseConfig(config, dir), { extend: serviceDashboard() });
   const { readFileSync } = await import("node:fs");

@@ -40,7 +40,12 @@ if (existsSync(path.join(prefix, "include", "node", "node_api.h"))) args.push(`-
 
 const build = spawnSync(process.execPath, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 300_000 });
 if (build.status !== 0) {
-  const last = (build.stderr || build.error?.message || "").trim().split("\n").filter((l) => /error/i.test(l)).slice(-3).join(" | ");
+  const last = (build.stderr || build.error?.message || "")
+    .trim()
+    .split("\n")
+    .filter((l) => /error/i.test(l))
+    .slice(-3)
+    .join(" | ");
   giveUp(`node-gyp: ${last || "failed"}; Debian needs build-essential, python3 and libssl-dev`);
 }
 

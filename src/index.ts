@@ -2,7 +2,20 @@
  * pipeseal — end-to-end encryption for AI/ML pipelines.
  * The public surface: named exports only; internals stay private.
  */
-export { ERROR_CODES, ERROR_REGISTRY, PipesealError, DecryptError, FormatError, KeyError, KeystoreError, AuditError, UsageError, EnvironmentError, createError, isPipesealError } from "./errors.js";
+export {
+  ERROR_CODES,
+  ERROR_REGISTRY,
+  PipesealError,
+  DecryptError,
+  FormatError,
+  KeyError,
+  KeystoreError,
+  AuditError,
+  UsageError,
+  EnvironmentError,
+  createError,
+  isPipesealError,
+} from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 
 export type { AuditObject, EncryptionContext, EntryBinding, EntryTarget, Keyring, WrappedKey } from "./keys/keyring.js";

@@ -13,17 +13,9 @@ try {
   process.stderr.write(`@aws-crypto/client-node not installed: ${e.message}\n`);
   process.exit(3);
 }
-const {
-  buildClient,
-  CommitmentPolicy,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  AlgorithmSuiteIdentifier,
-} = sdk;
+const { buildClient, CommitmentPolicy, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, AlgorithmSuiteIdentifier } = sdk;
 
-const { encryptStream, decryptUnsignedMessageStream } = buildClient(
-  CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-);
+const { encryptStream, decryptUnsignedMessageStream } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 const keyring = new RawAesKeyringNode({
   keyNamespace: "pipeseal-bench",
   keyName: "aes256-wrapping-key",
@@ -51,14 +43,8 @@ transform.on("data", (chunk) => {
   outBytes += chunk.length;
 });
 const t0 = process.hrtime.bigint();
-await pipeline(
-  createReadStream(inPath, { highWaterMark: HWM }),
-  transform,
-  createWriteStream(outPath),
-);
+await pipeline(createReadStream(inPath, { highWaterMark: HWM }), transform, createWriteStream(outPath));
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 // Throughput is always per plaintext byte.
 const bytes = mode === "enc" ? statSync(inPath).size : outBytes;
-process.stdout.write(
-  JSON.stringify({ seconds, bytes, maxRssKiB: process.resourceUsage().maxRSS }) + "\n",
-);
+process.stdout.write(JSON.stringify({ seconds, bytes, maxRssKiB: process.resourceUsage().maxRSS }) + "\n");

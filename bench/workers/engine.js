@@ -27,7 +27,10 @@ const args = (i) => [state.messageKey, state.iv, state.aad, enc, 20, op === "sea
 // warm-up
 for (let i = 0; i < 4; i++) {
   if (engine === "native") op === "seal" ? e.addon.sealSync(...args(i), ivs) : e.addon.openSync(...args(i));
-  else op === "seal" ? e.referenceSeal(state, { data: plain, first: i * PER, count: PER, final: false }) : e.referenceOpen(state, { data: sealed, first: 0, count: PER, final: false });
+  else
+    op === "seal"
+      ? e.referenceSeal(state, { data: plain, first: i * PER, count: PER, final: false })
+      : e.referenceOpen(state, { data: sealed, first: 0, count: PER, final: false });
 }
 const c0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();

@@ -51,7 +51,13 @@ export function planPrune(all: readonly { ref: VersionRef; keyVersions: readonly
 }
 
 /** Applies retention for a run. @returns what was removed and shredded. */
-export async function pruneCheckpoints(ks: LocalKeystore, store: RegistryStore, run: string, keep: number, keyName = defaultCheckpointKey(run)): Promise<PrunePlan> {
+export async function pruneCheckpoints(
+  ks: LocalKeystore,
+  store: RegistryStore,
+  run: string,
+  keep: number,
+  keyName = defaultCheckpointKey(run),
+): Promise<PrunePlan> {
   if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError("keep must be a positive integer");
   const all = await Promise.all((await steps(store, run)).map(async (ref) => ({ ref, keyVersions: (await readMeta(store, ref)).encryptionKeyVersions })));
   const plan = planPrune(all, keep, ks.showKey(keyName).primaryVersion);
@@ -61,13 +67,26 @@ export async function pruneCheckpoints(ks: LocalKeystore, store: RegistryStore, 
     if (state && state !== "destroyed") ks.destroyVersion(keyName, v);
   }
   if (plan.remove.length) {
-    ks.auditedChange({ operation: "checkpoint.prune", keyName, objectPath: checkpointName(run), context: { removed: plan.remove.map((r) => r.version).join(","), shredded: plan.destroyKeyVersions.join(",") } }, () => undefined);
+    ks.auditedChange(
+      {
+        operation: "checkpoint.prune",
+        keyName,
+        objectPath: checkpointName(run),
+        context: { removed: plan.remove.map((r) => r.version).join(","), shredded: plan.destroyKeyVersions.join(",") },
+      },
+      () => undefined,
+    );
   }
   return plan;
 }
 
 /** Saves a checkpoint folder and applies retention. */
-export async function saveCheckpoint(ks: LocalKeystore, store: RegistryStore, dir: string, options: SaveCheckpointOptions): Promise<PushResult & { pruned: PrunePlan }> {
+export async function saveCheckpoint(
+  ks: LocalKeystore,
+  store: RegistryStore,
+  dir: string,
+  options: SaveCheckpointOptions,
+): Promise<PushResult & { pruned: PrunePlan }> {
   if (!Number.isSafeInteger(options.step) || options.step < 0) throw new RangeError("step must be a non-negative integer");
   const keyName = options.keyName ?? defaultCheckpointKey(options.run);
   const ref = checkRef({ name: checkpointName(options.run), version: String(options.step) });
@@ -83,12 +102,21 @@ export async function saveCheckpoint(ks: LocalKeystore, store: RegistryStore, di
 }
 
 /** Loads a checkpoint (the latest step when `step` is absent) into `outDir`. */
-export async function loadCheckpoint(ks: LocalKeystore, store: RegistryStore, run: string, outDir: string, options: { trust: TrustPolicy; step?: number }): Promise<PullResult> {
+export async function loadCheckpoint(
+  ks: LocalKeystore,
+  store: RegistryStore,
+  run: string,
+  outDir: string,
+  options: { trust: TrustPolicy; step?: number },
+): Promise<PullResult> {
   const all = await steps(store, run);
   const ref = options.step === undefined ? all.at(-1) : all.find((r) => Number(r.version) === options.step);
   if (!ref) {
     const kept = all.map((r) => r.version).join(", ") || "none";
-    throw new ArtifactError("ARTIFACT_NOT_FOUND", `${options.step === undefined ? "no checkpoint" : `no checkpoint at step ${options.step}`} for run ${run} (kept steps: ${kept}; pruned steps are crypto-shredded)`);
+    throw new ArtifactError(
+      "ARTIFACT_NOT_FOUND",
+      `${options.step === undefined ? "no checkpoint" : `no checkpoint at step ${options.step}`} for run ${run} (kept steps: ${kept}; pruned steps are crypto-shredded)`,
+    );
   }
   return pullModel(ks, store, ref, outDir, { trust: options.trust });
 }

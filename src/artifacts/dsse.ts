@@ -24,7 +24,9 @@ export { pae }; // one encoding for every DSSE signature (also audit anchors)
 
 /** The hint model-signing records: hex SHA-256 of the SubjectPublicKeyInfo PEM (64-column lines, trailing newline). */
 export function keyHint(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "pem" }) as string).digest("hex");
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "pem" }) as string)
+    .digest("hex");
 }
 
 /** The digest ECDSA uses for a curve (model-signing `get_ec_key_hash`); null for Ed25519 (pure EdDSA). */
@@ -55,7 +57,12 @@ export function verifyEnvelope(bundle: Bundle, publicKey: KeyObject): boolean {
   const first = env.signatures[0];
   if (!first) return false;
   try {
-    return verify(digestFor(publicKey), pae(env.payloadType, Buffer.from(env.payload, "base64")), { key: publicKey, dsaEncoding: "der" }, Buffer.from(first.sig, "base64"));
+    return verify(
+      digestFor(publicKey),
+      pae(env.payloadType, Buffer.from(env.payload, "base64")),
+      { key: publicKey, dsaEncoding: "der" },
+      Buffer.from(first.sig, "base64"),
+    );
   } catch {
     return false;
   }
@@ -75,19 +82,25 @@ export function parseBundle(text: string): Bundle {
   }
   const v = asObject(parsed);
   const env = asObject(v?.dsseEnvelope);
-  if (v?.mediaType !== BUNDLE_MEDIA_TYPE) throw new ArtifactError("INVALID_ARGUMENT", `unsupported bundle media type ${JSON.stringify(v?.mediaType)} (want ${BUNDLE_MEDIA_TYPE})`);
+  if (v?.mediaType !== BUNDLE_MEDIA_TYPE)
+    throw new ArtifactError("INVALID_ARGUMENT", `unsupported bundle media type ${JSON.stringify(v?.mediaType)} (want ${BUNDLE_MEDIA_TYPE})`);
   const payload = env?.payload;
   const signatures = env?.signatures;
   if (!env || typeof payload !== "string" || !Array.isArray(signatures) || signatures.length === 0) {
     throw new ArtifactError("INVALID_ARGUMENT", "the bundle has no DSSE envelope with a signature");
   }
-  if (env.payloadType !== PAYLOAD_TYPE) throw new ArtifactError("INVALID_ARGUMENT", `DSSE payloadType is ${JSON.stringify(env.payloadType)}, want ${PAYLOAD_TYPE}`);
+  if (env.payloadType !== PAYLOAD_TYPE)
+    throw new ArtifactError("INVALID_ARGUMENT", `DSSE payloadType is ${JSON.stringify(env.payloadType)}, want ${PAYLOAD_TYPE}`);
   const given = asObject(asObject(v.verificationMaterial)?.publicKey)?.hint;
   const hint = typeof given === "string" ? given : "";
   const str = (x: unknown): string => (typeof x === "string" ? x : ""); // anything else cannot verify
   return {
     mediaType: BUNDLE_MEDIA_TYPE,
     verificationMaterial: { publicKey: { hint }, tlogEntries: [] },
-    dsseEnvelope: { payload, payloadType: PAYLOAD_TYPE, signatures: signatures.map((item: unknown) => ({ sig: str(asObject(item)?.sig), keyid: str(asObject(item)?.keyid) })) },
+    dsseEnvelope: {
+      payload,
+      payloadType: PAYLOAD_TYPE,
+      signatures: signatures.map((item: unknown) => ({ sig: str(asObject(item)?.sig), keyid: str(asObject(item)?.keyid) })),
+    },
   };
 }

@@ -29,6 +29,12 @@ export function describeProblem(p: Problem): string {
 export function failWith(problems: readonly Problem[], what: string): never {
   const lines = problems.map(describeProblem);
   const has = (kind: Problem["kind"]) => problems.some((p) => p.kind === kind);
-  const code: ErrorCode = has("untrusted") ? "SIGNER_UNTRUSTED" : has("unsigned") ? "ARTIFACT_UNSIGNED" : has("signature") ? "SIGNATURE_INVALID" : "ARTIFACT_MISMATCH";
+  const code: ErrorCode = has("untrusted")
+    ? "SIGNER_UNTRUSTED"
+    : has("unsigned")
+      ? "ARTIFACT_UNSIGNED"
+      : has("signature")
+        ? "SIGNATURE_INVALID"
+        : "ARTIFACT_MISMATCH";
   throw new ArtifactError(code, `${what}: ${lines.join("; ")}`, problems);
 }

@@ -157,12 +157,15 @@ export function fromStatement(value: unknown): ModelManifest {
     const r = asObject(item);
     const name = r?.name;
     const digest = r?.digest;
-    if (typeof name !== "string" || r?.algorithm !== "sha256" || typeof digest !== "string" || !HEX64.test(digest)) return bad("a resource needs name, algorithm sha256 and a hex digest");
+    if (typeof name !== "string" || r?.algorithm !== "sha256" || typeof digest !== "string" || !HEX64.test(digest))
+      return bad("a resource needs name, algorithm sha256 and a hex digest");
     if (serialization.method === "shards") parseShardName(name);
     return { name, algorithm: "sha256", digest };
   });
   if (rootDigest(resources) !== subjectDigest) {
-    throw new ArtifactError("ARTIFACT_MISMATCH", "the manifest is inconsistent: its resources do not hash to the subject digest", [{ kind: "manifest", detail: "resources do not match the subject digest" }]);
+    throw new ArtifactError("ARTIFACT_MISMATCH", "the manifest is inconsistent: its resources do not hash to the subject digest", [
+      { kind: "manifest", detail: "resources do not match the subject digest" },
+    ]);
   }
   const files = Array.isArray(p?.pipeseal_files) ? (p.pipeseal_files as FileStat[]) : undefined;
   return { modelName: subjectName, serialization, resources, ...(files ? { files } : {}) };

@@ -54,7 +54,9 @@ export async function signModel(dir: string, options: SignModelOptions): Promise
 function trustedPrevious(text: string, signer: Signer): ModelManifest {
   const bundle = parseBundle(text);
   if (!verifyEnvelope(bundle, signer.publicKey)) {
-    throw new ArtifactError("SIGNER_UNTRUSTED", "--incremental: the previous signature does not verify under this signing key; sign without --incremental", [{ kind: "untrusted", detail: "previous signature" }]);
+    throw new ArtifactError("SIGNER_UNTRUSTED", "--incremental: the previous signature does not verify under this signing key; sign without --incremental", [
+      { kind: "untrusted", detail: "previous signature" },
+    ]);
   }
   return fromStatement(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, "base64").toString("utf8")));
 }

@@ -45,7 +45,13 @@ export async function createSigningKey(ks: LocalKeystore, home: string, name: st
   validateKeyName(name);
   if (alg !== "ed25519" && alg !== "p256") throw new ArtifactError("INVALID_ARGUMENT", `--alg must be ed25519 or p256 (got ${String(alg)})`);
   const file = recordPath(home, name);
-  if (await readFile(file).then(() => true, () => false)) throw new ArtifactError("KEY_EXISTS", `a signing key named ${name} already exists`);
+  if (
+    await readFile(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new ArtifactError("KEY_EXISTS", `a signing key named ${name} already exists`);
   try {
     ks.createKey(name);
   } catch (e) {
@@ -55,7 +61,13 @@ export async function createSigningKey(ks: LocalKeystore, home: string, name: st
   const pkcs8 = privateKey.export({ type: "pkcs8", format: "der" });
   try {
     const sealed = await sealBuffer(ks, pkcs8, { keyName: name, context: contextFor(name, alg) });
-    const info: SigningKeyInfo = { name, alg, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }) as string, hint: keyHint(publicKey), createdAt: new Date().toISOString() };
+    const info: SigningKeyInfo = {
+      name,
+      alg,
+      publicKeyPem: publicKey.export({ type: "spki", format: "pem" }) as string,
+      hint: keyHint(publicKey),
+      createdAt: new Date().toISOString(),
+    };
     const record: Record_ = { format: "pipeseal-signing-key/v1", ...info, sealedPrivateKey: sealed.toString("base64") };
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await writeAtomic(file, once(Buffer.from(JSON.stringify(record, null, 2) + "\n")), 0o600);
@@ -107,7 +119,10 @@ export async function openSigner(ks: LocalKeystore, home: string, name: string):
       } finally {
         pkcs8.fill(0);
       }
-      ks.auditedChange({ operation: "model.sign", keyName: name, objectPath: subject.name, context: { root: subject.rootDigest, hint: info.hint } }, () => undefined);
+      ks.auditedChange(
+        { operation: "model.sign", keyName: name, objectPath: subject.name, context: { root: subject.rootDigest, hint: info.hint } },
+        () => undefined,
+      );
       return bundle;
     },
   };

@@ -34,7 +34,11 @@ export interface TrustPolicy {
 /** Builds a policy from model name → PEM strings (tests, libraries). */
 export function trustFromKeys(map: Readonly<Record<string, readonly string[]>>): TrustPolicy {
   const parsed = new Map<string, TrustedKey[]>();
-  for (const [model, pems] of Object.entries(map)) parsed.set(model, pems.map((pem) => toTrusted(pem, "inline")));
+  for (const [model, pems] of Object.entries(map))
+    parsed.set(
+      model,
+      pems.map((pem) => toTrusted(pem, "inline")),
+    );
   return { keysFor: (name) => [...(parsed.get(name) ?? []), ...(name === "*" ? [] : (parsed.get("*") ?? []))] };
 }
 

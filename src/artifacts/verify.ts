@@ -39,7 +39,15 @@ export function verifySignature(text: string, trust: TrustPolicy, expectedName?:
   const hint = bundle.verificationMaterial.publicKey.hint;
   const candidates = hint ? keys.filter((k) => k.hint === hint) : keys;
   if (candidates.length === 0) {
-    failWith([{ kind: "untrusted", detail: `signer key ${hint ? hint.slice(0, 16) + "…" : "(no hint)"} is not trusted for model "${name}"; to trust it, add to the trust file: models: { ${JSON.stringify(name)}: [signing.pub.pem] } (written by \`pipeseal model key export NAME -o signing.pub.pem\`)` }], "untrusted signer");
+    failWith(
+      [
+        {
+          kind: "untrusted",
+          detail: `signer key ${hint ? hint.slice(0, 16) + "…" : "(no hint)"} is not trusted for model "${name}"; to trust it, add to the trust file: models: { ${JSON.stringify(name)}: [signing.pub.pem] } (written by \`pipeseal model key export NAME -o signing.pub.pem\`)`,
+        },
+      ],
+      "untrusted signer",
+    );
   }
   const signer = candidates.find((k) => verifyEnvelope(bundle, k.key));
   if (!signer) failWith([{ kind: "signature", detail: "the signature does not verify: the manifest or signature was changed" }], "signature invalid");
@@ -62,7 +70,10 @@ function byFile(m: Pick<ModelManifest, "serialization" | "resources">): Map<stri
 }
 
 /** Every difference between the signed manifest and the one computed from disk, by file. */
-export function compareManifests(expected: Pick<ModelManifest, "serialization" | "resources">, actual: Pick<ModelManifest, "serialization" | "resources">): Problem[] {
+export function compareManifests(
+  expected: Pick<ModelManifest, "serialization" | "resources">,
+  actual: Pick<ModelManifest, "serialization" | "resources">,
+): Problem[] {
   const want = byFile(expected);
   const have = byFile(actual);
   const problems: Problem[] = [];

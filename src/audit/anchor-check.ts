@@ -51,7 +51,12 @@ async function checkOne(anchor: AuditAnchor, chain: AnchorChainView): Promise<An
   const at = `the anchor of record ${anchor.seq} taken ${anchor.time}`;
   const headSeq = chain.head?.seq ?? 0;
   if (headSeq < anchor.seq) {
-    return { anchor, ok: false, code: "AUDIT_ROLLBACK", detail: `rolled back: the chain ends at record ${headSeq}, before ${at} (an older copy of the database was restored, or its tail deleted)` };
+    return {
+      anchor,
+      ok: false,
+      code: "AUDIT_ROLLBACK",
+      detail: `rolled back: the chain ends at record ${headSeq}, before ${at} (an older copy of the database was restored, or its tail deleted)`,
+    };
   }
   const mac = await chain.macAt(anchor.seq);
   if (mac === null) return { anchor, ok: false, code: "AUDIT_ROLLBACK", detail: `forked: record ${anchor.seq} of ${at} is missing from the chain` };
@@ -68,9 +73,10 @@ async function checkOne(anchor: AuditAnchor, chain: AnchorChainView): Promise<An
 export function anchoredFailure(result: AnchoredVerifyResult): AuditError | null {
   const bad = (code: AnchorCheck["code"]) => result.anchors.filter((a) => a.code === code);
   const rolled = bad("AUDIT_ROLLBACK");
-  if (rolled.length > 0) return new AuditError("AUDIT_ROLLBACK", `the audit chain does not extend ${rolled.length} anchor(s): ${(rolled[0]).detail}`);
+  if (rolled.length > 0) return new AuditError("AUDIT_ROLLBACK", `the audit chain does not extend ${rolled.length} anchor(s): ${rolled[0].detail}`);
   const invalid = bad("AUDIT_ANCHOR_INVALID");
-  if (invalid.length > 0) return new AuditError("AUDIT_ANCHOR_INVALID", (invalid[0]).detail);
-  if (!result.ok) return new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+  if (invalid.length > 0) return new AuditError("AUDIT_ANCHOR_INVALID", invalid[0].detail);
+  if (!result.ok)
+    return new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
   return null;
 }

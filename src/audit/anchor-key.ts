@@ -41,7 +41,9 @@ export function deriveAnchorKey(auditKey: AuditKey): AnchorKey {
 
 /** Hex SHA-256 of a public key's SPKI DER. */
 export function anchorKeyId(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex");
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex");
 }
 
 /** The public key as SPKI PEM (what `pipeseal audit anchor --export-key` writes). */

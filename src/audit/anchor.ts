@@ -74,7 +74,14 @@ export function parseAnchorEnvelope(text: string): AnchorEnvelope {
 /** @throws AuditError(AUDIT_ANCHOR_INVALID) */
 export function asEnvelope(v: unknown): AnchorEnvelope {
   const e = v as Partial<AnchorEnvelope> | null;
-  if (e === null || typeof e !== "object" || e.payloadType !== ANCHOR_PAYLOAD_TYPE || typeof e.payload !== "string" || !Array.isArray(e.signatures) || e.signatures.length !== 1) {
+  if (
+    e === null ||
+    typeof e !== "object" ||
+    e.payloadType !== ANCHOR_PAYLOAD_TYPE ||
+    typeof e.payload !== "string" ||
+    !Array.isArray(e.signatures) ||
+    e.signatures.length !== 1
+  ) {
     throw invalid(`it is not a DSSE envelope of type ${ANCHOR_PAYLOAD_TYPE} with one signature`);
   }
   const s = e.signatures[0] as { keyid?: unknown; sig?: unknown };
@@ -102,8 +109,16 @@ export function openAnchor(envelope: AnchorEnvelope, key: Pick<AnchorKey, "publi
   } catch {
     throw invalid("its payload is not JSON");
   }
-  if (a.schema !== ANCHOR_SCHEMA || a.keyId !== key.keyId || typeof a.store !== "string" || !Number.isSafeInteger(a.seq) || (a.seq as number) < 1 ||
-      typeof a.mac !== "string" || !/^[0-9a-f]{64}$/.test(a.mac) || typeof a.time !== "string") {
+  if (
+    a.schema !== ANCHOR_SCHEMA ||
+    a.keyId !== key.keyId ||
+    typeof a.store !== "string" ||
+    !Number.isSafeInteger(a.seq) ||
+    (a.seq as number) < 1 ||
+    typeof a.mac !== "string" ||
+    !/^[0-9a-f]{64}$/.test(a.mac) ||
+    typeof a.time !== "string"
+  ) {
     throw invalid("its payload is not a pipeseal.audit-anchor.v1 statement for this keystore");
   }
   return a as AuditAnchor;

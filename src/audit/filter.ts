@@ -57,7 +57,11 @@ export function auditWhere(filter: AuditFilter): { sql: string; params: unknown[
   if (filter.object !== undefined) add("object_path LIKE ? ESCAPE '\\'", likeAnywhere(filter.object));
   for (const [k, v] of Object.entries(filter.context ?? {})) {
     // json_each compares the key as text: no JSON-path quoting of user input
-    add("context IS NOT NULL AND json_valid(context) AND EXISTS (SELECT 1 FROM json_each(audit.context) WHERE json_each.key = ? AND json_each.value = ?)", k, v);
+    add(
+      "context IS NOT NULL AND json_valid(context) AND EXISTS (SELECT 1 FROM json_each(audit.context) WHERE json_each.key = ? AND json_each.value = ?)",
+      k,
+      v,
+    );
   }
   if (filter.text !== undefined && filter.text !== "") {
     const p = likeAnywhere(filter.text);

@@ -175,7 +175,7 @@ export class GroupCommit<J, R> {
   /** Whole groups, oldest first, up to maxBatch jobs (at least one group). */
   #take(): Pending<J, R>[] {
     const batch: Pending<J, R>[] = [...(this.#queue.shift() as Pending<J, R>[])];
-    while (this.#queue.length > 0 && batch.length + (this.#queue[0]).length <= this.#max) batch.push(...(this.#queue.shift() as Pending<J, R>[]));
+    while (this.#queue.length > 0 && batch.length + this.#queue[0].length <= this.#max) batch.push(...(this.#queue.shift() as Pending<J, R>[]));
     return batch;
   }
 

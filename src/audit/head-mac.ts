@@ -51,6 +51,9 @@ export function headIsAuthentic(auditKey: AuditKey, head: AuditHead): boolean {
 
 /** True for a record that says "from here on the head is authenticated" (only the keystore writes these operations). */
 export function isHeadMarker(row: { operation: string; context: string | null }): boolean {
-  return (row.operation === "init" || row.operation === UPGRADE_OPERATION) && row.context !== null && (MARKER_CONTEXT_JSONS as readonly string[]).includes(row.context);
+  return (
+    (row.operation === "init" || row.operation === UPGRADE_OPERATION) &&
+    row.context !== null &&
+    (MARKER_CONTEXT_JSONS as readonly string[]).includes(row.context)
+  );
 }
-

@@ -77,11 +77,17 @@ export function auditRecordAt(db: Database.Database, seq: number): AuditRecord |
  * however many match). `read` runs each query: pass the keystore's `readTables` so each page
  * reads one snapshot, or call the database directly.
  */
-export function* filteredAuditRecords(read: <T>(q: (db: Database.Database) => T) => T, filter: AuditFilter, options: { afterSeq?: number; pageSize?: number } = {}): Generator<AuditRecord> {
+export function* filteredAuditRecords(
+  read: <T>(q: (db: Database.Database) => T) => T,
+  filter: AuditFilter,
+  options: { afterSeq?: number; pageSize?: number } = {},
+): Generator<AuditRecord> {
   const where = auditWhere(filter);
   const size = options.pageSize ?? 1000;
-  for (let after = options.afterSeq ?? 0; ; ) {
-    const rows = read((db) => db.prepare(`SELECT * FROM audit WHERE seq > ? AND (${where.sql}) ORDER BY seq LIMIT ?`).all(after, ...where.params, size) as AuditRow[]);
+  for (let after = options.afterSeq ?? 0; ;) {
+    const rows = read(
+      (db) => db.prepare(`SELECT * FROM audit WHERE seq > ? AND (${where.sql}) ORDER BY seq LIMIT ?`).all(after, ...where.params, size) as AuditRow[],
+    );
     if (rows.length === 0) return;
     for (const row of rows) yield toRecord(row);
     after = rows[rows.length - 1].seq;
@@ -109,9 +115,16 @@ export interface AuditTimeline {
  * at most `maxBuckets` buckets (or fixed by `grain`): the span first, then one COUNT per
  * bucket (countsPerRange), so no query sorts the matching rows.
  */
-export function auditTimeline(db: Database.Database, filter: AuditFilter, options: { maxBuckets?: number; grain?: AuditTimeline["grain"] } = {}): AuditTimeline {
+export function auditTimeline(
+  db: Database.Database,
+  filter: AuditFilter,
+  options: { maxBuckets?: number; grain?: AuditTimeline["grain"] } = {},
+): AuditTimeline {
   const where = auditWhere(filter);
-  const span = db.prepare(`SELECT min(time) AS lo, max(time) AS hi FROM audit WHERE ${where.sql}`).get(...where.params) as { lo: string | null; hi: string | null };
+  const span = db.prepare(`SELECT min(time) AS lo, max(time) AS hi FROM audit WHERE ${where.sql}`).get(...where.params) as {
+    lo: string | null;
+    hi: string | null;
+  };
   if (span.lo === null || span.hi === null) return { grain: options.grain ?? "day", buckets: [], total: 0 };
   const lo = Date.parse(span.lo);
   const hi = Date.parse(span.hi);
@@ -129,7 +142,10 @@ export function auditTimeline(db: Database.Database, filter: AuditFilter, option
 
 /** Counts per bucket in one GROUP BY over the matching rows (ISO prefixes sort like times), placed into `edges`' buckets. */
 function groupedCounts(db: Database.Database, where: { sql: string; params: unknown[] }, prefix: number, edges: readonly number[]): number[] {
-  const rows = db.prepare(`SELECT substr(time, 1, ${prefix}) AS start, count(*) AS n FROM audit WHERE ${where.sql} GROUP BY 1`).all(...where.params) as { start: string; n: number }[];
+  const rows = db.prepare(`SELECT substr(time, 1, ${prefix}) AS start, count(*) AS n FROM audit WHERE ${where.sql} GROUP BY 1`).all(...where.params) as {
+    start: string;
+    n: number;
+  }[];
   const out = new Array<number>(edges.length - 1).fill(0);
   for (const r of rows) {
     const t = Date.parse(r.start.length === 13 ? `${r.start}:00:00Z` : r.start.length === 16 ? `${r.start}:00Z` : `${r.start}T00:00:00Z`);

@@ -14,7 +14,11 @@ export function sealSqliteHead(db: Database.Database, auditKey: AuditKey, princi
   return db
     .transaction((): HeadSealState => {
       const first = cached(db, "SELECT seq, operation FROM audit ORDER BY seq LIMIT 1").get() as { seq: number; operation: string } | undefined;
-      const hasMarker = cached(db, HAS_MARKER_SQL(() => "?")).get(...MARKER_CONTEXT_JSONS) !== undefined;
+      const hasMarker =
+        cached(
+          db,
+          HAS_MARKER_SQL(() => "?"),
+        ).get(...MARKER_CONTEXT_JSONS) !== undefined;
       const decision = sealDecision({ head: readAuditHead(db), hasMarker, first: first ?? null });
       if (decision !== "verify") return decision;
       if (!verifyAuditChain(db, auditKey, { ignoreHeadTag: true }).ok) return "unsealed";

@@ -71,7 +71,7 @@ export function verifyChainRows(rows: readonly AuditRow[], head: AuditHead | nul
   });
 
   // Pass 2: explain failures.
-  const failingMacs = failing.map((i) => Buffer.from((rows[i]).mac));
+  const failingMacs = failing.map((i) => Buffer.from(rows[i].mac));
   const explain = failing.length <= MAX_EXPLAINED;
   for (const i of failing) {
     const row = rows[i];
@@ -84,7 +84,11 @@ export function verifyChainRows(rows: readonly AuditRow[], head: AuditHead | nul
     } else if (nextIndex !== undefined && valid[nextIndex] === true) {
       problems.push({ seq: row.seq, kind: "modified", detail: `record ${row.seq} was edited: its fields no longer match its MAC` });
     } else if (head !== null && row.seq > head.seq) {
-      problems.push({ seq: row.seq, kind: "inserted", detail: `record ${row.seq} is forged: it lies beyond the head anchor (${head.seq}) and does not authenticate` });
+      problems.push({
+        seq: row.seq,
+        kind: "inserted",
+        detail: `record ${row.seq} is forged: it lies beyond the head anchor (${head.seq}) and does not authenticate`,
+      });
     } else {
       problems.push({ seq: row.seq, kind: "modified", detail: `record ${row.seq} does not authenticate (edited or forged)` });
     }
@@ -97,13 +101,7 @@ export function verifyChainRows(rows: readonly AuditRow[], head: AuditHead | nul
 }
 
 /** The seq whose place this record's content authenticates at, if any (content moved). */
-function findOriginalSeq(
-  key: AuditKey,
-  row: AuditRow,
-  rows: readonly AuditRow[],
-  macOf: Map<number, Buffer>,
-  failingMacs: Buffer[],
-): number | null {
+function findOriginalSeq(key: AuditKey, row: AuditRow, rows: readonly AuditRow[], macOf: Map<number, Buffer>, failingMacs: Buffer[]): number | null {
   const mac = Buffer.from(row.mac);
   for (const other of rows) {
     if (other.seq === row.seq || other.seq < 1 || Math.abs(other.seq - row.seq) > REORDER_WINDOW) continue;
@@ -121,7 +119,7 @@ function findOriginalSeq(
 }
 
 function checkHead(rows: readonly AuditRow[], head: ReturnType<typeof readAuditHead>, valid: boolean[], problems: AuditProblem[]): void {
-  const last = rows.length === 0 ? 0 : (rows[rows.length - 1]).seq;
+  const last = rows.length === 0 ? 0 : rows[rows.length - 1].seq;
   if (head === null) {
     problems.push({ seq: last + 1, kind: "truncated", detail: "the audit head anchor is missing or malformed" });
     return;
@@ -151,8 +149,16 @@ function checkHeadTag(key: AuditKey, rows: readonly AuditRow[], head: ReturnType
   }
   if (head === null || problems.some((p) => p.seq === head.seq || (p.kind === "truncated" && p.seq === head.seq + 1))) return; // already reported there
   if (head.tag === undefined) {
-    problems.push({ seq: head.seq, kind: "truncated", detail: "the audit head has no MAC of its own: it may have been pointed at an earlier record (records deleted from the end)" });
+    problems.push({
+      seq: head.seq,
+      kind: "truncated",
+      detail: "the audit head has no MAC of its own: it may have been pointed at an earlier record (records deleted from the end)",
+    });
   } else if (!headIsAuthentic(key, head)) {
-    problems.push({ seq: head.seq, kind: "truncated", detail: "the audit head's MAC does not verify: the head was edited (records deleted from the end, or the log wiped)" });
+    problems.push({
+      seq: head.seq,
+      kind: "truncated",
+      detail: "the audit head's MAC does not verify: the head was edited (records deleted from the end, or the log wiped)",
+    });
   }
 }

@@ -27,5 +27,10 @@ export async function openLocalKeystore(home: string, options: { principal?: str
 
 function hsmOpenOptions(): Pkcs11OpenOptions {
   const { module, token, slot } = pkcs11LocationFromEnv();
-  return { pin: readPkcs11Pin(), ...(module !== undefined ? { module } : {}), ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) };
+  return {
+    pin: readPkcs11Pin(),
+    ...(module !== undefined ? { module } : {}),
+    ...(token !== undefined ? { token } : {}),
+    ...(slot !== undefined ? { slot } : {}),
+  };
 }

@@ -33,4 +33,36 @@ import { tlsCommand } from "./commands/tls.js";
 import { uiCommand } from "./commands/ui.js";
 import { newProgram, runProgram } from "./program.js";
 
-runProgram(newProgram(), [initCommand, keyCommand, encryptCommand, decryptCommand, inspectCommand, rewrapCommand, auditCommand, tlsCommand, caCommand, scanCommand, logsCommand, redactCommand, modelCommand, registryCommand, checkpointCommand, subjectCommand, corpusCommand, fieldsCommand, serveCommand, gatewayCommand, policyCommand, tokenCommand, postureCommand, secretCommand, runCommand, monitorCommand, honeytokenCommand, secaggCommand, dpCommand, uiCommand, completionCommand]);
+runProgram(newProgram(), [
+  initCommand,
+  keyCommand,
+  encryptCommand,
+  decryptCommand,
+  inspectCommand,
+  rewrapCommand,
+  auditCommand,
+  tlsCommand,
+  caCommand,
+  scanCommand,
+  logsCommand,
+  redactCommand,
+  modelCommand,
+  registryCommand,
+  checkpointCommand,
+  subjectCommand,
+  corpusCommand,
+  fieldsCommand,
+  serveCommand,
+  gatewayCommand,
+  policyCommand,
+  tokenCommand,
+  postureCommand,
+  secretCommand,
+  runCommand,
+  monitorCommand,
+  honeytokenCommand,
+  secaggCommand,
+  dpCommand,
+  uiCommand,
+  completionCommand,
+]);

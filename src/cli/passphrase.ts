@@ -14,7 +14,10 @@ export async function readPassphrase(prompt: string, confirm = false): Promise<s
   if (file) return readSecretFile(file, "passphrase file"); // refused if group or others can read it, as master.key is
   if (process.env.PIPESEAL_PASSPHRASE !== undefined) {
     if (process.env.PIPESEAL_ALLOW_ENV_PASSPHRASE === "1") return process.env.PIPESEAL_PASSPHRASE;
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "PIPESEAL_PASSPHRASE is set but ignored; set PIPESEAL_ALLOW_ENV_PASSPHRASE=1 to opt in, or use PIPESEAL_PASSPHRASE_FILE");
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      "PIPESEAL_PASSPHRASE is set but ignored; set PIPESEAL_ALLOW_ENV_PASSPHRASE=1 to opt in, or use PIPESEAL_PASSPHRASE_FILE",
+    );
   }
   if (!process.stdin.isTTY) {
     throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "this keystore needs its passphrase: run on a terminal, or set PIPESEAL_PASSPHRASE_FILE");

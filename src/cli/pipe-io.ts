@@ -31,16 +31,20 @@ export async function openInput(input: string, label: string, total: number | un
   }
   const meter = progressMeter(label, total);
   if (!meter) return { source, close };
-  const counted = <A extends unknown[]>(read: (...a: A) => Promise<number>) => async (...a: A) => {
-    const n = await read(...a);
-    meter.add(n);
-    return n;
-  };
+  const counted =
+    <A extends unknown[]>(read: (...a: A) => Promise<number>) =>
+    async (...a: A) => {
+      const n = await read(...a);
+      meter.add(n);
+      return n;
+    };
   const { positional } = source;
   return {
     source: {
       read: counted((buf: Buffer) => source.read(buf)),
-      ...(positional ? { positional: { readAt: counted((buf: Buffer, at: number) => positional.readAt(buf, at)), offset: () => positional.offset(), size: positional.size } } : {}),
+      ...(positional
+        ? { positional: { readAt: counted((buf: Buffer, at: number) => positional.readAt(buf, at)), offset: () => positional.offset(), size: positional.size } }
+        : {}),
     },
     close: async () => {
       meter.end();
@@ -55,7 +59,9 @@ export async function openInput(input: string, label: string, total: number | un
  */
 export async function writeStdout(chunks: AsyncIterable<Buffer>): Promise<number> {
   // Node's stdout may still hold a chunk queued after write() returned true: wait for its callback
-  const sink: ByteSink = nativeIo() ? fdSink(1) : { write: (buf) => new Promise<void>((resolve, reject) => process.stdout.write(buf, (e) => (e ? reject(e) : resolve()))) };
+  const sink: ByteSink = nativeIo()
+    ? fdSink(1)
+    : { write: (buf) => new Promise<void>((resolve, reject) => process.stdout.write(buf, (e) => (e ? reject(e) : resolve()))) };
   let written = 0;
   for await (const chunk of chunks) {
     await sink.write(chunk);

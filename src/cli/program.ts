@@ -45,7 +45,9 @@ export function fail(thrown: unknown): never {
     process.exit(EXIT.failure);
   }
   if (sys?.code === "EPIPE") process.exit(EXIT.ok); // reader went away (e.g. `| head`)
-  process.stderr.write(`pipeseal: internal error: ${printable((e as Error)?.message ?? String(e))}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`);
+  process.stderr.write(
+    `pipeseal: internal error: ${printable((e as Error)?.message ?? String(e))}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`,
+  );
   process.exit(EXIT.failure);
 }
 
@@ -60,9 +62,13 @@ export function runProgram(program: Command, commands: readonly (() => Command)[
   // Ctrl-C, SIGTERM, SIGHUP: live temp files (a decrypt's plaintext) are removed before exit (128 + signal)
   installStopSignals({
     onInterrupt: (signal, removed) =>
-      process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}pipeseal: interrupted by ${signal}${removed.length ? `; removed ${removed.length} unfinished temp file(s)` : ""}\n`),
+      process.stderr.write(
+        `${process.stderr.isTTY ? "\n" : ""}pipeseal: interrupted by ${signal}${removed.length ? `; removed ${removed.length} unfinished temp file(s)` : ""}\n`,
+      ),
   });
-  onStaleTempRemoved((file, pid) => process.stderr.write(`pipeseal: removed ${file}, a temp file left by an interrupted pipeseal (pid ${pid}, no longer running)\n`));
+  onStaleTempRemoved((file, pid) =>
+    process.stderr.write(`pipeseal: removed ${file}, a temp file left by an interrupted pipeseal (pid ${pid}, no longer running)\n`),
+  );
   process.stdout.on("error", (e) => fail(e));
   program.parseAsync(process.argv).then(
     () => process.exit(process.exitCode ?? EXIT.ok), // a command may set a non-error status (scan: new findings)

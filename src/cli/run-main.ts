@@ -22,7 +22,9 @@ function fail(e: unknown): never {
     process.stderr.write(`pipeseal: ${e.message} [${e.code}]\n`);
     process.exit(exitCodeFor(e.code));
   }
-  process.stderr.write(`pipeseal: internal error: ${(e as Error)?.message ?? String(e)}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`);
+  process.stderr.write(
+    `pipeseal: internal error: ${(e as Error)?.message ?? String(e)}${process.env.PIPESEAL_DEBUG === "1" ? "\n" + (e as Error)?.stack : " (PIPESEAL_DEBUG=1 for details)"}\n`,
+  );
   process.exit(EXIT.failure);
 }
 

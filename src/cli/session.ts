@@ -36,8 +36,16 @@ export async function remoteKeyring(cmd: Command): Promise<RemoteKeyring | undef
   const { RemoteKeyring } = await import("../client/remote-keyring.js"); // loaded only for --server: undici is a large part of start-up
   const common = { url: server, ...(token ? { token } : {}), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) };
   if (cert) return RemoteKeyring.connect({ ...common, certDir: path.resolve(cert) });
-  if (!ca) throw new UsageError("INVALID_ARGUMENT", "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN");
-  if (!token) throw new UsageError("INVALID_ARGUMENT", "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one with `pipeseal --server URL --cert DIR token mint`)");
+  if (!ca)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      "--server needs --cert DIR (a folder with cert.pem, key.pem, ca.pem), or --ca FILE with a bearer token in PIPESEAL_TOKEN",
+    );
+  if (!token)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      "--ca without a client certificate needs a bearer token in PIPESEAL_TOKEN (mint one with `pipeseal --server URL --cert DIR token mint`)",
+    );
   return RemoteKeyring.connect({ ...common, caFile: path.resolve(ca) });
 }
 
@@ -89,7 +97,11 @@ export async function withKeyring<T>(cmd: Command, run: (ks: LocalKeystore | Rem
  * PIPESEAL_PKCS11_PIN) and optional location overrides from PIPESEAL_PKCS11_MODULE / _TOKEN / _SLOT.
  */
 export async function withKeystore<T>(cmd: Command, run: (ks: LocalKeystore) => T | Promise<T>): Promise<T> {
-  if (programOptions(cmd).server) throw new UsageError("INVALID_ARGUMENT", `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`);
+  if (programOptions(cmd).server)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `\`pipeseal ${cmd.parent?.name() === "pipeseal" ? "" : (cmd.parent?.name() ?? "") + " "}${cmd.name()}\` needs a local keystore; it does not run against --server`,
+    );
   const ks = await openLocalKeystore(keystoreHome(cmd));
   try {
     return await run(ks);

@@ -55,14 +55,20 @@ export class DataKeyCache {
 
   constructor(limits: CacheLimits, log: (e: CacheEvent) => void = () => undefined, now: () => number = Date.now) {
     const l = { maxUses: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY, maxEntries: 1000, ...limits };
-    for (const [k, v] of Object.entries(l)) if (typeof v !== "number" || !(v > 0)) throw new UsageError("INVALID_ARGUMENT", `cache limit ${k} must be a positive number`);
+    for (const [k, v] of Object.entries(l))
+      if (typeof v !== "number" || !(v > 0)) throw new UsageError("INVALID_ARGUMENT", `cache limit ${k} must be a positive number`);
     this.#limits = l;
     this.#log = log;
     this.#now = now;
   }
 
   static id(entry: WrappedKey, context: EncryptionContext, binding = ""): string {
-    return createHash("sha256").update(`${entry.keyName}\0${entry.keyVersion}\0`).update(entry.wrapped).update(encodeContext(context)).update(`\0${binding}`).digest("base64");
+    return createHash("sha256")
+      .update(`${entry.keyName}\0${entry.keyVersion}\0`)
+      .update(entry.wrapped)
+      .update(encodeContext(context))
+      .update(`\0${binding}`)
+      .digest("base64");
   }
 
   /** A copy of the cached key (the caller wipes it), or undefined. `bytes`: plaintext bytes the caller is about to process under it. */
@@ -73,7 +79,14 @@ export class DataKeyCache {
       return undefined;
     }
     const ageMs = this.#now() - e.at;
-    const limit = ageMs >= this.#limits.maxAgeMs ? "max-age" : e.uses >= this.#limits.maxUses ? "max-uses" : e.bytes + bytes > this.#limits.maxBytes ? "max-bytes" : undefined;
+    const limit =
+      ageMs >= this.#limits.maxAgeMs
+        ? "max-age"
+        : e.uses >= this.#limits.maxUses
+          ? "max-uses"
+          : e.bytes + bytes > this.#limits.maxBytes
+            ? "max-bytes"
+            : undefined;
     if (limit) {
       this.#drop(id, e);
       this.#log({ decision: limit === "max-age" ? "expired" : "limit", reason: limit, keyName, keyVersion, uses: e.uses, ageMs });

@@ -46,7 +46,11 @@ export function delegatedKeyring(kr: DelegateKeyring, identity: string, token?: 
       const r = await kr.client.call<{ plaintext: string }>("POST", "/v1/unwrap", {
         wrappedKey: kr.wireEntry(entry),
         context,
-        object: { operation: object.operation, ...(object.path ? { path: object.path.slice(0, 1024) } : {}), ...(object.headerHash ? { headerHash: object.headerHash } : {}) },
+        object: {
+          operation: object.operation,
+          ...(object.path ? { path: object.path.slice(0, 1024) } : {}),
+          ...(object.headerHash ? { headerHash: object.headerHash } : {}),
+        },
         onBehalfOf: identity,
         ...(token !== undefined ? { onBehalfToken: token } : {}),
       });

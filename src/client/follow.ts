@@ -13,8 +13,7 @@ import { splitLines } from "./lines.js";
 
 export type FollowEvent =
   /** `line` is the export line exactly as sent (with its "\n"). */
-  | { readonly type: "record"; readonly seq: number; readonly chainHash: string; readonly line: string }
-  | { readonly type: "heartbeat"; readonly head: number };
+  { readonly type: "record"; readonly seq: number; readonly chainHash: string; readonly line: string } | { readonly type: "heartbeat"; readonly head: number };
 
 export interface FollowOptions {
   readonly afterSeq?: number;
@@ -57,7 +56,9 @@ export async function* followAudit(client: KeyServiceClient, o: FollowOptions = 
   } catch (e) {
     if (o.signal?.aborted) return;
     if (e instanceof KeyServiceError) throw e;
-    throw new KeyServiceError(503, "UNAVAILABLE", quiet ? `the audit follow sent nothing for ${idleMs} ms` : "the audit follow was cut short or garbled", { cause: e });
+    throw new KeyServiceError(503, "UNAVAILABLE", quiet ? `the audit follow sent nothing for ${idleMs} ms` : "the audit follow was cut short or garbled", {
+      cause: e,
+    });
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener("abort", stop);
@@ -72,7 +73,9 @@ function parseFollowLine(line: string): FollowEvent {
   } catch {
     throw new KeyServiceError(503, "UNAVAILABLE", "the audit follow sent a line that is not JSON");
   }
-  if (v?.schema === AUDIT_FOLLOW_SCHEMA && v.type === "heartbeat" && Number.isSafeInteger(v.head) && (v.head as number) >= 0) return { type: "heartbeat", head: v.head as number };
-  if (Number.isSafeInteger(v?.seq) && (v.seq as number) > 0 && typeof v.chainHash === "string") return { type: "record", seq: v.seq as number, chainHash: v.chainHash, line };
+  if (v?.schema === AUDIT_FOLLOW_SCHEMA && v.type === "heartbeat" && Number.isSafeInteger(v.head) && (v.head as number) >= 0)
+    return { type: "heartbeat", head: v.head as number };
+  if (Number.isSafeInteger(v?.seq) && (v.seq as number) > 0 && typeof v.chainHash === "string")
+    return { type: "record", seq: v.seq as number, chainHash: v.chainHash, line };
   throw new KeyServiceError(503, "UNAVAILABLE", "the audit follow sent a line that is neither a record nor a heartbeat");
 }

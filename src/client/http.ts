@@ -49,7 +49,21 @@ export interface KeyServiceClientOptions {
   readonly onRetry?: (e: { attempt: number; delayMs: number; reason: string }) => void;
 }
 
-const TRANSIENT = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED", "ABORT_ERR"]);
+const TRANSIENT = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "ABORT_ERR",
+]);
 
 function transientCode(e: unknown): string | undefined {
   const seen = new Set<unknown>();
@@ -91,11 +105,14 @@ function tokenTrustDomain(token: string): string {
 function dispatcherFor(options: KeyServiceClientOptions): Dispatcher {
   const agent = { connections: options.connections ?? 16, keepAliveTimeout: 60_000, pipelining: 1 };
   if (options.certDir !== undefined) {
-    if (options.caFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "give certDir (mTLS) or caFile (a bearer token without a certificate), not both");
+    if (options.caFile !== undefined)
+      throw new UsageError("INVALID_ARGUMENT", "give certDir (mTLS) or caFile (a bearer token without a certificate), not both");
     return createReloadingMtlsDispatcher({ certDir: options.certDir, expect: options.expect ?? [sameTrustDomain(options.certDir)], agent });
   }
-  if (options.caFile === undefined) throw new UsageError("INVALID_ARGUMENT", "the key service client needs certDir (a folder with cert.pem, key.pem, ca.pem), or caFile and a token");
-  if (options.token === undefined) throw new UsageError("INVALID_ARGUMENT", "without a client certificate, a bearer token is required (mint one with `pipeseal token mint` over mTLS)");
+  if (options.caFile === undefined)
+    throw new UsageError("INVALID_ARGUMENT", "the key service client needs certDir (a folder with cert.pem, key.pem, ca.pem), or caFile and a token");
+  if (options.token === undefined)
+    throw new UsageError("INVALID_ARGUMENT", "without a client certificate, a bearer token is required (mint one with `pipeseal token mint` over mTLS)");
   let ca: Buffer;
   try {
     ca = readFileSync(options.caFile);
@@ -180,7 +197,13 @@ export class KeyServiceClient {
     }
     const why = transientCode(last);
     if (why !== undefined) {
-      throw new TransitError("TLS_CONNECT_FAILED", "handshake-failed", "local", `the key service at ${this.url.origin} did not answer after ${attempts} attempt(s) (${why})`, { cause: last });
+      throw new TransitError(
+        "TLS_CONNECT_FAILED",
+        "handshake-failed",
+        "local",
+        `the key service at ${this.url.origin} did not answer after ${attempts} attempt(s) (${why})`,
+        { cause: last },
+      );
     }
     throw last instanceof PipesealError ? last : toTransitError(last, ownCertOf(this.#dispatcher));
   }
@@ -243,7 +266,11 @@ async function readJson(res: Dispatcher.ResponseData): Promise<unknown> {
   }
   if (res.statusCode >= 400) {
     const err = (json as { error?: { code?: unknown; message?: unknown } }).error;
-    throw new KeyServiceError(res.statusCode, typeof err?.code === "string" ? err.code : "UNAVAILABLE", typeof err?.message === "string" ? err.message : `HTTP ${res.statusCode}`);
+    throw new KeyServiceError(
+      res.statusCode,
+      typeof err?.code === "string" ? err.code : "UNAVAILABLE",
+      typeof err?.message === "string" ? err.message : `HTTP ${res.statusCode}`,
+    );
   }
   return json;
 }

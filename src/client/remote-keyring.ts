@@ -89,7 +89,13 @@ export class RemoteKeyring implements Keyring {
   }
 
   #entry(w: WireEntry): WrappedKey {
-    return { keyring: this.id, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: Buffer.from(w.wrapped, "base64"), ...(w.tag ? { tag: Buffer.from(w.tag, "hex") } : {}) };
+    return {
+      keyring: this.id,
+      keyName: w.keyName,
+      keyVersion: w.keyVersion,
+      wrapped: Buffer.from(w.wrapped, "base64"),
+      ...(w.tag ? { tag: Buffer.from(w.tag, "hex") } : {}),
+    };
   }
 
   /** The entry for the service; a v2 entry's binding names this keyring's id as the file does (the service knows itself by its own id). */
@@ -99,7 +105,8 @@ export class RemoteKeyring implements Keyring {
    * @throws UsageError(INVALID_ARGUMENT) for an entry of another keyring
    */
   wireEntry(entry: WrappedKey): WireEntry {
-    if (!servesEntry(this, entry?.keyring)) throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
+    if (!servesEntry(this, entry?.keyring))
+      throw new UsageError("INVALID_ARGUMENT", `the entry belongs to keyring "${String(entry?.keyring).slice(0, 40)}", not "${this.id}"`);
     const binding = entry.binding ? toWireBinding({ ...checkBindingShape(entry.binding), keyringLabel: entry.keyring }) : undefined;
     return { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: b64(entry.wrapped), ...(binding ? { binding } : {}) };
   }
@@ -220,7 +227,7 @@ export class RemoteKeyring implements Keyring {
   }
 
   /** The active policy (with its YAML) and the open proposals (without); policy administrators only. */
-  showPolicy(): Promise<{ active: PolicySummary & { yaml: string } | null; proposals: PolicySummary[] }> {
+  showPolicy(): Promise<{ active: (PolicySummary & { yaml: string }) | null; proposals: PolicySummary[] }> {
     return this.client.call("GET", "/v1/policy");
   }
 

@@ -20,7 +20,12 @@ export class RemoteSecrets implements SecretSource {
 
   /** Needs `secret.read` (never held by a key administrator); audited with `options.for` and this process's pid, as a local read is. */
   async read(name: string, options: ReadOptions): Promise<SecretValue> {
-    const r = await this.client.call<{ name: string; version: number; value: string }>("POST", "/v1/secrets/read", { name, ...(options.version !== undefined ? { version: options.version } : {}), for: options.for.slice(0, 200) || "unspecified", pid: process.pid });
+    const r = await this.client.call<{ name: string; version: number; value: string }>("POST", "/v1/secrets/read", {
+      name,
+      ...(options.version !== undefined ? { version: options.version } : {}),
+      for: options.for.slice(0, 200) || "unspecified",
+      pid: process.pid,
+    });
     return { name: r.name, version: r.version, value: Buffer.from(r.value, "base64") };
   }
 

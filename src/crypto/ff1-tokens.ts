@@ -15,7 +15,11 @@ import { FieldError } from "../errors.js";
  * tokenize with the same construction: a field policy's `tokenize` rule and the redactor's
  * `tokenize` operator (fields/policy.ts re-exports them).
  */
-export const ALPHABETS = { digits: "0123456789", lower: "0123456789abcdefghijklmnopqrstuvwxyz", alnum: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } as const;
+export const ALPHABETS = {
+  digits: "0123456789",
+  lower: "0123456789abcdefghijklmnopqrstuvwxyz",
+  alnum: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+} as const;
 export type AlphabetName = keyof typeof ALPHABETS;
 
 export interface TokenSpec {
@@ -34,7 +38,8 @@ const CYCLE_LIMIT = 1000;
 export function tokenValue(ff1: Ff1, spec: TokenSpec, tweak: Buffer, value: unknown, enc: boolean, where: Where): string | number | bigint {
   if (typeof value === "string") return tokenString(ff1, spec, tweak, value, enc, where, () => true);
   if (typeof value === "number" || typeof value === "bigint") {
-    if (typeof value === "number" && !Number.isSafeInteger(value)) throw new FieldError("INVALID_ARGUMENT", "only safe integers can be tokenized as numbers (use a string column for others)", where);
+    if (typeof value === "number" && !Number.isSafeInteger(value))
+      throw new FieldError("INVALID_ARGUMENT", "only safe integers can be tokenized as numbers (use a string column for others)", where);
     const neg = value < 0;
     const digits = (neg ? -BigInt(value) : BigInt(value)).toString();
     const max = typeof value === "number" ? MAX_SAFE : MAX_I64;
@@ -59,11 +64,20 @@ function tokenString(ff1: Ff1, spec: TokenSpec, tweak: Buffer, value: string, en
   for (let i = 0; i < end; i++) {
     const c = chars[i];
     if (alphabet.includes(c)) positions.push(i);
-    else if (/[\p{L}\p{N}]/u.test(c)) throw new FieldError("INVALID_ARGUMENT", `contains a letter or digit outside the ${spec.alphabet} alphabet (choose alphabet: alnum, or mask/encrypt this field)`, where);
+    else if (/[\p{L}\p{N}]/u.test(c))
+      throw new FieldError(
+        "INVALID_ARGUMENT",
+        `contains a letter or digit outside the ${spec.alphabet} alphabet (choose alphabet: alnum, or mask/encrypt this field)`,
+        where,
+      );
   }
   const middle = positions.slice(spec.keepFirst, Math.max(spec.keepFirst, positions.length - spec.keepLast));
   if (middle.length < ff1.minLength()) {
-    throw new FieldError("INVALID_ARGUMENT", `too short to tokenize: needs at least ${ff1.minLength()} ${spec.alphabet} characters beyond those kept (a domain of ≥ 10^6 values, NIST SP 800-38G Rev. 1)`, where);
+    throw new FieldError(
+      "INVALID_ARGUMENT",
+      `too short to tokenize: needs at least ${ff1.minLength()} ${spec.alphabet} characters beyond those kept (a domain of ≥ 10^6 values, NIST SP 800-38G Rev. 1)`,
+      where,
+    );
   }
   const radixIndex = (c: string) => alphabet.indexOf(c);
   let x = middle.map((i) => radixIndex(chars[i]));

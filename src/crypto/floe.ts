@@ -97,7 +97,12 @@ function deriveState(params: FloeParams, key: Uint8Array, iv: Uint8Array, aad: U
 }
 
 /** Spec startEncryption. `iv` may be fixed only by known-answer tests. */
-export function startEncryption(key: Uint8Array, aad: Uint8Array, params: FloeParams, iv: Uint8Array = randomBytes(FLOE_IV_LEN)): { state: FloeState; header: Buffer } {
+export function startEncryption(
+  key: Uint8Array,
+  aad: Uint8Array,
+  params: FloeParams,
+  iv: Uint8Array = randomBytes(FLOE_IV_LEN),
+): { state: FloeState; header: Buffer } {
   checkParams(params);
   checkKey(key);
   const tag = floeKdf(params, key, iv, aad, Buffer.from("HEADER_TAG:"), HEADER_TAG_LEN);
@@ -163,7 +168,15 @@ export function encryptSegment(state: FloeState, plaintext: Uint8Array, position
  * with a caller-drawn random AEAD IV (spec: aead_iv = RND(AEAD_IV_LEN)), so that a batch can
  * draw all its IVs in one call and skip a copy per segment.
  */
-export function encryptSegmentInto(state: FloeState, plaintext: Uint8Array, position: number, isFinal: boolean, out: Buffer, offset: number, iv: Uint8Array): number {
+export function encryptSegmentInto(
+  state: FloeState,
+  plaintext: Uint8Array,
+  position: number,
+  isFinal: boolean,
+  out: Buffer,
+  offset: number,
+  iv: Uint8Array,
+): number {
   checkPosition(position, isFinal);
   const max = state.encSegLen - SEGMENT_OVERHEAD;
   if (isFinal ? plaintext.length > max : plaintext.length !== max) {

@@ -56,7 +56,10 @@ connections:
 /** The four answers in a few lines each. */
 function answers(report: PostureReport, d: Demo, audit: readonly AuditRecord[]): string[] {
   const a = report.answers;
-  const keys = a.keys.map((k) => `${k.store} → ${k.keysSeen.map((s) => `${s.key} v${s.version} (${s.files})`).join(", ") || "no files"}${k.plaintextFiles ? `, ${k.plaintextFiles} plaintext` : ""}`);
+  const keys = a.keys.map(
+    (k) =>
+      `${k.store} → ${k.keysSeen.map((s) => `${s.key} v${s.version} (${s.files})`).join(", ") || "no files"}${k.plaintextFiles ? `, ${k.plaintextFiles} plaintext` : ""}`,
+  );
   // posture counts the keystore's decrypts; the gateway's reads are audited as gateway-read, counted here
   const served = new Map<string, Map<string, number>>();
   for (const r of audit) {
@@ -64,13 +67,20 @@ function answers(report: PostureReport, d: Demo, audit: readonly AuditRecord[]):
     const m = served.get(r.keyName) ?? new Map<string, number>();
     served.set(r.keyName, m.set(r.principal, (m.get(r.principal) ?? 0) + 1));
   }
-  const access = a.access.filter((x) => x.decrypts > 0 || served.has(x.key) || (x.openAlerts?.length ?? 0) > 0).map((x) => {
-    const who = [...Object.entries(x.decryptsByPrincipal).map(([p, n]) => `${p} ×${n}`), ...[...(served.get(x.key) ?? [])].map(([p, n]) => `${p} ×${n} via the gateway`)];
-    const alerts = (x.openAlerts ?? []).map((al) => `, ALERT ${al.severity} ${al.detection} for ${al.principal}`).join("");
-    return `${x.key}: ${who.join(", ") || "nobody"}${alerts}`;
-  });
+  const access = a.access
+    .filter((x) => x.decrypts > 0 || served.has(x.key) || (x.openAlerts?.length ?? 0) > 0)
+    .map((x) => {
+      const who = [
+        ...Object.entries(x.decryptsByPrincipal).map(([p, n]) => `${p} ×${n}`),
+        ...[...(served.get(x.key) ?? [])].map(([p, n]) => `${p} ×${n} via the gateway`),
+      ];
+      const alerts = (x.openAlerts ?? []).map((al) => `, ALERT ${al.severity} ${al.detection} for ${al.principal}`).join("");
+      return `${x.key}: ${who.join(", ") || "nobody"}${alerts}`;
+    });
   const plain = a.plaintext.map((p) => `${p.location} (${p.kind}${p.ageSeconds === null ? "" : `, ${p.ageSeconds} s`})`);
-  plain.push(`in use only: the training job's outputs on tmpfs for ${String(d.facts.plaintextMs)} ms, removed once sealed; every other plaintext buffer stayed in process memory`);
+  plain.push(
+    `in use only: the training job's outputs on tmpfs for ${String(d.facts.plaintextMs)} ms, removed once sealed; every other plaintext buffer stayed in process memory`,
+  );
   const kept = a.retention.map((r) => `${r.store} ${r.retentionSeconds === null ? "indefinitely" : `${Math.round(r.retentionSeconds / 86400)} d`}`);
   return [
     "1. which keys protect each store:",
@@ -96,16 +106,29 @@ export async function evidenceStage(d: Demo, o: { ui: boolean }): Promise<void> 
   d.facts.report = html;
   d.facts.postureJson = json;
   const serious = findingsAtOrAbove(report, "medium");
-  d.say(`posture check ${shown(mapFile)}: ${report.stats.filesExamined} files' headers read, ${report.connections.length} endpoints probed, ${report.findings.length} findings (${serious.length} at medium or above)`);
+  d.say(
+    `posture check ${shown(mapFile)}: ${report.stats.filesExamined} files' headers read, ${report.connections.length} endpoints probed, ${report.findings.length} findings (${serious.length} at medium or above)`,
+  );
   check(serious.length === 0, `evidence: posture found ${serious.map((f) => `${f.severity} ${f.checkId} ${f.location}`).join("; ")}`);
   for (const line of answers(report, d, await keys.listAudit())) d.say(line);
   d.say(`report: ${shown(html)} (and ${shown(json)})`);
 
   if (o.ui) {
-    const ui = await startDashboard({ ks: d.ks, alerts: alertFileSource(path.join(d.dir.monitor, "alerts.jsonl")), posture: postureSource(json), readOnly: true, label: "pipeseal demo" });
+    const ui = await startDashboard({
+      ks: d.ks,
+      alerts: alertFileSource(path.join(d.dir.monitor, "alerts.jsonl")),
+      posture: postureSource(json),
+      readOnly: true,
+      label: "pipeseal demo",
+    });
     d.started({ name: "dashboard", url: ui.origin, stop: () => ui.close() });
     d.facts.uiUrl = ui.loginUrl();
     d.say(`dashboard: ${String(d.facts.uiUrl)}`);
   }
-  d.row({ stage: "evidence", atRest: "every store's headers match the map", inTransit: `${report.connections.length} endpoints probed (TLS, mTLS)`, inUse: "the four answers, posture.html" });
+  d.row({
+    stage: "evidence",
+    atRest: "every store's headers match the map",
+    inTransit: `${report.connections.length} endpoints probed (TLS, mTLS)`,
+    inUse: "the four answers, posture.html",
+  });
 }

@@ -37,7 +37,10 @@ async function parquet(rows: readonly ProtectedEvent[]): Promise<Buffer> {
     ["churned", "INT32", (r) => r.churned],
   ];
   const bw = new ByteWriter();
-  const schema = [{ name: "root", num_children: columns.length }, ...columns.map(([name, type]) => ({ name, repetition_type: "REQUIRED", type, ...(type === "BYTE_ARRAY" ? { converted_type: "UTF8" } : {}) }))];
+  const schema = [
+    { name: "root", num_children: columns.length },
+    ...columns.map(([name, type]) => ({ name, repetition_type: "REQUIRED", type, ...(type === "BYTE_ARRAY" ? { converted_type: "UTF8" } : {}) })),
+  ];
   const w = new ParquetWriter({ writer: bw, schema: schema as never });
   await w.write({ columnData: columns.map(([name, , get]) => ({ name, data: rows.map(get) as never })), rowGroupSize: rows.length });
   await w.finish();
@@ -70,14 +73,25 @@ export async function featuresStage(d: Demo): Promise<void> {
   const per = Math.ceil(rows.length / SHARDS);
   for (let s = 0; s < SHARDS; s++) {
     const data = shard(rows.slice(s * per, (s + 1) * per));
-    await sealTo(etl, path.join(d.dir.training, "train", `shard-${s}.f32.pseal`), data, KEYS.training, { stage: "training", dataset: "churn-features", shard: String(s) }, 4096);
+    await sealTo(
+      etl,
+      path.join(d.dir.training, "train", `shard-${s}.f32.pseal`),
+      data,
+      KEYS.training,
+      { stage: "training", dataset: "churn-features", shard: String(s) },
+      4096,
+    );
   }
   d.facts.shards = Array.from({ length: SHARDS }, (_, s) => `/train/shard-${s}.f32`);
   d.say(`${SHARDS} training shards (float32 records) sealed under ${KEYS.training} for the gateway`);
 
   mkdirSync(d.dir.corpus, { recursive: true, mode: 0o700 });
   // the corpus keeps its subject keys in the keystore's own tables, so it opens the keystore even with --service
-  const corpus = await openCorpus(await d.as("etl"), { file: path.join(d.dir.corpus, "corpus.db"), name: "support", create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] } });
+  const corpus = await openCorpus(await d.as("etl"), {
+    file: path.join(d.dir.corpus, "corpus.db"),
+    name: "support",
+    create: { keyName: KEYS.corpus, vectors: "encrypted", filterFields: ["country"] },
+  });
   try {
     await corpus.add(rows.map((r) => ({ id: r.id, text: r.text, metadata: { country: r.country }, vector: embed(r.text) })));
     const question = "I cannot log in to my account";
@@ -85,9 +99,16 @@ export async function featuresStage(d: Demo): Promise<void> {
     check(hits.chunks.length === 3 && hits.chunks.every((c) => c.metadata.country === "DE"), "RAG: the retrieval must return 3 chunks from the filter");
     check(hits.chunks[0].text.includes("log in"), "RAG: the best chunk must be about logging in");
     d.say(`RAG corpus: ${rows.length} redacted support texts, text and ${EMBEDDING_DIM}-dim vectors encrypted (${KEYS.corpus}), country as a blind index`);
-    d.say(`query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0].score?.toFixed(2)}; the retrieval is an audit record`);
+    d.say(
+      `query "${question}" {country=DE}: top ${hits.chunks.length} of ${hits.scanned} scanned, best ${hits.chunks[0].score?.toFixed(2)}; the retrieval is an audit record`,
+    );
   } finally {
     corpus.close();
   }
-  d.row({ stage: "feature store & RAG", atRest: `Parquet sealed (${KEYS.features}); corpus text+vectors encrypted (${KEYS.corpus})`, inTransit: "in process", inUse: "decrypted in memory per query, audited" });
+  d.row({
+    stage: "feature store & RAG",
+    atRest: `Parquet sealed (${KEYS.features}); corpus text+vectors encrypted (${KEYS.corpus})`,
+    inTransit: "in process",
+    inUse: "decrypted in memory per query, audited",
+  });
 }

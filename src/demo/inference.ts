@@ -25,9 +25,14 @@ export async function inferenceStage(d: Demo): Promise<void> {
   const bytes = await loadArtifact(me, new FolderRegistry(d.dir.registry), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust });
   const model = JSON.parse(bytes.toString("utf8")) as Weights;
   bytes.fill(0);
-  const sink = await createLogSink(d.ks, { dir: d.dir.logs("inference"), keyName: `${KEYS.logs}/inference`, retention: { payload: 86400_000, metadata: 7 * 86400_000 }, timer: false });
+  const sink = await createLogSink(d.ks, {
+    dir: d.dir.logs("inference"),
+    keyName: `${KEYS.logs}/inference`,
+    retention: { payload: 86400_000, metadata: 7 * 86400_000 },
+    timer: false,
+  });
   const redactor = new Redactor();
-  const score = (x: number[]) => 1 / (1 + Math.exp(-(x.reduce((s, v, i) => s + v * model.weights[i], model.bias))));
+  const score = (x: number[]) => 1 / (1 + Math.exp(-x.reduce((s, v, i) => s + v * model.weights[i], model.bias)));
   const srv = createMtlsServer({ certDir: d.dir.certs("inference"), allow: [spiffe(d, "scorer")], watch: false }, (req, res) => {
     const t0 = performance.now();
     const chunks: Buffer[] = [];
@@ -58,7 +63,11 @@ export async function inferenceStage(d: Demo): Promise<void> {
   const client = createMtlsDispatcher({ certDir: d.dir.certs("scorer"), expect: [spiffe(d, "inference")], servername: "localhost" });
   const answers: number[] = [];
   try {
-    for (const q of [{ visits: 2, spend: 10, tickets: 5, note: "angry customer help.desk@example.com" }, { visits: 28, spend: 480, tickets: 0 }, { visits: 10, spend: 120, tickets: 2 }]) {
+    for (const q of [
+      { visits: 2, spend: 10, tickets: 5, note: "angry customer help.desk@example.com" },
+      { visits: 28, spend: 480, tickets: 0 },
+      { visits: 10, spend: 120, tickets: 2 },
+    ]) {
       const res = await mtlsFetch(client, `${url}/v1/score`, { method: "POST", body: JSON.stringify(q) });
       check(res.status === 200, `inference: answered ${res.status}`);
       answers.push(((await res.json()) as { churn: number }).churn);

@@ -27,7 +27,11 @@ export async function ingestStage(d: Demo): Promise<void> {
     const source = peerOf(req.raw)?.identity.service ?? "unknown";
     const body = req.body as Buffer;
     const n = ++batch;
-    await sealTo(me, path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), body, KEYS.landing, { stage: "landing", source, batch: String(n) });
+    await sealTo(me, path.join(d.dir.landing, `events-${String(n).padStart(4, "0")}.jsonl.pseal`), body, KEYS.landing, {
+      stage: "landing",
+      source,
+      batch: String(n),
+    });
     body.fill(0);
     return reply.code(202).send({ batch: n });
   });
@@ -42,7 +46,11 @@ export async function ingestStage(d: Demo): Promise<void> {
   try {
     const events = customerEvents(EVENTS);
     for (let i = 0; i < events.length; i += BATCH) {
-      const body = events.slice(i, i + BATCH).map((e) => JSON.stringify(e)).join("\n") + "\n";
+      const body =
+        events
+          .slice(i, i + BATCH)
+          .map((e) => JSON.stringify(e))
+          .join("\n") + "\n";
       const res = await mtlsFetch(producer, `${url}/v1/events`, { method: "POST", headers: { "content-type": "application/x-ndjson" }, body });
       check(res.status === 202, `ingest: the service answered ${res.status} to a batch`);
       await res.body?.cancel();
@@ -50,7 +58,10 @@ export async function ingestStage(d: Demo): Promise<void> {
     }
     // an identity not on the list is refused before fastify sees a byte
     const rogue = createMtlsDispatcher({ certDir: d.dir.certs("trainer-rogue"), expect: [spiffe(d, "ingest")], servername: "localhost" });
-    const refused = await mtlsFetch(rogue, `${url}/v1/events`, { method: "POST", body: "{}\n" }).then(() => false, (e: { code?: string }) => e.code === "CERT_REJECTED");
+    const refused = await mtlsFetch(rogue, `${url}/v1/events`, { method: "POST", body: "{}\n" }).then(
+      () => false,
+      (e: { code?: string }) => e.code === "CERT_REJECTED",
+    );
     await rogue.close();
     check(refused, "ingest: an identity outside the allow-list must be refused");
   } finally {
@@ -59,6 +70,8 @@ export async function ingestStage(d: Demo): Promise<void> {
   const files = readdirSync(d.dir.landing).filter((f) => f.endsWith(".pseal"));
   check(files.length === EVENTS / BATCH, `ingest: expected ${EVENTS / BATCH} sealed batches, found ${files.length}`);
   d.facts.landingFiles = files.length;
-  d.say(`${EVENTS} events in ${files.length} batches sealed into stores/landing under ${KEYS.landing} {stage=landing, source=producer}; a rogue client was refused at the TLS gate`);
+  d.say(
+    `${EVENTS} events in ${files.length} batches sealed into stores/landing under ${KEYS.landing} {stage=landing, source=producer}; a rogue client was refused at the TLS gate`,
+  );
   d.row({ stage: "ingestion → landing", atRest: `sealed (${KEYS.landing})`, inTransit: "mTLS, producer only", inUse: "sealed in memory, no plaintext file" });
 }

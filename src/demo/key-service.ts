@@ -38,7 +38,11 @@ export async function startDemoKeyService(d: Demo): Promise<KeyServiceLink> {
     name: "key service",
     url: svc.url,
     stop: async () => {
-      for (const c of clients.values()) await c.then((kr) => kr.close(), () => undefined);
+      for (const c of clients.values())
+        await c.then(
+          (kr) => kr.close(),
+          () => undefined,
+        );
       await svc.close();
     },
   });

@@ -88,15 +88,22 @@ export async function keysStage(d: Demo): Promise<void> {
   // with --service the servers also call the key service, so their certificates are clients too
   const servers = d.withService ? [...SERVERS, KEY_SERVICE] : SERVERS;
   const clients = d.withService ? [...CLIENTS, ...SERVICE_CLIENTS] : CLIENTS;
-  for (const s of servers) await writeCertDir(d.dir.certs(s), await issueCertificate(ks, { service: s, env: "prod", dns: ["localhost"], ip: ["127.0.0.1"], server: true, client: d.withService, ttlSeconds: 8 * 3600 }));
+  for (const s of servers)
+    await writeCertDir(
+      d.dir.certs(s),
+      await issueCertificate(ks, { service: s, env: "prod", dns: ["localhost"], ip: ["127.0.0.1"], server: true, client: d.withService, ttlSeconds: 8 * 3600 }),
+    );
   for (const c of clients) await writeCertDir(d.dir.certs(c), await issueCertificate(ks, { service: c, env: "prod", client: true, ttlSeconds: 3600 }));
-  d.say(`CA for spiffe://${d.trustDomain}; certificates for ${servers.length} servers (8 h) and ${clients.length} clients (1 h), CA keys sealed in the keystore`);
+  d.say(
+    `CA for spiffe://${d.trustDomain}; certificates for ${servers.length} servers (8 h) and ${clients.length} clients (1 h), CA keys sealed in the keystore`,
+  );
 
   const text = demoPolicy(d);
   const policy = parsePolicy(text);
   writeFileSync(path.join(d.dir.root, "policy.yaml"), text);
   const now = new Date();
-  const can = (who: string, operation: string, keyName?: string) => decide(policy, { principal: spiffe(d, who), operation, ...(keyName ? { keyName } : {}), now }).allowed;
+  const can = (who: string, operation: string, keyName?: string) =>
+    decide(policy, { principal: spiffe(d, who), operation, ...(keyName ? { keyName } : {}), now }).allowed;
   check(can("trainer", "unwrap", KEYS.training), "policy: the trainer must be able to unwrap its training key");
   check(!can("ops-alice", "unwrap", KEYS.training), "policy: a key administrator must never unwrap");
   check(can("ops-alice", "key.rotate", KEYS.training), "policy: a key administrator must be able to rotate");
@@ -107,8 +114,14 @@ export async function keysStage(d: Demo): Promise<void> {
   const inService = d.withService ? SERVICE_KEYS : [];
   for (const name of Object.values(KEYS)) if (name !== KEYS.logs && !inService.includes(name)) ks.createKey(name, { rotateEverySeconds: 90 * DAY });
   if (d.withService) await serviceKeys(d);
-  else d.say(`${Object.keys(KEYS).length} named keys in the keystore (${shown(d.dir.home)}), one per store, rotation every 90 days; the root key never leaves it`);
-  d.row({ stage: "keys & identities", atRest: d.withService ? "data keys in the key service's store; KEKs sealed" : "root key 0600, KEKs sealed in keystore.db", inTransit: "internal CA, 1 h client certs", inUse: "separation of duties (policy.yaml)" });
+  else
+    d.say(`${Object.keys(KEYS).length} named keys in the keystore (${shown(d.dir.home)}), one per store, rotation every 90 days; the root key never leaves it`);
+  d.row({
+    stage: "keys & identities",
+    atRest: d.withService ? "data keys in the key service's store; KEKs sealed" : "root key 0600, KEKs sealed in keystore.db",
+    inTransit: "internal CA, 1 h client certs",
+    inUse: "separation of duties (policy.yaml)",
+  });
 }
 
 /** --service: starts the key service, has the key admin create the data keys there, and shows the policy deciding live. */
@@ -118,7 +131,9 @@ async function serviceKeys(d: Demo): Promise<void> {
   d.facts.keyServiceUrl = svc.url;
   const admin = await svc.as("ops-alice");
   for (const name of SERVICE_KEYS) await admin.createKey(name, { rotateEverySeconds: 90 * DAY });
-  d.say(`key service on ${svc.url} (mTLS, SQLite store ${shown(d.dir.keyservice)}, policy.yaml): ${SERVICE_KEYS.length} data keys created there by ${spiffe(d, "ops-alice")}, the other ${Object.keys(KEYS).length - SERVICE_KEYS.length} in the keystore`);
+  d.say(
+    `key service on ${svc.url} (mTLS, SQLite store ${shown(d.dir.keyservice)}, policy.yaml): ${SERVICE_KEYS.length} data keys created there by ${spiffe(d, "ops-alice")}, the other ${Object.keys(KEYS).length - SERVICE_KEYS.length} in the keystore`,
+  );
   // the running service decides: the workload's unwrap is released, the key admin's is refused (and both are audited)
   const etl = await svc.as("etl");
   const probe = randomBytes(32);
@@ -128,7 +143,10 @@ async function serviceKeys(d: Demo): Promise<void> {
   check(back.equals(probe), "key service: the workload's unwrap must return its key");
   back.fill(0);
   probe.fill(0);
-  const refused = await admin.unwrap(entry, context, { operation: "unwrap", path: "demo/policy-probe" }).then((k) => (k.fill(0), null), (e: { code?: string }) => e.code ?? "error");
+  const refused = await admin.unwrap(entry, context, { operation: "unwrap", path: "demo/policy-probe" }).then(
+    (k) => (k.fill(0), null),
+    (e: { code?: string }) => e.code ?? "error",
+  );
   check(refused === "ACCESS_DENIED", `key service: the key admin's unwrap must be denied (got ${refused ?? "the key"})`);
   d.say(`live decisions: ${spiffe(d, "etl")} unwrapped; ${spiffe(d, "ops-alice")} was refused (${refused}), both in the service's audit chain`);
 }

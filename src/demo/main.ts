@@ -19,7 +19,9 @@ const DEMO_MARK = ".pipeseal-demo";
 
 /** A folder this demo (it has the mark) or the one before it (scripts/demo.sh's keystore and sealed sample) left. */
 function previousDemo(root: string): boolean {
-  return existsSync(path.join(root, DEMO_MARK)) || (existsSync(path.join(root, ".pipeseal", "keystore.db")) && existsSync(path.join(root, "customers.csv.pseal")));
+  return (
+    existsSync(path.join(root, DEMO_MARK)) || (existsSync(path.join(root, ".pipeseal", "keystore.db")) && existsSync(path.join(root, "customers.csv.pseal")))
+  );
 }
 
 const USAGE = "usage: npm run demo -- [--dir DIR] [--service] [--keep] [--ui] [--json]";
@@ -27,7 +29,17 @@ const USAGE = "usage: npm run demo -- [--dir DIR] [--service] [--keep] [--ui] [-
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { dir: { type: "string", default: ".demo" }, keep: { type: "boolean" }, ui: { type: "boolean" }, service: { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
+    ({ values } = parseArgs({
+      options: {
+        dir: { type: "string", default: ".demo" },
+        keep: { type: "boolean" },
+        ui: { type: "boolean" },
+        service: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
   } catch (e) {
     process.stderr.write(`pipeseal demo: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -50,7 +62,16 @@ async function main(): Promise<number> {
   const stages: Stage[] = STAGES({ ui: values.ui === true });
   out(`pipeseal demo: a small AI pipeline in ${dir.root}, every stage protected`);
   const report = (r: RunResult) => (json ? void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`) : printSummary(r, dir, out));
-  const result = await runStages({ dir, stages, trustDomain: "demo.pipeseal", keep: values.keep === true, service: values.service === true, report, out, tty: !json && process.stdout.isTTY === true });
+  const result = await runStages({
+    dir,
+    stages,
+    trustDomain: "demo.pipeseal",
+    keep: values.keep === true,
+    service: values.service === true,
+    report,
+    out,
+    tty: !json && process.stdout.isTTY === true,
+  });
   return result.stoppedBy ? exitCodeForSignal(result.stoppedBy) : result.ok ? 0 : 1;
 }
 

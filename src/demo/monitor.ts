@@ -62,7 +62,9 @@ export async function startMonitor(d: Demo): Promise<void> {
       await running.catch(() => undefined);
     },
   });
-  d.say(`decrypt monitor following ${remote ? `the key service's audit (GET /v1/audit/follow as ${spiffe(d, "auditor")})` : "the audit"} (learning baselines; honeytokens checked from the first record), alerts → ${shown(path.join(d.dir.monitor, "alerts.jsonl"))} and the ledger`);
+  d.say(
+    `decrypt monitor following ${remote ? `the key service's audit (GET /v1/audit/follow as ${spiffe(d, "auditor")})` : "the audit"} (learning baselines; honeytokens checked from the first record), alerts → ${shown(path.join(d.dir.monitor, "alerts.jsonl"))} and the ledger`,
+  );
 }
 
 export async function monitorStage(d: Demo): Promise<void> {
@@ -70,7 +72,11 @@ export async function monitorStage(d: Demo): Promise<void> {
   check(failure === null, `monitor: it stopped during the run (${failure instanceof Error ? failure.message : String(failure)})`);
   const file = path.join(d.dir.training, DECOY + ".pseal");
   // sealed where the real archive's key lives (the key service with --service), recorded in the keystore's decoy registry
-  const decoy = await plantDecoy(d.ks, { key: KEYS.decoy, out: file, rows: 200, context: { stage: "training", dataset: "customers-archive" } }, await d.data("etl"));
+  const decoy = await plantDecoy(
+    d.ks,
+    { key: KEYS.decoy, out: file, rows: 200, context: { stage: "training", dataset: "customers-archive" } },
+    await d.data("etl"),
+  );
   d.say(`honeytoken planted: stores/training/${DECOY}.pseal, 200 fake rows sealed under ${KEYS.decoy}; only keystore.db knows it is a decoy`);
 
   const rogue = spiffe(d, ROGUE);
@@ -88,7 +94,10 @@ export async function monitorStage(d: Demo): Promise<void> {
 
   let alert = null;
   while (Date.now() - t0 < ALERT_WITHIN_MS) {
-    alert = listAlerts(d.ks).map((s) => s.alert).find((a) => a.detection === "honeytoken" && a.principal === rogue) ?? null;
+    alert =
+      listAlerts(d.ks)
+        .map((s) => s.alert)
+        .find((a) => a.detection === "honeytoken" && a.principal === rogue) ?? null;
     if (alert) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -99,5 +108,10 @@ export async function monitorStage(d: Demo): Promise<void> {
   d.facts.rogue = rogue;
   d.facts.decoyId = decoy.id;
   d.say(`ALERT ${alert.severity} ${alert.detection} after ${ms} ms: ${alert.summary}`);
-  d.row({ stage: "monitoring", atRest: "alerts in the audited ledger; state sealed", inTransit: "gateway audits every read by identity", inUse: `honeytoken alert in ${ms} ms` });
+  d.row({
+    stage: "monitoring",
+    atRest: "alerts in the audited ledger; state sealed",
+    inTransit: "gateway audits every read by identity",
+    inUse: `honeytoken alert in ${ms} ms`,
+  });
 }

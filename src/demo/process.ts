@@ -34,12 +34,17 @@ export async function processStage(d: Demo): Promise<void> {
   const protector = new FieldProtector(policy, await d.as("etl"), "apply", { flat: false, object: { operation: "field-apply", path: "demo/processing" } });
   await protector.prepare();
   const redactor = new Redactor();
-  const files = readdirSync(d.dir.landing).filter((f) => f.endsWith(".pseal")).sort();
+  const files = readdirSync(d.dir.landing)
+    .filter((f) => f.endsWith(".pseal"))
+    .sort();
   const out: ProtectedEvent[] = [];
   for (const [i, f] of files.entries()) {
     const file = path.join(d.dir.landing, f);
     const plain = await openBuffer(etl, readFileSync(file), { path: file });
-    const lines = plain.toString("utf8").split("\n").filter((l) => l !== "");
+    const lines = plain
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l !== "");
     plain.fill(0);
     for (const line of lines) {
       const rec = JSON.parse(line) as Record<string, unknown>;
@@ -50,7 +55,10 @@ export async function processStage(d: Demo): Promise<void> {
   }
   const marked = out.find((r) => r.id === "c00007");
   check(marked && marked.email.startsWith("pse1:") && !marked.email.includes(MARKERS.email), "processing: e-mails must be deterministically encrypted");
-  check(marked.card !== MARKERS.card && marked.card.endsWith(MARKERS.card.slice(-4)) && /^\d{16}$/.test(marked.card), "processing: cards must be FF1 tokens keeping the last 4 digits");
+  check(
+    marked.card !== MARKERS.card && marked.card.endsWith(MARKERS.card.slice(-4)) && /^\d{16}$/.test(marked.card),
+    "processing: cards must be FF1 tokens keeping the last 4 digits",
+  );
   check(!marked.text.includes("@example.com") && marked.text.includes("[EMAIL]"), "processing: e-mails in free text must be redacted");
   const same = out.filter((r) => r.email === marked.email);
   check(same.length === 1, "processing: deterministic encryption must map one e-mail to one value");
@@ -61,7 +69,16 @@ export async function processStage(d: Demo): Promise<void> {
   body.fill(0);
   d.facts.processed = out;
   const s = protector.stats;
-  d.say(`${files.length} landing batches opened in memory (audited), ${out.length} records: cards → FF1 tokens (${KEYS.fieldsTok}, last 4 kept), e-mails → deterministic (${KEYS.fieldsPii}), free text redacted`);
-  d.say(`intermediate dataset sealed: stores/features/events.protected.jsonl.pseal (${KEYS.features}); ${Object.values(s.values).reduce((a, b) => a + b, 0)} field values protected, no plaintext temporary`);
-  d.row({ stage: "processing", atRest: `sealed intermediates (${KEYS.features})`, inTransit: "in process (no hop)", inUse: "FF1 / deterministic / redaction; buffers zeroed" });
+  d.say(
+    `${files.length} landing batches opened in memory (audited), ${out.length} records: cards → FF1 tokens (${KEYS.fieldsTok}, last 4 kept), e-mails → deterministic (${KEYS.fieldsPii}), free text redacted`,
+  );
+  d.say(
+    `intermediate dataset sealed: stores/features/events.protected.jsonl.pseal (${KEYS.features}); ${Object.values(s.values).reduce((a, b) => a + b, 0)} field values protected, no plaintext temporary`,
+  );
+  d.row({
+    stage: "processing",
+    atRest: `sealed intermediates (${KEYS.features})`,
+    inTransit: "in process (no hop)",
+    inUse: "FF1 / deterministic / redaction; buffers zeroed",
+  });
 }

@@ -18,6 +18,12 @@ print(" ".join(missing)); sys.exit(3 if missing else 0)`;
 
 export function checkPython(): void {
   const r = spawnSync(PYTHON, ["-c", FIND, ...MODULES], { encoding: "utf8", timeout: 30_000 });
-  const why = r.error ? `${PYTHON} not found` : r.status === 3 ? `${PYTHON} lacks ${r.stdout.trim().split(" ").join(", ")}` : r.status !== 0 ? `${PYTHON} failed: ${(r.stderr || "").trim().split("\n").at(-1)}` : null;
+  const why = r.error
+    ? `${PYTHON} not found`
+    : r.status === 3
+      ? `${PYTHON} lacks ${r.stdout.trim().split(" ").join(", ")}`
+      : r.status !== 0
+        ? `${PYTHON} failed: ${(r.stderr || "").trim().split("\n").at(-1)}`
+        : null;
   check(why === null, `training needs ${PYTHON} with ${MODULES.join(", ")} (${why}): ${SETUP_HINT}`);
 }

@@ -26,27 +26,42 @@ export async function registryStage(d: Demo): Promise<void> {
   writeFileSync(path.join(d.dir.root, "trust.pem"), pub);
   const trust = trustFromKeys({ [MODEL]: [pub] });
   d.facts.trustPem = pub;
-  d.say(`${MODEL}@${MODEL_VERSION}: ${pushed.files} files sealed under ${KEYS.models}, manifest signed (OpenSSF bundle, ${SIGNING_KEY}); the tmpfs outputs existed ${plaintextMs} ms`);
+  d.say(
+    `${MODEL}@${MODEL_VERSION}: ${pushed.files} files sealed under ${KEYS.models}, manifest signed (OpenSSF bundle, ${SIGNING_KEY}); the tmpfs outputs existed ${plaintextMs} ms`,
+  );
 
   // attacks: a tampered copy and an unsigned copy of the registry
   const attack = path.join(d.dir.root, "attacks");
   const tampered = path.join(attack, "tampered");
   cpSync(d.dir.registry, tampered, { recursive: true });
-  const objects = (dir: string): string[] => readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile() && e.name.endsWith(".pseal")).map((e) => path.join(e.parentPath, e.name));
+  const objects = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".pseal"))
+      .map((e) => path.join(e.parentPath, e.name));
   for (const victim of objects(tampered)) {
     const bytes = readFileSync(victim);
     bytes[bytes.length - 20] ^= 1; // one bit in the last segment's ciphertext
     writeFileSync(victim, bytes);
   }
-  const refused = async (root: string) => loadArtifact(d.ks, new FolderRegistry(root), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust }).then((b) => (b.fill(0), null), (e: { code?: string }) => e.code ?? "error");
+  const refused = async (root: string) =>
+    loadArtifact(d.ks, new FolderRegistry(root), `${MODEL}@${MODEL_VERSION}`, "weights.json", { trust }).then(
+      (b) => (b.fill(0), null),
+      (e: { code?: string }) => e.code ?? "error",
+    );
   const tamperCode = await refused(tampered);
   check(tamperCode !== null, "registry: a tampered copy must be refused");
   const unsigned = path.join(attack, "unsigned");
   cpSync(d.dir.registry, unsigned, { recursive: true });
-  for (const f of readdirSync(unsigned, { recursive: true, withFileTypes: true })) if (f.isFile() && /sig|bundle/.test(f.name)) rmSync(path.join(f.parentPath, f.name));
+  for (const f of readdirSync(unsigned, { recursive: true, withFileTypes: true }))
+    if (f.isFile() && /sig|bundle/.test(f.name)) rmSync(path.join(f.parentPath, f.name));
   const unsignedCode = await refused(unsigned);
   check(unsignedCode !== null, "registry: an unsigned copy must be refused");
   rmSync(attack, { recursive: true, force: true });
   d.say(`attacks refused: a flipped byte in a sealed file (${tamperCode}), a copy without its signature (${unsignedCode})`);
-  d.row({ stage: "registry", atRest: `sealed files (${KEYS.models}), signed manifest`, inTransit: "files stay sealed when copied", inUse: "verify before load" });
+  d.row({
+    stage: "registry",
+    atRest: `sealed files (${KEYS.models}), signed manifest`,
+    inTransit: "files stay sealed when copied",
+    inUse: "verify before load",
+  });
 }

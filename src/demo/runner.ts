@@ -107,7 +107,16 @@ export async function runStages(o: RunOptions): Promise<RunResult> {
   process.once("SIGTERM", onSignal);
   let error: string | undefined;
   let reported = false;
-  const result = (err: string | undefined): RunResult => ({ ok: err === undefined, steps, rows, facts: shareable(facts), servers, ...(err === undefined ? {} : { error: err }), ...(stoppedBy ? { stoppedBy } : {}), totalMs: Math.round(performance.now() - started) });
+  const result = (err: string | undefined): RunResult => ({
+    ok: err === undefined,
+    steps,
+    rows,
+    facts: shareable(facts),
+    servers,
+    ...(err === undefined ? {} : { error: err }),
+    ...(stoppedBy ? { stoppedBy } : {}),
+    totalMs: Math.round(performance.now() - started),
+  });
   try {
     for (const [i, stage] of o.stages.entries()) {
       o.out(`\n${i + 1}. ${stage.title}`);

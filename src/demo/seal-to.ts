@@ -5,7 +5,14 @@ import { sealBuffer } from "../envelope/buffer.js";
 import { once, writeAtomic } from "../io/atomic.js";
 import type { EncryptionContext, Keyring } from "../keys/keyring.js";
 
-export async function sealTo(keyring: Keyring, file: string, plain: Uint8Array, keyName: string, context: EncryptionContext, segmentSize?: number): Promise<void> {
+export async function sealTo(
+  keyring: Keyring,
+  file: string,
+  plain: Uint8Array,
+  keyName: string,
+  context: EncryptionContext,
+  segmentSize?: number,
+): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sealed = await sealBuffer(keyring, plain, { keyName, context, ...(segmentSize ? { segmentSize } : {}) });
   await writeAtomic(file, once(sealed), 0o600);

@@ -19,16 +19,23 @@ export function printSummary(r: RunResult, dir: Layout, out: (line: string) => v
     return;
   }
   out("Summary: every data state at every stage");
-  for (const l of table(["stage", "at rest", "in transit", "in use"], r.rows.map((x) => [x.stage, x.atRest, x.inTransit, x.inUse]))) out(l);
+  for (const l of table(
+    ["stage", "at rest", "in transit", "in use"],
+    r.rows.map((x) => [x.stage, x.atRest, x.inTransit, x.inUse]),
+  ))
+    out(l);
   if (typeof r.facts.alert === "string") out(`\nAlert: ${r.facts.alert}`);
   out(`\nTimes: ${r.steps.map((s) => `${s.name} ${(s.ms / 1000).toFixed(1)} s`).join(", ")}; total ${(r.totalMs / 1000).toFixed(1)} s`);
   const rel = shown(dir.root);
   const next: [string, string][] = [];
   if (typeof r.facts.report === "string") next.push([shown(r.facts.report), "the posture report (the four answers)"]);
-  if (typeof r.facts.keyServiceUrl === "string") next.push([`npx pipeseal --home ${rel}/keyservice audit list`, "the key service's audit: every use of the data keys, by identity and rule"]);
+  if (typeof r.facts.keyServiceUrl === "string")
+    next.push([`npx pipeseal --home ${rel}/keyservice audit list`, "the key service's audit: every use of the data keys, by identity and rule"]);
   next.push([`npx pipeseal --home ${rel}/.pipeseal audit list`, "every unwrap, sign and admin action"]);
   next.push([`npx pipeseal --home ${rel}/.pipeseal monitor alerts`, "the alert ledger"]);
-  next.push(typeof r.facts.uiUrl === "string" ? [r.facts.uiUrl, "the dashboard (single-use login link)"] : [`npx pipeseal --home ${rel}/.pipeseal ui`, "the dashboard"]);
+  next.push(
+    typeof r.facts.uiUrl === "string" ? [r.facts.uiUrl, "the dashboard (single-use login link)"] : [`npx pipeseal --home ${rel}/.pipeseal ui`, "the dashboard"],
+  );
   const w = Math.max(...next.map(([c]) => c.length));
   out("\nWhere to look next:");
   for (const [c, what] of next) out(`  ${c.padEnd(w)}   ${what}`);

@@ -52,13 +52,25 @@ export async function trainStage(d: Demo): Promise<void> {
   d.say(`secret store${d.service ? " (key service)" : ""}: ${TRACKING_SECRET} sealed (versioned, every read audited)`);
 
   // with --service the gateway unwraps in the key service on behalf of each trainer (the policy's delegates)
-  const keys = d.service ? remoteBackend(await d.service.as("gateway"), (e) => d.say(`gateway: a record did not reach the key service (${(e as { code?: string }).code ?? "error"})`)) : d.ks;
-  const gw = await startGateway({ root: d.dir.training, keys, tls: { certDir: d.dir.certs("gateway"), watch: false }, allow: [`spiffe://${d.trustDomain}/prod/trainer*`] }, { port: 0, host: "127.0.0.1" });
+  const keys = d.service
+    ? remoteBackend(await d.service.as("gateway"), (e) =>
+        d.say(`gateway: a record did not reach the key service (${(e as { code?: string }).code ?? "error"})`),
+      )
+    : d.ks;
+  const gw = await startGateway(
+    { root: d.dir.training, keys, tls: { certDir: d.dir.certs("gateway"), watch: false }, allow: [`spiffe://${d.trustDomain}/prod/trainer*`] },
+    { port: 0, host: "127.0.0.1" },
+  );
   d.started({ name: "data gateway", url: gw.url, stop: () => gw.close() });
   d.facts.gatewayUrl = gw.url;
   d.say(`data gateway on ${gw.url} (mTLS; admits spiffe://${d.trustDomain}/prod/trainer*; decrypts only the ranges read, in memory)`);
 
-  const sink = await createLogSink(d.ks, { dir: d.dir.logs("training"), keyName: `${KEYS.logs}/training`, retention: { payload: 7 * 86400_000, metadata: 30 * 86400_000 }, timer: false });
+  const sink = await createLogSink(d.ks, {
+    dir: d.dir.logs("training"),
+    keyName: `${KEYS.logs}/training`,
+    retention: { payload: 7 * 86400_000, metadata: 30 * 86400_000 },
+    timer: false,
+  });
   const redactor = new Redactor();
   const out = ramFolder("pipeseal-demo-train-");
   // whatever happens next, the plaintext outputs go at the end of the run
@@ -70,10 +82,28 @@ export async function trainStage(d: Demo): Promise<void> {
   try {
     const shards = d.facts.shards as string[];
     const where = d.service ? ["--server", d.service.url, "--cert", d.dir.certs("trainer")] : ["--home", d.dir.home];
-    const child = spawn(process.execPath, [CLI, ...where, "run", "--secret", `TRACKING_TOKEN=${TRACKING_SECRET}`, "--", PYTHON, SCRIPT, gw.url, d.dir.certs("trainer"), out, String(EPOCHS), ...shards], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PIPESEAL_PRINCIPAL: spiffe(d, "trainer") },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...where,
+        "run",
+        "--secret",
+        `TRACKING_TOKEN=${TRACKING_SECRET}`,
+        "--",
+        PYTHON,
+        SCRIPT,
+        gw.url,
+        d.dir.certs("trainer"),
+        out,
+        String(EPOCHS),
+        ...shards,
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PIPESEAL_PRINCIPAL: spiffe(d, "trainer") },
+      },
+    );
     d.started({ name: "training job", stop: async () => void (child.exitCode === null && child.kill("SIGTERM")) });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
@@ -96,10 +126,15 @@ export async function trainStage(d: Demo): Promise<void> {
       }
     }
     const code = await exited;
-    check(code === 0, `training: the job exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}${/ImportError|ModuleNotFoundError/.test(stderr) ? ` (${SETUP_HINT})` : ""}`);
+    check(
+      code === 0,
+      `training: the job exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" / ")}${/ImportError|ModuleNotFoundError/.test(stderr) ? ` (${SETUP_HINT})` : ""}`,
+    );
     check(!tokenSeen, "training: the tracking token must be masked in the job's output");
     check(epochs === EPOCHS, `training: expected ${EPOCHS} epochs, got ${epochs}`);
-    d.say(`PyTorch (${PYTHON}) under \`pipeseal run --secret TRACKING_TOKEN=${TRACKING_SECRET}\`: ${EPOCHS} epochs over the shards read through the gateway (fsspec, mTLS), accuracy ${String(d.facts.accuracy)}`);
+    d.say(
+      `PyTorch (${PYTHON}) under \`pipeseal run --secret TRACKING_TOKEN=${TRACKING_SECRET}\`: ${EPOCHS} epochs over the shards read through the gateway (fsspec, mTLS), accuracy ${String(d.facts.accuracy)}`,
+    );
     d.say(`${lines} log lines redacted into the sealed log sink logs/training (${KEYS.logs}/training/{payload,metadata}); the token was masked`);
 
     await createSigningKey(d.ks, d.dir.home, SIGNING_KEY, "p256");
@@ -112,16 +147,29 @@ export async function trainStage(d: Demo): Promise<void> {
       shredded.push(...saved.pruned.destroyKeyVersions);
       rmSync(dir, { recursive: true, force: true });
     }
-    const kept = (await store.listVersions()).filter((r) => r.name === checkpointName(RUN)).map((r) => Number(r.version)).sort();
-    check(kept.join(",") === Array.from({ length: KEEP_CHECKPOINTS }, (_, i) => EPOCHS - KEEP_CHECKPOINTS + 1 + i).join(","), `checkpoints: expected the last ${KEEP_CHECKPOINTS}, kept ${kept.join(",")}`);
+    const kept = (await store.listVersions())
+      .filter((r) => r.name === checkpointName(RUN))
+      .map((r) => Number(r.version))
+      .sort();
+    check(
+      kept.join(",") === Array.from({ length: KEEP_CHECKPOINTS }, (_, i) => EPOCHS - KEEP_CHECKPOINTS + 1 + i).join(","),
+      `checkpoints: expected the last ${KEEP_CHECKPOINTS}, kept ${kept.join(",")}`,
+    );
     check(shredded.length === EPOCHS - KEEP_CHECKPOINTS, "checkpoints: the pruned checkpoint's key version must be destroyed");
     d.facts.checkpoints = kept;
     d.facts.modelDir = path.join(out, "model");
     d.facts.ramFolder = out;
     d.facts.plaintextSince = plaintextSince;
-    d.say(`${EPOCHS} checkpoints sealed and signed (OpenSSF, ${SIGNING_KEY}) into stores/checkpoints, one key version each; kept the last ${KEEP_CHECKPOINTS}, version ${shredded.join(",")} of prod/checkpoints/${RUN} destroyed (crypto-shredded)`);
+    d.say(
+      `${EPOCHS} checkpoints sealed and signed (OpenSSF, ${SIGNING_KEY}) into stores/checkpoints, one key version each; kept the last ${KEEP_CHECKPOINTS}, version ${shredded.join(",")} of prod/checkpoints/${RUN} destroyed (crypto-shredded)`,
+    );
   } finally {
     await sink.close();
   }
-  d.row({ stage: "training", atRest: "sealed, signed checkpoints; keep 2, shred the rest", inTransit: "gateway mTLS range reads (fsspec)", inUse: "secret via `pipeseal run`, masked; outputs on tmpfs only" });
+  d.row({
+    stage: "training",
+    atRest: "sealed, signed checkpoints; keep 2, shred the rest",
+    inTransit: "gateway mTLS range reads (fsspec)",
+    inUse: "secret via `pipeseal run`, masked; outputs on tmpfs only",
+  });
 }

@@ -39,7 +39,19 @@ function openOut(batch: Batch): Buffer {
 export function nativeSealSync(addon: NativeAddon, state: FloeState, batch: Batch, ivs?: Uint8Array): Buffer {
   const { iv, out } = sealArgs(batch, ivs);
   try {
-    const n = addon.sealSync(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, batch.final, batch.data, out, iv);
+    const n = addon.sealSync(
+      state.messageKey,
+      state.iv,
+      state.aad,
+      state.encSegLen,
+      state.rotationMask,
+      batch.first,
+      batch.count,
+      batch.final,
+      batch.data,
+      out,
+      iv,
+    );
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -50,7 +62,18 @@ export function nativeSealSync(addon: NativeAddon, state: FloeState, batch: Batc
 export function nativeOpenSync(addon: NativeAddon, state: FloeState, batch: Batch): Buffer {
   const out = openOut(batch);
   try {
-    const n = addon.openSync(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, batch.final, batch.data, out);
+    const n = addon.openSync(
+      state.messageKey,
+      state.iv,
+      state.aad,
+      state.encSegLen,
+      state.rotationMask,
+      batch.first,
+      batch.count,
+      batch.final,
+      batch.data,
+      out,
+    );
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -61,7 +84,19 @@ export async function nativeSeal(addon: NativeAddon, state: FloeState, batch: Ba
   if (batch.data.length < SYNC_BELOW) return nativeSealSync(addon, state, batch, ivs);
   const { iv, out } = sealArgs(batch, ivs);
   try {
-    const n = await addon.seal(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, batch.final, batch.data, out, iv);
+    const n = await addon.seal(
+      state.messageKey,
+      state.iv,
+      state.aad,
+      state.encSegLen,
+      state.rotationMask,
+      batch.first,
+      batch.count,
+      batch.final,
+      batch.data,
+      out,
+      iv,
+    );
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -72,7 +107,18 @@ export async function nativeOpen(addon: NativeAddon, state: FloeState, batch: Ba
   if (batch.data.length < SYNC_BELOW) return nativeOpenSync(addon, state, batch);
   const out = openOut(batch);
   try {
-    const n = await addon.open(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, batch.final, batch.data, out);
+    const n = await addon.open(
+      state.messageKey,
+      state.iv,
+      state.aad,
+      state.encSegLen,
+      state.rotationMask,
+      batch.first,
+      batch.count,
+      batch.final,
+      batch.data,
+      out,
+    );
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);

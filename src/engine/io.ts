@@ -132,7 +132,7 @@ export function fdSink(fd: number): ByteSink {
   }
   return {
     async write(buf) {
-      for (let off = 0; off < buf.length; ) off += (await fsWrite(fd, buf, off, buf.length - off, null)).bytesWritten;
+      for (let off = 0; off < buf.length;) off += (await fsWrite(fd, buf, off, buf.length - off, null)).bytesWritten;
     },
   };
 }

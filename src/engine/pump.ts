@@ -210,15 +210,17 @@ export async function* pump(source: ByteSource, step: PumpStep, depth: number, p
 
   const reader = (): Promise<void> => (positional ? positionalReader(positional) : sequential());
 
-  const task = reader().then(
-    () => undefined,
-    (e: unknown) => {
-      readerFailed = { error: e };
-    },
-  ).finally(() => {
-    readerDone = true;
-    pushed.signal();
-  });
+  const task = reader()
+    .then(
+      () => undefined,
+      (e: unknown) => {
+        readerFailed = { error: e };
+      },
+    )
+    .finally(() => {
+      readerDone = true;
+      pushed.signal();
+    });
 
   try {
     for (;;) {

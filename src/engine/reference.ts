@@ -45,7 +45,6 @@ export function decryptBatch(state: FloeState, batch: Batch, into?: Buffer): Buf
       const pt = decryptSegment(state, ct, batch.first + i, isFinal);
       o += pt.copy(out, o);
       pt.fill(0); // the batch's copy is the only plaintext left
-
     }
   } catch (e) {
     out.fill(0);

@@ -34,7 +34,19 @@ export function sealStep(state: FloeState, perBatch = segmentsPerBatch(state.enc
       if (!addon) return encryptBatch(state, batch, undefined, out);
       const ivs = randomBytes(batch.count * SEGMENT_IV_LEN); // node:crypto draws every random IV
       try {
-        const n = await addon.seal(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, final, input, out, ivs);
+        const n = await addon.seal(
+          state.messageKey,
+          state.iv,
+          state.aad,
+          state.encSegLen,
+          state.rotationMask,
+          batch.first,
+          batch.count,
+          final,
+          input,
+          out,
+          ivs,
+        );
         return out.subarray(0, n);
       } catch (e) {
         throw typedError(e);

@@ -43,7 +43,7 @@ class ChunkQueue {
       else this.chunks[0] = head.subarray(n);
     } else {
       out = Buffer.allocUnsafe(n);
-      for (let o = 0; o < n; ) {
+      for (let o = 0; o < n;) {
         const c = this.chunks[0];
         const used = c.copy(out, o, 0, Math.min(c.length, n - o));
         o += used;

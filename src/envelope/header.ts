@@ -108,7 +108,8 @@ export function encodeKeyBlock(keys: readonly WrappedKey[], version: number = FO
     if (!Number.isInteger(k.keyVersion) || k.keyVersion < 1 || k.keyVersion > 0xffffffff) throw new FormatError("LIMIT_EXCEEDED", "key version out of range");
     parts.push(encodeEntry(k.keyring, k.keyName, k.keyVersion, k.wrapped));
     if (version >= 2) {
-      if (!(k.tag instanceof Uint8Array) || k.tag.length !== ENTRY_TAG_BYTES) throw new FormatError("MALFORMED_HEADER", "a v2 key-block entry needs its 32-byte tag");
+      if (!(k.tag instanceof Uint8Array) || k.tag.length !== ENTRY_TAG_BYTES)
+        throw new FormatError("MALFORMED_HEADER", "a v2 key-block entry needs its 32-byte tag");
       parts.push(Buffer.from(k.tag));
     }
   }
@@ -125,10 +126,14 @@ export function encodeKeyBlock(keys: readonly WrappedKey[], version: number = FO
 export function fixedPartLength(prelude: Buffer): number {
   if (prelude.length === 0) throw new FormatError("NOT_SEALED", "the input is empty: not a pipeseal sealed file");
   if (prelude.length < PRELUDE_LEN || !prelude.subarray(0, 5).equals(MAGIC)) {
-    throw new FormatError("NOT_SEALED", prelude.length < PRELUDE_LEN ? `not a pipeseal sealed file (only ${prelude.length} bytes)` : "not a pipeseal sealed file (bad magic)");
+    throw new FormatError(
+      "NOT_SEALED",
+      prelude.length < PRELUDE_LEN ? `not a pipeseal sealed file (only ${prelude.length} bytes)` : "not a pipeseal sealed file (bad magic)",
+    );
   }
   const version = prelude.readUInt8(5);
-  if (!READABLE_VERSIONS.includes(version)) throw new FormatError("UNSUPPORTED_FORMAT", `sealed-file format version ${version} is not supported (this build reads ${READABLE_VERSIONS.join(" and ")})`);
+  if (!READABLE_VERSIONS.includes(version))
+    throw new FormatError("UNSUPPORTED_FORMAT", `sealed-file format version ${version} is not supported (this build reads ${READABLE_VERSIONS.join(" and ")})`);
   const length = prelude.readUInt32BE(6);
   if (length < 22 || length > LIMITS.maxFixedPart) throw new FormatError("MALFORMED_HEADER", "fixed header length out of bounds");
   return length;
@@ -179,7 +184,11 @@ export function decodeHeader(bytes: Buffer): SealedHeader {
     if (keyVersion === 0) throw new FormatError("MALFORMED_HEADER", "key versions start at 1");
     const wrapped = Buffer.from(block.bytes(block.u16(), LIMITS.maxWrappedBytes));
     if (!keyring || !keyName || wrapped.length === 0) throw new FormatError("MALFORMED_HEADER", "empty wrapped-key field");
-    parsed.push(version >= 2 ? { keyring, keyName, keyVersion, wrapped, tag: Buffer.from(block.bytes(ENTRY_TAG_BYTES, ENTRY_TAG_BYTES)) } : { keyring, keyName, keyVersion, wrapped });
+    parsed.push(
+      version >= 2
+        ? { keyring, keyName, keyVersion, wrapped, tag: Buffer.from(block.bytes(ENTRY_TAG_BYTES, ENTRY_TAG_BYTES)) }
+        : { keyring, keyName, keyVersion, wrapped },
+    );
   }
   block.end();
 
@@ -204,7 +213,10 @@ export function decodeHeader(bytes: Buffer): SealedHeader {
 }
 
 /** v2: each entry gets its binding — the file's object id and every entry's digest and tag, as read. */
-function bindEntries(entries: readonly { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer; tag?: Buffer }[], objectId: Buffer): WrappedKey[] {
+function bindEntries(
+  entries: readonly { keyring: string; keyName: string; keyVersion: number; wrapped: Buffer; tag?: Buffer }[],
+  objectId: Buffer,
+): WrappedKey[] {
   const digests = entries.map((e) => entryDigest(e.keyring, e.keyName, e.keyVersion, e.wrapped));
   const tags = entries.map((e) => e.tag!);
   return entries.map((e, index) => ({ ...e, binding: { objectId, index, digests, tags } }));

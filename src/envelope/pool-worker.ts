@@ -19,6 +19,6 @@ parentPort!.on("message", (req: PoolRequest) => {
     parentPort!.postMessage(res);
   } finally {
     state.messageKey.fill(0);
-    (req.state.messageKey).fill(0);
+    req.state.messageKey.fill(0);
   }
 });

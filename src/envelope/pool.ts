@@ -66,7 +66,15 @@ export class WorkerPool implements SegmentEngine {
     const index = this.busy.indexOf(Math.min(...this.busy));
     // copy into a buffer of its own so it can be transferred without detaching the caller's memory
     const data = new Uint8Array(batch.data);
-    const req: PoolRequest = { id, mode, state: { ...state, messageKey: Buffer.from(state.messageKey) }, data, first: batch.first, count: batch.count, final: batch.final };
+    const req: PoolRequest = {
+      id,
+      mode,
+      state: { ...state, messageKey: Buffer.from(state.messageKey) },
+      data,
+      first: batch.first,
+      count: batch.count,
+      final: batch.final,
+    };
     return new Promise<Buffer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.busy[index]++;

@@ -96,8 +96,9 @@ export class SealedFileReader {
 
   /** The same range as a stream of at most 1 MiB pieces. */
   async *readStream(offset: number, length: number): AsyncGenerator<Buffer> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.plaintextLength) await this.read(offset, length); // throws (and records) the typed error
-    for (let done = 0; done < length; ) {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.plaintextLength)
+      await this.read(offset, length); // throws (and records) the typed error
+    for (let done = 0; done < length;) {
       const step = Math.min(STREAM_STEP, length - done);
       yield await this.read(offset + done, step);
       done += step;
@@ -147,7 +148,11 @@ function checkRange(offset: number, length: number, plaintextLength: number): vo
 /** Reads just enough of the file to hold the whole header, checking lengths before trusting them. */
 async function readHeaderBytes(handle: FileHandle, size: number): Promise<Buffer> {
   const readAt = async (n: number): Promise<Buffer> => {
-    if (n > size) throw new FormatError(size < PRELUDE_LEN ? "NOT_SEALED" : "MALFORMED_HEADER", size < PRELUDE_LEN ? "not a pipeseal sealed file (too short)" : "header truncated");
+    if (n > size)
+      throw new FormatError(
+        size < PRELUDE_LEN ? "NOT_SEALED" : "MALFORMED_HEADER",
+        size < PRELUDE_LEN ? "not a pipeseal sealed file (too short)" : "header truncated",
+      );
     const b = Buffer.alloc(n);
     await handle.read(b, 0, n, 0);
     return b;
@@ -157,4 +162,5 @@ async function readHeaderBytes(handle: FileHandle, size: number): Promise<Buffer
 }
 
 /** Opens a sealed file for random-access reads (see SealedFileReader). */
-export const openSealedFile = (keyring: Keyring, path: string, options: OpenSealedFileOptions = {}): Promise<SealedFileReader> => SealedFileReader.open(keyring, path, options);
+export const openSealedFile = (keyring: Keyring, path: string, options: OpenSealedFileOptions = {}): Promise<SealedFileReader> =>
+  SealedFileReader.open(keyring, path, options);

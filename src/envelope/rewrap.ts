@@ -105,12 +105,22 @@ export async function rewrapFile(keyring: Keyring, path: string, options: Rewrap
   const maxHeader = LIMITS.maxFixedPart + LIMITS.maxKeyBlock + FLOE_HEADER_LEN;
   const header = await readHeader(new Pull(createReadStream(path, { end: maxHeader - 1 })));
   const object = { operation: "rewrap", path, headerHash: headerHash(header) };
-  if (!header.wrappedKeys.some((k) => servesEntry(keyring, k.keyring))) throw new KeyError("KEYRING_MISMATCH", mismatchMessage(keyring, header.wrappedKeys.map((k) => k.keyring)));
+  if (!header.wrappedKeys.some((k) => servesEntry(keyring, k.keyring)))
+    throw new KeyError(
+      "KEYRING_MISMATCH",
+      mismatchMessage(
+        keyring,
+        header.wrappedKeys.map((k) => k.keyring),
+      ),
+    );
   const upgrade = options.upgrade === true && header.formatVersion === 1;
   const foreign = header.wrappedKeys.find((k) => !servesEntry(keyring, k.keyring));
   if (upgrade && foreign !== undefined) {
     // a v2 key block needs a v2 wrap and a tag for every entry; only the entry's own keyring can make them
-    throw new KeyError("KEYRING_MISMATCH", `cannot upgrade: the entry for ${foreign.keyName} is wrapped by keyring "${foreign.keyring}", not "${keyring.id}" (a v2 key block needs every entry rewrapped by its own keyring)`);
+    throw new KeyError(
+      "KEYRING_MISMATCH",
+      `cannot upgrade: the entry for ${foreign.keyName} is wrapped by keyring "${foreign.keyring}", not "${keyring.id}" (a v2 key block needs every entry rewrapped by its own keyring)`,
+    );
   }
   const plan = await planRewrap(keyring, header, object, upgrade);
   const changes = plan.changes.map(({ keyName, from, to }) => ({ keyName, from, to }));

@@ -50,7 +50,11 @@ export async function startSeal(keyring: Keyring, options: SealOptions): Promise
     const objectId = objectIdOf(fixedPart, started.header);
     const wrapped: WrappedKey[] = [];
     for (const name of names) wrapped.push(await keyring.wrap(name, dataKey, context, objectId));
-    const tags = tagEntries(dataKey, objectId, wrapped.map((w) => entryDigest(w.keyring, w.keyName, w.keyVersion, w.wrapped)));
+    const tags = tagEntries(
+      dataKey,
+      objectId,
+      wrapped.map((w) => entryDigest(w.keyring, w.keyName, w.keyVersion, w.wrapped)),
+    );
     const entries = wrapped.map((w, i) => ({ keyring: w.keyring, keyName: w.keyName, keyVersion: w.keyVersion, wrapped: w.wrapped, tag: tags[i] }));
     const header = Buffer.concat([fixedPart, encodeKeyBlock(entries), started.header]);
     const result = { header, state };

@@ -49,7 +49,14 @@ async function report(keyring: Keyring, entry: WrappedKey, header: SealedHeader,
  */
 export async function unlockForUse(keyring: Keyring, header: SealedHeader, object: Omit<AuditObject, "headerHash">): Promise<Unlocked> {
   const candidates = header.wrappedKeys.filter((k) => servesEntry(keyring, k.keyring));
-  if (candidates.length === 0) throw new KeyError("KEYRING_MISMATCH", mismatchMessage(keyring, header.wrappedKeys.map((k) => k.keyring)));
+  if (candidates.length === 0)
+    throw new KeyError(
+      "KEYRING_MISMATCH",
+      mismatchMessage(
+        keyring,
+        header.wrappedKeys.map((k) => k.keyring),
+      ),
+    );
   const audited: AuditObject = { ...object, headerHash: headerHash(header) };
   let lastError: unknown;
   for (const entry of candidates) {

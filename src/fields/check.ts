@@ -67,17 +67,38 @@ export async function checkFields(policy: FieldPolicy, input: string, options: {
   const covered = (sp: string) =>
     policy.rules.some((r) => {
       const pattern = r.field.source.replace(/\[\d+\]/g, "[*]");
-      return pattern === sp || r.field.flatGlob.test(sp) || (r.field.hasWildcard && new RegExp("^" + pattern.split("*").map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&")).join("[^.]*") + "$").test(sp));
+      return (
+        pattern === sp ||
+        r.field.flatGlob.test(sp) ||
+        (r.field.hasWildcard &&
+          new RegExp(
+            "^" +
+              pattern
+                .split("*")
+                .map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&"))
+                .join("[^.]*") +
+              "$",
+          ).test(sp))
+      );
     });
   const uncovered = [...values.keys()].filter((k) => !covered(k));
   const findings: CheckFinding[] = [];
   for (const field of uncovered) {
     const reasons: string[] = [];
-    const leaf = field.split(".").at(-1)!.replace(/\[\*\]/g, "");
+    const leaf = field
+      .split(".")
+      .at(-1)!
+      .replace(/\[\*\]/g, "");
     for (const [re, what] of NAME_HINTS) if (re.test(leaf)) reasons.push(`name looks like ${what}`);
     const sampled = values.get(field)!;
     const hits = new Map<string, number>();
-    for (const v of sampled) for (const d of new Set(detectAll(v).filter((f) => f.kind === "pii" || f.kind === "secret").map((f) => f.detector))) hits.set(d, (hits.get(d) ?? 0) + 1);
+    for (const v of sampled)
+      for (const d of new Set(
+        detectAll(v)
+          .filter((f) => f.kind === "pii" || f.kind === "secret")
+          .map((f) => f.detector),
+      ))
+        hits.set(d, (hits.get(d) ?? 0) + 1);
     for (const [d, n] of hits) reasons.push(`values: ${d} (${n} of ${sampled.length} sampled)`);
     if (reasons.length) findings.push({ field, reasons });
   }

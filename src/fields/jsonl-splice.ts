@@ -45,7 +45,14 @@ export class JsonlSplice {
     return new JsonlSplice(policy, names as string[], idName, gcm, keyFor, stats);
   }
 
-  private constructor(policy: FieldPolicy, names: string[], idName: string | undefined, gcm: FieldGcm, keyFor: (rule: FieldRule) => FieldKey | undefined, stats: FieldStats) {
+  private constructor(
+    policy: FieldPolicy,
+    names: string[],
+    idName: string | undefined,
+    gcm: FieldGcm,
+    keyFor: (rule: FieldRule) => FieldKey | undefined,
+    stats: FieldStats,
+  ) {
     this.#rules = policy.rules;
     this.#names = names;
     this.#encrypt = policy.rules.map((r) => r.action === "encrypt");
@@ -96,7 +103,8 @@ export class JsonlSplice {
       const ve = scan.valueEnd[idAt];
       const c = line.charCodeAt(vs);
       if (scan.kind[idAt] === STRING && ve - vs > 2) recordId = line.slice(vs + 1, ve - 1);
-      else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) recordId = line.slice(vs, ve); // canonical: String(Number(text)) === text
+      else if (c === 0x2d || (c >= 0x30 && c <= 0x39))
+        recordId = line.slice(vs, ve); // canonical: String(Number(text)) === text
       else return undefined;
     }
     const sealed = this.#sealed;

@@ -28,7 +28,15 @@ export interface CompiledPath {
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp("^" + glob.split("*").map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&")).join(".*") + "$", "s");
+  return new RegExp(
+    "^" +
+      glob
+        .split("*")
+        .map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&"))
+        .join(".*") +
+      "$",
+    "s",
+  );
 }
 
 /** @throws FieldError(INVALID_ARGUMENT) for an empty or malformed path. */

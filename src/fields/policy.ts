@@ -55,7 +55,22 @@ export interface FieldPolicy {
 }
 
 const TOP = new Set(["version", "namespace", "recordId", "key", "rules"]);
-const RULE = new Set(["field", "fields", "action", "key", "version", "previousVersion", "subject", "alphabet", "keepFirst", "keepLast", "preserve", "length", "prefix", "char"]);
+const RULE = new Set([
+  "field",
+  "fields",
+  "action",
+  "key",
+  "version",
+  "previousVersion",
+  "subject",
+  "alphabet",
+  "keepFirst",
+  "keepLast",
+  "preserve",
+  "length",
+  "prefix",
+  "char",
+]);
 const CRYPTO: ReadonlySet<FieldAction> = new Set(["encrypt", "deterministic", "tokenize", "pseudonymize"]);
 
 /** Loads and validates a policy file. @throws FieldError(INVALID_ARGUMENT) naming file:line (file:line:col for a YAML syntax error). */
@@ -92,9 +107,11 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
   const plain = (n: Node | undefined): unknown => (n === undefined ? undefined : (n as { toJSON(): unknown }).toJSON());
   if (plain(get(root, "version")) !== 1) fail(get(root, "version") ?? root, "`version: 1` is required");
   const namespace = plain(get(root, "namespace")) ?? "default";
-  if (typeof namespace !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(namespace)) fail(get(root, "namespace"), "namespace must be 1-64 characters of a-z 0-9 _ -");
+  if (typeof namespace !== "string" || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(namespace))
+    fail(get(root, "namespace"), "namespace must be 1-64 characters of a-z 0-9 _ -");
   const defaultKey = plain(get(root, "key"));
-  if (defaultKey !== undefined && (typeof defaultKey !== "string" || !KEY_NAME_PATTERN.test(defaultKey))) fail(get(root, "key"), "key must be a key name (a-z 0-9 . _ / -)");
+  if (defaultKey !== undefined && (typeof defaultKey !== "string" || !KEY_NAME_PATTERN.test(defaultKey)))
+    fail(get(root, "key"), "key must be a key name (a-z 0-9 . _ / -)");
   const path = (n: Node | undefined): CompiledPath => {
     const v = plain(n);
     if (typeof v !== "string") return fail(n, "a field path must be a string");
@@ -121,7 +138,8 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
     const action = plain(get(rule, "action"));
     if (typeof action !== "string" || !(ACTIONS as readonly string[]).includes(action)) fail(at("action"), `action must be one of ${ACTIONS.join(", ")}`);
     const key = plain(get(rule, "key")) ?? defaultKey;
-    if (CRYPTO.has(action as FieldAction) && (typeof key !== "string" || !KEY_NAME_PATTERN.test(key))) fail(at("key"), `action ${action} needs a key (rule \`key:\` or a top-level default \`key:\`)`);
+    if (CRYPTO.has(action as FieldAction) && (typeof key !== "string" || !KEY_NAME_PATTERN.test(key)))
+      fail(at("key"), `action ${action} needs a key (rule \`key:\` or a top-level default \`key:\`)`);
     const int = (k: string, min: number, max: number, dflt: number | undefined): number | undefined => {
       const v = plain(get(rule, k));
       if (v === undefined) return dflt;
@@ -142,7 +160,8 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
     only("prefix", ["pseudonymize"]);
     only("char", ["mask"]);
     const alphabet = plain(get(rule, "alphabet")) ?? "digits";
-    if (typeof alphabet !== "string" || !Object.hasOwn(ALPHABETS, alphabet)) fail(at("alphabet"), `alphabet must be one of ${Object.keys(ALPHABETS).join(", ")}`);
+    if (typeof alphabet !== "string" || !Object.hasOwn(ALPHABETS, alphabet))
+      fail(at("alphabet"), `alphabet must be one of ${Object.keys(ALPHABETS).join(", ")}`);
     const preserve = plain(get(rule, "preserve"));
     if (preserve !== undefined && preserve !== "email-domain") fail(at("preserve"), "preserve must be email-domain");
     const prefix = plain(get(rule, "prefix")) ?? "";
@@ -150,7 +169,12 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
     const char = plain(get(rule, "char")) ?? "*";
     if (typeof char !== "string" || [...char].length !== 1) fail(at("char"), "char must be one character");
     const fieldsNode = get(rule, "fields");
-    const fieldNodes = fieldsNode !== undefined ? (isSeq(fieldsNode) ? (fieldsNode.items as Node[]) : [fail(fieldsNode, "fields must be a list")]) : [get(rule, "field") ?? fail(rule, "a rule needs `field` (or `fields`)")];
+    const fieldNodes =
+      fieldsNode !== undefined
+        ? isSeq(fieldsNode)
+          ? (fieldsNode.items as Node[])
+          : [fail(fieldsNode, "fields must be a list")]
+        : [get(rule, "field") ?? fail(rule, "a rule needs `field` (or `fields`)")];
     if (fieldsNode !== undefined && get(rule, "field") !== undefined) fail(at("field"), "use `field` or `fields`, not both");
     const subjectNode = get(rule, "subject");
     const subject = subjectNode === undefined ? undefined : path(subjectNode);
@@ -182,7 +206,10 @@ export function parseFieldPolicy(text: string, source = "policy"): FieldPolicy {
   for (const a of anchors) {
     const rule = rules.find((r) => (r.field.hasWildcard ? r.field.flatGlob.test(a.p.source) : r.field.source === a.p.source));
     if (rule && !["keep", "deterministic", "tokenize"].includes(rule.action)) {
-      throw new FieldError("INVALID_ARGUMENT", `${source}:${rule.line}: the ${a.what} field ${a.p.source} must be keep, deterministic or tokenize (it is read to bind or key other fields)`);
+      throw new FieldError(
+        "INVALID_ARGUMENT",
+        `${source}:${rule.line}: the ${a.what} field ${a.p.source} must be keep, deterministic or tokenize (it is read to bind or key other fields)`,
+      );
     }
     if (rule?.subject) throw new FieldError("INVALID_ARGUMENT", `${source}:${rule.line}: the ${a.what} field ${a.p.source} cannot itself use a subject key`);
   }

@@ -171,7 +171,8 @@ export class FieldProtector {
     // anchors are read before anything changes (plaintext record id and subject ids)
     const recordId = plan.some((p) => p.rule.action === "encrypt") ? this.#recordId(record, row) : "";
     let subjectIds: Map<FieldRule, string> | undefined;
-    for (const { rule } of plan) if (rule.subject && !subjectIds?.has(rule)) (subjectIds ??= new Map()).set(rule, this.#anchor(rule.subject, record, row, "subject"));
+    for (const { rule } of plan)
+      if (rule.subject && !subjectIds?.has(rule)) (subjectIds ??= new Map()).set(rule, this.#anchor(rule.subject, record, row, "subject"));
     let scope: ApplyScope | undefined; // only once a value has to wait: the hot path allocates none
     const drops: FieldMatch[] = [];
     // compute every new value first, then write: a failing row leaves the record untouched
@@ -191,7 +192,12 @@ export class FieldProtector {
           this.stats.empty++;
           continue;
         }
-        if (typeof value === "object") throw new FieldError("INVALID_ARGUMENT", `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`, { row, field: match.path });
+        if (typeof value === "object")
+          throw new FieldError(
+            "INVALID_ARGUMENT",
+            `a ${Array.isArray(value) ? "list" : "object"} cannot be protected by ${rule.action} (name its leaves, e.g. ${match.path}.*)`,
+            { row, field: match.path },
+          );
         const now = this.#applyNow(rule, value, recordId, row, match.path);
         if (now === LATER) {
           return this.#applyLater((scope ??= this.#applyScope(recordId, subjectIds)), rule, match, value, { row, field: match.path }).then((v) => {

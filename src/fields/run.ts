@@ -10,7 +10,19 @@ import path from "node:path";
 import { writeAtomic } from "../io/atomic.js";
 import type { Keyring } from "../keys/keyring.js";
 import { FieldError } from "./errors.js";
-import { type RecordFormat, type Rec, type RowItem, formatOf, lineBatches, parseRec, readCsv, readJsonArray, stringifyRecord, writeCsv, writeJsonArray } from "./formats/index.js";
+import {
+  type RecordFormat,
+  type Rec,
+  type RowItem,
+  formatOf,
+  lineBatches,
+  parseRec,
+  readCsv,
+  readJsonArray,
+  stringifyRecord,
+  writeCsv,
+  writeJsonArray,
+} from "./formats/index.js";
 import { readAll, transformParquet } from "./formats/parquet.js";
 import type { FieldPolicy } from "./policy.js";
 import { type FieldOperation, FieldProtector } from "./protector.js";
@@ -123,8 +135,7 @@ export async function runFields(op: FieldOperation, o: RunFieldsOptions): Promis
       await sink(transformed());
       return p.stats;
     }
-    const items: AsyncIterable<RowItem> =
-      format === "json" ? readJsonArray(input) : readCsv(input, skip, (row, e) => p.skip(row, e));
+    const items: AsyncIterable<RowItem> = format === "json" ? readJsonArray(input) : readCsv(input, skip, (row, e) => p.skip(row, e));
     async function* records(): AsyncGenerator<Rec> {
       for await (const item of items) {
         if (item.error) {

@@ -72,7 +72,8 @@ export function encodePlain(v: unknown, where: { row?: number; field?: string })
   switch (typeof v) {
     case "string":
       // UTF-8 cannot carry a lone surrogate: refuse rather than change the value silently
-      if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) throw new FieldError("INVALID_ARGUMENT", "the string has a lone UTF-16 surrogate (not valid Unicode)", where);
+      if (!(v as string & { isWellFormed(): boolean }).isWellFormed())
+        throw new FieldError("INVALID_ARGUMENT", "the string has a lone UTF-16 surrogate (not valid Unicode)", where);
       return Buffer.concat([Buffer.of(0x73), Buffer.from(v, "utf8")]);
     case "number":
       if (!Number.isFinite(v)) throw new FieldError("INVALID_ARGUMENT", "a non-finite number cannot be protected", where);
@@ -82,7 +83,11 @@ export function encodePlain(v: unknown, where: { row?: number; field?: string })
     case "bigint":
       return Buffer.from("i" + v.toString(), "utf8");
     default:
-      throw new FieldError("INVALID_ARGUMENT", `a ${v === null ? "null" : Array.isArray(v) ? "array" : typeof v} value cannot be protected by this action`, where);
+      throw new FieldError(
+        "INVALID_ARGUMENT",
+        `a ${v === null ? "null" : Array.isArray(v) ? "array" : typeof v} value cannot be protected by this action`,
+        where,
+      );
   }
 }
 

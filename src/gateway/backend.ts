@@ -47,7 +47,8 @@ export function asGatewayRead(inner: Keyring): Keyring {
     id: inner.id,
     wrap: (name: string, key: Uint8Array, context: EncryptionContext, objectId?: Uint8Array) => inner.wrap(name, key, context, objectId),
     unwrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject) => inner.unwrap(entry, context, relabel(object)),
-    rewrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget) => inner.rewrap(entry, context, relabel(object), upgrade),
+    rewrap: (entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget) =>
+      inner.rewrap(entry, context, relabel(object), upgrade),
     deriveFieldKey: (name, version, purpose, object, length) => inner.deriveFieldKey(name, version, purpose, relabel(object), length),
   };
 }

@@ -62,20 +62,37 @@ export async function handleRequest(deps: HandlerDeps, req: IncomingMessage, res
   const target = await resolveTarget(deps.rootReal, urlPath);
   if (target.kind === "refused") {
     deps.log({ level: "warn", msg: `refused: ${target.why}`, principal, path: urlPath.slice(0, 200), status: target.status });
-    return sendError(res, target.status === 400 ? "INVALID_ARGUMENT" : "NOT_FOUND", target.status === 400 ? "the path is not allowed" : "no sealed object or folder at this path");
+    return sendError(
+      res,
+      target.status === 400 ? "INVALID_ARGUMENT" : "NOT_FOUND",
+      target.status === 400 ? "the path is not allowed" : "no sealed object or folder at this path",
+    );
   }
   if (target.kind === "dir") return list(deps, req, res, principal, target, urlPath, query.get("format") === "json");
   return serveObject(deps, req, res, peer, target);
 }
 
-async function list(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, principal: string, target: Extract<Target, { kind: "dir" }>, urlPath: string, json: boolean): Promise<void> {
+async function list(
+  deps: HandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: string,
+  target: Extract<Target, { kind: "dir" }>,
+  urlPath: string,
+  json: boolean,
+): Promise<void> {
   const policy = deps.policy;
   if (policy && !mayList(policy, principal, target.rel)) return deny(deps, res, principal, urlPath, "no-rule");
-  const visible = (rel: string, context?: EncryptionContext) => !policy || (context === undefined ? mayList(policy, principal, rel) : decide(policy, principal, rel, context).allow);
+  const visible = (rel: string, context?: EncryptionContext) =>
+    !policy || (context === undefined ? mayList(policy, principal, rel) : decide(policy, principal, rel, context).allow);
   const base = `/${target.rel.split("/").filter(Boolean).map(encodeURIComponent).join("/")}`;
   const listing = await listFolder(deps.rootReal, target.dir, base, visible);
   const body = json ? listingJson(listing) : listingHtml(listing);
-  res.writeHead(200, { "content-type": json ? "application/json" : "text/html; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  res.writeHead(200, {
+    "content-type": json ? "application/json" : "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+  });
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
@@ -142,7 +159,7 @@ async function respondWithObject(deps: HandlerDeps, req: IncomingMessage, res: S
   } catch (e) {
     segmentFailed(deps, lease.entry, rel, e, 0);
     for (const h of ["content-range", "content-type", "content-length", "etag", "last-modified", "accept-ranges"]) res.removeHeader(h);
-    return sendError(res, codeOf(e) === "INTERNAL" ? "INTERNAL" : (codeOf(e)));
+    return sendError(res, codeOf(e) === "INTERNAL" ? "INTERNAL" : codeOf(e));
   }
   res.writeHead(status);
   const sent = await sendBody(res, lease, start, length, first);
@@ -159,7 +176,17 @@ function segmentFailed(deps: HandlerDeps, entry: OpenObject, rel: string, e: unk
   deps.log({ level: "error", msg: "reading failed while serving; response aborted", principal: entry.principal, path: `/${rel}`, code, bytes });
   try {
     const key = entry.reader.header.wrappedKeys[0];
-    deps.backend.record({ operation: GATEWAY_SERVED, principal: entry.principal, outcome: "error", errorCode: code, keyName: key?.keyName ?? null, keyVersion: key?.keyVersion ?? null, objectPath: entry.file, headerHash: entry.headerHash, context: { bytes: String(bytes) } });
+    deps.backend.record({
+      operation: GATEWAY_SERVED,
+      principal: entry.principal,
+      outcome: "error",
+      errorCode: code,
+      keyName: key?.keyName ?? null,
+      keyVersion: key?.keyVersion ?? null,
+      objectPath: entry.file,
+      headerHash: entry.headerHash,
+      context: { bytes: String(bytes) },
+    });
   } catch (err) {
     deps.log({ level: "error", msg: "could not audit a failed segment", code: codeOf(err) });
   }
@@ -178,7 +205,14 @@ function failOpen(deps: HandlerDeps, res: ServerResponse, principal: string, tar
 function deny(deps: HandlerDeps, res: ServerResponse, principal: string, urlPath: string, reason: string, file?: string): void {
   deps.log({ level: "warn", msg: `denied: ${reason}`, principal, path: urlPath.slice(0, 200), status: 403 });
   try {
-    deps.backend.record({ operation: GATEWAY_DENY, principal, outcome: "denied", errorCode: "GATEWAY_DENIED", objectPath: file ?? urlPath.slice(0, 1024), context: { reason } });
+    deps.backend.record({
+      operation: GATEWAY_DENY,
+      principal,
+      outcome: "denied",
+      errorCode: "GATEWAY_DENIED",
+      objectPath: file ?? urlPath.slice(0, 1024),
+      context: { reason },
+    });
   } catch (e) {
     deps.log({ level: "error", msg: "could not audit a denial", principal, code: codeOf(e) });
   }

@@ -20,7 +20,11 @@ const SHAPE = /^spiffe:\/\/([^/*]+)\/([^/]+)\/([^/]+)$/;
 /** @throws UsageError(INVALID_ARGUMENT) naming the pattern. */
 export function compileIdentityPattern(source: string, where = "identity pattern"): IdentityPattern {
   const m = typeof source === "string" ? SHAPE.exec(source) : null;
-  if (!m) throw new UsageError("INVALID_ARGUMENT", `${where} "${String(source).slice(0, 80)}" is not spiffe://<trust-domain>/<env>/<service> (env and service may contain *)`);
+  if (!m)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `${where} "${String(source).slice(0, 80)}" is not spiffe://<trust-domain>/<env>/<service> (env and service may contain *)`,
+    );
   const [, td, env, service] = m as unknown as [string, string, string, string];
   // the literal parts must be valid SPIFFE segments once the stars are taken out
   parseSpiffeId(`spiffe://${td}/${env.replace(/\*/g, "x")}/${service.replace(/\*/g, "x")}`);

@@ -18,7 +18,16 @@ export const MAX_LISTING = 10_000;
 
 export type ListingEntry =
   | { readonly name: string; readonly type: "directory" }
-  | { readonly name: string; readonly type: "file"; readonly size: number; readonly etag: string; readonly lastModified: string; readonly key: string; readonly version: number; readonly context: EncryptionContext };
+  | {
+      readonly name: string;
+      readonly type: "file";
+      readonly size: number;
+      readonly etag: string;
+      readonly lastModified: string;
+      readonly key: string;
+      readonly version: number;
+      readonly context: EncryptionContext;
+    };
 
 export interface Listing {
   /** URL path of the folder, with a trailing slash. */
@@ -28,7 +37,12 @@ export interface Listing {
 }
 
 /** `visible(rel, context?)` filters by policy: folders are asked without a context. */
-export async function listFolder(rootReal: string, dirReal: string, urlPath: string, visible: (rel: string, context?: EncryptionContext) => boolean): Promise<Listing> {
+export async function listFolder(
+  rootReal: string,
+  dirReal: string,
+  urlPath: string,
+  visible: (rel: string, context?: EncryptionContext) => boolean,
+): Promise<Listing> {
   const relDir = path.relative(rootReal, dirReal).split(path.sep).filter(Boolean).join("/");
   const dirents: Dirent[] = await readdir(dirReal, { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -59,17 +73,33 @@ export async function listFolder(rootReal: string, dirReal: string, urlPath: str
     if (!visible(rel, info.context)) continue;
     const v = validators(info.headerHash, st.mtimeMs);
     const k = info.keys[0];
-    entries.push({ name, type: "file", size: info.plaintextLength, etag: v.etag, lastModified: v.lastModified, key: k.keyName, version: k.keyVersion, context: info.context });
+    entries.push({
+      name,
+      type: "file",
+      size: info.plaintextLength,
+      etag: v.etag,
+      lastModified: v.lastModified,
+      key: k.keyName,
+      version: k.keyVersion,
+      context: info.context,
+    });
   }
   return { path: urlPath.endsWith("/") ? urlPath : `${urlPath}/`, entries, truncated };
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const hrefOf = (base: string, name: string) => base + name.split("/").map((p) => (p === "" ? "" : encodeURIComponent(p))).join("/");
+const hrefOf = (base: string, name: string) =>
+  base +
+  name
+    .split("/")
+    .map((p) => (p === "" ? "" : encodeURIComponent(p)))
+    .join("/");
 
 /** The HTML index: absolute hrefs, so they resolve the same with or without a trailing slash in the request. */
 export function listingHtml(l: Listing): string {
-  const rows = l.entries.map((e) => `<li><a href="${escapeHtml(hrefOf(l.path, e.name))}">${escapeHtml(e.name)}</a>${e.type === "file" ? ` ${e.size}` : ""}</li>`);
+  const rows = l.entries.map(
+    (e) => `<li><a href="${escapeHtml(hrefOf(l.path, e.name))}">${escapeHtml(e.name)}</a>${e.type === "file" ? ` ${e.size}` : ""}</li>`,
+  );
   return `<!doctype html>\n<html><head><meta charset="utf-8"><title>Index of ${escapeHtml(l.path)}</title></head>\n<body><h1>Index of ${escapeHtml(l.path)}</h1>\n<ul>\n${rows.join("\n")}\n</ul>${l.truncated ? `\n<p>truncated at ${MAX_LISTING} entries</p>` : ""}\n</body></html>\n`;
 }
 

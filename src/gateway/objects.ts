@@ -152,7 +152,21 @@ export class OpenObjects {
   async #openEntry(principal: string, file: string, stats: Stats, token: string | undefined): Promise<OpenObject> {
     const reader = await openSealedFile(this.backend.keyringFor(principal, token), file);
     const openedAt = this.now();
-    const entry: OpenObject = { principal, file, reader, headerHash: headerHash(reader.header), stats, openedAt, expiresAt: openedAt + this.ttlMs, reading: 0, expired: false, closed: false, requests: 0, ranges: 0, bytes: 0 };
+    const entry: OpenObject = {
+      principal,
+      file,
+      reader,
+      headerHash: headerHash(reader.header),
+      stats,
+      openedAt,
+      expiresAt: openedAt + this.ttlMs,
+      reading: 0,
+      expired: false,
+      closed: false,
+      requests: 0,
+      ranges: 0,
+      bytes: 0,
+    };
     if (token !== undefined) this.#tokens.set(entry, token);
     this.#live.add(entry);
     return entry;

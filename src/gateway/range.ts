@@ -3,7 +3,8 @@
  * does not parse, or asks for several ranges, is ignored (the whole object is sent, as
  * §14.2 allows); a range starting at or past the end is unsatisfiable (416).
  */
-export type RangeRequest = { readonly kind: "none" } | { readonly kind: "unsatisfiable" } | { readonly kind: "range"; readonly start: number; readonly end: number };
+export type RangeRequest =
+  { readonly kind: "none" } | { readonly kind: "unsatisfiable" } | { readonly kind: "range"; readonly start: number; readonly end: number };
 
 const NONE: RangeRequest = { kind: "none" };
 const UNSATISFIABLE: RangeRequest = { kind: "unsatisfiable" };

@@ -42,7 +42,10 @@ export function decodeSegments(rawPath: string): { segments: string[]; slash: bo
 export function insideRoot(rootReal: string, real: string): boolean {
   if (real === rootReal) return true;
   if (!real.startsWith(rootReal.endsWith(path.sep) ? rootReal : rootReal + path.sep)) return false;
-  return !path.relative(rootReal, real).split(path.sep).some((s) => s.startsWith("."));
+  return !path
+    .relative(rootReal, real)
+    .split(path.sep)
+    .some((s) => s.startsWith("."));
 }
 
 /** Resolves a request path against the (already real) root. Never throws for a missing file. */

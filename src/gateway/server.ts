@@ -78,7 +78,8 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions, listen: { port?: number; host?: string } = {}): Promise<Gateway> {
   const rootReal = checkRoot(options.root);
   const allow = options.allow?.map((p) => compileIdentityPattern(p, "--allow"));
-  if (!allow?.length && !options.policy?.rules.length) throw new UsageError("INVALID_ARGUMENT", "the gateway needs --allow patterns or a policy with rules (it denies by default)");
+  if (!allow?.length && !options.policy?.rules.length)
+    throw new UsageError("INVALID_ARGUMENT", "the gateway needs --allow patterns or a policy with rules (it denies by default)");
   // the TLS gate lets in the widest form of each pattern; the exact match is checked per request (and audited)
   const gatePatterns = [...new Set((allow ?? options.policy!.rules.flatMap((r) => r.identities)).map((p) => p.gate))];
   const backend = options.keys instanceof LocalKeystore ? localBackend(options.keys) : options.keys;
@@ -86,7 +87,8 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
   const now = options.now ?? Date.now;
   const objects = new OpenObjects(backend, options.keyTtlMs ?? 60_000, now, (e) => log({ level: "error", msg: "closing an object failed", code: codeOf(e) }));
   const deps = { rootReal, allow, policy: options.policy, backend, objects, log };
-  if (options.tokens && !backend.verifyToken) throw new UsageError("INVALID_ARGUMENT", "bearer tokens for gateway clients come from the key service: give --server");
+  if (options.tokens && !backend.verifyToken)
+    throw new UsageError("INVALID_ARGUMENT", "bearer tokens for gateway clients come from the key service: give --server");
   const tokens = options.tokens && backend.verifyToken ? new PeerTokens((t) => backend.verifyToken!(t), now, options.tokenRecheckMs ?? 10_000) : undefined;
   const mtls = createMtlsServer({ ...options.tls, allow: gatePatterns, ...(tokens ? { clientCertOptional: true } : {}) } as MtlsServerOptions);
   mtls.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -99,7 +101,13 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
   });
   mtls.on("peerRejected", (e) => {
     try {
-      backend.record({ operation: GATEWAY_REJECT, principal: e.identity ?? "unauthenticated", outcome: "denied", errorCode: "CERT_REJECTED", context: { reason: e.reason, ...(e.remoteAddress ? { remoteAddress: e.remoteAddress } : {}) } });
+      backend.record({
+        operation: GATEWAY_REJECT,
+        principal: e.identity ?? "unauthenticated",
+        outcome: "denied",
+        errorCode: "CERT_REJECTED",
+        context: { reason: e.reason, ...(e.remoteAddress ? { remoteAddress: e.remoteAddress } : {}) },
+      });
     } catch (err) {
       log({ level: "error", msg: "could not audit a refused peer", code: codeOf(err) });
     }
@@ -144,7 +152,12 @@ export async function startGateway(options: GatewayOptions, listen: { port?: num
  * gateway that takes tokens, the identity of a valid bearer token. Anything else is refused
  * with 401 (audited as a refused peer) and yields undefined.
  */
-async function identify(deps: { backend: GatewayBackend; log: (e: GatewayLog) => void }, req: IncomingMessage, res: ServerResponse, tokens: PeerTokens | undefined): Promise<Peer | undefined> {
+async function identify(
+  deps: { backend: GatewayBackend; log: (e: GatewayLog) => void },
+  req: IncomingMessage,
+  res: ServerResponse,
+  tokens: PeerTokens | undefined,
+): Promise<Peer | undefined> {
   const peer = peerOf(req);
   if (peer) return { principal: peer.spiffeId };
   const header = req.headers.authorization;
@@ -166,7 +179,13 @@ async function identify(deps: { backend: GatewayBackend; log: (e: GatewayLog) =>
   }
   const reason = !m ? "no-credentials" : refusal === "GATEWAY_DENIED" ? "token-identity-not-served" : "bad-token";
   try {
-    deps.backend.record({ operation: GATEWAY_REJECT, principal: "unauthenticated", outcome: "denied", errorCode: refusal, context: { reason, ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}) } });
+    deps.backend.record({
+      operation: GATEWAY_REJECT,
+      principal: "unauthenticated",
+      outcome: "denied",
+      errorCode: refusal,
+      context: { reason, ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}) },
+    });
   } catch (e) {
     deps.log({ level: "error", msg: "could not audit a refused peer", code: codeOf(e) });
   }

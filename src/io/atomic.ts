@@ -71,6 +71,6 @@ async function syncDir(dir: string): Promise<void> {
 
 /** fs writes may be short; loop until the whole chunk is down. */
 export async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<number> {
-  for (let off = 0; off < chunk.length; ) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+  for (let off = 0; off < chunk.length;) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
   return chunk.length;
 }

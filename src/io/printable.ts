@@ -34,7 +34,12 @@ function escapeOne(c: string): string {
 export function printable(text: unknown): string {
   if (text === null || text === undefined) return "-";
   // callers pass primitives (sizes, versions); anything else prints as its JSON, never as "[object Object]"
-  const s = typeof text === "string" ? text : typeof text === "number" || typeof text === "boolean" || typeof text === "bigint" ? String(text) : (JSON.stringify(text) ?? "-");
+  const s =
+    typeof text === "string"
+      ? text
+      : typeof text === "number" || typeof text === "boolean" || typeof text === "bigint"
+        ? String(text)
+        : (JSON.stringify(text) ?? "-");
   UNSAFE.lastIndex = 0;
   return UNSAFE.test(s) ? s.replace(UNSAFE, escapeOne) : s;
 }

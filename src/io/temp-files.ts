@@ -147,7 +147,12 @@ export async function removeStaleTemps(dir: string): Promise<string[]> {
     const stale = isStaleTemp(file);
     if (!stale) continue;
     const gone = stale.dir ? rm(file, { recursive: true, force: true }) : unlink(file);
-    if (await gone.then(() => true, () => false)) {
+    if (
+      await gone.then(
+        () => true,
+        () => false,
+      )
+    ) {
       removed.push(file);
       for (const l of staleListeners) l(file, stale.pid);
     }

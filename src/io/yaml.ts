@@ -35,5 +35,8 @@ export function yamlErrorPosition(e: YAMLError, lc: LineCounter): { line: number
  * a secrets file, and its content must not reach a terminal or a log.
  */
 export function yamlMessage(e: { message: string }): string {
-  return e.message.split("\n")[0].replace(/:\s*".*$/, "").replace(/[.:]?\s*$/, "");
+  return e.message
+    .split("\n")[0]
+    .replace(/:\s*".*$/, "")
+    .replace(/[.:]?\s*$/, "");
 }

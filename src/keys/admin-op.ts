@@ -13,12 +13,7 @@ export interface AdminTarget {
   readonly keyVersion?: number | null;
 }
 
-export function runAdminOp<T>(
-  ctx: StoreContext,
-  operation: AuditOperation,
-  target: AdminTarget,
-  change: () => { result: T; keyVersion?: number | null },
-): T {
+export function runAdminOp<T>(ctx: StoreContext, operation: AuditOperation, target: AdminTarget, change: () => { result: T; keyVersion?: number | null }): T {
   try {
     return immediate(ctx.db, () => {
       const { result, keyVersion } = change();
@@ -34,7 +29,14 @@ export function runAdminOp<T>(
   } catch (e) {
     const refused = isPipesealError(e) && e.code !== "AUDIT_WRITE_FAILED" && e.code !== "AUDIT_CHAIN_BROKEN" && e.code !== "KEYSTORE_BUSY";
     if (refused) {
-      recordBestEffort(ctx, { operation, principal: ctx.principal, outcome: auditOutcomeOf(e), keyName: target.keyName, keyVersion: target.keyVersion ?? null, errorCode: e.code });
+      recordBestEffort(ctx, {
+        operation,
+        principal: ctx.principal,
+        outcome: auditOutcomeOf(e),
+        keyName: target.keyName,
+        keyVersion: target.keyVersion ?? null,
+        errorCode: e.code,
+      });
     }
     throw e;
   }

@@ -27,5 +27,8 @@ export function auditRecordLinks(ctx: StoreContext, prevMac: string | null, reco
     outcome: record.outcome,
     error_code: record.errorCode,
   };
-  return macEquals(chainMac((d) => ctx.master.auditMac(d), prev, row), Buffer.from(record.mac, "hex"));
+  return macEquals(
+    chainMac((d) => ctx.master.auditMac(d), prev, row),
+    Buffer.from(record.mac, "hex"),
+  );
 }

@@ -40,10 +40,23 @@ export function rewrapTarget(entry: WrappedKey, upgrade?: EntryTarget): EntryTar
   const binding = bindingOf(entry);
   if (binding !== undefined) {
     if (upgrade !== undefined) throw new UsageError("INVALID_ARGUMENT", "the entry is already a v2 entry; rewrap it without upgrade");
-    return { objectId: binding.objectId, index: binding.index, count: binding.digests.length, ...(binding.keyringLabel ? { keyringLabel: binding.keyringLabel } : {}) };
+    return {
+      objectId: binding.objectId,
+      index: binding.index,
+      count: binding.digests.length,
+      ...(binding.keyringLabel ? { keyringLabel: binding.keyringLabel } : {}),
+    };
   }
   if (upgrade === undefined) return undefined;
-  const ok = upgrade.objectId instanceof Uint8Array && upgrade.objectId.length === 32 && Number.isInteger(upgrade.count) && upgrade.count >= 1 && upgrade.count <= 255 && Number.isInteger(upgrade.index) && upgrade.index >= 0 && upgrade.index < upgrade.count;
+  const ok =
+    upgrade.objectId instanceof Uint8Array &&
+    upgrade.objectId.length === 32 &&
+    Number.isInteger(upgrade.count) &&
+    upgrade.count >= 1 &&
+    upgrade.count <= 255 &&
+    Number.isInteger(upgrade.index) &&
+    upgrade.index >= 0 &&
+    upgrade.index < upgrade.count;
   if (!ok) throw new UsageError("INVALID_ARGUMENT", "an upgrade target needs a 32-byte object id and an index below its entry count");
   return upgrade;
 }

@@ -28,7 +28,7 @@ const CAPABILITY_OPERATION = /^(?!key\.)[a-z]+\.[a-z-]{1,32}$/;
 /** The body of `LocalKeystore.auditedChange`, whose TSDoc is the contract. */
 export function auditedChange<T>(ctx: StoreContext, event: CapabilityAuditEvent, change: (db: Db) => T): T {
   if (typeof event?.operation !== "string" || !CAPABILITY_OPERATION.test(event.operation)) {
-    throw new UsageError("INVALID_ARGUMENT", "a capability audit operation must be a dotted name such as \"ca.issue\" (not key.*)");
+    throw new UsageError("INVALID_ARGUMENT", 'a capability audit operation must be a dotted name such as "ca.issue" (not key.*)');
   }
   const base = {
     operation: event.operation,

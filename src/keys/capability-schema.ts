@@ -29,7 +29,10 @@ export function ensureCapabilitySchema(db: Db, capability: string, migrations: r
   db.transaction(() => {
     const current = read();
     if (current > migrations.length) {
-      throw new KeystoreError("KEYSTORE_CORRUPT", `the keystore's ${capability} tables have schema version ${current}; this build supports up to ${migrations.length}`);
+      throw new KeystoreError(
+        "KEYSTORE_CORRUPT",
+        `the keystore's ${capability} tables have schema version ${current}; this build supports up to ${migrations.length}`,
+      );
     }
     for (let v = current + 1; v <= migrations.length; v++) {
       db.exec(migrations[v - 1]);

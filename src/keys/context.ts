@@ -30,7 +30,10 @@ export function normalizeContext(context: EncryptionContext): EncryptionContext 
     const value = context[key];
     if (typeof value !== "string") throw new UsageError("INVALID_ARGUMENT", `context value for "${key}" must be a string`);
     if (!isValidContextKey(key)) {
-      throw new UsageError("INVALID_ARGUMENT", `context key "${key.slice(0, 40)}" must be 1-${CONTEXT_LIMITS.maxKeyBytes} characters of A-Z a-z 0-9 _ . : - (and not __proto__)`);
+      throw new UsageError(
+        "INVALID_ARGUMENT",
+        `context key "${key.slice(0, 40)}" must be 1-${CONTEXT_LIMITS.maxKeyBytes} characters of A-Z a-z 0-9 _ . : - (and not __proto__)`,
+      );
     }
     if (Buffer.byteLength(value) > CONTEXT_LIMITS.maxValueBytes) {
       throw new UsageError("INVALID_ARGUMENT", `context value for "${key}" is longer than ${CONTEXT_LIMITS.maxValueBytes} bytes`);

@@ -23,7 +23,11 @@ export function busyToTyped(e: unknown, file?: string): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== "string" || !/^SQLITE_(BUSY|LOCKED)/.test(code)) return e;
   const where = file ? ` ${file}` : "";
-  return new KeystoreError("KEYSTORE_BUSY", `the keystore database${where} is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s); retry, or find what holds it${file ? ` (fuser ${file})` : ""}`, { cause: e });
+  return new KeystoreError(
+    "KEYSTORE_BUSY",
+    `the keystore database${where} is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s); retry, or find what holds it${file ? ` (fuser ${file})` : ""}`,
+    { cause: e },
+  );
 }
 
 /**

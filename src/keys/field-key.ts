@@ -42,10 +42,11 @@ export class FieldKeyCache {
   }
 
   set(id: string, key: Buffer): void {
-    if (this.#keys.size === 0) this.#onFill(() => {
-      this.#keys.forEach((k) => k.fill(0));
-      this.#keys.clear();
-    });
+    if (this.#keys.size === 0)
+      this.#onFill(() => {
+        this.#keys.forEach((k) => k.fill(0));
+        this.#keys.clear();
+      });
     this.#keys.set(id, key);
   }
 
@@ -61,12 +62,27 @@ export class FieldKeyCache {
 }
 
 /** The body of `LocalKeystore.deriveFieldKey`, whose TSDoc is the contract. */
-export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length: number): { key: Buffer; version: number } {
+export function deriveFieldKey(
+  ctx: StoreContext,
+  cache: FieldKeyCache,
+  keyName: string,
+  version: number | "primary",
+  purpose: string,
+  object: AuditObject,
+  length: number,
+): { key: Buffer; version: number } {
   validateKeyName(keyName);
   const operation = dataOperation(object, FIELD_OPERATIONS);
   if (typeof purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
   if (!Number.isInteger(length) || length < 32 || length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
-  const event = { operation, principal: ctx.principal, keyName: auditableName(keyName), keyVersion: typeof version === "number" ? version : null, objectPath: typeof object.path === "string" ? object.path : null, context: { purpose } };
+  const event = {
+    operation,
+    principal: ctx.principal,
+    keyName: auditableName(keyName),
+    keyVersion: typeof version === "number" ? version : null,
+    objectPath: typeof object.path === "string" ? object.path : null,
+    context: { purpose },
+  };
   let v = 0;
   let kek: Buffer;
   try {
@@ -76,7 +92,6 @@ export function deriveFieldKey(ctx: StoreContext, cache: FieldKeyCache, keyName:
     if (cached) return { key: Buffer.from(cached), version: v };
     const row = requireVersion(ctx, key, v);
     kek = ctx.master.openKek(keyName, v, kekForDecrypt(keyName, key, row)); // the same state rules as unwrap
-
   } catch (e) {
     recordBestEffort(ctx, { ...event, keyVersion: v || event.keyVersion, outcome: auditOutcomeOf(e), errorCode: isPipesealError(e) ? e.code : "INTERNAL" });
     throw e;

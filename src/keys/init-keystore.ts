@@ -47,7 +47,10 @@ export async function initKeystore(home: string, options: InitKeystoreOptions = 
   const dbFile = path.join(home, KEYSTORE_DB_FILE);
   if (existsSync(dbFile)) throw new KeystoreError("KEYSTORE_EXISTS", `a keystore already exists in ${home}`);
   if (existsSync(path.join(home, MASTER_KEY_FILE))) {
-    throw new KeystoreError("KEYSTORE_EXISTS", `${path.join(home, MASTER_KEY_FILE)} exists without keystore.db (an interrupted init?); move it away to start over`);
+    throw new KeystoreError(
+      "KEYSTORE_EXISTS",
+      `${path.join(home, MASTER_KEY_FILE)} exists without keystore.db (an interrupted init?); move it away to start over`,
+    );
   }
   const hsm = options.root?.pkcs11;
   if (hsm !== undefined && options.passphrase !== undefined) throw new UsageError("INVALID_ARGUMENT", "an HSM root and a passphrase are exclusive");

@@ -23,11 +23,23 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 const unhex = (s: string) => Buffer.from(s, "hex");
 
 export function toWireBinding(b: EntryBinding): WireBinding {
-  return { objectId: hex(b.objectId), index: b.index, digests: b.digests.map(hex), tags: b.tags.map(hex), ...(b.keyringLabel !== undefined ? { keyringLabel: b.keyringLabel } : {}) };
+  return {
+    objectId: hex(b.objectId),
+    index: b.index,
+    digests: b.digests.map(hex),
+    tags: b.tags.map(hex),
+    ...(b.keyringLabel !== undefined ? { keyringLabel: b.keyringLabel } : {}),
+  };
 }
 
 export function fromWireBinding(w: WireBinding): EntryBinding {
-  return { objectId: unhex(w.objectId), index: w.index, digests: w.digests.map(unhex), tags: w.tags.map(unhex), ...(w.keyringLabel !== undefined ? { keyringLabel: w.keyringLabel } : {}) };
+  return {
+    objectId: unhex(w.objectId),
+    index: w.index,
+    digests: w.digests.map(unhex),
+    tags: w.tags.map(unhex),
+    ...(w.keyringLabel !== undefined ? { keyringLabel: w.keyringLabel } : {}),
+  };
 }
 
 export function toWireTarget(t: EntryTarget): WireTarget {

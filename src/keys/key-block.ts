@@ -74,7 +74,9 @@ export function encodeEntry(keyring: string, keyName: string, keyVersion: number
 }
 
 export function entryDigest(keyring: string, keyName: string, keyVersion: number, wrapped: Uint8Array): Buffer {
-  return createHash("sha256").update(encodeEntry(keyring, keyName, keyVersion, wrapped)).digest();
+  return createHash("sha256")
+    .update(encodeEntry(keyring, keyName, keyVersion, wrapped))
+    .digest();
 }
 
 /** The key-block MAC key; the caller wipes it. */
@@ -125,7 +127,11 @@ export function checkBindingShape(b: EntryBinding): EntryBinding {
  * every entry's tag verifies: the key block is exactly the one the data key's holder made.
  * @throws PipesealError(KEY_BLOCK_INVALID) — the caller wipes the data key and records the failure.
  */
-export function verifyKeyBlock(dataKey: Uint8Array, entry: { keyring: string; keyName: string; keyVersion: number; wrapped: Uint8Array }, binding: EntryBinding): void {
+export function verifyKeyBlock(
+  dataKey: Uint8Array,
+  entry: { keyring: string; keyName: string; keyVersion: number; wrapped: Uint8Array },
+  binding: EntryBinding,
+): void {
   const own = entryDigest(binding.keyringLabel ?? entry.keyring, entry.keyName, entry.keyVersion, entry.wrapped);
   const key = blockKey(dataKey, binding.objectId);
   try {

@@ -63,4 +63,3 @@ export function keyInfoFrom(key: KeyRow, versions: readonly VersionRow[], nowMs:
     versions: versions.map((v) => ({ version: v.version, state: v.state, createdAt: v.created_at, wrapCount: v.wrap_count, destroyedAt: v.destroyed_at })),
   };
 }
-

@@ -19,13 +19,21 @@ const RESULT: Record<VersionChange, KeyState> = { disable: "disabled", enable: "
  * The state `version` of key `name` moves to under `change`.
  * @throws KeyError(KEY_STATE_CONFLICT) for the primary (disable, destroy) or a destroyed version (disable, enable)
  */
-export function nextVersionState(change: VersionChange, name: string, key: { primary_version: number }, version: { version: number; state: KeyState }): KeyState {
+export function nextVersionState(
+  change: VersionChange,
+  name: string,
+  key: { primary_version: number },
+  version: { version: number; state: KeyState },
+): KeyState {
   const to = RESULT[change];
   if (change !== "enable" && key.primary_version === version.version) {
     throw new KeyError("KEY_STATE_CONFLICT", `${name} v${version.version} is the primary version and cannot be ${to}; rotate first`);
   }
   if (change !== "destroy" && version.state === "destroyed") {
-    throw new KeyError("KEY_STATE_CONFLICT", change === "enable" ? `${name} v${version.version} is destroyed and cannot be enabled` : `${name} v${version.version} is destroyed`);
+    throw new KeyError(
+      "KEY_STATE_CONFLICT",
+      change === "enable" ? `${name} v${version.version} is destroyed and cannot be enabled` : `${name} v${version.version} is destroyed`,
+    );
   }
   return to;
 }
@@ -39,7 +47,8 @@ export function checkMinDecryptVersion(key: { primary_version: number }, version
 
 /** @throws UsageError(INVALID_ARGUMENT) unless a rotation period, when given, is a positive whole number of seconds */
 export function checkRotationPeriod(period: number | undefined): void {
-  if (period !== undefined && (!Number.isSafeInteger(period) || period < 1)) throw new UsageError("INVALID_ARGUMENT", "rotateEverySeconds must be a positive integer");
+  if (period !== undefined && (!Number.isSafeInteger(period) || period < 1))
+    throw new UsageError("INVALID_ARGUMENT", "rotateEverySeconds must be a positive integer");
 }
 
 /** The error for a name already taken, whichever store found it. */

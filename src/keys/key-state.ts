@@ -90,7 +90,17 @@ export class StateSeal {
   /** The MAC a key row must carry. @throws KEYSTORE_CORRUPT if a field is not a valid value */
   keyMac(k: KeyStateFields): Buffer {
     const name = Buffer.from(String(k.name), "utf8");
-    return this.#mac([LABEL, Buffer.from("K"), u16(name.length, k), name, u32(k.primary_version, k), u32(k.min_decrypt_version, k), Buffer.from([k.rotate_every_seconds === null ? 0 : 1]), u64(k.rotate_every_seconds ?? 0, k), u64(k.state_gen, k)]);
+    return this.#mac([
+      LABEL,
+      Buffer.from("K"),
+      u16(name.length, k),
+      name,
+      u32(k.primary_version, k),
+      u32(k.min_decrypt_version, k),
+      Buffer.from([k.rotate_every_seconds === null ? 0 : 1]),
+      u64(k.rotate_every_seconds ?? 0, k),
+      u64(k.state_gen, k),
+    ]);
   }
 
   /** The MAC a version row must carry. @throws KEYSTORE_CORRUPT if a field is not a valid value */
@@ -140,7 +150,11 @@ export class StateSeal {
  * the key row and on every version row. The caller must have checked the rows it read
  * before changing them (so a tampered row is never laundered into a valid one).
  */
-export function sealKeySet(seal: StateSeal, key: KeyStateFields, versions: readonly VersionStateFields[]): { gen: number; keyMac: Buffer; versionMacs: { version: number; mac: Buffer }[] } {
+export function sealKeySet(
+  seal: StateSeal,
+  key: KeyStateFields,
+  versions: readonly VersionStateFields[],
+): { gen: number; keyMac: Buffer; versionMacs: { version: number; mac: Buffer }[] } {
   const gen = key.state_gen + 1;
   return {
     gen,
@@ -168,7 +182,10 @@ export function sealedBefore(init: AuditRow | undefined, auditMac: (data: Buffer
 }
 
 export function markerStripped(): KeystoreError {
-  return new KeystoreError("KEYSTORE_CORRUPT", "the keystore's key-state seal is missing or altered although its keys were sealed; restore the keystore from backup");
+  return new KeystoreError(
+    "KEYSTORE_CORRUPT",
+    "the keystore's key-state seal is missing or altered although its keys were sealed; restore the keystore from backup",
+  );
 }
 
 function macMatches(stored: Buffer | null | undefined, expected: () => Buffer): boolean {
@@ -187,7 +204,10 @@ function corruptKey(k: { name: unknown }): KeystoreError {
 }
 
 function corruptVersion(v: { key_name: unknown; version: unknown }): KeystoreError {
-  return new KeystoreError("KEYSTORE_CORRUPT", `the stored state of ${String(v.key_name).slice(0, 200)} v${String(v.version).slice(0, 12)} does not authenticate (edited outside pipeseal?)`);
+  return new KeystoreError(
+    "KEYSTORE_CORRUPT",
+    `the stored state of ${String(v.key_name).slice(0, 200)} v${String(v.version).slice(0, 12)} does not authenticate (edited outside pipeseal?)`,
+  );
 }
 
 function u16(n: number, row: object): Buffer {

@@ -82,7 +82,13 @@ export interface Keyring {
    * @param purpose `[a-z0-9][a-z0-9.:-]{0,63}`, e.g. "encrypt", "deterministic", "tokenize".
    * @param length 32 (default) to 64 bytes.
    */
-  deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
+  deriveFieldKey(
+    keyName: string,
+    version: number | "primary",
+    purpose: string,
+    object: AuditObject,
+    length?: number,
+  ): Promise<{ key: Buffer; version: number }>;
   /** @param errorCode the failure's stable code (docs/errors.md), e.g. "DECRYPT_FAILED". */
   reportFailure?(entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): Promise<void>;
 }

@@ -196,7 +196,13 @@ export class LocalKeystore implements Keyring {
    * @throws UsageError(INVALID_ARGUMENT); KeyError(KEY_NOT_FOUND | KEY_VERSION_NOT_FOUND | KEY_DISABLED |
    *   KEY_DESTROYED | KEY_BELOW_MIN_VERSION); AuditError(AUDIT_WRITE_FAILED) (fail closed).
    */
-  async deriveFieldKey(keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+  async deriveFieldKey(
+    keyName: string,
+    version: number | "primary",
+    purpose: string,
+    object: AuditObject,
+    length = 32,
+  ): Promise<{ key: Buffer; version: number }> {
     return deriveFieldKey(this.#live(), this.#fieldKeys, keyName, version, purpose, object, length);
   }
 

@@ -185,8 +185,16 @@ export async function deriveFromPassphrase(passphrase: string, params: ScryptPar
   }
   const { N, r, p } = params;
   const sane =
-    Number.isSafeInteger(N) && N >= 2 ** 14 && N <= 2 ** 22 && (N & (N - 1)) === 0 &&
-    Number.isSafeInteger(r) && r >= 1 && r <= 32 && Number.isSafeInteger(p) && p >= 1 && p <= 16;
+    Number.isSafeInteger(N) &&
+    N >= 2 ** 14 &&
+    N <= 2 ** 22 &&
+    (N & (N - 1)) === 0 &&
+    Number.isSafeInteger(r) &&
+    r >= 1 &&
+    r <= 32 &&
+    Number.isSafeInteger(p) &&
+    p >= 1 &&
+    p <= 16;
   const salt = Buffer.from(params.salt ?? "", "base64");
   if (!sane || salt.length < 16) throw new KeystoreError("KEYSTORE_CORRUPT", "the stored scrypt parameters are invalid");
   // scrypt needs 128·N·r bytes (RFC 7914 §6); allow twice that for p and overhead.

@@ -77,7 +77,7 @@ export async function openKeystore(home: string, options: OpenKeystoreOptions = 
   }
   const principal = defaultPrincipal(options.principal);
   const now = options.now ?? Date.now;
-  const auditKey = (data: Buffer) => (master).auditMac(data);
+  const auditKey = (data: Buffer) => master.auditMac(data);
   let headState: HeadSealState;
   try {
     headState = sealSqliteHead(db, auditKey, principal, now); // a keystore from before head MACs, once

@@ -17,7 +17,33 @@ import { KeystoreError } from "../errors.js";
 export const MIN_LENGTH = 12;
 export const MIN_BITS = 50;
 
-const COMMON = ["password", "passw0rd", "qwerty", "azerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon", "master", "secret", "summer", "winter", "spring", "autumn", "football", "baseball", "sunshine", "princess", "shadow", "pipeseal", "abc123", "123456", "111111"];
+const COMMON = [
+  "password",
+  "passw0rd",
+  "qwerty",
+  "azerty",
+  "letmein",
+  "welcome",
+  "admin",
+  "iloveyou",
+  "monkey",
+  "dragon",
+  "master",
+  "secret",
+  "summer",
+  "winter",
+  "spring",
+  "autumn",
+  "football",
+  "baseball",
+  "sunshine",
+  "princess",
+  "shadow",
+  "pipeseal",
+  "abc123",
+  "123456",
+  "111111",
+];
 
 /** Estimated bits of guessing entropy (see the module comment for the model). */
 export function estimatePassphraseBits(passphrase: string): number {

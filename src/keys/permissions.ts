@@ -26,10 +26,17 @@ export function checkKeystoreFolder(home: string): void {
   const st = statSync(home, { throwIfNoEntry: false });
   if (!st?.isDirectory()) return;
   if ((st.mode & 0o022) !== 0) {
-    throw new KeystoreError("KEYSTORE_INSECURE", `the keystore folder ${home} is writable by group or others (mode ${octal(st.mode)}), so another user could replace its database or master key; run: chmod 700 ${home}`);
+    throw new KeystoreError(
+      "KEYSTORE_INSECURE",
+      `the keystore folder ${home} is writable by group or others (mode ${octal(st.mode)}), so another user could replace its database or master key; run: chmod 700 ${home}`,
+    );
   }
   const other = owner(st);
-  if (other) throw new KeystoreError("KEYSTORE_INSECURE", `the keystore folder ${home} belongs to ${other}, not to you, so that user could replace its database or master key; run: chown $(id -u) ${home}`);
+  if (other)
+    throw new KeystoreError(
+      "KEYSTORE_INSECURE",
+      `the keystore folder ${home} belongs to ${other}, not to you, so that user could replace its database or master key; run: chown $(id -u) ${home}`,
+    );
 }
 
 /**
@@ -40,10 +47,15 @@ export function checkKeystoreDbFile(dbFile: string, warn: (message: string) => v
   const st = statSync(dbFile, { throwIfNoEntry: false });
   if (!st) return;
   if ((st.mode & 0o022) !== 0) {
-    throw new KeystoreError("KEYSTORE_INSECURE", `the keystore database ${dbFile} is writable by group or others (mode ${octal(st.mode)}); run: chmod 600 ${dbFile}`);
+    throw new KeystoreError(
+      "KEYSTORE_INSECURE",
+      `the keystore database ${dbFile} is writable by group or others (mode ${octal(st.mode)}); run: chmod 600 ${dbFile}`,
+    );
   }
   if ((st.mode & 0o044) !== 0 && !warned.has(dbFile)) {
     warned.add(dbFile);
-    warn(`the keystore database ${dbFile} is readable by group or others (mode ${octal(st.mode)}): its keys are sealed, but its audit log names objects and principals; run: chmod 600 ${dbFile}`);
+    warn(
+      `the keystore database ${dbFile} is readable by group or others (mode ${octal(st.mode)}): its keys are sealed, but its audit log names objects and principals; run: chmod 600 ${dbFile}`,
+    );
   }
 }

@@ -42,7 +42,8 @@ export function recordFailedUse(ctx: StoreContext, entry: WrappedKey, context: E
  */
 export function checkFailedUse(object: AuditObject, errorCode: string): string {
   const operation = checkOperation(object, true);
-  if (typeof errorCode !== "string" || !ERROR_CODE.test(errorCode)) throw new UsageError("INVALID_ARGUMENT", "errorCode must be a stable error code such as DECRYPT_FAILED");
+  if (typeof errorCode !== "string" || !ERROR_CODE.test(errorCode))
+    throw new UsageError("INVALID_ARGUMENT", "errorCode must be a stable error code such as DECRYPT_FAILED");
   return operation;
 }
 
@@ -50,7 +51,13 @@ export function checkFailedUse(object: AuditObject, errorCode: string): string {
  * Unwraps a data key; the caller owns and must wipe the result. With `open`, returns
  * `open(dataKey)` instead, records that operation's outcome, and wipes the key.
  */
-export function unwrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, open?: (dataKey: Buffer) => Buffer): Buffer {
+export function unwrapDataKey(
+  ctx: StoreContext,
+  entry: WrappedKey,
+  context: EncryptionContext,
+  object: AuditObject,
+  open?: (dataKey: Buffer) => Buffer,
+): Buffer {
   const operation = checkOperation(object);
   const event = baseEvent(ctx, operation, entry, context, object);
   const dataKey = openOrRecord(ctx, entry, context, event);
@@ -138,7 +145,14 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   }
 }
 
-function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): AuditEvent {
+function baseEvent(
+  ctx: StoreContext,
+  operation: string,
+  entry: WrappedKey,
+  context: EncryptionContext,
+  object: AuditObject,
+  upgrade?: EntryTarget,
+): AuditEvent {
   return {
     operation,
     principal: ctx.principal,
@@ -146,7 +160,10 @@ function baseEvent(ctx: StoreContext, operation: string, entry: WrappedKey, cont
     keyName: auditableName(entry?.keyName),
     keyVersion: auditableVersion(entry?.keyVersion),
     objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash: upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32 ? Buffer.from(upgrade.objectId).toString("hex") : boundHeaderHash(entry, object?.headerHash),
+    headerHash:
+      upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32
+        ? Buffer.from(upgrade.objectId).toString("hex")
+        : boundHeaderHash(entry, object?.headerHash),
     context: safeContext(context),
   };
 }

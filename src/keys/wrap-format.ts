@@ -41,7 +41,8 @@ export const MAX_WRAPS_PER_VERSION = 2 ** 32;
  * Throws UsageError(INVALID_ARGUMENT) on an invalid context or object id.
  */
 export function wrapAad(keyringId: string, keyName: string, version: number, context: EncryptionContext, objectId?: Uint8Array): Buffer {
-  if (objectId !== undefined && !(objectId instanceof Uint8Array && objectId.length === 32)) throw new UsageError("INVALID_ARGUMENT", "an object id is 32 bytes");
+  if (objectId !== undefined && !(objectId instanceof Uint8Array && objectId.length === 32))
+    throw new UsageError("INVALID_ARGUMENT", "an object id is 32 bytes");
   const id = Buffer.from(keyringId, "utf8");
   const name = Buffer.from(keyName, "utf8");
   if (id.length > 255 || name.length > 65535) throw new UsageError("INVALID_ARGUMENT", "keyring id or key name too long");

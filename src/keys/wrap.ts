@@ -38,12 +38,17 @@ export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Ar
 /** Counts one wrap against the primary version (NIST SP 800-38D §8.3) and returns the version row. */
 function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
   return immediate(ctx.db, () => {
-      const key = requireKey(ctx, keyName);
-      const row = requireVersion(ctx, key, key.primary_version);
-      kekForWrap(keyName, row, ctx.maxWrapsPerVersion);
-      // the new count and its MAC in one statement (key-state.ts: the count is bound exactly)
-      const count = row.wrap_count + 1;
-      cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(count, ctx.seal.versionMac({ ...row, wrap_count: count }), keyName, row.version);
-      return row;
-    });
+    const key = requireKey(ctx, keyName);
+    const row = requireVersion(ctx, key, key.primary_version);
+    kekForWrap(keyName, row, ctx.maxWrapsPerVersion);
+    // the new count and its MAC in one statement (key-state.ts: the count is bound exactly)
+    const count = row.wrap_count + 1;
+    cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(
+      count,
+      ctx.seal.versionMac({ ...row, wrap_count: count }),
+      keyName,
+      row.version,
+    );
+    return row;
+  });
 }

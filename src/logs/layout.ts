@@ -61,7 +61,10 @@ export async function readManifest(dir: string): Promise<LogManifest> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const missing = code === "ENOENT" || code === "ENOTDIR"; // no folder, or a file named as one
-    throw new UsageError("INVALID_ARGUMENT", missing ? `${dir} is not a log folder (no ${MANIFEST_FILE})` : `${path.join(dir, MANIFEST_FILE)} is not valid JSON`);
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      missing ? `${dir} is not a log folder (no ${MANIFEST_FILE})` : `${path.join(dir, MANIFEST_FILE)} is not valid JSON`,
+    );
   }
   const m = raw as Partial<LogManifest>;
   const ok =
@@ -77,7 +80,10 @@ export async function readManifest(dir: string): Promise<LogManifest> {
 }
 
 /** Creates the folder (0700) and writes or updates `log.json` atomically. A folder belongs to one key. */
-export async function ensureManifest(dir: string, wanted: Omit<LogManifest, "format" | "retentionMs" | "bucketMs"> & Partial<Pick<LogManifest, "retentionMs" | "bucketMs">>): Promise<LogManifest> {
+export async function ensureManifest(
+  dir: string,
+  wanted: Omit<LogManifest, "format" | "retentionMs" | "bucketMs"> & Partial<Pick<LogManifest, "retentionMs" | "bucketMs">>,
+): Promise<LogManifest> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = await readManifest(dir).catch((e) => {
     if (isPipesealError(e) && e.message.includes(`no ${MANIFEST_FILE}`)) return undefined;
@@ -135,7 +141,16 @@ async function describeSegment(p: string, file: string, cls: LogClass, seq: numb
   const key = h.keys.find((k) => k.keyName === classKeyName(manifest.keyName, cls));
   const [start, end] = (c.bucket ?? "").split("/").map((t) => Date.parse(t));
   const opened = Date.parse(c.opened ?? "");
-  if (c.kind !== "log" || c.class !== cls || c.stream !== manifest.stream || c.segment !== String(seq) || !key || !isLogClass(c.class) || !(start < end) || Number.isNaN(opened)) {
+  if (
+    c.kind !== "log" ||
+    c.class !== cls ||
+    c.stream !== manifest.stream ||
+    c.segment !== String(seq) ||
+    !key ||
+    !isLogClass(c.class) ||
+    !(start < end) ||
+    Number.isNaN(opened)
+  ) {
     throw new UsageError("INVALID_ARGUMENT", `${file} is not a segment of this log`);
   }
   return { file, path: p, cls, seq, keyName: key.keyName, keyVersion: key.keyVersion, opened, bucketStart: start, bucketEnd: end, temp };

@@ -71,7 +71,8 @@ export function planPrune(input: PruneInput): PrunePlan {
       const keep = (reason: string) => segs.filter(expired).forEach((s) => kept.push({ file: s.file, keyVersion: v.version, reason }));
       if (young) keep(`key version ${v.version} also protects ${young.file}, which is not expired`);
       else if (input.writerLive && temps.length > 0) keep(`a live writer has an open segment under key version ${v.version}`);
-      else if (v.version === key.primaryVersion && (segs.length === 0 || input.writerLive)) keep("the primary version stays while the writer is live; prune again when it has moved to a new bucket");
+      else if (v.version === key.primaryVersion && (segs.length === 0 || input.writerLive))
+        keep("the primary version stays while the writer is live; prune again when it has moved to a new bucket");
       else {
         if (v.version === key.primaryVersion) rotate.push({ cls, keyName: key.name, fromVersion: v.version });
         destroy.push({ cls, keyName: key.name, version: v.version, files });

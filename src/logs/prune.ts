@@ -65,7 +65,8 @@ export async function pruneLogs(admin: LogPruneAdmin, dir: string, options: Prun
 /** Applies a plan in the one safe order: rotate, destroy, then delete (a crash in between is finished by the next prune). */
 export async function applyPrune(admin: LogPruneAdmin, dir: string, plan: PrunePlan, record?: PruneOptions["record"]): Promise<void> {
   for (const r of plan.rotate) {
-    if (admin.showKey(r.keyName).primaryVersion !== r.fromVersion) throw new KeyError("KEY_STATE_CONFLICT", `${r.keyName} was rotated since the prune was planned; run prune again`);
+    if (admin.showKey(r.keyName).primaryVersion !== r.fromVersion)
+      throw new KeyError("KEY_STATE_CONFLICT", `${r.keyName} was rotated since the prune was planned; run prune again`);
     admin.rotateKey(r.keyName);
   }
   for (const d of plan.destroy) admin.destroyVersion(d.keyName, d.version);

@@ -51,7 +51,15 @@ export class SegmentWriter {
    * until the header has been produced, so the key version in use is known.
    * @throws KeyError/AuditError from the keyring.
    */
-  static async open(keyring: Keyring, target: string, keyName: string, context: EncryptionContext, openedAt: number, bucketStart: number, segmentSize?: number): Promise<SegmentWriter> {
+  static async open(
+    keyring: Keyring,
+    target: string,
+    keyName: string,
+    context: EncryptionContext,
+    openedAt: number,
+    bucketStart: number,
+    segmentSize?: number,
+  ): Promise<SegmentWriter> {
     const feed = new Feed();
     let sawHeader!: (version: number) => void;
     const header = new Promise<number>((resolve) => (sawHeader = resolve));

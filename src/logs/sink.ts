@@ -85,7 +85,13 @@ export class LogSink {
    */
   static async create(keyring: LogKeyring, options: LogSinkOptions): Promise<LogSink> {
     const { maxBytes, maxAgeMs } = options.rotate ?? {};
-    for (const [name, v] of [["rotate.maxBytes", maxBytes], ["rotate.maxAgeMs", maxAgeMs], ["bucketMs", options.bucketMs], ["retention.payload", options.retention?.payload], ["retention.metadata", options.retention?.metadata]] as const) {
+    for (const [name, v] of [
+      ["rotate.maxBytes", maxBytes],
+      ["rotate.maxAgeMs", maxAgeMs],
+      ["bucketMs", options.bucketMs],
+      ["retention.payload", options.retention?.payload],
+      ["retention.metadata", options.retention?.metadata],
+    ] as const) {
       if (v !== undefined && (!Number.isSafeInteger(v) || v <= 0)) throw new RangeError(`${name} must be a positive integer`);
     }
     const dir = path.resolve(options.dir);
@@ -176,7 +182,10 @@ export class LogSink {
     return new Writable({
       objectMode: true,
       write: (chunk: unknown, _enc, cb) => {
-        const work = typeof chunk === "string" || Buffer.isBuffer(chunk) ? Promise.all(lines(chunk.toString()).map((l) => this.writeLine(l))) : this.write(chunk as LogRecord);
+        const work =
+          typeof chunk === "string" || Buffer.isBuffer(chunk)
+            ? Promise.all(lines(chunk.toString()).map((l) => this.writeLine(l)))
+            : this.write(chunk as LogRecord);
         work.then(() => cb(), cb);
       },
       final: (cb) => {

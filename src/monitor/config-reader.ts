@@ -24,7 +24,8 @@ export class ConfigReader {
     if (!isMap(node)) return this.fail(node, `${what} must be a mapping`);
     for (const item of node.items) {
       const k = isScalar(item.key) ? item.key.value : undefined;
-      if (typeof k !== "string" || !allowed.includes(k)) this.fail(item.key, `unknown ${what} key "${String(k).slice(0, 40)}" (allowed: ${allowed.join(", ")})`);
+      if (typeof k !== "string" || !allowed.includes(k))
+        this.fail(item.key, `unknown ${what} key "${String(k).slice(0, 40)}" (allowed: ${allowed.join(", ")})`);
     }
     return node;
   }

@@ -30,7 +30,14 @@ export interface Suppression {
 export type SinkConfig = { readonly perMinute: number } & (
   | { readonly kind: "stdout" }
   | { readonly kind: "file"; readonly path: string }
-  | { readonly kind: "webhook"; readonly url: string; readonly certDir: string; readonly queueFile: string; readonly queueMax: number; readonly expect: readonly string[] }
+  | {
+      readonly kind: "webhook";
+      readonly url: string;
+      readonly certDir: string;
+      readonly queueFile: string;
+      readonly queueMax: number;
+      readonly expect: readonly string[];
+    }
   | { readonly kind: "syslog"; readonly host: string; readonly port: number; readonly protocol: "udp" | "tcp"; readonly appName: string }
 );
 
@@ -45,7 +52,11 @@ export interface MonitorConfig {
   readonly newContext: { readonly maxValues: number; readonly ignore: readonly string[] };
   readonly bulkRead: { readonly windowSeconds: number; readonly factor: number; readonly minObjects: number };
   readonly denialBurst: { readonly windowSeconds: number; readonly count: number };
-  readonly honeytokens: { readonly keys: readonly string[]; readonly objects: readonly string[]; readonly contexts: Readonly<Record<string, readonly string[]>> };
+  readonly honeytokens: {
+    readonly keys: readonly string[];
+    readonly objects: readonly string[];
+    readonly contexts: Readonly<Record<string, readonly string[]>>;
+  };
   readonly suppressions: readonly Suppression[];
   readonly maxSeqs: number;
   readonly state: { readonly file: string; readonly key: string };
@@ -156,7 +167,8 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
     const m = r.map(n, "suppression", ["principal", "key", "detection", "from", "until", "hours", "reason"])!;
     const detection = r.oneOf(m, "detection", "suppression detection", DETECTIONS);
     if (detection === "honeytoken") r.fail(r.get(m, "detection"), "a honeytoken alert cannot be suppressed (it is never normal)");
-    const reason = r.str(m, "reason", "suppression reason") ?? r.fail(m, "a suppression needs a reason (it is recorded in the audit each time it silences an alert)");
+    const reason =
+      r.str(m, "reason", "suppression reason") ?? r.fail(m, "a suppression needs a reason (it is recorded in the audit each time it silences an alert)");
     const hoursText = r.str(m, "hours", "suppression hours", /^([01]?\d|2[0-3])-([01]?\d|2[0-4])$/);
     const hours = hoursText ? (hoursText.split("-").map(Number) as [number, number]) : undefined;
     const s = {
@@ -169,7 +181,8 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
       reason,
       index: i + 1,
     };
-    if (s.principal === undefined && s.key === undefined && s.detection === undefined) r.fail(m, "a suppression names at least a principal, a key or a detection");
+    if (s.principal === undefined && s.key === undefined && s.detection === undefined)
+      r.fail(m, "a suppression names at least a principal, a key or a detection");
     return s;
   });
 
@@ -185,24 +198,34 @@ export function parseMonitorConfig(text: string, file = "monitor.yaml", baseDir 
   const anchorsNode = r.map(r.get(root, "anchors"), "anchors", ["every", "dir"]);
   const anchorEvery = r.duration(anchorsNode, "every", "anchors.every");
   const anchorDir = r.str(anchorsNode, "dir", "anchors.dir");
-  if (anchorsNode !== undefined && (anchorEvery === undefined || anchorDir === undefined)) r.fail(anchorsNode, "anchors needs every (e.g. 1h) and dir (a folder outside the keystore)");
+  if (anchorsNode !== undefined && (anchorEvery === undefined || anchorDir === undefined))
+    r.fail(anchorsNode, "anchors needs every (e.g. 1h) and dir (a folder outside the keystore)");
   return {
     learnDays: r.num(learn, "days", "learn.days", 1, 366, true) ?? d.learnDays,
     dedupeSeconds: r.duration(root, "dedupe", "dedupe") ?? d.dedupeSeconds,
     severity,
     enabled,
-    volume: { factor: r.num(vol, "factor", "volume-spike.factor", 1.5, 1000) ?? d.volume.factor, minCount: r.num(vol, "minCount", "volume-spike.minCount", 1, 1e9, true) ?? d.volume.minCount },
+    volume: {
+      factor: r.num(vol, "factor", "volume-spike.factor", 1.5, 1000) ?? d.volume.factor,
+      minCount: r.num(vol, "minCount", "volume-spike.minCount", 1, 1e9, true) ?? d.volume.minCount,
+    },
     offHours: {
       minActiveDays: r.num(off, "minActiveDays", "off-hours.minActiveDays", 1, 366, true) ?? d.offHours.minActiveDays,
       maxActiveShare: r.num(off, "maxActiveShare", "off-hours.maxActiveShare", 0.05, 1) ?? d.offHours.maxActiveShare,
     },
-    newContext: { maxValues: r.num(ctx, "maxValues", "new-context.maxValues", 1, 100_000, true) ?? d.newContext.maxValues, ignore: r.strList(ctx, "ignore", "new-context.ignore") },
+    newContext: {
+      maxValues: r.num(ctx, "maxValues", "new-context.maxValues", 1, 100_000, true) ?? d.newContext.maxValues,
+      ignore: r.strList(ctx, "ignore", "new-context.ignore"),
+    },
     bulkRead: {
       windowSeconds: r.duration(bulk, "window", "bulk-read.window") ?? d.bulkRead.windowSeconds,
       factor: r.num(bulk, "factor", "bulk-read.factor", 1.5, 1000) ?? d.bulkRead.factor,
       minObjects: r.num(bulk, "minObjects", "bulk-read.minObjects", 2, 1e7, true) ?? d.bulkRead.minObjects,
     },
-    denialBurst: { windowSeconds: r.duration(den, "window", "denial-burst.window") ?? d.denialBurst.windowSeconds, count: r.num(den, "count", "denial-burst.count", 2, 1e6, true) ?? d.denialBurst.count },
+    denialBurst: {
+      windowSeconds: r.duration(den, "window", "denial-burst.window") ?? d.denialBurst.windowSeconds,
+      count: r.num(den, "count", "denial-burst.count", 2, 1e6, true) ?? d.denialBurst.count,
+    },
     honeytokens: { keys: r.strList(ht, "keys", "honeytokens.keys"), objects: r.strList(ht, "objects", "honeytokens.objects"), contexts },
     suppressions,
     maxSeqs: r.num(limits, "maxSeqs", "limits.maxSeqs", 10, 10_000_000, true) ?? d.maxSeqs,
@@ -220,7 +243,8 @@ function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
 
 function readSink(r: ConfigReader, n: Node, resolve: (p: string) => string): SinkConfig {
   const m = r.map(n, "sink", ["kind", "path", "url", "certDir", "expect", "queue", "host", "port", "protocol", "appName", "perMinute"])!;
-  const kind = r.oneOf(m, "kind", "sink kind", ["stdout", "file", "webhook", "syslog"] as const) ?? r.fail(m, "a sink needs a kind: stdout, file, webhook or syslog");
+  const kind =
+    r.oneOf(m, "kind", "sink kind", ["stdout", "file", "webhook", "syslog"] as const) ?? r.fail(m, "a sink needs a kind: stdout, file, webhook or syslog");
   const perMinute = r.num(m, "perMinute", "sink perMinute", 1, 100_000, true) ?? DEFAULT_PER_MINUTE;
   if (kind === "stdout") return { kind, perMinute };
   if (kind === "file") return { kind, perMinute, path: resolve(r.str(m, "path", "file sink path") ?? r.fail(m, "a file sink needs a path")) };
@@ -237,7 +261,8 @@ function readSink(r: ConfigReader, n: Node, resolve: (p: string) => string): Sin
   // no user:password@ in the URL: it would travel in alerts about the sink and in notices
   const url = r.str(m, "url", "webhook url") ?? r.fail(m, "a webhook sink needs an https:// url");
   // the URL is not echoed: it may hold a password, which must reach neither this message nor alerts
-  if (!/^https:\/\/[^/@\s]+(\/\S*)?$/.test(url)) r.fail(r.get(m, "url"), "webhook url must be https://host[:port]/path, without user:password@ (the client certificate authenticates)");
+  if (!/^https:\/\/[^/@\s]+(\/\S*)?$/.test(url))
+    r.fail(r.get(m, "url"), "webhook url must be https://host[:port]/path, without user:password@ (the client certificate authenticates)");
   const certDir = r.str(m, "certDir", "webhook certDir") ?? r.fail(m, "a webhook sink needs certDir (cert.pem, key.pem, ca.pem: it speaks mTLS)");
   const q = r.map(r.get(m, "queue"), "webhook queue", ["file", "maxAlerts"]);
   const expect = r.strList(m, "expect", "webhook expect");

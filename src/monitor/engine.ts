@@ -161,7 +161,13 @@ export class MonitorEngine {
 
   /** A JSON-able snapshot (for the sealed state file). */
   toState(): EngineState {
-    return toEngineState(this.#cutoffMs, this.#lastSeq, this.#principals, [...this.#pks.values()].flatMap((m) => [...m.values()]), [...this.#open.values()]);
+    return toEngineState(
+      this.#cutoffMs,
+      this.#lastSeq,
+      this.#principals,
+      [...this.#pks.values()].flatMap((m) => [...m.values()]),
+      [...this.#open.values()],
+    );
   }
 
   // ── per record ──
@@ -208,7 +214,16 @@ export class MonitorEngine {
     const open = this.#open.get(incidentKey("denial-burst", r.principal, null));
     const evidence = { denials: p.denials.length, windowSeconds, threshold: count, errorCode: r.errorCode };
     if (open && r.timeMs - open.lastMs <= windowMs) this.#raise(events, "denial-burst", r.principal, null, r, [r.seq], evidence);
-    else if (p.denials.length >= count) this.#raise(events, "denial-burst", r.principal, null, r, p.denials.map((d) => d.seq), evidence);
+    else if (p.denials.length >= count)
+      this.#raise(
+        events,
+        "denial-burst",
+        r.principal,
+        null,
+        r,
+        p.denials.map((d) => d.seq),
+        evidence,
+      );
   }
 
   #pkMap(principal: string): Map<string, PkState> {
@@ -222,7 +237,24 @@ export class MonitorEngine {
     const keys = this.#pkMap(r.principal);
     let pk = keys.get(key);
     if (!pk) {
-      pk = { principal: r.principal, key, firstMs: r.timeMs, learned: false, profile: new HourProfile(), bucket: newBucket(), contexts: new Map(), win: -1, objects: new Set(), winSeqs: [], prevCount: 0, prevSeqs: [], prevAlerted: false, winAlerted: false, peak: 0, pending: 0 };
+      pk = {
+        principal: r.principal,
+        key,
+        firstMs: r.timeMs,
+        learned: false,
+        profile: new HourProfile(),
+        bucket: newBucket(),
+        contexts: new Map(),
+        win: -1,
+        objects: new Set(),
+        winSeqs: [],
+        prevCount: 0,
+        prevSeqs: [],
+        prevAlerted: false,
+        winAlerted: false,
+        peak: 0,
+        pending: 0,
+      };
       keys.set(key, pk);
     }
     if (learning && !pk.learned) {
@@ -328,7 +360,15 @@ export class MonitorEngine {
 
   // ── incidents ──
 
-  #raise(events: Pending[], detection: DetectionId, principal: string, key: string | null, r: MonitorRecord, seqs: readonly number[], evidence: Record<string, EvidenceValue>): Incident {
+  #raise(
+    events: Pending[],
+    detection: DetectionId,
+    principal: string,
+    key: string | null,
+    r: MonitorRecord,
+    seqs: readonly number[],
+    evidence: Record<string, EvidenceValue>,
+  ): Incident {
     const k = incidentKey(detection, principal, key);
     const open = this.#open.get(k);
     if (open && r.timeMs - open.lastMs <= this.config.dedupeSeconds * 1000) {

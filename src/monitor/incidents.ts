@@ -34,7 +34,13 @@ export type IncidentEvent =
 
 /** Stable: the same incident seen by `monitor check` and by a restarted `monitor run` has one id. */
 export function alertId(detection: DetectionId | HealthDetectionId, principal: string, key: string | null, firstSeq: number): string {
-  return "al_" + createHash("sha256").update(`${detection}\0${principal}\0${key ?? ""}\0${firstSeq}`).digest("hex").slice(0, 24);
+  return (
+    "al_" +
+    createHash("sha256")
+      .update(`${detection}\0${principal}\0${key ?? ""}\0${firstSeq}`)
+      .digest("hex")
+      .slice(0, 24)
+  );
 }
 
 export function incidentKey(detection: DetectionId, principal: string, key: string | null): string {

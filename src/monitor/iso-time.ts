@@ -15,17 +15,23 @@ export function isoTimeParser(): (text: string) => number {
   let hourMs = Number.NaN;
   return (text) => {
     // YYYY-MM-DDTHH:MM:SS.sssZ, every digit a digit, minutes and seconds in range
-    if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */ || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46) return Date.parse(text);
-    const m1 = text.charCodeAt(14) - ZERO, m2 = text.charCodeAt(15) - ZERO;
-    const s1 = text.charCodeAt(17) - ZERO, s2 = text.charCodeAt(18) - ZERO;
-    const f1 = text.charCodeAt(20) - ZERO, f2 = text.charCodeAt(21) - ZERO, f3 = text.charCodeAt(22) - ZERO;
+    if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */ || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46)
+      return Date.parse(text);
+    const m1 = text.charCodeAt(14) - ZERO,
+      m2 = text.charCodeAt(15) - ZERO;
+    const s1 = text.charCodeAt(17) - ZERO,
+      s2 = text.charCodeAt(18) - ZERO;
+    const f1 = text.charCodeAt(20) - ZERO,
+      f2 = text.charCodeAt(21) - ZERO,
+      f3 = text.charCodeAt(22) - ZERO;
     if (!(m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9)) return Date.parse(text);
     if (!(f1 >= 0 && f1 <= 9 && f2 >= 0 && f2 <= 9 && f3 >= 0 && f3 <= 9)) return Date.parse(text);
     if (!text.startsWith(hourText) || hourText === "") {
       // a new hour: its prefix must be YYYY-MM-DDTHH exactly (Date.parse's legacy fallback reads
       // much else, such as comments in parentheses); hour 24 is only valid as 24:00:00.000
       if (!isDatePrefix(text)) return Date.parse(text);
-      const h1 = text.charCodeAt(11) - ZERO, h2 = text.charCodeAt(12) - ZERO;
+      const h1 = text.charCodeAt(11) - ZERO,
+        h2 = text.charCodeAt(12) - ZERO;
       if (h1 * 10 + h2 > 23) return Date.parse(text);
       hourText = text.slice(0, 13);
       hourMs = Date.parse(hourText + ":00:00.000Z");

@@ -36,8 +36,7 @@ export class HourProfile {
     if (last < 0) {
       this.mean[s] = count;
       this.active++;
-    }
-    else if (w > last) this.mean[s] = this.decayed(s, w) * (1 - ALPHA) + count * ALPHA;
+    } else if (w > last) this.mean[s] = this.decayed(s, w) * (1 - ALPHA) + count * ALPHA;
     else this.mean[s] = Math.max(this.mean[s], count); // the same week again (a replay): keep the larger
     this.week[s] = Math.max(w, last);
   }

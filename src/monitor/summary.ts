@@ -9,7 +9,9 @@ export function summarize(detection: DetectionId, principal: string, key: string
   const on = key === null ? "" : ` on key ${key}`;
   switch (detection) {
     case "new-principal":
-      return e.principalKnown ? `${principal} used key ${key} for the first time (it never did while learning).` : `${principal} was never seen while learning and is now active${on}.`;
+      return e.principalKnown
+        ? `${principal} used key ${key} for the first time (it never did while learning).`
+        : `${principal} was never seen while learning and is now active${on}.`;
     case "volume-spike":
       return `${principal} made ${n(e.observed)} requests${on} in one hour (${e.hourOfWeek}); the baseline for that hour is ${n(e.baseline)} (threshold ${n(e.threshold)}).`;
     case "off-hours":

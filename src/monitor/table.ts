@@ -8,10 +8,22 @@ export function escapeControl(s: string): string {
 
 export function formatAlerts(alerts: readonly Alert[]): string {
   if (alerts.length === 0) return "no alerts";
-  const rows = alerts.map((a) => [a.time.slice(0, 19) + "Z", a.severity, a.detection, escapeControl(a.principal), a.key === null ? "-" : escapeControl(a.key), String(a.seqs.length + a.seqsOmitted), a.id]);
+  const rows = alerts.map((a) => [
+    a.time.slice(0, 19) + "Z",
+    a.severity,
+    a.detection,
+    escapeControl(a.principal),
+    a.key === null ? "-" : escapeControl(a.key),
+    String(a.seqs.length + a.seqsOmitted),
+    a.id,
+  ]);
   const head = ["time", "severity", "detection", "principal", "key", "records", "id"];
   const width = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
-  const fmt = (r: string[]) => r.map((c, i) => (c.length > width[i] ? c.slice(0, width[i] - 1) + "…" : c.padEnd(width[i]))).join("  ").trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (c.length > width[i] ? c.slice(0, width[i] - 1) + "…" : c.padEnd(width[i])))
+      .join("  ")
+      .trimEnd();
   const lines = [fmt(head)];
   alerts.forEach((a, i) => {
     lines.push(fmt(rows[i]));

@@ -24,7 +24,14 @@ function toRegex(glob: string): string {
       const end = glob.indexOf("}", i);
       if (end === -1) out += "\\{";
       else {
-        out += "(?:" + glob.slice(i + 1, end).split(",").map(toRegex).join("|") + ")";
+        out +=
+          "(?:" +
+          glob
+            .slice(i + 1, end)
+            .split(",")
+            .map(toRegex)
+            .join("|") +
+          ")";
         i = end;
       }
     } else out += c.replace(/[.+^$()|[\]\\]/g, "\\$&");

@@ -203,7 +203,11 @@ export function readHead(abs: string, buf: Buffer): { kind: FileEntry["kind"]; s
         bytes = more.subarray(0, n);
       }
       const h = decodeHeader(bytes);
-      return { kind: "sealed", sealed: { keys: h.wrappedKeys.map(({ keyring, keyName, keyVersion }) => ({ keyring, keyName, keyVersion })), context: h.context }, bytes: n };
+      return {
+        kind: "sealed",
+        sealed: { keys: h.wrappedKeys.map(({ keyring, keyName, keyVersion }) => ({ keyring, keyName, keyVersion })), context: h.context },
+        bytes: n,
+      };
     } catch (e) {
       return { kind: "malformed", error: isPipesealError(e) ? e.code : "MALFORMED_HEADER", bytes: n };
     }

@@ -191,7 +191,16 @@ export interface Answers {
     verification?: "files" | "sampled-values" | "unverified";
   }[];
   /** Who can decrypt each key, and what is logged. */
-  readonly access: readonly { key: string; principals: readonly string[]; source: "keystore" | "policy"; decrypts: number; denied: number; decryptsByPrincipal: Readonly<Record<string, number>>; auditVerified: boolean | null; openAlerts?: readonly OpenAlert[] }[];
+  readonly access: readonly {
+    key: string;
+    principals: readonly string[];
+    source: "keystore" | "policy";
+    decrypts: number;
+    denied: number;
+    decryptsByPrincipal: Readonly<Record<string, number>>;
+    auditVerified: boolean | null;
+    openAlerts?: readonly OpenAlert[];
+  }[];
   /** Where plaintext exists and for how long. */
   readonly plaintext: readonly {
     stage: StageId | null;

@@ -51,7 +51,8 @@ export async function* readInput(file: string, options: InputOptions = {}): Rows
   const abs = path.resolve(file);
   const sealed = await isSealedFile(abs);
   if (sealed && !options.keyring) throw new PrivacyError("INVALID_ARGUMENT", `${file} is sealed; a keystore is needed to open it`);
-  const bytes = (): AsyncIterable<Buffer> => (sealed ? openStream(options.keyring as Keyring, readChunks(abs), { path: abs }) : createReadStream(abs, { highWaterMark: 1 << 20 }));
+  const bytes = (): AsyncIterable<Buffer> =>
+    sealed ? openStream(options.keyring as Keyring, readChunks(abs), { path: abs }) : createReadStream(abs, { highWaterMark: 1 << 20 });
 
   if (format === "parquet") {
     let source: string | Buffer = abs;
@@ -77,10 +78,7 @@ export async function* readInput(file: string, options: InputOptions = {}): Rows
     }
     return;
   }
-  const items: AsyncIterable<RowItem> =
-    format === "json"
-      ? readJsonArray(Readable.from(bytes()))
-      : readCsv(Readable.from(bytes()), false, () => undefined);
+  const items: AsyncIterable<RowItem> = format === "json" ? readJsonArray(Readable.from(bytes())) : readCsv(Readable.from(bytes()), false, () => undefined);
   for await (const item of items) yield unwrapItem(item);
 }
 

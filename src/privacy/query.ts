@@ -68,7 +68,8 @@ export function planQuery(query: DpQuery, budgetDelta = 0): QueryPlan {
   if (kind === "histogram") checkBins(query.bins);
   if (kind === "quantile") {
     const qs = query.quantiles ?? [];
-    if (qs.length === 0 || qs.length > 100 || qs.some((q) => !(Number.isFinite(q) && q >= 0 && q <= 1))) throw bad("quantiles must be 1 to 100 numbers in [0, 1]");
+    if (qs.length === 0 || qs.length > 100 || qs.some((q) => !(Number.isFinite(q) && q >= 0 && q <= 1)))
+      throw bad("quantiles must be 1 to 100 numbers in [0, 1]");
   }
   const k = query.maxContributions ?? 1;
   if (!Number.isSafeInteger(k) || k < 1 || k > 1_000_000) throw bad("max-contributions must be an integer from 1 to 1000000");
@@ -131,10 +132,13 @@ export function describeQuery(q: DpQuery): string {
   const where = q.where?.length ? ` where ${q.where.map((f) => `${f.column}=${f.value}`).join(",")}` : "";
   const unit = q.privacyUnit ? ` per ${q.privacyUnit} max ${q.maxContributions ?? 1}` : "";
   const what =
-    q.kind === "count" ? "count" :
-    q.kind === "histogram" ? `histogram of ${q.column} bins ${q.bins?.join(",")}` :
-    q.kind === "quantile" ? `quantile ${q.quantiles?.join(",")} of ${q.column} in ${q.bounds?.join(":")}` :
-    `${q.kind} of ${q.column} in ${q.bounds?.join(":")}`;
+    q.kind === "count"
+      ? "count"
+      : q.kind === "histogram"
+        ? `histogram of ${q.column} bins ${q.bins?.join(",")}`
+        : q.kind === "quantile"
+          ? `quantile ${q.quantiles?.join(",")} of ${q.column} in ${q.bounds?.join(":")}`
+          : `${q.kind} of ${q.column} in ${q.bounds?.join(":")}`;
   return printableAscii(`${what}${where}${unit}`, 200);
 }
 

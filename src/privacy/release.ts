@@ -68,7 +68,12 @@ export function release(plan: QueryPlan, exact: ExactAggregate, rng: RandomSourc
       const sens = k * exact.maxUnits;
       const noise = noiseFor(plan, sens);
       const noisy = exact.units + noise.sample(rng);
-      return { ...base, parts: [part("sum", noise, Number(sens), exact.g)], value: fromUnits(noisy, exact.g), ci95: interval(noisy, noise.halfWidth(), exact.g) };
+      return {
+        ...base,
+        parts: [part("sum", noise, Number(sens), exact.g)],
+        value: fromUnits(noisy, exact.g),
+        ci95: interval(noisy, noise.halfWidth(), exact.g),
+      };
     }
     case "histogram": {
       const noise = noiseFor(plan, k);
@@ -103,7 +108,12 @@ export function release(plan: QueryPlan, exact: ExactAggregate, rng: RandomSourc
   }
 }
 
-function releaseMean(plan: QueryPlan, exact: Extract<ExactAggregate, { kind: "mean" }>, rng: RandomSource, base: Omit<DpRelease, "parts"> & { part: (n: string, noise: Noise, sens: number, g: number) => DpRelease["parts"][number] }): DpRelease {
+function releaseMean(
+  plan: QueryPlan,
+  exact: Extract<ExactAggregate, { kind: "mean" }>,
+  rng: RandomSource,
+  base: Omit<DpRelease, "parts"> & { part: (n: string, noise: Noise, sens: number, g: number) => DpRelease["parts"][number] },
+): DpRelease {
   const { part, ...head } = base;
   const k = BigInt(plan.maxContributions);
   const [lo, hi] = plan.query.bounds as readonly [number, number];

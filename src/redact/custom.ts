@@ -36,7 +36,11 @@ const NESTED = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,?\d*\})(?:[^()\\]|\\.)*\)(?:[+*]
 /** Throws UsageError if `source` looks able to backtrack exponentially. */
 export function assertSafePattern(source: string, where = "pattern"): void {
   if (source.length > 2000) throw new UsageError("INVALID_ARGUMENT", `${where} is longer than 2000 characters`);
-  if (NESTED.test(source)) throw new UsageError("INVALID_ARGUMENT", `${where} has a quantified group holding a quantifier (e.g. (a+)+), which can backtrack catastrophically; rewrite it without nesting`);
+  if (NESTED.test(source))
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `${where} has a quantified group holding a quantifier (e.g. (a+)+), which can backtrack catastrophically; rewrite it without nesting`,
+    );
   if (/\\[1-9]|\\k</.test(source)) throw new UsageError("INVALID_ARGUMENT", `${where} uses a back-reference, which is not allowed`);
 }
 
@@ -48,7 +52,8 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
  * @example customDetector({ id: "employee-id", label: "EMPLOYEE_ID", pattern: "\\bEMP-\\d{6}\\b" })
  */
 export function customDetector(cfg: CustomDetectorConfig): Detector {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(cfg.id)) throw new UsageError("INVALID_ARGUMENT", `custom detector id "${cfg.id}" must be lowercase letters, digits and dashes`);
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(cfg.id))
+    throw new UsageError("INVALID_ARGUMENT", `custom detector id "${cfg.id}" must be lowercase letters, digits and dashes`);
   if (!/^[A-Z0-9_]{1,32}$/.test(cfg.label)) throw new UsageError("INVALID_ARGUMENT", `custom detector ${cfg.id}: label must be A-Z, 0-9, _`);
   const flags = cfg.flags ?? "";
   if (!/^[imsu]*$/.test(flags)) throw new UsageError("INVALID_ARGUMENT", `custom detector ${cfg.id}: flags may only be i, m, s, u`);
@@ -60,7 +65,8 @@ export function customDetector(cfg: CustomDetectorConfig): Detector {
     throw new UsageError("INVALID_ARGUMENT", `custom detector ${cfg.id}: ${(e as Error).message}`);
   }
   const validator = cfg.validator;
-  if (validator !== undefined && !["luhn", "mod97", "entropy"].includes(validator)) throw new UsageError("INVALID_ARGUMENT", `custom detector ${cfg.id}: unknown validator "${validator}" (luhn, mod97, entropy)`);
+  if (validator !== undefined && !["luhn", "mod97", "entropy"].includes(validator))
+    throw new UsageError("INVALID_ARGUMENT", `custom detector ${cfg.id}: unknown validator "${validator}" (luhn, mod97, entropy)`);
   const words = cfg.context && cfg.context.length > 0 ? new RegExp(cfg.context.map(escapeRe).join("|"), "i") : null;
   const confidence = cfg.confidence ?? 0.9;
   const minEntropy = cfg.minEntropy ?? 3.5;

@@ -84,7 +84,13 @@ export function detectAll(text: string, detectors?: readonly Detector[], options
         const inner = resolveOverlaps(runTriggered(run.text, list, scanTriggers(run.text))).filter((f) => f.confidence >= min);
         if (inner.length === 0) continue;
         const best = inner.reduce((a, b) => (b.confidence > a.confidence ? b : a));
-        all.push({ ...best, start: starts[k] + run.start, end: starts[k] + run.end, confidence: best.confidence * 0.95, explanation: `base64 of: ${best.explanation}` });
+        all.push({
+          ...best,
+          start: starts[k] + run.start,
+          end: starts[k] + run.end,
+          confidence: best.confidence * 0.95,
+          explanation: `base64 of: ${best.explanation}`,
+        });
       }
     }
   }
@@ -141,14 +147,16 @@ export function detectAllReference(text: string, detectors?: readonly Detector[]
   const all = runAll(text, list);
   if (options.encodings !== false) {
     // per line, so one escaped line in a large text does not make the whole text run twice
-    if (hasJsonEscapes(text)) forEachLine(text, JSON_ESCAPE, (line, at) => {
-      const d = decodeJsonEscapes(line);
-      all.push(...mapBack(runAll(d.text, list), d, at, "JSON-escaped"));
-    });
-    if (hasUrlEscapes(text)) forEachLine(text, URL_ESCAPE, (line, at) => {
-      const d = decodeUrlEscapes(line);
-      all.push(...mapBack(runAll(d.text, list), d, at, "URL-encoded"));
-    });
+    if (hasJsonEscapes(text))
+      forEachLine(text, JSON_ESCAPE, (line, at) => {
+        const d = decodeJsonEscapes(line);
+        all.push(...mapBack(runAll(d.text, list), d, at, "JSON-escaped"));
+      });
+    if (hasUrlEscapes(text))
+      forEachLine(text, URL_ESCAPE, (line, at) => {
+        const d = decodeUrlEscapes(line);
+        all.push(...mapBack(runAll(d.text, list), d, at, "URL-encoded"));
+      });
     for (const run of decodedBase64Runs(text)) {
       const inner = resolveOverlaps(runAll(run.text, list)).filter((f) => f.confidence >= min);
       if (inner.length === 0) continue;

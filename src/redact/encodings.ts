@@ -21,7 +21,7 @@ export function decodeJsonEscapes(raw: string): Decoded {
   const out: string[] = [];
   const map = new Int32Array(raw.length + 1);
   let n = 0;
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const c = raw[i];
     if (c === "\\" && i + 1 < raw.length) {
       const e = raw[i + 1];
@@ -54,7 +54,7 @@ export function decodeUrlEscapes(raw: string): Decoded {
   const out: string[] = [];
   const map = new Int32Array(raw.length + 1);
   let n = 0;
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     if (raw[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
       map[n++] = i;
       out.push(String.fromCharCode(parseInt(raw.slice(i + 1, i + 3), 16)));
@@ -126,8 +126,7 @@ export function decodedBase64Runs(raw: string, maxRunLength = 1 << 20): Base64Ru
       else if (k === 5) {
         digitOrSym = true;
         std = true;
-      }
-      else if (k === 6) url = true;
+      } else if (k === 6) url = true;
       if (k === 2 || (k === 3 && (c < 65 || c > 70))) nonHex = true;
     }
     let end = i;

@@ -40,7 +40,10 @@ function redactChunk(r: Redactor, chunk: string): string {
  * log.info("user bob@example.org signed in"); // {"level":30,…,"msg":"user [EMAIL] signed in"}
  * @throws UsageError if an operator is `encrypt`.
  */
-export function pipesealPinoDestination<D extends PinoDestinationLike>(dest: D, options: RedactOptions = {}): PinoDestinationLike & { readonly redactor: Redactor } {
+export function pipesealPinoDestination<D extends PinoDestinationLike>(
+  dest: D,
+  options: RedactOptions = {},
+): PinoDestinationLike & { readonly redactor: Redactor } {
   const redactor = syncRedactor(options);
   return {
     redactor,

@@ -37,10 +37,27 @@ export interface RedactPolicy {
   readonly encryptKey?: string;
   readonly tokenizeKey?: string;
   readonly detectors?: readonly CustomDetectorConfig[];
-  readonly allow?: { readonly patterns?: readonly string[]; readonly hashes?: readonly string[]; readonly keyFile?: string; readonly detectors?: readonly string[] };
+  readonly allow?: {
+    readonly patterns?: readonly string[];
+    readonly hashes?: readonly string[];
+    readonly keyFile?: string;
+    readonly detectors?: readonly string[];
+  };
 }
 
-const KNOWN = new Set(["minConfidence", "disable", "encodings", "json", "operators", "hashKeyFile", "hashLength", "encryptKey", "tokenizeKey", "detectors", "allow"]);
+const KNOWN = new Set([
+  "minConfidence",
+  "disable",
+  "encodings",
+  "json",
+  "operators",
+  "hashKeyFile",
+  "hashLength",
+  "encryptKey",
+  "tokenizeKey",
+  "detectors",
+  "allow",
+]);
 
 /** Reads a key file: raw bytes, or hex text (whitespace ignored). At least 32 bytes. */
 export function readKeyFile(file: string): Uint8Array {

@@ -153,34 +153,56 @@ const M_URL_ESCAPE = TRIGGER.URL_ESCAPE;
 const M_BASE64 = TRIGGER.BASE64;
 
 const T = TRIGGER;
-const LITERALS = /:\/\/|xox|hooks\.slack\.com|k_live_|k_test_|AIza|sk-|hf_|api_org_|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas)-|eyJ|-----BEGIN |A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA)/g;
+const LITERALS =
+  /:\/\/|xox|hooks\.slack\.com|k_live_|k_test_|AIza|sk-|hf_|api_org_|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas)-|eyJ|-----BEGIN |A(?:KIA|SIA|BIA|CCA|IDA|ROA|IPA|NPA|NVA|GPA|PKA)/g;
 function literalBits(m: string): number {
   switch (m.charCodeAt(0)) {
-    case 58: return T.CONNECTION; // ://
-    case 120: return T.SLACK; // xox
-    case 104: return m.charCodeAt(1) === 102 ? T.HUGGINGFACE : T.SLACK_HOOK; // hf_ / hooks.slack.com
-    case 107: return T.STRIPE; // k_live_ / k_test_
-    case 115: return T.OPENAI | T.ANTHROPIC; // sk-
-    case 97: return T.HUGGINGFACE; // api_org_
-    case 103: return m.charCodeAt(1) === 108 ? T.GITLAB : T.GITHUB; // gl…- / gh?_ / github_pat_
-    case 101: return T.JWT; // eyJ
-    case 45: return T.PRIVATE_KEY;
-    default: return m === "AIza" ? T.GOOGLE : T.AWS_ID; // A…
+    case 58:
+      return T.CONNECTION; // ://
+    case 120:
+      return T.SLACK; // xox
+    case 104:
+      return m.charCodeAt(1) === 102 ? T.HUGGINGFACE : T.SLACK_HOOK; // hf_ / hooks.slack.com
+    case 107:
+      return T.STRIPE; // k_live_ / k_test_
+    case 115:
+      return T.OPENAI | T.ANTHROPIC; // sk-
+    case 97:
+      return T.HUGGINGFACE; // api_org_
+    case 103:
+      return m.charCodeAt(1) === 108 ? T.GITLAB : T.GITHUB; // gl…- / gh?_ / github_pat_
+    case 101:
+      return T.JWT; // eyJ
+    case 45:
+      return T.PRIVATE_KEY;
+    default:
+      return m === "AIza" ? T.GOOGLE : T.AWS_ID; // A…
   }
 }
 
 const WORDS = /secret|token|key|pass|pwd|credential|bearer|aws|amazon|d\.?o\.?b|birth|born|geburt|naissance|phone|tel|mobile|cell|fax|whats ?app|sms|msisdn/gi;
 function wordBits(m: string): number {
   switch (m.charCodeAt(0) | 0x20) {
-    case 115: return m.length === 6 ? T.GENERIC | T.AWS_SECRET : T.PHONE; // secret / sms
-    case 116: return m.length === 5 ? T.GENERIC : T.PHONE; // token / tel
-    case 107: return T.GENERIC; // key
-    case 112: return m.length === 5 ? T.PHONE : T.GENERIC | T.CONNECTION; // phone / pass, pwd
-    case 99: return m.length === 4 ? T.PHONE : T.GENERIC; // cell / credential
-    case 98: return m.length === 6 ? T.GENERIC : T.DOB; // bearer / birth, born
-    case 97: return T.AWS_SECRET; // aws / amazon
-    case 100: case 103: case 110: return T.DOB; // dob / geburt / naissance
-    default: return T.PHONE; // mobile, msisdn, fax, whatsapp
+    case 115:
+      return m.length === 6 ? T.GENERIC | T.AWS_SECRET : T.PHONE; // secret / sms
+    case 116:
+      return m.length === 5 ? T.GENERIC : T.PHONE; // token / tel
+    case 107:
+      return T.GENERIC; // key
+    case 112:
+      return m.length === 5 ? T.PHONE : T.GENERIC | T.CONNECTION; // phone / pass, pwd
+    case 99:
+      return m.length === 4 ? T.PHONE : T.GENERIC; // cell / credential
+    case 98:
+      return m.length === 6 ? T.GENERIC : T.DOB; // bearer / birth, born
+    case 97:
+      return T.AWS_SECRET; // aws / amazon
+    case 100:
+    case 103:
+    case 110:
+      return T.DOB; // dob / geburt / naissance
+    default:
+      return T.PHONE; // mobile, msisdn, fax, whatsapp
   }
 }
 
@@ -190,7 +212,8 @@ function wordBits(m: string): number {
  * the triggers stay necessary conditions). Grouped by first letter so that at any position at
  * most one alternative can match ("sk-" stands for "sk-ant-" too).
  */
-const LOWER_TOKENS = /s(?:ecret|ms|k-)|t(?:oken|el)|k(?:ey|_live_|_test_)|p(?:ass|wd|hone)|c(?:redential|ell)|b(?:earer|irth|orn)|a(?:ws|mazon|iza|pi_org_|kia|sia|bia|cca|ida|roa|ipa|npa|nva|gpa|pka)|d\.?o\.?b|g(?:eburt|h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas)-)|naissance|m(?:obile|sisdn)|fax|whats ?app|:\/\/|xox|h(?:ooks\.slack\.com|f_)|eyj|-----begin /g;
+const LOWER_TOKENS =
+  /s(?:ecret|ms|k-)|t(?:oken|el)|k(?:ey|_live_|_test_)|p(?:ass|wd|hone)|c(?:redential|ell)|b(?:earer|irth|orn)|a(?:ws|mazon|iza|pi_org_|kia|sia|bia|cca|ida|roa|ipa|npa|nva|gpa|pka)|d\.?o\.?b|g(?:eburt|h[pousr]_|ithub_pat_|l(?:pat|dt|rt|ptt|cbt|ft|imt|agent|oas)-)|naissance|m(?:obile|sisdn)|fax|whats ?app|:\/\/|xox|h(?:ooks\.slack\.com|f_)|eyj|-----begin /g;
 const TOKEN_BITS = new Map<string, number>();
 {
   const add = (bits: number, ...ws: string[]): void => ws.forEach((w) => TOKEN_BITS.set(w, bits));
@@ -271,7 +294,14 @@ export function scanTriggers(text: string): LineTriggers {
       if (len === 9 && boundary) mask |= M_SSN;
       else if (len === 2 && cont && prevRunLen === 3 && prevRunBoundary && (pc === 45 || pc === 32)) mask |= M_SSN;
       // NANP: …[-. )]ddd[-. ]dddd
-      if (len === 4 && cont && prevRunLen === 3 && (pc === 45 || pc === 46 || pc === 32) && (prevRunPc === 45 || prevRunPc === 46 || prevRunPc === 32 || prevRunPc === 41)) mask |= M_PHONE;
+      if (
+        len === 4 &&
+        cont &&
+        prevRunLen === 3 &&
+        (pc === 45 || pc === 46 || pc === 32) &&
+        (prevRunPc === 45 || prevRunPc === 46 || prevRunPc === 32 || prevRunPc === 41)
+      )
+        mask |= M_PHONE;
       dotRuns = cont && pc === 46 ? dotRuns + 1 : 1;
       if (dotRuns >= 4) mask |= M_IP;
       prevRunEnd = i;

@@ -90,7 +90,8 @@ export class Redactor {
     const used = new Set(Object.values(this.ops));
     if (used.has("hash")) checkHashKey(options.hashKey);
     if (used.has("encrypt") && !options.encrypt) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs a keyring and a key name");
-    if (used.has("tokenize") && !options.tokenize) throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs a keyring and a key name (--tokenize-key NAME or tokenizeKey in the policy)");
+    if (used.has("tokenize") && !options.tokenize)
+      throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs a keyring and a key name (--tokenize-key NAME or tokenizeKey in the policy)");
     this.tokenizer = used.has("tokenize") && options.tokenize ? new Tokenizer(options.tokenize) : undefined;
   }
 
@@ -228,7 +229,13 @@ export class Redactor {
    */
   redactChunk(input: string): string | null {
     const step = this.begin(input);
-    return "done" in step ? step.done : this.splice(step.text, step.plan, step.plan.map((p) => this.replaceSync(step.text, p)));
+    return "done" in step
+      ? step.done
+      : this.splice(
+          step.text,
+          step.plan,
+          step.plan.map((p) => this.replaceSync(step.text, p)),
+        );
   }
 
   /** redactChunk with every operator, including `encrypt`. */

@@ -24,7 +24,10 @@ export function resolveOverlaps(findings: readonly Finding[]): Finding[] {
     }
     if (k - from === 1) out.push(findings[order[from]]);
     else {
-      const cluster = order.slice(from, k).sort((a, b) => rank(findings[a], findings[b]) || a - b).map((i) => findings[i]);
+      const cluster = order
+        .slice(from, k)
+        .sort((a, b) => rank(findings[a], findings[b]) || a - b)
+        .map((i) => findings[i]);
       const kept = cluster.length > 64 ? resolveMany(cluster) : resolveFew(cluster);
       for (const x of kept) out.push(x);
     }

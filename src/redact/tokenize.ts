@@ -76,7 +76,8 @@ export function tokenCore(ff1s: { digits: Ff1; alnum: Ff1 }, detector: string, v
     positions.forEach((p, j) => (chars[p] = out[j]!));
     return chars.join("");
   }
-  const spec: TokenSpec = mode.kind === "email" ? { alphabet: "alnum", keepFirst: 0, keepLast: 0, preserve: "email-domain" } : { alphabet: "alnum", keepFirst: 0, keepLast: 0 };
+  const spec: TokenSpec =
+    mode.kind === "email" ? { alphabet: "alnum", keepFirst: 0, keepLast: 0, preserve: "email-domain" } : { alphabet: "alnum", keepFirst: 0, keepLast: 0 };
   return tokenValue(ff1s.alnum, spec, tweak, value, enc, where) as string;
 }
 
@@ -99,7 +100,9 @@ export class Tokenizer {
     let p = this.#ff1s.get(detector);
     if (!p) {
       const object = { operation: "redact-tokenize", ...(this.target.path === undefined ? {} : { path: this.target.path }) };
-      p = this.target.keyring.deriveFieldKey(this.target.keyName, "primary", tokenPurpose(detector), object).then(({ key, version }) => ({ ...ff1Pair(key), version }));
+      p = this.target.keyring
+        .deriveFieldKey(this.target.keyName, "primary", tokenPurpose(detector), object)
+        .then(({ key, version }) => ({ ...ff1Pair(key), version }));
       this.#ff1s.set(detector, p);
       p.catch(() => this.#ff1s.delete(detector));
     }

@@ -29,7 +29,9 @@ export interface Baseline {
 export function baselineOf(findings: readonly ScanFinding[]): Baseline {
   const byFp = new Map<string, BaselineEntry>();
   for (const f of findings) byFp.set(f.fingerprint, { fingerprint: f.fingerprint, detector: f.detector, path: f.path });
-  const entries = [...byFp.values()].sort((a, b) => a.path.localeCompare(b.path) || a.detector.localeCompare(b.detector) || a.fingerprint.localeCompare(b.fingerprint));
+  const entries = [...byFp.values()].sort(
+    (a, b) => a.path.localeCompare(b.path) || a.detector.localeCompare(b.detector) || a.fingerprint.localeCompare(b.fingerprint),
+  );
   return { version: 1, tool: "pipeseal scan", findings: entries };
 }
 

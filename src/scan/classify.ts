@@ -9,10 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 
-export type Classified =
-  | { readonly type: "text"; readonly text: string }
-  | { readonly type: "binary" }
-  | { readonly type: "too-large"; readonly size: number };
+export type Classified = { readonly type: "text"; readonly text: string } | { readonly type: "binary" } | { readonly type: "too-large"; readonly size: number };
 
 const SNIFF = 8000;
 

@@ -13,4 +13,13 @@ export { baselineOf, parseBaseline, readBaseline, writeBaseline, type Baseline, 
 export { fingerprint, maskHint, DEFAULT_FINGERPRINT_KEY } from "./fingerprint.js";
 export { notebookUnits, type NotebookUnit } from "./notebook.js";
 export { stripAnsi } from "./text.js";
-export { DEFAULT_MAX_FILE_SIZE, emptyStats, type NotebookLocation, type ScanFinding, type ScanNote, type ScanNoteKind, type ScanOptions, type ScanStats } from "./types.js";
+export {
+  DEFAULT_MAX_FILE_SIZE,
+  emptyStats,
+  type NotebookLocation,
+  type ScanFinding,
+  type ScanNote,
+  type ScanNoteKind,
+  type ScanOptions,
+  type ScanStats,
+} from "./types.js";

@@ -97,7 +97,13 @@ export function notebookUnits(raw: string): NotebookUnit[] | undefined {
  * `column` within it). Notebook writers put one source line per JSON string, so the escaped line
  * is searched for from `from` onwards (cells appear in file order), then from the start.
  */
-export function rawPosition(raw: string, starts: readonly number[], from: number, lineText: string, column: number): { offset: number; line: number; column: number } | undefined {
+export function rawPosition(
+  raw: string,
+  starts: readonly number[],
+  from: number,
+  lineText: string,
+  column: number,
+): { offset: number; line: number; column: number } | undefined {
   const needle = JSON.stringify(lineText).slice(1, -1);
   if (!needle) return undefined;
   let at = raw.indexOf(needle, from);

@@ -125,7 +125,8 @@ export async function* scanPaths(paths: readonly string[], options: ScanOptions 
       stats.notebooks++;
       findings = scanNotebook(ctx, c.text, units);
     } else {
-      if (ctx.rel.toLowerCase().endsWith(".ipynb")) note(options.onNote, { path: ctx.rel, kind: "malformed-notebook", message: "not a valid notebook: scanned as plain text" });
+      if (ctx.rel.toLowerCase().endsWith(".ipynb"))
+        note(options.onNote, { path: ctx.rel, kind: "malformed-notebook", message: "not a valid notebook: scanned as plain text" });
       findings = scanText(stripAnsi(c.text), detectors, ctx.minConfidence).map((l) => toFinding(ctx, l, l));
     }
     for (const f of findings) {

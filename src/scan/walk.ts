@@ -45,7 +45,11 @@ function isIgnored(abs: string, isDir: boolean, stack: readonly Rules[]): boolea
 
 /** The `.gitignore` files between the repository root (the nearest folder above holding `.git`) and `start`, outermost first. */
 async function enclosingRules(start: string): Promise<Rules[]> {
-  const hasGit = (dir: string) => lstat(path.join(dir, ".git")).then(() => true, () => false);
+  const hasGit = (dir: string) =>
+    lstat(path.join(dir, ".git")).then(
+      () => true,
+      () => false,
+    );
   if (await hasGit(start)) return [];
   const chain: string[] = [];
   for (let dir = path.dirname(start); ; dir = path.dirname(dir)) {

@@ -22,8 +22,13 @@ export interface VerifiedAdvertisement {
 
 export function makeAdvertisement(id: PartyIdentity, config: RoundConfig, keys: { cPk: Uint8Array; sPk: Uint8Array; seedCommit: Uint8Array }): Advertisement {
   const payload: AdvertisePayload = {
-    type: "advertise", round: config.round, party: id.spiffeId, config: canonicalConfig(config),
-    cPk: b64(keys.cPk), sPk: b64(keys.sPk), seedCommit: b64(keys.seedCommit),
+    type: "advertise",
+    round: config.round,
+    party: id.spiffeId,
+    config: canonicalConfig(config),
+    cPk: b64(keys.cPk),
+    sPk: b64(keys.sPk),
+    seedCommit: b64(keys.seedCommit),
   };
   const bytes = Buffer.from(JSON.stringify(payload), "utf8");
   return { cert: id.certPem, payload: b64(bytes), sig: b64(signPayload(id.key, TYPES.advertise, bytes)) };

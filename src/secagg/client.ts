@@ -79,7 +79,11 @@ export class SecaggClient {
     this.#o = options;
     this.identity = loadIdentity(options.tls);
     const td = parseSpiffeId(this.identity.spiffeId).trustDomain;
-    this.#dispatcher = createMtlsDispatcher({ ...options.tls, expect: options.expect ?? [`spiffe://${td}/*/*`], ...(options.servername ? { servername: options.servername } : {}) });
+    this.#dispatcher = createMtlsDispatcher({
+      ...options.tls,
+      expect: options.expect ?? [`spiffe://${td}/*/*`],
+      ...(options.servername ? { servername: options.servername } : {}),
+    });
     this.#base = options.server.replace(/\/+$/, "");
   }
 
@@ -121,7 +125,10 @@ export class SecaggClient {
   }
 
   /** @internal */
-  async call(path: string, init: { method: "GET" | "POST"; json?: unknown; bytes?: Uint8Array } = { method: "GET" }): Promise<{ status: number; body: unknown; sent: number }> {
+  async call(
+    path: string,
+    init: { method: "GET" | "POST"; json?: unknown; bytes?: Uint8Array } = { method: "GET" },
+  ): Promise<{ status: number; body: unknown; sent: number }> {
     const body = init.json !== undefined ? Buffer.from(JSON.stringify(init.json)) : init.bytes;
     const res = await mtlsFetch(this.#dispatcher, `${this.#base}/v1/secagg/rounds/${path}`, {
       method: init.method,
@@ -217,4 +224,3 @@ export class SecaggSession {
     await this.#post("unmask", { json: this.party.unmask(req) });
   }
 }
-

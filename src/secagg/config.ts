@@ -48,7 +48,8 @@ export function checkConfig(c: RoundConfig): void {
   if (typeof c.round !== "string" || !ROUND_ID.test(c.round)) bad("the round id must be 1-64 characters of A-Z a-z 0-9 . _ -");
   if (!Number.isInteger(c.dim) || c.dim < 1 || c.dim > 2 ** 26) bad("dim must be an integer in 1..2^26");
   if (!Number.isInteger(c.threshold) || c.threshold < 2) bad("the threshold must be an integer ≥ 2");
-  if (!Number.isInteger(c.minParties) || !Number.isInteger(c.maxParties) || c.minParties < c.threshold || c.maxParties < c.minParties) bad("need threshold ≤ min parties ≤ max parties");
+  if (!Number.isInteger(c.minParties) || !Number.isInteger(c.maxParties) || c.minParties < c.threshold || c.maxParties < c.minParties)
+    bad("need threshold ≤ min parties ≤ max parties");
   try {
     checkQuantization(c.quantization);
   } catch (e) {
@@ -68,8 +69,15 @@ export function checkConfig(c: RoundConfig): void {
 /** The canonical JSON of a config (fixed key order): what advertisements sign. */
 export function canonicalConfig(c: RoundConfig): string {
   return JSON.stringify({
-    v: c.v, round: c.round, dim: c.dim, threshold: c.threshold, minParties: c.minParties, maxParties: c.maxParties,
-    graph: c.graph, neighbours: c.neighbours, quantization: { clip: c.quantization.clip, levels: c.quantization.levels },
+    v: c.v,
+    round: c.round,
+    dim: c.dim,
+    threshold: c.threshold,
+    minParties: c.minParties,
+    maxParties: c.maxParties,
+    graph: c.graph,
+    neighbours: c.neighbours,
+    quantization: { clip: c.quantization.clip, levels: c.quantization.levels },
   });
 }
 
@@ -79,8 +87,14 @@ export function parseConfig(json: unknown): RoundConfig {
   const q = o?.quantization as Record<string, unknown> | undefined;
   if (!o || typeof o !== "object" || !q || typeof q !== "object") throw new SecaggError("SECAGG_PROTOCOL", "round configuration: malformed");
   const c: RoundConfig = {
-    v: o.v as 1, round: o.round as string, dim: o.dim as number, threshold: o.threshold as number, minParties: o.minParties as number,
-    maxParties: o.maxParties as number, graph: o.graph as "full", neighbours: o.neighbours as number,
+    v: o.v as 1,
+    round: o.round as string,
+    dim: o.dim as number,
+    threshold: o.threshold as number,
+    minParties: o.minParties as number,
+    maxParties: o.maxParties as number,
+    graph: o.graph as "full",
+    neighbours: o.neighbours as number,
     quantization: { clip: q.clip as number, levels: q.levels as number },
   };
   checkConfig(c);

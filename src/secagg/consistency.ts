@@ -88,7 +88,13 @@ export function quorumFor(r: OpenRoster, of: Iterable<string>, signers: readonly
  * view is refused like a forged signature.
  * @throws SecaggError(SECAGG_INCONSISTENT)
  */
-export function checkSignatures(r: OpenRoster, u3: ReadonlySet<string>, payload: Uint8Array, signatures: readonly ConsistencySignature[], held: Iterable<string>): void {
+export function checkSignatures(
+  r: OpenRoster,
+  u3: ReadonlySet<string>,
+  payload: Uint8Array,
+  signatures: readonly ConsistencySignature[],
+  held: Iterable<string>,
+): void {
   const refuse = (m: string): never => {
     throw new SecaggError("SECAGG_INCONSISTENT", `consistency check failed: ${m}; nothing was revealed`);
   };

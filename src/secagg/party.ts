@@ -25,7 +25,20 @@ import { addMask, subMask } from "./prg.js";
 import { quantize } from "./quantize.js";
 import { type OpenRoster, openRoster } from "./roster.js";
 import { split } from "./shamir.js";
-import { type Advertisement, type ConsistencyMessage, type ConsistencyRequest, type EncryptedShare, type Inbox, type Roster, type SharesMessage, type UnmaskRequest, type UnmaskResponse, b64, shareAad, unb64 } from "./wire.js";
+import {
+  type Advertisement,
+  type ConsistencyMessage,
+  type ConsistencyRequest,
+  type EncryptedShare,
+  type Inbox,
+  type Roster,
+  type SharesMessage,
+  type UnmaskRequest,
+  type UnmaskResponse,
+  b64,
+  shareAad,
+  unb64,
+} from "./wire.js";
 import { ELEMENT_BYTES } from "./field.js";
 
 export interface PartyOptions {
@@ -78,7 +91,8 @@ export class Party {
 
   /** Runs one step: a failure wipes every secret and the party is out of the round. */
   #run<T>(from: Step, to: Step, work: () => T): T {
-    if (this.#step !== from) this.#refuse(this.#step === "unmasked" ? "SECAGG_UNSAFE_REQUEST" : "SECAGG_PROTOCOL", `a ${to} step was asked of a party that is ${this.#step}`, false);
+    if (this.#step !== from)
+      this.#refuse(this.#step === "unmasked" ? "SECAGG_UNSAFE_REQUEST" : "SECAGG_PROTOCOL", `a ${to} step was asked of a party that is ${this.#step}`, false);
     try {
       const out = work();
       this.#step = to;
@@ -103,13 +117,19 @@ export class Party {
   advertise(config: RoundConfig): Advertisement {
     return this.#run("new", "advertised", () => {
       checkConfig(config);
-      if (config.threshold < (this.#o.minThreshold ?? 2)) throw new SecaggError("SECAGG_PROTOCOL", `the round's threshold ${config.threshold} is below this party's minimum`);
-      if (config.graph === "plus" && config.neighbours < (this.#o.minNeighbours ?? 2)) throw new SecaggError("SECAGG_PROTOCOL", `the round's ${config.neighbours} neighbours are below this party's minimum`);
+      if (config.threshold < (this.#o.minThreshold ?? 2))
+        throw new SecaggError("SECAGG_PROTOCOL", `the round's threshold ${config.threshold} is below this party's minimum`);
+      if (config.graph === "plus" && config.neighbours < (this.#o.minNeighbours ?? 2))
+        throw new SecaggError("SECAGG_PROTOCOL", `the round's ${config.neighbours} neighbours are below this party's minimum`);
       this.#config = config;
       this.#c = generateX25519();
       this.#s = generateX25519();
       this.#seed = randomSeed();
-      this.#ad = makeAdvertisement(this.#o.identity, config, { cPk: this.#c.publicKey, sPk: this.#s.publicKey, seedCommit: seedCommitment(config.round, this.id, this.#seed) });
+      this.#ad = makeAdvertisement(this.#o.identity, config, {
+        cPk: this.#c.publicKey,
+        sPk: this.#s.publicKey,
+        seedCommit: seedCommitment(config.round, this.id, this.#seed),
+      });
       return this.#ad;
     });
   }
@@ -123,9 +143,12 @@ export class Party {
       const me = r.index.get(this.id);
       if (me === undefined) throw new SecaggError("SECAGG_PROTOCOL", "the roster does not list this party");
       const mine = r.parties[me].ad;
-      if (mine.payload !== this.#ad!.payload || mine.sig !== this.#ad!.sig) throw new SecaggError("SECAGG_PROTOCOL", "the roster carries a changed advertisement of this party");
+      if (mine.payload !== this.#ad!.payload || mine.sig !== this.#ad!.sig)
+        throw new SecaggError("SECAGG_PROTOCOL", "the roster carries a changed advertisement of this party");
       const peers = this.#o.peers;
-      for (const p of r.parties) if (peers && p.party !== this.id && !peers(p.party)) throw new SecaggError("SECAGG_PROTOCOL", `the roster lists ${p.party}, which this party does not accept as a peer`);
+      for (const p of r.parties)
+        if (peers && p.party !== this.id && !peers(p.party))
+          throw new SecaggError("SECAGG_PROTOCOL", `the roster lists ${p.party}, which this party does not accept as a peer`);
       this.#roster = r;
       this.#me = me;
       const holders = r.graph.holders[me];
@@ -164,12 +187,16 @@ export class Party {
       for (const p of u2) if (!r.index.has(p)) throw new SecaggError("SECAGG_PROTOCOL", `U2 lists ${p}, who did not advertise`);
       if (!u2.has(this.id)) throw new SecaggError("SECAGG_PROTOCOL", "U2 does not list this party");
       const myHolders = r.graph.holders[this.#me].filter((h) => u2.has(r.parties[h].party));
-      if (u2.size < config.threshold || myHolders.length < config.threshold) throw new SecaggError("SECAGG_ABORTED", `only ${myHolders.length} holders of this party's shares remain; ${config.threshold} needed`);
+      if (u2.size < config.threshold || myHolders.length < config.threshold)
+        throw new SecaggError("SECAGG_ABORTED", `only ${myHolders.length} holders of this party's shares remain; ${config.threshold} needed`);
       // we hold a share of every U2 member whose holders include us, and of nobody else
-      const expected = new Set(r.graph.holders.flatMap((hs, u) => (u !== this.#me && hs.includes(this.#me) && u2.has(r.parties[u].party) ? [r.parties[u].party] : [])));
+      const expected = new Set(
+        r.graph.holders.flatMap((hs, u) => (u !== this.#me && hs.includes(this.#me) && u2.has(r.parties[u].party) ? [r.parties[u].party] : [])),
+      );
       if (inbox.shares.length !== expected.size) throw new SecaggError("SECAGG_PROTOCOL", "the inbox does not hold exactly one share from each U2 peer");
       for (const e of inbox.shares) {
-        if (e.to !== this.id || !expected.has(e.from) || this.#held.has(e.from)) throw new SecaggError("SECAGG_PROTOCOL", "the inbox holds a share from an unexpected sender or for another party");
+        if (e.to !== this.id || !expected.has(e.from) || this.#held.has(e.from))
+          throw new SecaggError("SECAGG_PROTOCOL", "the inbox holds a share from an unexpected sender or for another party");
         const from = r.parties[r.index.get(e.from)!];
         const key = agree(this.#c!.privateKey, from.cPk, r.digest, INFO.shareKey);
         let plain: Buffer;
@@ -207,7 +234,12 @@ export class Party {
    * @throws SecaggError(SECAGG_PROTOCOL | SECAGG_UNSAFE_REQUEST | SECAGG_INCONSISTENT)
    */
   signSurvivors(req: ConsistencyRequest): ConsistencyMessage {
-    if (this.#step === "signed" || this.#step === "unmasked") this.#refuse("SECAGG_INCONSISTENT", "this party already signed a survivor set U3 in this round; a second signature could vouch for another view of U3", true);
+    if (this.#step === "signed" || this.#step === "unmasked")
+      this.#refuse(
+        "SECAGG_INCONSISTENT",
+        "this party already signed a survivor set U3 in this round; a second signature could vouch for another view of U3",
+        true,
+      );
     return this.#run("masked", "signed", () => {
       const r = this.#roster!;
       const config = r.config;
@@ -215,7 +247,8 @@ export class Party {
       const u3 = new Set(req.u3);
       for (const p of u3) if (!this.#u2!.has(p)) throw new SecaggError("SECAGG_PROTOCOL", `U3 lists ${p}, who is not in U2`);
       if (!u3.has(this.id)) throw new SecaggError("SECAGG_PROTOCOL", "U3 does not list this party, but it sent its masked input");
-      if (u3.size < config.threshold) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `U3 names ${u3.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`);
+      if (u3.size < config.threshold)
+        throw new SecaggError("SECAGG_UNSAFE_REQUEST", `U3 names ${u3.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`);
       const payload = consistencyPayload(config.round, r.digest, u3);
       this.#u3 = { set: u3, payload };
       return { round: config.round, from: this.id, sig: signConsistency(this.#o.identity.key, payload) };
@@ -230,22 +263,38 @@ export class Party {
    *   SecaggError(SECAGG_INCONSISTENT) when the signatures do not vouch for the U3 this party signed
    */
   unmask(req: UnmaskRequest): UnmaskResponse {
-    if (this.#step === "unmasked") throw new SecaggError("SECAGG_UNSAFE_REQUEST", "this party already answered an unmasking request in this round; a second one could ask for the other share of a peer");
-    if (this.#step === "masked") this.#refuse("SECAGG_INCONSISTENT", "the aggregator asked for the unmasking before the consistency check (this party has signed no survivor set)", true);
+    if (this.#step === "unmasked")
+      throw new SecaggError(
+        "SECAGG_UNSAFE_REQUEST",
+        "this party already answered an unmasking request in this round; a second one could ask for the other share of a peer",
+      );
+    if (this.#step === "masked")
+      this.#refuse("SECAGG_INCONSISTENT", "the aggregator asked for the unmasking before the consistency check (this party has signed no survivor set)", true);
     return this.#run("signed", "unmasked", () => {
       const r = this.#roster!;
       const config = r.config;
       if (req.round !== config.round) throw new SecaggError("SECAGG_PROTOCOL", "the unmasking request belongs to another round (a replay)");
       const survivors = new Set(req.survivors);
       const dropped = new Set(req.dropped);
-      for (const p of survivors) if (dropped.has(p)) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `the aggregator asked for both shares of ${p} (listed as survivor and dropped)`);
+      for (const p of survivors)
+        if (dropped.has(p)) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `the aggregator asked for both shares of ${p} (listed as survivor and dropped)`);
       const u2 = this.#u2!;
-      if (survivors.size + dropped.size !== u2.size || ![...survivors, ...dropped].every((p) => u2.has(p))) throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request does not partition U2 into survivors and dropped parties");
-      if (!survivors.has(this.id)) throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request lists this party as dropped, but it sent its masked input");
-      if (survivors.size < config.threshold) throw new SecaggError("SECAGG_UNSAFE_REQUEST", `the unmasking request names ${survivors.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`);
+      if (survivors.size + dropped.size !== u2.size || ![...survivors, ...dropped].every((p) => u2.has(p)))
+        throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request does not partition U2 into survivors and dropped parties");
+      if (!survivors.has(this.id))
+        throw new SecaggError("SECAGG_UNSAFE_REQUEST", "the unmasking request lists this party as dropped, but it sent its masked input");
+      if (survivors.size < config.threshold)
+        throw new SecaggError(
+          "SECAGG_UNSAFE_REQUEST",
+          `the unmasking request names ${survivors.size} survivors; a sum of fewer than ${config.threshold} inputs is never released`,
+        );
       // ConsistencyCheck (Figure 4, Round 4 user side): the U3 we signed, vouched for by ≥ t signers
       const signed = this.#u3!;
-      if (survivors.size !== signed.set.size || ![...survivors].every((p) => signed.set.has(p))) throw new SecaggError("SECAGG_INCONSISTENT", "consistency check failed: the unmasking request names other survivors than the U3 this party signed; nothing was revealed");
+      if (survivors.size !== signed.set.size || ![...survivors].every((p) => signed.set.has(p)))
+        throw new SecaggError(
+          "SECAGG_INCONSISTENT",
+          "consistency check failed: the unmasking request names other survivors than the U3 this party signed; nothing was revealed",
+        );
       checkSignatures(r, signed.set, signed.payload, req.signatures, this.#held.keys());
       const seeds = [];
       const keys = [];
@@ -270,4 +319,3 @@ export class Party {
     this.#held.clear();
   }
 }
-

@@ -23,7 +23,10 @@ export function rosterOf(config: RoundConfig, verified: readonly VerifiedAdverti
   for (let i = 1; i < parties.length; i++) {
     if (parties[i - 1].party === parties[i].party) throw new SecaggError("SECAGG_PROTOCOL", `${parties[i].party} is in the roster twice`);
   }
-  const digest = rosterDigest(canonicalConfig(config), parties.map((p) => p.ad));
+  const digest = rosterDigest(
+    canonicalConfig(config),
+    parties.map((p) => p.ad),
+  );
   return { config, parties, index: new Map(parties.map((p, i) => [p.party, i])), digest, graph: buildGraph(config, parties.length, digest) };
 }
 

@@ -20,7 +20,17 @@ import { addInto, addMask, bytesToWords, subMask } from "./prg.js";
 import { dequantizeSum } from "./quantize.js";
 import { type OpenRoster, rosterOf } from "./roster.js";
 import { type Share, combine, lagrangeAtZero } from "./shamir.js";
-import type { Advertisement, ConsistencyMessage, ConsistencyRequest, EncryptedShare, Inbox, Roster, SharesMessage, UnmaskRequest, UnmaskResponse } from "./wire.js";
+import type {
+  Advertisement,
+  ConsistencyMessage,
+  ConsistencyRequest,
+  EncryptedShare,
+  Inbox,
+  Roster,
+  SharesMessage,
+  UnmaskRequest,
+  UnmaskResponse,
+} from "./wire.js";
 import { unb64 } from "./wire.js";
 
 export type RoundStep = "advertise" | "share" | "mask" | "consistency" | "unmask" | "done" | "aborted";
@@ -101,7 +111,9 @@ export class AggregatorRound {
   }
 
   get abortError(): SecaggError | undefined {
-    return this.#abort ? new SecaggError("SECAGG_ABORTED", `round ${this.config.round} aborted at the ${this.#abort.step} step: ${this.#abort.message}`) : undefined;
+    return this.#abort
+      ? new SecaggError("SECAGG_ABORTED", `round ${this.config.round} aborted at the ${this.#abort.step} step: ${this.#abort.message}`)
+      : undefined;
   }
 
   #expect(step: RoundStep): void {
@@ -213,7 +225,11 @@ export class AggregatorRound {
   #quorumFor(peer: string): string[] {
     const r = this.#roster!;
     const me = r.index.get(peer)!;
-    return quorumFor(r, this.#u2.filter((v) => r.graph.holders[r.index.get(v)!].includes(me)), this.#u4);
+    return quorumFor(
+      r,
+      this.#u2.filter((v) => r.graph.holders[r.index.get(v)!].includes(me)),
+      this.#u4,
+    );
   }
 
   /** Round 4 input: shares of survivors' seeds and dropped parties' keys this peer holds. */
@@ -226,8 +242,11 @@ export class AggregatorRound {
     const me = r.index.get(peer)!;
     const holds = (of: string) => r.index.has(of) && r.graph.holders[r.index.get(of)!].includes(me);
     const seen = new Set<string>();
-    for (const s of msg.seeds) if (!this.#masked.has(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of)) bad(`${peer} revealed a seed share it should not hold`);
-    for (const s of msg.keys) if (this.#masked.has(s.of) || !this.#u2.includes(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of)) bad(`${peer} revealed a key share it should not hold`);
+    for (const s of msg.seeds)
+      if (!this.#masked.has(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of)) bad(`${peer} revealed a seed share it should not hold`);
+    for (const s of msg.keys)
+      if (this.#masked.has(s.of) || !this.#u2.includes(s.of) || !holds(s.of) || seen.has(s.of) || !seen.add(s.of))
+        bad(`${peer} revealed a key share it should not hold`);
     for (const s of [...msg.seeds, ...msg.keys]) unb64(s.y, "revealed share", ELEMENT_BYTES);
     this.#answers.set(peer, msg);
   }
@@ -300,14 +319,17 @@ export class AggregatorRound {
         if (s) shares.push({ x: r.index.get(holder)! + 1, y: unb64(s.y, "revealed share", ELEMENT_BYTES) });
         if (shares.length === c.threshold) break;
       }
-      if (shares.length < c.threshold) this.#fail(`only ${shares.length} holders revealed their share of ${of}'s ${kind === "seeds" ? "seed" : "key"}; the threshold is ${c.threshold}`);
+      if (shares.length < c.threshold)
+        this.#fail(`only ${shares.length} holders revealed their share of ${of}'s ${kind === "seeds" ? "seed" : "key"}; the threshold is ${c.threshold}`);
       const xsKey = shares.map((s) => s.x).join(",");
       if (!coeffs.has(xsKey)) coeffs.set(xsKey, lagrangeAtZero(shares.map((s) => s.x)));
       try {
         return combine(shares, c.threshold, 32, coeffs.get(xsKey));
       } catch (e) {
         // a wrong share (a replay, a lying holder) can combine to an element too large for a secret: abort, never leave a half-unmasked sum
-        return this.#fail(`the shares of ${of}'s ${kind === "seeds" ? "seed" : "key"} do not reconstruct (a holder sent a wrong share): ${(e as Error).message}`);
+        return this.#fail(
+          `the shares of ${of}'s ${kind === "seeds" ? "seed" : "key"} do not reconstruct (a holder sent a wrong share): ${(e as Error).message}`,
+        );
       }
     };
     for (const v of this.#u2.filter((p) => !this.#masked.has(p))) {
@@ -327,7 +349,8 @@ export class AggregatorRound {
     }
     for (const u of this.#u3) {
       const b = reconstruct(u, "seeds");
-      if (!seedCommitment(c.round, u, b).equals(r.parties[r.index.get(u)!].seedCommit)) this.#fail(`the shares of ${u}'s seed do not match its commitment (a holder sent a wrong share)`);
+      if (!seedCommitment(c.round, u, b).equals(r.parties[r.index.get(u)!].seedCommit))
+        this.#fail(`the shares of ${u}'s seed do not match its commitment (a holder sent a wrong share)`);
       const selfKey = selfMaskKey(b, r.digest);
       subMask(sum, selfKey);
       selfKey.fill(0);
@@ -336,7 +359,9 @@ export class AggregatorRound {
     const real = dequantizeSum(sum, this.#u3.length, c.quantization);
     sum.fill(0);
     this.#sum = undefined;
-    const digest = createHash("sha256").update(Buffer.from(real.buffer, real.byteOffset, real.byteLength)).digest("hex");
+    const digest = createHash("sha256")
+      .update(Buffer.from(real.buffer, real.byteOffset, real.byteLength))
+      .digest("hex");
     this.#result = { round: c.round, included: this.#u3, sum: real, digest, errorBound: (this.#u3.length * c.quantization.clip) / (c.quantization.levels - 1) };
     this.#step = "done";
   }

@@ -65,7 +65,15 @@ export const SECAGG_RESULT_READ = "secagg.result-read";
 
 const JSON_LIMIT = 8 * 1024 * 1024;
 /** The codes the aggregator answers with, at the registry's status (src/error-registry.ts); anything else is a 500. */
-const ANSWERED = new Set<string>(["SECAGG_PROTOCOL", "INVALID_ARGUMENT", "SECAGG_ABORTED", "SECAGG_PENDING", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "ACCESS_DENIED"]);
+const ANSWERED = new Set<string>([
+  "SECAGG_PROTOCOL",
+  "INVALID_ARGUMENT",
+  "SECAGG_ABORTED",
+  "SECAGG_PENDING",
+  "NOT_FOUND",
+  "PAYLOAD_TOO_LARGE",
+  "ACCESS_DENIED",
+]);
 const statusOf = (code: string): number => (ANSWERED.has(code) && isErrorCode(code) ? httpStatusOf(code) : 500);
 
 class HttpError extends SecaggError {}
@@ -102,19 +110,52 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
   const onEnd = (r: AggregatorRound) => {
     const s = r.summary();
     for (const p of s.advertised) {
-      const reached = s.unmasked.includes(p) ? "unmask" : s.signed.includes(p) ? "consistency" : s.masked.includes(p) ? "mask" : s.shared.includes(p) ? "share" : "advertise";
+      const reached = s.unmasked.includes(p)
+        ? "unmask"
+        : s.signed.includes(p)
+          ? "consistency"
+          : s.masked.includes(p)
+            ? "mask"
+            : s.shared.includes(p)
+              ? "share"
+              : "advertise";
       const included = s.step === "done" && r.result!.included.includes(p);
-      audit({ operation: SECAGG_MEMBER, principal: p, outcome: "ok", objectPath: `secagg/${s.round}`, context: { round: s.round, lastStep: reached, input: included ? "included" : "not-included" } });
+      audit({
+        operation: SECAGG_MEMBER,
+        principal: p,
+        outcome: "ok",
+        objectPath: `secagg/${s.round}`,
+        context: { round: s.round, lastStep: reached, input: included ? "included" : "not-included" },
+      });
     }
-    const counts = { advertised: String(s.advertised.length), shared: String(s.shared.length), masked: String(s.masked.length), signed: String(s.signed.length), unmasked: String(s.unmasked.length) };
+    const counts = {
+      advertised: String(s.advertised.length),
+      shared: String(s.shared.length),
+      masked: String(s.masked.length),
+      signed: String(s.signed.length),
+      unmasked: String(s.unmasked.length),
+    };
     audit({
       operation: SECAGG_ROUND,
       outcome: s.step === "done" ? "ok" : "error",
       objectPath: `secagg/${s.round}`,
       ...(s.abort ? { errorCode: "SECAGG_ABORTED" } : {}),
-      context: { round: s.round, graph: s.graph, threshold: String(s.threshold), dim: String(s.dim), ...counts, ...(s.consistencyDigest ? { consistencySha256: s.consistencyDigest } : {}), ...(s.resultDigest ? { resultSha256: s.resultDigest } : {}), ...(s.abort ? { abortedAt: s.abort.step, reason: s.abort.message.slice(0, 200) } : {}) },
+      context: {
+        round: s.round,
+        graph: s.graph,
+        threshold: String(s.threshold),
+        dim: String(s.dim),
+        ...counts,
+        ...(s.consistencyDigest ? { consistencySha256: s.consistencyDigest } : {}),
+        ...(s.resultDigest ? { resultSha256: s.resultDigest } : {}),
+        ...(s.abort ? { abortedAt: s.abort.step, reason: s.abort.message.slice(0, 200) } : {}),
+      },
     });
-    log({ level: s.step === "done" ? "info" : "warn", msg: s.step === "done" ? `round ${s.round} done: ${s.masked.length} inputs summed` : `round ${s.round} aborted: ${s.abort?.message}`, round: s.round });
+    log({
+      level: s.step === "done" ? "info" : "warn",
+      msg: s.step === "done" ? `round ${s.round} done: ${s.masked.length} inputs summed` : `round ${s.round} aborted: ${s.abort?.message}`,
+      round: s.round,
+    });
   };
 
   const runnerFor = (id: string, create: boolean): RoundRunner => {
@@ -149,7 +190,14 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
       if (err) throw err;
       const out = r.round.result!;
       audit({ operation: SECAGG_RESULT_READ, principal: peer, outcome: "ok", objectPath: `secagg/${id}`, context: { round: id, resultSha256: out.digest } });
-      return sendJson(res, { round: id, included: out.included, dim: out.sum.length, digest: out.digest, errorBound: out.errorBound, sum: b64(Buffer.from(out.sum.buffer, out.sum.byteOffset, out.sum.byteLength)) });
+      return sendJson(res, {
+        round: id,
+        included: out.included,
+        dim: out.sum.length,
+        digest: out.digest,
+        errorBound: out.errorBound,
+        sum: b64(Buffer.from(out.sum.buffer, out.sum.byteOffset, out.sum.byteLength)),
+      });
     }
     if (!member) return forbid(res, peer);
     const r = runnerFor(id, what === "config" && get);
@@ -203,19 +251,36 @@ export async function startAggregator(options: AggregatorOptions, listen: { port
       const code = isPipesealError(e) ? e.code : "INTERNAL";
       if (code === "SECAGG_PROTOCOL") {
         try {
-          audit({ operation: SECAGG_REFUSE, principal: peer.spiffeId, outcome: "denied", errorCode: code, objectPath: req.url?.slice(0, 200) ?? null, context: { reason: (e as Error).message.slice(0, 200) } });
+          audit({
+            operation: SECAGG_REFUSE,
+            principal: peer.spiffeId,
+            outcome: "denied",
+            errorCode: code,
+            objectPath: req.url?.slice(0, 200) ?? null,
+            context: { reason: (e as Error).message.slice(0, 200) },
+          });
         } catch {
           // logged by audit()
         }
       }
       log({ level: code === "INTERNAL" ? "error" : "warn", msg: isPipesealError(e) ? e.message : "request failed", principal: peer.spiffeId, code });
       if (res.headersSent) return void res.destroy();
-      sendJson(res, { error: { code: code === "INTERNAL" ? "UNAVAILABLE" : code, message: isPipesealError(e) ? e.message : "internal error" } }, statusOf(code));
+      sendJson(
+        res,
+        { error: { code: code === "INTERNAL" ? "UNAVAILABLE" : code, message: isPipesealError(e) ? e.message : "internal error" } },
+        statusOf(code),
+      );
     });
   });
   mtls.on("peerRejected", (e) => {
     try {
-      audit({ operation: SECAGG_REFUSE, principal: e.identity ?? "unauthenticated", outcome: "denied", errorCode: "CERT_REJECTED", context: { reason: e.reason, ...(e.remoteAddress ? { remoteAddress: e.remoteAddress } : {}) } });
+      audit({
+        operation: SECAGG_REFUSE,
+        principal: e.identity ?? "unauthenticated",
+        outcome: "denied",
+        errorCode: "CERT_REJECTED",
+        context: { reason: e.reason, ...(e.remoteAddress ? { remoteAddress: e.remoteAddress } : {}) },
+      });
     } catch {
       // logged by audit()
     }

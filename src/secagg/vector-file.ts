@@ -44,14 +44,18 @@ function fromNpy(data: Buffer, path: string): Float64Array {
   if (data.length < 10 || !data.subarray(0, 6).equals(NPY_MAGIC)) bad("not a .npy file");
   const major = data[6];
   const headerLen = major === 1 ? data.readUInt16LE(8) : major === 2 || major === 3 ? data.readUInt32LE(8) : bad("unsupported .npy version");
-  const start = (major === 1 ? 10 : 12) + (headerLen);
+  const start = (major === 1 ? 10 : 12) + headerLen;
   if (start > data.length) bad("truncated header");
   const header = data.subarray(major === 1 ? 10 : 12, start).toString("latin1");
   const descr = /'descr':\s*'([<>|=]?[a-z]\d+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shape === undefined) bad("malformed header");
-  const dims = shape!.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = shape!
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (dims.length !== 1 || !Number.isInteger(dims[0])) bad("expected a one-dimensional array");
   const n = dims[0];
   const width = descr === "<f4" ? 4 : descr === "<f8" ? 8 : bad(`dtype ${descr} is not supported (use float32 or float64, little-endian)`);

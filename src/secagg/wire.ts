@@ -116,7 +116,8 @@ export const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
 export function unb64(s: unknown, what: string, length?: number): Buffer {
   if (typeof s !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new SecaggError("SECAGG_PROTOCOL", `${what}: not base64`);
   const b = Buffer.from(s, "base64");
-  if (b.toString("base64") !== s || (length !== undefined && b.length !== length)) throw new SecaggError("SECAGG_PROTOCOL", `${what}: wrong encoding or length`);
+  if (b.toString("base64") !== s || (length !== undefined && b.length !== length))
+    throw new SecaggError("SECAGG_PROTOCOL", `${what}: wrong encoding or length`);
   return b;
 }
 
@@ -143,7 +144,11 @@ export function stringList(v: unknown, what: string): string[] {
 
 export function parseAdvertisement(v: unknown): Advertisement {
   const o = obj(v, "advertisement");
-  return { cert: str(o.cert, "advertisement cert", 64 * 1024), payload: str(o.payload, "advertisement payload", 16 * 1024), sig: str(o.sig, "advertisement signature", 1024) };
+  return {
+    cert: str(o.cert, "advertisement cert", 64 * 1024),
+    payload: str(o.payload, "advertisement payload", 16 * 1024),
+    sig: str(o.sig, "advertisement signature", 1024),
+  };
 }
 
 export function parseEncryptedShare(v: unknown): EncryptedShare {
@@ -178,7 +183,12 @@ export function parseConsistency(v: unknown): ConsistencyMessage {
 
 export function parseUnmaskRequest(v: unknown): UnmaskRequest {
   const o = obj(v, "unmask request");
-  return { round: str(o.round, "round"), survivors: stringList(o.survivors, "survivors"), dropped: stringList(o.dropped, "dropped"), signatures: list(o.signatures, "signatures").map(parseSignature) };
+  return {
+    round: str(o.round, "round"),
+    survivors: stringList(o.survivors, "survivors"),
+    dropped: stringList(o.dropped, "dropped"),
+    signatures: list(o.signatures, "signatures").map(parseSignature),
+  };
 }
 
 function parseRevealed(v: unknown): RevealedShare {
@@ -188,7 +198,12 @@ function parseRevealed(v: unknown): RevealedShare {
 
 export function parseUnmaskResponse(v: unknown): UnmaskResponse {
   const o = obj(v, "unmask response");
-  return { round: str(o.round, "round"), from: str(o.from, "from"), seeds: list(o.seeds, "seeds").map(parseRevealed), keys: list(o.keys, "keys").map(parseRevealed) };
+  return {
+    round: str(o.round, "round"),
+    from: str(o.from, "from"),
+    seeds: list(o.seeds, "seeds").map(parseRevealed),
+    keys: list(o.keys, "keys").map(parseRevealed),
+  };
 }
 
 /**

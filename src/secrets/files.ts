@@ -37,7 +37,7 @@ export function createSecretFiles(shm = "/dev/shm"): SecretFiles {
       const file = path.join(dir, `${fileName}-${randomBytes(4).toString("hex")}`);
       const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
-        for (let off = 0; off < value.length; ) off += writeSync(fd, value, off, value.length - off);
+        for (let off = 0; off < value.length;) off += writeSync(fd, value, off, value.length - off);
       } finally {
         closeSync(fd);
       }

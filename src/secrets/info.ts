@@ -42,7 +42,10 @@ export function toSecretInfo(row: SecretRow, versions: readonly SecretVersionRow
     primaryVersion: n(row.primary_version),
     createdAt: iso(n(row.created_at)),
     createdBy: row.created_by,
-    lastRead: row.last_read_at === null ? null : { at: iso(n(row.last_read_at)), by: row.last_read_by ?? "", for: row.last_read_for ?? "", version: n(row.last_read_version ?? 0) },
+    lastRead:
+      row.last_read_at === null
+        ? null
+        : { at: iso(n(row.last_read_at)), by: row.last_read_by ?? "", for: row.last_read_for ?? "", version: n(row.last_read_version ?? 0) },
     versions: versions.map((v) => ({
       version: n(v.version),
       state: v.state,

@@ -23,7 +23,9 @@ export interface MaskPattern {
 function base64Cores(value: Buffer, alphabet: "base64" | "base64url"): string[] {
   const out: string[] = [];
   for (let offset = 0; offset < 3; offset++) {
-    const text = Buffer.concat([Buffer.alloc(offset), value]).toString(alphabet).replace(/=+$/, "");
+    const text = Buffer.concat([Buffer.alloc(offset), value])
+      .toString(alphabet)
+      .replace(/=+$/, "");
     const first = Math.ceil((8 * offset) / 6); // characters that mix in bits of the bytes before the value
     const last = Math.floor((8 * (offset + value.length)) / 6); // characters wholly inside the value
     out.push(text.slice(first, last));
@@ -53,7 +55,11 @@ export function maskPatterns(name: string, value: Buffer): MaskPattern[] {
     forms.add(JSON.stringify(text).slice(1, -1));
     forms.add(JSON.stringify(text).slice(1, -1).replace(/\//g, "\\/"));
     // Python's json.dumps (ensure_ascii) writes non-ASCII as \uXXXX
-    forms.add(JSON.stringify(text).slice(1, -1).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+    forms.add(
+      JSON.stringify(text)
+        .slice(1, -1)
+        .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    );
   }
   const patterns: MaskPattern[] = [{ bytes: Buffer.from(value), replacement }];
   for (const f of forms) if (f.length >= 8 && f !== text) patterns.push({ bytes: Buffer.from(f, "utf8"), replacement });

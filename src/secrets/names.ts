@@ -33,12 +33,14 @@ export function secretKeyName(name: string): string {
 
 /** @throws UsageError(INVALID_ARGUMENT) unless a positive whole number. */
 export function validateSecretVersion(v: unknown): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1 || v > 0xffffffff) throw new UsageError("INVALID_ARGUMENT", "a secret version must be a whole number from 1");
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1 || v > 0xffffffff)
+    throw new UsageError("INVALID_ARGUMENT", "a secret version must be a whole number from 1");
   return v;
 }
 
 /** @throws UsageError(INVALID_ARGUMENT) for an empty or too-large value. */
 export function validateSecretValue(value: Uint8Array): void {
   if (!(value instanceof Uint8Array) || value.length === 0) throw new UsageError("INVALID_ARGUMENT", "the secret value is empty");
-  if (value.length > MAX_SECRET_BYTES) throw new UsageError("INVALID_ARGUMENT", `a secret value is at most ${MAX_SECRET_BYTES} bytes; seal larger data as a file (pipeseal encrypt)`);
+  if (value.length > MAX_SECRET_BYTES)
+    throw new UsageError("INVALID_ARGUMENT", `a secret value is at most ${MAX_SECRET_BYTES} bytes; seal larger data as a file (pipeseal encrypt)`);
 }

@@ -73,15 +73,21 @@ export function insertSecretVersion(db: Db, v: NewSecretVersion): boolean {
   if (maxVersion(db, v.name) + 1 !== v.version) return false;
   if (v.version === 1) db.prepare("INSERT INTO secrets (name, primary_version, created_at, created_by) VALUES (?, 1, ?, ?)").run(v.name, v.at, v.by);
   else db.prepare("UPDATE secrets SET primary_version = ? WHERE name = ?").run(v.version, v.name);
-  db.prepare("INSERT INTO secret_versions (name, version, state, keyring, key_name, key_version, wrapped_dek, sealed, created_at, created_by) VALUES (?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)").run(
-    v.name, v.version, v.keyring, v.keyName, v.keyVersion, Buffer.from(v.wrapped), v.sealed, v.at, v.by,
-  );
+  db.prepare(
+    "INSERT INTO secret_versions (name, version, state, keyring, key_name, key_version, wrapped_dek, sealed, created_at, created_by) VALUES (?, ?, 'enabled', ?, ?, ?, ?, ?, ?, ?)",
+  ).run(v.name, v.version, v.keyring, v.keyName, v.keyVersion, Buffer.from(v.wrapped), v.sealed, v.at, v.by);
   return true;
 }
 
 /** Records the last successful read (what `secret show` reports). */
 export function markRead(db: Db, name: string, version: number, by: string, purpose: string, at: number): void {
-  db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(at, by, purpose, version, name);
+  db.prepare("UPDATE secrets SET last_read_at = ?, last_read_by = ?, last_read_for = ?, last_read_version = ? WHERE name = ?").run(
+    at,
+    by,
+    purpose,
+    version,
+    name,
+  );
 }
 
 /**
@@ -108,11 +114,17 @@ export function plannedState(change: SecretStateChange, secret: SecretRow, versi
   const name = secret.name;
   if (v === undefined) throw new KeyError("SECRET_NOT_FOUND", `${name} has no version ${version}`);
   if (change === "destroy") {
-    if (!all && Number(secret.primary_version) === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
+    if (!all && Number(secret.primary_version) === version)
+      throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be destroyed alone; rotate first, or destroy --all`);
     return "destroyed";
   }
-  if (v.state === "destroyed") throw new KeyError("SECRET_STATE_CONFLICT", change === "enable" ? `${name} v${version} is destroyed and cannot be enabled` : `${name} v${version} is destroyed`);
-  if (change === "disable" && Number(secret.primary_version) === version) throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
+  if (v.state === "destroyed")
+    throw new KeyError(
+      "SECRET_STATE_CONFLICT",
+      change === "enable" ? `${name} v${version} is destroyed and cannot be enabled` : `${name} v${version} is destroyed`,
+    );
+  if (change === "disable" && Number(secret.primary_version) === version)
+    throw new KeyError("SECRET_STATE_CONFLICT", `${name} v${version} is the primary version and cannot be disabled; rotate first`);
   return change === "disable" ? "disabled" : "enabled";
 }
 
@@ -121,7 +133,10 @@ export function applyStateChange(db: Db, change: SecretStateChange, secret: Secr
   const versions = version === "all" ? versionRows(db, secret.name).map((v) => v.version) : [version];
   for (const n of versions) {
     const state = plannedState(change, secret, n, versionRow(db, secret.name, n), version === "all");
-    if (state === "destroyed") db.prepare("UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?").run(at, secret.name, n);
+    if (state === "destroyed")
+      db.prepare(
+        "UPDATE secret_versions SET state = 'destroyed', wrapped_dek = NULL, sealed = NULL, destroyed_at = COALESCE(destroyed_at, ?) WHERE name = ? AND version = ?",
+      ).run(at, secret.name, n);
     else db.prepare("UPDATE secret_versions SET state = ? WHERE name = ? AND version = ?").run(state, secret.name, n);
   }
 }

@@ -44,7 +44,8 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export function parseBinding(text: string, as: "env" | "file"): SecretBinding {
   const eq = text.indexOf("=");
   const variable = eq > 0 ? text.slice(0, eq) : "";
-  if (!VARIABLE.test(variable)) throw new UsageError("INVALID_ARGUMENT", `--secret${as === "file" ? "-file" : ""} takes VAR=namespace/name (e.g. OPENAI_API_KEY=llm/openai)`);
+  if (!VARIABLE.test(variable))
+    throw new UsageError("INVALID_ARGUMENT", `--secret${as === "file" ? "-file" : ""} takes VAR=namespace/name (e.g. OPENAI_API_KEY=llm/openai)`);
   let ref = text.slice(eq + 1);
   let version: number | undefined;
   const at = ref.lastIndexOf("@");
@@ -132,10 +133,14 @@ export async function runWithSecrets(source: SecretSource, options: RunOptions):
   const patterns: MaskPattern[] = [];
   let env: Record<string, string>;
   try {
-    for (const b of options.secrets) values.push((await source.read(b.ref, { ...(b.version !== undefined ? { version: b.version } : {}), for: purpose })).value);
+    for (const b of options.secrets)
+      values.push((await source.read(b.ref, { ...(b.version !== undefined ? { version: b.version } : {}), for: purpose })).value);
     options.afterResolve?.();
     const base = baseEnv(options.parentEnv ?? process.env, { pristine: options.pristine === true, allow: options.envAllow ?? DEFAULT_ENV_ALLOW });
-    if (base.dropped.length > 0) warn(`not passing ${base.dropped.join(", ")} to the child: ${base.dropped.length === 1 ? "its value looks" : "their values look"} like a secret (use --secret, or --pristine --env-allow)`);
+    if (base.dropped.length > 0)
+      warn(
+        `not passing ${base.dropped.join(", ")} to the child: ${base.dropped.length === 1 ? "its value looks" : "their values look"} like a secret (use --secret, or --pristine --env-allow)`,
+      );
     env = base.env;
     options.secrets.forEach((b, i) => {
       const value = values[i];
@@ -145,7 +150,8 @@ export async function runWithSecrets(source: SecretSource, options: RunOptions):
       } else {
         const text = value.toString("utf8");
         // an environment string cannot hold NUL, and bytes that are not UTF-8 would reach the child altered
-        if (value.includes(0) || !Buffer.from(text, "utf8").equals(value)) throw new UsageError("INVALID_ARGUMENT", `${b.ref} is binary (a NUL byte or not UTF-8) and cannot be an environment variable; use --secret-file`);
+        if (value.includes(0) || !Buffer.from(text, "utf8").equals(value))
+          throw new UsageError("INVALID_ARGUMENT", `${b.ref} is binary (a NUL byte or not UTF-8) and cannot be an environment variable; use --secret-file`);
         env[b.variable] = text;
       }
       if (options.mask !== false) patterns.push(...maskPatterns(b.ref, value));

@@ -22,7 +22,17 @@ import type { Db } from "../keys/db.js";
 import type { LocalKeystore } from "../keys/local-keystore.js";
 import { type SecretInfo, listSecretInfos, secretInfo } from "./info.js";
 import { secretKeyName, validateSecretName, validateSecretValue, validateSecretVersion } from "./names.js";
-import { type SecretRow, type SecretStateChange, applyStateChange, insertSecretVersion, markRead, maxVersion, readableVersion, secretRow, versionRow } from "./rows.js";
+import {
+  type SecretRow,
+  type SecretStateChange,
+  applyStateChange,
+  insertSecretVersion,
+  markRead,
+  maxVersion,
+  readableVersion,
+  secretRow,
+  versionRow,
+} from "./rows.js";
 import { SECRETS_MIGRATIONS } from "./schema.js";
 import { newDataKey, openValue, sealValue, secretContext } from "./seal.js";
 
@@ -86,9 +96,27 @@ export class SecretStore implements SecretSource {
       } finally {
         dek.fill(0);
       }
-      const added = this.#ks.auditedChange({ operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
-        // false: another process added a version meanwhile
-        insertSecretVersion(db, { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: this.#now(), by: this.#ks.principal }),
+      const added = this.#ks.auditedChange(
+        {
+          operation: `secret.${mode}`,
+          keyName,
+          keyVersion: entry.keyVersion,
+          objectPath: `secret:${name}`,
+          context: { secret: name, version: String(version) },
+        },
+        (db) =>
+          // false: another process added a version meanwhile
+          insertSecretVersion(db, {
+            name,
+            version,
+            keyring: entry.keyring,
+            keyName: entry.keyName,
+            keyVersion: entry.keyVersion,
+            wrapped: entry.wrapped,
+            sealed,
+            at: this.#now(),
+            by: this.#ks.principal,
+          }),
       );
       if (added) return this.show(name);
       if (attempt >= 4) throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another process; retry`);
@@ -124,16 +152,26 @@ export class SecretStore implements SecretSource {
     let failure: { error: unknown } | undefined;
     const value = this.#ks.transaction(() => {
       try {
-        const row = this.#ks.auditedChange({ operation: "secret.read", keyName, objectPath: `secret:${name}`, context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) } }, (db) => {
-          const secret = requireSecret(db, name);
-          version ||= secret.primary_version;
-          const v = readableVersion(name, version, versionRow(db, name, version));
-          markRead(db, name, version, this.#ks.principal, purpose, this.#now());
-          return v;
-        });
+        const row = this.#ks.auditedChange(
+          {
+            operation: "secret.read",
+            keyName,
+            objectPath: `secret:${name}`,
+            context: { secret: name, version: String(version || "primary"), for: purpose, pid: String(process.pid) },
+          },
+          (db) => {
+            const secret = requireSecret(db, name);
+            version ||= secret.primary_version;
+            const v = readableVersion(name, version, versionRow(db, name, version));
+            markRead(db, name, version, this.#ks.principal, purpose, this.#now());
+            return v;
+          },
+        );
         const context = secretContext(name, version);
         const entry = { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_dek };
-        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, row.sealed, context));
+        return this.#ks.unwrapSync(entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) =>
+          openValue(dek, row.sealed, context),
+        );
       } catch (e) {
         if (isPipesealError(e) && (e.code === "AUDIT_WRITE_FAILED" || e.code === "AUDIT_CHAIN_BROKEN")) throw e; // no record: roll everything back
         failure = { error: e };
@@ -172,8 +210,9 @@ export class SecretStore implements SecretSource {
   #change(name: string, version: number | "all", change: SecretStateChange): void {
     validateSecretName(name);
     if (version !== "all") validateSecretVersion(version);
-    this.#ks.auditedChange({ operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } }, (db) =>
-      applyStateChange(db, change, requireSecret(db, name), version, this.#now()),
+    this.#ks.auditedChange(
+      { operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } },
+      (db) => applyStateChange(db, change, requireSecret(db, name), version, this.#now()),
     );
   }
 
@@ -198,4 +237,3 @@ function requireSecret(db: Db, name: string): SecretRow {
   if (row === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
   return row;
 }
-

@@ -111,7 +111,8 @@ export class Authorizer {
     if (DELEGATE_ONLY_OPERATIONS.has(req.operation as never)) return decideDelegateOnly(this.#policy, req.principal, req.operation, req.onBehalfOf?.identity);
     const on = req.onBehalfOf;
     if (on !== undefined) {
-      if (on.tokenOps && !on.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token of ${on.identity} does not cover ${req.operation}` };
+      if (on.tokenOps && !on.tokenOps.includes(req.operation))
+        return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token of ${on.identity} does not cover ${req.operation}` };
       return decideDelegated(this.#policy, {
         delegate: req.principal,
         principal: on.identity,
@@ -165,7 +166,8 @@ export class Authorizer {
 
   /** The refusals that come before any policy: a token's scope, no policy at all. */
   #beforePolicy(req: AccessRequest): Decision | undefined {
-    if (req.tokenOps && !req.tokenOps.includes(req.operation)) return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token does not cover ${req.operation}` };
+    if (req.tokenOps && !req.tokenOps.includes(req.operation))
+      return { allowed: false, rule: TOKEN_SCOPE_RULE, reason: `the bearer token does not cover ${req.operation}` };
     if (this.#policy === null) return NO_POLICY;
     return undefined;
   }
@@ -182,9 +184,14 @@ export class Authorizer {
    * written, what `op` produced is handed to `discard` (wipe it) and AUDIT_WRITE_FAILED is
    * thrown (fail closed).
    */
-  async authorizeWith<T>(req: AccessRequest, op: (who: Attributed) => Promise<T>, discard: (value: T) => void = () => undefined, decider?: (policy: Policy) => Decision): Promise<T> {
+  async authorizeWith<T>(
+    req: AccessRequest,
+    op: (who: Attributed) => Promise<T>,
+    discard: (value: T) => void = () => undefined,
+    decider?: (policy: Policy) => Decision,
+  ): Promise<T> {
     const [one] = await this.authorizeEach([{ req, op, ...(decider ? { decider } : {}) }], discard);
-    if (one?.status !== "fulfilled") throw (one).reason;
+    if (one?.status !== "fulfilled") throw one.reason;
     return one.value;
   }
 
@@ -227,7 +234,7 @@ export class Authorizer {
     });
     return settled.map((s, i) => {
       if (callers[i] !== null) return s as PromiseSettledResult<T>;
-      return { status: "rejected", reason: denial((items[i]).req, decisions[i]) };
+      return { status: "rejected", reason: denial(items[i].req, decisions[i]) };
     });
   }
 
@@ -244,12 +251,17 @@ export class Authorizer {
    * gets its own record (`operationToAuditEvent`), one that failed before the store recorded it
    * gets the decision with its error. @throws what the store throws
    */
-  async #recordUnrecorded(items: readonly AuthorizedOp<unknown>[], decisions: readonly Decision[], callers: readonly (Attributed | null)[], settled: readonly PromiseSettledResult<unknown>[]): Promise<void> {
+  async #recordUnrecorded(
+    items: readonly AuthorizedOp<unknown>[],
+    decisions: readonly Decision[],
+    callers: readonly (Attributed | null)[],
+    settled: readonly PromiseSettledResult<unknown>[],
+  ): Promise<void> {
     const pending = this.#store.together(() =>
       settled.flatMap((s, i) => {
         const who = callers[i];
         if (who === null || who.recorded) return [];
-        const event = decisionEvent((items[i]).req, decisions[i]);
+        const event = decisionEvent(items[i].req, decisions[i]);
         if (s.status === "fulfilled") return [this.#store.appendEvent(operationToAuditEvent(event))];
         return [this.#store.appendAudit({ ...event, errorCode: errorCodeOf(s.reason) })];
       }),
@@ -296,7 +308,11 @@ export function accessRequest(caller: Caller, operation: string, target: AccessT
 function attributed(req: AccessRequest, d: DelegatedDecision): Attributed | null {
   if (!d.allowed) return null;
   const on = req.onBehalfOf;
-  return new Attributed(on?.identity ?? req.principal, { rule: d.rule, ...(on ? { delegate: req.principal } : {}), ...(d.delegation ? { delegation: d.delegation } : {}) });
+  return new Attributed(on?.identity ?? req.principal, {
+    rule: d.rule,
+    ...(on ? { delegate: req.principal } : {}),
+    ...(d.delegation ? { delegation: d.delegation } : {}),
+  });
 }
 
 function decisionEvent(req: AccessRequest, d: DelegatedDecision): DecisionEvent {
@@ -316,7 +332,10 @@ function decisionEvent(req: AccessRequest, d: DelegatedDecision): DecisionEvent 
 }
 
 function denial(req: AccessRequest, d: Decision): ServiceError {
-  return new ServiceError("ACCESS_DENIED", `${req.operation}${req.onBehalfOf ? ` on behalf of ${req.onBehalfOf.identity}` : ""} denied (${d.rule}): ${d.reason}`);
+  return new ServiceError(
+    "ACCESS_DENIED",
+    `${req.operation}${req.onBehalfOf ? ` on behalf of ${req.onBehalfOf.identity}` : ""} denied (${d.rule}): ${d.reason}`,
+  );
 }
 
 function settledOf<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {

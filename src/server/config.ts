@@ -41,7 +41,8 @@ export interface KeyServiceConfig {
   readonly certDir: string;
   readonly allow: readonly string[];
   readonly keyringId: string | undefined;
-  readonly store: { readonly kind: "sqlite"; readonly home: string } | { readonly kind: "postgres"; readonly url: string; readonly home?: string; readonly create?: boolean };
+  readonly store:
+    { readonly kind: "sqlite"; readonly home: string } | { readonly kind: "postgres"; readonly url: string; readonly home?: string; readonly create?: boolean };
   /** Policy YAML file (bootstrap), or undefined. */
   readonly policyFile: string | undefined;
   readonly tokenTtlSeconds: number;
@@ -106,7 +107,8 @@ export function parseConfig(text: string, baseDir: string, file = "keyservice.ya
   if (typeof host !== "string" || host === "") throw bad("listen.host must be a host name or address");
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) throw bad("listen.port must be 0-65535");
   if (typeof c.certDir !== "string" || c.certDir === "") throw bad("certDir is required");
-  if (!Array.isArray(c.allow) || c.allow.length === 0 || !c.allow.every((a) => typeof a === "string")) throw bad("allow must be a non-empty list of SPIFFE ID patterns");
+  if (!Array.isArray(c.allow) || c.allow.length === 0 || !c.allow.every((a) => typeof a === "string"))
+    throw bad("allow must be a non-empty list of SPIFFE ID patterns");
   if (c.keyringId !== undefined && (typeof c.keyringId !== "string" || !/^[A-Za-z0-9:._-]{1,128}$/.test(c.keyringId) || c.keyringId === "local")) {
     throw bad(`keyringId must be 1-128 characters of A-Z a-z 0-9 : . _ - and not "local"`);
   }
@@ -172,7 +174,7 @@ function parseTls(v: unknown, abs: (p: string) => string): Pick<KeyServiceConfig
   if (t.crl !== undefined && (typeof t.crl !== "string" || t.crl === "")) throw bad("tls.crl must be a file path (written by `pipeseal ca crl -o <file>`)");
   if (t.crlExpired !== undefined && t.crlExpired !== "refuse" && t.crlExpired !== "warn") throw bad("tls.crlExpired must be refuse or warn");
   if (t.crlExpired !== undefined && t.crl === undefined) throw bad("tls.crlExpired needs tls.crl");
-  return { crlFile: typeof t.crl === "string" ? abs(t.crl) : undefined, crlExpired: (t.crlExpired) ?? "refuse" };
+  return { crlFile: typeof t.crl === "string" ? abs(t.crl) : undefined, crlExpired: t.crlExpired ?? "refuse" };
 }
 
 function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string) => string): Pkcs11RootConfig | undefined {
@@ -188,11 +190,15 @@ function parseRoot(v: unknown, store: KeyServiceConfig["store"], abs: (p: string
     return o[k];
   };
   const [module, token, keyLabel, pinFile, pinEnv] = [str("module"), str("token"), str("keyLabel"), str("pinFile"), str("pinEnv")];
-  if (o.slot !== undefined && (typeof o.slot !== "number" || !Number.isSafeInteger(o.slot) || o.slot < 0)) throw bad("root.pkcs11.slot must be a slot ID (integer ≥ 0)");
+  if (o.slot !== undefined && (typeof o.slot !== "number" || !Number.isSafeInteger(o.slot) || o.slot < 0))
+    throw bad("root.pkcs11.slot must be a slot ID (integer ≥ 0)");
   if (o.create !== undefined && typeof o.create !== "boolean") throw bad("root.pkcs11.create must be true or false");
   if (o.allowInlinePin !== undefined && typeof o.allowInlinePin !== "boolean") throw bad("root.pkcs11.allowInlinePin must be true or false");
   if (o.pin !== undefined && (typeof o.pin !== "string" || o.pin === "")) throw bad("root.pkcs11.pin must be a string");
-  if (o.pin !== undefined && o.allowInlinePin !== true) throw bad("root.pkcs11.pin: a PIN in the config file is refused (it travels with the file); use pinFile (mode 0600) or pinEnv, or set allowInlinePin: true for a throwaway token");
+  if (o.pin !== undefined && o.allowInlinePin !== true)
+    throw bad(
+      "root.pkcs11.pin: a PIN in the config file is refused (it travels with the file); use pinFile (mode 0600) or pinEnv, or set allowInlinePin: true for a throwaway token",
+    );
   if ([pinFile, pinEnv, o.pin].filter((x) => x !== undefined).length > 1) throw bad("root.pkcs11: give one of pinFile, pinEnv, pin");
   if (pinEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(pinEnv)) throw bad("root.pkcs11.pinEnv must be an environment variable name");
   const create = o.create === true;

@@ -40,7 +40,14 @@ export async function listSecrets(store: KeyStore): Promise<SecretInfo[]> {
  * secret to exist). The caller keeps `value` and wipes it.
  * @throws UsageError(INVALID_ARGUMENT); KeyError(SECRET_NOT_FOUND | SECRET_STATE_CONFLICT); KeyError from the namespace key; AuditError(AUDIT_WRITE_FAILED).
  */
-export async function setSecret(store: KeyStore, principal: Actor, name: string, value: Uint8Array, mode: "set" | "rotate", now: () => number): Promise<SecretInfo> {
+export async function setSecret(
+  store: KeyStore,
+  principal: Actor,
+  name: string,
+  value: Uint8Array,
+  mode: "set" | "rotate",
+  now: () => number,
+): Promise<SecretInfo> {
   validateSecretName(name);
   validateSecretValue(value);
   const keyName = secretKeyName(name);
@@ -58,8 +65,24 @@ export async function setSecret(store: KeyStore, principal: Actor, name: string,
     } finally {
       dek.fill(0);
     }
-    const event = { operation: `secret.${mode}`, keyName, keyVersion: entry.keyVersion, objectPath: `secret:${name}`, context: { secret: name, version: String(version) } };
-    const put = { name, version, keyring: entry.keyring, keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped, sealed, at: now(), by: principalOf(principal) };
+    const event = {
+      operation: `secret.${mode}`,
+      keyName,
+      keyVersion: entry.keyVersion,
+      objectPath: `secret:${name}`,
+      context: { secret: name, version: String(version) },
+    };
+    const put = {
+      name,
+      version,
+      keyring: entry.keyring,
+      keyName: entry.keyName,
+      keyVersion: entry.keyVersion,
+      wrapped: entry.wrapped,
+      sealed,
+      at: now(),
+      by: principalOf(principal),
+    };
     if (await store.putSecretVersion(principal, put, event)) return showSecret(store, name);
   }
   throw new KeyError("SECRET_STATE_CONFLICT", `${name} is being changed by another writer; retry`);
@@ -73,19 +96,36 @@ export async function setSecret(store: KeyStore, principal: Actor, name: string,
  * @throws KeyError(SECRET_NOT_FOUND | SECRET_DISABLED | SECRET_DESTROYED); KeyError from the
  *   namespace key (KEY_DISABLED …); DecryptError; AuditError(AUDIT_WRITE_FAILED).
  */
-export async function readSecret(store: KeyStore, principal: Actor, name: string, options: { version?: number; for: string; pid?: number }): Promise<{ value: Buffer; version: number }> {
+export async function readSecret(
+  store: KeyStore,
+  principal: Actor,
+  name: string,
+  options: { version?: number; for: string; pid?: number },
+): Promise<{ value: Buffer; version: number }> {
   validateSecretName(name);
   if (options.version !== undefined) validateSecretVersion(options.version);
   const purpose = readPurpose(options.for);
   const rows = await store.secretRows(name);
   if (rows === undefined) throw new KeyError("SECRET_NOT_FOUND", `no secret ${name}`);
   const version = options.version ?? Number(rows.secret.primary_version);
-  const v = readableVersion(name, version, rows.versions.find((x) => Number(x.version) === version));
+  const v = readableVersion(
+    name,
+    version,
+    rows.versions.find((x) => Number(x.version) === version),
+  );
   const context = secretContext(name, version);
   const entry = { keyring: v.keyring, keyName: v.key_name, keyVersion: Number(v.key_version), wrapped: v.wrapped_dek };
-  const value = await store.unwrap(principal, entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) => openValue(dek, v.sealed, context));
+  const value = await store.unwrap(principal, entry, context, { operation: "secret-read", path: `secret:${name}@v${version}` }, (dek) =>
+    openValue(dek, v.sealed, context),
+  );
   try {
-    await store.markSecretRead(principal, name, version, purpose, { operation: "secret.read", keyName: v.key_name, keyVersion: Number(v.key_version), objectPath: `secret:${name}`, context: { secret: name, version: String(version), for: purpose, ...(options.pid !== undefined ? { pid: String(options.pid) } : {}) } });
+    await store.markSecretRead(principal, name, version, purpose, {
+      operation: "secret.read",
+      keyName: v.key_name,
+      keyVersion: Number(v.key_version),
+      objectPath: `secret:${name}`,
+      context: { secret: name, version: String(version), for: purpose, ...(options.pid !== undefined ? { pid: String(options.pid) } : {}) },
+    });
   } catch (e) {
     value.fill(0); // no read record, no value
     throw e;
@@ -101,7 +141,12 @@ export async function changeSecret(store: KeyStore, principal: Actor, name: stri
   validateSecretName(name);
   if (version !== "all") validateSecretVersion(version);
   if (version === "all" && change !== "destroy") throw new UsageError("INVALID_ARGUMENT", `${change} needs a version`);
-  await store.changeSecretState(principal, name, version, change, { operation: `secret.${change}`, keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(version) } });
+  await store.changeSecretState(principal, name, version, change, {
+    operation: `secret.${change}`,
+    keyName: secretKeyName(name),
+    objectPath: `secret:${name}`,
+    context: { secret: name, version: String(version) },
+  });
   return showSecret(store, name);
 }
 

@@ -77,26 +77,42 @@ export async function openConfiguredStore(config: KeyServiceConfig, passphrase?:
     }
   }
   const root = st.home !== undefined ? { home: st.home } : passphrase !== undefined ? { passphrase } : null;
-  if (root === null) throw new UsageError("INVALID_ARGUMENT", "keyservice config: a postgres store needs store.home (the folder of master.key), root.pkcs11, or a passphrase");
+  if (root === null)
+    throw new UsageError("INVALID_ARGUMENT", "keyservice config: a postgres store needs store.home (the folder of master.key), root.pkcs11, or a passphrase");
   return openPostgresStore({ pool, root, ...(st.create ? { create: true } : {}) });
 }
 
 async function openSqlite(home: string, pkcs11: Pkcs11RootConfig | undefined, passphrase: string | undefined): Promise<KeyStore> {
   const hsm = describeKeystoreRoot(home)?.source === "pkcs11";
   if (!hsm) {
-    if (pkcs11) throw new UsageError("INVALID_ARGUMENT", `keyservice config: root.pkcs11 is given, but the keystore in ${home} does not keep its root in an HSM (made without pipeseal init --hsm)`);
+    if (pkcs11)
+      throw new UsageError(
+        "INVALID_ARGUMENT",
+        `keyservice config: root.pkcs11 is given, but the keystore in ${home} does not keep its root in an HSM (made without pipeseal init --hsm)`,
+      );
     return openSqliteStore({ home, ...(passphrase !== undefined ? { passphrase } : {}) });
   }
   const given = pkcs11 ?? { pin: { default: true } as const, create: false };
   return openSqliteStore({
     home,
-    pkcs11: { pin: pinOf(given), ...(given.module !== undefined ? { module: given.module } : {}), ...(given.token !== undefined ? { token: given.token } : {}), ...(given.slot !== undefined ? { slot: given.slot } : {}) },
+    pkcs11: {
+      pin: pinOf(given),
+      ...(given.module !== undefined ? { module: given.module } : {}),
+      ...(given.token !== undefined ? { token: given.token } : {}),
+      ...(given.slot !== undefined ? { slot: given.slot } : {}),
+    },
   });
 }
 
 /** The PostgreSQL store's root in the token; with `create`, generated there on first start (an existing key is opened, never replaced). */
 function openPostgresHsmRoot(c: Pkcs11RootConfig): Pkcs11RootKey {
-  const login = { module: c.module!, pin: pinOf(c), ...(c.token !== undefined ? { token: c.token } : {}), ...(c.slot !== undefined ? { slot: c.slot } : {}), ...(c.keyLabel !== undefined ? { keyLabel: c.keyLabel } : {}) };
+  const login = {
+    module: c.module!,
+    pin: pinOf(c),
+    ...(c.token !== undefined ? { token: c.token } : {}),
+    ...(c.slot !== undefined ? { slot: c.slot } : {}),
+    ...(c.keyLabel !== undefined ? { keyLabel: c.keyLabel } : {}),
+  };
   if (!c.create) return Pkcs11RootKey.open(login);
   try {
     return Pkcs11RootKey.generate(login);
@@ -114,7 +130,8 @@ function pinOf(c: Pkcs11RootConfig): string {
   if ("inline" in pin) return pin.inline;
   if ("default" in pin) return readPkcs11Pin();
   const v = process.env[pin.env];
-  if (v === undefined || v === "") throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `root.pkcs11.pinEnv names ${pin.env}, which is not set in the service's environment`);
+  if (v === undefined || v === "")
+    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `root.pkcs11.pinEnv names ${pin.env}, which is not set in the service's environment`);
   return v;
 }
 

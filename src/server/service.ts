@@ -47,7 +47,13 @@ export interface PermitOptions<T> {
  * `op` calls the store synchronously, passing `who` as the principal.
  * @throws ServiceError(ACCESS_DENIED) (recorded); what `op` throws; AuditError(AUDIT_WRITE_FAILED)
  */
-export function permit<T>(svc: Service, req: FastifyRequest, target: AccessTarget, op: (who: Attributed) => Promise<T>, options: PermitOptions<T> = {}): Promise<T> {
+export function permit<T>(
+  svc: Service,
+  req: FastifyRequest,
+  target: AccessTarget,
+  op: (who: Attributed) => Promise<T>,
+  options: PermitOptions<T> = {},
+): Promise<T> {
   return permitAs(svc, req, routeOperation(req), target, op, options);
 }
 
@@ -55,18 +61,37 @@ export function permit<T>(svc: Service, req: FastifyRequest, target: AccessTarge
  * {@link permit} for a request outside the route table (the dashboard's pages and actions at
  * /ui/), which names its operation here: the same one record for the operation, with its rule.
  */
-export function permitAs<T>(svc: Service, req: FastifyRequest, operation: string, target: AccessTarget, op: (who: Attributed) => Promise<T>, options: PermitOptions<T> = {}): Promise<T> {
+export function permitAs<T>(
+  svc: Service,
+  req: FastifyRequest,
+  operation: string,
+  target: AccessTarget,
+  op: (who: Attributed) => Promise<T>,
+  options: PermitOptions<T> = {},
+): Promise<T> {
   return svc.authz.authorizeWith(accessRequest(req, operation, target), op, options.discard, options.decider);
 }
 
 /** One item of a batch request, authorized as the route's operation (Authorizer.authorizeEach). */
-export function permitItem<T>(req: FastifyRequest, target: AccessTarget, op: (who: Attributed) => Promise<T>, on?: AccessTarget["onBehalfOf"]): AuthorizedOp<T> {
+export function permitItem<T>(
+  req: FastifyRequest,
+  target: AccessTarget,
+  op: (who: Attributed) => Promise<T>,
+  on?: AccessTarget["onBehalfOf"],
+): AuthorizedOp<T> {
   return { req: accessRequest(req, routeOperation(req), { ...target, ...(on ? { onBehalfOf: on } : {}) }), op };
 }
 
 /** A store that can also derive stable per-(key, version, purpose) secrets (HMAC, signing seeds, token keys). */
 export interface DerivingStore extends KeyStore {
-  deriveKey(principal: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length?: number): Promise<{ key: Buffer; version: number }>;
+  deriveKey(
+    principal: Actor,
+    keyName: string,
+    version: number | "primary",
+    purpose: string,
+    object: AuditObject,
+    length?: number,
+  ): Promise<{ key: Buffer; version: number }>;
 }
 
 export function canDerive(store: KeyStore): store is DerivingStore {

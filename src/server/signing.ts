@@ -30,7 +30,13 @@ export function signingKey(alg: SignAlgorithm, seed: Buffer): KeyObject {
   const ecdh = createECDH("prime256v1");
   ecdh.setPrivateKey(d);
   const pub = ecdh.getPublicKey(); // 0x04 || X || Y
-  const jwk = { kty: "EC", crv: "P-256", d: d.toString("base64url"), x: pub.subarray(1, 33).toString("base64url"), y: pub.subarray(33, 65).toString("base64url") };
+  const jwk = {
+    kty: "EC",
+    crv: "P-256",
+    d: d.toString("base64url"),
+    x: pub.subarray(1, 33).toString("base64url"),
+    y: pub.subarray(33, 65).toString("base64url"),
+  };
   d.fill(0);
   return createPrivateKey({ key: jwk, format: "jwk" });
 }

@@ -39,12 +39,25 @@ export interface TokenKeys {
   byVersion(version: number): Promise<Buffer>;
 }
 
-export async function mintToken(keys: TokenKeys, sub: string, ttlSeconds: number, nowMs: number, ops?: readonly string[]): Promise<{ token: string; claims: TokenClaims }> {
+export async function mintToken(
+  keys: TokenKeys,
+  sub: string,
+  ttlSeconds: number,
+  nowMs: number,
+  ops?: readonly string[],
+): Promise<{ token: string; claims: TokenClaims }> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
     throw new ServiceError("INVALID_ARGUMENT", `a token lives 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
   }
   const { version, key } = await keys.current();
-  const claims: TokenClaims = { sub, iat: nowMs, exp: nowMs + ttlSeconds * 1000, nonce: randomBytes(16).toString("hex"), kv: version, ...(ops ? { ops: [...ops] } : {}) };
+  const claims: TokenClaims = {
+    sub,
+    iat: nowMs,
+    exp: nowMs + ttlSeconds * 1000,
+    nonce: randomBytes(16).toString("hex"),
+    kv: version,
+    ...(ops ? { ops: [...ops] } : {}),
+  };
   const payload = PREFIX + Buffer.from(JSON.stringify(claims)).toString("base64url");
   return { token: `${payload}.${mac(key, payload).toString("base64url")}`, claims };
 }
@@ -66,7 +79,15 @@ export async function verifyToken(keys: TokenKeys, token: string, identity: stri
   } catch {
     throw bad("malformed");
   }
-  if (!claims || typeof claims !== "object" || typeof claims.sub !== "string" || !Number.isSafeInteger(claims.exp) || !Number.isSafeInteger(claims.kv) || claims.kv < 1) throw bad("malformed");
+  if (
+    !claims ||
+    typeof claims !== "object" ||
+    typeof claims.sub !== "string" ||
+    !Number.isSafeInteger(claims.exp) ||
+    !Number.isSafeInteger(claims.kv) ||
+    claims.kv < 1
+  )
+    throw bad("malformed");
   let key: Buffer;
   try {
     key = await keys.byVersion(claims.kv);

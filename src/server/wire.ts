@@ -25,7 +25,12 @@ export function fromB64(s: string, what: string): Buffer {
 }
 
 export function toWireEntry(e: WrappedKey): WireWrappedKey {
-  return { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped).toString("base64"), ...(e.tag ? { tag: Buffer.from(e.tag).toString("hex") } : {}) };
+  return {
+    keyName: e.keyName,
+    keyVersion: e.keyVersion,
+    wrapped: Buffer.from(e.wrapped).toString("base64"),
+    ...(e.tag ? { tag: Buffer.from(e.tag).toString("hex") } : {}),
+  };
 }
 
 /** An entry from the wire, stamped with the store's keyring id (the client's own label stays on the client). */

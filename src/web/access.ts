@@ -10,7 +10,17 @@ import type { KeyInfo } from "../keys/key-info.js";
 import type { Session } from "./session.js";
 
 /** The policy operations the dashboard shows or performs (the key service's names). None of them hands out plaintext. */
-export const DASHBOARD_OPERATIONS = ["key.list", "key.show", "audit.read", "audit.export", "key.rotate", "key.disable", "key.enable", "key.set-min-version", "key.destroy"] as const;
+export const DASHBOARD_OPERATIONS = [
+  "key.list",
+  "key.show",
+  "audit.read",
+  "audit.export",
+  "key.rotate",
+  "key.disable",
+  "key.enable",
+  "key.set-min-version",
+  "key.destroy",
+] as const;
 export type DashboardOperation = (typeof DASHBOARD_OPERATIONS)[number];
 
 export interface Viewer {

@@ -21,7 +21,7 @@ export interface ActionRequest {
 
 /** @throws UsageError(INVALID_ARGUMENT) for a malformed form */
 export function parseAction(form: Readonly<Record<string, unknown>>): ActionRequest {
-  const str = (k: string) => (typeof form[k] === "string" ? (form[k]) : "");
+  const str = (k: string) => (typeof form[k] === "string" ? form[k] : "");
   const action = str("action") as KeyAction;
   if (!ACTIONS.includes(action)) throw new UsageError("INVALID_ARGUMENT", "unknown action");
   const name = str("name");

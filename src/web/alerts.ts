@@ -59,5 +59,14 @@ export function alertFileSource(file: string): AlertSource {
 
 function isAlert(v: unknown): v is Alert {
   const a = v as Partial<Alert> | null;
-  return a !== null && typeof a === "object" && a.schema === ALERT_SCHEMA && typeof a.id === "string" && typeof a.principal === "string" && typeof a.summary === "string" && Array.isArray(a.seqs) && typeof a.time === "string";
+  return (
+    a !== null &&
+    typeof a === "object" &&
+    a.schema === ALERT_SCHEMA &&
+    typeof a.id === "string" &&
+    typeof a.principal === "string" &&
+    typeof a.summary === "string" &&
+    Array.isArray(a.seqs) &&
+    typeof a.time === "string"
+  );
 }

@@ -15,7 +15,21 @@ import type { Visit } from "./access.js";
 import type { Dashboard } from "./context.js";
 import { read } from "./context.js";
 
-export const CSV_COLUMNS = ["seq", "time", "principal", "operation", "key", "version", "outcome", "errorCode", "rule", "object", "headerHash", "context", "chainHash"] as const;
+export const CSV_COLUMNS = [
+  "seq",
+  "time",
+  "principal",
+  "operation",
+  "key",
+  "version",
+  "outcome",
+  "errorCode",
+  "rule",
+  "object",
+  "headerHash",
+  "context",
+  "chainHash",
+] as const;
 
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab / carriage return before one)

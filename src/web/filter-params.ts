@@ -26,14 +26,16 @@ function timeBound(text: string, now: number, name: string): number {
   if (/^[0-9]+\s*[a-z]+$/i.test(text)) return now - parseDuration(text) * 1000;
   const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
   const ms = Date.parse(withZone);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new UsageError("INVALID_ARGUMENT", `${name} must be a date (2026-03-01), a date-time (2026-03-01T09:00) or a duration ago (24h, 7d)`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
+    throw new UsageError("INVALID_ARGUMENT", `${name} must be a date (2026-03-01), a date-time (2026-03-01T09:00) or a duration ago (24h, 7d)`);
   return ms;
 }
 
 /** @throws UsageError(INVALID_ARGUMENT) for a malformed value */
 export function filterFromQuery(q: Query, now: number): AuditFilter {
   const outcome = one(q, "outcome");
-  if (outcome !== undefined && !AUDIT_OUTCOMES.includes(outcome as AuditOutcome)) throw new UsageError("INVALID_ARGUMENT", `outcome must be one of ${AUDIT_OUTCOMES.join(", ")}`);
+  if (outcome !== undefined && !AUDIT_OUTCOMES.includes(outcome as AuditOutcome))
+    throw new UsageError("INVALID_ARGUMENT", `outcome must be one of ${AUDIT_OUTCOMES.join(", ")}`);
   const version = one(q, "version");
   if (version !== undefined && !/^[1-9][0-9]{0,8}$/.test(version)) throw new UsageError("INVALID_ARGUMENT", "version must be a positive whole number");
   const context: Record<string, string> = {};

@@ -26,7 +26,9 @@ export interface Frame {
 
 /** The pages a viewer may open: the audit's and the principals' need audit.read, the keys' key.list. */
 export function visiblePages(v: Viewer): ReadonlySet<PageId> {
-  return new Set(NAV.map(([id]) => id).filter((id) => (id === "audit" || id === "principals" ? v.can("audit.read") : id === "keys" ? v.can("key.list") : true)));
+  return new Set(
+    NAV.map(([id]) => id).filter((id) => (id === "audit" || id === "principals" ? v.can("audit.read") : id === "keys" ? v.can("key.list") : true)),
+  );
 }
 
 export function page(frame: Frame, active: PageId | null, title: string, body: Raw): string {

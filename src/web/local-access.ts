@@ -44,7 +44,12 @@ export function localAccess(o: LocalAccessOptions): Access {
       if (typeof token === "string" && req.url.split("?")[0] === o.base) {
         const id = o.gate.redeem(token);
         if (id === null) await unauthorized(reply);
-        else await reply.code(303).header("set-cookie", sessionCookie(id, o.base, false)).header("location", o.base).send();
+        else
+          await reply
+            .code(303)
+            .header("set-cookie", sessionCookie(id, o.base, false))
+            .header("location", o.base)
+            .send();
         return null;
       }
       const session = o.gate.session(readCookie(req.headers.cookie));
@@ -69,5 +74,9 @@ export function localAccess(o: LocalAccessOptions): Access {
 }
 
 function unauthorized(reply: FastifyReply): FastifyReply {
-  return html(reply, 401, "<!DOCTYPE html><html lang=\"en\"><title>401 · pipeseal</title><p>Not signed in. Open the URL <code>pipeseal ui</code> printed (its token works once).</p></html>");
+  return html(
+    reply,
+    401,
+    '<!DOCTYPE html><html lang="en"><title>401 · pipeseal</title><p>Not signed in. Open the URL <code>pipeseal ui</code> printed (its token works once).</p></html>',
+  );
 }

@@ -24,7 +24,11 @@ export function postureSource(location: string): PostureSource {
     list() {
       let files: string[];
       try {
-        files = statSync(location).isDirectory() ? readdirSync(location).filter((f) => f.endsWith(".json")).map((f) => path.join(location, f)) : [location];
+        files = statSync(location).isDirectory()
+          ? readdirSync(location)
+              .filter((f) => f.endsWith(".json"))
+              .map((f) => path.join(location, f))
+          : [location];
       } catch {
         return [];
       }
@@ -32,7 +36,8 @@ export function postureSource(location: string): PostureSource {
       for (const file of files) {
         try {
           const v = JSON.parse(readFileSync(file, "utf8")) as PostureReport;
-          if (v && typeof v === "object" && typeof v.generatedAt === "string" && Array.isArray(v.stages) && Array.isArray(v.findings) && v.map) out.push({ id: path.basename(file), report: v });
+          if (v && typeof v === "object" && typeof v.generatedAt === "string" && Array.isArray(v.stages) && Array.isArray(v.findings) && v.map)
+            out.push({ id: path.basename(file), report: v });
         } catch {
           // not a report: skipped (the page lists what it could read)
         }

@@ -49,11 +49,16 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 /** host and port from "127.0.0.1:8080", "[::1]:8080", "localhost:0" or "8080". @throws UsageError(INVALID_ARGUMENT) off loopback or malformed */
 export function parseLoopbackListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text) ?? (/^[0-9]{1,5}$/.test(text) ? [text, undefined, "127.0.0.1", text] : null);
-  if (m === null) throw new UsageError("INVALID_ARGUMENT", `--listen must be HOST:PORT on this machine's loopback, e.g. 127.0.0.1:8080 (got "${text.slice(0, 60)}")`);
-  const host = (m[1] ?? m[2]);
+  if (m === null)
+    throw new UsageError("INVALID_ARGUMENT", `--listen must be HOST:PORT on this machine's loopback, e.g. 127.0.0.1:8080 (got "${text.slice(0, 60)}")`);
+  const host = m[1] ?? m[2];
   const port = Number(m[3]);
   if (port > 65535) throw new UsageError("INVALID_ARGUMENT", `port ${port} is out of range`);
-  if (!LOOPBACK.has(host)) throw new UsageError("INVALID_ARGUMENT", `pipeseal ui listens on loopback only (127.0.0.1, ::1 or localhost), not ${host.slice(0, 60)}: serve the dashboard to other machines through the key service (/ui/, behind mTLS)`);
+  if (!LOOPBACK.has(host))
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `pipeseal ui listens on loopback only (127.0.0.1, ::1 or localhost), not ${host.slice(0, 60)}: serve the dashboard to other machines through the key service (/ui/, behind mTLS)`,
+    );
   return { host: host === "localhost" ? "127.0.0.1" : host, port };
 }
 

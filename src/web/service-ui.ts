@@ -40,14 +40,23 @@ export function serviceDashboard(options: ServiceDashboardOptions = {}): (app: F
   return (app, svc) => {
     const view = readView(svc.store);
     if (view === null) {
-      void app.register(async (scope) => {
-        const notHere = async (req: FastifyRequest, reply: FastifyReply) => {
-          await admitViewer(svc, req); // the same admission as the pages: 403 for an identity with no dashboard right
-          return reply.code(501).type("text/html; charset=utf-8").header("content-security-policy", "default-src 'none'").send(`<!DOCTYPE html><html lang="en"><title>501 · pipeseal</title><p>The dashboard is served over a SQLite store; this key service keeps its keys in ${svc.store.kind}. Use the /v1 API (pipeseal audit export --server …).</p></html>`);
-        };
-        scope.get("/", notHere);
-        scope.get("/*", notHere);
-      }, { prefix: SERVICE_UI_BASE.slice(0, -1) });
+      void app.register(
+        async (scope) => {
+          const notHere = async (req: FastifyRequest, reply: FastifyReply) => {
+            await admitViewer(svc, req); // the same admission as the pages: 403 for an identity with no dashboard right
+            return reply
+              .code(501)
+              .type("text/html; charset=utf-8")
+              .header("content-security-policy", "default-src 'none'")
+              .send(
+                `<!DOCTYPE html><html lang="en"><title>501 · pipeseal</title><p>The dashboard is served over a SQLite store; this key service keeps its keys in ${svc.store.kind}. Use the /v1 API (pipeseal audit export --server …).</p></html>`,
+              );
+          };
+          scope.get("/", notHere);
+          scope.get("/*", notHere);
+        },
+        { prefix: SERVICE_UI_BASE.slice(0, -1) },
+      );
       return;
     }
     view.ensureTables(AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS); // the indexes the pages' queries need

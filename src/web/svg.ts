@@ -49,7 +49,12 @@ export function barChart(bars: readonly Bar[], title: string): Raw {
       return `<rect class="bar" fill="${PALETTE[0]}" x="${x.toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(b.label)}: ${num(b.count)}</title></rect>`;
     })
     .join("");
-  return frame(title, max, bars.map((b) => b.label), body);
+  return frame(
+    title,
+    max,
+    bars.map((b) => b.label),
+    body,
+  );
 }
 
 /** Stacked bars: per bucket, one segment per series (e.g. key versions), series in a fixed colour order. */
@@ -67,7 +72,9 @@ export function stackedChart(labels: readonly string[], series: readonly { name:
       if (c === 0) return;
       const h = (c / max) * plotH;
       y -= h;
-      parts.push(`<rect class="bar s${k % 6}" fill="${PALETTE[k % 6]}" x="${(PAD.left + i * step + step * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(label)} ${escText(s.name)}: ${num(c)}</title></rect>`);
+      parts.push(
+        `<rect class="bar s${k % 6}" fill="${PALETTE[k % 6]}" x="${(PAD.left + i * step + step * 0.1).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, step * 0.8).toFixed(1)}" height="${h.toFixed(1)}"><title>${escText(label)} ${escText(s.name)}: ${num(c)}</title></rect>`,
+      );
     });
   });
   return frame(title, max, labels, parts.join(""));

@@ -98,7 +98,11 @@ describe("src/ layering", () => {
       'const m = await import("../g/h.js");',
       'import fs from "node:fs";',
     ].join("\n");
-    expect(importsOf(f, text).map((p) => path.relative(SRC, p)).sort()).toEqual(["a/e.ts", "a/side.ts", "c/d.ts", "f.ts", "g/h.ts"]);
+    expect(
+      importsOf(f, text)
+        .map((p) => path.relative(SRC, p))
+        .sort(),
+    ).toEqual(["a/e.ts", "a/side.ts", "c/d.ts", "f.ts", "g/h.ts"]);
   });
 
   it("gives every folder and top-level file of src/ a row", () => {
@@ -121,7 +125,9 @@ describe("src/ layering", () => {
 
   it("keeps the three imports issue 20 moved down where they now are", () => {
     const into = (unit: string, from: string) =>
-      [...graph].filter(([f]) => unitOf(f) === unit).flatMap(([f, ts]) => ts.filter((t) => unitOf(t) === from).map((t) => `${path.relative(SRC, f)} -> ${path.relative(SRC, t)}`));
+      [...graph]
+        .filter(([f]) => unitOf(f) === unit)
+        .flatMap(([f, ts]) => ts.filter((t) => unitOf(t) === from).map((t) => `${path.relative(SRC, f)} -> ${path.relative(SRC, t)}`));
     // durations and sizes are io/, not CLI concerns
     expect(into("posture", "cli")).toEqual([]);
     expect(files.map((f) => path.relative(SRC, f)).filter((f) => /^cli\/(duration|size)\.ts$/.test(f))).toEqual([]);
@@ -132,7 +138,8 @@ describe("src/ layering", () => {
   });
 
   it("finds cycles of any length, two files importing each other among them (and none where two paths only meet)", () => {
-    const g = (edges: Record<string, string[]>) => new Map(Object.entries(edges).map(([f, ts]) => [path.join(SRC, f), ts.map((t) => path.join(SRC, t))] as const));
+    const g = (edges: Record<string, string[]>) =>
+      new Map(Object.entries(edges).map(([f, ts]) => [path.join(SRC, f), ts.map((t) => path.join(SRC, t))] as const));
     expect(cyclesOf(g({ "a.ts": ["b.ts"], "b.ts": ["a.ts"] }))).toEqual(["a.ts -> b.ts -> a.ts"]);
     expect(cyclesOf(g({ "a.ts": ["b.ts"], "b.ts": ["c.ts"], "c.ts": ["a.ts"] }))).toEqual(["a.ts -> b.ts -> c.ts -> a.ts"]);
     expect(cyclesOf(g({ "a.ts": ["b.ts", "c.ts"], "b.ts": ["c.ts"], "c.ts": [] }))).toEqual([]);

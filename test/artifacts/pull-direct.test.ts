@@ -64,8 +64,8 @@ describe("direct pull path agrees with openStream", () => {
   }
 
   const mutations: Array<[string, (b: Buffer, headerLen: number) => Buffer]> = [
-    ["a flipped ciphertext byte", (b) => (b[b.length - 40]! ^= 1, b)],
-    ["a flipped byte in the first segment", (b, h) => (b[h + 100]! ^= 1, b)],
+    ["a flipped ciphertext byte", (b) => ((b[b.length - 40]! ^= 1), b)],
+    ["a flipped byte in the first segment", (b, h) => ((b[h + 100]! ^= 1), b)],
     ["truncated at a segment boundary", (b, h) => b.subarray(0, h + 2 * (4096 + 32))],
     ["truncated inside a segment", (b) => b.subarray(0, b.length - 7)],
     ["a byte appended after the final segment", (b) => Buffer.concat([b, Buffer.of(0)])],
@@ -98,7 +98,12 @@ describe("pullModel on worker threads (built package) agrees with the streamed p
   const signer = await A.openSigner(dks, home, "models/signing");
   const trust = A.trustFromKeys({ churn: [signer.info.publicKeyPem] });
   const model = path.join(tempDir(), "model");
-  const files: Record<string, Buffer> = { "a.bin": randomBytes(3 * 1024 * 1024 + 5), "b.bin": randomBytes(0), "nested/deep/c.bin": randomBytes(70_000), "d.json": Buffer.from("{}") };
+  const files: Record<string, Buffer> = {
+    "a.bin": randomBytes(3 * 1024 * 1024 + 5),
+    "b.bin": randomBytes(0),
+    "nested/deep/c.bin": randomBytes(70_000),
+    "d.json": Buffer.from("{}"),
+  };
   for (const [f, b] of Object.entries(files)) {
     const p = path.join(model, f);
     await import("node:fs").then((fs) => fs.mkdirSync(path.dirname(p), { recursive: true }));
@@ -133,7 +138,9 @@ describe("pullModel on worker threads (built package) agrees with the streamed p
     const copy = new A.FolderRegistry(path.join(tempDir(), "reg"));
     cpSync(reg.location, copy.location, { recursive: true });
     const obj = path.join(copy.location, "churn", "1", "objects");
-    const big = readdirSync(obj).map((f) => path.join(obj, f)).sort((x, y) => readFileSync(y).length - readFileSync(x).length)[0]!;
+    const big = readdirSync(obj)
+      .map((f) => path.join(obj, f))
+      .sort((x, y) => readFileSync(y).length - readFileSync(x).length)[0]!;
     const b = readFileSync(big);
     b[Math.floor(b.length / 2)]! ^= 1;
     writeFileSync(big, b);

@@ -2,7 +2,16 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FolderRegistry, listRegistry, pullModel, pushModel, saveCheckpoint, loadCheckpoint, trustFromKeys, createSigningKey } from "../../src/artifacts/index.js";
+import {
+  FolderRegistry,
+  listRegistry,
+  pullModel,
+  pushModel,
+  saveCheckpoint,
+  loadCheckpoint,
+  trustFromKeys,
+  createSigningKey,
+} from "../../src/artifacts/index.js";
 import { initKeystore, openKeystore } from "../../src/keys/index.js";
 import { tempDir } from "../helpers/keystore.js";
 import { CLI, cli } from "../cli/run-cli.js";
@@ -26,10 +35,18 @@ describe("registry push/pull", () => {
     const out = path.join(tempDir(), "deploy", "churn-v3");
     mkdirSync(path.dirname(out));
     await pullModel(env.ks, reg, ref("churn", "3"), out, { trust: env.trust(["churn"]) });
-    for (const f of ["weights.bin", "config/model.json", "README.md"]) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f)))).toBe(true);
+    for (const f of ["weights.bin", "config/model.json", "README.md"])
+      expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f)))).toBe(true);
     expect(existsSync(path.join(out, ".git"))).toBe(false);
     const [entry] = await listRegistry(reg);
-    expect(entry).toMatchObject({ name: "churn", version: "3", signed: true, signerHint: env.signer.info.hint, encryptionKey: "models/prod", pushedBy: "tester" });
+    expect(entry).toMatchObject({
+      name: "churn",
+      version: "3",
+      signed: true,
+      signerHint: env.signer.info.hint,
+      encryptionKey: "models/prod",
+      pushedBy: "tester",
+    });
     expect(entry!.files.every((f) => /^[0-9a-f]{64}$/.test(f.digest ?? ""))).toBe(true);
     expect(entry!.pulls).toEqual([expect.objectContaining({ principal: "tester", outcome: "ok" })]);
     const audit = env.ks.listAudit().map((r) => r.operation);
@@ -38,7 +55,9 @@ describe("registry push/pull", () => {
     const obj = readFileSync(path.join(reg.location, "churn", "3", "objects", "0.pseal"));
     expect(obj.includes(Buffer.from("# churn"))).toBe(false);
     // the same version cannot be pushed twice
-    await expect(pushModel(env.ks, reg, dir, ref("churn", "3"), { keyName: "models/prod", signer: env.signer })).rejects.toMatchObject({ code: "ARTIFACT_EXISTS" });
+    await expect(pushModel(env.ks, reg, dir, ref("churn", "3"), { keyName: "models/prod", signer: env.signer })).rejects.toMatchObject({
+      code: "ARTIFACT_EXISTS",
+    });
   });
 
   describe("pull refuses and writes nothing", () => {
@@ -54,7 +73,10 @@ describe("registry push/pull", () => {
       const copyReg = new FolderRegistry(path.join(tempDir(), "reg"));
       await import("node:fs").then((fs) => fs.cpSync(reg.location, copyReg.location, { recursive: true }));
       mutate?.(path.join(copyReg.location, path.relative(reg.location, vdir)));
-      const err = await pullModel(env.ks, copyReg, ref("churn", version), out, { trust: env.trust(trustNames) }).then(() => undefined, (e) => e);
+      const err = await pullModel(env.ks, copyReg, ref("churn", version), out, { trust: env.trust(trustNames) }).then(
+        () => undefined,
+        (e) => e,
+      );
       expect(listAll(parent)).toEqual([]); // no output, no temp folder
       return err;
     };
@@ -62,7 +84,10 @@ describe("registry push/pull", () => {
       expect(await attempt(["someone-else"])).toMatchObject({ code: "SIGNER_UNTRUSTED" });
     });
     it("unsigned version", async () => {
-      expect(await attempt(["churn"], (v) => rmSync(path.join(v, "signature.json")))).toMatchObject({ code: "ARTIFACT_UNSIGNED", problems: [expect.objectContaining({ kind: "unsigned" })] });
+      expect(await attempt(["churn"], (v) => rmSync(path.join(v, "signature.json")))).toMatchObject({
+        code: "ARTIFACT_UNSIGNED",
+        problems: [expect.objectContaining({ kind: "unsigned" })],
+      });
     });
     it("a tampered sealed object (last byte of the last file)", async () => {
       const e = await attempt(["churn"], (v) => {
@@ -111,7 +136,11 @@ describe("registry push/pull", () => {
     let killedMidPush = 0;
     for (const [i, extraMs] of [0, 150, 400].entries()) {
       await new Promise<void>((resolve) => {
-        const child = spawn(process.execPath, [CLI, "registry", "push", dir, reg, "--name", "big", "--version", `v${i}`, "--key", "models/prod", "--sign-key", "models/signing"], { env: { PATH: process.env.PATH ?? "", ...env_ }, stdio: "ignore" });
+        const child = spawn(
+          process.execPath,
+          [CLI, "registry", "push", dir, reg, "--name", "big", "--version", `v${i}`, "--key", "models/prod", "--sign-key", "models/signing"],
+          { env: { PATH: process.env.PATH ?? "", ...env_ }, stdio: "ignore" },
+        );
         // kill once the push has started writing (a staging entry exists), plus a little more: mid-push by construction
         const poll = setInterval(() => {
           if (existsSync(staging) && readdirSync(staging).length > 0) {
@@ -148,7 +177,12 @@ describe("checkpoints", () => {
     for (const step of [100, 200, 300, 400]) await saveCheckpoint(env.ks, reg, dir, { run: "r1", step, signer: env.signer, keep: 2 });
     expect((await reg.listVersions()).map((v) => v.version)).toEqual(["300", "400"]);
     const key = env.ks.showKey("checkpoints/r1");
-    expect(key.versions.map((v) => [v.version, v.state])).toEqual([[1, "destroyed"], [2, "destroyed"], [3, "enabled"], [4, "enabled"]]);
+    expect(key.versions.map((v) => [v.version, v.state])).toEqual([
+      [1, "destroyed"],
+      [2, "destroyed"],
+      [3, "enabled"],
+      [4, "enabled"],
+    ]);
     const out = path.join(tempDir(), "loaded");
     const r = await loadCheckpoint(env.ks, reg, "r1", out, { trust: trustFromKeys({ "ckpt.r1": [env.signer.info.publicKeyPem] }) });
     expect(r.ref.version).toBe("400");

@@ -2,7 +2,19 @@ import { appendFileSync, readFileSync, renameSync, rmSync, utimesSync, writeFile
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ArtifactError, HashPool, hashRange, keyHint, loadTrustFile, parseBundle, rootDigest, signModel, trustFromKeys, verifyModel, verifySignature } from "../../src/artifacts/index.js";
+import {
+  ArtifactError,
+  HashPool,
+  hashRange,
+  keyHint,
+  loadTrustFile,
+  parseBundle,
+  rootDigest,
+  signModel,
+  trustFromKeys,
+  verifyModel,
+  verifySignature,
+} from "../../src/artifacts/index.js";
 import { createPublicKey } from "node:crypto";
 import { tempDir } from "../helpers/keystore.js";
 import { makeModel, setup, type Env } from "./helpers.js";
@@ -35,7 +47,13 @@ describe("sign/verify round trips", () => {
       expect(statement.predicate.serialization.method).toBe(shardSize ? "shards" : "files");
       const names = r.manifest.resources.map((x) => x.name);
       expect(names.some((n) => n.startsWith(".git"))).toBe(false);
-      if (shardSize) expect(names.filter((n) => n.startsWith("weights.bin:"))).toEqual(["weights.bin:0:1048576", "weights.bin:1048576:2097152", "weights.bin:2097152:3145728", "weights.bin:3145728:3145745"]);
+      if (shardSize)
+        expect(names.filter((n) => n.startsWith("weights.bin:"))).toEqual([
+          "weights.bin:0:1048576",
+          "weights.bin:1048576:2097152",
+          "weights.bin:2097152:3145728",
+          "weights.bin:3145728:3145745",
+        ]);
       else expect(names).toEqual(["README.md", "config/model.json", "weights.bin"]);
       const v = await verifyModel(dir, sigText(r.bundle), { trust: env.trust(["churn"]) });
       expect(v.signer.hint).toBe(env.signer.info.hint);
@@ -90,7 +108,13 @@ describe("tampering is caught and named", () => {
     rmSync(path.join(d, "README.md"));
     renameSync(path.join(d, "config", "model.json"), path.join(d, "config", "model2.json"));
     const r = await problemsOf(verifyModel(d, sig, { trust: env.trust(["churn"]) }));
-    expect(r.problems).toEqual(expect.arrayContaining([{ kind: "added", path: "extra.py" }, { kind: "removed", path: "README.md" }, { kind: "renamed", path: "config/model.json", to: "config/model2.json" }]));
+    expect(r.problems).toEqual(
+      expect.arrayContaining([
+        { kind: "added", path: "extra.py" },
+        { kind: "removed", path: "README.md" },
+        { kind: "renamed", path: "config/model.json", to: "config/model2.json" },
+      ]),
+    );
     expect(r.problems).toHaveLength(3);
   });
 
@@ -117,7 +141,14 @@ describe("tampering is caught and named", () => {
   it("a trust file in YAML", async () => {
     const t = tempDir();
     writeFileSync(path.join(t, "pub.pem"), env.signer.info.publicKeyPem);
-    writeFileSync(path.join(t, "trust.yaml"), `models:\n  churn:\n    - pub.pem\n  other:\n    - |\n${env.other.info.publicKeyPem.trim().split("\n").map((l) => "      " + l).join("\n")}\n`);
+    writeFileSync(
+      path.join(t, "trust.yaml"),
+      `models:\n  churn:\n    - pub.pem\n  other:\n    - |\n${env.other.info.publicKeyPem
+        .trim()
+        .split("\n")
+        .map((l) => "      " + l)
+        .join("\n")}\n`,
+    );
     const trust = loadTrustFile(path.join(t, "trust.yaml"));
     await verifyModel(dir, sig, { trust });
     expect(trust.keysFor("other")[0]!.hint).toBe(env.other.info.hint);
@@ -129,7 +160,10 @@ describe("compatibility with sigstore/model-transparency", () => {
   it("verifies upstream's golden v1.1.0 elliptic-key signature (P-384) over its model", async () => {
     const pem = readFileSync(path.join(vec, "signing-key-pub.pem"), "utf8");
     expect(keyHint(createPublicKey(pem))).toBe(parseBundle(readFileSync(path.join(vec, "model.sig"), "utf8")).verificationMaterial.publicKey.hint);
-    const v = await verifyModel(vec, readFileSync(path.join(vec, "model.sig"), "utf8"), { trust: trustFromKeys({ "v1.1.0-elliptic-key": [pem] }), ignore: ["model.sig", "signing-key-pub.pem"] });
+    const v = await verifyModel(vec, readFileSync(path.join(vec, "model.sig"), "utf8"), {
+      trust: trustFromKeys({ "v1.1.0-elliptic-key": [pem] }),
+      ignore: ["model.sig", "signing-key-pub.pem"],
+    });
     expect(v.manifest.resources.map((r) => r.name)).toEqual(["signme-1", "signme-2"]);
   });
   it("our bundle has upstream's JSON shape", async () => {
@@ -147,7 +181,13 @@ describe("hashing", () => {
     const dir = makeModel("h", 5 * 1024 * 1024 + 3);
     const pool = new HashPool(2);
     const file = path.join(dir, "weights.bin");
-    for (const [start, end] of [[0, 0], [0, 1], [0, 5 * 1024 * 1024 + 3], [4 * 1024 * 1024 - 1, 5 * 1024 * 1024 + 3], [123, 4567]] as const) {
+    for (const [start, end] of [
+      [0, 0],
+      [0, 1],
+      [0, 5 * 1024 * 1024 + 3],
+      [4 * 1024 * 1024 - 1, 5 * 1024 * 1024 + 3],
+      [123, 4567],
+    ] as const) {
       expect(await pool.hash({ path: file, start, end })).toBe(await hashRange({ path: file, start, end }));
     }
     await pool.close();

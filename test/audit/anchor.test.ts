@@ -120,12 +120,22 @@ describe("pipeseal audit anchor / audit verify --anchor", () => {
     expect(ks.run(["audit", "anchor", "-o", ks.file("a.json"), "--export-key", ks.file("anchor-key.pem")]).status).toBe(0);
     expect(readFileSync(ks.file("anchor-key.pem"), "utf8")).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
     const recipe = (anchor: string) =>
-      spawnSync("bash", ["-c", `set -e
+      spawnSync(
+        "bash",
+        [
+          "-c",
+          `set -e
 TYPE=$(jq -j .payloadType "$1"); jq -j .payload "$1" | base64 -d > "$1.payload"
 jq -j '.signatures[0].sig' "$1" | base64 -d > "$1.sig"
 { printf 'DSSEv1 %d %s %d ' "\${#TYPE}" "$TYPE" "$(wc -c < "$1.payload")"; cat "$1.payload"; } > "$1.pae"
 openssl pkeyutl -verify -pubin -inkey "$2" -rawin -in "$1.pae" -sigfile "$1.sig"
-jq -r '"\\(.seq) \\(.mac)"' "$1.payload"`, "recipe", anchor, ks.file("anchor-key.pem")], { encoding: "utf8" });
+jq -r '"\\(.seq) \\(.mac)"' "$1.payload"`,
+          "recipe",
+          anchor,
+          ks.file("anchor-key.pem"),
+        ],
+        { encoding: "utf8" },
+      );
     const good = recipe(ks.file("a.json"));
     expect(good.status).toBe(0);
     expect(good.stdout).toContain("Signature Verified Successfully");
@@ -150,7 +160,10 @@ describe("openAnchorWithPublicKey (the public key alone, no keystore)", () => {
     const pem = readFileSync(ks.file("k.pem"), "utf8");
     expect(openAnchorWithPublicKey(text, pem)).toMatchObject({ schema: "pipeseal.audit-anchor.v1", store: "local", seq: 2 });
     const env = JSON.parse(text);
-    const altered = JSON.stringify({ ...env, payload: Buffer.from(Buffer.from(env.payload, "base64").toString().replace('"seq":2', '"seq":3')).toString("base64") });
+    const altered = JSON.stringify({
+      ...env,
+      payload: Buffer.from(Buffer.from(env.payload, "base64").toString().replace('"seq":2', '"seq":3')).toString("base64"),
+    });
     expect(() => openAnchorWithPublicKey(altered, pem)).toThrow(expect.objectContaining({ code: "AUDIT_ANCHOR_INVALID" }));
     const other = keystore();
     expect(other.run(["audit", "anchor", "--export-key", other.file("k.pem")]).status).toBe(0);

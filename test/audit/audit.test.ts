@@ -35,7 +35,11 @@ describe("audit records", () => {
     const entry = await ks.wrap("k", dataKey(), ctx);
     await ks.unwrap(entry, ctx, { operation: "range-read", path: "/data/users.sealed", headerHash: HASH });
     const records = ks.listAudit();
-    expect(records.map((r) => [r.seq, r.operation])).toEqual([[1, "init"], [2, "key.create"], [3, "range-read"]]);
+    expect(records.map((r) => [r.seq, r.operation])).toEqual([
+      [1, "init"],
+      [2, "key.create"],
+      [3, "range-read"],
+    ]);
     expect(records[2]).toMatchObject({
       principal: "alice",
       keyName: "k",
@@ -143,12 +147,18 @@ describe("audit verification", () => {
       const moved = withMac ? `${cols}, mac` : cols;
       const result = await tamper(home, ks, (db) => {
         db.exec(`CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (5, 7)`);
-        for (const [to, from] of [[5, 7], [7, 5]]) {
+        for (const [to, from] of [
+          [5, 7],
+          [7, 5],
+        ]) {
           db.exec(`UPDATE audit SET (${moved}) = (SELECT ${moved} FROM t WHERE seq = ${from}) WHERE seq = ${to}`);
         }
       });
       expect(result.ok).toBe(false);
-      expect(result.problems.map((p) => [p.seq, p.kind])).toEqual([[5, "reordered"], [7, "reordered"]]);
+      expect(result.problems.map((p) => [p.seq, p.kind])).toEqual([
+        [5, "reordered"],
+        [7, "reordered"],
+      ]);
       expect(result.problems[0]?.detail).toContain("content of record 7");
     }
   });
@@ -158,7 +168,10 @@ describe("audit verification", () => {
     const result = await tamper(home, ks, (db) => {
       db.exec("UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6; UPDATE audit SET seq = 6 WHERE seq = -1;");
     });
-    expect(result.problems.map((p) => [p.seq, p.kind])).toEqual([[5, "reordered"], [6, "reordered"]]);
+    expect(result.problems.map((p) => [p.seq, p.kind])).toEqual([
+      [5, "reordered"],
+      [6, "reordered"],
+    ]);
   });
 
   it("a forged record is 'inserted'", async () => {

@@ -14,16 +14,41 @@ import { cli } from "../cli/run-cli.js";
 import { freshKeystore, tempDir } from "../helpers/keystore.js";
 
 const record = (over: Partial<AuditRecord>): AuditRecord => ({
-  seq: 7, time: "2025-01-02T03:04:05.678Z", principal: "p", operation: "unwrap", keyName: "k", keyVersion: 2, objectPath: "f.pseal",
-  headerHash: null, context: null, outcome: "ok", errorCode: null, mac: "ab".repeat(32), ...over,
+  seq: 7,
+  time: "2025-01-02T03:04:05.678Z",
+  principal: "p",
+  operation: "unwrap",
+  keyName: "k",
+  keyVersion: 2,
+  objectPath: "f.pseal",
+  headerHash: null,
+  context: null,
+  outcome: "ok",
+  errorCode: null,
+  mac: "ab".repeat(32),
+  ...over,
 });
 
 describe("export record schema", () => {
   it("lifts the decision rule out of the context and keeps the rest of the context as an object", () => {
-    const r = toAuditExportRecord(record({ operation: "authz.unwrap", outcome: "denied", errorCode: "ACCESS_DENIED", context: '{"@rule":"builtin:admin-no-plaintext","dataset":"raw"}' }));
+    const r = toAuditExportRecord(
+      record({ operation: "authz.unwrap", outcome: "denied", errorCode: "ACCESS_DENIED", context: '{"@rule":"builtin:admin-no-plaintext","dataset":"raw"}' }),
+    );
     expect(r).toEqual({
-      schema: AUDIT_EXPORT_SCHEMA, seq: 7, time: "2025-01-02T03:04:05.678Z", principal: "p", operation: "authz.unwrap", key: "k", version: 2,
-      outcome: "denied", errorCode: "ACCESS_DENIED", rule: "builtin:admin-no-plaintext", object: "f.pseal", headerHash: null, context: { dataset: "raw" }, chainHash: "ab".repeat(32),
+      schema: AUDIT_EXPORT_SCHEMA,
+      seq: 7,
+      time: "2025-01-02T03:04:05.678Z",
+      principal: "p",
+      operation: "authz.unwrap",
+      key: "k",
+      version: 2,
+      outcome: "denied",
+      errorCode: "ACCESS_DENIED",
+      rule: "builtin:admin-no-plaintext",
+      object: "f.pseal",
+      headerHash: null,
+      context: { dataset: "raw" },
+      chainHash: "ab".repeat(32),
     });
     expect(toAuditExportRecord(record({ context: '{"@rule":"r"}' })).context).toBeNull();
     expect(toAuditExportRecord(record({ context: '{"dataset":"raw"}' }))).toMatchObject({ rule: null, context: { dataset: "raw" } });
@@ -74,16 +99,29 @@ describe("pipeseal audit export (built CLI, local keystore)", () => {
     const again = cli(["audit", "export", "-o", out], env); // one rule with encrypt/decrypt: no silent overwrite
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists; use --force.*\[INVALID_ARGUMENT\]/);
-    const fromFile = readFileSync(out, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    const fromFile = readFileSync(out, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(fromFile.map((x) => x.operation)).toEqual(["init", "key.create", "audit.export"]);
     const listed = JSON.parse(cli(["audit", "list", "--json"], env).stdout.toString()) as AuditRecord[];
     expect(fromFile).toEqual(listed.slice(0, 3).map(toAuditExportRecord));
     const stdout = cli(["audit", "export", "--since", "1h"], env);
     expect(stdout.status).toBe(0);
-    expect(stdout.stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l).seq)).toEqual([1, 2, 3, 4]);
+    expect(
+      stdout.stdout
+        .toString()
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual([1, 2, 3, 4]);
     expect(cli(["audit", "export", "--since", "soon"], env)).toMatchObject({ status: 2 });
     // a SIEM resumes after the last seq it stored: only newer records, and the export says so
-    const resumed = cli(["audit", "export", "--after-seq", "3"], env).stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l));
+    const resumed = cli(["audit", "export", "--after-seq", "3"], env)
+      .stdout.toString()
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(resumed.map((x) => x.seq)).toEqual([4, 5]);
     expect(resumed.at(-1)).toMatchObject({ operation: "audit.export", context: { afterSeq: "3" } });
     for (const bad of ["-1", "2.5", "x"]) {

@@ -14,23 +14,26 @@ type Job = { readonly n: number };
 function committer(options: { maxBatch?: number; fail?: (jobs: readonly Job[]) => boolean } = {}) {
   const batches: number[][] = [];
   const produced: Buffer[] = [];
-  const gc = new GroupCommit<Job, Buffer>(async (jobs) => {
-    await new Promise((r) => setTimeout(r, 1)); // the commit takes a while: later calls queue
-    const results: Settled<Buffer>[] = jobs.map((j) =>
-      settleJob(() => {
-        if (j.n % 7 === 0) throw new KeyError("KEY_DISABLED", `job ${j.n} refused`);
-        const b = Buffer.alloc(4, j.n & 0xff);
-        produced.push(b);
-        return b;
-      }),
-    );
-    batches.push(jobs.map((j) => j.n));
-    if (options.fail?.(jobs)) {
-      wipeResults(results);
-      throw new Error("disk full");
-    }
-    return results;
-  }, options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch });
+  const gc = new GroupCommit<Job, Buffer>(
+    async (jobs) => {
+      await new Promise((r) => setTimeout(r, 1)); // the commit takes a while: later calls queue
+      const results: Settled<Buffer>[] = jobs.map((j) =>
+        settleJob(() => {
+          if (j.n % 7 === 0) throw new KeyError("KEY_DISABLED", `job ${j.n} refused`);
+          const b = Buffer.alloc(4, j.n & 0xff);
+          produced.push(b);
+          return b;
+        }),
+      );
+      batches.push(jobs.map((j) => j.n));
+      if (options.fail?.(jobs)) {
+        wipeResults(results);
+        throw new Error("disk full");
+      }
+      return results;
+    },
+    options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch },
+  );
   return { gc, batches, produced };
 }
 
@@ -90,11 +93,14 @@ describe("GroupCommit", () => {
     vi.useFakeTimers();
     const sizes = async (gatherMs: number) => {
       const seen: number[] = [];
-      const gc = new GroupCommit<number, number>(async (jobs) => {
-        seen.push(jobs.length);
-        await new Promise((r) => setTimeout(r, 6)); // the fsync
-        return jobs.map((n) => ({ ok: true, value: n }));
-      }, { gatherMs });
+      const gc = new GroupCommit<number, number>(
+        async (jobs) => {
+          seen.push(jobs.length);
+          await new Promise((r) => setTimeout(r, 6)); // the fsync
+          return jobs.map((n) => ({ ok: true, value: n }));
+        },
+        { gatherMs },
+      );
       const end = performance.now() + 300;
       const clients = Promise.all(
         Array.from({ length: 16 }, async (_, i) => {
@@ -116,10 +122,13 @@ describe("GroupCommit", () => {
 
   it("a lone caller never waits for company", async () => {
     vi.useFakeTimers();
-    const gc = new GroupCommit<number, number>(async (jobs) => {
-      await new Promise((r) => setTimeout(r, 2)); // the commit
-      return jobs.map((n) => ({ ok: true, value: n }));
-    }, { gatherMs: 50 });
+    const gc = new GroupCommit<number, number>(
+      async (jobs) => {
+        await new Promise((r) => setTimeout(r, 2)); // the commit
+        return jobs.map((n) => ({ ok: true, value: n }));
+      },
+      { gatherMs: 50 },
+    );
     const t0 = performance.now();
     const calls = (async () => {
       for (let i = 0; i < 20; i++) await gc.submit(i);
@@ -133,13 +142,19 @@ describe("GroupCommit", () => {
 
   it("a store that returns the wrong number of results releases nothing: keys wiped, every caller AUDIT_WRITE_FAILED", async () => {
     const produced: Buffer[] = [];
-    const gc = new GroupCommit<number, Buffer>(async (jobs) => jobs.slice(1).map(() => {
-      const key = Buffer.alloc(32, 0xaa);
-      produced.push(key);
-      return { ok: true, value: key };
-    }));
+    const gc = new GroupCommit<number, Buffer>(async (jobs) =>
+      jobs.slice(1).map(() => {
+        const key = Buffer.alloc(32, 0xaa);
+        produced.push(key);
+        return { ok: true, value: key };
+      }),
+    );
     const settled = await Promise.allSettled([1, 2, 3].map((n) => gc.submit(n)));
-    expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { code?: string }).code : "released"))).toEqual(["AUDIT_WRITE_FAILED", "AUDIT_WRITE_FAILED", "AUDIT_WRITE_FAILED"]);
+    expect(settled.map((r) => (r.status === "rejected" ? (r.reason as { code?: string }).code : "released"))).toEqual([
+      "AUDIT_WRITE_FAILED",
+      "AUDIT_WRITE_FAILED",
+      "AUDIT_WRITE_FAILED",
+    ]);
     expect(produced.length).toBeGreaterThan(0);
     for (const key of produced) expect(key.every((b) => b === 0)).toBe(true);
   });

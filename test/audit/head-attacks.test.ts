@@ -68,7 +68,10 @@ describe("audit head: tail truncation and wipe (local keystore, built CLI)", { t
   });
 
   it("deleting every record and setting the head to seq 0 fails verify while keys exist", () => {
-    for (const head of [{ seq: 0, mac: "" }, { seq: 0, mac: "", tag: "00".repeat(32) }]) {
+    for (const head of [
+      { seq: 0, mac: "" },
+      { seq: 0, mac: "", tag: "00".repeat(32) },
+    ]) {
       const { db, run } = keystoreWithHistory(2);
       edit(db, (d) => {
         d.prepare("DELETE FROM audit").run();

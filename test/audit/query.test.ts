@@ -17,7 +17,18 @@ beforeAll(async () => {
   ({ ks } = await freshKeystore(["k"]));
   ks.transaction(() => {
     for (let i = 0; i < 600; i++) {
-      records.push(ks.appendAuditEvent({ operation: i % 3 === 0 ? "decrypt" : "unwrap", principal: `p${i % 4}`, outcome: i % 10 === 0 ? "denied" : "ok", keyName: i % 2 ? "k" : "other", keyVersion: 1 + (i % 3), objectPath: i === 5 ? "a%b_c.pseal" : `obj-${i}.pseal`, context: i === 7 ? { 'we"ird.key': "v$1" } : { dataset: i % 2 ? "users" : "events" }, timeMs: T0 + i * HOUR }));
+      records.push(
+        ks.appendAuditEvent({
+          operation: i % 3 === 0 ? "decrypt" : "unwrap",
+          principal: `p${i % 4}`,
+          outcome: i % 10 === 0 ? "denied" : "ok",
+          keyName: i % 2 ? "k" : "other",
+          keyVersion: 1 + (i % 3),
+          objectPath: i === 5 ? "a%b_c.pseal" : `obj-${i}.pseal`,
+          context: i === 7 ? { 'we"ird.key': "v$1" } : { dataset: i % 2 ? "users" : "events" },
+          timeMs: T0 + i * HOUR,
+        }),
+      );
     }
   });
   ks.ensureTables(AUDIT_QUERY_CAPABILITY, AUDIT_QUERY_MIGRATIONS);
@@ -30,7 +41,9 @@ const matching = (pred: (r: AuditRecord) => boolean) => records.filter(pred).map
 describe("audit filters", () => {
   it("match exactly, each alone and together", () => {
     expect(all({ principal: "p1" })).toEqual(matching((r) => r.principal === "p1"));
-    expect(all({ principal: "p1", outcome: "denied", key: "other" })).toEqual(matching((r) => r.principal === "p1" && r.outcome === "denied" && r.keyName === "other"));
+    expect(all({ principal: "p1", outcome: "denied", key: "other" })).toEqual(
+      matching((r) => r.principal === "p1" && r.outcome === "denied" && r.keyName === "other"),
+    );
     expect(all({ operation: "decrypt", version: 2 })).toEqual(matching((r) => r.operation === "decrypt" && r.keyVersion === 2));
     expect(all({ context: { dataset: "users" } })).toEqual(matching((r) => r.context === '{"dataset":"users"}'));
     expect(all({ sinceMs: T0 + 100 * HOUR, untilMs: T0 + 110 * HOUR }).length).toBe(10);
@@ -39,7 +52,7 @@ describe("audit filters", () => {
 
   it("treat values as data: SQL in a value matches nothing, LIKE wildcards are literal, odd context keys work", () => {
     expect(all({ principal: "p1' OR '1'='1" })).toEqual([]);
-    expect(all({ key: "k\" OR 1=1 --" })).toEqual([]);
+    expect(all({ key: 'k" OR 1=1 --' })).toEqual([]);
     expect(all({ object: "%" })).toEqual([records[5]!.seq]);
     expect(all({ object: "_" })).toEqual([records[5]!.seq]);
     expect(all({ text: "%" }).length).toBe(1);

@@ -10,16 +10,33 @@ describe("audit list / export --principal --key --operation --outcome", () => {
 
   it("list and export only the matching records; the export records its filter", () => {
     expect(cli(["init"], env).status).toBe(0);
-    for (const args of [["key", "create", "a"], ["key", "create", "b"], ["key", "rotate", "a"], ["key", "rotate", "b"], ["key", "rotate", "a"]]) expect(cli(args, env).status).toBe(0);
+    for (const args of [
+      ["key", "create", "a"],
+      ["key", "create", "b"],
+      ["key", "rotate", "a"],
+      ["key", "rotate", "b"],
+      ["key", "rotate", "a"],
+    ])
+      expect(cli(args, env).status).toBe(0);
     const list = cli(["audit", "list", "--json", "--operation", "key.rotate", "--key", "a"], env);
     expect(list.status).toBe(0);
     const rows = JSON.parse(list.stdout.toString()) as { operation: string; keyName: string; keyVersion: number }[];
-    expect(rows.map((r) => [r.operation, r.keyName, r.keyVersion])).toEqual([["key.rotate", "a", 2], ["key.rotate", "a", 3]]);
-    const newest = JSON.parse(cli(["audit", "list", "--json", "--operation", "key.rotate", "--limit", "1"], env).stdout.toString()) as { keyName: string; keyVersion: number }[];
+    expect(rows.map((r) => [r.operation, r.keyName, r.keyVersion])).toEqual([
+      ["key.rotate", "a", 2],
+      ["key.rotate", "a", 3],
+    ]);
+    const newest = JSON.parse(cli(["audit", "list", "--json", "--operation", "key.rotate", "--limit", "1"], env).stdout.toString()) as {
+      keyName: string;
+      keyVersion: number;
+    }[];
     expect(newest.map((r) => `${r.keyName} v${r.keyVersion}`)).toEqual(["a v3"]);
     const exp = cli(["audit", "export", "--operation", "key.create", "--outcome", "ok"], env);
     expect(exp.status).toBe(0);
-    const lines = exp.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { operation: string; key: string });
+    const lines = exp.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { operation: string; key: string });
     expect(lines.map((l) => `${l.operation} ${l.key}`)).toEqual(["key.create a", "key.create b"]);
     const own = JSON.parse(cli(["audit", "list", "--json", "--operation", "audit.export"], env).stdout.toString()) as { context: string }[];
     expect(JSON.parse(own[0]!.context)).toEqual({ operation: "key.create", outcome: "ok" });

@@ -35,7 +35,11 @@ describe("the pipeseal CLI", () => {
     expect(enc.status).toBe(0);
     expect(enc.stderr).toBe("");
     const info = JSON.parse(run(["inspect", "--json", file("data.bin.pseal")]).stdout.toString());
-    expect(info).toMatchObject({ context: { stage: "landing", dataset: "customers" }, keys: [{ keyName: "datasets/raw", keyVersion: 1 }], plaintextLength: data.length });
+    expect(info).toMatchObject({
+      context: { stage: "landing", dataset: "customers" },
+      keys: [{ keyName: "datasets/raw", keyVersion: 1 }],
+      plaintextLength: data.length,
+    });
     expect(run(["decrypt", file("data.bin.pseal"), "-o", file("out.bin")]).status).toBe(0);
     expect(readFileSync(file("out.bin")).equals(data)).toBe(true);
     expectCleanFailure(run(["decrypt", file("data.bin.pseal"), "-o", file("out.bin")]), "INVALID_ARGUMENT", 2);
@@ -154,6 +158,8 @@ describe("a passphrase keystore", () => {
 
   it("ignores PIPESEAL_PASSPHRASE unless explicitly allowed", () => {
     expectCleanFailure(cli(["key", "list"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE: "correct horse battery staple" }), "MASTER_KEY_UNAVAILABLE", 4);
-    expect(cli(["key", "list"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE: "correct horse battery staple", PIPESEAL_ALLOW_ENV_PASSPHRASE: "1" }).status).toBe(0);
+    expect(cli(["key", "list"], { PIPESEAL_HOME: home, PIPESEAL_PASSPHRASE: "correct horse battery staple", PIPESEAL_ALLOW_ENV_PASSPHRASE: "1" }).status).toBe(
+      0,
+    );
   });
 });

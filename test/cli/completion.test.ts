@@ -39,7 +39,10 @@ describe("pipeseal completion (built CLI, real bash)", () => {
     const fish = cli(["completion", "fish"], {}).stdout.toString();
     expect(fish).toContain("-n '__fish_use_subcommand' -a key ");
     expect(fish).toContain("-n '__fish_seen_subcommand_from key; and not __fish_seen_subcommand_from create rotate");
-    for (const [shell, text] of [["zsh", zsh.stdout.toString()], ["fish", fish]] as const) {
+    for (const [shell, text] of [
+      ["zsh", zsh.stdout.toString()],
+      ["fish", fish],
+    ] as const) {
       const has = spawnSync("sh", ["-c", `command -v ${shell}`]).status === 0;
       if (has) expect(spawnSync(shell, shell === "fish" ? ["--no-execute"] : ["-n"], { input: text }).status).toBe(0);
     }

@@ -42,7 +42,11 @@ describe("a newcomer's first hour (built CLI)", () => {
   it("a folder given as a file is a usage error for encrypt, decrypt and inspect", () => {
     const dir = path.join(home, "adir");
     mkdirSync(dir, { recursive: true });
-    for (const args of [["encrypt", "--key", "k", dir], ["decrypt", dir, "-o", "-"], ["inspect", dir]]) {
+    for (const args of [
+      ["encrypt", "--key", "k", dir],
+      ["decrypt", dir, "-o", "-"],
+      ["inspect", dir],
+    ]) {
       const r = cli(args, env);
       expect(r.status).toBe(2);
       oneLine(r.stderr, "INVALID_ARGUMENT");
@@ -62,7 +66,9 @@ describe("a newcomer's first hour (built CLI)", () => {
     writeFileSync(input, "hello\n");
     // `script` gives the CLI a real pseudo-terminal as stdout
     const run = (extra: string) =>
-      execFileSync("script", ["-qec", `${process.execPath} ${CLI} encrypt --key k ${input} -o - ${extra}; echo "exit=$?"`, "/dev/null"], { env: { ...process.env, ...env } }).toString();
+      execFileSync("script", ["-qec", `${process.execPath} ${CLI} encrypt --key k ${input} -o - ${extra}; echo "exit=$?"`, "/dev/null"], {
+        env: { ...process.env, ...env },
+      }).toString();
     const refused = run("");
     expect(refused).toContain("refusing to write a sealed file to the terminal");
     expect(refused).toContain("exit=2");

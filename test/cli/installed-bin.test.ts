@@ -20,7 +20,12 @@ const elsewhere = path.join(dir, "elsewhere");
 mkdirSync(elsewhere);
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(cmd, args, { cwd, env: { PATH: process.env.PATH ?? "", HOME: dir, npm_config_cache: path.join(dir, "npm-cache"), ...env }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: dir, npm_config_cache: path.join(dir, "npm-cache"), ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
 }
 
@@ -67,7 +72,7 @@ describe("the packed and installed pipeseal bin", () => {
     expect([runHelp.status, runHelp.stdout]).toEqual([0, expect.stringMatching(/^Usage: pipeseal run /)]);
   }, 60_000);
 
-  it("the same check fails for a bin without its shebang, and for a wrong \"bin\" path", () => {
+  it('the same check fails for a bin without its shebang, and for a wrong "bin" path', () => {
     const noShebang = install(tarball, "no-shebang", (pkg) => {
       const file = path.join(pkg, "dist", "cli", "bin.js");
       writeFileSync(file, readFileSync(file, "utf8").replace(/^#!.*\n/, ""));

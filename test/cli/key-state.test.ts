@@ -113,7 +113,9 @@ describe("key state is authenticated (built CLI, SQL edits on the real keystore.
          state_mac = (SELECT state_mac FROM key_versions WHERE version = 2) WHERE key_name = 'k' AND version = 1`);
     refused(run("decrypt", v1, "-o", "-"));
     // the saved row carries an authentic MAC, but of an older generation of the key
-    sql("UPDATE key_versions SET state = s.state, wrap_count = s.wrap_count, state_gen = s.state_gen, state_mac = s.state_mac FROM saved s WHERE key_versions.key_name = 'k' AND key_versions.version = 1");
+    sql(
+      "UPDATE key_versions SET state = s.state, wrap_count = s.wrap_count, state_gen = s.state_gen, state_mac = s.state_mac FROM saved s WHERE key_versions.key_name = 'k' AND key_versions.version = 1",
+    );
     refused(run("decrypt", v1, "-o", "-"));
   });
 

@@ -77,7 +77,9 @@ describe("keystore folder and database permissions", () => {
     chmodSync(db, 0o644);
     const r = cli(["key", "list"], ks.env);
     expect(r.status).toBe(0);
-    expect(r.stderr).toBe(`pipeseal: warning: the keystore database ${db} is readable by group or others (mode 0644): its keys are sealed, but its audit log names objects and principals; run: chmod 600 ${db}\n`);
+    expect(r.stderr).toBe(
+      `pipeseal: warning: the keystore database ${db} is readable by group or others (mode 0644): its keys are sealed, but its audit log names objects and principals; run: chmod 600 ${db}\n`,
+    );
     // once per process, however often it is opened
     const warnings: string[] = [];
     for (let i = 0; i < 3; i++) (await openKeystore(ks.home, { onWarning: (m) => warnings.push(m) })).close();
@@ -174,7 +176,10 @@ describe("wording and subject ids", () => {
     const handle = await openKeystore(ks.home, { principal: "tester" });
     await subjectKeys(handle).keys("customers", [id, "finn@example.com"], "fields/email");
     handle.close();
-    const child = spawn(process.execPath, [CLI, "subject", "erase", "-", "--namespace", "customers", "--json", "--yes"], { env: { PATH: process.env.PATH ?? "", ...ks.env }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "subject", "erase", "-", "--namespace", "customers", "--json", "--yes"], {
+      env: { PATH: process.env.PATH ?? "", ...ks.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

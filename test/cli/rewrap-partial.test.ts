@@ -28,8 +28,12 @@ describe("rewrap with an entry that cannot be rewrapped (built CLI)", () => {
   const f = (n: string) => path.join(dir, n);
   const audit = (): Rec[] => JSON.parse(run(["audit", "list", "--json"]).stdout.toString());
   const last = () => audit().at(-1)?.seq ?? 0;
-  const rewraps = (since: number) => audit().filter((r) => r.seq > since && r.operation === "rewrap").map((r) => [r.keyName, r.keyVersion, r.outcome, r.errorCode]);
-  const versions = (file: string) => JSON.parse(run(["inspect", "--json", f(file)]).stdout.toString()).keys.map((k: { keyName: string; keyVersion: number }) => `${k.keyName} v${k.keyVersion}`);
+  const rewraps = (since: number) =>
+    audit()
+      .filter((r) => r.seq > since && r.operation === "rewrap")
+      .map((r) => [r.keyName, r.keyVersion, r.outcome, r.errorCode]);
+  const versions = (file: string) =>
+    JSON.parse(run(["inspect", "--json", f(file)]).stdout.toString()).keys.map((k: { keyName: string; keyVersion: number }) => `${k.keyName} v${k.keyVersion}`);
   const data = randomBytes(50_000);
 
   it("setup: files wrapped under two keys; both rotated; one old version destroyed", () => {
@@ -60,7 +64,9 @@ describe("rewrap with an entry that cannot be rewrapped (built CLI)", () => {
     ]);
     expect(run(["decrypt", f("two.pseal"), "-o", "-"]).stdout.equals(data)).toBe(true);
     const json = run(["rewrap", "--json", f("two.pseal")]);
-    expect(JSON.parse(json.stdout.toString())).toMatchObject([{ changes: [{ keyName: "keys/a", from: 2, to: 2 }], kept: [{ keyName: "keys/b", version: 1, code: "KEY_DESTROYED" }], written: true }]);
+    expect(JSON.parse(json.stdout.toString())).toMatchObject([
+      { changes: [{ keyName: "keys/a", from: 2, to: 2 }], kept: [{ keyName: "keys/b", version: 1, code: "KEY_DESTROYED" }], written: true },
+    ]);
   });
 
   // format v2 (issue 19): a corrupted entry no longer rides along — the key block does not

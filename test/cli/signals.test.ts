@@ -41,9 +41,14 @@ async function interrupt(args: string[], folder: string, signal: NodeJS.Signals,
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   child.stdout.resume();
-  if (opts.stdin) createReadStream(opts.stdin).pipe(child.stdin).on("error", () => undefined);
+  if (opts.stdin)
+    createReadStream(opts.stdin)
+      .pipe(child.stdin)
+      .on("error", () => undefined);
   else child.stdin.end();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, sig) => resolve({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, sig) => resolve({ code, signal: sig })),
+  );
   const temp = await tempReaches(folder, opts.bytes ?? 256 * 1024 * 1024);
   child.kill(signal);
   const end = await exited;
@@ -138,7 +143,10 @@ describe("interrupted with Ctrl-C on a real terminal", () => {
 describe("commands whose normal end is a stop signal close gracefully", () => {
   it("logs write, SIGHUP: the open segment is closed (readable), nothing left as a temp, exit 0", async () => {
     const logs = path.join(dir, "logs");
-    const child = spawn(process.execPath, [CLI, "logs", "write", logs, "--key", "logs/app", "--class", "metadata"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "logs", "write", logs, "--key", "logs/app", "--class", "metadata"], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["pipe", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -151,7 +159,13 @@ describe("commands whose normal end is a stop signal close gracefully", () => {
     expect(stderr).toBe("");
     expect(temps(logs)).toEqual([]);
     const r = cli(["logs", "read", logs], env);
-    expect(r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      r.stdout
+        .toString()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual([0, 1, 2, 3, 4]);
   }, 60_000);
 });
 
@@ -163,13 +177,19 @@ describe("SIGKILL: the one signal that can leave a temp file", () => {
     expect(temps(out)).toEqual([r.temp]);
     expect(existsSync(path.join(out, "big.out"))).toBe(false);
     // decoys the sweep must leave alone: not pipeseal's pattern; a live writer's (this test's pid); another host's
-    const decoys = [".pseal-tmp-notes.txt", `.pseal-tmp-live.${r.temp.split(".").at(-3)}.${process.pid}.aaaaaaaaaaaa`, `.pseal-tmp-far.00000000.${r.pid}.bbbbbbbbbbbb`];
+    const decoys = [
+      ".pseal-tmp-notes.txt",
+      `.pseal-tmp-live.${r.temp.split(".").at(-3)}.${process.pid}.aaaaaaaaaaaa`,
+      `.pseal-tmp-far.00000000.${r.pid}.bbbbbbbbbbbb`,
+    ];
     for (const d of decoys) writeFileSync(path.join(out, d), "x");
 
     const map = path.join(dir, "pipeline.yaml");
     writeFileSync(map, `version: 1\nname: t\nstages:\n  processing:\n    stores:\n      - { id: work, kind: folder, path: ./killed, classification: pii }\n`);
     const posture = cli(["posture", "check", map, "--json"], env);
-    const stray = (JSON.parse(posture.stdout.toString()).findings as { checkId: string; location: string; severity: string; evidence: Record<string, unknown> }[]).filter((f) => f.checkId === "PLAINTEXT-STRAY-TEMP");
+    const stray = (
+      JSON.parse(posture.stdout.toString()).findings as { checkId: string; location: string; severity: string; evidence: Record<string, unknown> }[]
+    ).filter((f) => f.checkId === "PLAINTEXT-STRAY-TEMP");
     const killed = stray.find((f) => f.location === `killed/${r.temp}`)!;
     expect(killed).toMatchObject({ severity: "high", evidence: expect.objectContaining({ content: "plaintext", writerPid: r.pid, writerRunning: false }) });
     expect(stray.find((f) => f.location.includes(".pseal-tmp-live."))!.severity).toBe("info"); // a write in progress

@@ -126,6 +126,8 @@ describe("sealed file v2 through the built CLI", async () => {
     const d2 = await run(["decrypt", f("old.pseal"), "-o", "-"]);
     expect(d2.status).toBe(0);
     expect(d2.stdout.equals(data)).toBe(true);
-    expect((await audit()).filter((x) => x.seq > before).map((x) => [x.operation, x.outcome, x.headerHash])).toEqual([["decrypt", "ok", h0.objectId.toString("hex")]]);
+    expect((await audit()).filter((x) => x.seq > before).map((x) => [x.operation, x.outcome, x.headerHash])).toEqual([
+      ["decrypt", "ok", h0.objectId.toString("hex")],
+    ]);
   });
 });

@@ -26,8 +26,8 @@ describe("YAML errors are one line with file:line:col", () => {
     expect(() => parseYaml("a: 1\na: 2\n", "dup.yaml")).toThrow(/^dup\.yaml:2:1: YAML: Map keys must be unique/);
     expect(parseYaml("models: { churn: [a.pem] }\n", "ok.yaml")).toEqual({ models: { churn: ["a.pem"] } });
     // a wrong file given as a policy (here, secrets): its content never reaches the message
-    expect(() => parseYaml("# env\nAPI_KEY=sk-live-123456\n\"x\": [\n", "prod.env")).toThrow(/^prod\.env:\d+:\d+: YAML: /);
-    expect(() => parseYaml("# env\nAPI_KEY=sk-live-123456\n\"x\": [\n", "prod.env")).not.toThrow(/sk-live/);
+    expect(() => parseYaml('# env\nAPI_KEY=sk-live-123456\n"x": [\n', "prod.env")).toThrow(/^prod\.env:\d+:\d+: YAML: /);
+    expect(() => parseYaml('# env\nAPI_KEY=sk-live-123456\n"x": [\n', "prod.env")).not.toThrow(/sk-live/);
   });
 
   it("a secrets file given as a fields policy: the error names the line, never the content", () => {
@@ -44,18 +44,24 @@ describe("YAML errors are one line with file:line:col", () => {
       try {
         parseYaml(text, name);
       } catch (e) {
-        return /^[^:]+:(\d+):(\d+): /.exec((e as Error).message)!.slice(1).join(":");
+        return /^[^:]+:(\d+):(\d+): /
+          .exec((e as Error).message)!
+          .slice(1)
+          .join(":");
       }
       throw new Error("parseYaml accepted broken YAML");
     };
     const policy = path.join(dir, "open-map.policy.yaml");
-    const policyText = "version: 1\nnamespace: customers\nkey: fields/pii\nrules:\n  - { field: email, action: deterministic\n  - { field: card, action: mask }\n";
+    const policyText =
+      "version: 1\nnamespace: customers\nkey: fields/pii\nrules:\n  - { field: email, action: deterministic\n  - { field: card, action: mask }\n";
     writeFileSync(policy, policyText);
     const pos = where(policyText, "p");
     expect(pos).toMatch(/^[56]:\d+$/);
     const f = cli(["fields", "apply", "--policy", policy, "-", "--format", "jsonl"], env, "{}\n");
     expect(f.status).toBe(2);
-    expect(oneLine(f.stderr)).toBe(`pipeseal: ${policy}:${pos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [INVALID_ARGUMENT]\n`);
+    expect(oneLine(f.stderr)).toBe(
+      `pipeseal: ${policy}:${pos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [INVALID_ARGUMENT]\n`,
+    );
     const monitor = path.join(dir, "monitor.yaml");
     const monitorText = "version: 1\nlearn:\n  days: 14\ndedupe: 1h\nstate: { file: monitor.state.pseal, key: SECRET-TEXT-x9\nsinks:\n  - kind: stdout\n";
     writeFileSync(monitor, monitorText);
@@ -63,7 +69,9 @@ describe("YAML errors are one line with file:line:col", () => {
     expect(mpos).toMatch(/^[56]:\d+$/);
     const m = cli(["monitor", "check", "--config", monitor, "--audit", "-"], env, "");
     expect(m.status).toBe(2);
-    expect(oneLine(m.stderr)).toBe(`pipeseal: monitor.yaml:${mpos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [MONITOR_CONFIG_INVALID]\n`);
+    expect(oneLine(m.stderr)).toBe(
+      `pipeseal: monitor.yaml:${mpos}: YAML: Flow map in block collection must be sufficiently indented and end with a } [MONITOR_CONFIG_INVALID]\n`,
+    );
     expect(m.stderr).not.toContain("SECRET-TEXT");
   });
 

@@ -5,7 +5,12 @@ import { prng } from "../helpers/prng.js";
 
 async function collect(chunks: Uint8Array[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const l of splitLines((async function* () { yield* chunks; })())) out.push(l);
+  for await (const l of splitLines(
+    (async function* () {
+      yield* chunks;
+    })(),
+  ))
+    out.push(l);
   return out;
 }
 
@@ -19,7 +24,7 @@ describe("splitLines", () => {
     const rnd = prng(7);
     for (let round = 0; round < 200; round++) {
       const chunks: Uint8Array[] = [];
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const n = 1 + Math.floor(rnd() * 9);
         chunks.push(bytes.subarray(at, at + n));
         at += n;

@@ -13,7 +13,8 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const ctx = { dataset: "raw" };
-const unwrapRecords = async () => (await h.svc.store.listAudit({ limit: 100000 })).filter((r) => r.operation === "decrypt" && r.principal === WHO.trainer).length;
+const unwrapRecords = async () =>
+  (await h.svc.store.listAudit({ limit: 100000 })).filter((r) => r.operation === "decrypt" && r.principal === WHO.trainer).length;
 
 describe("data-key cache", () => {
   it("is off by default: every unwrap reaches the service and is audited", async () => {
@@ -45,7 +46,11 @@ describe("data-key cache", () => {
   it("expires by age, limits bytes, evicts beyond max entries (unit, with a clock)", () => {
     let now = 0;
     const log: CacheEvent[] = [];
-    const c = new DataKeyCache({ maxAgeMs: 100, maxBytes: 1000, maxEntries: 2 }, (e) => log.push(e), () => now);
+    const c = new DataKeyCache(
+      { maxAgeMs: 100, maxBytes: 1000, maxEntries: 2 },
+      (e) => log.push(e),
+      () => now,
+    );
     const k = randomBytes(32);
     c.put("a", "k", 1, k, 0);
     expect(c.get("a", "k", 1, 600)).toEqual(k);
@@ -57,7 +62,12 @@ describe("data-key cache", () => {
     c.put("c", "k", 1, k);
     c.put("d", "k", 1, k);
     expect(c.size).toBe(2);
-    expect(log.filter((e) => e.decision !== "store").map((e) => `${e.decision}:${e.reason ?? ""}`)).toEqual(["hit:", "limit:max-bytes", "expired:max-age", "evict:max-entries"]);
+    expect(log.filter((e) => e.decision !== "store").map((e) => `${e.decision}:${e.reason ?? ""}`)).toEqual([
+      "hit:",
+      "limit:max-bytes",
+      "expired:max-age",
+      "evict:max-entries",
+    ]);
   });
 
   it("a cached unwrap takes microseconds", async () => {
@@ -100,9 +110,17 @@ describe("retries and a down service", () => {
     const port = (srv.address() as net.AddressInfo).port;
     await new Promise((r) => srv.close(r)); // nothing listens there now
     const retries: number[] = [];
-    const kr = new RemoteKeyring({ url: `https://127.0.0.1:${port}`, certDir: h.certs.trainer, retry: { attempts: 3, baseMs: 20 }, onRetry: (e) => retries.push(e.attempt) });
+    const kr = new RemoteKeyring({
+      url: `https://127.0.0.1:${port}`,
+      certDir: h.certs.trainer,
+      retry: { attempts: 3, baseMs: 20 },
+      onRetry: (e) => retries.push(e.attempt),
+    });
     const t0 = Date.now();
-    await expect(kr.listKeys()).rejects.toMatchObject({ code: "TLS_CONNECT_FAILED", message: expect.stringMatching(/did not answer after 3 attempt\(s\) \(ECONNREFUSED\)/) });
+    await expect(kr.listKeys()).rejects.toMatchObject({
+      code: "TLS_CONNECT_FAILED",
+      message: expect.stringMatching(/did not answer after 3 attempt\(s\) \(ECONNREFUSED\)/),
+    });
     expect(retries).toEqual([1, 2]);
     expect(Date.now() - t0).toBeLessThan(2000);
     await kr.close();

@@ -36,13 +36,25 @@ export function evaluateCorpus(detect, dir = CORPUS_DIR) {
       if (ok) row(f.detector).tp++;
       else {
         row(f.detector).fp++;
-        errors.push({ kind: "fp", file: name, detector: f.detector, text: text.slice(f.start, f.end).slice(0, 80), context: text.slice(Math.max(0, f.start - 40), f.start) });
+        errors.push({
+          kind: "fp",
+          file: name,
+          detector: f.detector,
+          text: text.slice(f.start, f.end).slice(0, 80),
+          context: text.slice(Math.max(0, f.start - 40), f.start),
+        });
       }
     }
     want.forEach((l, i) => {
       if (!hitLabel[i]) {
         row(l.detector).fn++;
-        errors.push({ kind: "fn", file: name, detector: l.detector, text: text.slice(l.start, l.end).slice(0, 80), context: text.slice(Math.max(0, l.start - 40), l.start) });
+        errors.push({
+          kind: "fn",
+          file: name,
+          detector: l.detector,
+          text: text.slice(l.start, l.end).slice(0, 80),
+          context: text.slice(Math.max(0, l.start - 40), l.start),
+        });
       }
     });
   }

@@ -60,7 +60,10 @@ function luhnDigit(body) {
   let dbl = true;
   for (let i = body.length - 1; i >= 0; i--) {
     let d = body.charCodeAt(i) - 48;
-    if (dbl) { d *= 2; if (d > 9) d -= 9; }
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
     sum += d;
     dbl = !dbl;
   }
@@ -84,7 +87,17 @@ const gen = {
     ])();
   },
   card: () => {
-    const [prefix, len] = pick([["4", 16], ["51", 16], ["55", 16], ["2221", 16], ["34", 15], ["37", 15], ["6011", 16], ["3530", 16], ["4", 19]]);
+    const [prefix, len] = pick([
+      ["4", 16],
+      ["51", 16],
+      ["55", 16],
+      ["2221", 16],
+      ["34", 15],
+      ["37", 15],
+      ["6011", 16],
+      ["3530", 16],
+      ["4", 19],
+    ]);
     let body = prefix + str(len - prefix.length - 1, DIG);
     const d = body + luhnDigit(body);
     if (len === 16 && R.r() < 0.5) return d.match(/.{4}/g).join(pick([" ", "-"]));
@@ -92,7 +105,13 @@ const gen = {
     return d;
   },
   iban: () => {
-    const [cc, bban] = pick([["DE", () => str(18, DIG)], ["GB", () => str(4, UP) + str(14, DIG)], ["FR", () => str(23, DIG)], ["NL", () => str(4, UP) + str(10, DIG)], ["ES", () => str(20, DIG)]]);
+    const [cc, bban] = pick([
+      ["DE", () => str(18, DIG)],
+      ["GB", () => str(4, UP) + str(14, DIG)],
+      ["FR", () => str(23, DIG)],
+      ["NL", () => str(4, UP) + str(10, DIG)],
+      ["ES", () => str(20, DIG)],
+    ]);
     const b = bban();
     const num = (b + cc + "00").replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
     let rem = 0;
@@ -102,15 +121,33 @@ const gen = {
   },
   ssn: () => {
     let area;
-    do area = int(1, 899); while (area === 666);
+    do area = int(1, 899);
+    while (area === 666);
     return `${String(area).padStart(3, "0")}-${String(int(1, 99)).padStart(2, "0")}-${String(int(1, 9999)).padStart(4, "0")}`;
   },
-  ipv4: () => pick([() => `${int(11, 99)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`, () => `10.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`, () => `192.168.${int(0, 255)}.${int(1, 254)}`, () => `${int(100, 223)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`])(),
-  ipv6: () => pick([() => `2001:db8:${str(4, HEX)}:${str(3, HEX)}::${str(4, HEX)}`, () => `2a02:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}`])(),
+  ipv4: () =>
+    pick([
+      () => `${int(11, 99)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`,
+      () => `10.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`,
+      () => `192.168.${int(0, 255)}.${int(1, 254)}`,
+      () => `${int(100, 223)}.${int(0, 255)}.${int(0, 255)}.${int(1, 254)}`,
+    ])(),
+  ipv6: () =>
+    pick([
+      () => `2001:db8:${str(4, HEX)}:${str(3, HEX)}::${str(4, HEX)}`,
+      () => `2a02:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}:${str(4, HEX)}`,
+    ])(),
   dob: () => {
-    const y = int(1940, 2005), m = int(1, 12), d = int(1, 28);
+    const y = int(1940, 2005),
+      m = int(1, 12),
+      d = int(1, 28);
     const M = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][m - 1];
-    return pick([`${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`, `${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}/${y}`, `${M} ${d}, ${y}`, `${d} ${M.slice(0, 3)} ${y}`]);
+    return pick([
+      `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`,
+      `${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}/${y}`,
+      `${M} ${d}, ${y}`,
+      `${d} ${M.slice(0, 3)} ${y}`,
+    ]);
   },
   awsId: () => pick(["AKIA", "ASIA"]) + str(16, B32),
   awsSecret: () => mixed(40, B64),
@@ -143,15 +180,25 @@ const look = {
   uuid: () => `${str(8, HEX)}-${str(4, HEX)}-4${str(3, HEX)}-${pick(["8", "9", "a", "b"])}${str(3, HEX)}-${str(12, HEX)}`,
   sha1: () => str(40, HEX),
   sha256: () => str(64, HEX),
-  version: () => pick([`version: ${int(1, 9)}.${int(0, 20)}.${int(0, 9)}.${int(0, 99)}`, `v${int(1, 3)}.${int(0, 30)}.${int(0, 9)}`, `"version":"${int(1, 4)}.${int(0, 9)}.${int(0, 9)}.${int(0, 9)}"`, `torch==${int(1, 2)}.${int(0, 9)}.${int(0, 9)}`]),
-  id: () => pick([`req_${mixed(22)}`, `order ${str(10, DIG)}`, `trace_id=${str(32, HEX)}`, `span=${str(16, HEX)}`, `job-${str(6, DIG)}`, `run_${int(1000, 99999)}`]),
+  version: () =>
+    pick([
+      `version: ${int(1, 9)}.${int(0, 20)}.${int(0, 9)}.${int(0, 99)}`,
+      `v${int(1, 3)}.${int(0, 30)}.${int(0, 9)}`,
+      `"version":"${int(1, 4)}.${int(0, 9)}.${int(0, 9)}.${int(0, 9)}"`,
+      `torch==${int(1, 2)}.${int(0, 9)}.${int(0, 9)}`,
+    ]),
+  id: () =>
+    pick([`req_${mixed(22)}`, `order ${str(10, DIG)}`, `trace_id=${str(32, HEX)}`, `span=${str(16, HEX)}`, `job-${str(6, DIG)}`, `run_${int(1000, 99999)}`]),
   testCard: () => pick(["4242 4242 4242 4242", "4111 1111 1111 1111", "5555555555554444", "378282246310005", "4000056655665556"]),
   image: () => `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA${Buffer.from(Array.from({ length: 120 }, () => int(0, 255))).toString("base64")}`,
-  timestamp: () => `2024-${String(int(1, 12)).padStart(2, "0")}-${String(int(1, 28)).padStart(2, "0")}T${String(int(0, 23)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}.${str(3, DIG)}Z`,
-  docsKey: () => pick(["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]),
+  timestamp: () =>
+    `2024-${String(int(1, 12)).padStart(2, "0")}-${String(int(1, 28)).padStart(2, "0")}T${String(int(0, 23)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}:${String(int(0, 59)).padStart(2, "0")}.${str(3, DIG)}Z`,
+  docsKey: () =>
+    pick(["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "sk_test_xxxxxxxxxxxxxxxxxxxxxxxx", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]),
   loopback: () => pick(["127.0.0.1", "0.0.0.0", "::1"]),
   duration: () => `${int(1, 999)}ms p99=${int(1, 99)}.${str(2, DIG)}s`,
-  placeholder: () => pick(["password=${DB_PASSWORD}", 'api_key = os.environ["API_KEY"]', "postgres://app:****@db:5432/x", "token: <your-token-here>", "secret: changeme"]),
+  placeholder: () =>
+    pick(["password=${DB_PASSWORD}", 'api_key = os.environ["API_KEY"]', "postgres://app:****@db:5432/x", "token: <your-token-here>", "secret: changeme"]),
   mac: () => Array.from({ length: 6 }, () => str(2, HEX)).join(":"),
   semver: () => `${pick(["react", "numpy", "@types/node"])}@${int(0, 20)}.${int(0, 20)}.${int(0, 20)}`,
   numbers: () => `epoch=${int(1, 999)} loss=${int(0, 9)}.${str(4, DIG)} step=${int(1, 99999)} lr=${int(1, 9)}e-${int(3, 6)}`,
@@ -161,11 +208,24 @@ const look = {
 
 // ---------------------------------------------------------------- file builder with spans
 class Doc {
-  constructor() { this.parts = []; this.len = 0; this.labels = []; }
-  text(s) { this.parts.push(s); this.len += s.length; return this; }
+  constructor() {
+    this.parts = [];
+    this.len = 0;
+    this.labels = [];
+  }
+  text(s) {
+    this.parts.push(s);
+    this.len += s.length;
+    return this;
+  }
   /** A planted value; `raw` is how it appears (escaped/encoded) when it differs from `value`. */
-  pii(detector, raw) { this.labels.push({ detector, start: this.len, end: this.len + raw.length }); return this.text(raw); }
-  toString() { return this.parts.join(""); }
+  pii(detector, raw) {
+    this.labels.push({ detector, start: this.len, end: this.len + raw.length });
+    return this.text(raw);
+  }
+  toString() {
+    return this.parts.join("");
+  }
 }
 /** Planted value: [detector, raw text]. */
 const P = (detector, raw) => ({ detector, raw });
@@ -182,7 +242,8 @@ function jsonLine(doc, fields) {
     doc.text(`${JSON.stringify(k)}:`);
     if (typeof v === "number") return doc.text(String(v));
     doc.text('"');
-    for (const p of Array.isArray(v) ? v : [v]) typeof p === "string" ? doc.text(jesc(p)) : p.escaped ? doc.pii(p.detector, p.raw) : doc.pii(p.detector, jesc(p.raw));
+    for (const p of Array.isArray(v) ? v : [v])
+      typeof p === "string" ? doc.text(jesc(p)) : p.escaped ? doc.pii(p.detector, p.raw) : doc.pii(p.detector, jesc(p.raw));
     doc.text('"');
   });
   doc.text("}\n");
@@ -191,14 +252,37 @@ function jsonLine(doc, fields) {
 // One planted value per detector id, with the text around it that a log would have.
 const PLANTS = {
   email: () => ["user ", P("email", gen.email()), " signed in"],
-  phone: () => pick([["callback requested to ", P("phone", gen.phone())], ["phone: ", P("phone", gen.phone())], ["sms sent to ", P("phone", gen.phone())]]),
+  phone: () =>
+    pick([
+      ["callback requested to ", P("phone", gen.phone())],
+      ["phone: ", P("phone", gen.phone())],
+      ["sms sent to ", P("phone", gen.phone())],
+    ]),
   "credit-card": () => ["charge failed for card ", P("credit-card", gen.card()), " (declined)"],
   iban: () => ["payout to ", P("iban", gen.iban()), " queued"],
-  "us-ssn": () => pick([["ssn=", P("us-ssn", gen.ssn())], ["applicant SSN ", P("us-ssn", gen.ssn()), " verified"]]),
-  "ip-address": () => pick([["client ", P("ip-address", gen.ipv4()), " connected"], ["peer ", P("ip-address", gen.ipv6()), " handshake ok"], ["remote_addr=", P("ip-address", gen.ipv4())]]),
-  "date-of-birth": () => pick([["dob: ", P("date-of-birth", gen.dob())], ["date of birth ", P("date-of-birth", gen.dob()), " on file"], ["patient born ", P("date-of-birth", gen.dob())]]),
+  "us-ssn": () =>
+    pick([
+      ["ssn=", P("us-ssn", gen.ssn())],
+      ["applicant SSN ", P("us-ssn", gen.ssn()), " verified"],
+    ]),
+  "ip-address": () =>
+    pick([
+      ["client ", P("ip-address", gen.ipv4()), " connected"],
+      ["peer ", P("ip-address", gen.ipv6()), " handshake ok"],
+      ["remote_addr=", P("ip-address", gen.ipv4())],
+    ]),
+  "date-of-birth": () =>
+    pick([
+      ["dob: ", P("date-of-birth", gen.dob())],
+      ["date of birth ", P("date-of-birth", gen.dob()), " on file"],
+      ["patient born ", P("date-of-birth", gen.dob())],
+    ]),
   "aws-access-key-id": () => ["using access key ", P("aws-access-key-id", gen.awsId())],
-  "aws-secret-access-key": () => pick([["aws_secret_access_key=", P("aws-secret-access-key", gen.awsSecret())], ["AWS secret ", P("aws-secret-access-key", gen.awsSecret())]]),
+  "aws-secret-access-key": () =>
+    pick([
+      ["aws_secret_access_key=", P("aws-secret-access-key", gen.awsSecret())],
+      ["AWS secret ", P("aws-secret-access-key", gen.awsSecret())],
+    ]),
   "github-token": () => ["push with token ", P("github-token", gen.github())],
   "gitlab-token": () => ["clone https://oauth2:", P("gitlab-token", gen.gitlab()), "@gitlab.example.com/ml/repo.git"],
   "slack-token": () => ["slack client init ", P("slack-token", gen.slack())],
@@ -217,12 +301,13 @@ const PLANTS = {
       [`conn="Server=sql.internal;User Id=${user};Password=`, P("connection-string-password", gen.kvPassword()), ';Database=ml"'],
     ]);
   },
-  "generic-secret": () => pick([
-    ["config loaded api_key=", P("generic-secret", gen.apiKey())],
-    ['client_secret: "', P("generic-secret", gen.apiKey()), '"'],
-    ["DB_PASSWORD=", P("generic-secret", gen.password())],
-    ["webhook_secret=", P("generic-secret", gen.apiKey())],
-  ]),
+  "generic-secret": () =>
+    pick([
+      ["config loaded api_key=", P("generic-secret", gen.apiKey())],
+      ['client_secret: "', P("generic-secret", gen.apiKey()), '"'],
+      ["DB_PASSWORD=", P("generic-secret", gen.password())],
+      ["webhook_secret=", P("generic-secret", gen.apiKey())],
+    ]),
 };
 const LOOKS = Object.values(look);
 const LEVELS = ["INFO", "WARN", "DEBUG", "ERROR"];
@@ -234,14 +319,26 @@ function logFile(n) {
   for (let i = 0; i < n; i++) {
     const head = `${look.timestamp()} ${pick(LEVELS)} [${pick(SERVICES)}] `;
     const k = i % 3;
-    if (k === 0) line(doc, head, ...PLANTS[ids[(i / 3) % ids.length | 0]](), " ", pick(LOOKS)());
+    if (k === 0) line(doc, head, ...PLANTS[ids[((i / 3) % ids.length) | 0]](), " ", pick(LOOKS)());
     else if (k === 1) line(doc, head, pick(LOOKS)(), " ", pick(LOOKS)(), " ", pick(LOOKS)());
     else {
       // encodings: URL-encoded e-mail, base64 of a secret-bearing string, a plain second plant
       const e = int(0, 3);
-      if (e === 0) { const v = gen.email(); line(doc, head, "GET /api/users?email=", P("email", encodeURIComponent(v)), "&page=2 200"); }
-      else if (e === 1) { const v = `password: ${gen.password()}`; line(doc, head, "basic-auth blob ", P("connection-string-password", Buffer.from(`postgres://svc:${gen.password()}@db:5432/x`).toString("base64")), " ", pick(LOOKS)()); void v; }
-      else if (e === 2) line(doc, head, "payload=", P("email", Buffer.from(`{"email":"${gen.email()}"}`).toString("base64")), " ", look.uuid());
+      if (e === 0) {
+        const v = gen.email();
+        line(doc, head, "GET /api/users?email=", P("email", encodeURIComponent(v)), "&page=2 200");
+      } else if (e === 1) {
+        const v = `password: ${gen.password()}`;
+        line(
+          doc,
+          head,
+          "basic-auth blob ",
+          P("connection-string-password", Buffer.from(`postgres://svc:${gen.password()}@db:5432/x`).toString("base64")),
+          " ",
+          pick(LOOKS)(),
+        );
+        void v;
+      } else if (e === 2) line(doc, head, "payload=", P("email", Buffer.from(`{"email":"${gen.email()}"}`).toString("base64")), " ", look.uuid());
       else line(doc, head, ...PLANTS[pick(ids)](), " id=", look.uuid());
     }
   }
@@ -252,19 +349,40 @@ function jsonFile(n) {
   const doc = new Doc();
   const ids = Object.keys(PLANTS);
   for (let i = 0; i < n; i++) {
-    const base = [["ts", look.timestamp()], ["level", pick(["info", "warn", "error"])], ["svc", pick(SERVICES)]];
+    const base = [
+      ["ts", look.timestamp()],
+      ["level", pick(["info", "warn", "error"])],
+      ["svc", pick(SERVICES)],
+    ];
     const k = i % 4;
-    const plant = PLANTS[ids[(i / 4) % ids.length | 0]]();
+    const plant = PLANTS[ids[((i / 4) % ids.length) | 0]]();
     if (k === 0) jsonLine(doc, [...base, ["msg", plant], ["req", look.uuid()], ["latency_ms", int(1, 900)]]);
-    else if (k === 1) jsonLine(doc, [...base, ["msg", pick(LOOKS)()], ["commit", look.sha1()], ["model", `resnet-${int(18, 152)}`], ["digest", `sha256:${look.sha256()}`]]);
+    else if (k === 1)
+      jsonLine(doc, [...base, ["msg", pick(LOOKS)()], ["commit", look.sha1()], ["model", `resnet-${int(18, 152)}`], ["digest", `sha256:${look.sha256()}`]]);
     else if (k === 2) {
       // escaped quotes around a planted value, and \u0040 inside an address
       const e = gen.email();
-      jsonLine(doc, [...base, ["msg", ["prompt: \"my email is ", P("email", e), "\" please reset"]], ["user_email", { detector: "email", raw: e.replace("@", "\\u0040"), escaped: true }]]);
-    } else jsonLine(doc, [...base, ["event", "completion"], ["output", ["model said: ", ...plant]], ["tokens", int(10, 4000)], ["card_last4", String(int(1000, 9999))]]);
+      jsonLine(doc, [
+        ...base,
+        ["msg", ['prompt: "my email is ', P("email", e), '" please reset']],
+        ["user_email", { detector: "email", raw: e.replace("@", "\\u0040"), escaped: true }],
+      ]);
+    } else
+      jsonLine(doc, [
+        ...base,
+        ["event", "completion"],
+        ["output", ["model said: ", ...plant]],
+        ["tokens", int(10, 4000)],
+        ["card_last4", String(int(1000, 9999))],
+      ]);
   }
   // a private key pasted into a JSON log message (escaped newlines)
-  for (let i = 0; i < 4 * SCALE; i++) jsonLine(doc, [["ts", look.timestamp()], ["level", "error"], ["msg", ["bad key file: ", P("private-key", gen.pem())]]]);
+  for (let i = 0; i < 4 * SCALE; i++)
+    jsonLine(doc, [
+      ["ts", look.timestamp()],
+      ["level", "error"],
+      ["msg", ["bad key file: ", P("private-key", gen.pem())]],
+    ]);
   return doc;
 }
 
@@ -360,4 +478,6 @@ for (const [name, doc] of Object.entries(docs)) {
 writeFileSync(join(OUT, "labels.json"), JSON.stringify(labels, null, 1) + "\n");
 const counts = {};
 for (const ls of Object.values(labels.files)) for (const l of ls) counts[l.detector] = (counts[l.detector] ?? 0) + 1;
-process.stderr.write(`corpus: ${Object.keys(docs).length} files, ${Object.values(counts).reduce((a, b) => a + b, 0)} labels -> ${OUT}\n${JSON.stringify(counts)}\n`);
+process.stderr.write(
+  `corpus: ${Object.keys(docs).length} files, ${Object.values(counts).reduce((a, b) => a + b, 0)} labels -> ${OUT}\n${JSON.stringify(counts)}\n`,
+);

@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Ff1 } from "../../src/crypto/ff1.js";
 
-interface Sample { sample: number; key: string; radix: number; tweak: string; pt: string; ct: string }
+interface Sample {
+  sample: number;
+  key: string;
+  radix: number;
+  tweak: string;
+  pt: string;
+  ct: string;
+}
 const file = JSON.parse(readFileSync(new URL("../vectors/nist-ff1/ff1-samples.json", import.meta.url), "utf8")) as { alphabet: string; samples: Sample[] };
 const toNum = (s: string): number[] => [...s].map((c) => file.alphabet.indexOf(c));
 const toStr = (x: number[]): string => x.map((d) => file.alphabet[d]).join("");

@@ -76,22 +76,41 @@ describe("npm run demo, end to end", () => {
     expect(result.error).toBeUndefined();
     expect(status).toBe(0);
     expect(result.ok).toBe(true);
-    expect(result.steps.map((s) => s.name)).toEqual(["keys", "monitor", "ingest", "process", "features", "train", "registry", "inference", "incident", "evidence"]);
+    expect(result.steps.map((s) => s.name)).toEqual([
+      "keys",
+      "monitor",
+      "ingest",
+      "process",
+      "features",
+      "train",
+      "registry",
+      "inference",
+      "incident",
+      "evidence",
+    ]);
   });
 
   it("seals every store file under the key its store expects", async () => {
-    const files = filesUnder(dir).map((f) => path.relative(dir, f)).filter((f) => /^(stores|logs|monitor)\//.test(f));
+    const files = filesUnder(dir)
+      .map((f) => path.relative(dir, f))
+      .filter((f) => /^(stores|logs|monitor)\//.test(f));
     const sealed = files.filter((f) => f.endsWith(".pseal"));
     expect(sealed.length).toBeGreaterThanOrEqual(4 + 2 + 3 + 1 + 4 + 2 + 4 + 1);
     for (const rel of sealed) {
       const want = expectedKey(rel);
       expect(want, `no store rule for ${rel}`).not.toBeNull();
       const info = await inspectFile(path.join(dir, rel));
-      expect(info.keys.map((k) => k.keyName), rel).toContain(want);
+      expect(
+        info.keys.map((k) => k.keyName),
+        rel,
+      ).toContain(want);
     }
     // what is not sealed is bookkeeping the libraries document: registry manifests and signatures, log indexes, alerts
     const other = files.filter((f) => !f.endsWith(".pseal"));
-    for (const rel of other) expect(rel).toMatch(/^(stores\/(registry|checkpoints)\/.*(meta\.json|signature\.json|pulls\.jsonl)|logs\/\w+\/(log\.json|\.lock)|monitor\/(alerts\.jsonl|anchors\/.+|monitor\.state\.pseal\.lock))$/);
+    for (const rel of other)
+      expect(rel).toMatch(
+        /^(stores\/(registry|checkpoints)\/.*(meta\.json|signature\.json|pulls\.jsonl)|logs\/\w+\/(log\.json|\.lock)|monitor\/(alerts\.jsonl|anchors\/.+|monitor\.state\.pseal\.lock))$/,
+      );
     // the landing batches carry their context
     const landing = await inspectFile(path.join(dir, "stores/landing/events-0001.jsonl.pseal"));
     expect(landing.context).toMatchObject({ stage: "landing", source: "producer" });
@@ -135,7 +154,13 @@ describe("npm run demo, end to end", () => {
 
   it("audits each stage's key use as that stage's own identity", () => {
     const id = (s: string) => `spiffe://demo.pipeseal/prod/${s}`;
-    const who = (op: RegExp, key: string) => new Set(ks.listAudit({}).filter((r) => op.test(r.operation) && r.keyName === key && r.outcome === "ok").map((r) => r.principal));
+    const who = (op: RegExp, key: string) =>
+      new Set(
+        ks
+          .listAudit({})
+          .filter((r) => op.test(r.operation) && r.keyName === key && r.outcome === "ok")
+          .map((r) => r.principal),
+      );
     expect(who(/^decrypt$/, "prod/landing/events")).toEqual(new Set([id("etl")]));
     expect(who(/^gateway-read$/, "prod/datasets/training")).toEqual(new Set([id("trainer")]));
     expect(who(/^secret/, "secrets/tracking").has(id("trainer"))).toBe(true);
@@ -150,12 +175,19 @@ describe("npm run demo, end to end", () => {
     // the audit shows the rogue's read the alert points at
     const read = ks.listAudit({}).find((r) => r.seq === hit!.seqs[0]);
     expect(read).toMatchObject({ principal: ROGUE, keyName: "prod/datasets/archive" });
-    const lines = readFileSync(path.join(dir, "monitor/alerts.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id: string; principal: string });
+    const lines = readFileSync(path.join(dir, "monitor/alerts.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string; principal: string });
     expect(lines.some((l) => l.id === hit!.id && l.principal === ROGUE)).toBe(true);
   });
 
   it("passes posture with no finding at medium or above, and wrote the HTML report", () => {
-    const report = JSON.parse(readFileSync(path.join(dir, "evidence/posture.json"), "utf8")) as { findings: { severity: string; checkId: string }[]; answers: { keys: { store: string; plaintextFiles: number }[] }; connections: { status: string }[] };
+    const report = JSON.parse(readFileSync(path.join(dir, "evidence/posture.json"), "utf8")) as {
+      findings: { severity: string; checkId: string }[];
+      answers: { keys: { store: string; plaintextFiles: number }[] };
+      connections: { status: string }[];
+    };
     expect(report.findings.filter((f) => ["critical", "high", "medium"].includes(f.severity))).toEqual([]);
     expect(report.answers.keys.length).toBeGreaterThanOrEqual(8);
     expect(report.answers.keys.every((k) => k.plaintextFiles === 0)).toBe(true);

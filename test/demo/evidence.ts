@@ -9,7 +9,9 @@ import { MARKERS } from "../../src/demo/data.js";
 import type { SecretStore } from "../../src/secrets/index.js";
 
 export function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 /** True when nothing listens at `url` any more. */
@@ -46,8 +48,10 @@ export async function filesWithPlantedValues(dir: string, secrets: SecretStore):
   value.fill(0);
   if (!/^trk_[0-9a-f]{40}$/.test(token)) throw new Error("the tracking token does not look like one");
   const needles = [MARKERS.email, MARKERS.card, MARKERS.text, token].map((s) => Buffer.from(s));
-  return filesUnder(dir).filter((f) => {
-    const bytes = readFileSync(f);
-    return needles.some((n) => bytes.includes(n));
-  }).map((f) => path.relative(dir, f));
+  return filesUnder(dir)
+    .filter((f) => {
+      const bytes = readFileSync(f);
+      return needles.some((n) => bytes.includes(n));
+    })
+    .map((f) => path.relative(dir, f));
 }

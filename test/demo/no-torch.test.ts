@@ -35,7 +35,10 @@ it("fails with what to run when the training Python lacks torch, and stops its s
   mkdirSync(path.join(dir, ".pipeseal"), { recursive: true });
   writeFileSync(path.join(dir, ".pipeseal", "keystore.db"), "");
   writeFileSync(path.join(dir, "customers.csv.pseal"), "");
-  const t = await runAsync(process.execPath, [DEMO, "--dir", dir], { timeout: 120_000, env: { ...process.env, PIPESEAL_DEMO_PYTHON: path.join(root, "no-such-python3") } });
+  const t = await runAsync(process.execPath, [DEMO, "--dir", dir], {
+    timeout: 120_000,
+    env: { ...process.env, PIPESEAL_DEMO_PYTHON: path.join(root, "no-such-python3") },
+  });
   expect(t.status).toBe(1);
   expect(t.stdout).toMatch(/DEMO FAILED: .*bash scripts\/setup\.sh/);
   expect(t.stdout + t.stderr).not.toMatch(/\n\s+at /);

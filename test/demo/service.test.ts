@@ -67,7 +67,10 @@ describe("npm run demo -- --service", () => {
     expect(data.length).toBeGreaterThanOrEqual(4 + 2 + 3 + 1);
     for (const f of data) {
       const info = await inspectFile(f);
-      expect(info.keys.map((k) => k.keyring), f).toEqual(["ks:127.0.0.1"]);
+      expect(
+        info.keys.map((k) => k.keyring),
+        f,
+      ).toEqual(["ks:127.0.0.1"]);
       expect(SERVICE_KEYS).toContain(info.keys[0]!.keyName);
     }
   });
@@ -79,11 +82,15 @@ describe("npm run demo -- --service", () => {
     expect(new Set(ok("decrypt", "prod/landing/events").map((r) => r.principal))).toEqual(new Set([id("etl")]));
     const reads = ok("gateway-read", "prod/datasets/training");
     expect(reads.length).toBeGreaterThanOrEqual(3);
-    for (const r of reads) expect(JSON.parse(r.context!)).toMatchObject({ "@delegate": id("gateway"), "@delegation": "gateway-for-trainers", "@rule": "trainers-read-datasets" });
+    for (const r of reads)
+      expect(JSON.parse(r.context!)).toMatchObject({ "@delegate": id("gateway"), "@delegation": "gateway-for-trainers", "@rule": "trainers-read-datasets" });
     expect(new Set(reads.map((r) => r.principal))).toEqual(new Set([id("trainer")]));
     expect(audit.some((r) => r.operation === "secret.read" && r.principal === id("trainer") && r.outcome === "ok")).toBe(true);
     expect(audit.some((r) => r.operation === "authz.unwrap" && r.principal === id("ops-alice") && r.outcome === "denied")).toBe(true);
-    const released = audit.filter((r) => r.principal === id("ops-alice") && r.outcome === "ok" && /^(unwrap|decrypt|gateway-read|secret\.read|datakey\.generate-plaintext)$/.test(r.operation));
+    const released = audit.filter(
+      (r) =>
+        r.principal === id("ops-alice") && r.outcome === "ok" && /^(unwrap|decrypt|gateway-read|secret\.read|datakey\.generate-plaintext)$/.test(r.operation),
+    );
     expect(released).toEqual([]);
     expect(service.verifyAudit()).toMatchObject({ ok: true });
     // no use of a data key is in the local chain: only the decoy's registration and the alert name one
@@ -92,7 +99,9 @@ describe("npm run demo -- --service", () => {
   });
 
   it("raised the honeytoken alert from the service's audit, pointing at the rogue's delegated read", () => {
-    const hit = listAlerts(local).map((s) => s.alert).find((a) => a.detection === "honeytoken");
+    const hit = listAlerts(local)
+      .map((s) => s.alert)
+      .find((a) => a.detection === "honeytoken");
     expect(hit).toMatchObject({ severity: "critical", principal: id("trainer-rogue"), key: "prod/datasets/archive" });
     const read = service.listAudit({}).find((r) => r.seq === hit!.seqs[0]);
     expect(read).toMatchObject({ principal: id("trainer-rogue"), keyName: "prod/datasets/archive", operation: "gateway-read" });
@@ -104,7 +113,10 @@ describe("npm run demo -- --service", () => {
   });
 
   it("passes posture over both key stores with no finding at medium or above", () => {
-    const report = JSON.parse(readFileSync(path.join(dir, "evidence/posture.json"), "utf8")) as { findings: { severity: string }[]; answers: { keys: { plaintextFiles: number }[] } };
+    const report = JSON.parse(readFileSync(path.join(dir, "evidence/posture.json"), "utf8")) as {
+      findings: { severity: string }[];
+      answers: { keys: { plaintextFiles: number }[] };
+    };
     expect(report.findings.filter((f) => ["critical", "high", "medium"].includes(f.severity))).toEqual([]);
     expect(report.answers.keys.length).toBeGreaterThanOrEqual(8);
   });

@@ -37,7 +37,12 @@ const plainBatch = (state: FloeState, data: Buffer, first: number, final: boolea
   const plain = state.encSegLen - SEGMENT_OVERHEAD;
   return { data, first, count: final ? Math.max(1, Math.ceil(data.length / plain)) : data.length / plain, final };
 };
-const sealedBatch = (state: FloeState, data: Buffer, first: number, final: boolean): Batch => ({ data, first, count: final ? Math.max(1, Math.ceil(data.length / state.encSegLen)) : data.length / state.encSegLen, final });
+const sealedBatch = (state: FloeState, data: Buffer, first: number, final: boolean): Batch => ({
+  data,
+  first,
+  count: final ? Math.max(1, Math.ceil(data.length / state.encSegLen)) : data.length / state.encSegLen,
+  final,
+});
 
 if (!addon) {
   describe("native engine", () => {
@@ -67,13 +72,19 @@ if (!addon) {
         expect(encryptBatch(state, pts, ivs).equals(body)).toBe(true);
         // the thread-pool path, forced by calling the addon directly (the vectors are small)
         const out = Buffer.alloc(v.plaintext.length);
-        expect(await addon.open(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, 0, all.count, true, body, out)).toBe(v.plaintext.length);
+        expect(await addon.open(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, 0, all.count, true, body, out)).toBe(
+          v.plaintext.length,
+        );
         expect(out.equals(v.plaintext)).toBe(true);
         // segment by segment: every position on its own
         for (let i = 0; i < all.count; i++) {
           const seg = body.subarray(i * params.encSegLen, (i + 1) * params.encSegLen);
           const last = i === all.count - 1;
-          expect(nativeOpenSync(addon, state, { data: seg, first: i, count: 1, final: last }).equals(decryptBatch(state, { data: seg, first: i, count: 1, final: last }))).toBe(true);
+          expect(
+            nativeOpenSync(addon, state, { data: seg, first: i, count: 1, final: last }).equals(
+              decryptBatch(state, { data: seg, first: i, count: 1, final: last }),
+            ),
+          ).toBe(true);
         }
       });
     }
@@ -85,7 +96,12 @@ if (!addon) {
       const v = JSON.parse(readFileSync(path.join(dir, file), "utf8"));
       it(`${v.name}: the body byte for byte, and its plaintext back`, () => {
         const encSegLen: number = v.expected.encSegLen;
-        const { state } = startEncryption(Buffer.from(v.inputs.dataKey, "hex"), Buffer.from(v.expected.fixedPart, "hex"), { encSegLen }, Buffer.from(v.inputs.floeIv, "hex"));
+        const { state } = startEncryption(
+          Buffer.from(v.inputs.dataKey, "hex"),
+          Buffer.from(v.expected.fixedPart, "hex"),
+          { encSegLen },
+          Buffer.from(v.inputs.floeIv, "hex"),
+        );
         const ivs = Buffer.concat(v.inputs.segmentIvs.map((h: string) => Buffer.from(h, "hex")));
         const plaintext = Buffer.from(v.inputs.plaintext, "hex");
         const body = Buffer.from(v.expected.body, "hex");
@@ -193,7 +209,9 @@ if (!addon) {
       expect(() => addon.sealSync(...k, 2 ** 40, 1, true, randomBytes(1), Buffer.alloc(1000), randomBytes(12))).toThrow(RangeError);
       expect(() => addon.sealSync(...k, 2 ** 40 - 1, 1, false, randomBytes(32), Buffer.alloc(1000), randomBytes(12))).toThrow(RangeError);
       expect(() => addon.sealSync(...k, 0, 1, true, randomBytes(1), Buffer.alloc(1000), randomBytes(3))).toThrow(RangeError);
-      expect(() => addon.sealSync(Buffer.alloc(3), state.iv, state.aad, 64, 20, 0, 1, true, randomBytes(1), Buffer.alloc(100), randomBytes(12))).toThrow(TypeError);
+      expect(() => addon.sealSync(Buffer.alloc(3), state.iv, state.aad, 64, 20, 0, 1, true, randomBytes(1), Buffer.alloc(100), randomBytes(12))).toThrow(
+        TypeError,
+      );
     });
   });
 }

@@ -23,7 +23,12 @@ let dir: string;
 beforeAll(async () => {
   const { home } = await freshKeystore(["k"]);
   // PIPESEAL_ENGINE passes through, so reference-suites.test.ts runs all of this on the reference engine
-  env = { PATH: process.env.PATH ?? "", PIPESEAL_HOME: home, PIPESEAL_PRINCIPAL: "tester", ...(process.env.PIPESEAL_ENGINE ? { PIPESEAL_ENGINE: process.env.PIPESEAL_ENGINE } : {}) };
+  env = {
+    PATH: process.env.PATH ?? "",
+    PIPESEAL_HOME: home,
+    PIPESEAL_PRINCIPAL: "tester",
+    ...(process.env.PIPESEAL_ENGINE ? { PIPESEAL_ENGINE: process.env.PIPESEAL_ENGINE } : {}),
+  };
   dir = tempDir();
 });
 

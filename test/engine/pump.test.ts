@@ -134,7 +134,17 @@ describe("pump over a regular file (positional reads)", () => {
       const data = randomBytes(size);
       const seen: { index: number; final: boolean; length: number }[] = [];
       const seqSeen: { index: number; final: boolean; length: number }[] = [];
-      expect((await collect(pump(fileLike(() => data, size), step(1000, seen), 3))).equals(data)).toBe(true);
+      expect(
+        (
+          await collect(
+            pump(
+              fileLike(() => data, size),
+              step(1000, seen),
+              3,
+            ),
+          )
+        ).equals(data),
+      ).toBe(true);
       await collect(pump(source(data), step(1000, seqSeen), 3));
       expect(seen.sort((a, b) => a.index - b.index)).toEqual(seqSeen);
     });
@@ -168,7 +178,17 @@ describe("pump over a regular file (positional reads)", () => {
 
   it("a file that grew after it was opened is read to its end, as a pipe would be", async () => {
     const data = randomBytes(5500);
-    expect((await collect(pump(fileLike(() => data, 1200), step(1000, []), 3))).equals(data)).toBe(true);
+    expect(
+      (
+        await collect(
+          pump(
+            fileLike(() => data, 1200),
+            step(1000, []),
+            3,
+          ),
+        )
+      ).equals(data),
+    ).toBe(true);
   });
 
   it("a header read first: the body starts where the sequential read stopped, with its leftover as prefix", async () => {
@@ -183,9 +203,14 @@ describe("pump over a regular file (positional reads)", () => {
   it("a file that got shorter while read, exactly at a batch boundary: IO_ERROR, not a silently short output", async () => {
     let data = randomBytes(10_000);
     // batch 2 is read whole (with the byte after it, so not final), then the file is cut at its end
-    const src = fileLike(() => data, data.length, undefined, (at) => {
-      if (at === 2000) data = data.subarray(0, 3000);
-    });
+    const src = fileLike(
+      () => data,
+      data.length,
+      undefined,
+      (at) => {
+        if (at === 2000) data = data.subarray(0, 3000);
+      },
+    );
     const got: Buffer[] = [];
     const run = (async () => {
       for await (const b of pump(src, step(1000, []), 2)) got.push(Buffer.from(b));
@@ -197,9 +222,14 @@ describe("pump over a regular file (positional reads)", () => {
   it("a file that got shorter mid-batch ends there: the batch that finds the end is final", async () => {
     let data = randomBytes(10_000);
     const whole = data;
-    const src = fileLike(() => data, data.length, undefined, (at) => {
-      if (at === 0) data = data.subarray(0, 2500);
-    });
+    const src = fileLike(
+      () => data,
+      data.length,
+      undefined,
+      (at) => {
+        if (at === 0) data = data.subarray(0, 2500);
+      },
+    );
     const seen: { index: number; final: boolean; length: number }[] = [];
     const out = await collect(pump(src, step(1000, seen), 1));
     expect(out.equals(whole.subarray(0, 2500))).toBe(true);

@@ -11,7 +11,17 @@ import { expect, it } from "vitest";
 import { runAsync } from "../helpers/run-async.js";
 
 const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
-const SUITES = ["test/envelope", "test/format", "test/engine/cli.test.ts", "test/engine/agreement.test.ts", "test/engine/steps.test.ts", "test/engine/pump.test.ts", "test/artifacts/pull-direct.test.ts", "test/gateway/http.test.ts", "test/cli/cli.test.ts"];
+const SUITES = [
+  "test/envelope",
+  "test/format",
+  "test/engine/cli.test.ts",
+  "test/engine/agreement.test.ts",
+  "test/engine/steps.test.ts",
+  "test/engine/pump.test.ts",
+  "test/artifacts/pull-direct.test.ts",
+  "test/gateway/http.test.ts",
+  "test/cli/cli.test.ts",
+];
 
 it("the sealing and opening suites pass on the reference engine", async () => {
   const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");

@@ -14,7 +14,12 @@ it("seal and open write into the given output buffer and round-trip, final and n
   const { state } = startEncryption(randomBytes(32), Buffer.from("ctx"), { encSegLen: 1024 + SEGMENT_OVERHEAD });
   const seal = sealStep(state, 4);
   const open = openStep(state, 4);
-  for (const [length, final] of [[4096, false], [4096, true], [1500, true], [0, true]] as const) {
+  for (const [length, final] of [
+    [4096, false],
+    [4096, true],
+    [1500, true],
+    [0, true],
+  ] as const) {
     const plain = randomBytes(length);
     const out = Buffer.alloc(seal.outBytes);
     const sealed = await seal.run(plain, 1, final, out);

@@ -39,7 +39,9 @@ describe("hostile headers", () => {
   });
 
   it("a v2 key block refuses an entry without its tag", () => {
-    expect(() => encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60) }])).toThrow(expect.objectContaining({ code: "MALFORMED_HEADER" }));
+    expect(() => encodeKeyBlock([{ keyring: "local", keyName: "k", keyVersion: 1, wrapped: randomBytes(60) }])).toThrow(
+      expect.objectContaining({ code: "MALFORMED_HEADER" }),
+    );
   });
 
   it("refuses a bad magic, an unknown version and huge length fields before allocating", () => {

@@ -16,7 +16,6 @@ afterAll(async () => {
   ks.close();
 });
 
-
 describe("worker-pool engine agrees with the inline reference", () => {
   for (const size of [0, 1, 65536, 5 * 1024 * 1024 + 17]) {
     it(`${size} bytes: pool-sealed opens inline and inline-sealed opens on the pool`, async () => {

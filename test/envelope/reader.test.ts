@@ -20,7 +20,16 @@ describe("random-access reads", () => {
   it("reads any range, including segment edges, the first and the last byte", async () => {
     const r = await openSealedFile(ks, sealedPath);
     expect(r.plaintextLength).toBe(plaintext.length);
-    const ranges: [number, number][] = [[0, 1], [0, SEG], [SEG - 1, 2], [SEG, SEG], [3 * SEG + 7, 5 * SEG], [plaintext.length - 1, 1], [0, plaintext.length], [500, 0]];
+    const ranges: [number, number][] = [
+      [0, 1],
+      [0, SEG],
+      [SEG - 1, 2],
+      [SEG, SEG],
+      [3 * SEG + 7, 5 * SEG],
+      [plaintext.length - 1, 1],
+      [0, plaintext.length],
+      [500, 0],
+    ];
     for (let i = 0; i < 200; i++) {
       const off = Math.floor(Math.random() * plaintext.length);
       ranges.push([off, Math.floor(Math.random() * (plaintext.length - off))]);

@@ -41,8 +41,12 @@ describe("rewrapFile's audit when the file cannot be written", () => {
       expect(recs[2]!.headerHash).toBe(recs[0]!.headerHash);
       expect(ks.verifyAudit().ok).toBe(true);
       // a caller cannot record an unwrap-like failure under a reserved or malformed name
-      await expect(ks.reportFailure({ keyring: "local", keyName: "a", keyVersion: 1, wrapped: Buffer.alloc(1) }, {}, { operation: "init" }, "DECRYPT_FAILED")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-      await expect(ks.reportFailure({ keyring: "local", keyName: "a", keyVersion: 1, wrapped: Buffer.alloc(1) }, {}, { operation: "decrypt" }, "bad code\n")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(
+        ks.reportFailure({ keyring: "local", keyName: "a", keyVersion: 1, wrapped: Buffer.alloc(1) }, {}, { operation: "init" }, "DECRYPT_FAILED"),
+      ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(
+        ks.reportFailure({ keyring: "local", keyName: "a", keyVersion: 1, wrapped: Buffer.alloc(1) }, {}, { operation: "decrypt" }, "bad code\n"),
+      ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     } finally {
       ks.close();
     }

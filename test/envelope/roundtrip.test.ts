@@ -14,7 +14,6 @@ import { chunked, collect } from "../helpers/streams.js";
 const { ks } = await freshKeystore();
 const SEG = 256; // small segments so "many segments" stays fast
 
-
 describe("round trips", () => {
   for (const size of [0, 1, SEG - 1, SEG, SEG + 1, 2 * SEG, 37 * SEG + 11]) {
     it(`buffer of ${size} bytes`, async () => {

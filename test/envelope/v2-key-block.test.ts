@@ -84,7 +84,10 @@ describe("sealed file v2: key-block attacks (local keystore)", async () => {
   it("an entry lifted into a file of another context, key or content does not unwrap either (the wrap names its object id)", async () => {
     const third = await sealBuffer(kr, randomBytes(10), { keyName: ["keys/a", "keys/b"], context: { dataset: "other" } });
     const v = decodeHeader(victim).wrappedKeys;
-    const forged = withEntries(third, v.map((e) => ({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped, tag: e.tag! })));
+    const forged = withEntries(
+      third,
+      v.map((e) => ({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped, tag: e.tag! })),
+    );
     const before = lastSeq(ks);
     await expect(openBuffer(kr, forged)).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
     expect(oksSince(ks, before)).toEqual([]);
@@ -93,7 +96,13 @@ describe("sealed file v2: key-block attacks (local keystore)", async () => {
   it("a corrupted unused entry is found by rewrap too: KEY_BLOCK_INVALID, the file is not written, no rewrap ok", async () => {
     const dir = tempDir();
     const file = path.join(dir, "corrupt.pseal");
-    const v = decodeHeader(victim).wrappedKeys.map((e) => ({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped), tag: e.tag! }));
+    const v = decodeHeader(victim).wrappedKeys.map((e) => ({
+      keyring: e.keyring,
+      keyName: e.keyName,
+      keyVersion: e.keyVersion,
+      wrapped: Buffer.from(e.wrapped),
+      tag: e.tag!,
+    }));
     v[1]!.wrapped[30] ^= 0x80;
     const corrupt = withEntries(victim, v);
     writeFileSync(file, corrupt);
@@ -101,13 +110,20 @@ describe("sealed file v2: key-block attacks (local keystore)", async () => {
     await expect(rewrapFile(kr, file)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
     expect(readFileSync(file).equals(corrupt)).toBe(true);
     expect(oksSince(ks, before)).toEqual([]);
-    expect(ks.listAudit().filter((r) => r.seq > before).map((r) => [r.operation, r.outcome, r.errorCode])).toContainEqual(["rewrap", "error", "KEY_BLOCK_INVALID"]);
+    expect(
+      ks
+        .listAudit()
+        .filter((r) => r.seq > before)
+        .map((r) => [r.operation, r.outcome, r.errorCode]),
+    ).toContainEqual(["rewrap", "error", "KEY_BLOCK_INVALID"]);
   });
 
   it("a v2 entry presented without its binding (as a v1 entry) does not unwrap: the v1 AAD cannot open a v2 wrap", async () => {
     const e = decodeHeader(victim).wrappedKeys[0]!;
     const before = lastSeq(ks);
-    await expect(ks.unwrap({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped }, context, { operation: "decrypt" })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+    await expect(
+      ks.unwrap({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped }, context, { operation: "decrypt" }),
+    ).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
     expect(oksSince(ks, before)).toEqual([]);
   });
 
@@ -127,7 +143,10 @@ describe("sealed file v2: key-block attacks (local keystore)", async () => {
     expect(headerHash(h1)).toBe(headerHash(h0));
     expect((await openBuffer(kr, after)).equals(data)).toBe(true);
     // the rewrapped block is authenticated like a fresh one: dropping an entry still fails
-    const dropped = withEntries(after, [h1.wrappedKeys[0]!].map((e) => ({ ...e, tag: e.tag! })));
+    const dropped = withEntries(
+      after,
+      [h1.wrappedKeys[0]!].map((e) => ({ ...e, tag: e.tag! })),
+    );
     await expect(openBuffer(kr, dropped)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
   });
 });
@@ -183,7 +202,10 @@ describe("v1 files: read forever, rewrap keeps v1, rewrap --upgrade makes v2 wit
     ]);
     expect((await openBuffer(kr, up)).equals(data)).toBe(true);
     // and it is now a v2 file in every respect: its key block is authenticated
-    const reordered = withEntries(up, [h1.wrappedKeys[1]!, h1.wrappedKeys[0]!].map((e) => ({ ...e, tag: e.tag! })));
+    const reordered = withEntries(
+      up,
+      [h1.wrappedKeys[1]!, h1.wrappedKeys[0]!].map((e) => ({ ...e, tag: e.tag! })),
+    );
     const released = kr.released;
     await expect(openBuffer(kr, reordered)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
     expect(kr.released).toBe(released);
@@ -212,12 +234,20 @@ describe("v1 files: read forever, rewrap keeps v1, rewrap --upgrade makes v2 wit
     const h = decodeHeader(v1);
     const broken = Buffer.from(h.wrappedKeys[1]!.wrapped);
     broken[15] ^= 1;
-    const bad = Buffer.concat([h.fixedPart, encodeKeyBlock([h.wrappedKeys[0]!, { ...h.wrappedKeys[1]!, wrapped: broken }], 1), h.floeHeader, v1.subarray(h.length)]);
+    const bad = Buffer.concat([
+      h.fixedPart,
+      encodeKeyBlock([h.wrappedKeys[0]!, { ...h.wrappedKeys[1]!, wrapped: broken }], 1),
+      h.floeHeader,
+      v1.subarray(h.length),
+    ]);
     writeFileSync(file, bad);
     const before = lastSeq(ks);
     await expect(rewrapFile(kr, file, { upgrade: true })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
     expect(readFileSync(file).equals(bad)).toBe(true);
-    const recs = ks.listAudit().filter((x) => x.seq > before).map((x) => [x.keyName, x.outcome, x.errorCode]);
+    const recs = ks
+      .listAudit()
+      .filter((x) => x.seq > before)
+      .map((x) => [x.keyName, x.outcome, x.errorCode]);
     expect(recs).toEqual([
       ["keys/a", "ok", null],
       ["keys/b", "error", "DECRYPT_FAILED"],

@@ -104,8 +104,16 @@ describe("error registry", () => {
       expect([code, auditOutcomeOf(new FieldError(code, "x"))]).toEqual([code, ERROR_REGISTRY[code].outcome]);
     }
     // the refusals the keystore records as denied, and failures it records as error
-    expect(["KEY_DISABLED", "KEY_DESTROYED", "KEY_BELOW_MIN_VERSION", "INVALID_ARGUMENT", "PRIVACY_BUDGET_EXHAUSTED", "ACCESS_DENIED"].map((c) => auditOutcomeOf(new PipesealError(c as ErrorCode)))).toEqual(Array(6).fill("denied"));
-    expect(["DECRYPT_FAILED", "KEY_BLOCK_INVALID", "AUDIT_WRITE_FAILED", "KEYSTORE_CORRUPT", "IO_ERROR"].map((c) => auditOutcomeOf(new PipesealError(c as ErrorCode)))).toEqual(Array(5).fill("error"));
+    expect(
+      ["KEY_DISABLED", "KEY_DESTROYED", "KEY_BELOW_MIN_VERSION", "INVALID_ARGUMENT", "PRIVACY_BUDGET_EXHAUSTED", "ACCESS_DENIED"].map((c) =>
+        auditOutcomeOf(new PipesealError(c as ErrorCode)),
+      ),
+    ).toEqual(Array(6).fill("denied"));
+    expect(
+      ["DECRYPT_FAILED", "KEY_BLOCK_INVALID", "AUDIT_WRITE_FAILED", "KEYSTORE_CORRUPT", "IO_ERROR"].map((c) =>
+        auditOutcomeOf(new PipesealError(c as ErrorCode)),
+      ),
+    ).toEqual(Array(5).fill("error"));
     // a PolicyError (a UsageError subclass, whose name is not "UsageError") is denied like its code says
     expect(auditOutcomeOf(new PolicyError(1, 1, "x"))).toBe("denied");
     expect(auditOutcomeOf(new Error("boom"))).toBe("error");

@@ -12,12 +12,21 @@ describe("pipeseal corpus (built CLI)", () => {
     const chunks = [
       { id: "kb#1", text: "Reset your password from the account page.", metadata: { tenant: "acme", kind: "kb" }, vector: [1, 0, 0] },
       { id: "kb#2", text: "Invoices are emailed monthly.", metadata: { tenant: "acme", kind: "kb" }, vector: [0, 1, 0] },
-      { id: "tk#9", text: "Dana Mbeki reported a billing error on card 4111.", metadata: { tenant: "acme", kind: "ticket" }, vector: [0.2, 0.9, 0], subject: "dana@corp.example" },
+      {
+        id: "tk#9",
+        text: "Dana Mbeki reported a billing error on card 4111.",
+        metadata: { tenant: "acme", kind: "ticket" },
+        vector: [0.2, 0.9, 0],
+        subject: "dana@corp.example",
+      },
       { id: "kb#3", text: "Globex uses SSO only.", metadata: { tenant: "globex", kind: "kb" }, vector: [0, 0, 1] },
     ];
     const jsonl = path.join(root, "chunks.jsonl");
     writeFileSync(jsonl, chunks.map((c) => JSON.stringify(c)).join("\n") + "\n");
-    const add = cli(["corpus", "add", "support", jsonl, "--filter-fields", "tenant,kind", "--vectors", "encrypted", "--subject-namespace", "customers", "--json"], env);
+    const add = cli(
+      ["corpus", "add", "support", jsonl, "--filter-fields", "tenant,kind", "--vectors", "encrypted", "--subject-namespace", "customers", "--json"],
+      env,
+    );
     expect(add.status, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout.toString())).toEqual({ corpus: "support", added: 4, replaced: 0 });
 
@@ -42,7 +51,15 @@ describe("pipeseal corpus (built CLI)", () => {
     expect(afterErase.erased).toBe(1);
 
     const stats = JSON.parse(cli(["corpus", "stats", "--json"], env).stdout.toString());
-    expect(stats[0]).toMatchObject({ name: "support", chunks: 4, subjectChunks: 1, vectors: "encrypted", dimensions: 3, filterFields: ["kind", "tenant"], subjectNamespace: "customers" });
+    expect(stats[0]).toMatchObject({
+      name: "support",
+      chunks: 4,
+      subjectChunks: 1,
+      vectors: "encrypted",
+      dimensions: 3,
+      filterFields: ["kind", "tenant"],
+      subjectNamespace: "customers",
+    });
     const purge = cli(["corpus", "purge", "support", "--json"], env);
     expect(JSON.parse(purge.stdout.toString())).toEqual({ purged: 1 });
     expect(cli(["corpus", "query", "support", "--filter", "tenant:=3", "--k", "1"], env).status).toBe(0);

@@ -59,17 +59,40 @@ describe("encrypted corpus", () => {
     // replace by id
     expect(await corpus.add([{ ...docs[0]!, text: "Refunds now take seven days." }])).toEqual({ added: 0, replaced: 1 });
     const again = await corpus.retrieve({ k: 10, filter: { tenant: "acme" } });
-    expect(again.chunks.map((c) => [c.id, c.text])).toEqual([["handbook#1", docs[1]?.text], ["handbook#0", "Refunds now take seven days."]]);
+    expect(again.chunks.map((c) => [c.id, c.text])).toEqual([
+      ["handbook#1", docs[1]?.text],
+      ["handbook#0", "Refunds now take seven days."],
+    ]);
     corpus.close();
   });
 
   it("keeps no plaintext text, metadata, id or subject id in corpus.db or keystore.db", async () => {
     const { ks, home, file, corpus } = await setup("encrypted");
-    await corpus.add([...docs, { id: "ticket-4411", text: "Customer Zanzibar Quux asked about invoice 88812.", metadata: { tenant: "acme", email: "zq@example.org" }, subject: "cust-zq-777" }]);
+    await corpus.add([
+      ...docs,
+      {
+        id: "ticket-4411",
+        text: "Customer Zanzibar Quux asked about invoice 88812.",
+        metadata: { tenant: "acme", email: "zq@example.org" },
+        subject: "cust-zq-777",
+      },
+    ]);
     corpus.close();
     ks.close();
     const bytes = Buffer.concat([readFileSync(file), readFileSync(path.join(home, "keystore.db"))]);
-    const secrets = ["fourteen days", "Globex ships", "remboursements", "Zanzibar", "88812", "zq@example.org", "handbook#0", "ticket-4411", "cust-zq-777", '"tenant":"acme"', "globex"];
+    const secrets = [
+      "fourteen days",
+      "Globex ships",
+      "remboursements",
+      "Zanzibar",
+      "88812",
+      "zq@example.org",
+      "handbook#0",
+      "ticket-4411",
+      "cust-zq-777",
+      '"tenant":"acme"',
+      "globex",
+    ];
     for (const s of secrets) expect(bytes.includes(Buffer.from(s, "utf8")), s).toBe(false);
     // the blind index column holds 16-byte tags, not values
     expect(rows(file, "SELECT DISTINCT field FROM chunk_tags ORDER BY field").map((r) => r.field)).toEqual(["lang", "tenant"]);
@@ -98,7 +121,12 @@ describe("encrypted corpus", () => {
   it("a stored value that cannot be iv ‖ ciphertext ‖ tag, a bad subject reference or a ragged vector is FIELD_MALFORMED; a flip stays DECRYPT_FAILED", async () => {
     const { file, corpus } = await setup();
     await corpus.add([...docs.slice(0, 1), { id: "t1", text: "Alice's ticket", metadata: { tenant: "acme" }, vector: [1, 0, 0, 0.1], subject: "alice" }]);
-    const [a, t] = rows(file, "SELECT seq, text_ct, subject_key_id, vector FROM chunks ORDER BY seq") as { seq: number; text_ct: Buffer; subject_key_id: string; vector: Buffer }[];
+    const [a, t] = rows(file, "SELECT seq, text_ct, subject_key_id, vector FROM chunks ORDER BY seq") as {
+      seq: number;
+      text_ct: Buffer;
+      subject_key_id: string;
+      vector: Buffer;
+    }[];
     const attempt = () => corpus.retrieve({ k: 2, vector: [1, 0, 0, 0] });
     exec(file, "UPDATE chunks SET text_ct = ? WHERE seq = ?", a!.text_ct.subarray(0, 27), a!.seq);
     await expect(attempt()).rejects.toMatchObject({ code: "FIELD_MALFORMED" });
@@ -144,7 +172,15 @@ describe("encrypted corpus", () => {
     expect(recs.length - before).toBe(3);
     const [first, second, third] = recs.slice(before);
     expect(first).toMatchObject({ principal: "tester", outcome: "ok", objectPath: "corpus:support", keyName: "corpus/support" });
-    expect(JSON.parse(first!.context!)).toEqual({ corpus: "support", filterFields: "tenant", k: "1", vector: "no", returned: "1", erased: "0", onBehalfOf: "user-42" });
+    expect(JSON.parse(first!.context!)).toEqual({
+      corpus: "support",
+      filterFields: "tenant",
+      k: "1",
+      vector: "no",
+      returned: "1",
+      erased: "0",
+      onBehalfOf: "user-42",
+    });
     expect(first!.context).not.toContain("globex");
     expect(JSON.parse(second!.context!)).toMatchObject({ filterFields: "", vector: "yes", returned: "3" });
     expect(JSON.parse(third!.context!)).toMatchObject({ returned: "0" });
@@ -186,7 +222,12 @@ describe("encrypted corpus", () => {
   it("encrypted-vector search returns the same top-k as plain search and a reference ranking", async () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
-    const chunks: ChunkInput[] = Array.from({ length: 200 }, (_, i) => ({ id: `c${i}`, text: `chunk ${i}`, metadata: { tenant: i % 2 ? "a" : "b" }, vector: Array.from({ length: 16 }, rnd) }));
+    const chunks: ChunkInput[] = Array.from({ length: 200 }, (_, i) => ({
+      id: `c${i}`,
+      text: `chunk ${i}`,
+      metadata: { tenant: i % 2 ? "a" : "b" },
+      vector: Array.from({ length: 16 }, rnd),
+    }));
     const queries = Array.from({ length: 5 }, () => Array.from({ length: 16 }, rnd));
     const results: string[][][] = [];
     for (const vectors of ["plain", "encrypted"] as const) {
@@ -213,7 +254,12 @@ describe("encrypted corpus", () => {
   it("refuses bad input without writing anything", async () => {
     const { corpus, file } = await setup();
     await expect(corpus.add([{ id: "", text: "x" }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(corpus.add([{ id: "a", text: "x", vector: [1, 2] }, { id: "b", text: "y", vector: [1, 2, 3] }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(
+      corpus.add([
+        { id: "a", text: "x", vector: [1, 2] },
+        { id: "b", text: "y", vector: [1, 2, 3] },
+      ]),
+    ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(corpus.add([{ id: "a", text: "x", metadata: { tenant: { nested: true } } }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(rows(file, "SELECT COUNT(*) AS n FROM chunks")[0]?.n).toBe(0);
     await expect(corpus.retrieve({ k: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });

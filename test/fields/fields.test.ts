@@ -64,8 +64,16 @@ describe("fields: record round trips", () => {
     [moved.addr[0]!.street, moved.addr[1]!.street] = [moved.addr[1]!.street, moved.addr[0]!.street];
     await expect(reveal().process(moved as Record<string, unknown>, 1)).rejects.toBeInstanceOf(FieldError);
     // deterministic value moved to another deterministic field: schema path bound
-    const p2 = parseFieldPolicy(POLICY_YAML.replace("- { field: email, action: deterministic }", "- { field: email, action: deterministic }\n  - { field: email2, action: deterministic }"));
-    await expect(new FieldProtector(p2, ks, "reveal", { flat: false }).process({ ...clone(r1), email2: r1.email }, 1)).rejects.toMatchObject({ code: "DECRYPT_FAILED", field: "email2" });
+    const p2 = parseFieldPolicy(
+      POLICY_YAML.replace(
+        "- { field: email, action: deterministic }",
+        "- { field: email, action: deterministic }\n  - { field: email2, action: deterministic }",
+      ),
+    );
+    await expect(new FieldProtector(p2, ks, "reveal", { flat: false }).process({ ...clone(r1), email2: r1.email }, 1)).rejects.toMatchObject({
+      code: "DECRYPT_FAILED",
+      field: "email2",
+    });
     // altered ciphertext (a payload byte flipped) / not a pipeseal value (test/fields/malformed.test.ts has the rest)
     const s = r1.ssn as string;
     const head = s.slice(0, s.lastIndexOf(":") + 1);
@@ -105,7 +113,10 @@ describe("fields: record round trips", () => {
 
   it("token rotation: previousVersion re-tokenizes under the new version", async () => {
     const { ks } = await setup();
-    const y1 = POLICY_YAML.replace("{ field: card, action: tokenize, key: tok, keepLast: 4 }", "{ field: card, action: tokenize, key: tok, keepLast: 4, version: 1 }");
+    const y1 = POLICY_YAML.replace(
+      "{ field: card, action: tokenize, key: tok, keepLast: 4 }",
+      "{ field: card, action: tokenize, key: tok, keepLast: 4, version: 1 }",
+    );
     const r = await new FieldProtector(policy(y1), ks, "apply", { flat: false }).process(clone(sample[0]!) as Record<string, unknown>, 1);
     ks.rotateKey("tok");
     const y2 = y1.replace("version: 1 }", "version: 2, previousVersion: 1 }");
@@ -117,8 +128,12 @@ describe("fields: record round trips", () => {
   it("policy errors name the line", () => {
     expect(() => parseFieldPolicy("version: 1\nrules:\n  - field: a\n    action: shred\n", "p.yaml")).toThrow(/p\.yaml:4: action must be one of/);
     expect(() => parseFieldPolicy("version: 1\nrules:\n  - field: a\n    action: encrypt\n", "p.yaml")).toThrow(/p\.yaml:3: action encrypt needs a key/);
-    expect(() => parseFieldPolicy("version: 1\nrules:\n  - { field: a, action: keep, colour: red }\n", "p.yaml")).toThrow(/p\.yaml:3: unknown rule key "colour"/);
-    expect(() => parseFieldPolicy("version: 1\nkey: k\nrecordId: id\nrules:\n  - { field: id, action: encrypt }\n", "p.yaml")).toThrow(/recordId field id must be keep/);
+    expect(() => parseFieldPolicy("version: 1\nrules:\n  - { field: a, action: keep, colour: red }\n", "p.yaml")).toThrow(
+      /p\.yaml:3: unknown rule key "colour"/,
+    );
+    expect(() => parseFieldPolicy("version: 1\nkey: k\nrecordId: id\nrules:\n  - { field: id, action: encrypt }\n", "p.yaml")).toThrow(
+      /recordId field id must be keep/,
+    );
   });
 
   it(`property: ${process.env.FIELDS_PROPERTY_N ?? "100000"} random records round-trip (FIELDS_PROPERTY_N for deeper runs)`, async () => {
@@ -127,8 +142,10 @@ describe("fields: record round trips", () => {
     const rnd = prng(0x5eed);
     const pick = (s: string) => [...s][Math.floor(rnd() * [...s].length)]!;
     const str = (n: number, alphabet: string) => Array.from({ length: n }, () => pick(alphabet)).join("");
-    const uni = "aé😀中ß Ω\u0000\"\\\n";
-    const pol = policy(`version: 1\nkey: pii\nrecordId: id\nrules:\n  - { field: email, action: deterministic }\n  - { field: card, action: tokenize, key: tok, keepLast: 4 }\n  - { field: note, action: encrypt }\n  - { field: n, action: encrypt }\n`);
+    const uni = 'aé😀中ß Ω\u0000"\\\n';
+    const pol = policy(
+      `version: 1\nkey: pii\nrecordId: id\nrules:\n  - { field: email, action: deterministic }\n  - { field: card, action: tokenize, key: tok, keepLast: 4 }\n  - { field: note, action: encrypt }\n  - { field: n, action: encrypt }\n`,
+    );
     const apply = new FieldProtector(pol, ks, "apply", { flat: false });
     const reveal = new FieldProtector(pol, ks, "reveal", { flat: false });
     for (let i = 1; i <= N; i++) {
@@ -162,7 +179,10 @@ describe("fields: formats through runFields", () => {
   it("jsonl", async () => {
     const { prot, back } = await roundTrip("jsonl", sample.map((r) => JSON.stringify(r)).join("\n") + "\n", POLICY_YAML);
     expect(prot).toContain("pse1:e:pii:1:");
-    const rows = back.trim().split("\n").map((l) => JSON.parse(l));
+    const rows = back
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rows[0].ssn).toBe("123-45-6789");
     expect(rows[1].ssn).toBe(123456789);
     expect(rows[0].addr[1].street).toBe("2 Élysée 😀");
@@ -177,7 +197,17 @@ describe("fields: formats through runFields", () => {
 
   it("csv", async () => {
     const header = Object.keys(flatSample[0]!).join(",");
-    const text = header + "\n" + flatSample.map((r) => Object.values(r).map((v) => JSON.stringify(v)).join(",")).join("\n") + "\n";
+    const text =
+      header +
+      "\n" +
+      flatSample
+        .map((r) =>
+          Object.values(r)
+            .map((v) => JSON.stringify(v))
+            .join(","),
+        )
+        .join("\n") +
+      "\n";
     const { prot, back } = await roundTrip("csv", text, FLAT_YAML);
     expect(prot.split("\n")[0]).not.toContain("secret");
     expect(back).toContain("123-45-6789");
@@ -188,7 +218,10 @@ describe("fields: formats through runFields", () => {
     const input = path.join(dir, "bad.csv");
     writeFileSync(input, "id,ssn\na,1\nb,2,extra\nc,3\n");
     const p = policy(FLAT_YAML);
-    await expect(runFields("apply", { policy: p, keyring: ks, input, output: path.join(dir, "bad.out.csv") })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", row: 2 });
+    await expect(runFields("apply", { policy: p, keyring: ks, input, output: path.join(dir, "bad.out.csv") })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      row: 2,
+    });
     const s = await runFields("apply", { policy: p, keyring: ks, input, output: path.join(dir, "bad.out2.csv"), onError: "skip" });
     expect(s.skipped).toBe(1);
     expect(s.rows).toBe(2);
@@ -231,9 +264,19 @@ describe("fields: formats through runFields", () => {
     await runFields("reveal", { policy: p, keyring: ks, input: prot, output: back });
     const b2 = readFileSync(back);
     const ab2 = b2.buffer.slice(b2.byteOffset, b2.byteOffset + b2.byteLength);
-    expect(Object.fromEntries(parquetMetadata(ab2).schema.slice(1).map((e) => [e.name, e.type]))).toMatchObject({ ssn: "INT32", n: "INT64" });
+    expect(
+      Object.fromEntries(
+        parquetMetadata(ab2)
+          .schema.slice(1)
+          .map((e) => [e.name, e.type]),
+      ),
+    ).toMatchObject({ ssn: "INT32", n: "INT64" });
     const r2 = await parquetReadObjects({ file: ab2 });
-    expect(r2.map((r) => [r.n, r.ssn, r.email])).toEqual([[12345678n, 123456789, "a@x.io"], [98765432101n, 987654321, "b@x.io"], [null, 5, "a@x.io"]]);
+    expect(r2.map((r) => [r.n, r.ssn, r.email])).toEqual([
+      [12345678n, 123456789, "a@x.io"],
+      [98765432101n, 987654321, "b@x.io"],
+      [null, 5, "a@x.io"],
+    ]);
   });
 });
 
@@ -280,7 +323,11 @@ describe("fields: the built CLI", () => {
     const flipped = run("fields", "reveal", "--policy", pol, bad);
     expect([flipped.status, flipped.stderr]).toEqual([3, expect.stringMatching(/DECRYPT_FAILED/)]);
     expect(flipped.stderr + malformed.stderr).not.toContain("123-45-6789");
-    const stdin = spawnSync(process.execPath, [CLI, "fields", "apply", "--policy", pol, "--format", "jsonl", "-"], { env, encoding: "utf8", input: JSON.stringify(sample[1]) + "\n" });
+    const stdin = spawnSync(process.execPath, [CLI, "fields", "apply", "--policy", pol, "--format", "jsonl", "-"], {
+      env,
+      encoding: "utf8",
+      input: JSON.stringify(sample[1]) + "\n",
+    });
     expect(JSON.parse(stdin.stdout).email).toBe(rb.email);
     const audit = run("audit", "list", "--json");
     expect(audit.stdout).toContain("field-reveal");

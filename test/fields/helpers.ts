@@ -31,10 +31,41 @@ export function writePolicy(dir: string, yaml = POLICY_YAML): string {
 export { prng } from "../helpers/prng.js";
 
 export const sample = [
-  { id: "a1", email: "ann@example.com", card: "4111-1111-1111-1234", ssn: "123-45-6789", addr: [{ street: "1 Main St" }, { street: "2 Élysée 😀" }], name: "Ann", phone: "+1 555 1234", secret: "s", n: 12345678, other: true },
+  {
+    id: "a1",
+    email: "ann@example.com",
+    card: "4111-1111-1111-1234",
+    ssn: "123-45-6789",
+    addr: [{ street: "1 Main St" }, { street: "2 Élysée 😀" }],
+    name: "Ann",
+    phone: "+1 555 1234",
+    secret: "s",
+    n: 12345678,
+    other: true,
+  },
   { id: "a2", email: "ann@example.com", card: "5500000000000004", ssn: 123456789, name: "Bob", phone: "555 0000", n: 9007199254740991 },
 ];
 export const flatSample = [
-  { id: "a1", email: "ann@example.com", card: "4111-1111-1111-1234", ssn: "123-45-6789", name: "Ann", phone: "+1 555 1234", secret: "s", n: "12345678", other: "x" },
-  { id: "a2", email: "ann@example.com", card: "5500000000000004", ssn: "123456789", name: "Bob", phone: "555 0000", secret: "t", n: "90071992547409", other: "y" },
+  {
+    id: "a1",
+    email: "ann@example.com",
+    card: "4111-1111-1111-1234",
+    ssn: "123-45-6789",
+    name: "Ann",
+    phone: "+1 555 1234",
+    secret: "s",
+    n: "12345678",
+    other: "x",
+  },
+  {
+    id: "a2",
+    email: "ann@example.com",
+    card: "5500000000000004",
+    ssn: "123456789",
+    name: "Bob",
+    phone: "555 0000",
+    secret: "t",
+    n: "90071992547409",
+    other: "y",
+  },
 ];

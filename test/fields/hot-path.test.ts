@@ -105,7 +105,8 @@ describe("randomized values from the hot path and from the general path", () => 
     n: i % 3 === 0 ? rnd() * 1000 : i % 3 === 1,
     keep: i,
   }));
-  const yaml = (extra = "") => `version: 1\nkey: pii\nrecordId: id\nrules:\n  - { field: ssn, action: encrypt }\n  - { field: note, action: encrypt }\n  - { field: n, action: encrypt }\n${extra}`;
+  const yaml = (extra = "") =>
+    `version: 1\nkey: pii\nrecordId: id\nrules:\n  - { field: ssn, action: encrypt }\n  - { field: note, action: encrypt }\n  - { field: n, action: encrypt }\n${extra}`;
 
   it("decode with the documented AAD and payload, reveal to the input, and count the same stats", async () => {
     const { key, version } = await ks.deriveFieldKey("pii", "primary", "field-encrypt", { operation: "test" });
@@ -115,7 +116,10 @@ describe("randomized values from the hot path and from the general path", () => 
     // hot path: runFields over JSONL with one-segment rules
     const hot = path.join(dir, "hot.jsonl");
     const hotStats = await runFields("apply", { policy: parseFieldPolicy(yaml()), keyring: ks, input, output: hot });
-    const hotRecs = readFileSync(hot, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const hotRecs = readFileSync(hot, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     // general path: a nested rule turns the direct plan off; records go through process() one by one
     const general = new FieldProtector(parseFieldPolicy(yaml('  - { field: "deep.x", action: encrypt }\n')), ks, "apply", { flat: false });
     await general.prepare();
@@ -141,7 +145,12 @@ describe("randomized values from the hot path and from the general path", () => 
     // and the files reveal back to the input
     const back = path.join(dir, "back.jsonl");
     await runFields("reveal", { policy: parseFieldPolicy(yaml()), keyring: ks, input: hot, output: back });
-    expect(readFileSync(back, "utf8").trim().split("\n").map((l) => JSON.parse(l))).toEqual(records);
+    expect(
+      readFileSync(back, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(records);
   });
 
   it("row numbers of bad lines (CRLF, blank lines) and skip counts match the readline reader", async () => {
@@ -151,6 +160,8 @@ describe("randomized values from the hot path and from the general path", () => 
     expect(stats.errors.map((e) => e.row)).toEqual([3, 4, 5, 7]);
     expect(stats.errors[3]!.message).toMatch(/surrogate/);
     expect(stats.rows).toBe(2);
-    await expect(runFields("apply", { policy: parseFieldPolicy(yaml()), keyring: ks, input, output: path.join(dir, "bad2.jsonl") })).rejects.toMatchObject({ row: 3 });
+    await expect(runFields("apply", { policy: parseFieldPolicy(yaml()), keyring: ks, input, output: path.join(dir, "bad2.jsonl") })).rejects.toMatchObject({
+      row: 3,
+    });
   });
 });

@@ -16,9 +16,26 @@ const N = Number(process.env.FIELDS_PROPERTY_N ?? 20000);
 const rnd = prng(11);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 
-const STRINGS = ["", "x", "123456789", "a b", 'q"uote', "back\\slash", "tab\there", "nl\n", "\u0001", "é😀", "\u2028", "\ud800", "a\udc00", "/slash", "{}[],:", "\u007f"];
+const STRINGS = [
+  "",
+  "x",
+  "123456789",
+  "a b",
+  'q"uote',
+  "back\\slash",
+  "tab\there",
+  "nl\n",
+  "\u0001",
+  "é😀",
+  "\u2028",
+  "\ud800",
+  "a\udc00",
+  "/slash",
+  "{}[],:",
+  "\u007f",
+];
 const NUMBERS = [0, -0, 1, -1, 42, 1.5, -2.25, 1e21, 1e-7, 123456789012345, 2 ** 53 + 2, 0.1 + 0.2, 5e-324];
-const KEYS = ["id", "ssn", "card", "a", "b c", "é", "0", "12", "__proto__", "", "x\"y", "k\\", "n1", "1n"];
+const KEYS = ["id", "ssn", "card", "a", "b c", "é", "0", "12", "__proto__", "", 'x"y', "k\\", "n1", "1n"];
 
 function value(depth: number): unknown {
   const r = rnd();
@@ -31,20 +48,29 @@ function value(depth: number): unknown {
 }
 function object(depth: number): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (let i = Math.floor(rnd() * 6); i > 0; i--) Object.defineProperty(o, pick(KEYS), { value: value(depth), enumerable: true, writable: true, configurable: true });
+  for (let i = Math.floor(rnd() * 6); i > 0; i--)
+    Object.defineProperty(o, pick(KEYS), { value: value(depth), enumerable: true, writable: true, configurable: true });
   return o;
 }
 /** Ways to write the same (or almost the same) JSON that stringify would not. */
 function variant(line: string): string {
   switch (Math.floor(rnd() * 9)) {
-    case 0: return line.replace(/:/, ": ");
-    case 1: return line.replace(/,/, " ,");
-    case 2: return " " + line;
-    case 3: return line.replace(/"([^"\\]*)"/, '"$1\\u0041"');
-    case 4: return line.replace(/^\{"([^"\\]+)":([^,}]+)/, '{"$1":$2,"$1":$2'); // duplicate key
-    case 5: return line.replace(/:(-?\d+)([,}])/, ":$1.0$2");
-    case 6: return line.slice(0, Math.floor(rnd() * line.length)); // truncated
-    case 7: return line.replace(/:(-?\d+)([,}])/, ":$1e0$2");
+    case 0:
+      return line.replace(/:/, ": ");
+    case 1:
+      return line.replace(/,/, " ,");
+    case 2:
+      return " " + line;
+    case 3:
+      return line.replace(/"([^"\\]*)"/, '"$1\\u0041"');
+    case 4:
+      return line.replace(/^\{"([^"\\]+)":([^,}]+)/, '{"$1":$2,"$1":$2'); // duplicate key
+    case 5:
+      return line.replace(/:(-?\d+)([,}])/, ":$1.0$2");
+    case 6:
+      return line.slice(0, Math.floor(rnd() * line.length)); // truncated
+    case 7:
+      return line.replace(/:(-?\d+)([,}])/, ":$1e0$2");
     default: {
       const i = Math.floor(rnd() * line.length);
       return line.slice(0, i) + pick(["{", "}", '"', ",", ":", "[", "]", "\\", "x", "1", " "]) + line.slice(i + 1);
@@ -80,7 +106,30 @@ describe("scanCanonical accepts only lines stringify(parse(line)) reproduces", (
 
   it("declines each kind of line it must leave to the general path", () => {
     const scan = new LineScan();
-    for (const line of ['{"a": 1}', '{"a":1} ', '{"a":"\\n"}', '{"a":1,"a":2}', '{"1":1}', '{"__proto__":1}', '{"a":{"b":1}}', '{"a":1.0}', '{"a":-0}', '{"a":1e2}', '{"a":01}', '{"a":0x1}', '{"a":Infinity}', '{"a":"\ud800"}', '{"a":"\u0001"}', '{"a":[1,]}', '{"a":tru}', "[1]", "{", '{"a":1', '{"":1}', "{}x"]) {
+    for (const line of [
+      '{"a": 1}',
+      '{"a":1} ',
+      '{"a":"\\n"}',
+      '{"a":1,"a":2}',
+      '{"1":1}',
+      '{"__proto__":1}',
+      '{"a":{"b":1}}',
+      '{"a":1.0}',
+      '{"a":-0}',
+      '{"a":1e2}',
+      '{"a":01}',
+      '{"a":0x1}',
+      '{"a":Infinity}',
+      '{"a":"\ud800"}',
+      '{"a":"\u0001"}',
+      '{"a":[1,]}',
+      '{"a":tru}',
+      "[1]",
+      "{",
+      '{"a":1',
+      '{"":1}',
+      "{}x",
+    ]) {
       expect(scanCanonical(line, scan), line).toBe(-1);
     }
     expect(scanCanonical("{}", scan)).toBe(0);
@@ -124,7 +173,9 @@ describe("the splice agrees with parse → processNow → stringify", () => {
     const { ks } = await freshKeystore(["pii"]);
     const dir = tempDir();
     const policy = parseFieldPolicy(yaml);
-    const lines = Array.from({ length: 12000 }, (_, i) => JSON.stringify({ id: `r${i}`, ssn: `${i}-${"x".repeat(i % 40)}`, card: "é".repeat(i % 7 + 1), pad: "p".repeat(60) }));
+    const lines = Array.from({ length: 12000 }, (_, i) =>
+      JSON.stringify({ id: `r${i}`, ssn: `${i}-${"x".repeat(i % 40)}`, card: "é".repeat((i % 7) + 1), pad: "p".repeat(60) }),
+    );
     const input = path.join(dir, "big.jsonl");
     writeFileSync(input, lines.join("\n") + "\n");
     const file = path.join(dir, "big.out.jsonl");
@@ -157,7 +208,12 @@ describe("the splice agrees with parse → processNow → stringify", () => {
     const policy = parseFieldPolicy(yaml);
     const lines: string[] = [];
     for (let i = 0; i < 2000; i++) {
-      const rec = { id: i % 9 === 0 ? i : `r${i}`, ssn: i % 13 === 0 ? null : i % 17 === 0 ? 123 : String(100000000 + i), card: i % 5 === 0 ? "" : "4111 1111", n: i % 2 ? [1, "a"] : { deep: true } };
+      const rec = {
+        id: i % 9 === 0 ? i : `r${i}`,
+        ssn: i % 13 === 0 ? null : i % 17 === 0 ? 123 : String(100000000 + i),
+        card: i % 5 === 0 ? "" : "4111 1111",
+        n: i % 2 ? [1, "a"] : { deep: true },
+      };
       lines.push(i % 4 === 0 ? JSON.stringify(rec, null, 1).replace(/\n/g, "") : JSON.stringify(rec));
     }
     lines.splice(7, 0, "", "not json", '{"id":"x","ssn":{"o":1}}', '{"ssn":"no id"}');

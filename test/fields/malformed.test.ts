@@ -74,7 +74,9 @@ describe("fields: malformed values are FIELD_MALFORMED, failed authentication DE
         await expect(attempt("reveal", field, head + p.toString("base64url")), `${field} bit ${bit}`).rejects.toMatchObject({ code: "DECRYPT_FAILED", field });
       }
       // truncated by whole bytes but still well-formed: the tag fails
-      await expect(attempt("reveal", field, head + payload.subarray(0, payload.length - 3).toString("base64url"))).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+      await expect(attempt("reveal", field, head + payload.subarray(0, payload.length - 3).toString("base64url"))).rejects.toMatchObject({
+        code: "DECRYPT_FAILED",
+      });
     }
   });
 

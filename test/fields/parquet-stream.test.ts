@@ -38,10 +38,14 @@ describe("fields: Parquet is streamed row group by row group", () => {
     const input = path.join(dir, "in.parquet");
     writeGroups(input, 4, 250);
     const calls: number[] = [];
-    const gen = transformParquet(input, async (rows, first) => {
-      calls.push(first);
-      return rows;
-    }, () => undefined);
+    const gen = transformParquet(
+      input,
+      async (rows, first) => {
+        calls.push(first);
+        return rows;
+      },
+      () => undefined,
+    );
     const chunks: Uint8Array[] = [];
     for (let i = 0; i < 4; i++) {
       const step = await gen.next();

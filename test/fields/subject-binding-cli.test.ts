@@ -14,7 +14,11 @@ describe("subject binding of field values (built CLI)", () => {
   const env = { PIPESEAL_HOME: path.join(dir, ".pipeseal"), PIPESEAL_PRINCIPAL: "dpo" };
   const run = (args: string[], input?: string) => cli(args, env, input);
   const f = (n: string) => path.join(dir, n);
-  const lines = (n: string) => readFileSync(f(n), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = (n: string) =>
+    readFileSync(f(n), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   const write = (n: string, rows: Record<string, unknown>[]) => writeFileSync(f(n), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   const policy = f("fields.yaml");
 

@@ -50,7 +50,10 @@ describe("subject keys across processes and the built CLI", () => {
       ks.close();
     }
 
-    for (const [ns, why] of [["nosuchns", /namespace "nosuchns" does not exist/], ["customers", /unknown in namespace "customers"/]] as const) {
+    for (const [ns, why] of [
+      ["nosuchns", /namespace "nosuchns" does not exist/],
+      ["customers", /unknown in namespace "customers"/],
+    ] as const) {
       const miss = cli(["subject", "erase", ns === "customers" ? "never-seen@example.com" : "ben@example.com", "--namespace", ns, "--yes"], env);
       expect(miss.status).toBe(2); // a silent miss is the worst answer to an erasure request
       expect(miss.stderr).toMatch(why);
@@ -124,7 +127,12 @@ describe("subject keys across processes and the built CLI", () => {
     const burstMs = performance.now() - t2;
     expect(burst.every((r) => !isErased(r))).toBe(true);
     expect(ks.listAudit().filter((r) => r.operation === "subject.create")).toHaveLength(2);
-    const bytes = Buffer.concat(["keystore.db", "keystore.db-wal"].map((f) => path.join(home, f)).filter(existsSync).map((f) => readFileSync(f)));
+    const bytes = Buffer.concat(
+      ["keystore.db", "keystore.db-wal"]
+        .map((f) => path.join(home, f))
+        .filter(existsSync)
+        .map((f) => readFileSync(f)),
+    );
     for (const id of [ids[0], ids[4242], ids[9999], "burst-7"]) expect(bytes.includes(Buffer.from(id as string))).toBe(false);
     console.log(`subjects: 10k created in ${createMs.toFixed(0)} ms; 200k cached lookups in ${lookupMs.toFixed(0)} ms; 2k burst in ${burstMs.toFixed(0)} ms`);
   });

@@ -166,149 +166,168 @@ function referenceOpens(file: Buffer, kek: Buffer): Buffer | Error {
 
 // --- tests --------------------------------------------------------------------------------------
 
-for (const { version, vectors } of VECTOR_SETS) describe(`sealed-file vectors, format v${version}`, () => {
-  it("has the five documented vectors", () => {
-    expect(vectors.map((v) => v.name)).toEqual(["aligned-final-full", "empty", "multi-segment-short-final", "one-segment", "utf8-context-two-keys"]);
-  });
+for (const { version, vectors } of VECTOR_SETS)
+  describe(`sealed-file vectors, format v${version}`, () => {
+    it("has the five documented vectors", () => {
+      expect(vectors.map((v) => v.name)).toEqual(["aligned-final-full", "empty", "multi-segment-short-final", "one-segment", "utf8-context-two-keys"]);
+    });
 
-  for (const v of vectors) {
-    describe(v.name, () => {
-      const file = hex(v.expected.file);
-      const plaintext = hex(v.inputs.plaintext);
+    for (const v of vectors) {
+      describe(v.name, () => {
+        const file = hex(v.expected.file);
+        const plaintext = hex(v.inputs.plaintext);
 
-      it("the reference seals the inputs to exactly the expected file", () => {
-        const sealed = referenceSeal(inputsOf(v), { version });
-        // piecewise first, for a readable failure
-        const F = v.expected.fixedPart.length / 2;
-        expect(sealed.subarray(0, F).toString("hex")).toBe(v.expected.fixedPart);
-        expect(sealed.subarray(20, F).toString("hex")).toBe(v.expected.context);
-        expect(sealed.subarray(F, F + v.expected.keyBlock.length / 2).toString("hex")).toBe(v.expected.keyBlock);
-        expect(sealed.subarray(v.expected.headerLength - 74, v.expected.headerLength).toString("hex")).toBe(v.expected.floeHeader);
-        expect(sealed.subarray(v.expected.headerLength).toString("hex")).toBe(v.expected.body);
-        expect(sealed.equals(file)).toBe(true);
-      });
+        it("the reference seals the inputs to exactly the expected file", () => {
+          const sealed = referenceSeal(inputsOf(v), { version });
+          // piecewise first, for a readable failure
+          const F = v.expected.fixedPart.length / 2;
+          expect(sealed.subarray(0, F).toString("hex")).toBe(v.expected.fixedPart);
+          expect(sealed.subarray(20, F).toString("hex")).toBe(v.expected.context);
+          expect(sealed.subarray(F, F + v.expected.keyBlock.length / 2).toString("hex")).toBe(v.expected.keyBlock);
+          expect(sealed.subarray(v.expected.headerLength - 74, v.expected.headerLength).toString("hex")).toBe(v.expected.floeHeader);
+          expect(sealed.subarray(v.expected.headerLength).toString("hex")).toBe(v.expected.body);
+          expect(sealed.equals(file)).toBe(true);
+        });
 
-      it("the reference opens the file with each KEK, and parses its header", () => {
-        for (const k of v.inputs.keys) expect(referenceOpen(file, hex(k.kek)).equals(plaintext)).toBe(true);
-        const h = referenceHeader(file);
-        expect(h.encSegLen).toBe(v.expected.encSegLen);
-        expect(h.headerLength).toBe(v.expected.headerLength);
-        expect(Object.fromEntries(h.context)).toEqual(v.inputs.context);
-        expect(h.entries.map((e) => e.wrapped.toString("hex"))).toEqual(v.expected.wrapped);
-        expect(referenceObjectId(file)).toBe(v.expected.objectId);
-      });
+        it("the reference opens the file with each KEK, and parses its header", () => {
+          for (const k of v.inputs.keys) expect(referenceOpen(file, hex(k.kek)).equals(plaintext)).toBe(true);
+          const h = referenceHeader(file);
+          expect(h.encSegLen).toBe(v.expected.encSegLen);
+          expect(h.headerLength).toBe(v.expected.headerLength);
+          expect(Object.fromEntries(h.context)).toEqual(v.inputs.context);
+          expect(h.entries.map((e) => e.wrapped.toString("hex"))).toEqual(v.expected.wrapped);
+          expect(referenceObjectId(file)).toBe(v.expected.objectId);
+        });
 
-      it("the library opens the file (all keys, and each key alone)", async () => {
-        expect((await openBuffer(new VectorKeyring(heldKeys(v)), file)).equals(plaintext)).toBe(true);
-        for (const k of heldKeys(v)) expect((await openBuffer(new VectorKeyring([k]), file)).equals(plaintext)).toBe(true);
-      });
+        it("the library opens the file (all keys, and each key alone)", async () => {
+          expect((await openBuffer(new VectorKeyring(heldKeys(v)), file)).equals(plaintext)).toBe(true);
+          for (const k of heldKeys(v)) expect((await openBuffer(new VectorKeyring([k]), file)).equals(plaintext)).toBe(true);
+        });
 
-      it("the library decodes the header to the vector's values", () => {
-        const h = decodeHeader(file);
-        expect(h.formatVersion).toBe(version);
-        expect(h.encSegLen).toBe(v.expected.encSegLen);
-        expect(h.encSegLen - SEGMENT_OVERHEAD).toBe(v.inputs.segmentSize);
-        expect(h.context).toEqual(v.inputs.context);
-        expect(h.wrappedKeys.map((k) => ({ keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion }))).toEqual(
-          v.inputs.keys.map((k) => ({ keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion })),
-        );
-        expect(h.wrappedKeys.map((k) => Buffer.from(k.wrapped).toString("hex"))).toEqual(v.expected.wrapped);
-        expect(h.fixedPart.toString("hex")).toBe(v.expected.fixedPart);
-        expect(h.floeHeader.toString("hex")).toBe(v.expected.floeHeader);
-        expect(h.length).toBe(v.expected.headerLength);
-        expect(headerHash(h)).toBe(v.expected.objectId);
-        for (const [i, k] of v.inputs.keys.entries()) {
-          expect(wrapAad(k.keyring, k.keyName, k.keyVersion, h.context, version === 2 ? h.objectId : undefined).toString("hex")).toBe(v.expected.wrapAad[i]);
-        }
-        if (version === 2) {
-          expect(h.floeAad.toString("hex")).toBe(v.expected.floeAad);
-          expect(h.wrappedKeys.map((k) => entryDigest(k.keyring, k.keyName, k.keyVersion, k.wrapped).toString("hex"))).toEqual(v.expected.entryDigests);
-          expect(h.wrappedKeys.map((k) => Buffer.from(k.tag!).toString("hex"))).toEqual(v.expected.tags);
-          expect(blockKey(hex(v.inputs.dataKey), h.objectId).toString("hex")).toBe(v.expected.blockKey);
-        }
-      });
-
-      it("size rule (§8): segment count and plaintext length from the file size; random reads agree", async () => {
-        const E = v.expected.encSegLen;
-        const B = file.length - v.expected.headerLength;
-        const n = Math.ceil(B / E);
-        const S = B - (n - 1) * E;
-        expect(n).toBe(v.expected.segmentCount);
-        expect((n - 1) * (E - 32) + S - 32).toBe(v.expected.plaintextLength);
-
-        const p = path.join(tmp, `${v.name}.pseal`);
-        writeFileSync(p, file);
-        const reader = await SealedFileReader.open(new VectorKeyring(heldKeys(v)), p);
-        try {
-          expect(reader.segmentCount).toBe(v.expected.segmentCount);
-          expect(reader.plaintextLength).toBe(v.expected.plaintextLength);
-          const kek = hex(v.inputs.keys[0]!.kek);
-          const L = plaintext.length;
-          const ranges = [[0, L], [0, 0], [L, 0], [0, Math.min(1, L)], [Math.max(0, L - 1), Math.min(1, L)], [Math.floor(L / 3), Math.floor(L / 2)], [Math.min(63, L), Math.max(0, Math.min(3, L - 63))]];
-          for (const [o, len] of ranges) {
-            const lib = await reader.read(o!, len!);
-            const ref = referenceRead(file, kek, o!, len!);
-            expect(ref.plaintextLength).toBe(L);
-            expect(lib.equals(plaintext.subarray(o!, o! + len!))).toBe(true);
-            expect(ref.data.equals(lib)).toBe(true);
+        it("the library decodes the header to the vector's values", () => {
+          const h = decodeHeader(file);
+          expect(h.formatVersion).toBe(version);
+          expect(h.encSegLen).toBe(v.expected.encSegLen);
+          expect(h.encSegLen - SEGMENT_OVERHEAD).toBe(v.inputs.segmentSize);
+          expect(h.context).toEqual(v.inputs.context);
+          expect(h.wrappedKeys.map((k) => ({ keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion }))).toEqual(
+            v.inputs.keys.map((k) => ({ keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion })),
+          );
+          expect(h.wrappedKeys.map((k) => Buffer.from(k.wrapped).toString("hex"))).toEqual(v.expected.wrapped);
+          expect(h.fixedPart.toString("hex")).toBe(v.expected.fixedPart);
+          expect(h.floeHeader.toString("hex")).toBe(v.expected.floeHeader);
+          expect(h.length).toBe(v.expected.headerLength);
+          expect(headerHash(h)).toBe(v.expected.objectId);
+          for (const [i, k] of v.inputs.keys.entries()) {
+            expect(wrapAad(k.keyring, k.keyName, k.keyVersion, h.context, version === 2 ? h.objectId : undefined).toString("hex")).toBe(v.expected.wrapAad[i]);
           }
-        } finally {
-          await reader.close();
-        }
-      });
+          if (version === 2) {
+            expect(h.floeAad.toString("hex")).toBe(v.expected.floeAad);
+            expect(h.wrappedKeys.map((k) => entryDigest(k.keyring, k.keyName, k.keyVersion, k.wrapped).toString("hex"))).toEqual(v.expected.entryDigests);
+            expect(h.wrappedKeys.map((k) => Buffer.from(k.tag!).toString("hex"))).toEqual(v.expected.tags);
+            expect(blockKey(hex(v.inputs.dataKey), h.objectId).toString("hex")).toBe(v.expected.blockKey);
+          }
+        });
 
-      it(version === 2 ? "any single flipped byte makes both readers fail, in every entry" : "any single flipped byte makes both readers fail (except inside another, unused entry: v1)", async () => {
-        const entries = referenceHeader(file).entries;
-        const keys = heldKeys(v);
-        let checked = 0;
-        let tolerated = 0;
-        for (let pos = 0; pos < file.length; pos++) {
-          for (const mask of [0x01, 0xff]) {
-            const bad = Buffer.from(file);
-            bad[pos]! ^= mask;
-            for (const [i, key] of keys.entries()) {
-              // bytes of an entry other than the one this key opens: the key block is not
-              // authenticated as a whole in v1 (docs/format.md Appendix A), so the file may still open
-              const inOther = version === 1 && entries.some((e, j) => j !== i && pos >= e.start && pos < e.end);
-              const lib = await libraryOpens(new VectorKeyring([key]), bad);
-              const ref = referenceOpens(bad, key.kek);
-              for (const r of [lib, ref]) {
-                if (inOther && Buffer.isBuffer(r)) {
-                  expect(r.equals(plaintext)).toBe(true); // never wrong plaintext
-                  tolerated++;
-                } else {
-                  expect(r, `byte ${pos} ^ ${mask} via key ${i}`).toBeInstanceOf(Error);
+        it("size rule (§8): segment count and plaintext length from the file size; random reads agree", async () => {
+          const E = v.expected.encSegLen;
+          const B = file.length - v.expected.headerLength;
+          const n = Math.ceil(B / E);
+          const S = B - (n - 1) * E;
+          expect(n).toBe(v.expected.segmentCount);
+          expect((n - 1) * (E - 32) + S - 32).toBe(v.expected.plaintextLength);
+
+          const p = path.join(tmp, `${v.name}.pseal`);
+          writeFileSync(p, file);
+          const reader = await SealedFileReader.open(new VectorKeyring(heldKeys(v)), p);
+          try {
+            expect(reader.segmentCount).toBe(v.expected.segmentCount);
+            expect(reader.plaintextLength).toBe(v.expected.plaintextLength);
+            const kek = hex(v.inputs.keys[0]!.kek);
+            const L = plaintext.length;
+            const ranges = [
+              [0, L],
+              [0, 0],
+              [L, 0],
+              [0, Math.min(1, L)],
+              [Math.max(0, L - 1), Math.min(1, L)],
+              [Math.floor(L / 3), Math.floor(L / 2)],
+              [Math.min(63, L), Math.max(0, Math.min(3, L - 63))],
+            ];
+            for (const [o, len] of ranges) {
+              const lib = await reader.read(o!, len!);
+              const ref = referenceRead(file, kek, o!, len!);
+              expect(ref.plaintextLength).toBe(L);
+              expect(lib.equals(plaintext.subarray(o!, o! + len!))).toBe(true);
+              expect(ref.data.equals(lib)).toBe(true);
+            }
+          } finally {
+            await reader.close();
+          }
+        });
+
+        it(
+          version === 2
+            ? "any single flipped byte makes both readers fail, in every entry"
+            : "any single flipped byte makes both readers fail (except inside another, unused entry: v1)",
+          async () => {
+            const entries = referenceHeader(file).entries;
+            const keys = heldKeys(v);
+            let checked = 0;
+            let tolerated = 0;
+            for (let pos = 0; pos < file.length; pos++) {
+              for (const mask of [0x01, 0xff]) {
+                const bad = Buffer.from(file);
+                bad[pos]! ^= mask;
+                for (const [i, key] of keys.entries()) {
+                  // bytes of an entry other than the one this key opens: the key block is not
+                  // authenticated as a whole in v1 (docs/format.md Appendix A), so the file may still open
+                  const inOther = version === 1 && entries.some((e, j) => j !== i && pos >= e.start && pos < e.end);
+                  const lib = await libraryOpens(new VectorKeyring([key]), bad);
+                  const ref = referenceOpens(bad, key.kek);
+                  for (const r of [lib, ref]) {
+                    if (inOther && Buffer.isBuffer(r)) {
+                      expect(r.equals(plaintext)).toBe(true); // never wrong plaintext
+                      tolerated++;
+                    } else {
+                      expect(r, `byte ${pos} ^ ${mask} via key ${i}`).toBeInstanceOf(Error);
+                    }
+                  }
+                  checked++;
                 }
               }
-              checked++;
             }
-          }
-        }
-        expect(checked).toBe(file.length * 2 * keys.length);
-        if (keys.length === 1 || version === 2) expect(tolerated).toBe(0);
-        else expect(tolerated).toBeGreaterThan(0);
+            expect(checked).toBe(file.length * 2 * keys.length);
+            if (keys.length === 1 || version === 2) expect(tolerated).toBe(0);
+            else expect(tolerated).toBeGreaterThan(0);
+          },
+        );
       });
-    });
-  }
-
-  it(version === 2 ? "a corrupted unused entry fails the open (KEY_BLOCK_INVALID, §6)" : "v1: an unused entry's wrapped key can be corrupted without the file failing to open (Appendix A)", async () => {
-    const v = vectors.find((x) => x.name === "utf8-context-two-keys")!;
-    const file = hex(v.expected.file);
-    const second = referenceHeader(file).entries[1]!;
-    const bad = Buffer.from(file);
-    bad[second.end - 1]! ^= 0xff; // last byte of entry 2's GCM tag
-    const [k1, k2] = heldKeys(v);
-    if (version === 2) {
-      await expect(openBuffer(new VectorKeyring([k1!]), bad)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
-      expect(() => referenceOpen(bad, k1!.kek)).toThrow("the key block does not authenticate");
-    } else {
-      expect((await openBuffer(new VectorKeyring([k1!]), bad)).equals(hex(v.inputs.plaintext))).toBe(true);
-      expect(referenceOpen(bad, k1!.kek).equals(hex(v.inputs.plaintext))).toBe(true);
     }
-    await expect(openBuffer(new VectorKeyring([k2!]), bad)).rejects.toThrow();
-    expect(() => referenceOpen(bad, k2!.kek)).toThrow();
+
+    it(
+      version === 2
+        ? "a corrupted unused entry fails the open (KEY_BLOCK_INVALID, §6)"
+        : "v1: an unused entry's wrapped key can be corrupted without the file failing to open (Appendix A)",
+      async () => {
+        const v = vectors.find((x) => x.name === "utf8-context-two-keys")!;
+        const file = hex(v.expected.file);
+        const second = referenceHeader(file).entries[1]!;
+        const bad = Buffer.from(file);
+        bad[second.end - 1]! ^= 0xff; // last byte of entry 2's GCM tag
+        const [k1, k2] = heldKeys(v);
+        if (version === 2) {
+          await expect(openBuffer(new VectorKeyring([k1!]), bad)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
+          expect(() => referenceOpen(bad, k1!.kek)).toThrow("the key block does not authenticate");
+        } else {
+          expect((await openBuffer(new VectorKeyring([k1!]), bad)).equals(hex(v.inputs.plaintext))).toBe(true);
+          expect(referenceOpen(bad, k1!.kek).equals(hex(v.inputs.plaintext))).toBe(true);
+        }
+        await expect(openBuffer(new VectorKeyring([k2!]), bad)).rejects.toThrow();
+        expect(() => referenceOpen(bad, k2!.kek)).toThrow();
+      },
+    );
   });
-});
 
 describe("v1 and v2 vectors of the same inputs share the body (why --upgrade needs no re-encryption)", () => {
   for (const v2 of vectors) {
@@ -330,13 +349,28 @@ describe("library seals, reference opens", () => {
   const cases: { name: string; plaintext: Buffer; segmentSize?: number; context?: Record<string, string>; names: string[] }[] = [
     { name: "empty, default segment size", plaintext: Buffer.alloc(0), names: [k1.keyName] },
     { name: "short, default segment size", plaintext: Buffer.from("x".repeat(1000)), names: [k1.keyName] },
-    { name: "several segments, short final", plaintext: Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff)), segmentSize: 96, names: [k1.keyName] },
+    {
+      name: "several segments, short final",
+      plaintext: Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff)),
+      segmentSize: 96,
+      names: [k1.keyName],
+    },
     { name: "aligned, final full", plaintext: Buffer.alloc(32 * 5, 0xab), segmentSize: 32, names: [k1.keyName] },
-    { name: "UTF-8 context, two keys", plaintext: Buffer.from("données 🚀"), segmentSize: 33, context: { zeta: "ζ", Alpha: "", "m.n:o-p_q": "\u0000" }, names: [k1.keyName, k2.keyName] },
+    {
+      name: "UTF-8 context, two keys",
+      plaintext: Buffer.from("données 🚀"),
+      segmentSize: 33,
+      context: { zeta: "ζ", Alpha: "", "m.n:o-p_q": "\u0000" },
+      names: [k1.keyName, k2.keyName],
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const sealed = await sealBuffer(keyring, c.plaintext, { keyName: c.names, ...(c.segmentSize ? { segmentSize: c.segmentSize } : {}), ...(c.context ? { context: c.context } : {}) });
+      const sealed = await sealBuffer(keyring, c.plaintext, {
+        keyName: c.names,
+        ...(c.segmentSize ? { segmentSize: c.segmentSize } : {}),
+        ...(c.context ? { context: c.context } : {}),
+      });
       for (const k of [k1, k2].filter((x) => c.names.includes(x.keyName))) expect(referenceOpen(sealed, k.kek).equals(c.plaintext)).toBe(true);
       const h = referenceHeader(sealed);
       expect(Object.fromEntries(h.context)).toEqual(c.context ?? {});

@@ -159,7 +159,13 @@ async function generate(v) {
     inputs: {
       segmentSize: spec.segmentSize,
       context: spec.context,
-      keys: keys.map((k) => ({ keyring: k.keyring, keyName: k.keyName, keyVersion: k.keyVersion, kek: k.kek.toString("hex"), wrapIv: k.wrapIv.toString("hex") })),
+      keys: keys.map((k) => ({
+        keyring: k.keyring,
+        keyName: k.keyName,
+        keyVersion: k.keyVersion,
+        kek: k.kek.toString("hex"),
+        wrapIv: k.wrapIv.toString("hex"),
+      })),
       dataKey: v.dataKey.toString("hex"),
       floeIv: v.floeIv.toString("hex"),
       segmentIvs: v.segmentIvs.map((b) => b.toString("hex")),

@@ -75,7 +75,9 @@ function hkdfExpandSha384(prk: Uint8Array, info: Uint8Array, len: number): Buffe
   const blocks: Buffer[] = [];
   let t = Buffer.alloc(0);
   for (let i = 1; blocks.length * 48 < len; i++) {
-    t = createHmac("sha384", prk).update(Buffer.concat([t, info, u8(i)])).digest();
+    t = createHmac("sha384", prk)
+      .update(Buffer.concat([t, info, u8(i)]))
+      .digest();
     blocks.push(t);
   }
   return Buffer.concat(blocks).subarray(0, len);
@@ -87,7 +89,9 @@ function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, len: nu
   const blocks: Buffer[] = [];
   let t = Buffer.alloc(0);
   for (let i = 1; blocks.length * 32 < len; i++) {
-    t = createHmac("sha256", prk).update(Buffer.concat([t, info, u8(i)])).digest();
+    t = createHmac("sha256", prk)
+      .update(Buffer.concat([t, info, u8(i)]))
+      .digest();
     blocks.push(t);
   }
   return Buffer.concat(blocks).subarray(0, len);
@@ -205,7 +209,9 @@ function entryTags(dek: Uint8Array, objectId: Buffer, entries: { keyring: string
   const n = entries.length;
   return entries.map((e, j) => {
     const digest = createHash("sha256").update(entryBytes(e)).digest();
-    return createHmac("sha256", key).update(Buffer.concat([ascii("pipeseal-entry-tag-v2"), u8(n), u8(j), digest])).digest();
+    return createHmac("sha256", key)
+      .update(Buffer.concat([ascii("pipeseal-entry-tag-v2"), u8(n), u8(j), digest]))
+      .digest();
   });
 }
 
@@ -251,7 +257,13 @@ function decryptSegment(f: Floe, seg: Buffer, position: number, final: boolean):
   } else if (seg.length !== f.encSegLen || seg.readUInt32BE(0) !== 0xffffffff) {
     fail("bad non-final segment");
   }
-  return gcmDecrypt(segmentKey(f, position), seg.subarray(4, 16), seg.subarray(16, seg.length - 16), segmentAad(position, final), seg.subarray(seg.length - 16));
+  return gcmDecrypt(
+    segmentKey(f, position),
+    seg.subarray(4, 16),
+    seg.subarray(16, seg.length - 16),
+    segmentAad(position, final),
+    seg.subarray(seg.length - 16),
+  );
 }
 
 // §6 sealing ------------------------------------------------------------------------------------
@@ -333,7 +345,9 @@ export function referenceHeader(file: Uint8Array): ReferenceHeader {
     if (W < 1 || W > 1024) fail("bad wrapped length");
     const wrapped = Buffer.from(take(W));
     const end = F + o;
-    entries.push(version === 2 ? { keyring, keyName, keyVersion, wrapped, tag: Buffer.from(take(32)), start, end } : { keyring, keyName, keyVersion, wrapped, start, end });
+    entries.push(
+      version === 2 ? { keyring, keyName, keyVersion, wrapped, tag: Buffer.from(take(32)), start, end } : { keyring, keyName, keyVersion, wrapped, start, end },
+    );
   }
   if (o !== K) fail("bytes left over in the key block");
 
@@ -374,7 +388,13 @@ function unlock(file: Uint8Array, kek: Uint8Array, keyring: string): Unlocked {
     if (e.wrapped.length !== 60) continue;
     let dek: Buffer;
     try {
-      dek = gcmDecrypt(kek, e.wrapped.subarray(0, 12), e.wrapped.subarray(12, 44), wrapAad(e.keyring, e.keyName, e.keyVersion, ctx, h.version === 2 ? objectId : undefined), e.wrapped.subarray(44));
+      dek = gcmDecrypt(
+        kek,
+        e.wrapped.subarray(0, 12),
+        e.wrapped.subarray(12, 44),
+        wrapAad(e.keyring, e.keyName, e.keyVersion, ctx, h.version === 2 ? objectId : undefined),
+        e.wrapped.subarray(44),
+      );
     } catch {
       continue;
     }

@@ -17,13 +17,36 @@ const plain = randomBytes(200_000);
 function curl(args: string[], peer = "trainer-a"): Promise<{ status: number; stdout: Buffer }> {
   const c = path.join(dir, "certs", peer);
   return new Promise((resolve) => {
-    execFile("curl", ["-sS", "--cacert", `${c}/ca.pem`, "--cert", `${c}/cert.pem`, "--key", `${c}/key.pem`, ...args], { encoding: "buffer", maxBuffer: 1 << 24 }, (e, stdout) => resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout }));
+    execFile(
+      "curl",
+      ["-sS", "--cacert", `${c}/ca.pem`, "--cert", `${c}/cert.pem`, "--key", `${c}/key.pem`, ...args],
+      { encoding: "buffer", maxBuffer: 1 << 24 },
+      (e, stdout) => resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout }),
+    );
   });
 }
 
 /** `pipeseal gateway` over the test's keystore, once it says where it serves. */
 async function startGatewayCli(...extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const c = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "gateway", "--root", path.join(dir, "datasets"), "--listen", "127.0.0.1:0", "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/trainer*", ...extra], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
+  const c = spawn(
+    process.execPath,
+    [
+      CLI,
+      "--home",
+      path.join(dir, "ks"),
+      "gateway",
+      "--root",
+      path.join(dir, "datasets"),
+      "--listen",
+      "127.0.0.1:0",
+      "--cert",
+      path.join(dir, "certs", "gateway"),
+      "--allow",
+      "spiffe://acme.ml/prod/trainer*",
+      ...extra,
+    ],
+    { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] },
+  );
   const served = await new Promise<string>((resolve, reject) => {
     let err = "";
     c.stderr!.on("data", (d: Buffer) => {
@@ -40,12 +63,25 @@ beforeAll(async () => {
   dir = tempDir("pipeseal-gw-cli-");
   expect(run("init").status).toBe(0);
   expect(run("ca", "init", "--name", "acme ML", "--trust-domain", "acme.ml").status).toBe(0);
-  expect(run("ca", "issue", "gateway", "--env", "prod", "--dns", "gateway.internal", "--ip", "127.0.0.1", "--out", path.join(dir, "certs", "gateway")).status).toBe(0);
+  expect(
+    run("ca", "issue", "gateway", "--env", "prod", "--dns", "gateway.internal", "--ip", "127.0.0.1", "--out", path.join(dir, "certs", "gateway")).status,
+  ).toBe(0);
   expect(run("ca", "issue", "trainer-a", "--env", "prod", "--client", "--out", path.join(dir, "certs", "trainer-a")).status).toBe(0);
   expect(run("key", "create", "datasets/raw").status).toBe(0);
   mkdirSync(path.join(dir, "datasets", "train"), { recursive: true });
   writeFileSync(path.join(dir, "shard.jsonl"), plain);
-  expect(run("encrypt", "--key", "datasets/raw", "--context", "stage=training", path.join(dir, "shard.jsonl"), "-o", path.join(dir, "datasets", "train", "shard-00001.jsonl.pseal")).status).toBe(0);
+  expect(
+    run(
+      "encrypt",
+      "--key",
+      "datasets/raw",
+      "--context",
+      "stage=training",
+      path.join(dir, "shard.jsonl"),
+      "-o",
+      path.join(dir, "datasets", "train", "shard-00001.jsonl.pseal"),
+    ).status,
+  ).toBe(0);
   ({ child, url } = await startGatewayCli());
 }, 60_000);
 afterAll(() => {
@@ -71,13 +107,21 @@ describe("pipeseal gateway (built CLI)", () => {
     const status = await exited;
     const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as { operation: string; principal: string; context: string | null }[];
     // this gateway's window alone served exactly one 1000-byte range (the other one served more)
-    const summaries = audit.filter((a) => a.operation === "gateway.serve").map((a) => [a.principal, JSON.parse(a.context ?? "{}") as Record<string, string>] as const);
-    expect({ status, summaries: summaries.filter(([, c]) => c.bytes === "1000") }).toEqual({ status: [0, null], summaries: [["spiffe://acme.ml/prod/trainer-a", { requests: "1", ranges: "1", bytes: "1000" }]] });
+    const summaries = audit
+      .filter((a) => a.operation === "gateway.serve")
+      .map((a) => [a.principal, JSON.parse(a.context ?? "{}") as Record<string, string>] as const);
+    expect({ status, summaries: summaries.filter(([, c]) => c.bytes === "1000") }).toEqual({
+      status: [0, null],
+      summaries: [["spiffe://acme.ml/prod/trainer-a", { requests: "1", ranges: "1", bytes: "1000" }]],
+    });
   }, 30_000);
 
   it("--crl: a revoked trainer's certificate gets no answer, another trainer still reads", async () => {
     expect(run("ca", "issue", "trainer-b", "--env", "prod", "--client", "--out", path.join(dir, "certs", "trainer-b")).status).toBe(0);
-    const serial = execFileSync("openssl", ["x509", "-noout", "-serial", "-in", path.join(dir, "certs", "trainer-b", "cert.pem")], { encoding: "utf8" }).trim().replace(/^serial=/, "").toLowerCase();
+    const serial = execFileSync("openssl", ["x509", "-noout", "-serial", "-in", path.join(dir, "certs", "trainer-b", "cert.pem")], { encoding: "utf8" })
+      .trim()
+      .replace(/^serial=/, "")
+      .toLowerCase();
     expect(run("ca", "revoke", serial, "--reason", "keyCompromise").status).toBe(0);
     const crl = path.join(dir, "crl.pem");
     expect(run("ca", "crl", "-o", crl).status).toBe(0);
@@ -101,10 +145,28 @@ describe("pipeseal gateway (built CLI)", () => {
     expect([noAllow.status, noAllow.stderr]).toEqual([2, expect.stringMatching(/^pipeseal: .*--allow.*\[INVALID_ARGUMENT\]\n$/)]);
     const badAllow = run("gateway", "--root", path.join(dir, "datasets"), "--cert", path.join(dir, "certs", "gateway"), "--allow", "trainer");
     expect([badAllow.status, badAllow.stderr]).toEqual([2, expect.stringMatching(/^pipeseal: --allow "trainer" is not spiffe:.*\[INVALID_ARGUMENT\]\n$/)]);
-    writeFileSync(path.join(dir, "gateway.yaml"), "rules:\n  - identities: [\"spiffe://acme.ml/prod/x\"]\n    pathz: [a]\n");
-    const badPolicy = run("gateway", "--root", path.join(dir, "datasets"), "--cert", path.join(dir, "certs", "gateway"), "--policy", path.join(dir, "gateway.yaml"));
+    writeFileSync(path.join(dir, "gateway.yaml"), 'rules:\n  - identities: ["spiffe://acme.ml/prod/x"]\n    pathz: [a]\n');
+    const badPolicy = run(
+      "gateway",
+      "--root",
+      path.join(dir, "datasets"),
+      "--cert",
+      path.join(dir, "certs", "gateway"),
+      "--policy",
+      path.join(dir, "gateway.yaml"),
+    );
     expect([badPolicy.status, badPolicy.stderr]).toEqual([2, expect.stringMatching(/gateway.yaml:3:5: unknown key "pathz".*\[INVALID_ARGUMENT\]\n$/)]);
-    const badListen = run("gateway", "--root", path.join(dir, "datasets"), "--cert", path.join(dir, "certs", "gateway"), "--allow", "spiffe://acme.ml/prod/*", "--listen", "nope");
+    const badListen = run(
+      "gateway",
+      "--root",
+      path.join(dir, "datasets"),
+      "--cert",
+      path.join(dir, "certs", "gateway"),
+      "--allow",
+      "spiffe://acme.ml/prod/*",
+      "--listen",
+      "nope",
+    );
     expect(badListen.stderr).toMatch(/--listen "nope" is not HOST:PORT \[INVALID_ARGUMENT\]/);
   });
 });

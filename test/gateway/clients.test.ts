@@ -30,24 +30,32 @@ function records(shardNo: number): Buffer {
     r.writeUInt32BE(shardNo, 0);
     r.writeUInt32BE(i, 4);
     randomBytes(RECORD - 40).copy(r, 8);
-    createHash("sha256").update(r.subarray(0, RECORD - 32)).digest().copy(r, RECORD - 32);
+    createHash("sha256")
+      .update(r.subarray(0, RECORD - 32))
+      .digest()
+      .copy(r, RECORD - 32);
   }
   return out;
 }
 
 function python(script: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile("/usr/bin/python3", [path.join(PY, script), ...args], { timeout: 120_000, maxBuffer: 1 << 20 }, (e, out, err) => (e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out)));
+    execFile("/usr/bin/python3", [path.join(PY, script), ...args], { timeout: 120_000, maxBuffer: 1 << 20 }, (e, out, err) =>
+      e ? reject(new Error(`${e.message}\n${err}`)) : resolve(out),
+    );
   });
 }
 
 /** curl in a child process, asynchronously: the gateway runs in this process and must keep serving. */
 function run(cmd: string, args: string[]): Promise<{ status: number; stdout: Buffer }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: "buffer", maxBuffer: 64 << 20, timeout: 60_000 }, (e, stdout) => resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout }));
+    execFile(cmd, args, { encoding: "buffer", maxBuffer: 64 << 20, timeout: 60_000 }, (e, stdout) =>
+      resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout }),
+    );
   });
 }
-const curl = (args: string[]) => run("curl", ["-sS", "--cacert", path.join(trainer, "ca.pem"), "--cert", path.join(trainer, "cert.pem"), "--key", path.join(trainer, "key.pem"), ...args]);
+const curl = (args: string[]) =>
+  run("curl", ["-sS", "--cacert", path.join(trainer, "ca.pem"), "--cert", path.join(trainer, "cert.pem"), "--key", path.join(trainer, "key.pem"), ...args]);
 
 beforeAll(async () => {
   w = await makeWorld();
@@ -67,10 +75,12 @@ describe("fsspec HTTPFileSystem", () => {
     expect(out.ls).toEqual([0, 1, 2].map((s) => `${gw.url}/train/shard-${s}.bin`));
     expect(out.info).toEqual({ size: RECORD * RECORDS, type: "file" });
     const plain = shards[1]!;
-    expect(out.reads).toEqual(reads.map((r) => {
-      const [o, n] = r.split(":").map(Number) as [number, number];
-      return sha(plain.subarray(o, o + n));
-    }));
+    expect(out.reads).toEqual(
+      reads.map((r) => {
+        const [o, n] = r.split(":").map(Number) as [number, number];
+        return sha(plain.subarray(o, o + n));
+      }),
+    );
     expect(out.whole).toBe(sha(plain));
     // one audited unwrap for all of it (same principal, same object, inside the window)
     expect(w.ks.listAudit({}).filter((r) => r.operation === "gateway-read" && r.objectPath?.endsWith("shard-1.bin.pseal"))).toHaveLength(1);
@@ -92,7 +102,11 @@ describe("curl", () => {
     const whole = await curl([`${gw.url}/train/shard-2.bin`]);
     expect(whole.status).toBe(0);
     expect(whole.stdout.equals(shards[2]!)).toBe(true);
-    for (const [a, b] of [[1048, 9000], [0, 0], [299_000, 299_999]]) {
+    for (const [a, b] of [
+      [1048, 9000],
+      [0, 0],
+      [299_000, 299_999],
+    ]) {
       const r = await curl(["-r", `${a}-${b}`, `${gw.url}/train/shard-2.bin`]);
       expect(r.stdout.equals(shards[2]!.subarray(a!, b! + 1))).toBe(true);
     }

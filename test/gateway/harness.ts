@@ -57,7 +57,11 @@ export async function makeWorld(): Promise<World> {
       writeFileSync(plainFile, plain);
       const out = path.join(root, `${rel}.pseal`);
       mkdirSync(path.dirname(out), { recursive: true });
-      await encryptFile(ks, plainFile, out, { keyName: o.keyName ?? "datasets/raw", context: o.context ?? { stage: "training", dataset: "shards" }, segmentSize: o.segmentSize ?? 4096 });
+      await encryptFile(ks, plainFile, out, {
+        keyName: o.keyName ?? "datasets/raw",
+        context: o.context ?? { stage: "training", dataset: "shards" },
+        segmentSize: o.segmentSize ?? 4096,
+      });
       return out;
     },
   };
@@ -76,7 +80,11 @@ export interface Reply {
 }
 
 /** One request with the certificate folder `certDir` (or none). Resolves even when the transfer is cut. */
-export function request(gw: Gateway, urlPath: string, o: { certDir?: string | null; method?: string; headers?: Record<string, string>; ca?: string } = {}): Promise<Reply> {
+export function request(
+  gw: Gateway,
+  urlPath: string,
+  o: { certDir?: string | null; method?: string; headers?: Record<string, string>; ca?: string } = {},
+): Promise<Reply> {
   const ca = o.ca ?? (o.certDir ? readFileSync(path.join(o.certDir, "ca.pem"), "utf8") : undefined);
   return new Promise((resolve, reject) => {
     // a raw path, not a URL: the client must not normalise `..` away before the server sees it

@@ -59,7 +59,13 @@ describe("HEAD and GET", () => {
   });
 
   it("answers a-b (across segment boundaries), a- and -n with 206 and Content-Range", async () => {
-    for (const [spec, s, e] of [["bytes=4000-12500", 4000, 12500], ["bytes=49990-", 49990, 49999], ["bytes=-100", 49900, 49999], ["bytes=0-0", 0, 0], ["bytes=40000-999999", 40000, 49999]] as const) {
+    for (const [spec, s, e] of [
+      ["bytes=4000-12500", 4000, 12500],
+      ["bytes=49990-", 49990, 49999],
+      ["bytes=-100", 49900, 49999],
+      ["bytes=0-0", 0, 0],
+      ["bytes=40000-999999", 40000, 49999],
+    ] as const) {
       const r = await request(gw, "/train/shard-0.jsonl", { certDir: trainer, headers: { range: spec } });
       expect([spec, r.status, r.headers["content-range"]]).toEqual([spec, 206, `bytes ${s}-${e}/${plain.length}`]);
       expect(r.body.equals(plain.subarray(s, e + 1))).toBe(true);
@@ -140,7 +146,16 @@ describe("listings", () => {
     const j = JSON.parse(r.body.toString());
     const info = await inspectFile(path.join(w.root, "train/shard-0.jsonl.pseal"));
     expect(j.entries).toEqual([
-      { name: "shard-0.jsonl", type: "file", size: plain.length, etag: `"${info.headerHash}"`, lastModified: expect.any(String), key: "datasets/raw", version: 1, context: { dataset: "shards", stage: "training" } },
+      {
+        name: "shard-0.jsonl",
+        type: "file",
+        size: plain.length,
+        etag: `"${info.headerHash}"`,
+        lastModified: expect.any(String),
+        key: "datasets/raw",
+        version: 1,
+        context: { dataset: "shards", stage: "training" },
+      },
       { name: "sub/", type: "directory" },
     ]);
   });
@@ -153,18 +168,30 @@ describe("audit", () => {
     await request(gw, "/audit/a.bin", { certDir: trainer, method: "HEAD" });
     await request(gw, "/audit/a.bin", { certDir: trainer, headers: { range: "bytes=0-99" } });
     await request(gw, "/audit/a.bin", { certDir: trainer });
-    const reads = audit().slice(before).filter((r) => r.operation === "gateway-read");
-    expect(reads.map((r) => [r.principal, r.outcome, r.objectPath, r.context])).toEqual([[`spiffe://${TD}/prod/trainer-a`, "ok", path.join(w.root, "audit/a.bin.pseal"), '{"dataset":"shards","stage":"training"}']]);
+    const reads = audit()
+      .slice(before)
+      .filter((r) => r.operation === "gateway-read");
+    expect(reads.map((r) => [r.principal, r.outcome, r.objectPath, r.context])).toEqual([
+      [`spiffe://${TD}/prod/trainer-a`, "ok", path.join(w.root, "audit/a.bin.pseal"), '{"dataset":"shards","stage":"training"}'],
+    ]);
     expect(reads[0]!.headerHash).toMatch(/^[0-9a-f]{64}$/);
     expect(gw.openObjects).toBeGreaterThan(0);
     clock += 60_001;
     gw.sweep();
     expect(gw.openObjects).toBe(0); // readers closed, FLOE keys wiped
-    const served = audit().slice(before).filter((r) => r.operation === "gateway.serve" && r.objectPath?.endsWith("a.bin.pseal"));
-    expect(served.map((r) => [r.principal, r.outcome, JSON.parse(r.context!)])).toEqual([[`spiffe://${TD}/prod/trainer-a`, "ok", { requests: "3", ranges: "1", bytes: "20100" }]]);
+    const served = audit()
+      .slice(before)
+      .filter((r) => r.operation === "gateway.serve" && r.objectPath?.endsWith("a.bin.pseal"));
+    expect(served.map((r) => [r.principal, r.outcome, JSON.parse(r.context!)])).toEqual([
+      [`spiffe://${TD}/prod/trainer-a`, "ok", { requests: "3", ranges: "1", bytes: "20100" }],
+    ]);
     // after the window a new request is a new audited unwrap
     await request(gw, "/audit/a.bin", { certDir: trainer, method: "HEAD" });
-    expect(audit().slice(before).filter((r) => r.operation === "gateway-read")).toHaveLength(2);
+    expect(
+      audit()
+        .slice(before)
+        .filter((r) => r.operation === "gateway-read"),
+    ).toHaveLength(2);
   });
 
   it("--allow is exact: a peer the TLS gate lets in but the pattern does not match gets 403, audited, and no unwrap", async () => {
@@ -172,7 +199,9 @@ describe("audit", () => {
     const r = await request(gw, "/train/shard-0.jsonl", { certDir: evaluator });
     expect([r.status, r.headers["x-pipeseal-error"]]).toEqual([403, "GATEWAY_DENIED"]);
     const recs = audit().slice(before);
-    expect(recs.map((x) => [x.operation, x.principal, x.outcome, x.errorCode])).toEqual([["gateway.deny", `spiffe://${TD}/prod/evaluator`, "denied", "GATEWAY_DENIED"]]);
+    expect(recs.map((x) => [x.operation, x.principal, x.outcome, x.errorCode])).toEqual([
+      ["gateway.deny", `spiffe://${TD}/prod/evaluator`, "denied", "GATEWAY_DENIED"],
+    ]);
   });
 });
 
@@ -181,7 +210,9 @@ describe("policy (gateway.yaml)", () => {
   beforeAll(async () => {
     await w.seal("eval/e.jsonl", randomBytes(100), { context: { stage: "eval" } });
     await w.seal("train/eval-ctx.jsonl", randomBytes(100), { context: { stage: "eval" } });
-    const policy = parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/trainer*"]\n    paths: ["train/**"]\n    context: { stage: training }\n  - identities: ["spiffe://${TD}/prod/evaluator"]\n    paths: ["eval/*.jsonl"]\n`);
+    const policy = parseGatewayPolicy(
+      `rules:\n  - identities: ["spiffe://${TD}/prod/trainer*"]\n    paths: ["train/**"]\n    context: { stage: training }\n  - identities: ["spiffe://${TD}/prod/evaluator"]\n    paths: ["eval/*.jsonl"]\n`,
+    );
     pgw = await gateway(w, { allow: undefined, policy });
   });
   afterAll(() => pgw?.close());
@@ -190,12 +221,20 @@ describe("policy (gateway.yaml)", () => {
     expect((await request(pgw, "/train/shard-0.jsonl", { certDir: trainer })).status).toBe(200);
     expect((await request(pgw, "/eval/e.jsonl", { certDir: evaluator })).status).toBe(200);
     const before = audit().length;
-    for (const [who, p, reason] of [[evaluator, "/train/shard-0.jsonl", "no-rule"], [trainer, "/eval/e.jsonl", "no-rule"], [trainer, "/train/eval-ctx.jsonl", "context-mismatch"]] as const) {
+    for (const [who, p, reason] of [
+      [evaluator, "/train/shard-0.jsonl", "no-rule"],
+      [trainer, "/eval/e.jsonl", "no-rule"],
+      [trainer, "/train/eval-ctx.jsonl", "context-mismatch"],
+    ] as const) {
       const r = await request(pgw, p, { certDir: who });
       expect([p, r.status, r.headers["x-pipeseal-error"]]).toEqual([p, 403, "GATEWAY_DENIED"]);
       expect(audit().at(-1)).toMatchObject({ operation: "gateway.deny", outcome: "denied", context: JSON.stringify({ reason }) });
     }
-    expect(audit().slice(before).filter((r) => r.operation === "gateway-read")).toHaveLength(0); // no key touched for a denial
+    expect(
+      audit()
+        .slice(before)
+        .filter((r) => r.operation === "gateway-read"),
+    ).toHaveLength(0); // no key touched for a denial
     const listing = JSON.parse((await request(pgw, "/train/?format=json", { certDir: trainer })).body.toString());
     expect(listing.entries.map((e: { name: string }) => e.name)).toEqual(["shard-0.jsonl", "sub/"]);
     expect((await request(pgw, "/train/", { certDir: evaluator })).status).toBe(403);
@@ -203,7 +242,9 @@ describe("policy (gateway.yaml)", () => {
 
   it("reports a bad policy with its line and column", () => {
     expect(() => parseGatewayPolicy("rules:\n  - identities: [x]\n    paths: [a]\n")).toThrow(/gateway.yaml:2:18: .*spiffe/);
-    expect(() => parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/a"]\n    paths: ["a"]\n    stage: x\n`)).toThrow(/gateway.yaml:4:5: unknown key "stage"/);
+    expect(() => parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/a"]\n    paths: ["a"]\n    stage: x\n`)).toThrow(
+      /gateway.yaml:4:5: unknown key "stage"/,
+    );
     expect(() => parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/a"]\n    paths: ["../a"]\n`)).toThrow(/gateway.yaml:3:13: .*relative/);
   });
 });
@@ -222,9 +263,15 @@ describe("refused peers and failures", () => {
     writeFileSync(path.join(dir, "ca.pem"), w.caPem);
     await expect(request(gw, "/train/shard-0.jsonl", { certDir: dir })).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 100));
-    const rejects = audit().slice(before).filter((r) => r.operation === "gateway.reject");
+    const rejects = audit()
+      .slice(before)
+      .filter((r) => r.operation === "gateway.reject");
     expect(rejects.map((r) => JSON.parse(r.context!).reason)).toEqual(expect.arrayContaining(["no-certificate", "unknown-ca"]));
-    expect(audit().slice(before).some((r) => r.operation === "gateway-read")).toBe(false);
+    expect(
+      audit()
+        .slice(before)
+        .some((r) => r.operation === "gateway-read"),
+    ).toBe(false);
   });
 
   it("a tampered segment is never sent: the transfer is cut short, audited; a range over it is a 500", async () => {
@@ -241,7 +288,11 @@ describe("refused peers and failures", () => {
     expect(r.aborted).toBe(true);
     expect(r.body.length).toBeLessThanOrEqual(600 * 4096);
     expect(r.body.equals(big.subarray(0, r.body.length))).toBe(true); // only authenticated bytes
-    expect(audit().slice(before).map((x) => [x.operation, x.outcome, x.errorCode])).toContainEqual(["gateway.serve", "error", "DECRYPT_FAILED"]);
+    expect(
+      audit()
+        .slice(before)
+        .map((x) => [x.operation, x.outcome, x.errorCode]),
+    ).toContainEqual(["gateway.serve", "error", "DECRYPT_FAILED"]);
     const ranged = await request(gw, "/tamper/t.bin", { certDir: trainer, headers: { range: `bytes=${600 * 4096}-${600 * 4096 + 10}` } });
     expect([ranged.status, ranged.headers["x-pipeseal-error"]]).toEqual([500, "DECRYPT_FAILED"]);
     expect(ranged.body.toString()).not.toContain(big.subarray(600 * 4096, 600 * 4096 + 10).toString("latin1"));
@@ -255,7 +306,11 @@ describe("refused peers and failures", () => {
     const before = audit().length;
     const r = await request(gw, "/old/m.bin", { certDir: trainer });
     expect([r.status, r.headers["x-pipeseal-error"]]).toEqual([410, "KEY_DESTROYED"]);
-    expect(audit().slice(before).map((x) => [x.operation, x.principal, x.outcome, x.errorCode])).toContainEqual(["gateway-read", `spiffe://${TD}/prod/trainer-a`, "denied", "KEY_DESTROYED"]);
+    expect(
+      audit()
+        .slice(before)
+        .map((x) => [x.operation, x.principal, x.outcome, x.errorCode]),
+    ).toContainEqual(["gateway-read", `spiffe://${TD}/prod/trainer-a`, "denied", "KEY_DESTROYED"]);
   });
 
   it("ETag and cache keys follow the file: a replaced shard is a new object", async () => {
@@ -275,7 +330,9 @@ describe("listening", () => {
   it("a port already in use is LISTEN_FAILED with the fix, not an internal error", async () => {
     const { startGateway } = await import("../../src/gateway/index.js");
     const port = Number(new URL(gw.url).port);
-    await expect(startGateway({ root: w.root, keys: w.ks, tls: { certDir: w.certs("gateway"), watch: false }, allow: [`spiffe://${TD}/prod/trainer*`] }, { port })).rejects.toMatchObject({
+    await expect(
+      startGateway({ root: w.root, keys: w.ks, tls: { certDir: w.certs("gateway"), watch: false }, allow: [`spiffe://${TD}/prod/trainer*`] }, { port }),
+    ).rejects.toMatchObject({
       code: "LISTEN_FAILED",
       message: expect.stringMatching(/already in use/),
     });

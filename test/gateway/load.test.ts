@@ -18,11 +18,21 @@ const huge = Buffer.concat([big, big, big, big, big]);
 /** A TLS connection with the trainer's certificate that sends one request and then never reads. */
 function stalledClient(urlPath: string): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: "127.0.0.1", port: gw.address.port, servername: "localhost", ca: readFileSync(path.join(trainer, "ca.pem")), cert: readFileSync(path.join(trainer, "cert.pem")), key: readFileSync(path.join(trainer, "key.pem")) }, () => {
-      s.write(`GET ${urlPath} HTTP/1.1\r\nhost: localhost\r\n\r\n`);
-      s.pause(); // never read: the server's writes back up
-      resolve(s);
-    });
+    const s = tls.connect(
+      {
+        host: "127.0.0.1",
+        port: gw.address.port,
+        servername: "localhost",
+        ca: readFileSync(path.join(trainer, "ca.pem")),
+        cert: readFileSync(path.join(trainer, "cert.pem")),
+        key: readFileSync(path.join(trainer, "key.pem")),
+      },
+      () => {
+        s.write(`GET ${urlPath} HTTP/1.1\r\nhost: localhost\r\n\r\n`);
+        s.pause(); // never read: the server's writes back up
+        resolve(s);
+      },
+    );
     s.on("error", () => undefined);
     s.once("error", reject);
   });
@@ -48,7 +58,9 @@ except OSError:
 print(n)
 `;
   return new Promise((resolve, reject) => {
-    execFile("/usr/bin/python3", ["-c", code, trainer, String(gw.address.port), urlPath, String(sleep)], { timeout: 30_000 }, (e, out) => (e ? reject(e) : resolve(Number(out.trim()))));
+    execFile("/usr/bin/python3", ["-c", code, trainer, String(gw.address.port), urlPath, String(sleep)], { timeout: 30_000 }, (e, out) =>
+      e ? reject(e) : resolve(Number(out.trim())),
+    );
   });
 }
 
@@ -66,7 +78,9 @@ describe("load", () => {
   it("concurrent clients all get byte-identical ranges", async () => {
     const reads = Array.from({ length: 8 }, (_, i) => {
       const start = (i * 700_001) % (big.length - 70_000);
-      return request(gw, "/big.bin", { certDir: trainer, headers: { range: `bytes=${start}-${start + 65535}` } }).then((r) => r.status === 206 && r.body.equals(big.subarray(start, start + 65536)));
+      return request(gw, "/big.bin", { certDir: trainer, headers: { range: `bytes=${start}-${start + 65535}` } }).then(
+        (r) => r.status === 206 && r.body.equals(big.subarray(start, start + 65536)),
+      );
     });
     expect(await Promise.all(reads)).toEqual(Array(8).fill(true));
   });

@@ -37,7 +37,15 @@ const logs: unknown[] = [];
 
 async function startGw(certDir: string, o: { tokens?: boolean } = {}): Promise<Gateway> {
   const k = new RemoteKeyring({ url: h.svc.url, certDir, id: "ks:test", retry: { attempts: 1 } });
-  return startGateway({ root, keys: remoteBackend(k, (e) => logs.push(e)), tls: { certDir, watch: false }, allow: [`${TD}/prod/*`], now: () => clock, ...o, log: (e) => logs.push(e) });
+  return startGateway({
+    root,
+    keys: remoteBackend(k, (e) => logs.push(e)),
+    tls: { certDir, watch: false },
+    allow: [`${TD}/prod/*`],
+    now: () => clock,
+    ...o,
+    log: (e) => logs.push(e),
+  });
 }
 
 async function records() {
@@ -68,8 +76,16 @@ beforeAll(async () => {
   plain = randomBytes(50_000);
   writeFileSync(path.join(h.dir, "plain.bin"), plain);
   kr = h.keyring("trainer");
-  await encryptFile(kr, path.join(h.dir, "plain.bin"), path.join(root, "train", "shard.bin.pseal"), { keyName: "prod/datasets/raw", context: { stage: "training" }, segmentSize: 4096 });
-  await encryptFile(kr, path.join(h.dir, "plain.bin"), path.join(root, "train", "shared.bin.pseal"), { keyName: "shared/small", context: { stage: "training" }, segmentSize: 4096 });
+  await encryptFile(kr, path.join(h.dir, "plain.bin"), path.join(root, "train", "shard.bin.pseal"), {
+    keyName: "prod/datasets/raw",
+    context: { stage: "training" },
+    segmentSize: 4096,
+  });
+  await encryptFile(kr, path.join(h.dir, "plain.bin"), path.join(root, "train", "shared.bin.pseal"), {
+    keyName: "shared/small",
+    context: { stage: "training" },
+    segmentSize: 4096,
+  });
   gw = await startGw(gwCerts[GW]!, { tokens: true });
   gwB = await startGw(gwCerts[GW2]!);
 }, 60_000);
@@ -138,10 +154,16 @@ describe("forbidden delegations, attacked on the API", () => {
     const c = new RemoteKeyring({ url: h.svc.url, certDir, id: "ks:test", retry: { attempts: 1 } });
     const entry = await entryOf();
     try {
-      return await c.client.call("POST", "/v1/unwrap", { wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") }, context: { stage: "training" }, ...body }).then(
-        () => "allowed",
-        (e: { code: string }) => e.code,
-      );
+      return await c.client
+        .call("POST", "/v1/unwrap", {
+          wrappedKey: { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") },
+          context: { stage: "training" },
+          ...body,
+        })
+        .then(
+          () => "allowed",
+          (e: { code: string }) => e.code,
+        );
     } finally {
       await c.close();
     }
@@ -248,14 +270,22 @@ describe("bearer tokens for peers without a certificate", () => {
 
   it("another CA's certificate is refused even with a valid token beside it (never downgraded to a token peer)", async () => {
     const { token } = await kr.mintToken({ ttlSeconds: 60, operations: ["unwrap"] });
-    const r = await request(gw, "/train/shard.bin", { certDir: h.certs.foreign, ca: readCa(), headers: { authorization: `Bearer ${token}` } }).catch((e: Error) => ({ status: 0, error: e, body: Buffer.alloc(0), headers: {} }));
+    const r = await request(gw, "/train/shard.bin", { certDir: h.certs.foreign, ca: readCa(), headers: { authorization: `Bearer ${token}` } }).catch(
+      (e: Error) => ({ status: 0, error: e, body: Buffer.alloc(0), headers: {} }),
+    );
     expect(r.status === 0 || r.status === 403).toBe(true);
     expect(r.body.includes(plain.subarray(0, 64))).toBe(false);
   });
 
   it("the key service unreachable: 503 for a token peer and a certificate peer, never a read", async () => {
     const k = new RemoteKeyring({ url: "https://127.0.0.1:1", certDir: gwCerts[GW]!, id: "ks:test", retry: { attempts: 1 }, timeoutMs: 2000 });
-    const down = await startGateway({ root, keys: remoteBackend(k, () => undefined), tls: { certDir: gwCerts[GW]!, watch: false }, allow: [`${TD}/prod/*`], tokens: true });
+    const down = await startGateway({
+      root,
+      keys: remoteBackend(k, () => undefined),
+      tls: { certDir: gwCerts[GW]!, watch: false },
+      allow: [`${TD}/prod/*`],
+      tokens: true,
+    });
     try {
       const { token } = await kr.mintToken({ ttlSeconds: 60 });
       const viaToken = await request(down, "/train/shard.bin", { certDir: null, ca: readCa(), headers: { authorization: `Bearer ${token}` } });
@@ -277,18 +307,27 @@ describe("bearer tokens for peers without a certificate", () => {
 describe("pipeseal gateway --server --tokens (the built CLI; curl as the loader)", () => {
   const curl = (args: string[]) =>
     new Promise<{ status: number; stdout: Buffer; http: string }>((resolve) =>
-      execFile("curl", ["-sS", "--cacert", path.join(h.certs.trainer, "ca.pem"), "-w", "\n%{http_code}", ...args], { encoding: "buffer", maxBuffer: 1 << 24 }, (e, out) => {
-        const text = out.toString("latin1");
-        const cut = text.lastIndexOf("\n");
-        resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout: out.subarray(0, cut), http: text.slice(cut + 1) });
-      }),
+      execFile(
+        "curl",
+        ["-sS", "--cacert", path.join(h.certs.trainer, "ca.pem"), "-w", "\n%{http_code}", ...args],
+        { encoding: "buffer", maxBuffer: 1 << 24 },
+        (e, out) => {
+          const text = out.toString("latin1");
+          const cut = text.lastIndexOf("\n");
+          resolve({ status: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout: out.subarray(0, cut), http: text.slice(cut + 1) });
+        },
+      ),
     );
 
   it("a curl with a bearer token and no client certificate reads a range; without one it gets 401", async () => {
-    const child = spawn(process.execPath, [CLI, "gateway", "--root", root, "--listen", "127.0.0.1:0", "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--server", h.svc.url, "--tokens"], {
-      env: { PATH: process.env.PATH ?? "", PIPESEAL_KEYRING_ID: "ks:test" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, "gateway", "--root", root, "--listen", "127.0.0.1:0", "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--server", h.svc.url, "--tokens"],
+      {
+        env: { PATH: process.env.PATH ?? "", PIPESEAL_KEYRING_ID: "ks:test" },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let err = "";
@@ -308,7 +347,9 @@ describe("pipeseal gateway --server --tokens (the built CLI; curl as the loader)
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
-      const served = (await records()).filter((x) => x.operation === "gateway.serve" && x.principal === GW).map((x) => JSON.parse(x.context!) as Record<string, string>);
+      const served = (await records())
+        .filter((x) => x.operation === "gateway.serve" && x.principal === GW)
+        .map((x) => JSON.parse(x.context!) as Record<string, string>);
       expect(served).toContainEqual(expect.objectContaining({ requests: "1", ranges: "1", bytes: "10001" }));
     } finally {
       child.kill("SIGTERM");
@@ -318,7 +359,9 @@ describe("pipeseal gateway --server --tokens (the built CLI; curl as the loader)
 
   it("--tokens without --server is refused with one line", async () => {
     const out = await new Promise<string>((resolve) =>
-      execFile(process.execPath, [CLI, "gateway", "--root", root, "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--tokens"], (_e, _o, err) => resolve(String(err))),
+      execFile(process.execPath, [CLI, "gateway", "--root", root, "--cert", gwCerts[GW]!, "--allow", `${TD}/prod/*`, "--tokens"], (_e, _o, err) =>
+        resolve(String(err)),
+      ),
     );
     expect(out).toMatch(/^pipeseal: --tokens needs --server.*\[INVALID_ARGUMENT\]\n$/);
   });

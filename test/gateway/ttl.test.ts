@@ -26,7 +26,16 @@ const TRAINER = `spiffe://${TD}/prod/trainer-a`;
 /** A GET whose body is not read until `resume()`; resolves once the headers are in. */
 function pausedGet(urlPath: string): Promise<{ res: IncomingMessage; resume: () => Promise<{ body: Buffer; complete: boolean }> }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: "127.0.0.1", port: gw.address.port, path: urlPath, servername: "localhost", ca: readFileSync(path.join(trainer, "ca.pem")), cert: readFileSync(path.join(trainer, "cert.pem")), key: readFileSync(path.join(trainer, "key.pem")), agent: false });
+    const req = https.request({
+      host: "127.0.0.1",
+      port: gw.address.port,
+      path: urlPath,
+      servername: "localhost",
+      ca: readFileSync(path.join(trainer, "ca.pem")),
+      cert: readFileSync(path.join(trainer, "cert.pem")),
+      key: readFileSync(path.join(trainer, "key.pem")),
+      agent: false,
+    });
     req.on("response", (res) => {
       res.pause();
       const resume = () =>
@@ -75,7 +84,10 @@ describe("--key-ttl during a slow read", () => {
     const { body, complete } = await resume();
     expect([complete, body.length, body.equals(plain)]).toEqual([true, plain.length, true]);
     // the rest was decrypted under a second window: its own unwrap, naming the peer
-    expect(records("slow.bin.pseal", "gateway-read").map((r) => [r.principal, r.outcome])).toEqual([[TRAINER, "ok"], [TRAINER, "ok"]]);
+    expect(records("slow.bin.pseal", "gateway-read").map((r) => [r.principal, r.outcome])).toEqual([
+      [TRAINER, "ok"],
+      [TRAINER, "ok"],
+    ]);
     clock += TTL + 1;
     gw.sweep();
     const summaries = records("slow.bin.pseal", "gateway.serve").map((r) => JSON.parse(r.context!) as Record<string, string>);
@@ -96,8 +108,14 @@ describe("--key-ttl during a slow read", () => {
     expect(complete).toBe(false);
     expect(body.length).toBeLessThan(plain.length);
     expect(body.equals(plain.subarray(0, body.length))).toBe(true); // what arrived is authenticated plaintext, nothing else
-    expect(records("cut.bin.pseal", "gateway-read").map((r) => [r.outcome, r.errorCode])).toEqual([["ok", null], ["denied", "KEY_DISABLED"]]);
-    expect(records("cut.bin.pseal", "gateway.serve").map((r) => [r.outcome, r.errorCode])).toEqual([["ok", null], ["error", "KEY_DISABLED"]]);
+    expect(records("cut.bin.pseal", "gateway-read").map((r) => [r.outcome, r.errorCode])).toEqual([
+      ["ok", null],
+      ["denied", "KEY_DISABLED"],
+    ]);
+    expect(records("cut.bin.pseal", "gateway.serve").map((r) => [r.outcome, r.errorCode])).toEqual([
+      ["ok", null],
+      ["error", "KEY_DISABLED"],
+    ]);
   }, 30_000);
 
   it("cuts the transfer when the file was replaced meanwhile: no bytes of another object are spliced in, and nothing is unwrapped for it", async () => {
@@ -111,6 +129,9 @@ describe("--key-ttl during a slow read", () => {
     const { body, complete } = await resume();
     expect([complete, body.length < plain.length, body.equals(plain.subarray(0, body.length))]).toEqual([false, true, true]);
     expect(records("swap.bin.pseal", "gateway-read")).toHaveLength(1);
-    expect(records("swap.bin.pseal", "gateway.serve").map((r) => [r.outcome, r.errorCode])).toEqual([["ok", null], ["error", "GATEWAY_OBJECT_CHANGED"]]);
+    expect(records("swap.bin.pseal", "gateway.serve").map((r) => [r.outcome, r.errorCode])).toEqual([
+      ["ok", null],
+      ["error", "GATEWAY_OBJECT_CHANGED"],
+    ]);
   }, 30_000);
 });

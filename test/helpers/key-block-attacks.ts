@@ -10,7 +10,13 @@ import type { WrappedKey } from "../../src/keys/keyring.js";
 type Entry = { keyring: string; keyName: string; keyVersion: number; wrapped: Uint8Array; tag: Uint8Array };
 
 function entriesOf(file: Buffer): Entry[] {
-  return decodeHeader(file).wrappedKeys.map((e: WrappedKey) => ({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped), tag: Buffer.from(e.tag!) }));
+  return decodeHeader(file).wrappedKeys.map((e: WrappedKey) => ({
+    keyring: e.keyring,
+    keyName: e.keyName,
+    keyVersion: e.keyVersion,
+    wrapped: Buffer.from(e.wrapped),
+    tag: Buffer.from(e.tag!),
+  }));
 }
 
 /** The file with its key block replaced by `entries` (fixed part, FLOE header and body kept). */
@@ -44,7 +50,13 @@ export function keyBlockAttacks(victim: Buffer, other: Buffer, retarget: { keyNa
   const attacks: Attack[] = [
     { name: "another file's key block (same keys, same context)", file: withEntries(victim, o) },
     { name: "another file's entry in place of the first", file: withEntries(victim, [o[0]!, v[1]!]) },
-    { name: "another file's entry, with the victim's tags", file: withEntries(victim, [{ ...o[0]!, tag: v[0]!.tag }, { ...o[1]!, tag: v[1]!.tag }]) },
+    {
+      name: "another file's entry, with the victim's tags",
+      file: withEntries(victim, [
+        { ...o[0]!, tag: v[0]!.tag },
+        { ...o[1]!, tag: v[1]!.tag },
+      ]),
+    },
     { name: "second entry removed", file: withEntries(victim, [v[0]!]), code: "KEY_BLOCK_INVALID" },
     { name: "first entry removed", file: withEntries(victim, [v[1]!]), code: "KEY_BLOCK_INVALID" },
     { name: "an entry added (from another file)", file: withEntries(victim, [v[0]!, v[1]!, o[0]!]), code: "KEY_BLOCK_INVALID" },
@@ -52,10 +64,30 @@ export function keyBlockAttacks(victim: Buffer, other: Buffer, retarget: { keyNa
     { name: "the entries reordered", file: withEntries(victim, [v[1]!, v[0]!]), code: "KEY_BLOCK_INVALID" },
     { name: "the unused entry's keyring id changed", file: withEntries(victim, [v[0]!, { ...v[1]!, keyring: "ks:elsewhere" }]), code: "KEY_BLOCK_INVALID" },
     { name: "the unused entry's key name changed", file: withEntries(victim, [v[0]!, { ...v[1]!, keyName: retarget.keyName }]), code: "KEY_BLOCK_INVALID" },
-    { name: "the unused entry's version changed", file: withEntries(victim, [v[0]!, { ...v[1]!, keyVersion: v[1]!.keyVersion + 1 }]), code: "KEY_BLOCK_INVALID" },
-    { name: "the used entry's key name changed", file: withEntries(victim, [{ ...v[0]!, keyName: retarget.keyName }, { ...v[1]!, keyName: retarget.keyName }]) },
-    { name: "the used entry's version changed", file: withEntries(victim, [{ ...v[0]!, keyVersion: retarget.keyVersion }, { ...v[1]!, keyVersion: retarget.keyVersion }]) },
-    { name: "the unused entry's wrapped bytes corrupted", file: withEntries(victim, [v[0]!, { ...v[1]!, wrapped: flip(v[1]!.wrapped, 20) }]), code: "KEY_BLOCK_INVALID" },
+    {
+      name: "the unused entry's version changed",
+      file: withEntries(victim, [v[0]!, { ...v[1]!, keyVersion: v[1]!.keyVersion + 1 }]),
+      code: "KEY_BLOCK_INVALID",
+    },
+    {
+      name: "the used entry's key name changed",
+      file: withEntries(victim, [
+        { ...v[0]!, keyName: retarget.keyName },
+        { ...v[1]!, keyName: retarget.keyName },
+      ]),
+    },
+    {
+      name: "the used entry's version changed",
+      file: withEntries(victim, [
+        { ...v[0]!, keyVersion: retarget.keyVersion },
+        { ...v[1]!, keyVersion: retarget.keyVersion },
+      ]),
+    },
+    {
+      name: "the unused entry's wrapped bytes corrupted",
+      file: withEntries(victim, [v[0]!, { ...v[1]!, wrapped: flip(v[1]!.wrapped, 20) }]),
+      code: "KEY_BLOCK_INVALID",
+    },
     { name: "the unused entry's tag corrupted", file: withEntries(victim, [v[0]!, { ...v[1]!, tag: flip(v[1]!.tag, 0) }]), code: "KEY_BLOCK_INVALID" },
     { name: "the used entry's tag corrupted", file: withEntries(victim, [{ ...v[0]!, tag: flip(v[0]!.tag, 31) }, v[1]!]), code: "KEY_BLOCK_INVALID" },
     { name: "the version byte downgraded to v1 (tags dropped)", file: downgraded(victim) },

@@ -56,14 +56,22 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "pipeseal-pg-"));
   const data = path.join(dir, "data");
   const exec = async (file: string, args: string[]) => {
-    const cmd = asRoot ? ["runuser", ["-u", osUser, "--", path.join(bin, file), ...args]] as const : [path.join(bin, file), args] as const;
+    const cmd = asRoot ? (["runuser", ["-u", osUser, "--", path.join(bin, file), ...args]] as const) : ([path.join(bin, file), args] as const);
     return run(cmd[0], [...cmd[1]], { cwd: dir, timeout: 60_000 });
   };
   if (asRoot) await run("chown", ["-R", `${osUser}:`, dir]);
   await fs.chmod(dir, 0o700);
   await exec("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]);
   const port = await freePort();
-  const opts = [`-p ${port}`, `-k ${dir}`, "-c listen_addresses=''", "-c fsync=on", "-c synchronous_commit=on", "-c max_connections=200", "-c shared_buffers=32MB"].join(" ");
+  const opts = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    "-c listen_addresses=''",
+    "-c fsync=on",
+    "-c synchronous_commit=on",
+    "-c max_connections=200",
+    "-c shared_buffers=32MB",
+  ].join(" ");
   await exec("pg_ctl", ["-D", data, "-o", opts, "-l", path.join(dir, "log"), "-w", "-t", "60", "start"]);
   let stopped = false;
   const pg: TestPostgres = {

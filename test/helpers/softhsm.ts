@@ -12,13 +12,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-export const SOFTHSM_MODULE = process.env.PIPESEAL_TEST_PKCS11_MODULE ?? firstExisting([
-  "/usr/lib/softhsm/libsofthsm2.so",
-  "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-  "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-  "/usr/local/lib/softhsm/libsofthsm2.so",
-  "/opt/homebrew/lib/softhsm/libsofthsm2.so",
-]);
+export const SOFTHSM_MODULE =
+  process.env.PIPESEAL_TEST_PKCS11_MODULE ??
+  firstExisting([
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+    "/opt/homebrew/lib/softhsm/libsofthsm2.so",
+  ]);
 
 /** True when the module and softhsm2-util are installed (tests are skipped otherwise, with a reason). */
 export function softhsmAvailable(): boolean {

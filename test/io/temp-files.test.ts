@@ -7,7 +7,16 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isStaleTemp, liveTemps, onStaleTempRemoved, parseTempName, removeLiveTempsSync, removeStaleTemps, tempPathFor, trackTemp } from "../../src/io/temp-files.js";
+import {
+  isStaleTemp,
+  liveTemps,
+  onStaleTempRemoved,
+  parseTempName,
+  removeLiveTempsSync,
+  removeStaleTemps,
+  tempPathFor,
+  trackTemp,
+} from "../../src/io/temp-files.js";
 import { writeAtomic, once } from "../../src/io/atomic.js";
 import { tempDir } from "../helpers/keystore.js";
 
@@ -34,7 +43,12 @@ describe("temp files", () => {
     writeFileSync(path.join(dir, name("dead-file", dead)), "plaintext");
     mkdirSync(path.join(dir, name("dead-pull", dead)));
     writeFileSync(path.join(dir, name("dead-pull", dead), "weights.bin"), "plaintext");
-    const keep = [name("live", process.ppid), name("other-host", dead, host === "00000000" ? "11111111" : "00000000"), ".pseal-tmp-notes.txt", name("link", dead)];
+    const keep = [
+      name("live", process.ppid),
+      name("other-host", dead, host === "00000000" ? "11111111" : "00000000"),
+      ".pseal-tmp-notes.txt",
+      name("link", dead),
+    ];
     for (const k of keep.slice(0, 3)) writeFileSync(path.join(dir, k), "x");
     const victim = path.join(dir, "victim.txt");
     writeFileSync(victim, "must survive");

@@ -14,9 +14,7 @@ const fixture = path.join(root, "test/keys/fixtures/rotate-loop.mjs");
 /** Builds dist/ with tsc when the built keystore is missing or older than its sources. */
 function ensureBuilt(): void {
   const built = path.join(dist, "keys", "keystore.js");
-  const newest = Math.max(
-    ...["src/keys", "src/audit"].flatMap((d) => readdirSync(path.join(root, d)).map((f) => statSync(path.join(root, d, f)).mtimeMs)),
-  );
+  const newest = Math.max(...["src/keys", "src/audit"].flatMap((d) => readdirSync(path.join(root, d)).map((f) => statSync(path.join(root, d, f)).mtimeMs)));
   if (existsSync(built) && statSync(built).mtimeMs >= newest) return;
   // Other layers may not type-check mid-development; tsc still emits, so judge by the output.
   spawnSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json")], { stdio: "ignore" });

@@ -31,7 +31,9 @@ describe("field-key derivation (HKDF-SHA-256, info = pipeseal-field-v1 || purpos
 
 describe("the sealed KEK's AAD", () => {
   it("is pipeseal-kek-v1 || u16 BE name length || name || u32 BE version", () => {
-    expect(kekAad("prod/datasets/training", 3).toString("hex")).toBe("706970657365616c2d6b656b2d7631" + "0016" + "70726f642f64617461736574732f747261696e696e67" + "00000003");
+    expect(kekAad("prod/datasets/training", 3).toString("hex")).toBe(
+      "706970657365616c2d6b656b2d7631" + "0016" + "70726f642f64617461736574732f747261696e696e67" + "00000003",
+    );
   });
 
   it("binds the blob to its key name and version", () => {

@@ -23,7 +23,9 @@ describe("nextVersionState", () => {
   });
 
   it("names the primary and says to rotate first; a destroyed version stays destroyed", () => {
-    expect(() => nextVersionState("destroy", "prod/x", key, { version: 3, state: "enabled" })).toThrow(/prod\/x v3 is the primary version and cannot be destroyed; rotate first/);
+    expect(() => nextVersionState("destroy", "prod/x", key, { version: 3, state: "enabled" })).toThrow(
+      /prod\/x v3 is the primary version and cannot be destroyed; rotate first/,
+    );
     expect(() => nextVersionState("enable", "prod/x", key, { version: 1, state: "destroyed" })).toThrow(/destroyed and cannot be enabled/);
     expect(nextVersionState("destroy", "prod/x", key, { version: 1, state: "destroyed" })).toBe("destroyed"); // idempotent
   });
@@ -33,7 +35,8 @@ describe("checkMinDecryptVersion and checkRotationPeriod", () => {
   it("refuse a minimum above the primary and a period that is not a positive whole number", () => {
     expect(() => checkMinDecryptVersion(key, 3)).not.toThrow();
     expect(() => checkMinDecryptVersion(key, 4)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
-    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53]) expect(() => checkRotationPeriod(bad), String(bad)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53])
+      expect(() => checkRotationPeriod(bad), String(bad)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => checkRotationPeriod(undefined)).not.toThrow();
     expect(() => checkRotationPeriod(86_400)).not.toThrow();
   });

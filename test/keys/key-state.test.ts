@@ -21,7 +21,9 @@ function u(n: number, bytes: number): Buffer {
 describe("key-state MAC", () => {
   it("known answer: HKDF-Expand of the audit key, HMAC-SHA-256 over the documented layout", () => {
     const audit = Buffer.from(hkdfSync("sha256", ROOT(), Buffer.alloc(0), "pipeseal/v1/audit-mac", 32));
-    const stateKey = createHmac("sha256", audit).update(Buffer.concat([Buffer.from("pipeseal/v1/key-state-mac"), Buffer.from([1])])).digest();
+    const stateKey = createHmac("sha256", audit)
+      .update(Buffer.concat([Buffer.from("pipeseal/v1/key-state-mac"), Buffer.from([1])]))
+      .digest();
     const name = Buffer.from(KEY.name);
     const label = Buffer.from("pipeseal-key-state-v1");
     const keyBytes = Buffer.concat([label, Buffer.from("K"), u(name.length, 2), name, u(2, 4), u(1, 4), Buffer.from([1]), u(3600, 8), u(3, 8)]);
@@ -43,7 +45,16 @@ describe("key-state MAC", () => {
     for (const edit of [{ name: "datasets/pij" }, { primary_version: 1 }, { min_decrypt_version: 2 }, { rotate_every_seconds: null }, { state_gen: 4 }]) {
       expect(() => seal.checkKey({ ...key, ...edit })).toThrow(expect.objectContaining({ code: "KEYSTORE_CORRUPT" }));
     }
-    for (const edit of [{ version: 2 }, { state: "enabled" }, { wrap_count: 0 }, { wrap_count: 18 }, { state_gen: 2 }, { state: "bogus" }, { wrap_count: -1 }, { state_mac: null }]) {
+    for (const edit of [
+      { version: 2 },
+      { state: "enabled" },
+      { wrap_count: 0 },
+      { wrap_count: 18 },
+      { state_gen: 2 },
+      { state: "bogus" },
+      { wrap_count: -1 },
+      { state_mac: null },
+    ]) {
       expect(() => seal.checkVersion(key, { ...row, ...edit } as typeof row)).toThrow(expect.objectContaining({ code: "KEYSTORE_CORRUPT" }));
     }
     // a version row is valid only with its key's generation

@@ -202,7 +202,10 @@ describe("wrap / unwrap property", () => {
       expect((await ks.unwrap(entry, context, { operation: "unwrap" })).equals(dk)).toBe(true);
       await expect(ks.unwrap(entry, { ...context, extra: "1" }, { operation: "unwrap" })).rejects.toBeInstanceOf(DecryptError);
     }
-    await expectCode(() => ks.unwrap({ keyring: "local", keyName: "a", keyVersion: 2 ** 32, wrapped: new Uint8Array(60) }, {}, { operation: "unwrap" }), "INVALID_ARGUMENT");
+    await expectCode(
+      () => ks.unwrap({ keyring: "local", keyName: "a", keyVersion: 2 ** 32, wrapped: new Uint8Array(60) }, {}, { operation: "unwrap" }),
+      "INVALID_ARGUMENT",
+    );
     expect(ks.verifyAudit().ok).toBe(true);
   });
 });

@@ -33,7 +33,8 @@ describe.skipIf(!softhsmAvailable())("pipeseal CLI with an HSM root (built, new 
 
   function cli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string) {
     const base = { ...hsm.env(), PIPESEAL_HOME: path.join(dir, "home"), PIPESEAL_PRINCIPAL: "cli-test" };
-    for (const k of ["PIPESEAL_PKCS11_PIN_FILE", "PIPESEAL_PKCS11_PIN", "PIPESEAL_ALLOW_ENV_PIN", "PIPESEAL_PKCS11_MODULE", "PIPESEAL_PKCS11_TOKEN"]) delete base[k];
+    for (const k of ["PIPESEAL_PKCS11_PIN_FILE", "PIPESEAL_PKCS11_PIN", "PIPESEAL_ALLOW_ENV_PIN", "PIPESEAL_PKCS11_MODULE", "PIPESEAL_PKCS11_TOKEN"])
+      delete base[k];
     const r = spawnSync(process.execPath, [main, ...args], { env: { ...base, ...env }, encoding: "utf8", input, cwd: dir });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -66,11 +67,16 @@ describe.skipIf(!softhsmAvailable())("pipeseal CLI with an HSM root (built, new 
     const sealedDir = path.join(dir, "landing");
     mkdirSync(sealedDir);
     renameSync(`${plain}.pseal`, path.join(sealedDir, "data.csv.pseal"));
-    writeFileSync(path.join(dir, "pipeline.yaml"), `version: 1\nname: hsm\nkeys: { home: ./home }\nstages:\n  landing:\n    stores:\n      - { id: raw, kind: folder, path: ./landing, classification: pii, key: datasets/raw, context: { stage: landing }, retention: 30d }\n`);
+    writeFileSync(
+      path.join(dir, "pipeline.yaml"),
+      `version: 1\nname: hsm\nkeys: { home: ./home }\nstages:\n  landing:\n    stores:\n      - { id: raw, kind: folder, path: ./landing, classification: pii, key: datasets/raw, context: { stage: landing }, retention: 30d }\n`,
+    );
     const posture = cli(["posture", "check", "pipeline.yaml", "--json", "--fail-on", "high"], env);
     expect(posture.stderr).toBe("");
     expect(posture.status).toBe(0);
-    expect(JSON.parse(posture.stdout).answers.keys).toEqual([expect.objectContaining({ store: "raw", sealedFiles: 1, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 2, files: 1 }] })]);
+    expect(JSON.parse(posture.stdout).answers.keys).toEqual([
+      expect.objectContaining({ store: "raw", sealedFiles: 1, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 2, files: 1 }] }),
+    ]);
   });
 
   it("without the PIN, with a wrong PIN, or with the PIN on argv: a typed error and exit 4 (or usage 2)", () => {

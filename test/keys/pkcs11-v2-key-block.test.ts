@@ -62,7 +62,10 @@ describe.skipIf(!available)("sealed file v2 on an HSM-rooted keystore (SoftHSM2)
     const before = ks.listAudit().at(-1)!.seq;
     const count = released;
     for (const attack of keyBlockAttacks(victim, other, { keyName: "keys/other", keyVersion: 1 })) {
-      const error = await openBuffer(kr, attack.file).then(() => null, (e: unknown) => e as { code?: string });
+      const error = await openBuffer(kr, attack.file).then(
+        () => null,
+        (e: unknown) => e as { code?: string },
+      );
       expect(error, attack.name).not.toBeNull();
       if (attack.code) expect(error!.code, attack.name).toBe(attack.code);
     }

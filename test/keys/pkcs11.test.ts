@@ -118,7 +118,10 @@ describe.skipIf(!available)("HSM root key (SoftHSM2)", () => {
       if (!String(e).includes("CKR_USER_ALREADY_LOGGED_IN")) throw e;
     }
     const find = (label: string) => {
-      p11.C_FindObjectsInit(s, [{ type: P.CKA_LABEL, value: label }, { type: P.CKA_ID, value: Buffer.from(keyId, "hex") }]);
+      p11.C_FindObjectsInit(s, [
+        { type: P.CKA_LABEL, value: label },
+        { type: P.CKA_ID, value: Buffer.from(keyId, "hex") },
+      ]);
       const h = p11.C_FindObjects(s, 4);
       p11.C_FindObjectsFinal(s);
       expect(h.length).toBe(1);
@@ -126,17 +129,30 @@ describe.skipIf(!available)("HSM root key (SoftHSM2)", () => {
     };
     // a key this session may use to wrap: the attempt must still fail for the root
     const wrapper = p11.C_GenerateKey(s, { mechanism: P.CKM_AES_KEY_GEN }, [
-      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY }, { type: P.CKA_KEY_TYPE, value: P.CKK_AES }, { type: P.CKA_VALUE_LEN, value: 32 },
-      { type: P.CKA_TOKEN, value: false }, { type: P.CKA_WRAP, value: true }, { type: P.CKA_ENCRYPT, value: true },
+      { type: P.CKA_CLASS, value: P.CKO_SECRET_KEY },
+      { type: P.CKA_KEY_TYPE, value: P.CKK_AES },
+      { type: P.CKA_VALUE_LEN, value: 32 },
+      { type: P.CKA_TOKEN, value: false },
+      { type: P.CKA_WRAP, value: true },
+      { type: P.CKA_ENCRYPT, value: true },
     ]);
     for (const label of ["probe", "probe.audit"]) {
       const key = find(label);
-      const attrs = p11.C_GetAttributeValue(s, key, [
-        { type: P.CKA_SENSITIVE }, { type: P.CKA_EXTRACTABLE }, { type: P.CKA_NEVER_EXTRACTABLE }, { type: P.CKA_LOCAL }, { type: P.CKA_TOKEN }, { type: P.CKA_PRIVATE },
-      ]).map((a) => (a.value as Buffer)[0]);
+      const attrs = p11
+        .C_GetAttributeValue(s, key, [
+          { type: P.CKA_SENSITIVE },
+          { type: P.CKA_EXTRACTABLE },
+          { type: P.CKA_NEVER_EXTRACTABLE },
+          { type: P.CKA_LOCAL },
+          { type: P.CKA_TOKEN },
+          { type: P.CKA_PRIVATE },
+        ])
+        .map((a) => (a.value as Buffer)[0]);
       expect(attrs).toEqual([1, 0, 1, 1, 1, 1]); // CKA_LOCAL: generated in the token
       expect(() => p11.C_GetAttributeValue(s, key, [{ type: P.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
-      expect(() => p11.C_WrapKey(s, { mechanism: P.CKM_AES_KEY_WRAP_PAD }, wrapper, key, Buffer.alloc(256))).toThrow(/CKR_KEY_UNEXTRACTABLE|CKR_KEY_NOT_WRAPPABLE/);
+      expect(() => p11.C_WrapKey(s, { mechanism: P.CKM_AES_KEY_WRAP_PAD }, wrapper, key, Buffer.alloc(256))).toThrow(
+        /CKR_KEY_UNEXTRACTABLE|CKR_KEY_NOT_WRAPPABLE/,
+      );
       // CKA_ALLOWED_MECHANISMS: no ECB (or any other) oracle on the root for other applications
       expect(() => {
         p11.C_EncryptInit(s, { mechanism: P.CKM_AES_ECB }, key);
@@ -190,7 +206,9 @@ describe.skipIf(!available)("HSM root key (SoftHSM2)", () => {
     expect(await code(() => openKeystore(home, { passphrase: "x" }))).toBe("INVALID_ARGUMENT");
     // an existing key label is never overwritten
     expect(await code(() => initKeystore(path.join(tempDir(), "ks"), { root: { pkcs11: login("ks-errors", { keyLabel: "errs" }) } }))).toBe("KEYSTORE_EXISTS");
-    expect(await code(() => initKeystore(path.join(tempDir(), "ks"), { root: { pkcs11: login("ks-errors", { pin: "0000", keyLabel: "x2" }) } }))).toBe("MASTER_KEY_UNAVAILABLE");
+    expect(await code(() => initKeystore(path.join(tempDir(), "ks"), { root: { pkcs11: login("ks-errors", { pin: "0000", keyLabel: "x2" }) } }))).toBe(
+      "MASTER_KEY_UNAVAILABLE",
+    );
     // the handle still works after all that
     const ks = await openKeystore(home, { pkcs11: { pin: PIN } });
     expect(ks.verifyAudit().ok).toBe(true);

@@ -11,7 +11,12 @@ import { CLI, cli } from "../cli/run-cli.js";
 const root = tempDir("pipeseal-logs-cli-");
 const env = { PIPESEAL_HOME: path.join(root, ".pipeseal") };
 cli(["init"], env);
-const segments = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".jsonl.pseal")).sort() : []);
+const segments = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".jsonl.pseal"))
+        .sort()
+    : [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ class: i % 3 ? "payload" : "metadata", i }));
 
@@ -45,7 +50,11 @@ describe("pipeseal logs (built CLI)", () => {
     expect(segments(dir).length).toBeGreaterThan(1); // rotated at --max-bytes
     const r = cli(["logs", "read", dir, "--class", "payload"], env);
     expect(r.status, r.stderr).toBe(0);
-    const got = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+    const got = r.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(got).toEqual([...lines.map((l) => JSON.parse(l)).filter((x) => x.class === "payload"), { line: "not json" }]);
   });
 
@@ -105,7 +114,11 @@ describe("pipeseal logs (built CLI)", () => {
     const r = cli(["logs", "read", dir], env);
     expect(r.stderr).toBe("");
     expect(r.status, r.stderr).toBe(0);
-    const seqs = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).seq);
+    const seqs = r.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i)); // a prefix, in order
     expect(seqs.length).toBeLessThan(sent); // the open segment was lost, nothing else
     for (const f of visible) expect(cli(["decrypt", path.join(dir, f), "-o", "/dev/null"], env).status).toBe(0);

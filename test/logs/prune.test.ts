@@ -7,7 +7,10 @@ import { createLogSink, pruneLogs, readManifest, scanFolder } from "../../src/lo
 import { tempDir } from "../helpers/keystore.js";
 import { DAY, T0, clockedKeystore, readAll } from "./helpers.js";
 
-const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".jsonl.pseal")).sort();
+const files = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl.pseal"))
+    .sort();
 const states = (ks: LocalKeystore, name: string) => ks.showKey(name).versions.map((v) => `v${v.version}:${v.state}`);
 
 /** Day 0, day 1, …: one payload and one metadata record per day, each day its own bucket. */
@@ -30,7 +33,9 @@ describe("logs prune", () => {
     // payload key: v1 day 0, v2 day 1, v3 day 10 (primary); one segment each
     expect(states(ks, "logs/app/payload")).toEqual(["v1:enabled", "v2:enabled", "v3:enabled"]);
     const backup = tempDir("pipeseal-backup-");
-    const old = files(dir).filter((f) => f.startsWith("payload-")).slice(0, 2);
+    const old = files(dir)
+      .filter((f) => f.startsWith("payload-"))
+      .slice(0, 2);
     for (const f of old) copyFileSync(path.join(dir, f), path.join(backup, f)); // a backup made before the prune
 
     clock.t = T0 + 10 * DAY + 7200_000;

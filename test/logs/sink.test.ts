@@ -7,7 +7,10 @@ import { decodeHeader } from "../../src/envelope/header.js";
 import { LogSegmentError, createLogSink, readLogs, scanFolder, readManifest } from "../../src/logs/index.js";
 import { DAY, T0, clockedKeystore, readAll } from "./helpers.js";
 
-const visible = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".jsonl.pseal")).sort();
+const visible = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".jsonl.pseal"))
+    .sort();
 
 describe("log sink", () => {
   it("rotates by size; every segment has its own data key; reads back every record in order", async () => {
@@ -72,12 +75,20 @@ describe("log sink", () => {
     await sink.writeLine('{"class":"metadata","route":"/b"}');
     await sink.writeLine("plain text line");
     await sink.close();
-    expect(visible(dir)).toEqual(["metadata-00000001.jsonl.pseal", "metadata-00000002.jsonl.pseal", "payload-00000001.jsonl.pseal", "payload-00000002.jsonl.pseal"]);
+    expect(visible(dir)).toEqual([
+      "metadata-00000001.jsonl.pseal",
+      "metadata-00000002.jsonl.pseal",
+      "payload-00000001.jsonl.pseal",
+      "payload-00000002.jsonl.pseal",
+    ]);
     expect(ks.showKey("logs/r/payload").primaryVersion).toBe(1); // same bucket: no rotation on restart
     const payload = await readAll(ks, dir, { classes: ["payload"] });
     expect(payload.records).toEqual([{ class: "payload", prompt: "hello" }, { prompt: "unlabelled goes to payload" }, { line: "plain text line" }]);
     const meta = await readAll(ks, dir, { classes: ["metadata"] });
-    expect(meta.records).toEqual([{ class: "metadata", route: "/a", ms: 12 }, { class: "metadata", route: "/b" }]);
+    expect(meta.records).toEqual([
+      { class: "metadata", route: "/a", ms: 12 },
+      { class: "metadata", route: "/b" },
+    ]);
   });
 
   it("refuses a second writer on the same folder", async () => {

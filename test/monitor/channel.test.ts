@@ -67,7 +67,10 @@ test("a newer form of a pending alert replaces it (one incident, one send), keep
   await ch.pump();
   now += 60_000;
   await ch.pump();
-  expect(sink.got.map((a) => [a.principal, a.seqs.length])).toEqual([["p1", 1], ["p2", 5]]);
+  expect(sink.got.map((a) => [a.principal, a.seqs.length])).toEqual([
+    ["p1", 1],
+    ["p2", 5],
+  ]);
 });
 
 test("a failing sink backs off exponentially and keeps everything pending", async () => {

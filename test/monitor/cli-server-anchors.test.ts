@@ -35,7 +35,10 @@ describe("monitor run --server names the key service's real anchor settings", ()
   it("anchors: in monitor.yaml with --server: the notice says the same", async () => {
     const config = path.join(dir, "monitor.yaml");
     writeFileSync(config, `version: 1\nanchors: { every: 1h, dir: ${JSON.stringify(path.join(dir, "anchors"))} }\nstate: { file: state.pseal }\n`);
-    const child = spawn(process.execPath, [CLI, ...remote, "monitor", "run", "--config", config], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...remote, "monitor", "run", "--config", config], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
     const notice = await new Promise<string>((resolve, reject) => {

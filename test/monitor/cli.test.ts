@@ -15,12 +15,32 @@ test("monitor check: alerts as JSON lines and exit 8; a table escapes control ch
   const r = cli(["monitor", "check", "--audit", audit, "--config", cfg, "--learn-until", new Date(s.learnUntilMs).toISOString(), "--json"], {});
   expect(r.stderr).toBe("");
   expect(r.status).toBe(8);
-  const alerts = r.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+  const alerts = r.stdout
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(alerts.map((a) => a.detection).sort()).toEqual(["honeytoken", "new-principal"]);
   expect(alerts.find((a) => a.detection === "honeytoken").severity).toBe("critical");
 
   const evil = path.join(dir, "evil.jsonl");
-  const line = (seq: number, principal: string, time: string) => JSON.stringify({ schema: "pipeseal.audit.v1", seq, time, principal, operation: "decrypt", key: "prod/canary/x", version: 1, outcome: "ok", errorCode: null, rule: null, object: null, headerHash: null, context: null, chainHash: "00" });
+  const line = (seq: number, principal: string, time: string) =>
+    JSON.stringify({
+      schema: "pipeseal.audit.v1",
+      seq,
+      time,
+      principal,
+      operation: "decrypt",
+      key: "prod/canary/x",
+      version: 1,
+      outcome: "ok",
+      errorCode: null,
+      rule: null,
+      object: null,
+      headerHash: null,
+      context: null,
+      chainHash: "00",
+    });
   writeFileSync(evil, line(1, "ok", "2026-10-01T00:00:00Z") + "\n" + line(2, "x\u001b[2Jy", "2026-10-20T00:00:00Z") + "\n");
   const t = cli(["monitor", "check", "--audit", evil], {});
   expect(t.status).toBe(8);

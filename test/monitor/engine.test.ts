@@ -19,19 +19,23 @@ async function run(seed: number, kinds?: readonly IncidentKind[], cfg = config) 
 const covers = (a: Alert, seqs: readonly number[]) => a.seqs.some((q) => seqs.includes(q));
 
 describe("detections on labelled synthetic streams", () => {
-  test.each(INCIDENT_KINDS.map((k) => [k]))("%s: exactly one alert of its kind per injected incident, and no alert outside incidents", async (kind) => {
-    const { incidents, result } = await run(11 + INCIDENT_KINDS.indexOf(kind), [kind]);
-    expect(incidents.length).toBe(2);
-    for (const inc of incidents) {
-      const mine = result.alerts.filter((a) => a.detection === kind && covers(a, inc.seqs));
-      expect(mine, `${kind} for ${inc.principal}`).toHaveLength(1);
-      expect(mine[0]!.principal).toBe(inc.principal);
-      expect(mine[0]!.severity).toBe(kind === "honeytoken" ? "critical" : mine[0]!.severity);
-    }
-    const all = new Set(incidents.flatMap((i) => i.seqs));
-    const stray = result.alerts.filter((a) => !a.seqs.some((q) => all.has(q)));
-    expect(stray.map((a) => a.summary)).toEqual([]);
-  }, 60_000);
+  test.each(INCIDENT_KINDS.map((k) => [k]))(
+    "%s: exactly one alert of its kind per injected incident, and no alert outside incidents",
+    async (kind) => {
+      const { incidents, result } = await run(11 + INCIDENT_KINDS.indexOf(kind), [kind]);
+      expect(incidents.length).toBe(2);
+      for (const inc of incidents) {
+        const mine = result.alerts.filter((a) => a.detection === kind && covers(a, inc.seqs));
+        expect(mine, `${kind} for ${inc.principal}`).toHaveLength(1);
+        expect(mine[0]!.principal).toBe(inc.principal);
+        expect(mine[0]!.severity).toBe(kind === "honeytoken" ? "critical" : mine[0]!.severity);
+      }
+      const all = new Set(incidents.flatMap((i) => i.seqs));
+      const stray = result.alerts.filter((a) => !a.seqs.some((q) => all.has(q)));
+      expect(stray.map((a) => a.summary)).toEqual([]);
+    },
+    60_000,
+  );
 
   test("seasonal traps stay quiet: the nightly ETL and the weekly Sunday retrain never alert", async () => {
     for (const seed of [21, 22]) {
@@ -48,14 +52,44 @@ describe("detections on labelled synthetic streams", () => {
     for (const q of inc.seqs) expect(alert.seqs).toContain(q);
     expect([...alert.seqs].sort((a, b) => a - b)).toEqual(alert.seqs);
     for (const q of alert.seqs) expect(JSON.parse(lines[q - 1]!).principal).toBe(alert.principal);
-    expect(Object.keys(alert).sort()).toEqual(["detection", "evidence", "id", "key", "lastTime", "principal", "schema", "seqs", "seqsOmitted", "severity", "state", "summary", "time"]);
+    expect(Object.keys(alert).sort()).toEqual([
+      "detection",
+      "evidence",
+      "id",
+      "key",
+      "lastTime",
+      "principal",
+      "schema",
+      "seqs",
+      "seqsOmitted",
+      "severity",
+      "state",
+      "summary",
+      "time",
+    ]);
     expect(alert.schema).toBe("pipeseal.alert.v1");
     expect(DETECTIONS).toContain(alert.detection);
   }, 60_000);
 });
 
 const line = (seq: number, time: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ schema: "pipeseal.audit.v1", seq, time, principal: "svc", operation: "decrypt", key: "k", version: 1, outcome: "ok", errorCode: null, rule: null, object: "/d/a", headerHash: null, context: null, chainHash: "00", ...extra });
+  JSON.stringify({
+    schema: "pipeseal.audit.v1",
+    seq,
+    time,
+    principal: "svc",
+    operation: "decrypt",
+    key: "k",
+    version: 1,
+    outcome: "ok",
+    errorCode: null,
+    rule: null,
+    object: "/d/a",
+    headerHash: null,
+    context: null,
+    chainHash: "00",
+    ...extra,
+  });
 
 describe("constructed streams", () => {
   const learn = Date.parse("2026-10-01T00:00:00Z");
@@ -76,7 +110,8 @@ describe("constructed streams", () => {
     events.push(...e.push(parseAuditLine(line(seq++, "2026-10-05T10:00:00Z", { outcome: "denied", errorCode: "ACCESS_DENIED" }), 1)));
     events.push(...e.push(parseAuditLine(line(seq++, "2026-10-05T12:00:00Z", { outcome: "denied", errorCode: "ACCESS_DENIED" }), 1)));
     expect(events).toEqual([]);
-    for (let i = 0; i < 25; i++) events.push(...e.push(parseAuditLine(line(seq++, new Date(Date.parse("2026-10-06T10:00:00Z") + i * 5000).toISOString(), { outcome: "denied" }), seq)));
+    for (let i = 0; i < 25; i++)
+      events.push(...e.push(parseAuditLine(line(seq++, new Date(Date.parse("2026-10-06T10:00:00Z") + i * 5000).toISOString(), { outcome: "denied" }), seq)));
     events.push(...e.finish());
     expect(events.filter((x) => x.type === "open").map((x) => x.alert.detection)).toEqual(["denial-burst"]);
     const closed = events.find((x) => x.type === "close")!.alert;

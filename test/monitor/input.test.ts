@@ -9,7 +9,22 @@ import { cli } from "../cli/run-cli.js";
 import { tempDir } from "../helpers/keystore.js";
 
 const line = (seq: number, principal = "svc") =>
-  JSON.stringify({ schema: "pipeseal.audit.v1", seq, time: new Date(Date.parse("2026-10-01T00:00:00Z") + seq * 1000).toISOString(), principal, operation: "decrypt", key: "k", version: 1, outcome: "ok", errorCode: null, rule: null, object: "/d/a", headerHash: null, context: { dataset: "d" }, chainHash: "00" }) + "\n";
+  JSON.stringify({
+    schema: "pipeseal.audit.v1",
+    seq,
+    time: new Date(Date.parse("2026-10-01T00:00:00Z") + seq * 1000).toISOString(),
+    principal,
+    operation: "decrypt",
+    key: "k",
+    version: 1,
+    outcome: "ok",
+    errorCode: null,
+    rule: null,
+    object: "/d/a",
+    headerHash: null,
+    context: { dataset: "d" },
+    chainHash: "00",
+  }) + "\n";
 const lines = (n: number, from = 1) => Array.from({ length: n }, (_, i) => line(from + i)).join("");
 const config = defaultMonitorConfig();
 /** The whole text as one buffer, re-chunked at `size` bytes (chunk edges fall mid-line and mid-character). */
@@ -27,13 +42,19 @@ describe("malformed audit input deep in a large stream", () => {
   ])("%s is MONITOR_INPUT_INVALID naming its line, across 1 MiB and odd-sized chunks", async (_what, bad, message) => {
     const text = lines(30_000) + bad + lines(10, 40_000);
     for (const size of [1 << 20, 65_537, 4093]) {
-      await expect(checkAudit(chunked(text, size), { config })).rejects.toMatchObject({ code: "MONITOR_INPUT_INVALID", message: expect.stringMatching(new RegExp(`^audit line 30001: .*${message.replace(/[()"]/g, ".")}`)) });
+      await expect(checkAudit(chunked(text, size), { config })).rejects.toMatchObject({
+        code: "MONITOR_INPUT_INVALID",
+        message: expect.stringMatching(new RegExp(`^audit line 30001: .*${message.replace(/[()"]/g, ".")}`)),
+      });
     }
   });
 
   test("a line longer than the limit is refused with its number, without holding it whole", async () => {
     const text = lines(5) + '{"x":"' + "a".repeat(MAX_LINE_BYTES + 10) + '"}\n';
-    await expect(checkAudit(chunked(text, 1 << 20), { config })).rejects.toMatchObject({ code: "MONITOR_INPUT_INVALID", message: expect.stringContaining("audit line 6: longer than") });
+    await expect(checkAudit(chunked(text, 1 << 20), { config })).rejects.toMatchObject({
+      code: "MONITOR_INPUT_INVALID",
+      message: expect.stringContaining("audit line 6: longer than"),
+    });
   });
 
   test("multibyte characters split across chunk and decode boundaries are read intact", async () => {

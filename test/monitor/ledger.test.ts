@@ -32,7 +32,10 @@ test("open, replay, grow, close, replay: revisions 1..3, change numbers increase
   expect(noteAlert(ks, alert({ seqs: [5, 6, 7], state: "closed" }))).toMatchObject({ revision: 3, changeNo: 3 });
   expect(noteAlert(ks, alert({ seqs: [5, 6, 7, 8], state: "open" }))).toBeNull(); // an alert never reopens
   expect(audited()).toBe(3);
-  const rec = ks.listAudit().filter((r) => r.operation === "monitor.alert").at(-1)!;
+  const rec = ks
+    .listAudit()
+    .filter((r) => r.operation === "monitor.alert")
+    .at(-1)!;
   expect(rec).toMatchObject({ keyName: "prod/k", objectPath: alert().id });
   expect(JSON.parse(rec.context!)).toEqual({ detection: "volume-spike", severity: "medium", subject: "etl", state: "closed", records: "3" });
 

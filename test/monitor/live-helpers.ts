@@ -44,7 +44,10 @@ export interface MonitorProcess {
 }
 
 export function startMonitor(home: Home, args: string[]): MonitorProcess {
-  const child = spawn(process.execPath, [CLI, "monitor", "run", ...args], { env: { PATH: process.env.PATH ?? "", ...home.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "monitor", "run", ...args], {
+    env: { PATH: process.env.PATH ?? "", ...home.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   child.stdout!.resume();
@@ -73,5 +76,8 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
 /** The JSON lines of a file sink (none before it exists). */
 export function alertLines(file: string): Record<string, any>[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

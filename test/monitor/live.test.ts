@@ -13,7 +13,10 @@ import { alertLines, keystoreHome, startMonitor, useKey, waitFor } from "./live-
 
 const yaml = (dir: string, extra = "") => {
   const file = path.join(dir, "monitor.yaml");
-  writeFileSync(file, `version: 1\nhoneytokens:\n  keys: ["prod/canary/*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`);
+  writeFileSync(
+    file,
+    `version: 1\nhoneytokens:\n  keys: ["prod/canary/*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`,
+  );
   return file;
 };
 
@@ -39,12 +42,30 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
       const rows = opened.stdout.toString().trim().split("\n");
       expect(rows).toHaveLength(201);
       const t0 = Date.now();
-      const [alert] = await waitFor("the honeytoken alert", () => alertLines(sink).filter((a) => a.detection === "honeytoken").slice(0, 1)[0] && alertLines(sink));
+      const [alert] = await waitFor(
+        "the honeytoken alert",
+        () =>
+          alertLines(sink)
+            .filter((a) => a.detection === "honeytoken")
+            .slice(0, 1)[0] && alertLines(sink),
+      );
       expect(Date.now() - t0).toBeLessThan(5000);
-      expect(alert).toMatchObject({ schema: "pipeseal.alert.v1", detection: "honeytoken", severity: "critical", principal: "mallory", key: "prod/datasets/customers", state: "open" });
+      expect(alert).toMatchObject({
+        schema: "pipeseal.alert.v1",
+        detection: "honeytoken",
+        severity: "critical",
+        principal: "mallory",
+        key: "prod/datasets/customers",
+        state: "open",
+      });
       expect(alert!.id).toMatch(/^al_[0-9a-f]{24}$/);
       // the seqs name the decrypt record
-      const audit = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as { seq: number; operation: string; principal: string; objectPath: string | null }[];
+      const audit = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as {
+        seq: number;
+        operation: string;
+        principal: string;
+        objectPath: string | null;
+      }[];
       const decrypt = audit.find((r) => r.operation === "decrypt" && r.principal === "mallory")!;
       expect(alert!.seqs).toEqual([decrypt.seq]);
       // never plaintext, never key material
@@ -58,7 +79,12 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
       const after = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as { operation: string; objectPath: string | null }[];
       expect(after.some((r) => r.operation === "monitor.alert" && r.objectPath === alert!.id)).toBe(true);
       expect(after.some((r) => r.operation === "honeytoken.plant")).toBe(true);
-      const listed = home.run(["monitor", "alerts", "--json"]).stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+      const listed = home
+        .run(["monitor", "alerts", "--json"])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(listed.map((a) => a.id)).toEqual([alert!.id]);
     } finally {
       mon.child.kill("SIGKILL");
@@ -94,9 +120,18 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     await crash.stop("SIGKILL");
     useKey(home, "prod/canary/b", "frank");
     expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
-    const ids = new Set(alertLines(sink).filter((a) => a.state === "open").map((a) => a.principal));
+    const ids = new Set(
+      alertLines(sink)
+        .filter((a) => a.state === "open")
+        .map((a) => a.principal),
+    );
     expect([...ids].sort()).toEqual(["alice", "bob", "carol", "dave", "erin", "frank"]);
-    const ledger = home.run(["monitor", "alerts", "--json"]).stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+    const ledger = home
+      .run(["monitor", "alerts", "--json"])
+      .stdout.toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(ledger).toHaveLength(6);
     const audit = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as { operation: string; objectPath: string }[];
     const alertRecords = audit.filter((r) => r.operation === "monitor.alert").map((r) => r.objectPath);
@@ -115,7 +150,10 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     useKey(home, "prod/datasets/x", "bob");
     useKey(home, "prod/datasets/x", "carol");
     const db = new Database(path.join(home.env.PIPESEAL_HOME!, "keystore.db"));
-    const rows = db.prepare("SELECT seq, principal, operation FROM audit WHERE operation = 'decrypt' AND principal IN ('alice', 'bob')").all() as { seq: number; principal: string }[];
+    const rows = db.prepare("SELECT seq, principal, operation FROM audit WHERE operation = 'decrypt' AND principal IN ('alice', 'bob')").all() as {
+      seq: number;
+      principal: string;
+    }[];
     const alice = rows.find((r) => r.principal === "alice")!.seq;
     const bob = rows.find((r) => r.principal === "bob")!.seq;
     db.prepare("UPDATE audit SET principal = 'someone-else' WHERE seq = ?").run(alice); // hide who decrypted
@@ -164,7 +202,9 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     writeFileSync(cfg, readFileSync(cfg, "utf8").replace('keys: ["prod/canary/*"]', 'objects: ["*again*"]'));
     const stuck = home.run(["monitor", "run", "--config", cfg, "--once"]);
     expect(stuck.status).toBe(1);
-    expect(stuck.stderr).toMatch(/pipeseal: file .*alerts\.jsonl did not take 1 alert\(s\) after 4 attempts; they stay owed and are sent by the next run \[MONITOR_SINK_FAILED\]\n$/);
+    expect(stuck.stderr).toMatch(
+      /pipeseal: file .*alerts\.jsonl did not take 1 alert\(s\) after 4 attempts; they stay owed and are sent by the next run \[MONITOR_SINK_FAILED\]\n$/,
+    );
     expect(readFileSync(target, "utf8")).toBe("");
     rmSync(sink);
     expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
@@ -185,7 +225,9 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     copyFileSync(path.join(other.dir, "monitor.state.pseal"), state);
     const foreign = home.run(["monitor", "run", "--config", cfg, "--once"]);
     expect(foreign.status).toBe(1);
-    expect(foreign.stderr).toMatch(/^pipeseal: the monitor state .* does not open under this keystore \(.*\); move it away to learn again \[MONITOR_STATE_INVALID\]\n$/);
+    expect(foreign.stderr).toMatch(
+      /^pipeseal: the monitor state .* does not open under this keystore \(.*\); move it away to learn again \[MONITOR_STATE_INVALID\]\n$/,
+    );
 
     const bad = Buffer.from(good);
     bad[bad.length - 5]! ^= 1;
@@ -213,7 +255,12 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     useKey(home, "prod/canary/a", "alice");
     const r = home.run(["monitor", "run", "--config", cfg, "--once", "--anchor-every", "1h", "--anchor-dir", anchors]);
     expect(r.status).toBe(0);
-    const [a] = home.run(["monitor", "alerts", "--json", "--since", "24h"]).stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+    const [a] = home
+      .run(["monitor", "alerts", "--json", "--since", "24h"])
+      .stdout.toString()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(a.ack).toBeNull();
     const table = home.run(["monitor", "alerts"]).stdout.toString();
     expect(table).toContain("OPEN");
@@ -225,7 +272,12 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     expect(home.run(["monitor", "alerts", "--open", "--json"]).stdout.toString()).toBe("");
     const acked = JSON.parse(home.run(["monitor", "alerts", "--json"]).stdout.toString());
     expect(acked.ack).toMatchObject({ by: "secops", note: "expected backfill" });
-    const audit = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as { operation: string; principal: string; objectPath: string; context: string }[];
+    const audit = JSON.parse(home.run(["audit", "list", "--json"]).stdout.toString()) as {
+      operation: string;
+      principal: string;
+      objectPath: string;
+      context: string;
+    }[];
     const rec = audit.find((x) => x.operation === "monitor.ack")!;
     expect(rec).toMatchObject({ principal: "secops", objectPath: a.id });
     expect(JSON.parse(rec.context).note).toBe("expected backfill");
@@ -259,7 +311,10 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     expect(home.run(["monitor", "run", "--config", cfg, "--once"]).status).toBe(0);
     const map = path.join(home.dir, "pipeline.yaml");
     mkdirSync(path.join(home.dir, "data"), { recursive: true });
-    writeFileSync(map, `version: 1\nname: t\nkeys:\n  home: ${home.env.PIPESEAL_HOME}\nstages:\n  landing:\n    stores:\n      - { id: canary, kind: folder, path: ./data, classification: pii, key: prod/canary/a }\n      - { id: b, kind: folder, path: ./data, classification: pii, key: prod/datasets/b }\n`);
+    writeFileSync(
+      map,
+      `version: 1\nname: t\nkeys:\n  home: ${home.env.PIPESEAL_HOME}\nstages:\n  landing:\n    stores:\n      - { id: canary, kind: folder, path: ./data, classification: pii, key: prod/canary/a }\n      - { id: b, kind: folder, path: ./data, classification: pii, key: prod/datasets/b }\n`,
+    );
     const report = () => JSON.parse(home.run(["posture", "check", map, "--json"]).stdout.toString());
     const access = report().answers.access as { key: string; openAlerts: { id: string; detection: string; severity: string; principal: string }[] }[];
     const canary = access.find((a) => a.key === "prod/canary/a")!;
@@ -274,7 +329,10 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
   test("malformed monitor.yaml is one typed line naming the line, and a webhook password is never echoed", () => {
     const home = keystoreHome([]);
     const cfg = path.join(home.dir, "bad.yaml");
-    writeFileSync(cfg, "version: 1\nsinks:\n  - kind: webhook\n    url: https://svc:hunter2@alerts.internal/hook\n    certDir: certs\n    expect: [spiffe://acme/prod/alerts]\n");
+    writeFileSync(
+      cfg,
+      "version: 1\nsinks:\n  - kind: webhook\n    url: https://svc:hunter2@alerts.internal/hook\n    certDir: certs\n    expect: [spiffe://acme/prod/alerts]\n",
+    );
     const r = home.run(["monitor", "run", "--config", cfg, "--once"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^pipeseal: bad\.yaml:4:.*without user:password@.*\[MONITOR_CONFIG_INVALID\]\n$/);
@@ -287,6 +345,8 @@ describe("monitor run (local keystore, built CLI)", { timeout: 240_000 }, () => 
     expect(home.run(["monitor", "run", "--config", cfg]).stderr).toMatch(/^pipeseal: bad\.yaml:2:.*\[MONITOR_CONFIG_INVALID\]\n$/);
     expect(home.run(["monitor", "run", "--anchor-every", "1h"]).stderr).toMatch(/needs --anchor-dir.*\[INVALID_ARGUMENT\]\n$/);
     // with --server it follows the key service (test/monitor/remote-*.test.ts): a folder without a certificate is one typed line
-    expect(home.run(["--server", "https://127.0.0.1:1", "--cert", home.dir, "monitor", "run"]).stderr).toMatch(/^pipeseal: no readable cert\.pem in .*\[CERT_NOT_FOUND\]\n$/);
+    expect(home.run(["--server", "https://127.0.0.1:1", "--cert", home.dir, "monitor", "run"]).stderr).toMatch(
+      /^pipeseal: no readable cert\.pem in .*\[CERT_NOT_FOUND\]\n$/,
+    );
   });
 });

@@ -30,7 +30,10 @@ test("alerts from a real keystore's audit hold no plaintext, data key, wrapped k
   const r = run(["monitor", "check", "--audit", exportFile, "--config", path.join(dir, "monitor.yaml"), "--json"]);
   expect(r.status).toBe(8);
   const out = r.stdout.toString("utf8");
-  const alerts = out.trim().split("\n").map((l) => JSON.parse(l));
+  const alerts = out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(alerts.map((a) => [a.detection, a.severity, a.principal])).toContainEqual(["honeytoken", "critical", "mallory"]);
   const table = run(["monitor", "check", "--audit", exportFile, "--config", path.join(dir, "monitor.yaml")]).stdout.toString("utf8");
 

@@ -51,10 +51,11 @@ export async function startRelay(target: string): Promise<Relay> {
     get connections() {
       return accepted;
     },
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -74,7 +75,10 @@ export function monitorHost(h: Harness, name: string, extra = ""): MonitorHost {
   const home = path.join(dir, ".pipeseal");
   expect(cli(["--home", home, "init"], { PIPESEAL_PRINCIPAL: "monitor-host" }).status).toBe(0);
   const config = path.join(dir, "monitor.yaml");
-  writeFileSync(config, `version: 1\nhoneytokens:\n  objects: ["*/decoy-*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`);
+  writeFileSync(
+    config,
+    `version: 1\nhoneytokens:\n  objects: ["*/decoy-*"]\nstate:\n  file: monitor.state.pseal\nsinks:\n  - kind: file\n    path: alerts.jsonl\n${extra}`,
+  );
   return { dir, home, config, sink: path.join(dir, "alerts.jsonl"), args: (url, cert, rest) => ["--server", url, "--cert", cert, "--home", home, ...rest] };
 }
 

@@ -16,7 +16,11 @@ if (available) {
   remoteMonitorSuite("postgres", {
     async start() {
       await pg!.createDatabase("ks_monitor");
-      return startHarness({ policy: POLICY_EXPORT, keys: REMOTE_KEYS, postgresUrl: `postgresql://postgres@localhost:${pg!.port}/ks_monitor?host=${encodeURIComponent(pg!.socketDir)}` });
+      return startHarness({
+        policy: POLICY_EXPORT,
+        keys: REMOTE_KEYS,
+        postgresUrl: `postgresql://postgres@localhost:${pg!.port}/ks_monitor?host=${encodeURIComponent(pg!.socketDir)}`,
+      });
     },
     async deleteRecords(_h, seqs) {
       // beside the service, on its database, as a DBA would

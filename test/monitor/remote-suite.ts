@@ -17,7 +17,14 @@ import { alertLines, waitFor } from "./live-helpers.js";
 import { type Relay, monitorHost, startRelay, startRemoteMonitor } from "./remote-helpers.js";
 
 /** A key per test, so each test's honeytoken alert is its own (an alert grows per principal × key × detection). */
-export const REMOTE_KEYS = ["prod/datasets/live", "prod/datasets/drop", "prod/datasets/restart", "prod/datasets/restart-b", "prod/datasets/gap", "prod/datasets/rollback"];
+export const REMOTE_KEYS = [
+  "prod/datasets/live",
+  "prod/datasets/drop",
+  "prod/datasets/restart",
+  "prod/datasets/restart-b",
+  "prod/datasets/gap",
+  "prod/datasets/rollback",
+];
 
 export interface RemoteStore {
   /** A harness with POLICY_EXPORT and REMOTE_KEYS. */
@@ -52,7 +59,8 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
       return mine.map((x) => x.seq);
     };
     const audit = (): Promise<AuditRecord[]> => h.svc.store.listAudit({ limit: 100_000 });
-    const follows = async (who: string, outcome = "ok") => (await audit()).filter((r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome);
+    const follows = async (who: string, outcome = "ok") =>
+      (await audit()).filter((r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome);
     const stopped = (stderr: string) => {
       const m = /monitor stopped at the key service's audit record (\d+): (\d+) record\(s\) read/.exec(stderr);
       expect(m, stderr).not.toBeNull();
@@ -68,7 +76,11 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
         expect(mon.child.exitCode, mon.stderr()).toBeNull();
         const t0 = Date.now();
         const seq = await unwrap("trainer", "live/decoy-0001.csv.pseal");
-        const alert = await waitFor("the honeytoken alert", () => alertLines(host.sink).find((a) => a.detection === "honeytoken" && a.seqs.includes(seq.at(-1))), 20_000);
+        const alert = await waitFor(
+          "the honeytoken alert",
+          () => alertLines(host.sink).find((a) => a.detection === "honeytoken" && a.seqs.includes(seq.at(-1))),
+          20_000,
+        );
         expect(Date.now() - t0).toBeLessThan(5000);
         expect(alert).toMatchObject({ schema: "pipeseal.alert.v1", severity: "critical", principal: WHO.trainer, key: "prod/datasets/live", state: "open" });
         expect(alert.seqs).toEqual(seq);
@@ -87,7 +99,11 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
       // the alert is in this host's ledger; `monitor alerts`/`ack` take the same --server prefix
       const listed = await runCli(host.args(h.svc.url, h.certs.auditor, ["monitor", "alerts", "--json"]));
       expect(listed.stderr).toBe("");
-      const ids = listed.stdout.toString().trim().split("\n").map((l) => JSON.parse(l).id);
+      const ids = listed.stdout
+        .toString()
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).id);
       expect(ids).toEqual([alertLines(host.sink)[0]!.id]); // the ledger has the alert once, in its latest revision
       const acked = await runCli(host.args(h.svc.url, h.certs.auditor, ["monitor", "ack", ids[0], "--note", "canary test", "--json"]));
       expect(acked.status, acked.stderr).toBe(0);
@@ -132,7 +148,14 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
         await waitFor("the monitor noticing the drop", () => mon.stderr().includes("follow failed"), 20_000);
         relay.open();
         const d = await unwrap("trainer", "drop/decoy-d.csv.pseal");
-        const last = await waitFor("the grown alert", () => alertLines(host.sink).filter((x) => x.detection === "honeytoken" && x.key === "prod/datasets/drop").find((x) => x.seqs.includes(d.at(-1))), 30_000);
+        const last = await waitFor(
+          "the grown alert",
+          () =>
+            alertLines(host.sink)
+              .filter((x) => x.detection === "honeytoken" && x.key === "prod/datasets/drop")
+              .find((x) => x.seqs.includes(d.at(-1))),
+          30_000,
+        );
         expect(last.seqs).toEqual([...a, ...b, ...c, ...d]); // each record once, none missed
         expect(mon.stderr()).toContain("following the key service's audit again");
         expect(await mon.stop("SIGINT")).toBe(0);
@@ -142,7 +165,12 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
         const mine = (await follows(WHO.auditor)).slice(before);
         expect(mine.length).toBeGreaterThanOrEqual(2);
         expect(mine.length).toBeLessThanOrEqual(relay.connections); // a record per follow, not per poll
-        expect(mine.map((r) => Number(JSON.parse(r.context!).afterSeq)).slice(1).every((n) => n >= a.at(-1)!)).toBe(true); // resumed from where it was
+        expect(
+          mine
+            .map((r) => Number(JSON.parse(r.context!).afterSeq))
+            .slice(1)
+            .every((n) => n >= a.at(-1)!),
+        ).toBe(true); // resumed from where it was
       } finally {
         mon.child.kill("SIGKILL");
         await relay.close();
@@ -196,7 +224,9 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
       expect(integrity[0]).toMatchObject({ severity: "critical", evidence: { problem: "missing", seq: b[0] } });
       expect(integrity[0]!.summary).toContain(b.length > 1 ? `${b[0]}..${b.at(-1)}` : `${b[0]}`);
       // the records on either side of the gap were still read: the honeytoken alert has a and c, not b
-      const honey = alertLines(host.sink).filter((x) => x.detection === "honeytoken" && x.key === "prod/datasets/gap").at(-1)!;
+      const honey = alertLines(host.sink)
+        .filter((x) => x.detection === "honeytoken" && x.key === "prod/datasets/gap")
+        .at(-1)!;
       expect(honey.seqs).toEqual([...a, ...c]);
     });
 
@@ -210,7 +240,11 @@ export function remoteMonitorSuite(name: string, store: RemoteStore): void {
         const head = (await audit()).at(-1)!.seq;
         await store.deleteRecords(h, [head - 1, head]);
         // (this monitor read from the start, so it also saw the earlier test's gap: a `missing` alert of its own)
-        const rolled = await waitFor("the rolled-back alert", () => alertLines(host.sink).find((x) => x.detection === "audit-integrity" && x.evidence.problem === "rolled-back"), 30_000);
+        const rolled = await waitFor(
+          "the rolled-back alert",
+          () => alertLines(host.sink).find((x) => x.detection === "audit-integrity" && x.evidence.problem === "rolled-back"),
+          30_000,
+        );
         expect(rolled).toMatchObject({ severity: "critical", evidence: { problem: "rolled-back", seq: head - 2 } });
         expect(rolled.summary).toContain(`${head}`);
         expect(await mon.stop("SIGTERM")).toBe(0);

@@ -118,7 +118,12 @@ describe("webhook sink over real mTLS", { timeout: 240_000 }, () => {
     } finally {
       again.child.kill("SIGKILL");
     }
-    expect(rx.got.filter((g) => g.alert.state === "open").map((g) => g.alert.principal).sort()).toEqual(["bob", "carol"]);
+    expect(
+      rx.got
+        .filter((g) => g.alert.state === "open")
+        .map((g) => g.alert.principal)
+        .sort(),
+    ).toEqual(["bob", "carol"]);
     await rx.down();
   });
 
@@ -135,12 +140,19 @@ describe("webhook sink over real mTLS", { timeout: 240_000 }, () => {
     expect(r.status).toBe(1);
     // the client refuses the impostor in the handshake (its SPIFFE ID is not `expect`): no alert reaches it
     expect(r.stderr).toContain("certificate rejected (identity-not-allowed, by us): server identity spiffe://acme/prod/not-the-alerts-service is not expected");
-    expect(r.stderr).toMatch(/pipeseal: the webhook https:\/\/127\.0\.0\.1:\d+\/alerts is not taking alerts and its queue holds 1 \(queue\.maxAlerts\); alert al_[0-9a-f]{24} was not queued \[MONITOR_QUEUE_FULL\]\n$/);
+    expect(r.stderr).toMatch(
+      /pipeseal: the webhook https:\/\/127\.0\.0\.1:\d+\/alerts is not taking alerts and its queue holds 1 \(queue\.maxAlerts\); alert al_[0-9a-f]{24} was not queued \[MONITOR_QUEUE_FULL\]\n$/,
+    );
     expect(impostor.got).toEqual([]);
     const file = alertLines(path.join(home.dir, "alerts.jsonl"));
     const full = file.find((a) => a.detection === "sink-queue-full");
     expect(full).toMatchObject({ severity: "critical", principal: `webhook https://127.0.0.1:${port}/alerts` });
-    expect(file.filter((a) => a.detection === "honeytoken").map((a) => a.principal).sort()).toEqual(["alice", "bob"]);
+    expect(
+      file
+        .filter((a) => a.detection === "honeytoken")
+        .map((a) => a.principal)
+        .sort(),
+    ).toEqual(["alice", "bob"]);
     await impostor.down();
 
     const rx = await receiver(serverCerts, port);
@@ -150,7 +162,11 @@ describe("webhook sink over real mTLS", { timeout: 240_000 }, () => {
     // the file sink had taken everything: the restart owes it nothing (per-sink watermarks)
     expect(alertLines(path.join(home.dir, "alerts.jsonl"))).toHaveLength(file.length);
     await waitFor("everything at the real webhook", () => rx.got.length >= 3);
-    expect(rx.got.map((g) => `${g.alert.detection}:${g.alert.principal}`).sort()).toEqual(["honeytoken:alice", "honeytoken:bob", `sink-queue-full:webhook https://127.0.0.1:${port}/alerts`]);
+    expect(rx.got.map((g) => `${g.alert.detection}:${g.alert.principal}`).sort()).toEqual([
+      "honeytoken:alice",
+      "honeytoken:bob",
+      `sink-queue-full:webhook https://127.0.0.1:${port}/alerts`,
+    ]);
     await rx.down();
   });
 });
@@ -177,7 +193,8 @@ describe("syslog sink (RFC 5424)", { timeout: 120_000 }, () => {
       expect(r.status).toBe(0);
       await waitFor("a datagram", () => datagrams.length > 0);
       await waitFor("tcp data", () => tcpData.length > 0);
-      const line = /^<106>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ (\S+) \d+ honeytoken \[pipeseal@32473 id="al_[0-9a-f]{24}" detection="honeytoken" severity="critical" state="open" principal="eve\\"\\] \[forged@1 x=\\"y" key="prod\/canary\/a" records="1" time="[^"]+"\] \ufeff.+$/;
+      const line =
+        /^<106>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ (\S+) \d+ honeytoken \[pipeseal@32473 id="al_[0-9a-f]{24}" detection="honeytoken" severity="critical" state="open" principal="eve\\"\\] \[forged@1 x=\\"y" key="prod\/canary\/a" records="1" time="[^"]+"\] \ufeff.+$/;
       expect(datagrams[0]).toMatch(line);
       expect(line.exec(datagrams[0]!)![1]).toBe("pipeseal");
       const m = /^(\d+) (.*)$/s.exec(tcpData)!;

@@ -5,7 +5,26 @@ import { parseAuditLine } from "../../src/monitor/parse.js";
 import type { EngineState } from "../../src/monitor/state.js";
 
 const line = (seq: number, time: string, extra: Record<string, unknown> = {}) =>
-  parseAuditLine(JSON.stringify({ schema: "pipeseal.audit.v1", seq, time, principal: "svc/a", operation: "decrypt", key: "prod/k", version: 1, outcome: "ok", errorCode: null, rule: null, object: "/d/a", headerHash: null, context: { dataset: "d" }, chainHash: "00", ...extra }), seq);
+  parseAuditLine(
+    JSON.stringify({
+      schema: "pipeseal.audit.v1",
+      seq,
+      time,
+      principal: "svc/a",
+      operation: "decrypt",
+      key: "prod/k",
+      version: 1,
+      outcome: "ok",
+      errorCode: null,
+      rule: null,
+      object: "/d/a",
+      headerHash: null,
+      context: { dataset: "d" },
+      chainHash: "00",
+      ...extra,
+    }),
+    seq,
+  );
 
 // baselines are kept principal → key; a state keeps them as [principal \0 key, baseline]
 test("a restored engine keeps each principal × key baseline, from this state format and the one before it", () => {

@@ -129,7 +129,16 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
   const backup = { principal: BATCH_PRINCIPALS[2]!, key: "prod/datasets/customers", dataset: "customers" };
   const compactor = { principal: BATCH_PRINCIPALS[3]!, key: "prod/datasets/clickstream", dataset: "clickstream" };
   const report = { principal: BATCH_PRINCIPALS[4]!, key: "prod/datasets/transactions", dataset: "transactions" };
-  const batch = (t: number, a: { principal: string; key: string; dataset: string }, object: number, stage: string): Ev => ({ t, principal: a.principal, operation: "decrypt", key: a.key, object: objectOf(a.dataset, object), context: { dataset: a.dataset, stage }, outcome: "ok", errorCode: null });
+  const batch = (t: number, a: { principal: string; key: string; dataset: string }, object: number, stage: string): Ev => ({
+    t,
+    principal: a.principal,
+    operation: "decrypt",
+    key: a.key,
+    object: objectOf(a.dataset, object),
+    context: { dataset: a.dataset, stage },
+    outcome: "ok",
+    errorCode: null,
+  });
 
   // incidents: one list, each at a chosen hour after learning, built when that hour is generated
   const incidents: LabelledIncident[] = [];
@@ -138,7 +147,7 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
   for (const kind of kinds) {
     for (let n = 0; n < perKind; n++) {
       const day = learnDays + 1 + Math.floor(((n + rand() * 0.8) / perKind) * (days - learnDays - 2));
-      const weekday = ((new Date(start + day * 24 * H).getUTCDay() + 6) % 7) < 5;
+      const weekday = (new Date(start + day * 24 * H).getUTCDay() + 6) % 7 < 5;
       // off-hours at night; the rest in working hours on weekdays (so people are around) or any hour
       // off-hours in the night or late in the evening, past any late day; the rest from 10:00 to 15:00
       const hour = kind === "off-hours" ? (n % 2 === 0 ? int(0, 4) : int(22, 23)) : int(10, 15);
@@ -197,7 +206,16 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
       const begin = t0 + int(-10, 10) * M;
       const n = int(1500, 2500);
       for (let i = 0; i < n; i++) {
-        out.push({ t: begin + Math.floor((i / n) * 25 * M), principal: etl.principal, operation: "decrypt", key: etl.key, object: objectOf(etl.dataset, (day * 2500 + i) % 40000), context: { dataset: etl.dataset, stage: "landing" }, outcome: "ok", errorCode: null });
+        out.push({
+          t: begin + Math.floor((i / n) * 25 * M),
+          principal: etl.principal,
+          operation: "decrypt",
+          key: etl.key,
+          object: objectOf(etl.dataset, (day * 2500 + i) % 40000),
+          context: { dataset: etl.dataset, stage: "landing" },
+          outcome: "ok",
+          errorCode: null,
+        });
       }
     }
     // weekly retrain, Sunday 03:00: 3,000–4,000 objects over ~40 minutes
@@ -205,7 +223,16 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
       const begin = t0 + int(-5, 5) * M;
       const n = int(3000, 4000);
       for (let i = 0; i < n; i++) {
-        out.push({ t: begin + Math.floor((i / n) * 40 * M), principal: retrain.principal, operation: "unwrap", key: retrain.key, object: objectOf(retrain.dataset, i), context: { dataset: retrain.dataset, stage: "training" }, outcome: "ok", errorCode: null });
+        out.push({
+          t: begin + Math.floor((i / n) * 40 * M),
+          principal: retrain.principal,
+          operation: "unwrap",
+          key: retrain.key,
+          object: objectOf(retrain.dataset, i),
+          context: { dataset: retrain.dataset, stage: "training" },
+          outcome: "ok",
+          errorCode: null,
+        });
       }
     }
     // nightly backup at 01:00: every object of a dataset, all distinct, in ~30 minutes
@@ -226,8 +253,28 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
       for (let i = 0; i < n; i++) out.push(batch(begin + Math.floor((i / n) * 20 * M), report, i, "reporting"));
     }
     // daily audit export at 06:00; key rotations on some weekday mornings; rare single denials
-    if (hod === 6) out.push({ t: t0 + int(0, 5) * M, principal: "auditor@corp.example", operation: "audit.export", key: null, object: null, context: null, outcome: "ok", errorCode: null });
-    if (!weekend && hod === 10 && (dow === 1 || rand() < 0.15)) out.push({ t: at(), principal: "keyadmin@corp.example", operation: "key.rotate", key: pick(workloads).key, object: null, context: null, outcome: "ok", errorCode: null });
+    if (hod === 6)
+      out.push({
+        t: t0 + int(0, 5) * M,
+        principal: "auditor@corp.example",
+        operation: "audit.export",
+        key: null,
+        object: null,
+        context: null,
+        outcome: "ok",
+        errorCode: null,
+      });
+    if (!weekend && hod === 10 && (dow === 1 || rand() < 0.15))
+      out.push({
+        t: at(),
+        principal: "keyadmin@corp.example",
+        operation: "key.rotate",
+        key: pick(workloads).key,
+        object: null,
+        context: null,
+        outcome: "ok",
+        errorCode: null,
+      });
     if (rand() < 0.05) {
       const a = pick(workloads);
       const when = at();
@@ -277,7 +324,8 @@ export function syntheticAudit(o: SyntheticOptions): { lines: Generator<string>;
         // a person reading a dataset they never read, or a workload serving a tenant it never served
         if (n % 2 === 0) {
           set(p.principal, p.key);
-          for (let i = 0; i < int(1, 4); i++) evs.push(access(t + i * 45_000, p, { context: { dataset: "hr-salaries", stage: pick(p.stages), tenant: "acme" } }));
+          for (let i = 0; i < int(1, 4); i++)
+            evs.push(access(t + i * 45_000, p, { context: { dataset: "hr-salaries", stage: pick(p.stages), tenant: "acme" } }));
         } else {
           set(w.principal, w.key);
           for (let i = 0; i < int(2, 6); i++) evs.push(access(t + i * 30_000, w, { context: { dataset: w.dataset, stage: "serving", tenant: "hooli" } }));

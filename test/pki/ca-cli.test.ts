@@ -41,7 +41,11 @@ describe("pipeseal ca (built CLI)", () => {
     expect(run("ca", "revoke", info.serial, "--reason", "whim").status).toBe(2);
     const list = run("ca", "list");
     expect(list.stdout.toString()).toMatch(new RegExp(`${info.serial}\\s+revoked\\s+\\S+\\s+server\\s+spiffe://acme.ml/prod/feature-store`));
-    expect(JSON.parse(run("ca", "list", "--json").stdout.toString())[0]).toMatchObject({ serial: info.serial, status: "revoked", revocationReason: "keyCompromise" });
+    expect(JSON.parse(run("ca", "list", "--json").stdout.toString())[0]).toMatchObject({
+      serial: info.serial,
+      status: "revoked",
+      revocationReason: "keyCompromise",
+    });
     expect(run("ca", "crl", "-o", path.join(dir, "crl.pem"), "--next-update", "1h").status).toBe(0);
     expect(readFileSync(path.join(dir, "crl.pem"), "utf8")).toMatch(/^-----BEGIN X509 CRL-----/);
   });
@@ -64,7 +68,9 @@ describe("pipeseal ca (built CLI)", () => {
     const out = path.join(dir, "certs", "watched");
     expect(run("ca", "issue", "trainer", "--env", "prod", "--client", "--ttl", "1h", "--out", out).status).toBe(0);
     const first = serialOf(path.join(out, "cert.pem"));
-    const child = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "ca", "renew", out, "--watch", "--force"], { env: { PATH: process.env.PATH ?? "" } });
+    const child = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "ca", "renew", out, "--watch", "--force"], {
+      env: { PATH: process.env.PATH ?? "" },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

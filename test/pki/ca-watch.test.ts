@@ -48,6 +48,10 @@ describe("watchCertificateDir", () => {
     expect(Math.max(...sleeps)).toBe(HOUR); // the two hours to each 2/3 point are slept in steps of at most an hour
     expect(new X509Certificate(readFileSync(path.join(dir, "cert.pem"))).serialNumber.toLowerCase()).toBe(previous.serial);
     const replaced = [issued.serial, ...renewed.slice(0, 2).map((r) => r.result.serial)];
-    expect(listCertificates(ks).filter((c) => replaced.includes(c.serial)).map((c) => c.status)).toEqual(["superseded", "superseded", "superseded"]);
+    expect(
+      listCertificates(ks)
+        .filter((c) => replaced.includes(c.serial))
+        .map((c) => c.status),
+    ).toEqual(["superseded", "superseded", "superseded"]);
   });
 });

@@ -82,7 +82,10 @@ describe("ca init", () => {
 
   it("keeps the CA private keys nowhere on disk in plaintext", async () => {
     const ca = ks.readTables(readCa)!;
-    for (const [role, sealed] of [["root", ca.root_key], ["issuing", ca.issuing_key]] as const) {
+    for (const [role, sealed] of [
+      ["root", ca.root_key],
+      ["issuing", ca.issuing_key],
+    ] as const) {
       const pkcs8 = await openBuffer(ks, sealed, { path: `test:${role}` }); // the audited unwrap
       const d = Buffer.from(createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ format: "jwk" }).d!, "base64url");
       expect(d.length).toBe(32);
@@ -107,7 +110,10 @@ describe("ca init", () => {
 describe("ca issue", () => {
   it("issues a server certificate openssl verifies, with the SPIFFE URI, DNS and IP SANs, serverAuth, 24 h", async () => {
     const before = Date.now();
-    const { issued, dir } = await issueTo("fs", issueCertificate(ks, { service: "feature-store", env: "prod", dns: ["feature-store.internal"], ip: ["10.0.0.5"] }));
+    const { issued, dir } = await issueTo(
+      "fs",
+      issueCertificate(ks, { service: "feature-store", env: "prod", dns: ["feature-store.internal"], ip: ["10.0.0.5"] }),
+    );
     expect(opensslVerify(path.join(dir, "cert.pem")).ok).toBe(true);
     expect(opensslVerify(path.join(dir, "cert.pem"), ["-purpose", "sslserver"]).ok).toBe(true);
     const leaf = new X509Certificate(readFileSync(path.join(dir, "cert.pem")));
@@ -166,7 +172,10 @@ describe("ca issue --csr", () => {
   it("refuses malformed CSRs and PEM, and a CSR whose signature does not verify (CERT_MALFORMED)", async () => {
     const { pem } = await csr();
     await expectCode(issueCertificate(ks, { service: "x", env: "dev", csrPem: "not a csr" }), "CERT_MALFORMED");
-    await expectCode(issueCertificate(ks, { service: "x", env: "dev", csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n" }), "CERT_MALFORMED");
+    await expectCode(
+      issueCertificate(ks, { service: "x", env: "dev", csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n" }),
+      "CERT_MALFORMED",
+    );
     await expectCode(issueCertificate(ks, { service: "x", env: "dev", csrPem: readFileSync(rootFile, "utf8") }), "CERT_MALFORMED");
     const der = Buffer.from(x509.PemConverter.decodeFirst(pem));
     der[der.length - 3]! ^= 0x01; // inside the signature value
@@ -206,7 +215,10 @@ describe("ca revoke and crl", () => {
 
 describe("ca renew", () => {
   it("does nothing before 2/3 of the lifetime unless forced; then renews with a new key and serial, same identity", async () => {
-    const { issued, dir } = await issueTo("renew", issueCertificate(ks, { service: "registry", env: "prod", dns: ["registry.internal"], ttlSeconds: 3 * HOUR }));
+    const { issued, dir } = await issueTo(
+      "renew",
+      issueCertificate(ks, { service: "registry", env: "prod", dns: ["registry.internal"], ttlSeconds: 3 * HOUR }),
+    );
     const early = await renewCertificateDir(ks, dir);
     expect(early.renewed).toBe(false);
     expect(early.serial).toBe(issued.serial);

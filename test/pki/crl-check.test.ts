@@ -56,7 +56,12 @@ describe("RevocationList", async () => {
     expect(list.size).toBe(1);
     expect(list.crls[0]!.crlNumber).toBe(crl.crlNumber);
     expect(list.check(a.leaf("good"), now)).toEqual({ ok: true });
-    expect(list.check(a.leaf("bad"), now)).toMatchObject({ ok: false, reason: "revoked", serial: a.leaf("bad").serialNumber.toLowerCase(), revocationReason: "keyCompromise" });
+    expect(list.check(a.leaf("bad"), now)).toMatchObject({
+      ok: false,
+      reason: "revoked",
+      serial: a.leaf("bad").serialNumber.toLowerCase(),
+      revocationReason: "keyCompromise",
+    });
   });
 
   it("refuses a CRL from another CA — same names, other keys — and a tampered one, as CRL_INVALID", async () => {
@@ -111,7 +116,10 @@ describe("createMtlsServer with crlFile over real TLS", async () => {
   async function serve(clock: { now: number }, crlExpired?: "refuse" | "warn") {
     const events: PeerRejectedEvent[] = [];
     const stale: unknown[] = [];
-    const srv = createMtlsServer({ certDir: a.dirs.server!, allow: [`spiffe://${TD}/*/*`], crlFile: file, now: () => clock.now, ...(crlExpired ? { crlExpired } : {}) }, (_req, res, peer) => res.end(peer.spiffeId));
+    const srv = createMtlsServer(
+      { certDir: a.dirs.server!, allow: [`spiffe://${TD}/*/*`], crlFile: file, now: () => clock.now, ...(crlExpired ? { crlExpired } : {}) },
+      (_req, res, peer) => res.end(peer.spiffeId),
+    );
     srv.on("peerRejected", (e) => events.push(e));
     srv.on("crlExpired", (e) => stale.push(e));
     const { port } = await srv.listen();

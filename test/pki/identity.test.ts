@@ -9,7 +9,14 @@ describe("service identities", () => {
   });
 
   it("rejects malformed identities with a typed error", () => {
-    for (const bad of ["https://acme/prod/x", "spiffe://ACME/prod/x", "spiffe://acme/prod", "spiffe://acme/prod/x/y", "spiffe://acme/../x", "spiffe://acme/prod/a b"]) {
+    for (const bad of [
+      "https://acme/prod/x",
+      "spiffe://ACME/prod/x",
+      "spiffe://acme/prod",
+      "spiffe://acme/prod/x/y",
+      "spiffe://acme/../x",
+      "spiffe://acme/prod/a b",
+    ]) {
       expect(() => parseSpiffeId(bad)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
   });

@@ -10,15 +10,7 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipesealError } from "../../src/errors.js";
-import {
-  TransitError,
-  createMtlsDispatcher,
-  createMtlsServer,
-  mtlsFetch,
-  mtlsServerOptions,
-  peerOf,
-  toTransitError,
-} from "../../src/pki/mtls/index.js";
+import { TransitError, createMtlsDispatcher, createMtlsServer, mtlsFetch, mtlsServerOptions, peerOf, toTransitError } from "../../src/pki/mtls/index.js";
 import { type TestCert, issueLeaf, makeCa } from "../helpers/certs.js";
 
 const SERVER_ID = "spiffe://acme/prod/feature-store";

@@ -62,8 +62,9 @@ describe("certificate reload", () => {
     const s2 = await issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"] });
     const trainer = await issueLeaf(ca, { spiffe: TRAINER, client: true, server: false });
     writeDir(dir, s1);
-    const srv: MtlsServer<HttpsServer> = createMtlsServer({ certDir: dir, allow: [TRAINER], watch: { pollIntervalMs: 200, debounceMs: 50 } }, (_req, res, peer) =>
-      res.end(peer.spiffeId),
+    const srv: MtlsServer<HttpsServer> = createMtlsServer(
+      { certDir: dir, allow: [TRAINER], watch: { pollIntervalMs: 200, debounceMs: 50 } },
+      (_req, res, peer) => res.end(peer.spiffeId),
     );
     const reloaded: string[] = [];
     srv.on("certReloaded", (e) => reloaded.push(e.serialNumber));

@@ -82,7 +82,10 @@ beforeAll(async () => {
     issuer: ca.cert.subject,
     thisUpdate: new Date(Date.now() - HOUR),
     nextUpdate: new Date(Date.now() + HOUR),
-    entries: [{ serialNumber: revokedServer.cert.serialNumber }, { serialNumber: revoked.cert.serialNumber, revocationDate: new Date(Date.now() - 60_000), reason: x509.X509CrlReason.keyCompromise }],
+    entries: [
+      { serialNumber: revokedServer.cert.serialNumber },
+      { serialNumber: revoked.cert.serialNumber, revocationDate: new Date(Date.now() - 60_000), reason: x509.X509CrlReason.keyCompromise },
+    ],
     signingKey: ca.keys.privateKey,
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
   });
@@ -129,8 +132,20 @@ describe("mTLS server and dispatcher", () => {
   // handshake, without an alert: the server event has the precise reason; the client can
   // name it when it is about its own certificate's dates, and otherwise says "closed".
   const badClients: [string, () => Promise<TestCert>, "CERT_REJECTED" | "TLS_CONNECT_FAILED", string, string][] = [
-    ["an expired", () => client({ spiffe: TRAINER, notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) }), "CERT_REJECTED", "expired", "expired"],
-    ["a not-yet-valid", () => client({ spiffe: TRAINER, notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) }), "CERT_REJECTED", "not-yet-valid", "not-yet-valid"],
+    [
+      "an expired",
+      () => client({ spiffe: TRAINER, notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) }),
+      "CERT_REJECTED",
+      "expired",
+      "expired",
+    ],
+    [
+      "a not-yet-valid",
+      () => client({ spiffe: TRAINER, notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) }),
+      "CERT_REJECTED",
+      "not-yet-valid",
+      "not-yet-valid",
+    ],
     ["another CA's", () => client({ spiffe: TRAINER }, otherCa), "TLS_CONNECT_FAILED", "closed-by-peer", "unknown-ca"],
   ];
   for (const [what, make, code, clientReason, serverReason] of badClients) {
@@ -152,8 +167,18 @@ describe("mTLS server and dispatcher", () => {
   }
 
   const badServers: [string, () => Promise<TestCert>, string, Record<string, unknown>][] = [
-    ["an expired", () => issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"], notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) }), "expired", {}],
-    ["a not-yet-valid", () => issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"], notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) }), "not-yet-valid", {}],
+    [
+      "an expired",
+      () => issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"], notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) }),
+      "expired",
+      {},
+    ],
+    [
+      "a not-yet-valid",
+      () => issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"], notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) }),
+      "not-yet-valid",
+      {},
+    ],
     ["another CA's", () => issueLeaf(otherCa, { spiffe: SERVER_ID, ip: ["127.0.0.1"] }), "unknown-ca", {}],
     ["a revoked", async () => revokedServer, "revoked", { crl: "CRL" }],
   ];
@@ -281,7 +306,9 @@ describe("mTLS server and dispatcher", () => {
   it("checks pins on both sides", async () => {
     const stranger = await issueLeaf(ca, { spiffe: SERVER_ID, ip: ["127.0.0.1"] });
     const { srv, url, events } = await serve({ pin: { caSha256: [new (await import("node:crypto")).X509Certificate(otherCa.certPem).fingerprint256] } });
-    const good = dispatcherFor(trainer, { pin: { spkiSha256: [spkiPin(serverLeaf.certPem)], caSha256: [new (await import("node:crypto")).X509Certificate(ca.certPem).fingerprint256] } });
+    const good = dispatcherFor(trainer, {
+      pin: { spkiSha256: [spkiPin(serverLeaf.certPem)], caSha256: [new (await import("node:crypto")).X509Certificate(ca.certPem).fingerprint256] },
+    });
     const bad = dispatcherFor(trainer, { pin: { spkiSha256: [`sha256//${spkiPin(stranger.certPem)}`] } });
     try {
       // the client's pins match, but the server pins a CA this client is not from

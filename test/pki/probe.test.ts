@@ -41,7 +41,10 @@ function writeCertDir(name: string, cert: TestCert): string {
 }
 
 async function failure(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(isPipesealError(e), String(e)).toBe(true);
   return (e as { code: string }).code;
 }
@@ -71,7 +74,13 @@ describe("probeTls against real servers", () => {
     expect(r.chain).toHaveLength(1); // the server sends only its leaf; the root is not "as presented"
     const leaf = r.chain[0]!;
     expect(leaf.serial.toLowerCase()).toBe(server.cert.serialNumber.toLowerCase());
-    expect(leaf.sans).toEqual(expect.arrayContaining([{ type: "dns", value: "localhost" }, { type: "ip", value: "127.0.0.1" }, { type: "uri", value: "spiffe://acme/prod/feature-store" }]));
+    expect(leaf.sans).toEqual(
+      expect.arrayContaining([
+        { type: "dns", value: "localhost" },
+        { type: "ip", value: "127.0.0.1" },
+        { type: "uri", value: "spiffe://acme/prod/feature-store" },
+      ]),
+    );
     expect(leaf.spiffeIds).toEqual(["spiffe://acme/prod/feature-store"]);
     expect(leaf.key).toEqual({ type: "ec", bits: 256, curve: "prime256v1" });
     expect(leaf.signatureAlgorithm).toBe("ECDSA with SHA-256");
@@ -103,7 +112,10 @@ describe("probeTls against real servers", () => {
     for (const v of ["TLSv1", "TLSv1.1"] as const) {
       // a control handshake straight from node:tls says what this machine can do
       const control = await new Promise<boolean>((resolve) => {
-        const s = tls.connect({ host: "127.0.0.1", port, minVersion: v, maxVersion: v, ciphers: "DEFAULT@SECLEVEL=0", rejectUnauthorized: false }, () => (s.destroy(), resolve(true)));
+        const s = tls.connect(
+          { host: "127.0.0.1", port, minVersion: v, maxVersion: v, ciphers: "DEFAULT@SECLEVEL=0", rejectUnauthorized: false },
+          () => (s.destroy(), resolve(true)),
+        );
         s.on("error", () => resolve(false));
       });
       const p = r.protocols.find((x) => x.version === v)!;
@@ -146,7 +158,9 @@ describe("probeTls against real servers", () => {
   });
 
   it("pipeseal's own createMtlsServer: required; an allowed identity succeeds; one off the allow-list is reported refused (403 CERT_REJECTED)", async () => {
-    const srv = createMtlsServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, allow: ["spiffe://acme/prod/trainer"] }, (_q, res) => res.end("ok"));
+    const srv = createMtlsServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, allow: ["spiffe://acme/prod/trainer"] }, (_q, res) =>
+      res.end("ok"),
+    );
     const { port } = await srv.listen(0, "127.0.0.1");
     servers.push({ close: () => void srv.close() });
     const ok = await probeTls(`127.0.0.1:${port}`, { ca: file("ca.pem"), certDir: file("client"), expectMtls: true });

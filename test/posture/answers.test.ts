@@ -16,7 +16,13 @@ describe("the four answers, in the words a reviewer needs", async () => {
   const secrets = ["ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2", "ghp_" + "B1c2D3e4F5g6H7i8J9k0L1m2N3o4P5q6R7s8"];
   writeFileSync(path.join(p.root, "notebooks/leaky.ipynb"), notebook([`a = "${secrets[0]}"`, `b = "${secrets[1]}"`, "mail = 'jane.doe@example.com'"]));
   // an S3 store the map names: posture cannot list it, and says so under "which keys"
-  writeFileSync(p.mapFile, MAP_YAML.replace("      - { id: archive,", "      - { id: s3-mirror, kind: s3, url: \"s3://acme-ml/landing/\", classification: pii, key: datasets/raw }\n      - { id: archive,"));
+  writeFileSync(
+    p.mapFile,
+    MAP_YAML.replace(
+      "      - { id: archive,",
+      '      - { id: s3-mirror, kind: s3, url: "s3://acme-ml/landing/", classification: pii, key: datasets/raw }\n      - { id: archive,',
+    ),
+  );
   const report = await checkPosture(await loadMap(p.mapFile), { keys: keystoreSource(p.ks, p.home), mapPath: p.mapFile });
   const page = renderHtml(report);
   // the answers section alone: assertions on it, and short failure messages
@@ -31,17 +37,19 @@ describe("the four answers, in the words a reviewer needs", async () => {
     expect(html).not.toContain("leaked into logs, notebooks or CI output");
   });
 
-  it("every store of the map is under \"which keys\", an S3 one as not verified", () => {
+  it('every store of the map is under "which keys", an S3 one as not verified', () => {
     const stores = report.answers.keys.map((k) => k.store);
     for (const s of ["landing-raw", "archive", "training-sets", "models", "inference-logs", "s3-mirror"]) expect(stores).toContain(s);
     expect(report.answers.keys.find((k) => k.store === "s3-mirror")).toMatchObject({ verification: "unverified" });
     expect(html).toMatch(/<strong>s3-mirror<\/strong> \(Processing\): the map says it is sealed under <code>datasets\/raw<\/code>; <em>not verified<\/em>/);
   });
 
-  it("a local keystore: anyone holding its root and database can decrypt (never \"nobody\")", () => {
+  it('a local keystore: anyone holding its root and database can decrypt (never "nobody")', () => {
     const access = report.answers.access.find((a) => a.key === "datasets/raw")!;
     expect(access.source).toBe("keystore");
-    expect(html).toContain("<strong>datasets/raw</strong>: can be decrypted by anyone who holds the local keystore's root key (master.key, its passphrase, or the HSM key and PIN) together with its database; there is no access policy. 1 decrypt (<code>tester</code> 1) and 0 denied attempts logged in the period; local principal names are asserted");
+    expect(html).toContain(
+      "<strong>datasets/raw</strong>: can be decrypted by anyone who holds the local keystore's root key (master.key, its passphrase, or the HSM key and PIN) together with its database; there is no access policy. 1 decrypt (<code>tester</code> 1) and 0 denied attempts logged in the period; local principal names are asserted",
+    );
     expect(html).not.toMatch(/can be decrypted by nobody \(from the keystore\)/);
   });
 

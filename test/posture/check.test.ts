@@ -22,10 +22,18 @@ describe("posture check on a real pipeline", () => {
     const { report } = await run(false, true);
     expect(findingsAtOrAbove(report, "low").map((f) => `${f.checkId} ${f.message}`)).toEqual([]);
     expect(report.stages.every((s) => s.status === "pass")).toBe(true);
-    expect(report.connections.map((c) => [c.id, c.status])).toEqual([["features-to-training", "pass"], ["ingest", "pass"]]);
+    expect(report.connections.map((c) => [c.id, c.status])).toEqual([
+      ["features-to-training", "pass"],
+      ["ingest", "pass"],
+    ]);
     expect(report.stats.filesExamined).toBeGreaterThanOrEqual(5);
     const landing = report.answers.keys.find((k) => k.store === "landing-raw")!;
-    expect(landing).toMatchObject({ expectedKey: "datasets/raw", sealedFiles: 2, plaintextFiles: 0, keysSeen: [{ key: "datasets/raw", version: 1, files: 2 }] });
+    expect(landing).toMatchObject({
+      expectedKey: "datasets/raw",
+      sealedFiles: 2,
+      plaintextFiles: 0,
+      keysSeen: [{ key: "datasets/raw", version: 1, files: 2 }],
+    });
     expect(report.answers.access.find((a) => a.key === "datasets/raw")).toMatchObject({ auditVerified: true, source: "keystore" });
   });
 
@@ -37,13 +45,24 @@ describe("posture check on a real pipeline", () => {
     expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(expected));
     const byId = (id: string) => report.findings.find((f) => f.checkId === id)!;
     expect(byId("TRANSIT-MTLS")).toMatchObject({ stage: "landing", subject: "ingest", evidence: expect.objectContaining({ clientCertRequired: false }) });
-    expect(report.connections.map((c) => [c.id, c.status])).toEqual([["features-to-training", "pass"], ["ingest", "fail"]]);
+    expect(report.connections.map((c) => [c.id, c.status])).toEqual([
+      ["features-to-training", "pass"],
+      ["ingest", "fail"],
+    ]);
     expect(byId("REST-PLAINTEXT")).toMatchObject({ stage: "landing", subject: "landing-raw", location: "data/landing/export.csv", severity: "critical" });
     expect(byId("KEYS-ROTATION-DUE")).toMatchObject({ subject: "models/churn", stage: null });
     expect(byId("LEAK-SECRET")).toMatchObject({ stage: "training", subject: "notebooks", location: "notebooks/train.ipynb" });
     expect(byId("RETENTION-EXPIRED")).toMatchObject({ subject: "inference-logs", location: "logs/inference/payload-00000000.jsonl.pseal" });
-    expect(byId("REST-DESTROYED-VERSION")).toMatchObject({ subject: "archive", location: "data/archive/2023.csv.pseal", evidence: expect.objectContaining({ version: 1 }) });
-    expect(byId("PLAINTEXT-DECRYPTED-OUTPUT")).toMatchObject({ location: "data/landing/customers-2024.csv", severity: "high", evidence: expect.objectContaining({ decryptedBy: "tester" }) });
+    expect(byId("REST-DESTROYED-VERSION")).toMatchObject({
+      subject: "archive",
+      location: "data/archive/2023.csv.pseal",
+      evidence: expect.objectContaining({ version: 1 }),
+    });
+    expect(byId("PLAINTEXT-DECRYPTED-OUTPUT")).toMatchObject({
+      location: "data/landing/customers-2024.csv",
+      severity: "high",
+      evidence: expect.objectContaining({ decryptedBy: "tester" }),
+    });
     // worst first; stage status follows the worst finding
     const ranks = report.findings.map((f) => ["critical", "high", "medium", "low", "info"].indexOf(f.severity));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
@@ -52,7 +71,11 @@ describe("posture check on a real pipeline", () => {
     expect(report.stages.find((s) => s.id === "ingestion")!.status).toBe("pass");
     expect(report.answers.plaintext.map((p) => p.kind).sort()).toEqual(["decrypted-output", "leak", "plaintext-file"]);
     expect(report.answers.retention.find((r) => r.store === "inference-logs")).toMatchObject({ expiredFiles: 1, retentionSeconds: 7 * 86400 });
-    expect(report.answers.access.find((a) => a.key === "datasets/raw")).toMatchObject({ decrypts: 1, decryptsByPrincipal: { tester: 1 }, principals: ["tester"] });
+    expect(report.answers.access.find((a) => a.key === "datasets/raw")).toMatchObject({
+      decrypts: 1,
+      decryptsByPrincipal: { tester: 1 },
+      principals: ["tester"],
+    });
   });
 
   it("never puts the secret or plaintext in the report", async () => {
@@ -80,7 +103,20 @@ describe("posture access answers from a key service's audit", () => {
     const base = keystoreSource(p.ks, p.home);
     const now = new Date().toISOString();
     const rec = (seq: number, operation: string, outcome: "ok" | "denied", principal: string) =>
-      ({ seq, time: now, principal, operation, keyName: "datasets/raw", keyVersion: 1, objectPath: null, headerHash: null, context: null, outcome, errorCode: outcome === "denied" ? "ACCESS_DENIED" : null, mac: "00" }) as const;
+      ({
+        seq,
+        time: now,
+        principal,
+        operation,
+        keyName: "datasets/raw",
+        keyVersion: 1,
+        objectPath: null,
+        headerHash: null,
+        context: null,
+        outcome,
+        errorCode: outcome === "denied" ? "ACCESS_DENIED" : null,
+        mac: "00",
+      }) as const;
     const service = [
       rec(100_001, "decrypt", "ok", "spiffe://acme/prod/trainer"), // an allowed decrypt: its own record, with its rule
       rec(100_002, "authz.unwrap", "denied", "spiffe://acme/prod/key-admin"),

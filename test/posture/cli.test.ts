@@ -16,7 +16,9 @@ describe("pipeseal posture (built CLI)", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(8);
     const report = JSON.parse(r.stdout.toString());
-    expect(report.findings.map((f: { checkId: string }) => f.checkId)).toEqual(expect.arrayContaining(["KEYS-UNVERIFIED", "REST-STORE-MISSING", "REST-S3-UNVERIFIED"]));
+    expect(report.findings.map((f: { checkId: string }) => f.checkId)).toEqual(
+      expect.arrayContaining(["KEYS-UNVERIFIED", "REST-STORE-MISSING", "REST-S3-UNVERIFIED"]),
+    );
   }, 60_000);
 
   it("check: exit 8 on findings at or above --fail-on; JSON, SARIF, HTML and baseline", async () => {

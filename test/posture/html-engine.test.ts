@@ -12,7 +12,16 @@ import { checkPosture, keystoreSource, loadMap, type PostureReport } from "../..
 import { renderHtml } from "../../src/posture/report/html.js";
 import { buildPipeline, withEndpoints } from "./pipeline.js";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const closers: (() => void)[] = [];
 afterAll(() => closers.forEach((c) => c()));
 
@@ -34,7 +43,9 @@ describe("renderHtml on a report from the engine", () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];
-      page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(m.text()); });
+      page.on("console", (m) => {
+        if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
+      });
       page.on("pageerror", (e) => problems.push(e.message));
       await page.goto(pathToFileURL(file).href);
       expect(await page.locator("svg#diagram .stage").count()).toBe(8);

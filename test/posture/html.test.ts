@@ -19,28 +19,102 @@ const XSS_LOCATION = "<script>alert(1)</script>";
 const dir = tempDir("pipeseal-html-");
 
 const otherChecks: CheckDefinition[] = [
-  { id: "REST-PLAINTEXT", title: "Plaintext file in a store the map says is encrypted", severity: "critical", question: "plaintext", description: "Every file under the store is read for the sealed-file magic and header.", fix: "Seal the file with the store's key (pipeseal seal --key <key>) and delete the plaintext copy." },
-  { id: "KEYS-ROTATION", title: "Key past its rotation period", severity: "medium", question: "keys", description: "The primary version's age is compared with the key's rotation period.", fix: "Rotate the key: pipeseal key rotate <key>." },
-  { id: "ACCESS-WIDE", title: "Too many principals can decrypt", severity: "low", question: "access", description: "Counts principals with decrypt rights.", fix: "Narrow the policy rule to the workloads that need it." },
-  { id: "RETENTION-EXPIRED", title: "Data older than the store's retention", severity: "low", question: "retention", description: "File ages against the map's retention.", fix: "Delete or archive the expired files (pipeseal posture prune --dry-run first)." },
+  {
+    id: "REST-PLAINTEXT",
+    title: "Plaintext file in a store the map says is encrypted",
+    severity: "critical",
+    question: "plaintext",
+    description: "Every file under the store is read for the sealed-file magic and header.",
+    fix: "Seal the file with the store's key (pipeseal seal --key <key>) and delete the plaintext copy.",
+  },
+  {
+    id: "KEYS-ROTATION",
+    title: "Key past its rotation period",
+    severity: "medium",
+    question: "keys",
+    description: "The primary version's age is compared with the key's rotation period.",
+    fix: "Rotate the key: pipeseal key rotate <key>.",
+  },
+  {
+    id: "ACCESS-WIDE",
+    title: "Too many principals can decrypt",
+    severity: "low",
+    question: "access",
+    description: "Counts principals with decrypt rights.",
+    fix: "Narrow the policy rule to the workloads that need it.",
+  },
+  {
+    id: "RETENTION-EXPIRED",
+    title: "Data older than the store's retention",
+    severity: "low",
+    question: "retention",
+    description: "File ages against the map's retention.",
+    fix: "Delete or archive the expired files (pipeseal posture prune --dry-run first).",
+  },
   { id: "AUDIT-INFO", title: "Audit period summary", severity: "info", question: "access", description: "Decrypts per principal.", fix: "Nothing to fix." },
 ];
 const checks = [...transitDefinitions, ...otherChecks];
 
-function finding(checkId: string, severity: Severity, stage: StageId | null, subject: string, location: string, message: string, evidence: Finding["evidence"] = {}): Finding {
+function finding(
+  checkId: string,
+  severity: Severity,
+  stage: StageId | null,
+  subject: string,
+  location: string,
+  message: string,
+  evidence: Finding["evidence"] = {},
+): Finding {
   const fingerprint = fingerprintOf(checkId, subject, location);
   return { checkId, severity, stage, subject, location, message, evidence, fingerprint };
 }
 
 const findings: Finding[] = [
-  finding("REST-PLAINTEXT", "critical", "landing", "landing-raw", "landing/raw/customers.csv", "plaintext CSV with PII in a store that must be sealed", { classification: "pii", bytes: 18_204, sha256: "9f2c…" }),
-  finding("REST-PLAINTEXT", "critical", "landing", "landing-raw", XSS_LOCATION, "a file named <img src=x onerror=\"window.__xss=2\"> holds plaintext", { "<b>key</b>": "<script>window.__xss=3</script>" }),
-  finding("TRANSIT-MTLS", "high", "features", "processing-to-features", "https://127.0.0.1:8443/v1/features", "the map says mTLS, but the server completed a handshake without a client certificate", { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", clientCertRequired: false }),
-  finding("TRANSIT-CERT", "high", "inference", "registry-to-inference", "https://models.internal:9443", "the server certificate expired 5 day(s) ago", { daysLeft: -5, trusted: false, notAfter: "2026-01-02T00:00:00.000Z" }),
-  finding("KEYS-ROTATION", "medium", null, "prod/datasets/raw", "prod/datasets/raw", "primary version 3 is 412 days old; rotation is due every 90 days", { version: 3, ageDays: 412, rotationDays: 90 }),
-  finding("TRANSIT-CIPHER", "medium", "training", "features-to-training", "https://trainer.internal:8443", "the default handshake chose AES128-GCM-SHA256, without forward secrecy", { cipher: "AES128-GCM-SHA256" }),
+  finding("REST-PLAINTEXT", "critical", "landing", "landing-raw", "landing/raw/customers.csv", "plaintext CSV with PII in a store that must be sealed", {
+    classification: "pii",
+    bytes: 18_204,
+    sha256: "9f2c…",
+  }),
+  finding("REST-PLAINTEXT", "critical", "landing", "landing-raw", XSS_LOCATION, 'a file named <img src=x onerror="window.__xss=2"> holds plaintext', {
+    "<b>key</b>": "<script>window.__xss=3</script>",
+  }),
+  finding(
+    "TRANSIT-MTLS",
+    "high",
+    "features",
+    "processing-to-features",
+    "https://127.0.0.1:8443/v1/features",
+    "the map says mTLS, but the server completed a handshake without a client certificate",
+    { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", clientCertRequired: false },
+  ),
+  finding("TRANSIT-CERT", "high", "inference", "registry-to-inference", "https://models.internal:9443", "the server certificate expired 5 day(s) ago", {
+    daysLeft: -5,
+    trusted: false,
+    notAfter: "2026-01-02T00:00:00.000Z",
+  }),
+  finding("KEYS-ROTATION", "medium", null, "prod/datasets/raw", "prod/datasets/raw", "primary version 3 is 412 days old; rotation is due every 90 days", {
+    version: 3,
+    ageDays: 412,
+    rotationDays: 90,
+  }),
+  finding(
+    "TRANSIT-CIPHER",
+    "medium",
+    "training",
+    "features-to-training",
+    "https://trainer.internal:8443",
+    "the default handshake chose AES128-GCM-SHA256, without forward secrecy",
+    { cipher: "AES128-GCM-SHA256" },
+  ),
   finding("ACCESS-WIDE", "low", null, "prod/models", "prod/models", "9 principals can decrypt prod/models", { principals: 9 }),
-  finding("RETENTION-EXPIRED", "low", "monitoring", "monitoring-logs", "logs/inference/2024-11.log.sealed", "log segment is 410 days old; retention is 365 days", { ageDays: 410, retentionDays: 365 }),
+  finding(
+    "RETENTION-EXPIRED",
+    "low",
+    "monitoring",
+    "monitoring-logs",
+    "logs/inference/2024-11.log.sealed",
+    "log segment is 410 days old; retention is 365 days",
+    { ageDays: 410, retentionDays: 365 },
+  ),
   finding("AUDIT-INFO", "info", null, "prod/datasets/raw", "audit", "1,204 decrypts by 3 principals in the period", { decrypts: 1204 }),
 ];
 
@@ -70,13 +144,46 @@ const report: PostureReport = {
   checks: checks.map((c) => ({ ...c, failed: findings.filter((f) => f.checkId === c.id).length })),
   answers: {
     keys: [
-      { store: "landing-raw", stage: "landing", expectedKey: "prod/datasets/raw", keysSeen: [{ key: "prod/datasets/raw", version: 3, files: 1180 }, { key: "prod/datasets/raw", version: 2, files: 40 }], plaintextFiles: 2, sealedFiles: 1220 },
-      { store: "feature-store", stage: "features", expectedKey: "prod/features", keysSeen: [{ key: "prod/features", version: 1, files: 300 }], plaintextFiles: 0, sealedFiles: 300 },
+      {
+        store: "landing-raw",
+        stage: "landing",
+        expectedKey: "prod/datasets/raw",
+        keysSeen: [
+          { key: "prod/datasets/raw", version: 3, files: 1180 },
+          { key: "prod/datasets/raw", version: 2, files: 40 },
+        ],
+        plaintextFiles: 2,
+        sealedFiles: 1220,
+      },
+      {
+        store: "feature-store",
+        stage: "features",
+        expectedKey: "prod/features",
+        keysSeen: [{ key: "prod/features", version: 1, files: 300 }],
+        plaintextFiles: 0,
+        sealedFiles: 300,
+      },
       { store: "public-docs", stage: "ingestion", expectedKey: null, keysSeen: [], plaintextFiles: 12, sealedFiles: 0 },
     ],
     access: [
-      { key: "prod/datasets/raw", principals: ["spiffe://acme/prod/trainer", "spiffe://acme/prod/etl"], source: "policy", decrypts: 1204, denied: 3, decryptsByPrincipal: { "spiffe://acme/prod/trainer": 1200, "spiffe://acme/prod/etl": 4 }, auditVerified: true },
-      { key: "prod/models", principals: ["spiffe://acme/prod/serving"], source: "keystore", decrypts: 88, denied: 0, decryptsByPrincipal: { "spiffe://acme/prod/serving": 88 }, auditVerified: null },
+      {
+        key: "prod/datasets/raw",
+        principals: ["spiffe://acme/prod/trainer", "spiffe://acme/prod/etl"],
+        source: "policy",
+        decrypts: 1204,
+        denied: 3,
+        decryptsByPrincipal: { "spiffe://acme/prod/trainer": 1200, "spiffe://acme/prod/etl": 4 },
+        auditVerified: true,
+      },
+      {
+        key: "prod/models",
+        principals: ["spiffe://acme/prod/serving"],
+        source: "keystore",
+        decrypts: 88,
+        denied: 0,
+        decryptsByPrincipal: { "spiffe://acme/prod/serving": 88 },
+        auditVerified: null,
+      },
     ],
     plaintext: [
       { stage: "landing", location: "landing/raw/customers.csv", kind: "plaintext-file", ageSeconds: 3 * 86_400 },
@@ -140,7 +247,14 @@ describe("renderHtml: the string", () => {
   });
 
   it("renders an empty report without throwing", () => {
-    const empty: PostureReport = { ...report, stages: [], connections: [], findings: [], checks: [], answers: { keys: [], access: [], plaintext: [], retention: [] } };
+    const empty: PostureReport = {
+      ...report,
+      stages: [],
+      connections: [],
+      findings: [],
+      checks: [],
+      answers: { keys: [], access: [], plaintext: [], retention: [] },
+    };
     const { baseline: _, ...noBaseline } = empty;
     const page = renderHtml(noBaseline);
     expect(page).toContain("No plaintext was found");
@@ -148,7 +262,16 @@ describe("renderHtml: the string", () => {
   });
 });
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 describe("renderHtml in headless Chromium", () => {
   let browser: Browser;
@@ -166,14 +289,21 @@ describe("renderHtml in headless Chromium", () => {
     const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
     const requests: string[] = [];
-    p.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`); });
+    p.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+    });
     p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    p.on("dialog", (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+    p.on("dialog", (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
     p.on("request", (r) => requests.push(r.url()));
     // init scripts run before the page's own and are not subject to its CSP
     await p.addInitScript(() => {
       (window as unknown as { __csp: string[] }).__csp = [];
-      document.addEventListener("securitypolicyviolation", (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener("securitypolicyviolation", (e) =>
+        (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     await p.goto(pathToFileURL(file).href);
     await p.waitForLoadState("load");

@@ -140,17 +140,38 @@ export async function withEndpoints(p: TestPipeline, map: PipelineMap, defects: 
   await writeCertDir(path.join(p.root, "client"), await issueCertificate(p.ks, { service: "posture", env: "prod", client: true, ttlSeconds: 3600 }));
   const servers: https.Server[] = [];
   const start = async (requireClientCert: boolean) => {
-    const s = https.createServer({ cert: cert.certPem, key: cert.keyPem!, ...(requireClientCert ? { requestCert: true, rejectUnauthorized: true, ca: cert.caPem } : {}) }, (_q, res) => res.end("ok"));
+    const s = https.createServer(
+      { cert: cert.certPem, key: cert.keyPem!, ...(requireClientCert ? { requestCert: true, rejectUnauthorized: true, ca: cert.caPem } : {}) },
+      (_q, res) => res.end("ok"),
+    );
     s.on("tlsClientError", () => {});
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
     servers.push(s);
     return `https://127.0.0.1:${(s.address() as AddressInfo).port}`;
   };
-  const conn = (id: string, from: ConnectionSpec["from"], to: ConnectionSpec["to"], url: string): ConnectionSpec => ({ id, from, to, url, mtls: true, classification: "pii", ca: path.join(p.root, "ca.pem"), certDir: path.join(p.root, "client") });
+  const conn = (id: string, from: ConnectionSpec["from"], to: ConnectionSpec["to"], url: string): ConnectionSpec => ({
+    id,
+    from,
+    to,
+    url,
+    mtls: true,
+    classification: "pii",
+    ca: path.join(p.root, "ca.pem"),
+    certDir: path.join(p.root, "client"),
+  });
   const connections = [conn("features-to-training", "features", "training", await start(true)), conn("ingest", "ingestion", "landing", await start(!defects))];
   return { map: { ...map, connections }, close: () => servers.forEach((s) => (s.closeAllConnections(), s.close())) };
 }
 
 export function notebook(cells: string[]): string {
-  return JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: cells.map((c) => ({ cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: [c] })) }, null, 1);
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: cells.map((c) => ({ cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: [c] })),
+    },
+    null,
+    1,
+  );
 }

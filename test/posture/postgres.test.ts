@@ -25,7 +25,13 @@ beforeAll(async () => {
     await client.query(`CREATE TABLE "customer features" (id int, email text, name text, score text, note text)`);
     for (let i = 0; i < 20; i++) {
       const token = (key: string) => formatValue("e", key, 1, randomBytes(40));
-      await client.query(`INSERT INTO "customer features" VALUES ($1, $2, $3, $4, $5)`, [i, token("datasets/customers"), `Customer Number${i}`, token("other/key"), i % 2 ? null : token("datasets/customers")]);
+      await client.query(`INSERT INTO "customer features" VALUES ($1, $2, $3, $4, $5)`, [
+        i,
+        token("datasets/customers"),
+        `Customer Number${i}`,
+        token("other/key"),
+        i % 2 ? null : token("datasets/customers"),
+      ]);
     }
   } finally {
     await client.end();

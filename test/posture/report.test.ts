@@ -13,11 +13,15 @@ describe("posture reports", () => {
     const map = await loadMap(p.mapFile);
     const a = await checkPosture(map, { keys: keystoreSource(p.ks, p.home) });
     const b = await checkPosture(map, { keys: keystoreSource(p.ks, p.home) });
-    const log = toPostureSarif(a, "file:///srv/ml") as { version: string; runs: { results: { partialFingerprints: Record<string, string>; ruleId: string }[] }[] };
+    const log = toPostureSarif(a, "file:///srv/ml") as {
+      version: string;
+      runs: { results: { partialFingerprints: Record<string, string>; ruleId: string }[] }[];
+    };
     const validate = sarifValidator();
     expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
     expect(log.version).toBe("2.1.0");
-    const fps = (r: typeof a) => (toPostureSarif(r, "file:///srv/ml") as typeof log).runs[0]!.results.map((x) => x.partialFingerprints[POSTURE_FINGERPRINT_NAME]).sort();
+    const fps = (r: typeof a) =>
+      (toPostureSarif(r, "file:///srv/ml") as typeof log).runs[0]!.results.map((x) => x.partialFingerprints[POSTURE_FINGERPRINT_NAME]).sort();
     expect(fps(a)).toEqual(fps(b));
     expect(new Set(fps(a)).size).toBe(a.findings.length);
   });
@@ -29,7 +33,10 @@ describe("posture reports", () => {
     const { rmSync } = await import("node:fs");
     rmSync(path.join(p.root, "data/landing/export.csv"));
     writeFileSync(path.join(p.root, "data/landing/leads.csv"), "a,b\n");
-    const after = await checkPosture(map, { keys: keystoreSource(p.ks, p.home), baseline: { path: "prev.json", fingerprints: before.findings.map((f) => f.fingerprint) } });
+    const after = await checkPosture(map, {
+      keys: keystoreSource(p.ks, p.home),
+      baseline: { path: "prev.json", fingerprints: before.findings.map((f) => f.fingerprint) },
+    });
     const fp = (r: typeof before, loc: string) => r.findings.find((f) => f.location === loc)!.fingerprint;
     expect(after.baseline).toEqual({ path: "prev.json", added: [fp(after, "data/landing/leads.csv")], fixed: [fp(before, "data/landing/export.csv")] });
   });
@@ -41,7 +48,11 @@ describe("posture reports", () => {
     const report = await checkPosture(await loadMap(p.mapFile), { keys: keystoreSource(p.ks, p.home) });
     const copies = report.findings.filter((f) => f.checkId === "LEAK-COPY");
     expect(copies).toHaveLength(1);
-    expect(copies[0]).toMatchObject({ subject: "etl", location: "jobs/etl/tmp/sample.csv", evidence: expect.objectContaining({ copyOf: "data/landing/export.csv" }) });
+    expect(copies[0]).toMatchObject({
+      subject: "etl",
+      location: "jobs/etl/tmp/sample.csv",
+      evidence: expect.objectContaining({ copyOf: "data/landing/export.csv" }),
+    });
   });
 
   it("explain: a known id, and near ids for a typo", () => {

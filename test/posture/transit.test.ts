@@ -48,11 +48,27 @@ async function rsaCert(ks: Parameters<typeof issueCertificate>[0]): Promise<{ ce
   return { certPem: issued.certPem, keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") };
 }
 
-const conn = (id: string, url: string, o: Partial<ConnectionSpec> = {}): ConnectionSpec =>
-  ({ id, from: "processing", to: "features", url, mtls: true, classification: "pii", ca: "ca.pem", certDir: "client", ...o });
+const conn = (id: string, url: string, o: Partial<ConnectionSpec> = {}): ConnectionSpec => ({
+  id,
+  from: "processing",
+  to: "features",
+  url,
+  mtls: true,
+  classification: "pii",
+  ca: "ca.pem",
+  certDir: "client",
+  ...o,
+});
 
-const mapOf = (connections: ConnectionSpec[]): PipelineMap =>
-  ({ version: 1, name: "transit test", baseDir: dir, keys: {}, stages: [], connections, plaintextMaxAgeSeconds: 86_400 });
+const mapOf = (connections: ConnectionSpec[]): PipelineMap => ({
+  version: 1,
+  name: "transit test",
+  baseDir: dir,
+  keys: {},
+  stages: [],
+  connections,
+  plaintextMaxAgeSeconds: 86_400,
+});
 
 const checks = createTransitChecks({ timeoutMs: 2000, concurrency: 3 });
 const of = (r: ModuleResult, subject: string): Finding[] => r.findings.filter((f) => f.subject === subject);
@@ -122,7 +138,12 @@ describe("transit checks against real endpoints", () => {
   it("a server that does not require client certificates where the map says mTLS: exactly one TRANSIT-MTLS (high)", () => {
     const fs = of(result, "no-client-cert");
     expect(ids(fs)).toEqual(["TRANSIT-MTLS"]);
-    expect(fs[0]).toMatchObject({ severity: "high", stage: "features", location: urls.noClientCert, evidence: { clientCertRequired: false, mapSaysMtls: true } });
+    expect(fs[0]).toMatchObject({
+      severity: "high",
+      stage: "features",
+      location: urls.noClientCert,
+      evidence: { clientCertRequired: false, mapSaysMtls: true },
+    });
     // the same server is fine for a connection the map does not mark mtls
     expect(of(result, "no-client-cert-not-expected")).toEqual([]);
   });
@@ -181,14 +202,24 @@ describe("transit checks against real endpoints", () => {
   it("every finding's check id has a definition with a severity, question, description and fix", () => {
     const defined = new Map(transitChecks.definitions.map((d) => [d.id, d]));
     for (const f of result.findings) expect(defined.get(f.checkId)?.fix).toBeTruthy();
-    expect([...defined.keys()].sort()).toEqual(["TRANSIT-CERT", "TRANSIT-CIPHER", "TRANSIT-MTLS", "TRANSIT-PLAINTEXT", "TRANSIT-TLS-VERSION", "TRANSIT-UNREACHABLE"]);
+    expect([...defined.keys()].sort()).toEqual([
+      "TRANSIT-CERT",
+      "TRANSIT-CIPHER",
+      "TRANSIT-MTLS",
+      "TRANSIT-PLAINTEXT",
+      "TRANSIT-TLS-VERSION",
+      "TRANSIT-UNREACHABLE",
+    ]);
   });
 
   it("TLS 1.0/1.1 accepted: TRANSIT-TLS-VERSION when this OpenSSL can offer them (never assumed)", async () => {
     const port = await tlsServer(good, { minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0", requestCert: true, rejectUnauthorized: true, ca });
     const r = await checks.run({ map: mapOf([conn("legacy", `https://127.0.0.1:${port}`)]), now: new Date() });
     const canOffer = await new Promise<boolean>((resolve) => {
-      const s = tls.connect({ host: "127.0.0.1", port, minVersion: "TLSv1", maxVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0", rejectUnauthorized: false }, () => (s.destroy(), resolve(true)));
+      const s = tls.connect(
+        { host: "127.0.0.1", port, minVersion: "TLSv1", maxVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0", rejectUnauthorized: false },
+        () => (s.destroy(), resolve(true)),
+      );
       s.on("error", (e: NodeJS.ErrnoException) => resolve(/CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE/.test(e.code ?? "")));
     });
     expect(ids(r.findings)).toEqual(canOffer ? ["TRANSIT-TLS-VERSION"] : []);

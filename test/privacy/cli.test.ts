@@ -54,9 +54,35 @@ describe("pipeseal dp (the built CLI)", () => {
     expect(mean.value).toBeGreaterThanOrEqual(0);
     const hist = json(["dp", "histogram", sealed, "--column", "age", "--bins", "0,18,30,45,65,120", "--epsilon", "0.5", "--budget", "datasets/customers"]);
     expect(hist.bins.map((x: { lo: number }) => x.lo)).toEqual([0, 18, 30, 45, 65]);
-    const q = json(["dp", "quantile", sealed, "--column", "spend", "--bounds", "0:700", "--q", "0.5,0.9", "--epsilon", "0.5", "--budget", "datasets/customers"]);
+    const q = json([
+      "dp",
+      "quantile",
+      sealed,
+      "--column",
+      "spend",
+      "--bounds",
+      "0:700",
+      "--q",
+      "0.5,0.9",
+      "--epsilon",
+      "0.5",
+      "--budget",
+      "datasets/customers",
+    ]);
     expect(q.quantiles.map((x: { q: number }) => x.q)).toEqual([0.5, 0.9]);
-    const bounded = json(["dp", "count", sealed, "--privacy-unit", "customer_id", "--max-contributions", "3", "--epsilon", "0.5", "--budget", "datasets/customers"]);
+    const bounded = json([
+      "dp",
+      "count",
+      sealed,
+      "--privacy-unit",
+      "customer_id",
+      "--max-contributions",
+      "3",
+      "--epsilon",
+      "0.5",
+      "--budget",
+      "datasets/customers",
+    ]);
     expect(bounded).toMatchObject({ privacyUnit: "customer_id", maxContributions: 3, parts: [{ sensitivity: 3, noiseScale: 6 }] });
     const gauss = json(["dp", "count", sealed, "--mechanism", "gaussian", "--epsilon", "1", "--budget", "datasets/customers"]);
     expect(gauss).toMatchObject({ mechanism: "gaussian", delta: 1e-6 });
@@ -79,22 +105,39 @@ describe("pipeseal dp (the built CLI)", () => {
     const before = decrypts();
     const r = cli(["dp", "count", sealed, "--epsilon", "0.6", "--budget", "tiny"], env);
     expect(r.status).toBe(7);
-    expect(r.stderr).toMatch(/^pipeseal: the privacy budget tiny has 0\.4 ε left of 1; this query needs more \(nothing was read\) \[PRIVACY_BUDGET_EXHAUSTED\]\n$/);
+    expect(r.stderr).toMatch(
+      /^pipeseal: the privacy budget tiny has 0\.4 ε left of 1; this query needs more \(nothing was read\) \[PRIVACY_BUDGET_EXHAUSTED\]\n$/,
+    );
     expect(decrypts()).toBe(before);
   }, 180_000);
 
   it("typed one-line errors for bad arguments and data", () => {
     ok(["dp", "budget", "set", "errs", "--epsilon", "100"]);
     const cases: [string[], RegExp][] = [
-      [["dp", "sum", sealed, "--column", "spend", "--bounds", "5:1", "--epsilon", "1", "--budget", "errs"], /bounds must be finite numbers with lo < hi \[INVALID_ARGUMENT\]/],
-      [["dp", "sum", sealed, "--column", "nope", "--bounds", "0:1", "--epsilon", "1", "--budget", "errs"], /unknown column "nope": no row has it \[INVALID_ARGUMENT\]/],
-      [["dp", "sum", sealed, "--column", "country", "--bounds", "0:1", "--epsilon", "1", "--budget", "errs"], /row 1, column country: the value is not a finite number \[INVALID_ARGUMENT\]/],
+      [
+        ["dp", "sum", sealed, "--column", "spend", "--bounds", "5:1", "--epsilon", "1", "--budget", "errs"],
+        /bounds must be finite numbers with lo < hi \[INVALID_ARGUMENT\]/,
+      ],
+      [
+        ["dp", "sum", sealed, "--column", "nope", "--bounds", "0:1", "--epsilon", "1", "--budget", "errs"],
+        /unknown column "nope": no row has it \[INVALID_ARGUMENT\]/,
+      ],
+      [
+        ["dp", "sum", sealed, "--column", "country", "--bounds", "0:1", "--epsilon", "1", "--budget", "errs"],
+        /row 1, column country: the value is not a finite number \[INVALID_ARGUMENT\]/,
+      ],
       [["dp", "count", sealed, "--epsilon", "1", "--budget", "missing"], /no privacy budget missing.*\[PRIVACY_BUDGET_NOT_FOUND\]/],
       [["dp", "count", sealed, "--mechanism", "gaussian", "--epsilon", "1", "--budget", "errs"], /Gaussian mechanism needs --delta .*\[INVALID_ARGUMENT\]/],
       [["dp", "count", path.join(dir, "none.csv"), "--epsilon", "1", "--budget", "errs"], /no such file.*\[INVALID_ARGUMENT\]/],
       // the example omits --bounds: the one line says why DP quantiles need them
-      [["dp", "quantile", sealed, "--column", "spend", "--q", "0.5,0.9", "--epsilon", "1", "--budget", "errs"], /^pipeseal: DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them \(the data's own min and max are not private\) \[INVALID_ARGUMENT\]\n$/],
-      [["dp", "sum", sealed, "--column", "spend", "--epsilon", "1", "--budget", "errs"], /^pipeseal: a DP sum needs public --bounds lo:hi.*\[INVALID_ARGUMENT\]\n$/],
+      [
+        ["dp", "quantile", sealed, "--column", "spend", "--q", "0.5,0.9", "--epsilon", "1", "--budget", "errs"],
+        /^pipeseal: DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them \(the data's own min and max are not private\) \[INVALID_ARGUMENT\]\n$/,
+      ],
+      [
+        ["dp", "sum", sealed, "--column", "spend", "--epsilon", "1", "--budget", "errs"],
+        /^pipeseal: a DP sum needs public --bounds lo:hi.*\[INVALID_ARGUMENT\]\n$/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = cli(args, env);

@@ -113,14 +113,32 @@ describe(`end to end on a ${ROWS.toLocaleString("en")}-row sealed CSV, ${RUNS} r
   });
 
   it("Laplace counts fall inside their 95% intervals at the stated rate", async () => {
-    await coverage("cov-count", ["dp", "count", sealed, "--where", "country=DE", "--epsilon", "0.5"], { kind: "count", where: [{ column: "country", value: "DE" }], epsilon: "0.5" }, truth.de, laplaceCoverage);
+    await coverage(
+      "cov-count",
+      ["dp", "count", sealed, "--where", "country=DE", "--epsilon", "0.5"],
+      { kind: "count", where: [{ column: "country", value: "DE" }], epsilon: "0.5" },
+      truth.de,
+      laplaceCoverage,
+    );
   }, 120_000);
 
   it("Gaussian counts too", async () => {
-    await coverage("cov-gauss", ["dp", "count", sealed, "--where", "country=DE", "--mechanism", "gaussian", "--epsilon", "0.5"], { kind: "count", where: [{ column: "country", value: "DE" }], mechanism: "gaussian", epsilon: "0.5" }, truth.de, gaussianCoverage);
+    await coverage(
+      "cov-gauss",
+      ["dp", "count", sealed, "--where", "country=DE", "--mechanism", "gaussian", "--epsilon", "0.5"],
+      { kind: "count", where: [{ column: "country", value: "DE" }], mechanism: "gaussian", epsilon: "0.5" },
+      truth.de,
+      gaussianCoverage,
+    );
   }, 120_000);
 
   it("and clamped Laplace sums (on the 2^k grid)", async () => {
-    await coverage("cov-sum", ["dp", "sum", sealed, "--column", "spend", "--bounds", "0:500", "--epsilon", "0.5"], { kind: "sum", column: "spend", bounds: [0, 500], epsilon: "0.5" }, truth.spendSum, laplaceCoverage);
+    await coverage(
+      "cov-sum",
+      ["dp", "sum", sealed, "--column", "spend", "--bounds", "0:500", "--epsilon", "0.5"],
+      { kind: "sum", column: "spend", bounds: [0, 500], epsilon: "0.5" },
+      truth.spendSum,
+      laplaceCoverage,
+    );
   }, 120_000);
 });

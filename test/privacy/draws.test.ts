@@ -27,15 +27,20 @@ describe("no floating point in sampling: exact draw sequences", () => {
     expect(sampleDiscreteLaplace(1.5, rng)).toBe(2n);
     expect(rng.asked).toEqual([
       3n, // U = 1
-      3n, 6n, // Bernoulli(e^{-1/3}): 0 < 1 (K=2), 5 ≥ 1: K even → reject U
+      3n,
+      6n, // Bernoulli(e^{-1/3}): 0 < 1 (K=2), 5 ≥ 1: K even → reject U
       3n, // U = 0
       3n, // Bernoulli(e^0): 2 ≥ 0 at once, K = 1 → accept
-      1n, 2n, // V: Bernoulli(e^{-1}) fails (K = 2): V = 0
+      1n,
+      2n, // V: Bernoulli(e^{-1}) fails (K = 2): V = 0
       2n, // sign: 1 = negative, with Y = 0 → restart
       3n, // U = 2
       3n, // Bernoulli(e^{-2/3}): 2 ≥ 2, K = 1 → accept
-      1n, 2n, 3n, // Bernoulli(e^{-1}): K = 3 → true: V = 1
-      1n, 2n, // then false
+      1n,
+      2n,
+      3n, // Bernoulli(e^{-1}): K = 3 → true: V = 1
+      1n,
+      2n, // then false
       2n, // positive: X = 2 + 3·1 = 5, Y = floor(5/2) = 2
     ]);
   });
@@ -44,9 +49,18 @@ describe("no floating point in sampling: exact draw sequences", () => {
     const rng = scripted([0n, 1n, 0n, 1n, 0n, 0n, 3n, 1n, 1n, 0n, 1n, 1n, 5n]);
     expect(sampleDiscreteGaussian(1, rng)).toBe(-1n);
     expect(rng.asked).toEqual([
-      2n, 2n, 1n, 2n, 2n, // discrete Laplace(2): Y = 0
-      8n, 16n, // Bernoulli(exp(-(0 - 1/2)²/2)) = Bernoulli(exp(-1/8)): K = 2 → reject
-      2n, 2n, 1n, 2n, 2n, // Y = -1
+      2n,
+      2n,
+      1n,
+      2n,
+      2n, // discrete Laplace(2): Y = 0
+      8n,
+      16n, // Bernoulli(exp(-(0 - 1/2)²/2)) = Bernoulli(exp(-1/8)): K = 2 → reject
+      2n,
+      2n,
+      1n,
+      2n,
+      2n, // Y = -1
       8n, // Bernoulli(exp(-1/8)): 5 ≥ 1, K = 1 → accept
     ]);
   });
@@ -66,7 +80,8 @@ describe("randomness only from node:crypto", () => {
       for (const name of readdirSync(dir)) {
         const p = path.join(dir, name);
         if (statSync(p).isDirectory()) walk(p);
-        else if (/\.(ts|js|mjs|cjs)$/.test(name) && /Math\s*\.\s*random|Math\[\s*["']random/.test(readFileSync(p, "utf8"))) offenders.push(path.relative(root, p));
+        else if (/\.(ts|js|mjs|cjs)$/.test(name) && /Math\s*\.\s*random|Math\[\s*["']random/.test(readFileSync(p, "utf8")))
+          offenders.push(path.relative(root, p));
       }
     };
     walk(root);

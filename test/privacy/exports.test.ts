@@ -11,7 +11,38 @@ describe("the pipeseal/privacy subpath export (built package)", () => {
 
   it("exposes the samplers, the mechanisms, the query path and the ledger", async () => {
     const m = (await import("pipeseal/privacy")) as Record<string, unknown>;
-    for (const name of ["sampleDiscreteLaplace", "sampleDiscreteGaussian", "sampleDiscreteGaussianSq", "bernoulliExp", "cryptoRandomSource", "seededRandomSource", "exactRational", "parseDecimal", "laplaceNoise", "gaussianNoise", "granularityFor", "epsilonFromRho", "rhoFromEpsilonDelta", "spentOf", "fits", "planQuery", "describeQuery", "collect", "release", "readInput", "PrivacyLedger", "verifyPrivacyLedger", "runPrivateQuery", "PrivacyError", "discreteLaplaceCdf", "discreteGaussianCdf", "chiSquare", "chiSquareCritical", "equalMassBins", "integerBins"]) {
+    for (const name of [
+      "sampleDiscreteLaplace",
+      "sampleDiscreteGaussian",
+      "sampleDiscreteGaussianSq",
+      "bernoulliExp",
+      "cryptoRandomSource",
+      "seededRandomSource",
+      "exactRational",
+      "parseDecimal",
+      "laplaceNoise",
+      "gaussianNoise",
+      "granularityFor",
+      "epsilonFromRho",
+      "rhoFromEpsilonDelta",
+      "spentOf",
+      "fits",
+      "planQuery",
+      "describeQuery",
+      "collect",
+      "release",
+      "readInput",
+      "PrivacyLedger",
+      "verifyPrivacyLedger",
+      "runPrivateQuery",
+      "PrivacyError",
+      "discreteLaplaceCdf",
+      "discreteGaussianCdf",
+      "chiSquare",
+      "chiSquareCritical",
+      "equalMassBins",
+      "integerBins",
+    ]) {
       expect(typeof m[name], name).toBe("function");
     }
     // internals stay internal: the ledger's row readers, the grid's unit conversions, the raw samplers

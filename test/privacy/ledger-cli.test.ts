@@ -25,7 +25,12 @@ beforeAll(() => {
   input = path.join(dir, "customers.csv");
   writeFileSync(input, "id,country\n" + Array.from({ length: 50 }, (_, i) => `${i},${i % 2 ? "DE" : "FR"}\n`).join(""));
   const env = { PIPESEAL_HOME: template, PIPESEAL_PRINCIPAL: "analyst" };
-  for (const args of [["init"], ["dp", "budget", "set", "b", "--epsilon", "1"], ["dp", "count", input, "--epsilon", "0.4", "--budget", "b"], ["dp", "count", input, "--epsilon", "0.4", "--budget", "b"]]) {
+  for (const args of [
+    ["init"],
+    ["dp", "budget", "set", "b", "--epsilon", "1"],
+    ["dp", "count", input, "--epsilon", "0.4", "--budget", "b"],
+    ["dp", "count", input, "--epsilon", "0.4", "--budget", "b"],
+  ]) {
     const r = cli(args, env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -106,7 +111,9 @@ describe("audit verify (the built CLI) catches a tampered privacy ledger", () =>
 
   it("an inserted spend (a query nobody ran, in someone else's name): unrecorded", () => {
     const { env, sql, spends } = tampered();
-    sql(`INSERT INTO dp_spends (id, budget, epsilon, rho, mechanism, query, input, principal, at) VALUES ('00000000-0000-4000-8000-000000000000', 'b', '1/10', NULL, 'laplace', 'count', '/data/other.csv', 'someone-else', ${Date.now()})`);
+    sql(
+      `INSERT INTO dp_spends (id, budget, epsilon, rho, mechanism, query, input, principal, at) VALUES ('00000000-0000-4000-8000-000000000000', 'b', '1/10', NULL, 'laplace', 'count', '/data/other.csv', 'someone-else', ${Date.now()})`,
+    );
     expect(spends().map((s) => s.principal)).toContain("someone-else"); // budget show lists it…
     expect(expectVerifyFails(env, "unrecorded")).toContain("entry 00000000-0000-4000-8000-000000000000: unrecorded"); // …verify does not accept it
   }, 60_000);

@@ -45,7 +45,9 @@ describe("privacy budget ledger", () => {
     ledger.spend("datasets/customers", laplace("1"), what); // 1 + ε(2ρ) ≈ 1.70 ≤ 1.8
     expect(ledger.show("datasets/customers").spent.total).toBeLessThan(1.8);
     // a third: 1 + ε(3ρ) ≈ 1.86 > 1.8 (three separate conversions would need 2.5)
-    expect(() => ledger.spend("datasets/customers", plan.cost, { ...what, mechanism: "gaussian" })).toThrow(expect.objectContaining({ code: "PRIVACY_BUDGET_EXHAUSTED" }));
+    expect(() => ledger.spend("datasets/customers", plan.cost, { ...what, mechanism: "gaussian" })).toThrow(
+      expect.objectContaining({ code: "PRIVACY_BUDGET_EXHAUSTED" }),
+    );
   });
 
   it("a zCDP budget charges ε²/2 for pure spends; a pure-ε budget refuses Gaussian spends", async () => {
@@ -57,7 +59,9 @@ describe("privacy budget ledger", () => {
 
     const pure = new PrivacyLedger((await freshKeystore([])).ks);
     pure.setBudget("b", { epsilon: 5 });
-    expect(() => pure.spend("b", planQuery({ kind: "count", mechanism: "gaussian", rho: "0.01" }).cost, what)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => pure.spend("b", planQuery({ kind: "count", mechanism: "gaussian", rho: "0.01" }).cost, what)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
   });
 
   it("refuses unknown budgets, bad limits and a new limit below what was spent", async () => {
@@ -113,7 +117,11 @@ describe("audit verify catches a tampered ledger", () => {
     const { ks, db } = await spentTwice();
     sql(db, "UPDATE dp_budgets SET epsilon = '100'");
     sql(db, "UPDATE dp_spends SET principal = 'someone-else' WHERE rowid = 2");
-    expect(verifyPrivacyLedger(ks).problems.map((p) => p.kind).sort()).toEqual(["edited", "edited"]);
+    expect(
+      verifyPrivacyLedger(ks)
+        .problems.map((p) => p.kind)
+        .sort(),
+    ).toEqual(["edited", "edited"]);
   });
 
   it("a deleted budget row with its spends", async () => {

@@ -60,7 +60,15 @@ describe("contribution bounding by privacy unit", () => {
 
 describe("clamping, empty groups and exact sums", () => {
   it("clamps values into the bounds and sums exactly on the grid", async () => {
-    const e = await exact({ kind: "sum", column: "x", bounds: [-1, 1], epsilon: 1 }, [{ x: 5 }, { x: -7 }, { x: "0.25" }, { x: 0.1 }, { x: 0.2 }, { x: null }, { x: "" }]);
+    const e = await exact({ kind: "sum", column: "x", bounds: [-1, 1], epsilon: 1 }, [
+      { x: 5 },
+      { x: -7 },
+      { x: "0.25" },
+      { x: 0.1 },
+      { x: 0.2 },
+      { x: null },
+      { x: "" },
+    ]);
     if (e.kind !== "sum") throw new Error("kind");
     // 1 - 1 + 0.25 + 0.1 + 0.2 on a 2^-32 grid: exact in units, the float sum's rounding never enters
     expect(Number(e.units) * e.g).toBeCloseTo(0.55, 9);
@@ -95,18 +103,38 @@ describe("clamping, empty groups and exact sums", () => {
 describe("typed errors", () => {
   const bad = (q: Partial<DpQuery>) => () => planQuery({ kind: "sum", column: "x", bounds: [0, 1], epsilon: 1, ...q } as DpQuery);
   it("bad bounds, bins, quantiles and mechanism parameters", () => {
-    for (const q of [{ bounds: [1, 0] }, { bounds: [0, Number.NaN] }, { epsilon: 0 }, { epsilon: "abc" }, { mechanism: "gaussian" }, { mechanism: "laplace", rho: 1 }, { kind: "histogram", bins: [3, 2] }, { kind: "histogram", bins: [1] }, { kind: "quantile", quantiles: [1.5] }, { column: "" }] as Partial<DpQuery>[]) {
+    for (const q of [
+      { bounds: [1, 0] },
+      { bounds: [0, Number.NaN] },
+      { epsilon: 0 },
+      { epsilon: "abc" },
+      { mechanism: "gaussian" },
+      { mechanism: "laplace", rho: 1 },
+      { kind: "histogram", bins: [3, 2] },
+      { kind: "histogram", bins: [1] },
+      { kind: "quantile", quantiles: [1.5] },
+      { column: "" },
+    ] as Partial<DpQuery>[]) {
       expect(bad(q)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
   });
   it("missing bounds say why they are needed: public, and what they do for the query", () => {
-    const why = { sum: /^a DP sum needs public --bounds lo:hi, chosen without looking at the data: values are clamped into them and the noise is scaled to them/, mean: /^a DP mean needs public --bounds lo:hi.*the noise is scaled to them/, quantile: /^DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them/ };
+    const why = {
+      sum: /^a DP sum needs public --bounds lo:hi, chosen without looking at the data: values are clamped into them and the noise is scaled to them/,
+      mean: /^a DP mean needs public --bounds lo:hi.*the noise is scaled to them/,
+      quantile: /^DP quantiles need public --bounds lo:hi, chosen without looking at the data: the quantiles are searched for within them/,
+    };
     for (const [kind, message] of Object.entries(why)) {
-      expect(bad({ kind: kind as DpQuery["kind"], bounds: undefined, quantiles: [0.5] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(message) }));
+      expect(bad({ kind: kind as DpQuery["kind"], bounds: undefined, quantiles: [0.5] })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(message) }),
+      );
     }
   });
   it("unknown columns and non-numeric values (the row and column, never the value)", async () => {
-    await expect(exact({ kind: "sum", column: "nope", bounds: [0, 1], epsilon: 1 }, [{ x: 1 }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("unknown column") });
+    await expect(exact({ kind: "sum", column: "nope", bounds: [0, 1], epsilon: 1 }, [{ x: 1 }])).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("unknown column"),
+    });
     await expect(exact({ kind: "count", where: [{ column: "cty", value: "DE" }], epsilon: 1 }, [{ x: 1 }])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     const e = exact({ kind: "sum", column: "x", bounds: [0, 1], epsilon: 1 }, [{ x: 1 }, { x: "secret-ssn-123" }]);
     await expect(e).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("row 2, column x") });
@@ -150,9 +178,17 @@ describe("runPrivateQuery on files", () => {
     writeFileSync(plain, "id\n1\n2\n");
     await encryptFile(setup, plain, `${plain}.pseal`, { keyName: "datasets/raw" });
     new PrivacyLedger(setup).setBudget("b", { epsilon: "1" });
-    const ks = await openKeystore(home, { auditSink: { append: (e) => { if (e.operation === "dp.spend") throw new Error("SIEM down"); } } });
+    const ks = await openKeystore(home, {
+      auditSink: {
+        append: (e) => {
+          if (e.operation === "dp.spend") throw new Error("SIEM down");
+        },
+      },
+    });
     try {
-      await expect(runPrivateQuery(ks, { kind: "count", epsilon: "0.5" }, { budget: "b", input: `${plain}.pseal` })).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+      await expect(runPrivateQuery(ks, { kind: "count", epsilon: "0.5" }, { budget: "b", input: `${plain}.pseal` })).rejects.toMatchObject({
+        code: "AUDIT_WRITE_FAILED",
+      });
       expect(new PrivacyLedger(ks).show("b").spends).toHaveLength(0);
       expect(ks.listAudit().filter((a) => a.operation === "decrypt" || a.operation === "dp.spend")).toHaveLength(0);
     } finally {
@@ -167,7 +203,13 @@ describe("runPrivateQuery on files", () => {
     writeFileSync(jsonl, Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: i, age: 20 + (i % 30) })).join("\n"));
     const { ParquetWriter, ByteWriter } = await import("hyparquet-writer");
     const bw = new ByteWriter();
-    const w = new ParquetWriter({ writer: bw, schema: [{ name: "root", num_children: 1 }, { name: "age", type: "INT32", repetition_type: "OPTIONAL" }] as never });
+    const w = new ParquetWriter({
+      writer: bw,
+      schema: [
+        { name: "root", num_children: 1 },
+        { name: "age", type: "INT32", repetition_type: "OPTIONAL" },
+      ] as never,
+    });
     w.write({ columnData: [{ name: "age", data: Array.from({ length: 50 }, (_, i) => 20 + (i % 30)) as never }] });
     w.finish();
     const pq = path.join(dir, "c.parquet");

@@ -70,11 +70,12 @@ describe("discrete Gaussian against its exact PMF (seeded)", () => {
       let z = 0;
       let s2 = 0;
       const top = Math.ceil(40 * sigma + 40);
-      if (sigma <= 50) for (let k = -top; k <= top; k++) {
-        const w = Math.exp(-(k * k) / (2 * sigma * sigma));
-        z += w;
-        s2 += k * k * w;
-      }
+      if (sigma <= 50)
+        for (let k = -top; k <= top; k++) {
+          const w = Math.exp(-(k * k) / (2 * sigma * sigma));
+          z += w;
+          s2 += k * k * w;
+        }
       const v = sigma <= 50 ? s2 / z : sigma * sigma;
       expect(Math.abs(mean(xs))).toBeLessThan(5 * Math.sqrt(v / N));
       expect(Math.abs(variance(xs) / v - 1)).toBeLessThan(0.08);

@@ -45,7 +45,10 @@ describe("README recipes, run as written (built CLI)", () => {
   for (const [i, b] of blocks.entries()) {
     it(`block ${i + 1} (${b.heading.replace(/\s*\(\[docs.*$/, "")})`, async () => {
       const r = await runAsync("bash", ["--noprofile", "--norc", "-euo", "pipefail", "-c", b.code], { cwd: work, env, timeout: 180_000 });
-      expect(r.status, `block ${i + 1} failed (status ${r.status}, signal ${r.signal}):\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`).toBe(0);
+      expect(
+        r.status,
+        `block ${i + 1} failed (status ${r.status}, signal ${r.signal}):\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`,
+      ).toBe(0);
     }, 200_000);
   }
 });

@@ -57,7 +57,9 @@ describe("pipeseal redact (built CLI)", () => {
     writeFileSync(file("sealed.log"), sealed);
     const rev = run(["redact", "--reveal", file("sealed.log")]);
     expect(rev.status).toBe(0);
-    expect(rev.stdout.toString().split("\n")[0]).toBe('{"level":30,"msg":"login bob@example.org from [IP_ADDRESS]","card":"[CREDIT_CARD]","n":4539148803436467}');
+    expect(rev.stdout.toString().split("\n")[0]).toBe(
+      '{"level":30,"msg":"login bob@example.org from [IP_ADDRESS]","card":"[CREDIT_CARD]","n":4539148803436467}',
+    );
     const audit = run(["audit", "list", "--json"]);
     expect(audit.stdout.toString()).toContain(path.resolve(file("sealed.log")));
   });
@@ -83,7 +85,9 @@ describe("pipeseal redact (built CLI)", () => {
     expect(audit).toContain("redact-tokenize");
 
     expect(run(["key", "rotate", "logs/tok"]).status).toBe(0);
-    expect(run(["redact", "--reveal-token", line.card, "--detector", "card", "--tokenize-key", "logs/tok"]).stdout.toString()).not.toBe("4539 1488 0343 6467\n");
+    expect(run(["redact", "--reveal-token", line.card, "--detector", "card", "--tokenize-key", "logs/tok"]).stdout.toString()).not.toBe(
+      "4539 1488 0343 6467\n",
+    );
     const old = run(["redact", "--reveal-token", line.card, "--detector", "credit-card", "--tokenize-key", "logs/tok", "--key-version", "1"]);
     expect(old.stdout.toString()).toBe("4539 1488 0343 6467\n");
     const bad = run(["redact", "--reveal-token", line.card, "--tokenize-key", "logs/tok"]);

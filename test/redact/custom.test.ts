@@ -17,7 +17,14 @@ describe("custom detectors", () => {
     const iban = customDetector({ id: "acct", label: "ACCT", pattern: "\\bGB\\d{2}[A-Z]{4}\\d{14}\\b", validator: "mod97" });
     expect(iban.find("GB82WEST12345698765432")).toHaveLength(1);
     expect(iban.find("GB83WEST12345698765432")).toHaveLength(0);
-    const ent = customDetector({ id: "int-token", label: "INT_TOKEN", kind: "secret", pattern: "\\bitk_[A-Za-z0-9]{24}\\b", validator: "entropy", minEntropy: 4 });
+    const ent = customDetector({
+      id: "int-token",
+      label: "INT_TOKEN",
+      kind: "secret",
+      pattern: "\\bitk_[A-Za-z0-9]{24}\\b",
+      validator: "entropy",
+      minEntropy: 4,
+    });
     expect(ent.find("itk_a8F3kQ9zL2mX7vB1nC5tR0yW")).toHaveLength(1);
     expect(ent.find("itk_aaaaaaaaaaaaaaaaaaaaaaaa")).toHaveLength(0);
   });

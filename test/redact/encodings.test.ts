@@ -5,7 +5,7 @@ import { decodeJsonEscapes, decodeUrlEscapes, decodedBase64Runs } from "../../sr
 const at = (text: string) => detectAll(text).map((f) => [f.detector, text.slice(f.start, f.end)]);
 
 describe("detectors see through encodings", () => {
-  test("JSON escapes: \\\" around a value and \\u0040 inside one map back to the raw span", () => {
+  test('JSON escapes: \\" around a value and \\u0040 inside one map back to the raw span', () => {
     const text = String.raw`{"msg":"user \"bob@example.org\" said","x":"ann\u0040example.com","y":"sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90Uv12Wx34\/"}`;
     expect(at(text)).toEqual([
       ["email", "bob@example.org"],

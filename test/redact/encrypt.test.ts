@@ -60,7 +60,12 @@ describe("encrypt operator with a real keystore", async () => {
     await done;
     const text = Buffer.concat(chunks).toString();
     expect(text).toMatch(/^a \[ENC:[A-Za-z0-9_-]+\]\nb \[ENC:[A-Za-z0-9_-]+\]\n$/);
-    const lines = await Promise.all(text.trim().split("\n").map((l) => revealLine(ks, l)));
+    const lines = await Promise.all(
+      text
+        .trim()
+        .split("\n")
+        .map((l) => revealLine(ks, l)),
+    );
     expect(lines).toEqual(["a bob@example.org", "b 8.8.8.8"]);
   });
 });

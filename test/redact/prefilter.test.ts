@@ -84,10 +84,75 @@ describe("prefilter: detectAll equals the reference path exactly", () => {
   test("random noise rich in trigger characters", () => {
     const r = rng(3);
     const pieces = [
-      "0", "1", "2", "4", "5", "9", " ", "-", ".", ":", "@", "+", "(", ")", "/", "\\", "\\u0040", "\\\"", "%40", "%3A", "=", "\n",
-      "a", "Z", "x", "AKIA", "ghp_", "glpat-", "xoxb-", "sk-", "sk-ant-", "hf_", "AIza", "eyJ", "://", "k_live_", "-----BEGIN PRIVATE KEY-----",
-      "-----END PRIVATE KEY-----", "key", "secret", "password", "pwd", "token", "Bearer ", "aws", "phone", "tel", "dob", "born", "ssn",
-      "DE", "GB", "example.org", "version ", "Server=db;", "QUJD", "dXNlcjpwYXNzd29yZA", "\"", "'", ";", "_", "İ", "é", "Ｋey", "\u212Aey", "\u0131", "\u0140", "\u0134\u0135\u0133\u0139", "😀",
+      "0",
+      "1",
+      "2",
+      "4",
+      "5",
+      "9",
+      " ",
+      "-",
+      ".",
+      ":",
+      "@",
+      "+",
+      "(",
+      ")",
+      "/",
+      "\\",
+      "\\u0040",
+      '\\"',
+      "%40",
+      "%3A",
+      "=",
+      "\n",
+      "a",
+      "Z",
+      "x",
+      "AKIA",
+      "ghp_",
+      "glpat-",
+      "xoxb-",
+      "sk-",
+      "sk-ant-",
+      "hf_",
+      "AIza",
+      "eyJ",
+      "://",
+      "k_live_",
+      "-----BEGIN PRIVATE KEY-----",
+      "-----END PRIVATE KEY-----",
+      "key",
+      "secret",
+      "password",
+      "pwd",
+      "token",
+      "Bearer ",
+      "aws",
+      "phone",
+      "tel",
+      "dob",
+      "born",
+      "ssn",
+      "DE",
+      "GB",
+      "example.org",
+      "version ",
+      "Server=db;",
+      "QUJD",
+      "dXNlcjpwYXNzd29yZA",
+      '"',
+      "'",
+      ";",
+      "_",
+      "İ",
+      "é",
+      "Ｋey",
+      "\u212Aey",
+      "\u0131",
+      "\u0140",
+      "\u0134\u0135\u0133\u0139",
+      "😀",
     ];
     for (let t = 0; t < 1500; t++) {
       const n = 5 + Math.floor(r() * 60);
@@ -117,7 +182,7 @@ describe("prefilter: detectAll equals the reference path exactly", () => {
     const group = (s: string): string => {
       const sep = [" ", "-", ".", "", "  ", "/"][int(6)]!;
       const out: string[] = [];
-      for (let i = 0; i < s.length; ) {
+      for (let i = 0; i < s.length;) {
         const g = 1 + int(6);
         out.push(s.slice(i, i + g));
         i += g;
@@ -157,7 +222,15 @@ describe("overlap resolution per cluster equals one global ranking", () => {
       const n = t % 10 === 0 ? 100 + Math.floor(r() * 200) : Math.floor(r() * 12);
       const fs: Finding[] = Array.from({ length: n }, (_, i) => {
         const start = Math.floor(r() * 300);
-        return { detector: `d${i % 3}`, kind: "pii", label: "X", start, end: start + 1 + Math.floor(r() * 20), confidence: [0.5, 0.9, 0.9, 0.97][Math.floor(r() * 4)]!, explanation: String(i) };
+        return {
+          detector: `d${i % 3}`,
+          kind: "pii",
+          label: "X",
+          start,
+          end: start + 1 + Math.floor(r() * 20),
+          confidence: [0.5, 0.9, 0.9, 0.97][Math.floor(r() * 4)]!,
+          explanation: String(i),
+        };
       });
       expect(resolveOverlaps(fs)).toEqual(resolveOverlapsReference(fs));
     }
@@ -171,7 +244,8 @@ describe("prefilter: triggers", () => {
       '{"level":30,"time":1717000000494,"pid":4242,"hostname":"node-7","svc":"gateway","req_id":"064dd90e-5957-4cbd-a521-73c89eab4200","msg":"epoch 89 step 87557 loss 0.7087","latency_ms":1545}',
       "request served in 123ms",
       "loaded model resnet-94 sha256:92751af03c2ed63f6f05290e885a8eba7617b8fd8ebd14a8b7d7363f0aaae743",
-    ]) expect(bits(l), l).toBe(0);
+    ])
+      expect(bits(l), l).toBe(0);
   });
   test("each family fires on its trigger", () => {
     expect(bits("mail bob@example.org") & TRIGGER.EMAIL).not.toBe(0);

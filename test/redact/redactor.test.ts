@@ -154,7 +154,10 @@ describe("pino end to end", () => {
   test("pino's redact paths plus pipeseal on free text, through pipesealPinoDestination", () => {
     const { lines, dest } = sink();
     const log = pino({ redact: ["req.headers.authorization"], base: null, timestamp: false }, pipesealPinoDestination(dest));
-    log.info({ req: { headers: { authorization: "Basic dXNlcjpwYXNz" } }, user: { email: "carol@example.net" } }, "payment from card 4539 1488 0343 6467 by bob@example.org");
+    log.info(
+      { req: { headers: { authorization: "Basic dXNlcjpwYXNz" } }, user: { email: "carol@example.net" } },
+      "payment from card 4539 1488 0343 6467 by bob@example.org",
+    );
     log.child({ ip: "8.8.8.8" }).warn("token ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 leaked");
     expect(lines).toHaveLength(2);
     const first = JSON.parse(lines[0]!);
@@ -173,6 +176,8 @@ describe("pino end to end", () => {
   });
 
   test("the encrypt operator is refused on the synchronous pino path", () => {
-    expect(() => pipesealPinoDestination({ write: () => true }, { operators: { default: "encrypt" }, encrypt: { keyring: {} as never, keyName: "k" } })).toThrow(/createRedactStream/);
+    expect(() =>
+      pipesealPinoDestination({ write: () => true }, { operators: { default: "encrypt" }, encrypt: { keyring: {} as never, keyName: "k" } }),
+    ).toThrow(/createRedactStream/);
   });
 });

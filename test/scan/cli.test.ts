@@ -10,8 +10,19 @@ const CORPUS = fileURLToPath(new URL("../corpus/scan/", import.meta.url));
 
 /** The planted values in test/corpus/scan/, pulled out of the raw files so the test can prove none leaks. */
 function plantedValues(): string[] {
-  const raw = readdirSync(CORPUS).map((f) => readFileSync(path.join(CORPUS, f), "utf8")).join("\n");
-  const res = [/sk-proj-[A-Za-z0-9]+/g, /hf_[A-Za-z0-9]+/g, /AKIA[A-Z2-7]{16}/g, /ghp_[A-Za-z0-9]+/g, /xoxb-[A-Za-z0-9-]+/g, /sk-ant-[A-Za-z0-9_-]+/g, /glpat-[A-Za-z0-9_-]+/g, /[a-z.-]+@[a-z-]+\.org/g];
+  const raw = readdirSync(CORPUS)
+    .map((f) => readFileSync(path.join(CORPUS, f), "utf8"))
+    .join("\n");
+  const res = [
+    /sk-proj-[A-Za-z0-9]+/g,
+    /hf_[A-Za-z0-9]+/g,
+    /AKIA[A-Z2-7]{16}/g,
+    /ghp_[A-Za-z0-9]+/g,
+    /xoxb-[A-Za-z0-9-]+/g,
+    /sk-ant-[A-Za-z0-9_-]+/g,
+    /glpat-[A-Za-z0-9_-]+/g,
+    /[a-z.-]+@[a-z-]+\.org/g,
+  ];
   const values = res.flatMap((re) => [...raw.matchAll(re)].map((m) => m[0]));
   expect(values).toHaveLength(9);
   return values;
@@ -74,7 +85,12 @@ describe("pipeseal scan (built CLI)", () => {
 
     const again = run(dir, ["repo", "--baseline", "baseline.json"]);
     expect(again.status).toBe(0);
-    expect(again.stdout.trim().split("\n").every((l) => l.endsWith("(baselined)"))).toBe(true);
+    expect(
+      again.stdout
+        .trim()
+        .split("\n")
+        .every((l) => l.endsWith("(baselined)")),
+    ).toBe(true);
 
     // lines inserted above every finding: still baselined
     const up2 = path.join(dir, "repo", "upload.py");
@@ -84,7 +100,11 @@ describe("pipeseal scan (built CLI)", () => {
     writeFileSync(path.join(dir, "repo", "new.env"), "STRIPE_KEY=sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9Zk3" + "\n");
     const fail = run(dir, ["repo", "--baseline", "baseline.json", "--json"]);
     expect(fail.status).toBe(8);
-    expect(JSON.parse(fail.stdout).findings.filter((f: { baselined: boolean }) => !f.baselined).map((f: { path: string }) => f.path)).toEqual(["repo/new.env"]);
+    expect(
+      JSON.parse(fail.stdout)
+        .findings.filter((f: { baselined: boolean }) => !f.baselined)
+        .map((f: { path: string }) => f.path),
+    ).toEqual(["repo/new.env"]);
   });
 
   it("errors are not findings: a missing path or a bad option exits 2", () => {

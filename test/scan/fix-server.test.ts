@@ -45,8 +45,12 @@ describe("scan --fix with --server", () => {
   it("--fix=apply stores the secrets in the key service, not locally, and prints run lines with the same --server and --cert", async () => {
     const remote = ["--server", h.svc.url, "--cert", h.certs.trainer];
     const patch = await pipeseal([...remote, "scan", ".", "--fix=patch"], repo);
-    expect(patch.stderr).toContain(`after --fix=apply, run them with:\n  pipeseal ${remote.join(" ")} run --secret OPENAI_API_KEY=repo/openai-api-key --secret HF_TOKEN=repo/hf-token -- python3 train.py\n`);
-    expect(patch.stdout).toContain(`+# HF_TOKEN moved to the pipeseal secret store as repo/hf-token; run with: pipeseal ${remote.join(" ")} run --secret HF_TOKEN=repo/hf-token -- <command>`);
+    expect(patch.stderr).toContain(
+      `after --fix=apply, run them with:\n  pipeseal ${remote.join(" ")} run --secret OPENAI_API_KEY=repo/openai-api-key --secret HF_TOKEN=repo/hf-token -- python3 train.py\n`,
+    );
+    expect(patch.stdout).toContain(
+      `+# HF_TOKEN moved to the pipeseal secret store as repo/hf-token; run with: pipeseal ${remote.join(" ")} run --secret HF_TOKEN=repo/hf-token -- <command>`,
+    );
 
     const apply = await pipeseal([...remote, "scan", ".", "--fix=apply"], repo);
     expect(apply.status).toBe(0);
@@ -56,7 +60,10 @@ describe("scan --fix with --server", () => {
 
     // in the service's store, with the original values; nothing in the local one
     const trainer = h.keyring("trainer");
-    expect((await trainer.secrets.list()).map((s) => [s.name, s.createdBy]).sort()).toEqual([["repo/hf-token", WHO.trainer], ["repo/openai-api-key", WHO.trainer]]);
+    expect((await trainer.secrets.list()).map((s) => [s.name, s.createdBy]).sort()).toEqual([
+      ["repo/hf-token", WHO.trainer],
+      ["repo/openai-api-key", WHO.trainer],
+    ]);
     expect((await trainer.secrets.read("repo/openai-api-key", { for: "test" })).value.toString()).toBe(OPENAI);
     expect((await trainer.secrets.read("repo/hf-token", { for: "test" })).value.toString()).toBe(HF);
     const local = await pipeseal(["secret", "list", "--json"], repo);
@@ -64,7 +71,13 @@ describe("scan --fix with --server", () => {
 
     // the printed line runs the fixed program with the original secret, from the key service
     expect(readFileSync(path.join(repo, "train.py"), "utf8")).not.toContain(OPENAI);
-    const run = await pipeseal(line.split(" ").slice(1).map((w) => (w === "python3" ? "/usr/bin/python3" : w)), repo);
+    const run = await pipeseal(
+      line
+        .split(" ")
+        .slice(1)
+        .map((w) => (w === "python3" ? "/usr/bin/python3" : w)),
+      repo,
+    );
     expect([run.status, run.stdout.trim()]).toEqual([0, createHash("sha256").update(OPENAI).digest("hex")]);
   }, 60_000);
 });

@@ -18,15 +18,42 @@ const DB = "postgres://app:S3cr3tP4ssw0rdXyz@db.internal:5432/app";
 
 function tree(dir: string): void {
   mkdirSync(path.join(dir, "src"), { recursive: true });
-  writeFileSync(path.join(dir, "train.py"), `#!/usr/bin/env python3\n"""Train."""\nimport hashlib\n\nOPENAI_API_KEY = "${OPENAI}"\nheaders = {"Authorization": "Bearer ${OPENAI}"}\nprint(hashlib.sha256(OPENAI_API_KEY.encode()).hexdigest())\n`);
-  writeFileSync(path.join(dir, "src", "client.ts"), `const githubToken: string | undefined = "${GITHUB}";\nconst url = \`https://x:${GITHUB}@github.com\`;\nexport const auth = { githubToken, url };\n`);
+  writeFileSync(
+    path.join(dir, "train.py"),
+    `#!/usr/bin/env python3\n"""Train."""\nimport hashlib\n\nOPENAI_API_KEY = "${OPENAI}"\nheaders = {"Authorization": "Bearer ${OPENAI}"}\nprint(hashlib.sha256(OPENAI_API_KEY.encode()).hexdigest())\n`,
+  );
+  writeFileSync(
+    path.join(dir, "src", "client.ts"),
+    `const githubToken: string | undefined = "${GITHUB}";\nconst url = \`https://x:${GITHUB}@github.com\`;\nexport const auth = { githubToken, url };\n`,
+  );
   writeFileSync(path.join(dir, ".env"), `# settings\nHF_TOKEN=${HF}\nDEBUG=1\nDB_URL="${DB}"\n`);
   writeFileSync(path.join(dir, "deploy.sh"), `#!/bin/bash\ncurl -H "Authorization: token ${GITHUB}" https://api.github.com\n`, { mode: 0o755 });
   const nb = {
     cells: [
-      { id: "c1", cell_type: "code", execution_count: 3, metadata: {}, outputs: [{ name: "stdout", output_type: "stream", text: [`key is ${ANTHROPIC}\n`] }], source: ["import anthropic\n", `client = anthropic.Anthropic(api_key="${ANTHROPIC}")\n`, "print('key is', client.api_key)"] },
-      { id: "c2", cell_type: "code", execution_count: 4, metadata: {}, outputs: [{ output_type: "execute_result", execution_count: 4, metadata: {}, data: { "text/plain": [`'${HF}'`] } }], source: ["import os\n", "os.environ.get('HF_TOKEN')"] },
-      { id: "c3", cell_type: "code", execution_count: 5, metadata: {}, outputs: [{ name: "stdout", output_type: "stream", text: ["42\n"] }], source: ["print(6*7)"] },
+      {
+        id: "c1",
+        cell_type: "code",
+        execution_count: 3,
+        metadata: {},
+        outputs: [{ name: "stdout", output_type: "stream", text: [`key is ${ANTHROPIC}\n`] }],
+        source: ["import anthropic\n", `client = anthropic.Anthropic(api_key="${ANTHROPIC}")\n`, "print('key is', client.api_key)"],
+      },
+      {
+        id: "c2",
+        cell_type: "code",
+        execution_count: 4,
+        metadata: {},
+        outputs: [{ output_type: "execute_result", execution_count: 4, metadata: {}, data: { "text/plain": [`'${HF}'`] } }],
+        source: ["import os\n", "os.environ.get('HF_TOKEN')"],
+      },
+      {
+        id: "c3",
+        cell_type: "code",
+        execution_count: 5,
+        metadata: {},
+        outputs: [{ name: "stdout", output_type: "stream", text: ["42\n"] }],
+        source: ["print(6*7)"],
+      },
     ],
     metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
     nbformat: 4,
@@ -78,7 +105,8 @@ describe("scan --fix", () => {
     expect(apply.stderr).toContain("still in your git history");
     const after = snapshot(repo);
     expect(snapshot(copy)).toEqual(after);
-    for (const [file, text] of Object.entries(after)) for (const v of [OPENAI, GITHUB, HF, ANTHROPIC, DB]) expect([file, text.includes(v)]).toEqual([file, false]);
+    for (const [file, text] of Object.entries(after))
+      for (const v of [OPENAI, GITHUB, HF, ANTHROPIC, DB]) expect([file, text.includes(v)]).toEqual([file, false]);
     expect(statSync(path.join(repo, "deploy.sh")).mode & 0o777).toBe(0o755);
 
     // a rescan finds nothing
@@ -88,9 +116,13 @@ describe("scan --fix", () => {
     // the code reads the variables
     expect(after["train.py"]).toContain('headers = {"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"]}');
     expect(after["train.py"]!.split("\n").slice(0, 4)).toEqual(["#!/usr/bin/env python3", '"""Train."""', "import os", "import hashlib"]);
-    expect(after["src/client.ts"]).toBe("const githubToken: string | undefined = process.env.GITHUB_TOKEN;\nconst url = `https://x:${process.env.GITHUB_TOKEN}@github.com`;\nexport const auth = { githubToken, url };\n");
+    expect(after["src/client.ts"]).toBe(
+      "const githubToken: string | undefined = process.env.GITHUB_TOKEN;\nconst url = `https://x:${process.env.GITHUB_TOKEN}@github.com`;\nexport const auth = { githubToken, url };\n",
+    );
     expect(after["deploy.sh"]).toContain('"Authorization: token ${GITHUB_TOKEN}"');
-    expect(after[".env"]).toMatch(/^# settings\n# HF_TOKEN moved to the pipeseal secret store as repo\/hf-token; run with: pipeseal run --secret HF_TOKEN=repo\/hf-token -- <command>\nDEBUG=1\n# DB_URL moved/);
+    expect(after[".env"]).toMatch(
+      /^# settings\n# HF_TOKEN moved to the pipeseal secret store as repo\/hf-token; run with: pipeseal run --secret HF_TOKEN=repo\/hf-token -- <command>\nDEBUG=1\n# DB_URL moved/,
+    );
 
     // the notebook is valid nbformat 4, the outputs that showed a secret are cleared, the others kept
     const nb = JSON.parse(after["nb.ipynb"]!);
@@ -102,8 +134,14 @@ describe("scan --fix", () => {
     const names = (JSON.parse(cli(["secret", "list", "--json"], env).stdout.toString()) as { name: string }[]).map((s) => s.name).sort();
     expect(names).toEqual(["repo/anthropic-api-key", "repo/db-url", "repo/github-token", "repo/hf-token", "repo/openai-api-key"]);
     expect(cli(["secret", "get", "repo/db-url", "--reveal", "--to-stdout"], env).stdout.toString()).toBe(DB);
-    const line = apply.stdout.split("\n").find((l) => l.trim().startsWith("pipeseal run") && l.endsWith("python3 train.py"))!.trim();
-    const argv = line.split(" ").slice(1).map((a) => (a === "python3" ? "/usr/bin/python3" : a));
+    const line = apply.stdout
+      .split("\n")
+      .find((l) => l.trim().startsWith("pipeseal run") && l.endsWith("python3 train.py"))!
+      .trim();
+    const argv = line
+      .split(" ")
+      .slice(1)
+      .map((a) => (a === "python3" ? "/usr/bin/python3" : a));
     const ran = run(argv);
     expect([ran.status, ran.stdout.trim()]).toEqual([0, createHash("sha256").update(OPENAI).digest("hex")]);
   });
@@ -117,7 +155,10 @@ describe("scan --fix", () => {
     const env = { PIPESEAL_HOME: path.join(base, "ks") };
     expect(cli(["init"], env).status).toBe(0);
     expect(cli(["secret", "set", "repo/github-token"], env, "taken-already").status).toBe(0);
-    const r = spawnSync(process.execPath, [path.resolve("dist/cli/main.js"), "scan", ".", "--fix=apply"], { cwd: repo, env: { PATH: process.env.PATH ?? "", ...env } });
+    const r = spawnSync(process.execPath, [path.resolve("dist/cli/main.js"), "scan", ".", "--fix=apply"], {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     expect(r.status).toBe(0);
     expect(readFileSync(path.join(repo, "a.py"), "utf8")).toBe('import os\ntoken = os.environ["GITHUB_TOKEN"]\n');
     expect(readFileSync(path.join(repo, "b.py"), "utf8")).toBe('import os\ntoken = os.environ["GITHUB_TOKEN_B"]\n');
@@ -146,7 +187,9 @@ describe("literal rewriting", () => {
     expect(fix(input, lang)).toBe(expected);
   });
   it("inserts `import os` after a shebang, docstring and __future__ imports, once", () => {
-    expect(ensurePythonOsImport('#!/x\n"""doc\nmore"""\nfrom __future__ import annotations\nx = 1\n')).toBe('#!/x\n"""doc\nmore"""\nfrom __future__ import annotations\nimport os\nx = 1\n');
+    expect(ensurePythonOsImport('#!/x\n"""doc\nmore"""\nfrom __future__ import annotations\nx = 1\n')).toBe(
+      '#!/x\n"""doc\nmore"""\nfrom __future__ import annotations\nimport os\nx = 1\n',
+    );
     expect(ensurePythonOsImport("import sys, os\nx = 1\n")).toBe("import sys, os\nx = 1\n");
   });
   it("diffs what `patch` accepts, for changes far apart", () => {
@@ -162,6 +205,8 @@ describe("literal rewriting", () => {
 describe("run lines", () => {
   it("start with the program options that reach the store, quoted for the shell where needed", () => {
     expect(pipesealRun()).toBe("pipeseal run");
-    expect(pipesealRun(["--server", "https://keys.internal:8443", "--cert", "certs/my trainer's/"])).toBe("pipeseal --server https://keys.internal:8443 --cert 'certs/my trainer'\\''s/' run");
+    expect(pipesealRun(["--server", "https://keys.internal:8443", "--cert", "certs/my trainer's/"])).toBe(
+      "pipeseal --server https://keys.internal:8443 --cert 'certs/my trainer'\\''s/' run",
+    );
   });
 });

@@ -51,7 +51,11 @@ describe("notebooks", () => {
         outputs: [
           { output_type: "stream", name: "stdout", text: [`loaded\n`, `api_key = "${SECRET}"\n`] },
           { output_type: "execute_result", execution_count: 1, metadata: {}, data: { "text/plain": [`{'owner': 'ann@example.com'}`], "image/png": png } },
-          { output_type: "display_data", metadata: {}, data: { "text/html": [`<td>api_key = '${SECRET2}'</td>`], "image/svg+xml": [`<text>api_key = "${SECRET2}"</text>`] } },
+          {
+            output_type: "display_data",
+            metadata: {},
+            data: { "text/html": [`<td>api_key = '${SECRET2}'</td>`], "image/svg+xml": [`<text>api_key = "${SECRET2}"</text>`] },
+          },
           { output_type: "error", ename: "ValueError", evalue: "bad", traceback: [`\u001b[0;31mValueError\u001b[0m: api_key = "${SECRET}"`] },
         ],
       },
@@ -67,7 +71,16 @@ describe("notebooks", () => {
   });
 
   it("renders application/json outputs as key: value lines", () => {
-    const units = notebookUnits(notebook([{ cell_type: "code", metadata: {}, source: [], outputs: [{ output_type: "display_data", metadata: {}, data: { "application/json": { cfg: { token: "t\"x" } } } }] }]));
+    const units = notebookUnits(
+      notebook([
+        {
+          cell_type: "code",
+          metadata: {},
+          source: [],
+          outputs: [{ output_type: "display_data", metadata: {}, data: { "application/json": { cfg: { token: 't"x' } } } }],
+        },
+      ]),
+    );
     expect(units).toEqual([{ cell: 0, cellType: "code", output: 0, outputType: "display_data", mime: "application/json", text: 'cfg.token: t"x' }]);
   });
 

@@ -41,10 +41,39 @@ beforeAll(async () => {
     else if (i % 3 === 1) writeFileSync(path.join(dir, `u${i}.json`), JSON.stringify(Array.from(v)));
     else {
       writeFileSync(path.join(dir, `u${i}.f32.tmp`), Buffer.from(v.buffer));
-      execFileSync("/usr/bin/python3", ["-c", "import numpy as np, sys; np.save(sys.argv[2], np.fromfile(sys.argv[1], dtype='<f4'))", path.join(dir, `u${i}.f32.tmp`), path.join(dir, `u${i}.npy`)]);
+      execFileSync("/usr/bin/python3", [
+        "-c",
+        "import numpy as np, sys; np.save(sys.argv[2], np.fromfile(sys.argv[1], dtype='<f4'))",
+        path.join(dir, `u${i}.f32.tmp`),
+        path.join(dir, `u${i}.npy`),
+      ]);
     }
   }
-  child = spawn(process.execPath, [CLI, "--home", path.join(dir, "ks"), "secagg", "serve", "--listen", "127.0.0.1:0", "--cert", certs("aggregator"), "--parties", "spiffe://acme.ml/*/hospital-*", "--min-parties", "7", "--threshold", "4", "--dim", String(DIM), "--step-timeout", "20s"], { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] });
+  child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "--home",
+      path.join(dir, "ks"),
+      "secagg",
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--cert",
+      certs("aggregator"),
+      "--parties",
+      "spiffe://acme.ml/*/hospital-*",
+      "--min-parties",
+      "7",
+      "--threshold",
+      "4",
+      "--dim",
+      String(DIM),
+      "--step-timeout",
+      "20s",
+    ],
+    { env: { PATH: process.env.PATH ?? "", ...env() }, stdio: ["ignore", "ignore", "pipe"] },
+  );
   url = await new Promise<string>((resolve, reject) => {
     let err = "";
     child!.stderr!.on("data", (c: Buffer) => {
@@ -64,7 +93,11 @@ const file = (i: number) => path.join(dir, i % 3 === 0 ? `u${i}.f32` : i % 3 ===
 
 describe("pipeseal secagg (built CLI)", () => {
   it("serve, 7 × submit (Float32, JSON, npy), result -o sum.f32 --json: the plain sum within the bound", async () => {
-    const outs = await Promise.all(Array.from({ length: N }, (_, i) => runAsync(["secagg", "submit", "--server", url, "--cert", certs(`hospital-${i}`), "--round", "r42", file(i), "--json"])));
+    const outs = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        runAsync(["secagg", "submit", "--server", url, "--cert", certs(`hospital-${i}`), "--round", "r42", file(i), "--json"]),
+      ),
+    );
     for (const o of outs) expect([o.status, o.stderr]).toEqual([0, ""]);
     expect(JSON.parse(outs[0]!.stdout)).toMatchObject({ round: "r42", parties: N });
     const sumFile = path.join(dir, "sum.f32");
@@ -75,7 +108,11 @@ describe("pipeseal secagg (built CLI)", () => {
     const got = readFileSync(sumFile);
     const want = plainSum(inputs);
     for (let i = 0; i < DIM; i++) expect(Math.abs(got.readFloatLE(4 * i) - want[i]!)).toBeLessThanOrEqual(summary.errorBound + 1e-5); // + Float32 rounding of the file
-    const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as { operation: string; outcome: string; context: Record<string, string> | string | null }[];
+    const audit = JSON.parse(run("audit", "list", "--json").stdout.toString()) as {
+      operation: string;
+      outcome: string;
+      context: Record<string, string> | string | null;
+    }[];
     const rec = audit.find((a) => a.operation === "secagg.round")!;
     expect(rec.outcome).toBe("ok");
     expect(JSON.stringify(rec.context)).toContain(summary.sha256);
@@ -89,7 +126,20 @@ describe("pipeseal secagg (built CLI)", () => {
     const none = await runAsync(["secagg", "result", "--server", url, "--cert", certs("hospital-1"), "--round", "nope", "-o", path.join(dir, "x.f32")]);
     expect(none.stderr).toMatch(/^pipeseal: .*no round nope \[NOT_FOUND\]\n$/);
     for (const sub of ["serve", "submit", "result"]) expect(run("secagg", sub, "--help").stdout.toString()).toContain(`Usage: pipeseal secagg ${sub}`);
-    const bad = run("secagg", "serve", "--cert", certs("aggregator"), "--parties", "spiffe://acme.ml/*/hospital-*", "--threshold", "3", "--max-parties", "9", "--dim", "4");
+    const bad = run(
+      "secagg",
+      "serve",
+      "--cert",
+      certs("aggregator"),
+      "--parties",
+      "spiffe://acme.ml/*/hospital-*",
+      "--threshold",
+      "3",
+      "--max-parties",
+      "9",
+      "--dim",
+      "4",
+    );
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^pipeseal: round configuration: full graph: the threshold must exceed half of the parties.* \[SECAGG_PROTOCOL\]\n$/);
   }, 60_000);

@@ -56,10 +56,21 @@ describe("ConsistencyCheck: a split view of the survivor set", () => {
       // the honest round code sees the same: the other view's signatures do not verify, too few signed, abort
       for (let i = 0; i < N; i++) {
         if (i < 5) round.consistency(parties[i]!.id, sigs[i]!);
-        else expect(() => round.consistency(parties[i]!.id, sigs[i]!)).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not verify") }));
+        else
+          expect(() => round.consistency(parties[i]!.id, sigs[i]!)).toThrow(
+            expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not verify") }),
+          );
       }
       expect(() => round.close()).toThrow(expect.objectContaining({ code: "SECAGG_ABORTED" }));
-      expect(round.summary()).toMatchObject({ step: "aborted", abort: { step: "consistency" }, signed: parties.slice(0, 5).map((p) => p.id).sort(), unmasked: [] });
+      expect(round.summary()).toMatchObject({
+        step: "aborted",
+        abort: { step: "consistency" },
+        signed: parties
+          .slice(0, 5)
+          .map((p) => p.id)
+          .sort(),
+        unmasked: [],
+      });
       expect(round.result).toBeUndefined();
     });
   }
@@ -87,9 +98,15 @@ describe("ConsistencyCheck: the forwarded signatures", () => {
     const { round, parties } = upTo(config("missing"), "unmask");
     const honest = round.unmaskRequest(parties[0]!.id);
     const sigs = honest.signatures;
-    expect(() => parties[0]!.unmask({ ...honest, signatures: sigs.slice(0, T - 1) })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining(`${T - 1} parties signed`) }));
-    expect(() => parties[1]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), sigs[0]!] })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("twice") }));
-    expect(() => parties[2]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), { from: "spiffe://acme.ml/prod/stranger", sig: sigs[T - 1]!.sig }] })).toThrow(INCONSISTENT);
+    expect(() => parties[0]!.unmask({ ...honest, signatures: sigs.slice(0, T - 1) })).toThrow(
+      expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining(`${T - 1} parties signed`) }),
+    );
+    expect(() => parties[1]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), sigs[0]!] })).toThrow(
+      expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("twice") }),
+    );
+    expect(() =>
+      parties[2]!.unmask({ ...honest, signatures: [...sigs.slice(0, T - 1), { from: "spiffe://acme.ml/prod/stranger", sig: sigs[T - 1]!.sig }] }),
+    ).toThrow(INCONSISTENT);
     expect(() => parties[3]!.unmask({ ...honest, signatures: [] })).toThrow(INCONSISTENT);
     expect(parties[4]!.unmask({ ...honest, signatures: sigs.slice(0, T) }).seeds).toHaveLength(N);
   });
@@ -106,7 +123,9 @@ describe("ConsistencyCheck: the forwarded signatures", () => {
     const every = parties.map((p, i) => ({ from: p.id, sig: signConsistency(w.identity(partyName(i)).key, payload) }));
     const far = every.filter((s) => !neighbours.has(s.from)); // 6 signers: ≥ t overall, but of party 0's holders only itself
     expect(far.length).toBeGreaterThanOrEqual(cfg.threshold);
-    expect(() => parties[0]!.unmask({ ...honest, signatures: far })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("holders") }));
+    expect(() => parties[0]!.unmask({ ...honest, signatures: far })).toThrow(
+      expect.objectContaining({ code: "SECAGG_INCONSISTENT", message: expect.stringContaining("holders") }),
+    );
     expect(parties[1]!.unmask(round.unmaskRequest(parties[1]!.id)).seeds.length).toBe(cfg.neighbours + 1);
   });
 
@@ -136,7 +155,9 @@ describe("ConsistencyCheck: the party signs once, and only a sane U3", () => {
   it("a U3 outside U2, without the party, or smaller than t is not signed", () => {
     const { round, parties } = upTo(config("bad-u3"), "consistency");
     const req = round.consistencyRequest(parties[0]!.id);
-    expect(() => parties[0]!.signSurvivors({ ...req, u3: [...req.u3.slice(1), "spiffe://acme.ml/prod/stranger"] })).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL" }));
+    expect(() => parties[0]!.signSurvivors({ ...req, u3: [...req.u3.slice(1), "spiffe://acme.ml/prod/stranger"] })).toThrow(
+      expect.objectContaining({ code: "SECAGG_PROTOCOL" }),
+    );
     expect(() => parties[1]!.signSurvivors({ ...req, u3: without(req.u3, parties[1]!.id) })).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL" }));
     expect(() => parties[2]!.signSurvivors({ ...req, u3: req.u3.slice(0, T - 1) })).toThrow(expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }));
     expect(parties[3]!.signSurvivors(req).from).toBe(parties[3]!.id);

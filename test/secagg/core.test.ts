@@ -56,10 +56,12 @@ function holdersLeft(round: AggregatorRound, parties: readonly Party[], drop: Re
 /** Three parties whose loss every holder set survives (at least t left each), with some set left at exactly t. */
 function recoverableDrop(round: AggregatorRound, parties: readonly Party[]): Set<number> {
   const t = round.config.threshold;
-  for (let a = 0; a < N; a++) for (let b = a + 1; b < N; b++) for (let c = b + 1; c < N; c++) {
-    const left = holdersLeft(round, parties, new Set([a, b, c]));
-    if (left.every((x) => x >= t) && left.some((x) => x === t)) return new Set([a, b, c]);
-  }
+  for (let a = 0; a < N; a++)
+    for (let b = a + 1; b < N; b++)
+      for (let c = b + 1; c < N; c++) {
+        const left = holdersLeft(round, parties, new Set([a, b, c]));
+        if (left.every((x) => x >= t) && left.some((x) => x === t)) return new Set([a, b, c]);
+      }
   throw new Error("no recoverable dropout set in this graph");
 }
 
@@ -151,8 +153,12 @@ describe("secagg core: a lying aggregator", () => {
     const { round, parties } = signedRound(config("few"));
     const honest = round.unmaskRequest(parties[0]!.id);
     const all = honest.survivors;
-    expect(() => parties[0]!.unmask({ ...honest, survivors: all.slice(0, 5), dropped: all.slice(5) })).toThrow(expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }));
-    expect(() => parties[5]!.unmask({ ...honest, survivors: all.filter((p) => p !== parties[5]!.id), dropped: [parties[5]!.id] })).toThrow(expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }));
+    expect(() => parties[0]!.unmask({ ...honest, survivors: all.slice(0, 5), dropped: all.slice(5) })).toThrow(
+      expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }),
+    );
+    expect(() => parties[5]!.unmask({ ...honest, survivors: all.filter((p) => p !== parties[5]!.id), dropped: [parties[5]!.id] })).toThrow(
+      expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }),
+    );
     expect(() => parties[6]!.unmask({ ...honest, survivors: all.slice(1), dropped: [] })).toThrow(expect.objectContaining({ code: "SECAGG_UNSAFE_REQUEST" }));
   });
 
@@ -178,11 +184,17 @@ describe("secagg core: a lying aggregator", () => {
     round.close();
     const roster = round.roster();
     const stranger = new Party({ identity: w.identity("stranger") }).advertise(cfg);
-    const withCert: Roster = { ...roster, advertisements: roster.advertisements.map((a, i) => (i === 2 ? { ...a, payload: stranger.payload, sig: stranger.sig } : a)) };
+    const withCert: Roster = {
+      ...roster,
+      advertisements: roster.advertisements.map((a, i) => (i === 2 ? { ...a, payload: stranger.payload, sig: stranger.sig } : a)),
+    };
     expect(() => parties[0]!.shareKeys(withCert)).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL" }));
     const p = JSON.parse(Buffer.from(roster.advertisements[2]!.payload, "base64").toString());
     p.sPk = Buffer.alloc(32, 9).toString("base64");
-    const edited: Roster = { ...roster, advertisements: roster.advertisements.map((a, i) => (i === 2 ? { ...a, payload: Buffer.from(JSON.stringify(p)).toString("base64") } : a)) };
+    const edited: Roster = {
+      ...roster,
+      advertisements: roster.advertisements.map((a, i) => (i === 2 ? { ...a, payload: Buffer.from(JSON.stringify(p)).toString("base64") } : a)),
+    };
     expect(() => parties[1]!.shareKeys(edited)).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("signature") }));
   });
 

@@ -37,7 +37,10 @@ export async function makeWorld(): Promise<World> {
     ks,
     certs,
     async issue(service, env = "prod", o = {}) {
-      const c = await issueCertificate(ks, o.server ? { service, env, server: true, client: true, dns: ["localhost"], ip: ["127.0.0.1"] } : { service, env, client: true });
+      const c = await issueCertificate(
+        ks,
+        o.server ? { service, env, server: true, client: true, dns: ["localhost"], ip: ["127.0.0.1"] } : { service, env, client: true },
+      );
       await writeCertDir(certs(service), c);
       return certs(service);
     },
@@ -85,7 +88,12 @@ export function inProcess(w: World, cfg: RoundConfig, n: number): { round: Aggre
  * `drop` vanishes before step `at` (it answers nothing from then on). Each step ends with the
  * aggregator closing it.
  */
-export function drive(round: AggregatorRound, parties: readonly Party[], inputs: readonly Float32Array[], o: { from?: Step; to?: Step; drop?: ReadonlySet<number>; at?: Step } = {}): void {
+export function drive(
+  round: AggregatorRound,
+  parties: readonly Party[],
+  inputs: readonly Float32Array[],
+  o: { from?: Step; to?: Step; drop?: ReadonlySet<number>; at?: Step } = {},
+): void {
   const [from, to] = [STEPS.indexOf(o.from ?? "advertise"), o.to ? STEPS.indexOf(o.to) : STEPS.length];
   const live = (step: Step) => parties.filter((_, i) => !(o.drop?.has(i) && o.at !== undefined && STEPS.indexOf(o.at) <= STEPS.indexOf(step)));
   const cfg = round.config;

@@ -72,7 +72,16 @@ describe("secagg over mTLS", () => {
     const records = auditOf("r-all");
     const round = records.find((r) => r.operation === "secagg.round")!;
     expect(round.outcome).toBe("ok");
-    expect(JSON.parse(round.context!)).toMatchObject({ advertised: "10", shared: "10", masked: "10", signed: "10", unmasked: "10", resultSha256: res.digest, threshold: "6", consistencySha256: agg.round("r-all")!.summary().consistencyDigest });
+    expect(JSON.parse(round.context!)).toMatchObject({
+      advertised: "10",
+      shared: "10",
+      masked: "10",
+      signed: "10",
+      unmasked: "10",
+      resultSha256: res.digest,
+      threshold: "6",
+      consistencySha256: agg.round("r-all")!.summary().consistencyDigest,
+    });
     expect(JSON.parse(round.context!).consistencySha256).toMatch(/^[0-9a-f]{64}$/);
     expect(records.filter((r) => r.operation === "secagg.member")).toHaveLength(N);
     expect(records.some((r) => r.operation === "secagg.result-read" && r.principal === clients[0]!.identity.spiffeId)).toBe(true);
@@ -134,7 +143,10 @@ describe("secagg over mTLS", () => {
     const old = parseConfig((await c.call("r-old/config")).body);
     const ad = party.advertise(old); // a real advertisement, signed for round r-old
     await c.call("r-new/config"); // round r-new exists
-    await expect(c.call("r-new/advertise", { method: "POST", json: ad })).rejects.toMatchObject({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("another round") });
+    await expect(c.call("r-new/advertise", { method: "POST", json: ad })).rejects.toMatchObject({
+      code: "SECAGG_PROTOCOL",
+      message: expect.stringContaining("another round"),
+    });
     // the same party's advertisement posted by another party is refused too
     await c.call("r-old/advertise", { method: "POST", json: ad });
     await expect(clients[4]!.call("r-new/advertise", { method: "POST", json: ad })).rejects.toMatchObject({ code: "SECAGG_PROTOCOL" });

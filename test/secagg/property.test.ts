@@ -41,7 +41,10 @@ describe("Shamir share/reconstruct", () => {
       const t = 1 + Math.floor(r() * n);
       const len = 1 + Math.floor(r() * 64);
       const secret = randomBytes(len);
-      const xs = shuffle(Array.from({ length: 200 }, (_, i) => i + 1), r).slice(0, n);
+      const xs = shuffle(
+        Array.from({ length: 200 }, (_, i) => i + 1),
+        r,
+      ).slice(0, n);
       const shares = split(secret, xs, t);
       const subset = shuffle(shares, r).slice(0, t);
       expect(combine(subset, t, len).equals(secret)).toBe(true);

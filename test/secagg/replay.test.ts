@@ -34,7 +34,9 @@ describe("secagg: a message from another round is refused", () => {
     b.round.close();
     const inbox = b.round.inbox(b.parties[1]!.id);
     expect(inbox.shares.some((s) => s.from === b.parties[2]!.id)).toBe(true);
-    expect(() => b.parties[1]!.maskInput(inbox, b.inputs[1]!)).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not authenticate") }));
+    expect(() => b.parties[1]!.maskInput(inbox, b.inputs[1]!)).toThrow(
+      expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not authenticate") }),
+    );
   });
 
   it("MaskedInputCollection: round A's inbox given to a party of round B", () => {
@@ -49,13 +51,17 @@ describe("secagg: a message from another round is refused", () => {
     expect(() => b.parties[0]!.signSurvivors(a.round.consistencyRequest(a.parties[0]!.id))).toThrow(REPLAY);
     const sigA = a.parties[1]!.signSurvivors(a.round.consistencyRequest(a.parties[1]!.id));
     expect(() => b.round.consistency(b.parties[1]!.id, sigA)).toThrow(REPLAY);
-    expect(() => b.round.consistency(b.parties[1]!.id, { ...sigA, round: "replay-sig-b" })).toThrow(expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not verify") }));
+    expect(() => b.round.consistency(b.parties[1]!.id, { ...sigA, round: "replay-sig-b" })).toThrow(
+      expect.objectContaining({ code: "SECAGG_PROTOCOL", message: expect.stringContaining("does not verify") }),
+    );
     // round A's signatures forwarded to a party of round B as if they were B's
     drive(a.round, a.parties.slice(2).concat(a.parties[0]!), a.inputs, { from: "consistency", to: "unmask" });
     const forwarded = a.round.unmaskRequest(a.parties[2]!.id).signatures;
     b.parties[3]!.signSurvivors(b.round.consistencyRequest(b.parties[3]!.id));
     const u3 = b.round.consistencyRequest(b.parties[3]!.id).u3;
-    expect(() => b.parties[3]!.unmask({ round: "replay-sig-b", survivors: u3, dropped: [], signatures: forwarded })).toThrow(expect.objectContaining({ code: "SECAGG_INCONSISTENT" }));
+    expect(() => b.parties[3]!.unmask({ round: "replay-sig-b", survivors: u3, dropped: [], signatures: forwarded })).toThrow(
+      expect.objectContaining({ code: "SECAGG_INCONSISTENT" }),
+    );
   });
 
   it("Unmasking: round A's request given to a party of round B, and round A's answer at round B's aggregator", () => {

@@ -6,7 +6,7 @@ import { prng } from "../helpers/prng.js";
 function reference(input: Buffer, patterns: readonly MaskPattern[]): Buffer {
   const parts: Buffer[] = [];
   let pos = 0;
-  for (let i = 0; i < input.length; ) {
+  for (let i = 0; i < input.length;) {
     let best: MaskPattern | undefined;
     for (const p of patterns) if (input.subarray(i, i + p.bytes.length).equals(p.bytes) && (!best || p.bytes.length > best.bytes.length)) best = p;
     if (best) {
@@ -53,7 +53,13 @@ describe("StreamMasker", () => {
       const inner = value.toString("base64").slice(4, -4);
       expect(out).not.toContain(inner.slice(0, 12));
     }
-    for (const form of [value.toString("base64"), value.toString("base64url"), encodeURIComponent(value.toString()), JSON.stringify(value.toString()).slice(1, -1), JSON.stringify(value.toString()).slice(1, -1).replace("ö", "\\u00f6")]) {
+    for (const form of [
+      value.toString("base64"),
+      value.toString("base64url"),
+      encodeURIComponent(value.toString()),
+      JSON.stringify(value.toString()).slice(1, -1),
+      JSON.stringify(value.toString()).slice(1, -1).replace("ö", "\\u00f6"),
+    ]) {
       expect(streamed(Buffer.from(`x ${form} y`), patterns, [5]).toString()).toBe("x [SECRET:db/pass] y");
     }
   });

@@ -24,7 +24,10 @@ beforeAll(() => {
   expect(cli(["secret", "disable", "ci/old", "--version", "1"], env).status).toBe(0);
 });
 
-function start(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; out: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function start(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; out: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -137,14 +140,24 @@ describe("pipeseal run", () => {
   });
 
   it("without --pristine drops parent variables whose values look like secrets (warning names them); --pristine keeps only --env-allow", () => {
-    const leaky = { AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", GITHUB_TOKEN: "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", PLAIN_SETTING: "hello", PIPESEAL_TOKEN: "tok" };
+    const leaky = {
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      GITHUB_TOKEN: "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+      PLAIN_SETTING: "hello",
+      PIPESEAL_TOKEN: "tok",
+    };
     const r = cli(["run", "--", "sh", "-c", 'echo "gh=${GITHUB_TOKEN:-unset} plain=$PLAIN_SETTING pt=${PIPESEAL_TOKEN:-unset}"'], { ...env, ...leaky });
     expect(r.status).toBe(0);
     expect(r.stdout.toString().trim()).toBe("gh=unset plain=hello pt=unset");
     expect(r.stderr).toMatch(/warning: not passing .*GITHUB_TOKEN/);
     expect(r.stderr).not.toContain("ghp_");
-    const p = cli(["run", "--pristine", "--env-allow", "PATH", "--secret", "K=llm/openai", "--", PY, "-c", "import os; print(sorted(os.environ))"], { ...env, PLAIN_SETTING: "x" });
-    expect(p.stdout.toString().trim()).toBe("['K', 'LC_CTYPE', 'PATH']".replace("'LC_CTYPE', ", p.stdout.toString().includes("LC_CTYPE") ? "'LC_CTYPE', " : ""));
+    const p = cli(["run", "--pristine", "--env-allow", "PATH", "--secret", "K=llm/openai", "--", PY, "-c", "import os; print(sorted(os.environ))"], {
+      ...env,
+      PLAIN_SETTING: "x",
+    });
+    expect(p.stdout.toString().trim()).toBe(
+      "['K', 'LC_CTYPE', 'PATH']".replace("'LC_CTYPE', ", p.stdout.toString().includes("LC_CTYPE") ? "'LC_CTYPE', " : ""),
+    );
   });
 
   it("runs no shell unless --shell; the child's argv is exactly the user's", () => {
@@ -170,10 +183,16 @@ describe("pipeseal secret", () => {
     expect(list.map((s) => s.name)).toEqual(["ci/old", "gcp/sa", "llm/openai"]);
   });
 
-  it("destroy without a terminal needs --yes (nothing is destroyed without it); with --yes it says \"destroyed\"", () => {
-    const stateOf = (v: number) => (JSON.parse(cli(["secret", "show", "ci/old", "--json"], env).stdout.toString()) as { versions: { version: number; state: string }[] }).versions.find((x) => x.version === v)?.state;
+  it('destroy without a terminal needs --yes (nothing is destroyed without it); with --yes it says "destroyed"', () => {
+    const stateOf = (v: number) =>
+      (JSON.parse(cli(["secret", "show", "ci/old", "--json"], env).stdout.toString()) as { versions: { version: number; state: string }[] }).versions.find(
+        (x) => x.version === v,
+      )?.state;
     const refused = cli(["secret", "destroy", "ci/old", "--version", "1"], env);
-    expect([refused.status, refused.stderr]).toEqual([2, "pipeseal: this cannot be undone and there is no terminal to ask; add --yes to confirm (nothing was destroyed) [INVALID_ARGUMENT]\n"]);
+    expect([refused.status, refused.stderr]).toEqual([
+      2,
+      "pipeseal: this cannot be undone and there is no terminal to ask; add --yes to confirm (nothing was destroyed) [INVALID_ARGUMENT]\n",
+    ]);
     expect(stateOf(1)).toBe("disabled");
     const done = cli(["secret", "destroy", "ci/old", "--version", "1", "--yes"], env);
     expect([done.status, done.stdout.toString()]).toEqual([0, "destroyed ci/old v1\n"]);
@@ -194,7 +213,10 @@ describe("the pipeseal executable (dist/cli/bin.js)", () => {
     return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
   it("dispatches run (also after program options) to the small entry, and everything else to the full CLI", () => {
-    expect(bin(["--home", env.PIPESEAL_HOME!, "run", "--secret", "K=llm/openai", "--", "sh", "-c", 'echo "$K"'])).toMatchObject({ status: 0, stdout: "[SECRET:llm/openai]\n" });
+    expect(bin(["--home", env.PIPESEAL_HOME!, "run", "--secret", "K=llm/openai", "--", "sh", "-c", 'echo "$K"'])).toMatchObject({
+      status: 0,
+      stdout: "[SECRET:llm/openai]\n",
+    });
     expect(bin(["run", "--secret", "K=llm/nope", "--", "true"])).toMatchObject({ status: 2, stderr: "pipeseal: no secret llm/nope [SECRET_NOT_FOUND]\n" });
     expect(JSON.parse(bin(["secret", "list", "--json"]).stdout)).toHaveLength(3);
   });

@@ -52,7 +52,12 @@ describe("secret store", () => {
     await expect(store.read("llm/none", { for: "t" })).rejects.toMatchObject({ code: "SECRET_NOT_FOUND" });
     await expect(store.set("Bad Name", Buffer.from("v"))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(store.set("a/b", Buffer.alloc(0))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    expect(ks.listAudit().filter((r) => r.operation === "secret.read").map((r) => r.outcome)).toEqual(["denied"]);
+    expect(
+      ks
+        .listAudit()
+        .filter((r) => r.operation === "secret.read")
+        .map((r) => r.outcome),
+    ).toEqual(["denied"]);
     ks.close();
   });
 
@@ -85,7 +90,10 @@ describe("secret store", () => {
     expect(raw.includes(Buffer.from(SECRET))).toBe(false);
     expect(raw.includes(Buffer.from(Buffer.from(SECRET).toString("base64")))).toBe(false);
     const db = new Database(path.join(home, "keystore.db"), { readonly: true });
-    const row = db.prepare("SELECT sealed, wrapped_dek FROM secret_versions WHERE name = 'llm/openai' AND version = 1").get() as { sealed: Buffer; wrapped_dek: Buffer };
+    const row = db.prepare("SELECT sealed, wrapped_dek FROM secret_versions WHERE name = 'llm/openai' AND version = 1").get() as {
+      sealed: Buffer;
+      wrapped_dek: Buffer;
+    };
     db.close();
     expect(rawFiles(home).includes(row.sealed)).toBe(true); // the search can find what is there
     expect(store.destroy("llm/openai", 1).walTruncated).toBe(true);
@@ -117,8 +125,14 @@ describe("secret store", () => {
     ks.rotateKey("secrets/llm");
     ks.disableVersion("secrets/llm", 1);
     await expect(store.read("llm/k", { for: "t" })).rejects.toMatchObject({ code: "KEY_DISABLED" });
-    const last = ks.listAudit().slice(-2).map((r) => [r.operation, r.outcome, r.errorCode]);
-    expect(last).toEqual([["secret.read", "ok", null], ["secret-read", "denied", "KEY_DISABLED"]]);
+    const last = ks
+      .listAudit()
+      .slice(-2)
+      .map((r) => [r.operation, r.outcome, r.errorCode]);
+    expect(last).toEqual([
+      ["secret.read", "ok", null],
+      ["secret-read", "denied", "KEY_DISABLED"],
+    ]);
     ks.close();
   });
 
@@ -126,7 +140,14 @@ describe("secret store", () => {
     const home = path.join(tempDir(), "ks");
     await initKeystore(home);
     let fail = false;
-    const ks = await openKeystore(home, { principal: "bob", auditSink: { append: () => { if (fail) throw new Error("disk full"); } } });
+    const ks = await openKeystore(home, {
+      principal: "bob",
+      auditSink: {
+        append: () => {
+          if (fail) throw new Error("disk full");
+        },
+      },
+    });
     const store = new SecretStore(ks);
     await store.set("a/y", Buffer.from("value-three-33333"));
     fail = true;

@@ -21,7 +21,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => h?.close());
 
-const anchorFiles = () => readdirSync(path.join(h.dir, "anchors")).filter((f) => f.startsWith("anchor-0")).sort();
+const anchorFiles = () =>
+  readdirSync(path.join(h.dir, "anchors"))
+    .filter((f) => f.startsWith("anchor-0"))
+    .sort();
 const cliEnv = () => ({ PIPESEAL_HOME: path.join(h.dir, "ks"), PIPESEAL_PRINCIPAL: "auditor" });
 const verifyWith = (file: string) => runCli(["audit", "verify", "--anchor", path.join(h.dir, "anchors", file)], cliEnv());
 

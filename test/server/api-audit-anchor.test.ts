@@ -17,7 +17,10 @@ let h: Harness;
 beforeAll(async () => {
   pg = await startPostgres();
   await pg.createDatabase("ks_anchor");
-  h = await startHarness({ policy: POLICY_EXPORT, postgresUrl: `postgresql://postgres@localhost:${pg.port}/ks_anchor?host=${encodeURIComponent(pg.socketDir)}` });
+  h = await startHarness({
+    policy: POLICY_EXPORT,
+    postgresUrl: `postgresql://postgres@localhost:${pg.port}/ks_anchor?host=${encodeURIComponent(pg.socketDir)}`,
+  });
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -81,7 +84,10 @@ describe("audit anchors through the key service (PostgreSQL, mTLS)", () => {
     const p = JSON.parse(Buffer.from(anchor.payload, "base64").toString());
     const forged = JSON.stringify({ ...anchor, payload: Buffer.from(JSON.stringify({ ...p, seq: 1 })).toString("base64") });
     const result = await auditor.verifyAuditAnchored([forged, JSON.stringify(anchor)]);
-    expect(result.anchors.map((a) => [a.ok, a.code])).toEqual([[false, "AUDIT_ANCHOR_INVALID"], [true, null]]);
+    expect(result.anchors.map((a) => [a.ok, a.code])).toEqual([
+      [false, "AUDIT_ANCHOR_INVALID"],
+      [true, null],
+    ]);
     const local = path.join(h.dir, "local.json");
     const made = await runCli(["audit", "anchor", "-o", local], { PIPESEAL_HOME: path.join(h.dir, "other") });
     expect(made.status).toBe(0);

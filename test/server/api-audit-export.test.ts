@@ -21,7 +21,10 @@ beforeAll(async () => {
   const trainer = h.keyring("trainer");
   const e = await trainer.wrap("prod/datasets/raw", randomBytes(32), { dataset: "raw" });
   await trainer.unwrap(e, { dataset: "raw" }, { operation: "decrypt", path: "a.pseal" });
-  await h.keyring("admin").unwrap(e, { dataset: "raw" }, { operation: "decrypt" }).catch(() => undefined);
+  await h
+    .keyring("admin")
+    .unwrap(e, { dataset: "raw" }, { operation: "decrypt" })
+    .catch(() => undefined);
   await h.keyring("admin").rotateKey("prod/datasets/raw");
 });
 afterAll(async () => h?.close());
@@ -41,8 +44,22 @@ function expected(r: AuditRecord): AuditExportRecord {
   const { "@rule": rule = null, ...rest } = ctx ?? {};
   const context = ctx === null || Object.keys(rest).length === 0 ? null : rest;
   // written independently of src/audit/export.ts on purpose: a reference, field by field
-  return { schema: AUDIT_EXPORT_SCHEMA, seq: r.seq, time: r.time, principal: r.principal, operation: r.operation, key: r.keyName, version: r.keyVersion,
-    outcome: r.outcome, errorCode: r.errorCode, rule, object: r.objectPath, headerHash: r.headerHash, context, chainHash: r.mac };
+  return {
+    schema: AUDIT_EXPORT_SCHEMA,
+    seq: r.seq,
+    time: r.time,
+    principal: r.principal,
+    operation: r.operation,
+    key: r.keyName,
+    version: r.keyVersion,
+    outcome: r.outcome,
+    errorCode: r.errorCode,
+    rule,
+    object: r.objectPath,
+    headerHash: r.headerHash,
+    context,
+    chainHash: r.mac,
+  };
 }
 
 describe("audit export (API)", () => {
@@ -58,8 +75,25 @@ describe("audit export (API)", () => {
     expect(lines.filter((l) => l.operation.startsWith("authz.") && l.outcome === "ok")).toEqual([]);
     expect(lines).toContainEqual(expect.objectContaining({ operation: "decrypt", principal: WHO.trainer, outcome: "ok", rule: "train" }));
     // the facts a SIEM looks for are fields, not text to parse
-    expect(lines).toContainEqual(expect.objectContaining({ operation: "decrypt", principal: WHO.trainer, key: "prod/datasets/raw", version: 1, object: "a.pseal", context: { dataset: "raw" } }));
-    expect(lines).toContainEqual(expect.objectContaining({ operation: "authz.unwrap", principal: WHO.admin, outcome: "denied", errorCode: "ACCESS_DENIED", rule: "builtin:admin-no-plaintext" }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        operation: "decrypt",
+        principal: WHO.trainer,
+        key: "prod/datasets/raw",
+        version: 1,
+        object: "a.pseal",
+        context: { dataset: "raw" },
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        operation: "authz.unwrap",
+        principal: WHO.admin,
+        outcome: "denied",
+        errorCode: "ACCESS_DENIED",
+        rule: "builtin:admin-no-plaintext",
+      }),
+    );
     expect(lines).toContainEqual(expect.objectContaining({ operation: "key.rotate", principal: WHO.admin, key: "prod/datasets/raw", version: 2 }));
     expect(lines.every((l) => /^[0-9a-f]{64}$/.test(l.chainHash))).toBe(true);
     expect((await auditor.verifyAudit()).ok).toBe(true);
@@ -85,7 +119,10 @@ describe("audit export (API)", () => {
     expect(resumed.slice(0, 2)).toEqual(all.slice(-2)); // the two after the cursor, unchanged
     expect(resumed.every((l) => l.seq > cursor)).toBe(true);
     expect(resumed.at(-1)).toMatchObject({ operation: "audit.export", rule: "audit", context: { afterSeq: String(cursor) } });
-    const bad = await h.keyring("auditor").client.call("GET", "/v1/audit/export?afterSeq=-1").catch((e: unknown) => e);
+    const bad = await h
+      .keyring("auditor")
+      .client.call("GET", "/v1/audit/export?afterSeq=-1")
+      .catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 400 });
   });
 
@@ -99,7 +136,9 @@ describe("audit export (API)", () => {
   });
 
   it("no policy can hand audit.export to a workload or a key admin (the built-in role is the ceiling)", () => {
-    const generous = parsePolicy(`${POLICY_EXPORT}  - { id: leak, group: workloads, operations: [audit.export, audit.read] }\n  - { id: leak2, group: key-admins, operations: [audit.export] }\n`);
+    const generous = parsePolicy(
+      `${POLICY_EXPORT}  - { id: leak, group: workloads, operations: [audit.export, audit.read] }\n  - { id: leak2, group: key-admins, operations: [audit.export] }\n`,
+    );
     const now = new Date();
     expect(decide(generous, { principal: WHO.trainer, operation: "audit.export", now })).toMatchObject({ allowed: false });
     expect(decide(generous, { principal: WHO.admin, operation: "audit.export", now })).toMatchObject({ allowed: false });

@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const follows = async (who: string, outcome: string) => (await h.svc.store.listAudit({ limit: 100_000 })).filter((r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome);
+const follows = async (who: string, outcome: string) =>
+  (await h.svc.store.listAudit({ limit: 100_000 })).filter(
+    (r) => r.operation === (outcome === "ok" ? "audit.export" : "authz.audit.export") && r.principal === who && r.outcome === outcome,
+  );
 
 /** Events of one follow until `until` says stop (then the follow is ended with its signal). */
 async function take(kr: RemoteKeyring, afterSeq: number, until: (seen: FollowEvent[]) => boolean, heartbeatSeconds = 1): Promise<FollowEvent[]> {
@@ -80,13 +83,19 @@ describe("audit follow (API)", () => {
   it("refuses a workload and a key administrator (403 ACCESS_DENIED, the denial recorded) and a bad cursor (400) before any line", async () => {
     for (const who of ["trainer", "admin"] as const) {
       const before = (await follows(WHO[who], "denied")).length;
-      const err = await take(h.keyring(who), 0, () => true).then(() => null, (e: unknown) => e as { status?: number; code?: string });
+      const err = await take(h.keyring(who), 0, () => true).then(
+        () => null,
+        (e: unknown) => e as { status?: number; code?: string },
+      );
       expect(err).toMatchObject({ status: 403, code: "ACCESS_DENIED" });
       expect((await follows(WHO[who], "denied")).slice(before)).toHaveLength(1);
     }
     const auditor = h.keyring("auditor");
     for (const q of ["afterSeq=-1", "afterSeq=abc", "heartbeat=0", "heartbeat=301"]) {
-      const err = await auditor.client.stream(`/v1/audit/follow?${q}`, "application/x-ndjson").then((b) => (b.destroy(), null), (e: unknown) => e as { status?: number; code?: string });
+      const err = await auditor.client.stream(`/v1/audit/follow?${q}`, "application/x-ndjson").then(
+        (b) => (b.destroy(), null),
+        (e: unknown) => e as { status?: number; code?: string },
+      );
       expect(err, q).toMatchObject({ status: 400, code: "INVALID_ARGUMENT" });
     }
   });

@@ -18,7 +18,8 @@ import { startKeyService } from "../../src/server/server.js";
 import { type Harness, TD, runCli, startHarness } from "./api-harness.js";
 
 const serialOf = (certDir: string) => new X509Certificate(readFileSync(path.join(certDir, "cert.pem"))).serialNumber.toLowerCase();
-const config = (extra: string) => `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/*/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n${extra}`;
+const config = (extra: string) =>
+  `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/*/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n${extra}`;
 
 /** What the client sees when the server closes the connection without a word (no status line, no 403). */
 const NO_ANSWER = { code: "TLS_CONNECT_FAILED", message: expect.stringMatching(/did not answer.*UND_ERR_SOCKET|closed the connection/) };
@@ -28,7 +29,7 @@ let revokedDir: string;
 const log: string[] = [];
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     if (ok()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -76,7 +77,9 @@ describe("tls.crl on the key service", () => {
     expect(line).toContain(`${TD}/prod/trainer`);
     expect(line).toMatch(/keyCompromise/);
     // nothing of the revoked caller reached the audit: it never got past the gate
-    expect((await h.svc.store.listAudit()).filter((r) => r.principal === `${TD}/prod/trainer` && r.operation === "decrypt").map((r) => r.outcome)).toEqual(["ok"]);
+    expect((await h.svc.store.listAudit()).filter((r) => r.principal === `${TD}/prod/trainer` && r.operation === "decrypt").map((r) => r.outcome)).toEqual([
+      "ok",
+    ]);
   });
 
   it("a revocation after start: `ca revoke` says what to regenerate, `ca crl -o` rewrites the file, the service reloads it without a restart and closes the revoked peer's open connection", async () => {
@@ -117,7 +120,10 @@ describe("tls.crl on the key service", () => {
       other.close();
     }
     const cfg = config("tls: { crl: foreign-crl.pem }\n").replace("home: ks", "home: ks-unused");
-    await expect(startKeyService(parseConfig(cfg, h.dir))).rejects.toMatchObject({ code: "CRL_INVALID", message: expect.stringMatching(/signature does not verify|not a CA this server trusts/) });
+    await expect(startKeyService(parseConfig(cfg, h.dir))).rejects.toMatchObject({
+      code: "CRL_INVALID",
+      message: expect.stringMatching(/signature does not verify|not a CA this server trusts/),
+    });
     writeFileSync(path.join(h.dir, "foreign.yaml"), cfg);
     const r = await runCli(["serve", "--config", path.join(h.dir, "foreign.yaml")]);
     expect(r.status).toBe(4);

@@ -87,7 +87,10 @@ describe("decide before parsing", () => {
     expect(pa.message).toMatch(/\d+:\d+|line/);
     // the full decision still runs on the key: a prod trainer decrypting a dev ciphertext is denied by environment isolation
     const dev = h.keyring("devTrainer");
-    const { ciphertext } = await dev.client.call<{ ciphertext: string }>("POST", "/v1/encrypt", { keyName: "dev/datasets/raw", plaintext: randomBytes(8).toString("base64") });
+    const { ciphertext } = await dev.client.call<{ ciphertext: string }>("POST", "/v1/encrypt", {
+      keyName: "dev/datasets/raw",
+      plaintext: randomBytes(8).toString("base64"),
+    });
     const seq = await head();
     const cross = await raw("trainer", "POST", "/v1/decrypt", JSON.stringify({ ciphertext }));
     expect(cross).toMatchObject({ status: 403, code: "ACCESS_DENIED" });
@@ -101,15 +104,24 @@ describe("decide before parsing", () => {
     for (const r of routes) {
       const seq = await head();
       // input that would fail JSON parsing or query validation if it were looked at
-      const res = r.method === "POST" ? await raw("stranger", "POST", r.path, "{ definitely not json") : await raw("stranger", "GET", `${r.path}?bogus=%zz&limit=-1`);
+      const res =
+        r.method === "POST" ? await raw("stranger", "POST", r.path, "{ definitely not json") : await raw("stranger", "GET", `${r.path}?bogus=%zz&limit=-1`);
       expect([r.path, res.status, res.code], res.text).toEqual([r.path, 403, "ACCESS_DENIED"]);
-      expect((await recordsOf(WHO.stranger, seq)).map((x) => [x.operation, x.outcome]), r.path).toEqual([[`authz.${r.op}`, "denied"]]);
+      expect(
+        (await recordsOf(WHO.stranger, seq)).map((x) => [x.operation, x.outcome]),
+        r.path,
+      ).toEqual([[`authz.${r.op}`, "denied"]]);
     }
   });
 
   it("a bearer token narrowed to other operations is refused by the gate too, unparsed", async () => {
     const { token } = await h.keyring("trainer").mintToken({ operations: ["key.list"] });
-    const res = await request(`${h.svc.url}/v1/decrypt`, { method: "POST", body: "garbage", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, dispatcher: as("trainer") });
+    const res = await request(`${h.svc.url}/v1/decrypt`, {
+      method: "POST",
+      body: "garbage",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      dispatcher: as("trainer"),
+    });
     const body = (await res.body.json()) as { error: { code: string; message: string } };
     expect([res.statusCode, body.error.code]).toEqual([403, "ACCESS_DENIED"]);
     expect(body.error.message).toMatch(/builtin:token-scope/);
@@ -124,7 +136,8 @@ describe("key list shows only what key show would", () => {
     expect(await names("devTrainer")).toEqual(["dev/datasets/raw", "dev/scratch", "shared/small"]);
     // and each listed key is one key show allows, each hidden one is denied
     const trainer = h.keyring("trainer");
-    for (const k of ["dev/datasets/raw", "dev/scratch", "misc/unlisted"]) await expect(trainer.showKey(k)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
+    for (const k of ["dev/datasets/raw", "dev/scratch", "misc/unlisted"])
+      await expect(trainer.showKey(k)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED" });
     for (const k of await names("trainer")) expect((await trainer.showKey(k)).name).toBe(k);
   });
 

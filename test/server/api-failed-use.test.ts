@@ -56,10 +56,18 @@ describe("failed uses reported to the key service (SQLite, mTLS)", () => {
     const trainer = h.keyring("trainer");
     const entry = await trainer.wrap("prod/datasets/raw", randomBytes(32), context);
     const before = await lastSeq();
-    expect(errorCodeOf(await trainer.reportFailure(entry, context, { operation: "decrypt" }, "not a code\u001b[31m").catch((e: unknown) => e))).toBe("INVALID_ARGUMENT");
+    expect(errorCodeOf(await trainer.reportFailure(entry, context, { operation: "decrypt" }, "not a code\u001b[31m").catch((e: unknown) => e))).toBe(
+      "INVALID_ARGUMENT",
+    );
     const client = (trainer as unknown as { client: { call: (m: string, p: string, b: unknown) => Promise<unknown> } }).client;
     const wire = { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: entry.wrapped.toString("base64") };
-    expect(errorCodeOf(await client.call("POST", "/v1/unwrap/failed", { wrappedKey: wire, context, object: { operation: "rewrap" }, errorCode: "IO_ERROR" }).catch((e: unknown) => e))).toBe("INVALID_ARGUMENT");
+    expect(
+      errorCodeOf(
+        await client
+          .call("POST", "/v1/unwrap/failed", { wrappedKey: wire, context, object: { operation: "rewrap" }, errorCode: "IO_ERROR" })
+          .catch((e: unknown) => e),
+      ),
+    ).toBe("INVALID_ARGUMENT");
     const recs = await recordsAfter(before);
     expect(recs.filter((r) => r.outcome === "error" && !r.operation.startsWith("authz."))).toEqual([]);
     expect(recs).toEqual([]); // refused as malformed before any decision: no record at all

@@ -48,7 +48,11 @@ rules:
 export const POLICY_EXPORT = POLICY.replace("operations: [audit.read, key.list]", "operations: [audit.read, audit.export, key.list, token.mint]");
 
 /** The built CLI as a child process, asynchronously: a service under test in this process must keep answering (no spawnSync). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string } = {}): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
+): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"], ...options });
     const out: Buffer[] = [];
@@ -70,7 +74,13 @@ export interface Harness {
 
 /** A CA-less foreign client certificate folder (another CA) is made too, under certs.foreign. */
 export async function startHarness(
-  options: StartOptions & { keys?: string[]; policy?: string; config?: string; postgresUrl?: string; beforeStart?: (dir: string, certs: Record<Who | "server" | "foreign", string>) => Promise<void> } = {},
+  options: StartOptions & {
+    keys?: string[];
+    policy?: string;
+    config?: string;
+    postgresUrl?: string;
+    beforeStart?: (dir: string, certs: Record<Who | "server" | "foreign", string>) => Promise<void>;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "pipeseal-ks-"));
   const home = path.join(dir, "ks");
@@ -105,7 +115,9 @@ export async function startHarness(
   }
   writeFileSync(path.join(dir, "policy.yaml"), options.policy ?? POLICY);
   const store = options.postgresUrl ? `{ kind: postgres, url: "${options.postgresUrl}", home: ks, create: true }` : "{ kind: sqlite, home: ks }";
-  const config = options.config ?? `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/*/*"]\nkeyringId: ks:test\nstore: ${store}\npolicy: policy.yaml\ntokenTtl: 15m\n`;
+  const config =
+    options.config ??
+    `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/*/*"]\nkeyringId: ks:test\nstore: ${store}\npolicy: policy.yaml\ntokenTtl: 15m\n`;
   writeFileSync(path.join(dir, "keyservice.yaml"), config);
   await options.beforeStart?.(dir, certs);
   const svc = await startKeyService(parseConfig(config, dir), options);

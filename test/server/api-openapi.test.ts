@@ -19,7 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const ops = () => Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ path: p, method: m.toUpperCase() as "GET" | "POST", op })));
+const ops = () =>
+  Object.entries(doc.paths).flatMap(([p, methods]) => Object.entries(methods).map(([m, op]) => ({ path: p, method: m.toUpperCase() as "GET" | "POST", op })));
 
 /** A body that passes validation for the routes checked below. */
 const BODIES: Record<string, unknown> = {
@@ -38,14 +39,35 @@ const BODIES: Record<string, unknown> = {
 
 describe("OpenAPI document", () => {
   it("names only operations a policy can grant", () => {
-    const named = ops().map((o) => o.op["x-pipeseal-permission"]).filter((x): x is string => x !== undefined);
+    const named = ops()
+      .map((o) => o.op["x-pipeseal-permission"])
+      .filter((x): x is string => x !== undefined);
     expect(named.length).toBeGreaterThan(25);
     expect(named.filter((x) => !(OPERATIONS as readonly string[]).includes(x))).toEqual([]);
   });
 
   it("documents the permission the service really checks (the decision record says which)", async () => {
     const stranger = h.keyring("stranger");
-    const checked = ["wrap", "generateWrapped", "generate", "showPolicy", "listAudit", "verifyAudit", "exportAudit", "followAudit", "rotateKey", "unwrap", "listKeys", "listSecrets", "showSecret", "setSecret", "readSecret", "changeSecret", "verifyToken", "appendRecords"];
+    const checked = [
+      "wrap",
+      "generateWrapped",
+      "generate",
+      "showPolicy",
+      "listAudit",
+      "verifyAudit",
+      "exportAudit",
+      "followAudit",
+      "rotateKey",
+      "unwrap",
+      "listKeys",
+      "listSecrets",
+      "showSecret",
+      "setSecret",
+      "readSecret",
+      "changeSecret",
+      "verifyToken",
+      "appendRecords",
+    ];
     for (const id of checked) {
       const o = ops().find((x) => x.op.operationId === id)!;
       const done = o.method === "GET" ? stranger.client.stream(o.path, "*/*").then((b) => b.dump()) : stranger.client.call("POST", o.path, BODIES[id] ?? {});
@@ -59,6 +81,8 @@ describe("OpenAPI document", () => {
     const get = doc.paths["/v1/audit/export"]!.get!;
     expect(get["x-pipeseal-permission"]).toBe("audit.export");
     expect(get.responses["200"]!.content!["application/x-ndjson"]!.schema).toEqual({ $ref: "#/components/schemas/auditExportRecord" });
-    expect(doc.components.schemas.auditExportRecord!.required).toEqual(expect.arrayContaining(["seq", "time", "principal", "operation", "key", "version", "outcome", "errorCode", "rule", "chainHash"]));
+    expect(doc.components.schemas.auditExportRecord!.required).toEqual(
+      expect.arrayContaining(["seq", "time", "principal", "operation", "key", "version", "outcome", "errorCode", "rule", "chainHash"]),
+    );
   });
 });

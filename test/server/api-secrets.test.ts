@@ -27,7 +27,11 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => pg?.stop());
 
-const code = (p: Promise<unknown>) => p.then(() => "ok", (e: { code?: string }) => e.code ?? String(e));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => "ok",
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 
 function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>, storedBlobs: (h: Harness) => Promise<Buffer[]>): void {
   describe(`secrets through the key service (${kind})`, () => {
@@ -149,14 +153,29 @@ function secretSuite(kind: "sqlite" | "postgres", start: () => Promise<Harness>,
       expect(JSON.parse(list.stdout.toString()).map((s: { name: string }) => s.name)).toContain("llm/hf");
       const get = await runCli([...remote, "secret", "get", "llm/hf", "--reveal", "--to-stdout"], env);
       expect(get.stdout.toString()).toBe(token);
-      const run = await runCli([...remote, "run", "--secret", "HF_TOKEN=llm/hf", "--", "/usr/bin/python3", "-c", "import os,hashlib;print(hashlib.sha256(os.environ['HF_TOKEN'].encode()).hexdigest())"], env);
+      const run = await runCli(
+        [
+          ...remote,
+          "run",
+          "--secret",
+          "HF_TOKEN=llm/hf",
+          "--",
+          "/usr/bin/python3",
+          "-c",
+          "import os,hashlib;print(hashlib.sha256(os.environ['HF_TOKEN'].encode()).hexdigest())",
+        ],
+        env,
+      );
       expect(run.stderr).toBe("");
       expect(run.stdout.toString().trim()).toBe(createHash("sha256").update(token).digest("hex"));
       const read = (await h.svc.store.listAudit()).filter((r) => r.operation === "secret.read").at(-1)!;
       expect(JSON.parse(read.context!)).toMatchObject({ for: expect.stringMatching(/^run: \/usr\/bin\/python3/), pid: expect.stringMatching(/^[1-9]\d*$/) });
       expect(JSON.parse(read.context!).pid).not.toBe(String(process.pid)); // the CLI's own process, not this test's
       // a key administrator's run starts nothing
-      const denied = await runCli(["--server", h.svc.url, "--cert", h.certs.admin, "run", "--secret", "HF_TOKEN=llm/hf", "--", "/usr/bin/touch", path.join(dir, "started")], env);
+      const denied = await runCli(
+        ["--server", h.svc.url, "--cert", h.certs.admin, "run", "--secret", "HF_TOKEN=llm/hf", "--", "/usr/bin/touch", path.join(dir, "started")],
+        env,
+      );
       expect(denied.status).toBe(7);
       expect(denied.stderr).toMatch(/^pipeseal: .*\[ACCESS_DENIED\]\n$/);
       expect(readdirSync(dir)).not.toContain("started");
@@ -188,7 +207,10 @@ if (pgAvailable) {
     async () => {
       const db = `ks_secrets_${n++}`;
       await pg!.createDatabase(db);
-      return startHarness({ policy: SECRETS_POLICY, postgresUrl: `postgresql://postgres@localhost:${pg!.port}/${db}?host=${encodeURIComponent(pg!.socketDir)}` });
+      return startHarness({
+        policy: SECRETS_POLICY,
+        postgresUrl: `postgresql://postgres@localhost:${pg!.port}/${db}?host=${encodeURIComponent(pg!.socketDir)}`,
+      });
     },
     async () => {
       const client = new postgres.Client(pg!.poolConfig("ks_secrets_0"));

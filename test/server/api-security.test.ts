@@ -50,7 +50,10 @@ describe("bearer tokens", () => {
     const { token } = await trainer.mintToken({ operations: ["key.list"] });
     const narrow = h.keyring("trainer", { token });
     expect((await narrow.listKeys()).length).toBeGreaterThan(0);
-    await expect(narrow.wrap("prod/datasets/raw", randomBytes(32), ctx)).rejects.toMatchObject({ serviceCode: "ACCESS_DENIED", message: expect.stringMatching(/builtin:token-scope/) });
+    await expect(narrow.wrap("prod/datasets/raw", randomBytes(32), ctx)).rejects.toMatchObject({
+      serviceCode: "ACCESS_DENIED",
+      message: expect.stringMatching(/builtin:token-scope/),
+    });
   });
 });
 
@@ -60,16 +63,28 @@ describe("client certificates", () => {
     const bare = new Agent({ connect: { ca, rejectUnauthorized: true } });
     await expect(request(`${h.svc.url}/healthz`, { dispatcher: bare })).rejects.toThrow();
     await bare.close();
-    const foreign = createMtlsDispatcher({ cert: readFileSync(path.join(h.certs.foreign, "cert.pem")), key: readFileSync(path.join(h.certs.foreign, "key.pem")), ca, expect: [`${TD}/*/*`] });
+    const foreign = createMtlsDispatcher({
+      cert: readFileSync(path.join(h.certs.foreign, "cert.pem")),
+      key: readFileSync(path.join(h.certs.foreign, "key.pem")),
+      ca,
+      expect: [`${TD}/*/*`],
+    });
     await expect(request(`${h.svc.url}/healthz`, { dispatcher: foreign })).rejects.toThrow();
     await foreign.close();
-    await expect(h.keyring("trainer", { certDir: h.certs.foreign, retry: { attempts: 1 } }).listKeys()).rejects.toMatchObject({ code: expect.stringMatching(/CERT_REJECTED|TLS_CONNECT_FAILED/) });
+    await expect(h.keyring("trainer", { certDir: h.certs.foreign, retry: { attempts: 1 } }).listKeys()).rejects.toMatchObject({
+      code: expect.stringMatching(/CERT_REJECTED|TLS_CONNECT_FAILED/),
+    });
   });
 
   it("an identity off the allow-list is refused before its request is read", async () => {
-    const narrow = await startHarness({ config: `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n` });
+    const narrow = await startHarness({
+      config: `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\n`,
+    });
     try {
-      await expect(narrow.keyring("devTrainer", { retry: { attempts: 1 } }).listKeys()).rejects.toMatchObject({ code: "CERT_REJECTED", reason: "identity-not-allowed" });
+      await expect(narrow.keyring("devTrainer", { retry: { attempts: 1 } }).listKeys()).rejects.toMatchObject({
+        code: "CERT_REJECTED",
+        reason: "identity-not-allowed",
+      });
       expect((await narrow.keyring("trainer").listKeys()).length).toBeGreaterThan(0);
     } finally {
       await narrow.close();
@@ -87,7 +102,12 @@ describe("fail closed", () => {
     auditSql("CREATE TRIGGER audit_offline BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit offline'); END;");
     try {
       await expect(trainer.unwrap(e, ctx, { operation: "decrypt" })).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED", status: 503 });
-      const raw = await trainer.client.call("POST", "/v1/unwrap", { wrappedKey: { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped).toString("base64") }, context: ctx }).catch((x: unknown) => x);
+      const raw = await trainer.client
+        .call("POST", "/v1/unwrap", {
+          wrappedKey: { keyName: e.keyName, keyVersion: e.keyVersion, wrapped: Buffer.from(e.wrapped).toString("base64") },
+          context: ctx,
+        })
+        .catch((x: unknown) => x);
       expect(raw).toMatchObject({ status: 503 });
       expect(JSON.stringify(raw)).not.toContain(dk.toString("base64"));
       // nor a fresh data key: its record (datakey.generate-plaintext, with the rule) commits before the key leaves
@@ -117,14 +137,19 @@ describe("1,000 random malformed requests", () => {
     const seed = Number(process.env.PIPESEAL_FUZZ_SEED ?? 20250602);
     const rnd = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-    const posts = Object.values(ROUTES).filter((r) => r.method === "POST").map((r) => r.path);
+    const posts = Object.values(ROUTES)
+      .filter((r) => r.method === "POST")
+      .map((r) => r.path);
     const wk = { keyName: "prod/datasets/raw", keyVersion: 1, wrapped: randomBytes(60).toString("base64") };
-    const junk = (): unknown => pick([null, true, 1.5, -1, 2 ** 53, "", "x".repeat(200), [], {}, [1, "a"], { a: { b: { c: [] } } }, "é\u0000\ud800", randomBytes(8).toString("base64")]);
+    const junk = (): unknown =>
+      pick([null, true, 1.5, -1, 2 ** 53, "", "x".repeat(200), [], {}, [1, "a"], { a: { b: { c: [] } } }, "é\u0000\ud800", randomBytes(8).toString("base64")]);
     const bodies: (() => { body: string; type?: string })[] = [
       () => ({ body: pick(["{", "[", "}", "nul", '{"a":', '{"keyName": "x",}', "\u0000\u0001", '"str"', "12", "[]", "{}{}"]) }),
       () => ({ body: randomBytes(Math.floor(rnd() * 200)).toString("latin1") }),
       () => ({ body: JSON.stringify({ keyName: "prod/datasets/raw", context: ctx, [`unknown${Math.floor(rnd() * 9)}`]: junk() }) }),
-      () => ({ body: JSON.stringify({ keyName: junk(), name: junk(), version: junk(), wrappedKey: junk(), plaintext: junk(), items: junk(), context: junk() }) }),
+      () => ({
+        body: JSON.stringify({ keyName: junk(), name: junk(), version: junk(), wrappedKey: junk(), plaintext: junk(), items: junk(), context: junk() }),
+      }),
       () => ({ body: JSON.stringify({ name: `prod/nope-${Math.floor(rnd() * 1e6)}`, version: 1 + Math.floor(rnd() * 5) }) }),
       () => ({ body: JSON.stringify({ wrappedKey: { ...wk, keyName: pick(["prod/nope", "dev/datasets/raw", "../../x", "A", ""]) }, context: ctx }) }),
       () => ({ body: JSON.stringify({ wrappedKey: { ...wk, wrapped: pick(["!!!!", "AAA", "A".repeat(400), "===="]) } }) }),
@@ -136,7 +161,10 @@ describe("1,000 random malformed requests", () => {
       () => ({ body: "[".repeat(5000) + "]".repeat(5000) }),
       () => ({ body: JSON.stringify({ keyName: "prod/datasets/raw", plaintext: "A".repeat(1024 * 1024 + 10) }) }),
       // an unknown field too, so no route ever finds it valid (whichever route the seed picks)
-      () => ({ body: JSON.stringify({ name: "prod/datasets/raw", unknownField: 1 }), type: pick(["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "multipart/form-data"]) }),
+      () => ({
+        body: JSON.stringify({ name: "prod/datasets/raw", unknownField: 1 }),
+        type: pick(["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "multipart/form-data"]),
+      }),
     ];
     const dispatcher = createMtlsDispatcher({ certDir: h.certs.trainer, expect: [`${TD}/*/*`], agent: { connections: 16 } });
     const codes = new Map<string, number>();
@@ -192,7 +220,10 @@ describe("policy approval refusals carry the honest code", () => {
 
   it("the proposer approving their own proposal: ACCESS_DENIED with the separation-of-duties rule; approving twice: NOT_FOUND", async () => {
     const { id } = await h.keyring("pa1").proposePolicy(POLICY);
-    await expect(h.keyring("pa1").approvePolicy(id)).rejects.toMatchObject({ code: "ACCESS_DENIED", message: expect.stringMatching(/builtin:approver-same-identity/) });
+    await expect(h.keyring("pa1").approvePolicy(id)).rejects.toMatchObject({
+      code: "ACCESS_DENIED",
+      message: expect.stringMatching(/builtin:approver-same-identity/),
+    });
     expect(await h.keyring("pa2").approvePolicy(id)).toMatchObject({ id, state: "active" });
     await expect(h.keyring("pa2").approvePolicy(id)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });

@@ -49,7 +49,10 @@ describe("token keys follow their key version's state (real TLS)", () => {
     expect((await keysWith(before.token)).status).toBe(200); // still enabled: still valid
 
     await admin.disableVersion(TOKEN_KEY_NAME, 1);
-    expect(await keysWith(before.token)).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/no longer usable/) } } });
+    expect(await keysWith(before.token)).toMatchObject({
+      status: 401,
+      body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/no longer usable/) } },
+    });
     expect((await keysWith(after.token)).status).toBe(200);
     await admin.enableVersion(TOKEN_KEY_NAME, 1);
     expect((await keysWith(before.token)).status).toBe(200);

@@ -46,7 +46,10 @@ async function call(method: "GET" | "POST", route: string, options: { token?: st
 describe("bearer tokens without a client certificate", () => {
   it("without a token: the open routes answer, everything else is 401 UNAUTHENTICATED", async () => {
     expect(await call("GET", "/healthz")).toEqual({ status: 200, body: { ok: true } });
-    expect(await call("GET", "/v1/keys")).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/certificate or a bearer token/) } } });
+    expect(await call("GET", "/v1/keys")).toMatchObject({
+      status: 401,
+      body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/certificate or a bearer token/) } },
+    });
     expect(await call("GET", "/v1/keys", { token: "pst1.not-a-token" })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED" } } });
   });
 
@@ -60,7 +63,13 @@ describe("bearer tokens without a client certificate", () => {
     expect(r.status).toBe(200);
     expect(Buffer.from(r.body.plaintext, "base64").equals(dk)).toBe(true);
     // one record, the unwrap's own, as the token's identity and with the rule that allowed it
-    const last = (await h.svc.store.listAudit({ limit: 1 })).map((x) => [x.operation, x.principal, x.outcome, x.objectPath, (JSON.parse(x.context ?? "{}") as Record<string, string>)["@rule"]]);
+    const last = (await h.svc.store.listAudit({ limit: 1 })).map((x) => [
+      x.operation,
+      x.principal,
+      x.outcome,
+      x.objectPath,
+      (JSON.parse(x.context ?? "{}") as Record<string, string>)["@rule"],
+    ]);
     expect(last).toEqual([["decrypt", WHO.trainer, "ok", "no-cert.pseal", "train"]]);
     // a token cannot mint tokens, with or without a certificate
     expect(await call("POST", "/v1/tokens", { token, body: {} })).toMatchObject({ status: 403, body: { error: { code: "ACCESS_DENIED" } } });
@@ -70,20 +79,31 @@ describe("bearer tokens without a client certificate", () => {
     clock.advance(1999);
     expect(await call("GET", "/v1/keys", { token })).toMatchObject({ status: 200 });
     clock.advance(1);
-    expect(await call("GET", "/v1/keys", { token })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/expired/) } } });
+    expect(await call("GET", "/v1/keys", { token })).toMatchObject({
+      status: 401,
+      body: { error: { code: "UNAUTHENTICATED", message: expect.stringMatching(/expired/) } },
+    });
   });
 
   it("the policy still decides: a token of an identity with no rule for the key is denied", async () => {
     const { token } = await h.keyring("pa1").mintToken({ ttlSeconds: 60 });
     const entry = await h.keyring("trainer").wrap("prod/datasets/raw", randomBytes(32), ctx);
     const wrappedKey = { keyName: entry.keyName, keyVersion: entry.keyVersion, wrapped: Buffer.from(entry.wrapped).toString("base64") };
-    expect(await call("POST", "/v1/unwrap", { token, body: { wrappedKey, context: ctx, object: { operation: "decrypt" } } })).toMatchObject({ status: 403, body: { error: { code: "ACCESS_DENIED" } } });
+    expect(await call("POST", "/v1/unwrap", { token, body: { wrappedKey, context: ctx, object: { operation: "decrypt" } } })).toMatchObject({
+      status: 403,
+      body: { error: { code: "ACCESS_DENIED" } },
+    });
   });
 
   it("a certificate that is presented must still pass: another CA's, or an identity outside the allow-list, gets no answer even with a valid token", async () => {
     const { token } = await h.keyring("trainer").mintToken({ ttlSeconds: 60 });
     const ca = readFileSync(path.join(h.certs.trainer, "ca.pem"));
-    const foreign = createMtlsDispatcher({ cert: readFileSync(path.join(h.certs.foreign, "cert.pem")), key: readFileSync(path.join(h.certs.foreign, "key.pem")), ca, expect: [`${TD}/*/*`] });
+    const foreign = createMtlsDispatcher({
+      cert: readFileSync(path.join(h.certs.foreign, "cert.pem")),
+      key: readFileSync(path.join(h.certs.foreign, "key.pem")),
+      ca,
+      expect: [`${TD}/*/*`],
+    });
     const outside = createMtlsDispatcher({ certDir: h.certs.devTrainer, expect: [`${TD}/*/*`] }); // dev/* is not in allow
     try {
       for (const dispatcher of [foreign, outside]) {
@@ -111,7 +131,9 @@ describe("the client without a certificate: RemoteKeyring({ caFile, token }) and
       await kr.close();
     }
     expect((await h.svc.store.listAudit({ limit: 1 }))[0]).toMatchObject({ operation: "decrypt", principal: WHO.trainer, objectPath: "lib.pseal" });
-    expect(() => new RemoteKeyring({ url: h.svc.url, caFile })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/bearer token is required/) }));
+    expect(() => new RemoteKeyring({ url: h.svc.url, caFile })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/bearer token is required/) }),
+    );
     const strange = new RemoteKeyring({ url: h.svc.url, caFile: path.join(h.certs.foreign, "ca.pem"), token, retry: { attempts: 1 } });
     try {
       await expect(strange.listKeys()).rejects.toMatchObject({ code: expect.stringMatching(/CERT_REJECTED|TLS_CONNECT_FAILED/) });
@@ -146,7 +168,10 @@ describe("the allow-list still governs a token's identity", () => {
       const { token } = await wide.keyring("devTrainer").mintToken({ ttlSeconds: 120 });
       await wide.svc.close();
       const narrow = await startKeyService(
-        parseConfig(`listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`, wide.dir),
+        parseConfig(
+          `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`,
+          wide.dir,
+        ),
       );
       const agent = new Agent({ connect: { ca: readFileSync(path.join(wide.certs.trainer, "ca.pem")), rejectUnauthorized: true } });
       try {
@@ -169,7 +194,8 @@ describe("the tokensWithoutCertificate setting", () => {
   it("is off unless set to true, and anything but a boolean is refused", () => {
     expect(parseConfig(base, "/srv").tokensWithoutCertificate).toBe(false);
     expect(parseConfig(`${base}tokensWithoutCertificate: true\n`, "/srv").tokensWithoutCertificate).toBe(true);
-    expect(() => parseConfig(`${base}tokensWithoutCertificate: "yes"\n`, "/srv")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/tokensWithoutCertificate must be true or false/) }));
+    expect(() => parseConfig(`${base}tokensWithoutCertificate: "yes"\n`, "/srv")).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/tokensWithoutCertificate must be true or false/) }),
+    );
   });
 });
-

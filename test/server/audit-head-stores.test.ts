@@ -126,7 +126,12 @@ describe("PostgreSQL store: the audit head is authenticated", () => {
     const rows = (await sql("SELECT * FROM audit ORDER BY seq")).rows;
     let prev = GENESIS_MAC;
     for (const row of rows) {
-      const fields = { ...row, seq: Number(row.seq), key_version: row.key_version === null ? null : Number(row.key_version), context: row.operation === "init" ? null : row.context };
+      const fields = {
+        ...row,
+        seq: Number(row.seq),
+        key_version: row.key_version === null ? null : Number(row.key_version),
+        context: row.operation === "init" ? null : row.context,
+      };
       prev = chainMac((d) => master.auditMac(d), prev, fields);
       await sql("UPDATE audit SET context = $1, mac = $2 WHERE seq = $3", [fields.context, prev, fields.seq]);
     }

@@ -42,7 +42,9 @@ afterEach(() => store.close());
 
 /** `operation:outcome:path:rule` of each record after `head`. */
 const recordsAfter = async (head: number) =>
-  (await store.listAudit()).filter((r) => r.seq > head).map((r) => `${r.operation}:${r.outcome}:${r.objectPath}:${(JSON.parse(r.context ?? "{}") as Record<string, string>)["@rule"]}`);
+  (await store.listAudit())
+    .filter((r) => r.seq > head)
+    .map((r) => `${r.operation}:${r.outcome}:${r.objectPath}:${(JSON.parse(r.context ?? "{}") as Record<string, string>)["@rule"]}`);
 const caller = { principal: TRAINER, auth: "mtls" as const };
 function unwrapOf(entry: WrappedKey, path: string): AuthorizedOp<Buffer> {
   return {
@@ -101,7 +103,9 @@ it("fails closed when a denial in the batch cannot be recorded: AUDIT_WRITE_FAIL
   };
   const wiped: Buffer[] = [];
   const outside = { ...entries[0]!, keyName: "other/k" }; // denied: its record is the one that fails
-  await expect(authz.authorizeEach([...entries.map((e, i) => unwrapOf(e, `p${i}`)), unwrapOf(outside, "x")], (k) => wiped.push(k))).rejects.toMatchObject({ code: "AUDIT_WRITE_FAILED" });
+  await expect(authz.authorizeEach([...entries.map((e, i) => unwrapOf(e, `p${i}`)), unwrapOf(outside, "x")], (k) => wiped.push(k))).rejects.toMatchObject({
+    code: "AUDIT_WRITE_FAILED",
+  });
   // the unwraps themselves committed (their records carry their rule): each key went to discard
   expect(wiped.map((k) => k.length)).toEqual([32, 32, 32]);
 });

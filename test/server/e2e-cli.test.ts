@@ -47,7 +47,9 @@ describe("pipeseal --server … (built CLI)", () => {
     ]);
     const audit = await as("auditor", "audit", "list", "--limit", "50", "--json");
     expect(audit.status).toBe(0);
-    expect(JSON.parse(audit.stdout.toString()).some((r: { operation: string; principal: string }) => r.operation === "decrypt" && r.principal === WHO.trainer)).toBe(true);
+    expect(
+      JSON.parse(audit.stdout.toString()).some((r: { operation: string; principal: string }) => r.operation === "decrypt" && r.principal === WHO.trainer),
+    ).toBe(true);
     expect((await as("auditor", "audit", "verify")).status).toBe(0);
   });
 
@@ -93,11 +95,18 @@ describe("pipeseal --server … (built CLI)", () => {
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    const lines = readFileSync(out, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(out, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.at(-1)).toMatchObject({ schema: "pipeseal.audit.v1", operation: "audit.export", principal: WHO.auditor, outcome: "ok", rule: "audit" }); // the export is one record, its own, with its rule
     const toStdout = await as("auditor", "audit", "export");
     expect(toStdout.stdout.toString().split("\n").length).toBeGreaterThan(lines.length);
-    for (const [who, args] of [["trainer", ["audit", "export"]], ["trainer", ["key", "rotate", "prod/datasets/raw"]], ["admin", ["audit", "export", "-o", path.join(h.dir, "nope.jsonl")]]] as const) {
+    for (const [who, args] of [
+      ["trainer", ["audit", "export"]],
+      ["trainer", ["key", "rotate", "prod/datasets/raw"]],
+      ["admin", ["audit", "export", "-o", path.join(h.dir, "nope.jsonl")]],
+    ] as const) {
       const denied = await as(who, ...args);
       expect(denied.status).toBe(7);
       expect(denied.stderr).toMatch(/^pipeseal: key service: .* denied .*\[ACCESS_DENIED\]\n$/);
@@ -107,7 +116,9 @@ describe("pipeseal --server … (built CLI)", () => {
     // nothing listens on port 1: a clear one-line error after bounded retries, not a hang
     const down = await run(["--server", "https://127.0.0.1:1", "--cert", h.certs.auditor, "audit", "export"]);
     expect(down.status).toBe(1);
-    expect(down.stderr).toMatch(/^pipeseal: TLS connection failed .*: the key service at https:\/\/127\.0\.0\.1:1 did not answer after \d+ attempt\(s\) \(ECONNREFUSED\) \[TLS_CONNECT_FAILED\]\n$/);
+    expect(down.stderr).toMatch(
+      /^pipeseal: TLS connection failed .*: the key service at https:\/\/127\.0\.0\.1:1 did not answer after \d+ attempt\(s\) \(ECONNREFUSED\) \[TLS_CONNECT_FAILED\]\n$/,
+    );
   });
 
   it("`pipeseal serve --config` starts, serves, and stops on SIGTERM", async () => {

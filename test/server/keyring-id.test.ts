@@ -19,7 +19,8 @@ afterAll(async () => h?.close());
 
 const viaHost = (host: string) => h.svc.url.replace("127.0.0.1", host);
 const trainer = (host: string, ...args: string[]) => runCli(["--server", viaHost(host), "--cert", h.certs.trainer, ...args], { HOME: h.dir });
-const inspectKeyrings = async (file: string) => JSON.parse((await runCli(["inspect", file, "--json"], { HOME: h.dir })).stdout.toString()).keys.map((k: { keyring: string }) => k.keyring);
+const inspectKeyrings = async (file: string) =>
+  JSON.parse((await runCli(["inspect", file, "--json"], { HOME: h.dir })).stdout.toString()).keys.map((k: { keyring: string }) => k.keyring);
 
 describe("keyring id from the service's identity", () => {
   it("sealed via 127.0.0.1, opened via localhost: the header records the service's id", async () => {
@@ -60,6 +61,8 @@ describe("keyring id from the service's identity", () => {
     expect((await runCli(["--home", home, "init"], { HOME: h.dir })).status).toBe(0);
     const r = await runCli(["--home", home, "decrypt", path.join(h.dir, "a.csv.pseal"), "-o", "-"], { HOME: h.dir });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/wrapped by keyring\(s\) ks:test, not "local"; it was sealed through a key service: give --server URL --cert DIR before the command \[KEYRING_MISMATCH\]/);
+    expect(r.stderr).toMatch(
+      /wrapped by keyring\(s\) ks:test, not "local"; it was sealed through a key service: give --server URL --cert DIR before the command \[KEYRING_MISMATCH\]/,
+    );
   });
 });

@@ -51,18 +51,29 @@ describe("validateProposal: no self-grant", () => {
     expect(propose(text, DAVE)).toMatchObject({ allowed: true }); // someone else may propose it
   });
   it("refuses adding the proposer to a group bound to a role, including through a wildcard", () => {
-    expect(propose(edit(`key-admins: ["${TD}/prod/ops"]`, `key-admins: ["${TD}/prod/ops", "${CAROL}"]`))).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
+    expect(propose(edit(`key-admins: ["${TD}/prod/ops"]`, `key-admins: ["${TD}/prod/ops", "${CAROL}"]`))).toMatchObject({
+      allowed: false,
+      rule: "builtin:no-self-grant",
+    });
     expect(propose(edit(`key-admins: ["${TD}/prod/ops"]`, `key-admins: ["${TD}/prod/*"]`))).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
     expect(propose(edit(`key-admins: ["${TD}/prod/ops"]`, `key-admins: ["${TD}/*/*"]`))).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
     // binding a group the proposer is already in to another role
-    expect(propose(edit(`  - { group: trainers, role: workload }\n`, `  - { group: trainers, role: workload }\n  - { group: policy-admins, role: auditor }\n`))).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
+    expect(
+      propose(edit(`  - { group: trainers, role: workload }\n`, `  - { group: trainers, role: workload }\n  - { group: policy-admins, role: auditor }\n`)),
+    ).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
   });
   it("refuses giving the proposer's own custom role new operations or another base", () => {
-    const wider = edit(`proposer-only: { base: policy-admin, operations: [policy.propose, key.list] }`, `proposer-only: { base: policy-admin, operations: [policy.propose, policy.approve, key.list] }`);
+    const wider = edit(
+      `proposer-only: { base: policy-admin, operations: [policy.propose, key.list] }`,
+      `proposer-only: { base: policy-admin, operations: [policy.propose, policy.approve, key.list] }`,
+    );
     expect(propose(wider, ERIN)).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
     expect(propose(wider, ERIN).reason).toMatch(/own role proposer-only new operations: policy.approve/);
     expect(propose(wider, CAROL)).toMatchObject({ allowed: true }); // not Carol's role
-    const rebased = edit(`proposer-only: { base: policy-admin, operations: [policy.propose, key.list] }`, `proposer-only: { base: auditor, operations: [key.list] }`);
+    const rebased = edit(
+      `proposer-only: { base: policy-admin, operations: [policy.propose, key.list] }`,
+      `proposer-only: { base: auditor, operations: [key.list] }`,
+    );
     expect(propose(rebased, ERIN)).toMatchObject({ allowed: false, rule: "builtin:no-self-grant" });
   });
   it("refuses rules that widen the proposer's own access: new rule, more keys, more operations, looser conditions", () => {
@@ -84,7 +95,11 @@ describe("validateProposal: no self-grant", () => {
   it("accepts narrowing the proposer's own access", () => {
     expect(propose(edit(`keys: ["prod/public/*"]`, `keys: ["prod/public/a"]`))).toMatchObject({ allowed: true });
     expect(propose(edit(`notAfter: "2025-12-31T00:00:00Z"`, `notAfter: "2025-07-01T00:00:00Z", hours: { from: 9, to: 17 }`))).toMatchObject({ allowed: true });
-    expect(propose(edit(`  - { id: carol-show, identity: "${CAROL}", operations: [key.show], keys: ["prod/public/*"], when: { notAfter: "2025-12-31T00:00:00Z" } }\n`, ""))).toMatchObject({ allowed: true });
+    expect(
+      propose(
+        edit(`  - { id: carol-show, identity: "${CAROL}", operations: [key.show], keys: ["prod/public/*"], when: { notAfter: "2025-12-31T00:00:00Z" } }\n`, ""),
+      ),
+    ).toMatchObject({ allowed: true });
   });
   it("only a principal allowed policy.propose may propose, and a workload never", () => {
     expect(propose(BASE, `${TD}/prod/trainer`)).toMatchObject({ allowed: false, rule: "builtin:workload-no-admin" });
@@ -121,7 +136,12 @@ describe("canApprove", () => {
     expect(canApprove({ proposer: "garbage", policyText: BASE }, DAVE, active, now)).toMatchObject({ allowed: false, rule: "builtin:invalid-request" });
   });
   it("an admin whose approve rule does not apply now cannot approve", () => {
-    const timed = parsePolicy(edit(`{ id: policy, group: policy-admins, operations: [policy.propose, policy.approve, key.list] }`, `{ id: policy, group: policy-admins, operations: [policy.propose, policy.approve, key.list], when: { hours: { from: 9, to: 17 } } }`));
+    const timed = parsePolicy(
+      edit(
+        `{ id: policy, group: policy-admins, operations: [policy.propose, policy.approve, key.list] }`,
+        `{ id: policy, group: policy-admins, operations: [policy.propose, policy.approve, key.list], when: { hours: { from: 9, to: 17 } } }`,
+      ),
+    );
     expect(canApprove(proposal, DAVE, timed, new Date("2025-06-02T20:00:00Z"))).toMatchObject({ allowed: false, rule: "builtin:default-deny" });
   });
   it("the approver cannot approve a change that grants itself", () => {

@@ -35,10 +35,20 @@ describe("policy basics", () => {
   it("allows by rule and denies by default", () => {
     const d = decide(policy, { principal: `${TD}/prod/trainer`, operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "raw" }, now });
     expect(d).toMatchObject({ allowed: true, rule: "trainers-read-datasets" });
-    expect(decide(policy, { principal: `${TD}/prod/trainer`, operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "other" }, now })).toMatchObject({ allowed: false, rule: "builtin:default-deny" });
-    expect(decide(policy, { principal: `${TD}/prod/ops-alice`, operation: "key.rotate", keyName: "prod/datasets/raw", now })).toMatchObject({ allowed: true, rule: "admins-manage-prod" });
-    expect(decide(policy, { principal: `${TD}/prod/ops-alice`, operation: "unwrap", keyName: "prod/datasets/raw", now })).toMatchObject({ allowed: false, rule: "builtin:admin-no-plaintext" });
-    expect(decide(policy, { principal: `${TD}/dev/trainer`, operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "raw" }, now })).toMatchObject({ allowed: false, rule: "builtin:environment-isolation" });
+    expect(
+      decide(policy, { principal: `${TD}/prod/trainer`, operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "other" }, now }),
+    ).toMatchObject({ allowed: false, rule: "builtin:default-deny" });
+    expect(decide(policy, { principal: `${TD}/prod/ops-alice`, operation: "key.rotate", keyName: "prod/datasets/raw", now })).toMatchObject({
+      allowed: true,
+      rule: "admins-manage-prod",
+    });
+    expect(decide(policy, { principal: `${TD}/prod/ops-alice`, operation: "unwrap", keyName: "prod/datasets/raw", now })).toMatchObject({
+      allowed: false,
+      rule: "builtin:admin-no-plaintext",
+    });
+    expect(
+      decide(policy, { principal: `${TD}/dev/trainer`, operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "raw" }, now }),
+    ).toMatchObject({ allowed: false, rule: "builtin:environment-isolation" });
   });
   it("proposals and approvals", () => {
     const selfAdd = POLICY.replace(`key-admins: [`, `key-admins: ["${TD}/prod/pa-carol", `);

@@ -51,14 +51,18 @@ describe("environment isolation", () => {
     expect(keyEnvironment(ENV_POLICY, "dev/x", "prod")).toBeNull();
   });
   it("a policy names its own environments", () => {
-    const p = parsePolicy(`version: 1\nenvironments: [eu-prod, us-prod]\nbindings:\n  - { identity: "${TD}/*/t", role: workload }\nrules:\n  - { id: all, identity: "${TD}/*/t", operations: [unwrap], keys: ["**"] }\n`);
+    const p = parsePolicy(
+      `version: 1\nenvironments: [eu-prod, us-prod]\nbindings:\n  - { identity: "${TD}/*/t", role: workload }\nrules:\n  - { id: all, identity: "${TD}/*/t", operations: [unwrap], keys: ["**"] }\n`,
+    );
     const d = (who: string, key: string) => decide(p, { principal: `${TD}/${who}/t`, operation: "unwrap", keyName: key, now });
     expect(d("eu-prod", "us-prod/k")).toMatchObject({ allowed: false, rule: "builtin:environment-isolation" });
     expect(d("eu-prod", "eu-prod/k")).toMatchObject({ allowed: true });
     expect(d("eu-prod", "prod/k")).toMatchObject({ allowed: true }); // "prod" is not an environment of this policy
   });
   it("a rule's env condition narrows further", () => {
-    const p = parsePolicy(`version: 1\nbindings:\n  - { identity: "${TD}/*/t", role: workload }\nrules:\n  - { id: prod-only, identity: "${TD}/*/t", operations: [unwrap], keys: ["shared/*"], when: { env: [prod] } }\n`);
+    const p = parsePolicy(
+      `version: 1\nbindings:\n  - { identity: "${TD}/*/t", role: workload }\nrules:\n  - { id: prod-only, identity: "${TD}/*/t", operations: [unwrap], keys: ["shared/*"], when: { env: [prod] } }\n`,
+    );
     const d = (env: string) => decide(p, { principal: `${TD}/${env}/t`, operation: "unwrap", keyName: "shared/k", now });
     expect(d("prod")).toMatchObject({ allowed: true });
     expect(d("dev")).toMatchObject({ allowed: false, rule: "builtin:default-deny" });
@@ -91,7 +95,9 @@ rules:
     expect(d("sign", "prod/raw")).toBe(false);
   });
   it("a dot in a pattern is literal", () => {
-    const q = parsePolicy(`version: 1\nbindings:\n  - { identity: "${TD}/prod/t", role: workload }\nrules:\n  - { id: r, identity: "${TD}/prod/t", operations: [hmac], keys: ["a.b"] }\n`);
+    const q = parsePolicy(
+      `version: 1\nbindings:\n  - { identity: "${TD}/prod/t", role: workload }\nrules:\n  - { id: r, identity: "${TD}/prod/t", operations: [hmac], keys: ["a.b"] }\n`,
+    );
     expect(decide(q, { principal: `${TD}/prod/t`, operation: "hmac", keyName: "a.b", now }).allowed).toBe(true);
     expect(decide(q, { principal: `${TD}/prod/t`, operation: "hmac", keyName: "axb", now }).allowed).toBe(false);
   });
@@ -190,9 +196,14 @@ describe("deny by default and malformed requests", () => {
     for (const r of bad) expect(decide(ENV_POLICY, r as PolicyRequest)).toMatchObject({ allowed: false, rule: "builtin:invalid-request" });
   });
   it("a bearer token cannot mint tokens", () => {
-    const p = parsePolicy(`version: 1\nbindings:\n  - { identity: "${TD}/prod/x", role: workload }\nrules:\n  - { id: mint, identity: "${TD}/prod/x", operations: [token.mint] }\n`);
+    const p = parsePolicy(
+      `version: 1\nbindings:\n  - { identity: "${TD}/prod/x", role: workload }\nrules:\n  - { id: mint, identity: "${TD}/prod/x", operations: [token.mint] }\n`,
+    );
     expect(decide(p, { principal: `${TD}/prod/x`, operation: "token.mint", now, auth: "mtls" })).toMatchObject({ allowed: true, rule: "mint" });
-    expect(decide(p, { principal: `${TD}/prod/x`, operation: "token.mint", now, auth: "token" })).toMatchObject({ allowed: false, rule: "builtin:token-cannot-mint" });
+    expect(decide(p, { principal: `${TD}/prod/x`, operation: "token.mint", now, auth: "token" })).toMatchObject({
+      allowed: false,
+      rule: "builtin:token-cannot-mint",
+    });
   });
   it("unkeyed operations: rules without keys match; a key filter must match rules with keys", () => {
     const p = parsePolicy(`version: 1
@@ -203,7 +214,8 @@ rules:
   - { id: list-all, identity: "${TD}/prod/x", operations: [key.list] }
   - { id: list-some, identity: "${TD}/prod/y", operations: [key.list], keys: ["prod/a/*"] }
 `);
-    const d = (who: string, keyName?: string) => decide(p, { principal: `${TD}/prod/${who}`, operation: "key.list", now, ...(keyName ? { keyName } : {}) }).allowed;
+    const d = (who: string, keyName?: string) =>
+      decide(p, { principal: `${TD}/prod/${who}`, operation: "key.list", now, ...(keyName ? { keyName } : {}) }).allowed;
     expect([d("x"), d("x", "prod/b/1"), d("y", "prod/a/1"), d("y", "prod/b/1")]).toEqual([true, true, true, false]);
     expect(d("y")).toBe(true); // listing is allowed; the server filters per key with keyName
   });

@@ -25,7 +25,13 @@ const policy = parsePolicy(`${BASE}delegates:
   - { id: dev-gw, delegate: "${TD}/dev/gateway", for: ["${TD}/prod/trainer"] }
   - { id: self, delegate: "${TD}/prod/trainer", for: ["${TD}/prod/trainer"] }
 `);
-const req = (delegate: string, principal: string, keyName = "prod/datasets/raw") => ({ delegate: `${TD}/${delegate}`, principal: `${TD}/${principal}`, operation: "unwrap", keyName, now });
+const req = (delegate: string, principal: string, keyName = "prod/datasets/raw") => ({
+  delegate: `${TD}/${delegate}`,
+  principal: `${TD}/${principal}`,
+  operation: "unwrap",
+  keyName,
+  now,
+});
 
 describe("delegates", () => {
   it("allows when the delegation covers the pair AND the identity itself is allowed; both rule ids are kept", () => {
@@ -33,7 +39,11 @@ describe("delegates", () => {
   });
   it("refuses a key the identity may use but the delegation does not cover, and one the identity may not use", () => {
     expect(decideDelegated(policy, req("prod/gateway", "prod/trainer", "shared/x"))).toMatchObject({ allowed: false, rule: "builtin:no-delegation" });
-    expect(decideDelegated(policy, req("prod/gateway", "prod/trainer", "prod/models/m"))).toMatchObject({ allowed: false, rule: "builtin:default-deny", delegation: "gw" });
+    expect(decideDelegated(policy, req("prod/gateway", "prod/trainer", "prod/models/m"))).toMatchObject({
+      allowed: false,
+      rule: "builtin:default-deny",
+      delegation: "gw",
+    });
   });
   it("refuses an identity outside `for`, a delegate not named, a key administrator, another environment, itself", () => {
     expect(decideDelegated(policy, req("prod/gateway", "prod/stranger")).rule).toBe("builtin:no-delegation");
@@ -43,7 +53,9 @@ describe("delegates", () => {
     expect(decideDelegated(policy, req("prod/trainer", "prod/trainer")).rule).toBe("builtin:invalid-request");
   });
   it("only unwrap can be delegated (parse error otherwise), and garbage is denied, never thrown", () => {
-    expect(() => parsePolicy(`${BASE}delegates:\n  - { id: x, delegate: "${TD}/prod/gateway", for: trainers, operations: [decrypt] }\n`)).toThrow(/cannot be delegated/);
+    expect(() => parsePolicy(`${BASE}delegates:\n  - { id: x, delegate: "${TD}/prod/gateway", for: trainers, operations: [decrypt] }\n`)).toThrow(
+      /cannot be delegated/,
+    );
     expect(() => parsePolicy(`${BASE}delegates:\n  - { id: train, delegate: "${TD}/prod/gateway", for: trainers }\n`)).toThrow(/duplicate id/);
     expect(decideDelegated(policy, { ...req("prod/gateway", "prod/trainer"), operation: "decrypt" }).rule).toBe("builtin:no-delegation");
     expect(decideDelegated(policy, { ...req("prod/gateway", "prod/trainer"), delegate: "nobody" }).rule).toBe("builtin:invalid-request");

@@ -9,8 +9,18 @@ describe("docs/policy.md", () => {
   it("the example policy parses and decides as documented", () => {
     const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
     const p = parsePolicy(yaml);
-    const d = decide(p, { principal: "spiffe://acme.ml/prod/trainer", operation: "unwrap", keyName: "prod/datasets/raw", context: { dataset: "raw" }, now: new Date("2025-06-02T10:00:00Z") });
-    expect(d).toEqual({ allowed: true, rule: "trainers-read-datasets", reason: "rule trainers-read-datasets allows unwrap on prod/datasets/raw (role workload)" });
+    const d = decide(p, {
+      principal: "spiffe://acme.ml/prod/trainer",
+      operation: "unwrap",
+      keyName: "prod/datasets/raw",
+      context: { dataset: "raw" },
+      now: new Date("2025-06-02T10:00:00Z"),
+    });
+    expect(d).toEqual({
+      allowed: true,
+      rule: "trainers-read-datasets",
+      reason: "rule trainers-read-datasets allows unwrap on prod/datasets/raw (role workload)",
+    });
     expect(doc).toContain(`reason: "${d.reason}"`);
     const at = (who: string, operation: string, keyName: string | undefined, iso: string) =>
       decide(p, { principal: `spiffe://acme.ml/prod/${who}`, operation, ...(keyName ? { keyName } : {}), now: new Date(iso) });

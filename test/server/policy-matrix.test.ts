@@ -3,7 +3,16 @@
  * OPERATIONS so that a new operation without an expected decision here fails the test.
  */
 import { describe, expect, it } from "vitest";
-import { BUILTIN_ROLES, type BuiltinRole, decide, DELEGATE_ONLY_OPERATIONS, OPERATIONS, type Operation, parsePolicy, UNKEYED_OPERATIONS } from "../../src/server/policy/index.js";
+import {
+  BUILTIN_ROLES,
+  type BuiltinRole,
+  decide,
+  DELEGATE_ONLY_OPERATIONS,
+  OPERATIONS,
+  type Operation,
+  parsePolicy,
+  UNKEYED_OPERATIONS,
+} from "../../src/server/policy/index.js";
 
 const TD = "spiffe://acme.ml";
 const now = new Date("2025-06-02T10:00:00Z");
@@ -42,14 +51,27 @@ const EXPECTED: Record<Operation, readonly BuiltinRole[]> = {
 
 /** Operations forbidden by a built-in invariant (not just absent from the role), and its rule id. */
 const INVARIANT_DENIALS: Partial<Record<BuiltinRole, Partial<Record<Operation, string>>>> = {
-  "key-admin": { unwrap: "builtin:admin-no-plaintext", decrypt: "builtin:admin-no-plaintext", "datakey.generate-plaintext": "builtin:admin-no-plaintext", "secret.read": "builtin:admin-no-plaintext" },
+  "key-admin": {
+    unwrap: "builtin:admin-no-plaintext",
+    decrypt: "builtin:admin-no-plaintext",
+    "datakey.generate-plaintext": "builtin:admin-no-plaintext",
+    "secret.read": "builtin:admin-no-plaintext",
+  },
   workload: Object.fromEntries(
-    (["key.create", "key.rotate", "key.destroy", "key.disable", "key.enable", "key.set-min-version", "policy.propose", "policy.approve"] as const).map((o) => [o, "builtin:workload-no-admin"]),
+    (["key.create", "key.rotate", "key.destroy", "key.disable", "key.enable", "key.set-min-version", "policy.propose", "policy.approve"] as const).map((o) => [
+      o,
+      "builtin:workload-no-admin",
+    ]),
   ),
 };
 
 const principalOf = (role: string) => `${TD}/prod/${role}-svc`;
-const request = (principal: string, operation: Operation) => ({ principal, operation, now, ...(UNKEYED_OPERATIONS.has(operation) ? {} : { keyName: "prod/models/m1" }) });
+const request = (principal: string, operation: Operation) => ({
+  principal,
+  operation,
+  now,
+  ...(UNKEYED_OPERATIONS.has(operation) ? {} : { keyName: "prod/models/m1" }),
+});
 
 /** Each role bound directly; two permissive styles of rules: by role with "*", and by identity with "*". */
 const byRole = parsePolicy(
@@ -69,7 +91,10 @@ describe("separation-of-duties matrix", () => {
     const allowed = EXPECTED[op].includes(role);
     const invariant = INVARIANT_DENIALS[role]?.[op];
     expect(allowed && invariant !== undefined).toBe(false); // the table is consistent
-    for (const [style, policy] of [["role rule", byRole], ["identity rule", byIdentity]] as const) {
+    for (const [style, policy] of [
+      ["role rule", byRole],
+      ["identity rule", byIdentity],
+    ] as const) {
       const d = decide(policy, request(principalOf(role), op));
       expect([style, d.allowed]).toEqual([style, allowed]);
       if (allowed) expect(d.rule).toBe(style === "role rule" ? `all-${role}` : "everything");
@@ -92,7 +117,8 @@ describe("separation-of-duties matrix", () => {
       const d = decide(p, request(`${TD}/prod/god`, op));
       const forbidden = INVARIANT_DENIALS["key-admin"]![op] ?? INVARIANT_DENIALS.workload![op];
       if (forbidden) expect([op, d.rule]).toEqual([op, forbidden]);
-      else if (DELEGATE_ONLY_OPERATIONS.has(op)) expect([op, d.allowed]).toEqual([op, false]); // only a `delegates` entry grants these
+      else if (DELEGATE_ONLY_OPERATIONS.has(op))
+        expect([op, d.allowed]).toEqual([op, false]); // only a `delegates` entry grants these
       else expect([op, d.allowed]).toEqual([op, true]);
     }
   });

@@ -9,8 +9,18 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { identityAllowed } from "../../src/pki/identity.js";
 import { prng } from "../helpers/prng.js";
-import { BUILTIN_ROLE_OPERATIONS, BUILTIN_ROLES, type BuiltinRole, decide, decideOperation, OPERATIONS, type Operation, parsePolicy, type Policy, validateProposal } from "../../src/server/policy/index.js";
-
+import {
+  BUILTIN_ROLE_OPERATIONS,
+  BUILTIN_ROLES,
+  type BuiltinRole,
+  decide,
+  decideOperation,
+  OPERATIONS,
+  type Operation,
+  parsePolicy,
+  type Policy,
+  validateProposal,
+} from "../../src/server/policy/index.js";
 
 const TD = "acme.ml";
 const ENVS = ["dev", "prod", "ops"];
@@ -71,7 +81,13 @@ function generator(rand: () => number) {
       const s = subject();
       const ceiling = s.role ? [...(roles[s.role]?.operations ?? BUILTIN_ROLE_OPERATIONS[s.role as BuiltinRole])] : [...OPERATIONS];
       const w = conditions();
-      return { id: `r${i}`, ...s, operations: rand() < 0.3 ? "*" : some(ceiling, 0.4), keys: some(KEY_PATTERNS, 0.25), ...(Object.keys(w).length ? { when: w } : {}) };
+      return {
+        id: `r${i}`,
+        ...s,
+        operations: rand() < 0.3 ? "*" : some(ceiling, 0.4),
+        keys: some(KEY_PATTERNS, 0.25),
+        ...(Object.keys(w).length ? { when: w } : {}),
+      };
     });
     return { version: 1, groups, roles, bindings, rules };
   }
@@ -88,7 +104,13 @@ function generator(rand: () => number) {
         const rule = pick(q.rules);
         if (rand() < 0.5) rule.keys = some(KEY_PATTERNS, 0.25);
         else delete rule.when;
-      } else if (r < 0.8) q.rules.push(...fresh.rules.filter((x) => !x.group && (!x.role || !(x.role as string).startsWith("c"))).map((x, j) => ({ ...x, id: `m${i}-${j}` })).slice(0, 1));
+      } else if (r < 0.8)
+        q.rules.push(
+          ...fresh.rules
+            .filter((x) => !x.group && (!x.role || !(x.role as string).startsWith("c")))
+            .map((x, j) => ({ ...x, id: `m${i}-${j}` }))
+            .slice(0, 1),
+        );
       else if (Object.keys(q.roles).length > 0) {
         const name = pick(Object.keys(q.roles));
         q.roles[name]!.operations = some(BUILTIN_ROLE_OPERATIONS[q.roles[name]!.base], 0.5);
@@ -135,11 +157,17 @@ describe("random policies (seeded)", () => {
         const where = `iter ${iter} ${principal} ${operation} ${keyName} by ${d.rule}`;
         expect(bases.has("key-admin") && PLAINTEXT.includes(operation), where).toBe(false);
         expect(bases.has("workload") && ADMIN.includes(operation), where).toBe(false);
-        expect(policy.rules.some((r) => r.id === d.rule), where).toBe(true);
+        expect(
+          policy.rules.some((r) => r.id === d.rule),
+          where,
+        ).toBe(true);
         const keyEnv = keyName.split("/")[0]!;
         if (["dev", "test", "staging", "prod"].includes(keyEnv) && keyName.includes("/")) expect(principal.split("/")[3], where).toBe(keyEnv);
         // the principal holds some role that includes the operation
-        expect([...bases].some((b) => (BUILTIN_ROLE_OPERATIONS[b] as readonly string[]).includes(operation)), where).toBe(true);
+        expect(
+          [...bases].some((b) => (BUILTIN_ROLE_OPERATIONS[b] as readonly string[]).includes(operation)),
+          where,
+        ).toBe(true);
       }
     }
     expect(parsed).toBe(400);
@@ -167,7 +195,10 @@ describe("random policies (seeded)", () => {
               for (const keyName of [...KEYS, undefined]) {
                 for (const context of CONTEXTS) {
                   const d = decide(policy, { principal, operation, now, auth, ...(keyName ? { keyName } : {}), ...(context ? { context } : {}) });
-                  expect(d.allowed, `iter ${iter}: ${principal} ${operation} ${keyName} ${now.toISOString()} ${auth}: gate ${gate.rule}, decide ${d.rule}`).toBe(false);
+                  expect(
+                    d.allowed,
+                    `iter ${iter}: ${principal} ${operation} ${keyName} ${now.toISOString()} ${auth}: gate ${gate.rule}, decide ${d.rule}`,
+                  ).toBe(false);
                 }
               }
             }
@@ -205,7 +236,8 @@ describe("random policies (seeded)", () => {
           for (const now of TIMES) {
             for (const context of CONTEXTS) {
               const req = { principal: proposer, operation, keyName, now, ...(context ? { context } : {}) };
-              if (decide(proposed, req).allowed) expect(decide(active, req).allowed, `iter ${iter}: ${operation} ${keyName} ${now.toISOString()}\n${stringify(proposedRaw)}`).toBe(true);
+              if (decide(proposed, req).allowed)
+                expect(decide(active, req).allowed, `iter ${iter}: ${operation} ${keyName} ${now.toISOString()}\n${stringify(proposedRaw)}`).toBe(true);
             }
           }
         }

@@ -69,7 +69,10 @@ describe.skipIf(!available)("serve with the root key in SoftHSM2", () => {
     try {
       await roundTrip(h, "prod/hsm/sqlite");
       // the built CLI with a wrong PIN (its own process, so its own login): one typed line, exit 4 (key family), no stack
-      writeFileSync(path.join(dir, "bad.yaml"), head(`{ kind: sqlite, home: "${home}" }`, `    pinFile: "${bad}"\n`).replace("policy: policy.yaml\n", "").replace("certs/server", h.certs.server));
+      writeFileSync(
+        path.join(dir, "bad.yaml"),
+        head(`{ kind: sqlite, home: "${home}" }`, `    pinFile: "${bad}"\n`).replace("policy: policy.yaml\n", "").replace("certs/server", h.certs.server),
+      );
       const r = await runCli(["serve", "--config", path.join(dir, "bad.yaml")], hsm.env());
       expect(r.stderr).toMatch(/^pipeseal: .*PIN is wrong.*\[MASTER_KEY_UNAVAILABLE\]\n$/);
       expect(r.status).toBe(4);
@@ -79,11 +82,17 @@ describe.skipIf(!available)("serve with the root key in SoftHSM2", () => {
 
     // in this process only once the service's login is gone (PKCS#11 logins are per process and token)
     const cfg = (root: string) => parseConfig(head(`{ kind: sqlite, home: "${home}" }`, root), dir);
-    await expect(openConfiguredStore(cfg(`    pinFile: "${bad}"\n`))).rejects.toMatchObject({ code: "MASTER_KEY_UNAVAILABLE", message: expect.stringMatching(/PIN is wrong/) });
+    await expect(openConfiguredStore(cfg(`    pinFile: "${bad}"\n`))).rejects.toMatchObject({
+      code: "MASTER_KEY_UNAVAILABLE",
+      message: expect.stringMatching(/PIN is wrong/),
+    });
     const loose = path.join(dir, "loose-pin");
     writeFileSync(loose, `${PIN}\n`, { mode: 0o644 });
     await expect(openConfiguredStore(cfg(`    pinFile: "${loose}"\n`))).rejects.toMatchObject({ code: "MASTER_KEY_INSECURE" });
-    await expect(openConfiguredStore(cfg(`    pinEnv: PIPESEAL_TEST_UNSET_PIN\n`))).rejects.toMatchObject({ code: "MASTER_KEY_UNAVAILABLE", message: expect.stringMatching(/PIPESEAL_TEST_UNSET_PIN/) });
+    await expect(openConfiguredStore(cfg(`    pinEnv: PIPESEAL_TEST_UNSET_PIN\n`))).rejects.toMatchObject({
+      code: "MASTER_KEY_UNAVAILABLE",
+      message: expect.stringMatching(/PIPESEAL_TEST_UNSET_PIN/),
+    });
     expect(() => cfg(`    pin: "${PIN}"\n`)).toThrow(/refused/);
     expect(() => cfg(`    keyLabel: other\n    pinFile: "${pinFile}"\n`)).toThrow(/recorded in the sqlite keystore/);
     // allowed explicitly (throwaway tokens): it works
@@ -96,7 +105,8 @@ describe.skipIf(!available)("serve with the root key in SoftHSM2", () => {
     await pg.createDatabase("ks_hsm");
     const url = `postgresql://postgres@localhost:${pg.port}/ks_hsm?host=${encodeURIComponent(pg.socketDir)}`;
     process.env.PIPESEAL_TEST_PIN = PIN;
-    const root = (label: string) => `    module: "${hsm.module}"\n    token: serve-pg\n    keyLabel: ${label}\n    pinEnv: PIPESEAL_TEST_PIN\n    create: true\n`;
+    const root = (label: string) =>
+      `    module: "${hsm.module}"\n    token: serve-pg\n    keyLabel: ${label}\n    pinEnv: PIPESEAL_TEST_PIN\n    create: true\n`;
     const config = head(`{ kind: postgres, url: "${url}", create: true }`, root("pipeseal-pg-root"));
     const first = await startHarness({ config, postgresUrl: url, keys: [] });
     let kept: WrappedKey;
@@ -112,7 +122,9 @@ describe.skipIf(!available)("serve with the root key in SoftHSM2", () => {
       expect(await again.keyring("trainer").unwrap(kept, ctx, { operation: "decrypt" })).toEqual(Buffer.alloc(32, 9));
       expect(await again.keyring("auditor").verifyAudit()).toMatchObject({ ok: true });
       // a typo in the label on the same database: the store's check value refuses the other key
-      await expect(openConfiguredStore(parseConfig(head(`{ kind: postgres, url: "${url}", create: true }`, root("typo-root")), again.dir))).rejects.toMatchObject({ code: "MASTER_KEY_WRONG" });
+      await expect(
+        openConfiguredStore(parseConfig(head(`{ kind: postgres, url: "${url}", create: true }`, root("typo-root")), again.dir)),
+      ).rejects.toMatchObject({ code: "MASTER_KEY_WRONG" });
     } finally {
       await again.close();
       delete process.env.PIPESEAL_TEST_PIN;

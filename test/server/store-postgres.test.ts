@@ -120,7 +120,12 @@ describe("PostgreSQL: two replicas on one database", () => {
     const after = (await b.listAudit()).filter((r) => r.seq > (before[0]?.seq ?? 0));
     expect(after).toHaveLength(120);
     expect(after.map((r) => r.seq)).toEqual(Array.from({ length: 120 }, (_, i) => (before[0]?.seq ?? 0) + i + 1));
-    expect(after.filter((r) => r.operation === "unwrap").map((r) => r.objectPath).sort()).toHaveLength(80);
+    expect(
+      after
+        .filter((r) => r.operation === "unwrap")
+        .map((r) => r.objectPath)
+        .sort(),
+    ).toHaveLength(80);
     expect((await b.showKey("k/mix")).primaryVersion).toBe(21);
     const verdict = await a.verifyAudit();
     expect(verdict).toMatchObject({ ok: true, problems: [] });
@@ -135,16 +140,28 @@ describe("PostgreSQL: two replicas on one database", () => {
       const s = i % 2 === 0 ? a : b;
       return s.together(() => [
         s.appendAudit({ principal: `w${i}`, operation: "unwrap", allowed: false, rule: "builtin:default-deny", keyName: "k/gc", errorCode: "ACCESS_DENIED" }),
-        s.unwrap(new Attributed(`w${i}`, { rule: "r1" }), entry, { job: "gc" }, { operation: "decrypt", path: `shard-${i}` }).then((k) => expect(k.equals(dk)).toBe(true)),
+        s
+          .unwrap(new Attributed(`w${i}`, { rule: "r1" }), entry, { job: "gc" }, { operation: "decrypt", path: `shard-${i}` })
+          .then((k) => expect(k.equals(dk)).toBe(true)),
       ]);
     });
     await Promise.all(calls.flat());
     const added = (await b.listAudit()).filter((r) => r.seq > head);
     expect(added.map((r) => r.seq)).toEqual(Array.from({ length: 480 }, (_, i) => head + 1 + i));
-    expect(added.filter((r) => r.operation === "decrypt").map((r) => r.objectPath).sort()).toEqual(Array.from({ length: 240 }, (_, i) => `shard-${i}`).sort());
+    expect(
+      added
+        .filter((r) => r.operation === "decrypt")
+        .map((r) => r.objectPath)
+        .sort(),
+    ).toEqual(Array.from({ length: 240 }, (_, i) => `shard-${i}`).sort());
     // each group: its denial, then the authorized unwrap's one record carrying its rule, adjacent
     for (let i = 0; i < added.length; i += 2) {
-      expect([added[i]?.operation, added[i]?.outcome, added[i + 1]?.operation, added[i + 1]?.principal]).toEqual(["authz.unwrap", "denied", "decrypt", added[i]?.principal]);
+      expect([added[i]?.operation, added[i]?.outcome, added[i + 1]?.operation, added[i + 1]?.principal]).toEqual([
+        "authz.unwrap",
+        "denied",
+        "decrypt",
+        added[i]?.principal,
+      ]);
       expect(JSON.parse(added[i + 1]!.context!)["@rule"]).toBe("r1");
     }
     expect(a.commitStats().batches + b.commitStats().batches).toBeLessThan(240);
@@ -188,7 +205,11 @@ describe("PostgreSQL: two replicas on one database", () => {
     const v1 = await a.wrap("w", "k/snap", dk, { job: "snap" });
     await a.rotateKey("admin", "k/snap");
     const unwrapB = () => b.unwrap("w", v1, { job: "snap" }, { operation: "unwrap" });
-    const refusal = () => unwrapB().then(() => "released", (e: { code?: string }) => e.code);
+    const refusal = () =>
+      unwrapB().then(
+        () => "released",
+        (e: { code?: string }) => e.code,
+      );
     for (let i = 0; i < 3; i++) expect((await unwrapB()).equals(dk)).toBe(true); // B's snapshot now holds v1 as enabled
     await a.disableVersion("admin", "k/snap", 1);
     expect(await refusal()).toBe("KEY_DISABLED");
@@ -255,7 +276,9 @@ describe("PostgreSQL: two replicas on one database", () => {
     await fs.mkdir(other, { mode: 0o700 });
     await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other } })).rejects.toMatchObject({ code: "MASTER_KEY_UNAVAILABLE" });
     await fs.writeFile(path.join(other, "master.key"), randomBytes(32), { mode: 0o600 });
-    await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other }, create: true })).rejects.toMatchObject({ code: "MASTER_KEY_WRONG" });
+    await expect(openPostgresStore({ pool: cluster.poolConfig(current), root: { home: other }, create: true })).rejects.toMatchObject({
+      code: "MASTER_KEY_WRONG",
+    });
     const f = await fresh();
     await expect(openPostgresStore({ pool: cluster.poolConfig(f.db), root: { home } })).rejects.toMatchObject({ code: "KEYSTORE_NOT_INITIALIZED" });
   });
@@ -266,7 +289,10 @@ describe("PostgreSQL: the guarded one-round-trip append", () => {
     const { db, home } = await fresh();
     await fs.mkdir(home, { mode: 0o700 });
     await (await openPostgresStore({ pool: cluster.poolConfig(db), root: { home }, create: true })).close();
-    const client = new pg.Client({ ...cluster.poolConfig(db), types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as "text")) } as never });
+    const client = new pg.Client({
+      ...cluster.poolConfig(db),
+      types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as "text")) } as never,
+    });
     await client.connect();
     try {
       const count = async () => Number((await client.query("SELECT count(*) AS n FROM audit")).rows[0].n);

@@ -53,7 +53,10 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect(await codeOf(store.createKey(ADMIN, "Bad Name"))).toBe("INVALID_ARGUMENT");
       const rotated = await store.rotateKey(ADMIN, "datasets/pii");
       expect(rotated.primaryVersion).toBe(2);
-      expect(rotated.versions.map((v) => [v.version, v.state])).toEqual([[1, "enabled"], [2, "enabled"]]);
+      expect(rotated.versions.map((v) => [v.version, v.state])).toEqual([
+        [1, "enabled"],
+        [2, "enabled"],
+      ]);
       await store.createKey(ADMIN, "a/first");
       expect((await store.listKeys()).map((k) => k.name)).toEqual(["a/first", "datasets/pii"]);
       expect((await store.showKey("datasets/pii")).primaryVersion).toBe(2);
@@ -127,9 +130,24 @@ export function storeSuite(name: string, harness: StoreHarness): void {
     it("audits per principal, decisions with their rule; verifies and detects a modified row", async () => {
       await store.createKey(ADMIN, "k");
       const entry = await store.wrap(WORKER, "k", randomBytes(32), CTX);
-      const allowed = await store.appendAudit({ principal: WORKER, operation: "unwrap", allowed: true, rule: "trainers-read-datasets", keyName: "k", keyVersion: 1, context: CTX });
+      const allowed = await store.appendAudit({
+        principal: WORKER,
+        operation: "unwrap",
+        allowed: true,
+        rule: "trainers-read-datasets",
+        keyName: "k",
+        keyVersion: 1,
+        context: CTX,
+      });
       (await store.unwrap(WORKER, entry, CTX, OBJ)).fill(0);
-      const denied = await store.appendAudit({ principal: ADMIN, operation: "unwrap", allowed: false, rule: "sod:admin-cannot-decrypt", keyName: "k", errorCode: "ACCESS_DENIED" });
+      const denied = await store.appendAudit({
+        principal: ADMIN,
+        operation: "unwrap",
+        allowed: false,
+        rule: "sod:admin-cannot-decrypt",
+        keyName: "k",
+        errorCode: "ACCESS_DENIED",
+      });
       expect(allowed).toMatchObject({ operation: "authz.unwrap", principal: WORKER, outcome: "ok" });
       expect(JSON.parse(allowed.context ?? "{}")).toEqual({ ...CTX, "@rule": "trainers-read-datasets" });
       expect(denied).toMatchObject({ operation: "authz.unwrap", outcome: "denied", errorCode: "ACCESS_DENIED", seq: allowed.seq + 2 });
@@ -207,7 +225,9 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       const head = (await store.listAudit({ limit: 1 }))[0]?.seq as number;
       const before = store.commitStats();
       const n = 240;
-      const keys = await Promise.all(Array.from({ length: n }, (_, i) => store.unwrap(`${WORKER}/${i}`, entry, CTX, { operation: "decrypt", path: `shard-${i}` })));
+      const keys = await Promise.all(
+        Array.from({ length: n }, (_, i) => store.unwrap(`${WORKER}/${i}`, entry, CTX, { operation: "decrypt", path: `shard-${i}` })),
+      );
       expect(keys.every((k) => k.equals(dk))).toBe(true);
       const stats = store.commitStats();
       expect(stats.jobs - before.jobs).toBe(n);
@@ -280,10 +300,20 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       const dk = randomBytes(32);
       const entry = await store.wrap(WORKER, "k", dk, CTX);
       const pair = (who: string) =>
-        store.together(() => [
-          store.appendAudit({ principal: `${who}/denied`, operation: "unwrap", allowed: false, rule: "builtin:default-deny", keyName: "k", errorCode: "ACCESS_DENIED" }),
-          store.unwrap(new Attributed(who, { rule: "r1" }), entry, CTX, OBJ),
-        ] as const);
+        store.together(
+          () =>
+            [
+              store.appendAudit({
+                principal: `${who}/denied`,
+                operation: "unwrap",
+                allowed: false,
+                rule: "builtin:default-deny",
+                keyName: "k",
+                errorCode: "ACCESS_DENIED",
+              }),
+              store.unwrap(new Attributed(who, { rule: "r1" }), entry, CTX, OBJ),
+            ] as const,
+        );
       const pairs = Array.from({ length: 100 }, (_, i) => pair(`${WORKER}/${i}`));
       const done = await Promise.all(pairs.map(async ([decided, key]) => ({ decided: await decided, key: await key })));
       expect(done.every((d) => d.key.equals(dk))).toBe(true);

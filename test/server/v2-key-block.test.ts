@@ -60,7 +60,8 @@ function suite(name: string, start: () => Promise<Harness>, cli = false): void {
 
     const last = async () => (await auditor.listAudit({ limit: 1 })).at(-1)?.seq ?? 0;
     /** Data-key records since `seq`: not denials (`authz.*`), nor the auditor's own reads (`audit.read`, each one record with its rule). */
-    const keyRecords = async (seq: number) => (await auditor.listAudit({ limit: 100_000 })).filter((r) => r.seq > seq && !r.operation.startsWith("authz") && r.operation !== "audit.read");
+    const keyRecords = async (seq: number) =>
+      (await auditor.listAudit({ limit: 100_000 })).filter((r) => r.seq > seq && !r.operation.startsWith("authz") && r.operation !== "audit.read");
 
     it("a v2 file opens through the service; its ok record names the file's object id", async () => {
       expect(decodeHeader(victim).formatVersion).toBe(2);
@@ -83,7 +84,10 @@ function suite(name: string, start: () => Promise<Harness>, cli = false): void {
         if (attack.code) expect(error!.code, attack.name).toBe(attack.code);
         expect(kr.released, attack.name).toBe(released);
         const records = await keyRecords(before);
-        expect(records.filter((r) => r.outcome === "ok"), attack.name).toEqual([]);
+        expect(
+          records.filter((r) => r.outcome === "ok"),
+          attack.name,
+        ).toEqual([]);
       }
     }, 60_000);
 
@@ -91,9 +95,13 @@ function suite(name: string, start: () => Promise<Harness>, cli = false): void {
       const e = decodeHeader(victim).wrappedKeys[0]!;
       const otherId = decodeHeader(other).objectId;
       const before = await last();
-      await expect(kr.unwrap({ ...e, binding: { ...e.binding!, objectId: otherId } }, context, { operation: "decrypt" })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+      await expect(kr.unwrap({ ...e, binding: { ...e.binding!, objectId: otherId } }, context, { operation: "decrypt" })).rejects.toMatchObject({
+        code: "DECRYPT_FAILED",
+      });
       // the same entry without its binding (a v1 request) does not open a v2 wrap either
-      await expect(kr.unwrap({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped }, context, { operation: "decrypt" })).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
+      await expect(
+        kr.unwrap({ keyring: e.keyring, keyName: e.keyName, keyVersion: e.keyVersion, wrapped: e.wrapped }, context, { operation: "decrypt" }),
+      ).rejects.toMatchObject({ code: "DECRYPT_FAILED" });
       const records = await keyRecords(before);
       expect(records.map((r) => [r.outcome, r.errorCode])).toEqual([
         ["error", "DECRYPT_FAILED"],
@@ -114,7 +122,9 @@ function suite(name: string, start: () => Promise<Harness>, cli = false): void {
       expect(h1.floeHeader.equals(h0.floeHeader)).toBe(true);
       expect((await openBuffer(kr, after)).equals(data)).toBe(true);
 
-      const corrupt = keyBlockAttacks(after, other, { keyName: "dev/datasets/raw", keyVersion: 1 }).find((a) => a.name === "the unused entry's wrapped bytes corrupted")!.file;
+      const corrupt = keyBlockAttacks(after, other, { keyName: "dev/datasets/raw", keyVersion: 1 }).find(
+        (a) => a.name === "the unused entry's wrapped bytes corrupted",
+      )!.file;
       writeFileSync(file, corrupt);
       const before = await last();
       await expect(rewrapFile(kr, file)).rejects.toMatchObject({ code: "KEY_BLOCK_INVALID" });
@@ -122,32 +132,53 @@ function suite(name: string, start: () => Promise<Harness>, cli = false): void {
       expect((await keyRecords(before)).filter((x) => x.outcome === "ok")).toEqual([]);
     });
 
-    if (cli) it("the built CLI with --server: attacked files fail to decrypt with their code, no ok unwrap at the service", async () => {
-      const as = (...args: string[]) => runCli(["--server", h.svc.url, "--cert", h.certs.trainer, ...args], { HOME: h.dir });
-      writeFileSync(path.join(h.dir, "plain.bin"), data);
-      for (const out of ["cli-victim.pseal", "cli-other.pseal"]) {
-        const r = await as("encrypt", "--key", KEYS[0]!, "--key", KEYS[1]!, "--context", "dataset=customers", "-o", path.join(h.dir, out), path.join(h.dir, "plain.bin"));
-        expect(r.status, r.stderr).toBe(0);
-      }
-      const ok = await as("decrypt", path.join(h.dir, "cli-victim.pseal"), "-o", "-");
-      expect(ok.stdout.equals(data)).toBe(true);
-      // both keys are at v2 by now (rotated above): point the used entry back at v1
-      const attacks = keyBlockAttacks(readFileSync(path.join(h.dir, "cli-victim.pseal")), readFileSync(path.join(h.dir, "cli-other.pseal")), { keyName: "dev/datasets/raw", keyVersion: 1 });
-      const chosen = ["another file's key block (same keys, same context)", "the entries reordered", "second entry removed", "the unused entry's wrapped bytes corrupted", "the used entry's version changed"];
-      const before = await last();
-      for (const attack of attacks.filter((a) => chosen.includes(a.name))) {
-        const file = path.join(h.dir, "cli-attacked.pseal");
-        writeFileSync(file, attack.file);
-        const r = await as("decrypt", file, "-o", "-");
-        expect(r.status, attack.name).not.toBe(0);
-        expect(r.stdout.length, attack.name).toBe(0);
-        expect(r.stderr, attack.name).toMatch(/^pipeseal: .* \[[A-Z_]+\]\n$/);
-        if (attack.code) expect(r.stderr, attack.name).toContain(`[${attack.code}]`);
-      }
-      const records = await keyRecords(before);
-      expect(records.length).toBeGreaterThan(0);
-      expect(records.filter((r) => r.outcome === "ok")).toEqual([]);
-    }, 120_000);
+    if (cli)
+      it("the built CLI with --server: attacked files fail to decrypt with their code, no ok unwrap at the service", async () => {
+        const as = (...args: string[]) => runCli(["--server", h.svc.url, "--cert", h.certs.trainer, ...args], { HOME: h.dir });
+        writeFileSync(path.join(h.dir, "plain.bin"), data);
+        for (const out of ["cli-victim.pseal", "cli-other.pseal"]) {
+          const r = await as(
+            "encrypt",
+            "--key",
+            KEYS[0]!,
+            "--key",
+            KEYS[1]!,
+            "--context",
+            "dataset=customers",
+            "-o",
+            path.join(h.dir, out),
+            path.join(h.dir, "plain.bin"),
+          );
+          expect(r.status, r.stderr).toBe(0);
+        }
+        const ok = await as("decrypt", path.join(h.dir, "cli-victim.pseal"), "-o", "-");
+        expect(ok.stdout.equals(data)).toBe(true);
+        // both keys are at v2 by now (rotated above): point the used entry back at v1
+        const attacks = keyBlockAttacks(readFileSync(path.join(h.dir, "cli-victim.pseal")), readFileSync(path.join(h.dir, "cli-other.pseal")), {
+          keyName: "dev/datasets/raw",
+          keyVersion: 1,
+        });
+        const chosen = [
+          "another file's key block (same keys, same context)",
+          "the entries reordered",
+          "second entry removed",
+          "the unused entry's wrapped bytes corrupted",
+          "the used entry's version changed",
+        ];
+        const before = await last();
+        for (const attack of attacks.filter((a) => chosen.includes(a.name))) {
+          const file = path.join(h.dir, "cli-attacked.pseal");
+          writeFileSync(file, attack.file);
+          const r = await as("decrypt", file, "-o", "-");
+          expect(r.status, attack.name).not.toBe(0);
+          expect(r.stdout.length, attack.name).toBe(0);
+          expect(r.stderr, attack.name).toMatch(/^pipeseal: .* \[[A-Z_]+\]\n$/);
+          if (attack.code) expect(r.stderr, attack.name).toContain(`[${attack.code}]`);
+        }
+        const records = await keyRecords(before);
+        expect(records.length).toBeGreaterThan(0);
+        expect(records.filter((r) => r.outcome === "ok")).toEqual([]);
+      }, 120_000);
 
     it("rewrap --upgrade through the service: a v1 file becomes v2 with the same FLOE header, body and plaintext", async () => {
       const plain = randomBytes(2500);

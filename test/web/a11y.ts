@@ -11,7 +11,13 @@ export async function seriousViolations(p: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page: p }).analyze();
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(" "))
+          .join(" | ")}`,
+    );
 }
 
 export interface Stop {
@@ -41,8 +47,17 @@ function focused(f: Frame): Promise<Probe | null> {
       const t = a.tagName.toLowerCase();
       if (["header", "nav", "main", "footer", "form", "table", "details", "section", "aside"].includes(t)) inside.push(t + (a.id ? `#${a.id}` : ""));
     }
-    const label = [el.getAttribute("name"), (el.textContent ?? "").trim().slice(0, 40), el.getAttribute("href")].filter((x) => x !== null && x !== "").join(" ");
-    return { what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} ${label}`, tag: el.tagName.toLowerCase(), inside, visible: outline || shadow, index: [...document.querySelectorAll("*")].indexOf(el), frame: el.tagName === "IFRAME" };
+    const label = [el.getAttribute("name"), (el.textContent ?? "").trim().slice(0, 40), el.getAttribute("href")]
+      .filter((x) => x !== null && x !== "")
+      .join(" ");
+    return {
+      what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} ${label}`,
+      tag: el.tagName.toLowerCase(),
+      inside,
+      visible: outline || shadow,
+      index: [...document.querySelectorAll("*")].indexOf(el),
+      frame: el.tagName === "IFRAME",
+    };
   });
 }
 
@@ -71,7 +86,8 @@ export async function tabWalk(p: Page, max = 400): Promise<Stop[]> {
     if (top.frame) {
       const child = p.mainFrame().childFrames()[0];
       const inner = child ? await focused(child) : null;
-      if (inner !== null) stop = { ...inner, what: `iframe > ${inner.what}`, inside: [...inner.inside, ...top.inside], index: top.index + (inner.index + 1) / 1e6 };
+      if (inner !== null)
+        stop = { ...inner, what: `iframe > ${inner.what}`, inside: [...inner.inside, ...top.inside], index: top.index + (inner.index + 1) / 1e6 };
     }
     if (stop.index === first) break;
     first ??= stop.index;

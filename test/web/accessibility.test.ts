@@ -19,7 +19,16 @@ import { PRINCIPALS, fillKeystore, type Filled } from "./fill.js";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 const dir = tempDir("pipeseal-ui-a11y-");
 let filled: Filled;
@@ -35,11 +44,28 @@ beforeAll(async () => {
     ensureMonitorTables(ks);
     const seqs = filled.seqsByPrincipal.get(PRINCIPALS[2]!)!.slice(0, 10);
     const now = Date.now();
-    noteAlert(ks, { schema: ALERT_SCHEMA, id: "al_" + "d".repeat(24), detection: "volume-spike", severity: "high", principal: PRINCIPALS[2]!, key: "datasets/pii", time: new Date(now - 7_200_000).toISOString(), lastTime: new Date(now - 3_600_000).toISOString(), state: "open", seqs, seqsOmitted: 0, summary: "read 900 objects in 1 h against 40 normally", evidence: { observed: 900, baseline: 40 } });
+    noteAlert(ks, {
+      schema: ALERT_SCHEMA,
+      id: "al_" + "d".repeat(24),
+      detection: "volume-spike",
+      severity: "high",
+      principal: PRINCIPALS[2]!,
+      key: "datasets/pii",
+      time: new Date(now - 7_200_000).toISOString(),
+      lastTime: new Date(now - 3_600_000).toISOString(),
+      state: "open",
+      seqs,
+      seqsOmitted: 0,
+      summary: "read 900 objects in 1 h against 40 normally",
+      evidence: { observed: 900, baseline: 40 },
+    });
   } finally {
     ks.close();
   }
-  server = spawn(process.execPath, [BIN, "--home", filled.home, "ui", "--posture", filled.postureDir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PIPESEAL_HOME: "" } });
+  server = spawn(process.execPath, [BIN, "--home", filled.home, "ui", "--posture", filled.postureDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PIPESEAL_HOME: "" },
+  });
   let stderr = "";
   server.stderr!.on("data", (c) => (stderr += c));
   const loginUrl = await new Promise<string>((resolve, reject) => {
@@ -103,18 +129,47 @@ describe("accessibility of every page", () => {
       expect(new Set(order).size, `${rel}: a stop repeats before the walk wraps`).toBe(stops.length);
       expect(order, `${rel}: tab order is document order`).toEqual([...order].sort((a, b) => a - b));
       expect(stops.length, `${rel}: stops vs. focusable elements`).toBe(await reachable(p));
-      expect(stops.filter((s) => !s.visible).map((s) => s.what), `${rel}: focus not visible`).toEqual([]);
+      expect(
+        stops.filter((s) => !s.visible).map((s) => s.what),
+        `${rel}: focus not visible`,
+      ).toEqual([]);
       expect(stops[0]!.what, rel).toMatch(/Skip to content/);
-      expect(stops.some((s) => s.inside.includes("nav")), `${rel}: navigation`).toBe(true);
+      expect(
+        stops.some((s) => s.inside.includes("nav")),
+        `${rel}: navigation`,
+      ).toBe(true);
       if (rel.startsWith("/audit") && !rel.startsWith("/audit/")) {
-        for (const f of ["principal", "key", "operation", "outcome", "q"]) expect(stops.some((s) => s.what.includes(` ${f}`) && s.inside.some((i) => i.startsWith("form"))), `${rel}: filter ${f}`).toBe(true);
-        expect(stops.some((s) => s.inside.some((i) => i.startsWith("table"))), `${rel}: the records table`).toBe(true);
-        expect(stops.some((s) => /Verify chain/i.test(s.what)), `${rel}: verify chain`).toBe(true);
-        expect(stops.some((s) => /export\.jsonl/.test(s.what)), `${rel}: export`).toBe(true);
+        for (const f of ["principal", "key", "operation", "outcome", "q"])
+          expect(
+            stops.some((s) => s.what.includes(` ${f}`) && s.inside.some((i) => i.startsWith("form"))),
+            `${rel}: filter ${f}`,
+          ).toBe(true);
+        expect(
+          stops.some((s) => s.inside.some((i) => i.startsWith("table"))),
+          `${rel}: the records table`,
+        ).toBe(true);
+        expect(
+          stops.some((s) => /Verify chain/i.test(s.what)),
+          `${rel}: verify chain`,
+        ).toBe(true);
+        expect(
+          stops.some((s) => /export\.jsonl/.test(s.what)),
+          `${rel}: export`,
+        ).toBe(true);
       }
-      if (rel.startsWith("/key?")) for (const a of ["Rotate", "Disable", "Destroy"]) expect(stops.some((s) => s.tag === "summary" && s.what.includes(a)), `${rel}: ${a}`).toBe(true);
-      if (rel === "/alerts") expect(stops.some((s) => s.tag === "button" && s.what.includes("Acknowledge")), "alerts: acknowledge").toBe(true);
-      if (rel === "/keys" || rel === "/principals" || rel === "/certificates") expect(stops.some((s) => s.inside.some((i) => i.startsWith("table")) && s.tag === "a") || rel === "/certificates", `${rel}: table links`).toBe(true);
+      if (rel.startsWith("/key?"))
+        for (const a of ["Rotate", "Disable", "Destroy"])
+          expect(
+            stops.some((s) => s.tag === "summary" && s.what.includes(a)),
+            `${rel}: ${a}`,
+          ).toBe(true);
+      if (rel === "/alerts")
+        expect(
+          stops.some((s) => s.tag === "button" && s.what.includes("Acknowledge")),
+          "alerts: acknowledge",
+        ).toBe(true);
+      if (rel === "/keys" || rel === "/principals" || rel === "/certificates")
+        expect(stops.some((s) => s.inside.some((i) => i.startsWith("table")) && s.tag === "a") || rel === "/certificates", `${rel}: table links`).toBe(true);
     }
     await p.close();
   });

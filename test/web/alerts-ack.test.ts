@@ -17,7 +17,16 @@ import { PRINCIPALS, fillKeystore, type Filled } from "./fill.js";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const HOUR = 3_600_000;
 const SPIKE = "al_" + "a".repeat(24);
 const ODD_HOURS = "al_" + "b".repeat(24);
@@ -33,7 +42,21 @@ const problems: string[] = [];
 
 function alert(id: string, summary: string, principal: string, seqs: number[]): Alert {
   const now = Date.now();
-  return { schema: ALERT_SCHEMA, id, detection: "volume-spike", severity: "high", principal, key: "datasets/pii", time: new Date(now - 2 * HOUR).toISOString(), lastTime: new Date(now - HOUR).toISOString(), state: "open", seqs, seqsOmitted: 0, summary, evidence: { observed: 900, baseline: 40 } };
+  return {
+    schema: ALERT_SCHEMA,
+    id,
+    detection: "volume-spike",
+    severity: "high",
+    principal,
+    key: "datasets/pii",
+    time: new Date(now - 2 * HOUR).toISOString(),
+    lastTime: new Date(now - HOUR).toISOString(),
+    state: "open",
+    seqs,
+    seqsOmitted: 0,
+    summary,
+    evidence: { observed: 900, baseline: 40 },
+  };
 }
 
 async function withKeystore<T>(run: (ks: Awaited<ReturnType<typeof openKeystore>>) => T): Promise<T> {
@@ -46,12 +69,19 @@ async function withKeystore<T>(run: (ks: Awaited<ReturnType<typeof openKeystore>
 }
 
 async function ackRecords(): Promise<{ principal: string; objectPath: string | null; context: Record<string, string> }[]> {
-  return withKeystore((ks) => ks.listAudit().filter((r) => r.operation === "monitor.ack").map((r) => ({ principal: r.principal, objectPath: r.objectPath, context: JSON.parse(r.context ?? "{}") as Record<string, string> })));
+  return withKeystore((ks) =>
+    ks
+      .listAudit()
+      .filter((r) => r.operation === "monitor.ack")
+      .map((r) => ({ principal: r.principal, objectPath: r.objectPath, context: JSON.parse(r.context ?? "{}") as Record<string, string> })),
+  );
 }
 
 async function newPage(): Promise<Page> {
   const p = await context.newPage();
-  p.on("console", (m) => { if (m.type() === "error") problems.push(`console error on ${p.url()}: ${m.text()}`); });
+  p.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error on ${p.url()}: ${m.text()}`);
+  });
   p.on("pageerror", (e) => problems.push(`page error on ${p.url()}: ${e.message}`));
   return p;
 }
@@ -108,7 +138,9 @@ describe("Alerts: open and acknowledged, acknowledge with a note from the page",
     const csrf = await p.locator(`form.ack-form:has(input[name=id][value='${SPIKE}']) input[name=csrf]`).inputValue();
     const own = origin.slice(0, -1);
     expect((await p.request.post(origin + "alerts/ack", { form: { id: SPIKE, note: "forged" }, headers: { origin: own } })).status()).toBe(403);
-    expect((await p.request.post(origin + "alerts/ack", { form: { csrf, id: SPIKE, note: "forged" }, headers: { origin: "http://evil.example" } })).status()).toBe(403);
+    expect(
+      (await p.request.post(origin + "alerts/ack", { form: { csrf, id: SPIKE, note: "forged" }, headers: { origin: "http://evil.example" } })).status(),
+    ).toBe(403);
     const empty = await p.request.post(origin + "alerts/ack", { form: { csrf, id: SPIKE, note: "   " }, headers: { origin: own } });
     expect(empty.status()).toBe(400);
     expect(await empty.text()).toContain("MONITOR_INPUT_INVALID");
@@ -120,7 +152,10 @@ describe("Alerts: open and acknowledged, acknowledge with a note from the page",
   });
 
   it("a --read-only dashboard shows the alerts without the form and refuses the ack", async () => {
-    const ro = spawn(process.execPath, [BIN, "--home", filled.home, "ui", "--read-only"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PIPESEAL_HOME: "" } });
+    const ro = spawn(process.execPath, [BIN, "--home", filled.home, "ui", "--read-only"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PIPESEAL_HOME: "" },
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         createInterface({ input: ro.stdout! }).once("line", resolve);

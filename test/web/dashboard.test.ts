@@ -17,7 +17,16 @@ import { PRINCIPALS, XSS_CONTEXT_VALUE, XSS_OBJECT, XSS_PRINCIPAL, fillKeystore,
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const SHOTS = process.env.UI_SCREENSHOTS ? path.resolve(ROOT, process.env.UI_SCREENSHOTS) : null;
 
 const dir = tempDir("pipeseal-ui-");
@@ -33,7 +42,10 @@ let landedAt = "";
 
 /** Starts `pipeseal ui` and returns its first stdout line. */
 async function startUi(args: string[]): Promise<{ child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, [BIN, "--home", filled.home, "ui", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PIPESEAL_HOME: "" } });
+  const child = spawn(process.execPath, [BIN, "--home", filled.home, "ui", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PIPESEAL_HOME: "" },
+  });
   let stderr = "";
   child.stderr!.on("data", (c) => (stderr += c));
   const lines = createInterface({ input: child.stdout! });
@@ -46,10 +58,17 @@ async function startUi(args: string[]): Promise<{ child: ChildProcess; firstLine
 
 async function newPage(): Promise<Page> {
   const p = await context.newPage();
-  p.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()} on ${p.url()}: ${m.text()}`); });
+  p.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()} on ${p.url()}: ${m.text()}`);
+  });
   p.on("pageerror", (e) => problems.push(`page error on ${p.url()}: ${e.message}`));
-  p.on("dialog", (dlg) => { problems.push(`dialog: ${dlg.message()}`); void dlg.dismiss(); });
-  p.on("request", (r) => { if (!r.url().startsWith(origin)) problems.push(`request outside the server: ${r.url()}`); });
+  p.on("dialog", (dlg) => {
+    problems.push(`dialog: ${dlg.message()}`);
+    void dlg.dismiss();
+  });
+  p.on("request", (r) => {
+    if (!r.url().startsWith(origin)) problems.push(`request outside the server: ${r.url()}`);
+  });
   return p;
 }
 
@@ -68,11 +87,13 @@ async function visit(p: Page, pathAndQuery: string): Promise<number> {
 function rawGet(pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   const u = new URL(origin);
   return new Promise((resolve, reject) => {
-    http.get({ host: u.hostname, port: u.port, path: pathAndQuery, headers }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    }).on("error", reject);
+    http
+      .get({ host: u.hostname, port: u.port, path: pathAndQuery, headers }, (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      })
+      .on("error", reject);
   });
 }
 
@@ -86,7 +107,9 @@ beforeAll(async () => {
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => {
     (window as unknown as { __csp: string[] }).__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   const p = await newPage();
   loginStatus = await visit(p, loginUrl.slice(origin.length));
@@ -148,7 +171,20 @@ describe("pipeseal ui: the session gate", () => {
 describe("pipeseal ui: the pages", () => {
   it("every page renders with no console error, CSP violation or outside request, on the filled keystore", async () => {
     const p = await newPage();
-    const pages = ["/", "/keys", "/key?name=datasets%2Fpii", "/audit", "/audit?operation=unwrap&outcome=denied", "/audit/record?seq=3", "/principals", `/principal?name=${encodeURIComponent(PRINCIPALS[0]!)}`, "/alerts", "/certificates", "/posture", "/posture/report"];
+    const pages = [
+      "/",
+      "/keys",
+      "/key?name=datasets%2Fpii",
+      "/audit",
+      "/audit?operation=unwrap&outcome=denied",
+      "/audit/record?seq=3",
+      "/principals",
+      `/principal?name=${encodeURIComponent(PRINCIPALS[0]!)}`,
+      "/alerts",
+      "/certificates",
+      "/posture",
+      "/posture/report",
+    ];
     for (const url of pages) {
       expect(await visit(p, url), url).toBe(200);
       if (url !== "/posture/report") expect(await p.locator("h1").count(), url).toBe(1);
@@ -156,7 +192,16 @@ describe("pipeseal ui: the pages", () => {
     expect(problems).toEqual([]);
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true });
-      for (const [name, url] of [["overview", "/"], ["keys", "/keys"], ["key", "/key?name=datasets%2Fpii"], ["audit", "/audit"], ["principals", "/principals"], ["alerts", "/alerts"], ["certificates", "/certificates"], ["posture", "/posture"]] as const) {
+      for (const [name, url] of [
+        ["overview", "/"],
+        ["keys", "/keys"],
+        ["key", "/key?name=datasets%2Fpii"],
+        ["audit", "/audit"],
+        ["principals", "/principals"],
+        ["alerts", "/alerts"],
+        ["certificates", "/certificates"],
+        ["posture", "/posture"],
+      ] as const) {
         await visit(p, url);
         await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: name !== "posture" && name !== "audit" });
       }
@@ -211,7 +256,10 @@ describe("pipeseal ui: the pages", () => {
     for (const t of await p.locator("#records tbody tr td:nth-child(3)").allInnerTexts()) expect(t).toBe(PRINCIPALS[1]);
 
     await visit(p, `/audit?principal=${encodeURIComponent(PRINCIPALS[0]!)}`);
-    const all = filled.seqsByPrincipal.get(PRINCIPALS[0]!)!.slice().sort((a, b) => b - a);
+    const all = filled.seqsByPrincipal
+      .get(PRINCIPALS[0]!)!
+      .slice()
+      .sort((a, b) => b - a);
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
       seen.push(...(await p.locator("#records tbody tr td:first-child").allInnerTexts()).map(Number));
@@ -243,13 +291,18 @@ describe("pipeseal ui: the pages", () => {
     const principal = PRINCIPALS[2]!;
     await visit(p, `/audit?principal=${encodeURIComponent(principal)}&key=datasets%2Fpii`);
     const [download] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: /JSON lines/ }).click()]);
-    const lines = readFileSync((await download.path())!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { schema: string; seq: number; principal: string; key: string });
+    const lines = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { schema: string; seq: number; principal: string; key: string });
     const expected = filled.bulk.filter((r) => r.principal === principal && r.key === "datasets/pii").map((r) => r.seq);
     for (const l of lines) expect(l).toMatchObject({ schema: "pipeseal.audit.v1", principal, key: "datasets/pii" });
     const keyed = lines.map((l) => l.seq);
     expect(keyed).toEqual(expected); // exactly the filtered set, oldest first
     const [csv] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: "CSV" }).click()]);
-    const rows = readFileSync((await csv.path())!, "utf8").trim().split("\n");
+    const rows = readFileSync((await csv.path())!, "utf8")
+      .trim()
+      .split("\n");
     expect(rows[0]).toBe("seq,time,principal,operation,key,version,outcome,errorCode,rule,object,headerHash,context,chainHash");
     expect(rows.slice(1).map((r) => Number(r.split(",")[0]))).toEqual(keyed);
     // each export is itself an audit record, carrying its filter
@@ -263,7 +316,10 @@ describe("pipeseal ui: the pages", () => {
   it("an admin action needs the key name typed out, is refused otherwise, and is audited", async () => {
     const p = await newPage();
     await visit(p, "/key?name=logs%2Finference");
-    await p.locator("summary").filter({ hasText: /^Rotate$/ }).click(); // the <summary>
+    await p
+      .locator("summary")
+      .filter({ hasText: /^Rotate$/ })
+      .click(); // the <summary>
     const form = p.locator("form.confirm-form").first();
     const button = form.getByRole("button", { name: "Rotate" });
     await form.getByLabel(/Type the key name/).fill("logs/inferenc");
@@ -276,7 +332,10 @@ describe("pipeseal ui: the pages", () => {
     expect(noCsrf.status()).toBe(403);
     await visit(p, "/key?name=logs%2Finference");
     expect(await p.locator("main").innerText()).toContain("Primary v1");
-    await p.locator("summary").filter({ hasText: /^Rotate$/ }).click();
+    await p
+      .locator("summary")
+      .filter({ hasText: /^Rotate$/ })
+      .click();
     await form.getByLabel(/Type the key name/).fill("logs/inference");
     await form.getByRole("button", { name: "Rotate" }).click();
     await p.waitForLoadState("load");
@@ -323,10 +382,14 @@ describe("pipeseal ui: the pages", () => {
     for (const o of await p.locator("#records tbody tr td:nth-child(4)").allInnerTexts()) expect(o).toBe("key.rotate");
     for (const url of ["/audit", "/key?name=datasets%2Fpii"]) {
       await visit(p, url);
-      const unlabelled = await p.evaluate(() => [...document.querySelectorAll("input:not([type=hidden]), select, button")].filter((el) => {
-        const e = el as HTMLInputElement;
-        return !(e.labels && e.labels.length > 0) && !e.getAttribute("aria-label") && !(el.tagName === "BUTTON" && el.textContent?.trim());
-      }).map((el) => el.outerHTML));
+      const unlabelled = await p.evaluate(() =>
+        [...document.querySelectorAll("input:not([type=hidden]), select, button")]
+          .filter((el) => {
+            const e = el as HTMLInputElement;
+            return !(e.labels && e.labels.length > 0) && !e.getAttribute("aria-label") && !(el.tagName === "BUTTON" && el.textContent?.trim());
+          })
+          .map((el) => el.outerHTML),
+      );
       expect(unlabelled, url).toEqual([]);
       expect(await p.evaluate(() => [...document.querySelectorAll("img")].filter((i) => !i.alt).length)).toBe(0);
       expect(await p.evaluate(() => document.documentElement.lang)).toBe("en");

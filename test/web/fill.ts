@@ -54,14 +54,32 @@ export async function fillKeystore(dir: string, bulk = 3000, now = Date.now()): 
         const t = now - 30 * DAY + Math.floor((i / bulk) * 30 * DAY);
         const version = i < bulk / 3 ? 1 : i < (2 * bulk) / 3 ? (i % 4 === 0 ? 1 : 2) : i % 5 === 0 ? 2 : 3;
         const denied = i % 97 === 0;
-        const r = ks.appendAuditEvent({ operation: "unwrap", principal, outcome: denied ? "denied" : "ok", ...(denied ? { errorCode: "ACCESS_DENIED" } : {}), keyName: i % 7 === 0 ? "models/prod" : "datasets/pii", keyVersion: i % 7 === 0 ? 1 : version, objectPath: `s3://lake/shard-${String(i % 400).padStart(5, "0")}.pseal`, context: { dataset: i % 2 ? "users" : "events", stage: "train" }, timeMs: t });
+        const r = ks.appendAuditEvent({
+          operation: "unwrap",
+          principal,
+          outcome: denied ? "denied" : "ok",
+          ...(denied ? { errorCode: "ACCESS_DENIED" } : {}),
+          keyName: i % 7 === 0 ? "models/prod" : "datasets/pii",
+          keyVersion: i % 7 === 0 ? 1 : version,
+          objectPath: `s3://lake/shard-${String(i % 400).padStart(5, "0")}.pseal`,
+          context: { dataset: i % 2 ? "users" : "events", stage: "train" },
+          timeMs: t,
+        });
         seqsByPrincipal.get(principal)!.push(r.seq);
         bulkRecords.push({ seq: r.seq, principal, key: r.keyName! });
         if (denied) deniedSeqs.push(r.seq);
       }
     });
     // markup in user-controlled fields
-    ks.appendAuditEvent({ operation: "decrypt", principal: XSS_PRINCIPAL, outcome: "ok", keyName: "logs/inference", keyVersion: 1, objectPath: XSS_OBJECT, context: { "<b>k</b>": XSS_CONTEXT_VALUE } });
+    ks.appendAuditEvent({
+      operation: "decrypt",
+      principal: XSS_PRINCIPAL,
+      outcome: "ok",
+      keyName: "logs/inference",
+      keyVersion: 1,
+      objectPath: XSS_OBJECT,
+      context: { "<b>k</b>": XSS_CONTEXT_VALUE },
+    });
     await initCa(ks, { trustDomain: "acme.internal" });
     await issueCertificate(ks, { service: "trainer", env: "prod", client: true, ttlSeconds: 3600 });
     await issueCertificate(ks, { service: "api", env: "prod", dns: ["api.acme.internal"], ttlSeconds: 3 * 86400 });
@@ -71,8 +89,30 @@ export async function fillKeystore(dir: string, bulk = 3000, now = Date.now()): 
     ks.close();
   }
   const alertsFile = path.join(dir, "alerts.jsonl");
-  const alert = (id: string, state: "open" | "closed", summary: string, principal: string) => ({ schema: ALERT_SCHEMA, id, detection: "volume-spike", severity: "high", principal, key: "datasets/pii", time: new Date(now - DAY).toISOString(), lastTime: new Date(now - DAY / 2).toISOString(), state, seqs: [5, 6, 7], seqsOmitted: 0, summary, evidence: { observed: 900, baseline: 40 } });
-  writeFileSync(alertsFile, [alert("a1", "open", "<script>window.__xss=4</script> read 900 objects in 1 h against 40 normally", PRINCIPALS[2]!), alert("a2", "closed", "off-hours reads", PRINCIPALS[0]!)].map((x) => JSON.stringify(x)).join("\n") + "\n");
+  const alert = (id: string, state: "open" | "closed", summary: string, principal: string) => ({
+    schema: ALERT_SCHEMA,
+    id,
+    detection: "volume-spike",
+    severity: "high",
+    principal,
+    key: "datasets/pii",
+    time: new Date(now - DAY).toISOString(),
+    lastTime: new Date(now - DAY / 2).toISOString(),
+    state,
+    seqs: [5, 6, 7],
+    seqsOmitted: 0,
+    summary,
+    evidence: { observed: 900, baseline: 40 },
+  });
+  writeFileSync(
+    alertsFile,
+    [
+      alert("a1", "open", "<script>window.__xss=4</script> read 900 objects in 1 h against 40 normally", PRINCIPALS[2]!),
+      alert("a2", "closed", "off-hours reads", PRINCIPALS[0]!),
+    ]
+      .map((x) => JSON.stringify(x))
+      .join("\n") + "\n",
+  );
   const postureDir = path.join(dir, "posture");
   mkdirSync(postureDir);
   writeFileSync(path.join(postureDir, "2026-01.json"), JSON.stringify(report("2026-01-01T00:00:00.000Z", "fail")));
@@ -91,7 +131,21 @@ function report(generatedAt: string, status: "pass" | "fail"): PostureReport {
       { id: "landing", status, stores: 1, findings: status === "fail" ? 1 : 0 },
     ],
     connections: [{ id: "ingestion-to-landing", from: "ingestion", to: "landing", url: "https://landing.internal", status: "pass" }],
-    findings: status === "fail" ? [{ checkId: "REST-PLAINTEXT", severity: "critical", stage: "landing", subject: "landing", location: "landing/raw.csv", message: "plaintext <b>CSV</b>", evidence: {}, fingerprint: "0123456789abcdef0123456789abcdef" }] : [],
+    findings:
+      status === "fail"
+        ? [
+            {
+              checkId: "REST-PLAINTEXT",
+              severity: "critical",
+              stage: "landing",
+              subject: "landing",
+              location: "landing/raw.csv",
+              message: "plaintext <b>CSV</b>",
+              evidence: {},
+              fingerprint: "0123456789abcdef0123456789abcdef",
+            },
+          ]
+        : [],
     checks: [],
     answers: { keys: [], access: [], plaintext: [], retention: [] },
     stats: { filesExamined: 10, bytesRead: 1000 },

@@ -12,7 +12,16 @@ import { serviceDashboard } from "../../src/web/service-ui.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { POLICY_EXPORT, TD, WHO, type Harness, startHarness } from "../server/api-harness.js";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let h: Harness;
 let browser: Browser;
@@ -32,7 +41,11 @@ afterAll(async () => {
 });
 
 async function withToken(token: string | null) {
-  return browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true, ...(token === null ? {} : { extraHTTPHeaders: { authorization: `Bearer ${token}` } }) });
+  return browser.newContext({
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    ...(token === null ? {} : { extraHTTPHeaders: { authorization: `Bearer ${token}` } }),
+  });
 }
 
 describe("/ui/ with a bearer token and no certificate", () => {
@@ -81,7 +94,11 @@ describe("/ui/ over a PostgreSQL store", () => {
   beforeAll(async () => {
     pg = await startPostgres();
     await pg.createDatabase("ks_ui");
-    hp = await startHarness({ policy: POLICY_EXPORT, extend: serviceDashboard(), postgresUrl: `postgresql://postgres@localhost:${pg.port}/ks_ui?host=${encodeURIComponent(pg.socketDir)}` });
+    hp = await startHarness({
+      policy: POLICY_EXPORT,
+      extend: serviceDashboard(),
+      postgresUrl: `postgresql://postgres@localhost:${pg.port}/ks_ui?host=${encodeURIComponent(pg.socketDir)}`,
+    });
   }, 120_000);
   afterAll(async () => {
     await hp?.close();
@@ -89,7 +106,11 @@ describe("/ui/ over a PostgreSQL store", () => {
   });
 
   it("answers 501 with a page saying so to an admitted certificate, and 403 to one without a dashboard right", async () => {
-    const as = (who: "auditor" | "stranger") => browser.newContext({ ignoreHTTPSErrors: true, clientCertificates: [{ origin: hp.svc.url, certPath: path.join(hp.certs[who], "cert.pem"), keyPath: path.join(hp.certs[who], "key.pem") }] });
+    const as = (who: "auditor" | "stranger") =>
+      browser.newContext({
+        ignoreHTTPSErrors: true,
+        clientCertificates: [{ origin: hp.svc.url, certPath: path.join(hp.certs[who], "cert.pem"), keyPath: path.join(hp.certs[who], "key.pem") }],
+      });
     const a = await as("auditor");
     const r = await a.request.get(`${hp.svc.url}/ui/audit`);
     expect(r.status()).toBe(501);

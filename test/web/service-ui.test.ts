@@ -18,7 +18,16 @@ import { serviceDashboard } from "../../src/web/service-ui.js";
 import { reachable, seriousViolations, tabWalk } from "./a11y.js";
 import { POLICY_EXPORT, WHO, type Harness, type Who, startHarness } from "../server/api-harness.js";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let h: Harness;
 let ui: string;
@@ -35,7 +44,9 @@ async function as(who: Who | "foreign"): Promise<BrowserContext> {
   });
   await c.addInitScript(() => {
     (window as unknown as { __csp: string[] }).__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   contexts.push(c);
   return c;
@@ -44,7 +55,9 @@ async function as(who: Who | "foreign"): Promise<BrowserContext> {
 async function page(c: BrowserContext): Promise<Page> {
   const p = await c.newPage();
   p.on("pageerror", (e) => problems.push(`page error on ${p.url()}: ${e.message}`));
-  p.on("request", (r) => { if (!r.url().startsWith(h.svc.url)) problems.push(`request outside the service: ${r.url()}`); });
+  p.on("request", (r) => {
+    if (!r.url().startsWith(h.svc.url)) problems.push(`request outside the service: ${r.url()}`);
+  });
   return p;
 }
 
@@ -60,7 +73,9 @@ async function controls(p: Page): Promise<{ ops: string[]; actions: string[]; la
   return p.evaluate(() => ({
     ops: [...document.querySelectorAll("[data-op]")].map((e) => e.getAttribute("data-op") ?? ""),
     actions: [...document.querySelectorAll("form")].map((f) => f.getAttribute("action") ?? ""),
-    labels: [...document.querySelectorAll("a, button, summary, input[type=submit]")].map((e) => (e.textContent ?? "").trim() + " " + (e.getAttribute("href") ?? "")),
+    labels: [...document.querySelectorAll("a, button, summary, input[type=submit]")].map(
+      (e) => (e.textContent ?? "").trim() + " " + (e.getAttribute("href") ?? ""),
+    ),
   }));
 }
 
@@ -95,7 +110,15 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
     await visit(p, "/key?name=prod%2Fdatasets%2Fraw");
     expect((await controls(p)).ops.sort()).toEqual(["key.destroy", "key.disable", "key.enable", "key.rotate", "key.set-min-version"].sort());
     expect(await p.locator("#no-audit").count()).toBe(1);
-    for (const rel of ["/audit", "/audit/export.jsonl", "/audit/export.csv", "/audit/record?seq=1", "/audit/timeline.svg", "/principals", `/principal?name=${encodeURIComponent(WHO.trainer)}`]) {
+    for (const rel of [
+      "/audit",
+      "/audit/export.jsonl",
+      "/audit/export.csv",
+      "/audit/record?seq=1",
+      "/audit/timeline.svg",
+      "/principals",
+      `/principal?name=${encodeURIComponent(WHO.trainer)}`,
+    ]) {
       const r = await p.request.get(ui + rel.slice(1));
       expect(r.status(), rel).toBe(403);
       expect(await r.text(), rel).not.toContain("spiffe://acme.internal/prod/trainer");
@@ -108,16 +131,30 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
     await visit(p, "/key?name=shared%2Fsmall");
     expect(await p.locator("main").innerText()).toContain("Primary v1");
     const form = p.locator("form.confirm-form[data-op='key.rotate']");
-    await p.locator("summary").filter({ hasText: /^Rotate$/ }).click();
+    await p
+      .locator("summary")
+      .filter({ hasText: /^Rotate$/ })
+      .click();
     await form.getByLabel(/Type the key name/).fill("shared/smal");
     expect(await form.getByRole("button", { name: "Rotate" }).isDisabled()).toBe(true);
     const csrf = await form.locator("input[name=csrf]").inputValue();
     const origin = h.svc.url;
     const before = (await records("key.rotate")).length;
     // forged or incomplete submissions change nothing and are not decided
-    expect((await p.request.post(ui + "key/action", { form: { csrf, name: "shared/small", action: "rotate", confirm: "wrong" }, headers: { origin } })).status()).toBe(400);
-    expect((await p.request.post(ui + "key/action", { form: { name: "shared/small", action: "rotate", confirm: "shared/small" }, headers: { origin } })).status()).toBe(403);
-    expect((await p.request.post(ui + "key/action", { form: { csrf, name: "shared/small", action: "rotate", confirm: "shared/small" }, headers: { origin: "https://evil.example" } })).status()).toBe(403);
+    expect(
+      (await p.request.post(ui + "key/action", { form: { csrf, name: "shared/small", action: "rotate", confirm: "wrong" }, headers: { origin } })).status(),
+    ).toBe(400);
+    expect(
+      (await p.request.post(ui + "key/action", { form: { name: "shared/small", action: "rotate", confirm: "shared/small" }, headers: { origin } })).status(),
+    ).toBe(403);
+    expect(
+      (
+        await p.request.post(ui + "key/action", {
+          form: { csrf, name: "shared/small", action: "rotate", confirm: "shared/small" },
+          headers: { origin: "https://evil.example" },
+        })
+      ).status(),
+    ).toBe(403);
     expect((await p.request.post(ui + "key/action", { form: { csrf, name: "shared/small", action: "rotate", confirm: "shared/small" } })).status()).toBe(403); // mTLS: no Origin, no change
     expect((await records("key.rotate")).length).toBe(before);
     expect((await records("authz.key.rotate")).length).toBe(0);
@@ -146,16 +183,27 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
     expect(rows[0]).toContain(WHO.admin);
     expect(await visit(p, "/key?name=shared%2Fsmall")).toBe(403); // this policy gives the auditor key.list, not key.show
     expect((await controls(p)).ops).toEqual([]);
-    const forged = await p.request.post(ui + "key/action", { form: { csrf: "x", name: "shared/small", action: "rotate", confirm: "shared/small" }, headers: { origin: h.svc.url } });
+    const forged = await p.request.post(ui + "key/action", {
+      form: { csrf: "x", name: "shared/small", action: "rotate", confirm: "shared/small" },
+      headers: { origin: h.svc.url },
+    });
     expect(forged.status()).toBe(403);
 
     await visit(p, `/audit?principal=${encodeURIComponent(WHO.admin)}`);
     const shown = (await p.locator("#records tbody tr td:first-child").allInnerTexts()).map(Number);
     const [download] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: /JSON lines/ }).click()]);
-    const lines = readFileSync((await download.path())!, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { schema: string; seq: number; principal: string });
+    const lines = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { schema: string; seq: number; principal: string });
     const expected = (await h.svc.store.listAudit()).filter((r) => r.principal === WHO.admin).map((r) => r.seq);
     expect(lines.map((l) => l.seq)).toEqual(expected.filter((s) => s <= Math.max(...lines.map((l) => l.seq))));
-    expect(lines.map((l) => l.seq).slice(-shown.length).reverse()).toEqual(shown);
+    expect(
+      lines
+        .map((l) => l.seq)
+        .slice(-shown.length)
+        .reverse(),
+    ).toEqual(shown);
     for (const l of lines) expect(l).toMatchObject({ schema: "pipeseal.audit.v1", principal: WHO.admin });
     const exported = await records("audit.export");
     expect(exported).toHaveLength(1);
@@ -174,7 +222,10 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
       expect(body, rel).not.toMatch(/prod\/datasets|spiffe:\/\/acme\.internal\/prod\/(?!stranger)|<html/);
       expect(r.headers()["set-cookie"], rel).toBeUndefined();
     }
-    const post = await c.request.post(ui + "key/action", { form: { name: "shared/small", action: "rotate", confirm: "shared/small" }, headers: { origin: h.svc.url } });
+    const post = await c.request.post(ui + "key/action", {
+      form: { name: "shared/small", action: "rotate", confirm: "shared/small" },
+      headers: { origin: h.svc.url },
+    });
     expect(post.status()).toBe(403);
     const denied = (await records("authz.audit.read")).slice(before);
     expect(denied.length).toBeGreaterThanOrEqual(9);
@@ -185,7 +236,19 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
   it("each identity's pages pass axe (no serious or critical violation) and Tab reaches every control with the focus visible", async () => {
     const sessions: [Who, string[]][] = [
       ["admin", ["/", "/keys", "/key?name=prod%2Fdatasets%2Fraw", "/certificates", "/alerts", "/posture"]],
-      ["auditor", ["/", "/keys", "/audit", "/audit?operation=key.rotate", "/audit/record?seq=1", "/principals", `/principal?name=${encodeURIComponent(WHO.admin)}`, "/alerts"]],
+      [
+        "auditor",
+        [
+          "/",
+          "/keys",
+          "/audit",
+          "/audit?operation=key.rotate",
+          "/audit/record?seq=1",
+          "/principals",
+          `/principal?name=${encodeURIComponent(WHO.admin)}`,
+          "/alerts",
+        ],
+      ],
     ];
     for (const [who, pages] of sessions) {
       const p = await page(await as(who));
@@ -195,9 +258,19 @@ describe("the key service's /ui/: the policy decides what each identity sees", (
         const stops = await tabWalk(p);
         expect(stops.length, `${who} ${rel}: stops vs. focusable elements`).toBe(await reachable(p));
         expect(new Set(stops.map((s) => s.index)).size, `${who} ${rel}`).toBe(stops.length);
-        expect(stops.filter((s) => !s.visible).map((s) => s.what), `${who} ${rel}: focus not visible`).toEqual([]);
+        expect(
+          stops.filter((s) => !s.visible).map((s) => s.what),
+          `${who} ${rel}: focus not visible`,
+        ).toEqual([]);
         if (rel === "/audit") expect(stops.filter((s) => s.inside.some((i) => i.startsWith("form"))).length, "auditor: the filters").toBeGreaterThan(4);
-        if (rel.startsWith("/key?")) expect(stops.filter((s) => s.tag === "summary").map((s) => s.what.split(" ").slice(1).join(" ")).sort(), "admin: the key actions").toEqual(expect.arrayContaining(["Rotate"]));
+        if (rel.startsWith("/key?"))
+          expect(
+            stops
+              .filter((s) => s.tag === "summary")
+              .map((s) => s.what.split(" ").slice(1).join(" "))
+              .sort(),
+            "admin: the key actions",
+          ).toEqual(expect.arrayContaining(["Rotate"]));
       }
       await p.close();
     }

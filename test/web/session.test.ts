@@ -64,12 +64,14 @@ describe("SessionGate", () => {
 
 describe("escaping and exports", () => {
   it("the html tag escapes every interpolated value unless it is Raw", () => {
-    expect(html`<p title="${'"><script>'}">${"<b>x</b>"}${raw("<i>ok</i>")}</p>`.markup).toBe('<p title="&quot;&gt;&lt;script&gt;"><b>x</b>'.replace("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;") + "<i>ok</i></p>");
+    expect(html`<p title="${'"><script>'}">${"<b>x</b>"}${raw("<i>ok</i>")}</p>`.markup).toBe(
+      '<p title="&quot;&gt;&lt;script&gt;"><b>x</b>'.replace("<b>x</b>", "&lt;b&gt;x&lt;/b&gt;") + "<i>ok</i></p>",
+    );
     expect(esc("'&")).toBe("&#39;&amp;");
   });
 
   it("CSV cells that a spreadsheet would run as a formula are defused", () => {
-    for (const f of ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"]) expect(csvCell(f)).toBe(`'${f}`);
+    for (const f of ['=HYPERLINK("http://x")', "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"]) expect(csvCell(f)).toBe(`'${f}`);
     expect(csvCell("spiffe://acme/prod/x")).toBe("spiffe://acme/prod/x");
   });
 });
@@ -80,6 +82,7 @@ describe("--listen", () => {
     expect(parseLoopbackListen("[::1]:0")).toEqual({ host: "::1", port: 0 });
     expect(parseLoopbackListen("localhost:9")).toEqual({ host: "127.0.0.1", port: 9 });
     expect(parseLoopbackListen("8080")).toEqual({ host: "127.0.0.1", port: 8080 });
-    for (const bad of ["0.0.0.0:8080", "10.0.0.1:80", "[::]:80", "example.com:80", "127.0.0.1", "127.0.0.1:99999", "127.0.0.2:80"]) expect(() => parseLoopbackListen(bad), bad).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    for (const bad of ["0.0.0.0:8080", "10.0.0.1:80", "[::]:80", "example.com:80", "127.0.0.1", "127.0.0.1:99999", "127.0.0.2:80"])
+      expect(() => parseLoopbackListen(bad), bad).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
 });

@@ -12,7 +12,9 @@ describe("UseCounter", () => {
   it("matches the reference after appends into held, new and out-of-window buckets", async () => {
     const { ks } = await freshKeystore(["k"]);
     const add = (n: number, at: (i: number) => number, operation = "unwrap") =>
-      ks.transaction(() => { for (let i = 0; i < n; i++) ks.appendAuditEvent({ operation, principal: "p", outcome: "ok", keyName: "k", keyVersion: 1, timeMs: at(i) }); });
+      ks.transaction(() => {
+        for (let i = 0; i < n; i++) ks.appendAuditEvent({ operation, principal: "p", outcome: "ok", keyName: "k", keyVersion: 1, timeMs: at(i) });
+      });
     add(500, (i) => T0 + i * 97_000);
     add(40, (i) => T0 + i * 60_000, "key.rotate"); // not a use
     const counter = new UseCounter(OPS, HOUR);

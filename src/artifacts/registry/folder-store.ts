@@ -59,7 +59,9 @@ export class FolderRegistry implements RegistryStore {
       }
     }
     const num = (s: string) => (/^\d+$/.test(s) ? Number(s) : NaN);
-    return out.sort((a, b) => (a.name !== b.name ? (a.name < b.name ? -1 : 1) : num(a.version) - num(b.version) || (a.version < b.version ? -1 : a.version > b.version ? 1 : 0)));
+    return out.sort((a, b) =>
+      a.name !== b.name ? (a.name < b.name ? -1 : 1) : num(a.version) - num(b.version) || (a.version < b.version ? -1 : a.version > b.version ? 1 : 0),
+    );
   }
 
   async readSmall(ref: VersionRef, file: string): Promise<Buffer | null> {
@@ -80,7 +82,13 @@ export class FolderRegistry implements RegistryStore {
 
   async begin(ref: VersionRef): Promise<StagedVersion> {
     const target = this.dirOf(ref);
-    if (await stat(target).then(() => true, () => false)) throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in ${this.location}`);
+    if (
+      await stat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in ${this.location}`);
     const staging = path.join(this.location, ".staging", `${ref.name}@${ref.version}.${randomBytes(6).toString("hex")}`);
     await mkdir(path.join(staging, "objects"), { recursive: true, mode: 0o700 });
     let done = false;
@@ -105,7 +113,8 @@ export class FolderRegistry implements RegistryStore {
           await rename(staging, target); // the publication point
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (code === "ENOTEMPTY" || code === "EEXIST") throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in the registry`);
+          if (code === "ENOTEMPTY" || code === "EEXIST")
+            throw new ArtifactError("ARTIFACT_EXISTS", `${ref.name}@${ref.version} already exists in the registry`);
           throw e;
         }
         done = true;

@@ -24,7 +24,7 @@ const READ_BYTES = 4 * 1024 * 1024;
 
 /** Reads `length` bytes at `position` or throws (a sealed object that shrank is not authentic). */
 function readExactly(fd: number, buf: Buffer, length: number, position: number): void {
-  for (let off = 0; off < length; ) {
+  for (let off = 0; off < length;) {
     const n = readSync(fd, buf, off, length - off, position + off);
     if (n === 0) throw new DecryptError();
     off += n;
@@ -35,7 +35,11 @@ function readExactly(fd: number, buf: Buffer, length: number, position: number):
 export function readHeaderFd(fd: number): SealedHeader {
   const size = fstatSync(fd).size;
   const at = (n: number): Buffer => {
-    if (n > size) throw new FormatError(size < PRELUDE_LEN ? "NOT_SEALED" : "MALFORMED_HEADER", size < PRELUDE_LEN ? "not a pipeseal sealed file (too short)" : "header truncated");
+    if (n > size)
+      throw new FormatError(
+        size < PRELUDE_LEN ? "NOT_SEALED" : "MALFORMED_HEADER",
+        size < PRELUDE_LEN ? "not a pipeseal sealed file (too short)" : "header truncated",
+      );
     const b = Buffer.alloc(n);
     readExactly(fd, b, n, 0);
     return b;
@@ -80,7 +84,7 @@ export function decryptObjectToFd(state: FloeState, src: number, headerLen: numb
     const hash = createHash("sha256");
     let pos = headerLen;
     let bytes = 0;
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       const n = Math.min(perRead, count - i);
       const want = Math.min(n * seg, size - pos);
       readExactly(src, buf, want, pos);

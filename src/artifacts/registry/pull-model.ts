@@ -94,7 +94,15 @@ async function audit(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, e
   // could not run (a bad argument, an I/O error), which says nothing about the artifact
   const outcome = error === undefined ? "ok" : isPipesealError(error) && REFUSALS.test(error.code) ? "refused" : "failed";
   await store
-    .appendLog({ time: new Date().toISOString(), principal: ks.principal, name: ref.name, version: ref.version, outcome, ...extra, ...(error instanceof Error ? { reason: error.message.slice(0, 300) } : {}) })
+    .appendLog({
+      time: new Date().toISOString(),
+      principal: ks.principal,
+      name: ref.name,
+      version: ref.version,
+      outcome,
+      ...extra,
+      ...(error instanceof Error ? { reason: error.message.slice(0, 300) } : {}),
+    })
     .catch(() => undefined); // the keystore audit below is the record of truth; a read-only registry still serves pulls
   const event = { operation: "registry.pull", objectPath: `${ref.name}@${ref.version}`, context: { registry: store.location, ...extra } };
   if (error === undefined) ks.auditedChange(event, () => undefined);
@@ -112,12 +120,20 @@ async function audit(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, e
 
 function contextProblem(ref: VersionRef, file: { path: string }, c: Record<string, string>): void {
   if (c.model !== ref.name || c.version !== ref.version || c.path !== file.path) {
-    failWith([{ kind: "changed", path: file.path, detail: "sealed for another model, version or path" }], `${ref.name}@${ref.version} does not match its signature`);
+    failWith(
+      [{ kind: "changed", path: file.path, detail: "sealed for another model, version or path" }],
+      `${ref.name}@${ref.version} does not match its signature`,
+    );
   }
 }
 
 /** Opens a folder-registry object, reads and checks its header, runs `fn`, closes it. */
-async function withObject<T>(store: FolderRegistry, ref: VersionRef, file: { path: string; object: string }, fn: (fd: number, header: SealedHeader) => Promise<T>): Promise<T> {
+async function withObject<T>(
+  store: FolderRegistry,
+  ref: VersionRef,
+  file: { path: string; object: string },
+  fn: (fd: number, header: SealedHeader) => Promise<T>,
+): Promise<T> {
   const handle = await open(store.objectPath(ref, file.object), "r");
   try {
     const header = readHeaderFd(handle.fd);
@@ -148,7 +164,15 @@ async function syncDir(dir: string): Promise<void> {
  * the signed manifest, then fsyncs every file (once, at the end, so the disk flushes while
  * later files decrypt) and the folders. Returns the plaintext sizes.
  */
-async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionRef, meta: VersionMeta, digests: Map<string, string>, tempRoot: string, options: PullOptions): Promise<number[]> {
+async function decryptAll(
+  ks: LocalKeystore,
+  store: RegistryStore,
+  ref: VersionRef,
+  meta: VersionMeta,
+  digests: Map<string, string>,
+  tempRoot: string,
+  options: PullOptions,
+): Promise<number[]> {
   const lanes = Math.max(1, Math.min(options.concurrency ?? Math.min(Math.max(availableParallelism(), 2), 8), meta.files.length || 1));
   const sealedBytes = meta.files.reduce((a, f) => a + (Number.isFinite(f.size) ? f.size : 0), 0);
   const wantThreads = options.threads === true || ((options.threads ?? "auto") === "auto" && sealedBytes >= THREADS_MIN_BYTES);
@@ -156,7 +180,8 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
   const unsynced: FileHandle[] = [];
   const opened = new Set<FileHandle>();
   const auditPath = (f: { path: string }) => `${store.location}#${ref.name}@${ref.version}/${f.path}`;
-  const mismatch = (f: { path: string }) => failWith([{ kind: "changed", path: f.path, detail: "digest differs" }], `${ref.name}@${ref.version} does not match its signature`);
+  const mismatch = (f: { path: string }) =>
+    failWith([{ kind: "changed", path: f.path, detail: "digest differs" }], `${ref.name}@${ref.version} does not match its signature`);
   // Early flushes: while a worker decrypts, the disk already writes what it wrote (else the
   // kernel waits for its dirty threshold and the fsync at the end does all the writing). A
   // failed early flush fails the pull: its error would not be reported again by the last fsync.
@@ -230,7 +255,8 @@ async function decryptAll(ks: LocalKeystore, store: RegistryStore, ref: VersionR
     if (flushError !== undefined) throw flushError;
     await Promise.all(unsynced.map((h) => h.sync()));
     const dirs = new Set([tempRoot]);
-    for (const f of meta.files) for (let d = path.dirname(path.join(tempRoot, ...f.path.split("/"))); d.startsWith(tempRoot + path.sep); d = path.dirname(d)) dirs.add(d);
+    for (const f of meta.files)
+      for (let d = path.dirname(path.join(tempRoot, ...f.path.split("/"))); d.startsWith(tempRoot + path.sep); d = path.dirname(d)) dirs.add(d);
     await Promise.all([...dirs].map(syncDir));
     return sizes;
   } finally {
@@ -250,7 +276,13 @@ export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: Ve
   let temp: string | undefined;
   let untrack = () => undefined as void;
   try {
-    if (await stat(out).then(() => true, () => false)) throw new ArtifactError("INVALID_ARGUMENT", `${outDir} already exists; pull into a new folder`);
+    if (
+      await stat(out).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new ArtifactError("INVALID_ARGUMENT", `${outDir} already exists; pull into a new folder`);
     const { meta, verified, digests } = await checkVersion(store, ref, options.trust);
     if (store instanceof FolderRegistry) {
       for (const f of meta.files) await withObject(store, ref, f, async () => undefined); // every header checked before anything is decrypted
@@ -283,7 +315,13 @@ export async function pullModel(ks: LocalKeystore, store: RegistryStore, ref: Ve
  * @throws as pullModel; ArtifactError(INVALID_ARGUMENT) when the version has no such file.
  * @example const bytes = await loadArtifact(ks, registry, "churn@3", "model.onnx", { trust });
  */
-export async function loadArtifact(ks: LocalKeystore, store: RegistryStore, refText: string | VersionRef, file: string, options: { trust: TrustPolicy }): Promise<Buffer> {
+export async function loadArtifact(
+  ks: LocalKeystore,
+  store: RegistryStore,
+  refText: string | VersionRef,
+  file: string,
+  options: { trust: TrustPolicy },
+): Promise<Buffer> {
   const ref = typeof refText === "string" ? parseRef(refText) : refText;
   try {
     const { meta, digests } = await checkVersion(store, ref, options.trust);

@@ -34,7 +34,7 @@ parentPort!.on("message", (t: PullTask) => {
   } catch (e) {
     reply = { id: t.id, ok: false, code: e instanceof PipesealError ? e.code : undefined, message: e instanceof Error ? e.message : String(e) };
   } finally {
-    (t.state.messageKey).fill(0);
+    t.state.messageKey.fill(0);
   }
   parentPort!.postMessage(reply);
 });

@@ -84,7 +84,11 @@ export async function pushModel(ks: LocalKeystore, store: RegistryStore, dir: st
       return { name: f.name, algorithm: "sha256", digest: hash.digest("hex") };
     });
     resources.sort((a, b) => compareResourceNames("files", a.name, b.name));
-    const manifest: ModelManifest = { modelName: ref.name, serialization: { method: "files", hash_type: "sha256", allow_symlinks: false, ignore_paths: ignore }, resources };
+    const manifest: ModelManifest = {
+      modelName: ref.name,
+      serialization: { method: "files", hash_type: "sha256", allow_symlinks: false, ignore_paths: ignore },
+      resources,
+    };
     const root = rootDigest(resources);
     const bundle = await options.signer.signPayload(Buffer.from(JSON.stringify(toStatement(manifest), null, 2)), { name: ref.name, rootDigest: root });
     const meta: VersionMeta = {
@@ -102,7 +106,10 @@ export async function pushModel(ks: LocalKeystore, store: RegistryStore, dir: st
     await staged.write(SIGNATURE_FILE, once(Buffer.from(JSON.stringify(bundle) + "\n")));
     await staged.write(META_FILE, once(Buffer.from(JSON.stringify(meta, null, 2) + "\n")));
     await staged.commit();
-    ks.auditedChange({ operation: "registry.push", keyName: options.keyName, objectPath: `${ref.name}@${ref.version}`, context: { registry: store.location, root } }, () => undefined);
+    ks.auditedChange(
+      { operation: "registry.push", keyName: options.keyName, objectPath: `${ref.name}@${ref.version}`, context: { registry: store.location, root } },
+      () => undefined,
+    );
     return { ref, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0), rootDigest: root, meta };
   } catch (e) {
     await staged.abort().catch(() => undefined);

@@ -45,7 +45,11 @@ export const REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 /** Parses `name@version`. @throws ArtifactError(INVALID_ARGUMENT) */
 export function parseRef(text: string): VersionRef {
   const at = text.lastIndexOf("@");
-  if (at < 0) throw new ArtifactError("INVALID_ARGUMENT", `${JSON.stringify(text.slice(0, 80))} names no version: use name@version, e.g. ${text.slice(0, 80)}@3 (\`pipeseal registry list\` shows the versions)`);
+  if (at < 0)
+    throw new ArtifactError(
+      "INVALID_ARGUMENT",
+      `${JSON.stringify(text.slice(0, 80))} names no version: use name@version, e.g. ${text.slice(0, 80)}@3 (\`pipeseal registry list\` shows the versions)`,
+    );
   const ref = { name: text.slice(0, at), version: text.slice(at + 1) };
   checkRef(ref);
   return ref;
@@ -53,7 +57,10 @@ export function parseRef(text: string): VersionRef {
 
 export function checkRef(ref: VersionRef): VersionRef {
   if (!REF_PATTERN.test(ref.name) || !REF_PATTERN.test(ref.version)) {
-    throw new ArtifactError("INVALID_ARGUMENT", `bad model reference ${JSON.stringify(`${ref.name}@${ref.version}`.slice(0, 80))}: use name@version, each 1-128 of A-Z a-z 0-9 . _ + - not starting with a dot`);
+    throw new ArtifactError(
+      "INVALID_ARGUMENT",
+      `bad model reference ${JSON.stringify(`${ref.name}@${ref.version}`.slice(0, 80))}: use name@version, each 1-128 of A-Z a-z 0-9 . _ + - not starting with a dot`,
+    );
   }
   return ref;
 }

@@ -90,7 +90,7 @@ export async function hashRange(task: HashTask): Promise<string> {
   const handle = await open(task.path, "r");
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = task.start; pos < task.end; ) {
+    for (let pos = task.start; pos < task.end;) {
       const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, task.end - pos), pos);
       if (bytesRead === 0) throw new ArtifactError("ARTIFACT_MISMATCH", `hashing failed: file shrank while hashing: ${task.path}`);
       h.update(buf.subarray(0, bytesRead));

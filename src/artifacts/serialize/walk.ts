@@ -30,7 +30,8 @@ export async function listModelFiles(root: string, ignore: readonly string[]): P
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       if (isIgnored(name, ignore)) continue;
       const absolute = path.join(dir, entry.name);
-      if (entry.isSymbolicLink()) throw new ArtifactError("INVALID_ARGUMENT", `${name} is a symbolic link; models may not contain symlinks (allow_symlinks: false)`);
+      if (entry.isSymbolicLink())
+        throw new ArtifactError("INVALID_ARGUMENT", `${name} is a symbolic link; models may not contain symlinks (allow_symlinks: false)`);
       if (entry.isDirectory()) await visit(absolute, name);
       else if (entry.isFile()) {
         const st = await lstat(absolute, { bigint: true });

@@ -55,14 +55,16 @@ function filterOf(opts: FilterOptions): AuditFilter | undefined {
 
 /** @throws UsageError(INVALID_ARGUMENT): the key service's audit API takes no filters */
 function localOnly(ks: LocalKeystore | RemoteKeyring, filter: AuditFilter | undefined): void {
-  if (filter !== undefined && ks instanceof RemoteKeyring) throw new UsageError("INVALID_ARGUMENT", "--principal, --key, --operation and --outcome filter the local keystore's audit; the key service's export takes --since and --after-seq");
+  if (filter !== undefined && ks instanceof RemoteKeyring)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      "--principal, --key, --operation and --outcome filter the local keystore's audit; the key service's export takes --since and --after-seq",
+    );
 }
 
 export function auditCommand(): Command {
   const audit = new Command("audit").description("read and verify the tamper-evident audit log");
-  withFilterOptions(audit
-    .command("list")
-    .description("audit records, oldest first"))
+  withFilterOptions(audit.command("list").description("audit records, oldest first"))
     .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
     .option("--limit <n>", "at most n records (the newest)")
     .option("--json", "print as JSON")
@@ -73,24 +75,38 @@ export function auditCommand(): Command {
         const sinceMs = opts.since ? Date.now() - parseDuration(opts.since) * 1000 : undefined;
         const local = filter !== undefined && !(ks instanceof RemoteKeyring) ? ks : null;
         const f = { ...filter, ...(sinceMs === undefined ? {} : { sinceMs }) };
-        const records = local !== null
-          ? opts.limit
-            ? local.readTables((db) => queryAuditPage(db, f, { limit: Number(opts.limit) })).records.reverse() // the newest n (1..1000)
-            : [...filteredAuditRecords((q) => local.readTables(q), f)]
-          : await ks.listAudit({ ...(sinceMs === undefined ? {} : { sinceMs }), ...(opts.limit ? { limit: Number(opts.limit) } : {}) });
-        emit(cmd, records, () =>
-          records
-            .map((r) =>
-              // every field but seq may come from a client (the service records the object path it is given)
-              [r.seq, printable(r.time), printable(r.principal), printable(r.operation), r.keyName ? `${printable(r.keyName)}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-", printable(r.outcome) + (r.errorCode ? `(${printable(r.errorCode)})` : ""), r.objectPath === null ? "" : printable(r.objectPath)].join("  "),
-            )
-            .join("\n") || "no audit records",
+        const records =
+          local !== null
+            ? opts.limit
+              ? local.readTables((db) => queryAuditPage(db, f, { limit: Number(opts.limit) })).records.reverse() // the newest n (1..1000)
+              : [...filteredAuditRecords((q) => local.readTables(q), f)]
+            : await ks.listAudit({ ...(sinceMs === undefined ? {} : { sinceMs }), ...(opts.limit ? { limit: Number(opts.limit) } : {}) });
+        emit(
+          cmd,
+          records,
+          () =>
+            records
+              .map((r) =>
+                // every field but seq may come from a client (the service records the object path it is given)
+                [
+                  r.seq,
+                  printable(r.time),
+                  printable(r.principal),
+                  printable(r.operation),
+                  r.keyName ? `${printable(r.keyName)}${r.keyVersion ? " v" + r.keyVersion : ""}` : "-",
+                  printable(r.outcome) + (r.errorCode ? `(${printable(r.errorCode)})` : ""),
+                  r.objectPath === null ? "" : printable(r.objectPath),
+                ].join("  "),
+              )
+              .join("\n") || "no audit records",
         );
       }),
     );
   audit
     .command("verify")
-    .description("check the hash chain (and, locally, every key's authenticated state); exits non-zero and names the record if anything was modified, deleted, inserted or reordered")
+    .description(
+      "check the hash chain (and, locally, every key's authenticated state); exits non-zero and names the record if anything was modified, deleted, inserted or reordered",
+    )
     .option("--anchor <file...>", "also prove the chain extends each signed anchor (from `audit anchor`): a rolled-back or forked chain fails")
     .option("--json", "print as JSON")
     .action(async (opts: { anchor?: string[] }, cmd: Command) =>
@@ -104,25 +120,47 @@ export function auditCommand(): Command {
         const ok = result.ok && (keyState?.ok ?? true) && (privacyLedger?.ok ?? true);
         emit(cmd, keyState === null ? result : { ...result, ok, keyState, privacyLedger }, () =>
           [
-            result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + printable(p.detail) + ")" : ""}`).join("\n"),
-            ...(keyState === null ? [] : keyState.ok ? [`key state ok: ${keyState.keys} keys`] : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
-            ...(privacyLedger === null || (privacyLedger.ok && privacyLedger.budgets === 0) ? [] : privacyLedger.ok ? [`privacy ledger ok: ${privacyLedger.budgets} budgets, ${privacyLedger.spends} spends`] : privacyLedger.problems.map((p) => `privacy budget ${printable(p.budget)}${p.entry === null ? "" : ` entry ${printable(p.entry)}`}: ${p.kind} (does not match its audit record)`)),
+            result.ok
+              ? `audit chain ok: ${result.records} records`
+              : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + printable(p.detail) + ")" : ""}`).join("\n"),
+            ...(keyState === null
+              ? []
+              : keyState.ok
+                ? [`key state ok: ${keyState.keys} keys`]
+                : keyState.problems.map((p) => `key ${p.keyName}${p.version === null ? "" : ` v${p.version}`}: state does not authenticate`)),
+            ...(privacyLedger === null || (privacyLedger.ok && privacyLedger.budgets === 0)
+              ? []
+              : privacyLedger.ok
+                ? [`privacy ledger ok: ${privacyLedger.budgets} budgets, ${privacyLedger.spends} spends`]
+                : privacyLedger.problems.map(
+                    (p) =>
+                      `privacy budget ${printable(p.budget)}${p.entry === null ? "" : ` entry ${printable(p.entry)}`}: ${p.kind} (does not match its audit record)`,
+                  )),
           ].join("\n"),
         );
-        if (!result.ok) throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
+        if (!result.ok)
+          throw new AuditError("AUDIT_CHAIN_BROKEN", `audit chain broken: ${result.problems.length} problem(s), first at record ${result.problems[0]?.seq}`);
         if (privacyLedger !== null && !privacyLedger.ok) {
           const first = privacyLedger.problems[0] as { budget: string; entry: string | null; kind: string };
-          throw new KeystoreError("KEYSTORE_CORRUPT", `the privacy ledger does not match the audit chain: ${privacyLedger.problems.length} problem(s), first ${first.kind} in budget ${first.budget}`);
+          throw new KeystoreError(
+            "KEYSTORE_CORRUPT",
+            `the privacy ledger does not match the audit chain: ${privacyLedger.problems.length} problem(s), first ${first.kind} in budget ${first.budget}`,
+          );
         }
         if (keyState !== null && !keyState.ok) {
           const first = keyState.problems[0] as { keyName: string; version: number | null };
-          throw new KeystoreError("KEYSTORE_CORRUPT", `key state does not authenticate: ${keyState.problems.length} row(s), first ${first.keyName}${first.version === null ? "" : ` v${first.version}`}`);
+          throw new KeystoreError(
+            "KEYSTORE_CORRUPT",
+            `key state does not authenticate: ${keyState.problems.length} row(s), first ${first.keyName}${first.version === null ? "" : ` v${first.version}`}`,
+          );
         }
       }),
     );
   audit
     .command("anchor")
-    .description("a signed checkpoint of the chain head (seq, MAC, time) to keep OUTSIDE the keystore; `audit verify --anchor` later detects a rollback or fork (docs/audit.md)")
+    .description(
+      "a signed checkpoint of the chain head (seq, MAC, time) to keep OUTSIDE the keystore; `audit verify --anchor` later detects a rollback or fork (docs/audit.md)",
+    )
     .option("-o, --output <file>", "write the anchor here (atomically, 0644) instead of stdout")
     .option("--export-key <file>", "also write the anchor public key (SPKI PEM) here, for checking anchors without pipeseal")
     .option("-f, --force", "replace an existing --output or --export-key file")
@@ -140,35 +178,35 @@ export function auditCommand(): Command {
         } else process.stdout.write(text);
       }),
     );
-  withFilterOptions(audit
-    .command("export")
-    .description("the audit log as JSON lines for a SIEM (schema pipeseal.audit.v1, docs/keyservice.md); the export is itself audited")
-    .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
-    .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
-    .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
-    .option("-f, --force", "replace an existing --output file"))
-    .action(async (opts: ExportOptions, cmd: Command) =>
-      withKeyring(cmd, async (ks) => {
-        if (opts.output) await refuseOverwrite(opts.output, opts.force);
-        const filter = filterOf(opts);
-        localOnly(ks, filter);
-        const options = {
-          ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
-          ...(opts.afterSeq === undefined ? {} : { afterSeq: parseSeq(opts.afterSeq) }),
-          ...(filter === undefined ? {} : { filter }),
-        };
-        const lines = ks instanceof RemoteKeyring ? ks.exportAudit(options) : exportLocalAudit(ks, options);
-        const bytes = (async function* () {
-          for await (const line of lines) yield Buffer.from(line, "utf8");
-        })();
-        // a failed or cut-short export leaves no file (and the old one, if any, untouched)
-        if (opts.output) {
-          const written = await writeAtomic(path.resolve(opts.output), bytes);
-          if (process.stderr.isTTY) process.stderr.write(`wrote ${written} bytes of audit records to ${opts.output}\n`);
-        }
-        else await pipeline(Readable.from(bytes), process.stdout, { end: false });
-      }),
-    );
+  withFilterOptions(
+    audit
+      .command("export")
+      .description("the audit log as JSON lines for a SIEM (schema pipeseal.audit.v1, docs/keyservice.md); the export is itself audited")
+      .option("--since <duration>", "only records newer than this, e.g. 1h, 7d")
+      .option("--after-seq <n>", "only records after this seq (resume from the last seq a SIEM stored)")
+      .option("-o, --output <file>", "write here atomically (whole or not at all) instead of stdout")
+      .option("-f, --force", "replace an existing --output file"),
+  ).action(async (opts: ExportOptions, cmd: Command) =>
+    withKeyring(cmd, async (ks) => {
+      if (opts.output) await refuseOverwrite(opts.output, opts.force);
+      const filter = filterOf(opts);
+      localOnly(ks, filter);
+      const options = {
+        ...(opts.since ? { sinceMs: Date.now() - parseDuration(opts.since) * 1000 } : {}),
+        ...(opts.afterSeq === undefined ? {} : { afterSeq: parseSeq(opts.afterSeq) }),
+        ...(filter === undefined ? {} : { filter }),
+      };
+      const lines = ks instanceof RemoteKeyring ? ks.exportAudit(options) : exportLocalAudit(ks, options);
+      const bytes = (async function* () {
+        for await (const line of lines) yield Buffer.from(line, "utf8");
+      })();
+      // a failed or cut-short export leaves no file (and the old one, if any, untouched)
+      if (opts.output) {
+        const written = await writeAtomic(path.resolve(opts.output), bytes);
+        if (process.stderr.isTTY) process.stderr.write(`wrote ${written} bytes of audit records to ${opts.output}\n`);
+      } else await pipeline(Readable.from(bytes), process.stdout, { end: false });
+    }),
+  );
   return audit;
 }
 
@@ -178,7 +216,9 @@ async function verifyAnchored(cmd: Command, ks: LocalKeystore | RemoteKeyring, f
   const result = await ks.verifyAuditAnchored(texts);
   emit(cmd, result, () =>
     [
-      result.ok ? `audit chain ok: ${result.records} records` : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
+      result.ok
+        ? `audit chain ok: ${result.records} records`
+        : result.problems.map((p) => `record ${p.seq}: ${p.kind}${p.detail ? " (" + p.detail + ")" : ""}`).join("\n"),
       ...result.anchors.map((a, i) => `anchor ${files[i]}: ${a.ok ? "ok, " : ""}${a.detail}`),
     ].join("\n"),
   );

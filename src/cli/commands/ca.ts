@@ -169,7 +169,7 @@ export function caCommand(): Command {
       "it is NOT refused anywhere yet: publish a new CRL with",
       "  pipeseal ca crl -o <file>",
       `key services (pipeseal serve) whose keyservice.yaml has tls.crl pointing at <file>, and gateways started with --crl <file>, reload it within ${CRL_POLL_MS / 1000} s and then close the`,
-      "certificate's open connections; servers given a CRL inline must be given the new one (setCrl) or restarted. See docs/transit.md \"Revocation\".",
+      'certificate\'s open connections; servers given a CRL inline must be given the new one (setCrl) or restarted. See docs/transit.md "Revocation".',
     ].join("\n");
   }
   ca.command("crl")
@@ -182,7 +182,12 @@ export function caCommand(): Command {
         const crl = await createCrl(ks, { nextUpdateSeconds: parseDuration(opts.nextUpdate) });
         await writeAtomic(opts.out, once(crl.pem), 0o644);
         const { pem: _p, ...shown } = crl;
-        emit(cmd, shown, () => `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}; key services with tls.crl and gateways with --crl pointing at it reload it within ${CRL_POLL_MS / 1000} s (write a new one before then)`);
+        emit(
+          cmd,
+          shown,
+          () =>
+            `wrote ${opts.out}: CRL #${crl.crlNumber}, ${crl.entries.length} revoked, next update ${iso(crl.nextUpdate)}; key services with tls.crl and gateways with --crl pointing at it reload it within ${CRL_POLL_MS / 1000} s (write a new one before then)`,
+        );
       }),
     );
   ca.command("renew <dir>")
@@ -208,17 +213,22 @@ export function caCommand(): Command {
           // renew now if due (or forced), then say what is being watched and when it renews next
           const first = await renewCertificateDir(ks, dir, { force: Boolean(opts.force) });
           if (first.renewed) log(first);
-          process.stderr.write(`pipeseal: watching ${printable(dir)}: certificate ${first.serial} valid until ${iso(first.notAfter)}; next renewal at ${iso(first.dueAt)} (stop with Ctrl-C or SIGTERM)\n`);
+          process.stderr.write(
+            `pipeseal: watching ${printable(dir)}: certificate ${first.serial} valid until ${iso(first.notAfter)}; next renewal at ${iso(first.dueAt)} (stop with Ctrl-C or SIGTERM)\n`,
+          );
           await watchCertificateDir(ks, dir, {
             signal: stop.signal,
             onRenew: log,
-            onError: (e, ms) => process.stderr.write(`pipeseal: renewal of ${dir} failed (${(e as Error)?.message ?? e}); retrying in ${Math.round(ms / 1000)}s\n`),
+            onError: (e, ms) =>
+              process.stderr.write(`pipeseal: renewal of ${dir} failed (${(e as Error)?.message ?? e}); retrying in ${Math.round(ms / 1000)}s\n`),
           });
         } finally {
           release();
         }
         function log(r: Awaited<ReturnType<typeof renewCertificateDir>>) {
-          process.stdout.write(`${new Date().toISOString()} renewed ${dir}: ${r.previousSerial} → ${r.serial} until ${iso(r.notAfter)}, next due ${iso(r.dueAt)}\n`);
+          process.stdout.write(
+            `${new Date().toISOString()} renewed ${dir}: ${r.previousSerial} → ${r.serial} until ${iso(r.notAfter)}, next due ${iso(r.dueAt)}\n`,
+          );
         }
       }),
     );

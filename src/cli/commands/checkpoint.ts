@@ -49,7 +49,12 @@ export function checkpointCommand(): Command {
           ...(opts.keep ? { keep: int("--keep", opts.keep, 1) } : {}),
         });
         emit(cmd, { ref: r.ref, files: r.files, bytes: r.bytes, rootDigest: r.rootDigest, pruned: r.pruned }, () =>
-          [`saved ${r.ref.name}@${r.ref.version}: ${r.files} files, ${r.bytes} bytes`, ...(r.pruned.remove.length ? [`pruned steps ${r.pruned.remove.map((x) => x.version).join(", ")}; destroyed key versions ${r.pruned.destroyKeyVersions.join(", ") || "-"}`] : [])].join("\n"),
+          [
+            `saved ${r.ref.name}@${r.ref.version}: ${r.files} files, ${r.bytes} bytes`,
+            ...(r.pruned.remove.length
+              ? [`pruned steps ${r.pruned.remove.map((x) => x.version).join(", ")}; destroyed key versions ${r.pruned.destroyKeyVersions.join(", ") || "-"}`]
+              : []),
+          ].join("\n"),
         );
       }),
     );
@@ -62,7 +67,10 @@ export function checkpointCommand(): Command {
     .option("--json", "print as JSON")
     .action(async (registry: string, opts: LoadOptions, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
-        const r = await loadCheckpoint(ks, new FolderRegistry(registry), opts.run, opts.output, { trust: loadTrustFile(opts.trust), ...(opts.step ? { step: int("--step", opts.step, 0) } : {}) });
+        const r = await loadCheckpoint(ks, new FolderRegistry(registry), opts.run, opts.output, {
+          trust: loadTrustFile(opts.trust),
+          ...(opts.step ? { step: int("--step", opts.step, 0) } : {}),
+        });
         emit(cmd, r, () => `loaded ${r.ref.name}@${r.ref.version}: ${r.files} files -> ${opts.output}`);
       }),
     );

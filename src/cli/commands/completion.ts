@@ -7,7 +7,9 @@ const SHELLS = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion 
 
 export function completionCommand(): Command {
   return new Command("completion")
-    .description("print a shell completion script: eval \"$(pipeseal completion bash)\"; zsh likewise; fish: pipeseal completion fish > ~/.config/fish/completions/pipeseal.fish")
+    .description(
+      'print a shell completion script: eval "$(pipeseal completion bash)"; zsh likewise; fish: pipeseal completion fish > ~/.config/fish/completions/pipeseal.fish',
+    )
     .argument("<shell>", "bash, zsh or fish")
     .action((shell: string, _opts: unknown, cmd: Command) => {
       const render = SHELLS[shell as keyof typeof SHELLS];

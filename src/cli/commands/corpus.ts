@@ -23,7 +23,8 @@ function parseFilters(list: string[]): Record<string, FilterValue> {
       } catch {
         throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number or boolean`);
       }
-      if (typeof v !== "number" && typeof v !== "boolean" && typeof v !== "string") throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number, boolean or string`);
+      if (typeof v !== "number" && typeof v !== "boolean" && typeof v !== "string")
+        throw new UsageError("INVALID_ARGUMENT", `--filter ${json[1]}:= needs a JSON number, boolean or string`);
       out[json[1]] = v;
     } else if (plain !== null) out[plain[1]] = plain[2];
     else throw new UsageError("INVALID_ARGUMENT", `--filter takes field=value or field:=json (got "${item.slice(0, 40)}")`);
@@ -46,7 +47,9 @@ async function* readChunks(file: string): AsyncGenerator<ChunkInput> {
 }
 
 function human(r: RetrieveResult): string {
-  const lines = r.chunks.map((c) => `${c.score === undefined ? "" : c.score.toFixed(4) + "  "}${c.id}  ${JSON.stringify(c.metadata)}\n    ${c.text.replace(/\n/g, "\n    ")}`);
+  const lines = r.chunks.map(
+    (c) => `${c.score === undefined ? "" : c.score.toFixed(4) + "  "}${c.id}  ${JSON.stringify(c.metadata)}\n    ${c.text.replace(/\n/g, "\n    ")}`,
+  );
   lines.push(`${r.chunks.length} chunk(s)${r.erased ? `, ${r.erased} of erased subjects skipped` : ""}, ${r.scanned} examined`);
   return lines.join("\n");
 }
@@ -96,7 +99,14 @@ export function corpusCommand(): Command {
           name,
           create: {
             ...(opts.vectors ? { vectors: opts.vectors as "plain" | "encrypted" } : {}), // openCorpus refuses any other mode
-            ...(opts.filterFields !== undefined ? { filterFields: opts.filterFields.split(",").map((f) => f.trim()).filter(Boolean) } : {}),
+            ...(opts.filterFields !== undefined
+              ? {
+                  filterFields: opts.filterFields
+                    .split(",")
+                    .map((f) => f.trim())
+                    .filter(Boolean),
+                }
+              : {}),
             ...(opts.subjectNamespace ? { subjectNamespace: opts.subjectNamespace } : {}),
             ...(opts.key ? { keyName: opts.key } : {}),
           },
@@ -127,9 +137,14 @@ export function corpusCommand(): Command {
     .command("query <corpus>")
     .description("retrieve chunks (decrypted; one audit record per query naming filter fields, never values)")
     .option(fileOption, fileHelp)
-    .option("--filter <field=value>", "equality on a filter field (field:=json for numbers/booleans); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      "--filter <field=value>",
+      "equality on a filter field (field:=json for numbers/booleans); repeatable",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--k <n>", "how many chunks", "5")
-    .option("--vector-file <path>", "a JSON array (or {\"vector\": [...]}) to rank by cosine similarity")
+    .option("--vector-file <path>", 'a JSON array (or {"vector": [...]}) to rank by cosine similarity')
     .option("--on-behalf-of <user>", "end user recorded in the audit record")
     .option("--json", "print JSON")
     .action(async (name: string, opts: QueryOptions, cmd: Command) => {
@@ -158,10 +173,16 @@ export function corpusCommand(): Command {
     .action((name: string | undefined, opts: FileOptions, cmd: Command) => {
       const all = corpusStats(corpusFile(cmd, opts.file)).filter((s) => name === undefined || s.name === name);
       if (name !== undefined && all.length === 0) throw new UsageError("INVALID_ARGUMENT", `no corpus named "${name}"`);
-      emit(cmd, all, () =>
-        all
-          .map((s) => `${s.name}  ${s.chunks} chunk(s) (${s.subjectChunks} subject-sealed)  vectors ${s.vectors}${s.dimensions ? ` ×${s.dimensions}` : ""}  filter fields [${s.filterFields.join(", ")}]  subjects ${s.subjectNamespace}  key ${s.keyName}`)
-          .join("\n") || "no corpora",
+      emit(
+        cmd,
+        all,
+        () =>
+          all
+            .map(
+              (s) =>
+                `${s.name}  ${s.chunks} chunk(s) (${s.subjectChunks} subject-sealed)  vectors ${s.vectors}${s.dimensions ? ` ×${s.dimensions}` : ""}  filter fields [${s.filterFields.join(", ")}]  subjects ${s.subjectNamespace}  key ${s.keyName}`,
+            )
+            .join("\n") || "no corpora",
       );
     });
   corpus

@@ -47,7 +47,9 @@ function describeBudget(b: BudgetInfo): string {
   const limit = b.kind === "zcdp" ? `ρ ${fmt(b.rho as number)} (zCDP)` : `ε ${fmt(b.epsilon as number)}, δ ${b.delta}`;
   const lines = [`${printable(b.name)}  ${limit}  spent ${fmt(b.spent.total)} ${unit}  left ${fmt(b.spent.left)} ${unit}  ${b.spends.length} queries`];
   for (const s of b.spends) {
-    lines.push(`  ${s.time}  ${printable(s.principal)}  ${s.mechanism}  ${s.epsilon !== undefined ? `ε ${fmt(s.epsilon)}` : `ρ ${fmt(s.rho as number)}`}  ${printable(s.query)}  ${printable(s.input)}`);
+    lines.push(
+      `  ${s.time}  ${printable(s.principal)}  ${s.mechanism}  ${s.epsilon !== undefined ? `ε ${fmt(s.epsilon)}` : `ρ ${fmt(s.rho as number)}`}  ${printable(s.query)}  ${printable(s.input)}`,
+    );
   }
   return lines.join("\n");
 }
@@ -163,9 +165,28 @@ export function dpCommand(): Command {
     );
   dp.addCommand(budget);
   dp.addCommand(queryCommand("count", "a noisy count of rows (optionally --where), each privacy unit counted at most --max-contributions times", (c) => c));
-  dp.addCommand(queryCommand("sum", "a noisy sum of a column, values clamped to --bounds", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS)));
-  dp.addCommand(queryCommand("mean", "a noisy mean of a column, values clamped to --bounds (half the budget for the count, half for the sum)", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS)));
-  dp.addCommand(queryCommand("histogram", "noisy counts per bin of a column: [b0, b1) … [bn-1, bn]", (c) => c.requiredOption("--column <name>", "the numeric column").requiredOption("--bins <edges>", "increasing bin edges, e.g. 0,18,30,45,65,120")));
-  dp.addCommand(queryCommand("quantile", "noisy quantiles of a column in --bounds (a quantile tree; any number of --q for one cost)", (c) => c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", QUANTILE_BOUNDS).requiredOption("--q <list>", "quantiles in [0, 1], e.g. 0.5,0.9")));
+  dp.addCommand(
+    queryCommand("sum", "a noisy sum of a column, values clamped to --bounds", (c) =>
+      c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS),
+    ),
+  );
+  dp.addCommand(
+    queryCommand("mean", "a noisy mean of a column, values clamped to --bounds (half the budget for the count, half for the sum)", (c) =>
+      c.requiredOption("--column <name>", "the numeric column").option("--bounds <lo:hi>", PUBLIC_BOUNDS),
+    ),
+  );
+  dp.addCommand(
+    queryCommand("histogram", "noisy counts per bin of a column: [b0, b1) … [bn-1, bn]", (c) =>
+      c.requiredOption("--column <name>", "the numeric column").requiredOption("--bins <edges>", "increasing bin edges, e.g. 0,18,30,45,65,120"),
+    ),
+  );
+  dp.addCommand(
+    queryCommand("quantile", "noisy quantiles of a column in --bounds (a quantile tree; any number of --q for one cost)", (c) =>
+      c
+        .requiredOption("--column <name>", "the numeric column")
+        .option("--bounds <lo:hi>", QUANTILE_BOUNDS)
+        .requiredOption("--q <list>", "quantiles in [0, 1], e.g. 0.5,0.9"),
+    ),
+  );
   return dp;
 }

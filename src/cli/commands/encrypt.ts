@@ -43,7 +43,12 @@ export function encryptCommand(): Command {
         await withKeyring(cmd, async (ks) => {
           const sealed = sealPiped(ks, source, { keyName: opts.key, context, segmentSize });
           const written = output === "-" ? await writeStdout(sealed) : await writeAtomic(output, sealed, 0o644);
-          if (output !== "-") emit(cmd, { output, bytes: written, keys: opts.key, context }, () => `sealed ${printable(input)} -> ${printable(output)} (${written} bytes) under ${opts.key.map(printable).join(", ")}`);
+          if (output !== "-")
+            emit(
+              cmd,
+              { output, bytes: written, keys: opts.key, context },
+              () => `sealed ${printable(input)} -> ${printable(output)} (${written} bytes) under ${opts.key.map(printable).join(", ")}`,
+            );
         });
       } finally {
         await close();

@@ -45,21 +45,32 @@ function runner(op: FieldOperation, description: string): Command {
       if (onError !== "fail" && onError !== "skip") throw new FieldError("INVALID_ARGUMENT", "--on-error takes fail or skip");
       if (opts.output !== "-") await refuseOverwrite(opts.output, opts.force);
       const policy = loadFieldPolicy(opts.policy);
-      const stats = await withKeystore(cmd, (ks) => runFields(op, { policy, keyring: ks, input, output: opts.output, ...(format(opts.format) ? { format: format(opts.format)! } : {}), onError }));
-      const absent = Object.entries(stats.absent).map(([f, n]) => `${printable(f)}: ${n}`).join(", ");
+      const stats = await withKeystore(cmd, (ks) =>
+        runFields(op, { policy, keyring: ks, input, output: opts.output, ...(format(opts.format) ? { format: format(opts.format)! } : {}), onError }),
+      );
+      const absent = Object.entries(stats.absent)
+        .map(([f, n]) => `${printable(f)}: ${n}`)
+        .join(", ");
       process.stderr.write(
         opts.json
           ? JSON.stringify(stats) + "\n"
-          : `fields ${op}: ${stats.rows} rows, ${Object.entries(stats.values).map(([a, n]) => `${n} ${a}`).join(", ") || "no values changed"}` +
+          : `fields ${op}: ${stats.rows} rows, ${
+              Object.entries(stats.values)
+                .map(([a, n]) => `${n} ${a}`)
+                .join(", ") || "no values changed"
+            }` +
               (stats.skipped ? `, ${stats.skipped} skipped (first: row ${stats.errors[0]?.row}: ${printable(stats.errors[0]?.message)})` : "") +
               (stats.erased ? `, ${stats.erased} erased` : "") +
-              (absent ? `; absent — ${absent}` : "") + "\n",
+              (absent ? `; absent — ${absent}` : "") +
+              "\n",
       );
     });
 }
 
 export function fieldsCommand(): Command {
-  const cmd = new Command("fields").description("field-level protection for records (JSONL, JSON, CSV, Parquet): encrypt, deterministic, tokenize, pseudonymize, mask, drop");
+  const cmd = new Command("fields").description(
+    "field-level protection for records (JSONL, JSON, CSV, Parquet): encrypt, deterministic, tokenize, pseudonymize, mask, drop",
+  );
   cmd.addCommand(runner("apply", "protect the fields a policy names"));
   cmd.addCommand(runner("reveal", "reverse what is reversible (encrypt, deterministic, tokenize); audited"));
   cmd.addCommand(runner("rewrap", "move encrypted/deterministic values to the key's primary version (tokens: from previousVersion)"));
@@ -72,11 +83,15 @@ export function fieldsCommand(): Command {
       .option("--sample <n>", "rows to sample", "1000")
       .option("--json", "JSON output")
       .action(async (input: string, opts: CheckOptions, c: Command) => {
-        const result = await checkFields(loadFieldPolicy(opts.policy), input, { ...(format(opts.format) ? { format: format(opts.format)! } : {}), sample: Number(opts.sample) });
+        const result = await checkFields(loadFieldPolicy(opts.policy), input, {
+          ...(format(opts.format) ? { format: format(opts.format)! } : {}),
+          sample: Number(opts.sample),
+        });
         emit(c, result, () =>
           result.findings.length === 0
             ? `no uncovered PII-looking fields (${result.fieldsSeen} fields, ${result.rowsSampled} rows sampled)`
-            : result.findings.map((f) => `${printable(f.field)}: ${f.reasons.map(printable).join("; ")}`).join("\n") + `\n${result.findings.length} uncovered field(s) look like personal data`,
+            : result.findings.map((f) => `${printable(f.field)}: ${f.reasons.map(printable).join("; ")}`).join("\n") +
+              `\n${result.findings.length} uncovered field(s) look like personal data`,
         );
         if (result.findings.length > 0) process.exitCode = EXIT.findings;
       }),

@@ -29,7 +29,20 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] || m[2] || "127.0.0.1", port };
 }
 
-type GatewayOpts = { root: string; cert: string; listen: string; allow: string[]; policy?: string; crl?: string; keyTtl: string; idleTimeout: string; maxConnections: string; server?: string; serverCert?: string; tokens?: boolean };
+type GatewayOpts = {
+  root: string;
+  cert: string;
+  listen: string;
+  allow: string[];
+  policy?: string;
+  crl?: string;
+  keyTtl: string;
+  idleTimeout: string;
+  maxConnections: string;
+  server?: string;
+  serverCert?: string;
+  tokens?: boolean;
+};
 
 const log = (e: object) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
 
@@ -37,9 +50,15 @@ const log = (e: object) => process.stderr.write(`${JSON.stringify({ time: new Da
 async function withKeys<T>(cmd: Command, opts: GatewayOpts, run: (keys: LocalKeystore | GatewayBackend) => Promise<T>): Promise<T> {
   if (!opts.server) return withKeystore(cmd, run);
   // the service's own keyring id (GET /v1/info): files sealed through any of its URLs open here
-  const kr = await RemoteKeyring.connect({ url: opts.server, certDir: path.resolve(opts.serverCert ?? opts.cert), ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}) });
+  const kr = await RemoteKeyring.connect({
+    url: opts.server,
+    certDir: path.resolve(opts.serverCert ?? opts.cert),
+    ...(process.env.PIPESEAL_KEYRING_ID ? { id: process.env.PIPESEAL_KEYRING_ID } : {}),
+  });
   try {
-    return await run(remoteBackend(kr, (e) => log({ level: "error", msg: "could not record in the key service's audit", code: isPipesealError(e) ? e.code : "INTERNAL" })));
+    return await run(
+      remoteBackend(kr, (e) => log({ level: "error", msg: "could not record in the key service's audit", code: isPipesealError(e) ? e.code : "INTERNAL" })),
+    );
   } finally {
     await kr.close();
   }
@@ -65,7 +84,8 @@ export function gatewayCommand(): Command {
       const policy = opts.policy ? loadGatewayPolicy(opts.policy) : undefined;
       const maxConnections = Number(opts.maxConnections);
       if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new UsageError("INVALID_ARGUMENT", "--max-connections must be a positive integer");
-      if (opts.tokens && !opts.server) throw new UsageError("INVALID_ARGUMENT", "--tokens needs --server: bearer tokens come from the key service, which checks them");
+      if (opts.tokens && !opts.server)
+        throw new UsageError("INVALID_ARGUMENT", "--tokens needs --server: bearer tokens come from the key service, which checks them");
       if (opts.serverCert && !opts.server) throw new UsageError("INVALID_ARGUMENT", "--server-cert is for --server");
       await withKeys(cmd, opts, async (keys) => {
         const gw = await startGateway(

@@ -37,8 +37,18 @@ export function honeytokenCommand(): Command {
       const context = parseContextArg(opts.context);
       await refuseOverwrite(opts.out, opts.force);
       await withKeystore(cmd, async (ks) => {
-        const d = await plantDecoy(ks, { key: opts.key, out: opts.out, rows, ...(format ? { format } : {}), ...(Object.keys(context).length > 0 ? { context } : {}) });
-        emit(cmd, { id: d.id, key: d.key, path: d.path, rows: d.rows, format: d.format, createdAt: d.createdAt }, () => `planted decoy ${d.id}: ${d.rows} ${d.format} rows under ${printable(d.key)} in ${printable(opts.out)}`);
+        const d = await plantDecoy(ks, {
+          key: opts.key,
+          out: opts.out,
+          rows,
+          ...(format ? { format } : {}),
+          ...(Object.keys(context).length > 0 ? { context } : {}),
+        });
+        emit(
+          cmd,
+          { id: d.id, key: d.key, path: d.path, rows: d.rows, format: d.format, createdAt: d.createdAt },
+          () => `planted decoy ${d.id}: ${d.rows} ${d.format} rows under ${printable(d.key)} in ${printable(opts.out)}`,
+        );
       });
     });
   ht.command("list")
@@ -47,7 +57,12 @@ export function honeytokenCommand(): Command {
     .action(async (_opts: unknown, cmd: Command) =>
       withKeystore(cmd, async (ks) => {
         const all = listDecoys(ks).map((d) => ({ id: d.id, key: d.key, path: d.path, rows: d.rows, format: d.format, createdAt: d.createdAt }));
-        emit(cmd, all, () => all.map((d) => `${d.id}  ${printable(d.key)}  ${d.rows} ${d.format} rows  ${d.createdAt}  ${printable(d.path)}`).join("\n") || "no decoys planted");
+        emit(
+          cmd,
+          all,
+          () =>
+            all.map((d) => `${d.id}  ${printable(d.key)}  ${d.rows} ${d.format} rows  ${d.createdAt}  ${printable(d.path)}`).join("\n") || "no decoys planted",
+        );
       }),
     );
   return ht;

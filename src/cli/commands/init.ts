@@ -18,7 +18,9 @@ interface InitOptions {
 
 export function initCommand(): Command {
   return new Command("init")
-    .description("create a keystore: a master key file (mode 0600), with --passphrase a passphrase-derived master key (scrypt), or with --hsm a root key generated inside an HSM (PKCS#11)")
+    .description(
+      "create a keystore: a master key file (mode 0600), with --passphrase a passphrase-derived master key (scrypt), or with --hsm a root key generated inside an HSM (PKCS#11)",
+    )
     .option("--passphrase", "derive the master key from a passphrase instead of a key file (asked on the terminal, or PIPESEAL_PASSPHRASE_FILE)")
     .option("--hsm", "keep the root key in an HSM through PKCS#11 (docs/hsm.md); it is generated in the token and never leaves it")
     .option("--pkcs11-module <path>", "PKCS#11 module (shared library) for --hsm (default: $PIPESEAL_PKCS11_MODULE)")
@@ -39,9 +41,14 @@ export function initCommand(): Command {
         if (token === undefined && slot === undefined) throw new UsageError("INVALID_ARGUMENT", "--hsm needs --token (or PIPESEAL_PKCS11_TOKEN) or --slot");
         const keyLabel = opts.keyLabel ?? env.keyLabel ?? DEFAULT_KEY_LABEL;
         const pin = readPkcs11Pin(opts.pinFile);
-        await initKeystore(home, { root: { pkcs11: { module, keyLabel, pin, ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) } } });
-        emit(cmd, { home, masterKey: "hsm", pkcs11: { module, token: token ?? null, slot: slot ?? null, keyLabel } }, () =>
-          `keystore created in ${home} (root key: HSM token ${token !== undefined ? `"${token}"` : `slot ${slot}`}, key "${keyLabel}")` +
+        await initKeystore(home, {
+          root: { pkcs11: { module, keyLabel, pin, ...(token !== undefined ? { token } : {}), ...(slot !== undefined ? { slot } : {}) } },
+        });
+        emit(
+          cmd,
+          { home, masterKey: "hsm", pkcs11: { module, token: token ?? null, slot: slot ?? null, keyLabel } },
+          () =>
+            `keystore created in ${home} (root key: HSM token ${token !== undefined ? `"${token}"` : `slot ${slot}`}, key "${keyLabel}")` +
             `\nthe root key cannot be exported: back up the token with the HSM's own tools, or nothing sealed here can be opened if it is lost`,
         );
         return;
@@ -49,8 +56,11 @@ export function initCommand(): Command {
       const passphrase = opts.passphrase ? await readPassphrase("New keystore passphrase: ", true) : undefined;
       await initKeystore(home, passphrase === undefined ? {} : { passphrase });
       const mode = passphrase === undefined ? "key file" : "passphrase";
-      emit(cmd, { home, masterKey: mode }, () =>
-        `keystore created in ${home} (master key: ${mode})` +
+      emit(
+        cmd,
+        { home, masterKey: mode },
+        () =>
+          `keystore created in ${home} (master key: ${mode})` +
           (passphrase === undefined ? `\nback up ${home}/master.key somewhere safe: without it nothing sealed here can be opened` : ""),
       );
     });

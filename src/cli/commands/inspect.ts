@@ -18,7 +18,11 @@ export function inspectCommand(): Command {
           `file:          ${printable(file)}`,
           `format:        pipeseal v${info.formatVersion}, FLOE AES-256-GCM / HKDF-SHA-384${info.formatVersion === 1 ? " (key block not bound to the file: pipeseal rewrap --upgrade)" : ""}`,
           ...info.keys.map((k) => `wrapped by:    ${printable(k.keyName)} v${k.keyVersion} (keyring ${printable(k.keyring)})`),
-          `context:       ${Object.entries(info.context).map(([k, v]) => `${printable(k)}=${printable(v)}`).join(", ") || "(none)"}`,
+          `context:       ${
+            Object.entries(info.context)
+              .map(([k, v]) => `${printable(k)}=${printable(v)}`)
+              .join(", ") || "(none)"
+          }`,
           `segments:      ${info.segmentCount} x ${formatBytes(info.segmentSize)} plaintext`,
           `plaintext:     ${info.plaintextLength} bytes (${formatBytes(info.plaintextLength)}; from file size, authenticated on open)`,
           `file size:     ${info.fileSize} bytes (header ${info.headerLength})`,

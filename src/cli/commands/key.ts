@@ -18,7 +18,10 @@ function describe(k: KeyInfo): string {
   const lines = [
     `${printable(k.name)}  primary v${k.primaryVersion}  min-decrypt v${k.minDecryptVersion}  rotate-every ${k.rotateEverySeconds ? formatDuration(k.rotateEverySeconds) : "-"}  ${k.rotationDue ? "ROTATION DUE" : `next rotation ${show(k.dueAt)}`}`,
   ];
-  for (const v of k.versions) lines.push(`  v${v.version}  ${printable(v.state).padEnd(9)}  created ${show(v.createdAt)}  wraps ${v.wrapCount}${v.version === k.primaryVersion ? "  (primary)" : ""}`);
+  for (const v of k.versions)
+    lines.push(
+      `  v${v.version}  ${printable(v.state).padEnd(9)}  created ${show(v.createdAt)}  wraps ${v.wrapCount}${v.version === k.primaryVersion ? "  (primary)" : ""}`,
+    );
   return lines.join("\n");
 }
 
@@ -73,10 +76,12 @@ export function keyCommand(): Command {
     .command("show <name>")
     .description("one key in detail")
     .option("--json", "print as JSON")
-    .action(async (name: string, _o: unknown, cmd: Command) => withKeyring(cmd, async (ks) => {
+    .action(async (name: string, _o: unknown, cmd: Command) =>
+      withKeyring(cmd, async (ks) => {
         const info = await ks.showKey(name);
         emit(cmd, info, () => describe(info));
-      }));
+      }),
+    );
 
   // each verb with its own past tense ("destroyed", not verb + "d")
   for (const [verb, done, what] of [
@@ -95,13 +100,16 @@ export function keyCommand(): Command {
         await withKeyring(cmd, async (ks) => {
           if (verb === "destroy") {
             const state = (await ks.showKey(name)).versions.find((x) => x.version === v)?.state;
-            if (state === "destroyed") return emit(cmd, { name, version: v, state, alreadyDestroyed: true }, () => `${name} v${v} was already destroyed; nothing to do`);
-            if (state !== undefined) { // an unknown version is refused by destroyVersion itself
+            if (state === "destroyed")
+              return emit(cmd, { name, version: v, state, alreadyDestroyed: true }, () => `${name} v${v} was already destroyed; nothing to do`);
+            if (state !== undefined) {
+              // an unknown version is refused by destroyVersion itself
               const question = `Destroy ${name} v${v}? Everything sealed under it becomes unreadable. Type the key name to confirm: `;
               await confirmDestructive({ yes: opts.yes, question, expected: name, nothing: "nothing was destroyed" });
             }
           }
-          const info = verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
+          const info =
+            verb === "disable" ? await ks.disableVersion(name, v) : verb === "enable" ? await ks.enableVersion(name, v) : await ks.destroyVersion(name, v);
           emit(cmd, info, () => `${done} ${name} v${v}`);
         });
       });

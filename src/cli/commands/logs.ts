@@ -20,7 +20,8 @@ function logClass(text: string | undefined): LogClass | undefined {
 
 /** `--class` of read and prune; `--stream` there once meant a class and now only names a log (`logs write`). */
 function selectedClass(opts: { class?: string; stream?: string }): LogClass | undefined {
-  if (opts.stream !== undefined) throw new UsageError("INVALID_ARGUMENT", "--stream names a log in `logs write`; to select records by class use --class payload|metadata");
+  if (opts.stream !== undefined)
+    throw new UsageError("INVALID_ARGUMENT", "--stream names a log in `logs write`; to select records by class use --class payload|metadata");
   return logClass(opts.class);
 }
 
@@ -38,7 +39,10 @@ function describePlan(plan: PrunePlan, dryRun: boolean): string {
   return lines.length ? lines.join("\n") : "nothing to prune";
 }
 
-async function* jsonLines(events: AsyncIterable<LogReadEvent>, summary: { records: number; segments: Set<string>; shredded: { file: string; keyName: string; keyVersion: number }[] }): AsyncGenerator<Buffer> {
+async function* jsonLines(
+  events: AsyncIterable<LogReadEvent>,
+  summary: { records: number; segments: Set<string>; shredded: { file: string; keyName: string; keyVersion: number }[] },
+): AsyncGenerator<Buffer> {
   for await (const e of events) {
     if (e.type === "shredded") {
       summary.shredded.push({ file: e.file, keyName: e.keyName, keyVersion: e.keyVersion });
@@ -112,7 +116,13 @@ export function logsCommand(): Command {
           classification: cls ?? { field: opts.routeField },
         });
         // a stop signal: close the open segments so nothing written so far is lost
-        onStopSignal(() => void sink.close().then(() => process.exit(0), () => process.exit(1)));
+        onStopSignal(
+          () =>
+            void sink.close().then(
+              () => process.exit(0),
+              () => process.exit(1),
+            ),
+        );
         let records = 0;
         try {
           for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -123,7 +133,11 @@ export function logsCommand(): Command {
         } finally {
           await sink.close();
         }
-        emit(cmd, { dir: sink.dir, records, segments: sink.closedSegments }, () => `sealed ${records} record(s) into ${sink.closedSegments.length} segment(s) in ${sink.dir}`);
+        emit(
+          cmd,
+          { dir: sink.dir, records, segments: sink.closedSegments },
+          () => `sealed ${records} record(s) into ${sink.closedSegments.length} segment(s) in ${sink.dir}`,
+        );
       }),
     );
   logs
@@ -174,7 +188,11 @@ export function logsCommand(): Command {
                   {
                     operation: "logs.prune",
                     objectPath: root,
-                    context: { destroyed: plan.destroy.map((d) => `${d.keyName}@v${d.version}`).join(","), deleted: String(plan.delete.length), rotated: plan.rotate.map((r) => r.keyName).join(",") },
+                    context: {
+                      destroyed: plan.destroy.map((d) => `${d.keyName}@v${d.version}`).join(","),
+                      deleted: String(plan.delete.length),
+                      rotated: plan.rotate.map((r) => r.keyName).join(","),
+                    },
                   },
                   () => undefined,
                 ),

@@ -70,7 +70,11 @@ export function modelCommand(): Command {
       if (opts.output && opts.output !== "-") {
         await refuseOverwrite(opts.output, opts.force);
         await writeFile(opts.output, info.publicKeyPem, { mode: 0o644 });
-        emit(cmd, { output: opts.output, hint: info.hint }, () => `wrote the public key of ${name} (hint ${info.hint}) to ${opts.output}; list it under models: in a trust file`);
+        emit(
+          cmd,
+          { output: opts.output, hint: info.hint },
+          () => `wrote the public key of ${name} (hint ${info.hint}) to ${opts.output}; list it under models: in a trust file`,
+        );
       } else process.stdout.write(info.publicKeyPem);
     });
 
@@ -98,8 +102,22 @@ export function modelCommand(): Command {
           ...(previous !== undefined ? { incremental: previous } : {}),
         });
         await writeAtomic(opts.output, once(Buffer.from(JSON.stringify(r.bundle) + "\n")), 0o644);
-        const summary = { output: opts.output, model: r.manifest.modelName, resources: r.manifest.resources.length, rootDigest: r.rootDigest, bytesHashed: r.bytesHashed, filesHashed: r.filesHashed, filesReused: r.filesReused, signerHint: signer.info.hint };
-        emit(cmd, summary, () => `signed model "${r.manifest.modelName}"${opts.name ? "" : " (named after its folder; --name sets it)"}: ${r.manifest.resources.length} ${r.manifest.serialization.method}, root sha256 ${r.rootDigest}${previous !== undefined ? ` (re-hashed ${r.filesHashed} files, reused ${r.filesReused})` : ""} -> ${opts.output}`);
+        const summary = {
+          output: opts.output,
+          model: r.manifest.modelName,
+          resources: r.manifest.resources.length,
+          rootDigest: r.rootDigest,
+          bytesHashed: r.bytesHashed,
+          filesHashed: r.filesHashed,
+          filesReused: r.filesReused,
+          signerHint: signer.info.hint,
+        };
+        emit(
+          cmd,
+          summary,
+          () =>
+            `signed model "${r.manifest.modelName}"${opts.name ? "" : " (named after its folder; --name sets it)"}: ${r.manifest.resources.length} ${r.manifest.serialization.method}, root sha256 ${r.rootDigest}${previous !== undefined ? ` (re-hashed ${r.filesHashed} files, reused ${r.filesReused})` : ""} -> ${opts.output}`,
+        );
       });
     });
 
@@ -113,8 +131,16 @@ export function modelCommand(): Command {
     .action(async (dir: string, opts: VerifyOptions, cmd: Command) => {
       const text = await readFile(opts.sig, "utf8");
       try {
-        const v = await verifyModel(dir, text, { trust: loadTrustFile(opts.trust), ignore: insideModel(dir, opts.sig), ...(opts.name ? { modelName: opts.name } : {}) });
-        emit(cmd, { ok: true, model: v.manifest.modelName, resources: v.manifest.resources.length, signer: v.signer.hint, trustedFrom: v.signer.source }, () => `OK ${v.manifest.modelName}: ${v.manifest.resources.length} ${v.manifest.serialization.method} verified, signer ${v.signer.hint.slice(0, 16)}…`);
+        const v = await verifyModel(dir, text, {
+          trust: loadTrustFile(opts.trust),
+          ignore: insideModel(dir, opts.sig),
+          ...(opts.name ? { modelName: opts.name } : {}),
+        });
+        emit(
+          cmd,
+          { ok: true, model: v.manifest.modelName, resources: v.manifest.resources.length, signer: v.signer.hint, trustedFrom: v.signer.source },
+          () => `OK ${v.manifest.modelName}: ${v.manifest.resources.length} ${v.manifest.serialization.method} verified, signer ${v.signer.hint.slice(0, 16)}…`,
+        );
       } catch (e) {
         if (e instanceof ArtifactError && e.problems.length) {
           emit(cmd, { ok: false, code: e.code, problems: e.problems }, () => `FAILED ${dir}\n${e.problems.map((p) => "  " + describeProblem(p)).join("\n")}`);

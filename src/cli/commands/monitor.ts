@@ -61,8 +61,10 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
   const learnUntilMs = parseIso(opts.learnUntil, "--learn-until");
   const everySeconds = opts.anchorEvery !== undefined ? parseDuration(opts.anchorEvery) : kr ? undefined : config.anchors?.everySeconds;
   const dir = opts.anchorDir !== undefined ? path.resolve(opts.anchorDir) : config.anchors?.dir;
-  if (opts.anchorDir !== undefined && everySeconds === undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-dir goes with --anchor-every (or anchors.every in monitor.yaml)");
-  if (everySeconds !== undefined && dir === undefined) throw new UsageError("INVALID_ARGUMENT", "--anchor-every needs --anchor-dir DIR (or anchors.dir in monitor.yaml): a folder outside the keystore");
+  if (opts.anchorDir !== undefined && everySeconds === undefined)
+    throw new UsageError("INVALID_ARGUMENT", "--anchor-dir goes with --anchor-every (or anchors.every in monitor.yaml)");
+  if (everySeconds !== undefined && dir === undefined)
+    throw new UsageError("INVALID_ARGUMENT", "--anchor-every needs --anchor-dir DIR (or anchors.dir in monitor.yaml): a folder outside the keystore");
   const notice = (m: string) => void process.stderr.write(`pipeseal: monitor: ${printable(m)}\n`);
   // said, not silently dropped: the audit followed is the service's, and only the service can sign its head
   if (kr && config.anchors) notice(`anchors: in monitor.yaml is for the local keystore's audit; ${SERVICE_ANCHORS}`);
@@ -81,7 +83,9 @@ async function runLive(ks: LocalKeystore, opts: RunFlags, kr?: RemoteKeyring): P
       once: opts.once === true,
       onNotice: notice,
     });
-    process.stderr.write(`pipeseal: monitor stopped at ${kr ? "the key service's " : ""}audit record ${s.position.seq}: ${s.records} record(s) read, ${s.changes} alert change(s)${s.anchors ? `, ${s.anchors} anchor(s)` : ""}\n`);
+    process.stderr.write(
+      `pipeseal: monitor stopped at ${kr ? "the key service's " : ""}audit record ${s.position.seq}: ${s.records} record(s) read, ${s.changes} alert change(s)${s.anchors ? `, ${s.anchors} anchor(s)` : ""}\n`,
+    );
   } finally {
     release();
   }
@@ -123,7 +127,9 @@ export function monitorCommand(): Command {
     });
   monitor
     .command("run")
-    .description("live: follow the audit as it commits (the local keystore's, or with --server the key service's) and send alerts to the sinks of monitor.yaml; stops cleanly on SIGINT/SIGTERM")
+    .description(
+      "live: follow the audit as it commits (the local keystore's, or with --server the key service's) and send alerts to the sinks of monitor.yaml; stops cleanly on SIGINT/SIGTERM",
+    )
     .option("--config <file>", "monitor.yaml (default: every default: alerts as JSON lines on stdout)")
     .option("--anchor-every <duration>", "also write a signed audit anchor this often (e.g. 1h) into --anchor-dir or anchors.dir")
     .option("--anchor-dir <dir>", "folder for the anchors, outside the keystore")
@@ -134,7 +140,8 @@ export function monitorCommand(): Command {
       if (!kr) return withKeystore(cmd, (ks) => runLive(ks, opts));
       try {
         // the key service writes its own anchors (keyservice.yaml `audit:`); this host's keystore holds only the monitor's state
-        if (opts.anchorEvery !== undefined || opts.anchorDir !== undefined) throw new UsageError("INVALID_ARGUMENT", `--anchor-every and --anchor-dir are for the local keystore's audit; ${SERVICE_ANCHORS}`);
+        if (opts.anchorEvery !== undefined || opts.anchorDir !== undefined)
+          throw new UsageError("INVALID_ARGUMENT", `--anchor-every and --anchor-dir are for the local keystore's audit; ${SERVICE_ANCHORS}`);
         const ks = await openLocalKeystore(keystoreHome(cmd));
         try {
           await runLive(ks, opts, kr);
@@ -163,13 +170,17 @@ export function monitorCommand(): Command {
     .command("ack")
     .description("acknowledge an alert with a note (audited as monitor.ack); posture stops counting it as open")
     .argument("<alert-id>", "al_… from `pipeseal monitor alerts`")
-    .requiredOption("--note <text>", "why it is fine or what was done, e.g. \"expected backfill\"")
+    .requiredOption("--note <text>", 'why it is fine or what was done, e.g. "expected backfill"')
     .option("--json", "print the acknowledged alert as JSON")
     .action(async (id: string, opts: AckFlags, cmd: Command) =>
       withLedger(cmd, (ks) => {
         ensureMonitorTables(ks);
         const s = ackAlert(ks, id, opts.note);
-        emit(cmd, { ...s.alert, revision: s.revision, ack: s.ack }, () => `acknowledged ${s.alert.id} (${s.alert.detection}, ${printable(s.alert.principal)}${s.alert.key ? " on " + printable(s.alert.key) : ""})`);
+        emit(
+          cmd,
+          { ...s.alert, revision: s.revision, ack: s.ack },
+          () => `acknowledged ${s.alert.id} (${s.alert.detection}, ${printable(s.alert.principal)}${s.alert.key ? " on " + printable(s.alert.key) : ""})`,
+        );
       }),
     );
   return monitor;

@@ -45,8 +45,14 @@ export function policyCommand(): Command {
         const { active } = await kr.showPolicy();
         if (cmd.opts().json) return emit(cmd, active, () => "");
         // no approved policy yet: the bootstrap file the service was started with decides
-        if (!active) throw new UsageError("NOT_FOUND", "no policy has been approved through the service yet; the service runs on its bootstrap policy file (keyservice.yaml `policy:`)");
-        process.stderr.write(`active policy ${active.id}: proposed by ${printable(active.proposer)}, approved by ${printable(active.approver ?? "?")} at ${when(active.approvedAt)}\n`);
+        if (!active)
+          throw new UsageError(
+            "NOT_FOUND",
+            "no policy has been approved through the service yet; the service runs on its bootstrap policy file (keyservice.yaml `policy:`)",
+          );
+        process.stderr.write(
+          `active policy ${active.id}: proposed by ${printable(active.proposer)}, approved by ${printable(active.approver ?? "?")} at ${when(active.approvedAt)}\n`,
+        );
         process.stdout.write(active.yaml.endsWith("\n") ? active.yaml : `${active.yaml}\n`);
       }),
     );
@@ -61,7 +67,12 @@ export function policyCommand(): Command {
         emit(cmd, rows, () =>
           rows.length === 0
             ? "no approved policy and no open proposal (the bootstrap policy file decides)"
-            : rows.map((r) => `${r.id}  ${r.state.padEnd(8)}  proposed by ${printable(r.proposer)} at ${when(r.proposedAt)}${r.approver ? `, approved by ${printable(r.approver)}` : ""}`).join("\n"),
+            : rows
+                .map(
+                  (r) =>
+                    `${r.id}  ${r.state.padEnd(8)}  proposed by ${printable(r.proposer)} at ${when(r.proposedAt)}${r.approver ? `, approved by ${printable(r.approver)}` : ""}`,
+                )
+                .join("\n"),
         );
       }),
     );

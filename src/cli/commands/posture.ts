@@ -5,7 +5,24 @@ import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { once, writeAtomic } from "../../io/atomic.js";
 import { RemoteKeyring } from "../../client/remote-keyring.js";
-import { MAP_TEMPLATE, SEVERITIES, checkDefinitions, checkPosture, explainCheck, findingsAtOrAbove, formatDefinition, keystoreSource, loadMap, readPostureBaseline, renderTerminal, serviceSource, toPostureSarif, type KeySource, type PipelineMap, type Severity } from "../../posture/index.js";
+import {
+  MAP_TEMPLATE,
+  SEVERITIES,
+  checkDefinitions,
+  checkPosture,
+  explainCheck,
+  findingsAtOrAbove,
+  formatDefinition,
+  keystoreSource,
+  loadMap,
+  readPostureBaseline,
+  renderTerminal,
+  serviceSource,
+  toPostureSarif,
+  type KeySource,
+  type PipelineMap,
+  type Severity,
+} from "../../posture/index.js";
 import { renderHtml } from "../../posture/report/html.js";
 import { EXIT } from "../exit-codes.js";
 import { failOnArg } from "../severity.js";
@@ -77,7 +94,9 @@ function checkCommand(): Command {
 }
 
 export function postureCommand(): Command {
-  const posture = new Command("posture").description("map the pipeline, verify it, and answer: which keys, who can decrypt, where plaintext is, what is retained");
+  const posture = new Command("posture").description(
+    "map the pipeline, verify it, and answer: which keys, who can decrypt, where plaintext is, what is retained",
+  );
   posture.addCommand(
     new Command("init").description("print a commented starting map with the eight stages (pipeseal posture init > pipeline.yaml)").action(() => {
       process.stdout.write(MAP_TEMPLATE);
@@ -91,7 +110,11 @@ export function postureCommand(): Command {
       .option("--list", "list every check id")
       .action((id: string | undefined, opts: { list?: boolean }) => {
         if (opts.list || !id) {
-          process.stdout.write(checkDefinitions().map((d) => `${d.id.padEnd(28)} ${d.severity.padEnd(8)} ${d.title}`).join("\n") + "\n");
+          process.stdout.write(
+            checkDefinitions()
+              .map((d) => `${d.id.padEnd(28)} ${d.severity.padEnd(8)} ${d.title}`)
+              .join("\n") + "\n",
+          );
           return;
         }
         process.stdout.write(formatDefinition(explainCheck(id)));

@@ -24,7 +24,8 @@ function parseOperators(pairs: readonly string[]): Record<string, Operator> {
   const out: Record<string, Operator> = {};
   for (const p of pairs) {
     const m = /^([a-z0-9-]+)=([a-z]+)$/.exec(p);
-    if (!m || !OPERATORS.includes(m[2] as Operator)) throw new UsageError("INVALID_ARGUMENT", `--operator takes DETECTOR=OP with OP one of ${OPERATORS.join(", ")} (got "${p}")`);
+    if (!m || !OPERATORS.includes(m[2] as Operator))
+      throw new UsageError("INVALID_ARGUMENT", `--operator takes DETECTOR=OP with OP one of ${OPERATORS.join(", ")} (got "${p}")`);
     out[m[1]] = m[2] as Operator;
   }
   return out;
@@ -53,7 +54,9 @@ interface RedactCommandOptions {
 
 export function redactCommand(): Command {
   return new Command("redact")
-    .description("redact PII and secrets from a log file or stdin, line by line (JSON lines field-aware); --reveal opens [ENC:…] values, --reveal-token one tokenize token")
+    .description(
+      "redact PII and secrets from a log file or stdin, line by line (JSON lines field-aware); --reveal opens [ENC:…] values, --reveal-token one tokenize token",
+    )
     .argument("[input]", "file, or - for stdin", "-")
     .option("-o, --output <path>", "output file, or - for stdout (default: stdout)", "-")
     .option("-f, --force", "overwrite an existing output file")
@@ -112,7 +115,8 @@ export function redactCommand(): Command {
       if (usesEncrypt && !encryptKey) throw new UsageError("INVALID_ARGUMENT", "the encrypt operator needs --encrypt-key NAME (or encryptKey in the policy)");
       const tokenizeKey: string | undefined = opts.tokenizeKey ?? fromPolicy.tokenizeKey;
       const usesTokenize = Object.values(operators).includes("tokenize");
-      if (usesTokenize && !tokenizeKey) throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs --tokenize-key NAME (or tokenizeKey in the policy)");
+      if (usesTokenize && !tokenizeKey)
+        throw new UsageError("INVALID_ARGUMENT", "the tokenize operator needs --tokenize-key NAME (or tokenizeKey in the policy)");
       const where = input === "-" ? {} : { path: path.resolve(input) };
 
       const run = async (ks?: LocalKeystore): Promise<void> => {

@@ -10,7 +10,8 @@ import { loadTrustFile } from "../../artifacts/trust.js";
 import { emit, keystoreHome, withKeystore } from "../session.js";
 import { printable } from "../output.js";
 
-const mb = (bytes: number, ms: number) => `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${(bytes / 1e6 / (ms / 1000 || 1e-9)).toFixed(0)} MB/s)`;
+const mb = (bytes: number, ms: number) =>
+  `${(bytes / 1e6).toFixed(1)} MB in ${(ms / 1000).toFixed(2)} s (${(bytes / 1e6 / (ms / 1000 || 1e-9)).toFixed(0)} MB/s)`;
 
 interface PushOptions {
   name: string;
@@ -40,7 +41,11 @@ export function registryCommand(): Command {
         const t = Date.now();
         const signer = await openSigner(ks, keystoreHome(cmd), opts.signKey);
         const r = await pushModel(ks, new FolderRegistry(registry), dir, { name: opts.name, version: opts.version }, { keyName: opts.key, signer });
-        emit(cmd, { ...r.meta, bytes: r.bytes }, () => `pushed ${opts.name}@${opts.version}: ${r.files} files, ${mb(r.bytes, Date.now() - t)}, root sha256 ${r.rootDigest}`);
+        emit(
+          cmd,
+          { ...r.meta, bytes: r.bytes },
+          () => `pushed ${opts.name}@${opts.version}: ${r.files} files, ${mb(r.bytes, Date.now() - t)}, root sha256 ${r.rootDigest}`,
+        );
       }),
     );
   reg
@@ -56,7 +61,8 @@ export function registryCommand(): Command {
           const r = await pullModel(ks, new FolderRegistry(registry), parseRef(ref), opts.output, { trust: loadTrustFile(opts.trust) });
           emit(cmd, r, () => `pulled ${ref}: ${r.files} files verified, ${mb(r.bytes, Date.now() - t)} -> ${opts.output}`);
         } catch (e) {
-          if (e instanceof ArtifactError && e.problems.length) process.stderr.write(`REFUSED ${ref}\n${e.problems.map((p) => "  " + describeProblem(p)).join("\n")}\n`);
+          if (e instanceof ArtifactError && e.problems.length)
+            process.stderr.write(`REFUSED ${ref}\n${e.problems.map((p) => "  " + describeProblem(p)).join("\n")}\n`);
           throw e;
         }
       }),
@@ -76,7 +82,9 @@ export function registryCommand(): Command {
                   // the registry's files are not trusted: every field is escaped
                   `${printable(e.name)}@${printable(e.version)}  root ${printable(e.rootDigest.slice(0, 16))}…  ${e.signed ? `signed by ${printable(e.signerKey)} (${printable(e.signerHint?.slice(0, 16))}…)` : "UNSIGNED"}  key ${printable(e.encryptionKey)} v${printable(e.encryptionKeyVersions.join(","))}  pushed by ${printable(e.pushedBy)} ${printable(e.pushedAt)}`,
                   ...e.files.map((f) => `  ${printable(f.digest ?? "?".repeat(64))}  ${printable(f.size)}  ${printable(f.path)}`),
-                  ...(e.pulls.length ? e.pulls.map((p) => `  pulled ${printable(p.time)} by ${printable(p.principal)} (${printable(p.outcome)})`) : ["  never pulled"]),
+                  ...(e.pulls.length
+                    ? e.pulls.map((p) => `  pulled ${printable(p.time)} by ${printable(p.principal)} (${printable(p.outcome)})`)
+                    : ["  never pulled"]),
                 ].join("\n"),
               )
               .join("\n"),

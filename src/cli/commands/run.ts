@@ -27,7 +27,12 @@ export function runCommand(): Command {
     .argument("<command>", "the program to run (no shell unless --shell)")
     .argument("[args...]", "its arguments, exactly as given")
     .option("--secret <VAR=ref>", "set VAR in the child to the secret's value (ref: namespace/name, or namespace/name@N); repeatable", collect("env"), [])
-    .option("--secret-file <VAR=ref>", "set VAR in the child to the path of a private 0600 file on tmpfs holding the value, removed when the child exits; repeatable", collect("file"), [])
+    .option(
+      "--secret-file <VAR=ref>",
+      "set VAR in the child to the path of a private 0600 file on tmpfs holding the value, removed when the child exits; repeatable",
+      collect("file"),
+      [],
+    )
     .option("--pristine", "start the child from an empty environment plus --env-allow")
     .option("--env-allow <names>", "with --pristine: the variables to keep, comma-separated (default PATH,HOME,USER,LOGNAME,SHELL,LANG,LC_ALL,TERM,TZ,TMPDIR)")
     .option("--no-mask", "do not mask secret values in the child's stdout and stderr")
@@ -36,14 +41,24 @@ export function runCommand(): Command {
     .action(async (command: string, args: string[], opts: RunOptions, cmd: Command) => {
       const secrets = [...opts.secret, ...opts.secretFile];
       if (opts.envAllow !== undefined && !opts.pristine) throw new UsageError("INVALID_ARGUMENT", "--env-allow is for --pristine");
-      const envAllow = opts.envAllow === undefined ? undefined : opts.envAllow.split(",").map((s) => s.trim()).filter(Boolean);
+      const envAllow =
+        opts.envAllow === undefined
+          ? undefined
+          : opts.envAllow
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean);
       // with --server the key service's store; without secrets nothing is read: no store is opened (run then only filters the environment)
       const remote = await remoteKeyring(cmd);
       const ks = secrets.length > 0 && !remote ? await openLocalKeystore(keystoreHome(cmd)) : undefined;
       let closing: Promise<void> | undefined;
       const closeRemote = () => (closing ??= remote?.close() ?? Promise.resolve());
       try {
-        const source = remote ? remote.secrets : ks ? new SecretStore(ks) : { read: () => Promise.reject(new UsageError("INVALID_ARGUMENT", "no secrets were asked for")) };
+        const source = remote
+          ? remote.secrets
+          : ks
+            ? new SecretStore(ks)
+            : { read: () => Promise.reject(new UsageError("INVALID_ARGUMENT", "no secrets were asked for")) };
         const result = await runWithSecrets(source, {
           secrets,
           command,

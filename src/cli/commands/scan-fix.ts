@@ -25,15 +25,27 @@ function summary(plan: FixPlan, applied: boolean): string {
   for (const s of plan.secrets) lines.push(`${applied ? "stored" : "would store"} ${s.name} (read as $${s.variable}) from ${s.files.join(", ")}`);
   for (const f of plan.files) lines.push(`${applied ? "rewrote" : "would rewrite"} ${f.path}`);
   for (const u of plan.unfixed) lines.push(`not fixed: ${u.path}:${u.line}:${u.column} ${u.detector}: ${u.reason}`);
-  if (plan.runLines.length > 0) lines.push(applied ? "run the fixed programs with:" : "after --fix=apply, run them with:", ...plan.runLines.map((l) => `  ${l}`));
+  if (plan.runLines.length > 0)
+    lines.push(applied ? "run the fixed programs with:" : "after --fix=apply, run them with:", ...plan.runLines.map((l) => `  ${l}`));
   return lines.join("\n") + "\n";
 }
 
-export async function scanFix(cmd: Command, paths: string[], opts: { fix: string; fixPrefix?: string; gitignore: boolean; maxFileSize: number }): Promise<void> {
-  if (opts.fix !== "patch" && opts.fix !== "apply") throw new UsageError("INVALID_ARGUMENT", `--fix is patch (print a diff) or apply (store and rewrite), not "${opts.fix}"`);
+export async function scanFix(
+  cmd: Command,
+  paths: string[],
+  opts: { fix: string; fixPrefix?: string; gitignore: boolean; maxFileSize: number },
+): Promise<void> {
+  if (opts.fix !== "patch" && opts.fix !== "apply")
+    throw new UsageError("INVALID_ARGUMENT", `--fix is patch (print a diff) or apply (store and rewrite), not "${opts.fix}"`);
   await withSecretSink(cmd, opts.fix === "apply", async (store) => {
     const taken = new Set((await store?.list())?.map((s) => s.name) ?? []);
-    const plan = await planFixes(paths, { taken, gitignore: opts.gitignore, maxFileSize: opts.maxFileSize, runFlags: serviceFlags(cmd), ...(opts.fixPrefix ? { prefix: opts.fixPrefix } : {}) });
+    const plan = await planFixes(paths, {
+      taken,
+      gitignore: opts.gitignore,
+      maxFileSize: opts.maxFileSize,
+      runFlags: serviceFlags(cmd),
+      ...(opts.fixPrefix ? { prefix: opts.fixPrefix } : {}),
+    });
     if (opts.fix === "patch") {
       for (const f of plan.files) process.stdout.write(unifiedDiff(f.path, f.before, f.after));
       process.stderr.write(summary(plan, false));
@@ -67,7 +79,11 @@ async function withSecretSink(cmd: Command, apply: boolean, run: (store: FixStor
   }
   const home = keystoreHome(cmd);
   const hasStore = existsSync(path.join(home, "keystore.db"));
-  if (apply && !hasStore) throw new UsageError("INVALID_ARGUMENT", `--fix=apply stores secrets in the keystore, and there is none in ${home}; run \`pipeseal init\` (or give --server URL --cert DIR to store them in the key service)`);
+  if (apply && !hasStore)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `--fix=apply stores secrets in the keystore, and there is none in ${home}; run \`pipeseal init\` (or give --server URL --cert DIR to store them in the key service)`,
+    );
   const ks = hasStore ? await openLocalKeystore(home) : undefined;
   try {
     await run(ks ? new SecretStore(ks) : undefined);

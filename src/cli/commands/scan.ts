@@ -12,7 +12,6 @@ import { formatBytes } from "../progress.js";
 import { parseSize } from "../../io/size.js";
 import { scanFix } from "./scan-fix.js";
 
-
 function where(f: ScanFinding): string {
   const nb = f.notebook;
   if (!nb) return `${printable(f.path)}:${f.line}:${f.column}`;
@@ -45,44 +44,67 @@ export function scanCommand(): Command {
     .option("--max-file-size <size>", "skip larger files, with a note", "5MiB")
     .option("--fix <mode>", "move found secrets into the secret store and make the code read them: patch (print a diff, change nothing) or apply")
     .option("--fix-prefix <prefix>", "with --fix: store names are <prefix>/<variable> (default: the current folder's name)")
-    .action(async (paths: string[], opts: { json?: boolean; sarif?: string; baseline?: string; updateBaseline?: boolean; gitignore: boolean; maxFileSize: string; fix?: string; fixPrefix?: string }, cmd: Command) => {
-      if (opts.updateBaseline && !opts.baseline) throw new UsageError("INVALID_ARGUMENT", "--update-baseline needs --baseline <file>");
-      const maxFileSize = parseSize(opts.maxFileSize);
-      if (opts.fix !== undefined) {
-        for (const p of paths) if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
-        return scanFix(cmd, paths, { fix: opts.fix, gitignore: opts.gitignore, maxFileSize, ...(opts.fixPrefix ? { fixPrefix: opts.fixPrefix } : {}) });
-      }
-      for (const p of paths) {
-        if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
-      }
-      const baseline = opts.baseline ? await readBaseline(opts.baseline) : undefined;
-      const key = process.env.PIPESEAL_SCAN_KEY;
-      const detectors = builtinDetectors();
-      const stats = emptyStats();
-      const notes: ScanNote[] = [];
-      const findings: ScanFinding[] = [];
-      const onNote = (n: ScanNote) => {
-        notes.push(n);
-        if (!opts.json) process.stderr.write(`pipeseal scan: note: ${printable(n.path)}: ${printable(n.message)}\n`);
-      };
-      for await (const f of scanPaths(paths, { detectors, gitignore: opts.gitignore, maxFileSize, stats, onNote, ...(baseline ? { baseline } : {}), ...(key ? { fingerprintKey: key } : {}) })) {
-        findings.push(f);
-        if (!opts.json) await write(humanLine(f));
-      }
-      if (opts.sarif) {
-        const log = toSarif(findings, detectors, { toolVersion: "0.1.0", rootUri: pathToFileURL(path.resolve(".")).href });
-        const bytes = Buffer.from(JSON.stringify(log, null, 2) + "\n");
-        await writeAtomic(opts.sarif, once(bytes), 0o644);
-      }
-      if (opts.updateBaseline && opts.baseline) await writeBaseline(opts.baseline, findings);
-      if (opts.json) await write(JSON.stringify({ findings, notes, stats }, null, 2) + "\n");
-      else {
-        const baselined = stats.findings - stats.newFindings;
-        process.stderr.write(
-          `pipeseal scan: ${stats.files} files (${formatBytes(stats.bytes)}), ${stats.notebooks} notebooks; skipped ${stats.skippedBinary} binary, ${stats.skippedLarge} too large, ${stats.skippedOther} other; ` +
-            `${stats.findings} findings: ${stats.newFindings} new, ${baselined} baselined${opts.updateBaseline ? `; baseline ${printable(opts.baseline)} updated` : ""}\n`,
-        );
-      }
-      if (stats.newFindings > 0 && !opts.updateBaseline) exitWithFindings();
-    });
+    .action(
+      async (
+        paths: string[],
+        opts: {
+          json?: boolean;
+          sarif?: string;
+          baseline?: string;
+          updateBaseline?: boolean;
+          gitignore: boolean;
+          maxFileSize: string;
+          fix?: string;
+          fixPrefix?: string;
+        },
+        cmd: Command,
+      ) => {
+        if (opts.updateBaseline && !opts.baseline) throw new UsageError("INVALID_ARGUMENT", "--update-baseline needs --baseline <file>");
+        const maxFileSize = parseSize(opts.maxFileSize);
+        if (opts.fix !== undefined) {
+          for (const p of paths) if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
+          return scanFix(cmd, paths, { fix: opts.fix, gitignore: opts.gitignore, maxFileSize, ...(opts.fixPrefix ? { fixPrefix: opts.fixPrefix } : {}) });
+        }
+        for (const p of paths) {
+          if (!(await stat(p).catch(() => undefined))) throw new UsageError("INVALID_ARGUMENT", `no such file or folder: ${p}`);
+        }
+        const baseline = opts.baseline ? await readBaseline(opts.baseline) : undefined;
+        const key = process.env.PIPESEAL_SCAN_KEY;
+        const detectors = builtinDetectors();
+        const stats = emptyStats();
+        const notes: ScanNote[] = [];
+        const findings: ScanFinding[] = [];
+        const onNote = (n: ScanNote) => {
+          notes.push(n);
+          if (!opts.json) process.stderr.write(`pipeseal scan: note: ${printable(n.path)}: ${printable(n.message)}\n`);
+        };
+        for await (const f of scanPaths(paths, {
+          detectors,
+          gitignore: opts.gitignore,
+          maxFileSize,
+          stats,
+          onNote,
+          ...(baseline ? { baseline } : {}),
+          ...(key ? { fingerprintKey: key } : {}),
+        })) {
+          findings.push(f);
+          if (!opts.json) await write(humanLine(f));
+        }
+        if (opts.sarif) {
+          const log = toSarif(findings, detectors, { toolVersion: "0.1.0", rootUri: pathToFileURL(path.resolve(".")).href });
+          const bytes = Buffer.from(JSON.stringify(log, null, 2) + "\n");
+          await writeAtomic(opts.sarif, once(bytes), 0o644);
+        }
+        if (opts.updateBaseline && opts.baseline) await writeBaseline(opts.baseline, findings);
+        if (opts.json) await write(JSON.stringify({ findings, notes, stats }, null, 2) + "\n");
+        else {
+          const baselined = stats.findings - stats.newFindings;
+          process.stderr.write(
+            `pipeseal scan: ${stats.files} files (${formatBytes(stats.bytes)}), ${stats.notebooks} notebooks; skipped ${stats.skippedBinary} binary, ${stats.skippedLarge} too large, ${stats.skippedOther} other; ` +
+              `${stats.findings} findings: ${stats.newFindings} new, ${baselined} baselined${opts.updateBaseline ? `; baseline ${printable(opts.baseline)} updated` : ""}\n`,
+          );
+        }
+        if (stats.newFindings > 0 && !opts.updateBaseline) exitWithFindings();
+      },
+    );
 }

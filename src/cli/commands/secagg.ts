@@ -49,7 +49,15 @@ function serveCommand(): Command {
       const quantization = { clip: Number(o.clip), levels: int(o.levels as string, "--levels", 2)! };
       const minParties = int(o.minParties as string | undefined, "--min-parties") ?? threshold;
       const max = int(o.maxParties as string | undefined, "--max-parties") ?? (k === undefined ? 2 * threshold - 1 : maxParties(quantization));
-      const round = { dim: int(o.dim as string, "--dim")!, threshold, minParties, maxParties: max, graph: k === undefined ? ("full" as const) : ("plus" as const), neighbours: k ?? 0, quantization };
+      const round = {
+        dim: int(o.dim as string, "--dim")!,
+        threshold,
+        minParties,
+        maxParties: max,
+        graph: k === undefined ? ("full" as const) : ("plus" as const),
+        neighbours: k ?? 0,
+        quantization,
+      };
       await withKeystore(cmd, async (ks) => {
         const agg = await startAggregator(
           {
@@ -58,12 +66,18 @@ function serveCommand(): Command {
             readers: o.readers as string[],
             round,
             audit: (e) => void ks.appendAuditEvent(e),
-            timing: { joinWindowMs: parseDuration(o.joinWindow as string) * 1000, stepTimeoutMs: parseDuration(o.stepTimeout as string) * 1000, joinTimeoutMs: parseDuration(o.joinTimeout as string) * 1000 },
+            timing: {
+              joinWindowMs: parseDuration(o.joinWindow as string) * 1000,
+              stepTimeoutMs: parseDuration(o.stepTimeout as string) * 1000,
+              joinTimeoutMs: parseDuration(o.joinTimeout as string) * 1000,
+            },
             log: (e) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`),
           },
           listen,
         );
-        process.stderr.write(`pipeseal secagg: aggregating on ${agg.url} (${round.graph === "full" ? "full graph" : `SecAgg+, k = ${k}`}, t = ${threshold}, ${minParties}..${max} parties, dim ${round.dim})\n`);
+        process.stderr.write(
+          `pipeseal secagg: aggregating on ${agg.url} (${round.graph === "full" ? "full graph" : `SecAgg+, k = ${k}`}, t = ${threshold}, ${minParties}..${max} parties, dim ${round.dim})\n`,
+        );
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
@@ -83,7 +97,15 @@ function clientOptions(cmd: Command) {
     .option("--json", "print the outcome as JSON");
 }
 
-function client(o: { server: string; cert: string; expect: string[]; wait: string; peers?: string[]; minThreshold?: string; minNeighbours?: string }): SecaggClient {
+function client(o: {
+  server: string;
+  cert: string;
+  expect: string[];
+  wait: string;
+  peers?: string[];
+  minThreshold?: string;
+  minNeighbours?: string;
+}): SecaggClient {
   const minThreshold = int(o.minThreshold, "--min-threshold", 2);
   const minNeighbours = int(o.minNeighbours, "--min-neighbours", 2);
   return new SecaggClient({
@@ -104,16 +126,27 @@ function submitCommand(): Command {
     .option("--peers <pattern>", "SPIFFE ID pattern every other party must match (repeatable; default: any identity of our CA)", collect, [])
     .option("--min-threshold <t>", "refuse rounds announced with a smaller threshold")
     .option("--min-neighbours <k>", "refuse SecAgg+ rounds with fewer neighbours")
-    .action(async (file: string, o: { server: string; cert: string; round: string; expect: string[]; wait: string; peers: string[]; minThreshold?: string; minNeighbours?: string }, cmd: Command) => {
-      const vector = readVector(file);
-      const c = client(o);
-      try {
-        const r = await c.submit(o.round, vector);
-        emit(cmd, r, () => `submitted to round ${printable(r.round)} as ${printable(r.party)}: ${r.parties} parties, ${r.bytesSent} bytes sent (the vector alone: ${vector.length * 4})`);
-      } finally {
-        await c.close();
-      }
-    });
+    .action(
+      async (
+        file: string,
+        o: { server: string; cert: string; round: string; expect: string[]; wait: string; peers: string[]; minThreshold?: string; minNeighbours?: string },
+        cmd: Command,
+      ) => {
+        const vector = readVector(file);
+        const c = client(o);
+        try {
+          const r = await c.submit(o.round, vector);
+          emit(
+            cmd,
+            r,
+            () =>
+              `submitted to round ${printable(r.round)} as ${printable(r.party)}: ${r.parties} parties, ${r.bytesSent} bytes sent (the vector alone: ${vector.length * 4})`,
+          );
+        } finally {
+          await c.close();
+        }
+      },
+    );
 }
 
 function resultCommand(): Command {
@@ -121,19 +154,37 @@ function resultCommand(): Command {
     .description("fetch a round's sum (waits for the round to finish)")
     .option("-o, --output <file>", "write the sum: .json (float64 array), .npy (float64) or any other name (Float32 little-endian)")
     .option("--force", "replace an existing output file")
-    .action(async (o: { server: string; cert: string; round: string; expect: string[]; wait: string; output?: string; force?: boolean; json?: boolean }, cmd: Command) => {
-      if (!o.output && !o.json) throw new UsageError("INVALID_ARGUMENT", "give -o FILE for the sum (or --json to print it)");
-      if (o.output) await refuseOverwrite(o.output, o.force);
-      const c = client(o);
-      try {
-        const r = await c.result(o.round, parseDuration(o.wait) * 1000);
-        if (o.output) await writeVector(o.output, r.sum);
-        const summary = { round: r.round, inputs: r.included.length, included: r.included, dim: r.sum.length, sha256: r.digest, errorBound: r.errorBound, ...(o.output ? { output: o.output } : { sum: Array.from(r.sum) }) };
-        emit(cmd, summary, () => `round ${printable(r.round)}: the sum of ${r.included.length} inputs (${r.sum.length} values, each within ±${r.errorBound.toPrecision(3)} of the exact sum of the clipped inputs) → ${printable(o.output ?? "")}\nsha256 ${r.digest}`);
-      } finally {
-        await c.close();
-      }
-    });
+    .action(
+      async (
+        o: { server: string; cert: string; round: string; expect: string[]; wait: string; output?: string; force?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        if (!o.output && !o.json) throw new UsageError("INVALID_ARGUMENT", "give -o FILE for the sum (or --json to print it)");
+        if (o.output) await refuseOverwrite(o.output, o.force);
+        const c = client(o);
+        try {
+          const r = await c.result(o.round, parseDuration(o.wait) * 1000);
+          if (o.output) await writeVector(o.output, r.sum);
+          const summary = {
+            round: r.round,
+            inputs: r.included.length,
+            included: r.included,
+            dim: r.sum.length,
+            sha256: r.digest,
+            errorBound: r.errorBound,
+            ...(o.output ? { output: o.output } : { sum: Array.from(r.sum) }),
+          };
+          emit(
+            cmd,
+            summary,
+            () =>
+              `round ${printable(r.round)}: the sum of ${r.included.length} inputs (${r.sum.length} values, each within ±${r.errorBound.toPrecision(3)} of the exact sum of the clipped inputs) → ${printable(o.output ?? "")}\nsha256 ${r.digest}`,
+          );
+        } finally {
+          await c.close();
+        }
+      },
+    );
 }
 
 export function secaggCommand(): Command {

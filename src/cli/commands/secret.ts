@@ -67,7 +67,10 @@ const when = (t: string | null | undefined) => t ?? "-";
 function describe(s: SecretInfo): string {
   const read = s.lastRead ? `last read ${s.lastRead.at} by ${s.lastRead.by} for "${s.lastRead.for}" (v${s.lastRead.version})` : "never read";
   const lines = [`${s.name}  primary v${s.primaryVersion}  key ${s.keyName}  created ${s.createdAt} by ${s.createdBy}  ${read}`];
-  for (const v of s.versions) lines.push(`  v${v.version}  ${v.state.padEnd(9)}  created ${v.createdAt} by ${v.createdBy}${v.destroyedAt ? `  destroyed ${when(v.destroyedAt)}` : ""}${v.primary ? "  (primary)" : ""}`);
+  for (const v of s.versions)
+    lines.push(
+      `  v${v.version}  ${v.state.padEnd(9)}  created ${v.createdAt} by ${v.createdBy}${v.destroyedAt ? `  destroyed ${when(v.destroyedAt)}` : ""}${v.primary ? "  (primary)" : ""}`,
+    );
   return lines.join("\n");
 }
 
@@ -110,7 +113,11 @@ export function secretCommand(): Command {
       .option("--keep-newline", "keep a trailing newline (dropped by default)")
       .option("--json", "print as JSON")
       .action(async (name: string, extra: string[], opts: ValueOptions, cmd: Command) => {
-        if (extra.length > 0) throw new UsageError("INVALID_ARGUMENT", `a secret value is never taken from the command line; pipe it in (pipeseal secret ${verb} ${name} < file) or use --from-file`);
+        if (extra.length > 0)
+          throw new UsageError(
+            "INVALID_ARGUMENT",
+            `a secret value is never taken from the command line; pipe it in (pipeseal secret ${verb} ${name} < file) or use --from-file`,
+          );
         await withStore(cmd, async (store) => {
           const value = await readValue(opts);
           try {
@@ -149,13 +156,26 @@ export function secretCommand(): Command {
     .option("--to-stdout", "allow writing the value to a pipe or file instead of a terminal")
     .option("--version <n>", "a version other than the primary")
     .action(async (name: string, opts: GetOptions, cmd: Command) => {
-      if (!opts.reveal) throw new UsageError("INVALID_ARGUMENT", "`secret get` prints the value: add --reveal to confirm (or use `pipeseal run --secret VAR=" + name + " -- cmd`)");
+      if (!opts.reveal)
+        throw new UsageError(
+          "INVALID_ARGUMENT",
+          "`secret get` prints the value: add --reveal to confirm (or use `pipeseal run --secret VAR=" + name + " -- cmd`)",
+        );
       const tty = process.stdout.isTTY === true;
-      if (!tty && !opts.toStdout) throw new UsageError("INVALID_ARGUMENT", "stdout is not a terminal: refusing to write a secret into a pipe or file; add --to-stdout if that is intended");
+      if (!tty && !opts.toStdout)
+        throw new UsageError(
+          "INVALID_ARGUMENT",
+          "stdout is not a terminal: refusing to write a secret into a pipe or file; add --to-stdout if that is intended",
+        );
       await withStore(cmd, async (store) => {
-        const { value } = await store.read(name, { ...(opts.version ? { version: version(opts.version) } : {}), for: `secret get --reveal${tty ? "" : " --to-stdout"}` });
+        const { value } = await store.read(name, {
+          ...(opts.version ? { version: version(opts.version) } : {}),
+          for: `secret get --reveal${tty ? "" : " --to-stdout"}`,
+        });
         try {
-          await new Promise<void>((resolve, reject) => process.stdout.write(tty ? Buffer.concat([value, Buffer.from("\n")]) : value, (e) => (e ? reject(e) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            process.stdout.write(tty ? Buffer.concat([value, Buffer.from("\n")]) : value, (e) => (e ? reject(e) : resolve())),
+          );
         } finally {
           value.fill(0);
         }
@@ -165,14 +185,15 @@ export function secretCommand(): Command {
   for (const [verb, done, what] of [
     ["disable", "disabled", "stop a version from being read (reversible)"],
     ["enable", "enabled", "re-enable a disabled version"],
-    ["destroy", "destroyed", "delete a version's sealed value and data key for good (crypto-shredding); --all for every version; without a terminal it needs --yes"],
+    [
+      "destroy",
+      "destroyed",
+      "delete a version's sealed value and data key for good (crypto-shredding); --all for every version; without a terminal it needs --yes",
+    ],
   ] as const) {
-    const c = secret
-      .command(`${verb} <name>`)
-      .description(what)
-      .option("--version <n>", "secret version")
-      .option("--json", "print as JSON");
-    if (verb === "destroy") c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation (required when there is no terminal to ask)");
+    const c = secret.command(`${verb} <name>`).description(what).option("--version <n>", "secret version").option("--json", "print as JSON");
+    if (verb === "destroy")
+      c.option("--all", "every version, the primary included").option("-y, --yes", "do not ask for confirmation (required when there is no terminal to ask)");
     c.action(async (name: string, opts: StateOptions, cmd: Command) => {
       const all = verb === "destroy" && opts.all === true;
       const given = opts.version;

@@ -13,11 +13,18 @@ export function serveCommand(): Command {
     .option("--config <file>", "keyservice.yaml: listen, certDir, allow, store, policy, tokenTtl, root (HSM), tls.crl, audit anchors")
     .option("--no-ui", "do not serve the dashboard at /ui/ (docs/ui.md)")
     .action(async (opts: { config?: string; ui: boolean }) => {
-      if (!opts.config) throw new UsageError("INVALID_ARGUMENT", "serve needs --config keyservice.yaml (`pipeseal serve init > keyservice.yaml` prints a commented one)");
+      if (!opts.config)
+        throw new UsageError("INVALID_ARGUMENT", "serve needs --config keyservice.yaml (`pipeseal serve init > keyservice.yaml` prints a commented one)");
       const config = loadConfig(opts.config);
       const log = (line: string) => process.stderr.write(`pipeseal serve: ${line}\n`);
-      const svc = await startKeyService(config, { log, onInternalError: (e) => log(`internal error: ${(e as Error)?.message ?? String(e)}`), ...(opts.ui ? { extend: serviceDashboard() } : {}) });
-      log(`listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId}${config.crlFile ? `, CRL ${config.crlFile}` : ""}${opts.ui ? `, dashboard at ${svc.url}/ui/` : ""})`);
+      const svc = await startKeyService(config, {
+        log,
+        onInternalError: (e) => log(`internal error: ${(e as Error)?.message ?? String(e)}`),
+        ...(opts.ui ? { extend: serviceDashboard() } : {}),
+      });
+      log(
+        `listening on ${svc.url} (store ${svc.store.kind}, keyring id ${svc.keyringId}${config.crlFile ? `, CRL ${config.crlFile}` : ""}${opts.ui ? `, dashboard at ${svc.url}/ui/` : ""})`,
+      );
       let release = () => undefined as void;
       await new Promise<void>((resolve) => (release = onStopSignal(() => resolve())));
       try {
@@ -45,7 +52,8 @@ export function templateOptions(cmd: Command): Command {
 
 /** @throws UsageError(INVALID_ARGUMENT) for a trust domain or environment that identities cannot carry */
 export function checkTemplateOptions(opts: { trustDomain: string; env: string }): { trustDomain: string; env: string } {
-  if (!/^[a-z0-9][a-z0-9.-]{0,252}$/.test(opts.trustDomain)) throw new UsageError("INVALID_ARGUMENT", "--trust-domain must be a lower-case DNS-style name such as acme.ml");
+  if (!/^[a-z0-9][a-z0-9.-]{0,252}$/.test(opts.trustDomain))
+    throw new UsageError("INVALID_ARGUMENT", "--trust-domain must be a lower-case DNS-style name such as acme.ml");
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(opts.env)) throw new UsageError("INVALID_ARGUMENT", "--env must be a short lower-case name such as prod");
   return opts;
 }

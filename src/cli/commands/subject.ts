@@ -39,8 +39,10 @@ interface ListOptions {
 
 function subjectIds(id: string | undefined, opts: IdSourceOptions): string[] {
   const file = opts.fromFile ?? opts.idsFile;
-  if (opts.fromFile !== undefined && opts.idsFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "--from-file and --ids-file are the same option; give one");
-  if ((id === undefined) === (file === undefined)) throw new UsageError("INVALID_ARGUMENT", "give a subject id, - to read ids from stdin, or --from-file FILE (one id per line), not several");
+  if (opts.fromFile !== undefined && opts.idsFile !== undefined)
+    throw new UsageError("INVALID_ARGUMENT", "--from-file and --ids-file are the same option; give one");
+  if ((id === undefined) === (file === undefined))
+    throw new UsageError("INVALID_ARGUMENT", "give a subject id, - to read ids from stdin, or --from-file FILE (one id per line), not several");
   const source = id === "-" || file === "-" ? 0 : file;
   if (source === undefined) return [id as string];
   const text = readFileSync(source, "utf8");
@@ -53,7 +55,9 @@ export function subjectCommand(): Command {
   const subject = new Command("subject").description("per-subject keys: erase a data subject by crypto-shredding its key (docs/rag.md)");
   subject
     .command("erase [id]")
-    .description("destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent). [id] - reads ids from stdin")
+    .description(
+      "destroy a subject's key: every copy of its protected fields and corpus chunks becomes unreadable (audited subject.erase; idempotent). [id] - reads ids from stdin",
+    )
     .option("--namespace <ns>", "subject namespace", "default")
     .option("--from-file <path>", "erase the subject ids listed one per line in this file (- for stdin) instead of [id]")
     .option("--ids-file <path>", "the same as --from-file (older name)")
@@ -71,16 +75,26 @@ export function subjectCommand(): Command {
         for (const [i, one] of ids.entries()) if ((await keys.status(opts.namespace, one)).state === "unknown") unknown.push(i + 1);
         if (unknown.length > 0 && !opts.inAdvance) {
           const known = keys.summary().map((s) => s.namespace);
-          const where = known.includes(opts.namespace) ? `in namespace "${opts.namespace}"` : `because namespace "${opts.namespace}" does not exist (namespaces: ${known.join(", ") || "none"})`;
+          const where = known.includes(opts.namespace)
+            ? `in namespace "${opts.namespace}"`
+            : `because namespace "${opts.namespace}" does not exist (namespaces: ${known.join(", ") || "none"})`;
           const which = ids.length === 1 ? "the subject is" : `subject(s) #${unknown.slice(0, 10).join(", #")} of ${ids.length} are`;
-          throw new PipesealError("SUBJECT_NOT_FOUND", `nothing was erased: ${which} unknown ${where}; check the id and --namespace, or add --in-advance to erase before first use`);
+          throw new PipesealError(
+            "SUBJECT_NOT_FOUND",
+            `nothing was erased: ${which} unknown ${where}; check the id and --namespace, or add --in-advance to erase before first use`,
+          );
         }
         const question = `Erasing ${ids.length} subject(s) in "${opts.namespace}" cannot be undone. Type 'erase' to confirm: `;
         await confirmDestructive({ yes: opts.yes, question, expected: "erase", nothing: "nothing was erased" });
         const results: EraseResult[] = [];
         for (const one of ids) results.push(await keys.erase(opts.namespace, one));
         emit(cmd, { namespace: opts.namespace, erased: results }, () =>
-          results.map((r) => `${r.alreadyErased ? "already erased" : "erased"} ${r.keyId}${r.walTruncated ? "" : " (WAL truncation deferred: another process holds the keystore)"}`).join("\n"),
+          results
+            .map(
+              (r) =>
+                `${r.alreadyErased ? "already erased" : "erased"} ${r.keyId}${r.walTruncated ? "" : " (WAL truncation deferred: another process holds the keystore)"}`,
+            )
+            .join("\n"),
         );
       });
     });
@@ -100,7 +114,12 @@ export function subjectCommand(): Command {
         for (const one of ids) out.push(await keys.status(opts.namespace, one));
         const iso = (ms: number | null) => (ms === null ? "" : new Date(ms).toISOString());
         emit(cmd, ids.length === 1 ? out[0] : out, () =>
-          out.map((s) => `${s.keyId ?? `${s.namespace}:?`}  ${s.state}${s.version === null ? "" : ` v${s.version}`}${s.createdAt ? `  created ${iso(s.createdAt)}` : ""}${s.erasedAt ? `  erased ${iso(s.erasedAt)}` : ""}`).join("\n"),
+          out
+            .map(
+              (s) =>
+                `${s.keyId ?? `${s.namespace}:?`}  ${s.state}${s.version === null ? "" : ` v${s.version}`}${s.createdAt ? `  created ${iso(s.createdAt)}` : ""}${s.erasedAt ? `  erased ${iso(s.erasedAt)}` : ""}`,
+            )
+            .join("\n"),
         );
       });
     });
@@ -117,14 +136,21 @@ export function subjectCommand(): Command {
           summary.length === 0
             ? "no subject namespaces"
             : summary
-                .map((n) => [`${n.namespace}  active ${n.active}  erased ${n.erased}  (key ${n.keyName})`, ...(n.subjects ?? []).map((s) => `  ${s.keyId}  v${s.version}  ${s.state}`)].join("\n"))
+                .map((n) =>
+                  [
+                    `${n.namespace}  active ${n.active}  erased ${n.erased}  (key ${n.keyName})`,
+                    ...(n.subjects ?? []).map((s) => `  ${s.keyId}  v${s.version}  ${s.state}`),
+                  ].join("\n"),
+                )
                 .join("\n"),
         );
       }),
     );
   subject
     .command("recreate [id]")
-    .description("give an erased subject a new key (version + 1; audited subject.recreate). Data under the erased key stays unreadable. [id] - reads the id from stdin")
+    .description(
+      "give an erased subject a new key (version + 1; audited subject.recreate). Data under the erased key stays unreadable. [id] - reads the id from stdin",
+    )
     .option("--namespace <ns>", "subject namespace", "default")
     .option("--from-file <path>", "read the subject id from this file (- for stdin) instead of [id]")
     .option("-y, --yes", "confirm: this is a deliberate re-creation after erasure")

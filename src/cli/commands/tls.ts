@@ -16,9 +16,14 @@ function timeoutMs(text: string): number {
 }
 
 function certLines(c: CertificateInfo, i: number): string[] {
-  const left = c.secondsLeft < 0 ? `EXPIRED ${-c.daysLeft} day(s) ago`
-    : c.daysLeft > 0 ? `${c.daysLeft} day(s) left`
-    : c.secondsLeft >= 3600 ? `${Math.floor(c.secondsLeft / 3600)} h left` : `${Math.floor(c.secondsLeft / 60)} min left`;
+  const left =
+    c.secondsLeft < 0
+      ? `EXPIRED ${-c.daysLeft} day(s) ago`
+      : c.daysLeft > 0
+        ? `${c.daysLeft} day(s) left`
+        : c.secondsLeft >= 3600
+          ? `${Math.floor(c.secondsLeft / 3600)} h left`
+          : `${Math.floor(c.secondsLeft / 60)} min left`;
   return [
     `  [${i}] ${c.subject}${c.selfSigned ? "  (self-signed)" : ""}${c.isCa ? "  (CA)" : ""}`,
     `      issuer:    ${c.issuer}`,
@@ -41,7 +46,9 @@ function human(r: ProbeReport): string {
     `trust:        ${r.validation.trusted === null ? `not determined (${r.validation.error})` : r.validation.trusted ? "valid" : `NOT valid (${r.validation.error})`} against ${r.validation.trustStore}`,
     `name:         ${r.validation.name.checked} ${r.validation.name.matches ? "matches" : `does NOT match (${r.validation.name.error})`}`,
     `client cert:  ${auth.required === null ? "unknown" : auth.required ? "required" : "not required"} (${auth.evidence})`,
-    ...(auth.withCertificate ? [`mTLS:         ${auth.withCertificate.ok ? `succeeded (${auth.withCertificate.protocol})` : `FAILED (${auth.withCertificate.error})`}`] : []),
+    ...(auth.withCertificate
+      ? [`mTLS:         ${auth.withCertificate.ok ? `succeeded (${auth.withCertificate.protocol})` : `FAILED (${auth.withCertificate.error})`}`]
+      : []),
     `plaintext:    ${!r.plaintext.tested ? "not tested" : r.plaintext.httpStatusLine ? `answers HTTP (${r.plaintext.httpStatusLine})` : "no HTTP answer"}`,
     `findings:`,
     ...(r.findings.length ? r.findings.map((f) => `  ${f.severity.padEnd(6)} ${f.id}: ${f.message}`) : ["  none"]),
@@ -52,7 +59,9 @@ export function tlsCommand(): Command {
   const tls = new Command("tls").description("inspect TLS endpoints");
   tls
     .command("probe")
-    .description("connect to a TLS endpoint and report protocols, cipher, chain, client-certificate policy and findings (exit 8 when a finding reaches --fail-on)")
+    .description(
+      "connect to a TLS endpoint and report protocols, cipher, chain, client-certificate policy and findings (exit 8 when a finding reaches --fail-on)",
+    )
     .argument("<target>", "https://host:port or host:port")
     .option("--ca <file>", "PEM CA certificates to validate against (default: Node's root store)")
     .option("--cert <dir>", "folder with cert.pem and key.pem: also try mTLS with this client certificate")
@@ -62,18 +71,24 @@ export function tlsCommand(): Command {
     .option("--no-plaintext-check", "do not send a plaintext HTTP request to the port")
     .option("--fail-on <severity>", "exit 8 when a finding is at or above this severity (high, medium, low, info)", "high")
     .option("--json", "print the report as JSON")
-    .action(async (target: string, opts: { ca?: string; cert?: string; servername?: string; timeout: string; expectMtls?: boolean; plaintextCheck: boolean; failOn: string }, cmd: Command) => {
-      const fails = failOnArg(opts.failOn, ["high", "medium", "low", "info"] as const);
-      const report = await probeTls(target, {
-        ...(opts.ca ? { ca: opts.ca } : {}),
-        ...(opts.cert ? { certDir: opts.cert } : {}),
-        ...(opts.servername ? { servername: opts.servername } : {}),
-        timeoutMs: timeoutMs(opts.timeout),
-        expectMtls: opts.expectMtls === true,
-        plaintextCheck: opts.plaintextCheck,
-      });
-      emit(cmd, report, () => human(report));
-      if (report.findings.some((f) => fails(f.severity))) process.exitCode = EXIT.findings; // a result, not an error
-    });
+    .action(
+      async (
+        target: string,
+        opts: { ca?: string; cert?: string; servername?: string; timeout: string; expectMtls?: boolean; plaintextCheck: boolean; failOn: string },
+        cmd: Command,
+      ) => {
+        const fails = failOnArg(opts.failOn, ["high", "medium", "low", "info"] as const);
+        const report = await probeTls(target, {
+          ...(opts.ca ? { ca: opts.ca } : {}),
+          ...(opts.cert ? { certDir: opts.cert } : {}),
+          ...(opts.servername ? { servername: opts.servername } : {}),
+          timeoutMs: timeoutMs(opts.timeout),
+          expectMtls: opts.expectMtls === true,
+          plaintextCheck: opts.plaintextCheck,
+        });
+        emit(cmd, report, () => human(report));
+        if (report.findings.some((f) => fails(f.severity))) process.exitCode = EXIT.findings; // a result, not an error
+      },
+    );
   return tls;
 }

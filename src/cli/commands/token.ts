@@ -19,7 +19,10 @@ export function tokenCommand(): Command {
     .option("--json", "print as JSON: token, expiresAt, identity")
     .action(async (opts: { ttl?: string; operations?: string }, cmd: Command) => {
       const ttlSeconds = opts.ttl === undefined ? undefined : parseDuration(opts.ttl);
-      const operations = opts.operations?.split(",").map((o) => o.trim()).filter((o) => o !== "");
+      const operations = opts.operations
+        ?.split(",")
+        .map((o) => o.trim())
+        .filter((o) => o !== "");
       if (operations !== undefined && operations.length === 0) throw new UsageError("INVALID_ARGUMENT", "--operations needs at least one operation");
       await withService(cmd, "token", async (kr) => {
         const r = await kr.mintToken({ ...(ttlSeconds === undefined ? {} : { ttlSeconds }), ...(operations ? { operations } : {}) });

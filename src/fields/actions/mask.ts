@@ -10,7 +10,8 @@ import type { ApplyScope, Where } from "./action.js";
 
 /** The masked text of a scalar value (public as `mask`). @throws FieldError(INVALID_ARGUMENT) for objects, lists, null */
 export function mask(value: unknown, rule: Pick<FieldRule, "keepFirst" | "keepLast" | "preserve" | "char">, where: { row?: number; field?: string }): string {
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot mask this value", where);
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean")
+    throw new FieldError("INVALID_ARGUMENT", "cannot mask this value", where);
   const chars = [...String(value)];
   let end = chars.length;
   if (rule.preserve === "email-domain") {

@@ -10,7 +10,8 @@ import type { ApplyScope, Where } from "./action.js";
 
 /** The pseudonym of a scalar value; the value is checked before any key is derived. @throws FieldError(INVALID_ARGUMENT) for objects, lists, null */
 export async function apply(scope: ApplyScope, rule: FieldRule, _match: FieldMatch, value: unknown, where: Where): Promise<string> {
-  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") throw new FieldError("INVALID_ARGUMENT", "cannot pseudonymize this value", where);
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean")
+    throw new FieldError("INVALID_ARGUMENT", "cannot pseudonymize this value", where);
   const key = await scope.keys.named(rule.key!, rule.version ?? "primary", "pseudonymize");
   return pseudonym(key, String(value), rule.length, rule.prefix);
 }

@@ -51,7 +51,11 @@ export async function applyKey(scope: ApplyScope, rule: FieldRule, action: Seale
 async function checkSubject(scope: ReverseScope, rule: FieldRule, keyRef: string, where: Where): Promise<void> {
   const expected = await scope.keys.subjectRef(scope.namespace, scope.subjectId(rule));
   if (expected !== keyRef) {
-    throw new FieldError("FIELD_MALFORMED", "the value is sealed for another data subject than this record's (moved from another record, or the record's subject field was changed); it is neither revealed nor rewrapped", where);
+    throw new FieldError(
+      "FIELD_MALFORMED",
+      "the value is sealed for another data subject than this record's (moved from another record, or the record's subject field was changed); it is neither revealed nor rewrapped",
+      where,
+    );
   }
 }
 
@@ -61,7 +65,14 @@ async function checkSubject(scope: ReverseScope, rule: FieldRule, keyRef: string
  * between named and subject keys as the policy changes; without it, a named-key value goes to
  * its own key's primary and a subject value to the rule's key.
  */
-export async function reverseSealed(cipher: SealedCipher, scope: ReverseScope, rule: FieldRule, match: FieldMatch, value: unknown, where: Where): Promise<Reversed> {
+export async function reverseSealed(
+  cipher: SealedCipher,
+  scope: ReverseScope,
+  rule: FieldRule,
+  match: FieldMatch,
+  value: unknown,
+  where: Where,
+): Promise<Reversed> {
   // a value that does not parse is FIELD_MALFORMED; a well-formed value of the other
   // action was moved here from another field: an authentication failure like any move
   const parsed = readValue(value, where);
@@ -70,7 +81,9 @@ export async function reverseSealed(cipher: SealedCipher, scope: ReverseScope, r
   }
   const bySubject = parsed.keyRef.startsWith("@");
   if (rule.subject && bySubject) await checkSubject(scope, rule, parsed.keyRef, where);
-  const key = bySubject ? await scope.keys.subjectForReveal(parsed.keyRef, parsed.version, cipher.action) : await scope.keys.named(parsed.keyRef, parsed.version, cipher.action);
+  const key = bySubject
+    ? await scope.keys.subjectForReveal(parsed.keyRef, parsed.version, cipher.action)
+    : await scope.keys.named(parsed.keyRef, parsed.version, cipher.action);
   if (key === ERASED) return "erased";
   const clear = cipher.reveal(scope, key, parsed.payload, match, where);
   scope.revealed(match.path, clear);

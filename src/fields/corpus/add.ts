@@ -18,12 +18,14 @@ export async function addChunks(s: CorpusState, keys: CorpusKeys, chunks: readon
     dims = checkChunk(s, c, i, dims);
   });
   const subjects = [...new Set(chunks.flatMap((c) => (c.subject === undefined ? [] : [c.subject])))];
-  const subjectKeyMap = subjects.length === 0 ? new Map<string, SubjectKeyResult>() : await subjectKeys(s.ks).keys(s.row.subject_namespace, subjects, subjectPurposeOf(s.row.name));
+  const subjectKeyMap =
+    subjects.length === 0 ? new Map<string, SubjectKeyResult>() : await subjectKeys(s.ks).keys(s.row.subject_namespace, subjects, subjectPurposeOf(s.row.name));
   let sealed: Sealed[];
   try {
     sealed = chunks.map((c, i) => {
       const sk = c.subject === undefined ? undefined : subjectKeyMap.get(c.subject);
-      if (sk !== undefined && isErased(sk)) throw new KeyError("KEY_DESTROYED", `chunk #${i}: its subject was erased; recreate the subject explicitly to add data for it`);
+      if (sk !== undefined && isErased(sk))
+        throw new KeyError("KEY_DESTROYED", `chunk #${i}: its subject was erased; recreate the subject explicitly to add data for it`);
       return sealChunk(s, keys, c, sk);
     });
   } finally {
@@ -46,7 +48,8 @@ function writeSealed(s: CorpusState, sealed: readonly Sealed[], seals: number, d
   const name = s.row.name;
   return db.transaction(() => {
     const count = db.prepare<[string], number>("SELECT seal_count FROM corpora WHERE name = ?").pluck().get(name) as number;
-    if (count + seals > MAX_SEALS) throw new KeyError("KEY_USAGE_LIMIT", `corpus "${name}" reached its data key's limit of 2^32 encryptions; copy it into a new corpus`);
+    if (count + seals > MAX_SEALS)
+      throw new KeyError("KEY_USAGE_LIMIT", `corpus "${name}" reached its data key's limit of 2^32 encryptions; copy it into a new corpus`);
     db.prepare("UPDATE corpora SET seal_count = seal_count + ?, dimensions = COALESCE(dimensions, ?) WHERE name = ?").run(seals, dims, name);
     const find = db.prepare<[string, Buffer], number>("SELECT seq FROM chunks WHERE corpus = ? AND id_ref = ?").pluck();
     const del = db.prepare("DELETE FROM chunks WHERE seq = ?");

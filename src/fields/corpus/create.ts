@@ -11,7 +11,10 @@ export function wrapContext(name: string): Record<string, string> {
   return { purpose: "corpus", corpus: name };
 }
 
-function normalizeOptions(name: string, o: CorpusOptions): { vectors: "plain" | "encrypted"; filterFields: string[]; subjectNamespace: string; keyName: string } {
+function normalizeOptions(
+  name: string,
+  o: CorpusOptions,
+): { vectors: "plain" | "encrypted"; filterFields: string[]; subjectNamespace: string; keyName: string } {
   const vectors = o.vectors ?? "plain";
   if (vectors !== "plain" && vectors !== "encrypted") throw new UsageError("INVALID_ARGUMENT", `vectors must be "plain" or "encrypted"`);
   const filterFields = [...new Set((o.filterFields ?? []).map(checkField))].sort();
@@ -26,7 +29,11 @@ export function checkSameOptions(row: CorpusRow, given: CorpusOptions): void {
     (given.filterFields === undefined || JSON.stringify(o.filterFields) === row.filter_fields) &&
     (given.subjectNamespace === undefined || o.subjectNamespace === row.subject_namespace) &&
     (given.keyName === undefined || o.keyName === row.key_name);
-  if (!same) throw new UsageError("INVALID_ARGUMENT", `corpus "${row.name}" exists with other options (vectors ${row.vectors}, filter fields ${row.filter_fields}, subject namespace ${row.subject_namespace})`);
+  if (!same)
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `corpus "${row.name}" exists with other options (vectors ${row.vectors}, filter fields ${row.filter_fields}, subject namespace ${row.subject_namespace})`,
+    );
 }
 
 /** Creates the key if needed, wraps a new root and records `corpus.create`; the caller wipes the returned root. */

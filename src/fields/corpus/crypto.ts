@@ -42,7 +42,8 @@ export interface CorpusKeys {
 }
 
 export function corpusKeys(root: Uint8Array, name: string): CorpusKeys {
-  const derive = (label: string) => Buffer.from(hkdfSync("sha256", root, EMPTY, Buffer.concat([Buffer.from(`pipeseal-corpus-v1 ${label}`, "utf8"), lp16(name)]), 32));
+  const derive = (label: string) =>
+    Buffer.from(hkdfSync("sha256", root, EMPTY, Buffer.concat([Buffer.from(`pipeseal-corpus-v1 ${label}`, "utf8"), lp16(name)]), 32));
   return { dataKey: derive("data"), indexKey: derive("index"), tagKey: derive("tag") };
 }
 

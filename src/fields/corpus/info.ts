@@ -3,9 +3,10 @@ import { type CorpusDb, type CorpusRow, closeCorpusDb, openCorpusDb } from "./st
 import type { CorpusInfo } from "./types.js";
 
 export function corpusInfo(db: CorpusDb, row: CorpusRow): CorpusInfo {
-  const c = db
-    .prepare<[string], { n: number; s: number }>("SELECT COUNT(*) AS n, COUNT(subject_key_id) AS s FROM chunks WHERE corpus = ?")
-    .get(row.name) as { n: number; s: number };
+  const c = db.prepare<[string], { n: number; s: number }>("SELECT COUNT(*) AS n, COUNT(subject_key_id) AS s FROM chunks WHERE corpus = ?").get(row.name) as {
+    n: number;
+    s: number;
+  };
   const fresh = db.prepare<[string], CorpusRow>("SELECT * FROM corpora WHERE name = ?").get(row.name) ?? row;
   return {
     name: row.name,

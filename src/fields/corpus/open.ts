@@ -35,11 +35,10 @@ export async function openCorpus(ks: SubjectKeyring, options: OpenCorpusOptions)
       ({ row, root } = await createCorpusRow(ks, db, name, options.create));
     } else {
       if (options.create !== undefined) checkSameOptions(row, options.create);
-      root = await ks.unwrap(
-        { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_root },
-        wrapContext(name),
-        { operation: "corpus-open", path: `corpus:${name}` },
-      );
+      root = await ks.unwrap({ keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_root }, wrapContext(name), {
+        operation: "corpus-open",
+        path: `corpus:${name}`,
+      });
     }
     try {
       return new Corpus(ks, db, row, corpusKeys(root, name), maxScan);

@@ -13,7 +13,9 @@ export async function purgeErased(s: CorpusState): Promise<{ purged: number }> {
   const keys = subjectKeys(s.ks);
   keys.refresh(s.row.subject_namespace);
   const pairs = s.db
-    .prepare<[string], { subject_key_id: string; subject_version: number }>("SELECT DISTINCT subject_key_id, subject_version FROM chunks WHERE corpus = ? AND subject_key_id IS NOT NULL")
+    .prepare<[string], { subject_key_id: string; subject_version: number }>(
+      "SELECT DISTINCT subject_key_id, subject_version FROM chunks WHERE corpus = ? AND subject_key_id IS NOT NULL",
+    )
     .all(name);
   const erased: typeof pairs = [];
   for (const p of pairs) {
@@ -23,8 +25,9 @@ export async function purgeErased(s: CorpusState): Promise<{ purged: number }> {
     else r.key.fill(0);
   }
   const del = s.db.prepare("DELETE FROM chunks WHERE corpus = ? AND subject_key_id = ? AND subject_version = ?");
-  const purged = s.ks.auditedChange({ operation: "corpus.purge", keyName: s.row.key_name, objectPath: `corpus:${name}`, context: { corpus: name, subjects: String(erased.length) } }, () =>
-    s.db.transaction(() => erased.reduce((n, p) => n + del.run(name, p.subject_key_id, p.subject_version).changes, 0)).immediate(),
+  const purged = s.ks.auditedChange(
+    { operation: "corpus.purge", keyName: s.row.key_name, objectPath: `corpus:${name}`, context: { corpus: name, subjects: String(erased.length) } },
+    () => s.db.transaction(() => erased.reduce((n, p) => n + del.run(name, p.subject_key_id, p.subject_version).changes, 0)).immediate(),
   );
   s.db.pragma("wal_checkpoint(TRUNCATE)");
   return { purged };

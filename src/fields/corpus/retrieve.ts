@@ -15,18 +15,28 @@ export async function retrieveChunks(s: CorpusState, keys: CorpusKeys, query: Re
   if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) throw new UsageError("INVALID_ARGUMENT", `k must be an integer in 1..${MAX_K}`);
   const filter = Object.entries(query.filter ?? {}).map(([field, value]) => {
     if (!s.filterFields.includes(field)) {
-      throw new UsageError("INVALID_ARGUMENT", `"${field.slice(0, 64)}" is not a filter field of corpus "${name}" (filter fields: ${s.filterFields.join(", ") || "none"}); filter fields get blind indexes, so they are chosen when the corpus is created: \`corpus add ${name} FILE --filter-fields ${field.slice(0, 64)}\` on a new corpus`);
+      throw new UsageError(
+        "INVALID_ARGUMENT",
+        `"${field.slice(0, 64)}" is not a filter field of corpus "${name}" (filter fields: ${s.filterFields.join(", ") || "none"}); filter fields get blind indexes, so they are chosen when the corpus is created: \`corpus add ${name} FILE --filter-fields ${field.slice(0, 64)}\` on a new corpus`,
+      );
     }
     return [field, blindIndex(keys.tagKey, field, checkFilterValue(field, value))] as const;
   });
   const q = query.vector === undefined ? undefined : checkVector(query.vector, "the query vector");
   const dims = currentDimensions(s);
-  if (q !== undefined && dims !== null && q.length !== dims) throw new UsageError("INVALID_ARGUMENT", `the query vector has ${q.length} dimensions; the corpus has ${dims}`);
-  const candidates = findCandidates(s, filter.map(([f, t]) => [f, t]));
+  if (q !== undefined && dims !== null && q.length !== dims)
+    throw new UsageError("INVALID_ARGUMENT", `the query vector has ${q.length} dimensions; the corpus has ${dims}`);
+  const candidates = findCandidates(
+    s,
+    filter.map(([f, t]) => [f, t]),
+  );
   const resolved = await subjectKeysFor(s, candidates);
   const base = {
     corpus: name,
-    filterFields: filter.map(([f]) => f).sort().join(","),
+    filterFields: filter
+      .map(([f]) => f)
+      .sort()
+      .join(","),
     k: String(k),
     vector: q === undefined ? "no" : "yes",
     ...(typeof query.onBehalfOf === "string" && query.onBehalfOf !== "" ? { onBehalfOf: query.onBehalfOf.slice(0, 256) } : {}),
@@ -41,7 +51,12 @@ export async function retrieveChunks(s: CorpusState, keys: CorpusKeys, query: Re
     for (const sk of resolved.values()) sk?.fill(0);
   }
   s.ks.auditedChange(
-    { operation: "corpus.retrieve", keyName: s.row.key_name, objectPath: `corpus:${name}`, context: { ...base, returned: String(result.chunks.length), erased: String(result.erased) } },
+    {
+      operation: "corpus.retrieve",
+      keyName: s.row.key_name,
+      objectPath: `corpus:${name}`,
+      context: { ...base, returned: String(result.chunks.length), erased: String(result.erased) },
+    },
     () => undefined,
   );
   return result;

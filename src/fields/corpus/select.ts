@@ -17,15 +17,26 @@ export function findCandidates(s: CorpusState, filter: (readonly [string, Buffer
   const stmt = s.db.prepare(`SELECT seq, id_ref, subject_key_id, subject_version, vector FROM chunks WHERE corpus = ? ${where} ORDER BY seq LIMIT ?`);
   const rows = stmt.all(s.row.name, ...filter.flat(), s.maxScan + 1) as Candidate[];
   if (rows.length > s.maxScan) {
-    throw new UsageError("LIMIT_EXCEEDED", `more than ${s.maxScan} chunks match; narrow the query with a filter (brute-force search does not scale past maxScan)`);
+    throw new UsageError(
+      "LIMIT_EXCEEDED",
+      `more than ${s.maxScan} chunks match; narrow the query with a filter (brute-force search does not scale past maxScan)`,
+    );
   }
   return rows;
 }
 
 /** Ranks the candidates (skipping erased subjects' chunks, counted) and decrypts the top k. */
-export function selectChunks(s: CorpusState, keys: CorpusKeys, rows: Candidate[], subjectKeysById: Map<string, Buffer | null>, q: number[] | undefined, k: number): RetrieveResult {
+export function selectChunks(
+  s: CorpusState,
+  keys: CorpusKeys,
+  rows: Candidate[],
+  subjectKeysById: Map<string, Buffer | null>,
+  q: number[] | undefined,
+  k: number,
+): RetrieveResult {
   const name = s.row.name;
-  const keyOf = (r: Candidate): Buffer | null => (r.subject_key_id === null ? keys.dataKey : (subjectKeysById.get(`${r.subject_key_id}#${r.subject_version}`) ?? null));
+  const keyOf = (r: Candidate): Buffer | null =>
+    r.subject_key_id === null ? keys.dataKey : (subjectKeysById.get(`${r.subject_key_id}#${r.subject_version}`) ?? null);
   let erased = 0;
   const live: { row: Candidate; key: Buffer; score: number; seq: number }[] = [];
   const qNorm = q === undefined ? 0 : norm(q);

@@ -2,7 +2,7 @@
 
 export function norm(v: ArrayLike<number>): number {
   let s = 0;
-  for (let i = 0; i < v.length; i++) s += (v[i]) * (v[i]);
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   return Math.sqrt(s);
 }
 
@@ -12,7 +12,7 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>, aNorm = norm(
   let bb = 0;
   for (let i = 0; i < a.length; i++) {
     const y = b[i];
-    dot += (a[i]) * y;
+    dot += a[i] * y;
     bb += y * y;
   }
   const d = aNorm * Math.sqrt(bb);

@@ -104,7 +104,9 @@ export async function* readCsv(input: NodeJS.ReadableStream, skipBad: boolean, o
     for await (const rec of parser) yield { row: ++row, record: rec as Rec };
   } catch (e) {
     const lines = (e as { lines?: number }).lines;
-    throw new FieldError("INVALID_ARGUMENT", `malformed CSV: ${(e as Error).message.split(":")[0]}`, { row: lines !== undefined ? Math.max(1, lines - 1) : row + 1 });
+    throw new FieldError("INVALID_ARGUMENT", `malformed CSV: ${(e as Error).message.split(":")[0]}`, {
+      row: lines !== undefined ? Math.max(1, lines - 1) : row + 1,
+    });
   }
 }
 

@@ -92,10 +92,17 @@ export async function* transformParquet(
       columns = top.map((e) => e.name).filter((n) => rows.length === 0 || Object.hasOwn(rows[0], n));
       const types: Record<string, string> = {};
       for (const c of columns) if (original.get(c)) types[c] = original.get(c)!;
-      writer = new ParquetWriter({ writer: bw, schema: schemaFor(columns, (c) => typeFor(c, original.get(c)) ?? original.get(c)) as never, kvMetadata: [{ key: TYPES_KEY, value: JSON.stringify(types) }] });
+      writer = new ParquetWriter({
+        writer: bw,
+        schema: schemaFor(columns, (c) => typeFor(c, original.get(c)) ?? original.get(c)) as never,
+        kvMetadata: [{ key: TYPES_KEY, value: JSON.stringify(types) }],
+      });
     }
     if (rows.length === 0) return;
-    return writer.write({ columnData: columns.map((c) => ({ name: c, data: rows.map((r) => (r[c] === undefined ? null : r[c])) as unknown[] as never })), rowGroupSize: rows.length });
+    return writer.write({
+      columnData: columns.map((c) => ({ name: c, data: rows.map((r) => (r[c] === undefined ? null : r[c])) as unknown[] as never })),
+      rowGroupSize: rows.length,
+    });
   };
   for await (const { rows, firstRow } of groups()) {
     await emit(await transform(rows, firstRow));

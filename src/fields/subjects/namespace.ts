@@ -74,11 +74,10 @@ async function createNamespace(ks: SubjectKeyring, ns: string, keyName: string, 
 }
 
 function unwrapRoot(ks: SubjectKeyring, row: NamespaceRow): Promise<Buffer> {
-  return ks.unwrap(
-    { keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_root },
-    wrapContext(row.namespace),
-    { operation: "subject-keys", path: `subjects:${row.namespace}` },
-  );
+  return ks.unwrap({ keyring: row.keyring, keyName: row.key_name, keyVersion: row.key_version, wrapped: row.wrapped_root }, wrapContext(row.namespace), {
+    operation: "subject-keys",
+    path: `subjects:${row.namespace}`,
+  });
 }
 
 export function wipeNamespace(state: OpenNamespace): void {

@@ -2,7 +2,6 @@
 import type Database from "better-sqlite3";
 import type { Db } from "../../keys/db.js";
 
-
 export interface NamespaceRow {
   namespace: string;
   keyring: string;
@@ -63,7 +62,9 @@ function prepareAll(db: Db): Statements {
     ),
     current: db.prepare<[string, Buffer], SubjectRow>("SELECT * FROM subject_keys WHERE namespace = ? AND subject_ref = ? ORDER BY version DESC LIMIT 1"),
     version: db.prepare<[string, Buffer, number], SubjectRow>("SELECT * FROM subject_keys WHERE namespace = ? AND subject_ref = ? AND version = ?"),
-    insert: db.prepare<[string, Buffer, number, Buffer, number]>("INSERT INTO subject_keys (namespace, subject_ref, version, state, secret, created_at) VALUES (?, ?, ?, 'active', ?, ?)"),
+    insert: db.prepare<[string, Buffer, number, Buffer, number]>(
+      "INSERT INTO subject_keys (namespace, subject_ref, version, state, secret, created_at) VALUES (?, ?, ?, 'active', ?, ?)",
+    ),
     insertTombstone: db.prepare<[string, Buffer, number, number]>(
       "INSERT INTO subject_keys (namespace, subject_ref, version, state, secret, created_at, erased_at) VALUES (?, ?, 1, 'erased', NULL, ?, ?)",
     ),

@@ -213,20 +213,23 @@ export class SubjectKeys {
    */
   async recreate(namespace: string, subjectId: string): Promise<{ keyId: string; version: number }> {
     const { ns, ref, keyId } = await this.#subject(namespace, subjectId);
-    const version = this.#ks.auditedChange({ operation: "subject.recreate", keyName: ns.keyName, objectPath: `subject:${keyId}`, context: { namespace } }, (db) => {
-      const st = statements(db);
-      const current = st.current.get(namespace, ref);
-      if (current === undefined) throw new KeyError("KEY_NOT_FOUND", `subject ${keyId} has no key; its first use creates one`);
-      if (current.state !== "erased") throw new KeyError("KEY_STATE_CONFLICT", `subject ${keyId} is not erased; nothing to recreate`);
-      const v = current.version + 1;
-      const secret = newSecret();
-      try {
-        st.insert.run(namespace, ref, v, sealSecret(ns.wrapKey, namespace, ref, v, secret), this.#now());
-      } finally {
-        secret.fill(0);
-      }
-      return v;
-    });
+    const version = this.#ks.auditedChange(
+      { operation: "subject.recreate", keyName: ns.keyName, objectPath: `subject:${keyId}`, context: { namespace } },
+      (db) => {
+        const st = statements(db);
+        const current = st.current.get(namespace, ref);
+        if (current === undefined) throw new KeyError("KEY_NOT_FOUND", `subject ${keyId} has no key; its first use creates one`);
+        if (current.state !== "erased") throw new KeyError("KEY_STATE_CONFLICT", `subject ${keyId} is not erased; nothing to recreate`);
+        const v = current.version + 1;
+        const secret = newSecret();
+        try {
+          st.insert.run(namespace, ref, v, sealSecret(ns.wrapKey, namespace, ref, v, secret), this.#now());
+        } finally {
+          secret.fill(0);
+        }
+        return v;
+      },
+    );
     this.#cache.forget(ns, ref.toString("base64url"));
     return { keyId, version };
   }
@@ -299,7 +302,11 @@ export class SubjectKeys {
     for (const group of groups.values()) {
       const first = group[0];
       try {
-        const results = await this.keys(first.ns, group.map((p) => p.id), first.purpose);
+        const results = await this.keys(
+          first.ns,
+          group.map((p) => p.id),
+          first.purpose,
+        );
         for (const p of group) p.resolve(results.get(p.id) as SubjectKeyResult);
       } catch (e) {
         for (const p of group) p.reject(e);
@@ -369,4 +376,3 @@ export function subjectKeys(ks: SubjectKeyring, options?: SubjectKeysOptions): S
 export function subjectKey(ks: SubjectKeyring, namespace: string, subjectId: string, purpose: string): Promise<SubjectKeyResult> {
   return subjectKeys(ks).key(namespace, subjectId, purpose);
 }
-

@@ -31,7 +31,16 @@ export function parsePkcs11Meta(json: string | null): Pkcs11RootInfo {
     v = null;
   }
   const o = v as Record<string, unknown> | null;
-  if (o === null || typeof o !== "object" || typeof o.module !== "string" || typeof o.token !== "string" || typeof o.keyLabel !== "string" || typeof o.keyId !== "string" || !/^[0-9a-f]{2,64}$/.test(o.keyId) || !(o.slot === null || Number.isSafeInteger(o.slot))) {
+  if (
+    o === null ||
+    typeof o !== "object" ||
+    typeof o.module !== "string" ||
+    typeof o.token !== "string" ||
+    typeof o.keyLabel !== "string" ||
+    typeof o.keyId !== "string" ||
+    !/^[0-9a-f]{2,64}$/.test(o.keyId) ||
+    !(o.slot === null || Number.isSafeInteger(o.slot))
+  ) {
     throw new KeystoreError("KEYSTORE_CORRUPT", "the keystore's HSM root description is missing or malformed");
   }
   return { module: o.module, token: o.token, slot: o.slot as number | null, keyLabel: o.keyLabel, keyId: o.keyId };
@@ -44,7 +53,10 @@ export function parsePkcs11Meta(json: string | null): Pkcs11RootInfo {
 export function openPkcs11Root(metaJson: string | null, given: Pkcs11OpenOptions | undefined): Pkcs11RootKey {
   const info = parsePkcs11Meta(metaJson);
   if (given === undefined || given === null) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `this keystore's root key is in an HSM (token "${info.token}", key "${info.keyLabel}", module ${info.module}); open it with the token's user PIN (CLI: PIPESEAL_PKCS11_PIN_FILE)`);
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      `this keystore's root key is in an HSM (token "${info.token}", key "${info.keyLabel}", module ${info.module}); open it with the token's user PIN (CLI: PIPESEAL_PKCS11_PIN_FILE)`,
+    );
   }
   const login: Pkcs11Login = {
     module: given.module ?? info.module,
@@ -90,9 +102,15 @@ export function readPkcs11Pin(pinFile?: string, env: NodeJS.ProcessEnv = process
   if (file !== undefined) return readSecretFile(file, "PIN file");
   if (env.PIPESEAL_PKCS11_PIN !== undefined) {
     if (env.PIPESEAL_ALLOW_ENV_PIN === "1") return env.PIPESEAL_PKCS11_PIN;
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "PIPESEAL_PKCS11_PIN is set but ignored; set PIPESEAL_ALLOW_ENV_PIN=1 to opt in, or use PIPESEAL_PKCS11_PIN_FILE");
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      "PIPESEAL_PKCS11_PIN is set but ignored; set PIPESEAL_ALLOW_ENV_PIN=1 to opt in, or use PIPESEAL_PKCS11_PIN_FILE",
+    );
   }
-  throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "this keystore's root key is in an HSM and needs the token's user PIN: set PIPESEAL_PKCS11_PIN_FILE (a file of mode 0600)");
+  throw new KeystoreError(
+    "MASTER_KEY_UNAVAILABLE",
+    "this keystore's root key is in an HSM and needs the token's user PIN: set PIPESEAL_PKCS11_PIN_FILE (a file of mode 0600)",
+  );
 }
 
 /** A slot ID from a flag or variable. */

@@ -27,7 +27,9 @@ export function pkcs11js(): Pkcs11Lib {
     lib = require("pkcs11js") as Pkcs11Lib;
     return lib;
   } catch (e) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "the pkcs11js native module could not be loaded (npm ci builds it; it needs a C++ toolchain)", { cause: e });
+    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", "the pkcs11js native module could not be loaded (npm ci builds it; it needs a C++ toolchain)", {
+      cause: e,
+    });
   }
 }
 
@@ -43,7 +45,7 @@ const modules = new Map<string, LoadedModule>();
 /** Name of a PKCS#11 return value (e.g. CKR_PIN_INCORRECT), or null for another error. */
 export function ckrName(e: unknown): string | null {
   const m = e instanceof Error ? /^(CKR_[A-Z0-9_]+)/.exec(e.message) : null;
-  return m ? (m[1]) : null;
+  return m ? m[1] : null;
 }
 
 /**
@@ -55,7 +57,11 @@ export function acquireModule(modulePath: string): { key: string; p11: Pkcs11 } 
   try {
     key = realpathSync(modulePath);
   } catch (e) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the PKCS#11 module ${modulePath} does not exist; install it (SoftHSM2: apt-get install softhsm2) or set PIPESEAL_PKCS11_MODULE`, { cause: e });
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      `the PKCS#11 module ${modulePath} does not exist; install it (SoftHSM2: apt-get install softhsm2) or set PIPESEAL_PKCS11_MODULE`,
+      { cause: e },
+    );
   }
   const loaded = modules.get(key);
   if (loaded !== undefined) {
@@ -79,7 +85,11 @@ export function acquireModule(modulePath: string): { key: string; p11: Pkcs11 } 
       } catch {
         // ignore
       }
-      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the PKCS#11 module ${modulePath} failed to initialise (${ckrName(e) ?? "error"}); check its configuration (SoftHSM2: SOFTHSM2_CONF)`, { cause: e });
+      throw new KeystoreError(
+        "MASTER_KEY_UNAVAILABLE",
+        `the PKCS#11 module ${modulePath} failed to initialise (${ckrName(e) ?? "error"}); check its configuration (SoftHSM2: SOFTHSM2_CONF)`,
+        { cause: e },
+      );
     }
   }
   modules.set(key, { p11, refs: 1, logins: new Map() });

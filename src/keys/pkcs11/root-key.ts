@@ -37,10 +37,22 @@ const CHECK_LABEL = Buffer.from("pipeseal-hsm-check-v1", "utf8");
 const CHECK_BYTES = IV_BYTES + 32 + 16 + 32;
 /** PKCS#11 return values that mean the token or session is gone, not that the data is bad. */
 const UNAVAILABLE = new Set([
-  "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_DEVICE_REMOVED", "CKR_DEVICE_ERROR", "CKR_DEVICE_MEMORY",
-  "CKR_TOKEN_NOT_PRESENT", "CKR_TOKEN_NOT_RECOGNIZED", "CKR_USER_NOT_LOGGED_IN", "CKR_CRYPTOKI_NOT_INITIALIZED",
-  "CKR_KEY_HANDLE_INVALID", "CKR_OBJECT_HANDLE_INVALID", "CKR_MECHANISM_INVALID", "CKR_KEY_FUNCTION_NOT_PERMITTED",
-  "CKR_KEY_TYPE_INCONSISTENT", "CKR_FUNCTION_FAILED", "CKR_HOST_MEMORY",
+  "CKR_SESSION_HANDLE_INVALID",
+  "CKR_SESSION_CLOSED",
+  "CKR_DEVICE_REMOVED",
+  "CKR_DEVICE_ERROR",
+  "CKR_DEVICE_MEMORY",
+  "CKR_TOKEN_NOT_PRESENT",
+  "CKR_TOKEN_NOT_RECOGNIZED",
+  "CKR_USER_NOT_LOGGED_IN",
+  "CKR_CRYPTOKI_NOT_INITIALIZED",
+  "CKR_KEY_HANDLE_INVALID",
+  "CKR_OBJECT_HANDLE_INVALID",
+  "CKR_MECHANISM_INVALID",
+  "CKR_KEY_FUNCTION_NOT_PERMITTED",
+  "CKR_KEY_TYPE_INCONSISTENT",
+  "CKR_FUNCTION_FAILED",
+  "CKR_HOST_MEMORY",
 ]);
 
 /** The non-secret description of an HSM root recorded in the keystore's meta. */
@@ -82,7 +94,10 @@ export class Pkcs11RootKey implements RootKey {
     return withSession(login, (s) => {
       const label = keyLabelOf(login);
       if (findKeys(s, label, null).length > 0 || findKeys(s, label + AUDIT_SUFFIX, null).length > 0) {
-        throw new KeystoreError("KEYSTORE_EXISTS", `the token "${s.tokenLabel}" already holds a key labelled "${label}"; choose another --key-label (keys in an HSM are never overwritten)`);
+        throw new KeystoreError(
+          "KEYSTORE_EXISTS",
+          `the token "${s.tokenLabel}" already holds a key labelled "${label}"; choose another --key-label (keys in an HSM are never overwritten)`,
+        );
       }
       const id = randomBytes(16);
       const P = pkcs11js();
@@ -124,7 +139,11 @@ export class Pkcs11RootKey implements RootKey {
         return Pkcs11RootKey.#make(s, login, aes, hmac, id.toString("hex"));
       } catch (e) {
         if (aes !== undefined) destroyQuietly(s.p11, s.session, aes);
-        throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" could not generate the root keys (${ckrName(e) ?? "error"}); it must support CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN, CKM_AES_GCM and CKM_SHA256_HMAC`, { cause: e });
+        throw new KeystoreError(
+          "MASTER_KEY_UNAVAILABLE",
+          `the token "${s.tokenLabel}" could not generate the root keys (${ckrName(e) ?? "error"}); it must support CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN, CKM_AES_GCM and CKM_SHA256_HMAC`,
+          { cause: e },
+        );
       }
     });
   }
@@ -141,9 +160,15 @@ export class Pkcs11RootKey implements RootKey {
       const id = keyId === null ? null : Buffer.from(keyId, "hex");
       const aes = one(s, findKeys(s, label, id), label);
       const hmac = one(s, findKeys(s, label + AUDIT_SUFFIX, id), label + AUDIT_SUFFIX);
-      for (const [h, l] of [[aes, label], [hmac, label + AUDIT_SUFFIX]] as const) {
+      for (const [h, l] of [
+        [aes, label],
+        [hmac, label + AUDIT_SUFFIX],
+      ] as const) {
         if (!protectedInToken(s.p11, s.session, h)) {
-          throw new KeystoreError("MASTER_KEY_INSECURE", `the key "${l}" on token "${s.tokenLabel}" is extractable or not sensitive; generate a new root (pipeseal init --hsm) instead of using it`);
+          throw new KeystoreError(
+            "MASTER_KEY_INSECURE",
+            `the key "${l}" on token "${s.tokenLabel}" is extractable or not sensitive; generate a new root (pipeseal init --hsm) instead of using it`,
+          );
         }
       }
       return Pkcs11RootKey.#make(s, login, aes, hmac, keyId ?? idOf(s.p11, s.session, aes));
@@ -288,7 +313,6 @@ export class Pkcs11RootKey implements RootKey {
   }
 }
 
-
 function gcm(iv: Buffer, aad: Buffer) {
   const P = pkcs11js();
   return { mechanism: P.CKM_AES_GCM, parameter: { type: P.CK_PARAMS_AES_GCM, iv, aad, ivBits: IV_BYTES * 8, tagBits: TAG_BITS } };
@@ -297,6 +321,8 @@ function gcm(iv: Buffer, aad: Buffer) {
 /** CKA_ALLOWED_MECHANISMS value: an array of CK_MECHANISM_TYPE (CK_ULONG, native width and order). */
 function mechanisms(...types: number[]): Buffer {
   const out = Buffer.alloc(8 * types.length);
-  types.forEach((t, i) => (process.arch === "s390x" || process.arch === "ppc64" ? out.writeBigUInt64BE(BigInt(t), i * 8) : out.writeBigUInt64LE(BigInt(t), i * 8)));
+  types.forEach((t, i) =>
+    process.arch === "s390x" || process.arch === "ppc64" ? out.writeBigUInt64BE(BigInt(t), i * 8) : out.writeBigUInt64LE(BigInt(t), i * 8),
+  );
   return out;
 }

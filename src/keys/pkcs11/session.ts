@@ -31,7 +31,10 @@ export const AUDIT_SUFFIX = ".audit";
 export function keyLabelOf(loc: Pkcs11Location): string {
   const label = loc.keyLabel ?? DEFAULT_KEY_LABEL;
   if (typeof label !== "string" || !/^[\x21-\x7e]{1,64}$/.test(label) || label.endsWith(AUDIT_SUFFIX)) {
-    throw new UsageError("INVALID_ARGUMENT", `the PKCS#11 key label must be 1 to 64 printable ASCII characters without spaces, not ending in "${AUDIT_SUFFIX}"`);
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `the PKCS#11 key label must be 1 to 64 printable ASCII characters without spaces, not ending in "${AUDIT_SUFFIX}"`,
+    );
   }
   return label;
 }
@@ -80,11 +83,16 @@ export function withSession<T>(login: Pkcs11Login, use: (s: OpenSession) => T): 
     } catch (e) {
       const code = ckrName(e);
       const why =
-        code === "CKR_PIN_INCORRECT" ? "the user PIN is wrong" :
-        code === "CKR_PIN_LOCKED" ? "the user PIN is locked (too many wrong PINs); the security officer must reset it" :
-        code === "CKR_USER_PIN_NOT_INITIALIZED" ? "the token has no user PIN yet (initialise it)" :
-        `login failed (${code ?? "error"})`;
-      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `HSM token "${tokenLabel}": ${why}; check PIPESEAL_PKCS11_PIN_FILE (pipeseal never retries a PIN)`, { cause: e });
+        code === "CKR_PIN_INCORRECT"
+          ? "the user PIN is wrong"
+          : code === "CKR_PIN_LOCKED"
+            ? "the user PIN is locked (too many wrong PINs); the security officer must reset it"
+            : code === "CKR_USER_PIN_NOT_INITIALIZED"
+              ? "the token has no user PIN yet (initialise it)"
+              : `login failed (${code ?? "error"})`;
+      throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `HSM token "${tokenLabel}": ${why}; check PIPESEAL_PKCS11_PIN_FILE (pipeseal never retries a PIN)`, {
+        cause: e,
+      });
     }
     return use({ p11, moduleKey: key, slot, session, tokenLabel });
   } catch (e) {
@@ -124,7 +132,10 @@ function findSlot(p11: Pkcs11, loc: Pkcs11Location): [Handle, string] {
   }
   const wanted = loc.token !== undefined && loc.token !== "" ? `labelled "${loc.token}"` : `in slot ${loc.slot}`;
   if (found.length === 0) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `no token ${wanted} in ${loc.module} (tokens present: ${labels.length === 0 ? "none" : labels.map((l) => `"${l}"`).join(", ")}); check the token label, the module, and for SoftHSM2 SOFTHSM2_CONF`);
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      `no token ${wanted} in ${loc.module} (tokens present: ${labels.length === 0 ? "none" : labels.map((l) => `"${l}"`).join(", ")}); check the token label, the module, and for SoftHSM2 SOFTHSM2_CONF`,
+    );
   }
   if (found.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `more than one token ${wanted}; give the slot ID as well`);
   return found[0];
@@ -153,7 +164,10 @@ export function findKeys(s: OpenSession, label: string, id: Buffer | null): Hand
 
 export function one(s: OpenSession, handles: Handle[], label: string): Handle {
   if (handles.length === 0) {
-    throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds no key labelled "${label}" with the id this keystore recorded; is this the right token, or was the key deleted?`);
+    throw new KeystoreError(
+      "MASTER_KEY_UNAVAILABLE",
+      `the token "${s.tokenLabel}" holds no key labelled "${label}" with the id this keystore recorded; is this the right token, or was the key deleted?`,
+    );
   }
   if (handles.length > 1) throw new KeystoreError("MASTER_KEY_UNAVAILABLE", `the token "${s.tokenLabel}" holds several keys labelled "${label}"`);
   return handles[0];

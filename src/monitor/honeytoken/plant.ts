@@ -37,7 +37,8 @@ export interface PlantOptions {
  *   disabled key; AuditError(AUDIT_WRITE_FAILED) if the plant cannot be recorded (the file is then removed).
  */
 export async function plantDecoy(ks: LocalKeystore, o: PlantOptions, sealer: Keyring = ks): Promise<DecoyRecord> {
-  if (!Number.isSafeInteger(o.rows) || o.rows < 1 || o.rows > MAX_DECOY_ROWS) throw new UsageError("INVALID_ARGUMENT", `--rows must be a whole number in 1..${MAX_DECOY_ROWS}`);
+  if (!Number.isSafeInteger(o.rows) || o.rows < 1 || o.rows > MAX_DECOY_ROWS)
+    throw new UsageError("INVALID_ARGUMENT", `--rows must be a whole number in 1..${MAX_DECOY_ROWS}`);
   const format = o.format ?? (/\.jsonl?(\.pseal)?$/i.test(o.out) ? "jsonl" : "csv");
   if (format !== "csv" && format !== "jsonl") throw new UsageError("INVALID_ARGUMENT", "--format is csv or jsonl");
   const out = path.resolve(o.out);

@@ -20,7 +20,15 @@ export interface DecoyRecord extends PlantedDecoy {
 export function recordDecoy(ks: LocalKeystore, d: Omit<DecoyRecord, "createdAt">, nowMs = Date.now()): DecoyRecord {
   ensureMonitorTables(ks);
   ks.auditedChange({ operation: "honeytoken.plant", keyName: d.key, context: { honeytoken: d.id } }, (db) => {
-    cached(db, "INSERT INTO monitor_honeytokens (id, key_name, header_hash, path, format, rows, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(d.id, d.key, d.headerHash, d.path, d.format, d.rows, nowMs);
+    cached(db, "INSERT INTO monitor_honeytokens (id, key_name, header_hash, path, format, rows, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+      d.id,
+      d.key,
+      d.headerHash,
+      d.path,
+      d.format,
+      d.rows,
+      nowMs,
+    );
   });
   return { ...d, createdAt: new Date(nowMs).toISOString() };
 }

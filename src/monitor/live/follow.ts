@@ -45,7 +45,14 @@ export function readAfter(ks: LocalKeystore, from: ChainPosition, limit: number)
     const head = ks.readTables((db) => cached(db, "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").get() as { seq: number; mac: Buffer } | undefined);
     if ((head?.seq ?? 0) < from.seq) {
       const now = head?.seq ?? 0;
-      problems.push({ kind: "rolled-back", seq: now, seqs: [], principal: "unknown", key: null, detail: `the audit ends at record ${now}, but the monitor had already read up to record ${from.seq}: records were deleted or the keystore was restored from an older copy` });
+      problems.push({
+        kind: "rolled-back",
+        seq: now,
+        seqs: [],
+        principal: "unknown",
+        key: null,
+        detail: `the audit ends at record ${now}, but the monitor had already read up to record ${from.seq}: records were deleted or the keystore was restored from an older copy`,
+      });
       pos = { seq: now, mac: head ? Buffer.from(head.mac).toString("hex") : null };
     }
     return { records: [], problems, pos };
@@ -54,9 +61,23 @@ export function readAfter(ks: LocalKeystore, from: ChainPosition, limit: number)
   for (const r of records) {
     if (r.seq !== pos.seq + 1) {
       const missing = r.seq - pos.seq - 1;
-      problems.push({ kind: "missing", seq: pos.seq + 1, seqs: [r.seq], principal: "unknown", key: null, detail: `audit record(s) ${pos.seq + 1}${missing > 1 ? `..${r.seq - 1}` : ""} are missing (deleted before the monitor read them)` });
+      problems.push({
+        kind: "missing",
+        seq: pos.seq + 1,
+        seqs: [r.seq],
+        principal: "unknown",
+        key: null,
+        detail: `audit record(s) ${pos.seq + 1}${missing > 1 ? `..${r.seq - 1}` : ""} are missing (deleted before the monitor read them)`,
+      });
     } else if (!ks.auditRecordLinks(pos.mac, r)) {
-      problems.push({ kind: "modified", seq: r.seq, seqs: [r.seq], principal: r.principal, key: r.keyName, detail: `audit record ${r.seq} does not authenticate against the chain (edited or forged)` });
+      problems.push({
+        kind: "modified",
+        seq: r.seq,
+        seqs: [r.seq],
+        principal: r.principal,
+        key: r.keyName,
+        detail: `audit record ${r.seq} does not authenticate against the chain (edited or forged)`,
+      });
     }
     pos = { seq: r.seq, mac: r.mac };
   }

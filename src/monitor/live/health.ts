@@ -3,7 +3,19 @@ import { alertId } from "../incidents.js";
 import { ALERT_SCHEMA, type Alert, type EvidenceValue, type HealthDetectionId } from "../types.js";
 
 /** `anchorSeq` (and `subject`, when several problems share a seq) make the id: the same problem seen again after a restart has the same id, so the ledger records it once. */
-export function healthAlert(detection: HealthDetectionId, o: { principal: string; key?: string | null; seqs: readonly number[]; anchorSeq: number; subject?: string; timeMs: number; summary: string; evidence: Record<string, EvidenceValue> }): Alert {
+export function healthAlert(
+  detection: HealthDetectionId,
+  o: {
+    principal: string;
+    key?: string | null;
+    seqs: readonly number[];
+    anchorSeq: number;
+    subject?: string;
+    timeMs: number;
+    summary: string;
+    evidence: Record<string, EvidenceValue>;
+  },
+): Alert {
   const time = new Date(o.timeMs).toISOString();
   return {
     schema: ALERT_SCHEMA,

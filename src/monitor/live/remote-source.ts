@@ -122,7 +122,14 @@ export function remoteSource(kr: RemoteKeyring, o: RemoteSourceOptions = {}): Au
         if (ev.type === "heartbeat") {
           head = ev.head;
           if (ev.head < pos.seq) {
-            problems.push({ kind: "rolled-back", seq: ev.head, seqs: [], principal: "unknown", key: null, detail: `the key service's audit ends at record ${ev.head}, but the monitor had already read up to record ${pos.seq}: records were deleted or the store was restored from an older copy` });
+            problems.push({
+              kind: "rolled-back",
+              seq: ev.head,
+              seqs: [],
+              principal: "unknown",
+              key: null,
+              detail: `the key service's audit ends at record ${ev.head}, but the monitor had already read up to record ${pos.seq}: records were deleted or the store was restored from an older copy`,
+            });
             pos = { seq: ev.head, mac: null };
             // the follow and the next one must start from where the audit now ends
             buffered.length = 0;
@@ -134,7 +141,14 @@ export function remoteSource(kr: RemoteKeyring, o: RemoteSourceOptions = {}): Au
         if (ev.seq <= pos.seq) continue; // already taken: never twice
         if (ev.seq !== pos.seq + 1) {
           const missing = ev.seq - pos.seq - 1;
-          problems.push({ kind: "missing", seq: pos.seq + 1, seqs: [ev.seq], principal: "unknown", key: null, detail: `audit record(s) ${pos.seq + 1}${missing > 1 ? `..${ev.seq - 1}` : ""} of the key service are missing (deleted before the monitor read them)` });
+          problems.push({
+            kind: "missing",
+            seq: pos.seq + 1,
+            seqs: [ev.seq],
+            principal: "unknown",
+            key: null,
+            detail: `audit record(s) ${pos.seq + 1}${missing > 1 ? `..${ev.seq - 1}` : ""} of the key service are missing (deleted before the monitor read them)`,
+          });
         }
         records.push(parseAuditLine(ev.line, ev.seq));
         pos = { seq: ev.seq, mac: ev.chainHash };

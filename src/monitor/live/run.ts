@@ -83,7 +83,10 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
   try {
     const saved = await loadState(ks, config.state.file);
     if (saved !== null && (saved.source ?? "local") !== source.id) {
-      throw new MonitorError("MONITOR_STATE_INVALID", `the monitor state ${config.state.file} follows another audit (${saved.source ?? "local"}, not ${source.id}); give this monitor its own state.file`);
+      throw new MonitorError(
+        "MONITOR_STATE_INVALID",
+        `the monitor state ${config.state.file} follows another audit (${saved.source ?? "local"}, not ${source.id}); give this monitor its own state.file`,
+      );
     }
     const decoys = new DecoyWatch(saved?.decoys);
     const removedAtStart = decoys.refresh(listDecoys(ks));
@@ -92,7 +95,9 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     let pos: ChainPosition = saved?.chain ?? { seq: 0, mac: null };
     let delivered = saved?.delivered ?? 0;
     // each sink resumes from its own watermark, so one that took more than another is not sent it again
-    const channels = o.sinks.map((s) => new SinkChannel(s.sink, { perMinute: s.perMinute, now, onNotice: notice }, Math.max(delivered, saved?.sinks?.[s.sink.name] ?? 0)));
+    const channels = o.sinks.map(
+      (s) => new SinkChannel(s.sink, { perMinute: s.perMinute, now, onNotice: notice }, Math.max(delivered, saved?.sinks?.[s.sink.name] ?? 0)),
+    );
     let records = 0;
     let changes = 0;
     let anchorsWritten = 0;
@@ -118,16 +123,46 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         if (e.type !== "suppressed") note(e.alert);
         else {
           const s = e.suppression;
-          ks.auditedChange({ operation: "monitor.suppress", keyName: e.alert.key, objectPath: e.alert.id, context: { detection: e.alert.detection, subject: e.alert.principal, rule: String(s.index), reason: s.reason } }, () => undefined);
+          ks.auditedChange(
+            {
+              operation: "monitor.suppress",
+              keyName: e.alert.key,
+              objectPath: e.alert.id,
+              context: { detection: e.alert.detection, subject: e.alert.principal, rule: String(s.index), reason: s.reason },
+            },
+            () => undefined,
+          );
         }
       }
     };
     const integrity = (p: IntegrityProblem) =>
-      note(healthAlert("audit-integrity", { principal: p.principal, key: p.key, seqs: p.seqs, anchorSeq: p.seq, subject: p.kind, timeMs: now(), summary: `The audit chain did not verify as the monitor followed it: ${p.detail}.`, evidence: { problem: p.kind, seq: p.seq } }));
+      note(
+        healthAlert("audit-integrity", {
+          principal: p.principal,
+          key: p.key,
+          seqs: p.seqs,
+          anchorSeq: p.seq,
+          subject: p.kind,
+          timeMs: now(),
+          summary: `The audit chain did not verify as the monitor followed it: ${p.detail}.`,
+          evidence: { problem: p.kind, seq: p.seq },
+        }),
+      );
 
     const refreshDecoys = (gone = decoys.refresh(listDecoys(ks))) => {
       for (const d of gone) {
-        note(healthAlert("audit-integrity", { principal: "unknown", key: d.key, seqs: [], anchorSeq: 0, subject: d.id, timeMs: now(), summary: `The decoy ${d.id} was removed from the honeytoken registry in keystore.db without the keystore (no audited change); the monitor keeps watching it.`, evidence: { problem: "decoy-removed", decoy: d.id } }));
+        note(
+          healthAlert("audit-integrity", {
+            principal: "unknown",
+            key: d.key,
+            seqs: [],
+            anchorSeq: 0,
+            subject: d.id,
+            timeMs: now(),
+            summary: `The decoy ${d.id} was removed from the honeytoken registry in keystore.db without the keystore (no audited change); the monitor keeps watching it.`,
+            evidence: { problem: "decoy-removed", decoy: d.id },
+          }),
+        );
       }
       engine.setDecoys(decoys.all);
     };
@@ -177,7 +212,16 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
           if (!isPipesealError(e) || e.code !== "MONITOR_QUEUE_FULL") throw e;
           // a full queue is itself an alert (on the other sinks), then a stop with a non-zero status
           record();
-          note(healthAlert("sink-queue-full", { principal: ch.sink.name, seqs: [], anchorSeq: pos.seq, timeMs: now(), summary: `The ${ch.sink.name} has not taken alerts for a while and its queue is full; the monitor stopped so that no alert is dropped.`, evidence: { sink: ch.sink.name, pending: ch.pending } }));
+          note(
+            healthAlert("sink-queue-full", {
+              principal: ch.sink.name,
+              seqs: [],
+              anchorSeq: pos.seq,
+              timeMs: now(),
+              summary: `The ${ch.sink.name} has not taken alerts for a while and its queue is full; the monitor stopped so that no alert is dropped.`,
+              evidence: { sink: ch.sink.name, pending: ch.pending },
+            }),
+          );
           record();
           for (const other of channels) if (other !== ch) await other.pump().catch(() => undefined);
           stopError = e;
@@ -188,7 +232,15 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
     const watermark = () => (channels.length === 0 ? lastChangeNo(ks) : Math.min(...channels.map((c) => c.watermark())));
     const save = async () => {
       delivered = watermark();
-      await saveState(ks, config.state.file, config.state.key, { version: 1, source: source.id, engine: engine.toState(), chain: pos, delivered, sinks: Object.fromEntries(channels.map((c) => [c.sink.name, c.watermark()])), decoys: decoys.toJSON() });
+      await saveState(ks, config.state.file, config.state.key, {
+        version: 1,
+        source: source.id,
+        engine: engine.toState(),
+        chain: pos,
+        delivered,
+        sinks: Object.fromEntries(channels.map((c) => [c.sink.name, c.watermark()])),
+        decoys: decoys.toJSON(),
+      });
       lastSave = now();
       dirty = false;
     };
@@ -226,7 +278,10 @@ export async function runMonitor(o: RunMonitorOptions): Promise<RunSummary> {
         if (channels.every((c) => c.pending === 0)) break;
         const stuck = channels.filter((c) => c.pending > 0);
         if (stuck.every((c) => c.failures >= ONCE_MAX_FAILURES)) {
-          stopError = new MonitorError("MONITOR_SINK_FAILED", `${stuck.map((c) => c.sink.name).join(", ")} did not take ${Math.max(...stuck.map((c) => c.pending))} alert(s) after ${ONCE_MAX_FAILURES} attempts; they stay owed and are sent by the next run`);
+          stopError = new MonitorError(
+            "MONITOR_SINK_FAILED",
+            `${stuck.map((c) => c.sink.name).join(", ")} did not take ${Math.max(...stuck.map((c) => c.pending))} alert(s) after ${ONCE_MAX_FAILURES} attempts; they stay owed and are sent by the next run`,
+          );
           break;
         }
       }

@@ -38,7 +38,13 @@ export function localSource(ks: LocalKeystore): AuditSource {
     async start() {},
     async read(from, limit) {
       const page = readAfter(ks, from, limit);
-      return { records: page.records.map(toMonitorRecord), problems: page.problems, pos: page.pos, caughtUp: page.records.length < limit, atEnd: page.records.length < limit };
+      return {
+        records: page.records.map(toMonitorRecord),
+        problems: page.problems,
+        pos: page.pos,
+        caughtUp: page.records.length < limit,
+        atEnd: page.records.length < limit,
+      };
     },
     wait: pause,
     async close() {},

@@ -54,7 +54,11 @@ export async function loadState(ks: LocalKeystore, file: string): Promise<Runner
     s = JSON.parse((await openBuffer(ks, sealed, { path: file })).toString("utf8")) as Partial<RunnerState>;
   } catch (e) {
     if (isPipesealError(e) && e.code === "MONITOR_STATE_INVALID") throw e;
-    throw new MonitorError("MONITOR_STATE_INVALID", `the monitor state ${file} does not open under this keystore (${isPipesealError(e) ? e.code : "damaged"}); move it away to learn again`, { cause: e });
+    throw new MonitorError(
+      "MONITOR_STATE_INVALID",
+      `the monitor state ${file} does not open under this keystore (${isPipesealError(e) ? e.code : "damaged"}); move it away to learn again`,
+      { cause: e },
+    );
   }
   const c = s.chain;
   if (s.version !== VERSION || typeof s.engine !== "object" || s.engine === null || !c || !Number.isSafeInteger(c.seq) || !Number.isSafeInteger(s.delivered)) {

@@ -13,7 +13,19 @@ export async function buildSinks(configs: readonly SinkConfig[], ks: LocalKeysto
       if (c.kind === "stdout") sinks.push(stdoutSink());
       else if (c.kind === "file") sinks.push(fileSink(c.path));
       else if (c.kind === "syslog") sinks.push(syslogSink(c));
-      else sinks.push(await webhookSink({ url: c.url, certDir: c.certDir, expect: c.expect, queueFile: c.queueFile, queueMax: c.queueMax, keyring: ks, stateKey, onRetry: (why, queued) => onNotice(`webhook ${c.url}: ${why}; ${queued} alert(s) queued, retrying`) }));
+      else
+        sinks.push(
+          await webhookSink({
+            url: c.url,
+            certDir: c.certDir,
+            expect: c.expect,
+            queueFile: c.queueFile,
+            queueMax: c.queueMax,
+            keyring: ks,
+            stateKey,
+            onRetry: (why, queued) => onNotice(`webhook ${c.url}: ${why}; ${queued} alert(s) queued, retrying`),
+          }),
+        );
     }
   } catch (e) {
     await Promise.all(sinks.map((s) => s.close().catch(() => undefined)));

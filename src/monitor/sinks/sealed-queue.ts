@@ -37,7 +37,11 @@ export class SealedQueue {
       this.#items = items as Alert[];
     } catch (e) {
       if (isPipesealError(e) && e.code === "MONITOR_STATE_INVALID") throw e;
-      throw new MonitorError("MONITOR_STATE_INVALID", `the webhook queue ${this.file} does not open under this keystore (${isPipesealError(e) ? e.code : "damaged"})`, { cause: e });
+      throw new MonitorError(
+        "MONITOR_STATE_INVALID",
+        `the webhook queue ${this.file} does not open under this keystore (${isPipesealError(e) ? e.code : "damaged"})`,
+        { cause: e },
+      );
     }
   }
 
@@ -55,7 +59,11 @@ export class SealedQueue {
     if (at >= 0 && JSON.stringify(this.#items[at]) === JSON.stringify(a)) return; // already queued as is (a restart offering it again)
     if (at >= 0) this.#items[at] = a;
     else {
-      if (this.#items.length >= this.max) throw new MonitorError("MONITOR_QUEUE_FULL", `the ${what} is not taking alerts and its queue holds ${this.#items.length} (queue.maxAlerts); alert ${a.id} was not queued`);
+      if (this.#items.length >= this.max)
+        throw new MonitorError(
+          "MONITOR_QUEUE_FULL",
+          `the ${what} is not taking alerts and its queue holds ${this.#items.length} (queue.maxAlerts); alert ${a.id} was not queued`,
+        );
       this.#items.push(a);
     }
     await this.#persist();
@@ -69,7 +77,10 @@ export class SealedQueue {
   }
 
   async #persist(): Promise<void> {
-    const sealed = await sealBuffer(this.keyring, Buffer.from(JSON.stringify(this.#items), "utf8"), { keyName: this.keyName, context: { purpose: QUEUE_PURPOSE } });
+    const sealed = await sealBuffer(this.keyring, Buffer.from(JSON.stringify(this.#items), "utf8"), {
+      keyName: this.keyName,
+      context: { purpose: QUEUE_PURPOSE },
+    });
     await writeAtomic(this.file, once(sealed), 0o600);
   }
 }

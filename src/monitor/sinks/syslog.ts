@@ -45,7 +45,8 @@ function udpSink(o: SyslogOptions): AlertSink {
   sock.unref();
   return {
     name: `syslog udp ${o.host}:${o.port}`,
-    send: (a) => new Promise((resolve, reject) => sock.send(Buffer.from(syslogMessage(a, o.appName), "utf8"), o.port, o.host, (e) => (e ? reject(e) : resolve()))),
+    send: (a) =>
+      new Promise((resolve, reject) => sock.send(Buffer.from(syslogMessage(a, o.appName), "utf8"), o.port, o.host, (e) => (e ? reject(e) : resolve()))),
     close: async () => void sock.close(),
   };
 }

@@ -60,7 +60,14 @@ export async function webhookSink(o: WebhookOptions): Promise<WebhookSink> {
   const closed = new Promise<void>((r) => (signalClose = r));
 
   const post = async (body: string): Promise<void> => {
-    const res = await request(o.url, { method: "POST", dispatcher, headers: { "content-type": "application/json" }, body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await request(o.url, {
+      method: "POST",
+      dispatcher,
+      headers: { "content-type": "application/json" },
+      body,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
     await res.body.dump();
     if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
   };

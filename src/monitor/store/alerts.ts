@@ -67,20 +67,32 @@ function toStored(r: Row): StoredAlert {
  * @throws AuditError(AUDIT_WRITE_FAILED) (nothing is recorded then: fail closed)
  */
 export function noteAlert(ks: LocalKeystore, alert: Alert): StoredAlert | null {
-  const known = ks.readTables((db) => cached(db, "SELECT state, records FROM monitor_alerts WHERE id = ?").get(alert.id) as Pick<Row, "state" | "records"> | undefined);
+  const known = ks.readTables(
+    (db) => cached(db, "SELECT state, records FROM monitor_alerts WHERE id = ?").get(alert.id) as Pick<Row, "state" | "records"> | undefined,
+  );
   if (known && !isNews(known, alert)) return null;
   const context = { detection: alert.detection, severity: alert.severity, subject: alert.principal, state: alert.state, records: String(records(alert)) };
   return ks.auditedChange({ operation: "monitor.alert", keyName: alert.key, objectPath: alert.id, context }, (db) => {
-    const row = cached(db, "SELECT state, records, revision FROM monitor_alerts WHERE id = ?").get(alert.id) as Pick<Row, "state" | "records" | "revision"> | undefined;
+    const row = cached(db, "SELECT state, records, revision FROM monitor_alerts WHERE id = ?").get(alert.id) as
+      Pick<Row, "state" | "records" | "revision"> | undefined;
     const changeNo = ((cached(db, "SELECT max(change_no) AS n FROM monitor_alerts").get() as { n: number | null }).n ?? 0) + 1;
     const json = JSON.stringify(alert);
     const lastMs = Date.parse(alert.lastTime);
     if (row === undefined) {
-      cached(db, "INSERT INTO monitor_alerts (id, detection, severity, principal, key_name, first_ms, last_ms, state, records, alert, revision, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)")
-        .run(alert.id, alert.detection, alert.severity, alert.principal, alert.key, Date.parse(alert.time), lastMs, alert.state, records(alert), json, changeNo);
+      cached(
+        db,
+        "INSERT INTO monitor_alerts (id, detection, severity, principal, key_name, first_ms, last_ms, state, records, alert, revision, change_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+      ).run(alert.id, alert.detection, alert.severity, alert.principal, alert.key, Date.parse(alert.time), lastMs, alert.state, records(alert), json, changeNo);
       return { alert, revision: 1, changeNo, ack: null };
     }
-    cached(db, "UPDATE monitor_alerts SET last_ms = ?, state = ?, records = ?, alert = ?, revision = revision + 1, change_no = ? WHERE id = ?").run(lastMs, alert.state, records(alert), json, changeNo, alert.id);
+    cached(db, "UPDATE monitor_alerts SET last_ms = ?, state = ?, records = ?, alert = ?, revision = revision + 1, change_no = ? WHERE id = ?").run(
+      lastMs,
+      alert.state,
+      records(alert),
+      json,
+      changeNo,
+      alert.id,
+    );
     return { alert, revision: row.revision + 1, changeNo, ack: null };
   });
 }
@@ -121,7 +133,12 @@ export interface ListAlertsOptions {
 /** Alerts, oldest first (by their first record). */
 export function listAlerts(ks: LocalKeystore, o: ListAlertsOptions = {}): StoredAlert[] {
   return ks.readTables((db) =>
-    (cached(db, "SELECT * FROM monitor_alerts WHERE last_ms >= ? AND (? = 0 OR acked_ms IS NULL) ORDER BY first_ms, id").all(o.sinceMs ?? 0, o.unacked ? 1 : 0) as Row[]).map(toStored),
+    (
+      cached(db, "SELECT * FROM monitor_alerts WHERE last_ms >= ? AND (? = 0 OR acked_ms IS NULL) ORDER BY first_ms, id").all(
+        o.sinceMs ?? 0,
+        o.unacked ? 1 : 0,
+      ) as Row[]
+    ).map(toStored),
   );
 }
 
@@ -141,9 +158,11 @@ export function openAlertsByKey(ks: LocalKeystore): Map<string | null, Alert[]> 
  *   MonitorError(MONITOR_INPUT_INVALID) for a malformed id or an empty or overlong note.
  */
 export function ackAlert(ks: LocalKeystore, id: string, note: string, nowMs = Date.now()): StoredAlert {
-  if (typeof id !== "string" || !ALERT_ID.test(id)) throw new MonitorError("MONITOR_ALERT_NOT_FOUND", "an alert id is al_ and 24 hex digits (see `pipeseal monitor alerts`)");
+  if (typeof id !== "string" || !ALERT_ID.test(id))
+    throw new MonitorError("MONITOR_ALERT_NOT_FOUND", "an alert id is al_ and 24 hex digits (see `pipeseal monitor alerts`)");
   const text = typeof note === "string" ? note.trim() : "";
-  if (text === "" || text.length > MAX_NOTE || /[\u0000-\u001f\u007f]/.test(text)) throw new MonitorError("MONITOR_INPUT_INVALID", `an ack needs --note: one line of text, at most ${MAX_NOTE} characters`);
+  if (text === "" || text.length > MAX_NOTE || /[\u0000-\u001f\u007f]/.test(text))
+    throw new MonitorError("MONITOR_INPUT_INVALID", `an ack needs --note: one line of text, at most ${MAX_NOTE} characters`);
   const row = ks.readTables((db) => cached(db, "SELECT * FROM monitor_alerts WHERE id = ?").get(id) as Row | undefined);
   if (!row) throw new MonitorError("MONITOR_ALERT_NOT_FOUND", `no alert ${id} in this keystore`);
   const alert = JSON.parse(row.alert) as Alert;

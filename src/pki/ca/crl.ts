@@ -35,7 +35,6 @@ const REASON_CODE: Record<RevocationReason, x509.X509CrlReason> = {
   privilegeWithdrawn: x509.X509CrlReason.privilegeWithdrawn,
 };
 
-
 /**
  * Signs a CRL (RFC 5280 §5) with the issuing CA key (an audited unwrap) listing every revoked
  * certificate that has not yet expired, with its reason (`unspecified` is encoded by omitting
@@ -75,7 +74,10 @@ export async function createCrl(ks: LocalKeystore, options: CrlOptions = {}): Pr
       revocationDate: e.revokedAt,
       ...(e.reason === "unspecified" ? {} : { reason: REASON_CODE[e.reason] }),
     })),
-    extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuing), new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(crlNumber)))],
+    extensions: [
+      await x509.AuthorityKeyIdentifierExtension.create(issuing),
+      new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(crlNumber))),
+    ],
   });
   // RFC 7468 §5: the label is "X509 CRL" (the library writes "CRL", which OpenSSL refuses)
   return { pem: x509.PemConverter.encode(crl.rawData, "X509 CRL"), crlNumber, thisUpdate, nextUpdate, entries };

@@ -45,7 +45,10 @@ export async function initCa(ks: LocalKeystore, options: InitCaOptions = {}): Pr
   }
   spiffeId({ trustDomain, env: "env", service: "service" }); // validates the trust domain
   if (!Number.isSafeInteger(maxTtl) || maxTtl < 1 || maxTtl > ISSUING_LIFETIME_SECONDS / 2) {
-    throw new UsageError("INVALID_ARGUMENT", `the maximum TTL must be between 1 s and ${ISSUING_LIFETIME_SECONDS / 2 / DAY} days (half the issuing CA's lifetime)`);
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `the maximum TTL must be between 1 s and ${ISSUING_LIFETIME_SECONDS / 2 / DAY} days (half the issuing CA's lifetime)`,
+    );
   }
   if (ks.readTables(readCa) !== null) throw new KeyError("CA_EXISTS");
   ensureCaKey(ks);

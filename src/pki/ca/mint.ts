@@ -62,11 +62,17 @@ export function defaultTtl(kind: CertKind): number {
 export function checkTtl(ca: CaRow, ttl: number, nowMs: number): void {
   if (!Number.isSafeInteger(ttl) || ttl < 1) throw new UsageError("INVALID_ARGUMENT", "the TTL must be a whole number of seconds ≥ 1");
   if (ttl > ca.max_ttl_seconds) {
-    throw new UsageError("INVALID_ARGUMENT", `a TTL of ${formatDuration(ttl)} exceeds this CA's maximum of ${formatDuration(ca.max_ttl_seconds)}; ask for at most ${formatDuration(ca.max_ttl_seconds)}`);
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `a TTL of ${formatDuration(ttl)} exceeds this CA's maximum of ${formatDuration(ca.max_ttl_seconds)}; ask for at most ${formatDuration(ca.max_ttl_seconds)}`,
+    );
   }
   const issuingNotAfter = new x509.X509Certificate(ca.issuing_cert).notAfter.getTime();
   if (nowMs + ttl * 1000 > issuingNotAfter) {
-    throw new UsageError("INVALID_ARGUMENT", `the certificate would outlive the issuing CA (expires ${new Date(issuingNotAfter).toISOString()}); rotate the CA`);
+    throw new UsageError(
+      "INVALID_ARGUMENT",
+      `the certificate would outlive the issuing CA (expires ${new Date(issuingNotAfter).toISOString()}); rotate the CA`,
+    );
   }
 }
 
@@ -88,10 +94,7 @@ export async function mintLeaf(
   const serial = newSerial();
   const notBefore = wholeSeconds(nowMs - backdateSeconds(spec.ttlSeconds) * 1000);
   const notAfter = wholeSeconds(nowMs + spec.ttlSeconds * 1000);
-  const usages = [
-    ...(spec.kind !== "client" ? [x509.ExtendedKeyUsage.serverAuth] : []),
-    ...(spec.kind !== "server" ? [x509.ExtendedKeyUsage.clientAuth] : []),
-  ];
+  const usages = [...(spec.kind !== "client" ? [x509.ExtendedKeyUsage.serverAuth] : []), ...(spec.kind !== "server" ? [x509.ExtendedKeyUsage.clientAuth] : [])];
   // SPIFFE X.509-SVID §4: exactly one URI SAN (the SPIFFE ID), not a CA, digitalSignature
   const names: x509.JsonGeneralName[] = [
     { type: "url", value: identity },

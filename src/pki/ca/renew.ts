@@ -55,7 +55,8 @@ export async function renewCertificateDir(ks: LocalKeystore, dir: string, option
   if (row === null || !Buffer.from(new x509.X509Certificate(row.cert_pem).rawData).equals(Buffer.from(leaf.rawData))) {
     throw new KeyError("CERT_NOT_FOUND", `the certificate in ${dir} (serial ${serial}) was not issued by this CA`);
   }
-  if (row.status === "revoked") throw new UsageError("INVALID_ARGUMENT", `certificate ${serial} was revoked (${row.revocation_reason}); issue a new one with \`pipeseal ca issue\``);
+  if (row.status === "revoked")
+    throw new UsageError("INVALID_ARGUMENT", `certificate ${serial} was revoked (${row.revocation_reason}); issue a new one with \`pipeseal ca issue\``);
   const nowMs = options.now ?? Date.now();
   const dueAt = renewalDueAt(leaf.notBefore, leaf.notAfter);
   const mismatch = keyPem !== null && !keyMatches(keyPem, leaf);

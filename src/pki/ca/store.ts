@@ -147,8 +147,9 @@ export async function openCaKey(ks: LocalKeystore, ca: CaRow, role: CaRole): Pro
   try {
     const cert = new x509.X509Certificate(role === "root" ? ca.root_cert : ca.issuing_cert);
     const derived = createPublicKey(createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" })).export({ format: "der", type: "spki" });
-    if (!derived.equals(spkiDer(cert.publicKey))) throw new KeystoreError("KEYSTORE_CORRUPT", `the stored ${role} CA key does not match the ${role} CA certificate`);
-    return (await webcrypto.subtle.importKey("pkcs8", pkcs8, EC_KEY, false, ["sign"]));
+    if (!derived.equals(spkiDer(cert.publicKey)))
+      throw new KeystoreError("KEYSTORE_CORRUPT", `the stored ${role} CA key does not match the ${role} CA certificate`);
+    return await webcrypto.subtle.importKey("pkcs8", pkcs8, EC_KEY, false, ["sign"]);
   } finally {
     pkcs8.fill(0);
   }

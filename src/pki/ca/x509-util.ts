@@ -38,7 +38,7 @@ export function normalizeSerial(input: string): string {
 }
 
 export async function generateEcKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"]));
+  return await webcrypto.subtle.generateKey(EC_KEY, true, ["sign", "verify"]);
 }
 
 /** PKCS#8 DER of a private key; the caller wipes it. */

@@ -20,7 +20,14 @@ export type CrlExpiredPolicy = "refuse" | "warn";
 
 export type RevocationVerdict =
   | { readonly ok: true; readonly expired?: VerifiedCrl }
-  | { readonly ok: false; readonly reason: "revoked"; readonly serial: string; readonly issuer: string; readonly revokedAt: Date; readonly revocationReason: string }
+  | {
+      readonly ok: false;
+      readonly reason: "revoked";
+      readonly serial: string;
+      readonly issuer: string;
+      readonly revokedAt: Date;
+      readonly revocationReason: string;
+    }
   | { readonly ok: false; readonly reason: "crl-expired"; readonly serial: string; readonly issuer: string; readonly nextUpdate: Date }
   | { readonly ok: false; readonly reason: "crl-missing"; readonly serial: string; readonly issuer: string };
 
@@ -46,7 +53,9 @@ function certsOf(pem: string | Buffer): X509Certificate[] {
  */
 export function trustedCrlIssuers(caPem: string | Buffer, chainPem: string | Buffer): X509Certificate[] {
   const roots = certsOf(caPem).filter((c) => c.ca);
-  const intermediates = certsOf(chainPem).slice(1).filter((c) => c.ca && roots.some((r) => c.checkIssued(r) && c.verify(r.publicKey)));
+  const intermediates = certsOf(chainPem)
+    .slice(1)
+    .filter((c) => c.ca && roots.some((r) => c.checkIssued(r) && c.verify(r.publicKey)));
   return [...roots, ...intermediates];
 }
 
@@ -80,7 +89,8 @@ export class RevocationList {
     const now = options.now ?? Date.now();
     const crls = parseCrlBundle(pem, what).map((c, i, all) => verifyCrl(c, trusted, now, all.length > 1 ? `${what} (CRL ${i + 1})` : what));
     for (const [i, c] of crls.entries()) {
-      if (crls.slice(0, i).some((d) => d.issuer.fingerprint256 === c.issuer.fingerprint256)) throw new PipesealError("CRL_INVALID", `${what}: holds two CRLs of "${c.issuerName}"; keep the newest`);
+      if (crls.slice(0, i).some((d) => d.issuer.fingerprint256 === c.issuer.fingerprint256))
+        throw new PipesealError("CRL_INVALID", `${what}: holds two CRLs of "${c.issuerName}"; keep the newest`);
     }
     return new RevocationList(crls);
   }
@@ -105,7 +115,11 @@ export class RevocationList {
       const next = this.crls.find((c) => c.issuer.fingerprint256 === old.issuer.fingerprint256);
       if (!next) throw new PipesealError("CRL_INVALID", `${what}: no longer holds a CRL of "${old.issuerName}"; the one in use stays`);
       const older = old.crlNumber !== undefined && next.crlNumber !== undefined ? next.crlNumber < old.crlNumber : next.thisUpdate < old.thisUpdate;
-      if (older) throw new PipesealError("CRL_INVALID", `${what}: is older than the CRL in use for "${old.issuerName}" (cRLNumber ${next.crlNumber ?? "-"} < ${old.crlNumber ?? "-"}); the one in use stays`);
+      if (older)
+        throw new PipesealError(
+          "CRL_INVALID",
+          `${what}: is older than the CRL in use for "${old.issuerName}" (cRLNumber ${next.crlNumber ?? "-"} < ${old.crlNumber ?? "-"}); the one in use stays`,
+        );
     }
   }
 
@@ -129,7 +143,15 @@ export class RevocationList {
     if (up && up.fingerprint256 !== cert.fingerprint256 && !up.checkIssued(up)) {
       const parent = this.#crlFor(up);
       const upHit = parent?.revoked.get(normalizeSerial(up.serialNumber));
-      if (parent && upHit) return { ok: false, reason: "revoked", serial: normalizeSerial(up.serialNumber), issuer: parent.issuerName, revokedAt: upHit.revokedAt, revocationReason: upHit.reason };
+      if (parent && upHit)
+        return {
+          ok: false,
+          reason: "revoked",
+          serial: normalizeSerial(up.serialNumber),
+          issuer: parent.issuerName,
+          revokedAt: upHit.revokedAt,
+          revocationReason: upHit.reason,
+        };
     }
     return expired ? { ok: true, expired } : { ok: true };
   }

@@ -74,15 +74,20 @@ export function verifyCrl(crl: x509.X509Crl, trusted: readonly X509Certificate[]
   const tbs = new Uint8Array(asn.tbsCertListRaw ?? AsnConvert.serialize(asn.tbsCertList));
   const issuerDer = Buffer.from(AsnConvert.serialize(asn.tbsCertList.issuer));
   const candidates = trusted.filter((ca) => ca.ca && Buffer.from(new x509.X509Certificate(ca.raw).subjectName.toArrayBuffer()).equals(issuerDer));
-  if (candidates.length === 0) throw invalid(`${what}: issued by "${crl.issuer}", which is not a CA this server trusts (ca.pem and the issuing CA of its own certificate)`);
+  if (candidates.length === 0)
+    throw invalid(`${what}: issued by "${crl.issuer}", which is not a CA this server trusts (ca.pem and the issuing CA of its own certificate)`);
   const signer = candidates.find((ca) => mayCrlSign(ca) && signatureValid(oid, tbs, Buffer.from(asn.signature), ca));
-  if (!signer) throw invalid(`${what}: the signature does not verify under the key of "${crl.issuer}" (a CRL from another CA of the same name, or a forged one)`);
+  if (!signer)
+    throw invalid(`${what}: the signature does not verify under the key of "${crl.issuer}" (a CRL from another CA of the same name, or a forged one)`);
   const nextUpdate = crl.nextUpdate;
   if (!nextUpdate) throw invalid(`${what}: has no nextUpdate, so it could never be seen to go stale`);
   if (crl.thisUpdate.getTime() > now + MAX_FUTURE_MS) throw invalid(`${what}: thisUpdate ${crl.thisUpdate.toISOString()} is in the future (check the clocks)`);
   const revoked = new Map<string, { revokedAt: Date; reason: string }>();
   for (const e of crl.entries) {
-    revoked.set(normalizeSerial(e.serialNumber), { revokedAt: e.revocationDate, reason: e.reason === undefined ? "unspecified" : (x509.X509CrlReason[e.reason] ?? String(e.reason)) });
+    revoked.set(normalizeSerial(e.serialNumber), {
+      revokedAt: e.revocationDate,
+      reason: e.reason === undefined ? "unspecified" : (x509.X509CrlReason[e.reason] ?? String(e.reason)),
+    });
   }
   return { issuer: signer, issuerName: crl.issuer, crlNumber: crlNumberOf(crl, what), thisUpdate: crl.thisUpdate, nextUpdate, revoked };
 }

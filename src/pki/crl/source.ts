@@ -65,22 +65,30 @@ export class CrlSource {
   /** Calls `changed` with each new list taken from the file, `failed` with each refused one (retried on the next change or poll). */
   watch(changed: (list: RevocationList) => void, failed: (e: PipesealError) => void, options: WatchOptions = {}): FileWatcher | undefined {
     if (this.file === undefined) return undefined;
-    return watchFiles(path.dirname(this.file), [this.file], () => {
-      try {
-        changed(this.reload());
-        return true;
-      } catch (e) {
-        failed(e instanceof PipesealError ? e : new PipesealError("CRL_INVALID", `${this.#what()}: ${String(e)}`, { cause: e }));
-        return false;
-      }
-    }, { pollIntervalMs: CRL_POLL_MS, ...options });
+    return watchFiles(
+      path.dirname(this.file),
+      [this.file],
+      () => {
+        try {
+          changed(this.reload());
+          return true;
+        } catch (e) {
+          failed(e instanceof PipesealError ? e : new PipesealError("CRL_INVALID", `${this.#what()}: ${String(e)}`, { cause: e }));
+          return false;
+        }
+      },
+      { pollIntervalMs: CRL_POLL_MS, ...options },
+    );
   }
 
   #parse(pem: string | Buffer): RevocationList {
     const what = this.#what();
     const list = RevocationList.fromPem(pem, { trusted: this.#trusted(), now: this.now(), what });
     if (this.onExpired === "refuse" && this.now() > list.nextUpdate.getTime()) {
-      throw new PipesealError("CRL_INVALID", `${what}: past its nextUpdate (${list.nextUpdate.toISOString()}); run \`pipeseal ca crl -o ${this.file ?? "<file>"}\``);
+      throw new PipesealError(
+        "CRL_INVALID",
+        `${what}: past its nextUpdate (${list.nextUpdate.toISOString()}); run \`pipeseal ca crl -o ${this.file ?? "<file>"}\``,
+      );
     }
     return list;
   }

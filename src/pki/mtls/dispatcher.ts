@@ -78,7 +78,8 @@ function serverCheck(expect: readonly string[], pin: PinOptions | undefined): (h
     const v = judgePeer(cert, expect, pin);
     if (v.ok) return undefined;
     const who = v.identity ? `server identity ${v.identity}` : "server certificate";
-    const why = v.reason === "identity-not-allowed" ? "is not expected" : v.reason === "pin-mismatch" ? "does not match the pins" : "carries no single SPIFFE ID";
+    const why =
+      v.reason === "identity-not-allowed" ? "is not expected" : v.reason === "pin-mismatch" ? "does not match the pins" : "carries no single SPIFFE ID";
     return new TransitError("CERT_REJECTED", v.reason, "local", `${who} ${why}`);
   };
 }
@@ -89,7 +90,11 @@ function serverCheck(expect: readonly string[], pin: PinOptions | undefined): (h
  * for a caller that authenticates with a bearer token to a service that allows it.
  * @throws UsageError(INVALID_ARGUMENT) for a bad `expect`; PipesealError(CERT_NOT_FOUND / CERT_MALFORMED) for an unusable CA file.
  */
-export function createServerAuthDispatcher(options: { readonly ca: string | Buffer; readonly expect: readonly string[]; readonly agent?: Omit<Agent.Options, "connect"> }): Agent {
+export function createServerAuthDispatcher(options: {
+  readonly ca: string | Buffer;
+  readonly expect: readonly string[];
+  readonly agent?: Omit<Agent.Options, "connect">;
+}): Agent {
   const expect = checkAllowList(options.expect, "expect");
   return new Agent({
     ...options.agent,

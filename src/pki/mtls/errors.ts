@@ -14,7 +14,11 @@ export class TransitError extends PipesealError {
   readonly reason: RejectReason;
   readonly rejectedBy: RejectedBy;
   constructor(code: "CERT_REJECTED" | "TLS_CONNECT_FAILED", reason: RejectReason, rejectedBy: RejectedBy, detail: string, options?: { cause?: unknown }) {
-    super(code, `${code === "CERT_REJECTED" ? "certificate rejected" : "TLS connection failed"} (${reason}, by ${rejectedBy === "local" ? "us" : "the peer"}): ${detail}`, options);
+    super(
+      code,
+      `${code === "CERT_REJECTED" ? "certificate rejected" : "TLS connection failed"} (${reason}, by ${rejectedBy === "local" ? "us" : "the peer"}): ${detail}`,
+      options,
+    );
     this.reason = reason;
     this.rejectedBy = rejectedBy;
   }
@@ -82,7 +86,8 @@ export function toTransitError(err: unknown, ownCert?: X509Certificate): Pipesea
       const reason = REMOTE[code];
       return new TransitError(reason === "handshake-failed" ? "TLS_CONNECT_FAILED" : "CERT_REJECTED", reason, "remote", `${code}: ${msg}`, { cause: err });
     }
-    if (PROTOCOL.has(code)) return new TransitError("TLS_CONNECT_FAILED", "protocol-version", code.includes("ALERT") ? "remote" : "local", `${code}: ${msg}`, { cause: err });
+    if (PROTOCOL.has(code))
+      return new TransitError("TLS_CONNECT_FAILED", "protocol-version", code.includes("ALERT") ? "remote" : "local", `${code}: ${msg}`, { cause: err });
     if (CLOSED.has(code)) return closedByPeer(code, msg, err, ownCert);
   }
   const detail = err instanceof Error ? `${codeOf(err) ?? err.name}: ${err.message}` : String(err);
@@ -100,10 +105,22 @@ export const REJECT_HEADER = "x-pipeseal-error";
 function closedByPeer(code: string, msg: string, err: unknown, own: X509Certificate | undefined): PipesealError {
   const now = Date.now();
   if (own && Date.parse(own.validTo) < now) {
-    return new TransitError("CERT_REJECTED", "expired", "remote", `the server closed the connection; our certificate expired at ${new Date(own.validTo).toISOString()}`, { cause: err });
+    return new TransitError(
+      "CERT_REJECTED",
+      "expired",
+      "remote",
+      `the server closed the connection; our certificate expired at ${new Date(own.validTo).toISOString()}`,
+      { cause: err },
+    );
   }
   if (own && Date.parse(own.validFrom) > now) {
-    return new TransitError("CERT_REJECTED", "not-yet-valid", "remote", `the server closed the connection; our certificate is valid only from ${new Date(own.validFrom).toISOString()}`, { cause: err });
+    return new TransitError(
+      "CERT_REJECTED",
+      "not-yet-valid",
+      "remote",
+      `the server closed the connection; our certificate is valid only from ${new Date(own.validFrom).toISOString()}`,
+      { cause: err },
+    );
   }
   return new TransitError(
     "TLS_CONNECT_FAILED",

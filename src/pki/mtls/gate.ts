@@ -129,7 +129,10 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     this.#allow = checkAllowList(options.allow, "allow");
     checkPins(options.pin);
     this.#pin = options.pin;
-    this.#source = "certDir" in options && typeof options.certDir === "string" ? { certDir: options.certDir } : { cert: (options as { cert: string }).cert, key: (options as { key: string }).key, ca: (options as { ca: string }).ca };
+    this.#source =
+      "certDir" in options && typeof options.certDir === "string"
+        ? { certDir: options.certDir }
+        : { cert: (options as { cert: string }).cert, key: (options as { key: string }).key, ca: (options as { ca: string }).ca };
     this.#material = loadMaterial(this.#source);
     this.#crlWatch = options.watch === false ? undefined : typeof options.watch === "object" ? options.watch : {};
     if (options.crl !== undefined && options.crlFile !== undefined) throw new UsageError("INVALID_ARGUMENT", "give crl or crlFile, not both");
@@ -217,7 +220,11 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     }
     if (this.#crl?.file !== undefined && !this.#crlWatcher && this.#crlWatch !== undefined) {
       const debounce = this.#crlWatch.debounceMs;
-      this.#crlWatcher = this.#crl.watch((list) => this.#crlChanged(list), (e) => this.emit("reloadError", e), debounce !== undefined ? { debounceMs: debounce } : {});
+      this.#crlWatcher = this.#crl.watch(
+        (list) => this.#crlChanged(list),
+        (e) => this.emit("reloadError", e),
+        debounce !== undefined ? { debounceMs: debounce } : {},
+      );
     }
   }
 
@@ -246,14 +253,26 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
 
   #reject(socket: TLSSocket, verdict: PeerVerdict & { ok: false }): void {
     const { reason, identity, serialNumber, detail } = verdict;
-    this.emit("peerRejected", { reason, ...(identity ? { identity } : {}), ...(serialNumber ? { serialNumber } : {}), ...(detail ? { detail } : {}), ...addr(socket) });
-    if (REVOCATION.has(reason)) socket.destroy(); // a revoked certificate gets no answer at all
+    this.emit("peerRejected", {
+      reason,
+      ...(identity ? { identity } : {}),
+      ...(serialNumber ? { serialNumber } : {}),
+      ...(detail ? { detail } : {}),
+      ...addr(socket),
+    });
+    if (REVOCATION.has(reason))
+      socket.destroy(); // a revoked certificate gets no answer at all
     else refuse(socket);
   }
 
   /** A new CRL is in force: open connections of peers it revokes are closed now, not at their next reconnect. */
   #crlChanged(list: RevocationList): void {
-    this.emit("crlReloaded", { ...(this.#crl?.file ? { file: this.#crl.file } : {}), revoked: list.size, nextUpdate: list.nextUpdate, crlNumbers: list.crls.map((c) => c.crlNumber) });
+    this.emit("crlReloaded", {
+      ...(this.#crl?.file ? { file: this.#crl.file } : {}),
+      revoked: list.size,
+      nextUpdate: list.nextUpdate,
+      crlNumbers: list.crls.map((c) => c.crlNumber),
+    });
     for (const socket of [...this.#open]) {
       const v = this.#revocation(socket);
       if (!v || v.ok) continue;

@@ -59,14 +59,17 @@ export function checkPins(pin: PinOptions | undefined): void {
     if (!/^[0-9A-F]{64}$/.test(normHex(p))) throw new UsageError("INVALID_ARGUMENT", `caSha256 pin "${p.slice(0, 80)}" is not a SHA-256 hex fingerprint`);
   }
   for (const p of pin?.spkiSha256 ?? []) {
-    if (Buffer.from(normSpki(p), "base64").length !== 32) throw new UsageError("INVALID_ARGUMENT", `spkiSha256 pin "${p.slice(0, 80)}" is not base64 of 32 bytes`);
+    if (Buffer.from(normSpki(p), "base64").length !== 32)
+      throw new UsageError("INVALID_ARGUMENT", `spkiSha256 pin "${p.slice(0, 80)}" is not base64 of 32 bytes`);
   }
 }
 
 /** The RFC 7469 pin of a certificate's public key: base64(SHA-256(SubjectPublicKeyInfo DER)). */
 export function spkiPin(cert: X509Certificate | string | Buffer): string {
   const x = cert instanceof X509Certificate ? cert : new X509Certificate(cert);
-  return createHash("sha256").update(x.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  return createHash("sha256")
+    .update(x.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");
 }
 
 /** The SPIFFE IDs in a peer certificate's URI SANs. */
@@ -102,7 +105,9 @@ export function judgePeer(cert: DetailedPeerCertificate | PeerCertificate | unde
   const spiffeId = ids[0];
   if (!identityAllowed(spiffeId, allow)) return { ok: false, reason: "identity-not-allowed", identity: spiffeId };
   if (pin?.spkiSha256?.length) {
-    const got = createHash("sha256").update(new X509Certificate(cert.raw).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+    const got = createHash("sha256")
+      .update(new X509Certificate(cert.raw).publicKey.export({ type: "spki", format: "der" }))
+      .digest("base64");
     if (!pin.spkiSha256.some((p) => normSpki(p) === got)) return { ok: false, reason: "pin-mismatch", identity: spiffeId };
   }
   if (pin?.caSha256?.length) {
@@ -119,7 +124,8 @@ export function judgePeer(cert: DetailedPeerCertificate | PeerCertificate | unde
 
 /** An allow-list must name at least one identity pattern, each a SPIFFE ID with optional `*` env/service. @throws UsageError(INVALID_ARGUMENT) */
 export function checkAllowList(allow: unknown, what: string): readonly string[] {
-  if (!Array.isArray(allow) || allow.length === 0) throw new UsageError("INVALID_ARGUMENT", `${what} must list at least one spiffe://<trust-domain>/<env>/<service> pattern`);
+  if (!Array.isArray(allow) || allow.length === 0)
+    throw new UsageError("INVALID_ARGUMENT", `${what} must list at least one spiffe://<trust-domain>/<env>/<service> pattern`);
   for (const p of allow) {
     const m = typeof p === "string" ? /^spiffe:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(p) : null;
     const probe = m ? `spiffe://${m[1]}/${m[2] === "*" ? "x" : m[2]}/${m[3] === "*" ? "x" : m[3]}` : "";

@@ -7,9 +7,19 @@ import type { HandshakeOutcome } from "./handshake.js";
 import type { ClientAuthResult, VersionProbe, TlsVersion } from "./types.js";
 
 // Errors OpenSSL raises on this side before or instead of talking to the server.
-const LOCAL_REFUSALS = new Set(["ERR_SSL_NO_PROTOCOLS_AVAILABLE", "ERR_SSL_NO_CIPHERS_AVAILABLE", "ERR_SSL_NO_CIPHER_MATCH", "ERR_TLS_INVALID_PROTOCOL_VERSION"]);
+const LOCAL_REFUSALS = new Set([
+  "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
+  "ERR_SSL_NO_CIPHERS_AVAILABLE",
+  "ERR_SSL_NO_CIPHER_MATCH",
+  "ERR_TLS_INVALID_PROTOCOL_VERSION",
+]);
 // The server answered, but not with this version (RFC 8446 §4.2.1 / RFC 5246 §E.1).
-const VERSION_MISMATCH = new Set(["ERR_SSL_UNSUPPORTED_PROTOCOL", "ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_VERSION_TOO_LOW", "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION"]);
+const VERSION_MISMATCH = new Set([
+  "ERR_SSL_UNSUPPORTED_PROTOCOL",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_VERSION_TOO_LOW",
+  "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
+]);
 const CLOSED = new Set(["ECONNRESET", "ECONNCLOSED", "EPIPE"]);
 
 function describe(o: HandshakeOutcome): string {
@@ -25,7 +35,11 @@ export function classifyVersion(version: TlsVersion, o: HandshakeOutcome, cipher
   if (!o.connected) return { version, result: "no-answer", detail: describe(o) };
   const code = o.error?.code ?? "";
   if (LOCAL_REFUSALS.has(code) || o.bytesWritten === 0) {
-    return { version, result: "not-testable", detail: `this client (OpenSSL ${process.versions.openssl}, ciphers ${ciphers}) would not offer ${version}: ${describe(o)}` };
+    return {
+      version,
+      result: "not-testable",
+      detail: `this client (OpenSSL ${process.versions.openssl}, ciphers ${ciphers}) would not offer ${version}: ${describe(o)}`,
+    };
   }
   if (o.timedOut && o.bytesRead === 0) return { version, result: "no-answer", detail: "no reply to the ClientHello in time" };
   if (code.includes("_ALERT_") || VERSION_MISMATCH.has(code) || CLOSED.has(code)) return { version, result: "refused", detail: describe(o) };
@@ -36,7 +50,9 @@ export function classifyVersion(version: TlsVersion, o: HandshakeOutcome, cipher
 /** A pipeseal mTLS server's answer to a client identity it does not allow: a fixed 403 with the reject header. */
 function isIdentityRefusal(head: string): boolean {
   const [status, ...headers] = head.split("\r\n\r\n")[0].split("\r\n");
-  return /^HTTP\/1\.[01] 403\b/.test(status ?? "") && headers.some((h) => h.toLowerCase().replace(/\s+/g, "") === `${REJECT_HEADER.toLowerCase()}:cert_rejected`);
+  return (
+    /^HTTP\/1\.[01] 403\b/.test(status ?? "") && headers.some((h) => h.toLowerCase().replace(/\s+/g, "") === `${REJECT_HEADER.toLowerCase()}:cert_rejected`)
+  );
 }
 
 /**
@@ -53,7 +69,9 @@ export function inferClientAuth(bare: HandshakeOutcome, withCert?: HandshakeOutc
     const ok = withCert.secure && !withCert.error && !dropped && !refused;
     const error = refused
       ? `the server refused our identity after the handshake (${withCert.firstLine}, ${REJECT_HEADER}: CERT_REJECTED)`
-      : dropped ? "the server closed the connection right after the handshake, without an answer" : describe(withCert);
+      : dropped
+        ? "the server closed the connection right after the handshake, without an answer"
+        : describe(withCert);
     result.withCertificate = { ok, protocol: withCert.protocol, cipher: withCert.cipher?.name ?? null, ...(ok ? {} : { error }) };
     if (result.required === true && ok) result.evidence += "; with the given certificate the handshake and a request succeeded";
   }
@@ -68,7 +86,10 @@ function bareVerdict(o: HandshakeOutcome, readWaitMs: number): ClientAuthResult 
   }
   // RFC 5246 §7.4.6: TLS 1.2 has no such alert; OpenSSL sends handshake_failure (40) after our empty Certificate.
   if (o.error?.phase === "handshake" && o.chain.length > 0 && code === "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE") {
-    return { required: true, evidence: "handshake_failure alert after the server sent its certificate and we sent none (how TLS 1.2 servers refuse a missing client certificate)" };
+    return {
+      required: true,
+      evidence: "handshake_failure alert after the server sent its certificate and we sent none (how TLS 1.2 servers refuse a missing client certificate)",
+    };
   }
   if (o.secure && !o.error && o.reply === "data") {
     return { required: false, evidence: `the server answered without a client certificate${o.firstLine ? ` (${o.firstLine})` : ""}` };
@@ -78,8 +99,12 @@ function bareVerdict(o: HandshakeOutcome, readWaitMs: number): ClientAuthResult 
     return { required: false, evidence: `the ${o.protocol} handshake completed without a client certificate` };
   }
   if (o.secure && !o.error && o.reply === "silent") {
-    return { required: false, evidence: `no certificate_required alert within ${readWaitMs} ms of the TLS 1.3 handshake (the server did not answer the request either)` };
+    return {
+      required: false,
+      evidence: `no certificate_required alert within ${readWaitMs} ms of the TLS 1.3 handshake (the server did not answer the request either)`,
+    };
   }
-  if (o.secure && o.reply === "closed") return { required: null, evidence: "the server closed the connection after the handshake without an alert or an answer" };
+  if (o.secure && o.reply === "closed")
+    return { required: null, evidence: "the server closed the connection after the handshake without an alert or an answer" };
   return { required: null, evidence: `the handshake without a client certificate failed: ${describe(o)}` };
 }

@@ -77,8 +77,18 @@ export function handshake(req: HandshakeRequest): Promise<HandshakeOutcome> {
   return new Promise((resolve) => {
     const raw = net.connect({ host: req.address, port: req.port });
     const out: HandshakeOutcome = {
-      connected: false, secure: false, bytesWritten: 0, bytesRead: 0, protocol: null, cipher: null,
-      ephemeralKey: null, alpn: null, authorized: null, chain: [], leaf: null, timedOut: false,
+      connected: false,
+      secure: false,
+      bytesWritten: 0,
+      bytesRead: 0,
+      protocol: null,
+      cipher: null,
+      ephemeralKey: null,
+      alpn: null,
+      authorized: null,
+      chain: [],
+      leaf: null,
+      timedOut: false,
     };
     const socket = tls.connect({
       socket: raw,

@@ -2,6 +2,17 @@
 export { probeTls, LEGACY_CIPHERS } from "./probe.js";
 export { assessFindings } from "./findings.js";
 export type {
-  CertificateInfo, ClientAuthResult, Finding, HandshakeSummary, PlaintextResult, ProbeOptions,
-  ProbeReport, ProbeTarget, Severity, TlsVersion, ValidationResult, VersionProbe, VersionResult,
+  CertificateInfo,
+  ClientAuthResult,
+  Finding,
+  HandshakeSummary,
+  PlaintextResult,
+  ProbeOptions,
+  ProbeReport,
+  ProbeTarget,
+  Severity,
+  TlsVersion,
+  ValidationResult,
+  VersionProbe,
+  VersionResult,
 } from "./types.js";

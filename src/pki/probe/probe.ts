@@ -44,7 +44,8 @@ function validation(t: ProbeTarget, trustStore: string, done: HandshakeOutcome |
   const leaf = leafFrom?.leaf;
   const nameError = leaf ? tls.checkServerIdentity(t.checkedName, leaf) : new Error("no certificate received");
   const name = { checked: t.checkedName, matches: !nameError, ...(nameError ? { error: (nameError as NodeJS.ErrnoException).code ?? nameError.message } : {}) };
-  if (!done) return { trustStore, trusted: null, error: "no handshake completed (a server that requires a client certificate under TLS 1.2 needs --cert)", name };
+  if (!done)
+    return { trustStore, trusted: null, error: "no handshake completed (a server that requires a client certificate under TLS 1.2 needs --cert)", name };
   return { trustStore, trusted: done.authorized, ...(done.authorizationError ? { error: done.authorizationError } : {}), name };
 }
 
@@ -74,7 +75,8 @@ export async function probeTls(target: string, options: ProbeOptions = {}): Prom
   const base: Omit<HandshakeRequest, "trust"> = { address: t.address, port: t.port, servername: t.servername, timeoutMs };
 
   const bare = await handshake({ ...base, trust, read: { host: hostHeader, waitMs: readWaitMs } });
-  if (!bare.connected) throw new PipesealError("TLS_CONNECT_FAILED", `nothing answers at ${t.address}:${t.port}: ${bare.error?.code ?? (bare.timedOut ? "timed out" : "error")}`);
+  if (!bare.connected)
+    throw new PipesealError("TLS_CONNECT_FAILED", `nothing answers at ${t.address}:${t.port}: ${bare.error?.code ?? (bare.timedOut ? "timed out" : "error")}`);
 
   // One handshake per version, min = max, with an empty trust store so the chain is exactly what was sent.
   const versions = [];

@@ -9,4 +9,13 @@ import { retentionChecks } from "./retention.js";
 import { tempFileChecks } from "./temp-files.js";
 import { transitChecks } from "./transit.js";
 
-export const CHECK_MODULES: readonly CheckModule[] = [atRestChecks, postgresChecks, transitChecks, keysChecks, plaintextChecks, tempFileChecks, leakChecks, retentionChecks];
+export const CHECK_MODULES: readonly CheckModule[] = [
+  atRestChecks,
+  postgresChecks,
+  transitChecks,
+  keysChecks,
+  plaintextChecks,
+  tempFileChecks,
+  leakChecks,
+  retentionChecks,
+];

@@ -13,9 +13,32 @@ import { exists, mappedRoots } from "../roots.js";
 import type { Answers, CheckModule, Finding, StageId } from "../types.js";
 
 export const LEAK = {
-  secret: defineCheck({ id: "LEAK-SECRET", title: "Secret in logs, notebooks or CI output", severity: "high", question: "plaintext", description: "The scanner (pipeseal scan's detectors, notebooks parsed as notebooks, ANSI stripped) found a credential or key in a file under a compute path or a log store. Findings show a masked hint, never the value; the fingerprint includes the scanner's keyed fingerprint so two secrets in one file stay two findings.", fix: "Revoke and rotate the secret, remove it from the file (and from notebook outputs: clear outputs before saving), and log through `pipeseal redact` or the pino redactor." }),
-  pii: defineCheck({ id: "LEAK-PII", title: "Personal data in logs, notebooks or CI output", severity: "medium", question: "plaintext", description: "The scanner found personal data (email, phone, card, national id…) in a file under a compute path or a log store.", fix: "Remove or redact it (`pipeseal redact`), and keep personal data out of logs and notebook outputs." }),
-  copy: defineCheck({ id: "LEAK-COPY", title: "Unencrypted copy of sensitive plaintext", severity: "high", question: "plaintext", description: "A plaintext file under the mapped roots has the same SHA-256 as known sensitive plaintext: a plaintext file in a store declared encrypted, or a decrypt output. Sealed headers carry no plaintext hash, so a copy of data that exists only sealed cannot be recognised; only copies of plaintext posture can see are.", fix: "Delete the copy; if a job needs the data, have it decrypt on demand (stream) instead of keeping a file." }),
+  secret: defineCheck({
+    id: "LEAK-SECRET",
+    title: "Secret in logs, notebooks or CI output",
+    severity: "high",
+    question: "plaintext",
+    description:
+      "The scanner (pipeseal scan's detectors, notebooks parsed as notebooks, ANSI stripped) found a credential or key in a file under a compute path or a log store. Findings show a masked hint, never the value; the fingerprint includes the scanner's keyed fingerprint so two secrets in one file stay two findings.",
+    fix: "Revoke and rotate the secret, remove it from the file (and from notebook outputs: clear outputs before saving), and log through `pipeseal redact` or the pino redactor.",
+  }),
+  pii: defineCheck({
+    id: "LEAK-PII",
+    title: "Personal data in logs, notebooks or CI output",
+    severity: "medium",
+    question: "plaintext",
+    description: "The scanner found personal data (email, phone, card, national id…) in a file under a compute path or a log store.",
+    fix: "Remove or redact it (`pipeseal redact`), and keep personal data out of logs and notebook outputs.",
+  }),
+  copy: defineCheck({
+    id: "LEAK-COPY",
+    title: "Unencrypted copy of sensitive plaintext",
+    severity: "high",
+    question: "plaintext",
+    description:
+      "A plaintext file under the mapped roots has the same SHA-256 as known sensitive plaintext: a plaintext file in a store declared encrypted, or a decrypt output. Sealed headers carry no plaintext hash, so a copy of data that exists only sealed cannot be recognised; only copies of plaintext posture can see are.",
+    fix: "Delete the copy; if a job needs the data, have it decrypt on demand (stream) instead of keeping a file.",
+  }),
 };
 
 const MAX_HASH_BYTES = 256 * 1024 * 1024;
@@ -27,7 +50,10 @@ export const leakChecks: CheckModule = {
     const perFile = new Map<string, { stage: StageId; inLogStore: boolean; secrets: number; pii: number }>();
     const scanned = new Set<string>();
     for (const stage of ctx.map.stages) {
-      const targets = [...stage.compute.filter((c) => c.path).map((c) => ({ id: c.id, path: c.path!, logs: false })), ...stage.stores.filter((s) => s.kind === "logs" && s.path).map((s) => ({ id: s.id, path: s.path!, logs: true }))];
+      const targets = [
+        ...stage.compute.filter((c) => c.path).map((c) => ({ id: c.id, path: c.path!, logs: false })),
+        ...stage.stores.filter((s) => s.kind === "logs" && s.path).map((s) => ({ id: s.id, path: s.path!, logs: true })),
+      ];
       for (const t of targets) {
         if (!exists(t.path)) continue;
         scanned.add(t.id);
@@ -37,20 +63,44 @@ export const leakChecks: CheckModule = {
           if (f.kind === "secret") row.secrets++;
           else row.pii++;
           perFile.set(f.path, row);
-          findings.push(finding(d, { stage: stage.id, subject: t.id, location: f.path, discriminator: f.fingerprint, message: `${f.path}:${f.line}: ${f.label} (${f.detector}) ${f.hint}`, evidence: { line: f.line, column: f.column, detector: f.detector, hint: f.hint, confidence: f.confidence, ...(f.notebook ? { cell: f.notebook.cell } : {}) } }));
+          findings.push(
+            finding(d, {
+              stage: stage.id,
+              subject: t.id,
+              location: f.path,
+              discriminator: f.fingerprint,
+              message: `${f.path}:${f.line}: ${f.label} (${f.detector}) ${f.hint}`,
+              evidence: {
+                line: f.line,
+                column: f.column,
+                detector: f.detector,
+                hint: f.hint,
+                confidence: f.confidence,
+                ...(f.notebook ? { cell: f.notebook.cell } : {}),
+              },
+            }),
+          );
         }
       }
     }
     findings.push(...(await copies(ctx)));
     // one row per file, however many findings it holds, worded by what the file is
-    const plaintext: Answers["plaintext"][number][] = [...perFile].map(([location, r]) => ({ stage: r.stage, location, kind: "leak", ageSeconds: null, detail: leakDetail(location, r) }));
+    const plaintext: Answers["plaintext"][number][] = [...perFile].map(([location, r]) => ({
+      stage: r.stage,
+      location,
+      kind: "leak",
+      ageSeconds: null,
+      detail: leakDetail(location, r),
+    }));
     return { findings, examined: [...scanned], facts: { plaintext } };
   },
 };
 
 /** "2 secrets and 1 personal-data value in a notebook (cells or outputs)". */
 function leakDetail(location: string, r: { inLogStore: boolean; secrets: number; pii: number }): string {
-  const what = [r.secrets ? `${r.secrets} secret${r.secrets === 1 ? "" : "s"}` : "", r.pii ? `${r.pii} personal-data value${r.pii === 1 ? "" : "s"}` : ""].filter(Boolean).join(" and ");
+  const what = [r.secrets ? `${r.secrets} secret${r.secrets === 1 ? "" : "s"}` : "", r.pii ? `${r.pii} personal-data value${r.pii === 1 ? "" : "s"}` : ""]
+    .filter(Boolean)
+    .join(" and ");
   return `${what} in ${whereFound(location, r.inLogStore)}`;
 }
 
@@ -74,7 +124,9 @@ interface Plain {
 
 async function copies(ctx: Parameters<CheckModule["run"]>[0]): Promise<Finding[]> {
   const inv = await inventoryOf(ctx);
-  const files: Plain[] = inv.files.filter((f) => f.kind === "plaintext").map((f) => ({ abs: f.abs, stage: f.stage, subject: f.store.id, size: f.size, original: !!f.store.key || f.decryptedOutputName }));
+  const files: Plain[] = inv.files
+    .filter((f) => f.kind === "plaintext")
+    .map((f) => ({ abs: f.abs, stage: f.stage, subject: f.store.id, size: f.size, original: !!f.store.key || f.decryptedOutputName }));
   const seen = new Set(files.map((f) => f.abs));
   const buf = Buffer.alloc(4096);
   for (const root of mappedRoots(ctx.map)) {
@@ -99,7 +151,15 @@ async function copies(ctx: Parameters<CheckModule["run"]>[0]): Promise<Finding[]
     if (!original) continue;
     for (const c of group.filter((f) => !f.original)) {
       const rel = relToMap(ctx.map, c.abs);
-      out.push(finding(LEAK.copy, { stage: c.stage, subject: c.subject, location: rel, message: `${rel} is a byte-identical plaintext copy of ${relToMap(ctx.map, original.abs)}`, evidence: { copyOf: relToMap(ctx.map, original.abs), bytes: c.size } }));
+      out.push(
+        finding(LEAK.copy, {
+          stage: c.stage,
+          subject: c.subject,
+          location: rel,
+          message: `${rel} is a byte-identical plaintext copy of ${relToMap(ctx.map, original.abs)}`,
+          evidence: { copyOf: relToMap(ctx.map, original.abs), bytes: c.size },
+        }),
+      );
     }
   }
   return out;

@@ -36,7 +36,8 @@ export const plaintextChecks: CheckModule = {
     const inv = await inventoryOf(ctx);
     const roots = mappedRoots(ctx.map);
     const found = new Map<string, Candidate>();
-    for (const f of inv.files) if (f.decryptedOutputName) found.set(f.abs, { abs: f.abs, stage: f.stage, subject: f.store.id, size: f.size, mtimeMs: f.mtimeMs });
+    for (const f of inv.files)
+      if (f.decryptedOutputName) found.set(f.abs, { abs: f.abs, stage: f.stage, subject: f.store.id, size: f.size, mtimeMs: f.mtimeMs });
     const buf = Buffer.alloc(4096);
     for (const root of roots) {
       if (root.kind !== "compute" || !exists(root.abs)) continue;
@@ -58,7 +59,16 @@ export const plaintextChecks: CheckModule = {
         continue;
       }
       const st = exists(out);
-      if (st?.isFile && readHead(out, buf).kind === "plaintext") found.set(out, { abs: out, stage: root.stage, subject: root.subject, size: st.size, mtimeMs: st.mtimeMs, decryptedBy: r.principal, decryptedAt: r.time });
+      if (st?.isFile && readHead(out, buf).kind === "plaintext")
+        found.set(out, {
+          abs: out,
+          stage: root.stage,
+          subject: root.subject,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+          decryptedBy: r.principal,
+          decryptedAt: r.time,
+        });
     }
     const findings: Finding[] = [];
     const plaintext: Answers["plaintext"][number][] = [];

@@ -12,12 +12,30 @@ import type { Answers, CheckModule, Finding, StoreSpec } from "../types.js";
 export const PG_SAMPLE_ROWS = 500;
 
 export const PG = {
-  plaintext: defineCheck({ id: "REST-PG-PLAINTEXT", title: "Table column holds values that are not field tokens", severity: "high", question: "plaintext", description: `Samples up to ${PG_SAMPLE_ROWS} rows of the store's table and checks every non-null value of each named column is a pipeseal field token (pse1:e|d:KEY:VERSION:…) under the store's key (or a per-subject key @ns~…). Counts of plaintext and other-key values are reported; no value is.`, fix: "Protect the column with `pipeseal fields` under the store's key (and re-run the load), or correct `columns:` in the map." }),
-  unverified: defineCheck({ id: "REST-PG-UNVERIFIED", title: "Table not verified", severity: "medium", question: "keys", description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.", fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns." }),
+  plaintext: defineCheck({
+    id: "REST-PG-PLAINTEXT",
+    title: "Table column holds values that are not field tokens",
+    severity: "high",
+    question: "plaintext",
+    description: `Samples up to ${PG_SAMPLE_ROWS} rows of the store's table and checks every non-null value of each named column is a pipeseal field token (pse1:e|d:KEY:VERSION:…) under the store's key (or a per-subject key @ns~…). Counts of plaintext and other-key values are reported; no value is.`,
+    fix: "Protect the column with `pipeseal fields` under the store's key (and re-run the load), or correct `columns:` in the map.",
+  }),
+  unverified: defineCheck({
+    id: "REST-PG-UNVERIFIED",
+    title: "Table not verified",
+    severity: "medium",
+    question: "keys",
+    description: "The table could not be read (connection refused, authentication, missing table or column), so the map's claim about it is unverified.",
+    fix: "Check the store's URL, credentials (PGPASSWORD or the URL) and table/column names; posture needs SELECT on the columns.",
+  }),
 };
 
 /** A quoted identifier (`schema.table`): embedded quotes doubled, so a name from the map cannot close the quote. */
-const ident = (name: string) => name.split(".").map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
+const ident = (name: string) =>
+  name
+    .split(".")
+    .map((p) => `"${p.replaceAll('"', '""')}"`)
+    .join(".");
 
 export const postgresChecks: CheckModule = {
   definitions: Object.values(PG),
@@ -51,7 +69,9 @@ async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<{ 
   } catch (e) {
     const code = (e as { code?: string }).code ?? "error";
     return {
-      findings: [finding(PG.unverified, { stage, subject: store.id, location, message: `${store.id}: ${store.table} could not be read (${code})`, evidence: { code } })],
+      findings: [
+        finding(PG.unverified, { stage, subject: store.id, location, message: `${store.id}: ${store.table} could not be read (${code})`, evidence: { code } }),
+      ],
       seen: { keysSeen: [], plaintextFiles: 0, sealedFiles: 0, verification: "unverified" },
     };
   } finally {
@@ -82,7 +102,16 @@ async function checkTable(store: StoreSpec, stage: Finding["stage"]): Promise<{ 
     }
     plainValues += plain;
     if (plain + otherKey === 0) continue;
-    out.push(finding(PG.plaintext, { stage, subject: store.id, location: `${location}.${col}`, severity: plain > 0 && SENSITIVE.has(store.classification) ? "critical" : "high", message: `${store.table}.${col}: ${plain} plaintext and ${otherKey} other-key value(s) in ${values} sampled`, evidence: { sampledRows: rows.length, values, plaintext: plain, otherKey, expectedKey: store.key ?? null } }));
+    out.push(
+      finding(PG.plaintext, {
+        stage,
+        subject: store.id,
+        location: `${location}.${col}`,
+        severity: plain > 0 && SENSITIVE.has(store.classification) ? "critical" : "high",
+        message: `${store.table}.${col}: ${plain} plaintext and ${otherKey} other-key value(s) in ${values} sampled`,
+        evidence: { sampledRows: rows.length, values, plaintext: plain, otherKey, expectedKey: store.key ?? null },
+      }),
+    );
   }
   return { findings: out, seen: { keysSeen: [...seen.values()], plaintextFiles: plainValues, sealedFiles: tokenValues, verification: "sampled-values" } };
 }

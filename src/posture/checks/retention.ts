@@ -7,8 +7,22 @@ import { inventoryOf } from "../inventory.js";
 import type { Answers, CheckModule, Finding } from "../types.js";
 
 export const RETENTION = {
-  expired: defineCheck({ id: "RETENTION-EXPIRED", title: "Data kept past its retention", severity: "medium", question: "retention", description: "A file or log segment under a store is older (modification time) than the store's `retention:`. One finding per file, with its age.", fix: "Delete expired files (for log folders: `pipeseal logs prune`), or schedule the deletion; if the data must be kept, change the map's retention and record why." }),
-  unset: defineCheck({ id: "RETENTION-UNSET", title: "Sensitive store without a retention", severity: "low", question: "retention", description: "A store classified pii, phi, financial or secret has no `retention:` in the map, so nothing says when its data must go.", fix: "Set `retention:` on the store (e.g. 90d) and enforce it." }),
+  expired: defineCheck({
+    id: "RETENTION-EXPIRED",
+    title: "Data kept past its retention",
+    severity: "medium",
+    question: "retention",
+    description: "A file or log segment under a store is older (modification time) than the store's `retention:`. One finding per file, with its age.",
+    fix: "Delete expired files (for log folders: `pipeseal logs prune`), or schedule the deletion; if the data must be kept, change the map's retention and record why.",
+  }),
+  unset: defineCheck({
+    id: "RETENTION-UNSET",
+    title: "Sensitive store without a retention",
+    severity: "low",
+    question: "retention",
+    description: "A store classified pii, phi, financial or secret has no `retention:` in the map, so nothing says when its data must go.",
+    fix: "Set `retention:` on the store (e.g. 90d) and enforce it.",
+  }),
 };
 
 export const retentionChecks: CheckModule = {
@@ -22,7 +36,15 @@ export const retentionChecks: CheckModule = {
       for (const store of stage.stores) {
         const limit = store.retentionSeconds ?? null;
         if (limit === null && SENSITIVE.has(store.classification)) {
-          findings.push(finding(RETENTION.unset, { stage: stage.id, subject: store.id, location: store.path ?? store.url ?? store.id, message: `${store.id} holds ${store.classification} data with no retention`, evidence: { classification: store.classification } }));
+          findings.push(
+            finding(RETENTION.unset, {
+              stage: stage.id,
+              subject: store.id,
+              location: store.path ?? store.url ?? store.id,
+              message: `${store.id} holds ${store.classification} data with no retention`,
+              evidence: { classification: store.classification },
+            }),
+          );
         }
         const files = inv.byStore.get(store.id);
         if (!files) {
@@ -36,7 +58,15 @@ export const retentionChecks: CheckModule = {
           oldest = Math.max(oldest ?? 0, age);
           if (limit === null || age <= limit) continue;
           expired++;
-          findings.push(finding(RETENTION.expired, { stage: stage.id, subject: store.id, location: f.rel, message: `${f.rel} is ${Math.floor(age / 86400)} day(s) old; ${store.id} keeps data ${Math.round(limit / 86400)} day(s)`, evidence: { ageSeconds: age, retentionSeconds: limit, sealed: f.kind === "sealed" } }));
+          findings.push(
+            finding(RETENTION.expired, {
+              stage: stage.id,
+              subject: store.id,
+              location: f.rel,
+              message: `${f.rel} is ${Math.floor(age / 86400)} day(s) old; ${store.id} keeps data ${Math.round(limit / 86400)} day(s)`,
+              evidence: { ageSeconds: age, retentionSeconds: limit, sealed: f.kind === "sealed" },
+            }),
+          );
         }
         retention.push({ store: store.id, stage: stage.id, retentionSeconds: limit, oldestSeconds: oldest, expiredFiles: expired });
       }

@@ -38,7 +38,14 @@ export const tempFileChecks: CheckModule = {
           location: t.rel,
           severity: running ? "info" : t.sealed ? "low" : "high",
           message: `${t.rel}: ${t.sealed ? "sealed" : "plaintext"} temp file (${t.size} bytes), ${running ? `still being written by pid ${writer.pid}` : "left by an interrupted write"}`,
-          evidence: { bytes: t.size, ageSeconds: age, content: t.sealed ? "sealed" : "plaintext", writerPid: writer?.pid ?? null, writerOnThisHost: writer?.thisHost ?? null, writerRunning: running },
+          evidence: {
+            bytes: t.size,
+            ageSeconds: age,
+            content: t.sealed ? "sealed" : "plaintext",
+            writerPid: writer?.pid ?? null,
+            writerOnThisHost: writer?.thisHost ?? null,
+            writerRunning: running,
+          },
         }),
       );
     }

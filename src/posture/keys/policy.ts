@@ -22,8 +22,17 @@ export function whoCanDecrypt(policy: Policy, keyName: string): string[] {
 }
 
 /** Duties that must not meet in one subject: managing keys or policy, and using keys. */
-const DUTIES: Readonly<Record<string, "admin" | "policy" | "use" | "audit">> = { "key-admin": "admin", "policy-admin": "policy", workload: "use", auditor: "audit" };
-const CONFLICTS: readonly [string, string][] = [["admin", "use"], ["policy", "use"], ["admin", "policy"]];
+const DUTIES: Readonly<Record<string, "admin" | "policy" | "use" | "audit">> = {
+  "key-admin": "admin",
+  "policy-admin": "policy",
+  workload: "use",
+  auditor: "audit",
+};
+const CONFLICTS: readonly [string, string][] = [
+  ["admin", "use"],
+  ["policy", "use"],
+  ["admin", "policy"],
+];
 
 export interface DutyConflict {
   readonly subject: string;

@@ -18,7 +18,12 @@ export function keystoreSource(ks: LocalKeystore, home: string): KeySource {
     activePolicy: async () => null,
     openAlerts: async () => {
       const out = new Map<string, { id: string; detection: string; severity: string; principal: string; time: string }[]>();
-      for (const [key, alerts] of openAlertsByKey(ks)) if (key !== null) out.set(key, alerts.map((a) => ({ id: a.id, detection: a.detection, severity: a.severity, principal: a.principal, time: a.time })));
+      for (const [key, alerts] of openAlertsByKey(ks))
+        if (key !== null)
+          out.set(
+            key,
+            alerts.map((a) => ({ id: a.id, detection: a.detection, severity: a.severity, principal: a.principal, time: a.time })),
+          );
       return out;
     },
   };

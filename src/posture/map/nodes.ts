@@ -51,7 +51,8 @@ export class MapReader {
 
   oneOf<T extends string>(node: Node | undefined, what: string, values: readonly T[]): T {
     const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== "string" || !values.includes(v as T)) return this.fail(node, `${what} must be one of ${values.join(", ")} (got ${JSON.stringify(v ?? null)})`);
+    if (typeof v !== "string" || !values.includes(v as T))
+      return this.fail(node, `${what} must be one of ${values.join(", ")} (got ${JSON.stringify(v ?? null)})`);
     return v as T;
   }
 

@@ -7,7 +7,17 @@ import { LineCounter, type Node, type YAMLMap, parseDocument } from "yaml";
 import { PipesealError } from "../../errors.js";
 import { yamlErrorPosition, yamlMessage } from "../../io/yaml.js";
 import { KEY_NAME_PATTERN } from "../../keys/names.js";
-import { CLASSIFICATIONS, STAGES, type ComputeSpec, type ConnectionSpec, type PipelineMap, type StageId, type StageSpec, type StoreKind, type StoreSpec } from "../types.js";
+import {
+  CLASSIFICATIONS,
+  STAGES,
+  type ComputeSpec,
+  type ConnectionSpec,
+  type PipelineMap,
+  type StageId,
+  type StageSpec,
+  type StoreKind,
+  type StoreSpec,
+} from "../types.js";
 import { MapReader } from "./nodes.js";
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -80,7 +90,12 @@ export function parseMap(text: string, baseDir: string, file = "pipeline.yaml"):
     const c = r.map(n, "connection", CONNECTION_KEYS);
     const id = r.str(r.get(c, "id") ?? c, "connection id", ID, ID_HINT);
     claim(id, r.get(c, "id")!);
-    const url = r.str(r.get(c, "url") ?? c, `connection ${id} url`, /^(https|tls|http):\/\/[^\s/]+/, "use https://host:port, tls://host:port or http://host:port");
+    const url = r.str(
+      r.get(c, "url") ?? c,
+      `connection ${id} url`,
+      /^(https|tls|http):\/\/[^\s/]+/,
+      "use https://host:port, tls://host:port or http://host:port",
+    );
     const ca = r.optStr(c, "ca", `connection ${id} ca`);
     const certDir = r.optStr(c, "certDir", `connection ${id} certDir`);
     return {
@@ -110,7 +125,8 @@ function readStore(r: MapReader, node: Node, resolve: (p: string) => string, cla
   const url = r.optStr(m, "url", `store ${id} url`);
   const table = r.optStr(m, "table", `store ${id} table`, /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, "schema.table of letters, digits and _");
   const columnsNode = r.get(m, "columns");
-  const columns = columnsNode === undefined ? undefined : r.seq(columnsNode, `store ${id} columns`).map((c) => r.str(c, "a column", /^[A-Za-z_][A-Za-z0-9_]*$/));
+  const columns =
+    columnsNode === undefined ? undefined : r.seq(columnsNode, `store ${id} columns`).map((c) => r.str(c, "a column", /^[A-Za-z_][A-Za-z0-9_]*$/));
   const need = (ok: unknown, what: string) => ok || r.fail(m, `store ${id} (${kind}) needs ${what}`);
   if (kind === "folder" || kind === "logs" || kind === "glob") need(rawPath, "`path`");
   if (kind === "s3") need(url && /^s3:\/\/[^/\s]+/.test(url), "`url: s3://bucket/prefix`");
@@ -147,5 +163,10 @@ function readCompute(r: MapReader, node: Node, resolve: (p: string) => string, c
   claim(id, r.get(m, "id")!);
   const p = r.optStr(m, "path", `compute ${id} path`);
   const principal = r.optStr(m, "principal", `compute ${id} principal`);
-  return { id, kind: r.oneOf(r.get(m, "kind") ?? m, `compute ${id} kind`, ["job", "notebook", "service"] as const), ...(p ? { path: resolve(p) } : {}), ...(principal ? { principal } : {}) };
+  return {
+    id,
+    kind: r.oneOf(r.get(m, "kind") ?? m, `compute ${id} kind`, ["job", "notebook", "service"] as const),
+    ...(p ? { path: resolve(p) } : {}),
+    ...(principal ? { principal } : {}),
+  };
 }

@@ -17,14 +17,17 @@ function verdict(report: PostureReport): string {
   const failing = report.stages.filter((s) => s.status === "fail").length + report.connections.filter((c) => c.status === "fail").length;
   const warning = report.stages.filter((s) => s.status === "warn").length + report.connections.filter((c) => c.status === "warn").length;
   if (failing) return `<p class="verdict fail" id="verdict">Not safe yet: ${esc(plural(failing, "stage or connection", "stages or connections"))} failing.</p>`;
-  if (warning) return `<p class="verdict warn" id="verdict">Mostly safe: ${esc(plural(warning, "stage or connection", "stages or connections"))} with warnings.</p>`;
+  if (warning)
+    return `<p class="verdict warn" id="verdict">Mostly safe: ${esc(plural(warning, "stage or connection", "stages or connections"))} with warnings.</p>`;
   return `<p class="verdict pass" id="verdict">Safe as far as these checks see: every examined stage and connection passes.</p>`;
 }
 
 function summary(report: PostureReport): string {
   const counts = SEVERITIES.map((s) => `<span class="pill sev-${s}">${esc(`${report.findings.filter((f) => f.severity === s).length} ${s}`)}</span>`);
-  return `<div class="summary">${counts.join("")}<span class="pill">${esc(plural(report.stats.filesExamined, "file"))} examined</span>` +
-    `<span class="pill">${esc(plural(report.connections.length, "connection"))} probed</span></div>`;
+  return (
+    `<div class="summary">${counts.join("")}<span class="pill">${esc(plural(report.stats.filesExamined, "file"))} examined</span>` +
+    `<span class="pill">${esc(plural(report.connections.length, "connection"))} probed</span></div>`
+  );
 }
 
 /**

@@ -14,7 +14,13 @@ const LEVEL: Record<Severity, "error" | "warning" | "note"> = { critical: "error
 function locationOf(f: Finding): object {
   const isPath = !/^[a-z][a-z0-9+.-]*:\/\//i.test(f.location) && /[/.]/.test(f.location) && !f.location.includes("@v") && !f.location.startsWith("policy:");
   return isPath
-    ? { physicalLocation: { artifactLocation: { uri: sarifUri(f.location), uriBaseId: "MAPROOT" }, ...(typeof f.evidence.line === "number" ? { region: { startLine: f.evidence.line } } : {}) }, logicalLocations: [{ name: f.subject, kind: "resource" }] }
+    ? {
+        physicalLocation: {
+          artifactLocation: { uri: sarifUri(f.location), uriBaseId: "MAPROOT" },
+          ...(typeof f.evidence.line === "number" ? { region: { startLine: f.evidence.line } } : {}),
+        },
+        logicalLocations: [{ name: f.subject, kind: "resource" }],
+      }
     : { logicalLocations: [{ name: f.location, fullyQualifiedName: `${f.subject}/${f.location}`, kind: "resource" }] };
 }
 

@@ -62,7 +62,8 @@ export interface BudgetInfo {
 }
 
 export function validateBudgetName(name: string): void {
-  if (typeof name !== "string" || !BUDGET_NAME.test(name)) throw new PrivacyError("INVALID_ARGUMENT", "a budget name is letters, digits and ._/- (up to 128), e.g. datasets/customers");
+  if (typeof name !== "string" || !BUDGET_NAME.test(name))
+    throw new PrivacyError("INVALID_ARGUMENT", "a budget name is letters, digits and ._/- (up to 128), e.g. datasets/customers");
 }
 
 function limitAmount(x: number | string, what: string): Rational {
@@ -103,10 +104,12 @@ export class PrivacyLedger {
    */
   setBudget(name: string, spec: BudgetSpec): BudgetInfo {
     validateBudgetName(name);
-    if ((spec.epsilon === undefined) === (spec.rho === undefined)) throw new PrivacyError("INVALID_ARGUMENT", "give a budget as --epsilon (with optional --delta) or as --rho (zCDP)");
+    if ((spec.epsilon === undefined) === (spec.rho === undefined))
+      throw new PrivacyError("INVALID_ARGUMENT", "give a budget as --epsilon (with optional --delta) or as --rho (zCDP)");
     const delta = spec.delta ?? 0;
     if (!(Number.isFinite(delta) && delta >= 0 && delta < 1)) throw new PrivacyError("INVALID_ARGUMENT", "delta must be in [0, 1)");
-    if (spec.rho !== undefined && spec.delta !== undefined) throw new PrivacyError("INVALID_ARGUMENT", "a zCDP budget (--rho) takes no --delta; the δ is chosen when it is reported as (ε, δ)");
+    if (spec.rho !== undefined && spec.delta !== undefined)
+      throw new PrivacyError("INVALID_ARGUMENT", "a zCDP budget (--rho) takes no --delta; the δ is chosen when it is reported as (ε, δ)");
     const eps = spec.epsilon === undefined ? null : rationalText(limitAmount(spec.epsilon, "epsilon"));
     const rho = spec.rho === undefined ? null : rationalText(limitAmount(spec.rho, "rho"));
     const context: Record<string, string> = { budget: name, delta: String(delta), ...(eps ? { epsilon: eps } : { rho: rho as string }) };
@@ -116,9 +119,18 @@ export class PrivacyLedger {
       const row: BudgetRow = { name, epsilon: eps, delta: String(delta), rho, created_at: old?.created_at ?? now, updated_at: now };
       if (old) {
         const spent = spentOf(limitsOf(row), spendRows(db, name).map(costOf));
-        if (spent.total > spent.limit) throw new PrivacyError("PRIVACY_BUDGET_EXHAUSTED", `${name} has already spent ${fmt(spent.total)}, more than the new limit ${fmt(spent.limit)}`);
+        if (spent.total > spent.limit)
+          throw new PrivacyError("PRIVACY_BUDGET_EXHAUSTED", `${name} has already spent ${fmt(spent.total)}, more than the new limit ${fmt(spent.limit)}`);
         db.prepare("UPDATE dp_budgets SET epsilon = ?, delta = ?, rho = ?, updated_at = ? WHERE name = ?").run(eps, row.delta, rho, now, name);
-      } else db.prepare("INSERT INTO dp_budgets (name, epsilon, delta, rho, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)").run(name, eps, row.delta, rho, now, now);
+      } else
+        db.prepare("INSERT INTO dp_budgets (name, epsilon, delta, rho, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)").run(
+          name,
+          eps,
+          row.delta,
+          rho,
+          now,
+          now,
+        );
     });
     return this.show(name);
   }
@@ -150,8 +162,15 @@ export class PrivacyLedger {
     const id = randomUUID();
     const query = printableAscii(what.query, 200);
     const input = printableAscii(what.input, 300);
-    const amount = rationalText((cost.epsilon ?? cost.rho));
-    const context: Record<string, string> = { budget: name, entry: id, mechanism: what.mechanism, query, input, ...(cost.epsilon !== undefined ? { epsilon: amount } : { rho: amount }) };
+    const amount = rationalText(cost.epsilon ?? cost.rho);
+    const context: Record<string, string> = {
+      budget: name,
+      entry: id,
+      mechanism: what.mechanism,
+      query,
+      input,
+      ...(cost.epsilon !== undefined ? { epsilon: amount } : { rho: amount }),
+    };
     return this.#ks.auditedChange({ operation: "dp.spend", objectPath: `dp-budget:${name}`, context }, (db) => {
       const row = requireBudget(db, name);
       const limits = limitsOf(row);
@@ -162,11 +181,26 @@ export class PrivacyLedger {
       if (!fits(limits, spends, cost)) {
         const s = spentOf(limits, spends);
         const unit = limits.rho !== undefined ? "ρ" : "ε";
-        throw new PrivacyError("PRIVACY_BUDGET_EXHAUSTED", `the privacy budget ${name} has ${fmt(s.left)} ${unit} left of ${fmt(s.limit)}; this query needs more (nothing was read)`);
+        throw new PrivacyError(
+          "PRIVACY_BUDGET_EXHAUSTED",
+          `the privacy budget ${name} has ${fmt(s.left)} ${unit} left of ${fmt(s.limit)}; this query needs more (nothing was read)`,
+        );
       }
       const at = this.#now();
-      const spendRow: SpendRow = { id, budget: name, epsilon: cost.epsilon !== undefined ? amount : null, rho: cost.rho !== undefined ? amount : null, mechanism: what.mechanism, query, input, principal: this.#ks.principal, at };
-      db.prepare("INSERT INTO dp_spends (id, budget, epsilon, rho, mechanism, query, input, principal, at) VALUES (@id, @budget, @epsilon, @rho, @mechanism, @query, @input, @principal, @at)").run(spendRow);
+      const spendRow: SpendRow = {
+        id,
+        budget: name,
+        epsilon: cost.epsilon !== undefined ? amount : null,
+        rho: cost.rho !== undefined ? amount : null,
+        mechanism: what.mechanism,
+        query,
+        input,
+        principal: this.#ks.principal,
+        at,
+      };
+      db.prepare(
+        "INSERT INTO dp_spends (id, budget, epsilon, rho, mechanism, query, input, principal, at) VALUES (@id, @budget, @epsilon, @rho, @mechanism, @query, @input, @principal, @at)",
+      ).run(spendRow);
       return spendInfo(spendRow);
     });
   }
@@ -180,7 +214,8 @@ function budgetRow(db: Db, name: string): BudgetRow | undefined {
 
 function requireBudget(db: Db, name: string): BudgetRow {
   const row = budgetRow(db, name);
-  if (row === undefined) throw new PrivacyError("PRIVACY_BUDGET_NOT_FOUND", `no privacy budget ${name}; create it with \`pipeseal dp budget set ${name} --epsilon E [--delta D]\``);
+  if (row === undefined)
+    throw new PrivacyError("PRIVACY_BUDGET_NOT_FOUND", `no privacy budget ${name}; create it with \`pipeseal dp budget set ${name} --epsilon E [--delta D]\``);
   return row;
 }
 

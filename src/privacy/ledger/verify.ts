@@ -70,7 +70,15 @@ export function verifyPrivacyLedger(ks: LocalKeystore): LedgerVerifyResult {
     seen.add(row.id);
     const c = spendRecords.get(row.id);
     if (c === undefined) problems.push({ budget: row.budget, entry: row.id, kind: "unrecorded" });
-    else if (c.budget !== row.budget || c.mechanism !== row.mechanism || c.query !== row.query || c.input !== row.input || (c.epsilon ?? null) !== row.epsilon || (c.rho ?? null) !== row.rho || spendPrincipal.get(row.id) !== row.principal) {
+    else if (
+      c.budget !== row.budget ||
+      c.mechanism !== row.mechanism ||
+      c.query !== row.query ||
+      c.input !== row.input ||
+      (c.epsilon ?? null) !== row.epsilon ||
+      (c.rho ?? null) !== row.rho ||
+      spendPrincipal.get(row.id) !== row.principal
+    ) {
       problems.push({ budget: row.budget, entry: row.id, kind: "edited" });
     }
   }
@@ -81,7 +89,8 @@ export function verifyPrivacyLedger(ks: LocalKeystore): LedgerVerifyResult {
     budgetNames.add(b.name);
     const c = lastSet.get(b.name);
     if (c === undefined) problems.push({ budget: b.name, entry: null, kind: "unrecorded" });
-    else if ((c.epsilon ?? null) !== b.epsilon || (c.rho ?? null) !== b.rho || c.delta !== b.delta) problems.push({ budget: b.name, entry: null, kind: "edited" });
+    else if ((c.epsilon ?? null) !== b.epsilon || (c.rho ?? null) !== b.rho || c.delta !== b.delta)
+      problems.push({ budget: b.name, entry: null, kind: "edited" });
   }
   for (const name of lastSet.keys()) if (!budgetNames.has(name)) problems.push({ budget: name, entry: null, kind: "deleted" });
   return { ok: problems.length === 0, budgets: budgets.length, spends: spends.length, problems };

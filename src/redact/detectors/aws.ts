@@ -16,7 +16,8 @@ export function awsAccessKeyIdDetector(): Detector {
     pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA|APKA)[A-Z2-7]{16}(?![A-Za-z0-9])/g,
     confidence: 0.97,
     explanation: "AWS access key id (type prefix + 16 base32 characters)",
-    validate: (v) => (looksLikePlaceholder(v) ? { confidence: 0.2, explanation: "AWS documentation example key id" } : { confidence: v.startsWith("ASIA") ? 0.95 : 0.97 }),
+    validate: (v) =>
+      looksLikePlaceholder(v) ? { confidence: 0.2, explanation: "AWS documentation example key id" } : { confidence: v.startsWith("ASIA") ? 0.95 : 0.97 },
   });
 }
 

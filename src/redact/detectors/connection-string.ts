@@ -7,7 +7,8 @@
 import type { Detector, Finding } from "../types.js";
 import { merge, patternDetector } from "./util.js";
 
-const PLACEHOLDER = /^(?:\*+|x+|X+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_][A-Z0-9_]*|%s|%\(\w+\)s|:?password|pass|passwd|pwd|secret|changeme|redacted|\[redacted\]|\[[A-Z_]+\]|\.\.\.)$/i;
+const PLACEHOLDER =
+  /^(?:\*+|x+|X+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_][A-Z0-9_]*|%s|%\(\w+\)s|:?password|pass|passwd|pwd|secret|changeme|redacted|\[redacted\]|\[[A-Z_]+\]|\.\.\.)$/i;
 
 function urlPassword(): Detector {
   return patternDetector({

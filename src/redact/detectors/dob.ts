@@ -6,7 +6,8 @@
 import type { Detector } from "../types.js";
 import { contextBefore, patternDetector } from "./util.js";
 
-const LABEL = /(?:\bd\.?o\.?b\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?day|\bborn(?: on| in)?|geburtsdatum|date de naissance)["']?[^A-Za-z0-9\n]{0,6}$/i;
+const LABEL =
+  /(?:\bd\.?o\.?b\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?day|\bborn(?: on| in)?|geburtsdatum|date de naissance)["']?[^A-Za-z0-9\n]{0,6}$/i;
 /** Every LABEL alternative contains one of these (a cheap whole-text pre-check). */
 const HINT = /d\.?o\.?b|birth|born|geburt|naissance/gi;
 const MONTHS = "(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,6}\\.?";

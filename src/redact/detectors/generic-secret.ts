@@ -12,13 +12,15 @@ import { charClasses, entropy, looksLikePlaceholder } from "./util.js";
 /** Bits per character a 16+ character value must reach (random base64 ≈ 5.5, English ≈ 3.5–4). */
 export const ENTROPY_THRESHOLD = 3.5;
 
-const KEY = /(?:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|bearer[_-]?token|token|passw(?:or)?d|pwd|pass|credentials?|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|session[_-]?key|webhook[_-]?secret)(?:[_-](?:id|value|key|secret|token))?(?![A-Za-z0-9])/gi;
+const KEY =
+  /(?:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|bearer[_-]?token|token|passw(?:or)?d|pwd|pass|credentials?|private[_-]?key|signing[_-]?key|encryption[_-]?key|master[_-]?key|session[_-]?key|webhook[_-]?secret)(?:[_-](?:id|value|key|secret|token))?(?![A-Za-z0-9])/gi;
 const BEARER = /(?<![A-Za-z0-9])bearer[^\S\n]{1,3}([A-Za-z0-9._~+/-]{16,2048}=*)(?![A-Za-z0-9._~+/=-])/dgi;
 /** Every KEY alternative contains one of these roots; BEARER contains "bearer". */
 const ROOTS = /key|secret|token|pass|pwd|credential|bearer/i;
 const SEP = /^["'\]]?[^\S\n]{0,3}(?::=|=>|==|=|:)[^\S\n]{0,3}(?:["'`]|b["']|r["'])?/;
 const PASSWORD_KEY = /passw(?:or)?d|pwd|pass$/i;
-const NOT_A_VALUE = /^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|str|bytes|any|object|env|secret|token|password|\d+(?:\.\d+)?)$/i;
+const NOT_A_VALUE =
+  /^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|bool|int|str|bytes|any|object|env|secret|token|password|\d+(?:\.\d+)?)$/i;
 
 /** Characters that end an unquoted value: whitespace , ; ) } ] " ' ` < > */
 const STOP = new Set([9, 10, 11, 12, 13, 32, 44, 59, 41, 125, 93, 34, 39, 96, 60, 62]);
@@ -45,7 +47,15 @@ function bearer(text: string, seen: readonly Finding[], re: RegExp): Finding[] {
     const value = m[1];
     if (seen.some((f) => f.start < end && start < f.end)) continue;
     if (looksLikePlaceholder(value) || charClasses(value) < 2 || entropy(value) < ENTROPY_THRESHOLD) continue;
-    out.push({ detector: "generic-secret", kind: "secret", label: "SECRET", start, end, confidence: 0.85, explanation: "bearer token in an Authorization value" });
+    out.push({
+      detector: "generic-secret",
+      kind: "secret",
+      label: "SECRET",
+      start,
+      end,
+      confidence: 0.85,
+      explanation: "bearer token in an Authorization value",
+    });
   }
   return out;
 }

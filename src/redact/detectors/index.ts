@@ -26,10 +26,28 @@ import { githubTokenDetector, gitlabTokenDetector } from "./vcs.js";
 
 /** Ids of the built-in detectors, in the order they run. */
 export const BUILTIN_DETECTOR_IDS = [
-  "email", "phone", "credit-card", "iban", "us-ssn", "ip-address", "date-of-birth",
-  "aws-access-key-id", "aws-secret-access-key", "github-token", "gitlab-token", "slack-token", "slack-webhook",
-  "stripe-key", "google-api-key", "openai-key", "anthropic-key", "huggingface-token", "jwt", "private-key",
-  "connection-string-password", "generic-secret",
+  "email",
+  "phone",
+  "credit-card",
+  "iban",
+  "us-ssn",
+  "ip-address",
+  "date-of-birth",
+  "aws-access-key-id",
+  "aws-secret-access-key",
+  "github-token",
+  "gitlab-token",
+  "slack-token",
+  "slack-webhook",
+  "stripe-key",
+  "google-api-key",
+  "openai-key",
+  "anthropic-key",
+  "huggingface-token",
+  "jwt",
+  "private-key",
+  "connection-string-password",
+  "generic-secret",
 ] as const;
 
 export type BuiltinDetectorId = (typeof BUILTIN_DETECTOR_IDS)[number];

@@ -11,7 +11,8 @@ import { isIPv6 } from "node:net";
 import type { Detector, Finding } from "../types.js";
 import { contextBefore, merge, patternDetector } from "./util.js";
 
-const VERSION = /(?:version|\bver|release|build|\btag|firmware|\bfw|\bsdk|\bapi[_-]?v)[A-Za-z_]{0,12}\\?["']?(?:\s{0,3}[:=]{1,2}\s{0,3}|\s{1,3})\\?["']?$|\bv$/i;
+const VERSION =
+  /(?:version|\bver|release|build|\btag|firmware|\bfw|\bsdk|\bapi[_-]?v)[A-Za-z_]{0,12}\\?["']?(?:\s{0,3}[:=]{1,2}\s{0,3}|\s{1,3})\\?["']?$|\bv$/i;
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 
 function v4(): Detector {
@@ -47,7 +48,7 @@ function v6(): Detector {
       const groups = value.split(":").filter((g) => g.length > 0).length;
       if (value === "::1" || value === "::") return { confidence: 0.3, explanation: "IPv6 loopback/unspecified address" };
       if (groups < 3) return null;
-      if (!/[0-9]/.test(value) || !value.includes("::") && groups < 8) return null;
+      if (!/[0-9]/.test(value) || (!value.includes("::") && groups < 8)) return null;
       if (/^fe80:|^f[cd]/i.test(value)) return { confidence: 0.7, explanation: "link-local or unique-local IPv6 address" };
       return { confidence: 0.9 };
     },

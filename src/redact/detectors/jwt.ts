@@ -16,7 +16,8 @@ export function jwtDetector(): Detector {
     id: "jwt",
     kind: "secret",
     label: "JWT",
-    pattern: /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{5,2048}\.[A-Za-z0-9_-]{4,16384}\.[A-Za-z0-9_-]{0,4096}(?:\.[A-Za-z0-9_-]{4,16384}\.[A-Za-z0-9_-]{4,1024})?(?![A-Za-z0-9_.-])/g,
+    pattern:
+      /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{5,2048}\.[A-Za-z0-9_-]{4,16384}\.[A-Za-z0-9_-]{0,4096}(?:\.[A-Za-z0-9_-]{4,16384}\.[A-Za-z0-9_-]{4,1024})?(?![A-Za-z0-9_.-])/g,
     hint: (t) => t.includes("eyJ"),
     confidence: 0.95,
     explanation: "JWT: header decodes to JSON with an alg",

@@ -2,7 +2,10 @@
 import type { Detector } from "../types.js";
 import { charClasses, looksLikePlaceholder, patternDetector } from "./util.js";
 
-const real = (conf: number, minClasses = 2) => (v: string) => (looksLikePlaceholder(v) || charClasses(v) < minClasses ? null : { confidence: conf });
+const real =
+  (conf: number, minClasses = 2) =>
+  (v: string) =>
+    looksLikePlaceholder(v) || charClasses(v) < minClasses ? null : { confidence: conf };
 
 export function slackTokenDetector(): Detector {
   return patternDetector({
@@ -77,7 +80,8 @@ export function openaiKeyDetector(): Detector {
     id: "openai-key",
     kind: "secret",
     label: "OPENAI_KEY",
-    pattern: /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})(?![A-Za-z0-9_-])/g,
+    pattern:
+      /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|[A-Za-z0-9]{48})(?![A-Za-z0-9_-])/g,
     hint: (t) => t.includes("sk-"),
     confidence: 0.95,
     explanation: "OpenAI API key (sk- / sk-proj- prefix)",

@@ -45,36 +45,38 @@ export function patternDetector(spec: PatternDetectorSpec): Detector {
     const out: Finding[] = [];
     re.lastIndex = from;
     for (let m = re.exec(text); m !== null && m.index < to; m = re.exec(text)) {
-        if (m[0].length === 0) {
-          re.lastIndex++;
-          continue;
-        }
-        let start = m.index;
-        let end = start + m[0].length;
-        if (spec.group !== undefined) {
-          const span = m.indices?.[spec.group];
-          if (!span) continue;
-          [start, end] = span;
-        }
-        if (spec.trim) {
-          const keep = spec.trim(text.slice(start, end));
-          if (keep <= 0) continue;
-          end = start + keep;
-        }
-        const value = text.slice(start, end);
-        let confidence = spec.confidence;
-        let explanation = spec.explanation;
-        if (spec.validate) {
-          const v = spec.validate(value, text, start, end);
-          if (v === null) continue;
-          confidence = v.confidence;
-          if (v.explanation) explanation = v.explanation;
-        }
-        out.push({ detector: spec.id, kind: spec.kind, label: spec.label, start, end, confidence, explanation });
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
       }
+      let start = m.index;
+      let end = start + m[0].length;
+      if (spec.group !== undefined) {
+        const span = m.indices?.[spec.group];
+        if (!span) continue;
+        [start, end] = span;
+      }
+      if (spec.trim) {
+        const keep = spec.trim(text.slice(start, end));
+        if (keep <= 0) continue;
+        end = start + keep;
+      }
+      const value = text.slice(start, end);
+      let confidence = spec.confidence;
+      let explanation = spec.explanation;
+      if (spec.validate) {
+        const v = spec.validate(value, text, start, end);
+        if (v === null) continue;
+        confidence = v.confidence;
+        if (v.explanation) explanation = v.explanation;
+      }
+      out.push({ detector: spec.id, kind: spec.kind, label: spec.label, start, end, confidence, explanation });
+    }
     return out;
   };
-  const anchor = spec.anchor ? new RegExp(spec.anchor.pattern.source, spec.anchor.pattern.flags.includes("g") ? spec.anchor.pattern.flags : spec.anchor.pattern.flags + "g") : null;
+  const anchor = spec.anchor
+    ? new RegExp(spec.anchor.pattern.source, spec.anchor.pattern.flags.includes("g") ? spec.anchor.pattern.flags : spec.anchor.pattern.flags + "g")
+    : null;
   return {
     id: spec.id,
     kind: spec.kind,
@@ -182,5 +184,8 @@ export function charClasses(s: string): number {
 
 /** Values vendors publish in their docs (AWS "…EXAMPLE" keys) or obvious placeholders. */
 export function looksLikePlaceholder(value: string): boolean {
-  return /EXAMPLE|example|x{6,}|X{6,}|\*{3,}|^<.*>$|^\$\{.*\}$|^\{\{.*\}\}$|(?:^|[_-])(?:placeholder|changeme|redacted|dummy|your[_-]?\w*)(?:$|[_-])/i.test(value) || /^(.)\1+$/.test(value);
+  return (
+    /EXAMPLE|example|x{6,}|X{6,}|\*{3,}|^<.*>$|^\$\{.*\}$|^\{\{.*\}\}$|(?:^|[_-])(?:placeholder|changeme|redacted|dummy|your[_-]?\w*)(?:$|[_-])/i.test(value) ||
+    /^(.)\1+$/.test(value)
+  );
 }

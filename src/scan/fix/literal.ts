@@ -98,7 +98,10 @@ export function assignedName(text: string, start: number): string | undefined {
   let before = text.slice(lineStart, start);
   const q = before.search(/[rbfuRBFU]*["'`][^"'`]*$/); // back to the literal's opening quote
   if (q !== -1) before = before.slice(0, q);
-  const m = /(?:\b([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_-]*)["']\s*\]|["']([A-Za-z_][A-Za-z0-9_-]*)["'])\s*(?::\s*[A-Za-z_][\w.<>|\s]*)?\s*(?::|=|:=|\?\?=)\s*$/.exec(before);
+  const m =
+    /(?:\b([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([A-Za-z_][A-Za-z0-9_-]*)["']\s*\]|["']([A-Za-z_][A-Za-z0-9_-]*)["'])\s*(?::\s*[A-Za-z_][\w.<>|\s]*)?\s*(?::|=|:=|\?\?=)\s*$/.exec(
+      before,
+    );
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 

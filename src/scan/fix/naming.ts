@@ -11,7 +11,12 @@ export interface Naming {
   assign(value: string, wanted: string, file: string): { variable: string; secret: string; fresh: boolean };
 }
 
-const kebab = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60) || "secret";
+const kebab = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60) || "secret";
 
 /** A store prefix from a folder name: lowercase, `[a-z0-9._-]`. */
 export function secretPrefix(folderName: string): string {

@@ -30,7 +30,14 @@ const joinSource = (s: string | string[] | undefined) => (Array.isArray(s) ? s.j
  * @param known values already moved elsewhere: an output showing one of them is cleared too.
  * @returns undefined when `raw` is not a notebook.
  */
-export function rewriteNotebook(raw: string, detectors: readonly Detector[], minConfidence: number | undefined, naming: Naming, file: string, known: ReadonlySet<string>): NotebookRewritten | undefined {
+export function rewriteNotebook(
+  raw: string,
+  detectors: readonly Detector[],
+  minConfidence: number | undefined,
+  naming: Naming,
+  file: string,
+  known: ReadonlySet<string>,
+): NotebookRewritten | undefined {
   const units = notebookUnits(raw);
   let nb: { cells?: Cell[] };
   try {
@@ -48,7 +55,9 @@ export function rewriteNotebook(raw: string, detectors: readonly Detector[], min
     const found = secretsIn(source);
     if (found.length === 0) return;
     if (cell.cell_type !== "code") {
-      skipped.push(...found.map((f) => ({ offset: f.start, detector: f.detector, reason: `secret in a ${cell.cell_type ?? "non-code"} cell; edit it by hand`, cell: i })));
+      skipped.push(
+        ...found.map((f) => ({ offset: f.start, detector: f.detector, reason: `secret in a ${cell.cell_type ?? "non-code"} cell; edit it by hand`, cell: i })),
+      );
       return;
     }
     const r = rewriteCode(source, found, "python", naming, file);

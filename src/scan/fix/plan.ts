@@ -103,7 +103,8 @@ export async function planFixes(paths: readonly string[], options: FixOptions = 
   const unfixed: Unfixed[] = [];
   const secrets = new Map<string, { name: string; variable: string; value: string; files: Set<string> }>();
   const notebooks: { abs: string; rel: string; text: string; mode: number }[] = [];
-  const find = (text: string) => detectAll(text, detectors, options.minConfidence === undefined ? {} : { minConfidence: options.minConfidence }).filter((f) => f.kind === "secret");
+  const find = (text: string) =>
+    detectAll(text, detectors, options.minConfidence === undefined ? {} : { minConfidence: options.minConfidence }).filter((f) => f.kind === "secret");
   const record = (file: string, moved: Moved[]) => {
     for (const m of moved) {
       const s = secrets.get(m.value) ?? { name: m.secret, variable: m.variable, value: m.value, files: new Set<string>() };
@@ -111,7 +112,8 @@ export async function planFixes(paths: readonly string[], options: FixOptions = 
       secrets.set(m.value, s);
     }
   };
-  const skip = (file: string, text: string, offset: number, detector: string, reason: string) => unfixed.push({ path: file, ...position(lineStarts(text), offset), detector, reason });
+  const skip = (file: string, text: string, offset: number, detector: string, reason: string) =>
+    unfixed.push({ path: file, ...position(lineStarts(text), offset), detector, reason });
 
   for await (const entry of walk(paths, { root, gitignore: options.gitignore ?? true, rel })) {
     if (entry.type === "note") continue;
@@ -143,7 +145,15 @@ export async function planFixes(paths: readonly string[], options: FixOptions = 
     for (const s of r.skipped) unfixed.push({ path: nb.rel, line: 1, column: 1, detector: s.detector, reason: `cell ${s.cell}: ${s.reason}` });
     if (r.text === nb.text) continue;
     record(nb.rel, r.moved);
-    files.push({ path: nb.rel, abs: nb.abs, kind: "notebook", before: nb.text, after: r.text, mode: nb.mode, variables: [...new Set(r.moved.map((m) => m.variable))] });
+    files.push({
+      path: nb.rel,
+      abs: nb.abs,
+      kind: "notebook",
+      before: nb.text,
+      after: r.text,
+      mode: nb.mode,
+      variables: [...new Set(r.moved.map((m) => m.variable))],
+    });
   }
   const planned = [...secrets.values()].map((s) => ({ name: s.name, variable: s.variable, value: s.value, files: [...s.files] }));
   return { files, secrets: planned, unfixed, runLines: runLines(files, planned, options.runFlags ?? []) };

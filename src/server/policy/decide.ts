@@ -143,7 +143,8 @@ function evaluate(policy: Policy, request: PolicyRequest, anyKey: boolean): Deci
   if (keyName !== undefined && (typeof keyName !== "string" || !KEY_NAME_PATTERN.test(keyName))) return deny(INVARIANTS.invalidRequest, "invalid key name");
   if (keyName === undefined && !anyKey && !UNKEYED_OPERATIONS.has(op)) return deny(INVARIANTS.invalidRequest, `${op} needs a key name`);
   if (req!.keyEnv !== undefined && (typeof req!.keyEnv !== "string" || req!.keyEnv === "")) return deny(INVARIANTS.invalidRequest, "invalid key environment");
-  if (req!.context !== undefined && (typeof req!.context !== "object" || req!.context === null)) return deny(INVARIANTS.invalidRequest, "invalid encryption context");
+  if (req!.context !== undefined && (typeof req!.context !== "object" || req!.context === null))
+    return deny(INVARIANTS.invalidRequest, "invalid encryption context");
   const r = req as PolicyRequest;
 
   // built-in invariants, whatever the policy says

@@ -33,14 +33,18 @@ const deny = (rule: string, reason: string): DelegatedDecision => Object.freeze(
 
 /** The entries naming `delegate` as a delegate for `who` (any operation, any key). */
 function entriesFor(policy: Policy, delegate: Principal, who: Principal | undefined): Delegation[] {
-  return policy.delegates.filter((d) => d.delegate.some((p) => identityMatches(p, delegate)) && (who === undefined || d.for.some((p) => identityMatches(p, who))));
+  return policy.delegates.filter(
+    (d) => d.delegate.some((p) => identityMatches(p, delegate)) && (who === undefined || d.for.some((p) => identityMatches(p, who))),
+  );
 }
 
 /** Why `delegate` can never act for `who` whatever the entries say, or undefined. */
 function invariantFailure(policy: Policy, delegate: Principal, who: Principal | undefined, operation: string): DelegatedDecision | undefined {
   if (who !== undefined && who.id === delegate.id) return deny(INVARIANTS.invalidRequest, "a delegate does not act on behalf of itself");
-  if (who !== undefined && who.env !== delegate.env) return deny(INVARIANTS.environmentIsolation, `a ${delegate.env} delegate cannot act for a ${who.env} identity`);
-  if (PLAINTEXT_OPERATIONS.has(operation as never) && baseRolesOf(policy, delegate).has("key-admin")) return deny(INVARIANTS.adminNoPlaintext, `a key administrator can never ${operation}, not even for another identity`);
+  if (who !== undefined && who.env !== delegate.env)
+    return deny(INVARIANTS.environmentIsolation, `a ${delegate.env} delegate cannot act for a ${who.env} identity`);
+  if (PLAINTEXT_OPERATIONS.has(operation as never) && baseRolesOf(policy, delegate).has("key-admin"))
+    return deny(INVARIANTS.adminNoPlaintext, `a key administrator can never ${operation}, not even for another identity`);
   return undefined;
 }
 
@@ -48,12 +52,15 @@ function invariantFailure(policy: Policy, delegate: Principal, who: Principal | 
 export function decideDelegated(policy: Policy, request: DelegatedRequest): DelegatedDecision {
   const delegate = toPrincipal(request?.delegate);
   const who = toPrincipal(request?.principal);
-  if (!delegate || !who) return deny(INVARIANTS.invalidRequest, "the delegate and the identity it acts for must be spiffe://<trust-domain>/<env>/<service> identities");
+  if (!delegate || !who)
+    return deny(INVARIANTS.invalidRequest, "the delegate and the identity it acts for must be spiffe://<trust-domain>/<env>/<service> identities");
   const op = request.operation;
   if (!DELEGABLE_OPERATIONS.has(op as never)) return deny(INVARIANTS.noDelegation, `${String(op).slice(0, 40)} cannot be done on behalf of another identity`);
   const broken = invariantFailure(policy, delegate, who, op);
   if (broken) return broken;
-  const entry = entriesFor(policy, delegate, who).find((d) => d.operations.has(op as never) && (d.keys === undefined || (request.keyName !== undefined && d.keys.some((k) => keyMatches(k, request.keyName!)))));
+  const entry = entriesFor(policy, delegate, who).find(
+    (d) => d.operations.has(op as never) && (d.keys === undefined || (request.keyName !== undefined && d.keys.some((k) => keyMatches(k, request.keyName!)))),
+  );
   if (!entry) return deny(INVARIANTS.noDelegation, `no delegation lets ${delegate.id} ${op}${request.keyName ? ` ${request.keyName}` : ""} for ${who.id}`);
   const own = decide(policy, request);
   return Object.freeze({ ...own, delegation: entry.id, reason: `${own.reason} (asked by ${delegate.id} through delegation ${entry.id})` });
@@ -71,7 +78,11 @@ export function decideDelegateOperation(policy: Policy, delegateId: string, oper
   const broken = invariantFailure(policy, delegate, undefined, operation);
   if (broken) return broken;
   const entries = entriesFor(policy, delegate, undefined);
-  const entry = DELEGATE_ONLY_OPERATIONS.has(operation as never) ? entries[0] : DELEGABLE_OPERATIONS.has(operation as never) ? entries.find((d) => d.operations.has(operation as never)) : undefined;
+  const entry = DELEGATE_ONLY_OPERATIONS.has(operation as never)
+    ? entries[0]
+    : DELEGABLE_OPERATIONS.has(operation as never)
+      ? entries.find((d) => d.operations.has(operation as never))
+      : undefined;
   if (!entry) return deny(INVARIANTS.noDelegation, `${delegate.id} is not a delegate for ${String(operation).slice(0, 40)}`);
   return Object.freeze({ allowed: true, rule: entry.id, reason: `delegation ${entry.id} names ${delegate.id}`, delegation: entry.id });
 }
@@ -82,7 +93,8 @@ export function decideDelegateOperation(policy: Policy, delegateId: string, oper
  * delegate must be named by an entry `for` that identity.
  */
 export function decideDelegateOnly(policy: Policy, delegateId: string, operation: string, forIdentity: string | undefined): DelegatedDecision {
-  if (!DELEGATE_ONLY_OPERATIONS.has(operation as never)) return deny(INVARIANTS.delegateOnly, `${String(operation).slice(0, 40)} is not a delegate-only operation`);
+  if (!DELEGATE_ONLY_OPERATIONS.has(operation as never))
+    return deny(INVARIANTS.delegateOnly, `${String(operation).slice(0, 40)} is not a delegate-only operation`);
   const gate = decideDelegateOperation(policy, delegateId, operation);
   if (!gate.allowed || forIdentity === undefined) return gate;
   const delegate = toPrincipal(delegateId)!;

@@ -16,14 +16,7 @@ import {
   OPERATIONS,
   UNKEYED_OPERATIONS,
 } from "./operations.js";
-import {
-  compileIdentityPattern,
-  compileKeyPattern,
-  identityPatternError,
-  type IdentityPattern,
-  keyPatternError,
-  type KeyPattern,
-} from "./patterns.js";
+import { compileIdentityPattern, compileKeyPattern, identityPatternError, type IdentityPattern, keyPatternError, type KeyPattern } from "./patterns.js";
 
 /** A policy error: `UsageError("INVALID_ARGUMENT")` with the 1-based line and column. */
 export class PolicyError extends UsageError {
@@ -219,7 +212,8 @@ export function parsePolicy(text: string): Policy {
       const ops = opList(opsNode ?? m, `role ${name} operations`);
       const allowed = BUILTIN_ROLE_OPERATIONS[base as BuiltinRole];
       const extra = ops.filter((o) => !allowed.includes(o));
-      if (extra.length > 0) fail(opsNode, `role ${name} (base ${String(base)}) cannot have ${extra.join(", ")}: a custom role is limited to its base role's operations`);
+      if (extra.length > 0)
+        fail(opsNode, `role ${name} (base ${String(base)}) cannot have ${extra.join(", ")}: a custom role is limited to its base role's operations`);
       roles.set(name, Object.freeze({ name, base: base as BuiltinRole, operations: new Set(ops), builtin: false }));
     }
   }
@@ -275,7 +269,11 @@ export function parsePolicy(text: string): Policy {
       const subjects = ["role", "group", "identity"].filter((k) => get(m, k) !== undefined);
       if (subjects.length !== 1) fail(m, `rule ${id} names exactly one subject: role, group or identity`);
       const subject: { role?: string; group?: string; identity?: IdentityPattern } =
-        subjects[0] === "role" ? { role: roleRef(get(m, "role"), m) } : subjects[0] === "group" ? { group: groupRef(get(m, "group")!) } : { identity: identityRef(get(m, "identity")!) };
+        subjects[0] === "role"
+          ? { role: roleRef(get(m, "role"), m) }
+          : subjects[0] === "group"
+            ? { group: groupRef(get(m, "group")!) }
+            : { identity: identityRef(get(m, "identity")!) };
       const opsNode = get(m, "operations");
       if (opsNode === undefined) fail(m, `rule ${id} needs \`operations\``);
       let operations = new Set(opList(opsNode, `rule ${id} operations`));
@@ -329,7 +327,8 @@ export function parsePolicy(text: string): Policy {
           keysOf(h as YAMLMap, ["from", "to"], "hours");
           const from = plain(get(h as YAMLMap, "from"));
           const to = plain(get(h as YAMLMap, "to"));
-          if (typeof from !== "number" || !Number.isInteger(from) || from < 0 || from > 23) fail(get(h as YAMLMap, "from") ?? h, "when.hours.from must be an integer 0-23");
+          if (typeof from !== "number" || !Number.isInteger(from) || from < 0 || from > 23)
+            fail(get(h as YAMLMap, "from") ?? h, "when.hours.from must be an integer 0-23");
           if (typeof to !== "number" || !Number.isInteger(to) || to < 1 || to > 24) fail(get(h as YAMLMap, "to") ?? h, "when.hours.to must be an integer 1-24");
           if (from === to) fail(h, "when.hours.from and to must differ");
           when.hours = Object.freeze({ from, to });
@@ -352,7 +351,8 @@ export function parsePolicy(text: string): Policy {
           if (!Number.isFinite(t)) fail(n, `when.${k} must be an ISO 8601 timestamp with a time zone, e.g. 2025-01-31T00:00:00Z`);
           when[k] = t;
         }
-        if (typeof when.notBefore === "number" && typeof when.notAfter === "number" && when.notBefore > when.notAfter) fail(w, "when.notBefore is after when.notAfter");
+        if (typeof when.notBefore === "number" && typeof when.notAfter === "number" && when.notBefore > when.notAfter)
+          fail(w, "when.notBefore is after when.notAfter");
       }
       rules.push(
         Object.freeze({

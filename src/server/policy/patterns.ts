@@ -23,9 +23,7 @@ export function keyPatternError(p: unknown): string | undefined {
 }
 
 export function compileKeyPattern(p: string): KeyPattern {
-  const segments = p.split("/").map((s) =>
-    s === "**" ? ("**" as const) : new RegExp(`^${s.replace(/[.]/g, "\\.").replace(/\*/g, "[^/]*")}$`),
-  );
+  const segments = p.split("/").map((s) => (s === "**" ? ("**" as const) : new RegExp(`^${s.replace(/[.]/g, "\\.").replace(/\*/g, "[^/]*")}$`)));
   return Object.freeze({ source: p, segments: Object.freeze(segments) });
 }
 
@@ -120,9 +118,7 @@ export interface Principal {
 /** Same semantics as `identityAllowed` in src/pki/identity.ts, on a pre-parsed principal. */
 export function identityMatches(pattern: IdentityPattern, who: Principal): boolean {
   return (
-    pattern.trustDomain === who.trustDomain &&
-    (pattern.env === "*" || pattern.env === who.env) &&
-    (pattern.service === "*" || pattern.service === who.service)
+    pattern.trustDomain === who.trustDomain && (pattern.env === "*" || pattern.env === who.env) && (pattern.service === "*" || pattern.service === who.service)
   );
 }
 

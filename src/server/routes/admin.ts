@@ -34,12 +34,14 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     const proposal = pending as NonNullable<typeof pending>;
     // a second, different policy administrator, who grants themselves nothing by approving
     const decider = (active: Policy) => canApprove({ proposer: proposal.proposer, policyText: proposal.yaml }, req.principal, active, new Date(svc.now()));
-    const record = await permit(svc, req, { objectPath: req.body.id }, (who) => svc.store.approvePolicy(req.body.id, who), { decider }).catch(async (e: unknown) => {
-      // another replica approved it between our read and our write: the store says INVALID_ARGUMENT, the honest answer is NOT_FOUND
-      if (!(e instanceof Error) || (e as { code?: unknown }).code !== "INVALID_ARGUMENT") throw e;
-      const still = (await svc.store.listPolicies()).some((p) => p.id === req.body.id && p.state === "proposed");
-      throw still ? e : new ServiceError("NOT_FOUND", "no pending proposal with that id (approved or superseded meanwhile)");
-    });
+    const record = await permit(svc, req, { objectPath: req.body.id }, (who) => svc.store.approvePolicy(req.body.id, who), { decider }).catch(
+      async (e: unknown) => {
+        // another replica approved it between our read and our write: the store says INVALID_ARGUMENT, the honest answer is NOT_FOUND
+        if (!(e instanceof Error) || (e as { code?: unknown }).code !== "INVALID_ARGUMENT") throw e;
+        const still = (await svc.store.listPolicies()).some((p) => p.id === req.body.id && p.state === "proposed");
+        throw still ? e : new ServiceError("NOT_FOUND", "no pending proposal with that id (approved or superseded meanwhile)");
+      },
+    );
     await svc.authz.refresh(true);
     return { id: record.id, state: record.state, proposer: record.proposer, approver: record.approver };
   });

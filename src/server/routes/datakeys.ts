@@ -81,7 +81,10 @@ export function dataKeyRoutes(app: FastifyInstance, svc: Service): void {
   route<{ items: UnwrapItem[] }>(app, "unwrapBatch", async (req) => {
     // one transaction for the whole batch: every item's record (its unwrap with the rule, or its denial), or none
     const delegated = await Promise.all(req.body.items.map((item) => onBehalfOf(svc, req, item)));
-    const keys = await svc.authz.authorizeEach(req.body.items.map((item, i) => unwrapItem(svc, req, item, delegated[i])), wipe);
+    const keys = await svc.authz.authorizeEach(
+      req.body.items.map((item, i) => unwrapItem(svc, req, item, delegated[i])),
+      wipe,
+    );
     return { results: reportEach(keys, (dk) => ({ plaintext: dk.toString("base64") }), wipe) };
   });
   // a client's report that what an unwrap (or rewrap) was for then failed: decided as the
@@ -126,10 +129,22 @@ function auditObject(o: Partial<AuditObject> | undefined): AuditObject {
  * recorded as the decision with its error (it failed before the unwrap started). With `open`,
  * the key is used inside the unwrap (KeyStore.unwrap).
  */
-export function unwrapOp(svc: Service, req: FastifyRequest, entry: WireWrappedKey | WrappedKey, context: EncryptionContext, object: AuditObject, open?: OpenWithKey, on?: OnBehalfOf): AuthorizedOp<Buffer> {
+export function unwrapOp(
+  svc: Service,
+  req: FastifyRequest,
+  entry: WireWrappedKey | WrappedKey,
+  context: EncryptionContext,
+  object: AuditObject,
+  open?: OpenWithKey,
+  on?: OnBehalfOf,
+): AuthorizedOp<Buffer> {
   // a delegated unwrap's record names the identity it was for, and carries the delegate and the delegation (authz.ts `attributed`)
-  return permitItem(req, { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) }, (who) =>
-    svc.store.unwrap(who, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open), on);
+  return permitItem(
+    req,
+    { keyName: entry.keyName, keyVersion: entry.keyVersion, context, ...(object.path ? { objectPath: object.path } : {}) },
+    (who) => svc.store.unwrap(who, "keyring" in entry ? entry : fromWireEntry(entry, svc.store.keyringId), context, object, open),
+    on,
+  );
 }
 
 /** Wipes a data key the service will not send. */

@@ -11,7 +11,6 @@ import { verifyToken } from "../tokens.js";
 import { requireCertificate } from "../delegation.js";
 import { route } from "./register.js";
 
-
 export function delegateRoutes(app: FastifyInstance, svc: Service): void {
   route<{ token: string }>(app, "verifyToken", async (req) => {
     requireCertificate(req);
@@ -31,7 +30,7 @@ export function delegateRoutes(app: FastifyInstance, svc: Service): void {
     const records = svc.store.together(() => events.map((e) => svc.store.appendEvent(e)));
     const settled = await Promise.allSettled(records);
     const failed = settled.find((s) => s.status === "rejected");
-    if (failed) throw (failed).reason;
+    if (failed) throw failed.reason;
     if (settled.length !== events.length) throw new ServiceError("UNAVAILABLE", "not every record was written");
     return { recorded: events.length };
   });

@@ -13,7 +13,9 @@ type NameVersion = { name: string; version: number };
 export function keyRoutes(app: FastifyInstance, svc: Service): void {
   const { store } = svc;
   route<Name & { rotateEverySeconds?: number }>(app, "createKey", async (req, reply) => {
-    const info = await permit(svc, req, { keyName: req.body.name }, (who) => store.createKey(who, req.body.name, req.body.rotateEverySeconds ? { rotateEverySeconds: req.body.rotateEverySeconds } : {}));
+    const info = await permit(svc, req, { keyName: req.body.name }, (who) =>
+      store.createKey(who, req.body.name, req.body.rotateEverySeconds ? { rotateEverySeconds: req.body.rotateEverySeconds } : {}),
+    );
     return reply.code(201).send(info);
   });
   route<Name>(app, "rotateKey", async (req) => {
@@ -32,7 +34,9 @@ export function keyRoutes(app: FastifyInstance, svc: Service): void {
     ["setMinVersion", (p: Actor, n: string, v: number) => store.setMinDecryptVersion(p, n, v)],
   ] as const;
   for (const [name, run] of versioned) {
-    route<NameVersion>(app, name, async (req) => permit(svc, req, { keyName: req.body.name, keyVersion: req.body.version }, (who) => run(who, req.body.name, req.body.version)));
+    route<NameVersion>(app, name, async (req) =>
+      permit(svc, req, { keyName: req.body.name, keyVersion: req.body.version }, (who) => run(who, req.body.name, req.body.version)),
+    );
   }
 }
 

@@ -21,7 +21,9 @@ type Parsed = { parts: PayloadParts; entry: WrappedKey; context: EncryptionConte
 export function payloadRoutes(app: FastifyInstance, svc: Service): void {
   route<EncItem>(app, "encrypt", async (req) => ({ ciphertext: await encryptOne(svc, req, req.body) }));
   route<DecItem>(app, "decrypt", async (req) => ({ plaintext: await decryptOne(svc, req, req.body) }));
-  route<{ items: EncItem[] }>(app, "encryptBatch", async (req) => ({ results: await settle(req.body.items.map((i) => () => encryptOne(svc, req, i).then((ciphertext) => ({ ciphertext })))) }));
+  route<{ items: EncItem[] }>(app, "encryptBatch", async (req) => ({
+    results: await settle(req.body.items.map((i) => () => encryptOne(svc, req, i).then((ciphertext) => ({ ciphertext })))),
+  }));
   route<{ items: DecItem[] }>(app, "decryptBatch", async (req) => ({ results: await decryptEach(svc, req, req.body.items) }));
 }
 
@@ -65,9 +67,12 @@ async function decryptOne(svc: Service, req: FastifyRequest, item: DecItem): Pro
 async function decryptEach(svc: Service, req: FastifyRequest, items: readonly DecItem[]): Promise<({ plaintext: string } | WireError["body"])[]> {
   const parsed = items.map((item) => settledSync(() => parseItem(svc, item)));
   const wellFormed = parsed.flatMap((p) => (p.status === "fulfilled" ? [p.value] : []));
-  const plaintexts = await svc.authz.authorizeEach(wellFormed.map((p) => decryptOp(svc, req, p)), wipe);
+  const plaintexts = await svc.authz.authorizeEach(
+    wellFormed.map((p) => decryptOp(svc, req, p)),
+    wipe,
+  );
   let k = 0;
-  const opened = parsed.map((p) => (p.status === "rejected" ? p : (plaintexts[k++])));
+  const opened = parsed.map((p) => (p.status === "rejected" ? p : plaintexts[k++]));
   return reportEach(opened, (pt) => ({ plaintext: pt.toString("base64") }), wipe);
 }
 

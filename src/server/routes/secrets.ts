@@ -49,16 +49,35 @@ export function secretRoutes(app: FastifyInstance, svc: Service): void {
   route<Name & { change: SecretStateChange; version?: number; all?: boolean }>(app, "changeSecret", async (req) => {
     const name = validateSecretName(req.body.name);
     const version = req.body.all === true ? "all" : req.body.version;
-    if (version === undefined || (req.body.all === true && req.body.version !== undefined)) throw new ServiceError("INVALID_ARGUMENT", "give version or all: true");
-    return permit(svc, req, { keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, change: req.body.change, version: String(version) } }, (who) =>
-      changeSecret(svc.store, who, name, version, req.body.change),
+    if (version === undefined || (req.body.all === true && req.body.version !== undefined))
+      throw new ServiceError("INVALID_ARGUMENT", "give version or all: true");
+    return permit(
+      svc,
+      req,
+      { keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, change: req.body.change, version: String(version) } },
+      (who) => changeSecret(svc.store, who, name, version, req.body.change),
     );
   });
   route<Name & { version?: number; for: string; pid?: number }>(app, "readSecret", async (req) => {
     const name = validateSecretName(req.body.name);
     const purpose = readPurpose(req.body.for);
-    const target = { keyName: secretKeyName(name), objectPath: `secret:${name}`, context: { secret: name, version: String(req.body.version ?? "primary"), for: purpose } };
-    const { value, version } = await permit(svc, req, target, (who) => readSecret(svc.store, who, name, { ...(req.body.version !== undefined ? { version: req.body.version } : {}), for: purpose, ...(req.body.pid !== undefined ? { pid: req.body.pid } : {}) }), { discard: (r) => r.value.fill(0) });
+    const target = {
+      keyName: secretKeyName(name),
+      objectPath: `secret:${name}`,
+      context: { secret: name, version: String(req.body.version ?? "primary"), for: purpose },
+    };
+    const { value, version } = await permit(
+      svc,
+      req,
+      target,
+      (who) =>
+        readSecret(svc.store, who, name, {
+          ...(req.body.version !== undefined ? { version: req.body.version } : {}),
+          for: purpose,
+          ...(req.body.pid !== undefined ? { pid: req.body.pid } : {}),
+        }),
+      { discard: (r) => r.value.fill(0) },
+    );
     try {
       return { name, version, value: value.toString("base64") };
     } finally {

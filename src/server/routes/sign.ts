@@ -29,21 +29,58 @@ export function signRoutes(app: FastifyInstance, svc: Service): void {
 
   route<{ keyName: string; keyVersion?: number; data: string }>(app, "hmac", async (req) => {
     const { keyName, keyVersion } = req.body;
-    const { key, version, data } = await permit(svc, req, { keyName, ...(keyVersion ? { keyVersion } : {}) }, (who) => after(() => fromB64(req.body.data, "data"), () => derive(req, who, keyName, keyVersion ?? "primary", PURPOSE.hmac, 32)), { discard: wipe });
+    const { key, version, data } = await permit(
+      svc,
+      req,
+      { keyName, ...(keyVersion ? { keyVersion } : {}) },
+      (who) =>
+        after(
+          () => fromB64(req.body.data, "data"),
+          () => derive(req, who, keyName, keyVersion ?? "primary", PURPOSE.hmac, 32),
+        ),
+      { discard: wipe },
+    );
     const mac = createHmac("sha256", key).update(data).digest("base64");
     key.fill(0);
     return { mac, keyVersion: version };
   });
   route<{ keyName: string; keyVersion: number; data: string; mac: string }>(app, "hmacVerify", async (req) => {
     const { keyName, keyVersion } = req.body;
-    const { key, data: [data, given] } = await permit(svc, req, { keyName, keyVersion }, (who) => after(() => [fromB64(req.body.data, "data"), fromB64(req.body.mac, "mac")] as const, () => derive(req, who, keyName, keyVersion, PURPOSE.hmac, 32)), { discard: wipe });
+    const {
+      key,
+      data: [data, given],
+    } = await permit(
+      svc,
+      req,
+      { keyName, keyVersion },
+      (who) =>
+        after(
+          () => [fromB64(req.body.data, "data"), fromB64(req.body.mac, "mac")] as const,
+          () => derive(req, who, keyName, keyVersion, PURPOSE.hmac, 32),
+        ),
+      { discard: wipe },
+    );
     const want = createHmac("sha256", key).update(data).digest();
     key.fill(0);
     return { valid: given.length === want.length && timingSafeEqual(given, want) };
   });
   route<{ keyName: string; algorithm: SignAlgorithm; message: string }>(app, "sign", async (req) => {
     const { keyName, algorithm } = req.body;
-    const { key: seed, version, data: message } = await permit(svc, req, { keyName }, (who) => after(() => fromB64(req.body.message, "message"), () => derive(req, who, keyName, "primary", PURPOSE[algorithm], SEED_BYTES[algorithm])), { discard: wipe });
+    const {
+      key: seed,
+      version,
+      data: message,
+    } = await permit(
+      svc,
+      req,
+      { keyName },
+      (who) =>
+        after(
+          () => fromB64(req.body.message, "message"),
+          () => derive(req, who, keyName, "primary", PURPOSE[algorithm], SEED_BYTES[algorithm]),
+        ),
+      { discard: wipe },
+    );
     const priv = signingKey(algorithm, seed);
     seed.fill(0);
     // Ed25519 signs the message itself (RFC 8032); ECDSA over SHA-256, DER-encoded signature
@@ -52,7 +89,20 @@ export function signRoutes(app: FastifyInstance, svc: Service): void {
   });
   route<{ keyName: string; keyVersion: number; algorithm: SignAlgorithm; message: string; signature: string }>(app, "verify", async (req) => {
     const { keyName, keyVersion, algorithm } = req.body;
-    const { key: seed, data: [message, signature] } = await permit(svc, req, { keyName, keyVersion }, (who) => after(() => [fromB64(req.body.message, "message"), fromB64(req.body.signature, "signature")] as const, () => derive(req, who, keyName, keyVersion, PURPOSE[algorithm], SEED_BYTES[algorithm])), { discard: wipe });
+    const {
+      key: seed,
+      data: [message, signature],
+    } = await permit(
+      svc,
+      req,
+      { keyName, keyVersion },
+      (who) =>
+        after(
+          () => [fromB64(req.body.message, "message"), fromB64(req.body.signature, "signature")] as const,
+          () => derive(req, who, keyName, keyVersion, PURPOSE[algorithm], SEED_BYTES[algorithm]),
+        ),
+      { discard: wipe },
+    );
     const priv = signingKey(algorithm, seed);
     seed.fill(0);
     let valid: boolean;
@@ -65,7 +115,13 @@ export function signRoutes(app: FastifyInstance, svc: Service): void {
   });
   route<{ keyName: string; keyVersion: number; algorithm: SignAlgorithm }>(app, "publicKey", async (req) => {
     const { keyName, keyVersion, algorithm } = req.body;
-    const { key: seed } = await permit(svc, req, { keyName, keyVersion }, (who) => derive(req, who, keyName, keyVersion, PURPOSE[algorithm], SEED_BYTES[algorithm]), { discard: wipe });
+    const { key: seed } = await permit(
+      svc,
+      req,
+      { keyName, keyVersion },
+      (who) => derive(req, who, keyName, keyVersion, PURPOSE[algorithm], SEED_BYTES[algorithm]),
+      { discard: wipe },
+    );
     const pem = publicPem(signingKey(algorithm, seed));
     seed.fill(0);
     return { publicKey: pem, keyVersion, algorithm };

@@ -61,7 +61,11 @@ export function operationToAuditEvent(event: DecisionEvent): AuditEvent {
   const base = decisionToAuditEvent({ ...event, errorCode: null });
   const { [RULE_CONTEXT_KEY]: _r, [ON_BEHALF_CONTEXT_KEY]: _o, [DELEGATION_CONTEXT_KEY]: _d, ...context } = base.context ?? {};
   const on = typeof event.onBehalfOf === "string" && event.onBehalfOf !== "" ? event.onBehalfOf.slice(0, 1024) : null;
-  const note = { rule: event.rule, ...(on !== null ? { delegate: event.principal } : {}), ...(typeof event.delegation === "string" ? { delegation: event.delegation } : {}) };
+  const note = {
+    rule: event.rule,
+    ...(on !== null ? { delegate: event.principal } : {}),
+    ...(typeof event.delegation === "string" ? { delegation: event.delegation } : {}),
+  };
   return { ...base, operation: event.operation, principal: on ?? event.principal, outcome: "ok", context: { ...context, ...noteContext(note) } };
 }
 
@@ -87,7 +91,8 @@ export interface DelegateRecord {
  * peer goes under `@on-behalf-of`. @throws UsageError(INVALID_ARGUMENT) on a malformed record.
  */
 export function delegateRecordEvent(delegate: string, r: DelegateRecord): AuditEvent {
-  if (!(DELEGATE_RECORD_OPERATIONS as readonly string[]).includes(r.operation)) throw new UsageError("INVALID_ARGUMENT", "a delegate records gateway.deny, gateway.serve or gateway.reject only");
+  if (!(DELEGATE_RECORD_OPERATIONS as readonly string[]).includes(r.operation))
+    throw new UsageError("INVALID_ARGUMENT", "a delegate records gateway.deny, gateway.serve or gateway.reject only");
   const context = r.context == null ? {} : normalizeContext(r.context);
   return {
     operation: r.operation,

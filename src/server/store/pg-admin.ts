@@ -23,7 +23,10 @@ export function createKeyChange(root: RootKey, seal: StateSeal, name: string, pe
   return async (c, now) => {
     validateKeyName(name);
     checkRotationPeriod(period);
-    const inserted = await c.query("INSERT INTO keys (name, primary_version, min_decrypt_version, rotate_every_seconds, created_at) VALUES ($1, 1, 1, $2, $3) ON CONFLICT (name) DO NOTHING", [name, period ?? null, now]);
+    const inserted = await c.query(
+      "INSERT INTO keys (name, primary_version, min_decrypt_version, rotate_every_seconds, created_at) VALUES ($1, 1, 1, $2, $3) ON CONFLICT (name) DO NOTHING",
+      [name, period ?? null, now],
+    );
     if (inserted.rowCount === 0) throw keyExists(name);
     await insertVersion(c, root, name, 1, now);
     await resealKeyPg(c, seal, name);
@@ -78,7 +81,10 @@ function versionChange(seal: StateSeal, change: VersionChange, name: string, ver
     await changeKeyStatePg(c, seal, name, async (key) => {
       const state = nextVersionState(change, name, key, await requireVersionPg(c, seal, key, version));
       if (state === "destroyed") {
-        await c.query("UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, $1) WHERE key_name = $2 AND version = $3", [now, name, version]);
+        await c.query(
+          "UPDATE key_versions SET state = 'destroyed', kek = NULL, destroyed_at = COALESCE(destroyed_at, $1) WHERE key_name = $2 AND version = $3",
+          [now, name, version],
+        );
       } else {
         await c.query("UPDATE key_versions SET state = $1 WHERE key_name = $2 AND version = $3", [state, name, version]);
       }
@@ -91,7 +97,12 @@ async function insertVersion(c: PoolClient, root: RootKey, name: string, version
   const kek = generateKek();
   try {
     const blob = root.sealKek(name, version, kek);
-    await c.query("INSERT INTO key_versions (key_name, version, state, kek, created_at, wrap_count) VALUES ($1, $2, 'enabled', $3, $4, 0)", [name, version, blob, now]);
+    await c.query("INSERT INTO key_versions (key_name, version, state, kek, created_at, wrap_count) VALUES ($1, $2, 'enabled', $3, $4, 0)", [
+      name,
+      version,
+      blob,
+      now,
+    ]);
   } finally {
     kek.fill(0);
   }

@@ -30,7 +30,10 @@ export async function verifyAuditAnchoredPg(pool: pg.Pool, mac: AuditMac, anchor
       const row = (await c.query<{ mac: Buffer }>("SELECT mac FROM audit WHERE seq = $1", [seq])).rows[0];
       return row === undefined ? null : row.mac.toString("hex");
     };
-    const checks = await checkAnchors(anchors, deriveAnchorKey(mac), { head: head === undefined ? null : { seq: head.seq, mac: head.mac.toString("hex") }, macAt });
+    const checks = await checkAnchors(anchors, deriveAnchorKey(mac), {
+      head: head === undefined ? null : { seq: head.seq, mac: head.mac.toString("hex") },
+      macAt,
+    });
     return { ...result, anchors: checks };
   });
 }

@@ -91,7 +91,7 @@ export function requireExtendable(mac: AuditMac, head: LockedHead, options: { tr
   const untagged = head.tag == null || head.tag.length === 0;
   if (options.genesis === true && head.seq === 0 && untagged) return;
   if (UNSEALED.has(mac) && untagged) return;
-  const view = { seq: head.seq, mac: head.mac.toString("hex"), ...(untagged ? {} : { tag: (head.tag).toString("hex") }) };
+  const view = { seq: head.seq, mac: head.mac.toString("hex"), ...(untagged ? {} : { tag: head.tag.toString("hex") }) };
   if (headIsAuthentic(mac, view)) return;
   throw new AuditError("AUDIT_CHAIN_BROKEN", "the audit head does not authenticate (edited, or records deleted from the end); run `pipeseal audit verify`");
 }
@@ -106,7 +106,8 @@ export function sameHeadWithTag(a: LockedHead, b: LockedHead): boolean {
 // (a named statement). A data-modifying WITH always runs to completion: rows and head change
 // together.
 const COLUMNS = "seq, time, principal, operation, key_name, key_version, object_path, header_hash, context, outcome, error_code, mac";
-const ROWS = "SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])";
+const ROWS =
+  "SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])";
 const APPEND_LOCKED = {
   name: "pipeseal-audit-append-v2",
   text: `WITH added AS (INSERT INTO audit (${COLUMNS}) ${ROWS} RETURNING seq) UPDATE audit_head SET seq = $1, mac = $2, tag = $15 WHERE id = 1`,
@@ -125,9 +126,20 @@ function appendValues(rows: readonly AuditRow[]): unknown[] {
   const { seq, mac } = headAfter(rows);
   const column = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
   return [
-    seq, mac,
-    column("seq"), column("time"), column("principal"), column("operation"), column("key_name"), column("key_version"),
-    column("object_path"), column("header_hash"), column("context"), column("outcome"), column("error_code"), column("mac"),
+    seq,
+    mac,
+    column("seq"),
+    column("time"),
+    column("principal"),
+    column("operation"),
+    column("key_name"),
+    column("key_version"),
+    column("object_path"),
+    column("header_hash"),
+    column("context"),
+    column("outcome"),
+    column("error_code"),
+    column("mac"),
   ];
 }
 
@@ -183,7 +195,13 @@ export interface AppendHeadOptions {
  * caller's row locks) and checking it authenticates (two HMACs: the old head's, the new one).
  * @throws AuditError(AUDIT_CHAIN_BROKEN | AUDIT_WRITE_FAILED)
  */
-export async function appendAuditBatchTx(c: PoolClient, mac: AuditMac, events: readonly AuditEvent[], nowMs: number, options: AppendHeadOptions = {}): Promise<AuditRecord[]> {
+export async function appendAuditBatchTx(
+  c: PoolClient,
+  mac: AuditMac,
+  events: readonly AuditEvent[],
+  nowMs: number,
+  options: AppendHeadOptions = {},
+): Promise<AuditRecord[]> {
   const head = await lockAuditHead(c);
   if (options.sealing !== true) requireExtendable(mac, head, { genesis: options.genesis === true });
   return appendChained(c, mac, head, events, nowMs);
@@ -198,10 +216,11 @@ export async function appendAuditTx(c: PoolClient, mac: AuditMac, event: AuditEv
 export async function listAuditPg(c: PoolClient, options: { sinceMs?: number; limit?: number; afterSeq?: number } = {}): Promise<AuditRecord[]> {
   const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
   const limit = options.limit ?? null;
-  const { rows } = await c.query<AuditRow>(
-    "SELECT * FROM (SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq DESC LIMIT $3) r ORDER BY seq ASC",
-    [since, options.afterSeq ?? 0, limit],
-  );
+  const { rows } = await c.query<AuditRow>("SELECT * FROM (SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq DESC LIMIT $3) r ORDER BY seq ASC", [
+    since,
+    options.afterSeq ?? 0,
+    limit,
+  ]);
   return rows.map(toRecord);
 }
 
@@ -232,6 +251,13 @@ export async function readChainPg(c: PoolClient): Promise<{ rows: AuditRow[]; he
 /** src/audit/verify.ts over rows read from PostgreSQL (see verifyAuditPg). */
 export function verifyRows(rows: readonly AuditRow[], head: LockedHead | undefined, auditKey: AuditKey, options: VerifyAuditOptions = {}): AuditVerifyResult {
   // the head as the SQLite store keeps it (hex, an empty chain's MAC empty, no tag before migration 2)
-  const anchor = head === undefined ? null : { seq: head.seq, mac: head.seq === 0 ? "" : head.mac.toString("hex"), ...(head.tag == null || head.tag.length === 0 ? {} : { tag: head.tag.toString("hex") }) };
+  const anchor =
+    head === undefined
+      ? null
+      : {
+          seq: head.seq,
+          mac: head.seq === 0 ? "" : head.mac.toString("hex"),
+          ...(head.tag == null || head.tag.length === 0 ? {} : { tag: head.tag.toString("hex") }),
+        };
   return verifyChainRows(rows, anchor, auditKey, options);
 }

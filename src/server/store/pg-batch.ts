@@ -139,7 +139,12 @@ export class PgBatchCommitter {
       if (e === MISS) return null;
       throw e;
     }
-    const rows = chainedRows(this.#mac, snapshot.head, outs.flatMap((o) => o.events), this.#now());
+    const rows = chainedRows(
+      this.#mac,
+      snapshot.head,
+      outs.flatMap((o) => o.events),
+      this.#now(),
+    );
     if (rows.length === 0) return null; // nothing to write: the locked path commits an empty batch
     return { snapshot, rows, next: headAfter(rows, this.#mac), outs };
   }
@@ -154,7 +159,12 @@ export class PgBatchCommitter {
       const read = new Map<string, KeyVersion>();
       const tx = lockedTx(c, read);
       for (const job of jobs) outs.push(await job(tx));
-      const rows = chainedRows(this.#mac, head, outs.flatMap((o) => o.events), this.#now());
+      const rows = chainedRows(
+        this.#mac,
+        head,
+        outs.flatMap((o) => o.events),
+        this.#now(),
+      );
       const next = rows.length === 0 ? head : headAfter(rows, this.#mac);
       await insertChained(c, rows, next.tag ?? null);
       await c.query("COMMIT");

@@ -31,14 +31,31 @@ export function deriveEvent(r: DeriveRequest): AuditEvent {
   if (typeof r.purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(r.purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
   if (!Number.isInteger(r.length) || r.length < 32 || r.length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
   if (r.version !== "primary") validateVersion(r.version);
-  return { operation, principal: r.principal, outcome: "ok", keyName: r.keyName, keyVersion: r.version === "primary" ? null : r.version, objectPath: typeof r.object.path === "string" ? r.object.path : null, context: { purpose: r.purpose } };
+  return {
+    operation,
+    principal: r.principal,
+    outcome: "ok",
+    keyName: r.keyName,
+    keyVersion: r.version === "primary" ? null : r.version,
+    objectPath: typeof r.object.path === "string" ? r.object.path : null,
+    context: { purpose: r.purpose },
+  };
 }
 
 /**
  * Derives and records in one transaction. On a throw, `state.derived` (if set) must be wiped
  * and `state.version` is the version reached (for the failure record).
  */
-export async function deriveTx(pool: pg.Pool, root: RootKey, seal: StateSeal, mac: AuditMac, nowMs: () => number, r: DeriveRequest, event: AuditEvent, state: { derived?: Buffer; version: number }): Promise<void> {
+export async function deriveTx(
+  pool: pg.Pool,
+  root: RootKey,
+  seal: StateSeal,
+  mac: AuditMac,
+  nowMs: () => number,
+  r: DeriveRequest,
+  event: AuditEvent,
+  state: { derived?: Buffer; version: number },
+): Promise<void> {
   await inTx(pool, async (c) => {
     const key = await requireKeyPg(c, seal, r.keyName);
     state.version = r.version === "primary" ? key.primary_version : r.version;

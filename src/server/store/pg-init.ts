@@ -32,7 +32,8 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
     const src = options.root;
     const check = meta.get("master_check");
     if (check === undefined) {
-      if (options.create !== true) throw new KeystoreError("KEYSTORE_NOT_INITIALIZED", "the key-service database is not initialised; open it with create: true");
+      if (options.create !== true)
+        throw new KeystoreError("KEYSTORE_NOT_INITIALIZED", "the key-service database is not initialised; open it with create: true");
       let root: RootKey;
       let source: string;
       if ("rootKey" in src) [root, source] = [src.rootKey, "external"];
@@ -48,7 +49,12 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
         [root, source] = [MasterKey.fromRoot(bytes), "file"];
       }
       const seal = StateSeal.fromRoot(root);
-      await c.query("INSERT INTO meta (key, value) VALUES ('master_source', $1), ('master_check', $2), ($3, $4)", [source, root.checkValue(), KEY_STATE_META, seal.marker()]);
+      await c.query("INSERT INTO meta (key, value) VALUES ('master_source', $1), ('master_check', $2), ($3, $4)", [
+        source,
+        root.checkValue(),
+        KEY_STATE_META,
+        seal.marker(),
+      ]);
       seal.close();
       // the init record marks what the store is born with: an authenticated head (src/audit/head-mac.ts), sealed key state
       const init = { operation: "init", principal: options.servicePrincipal ?? "pipeseal-serve", outcome: "ok" as const, context: INIT_CONTEXT };

@@ -42,7 +42,18 @@ export async function requireVersionPg(c: PoolClient, seal: StateSeal, key: KeyR
  */
 export async function requireKeyVersionPg(c: PoolClient, name: string, version: number): Promise<{ key: KeyRow; row: VersionRow }> {
   const r = (
-    await c.query<KeyRow & { v_version: number | null; state: VersionRow["state"]; kek: Buffer | null; v_created_at: number; wrap_count: number; destroyed_at: number | null; v_state_gen: number; v_state_mac: Buffer | null }>(
+    await c.query<
+      KeyRow & {
+        v_version: number | null;
+        state: VersionRow["state"];
+        kek: Buffer | null;
+        v_created_at: number;
+        wrap_count: number;
+        destroyed_at: number | null;
+        v_state_gen: number;
+        v_state_mac: Buffer | null;
+      }
+    >(
       `SELECT k.*, v.version AS v_version, v.state, v.kek, v.created_at AS v_created_at, v.wrap_count, v.destroyed_at, v.state_gen AS v_state_gen, v.state_mac AS v_state_mac
        FROM keys k LEFT JOIN key_versions v ON v.key_name = k.name AND v.version = $2 WHERE k.name = $1`,
       [name, version],
@@ -50,8 +61,29 @@ export async function requireKeyVersionPg(c: PoolClient, name: string, version: 
   ).rows[0];
   if (r === undefined) throw new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
   if (r.v_version === null) throw new KeyError("KEY_VERSION_NOT_FOUND", `key "${name}" has no version ${version}`);
-  const key: KeyRow = { name: r.name, primary_version: r.primary_version, min_decrypt_version: r.min_decrypt_version, rotate_every_seconds: r.rotate_every_seconds, created_at: r.created_at, state_gen: r.state_gen, state_mac: r.state_mac };
-  return { key, row: { key_name: name, version: r.v_version, state: r.state, kek: r.kek, created_at: r.v_created_at, wrap_count: r.wrap_count, destroyed_at: r.destroyed_at, state_gen: r.v_state_gen, state_mac: r.v_state_mac } };
+  const key: KeyRow = {
+    name: r.name,
+    primary_version: r.primary_version,
+    min_decrypt_version: r.min_decrypt_version,
+    rotate_every_seconds: r.rotate_every_seconds,
+    created_at: r.created_at,
+    state_gen: r.state_gen,
+    state_mac: r.state_mac,
+  };
+  return {
+    key,
+    row: {
+      key_name: name,
+      version: r.v_version,
+      state: r.state,
+      kek: r.kek,
+      created_at: r.v_created_at,
+      wrap_count: r.wrap_count,
+      destroyed_at: r.destroyed_at,
+      state_gen: r.v_state_gen,
+      state_mac: r.v_state_mac,
+    },
+  };
 }
 
 /** @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
@@ -100,7 +132,8 @@ export async function resealKeyPg(c: PoolClient, seal: StateSeal, name: string):
   if (key === undefined) throw new KeystoreError("KEYSTORE_CORRUPT", `key ${name} vanished during a change`);
   const sealed = sealKeySet(seal, key, await rawVersionsPg(c, name));
   await c.query("UPDATE keys SET state_gen = $1, state_mac = $2 WHERE name = $3", [sealed.gen, sealed.keyMac, name]);
-  for (const v of sealed.versionMacs) await c.query("UPDATE key_versions SET state_gen = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [sealed.gen, v.mac, name, v.version]);
+  for (const v of sealed.versionMacs)
+    await c.query("UPDATE key_versions SET state_gen = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [sealed.gen, v.mac, name, v.version]);
 }
 
 async function rawKeyPg(c: PoolClient, name: string, lock: Lock): Promise<KeyRow | undefined> {
@@ -109,5 +142,10 @@ async function rawKeyPg(c: PoolClient, name: string, lock: Lock): Promise<KeyRow
 
 /** Without the KEK: for display and resealing. */
 async function rawVersionsPg(c: PoolClient, name: string): Promise<VersionRow[]> {
-  return (await c.query<VersionRow>("SELECT key_name, version, state, created_at, wrap_count, destroyed_at, state_gen, state_mac FROM key_versions WHERE key_name = $1 ORDER BY version", [name])).rows;
+  return (
+    await c.query<VersionRow>(
+      "SELECT key_name, version, state, created_at, wrap_count, destroyed_at, state_gen, state_mac FROM key_versions WHERE key_name = $1 ORDER BY version",
+      [name],
+    )
+  ).rows;
 }

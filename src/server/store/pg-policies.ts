@@ -21,7 +21,9 @@ export async function approveTx(c: PoolClient, mac: AuditMac, id: string, who: A
   const row = typeof id === "string" ? (await c.query<PolicyRow>("SELECT * FROM policies WHERE id = $1 FOR UPDATE", [id])).rows[0] : undefined;
   checkApproval(id, row === undefined ? undefined : toPolicyRecord(row), approver);
   await c.query("UPDATE policies SET state = 'superseded' WHERE state = 'active'");
-  const updated = (await c.query<PolicyRow>("UPDATE policies SET state = 'active', approver = $1, approved_at = $2 WHERE id = $3 RETURNING *", [approver, now, id])).rows[0];
+  const updated = (
+    await c.query<PolicyRow>("UPDATE policies SET state = 'active', approver = $1, approved_at = $2 WHERE id = $3 RETURNING *", [approver, now, id])
+  ).rows[0];
   await appendAuditTx(c, mac, annotate(who, { operation: "policy.approve", principal: approver, outcome: "ok", objectPath: id.slice(0, 64) }), now);
   return toPolicyRecord(updated);
 }

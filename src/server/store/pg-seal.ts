@@ -12,7 +12,13 @@ export async function sealPgHead(pool: pg.Pool, mac: AuditMac, principal: string
   return inTx(pool, async (c) => {
     const head = await lockAuditHead(c);
     if (head.tag != null && head.tag.length > 0) return "sealed";
-    const hasMarker = (await c.query(HAS_MARKER_SQL((i) => `$${i}`), [...MARKER_CONTEXT_JSONS])).rows.length > 0;
+    const hasMarker =
+      (
+        await c.query(
+          HAS_MARKER_SQL((i) => `$${i}`),
+          [...MARKER_CONTEXT_JSONS],
+        )
+      ).rows.length > 0;
     const first = (await c.query<{ seq: number; operation: string }>("SELECT seq, operation FROM audit ORDER BY seq LIMIT 1")).rows[0] ?? null;
     const decision = sealDecision({ head: { seq: head.seq, mac: head.mac.toString("hex") }, hasMarker, first });
     if (decision !== "verify") return decision;

@@ -35,7 +35,9 @@ async function vacuumFull(pool: pg.Pool, table: "key_versions" | "secret_version
       await c.query(`VACUUM FULL ${table}`);
     });
   } catch (e) {
-    warn(`pipeseal: VACUUM FULL ${table} after a destroy failed (${(e as { code?: string }).code ?? "error"}); ${what} may remain in a dead row version until the next VACUUM`);
+    warn(
+      `pipeseal: VACUUM FULL ${table} after a destroy failed (${(e as { code?: string }).code ?? "error"}); ${what} may remain in a dead row version until the next VACUUM`,
+    );
     return false;
   }
   return true;

@@ -122,7 +122,15 @@ export class PostgresStore implements KeyStore {
     const principal = principalOf(who);
     checkPrincipal(principal);
     const operation = dataOperation(object, UNWRAP_OPERATIONS);
-    const job = unwrapJob(this.#live(), this.#seal, this.keyringId, annotate(who, dataEvent(principal, operation, entry, context, object)), entry, context, open);
+    const job = unwrapJob(
+      this.#live(),
+      this.#seal,
+      this.keyringId,
+      annotate(who, dataEvent(principal, operation, entry, context, object)),
+      entry,
+      context,
+      open,
+    );
     return this.#batch.submit(job) as Promise<Buffer>;
   }
 
@@ -158,7 +166,14 @@ export class PostgresStore implements KeyStore {
   }
 
   /** Field/derived keys (pg-derive.ts); audited per call, fail closed. */
-  async deriveKey(who: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+  async deriveKey(
+    who: Actor,
+    keyName: string,
+    version: number | "primary",
+    purpose: string,
+    object: AuditObject,
+    length = 32,
+  ): Promise<{ key: Buffer; version: number }> {
     const principal = principalOf(who);
     checkPrincipal(principal);
     const request = { principal, keyName, version, purpose, object, length };
@@ -194,7 +209,12 @@ export class PostgresStore implements KeyStore {
   }
   async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
     this.#live();
-    return withClient(this.#pool, (c) => listAuditPg(c, { ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }), ...(options.limit === undefined ? {} : { limit: options.limit }) }));
+    return withClient(this.#pool, (c) =>
+      listAuditPg(c, {
+        ...(options.sinceMs === undefined ? {} : { sinceMs: options.sinceMs }),
+        ...(options.limit === undefined ? {} : { limit: options.limit }),
+      }),
+    );
   }
   async verifyAudit(): Promise<AuditVerifyResult> {
     this.#live();
@@ -212,8 +232,10 @@ export class PostgresStore implements KeyStore {
   async *exportAudit(options: ExportAuditOptions = {}): AsyncIterable<string> {
     this.#live();
     const since = options.sinceMs === undefined ? "" : new Date(options.sinceMs).toISOString();
-    for (let after = options.afterSeq ?? 0; ; ) {
-      const page = await withClient(this.#pool, (c) => c.query<AuditRow>("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]));
+    for (let after = options.afterSeq ?? 0; ;) {
+      const page = await withClient(this.#pool, (c) =>
+        c.query<AuditRow>("SELECT * FROM audit WHERE time >= $1 AND seq > $2 ORDER BY seq LIMIT 1000", [since, after]),
+      );
       if (page.rows.length === 0) return;
       for (const row of page.rows) yield auditLine(toRecord(row));
       after = Number(page.rows[page.rows.length - 1].seq);
@@ -241,7 +263,15 @@ export class PostgresStore implements KeyStore {
       return await inTx(this.#pool, (c) => approveTx(c, this.#mac, id, who, this.#t.now()));
     } catch (e) {
       if (!(isPipesealError(e) && auditOutcomeOf(e) === "denied")) throw isPipesealError(e) ? e : asAuditFailure(e);
-      await this.#recordBestEffort(annotate(who, { operation: "policy.approve", principal: approver, outcome: "denied", objectPath: typeof id === "string" ? id.slice(0, 64) : null, errorCode: e.code }));
+      await this.#recordBestEffort(
+        annotate(who, {
+          operation: "policy.approve",
+          principal: approver,
+          outcome: "denied",
+          objectPath: typeof id === "string" ? id.slice(0, 64) : null,
+          errorCode: e.code,
+        }),
+      );
       throw e;
     }
   }
@@ -338,7 +368,12 @@ export class PostgresStore implements KeyStore {
       return await inTx(this.#pool, async (c: PoolClient) => {
         const now = this.#t.now();
         const { result, keyVersion } = await change(c, now);
-        await appendAuditTx(c, this.#mac, annotate(who, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }), now);
+        await appendAuditTx(
+          c,
+          this.#mac,
+          annotate(who, { operation, principal, outcome: "ok", keyName: target.keyName, keyVersion: keyVersion ?? target.keyVersion }),
+          now,
+        );
         return result;
       }).then((result) => {
         this.#changes.emit(result.name); // committed: this process's caches of the key drop now

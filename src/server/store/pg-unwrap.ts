@@ -20,11 +20,20 @@ import type { OpenWithKey } from "./types.js";
 import { checkUnwrappable } from "./pg-keys.js";
 
 /** With `open`, the job's result is `open(dataKey)` and its record that operation's outcome (KeyStore.unwrap). */
-export function unwrapJob(root: RootKey, seal: StateSeal, keyringId: string, event: AuditEvent, entry: WrappedKey, context: EncryptionContext, open?: OpenWithKey): PgJob {
+export function unwrapJob(
+  root: RootKey,
+  seal: StateSeal,
+  keyringId: string,
+  event: AuditEvent,
+  entry: WrappedKey,
+  context: EncryptionContext,
+  open?: OpenWithKey,
+): PgJob {
   return async (tx) => {
     try {
       if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
-      if (entry.keyring !== keyringId) throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${keyringId}"`);
+      if (entry.keyring !== keyringId)
+        throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${keyringId}"`);
       const name = validateKeyName(entry.keyName);
       const version = validateVersion(entry.keyVersion);
       if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
@@ -57,7 +66,14 @@ export function recordJob(event: AuditEvent): PgJob {
 }
 
 /** The `ok` record of a data-access operation on `entry` (fields the caller cannot forge into a bad row). */
-export function dataEvent(principal: string, operation: string, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): AuditEvent {
+export function dataEvent(
+  principal: string,
+  operation: string,
+  entry: WrappedKey,
+  context: EncryptionContext,
+  object: AuditObject,
+  upgrade?: EntryTarget,
+): AuditEvent {
   let ctx: Readonly<Record<string, string>> | null;
   try {
     ctx = normalizeContext(context);
@@ -71,7 +87,10 @@ export function dataEvent(principal: string, operation: string, entry: WrappedKe
     keyName: auditableName(entry?.keyName),
     keyVersion: auditableVersion(entry?.keyVersion),
     objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash: upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32 ? Buffer.from(upgrade.objectId).toString("hex") : boundHeaderHash(entry, object?.headerHash),
+    headerHash:
+      upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32
+        ? Buffer.from(upgrade.objectId).toString("hex")
+        : boundHeaderHash(entry, object?.headerHash),
     context: ctx,
   };
 }

@@ -16,9 +16,20 @@ import { inTx } from "./pg-tx.js";
 import { kekForWrap } from "../../keys/version-rules.js";
 
 /** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
-export async function wrapPg(pool: pg.Pool, root: RootKey, seal: StateSeal, keyringId: string, limit: number, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): Promise<WrappedKey> {
+export async function wrapPg(
+  pool: pg.Pool,
+  root: RootKey,
+  seal: StateSeal,
+  keyringId: string,
+  limit: number,
+  keyName: string,
+  dataKey: Uint8Array,
+  context: EncryptionContext,
+  objectId?: Uint8Array,
+): Promise<WrappedKey> {
   validateKeyName(keyName);
-  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
+  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES)
+    throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
   encodeContext(context); // validate before counting a use
   wrapAad(keyringId, keyName, 1, context, objectId); // and the object id
   const { version, kek: blob } = await reserveWrap(pool, seal, limit, keyName);
@@ -41,7 +52,12 @@ async function reserveWrap(pool: pg.Pool, seal: StateSeal, limit: number, keyNam
     const row = await requireVersionPg(c, seal, key, key.primary_version, "FOR UPDATE");
     const kek = kekForWrap(keyName, row, limit);
     const count = row.wrap_count + 1;
-    await c.query("UPDATE key_versions SET wrap_count = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [count, seal.versionMac({ ...row, wrap_count: count }), keyName, row.version]);
+    await c.query("UPDATE key_versions SET wrap_count = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [
+      count,
+      seal.versionMac({ ...row, wrap_count: count }),
+      keyName,
+      row.version,
+    ]);
     return { version: row.version, kek };
   });
 }

@@ -50,7 +50,15 @@ export interface PolicyRow {
 }
 
 export function toPolicyRecord(r: PolicyRow): PolicyRecord {
-  return { id: r.id, yaml: r.yaml, proposer: r.proposer, proposedAt: Number(r.proposed_at), state: r.state, approver: r.approver, approvedAt: r.approved_at === null ? null : Number(r.approved_at) };
+  return {
+    id: r.id,
+    yaml: r.yaml,
+    proposer: r.proposer,
+    proposedAt: Number(r.proposed_at),
+    state: r.state,
+    approver: r.approver,
+    approvedAt: r.approved_at === null ? null : Number(r.approved_at),
+  };
 }
 
 /** One `AuditRecord` per line. */

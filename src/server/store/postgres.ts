@@ -54,7 +54,8 @@ const NUMERIC_INT8 = (v: string) => Number(v); // every BIGINT here is < 2^53
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const limit = options.maxWrapsPerVersion ?? MAX_WRAPS_PER_VERSION;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_WRAPS_PER_VERSION) throw new UsageError("INVALID_ARGUMENT", "maxWrapsPerVersion must be an integer in 1..2^32");
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_WRAPS_PER_VERSION)
+    throw new UsageError("INVALID_ARGUMENT", "maxWrapsPerVersion must be an integer in 1..2^32");
   const pool = new pg.Pool({
     ...options.pool,
     types: { getTypeParser: (oid: number, format?: string): unknown => (oid === INT8 ? NUMERIC_INT8 : pg.types.getTypeParser(oid, format as "text")) },

@@ -7,10 +7,7 @@ import type { AuditKey } from "../../audit/chain.js";
 import type { RootKey } from "../../keys/root-key.js";
 import type { AuditMac } from "./pg-audit.js";
 
-export type RootSource =
-  | { readonly home: string }
-  | { readonly passphrase: string }
-  | { readonly rootKey: RootKey };
+export type RootSource = { readonly home: string } | { readonly passphrase: string } | { readonly rootKey: RootKey };
 
 /** The audit-chain MAC of a root key (RootKey.auditMac), and the same function as the verifier's key. */
 export function auditKeyOf(root: RootKey): { mac: AuditMac; verifyKey: AuditKey } {

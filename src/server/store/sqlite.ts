@@ -124,12 +124,15 @@ export class SqliteStore implements KeyStore {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.enableVersion(name, version))));
   }
   async destroyVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
-    return this.#changes.after(name, this.#durable(
-      this.#as(principal, (ks) => {
-        ks.destroyVersion(name, version);
-        return ks.showKey(name);
-      }),
-    ));
+    return this.#changes.after(
+      name,
+      this.#durable(
+        this.#as(principal, (ks) => {
+          ks.destroyVersion(name, version);
+          return ks.showKey(name);
+        }),
+      ),
+    );
   }
   async setMinDecryptVersion(principal: Actor, name: string, version: number): Promise<KeyInfo> {
     return this.#changes.after(name, this.#durable(this.#as(principal, (ks) => ks.setMinDecryptVersion(name, version))));
@@ -149,7 +152,14 @@ export class SqliteStore implements KeyStore {
     await this.#batched(principal, (ks) => ks.reportFailureSync(entry, context, object, errorCode));
   }
   /** Field/derived keys (HKDF from the version's KEK, see LocalKeystore.deriveFieldKey); audited per call. */
-  async deriveKey(principal: Actor, keyName: string, version: number | "primary", purpose: string, object: AuditObject, length = 32): Promise<{ key: Buffer; version: number }> {
+  async deriveKey(
+    principal: Actor,
+    keyName: string,
+    version: number | "primary",
+    purpose: string,
+    object: AuditObject,
+    length = 32,
+  ): Promise<{ key: Buffer; version: number }> {
     const derived = await this.#asAsync(principal, (ks) => ks.deriveFieldKey(keyName, version, purpose, object, length));
     try {
       return await this.#durable(derived);

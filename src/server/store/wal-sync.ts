@@ -24,7 +24,8 @@ export class WalSync {
 
   /** Resolves once every commit made so far is on disk. @throws if the WAL was replaced or the sync failed. */
   async sync(): Promise<void> {
-    if (statSync(this.#path, { throwIfNoEntry: false })?.ino !== this.#ino) throw new Error("the keystore WAL file was replaced; commits cannot be made durable");
+    if (statSync(this.#path, { throwIfNoEntry: false })?.ino !== this.#ino)
+      throw new Error("the keystore WAL file was replaced; commits cannot be made durable");
     await datasync(this.#fd);
   }
 

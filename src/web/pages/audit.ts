@@ -14,7 +14,22 @@ import { cursor, filterFromQuery, filterParams, withFilter } from "../filter-par
 import { type Raw, html, link, num, time } from "../html.js";
 import { chainStatus } from "./chain-status.js";
 
-const OPERATIONS = ["unwrap", "decrypt", "range-read", "rewrap", "init", "key.create", "key.rotate", "key.disable", "key.enable", "key.destroy", "key.set-min-version", "audit.export", "ca.issue", "ca.revoke"];
+const OPERATIONS = [
+  "unwrap",
+  "decrypt",
+  "range-read",
+  "rewrap",
+  "init",
+  "key.create",
+  "key.rotate",
+  "key.disable",
+  "key.enable",
+  "key.destroy",
+  "key.set-min-version",
+  "audit.export",
+  "ca.issue",
+  "ca.revoke",
+];
 
 function contextText(r: AuditRecord): string {
   return r.context ?? "";
@@ -35,7 +50,8 @@ function filterForm(d: Dashboard, r: PageRequest): Raw {
     return (Array.isArray(x) ? x[0] : x) ?? "";
   };
   const ctx = filterParams(r.query).find(([k]) => k === "ctx")?.[1] ?? ""; // more pairs: repeat ctx= in the URL
-  const input = (name: string, label: string, placeholder = "") => html`<label>${label}<input name="${name}" value="${v(name)}" placeholder="${placeholder}"></label>`;
+  const input = (name: string, label: string, placeholder = "") =>
+    html`<label>${label}<input name="${name}" value="${v(name)}" placeholder="${placeholder}"></label>`;
   return html`<form class="filters" method="get" action="${d.frame.base}audit" role="search" aria-label="Filter audit records">
 ${input("q", "Search any field", "text")}${input("principal", "Principal")}${input("key", "Key")}${input("version", "Version")}
 <label>Operation<input name="operation" list="ops" value="${v("operation")}"><datalist id="ops">${OPERATIONS.map((o) => html`<option value="${o}"></option>`)}</datalist></label>
@@ -53,15 +69,22 @@ export function auditPage(d: Dashboard, r: PageRequest): Raw {
   const before = cursor(q, "before");
   const after = cursor(q, "after");
   if (before !== undefined && after !== undefined) throw new UsageError("INVALID_ARGUMENT", "give before or after, not both");
-  const { page, head } = read(d, (db) => ({ page: queryAuditPage(db, filter, { limit: 50, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) }), head: readAuditHead(db) }));
+  const { page, head } = read(d, (db) => ({
+    page: queryAuditPage(db, filter, { limit: 50, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) }),
+    head: readAuditHead(db),
+  }));
   const pager = html`<nav class="pager" aria-label="Pages">${page.newer !== null ? html`<a href="${withFilter(`${b}audit`, q, { after: page.newer, before: null })}" rel="prev">← Newer</a>` : ""}${page.older !== null ? html`<a href="${withFilter(`${b}audit`, q, { before: page.older, after: null })}" rel="next">Older →</a>` : ""}</nav>`;
   return html`${filterForm(d, r)}
 <figure><img class="chart" src="${withFilter(`${b}audit/timeline.svg`, q)}" width="720" height="160" alt="Timeline of the filtered records: counts per time bucket"><figcaption class="muted">Timeline of the filtered set.</figcaption></figure>
 <p>Export the filtered set: <a href="${withFilter(`${b}audit/export.jsonl`, q)}" download>JSON lines (pipeseal.audit.v1)</a> · <a href="${withFilter(`${b}audit/export.csv`, q)}" download>CSV</a> <span class="muted">(each export is itself an audit record)</span></p>
 ${pager}
-${page.records.length === 0 ? html`<p id="no-records">No audit record matches.</p>` : html`<table id="records"><caption class="muted">Newest first, ${num(page.records.length)} on this page (head: record ${num(head?.seq ?? 0)})</caption><thead><tr><th class="num" scope="col">Seq</th><th scope="col">Time</th><th scope="col">Principal</th><th scope="col">Operation</th><th scope="col">Key</th><th scope="col">Outcome</th><th scope="col">Object</th><th scope="col">Context</th></tr></thead><tbody>
+${
+  page.records.length === 0
+    ? html`<p id="no-records">No audit record matches.</p>`
+    : html`<table id="records"><caption class="muted">Newest first, ${num(page.records.length)} on this page (head: record ${num(head?.seq ?? 0)})</caption><thead><tr><th class="num" scope="col">Seq</th><th scope="col">Time</th><th scope="col">Principal</th><th scope="col">Operation</th><th scope="col">Key</th><th scope="col">Outcome</th><th scope="col">Object</th><th scope="col">Context</th></tr></thead><tbody>
 ${page.records.map((x) => recordRow(d, x))}
-</tbody></table>`}
+</tbody></table>`
+}
 ${pager}
 <h2>Chain</h2>
 ${chainStatus(d, head?.seq ?? 0, r.csrf)}`;
@@ -77,7 +100,10 @@ export function recordPage(d: Dashboard, r: PageRequest): { title: string; body:
     ["Time", time(x.time)],
     ["Principal", html`<a href="${link(`${b}principal`, { name: x.principal })}">${x.principal}</a>`],
     ["Operation", x.operation],
-    ["Key", x.keyName === null ? "–" : html`<a href="${link(`${b}key`, { name: x.keyName })}">${x.keyName}</a>${x.keyVersion === null ? "" : ` v${x.keyVersion}`}`],
+    [
+      "Key",
+      x.keyName === null ? "–" : html`<a href="${link(`${b}key`, { name: x.keyName })}">${x.keyName}</a>${x.keyVersion === null ? "" : ` v${x.keyVersion}`}`,
+    ],
     ["Outcome", `${x.outcome}${x.errorCode ? ` (${x.errorCode})` : ""}`],
     ["Object", html`<code>${x.objectPath ?? "–"}</code>`],
     ["Header hash", html`<code>${x.headerHash ?? "–"}</code>`],

@@ -21,15 +21,20 @@ export function keyPage(d: Dashboard, r: PageRequest, name: string): { title: st
   const b = d.frame.base;
   const since = d.now() - 60 * DAY;
   const audit = r.viewer.can("audit.read");
-  const { users, objects, daily } = !audit ? { users: [], objects: [], daily: [] } : read(d, (db) => ({
-    users: usageByPrincipal(db, { key: name }, USE_OPERATIONS, 200),
-    objects: objectsByVersion(db, { key: name }, USE_OPERATIONS, 5),
-    daily: dailyUseByVersion(db, { key: name, sinceMs: since }, USE_OPERATIONS),
-  }));
+  const { users, objects, daily } = !audit
+    ? { users: [], objects: [], daily: [] }
+    : read(d, (db) => ({
+        users: usageByPrincipal(db, { key: name }, USE_OPERATIONS, 200),
+        objects: objectsByVersion(db, { key: name }, USE_OPERATIONS, 5),
+        daily: dailyUseByVersion(db, { key: name, sinceMs: since }, USE_OPERATIONS),
+      }));
   const days: string[] = [];
   for (let t = Math.floor(since / DAY) * DAY + DAY; t <= d.now(); t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
   const versions = [...new Set(daily.map((x) => x.version))].sort((a, b2) => (a ?? 0) - (b2 ?? 0));
-  const series = versions.map((v) => ({ name: v === null ? "no version" : `v${v}`, counts: days.map((day) => daily.find((x) => x.day === day && x.version === v)?.count ?? 0) }));
+  const series = versions.map((v) => ({
+    name: v === null ? "no version" : `v${v}`,
+    counts: days.map((day) => daily.find((x) => x.day === day && x.version === v)?.count ?? 0),
+  }));
   const body = html`
 <p>Primary <strong>v${k.primaryVersion}</strong> · minimum decryption version v${k.minDecryptVersion} · ${k.rotateEverySeconds === null ? "no rotation period" : k.rotationDue ? html`<strong class="bad">rotation due since ${time(k.dueAt)}</strong>` : html`next rotation ${time(k.dueAt)}`}${audit ? html` · <a href="${link(`${b}audit`, { key: name })}">audit records of this key</a>` : ""}</p>
 <h2>Versions</h2>
@@ -43,9 +48,13 @@ ${[...k.versions].reverse().map((v) => {
 <td>${html`<ul class="compact">${objects.filter((o) => o.version === v.version).map((o) => html`<li><code>${o.object}</code> ${num(o.count)}×</li>`)}</ul>`}</td></tr>`;
 })}
 </tbody></table>
-${audit ? html`<h2>Uses per day by version (60 days)</h2>
+${
+  audit
+    ? html`<h2>Uses per day by version (60 days)</h2>
 ${stackedChart(days, series, `Uses of ${name} per day over 60 days, by version`)}
-${legend(series.map((s) => s.name))}` : html`<p class="muted" id="no-audit">Who used each version comes from the audit, shown to identities the policy allows audit.read.</p>`}
+${legend(series.map((s) => s.name))}`
+    : html`<p class="muted" id="no-audit">Who used each version comes from the audit, shown to identities the policy allows audit.read.</p>`
+}
 ${adminActions(d, r, k)}`;
   return { title: `Key ${name}`, body };
 }
@@ -54,7 +63,10 @@ ${adminActions(d, r, k)}`;
 function adminActions(d: Dashboard, r: PageRequest, k: KeyInfo): Raw {
   const b = d.frame.base;
   const versions = k.versions.filter((v) => v.state !== "destroyed");
-  const form = (action: keyof typeof ADMIN_ACTION_OPERATION, label: string, what: string, extra: Raw, danger = false) => !r.viewer.can(ADMIN_ACTION_OPERATION[action], k.name) ? html`` : html`
+  const form = (action: keyof typeof ADMIN_ACTION_OPERATION, label: string, what: string, extra: Raw, danger = false) =>
+    !r.viewer.can(ADMIN_ACTION_OPERATION[action], k.name)
+      ? html``
+      : html`
 <details class="action"><summary>${label}</summary><p>${what}</p>
 <form method="post" action="${b}key/action" class="confirm-form" data-op="${ADMIN_ACTION_OPERATION[action]}">
 <input type="hidden" name="csrf" value="${r.csrf}"><input type="hidden" name="name" value="${k.name}"><input type="hidden" name="action" value="${action}">
@@ -62,12 +74,47 @@ ${extra}
 <label>Type the key name <code>${k.name}</code> to confirm<input name="confirm" autocomplete="off" spellcheck="false" required data-expect="${k.name}"></label>
 <button type="submit"${danger ? html` class="danger"` : ""}>${label}</button>
 </form></details>`;
-  const versionSelect = (list: readonly { version: number }[], id: string) => html`<label for="${id}">Version<select id="${id}" name="version">${list.map((v) => html`<option value="${v.version}">v${v.version}</option>`)}</select></label>`;
-  if (!Object.values(ADMIN_ACTION_OPERATION).some((op) => r.viewer.can(op, k.name))) return html`<p class="muted" id="no-admin">${d.readOnly ? "Read-only dashboard: no admin actions." : "No admin action on this key is allowed to this identity."}</p>`;
+  const versionSelect = (list: readonly { version: number }[], id: string) =>
+    html`<label for="${id}">Version<select id="${id}" name="version">${list.map((v) => html`<option value="${v.version}">v${v.version}</option>`)}</select></label>`;
+  if (!Object.values(ADMIN_ACTION_OPERATION).some((op) => r.viewer.can(op, k.name)))
+    return html`<p class="muted" id="no-admin">${d.readOnly ? "Read-only dashboard: no admin actions." : "No admin action on this key is allowed to this identity."}</p>`;
   return html`<h2>Admin actions</h2><p class="muted">Each action is recorded in the audit chain as done by <code>${r.viewer.identity}</code>.</p>
 ${form("rotate", "Rotate", `Adds version ${k.primaryVersion + 1} as primary; older versions still decrypt.`, html``)}
-${form("disable", "Disable a version", "Stops a version from wrapping or unwrapping (reversible). The primary cannot be disabled: rotate first.", versionSelect(versions.filter((v) => v.version !== k.primaryVersion), "v-disable"))}
-${form("enable", "Enable a version", "Re-enables a disabled version.", versionSelect(k.versions.filter((v) => v.state === "disabled"), "v-enable"))}
-${form("set-min-version", "Set minimum decryption version", "Unwraps under lower versions are refused.", versionSelect(k.versions.filter((v) => v.version <= k.primaryVersion), "v-min"))}
-${form("destroy", "Destroy a version", "Wipes the version's key material: everything sealed under it becomes unreadable, for ever (crypto-shredding).", versionSelect(versions.filter((v) => v.version !== k.primaryVersion), "v-destroy"), true)}`;
+${form(
+  "disable",
+  "Disable a version",
+  "Stops a version from wrapping or unwrapping (reversible). The primary cannot be disabled: rotate first.",
+  versionSelect(
+    versions.filter((v) => v.version !== k.primaryVersion),
+    "v-disable",
+  ),
+)}
+${form(
+  "enable",
+  "Enable a version",
+  "Re-enables a disabled version.",
+  versionSelect(
+    k.versions.filter((v) => v.state === "disabled"),
+    "v-enable",
+  ),
+)}
+${form(
+  "set-min-version",
+  "Set minimum decryption version",
+  "Unwraps under lower versions are refused.",
+  versionSelect(
+    k.versions.filter((v) => v.version <= k.primaryVersion),
+    "v-min",
+  ),
+)}
+${form(
+  "destroy",
+  "Destroy a version",
+  "Wipes the version's key material: everything sealed under it becomes unreadable, for ever (crypto-shredding).",
+  versionSelect(
+    versions.filter((v) => v.version !== k.primaryVersion),
+    "v-destroy",
+  ),
+  true,
+)}`;
 }

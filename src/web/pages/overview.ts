@@ -12,7 +12,13 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /** The last `n` buckets up to now (the current one partial), labelled by ISO prefix, with their counts. */
-export function recentBuckets(count: (starts: number[]) => number[], nowMs: number, n: number, stepMs: number, prefix: 10 | 13): { label: string; count: number }[] {
+export function recentBuckets(
+  count: (starts: number[]) => number[],
+  nowMs: number,
+  n: number,
+  stepMs: number,
+  prefix: 10 | 13,
+): { label: string; count: number }[] {
   const first = Math.floor(nowMs / stepMs) - n + 1;
   const starts = Array.from({ length: n }, (_, i) => (first + i) * stepMs);
   return count(starts).map((c, i) => ({ label: new Date(starts[i]).toISOString().slice(0, prefix), count: c }));
@@ -39,7 +45,10 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
   let certs: Raw;
   try {
     const expiring = listCertificates(d.ks, { now }).filter((c) => c.status === "valid" && c.notAfter.getTime() - now < 7 * DAY);
-    certs = expiring.length === 0 ? html`<p>No valid certificate expires within 7 days.</p>` : html`<ul>${expiring.map((c) => html`<li><code>${c.identity}</code> (serial <code>${c.serial}</code>) expires ${time(c.notAfter)}</li>`)}</ul>`;
+    certs =
+      expiring.length === 0
+        ? html`<p>No valid certificate expires within 7 days.</p>`
+        : html`<ul>${expiring.map((c) => html`<li><code>${c.identity}</code> (serial <code>${c.serial}</code>) expires ${time(c.notAfter)}</li>`)}</ul>`;
   } catch (e) {
     if (!isPipesealError(e) || e.code !== "CA_NOT_INITIALIZED") throw e;
     certs = html`<p class="muted">No internal CA in this keystore.</p>`;
@@ -51,15 +60,23 @@ export function overviewPage(d: Dashboard, r: PageRequest): Raw {
 <p>${plural(states.enabled, "version")} enabled, ${num(states.disabled)} disabled, ${num(states.destroyed)} destroyed.</p></section>
 <section class="card" aria-labelledby="c-rot"><h2 id="c-rot">Rotation</h2><div class="big ${due.length ? "bad" : "ok"}">${num(due.length)} overdue</div>
 <p>${num(soon.length)} due within 7 days.</p>${due.length ? html`<ul>${due.map((k) => html`<li><a href="${link(`${d.frame.base}key`, { name: k.name })}">${k.name}</a></li>`)}</ul>` : ""}</section>
-${audit ? html`<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 hours; ${num(total30)} in 30 days.</p></section>
-<section class="card" aria-labelledby="c-al"><h2 id="c-al">Open alerts</h2>${alerts === null ? html`<p class="muted">No monitor data.</p>` : html`<div class="big ${openAlerts.length ? "bad" : "ok"}">${num(openAlerts.length)}</div><p><a href="${d.frame.base}alerts">All alerts</a></p>`}</section>` : ""}
+${
+  audit
+    ? html`<section class="card" aria-labelledby="c-dec"><h2 id="c-dec">Decrypts</h2><div class="big">${num(total24)}</div><p>in the last 24 hours; ${num(total30)} in 30 days.</p></section>
+<section class="card" aria-labelledby="c-al"><h2 id="c-al">Open alerts</h2>${alerts === null ? html`<p class="muted">No monitor data.</p>` : html`<div class="big ${openAlerts.length ? "bad" : "ok"}">${num(openAlerts.length)}</div><p><a href="${d.frame.base}alerts">All alerts</a></p>`}</section>`
+    : ""
+}
 </div>
-${audit ? html`<h2>Decrypts, last 24 hours</h2>
+${
+  audit
+    ? html`<h2>Decrypts, last 24 hours</h2>
 ${barChart(hours, `Data-key uses per hour over the last 24 hours: ${num(total24)} in all`)}
 <h2>Decrypts, last 30 days</h2>
 ${barChart(days, `Data-key uses per day over the last 30 days: ${num(total30)} in all`)}
 <h2>Audit chain</h2>
-${chainStatus(d, head?.seq ?? 0, r.csrf)}` : html`<p class="muted" id="no-audit">The audit (decrypts, the chain, alerts) is shown to identities the policy allows audit.read.</p>`}
+${chainStatus(d, head?.seq ?? 0, r.csrf)}`
+    : html`<p class="muted" id="no-audit">The audit (decrypts, the chain, alerts) is shown to identities the policy allows audit.read.</p>`
+}
 <h2>Posture</h2>
 ${latest === null ? html`<p class="muted">No posture report (start with <code>--posture DIR</code>, a folder of <code>pipeseal posture check --json</code> reports).</p>` : html`${postureVerdict(latest.report)} <p><a href="${d.frame.base}posture">The report</a>, generated ${time(latest.report.generatedAt)}.</p>`}
 <h2>Certificates expiring within 7 days</h2>

@@ -16,7 +16,8 @@ export function postureVerdict(report: PostureReport): Raw {
 }
 
 export function posturePage(d: Dashboard, id: string | undefined): Raw {
-  if (d.posture === null) return html`<p class="muted">No posture reports: start <code>pipeseal ui --posture DIR</code> with a folder of <code>pipeseal posture check --json</code> reports.</p>`;
+  if (d.posture === null)
+    return html`<p class="muted">No posture reports: start <code>pipeseal ui --posture DIR</code> with a folder of <code>pipeseal posture check --json</code> reports.</p>`;
   const all = d.posture.list();
   if (all.length === 0) return html`<p class="muted">No posture report in ${d.posture.description}.</p>`;
   const shown = all.find((e) => e.id === id) ?? all[0];

@@ -37,8 +37,12 @@ export function principalsPage(d: Dashboard): Raw {
   if (people.length === 0) return html`<p>No principal has used a data key yet.</p>`;
   return html`<p class="muted">Data-key uses (${USE_OPERATIONS.join(", ")}) per principal, from the audit chain.</p>
 <table><thead><tr><th scope="col">Principal</th><th class="num" scope="col">Uses</th><th class="num" scope="col">Refused</th><th scope="col">Keys</th><th scope="col">First seen</th><th scope="col">Last seen</th></tr></thead><tbody>
-${people.map((p) => html`<tr><td><a href="${link(`${b}principal`, { name: p.principal })}">${p.principal}</a></td><td class="num">${num(p.count)}</td><td class="num">${num(p.denied)}</td>
-<td>${[...p.keys].map(([k, n]) => html`<a href="${link(`${b}audit`, { principal: p.principal, key: k })}">${k}</a> ${num(n)}× `)}</td><td>${time(p.first)}</td><td>${time(p.last)}</td></tr>`)}
+${people.map(
+  (
+    p,
+  ) => html`<tr><td><a href="${link(`${b}principal`, { name: p.principal })}">${p.principal}</a></td><td class="num">${num(p.count)}</td><td class="num">${num(p.denied)}</td>
+<td>${[...p.keys].map(([k, n]) => html`<a href="${link(`${b}audit`, { principal: p.principal, key: k })}">${k}</a> ${num(n)}× `)}</td><td>${time(p.first)}</td><td>${time(p.last)}</td></tr>`,
+)}
 </tbody></table>`;
 }
 
@@ -52,9 +56,10 @@ export function principalPage(d: Dashboard, name: string): { title: string; body
   const keys = p ? [...p.keys.keys()] : [];
   const perKey = read(d, (db) => keys.map((k) => ({ name: k, counts: dailyUseByVersion(db, { principal: name, key: k, sinceMs: since }, USE_OPERATIONS) })));
   const series = perKey.map((s) => ({ name: s.name, counts: labels.map((day) => s.counts.filter((x) => x.day === day).reduce((n, x) => n + x.count, 0)) }));
-  const body = p === undefined
-    ? html`<p>No data-key use by this principal. <a href="${link(`${b}audit`, { principal: name })}">Its audit records</a>.</p>`
-    : html`<p>${num(p.count)} data-key uses (${num(p.denied)} refused) · first seen ${time(p.first)} · last seen ${time(p.last)} · <a href="${link(`${b}audit`, { principal: name })}">audit records</a></p>
+  const body =
+    p === undefined
+      ? html`<p>No data-key use by this principal. <a href="${link(`${b}audit`, { principal: name })}">Its audit records</a>.</p>`
+      : html`<p>${num(p.count)} data-key uses (${num(p.denied)} refused) · first seen ${time(p.first)} · last seen ${time(p.last)} · <a href="${link(`${b}audit`, { principal: name })}">audit records</a></p>
 <h2>Volume per key, last 30 days</h2>
 ${stackedChart(labels, series, `Uses by ${name} per day over 30 days, by key: ${num(series.reduce((n, x) => n + x.counts.reduce((a, c) => a + c, 0), 0))} in all`)}
 ${legend(series.map((s) => s.name))}

@@ -42,9 +42,21 @@ function tlsEvidence(r: ProbeReport): Record<string, string | number | boolean |
     address: `${r.target.address}:${r.target.port}`,
     protocol: r.handshake.protocol ?? r.clientAuth.withCertificate?.protocol ?? null,
     cipher: r.handshake.cipher ?? r.clientAuth.withCertificate?.cipher ?? null,
-    versionsAccepted: r.protocols.filter((p) => p.result === "accepted").map((p) => p.version).join(", ") || null,
+    versionsAccepted:
+      r.protocols
+        .filter((p) => p.result === "accepted")
+        .map((p) => p.version)
+        .join(", ") || null,
     clientCertRequired: r.clientAuth.required,
-    ...(leaf ? { certSubject: leaf.subject, certIssuer: leaf.issuer, notAfter: leaf.notAfter, daysLeft: leaf.daysLeft, lifetimeDays: Math.round(leaf.lifetimeHours / 24 * 10) / 10 } : {}),
+    ...(leaf
+      ? {
+          certSubject: leaf.subject,
+          certIssuer: leaf.issuer,
+          notAfter: leaf.notAfter,
+          daysLeft: leaf.daysLeft,
+          lifetimeDays: Math.round((leaf.lifetimeHours / 24) * 10) / 10,
+        }
+      : {}),
     trusted: r.validation.trusted,
     trustStore: r.validation.trustStore,
     nameChecked: r.validation.name.checked,
@@ -56,7 +68,9 @@ function tlsEvidence(r: ProbeReport): Record<string, string | number | boolean |
 function brokenCiphers(r: ProbeReport): ProbeFinding[] {
   const seen = [
     ...(r.handshake.cipher ? [{ version: r.handshake.protocol ?? "default", cipher: r.handshake.cipher }] : []),
-    ...(r.clientAuth.withCertificate?.cipher ? [{ version: r.clientAuth.withCertificate.protocol ?? "default", cipher: r.clientAuth.withCertificate.cipher }] : []),
+    ...(r.clientAuth.withCertificate?.cipher
+      ? [{ version: r.clientAuth.withCertificate.protocol ?? "default", cipher: r.clientAuth.withCertificate.cipher }]
+      : []),
     ...r.protocols.flatMap((p) => (p.result === "accepted" && p.cipher ? [{ version: p.version, cipher: p.cipher }] : [])),
   ];
   return seen
@@ -67,8 +81,10 @@ function brokenCiphers(r: ProbeReport): ProbeFinding[] {
 function mtlsFindings(conn: ConnectionSpec, r: ProbeReport): { severity: Severity; message: string }[] {
   if (!conn.mtls) return [];
   const auth = r.clientAuth;
-  if (auth.required === false) return [{ severity: "high", message: `the map says mTLS, but the server completed a handshake without a client certificate (${auth.evidence})` }];
-  if (auth.required === null) return [{ severity: "low", message: `the map says mTLS, but whether a client certificate is required could not be told: ${auth.evidence}` }];
+  if (auth.required === false)
+    return [{ severity: "high", message: `the map says mTLS, but the server completed a handshake without a client certificate (${auth.evidence})` }];
+  if (auth.required === null)
+    return [{ severity: "low", message: `the map says mTLS, but whether a client certificate is required could not be told: ${auth.evidence}` }];
   return [];
 }
 
@@ -84,7 +100,12 @@ function fromReport(conn: ConnectionSpec, r: ProbeReport): Finding[] {
   const base = tlsEvidence(r);
   return [...grouped].map(([checkId, items]) => {
     const reasons = [...new Set(items.map((i) => i.message))];
-    const extra: Evidence = checkId === ID.TRANSIT_PLAINTEXT ? { httpStatusLine: r.plaintext.httpStatusLine } : checkId === ID.TRANSIT_MTLS ? { mapSaysMtls: conn.mtls, clientAuth: r.clientAuth.evidence } : {};
+    const extra: Evidence =
+      checkId === ID.TRANSIT_PLAINTEXT
+        ? { httpStatusLine: r.plaintext.httpStatusLine }
+        : checkId === ID.TRANSIT_MTLS
+          ? { mapSaysMtls: conn.mtls, clientAuth: r.clientAuth.evidence }
+          : {};
     return connectionFinding(conn, checkId, worst(items.map((i) => i.severity)), reasons.join("; "), { ...base, ...extra, reasons: reasons.length });
   });
 }
@@ -92,13 +113,33 @@ function fromReport(conn: ConnectionSpec, r: ProbeReport): Finding[] {
 /** The findings for one connection, from what was observed of it. */
 export function assessConnection(conn: ConnectionSpec, o: Observation): Finding[] {
   if (o.kind === "tls") return fromReport(conn, o.report);
-  const plain = { scheme: o.kind === "http" ? "http" : new URL(conn.url).protocol.replace(/:$/, ""), connected: o.reach.connected, httpStatusLine: o.reach.statusLine };
+  const plain = {
+    scheme: o.kind === "http" ? "http" : new URL(conn.url).protocol.replace(/:$/, ""),
+    connected: o.reach.connected,
+    httpStatusLine: o.reach.statusLine,
+  };
   const out: Finding[] = [];
   if (o.kind === "http") {
     const answered = o.reach.statusLine ? `; it answered ${o.reach.statusLine}` : "";
-    out.push(connectionFinding(conn, ID.TRANSIT_PLAINTEXT, plaintextSeverity(conn), `the map sends ${conn.classification} data over plaintext http://${answered}`, plain));
+    out.push(
+      connectionFinding(
+        conn,
+        ID.TRANSIT_PLAINTEXT,
+        plaintextSeverity(conn),
+        `the map sends ${conn.classification} data over plaintext http://${answered}`,
+        plain,
+      ),
+    );
   } else if (o.reach.statusLine) {
-    out.push(connectionFinding(conn, ID.TRANSIT_PLAINTEXT, plaintextSeverity(conn), `the endpoint does not speak TLS: it answers plaintext HTTP (${o.reach.statusLine})`, plain));
+    out.push(
+      connectionFinding(
+        conn,
+        ID.TRANSIT_PLAINTEXT,
+        plaintextSeverity(conn),
+        `the endpoint does not speak TLS: it answers plaintext HTTP (${o.reach.statusLine})`,
+        plain,
+      ),
+    );
   }
   if (!o.reach.connected || (o.kind === "no-tls" && !o.reach.statusLine)) {
     const why = o.kind === "no-tls" ? o.error : `nothing answers: ${o.reach.error ?? "unknown"}`;

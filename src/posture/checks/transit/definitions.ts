@@ -25,7 +25,7 @@ export const transitDefinitions: readonly CheckDefinition[] = [
     severity: "high",
     question: "plaintext",
     description: "One handshake per protocol version is tried against the endpoint; accepting TLS 1.0 or 1.1 (deprecated by RFC 8996) is a finding.",
-    fix: "Set the server's minimum protocol to TLS 1.2 (Node: minVersion \"TLSv1.2\"; pipeseal servers already do) and prefer TLS 1.3.",
+    fix: 'Set the server\'s minimum protocol to TLS 1.2 (Node: minVersion "TLSv1.2"; pipeseal servers already do) and prefer TLS 1.3.',
   },
   {
     id: TRANSIT_CIPHER,
@@ -62,7 +62,8 @@ export const transitDefinitions: readonly CheckDefinition[] = [
     title: "The endpoint could not be probed",
     severity: "medium",
     question: "plaintext",
-    description: "Nothing answered at the connection's address within the timeout, the name did not resolve, or what answered does not speak TLS or HTTP, so nothing about it could be verified.",
+    description:
+      "Nothing answered at the connection's address within the timeout, the name did not resolve, or what answered does not speak TLS or HTTP, so nothing about it could be verified.",
     fix: "Run the check from a host that can reach the endpoint, or correct the URL in the map; an endpoint that no longer exists should leave the map.",
   },
 ];

@@ -14,7 +14,8 @@ const DEFAULT_PORTS = { http: 80, https: 443 } as const;
 
 /** @throws UsageError(MAP_INVALID) for a URL that is not http://, https:// or tls://host:port. */
 export function parseEndpoint(conn: ConnectionSpec): Endpoint {
-  const bad = (why: string) => new UsageError("MAP_INVALID", `connection ${conn.id}: "${conn.url.slice(0, 100)}" ${why}; use https://host:port, tls://host:port or http://host:port`);
+  const bad = (why: string) =>
+    new UsageError("MAP_INVALID", `connection ${conn.id}: "${conn.url.slice(0, 100)}" ${why}; use https://host:port, tls://host:port or http://host:port`);
   let url: URL;
   try {
     url = new URL(conn.url);

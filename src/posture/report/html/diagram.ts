@@ -35,12 +35,14 @@ function stageBox(report: PostureReport, id: StageId, i: number, top: number): s
   const status = stageStatus(report, id);
   const detail = s ? `${plural(s.findings, "finding")} · ${plural(s.stores, "store")}` : "";
   const label = `${stageTitle(id)}: ${STATUS_WORD[status]}${detail ? `, ${detail}` : ""}`;
-  return `<a href="#stage-${id}" class="stage st-${status}" data-stage="${id}" data-status="${status}">` + // named by its <title>: an aria-label would hide the box's visible words from speech input
+  return (
+    `<a href="#stage-${id}" class="stage st-${status}" data-stage="${id}" data-status="${status}">` + // named by its <title>: an aria-label would hide the box's visible words from speech input
     `<title>${esc(label)}</title>` +
     `<rect x="${x(i)}" y="${top}" width="${BOX_W}" height="${BOX_H}" rx="8"/>` +
     `<text x="${x(i) + BOX_W / 2}" y="${top + 24}" class="name">${esc(SHORT[id] ?? stageTitle(id))}</text>` +
     `<text x="${x(i) + BOX_W / 2}" y="${top + 48}" class="status">${esc(STATUS_WORD[status])}</text>` +
-    `<text x="${x(i) + BOX_W / 2}" y="${top + 68}" class="detail">${esc(detail)}</text></a>`;
+    `<text x="${x(i) + BOX_W / 2}" y="${top + 68}" class="detail">${esc(detail)}</text></a>`
+  );
 }
 
 interface Arrow {
@@ -61,15 +63,20 @@ function connectionArrow({ c, from, to, forward, lift }: Arrow, top: number): st
   const status = shown(c.status);
   const label = `${clip(c.id, 26)} · ${STATUS_WORD[status]}`;
   const ly = y + dir * lift + (forward ? -5 : 14);
-  return `<g class="conn cs-${status}" data-connection="${esc(c.id)}" data-status="${status}">` +
+  return (
+    `<g class="conn cs-${status}" data-connection="${esc(c.id)}" data-status="${status}">` +
     `<title>${esc(`${c.id}: ${c.from} → ${c.to}, ${c.url} — ${STATUS_WORD[status]}`)}</title>` +
     `<path d="M${x1},${y} Q${cx},${cy} ${x2},${y}" marker-end="url(#ah-${status})"/>` +
-    `<text x="${cx}" y="${ly}">${esc(label)}</text></g>`;
+    `<text x="${cx}" y="${ly}">${esc(label)}</text></g>`
+  );
 }
 
 function markers(): string {
   return (["pass", "warn", "fail"] as const)
-    .map((s) => `<marker id="ah-${s}" class="cs-${s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`)
+    .map(
+      (s) =>
+        `<marker id="ah-${s}" class="cs-${s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`,
+    )
     .join("");
 }
 
@@ -97,10 +104,12 @@ export function renderDiagram(report: PostureReport): string {
   const top = Math.max(above, MARGIN);
   const height = top + BOX_H + below;
   const desc = STAGES.map((id) => `${stageTitle(id)} ${STATUS_WORD[stageStatus(report, id)]}`).join("; ");
-  return `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc">` + // a group, not an img: its stage boxes are links
+  return (
+    `<svg id="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc">` + // a group, not an img: its stage boxes are links
     `<title id="diagram-title">Pipeline stages and connections by status</title><desc id="diagram-desc">${esc(desc)}</desc>` +
     `<defs>${markers()}</defs>` +
     STAGES.map((id, i) => stageBox(report, id, i, top)).join("") +
     arrows.map((a) => connectionArrow(a, top)).join("") +
-    `</svg>`;
+    `</svg>`
+  );
 }

@@ -22,7 +22,8 @@ function evidenceTable(evidence: Finding["evidence"]): string {
 
 function findingDetails(f: Finding, anchor: string, check: CheckDefinition | undefined): string {
   const sev = severityClass(f.severity);
-  return `<details class="finding sev-${sev}" id="${anchor}" data-check="${esc(f.checkId)}">` +
+  return (
+    `<details class="finding sev-${sev}" id="${anchor}" data-check="${esc(f.checkId)}">` +
     `<summary><span class="sev">${esc(sev.toUpperCase())}</span> <code class="check">${esc(f.checkId)}</code> <span class="msg">${esc(f.message)}</span></summary>` +
     `<div class="body">` +
     `<dl><dt>Check</dt><dd>${esc(check?.title ?? f.checkId)}</dd><dt>Subject</dt><dd><code>${esc(f.subject)}</code></dd>` +
@@ -31,10 +32,16 @@ function findingDetails(f: Finding, anchor: string, check: CheckDefinition | und
     `<div class="fix"><strong>Fix:</strong> ${escWithCode(check?.fix ?? "No fix recorded for this check.")}</div>` +
     (check?.description ? `<p class="about"><strong>About this check:</strong> ${escWithCode(check.description)}</p>` : "") +
     `<p class="muted fp">Fingerprint <code>${esc(f.fingerprint)}</code></p>` +
-    `</div></details>`;
+    `</div></details>`
+  );
 }
 
-function stageSection(report: PostureReport, stage: StageId | null, items: readonly { f: Finding; anchor: string }[], checks: ReadonlyMap<string, CheckDefinition>): string {
+function stageSection(
+  report: PostureReport,
+  stage: StageId | null,
+  items: readonly { f: Finding; anchor: string }[],
+  checks: ReadonlyMap<string, CheckDefinition>,
+): string {
   const id = stage ? `stage-${stage}` : "stage-map-wide";
   const status = stage ? STATUS_WORD[stageStatus(report, stage)] : "";
   const head = `<h3>${esc(stageTitle(stage))}${status ? ` <span class="badge">${esc(status)}</span>` : ""} <span class="count">${esc(plural(items.length, "finding"))}</span></h3>`;
@@ -52,12 +59,17 @@ export function renderFindings(report: PostureReport, anchors: ReadonlyMap<Findi
   const groups: (StageId | null)[] = [...STAGES, null];
   const sorted = [...report.findings].sort(compareFindings);
   const sections = groups.map((stage) => {
-    const items = sorted.filter((f) => (stage === null ? !STAGES.includes(f.stage as StageId) : f.stage === stage)).map((f) => ({ f, anchor: anchors.get(f)! }));
+    const items = sorted
+      .filter((f) => (stage === null ? !STAGES.includes(f.stage as StageId) : f.stage === stage))
+      .map((f) => ({ f, anchor: anchors.get(f)! }));
     // a stage with nothing mapped and nothing found, and an empty map-wide group, are left out
     if (items.length === 0 && (stage === null || !report.stages.some((s) => s.id === stage))) return "";
     return stageSection(report, stage, items, checks);
   });
-  return `<section id="findings"><h2>Findings <span class="count">${esc(plural(report.findings.length, "finding"))}</span></h2>` +
+  return (
+    `<section id="findings"><h2>Findings <span class="count">${esc(plural(report.findings.length, "finding"))}</span></h2>` +
     `<p class="tools"><button type="button" id="expand-all">Expand all</button> <button type="button" id="collapse-all">Collapse all</button></p>` +
-    sections.join("") + `</section>`;
+    sections.join("") +
+    `</section>`
+  );
 }

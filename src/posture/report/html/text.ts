@@ -27,7 +27,7 @@ export const STAGE_TITLES: Readonly<Record<StageId, string>> = {
   monitoring: "Monitoring",
 };
 
-export const stageTitle = (s: StageId | null): string => (s ? STAGE_TITLES[s] ?? s : "Map-wide");
+export const stageTitle = (s: StageId | null): string => (s ? (STAGE_TITLES[s] ?? s) : "Map-wide");
 
 /** "45 s", "12 min", "5 h", "30 days". */
 export function duration(seconds: number | null): string {
