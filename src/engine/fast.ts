@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { getSystemErrorName } from "node:util";
 import { SEGMENT_IV_LEN, SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
 import { DecryptError, PipesealError } from "../errors.js";
-import type { NativeAddon } from "./native.js";
+import type { BatchArgs, NativeAddon } from "./native.js";
 import type { Batch, SegmentEngine } from "./types.js";
 
 /** Below this many bytes a batch runs on the calling thread: a thread-pool hop would cost more than the work. */
@@ -31,6 +31,11 @@ function sealArgs(batch: Batch, ivs: Uint8Array | undefined) {
   return { iv, out };
 }
 
+/** The addon's leading arguments for `batch` of the file `state` describes. */
+export function batchArgs(state: FloeState, batch: Batch): BatchArgs {
+  return [state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, batch.final, batch.data];
+}
+
 function openOut(batch: Batch): Buffer {
   return Buffer.allocUnsafe(Math.max(0, batch.data.length - batch.count * SEGMENT_OVERHEAD));
 }
@@ -39,19 +44,7 @@ function openOut(batch: Batch): Buffer {
 export function nativeSealSync(addon: NativeAddon, state: FloeState, batch: Batch, ivs?: Uint8Array): Buffer {
   const { iv, out } = sealArgs(batch, ivs);
   try {
-    const n = addon.sealSync(
-      state.messageKey,
-      state.iv,
-      state.aad,
-      state.encSegLen,
-      state.rotationMask,
-      batch.first,
-      batch.count,
-      batch.final,
-      batch.data,
-      out,
-      iv,
-    );
+    const n = addon.sealSync(...batchArgs(state, batch), out, iv);
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -62,18 +55,7 @@ export function nativeSealSync(addon: NativeAddon, state: FloeState, batch: Batc
 export function nativeOpenSync(addon: NativeAddon, state: FloeState, batch: Batch): Buffer {
   const out = openOut(batch);
   try {
-    const n = addon.openSync(
-      state.messageKey,
-      state.iv,
-      state.aad,
-      state.encSegLen,
-      state.rotationMask,
-      batch.first,
-      batch.count,
-      batch.final,
-      batch.data,
-      out,
-    );
+    const n = addon.openSync(...batchArgs(state, batch), out);
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -84,19 +66,7 @@ export async function nativeSeal(addon: NativeAddon, state: FloeState, batch: Ba
   if (batch.data.length < SYNC_BELOW) return nativeSealSync(addon, state, batch, ivs);
   const { iv, out } = sealArgs(batch, ivs);
   try {
-    const n = await addon.seal(
-      state.messageKey,
-      state.iv,
-      state.aad,
-      state.encSegLen,
-      state.rotationMask,
-      batch.first,
-      batch.count,
-      batch.final,
-      batch.data,
-      out,
-      iv,
-    );
+    const n = await addon.seal(...batchArgs(state, batch), out, iv);
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);
@@ -107,18 +77,7 @@ export async function nativeOpen(addon: NativeAddon, state: FloeState, batch: Ba
   if (batch.data.length < SYNC_BELOW) return nativeOpenSync(addon, state, batch);
   const out = openOut(batch);
   try {
-    const n = await addon.open(
-      state.messageKey,
-      state.iv,
-      state.aad,
-      state.encSegLen,
-      state.rotationMask,
-      batch.first,
-      batch.count,
-      batch.final,
-      batch.data,
-      out,
-    );
+    const n = await addon.open(...batchArgs(state, batch), out);
     return out.subarray(0, n);
   } catch (e) {
     throw typedError(e);

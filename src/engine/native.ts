@@ -10,60 +10,27 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
+/** What every seal and open call of the addon starts with: the file's FLOE state, then where the batch sits in it and its bytes. */
+export type BatchArgs = [
+  messageKey: Uint8Array,
+  floeIv: Uint8Array,
+  aad: Uint8Array,
+  encSegLen: number,
+  rotationMask: number,
+  first: number,
+  count: number,
+  final: boolean,
+  input: Uint8Array,
+];
+
 /** The addon's functions (native/floe.c). Positions and counts are plain numbers (< 2^53). */
 export interface NativeAddon {
   /** Seals `count` segments from `first` into `output`; returns bytes written. */
-  seal(
-    messageKey: Uint8Array,
-    floeIv: Uint8Array,
-    aad: Uint8Array,
-    encSegLen: number,
-    rotationMask: number,
-    first: number,
-    count: number,
-    final: boolean,
-    input: Uint8Array,
-    output: Uint8Array,
-    ivs: Uint8Array,
-  ): Promise<number>;
-  sealSync(
-    messageKey: Uint8Array,
-    floeIv: Uint8Array,
-    aad: Uint8Array,
-    encSegLen: number,
-    rotationMask: number,
-    first: number,
-    count: number,
-    final: boolean,
-    input: Uint8Array,
-    output: Uint8Array,
-    ivs: Uint8Array,
-  ): number;
+  seal(...args: [...BatchArgs, output: Uint8Array, ivs: Uint8Array]): Promise<number>;
+  sealSync(...args: [...BatchArgs, output: Uint8Array, ivs: Uint8Array]): number;
   /** Opens `count` segments into `output` (wiped unless every tag verifies); returns plaintext bytes. */
-  open(
-    messageKey: Uint8Array,
-    floeIv: Uint8Array,
-    aad: Uint8Array,
-    encSegLen: number,
-    rotationMask: number,
-    first: number,
-    count: number,
-    final: boolean,
-    input: Uint8Array,
-    output: Uint8Array,
-  ): Promise<number>;
-  openSync(
-    messageKey: Uint8Array,
-    floeIv: Uint8Array,
-    aad: Uint8Array,
-    encSegLen: number,
-    rotationMask: number,
-    first: number,
-    count: number,
-    final: boolean,
-    input: Uint8Array,
-    output: Uint8Array,
-  ): number;
+  open(...args: [...BatchArgs, output: Uint8Array]): Promise<number>;
+  openSync(...args: [...BatchArgs, output: Uint8Array]): number;
   /** Reads until the buffer is full or the input ends (position < 0: the fd's own offset); returns bytes read. */
   readFull(fd: number, buffer: Uint8Array, position: number): Promise<number>;
   /** Writes the whole buffer (waits out a non-blocking fd); returns bytes written. */

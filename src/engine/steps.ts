@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { SEGMENT_IV_LEN, SEGMENT_OVERHEAD, type FloeState } from "../crypto/floe.js";
-import { typedError } from "./fast.js";
+import { batchArgs, typedError } from "./fast.js";
 import { nativeAddon } from "./native.js";
 import type { PumpStep } from "./pump.js";
 import { decryptBatch, encryptBatch } from "./reference.js";
@@ -34,19 +34,7 @@ export function sealStep(state: FloeState, perBatch = segmentsPerBatch(state.enc
       if (!addon) return encryptBatch(state, batch, undefined, out);
       const ivs = randomBytes(batch.count * SEGMENT_IV_LEN); // node:crypto draws every random IV
       try {
-        const n = await addon.seal(
-          state.messageKey,
-          state.iv,
-          state.aad,
-          state.encSegLen,
-          state.rotationMask,
-          batch.first,
-          batch.count,
-          final,
-          input,
-          out,
-          ivs,
-        );
+        const n = await addon.seal(...batchArgs(state, batch), out, ivs);
         return out.subarray(0, n);
       } catch (e) {
         throw typedError(e);
@@ -65,7 +53,7 @@ export function openStep(state: FloeState, perBatch = segmentsPerBatch(state.enc
       const batch = { data: input, first: index * perBatch, count: count(input.length, state.encSegLen, final, perBatch), final };
       if (!addon) return decryptBatch(state, batch, out);
       try {
-        const n = await addon.open(state.messageKey, state.iv, state.aad, state.encSegLen, state.rotationMask, batch.first, batch.count, final, input, out);
+        const n = await addon.open(...batchArgs(state, batch), out);
         return out.subarray(0, n);
       } catch (e) {
         throw typedError(e);

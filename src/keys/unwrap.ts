@@ -5,15 +5,16 @@
  * (best effort: if that record fails, the original error is still thrown).
  */
 import type { AuditEvent } from "../audit/types.js";
-import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
-import { encodeContext, normalizeContext } from "./context.js";
+import { KeyError, UsageError } from "../errors.js";
+import { encodeContext } from "./context.js";
+import { dataEvent, failure } from "./data-event.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
-import { auditableName, auditableVersion, dataOperation, validateKeyName, validateVersion } from "./names.js";
+import { dataOperation, validateKeyName, validateVersion } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { wrapDataKey } from "./wrap.js";
-import { bindingOf, boundHeaderHash, openWrapped, rewrapTarget, withTag } from "./bound-wrap.js";
+import { bindingOf, openWrapped, rewrapTarget, withTag } from "./bound-wrap.js";
 import type { EntryTarget } from "./key-block.js";
 import { kekForDecrypt } from "./version-rules.js";
 
@@ -145,6 +146,7 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   }
 }
 
+/** The `ok` record of this store's principal (data-event.ts). */
 function baseEvent(
   ctx: StoreContext,
   operation: string,
@@ -153,30 +155,5 @@ function baseEvent(
   object: AuditObject,
   upgrade?: EntryTarget,
 ): AuditEvent {
-  return {
-    operation,
-    principal: ctx.principal,
-    outcome: "ok",
-    keyName: auditableName(entry?.keyName),
-    keyVersion: auditableVersion(entry?.keyVersion),
-    objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash:
-      upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32
-        ? Buffer.from(upgrade.objectId).toString("hex")
-        : boundHeaderHash(entry, object?.headerHash),
-    context: safeContext(context),
-  };
-}
-
-function failure(event: AuditEvent, e: unknown): AuditEvent {
-  const code = isPipesealError(e) ? e.code : "INTERNAL";
-  return { ...event, outcome: auditOutcomeOf(e), errorCode: code };
-}
-
-function safeContext(context: EncryptionContext): Readonly<Record<string, string>> | null {
-  try {
-    return normalizeContext(context);
-  } catch {
-    return null;
-  }
+  return dataEvent(ctx.principal, operation, entry, context, object, upgrade);
 }

@@ -11,49 +11,36 @@ const COMMON: WireCode[] = ["INVALID_ARGUMENT", "UNAUTHENTICATED", "ACCESS_DENIE
 type RouteSpec = { method: string; path: string; op: string | null; summary: string; body?: unknown; query?: unknown };
 
 /** One line of GET /v1/audit/export (src/audit/export.ts); documented here so a SIEM can validate what it ingests. */
+const AUDIT_EXPORT_PROPERTIES = {
+  schema: { const: AUDIT_EXPORT_SCHEMA },
+  seq: { type: "integer", minimum: 1, description: "position in the hash chain" },
+  time: { type: "string", format: "date-time" },
+  principal: { type: "string" },
+  operation: {
+    type: "string",
+    description:
+      "e.g. unwrap, key.rotate; authz.<operation> for a decision no operation followed (a denial, or an allowed operation that failed before it started)",
+  },
+  key: { type: ["string", "null"] },
+  version: { type: ["integer", "null"] },
+  outcome: { enum: ["ok", "denied", "error"] },
+  errorCode: { type: ["string", "null"], description: "stable code (docs/errors.md) when outcome is not ok" },
+  rule: {
+    type: ["string", "null"],
+    description:
+      "the policy rule or builtin:<invariant> that decided: on an allowed operation's own record and on every authz.* record; null where no decision was made (local records, the service's own)",
+  },
+  object: { type: ["string", "null"] },
+  headerHash: { type: ["string", "null"] },
+  context: { type: ["object", "null"], additionalProperties: { type: "string" } },
+  chainHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "HMAC-SHA-256 chaining this record to the previous one" },
+} as const;
+
 const AUDIT_EXPORT_RECORD = {
   type: "object",
   additionalProperties: false,
-  required: [
-    "schema",
-    "seq",
-    "time",
-    "principal",
-    "operation",
-    "key",
-    "version",
-    "outcome",
-    "errorCode",
-    "rule",
-    "object",
-    "headerHash",
-    "context",
-    "chainHash",
-  ],
-  properties: {
-    schema: { const: AUDIT_EXPORT_SCHEMA },
-    seq: { type: "integer", minimum: 1, description: "position in the hash chain" },
-    time: { type: "string", format: "date-time" },
-    principal: { type: "string" },
-    operation: {
-      type: "string",
-      description:
-        "e.g. unwrap, key.rotate; authz.<operation> for a decision no operation followed (a denial, or an allowed operation that failed before it started)",
-    },
-    key: { type: ["string", "null"] },
-    version: { type: ["integer", "null"] },
-    outcome: { enum: ["ok", "denied", "error"] },
-    errorCode: { type: ["string", "null"], description: "stable code (docs/errors.md) when outcome is not ok" },
-    rule: {
-      type: ["string", "null"],
-      description:
-        "the policy rule or builtin:<invariant> that decided: on an allowed operation's own record and on every authz.* record; null where no decision was made (local records, the service's own)",
-    },
-    object: { type: ["string", "null"] },
-    headerHash: { type: ["string", "null"] },
-    context: { type: ["object", "null"], additionalProperties: { type: "string" } },
-    chainHash: { type: "string", pattern: "^[0-9a-f]{64}$", description: "HMAC-SHA-256 chaining this record to the previous one" },
-  },
+  required: Object.keys(AUDIT_EXPORT_PROPERTIES), // every field is always present (null when it does not apply)
+  properties: AUDIT_EXPORT_PROPERTIES,
 } as const;
 
 /** The heartbeat line of GET /v1/audit/follow (src/audit/follow.ts), between the records. */

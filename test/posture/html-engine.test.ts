@@ -6,22 +6,12 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkPosture, keystoreSource, loadMap, type PostureReport } from "../../src/posture/index.js";
 import { renderHtml } from "../../src/posture/report/html.js";
 import { buildPipeline, withEndpoints } from "./pipeline.js";
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const closers: (() => void)[] = [];
 afterAll(() => closers.forEach((c) => c()));
 
@@ -39,7 +29,7 @@ describe("renderHtml on a report from the engine", () => {
     expect(report.findings.map((f) => f.checkId)).toContain("TRANSIT-MTLS");
     const file = path.join(root, "report.html");
     writeFileSync(file, renderHtml(report));
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];

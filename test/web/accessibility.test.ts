@@ -8,7 +8,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openKeystore } from "../../src/keys/index.js";
 import { ensureMonitorTables, noteAlert } from "../../src/monitor/store/alerts.js";
@@ -19,16 +20,6 @@ import { PRINCIPALS, fillKeystore, type Filled } from "./fill.js";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const dir = tempDir("pipeseal-ui-a11y-");
 let filled: Filled;
@@ -73,7 +64,7 @@ beforeAll(async () => {
     server.once("exit", (code) => reject(new Error(`pipeseal ui exited ${code}: ${stderr}`)));
   });
   origin = loginUrl.slice(0, loginUrl.indexOf("?"));
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(15_000);
   const p = await context.newPage();

@@ -7,7 +7,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openKeystore } from "../../src/keys/index.js";
 import { ensureMonitorTables, listAlerts, noteAlert } from "../../src/monitor/store/alerts.js";
@@ -17,16 +18,6 @@ import { PRINCIPALS, fillKeystore, type Filled } from "./fill.js";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const HOUR = 3_600_000;
 const SPIKE = "al_" + "a".repeat(24);
 const ODD_HOURS = "al_" + "b".repeat(24);
@@ -103,7 +94,7 @@ beforeAll(async () => {
     server.once("exit", (code) => reject(new Error(`pipeseal ui exited ${code}: ${stderr}`)));
   });
   origin = loginUrl.slice(0, loginUrl.indexOf("?"));
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext();
   context.setDefaultTimeout(10_000);
   const p = await newPage();

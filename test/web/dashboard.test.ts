@@ -10,23 +10,14 @@ import { mkdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/keystore.js";
 import { PRINCIPALS, XSS_CONTEXT_VALUE, XSS_OBJECT, XSS_PRINCIPAL, fillKeystore, type Filled } from "./fill.js";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "dist/cli/bin.js");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SHOTS = process.env.UI_SCREENSHOTS ? path.resolve(ROOT, process.env.UI_SCREENSHOTS) : null;
 
 const dir = tempDir("pipeseal-ui-");
@@ -103,7 +94,7 @@ beforeAll(async () => {
   server = started.child;
   loginUrl = started.firstLine;
   origin = loginUrl.slice(0, loginUrl.indexOf("?"));
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => {
     (window as unknown as { __csp: string[] }).__csp = [];

@@ -6,22 +6,12 @@
  * /ui/ says so (501) only to a caller the service admits.
  */
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceDashboard } from "../../src/web/service-ui.js";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { POLICY_EXPORT, TD, WHO, type Harness, startHarness } from "../server/api-harness.js";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let h: Harness;
 let browser: Browser;
@@ -32,7 +22,7 @@ beforeAll(async () => {
     extend: serviceDashboard(),
     config: `listen: { host: 127.0.0.1, port: 0 }\ncertDir: certs/server\nallow: ["${TD}/prod/*"]\nkeyringId: ks:test\nstore: { kind: sqlite, home: ks }\npolicy: policy.yaml\ntokensWithoutCertificate: true\n`,
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

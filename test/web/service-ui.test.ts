@@ -11,23 +11,13 @@
 import { readFileSync } from "node:fs";
 import https from "node:https";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLAINTEXT_OPERATIONS } from "../../src/server/policy/operations.js";
 import { serviceDashboard } from "../../src/web/service-ui.js";
 import { reachable, seriousViolations, tabWalk } from "./a11y.js";
 import { POLICY_EXPORT, WHO, type Harness, type Who, startHarness } from "../server/api-harness.js";
-
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let h: Harness;
 let ui: string;
@@ -86,7 +76,7 @@ async function records(operation: string): Promise<{ principal: string; outcome:
 beforeAll(async () => {
   h = await startHarness({ policy: POLICY_EXPORT, extend: serviceDashboard() });
   ui = `${h.svc.url}/ui/`;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -7,13 +7,13 @@
  */
 import { isRefusal } from "../../audit/group-commit.js";
 import type { AuditEvent } from "../../audit/types.js";
-import { KeyError, UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
-import { normalizeContext } from "../../keys/context.js";
-import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
-import { auditableName, auditableVersion, validateKeyName, validateVersion } from "../../keys/names.js";
+import { KeyError, UsageError } from "../../errors.js";
+import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
+import { validateKeyName, validateVersion } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
-import { bindingOf, boundHeaderHash, openWrapped } from "../../keys/bound-wrap.js";
+import { bindingOf, openWrapped } from "../../keys/bound-wrap.js";
+import { failure } from "../../keys/data-event.js";
 import { encodeContext } from "../../keys/context.js";
 import type { PgJob } from "./pg-batch.js";
 import type { OpenWithKey } from "./types.js";
@@ -63,40 +63,4 @@ export function unwrapJob(
 /** A job that only appends `event`; its caller gets the record. */
 export function recordJob(event: AuditEvent): PgJob {
   return async () => ({ events: [event], result: "record" });
-}
-
-/** The `ok` record of a data-access operation on `entry` (fields the caller cannot forge into a bad row). */
-export function dataEvent(
-  principal: string,
-  operation: string,
-  entry: WrappedKey,
-  context: EncryptionContext,
-  object: AuditObject,
-  upgrade?: EntryTarget,
-): AuditEvent {
-  let ctx: Readonly<Record<string, string>> | null;
-  try {
-    ctx = normalizeContext(context);
-  } catch {
-    ctx = null;
-  }
-  return {
-    operation,
-    principal,
-    outcome: "ok",
-    keyName: auditableName(entry?.keyName),
-    keyVersion: auditableVersion(entry?.keyVersion),
-    objectPath: typeof object?.path === "string" ? object.path : null,
-    headerHash:
-      upgrade?.objectId instanceof Uint8Array && upgrade.objectId.length === 32
-        ? Buffer.from(upgrade.objectId).toString("hex")
-        : boundHeaderHash(entry, object?.headerHash),
-    context: ctx,
-  };
-}
-
-/** The record of a refused or failed operation: `denied` for key state and bad input, else `error`. */
-export function failure(event: AuditEvent, e: unknown): AuditEvent {
-  const code = isPipesealError(e) ? e.code : "INTERNAL";
-  return { ...event, outcome: auditOutcomeOf(e), errorCode: code };
 }
