@@ -33,7 +33,7 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
  */
 export function recordFailedUse(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, errorCode: string): void {
   const operation = checkFailedUse(object, errorCode);
-  recordOrFail(ctx, { ...baseEvent(ctx, operation, entry, context, object), outcome: "error", errorCode });
+  recordOrFail(ctx, { ...dataEvent(ctx.principal, operation, entry, context, object), outcome: "error", errorCode });
 }
 
 /**
@@ -60,7 +60,7 @@ export function unwrapDataKey(
   open?: (dataKey: Buffer) => Buffer,
 ): Buffer {
   const operation = checkOperation(object);
-  const event = baseEvent(ctx, operation, entry, context, object);
+  const event = dataEvent(ctx.principal, operation, entry, context, object);
   const dataKey = openOrRecord(ctx, entry, context, event);
   try {
     const result = open === undefined ? dataKey : useOrRecord(ctx, dataKey, open, event);
@@ -92,7 +92,7 @@ function useOrRecord(ctx: StoreContext, dataKey: Buffer, open: (dataKey: Buffer)
  * comes back with its tag; with `upgrade`, a v1 entry becomes a v2 entry for that place.
  */
 export function rewrapDataKey(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext, object: AuditObject, upgrade?: EntryTarget): WrappedKey {
-  const event = baseEvent(ctx, "rewrap", entry, context, object, upgrade);
+  const event = dataEvent(ctx.principal, "rewrap", entry, context, object, upgrade);
   let target: EntryTarget | undefined;
   try {
     target = rewrapTarget(entry, upgrade);
@@ -144,16 +144,4 @@ function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionCont
   } finally {
     kek.fill(0);
   }
-}
-
-/** The `ok` record of this store's principal (data-event.ts). */
-function baseEvent(
-  ctx: StoreContext,
-  operation: string,
-  entry: WrappedKey,
-  context: EncryptionContext,
-  object: AuditObject,
-  upgrade?: EntryTarget,
-): AuditEvent {
-  return dataEvent(ctx.principal, operation, entry, context, object, upgrade);
 }
