@@ -4,7 +4,8 @@
  * version as `schema_version.<capability>` in `meta`, so adding a capability's tables never
  * renumbers the keystore's migrations. Internal.
  */
-import { KeystoreError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
+import { pendingMigrations } from "../io/migrations.js";
 import { type Db, getMeta, setMeta } from "./db.js";
 
 const CAPABILITY = /^[a-z][a-z0-9-]{0,31}$/;
@@ -19,24 +20,16 @@ const CAPABILITY = /^[a-z][a-z0-9-]{0,31}$/;
 export function ensureCapabilitySchema(db: Db, capability: string, migrations: readonly string[]): void {
   if (!CAPABILITY.test(capability)) throw new UsageError("INVALID_ARGUMENT", "a capability name is lowercase letters, digits and dashes");
   const key = `schema_version.${capability}`;
+  const what = `the keystore's ${capability} tables`;
   const read = () => {
     const value = getMeta(db, key);
-    const v = value === null ? 0 : Number(value);
-    if (!Number.isSafeInteger(v) || v < 0) throw new KeystoreError("KEYSTORE_CORRUPT", `the ${capability} schema version is unreadable`);
-    return v;
+    return value === null ? 0 : Number(value);
   };
   if (read() === migrations.length) return; // the common case: no write transaction
   db.transaction(() => {
-    const current = read();
-    if (current > migrations.length) {
-      throw new KeystoreError(
-        "KEYSTORE_CORRUPT",
-        `the keystore's ${capability} tables have schema version ${current}; this build supports up to ${migrations.length}`,
-      );
-    }
-    for (let v = current + 1; v <= migrations.length; v++) {
-      db.exec(migrations[v - 1]);
-      setMeta(db, key, String(v));
+    for (const { version, sql } of pendingMigrations(read(), migrations, what)) {
+      db.exec(sql);
+      setMeta(db, key, String(version));
     }
   }).immediate();
 }

@@ -7,6 +7,7 @@
 import { chmodSync, existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { KeystoreError } from "../../errors.js";
+import { pendingMigrations } from "../../io/migrations.js";
 
 export type CorpusDb = Database.Database;
 
@@ -93,13 +94,15 @@ export function openCorpusDb(file: string, create: boolean): CorpusDb {
     db.pragma("secure_delete = ON");
     db.pragma("foreign_keys = ON");
     db.pragma("busy_timeout = 5000");
-    const target = MIGRATIONS.length;
-    db.transaction(() => {
-      const current = db!.pragma("user_version", { simple: true }) as number;
-      if (current > target) throw new KeystoreError("KEYSTORE_CORRUPT", `corpus store ${file} has schema ${current}; this build supports up to ${target}`);
-      for (let v = current + 1; v <= target; v++) db!.exec(MIGRATIONS[v - 1]);
-      if (current < target) db!.pragma(`user_version = ${target}`);
-    }).immediate();
+    const open = db;
+    open
+      .transaction(() => {
+        for (const { version, sql } of pendingMigrations(open.pragma("user_version", { simple: true }) as number, MIGRATIONS, `the corpus store ${file}`)) {
+          open.exec(sql);
+          open.pragma(`user_version = ${version}`);
+        }
+      })
+      .immediate();
     return db;
   } catch (e) {
     db?.close();

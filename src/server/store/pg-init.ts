@@ -77,12 +77,6 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
       root.close();
       throw new KeystoreError("MASTER_KEY_WRONG");
     }
-    try {
-      await ensureKeyStateSealedPg(c, root, meta.get(KEY_STATE_META) ?? null, options.servicePrincipal ?? "pipeseal-serve", now());
-    } catch (e) {
-      root.close();
-      throw e;
-    }
     return root;
   });
 }
@@ -91,8 +85,18 @@ export async function initOrCheck(pool: pg.Pool, options: InitOptions, now: () =
  * A database made before key-state MACs has its key rows sealed here, once, with the marker
  * and a `key.seal-state` record, as the local keystore does (src/keys/seal-legacy.ts); a
  * missing marker on a database that was sealed before is KEYSTORE_CORRUPT. Runs under the
- * init advisory lock, so replicas starting together seal it once.
+ * init advisory lock, so replicas starting together seal it once, and after the chain head is
+ * sealed (pg-seal.ts), since its record extends that head.
+ * @throws KeystoreError(KEYSTORE_CORRUPT), AuditError(AUDIT_CHAIN_BROKEN)
  */
+export async function sealKeyStatePg(pool: pg.Pool, root: RootKey, principal: string, nowMs: number): Promise<void> {
+  await inTx(pool, async (c) => {
+    await c.query("SELECT pg_advisory_xact_lock($1)", [LOCK.init]);
+    const marker = (await c.query<{ value: string }>("SELECT value FROM meta WHERE key = $1", [KEY_STATE_META])).rows[0]?.value ?? null;
+    await ensureKeyStateSealedPg(c, root, marker, principal, nowMs);
+  });
+}
+
 async function ensureKeyStateSealedPg(c: PoolClient, root: RootKey, marker: string | null, principal: string, nowMs: number): Promise<void> {
   const seal = StateSeal.fromRoot(root);
   try {

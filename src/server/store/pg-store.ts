@@ -25,7 +25,7 @@ import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
 import * as admin from "./pg-admin.js";
-import { type AuditMac, appendAuditTx, listAuditPg, markUnsealed, verifyAuditPg } from "./pg-audit.js";
+import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
 import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveEvent, deriveTx } from "./pg-derive.js";
 import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
@@ -51,8 +51,6 @@ export interface PostgresStoreTuning {
   readonly maxBatch?: number;
   /** Where best-effort failures are reported (VACUUM after a destroy). */
   readonly warn: (message: string) => void;
-  /** A database from before head MACs whose chain did not verify on open: append untagged (pg-seal.ts). */
-  readonly unsealed?: boolean;
 }
 
 export class PostgresStore implements KeyStore {
@@ -75,7 +73,6 @@ export class PostgresStore implements KeyStore {
     this.#root = root;
     this.#seal = StateSeal.fromRoot(root);
     ({ mac: this.#mac, verifyKey: this.#verifyKey } = auditKeyOf(root));
-    if (tuning.unsealed === true) markUnsealed(this.#mac);
     this.#t = tuning;
     this.#committer = new PgBatchCommitter(pool, this.#mac, tuning.now);
     this.#batch = new GroupCommit((jobs) => this.#committer.commit(jobs), tuning.maxBatch === undefined ? {} : { maxBatch: tuning.maxBatch });

@@ -19,7 +19,8 @@ import type { PoolConfig } from "pg";
 import { UsageError } from "../../errors.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { MAX_WRAPS_PER_VERSION } from "../../keys/wrap-format.js";
-import { initOrCheck } from "./pg-init.js";
+import { markUnsealed } from "./pg-audit.js";
+import { initOrCheck, sealKeyStatePg } from "./pg-init.js";
 import { sealPgHead } from "./pg-seal.js";
 import { auditKeyOf } from "./root.js";
 import { migrate } from "./pg-schema.js";
@@ -66,9 +67,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   try {
     await migrate(pool);
     root = await initOrCheck(pool, options, now);
-    const head = await sealPgHead(pool, auditKeyOf(root).mac, options.servicePrincipal ?? "pipeseal-serve", now); // a database from before head MACs, once
+    // a database from before head MACs, then one from before key-state MACs, each sealed once:
+    // the head first, since sealing the key state appends a record to it
+    const principal = options.servicePrincipal ?? "pipeseal-serve";
+    const { mac } = auditKeyOf(root);
+    if ((await sealPgHead(pool, mac, principal, now)) === "unsealed") markUnsealed(mac);
+    await sealKeyStatePg(pool, root, principal, now());
     return new PostgresStore(pool, root, {
-      unsealed: head === "unsealed",
       maxWrapsPerVersion: limit,
       now,
       ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),

@@ -9,8 +9,19 @@ import type { AuditMac } from "./pg-audit.js";
 
 export type RootSource = { readonly home: string } | { readonly passphrase: string } | { readonly rootKey: RootKey };
 
-/** The audit-chain MAC of a root key (RootKey.auditMac), and the same function as the verifier's key. */
+const AUDIT_KEYS = new WeakMap<RootKey, { mac: AuditMac; verifyKey: AuditKey }>();
+
+/**
+ * The audit-chain MAC of a root key (RootKey.auditMac), and the same function as the verifier's
+ * key. One function per root, so what is recorded about it (pg-audit.ts markUnsealed) holds for
+ * every caller that asks.
+ */
 export function auditKeyOf(root: RootKey): { mac: AuditMac; verifyKey: AuditKey } {
-  const mac: AuditMac = (d) => root.auditMac(d);
-  return { mac, verifyKey: mac };
+  let key = AUDIT_KEYS.get(root);
+  if (key === undefined) {
+    const mac: AuditMac = (d) => root.auditMac(d);
+    key = { mac, verifyKey: mac };
+    AUDIT_KEYS.set(root, key);
+  }
+  return key;
 }
