@@ -5,16 +5,16 @@
  * (best effort: if that record fails, the original error is still thrown).
  */
 import type { AuditEvent } from "../audit/types.js";
-import { KeyError, UsageError } from "../errors.js";
-import { encodeContext } from "./context.js";
+import { UsageError } from "../errors.js";
 import { dataEvent, failure } from "./data-event.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "./keyring.js";
-import { dataOperation, validateKeyName, validateVersion } from "./names.js";
+import { dataOperation } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
 import { wrapDataKey } from "./wrap.js";
-import { bindingOf, openWrapped, rewrapTarget, withTag } from "./bound-wrap.js";
+import { rewrapTarget, withTag } from "./bound-wrap.js";
+import { checkEntry, openWithKek } from "./open-entry.js";
 import type { EntryTarget } from "./key-block.js";
 import { kekForDecrypt } from "./version-rules.js";
 
@@ -127,21 +127,7 @@ function openOrRecord(ctx: StoreContext, entry: WrappedKey, context: EncryptionC
 
 /** Checks the entry against the key's state and opens it. No audit here. */
 function openEntry(ctx: StoreContext, entry: WrappedKey, context: EncryptionContext): Buffer {
-  if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
-  if (entry.keyring !== ctx.keyringId) {
-    throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${ctx.keyringId}"`);
-  }
-  const name = validateKeyName(entry.keyName);
-  const version = validateVersion(entry.keyVersion);
-  if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
-  encodeContext(context); // a bad context or binding is bad input, before any key state is read
-  bindingOf(entry);
+  const { name, version } = checkEntry(ctx.keyringId, entry, context);
   const key = requireKey(ctx, name);
-  const row = requireVersion(ctx, key, version);
-  const kek = ctx.master.openKek(name, version, kekForDecrypt(name, key, row));
-  try {
-    return openWrapped(kek, ctx.keyringId, name, version, context, entry);
-  } finally {
-    kek.fill(0);
-  }
+  return openWithKek(ctx.master, ctx.keyringId, name, version, kekForDecrypt(name, key, requireVersion(ctx, key, version)), context, entry);
 }

@@ -4,6 +4,7 @@ import { encodeContext } from "./context.js";
 import type { EncryptionContext, WrappedKey } from "./keyring.js";
 import { validateKeyName } from "./names.js";
 import { type VersionRow, requireKey, requireVersion } from "./rows.js";
+import type { RootKey } from "./root-key.js";
 import type { StoreContext } from "./store-context.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
 import { cached } from "../io/statement.js";
@@ -19,17 +20,39 @@ import { kekForWrap } from "./version-rules.js";
  *   KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT).
  */
 export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): WrappedKey {
+  checkWrapInput(ctx.keyringId, keyName, dataKey, context, objectId);
+  const row = reserveWrap(ctx, keyName);
+  return sealUnderVersion(ctx.master, ctx.keyringId, keyName, row.version, row.kek as Buffer, context, dataKey, objectId);
+}
+
+/**
+ * A wrap's input, checked before a use is counted (every store): the key name, a 32-byte data
+ * key, the context, and the object id of a bound wrap.
+ * @throws UsageError(INVALID_ARGUMENT)
+ */
+export function checkWrapInput(keyringId: string, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): void {
   validateKeyName(keyName);
   if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
     throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
   }
-  encodeContext(context); // validate before counting a use
-  wrapAad(ctx.keyringId, keyName, 1, context, objectId); // and the object id
-  const row = reserveWrap(ctx, keyName);
-  const kek = ctx.master.openKek(keyName, row.version, row.kek as Buffer);
+  encodeContext(context);
+  wrapAad(keyringId, keyName, 1, context, objectId);
+}
+
+/** The wrapped entry of `dataKey` under a counted version's KEK (opened from its sealed blob, then wiped). Every store seals this way. */
+export function sealUnderVersion(
+  root: RootKey,
+  keyringId: string,
+  keyName: string,
+  version: number,
+  blob: Buffer,
+  context: EncryptionContext,
+  dataKey: Uint8Array,
+  objectId?: Uint8Array,
+): WrappedKey {
+  const kek = root.openKek(keyName, version, blob);
   try {
-    const wrapped = sealDataKey(kek, wrapAad(ctx.keyringId, keyName, row.version, context, objectId), dataKey);
-    return { keyring: ctx.keyringId, keyName, keyVersion: row.version, wrapped };
+    return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context, objectId), dataKey) };
   } finally {
     kek.fill(0);
   }

@@ -7,14 +7,11 @@
  */
 import { isRefusal } from "../../audit/group-commit.js";
 import type { AuditEvent } from "../../audit/types.js";
-import { KeyError, UsageError } from "../../errors.js";
 import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
-import { validateKeyName, validateVersion } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
-import { bindingOf, openWrapped } from "../../keys/bound-wrap.js";
 import { failure } from "../../keys/data-event.js";
-import { encodeContext } from "../../keys/context.js";
+import { checkEntry, openWithKek } from "../../keys/open-entry.js";
 import type { PgJob } from "./pg-batch.js";
 import type { OpenWithKey } from "./types.js";
 import { checkUnwrappable } from "./pg-keys.js";
@@ -31,22 +28,9 @@ export function unwrapJob(
 ): PgJob {
   return async (tx) => {
     try {
-      if (entry === null || typeof entry !== "object") throw new UsageError("INVALID_ARGUMENT", "a wrapped key entry is required");
-      if (entry.keyring !== keyringId)
-        throw new KeyError("KEYRING_MISMATCH", `the entry was wrapped by keyring "${String(entry.keyring).slice(0, 40)}", not "${keyringId}"`);
-      const name = validateKeyName(entry.keyName);
-      const version = validateVersion(entry.keyVersion);
-      if (!(entry.wrapped instanceof Uint8Array)) throw new UsageError("INVALID_ARGUMENT", "entry.wrapped must be a Uint8Array");
-      encodeContext(context); // bad input is refused before any key state is read
-      bindingOf(entry);
+      const { name, version } = checkEntry(keyringId, entry, context); // bad input is refused before any key state is read
       const { key, row } = await tx.keyVersion(name, version);
-      const kek = root.openKek(name, version, checkUnwrappable(seal, name, key, row));
-      let dataKey: Buffer;
-      try {
-        dataKey = openWrapped(kek, keyringId, name, version, context, entry);
-      } finally {
-        kek.fill(0);
-      }
+      const dataKey = openWithKek(root, keyringId, name, version, checkUnwrappable(seal, name, key, row), context, entry);
       if (open === undefined) return { events: [event], result: { ok: true, value: dataKey } };
       try {
         return { events: [event], result: { ok: true, value: open(dataKey) } };

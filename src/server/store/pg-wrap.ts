@@ -4,16 +4,13 @@
  * encryption, so a crash can only over-count, never under-count.
  */
 import type pg from "pg";
-import { UsageError } from "../../errors.js";
-import { encodeContext } from "../../keys/context.js";
 import type { EncryptionContext, WrappedKey } from "../../keys/keyring.js";
-import { validateKeyName } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
-import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "../../keys/wrap-format.js";
 import { requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
 import { kekForWrap } from "../../keys/version-rules.js";
+import { checkWrapInput, sealUnderVersion } from "../../keys/wrap.js";
 
 /** @throws UsageError(INVALID_ARGUMENT), KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT) */
 export async function wrapPg(
@@ -27,18 +24,9 @@ export async function wrapPg(
   context: EncryptionContext,
   objectId?: Uint8Array,
 ): Promise<WrappedKey> {
-  validateKeyName(keyName);
-  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES)
-    throw new UsageError("INVALID_ARGUMENT", `a data key must be a Uint8Array of ${DATA_KEY_BYTES} bytes`);
-  encodeContext(context); // validate before counting a use
-  wrapAad(keyringId, keyName, 1, context, objectId); // and the object id
+  checkWrapInput(keyringId, keyName, dataKey, context, objectId);
   const { version, kek: blob } = await reserveWrap(pool, seal, limit, keyName);
-  const kek = root.openKek(keyName, version, blob);
-  try {
-    return { keyring: keyringId, keyName, keyVersion: version, wrapped: sealDataKey(kek, wrapAad(keyringId, keyName, version, context, objectId), dataKey) };
-  } finally {
-    kek.fill(0);
-  }
+  return sealUnderVersion(root, keyringId, keyName, version, blob, context, dataKey, objectId);
 }
 
 /**
