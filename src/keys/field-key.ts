@@ -4,9 +4,10 @@
  * its cache are one idea, apart from the handle's lifecycle.
  */
 import { hkdfSync } from "node:crypto";
+import type { AuditEvent } from "../audit/types.js";
 import { UsageError, auditOutcomeOf, isPipesealError } from "../errors.js";
 import type { AuditObject } from "./keyring.js";
-import { auditableName, dataOperation, validateKeyName } from "./names.js";
+import { dataOperation, validateKeyName, validateVersion } from "./names.js";
 import { recordBestEffort, recordOrFail } from "./record.js";
 import { requireKey, requireVersion } from "./rows.js";
 import type { StoreContext } from "./store-context.js";
@@ -61,6 +62,38 @@ export class FieldKeyCache {
   }
 }
 
+/** A field-key derivation, as every store is asked for one. */
+export interface DeriveRequest {
+  readonly principal: string;
+  readonly keyName: string;
+  readonly version: number | "primary";
+  readonly purpose: string;
+  readonly object: AuditObject;
+  readonly length: number;
+}
+
+/**
+ * The `ok` record of a derivation once its request is valid (every store); its key version is
+ * null for "primary" until the store has read which version that is.
+ * @throws UsageError(INVALID_ARGUMENT)
+ */
+export function deriveEvent(r: DeriveRequest): AuditEvent & { readonly operation: string } {
+  validateKeyName(r.keyName);
+  const operation = dataOperation(r.object, FIELD_OPERATIONS);
+  if (typeof r.purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(r.purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
+  if (!Number.isInteger(r.length) || r.length < 32 || r.length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
+  if (r.version !== "primary") validateVersion(r.version);
+  return {
+    operation,
+    principal: r.principal,
+    outcome: "ok",
+    keyName: r.keyName,
+    keyVersion: r.version === "primary" ? null : r.version,
+    objectPath: typeof r.object.path === "string" ? r.object.path : null,
+    context: { purpose: r.purpose },
+  };
+}
+
 /** The body of `LocalKeystore.deriveFieldKey`, whose TSDoc is the contract. */
 export function deriveFieldKey(
   ctx: StoreContext,
@@ -71,18 +104,8 @@ export function deriveFieldKey(
   object: AuditObject,
   length: number,
 ): { key: Buffer; version: number } {
-  validateKeyName(keyName);
-  const operation = dataOperation(object, FIELD_OPERATIONS);
-  if (typeof purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
-  if (!Number.isInteger(length) || length < 32 || length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
-  const event = {
-    operation,
-    principal: ctx.principal,
-    keyName: auditableName(keyName),
-    keyVersion: typeof version === "number" ? version : null,
-    objectPath: typeof object.path === "string" ? object.path : null,
-    context: { purpose },
-  };
+  const event = deriveEvent({ principal: ctx.principal, keyName, version, purpose, object, length });
+  const operation = event.operation;
   let v = 0;
   let kek: Buffer;
   try {
@@ -99,7 +122,7 @@ export function deriveFieldKey(
   const derived = fieldKeyFromKek(kek, purpose, length);
   kek.fill(0);
   try {
-    recordOrFail(ctx, { ...event, keyVersion: v, outcome: "ok" }); // fail closed: no record, no key
+    recordOrFail(ctx, { ...event, keyVersion: v }); // fail closed: no record, no key
   } catch (e) {
     derived.fill(0);
     throw e;

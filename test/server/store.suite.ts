@@ -82,6 +82,39 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       expect((await store.setMinDecryptVersion(ADMIN, "k", 2)).minDecryptVersion).toBe(2);
     });
 
+    it("field keys: one per (version, purpose), the same rules and records on every store; bad requests refused before anything is read", async () => {
+      await store.createKey(ADMIN, "f");
+      const reveal = { path: "users.jsonl", operation: "field-reveal" };
+      const primary = await store.deriveKey(WORKER, "f", "primary", "email", reveal);
+      const v1 = await store.deriveKey(WORKER, "f", 1, "email", reveal);
+      expect(primary.version).toBe(1);
+      expect(primary.key.equals(v1.key)).toBe(true);
+      expect((await store.deriveKey(WORKER, "f", 1, "phone", reveal)).key.equals(v1.key)).toBe(false);
+      expect((await store.deriveKey(WORKER, "f", 1, "email", reveal, 64)).key).toHaveLength(64);
+      await store.rotateKey(ADMIN, "f");
+      const next = await store.deriveKey(WORKER, "f", "primary", "email", reveal);
+      expect(next.version).toBe(2);
+      expect(next.key.equals(v1.key)).toBe(false);
+      const before = (await store.listAudit()).length;
+      expect(await codeOf(store.deriveKey(WORKER, "f", 0, "email", reveal))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.deriveKey(WORKER, "f", 1, "Bad Purpose", reveal))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.deriveKey(WORKER, "f", 1, "email", reveal, 16))).toBe("INVALID_ARGUMENT");
+      expect(await codeOf(store.deriveKey(WORKER, "f", 1, "email", { operation: "key.create" }))).toBe("INVALID_ARGUMENT");
+      expect((await store.listAudit()).length).toBe(before);
+      await store.disableVersion(ADMIN, "f", 1);
+      expect(await codeOf(store.deriveKey(WORKER, "f", 1, "email", reveal))).toBe("KEY_DISABLED");
+      const recs = (await store.listAudit()).filter((r) => r.keyName === "f" && r.operation === "field-reveal");
+      expect(recs.map((r) => [r.keyVersion, r.outcome, r.errorCode, r.context])).toEqual([
+        [1, "ok", null, '{"purpose":"email"}'],
+        [1, "ok", null, '{"purpose":"email"}'],
+        [1, "ok", null, '{"purpose":"phone"}'],
+        [1, "ok", null, '{"purpose":"email"}'],
+        [2, "ok", null, '{"purpose":"email"}'],
+        [1, "denied", "KEY_DISABLED", '{"purpose":"email"}'],
+      ]);
+      expect((await store.verifyAudit()).ok).toBe(true);
+    });
+
     it("a failed use after a release is recorded as the caller's error record; bad operations and codes are refused", async () => {
       await store.createKey(ADMIN, "k");
       const v1 = await store.wrap(WORKER, "k", randomBytes(32), CTX);

@@ -5,42 +5,12 @@
  */
 import type pg from "pg";
 import type { AuditEvent } from "../../audit/types.js";
-import { UsageError } from "../../errors.js";
-import type { AuditObject } from "../../keys/keyring.js";
-import { dataOperation, validateKeyName, validateVersion } from "../../keys/names.js";
 import type { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { type AuditMac, appendAuditTx } from "./pg-audit.js";
 import { checkUnwrappable, requireKeyPg, requireVersionPg } from "./pg-keys.js";
 import { inTx } from "./pg-tx.js";
-import { FIELD_OPERATIONS, fieldKeyFromKek } from "../../keys/field-key.js";
-
-export interface DeriveRequest {
-  readonly principal: string;
-  readonly keyName: string;
-  readonly version: number | "primary";
-  readonly purpose: string;
-  readonly object: AuditObject;
-  readonly length: number;
-}
-
-/** The `ok` event of a derivation, after validating the request. @throws UsageError(INVALID_ARGUMENT) */
-export function deriveEvent(r: DeriveRequest): AuditEvent {
-  validateKeyName(r.keyName);
-  const operation = dataOperation(r.object, FIELD_OPERATIONS);
-  if (typeof r.purpose !== "string" || !/^[a-z0-9][a-z0-9.:-]{0,63}$/.test(r.purpose)) throw new UsageError("INVALID_ARGUMENT", "invalid field-key purpose");
-  if (!Number.isInteger(r.length) || r.length < 32 || r.length > 64) throw new UsageError("INVALID_ARGUMENT", "a field key is 32 to 64 bytes");
-  if (r.version !== "primary") validateVersion(r.version);
-  return {
-    operation,
-    principal: r.principal,
-    outcome: "ok",
-    keyName: r.keyName,
-    keyVersion: r.version === "primary" ? null : r.version,
-    objectPath: typeof r.object.path === "string" ? r.object.path : null,
-    context: { purpose: r.purpose },
-  };
-}
+import { type DeriveRequest, fieldKeyFromKek } from "../../keys/field-key.js";
 
 /**
  * Derives and records in one transaction. On a throw, `state.derived` (if set) must be wiped
