@@ -67,7 +67,7 @@ export function buildApp(svc: Service, options: AppOptions = {}): FastifyInstanc
     if (OPEN.has(req.url)) return;
     const header = req.headers.authorization;
     if (header === undefined) return;
-    const claims = await verifyToken(svc.tokens, bearer(header), peer.spiffeId, svc.now());
+    const claims = await verifyToken(svc.tokens, bearer(header), peer.spiffeId, svc.now(), svc.certificateRevoked);
     req.auth = "token";
     req.tokenOps = claims.ops;
   });
@@ -134,7 +134,7 @@ async function authenticateWithoutCertificate(svc: Service, req: FastifyRequest)
   if (OPEN.has(req.url)) return;
   const header = req.headers.authorization;
   if (header === undefined) throw new ServiceError("UNAUTHENTICATED", "a client certificate or a bearer token is required");
-  const claims = await verifyToken(svc.tokens, bearer(header), null, svc.now());
+  const claims = await verifyToken(svc.tokens, bearer(header), null, svc.now(), svc.certificateRevoked);
   if (!identityAllowed(claims.sub, open.allow)) throw new ServiceError("UNAUTHENTICATED", "bearer token refused: its identity is not allowed in");
   req.principal = claims.sub;
   req.auth = "token";

@@ -19,7 +19,7 @@ export async function onBehalfOf(svc: Service, req: FastifyRequest, item: { onBe
   }
   requireCertificate(req);
   if (item.onBehalfToken === undefined) return { identity: item.onBehalfOf, auth: "mtls" };
-  const claims = await verifyToken(svc.tokens, item.onBehalfToken, item.onBehalfOf, svc.now());
+  const claims = await verifyToken(svc.tokens, item.onBehalfToken, item.onBehalfOf, svc.now(), svc.certificateRevoked);
   return { identity: claims.sub, auth: "token", ...(claims.ops ? { tokenOps: claims.ops } : {}) };
 }
 

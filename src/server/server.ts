@@ -158,6 +158,7 @@ export async function startKeyService(config: KeyServiceConfig, options: StartOp
       now,
       tokenTtlSeconds: config.tokenTtlSeconds,
       tokensWithoutCertificate: config.tokensWithoutCertificate ? { allow: config.allow } : null,
+      certificateRevoked: mtls.revokes,
     };
     const app = buildApp(svc, {
       serverFactory: mtls.serverFactory,

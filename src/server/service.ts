@@ -22,6 +22,8 @@ export interface Service {
    * (config `tokensWithoutCertificate`): the allow-list its `sub` must still match.
    */
   readonly tokensWithoutCertificate: { readonly allow: readonly string[] } | null;
+  /** Whether a client certificate serial is revoked now (`tls.crl`); a token minted over one is refused. */
+  readonly certificateRevoked: (serial: string) => boolean;
 }
 
 declare module "fastify" {

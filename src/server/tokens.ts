@@ -2,7 +2,7 @@
  * Short-lived bearer tokens, minted over mTLS and bound to the minting identity.
  *
  *   token = "pst1." || b64url(payload JSON) || "." || b64url(HMAC-SHA-256(K, "pst1." || b64url(payload)))
- *   payload = { sub: SPIFFE ID, iat, exp (epoch ms), nonce (128-bit hex), kv: token-key version, ops?: [...] }
+ *   payload = { sub: SPIFFE ID, iat, exp (epoch ms), nonce (128-bit hex), kv: token-key version, ops?: [...], cs?: serial }
  *
  * K is derived (HKDF, see LocalKeystore.deriveFieldKey) from a version of the service's
  * token key in the store, so every replica on the same store verifies every replica's
@@ -14,8 +14,15 @@
  * when present, limits the operations; the policy still decides each request. Presented
  * without any client certificate (a service that allows it: `tokensWithoutCertificate`),
  * a token is a bearer credential for `sub` until `exp`: keep lifetimes short.
+ *
+ * `cs` is the serial (lowercase hex) of the client certificate the token was minted over. Once
+ * that certificate is revoked (the service's `tls.crl`), the token is refused too, whichever
+ * certificate (or none) presents it. The CRLs are searched for the serial alone: a CA's serials
+ * are unique (RFC 5280 §4.1.2.2), and a collision across two trusted CAs refuses a token, never
+ * admits one.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { normalizeSerial } from "../pki/ca/x509-util.js";
 import { ServiceError } from "./errors.js";
 
 /** Longest lifetime of a token (15 min). */
@@ -29,6 +36,8 @@ export interface TokenClaims {
   readonly nonce: string;
   readonly kv: number;
   readonly ops?: readonly string[];
+  /** Serial of the certificate the token was minted over. */
+  readonly cs?: string;
 }
 
 /** Where the HMAC key of a version comes from (the store, through an audited derivation). */
@@ -44,7 +53,7 @@ export async function mintToken(
   sub: string,
   ttlSeconds: number,
   nowMs: number,
-  ops?: readonly string[],
+  options: { readonly ops?: readonly string[]; readonly certSerial?: string } = {},
 ): Promise<{ token: string; claims: TokenClaims }> {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
     throw new ServiceError("INVALID_ARGUMENT", `a token lives 1 to ${MAX_TOKEN_TTL_SECONDS} seconds`);
@@ -56,7 +65,8 @@ export async function mintToken(
     exp: nowMs + ttlSeconds * 1000,
     nonce: randomBytes(16).toString("hex"),
     kv: version,
-    ...(ops ? { ops: [...ops] } : {}),
+    ...(options.ops ? { ops: [...options.ops] } : {}),
+    ...(options.certSerial !== undefined ? { cs: normalizeSerial(options.certSerial) } : {}),
   };
   const payload = PREFIX + Buffer.from(JSON.stringify(claims)).toString("base64url");
   return { token: `${payload}.${mac(key, payload).toString("base64url")}`, claims };
@@ -64,10 +74,17 @@ export async function mintToken(
 
 /**
  * Verifies a token presented by `identity` (the mTLS peer of the request), or by a caller
- * without a client certificate (`null`).
- * @throws ServiceError(UNAUTHENTICATED) for any malformed, forged, expired or foreign token (one message per case, no key detail).
+ * without a client certificate (`null`). `revoked` says whether a certificate serial is revoked
+ * now (the service's CRL; none configured: never).
+ * @throws ServiceError(UNAUTHENTICATED) for any malformed, forged, expired, foreign or revoked token (one message per case, no key detail).
  */
-export async function verifyToken(keys: TokenKeys, token: string, identity: string | null, nowMs: number): Promise<TokenClaims> {
+export async function verifyToken(
+  keys: TokenKeys,
+  token: string,
+  identity: string | null,
+  nowMs: number,
+  revoked: (serial: string) => boolean = () => false,
+): Promise<TokenClaims> {
   const bad = (why: string) => new ServiceError("UNAUTHENTICATED", `bearer token refused: ${why}`);
   if (typeof token !== "string" || token.length > 4096 || !token.startsWith(PREFIX)) throw bad("malformed");
   const dot = token.lastIndexOf(".");
@@ -99,6 +116,8 @@ export async function verifyToken(keys: TokenKeys, token: string, identity: stri
   if (claims.exp <= nowMs) throw bad("expired");
   if (identity !== null && claims.sub !== identity) throw bad("minted for another identity");
   if (claims.ops !== undefined && !(Array.isArray(claims.ops) && claims.ops.every((o) => typeof o === "string"))) throw bad("malformed");
+  if (claims.cs !== undefined && (typeof claims.cs !== "string" || !/^[0-9a-f]{2,42}$/.test(claims.cs))) throw bad("malformed");
+  if (claims.cs !== undefined && revoked(claims.cs)) throw bad("minted over a certificate that is now revoked");
   return claims;
 }
 

@@ -123,6 +123,12 @@ export class RevocationList {
     }
   }
 
+  /** Whether any CRL here lists `serial` (hex, any case or colons), whatever its CA: for a token minted over that certificate (server/tokens.ts). */
+  revokes(serial: string): boolean {
+    const s = normalizeSerial(serial);
+    return this.crls.some((c) => c.revoked.has(s));
+  }
+
   /**
    * Checks a verified peer certificate (and the CA above it, when the peer sent it and a CRL
    * for that CA's issuer is here) at time `now`.

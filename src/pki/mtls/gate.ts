@@ -228,6 +228,11 @@ export class PeerGate extends EventEmitter<MtlsServerEvents> {
     }
   }
 
+  /** Whether the CRL in use lists this certificate serial (no CRL configured: false). */
+  revokes(serial: string): boolean {
+    return this.#crl?.list.revokes(serial) ?? false;
+  }
+
   /** The revocation refusal of a chain-verified peer, or undefined when it may go on. */
   #revocation(socket: TLSSocket): PeerVerdict | undefined {
     if (!this.#crl) return undefined;

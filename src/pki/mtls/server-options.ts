@@ -25,6 +25,8 @@ export interface MtlsServerParts {
    * serverFactory: the request has already been parsed, and certificates are not reloaded.
    */
   readonly verifyPeer: (socket: TLSSocket) => PeerVerdict;
+  /** Whether the CRL in use lists a certificate serial (no CRL configured: false): for credentials minted over a certificate, such as bearer tokens. */
+  readonly revokes: (serial: string) => boolean;
 }
 
 /**
@@ -66,5 +68,6 @@ export function mtlsServerOptions(options: MtlsServerOptions): MtlsServerParts {
     },
     mtls: () => last,
     verifyPeer: (socket) => gate.verify(socket),
+    revokes: (serial) => gate.revokes(serial),
   };
 }

@@ -5,6 +5,7 @@ import { ServiceError } from "../errors.js";
 import { type Service, permit } from "../service.js";
 import { mintToken } from "../tokens.js";
 import { route } from "./register.js";
+import { peerOf } from "../../pki/mtls/gate.js";
 
 export function adminRoutes(app: FastifyInstance, svc: Service): void {
   route(app, "info", async (req) => ({ keyringId: svc.keyringId, store: svc.store.kind, principal: req.principal, api: "v1" }));
@@ -12,7 +13,9 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
   route<{ ttlSeconds?: number; operations?: string[] }>(app, "mintToken", async (req) => {
     const ttl = Math.min(req.body.ttlSeconds ?? svc.tokenTtlSeconds, svc.tokenTtlSeconds);
     // the token leaves only after its record (token.mint, with the rule) committed
-    const { token, claims } = await permit(svc, req, {}, () => mintToken(svc.tokens, req.principal, ttl, svc.now(), req.body.operations));
+    const { token, claims } = await permit(svc, req, {}, () =>
+      mintToken(svc.tokens, req.principal, ttl, svc.now(), { ...(req.body.operations ? { ops: req.body.operations } : {}), ...certSerialOf(req) }),
+    );
     return { token, expiresAt: new Date(claims.exp).toISOString(), identity: claims.sub };
   });
 
@@ -69,4 +72,10 @@ export function adminRoutes(app: FastifyInstance, svc: Service): void {
     await recordRead(req);
     return svc.store.verifyAuditAnchored(req.body.anchors);
   });
+}
+
+/** The certificate a token is minted over (tokens cannot mint, so a minting request always has one). */
+function certSerialOf(req: FastifyRequest): { certSerial?: string } {
+  const peer = peerOf(req.raw);
+  return peer ? { certSerial: peer.serialNumber } : {};
 }

@@ -14,7 +14,7 @@ import { route } from "./register.js";
 export function delegateRoutes(app: FastifyInstance, svc: Service): void {
   route<{ token: string }>(app, "verifyToken", async (req) => {
     requireCertificate(req);
-    const claims = await verifyToken(svc.tokens, req.body.token, null, svc.now());
+    const claims = await verifyToken(svc.tokens, req.body.token, null, svc.now(), svc.certificateRevoked);
     // the record (token.verify for the subject, the delegate under @delegate) is written before
     // the answer: a delegate learns only about identities it may act for
     await permit(svc, req, { onBehalfOf: { identity: claims.sub, auth: "token" } }, async () => undefined);
