@@ -54,14 +54,23 @@ export function requireVersion(r: Rows, key: KeyRow, version: number): VersionRo
  * server/store/pg-keys.ts use it too). @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT)
  */
 export function checkedKey(seal: StateSeal, name: string, row: KeyRow | undefined): KeyRow {
-  if (row === undefined) throw new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
+  if (row === undefined) throw keyNotFound(name);
   return seal.checkKey(row);
 }
 
 /** A version row of the checked `key` as read, checked. @throws KeyError(KEY_VERSION_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
 export function checkedVersion(seal: StateSeal, key: KeyRow, version: number, row: VersionRow | undefined): VersionRow {
-  if (row === undefined) throw new KeyError("KEY_VERSION_NOT_FOUND", `key "${key.name}" has no version ${version}`);
+  if (row === undefined) throw versionNotFound(key.name, version);
   return seal.checkVersion(key, row);
+}
+
+/** The errors for a missing key or version, whichever store and read found it missing. */
+export function keyNotFound(name: string): KeyError {
+  return new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
+}
+
+export function versionNotFound(name: string, version: number): KeyError {
+  return new KeyError("KEY_VERSION_NOT_FOUND", `key "${name}" has no version ${version}`);
 }
 
 /** Unchecked reads, for resealing after a change (admin/sqlite-statements.ts) and for the migration. */

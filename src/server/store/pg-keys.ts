@@ -7,9 +7,8 @@
  * src/keys/version-rules.ts's. All take a client inside the caller's transaction.
  */
 import type { PoolClient } from "pg";
-import { KeyError } from "../../errors.js";
 import type { StateSeal } from "../../keys/key-state.js";
-import { type KeyRow, type VersionRow, checkedKey, checkedVersion } from "../../keys/rows.js";
+import { type KeyRow, type VersionRow, checkedKey, checkedVersion, keyNotFound, versionNotFound } from "../../keys/rows.js";
 import { kekForDecrypt } from "../../keys/version-rules.js";
 
 type Lock = "" | "FOR UPDATE" | "FOR SHARE";
@@ -48,8 +47,8 @@ export async function requireKeyVersionPg(c: PoolClient, name: string, version: 
       [name, version],
     )
   ).rows[0];
-  if (r === undefined) throw new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
-  if (r.v_version === null) throw new KeyError("KEY_VERSION_NOT_FOUND", `key "${name}" has no version ${version}`);
+  if (r === undefined) throw keyNotFound(name);
+  if (r.v_version === null) throw versionNotFound(name, version);
   const key: KeyRow = {
     name: r.name,
     primary_version: r.primary_version,
