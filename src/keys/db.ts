@@ -44,6 +44,16 @@ export function immediate<T>(db: Db, work: () => T): T {
   }
 }
 
+/**
+ * wal_checkpoint(TRUNCATE): copies the WAL into the database and truncates it to zero bytes,
+ * so no copy of a just-shredded value stays in WAL frames.
+ * @returns false if another connection blocked it (it then happens at the next checkpoint or close)
+ */
+export function truncateWal(db: Db): boolean {
+  const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number; log: number; checkpointed: number }[];
+  return result !== undefined && result.busy === 0;
+}
+
 /** The keystore's migrations (schema-history.ts). */
 const MIGRATIONS = migrationsOf("keystore");
 

@@ -2,7 +2,7 @@ export type { AuditObject, EncryptionContext, Keyring, WrappedKey } from "./keyr
 export { CONTEXT_LIMITS, encodeContext, normalizeContext, parseContextArg } from "./context.js";
 export { LocalKeystore, initKeystore, openKeystore } from "./keystore.js";
 export type { InitKeystoreOptions, OpenKeystoreOptions } from "./keystore.js";
-export type { CreateKeyOptions } from "./create-key.js";
+export type { CreateKeyOptions } from "./admin/create-key.js";
 export type { KeyInfo, KeyVersionInfo } from "./key-info.js";
 export { rotationStatus } from "./key-info.js";
 export type { KeyState } from "./rows.js";

@@ -1,5 +1,5 @@
-/** Read-only views of keys: KeyInfo and the rotation-due plan. */
-import { type KeyRow, type KeyState, type Rows, type VersionRow, listVersions, requireKey } from "./rows.js";
+/** Read-only views of keys: KeyInfo and the rotation-due plan (read by admin/key-rows.ts keyInfo). */
+import type { KeyRow, KeyState, VersionRow } from "./rows.js";
 
 export interface KeyVersionInfo {
   readonly version: number;
@@ -31,21 +31,6 @@ export function rotationStatus(primaryCreatedAtMs: number, rotateEverySeconds: n
   if (rotateEverySeconds === null) return { due: false, dueAtMs: null };
   const dueAtMs = primaryCreatedAtMs + rotateEverySeconds * 1000;
   return { due: nowMs >= dueAtMs, dueAtMs };
-}
-
-/** @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) for a row edited outside pipeseal */
-export function keyInfo(r: Rows, name: string, nowMs: number): KeyInfo {
-  return toInfo(r, requireKey(r, name), nowMs);
-}
-
-/** @throws KeystoreError(KEYSTORE_CORRUPT) if any key's rows do not authenticate */
-export function listKeyInfos(r: Rows, nowMs: number): KeyInfo[] {
-  const keys = r.db.prepare("SELECT * FROM keys ORDER BY name").all() as KeyRow[];
-  return keys.map((k) => toInfo(r, r.seal.checkKey(k), nowMs));
-}
-
-function toInfo(r: Rows, key: KeyRow, nowMs: number): KeyInfo {
-  return keyInfoFrom(key, listVersions(r, key), nowMs);
 }
 
 /** KeyInfo from a key row and its version rows (ordered by version, already checked): shared by every key store. */

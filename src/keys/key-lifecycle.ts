@@ -1,11 +1,11 @@
 /**
  * The rules of a key's life (creation, version states, the minimum decryption version),
- * written once for every store (the local keystore,
- * the key service's SQLite store through it, and PostgreSQL in server/store/pg-admin.ts):
- * each store reads the checked rows, asks these functions, and writes what they answer in
- * its own dialect. Tink's key model (keyset/manager.go): the primary version is always
- * enabled, so it cannot be disabled or destroyed (rotate first); a destroyed version is
- * final; disabling or enabling a version already in that state is a no-op (still audited).
+ * written once for every store (the local keystore, the key service's SQLite store through
+ * it, and PostgreSQL): the operations in admin/ read the checked rows, ask these functions,
+ * and write what they answer through the storage seam (admin/statements.ts). Tink's key
+ * model (keyset/manager.go): the primary version is always enabled, so it cannot be disabled
+ * or destroyed (rotate first); a destroyed version is final; disabling or enabling a version
+ * already in that state is a no-op (still audited).
  */
 import { KeyError, UsageError } from "../errors.js";
 import type { KeyState } from "./rows.js";

@@ -14,16 +14,22 @@ import { auditAnchorPublicKey, takeAuditAnchor, verifyAuditAnchored } from "./au
 import { auditRecordLinks } from "./audit-link.js";
 import { type CapabilityAuditEvent, auditedChange } from "./capability-audit.js";
 import { ensureCapabilitySchema } from "./capability-schema.js";
-import { type CreateKeyOptions, createKey } from "./create-key.js";
-import { type Db, busyToTyped } from "./db.js";
+import { type CreateKeyOptions, createKey } from "./admin/create-key.js";
+import { type Db, busyToTyped, truncateWal } from "./db.js";
 import { FieldKeyCache, deriveFieldKey } from "./field-key.js";
-import { type KeyInfo, keyInfo, listKeyInfos } from "./key-info.js";
+import type { KeyInfo } from "./key-info.js";
+import { keyInfo, listKeyInfos } from "./admin/key-rows.js";
+import { runOnSqlite } from "./admin/sqlite-statements.js";
+import { runAdminOp } from "./admin-op.js";
 import type { AuditObject, EncryptionContext, EntryTarget, Keyring, WrappedKey } from "./keyring.js";
 import { recordOrFail } from "./record.js";
-import { rotateKey } from "./rotate-key.js";
+import { rotateKey } from "./admin/rotate-key.js";
 import type { StoreContext } from "./store-context.js";
 import { recordFailedUse, rewrapDataKey, unwrapDataKey } from "./unwrap.js";
-import { destroyVersion, disableVersion, enableVersion, setMinDecryptVersion, truncateWal } from "./version-state.js";
+import { destroyVersion } from "./admin/destroy-version.js";
+import { disableVersion } from "./admin/disable-version.js";
+import { enableVersion } from "./admin/enable-version.js";
+import { setMinDecryptVersion } from "./admin/set-min-decrypt-version.js";
 import { type KeyStateVerifyResult, verifyKeyState } from "./verify-state.js";
 import { wrapDataKey } from "./wrap.js";
 
@@ -80,46 +86,48 @@ export class LocalKeystore implements Keyring {
 
   /** Creates a key; version 1 is primary. @throws KEY_EXISTS, INVALID_ARGUMENT */
   createKey(name: string, options: CreateKeyOptions = {}): KeyInfo {
-    return createKey(this.#live(), name, options);
+    return runAdminOp(this.#live(), createKey(name, options));
   }
 
   /** Adds a new primary version. @throws KEY_NOT_FOUND */
   rotateKey(name: string): KeyInfo {
-    return rotateKey(this.#live(), name);
+    return runAdminOp(this.#live(), rotateKey(name));
   }
 
   listKeys(): KeyInfo[] {
     const ctx = this.#live();
-    return listKeyInfos(ctx, ctx.now());
+    return runOnSqlite(ctx.db, listKeyInfos(ctx.seal, ctx.now()));
   }
 
   /** @throws KEY_NOT_FOUND */
   showKey(name: string): KeyInfo {
     const ctx = this.#live();
-    return keyInfo(ctx, name, ctx.now());
+    return runOnSqlite(ctx.db, keyInfo(ctx.seal, name, ctx.now()));
   }
 
   /** @throws KEY_STATE_CONFLICT for the primary ("rotate first") or a destroyed version */
   disableVersion(name: string, version: number): KeyInfo {
     this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
-    return disableVersion(this.#live(), name, version);
+    return runAdminOp(this.#live(), disableVersion(name, version));
   }
 
   /** @throws KEY_STATE_CONFLICT for a destroyed version */
   enableVersion(name: string, version: number): KeyInfo {
-    return enableVersion(this.#live(), name, version);
+    return runAdminOp(this.#live(), enableVersion(name, version));
   }
 
   /** Crypto-shreds a non-primary version. @throws KEY_STATE_CONFLICT for the primary */
   destroyVersion(name: string, version: number): { walTruncated: boolean } {
     this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
-    return destroyVersion(this.#live(), name, version);
+    const ctx = this.#live();
+    runAdminOp(ctx, destroyVersion(name, version));
+    return { walTruncated: truncateWal(ctx.db) }; // after COMMIT; the busy timeout applies
   }
 
   /** @throws INVALID_ARGUMENT unless 1 <= version <= primary */
   setMinDecryptVersion(name: string, version: number): KeyInfo {
     this.#fieldKeys.drop(name); // this handle's cached field keys must not outlive a state change
-    return setMinDecryptVersion(this.#live(), name, version);
+    return runAdminOp(this.#live(), setMinDecryptVersion(name, version));
   }
 
   /**
@@ -302,7 +310,7 @@ export class LocalKeystore implements Keyring {
    *   next checkpoint or close).
    */
   truncateWal(): boolean {
-    return truncateWal(this.#live());
+    return truncateWal(this.#live().db);
   }
 
   /**
@@ -334,7 +342,7 @@ export class LocalKeystore implements Keyring {
       // later; a closing reader must not wait the busy timeout for it. (destroyVersion
       // truncates with the full timeout and reports whether it could.)
       ctx.db.pragma("busy_timeout = 0");
-      truncateWal(ctx);
+      truncateWal(ctx.db);
     } finally {
       ctx.db.close();
       ctx.seal.close();

@@ -39,36 +39,50 @@ export interface Rows {
   readonly seal: StateSeal;
 }
 
-/** @throws KeystoreError(KEYSTORE_CORRUPT) for a key row that does not authenticate */
-export function findKey(r: Rows, name: string): KeyRow | undefined {
-  const key = rawKey(r.db, name);
-  return key === undefined ? undefined : r.seal.checkKey(key);
-}
-
 /** @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
 export function requireKey(r: Rows, name: string): KeyRow {
-  const key = findKey(r, name);
-  if (key === undefined) throw new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
-  return key;
+  return checkedKey(r.seal, name, rawKey(r.db, name));
 }
 
 /** @throws KeyError(KEY_VERSION_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
 export function requireVersion(r: Rows, key: KeyRow, version: number): VersionRow {
-  const row = cached(r.db, "SELECT * FROM key_versions WHERE key_name = ? AND version = ?").get(key.name, version) as VersionRow | undefined;
-  if (row === undefined) throw new KeyError("KEY_VERSION_NOT_FOUND", `key "${key.name}" has no version ${version}`);
-  return r.seal.checkVersion(key, row);
+  return checkedVersion(r.seal, key, version, rawVersion(r.db, key.name, version));
 }
 
-/** Every version of a checked key, each checked. @throws KeystoreError(KEYSTORE_CORRUPT) */
-export function listVersions(r: Rows, key: KeyRow): VersionRow[] {
-  return rawVersions(r.db, key.name).map((v) => r.seal.checkVersion(key, v));
+/**
+ * A key row as read, checked: the one rule for every store and dialect (admin/key-rows.ts,
+ * server/store/pg-keys.ts use it too). @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT)
+ */
+export function checkedKey(seal: StateSeal, name: string, row: KeyRow | undefined): KeyRow {
+  if (row === undefined) throw keyNotFound(name);
+  return seal.checkKey(row);
 }
 
-/** Unchecked reads, for resealing after a change (state-change.ts) and for the migration. */
+/** A version row of the checked `key` as read, checked. @throws KeyError(KEY_VERSION_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
+export function checkedVersion(seal: StateSeal, key: KeyRow, version: number, row: VersionRow | undefined): VersionRow {
+  if (row === undefined) throw versionNotFound(key.name, version);
+  return seal.checkVersion(key, row);
+}
+
+/** The errors for a missing key or version, whichever store and read found it missing. */
+export function keyNotFound(name: string): KeyError {
+  return new KeyError("KEY_NOT_FOUND", `no key named "${name}"`);
+}
+
+export function versionNotFound(name: string, version: number): KeyError {
+  return new KeyError("KEY_VERSION_NOT_FOUND", `key "${name}" has no version ${version}`);
+}
+
+/** Unchecked reads, for resealing after a change (admin/sqlite-statements.ts) and for the migration. */
 export function rawKey(db: Db, name: string): KeyRow | undefined {
   return cached(db, "SELECT * FROM keys WHERE name = ?").get(name) as KeyRow | undefined;
 }
 
 export function rawVersions(db: Db, name: string): VersionRow[] {
   return cached(db, "SELECT * FROM key_versions WHERE key_name = ? ORDER BY version").all(name) as VersionRow[];
+}
+
+/** One version row with its sealed KEK. */
+export function rawVersion(db: Db, name: string, version: number): VersionRow | undefined {
+  return cached(db, "SELECT * FROM key_versions WHERE key_name = ? AND version = ?").get(name, version) as VersionRow | undefined;
 }

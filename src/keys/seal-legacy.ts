@@ -13,7 +13,8 @@ import type { AuditRow } from "../audit/schema.js";
 import { KEY_STATE_META, SEAL_OPERATION, markerStripped, sealedBefore } from "./key-state.js";
 import { getMeta, setMeta } from "./db.js";
 import { recordOrFail } from "./record.js";
-import { resealKey } from "./state-change.js";
+import { resealKey } from "./admin/key-rows.js";
+import { runOnSqlite } from "./admin/sqlite-statements.js";
 import type { StoreContext } from "./store-context.js";
 
 /** @throws KeystoreError(KEYSTORE_CORRUPT) for an altered or stripped marker; AuditError(AUDIT_WRITE_FAILED) */
@@ -26,7 +27,7 @@ export function ensureKeyStateSealed(ctx: StoreContext): void {
     if (ctx.seal.markerMatches(now)) return;
     if (now !== null || wasSealed(ctx)) throw markerStripped();
     const names = (db.prepare("SELECT name FROM keys ORDER BY name").all() as { name: string }[]).map((k) => k.name);
-    for (const name of names) resealKey(ctx, name);
+    for (const name of names) runOnSqlite(db, resealKey(ctx.seal, name));
     setMeta(db, KEY_STATE_META, ctx.seal.marker());
     recordOrFail(ctx, { operation: SEAL_OPERATION, principal: ctx.principal, outcome: "ok", context: { keys: String(names.length) } });
   }).immediate();

@@ -12,7 +12,8 @@ import type { RootKey } from "../../keys/root-key.js";
 import { INIT_CONTEXT } from "../../audit/head-mac.js";
 import type { AuditRow } from "../../audit/schema.js";
 import type { PoolClient } from "pg";
-import { resealKeyPg } from "./pg-keys.js";
+import { resealKey } from "../../keys/admin/key-rows.js";
+import { runOnPg } from "./pg-key-statements.js";
 import { appendAuditTx } from "./pg-audit.js";
 import { LOCK } from "./pg-schema.js";
 import { inTx } from "./pg-tx.js";
@@ -105,7 +106,7 @@ async function ensureKeyStateSealedPg(c: PoolClient, root: RootKey, marker: stri
     const sealRecord = (await c.query("SELECT 1 FROM audit WHERE operation = $1 LIMIT 1", [SEAL_OPERATION])).rows.length > 0;
     if (marker !== null || sealedBefore(init, (d) => root.auditMac(d), sealRecord)) throw markerStripped();
     const names = (await c.query<{ name: string }>("SELECT name FROM keys ORDER BY name")).rows.map((r) => r.name);
-    for (const name of names) await resealKeyPg(c, seal, name);
+    for (const name of names) await runOnPg(c, resealKey(seal, name));
     await c.query("INSERT INTO meta (key, value) VALUES ($1, $2)", [KEY_STATE_META, seal.marker()]);
     await appendAuditTx(c, auditKeyOf(root).mac, { operation: SEAL_OPERATION, principal, outcome: "ok", context: { keys: String(names.length) } }, nowMs);
   } finally {

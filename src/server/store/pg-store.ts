@@ -2,8 +2,8 @@
  * The PostgreSQL store (opened by postgres.ts): the KeyStore methods, each delegating to the
  * file of its idea. Unwrap, rewrap and decision records go through a group committer
  * (pg-batch.ts: one durable write per batch, usually one round trip); key administration
- * and policies commit with their record in their own transaction (pg-admin.ts,
- * pg-policies.ts). Refusals are recorded (`denied`/`error`); failures of the record fail closed.
+ * (src/keys/admin, over pg-key-statements.ts) and policies commit with their record in their
+ * own transaction (pg-policies.ts). Refusals are recorded (`denied`/`error`); failures of the record fail closed.
  */
 import type pg from "pg";
 import type { PoolClient } from "pg";
@@ -16,20 +16,26 @@ import { type ListAuditOptions, toRecord } from "../../audit/list.js";
 import type { AuditRow } from "../../audit/schema.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { UsageError, auditOutcomeOf, isPipesealError } from "../../errors.js";
-import type { CreateKeyOptions } from "../../keys/create-key.js";
+import { type CreateKeyOptions, createKey } from "../../keys/admin/create-key.js";
+import { destroyVersion } from "../../keys/admin/destroy-version.js";
+import { disableVersion } from "../../keys/admin/disable-version.js";
+import { enableVersion } from "../../keys/admin/enable-version.js";
+import { keyInfo, listKeyInfos } from "../../keys/admin/key-rows.js";
+import type { AdminOp } from "../../keys/admin/operation.js";
+import { rotateKey } from "../../keys/admin/rotate-key.js";
+import { setMinDecryptVersion } from "../../keys/admin/set-min-decrypt-version.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, WrappedKey } from "../../keys/keyring.js";
-import { auditableName, auditableVersion, dataOperation, validateKeyName } from "../../keys/names.js";
+import { dataOperation, validateKeyName } from "../../keys/names.js";
 import { StateSeal } from "../../keys/key-state.js";
 import type { RootKey } from "../../keys/root-key.js";
 import { decisionToAuditEvent } from "./decision.js";
 import { KeyChangeListeners } from "./key-changes.js";
-import * as admin from "./pg-admin.js";
 import { type AuditMac, appendAuditTx, listAuditPg, verifyAuditPg } from "./pg-audit.js";
 import { PgBatchCommitter, type PgJob } from "./pg-batch.js";
 import { deriveTx } from "./pg-derive.js";
 import { deriveEvent } from "../../keys/field-key.js";
-import { keyInfoPg, listKeyInfosPg } from "./pg-keys.js";
+import { runOnPg } from "./pg-key-statements.js";
 import { approveTx, proposeTx } from "./pg-policies.js";
 import { vacuumKeyVersions, vacuumSecretVersions } from "./pg-shred.js";
 import { inTx, withClient } from "./pg-tx.js";
@@ -81,33 +87,33 @@ export class PostgresStore implements KeyStore {
 
   // ── key administration ──────────────────────────────────────────────────────────────────
   async createKey(who: Actor, name: string, options: CreateKeyOptions = {}): Promise<KeyInfo> {
-    return this.#admin(who, "key.create", name, 1, admin.createKeyChange(this.#live(), this.#seal, name, options?.rotateEverySeconds));
+    return this.#admin(who, createKey(name, options));
   }
   async rotateKey(who: Actor, name: string): Promise<KeyInfo> {
-    return this.#admin(who, "key.rotate", name, null, admin.rotateKeyChange(this.#live(), this.#seal, name));
+    return this.#admin(who, rotateKey(name));
   }
   async listKeys(): Promise<KeyInfo[]> {
     this.#live();
-    return withClient(this.#pool, (c) => listKeyInfosPg(c, this.#seal, this.#t.now()));
+    return withClient(this.#pool, (c) => runOnPg(c, listKeyInfos(this.#seal, this.#t.now())));
   }
   async showKey(name: string): Promise<KeyInfo> {
     validateKeyName(name);
     this.#live();
-    return withClient(this.#pool, (c) => keyInfoPg(c, this.#seal, name, this.#t.now()));
+    return withClient(this.#pool, (c) => runOnPg(c, keyInfo(this.#seal, name, this.#t.now())));
   }
   async disableVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(who, "key.disable", name, version, admin.disableChange(this.#seal, name, version));
+    return this.#admin(who, disableVersion(name, version));
   }
   async enableVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(who, "key.enable", name, version, admin.enableChange(this.#seal, name, version));
+    return this.#admin(who, enableVersion(name, version));
   }
   async destroyVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
-    const info = await this.#admin(who, "key.destroy", name, version, admin.destroyChange(this.#seal, name, version));
+    const info = await this.#admin(who, destroyVersion(name, version));
     await vacuumKeyVersions(this.#pool, this.#t.warn); // after COMMIT: VACUUM cannot run in a transaction
     return info;
   }
   async setMinDecryptVersion(who: Actor, name: string, version: number): Promise<KeyInfo> {
-    return this.#admin(who, "key.set-min-version", name, version, admin.setMinVersionChange(this.#seal, name, version));
+    return this.#admin(who, setMinDecryptVersion(name, version));
   }
 
   // ── Keyring operations ──────────────────────────────────────────────────────────────────
@@ -358,15 +364,15 @@ export class PostgresStore implements KeyStore {
   }
 
   /** A change and its audit record in one transaction; a refusal is recorded as denied/error (best effort). */
-  async #admin(who: Actor, operation: string, name: unknown, version: unknown, change: admin.Change): Promise<KeyInfo> {
+  async #admin(who: Actor, op: AdminOp<KeyInfo>): Promise<KeyInfo> {
     const principal = principalOf(who);
     checkPrincipal(principal);
-    this.#live();
-    const target = { keyName: auditableName(name), keyVersion: auditableVersion(version) };
+    const root = this.#live();
+    const { operation, target } = op;
     try {
       return await inTx(this.#pool, async (c: PoolClient) => {
         const now = this.#t.now();
-        const { result, keyVersion } = await change(c, now);
+        const { result, keyVersion } = await runOnPg(c, op.steps({ root, seal: this.#seal, now }));
         await appendAuditTx(
           c,
           this.#mac,

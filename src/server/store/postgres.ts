@@ -3,7 +3,7 @@
  *
  * Where each idea lives: the class and its methods (pg-store.ts); group commit of unwraps
  * and decision records (pg-batch.ts, pg-unwrap.ts); the audit chain (pg-audit.ts); key
- * administration (pg-admin.ts) and crypto-shredding (pg-shred.ts); wrap (pg-wrap.ts);
+ * administration (src/keys/admin over pg-key-statements.ts) and crypto-shredding (pg-shred.ts); wrap (pg-wrap.ts);
  * derived keys (pg-derive.ts); policies (pg-policies.ts); schema and migrations
  * (pg-schema.ts); the root key check (pg-init.ts).
  *

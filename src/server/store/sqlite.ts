@@ -25,7 +25,7 @@ import { type CommitStats, GroupCommit, asAuditFailure, settleJob, wipeResults, 
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
 import { type ExportAuditOptions, auditRecordsPaged } from "../../audit/export-local.js";
 import { UsageError } from "../../errors.js";
-import type { CreateKeyOptions } from "../../keys/create-key.js";
+import type { CreateKeyOptions } from "../../keys/admin/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import { type LocalKeystore, openKeystore } from "../../keys/keystore.js";

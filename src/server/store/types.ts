@@ -45,7 +45,7 @@ import type { CommitStats } from "../../audit/group-commit.js";
 import type { ExportAuditOptions } from "../../audit/export-local.js";
 import type { ListAuditOptions } from "../../audit/list.js";
 import type { AuditEvent, AuditRecord, AuditVerifyResult } from "../../audit/types.js";
-import type { CreateKeyOptions } from "../../keys/create-key.js";
+import type { CreateKeyOptions } from "../../keys/admin/create-key.js";
 import type { KeyInfo } from "../../keys/key-info.js";
 import type { AuditObject, EncryptionContext, EntryTarget, WrappedKey } from "../../keys/keyring.js";
 import type { NewSecretVersion, SecretRow, SecretStateChange, SecretVersionRow } from "../../secrets/rows.js";
