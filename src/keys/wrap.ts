@@ -3,26 +3,24 @@ import { UsageError } from "../errors.js";
 import { encodeContext } from "./context.js";
 import type { EncryptionContext, WrappedKey } from "./keyring.js";
 import { validateKeyName } from "./names.js";
-import { type VersionRow, requireKey, requireVersion } from "./rows.js";
 import type { RootKey } from "./root-key.js";
 import type { StoreContext } from "./store-context.js";
 import { DATA_KEY_BYTES, sealDataKey, wrapAad } from "./wrap-format.js";
-import { cached } from "../io/statement.js";
 import { immediate } from "./db.js";
-import { kekForWrap } from "./version-rules.js";
+import { reserveWrap } from "./admin/reserve-wrap.js";
+import { runOnSqlite } from "./admin/sqlite-statements.js";
 
 /**
  * Wraps a 32-byte data key under the primary version of `keyName` (format: wrap-format.ts);
  * with `objectId`, a v2 wrap bound to that sealed file.
- * The use is counted against the version's GCM limit in its own committed transaction
- * before any encryption happens, so a crash can only over-count, never under-count.
+ * The use is counted against the version's GCM limit first (admin/reserve-wrap.ts).
  * @throws UsageError(INVALID_ARGUMENT) on a bad name, data key or context;
  *   KeyError(KEY_NOT_FOUND | KEY_DISABLED | KEY_DESTROYED | KEY_USAGE_LIMIT).
  */
 export function wrapDataKey(ctx: StoreContext, keyName: string, dataKey: Uint8Array, context: EncryptionContext, objectId?: Uint8Array): WrappedKey {
   checkWrapInput(ctx.keyringId, keyName, dataKey, context, objectId);
-  const row = reserveWrap(ctx, keyName);
-  return sealUnderVersion(ctx.master, ctx.keyringId, keyName, row.version, row.kek as Buffer, context, dataKey, objectId);
+  const { version, kek } = immediate(ctx.db, () => runOnSqlite(ctx.db, reserveWrap(ctx.seal, keyName, ctx.maxWrapsPerVersion)));
+  return sealUnderVersion(ctx.master, ctx.keyringId, keyName, version, kek, context, dataKey, objectId);
 }
 
 /**
@@ -56,22 +54,4 @@ export function sealUnderVersion(
   } finally {
     kek.fill(0);
   }
-}
-
-/** Counts one wrap against the primary version (NIST SP 800-38D §8.3) and returns the version row. */
-function reserveWrap(ctx: StoreContext, keyName: string): VersionRow {
-  return immediate(ctx.db, () => {
-    const key = requireKey(ctx, keyName);
-    const row = requireVersion(ctx, key, key.primary_version);
-    kekForWrap(keyName, row, ctx.maxWrapsPerVersion);
-    // the new count and its MAC in one statement (key-state.ts: the count is bound exactly)
-    const count = row.wrap_count + 1;
-    cached(ctx.db, "UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?").run(
-      count,
-      ctx.seal.versionMac({ ...row, wrap_count: count }),
-      keyName,
-      row.version,
-    );
-    return row;
-  });
 }

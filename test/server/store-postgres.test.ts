@@ -94,6 +94,34 @@ describe("PostgreSQL: two replicas on one database", () => {
     expect((await b.verifyAudit()).ok).toBe(true);
   });
 
+  it("40 concurrent wraps split across replicas under a limit of 10 (stores opened with it): exactly 10 succeed, each version count exact, the rest KEY_USAGE_LIMIT", async () => {
+    // its own database (not fresh(): the tests after this one edit the current one)
+    await cluster.createDatabase("wrap_limit");
+    const limitHome = path.join(homes, "wrap_limit");
+    await fs.mkdir(limitHome, { mode: 0o700 });
+    const [x, y] = await Promise.all(
+      [0, 1].map(() =>
+        openPostgresStore({ pool: { ...cluster.poolConfig("wrap_limit"), max: 20 }, root: { home: limitHome }, create: true, maxWrapsPerVersion: 10 }),
+      ),
+    );
+    try {
+      await x!.createKey("admin", "k/limit");
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? x! : y!).wrap("w", "k/limit", randomBytes(32), { i: String(i) })),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(10);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(refused.map((r) => (r.reason as { code?: string }).code)).toEqual(Array.from({ length: 30 }, () => "KEY_USAGE_LIMIT"));
+      expect((await y!.showKey("k/limit")).versions[0]?.wrapCount).toBe(10);
+      // a rotation opens a fresh count; the first version stays exhausted
+      await y!.rotateKey("admin", "k/limit");
+      expect((await x!.wrap("w", "k/limit", randomBytes(32), {})).keyVersion).toBe(2);
+      expect((await x!.showKey("k/limit")).versions.map((v) => v.wrapCount)).toEqual([10, 1]);
+    } finally {
+      await Promise.all([x?.close(), y?.close()]);
+    }
+  });
+
   it("a rotation through A is visible to B at once", async () => {
     await a.createKey("admin", "k/vis");
     const dk = randomBytes(32);

@@ -15,13 +15,13 @@ import { type Steps, ask } from "./statements.js";
 
 /** @throws KeystoreError(KEYSTORE_CORRUPT) */
 export function* findKey(seal: StateSeal, name: string): Steps<KeyRow | undefined> {
-  const key = yield* ask("keyRow", name, false);
+  const key = yield* ask("keyRow", name, "none");
   return key === undefined ? undefined : seal.checkKey(key);
 }
 
 /** @throws KeyError(KEY_VERSION_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) */
 export function* requireVersion(seal: StateSeal, key: KeyRow, version: number): Steps<VersionRow> {
-  return checkedVersion(seal, key, version, yield* ask("versionRow", key.name, version));
+  return checkedVersion(seal, key, version, yield* ask("versionRow", key.name, version, "none"));
 }
 
 /**
@@ -30,7 +30,7 @@ export function* requireVersion(seal: StateSeal, key: KeyRow, version: number): 
  * @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT)
  */
 export function* changeKeyState<T>(seal: StateSeal, name: string, change: (key: KeyRow) => Steps<T>): Steps<T> {
-  const key = checkedKey(seal, name, yield* ask("keyRow", name, true));
+  const key = checkedKey(seal, name, yield* ask("keyRow", name, "update"));
   for (const v of yield* ask("versionRows", name)) seal.checkVersion(key, v);
   const result = yield* change(key);
   yield* resealKey(seal, name);
@@ -39,7 +39,7 @@ export function* changeKeyState<T>(seal: StateSeal, name: string, change: (key: 
 
 /** Seals the rows of `name` as they are now (after a change, a key just inserted with generation 0, or a legacy store's first open). */
 export function* resealKey(seal: StateSeal, name: string): Steps<void> {
-  const key = yield* ask("keyRow", name, false);
+  const key = yield* ask("keyRow", name, "none");
   if (key === undefined) throw new KeystoreError("KEYSTORE_CORRUPT", `key ${name} vanished during a change`);
   yield* ask("writeSeals", name, sealKeySet(seal, key, yield* ask("versionRows", name)));
 }
@@ -58,7 +58,7 @@ export function* insertVersion(root: RootKey, name: string, version: number, now
 
 /** @throws KeyError(KEY_NOT_FOUND), KeystoreError(KEYSTORE_CORRUPT) for a row edited outside pipeseal */
 export function* keyInfo(seal: StateSeal, name: string, nowMs: number): Steps<KeyInfo> {
-  return yield* toInfo(seal, checkedKey(seal, name, yield* ask("keyRow", name, false)), nowMs);
+  return yield* toInfo(seal, checkedKey(seal, name, yield* ask("keyRow", name, "none")), nowMs);
 }
 
 /** @throws KeystoreError(KEYSTORE_CORRUPT) if any key's rows do not authenticate */

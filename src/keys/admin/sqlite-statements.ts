@@ -41,6 +41,8 @@ export function sqliteKeyStatements(db: Db): KeyStatements {
         version,
       ),
     setMinDecryptVersion: (name, version) => run("UPDATE keys SET min_decrypt_version = ? WHERE name = ?", version, name),
+    setWrapCount: (name, version, count, stateMac) =>
+      run("UPDATE key_versions SET wrap_count = ?, state_mac = ? WHERE key_name = ? AND version = ?", count, stateMac, name, version),
     writeSeals: (name, sealed) => {
       run("UPDATE keys SET state_gen = ?, state_mac = ? WHERE name = ?", sealed.gen, sealed.keyMac, name);
       const update = cached(db, "UPDATE key_versions SET state_gen = ?, state_mac = ? WHERE key_name = ? AND version = ?");

@@ -18,6 +18,9 @@
  */
 import type { KeyRow, VersionRow } from "../rows.js";
 
+/** How a read row is locked for the rest of the transaction (see {@link KeyStatements.keyRow}). */
+export type RowLock = "none" | "share" | "update";
+
 /** A key set resealed under its next generation (key-state.ts sealKeySet). */
 export interface SealedKeySet {
   readonly gen: number;
@@ -28,17 +31,18 @@ export interface SealedKeySet {
 /** The statements, in their synchronous form; the asynchronous dialect answers the same with promises. */
 export interface KeyStatements {
   /**
-   * The key row named `name`, or undefined. `forUpdate` locks it until the transaction ends
-   * (PostgreSQL FOR UPDATE: concurrent changes of one key serialize across replicas; SQLite's
-   * IMMEDIATE transaction already holds the database's write lock).
+   * The key row named `name`, or undefined, locked until the transaction ends as `lock` says
+   * (PostgreSQL: "update" is FOR UPDATE, so concurrent changes of one key serialize across
+   * replicas; "share" is FOR SHARE, so a wrap counts against a primary no change is replacing.
+   * SQLite's IMMEDIATE transaction already holds the database's write lock).
    */
-  keyRow(name: string, forUpdate: boolean): KeyRow | undefined;
+  keyRow(name: string, lock: RowLock): KeyRow | undefined;
   /** Every key row, ordered by name. */
   keyRows(): KeyRow[];
   /** Every version row of key `name` ordered by version (the KEK may be left out). */
   versionRows(name: string): VersionRow[];
-  /** Version `version` of key `name` with its sealed KEK, or undefined. */
-  versionRow(name: string, version: number): VersionRow | undefined;
+  /** Version `version` of key `name` with its sealed KEK, or undefined; "update" locks it (PostgreSQL FOR UPDATE). */
+  versionRow(name: string, version: number, lock: "none" | "update"): VersionRow | undefined;
   /** Inserts key `name` with version 1 as primary and minimum unless the name is taken; returns whether it did. */
   insertKey(name: string, rotateEverySeconds: number | null, now: number): boolean;
   /** The highest version of key `name`. */
@@ -50,6 +54,8 @@ export interface KeyStatements {
   /** Marks the version destroyed, overwrites its KEK with NULL and keeps the first destruction time. */
   destroyVersion(name: string, version: number, now: number): void;
   setMinDecryptVersion(name: string, version: number): void;
+  /** Sets a version's wrap count together with its new state MAC (one statement: the count is bound exactly). */
+  setWrapCount(name: string, version: number, count: number, stateMac: Buffer): void;
   /** Stores the key set's generation and MACs. */
   writeSeals(name: string, sealed: SealedKeySet): void;
 }

@@ -22,10 +22,10 @@ export function pgKeyStatements(c: PoolClient): AsyncKeyStatements {
     await c.query(sql, values);
   };
   return {
-    keyRow: (name, forUpdate) => rawKeyPg(c, name, forUpdate ? "FOR UPDATE" : ""),
+    keyRow: (name, lock) => rawKeyPg(c, name, lock === "update" ? "FOR UPDATE" : lock === "share" ? "FOR SHARE" : ""),
     keyRows: async () => (await c.query<KeyRow>("SELECT * FROM keys ORDER BY name")).rows,
     versionRows: (name) => rawVersionsPg(c, name),
-    versionRow: (name, version) => rawVersionPg(c, name, version, ""),
+    versionRow: (name, version, lock) => rawVersionPg(c, name, version, lock === "update" ? "FOR UPDATE" : ""),
     insertKey: async (name, period, now) =>
       (
         await c.query(
@@ -51,6 +51,8 @@ export function pgKeyStatements(c: PoolClient): AsyncKeyStatements {
         version,
       ]),
     setMinDecryptVersion: (name, version) => run("UPDATE keys SET min_decrypt_version = $1 WHERE name = $2", [version, name]),
+    setWrapCount: (name, version, count, stateMac) =>
+      run("UPDATE key_versions SET wrap_count = $1, state_mac = $2 WHERE key_name = $3 AND version = $4", [count, stateMac, name, version]),
     writeSeals: async (name, sealed) => {
       await c.query("UPDATE keys SET state_gen = $1, state_mac = $2 WHERE name = $3", [sealed.gen, sealed.keyMac, name]);
       for (const v of sealed.versionMacs)
