@@ -43,8 +43,9 @@ export interface YamlDocument<T> {
 /** A reader for one kind of file, compiled once. */
 export type YamlReader<T> = (text: string, file: string) => YamlDocument<T>;
 
-// verbose: errors carry their parent schema (for `hint` and the allowed keys); their `data` is never shown
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true });
+// verbose: errors carry their parent schema (for `hint` and the allowed keys); their `data` is never shown.
+// allErrors: a misspelt key is then shown before the required key it was meant to be (files are small)
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 // `hint` says in words what a `pattern` means; it is shown instead of the regular expression
 ajv.addKeyword({ keyword: "hint", schemaType: "string" });
 
@@ -96,8 +97,11 @@ function readYaml<T>(text: string, file: string, validate: ValidateFunction, mak
  * `propertyNames`: the latter knows the key, so it is the one shown, at the key.
  */
 function pickError(errors: readonly ErrorObject[]): ErrorObject {
-  const badKey = errors.find((e) => e.keyword === "propertyNames");
+  const badKey = errors.find((e) => e.keyword === "propertyNames") ?? errors.find((e) => e.keyword === "additionalProperties");
   if (badKey !== undefined) return badKey;
+  // a choice the schema names in words ("one string or a list of them") says more than its first branch's error
+  const named = errors.find((e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && (e.parentSchema as { hint?: string } | undefined)?.hint);
+  if (named !== undefined) return named;
   return errors.find((e) => e.keyword !== "oneOf" && e.keyword !== "anyOf" && e.keyword !== "if") ?? errors[0];
 }
 
