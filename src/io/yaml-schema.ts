@@ -92,8 +92,12 @@ function readYaml<T>(text: string, file: string, validate: ValidateFunction, mak
 /**
  * The error to show: ajv stops at the first failing keyword, but for `oneOf`/`anyOf` it first
  * lists each branch's error; the branch errors are deeper and say more than "must match a schema".
+ * A bad mapping key comes first as its name's own error (a `pattern` at the mapping), then as
+ * `propertyNames`: the latter knows the key, so it is the one shown, at the key.
  */
 function pickError(errors: readonly ErrorObject[]): ErrorObject {
+  const badKey = errors.find((e) => e.keyword === "propertyNames");
+  if (badKey !== undefined) return badKey;
   return errors.find((e) => e.keyword !== "oneOf" && e.keyword !== "anyOf" && e.keyword !== "if") ?? errors[0];
 }
 
@@ -121,7 +125,7 @@ const TYPE_WORDS: Record<string, string> = {
 function describe(e: ErrorObject): { path: (string | number)[]; message: string; target?: "key" } {
   const path = pointerPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
-  const schema = e.parentSchema as { hint?: string; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
+  const schema = e.parentSchema as { hint?: string; properties?: Record<string, unknown>; propertyNames?: { hint?: string } } | undefined;
   switch (e.keyword) {
     case "additionalProperties": {
       const allowed = Object.keys(schema?.properties ?? {});
@@ -149,8 +153,11 @@ function describe(e: ErrorObject): { path: (string | number)[]; message: string;
       return { path, message: Number(p.limit) === 1 ? "must not be empty" : `must be at least ${String(p.limit)} characters` };
     case "minProperties":
       return { path, message: "must not be empty" };
-    case "propertyNames":
-      return { path: [...path, String(p.propertyName)], target: "key", message: `key "${shown(String(p.propertyName))}" is not valid` };
+    case "propertyNames": {
+      // the names' schema may say in words what a key must be (`propertyNames: { pattern, hint }`)
+      const hint = schema?.propertyNames?.hint;
+      return { path: [...path, String(p.propertyName)], target: "key", message: `key "${shown(String(p.propertyName))}" ${hint ?? "is not valid"}` };
+    }
     case "not":
       return { path, message: schema?.hint ?? "is not allowed here" };
     default:

@@ -117,6 +117,23 @@ describe("yamlReader", () => {
     expect(() => doc.fail([], "empty")).toThrow(/^f\.yaml:1:1: empty$/);
   });
 
+  it("points a key refused by `propertyNames` at the key, in the words of its hint", () => {
+    const named = yamlReader<unknown>(
+      {
+        type: "object",
+        propertyNames: { type: "string", pattern: "^[a-z]+$", hint: "must be lowercase letters" },
+        additionalProperties: { type: "integer" },
+      },
+      (message) => new UsageError("INVALID_ARGUMENT", message),
+    );
+    expect(() => named("ok: 1\nNot Ok: 2\n", "f.yaml")).toThrow(/^f\.yaml:2:1: Not Ok: key "Not Ok" must be lowercase letters$/);
+    const plain = yamlReader<unknown>(
+      { type: "object", propertyNames: { type: "string", maxLength: 2 } },
+      (message) => new UsageError("INVALID_ARGUMENT", message),
+    );
+    expect(() => plain("abc: 1\n", "f.yaml")).toThrow(/^f\.yaml:1:1: abc: key "abc" is not valid$/);
+  });
+
   it("formats paths as keys and indexes", () => {
     expect(formatPath(["rules", 3, "when", "hours"])).toBe("rules[3].when.hours");
     expect(formatPath([])).toBe("");
