@@ -91,8 +91,8 @@ function readYaml<T>(text: string, file: string, validate: ValidateFunction, mak
 }
 
 /**
- * The error to show: ajv stops at the first failing keyword, but for `oneOf`/`anyOf` it first
- * lists each branch's error; the branch errors are deeper and say more than "must match a schema".
+ * The error to show, of all ajv found: for `oneOf`/`anyOf` it first lists each branch's error;
+ * the branch errors are deeper and say more than "must match a schema".
  * A bad mapping key comes first as its name's own error (a `pattern` at the mapping), then as
  * `propertyNames`: the latter knows the key, so it is the one shown, at the key.
  */
