@@ -8,14 +8,15 @@
  *     paths: ["train/**"]
  *     context: { stage: training }        # each listed key must be present with one of the values
  * ```
- * The reader is strict (unknown keys, wrong types) and names `file:line:column`.
+ * Read by the strict reader against policy-schema.ts: every error names `file:line:column` and the path.
  */
 import { readFileSync } from "node:fs";
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from "yaml";
 import { UsageError } from "../errors.js";
+import { type YamlPath, yamlReader } from "../io/yaml-schema.js";
 import type { EncryptionContext } from "../keys/keyring.js";
 import { type IdentityPattern, compileIdentityPattern, identityMatches } from "./identity-pattern.js";
 import { type PathGlob, compilePathGlob, mayMatchUnder } from "./path-glob.js";
+import { GATEWAY_POLICY_SCHEMA, type GatewayFile } from "./policy-schema.js";
 
 export interface GatewayRule {
   readonly identities: readonly IdentityPattern[];
@@ -59,65 +60,31 @@ export function loadGatewayPolicy(file: string): GatewayPolicy {
   return parseGatewayPolicy(text, file);
 }
 
-/** Parses gateway.yaml text. @throws UsageError(INVALID_ARGUMENT) `name:line:col: …` */
+const IDENTITY_RULE = "must be spiffe://<trust-domain>/<env>/<service> (env and service may contain *)";
+const PATH_RULE = "must be a glob relative to the root, without . or .. segments";
+
+const readGatewayFile = yamlReader<GatewayFile>(GATEWAY_POLICY_SCHEMA, (message) => new UsageError("INVALID_ARGUMENT", message));
+
+/** Parses gateway.yaml text. @throws UsageError(INVALID_ARGUMENT) `name:line:col: path: …` */
 export function parseGatewayPolicy(text: string, name = "gateway.yaml"): GatewayPolicy {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const fail = (node: Node | null | undefined, msg: string): never => {
-    const pos = lines.linePos(node?.range?.[0] ?? 0);
-    throw new UsageError("INVALID_ARGUMENT", `${name}:${pos.line}:${pos.col}: ${msg}`);
-  };
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = lines.linePos(e.pos[0]);
-    throw new UsageError("INVALID_ARGUMENT", `${name}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`);
-  }
-  const root = doc.contents;
-  if (!isMap(root)) return fail(root, "expected a mapping with `rules:`");
-  let rulesNode: Node | undefined;
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : "";
-    if (key !== "rules") fail(pair.key, `unknown key "${key}" (expected rules)`);
-    rulesNode = pair.value as Node;
-  }
-  if (!isSeq(rulesNode)) return fail(rulesNode ?? root, "`rules` must be a list");
-  const strings = (node: unknown, what: string): { value: string; node: Node }[] => {
-    const items = isSeq(node) ? node.items : [node];
-    if (items.length === 0) fail(node as Node, `${what} must not be empty`);
-    return items.map((n) => {
-      if (!isScalar(n) || typeof n.value !== "string" || n.value === "") fail(n as Node, `${what} must be non-empty strings`);
-      return { value: (n as { value: string }).value, node: n as Node };
-    });
-  };
-  const compile = <T>(node: Node, make: () => T): T => {
+  const doc = readGatewayFile(text, name);
+  const list = (v: string | readonly string[]): readonly string[] => (typeof v === "string" ? [v] : v);
+  // a pattern the schema lets through but the compiler refuses is reported at its own item, in
+  // words of our own: the compiler's message quotes the pattern, and a file's values are never echoed
+  const compile = <T>(path: YamlPath, make: () => T, rule: string): T => {
     try {
       return make();
-    } catch (e) {
-      return fail(node, (e as Error).message);
+    } catch {
+      return doc.fail(path, rule);
     }
   };
-  const rules = rulesNode.items.map((item): GatewayRule => {
-    if (!isMap(item)) return fail(item as Node, "each rule is a mapping with identities, paths and optional context");
-    let identities: IdentityPattern[] | undefined;
-    let paths: PathGlob[] | undefined;
-    const context: Record<string, readonly string[]> = {};
-    for (const pair of item.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : "";
-      const value = pair.value as Node;
-      if (key === "identities") identities = strings(value, "identities").map((s) => compile(s.node, () => compileIdentityPattern(s.value)));
-      else if (key === "paths") paths = strings(value, "paths").map((s) => compile(s.node, () => compilePathGlob(s.value)));
-      else if (key === "context") {
-        if (!isMap(value)) fail(value ?? item, "context must map keys to a value or a list of values");
-        for (const c of (value as unknown as { items: { key: Node; value: Node }[] }).items) {
-          const k = isScalar(c.key) ? String(c.key.value) : "";
-          if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(k)) fail(c.key, `context key "${k.slice(0, 40)}" is not valid`);
-          context[k] = strings(c.value, `context.${k}`).map((s) => s.value);
-        }
-      } else if (key !== "description") fail(pair.key as Node, `unknown key "${key}" (expected identities, paths, context, description)`);
-    }
-    if (!identities) fail(item, "a rule needs identities");
-    if (!paths) fail(item, "a rule needs paths");
-    return Object.freeze({ identities: identities!, paths: paths!, context: Object.freeze(context), line: lines.linePos(item.range?.[0] ?? 0).line });
+  const itemPath = (field: string, value: string | readonly string[], i: number, at: number): YamlPath =>
+    typeof value === "string" ? ["rules", i, field] : ["rules", i, field, at];
+  const rules = doc.data.rules.map((r, i): GatewayRule => {
+    const identities = list(r.identities).map((p, j) => compile(itemPath("identities", r.identities, i, j), () => compileIdentityPattern(p), IDENTITY_RULE));
+    const paths = list(r.paths).map((p, j) => compile(itemPath("paths", r.paths, i, j), () => compilePathGlob(p), PATH_RULE));
+    const context = Object.fromEntries(Object.entries(r.context ?? {}).map(([k, v]) => [k, Object.freeze([...list(v)])]));
+    return Object.freeze({ identities, paths, context: Object.freeze(context), line: doc.at(["rules", i]).line });
   });
   return Object.freeze({ rules: Object.freeze(rules) });
 }

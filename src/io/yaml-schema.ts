@@ -43,8 +43,9 @@ export interface YamlDocument<T> {
 /** A reader for one kind of file, compiled once. */
 export type YamlReader<T> = (text: string, file: string) => YamlDocument<T>;
 
-// verbose: errors carry their parent schema (for `hint` and the allowed keys); their `data` is never shown
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true });
+// verbose: errors carry their parent schema (for `hint` and the allowed keys); their `data` is never shown.
+// allErrors: a misspelt key is then shown before the required key it was meant to be (files are small)
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 // `hint` says in words what a `pattern` means; it is shown instead of the regular expression
 ajv.addKeyword({ keyword: "hint", schemaType: "string" });
 
@@ -90,10 +91,17 @@ function readYaml<T>(text: string, file: string, validate: ValidateFunction, mak
 }
 
 /**
- * The error to show: ajv stops at the first failing keyword, but for `oneOf`/`anyOf` it first
- * lists each branch's error; the branch errors are deeper and say more than "must match a schema".
+ * The error to show, of all ajv found: for `oneOf`/`anyOf` it first lists each branch's error;
+ * the branch errors are deeper and say more than "must match a schema".
+ * A bad mapping key comes first as its name's own error (a `pattern` at the mapping), then as
+ * `propertyNames`: the latter knows the key, so it is the one shown, at the key.
  */
 function pickError(errors: readonly ErrorObject[]): ErrorObject {
+  const badKey = errors.find((e) => e.keyword === "propertyNames") ?? errors.find((e) => e.keyword === "additionalProperties");
+  if (badKey !== undefined) return badKey;
+  // a choice the schema names in words ("one string or a list of them") says more than its first branch's error
+  const named = errors.find((e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && (e.parentSchema as { hint?: string } | undefined)?.hint);
+  if (named !== undefined) return named;
   return errors.find((e) => e.keyword !== "oneOf" && e.keyword !== "anyOf" && e.keyword !== "if") ?? errors[0];
 }
 
@@ -121,7 +129,7 @@ const TYPE_WORDS: Record<string, string> = {
 function describe(e: ErrorObject): { path: (string | number)[]; message: string; target?: "key" } {
   const path = pointerPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
-  const schema = e.parentSchema as { hint?: string; properties?: Record<string, unknown>; enum?: unknown[] } | undefined;
+  const schema = e.parentSchema as { hint?: string; properties?: Record<string, unknown>; propertyNames?: { hint?: string } } | undefined;
   switch (e.keyword) {
     case "additionalProperties": {
       const allowed = Object.keys(schema?.properties ?? {});
@@ -149,8 +157,11 @@ function describe(e: ErrorObject): { path: (string | number)[]; message: string;
       return { path, message: Number(p.limit) === 1 ? "must not be empty" : `must be at least ${String(p.limit)} characters` };
     case "minProperties":
       return { path, message: "must not be empty" };
-    case "propertyNames":
-      return { path: [...path, String(p.propertyName)], target: "key", message: `key "${shown(String(p.propertyName))}" is not valid` };
+    case "propertyNames": {
+      // the names' schema may say in words what a key must be (`propertyNames: { pattern, hint }`)
+      const hint = schema?.propertyNames?.hint;
+      return { path: [...path, String(p.propertyName)], target: "key", message: `key "${shown(String(p.propertyName))}" ${hint ?? "is not valid"}` };
+    }
     case "not":
       return { path, message: schema?.hint ?? "is not allowed here" };
     default:

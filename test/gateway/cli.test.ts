@@ -155,7 +155,10 @@ describe("pipeseal gateway (built CLI)", () => {
       "--policy",
       path.join(dir, "gateway.yaml"),
     );
-    expect([badPolicy.status, badPolicy.stderr]).toEqual([2, expect.stringMatching(/gateway.yaml:3:5: unknown key "pathz".*\[INVALID_ARGUMENT\]\n$/)]);
+    expect([badPolicy.status, badPolicy.stderr]).toEqual([
+      2,
+      expect.stringMatching(/gateway.yaml:3:5: rules\[0\]\.pathz: unknown key "pathz".*\[INVALID_ARGUMENT\]\n$/),
+    ]);
     const badListen = run(
       "gateway",
       "--root",

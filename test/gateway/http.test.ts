@@ -243,7 +243,7 @@ describe("policy (gateway.yaml)", () => {
   it("reports a bad policy with its line and column", () => {
     expect(() => parseGatewayPolicy("rules:\n  - identities: [x]\n    paths: [a]\n")).toThrow(/gateway.yaml:2:18: .*spiffe/);
     expect(() => parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/a"]\n    paths: ["a"]\n    stage: x\n`)).toThrow(
-      /gateway.yaml:4:5: unknown key "stage"/,
+      /gateway.yaml:4:5: rules\[0\]\.stage: unknown key "stage" \(allowed: identities, paths, context, description\)/,
     );
     expect(() => parseGatewayPolicy(`rules:\n  - identities: ["spiffe://${TD}/prod/a"]\n    paths: ["../a"]\n`)).toThrow(/gateway.yaml:3:13: .*relative/);
   });

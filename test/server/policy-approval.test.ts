@@ -160,6 +160,6 @@ describe("canApprove", () => {
   it("an unparseable proposal is refused with its line", () => {
     const d = canApprove({ proposer: CAROL, policyText: "version: 1\nrulez: []\n" }, DAVE, active, now);
     expect(d).toMatchObject({ allowed: false, rule: "builtin:proposal-invalid" });
-    expect(d.reason).toMatch(/policy:2:1: unknown top-level key/);
+    expect(d.reason).toMatch(/policy:2:1: rulez: unknown key "rulez"/);
   });
 });

@@ -1,5 +1,5 @@
 /** Key-name patterns (`datasets/*`, `prod/**`) and SPIFFE identity patterns. */
-import { parseSpiffeId } from "../../pki/identity.js";
+import { parseSpiffeId, type ServiceIdentity, spiffeId } from "../../pki/identity.js";
 
 /** Characters of a key-name pattern: a key name's characters plus `*`. */
 const KEY_PATTERN_CHARS = /^[a-z0-9*][a-z0-9._/*-]{0,127}$/;
@@ -10,15 +10,18 @@ export interface KeyPattern {
   readonly segments: readonly ("**" | RegExp)[];
 }
 
-/** Returns an error message, or undefined if `p` is a valid key-name pattern. */
+/**
+ * Returns an error message, or undefined if `p` is a valid key-name pattern. The message never
+ * repeats the pattern: it may come from a file that is not a policy at all.
+ */
 export function keyPatternError(p: unknown): string | undefined {
   if (typeof p !== "string" || !KEY_PATTERN_CHARS.test(p)) return "a key pattern is 1-128 characters of a-z 0-9 . _ / - and *";
   const segs = p.split("/");
-  if (segs.some((s) => s === "")) return `key pattern "${p}" has an empty segment`;
+  if (segs.some((s) => s === "")) return "the key pattern has an empty segment";
   for (const s of segs) {
-    if (s.includes("**") && s !== "**") return `in key pattern "${p}", ** must be a whole segment (e.g. prod/**)`;
+    if (s.includes("**") && s !== "**") return "in a key pattern, ** must be a whole segment (e.g. prod/**)";
   }
-  if (segs.filter((s) => s === "**").length > 2) return `key pattern "${p}" has more than two ** segments`;
+  if (segs.filter((s) => s === "**").length > 2) return "the key pattern has more than two ** segments";
   return undefined;
 }
 
@@ -91,16 +94,28 @@ export interface IdentityPattern {
   readonly service: string;
 }
 
-/** Returns an error message, or undefined if `p` is `spiffe://td/<env|*>/<service|*>`. */
+/**
+ * Returns an error message, or undefined if `p` is `spiffe://td/<env|*>/<service|*>`. Each part
+ * is checked by the SPIFFE ID rules themselves (spiffeId), and the message names the part at
+ * fault, never its text.
+ */
 export function identityPatternError(p: unknown): string | undefined {
   const m = typeof p === "string" ? /^spiffe:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(p) : null;
-  if (!m) return `"${String(p).slice(0, 80)}" is not a spiffe://<trust-domain>/<env>/<service> pattern (env and service may be *)`;
-  try {
-    parseSpiffeId(`spiffe://${m[1]}/${m[2] === "*" ? "x" : m[2]}/${m[3] === "*" ? "x" : m[3]}`);
-  } catch (e) {
-    return (e as Error).message;
-  }
+  if (!m) return "not a spiffe://<trust-domain>/<env>/<service> pattern (env and service may be *)";
+  const [, trustDomain, env, service] = m;
+  if (!validSpiffe({ trustDomain, env: "x", service: "x" })) return "the trust domain must be lowercase letters, digits, . _ - (never *)";
+  if (env !== "*" && !validSpiffe({ trustDomain: "x", env, service: "x" })) return "the environment must be * or 1-128 characters of A-Z a-z 0-9 . _ -";
+  if (service !== "*" && !validSpiffe({ trustDomain: "x", env: "x", service })) return "the service must be * or 1-128 characters of A-Z a-z 0-9 . _ -";
   return undefined;
+}
+
+function validSpiffe(id: ServiceIdentity): boolean {
+  try {
+    spiffeId(id);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function compileIdentityPattern(p: string): IdentityPattern {
