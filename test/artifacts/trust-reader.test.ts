@@ -6,20 +6,14 @@ import { describe, expect, it } from "vitest";
 import { ArtifactError } from "../../src/artifacts/errors.js";
 import { loadTrustFile } from "../../src/artifacts/trust.js";
 import { tempDir } from "../helpers/keystore.js";
+import { refusalOf } from "../helpers/reader-error.js";
 
 const SECRET = "ghp_0123456789abcdefSECRETtoken";
 
 function refusal(text: string): string {
   const file = path.join(tempDir(), "trust.yaml");
   writeFileSync(file, text);
-  try {
-    loadTrustFile(file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ArtifactError);
-    expect((e as ArtifactError).code).toBe("INVALID_ARGUMENT");
-    return (e as Error).message.replace(file, "trust.yaml");
-  }
-  throw new Error("the trust file was accepted");
+  return refusalOf(() => loadTrustFile(file), ArtifactError).replace(file, "trust.yaml");
 }
 
 describe("trust file reader", () => {
