@@ -11,13 +11,15 @@
  *       …
  * ```
  */
-import { asObject } from "../io/json-value.js";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseYaml } from "../io/yaml.js";
+import { yamlReader } from "../io/yaml-schema.js";
 import { keyHint } from "./dsse.js";
 import { ArtifactError } from "./errors.js";
+import { TRUST_FILE_SCHEMA, type TrustFile } from "./trust-schema.js";
+
+const readTrustFile = yamlReader<TrustFile>(TRUST_FILE_SCHEMA, (message) => new ArtifactError("INVALID_ARGUMENT", `trust file ${message}`));
 
 export interface TrustedKey {
   readonly hint: string;
@@ -52,8 +54,9 @@ function toTrusted(pem: string, source: string): TrustedKey {
 }
 
 /**
- * Reads a YAML trust file.
- * @throws ArtifactError(INVALID_ARGUMENT) for a missing, malformed or unreadable file or key.
+ * Reads a YAML trust file (checked against trust-schema.ts).
+ * @throws ArtifactError(INVALID_ARGUMENT) for a missing, malformed or unreadable file or key:
+ *   `trust file FILE:LINE:COL: path: what` for a mistake inside the file.
  */
 export function loadTrustFile(file: string): TrustPolicy {
   let text: string;
@@ -62,25 +65,17 @@ export function loadTrustFile(file: string): TrustPolicy {
   } catch (e) {
     throw new ArtifactError("INVALID_ARGUMENT", `cannot read trust file ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, file);
-  } catch (e) {
-    throw new ArtifactError("INVALID_ARGUMENT", `trust file ${(e as Error).message}`);
-  }
-  const models = asObject(asObject(doc)?.models);
-  if (!models) throw new ArtifactError("INVALID_ARGUMENT", `trust file ${file} needs a "models:" map of model name to public keys`);
+  const doc = readTrustFile(text, file);
   const map: Record<string, string[]> = {};
   const base = path.dirname(path.resolve(file));
-  for (const [model, entries] of Object.entries(models)) {
-    if (!Array.isArray(entries)) throw new ArtifactError("INVALID_ARGUMENT", `trust file: models.${model} must be a list of public keys`);
-    map[model] = entries.map((e) => {
-      if (typeof e !== "string") throw new ArtifactError("INVALID_ARGUMENT", `trust file: models.${model} holds a non-string entry`);
+  for (const [model, entries] of Object.entries(doc.data.models)) {
+    map[model] = entries.map((e, i) => {
       if (e.includes("-----BEGIN")) return e;
       try {
         return readFileSync(path.resolve(base, e), "utf8");
       } catch {
-        throw new ArtifactError("INVALID_ARGUMENT", `trust file: cannot read key file ${e}`);
+        // a path is not a secret, but the position says which entry without repeating it
+        return doc.fail(["models", model, i], "cannot read this key file");
       }
     });
   }

@@ -2,19 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { parseGatewayPolicy } from "../../src/gateway/policy.js";
+import { refusalOf } from "../helpers/reader-error.js";
 
 const ID = "spiffe://acme.ml/prod/trainer";
 const SECRET = "AKIAIOSFODNN7EXAMPLESECRET";
 
 function refusal(text: string): string {
-  try {
-    parseGatewayPolicy(text);
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).code).toBe("INVALID_ARGUMENT");
-    return (e as Error).message;
-  }
-  throw new Error("the policy was accepted");
+  return refusalOf(() => parseGatewayPolicy(text), UsageError);
 }
 
 describe("gateway.yaml reader", () => {

@@ -75,8 +75,12 @@ describe("anchors on a schedule (keyservice.yaml audit.anchorEvery)", () => {
   });
 
   it("a bad schedule is a one-line config error", () => {
-    expect(() => parseConfig(CONFIG.replace("anchorEvery: 1h", "anchorEvery: soon"), h.dir)).toThrow(/audit\.anchorEvery must be a duration/);
-    expect(() => parseConfig(CONFIG.replace(", anchorDir: anchors", ""), h.dir)).toThrow(/audit\.anchorDir must be a folder/);
-    expect(() => parseConfig(CONFIG.replace("anchorDir: anchors", "anchorDir: anchors, extra: 1"), h.dir)).toThrow(/unknown field audit\.extra/);
+    expect(() => parseConfig(CONFIG.replace("anchorEvery: 1h", "anchorEvery: soon"), h.dir)).toThrow(
+      /keyservice\.yaml:\d+:\d+: audit\.anchorEvery: must be a duration/,
+    );
+    expect(() => parseConfig(CONFIG.replace(", anchorDir: anchors", ""), h.dir)).toThrow(/keyservice\.yaml:\d+:\d+: audit: `anchorDir` is required/);
+    expect(() => parseConfig(CONFIG.replace("anchorDir: anchors", "anchorDir: anchors, extra: 1"), h.dir)).toThrow(
+      /keyservice\.yaml:\d+:\d+: audit\.extra: unknown key "extra"/,
+    );
   });
 });

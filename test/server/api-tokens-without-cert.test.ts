@@ -195,7 +195,10 @@ describe("the tokensWithoutCertificate setting", () => {
     expect(parseConfig(base, "/srv").tokensWithoutCertificate).toBe(false);
     expect(parseConfig(`${base}tokensWithoutCertificate: true\n`, "/srv").tokensWithoutCertificate).toBe(true);
     expect(() => parseConfig(`${base}tokensWithoutCertificate: "yes"\n`, "/srv")).toThrow(
-      expect.objectContaining({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/tokensWithoutCertificate must be true or false/) }),
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringMatching(/keyservice\.yaml:\d+:\d+: tokensWithoutCertificate: must be true or false/),
+      }),
     );
   });
 });
