@@ -60,6 +60,21 @@ export function yamlReader<T>(schema: object, makeError: YamlErrorFactory): Yaml
   return (text, file) => readYaml<T>(text, file, validate, makeError);
 }
 
+/**
+ * The same check for data built in code (a library caller's object rather than a file): the
+ * first mistake as `path: message`, with no position to give.
+ * @example const check = schemaChecker<RedactPolicy>(SCHEMA, (m) => new UsageError("INVALID_ARGUMENT", m)); check(policy);
+ */
+export function schemaChecker<T>(schema: object, makeError: (message: string) => Error): (data: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (data) => {
+    if (validate(data)) return data as T;
+    const { path, message } = describe(pickError(validate.errors ?? []));
+    const where = formatPath(path);
+    throw makeError(where === "" ? message : `${where}: ${message}`);
+  };
+}
+
 function readYaml<T>(text: string, file: string, validate: ValidateFunction, makeError: YamlErrorFactory): YamlDocument<T> {
   const lc = new LineCounter();
   if (typeof text !== "string") throw makeError(`${file}:1:1: the file must be text`, { line: 1, col: 1 });

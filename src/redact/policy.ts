@@ -1,5 +1,5 @@
 /**
- * Redaction policy files (JSON; YAML would need a dependency we do not take):
+ * Redaction policy files (JSON; YAML is read too), checked against policy-schema.ts:
  *
  * {
  *   "minConfidence": 0.5,
@@ -20,10 +20,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
+import { schemaChecker, yamlReader } from "../io/yaml-schema.js";
 import type { AllowList } from "./allow-list.js";
 import type { CustomDetectorConfig } from "./custom.js";
 import { assertSafePattern } from "./custom.js";
 import type { Operator } from "./operators.js";
+import { REDACT_POLICY_SCHEMA } from "./policy-schema.js";
 import type { RedactOptions } from "./redactor.js";
 
 export interface RedactPolicy {
@@ -45,19 +47,9 @@ export interface RedactPolicy {
   };
 }
 
-const KNOWN = new Set([
-  "minConfidence",
-  "disable",
-  "encodings",
-  "json",
-  "operators",
-  "hashKeyFile",
-  "hashLength",
-  "encryptKey",
-  "tokenizeKey",
-  "detectors",
-  "allow",
-]);
+const fileError = (message: string) => new UsageError("INVALID_ARGUMENT", message);
+const readPolicyFile = yamlReader<RedactPolicy>(REDACT_POLICY_SCHEMA, fileError);
+const checkPolicy = schemaChecker<RedactPolicy>(REDACT_POLICY_SCHEMA, (m) => fileError(`redaction policy: ${m}`));
 
 /** Reads a key file: raw bytes, or hex text (whitespace ignored). At least 32 bytes. */
 export function readKeyFile(file: string): Uint8Array {
@@ -70,8 +62,7 @@ export function readKeyFile(file: string): Uint8Array {
 
 /** Turns a parsed policy into redactor options; relative key files resolve against `baseDir`. */
 export function policyToOptions(policy: RedactPolicy, baseDir = "."): { options: RedactOptions; encryptKey?: string; tokenizeKey?: string } {
-  if (policy === null || typeof policy !== "object" || Array.isArray(policy)) throw new UsageError("INVALID_ARGUMENT", "a redaction policy is a JSON object");
-  for (const k of Object.keys(policy)) if (!KNOWN.has(k)) throw new UsageError("INVALID_ARGUMENT", `unknown policy field "${k}"`);
+  checkPolicy(policy);
   let allow: AllowList | undefined;
   if (policy.allow) {
     const patterns = (policy.allow.patterns ?? []).map((p, i) => {
@@ -96,16 +87,18 @@ export function policyToOptions(policy: RedactPolicy, baseDir = "."): { options:
 }
 
 /**
- * Loads a JSON policy file.
- * @throws UsageError(INVALID_ARGUMENT) for bad JSON or fields.
+ * Loads a policy file: JSON (or YAML, of which JSON is a part), checked against policy-schema.ts.
+ * @throws UsageError(INVALID_ARGUMENT) `file:LINE:COL: path: what` for bad syntax or fields.
  */
 export function loadRedactPolicy(file: string): { options: RedactOptions; encryptKey?: string; tokenizeKey?: string } {
-  let parsed: RedactPolicy;
-  try {
-    parsed = JSON.parse(readFileSync(file, "utf8")) as RedactPolicy;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw e;
-    throw new UsageError("INVALID_ARGUMENT", `${file}: not valid JSON (${(e as Error).message})`);
+  const doc = readPolicyFile(readFileSync(file, "utf8"), file);
+  // an allow pattern is a regular expression the schema cannot judge: refused at its own place
+  for (const [i, p] of (doc.data.allow?.patterns ?? []).entries()) {
+    try {
+      assertSafePattern(p);
+    } catch (e) {
+      doc.fail(["allow", "patterns", i], (e as Error).message.replace(/^pattern /, ""));
+    }
   }
-  return policyToOptions(parsed, path.dirname(path.resolve(file)));
+  return policyToOptions(doc.data, path.dirname(path.resolve(file)));
 }

@@ -1,7 +1,7 @@
 /** The strict YAML reader: every error names file, line, column and path, and never a value. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { type YamlPosition, formatPath, yamlReader } from "../../src/io/yaml-schema.js";
+import { type YamlPosition, formatPath, schemaChecker, yamlReader } from "../../src/io/yaml-schema.js";
 
 interface File {
   version: 1;
@@ -143,6 +143,13 @@ describe("yamlReader", () => {
     expect(() => hinted("a: 5\n", "f.yaml")).toThrow(/^f\.yaml:1:4: a: must be a string or a list of them$/);
     const bare = yamlReader<unknown>({ type: "object", properties: { a: choice } }, (m) => new Error(m));
     expect(() => bare("a: 5\n", "f.yaml")).toThrow(/^f\.yaml:1:4: a: must be a string$/);
+  });
+
+  it("checks data built in code against the same schema, naming the path", () => {
+    const check = schemaChecker<File>(SCHEMA, (m) => new UsageError("INVALID_ARGUMENT", m));
+    expect(check({ version: 1, name: "demo", rules: [{ id: "a" }] }).name).toBe("demo");
+    expect(() => check({ version: 1, name: "demo", rules: [{ id: "a", colour: "red" }] })).toThrow(/^rules\[0\]\.colour: unknown key "colour"/);
+    expect(() => check(null)).toThrow(/^must be a mapping$/);
   });
 
   it("formats paths as keys and indexes", () => {

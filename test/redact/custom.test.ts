@@ -70,7 +70,7 @@ describe("allow-lists", () => {
   });
 
   test("policy rejects unknown fields and unsafe allow patterns", () => {
-    expect(() => policyToOptions({ colour: "red" } as never)).toThrow(/unknown policy field/);
+    expect(() => policyToOptions({ colour: "red" } as never)).toThrow(/^redaction policy: colour: unknown key "colour"/);
     expect(() => policyToOptions({ allow: { patterns: ["(a+)+"] } })).toThrow(/backtrack/);
   });
 });
