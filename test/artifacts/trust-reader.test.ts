@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ArtifactError } from "../../src/artifacts/errors.js";
 import { loadTrustFile } from "../../src/artifacts/trust.js";
 import { tempDir } from "../helpers/keystore.js";
-import { refusalOf } from "../helpers/reader-error.js";
+import { expectMessage, refusalOf } from "../helpers/reader-error.js";
 
 const SECRET = "ghp_0123456789abcdefSECRETtoken";
 
@@ -36,9 +36,7 @@ describe("trust file reader", () => {
     ["a key file that is not there", "models:\n  churn:\n    - missing.pem\n", "trust file trust.yaml:3:7: models.churn[0]: cannot read this key file"],
     ["a syntax error", "models:\n  churn: [a.pem\n", /^trust file trust\.yaml:\d+:\d+: YAML: /],
   ])("refuses %s, at the node at fault", (_what, text, expected) => {
-    const m = refusal(text);
-    if (typeof expected === "string") expect(m).toBe(expected);
-    else expect(m).toMatch(expected);
+    expectMessage(refusal(text), expected);
   });
 
   it("never echoes a value from the file", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { parseGatewayPolicy } from "../../src/gateway/policy.js";
-import { refusalOf } from "../helpers/reader-error.js";
+import { expectMessage, refusalOf } from "../helpers/reader-error.js";
 
 const ID = "spiffe://acme.ml/prod/trainer";
 const SECRET = "AKIAIOSFODNN7EXAMPLESECRET";
@@ -55,9 +55,7 @@ describe("gateway.yaml reader", () => {
       "gateway.yaml:3:12: rules[0].paths: must be a glob relative to the root, without . or .. segments",
     ],
   ])("refuses %s, at the node at fault", (_what, text, expected) => {
-    const m = refusal(text);
-    if (typeof expected === "string") expect(m).toBe(expected);
-    else expect(m).toMatch(expected);
+    expectMessage(refusal(text), expected);
   });
 
   it("never echoes a value from the file", () => {

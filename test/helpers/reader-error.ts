@@ -12,3 +12,9 @@ export function refusalOf(read: () => unknown, type: abstract new (...args: neve
   }
   throw new Error("the reader accepted the file");
 }
+
+/** A message equal to `expected`, or matching it when it is a pattern. */
+export function expectMessage(message: string, expected: string | RegExp): void {
+  if (typeof expected === "string") expect(message).toBe(expected);
+  else expect(message).toMatch(expected);
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { loadRedactPolicy } from "../../src/redact/policy.js";
 import { tempDir } from "../helpers/keystore.js";
-import { refusalOf } from "../helpers/reader-error.js";
+import { expectMessage, refusalOf } from "../helpers/reader-error.js";
 
 const SECRET = "xoxb-0123456789-SECRETslack";
 
@@ -49,9 +49,7 @@ describe("redaction policy reader", () => {
     ],
     ["broken JSON", '{ "minConfidence": 0.5,, }', /^redact\.json:1:\d+: YAML: /],
   ])("refuses %s, at the node at fault", (_what, text, expected) => {
-    const m = refusal(text);
-    if (typeof expected === "string") expect(m).toBe(expected);
-    else expect(m).toMatch(expected);
+    expectMessage(refusal(text), expected);
   });
 
   it("never echoes a value from the file", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { parseConfig } from "../../src/server/config.js";
-import { refusalOf } from "../helpers/reader-error.js";
+import { expectMessage, refusalOf } from "../helpers/reader-error.js";
 
 const BASE = 'certDir: certs\nallow: ["spiffe://acme.ml/*"]\n';
 const SECRET = "hunter2-SECRET-pin-0000";
@@ -54,9 +54,7 @@ describe("keyservice.yaml reader", () => {
       /^keyservice config: keyservice\.yaml:6:10: root\.pkcs11\.pin: a PIN in the config file is refused/,
     ],
   ])("refuses %s, at the node at fault", (_what, text, expected) => {
-    const m = refusal(text);
-    if (typeof expected === "string") expect(m).toBe(expected);
-    else expect(m).toMatch(expected);
+    expectMessage(refusal(text), expected);
   });
 
   it("never echoes a value from the file, a PIN least of all", () => {
